@@ -1,0 +1,39 @@
+# A thin layer over CMake. `make run` and `make test` do all set-up themselves.
+JOBS ?= $(shell nproc)
+DB ?= var/meldpunt.sqlite
+DEMO ?= geodata/chicago/demo/chicago311-2021-01-01.csv
+
+.PHONY: all run test build build-asan setup-run setup-test bench fuzz clean
+
+all: build
+
+setup-run:
+	@scripts/setup.sh run
+
+setup-test:
+	@scripts/setup.sh test
+
+build: setup-run
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
+	cmake --build build -j$(JOBS) --target meldpunt
+
+# Builds, creates the database with the demo city on first run, and serves.
+run: build
+	@if [ ! -f $(DB) ]; then \
+	  echo "Creating $(DB) with the demo data ($(DEMO))"; \
+	  build/meldpunt import --db $(DB) --format chicago311 $(DEMO); \
+	fi
+	build/meldpunt serve --db $(DB)
+
+# The whole suite under AddressSanitizer and UBSan, warnings as errors.
+test: setup-test
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMELDPUNT_SANITIZE=ON -DMELDPUNT_WERROR=ON
+	cmake --build build-asan -j$(JOBS)
+	ctest --test-dir build-asan --output-on-failure -j$(JOBS)
+
+bench:
+	@scripts/setup.sh bench
+	bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,65 @@
+/* api.h - the JSON API handlers and the helpers they share for decoding
+ * query parameters. Handlers decode and validate input, call the domain and
+ * encode the answer; they return a status and never an HTTP code (the HTTP
+ * layer maps it), except for the few codes that have no status.
+ *
+ * Threads: a handler runs on one HTTP thread with a borrowed worker context.
+ */
+#ifndef MELDPUNT_API_H
+#define MELDPUNT_API_H
+
+#include "meldpunt/app.h"
+#include "meldpunt/http.h"
+#include "meldpunt/store.h"
+
+typedef enum mp_status (*mp_handler)(struct mp_app *app, struct mp_ctx *ctx,
+                                     const struct mp_request *req, struct mp_response *resp,
+                                     struct mp_error *err);
+
+/* Reject query parameters not in allowed (NULL-terminated list). */
+enum mp_status mp_api_check_params(const struct mp_request *req, const char *const *allowed,
+                                   struct mp_error *err) MP_WUR;
+/* Fill q from the listing parameters (bbox, category, status, district,
+ * since, until, limit, cursor). Strings in q borrow from req and from a
+ * scratch copy kept in *scratch (free() it after use). */
+enum mp_status mp_api_parse_query(struct mp_app *app, const struct mp_request *req,
+                                  struct mp_query *q, char **scratch,
+                                  struct mp_error *err) MP_WUR;
+/* Opaque page cursors: encode an id, decode one (MP_EINVAL if not ours). */
+void mp_api_cursor_encode(int64_t id, char *out, size_t cap);
+enum mp_status mp_api_cursor_decode(const char *s, int64_t *id) MP_WUR;
+
+/* Error body {"error":{"code":..,"message":..}} into resp. */
+void mp_api_error_body(struct mp_response *resp, const struct mp_error *err);
+
+/* Handlers */
+enum mp_status mp_api_healthz(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                              struct mp_response *, struct mp_error *);
+enum mp_status mp_api_config(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                             struct mp_response *, struct mp_error *);
+enum mp_status mp_api_categories(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                 struct mp_response *, struct mp_error *);
+enum mp_status mp_api_districts(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                struct mp_response *, struct mp_error *);
+enum mp_status mp_api_service_area(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                   struct mp_response *, struct mp_error *);
+enum mp_status mp_api_reports_list(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                   struct mp_response *, struct mp_error *);
+enum mp_status mp_api_reports_create(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                     struct mp_response *, struct mp_error *);
+enum mp_status mp_api_report_get(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                 struct mp_response *, struct mp_error *);
+enum mp_status mp_api_report_photo(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                   struct mp_response *, struct mp_error *);
+enum mp_status mp_api_clusters_list(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                    struct mp_response *, struct mp_error *);
+enum mp_status mp_api_clusters_grid(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                    struct mp_response *, struct mp_error *);
+enum mp_status mp_api_cluster_get(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                  struct mp_response *, struct mp_error *);
+enum mp_status mp_api_nearby(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                             struct mp_response *, struct mp_error *);
+enum mp_status mp_api_static(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                             struct mp_response *, struct mp_error *);
+
+#endif

@@ -1,0 +1,61 @@
+/* app.h - the running application: configuration, city pack, store, worker
+ * slots (each a store session plus a PROJ transformer) and static files.
+ * It is the cls libmicrohttpd hands to every request.
+ *
+ * Threads: mp_app_acquire/release are thread-safe; everything else is
+ * read-only after mp_app_open.
+ */
+#ifndef MELDPUNT_APP_H
+#define MELDPUNT_APP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "meldpunt/config.h"
+#include "meldpunt/ctx.h"
+#include "meldpunt/status.h"
+
+struct mp_static_file {
+    char url[128];
+    char *data;   /* owned */
+    size_t len;
+    const char *mime; /* static string */
+    char etag[32];
+};
+
+struct mp_slot {
+    struct mp_ctx ctx;
+    struct mp_slot *next_free;
+};
+
+struct mp_app {
+    const struct mp_config *cfg; /* borrowed: outlives the app */
+    struct mp_city *city;
+    struct mp_tz *tz;
+    struct mp_store *store;
+    struct mp_slot *slots; /* owned array */
+    unsigned nslots;
+    struct mp_slot *free_slots;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct mp_static_file *files; /* owned */
+    size_t nfiles;
+    char *config_json; /* owned: the body of GET /api/v1/config */
+    size_t config_json_len;
+};
+
+/* Open everything cfg names. with_static loads web files (the server only).
+ * New app in *out (mp_app_close). */
+enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool with_static,
+                           struct mp_app **out, struct mp_error *err) MP_WUR;
+void mp_app_close(struct mp_app *app);
+
+/* Borrow a worker context (blocks until one is free) and give it back. */
+struct mp_ctx *mp_app_acquire(struct mp_app *app);
+void mp_app_release(struct mp_app *app, struct mp_ctx *ctx);
+
+/* Borrowed static file for an exact URL path, or NULL. */
+const struct mp_static_file *mp_app_static(const struct mp_app *app, const char *url);
+
+#endif

@@ -1,0 +1,52 @@
+/* buf.h - a growable byte buffer with a hard upper bound, and the JSON text
+ * writers built on it (strings escaped per RFC 8259, coordinates at fixed
+ * precision). Used to build response bodies without a DOM.
+ *
+ * Not thread-safe per buffer; buffers are per request.
+ */
+#ifndef MELDPUNT_BUF_H
+#define MELDPUNT_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meldpunt/status.h"
+
+struct mp_buf {
+    char *data;   /* owned; NUL-terminated while len < cap */
+    size_t len;
+    size_t cap;
+    size_t max;   /* hard bound; 0 means the default of 256 MiB */
+    bool failed;  /* sticky: set when an append was refused (ENOMEM/bound) */
+};
+
+/* Initialise an empty buffer; no allocation until the first append. */
+void mp_buf_init(struct mp_buf *b, size_t max);
+/* Free the data (accepts NULL and zeroed buffers); the buffer is reusable. */
+void mp_buf_free(struct mp_buf *b);
+/* Forget the contents but keep the allocation. */
+void mp_buf_reset(struct mp_buf *b);
+/* Hand the data to the caller (new allocation, free()); buffer is emptied. */
+char *mp_buf_steal(struct mp_buf *b, size_t *len);
+
+/* Appends. On failure the buffer is marked failed and later appends are
+ * ignored, so callers check b->failed (or mp_buf_status) once at the end. */
+void mp_buf_add(struct mp_buf *b, const void *data, size_t len);
+void mp_buf_adds(struct mp_buf *b, const char *s);
+void mp_buf_addc(struct mp_buf *b, char c);
+void mp_buf_printf(struct mp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+enum mp_status mp_buf_status(const struct mp_buf *b) MP_WUR;
+
+/* JSON pieces. */
+void mp_json_str(struct mp_buf *b, const char *s);             /* "escaped" or null if s NULL */
+void mp_json_strn(struct mp_buf *b, const char *s, size_t n);  /* s may contain any bytes */
+void mp_json_int(struct mp_buf *b, int64_t v);
+void mp_json_num(struct mp_buf *b, double v, int decimals);     /* trailing zeros trimmed */
+void mp_json_coord(struct mp_buf *b, double lon, double lat);   /* [lon,lat] at 7 decimals */
+void mp_json_bool(struct mp_buf *b, bool v);
+void mp_json_time(struct mp_buf *b, int64_t unix_seconds);      /* "YYYY-MM-DDTHH:MM:SSZ" */
+/* "key": (with a leading comma when !first). */
+void mp_json_key(struct mp_buf *b, const char *key, bool first);
+
+#endif

@@ -1,0 +1,44 @@
+/* config.h - run-time settings from the command line and the environment
+ * (MELDPUNT_*), filled by main.c and const once the server runs.
+ */
+#ifndef MELDPUNT_CONFIG_H
+#define MELDPUNT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "meldpunt/status.h"
+
+struct mp_config {
+    char db_path[512];
+    char listen_host[64];
+    unsigned listen_port;  /* 0 = any free port (tests) */
+    char city_dir[512];
+    char web_dir[512];
+    char vendor_dir[512];  /* node_modules folder holding leaflet/dist */
+    unsigned threads;      /* HTTP worker threads; 0 = number of cores */
+    size_t max_body;       /* JSON bodies */
+    size_t max_upload;     /* multipart bodies (photos) */
+    size_t max_page;       /* features per page at most */
+    size_t default_page;
+    unsigned conn_timeout_s;
+    unsigned max_conns;
+    unsigned max_conns_per_ip;
+    bool sync_full;
+    bool tiles_set;        /* tile_url was configured (may be empty = off) */
+    char tile_url[512];
+    char admin_token[128];
+};
+
+/* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */
+void mp_config_defaults(struct mp_config *c);
+/* Apply MELDPUNT_* environment variables (see README). */
+enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err) MP_WUR;
+/* Parse "HOST:PORT" into the config. */
+enum mp_status mp_config_set_listen(struct mp_config *c, const char *hostport,
+                                    struct mp_error *err) MP_WUR;
+/* Copy a path setting with a bound check. */
+enum mp_status mp_config_set_str(char *dst, size_t cap, const char *value, const char *what,
+                                 struct mp_error *err) MP_WUR;
+
+#endif

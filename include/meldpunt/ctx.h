@@ -1,0 +1,21 @@
+/* ctx.h - what a domain call works with: the city (shared, read-only), a
+ * store session and a PROJ transformer (both owned by one worker slot and
+ * used by one thread at a time). Borrowed by the domain modules for the
+ * length of one call.
+ */
+#ifndef MELDPUNT_CTX_H
+#define MELDPUNT_CTX_H
+
+struct mp_city;
+struct mp_geo;
+struct mp_store_sess;
+struct mp_tz;
+
+struct mp_ctx {
+    const struct mp_city *city;
+    const struct mp_tz *tz;
+    struct mp_geo *geo;
+    struct mp_store_sess *db;
+};
+
+#endif

@@ -1,0 +1,53 @@
+/* geom.h - planar polygon tests on WGS84 coordinates: point in (multi)polygon
+ * with holes, bounding boxes. Used for the service area and district lookup,
+ * where the city pack's polygons are loaded once and then read by every
+ * thread (read-only after load, so thread-safe).
+ */
+#ifndef MELDPUNT_GEOM_H
+#define MELDPUNT_GEOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "meldpunt/status.h"
+
+struct mp_bbox {
+    double min_lon, min_lat, max_lon, max_lat;
+};
+
+struct mp_ring {
+    double *xy; /* owned: lon0, lat0, lon1, lat1, ... ; closed (first == last) */
+    size_t n;   /* number of points */
+};
+
+struct mp_polygon {
+    struct mp_ring *rings; /* owned: [0] outer, the rest holes */
+    size_t nrings;
+    struct mp_bbox bbox;
+};
+
+struct mp_multipolygon {
+    struct mp_polygon *polys; /* owned */
+    size_t npolys;
+    struct mp_bbox bbox;
+};
+
+/* Build from a GeoJSON geometry object (Polygon or MultiPolygon; borrowed).
+ * On success *mp owns new memory (free with mp_multipolygon_free). */
+enum mp_status mp_multipolygon_from_geojson(const json_t *geometry, struct mp_multipolygon *mp,
+                                            struct mp_error *err) MP_WUR;
+void mp_multipolygon_free(struct mp_multipolygon *mp);
+
+/* Even-odd point-in-polygon over all rings; points on the boundary may go
+ * either way (acceptable at 1e-7 degree scale). */
+bool mp_multipolygon_contains(const struct mp_multipolygon *mp, double lon, double lat);
+
+bool mp_bbox_contains(const struct mp_bbox *b, double lon, double lat);
+
+/* Parse "minLon,minLat,maxLon,maxLat" (exactly four finite numbers, valid
+ * WGS84 ranges, min < max). MP_EINVAL with a message in err otherwise. */
+enum mp_status mp_bbox_parse(const char *s, struct mp_bbox *out, struct mp_error *err) MP_WUR;
+
+#endif

@@ -1,0 +1,94 @@
+/* http.h - the HTTP layer: libmicrohttpd glue with bounded bodies, form
+ * decoding (multipart/form-data, x-www-form-urlencoded), and the mapping of
+ * mp_status to HTTP codes. Knows nothing of SQL or of the domain: it hands a
+ * struct mp_request to the router and sends back the struct mp_response.
+ *
+ * Threads: requests run on libmicrohttpd's internal thread pool; a request
+ * and its response belong to one thread at a time.
+ */
+#ifndef MELDPUNT_HTTP_H
+#define MELDPUNT_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meldpunt/buf.h"
+#include "meldpunt/status.h"
+
+#define MP_FORM_MAX_FIELDS 32
+
+struct mp_form_field {
+    char name[64];
+    char filename[128];     /* "" for plain fields */
+    char content_type[64];  /* as the client declared it; never trusted */
+    struct mp_buf value;    /* owned: the bytes (NUL-terminated) */
+};
+
+struct mp_form {
+    struct mp_form_field fields[MP_FORM_MAX_FIELDS];
+    size_t n;
+    bool overflow; /* too many fields or a field too large */
+};
+
+/* Borrowed pointer to the field's value, or NULL. */
+const struct mp_form_field *mp_form_get(const struct mp_form *f, const char *name);
+
+struct mp_request {
+    const char *method;       /* "GET", "POST", ... */
+    const char *path;         /* without the query string */
+    const char *body;         /* NUL-terminated; "" when none */
+    size_t body_len;
+    const char *content_type; /* NULL when none */
+    const struct mp_form *form; /* decoded form body, or NULL */
+    char client_ip[64];
+    void *conn;               /* opaque: for header and query look-ups */
+    int64_t path_id;          /* the {id} segment of the route, if any */
+    const char *path_rest;    /* the {rest} of a pattern ending in "*" */
+};
+
+/* Query argument (decoded) or NULL; header value or NULL. Borrowed for the
+ * length of the request. */
+const char *mp_req_query(const struct mp_request *r, const char *key);
+const char *mp_req_header(const struct mp_request *r, const char *key);
+/* Calls fn for each query argument; stops when fn returns non-zero. */
+void mp_req_query_each(const struct mp_request *r, int (*fn)(void *ctx, const char *k,
+                                                             const char *v), void *ctx);
+
+/* A streamed body: fill up to max bytes into out; return bytes written, 0 at
+ * the end, -1 on error. Called on the libmicrohttpd thread. */
+typedef long (*mp_stream_fn)(void *ctx, uint64_t pos, char *out, size_t max);
+
+struct mp_response {
+    int http_status;          /* 0: derived from the handler's status */
+    const char *content_type; /* static string */
+    struct mp_buf body;       /* owned */
+    const void *static_body;  /* borrowed (lives as long as the app); overrides body */
+    size_t static_len;
+    char allow[48];           /* Allow header for 405 */
+    const char *cache;        /* Cache-Control (static string) */
+    char location[128];
+    char etag[48];
+    char disposition[128];    /* Content-Disposition */
+    unsigned retry_after;     /* seconds; 0 for none */
+    bool created;             /* 201 instead of 200 */
+    bool not_modified;        /* 304 */
+    mp_stream_fn stream;      /* when set, the body is streamed */
+    void *stream_ctx;
+    void (*stream_free)(void *ctx);
+};
+
+/* The HTTP code for a handler's status. */
+int mp_http_code(enum mp_status st);
+
+struct mp_app;
+struct mp_http;
+
+/* Start serving app on host:port (port 0 picks a free one); *bound_port
+ * receives the actual port. New server object in *out. */
+enum mp_status mp_http_start(struct mp_app *app, struct mp_http **out, unsigned *bound_port,
+                             struct mp_error *err) MP_WUR;
+/* Stop accepting, finish in-flight requests, free. Accepts NULL. */
+void mp_http_stop(struct mp_http *h);
+
+#endif

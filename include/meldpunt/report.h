@@ -1,0 +1,75 @@
+/* report.h - a citizen's report: validation of what came in (from any
+ * channel: JSON API, forms, Open311, imports) and submission through the
+ * duplicate-folding path in one transaction.
+ *
+ * Thread-safety: functions use only the struct mp_ctx they are given.
+ */
+#ifndef MELDPUNT_REPORT_H
+#define MELDPUNT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meldpunt/cluster.h"
+#include "meldpunt/ctx.h"
+#include "meldpunt/status.h"
+#include "meldpunt/store.h"
+
+#define MP_DESCRIPTION_MAX 2000 /* characters (code points) */
+#define MP_ADDRESS_MAX 200
+#define MP_CONTACT_MAX 200
+#define MP_NOT_SAME_MAX 16
+
+struct mp_report_input {
+    char category[48];
+    double lon, lat;
+    bool has_lon, has_lat;
+    char *description; /* owned (all char * below): NULL when absent */
+    char *address;
+    char channel[16];  /* "" means the channel's default, "web" */
+    char *contact_name, *contact_email, *contact_phone;
+    int64_t same_as;   /* 0 when absent */
+    int64_t not_same_as[MP_NOT_SAME_MAX];
+    size_t n_not_same;
+    /* Set by trusted callers only (imports, staff), never from public input: */
+    int64_t created_at;  /* 0 = now */
+    char *external_id;
+    /* Borrowed: a processed photo stored with the report in one transaction. */
+    const struct mp_photo_rec *photo;
+};
+
+/* Free the owned strings; the struct can be reused after memset. */
+void mp_report_input_clear(struct mp_report_input *in);
+
+/* Whether c is a known intake channel (web, phone, email, counter, open311). */
+bool mp_report_channel_valid(const char *c);
+
+/* Check everything that does not need the database: required fields, ranges,
+ * lengths, UTF-8, category known, point inside the service area, contact
+ * formats. err carries a code such as "missing_field", "out_of_range",
+ * "out_of_area", "unknown_category", "too_long", "invalid_field". */
+enum mp_status mp_report_validate(const struct mp_city *city, const struct mp_report_input *in,
+                                  struct mp_error *err) MP_WUR;
+
+struct mp_submit_result {
+    int64_t report_id, cluster_id, cluster_count, created_at;
+    bool joined;
+    char status[MP_STATUS_MAXLEN];
+    char district[32];
+    struct mp_join_reason why;
+};
+
+/* Validate, fold into a cluster and store. With own_tx the call runs its own
+ * write transaction and returns only after it committed (durable); without,
+ * the caller holds a write transaction (imports, group commit). */
+enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input *in, bool own_tx,
+                                struct mp_submit_result *out, struct mp_error *err) MP_WUR;
+
+/* Set a cluster's status (and so all its reports'), with a history entry.
+ * MP_EINVAL for an unknown status. Runs inside the caller's transaction. */
+enum mp_status mp_report_cluster_set_status(struct mp_ctx *ctx, int64_t cluster_id,
+                                            const char *status, int64_t at, const char *note,
+                                            const char *actor, struct mp_error *err) MP_WUR;
+
+#endif

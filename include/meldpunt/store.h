@@ -1,0 +1,216 @@
+/* store.h - persistence of reports, clusters and their history.
+ *
+ * The interface carries no SQLite types so that another backend (PostGIS)
+ * can implement it. All SQL lives in store*.c. User input reaches SQL only as
+ * bound parameters.
+ *
+ * Threads: struct mp_store is shared and thread-safe (a pool of sessions).
+ * A struct mp_store_sess is one database connection, used by one thread at a
+ * time between mp_store_acquire and mp_store_release.
+ *
+ * Rows handed to callbacks hold BORROWED strings, valid only during the
+ * callback.
+ */
+#ifndef MELDPUNT_STORE_H
+#define MELDPUNT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meldpunt/geom.h"
+#include "meldpunt/status.h"
+
+struct mp_store;
+struct mp_store_sess;
+
+/* Schema version this build writes; older databases are upgraded in place. */
+#define MP_STORE_SCHEMA_VERSION 1
+
+struct mp_store_opts {
+    unsigned pool_size;   /* sessions (connections); >= 1 */
+    unsigned busy_ms;     /* how long a writer waits for the lock */
+    bool sync_full;       /* synchronous=FULL (survives power loss) vs NORMAL (survives kill -9) */
+    bool readonly;        /* open without write access */
+};
+
+void mp_store_opts_default(struct mp_store_opts *o);
+
+/* Open (creating and upgrading the schema when needed) the database at path.
+ * New object in *out, freed with mp_store_close. */
+enum mp_status mp_store_open(const char *path, const struct mp_store_opts *opts,
+                             struct mp_store **out, struct mp_error *err) MP_WUR;
+void mp_store_close(struct mp_store *s);
+
+/* Borrow a session; blocks until one is free. Never fails once opened. */
+struct mp_store_sess *mp_store_acquire(struct mp_store *s);
+void mp_store_release(struct mp_store *s, struct mp_store_sess *sess);
+
+/* The schema version found in the database file. */
+int mp_store_schema_version(struct mp_store_sess *sess);
+
+/* Transactions. begin_write takes the write lock at once (BEGIN IMMEDIATE).
+ * MP_EUNAVAIL when the database cannot be written (read-only, disk full). */
+enum mp_status mp_store_begin_write(struct mp_store_sess *sess, struct mp_error *err) MP_WUR;
+enum mp_status mp_store_begin_read(struct mp_store_sess *sess) MP_WUR;
+enum mp_status mp_store_commit(struct mp_store_sess *sess, struct mp_error *err) MP_WUR;
+void mp_store_rollback(struct mp_store_sess *sess);
+
+/* ---- clusters, as the clustering code sees them ---- */
+
+/* Public workflow statuses; a cluster and its reports share one. */
+#define MP_STATUS_MAXLEN 24
+
+struct mp_cluster_state {
+    int64_t id;
+    char category[48];
+    char status[MP_STATUS_MAXLEN];
+    int64_t report_count;
+    double x, y;         /* centre, metric CRS */
+    double sum_x, sum_y; /* sums of member coordinates (centre = sum / count) */
+    double lon, lat;     /* centre, WGS84 */
+    int64_t first_at, last_at, fixed_at; /* fixed_at 0 when never fixed */
+    char district[32];
+};
+
+/* Clusters of category whose centre lies within the metric square of half
+ * side r around (x, y). Fills up to cap entries of out; *n gets the count
+ * written. Uses the metric R*Tree. */
+enum mp_status mp_store_cluster_candidates(struct mp_store_sess *sess, const char *category,
+                                           double x, double y, double r,
+                                           struct mp_cluster_state *out, size_t cap,
+                                           size_t *n) MP_WUR;
+enum mp_status mp_store_cluster_state(struct mp_store_sess *sess, int64_t id,
+                                      struct mp_cluster_state *out) MP_WUR;
+/* Insert a new cluster from st (id ignored); *id receives the new id. */
+enum mp_status mp_store_cluster_create(struct mp_store_sess *sess,
+                                       const struct mp_cluster_state *st, int64_t *id) MP_WUR;
+/* Write centre, sums, count, times back for st->id. */
+enum mp_status mp_store_cluster_update(struct mp_store_sess *sess,
+                                       const struct mp_cluster_state *st) MP_WUR;
+
+/* Set the status of a cluster and all its reports; fixed_at as given. */
+enum mp_status mp_store_cluster_set_status(struct mp_store_sess *sess, int64_t id,
+                                           const char *status, int64_t fixed_at,
+                                           int64_t now) MP_WUR;
+
+/* ---- reports ---- */
+
+struct mp_report_rec {
+    const char *category;
+    const char *description; /* never NULL */
+    const char *address;     /* NULL when none */
+    const char *channel;
+    const char *status;
+    const char *district;    /* NULL outside every district */
+    const char *external_id; /* NULL, or the id in the system it was imported from */
+    const char *contact_name, *contact_email, *contact_phone; /* private; NULL when none */
+    const char *join_reason; /* JSON text: why it joined its cluster, or NULL */
+    double lon, lat, x, y;
+    int64_t created_at;
+    int64_t cluster_id;
+};
+
+enum mp_status mp_store_report_insert(struct mp_store_sess *sess, const struct mp_report_rec *r,
+                                      int64_t *id) MP_WUR;
+/* Whether a report with this external id exists (import idempotence). */
+enum mp_status mp_store_report_external_exists(struct mp_store_sess *sess, const char *ext,
+                                               bool *exists) MP_WUR;
+
+/* Photos: processed images (metadata already stripped) of one report. */
+struct mp_photo_rec {
+    const void *full, *thumb;
+    size_t full_len, thumb_len;
+    unsigned width, height;
+    const char *mime; /* of the stored images, "image/jpeg" */
+};
+enum mp_status mp_store_photo_put(struct mp_store_sess *sess, int64_t report_id,
+                                  const struct mp_photo_rec *p) MP_WUR;
+/* Copy of the full image or its thumbnail: NEW allocation in *data (free()). */
+enum mp_status mp_store_photo_get(struct mp_store_sess *sess, int64_t report_id, bool thumb,
+                                  void **data, size_t *len) MP_WUR;
+
+/* Status history entry (cluster-wide when report_id is 0). */
+struct mp_history_rec {
+    int64_t cluster_id, report_id, at;
+    const char *status;
+    const char *note;   /* NULL when none */
+    bool note_public;
+    const char *actor;  /* NULL for the system */
+};
+enum mp_status mp_store_history_add(struct mp_store_sess *sess, const struct mp_history_rec *h) MP_WUR;
+
+/* ---- reading ---- */
+
+struct mp_report_row {
+    int64_t id, cluster_id, created_at, updated_at, cluster_count;
+    const char *category, *description, *address, *channel, *status, *district, *external_id;
+    const char *contact_name, *contact_email, *contact_phone; /* only with q->with_private */
+    const char *join_reason;
+    double lon, lat;
+    bool has_photo;
+};
+
+struct mp_cluster_row {
+    int64_t id, report_count, first_at, last_at, created_at, updated_at;
+    const char *category, *status, *district;
+    double lon, lat;
+};
+
+#define MP_QUERY_MAX_LIST 32
+
+struct mp_query {
+    bool has_bbox;
+    struct mp_bbox bbox;
+    const char *categories[MP_QUERY_MAX_LIST];
+    size_t ncategories;
+    const char *statuses[MP_QUERY_MAX_LIST];
+    size_t nstatuses;
+    const char *district;     /* NULL for any */
+    int64_t since, until;     /* created_at range; 0 for open-ended */
+    int64_t after_id;         /* keyset cursor: ids strictly greater */
+    size_t limit;             /* rows at most; 0 for no limit (exports) */
+    bool with_private;        /* include contact fields (staff only) */
+};
+
+typedef int (*mp_report_cb)(void *ctx, const struct mp_report_row *row);
+typedef int (*mp_cluster_cb)(void *ctx, const struct mp_cluster_row *row);
+
+/* Iterate matching rows in id order; a non-zero return from cb stops the
+ * iteration (MP_OK is still returned). */
+enum mp_status mp_store_reports(struct mp_store_sess *sess, const struct mp_query *q,
+                                mp_report_cb cb, void *ctx) MP_WUR;
+enum mp_status mp_store_clusters(struct mp_store_sess *sess, const struct mp_query *q,
+                                 mp_cluster_cb cb, void *ctx) MP_WUR;
+enum mp_status mp_store_report_get(struct mp_store_sess *sess, int64_t id, bool with_private,
+                                   mp_report_cb cb, void *ctx) MP_WUR;
+enum mp_status mp_store_cluster_get(struct mp_store_sess *sess, int64_t id, mp_cluster_cb cb,
+                                    void *ctx) MP_WUR;
+/* Reports of one cluster, oldest first. */
+enum mp_status mp_store_cluster_reports(struct mp_store_sess *sess, int64_t cluster_id,
+                                        mp_report_cb cb, void *ctx) MP_WUR;
+
+struct mp_history_row {
+    int64_t id, cluster_id, report_id, at;
+    const char *status, *note, *actor;
+    bool note_public;
+};
+typedef int (*mp_history_cb)(void *ctx, const struct mp_history_row *row);
+/* History of a cluster (report_id 0) or of a report (its own and its cluster's). */
+enum mp_status mp_store_history(struct mp_store_sess *sess, int64_t cluster_id,
+                                mp_history_cb cb, void *ctx) MP_WUR;
+
+/* Grid aggregation of clusters for the map at low zoom. */
+struct mp_grid_cell {
+    int64_t gx, gy, clusters, reports;
+    double lon, lat; /* mean position of the clusters in the cell */
+};
+typedef int (*mp_grid_cb)(void *ctx, const struct mp_grid_cell *cell);
+enum mp_status mp_store_cluster_grid(struct mp_store_sess *sess, const struct mp_query *q,
+                                     double cell_deg, mp_grid_cb cb, void *ctx) MP_WUR;
+
+/* Counts for /healthz. */
+enum mp_status mp_store_counts(struct mp_store_sess *sess, int64_t *reports,
+                               int64_t *clusters) MP_WUR;
+
+#endif

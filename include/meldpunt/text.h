@@ -1,0 +1,26 @@
+/* text.h - checks and transforms of user text: UTF-8 validity and length in
+ * characters, and masking of contact details typed into public text.
+ * Pure functions, thread-safe.
+ */
+#ifndef MELDPUNT_TEXT_H
+#define MELDPUNT_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Number of code points in s[0..len), or -1 when s is not valid UTF-8 or
+ * contains NUL or control characters other than tab, CR and LF. */
+long mp_utf8_chars(const char *s, size_t len);
+
+/* Plausible e-mail address: one @, non-empty local part, a dot in the domain,
+ * no spaces, at most 254 bytes. */
+bool mp_text_email_ok(const char *s);
+/* Plausible phone number: 6-20 digits with optional +, spaces, dots, dashes
+ * and parentheses. */
+bool mp_text_phone_ok(const char *s);
+
+/* Copy s into a NEW string (caller frees) with e-mail addresses and phone
+ * numbers replaced by "[hidden]". Returns NULL on allocation failure. */
+char *mp_text_mask_contacts(const char *s);
+
+#endif

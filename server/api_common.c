@@ -1,0 +1,239 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/api.h"
+#include "meldpunt/city.h"
+#include "meldpunt/cluster.h"
+#include "meldpunt/timeutil.h"
+
+/* Largest bbox a listing accepts, in degrees on each side: a whole region,
+ * not the planet. */
+#define BBOX_MAX_SPAN 5.0
+
+struct param_check {
+    const char *const *allowed;
+    const char *bad;
+};
+
+static int check_one(void *ctx, const char *k, const char *v)
+{
+    (void)v;
+    struct param_check *pc = ctx;
+    for (const char *const *a = pc->allowed; *a; a++)
+        if (strcmp(*a, k) == 0)
+            return 0;
+    pc->bad = k;
+    return 1;
+}
+
+enum mp_status mp_api_check_params(const struct mp_request *req, const char *const *allowed,
+                                   struct mp_error *err)
+{
+    struct param_check pc = {allowed, NULL};
+    mp_req_query_each(req, check_one, &pc);
+    if (pc.bad)
+        return mp_fail(err, MP_EINVAL, "unknown_parameter", "unknown query parameter '%.40s'",
+                       pc.bad);
+    return MP_OK;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* A cursor is "v1:<id>" in base64url: opaque to clients, cheap to check. */
+void mp_api_cursor_encode(int64_t id, char *out, size_t cap)
+{
+    char raw[40];
+    int n = snprintf(raw, sizeof raw, "v1:%lld", (long long)id);
+    size_t o = 0;
+    for (int i = 0; i < n && o + 5 < cap; i += 3) {
+        unsigned v = (unsigned)(unsigned char)raw[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)(unsigned char)raw[i + 1] << 8;
+        if (i + 2 < n)
+            v |= (unsigned char)raw[i + 2];
+        out[o++] = b64[(v >> 18) & 63];
+        out[o++] = b64[(v >> 12) & 63];
+        if (i + 1 < n)
+            out[o++] = b64[(v >> 6) & 63];
+        if (i + 2 < n)
+            out[o++] = b64[v & 63];
+    }
+    out[o] = '\0';
+}
+
+enum mp_status mp_api_cursor_decode(const char *s, int64_t *id)
+{
+    char raw[40];
+    size_t len = strlen(s), o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    if (len == 0 || len > 48)
+        return MP_EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        const char *p = strchr(b64, s[i]);
+        if (!p || !s[i])
+            return MP_EINVAL;
+        acc = (acc << 6) | (unsigned)(p - b64);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o + 1 >= sizeof raw)
+                return MP_EINVAL;
+            raw[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    raw[o] = '\0';
+    if (strncmp(raw, "v1:", 3) != 0)
+        return MP_EINVAL;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(raw + 3, &end, 10);
+    if (end == raw + 3 || *end || errno || v < 0)
+        return MP_EINVAL;
+    *id = v;
+    return MP_OK;
+}
+
+/* Split a comma list in place into items (bounded). */
+static enum mp_status split_list(char *s, const char **items, size_t *n, const char *what,
+                                 struct mp_error *err)
+{
+    *n = 0;
+    for (char *tok = s, *next; tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        if (!*tok)
+            return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s has an empty item", what);
+        if (*n >= MP_QUERY_MAX_LIST)
+            return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s lists too many items", what);
+        items[(*n)++] = tok;
+    }
+    return MP_OK;
+}
+
+/* Status filter: exact statuses, or the families the map shows. */
+static enum mp_status add_statuses(const char *item, struct mp_query *q, struct mp_error *err)
+{
+    static const struct {
+        const char *alias;
+        const char *members[6];
+    } families[] = {
+        {"open", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
+        {"unresolved", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
+        {"resolved", {"fixed", "closed", "not_responsible", NULL}},
+    };
+    for (size_t f = 0; f < sizeof families / sizeof *families; f++) {
+        if (strcmp(item, families[f].alias) != 0)
+            continue;
+        for (const char *const *m = families[f].members; *m; m++)
+            if (q->nstatuses < MP_QUERY_MAX_LIST)
+                q->statuses[q->nstatuses++] = *m;
+        return MP_OK;
+    }
+    if (!mp_cluster_status_valid(item))
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "unknown status '%.24s' (use new, acknowledged, scheduled, in_progress, "
+                       "fixed, closed, not_responsible, reopened, open or resolved)",
+                       item);
+    if (q->nstatuses < MP_QUERY_MAX_LIST)
+        q->statuses[q->nstatuses++] = item;
+    return MP_OK;
+}
+
+static enum mp_status parse_time(struct mp_app *app, const char *name, const char *v,
+                                 int64_t *out, struct mp_error *err)
+{
+    (void)app;
+    if (mp_time_parse(v, 0, out) != MP_OK)
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "%s must be an ISO 8601 date or time, e.g. 2021-01-31T12:00:00Z", name);
+    return MP_OK;
+}
+
+enum mp_status mp_api_parse_query(struct mp_app *app, const struct mp_request *req,
+                                  struct mp_query *q, char **scratch, struct mp_error *err)
+{
+    enum mp_status rc;
+    const char *v;
+    memset(q, 0, sizeof *q);
+    *scratch = NULL;
+    q->limit = app->cfg->default_page;
+
+    if ((v = mp_req_query(req, "bbox"))) {
+        if ((rc = mp_bbox_parse(v, &q->bbox, err)))
+            return rc;
+        if (q->bbox.max_lon - q->bbox.min_lon > BBOX_MAX_SPAN ||
+            q->bbox.max_lat - q->bbox.min_lat > BBOX_MAX_SPAN)
+            return mp_fail(err, MP_EINVAL, "invalid_bbox",
+                           "bbox may span at most %.0f degrees each way", BBOX_MAX_SPAN);
+        q->has_bbox = true;
+    }
+    /* One scratch copy holds both lists so that q can point into it. */
+    const char *cat = mp_req_query(req, "category"), *st = mp_req_query(req, "status");
+    size_t cl = cat ? strlen(cat) + 1 : 0, sl = st ? strlen(st) + 1 : 0;
+    if (cl + sl) {
+        *scratch = malloc(cl + sl);
+        if (!*scratch)
+            return MP_ENOMEM;
+    }
+    if (cat) {
+        char *c = memcpy(*scratch, cat, cl);
+        if ((rc = split_list(c, q->categories, &q->ncategories, "category", err)))
+            return rc;
+        for (size_t i = 0; i < q->ncategories; i++)
+            if (!mp_city_category(app->city, q->categories[i]))
+                return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category '%.48s'",
+                               q->categories[i]);
+    }
+    if (st) {
+        char *s = memcpy(*scratch + cl, st, sl);
+        const char *items[MP_QUERY_MAX_LIST];
+        size_t n;
+        if ((rc = split_list(s, items, &n, "status", err)))
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            if ((rc = add_statuses(items[i], q, err)))
+                return rc;
+    }
+    if ((v = mp_req_query(req, "district"))) {
+        if (!mp_city_district(app->city, v))
+            return mp_fail(err, MP_EINVAL, "unknown_district",
+                           "unknown district '%.32s'; GET /api/v1/districts lists them", v);
+        q->district = v;
+    }
+    if ((v = mp_req_query(req, "since")) && (rc = parse_time(app, "since", v, &q->since, err)))
+        return rc;
+    if ((v = mp_req_query(req, "until")) && (rc = parse_time(app, "until", v, &q->until, err)))
+        return rc;
+    if (q->since && q->until && q->since >= q->until)
+        return mp_fail(err, MP_EINVAL, "invalid_parameter", "since must be before until");
+    if ((v = mp_req_query(req, "limit"))) {
+        char *end = NULL;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (!*v || *end || errno || n < 1 || (size_t)n > app->cfg->max_page)
+            return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                           "limit must be a whole number from 1 to %zu", app->cfg->max_page);
+        q->limit = (size_t)n;
+    }
+    if ((v = mp_req_query(req, "cursor")) && mp_api_cursor_decode(v, &q->after_id) != MP_OK)
+        return mp_fail(err, MP_EINVAL, "invalid_cursor",
+                       "cursor is not one this server handed out");
+    return MP_OK;
+}
+
+void mp_api_error_body(struct mp_response *resp, const struct mp_error *err)
+{
+    mp_buf_reset(&resp->body);
+    mp_buf_adds(&resp->body, "{\"error\":{\"code\":");
+    mp_json_str(&resp->body, err->code[0] ? err->code : "error");
+    mp_buf_adds(&resp->body, ",\"message\":");
+    mp_json_str(&resp->body, err->text[0] ? err->text : "request failed");
+    mp_buf_adds(&resp->body, "}}");
+    resp->content_type = "application/json";
+    resp->static_body = NULL;
+    resp->stream = NULL;
+}

@@ -1,0 +1,100 @@
+/* api_meta.c - health, configuration for the page, the city pack's public
+ * layers, and static files. */
+#include <string.h>
+
+#include "meldpunt/api.h"
+#include "meldpunt/city.h"
+#include "meldpunt/store.h"
+
+enum mp_status mp_api_healthz(struct mp_app *app, struct mp_ctx *ctx,
+                              const struct mp_request *req, struct mp_response *resp,
+                              struct mp_error *err)
+{
+    (void)req;
+    int64_t reports = 0, clusters = 0;
+    if (mp_store_counts(ctx->db, &reports, &clusters) != MP_OK)
+        return mp_fail(err, MP_EUNAVAIL, "unavailable", "the database does not answer");
+    mp_buf_printf(&resp->body,
+                  "{\"status\":\"ok\",\"version\":\"%s\",\"schema\":%d,\"city\":", MP_VERSION,
+                  mp_store_schema_version(ctx->db));
+    mp_json_str(&resp->body, app->city->id);
+    mp_buf_printf(&resp->body, ",\"reports\":%lld,\"clusters\":%lld}", (long long)reports,
+                  (long long)clusters);
+    resp->content_type = "application/json";
+    resp->cache = "no-store";
+    return MP_OK;
+}
+
+static enum mp_status fixed_body(const struct mp_request *req, struct mp_response *resp,
+                                 const char *body, size_t len, const char *type,
+                                 struct mp_error *err)
+{
+    static const char *const allowed[] = {NULL};
+    enum mp_status rc = mp_api_check_params(req, allowed, err);
+    if (rc)
+        return rc;
+    resp->static_body = body;
+    resp->static_len = len;
+    resp->content_type = type;
+    resp->cache = "public, max-age=300";
+    return MP_OK;
+}
+
+enum mp_status mp_api_config(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
+                             struct mp_response *resp, struct mp_error *err)
+{
+    (void)ctx;
+    return fixed_body(req, resp, app->config_json, app->config_json_len, "application/json", err);
+}
+
+enum mp_status mp_api_categories(struct mp_app *app, struct mp_ctx *ctx,
+                                 const struct mp_request *req, struct mp_response *resp,
+                                 struct mp_error *err)
+{
+    (void)ctx;
+    return fixed_body(req, resp, app->city->categories_json, app->city->categories_json_len,
+                      "application/json", err);
+}
+
+enum mp_status mp_api_districts(struct mp_app *app, struct mp_ctx *ctx,
+                                const struct mp_request *req, struct mp_response *resp,
+                                struct mp_error *err)
+{
+    (void)ctx;
+    return fixed_body(req, resp, app->city->districts_json, app->city->districts_json_len,
+                      "application/geo+json", err);
+}
+
+enum mp_status mp_api_service_area(struct mp_app *app, struct mp_ctx *ctx,
+                                   const struct mp_request *req, struct mp_response *resp,
+                                   struct mp_error *err)
+{
+    (void)ctx;
+    return fixed_body(req, resp, app->city->area_json, app->city->area_json_len,
+                      "application/geo+json", err);
+}
+
+enum mp_status mp_api_static(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
+                             struct mp_response *resp, struct mp_error *err)
+{
+    (void)ctx;
+    const char *url = req->path;
+    if (strcmp(url, "/") == 0)
+        url = "/index.html";
+    else if (strncmp(url, "/r/", 3) == 0)
+        url = "/report.html";
+    const struct mp_static_file *f = mp_app_static(app, url);
+    if (!f)
+        return mp_fail(err, MP_ENOTFOUND, "not_found", "no such page or resource");
+    const char *inm = mp_req_header(req, "If-None-Match");
+    snprintf(resp->etag, sizeof resp->etag, "%s", f->etag);
+    if (inm && strcmp(inm, f->etag) == 0) {
+        resp->not_modified = true;
+        return MP_OK;
+    }
+    resp->static_body = f->data;
+    resp->static_len = f->len;
+    resp->content_type = f->mime;
+    resp->cache = strncmp(url, "/vendor/", 8) == 0 ? "public, max-age=86400" : "no-cache";
+    return MP_OK;
+}

@@ -1,0 +1,481 @@
+/* api_reports.c - /api/v1/reports: list (GeoJSON, paged), create (JSON or
+ * multipart with a photo), get one, its photo. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/api.h"
+#include "meldpunt/city.h"
+#include "meldpunt/geojson.h"
+#include "meldpunt/photo.h"
+#include "meldpunt/report.h"
+
+/* ---- list ---- */
+
+struct list_ctx {
+    struct mp_buf *b;
+    const struct mp_city *city;
+    size_t n, limit;
+    int64_t last_id;
+    bool more;
+};
+
+static int list_row(void *p, const struct mp_report_row *r)
+{
+    struct list_ctx *lc = p;
+    if (lc->n == lc->limit) { /* the extra row only tells that a next page exists */
+        lc->more = true;
+        return 1;
+    }
+    if (lc->n++)
+        mp_buf_addc(lc->b, ',');
+    mp_geojson_report_feature(lc->b, lc->city, r, false);
+    lc->last_id = r->id;
+    return 0;
+}
+
+enum mp_status mp_api_reports_list(struct mp_app *app, struct mp_ctx *ctx,
+                                   const struct mp_request *req, struct mp_response *resp,
+                                   struct mp_error *err)
+{
+    static const char *const allowed[] = {"bbox", "category", "status", "district", "since",
+                                          "until", "limit", "cursor", NULL};
+    enum mp_status rc;
+    struct mp_query q;
+    char *scratch = NULL;
+    if ((rc = mp_api_check_params(req, allowed, err)) ||
+        (rc = mp_api_parse_query(app, req, &q, &scratch, err)))
+        goto out;
+    size_t limit = q.limit;
+    q.limit = limit + 1;
+    struct list_ctx lc = {.b = &resp->body, .city = app->city, .limit = limit};
+    mp_buf_adds(&resp->body, "{\"type\":\"FeatureCollection\",\"features\":[");
+    if ((rc = mp_store_reports(ctx->db, &q, list_row, &lc))) {
+        rc = mp_fail(err, rc, "unavailable", "cannot read reports right now");
+        goto out;
+    }
+    mp_buf_adds(&resp->body, "],\"next_cursor\":");
+    if (lc.more) {
+        char cur[64];
+        mp_api_cursor_encode(lc.last_id, cur, sizeof cur);
+        mp_json_str(&resp->body, cur);
+    } else {
+        mp_buf_adds(&resp->body, "null");
+    }
+    mp_buf_printf(&resp->body, ",\"count\":%zu}", lc.n);
+    resp->content_type = "application/geo+json";
+out:
+    free(scratch);
+    return rc;
+}
+
+/* ---- get ---- */
+
+struct one_ctx {
+    struct mp_buf *b;
+    const struct mp_city *city;
+};
+
+static int one_row(void *p, const struct mp_report_row *r)
+{
+    struct one_ctx *oc = p;
+    mp_geojson_report_feature(oc->b, oc->city, r, false);
+    return 0;
+}
+
+/* The report as a plain object (the POST answer): properties plus lat, lon. */
+static int props_row(void *p, const struct mp_report_row *r)
+{
+    struct one_ctx *oc = p;
+    mp_geojson_report_props(oc->b, oc->city, r);
+    oc->b->len--;
+    mp_buf_adds(oc->b, ",\"lat\":");
+    mp_json_num(oc->b, r->lat, 7);
+    mp_buf_adds(oc->b, ",\"lon\":");
+    mp_json_num(oc->b, r->lon, 7);
+    mp_buf_addc(oc->b, '}');
+    return 0;
+}
+
+static int history_row(void *p, const struct mp_history_row *h)
+{
+    struct mp_buf *b = p;
+    if (b->data[b->len - 1] != '[')
+        mp_buf_addc(b, ',');
+    mp_buf_adds(b, "{\"at\":");
+    mp_json_time(b, h->at);
+    mp_buf_adds(b, ",\"status\":");
+    mp_json_str(b, h->status);
+    mp_buf_adds(b, ",\"note\":");
+    mp_json_str(b, h->note_public ? h->note : NULL);
+    mp_buf_addc(b, '}');
+    return 0;
+}
+
+struct cluster_of {
+    int64_t cluster_id;
+};
+
+static int grab_cluster(void *p, const struct mp_report_row *r)
+{
+    ((struct cluster_of *)p)->cluster_id = r->cluster_id;
+    return 0;
+}
+
+enum mp_status mp_api_report_get(struct mp_app *app, struct mp_ctx *ctx,
+                                 const struct mp_request *req, struct mp_response *resp,
+                                 struct mp_error *err)
+{
+    static const char *const allowed[] = {NULL};
+    enum mp_status rc;
+    if ((rc = mp_api_check_params(req, allowed, err)))
+        return rc;
+    struct cluster_of co = {0};
+    struct one_ctx oc = {&resp->body, app->city};
+    rc = mp_store_report_get(ctx->db, req->path_id, false, grab_cluster, &co);
+    if (rc == MP_OK)
+        rc = mp_store_report_get(ctx->db, req->path_id, false, one_row, &oc);
+    if (rc == MP_ENOTFOUND)
+        return mp_fail(err, rc, "not_found", "there is no report %lld", (long long)req->path_id);
+    if (rc)
+        return mp_fail(err, rc, "unavailable", "cannot read the report right now");
+    /* Add the history inside the properties: drop the two closing braces. */
+    resp->body.len -= 2;
+    mp_buf_adds(&resp->body, ",\"history\":[");
+    if ((rc = mp_store_history(ctx->db, co.cluster_id, history_row, &resp->body)))
+        return mp_fail(err, rc, "unavailable", "cannot read the history right now");
+    mp_buf_adds(&resp->body, "]}}");
+    resp->content_type = "application/geo+json";
+    return MP_OK;
+}
+
+/* ---- create ---- */
+
+static enum mp_status take_string(const json_t *v, const char *name, char **dst,
+                                  struct mp_error *err)
+{
+    if (!v || json_is_null(v))
+        return MP_OK;
+    if (!json_is_string(v))
+        return mp_fail(err, MP_EINVAL, "invalid_field", "%s must be a string", name);
+    *dst = strdup(json_string_value(v));
+    return *dst ? MP_OK : MP_ENOMEM;
+}
+
+static enum mp_status take_code(const json_t *v, const char *name, char *dst, size_t cap,
+                                struct mp_error *err)
+{
+    if (!v || json_is_null(v))
+        return MP_OK;
+    if (!json_is_string(v))
+        return mp_fail(err, MP_EINVAL, "invalid_field", "%s must be a string", name);
+    const char *s = json_string_value(v);
+    if (strlen(s) >= cap)
+        return mp_fail(err, MP_EINVAL, name[0] == 'c' && name[1] == 'a' ? "unknown_category"
+                                                                        : "invalid_field",
+                       "%s '%.40s...' is too long", name, s);
+    memcpy(dst, s, strlen(s) + 1);
+    return MP_OK;
+}
+
+static enum mp_status take_coord(const json_t *v, const char *name, double *dst, bool *has,
+                                 struct mp_error *err)
+{
+    if (!v || json_is_null(v))
+        return MP_OK;
+    if (!json_is_number(v))
+        return mp_fail(err, MP_EINVAL, "invalid_field", "%s must be a number", name);
+    *dst = json_number_value(v);
+    *has = true;
+    return MP_OK;
+}
+
+static enum mp_status input_from_json(const json_t *o, struct mp_report_input *in,
+                                      struct mp_error *err)
+{
+    static const char *const known[] = {"category", "lat", "lon", "description", "address",
+                                        "channel", "contact", "same_as", "not_same_as", NULL};
+    enum mp_status rc;
+    const char *key;
+    const json_t *v;
+    if (!json_is_object(o))
+        return mp_fail(err, MP_EINVAL, "invalid_json", "the body must be a JSON object");
+    json_object_foreach((json_t *)o, key, v)
+    {
+        bool ok = false;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = strcmp(*k, key) == 0;
+        if (!ok)
+            return mp_fail(err, MP_EINVAL, "unknown_field", "unknown field '%.40s'", key);
+    }
+    if ((rc = take_code(json_object_get(o, "category"), "category", in->category,
+                        sizeof in->category, err)) ||
+        (rc = take_coord(json_object_get(o, "lat"), "lat", &in->lat, &in->has_lat, err)) ||
+        (rc = take_coord(json_object_get(o, "lon"), "lon", &in->lon, &in->has_lon, err)) ||
+        (rc = take_string(json_object_get(o, "description"), "description", &in->description,
+                          err)) ||
+        (rc = take_string(json_object_get(o, "address"), "address", &in->address, err)) ||
+        (rc = take_code(json_object_get(o, "channel"), "channel", in->channel,
+                        sizeof in->channel, err)))
+        return rc;
+    const json_t *contact = json_object_get(o, "contact");
+    if (contact && !json_is_null(contact)) {
+        if (!json_is_object(contact))
+            return mp_fail(err, MP_EINVAL, "invalid_field",
+                           "contact must be an object with name, email, phone");
+        json_object_foreach((json_t *)contact, key, v)
+        {
+            if (strcmp(key, "name") && strcmp(key, "email") && strcmp(key, "phone"))
+                return mp_fail(err, MP_EINVAL, "unknown_field", "unknown contact field '%.40s'",
+                               key);
+        }
+        if ((rc = take_string(json_object_get(contact, "name"), "contact.name",
+                              &in->contact_name, err)) ||
+            (rc = take_string(json_object_get(contact, "email"), "contact.email",
+                              &in->contact_email, err)) ||
+            (rc = take_string(json_object_get(contact, "phone"), "contact.phone",
+                              &in->contact_phone, err)))
+            return rc;
+    }
+    v = json_object_get(o, "same_as");
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0)
+            return mp_fail(err, MP_EINVAL, "invalid_field", "same_as must be a cluster id");
+        in->same_as = json_integer_value(v);
+    }
+    v = json_object_get(o, "not_same_as");
+    if (v && !json_is_null(v)) {
+        size_t i;
+        const json_t *e;
+        if (!json_is_array(v) || json_array_size(v) > MP_NOT_SAME_MAX)
+            return mp_fail(err, MP_EINVAL, "invalid_field",
+                           "not_same_as must be an array of at most %d cluster ids",
+                           MP_NOT_SAME_MAX);
+        json_array_foreach(v, i, e)
+        {
+            if (!json_is_integer(e) || json_integer_value(e) <= 0)
+                return mp_fail(err, MP_EINVAL, "invalid_field",
+                               "not_same_as must list cluster ids");
+            in->not_same_as[in->n_not_same++] = json_integer_value(e);
+        }
+    }
+    return MP_OK;
+}
+
+static enum mp_status form_string(const struct mp_form *f, const char *name, char **dst)
+{
+    const struct mp_form_field *fld = mp_form_get(f, name);
+    if (!fld || fld->filename[0])
+        return MP_OK;
+    *dst = strndup(fld->value.data ? fld->value.data : "", fld->value.len);
+    return *dst ? MP_OK : MP_ENOMEM;
+}
+
+static enum mp_status form_number(const struct mp_form *f, const char *name, double *dst,
+                                  bool *has, struct mp_error *err)
+{
+    const struct mp_form_field *fld = mp_form_get(f, name);
+    if (!fld || fld->value.len == 0)
+        return MP_OK;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(fld->value.data, &end);
+    if (end == fld->value.data || *end || errno)
+        return mp_fail(err, MP_EINVAL, "invalid_field", "%s must be a number", name);
+    *dst = v;
+    *has = true;
+    return MP_OK;
+}
+
+static enum mp_status form_ids(const char *s, int64_t *ids, size_t cap, size_t *n,
+                               const char *name, struct mp_error *err)
+{
+    *n = 0;
+    while (s && *s) {
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (end == s || errno || v <= 0 || *n >= cap || (*end && *end != ','))
+            return mp_fail(err, MP_EINVAL, "invalid_field", "%s must list cluster ids", name);
+        ids[(*n)++] = v;
+        s = *end ? end + 1 : end;
+    }
+    return MP_OK;
+}
+
+static enum mp_status input_from_form(const struct mp_form *f, struct mp_report_input *in,
+                                      struct mp_error *err)
+{
+    static const char *const known[] = {"category", "lat", "lon", "description", "address",
+                                        "channel", "contact_name", "contact_email",
+                                        "contact_phone", "same_as", "not_same_as", "photo",
+                                        NULL};
+    enum mp_status rc;
+    if (f->overflow)
+        return mp_fail(err, MP_ETOOBIG, "body_too_large", "too many form fields or one too large");
+    for (size_t i = 0; i < f->n; i++) {
+        bool ok = false;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = strcmp(*k, f->fields[i].name) == 0;
+        if (!ok)
+            return mp_fail(err, MP_EINVAL, "unknown_field", "unknown field '%.40s'",
+                           f->fields[i].name);
+    }
+    const struct mp_form_field *cat = mp_form_get(f, "category");
+    if (cat) {
+        if (cat->value.len >= sizeof in->category)
+            return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category");
+        memcpy(in->category, cat->value.data ? cat->value.data : "", cat->value.len);
+        in->category[cat->value.len] = '\0';
+    }
+    const struct mp_form_field *ch = mp_form_get(f, "channel");
+    if (ch) {
+        if (ch->value.len >= sizeof in->channel)
+            return mp_fail(err, MP_EINVAL, "invalid_field", "unknown channel");
+        memcpy(in->channel, ch->value.data ? ch->value.data : "", ch->value.len);
+        in->channel[ch->value.len] = '\0';
+    }
+    if ((rc = form_number(f, "lat", &in->lat, &in->has_lat, err)) ||
+        (rc = form_number(f, "lon", &in->lon, &in->has_lon, err)) ||
+        (rc = form_string(f, "description", &in->description)) ||
+        (rc = form_string(f, "address", &in->address)) ||
+        (rc = form_string(f, "contact_name", &in->contact_name)) ||
+        (rc = form_string(f, "contact_email", &in->contact_email)) ||
+        (rc = form_string(f, "contact_phone", &in->contact_phone)))
+        return rc;
+    const struct mp_form_field *same = mp_form_get(f, "same_as");
+    if (same && same->value.len) {
+        size_t n;
+        if ((rc = form_ids(same->value.data, &in->same_as, 1, &n, "same_as", err)))
+            return rc;
+    }
+    const struct mp_form_field *not_same = mp_form_get(f, "not_same_as");
+    if (not_same && not_same->value.len &&
+        (rc = form_ids(not_same->value.data, in->not_same_as, MP_NOT_SAME_MAX, &in->n_not_same,
+                       "not_same_as", err)))
+        return rc;
+    return MP_OK;
+}
+
+static bool is_staff(struct mp_app *app, const struct mp_request *req)
+{
+    const char *auth = mp_req_header(req, "Authorization");
+    const char *tok = app->cfg->admin_token;
+    if (!auth || !tok[0] || strncmp(auth, "Bearer ", 7) != 0)
+        return false;
+    /* Constant-time comparison: no early exit on the first difference. */
+    const char *given = auth + 7;
+    size_t gl = strlen(given), tl = strlen(tok);
+    unsigned diff = (unsigned)(gl ^ tl);
+    for (size_t i = 0; i < tl; i++)
+        diff |= (unsigned char)tok[i] ^ (unsigned char)(i < gl ? given[i] : 0);
+    return diff == 0;
+}
+
+enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
+                                     const struct mp_request *req, struct mp_response *resp,
+                                     struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    struct mp_report_input in;
+    struct mp_photo photo;
+    struct mp_photo_rec photo_rec;
+    json_t *body = NULL;
+    memset(&in, 0, sizeof in);
+    memset(&photo, 0, sizeof photo);
+
+    const char *ct = req->content_type ? req->content_type : "";
+    if (req->form) {
+        if ((rc = input_from_form(req->form, &in, err)))
+            goto out;
+        const struct mp_form_field *pf = mp_form_get(req->form, "photo");
+        if (pf && pf->value.len > 0) {
+            struct mp_photo_limits lim;
+            mp_photo_limits_default(&lim);
+            if ((rc = mp_photo_process((const unsigned char *)pf->value.data, pf->value.len, &lim,
+                                       &photo, err)))
+                goto out;
+            photo_rec = (struct mp_photo_rec){
+                .full = photo.full, .full_len = photo.full_len,
+                .thumb = photo.thumb, .thumb_len = photo.thumb_len,
+                .width = photo.width, .height = photo.height, .mime = "image/jpeg"};
+            in.photo = &photo_rec;
+        }
+    } else if (strncmp(ct, "application/json", 16) == 0) {
+        json_error_t je;
+        body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+        if (!body) {
+            rc = mp_fail(err, MP_EINVAL, "invalid_json", "malformed JSON at line %d column %d: %.80s",
+                         je.line, je.column, je.text);
+            goto out;
+        }
+        if ((rc = input_from_json(body, &in, err)))
+            goto out;
+    } else {
+        rc = mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type",
+                     "send application/json or multipart/form-data");
+        goto out;
+    }
+    if (in.channel[0] && strcmp(in.channel, "web") != 0 && !is_staff(app, req)) {
+        rc = mp_fail(err, MP_EFORBIDDEN, "forbidden",
+                     "only staff may record a report for another channel");
+        goto out;
+    }
+    struct mp_submit_result res;
+    if ((rc = mp_report_submit(ctx, &in, true, &res, err)))
+        goto out;
+
+    struct mp_buf *b = &resp->body;
+    struct one_ctx oc = {b, app->city};
+    mp_buf_adds(b, "{\"report\":");
+    if ((rc = mp_store_report_get(ctx->db, res.report_id, false, props_row, &oc))) {
+        /* Committed but not readable back: still a success for the client. */
+        mp_buf_reset(b);
+        mp_buf_printf(b, "{\"report\":{\"id\":%lld}", (long long)res.report_id);
+    }
+    rc = MP_OK;
+    mp_buf_printf(b, ",\"cluster\":{\"id\":%lld,\"report_count\":%lld,\"status\":",
+                  (long long)res.cluster_id, (long long)res.cluster_count);
+    mp_json_str(b, res.status);
+    mp_buf_adds(b, "},\"joined\":");
+    mp_json_bool(b, res.joined);
+    if (res.joined) {
+        mp_buf_adds(b, ",\"distance_m\":");
+        mp_json_num(b, res.why.distance_m, 1);
+    }
+    mp_buf_addc(b, '}');
+    resp->created = true;
+    resp->content_type = "application/json";
+    snprintf(resp->location, sizeof resp->location, "/api/v1/reports/%lld",
+             (long long)res.report_id);
+out:
+    json_decref(body);
+    mp_photo_clear(&photo);
+    mp_report_input_clear(&in);
+    return rc;
+}
+
+enum mp_status mp_api_report_photo(struct mp_app *app, struct mp_ctx *ctx,
+                                   const struct mp_request *req, struct mp_response *resp,
+                                   struct mp_error *err)
+{
+    (void)app;
+    static const char *const allowed[] = {NULL};
+    enum mp_status rc;
+    void *data = NULL;
+    size_t len = 0;
+    if ((rc = mp_api_check_params(req, allowed, err)))
+        return rc;
+    bool thumb = req->path_rest && strcmp(req->path_rest, "thumb") == 0;
+    rc = mp_store_photo_get(ctx->db, req->path_id, thumb, &data, &len);
+    if (rc == MP_ENOTFOUND)
+        return mp_fail(err, rc, "not_found", "report %lld has no photo", (long long)req->path_id);
+    if (rc)
+        return mp_fail(err, rc, "unavailable", "cannot read the photo right now");
+    mp_buf_add(&resp->body, data, len);
+    free(data);
+    resp->content_type = "image/jpeg";
+    resp->cache = "public, max-age=86400";
+    return mp_buf_status(&resp->body);
+}

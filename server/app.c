@@ -1,0 +1,260 @@
+#include "meldpunt/app.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "meldpunt/city.h"
+#include "meldpunt/geo.h"
+#include "meldpunt/store.h"
+#include "meldpunt/tz.h"
+
+#define STATIC_MAX_FILE ((size_t)4 << 20)
+#define STATIC_MAX_FILES 256
+
+static const char *mime_for(const char *name)
+{
+    static const struct {
+        const char *ext, *mime;
+    } types[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".webmanifest", "application/manifest+json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".txt", "text/plain; charset=utf-8"},
+    };
+    const char *dot = strrchr(name, '.');
+    if (!dot)
+        return NULL;
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        if (strcmp(dot, types[i].ext) == 0)
+            return types[i].mime;
+    return NULL;
+}
+
+static bool name_ok(const char *n)
+{
+    if (n[0] == '.' || strlen(n) > 100)
+        return false;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
+              *p == '_'))
+            return false;
+    return true;
+}
+
+/* FNV-1a over the content: a strong-enough validator for static files. */
+static void make_etag(const char *data, size_t len, char *out, size_t cap)
+{
+    unsigned long long h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)data[i];
+        h *= 1099511628211ull;
+    }
+    snprintf(out, cap, "\"%016llx\"", h);
+}
+
+static enum mp_status add_file(struct mp_app *app, const char *dir, const char *name,
+                               const char *url_prefix, struct mp_error *err)
+{
+    char path[1100];
+    const char *mime = mime_for(name);
+    if (!mime || !name_ok(name) || app->nfiles >= STATIC_MAX_FILES)
+        return MP_OK; /* not a servable file: skip */
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return MP_OK;
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > STATIC_MAX_FILE)
+        return MP_OK;
+    struct mp_static_file *f = &app->files[app->nfiles];
+    memset(f, 0, sizeof *f);
+    n = snprintf(f->url, sizeof f->url, "%s%s", url_prefix, name);
+    if (n < 0 || (size_t)n >= sizeof f->url)
+        return MP_OK;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return mp_fail(err, MP_EIO, "static", "cannot read %.200s", path);
+    f->data = malloc((size_t)sb.st_size + 1);
+    if (!f->data) {
+        fclose(fp);
+        return MP_ENOMEM;
+    }
+    f->len = fread(f->data, 1, (size_t)sb.st_size, fp);
+    fclose(fp);
+    f->mime = mime;
+    make_etag(f->data, f->len, f->etag, sizeof f->etag);
+    app->nfiles++;
+    return MP_OK;
+}
+
+/* The fixed list of servable files is built once, here: every regular file
+ * with a known type at the top of web/, and Leaflet's dist files. Requests
+ * are matched against this list by exact name, never joined to a path. */
+static enum mp_status add_dir(struct mp_app *app, const char *dir, const char *prefix,
+                              struct mp_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return MP_OK;
+    enum mp_status rc = MP_OK;
+    struct dirent *e;
+    while (!rc && (e = readdir(d)))
+        rc = add_file(app, dir, e->d_name, prefix, err);
+    closedir(d);
+    return rc;
+}
+
+static enum mp_status load_static(struct mp_app *app, struct mp_error *err)
+{
+    enum mp_status rc;
+    char dir[1100];
+    app->files = calloc(STATIC_MAX_FILES, sizeof *app->files);
+    if (!app->files)
+        return MP_ENOMEM;
+    if ((rc = add_dir(app, app->cfg->web_dir, "/", err)))
+        return rc;
+    snprintf(dir, sizeof dir, "%s/leaflet/dist", app->cfg->vendor_dir);
+    if ((rc = add_dir(app, dir, "/vendor/leaflet/", err)))
+        return rc;
+    snprintf(dir, sizeof dir, "%s/leaflet/dist/images", app->cfg->vendor_dir);
+    return add_dir(app, dir, "/vendor/leaflet/images/", err);
+}
+
+static enum mp_status render_config(struct mp_app *app)
+{
+    const struct mp_city *c = app->city;
+    json_t *tiles = json_null();
+    if (c->tile_url)
+        tiles = json_pack("{s:s,s:s,s:i}", "url", c->tile_url, "attribution",
+                          c->tile_attribution ? c->tile_attribution : "", "max_zoom",
+                          c->tile_max_zoom);
+    json_t *root = json_pack(
+        "{s:{s:s,s:s,s:[f,f],s:i,s:[f,f,f,f],s:s},s:o,s:{s:i,s:I},"
+        "s:[s,s,s,s,s,s,s,s]}",
+        "city", "id", c->id, "name", c->name, "center", c->center_lon, c->center_lat, "zoom",
+        c->zoom, "bbox", c->bbox.min_lon, c->bbox.min_lat, c->bbox.max_lon, c->bbox.max_lat,
+        "timezone", c->timezone, "tiles", tiles, "limits", "description_max", 2000,
+        "photo_max_bytes", (json_int_t)(8 << 20), "statuses", "new", "acknowledged",
+        "scheduled", "in_progress", "fixed", "closed", "not_responsible", "reopened");
+    if (!root)
+        return MP_ENOMEM;
+    app->config_json = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    json_decref(root);
+    if (!app->config_json)
+        return MP_ENOMEM;
+    app->config_json_len = strlen(app->config_json);
+    return MP_OK;
+}
+
+enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool with_static,
+                           struct mp_app **out, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    struct mp_app *app = calloc(1, sizeof *app);
+    *out = NULL;
+    if (!app)
+        return MP_ENOMEM;
+    app->cfg = cfg;
+    pthread_mutex_init(&app->lock, NULL);
+    pthread_cond_init(&app->cond, NULL);
+    if ((rc = mp_city_load(cfg->city_dir, &app->city, err)))
+        goto out;
+    if (cfg->tiles_set && (rc = mp_city_set_tiles(app->city, cfg->tile_url)))
+        goto out;
+    if ((rc = mp_tz_load(app->city->timezone, &app->tz, err)))
+        goto out;
+    struct mp_store_opts so;
+    mp_store_opts_default(&so);
+    so.pool_size = nslots;
+    so.sync_full = cfg->sync_full;
+    if ((rc = mp_store_open(cfg->db_path, &so, &app->store, err)))
+        goto out;
+    app->slots = calloc(nslots, sizeof *app->slots);
+    if (!app->slots) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    for (unsigned i = 0; i < nslots; i++) {
+        struct mp_slot *s = &app->slots[i];
+        app->nslots = i + 1;
+        s->ctx.city = app->city;
+        s->ctx.tz = app->tz;
+        if ((rc = mp_geo_new(app->city->crs, &s->ctx.geo, err)))
+            goto out;
+        s->ctx.db = mp_store_acquire(app->store);
+        s->next_free = app->free_slots;
+        app->free_slots = s;
+    }
+    if ((rc = render_config(app)))
+        goto out;
+    if (with_static && (rc = load_static(app, err)))
+        goto out;
+    *out = app;
+    app = NULL;
+out:
+    mp_app_close(app);
+    return rc;
+}
+
+void mp_app_close(struct mp_app *app)
+{
+    if (!app)
+        return;
+    for (unsigned i = 0; i < app->nslots; i++) {
+        mp_geo_free(app->slots[i].ctx.geo);
+        if (app->slots[i].ctx.db)
+            mp_store_release(app->store, app->slots[i].ctx.db);
+    }
+    free(app->slots);
+    mp_store_close(app->store);
+    mp_tz_free(app->tz);
+    mp_city_free(app->city);
+    for (size_t i = 0; i < app->nfiles; i++)
+        free(app->files[i].data);
+    free(app->files);
+    free(app->config_json);
+    pthread_cond_destroy(&app->cond);
+    pthread_mutex_destroy(&app->lock);
+    free(app);
+}
+
+struct mp_ctx *mp_app_acquire(struct mp_app *app)
+{
+    pthread_mutex_lock(&app->lock);
+    while (!app->free_slots)
+        pthread_cond_wait(&app->cond, &app->lock);
+    struct mp_slot *s = app->free_slots;
+    app->free_slots = s->next_free;
+    pthread_mutex_unlock(&app->lock);
+    return &s->ctx;
+}
+
+void mp_app_release(struct mp_app *app, struct mp_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    /* ctx is the first member of its slot. */
+    struct mp_slot *s = (struct mp_slot *)(void *)ctx;
+    pthread_mutex_lock(&app->lock);
+    s->next_free = app->free_slots;
+    app->free_slots = s;
+    pthread_cond_signal(&app->cond);
+    pthread_mutex_unlock(&app->lock);
+}
+
+const struct mp_static_file *mp_app_static(const struct mp_app *app, const char *url)
+{
+    for (size_t i = 0; i < app->nfiles; i++)
+        if (strcmp(app->files[i].url, url) == 0)
+            return &app->files[i];
+    return NULL;
+}

@@ -1,0 +1,220 @@
+#include "meldpunt/buf.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/timeutil.h"
+
+#define DEFAULT_MAX ((size_t)256 << 20)
+
+void mp_buf_init(struct mp_buf *b, size_t max)
+{
+    memset(b, 0, sizeof *b);
+    b->max = max ? max : DEFAULT_MAX;
+}
+
+void mp_buf_free(struct mp_buf *b)
+{
+    if (!b)
+        return;
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->failed = false;
+}
+
+void mp_buf_reset(struct mp_buf *b)
+{
+    b->len = 0;
+    b->failed = false;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+char *mp_buf_steal(struct mp_buf *b, size_t *len)
+{
+    char *d = b->data;
+    if (len)
+        *len = b->len;
+    if (!d) {
+        d = calloc(1, 1);
+        if (len)
+            *len = 0;
+    }
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return d;
+}
+
+/* Ensure room for extra bytes plus the terminating NUL. */
+static bool reserve(struct mp_buf *b, size_t extra)
+{
+    if (b->failed)
+        return false;
+    if (extra > b->max || b->len > b->max - extra) {
+        b->failed = true;
+        return false;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d) {
+        b->failed = true;
+        return false;
+    }
+    b->data = d;
+    b->cap = cap;
+    return true;
+}
+
+void mp_buf_add(struct mp_buf *b, const void *data, size_t len)
+{
+    if (!reserve(b, len))
+        return;
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void mp_buf_adds(struct mp_buf *b, const char *s) { mp_buf_add(b, s, strlen(s)); }
+
+void mp_buf_addc(struct mp_buf *b, char c)
+{
+    if (!reserve(b, 1))
+        return;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void mp_buf_printf(struct mp_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = true;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        mp_buf_add(b, small, (size_t)n);
+        return;
+    }
+    if (!reserve(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+enum mp_status mp_buf_status(const struct mp_buf *b)
+{
+    if (!b->failed)
+        return MP_OK;
+    return b->len >= b->max ? MP_ETOOBIG : MP_ENOMEM;
+}
+
+void mp_json_strn(struct mp_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    /* Worst case every byte becomes \u00XX. */
+    if (!reserve(b, n * 6 + 2))
+        return;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': *o++ = '\\'; *o++ = '"'; break;
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '\n': *o++ = '\\'; *o++ = 'n'; break;
+        case '\r': *o++ = '\\'; *o++ = 'r'; break;
+        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        default:
+            /* "</" is escaped so that JSON can never close a script element. */
+            if (c < 0x20 || c == 0x7f || (c == '/' && i > 0 && s[i - 1] == '<')) {
+                *o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
+                *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+            } else {
+                *o++ = (char)c;
+            }
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+}
+
+void mp_json_str(struct mp_buf *b, const char *s)
+{
+    if (!s) {
+        mp_buf_add(b, "null", 4);
+        return;
+    }
+    mp_json_strn(b, s, strlen(s));
+}
+
+void mp_json_int(struct mp_buf *b, int64_t v) { mp_buf_printf(b, "%" PRId64, v); }
+
+void mp_json_num(struct mp_buf *b, double v, int decimals)
+{
+    char tmp[400];
+    decimals = decimals < 0 ? 0 : decimals > 12 ? 12 : decimals;
+    if (v != v || v > 1e300 || v < -1e300) { /* NaN/inf are not JSON */
+        mp_buf_add(b, "null", 4);
+        return;
+    }
+    int n = snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+    if (n <= 0 || (size_t)n >= sizeof tmp) {
+        mp_buf_add(b, "null", 4);
+        return;
+    }
+    size_t len = (size_t)n;
+    if (memchr(tmp, '.', len)) {
+        while (len > 0 && tmp[len - 1] == '0')
+            len--;
+        if (len > 0 && tmp[len - 1] == '.')
+            len--;
+    }
+    if (len == 2 && tmp[0] == '-' && tmp[1] == '0')
+        len = 1, tmp[0] = '0';
+    mp_buf_add(b, tmp, len);
+}
+
+void mp_json_coord(struct mp_buf *b, double lon, double lat)
+{
+    mp_buf_addc(b, '[');
+    mp_json_num(b, lon, 7);
+    mp_buf_addc(b, ',');
+    mp_json_num(b, lat, 7);
+    mp_buf_addc(b, ']');
+}
+
+void mp_json_bool(struct mp_buf *b, bool v) { mp_buf_adds(b, v ? "true" : "false"); }
+
+void mp_json_time(struct mp_buf *b, int64_t t)
+{
+    char tmp[32];
+    mp_time_format(t, tmp, sizeof tmp);
+    mp_buf_addc(b, '"');
+    mp_buf_adds(b, tmp);
+    mp_buf_addc(b, '"');
+}
+
+void mp_json_key(struct mp_buf *b, const char *key, bool first)
+{
+    if (!first)
+        mp_buf_addc(b, ',');
+    mp_json_str(b, key);
+    mp_buf_addc(b, ':');
+}

@@ -1,0 +1,419 @@
+#include "meldpunt/city.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/timeutil.h"
+
+#define PACK_MAX_FILE ((size_t)32 << 20)
+
+static char *dupstr(const char *s) { return s ? strdup(s) : NULL; }
+
+static enum mp_status copy_fixed(char *dst, size_t cap, const char *src, const char *what,
+                                 struct mp_error *err)
+{
+    if (!src || !*src)
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack", "%s is missing", what);
+    size_t n = strlen(src);
+    if (n >= cap)
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack", "%s is too long", what);
+    memcpy(dst, src, n + 1);
+    return MP_OK;
+}
+
+static enum mp_status load_json(const char *dir, const char *file, json_t **out,
+                                struct mp_error *err)
+{
+    char path[1024];
+    json_error_t je;
+    int n = snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack", "city folder path too long");
+    *out = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!*out)
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack", "%.40s line %d: %.80s", file, je.line,
+                       je.text);
+    return MP_OK;
+}
+
+static double num_or(const json_t *o, const char *key, double dflt)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+static char *dump_compact(const json_t *j, size_t *len)
+{
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    if (s && len)
+        *len = strlen(s);
+    return s;
+}
+
+static enum mp_status load_category(const json_t *o, struct mp_category *c, struct mp_error *err)
+{
+    enum mp_status rc;
+    const json_t *name = json_object_get(o, "name");
+    if ((rc = copy_fixed(c->code, sizeof c->code, json_string_value(json_object_get(o, "code")),
+                         "category code", err)))
+        return rc;
+    for (const char *p = c->code; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return mp_fail(err, MP_EINVAL, "invalid_city_pack",
+                           "category code %.40s: only a-z, 0-9 and _", c->code);
+    const char *group = json_string_value(json_object_get(o, "group"));
+    const char *dept = json_string_value(json_object_get(o, "department"));
+    snprintf(c->group, sizeof c->group, "%s", group ? group : "other");
+    snprintf(c->department, sizeof c->department, "%s", dept ? dept : "");
+    c->name_en = dupstr(json_string_value(json_object_get(name, "en")));
+    c->name_nl = dupstr(json_string_value(json_object_get(name, "nl")));
+    if (!c->name_en)
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack", "category %.40s has no English name",
+                       c->code);
+    const char *rule = json_string_value(json_object_get(o, "rule"));
+    if (!rule || strcmp(rule, "point") == 0)
+        c->rule = MP_RULE_POINT;
+    else if (strcmp(rule, "street") == 0)
+        c->rule = MP_RULE_STREET;
+    else
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack", "category %.40s: unknown rule",
+                       c->code);
+    c->radius_m = num_or(o, "radius_m", 50);
+    c->along_m = num_or(o, "along_m", 0);
+    c->window_days = (int)num_or(o, "window_days", 30);
+    c->fixed_absorb_days = (int)num_or(o, "fixed_absorb_days", 0);
+    c->service_days = (int)num_or(o, "service_days", 10);
+    c->priority = (int)num_or(o, "priority", 2);
+    if (!(c->radius_m >= 0 && c->radius_m <= 5000) || !(c->along_m >= 0 && c->along_m <= 10000) ||
+        c->window_days < 0 || c->window_days > 3650 || c->fixed_absorb_days < 0 ||
+        c->service_days < 0 || c->priority < 1 || c->priority > 3)
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack", "category %.40s: rule out of range",
+                       c->code);
+    const json_t *sources = json_object_get(o, "sources");
+    const char *fmt;
+    const json_t *names;
+    size_t total = 0;
+    json_object_foreach((json_t *)sources, fmt, names) total += json_array_size(names);
+    if (total) {
+        c->sources = calloc(total, sizeof *c->sources);
+        if (!c->sources)
+            return MP_ENOMEM;
+        json_object_foreach((json_t *)sources, fmt, names)
+        {
+            size_t i;
+            const json_t *nm;
+            json_array_foreach(names, i, nm)
+            {
+                if (!json_is_string(nm))
+                    continue;
+                struct mp_source *s = &c->sources[c->nsources++];
+                s->format = strdup(fmt);
+                s->name = strdup(json_string_value(nm));
+                if (!s->format || !s->name)
+                    return MP_ENOMEM;
+            }
+        }
+    }
+    return MP_OK;
+}
+
+static enum mp_status load_categories(struct mp_city *c, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    json_t *root = NULL, *pub = NULL;
+    if ((rc = load_json(c->dir, "categories.json", &root, err)))
+        goto out;
+    const json_t *arr = json_object_get(root, "categories");
+    size_t n = json_array_size(arr);
+    if (n == 0 || n > 500) {
+        rc = mp_fail(err, MP_EINVAL, "invalid_city_pack", "categories.json needs 1-500 categories");
+        goto out;
+    }
+    c->categories = calloc(n, sizeof *c->categories);
+    pub = json_array();
+    if (!c->categories || !pub) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(arr, i);
+        c->ncategories = i + 1;
+        if ((rc = load_category(o, &c->categories[i], err)))
+            goto out;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->categories[j].code, c->categories[i].code) == 0) {
+                rc = mp_fail(err, MP_EINVAL, "invalid_city_pack", "category %.40s twice",
+                             c->categories[i].code);
+                goto out;
+            }
+        /* The public list is the pack's own object less the import mapping. */
+        json_t *copy = json_deep_copy(o);
+        if (!copy) {
+            rc = MP_ENOMEM;
+            goto out;
+        }
+        json_object_del(copy, "sources");
+        json_array_append_new(pub, copy);
+    }
+    json_t *wrap = json_pack("{s:O}", "categories", pub);
+    c->categories_json = wrap ? dump_compact(wrap, &c->categories_json_len) : NULL;
+    json_decref(wrap);
+    if (!c->categories_json)
+        rc = MP_ENOMEM;
+out:
+    json_decref(root);
+    json_decref(pub);
+    return rc;
+}
+
+static enum mp_status load_districts(struct mp_city *c, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    json_t *root = NULL;
+    if ((rc = load_json(c->dir, "districts.geojson", &root, err)))
+        goto out;
+    const json_t *feats = json_object_get(root, "features");
+    size_t n = json_array_size(feats);
+    if (n == 0) {
+        rc = mp_fail(err, MP_EINVAL, "invalid_city_pack", "districts.geojson has no features");
+        goto out;
+    }
+    c->districts = calloc(n, sizeof *c->districts);
+    if (!c->districts) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *f = json_array_get(feats, i);
+        const json_t *props = json_object_get(f, "properties");
+        struct mp_district *d = &c->districts[i];
+        c->ndistricts = i + 1;
+        if ((rc = copy_fixed(d->code, sizeof d->code,
+                             json_string_value(json_object_get(props, "code")), "district code",
+                             err)))
+            goto out;
+        d->name = dupstr(json_string_value(json_object_get(props, "name")));
+        if (!d->name) {
+            rc = mp_fail(err, MP_EINVAL, "invalid_city_pack", "district %.20s has no name",
+                         d->code);
+            goto out;
+        }
+        if ((rc = mp_multipolygon_from_geojson(json_object_get(f, "geometry"), &d->area, err)))
+            goto out;
+    }
+    c->districts_json = dump_compact(root, &c->districts_json_len);
+    if (!c->districts_json)
+        rc = MP_ENOMEM;
+out:
+    json_decref(root);
+    return rc;
+}
+
+static enum mp_status load_area(struct mp_city *c, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    json_t *root = NULL;
+    if ((rc = load_json(c->dir, "service_area.geojson", &root, err)))
+        goto out;
+    const json_t *f = json_array_get(json_object_get(root, "features"), 0);
+    if ((rc = mp_multipolygon_from_geojson(json_object_get(f, "geometry"), &c->area, err)))
+        goto out;
+    c->area_json = dump_compact(root, &c->area_json_len);
+    if (!c->area_json)
+        rc = MP_ENOMEM;
+out:
+    json_decref(root);
+    return rc;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static enum mp_status load_city_json(struct mp_city *c, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    json_t *root = NULL;
+    if ((rc = load_json(c->dir, "city.json", &root, err)))
+        goto out;
+    if ((rc = copy_fixed(c->id, sizeof c->id, json_string_value(json_object_get(root, "id")),
+                         "city id", err)))
+        goto out;
+    c->name = dupstr(json_string_value(json_object_get(root, "name")));
+    c->crs = dupstr(json_string_value(json_object_get(root, "crs")));
+    c->timezone = dupstr(json_string_value(json_object_get(root, "timezone")));
+    if (!c->name || !c->crs || !c->timezone) {
+        rc = mp_fail(err, MP_EINVAL, "invalid_city_pack", "city.json needs name, crs, timezone");
+        goto out;
+    }
+    const json_t *center = json_object_get(root, "center");
+    c->center_lon = json_number_value(json_array_get(center, 0));
+    c->center_lat = json_number_value(json_array_get(center, 1));
+    c->zoom = (int)num_or(root, "zoom", 12);
+    const json_t *wd = json_object_get(root, "workdays");
+    size_t i;
+    const json_t *v;
+    if (json_array_size(wd) == 0)
+        c->workdays = 0x3e; /* Monday to Friday */
+    json_array_foreach(wd, i, v)
+    {
+        json_int_t d = json_integer_value(v);
+        if (d >= 1 && d <= 7)
+            c->workdays |= 1u << d;
+    }
+    const json_t *hol = json_object_get(root, "holidays");
+    c->holidays = calloc(json_array_size(hol) + 1, sizeof *c->holidays);
+    if (!c->holidays) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    json_array_foreach(hol, i, v)
+    {
+        int64_t t;
+        if (mp_time_parse(json_string_value(v), 0, &t) != MP_OK) {
+            rc = mp_fail(err, MP_EINVAL, "invalid_city_pack", "city.json: bad holiday date");
+            goto out;
+        }
+        c->holidays[c->nholidays++] = t / 86400;
+    }
+    qsort(c->holidays, c->nholidays, sizeof *c->holidays, cmp_i64);
+    const json_t *tiles = json_object_get(root, "tiles");
+    c->tile_url = dupstr(json_string_value(json_object_get(tiles, "url")));
+    c->tile_attribution = dupstr(json_string_value(json_object_get(tiles, "attribution")));
+    c->tile_max_zoom = (int)num_or(tiles, "max_zoom", 19);
+out:
+    json_decref(root);
+    return rc;
+}
+
+enum mp_status mp_city_load(const char *dir, struct mp_city **out, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    struct mp_city *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (!c || !(c->dir = strdup(dir))) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    if ((rc = load_city_json(c, err)) || (rc = load_categories(c, err)) ||
+        (rc = load_districts(c, err)) || (rc = load_area(c, err)))
+        goto out;
+    c->bbox = c->area.bbox;
+    *out = c;
+    c = NULL;
+out:
+    mp_city_free(c);
+    return rc;
+}
+
+void mp_city_free(struct mp_city *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->ncategories; i++) {
+        struct mp_category *k = &c->categories[i];
+        free(k->name_en);
+        free(k->name_nl);
+        for (size_t j = 0; j < k->nsources; j++) {
+            free(k->sources[j].format);
+            free(k->sources[j].name);
+        }
+        free(k->sources);
+    }
+    free(c->categories);
+    for (size_t i = 0; i < c->ndistricts; i++) {
+        free(c->districts[i].name);
+        mp_multipolygon_free(&c->districts[i].area);
+    }
+    free(c->districts);
+    mp_multipolygon_free(&c->area);
+    free(c->holidays);
+    free(c->name);
+    free(c->crs);
+    free(c->timezone);
+    free(c->dir);
+    free(c->tile_url);
+    free(c->tile_attribution);
+    free(c->categories_json);
+    free(c->districts_json);
+    free(c->area_json);
+    free(c);
+}
+
+const struct mp_category *mp_city_category(const struct mp_city *c, const char *code)
+{
+    if (!code)
+        return NULL;
+    for (size_t i = 0; i < c->ncategories; i++)
+        if (strcmp(c->categories[i].code, code) == 0)
+            return &c->categories[i];
+    return NULL;
+}
+
+const struct mp_category *mp_city_category_by_source(const struct mp_city *c, const char *fmt,
+                                                     const char *name)
+{
+    for (size_t i = 0; i < c->ncategories; i++)
+        for (size_t j = 0; j < c->categories[i].nsources; j++) {
+            const struct mp_source *s = &c->categories[i].sources[j];
+            if (strcmp(s->format, fmt) == 0 && strcmp(s->name, name) == 0)
+                return &c->categories[i];
+        }
+    return NULL;
+}
+
+const struct mp_district *mp_city_district_at(const struct mp_city *c, double lon, double lat)
+{
+    for (size_t i = 0; i < c->ndistricts; i++)
+        if (mp_multipolygon_contains(&c->districts[i].area, lon, lat))
+            return &c->districts[i];
+    return NULL;
+}
+
+const struct mp_district *mp_city_district(const struct mp_city *c, const char *code)
+{
+    if (!code)
+        return NULL;
+    for (size_t i = 0; i < c->ndistricts; i++)
+        if (strcmp(c->districts[i].code, code) == 0)
+            return &c->districts[i];
+    return NULL;
+}
+
+bool mp_city_in_area(const struct mp_city *c, double lon, double lat)
+{
+    return mp_multipolygon_contains(&c->area, lon, lat);
+}
+
+enum mp_status mp_city_set_tiles(struct mp_city *c, const char *url)
+{
+    char *copy = NULL;
+    if (url && *url && !(copy = strdup(url)))
+        return MP_ENOMEM;
+    free(c->tile_url);
+    c->tile_url = copy;
+    return MP_OK;
+}
+
+bool mp_city_is_workday(const struct mp_city *c, int64_t day)
+{
+    /* 1970-01-01 was a Thursday (ISO weekday 4). */
+    int64_t wd = ((day % 7) + 7 + 3) % 7 + 1;
+    if (!(c->workdays & (1u << wd)))
+        return false;
+    size_t lo = 0, hi = c->nholidays;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->holidays[mid] == day)
+            return false;
+        if (c->holidays[mid] < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return true;
+}

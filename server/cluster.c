@@ -1,0 +1,122 @@
+#include "meldpunt/cluster.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "meldpunt/geo.h"
+
+static const char *const open_statuses[] = {"new", "acknowledged", "scheduled", "in_progress",
+                                            "reopened"};
+static const char *const closed_statuses[] = {"fixed", "closed", "not_responsible"};
+
+bool mp_cluster_status_open(const char *status)
+{
+    for (size_t i = 0; i < sizeof open_statuses / sizeof *open_statuses; i++)
+        if (strcmp(status, open_statuses[i]) == 0)
+            return true;
+    return false;
+}
+
+bool mp_cluster_status_valid(const char *status)
+{
+    if (!status)
+        return false;
+    if (mp_cluster_status_open(status))
+        return true;
+    for (size_t i = 0; i < sizeof closed_statuses / sizeof *closed_statuses; i++)
+        if (strcmp(status, closed_statuses[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool excluded(int64_t id, const int64_t *ex, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ex[i] == id)
+            return true;
+    return false;
+}
+
+/* A fixed cluster keeps absorbing for a while: neighbours who report the
+ * pothole the day after the crew filled it are reporting the same job. */
+static bool absorbing(const struct mp_category *cat, const struct mp_cluster_state *c, int64_t t)
+{
+    if (mp_cluster_status_open(c->status))
+        return true;
+    if (strcmp(c->status, "fixed") == 0 && cat->fixed_absorb_days > 0 && c->fixed_at > 0)
+        return t - c->fixed_at <= (int64_t)cat->fixed_absorb_days * 86400;
+    return false;
+}
+
+long mp_cluster_choose(const struct mp_category *cat, double x, double y, int64_t t,
+                       const struct mp_cluster_state *cand, size_t n, const int64_t *exclude,
+                       size_t nexclude, struct mp_join_reason *why)
+{
+    long best = -1;
+    double best_d = INFINITY;
+    const int64_t window = (int64_t)cat->window_days * 86400;
+    for (size_t i = 0; i < n; i++) {
+        const struct mp_cluster_state *c = &cand[i];
+        if (strcmp(c->category, cat->code) != 0 || excluded(c->id, exclude, nexclude) ||
+            !absorbing(cat, c, t))
+            continue;
+        /* Reports may arrive out of order (imports, phone backlogs): compare
+         * against the cluster's span, not only its latest report. */
+        int64_t gap = t > c->last_at ? t - c->last_at : (t < c->first_at ? c->first_at - t : 0);
+        if (gap > window)
+            continue;
+        double d = mp_geo_dist(x, y, c->x, c->y);
+        if (d > cat->radius_m)
+            continue;
+        /* Ties go to the older cluster (lower id) so results are stable. */
+        if (d < best_d || (d == best_d && best >= 0 && c->id < cand[best].id)) {
+            best_d = d;
+            best = (long)i;
+        }
+    }
+    if (why) {
+        memset(why, 0, sizeof *why);
+        why->rule = cat->rule;
+        why->radius_m = cat->radius_m;
+        why->window_s = window;
+        if (best >= 0) {
+            const struct mp_cluster_state *c = &cand[best];
+            why->kind = "nearest";
+            why->distance_m = best_d;
+            why->age_s = t > c->last_at ? t - c->last_at : 0;
+        } else {
+            why->kind = "new";
+        }
+    }
+    return best;
+}
+
+void mp_cluster_add_member(struct mp_cluster_state *st, double x, double y, int64_t t)
+{
+    if (st->report_count == 0) {
+        st->first_at = st->last_at = t;
+        st->sum_x = st->sum_y = 0;
+    }
+    st->report_count++;
+    st->sum_x += x;
+    st->sum_y += y;
+    st->x = st->sum_x / (double)st->report_count;
+    st->y = st->sum_y / (double)st->report_count;
+    if (t < st->first_at)
+        st->first_at = t;
+    if (t > st->last_at)
+        st->last_at = t;
+}
+
+void mp_join_reason_json(const struct mp_join_reason *why, char *out, size_t cap)
+{
+    int n = snprintf(out, cap,
+                     "{\"kind\":\"%s\",\"rule\":\"%s\",\"distance_m\":%.1f,\"age_s\":%lld,"
+                     "\"radius_m\":%.1f,\"window_days\":%lld}",
+                     why->kind ? why->kind : "new",
+                     why->rule == MP_RULE_STREET ? "street" : "point", why->distance_m,
+                     (long long)why->age_s, why->radius_m, (long long)(why->window_s / 86400));
+    if (n < 0 || (size_t)n >= cap)
+        snprintf(out, cap, "{}");
+}

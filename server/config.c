@@ -1,0 +1,121 @@
+#include "meldpunt/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mp_config_defaults(struct mp_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->db_path, sizeof c->db_path, "var/meldpunt.sqlite");
+    snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
+    c->listen_port = 8080;
+    snprintf(c->city_dir, sizeof c->city_dir, "geodata/chicago");
+    snprintf(c->web_dir, sizeof c->web_dir, "web");
+    snprintf(c->vendor_dir, sizeof c->vendor_dir, "node_modules");
+    c->threads = 0;
+    c->max_body = 64 * 1024;
+    c->max_upload = 10 * 1024 * 1024;
+    c->max_page = 5000;
+    c->default_page = 1000;
+    c->conn_timeout_s = 30;
+    c->max_conns = 1024;
+    c->max_conns_per_ip = 64;
+    c->sync_full = true;
+}
+
+enum mp_status mp_config_set_str(char *dst, size_t cap, const char *value, const char *what,
+                                 struct mp_error *err)
+{
+    size_t n = strlen(value);
+    if (n >= cap)
+        return mp_fail(err, MP_EINVAL, "config", "%s is too long (at most %zu bytes)", what,
+                       cap - 1);
+    memcpy(dst, value, n + 1);
+    return MP_OK;
+}
+
+static enum mp_status parse_uint(const char *s, unsigned long max, unsigned long *out,
+                                 const char *what, struct mp_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || errno || v > max || s[0] == '-')
+        return mp_fail(err, MP_EINVAL, "config", "%s must be a whole number up to %lu", what, max);
+    *out = v;
+    return MP_OK;
+}
+
+enum mp_status mp_config_set_listen(struct mp_config *c, const char *hp, struct mp_error *err)
+{
+    const char *colon = strrchr(hp, ':');
+    unsigned long port;
+    if (!colon || colon == hp)
+        return mp_fail(err, MP_EINVAL, "config", "listen address must be HOST:PORT");
+    size_t hl = (size_t)(colon - hp);
+    if (hl >= sizeof c->listen_host)
+        return mp_fail(err, MP_EINVAL, "config", "listen host too long");
+    enum mp_status rc = parse_uint(colon + 1, 65535, &port, "port", err);
+    if (rc)
+        return rc;
+    memcpy(c->listen_host, hp, hl);
+    c->listen_host[hl] = '\0';
+    c->listen_port = (unsigned)port;
+    return MP_OK;
+}
+
+enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    const char *v;
+    unsigned long n;
+    if ((v = getenv("MELDPUNT_DB")) && *v &&
+        (rc = mp_config_set_str(c->db_path, sizeof c->db_path, v, "MELDPUNT_DB", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_LISTEN")) && *v && (rc = mp_config_set_listen(c, v, err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_CITY")) && *v &&
+        (rc = mp_config_set_str(c->city_dir, sizeof c->city_dir, v, "MELDPUNT_CITY", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_WEB")) && *v &&
+        (rc = mp_config_set_str(c->web_dir, sizeof c->web_dir, v, "MELDPUNT_WEB", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_VENDOR")) && *v &&
+        (rc = mp_config_set_str(c->vendor_dir, sizeof c->vendor_dir, v, "MELDPUNT_VENDOR", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_TILE_URL"))) {
+        c->tiles_set = true;
+        if ((rc = mp_config_set_str(c->tile_url, sizeof c->tile_url, v, "MELDPUNT_TILE_URL", err)))
+            return rc;
+    }
+    if ((v = getenv("MELDPUNT_ADMIN_TOKEN")) && *v &&
+        (rc = mp_config_set_str(c->admin_token, sizeof c->admin_token, v, "MELDPUNT_ADMIN_TOKEN",
+                                err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_THREADS")) && *v) {
+        if ((rc = parse_uint(v, 256, &n, "MELDPUNT_THREADS", err)))
+            return rc;
+        c->threads = (unsigned)n;
+    }
+    if ((v = getenv("MELDPUNT_MAX_BODY")) && *v) {
+        if ((rc = parse_uint(v, 64ul << 20, &n, "MELDPUNT_MAX_BODY", err)))
+            return rc;
+        c->max_body = n;
+    }
+    if ((v = getenv("MELDPUNT_MAX_UPLOAD")) && *v) {
+        if ((rc = parse_uint(v, 256ul << 20, &n, "MELDPUNT_MAX_UPLOAD", err)))
+            return rc;
+        c->max_upload = n;
+    }
+    if ((v = getenv("MELDPUNT_SYNC")) && *v) {
+        if (strcmp(v, "full") == 0)
+            c->sync_full = true;
+        else if (strcmp(v, "normal") == 0)
+            c->sync_full = false;
+        else
+            return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_SYNC must be full or normal");
+    }
+    return MP_OK;
+}

@@ -1,0 +1,318 @@
+#include "meldpunt/import.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/city.h"
+#include "meldpunt/csv.h"
+#include "meldpunt/report.h"
+#include "meldpunt/store.h"
+#include "meldpunt/timeutil.h"
+#include "meldpunt/tz.h"
+
+#define BATCH 1000
+#define MAX_ROWS 20000000L
+
+struct row {
+    char *sr_number, *parent, *address;
+    const char *category; /* borrowed from the city */
+    const char *channel;  /* static */
+    double lon, lat;
+    int64_t created, closed;
+    int64_t cluster_id;
+    bool duplicate;
+    char final_status[16]; /* "fixed", "closed" or "" (still open) */
+};
+
+struct event {
+    int64_t at;
+    size_t row;
+    bool closing;
+};
+
+enum col { C_SR, C_TYPE, C_STATUS, C_ORIGIN, C_CREATED, C_CLOSED, C_ADDR, C_DUP, C_PARENT,
+           C_LAT, C_LON, C__N };
+static const char *const col_names[C__N] = {
+    "sr_number", "sr_type", "status", "origin", "created_date", "closed_date",
+    "street_address", "duplicate", "parent_sr_number", "latitude", "longitude"};
+
+static const char *channel_of(const char *origin)
+{
+    if (strcmp(origin, "Phone Call") == 0)
+        return "phone";
+    if (strcmp(origin, "Internet") == 0 || strcmp(origin, "Mobile Device") == 0)
+        return "web";
+    if (strncmp(origin, "spot-open311", 12) == 0 || strstr(origin, "Open311"))
+        return "open311";
+    if (strstr(origin, "mail") || strstr(origin, "Mail"))
+        return "email";
+    return "counter"; /* mass entry, alderman's office, staff apps */
+}
+
+static bool parse_double(const char *s, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || end == s || *end || errno)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const struct event *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    /* At the same instant, a report arrives before a closure. */
+    if (x->closing != y->closing)
+        return x->closing ? 1 : -1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+static int cmp_sr(const void *a, const void *b)
+{
+    const struct row *const *x = a, *const *y = b;
+    return strcmp((*x)->sr_number, (*y)->sr_number);
+}
+
+static void free_rows(struct row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].sr_number);
+        free(rows[i].parent);
+        free(rows[i].address);
+    }
+    free(rows);
+}
+
+/* Local time of the export ("2021-01-01T00:00:09.000") to UTC. */
+static bool local_time(const struct mp_tz *tz, const char *s, int64_t *out)
+{
+    int64_t t;
+    if (mp_time_parse(s, 0, &t) != MP_OK)
+        return false;
+    /* A value with an explicit zone is already UTC-based: mp_time_parse
+     * applied it. Chicago's exports carry none. */
+    *out = strpbrk(s + 10, "Z+") ? t : mp_tz_local_to_utc(tz, t);
+    return true;
+}
+
+static enum mp_status read_rows(struct mp_ctx *ctx, FILE *f, struct row **out_rows, size_t *out_n,
+                                struct mp_import_stats *st, struct mp_error *err)
+{
+    enum mp_status rc;
+    struct mp_csv_reader *r = NULL;
+    struct row *rows = NULL;
+    size_t n = 0, cap = 0, nf;
+    size_t idx[C__N];
+    if ((rc = mp_csv_open(f, NULL, &r, err)))
+        return rc;
+    if ((rc = mp_csv_next(r, &nf, err))) {
+        if (rc == MP_ENOTFOUND)
+            rc = mp_fail(err, MP_EINVAL, "invalid_csv", "the file is empty");
+        goto out;
+    }
+    for (int c = 0; c < C__N; c++)
+        if (mp_csv_header_index(r, col_names[c], &idx[c]) != MP_OK) {
+            rc = mp_fail(err, MP_EINVAL, "invalid_csv", "column %s is missing", col_names[c]);
+            goto out;
+        }
+    while ((rc = mp_csv_next(r, &nf, err)) == MP_OK) {
+        const char *v[C__N];
+        for (int c = 0; c < C__N; c++)
+            v[c] = mp_csv_field(r, idx[c], NULL);
+        st->rows++;
+        if (st->rows > MAX_ROWS) {
+            rc = mp_fail(err, MP_ETOOBIG, "too_large", "more than %ld rows", MAX_ROWS);
+            goto out;
+        }
+        if (strcmp(v[C_TYPE], "311 INFORMATION ONLY CALL") == 0) {
+            st->skipped_info++;
+            continue;
+        }
+        const struct mp_category *cat = mp_city_category_by_source(ctx->city, "chicago311",
+                                                                    v[C_TYPE]);
+        if (!cat) {
+            st->skipped_type++;
+            continue;
+        }
+        struct row row = {0};
+        if (!parse_double(v[C_LAT], &row.lat) || !parse_double(v[C_LON], &row.lon)) {
+            st->skipped_nocoord++;
+            continue;
+        }
+        if (!local_time(ctx->tz, v[C_CREATED], &row.created) || !v[C_SR][0]) {
+            st->skipped_invalid++;
+            continue;
+        }
+        if (v[C_CLOSED][0] && !local_time(ctx->tz, v[C_CLOSED], &row.closed))
+            row.closed = 0;
+        row.category = cat->code;
+        row.channel = channel_of(v[C_ORIGIN]);
+        row.duplicate = strcasecmp(v[C_DUP], "true") == 0;
+        if (strcmp(v[C_STATUS], "Completed") == 0)
+            snprintf(row.final_status, sizeof row.final_status, "fixed");
+        else if (strcmp(v[C_STATUS], "Canceled") == 0)
+            snprintf(row.final_status, sizeof row.final_status, "closed");
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            struct row *nr = realloc(rows, nc * sizeof *rows);
+            if (!nr) {
+                rc = MP_ENOMEM;
+                goto out;
+            }
+            rows = nr;
+            cap = nc;
+        }
+        row.sr_number = strdup(v[C_SR]);
+        row.parent = v[C_PARENT][0] ? strdup(v[C_PARENT]) : NULL;
+        row.address = v[C_ADDR][0] ? strdup(v[C_ADDR]) : NULL;
+        rows[n++] = row;
+        if (!row.sr_number) {
+            rc = MP_ENOMEM;
+            goto out;
+        }
+    }
+    if (rc == MP_ENOTFOUND)
+        rc = MP_OK;
+out:
+    mp_csv_close(r);
+    if (rc) {
+        free_rows(rows, n);
+        rows = NULL;
+        n = 0;
+    }
+    *out_rows = rows;
+    *out_n = n;
+    return rc;
+}
+
+static enum mp_status replay(struct mp_ctx *ctx, struct row *rows, size_t n,
+                             struct mp_import_stats *st, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    struct event *ev = malloc((2 * n + 1) * sizeof *ev);
+    size_t ne = 0, in_batch = 0;
+    bool in_tx = false;
+    if (!ev)
+        return MP_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        ev[ne++] = (struct event){rows[i].created, i, false};
+        /* A duplicate's closing only says "see parent": the job stays open. */
+        if (rows[i].final_status[0] && rows[i].closed && !rows[i].duplicate)
+            ev[ne++] = (struct event){rows[i].closed, i, true};
+    }
+    qsort(ev, ne, sizeof *ev, cmp_event);
+    for (size_t k = 0; k < ne; k++) {
+        struct row *row = &rows[ev[k].row];
+        if (!in_tx) {
+            if ((rc = mp_store_begin_write(ctx->db, err)))
+                goto out;
+            in_tx = true;
+        }
+        if (ev[k].closing) {
+            struct mp_cluster_state cs;
+            if (!row->cluster_id || mp_store_cluster_state(ctx->db, row->cluster_id, &cs))
+                continue;
+            if (strcmp(cs.status, "fixed") == 0 || strcmp(cs.status, "closed") == 0)
+                continue;
+            if ((rc = mp_report_cluster_set_status(ctx, row->cluster_id, row->final_status,
+                                                   ev[k].at, NULL, "import", err)))
+                goto out;
+            st->status_changes++;
+        } else {
+            bool exists = false;
+            if ((rc = mp_store_report_external_exists(ctx->db, row->sr_number, &exists)))
+                goto out;
+            if (exists) {
+                st->skipped_existing++;
+                continue;
+            }
+            struct mp_report_input in = {0};
+            snprintf(in.category, sizeof in.category, "%s", row->category);
+            in.lon = row->lon;
+            in.lat = row->lat;
+            in.has_lon = in.has_lat = true;
+            snprintf(in.channel, sizeof in.channel, "%s", row->channel);
+            in.address = row->address;
+            in.external_id = row->sr_number;
+            in.created_at = row->created;
+            struct mp_submit_result res;
+            struct mp_error verr;
+            enum mp_status s = mp_report_submit(ctx, &in, false, &res, &verr);
+            if (s == MP_EINVAL) {
+                if (strcmp(verr.code, "out_of_area") == 0)
+                    st->skipped_area++;
+                else
+                    st->skipped_invalid++;
+                continue;
+            }
+            if (s) {
+                rc = mp_fail(err, s, verr.code, "%s", verr.text);
+                goto out;
+            }
+            row->cluster_id = res.cluster_id;
+            st->imported++;
+            st->joined += res.joined;
+        }
+        if (++in_batch >= BATCH) {
+            in_tx = false;
+            in_batch = 0;
+            if ((rc = mp_store_commit(ctx->db, err)))
+                goto out;
+        }
+    }
+    if (in_tx) {
+        in_tx = false;
+        rc = mp_store_commit(ctx->db, err);
+    }
+out:
+    if (in_tx)
+        mp_store_rollback(ctx->db);
+    free(ev);
+    return rc;
+}
+
+/* The city's own duplicate labels against our clusters. */
+static enum mp_status score_pairs(struct row *rows, size_t n, struct mp_import_stats *st)
+{
+    struct row **by_sr = malloc((n + 1) * sizeof *by_sr);
+    if (!by_sr)
+        return MP_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        by_sr[i] = &rows[i];
+    qsort(by_sr, n, sizeof *by_sr, cmp_sr);
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].duplicate || !rows[i].parent || !rows[i].cluster_id)
+            continue;
+        struct row key = {.sr_number = rows[i].parent}, *kp = &key;
+        struct row **hit = bsearch(&kp, by_sr, n, sizeof *by_sr, cmp_sr);
+        if (!hit || !(*hit)->cluster_id)
+            continue;
+        st->dup_pairs++;
+        st->dup_pairs_same_cluster += (*hit)->cluster_id == rows[i].cluster_id;
+    }
+    free(by_sr);
+    return MP_OK;
+}
+
+enum mp_status mp_import_csv(struct mp_ctx *ctx, const char *format, FILE *f,
+                             struct mp_import_stats *st, struct mp_error *err)
+{
+    enum mp_status rc;
+    struct row *rows = NULL;
+    size_t n = 0;
+    memset(st, 0, sizeof *st);
+    if (strcmp(format, "chicago311") != 0)
+        return mp_fail(err, MP_EINVAL, "invalid_format", "unknown import format '%.40s'", format);
+    if ((rc = read_rows(ctx, f, &rows, &n, st, err)))
+        return rc;
+    if ((rc = replay(ctx, rows, n, st, err)) == MP_OK)
+        rc = score_pairs(rows, n, st);
+    free_rows(rows, n);
+    return rc;
+}

@@ -1,0 +1,275 @@
+/* main.c - argv -> config -> app -> run. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "meldpunt/app.h"
+#include "meldpunt/config.h"
+#include "meldpunt/http.h"
+#include "meldpunt/import.h"
+
+static void usage_main(FILE *out)
+{
+    fputs("usage: meldpunt COMMAND [OPTIONS]\n"
+          "\n"
+          "Street-defect reporting server.\n"
+          "\n"
+          "commands:\n"
+          "  serve     run the HTTP server\n"
+          "  import    import reports from another system's export\n"
+          "\n"
+          "Run 'meldpunt COMMAND --help' for the options of a command.\n",
+          out);
+}
+
+static void usage_common(FILE *out)
+{
+    fputs("  --db PATH        database file (env MELDPUNT_DB; default var/meldpunt.sqlite)\n"
+          "  --city DIR       city pack folder (env MELDPUNT_CITY; default geodata/chicago)\n",
+          out);
+}
+
+static void usage_serve(FILE *out)
+{
+    fputs("usage: meldpunt serve [--db PATH] [--listen HOST:PORT] [--city DIR] [--web DIR]\n"
+          "\n"
+          "Serve the JSON API and the map page. Stops cleanly on SIGTERM or SIGINT.\n"
+          "\n",
+          out);
+    usage_common(out);
+    fputs("  --listen H:P     address (env MELDPUNT_LISTEN; default 127.0.0.1:8080; port 0 = any)\n"
+          "  --web DIR        static page folder (env MELDPUNT_WEB; default web)\n"
+          "  --threads N      HTTP worker threads (env MELDPUNT_THREADS; default: cores)\n",
+          out);
+}
+
+static void usage_import(FILE *out)
+{
+    fputs("usage: meldpunt import [--db PATH] [--city DIR] --format FORMAT FILE\n"
+          "\n"
+          "Import reports through the same validation and duplicate folding as live\n"
+          "reports, in time order. Re-importing the same file adds nothing.\n"
+          "\n",
+          out);
+    usage_common(out);
+    fputs("  --format F       chicago311 (the City of Chicago 311 Service Requests CSV)\n", out);
+}
+
+static int arg_value(int argc, char **argv, int *i, const char **out)
+{
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "meldpunt: %s needs a value\n", argv[*i]);
+        return -1;
+    }
+    *out = argv[++*i];
+    return 0;
+}
+
+/* Create the database's folder (one level) so that a fresh checkout runs. */
+static void ensure_dir_of(const char *path)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return;
+    *slash = '\0';
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+        fprintf(stderr, "meldpunt: cannot create %s: %s\n", dir, strerror(errno));
+}
+
+/* Options shared by commands; returns 1 if argv[*i] was one of them. */
+static int common_opt(struct mp_config *cfg, int argc, char **argv, int *i, int *bad)
+{
+    const char *v;
+    struct mp_error err = {{0}, {0}};
+    enum mp_status rc = MP_OK;
+    if (strcmp(argv[*i], "--db") == 0) {
+        if (arg_value(argc, argv, i, &v) == 0)
+            rc = mp_config_set_str(cfg->db_path, sizeof cfg->db_path, v, "--db", &err);
+        else
+            *bad = 1;
+    } else if (strcmp(argv[*i], "--city") == 0) {
+        if (arg_value(argc, argv, i, &v) == 0)
+            rc = mp_config_set_str(cfg->city_dir, sizeof cfg->city_dir, v, "--city", &err);
+        else
+            *bad = 1;
+    } else {
+        return 0;
+    }
+    if (rc) {
+        fprintf(stderr, "meldpunt: %s\n", err.text);
+        *bad = 1;
+    }
+    return 1;
+}
+
+static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
+{
+    struct mp_error err = {{0}, {0}};
+    int bad = 0;
+    for (int i = 2; i < argc && !bad; i++) {
+        const char *v;
+        enum mp_status rc = MP_OK;
+        if (common_opt(cfg, argc, argv, &i, &bad))
+            continue;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage_serve(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--listen") == 0) {
+            if (arg_value(argc, argv, &i, &v))
+                return 2;
+            rc = mp_config_set_listen(cfg, v, &err);
+        } else if (strcmp(argv[i], "--web") == 0) {
+            if (arg_value(argc, argv, &i, &v))
+                return 2;
+            rc = mp_config_set_str(cfg->web_dir, sizeof cfg->web_dir, v, "--web", &err);
+        } else if (strcmp(argv[i], "--threads") == 0) {
+            if (arg_value(argc, argv, &i, &v))
+                return 2;
+            long n = strtol(v, NULL, 10);
+            if (n < 1 || n > 256)
+                rc = mp_fail(&err, MP_EINVAL, "config", "--threads must be 1-256");
+            else
+                cfg->threads = (unsigned)n;
+        } else {
+            fprintf(stderr, "meldpunt serve: unknown option %s (try --help)\n", argv[i]);
+            return 2;
+        }
+        if (rc) {
+            fprintf(stderr, "meldpunt serve: %s\n", err.text);
+            return 2;
+        }
+    }
+    if (bad)
+        return 2;
+
+    /* Block the stop signals in every thread; main waits for them below. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct mp_app *app = NULL;
+    struct mp_http *http = NULL;
+    unsigned threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    ensure_dir_of(cfg->db_path);
+    /* One worker slot per HTTP thread, plus one spare for the main thread. */
+    enum mp_status rc = mp_app_open(cfg, threads + 1, true, &app, &err);
+    if (rc == MP_OK)
+        rc = mp_http_start(app, &http, &cfg->listen_port, &err);
+    if (rc) {
+        fprintf(stderr, "meldpunt: cannot start: %s\n", err.text);
+        mp_app_close(app);
+        return 1;
+    }
+    printf("meldpunt: listening on http://%s:%u\n", cfg->listen_host, cfg->listen_port);
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    fprintf(stderr, "meldpunt: signal %d, finishing requests and stopping\n", sig);
+    mp_http_stop(http);
+    mp_app_close(app);
+    return 0;
+}
+
+static int cmd_import(struct mp_config *cfg, int argc, char **argv)
+{
+    struct mp_error err = {{0}, {0}};
+    const char *format = NULL, *file = NULL;
+    int bad = 0;
+    for (int i = 2; i < argc && !bad; i++) {
+        if (common_opt(cfg, argc, argv, &i, &bad))
+            continue;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage_import(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--format") == 0) {
+            if (arg_value(argc, argv, &i, &format))
+                return 2;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "meldpunt import: unknown option %s (try --help)\n", argv[i]);
+            return 2;
+        } else if (!file) {
+            file = argv[i];
+        } else {
+            fprintf(stderr, "meldpunt import: one file at a time\n");
+            return 2;
+        }
+    }
+    if (bad)
+        return 2;
+    if (!format || !file) {
+        usage_import(stderr);
+        return 2;
+    }
+    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (!f) {
+        fprintf(stderr, "meldpunt import: cannot open %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    struct mp_app *app = NULL;
+    ensure_dir_of(cfg->db_path);
+    enum mp_status rc = mp_app_open(cfg, 1, false, &app, &err);
+    struct mp_import_stats st;
+    memset(&st, 0, sizeof st);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (rc == MP_OK) {
+        struct mp_ctx *ctx = mp_app_acquire(app);
+        rc = mp_import_csv(ctx, format, f, &st, &err);
+        mp_app_release(app, ctx);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (f != stdin)
+        fclose(f);
+    mp_app_close(app);
+    if (rc) {
+        fprintf(stderr, "meldpunt import: %s\n", err.text);
+        return 1;
+    }
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("rows: %ld\nimported: %ld\njoined existing cluster: %ld\n"
+           "skipped information-only: %ld\nskipped unmapped type: %ld\n"
+           "skipped without coordinates: %ld\nskipped outside service area: %ld\n"
+           "skipped invalid: %ld\nskipped already imported: %ld\nstatus changes replayed: %ld\n"
+           "city duplicate pairs: %ld\npairs in parent's cluster: %ld\nseconds: %.3f\n",
+           st.rows, st.imported, st.joined, st.skipped_info, st.skipped_type,
+           st.skipped_nocoord, st.skipped_area, st.skipped_invalid, st.skipped_existing,
+           st.status_changes, st.dup_pairs, st.dup_pairs_same_cluster, secs);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct mp_config cfg;
+    struct mp_error err = {{0}, {0}};
+    mp_config_defaults(&cfg);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage_main(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("meldpunt %s\n", MP_VERSION);
+        return 0;
+    }
+    if (mp_config_from_env(&cfg, &err) != MP_OK) {
+        fprintf(stderr, "meldpunt: %s\n", err.text);
+        return 2;
+    }
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(&cfg, argc, argv);
+    if (strcmp(argv[1], "import") == 0)
+        return cmd_import(&cfg, argc, argv);
+    fprintf(stderr, "meldpunt: unknown command '%s' (try --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,260 @@
+#include "meldpunt/report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/city.h"
+#include "meldpunt/geo.h"
+#include "meldpunt/store.h"
+#include "meldpunt/text.h"
+#include "meldpunt/timeutil.h"
+
+/* Enough for every cluster within a few hundred metres in a dense city. */
+#define MAX_CANDIDATES 256
+
+void mp_report_input_clear(struct mp_report_input *in)
+{
+    free(in->description);
+    free(in->address);
+    free(in->contact_name);
+    free(in->contact_email);
+    free(in->contact_phone);
+    free(in->external_id);
+    memset(in, 0, sizeof *in);
+}
+
+bool mp_report_channel_valid(const char *c)
+{
+    static const char *const ok[] = {"web", "phone", "email", "counter", "open311"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        if (strcmp(c, ok[i]) == 0)
+            return true;
+    return false;
+}
+
+static enum mp_status check_text(const char *field, const char *s, long max,
+                                 struct mp_error *err)
+{
+    if (!s)
+        return MP_OK;
+    long n = mp_utf8_chars(s, strlen(s));
+    if (n < 0)
+        return mp_fail(err, MP_EINVAL, "invalid_field",
+                       "%s must be UTF-8 text without control characters", field);
+    if (n > max)
+        return mp_fail(err, MP_EINVAL, "too_long", "%s is %ld characters; at most %ld allowed",
+                       field, n, max);
+    return MP_OK;
+}
+
+enum mp_status mp_report_validate(const struct mp_city *city, const struct mp_report_input *in,
+                                  struct mp_error *err)
+{
+    enum mp_status rc;
+    if (!in->category[0])
+        return mp_fail(err, MP_EINVAL, "missing_field", "category is required");
+    if (!mp_city_category(city, in->category))
+        return mp_fail(err, MP_EINVAL, "unknown_category",
+                       "unknown category '%.48s'; GET /api/v1/categories lists them",
+                       in->category);
+    if (!in->has_lat || !in->has_lon)
+        return mp_fail(err, MP_EINVAL, "missing_field", "lat and lon are required");
+    if (!isfinite(in->lat) || in->lat < -90 || in->lat > 90)
+        return mp_fail(err, MP_EINVAL, "out_of_range", "lat must be between -90 and 90");
+    if (!isfinite(in->lon) || in->lon < -180 || in->lon > 180)
+        return mp_fail(err, MP_EINVAL, "out_of_range", "lon must be between -180 and 180");
+    if (!mp_city_in_area(city, in->lon, in->lat))
+        return mp_fail(err, MP_EINVAL, "out_of_area",
+                       "the point %.5f,%.5f is outside the service area of %.40s", in->lat,
+                       in->lon, city->name);
+    if ((rc = check_text("description", in->description, MP_DESCRIPTION_MAX, err)) ||
+        (rc = check_text("address", in->address, MP_ADDRESS_MAX, err)) ||
+        (rc = check_text("contact name", in->contact_name, MP_CONTACT_MAX, err)) ||
+        (rc = check_text("contact email", in->contact_email, MP_CONTACT_MAX, err)) ||
+        (rc = check_text("contact phone", in->contact_phone, MP_CONTACT_MAX, err)))
+        return rc;
+    if (in->channel[0] && !mp_report_channel_valid(in->channel))
+        return mp_fail(err, MP_EINVAL, "invalid_field",
+                       "channel must be one of web, phone, email, counter, open311");
+    if (in->contact_email && in->contact_email[0] && !mp_text_email_ok(in->contact_email))
+        return mp_fail(err, MP_EINVAL, "invalid_field", "contact email is not a valid address");
+    if (in->contact_phone && in->contact_phone[0] && !mp_text_phone_ok(in->contact_phone))
+        return mp_fail(err, MP_EINVAL, "invalid_field", "contact phone is not a valid number");
+    if (in->same_as < 0)
+        return mp_fail(err, MP_EINVAL, "invalid_field", "same_as must be a cluster id");
+    for (size_t i = 0; i < in->n_not_same; i++)
+        if (in->not_same_as[i] <= 0)
+            return mp_fail(err, MP_EINVAL, "invalid_field",
+                           "not_same_as must list cluster ids");
+    return MP_OK;
+}
+
+static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
+
+/* The cluster the report joins, loaded into *st, or st->id = 0 for a new one. */
+static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category *cat,
+                                   const struct mp_report_input *in, double x, double y,
+                                   int64_t t, struct mp_cluster_state *st,
+                                   struct mp_join_reason *why, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    struct mp_cluster_state *cand = NULL;
+    memset(st, 0, sizeof *st);
+    if (in->same_as) {
+        rc = mp_store_cluster_state(ctx->db, in->same_as, st);
+        if (rc == MP_ENOTFOUND)
+            return mp_fail(err, MP_EINVAL, "unknown_cluster", "same_as: there is no cluster %lld",
+                           (long long)in->same_as);
+        if (rc)
+            return mp_fail(err, rc, "unavailable", "cannot read the cluster");
+        if (strcmp(st->category, cat->code) != 0)
+            return mp_fail(err, MP_EINVAL, "category_mismatch",
+                           "same_as: cluster %lld is about %.48s, not %.48s",
+                           (long long)in->same_as, st->category, cat->code);
+        memset(why, 0, sizeof *why);
+        why->kind = "same_as";
+        why->rule = cat->rule;
+        why->distance_m = mp_geo_dist(x, y, st->x, st->y);
+        why->age_s = t > st->last_at ? t - st->last_at : 0;
+        why->radius_m = cat->radius_m;
+        why->window_s = (int64_t)cat->window_days * 86400;
+        return MP_OK;
+    }
+    cand = malloc(MAX_CANDIDATES * sizeof *cand);
+    if (!cand)
+        return MP_ENOMEM;
+    size_t n = 0;
+    rc = mp_store_cluster_candidates(ctx->db, cat->code, x, y, cat->radius_m, cand,
+                                     MAX_CANDIDATES, &n);
+    if (rc) {
+        rc = mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
+        goto out;
+    }
+    long best = mp_cluster_choose(cat, x, y, t, cand, n, in->not_same_as, in->n_not_same, why);
+    if (best >= 0)
+        *st = cand[best];
+out:
+    free(cand);
+    return rc;
+}
+
+enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input *in, bool own_tx,
+                                struct mp_submit_result *out, struct mp_error *err)
+{
+    enum mp_status rc;
+    bool in_tx = false;
+    struct mp_cluster_state st;
+    char reason[256];
+    memset(out, 0, sizeof *out);
+
+    if ((rc = mp_report_validate(ctx->city, in, err)))
+        return rc;
+    const struct mp_category *cat = mp_city_category(ctx->city, in->category);
+    double x, y;
+    if (mp_geo_forward(ctx->geo, in->lon, in->lat, &x, &y) != MP_OK)
+        return mp_fail(err, MP_EINVAL, "out_of_range", "the point cannot be projected");
+    const struct mp_district *d = mp_city_district_at(ctx->city, in->lon, in->lat);
+    int64_t t = in->created_at ? in->created_at : mp_time_now();
+
+    if (own_tx) {
+        if ((rc = mp_store_begin_write(ctx->db, err)))
+            return rc;
+        in_tx = true;
+    }
+    if ((rc = pick_cluster(ctx, cat, in, x, y, t, &st, &out->why, err)))
+        goto out;
+    out->joined = st.id != 0;
+    if (out->joined) {
+        mp_cluster_add_member(&st, x, y, t);
+        if (mp_geo_inverse(ctx->geo, st.x, st.y, &st.lon, &st.lat) != MP_OK) {
+            rc = mp_fail(err, MP_EDB, "internal", "cannot compute the cluster centre");
+            goto out;
+        }
+        if ((rc = mp_store_cluster_update(ctx->db, &st)))
+            goto db_fail;
+    } else {
+        snprintf(st.category, sizeof st.category, "%s", cat->code);
+        snprintf(st.status, sizeof st.status, "new");
+        snprintf(st.district, sizeof st.district, "%s", d ? d->code : "");
+        mp_cluster_add_member(&st, x, y, t);
+        /* A cluster of one sits exactly on its report, not on a round trip
+         * through the projection. */
+        st.lon = in->lon;
+        st.lat = in->lat;
+        if ((rc = mp_store_cluster_create(ctx->db, &st, &st.id)))
+            goto db_fail;
+        struct mp_history_rec h = {.cluster_id = st.id, .at = t, .status = "new",
+                                   .note_public = true};
+        if ((rc = mp_store_history_add(ctx->db, &h)))
+            goto db_fail;
+    }
+    mp_join_reason_json(&out->why, reason, sizeof reason);
+    struct mp_report_rec rec = {
+        .category = cat->code,
+        .description = in->description ? in->description : "",
+        .address = nonempty(in->address),
+        .channel = in->channel[0] ? in->channel : "web",
+        .status = st.status,
+        .district = d ? d->code : NULL,
+        .external_id = nonempty(in->external_id),
+        .contact_name = nonempty(in->contact_name),
+        .contact_email = nonempty(in->contact_email),
+        .contact_phone = nonempty(in->contact_phone),
+        .join_reason = reason,
+        .lon = in->lon, .lat = in->lat, .x = x, .y = y,
+        .created_at = t,
+        .cluster_id = st.id,
+    };
+    if ((rc = mp_store_report_insert(ctx->db, &rec, &out->report_id))) {
+        if (rc == MP_ECONFLICT) {
+            rc = mp_fail(err, MP_ECONFLICT, "duplicate_external_id",
+                         "a report with this external id exists");
+            goto out;
+        }
+        goto db_fail;
+    }
+    if (in->photo && (rc = mp_store_photo_put(ctx->db, out->report_id, in->photo)))
+        goto db_fail;
+    if (own_tx) {
+        in_tx = false;
+        if ((rc = mp_store_commit(ctx->db, err)))
+            goto out;
+    }
+    out->cluster_id = st.id;
+    out->cluster_count = st.report_count;
+    out->created_at = t;
+    snprintf(out->status, sizeof out->status, "%s", st.status);
+    snprintf(out->district, sizeof out->district, "%s", d ? d->code : "");
+    goto out;
+db_fail:
+    rc = mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
+                 "the report could not be stored; try again later");
+out:
+    if (in_tx)
+        mp_store_rollback(ctx->db);
+    return rc;
+}
+
+enum mp_status mp_report_cluster_set_status(struct mp_ctx *ctx, int64_t cluster_id,
+                                            const char *status, int64_t at, const char *note,
+                                            const char *actor, struct mp_error *err)
+{
+    enum mp_status rc;
+    struct mp_cluster_state st;
+    if (!mp_cluster_status_valid(status))
+        return mp_fail(err, MP_EINVAL, "invalid_status", "unknown status '%.24s'", status);
+    if ((rc = mp_store_cluster_state(ctx->db, cluster_id, &st)))
+        return rc == MP_ENOTFOUND ? mp_fail(err, rc, "not_found", "no cluster %lld",
+                                            (long long)cluster_id)
+                                  : mp_fail(err, rc, "unavailable", "cannot read the cluster");
+    if ((rc = mp_store_cluster_set_status(ctx->db, cluster_id, status,
+                                          strcmp(status, "fixed") == 0 ? at : st.fixed_at, at)))
+        return mp_fail(err, rc, "unavailable", "cannot change the status");
+    struct mp_history_rec h = {.cluster_id = cluster_id, .at = at, .status = status,
+                               .note = note, .note_public = true, .actor = actor};
+    if ((rc = mp_store_history_add(ctx->db, &h)))
+        return mp_fail(err, rc, "unavailable", "cannot record the status change");
+    return MP_OK;
+}

@@ -1,0 +1,116 @@
+#include "meldpunt/router.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/api.h"
+
+struct route {
+    const char *method;
+    const char *pattern; /* literal segments and "{id}" (a positive integer) */
+    mp_handler handler;
+    bool needs_ctx;
+    const char *rest;    /* handed to the handler in req->path_rest */
+};
+
+static const struct route routes[] = {
+    {"GET", "/healthz", mp_api_healthz, true, NULL},
+    {"GET", "/api/v1/config", mp_api_config, false, NULL},
+    {"GET", "/api/v1/categories", mp_api_categories, false, NULL},
+    {"GET", "/api/v1/districts", mp_api_districts, false, NULL},
+    {"GET", "/api/v1/service-area", mp_api_service_area, false, NULL},
+    {"GET", "/api/v1/reports", mp_api_reports_list, true, NULL},
+    {"POST", "/api/v1/reports", mp_api_reports_create, true, NULL},
+    {"GET", "/api/v1/reports/{id}", mp_api_report_get, true, NULL},
+    {"GET", "/api/v1/reports/{id}/photo", mp_api_report_photo, true, NULL},
+    {"GET", "/api/v1/reports/{id}/photo/thumb", mp_api_report_photo, true, "thumb"},
+    {"GET", "/api/v1/clusters", mp_api_clusters_list, true, NULL},
+    {"GET", "/api/v1/clusters/grid", mp_api_clusters_grid, true, NULL},
+    {"GET", "/api/v1/clusters/{id}", mp_api_cluster_get, true, NULL},
+    {"GET", "/api/v1/nearby", mp_api_nearby, true, NULL},
+};
+
+/* Match path against pattern; an {id} segment is stored in *id. */
+static bool match(const char *pattern, const char *path, int64_t *id)
+{
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (strncmp(p, "{id}", 4) == 0) {
+            int64_t v = 0;
+            int digits = 0;
+            while (*s >= '0' && *s <= '9' && digits < 18) {
+                v = v * 10 + (*s++ - '0');
+                digits++;
+            }
+            if (digits == 0 || v == 0 || (*s && *s != '/'))
+                return false;
+            *id = v;
+            p += 4;
+            continue;
+        }
+        if (*p++ != *s++)
+            return false;
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+static bool method_is(const char *route_method, const char *method)
+{
+    /* HEAD is GET without the body; libmicrohttpd drops the body itself. */
+    return strcmp(route_method, method) == 0 ||
+           (strcmp(route_method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+static bool is_api(const char *path)
+{
+    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/healthz") == 0;
+}
+
+enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
+                                  struct mp_response *resp, struct mp_error *err)
+{
+    const struct route *hit = NULL;
+    bool path_known = false, get = false, post = false;
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+        int64_t id = 0;
+        if (!match(routes[i].pattern, req->path, &id))
+            continue;
+        path_known = true;
+        get |= strcmp(routes[i].method, "GET") == 0;
+        post |= strcmp(routes[i].method, "POST") == 0;
+        if (!hit && method_is(routes[i].method, req->method)) {
+            hit = &routes[i];
+            req->path_id = id;
+            req->path_rest = routes[i].rest;
+        }
+    }
+    if (!hit && !path_known && !is_api(req->path)) {
+        /* Pages and their files: GET only. */
+        if (!method_is("GET", req->method)) {
+            if (!mp_app_static(app, req->path) && strcmp(req->path, "/") != 0 &&
+                strncmp(req->path, "/r/", 3) != 0)
+                return mp_fail(err, MP_ENOTFOUND, "not_found", "no such page or resource");
+            snprintf(resp->allow, sizeof resp->allow, "GET, HEAD");
+            return mp_fail(err, MP_EMETHOD, "method_not_allowed", "use GET for pages");
+        }
+        int64_t id = 0;
+        if (strncmp(req->path, "/r/", 3) == 0 && !match("/r/{id}", req->path, &id))
+            return mp_fail(err, MP_ENOTFOUND, "not_found", "no such report page");
+        return mp_api_static(app, NULL, req, resp, err);
+    }
+    if (!hit) {
+        if (!path_known)
+            return mp_fail(err, MP_ENOTFOUND, "not_found", "no such API route: %.100s",
+                           req->path);
+        snprintf(resp->allow, sizeof resp->allow, "%s%s%s", get ? "GET, HEAD" : "",
+                 get && post ? ", " : "", post ? "POST" : "");
+        return mp_fail(err, MP_EMETHOD, "method_not_allowed", "%.10s is not allowed here; use %s",
+                       req->method, resp->allow);
+    }
+    struct mp_ctx *ctx = hit->needs_ctx ? mp_app_acquire(app) : NULL;
+    enum mp_status rc = hit->handler(app, ctx, req, resp, err);
+    mp_app_release(app, ctx);
+    return rc;
+}

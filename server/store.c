@@ -1,0 +1,997 @@
+/* store.c - the SpatiaLite implementation of store.h: connection pool,
+ * schema creation and upgrades, prepared statements. */
+#include "meldpunt/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+/* spatialite.h uses sqlite3 types without including sqlite3.h itself. */
+#include <spatialite.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/buf.h"
+#include "meldpunt/timeutil.h"
+
+enum stmt_id {
+    ST_BEGIN_W,
+    ST_BEGIN_R,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_CAND,
+    ST_CLUSTER_STATE,
+    ST_CLUSTER_INSERT,
+    ST_CLUSTER_RTREE_INSERT,
+    ST_CLUSTER_UPDATE,
+    ST_CLUSTER_RTREE_UPDATE,
+    ST_CLUSTER_STATUS,
+    ST_REPORTS_STATUS,
+    ST_REPORT_INSERT,
+    ST_REPORT_EXT,
+    ST_HISTORY_INSERT,
+    ST_PHOTO_PUT,
+    ST_PHOTO_FULL,
+    ST_PHOTO_THUMB,
+    ST_REPORTS_BBOX,
+    ST_REPORTS_ALL,
+    ST_CLUSTERS_BBOX,
+    ST_CLUSTERS_ALL,
+    ST_REPORT_GET,
+    ST_CLUSTER_GET,
+    ST_CLUSTER_REPORTS,
+    ST_HISTORY,
+    ST_GRID_BBOX,
+    ST_COUNTS,
+    ST__COUNT
+};
+
+/* Filters shared by the listing queries. Parameters:
+ * ?1-?4 bbox, ?5 categories (JSON array or NULL), ?6 statuses, ?7 district,
+ * ?8 since, ?9 until, ?10 after id, ?11 limit (-1 for none). */
+#define REPORT_COLS                                                                              \
+    "r.id, r.cluster_id, r.created_at, r.updated_at, c.report_count, r.category, "             \
+    "r.description, r.address, r.channel, r.status, r.district, r.external_id, "               \
+    "r.contact_name, r.contact_email, r.contact_phone, r.join_reason, r.lon, r.lat, "          \
+    "EXISTS (SELECT 1 FROM photos p WHERE p.report_id = r.id)"
+#define FILTERS(t)                                                                               \
+    " AND (?5 IS NULL OR " t ".category IN (SELECT value FROM json_each(?5)))"                  \
+    " AND (?6 IS NULL OR " t ".status IN (SELECT value FROM json_each(?6)))"                    \
+    " AND (?7 IS NULL OR " t ".district = ?7)"                                                  \
+    " AND " t ".id > ?10"
+#define REPORT_TIME " AND (?8 IS NULL OR r.created_at >= ?8) AND (?9 IS NULL OR r.created_at < ?9)"
+#define CLUSTER_TIME " AND (?8 IS NULL OR c.last_at >= ?8) AND (?9 IS NULL OR c.first_at < ?9)"
+#define BBOX(t, idx)                                                                             \
+    t ".id IN (SELECT pkid FROM " idx " WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND "     \
+      "ymax >= ?2) AND " t ".lon BETWEEN ?1 AND ?3 AND " t ".lat BETWEEN ?2 AND ?4"
+#define CLUSTER_COLS                                                                             \
+    "c.id, c.report_count, c.first_at, c.last_at, c.created_at, c.updated_at, c.category, "    \
+    "c.status, c.district, c.lon, c.lat"
+#define STATE_COLS                                                                               \
+    "c.id, c.category, c.status, c.report_count, c.x, c.y, c.sum_x, c.sum_y, c.lon, c.lat, "   \
+    "c.first_at, c.last_at, c.fixed_at, c.district"
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_BEGIN_W] = "BEGIN IMMEDIATE",
+    [ST_BEGIN_R] = "BEGIN",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_CAND] = "SELECT " STATE_COLS " FROM cluster_metric m JOIN clusters c ON c.id = m.id"
+                " WHERE m.minx <= ?3 AND m.maxx >= ?2 AND m.miny <= ?5 AND m.maxy >= ?4"
+                " AND c.category = ?1",
+    [ST_CLUSTER_STATE] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = ?1",
+    [ST_CLUSTER_INSERT] =
+        "INSERT INTO clusters (category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
+        " first_at, last_at, fixed_at, district, created_at, updated_at, geom)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14,"
+        " MakePoint(?8, ?9, 4326))",
+    [ST_CLUSTER_RTREE_INSERT] = "INSERT INTO cluster_metric (id, minx, maxx, miny, maxy)"
+                                " VALUES (?1, ?2, ?2, ?3, ?3)",
+    [ST_CLUSTER_UPDATE] =
+        "UPDATE clusters SET status = ?2, report_count = ?3, x = ?4, y = ?5, sum_x = ?6,"
+        " sum_y = ?7, lon = ?8, lat = ?9, first_at = ?10, last_at = ?11, fixed_at = ?12,"
+        " district = ?13, updated_at = ?14, geom = MakePoint(?8, ?9, 4326) WHERE id = ?1",
+    [ST_CLUSTER_RTREE_UPDATE] = "UPDATE cluster_metric SET minx = ?2, maxx = ?2, miny = ?3,"
+                                " maxy = ?3 WHERE id = ?1",
+    [ST_CLUSTER_STATUS] = "UPDATE clusters SET status = ?2, fixed_at = ?3, updated_at = ?4"
+                          " WHERE id = ?1",
+    [ST_REPORTS_STATUS] = "UPDATE reports SET status = ?2, updated_at = ?4 WHERE cluster_id = ?1",
+    [ST_REPORT_INSERT] =
+        "INSERT INTO reports (cluster_id, category, description, address, channel, status,"
+        " district, lon, lat, x, y, created_at, updated_at, external_id, contact_name,"
+        " contact_email, contact_phone, join_reason, geom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+        " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, MakePoint(?8, ?9, 4326))",
+    [ST_REPORT_EXT] = "SELECT 1 FROM reports WHERE external_id = ?1",
+    [ST_HISTORY_INSERT] = "INSERT INTO history (cluster_id, report_id, at, status, note,"
+                          " note_public, actor) VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7)",
+    [ST_PHOTO_PUT] = "INSERT INTO photos (report_id, mime, width, height, full, thumb, created_at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_PHOTO_FULL] = "SELECT full FROM photos WHERE report_id = ?1",
+    [ST_PHOTO_THUMB] = "SELECT thumb FROM photos WHERE report_id = ?1",
+    [ST_REPORTS_BBOX] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id ="
+                        " r.cluster_id WHERE " BBOX("r", "idx_reports_geom")
+                            FILTERS("r") REPORT_TIME " ORDER BY r.id LIMIT ?11",
+    [ST_REPORTS_ALL] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id ="
+                       " r.cluster_id WHERE 1" FILTERS("r") REPORT_TIME
+                       " ORDER BY r.id LIMIT ?11",
+    [ST_CLUSTERS_BBOX] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE " BBOX(
+        "c", "idx_clusters_geom") FILTERS("c") CLUSTER_TIME " ORDER BY c.id LIMIT ?11",
+    [ST_CLUSTERS_ALL] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE 1" FILTERS("c")
+        CLUSTER_TIME " ORDER BY c.id LIMIT ?11",
+    [ST_REPORT_GET] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id ="
+                      " r.cluster_id WHERE r.id = ?1",
+    [ST_CLUSTER_GET] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE c.id = ?1",
+    [ST_CLUSTER_REPORTS] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id ="
+                           " r.cluster_id WHERE r.cluster_id = ?1 ORDER BY r.created_at, r.id",
+    [ST_HISTORY] = "SELECT id, cluster_id, IFNULL(report_id, 0), at, status, note, note_public,"
+                   " actor FROM history WHERE cluster_id = ?1 ORDER BY at, id",
+    [ST_GRID_BBOX] = "SELECT CAST((c.lon - ?1) / ?12 AS INTEGER) AS gx,"
+                     " CAST((c.lat - ?2) / ?12 AS INTEGER) AS gy, count(*), sum(c.report_count),"
+                     " avg(c.lon), avg(c.lat) FROM clusters c WHERE " BBOX(
+                         "c", "idx_clusters_geom") FILTERS("c") CLUSTER_TIME
+                     " GROUP BY gx, gy",
+    [ST_COUNTS] = "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM clusters)",
+};
+
+struct mp_store_sess {
+    sqlite3 *db;
+    void *spatialite_cache;
+    sqlite3_stmt *stmt[ST__COUNT];
+    struct mp_store_sess *next_free;
+    bool in_tx;
+};
+
+struct mp_store {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct mp_store_sess *sessions; /* owned array */
+    unsigned nsessions;
+    struct mp_store_sess *free_list;
+    struct mp_store_opts opts;
+};
+
+void mp_store_opts_default(struct mp_store_opts *o)
+{
+    o->pool_size = 4;
+    o->busy_ms = 10000;
+    o->sync_full = true;
+    o->readonly = false;
+}
+
+/* SQLite result codes never leave this file: they become a status, and the
+ * details go to the server log only. */
+static enum mp_status db_status(sqlite3 *db, int rc, const char *what)
+{
+    int prim = rc & 0xff;
+    fprintf(stderr, "meldpunt: store: %s: %s (%d)\n", what, db ? sqlite3_errmsg(db) : "?", rc);
+    if (prim == SQLITE_FULL || prim == SQLITE_READONLY || prim == SQLITE_IOERR ||
+        prim == SQLITE_CANTOPEN || prim == SQLITE_BUSY || prim == SQLITE_LOCKED ||
+        prim == SQLITE_PERM)
+        return MP_EUNAVAIL;
+    if (prim == SQLITE_NOMEM)
+        return MP_ENOMEM;
+    if (prim == SQLITE_CONSTRAINT)
+        return MP_ECONFLICT;
+    return MP_EDB;
+}
+
+static sqlite3_stmt *stmt(struct mp_store_sess *s, enum stmt_id id)
+{
+    if (!s->stmt[id]) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &s->stmt[id], NULL);
+        if (rc != SQLITE_OK) {
+            (void)db_status(s->db, rc, stmt_sql[id]);
+            return NULL;
+        }
+    }
+    return s->stmt[id];
+}
+
+static void done(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
+{
+    const char *s = col_text(st, i);
+    snprintf(dst, cap, "%s", s ? s : "");
+}
+
+static enum mp_status exec(struct mp_store_sess *s, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        fprintf(stderr, "meldpunt: store: %s\n", msg ? msg : "error");
+        sqlite3_free(msg);
+        return db_status(s->db, rc, "exec");
+    }
+    return MP_OK;
+}
+
+/* ---- schema ---- */
+
+/* Each entry upgrades the schema from version i to i + 1. Never edit a
+ * released entry: add a new one. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "SELECT InitSpatialMetadata(0, 'WGS84_ONLY');"
+    "CREATE TABLE clusters ("
+    " id INTEGER PRIMARY KEY,"
+    " category TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'new',"
+    " report_count INTEGER NOT NULL DEFAULT 0,"
+    " x REAL NOT NULL, y REAL NOT NULL, sum_x REAL NOT NULL, sum_y REAL NOT NULL,"
+    " lon REAL NOT NULL, lat REAL NOT NULL,"
+    " first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, fixed_at INTEGER NOT NULL DEFAULT 0,"
+    " district TEXT,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "SELECT AddGeometryColumn('clusters', 'geom', 4326, 'POINT', 'XY');"
+    "SELECT CreateSpatialIndex('clusters', 'geom');"
+    "CREATE INDEX clusters_status ON clusters (status);"
+    "CREATE VIRTUAL TABLE cluster_metric USING rtree (id, minx, maxx, miny, maxy);"
+    "CREATE TABLE reports ("
+    " id INTEGER PRIMARY KEY,"
+    " cluster_id INTEGER NOT NULL REFERENCES clusters (id),"
+    " category TEXT NOT NULL,"
+    " description TEXT NOT NULL DEFAULT '',"
+    " address TEXT,"
+    " channel TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " district TEXT,"
+    " lon REAL NOT NULL, lat REAL NOT NULL, x REAL NOT NULL, y REAL NOT NULL,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " external_id TEXT UNIQUE,"
+    " contact_name TEXT, contact_email TEXT, contact_phone TEXT,"
+    " join_reason TEXT);"
+    "SELECT AddGeometryColumn('reports', 'geom', 4326, 'POINT', 'XY');"
+    "SELECT CreateSpatialIndex('reports', 'geom');"
+    "CREATE INDEX reports_cluster ON reports (cluster_id);"
+    "CREATE INDEX reports_created ON reports (created_at);"
+    "CREATE TABLE history ("
+    " id INTEGER PRIMARY KEY,"
+    " cluster_id INTEGER NOT NULL REFERENCES clusters (id),"
+    " report_id INTEGER REFERENCES reports (id),"
+    " at INTEGER NOT NULL,"
+    " status TEXT NOT NULL,"
+    " note TEXT,"
+    " note_public INTEGER NOT NULL DEFAULT 1,"
+    " actor TEXT);"
+    "CREATE INDEX history_cluster ON history (cluster_id, at);"
+    "CREATE TABLE photos ("
+    " report_id INTEGER PRIMARY KEY REFERENCES reports (id),"
+    " mime TEXT NOT NULL, width INTEGER, height INTEGER,"
+    " full BLOB NOT NULL, thumb BLOB NOT NULL, created_at INTEGER NOT NULL);",
+};
+#define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == MP_STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+static int user_version(struct mp_store_sess *s)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static enum mp_status migrate(struct mp_store_sess *s, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    if ((rc = exec(s, "BEGIN EXCLUSIVE")))
+        return mp_fail(err, rc, "store", "cannot lock the database to check its schema");
+    int v = user_version(s);
+    if (v < 0 || v > NMIGRATIONS) {
+        rc = mp_fail(err, MP_EDB, "store",
+                     "database schema version %d is newer than this build (%d)", v, NMIGRATIONS);
+        goto out;
+    }
+    for (; v < NMIGRATIONS; v++) {
+        char pragma[48];
+        if ((rc = exec(s, migrations[v]))) {
+            rc = mp_fail(err, rc, "store", "schema upgrade to version %d failed", v + 1);
+            goto out;
+        }
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if ((rc = exec(s, pragma)))
+            goto out;
+    }
+    rc = exec(s, "COMMIT");
+out:
+    if (rc)
+        (void)exec(s, "ROLLBACK");
+    return rc;
+}
+
+static void sess_close(struct mp_store_sess *s)
+{
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    if (s->db)
+        sqlite3_close_v2(s->db);
+    if (s->spatialite_cache)
+        spatialite_cleanup_ex(s->spatialite_cache);
+    memset(s, 0, sizeof *s);
+}
+
+static enum mp_status sess_open(struct mp_store_sess *s, const char *path,
+                                const struct mp_store_opts *o, struct mp_error *err)
+{
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK)
+        return mp_fail(err, db_status(s->db, rc, "open"), "store",
+                       "cannot open database %.100s", path);
+    s->spatialite_cache = spatialite_alloc_connection();
+    if (!s->spatialite_cache)
+        return MP_ENOMEM;
+    spatialite_init_ex(s->db, s->spatialite_cache, 0);
+    sqlite3_busy_timeout(s->db, (int)o->busy_ms);
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
+             " PRAGMA cache_size = -32000; PRAGMA mmap_size = 268435456;"
+             " PRAGMA temp_store = MEMORY;",
+             o->sync_full ? "FULL" : "NORMAL");
+    if (o->readonly)
+        snprintf(pragmas, sizeof pragmas, "PRAGMA query_only = 1; PRAGMA cache_size = -32000;");
+    if (exec(s, pragmas) != MP_OK)
+        return mp_fail(err, MP_EDB, "store", "cannot configure database %.100s", path);
+    return MP_OK;
+}
+
+enum mp_status mp_store_open(const char *path, const struct mp_store_opts *opts,
+                             struct mp_store **out, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    struct mp_store *st = calloc(1, sizeof *st);
+    *out = NULL;
+    if (!st)
+        return MP_ENOMEM;
+    st->opts = *opts;
+    if (st->opts.pool_size == 0)
+        st->opts.pool_size = 1;
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->cond, NULL);
+    st->sessions = calloc(st->opts.pool_size, sizeof *st->sessions);
+    if (!st->sessions) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    for (unsigned i = 0; i < st->opts.pool_size; i++) {
+        st->nsessions = i + 1;
+        if ((rc = sess_open(&st->sessions[i], path, &st->opts, err)))
+            goto out;
+        if (i == 0 && !st->opts.readonly && (rc = migrate(&st->sessions[0], err)))
+            goto out;
+        if (i == 0 && st->opts.readonly && user_version(&st->sessions[0]) != NMIGRATIONS) {
+            rc = mp_fail(err, MP_EDB, "store", "read-only database has schema version %d, need %d",
+                         user_version(&st->sessions[0]), NMIGRATIONS);
+            goto out;
+        }
+        st->sessions[i].next_free = st->free_list;
+        st->free_list = &st->sessions[i];
+    }
+    *out = st;
+    st = NULL;
+out:
+    mp_store_close(st);
+    return rc;
+}
+
+void mp_store_close(struct mp_store *st)
+{
+    if (!st)
+        return;
+    for (unsigned i = 0; i < st->nsessions; i++)
+        sess_close(&st->sessions[i]);
+    free(st->sessions);
+    pthread_cond_destroy(&st->cond);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+struct mp_store_sess *mp_store_acquire(struct mp_store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    while (!st->free_list)
+        pthread_cond_wait(&st->cond, &st->lock);
+    struct mp_store_sess *s = st->free_list;
+    st->free_list = s->next_free;
+    pthread_mutex_unlock(&st->lock);
+    return s;
+}
+
+void mp_store_release(struct mp_store *st, struct mp_store_sess *s)
+{
+    if (!s)
+        return;
+    if (s->in_tx) /* a handler left a transaction open: never leak it to the next user */
+        mp_store_rollback(s);
+    pthread_mutex_lock(&st->lock);
+    s->next_free = st->free_list;
+    st->free_list = s;
+    pthread_cond_signal(&st->cond);
+    pthread_mutex_unlock(&st->lock);
+}
+
+int mp_store_schema_version(struct mp_store_sess *s) { return user_version(s); }
+
+/* ---- transactions ---- */
+
+static enum mp_status step_done(struct mp_store_sess *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    done(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return db_status(s->db, rc, what);
+    return MP_OK;
+}
+
+enum mp_status mp_store_begin_write(struct mp_store_sess *s, struct mp_error *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_BEGIN_W);
+    enum mp_status rc = st ? step_done(s, st, "begin") : MP_EDB;
+    if (rc)
+        return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
+                       "the database cannot take writes right now; try again later");
+    s->in_tx = true;
+    return MP_OK;
+}
+
+enum mp_status mp_store_begin_read(struct mp_store_sess *s)
+{
+    sqlite3_stmt *st = stmt(s, ST_BEGIN_R);
+    enum mp_status rc = st ? step_done(s, st, "begin") : MP_EDB;
+    if (rc == MP_OK)
+        s->in_tx = true;
+    return rc;
+}
+
+enum mp_status mp_store_commit(struct mp_store_sess *s, struct mp_error *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_COMMIT);
+    enum mp_status rc = st ? step_done(s, st, "commit") : MP_EDB;
+    if (rc) {
+        mp_store_rollback(s);
+        return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
+                       "the database could not save the change; try again later");
+    }
+    s->in_tx = false;
+    return MP_OK;
+}
+
+void mp_store_rollback(struct mp_store_sess *s)
+{
+    if (!sqlite3_get_autocommit(s->db)) {
+        sqlite3_stmt *st = stmt(s, ST_ROLLBACK);
+        if (st)
+            (void)step_done(s, st, "rollback");
+    }
+    s->in_tx = false;
+}
+
+/* ---- clusters ---- */
+
+static void read_state(sqlite3_stmt *st, struct mp_cluster_state *c)
+{
+    c->id = sqlite3_column_int64(st, 0);
+    copy_col(c->category, sizeof c->category, st, 1);
+    copy_col(c->status, sizeof c->status, st, 2);
+    c->report_count = sqlite3_column_int64(st, 3);
+    c->x = sqlite3_column_double(st, 4);
+    c->y = sqlite3_column_double(st, 5);
+    c->sum_x = sqlite3_column_double(st, 6);
+    c->sum_y = sqlite3_column_double(st, 7);
+    c->lon = sqlite3_column_double(st, 8);
+    c->lat = sqlite3_column_double(st, 9);
+    c->first_at = sqlite3_column_int64(st, 10);
+    c->last_at = sqlite3_column_int64(st, 11);
+    c->fixed_at = sqlite3_column_int64(st, 12);
+    copy_col(c->district, sizeof c->district, st, 13);
+}
+
+enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *category,
+                                           double x, double y, double r,
+                                           struct mp_cluster_state *out, size_t cap, size_t *n)
+{
+    sqlite3_stmt *st = stmt(s, ST_CAND);
+    *n = 0;
+    if (!st)
+        return MP_EDB;
+    bind_text(st, 1, category);
+    sqlite3_bind_double(st, 2, x - r);
+    sqlite3_bind_double(st, 3, x + r);
+    sqlite3_bind_double(st, 4, y - r);
+    sqlite3_bind_double(st, 5, y + r);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n < cap)
+            read_state(st, &out[(*n)++]);
+    }
+    done(st);
+    return rc == SQLITE_DONE ? MP_OK : db_status(s->db, rc, "candidates");
+}
+
+enum mp_status mp_store_cluster_state(struct mp_store_sess *s, int64_t id,
+                                      struct mp_cluster_state *out)
+{
+    sqlite3_stmt *st = stmt(s, ST_CLUSTER_STATE);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    enum mp_status ret = MP_OK;
+    if (rc == SQLITE_ROW)
+        read_state(st, out);
+    else
+        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : db_status(s->db, rc, "cluster");
+    done(st);
+    return ret;
+}
+
+static void bind_state(sqlite3_stmt *st, const struct mp_cluster_state *c, int64_t now)
+{
+    sqlite3_bind_int64(st, 3, c->report_count);
+    sqlite3_bind_double(st, 4, c->x);
+    sqlite3_bind_double(st, 5, c->y);
+    sqlite3_bind_double(st, 6, c->sum_x);
+    sqlite3_bind_double(st, 7, c->sum_y);
+    sqlite3_bind_double(st, 8, c->lon);
+    sqlite3_bind_double(st, 9, c->lat);
+    sqlite3_bind_int64(st, 10, c->first_at);
+    sqlite3_bind_int64(st, 11, c->last_at);
+    sqlite3_bind_int64(st, 12, c->fixed_at);
+    bind_text(st, 13, c->district[0] ? c->district : NULL);
+    sqlite3_bind_int64(st, 14, now);
+}
+
+static enum mp_status rtree_set(struct mp_store_sess *s, enum stmt_id id, int64_t cid, double x,
+                                double y)
+{
+    sqlite3_stmt *st = stmt(s, id);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_double(st, 2, x);
+    sqlite3_bind_double(st, 3, y);
+    return step_done(s, st, "cluster index");
+}
+
+enum mp_status mp_store_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
+                                       int64_t *id)
+{
+    sqlite3_stmt *st = stmt(s, ST_CLUSTER_INSERT);
+    if (!st)
+        return MP_EDB;
+    bind_text(st, 1, c->category);
+    bind_text(st, 2, c->status);
+    bind_state(st, c, mp_time_now());
+    enum mp_status rc = step_done(s, st, "cluster insert");
+    if (rc)
+        return rc;
+    *id = sqlite3_last_insert_rowid(s->db);
+    return rtree_set(s, ST_CLUSTER_RTREE_INSERT, *id, c->x, c->y);
+}
+
+enum mp_status mp_store_cluster_update(struct mp_store_sess *s, const struct mp_cluster_state *c)
+{
+    sqlite3_stmt *st = stmt(s, ST_CLUSTER_UPDATE);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, c->id);
+    bind_text(st, 2, c->status);
+    bind_state(st, c, mp_time_now());
+    enum mp_status rc = step_done(s, st, "cluster update");
+    if (rc)
+        return rc;
+    return rtree_set(s, ST_CLUSTER_RTREE_UPDATE, c->id, c->x, c->y);
+}
+
+enum mp_status mp_store_cluster_set_status(struct mp_store_sess *s, int64_t id,
+                                           const char *status, int64_t fixed_at, int64_t now)
+{
+    enum stmt_id ids[2] = {ST_CLUSTER_STATUS, ST_REPORTS_STATUS};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = stmt(s, ids[i]);
+        if (!st)
+            return MP_EDB;
+        sqlite3_bind_int64(st, 1, id);
+        bind_text(st, 2, status);
+        sqlite3_bind_int64(st, 3, fixed_at);
+        sqlite3_bind_int64(st, 4, now);
+        enum mp_status rc = step_done(s, st, "status");
+        if (rc)
+            return rc;
+    }
+    return MP_OK;
+}
+
+/* ---- reports ---- */
+
+enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
+                                      int64_t *id)
+{
+    sqlite3_stmt *st = stmt(s, ST_REPORT_INSERT);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, r->cluster_id);
+    bind_text(st, 2, r->category);
+    bind_text(st, 3, r->description ? r->description : "");
+    bind_text(st, 4, r->address);
+    bind_text(st, 5, r->channel);
+    bind_text(st, 6, r->status);
+    bind_text(st, 7, r->district);
+    sqlite3_bind_double(st, 8, r->lon);
+    sqlite3_bind_double(st, 9, r->lat);
+    sqlite3_bind_double(st, 10, r->x);
+    sqlite3_bind_double(st, 11, r->y);
+    sqlite3_bind_int64(st, 12, r->created_at);
+    sqlite3_bind_int64(st, 13, mp_time_now());
+    bind_text(st, 14, r->external_id);
+    bind_text(st, 15, r->contact_name);
+    bind_text(st, 16, r->contact_email);
+    bind_text(st, 17, r->contact_phone);
+    bind_text(st, 18, r->join_reason);
+    enum mp_status rc = step_done(s, st, "report insert");
+    if (rc == MP_OK)
+        *id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const char *ext,
+                                               bool *exists)
+{
+    sqlite3_stmt *st = stmt(s, ST_REPORT_EXT);
+    if (!st)
+        return MP_EDB;
+    bind_text(st, 1, ext);
+    int rc = sqlite3_step(st);
+    *exists = rc == SQLITE_ROW;
+    done(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? MP_OK : db_status(s->db, rc, "external id");
+}
+
+enum mp_status mp_store_history_add(struct mp_store_sess *s, const struct mp_history_rec *h)
+{
+    sqlite3_stmt *st = stmt(s, ST_HISTORY_INSERT);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, h->cluster_id);
+    sqlite3_bind_int64(st, 2, h->report_id);
+    sqlite3_bind_int64(st, 3, h->at);
+    bind_text(st, 4, h->status);
+    bind_text(st, 5, h->note);
+    sqlite3_bind_int(st, 6, h->note_public);
+    bind_text(st, 7, h->actor);
+    return step_done(s, st, "history insert");
+}
+
+enum mp_status mp_store_photo_put(struct mp_store_sess *s, int64_t report_id,
+                                  const struct mp_photo_rec *p)
+{
+    sqlite3_stmt *st = stmt(s, ST_PHOTO_PUT);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, report_id);
+    bind_text(st, 2, p->mime);
+    sqlite3_bind_int(st, 3, (int)p->width);
+    sqlite3_bind_int(st, 4, (int)p->height);
+    sqlite3_bind_blob64(st, 5, p->full, p->full_len, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 6, p->thumb, p->thumb_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, mp_time_now());
+    return step_done(s, st, "photo insert");
+}
+
+enum mp_status mp_store_photo_get(struct mp_store_sess *s, int64_t report_id, bool thumb,
+                                  void **data, size_t *len)
+{
+    sqlite3_stmt *st = stmt(s, thumb ? ST_PHOTO_THUMB : ST_PHOTO_FULL);
+    *data = NULL;
+    *len = 0;
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, report_id);
+    int rc = sqlite3_step(st);
+    enum mp_status ret = MP_OK;
+    if (rc == SQLITE_ROW) {
+        int n = sqlite3_column_bytes(st, 0);
+        const void *b = sqlite3_column_blob(st, 0);
+        *data = malloc(n > 0 ? (size_t)n : 1);
+        if (!*data)
+            ret = MP_ENOMEM;
+        else {
+            if (n > 0)
+                memcpy(*data, b, (size_t)n);
+            *len = (size_t)n;
+        }
+    } else {
+        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : db_status(s->db, rc, "photo");
+    }
+    done(st);
+    return ret;
+}
+
+/* ---- reading ---- */
+
+static enum mp_status bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n)
+{
+    if (n == 0) {
+        sqlite3_bind_null(st, idx);
+        return MP_OK;
+    }
+    struct mp_buf b;
+    mp_buf_init(&b, 64 * 1024);
+    mp_buf_addc(&b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            mp_buf_addc(&b, ',');
+        mp_json_str(&b, items[i]);
+    }
+    mp_buf_addc(&b, ']');
+    if (b.failed) {
+        mp_buf_free(&b);
+        return MP_ENOMEM;
+    }
+    size_t len;
+    char *text = mp_buf_steal(&b, &len);
+    sqlite3_bind_text(st, idx, text, (int)len, free);
+    return MP_OK;
+}
+
+static enum mp_status bind_query(sqlite3_stmt *st, const struct mp_query *q)
+{
+    enum mp_status rc;
+    if (q->has_bbox) {
+        sqlite3_bind_double(st, 1, q->bbox.min_lon);
+        sqlite3_bind_double(st, 2, q->bbox.min_lat);
+        sqlite3_bind_double(st, 3, q->bbox.max_lon);
+        sqlite3_bind_double(st, 4, q->bbox.max_lat);
+    }
+    if ((rc = bind_list(st, 5, q->categories, q->ncategories)) ||
+        (rc = bind_list(st, 6, q->statuses, q->nstatuses)))
+        return rc;
+    bind_text(st, 7, q->district);
+    if (q->since)
+        sqlite3_bind_int64(st, 8, q->since);
+    if (q->until)
+        sqlite3_bind_int64(st, 9, q->until);
+    sqlite3_bind_int64(st, 10, q->after_id);
+    sqlite3_bind_int64(st, 11, q->limit ? (sqlite3_int64)q->limit : -1);
+    return MP_OK;
+}
+
+static void read_report(sqlite3_stmt *st, struct mp_report_row *r, bool with_private)
+{
+    r->id = sqlite3_column_int64(st, 0);
+    r->cluster_id = sqlite3_column_int64(st, 1);
+    r->created_at = sqlite3_column_int64(st, 2);
+    r->updated_at = sqlite3_column_int64(st, 3);
+    r->cluster_count = sqlite3_column_int64(st, 4);
+    r->category = col_text(st, 5);
+    r->description = col_text(st, 6);
+    r->address = col_text(st, 7);
+    r->channel = col_text(st, 8);
+    r->status = col_text(st, 9);
+    r->district = col_text(st, 10);
+    r->external_id = col_text(st, 11);
+    r->contact_name = with_private ? col_text(st, 12) : NULL;
+    r->contact_email = with_private ? col_text(st, 13) : NULL;
+    r->contact_phone = with_private ? col_text(st, 14) : NULL;
+    r->join_reason = col_text(st, 15);
+    r->lon = sqlite3_column_double(st, 16);
+    r->lat = sqlite3_column_double(st, 17);
+    r->has_photo = sqlite3_column_int(st, 18) != 0;
+}
+
+static void read_cluster(sqlite3_stmt *st, struct mp_cluster_row *c)
+{
+    c->id = sqlite3_column_int64(st, 0);
+    c->report_count = sqlite3_column_int64(st, 1);
+    c->first_at = sqlite3_column_int64(st, 2);
+    c->last_at = sqlite3_column_int64(st, 3);
+    c->created_at = sqlite3_column_int64(st, 4);
+    c->updated_at = sqlite3_column_int64(st, 5);
+    c->category = col_text(st, 6);
+    c->status = col_text(st, 7);
+    c->district = col_text(st, 8);
+    c->lon = sqlite3_column_double(st, 9);
+    c->lat = sqlite3_column_double(st, 10);
+}
+
+static enum mp_status run_reports(struct mp_store_sess *s, sqlite3_stmt *st, bool with_private,
+                                  mp_report_cb cb, void *ctx)
+{
+    int rc;
+    struct mp_report_row row;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        read_report(st, &row, with_private);
+        if (cb(ctx, &row))
+            break;
+    }
+    done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "reports");
+}
+
+static enum mp_status run_clusters(struct mp_store_sess *s, sqlite3_stmt *st, mp_cluster_cb cb,
+                                   void *ctx)
+{
+    int rc;
+    struct mp_cluster_row row;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        read_cluster(st, &row);
+        if (cb(ctx, &row))
+            break;
+    }
+    done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "clusters");
+}
+
+enum mp_status mp_store_reports(struct mp_store_sess *s, const struct mp_query *q, mp_report_cb cb,
+                                void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, q->has_bbox ? ST_REPORTS_BBOX : ST_REPORTS_ALL);
+    if (!st)
+        return MP_EDB;
+    enum mp_status rc = bind_query(st, q);
+    if (rc) {
+        done(st);
+        return rc;
+    }
+    return run_reports(s, st, q->with_private, cb, ctx);
+}
+
+enum mp_status mp_store_clusters(struct mp_store_sess *s, const struct mp_query *q,
+                                 mp_cluster_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, q->has_bbox ? ST_CLUSTERS_BBOX : ST_CLUSTERS_ALL);
+    if (!st)
+        return MP_EDB;
+    enum mp_status rc = bind_query(st, q);
+    if (rc) {
+        done(st);
+        return rc;
+    }
+    return run_clusters(s, st, cb, ctx);
+}
+
+enum mp_status mp_store_report_get(struct mp_store_sess *s, int64_t id, bool with_private,
+                                   mp_report_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_REPORT_GET);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    enum mp_status ret = MP_OK;
+    if (rc == SQLITE_ROW) {
+        struct mp_report_row row;
+        read_report(st, &row, with_private);
+        cb(ctx, &row);
+    } else {
+        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : db_status(s->db, rc, "report");
+    }
+    done(st);
+    return ret;
+}
+
+enum mp_status mp_store_cluster_get(struct mp_store_sess *s, int64_t id, mp_cluster_cb cb,
+                                    void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_CLUSTER_GET);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    enum mp_status ret = MP_OK;
+    if (rc == SQLITE_ROW) {
+        struct mp_cluster_row row;
+        read_cluster(st, &row);
+        cb(ctx, &row);
+    } else {
+        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : db_status(s->db, rc, "cluster");
+    }
+    done(st);
+    return ret;
+}
+
+enum mp_status mp_store_cluster_reports(struct mp_store_sess *s, int64_t cluster_id,
+                                        mp_report_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_CLUSTER_REPORTS);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, cluster_id);
+    return run_reports(s, st, false, cb, ctx);
+}
+
+enum mp_status mp_store_history(struct mp_store_sess *s, int64_t cluster_id, mp_history_cb cb,
+                                void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_HISTORY);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, cluster_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct mp_history_row h = {
+            .id = sqlite3_column_int64(st, 0),
+            .cluster_id = sqlite3_column_int64(st, 1),
+            .report_id = sqlite3_column_int64(st, 2),
+            .at = sqlite3_column_int64(st, 3),
+            .status = col_text(st, 4),
+            .note = col_text(st, 5),
+            .note_public = sqlite3_column_int(st, 6) != 0,
+            .actor = col_text(st, 7),
+        };
+        if (cb(ctx, &h))
+            break;
+    }
+    done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "history");
+}
+
+enum mp_status mp_store_cluster_grid(struct mp_store_sess *s, const struct mp_query *q,
+                                     double cell_deg, mp_grid_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, ST_GRID_BBOX);
+    if (!st || !q->has_bbox || !(cell_deg > 0))
+        return MP_EINVAL;
+    enum mp_status ret = bind_query(st, q);
+    if (ret) {
+        done(st);
+        return ret;
+    }
+    sqlite3_bind_double(st, 12, cell_deg);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct mp_grid_cell c = {
+            .gx = sqlite3_column_int64(st, 0),
+            .gy = sqlite3_column_int64(st, 1),
+            .clusters = sqlite3_column_int64(st, 2),
+            .reports = sqlite3_column_int64(st, 3),
+            .lon = sqlite3_column_double(st, 4),
+            .lat = sqlite3_column_double(st, 5),
+        };
+        if (cb(ctx, &c))
+            break;
+    }
+    done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "grid");
+}
+
+enum mp_status mp_store_counts(struct mp_store_sess *s, int64_t *reports, int64_t *clusters)
+{
+    sqlite3_stmt *st = stmt(s, ST_COUNTS);
+    if (!st)
+        return MP_EDB;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *reports = sqlite3_column_int64(st, 0);
+        *clusters = sqlite3_column_int64(st, 1);
+    }
+    done(st);
+    return rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "counts");
+}

@@ -1,0 +1,155 @@
+#include "meldpunt/text.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+long mp_utf8_chars(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    long chars = 0;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        uint32_t cp;
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+                return -1;
+            i++;
+            chars++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            n = 2, cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 3, cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 4, cp = c & 0x07;
+        } else {
+            return -1;
+        }
+        if (i + n > len)
+            return -1;
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return -1;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        /* Reject overlong forms, surrogates and out-of-range code points. */
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return -1;
+        i += n;
+        chars++;
+    }
+    return chars;
+}
+
+bool mp_text_email_ok(const char *s)
+{
+    size_t len = strlen(s);
+    const char *at = strchr(s, '@');
+    if (len < 3 || len > 254 || !at || at == s || strchr(at + 1, '@'))
+        return false;
+    const char *dot = strrchr(at, '.');
+    if (!dot || dot == at + 1 || dot[1] == '\0')
+        return false;
+    for (const char *p = s; *p; p++)
+        if (isspace((unsigned char)*p) || (unsigned char)*p < 0x20 || *p == '<' || *p == '>')
+            return false;
+    return true;
+}
+
+bool mp_text_phone_ok(const char *s)
+{
+    int digits = 0;
+    for (const char *p = s; *p; p++) {
+        if (isdigit((unsigned char)*p))
+            digits++;
+        else if (!strchr("+ .-()/", *p))
+            return false;
+    }
+    return digits >= 6 && digits <= 20;
+}
+
+static bool email_char(char c)
+{
+    return isalnum((unsigned char)c) || strchr("._%+-", c);
+}
+
+/* Length of an e-mail address starting at s[i] whose @ is at s[at], or 0. */
+static size_t email_span(const char *s, size_t at, size_t *start)
+{
+    size_t b = at, e = at + 1;
+    while (b > 0 && email_char(s[b - 1]))
+        b--;
+    bool dot = false;
+    while (s[e] && (isalnum((unsigned char)s[e]) || s[e] == '-' || s[e] == '.')) {
+        if (s[e] == '.' && s[e + 1] && isalnum((unsigned char)s[e + 1]))
+            dot = true;
+        e++;
+    }
+    while (e > at + 1 && s[e - 1] == '.')
+        e--;
+    if (b == at || !dot)
+        return 0;
+    *start = b;
+    return e - b;
+}
+
+/* Length of a phone-number-like run starting at s (7+ digits with
+ * separators), or 0. */
+static size_t phone_span(const char *s)
+{
+    size_t i = 0, digits = 0, last_digit = 0;
+    if (s[0] == '+')
+        i++;
+    for (; s[i]; i++) {
+        if (isdigit((unsigned char)s[i])) {
+            digits++;
+            last_digit = i + 1;
+        } else if (!(strchr(" .-()/", s[i]) && s[i + 1] && (isdigit((unsigned char)s[i + 1]) ||
+                                                           strchr("(", s[i + 1])))) {
+            break;
+        }
+    }
+    return digits >= 7 && digits <= 20 ? last_digit : 0;
+}
+
+char *mp_text_mask_contacts(const char *s)
+{
+    static const char mask[] = "[hidden]";
+    size_t len = strlen(s);
+    /* Masking only shortens or keeps: an address is >= 3 bytes... but a
+     * 7-digit phone run is 7 bytes, shorter than the mask: size generously. */
+    char *out = malloc(len * 2 + sizeof mask + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0, i = 0;
+    while (i < len) {
+        if (s[i] == '@') {
+            size_t start, n = email_span(s, i, &start);
+            if (n) {
+                o -= i - start; /* drop the local part already copied */
+                memcpy(out + o, mask, sizeof mask - 1);
+                o += sizeof mask - 1;
+                i = start + n;
+                continue;
+            }
+        }
+        bool boundary = i == 0 || !isalnum((unsigned char)s[i - 1]);
+        if (boundary && (isdigit((unsigned char)s[i]) || s[i] == '+' || s[i] == '(')) {
+            size_t n = phone_span(s + i);
+            if (n) {
+                memcpy(out + o, mask, sizeof mask - 1);
+                o += sizeof mask - 1;
+                i += n;
+                continue;
+            }
+        }
+        out[o++] = s[i++];
+    }
+    out[o] = '\0';
+    return out;
+}

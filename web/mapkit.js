@@ -1,0 +1,239 @@
+// Map pieces shared by the map page and the report page: the basemap (tiles when the operator
+// allows them and the user wants them, the city's districts otherwise), the service-area
+// outline and the status symbols. Leaflet is loaded as a classic script before the modules.
+
+import { t, pick } from './i18n.js';
+
+const L = window.L;
+const TILES_KEY = 'meldpunt.tiles';
+
+/** Statuses fall in four groups; each has its own colour AND shape, so colour is never the only cue. */
+export const STATUS_GROUPS = {
+  open: ['new', 'acknowledged', 'scheduled', 'reopened'],
+  in_progress: ['in_progress'],
+  fixed: ['fixed', 'closed'],
+  not_responsible: ['not_responsible'],
+};
+
+export function statusGroup(status) {
+  for (const [group, list] of Object.entries(STATUS_GROUPS)) if (list.includes(status)) return group;
+  return 'open';
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+function svgEl(name, attrs) {
+  const el = document.createElementNS(SVG_NS, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+/**
+ * The symbol of a status group, drawn in a 40x40 box: open = circle, in progress = diamond
+ * with a stripe, fixed = square with a check mark, not responsible = triangle with a bar.
+ * Colours come from app.css (classes sym-open etc.), picked from the Okabe-Ito palette.
+ */
+export function statusSymbol(group, size, count) {
+  const svg = svgEl('svg', { viewBox: '0 0 40 40', width: size, height: size, 'aria-hidden': 'true', focusable: 'false' });
+  svg.classList.add('sym', `sym-${group}`);
+  let shape;
+  if (group === 'in_progress') {
+    shape = svgEl('path', { d: 'M20 2 L38 20 L20 38 L2 20 Z' });
+  } else if (group === 'fixed') {
+    shape = svgEl('rect', { x: 4, y: 4, width: 32, height: 32, rx: 4 });
+  } else if (group === 'not_responsible') {
+    shape = svgEl('path', { d: 'M20 3 L38 36 L2 36 Z' });
+  } else {
+    shape = svgEl('circle', { cx: 20, cy: 20, r: 17 });
+  }
+  shape.classList.add('sym-shape');
+  svg.append(shape);
+  if (count > 1) {
+    const text = svgEl('text', { x: 20, y: group === 'not_responsible' ? 30 : 21, 'text-anchor': 'middle', 'dominant-baseline': 'central' });
+    text.classList.add('sym-count');
+    text.textContent = count > 99 ? '99+' : String(count);
+    svg.append(text);
+  } else if (group === 'fixed') {
+    const check = svgEl('path', { d: 'M11 21 L17 27 L29 13' });
+    check.classList.add('sym-mark');
+    svg.append(check);
+  } else if (group === 'in_progress') {
+    const bar = svgEl('path', { d: 'M11 20 L29 20' });
+    bar.classList.add('sym-mark');
+    svg.append(bar);
+  } else if (group === 'not_responsible') {
+    const bar = svgEl('path', { d: 'M12 28 L28 28' });
+    bar.classList.add('sym-mark');
+    svg.append(bar);
+  } else {
+    const dot = svgEl('circle', { cx: 20, cy: 20, r: 4 });
+    dot.classList.add('sym-dot');
+    svg.append(dot);
+  }
+  return svg;
+}
+
+/** Symbol size in pixels for a cluster of `count` reports: grows with the logarithm, capped. */
+export function symbolSize(count) {
+  return Math.round(Math.min(52, 24 + 7 * Math.log2(Math.max(1, count))));
+}
+
+export function tilesAllowed(config) {
+  return Boolean(config.tiles && config.tiles.url);
+}
+
+function tilesWanted() {
+  try {
+    return localStorage.getItem(TILES_KEY) !== 'off';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Creates a Leaflet map in `el` with the basemap of `config`. Returns a small controller:
+ * { map, setTiles(on), tilesOn(), districtAt(latlng), districts, ready } where `ready`
+ * resolves once the districts and service area are drawn.
+ */
+export function createMap(el, config, options = {}) {
+  const bounds = L.latLngBounds(
+    [config.city.bbox[1], config.city.bbox[0]],
+    [config.city.bbox[3], config.city.bbox[2]],
+  );
+  const maxZoom = (config.tiles && config.tiles.max_zoom) || 19;
+  const map = L.map(el, {
+    center: [config.city.center[1], config.city.center[0]],
+    zoom: config.city.zoom,
+    minZoom: 9,
+    maxZoom,
+    maxBounds: bounds.pad(0.5),
+    keyboard: true,
+    zoomControl: true,
+    ...options,
+  });
+  map.attributionControl.setPrefix(false);
+
+  const districtPane = map.createPane('districts');
+  districtPane.classList.add('pane-districts');
+  const tileLayer = tilesAllowed(config)
+    ? L.tileLayer(config.tiles.url, { attribution: config.tiles.attribution || '', maxZoom })
+    : null;
+
+  let on = false;
+  let districtLayer = null;
+  let districtFeatures = [];
+
+  function setTiles(wanted) {
+    on = Boolean(wanted && tileLayer);
+    if (tileLayer) {
+      if (on) tileLayer.addTo(map);
+      else tileLayer.remove();
+    }
+    el.classList.toggle('tiles-off', !on);
+    el.classList.toggle('tiles-on', on);
+    try {
+      if (tileLayer) localStorage.setItem(TILES_KEY, wanted ? 'on' : 'off');
+    } catch {
+      // not persisted
+    }
+  }
+
+  // Colours live in app.css: .tiles-off/.tiles-on on the map element switch the districts
+  // between a light basemap and thin outlines over the tiles.
+  const districtStyle = { pane: 'districts', className: 'district', weight: 1, fill: true };
+
+  const ready = Promise.all([
+    options.districts,
+    options.serviceArea,
+  ]).then(([districts, area]) => {
+    if (districts && districts.features) {
+      districtFeatures = districts.features;
+      districtLayer = L.geoJSON(districts, {
+        style: districtStyle,
+        interactive: options.interactiveDistricts !== false,
+        onEachFeature: (feature, layer) => {
+          // The tooltip makes districts take clicks; hand them on so a tap still places the pin.
+          layer.on('click', (e) => map.fire('click', { latlng: e.latlng, originalEvent: e.originalEvent }));
+          layer.bindTooltip(() => t('district.label', { name: districtName(feature) }), {
+            sticky: true, className: 'district-tooltip', direction: 'top',
+          });
+        },
+      }).addTo(map);
+    }
+    if (area && area.features) {
+      L.geoJSON(area, {
+        pane: 'districts',
+        interactive: false,
+        style: { className: 'service-area', weight: 3, fill: false },
+      }).addTo(map);
+    }
+  });
+
+  setTiles(tileLayer ? tilesWanted() : false);
+
+  return {
+    map,
+    bounds,
+    setTiles,
+    tilesOn: () => on,
+    hasTiles: () => Boolean(tileLayer),
+    districtAt: (latlng) => districtFeatures.find((f) => containsPoint(f.geometry, latlng.lng, latlng.lat)) || null,
+    ready,
+  };
+}
+
+export function districtName(feature) {
+  const p = feature.properties || {};
+  return pick(p.name, p.code || '');
+}
+
+function ringContains(ring, x, y) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+function polygonContains(rings, x, y) {
+  if (!rings.length || !ringContains(rings[0], x, y)) return false;
+  for (let i = 1; i < rings.length; i++) if (ringContains(rings[i], x, y)) return false;
+  return true;
+}
+
+/** Whether a GeoJSON (Multi)Polygon contains lon x, lat y. */
+export function containsPoint(geometry, x, y) {
+  if (!geometry) return false;
+  if (geometry.type === 'Polygon') return polygonContains(geometry.coordinates, x, y);
+  if (geometry.type === 'MultiPolygon') return geometry.coordinates.some((p) => polygonContains(p, x, y));
+  return false;
+}
+
+/** Binds a visible on/off button to the tiles of a map made by createMap. */
+export function bindTilesSwitch(button, note, kit) {
+  const render = () => {
+    if (!kit.hasTiles()) {
+      button.disabled = true;
+      button.setAttribute('aria-pressed', 'false');
+      button.textContent = t('tiles.off');
+      button.title = t('tiles.disabled');
+      if (note) {
+        note.textContent = t('tiles.disabled');
+        note.hidden = false;
+      }
+      return;
+    }
+    button.disabled = false;
+    button.setAttribute('aria-pressed', String(kit.tilesOn()));
+    button.textContent = kit.tilesOn() ? t('tiles.on') : t('tiles.off');
+    button.title = t('tiles.label');
+    if (note) note.hidden = true;
+  };
+  button.addEventListener('click', () => {
+    kit.setTiles(!kit.tilesOn());
+    render();
+  });
+  return render;
+}

@@ -1,0 +1,167 @@
+// The page of one report, /r/{id}: its status, history, category, place and photo.
+
+import { getConfig, getCategories, getDistricts, getServiceArea, getReport } from './api.js';
+import {
+  t, pick, applyTranslations, bindLanguageSwitch, onLangChange, timeAgo, formatDateTime,
+  statusName,
+} from './i18n.js';
+import { createMap, statusSymbol, statusGroup, symbolSize, districtName } from './mapkit.js';
+
+const L = window.L;
+const $ = (id) => document.getElementById(id);
+const REPORT_ZOOM = 17;
+
+const state = { config: null, categories: new Map(), report: null, kit: null, marker: null };
+
+function reportId() {
+  const m = /^\/r\/([^/]+)\/?$/.exec(location.pathname);
+  if (m) return decodeURIComponent(m[1]);
+  return new URLSearchParams(location.search).get('id');
+}
+
+async function start() {
+  applyTranslations(document);
+  bindLanguageSwitch($('lang-switch'));
+  onLangChange(render);
+  const id = reportId();
+  if (!id) {
+    showMessage(t('report.not_found'), true);
+    return;
+  }
+  let report;
+  try {
+    const [config, categories, feature] = await Promise.all([
+      getConfig(),
+      getCategories().catch(() => ({ categories: [] })),
+      getReport(id),
+    ]);
+    state.config = config;
+    for (const c of categories.categories || []) state.categories.set(c.code, c);
+    report = feature;
+  } catch (err) {
+    showMessage(err.status === 404 ? t('report.not_found') : t('report.error', { message: err.message }), true);
+    return;
+  }
+  state.report = report;
+  $('city-name').textContent = state.config.city.name || '';
+  showMessage('');
+  $('report').hidden = false;
+  render();
+  drawMap();
+}
+
+function showMessage(text, isError = false) {
+  const p = $('report-status-message');
+  p.textContent = text;
+  p.classList.toggle('form-error', isError && Boolean(text));
+  p.hidden = !text;
+}
+
+function categoryName(code) {
+  const c = state.categories.get(code);
+  return c ? pick(c.name, code) : code || '';
+}
+
+function render() {
+  const f = state.report;
+  if (!f) return;
+  const p = f.properties || {};
+  const id = p.id ?? f.id;
+  const tz = state.config.city.timezone;
+  document.title = `${t('report.title', { id })} · ${t('app.title')}`;
+  $('report-heading').textContent = `${t('report.title', { id })}: ${categoryName(p.category)}`;
+
+  const status = $('report-status');
+  status.replaceChildren(statusSymbol(statusGroup(p.status), 28, 1), document.createTextNode(statusName(p.status)));
+  status.dataset.status = p.status || '';
+  status.setAttribute('aria-label', `${t('report.status')}: ${statusName(p.status)}`);
+
+  $('report-category').textContent = categoryName(p.category);
+  $('report-created').replaceChildren(timeEl(p.created_at, tz));
+  $('report-updated').replaceChildren(timeEl(p.updated_at || p.created_at, tz));
+  const where = [p.address, p.location, p.district && districtName({ properties: p.district })]
+    .filter(Boolean);
+  const [lon, lat] = (f.geometry && f.geometry.coordinates) || [];
+  if (typeof lat === 'number') where.push(`${lat.toFixed(5)}, ${lon.toFixed(5)}`);
+  $('report-location').textContent = [...new Set(where)].join(' · ');
+
+  const count = p.report_count || 1;
+  $('report-neighbours').textContent = count > 1
+    ? t('report.neighbours_many', { count })
+    : t('report.neighbours_one');
+
+  $('report-description').textContent = p.description || '';
+
+  const photo = p.photo;
+  $('photo-section').hidden = !(photo && (photo.thumb_url || photo.url));
+  if (photo && (photo.thumb_url || photo.url)) {
+    const img = $('report-photo');
+    img.src = photo.thumb_url || photo.url;
+    img.alt = t('report.photo');
+    const link = $('report-photo-link');
+    link.href = photo.url || photo.thumb_url;
+    link.setAttribute('aria-label', t('report.photo_open'));
+  }
+
+  const history = p.history || [];
+  const list = $('report-history');
+  if (!history.length) {
+    list.replaceChildren(li(t('report.history_empty')));
+  } else {
+    list.replaceChildren(...history.map((h) => {
+      const item = document.createElement('li');
+      const line = document.createElement('span');
+      line.className = 'status-line';
+      line.append(statusSymbol(statusGroup(h.status), 16, 1), document.createTextNode(statusName(h.status)));
+      item.append(timeEl(h.at, tz), document.createTextNode(' '), line);
+      if (h.note) {
+        const note = document.createElement('span');
+        note.className = 'history-note';
+        note.textContent = h.note;
+        item.append(note);
+      }
+      return item;
+    }));
+  }
+  if (state.marker) state.marker.setIcon(markerIcon());
+}
+
+function li(text) {
+  const item = document.createElement('li');
+  item.textContent = text;
+  return item;
+}
+
+function timeEl(iso, tz) {
+  const el = document.createElement('time');
+  el.dateTime = iso || '';
+  el.textContent = iso ? `${formatDateTime(iso, tz)} (${timeAgo(iso)})` : '';
+  return el;
+}
+
+function markerIcon() {
+  const p = state.report.properties || {};
+  const size = symbolSize(p.report_count || 1) + 8;
+  return L.divIcon({
+    html: statusSymbol(statusGroup(p.status), size, p.report_count || 1),
+    className: `cluster-icon cluster-${statusGroup(p.status)}`,
+    iconSize: [size, size],
+  });
+}
+
+function drawMap() {
+  const f = state.report;
+  if (!f.geometry || f.geometry.type !== 'Point') return;
+  const [lon, lat] = f.geometry.coordinates;
+  const kit = createMap($('report-map'), state.config, {
+    districts: getDistricts().catch(() => null),
+    serviceArea: getServiceArea().catch(() => null),
+    interactiveDistricts: false,
+    scrollWheelZoom: false,
+  });
+  state.kit = kit;
+  kit.map.setView([lat, lon], REPORT_ZOOM, { animate: false });
+  state.marker = L.marker([lat, lon], { icon: markerIcon(), keyboard: false, interactive: false }).addTo(kit.map);
+}
+
+start();
