@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 what=${1:-test}
 
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libsqlite3-dev libspatialite-dev
-      libsqlite3-mod-spatialite libproj-dev proj-data libjansson-dev libjpeg-dev libpng-dev
+      libsqlite3-mod-spatialite libproj-dev proj-data libjansson-dev libjpeg-dev libpng-dev libssl-dev
       tzdata ca-certificates)
 case "$what" in
   test) pkgs+=(libcmocka-dev libcurl4-openssl-dev chromium gdal-bin clang libclang-rt-14-dev

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "meldpunt/api.h"
+#include "meldpunt/auth.h"
 #include "meldpunt/city.h"
 #include "meldpunt/geojson.h"
 #include "meldpunt/photo.h"
@@ -358,19 +359,14 @@ static enum mp_status input_from_form(const struct mp_form *f, struct mp_report_
     return MP_OK;
 }
 
-static bool is_staff(struct mp_app *app, const struct mp_request *req)
+/* Reports for another channel (phone, counter, ...) are entered by staff on
+ * a caller's behalf. */
+static bool is_staff(struct mp_ctx *ctx, const struct mp_request *req)
 {
-    const char *auth = mp_req_header(req, "Authorization");
-    const char *tok = app->cfg->admin_token;
-    if (!auth || !tok[0] || strncmp(auth, "Bearer ", 7) != 0)
-        return false;
-    /* Constant-time comparison: no early exit on the first difference. */
-    const char *given = auth + 7;
-    size_t gl = strlen(given), tl = strlen(tok);
-    unsigned diff = (unsigned)(gl ^ tl);
-    for (size_t i = 0; i < tl; i++)
-        diff |= (unsigned char)tok[i] ^ (unsigned char)(i < gl ? given[i] : 0);
-    return diff == 0;
+    struct mp_principal who;
+    struct mp_error ignore;
+    return mp_auth_bearer(ctx, mp_req_header(req, "Authorization"), &who, &ignore) == MP_OK &&
+           mp_role_at_least(who.role, MP_ROLE_DISPATCHER);
 }
 
 enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
@@ -417,7 +413,7 @@ enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
                      "send application/json or multipart/form-data");
         goto out;
     }
-    if (in.channel[0] && strcmp(in.channel, "web") != 0 && !is_staff(app, req)) {
+    if (in.channel[0] && strcmp(in.channel, "web") != 0 && !is_staff(ctx, req)) {
         rc = mp_fail(err, MP_EFORBIDDEN, "forbidden",
                      "only staff may record a report for another channel");
         goto out;

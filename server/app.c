@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "meldpunt/auth.h"
 #include "meldpunt/city.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/store.h"
@@ -193,6 +194,13 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool wi
         s->ctx.db = mp_store_acquire(app->store);
         s->next_free = app->free_slots;
         app->free_slots = s;
+    }
+    if (cfg->admin_token[0]) {
+        struct mp_ctx *ctx = &app->slots[0].ctx;
+        if ((rc = mp_store_begin_write(ctx->db, err)) ||
+            (rc = mp_auth_ensure_admin(ctx, cfg->admin_token, err)) ||
+            (rc = mp_store_commit(ctx->db, err)))
+            goto out;
     }
     if ((rc = render_config(app)))
         goto out;

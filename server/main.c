@@ -10,6 +10,10 @@
 #include <unistd.h>
 
 #include "meldpunt/app.h"
+#include "meldpunt/auth.h"
+#include "meldpunt/store.h"
+#include "meldpunt/store_auth.h"
+#include "meldpunt/timeutil.h"
 #include "meldpunt/config.h"
 #include "meldpunt/http.h"
 #include "meldpunt/import.h"
@@ -23,6 +27,7 @@ static void usage_main(FILE *out)
           "commands:\n"
           "  serve     run the HTTP server\n"
           "  import    import reports from another system's export\n"
+          "  user      manage staff accounts and API clients\n"
           "\n"
           "Run 'meldpunt COMMAND --help' for the options of a command.\n",
           out);
@@ -248,6 +253,111 @@ static int cmd_import(struct mp_config *cfg, int argc, char **argv)
     return 0;
 }
 
+static void usage_user(FILE *out)
+{
+    fputs("usage: meldpunt user add NAME --role ROLE [--department D] [--db PATH]\n"
+          "       meldpunt user list | disable NAME | token NAME [--db PATH]\n"
+          "\n"
+          "Roles: admin, dispatcher, crew (needs --department), client (an API key,\n"
+          "e.g. for Open311). 'add' and 'token' print a new token once; only its hash\n"
+          "is stored.\n",
+          out);
+}
+
+static int print_user(void *c, const struct mp_user_row *u)
+{
+    (void)c;
+    char t[32] = "never";
+    if (u->last_seen_at)
+        mp_time_format(u->last_seen_at, t, sizeof t);
+    printf("%-24s %-11s %-14s %s\n", u->name, u->role, u->department ? u->department : "-",
+           u->disabled ? "disabled" : "active");
+    return 0;
+}
+
+static int cmd_user(struct mp_config *cfg, int argc, char **argv)
+{
+    struct mp_error err = {{0}, {0}};
+    const char *verb = argc > 2 ? argv[2] : NULL, *name = NULL, *role = NULL, *dept = NULL;
+    int bad = 0;
+    if (!verb || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+        usage_user(verb ? stdout : stderr);
+        return verb ? 0 : 2;
+    }
+    for (int i = 3; i < argc && !bad; i++) {
+        if (common_opt(cfg, argc, argv, &i, &bad))
+            continue;
+        if (strcmp(argv[i], "--role") == 0) {
+            if (arg_value(argc, argv, &i, &role))
+                return 2;
+        } else if (strcmp(argv[i], "--department") == 0) {
+            if (arg_value(argc, argv, &i, &dept))
+                return 2;
+        } else if (strcmp(argv[i], "--help") == 0) {
+            usage_user(stdout);
+            return 0;
+        } else if (argv[i][0] != '-' && !name) {
+            name = argv[i];
+        } else {
+            fprintf(stderr, "meldpunt user: unexpected %s (try --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (bad)
+        return 2;
+    bool needs_name = strcmp(verb, "list") != 0;
+    if (needs_name && !name) {
+        usage_user(stderr);
+        return 2;
+    }
+    struct mp_app *app = NULL;
+    ensure_dir_of(cfg->db_path);
+    enum mp_status rc = mp_app_open(cfg, 1, false, &app, &err);
+    if (rc) {
+        fprintf(stderr, "meldpunt user: %s\n", err.text);
+        return 1;
+    }
+    struct mp_ctx *ctx = mp_app_acquire(app);
+    char token[MP_TOKEN_LEN] = "";
+    int ret = 0;
+    if (strcmp(verb, "list") == 0) {
+        rc = mp_store_users(ctx->db, print_user, NULL);
+    } else if ((rc = mp_store_begin_write(ctx->db, &err)) == MP_OK) {
+        struct mp_principal cli = {.name = "command-line"};
+        if (strcmp(verb, "add") == 0) {
+            enum mp_role r;
+            if (mp_role_parse(role, &r) != MP_OK) {
+                rc = mp_fail(&err, MP_EINVAL, "usage",
+                             "--role must be admin, dispatcher, crew or client");
+            } else {
+                rc = mp_auth_user_add(ctx, name, r, dept, token, &err);
+            }
+        } else if (strcmp(verb, "token") == 0) {
+            rc = mp_auth_user_token(ctx, name, token, &err);
+        } else if (strcmp(verb, "disable") == 0) {
+            rc = mp_auth_user_disable(ctx, name, &err);
+        } else {
+            rc = mp_fail(&err, MP_EINVAL, "usage", "unknown user command '%.20s'", verb);
+            ret = 2;
+        }
+        if (rc == MP_OK)
+            rc = mp_auth_audit(ctx, &cli, verb, "user", 0, NULL);
+        if (rc == MP_OK)
+            rc = mp_store_commit(ctx->db, &err);
+        else
+            mp_store_rollback(ctx->db);
+    }
+    mp_app_release(app, ctx);
+    mp_app_close(app);
+    if (rc) {
+        fprintf(stderr, "meldpunt user: %s\n", err.text[0] ? err.text : "failed");
+        return ret ? ret : 1;
+    }
+    if (token[0])
+        printf("%s\n", token);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct mp_config cfg;
@@ -270,6 +380,8 @@ int main(int argc, char **argv)
         return cmd_serve(&cfg, argc, argv);
     if (strcmp(argv[1], "import") == 0)
         return cmd_import(&cfg, argc, argv);
+    if (strcmp(argv[1], "user") == 0)
+        return cmd_user(&cfg, argc, argv);
     fprintf(stderr, "meldpunt: unknown command '%s' (try --help)\n", argv[1]);
     return 2;
 }

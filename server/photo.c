@@ -297,7 +297,7 @@ static enum mp_status raster_orient(const struct raster *src, int o, struct rast
 struct jpeg_guard {
     struct jpeg_error_mgr pub; /* first: libjpeg hands us a pointer to it */
     jmp_buf jb;
-    int truncated;
+    int truncated;      /* stopped on a data-loss warning, not an error */
     int too_many_scans;
 };
 
@@ -307,18 +307,21 @@ static void jpeg_on_error(j_common_ptr c)
     longjmp(g->jb, 1);
 }
 
-/* Warnings are silent, except "premature end of file": libjpeg would pad a
- * truncated upload with grey and call it a success, and a half-grey street
- * photo is worse than asking the citizen to retry. */
+/* Warnings are silent, except those that mean pixel data is missing or
+ * garbage (a truncated upload, a broken entropy stream): libjpeg would fill
+ * the gap with grey and call it a success, and a half-grey street photo is
+ * worse than asking the citizen to retry. Benign oddities (extra bytes
+ * before a marker, unknown markers) that some cameras write are tolerated. */
 static void jpeg_on_message(j_common_ptr c, int level)
 {
     struct jpeg_guard *g = (struct jpeg_guard *)(void *)c->err;
-    if (level < 0) {
-        g->pub.num_warnings++;
-        if (g->pub.msg_code == JWRN_JPEG_EOF) {
-            g->truncated = 1;
-            longjmp(g->jb, 1);
-        }
+    if (level >= 0)
+        return; /* trace messages */
+    g->pub.num_warnings++;
+    int code = g->pub.msg_code;
+    if (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER || code == JWRN_HUFF_BAD_CODE) {
+        g->truncated = 1;
+        longjmp(g->jb, 1);
     }
 }
 
@@ -366,6 +369,9 @@ static enum mp_status jpeg_decode_run(struct jpeg_reader *r, const unsigned char
     j_decompress_ptr c = &r->cinfo;
 
     if (setjmp(r->guard.jb)) {
+        if (r->guard.too_many_scans)
+            return mp_fail(err, MP_EINVAL, "invalid_photo",
+                           "photo has more than %d progressive scans", MAX_JPEG_SCANS);
         if (r->guard.pub.msg_code == JERR_OUT_OF_MEMORY && !r->guard.truncated)
             return fail_nomem(err);
         return fail_invalid(err);

@@ -12,6 +12,7 @@
 
 #include "meldpunt/buf.h"
 #include "meldpunt/timeutil.h"
+#include "store_internal.h"
 
 enum stmt_id {
     ST_BEGIN_W,
@@ -132,13 +133,6 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_COUNTS] = "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM clusters)",
 };
 
-struct mp_store_sess {
-    sqlite3 *db;
-    void *spatialite_cache;
-    sqlite3_stmt *stmt[ST__COUNT];
-    struct mp_store_sess *next_free;
-    bool in_tx;
-};
 
 struct mp_store {
     pthread_mutex_t lock;
@@ -174,19 +168,6 @@ static enum mp_status db_status(sqlite3 *db, int rc, const char *what)
     return MP_EDB;
 }
 
-static sqlite3_stmt *stmt(struct mp_store_sess *s, enum stmt_id id)
-{
-    if (!s->stmt[id]) {
-        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &s->stmt[id], NULL);
-        if (rc != SQLITE_OK) {
-            (void)db_status(s->db, rc, stmt_sql[id]);
-            return NULL;
-        }
-    }
-    return s->stmt[id];
-}
-
 static void done(sqlite3_stmt *st)
 {
     if (st) {
@@ -194,6 +175,60 @@ static void done(sqlite3_stmt *st)
         sqlite3_clear_bindings(st);
     }
 }
+
+static enum mp_status step_done(struct mp_store_sess *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    done(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return db_status(s->db, rc, what);
+    return MP_OK;
+}
+
+static sqlite3_stmt *stmt(struct mp_store_sess *s, enum stmt_id id)
+{
+    if (!s->core[id]) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &s->core[id], NULL);
+        if (rc != SQLITE_OK) {
+            (void)db_status(s->db, rc, stmt_sql[id]);
+            return NULL;
+        }
+    }
+    return s->core[id];
+}
+
+sqlite3_stmt *mp_stmt(struct mp_store_sess *s, const char *sql)
+{
+    for (int i = 0; i < MP_STORE_EXTRA_STMTS; i++) {
+        if (s->extra_sql[i] == sql)
+            return s->extra[i];
+        if (!s->extra_sql[i]) {
+            int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->extra[i],
+                                        NULL);
+            if (rc != SQLITE_OK) {
+                (void)db_status(s->db, rc, sql);
+                return NULL;
+            }
+            s->extra_sql[i] = sql;
+            return s->extra[i];
+        }
+    }
+    fprintf(stderr, "meldpunt: store: statement cache full\n");
+    return NULL;
+}
+
+void mp_stmt_done(sqlite3_stmt *st) { done(st); }
+
+enum mp_status mp_stmt_run(struct mp_store_sess *s, sqlite3_stmt *st, const char *what)
+{
+    if (!st)
+        return MP_EDB;
+    return step_done(s, st, what);
+}
+
+enum mp_status mp_db_status(sqlite3 *db, int rc, const char *what) { return db_status(db, rc, what); }
+
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
@@ -207,6 +242,9 @@ static const char *col_text(sqlite3_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st, i);
 }
+
+void mp_bind_text(sqlite3_stmt *st, int i, const char *s) { bind_text(st, i, s); }
+const char *mp_col_text(sqlite3_stmt *st, int i) { return col_text(st, i); }
 
 static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
 {
@@ -285,6 +323,12 @@ static const char *const migrations[] = {
 _Static_assert(sizeof migrations / sizeof migrations[0] == MP_STORE_SCHEMA_VERSION,
                "one migration per schema version");
 
+/* Schema components of the other store modules (each in its store_*.c). */
+extern const struct mp_store_module mp_store_module_auth;
+static const struct mp_store_module *const modules[] = {
+    &mp_store_module_auth,
+};
+
 static int user_version(struct mp_store_sess *s)
 {
     sqlite3_stmt *st = NULL;
@@ -317,6 +361,49 @@ static enum mp_status migrate(struct mp_store_sess *s, struct mp_error *err)
         if ((rc = exec(s, pragma)))
             goto out;
     }
+    if ((rc = exec(s, "CREATE TABLE IF NOT EXISTS schema_parts (name TEXT PRIMARY KEY,"
+                      " version INTEGER NOT NULL)")))
+        goto out;
+    for (size_t m = 0; m < sizeof modules / sizeof *modules; m++) {
+        const struct mp_store_module *mod = modules[m];
+        sqlite3_stmt *st = NULL;
+        int mv = 0;
+        if (sqlite3_prepare_v2(s->db, "SELECT version FROM schema_parts WHERE name = ?1", -1, &st,
+                               NULL) != SQLITE_OK) {
+            rc = MP_EDB;
+            goto out;
+        }
+        sqlite3_bind_text(st, 1, mod->name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            mv = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        if (mv > mod->nmigrations) {
+            rc = mp_fail(err, MP_EDB, "store", "schema part %s is newer than this build",
+                         mod->name);
+            goto out;
+        }
+        for (; mv < mod->nmigrations; mv++) {
+            if ((rc = exec(s, mod->migrations[mv]))) {
+                rc = mp_fail(err, rc, "store", "schema upgrade of %s to version %d failed",
+                             mod->name, mv + 1);
+                goto out;
+            }
+        }
+        st = NULL;
+        if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO schema_parts VALUES (?1, ?2)", -1,
+                               &st, NULL) != SQLITE_OK) {
+            rc = MP_EDB;
+            goto out;
+        }
+        sqlite3_bind_text(st, 1, mod->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, mv);
+        int src = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (src != SQLITE_DONE) {
+            rc = MP_EDB;
+            goto out;
+        }
+    }
     rc = exec(s, "COMMIT");
 out:
     if (rc)
@@ -326,8 +413,11 @@ out:
 
 static void sess_close(struct mp_store_sess *s)
 {
-    for (int i = 0; i < ST__COUNT; i++)
-        sqlite3_finalize(s->stmt[i]);
+    for (int i = 0; s->core && i < ST__COUNT; i++)
+        sqlite3_finalize(s->core[i]);
+    free(s->core);
+    for (int i = 0; i < MP_STORE_EXTRA_STMTS; i++)
+        sqlite3_finalize(s->extra[i]);
     if (s->db)
         sqlite3_close_v2(s->db);
     if (s->spatialite_cache)
@@ -340,6 +430,9 @@ static enum mp_status sess_open(struct mp_store_sess *s, const char *path,
 {
     int flags = SQLITE_OPEN_NOMUTEX |
                 (o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    s->core = calloc(ST__COUNT, sizeof *s->core);
+    if (!s->core)
+        return MP_ENOMEM;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK)
         return mp_fail(err, db_status(s->db, rc, "open"), "store",
@@ -441,14 +534,6 @@ int mp_store_schema_version(struct mp_store_sess *s) { return user_version(s); }
 
 /* ---- transactions ---- */
 
-static enum mp_status step_done(struct mp_store_sess *s, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    done(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_status(s->db, rc, what);
-    return MP_OK;
-}
 
 enum mp_status mp_store_begin_write(struct mp_store_sess *s, struct mp_error *err)
 {

@@ -66,8 +66,10 @@ enum mp_status mp_photo_sniff(const unsigned char *data, size_t len, const char 
  * clean, upright, metadata-free JPEGs in *out. On success *out holds new
  * buffers the caller frees with mp_photo_clear(); on failure *out is left
  * zeroed and err (may be NULL) says why, with the codes listed above.
- * Memory use is bounded by lim: roughly 3 bytes per output pixel plus, for
- * interlaced PNGs only, 4 bytes per input pixel. */
+ * Memory use is bounded by lim: about 3 bytes per output pixel and one
+ * decoded row, except that interlaced PNGs are held whole (4 bytes per input
+ * pixel) and progressive JPEGs need libjpeg's coefficient buffer (2 to 6
+ * bytes per input pixel). Time is bounded too: at most 256 JPEG scans. */
 enum mp_status mp_photo_process(const unsigned char *data, size_t len,
                                 const struct mp_photo_limits *lim, struct mp_photo *out,
                                 struct mp_error *err) MP_WUR;

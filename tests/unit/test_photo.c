@@ -828,6 +828,8 @@ static void test_truncated_jpeg(void **state)
 {
     (void)state;
     unsigned char *px = make_quadrants(96, 64);
+    for (size_t i = 0; i < (size_t)96 * 64 * 3; i++)
+        px[i] = (unsigned char)(px[i] ^ ((i * 37) & 0x3F)); /* texture: more scan data */
     struct buf in = encode_jpeg(px, 96, 64, 90);
     struct mp_photo_limits lim = defaults();
 
@@ -846,6 +848,19 @@ static void test_truncated_jpeg(void **state)
             assert_zeroed(&out);
         }
     }
+
+    /* Cut mid-scan and "repaired" with an EOI: premature end of segment. */
+    size_t sos = 2;
+    while (sos + 1 < in.n && !(in.p[sos] == 0xFF && in.p[sos + 1] == 0xDA))
+        sos++;
+    assert_true(sos + 100 < in.n);
+    size_t keep = sos + (in.n - sos) / 2;
+    struct buf cut = {malloc(keep + 2), keep + 2};
+    assert_non_null(cut.p);
+    memcpy(cut.p, in.p, keep);
+    memcpy(cut.p + keep, "\xFF\xD9", 2);
+    expect_failure(cut.p, cut.n, &lim, MP_EINVAL, "invalid_photo");
+    free(cut.p);
     free(in.p);
     free(px);
 
@@ -897,6 +912,64 @@ static void test_corrupt_bytes(void **state)
     in.p[in.n - 20] ^= 0x55;
     expect_failure(in.p, in.n, &lim, MP_EINVAL, "invalid_photo");
     free(in.p);
+}
+
+/* A progressive JPEG with 379 scans (every AC coefficient of every
+ * component in its own scan, then refined): valid, but refused, since scan
+ * count multiplies decoding time. */
+static void test_jpeg_too_many_scans(void **state)
+{
+    (void)state;
+    static jpeg_scan_info scans[1 + 2 * 3 * 63];
+    unsigned char *px = make_quadrants(32, 32);
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr je;
+    unsigned char *mem = NULL;
+    unsigned long mem_len = 0;
+    int n = 0;
+
+    memset(scans, 0, sizeof scans);
+    scans[n].comps_in_scan = 3;
+    for (int k = 0; k < 3; k++)
+        scans[n].component_index[k] = k;
+    n++;
+    for (int pass = 0; pass < 2; pass++)
+        for (int comp = 0; comp < 3; comp++)
+            for (int k = 1; k <= 63; k++, n++) {
+                scans[n].comps_in_scan = 1;
+                scans[n].component_index[0] = comp;
+                scans[n].Ss = scans[n].Se = k;
+                scans[n].Ah = pass;
+                scans[n].Al = 1 - pass;
+            }
+    assert_int_equal(n, (int)(sizeof scans / sizeof *scans));
+    c.err = jpeg_std_error(&je);
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &mem, &mem_len);
+    c.image_width = 32;
+    c.image_height = 32;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    c.scan_info = scans;
+    c.num_scans = n;
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = px + (size_t)c.next_scanline * 32 * 3;
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+
+    struct mp_photo_limits lim = defaults();
+    struct mp_photo out;
+    struct mp_error err;
+    assert_int_equal(mp_photo_process(mem, mem_len, &lim, &out, &err), MP_EINVAL);
+    assert_string_equal(err.code, "invalid_photo");
+    assert_non_null(strstr(err.text, "progressive scans"));
+    assert_zeroed(&out);
+    free(mem);
+    free(px);
 }
 
 static void test_too_many_bytes(void **state)
@@ -1123,6 +1196,7 @@ int main(void)
         cmocka_unit_test(test_truncated_jpeg),
         cmocka_unit_test(test_truncated_png),
         cmocka_unit_test(test_corrupt_bytes),
+        cmocka_unit_test(test_jpeg_too_many_scans),
         cmocka_unit_test(test_too_many_bytes),
         cmocka_unit_test(test_png_bomb_header),
         cmocka_unit_test(test_jpeg_bomb_header),

@@ -1,0 +1,49 @@
+/* store_internal.h - PRIVATE to the store modules (server/store*.c): the
+ * session layout and statement helpers, so that each store module (auth,
+ * exports, open311, ...) keeps its own SQL next to its own interface while
+ * sharing one connection pool. Never include this outside server/store*.c.
+ */
+#ifndef MELDPUNT_STORE_INTERNAL_H
+#define MELDPUNT_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "meldpunt/status.h"
+#include "meldpunt/store.h"
+
+/* Statements a session caches beyond the core ones: modules ask for a slot
+ * by their own SQL text (compared by pointer, so pass a static string). */
+#define MP_STORE_EXTRA_STMTS 128
+
+struct mp_store_sess {
+    sqlite3 *db;
+    void *spatialite_cache;
+    sqlite3_stmt **core;       /* the core statements of store.c */
+    const char *extra_sql[MP_STORE_EXTRA_STMTS];
+    sqlite3_stmt *extra[MP_STORE_EXTRA_STMTS];
+    struct mp_store_sess *next_free;
+    bool in_tx;
+};
+
+/* A schema component: its own list of migrations, applied in order and
+ * tracked in the schema_parts table by name. Append entries, never edit a
+ * released one. */
+struct mp_store_module {
+    const char *name;
+    const char *const *migrations;
+    int nmigrations;
+};
+
+/* Cached prepared statement for a static SQL string (NULL on error, which
+ * is logged). Reset it with mp_stmt_done after use. */
+sqlite3_stmt *mp_stmt(struct mp_store_sess *s, const char *sql);
+void mp_stmt_done(sqlite3_stmt *st);
+/* Step a statement that returns no rows (or ignores them), then reset it. */
+enum mp_status mp_stmt_run(struct mp_store_sess *s, sqlite3_stmt *st, const char *what) MP_WUR;
+/* Map an SQLite result code to a status, logging the details. */
+enum mp_status mp_db_status(sqlite3 *db, int rc, const char *what);
+void mp_bind_text(sqlite3_stmt *st, int i, const char *s);
+const char *mp_col_text(sqlite3_stmt *st, int i);
+
+#endif

@@ -1,0 +1,115 @@
+// Shared helpers of the API tests (node:test): a real meldpunt server on a temporary
+// database, optionally with the demo data, accounts created through the command line,
+// and small fetch wrappers. CTest sets MELDPUNT_BINARY and MELDPUNT_SOURCE_DIR.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const SOURCE_DIR = process.env.MELDPUNT_SOURCE_DIR || path.resolve(here, '../..');
+export const SHARED_DIR = process.env.MELDPUNT_SHARED_DIR || path.resolve(SOURCE_DIR, '..', 'shared');
+export const BINARY = process.env.MELDPUNT_BINARY || path.join(SOURCE_DIR, 'build', 'meldpunt');
+export const CITY_DIR = path.join(SOURCE_DIR, 'geodata', 'chicago');
+export const DEMO_CSV = path.join(CITY_DIR, 'demo', 'chicago311-2021-01-01.csv');
+
+/** Runs the meldpunt binary with args; resolves { stdout, stderr }, rejects on exit != 0. */
+export function meldpunt(args, { env = {}, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = execFile(BINARY, args, {
+      cwd: SOURCE_DIR, env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024, timeout: 300000,
+    }, (err, stdout, stderr) => {
+      if (err) {
+        err.message += `\nstdout: ${stdout}\nstderr: ${stderr}`;
+        err.stdout = stdout;
+        err.stderr = stderr;
+        reject(err);
+      } else resolve({ stdout, stderr });
+    });
+    if (input !== undefined) child.stdin.end(input);
+  });
+}
+
+/**
+ * Starts `meldpunt serve` on 127.0.0.1:0 with a fresh database.
+ * Options: demo (import the demo CSV first), env (extra environment).
+ * Returns { url, db, dir, stop(), kill(), user(name, role, dept) -> token, log() }.
+ */
+export async function startServer({ demo = false, env = {}, db: givenDb } = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-api-'));
+  const db = givenDb || path.join(dir, 'meldpunt.sqlite');
+  const childEnv = { MELDPUNT_TILE_URL: '', ...env };
+  if (demo) {
+    await meldpunt(['import', '--db', db, '--city', CITY_DIR, '--format', 'chicago311', DEMO_CSV],
+      { env: childEnv });
+  }
+  const server = { db, dir };
+  server.start = async () => {
+    const child = spawn(BINARY, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--city', CITY_DIR,
+      '--web', path.join(SOURCE_DIR, 'web')], {
+      cwd: SOURCE_DIR, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (d) => { log += d; });
+    server.log = () => log;
+    server.child = child;
+    server.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    server.url = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`server did not start\n${out}\n${log}`)), 20000);
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}\n${log}`)); });
+    });
+    return server;
+  };
+  /** SIGTERM and wait; resolves the exit status. */
+  server.stop = async () => {
+    if (server.child && server.child.exitCode === null) server.child.kill('SIGTERM');
+    return server.exited;
+  };
+  server.kill = async () => {
+    if (server.child && server.child.exitCode === null) server.child.kill('SIGKILL');
+    return server.exited;
+  };
+  server.cleanup = async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  /** Creates an account through the command line; returns its token. */
+  server.user = async (name, role, department) => {
+    const args = ['user', 'add', name, '--role', role, '--db', db, '--city', CITY_DIR];
+    if (department) args.push('--department', department);
+    const { stdout } = await meldpunt(args, { env: childEnv });
+    return stdout.trim();
+  };
+  await server.start();
+  return server;
+}
+
+/** fetch wrapper: returns { status, headers, body (parsed JSON when JSON), text }. */
+export async function api(base, method, p, { json, form, token, headers = {}, body } = {}) {
+  const h = { ...headers };
+  let payload = body;
+  if (json !== undefined) { h['Content-Type'] = 'application/json'; payload = JSON.stringify(json); }
+  if (form !== undefined) payload = form; // FormData or URLSearchParams: fetch sets the type
+  if (token) h.Authorization = `Bearer ${token}`;
+  const res = await fetch(base + p, { method, headers: h, body: payload });
+  const text = await res.text();
+  let parsed;
+  const ct = res.headers.get('content-type') || '';
+  if (ct.includes('json')) { try { parsed = JSON.parse(text); } catch { parsed = undefined; } }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+/** A point inside Chicago's service area (the Loop) and a helper to offset it in metres. */
+export const LOOP = { lat: 41.8781, lon: -87.6298 };
+export function offset(p, northM, eastM) {
+  const dLat = northM / 111320;
+  const dLon = eastM / (111320 * Math.cos((p.lat * Math.PI) / 180));
+  return { lat: p.lat + dLat, lon: p.lon + dLon };
+}
