@@ -10,6 +10,7 @@
 #include "meldpunt/cluster.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/geojson.h"
+#include "meldpunt/report.h"
 #include "meldpunt/timeutil.h"
 
 struct list_ctx {
@@ -253,7 +254,7 @@ static enum mp_status query_double(const struct mp_request *req, const char *nam
 enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
                              struct mp_response *resp, struct mp_error *err)
 {
-    static const char *const allowed[] = {"lat", "lon", "category", NULL};
+    static const char *const allowed[] = {"lat", "lon", "category", "address", NULL};
     enum mp_status rc;
     struct mp_cluster_state *cand = NULL;
     struct entry {
@@ -289,7 +290,11 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
     }
     int64_t now = mp_time_now();
     struct mp_join_reason why;
-    long join = mp_cluster_choose(cat, x, y, now, cand, n, NULL, 0, &why);
+    struct mp_cluster_probe probe;
+    char location[128];
+    mp_report_probe(ctx, mp_req_query(req, "address"), x, y, now, &probe, location,
+                    sizeof location);
+    long join = mp_cluster_choose_probe(cat, &probe, cand, n, NULL, 0, &why);
     for (size_t i = 0; i < n; i++) {
         double d = mp_geo_dist(x, y, cand[i].x, cand[i].y);
         /* Long-closed clusters are history, not a hint. */
@@ -303,8 +308,18 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
         mp_json_int(b, cand[join].id);
     else
         mp_buf_adds(b, "null");
+    mp_buf_adds(b, ",\"rule\":");
+    mp_json_str(b, cat->rule == MP_RULE_STREET ? "street" : "point");
     mp_buf_adds(b, ",\"radius_m\":");
     mp_json_num(b, cat->radius_m, 1);
+    mp_buf_adds(b, ",\"along_m\":");
+    mp_json_num(b, cat->along_m, 1);
+    mp_buf_adds(b, ",\"window_days\":");
+    mp_json_int(b, cat->window_days);
+    mp_buf_adds(b, ",\"street\":");
+    mp_json_str(b, probe.street);
+    mp_buf_adds(b, ",\"location\":");
+    mp_json_str(b, location[0] ? location : NULL);
     mp_buf_adds(b, ",\"clusters\":[");
     for (size_t k = 0; k < m; k++) {
         const struct mp_cluster_state *c = &cand[order[k].i];
@@ -320,8 +335,15 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
         mp_json_int(b, c->report_count);
         mp_buf_adds(b, ",\"distance_m\":");
         mp_json_num(b, order[k].d, 1);
+        /* Every cluster the rules would accept, not only the nearest. */
+        struct mp_join_reason one;
+        bool matches = mp_cluster_choose_probe(cat, &probe, c, 1, NULL, 0, &one) == 0;
+        mp_buf_adds(b, ",\"matches\":");
+        mp_json_bool(b, matches);
         mp_buf_adds(b, ",\"would_join\":");
         mp_json_bool(b, (long)order[k].i == join);
+        mp_buf_adds(b, ",\"same_street\":");
+        mp_json_bool(b, probe.street && strcmp(probe.street, c->street) == 0);
         mp_buf_adds(b, ",\"first_at\":");
         mp_json_time(b, c->first_at);
         mp_buf_adds(b, ",\"last_at\":");
@@ -330,7 +352,9 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
         mp_json_num(b, c->lat, 7);
         mp_buf_adds(b, ",\"lon\":");
         mp_json_num(b, c->lon, 7);
-        mp_buf_adds(b, ",\"location\":null}");
+        mp_buf_adds(b, ",\"location\":");
+        mp_json_str(b, c->location[0] ? c->location : NULL);
+        mp_buf_addc(b, '}');
     }
     mp_buf_adds(b, "]}");
     resp->content_type = "application/json";

@@ -11,6 +11,7 @@
 #include "meldpunt/city.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/store.h"
+#include "meldpunt/streets.h"
 #include "meldpunt/tz.h"
 
 #define STATIC_MAX_FILE ((size_t)4 << 20)
@@ -192,6 +193,13 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool wi
         if ((rc = mp_geo_new(app->city->crs, &s->ctx.geo, err)))
             goto out;
         s->ctx.db = mp_store_acquire(app->store);
+        if (i == 0) {
+            char path[1100];
+            snprintf(path, sizeof path, "%s/streets.tsv", cfg->city_dir);
+            if ((rc = mp_streets_load(path, s->ctx.geo, &app->streets, err)))
+                goto out;
+        }
+        s->ctx.streets = app->streets;
         s->next_free = app->free_slots;
         app->free_slots = s;
     }
@@ -224,6 +232,7 @@ void mp_app_close(struct mp_app *app)
     }
     free(app->slots);
     mp_store_close(app->store);
+    mp_streets_free(app->streets);
     mp_tz_free(app->tz);
     mp_city_free(app->city);
     for (size_t i = 0; i < app->nfiles; i++)

@@ -49,13 +49,38 @@ static bool absorbing(const struct mp_category *cat, const struct mp_cluster_sta
     return false;
 }
 
-long mp_cluster_choose(const struct mp_category *cat, double x, double y, int64_t t,
-                       const struct mp_cluster_state *cand, size_t n, const int64_t *exclude,
-                       size_t nexclude, struct mp_join_reason *why)
+double mp_cluster_reach(const struct mp_category *cat)
+{
+    return cat->rule == MP_RULE_STREET && cat->along_m > cat->radius_m ? cat->along_m
+                                                                       : cat->radius_m;
+}
+
+/* Street rule: the along-street distance from the probe's snapped point to
+ * the cluster centre, projected on the street's direction; the centre must
+ * also lie near that street line (within the across radius plus a margin
+ * for reports pinned on either side). Returns -1 when not on the street. */
+static double along_street(const struct mp_category *cat, const struct mp_cluster_probe *p,
+                           const struct mp_cluster_state *c)
+{
+    if (!p->street || !c->street[0] || strcmp(p->street, c->street) != 0)
+        return -1;
+    double dx = c->x - p->sx, dy = c->y - p->sy;
+    double along = fabs(dx * p->ux + dy * p->uy);
+    double across = fabs(dx * p->uy - dy * p->ux);
+    if (across > fmax(cat->radius_m, 25.0) * 2)
+        return -1;
+    return along;
+}
+
+long mp_cluster_choose_probe(const struct mp_category *cat, const struct mp_cluster_probe *p,
+                             const struct mp_cluster_state *cand, size_t n,
+                             const int64_t *exclude, size_t nexclude,
+                             struct mp_join_reason *why)
 {
     long best = -1;
-    double best_d = INFINITY;
+    double best_d = INFINITY, best_along = -1;
     const int64_t window = (int64_t)cat->window_days * 86400;
+    const int64_t t = p->t;
     for (size_t i = 0; i < n; i++) {
         const struct mp_cluster_state *c = &cand[i];
         if (strcmp(c->category, cat->code) != 0 || excluded(c->id, exclude, nexclude) ||
@@ -66,13 +91,16 @@ long mp_cluster_choose(const struct mp_category *cat, double x, double y, int64_
         int64_t gap = t > c->last_at ? t - c->last_at : (t < c->first_at ? c->first_at - t : 0);
         if (gap > window)
             continue;
-        double d = mp_geo_dist(x, y, c->x, c->y);
-        if (d > cat->radius_m)
+        double d = mp_geo_dist(p->x, p->y, c->x, c->y);
+        double along = cat->rule == MP_RULE_STREET ? along_street(cat, p, c) : -1;
+        bool match = d <= cat->radius_m || (along >= 0 && along <= cat->along_m);
+        if (!match)
             continue;
         /* Ties go to the older cluster (lower id) so results are stable. */
         if (d < best_d || (d == best_d && best >= 0 && c->id < cand[best].id)) {
             best_d = d;
             best = (long)i;
+            best_along = along;
         }
     }
     if (why) {
@@ -80,16 +108,27 @@ long mp_cluster_choose(const struct mp_category *cat, double x, double y, int64_
         why->rule = cat->rule;
         why->radius_m = cat->radius_m;
         why->window_s = window;
+        why->along_m = -1;
         if (best >= 0) {
             const struct mp_cluster_state *c = &cand[best];
             why->kind = "nearest";
             why->distance_m = best_d;
+            why->along_m = best_along;
+            why->street_match = p->street && c->street[0] && strcmp(p->street, c->street) == 0;
             why->age_s = t > c->last_at ? t - c->last_at : 0;
         } else {
             why->kind = "new";
         }
     }
     return best;
+}
+
+long mp_cluster_choose(const struct mp_category *cat, double x, double y, int64_t t,
+                       const struct mp_cluster_state *cand, size_t n, const int64_t *exclude,
+                       size_t nexclude, struct mp_join_reason *why)
+{
+    struct mp_cluster_probe p = {.x = x, .y = y, .t = t};
+    return mp_cluster_choose_probe(cat, &p, cand, n, exclude, nexclude, why);
 }
 
 void mp_cluster_add_member(struct mp_cluster_state *st, double x, double y, int64_t t)
@@ -111,12 +150,17 @@ void mp_cluster_add_member(struct mp_cluster_state *st, double x, double y, int6
 
 void mp_join_reason_json(const struct mp_join_reason *why, char *out, size_t cap)
 {
+    char along[400] = "null";
+    if (why->along_m >= 0)
+        snprintf(along, sizeof along, "%.1f", why->along_m);
     int n = snprintf(out, cap,
-                     "{\"kind\":\"%s\",\"rule\":\"%s\",\"distance_m\":%.1f,\"age_s\":%lld,"
+                     "{\"kind\":\"%s\",\"rule\":\"%s\",\"distance_m\":%.1f,"
+                     "\"along_street_m\":%s,\"street_match\":%s,\"age_s\":%lld,"
                      "\"radius_m\":%.1f,\"window_days\":%lld}",
                      why->kind ? why->kind : "new",
-                     why->rule == MP_RULE_STREET ? "street" : "point", why->distance_m,
-                     (long long)why->age_s, why->radius_m, (long long)(why->window_s / 86400));
+                     why->rule == MP_RULE_STREET ? "street" : "point", why->distance_m, along,
+                     why->street_match ? "true" : "false", (long long)why->age_s, why->radius_m,
+                     (long long)(why->window_s / 86400));
     if (n < 0 || (size_t)n >= cap)
         snprintf(out, cap, "{}");
 }

@@ -56,6 +56,8 @@ void mp_geojson_report_props(struct mp_buf *b, const struct mp_city *city,
     masked_str(b, r->description);
     mp_buf_adds(b, ",\"address\":");
     masked_str(b, r->address);
+    mp_buf_adds(b, ",\"location\":");
+    mp_json_str(b, r->location);
     mp_buf_adds(b, ",\"channel\":");
     mp_json_str(b, r->channel);
     mp_buf_adds(b, ",\"created_at\":");
@@ -129,6 +131,8 @@ void mp_geojson_cluster_feature(struct mp_buf *b, const struct mp_city *city,
     mp_json_time(b, c->updated_at);
     mp_buf_adds(b, ",\"district\":");
     mp_geojson_district(b, city, c->district);
+    mp_buf_adds(b, ",\"location\":");
+    mp_json_str(b, c->location);
     if (!open_props)
         mp_buf_adds(b, "}}");
 }

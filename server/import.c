@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "meldpunt/city.h"
 #include "meldpunt/csv.h"
@@ -22,7 +23,8 @@ struct row {
     double lon, lat;
     int64_t created, closed;
     int64_t cluster_id;
-    bool duplicate;
+    bool duplicate, joined, imported;
+    size_t group; /* label group: the index of the root parent */
     char final_status[16]; /* "fixed", "closed" or "" (still open) */
 };
 
@@ -34,9 +36,29 @@ struct event {
 
 enum col { C_SR, C_TYPE, C_STATUS, C_ORIGIN, C_CREATED, C_CLOSED, C_ADDR, C_DUP, C_PARENT,
            C_LAT, C_LON, C__N };
-static const char *const col_names[C__N] = {
+static const char *const chicago_cols[C__N] = {
     "sr_number", "sr_type", "status", "origin", "created_date", "closed_date",
     "street_address", "duplicate", "parent_sr_number", "latitude", "longitude"};
+/* The generic labelled format: NULL columns are optional. */
+static const char *const labelled_cols[C__N] = {
+    "id", "category", NULL, NULL, "time", NULL, "address", "duplicate", "parent_id", "lat", "lon"};
+
+static bool truthy(const char *s)
+{
+    return strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcasecmp(s, "yes") == 0 ||
+           strcasecmp(s, "t") == 0;
+}
+
+/* A category by pack code, else by any source name the pack maps. */
+static const struct mp_category *category_any(const struct mp_city *city, const char *name)
+{
+    const struct mp_category *c = mp_city_category(city, name);
+    for (size_t i = 0; !c && i < city->ncategories; i++)
+        for (size_t j = 0; j < city->categories[i].nsources; j++)
+            if (strcmp(city->categories[i].sources[j].name, name) == 0)
+                return &city->categories[i];
+    return c;
+}
 
 static const char *channel_of(const char *origin)
 {
@@ -101,7 +123,8 @@ static bool local_time(const struct mp_tz *tz, const char *s, int64_t *out)
     return true;
 }
 
-static enum mp_status read_rows(struct mp_ctx *ctx, FILE *f, struct row **out_rows, size_t *out_n,
+static enum mp_status read_rows(struct mp_ctx *ctx, bool labelled, FILE *f,
+                                struct row **out_rows, size_t *out_n,
                                 struct mp_import_stats *st, struct mp_error *err)
 {
     enum mp_status rc;
@@ -116,15 +139,19 @@ static enum mp_status read_rows(struct mp_ctx *ctx, FILE *f, struct row **out_ro
             rc = mp_fail(err, MP_EINVAL, "invalid_csv", "the file is empty");
         goto out;
     }
-    for (int c = 0; c < C__N; c++)
-        if (mp_csv_header_index(r, col_names[c], &idx[c]) != MP_OK) {
-            rc = mp_fail(err, MP_EINVAL, "invalid_csv", "column %s is missing", col_names[c]);
+    const char *const *cols = labelled ? labelled_cols : chicago_cols;
+    for (int c = 0; c < C__N; c++) {
+        idx[c] = (size_t)-1;
+        if (cols[c] && mp_csv_header_index(r, cols[c], &idx[c]) != MP_OK &&
+            !(labelled && (c == C_ADDR || c == C_PARENT))) {
+            rc = mp_fail(err, MP_EINVAL, "invalid_csv", "column %s is missing", cols[c]);
             goto out;
         }
+    }
     while ((rc = mp_csv_next(r, &nf, err)) == MP_OK) {
         const char *v[C__N];
         for (int c = 0; c < C__N; c++)
-            v[c] = mp_csv_field(r, idx[c], NULL);
+            v[c] = idx[c] == (size_t)-1 ? "" : mp_csv_field(r, idx[c], NULL);
         st->rows++;
         if (st->rows > MAX_ROWS) {
             rc = mp_fail(err, MP_ETOOBIG, "too_large", "more than %ld rows", MAX_ROWS);
@@ -134,8 +161,9 @@ static enum mp_status read_rows(struct mp_ctx *ctx, FILE *f, struct row **out_ro
             st->skipped_info++;
             continue;
         }
-        const struct mp_category *cat = mp_city_category_by_source(ctx->city, "chicago311",
-                                                                    v[C_TYPE]);
+        const struct mp_category *cat =
+            labelled ? category_any(ctx->city, v[C_TYPE])
+                     : mp_city_category_by_source(ctx->city, "chicago311", v[C_TYPE]);
         if (!cat) {
             st->skipped_type++;
             continue;
@@ -153,7 +181,7 @@ static enum mp_status read_rows(struct mp_ctx *ctx, FILE *f, struct row **out_ro
             row.closed = 0;
         row.category = cat->code;
         row.channel = channel_of(v[C_ORIGIN]);
-        row.duplicate = strcasecmp(v[C_DUP], "true") == 0;
+        row.duplicate = truthy(v[C_DUP]);
         if (strcmp(v[C_STATUS], "Completed") == 0)
             snprintf(row.final_status, sizeof row.final_status, "fixed");
         else if (strcmp(v[C_STATUS], "Canceled") == 0)
@@ -256,6 +284,8 @@ static enum mp_status replay(struct mp_ctx *ctx, struct row *rows, size_t n,
                 goto out;
             }
             row->cluster_id = res.cluster_id;
+            row->joined = res.joined;
+            row->imported = true;
             st->imported++;
             st->joined += res.joined;
         }
@@ -277,27 +307,99 @@ out:
     return rc;
 }
 
-/* The city's own duplicate labels against our clusters. */
-static enum mp_status score_pairs(struct row *rows, size_t n, struct mp_import_stats *st)
+static size_t find_root(struct row *rows, size_t i)
 {
+    /* Path halving over the parent links resolved into group indices. */
+    while (rows[i].group != i) {
+        rows[i].group = rows[rows[i].group].group;
+        i = rows[i].group;
+    }
+    return i;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+static long pairs_of(long k) { return k * (k - 1) / 2; }
+
+/* Count pairs within runs of equal keys (key columns: 1 or 2 of 2). */
+static long run_pairs(int64_t (*keys)[2], size_t n, int ncols)
+{
+    long total = 0, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool same = i > 0 && keys[i][0] == keys[i - 1][0] &&
+                    (ncols == 1 || keys[i][1] == keys[i - 1][1]);
+        if (same) {
+            k++;
+        } else {
+            total += pairs_of(k);
+            k = 1;
+        }
+    }
+    return total + pairs_of(k);
+}
+
+/* The labels against our clusters: parent links, per-report joins, pairs. */
+static enum mp_status score(struct row *rows, size_t n, struct mp_import_stats *st)
+{
+    enum mp_status rc = MP_OK;
     struct row **by_sr = malloc((n + 1) * sizeof *by_sr);
-    if (!by_sr)
-        return MP_ENOMEM;
-    for (size_t i = 0; i < n; i++)
+    int64_t(*keys)[2] = malloc((n + 1) * sizeof *keys);
+    if (!by_sr || !keys) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
         by_sr[i] = &rows[i];
+        rows[i].group = i;
+    }
     qsort(by_sr, n, sizeof *by_sr, cmp_sr);
     for (size_t i = 0; i < n; i++) {
-        if (!rows[i].duplicate || !rows[i].parent || !rows[i].cluster_id)
+        if (!rows[i].imported)
+            continue;
+        if (rows[i].duplicate)
+            rows[i].joined ? st->tp++ : st->fn++;
+        else
+            rows[i].joined ? st->fp++ : st->tn++;
+        if (!rows[i].parent)
             continue;
         struct row key = {.sr_number = rows[i].parent}, *kp = &key;
         struct row **hit = bsearch(&kp, by_sr, n, sizeof *by_sr, cmp_sr);
-        if (!hit || !(*hit)->cluster_id)
+        if (!hit || !(*hit)->imported)
             continue;
-        st->dup_pairs++;
-        st->dup_pairs_same_cluster += (*hit)->cluster_id == rows[i].cluster_id;
+        size_t a = find_root(rows, i), b = find_root(rows, (size_t)(*hit - rows));
+        if (a != b)
+            rows[a].group = b;
+        if (rows[i].duplicate) {
+            st->dup_pairs++;
+            st->dup_pairs_same_cluster += (*hit)->cluster_id == rows[i].cluster_id;
+        }
     }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].imported) {
+            keys[m][0] = rows[i].cluster_id;
+            keys[m][1] = (int64_t)find_root(rows, i);
+            m++;
+        }
+    qsort(keys, m, sizeof *keys, cmp_pair);
+    st->pairs_predicted = run_pairs(keys, m, 1);
+    st->pairs_correct = run_pairs(keys, m, 2);
+    for (size_t i = 0; i < m; i++) { /* regroup by label only */
+        keys[i][0] = keys[i][1];
+        keys[i][1] = 0;
+    }
+    qsort(keys, m, sizeof *keys, cmp_pair);
+    st->pairs_labelled = run_pairs(keys, m, 1);
+out:
     free(by_sr);
-    return MP_OK;
+    free(keys);
+    return rc;
 }
 
 enum mp_status mp_import_csv(struct mp_ctx *ctx, const char *format, FILE *f,
@@ -307,12 +409,14 @@ enum mp_status mp_import_csv(struct mp_ctx *ctx, const char *format, FILE *f,
     struct row *rows = NULL;
     size_t n = 0;
     memset(st, 0, sizeof *st);
-    if (strcmp(format, "chicago311") != 0)
-        return mp_fail(err, MP_EINVAL, "invalid_format", "unknown import format '%.40s'", format);
-    if ((rc = read_rows(ctx, f, &rows, &n, st, err)))
+    bool labelled = strcmp(format, "labelled") == 0;
+    if (!labelled && strcmp(format, "chicago311") != 0)
+        return mp_fail(err, MP_EINVAL, "invalid_format",
+                       "unknown import format '%.40s' (chicago311 or labelled)", format);
+    if ((rc = read_rows(ctx, labelled, f, &rows, &n, st, err)))
         return rc;
     if ((rc = replay(ctx, rows, n, st, err)) == MP_OK)
-        rc = score_pairs(rows, n, st);
+        rc = score(rows, n, st);
     free_rows(rows, n);
     return rc;
 }

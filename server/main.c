@@ -11,6 +11,7 @@
 
 #include "meldpunt/app.h"
 #include "meldpunt/auth.h"
+#include "meldpunt/cli.h"
 #include "meldpunt/store.h"
 #include "meldpunt/store_auth.h"
 #include "meldpunt/timeutil.h"
@@ -28,6 +29,8 @@ static void usage_main(FILE *out)
           "  serve     run the HTTP server\n"
           "  import    import reports from another system's export\n"
           "  user      manage staff accounts and API clients\n"
+          "  eval-duplicates  score duplicate folding against a labelled file\n"
+          "  recluster replay all reports under the current duplicate rules\n"
           "\n"
           "Run 'meldpunt COMMAND --help' for the options of a command.\n",
           out);
@@ -382,6 +385,10 @@ int main(int argc, char **argv)
         return cmd_import(&cfg, argc, argv);
     if (strcmp(argv[1], "user") == 0)
         return cmd_user(&cfg, argc, argv);
+    if (strcmp(argv[1], "eval-duplicates") == 0)
+        return mp_cli_eval(&cfg, argc, argv);
+    if (strcmp(argv[1], "recluster") == 0)
+        return mp_cli_recluster(&cfg, argc, argv);
     fprintf(stderr, "meldpunt: unknown command '%s' (try --help)\n", argv[1]);
     return 2;
 }

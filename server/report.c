@@ -8,11 +8,37 @@
 #include "meldpunt/city.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/store.h"
+#include "meldpunt/streets.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
 
 /* Enough for every cluster within a few hundred metres in a dense city. */
 #define MAX_CANDIDATES 256
+/* A pin this close to a street is on it (house fronts stand 10-25 m from
+ * the centre line); with an address naming the street, allow more. */
+#define SNAP_MAX_M 60.0
+#define ADDRESS_SNAP_MAX_M 150.0
+
+struct where {
+    bool on_street;
+    struct mp_snap snap;
+    char location[128];
+};
+
+/* The report's street: from the address it came with, else by snapping the
+ * pin to the nearest street of the city pack's layer. */
+static void locate(struct mp_ctx *ctx, const char *address, double x, double y, struct where *w)
+{
+    memset(w, 0, sizeof *w);
+    if (!ctx->streets)
+        return;
+    const char *named = mp_streets_find(ctx->streets, address);
+    w->on_street = (named && mp_streets_snap(ctx->streets, x, y, ADDRESS_SNAP_MAX_M, named,
+                                             &w->snap)) ||
+                   mp_streets_snap(ctx->streets, x, y, SNAP_MAX_M, NULL, &w->snap);
+    if (w->on_street)
+        mp_streets_location(&w->snap, w->location, sizeof w->location);
+}
 
 void mp_report_input_clear(struct mp_report_input *in)
 {
@@ -91,13 +117,38 @@ enum mp_status mp_report_validate(const struct mp_city *city, const struct mp_re
     return MP_OK;
 }
 
+void mp_report_probe(struct mp_ctx *ctx, const char *address, double x, double y, int64_t t,
+                     struct mp_cluster_probe *probe, char *location, size_t cap)
+{
+    struct where w;
+    locate(ctx, address, x, y, &w);
+    memset(probe, 0, sizeof *probe);
+    probe->x = x;
+    probe->y = y;
+    probe->t = t;
+    if (w.on_street) {
+        probe->street = w.snap.street;
+        probe->sx = w.snap.x;
+        probe->sy = w.snap.y;
+        probe->ux = w.snap.ux;
+        probe->uy = w.snap.uy;
+    }
+    if (cap) { /* bounded copy; a cut location is still readable */
+        size_t n = strlen(w.location);
+        n = n < cap - 1 ? n : cap - 1;
+        memcpy(location, w.location, n);
+        location[n] = '\0';
+    }
+}
+
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
 
 /* The cluster the report joins, loaded into *st, or st->id = 0 for a new one. */
 static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category *cat,
-                                   const struct mp_report_input *in, double x, double y,
-                                   int64_t t, struct mp_cluster_state *st,
-                                   struct mp_join_reason *why, struct mp_error *err)
+                                   const struct mp_report_input *in,
+                                   const struct mp_cluster_probe *probe,
+                                   struct mp_cluster_state *st, struct mp_join_reason *why,
+                                   struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
     struct mp_cluster_state *cand = NULL;
@@ -116,8 +167,10 @@ static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category 
         memset(why, 0, sizeof *why);
         why->kind = "same_as";
         why->rule = cat->rule;
-        why->distance_m = mp_geo_dist(x, y, st->x, st->y);
-        why->age_s = t > st->last_at ? t - st->last_at : 0;
+        why->distance_m = mp_geo_dist(probe->x, probe->y, st->x, st->y);
+        why->along_m = -1;
+        why->street_match = probe->street && strcmp(probe->street, st->street) == 0;
+        why->age_s = probe->t > st->last_at ? probe->t - st->last_at : 0;
         why->radius_m = cat->radius_m;
         why->window_s = (int64_t)cat->window_days * 86400;
         return MP_OK;
@@ -126,13 +179,14 @@ static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category 
     if (!cand)
         return MP_ENOMEM;
     size_t n = 0;
-    rc = mp_store_cluster_candidates(ctx->db, cat->code, x, y, cat->radius_m, cand,
-                                     MAX_CANDIDATES, &n);
+    rc = mp_store_cluster_candidates(ctx->db, cat->code, probe->x, probe->y,
+                                     mp_cluster_reach(cat), cand, MAX_CANDIDATES, &n);
     if (rc) {
         rc = mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
         goto out;
     }
-    long best = mp_cluster_choose(cat, x, y, t, cand, n, in->not_same_as, in->n_not_same, why);
+    long best = mp_cluster_choose_probe(cat, probe, cand, n, in->not_same_as, in->n_not_same,
+                                        why);
     if (best >= 0)
         *st = cand[best];
 out:
@@ -157,13 +211,16 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
         return mp_fail(err, MP_EINVAL, "out_of_range", "the point cannot be projected");
     const struct mp_district *d = mp_city_district_at(ctx->city, in->lon, in->lat);
     int64_t t = in->created_at ? in->created_at : mp_time_now();
+    char location[128];
+    struct mp_cluster_probe probe;
+    mp_report_probe(ctx, in->address, x, y, t, &probe, location, sizeof location);
 
     if (own_tx) {
         if ((rc = mp_store_begin_write(ctx->db, err)))
             return rc;
         in_tx = true;
     }
-    if ((rc = pick_cluster(ctx, cat, in, x, y, t, &st, &out->why, err)))
+    if ((rc = pick_cluster(ctx, cat, in, &probe, &st, &out->why, err)))
         goto out;
     out->joined = st.id != 0;
     if (out->joined) {
@@ -178,6 +235,8 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
         snprintf(st.category, sizeof st.category, "%s", cat->code);
         snprintf(st.status, sizeof st.status, "new");
         snprintf(st.district, sizeof st.district, "%s", d ? d->code : "");
+        snprintf(st.street, sizeof st.street, "%s", probe.street ? probe.street : "");
+        snprintf(st.location, sizeof st.location, "%s", location);
         mp_cluster_add_member(&st, x, y, t);
         /* A cluster of one sits exactly on its report, not on a round trip
          * through the projection. */
@@ -203,6 +262,8 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
         .contact_email = nonempty(in->contact_email),
         .contact_phone = nonempty(in->contact_phone),
         .join_reason = reason,
+        .street = probe.street,
+        .location = location[0] ? location : NULL,
         .lon = in->lon, .lat = in->lat, .x = x, .y = y,
         .created_at = t,
         .cluster_id = st.id,
@@ -217,6 +278,18 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
     }
     if (in->photo && (rc = mp_store_photo_put(ctx->db, out->report_id, in->photo)))
         goto db_fail;
+    /* The citizen's word is kept, so that re-clustering honours it too. */
+    if (in->same_as || in->n_not_same) {
+        struct mp_member_stats m;
+        if (in->same_as && (rc = mp_store_cluster_members(ctx->db, st.id, &m)) == MP_OK)
+            rc = mp_store_constraint_add(ctx->db, out->report_id, m.first_report, true, t);
+        for (size_t i = 0; rc == MP_OK && i < in->n_not_same; i++)
+            if ((rc = mp_store_cluster_members(ctx->db, in->not_same_as[i], &m)) == MP_OK &&
+                m.count > 0)
+                rc = mp_store_constraint_add(ctx->db, out->report_id, m.first_report, false, t);
+        if (rc)
+            goto db_fail;
+    }
     if (own_tx) {
         in_tx = false;
         if ((rc = mp_store_commit(ctx->db, err)))

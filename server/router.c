@@ -30,6 +30,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/clusters/grid", mp_api_clusters_grid, true, NULL},
     {"GET", "/api/v1/clusters/{id}", mp_api_cluster_get, true, NULL},
     {"GET", "/api/v1/nearby", mp_api_nearby, true, NULL},
+    {"POST", "/api/v1/clusters/{id}/merge", mp_api_cluster_merge, true, NULL},
+    {"POST", "/api/v1/reports/{id}/move", mp_api_report_move, true, NULL},
 };
 
 /* Match path against pattern; an {id} segment is stored in *id. */

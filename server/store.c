@@ -53,7 +53,7 @@ enum stmt_id {
     "r.id, r.cluster_id, r.created_at, r.updated_at, c.report_count, r.category, "             \
     "r.description, r.address, r.channel, r.status, r.district, r.external_id, "               \
     "r.contact_name, r.contact_email, r.contact_phone, r.join_reason, r.lon, r.lat, "          \
-    "EXISTS (SELECT 1 FROM photos p WHERE p.report_id = r.id)"
+    "EXISTS (SELECT 1 FROM photos p WHERE p.report_id = r.id), r.street, r.location"
 #define FILTERS(t)                                                                               \
     " AND (?5 IS NULL OR " t ".category IN (SELECT value FROM json_each(?5)))"                  \
     " AND (?6 IS NULL OR " t ".status IN (SELECT value FROM json_each(?6)))"                    \
@@ -66,10 +66,10 @@ enum stmt_id {
       "ymax >= ?2) AND " t ".lon BETWEEN ?1 AND ?3 AND " t ".lat BETWEEN ?2 AND ?4"
 #define CLUSTER_COLS                                                                             \
     "c.id, c.report_count, c.first_at, c.last_at, c.created_at, c.updated_at, c.category, "    \
-    "c.status, c.district, c.lon, c.lat"
+    "c.status, c.district, c.lon, c.lat, c.location"
 #define STATE_COLS                                                                               \
     "c.id, c.category, c.status, c.report_count, c.x, c.y, c.sum_x, c.sum_y, c.lon, c.lat, "   \
-    "c.first_at, c.last_at, c.fixed_at, c.district"
+    "c.first_at, c.last_at, c.fixed_at, c.district, c.street, c.location"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN_W] = "BEGIN IMMEDIATE",
@@ -82,15 +82,16 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CLUSTER_STATE] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = ?1",
     [ST_CLUSTER_INSERT] =
         "INSERT INTO clusters (category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
-        " first_at, last_at, fixed_at, district, created_at, updated_at, geom)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14,"
+        " first_at, last_at, fixed_at, district, created_at, updated_at, street, location, geom)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16,"
         " MakePoint(?8, ?9, 4326))",
     [ST_CLUSTER_RTREE_INSERT] = "INSERT INTO cluster_metric (id, minx, maxx, miny, maxy)"
                                 " VALUES (?1, ?2, ?2, ?3, ?3)",
     [ST_CLUSTER_UPDATE] =
         "UPDATE clusters SET status = ?2, report_count = ?3, x = ?4, y = ?5, sum_x = ?6,"
         " sum_y = ?7, lon = ?8, lat = ?9, first_at = ?10, last_at = ?11, fixed_at = ?12,"
-        " district = ?13, updated_at = ?14, geom = MakePoint(?8, ?9, 4326) WHERE id = ?1",
+        " district = ?13, updated_at = ?14, street = ?15, location = ?16,"
+        " geom = MakePoint(?8, ?9, 4326) WHERE id = ?1",
     [ST_CLUSTER_RTREE_UPDATE] = "UPDATE cluster_metric SET minx = ?2, maxx = ?2, miny = ?3,"
                                 " maxy = ?3 WHERE id = ?1",
     [ST_CLUSTER_STATUS] = "UPDATE clusters SET status = ?2, fixed_at = ?3, updated_at = ?4"
@@ -99,8 +100,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_REPORT_INSERT] =
         "INSERT INTO reports (cluster_id, category, description, address, channel, status,"
         " district, lon, lat, x, y, created_at, updated_at, external_id, contact_name,"
-        " contact_email, contact_phone, join_reason, geom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-        " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, MakePoint(?8, ?9, 4326))",
+        " contact_email, contact_phone, join_reason, street, location, geom) VALUES (?1, ?2, ?3,"
+        " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
+        " MakePoint(?8, ?9, 4326))",
     [ST_REPORT_EXT] = "SELECT 1 FROM reports WHERE external_id = ?1",
     [ST_HISTORY_INSERT] = "INSERT INTO history (cluster_id, report_id, at, status, note,"
                           " note_public, actor) VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7)",
@@ -317,6 +319,28 @@ static const char *const migrations[] = {
     " report_id INTEGER PRIMARY KEY REFERENCES reports (id),"
     " mime TEXT NOT NULL, width INTEGER, height INTEGER,"
     " full BLOB NOT NULL, thumb BLOB NOT NULL, created_at INTEGER NOT NULL);",
+    /* 1 -> 2: streets and readable locations (duplicate issue), staff corrections. */
+    "ALTER TABLE reports ADD COLUMN street TEXT;"
+    "ALTER TABLE reports ADD COLUMN location TEXT;"
+    "ALTER TABLE clusters ADD COLUMN street TEXT;"
+    "ALTER TABLE clusters ADD COLUMN location TEXT;"
+    "CREATE TABLE corrections ("
+    " id INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL," /* merge, move */
+    " report_id INTEGER,"
+    " from_cluster INTEGER,"
+    " to_cluster INTEGER,"
+    " actor TEXT,"
+    " at INTEGER NOT NULL);"
+    /* Pairwise constraints between reports that staff corrections imply;
+     * re-clustering honours them. must = 1: same cluster; 0: never. */
+    "CREATE TABLE link_constraints ("
+    " a INTEGER NOT NULL REFERENCES reports (id),"
+    " b INTEGER NOT NULL REFERENCES reports (id),"
+    " must INTEGER NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " PRIMARY KEY (a, b));"
+    "CREATE INDEX link_constraints_b ON link_constraints (b);",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -596,6 +620,8 @@ static void read_state(sqlite3_stmt *st, struct mp_cluster_state *c)
     c->last_at = sqlite3_column_int64(st, 11);
     c->fixed_at = sqlite3_column_int64(st, 12);
     copy_col(c->district, sizeof c->district, st, 13);
+    copy_col(c->street, sizeof c->street, st, 14);
+    copy_col(c->location, sizeof c->location, st, 15);
 }
 
 enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *category,
@@ -651,6 +677,8 @@ static void bind_state(sqlite3_stmt *st, const struct mp_cluster_state *c, int64
     sqlite3_bind_int64(st, 12, c->fixed_at);
     bind_text(st, 13, c->district[0] ? c->district : NULL);
     sqlite3_bind_int64(st, 14, now);
+    bind_text(st, 15, c->street[0] ? c->street : NULL);
+    bind_text(st, 16, c->location[0] ? c->location : NULL);
 }
 
 static enum mp_status rtree_set(struct mp_store_sess *s, enum stmt_id id, int64_t cid, double x,
@@ -714,6 +742,201 @@ enum mp_status mp_store_cluster_set_status(struct mp_store_sess *s, int64_t id,
     return MP_OK;
 }
 
+/* ---- corrections and re-clustering ---- */
+
+static const char sql_members[] =
+    "SELECT count(*), IFNULL(min(created_at), 0), IFNULL(max(created_at), 0),"
+    " IFNULL(sum(x), 0), IFNULL(sum(y), 0),"
+    " IFNULL((SELECT id FROM reports WHERE cluster_id = ?1 ORDER BY created_at, id LIMIT 1), 0)"
+    " FROM reports WHERE cluster_id = ?1";
+static const char sql_move_all[] =
+    "UPDATE reports SET cluster_id = ?2, status = ?3, updated_at = ?4 WHERE cluster_id = ?1";
+static const char sql_set_cluster[] = "UPDATE reports SET cluster_id = ?2, status = ?3,"
+                                      " join_reason = ?4, updated_at = ?5 WHERE id = ?1";
+static const char sql_history_move[] = "UPDATE history SET cluster_id = ?2 WHERE cluster_id = ?1";
+static const char sql_history_del[] = "DELETE FROM history WHERE cluster_id = ?1";
+static const char sql_cluster_del[] = "DELETE FROM clusters WHERE id = ?1";
+static const char sql_metric_del[] = "DELETE FROM cluster_metric WHERE id = ?1";
+static const char sql_correction[] = "INSERT INTO corrections (kind, report_id, from_cluster,"
+                                     " to_cluster, actor, at) VALUES (?1, NULLIF(?2, 0),"
+                                     " NULLIF(?3, 0), NULLIF(?4, 0), ?5, ?6)";
+static const char sql_constraint[] =
+    "INSERT OR REPLACE INTO link_constraints (a, b, must, at) VALUES (?1, ?2, ?3, ?4)";
+static const char sql_replay_all[] =
+    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y FROM reports"
+    " ORDER BY created_at, id";
+static const char sql_replay_cat[] =
+    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y FROM reports"
+    " WHERE category = ?1 ORDER BY created_at, id";
+static const char sql_constraints[] = "SELECT a, b, must FROM link_constraints";
+static const char sql_states_all[] = "SELECT " STATE_COLS " FROM clusters c";
+static const char sql_states_cat[] = "SELECT " STATE_COLS " FROM clusters c WHERE c.category = ?1";
+
+enum mp_status mp_store_cluster_members(struct mp_store_sess *s, int64_t id,
+                                        struct mp_member_stats *o)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_members);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        o->count = sqlite3_column_int64(st, 0);
+        o->first_at = sqlite3_column_int64(st, 1);
+        o->last_at = sqlite3_column_int64(st, 2);
+        o->sum_x = sqlite3_column_double(st, 3);
+        o->sum_y = sqlite3_column_double(st, 4);
+        o->first_report = sqlite3_column_int64(st, 5);
+    }
+    done(st);
+    return rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "members");
+}
+
+enum mp_status mp_store_reports_move_all(struct mp_store_sess *s, int64_t from, int64_t to,
+                                         const char *status)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_move_all);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    bind_text(st, 3, status);
+    sqlite3_bind_int64(st, 4, mp_time_now());
+    return step_done(s, st, "move reports");
+}
+
+enum mp_status mp_store_report_set_cluster(struct mp_store_sess *s, int64_t report_id,
+                                           int64_t cluster_id, const char *status,
+                                           const char *why)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_set_cluster);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, report_id);
+    sqlite3_bind_int64(st, 2, cluster_id);
+    bind_text(st, 3, status);
+    bind_text(st, 4, why);
+    sqlite3_bind_int64(st, 5, mp_time_now());
+    enum mp_status rc = step_done(s, st, "report cluster");
+    if (rc == MP_OK && sqlite3_changes(s->db) == 0)
+        return MP_ENOTFOUND;
+    return rc;
+}
+
+static enum mp_status run_id(struct mp_store_sess *s, const char *sql, int64_t a, int64_t b,
+                             int nb)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, a);
+    if (nb > 1)
+        sqlite3_bind_int64(st, 2, b);
+    return step_done(s, st, "cluster delete");
+}
+
+enum mp_status mp_store_cluster_delete(struct mp_store_sess *s, int64_t id, int64_t heir)
+{
+    enum mp_status rc = heir ? run_id(s, sql_history_move, id, heir, 2)
+                             : run_id(s, sql_history_del, id, 0, 1);
+    if (rc == MP_OK)
+        rc = run_id(s, sql_metric_del, id, 0, 1);
+    if (rc == MP_OK)
+        rc = run_id(s, sql_cluster_del, id, 0, 1);
+    return rc;
+}
+
+enum mp_status mp_store_correction_add(struct mp_store_sess *s, const struct mp_correction_rec *c)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_correction);
+    if (!st)
+        return MP_EDB;
+    bind_text(st, 1, c->kind);
+    sqlite3_bind_int64(st, 2, c->report_id);
+    sqlite3_bind_int64(st, 3, c->from_cluster);
+    sqlite3_bind_int64(st, 4, c->to_cluster);
+    bind_text(st, 5, c->actor);
+    sqlite3_bind_int64(st, 6, c->at ? c->at : mp_time_now());
+    return step_done(s, st, "correction");
+}
+
+enum mp_status mp_store_constraint_add(struct mp_store_sess *s, int64_t a, int64_t b, bool must,
+                                       int64_t at)
+{
+    if (a == b || a <= 0 || b <= 0)
+        return MP_OK;
+    sqlite3_stmt *st = mp_stmt(s, sql_constraint);
+    if (!st)
+        return MP_EDB;
+    /* One row per unordered pair: the later word wins. */
+    sqlite3_bind_int64(st, 1, a < b ? a : b);
+    sqlite3_bind_int64(st, 2, a < b ? b : a);
+    sqlite3_bind_int(st, 3, must);
+    sqlite3_bind_int64(st, 4, at ? at : mp_time_now());
+    return step_done(s, st, "constraint");
+}
+
+enum mp_status mp_store_replay_reports(struct mp_store_sess *s, const char *category,
+                                       mp_replay_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = mp_stmt(s, category ? sql_replay_cat : sql_replay_all);
+    if (!st)
+        return MP_EDB;
+    if (category)
+        bind_text(st, 1, category);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct mp_replay_row r = {
+            .id = sqlite3_column_int64(st, 0),
+            .cluster_id = sqlite3_column_int64(st, 1),
+            .created_at = sqlite3_column_int64(st, 2),
+            .category = col_text(st, 3),
+            .address = col_text(st, 4),
+            .lon = sqlite3_column_double(st, 5),
+            .lat = sqlite3_column_double(st, 6),
+            .x = sqlite3_column_double(st, 7),
+            .y = sqlite3_column_double(st, 8),
+        };
+        if (cb(ctx, &r))
+            break;
+    }
+    done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "replay");
+}
+
+enum mp_status mp_store_constraints(struct mp_store_sess *s, mp_constraint_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_constraints);
+    if (!st)
+        return MP_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+               sqlite3_column_int(st, 2) != 0))
+            break;
+    done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "constraints");
+}
+
+enum mp_status mp_store_cluster_states(struct mp_store_sess *s, const char *category,
+                                       mp_state_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = mp_stmt(s, category ? sql_states_cat : sql_states_all);
+    if (!st)
+        return MP_EDB;
+    if (category)
+        bind_text(st, 1, category);
+    int rc;
+    struct mp_cluster_state cs;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        read_state(st, &cs);
+        if (cb(ctx, &cs))
+            break;
+    }
+    done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "states");
+}
+
 /* ---- reports ---- */
 
 enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
@@ -740,6 +963,8 @@ enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_r
     bind_text(st, 16, r->contact_email);
     bind_text(st, 17, r->contact_phone);
     bind_text(st, 18, r->join_reason);
+    bind_text(st, 19, r->street);
+    bind_text(st, 20, r->location);
     enum mp_status rc = step_done(s, st, "report insert");
     if (rc == MP_OK)
         *id = sqlite3_last_insert_rowid(s->db);
@@ -889,6 +1114,8 @@ static void read_report(sqlite3_stmt *st, struct mp_report_row *r, bool with_pri
     r->lon = sqlite3_column_double(st, 16);
     r->lat = sqlite3_column_double(st, 17);
     r->has_photo = sqlite3_column_int(st, 18) != 0;
+    r->street = col_text(st, 19);
+    r->location = col_text(st, 20);
 }
 
 static void read_cluster(sqlite3_stmt *st, struct mp_cluster_row *c)
@@ -904,6 +1131,7 @@ static void read_cluster(sqlite3_stmt *st, struct mp_cluster_row *c)
     c->district = col_text(st, 8);
     c->lon = sqlite3_column_double(st, 9);
     c->lat = sqlite3_column_double(st, 10);
+    c->location = col_text(st, 11);
 }
 
 static enum mp_status run_reports(struct mp_store_sess *s, sqlite3_stmt *st, bool with_private,

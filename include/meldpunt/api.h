@@ -62,4 +62,9 @@ enum mp_status mp_api_nearby(struct mp_app *, struct mp_ctx *, const struct mp_r
 enum mp_status mp_api_static(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                              struct mp_response *, struct mp_error *);
 
+enum mp_status mp_api_cluster_merge(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                    struct mp_response *, struct mp_error *);
+enum mp_status mp_api_report_move(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                  struct mp_response *, struct mp_error *);
+
 #endif

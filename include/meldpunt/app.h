@@ -33,6 +33,7 @@ struct mp_app {
     const struct mp_config *cfg; /* borrowed: outlives the app */
     struct mp_city *city;
     struct mp_tz *tz;
+    struct mp_streets *streets;
     struct mp_store *store;
     struct mp_slot *slots; /* owned array */
     unsigned nslots;

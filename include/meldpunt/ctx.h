@@ -10,10 +10,12 @@ struct mp_city;
 struct mp_geo;
 struct mp_store_sess;
 struct mp_tz;
+struct mp_streets;
 
 struct mp_ctx {
     const struct mp_city *city;
     const struct mp_tz *tz;
+    const struct mp_streets *streets; /* may be empty, never NULL in a running app */
     struct mp_geo *geo;
     struct mp_store_sess *db;
 };

@@ -1,7 +1,11 @@
 /* import.h - bulk import of reports from other systems' exports, through the
  * same validation and duplicate folding as live reports.
  *
- * Formats: "chicago311" (the City of Chicago's 311 Service Requests CSV).
+ * Formats: "chicago311" (the City of Chicago's 311 Service Requests CSV) and
+ * "labelled" (id,time,category,lat,lon,address,duplicate,parent_id: a
+ * generic file of reports with duplicate labels, for evaluation; category is
+ * a pack code or a name the pack maps under any source format; time is ISO
+ * 8601, local city time when it has no zone).
  * Runs in the calling thread with a borrowed worker context.
  */
 #ifndef MELDPUNT_IMPORT_H
@@ -28,6 +32,11 @@ struct mp_import_stats {
      * in the same file, and how many of them ended in the parent's cluster. */
     long dup_pairs;
     long dup_pairs_same_cluster;
+    /* "Joined an existing cluster" against the duplicate flag, per report. */
+    long tp, fp, fn, tn;
+    /* Pairwise: pairs of reports in one cluster vs pairs linked by the labels
+     * (parent links within the file, followed transitively). */
+    long pairs_predicted, pairs_labelled, pairs_correct;
 };
 
 /* Import the CSV in f (borrowed) of the given format. Rows are replayed in

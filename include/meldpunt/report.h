@@ -66,6 +66,12 @@ struct mp_submit_result {
 enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input *in, bool own_tx,
                                 struct mp_submit_result *out, struct mp_error *err) MP_WUR;
 
+/* The clustering view of a report at metric (x, y), time t: its street from
+ * the address (else the nearest street), into probe (street borrowed from
+ * the city's street layer), and its readable location into location. */
+void mp_report_probe(struct mp_ctx *ctx, const char *address, double x, double y, int64_t t,
+                     struct mp_cluster_probe *probe, char *location, size_t cap);
+
 /* Set a cluster's status (and so all its reports'), with a history entry.
  * MP_EINVAL for an unknown status. Runs inside the caller's transaction. */
 enum mp_status mp_report_cluster_set_status(struct mp_ctx *ctx, int64_t cluster_id,

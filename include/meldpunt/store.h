@@ -25,7 +25,7 @@ struct mp_store;
 struct mp_store_sess;
 
 /* Schema version this build writes; older databases are upgraded in place. */
-#define MP_STORE_SCHEMA_VERSION 1
+#define MP_STORE_SCHEMA_VERSION 2
 
 struct mp_store_opts {
     unsigned pool_size;   /* sessions (connections); >= 1 */
@@ -71,6 +71,8 @@ struct mp_cluster_state {
     double lon, lat;     /* centre, WGS84 */
     int64_t first_at, last_at, fixed_at; /* fixed_at 0 when never fixed */
     char district[32];
+    char street[64];    /* street of its first report, "" when none */
+    char location[128]; /* readable location of its first report */
 };
 
 /* Clusters of category whose centre lies within the metric square of half
@@ -94,6 +96,56 @@ enum mp_status mp_store_cluster_set_status(struct mp_store_sess *sess, int64_t i
                                            const char *status, int64_t fixed_at,
                                            int64_t now) MP_WUR;
 
+/* ---- corrections and re-clustering ---- */
+
+/* Aggregates of a cluster's members (count 0 when it has none). */
+struct mp_member_stats {
+    int64_t count, first_at, last_at, first_report;
+    double sum_x, sum_y;
+};
+enum mp_status mp_store_cluster_members(struct mp_store_sess *sess, int64_t cluster_id,
+                                        struct mp_member_stats *out) MP_WUR;
+/* Point every report of cluster from at cluster to (status copied from to). */
+enum mp_status mp_store_reports_move_all(struct mp_store_sess *sess, int64_t from, int64_t to,
+                                         const char *status) MP_WUR;
+/* Put one report in a cluster, with its status and why (JSON or NULL). */
+enum mp_status mp_store_report_set_cluster(struct mp_store_sess *sess, int64_t report_id,
+                                           int64_t cluster_id, const char *status,
+                                           const char *join_reason) MP_WUR;
+/* Delete an empty cluster (row and metric index); its history moves to
+ * heir (or is deleted when heir is 0). */
+enum mp_status mp_store_cluster_delete(struct mp_store_sess *sess, int64_t id,
+                                       int64_t heir) MP_WUR;
+/* Log a correction and the pairwise constraint it implies (must = same
+ * cluster, !must = never). a == b records no constraint. */
+struct mp_correction_rec {
+    const char *kind; /* "merge", "move" */
+    int64_t report_id, from_cluster, to_cluster, at;
+    const char *actor;
+};
+enum mp_status mp_store_correction_add(struct mp_store_sess *sess,
+                                       const struct mp_correction_rec *c) MP_WUR;
+enum mp_status mp_store_constraint_add(struct mp_store_sess *sess, int64_t a, int64_t b,
+                                       bool must, int64_t at) MP_WUR;
+
+/* A report as re-clustering replays it. */
+struct mp_replay_row {
+    int64_t id, cluster_id, created_at;
+    const char *category, *address; /* borrowed for the callback */
+    double lon, lat, x, y;
+};
+typedef int (*mp_replay_cb)(void *ctx, const struct mp_replay_row *r);
+/* Reports (of one category, or all when NULL) in time order. */
+enum mp_status mp_store_replay_reports(struct mp_store_sess *sess, const char *category,
+                                       mp_replay_cb cb, void *ctx) MP_WUR;
+typedef int (*mp_constraint_cb)(void *ctx, int64_t a, int64_t b, bool must);
+enum mp_status mp_store_constraints(struct mp_store_sess *sess, mp_constraint_cb cb,
+                                    void *ctx) MP_WUR;
+/* All cluster states (of one category, or all), for re-clustering. */
+typedef int (*mp_state_cb)(void *ctx, const struct mp_cluster_state *st);
+enum mp_status mp_store_cluster_states(struct mp_store_sess *sess, const char *category,
+                                       mp_state_cb cb, void *ctx) MP_WUR;
+
 /* ---- reports ---- */
 
 struct mp_report_rec {
@@ -106,6 +158,8 @@ struct mp_report_rec {
     const char *external_id; /* NULL, or the id in the system it was imported from */
     const char *contact_name, *contact_email, *contact_phone; /* private; NULL when none */
     const char *join_reason; /* JSON text: why it joined its cluster, or NULL */
+    const char *street;      /* street it was matched to, or NULL */
+    const char *location;    /* readable location, or NULL */
     double lon, lat, x, y;
     int64_t created_at;
     int64_t cluster_id;
@@ -147,13 +201,14 @@ struct mp_report_row {
     const char *category, *description, *address, *channel, *status, *district, *external_id;
     const char *contact_name, *contact_email, *contact_phone; /* only with q->with_private */
     const char *join_reason;
+    const char *street, *location;
     double lon, lat;
     bool has_photo;
 };
 
 struct mp_cluster_row {
     int64_t id, report_count, first_at, last_at, created_at, updated_at;
-    const char *category, *status, *district;
+    const char *category, *status, *district, *location;
     double lon, lat;
 };
 

@@ -1,0 +1,48 @@
+/* streets.h - the city pack's street layer (streets.tsv): snapping a point
+ * to the nearest named street segment in the metric CRS, a readable location
+ * ("W FULLERTON AVE near N KEDZIE AVE"), and recognising a street name in a
+ * free-text address ("2111 W Lexington St" -> "W LEXINGTON ST").
+ *
+ * Read-only after mp_streets_load: safe to share between threads.
+ */
+#ifndef MELDPUNT_STREETS_H
+#define MELDPUNT_STREETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "meldpunt/status.h"
+
+struct mp_geo;
+struct mp_streets;
+
+/* Load path (a streets.tsv) projecting through geo. A missing file is not an
+ * error: *out is then an empty layer and every snap fails. New object in
+ * *out (mp_streets_free). */
+enum mp_status mp_streets_load(const char *path, struct mp_geo *geo, struct mp_streets **out,
+                               struct mp_error *err) MP_WUR;
+void mp_streets_free(struct mp_streets *s);
+size_t mp_streets_count(const struct mp_streets *s);
+
+struct mp_snap {
+    const char *street; /* borrowed from the layer */
+    const char *cross;  /* the nearer cross street of the segment, or NULL */
+    double x, y;        /* the snapped point, metric */
+    double ux, uy;      /* unit direction of the segment */
+    double dist;        /* from the query point to the snapped point, metres */
+};
+
+/* Snap metric (x, y) to the nearest segment within max_m. With street given
+ * (a name from mp_streets_find), only that street's segments count. Returns
+ * false when nothing is that close. */
+bool mp_streets_snap(const struct mp_streets *s, double x, double y, double max_m,
+                     const char *street, struct mp_snap *out);
+
+/* The layer's spelling of the street named in a free-text address, or NULL
+ * (borrowed). Handles house numbers, case, and common suffix spellings. */
+const char *mp_streets_find(const struct mp_streets *s, const char *address);
+
+/* "STREET near CROSS" (or just STREET) into out. */
+void mp_streets_location(const struct mp_snap *snap, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,149 @@
+/* api_corrections.c - staff corrections of duplicate folding:
+ * POST /api/v1/clusters/{id}/merge {"into": ID}
+ * POST /api/v1/reports/{id}/move   {"to": ID | null}
+ * Dispatchers and admins only; every correction is audited. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "meldpunt/api.h"
+#include "meldpunt/auth.h"
+#include "meldpunt/corrections.h"
+#include "meldpunt/store.h"
+
+static enum mp_status staff(struct mp_ctx *ctx, const struct mp_request *req,
+                            struct mp_principal *who, struct mp_error *err)
+{
+    enum mp_status rc = mp_auth_bearer(ctx, mp_req_header(req, "Authorization"), who, err);
+    if (rc)
+        return rc;
+    if (!mp_role_at_least(who->role, MP_ROLE_DISPATCHER))
+        return mp_fail(err, MP_EFORBIDDEN, "forbidden",
+                       "only dispatchers and admins may correct duplicate folding");
+    return MP_OK;
+}
+
+/* The body: a JSON object with exactly the allowed keys. */
+static enum mp_status body_object(const struct mp_request *req, const char *key, json_t **out,
+                                  struct mp_error *err)
+{
+    json_error_t je;
+    const char *ct = req->content_type ? req->content_type : "";
+    if (strncmp(ct, "application/json", 16) != 0)
+        return mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
+    *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!*out)
+        return mp_fail(err, MP_EINVAL, "invalid_json", "malformed JSON: %.100s", je.text);
+    const char *k;
+    json_t *v;
+    if (!json_is_object(*out))
+        return mp_fail(err, MP_EINVAL, "invalid_json", "the body must be a JSON object");
+    json_object_foreach(*out, k, v)
+    {
+        if (strcmp(k, key) != 0)
+            return mp_fail(err, MP_EINVAL, "unknown_field", "unknown field '%.40s'", k);
+    }
+    return MP_OK;
+}
+
+static void cluster_answer(struct mp_ctx *ctx, struct mp_buf *b, int64_t id)
+{
+    struct mp_cluster_state st;
+    if (mp_store_cluster_state(ctx->db, id, &st) != MP_OK) {
+        mp_buf_printf(b, "{\"id\":%lld}", (long long)id);
+        return;
+    }
+    mp_buf_printf(b, "{\"id\":%lld,\"report_count\":%lld,\"status\":", (long long)st.id,
+                  (long long)st.report_count);
+    mp_json_str(b, st.status);
+    mp_buf_adds(b, ",\"coordinates\":");
+    mp_json_coord(b, st.lon, st.lat);
+    mp_buf_addc(b, '}');
+}
+
+enum mp_status mp_api_cluster_merge(struct mp_app *app, struct mp_ctx *ctx,
+                                    const struct mp_request *req, struct mp_response *resp,
+                                    struct mp_error *err)
+{
+    (void)app;
+    struct mp_principal who;
+    json_t *body = NULL;
+    enum mp_status rc;
+    char detail[96];
+    if ((rc = staff(ctx, req, &who, err)) || (rc = body_object(req, "into", &body, err)))
+        goto out;
+    const json_t *into = json_object_get(body, "into");
+    if (!json_is_integer(into) || json_integer_value(into) <= 0) {
+        rc = mp_fail(err, MP_EINVAL, "invalid_field", "into must be a cluster id");
+        goto out;
+    }
+    int64_t to = json_integer_value(into);
+    if ((rc = mp_store_begin_write(ctx->db, err)))
+        goto out;
+    snprintf(detail, sizeof detail, "{\"from\":%lld,\"into\":%lld}", (long long)req->path_id,
+             (long long)to);
+    if ((rc = mp_corrections_merge(ctx, req->path_id, to, who.name, err)) ||
+        (rc = mp_auth_audit(ctx, &who, "merge", "cluster", to, detail)) ||
+        (rc = mp_store_commit(ctx->db, err))) {
+        mp_store_rollback(ctx->db);
+        if (!err->code[0])
+            rc = mp_fail(err, rc, "unavailable", "the merge could not be saved");
+        goto out;
+    }
+    mp_buf_printf(&resp->body, "{\"merged\":%lld,\"cluster\":", (long long)req->path_id);
+    cluster_answer(ctx, &resp->body, to);
+    mp_buf_addc(&resp->body, '}');
+    resp->content_type = "application/json";
+out:
+    json_decref(body);
+    return rc;
+}
+
+enum mp_status mp_api_report_move(struct mp_app *app, struct mp_ctx *ctx,
+                                  const struct mp_request *req, struct mp_response *resp,
+                                  struct mp_error *err)
+{
+    (void)app;
+    struct mp_principal who;
+    json_t *body = NULL;
+    enum mp_status rc;
+    char detail[96];
+    int64_t to = 0, landed = 0;
+    if ((rc = staff(ctx, req, &who, err)) || (rc = body_object(req, "to", &body, err)))
+        goto out;
+    const json_t *v = json_object_get(body, "to");
+    if (!v) {
+        rc = mp_fail(err, MP_EINVAL, "missing_field",
+                     "to is required: a cluster id, or null for a new cluster");
+        goto out;
+    }
+    if (!json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            rc = mp_fail(err, MP_EINVAL, "invalid_field", "to must be a cluster id or null");
+            goto out;
+        }
+        to = json_integer_value(v);
+    }
+    if ((rc = mp_store_begin_write(ctx->db, err)))
+        goto out;
+    if ((rc = mp_corrections_move(ctx, req->path_id, to, who.name, &landed, err))) {
+        mp_store_rollback(ctx->db);
+        goto out;
+    }
+    snprintf(detail, sizeof detail, "{\"report\":%lld,\"to\":%lld}", (long long)req->path_id,
+             (long long)landed);
+    if ((rc = mp_auth_audit(ctx, &who, "move", "report", req->path_id, detail)) ||
+        (rc = mp_store_commit(ctx->db, err))) {
+        mp_store_rollback(ctx->db);
+        if (!err->code[0])
+            rc = mp_fail(err, rc, "unavailable", "the move could not be saved");
+        goto out;
+    }
+    mp_buf_printf(&resp->body, "{\"report_id\":%lld,\"cluster\":", (long long)req->path_id);
+    cluster_answer(ctx, &resp->body, landed);
+    mp_buf_addc(&resp->body, '}');
+    resp->content_type = "application/json";
+out:
+    json_decref(body);
+    return rc;
+}

@@ -1,0 +1,408 @@
+#include "meldpunt/streets.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/geo.h"
+
+/* A uniform grid over the segments: a cell is CELL metres square. Segments
+ * are listed in every cell their bounding box touches. */
+#define CELL 200.0
+#define LINE_MAX 65536
+#define MAX_SEGMENTS 2000000
+
+struct seg {
+    double x1, y1, x2, y2;
+    uint32_t street, from, to; /* indices into names */
+};
+
+struct cell_ref {
+    uint64_t key;
+    uint32_t seg;
+};
+
+struct mp_streets {
+    struct seg *segs;
+    size_t nsegs;
+    char **names; /* owned, unique, sorted for bsearch */
+    size_t nnames;
+    struct cell_ref *cells; /* sorted by key */
+    size_t ncells;
+};
+
+static uint64_t cell_key(long cx, long cy)
+{
+    return ((uint64_t)(uint32_t)(int32_t)cx << 32) | (uint32_t)(int32_t)cy;
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const struct cell_ref *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->seg > y->seg) - (x->seg < y->seg);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Names are interned in a first pass in insertion order, then sorted; the
+ * segments keep pointers' indices after a remap. */
+struct intern {
+    char **v;
+    size_t n, cap;
+};
+
+static long intern_add(struct intern *in, const char *s)
+{
+    /* Linear probing over a small open-addressing table would be faster, but
+     * loading happens once; a sorted pass at the end keeps this simple. */
+    if (in->n == in->cap) {
+        size_t nc = in->cap ? in->cap * 2 : 4096;
+        char **nv = realloc(in->v, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        in->v = nv;
+        in->cap = nc;
+    }
+    in->v[in->n] = strdup(s);
+    if (!in->v[in->n])
+        return -1;
+    return (long)in->n++;
+}
+
+static long name_index(const struct mp_streets *s, const char *name)
+{
+    const char *key = name;
+    char **hit = bsearch(&key, s->names, s->nnames, sizeof *s->names, cmp_str);
+    return hit ? (long)(hit - s->names) : -1;
+}
+
+void mp_streets_free(struct mp_streets *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nnames; i++)
+        free(s->names[i]);
+    free(s->names);
+    free(s->segs);
+    free(s->cells);
+    free(s);
+}
+
+size_t mp_streets_count(const struct mp_streets *s) { return s ? s->nsegs : 0; }
+
+struct raw_seg {
+    double x1, y1, x2, y2;
+    long street, from, to; /* indices into the unsorted intern table */
+};
+
+static enum mp_status add_cells(struct mp_streets *s, size_t *cap, const struct seg *g, uint32_t i)
+{
+    long cx0 = (long)floor(fmin(g->x1, g->x2) / CELL), cx1 = (long)floor(fmax(g->x1, g->x2) / CELL);
+    long cy0 = (long)floor(fmin(g->y1, g->y2) / CELL), cy1 = (long)floor(fmax(g->y1, g->y2) / CELL);
+    if ((cx1 - cx0 + 1) * (cy1 - cy0 + 1) > 10000)
+        return MP_EINVAL; /* a segment tens of km long is a data error */
+    for (long cx = cx0; cx <= cx1; cx++)
+        for (long cy = cy0; cy <= cy1; cy++) {
+            if (s->ncells == *cap) {
+                size_t nc = *cap ? *cap * 2 : 65536;
+                struct cell_ref *n = realloc(s->cells, nc * sizeof *n);
+                if (!n)
+                    return MP_ENOMEM;
+                s->cells = n;
+                *cap = nc;
+            }
+            s->cells[s->ncells++] = (struct cell_ref){cell_key(cx, cy), i};
+        }
+    return MP_OK;
+}
+
+enum mp_status mp_streets_load(const char *path, struct mp_geo *geo, struct mp_streets **out,
+                               struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    struct mp_streets *s = calloc(1, sizeof *s);
+    struct intern in = {0};
+    struct raw_seg *raw = NULL;
+    size_t nraw = 0, rawcap = 0, cellcap = 0;
+    long *remap = NULL;
+    char *line = NULL;
+    FILE *f = NULL;
+    *out = NULL;
+    if (!s)
+        return MP_ENOMEM;
+    f = fopen(path, "r");
+    if (!f) { /* no street layer: every category falls back to the point rule */
+        *out = s;
+        return MP_OK;
+    }
+    line = malloc(LINE_MAX);
+    if (!line) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    long lineno = 0;
+    while (fgets(line, LINE_MAX, f)) {
+        lineno++;
+        if (lineno == 1)
+            continue; /* header */
+        char *fields[4], *p = line;
+        int nf = 0;
+        line[strcspn(line, "\r\n")] = '\0';
+        while (nf < 4) {
+            fields[nf++] = p;
+            p = strchr(p, '\t');
+            if (!p)
+                break;
+            *p++ = '\0';
+        }
+        if (nf < 4 || !fields[0][0]) {
+            rc = mp_fail(err, MP_EINVAL, "invalid_city_pack", "streets.tsv line %ld: 4 fields",
+                         lineno);
+            goto out;
+        }
+        long st = intern_add(&in, fields[0]), fr = intern_add(&in, fields[1]),
+             to = intern_add(&in, fields[2]);
+        if (st < 0 || fr < 0 || to < 0) {
+            rc = MP_ENOMEM;
+            goto out;
+        }
+        /* coords: "lon lat,lon lat,..." - every consecutive pair is a segment */
+        double px = 0, py = 0;
+        int k = 0;
+        for (char *tok = strtok(fields[3], ","); tok; tok = strtok(NULL, ","), k++) {
+            double lon, lat, x, y;
+            if (sscanf(tok, "%lf %lf", &lon, &lat) != 2 ||
+                mp_geo_forward(geo, lon, lat, &x, &y) != MP_OK) {
+                rc = mp_fail(err, MP_EINVAL, "invalid_city_pack",
+                             "streets.tsv line %ld: bad coordinate", lineno);
+                goto out;
+            }
+            if (k > 0) {
+                if (nraw == rawcap) {
+                    size_t nc = rawcap ? rawcap * 2 : 65536;
+                    struct raw_seg *n = realloc(raw, nc * sizeof *n);
+                    if (!n) {
+                        rc = MP_ENOMEM;
+                        goto out;
+                    }
+                    raw = n;
+                    rawcap = nc;
+                }
+                raw[nraw++] = (struct raw_seg){px, py, x, y, st, fr, to};
+            }
+            px = x;
+            py = y;
+        }
+        if (nraw > MAX_SEGMENTS) {
+            rc = mp_fail(err, MP_ETOOBIG, "invalid_city_pack", "streets.tsv is too large");
+            goto out;
+        }
+    }
+    /* Sort and deduplicate names, then map the raw indices onto them. */
+    char **sorted = malloc((in.n + 1) * sizeof *sorted);
+    remap = malloc((in.n + 1) * sizeof *remap);
+    if (!sorted || !remap) {
+        free(sorted);
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    memcpy(sorted, in.v, in.n * sizeof *sorted);
+    qsort(sorted, in.n, sizeof *sorted, cmp_str);
+    s->names = malloc((in.n + 1) * sizeof *s->names);
+    if (!s->names) {
+        free(sorted);
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < in.n; i++) {
+        if (s->nnames == 0 || strcmp(s->names[s->nnames - 1], sorted[i]) != 0) {
+            s->names[s->nnames] = strdup(sorted[i]);
+            if (!s->names[s->nnames]) {
+                free(sorted);
+                rc = MP_ENOMEM;
+                goto out;
+            }
+            s->nnames++;
+        }
+    }
+    free(sorted);
+    for (size_t i = 0; i < in.n; i++)
+        remap[i] = name_index(s, in.v[i]);
+    s->segs = malloc((nraw + 1) * sizeof *s->segs);
+    if (!s->segs) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nraw; i++) {
+        struct seg *g = &s->segs[s->nsegs];
+        *g = (struct seg){raw[i].x1, raw[i].y1, raw[i].x2, raw[i].y2,
+                          (uint32_t)remap[raw[i].street], (uint32_t)remap[raw[i].from],
+                          (uint32_t)remap[raw[i].to]};
+        if ((rc = add_cells(s, &cellcap, g, (uint32_t)s->nsegs))) {
+            rc = mp_fail(err, rc, "invalid_city_pack", "streets.tsv: a segment is too long");
+            goto out;
+        }
+        s->nsegs++;
+    }
+    qsort(s->cells, s->ncells, sizeof *s->cells, cmp_ref);
+    *out = s;
+    s = NULL;
+out:
+    if (f)
+        fclose(f);
+    for (size_t i = 0; i < in.n; i++)
+        free(in.v[i]);
+    free(in.v);
+    free(raw);
+    free(remap);
+    free(line);
+    mp_streets_free(s);
+    return rc;
+}
+
+/* Closest point of segment g to (x, y); returns the distance. */
+static double seg_closest(const struct seg *g, double x, double y, double *px, double *py,
+                          double *t_out)
+{
+    double dx = g->x2 - g->x1, dy = g->y2 - g->y1, len2 = dx * dx + dy * dy;
+    double t = len2 > 0 ? ((x - g->x1) * dx + (y - g->y1) * dy) / len2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    *px = g->x1 + t * dx;
+    *py = g->y1 + t * dy;
+    *t_out = t;
+    return hypot(x - *px, y - *py);
+}
+
+bool mp_streets_snap(const struct mp_streets *s, double x, double y, double max_m,
+                     const char *street, struct mp_snap *out)
+{
+    if (!s || s->nsegs == 0 || !(max_m > 0))
+        return false;
+    long want = street ? name_index(s, street) : -1;
+    if (street && want < 0)
+        return false;
+    long r = (long)ceil(max_m / CELL);
+    long cx0 = (long)floor(x / CELL), cy0 = (long)floor(y / CELL);
+    double best = max_m;
+    long best_seg = -1;
+    double bx = 0, by = 0, bt = 0;
+    for (long cx = cx0 - r; cx <= cx0 + r; cx++)
+        for (long cy = cy0 - r; cy <= cy0 + r; cy++) {
+            struct cell_ref key = {cell_key(cx, cy), 0};
+            /* lower bound of key in the sorted cell list */
+            size_t lo = 0, hi = s->ncells;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (cmp_ref(&s->cells[mid], &key) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (size_t i = lo; i < s->ncells && s->cells[i].key == key.key; i++) {
+                const struct seg *g = &s->segs[s->cells[i].seg];
+                if (want >= 0 && g->street != (uint32_t)want)
+                    continue;
+                double px, py, t;
+                double d = seg_closest(g, x, y, &px, &py, &t);
+                /* Ties go to the lower segment index: deterministic. */
+                if (d < best || (d == best && best_seg >= 0 && s->cells[i].seg < best_seg)) {
+                    best = d;
+                    best_seg = s->cells[i].seg;
+                    bx = px;
+                    by = py;
+                    bt = t;
+                }
+            }
+        }
+    if (best_seg < 0)
+        return false;
+    const struct seg *g = &s->segs[best_seg];
+    double len = hypot(g->x2 - g->x1, g->y2 - g->y1);
+    out->street = s->names[g->street];
+    uint32_t cross = bt < 0.5 ? g->from : g->to;
+    out->cross = s->names[cross][0] ? s->names[cross] : NULL;
+    out->x = bx;
+    out->y = by;
+    out->ux = len > 0 ? (g->x2 - g->x1) / len : 1;
+    out->uy = len > 0 ? (g->y2 - g->y1) / len : 0;
+    out->dist = best;
+    return true;
+}
+
+/* Canonical spellings of street-type words and directions. */
+static const char *canonical(const char *w)
+{
+    static const char *const map[][2] = {
+        {"STREET", "ST"},    {"AVENUE", "AVE"}, {"AV", "AVE"},      {"BOULEVARD", "BLVD"},
+        {"ROAD", "RD"},      {"DRIVE", "DR"},   {"PLACE", "PL"},    {"COURT", "CT"},
+        {"PARKWAY", "PKWY"}, {"TERRACE", "TER"}, {"LANE", "LN"},     {"HIGHWAY", "HWY"},
+        {"EXPRESSWAY", "EXPY"}, {"SQUARE", "SQ"}, {"NORTH", "N"},   {"SOUTH", "S"},
+        {"EAST", "E"},       {"WEST", "W"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (strcmp(w, map[i][0]) == 0)
+            return map[i][1];
+    return w;
+}
+
+const char *mp_streets_find(const struct mp_streets *s, const char *address)
+{
+    char norm[160], word[64];
+    size_t o = 0;
+    int words = 0;
+    if (!s || !address || s->nnames == 0)
+        return NULL;
+    const char *p = address;
+    while (*p && o < sizeof norm - 1) {
+        while (*p && (isspace((unsigned char)*p) || *p == ',' || *p == '.'))
+            p++;
+        size_t w = 0;
+        while (*p && !isspace((unsigned char)*p) && *p != ',' && w < sizeof word - 1)
+            word[w++] = (char)toupper((unsigned char)*p++);
+        while (*p && !isspace((unsigned char)*p) && *p != ',')
+            p++;
+        word[w] = '\0';
+        if (w && word[w - 1] == '.')
+            word[--w] = '\0';
+        if (!w)
+            continue;
+        /* A leading house number (or range) is not part of the name. */
+        if (words == 0 && (isdigit((unsigned char)word[0])) && strspn(word, "0123456789-") == w)
+            continue;
+        const char *c = canonical(word);
+        size_t cl = strlen(c);
+        if (o + cl + 2 >= sizeof norm)
+            break;
+        if (o)
+            norm[o++] = ' ';
+        memcpy(norm + o, c, cl);
+        o += cl;
+        words++;
+    }
+    norm[o] = '\0';
+    long i = name_index(s, norm);
+    return i >= 0 ? s->names[i] : NULL;
+}
+
+void mp_streets_location(const struct mp_snap *snap, char *out, size_t cap)
+{
+    int n = snap->cross && strcmp(snap->cross, snap->street) != 0
+                ? snprintf(out, cap, "%s near %s", snap->street, snap->cross)
+                : snprintf(out, cap, "%s", snap->street);
+    if (n < 0 || (size_t)n >= cap) { /* keep the street name, cut the rest */
+        size_t len = strlen(snap->street);
+        if (cap == 0)
+            return;
+        len = len < cap - 1 ? len : cap - 1;
+        memcpy(out, snap->street, len);
+        out[len] = '\0';
+    }
+}
