@@ -128,14 +128,25 @@ enum mp_status mp_api_clusters_grid(struct mp_app *app, struct mp_ctx *ctx,
         rc = mp_fail(err, MP_EINVAL, "invalid_parameter", "zoom must be a whole number 0-22");
         goto out;
     }
-    /* About 64 screen pixels per cell: 360 degrees span 256 * 2^zoom pixels. */
-    double cell = 360.0 / pow(2.0, (double)zoom) / 4.0;
-    /* Snap the origin to the cell lattice so cells do not shift while panning. */
-    q.bbox.min_lon = floor(q.bbox.min_lon / cell) * cell;
-    q.bbox.min_lat = floor(q.bbox.min_lat / cell) * cell;
-    struct grid_ctx g = {&resp->body, &q.bbox, cell, 0};
+    /* About 64 screen pixels per cell: 360 degrees span 256 * 2^zoom pixels.
+     * Cells sit on the global lattice from (-180, -90), so they do not shift
+     * while panning and match the precomputed pyramid. */
+    double cell = 90.0 / pow(2.0, (double)zoom);
+    struct mp_bbox origin = {-180.0, -90.0, 180.0, 90.0};
+    struct grid_ctx g = {&resp->body, &origin, cell, 0};
     mp_buf_adds(&resp->body, "{\"type\":\"FeatureCollection\",\"features\":[");
-    if ((rc = mp_store_cluster_grid(ctx->db, &q, cell, grid_row, &g))) {
+    rc = mp_store_grid_pyramid(ctx->db, &q, (int)zoom, grid_row, &g);
+    if (rc == MP_EUNSUPPORTED) {
+        /* Filters the pyramid does not keep: aggregate the clusters. The
+         * store counts cells from the bbox corner snapped to the lattice. */
+        q.bbox.min_lon = floor(q.bbox.min_lon / cell) * cell;
+        q.bbox.min_lat = floor(q.bbox.min_lat / cell) * cell;
+        origin.min_lon = q.bbox.min_lon;
+        origin.min_lat = q.bbox.min_lat;
+        g.n = 0;
+        rc = mp_store_cluster_grid(ctx->db, &q, cell, grid_row, &g);
+    }
+    if (rc) {
         rc = mp_fail(err, rc, "unavailable", "cannot aggregate clusters right now");
         goto out;
     }

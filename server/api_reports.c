@@ -9,6 +9,7 @@
 #include "meldpunt/auth.h"
 #include "meldpunt/city.h"
 #include "meldpunt/geojson.h"
+#include "meldpunt/ingest.h"
 #include "meldpunt/photo.h"
 #include "meldpunt/report.h"
 
@@ -369,35 +370,105 @@ static bool is_staff(struct mp_ctx *ctx, const struct mp_request *req)
            mp_role_at_least(who.role, MP_ROLE_DISPATCHER);
 }
 
+/* The answer to a stored report: its public properties plus lat, lon, its
+ * cluster and whether it joined one. Built from what was submitted, so the
+ * group-commit path needs no read-back. */
+static void created_body(const struct mp_city *city, const struct mp_report_input *in,
+                         const struct mp_submit_result *res, bool has_photo, struct mp_buf *b)
+{
+    struct mp_report_row row = {
+        .id = res->report_id,
+        .cluster_id = res->cluster_id,
+        .created_at = res->created_at,
+        .updated_at = res->created_at,
+        .cluster_count = res->cluster_count,
+        .category = in->category,
+        .description = in->description ? in->description : "",
+        .address = in->address && in->address[0] ? in->address : NULL,
+        .channel = in->channel[0] ? in->channel : "web",
+        .status = res->status,
+        .district = res->district[0] ? res->district : NULL,
+        .location = res->location[0] ? res->location : NULL,
+        .lon = in->lon,
+        .lat = in->lat,
+        .has_photo = has_photo,
+    };
+    struct one_ctx oc = {b, city};
+    mp_buf_adds(b, "{\"report\":");
+    props_row(&oc, &row);
+    mp_buf_printf(b, ",\"cluster\":{\"id\":%lld,\"report_count\":%lld,\"status\":",
+                  (long long)res->cluster_id, (long long)res->cluster_count);
+    mp_json_str(b, res->status);
+    mp_buf_adds(b, "},\"joined\":");
+    mp_json_bool(b, res->joined);
+    if (res->joined) {
+        mp_buf_adds(b, ",\"distance_m\":");
+        mp_json_num(b, res->why.distance_m, 1);
+    }
+    mp_buf_addc(b, '}');
+}
+
+static void created_headers(struct mp_response *resp, int64_t id)
+{
+    resp->created = true;
+    resp->content_type = "application/json";
+    snprintf(resp->location, sizeof resp->location, "/api/v1/reports/%lld", (long long)id);
+}
+
+/* A report waiting for the group commit (see ingest.h). */
+struct pending {
+    struct mp_ingest_job job; /* job.in owns the input's strings */
+    struct mp_ingest *ingest;
+    struct mp_photo photo;
+    struct mp_photo_rec rec;
+};
+
+static void pending_start(void *state, void (*wake)(void *token), void *token)
+{
+    struct pending *p = state;
+    p->job.done = wake;
+    p->job.cookie = token;
+    mp_ingest_submit(p->ingest, &p->job);
+}
+
+static enum mp_status pending_finish(struct mp_app *app, void *state, struct mp_response *resp,
+                                     struct mp_error *err)
+{
+    struct pending *p = state;
+    if (p->job.rc) {
+        *err = p->job.err;
+        return p->job.rc;
+    }
+    created_body(app->city, &p->job.in, &p->job.res, p->job.in.photo != NULL, &resp->body);
+    created_headers(resp, p->job.res.report_id);
+    return MP_OK;
+}
+
+static void pending_free(void *state)
+{
+    struct pending *p = state;
+    if (!p)
+        return;
+    mp_photo_clear(&p->photo);
+    mp_report_input_clear(&p->job.in);
+    free(p);
+}
+
 enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
                                      const struct mp_request *req, struct mp_response *resp,
                                      struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
-    struct mp_report_input in;
-    struct mp_photo photo;
-    struct mp_photo_rec photo_rec;
+    struct pending *p = calloc(1, sizeof *p);
     json_t *body = NULL;
-    memset(&in, 0, sizeof in);
-    memset(&photo, 0, sizeof photo);
+    if (!p)
+        return MP_ENOMEM;
+    struct mp_report_input *in = &p->job.in;
 
     const char *ct = req->content_type ? req->content_type : "";
     if (req->form) {
-        if ((rc = input_from_form(req->form, &in, err)))
+        if ((rc = input_from_form(req->form, in, err)))
             goto out;
-        const struct mp_form_field *pf = mp_form_get(req->form, "photo");
-        if (pf && pf->value.len > 0) {
-            struct mp_photo_limits lim;
-            mp_photo_limits_default(&lim);
-            if ((rc = mp_photo_process((const unsigned char *)pf->value.data, pf->value.len, &lim,
-                                       &photo, err)))
-                goto out;
-            photo_rec = (struct mp_photo_rec){
-                .full = photo.full, .full_len = photo.full_len,
-                .thumb = photo.thumb, .thumb_len = photo.thumb_len,
-                .width = photo.width, .height = photo.height, .mime = "image/jpeg"};
-            in.photo = &photo_rec;
-        }
     } else if (strncmp(ct, "application/json", 16) == 0) {
         json_error_t je;
         body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
@@ -406,49 +477,49 @@ enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
                          je.line, je.column, je.text);
             goto out;
         }
-        if ((rc = input_from_json(body, &in, err)))
+        if ((rc = input_from_json(body, in, err)))
             goto out;
     } else {
         rc = mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type",
                      "send application/json or multipart/form-data");
         goto out;
     }
-    if (in.channel[0] && strcmp(in.channel, "web") != 0 && !is_staff(ctx, req)) {
+    if (in->channel[0] && strcmp(in->channel, "web") != 0 && !is_staff(ctx, req)) {
         rc = mp_fail(err, MP_EFORBIDDEN, "forbidden",
                      "only staff may record a report for another channel");
         goto out;
     }
-    struct mp_submit_result res;
-    if ((rc = mp_report_submit(ctx, &in, true, &res, err)))
+    /* Check everything cheap before the photo work and the writer queue. */
+    if ((rc = mp_report_validate(app->city, in, err)))
         goto out;
-
-    struct mp_buf *b = &resp->body;
-    struct one_ctx oc = {b, app->city};
-    mp_buf_adds(b, "{\"report\":");
-    if ((rc = mp_store_report_get(ctx->db, res.report_id, false, props_row, &oc))) {
-        /* Committed but not readable back: still a success for the client. */
-        mp_buf_reset(b);
-        mp_buf_printf(b, "{\"report\":{\"id\":%lld}", (long long)res.report_id);
+    const struct mp_form_field *pf = req->form ? mp_form_get(req->form, "photo") : NULL;
+    if (pf && pf->value.len > 0) {
+        struct mp_photo_limits lim;
+        mp_photo_limits_default(&lim);
+        if ((rc = mp_photo_process((const unsigned char *)pf->value.data, pf->value.len, &lim,
+                                   &p->photo, err)))
+            goto out;
+        p->rec = (struct mp_photo_rec){
+            .full = p->photo.full, .full_len = p->photo.full_len,
+            .thumb = p->photo.thumb, .thumb_len = p->photo.thumb_len,
+            .width = p->photo.width, .height = p->photo.height, .mime = "image/jpeg"};
+        in->photo = &p->rec;
     }
-    rc = MP_OK;
-    mp_buf_printf(b, ",\"cluster\":{\"id\":%lld,\"report_count\":%lld,\"status\":",
-                  (long long)res.cluster_id, (long long)res.cluster_count);
-    mp_json_str(b, res.status);
-    mp_buf_adds(b, "},\"joined\":");
-    mp_json_bool(b, res.joined);
-    if (res.joined) {
-        mp_buf_adds(b, ",\"distance_m\":");
-        mp_json_num(b, res.why.distance_m, 1);
+    if (app->ingest) {
+        p->ingest = app->ingest;
+        resp->async = (struct mp_async){pending_start, pending_finish, pending_free, p};
+        p = NULL; /* the HTTP layer owns it now and frees it through cleanup */
+        rc = MP_PENDING;
+        goto out;
     }
-    mp_buf_addc(b, '}');
-    resp->created = true;
-    resp->content_type = "application/json";
-    snprintf(resp->location, sizeof resp->location, "/api/v1/reports/%lld",
-             (long long)res.report_id);
+    /* No writer thread (tools and tests): store in a transaction of our own. */
+    if ((rc = mp_report_submit(ctx, in, true, &p->job.res, err)))
+        goto out;
+    created_body(app->city, in, &p->job.res, in->photo != NULL, &resp->body);
+    created_headers(resp, p->job.res.report_id);
 out:
     json_decref(body);
-    mp_photo_clear(&photo);
-    mp_report_input_clear(&in);
+    pending_free(p);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "meldpunt/auth.h"
 #include "meldpunt/city.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/ingest.h"
 #include "meldpunt/store.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/tz.h"
@@ -157,7 +158,7 @@ static enum mp_status render_config(struct mp_app *app)
     return MP_OK;
 }
 
-enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool with_static,
+enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool server,
                            struct mp_app **out, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
@@ -176,7 +177,7 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool wi
         goto out;
     struct mp_store_opts so;
     mp_store_opts_default(&so);
-    so.pool_size = nslots;
+    so.pool_size = nslots + (server ? 1 : 0);
     so.sync_full = cfg->sync_full;
     if ((rc = mp_store_open(cfg->db_path, &so, &app->store, err)))
         goto out;
@@ -212,8 +213,16 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool wi
     }
     if ((rc = render_config(app)))
         goto out;
-    if (with_static && (rc = load_static(app, err)))
-        goto out;
+    if (server) {
+        struct mp_ctx *w = &app->writer.ctx;
+        w->city = app->city;
+        w->tz = app->tz;
+        w->streets = app->streets;
+        w->db = mp_store_acquire(app->store);
+        if ((rc = mp_geo_new(app->city->crs, &w->geo, err)) ||
+            (rc = mp_ingest_start(w, 512, &app->ingest, err)) || (rc = load_static(app, err)))
+            goto out;
+    }
     *out = app;
     app = NULL;
 out:
@@ -225,6 +234,10 @@ void mp_app_close(struct mp_app *app)
 {
     if (!app)
         return;
+    mp_ingest_stop(app->ingest); /* finishes queued reports first */
+    mp_geo_free(app->writer.ctx.geo);
+    if (app->writer.ctx.db)
+        mp_store_release(app->store, app->writer.ctx.db);
     for (unsigned i = 0; i < app->nslots; i++) {
         mp_geo_free(app->slots[i].ctx.geo);
         if (app->slots[i].ctx.db)

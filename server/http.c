@@ -20,15 +20,19 @@ struct mp_http {
     struct MHD_Daemon *daemon;
     struct mp_app *app;
     char csp_page[512]; /* Content-Security-Policy for pages */
+    _Atomic long active; /* requests between their first call and completion */
 };
 
 struct req_state {
+    struct mp_http *http;
     struct mp_request req;
     struct mp_buf body;
     struct mp_form form;
     struct MHD_PostProcessor *pp;
     size_t limit, seen;
     bool too_big, form_mode, form_bad;
+    bool suspended;          /* waiting for deferred work (struct mp_async) */
+    struct mp_async async;
 };
 
 const struct mp_form_field *mp_form_get(const struct mp_form *f, const char *name)
@@ -140,6 +144,8 @@ static void free_state(struct req_state *rs)
 {
     if (!rs)
         return;
+    if (rs->async.cleanup)
+        rs->async.cleanup(rs->async.state);
     if (rs->pp)
         MHD_destroy_post_processor(rs->pp);
     for (size_t i = 0; i < rs->form.n; i++)
@@ -151,9 +157,11 @@ static void free_state(struct req_state *rs)
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     (void)toe;
+    struct mp_http *h = cls;
+    if (*req_cls)
+        h->active--;
     free_state(*req_cls);
     *req_cls = NULL;
 }
@@ -168,6 +176,8 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
     struct req_state *rs = calloc(1, sizeof *rs);
     if (!rs)
         return NULL;
+    rs->http = h;
+    h->active++;
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     bool multipart = has_prefix_ci(ct, "multipart/form-data");
     bool urlenc = has_prefix_ci(ct, "application/x-www-form-urlencoded");
@@ -301,6 +311,11 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
                   (socklen_t)cap);
 }
 
+static void wake(void *token)
+{
+    MHD_resume_connection(token);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_size, void **req_cls)
@@ -341,7 +356,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     enum mp_status st;
     memset(&resp, 0, sizeof resp);
     mp_buf_init(&resp.body, 0);
-    if (rs->too_big) {
+    if (rs->suspended) {
+        /* Resumed: the deferred work is done; build the answer. */
+        rs->suspended = false;
+        st = rs->async.finish(h->app, rs->async.state, &resp, &err);
+    } else if (rs->too_big) {
         st = mp_fail(&err, MP_ETOOBIG, "body_too_large", "the request body is over %zu bytes",
                      rs->limit);
     } else if (rs->form_mode && (rs->form_bad || !rs->pp)) {
@@ -358,6 +377,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         req->conn = conn;
         client_ip(conn, req->client_ip, sizeof req->client_ip);
         st = mp_router_dispatch(h->app, req, &resp, &err);
+        if (st == MP_PENDING) {
+            /* Suspend first, then start the work: its wake-up must never
+             * come before the suspension. */
+            rs->async = resp.async;
+            rs->suspended = true;
+            mp_buf_free(&resp.body);
+            MHD_suspend_connection(conn);
+            rs->async.start(rs->async.state, wake, conn);
+            return MHD_YES;
+        }
     }
     if (st == MP_OK && resp.body.failed)
         st = mp_fail(&err, MP_ENOMEM, "too_large", "the answer grew too large; narrow the query");
@@ -424,9 +453,11 @@ enum mp_status mp_http_start(struct mp_app *app, struct mp_http **out, unsigned 
     if (threads == 0)
         threads = 1;
     h->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL, handle,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
+            MHD_ALLOW_SUSPEND_RESUME,
+        0, NULL, NULL, handle,
         h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)64 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
@@ -446,8 +477,11 @@ void mp_http_stop(struct mp_http *h)
     if (!h)
         return;
     if (h->daemon) {
-        /* Stop accepting at once, then let in-flight requests finish. */
+        /* Stop accepting at once, then let in-flight requests (including
+         * reports waiting for their commit) finish, for at most 15 s. */
         MHD_quiesce_daemon(h->daemon);
+        for (int i = 0; i < 1500 && h->active > 0; i++)
+            usleep(10 * 1000);
         MHD_stop_daemon(h->daemon);
     }
     free(h);

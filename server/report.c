@@ -300,6 +300,7 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
     out->created_at = t;
     snprintf(out->status, sizeof out->status, "%s", st.status);
     snprintf(out->district, sizeof out->district, "%s", d ? d->code : "");
+    memcpy(out->location, location, sizeof out->location);
     goto out;
 db_fail:
     rc = mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",

@@ -37,6 +37,7 @@ const char *mp_status_name(enum mp_status st)
     case MP_EUNSUPPORTED: return "eunsupported";
     case MP_EMETHOD: return "emethod";
     case MP_ERATE: return "erate";
+    case MP_PENDING: return "pending";
     }
     return "unknown";
 }

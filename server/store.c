@@ -14,6 +14,18 @@
 #include "meldpunt/timeutil.h"
 #include "store_internal.h"
 
+/* Grid cell of a metric point for the candidate look-up; must match the
+ * expression of migration 3 -> 4. Offsets keep both parts positive. */
+#define CELL_M 128.0
+#define CELL_OFF 1048576
+#define CELL_MUL 2097152
+
+static int64_t cell_of(double x, double y)
+{
+    int64_t cx = (int64_t)(x / CELL_M + CELL_OFF), cy = (int64_t)(y / CELL_M + CELL_OFF);
+    return cx * CELL_MUL + cy;
+}
+
 enum stmt_id {
     ST_BEGIN_W,
     ST_BEGIN_R,
@@ -22,9 +34,10 @@ enum stmt_id {
     ST_CAND,
     ST_CLUSTER_STATE,
     ST_CLUSTER_INSERT,
-    ST_CLUSTER_RTREE_INSERT,
     ST_CLUSTER_UPDATE,
-    ST_CLUSTER_RTREE_UPDATE,
+    ST_CLUSTER_LL_INSERT,
+    ST_CLUSTER_LL_UPDATE,
+    ST_REPORT_LL_INSERT,
     ST_CLUSTER_STATUS,
     ST_REPORTS_STATUS,
     ST_REPORT_INSERT,
@@ -62,8 +75,8 @@ enum stmt_id {
 #define REPORT_TIME " AND (?8 IS NULL OR r.created_at >= ?8) AND (?9 IS NULL OR r.created_at < ?9)"
 #define CLUSTER_TIME " AND (?8 IS NULL OR c.last_at >= ?8) AND (?9 IS NULL OR c.first_at < ?9)"
 #define BBOX(t, idx)                                                                             \
-    t ".id IN (SELECT pkid FROM " idx " WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND "     \
-      "ymax >= ?2) AND " t ".lon BETWEEN ?1 AND ?3 AND " t ".lat BETWEEN ?2 AND ?4"
+    t ".id IN (SELECT id FROM " idx " WHERE minx <= ?3 AND maxx >= ?1 AND miny <= ?4 AND "       \
+      "maxy >= ?2) AND " t ".lon BETWEEN ?1 AND ?3 AND " t ".lat BETWEEN ?2 AND ?4"
 #define CLUSTER_COLS                                                                             \
     "c.id, c.report_count, c.first_at, c.last_at, c.created_at, c.updated_at, c.category, "    \
     "c.status, c.district, c.lon, c.lat, c.location"
@@ -76,24 +89,27 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN_R] = "BEGIN",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_CAND] = "SELECT " STATE_COLS " FROM cluster_metric m JOIN clusters c ON c.id = m.id"
-                " WHERE m.minx <= ?3 AND m.maxx >= ?2 AND m.miny <= ?5 AND m.maxy >= ?4"
-                " AND c.category = ?1",
+    /* One column of cells: a contiguous key range of the (category, cell)
+     * index. (An OR of ranges made SQLite scan the whole category.) */
+    [ST_CAND] = "SELECT " STATE_COLS " FROM clusters c WHERE c.category = ?1 AND"
+                " c.cell BETWEEN ?2 AND ?3 AND c.x BETWEEN ?4 AND ?5 AND c.y BETWEEN ?6 AND ?7",
     [ST_CLUSTER_STATE] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = ?1",
     [ST_CLUSTER_INSERT] =
         "INSERT INTO clusters (category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
-        " first_at, last_at, fixed_at, district, created_at, updated_at, street, location, geom)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16,"
-        " MakePoint(?8, ?9, 4326))",
-    [ST_CLUSTER_RTREE_INSERT] = "INSERT INTO cluster_metric (id, minx, maxx, miny, maxy)"
-                                " VALUES (?1, ?2, ?2, ?3, ?3)",
+        " first_at, last_at, fixed_at, district, created_at, updated_at, street, location, cell,"
+        " geom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15,"
+        " ?16, ?17, MakePoint(?8, ?9, 4326))",
+    [ST_CLUSTER_LL_INSERT] = "INSERT INTO clusters_rtree (id, minx, maxx, miny, maxy)"
+                             " VALUES (?1, ?2, ?2, ?3, ?3)",
+    [ST_CLUSTER_LL_UPDATE] = "UPDATE clusters_rtree SET minx = ?2, maxx = ?2, miny = ?3,"
+                             " maxy = ?3 WHERE id = ?1",
+    [ST_REPORT_LL_INSERT] = "INSERT INTO reports_rtree (id, minx, maxx, miny, maxy)"
+                            " VALUES (?1, ?2, ?2, ?3, ?3)",
     [ST_CLUSTER_UPDATE] =
         "UPDATE clusters SET status = ?2, report_count = ?3, x = ?4, y = ?5, sum_x = ?6,"
         " sum_y = ?7, lon = ?8, lat = ?9, first_at = ?10, last_at = ?11, fixed_at = ?12,"
-        " district = ?13, updated_at = ?14, street = ?15, location = ?16,"
+        " district = ?13, updated_at = ?14, street = ?15, location = ?16, cell = ?17,"
         " geom = MakePoint(?8, ?9, 4326) WHERE id = ?1",
-    [ST_CLUSTER_RTREE_UPDATE] = "UPDATE cluster_metric SET minx = ?2, maxx = ?2, miny = ?3,"
-                                " maxy = ?3 WHERE id = ?1",
     [ST_CLUSTER_STATUS] = "UPDATE clusters SET status = ?2, fixed_at = ?3, updated_at = ?4"
                           " WHERE id = ?1",
     [ST_REPORTS_STATUS] = "UPDATE reports SET status = ?2, updated_at = ?4 WHERE cluster_id = ?1",
@@ -111,13 +127,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_PHOTO_FULL] = "SELECT full FROM photos WHERE report_id = ?1",
     [ST_PHOTO_THUMB] = "SELECT thumb FROM photos WHERE report_id = ?1",
     [ST_REPORTS_BBOX] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id ="
-                        " r.cluster_id WHERE " BBOX("r", "idx_reports_geom")
+                        " r.cluster_id WHERE " BBOX("r", "reports_rtree")
                             FILTERS("r") REPORT_TIME " ORDER BY r.id LIMIT ?11",
     [ST_REPORTS_ALL] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id ="
                        " r.cluster_id WHERE 1" FILTERS("r") REPORT_TIME
                        " ORDER BY r.id LIMIT ?11",
     [ST_CLUSTERS_BBOX] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE " BBOX(
-        "c", "idx_clusters_geom") FILTERS("c") CLUSTER_TIME " ORDER BY c.id LIMIT ?11",
+        "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME " ORDER BY c.id LIMIT ?11",
     [ST_CLUSTERS_ALL] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE 1" FILTERS("c")
         CLUSTER_TIME " ORDER BY c.id LIMIT ?11",
     [ST_REPORT_GET] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id ="
@@ -130,7 +146,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_GRID_BBOX] = "SELECT CAST((c.lon - ?1) / ?12 AS INTEGER) AS gx,"
                      " CAST((c.lat - ?2) / ?12 AS INTEGER) AS gy, count(*), sum(c.report_count),"
                      " avg(c.lon), avg(c.lat) FROM clusters c WHERE " BBOX(
-                         "c", "idx_clusters_geom") FILTERS("c") CLUSTER_TIME
+                         "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME
                      " GROUP BY gx, gy",
     [ST_COUNTS] = "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM clusters)",
 };
@@ -341,6 +357,118 @@ static const char *const migrations[] = {
     " at INTEGER NOT NULL,"
     " PRIMARY KEY (a, b));"
     "CREATE INDEX link_constraints_b ON link_constraints (b);",
+    /* 2 -> 3: SpatiaLite's index triggers align the R*Tree by building and
+     * parsing an SQL statement per row (RTreeAlign), which dominated the cost
+     * of an insert. The store now keeps the same R*Tree layout itself with
+     * prepared statements, in the same transaction. The geometry columns stay
+     * registered for GIS tools; the per-row time-stamp triggers go. */
+    "SELECT DisableSpatialIndex('reports', 'geom');"
+    "SELECT DisableSpatialIndex('clusters', 'geom');"
+    "DROP TABLE IF EXISTS idx_reports_geom;"
+    "DROP TABLE IF EXISTS idx_clusters_geom;"
+    "DROP TRIGGER IF EXISTS tmi_reports_geom;"
+    "DROP TRIGGER IF EXISTS tmu_reports_geom;"
+    "DROP TRIGGER IF EXISTS tmd_reports_geom;"
+    "DROP TRIGGER IF EXISTS tmi_clusters_geom;"
+    "DROP TRIGGER IF EXISTS tmu_clusters_geom;"
+    "DROP TRIGGER IF EXISTS tmd_clusters_geom;"
+    "CREATE VIRTUAL TABLE reports_rtree USING rtree (id, minx, maxx, miny, maxy);"
+    "INSERT INTO reports_rtree SELECT id, lon, lon, lat, lat FROM reports;"
+    "CREATE VIRTUAL TABLE clusters_rtree USING rtree (id, minx, maxx, miny, maxy);"
+    "INSERT INTO clusters_rtree SELECT id, lon, lon, lat, lat FROM clusters;",
+    /* 3 -> 4: the duplicate look-up finds candidate clusters through a grid
+     * of metric cells (CELL_M square) under a B-tree index: cheaper to keep
+     * up to date on every insert than a second R*Tree. The index also holds
+     * x and y so that the exact box test runs before any row is read. */
+    "ALTER TABLE clusters ADD COLUMN cell INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE clusters SET cell = CAST(x / 128.0 + 1048576 AS INTEGER) * 2097152"
+    " + CAST(y / 128.0 + 1048576 AS INTEGER);"
+    "CREATE INDEX clusters_cell ON clusters (category, cell, x, y);"
+    "DROP TABLE cluster_metric;",
+    /* 4 -> 5: the map's low-zoom aggregation. Counts of clusters and reports
+     * per cell of a global lattice at zoom levels 10, 12 and 14 (cell side
+     * 90 / 2^z degrees), per category and status, kept exact by triggers on
+     * every cluster change. A whole-city view then reads a few thousand rows
+     * instead of every cluster. */
+    "CREATE TABLE grid_cells ("
+    " level INTEGER NOT NULL, gx INTEGER NOT NULL, gy INTEGER NOT NULL,"
+    " category TEXT NOT NULL, status TEXT NOT NULL,"
+    " clusters INTEGER NOT NULL, reports INTEGER NOT NULL,"
+    " sum_lon REAL NOT NULL, sum_lat REAL NOT NULL,"
+    " PRIMARY KEY (level, gx, gy, category, status)) WITHOUT ROWID;"
+    "INSERT INTO grid_cells SELECT 10, CAST((lon + 180) / 0.087890625 AS INTEGER), CAST((lat + 90) / 0.087890625 AS INTEGER), category, status,"
+    " count(*), sum(report_count), sum(lon), sum(lat) FROM clusters GROUP BY 2, 3, 4, 5;"
+    "INSERT INTO grid_cells SELECT 12, CAST((lon + 180) / 0.02197265625 AS INTEGER), CAST((lat + 90) / 0.02197265625 AS INTEGER), category, status,"
+    " count(*), sum(report_count), sum(lon), sum(lat) FROM clusters GROUP BY 2, 3, 4, 5;"
+    "INSERT INTO grid_cells SELECT 14, CAST((lon + 180) / 0.0054931640625 AS INTEGER), CAST((lat + 90) / 0.0054931640625 AS INTEGER), category, status,"
+    " count(*), sum(report_count), sum(lon), sum(lat) FROM clusters GROUP BY 2, 3, 4, 5;"
+    "CREATE TRIGGER grid_cells_insert AFTER INSERT ON clusters BEGIN"
+    " INSERT INTO grid_cells VALUES (10, CAST((NEW.lon + 180) / 0.087890625 AS INTEGER), CAST((NEW.lat + 90) / 0.087890625 AS INTEGER),"
+    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " INSERT INTO grid_cells VALUES (12, CAST((NEW.lon + 180) / 0.02197265625 AS INTEGER), CAST((NEW.lat + 90) / 0.02197265625 AS INTEGER),"
+    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " INSERT INTO grid_cells VALUES (14, CAST((NEW.lon + 180) / 0.0054931640625 AS INTEGER), CAST((NEW.lat + 90) / 0.0054931640625 AS INTEGER),"
+    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " END;"
+    "CREATE TRIGGER grid_cells_update AFTER UPDATE OF lon, lat, status, report_count, category"
+    " ON clusters BEGIN"
+    " INSERT INTO grid_cells VALUES (10, CAST((OLD.lon + 180) / 0.087890625 AS INTEGER), CAST((OLD.lat + 90) / 0.087890625 AS INTEGER),"
+    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " INSERT INTO grid_cells VALUES (12, CAST((OLD.lon + 180) / 0.02197265625 AS INTEGER), CAST((OLD.lat + 90) / 0.02197265625 AS INTEGER),"
+    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " INSERT INTO grid_cells VALUES (14, CAST((OLD.lon + 180) / 0.0054931640625 AS INTEGER), CAST((OLD.lat + 90) / 0.0054931640625 AS INTEGER),"
+    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " INSERT INTO grid_cells VALUES (10, CAST((NEW.lon + 180) / 0.087890625 AS INTEGER), CAST((NEW.lat + 90) / 0.087890625 AS INTEGER),"
+    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " INSERT INTO grid_cells VALUES (12, CAST((NEW.lon + 180) / 0.02197265625 AS INTEGER), CAST((NEW.lat + 90) / 0.02197265625 AS INTEGER),"
+    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " INSERT INTO grid_cells VALUES (14, CAST((NEW.lon + 180) / 0.0054931640625 AS INTEGER), CAST((NEW.lat + 90) / 0.0054931640625 AS INTEGER),"
+    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " END;"
+    "CREATE TRIGGER grid_cells_delete AFTER DELETE ON clusters BEGIN"
+    " INSERT INTO grid_cells VALUES (10, CAST((OLD.lon + 180) / 0.087890625 AS INTEGER), CAST((OLD.lat + 90) / 0.087890625 AS INTEGER),"
+    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " INSERT INTO grid_cells VALUES (12, CAST((OLD.lon + 180) / 0.02197265625 AS INTEGER), CAST((OLD.lat + 90) / 0.02197265625 AS INTEGER),"
+    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " INSERT INTO grid_cells VALUES (14, CAST((OLD.lon + 180) / 0.0054931640625 AS INTEGER), CAST((OLD.lat + 90) / 0.0054931640625 AS INTEGER),"
+    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
+    " sum_lat = sum_lat + excluded.sum_lat;"
+    " END;",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -349,8 +477,12 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == MP_STORE_SCHEMA_VERSI
 
 /* Schema components of the other store modules (each in its store_*.c). */
 extern const struct mp_store_module mp_store_module_auth;
+extern const struct mp_store_module mp_store_module_open311;
+extern const struct mp_store_module mp_store_module_work;
 static const struct mp_store_module *const modules[] = {
     &mp_store_module_auth,
+    &mp_store_module_open311,
+    &mp_store_module_work,
 };
 
 static int user_version(struct mp_store_sess *s)
@@ -602,6 +734,28 @@ void mp_store_rollback(struct mp_store_sess *s)
     s->in_tx = false;
 }
 
+static const char sql_sp[] = "SAVEPOINT item";
+static const char sql_sp_release[] = "RELEASE item";
+static const char sql_sp_undo[] = "ROLLBACK TO item";
+
+enum mp_status mp_store_savepoint(struct mp_store_sess *s)
+{
+    return mp_stmt_run(s, mp_stmt(s, sql_sp), "savepoint");
+}
+
+enum mp_status mp_store_savepoint_release(struct mp_store_sess *s)
+{
+    return mp_stmt_run(s, mp_stmt(s, sql_sp_release), "release");
+}
+
+void mp_store_savepoint_undo(struct mp_store_sess *s)
+{
+    /* ROLLBACK TO keeps the savepoint open; release it so the next item
+     * starts clean. */
+    if (mp_stmt_run(s, mp_stmt(s, sql_sp_undo), "undo") == MP_OK)
+        (void)mp_stmt_run(s, mp_stmt(s, sql_sp_release), "release");
+}
+
 /* ---- clusters ---- */
 
 static void read_state(sqlite3_stmt *st, struct mp_cluster_state *c)
@@ -632,18 +786,26 @@ enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *
     *n = 0;
     if (!st)
         return MP_EDB;
-    bind_text(st, 1, category);
-    sqlite3_bind_double(st, 2, x - r);
-    sqlite3_bind_double(st, 3, x + r);
-    sqlite3_bind_double(st, 4, y - r);
-    sqlite3_bind_double(st, 5, y + r);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n < cap)
-            read_state(st, &out[(*n)++]);
+    int64_t lo = cell_of(x - r, y - r), hi = cell_of(x + r, y + r);
+    int64_t cx0 = lo / CELL_MUL, cx1 = hi / CELL_MUL, cy0 = lo % CELL_MUL, cy1 = hi % CELL_MUL;
+    for (int64_t cx = cx0; cx <= cx1; cx++) {
+        bind_text(st, 1, category);
+        sqlite3_bind_int64(st, 2, cx * CELL_MUL + cy0);
+        sqlite3_bind_int64(st, 3, cx * CELL_MUL + cy1);
+        sqlite3_bind_double(st, 4, x - r);
+        sqlite3_bind_double(st, 5, x + r);
+        sqlite3_bind_double(st, 6, y - r);
+        sqlite3_bind_double(st, 7, y + r);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n < cap)
+                read_state(st, &out[(*n)++]);
+        }
+        done(st);
+        if (rc != SQLITE_DONE)
+            return db_status(s->db, rc, "candidates");
     }
-    done(st);
-    return rc == SQLITE_DONE ? MP_OK : db_status(s->db, rc, "candidates");
+    return MP_OK;
 }
 
 enum mp_status mp_store_cluster_state(struct mp_store_sess *s, int64_t id,
@@ -679,6 +841,7 @@ static void bind_state(sqlite3_stmt *st, const struct mp_cluster_state *c, int64
     sqlite3_bind_int64(st, 14, now);
     bind_text(st, 15, c->street[0] ? c->street : NULL);
     bind_text(st, 16, c->location[0] ? c->location : NULL);
+    sqlite3_bind_int64(st, 17, cell_of(c->x, c->y));
 }
 
 static enum mp_status rtree_set(struct mp_store_sess *s, enum stmt_id id, int64_t cid, double x,
@@ -706,7 +869,7 @@ enum mp_status mp_store_cluster_create(struct mp_store_sess *s, const struct mp_
     if (rc)
         return rc;
     *id = sqlite3_last_insert_rowid(s->db);
-    return rtree_set(s, ST_CLUSTER_RTREE_INSERT, *id, c->x, c->y);
+    return rtree_set(s, ST_CLUSTER_LL_INSERT, *id, c->lon, c->lat);
 }
 
 enum mp_status mp_store_cluster_update(struct mp_store_sess *s, const struct mp_cluster_state *c)
@@ -720,7 +883,7 @@ enum mp_status mp_store_cluster_update(struct mp_store_sess *s, const struct mp_
     enum mp_status rc = step_done(s, st, "cluster update");
     if (rc)
         return rc;
-    return rtree_set(s, ST_CLUSTER_RTREE_UPDATE, c->id, c->x, c->y);
+    return rtree_set(s, ST_CLUSTER_LL_UPDATE, c->id, c->lon, c->lat);
 }
 
 enum mp_status mp_store_cluster_set_status(struct mp_store_sess *s, int64_t id,
@@ -756,7 +919,7 @@ static const char sql_set_cluster[] = "UPDATE reports SET cluster_id = ?2, statu
 static const char sql_history_move[] = "UPDATE history SET cluster_id = ?2 WHERE cluster_id = ?1";
 static const char sql_history_del[] = "DELETE FROM history WHERE cluster_id = ?1";
 static const char sql_cluster_del[] = "DELETE FROM clusters WHERE id = ?1";
-static const char sql_metric_del[] = "DELETE FROM cluster_metric WHERE id = ?1";
+static const char sql_ll_del[] = "DELETE FROM clusters_rtree WHERE id = ?1";
 static const char sql_correction[] = "INSERT INTO corrections (kind, report_id, from_cluster,"
                                      " to_cluster, actor, at) VALUES (?1, NULLIF(?2, 0),"
                                      " NULLIF(?3, 0), NULLIF(?4, 0), ?5, ?6)";
@@ -840,7 +1003,7 @@ enum mp_status mp_store_cluster_delete(struct mp_store_sess *s, int64_t id, int6
     enum mp_status rc = heir ? run_id(s, sql_history_move, id, heir, 2)
                              : run_id(s, sql_history_del, id, 0, 1);
     if (rc == MP_OK)
-        rc = run_id(s, sql_metric_del, id, 0, 1);
+        rc = run_id(s, sql_ll_del, id, 0, 1);
     if (rc == MP_OK)
         rc = run_id(s, sql_cluster_del, id, 0, 1);
     return rc;
@@ -966,9 +1129,10 @@ enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_r
     bind_text(st, 19, r->street);
     bind_text(st, 20, r->location);
     enum mp_status rc = step_done(s, st, "report insert");
-    if (rc == MP_OK)
-        *id = sqlite3_last_insert_rowid(s->db);
-    return rc;
+    if (rc)
+        return rc;
+    *id = sqlite3_last_insert_rowid(s->db);
+    return rtree_set(s, ST_REPORT_LL_INSERT, *id, r->lon, r->lat);
 }
 
 enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const char *ext,
@@ -1293,6 +1457,54 @@ enum mp_status mp_store_cluster_grid(struct mp_store_sess *s, const struct mp_qu
     }
     done(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "grid");
+}
+
+static const char sql_pyramid[] =
+    "SELECT gx >> ?2, gy >> ?2, sum(clusters), sum(reports), sum(sum_lon), sum(sum_lat)"
+    " FROM grid_cells WHERE level = ?1 AND gx BETWEEN ?3 AND ?4 AND gy BETWEEN ?5 AND ?6"
+    " AND (?7 IS NULL OR category IN (SELECT value FROM json_each(?7)))"
+    " AND (?8 IS NULL OR status IN (SELECT value FROM json_each(?8)))"
+    " GROUP BY 1, 2 HAVING sum(clusters) > 0";
+
+enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_query *q, int zoom,
+                                     mp_grid_cb cb, void *ctx)
+{
+    if (!q->has_bbox || q->district || q->since || q->until || zoom < 0 || zoom > 14)
+        return MP_EUNSUPPORTED;
+    int level = zoom <= 10 ? 10 : zoom <= 12 ? 12 : 14;
+    int shift = level - zoom;
+    double cell = 90.0 / (double)(1L << level);
+    sqlite3_stmt *st = mp_stmt(s, sql_pyramid);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int(st, 1, level);
+    sqlite3_bind_int(st, 2, shift);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)((q->bbox.min_lon + 180) / cell));
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)((q->bbox.max_lon + 180) / cell));
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)((q->bbox.min_lat + 90) / cell));
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)((q->bbox.max_lat + 90) / cell));
+    enum mp_status ret;
+    if ((ret = bind_list(st, 7, q->categories, q->ncategories)) ||
+        (ret = bind_list(st, 8, q->statuses, q->nstatuses))) {
+        done(st);
+        return ret;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        double n = (double)sqlite3_column_int64(st, 2);
+        struct mp_grid_cell c = {
+            .gx = sqlite3_column_int64(st, 0),
+            .gy = sqlite3_column_int64(st, 1),
+            .clusters = sqlite3_column_int64(st, 2),
+            .reports = sqlite3_column_int64(st, 3),
+            .lon = sqlite3_column_double(st, 4) / n,
+            .lat = sqlite3_column_double(st, 5) / n,
+        };
+        if (cb(ctx, &c))
+            break;
+    }
+    done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "pyramid");
 }
 
 enum mp_status mp_store_counts(struct mp_store_sess *s, int64_t *reports, int64_t *clusters)

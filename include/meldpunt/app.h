@@ -34,6 +34,8 @@ struct mp_app {
     struct mp_city *city;
     struct mp_tz *tz;
     struct mp_streets *streets;
+    struct mp_ingest *ingest;  /* group-commit writer (server only), or NULL */
+    struct mp_slot writer;     /* the writer's own worker context */
     struct mp_store *store;
     struct mp_slot *slots; /* owned array */
     unsigned nslots;
@@ -46,9 +48,10 @@ struct mp_app {
     size_t config_json_len;
 };
 
-/* Open everything cfg names. with_static loads web files (the server only).
+/* Open everything cfg names. server = true loads web files and starts the
+ * group-commit writer (with a worker context of its own).
  * New app in *out (mp_app_close). */
-enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool with_static,
+enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool server,
                            struct mp_app **out, struct mp_error *err) MP_WUR;
 void mp_app_close(struct mp_app *app);
 

@@ -59,6 +59,23 @@ void mp_req_query_each(const struct mp_request *r, int (*fn)(void *ctx, const ch
  * the end, -1 on error. Called on the libmicrohttpd thread. */
 typedef long (*mp_stream_fn)(void *ctx, uint64_t pos, char *out, size_t max);
 
+struct mp_app;
+struct mp_response;
+
+/* Deferred answers. A handler that hands work to another thread returns
+ * MP_PENDING with resp->async filled. The HTTP layer then suspends the
+ * connection (the thread serves others) and calls start(state, wake, token):
+ * the work must call wake(token) exactly once when done, from any thread.
+ * The layer then calls finish() on an HTTP thread to fill the response, and
+ * cleanup(state) when the request ends, whatever happened. */
+struct mp_async {
+    void (*start)(void *state, void (*wake)(void *token), void *token);
+    enum mp_status (*finish)(struct mp_app *app, void *state, struct mp_response *resp,
+                             struct mp_error *err);
+    void (*cleanup)(void *state);
+    void *state;
+};
+
 struct mp_response {
     int http_status;          /* 0: derived from the handler's status */
     const char *content_type; /* static string */
@@ -76,12 +93,12 @@ struct mp_response {
     mp_stream_fn stream;      /* when set, the body is streamed */
     void *stream_ctx;
     void (*stream_free)(void *ctx);
+    struct mp_async async;    /* with MP_PENDING only */
 };
 
 /* The HTTP code for a handler's status. */
 int mp_http_code(enum mp_status st);
 
-struct mp_app;
 struct mp_http;
 
 /* Start serving app on host:port (port 0 picks a free one); *bound_port

@@ -57,6 +57,7 @@ struct mp_submit_result {
     bool joined;
     char status[MP_STATUS_MAXLEN];
     char district[32];
+    char location[128];
     struct mp_join_reason why;
 };
 

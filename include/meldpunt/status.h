@@ -27,6 +27,7 @@ enum mp_status {
     MP_EUNSUPPORTED, /* media type or format not supported */
     MP_EMETHOD,    /* the resource exists but not with this method */
     MP_ERATE,      /* rate limit exceeded: retry later */
+    MP_PENDING,    /* not an error: the answer comes later (see http.h, struct mp_async) */
 };
 
 /* A bounded, client-safe error message plus a stable machine-readable code

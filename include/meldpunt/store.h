@@ -25,7 +25,7 @@ struct mp_store;
 struct mp_store_sess;
 
 /* Schema version this build writes; older databases are upgraded in place. */
-#define MP_STORE_SCHEMA_VERSION 2
+#define MP_STORE_SCHEMA_VERSION 5
 
 struct mp_store_opts {
     unsigned pool_size;   /* sessions (connections); >= 1 */
@@ -55,6 +55,11 @@ enum mp_status mp_store_begin_write(struct mp_store_sess *sess, struct mp_error 
 enum mp_status mp_store_begin_read(struct mp_store_sess *sess) MP_WUR;
 enum mp_status mp_store_commit(struct mp_store_sess *sess, struct mp_error *err) MP_WUR;
 void mp_store_rollback(struct mp_store_sess *sess);
+/* A savepoint inside the open write transaction, so that one failed item of
+ * a batch does not undo the others: release keeps its work, undo drops it. */
+enum mp_status mp_store_savepoint(struct mp_store_sess *sess) MP_WUR;
+enum mp_status mp_store_savepoint_release(struct mp_store_sess *sess) MP_WUR;
+void mp_store_savepoint_undo(struct mp_store_sess *sess);
 
 /* ---- clusters, as the clustering code sees them ---- */
 
@@ -75,9 +80,10 @@ struct mp_cluster_state {
     char location[128]; /* readable location of its first report */
 };
 
-/* Clusters of category whose centre lies within the metric square of half
- * side r around (x, y). Fills up to cap entries of out; *n gets the count
- * written. Uses the metric R*Tree. */
+/* Clusters of category whose centre may lie within the metric square of
+ * half side r around (x, y) (a superset: callers check distances). Fills up
+ * to cap entries of out; *n gets the count written. Uses the grid-cell index
+ * on (category, cell). */
 enum mp_status mp_store_cluster_candidates(struct mp_store_sess *sess, const char *category,
                                            double x, double y, double r,
                                            struct mp_cluster_state *out, size_t cap,
@@ -263,6 +269,13 @@ struct mp_grid_cell {
 typedef int (*mp_grid_cb)(void *ctx, const struct mp_grid_cell *cell);
 enum mp_status mp_store_cluster_grid(struct mp_store_sess *sess, const struct mp_query *q,
                                      double cell_deg, mp_grid_cb cb, void *ctx) MP_WUR;
+
+/* The same from the precomputed pyramid (levels 10, 12, 14) for zoom <= 14:
+ * cells of 90 / 2^zoom degrees on the global lattice (gx counts from -180,
+ * gy from -90). Honours bbox, categories and statuses only: MP_EUNSUPPORTED
+ * when q has other filters or zoom is above 14 (use mp_store_cluster_grid). */
+enum mp_status mp_store_grid_pyramid(struct mp_store_sess *sess, const struct mp_query *q,
+                                     int zoom, mp_grid_cb cb, void *ctx) MP_WUR;
 
 /* Counts for /healthz. */
 enum mp_status mp_store_counts(struct mp_store_sess *sess, int64_t *reports,

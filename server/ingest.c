@@ -1,0 +1,146 @@
+#include "meldpunt/ingest.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/store.h"
+
+struct mp_ingest {
+    struct mp_ctx *ctx;
+    size_t max_batch;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct mp_ingest_job *head, *tail;
+    bool stopping, started;
+};
+
+static void finish_all(struct mp_ingest_job *batch)
+{
+    while (batch) {
+        struct mp_ingest_job *next = batch->next; /* done() may free the job */
+        batch->done(batch->cookie);
+        batch = next;
+    }
+}
+
+static void fail_all(struct mp_ingest_job *batch, enum mp_status rc, const struct mp_error *err)
+{
+    for (struct mp_ingest_job *j = batch; j; j = j->next) {
+        if (j->rc != MP_OK)
+            continue; /* keeps its own validation error */
+        j->rc = rc;
+        j->err = *err;
+        memset(&j->res, 0, sizeof j->res);
+    }
+}
+
+static void run_batch(struct mp_ingest *ing, struct mp_ingest_job *batch)
+{
+    struct mp_ctx *ctx = ing->ctx;
+    struct mp_error err = {{0}, {0}};
+    enum mp_status rc = mp_store_begin_write(ctx->db, &err);
+    if (rc) {
+        for (struct mp_ingest_job *j = batch; j; j = j->next)
+            j->rc = MP_OK; /* so that fail_all overwrites every job */
+        fail_all(batch, rc, &err);
+        return;
+    }
+    for (struct mp_ingest_job *j = batch; j; j = j->next) {
+        if ((rc = mp_store_savepoint(ctx->db))) {
+            j->rc = mp_fail(&j->err, MP_EUNAVAIL, "unavailable",
+                            "the report could not be stored; try again later");
+            continue;
+        }
+        j->rc = mp_report_submit(ctx, &j->in, false, &j->res, &j->err);
+        if (j->rc)
+            mp_store_savepoint_undo(ctx->db);
+        else if (mp_store_savepoint_release(ctx->db) != MP_OK)
+            j->rc = mp_fail(&j->err, MP_EUNAVAIL, "unavailable",
+                            "the report could not be stored; try again later");
+    }
+    if ((rc = mp_store_commit(ctx->db, &err)))
+        fail_all(batch, rc, &err); /* nothing of the batch was kept */
+}
+
+static void *writer(void *arg)
+{
+    struct mp_ingest *ing = arg;
+    for (;;) {
+        pthread_mutex_lock(&ing->lock);
+        while (!ing->head && !ing->stopping)
+            pthread_cond_wait(&ing->cond, &ing->lock);
+        if (!ing->head && ing->stopping) {
+            pthread_mutex_unlock(&ing->lock);
+            return NULL;
+        }
+        /* Take up to max_batch jobs; the rest wait for the next commit. */
+        struct mp_ingest_job *batch = ing->head, *last = batch;
+        size_t n = 1;
+        while (last->next && n < ing->max_batch) {
+            last = last->next;
+            n++;
+        }
+        ing->head = last->next;
+        if (!ing->head)
+            ing->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&ing->lock);
+        run_batch(ing, batch);
+        finish_all(batch);
+    }
+}
+
+enum mp_status mp_ingest_start(struct mp_ctx *ctx, size_t max_batch, struct mp_ingest **out,
+                               struct mp_error *err)
+{
+    struct mp_ingest *ing = calloc(1, sizeof *ing);
+    *out = NULL;
+    if (!ing)
+        return MP_ENOMEM;
+    ing->ctx = ctx;
+    ing->max_batch = max_batch ? max_batch : 1;
+    pthread_mutex_init(&ing->lock, NULL);
+    pthread_cond_init(&ing->cond, NULL);
+    if (pthread_create(&ing->thread, NULL, writer, ing) != 0) {
+        pthread_cond_destroy(&ing->cond);
+        pthread_mutex_destroy(&ing->lock);
+        free(ing);
+        return mp_fail(err, MP_ENOMEM, "internal", "cannot start the writer thread");
+    }
+    ing->started = true;
+    *out = ing;
+    return MP_OK;
+}
+
+void mp_ingest_stop(struct mp_ingest *ing)
+{
+    if (!ing)
+        return;
+    pthread_mutex_lock(&ing->lock);
+    ing->stopping = true;
+    pthread_cond_signal(&ing->cond);
+    pthread_mutex_unlock(&ing->lock);
+    if (ing->started)
+        pthread_join(ing->thread, NULL);
+    pthread_cond_destroy(&ing->cond);
+    pthread_mutex_destroy(&ing->lock);
+    free(ing);
+}
+
+void mp_ingest_submit(struct mp_ingest *ing, struct mp_ingest_job *job)
+{
+    job->next = NULL;
+    job->rc = MP_OK;
+    pthread_mutex_lock(&ing->lock);
+    if (ing->tail)
+        ing->tail->next = job;
+    else
+        ing->head = job;
+    ing->tail = job;
+    pthread_cond_signal(&ing->cond);
+    pthread_mutex_unlock(&ing->lock);
+}
