@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
@@ -223,6 +224,22 @@ enum mp_status mp_api_parse_query(struct mp_app *app, const struct mp_request *r
         return mp_fail(err, MP_EINVAL, "invalid_cursor",
                        "cursor is not one this server handed out");
     return MP_OK;
+}
+
+bool mp_api_media_is(const struct mp_request *req, const char *want)
+{
+    const char *ct = req->content_type;
+    size_t n = strlen(want);
+    if (!ct)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, want, n) != 0)
+        return false;
+    ct += n;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
 }
 
 void mp_api_error_body(struct mp_response *resp, const struct mp_error *err)

@@ -28,8 +28,7 @@ static enum mp_status body_object(const struct mp_request *req, const char *key,
                                   struct mp_error *err)
 {
     json_error_t je;
-    const char *ct = req->content_type ? req->content_type : "";
-    if (strncmp(ct, "application/json", 16) != 0)
+    if (!mp_api_media_is(req, "application/json"))
         return mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
     *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
     if (!*out)

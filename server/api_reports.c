@@ -465,11 +465,10 @@ enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
         return MP_ENOMEM;
     struct mp_report_input *in = &p->job.in;
 
-    const char *ct = req->content_type ? req->content_type : "";
     if (req->form) {
         if ((rc = input_from_form(req->form, in, err)))
             goto out;
-    } else if (strncmp(ct, "application/json", 16) == 0) {
+    } else if (mp_api_media_is(req, "application/json")) {
         json_error_t je;
         body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
         if (!body) {

@@ -24,12 +24,14 @@ void mp_buf_free(struct mp_buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
     b->failed = false;
+    b->over = false;
 }
 
 void mp_buf_reset(struct mp_buf *b)
 {
     b->len = 0;
     b->failed = false;
+    b->over = false;
     if (b->data)
         b->data[0] = '\0';
 }
@@ -56,6 +58,7 @@ static bool reserve(struct mp_buf *b, size_t extra)
         return false;
     if (extra > b->max || b->len > b->max - extra) {
         b->failed = true;
+        b->over = true;
         return false;
     }
     size_t need = b->len + extra + 1;
@@ -121,14 +124,25 @@ enum mp_status mp_buf_status(const struct mp_buf *b)
 {
     if (!b->failed)
         return MP_OK;
-    return b->len >= b->max ? MP_ETOOBIG : MP_ENOMEM;
+    return b->over ? MP_ETOOBIG : MP_ENOMEM;
 }
 
 void mp_json_strn(struct mp_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    /* Worst case every byte becomes \u00XX. */
-    if (!reserve(b, n * 6 + 2))
+    /* Count the escaped size first so that a bounded buffer takes exactly
+     * what fits. */
+    size_t need = 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
+            need += 2;
+        else if (c < 0x20 || c == 0x7f || (c == '/' && i > 0 && s[i - 1] == '<'))
+            need += 6;
+        else
+            need += 1;
+    }
+    if (!reserve(b, need))
         return;
     char *o = b->data + b->len;
     *o++ = '"';

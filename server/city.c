@@ -254,6 +254,13 @@ static enum mp_status load_city_json(struct mp_city *c, struct mp_error *err)
     c->center_lon = json_number_value(json_array_get(center, 0));
     c->center_lat = json_number_value(json_array_get(center, 1));
     c->zoom = (int)num_or(root, "zoom", 12);
+    /* The simplified outline runs up to ~15 m off the true limit, and pins on
+     * the street that forms the limit fall either side of it. */
+    c->area_margin_m = num_or(root, "area_margin_m", 25);
+    if (!(c->area_margin_m >= 0 && c->area_margin_m <= 1000)) {
+        rc = mp_fail(err, MP_EINVAL, "invalid_city_pack", "city.json: area_margin_m 0-1000");
+        goto out;
+    }
     const json_t *wd = json_object_get(root, "workdays");
     size_t i;
     const json_t *v;
@@ -386,7 +393,8 @@ const struct mp_district *mp_city_district(const struct mp_city *c, const char *
 
 bool mp_city_in_area(const struct mp_city *c, double lon, double lat)
 {
-    return mp_multipolygon_contains(&c->area, lon, lat);
+    return mp_multipolygon_contains(&c->area, lon, lat) ||
+           mp_multipolygon_near(&c->area, lon, lat, c->area_margin_m);
 }
 
 enum mp_status mp_city_set_tiles(struct mp_city *c, const char *url)

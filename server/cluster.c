@@ -12,6 +12,8 @@ static const char *const closed_statuses[] = {"fixed", "closed", "not_responsibl
 
 bool mp_cluster_status_open(const char *status)
 {
+    if (!status)
+        return false;
     for (size_t i = 0; i < sizeof open_statuses / sizeof *open_statuses; i++)
         if (strcmp(status, open_statuses[i]) == 0)
             return true;

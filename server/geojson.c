@@ -90,7 +90,7 @@ void mp_geojson_report_feature(struct mp_buf *b, const struct mp_city *city,
     mp_json_coord(b, r->lon, r->lat);
     mp_buf_adds(b, "},\"properties\":");
     mp_geojson_report_props(b, city, r);
-    if (with_private) {
+    if (with_private && !b->failed && b->len > 0 && b->data[b->len - 1] == '}') {
         /* Reopen the properties object to add the staff-only members. */
         b->len--;
         mp_buf_adds(b, ",\"contact\":{\"name\":");

@@ -33,9 +33,10 @@ static enum mp_status ring_from_json(const json_t *arr, struct mp_ring *r, struc
     r->n = n;
     for (size_t i = 0; i < n; i++) {
         const json_t *pt = json_array_get(arr, i);
-        double lon = json_number_value(json_array_get(pt, 0));
-        double lat = json_number_value(json_array_get(pt, 1));
-        if (!json_is_array(pt) || json_array_size(pt) < 2 || !mp_geo_valid_lonlat(lon, lat))
+        const json_t *jx = json_array_get(pt, 0), *jy = json_array_get(pt, 1);
+        double lon = json_number_value(jx), lat = json_number_value(jy);
+        if (!json_is_array(pt) || json_array_size(pt) < 2 || !json_is_number(jx) ||
+            !json_is_number(jy) || !mp_geo_valid_lonlat(lon, lat))
             return mp_fail(err, MP_EINVAL, "invalid_geometry", "bad coordinate in polygon ring");
         r->xy[2 * i] = lon;
         r->xy[2 * i + 1] = lat;
@@ -151,6 +152,41 @@ bool mp_multipolygon_contains(const struct mp_multipolygon *mp, double lon, doub
             in_hole = ring_crosses(&p->rings[h], lon, lat);
         if (!in_hole)
             return true;
+    }
+    return false;
+}
+
+bool mp_multipolygon_near(const struct mp_multipolygon *mp, double lon, double lat, double max_m)
+{
+    const double m_per_deg = 111320.0;
+    double kx = m_per_deg * cos(lat * M_PI / 180.0), ky = m_per_deg;
+    if (!(max_m > 0) || kx <= 0)
+        return false;
+    double dlon = max_m / kx, dlat = max_m / ky;
+    struct mp_bbox grown = {mp->bbox.min_lon - dlon, mp->bbox.min_lat - dlat,
+                            mp->bbox.max_lon + dlon, mp->bbox.max_lat + dlat};
+    if (!mp_bbox_contains(&grown, lon, lat))
+        return false;
+    for (size_t i = 0; i < mp->npolys; i++) {
+        const struct mp_polygon *p = &mp->polys[i];
+        struct mp_bbox pg = {p->bbox.min_lon - dlon, p->bbox.min_lat - dlat,
+                             p->bbox.max_lon + dlon, p->bbox.max_lat + dlat};
+        if (!mp_bbox_contains(&pg, lon, lat))
+            continue;
+        for (size_t r = 0; r < p->nrings; r++) {
+            const struct mp_ring *ring = &p->rings[r];
+            for (size_t k = 0; k + 1 < ring->n; k++) {
+                /* Segment in metres relative to the point. */
+                double ax = (ring->xy[2 * k] - lon) * kx, ay = (ring->xy[2 * k + 1] - lat) * ky;
+                double bx = (ring->xy[2 * k + 2] - lon) * kx,
+                       by = (ring->xy[2 * k + 3] - lat) * ky;
+                double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+                double t = len2 > 0 ? -(ax * dx + ay * dy) / len2 : 0;
+                t = t < 0 ? 0 : t > 1 ? 1 : t;
+                if (hypot(ax + t * dx, ay + t * dy) <= max_m)
+                    return true;
+            }
+        }
     }
     return false;
 }

@@ -45,7 +45,13 @@ const struct mp_form_field *mp_form_get(const struct mp_form *f, const char *nam
 
 const char *mp_req_query(const struct mp_request *r, const char *key)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+    const char *v = NULL;
+    size_t len = 0;
+    if (MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key), &v,
+                                      &len) != MHD_YES)
+        return NULL;
+    /* "?bbox" (no "=") is present and empty, never silently absent. */
+    return v ? v : "";
 }
 
 const char *mp_req_header(const struct mp_request *r, const char *key)
@@ -94,6 +100,7 @@ int mp_http_code(enum mp_status st)
     case MP_EUNSUPPORTED: return 415;
     case MP_ERATE: return 429;
     case MP_EUNAVAIL: return 503;
+    case MP_PENDING: return 500; /* never answered as such: see handle() */
     case MP_ENOMEM: return 503;
     case MP_EDB:
     case MP_EIO: return 500;
@@ -115,6 +122,12 @@ static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char 
     struct mp_form_field *fld = NULL;
     if (!key)
         return MHD_YES;
+    /* A NUL inside a text field would cut it short in C: refuse the form.
+     * Files (photos) are binary and kept as they are. */
+    if (!filename && size && memchr(data, '\0', size)) {
+        rs->form_bad = true;
+        return MHD_YES;
+    }
     if (off > 0 && f->n > 0 && strcmp(f->fields[f->n - 1].name, key) == 0) {
         fld = &f->fields[f->n - 1];
     } else {
@@ -137,6 +150,33 @@ static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char 
         mp_buf_add(&fld->value, data, size);
     if (fld->value.failed)
         f->overflow = true;
+    return MHD_YES;
+}
+
+/* Whether the form body decoded completely: the post processor must have
+ * seen the end of the body (a multipart body cut short, or whose boundary
+ * never appears, is not a form), and no field was refused. */
+static bool form_complete(struct req_state *rs)
+{
+    if (rs->form_bad || !rs->pp)
+        return false;
+    enum MHD_Result finished = MHD_destroy_post_processor(rs->pp);
+    rs->pp = NULL;
+    if (finished != MHD_YES)
+        return false;
+    return rs->seen == 0 || rs->form.n > 0;
+}
+
+/* A query value with a NUL byte would be read short: refuse it. */
+static enum MHD_Result nul_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    const char **bad = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        *bad = key;
+        return MHD_NO;
+    }
     return MHD_YES;
 }
 
@@ -363,7 +403,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     } else if (rs->too_big) {
         st = mp_fail(&err, MP_ETOOBIG, "body_too_large", "the request body is over %zu bytes",
                      rs->limit);
-    } else if (rs->form_mode && (rs->form_bad || !rs->pp)) {
+    } else if (rs->form_mode && !form_complete(rs)) {
         st = mp_fail(&err, MP_EINVAL, "invalid_form",
                      "the form body could not be decoded (boundary, encoding or a repeated field)");
     } else {
@@ -376,7 +416,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         req->form = rs->form_mode ? &rs->form : NULL;
         req->conn = conn;
         client_ip(conn, req->client_ip, sizeof req->client_ip);
-        st = mp_router_dispatch(h->app, req, &resp, &err);
+        const char *bad_arg = NULL;
+        MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, nul_arg, &bad_arg);
+        if (bad_arg)
+            st = mp_fail(&err, MP_EINVAL, "invalid_parameter",
+                         "query parameter '%.40s' contains a NUL byte", bad_arg);
+        else
+            st = mp_router_dispatch(h->app, req, &resp, &err);
         if (st == MP_PENDING) {
             /* Suspend first, then start the work: its wake-up must never
              * come before the suspension. */
@@ -409,18 +455,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 static void tile_origin(const char *url, char *out, size_t cap)
 {
     out[0] = '\0';
-    if (!url || strncmp(url, "https://", 8) != 0)
+    /* The tile server's origin (scheme, host, port) goes into img-src. */
+    size_t scheme = url && strncmp(url, "https://", 8) == 0  ? 8
+                    : url && strncmp(url, "http://", 7) == 0 ? 7
+                                                             : 0;
+    if (!scheme)
         return;
-    const char *host = url + 8, *end = strchr(host, '/');
+    const char *host = url + scheme, *end = strchr(host, '/');
     size_t n = end ? (size_t)(end - host) : strlen(host);
     if (n > 150)
         return; /* not a host name worth allowing */
     int len = (int)n;
     /* Tile templates may use {s} subdomains: allow the parent domain. */
+    const char *sch = scheme == 8 ? "https" : "http";
     if (n > 4 && strncmp(host, "{s}.", 4) == 0)
-        snprintf(out, cap, "https://*.%.*s", len - 4, host + 4);
+        snprintf(out, cap, "%s://*.%.*s", sch, len - 4, host + 4);
     else
-        snprintf(out, cap, "https://%.*s", len, host);
+        snprintf(out, cap, "%s://%.*s", sch, len, host);
 }
 
 enum mp_status mp_http_start(struct mp_app *app, struct mp_http **out, unsigned *bound_port,

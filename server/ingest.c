@@ -80,6 +80,10 @@ static void *writer(void *arg)
         /* Take up to max_batch jobs; the rest wait for the next commit. */
         struct mp_ingest_job *batch = ing->head, *last = batch;
         size_t n = 1;
+        if (!batch) { /* cannot happen: the wait above ensures a job */
+            pthread_mutex_unlock(&ing->lock);
+            continue;
+        }
         while (last->next && n < ing->max_batch) {
             last = last->next;
             n++;

@@ -38,8 +38,8 @@ long mp_utf8_chars(const char *str, size_t len)
         }
         /* Reject overlong forms, surrogates and out-of-range code points. */
         if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return -1;
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+            return -1; /* overlong, surrogate, out of range, or a C1 control */
         i += n;
         chars++;
     }
@@ -98,53 +98,87 @@ static size_t email_span(const char *s, size_t at, size_t *start)
     return e - b;
 }
 
-/* Length of a phone-number-like run starting at s (7+ digits with
- * separators), or 0. */
-static size_t phone_span(const char *s)
+/* Whether s starts with a calendar date (YYYY-MM-DD, DD-MM-YYYY, with -, /
+ * or . as separator): digits in a date are not a phone number. */
+static bool date_at(const char *s)
 {
-    size_t i = 0, digits = 0, last_digit = 0;
-    if (s[0] == '+')
-        i++;
-    for (; s[i]; i++) {
-        if (isdigit((unsigned char)s[i])) {
-            digits++;
-            last_digit = i + 1;
-        } else if (!(strchr(" .-()/", s[i]) && s[i + 1] && (isdigit((unsigned char)s[i + 1]) ||
-                                                           strchr("(", s[i + 1])))) {
-            break;
+    static const char *const shapes[] = {"dddd#dd#dd", "dd#dd#dddd"};
+    for (size_t k = 0; k < 2; k++) {
+        const char *sh = shapes[k];
+        char sep = 0;
+        size_t i = 0;
+        for (; sh[i]; i++) {
+            if (sh[i] == 'd' && !isdigit((unsigned char)s[i]))
+                break;
+            if (sh[i] == '#') {
+                if (!s[i] || !strchr("-/.", s[i]) || (sep && s[i] != sep))
+                    break;
+                sep = s[i];
+            }
         }
+        if (!sh[i] && !isdigit((unsigned char)s[i]))
+            return true;
     }
-    return digits >= 7 && digits <= 20 ? last_digit : 0;
+    return false;
 }
 
-char *mp_text_mask_contacts(const char *s)
+/* Length of a phone-number-like run starting at s: 7 or more digits, joined
+ * by short runs of separators (space . - / parentheses), optionally after a
+ * +; 0 when it is not one. There is no upper bound on the digits: a list of
+ * numbers written in a row is masked whole rather than left readable. */
+static size_t phone_span(const char *s)
+{
+    size_t i = 0, digits = 0, last = 0;
+    if (date_at(s))
+        return 0;
+    if (s[0] == '+')
+        i++;
+    while (s[i]) {
+        if (isdigit((unsigned char)s[i])) {
+            digits++;
+            last = ++i;
+            continue;
+        }
+        size_t j = i;
+        while (s[j] && strchr(" .-/()", s[j]) && j - i < 3)
+            j++;
+        if (j == i || !isdigit((unsigned char)s[j]) || date_at(s + j))
+            break;
+        i = j;
+    }
+    return digits >= 7 ? last : 0;
+}
+
+/* One pass: e-mail addresses (emails = true) or phone numbers. Output is
+ * at most 3 times the input (an address of 3+ bytes or a run of 7+ becomes
+ * the 8-byte mask). */
+static char *mask_pass(const char *s, bool emails)
 {
     static const char mask[] = "[hidden]";
     size_t len = strlen(s);
-    /* Masking only shortens or keeps: an address is >= 3 bytes... but a
-     * 7-digit phone run is 7 bytes, shorter than the mask: size generously. */
-    char *out = malloc(len * 2 + sizeof mask + 1);
+    char *out = malloc(len * 3 + sizeof mask + 1);
     if (!out)
         return NULL;
-    size_t o = 0, i = 0;
+    size_t o = 0, i = 0, plain_from = 0; /* input copied 1:1 since plain_from */
     while (i < len) {
-        if (s[i] == '@') {
+        if (emails && s[i] == '@') {
             size_t start, n = email_span(s, i, &start);
-            if (n) {
+            if (n && start >= plain_from) {
                 o -= i - start; /* drop the local part already copied */
                 memcpy(out + o, mask, sizeof mask - 1);
                 o += sizeof mask - 1;
-                i = start + n;
+                i = plain_from = start + n;
                 continue;
             }
         }
         bool boundary = i == 0 || !isalnum((unsigned char)s[i - 1]);
-        if (boundary && (isdigit((unsigned char)s[i]) || s[i] == '+' || s[i] == '(')) {
+        if (!emails && boundary &&
+            (isdigit((unsigned char)s[i]) || s[i] == '+' || s[i] == '(')) {
             size_t n = phone_span(s + i);
             if (n) {
                 memcpy(out + o, mask, sizeof mask - 1);
                 o += sizeof mask - 1;
-                i += n;
+                i = plain_from = i + n;
                 continue;
             }
         }
@@ -152,4 +186,16 @@ char *mp_text_mask_contacts(const char *s)
     }
     out[o] = '\0';
     return out;
+}
+
+char *mp_text_mask_contacts(const char *s)
+{
+    /* Addresses first, so that digits in an address are not half-masked as
+     * a phone number. */
+    char *a = mask_pass(s, true);
+    if (!a)
+        return NULL;
+    char *b = mask_pass(a, false);
+    free(a);
+    return b;
 }

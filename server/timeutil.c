@@ -113,10 +113,13 @@ enum mp_status mp_time_parse(const char *s, int64_t tz_default, int64_t *out)
             p++;
             if (digits(&p, 2, &oh))
                 return MP_EINVAL;
-            if (*p == ':')
+            if (*p == ':') { /* +HH:MM: the minutes must follow */
                 p++;
-            if (isdigit((unsigned char)*p) && digits(&p, 2, &om))
+                if (digits(&p, 2, &om))
+                    return MP_EINVAL;
+            } else if (isdigit((unsigned char)*p) && digits(&p, 2, &om)) {
                 return MP_EINVAL;
+            }
             if (oh > 14 || om > 59)
                 return MP_EINVAL;
             offset = sign * (oh * 3600 + om * 60);

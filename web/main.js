@@ -46,6 +46,7 @@ const state = {
   config: null,
   kit: null,
   map: null,
+  layer: null,
   categories: [],
   byCode: new Map(),
   groups: new Set(DEFAULT_GROUPS),
@@ -64,6 +65,7 @@ const state = {
   openPanel: null,
   opener: null,
   done: null, // the last POST answer while the confirmation is shown
+  popupByKeyboard: false,
 };
 
 /* ---------- start ---------- */
@@ -92,6 +94,10 @@ async function start() {
   state.kit = kit;
   state.map = kit.map;
   if (view) kit.map.setView(view.center, view.zoom, { animate: false });
+  window.addEventListener('hashchange', () => {
+    const next = viewFromHash();
+    if (next) kit.map.setView(next.center, next.zoom, { animate: false });
+  });
 
   const renderTiles = bindTilesSwitch($('tiles-switch'), $('tiles-note'), kit);
   renderTiles();
@@ -101,10 +107,17 @@ async function start() {
   });
 
   state.layer = L.layerGroup().addTo(kit.map);
+  // Keyboard users have no hover: while the map itself has focus, the district under the
+  // crosshair shows its label.
+  const container = kit.map.getContainer();
+  const labelCentre = () => kit.labelAt(document.activeElement === container ? kit.map.getCenter() : null);
+  container.addEventListener('focus', labelCentre);
+  container.addEventListener('blur', labelCentre);
   kit.map.on('moveend', () => {
     scheduleRefresh();
     renderCentre();
     writeHash();
+    if (document.activeElement === container) labelCentre();
   });
   kit.map.on('click', (e) => onMapClick(e.latlng));
   kit.map.on('popupopen', onPopupOpen);
@@ -113,8 +126,7 @@ async function start() {
 
   bindPanels();
   bindForm();
-  renderAll();
-  refresh();
+  renderAll(); // draws the reports too
 }
 
 function renderAll() {
@@ -224,11 +236,12 @@ async function refresh() {
   if (!features.length) {
     setMapStatus(t('map.loaded_none'));
   } else if (grid) {
-    const count = features.reduce((n, f) => n + (f.properties.count || 0), 0);
+    const count = features.reduce((n, f) => n + (f.properties.reports ?? f.properties.count ?? 0), 0);
     setMapStatus(t('map.loaded_grid', { count, cells: features.length }));
   } else {
-    const text = t('map.loaded_clusters', { count: features.length });
-    setMapStatus(features.length >= CLUSTER_LIMIT ? `${text} ${t('map.too_many', { count: CLUSTER_LIMIT })}` : text);
+    const text = features.length === 1 ? t('map.loaded_clusters_one') : t('map.loaded_clusters', { count: features.length });
+    const more = Boolean(data.next_cursor) || features.length >= CLUSTER_LIMIT;
+    setMapStatus(more ? `${text} ${t('map.too_many', { count: features.length })}` : text);
   }
 }
 
@@ -292,7 +305,7 @@ function clusterIcon(p) {
 }
 
 function gridIcon(p) {
-  const size = symbolSize(p.reports || p.count || 1) + 6;
+  const size = Math.round(Math.min(46, 26 + 4 * Math.log2(Math.max(1, p.reports || p.count || 1))));
   const label = p.count > 999 ? `${Math.round(p.count / 1000)}k` : String(p.count);
   const div = document.createElement('span');
   div.className = 'grid-count';
@@ -355,7 +368,14 @@ function clusterMarker(f) {
     if (e.originalEvent.key === 'Enter') state.popupByKeyboard = true;
   });
   marker.bindPopup('', { maxWidth: 320, minWidth: 220, autoPanPadding: [24, 24] });
-  marker.on('popupopen', (e) => e.popup.setContent(popupContent(marker)));
+  marker.on('popupopen', (e) => {
+    e.popup.setContent(popupContent(marker));
+    if (state.popupByKeyboard) {
+      state.popupByKeyboard = false;
+      const title = e.popup.getElement() && e.popup.getElement().querySelector('.popup-title');
+      if (title) title.focus();
+    }
+  });
   marker.on('add', () => labelMarker(marker));
   return marker;
 }
@@ -397,7 +417,13 @@ function popupContent(marker) {
     const countEl = root.querySelector('.popup-count');
     countEl.textContent = reportCount(n);
     countEl.dataset.count = String(n);
-    marker.getPopup() && marker.getPopup().update();
+    const popup = marker.getPopup();
+    if (popup && popup.isOpen()) {
+      // update() re-attaches the content, which drops the focus; give it back.
+      const focused = root.contains(document.activeElement) ? document.activeElement : null;
+      popup.update();
+      if (focused) focused.focus({ preventScroll: true });
+    }
   }).catch((err) => {
     if (err.name !== 'AbortError') history.textContent = err.message;
   });
@@ -435,13 +461,8 @@ function truncate(text, max = 120) {
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
 }
 
-function onPopupOpen(e) {
+function onPopupOpen() {
   document.body.classList.add('has-popup');
-  if (state.popupByKeyboard) {
-    state.popupByKeyboard = false;
-    const title = e.popup.getElement() && e.popup.getElement().querySelector('.popup-title');
-    if (title) title.focus();
-  }
 }
 
 /** "I see this too": a new report at this cluster, of its category; the dup check offers it. */
@@ -530,7 +551,8 @@ function renderCentre() {
   const out = $('map-centre');
   if (!state.kit) return;
   const d = state.kit.districtAt(state.map.getCenter());
-  out.textContent = d ? t('map.centre', { name: districtName(d) }) : '';
+  if (d) out.textContent = t('map.centre', { name: districtName(d) });
+  else out.textContent = state.kit.hasDistricts() ? t('map.centre_outside') : '';
 }
 
 /* ---------- panels ---------- */
@@ -596,12 +618,12 @@ function closePanel({ restoreFocus = true } = {}) {
 }
 
 /**
- * A panel takes room from the map; tell Leaflet. When the report panel opens, the pin moves
- * to the centre of what is left of the map, under the crosshair.
+ * A panel takes room from the map; tell Leaflet, keeping the map centre where it was. When the
+ * report panel opens, the pin moves to the centre of what is left of the map, under the crosshair.
  */
 function relayout({ centrePin = false } = {}) {
   if (!state.map) return;
-  state.map.invalidateSize({ pan: false });
+  state.map.invalidateSize({ pan: true, animate: false });
   if (state.pin && (centrePin || !state.map.getBounds().pad(-0.1).contains(state.pin.getLatLng()))) {
     state.map.panTo(state.pin.getLatLng(), { animate: false });
   }
@@ -838,6 +860,9 @@ function loadNearby() {
       const clusters = (data.clusters || []).filter((c) => !c.category || c.category === $('category').value);
       state.nearby = { key, clusters, wouldJoin: data.would_join ?? null };
       renderDup();
+      if (clusters.length && !state.sending) {
+        setFormStatus(clusters.length === 1 ? t('dup.found_one') : t('dup.found_many', { count: clusters.length }), 'dup');
+      }
       return state.nearby;
     }, (err) => {
       if (state.nearbyPending && state.nearbyPending.promise === promise) state.nearbyPending = null;
@@ -854,6 +879,7 @@ function renderDup() {
   if (!nearby || !nearby.clusters.length || state.done) {
     box.hidden = true;
     list.replaceChildren();
+    if ($('form-status').dataset.kind === 'dup') setFormStatus('');
     return;
   }
   const clusters = nearby.clusters.slice(0, NEARBY_SHOWN);
@@ -938,8 +964,11 @@ function clearErrors() {
   $('form-error').textContent = '';
 }
 
-function setFormStatus(text) {
-  $('form-status').textContent = text;
+/** The polite status line of the form; `kind` marks text that belongs to one feature. */
+function setFormStatus(text, kind = '') {
+  const p = $('form-status');
+  p.textContent = text;
+  p.dataset.kind = kind;
 }
 
 function showFormError(text) {
@@ -954,7 +983,9 @@ function validate() {
   if (!state.pin) errors.push(['location', t('form.need_pin')]);
   if (!$('category').value) errors.push(['category', t('form.need_category')]);
   const count = descriptionLength();
-  if (!$('description').value.trim()) errors.push(['description', t('form.need_description')]);
+  // Adding one's report to an existing one needs no words; a new problem does.
+  const joining = Boolean(state.dupChoice && state.dupChoice.same_as !== undefined);
+  if (!$('description').value.trim() && !joining) errors.push(['description', t('form.need_description')]);
   else if (count > descriptionMax()) errors.push(['description', t('form.chars_over', { count, max: descriptionMax() })]);
   if (state.photo && state.photo.size > photoMax()) errors.push(['photo', t('form.photo_too_large', { size: formatBytes(photoMax()) })]);
   const email = $('contact-email');
@@ -1078,6 +1109,7 @@ function onSent(answer) {
   renderDup();
   $('report-form').hidden = true;
   $('done').hidden = false;
+  document.body.classList.add('report-done');
   renderDone();
   renderMine();
   $('done-title').focus();
@@ -1092,6 +1124,9 @@ function renderDone() {
   $('done-text').textContent = answer.joined
     ? t('done.joined', { id: r.id, count })
     : t('done.new', { id: r.id });
+  const district = r.district && districtName({ properties: r.district });
+  $('done-summary').textContent = [categoryName(r.category), r.address, district, statusName(r.status)]
+    .filter(Boolean).join(' · ');
   const link = $('done-link');
   link.href = r.url || `/r/${encodeURIComponent(r.id)}`;
   link.dataset.reportId = String(r.id);
@@ -1099,6 +1134,7 @@ function renderDone() {
 
 function resetForm() {
   state.done = null;
+  document.body.classList.remove('report-done');
   $('report-form').reset();
   $('report-form').hidden = false;
   $('done').hidden = true;

@@ -96,6 +96,7 @@ function tilesWanted() {
  * resolves once the districts and service area are drawn.
  */
 export function createMap(el, config, options = {}) {
+  const { districts: districtsPromise, serviceArea, interactiveDistricts = true, ...mapOptions } = options;
   const bounds = L.latLngBounds(
     [config.city.bbox[1], config.city.bbox[0]],
     [config.city.bbox[3], config.city.bbox[2]],
@@ -109,7 +110,7 @@ export function createMap(el, config, options = {}) {
     maxBounds: bounds.pad(0.5),
     keyboard: true,
     zoomControl: true,
-    ...options,
+    ...mapOptions,
   });
   map.attributionControl.setPrefix(false);
 
@@ -142,15 +143,12 @@ export function createMap(el, config, options = {}) {
   // between a light basemap and thin outlines over the tiles.
   const districtStyle = { pane: 'districts', className: 'district', weight: 1, fill: true };
 
-  const ready = Promise.all([
-    options.districts,
-    options.serviceArea,
-  ]).then(([districts, area]) => {
+  const ready = Promise.all([districtsPromise, serviceArea]).then(([districts, area]) => {
     if (districts && districts.features) {
       districtFeatures = districts.features;
       districtLayer = L.geoJSON(districts, {
         style: districtStyle,
-        interactive: options.interactiveDistricts !== false,
+        interactive: interactiveDistricts,
         onEachFeature: (feature, layer) => {
           // The tooltip makes districts take clicks; hand them on so a tap still places the pin.
           layer.on('click', (e) => map.fire('click', { latlng: e.latlng, originalEvent: e.originalEvent }));
@@ -171,12 +169,29 @@ export function createMap(el, config, options = {}) {
 
   setTiles(tileLayer ? tilesWanted() : false);
 
+  let labelled = null;
+
+  /** Shows the label of the district at `latlng` (keyboard focus has no hover); null hides it. */
+  function labelAt(latlng) {
+    let layer = null;
+    if (latlng && districtLayer) {
+      districtLayer.eachLayer((l) => {
+        if (!layer && containsPoint(l.feature.geometry, latlng.lng, latlng.lat)) layer = l;
+      });
+    }
+    if (labelled && labelled !== layer) labelled.closeTooltip();
+    labelled = layer;
+    if (layer) layer.openTooltip(latlng);
+  }
+
   return {
     map,
     bounds,
+    labelAt,
     setTiles,
     tilesOn: () => on,
     hasTiles: () => Boolean(tileLayer),
+    hasDistricts: () => districtFeatures.length > 0,
     districtAt: (latlng) => districtFeatures.find((f) => containsPoint(f.geometry, latlng.lng, latlng.lat)) || null,
     ready,
   };

@@ -82,7 +82,11 @@ function render() {
   const where = [p.address, p.location, p.district && districtName({ properties: p.district })]
     .filter(Boolean);
   const [lon, lat] = (f.geometry && f.geometry.coordinates) || [];
-  if (typeof lat === 'number') where.push(`${lat.toFixed(5)}, ${lon.toFixed(5)}`);
+  if (typeof lat === 'number') {
+    where.push(`${lat.toFixed(5)}, ${lon.toFixed(5)}`);
+    // Back to the map, at this report.
+    $('back-link').href = `/#${REPORT_ZOOM}/${lat.toFixed(5)}/${lon.toFixed(5)}`;
+  }
   $('report-location').textContent = [...new Set(where)].join(' · ');
 
   const count = p.report_count || 1;

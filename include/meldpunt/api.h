@@ -29,6 +29,10 @@ enum mp_status mp_api_parse_query(struct mp_app *app, const struct mp_request *r
 void mp_api_cursor_encode(int64_t id, char *out, size_t cap);
 enum mp_status mp_api_cursor_decode(const char *s, int64_t *id) MP_WUR;
 
+/* Whether the request's Content-Type is the media type want (compared
+ * without case, parameters such as charset ignored). */
+bool mp_api_media_is(const struct mp_request *req, const char *want);
+
 /* Error body {"error":{"code":..,"message":..}} into resp. */
 void mp_api_error_body(struct mp_response *resp, const struct mp_error *err);
 
@@ -66,5 +70,71 @@ enum mp_status mp_api_cluster_merge(struct mp_app *, struct mp_ctx *, const stru
                                     struct mp_response *, struct mp_error *);
 enum mp_status mp_api_report_move(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                   struct mp_response *, struct mp_error *);
+
+/* Open311 GeoReport v2 (api_open311.c); the format comes from the path. */
+enum mp_status mp_api_open311_discovery(struct mp_app *, struct mp_ctx *,
+                                        const struct mp_request *, struct mp_response *,
+                                        struct mp_error *);
+enum mp_status mp_api_open311_services(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                       struct mp_response *, struct mp_error *);
+enum mp_status mp_api_open311_service_def(struct mp_app *, struct mp_ctx *,
+                                          const struct mp_request *, struct mp_response *,
+                                          struct mp_error *);
+enum mp_status mp_api_open311_requests_list(struct mp_app *, struct mp_ctx *,
+                                            const struct mp_request *, struct mp_response *,
+                                            struct mp_error *);
+enum mp_status mp_api_open311_requests_create(struct mp_app *, struct mp_ctx *,
+                                              const struct mp_request *, struct mp_response *,
+                                              struct mp_error *);
+enum mp_status mp_api_open311_request_get(struct mp_app *, struct mp_ctx *,
+                                          const struct mp_request *, struct mp_response *,
+                                          struct mp_error *);
+enum mp_status mp_api_open311_token(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                    struct mp_response *, struct mp_error *);
+enum mp_status mp_api_open311_updates(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                      struct mp_response *, struct mp_error *);
+
+/* Exports, statistics, OGC API - Features (issue 6) */
+enum mp_status mp_api_export(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                             struct mp_response *, struct mp_error *);
+enum mp_status mp_api_stats(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                            struct mp_response *, struct mp_error *);
+enum mp_status mp_api_ogc_landing(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                  struct mp_response *, struct mp_error *);
+enum mp_status mp_api_ogc_conformance(struct mp_app *, struct mp_ctx *,
+                                      const struct mp_request *, struct mp_response *,
+                                      struct mp_error *);
+enum mp_status mp_api_ogc_collections(struct mp_app *, struct mp_ctx *,
+                                      const struct mp_request *, struct mp_response *,
+                                      struct mp_error *);
+enum mp_status mp_api_ogc_collection(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                     struct mp_response *, struct mp_error *);
+enum mp_status mp_api_ogc_items(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                struct mp_response *, struct mp_error *);
+enum mp_status mp_api_ogc_item(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                               struct mp_response *, struct mp_error *);
+
+/* Staff, workflow, automation and worklists (issue 5, api_staff.c) */
+enum mp_status mp_api_me(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                         struct mp_response *, struct mp_error *);
+enum mp_status mp_api_automation(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                 struct mp_response *, struct mp_error *);
+enum mp_status mp_api_automation_eval(struct mp_app *, struct mp_ctx *,
+                                      const struct mp_request *, struct mp_response *,
+                                      struct mp_error *);
+enum mp_status mp_api_staff_queue(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                  struct mp_response *, struct mp_error *);
+enum mp_status mp_api_staff_cluster(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                    struct mp_response *, struct mp_error *);
+enum mp_status mp_api_staff_crews(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                  struct mp_response *, struct mp_error *);
+enum mp_status mp_api_staff_photo(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                  struct mp_response *, struct mp_error *);
+enum mp_status mp_api_cluster_status(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                     struct mp_response *, struct mp_error *);
+enum mp_status mp_api_cluster_assign(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                     struct mp_response *, struct mp_error *);
+enum mp_status mp_api_worklist(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                               struct mp_response *, struct mp_error *);
 
 #endif

@@ -19,6 +19,7 @@ struct mp_buf {
     size_t cap;
     size_t max;   /* hard bound; 0 means the default of 256 MiB */
     bool failed;  /* sticky: set when an append was refused (ENOMEM/bound) */
+    bool over;    /* the refusal was the bound, not memory */
 };
 
 /* Initialise an empty buffer; no allocation until the first append. */

@@ -57,6 +57,7 @@ struct mp_city {
     int zoom;
     struct mp_bbox bbox;
     struct mp_multipolygon area;
+    double area_margin_m; /* points this close outside the area are accepted */
     struct mp_category *categories; /* owned */
     size_t ncategories;
     struct mp_district *districts;  /* owned */

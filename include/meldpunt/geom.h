@@ -44,6 +44,12 @@ void mp_multipolygon_free(struct mp_multipolygon *mp);
  * either way (acceptable at 1e-7 degree scale). */
 bool mp_multipolygon_contains(const struct mp_multipolygon *mp, double lon, double lat);
 
+/* Whether the point lies within max_m metres of the outline of mp (any
+ * ring). Distances use a local equirectangular projection around the point:
+ * exact to well under 1% at the few tens of metres this is meant for (a pin
+ * on the street that forms the city limit). */
+bool mp_multipolygon_near(const struct mp_multipolygon *mp, double lon, double lat, double max_m);
+
 bool mp_bbox_contains(const struct mp_bbox *b, double lon, double lat);
 
 /* Parse "minLon,minLat,maxLon,maxLat" (exactly four finite numbers, valid

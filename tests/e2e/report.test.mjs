@@ -52,7 +52,6 @@ test('a pin placed with a click and sent becomes a report in the API', { timeout
     await page.click('#submit');
 
     await page.locator('#done').waitFor({ state: 'visible' });
-    await screenshot(page, 'desktop-confirmation');
     const link = page.locator('#done-link');
     const id = await link.getAttribute('data-report-id');
     assert.ok(id, 'the confirmation names the report');
@@ -72,6 +71,10 @@ test('a pin placed with a click and sent becomes a report in the API', { timeout
     const marker = page.locator(`[data-kind="cluster"][data-cluster-id="${first.clusterId}"]`);
     await marker.waitFor();
     assert.equal(await marker.getAttribute('data-count'), '1');
+    await screenshot(page, 'desktop-confirmation');
+    // Followed from this browser: listed under "Your reports".
+    await page.click('#open-filters');
+    assert.equal(await page.locator(`#mine-list a[href="/r/${id}"]`).count(), 1);
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
@@ -83,7 +86,9 @@ test('a second report at the same spot is offered as a duplicate and joins it', 
   const { context, page, problems } = await newPage(browser);
   try {
     await openMap(page, server.url);
-    await clickMapCentre(page);
+    // The first report's marker sits at the centre now; tap beside it (about 7 m away).
+    await page.locator(`[data-cluster-id="${first.clusterId}"]`).waitFor();
+    await clickMapCentre(page, { dx: 16, dy: 16 });
     await page.locator('#report-panel').waitFor({ state: 'visible' });
     await fillForm(page, 'Same pothole, it is getting bigger.');
     // The offer appears as soon as the place and the category are known.
@@ -92,6 +97,7 @@ test('a second report at the same spot is offered as a duplicate and joins it', 
     const item = page.locator(`#dup-list li[data-cluster-id="${first.clusterId}"]`);
     assert.match(await item.textContent(), /1 neighbour reported this \d+ m away/);
     assert.ok(await page.locator('#dup-other').isVisible());
+    await page.locator('#dup').scrollIntoViewIfNeeded();
     await screenshot(page, 'desktop-form-duplicate');
 
     // Sending without choosing asks for a choice instead of sending.
@@ -105,7 +111,7 @@ test('a second report at the same spot is offered as a duplicate and joins it', 
     const request = await posted;
     assert.equal(String(JSON.parse(request.postData()).same_as), first.clusterId);
     await page.locator('#done').waitFor({ state: 'visible' });
-    assert.match(await page.textContent('#done-text'), /added to a problem that 2 neighbours reported/);
+    assert.match(await page.textContent('#done-text'), /it has now been reported 2 times/);
     const id = await page.locator('#done-link').getAttribute('data-report-id');
     const { body } = await api(server.url, `/api/v1/reports/${id}`);
     assert.equal(String(body.properties.cluster_id), first.clusterId);
@@ -136,8 +142,9 @@ test('"this is something else" sends a separate report', { timeout: 60000 }, asy
   const { context, page, problems } = await newPage(browser);
   try {
     await openMap(page, server.url);
-    await clickMapCentre(page);
-    await fillForm(page, 'A second, different hole two metres further.');
+    await page.locator(`[data-cluster-id="${first.clusterId}"]`).waitFor();
+    await clickMapCentre(page, { dx: -16, dy: 16 });
+    await fillForm(page, 'A second, different hole a few metres further.');
     await page.locator('#dup-other').waitFor({ state: 'visible' });
     const posted = page.waitForRequest((r) => r.url().endsWith('/api/v1/reports') && r.method() === 'POST');
     await page.click('#dup-other');
@@ -168,6 +175,7 @@ test('the report page shows status, category, place and history', { timeout: 600
     assert.match(await page.textContent('#report-location'), /121 N LaSalle St/);
     assert.match(await page.textContent('#report-neighbours'), /2 reports of this problem/);
     assert.ok(await page.locator('#report-history li').count() >= 1);
+    assert.match(await page.getAttribute('#back-link', 'href'), /^\/#17\/41\.878\d+\/-87\.629\d+$/);
     await page.locator('#report-map .cluster-icon').waitFor();
     await screenshot(page, 'desktop-report-page');
 
@@ -176,6 +184,60 @@ test('the report page shows status, category, place and history', { timeout: 600
     await missing.page.waitForFunction(() => /does not exist/.test(document.getElementById('report-status-message').textContent));
     assert.equal(await missing.page.locator('#report').isVisible(), false);
     await missing.context.close();
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the form says what is missing and sends nothing', { timeout: 60000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  try {
+    let posts = 0;
+    page.on('request', (r) => {
+      if (r.method() === 'POST') posts += 1;
+    });
+    await openMap(page, server.url);
+    await page.click('#open-report');
+    await page.click('#submit');
+    await page.locator('#location-error').waitFor({ state: 'visible' });
+    assert.match(await page.textContent('#location-error'), /First place a pin/);
+    assert.match(await page.textContent('#category-error'), /Choose a category/);
+    assert.match(await page.textContent('#description-error'), /Describe the problem/);
+    assert.equal(await page.getAttribute('#category', 'aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'form-place-centre');
+
+    await page.click('#form-place-centre');
+    await page.selectOption('#category', 'pothole');
+    await page.fill('#description', 'x'.repeat(2001));
+    assert.equal(await page.textContent('#description-count'), '2001 of 2000 characters: too long');
+    assert.equal(await page.locator('#description-count.is-over').count(), 1);
+    await page.click('#submit');
+    await page.locator('#description-error').waitFor({ state: 'visible' });
+    assert.match(await page.textContent('#description-error'), /too long/);
+    assert.equal(await page.locator('#location-error').isVisible(), false);
+    await page.fill('#description', 'x'.repeat(2000));
+    assert.equal(await page.textContent('#description-count'), '2000 of 2000 characters');
+    assert.equal(posts, 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('"use my location" puts the pin where the device is', { timeout: 60000 }, async () => {
+  const here = { lat: 41.8916, lon: -87.6079 }; // Navy Pier
+  const { context, page, problems } = await newPage(browser, {
+    geolocation: { latitude: here.lat, longitude: here.lon, accuracy: 5 },
+    permissions: ['geolocation'],
+  });
+  try {
+    await openMap(page, server.url, { spot: null, zoom: 11 });
+    await page.click('#open-report');
+    await page.click('#form-my-location');
+    await page.locator('.report-pin').waitFor();
+    await page.waitForFunction(() => /^#17\//.test(location.hash));
+    assert.match(await page.textContent('#location-text'), /Pin placed at 41\.8916\d, -87\.6079\d/);
     assert.deepEqual(problems, []);
   } finally {
     await context.close();

@@ -116,14 +116,16 @@ export async function launchBrowser() {
  * A new page in its own context. Returns { context, page, problems } where problems collects
  * CSP violations, uncaught script errors and requests that left 127.0.0.1.
  */
-export async function newPage(browser, { viewport = DESKTOP, locale = 'en-US', mobile = false } = {}) {
+export async function newPage(browser, { viewport = DESKTOP, locale = 'en-US', mobile = false, ...more } = {}) {
   const context = await browser.newContext({
     viewport,
     locale,
     isMobile: mobile,
     hasTouch: mobile,
     deviceScaleFactor: 1,
+    ...more,
   });
+  context.setDefaultTimeout(10000);
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
@@ -166,11 +168,14 @@ export async function openMap(page, base, { spot = SPOT, zoom = 18 } = {}) {
   await page.waitForFunction(() => !/…|\.\.\./.test(document.getElementById('map-status').textContent));
 }
 
-/** Clicks the centre of the map element (the spot the page was opened on). */
-export async function clickMapCentre(page, { tap = false } = {}) {
+/**
+ * Clicks the centre of the map element (the spot the page was opened on), or `dx`, `dy`
+ * pixels beside it (to miss a marker that sits there).
+ */
+export async function clickMapCentre(page, { tap = false, dx = 0, dy = 0 } = {}) {
   const box = await page.locator('#map').boundingBox();
-  const x = box.x + box.width / 2;
-  const y = box.y + box.height / 2;
+  const x = box.x + box.width / 2 + dx;
+  const y = box.y + box.height / 2 + dy;
   if (tap) await page.touchscreen.tap(x, y);
   else await page.mouse.click(x, y);
 }

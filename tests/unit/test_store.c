@@ -1,0 +1,1167 @@
+/* test_store.c - the SpatiaLite store on a temporary database: schema
+ * creation and idempotent upgrade, clusters and their metric index, reports,
+ * every listing filter, status changes, history, photos, transactions, and
+ * read-only reopening. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "meldpunt/store.h"
+
+#define assert_near(a, b, eps)                                                                  \
+    do {                                                                                        \
+        double a_ = (a), b_ = (b), e_ = (eps);                                                  \
+        if (!(fabs(a_ - b_) <= e_)) {                                                           \
+            print_error("%s = %.10f, expected %.10f +- %g\n", #a, a_, b_, e_);                 \
+            fail();                                                                             \
+        }                                                                                       \
+    } while (0)
+
+#define DAY 86400LL
+#define T0 1622548800LL /* 2021-06-01T12:00:00Z */
+/* Metric centre of the test data (UTM 16N, the Loop). */
+#define X0 447742.0
+#define Y0 4636434.0
+
+struct fx {
+    char dir[256];
+    char path[320];
+    struct mp_store *st;
+    struct mp_store_sess *s;
+    unsigned pool; /* sessions; 1 unless a test needs two connections */
+};
+
+/* ---- fixture ---- */
+
+static void rm_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char p[600];
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        (void)unlink(p);
+    }
+    closedir(d);
+    (void)rmdir(dir);
+}
+
+/* Creating a database (SpatiaLite metadata, every migration) takes about
+ * a second under ASan; each test starts from a copy of one made once. */
+static char g_template_dir[256];
+static char g_template[320];
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[65536];
+    size_t n;
+    int rc = in && out ? 0 : -1;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            rc = -1;
+    if (in && ferror(in))
+        rc = -1;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+static int make_template(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    struct mp_store_opts o;
+    struct mp_store *st = NULL;
+    struct mp_error err = {{0}, {0}};
+    snprintf(g_template_dir, sizeof g_template_dir, "%s/mp-tmpl-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(g_template_dir))
+        return -1;
+    snprintf(g_template, sizeof g_template, "%s/template.sqlite", g_template_dir);
+    mp_store_opts_default(&o);
+    o.pool_size = 1;
+    o.sync_full = false;
+    if (mp_store_open(g_template, &o, &st, &err) != MP_OK) {
+        fprintf(stderr, "template: %s\n", err.text);
+        return -1;
+    }
+    mp_store_close(st); /* the last close checkpoints the WAL into the file */
+    return 0;
+}
+
+static enum mp_status store_open(struct fx *f, bool readonly, struct mp_error *err)
+{
+    struct mp_store_opts o;
+    mp_store_opts_default(&o);
+    o.pool_size = f->pool ? f->pool : 1;
+    o.busy_ms = 2000;
+    o.sync_full = false;
+    o.readonly = readonly;
+    f->st = NULL;
+    f->s = NULL;
+    enum mp_status rc = mp_store_open(f->path, &o, &f->st, err);
+    if (rc == MP_OK)
+        f->s = mp_store_acquire(f->st);
+    return rc;
+}
+
+static void store_close(struct fx *f)
+{
+    if (f->st) {
+        mp_store_release(f->st, f->s);
+        mp_store_close(f->st);
+    }
+    f->st = NULL;
+    f->s = NULL;
+}
+
+static void reopen(struct fx *f, bool readonly)
+{
+    struct mp_error err = {{0}, {0}};
+    store_close(f);
+    enum mp_status rc = store_open(f, readonly, &err);
+    if (rc != MP_OK)
+        print_error("reopen: %s\n", err.text);
+    assert_int_equal(rc, MP_OK);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->dir, sizeof f->dir, "%s/mp-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s/test.sqlite", f->dir);
+    struct mp_error err = {{0}, {0}};
+    if (copy_file(g_template, f->path) != 0 || store_open(f, false, &err) != MP_OK) {
+        fprintf(stderr, "mp_store_open: %s\n", err.text);
+        rm_dir(f->dir);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    store_close(f);
+    rm_dir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* ---- data helpers ---- */
+
+static int64_t add_cluster(struct fx *f, const char *cat, const char *status, double x, double y,
+                           double lon, double lat, int64_t first, int64_t last,
+                           const char *district)
+{
+    struct mp_cluster_state c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.category, sizeof c.category, "%s", cat);
+    snprintf(c.status, sizeof c.status, "%s", status);
+    snprintf(c.district, sizeof c.district, "%s", district ? district : "");
+    c.report_count = 1;
+    c.x = c.sum_x = x;
+    c.y = c.sum_y = y;
+    c.lon = lon;
+    c.lat = lat;
+    c.first_at = first;
+    c.last_at = last;
+    int64_t id = 0;
+    assert_int_equal(mp_store_cluster_create(f->s, &c, &id), MP_OK);
+    assert_true(id > 0);
+    return id;
+}
+
+static int64_t add_report(struct fx *f, int64_t cluster, const char *cat, const char *status,
+                          double lon, double lat, int64_t at, const char *district,
+                          const char *ext)
+{
+    struct mp_report_rec r;
+    memset(&r, 0, sizeof r);
+    r.category = cat;
+    r.description = "test report";
+    r.channel = "web";
+    r.status = status;
+    r.district = district;
+    r.external_id = ext;
+    r.contact_name = "Private Person";
+    r.contact_email = "private@example.org";
+    r.contact_phone = "312-555-0100";
+    r.join_reason = "{\"kind\":\"new\"}";
+    r.lon = lon;
+    r.lat = lat;
+    r.x = X0;
+    r.y = Y0;
+    r.created_at = at;
+    r.cluster_id = cluster;
+    int64_t id = 0;
+    assert_int_equal(mp_store_report_insert(f->s, &r, &id), MP_OK);
+    assert_true(id > 0);
+    return id;
+}
+
+/* Collected ids of a listing. */
+struct ids {
+    int64_t v[64];
+    size_t n;
+    size_t stop_after; /* 0: never stop */
+    bool saw_contact;
+};
+
+static int collect_report(void *ctx, const struct mp_report_row *r)
+{
+    struct ids *ids = ctx;
+    if (ids->n < 64)
+        ids->v[ids->n++] = r->id;
+    if (r->contact_email || r->contact_name || r->contact_phone)
+        ids->saw_contact = true;
+    return ids->stop_after && ids->n >= ids->stop_after;
+}
+
+static int collect_cluster(void *ctx, const struct mp_cluster_row *c)
+{
+    struct ids *ids = ctx;
+    if (ids->n < 64)
+        ids->v[ids->n++] = c->id;
+    return ids->stop_after && ids->n >= ids->stop_after;
+}
+
+#define EXPECT_IDS(ids, ...)                                                                     \
+    expect_ids((ids), (const int64_t[]){__VA_ARGS__},                                            \
+               sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t), __LINE__)
+
+#define EXPECT_NONE(ids) expect_ids((ids), NULL, 0, __LINE__)
+
+static void expect_ids(const struct ids *got, const int64_t *want, size_t n, int line)
+{
+    bool same = got->n == n;
+    for (size_t i = 0; same && i < n; i++)
+        same = got->v[i] == want[i];
+    if (!same) {
+        char g[400] = "", w[400] = "";
+        for (size_t i = 0; i < got->n; i++)
+            snprintf(g + strlen(g), sizeof g - strlen(g), "%lld ", (long long)got->v[i]);
+        for (size_t i = 0; i < n; i++)
+            snprintf(w + strlen(w), sizeof w - strlen(w), "%lld ", (long long)want[i]);
+        fail_msg("line %d: got [ %s] want [ %s]", line, g, w);
+    }
+}
+
+static struct ids list_reports(struct fx *f, const struct mp_query *q)
+{
+    struct ids ids;
+    memset(&ids, 0, sizeof ids);
+    assert_int_equal(mp_store_reports(f->s, q, collect_report, &ids), MP_OK);
+    return ids;
+}
+
+static struct ids list_clusters(struct fx *f, const struct mp_query *q)
+{
+    struct ids ids;
+    memset(&ids, 0, sizeof ids);
+    assert_int_equal(mp_store_clusters(f->s, q, collect_cluster, &ids), MP_OK);
+    return ids;
+}
+
+/* A copy of one report row (strings copied: rows are borrowed). */
+struct report_copy {
+    int found;
+    struct mp_report_row r;
+    char category[48], description[64], channel[16], status[24], district[32], ext[32];
+    char name[64], email[64], phone[32], reason[64];
+    bool has_address;
+};
+
+static void cp(char *dst, size_t cap, const char *s) { snprintf(dst, cap, "%s", s ? s : "(null)"); }
+
+static int copy_report(void *ctx, const struct mp_report_row *r)
+{
+    struct report_copy *c = ctx;
+    c->found++;
+    c->r = *r;
+    cp(c->category, sizeof c->category, r->category);
+    cp(c->description, sizeof c->description, r->description);
+    cp(c->channel, sizeof c->channel, r->channel);
+    cp(c->status, sizeof c->status, r->status);
+    cp(c->district, sizeof c->district, r->district);
+    cp(c->ext, sizeof c->ext, r->external_id);
+    cp(c->name, sizeof c->name, r->contact_name);
+    cp(c->email, sizeof c->email, r->contact_email);
+    cp(c->phone, sizeof c->phone, r->contact_phone);
+    cp(c->reason, sizeof c->reason, r->join_reason);
+    c->has_address = r->address != NULL;
+    return 0;
+}
+
+/* ---- schema ---- */
+
+static void test_schema_version(void **state)
+{
+    struct fx *f = *state;
+    /* From nothing: a new file gets the whole schema. */
+    store_close(f);
+    snprintf(f->path, sizeof f->path, "%s/fresh.sqlite", f->dir);
+    struct mp_error err = {{0}, {0}};
+    assert_int_equal(store_open(f, false, &err), MP_OK);
+    assert_int_equal(mp_store_schema_version(f->s), MP_STORE_SCHEMA_VERSION);
+    (void)add_cluster(f, "graffiti", "new", X0, Y0, -87.6298, 41.8781, T0, T0, "32");
+    reopen(f, false);
+    assert_int_equal(mp_store_schema_version(f->s), MP_STORE_SCHEMA_VERSION);
+    int64_t nr = -1, nc = -1;
+    assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
+    assert_int_equal(nr, 0);
+    assert_int_equal(nc, 1);
+}
+
+static void test_template_copy_is_empty(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(mp_store_schema_version(f->s), MP_STORE_SCHEMA_VERSION);
+    int64_t nr = -1, nc = -1;
+    assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
+    assert_int_equal(nr, 0);
+    assert_int_equal(nc, 0);
+}
+
+static void test_reopen_is_idempotent(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = add_cluster(f, "graffiti", "new", X0, Y0, -87.6298, 41.8781, T0, T0, "32");
+    add_report(f, id, "graffiti", "new", -87.6298, 41.8781, T0, "32", NULL);
+    for (int i = 0; i < 2; i++) {
+        reopen(f, false);
+        assert_int_equal(mp_store_schema_version(f->s), MP_STORE_SCHEMA_VERSION);
+        int64_t nr, nc;
+        assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
+        assert_int_equal(nr, 1);
+        assert_int_equal(nc, 1);
+    }
+    /* A second store on the same file while the first is open. */
+    struct mp_store_opts o;
+    mp_store_opts_default(&o);
+    o.pool_size = 1;
+    struct mp_store *other = NULL;
+    struct mp_error err = {{0}, {0}};
+    assert_int_equal(mp_store_open(f->path, &o, &other, &err), MP_OK);
+    struct mp_store_sess *s2 = mp_store_acquire(other);
+    int64_t nr, nc;
+    assert_int_equal(mp_store_counts(s2, &nr, &nc), MP_OK);
+    assert_int_equal(nr, 1);
+    mp_store_release(other, s2);
+    mp_store_close(other);
+    mp_store_close(NULL);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    struct fx *f = *state;
+    store_close(f);
+    /* The WAL is checkpointed away when the last connection closes, so the
+     * header of the main file is the truth: user_version is the big-endian
+     * 32-bit integer at offset 60. */
+    char wal[400];
+    struct stat sb;
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    assert_true(stat(wal, &sb) != 0 || sb.st_size == 0);
+    FILE *fp = fopen(f->path, "r+b");
+    assert_non_null(fp);
+    const unsigned char v[4] = {0, 0, 0, 99};
+    assert_int_equal(fseek(fp, 60, SEEK_SET), 0);
+    assert_int_equal(fwrite(v, 1, 4, fp), 4);
+    assert_int_equal(fclose(fp), 0);
+    struct mp_error err = {{0}, {0}};
+    assert_int_equal(store_open(f, false, &err), MP_EDB);
+    assert_null(f->st);
+    assert_non_null(strstr(err.text, "newer"));
+    /* Read-only refuses it too. */
+    assert_int_not_equal(store_open(f, true, &err), MP_OK);
+    assert_null(f->st);
+}
+
+static void test_open_failures(void **state)
+{
+    (void)state;
+    struct mp_store_opts o;
+    mp_store_opts_default(&o);
+    o.pool_size = 1;
+    struct mp_store *st = (struct mp_store *)(uintptr_t)1;
+    struct mp_error err = {{0}, {0}};
+    assert_int_not_equal(mp_store_open("/nonexistent-dir/meldpunt/x.sqlite", &o, &st, &err),
+                         MP_OK);
+    assert_null(st);
+    assert_true(strlen(err.text) > 0);
+    /* Read-only never creates a file. */
+    o.readonly = true;
+    st = (struct mp_store *)(uintptr_t)1;
+    assert_int_not_equal(mp_store_open("/tmp/mp-store-does-not-exist.sqlite", &o, &st, &err),
+                         MP_OK);
+    assert_null(st);
+    struct stat sb;
+    assert_true(stat("/tmp/mp-store-does-not-exist.sqlite", &sb) != 0);
+}
+
+/* ---- clusters ---- */
+
+static void test_cluster_create_and_state(void **state)
+{
+    struct fx *f = *state;
+    int64_t a = add_cluster(f, "graffiti", "new", X0 + 1.25, Y0 - 2.5, -87.6298, 41.8781, T0,
+                            T0 + 60, "32");
+    int64_t b = add_cluster(f, "rodent", "acknowledged", X0, Y0, -87.63, 41.88, T0, T0, NULL);
+    assert_true(b > a);
+    struct mp_cluster_state s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(mp_store_cluster_state(f->s, a, &s), MP_OK);
+    assert_int_equal(s.id, a);
+    assert_string_equal(s.category, "graffiti");
+    assert_string_equal(s.status, "new");
+    assert_int_equal(s.report_count, 1);
+    assert_near(s.x, X0 + 1.25, 0);
+    assert_near(s.y, Y0 - 2.5, 0);
+    assert_near(s.sum_x, X0 + 1.25, 0);
+    assert_near(s.lon, -87.6298, 0);
+    assert_near(s.lat, 41.8781, 0);
+    assert_int_equal(s.first_at, T0);
+    assert_int_equal(s.last_at, T0 + 60);
+    assert_int_equal(s.fixed_at, 0);
+    assert_string_equal(s.district, "32");
+    assert_int_equal(mp_store_cluster_state(f->s, b, &s), MP_OK);
+    assert_string_equal(s.district, ""); /* none */
+    assert_int_equal(mp_store_cluster_state(f->s, 999999, &s), MP_ENOTFOUND);
+
+    /* Street and readable location travel with the cluster. */
+    struct mp_cluster_state w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.category, sizeof w.category, "pothole");
+    snprintf(w.status, sizeof w.status, "new");
+    snprintf(w.street, sizeof w.street, "N CLARK ST");
+    snprintf(w.location, sizeof w.location, "N CLARK ST near W ADDISON ST");
+    w.report_count = 1;
+    w.x = w.sum_x = X0;
+    w.y = w.sum_y = Y0;
+    int64_t wid = 0;
+    assert_int_equal(mp_store_cluster_create(f->s, &w, &wid), MP_OK);
+    assert_int_equal(mp_store_cluster_state(f->s, wid, &s), MP_OK);
+    assert_string_equal(s.street, "N CLARK ST");
+    assert_string_equal(s.location, "N CLARK ST near W ADDISON ST");
+
+    /* update writes centre, sums, count and times back. */
+    assert_int_equal(mp_store_cluster_state(f->s, a, &s), MP_OK);
+    s.report_count = 2;
+    s.sum_x += X0 + 10;
+    s.sum_y += Y0;
+    s.x = s.sum_x / 2;
+    s.y = s.sum_y / 2;
+    s.lon = -87.62985;
+    s.last_at = T0 + 3600;
+    assert_int_equal(mp_store_cluster_update(f->s, &s), MP_OK);
+    struct mp_cluster_state t;
+    assert_int_equal(mp_store_cluster_state(f->s, a, &t), MP_OK);
+    assert_int_equal(t.report_count, 2);
+    assert_near(t.x, (2 * X0 + 11.25) / 2, 1e-9);
+    assert_near(t.lon, -87.62985, 0);
+    assert_int_equal(t.last_at, T0 + 3600);
+}
+
+static bool has_id(const struct mp_cluster_state *out, size_t n, int64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (out[i].id == id)
+            return true;
+    return false;
+}
+
+static void test_candidates_metric_box(void **state)
+{
+    struct fx *f = *state;
+    const double r = 50;
+    int64_t on_edge_x = add_cluster(f, "graffiti", "new", X0 + r, Y0, 0, 0, T0, T0, NULL);
+    int64_t on_edge_y = add_cluster(f, "graffiti", "new", X0, Y0 - r, 0, 0, T0, T0, NULL);
+    int64_t corner = add_cluster(f, "graffiti", "closed", X0 - r, Y0 + r, 0, 0, T0, T0, NULL);
+    int64_t centre = add_cluster(f, "graffiti", "fixed", X0, Y0, 0, 0, T0, T0, NULL);
+    int64_t far = add_cluster(f, "graffiti", "new", X0 + 5000, Y0 + 5000, 0, 0, T0, T0, NULL);
+    /* Same place, another category. */
+    int64_t other = add_cluster(f, "rodent", "new", X0, Y0, 0, 0, T0, T0, NULL);
+
+    /* A superset of the square, never missing one inside it (edges
+     * included); status is the rules' business, not the index's. */
+    struct mp_cluster_state out[16];
+    size_t n = 99;
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, out, 16, &n),
+                     MP_OK);
+    assert_true(n >= 4 && n <= 5);
+    assert_true(has_id(out, n, on_edge_x));
+    assert_true(has_id(out, n, on_edge_y));
+    assert_true(has_id(out, n, corner));
+    assert_true(has_id(out, n, centre));
+    assert_false(has_id(out, n, far)); /* 5 km off is not "near" */
+    assert_false(has_id(out, n, other));
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(out[i].category, "graffiti");
+
+    /* cap bounds what is written. */
+    n = 99;
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, out, 2, &n), MP_OK);
+    assert_int_equal(n, 2);
+    n = 99;
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, out, 0, &n), MP_OK);
+    assert_int_equal(n, 0);
+    n = 99;
+    assert_int_equal(mp_store_cluster_candidates(f->s, "pothole", X0, Y0, r, out, 16, &n), MP_OK);
+    assert_int_equal(n, 0);
+    n = 99;
+    assert_int_equal(mp_store_cluster_candidates(f->s, "rodent", X0, Y0, 1, out, 16, &n), MP_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].id, other);
+
+    /* Moving a cluster moves it in the index. */
+    struct mp_cluster_state s;
+    assert_int_equal(mp_store_cluster_state(f->s, centre, &s), MP_OK);
+    s.x = s.sum_x = X0 + 3000;
+    assert_int_equal(mp_store_cluster_update(f->s, &s), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, out, 16, &n), MP_OK);
+    assert_false(has_id(out, n, centre));
+    assert_int_equal(
+        mp_store_cluster_candidates(f->s, "graffiti", X0 + 3000, Y0, 1, out, 16, &n), MP_OK);
+    assert_true(has_id(out, n, centre));
+}
+
+static void test_candidates_never_miss(void **state)
+{
+    /* Clusters scattered over 4 km, queried around many points with radii
+     * from 1 m to 700 m (across index cell borders): every cluster inside
+     * the square is among the candidates. */
+    struct fx *f = *state;
+    enum { N = 300, Q = 60 };
+    static double xs[N], ys[N];
+    static int64_t ids[N];
+    unsigned seed = 12345;
+    struct mp_error err = {{0}, {0}};
+    assert_int_equal(mp_store_begin_write(f->s, &err), MP_OK);
+    for (int i = 0; i < N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        xs[i] = X0 - 2000 + (double)(seed >> 8 & 0xffff) / 65535.0 * 4000;
+        seed = seed * 1103515245u + 12345u;
+        ys[i] = Y0 - 2000 + (double)(seed >> 8 & 0xffff) / 65535.0 * 4000;
+        ids[i] = add_cluster(f, "graffiti", "new", xs[i], ys[i], 0, 0, T0, T0, NULL);
+    }
+    assert_int_equal(mp_store_commit(f->s, &err), MP_OK);
+    static struct mp_cluster_state out[N];
+    for (int q = 0; q < Q; q++) {
+        double qx = xs[q * 5], qy = ys[q * 5] + (q % 7) * 13.7;
+        double r = q % 3 == 0 ? 1.0 : 10.0 * (q % 70) + 0.5;
+        size_t n = 0;
+        assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", qx, qy, r, out, N, &n),
+                         MP_OK);
+        for (int i = 0; i < N; i++) {
+            bool inside = fabs(xs[i] - qx) <= r && fabs(ys[i] - qy) <= r;
+            if (inside && !has_id(out, n, ids[i]))
+                fail_msg("query %d (r %.1f): cluster %lld at (%+.1f, %+.1f) missed", q, r,
+                         (long long)ids[i], xs[i] - qx, ys[i] - qy);
+        }
+    }
+}
+
+/* ---- reports ---- */
+
+static void test_report_insert_and_get(void **state)
+{
+    struct fx *f = *state;
+    int64_t c = add_cluster(f, "graffiti", "new", X0, Y0, -87.6298, 41.8781, T0, T0, "32");
+    int64_t r = add_report(f, c, "graffiti", "new", -87.6298123, 41.8781456, T0 - 5, "32",
+                           "SR-1");
+    struct report_copy got;
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_report_get(f->s, r, false, copy_report, &got), MP_OK);
+    assert_int_equal(got.found, 1);
+    assert_int_equal(got.r.id, r);
+    assert_int_equal(got.r.cluster_id, c);
+    assert_int_equal(got.r.cluster_count, 1);
+    assert_int_equal(got.r.created_at, T0 - 5);
+    assert_true(got.r.updated_at >= T0); /* now */
+    assert_string_equal(got.category, "graffiti");
+    assert_string_equal(got.description, "test report");
+    assert_false(got.has_address);
+    assert_string_equal(got.channel, "web");
+    assert_string_equal(got.status, "new");
+    assert_string_equal(got.district, "32");
+    assert_string_equal(got.ext, "SR-1");
+    assert_string_equal(got.reason, "{\"kind\":\"new\"}");
+    assert_near(got.r.lon, -87.6298123, 0);
+    assert_near(got.r.lat, 41.8781456, 0);
+    assert_false(got.r.has_photo);
+    /* Contact data only when asked for. */
+    assert_string_equal(got.name, "(null)");
+    assert_string_equal(got.email, "(null)");
+    assert_string_equal(got.phone, "(null)");
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_report_get(f->s, r, true, copy_report, &got), MP_OK);
+    assert_string_equal(got.name, "Private Person");
+    assert_string_equal(got.email, "private@example.org");
+    assert_string_equal(got.phone, "312-555-0100");
+
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_report_get(f->s, r + 100, true, copy_report, &got), MP_ENOTFOUND);
+    assert_int_equal(got.found, 0);
+
+    /* External ids: unique, NULL allowed many times. */
+    bool exists = false;
+    assert_int_equal(mp_store_report_external_exists(f->s, "SR-1", &exists), MP_OK);
+    assert_true(exists);
+    assert_int_equal(mp_store_report_external_exists(f->s, "SR-2", &exists), MP_OK);
+    assert_false(exists);
+    struct mp_report_rec dup;
+    memset(&dup, 0, sizeof dup);
+    dup.category = "graffiti";
+    dup.description = "";
+    dup.channel = "web";
+    dup.status = "new";
+    dup.external_id = "SR-1";
+    dup.cluster_id = c;
+    dup.created_at = T0;
+    int64_t id = 0;
+    assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_ECONFLICT);
+    add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
+    add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
+    /* A report must belong to a cluster that exists. */
+    dup.external_id = NULL;
+    dup.cluster_id = 424242;
+    assert_int_not_equal(mp_store_report_insert(f->s, &dup, &id), MP_OK);
+}
+
+/* The listing data set: 3 clusters, 6 reports. */
+struct data {
+    int64_t ca, cb, cc;         /* graffiti/32/new, rodent/6/fixed, graffiti/none/closed */
+    int64_t r[6];
+};
+
+static void make_data(struct fx *f, struct data *d)
+{
+    d->ca = add_cluster(f, "graffiti", "new", X0, Y0, -87.6298, 41.8781, T0, T0 + 2 * DAY, "32");
+    d->cb = add_cluster(f, "rodent", "fixed", X0, Y0, -87.6553, 41.9484, T0 + 5 * DAY,
+                        T0 + 6 * DAY, "6");
+    d->cc = add_cluster(f, "graffiti", "closed", X0, Y0, -87.70, 41.70, T0 - 10 * DAY,
+                        T0 - 9 * DAY, NULL);
+    d->r[0] = add_report(f, d->ca, "graffiti", "new", -87.6298, 41.8781, T0, "32", NULL);
+    d->r[1] = add_report(f, d->ca, "graffiti", "new", -87.6297, 41.8782, T0 + 2 * DAY, "32", NULL);
+    d->r[2] = add_report(f, d->cb, "rodent", "fixed", -87.6553, 41.9484, T0 + 5 * DAY, "6", NULL);
+    d->r[3] = add_report(f, d->cb, "rodent", "fixed", -87.6554, 41.9485, T0 + 6 * DAY, "6", NULL);
+    d->r[4] = add_report(f, d->cc, "graffiti", "closed", -87.70, 41.70, T0 - 10 * DAY, NULL, NULL);
+    d->r[5] = add_report(f, d->cc, "graffiti", "closed", -87.70, 41.70, T0 - 9 * DAY, NULL, NULL);
+}
+
+static void test_report_listing_filters(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    make_data(f, &d);
+    struct mp_query q;
+    struct ids got;
+
+    memset(&q, 0, sizeof q);
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[0], d.r[1], d.r[2], d.r[3], d.r[4], d.r[5]);
+    assert_false(got.saw_contact);
+
+    /* bbox around the Loop only */
+    q.has_bbox = true;
+    q.bbox = (struct mp_bbox){-87.64, 41.87, -87.62, 41.89};
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[0], d.r[1]);
+    /* bbox edges are inclusive */
+    q.bbox = (struct mp_bbox){-87.6553, 41.9484, -87.60, 41.99};
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[2]);
+    q.bbox = (struct mp_bbox){-80, 10, -79, 11};
+    got = list_reports(f, &q);
+    EXPECT_NONE(&got);
+    q.has_bbox = false;
+
+    /* categories */
+    q.categories[0] = "rodent";
+    q.ncategories = 1;
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[2], d.r[3]);
+    q.categories[1] = "graffiti";
+    q.ncategories = 2;
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[0], d.r[1], d.r[2], d.r[3], d.r[4], d.r[5]);
+    q.categories[0] = "pothole";
+    q.categories[1] = "nonsense'); DROP TABLE reports; --";
+    got = list_reports(f, &q);
+    EXPECT_NONE(&got);
+    q.ncategories = 0;
+
+    /* statuses */
+    q.statuses[0] = "closed";
+    q.statuses[1] = "fixed";
+    q.nstatuses = 2;
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[2], d.r[3], d.r[4], d.r[5]);
+    q.nstatuses = 1;
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[4], d.r[5]);
+    q.nstatuses = 0;
+
+    /* district */
+    q.district = "6";
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[2], d.r[3]);
+    q.district = "77";
+    got = list_reports(f, &q);
+    EXPECT_NONE(&got);
+    q.district = NULL;
+
+    /* since inclusive, until exclusive */
+    q.since = T0;
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[0], d.r[1], d.r[2], d.r[3]);
+    q.until = T0 + 5 * DAY;
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[0], d.r[1]);
+    q.since = 0;
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[0], d.r[1], d.r[4], d.r[5]);
+    q.until = 0;
+
+    /* keyset paging: after_id + limit walks everything once, in order */
+    q.limit = 4;
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[0], d.r[1], d.r[2], d.r[3]);
+    q.after_id = d.r[3];
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[4], d.r[5]);
+    q.after_id = d.r[5];
+    got = list_reports(f, &q);
+    EXPECT_NONE(&got);
+    q.after_id = 0;
+    q.limit = 0;
+
+    /* everything at once */
+    q.has_bbox = true;
+    q.bbox = (struct mp_bbox){-88, 41, -87, 42};
+    q.categories[0] = "graffiti";
+    q.ncategories = 1;
+    q.statuses[0] = "new";
+    q.nstatuses = 1;
+    q.district = "32";
+    q.since = T0 + 1;
+    q.limit = 1;
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[1]);
+
+    /* contact data only with with_private */
+    memset(&q, 0, sizeof q);
+    q.with_private = true;
+    got = list_reports(f, &q);
+    assert_true(got.saw_contact);
+
+    /* a callback can stop the walk */
+    memset(&q, 0, sizeof q);
+    memset(&got, 0, sizeof got);
+    got.stop_after = 2;
+    assert_int_equal(mp_store_reports(f->s, &q, collect_report, &got), MP_OK);
+    EXPECT_IDS(&got, d.r[0], d.r[1]);
+
+    /* cluster members, oldest first */
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_cluster_reports(f->s, d.cb, collect_report, &got), MP_OK);
+    EXPECT_IDS(&got, d.r[2], d.r[3]);
+    assert_false(got.saw_contact);
+}
+
+static void test_cluster_reports_order(void **state)
+{
+    struct fx *f = *state;
+    int64_t c = add_cluster(f, "graffiti", "new", X0, Y0, -87.6, 41.8, T0, T0, NULL);
+    int64_t late = add_report(f, c, "graffiti", "new", -87.6, 41.8, T0 + 100, NULL, NULL);
+    int64_t early = add_report(f, c, "graffiti", "new", -87.6, 41.8, T0 - 100, NULL, NULL);
+    int64_t same1 = add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
+    int64_t same2 = add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
+    struct ids got;
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_cluster_reports(f->s, c, collect_report, &got), MP_OK);
+    EXPECT_IDS(&got, early, same1, same2, late);
+}
+
+static void test_cluster_listing_filters(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    make_data(f, &d);
+    struct mp_query q;
+    memset(&q, 0, sizeof q);
+    struct ids got = list_clusters(f, &q);
+    EXPECT_IDS(&got, d.ca, d.cb, d.cc);
+    q.has_bbox = true;
+    q.bbox = (struct mp_bbox){-87.66, 41.94, -87.65, 41.95};
+    got = list_clusters(f, &q);
+    EXPECT_IDS(&got, d.cb);
+    q.has_bbox = false;
+    q.categories[0] = "graffiti";
+    q.ncategories = 1;
+    got = list_clusters(f, &q);
+    EXPECT_IDS(&got, d.ca, d.cc);
+    q.statuses[0] = "new";
+    q.nstatuses = 1;
+    got = list_clusters(f, &q);
+    EXPECT_IDS(&got, d.ca);
+    q.ncategories = q.nstatuses = 0;
+    q.district = "6";
+    got = list_clusters(f, &q);
+    EXPECT_IDS(&got, d.cb);
+    q.district = NULL;
+    /* A cluster matches a time range when its span overlaps it. */
+    q.since = T0 + DAY; /* ca runs T0..T0+2d: overlaps */
+    got = list_clusters(f, &q);
+    EXPECT_IDS(&got, d.ca, d.cb);
+    q.since = T0 + 2 * DAY + 1;
+    got = list_clusters(f, &q);
+    EXPECT_IDS(&got, d.cb);
+    q.since = 0;
+    q.until = T0 + 5 * DAY; /* cb starts exactly then: excluded */
+    got = list_clusters(f, &q);
+    EXPECT_IDS(&got, d.ca, d.cc);
+    q.until = 0;
+    q.after_id = d.ca;
+    q.limit = 1;
+    got = list_clusters(f, &q);
+    EXPECT_IDS(&got, d.cb);
+
+    struct ids one;
+    memset(&one, 0, sizeof one);
+    assert_int_equal(mp_store_cluster_get(f->s, d.cc, collect_cluster, &one), MP_OK);
+    EXPECT_IDS(&one, d.cc);
+    assert_int_equal(mp_store_cluster_get(f->s, 987654, collect_cluster, &one), MP_ENOTFOUND);
+}
+
+static int count_cells(void *ctx, const struct mp_grid_cell *c)
+{
+    int64_t *tot = ctx;
+    tot[0] += 1;
+    tot[1] += c->clusters;
+    tot[2] += c->reports;
+    if (c->clusters > tot[3])
+        tot[3] = c->clusters;
+    return 0;
+}
+
+static void test_grid(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    make_data(f, &d);
+    (void)add_cluster(f, "graffiti", "new", X0, Y0, -87.6299, 41.8780, T0, T0, "32");
+    struct mp_query q;
+    memset(&q, 0, sizeof q);
+    q.has_bbox = true;
+    q.bbox = (struct mp_bbox){-88, 41.5, -87.5, 42.1};
+    int64_t tot[4] = {0, 0, 0, 0};
+    assert_int_equal(mp_store_cluster_grid(f->s, &q, 0.05, count_cells, tot), MP_OK);
+    assert_int_equal(tot[0], 3); /* Loop (2 clusters), Lake View, far south-west */
+    assert_int_equal(tot[1], 4);
+    assert_int_equal(tot[2], 4); /* report_count of each cluster row is 1 */
+    assert_int_equal(tot[3], 2);
+    q.has_bbox = false;
+    assert_int_equal(mp_store_cluster_grid(f->s, &q, 0.05, count_cells, tot), MP_EINVAL);
+    q.has_bbox = true;
+    assert_int_equal(mp_store_cluster_grid(f->s, &q, 0, count_cells, tot), MP_EINVAL);
+}
+
+/* ---- status, history, photos ---- */
+
+static void test_set_status_applies_to_reports(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    make_data(f, &d);
+    assert_int_equal(mp_store_cluster_set_status(f->s, d.ca, "fixed", T0 + 3 * DAY, T0 + 3 * DAY),
+                     MP_OK);
+    struct mp_cluster_state s;
+    assert_int_equal(mp_store_cluster_state(f->s, d.ca, &s), MP_OK);
+    assert_string_equal(s.status, "fixed");
+    assert_int_equal(s.fixed_at, T0 + 3 * DAY);
+    struct mp_query q;
+    memset(&q, 0, sizeof q);
+    q.statuses[0] = "fixed";
+    q.nstatuses = 1;
+    struct ids got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[0], d.r[1], d.r[2], d.r[3]);
+    /* The other clusters' reports are untouched. */
+    q.statuses[0] = "closed";
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[4], d.r[5]);
+    struct report_copy rc;
+    memset(&rc, 0, sizeof rc);
+    assert_int_equal(mp_store_report_get(f->s, d.r[0], false, copy_report, &rc), MP_OK);
+    assert_string_equal(rc.status, "fixed");
+    assert_int_equal(rc.r.updated_at, T0 + 3 * DAY);
+    struct ids cl;
+    memset(&cl, 0, sizeof cl);
+    q.statuses[0] = "fixed";
+    cl = list_clusters(f, &q);
+    EXPECT_IDS(&cl, d.ca, d.cb);
+    /* Reopen: fixed_at as given. */
+    assert_int_equal(mp_store_cluster_set_status(f->s, d.ca, "reopened", 0, T0 + 4 * DAY), MP_OK);
+    assert_int_equal(mp_store_cluster_state(f->s, d.ca, &s), MP_OK);
+    assert_string_equal(s.status, "reopened");
+    assert_int_equal(s.fixed_at, 0);
+}
+
+struct hist {
+    int n;
+    int64_t id[16], report_id[16], at[16];
+    char status[16][24], note[16][32], actor[16][32];
+    bool pub[16];
+    int stop_after;
+};
+
+static int collect_history(void *ctx, const struct mp_history_row *h)
+{
+    struct hist *x = ctx;
+    if (x->n < 16) {
+        x->id[x->n] = h->id;
+        x->report_id[x->n] = h->report_id;
+        x->at[x->n] = h->at;
+        cp(x->status[x->n], sizeof x->status[0], h->status);
+        cp(x->note[x->n], sizeof x->note[0], h->note);
+        cp(x->actor[x->n], sizeof x->actor[0], h->actor);
+        x->pub[x->n] = h->note_public;
+        x->n++;
+    }
+    return x->stop_after && x->n >= x->stop_after;
+}
+
+static void test_history(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    make_data(f, &d);
+    struct mp_history_rec h[] = {
+        {.cluster_id = d.ca, .at = T0 + 100, .status = "acknowledged", .note = "seen",
+         .note_public = true, .actor = "dispatcher1"},
+        {.cluster_id = d.ca, .at = T0, .status = "new", .note_public = true},
+        {.cluster_id = d.ca, .report_id = d.r[1], .at = T0 + 100, .status = "acknowledged",
+         .note = "internal: call back", .note_public = false, .actor = "crew7"},
+        {.cluster_id = d.cb, .at = T0 + 50, .status = "fixed", .note_public = true},
+    };
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(mp_store_history_add(f->s, &h[i]), MP_OK);
+    struct hist x;
+    memset(&x, 0, sizeof x);
+    assert_int_equal(mp_store_history(f->s, d.ca, collect_history, &x), MP_OK);
+    assert_int_equal(x.n, 3);
+    /* ordered by time, then insertion */
+    assert_int_equal(x.at[0], T0);
+    assert_string_equal(x.status[0], "new");
+    assert_int_equal(x.report_id[0], 0);
+    assert_string_equal(x.note[0], "(null)");
+    assert_string_equal(x.actor[0], "(null)");
+    assert_string_equal(x.status[1], "acknowledged");
+    assert_string_equal(x.note[1], "seen");
+    assert_string_equal(x.actor[1], "dispatcher1");
+    assert_true(x.pub[1]);
+    assert_true(x.id[1] < x.id[2]);
+    assert_int_equal(x.report_id[2], d.r[1]);
+    assert_false(x.pub[2]);
+    assert_string_equal(x.actor[2], "crew7");
+    memset(&x, 0, sizeof x);
+    x.stop_after = 1;
+    assert_int_equal(mp_store_history(f->s, d.ca, collect_history, &x), MP_OK);
+    assert_int_equal(x.n, 1);
+    memset(&x, 0, sizeof x);
+    assert_int_equal(mp_store_history(f->s, 424242, collect_history, &x), MP_OK);
+    assert_int_equal(x.n, 0);
+    /* History of a cluster that does not exist cannot be written. */
+    struct mp_history_rec bad = {.cluster_id = 424242, .at = T0, .status = "new"};
+    assert_int_not_equal(mp_store_history_add(f->s, &bad), MP_OK);
+}
+
+static void test_photos(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    make_data(f, &d);
+    unsigned char full[3000], thumb[300];
+    for (size_t i = 0; i < sizeof full; i++)
+        full[i] = (unsigned char)(i * 7 + 3);
+    for (size_t i = 0; i < sizeof thumb; i++)
+        thumb[i] = (unsigned char)(255 - i);
+    full[10] = 0; /* binary, with NULs */
+    struct mp_photo_rec p = {.full = full, .thumb = thumb, .full_len = sizeof full,
+                             .thumb_len = sizeof thumb, .width = 1600, .height = 1200,
+                             .mime = "image/jpeg"};
+    assert_int_equal(mp_store_photo_put(f->s, d.r[0], &p), MP_OK);
+    void *data = NULL;
+    size_t len = 0;
+    assert_int_equal(mp_store_photo_get(f->s, d.r[0], false, &data, &len), MP_OK);
+    assert_int_equal(len, sizeof full);
+    assert_memory_equal(data, full, sizeof full);
+    free(data);
+    assert_int_equal(mp_store_photo_get(f->s, d.r[0], true, &data, &len), MP_OK);
+    assert_int_equal(len, sizeof thumb);
+    assert_memory_equal(data, thumb, sizeof thumb);
+    free(data);
+    data = (void *)full;
+    len = 5;
+    assert_int_equal(mp_store_photo_get(f->s, d.r[1], false, &data, &len), MP_ENOTFOUND);
+    assert_null(data);
+    assert_int_equal(len, 0);
+    /* One photo per report. */
+    assert_int_not_equal(mp_store_photo_put(f->s, d.r[0], &p), MP_OK);
+    /* The row says it has one; the others do not. */
+    struct report_copy rc;
+    memset(&rc, 0, sizeof rc);
+    assert_int_equal(mp_store_report_get(f->s, d.r[0], false, copy_report, &rc), MP_OK);
+    assert_true(rc.r.has_photo);
+    assert_int_equal(mp_store_report_get(f->s, d.r[1], false, copy_report, &rc), MP_OK);
+    assert_false(rc.r.has_photo);
+}
+
+/* ---- transactions, counts, read-only ---- */
+
+static void test_transactions(void **state)
+{
+    struct fx *f = *state;
+    f->pool = 2;
+    reopen(f, false);
+    struct mp_error err = {{0}, {0}};
+    int64_t nr, nc;
+    assert_int_equal(mp_store_begin_write(f->s, &err), MP_OK);
+    int64_t c = add_cluster(f, "graffiti", "new", X0, Y0, -87.6, 41.8, T0, T0, NULL);
+    add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
+    mp_store_rollback(f->s);
+    assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
+    assert_int_equal(nr, 0);
+    assert_int_equal(nc, 0);
+    /* Rolled back ids are gone; nothing in the metric index either. */
+    struct mp_cluster_state out[4];
+    size_t n = 9;
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, 10, out, 4, &n), MP_OK);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(mp_store_begin_write(f->s, &err), MP_OK);
+    c = add_cluster(f, "graffiti", "new", X0, Y0, -87.6, 41.8, T0, T0, NULL);
+    add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
+    /* Another connection does not see uncommitted rows. */
+    struct mp_store_sess *other = mp_store_acquire(f->st);
+    assert_int_equal(mp_store_counts(other, &nr, &nc), MP_OK);
+    assert_int_equal(nr, 0);
+    assert_int_equal(mp_store_commit(f->s, &err), MP_OK);
+    assert_int_equal(mp_store_counts(other, &nr, &nc), MP_OK);
+    assert_int_equal(nr, 1);
+    assert_int_equal(nc, 1);
+    /* A session released inside a transaction is rolled back for the next user. */
+    assert_int_equal(mp_store_begin_write(other, &err), MP_OK);
+    (void)add_cluster(&(struct fx){.st = f->st, .s = other}, "rodent", "new", X0, Y0, 0, 0, T0,
+                      T0, NULL);
+    mp_store_release(f->st, other);
+    assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
+    assert_int_equal(nc, 1);
+    /* read transactions */
+    assert_int_equal(mp_store_begin_read(f->s), MP_OK);
+    assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
+    mp_store_rollback(f->s);
+}
+
+static void test_readonly_reopen(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    make_data(f, &d);
+    reopen(f, true);
+    int64_t nr, nc;
+    assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
+    assert_int_equal(nr, 6);
+    assert_int_equal(nc, 3);
+    struct mp_query q;
+    memset(&q, 0, sizeof q);
+    struct ids got = list_reports(f, &q);
+    assert_int_equal(got.n, 6);
+    struct mp_error err = {{0}, {0}};
+    enum mp_status rc = mp_store_begin_write(f->s, &err);
+    if (rc == MP_OK)
+        mp_store_rollback(f->s);
+    assert_int_equal(rc, MP_EUNAVAIL);
+    /* And no write gets through outside a transaction either. */
+    struct mp_cluster_state c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.category, sizeof c.category, "graffiti");
+    snprintf(c.status, sizeof c.status, "new");
+    int64_t id = 0;
+    assert_int_not_equal(mp_store_cluster_create(f->s, &c, &id), MP_OK);
+    assert_int_not_equal(mp_store_cluster_set_status(f->s, d.ca, "closed", 0, T0), MP_OK);
+    assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
+    assert_int_equal(nc, 3);
+    /* Writable again afterwards, data intact. */
+    reopen(f, false);
+    struct mp_cluster_state s;
+    assert_int_equal(mp_store_cluster_state(f->s, d.ca, &s), MP_OK);
+    assert_string_equal(s.status, "new");
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return make_template();
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    rm_dir(g_template_dir);
+    return 0;
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_schema_version),
+        T(test_template_copy_is_empty),
+        T(test_reopen_is_idempotent),
+        T(test_newer_schema_refused),
+        cmocka_unit_test(test_open_failures),
+        T(test_cluster_create_and_state),
+        T(test_candidates_metric_box),
+        T(test_candidates_never_miss),
+        T(test_report_insert_and_get),
+        T(test_report_listing_filters),
+        T(test_cluster_reports_order),
+        T(test_cluster_listing_filters),
+        T(test_grid),
+        T(test_set_status_applies_to_reports),
+        T(test_history),
+        T(test_photos),
+        T(test_transactions),
+        T(test_readonly_reopen),
+    };
+#undef T
+    return cmocka_run_group_tests_name("store", tests, group_setup, group_teardown);
+}
