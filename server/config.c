@@ -23,6 +23,8 @@ void mp_config_defaults(struct mp_config *c)
     c->max_conns = 1024;
     c->max_conns_per_ip = 64;
     c->sync_full = true;
+    c->rate_writes = 5;
+    c->rate_burst = 60;
 }
 
 enum mp_status mp_config_set_str(char *dst, size_t cap, const char *value, const char *what,
@@ -109,6 +111,20 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
             return rc;
         c->max_upload = n;
     }
+    if ((v = getenv("MELDPUNT_RATE_WRITES")) && *v) {
+        if ((rc = parse_uint(v, 1000000, &n, "MELDPUNT_RATE_WRITES", err)))
+            return rc;
+        c->rate_writes = (double)n;
+    }
+    if ((v = getenv("MELDPUNT_RATE_BURST")) && *v) {
+        if ((rc = parse_uint(v, 1000000, &n, "MELDPUNT_RATE_BURST", err)) || n == 0)
+            return rc ? rc : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_RATE_BURST must be 1+");
+        c->rate_burst = (double)n;
+    }
+    if ((v = getenv("MELDPUNT_CORS_ORIGINS")) &&
+        (rc = mp_config_set_str(c->cors_origins, sizeof c->cors_origins, v,
+                                "MELDPUNT_CORS_ORIGINS", err)))
+        return rc;
     if ((v = getenv("MELDPUNT_SYNC")) && *v) {
         if (strcmp(v, "full") == 0)
             c->sync_full = true;

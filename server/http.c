@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "meldpunt/api.h"
 #include "meldpunt/app.h"
 #include "meldpunt/city.h"
+#include "meldpunt/ratelimit.h"
 #include "meldpunt/router.h"
 
 struct mp_http {
@@ -21,6 +23,8 @@ struct mp_http {
     struct mp_app *app;
     char csp_page[512]; /* Content-Security-Policy for pages */
     _Atomic long active; /* requests between their first call and completion */
+    struct mp_ratelimit *writes; /* per-address write limit, NULL when off */
+    struct mp_ratelimit *auth;   /* per-address failed sign-ins */
 };
 
 struct req_state {
@@ -131,7 +135,12 @@ static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char 
     if (off > 0 && f->n > 0 && strcmp(f->fields[f->n - 1].name, key) == 0) {
         fld = &f->fields[f->n - 1];
     } else {
-        if (f->n >= MP_FORM_MAX_FIELDS || strlen(key) >= sizeof fld->name || mp_form_get(f, key)) {
+        /* A name may repeat only in the array form "name[]" (Open311's
+         * multiple-choice attributes); each value is its own field. */
+        size_t kl = strlen(key);
+        bool array = kl > 2 && strcmp(key + kl - 2, "[]") == 0;
+        if (f->n >= MP_FORM_MAX_FIELDS || kl >= sizeof fld->name ||
+            (!array && mp_form_get(f, key))) {
             f->overflow = f->overflow || f->n >= MP_FORM_MAX_FIELDS ||
                           strlen(key) >= sizeof fld->name;
             rs->form_bad = rs->form_bad || (!f->overflow); /* a repeated field */
@@ -257,6 +266,14 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
         MHD_add_response_header(r, "Allow", resp->allow);
     if (resp->disposition[0])
         MHD_add_response_header(r, "Content-Disposition", resp->disposition);
+    if (resp->cors[0]) {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", resp->cors);
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                "Content-Type, Authorization");
+        MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+    }
+    MHD_add_response_header(r, "Vary", "Origin");
     if (resp->retry_after) {
         char ra[16];
         snprintf(ra, sizeof ra, "%u", resp->retry_after);
@@ -351,6 +368,41 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
                   (socklen_t)cap);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The request's Origin when the configured list allows it, else NULL. */
+static const char *cors_origin(struct mp_http *h, struct MHD_Connection *conn)
+{
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    const char *list = h->app->cfg->cors_origins;
+    size_t n = origin ? strlen(origin) : 0;
+    if (!n || !list[0])
+        return NULL;
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && *p == ' ')
+            p++, len--;
+        while (len && p[len - 1] == ' ')
+            len--;
+        if ((len == n && strncmp(p, origin, n) == 0) || (len == 1 && *p == '*'))
+            return origin;
+        p = end ? end + 1 : p + len;
+    }
+    return NULL;
+}
+
+static bool is_write(const char *method)
+{
+    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+           strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
+}
+
 static void wake(void *token)
 {
     MHD_resume_connection(token);
@@ -417,12 +469,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         req->conn = conn;
         client_ip(conn, req->client_ip, sizeof req->client_ip);
         const char *bad_arg = NULL;
+        bool has_auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
         MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, nul_arg, &bad_arg);
-        if (bad_arg)
+        if (bad_arg) {
             st = mp_fail(&err, MP_EINVAL, "invalid_parameter",
                          "query parameter '%.40s' contains a NUL byte", bad_arg);
-        else
+        } else if (strcmp(method, "OPTIONS") == 0 && cors_origin(h, conn)) {
+            st = MP_OK; /* a CORS preflight from an allowed origin */
+            resp.http_status = 204;
+            snprintf(resp.allow, sizeof resp.allow, "GET, HEAD, POST");
+        } else if (has_auth &&
+                   !mp_ratelimit_peek(h->auth, req->client_ip, now_ms(), &resp.retry_after)) {
+            st = mp_fail(&err, MP_ERATE, "rate_limited",
+                         "too many failed sign-ins from this address; try again later");
+        } else if (is_write(method) &&
+                   !mp_ratelimit_take(h->writes, req->client_ip, now_ms(), &resp.retry_after)) {
+            st = mp_fail(&err, MP_ERATE, "rate_limited",
+                         "too many reports from this address; try again in %u s",
+                         resp.retry_after);
+        } else {
             st = mp_router_dispatch(h->app, req, &resp, &err);
+            /* Failed sign-ins cost a token; good ones are never limited. */
+            if (st == MP_EAUTH && has_auth)
+                (void)mp_ratelimit_take(h->auth, req->client_ip, now_ms(), NULL);
+        }
         if (st == MP_PENDING) {
             /* Suspend first, then start the work: its wake-up must never
              * come before the suspension. */
@@ -447,6 +517,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (st == MP_EUNAVAIL || st == MP_ERATE)
             resp.retry_after = resp.retry_after ? resp.retry_after : 5;
     }
+    const char *origin = cors_origin(h, conn);
+    if (origin)
+        snprintf(resp.cors, sizeof resp.cors, "%s", origin);
     enum MHD_Result ret = send_response(h, conn, &resp, st);
     mp_buf_free(&resp.body);
     return ret;
@@ -483,6 +556,14 @@ enum mp_status mp_http_start(struct mp_app *app, struct mp_http **out, unsigned 
     if (!h)
         return MP_ENOMEM;
     h->app = app;
+    if ((cfg->rate_writes > 0 &&
+         mp_ratelimit_new(cfg->rate_writes, cfg->rate_burst, 16384, &h->writes) != MP_OK) ||
+        mp_ratelimit_new(1.0, 10.0, 4096, &h->auth) != MP_OK) {
+        mp_ratelimit_free(h->writes);
+        mp_ratelimit_free(h->auth);
+        free(h);
+        return mp_fail(err, MP_EINVAL, "config", "bad rate limit settings");
+    }
     char tiles[200];
     tile_origin(app->city->tile_url, tiles, sizeof tiles);
     snprintf(h->csp_page, sizeof h->csp_page,
@@ -497,6 +578,8 @@ enum mp_status mp_http_start(struct mp_app *app, struct mp_http **out, unsigned 
     sa.sin_port = htons((uint16_t)cfg->listen_port);
     const char *host = strcmp(cfg->listen_host, "localhost") == 0 ? "127.0.0.1" : cfg->listen_host;
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        mp_ratelimit_free(h->writes);
+        mp_ratelimit_free(h->auth);
         free(h);
         return mp_fail(err, MP_EINVAL, "config", "listen host must be an IPv4 address");
     }
@@ -513,6 +596,8 @@ enum mp_status mp_http_start(struct mp_app *app, struct mp_http **out, unsigned 
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)64 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
     if (!h->daemon) {
+        mp_ratelimit_free(h->writes);
+        mp_ratelimit_free(h->auth);
         free(h);
         return mp_fail(err, MP_EIO, "listen", "cannot listen on %.60s:%u", cfg->listen_host,
                        cfg->listen_port);
@@ -535,5 +620,7 @@ void mp_http_stop(struct mp_http *h)
             usleep(10 * 1000);
         MHD_stop_daemon(h->daemon);
     }
+    mp_ratelimit_free(h->writes);
+    mp_ratelimit_free(h->auth);
     free(h);
 }

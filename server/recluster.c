@@ -226,7 +226,8 @@ static int cmp_state(const void *a, const void *b)
 static struct mp_cluster_state *old_state(struct work *w, int64_t id)
 {
     struct mp_cluster_state key = {.id = id};
-    return bsearch(&key, w->old, w->nold, sizeof *w->old, cmp_state);
+    /* qsort and bsearch take no NULL array, even with no elements. */
+    return w->nold ? bsearch(&key, w->old, w->nold, sizeof *w->old, cmp_state) : NULL;
 }
 
 struct placed {
@@ -270,7 +271,8 @@ static enum mp_status replay(struct work *w, long *moved)
     qsort(pl.ids, w->nreps, sizeof *pl.ids, cmp_i64);
     for (size_t i = 0; i < w->nreps; i++)
         pl.cluster[i] = -1;
-    qsort(w->edges, w->nedges, sizeof *w->edges, cmp_edge);
+    if (w->nedges)
+        qsort(w->edges, w->nedges, sizeof *w->edges, cmp_edge);
     *moved = 0;
 
     for (size_t i = 0; i < w->nreps; i++) {
@@ -286,7 +288,8 @@ static enum mp_status replay(struct work *w, long *moved)
         int64_t exclude[MP_NOT_SAME_MAX];
         size_t nex = 0;
         int64_t key[3] = {r->id, 0, 0};
-        int64_t(*e)[3] = bsearch(key, w->edges, w->nedges, sizeof *w->edges, cmp_edge);
+        int64_t(*e)[3] =
+            w->nedges ? bsearch(key, w->edges, w->nedges, sizeof *w->edges, cmp_edge) : NULL;
         if (e) {
             while (e > w->edges && e[-1][0] == r->id)
                 e--;
@@ -469,7 +472,8 @@ enum mp_status mp_recluster(struct mp_ctx *ctx, const char *category,
         rc = mp_fail(err, rc, "unavailable", "cannot read the reports");
         goto out;
     }
-    qsort(w.old, w.nold, sizeof *w.old, cmp_state);
+    if (w.nold)
+        qsort(w.old, w.nold, sizeof *w.old, cmp_state);
     if ((rc = replay(&w, &moved))) {
         rc = mp_fail(err, rc, "internal", "re-clustering failed");
         goto out;

@@ -67,7 +67,9 @@ static bool method_is(const char *route_method, const char *method)
 
 static bool is_api(const char *path)
 {
-    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/healthz") == 0;
+    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/healthz") == 0 ||
+           strncmp(path, "/open311/", 9) == 0 || strcmp(path, "/ogc") == 0 ||
+           strncmp(path, "/ogc/", 5) == 0;
 }
 
 enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,

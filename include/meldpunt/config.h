@@ -28,6 +28,9 @@ struct mp_config {
     bool tiles_set;        /* tile_url was configured (may be empty = off) */
     char tile_url[512];
     char admin_token[128];
+    double rate_writes;    /* writes per second per client address; 0 = no limit */
+    double rate_burst;     /* writes a client may make at once */
+    char cors_origins[512];/* comma-separated origins allowed cross-site; "" = none */
 };
 
 /* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */

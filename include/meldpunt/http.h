@@ -88,6 +88,7 @@ struct mp_response {
     char etag[48];
     char disposition[128];    /* Content-Disposition */
     unsigned retry_after;     /* seconds; 0 for none */
+    char cors[128];           /* Access-Control-Allow-Origin, set by the HTTP layer */
     bool created;             /* 201 instead of 200 */
     bool not_modified;        /* 304 */
     mp_stream_fn stream;      /* when set, the body is streamed */

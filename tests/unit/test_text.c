@@ -37,7 +37,7 @@ static void test_utf8_valid(void **state)
     assert_int_equal(chars("\xe2\x82\xac"), 1);                /* €: 3 bytes */
     assert_int_equal(chars("\xf0\x9f\x98\x80"), 1);            /* 😀: 4 bytes */
     assert_int_equal(chars("a\tb\r\nc"), 6);                   /* tab, CR, LF allowed */
-    assert_int_equal(chars("\xc2\x80"), 1);                    /* smallest 2-byte */
+    assert_int_equal(chars("\xc2\xa0"), 1);                    /* first 2-byte after the C1 controls */
     assert_int_equal(chars("\xdf\xbf"), 1);                    /* largest 2-byte */
     assert_int_equal(chars("\xe0\xa0\x80"), 1);                /* smallest 3-byte */
     assert_int_equal(chars("\xed\x9f\xbf"), 1);                /* U+D7FF, below surrogates */

@@ -1,0 +1,68 @@
+// Per-address write limits (429 + Retry-After), failed sign-in limits, and CORS only for
+// configured origins (issue 8).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, api, LOOP } from './lib.mjs';
+
+const report = { category: 'graffiti', lat: LOOP.lat, lon: LOOP.lon, description: 'tag' };
+
+test('writes beyond the per-address burst get 429 with Retry-After; reads go on', async () => {
+  const srv = await startServer({ env: { MELDPUNT_RATE_WRITES: '1', MELDPUNT_RATE_BURST: '3' } });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const r = await api(srv.url, 'POST', '/api/v1/reports', { json: report });
+      assert.equal(r.status, 201, r.text);
+    }
+    const limited = await api(srv.url, 'POST', '/api/v1/reports', { json: report });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, 'rate_limited');
+    const retry = Number(limited.headers.get('retry-after'));
+    assert.ok(retry >= 1 && retry <= 2, `Retry-After ${retry}`);
+    const read = await api(srv.url, 'GET', '/api/v1/reports?limit=1');
+    assert.equal(read.status, 200);
+    // After the advertised wait a token is back.
+    await new Promise((r) => setTimeout(r, retry * 1000 + 100));
+    const again = await api(srv.url, 'POST', '/api/v1/reports', { json: report });
+    assert.equal(again.status, 201, again.text);
+  } finally {
+    await srv.cleanup();
+  }
+});
+
+test('repeated failed sign-ins from one address are refused for a while', async () => {
+  const srv = await startServer();
+  try {
+    const good = await srv.user('dana', 'dispatcher');
+    for (let i = 0; i < 10; i++) {
+      const r = await api(srv.url, 'POST', '/api/v1/clusters/1/merge', { json: { into: 2 }, token: `wrong-token-${i}` });
+      assert.equal(r.status, 401);
+    }
+    const r = await api(srv.url, 'POST', '/api/v1/clusters/1/merge', { json: { into: 2 }, token: good });
+    assert.equal(r.status, 429, 'even a good token waits once the address is locked out');
+    assert.equal(r.body.error.code, 'rate_limited');
+    assert.ok(Number(r.headers.get('retry-after')) >= 1);
+  } finally {
+    await srv.cleanup();
+  }
+});
+
+test('CORS headers only for configured origins; preflight answered for them', async () => {
+  const srv = await startServer({ env: { MELDPUNT_CORS_ORIGINS: 'https://city.example, https://app.city.example' } });
+  try {
+    const ok = await api(srv.url, 'GET', '/api/v1/categories', { headers: { Origin: 'https://app.city.example' } });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('access-control-allow-origin'), 'https://app.city.example');
+    const evil = await api(srv.url, 'GET', '/api/v1/categories', { headers: { Origin: 'https://evil.example' } });
+    assert.equal(evil.status, 200);
+    assert.equal(evil.headers.get('access-control-allow-origin'), null);
+    const pre = await api(srv.url, 'OPTIONS', '/api/v1/reports', {
+      headers: { Origin: 'https://city.example', 'Access-Control-Request-Method': 'POST' } });
+    assert.equal(pre.status, 204);
+    assert.match(pre.headers.get('access-control-allow-methods'), /POST/);
+    const preEvil = await api(srv.url, 'OPTIONS', '/api/v1/reports', { headers: { Origin: 'https://evil.example' } });
+    assert.equal(preEvil.status, 405);
+    assert.equal(preEvil.headers.get('access-control-allow-origin'), null);
+  } finally {
+    await srv.cleanup();
+  }
+});
