@@ -83,6 +83,12 @@ enum mp_status mp_api_static(struct mp_app *app, struct mp_ctx *ctx, const struc
         url = "/index.html";
     else if (strncmp(url, "/r/", 3) == 0)
         url = "/report.html";
+    else if (strcmp(url, "/crew") == 0)
+        url = "/crew.html";
+    else if (strcmp(url, "/staff") == 0)
+        url = "/staff.html";
+    else if (strcmp(url, "/stats") == 0)
+        url = "/stats.html";
     const struct mp_static_file *f = mp_app_static(app, url);
     if (!f)
         return mp_fail(err, MP_ENOTFOUND, "not_found", "no such page or resource");

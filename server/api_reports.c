@@ -361,13 +361,12 @@ static enum mp_status input_from_form(const struct mp_form *f, struct mp_report_
 }
 
 /* Reports for another channel (phone, counter, ...) are entered by staff on
- * a caller's behalf. */
-static bool is_staff(struct mp_ctx *ctx, const struct mp_request *req)
+ * a caller's behalf: fills who when the request carries a dispatcher's token. */
+static bool is_staff(struct mp_ctx *ctx, const struct mp_request *req, struct mp_principal *who)
 {
-    struct mp_principal who;
     struct mp_error ignore;
-    return mp_auth_bearer(ctx, mp_req_header(req, "Authorization"), &who, &ignore) == MP_OK &&
-           mp_role_at_least(who.role, MP_ROLE_DISPATCHER);
+    return mp_auth_bearer(ctx, mp_req_header(req, "Authorization"), who, &ignore) == MP_OK &&
+           mp_role_at_least(who->role, MP_ROLE_DISPATCHER);
 }
 
 /* The answer to a stored report: its public properties plus lat, lon, its
@@ -418,6 +417,7 @@ static void created_headers(struct mp_response *resp, int64_t id)
 /* A report waiting for the group commit (see ingest.h). */
 struct pending {
     struct mp_ingest_job job; /* job.in owns the input's strings */
+    struct mp_principal staff;
     struct mp_ingest *ingest;
     struct mp_photo photo;
     struct mp_photo_rec rec;
@@ -483,10 +483,13 @@ enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
                      "send application/json or multipart/form-data");
         goto out;
     }
-    if (in->channel[0] && strcmp(in->channel, "web") != 0 && !is_staff(ctx, req)) {
-        rc = mp_fail(err, MP_EFORBIDDEN, "forbidden",
-                     "only staff may record a report for another channel");
-        goto out;
+    if (in->channel[0] && strcmp(in->channel, "web") != 0) {
+        if (!is_staff(ctx, req, &p->staff)) {
+            rc = mp_fail(err, MP_EFORBIDDEN, "forbidden",
+                         "only staff may record a report for another channel");
+            goto out;
+        }
+        p->job.staff = &p->staff;
     }
     /* Check everything cheap before the photo work and the writer queue. */
     if ((rc = mp_report_validate(app->city, in, err)))

@@ -7,6 +7,7 @@
 #include "meldpunt/cluster.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/store.h"
+#include "meldpunt/store_work.h"
 #include "meldpunt/timeutil.h"
 
 static enum mp_status load(struct mp_ctx *ctx, int64_t id, struct mp_cluster_state *st,
@@ -88,6 +89,7 @@ enum mp_status mp_corrections_merge(struct mp_ctx *ctx, int64_t from, int64_t in
         (rc = mp_store_cluster_set_status(ctx->db, into, b.status, b.fixed_at, now)) ||
         (rc = mp_store_correction_add(ctx->db, &c)) ||
         (rc = mp_store_constraint_add(ctx->db, ma.first_report, mb.first_report, true, now)) ||
+        (rc = mp_store_work_cluster_merged(ctx->db, from, into)) ||
         (rc = log_history(ctx, into, b.status, note, actor)))
         return mp_fail(err, rc, "unavailable", "cannot merge the clusters");
     if ((rc = mp_corrections_refresh(ctx, from, into, err)) ||

@@ -56,6 +56,15 @@ static void run_batch(struct mp_ingest *ing, struct mp_ingest_job *batch)
             continue;
         }
         j->rc = mp_report_submit(ctx, &j->in, false, &j->res, &j->err);
+        if (j->rc == MP_OK && j->staff) {
+            /* Staff intake on a caller's behalf is a staff action: audit it
+             * in the same savepoint as the report. */
+            char detail[64];
+            snprintf(detail, sizeof detail, "{\"channel\":\"%.16s\"}", j->in.channel);
+            if (mp_auth_audit(ctx, j->staff, "intake", "report", j->res.report_id, detail))
+                j->rc = mp_fail(&j->err, MP_EUNAVAIL, "unavailable",
+                                "the report could not be stored; try again later");
+        }
         if (j->rc)
             mp_store_savepoint_undo(ctx->db);
         else if (mp_store_savepoint_release(ctx->db) != MP_OK)

@@ -12,12 +12,14 @@
 #include "meldpunt/app.h"
 #include "meldpunt/auth.h"
 #include "meldpunt/cli.h"
+#include "meldpunt/cli_export.h"
 #include "meldpunt/store.h"
 #include "meldpunt/store_auth.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/config.h"
 #include "meldpunt/http.h"
 #include "meldpunt/import.h"
+#include "meldpunt/maint.h"
 
 static void usage_main(FILE *out)
 {
@@ -29,8 +31,11 @@ static void usage_main(FILE *out)
           "  serve     run the HTTP server\n"
           "  import    import reports from another system's export\n"
           "  user      manage staff accounts and API clients\n"
+          "  export    write reports or clusters as GeoJSON, GeoJSON sequence or CSV\n"
           "  eval-duplicates  score duplicate folding against a labelled file\n"
           "  recluster replay all reports under the current duplicate rules\n"
+          "  backup    write a consistent copy of the live database to a file\n"
+          "  anonymise remove contact data of reports closed more than N days ago\n"
           "\n"
           "Run 'meldpunt COMMAND --help' for the options of a command.\n",
           out);
@@ -385,10 +390,16 @@ int main(int argc, char **argv)
         return cmd_import(&cfg, argc, argv);
     if (strcmp(argv[1], "user") == 0)
         return cmd_user(&cfg, argc, argv);
+    if (strcmp(argv[1], "export") == 0)
+        return mp_cli_export(&cfg, argc, argv);
     if (strcmp(argv[1], "eval-duplicates") == 0)
         return mp_cli_eval(&cfg, argc, argv);
     if (strcmp(argv[1], "recluster") == 0)
         return mp_cli_recluster(&cfg, argc, argv);
+    if (strcmp(argv[1], "backup") == 0)
+        return mp_cli_backup(&cfg, argc, argv);
+    if (strcmp(argv[1], "anonymise") == 0)
+        return mp_cli_anonymise(&cfg, argc, argv);
     fprintf(stderr, "meldpunt: unknown command '%s' (try --help)\n", argv[1]);
     return 2;
 }

@@ -9,7 +9,7 @@
 
 struct route {
     const char *method;
-    const char *pattern; /* literal segments and "{id}" (a positive integer) */
+    const char *pattern; /* literal segments, "{id}" (a positive integer) and a final "*" */
     mp_handler handler;
     bool needs_ctx;
     const char *rest;    /* handed to the handler in req->path_rest */
@@ -30,15 +30,62 @@ static const struct route routes[] = {
     {"GET", "/api/v1/clusters/grid", mp_api_clusters_grid, true, NULL},
     {"GET", "/api/v1/clusters/{id}", mp_api_cluster_get, true, NULL},
     {"GET", "/api/v1/nearby", mp_api_nearby, true, NULL},
+    {"GET", "/api/v1/export", mp_api_export, true, NULL},
+    {"GET", "/api/v1/stats", mp_api_stats, true, NULL},
+    {"GET", "/ogc", mp_api_ogc_landing, false, NULL},
+    {"GET", "/ogc/", mp_api_ogc_landing, false, NULL},
+    {"GET", "/ogc/conformance", mp_api_ogc_conformance, false, NULL},
+    {"GET", "/ogc/collections", mp_api_ogc_collections, true, NULL},
+    {"GET", "/ogc/collections/reports", mp_api_ogc_collection, true, "reports"},
+    {"GET", "/ogc/collections/reports/items", mp_api_ogc_items, true, "reports"},
+    {"GET", "/ogc/collections/reports/items/{id}", mp_api_ogc_item, true, "reports"},
+    {"GET", "/ogc/collections/clusters", mp_api_ogc_collection, true, "clusters"},
+    {"GET", "/ogc/collections/clusters/items", mp_api_ogc_items, true, "clusters"},
+    {"GET", "/ogc/collections/clusters/items/{id}", mp_api_ogc_item, true, "clusters"},
+    {"GET", "/ogc/collections/districts", mp_api_ogc_collection, true, "districts"},
+    {"GET", "/ogc/collections/districts/items", mp_api_ogc_items, true, "districts"},
+    {"GET", "/ogc/collections/districts/items/{id}", mp_api_ogc_item, true, "districts"},
     {"POST", "/api/v1/clusters/{id}/merge", mp_api_cluster_merge, true, NULL},
     {"POST", "/api/v1/reports/{id}/move", mp_api_report_move, true, NULL},
+    {"GET", "/api/v1/me", mp_api_me, true, NULL},
+    {"GET", "/api/v1/automation", mp_api_automation, false, NULL},
+    {"GET", "/api/v1/automation/evaluate", mp_api_automation_eval, false, NULL},
+    {"GET", "/api/v1/staff/queue", mp_api_staff_queue, true, NULL},
+    {"GET", "/api/v1/staff/clusters/{id}", mp_api_staff_cluster, true, NULL},
+    {"GET", "/api/v1/staff/crews", mp_api_staff_crews, true, NULL},
+    {"GET", "/api/v1/staff/photos/{id}", mp_api_staff_photo, true, NULL},
+    {"GET", "/api/v1/staff/photos/{id}/thumb", mp_api_staff_photo, true, "thumb"},
+    {"POST", "/api/v1/clusters/{id}/status", mp_api_cluster_status, true, NULL},
+    {"POST", "/api/v1/clusters/{id}/assign", mp_api_cluster_assign, true, NULL},
+    {"GET", "/api/v1/worklist", mp_api_worklist, true, NULL},
+    {"GET", "/open311/v2/discovery.xml", mp_api_open311_discovery, false, NULL},
+    {"GET", "/open311/v2/discovery.json", mp_api_open311_discovery, false, NULL},
+    {"GET", "/open311/v2/services.xml", mp_api_open311_services, false, NULL},
+    {"GET", "/open311/v2/services.json", mp_api_open311_services, false, NULL},
+    {"GET", "/open311/v2/services/*", mp_api_open311_service_def, false, NULL},
+    {"GET", "/open311/v2/requests.xml", mp_api_open311_requests_list, true, NULL},
+    {"GET", "/open311/v2/requests.json", mp_api_open311_requests_list, true, NULL},
+    {"POST", "/open311/v2/requests.xml", mp_api_open311_requests_create, true, NULL},
+    {"POST", "/open311/v2/requests.json", mp_api_open311_requests_create, true, NULL},
+    {"GET", "/open311/v2/requests/*", mp_api_open311_request_get, true, NULL},
+    {"GET", "/open311/v2/tokens/*", mp_api_open311_token, false, NULL},
+    {"GET", "/open311/v2/servicerequestupdates.xml", mp_api_open311_updates, true, NULL},
+    {"GET", "/open311/v2/servicerequestupdates.json", mp_api_open311_updates, true, NULL},
 };
 
-/* Match path against pattern; an {id} segment is stored in *id. */
-static bool match(const char *pattern, const char *path, int64_t *id)
+/* Match path against pattern; an {id} segment is stored in *id. A final "*"
+ * segment takes any one non-empty last segment of the path, stored in *rest
+ * (a pointer into path), e.g. "pothole.xml" of /open311/v2/services/pothole.xml. */
+static bool match(const char *pattern, const char *path, int64_t *id, const char **rest)
 {
     const char *p = pattern, *s = path;
     while (*p && *s) {
+        if (p[0] == '*' && p[1] == '\0') {
+            if (strchr(s, '/'))
+                return false;
+            *rest = s;
+            return true;
+        }
         if (strncmp(p, "{id}", 4) == 0) {
             int64_t v = 0;
             int digits = 0;
@@ -79,7 +126,8 @@ enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
     bool path_known = false, get = false, post = false;
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
         int64_t id = 0;
-        if (!match(routes[i].pattern, req->path, &id))
+        const char *rest = NULL;
+        if (!match(routes[i].pattern, req->path, &id, &rest))
             continue;
         path_known = true;
         get |= strcmp(routes[i].method, "GET") == 0;
@@ -87,7 +135,7 @@ enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
         if (!hit && method_is(routes[i].method, req->method)) {
             hit = &routes[i];
             req->path_id = id;
-            req->path_rest = routes[i].rest;
+            req->path_rest = rest ? rest : routes[i].rest;
         }
     }
     if (!hit && !path_known && !is_api(req->path)) {
@@ -100,7 +148,8 @@ enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
             return mp_fail(err, MP_EMETHOD, "method_not_allowed", "use GET for pages");
         }
         int64_t id = 0;
-        if (strncmp(req->path, "/r/", 3) == 0 && !match("/r/{id}", req->path, &id))
+        const char *rest = NULL;
+        if (strncmp(req->path, "/r/", 3) == 0 && !match("/r/{id}", req->path, &id, &rest))
             return mp_fail(err, MP_ENOTFOUND, "not_found", "no such report page");
         return mp_api_static(app, NULL, req, resp, err);
     }

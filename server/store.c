@@ -490,8 +490,12 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == MP_STORE_SCHEMA_VERSI
 
 /* Schema components of the other store modules (each in its store_*.c). */
 extern const struct mp_store_module mp_store_module_auth;
+extern const struct mp_store_module mp_store_module_open311;
+extern const struct mp_store_module mp_store_module_work;
 static const struct mp_store_module *const modules[] = {
     &mp_store_module_auth,
+    &mp_store_module_open311,
+    &mp_store_module_work,
 };
 
 static int user_version(struct mp_store_sess *s)

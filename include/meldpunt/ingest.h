@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "meldpunt/auth.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/report.h"
 #include "meldpunt/status.h"
@@ -23,6 +24,7 @@ struct mp_ingest_job {
     struct mp_submit_result res;/* filled by the writer */
     struct mp_error err;        /* filled on failure */
     enum mp_status rc;          /* MP_OK once committed */
+    const struct mp_principal *staff; /* staff entering it for a caller, audited; or NULL */
     void (*done)(void *cookie); /* called once, after commit or failure */
     void *cookie;
     struct mp_ingest_job *next; /* queue link: the writer's */

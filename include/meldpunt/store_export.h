@@ -1,0 +1,94 @@
+/* store_export.h - pull cursors over reports and clusters for exports and
+ * feature services: open -> next (one row at a time) -> close, so that a
+ * caller that is itself pulled (libmicrohttpd's response callback, a pipe)
+ * never holds more than one row. The filters are those of struct mp_query
+ * (bbox, categories, statuses, district, since/until, after_id, limit).
+ *
+ * Rows carry NO contact fields at all: the cursor never selects them, so no
+ * export can leak a reporter's name, e-mail or phone whatever its writer
+ * does.
+ *
+ * A cursor runs one dedicated prepared statement (never a cached one) and
+ * finalizes it on close. It reads one consistent snapshot of the database
+ * (SQLite keeps the read transaction of a running statement); writers are
+ * not blocked in WAL mode, but the WAL cannot be checkpointed past the
+ * snapshot until the cursor is closed, so close cursors promptly.
+ *
+ * Threads: a cursor is used by one thread at a time. A cursor opened on a
+ * borrowed session must be closed before that session is released; a
+ * cursor opened on a path owns its own read-only connection and may move
+ * between threads (one at a time), e.g. from a handler to the HTTP thread
+ * that streams the body.
+ */
+#ifndef MELDPUNT_STORE_EXPORT_H
+#define MELDPUNT_STORE_EXPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "meldpunt/status.h"
+#include "meldpunt/store.h"
+
+enum mp_export_what {
+    MP_EXPORT_REPORTS = 0,
+    MP_EXPORT_CLUSTERS,
+};
+
+/* A report as exports see it. Strings are BORROWED until the next call of
+ * mp_store_export_next or mp_store_export_close. */
+struct mp_export_report {
+    int64_t id, cluster_id, created_at, updated_at;
+    int64_t fixed_at; /* the cluster's latest fix when the report is fixed or closed, else 0 */
+    const char *category, *description, *address, *channel, *status, *district, *external_id;
+    const char *join_reason; /* JSON text or NULL */
+    const char *location;    /* readable place ("W 97TH ST near S HARVARD AVE") or NULL */
+    double lon, lat;
+};
+
+struct mp_export_cluster {
+    int64_t id, report_count, first_at, last_at, created_at, updated_at;
+    int64_t fixed_at; /* its latest fix when it is fixed or closed, else 0 */
+    const char *category, *status, *district;
+    const char *location; /* readable place or NULL */
+    double lon, lat;
+};
+
+struct mp_export_row {
+    enum mp_export_what what;
+    union {
+        struct mp_export_report report;
+        struct mp_export_cluster cluster;
+    };
+};
+
+struct mp_export_cursor;
+
+/* Open a cursor on a NEW private read-only connection to the database file
+ * at db_path (it must exist). Memory stays small whatever the table size:
+ * the connection has a small page cache and no memory map. q is copied (its
+ * strings are used only during this call). New cursor in *out. */
+enum mp_status mp_store_export_open_path(const char *db_path, enum mp_export_what what,
+                                         const struct mp_query *q,
+                                         struct mp_export_cursor **out,
+                                         struct mp_error *err) MP_WUR;
+/* Open a cursor on a borrowed session (bounded reads inside a handler). */
+enum mp_status mp_store_export_open(struct mp_store_sess *sess, enum mp_export_what what,
+                                    const struct mp_query *q, struct mp_export_cursor **out,
+                                    struct mp_error *err) MP_WUR;
+/* Next row in id order: MP_OK with *row (borrowed, valid until the next call
+ * or close), MP_ENOTFOUND at the end (and on every later call), or a store
+ * error (final). */
+enum mp_status mp_store_export_next(struct mp_export_cursor *c,
+                                    const struct mp_export_row **row) MP_WUR;
+/* Finalize the statement and close a private connection. Accepts NULL. */
+void mp_store_export_close(struct mp_export_cursor *c);
+
+/* Number of rows matching q (after_id and limit ignored). */
+enum mp_status mp_store_export_count(struct mp_store_sess *sess, enum mp_export_what what,
+                                     const struct mp_query *q, int64_t *n) MP_WUR;
+/* Earliest and latest report creation time (0, 0 when there are none): the
+ * temporal extent of both reports and clusters. */
+enum mp_status mp_store_export_time_extent(struct mp_store_sess *sess, int64_t *first,
+                                           int64_t *last) MP_WUR;
+
+#endif

@@ -1,0 +1,81 @@
+/* workflow.h - the life of a cluster (and so of all its reports):
+ *
+ *   new -> acknowledged -> scheduled -> in_progress -> fixed -> closed
+ *
+ * plus not_responsible (not the city's job) and reopened. The transitions
+ * are a table (data, in workflow.c), and so are the role permissions:
+ * dispatchers and admins may make every allowed transition; a crew only
+ * acknowledged -> in_progress, scheduled -> in_progress and
+ * in_progress -> fixed, and only on clusters of its own department; API
+ * clients none. Every change goes through mp_report_cluster_set_status and
+ * leaves a history entry and an audit entry (who, when).
+ *
+ * Thread-safety: the table is constant; mp_workflow_change uses only the
+ * context it is given.
+ */
+#ifndef MELDPUNT_WORKFLOW_H
+#define MELDPUNT_WORKFLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meldpunt/auth.h"
+#include "meldpunt/automation.h"
+#include "meldpunt/ctx.h"
+#include "meldpunt/status.h"
+#include "meldpunt/store.h"
+
+#define MP_WORKFLOW_NOTE_MAX 2000 /* characters */
+
+struct mp_workflow_transition {
+    const char *from, *to;
+    bool crew;          /* a crew of the cluster's department may make it */
+    bool note_required; /* the reason must be written down */
+};
+
+/* The whole table (static, n entries). */
+const struct mp_workflow_transition *mp_workflow_table(size_t *n);
+/* The table's entry for from -> to, or NULL when that is not a transition. */
+const struct mp_workflow_transition *mp_workflow_find(const char *from, const char *to);
+
+/* May who move a cluster of (effective) department dept from -> to?
+ * MP_EINVAL "invalid_status" for an unknown target status,
+ * MP_ECONFLICT "invalid_transition" when the table has no such transition,
+ * MP_EFORBIDDEN "forbidden" when the role (or a crew's department) may not.
+ * A client or no role is refused before the table is consulted. */
+enum mp_status mp_workflow_check(const struct mp_principal *who, const char *from, const char *to,
+                                 const char *dept, struct mp_error *err) MP_WUR;
+
+/* The statuses who may move such a cluster to, in table order: up to cap
+ * borrowed static names into out; returns how many. */
+size_t mp_workflow_next(const struct mp_principal *who, const char *from, const char *dept,
+                        const char **out, size_t cap);
+
+struct mp_workflow_request {
+    int64_t cluster_id;
+    const char *status;
+    const char *note;   /* NULL or "" for none */
+    bool note_public;   /* shown to citizens; otherwise staff only */
+    const struct mp_photo_rec *photo; /* borrowed, or NULL */
+};
+
+struct mp_workflow_result {
+    char previous[MP_STATUS_MAXLEN];
+    char status[MP_STATUS_MAXLEN];
+    int64_t at;
+    int64_t photo_id; /* 0 when none */
+};
+
+/* Check and make a status change in one write transaction: the cluster's
+ * effective department (manual assignment, else the rules in a, which may be
+ * NULL) decides what a crew may do. The note goes into the public history
+ * when note_public, else into the internal notes; the photo into the crew
+ * photos. Errors as mp_workflow_check, plus MP_ENOTFOUND, MP_EINVAL for a
+ * bad note, MP_EUNAVAIL. */
+enum mp_status mp_workflow_change(struct mp_ctx *ctx, const struct mp_automation *a,
+                                  const struct mp_principal *who,
+                                  const struct mp_workflow_request *rq,
+                                  struct mp_workflow_result *out, struct mp_error *err) MP_WUR;
+
+#endif

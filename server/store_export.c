@@ -1,0 +1,307 @@
+/* store_export.c - SQL of the export cursors (store_export.h). The filters
+ * repeat those of store.c's listing queries with the same parameter numbers,
+ * because those statements are cached per session and a cursor needs its own
+ * statement that lives as long as a download. */
+#include "meldpunt/store_export.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/buf.h"
+#include "store_internal.h"
+
+/* Parameters: ?1-?4 bbox, ?5 categories (JSON array or NULL), ?6 statuses,
+ * ?7 district, ?8 since, ?9 until, ?10 after id, ?11 limit (-1 for none). */
+#define FILTERS(t)                                                                               \
+    " AND (?5 IS NULL OR " t ".category IN (SELECT value FROM json_each(?5)))"                  \
+    " AND (?6 IS NULL OR " t ".status IN (SELECT value FROM json_each(?6)))"                    \
+    " AND (?7 IS NULL OR " t ".district = ?7)"
+#define AFTER(t) " AND " t ".id > ?10"
+#define REPORT_TIME " AND (?8 IS NULL OR r.created_at >= ?8) AND (?9 IS NULL OR r.created_at < ?9)"
+/* A cluster matches a time range when its activity (first to last report)
+ * overlaps it. */
+#define CLUSTER_TIME " AND (?8 IS NULL OR c.last_at >= ?8) AND (?9 IS NULL OR c.first_at < ?9)"
+#define BBOX(t, idx)                                                                             \
+    " AND " t ".id IN (SELECT id FROM " idx " WHERE minx <= ?3 AND maxx >= ?1 AND miny <= ?4"    \
+    " AND maxy >= ?2) AND " t ".lon BETWEEN ?1 AND ?3 AND " t ".lat BETWEEN ?2 AND ?4"
+
+#define REPORT_COLS                                                                              \
+    "r.id, r.cluster_id, r.created_at, r.updated_at,"                                          \
+    " CASE WHEN r.status IN ('fixed', 'closed') AND c.fixed_at > 0 THEN c.fixed_at ELSE 0 END," \
+    " r.category, r.description, r.address, r.channel, r.status, r.district, r.external_id,"   \
+    " r.join_reason, r.lon, r.lat, r.location"
+#define REPORT_FROM " FROM reports r JOIN clusters c ON c.id = r.cluster_id WHERE 1"
+#define CLUSTER_COLS                                                                             \
+    "c.id, c.report_count, c.first_at, c.last_at,"                                             \
+    " CASE WHEN c.status IN ('fixed', 'closed') AND c.fixed_at > 0 THEN c.fixed_at ELSE 0 END," \
+    " c.created_at, c.updated_at, c.category, c.status, c.district, c.lon, c.lat, c.location"
+#define CLUSTER_FROM " FROM clusters c WHERE 1"
+
+/* [what][has_bbox] */
+static const char *const sql_rows[2][2] = {
+    {"SELECT " REPORT_COLS REPORT_FROM FILTERS("r") AFTER("r") REPORT_TIME
+     " ORDER BY r.id LIMIT ?11",
+     "SELECT " REPORT_COLS REPORT_FROM BBOX("r", "reports_rtree") FILTERS("r") AFTER("r")
+         REPORT_TIME " ORDER BY r.id LIMIT ?11"},
+    {"SELECT " CLUSTER_COLS CLUSTER_FROM FILTERS("c") AFTER("c") CLUSTER_TIME
+     " ORDER BY c.id LIMIT ?11",
+     "SELECT " CLUSTER_COLS CLUSTER_FROM BBOX("c", "clusters_rtree") FILTERS("c") AFTER("c")
+         CLUSTER_TIME " ORDER BY c.id LIMIT ?11"},
+};
+
+/* Counts (cached statements: they finish within the call). */
+static const char sql_count_r[] = "SELECT count(*) FROM reports r WHERE 1" FILTERS("r")
+    REPORT_TIME;
+static const char sql_count_r_bbox[] = "SELECT count(*) FROM reports r WHERE 1" BBOX(
+    "r", "reports_rtree") FILTERS("r") REPORT_TIME;
+static const char sql_count_c[] = "SELECT count(*) FROM clusters c WHERE 1" FILTERS("c")
+    CLUSTER_TIME;
+static const char sql_count_c_bbox[] = "SELECT count(*) FROM clusters c WHERE 1" BBOX(
+    "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME;
+static const char sql_extent[] = "SELECT min(created_at), max(created_at) FROM reports";
+
+struct mp_export_cursor {
+    sqlite3 *db;       /* borrowed (from a session) or owned */
+    bool owns_db;
+    sqlite3_stmt *st;  /* owned: finalized on close */
+    enum mp_export_what what;
+    bool done;
+    enum mp_status final;
+    struct mp_export_row row;
+};
+
+static enum mp_status bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n)
+{
+    if (n == 0) {
+        sqlite3_bind_null(st, idx);
+        return MP_OK;
+    }
+    struct mp_buf b;
+    mp_buf_init(&b, 64 * 1024);
+    mp_buf_addc(&b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            mp_buf_addc(&b, ',');
+        mp_json_str(&b, items[i]);
+    }
+    mp_buf_addc(&b, ']');
+    if (b.failed) {
+        mp_buf_free(&b);
+        return MP_ENOMEM;
+    }
+    size_t len;
+    char *text = mp_buf_steal(&b, &len);
+    /* SQLite copies nothing with a destructor: it frees the text itself. */
+    if (sqlite3_bind_text(st, idx, text, (int)len, free) != SQLITE_OK)
+        return MP_ENOMEM;
+    return MP_OK;
+}
+
+/* The caller's strings are bound with SQLITE_TRANSIENT (copied), so the
+ * query may die before the cursor. */
+static enum mp_status bind_query(sqlite3_stmt *st, const struct mp_query *q, bool with_paging)
+{
+    enum mp_status rc;
+    if (q->has_bbox) {
+        sqlite3_bind_double(st, 1, q->bbox.min_lon);
+        sqlite3_bind_double(st, 2, q->bbox.min_lat);
+        sqlite3_bind_double(st, 3, q->bbox.max_lon);
+        sqlite3_bind_double(st, 4, q->bbox.max_lat);
+    }
+    if ((rc = bind_list(st, 5, q->categories, q->ncategories)) ||
+        (rc = bind_list(st, 6, q->statuses, q->nstatuses)))
+        return rc;
+    if (q->district)
+        sqlite3_bind_text(st, 7, q->district, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 7);
+    if (q->since)
+        sqlite3_bind_int64(st, 8, q->since);
+    if (q->until)
+        sqlite3_bind_int64(st, 9, q->until);
+    if (with_paging) {
+        sqlite3_bind_int64(st, 10, q->after_id);
+        sqlite3_bind_int64(st, 11, q->limit ? (sqlite3_int64)q->limit : -1);
+    }
+    return MP_OK;
+}
+
+static enum mp_status cursor_start(sqlite3 *db, bool owns_db, enum mp_export_what what,
+                                   const struct mp_query *q, struct mp_export_cursor **out,
+                                   struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    struct mp_export_cursor *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (!c) {
+        if (owns_db)
+            sqlite3_close_v2(db);
+        return mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
+    }
+    c->db = db;
+    c->owns_db = owns_db;
+    c->what = what;
+    c->row.what = what;
+    const char *sql = sql_rows[what == MP_EXPORT_CLUSTERS][q->has_bbox];
+    int src = sqlite3_prepare_v2(db, sql, -1, &c->st, NULL);
+    if (src != SQLITE_OK) {
+        rc = mp_fail(err, mp_db_status(db, src, "export prepare"), "unavailable",
+                     "cannot read the data right now");
+        goto out;
+    }
+    if ((rc = bind_query(c->st, q, true))) {
+        rc = mp_fail(err, rc, "out_of_memory", "out of memory");
+        goto out;
+    }
+    *out = c;
+    c = NULL;
+out:
+    mp_store_export_close(c);
+    return rc;
+}
+
+enum mp_status mp_store_export_open_path(const char *db_path, enum mp_export_what what,
+                                         const struct mp_query *q,
+                                         struct mp_export_cursor **out, struct mp_error *err)
+{
+    sqlite3 *db = NULL;
+    *out = NULL;
+    /* Read-write open so that WAL's shared memory works; query_only makes
+     * the connection refuse writes all the same. No CREATE: a missing file
+     * is an error, not a new empty database. */
+    int src = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (src != SQLITE_OK) {
+        enum mp_status st = mp_db_status(db, src, "export open");
+        sqlite3_close_v2(db);
+        return mp_fail(err, st, "unavailable", "cannot open the database");
+    }
+    sqlite3_busy_timeout(db, 10000);
+    /* Flat memory: a 4 MiB page cache and no memory map, whose touched pages
+     * would otherwise count in the process's resident size. */
+    char *msg = NULL;
+    src = sqlite3_exec(db,
+                       "PRAGMA query_only = 1; PRAGMA cache_size = -4000; PRAGMA mmap_size = 0;"
+                       " PRAGMA temp_store = MEMORY;",
+                       NULL, NULL, &msg);
+    sqlite3_free(msg);
+    if (src != SQLITE_OK) {
+        enum mp_status st = mp_db_status(db, src, "export pragmas");
+        sqlite3_close_v2(db);
+        return mp_fail(err, st, "unavailable", "cannot configure the database connection");
+    }
+    return cursor_start(db, true, what, q, out, err);
+}
+
+enum mp_status mp_store_export_open(struct mp_store_sess *sess, enum mp_export_what what,
+                                    const struct mp_query *q, struct mp_export_cursor **out,
+                                    struct mp_error *err)
+{
+    return cursor_start(sess->db, false, what, q, out, err);
+}
+
+static const char *text(sqlite3_stmt *st, int i) { return mp_col_text(st, i); }
+
+enum mp_status mp_store_export_next(struct mp_export_cursor *c, const struct mp_export_row **row)
+{
+    *row = NULL;
+    if (c->done)
+        return c->final;
+    int src = sqlite3_step(c->st);
+    if (src == SQLITE_DONE) {
+        c->done = true;
+        c->final = MP_ENOTFOUND;
+        return MP_ENOTFOUND;
+    }
+    if (src != SQLITE_ROW) {
+        c->done = true;
+        c->final = mp_db_status(c->db, src, "export step");
+        return c->final;
+    }
+    sqlite3_stmt *st = c->st;
+    if (c->what == MP_EXPORT_REPORTS) {
+        struct mp_export_report *r = &c->row.report;
+        r->id = sqlite3_column_int64(st, 0);
+        r->cluster_id = sqlite3_column_int64(st, 1);
+        r->created_at = sqlite3_column_int64(st, 2);
+        r->updated_at = sqlite3_column_int64(st, 3);
+        r->fixed_at = sqlite3_column_int64(st, 4);
+        r->category = text(st, 5);
+        r->description = text(st, 6);
+        r->address = text(st, 7);
+        r->channel = text(st, 8);
+        r->status = text(st, 9);
+        r->district = text(st, 10);
+        r->external_id = text(st, 11);
+        r->join_reason = text(st, 12);
+        r->lon = sqlite3_column_double(st, 13);
+        r->lat = sqlite3_column_double(st, 14);
+        r->location = text(st, 15);
+        if (!r->description)
+            r->description = "";
+    } else {
+        struct mp_export_cluster *k = &c->row.cluster;
+        k->id = sqlite3_column_int64(st, 0);
+        k->report_count = sqlite3_column_int64(st, 1);
+        k->first_at = sqlite3_column_int64(st, 2);
+        k->last_at = sqlite3_column_int64(st, 3);
+        k->fixed_at = sqlite3_column_int64(st, 4);
+        k->created_at = sqlite3_column_int64(st, 5);
+        k->updated_at = sqlite3_column_int64(st, 6);
+        k->category = text(st, 7);
+        k->status = text(st, 8);
+        k->district = text(st, 9);
+        k->lon = sqlite3_column_double(st, 10);
+        k->lat = sqlite3_column_double(st, 11);
+        k->location = text(st, 12);
+    }
+    *row = &c->row;
+    return MP_OK;
+}
+
+void mp_store_export_close(struct mp_export_cursor *c)
+{
+    if (!c)
+        return;
+    sqlite3_finalize(c->st);
+    if (c->owns_db)
+        sqlite3_close_v2(c->db);
+    free(c);
+}
+
+enum mp_status mp_store_export_count(struct mp_store_sess *sess, enum mp_export_what what,
+                                     const struct mp_query *q, int64_t *n)
+{
+    const char *sql = what == MP_EXPORT_CLUSTERS ? (q->has_bbox ? sql_count_c_bbox : sql_count_c)
+                                                 : (q->has_bbox ? sql_count_r_bbox : sql_count_r);
+    sqlite3_stmt *st = mp_stmt(sess, sql);
+    *n = 0;
+    if (!st)
+        return MP_EDB;
+    enum mp_status rc = bind_query(st, q, false);
+    if (rc) {
+        mp_stmt_done(st);
+        return rc;
+    }
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    mp_stmt_done(st);
+    return src == SQLITE_ROW ? MP_OK : mp_db_status(sess->db, src, "export count");
+}
+
+enum mp_status mp_store_export_time_extent(struct mp_store_sess *sess, int64_t *first,
+                                           int64_t *last)
+{
+    sqlite3_stmt *st = mp_stmt(sess, sql_extent);
+    *first = *last = 0;
+    if (!st)
+        return MP_EDB;
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *first = sqlite3_column_int64(st, 0);
+        *last = sqlite3_column_int64(st, 1);
+    }
+    mp_stmt_done(st);
+    return src == SQLITE_ROW ? MP_OK : mp_db_status(sess->db, src, "time extent");
+}

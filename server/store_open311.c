@@ -1,0 +1,198 @@
+/* store_open311.c - SQL of the Open311 interface (see store_open311.h). */
+#include "meldpunt/store_open311.h"
+
+#include <stdlib.h>
+
+#include "meldpunt/buf.h"
+#include "store_internal.h"
+
+static const char *const open311_migrations[] = {
+    /* 1 */
+    "CREATE TABLE open311_attributes ("
+    " report_id INTEGER PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,"
+    " json TEXT NOT NULL DEFAULT '{}',"
+    " media_url TEXT,"
+    " device_id TEXT,"
+    " account_id TEXT,"
+    " client_id INTEGER);"
+    /* servicerequestupdates asks for history by time alone; the core index
+     * leads with cluster_id and cannot serve that. */
+    "CREATE INDEX open311_history_at ON history (at);",
+};
+
+const struct mp_store_module mp_store_module_open311 = {
+    "open311", open311_migrations, (int)(sizeof open311_migrations / sizeof *open311_migrations)};
+
+static const char sql_put[] = "INSERT INTO open311_attributes (report_id, json, media_url,"
+                              " device_id, account_id, client_id)"
+                              " VALUES (?1, IFNULL(?2, '{}'), ?3, ?4, ?5, NULLIF(?6, 0))";
+
+/* joined: the report's own reasoning says it was folded into a cluster that
+ * existed; join_reason is written by report.c, but a damaged value must not
+ * fail the whole listing (json_extract raises on malformed JSON). */
+#define REQ_COLS                                                                                   \
+    "r.id, r.cluster_id, r.created_at, r.updated_at, c.first_at, c.report_count, r.category,"      \
+    " r.description, r.address, r.status, r.channel, r.lon, r.lat,"                                \
+    " EXISTS (SELECT 1 FROM photos p WHERE p.report_id = r.id),"                                   \
+    " CASE WHEN json_valid(r.join_reason) THEN"                                                    \
+    " IFNULL(json_extract(r.join_reason, '$.kind'), 'new') <> 'new' ELSE 0 END,"                   \
+    " (SELECT h.note FROM history h WHERE h.cluster_id = r.cluster_id AND h.note_public"           \
+    " AND h.note IS NOT NULL AND h.note <> '' AND (h.report_id IS NULL OR h.report_id = r.id)"     \
+    " ORDER BY h.at DESC, h.id DESC LIMIT 1),"                                                     \
+    " o.json, o.media_url"
+#define REQ_FROM                                                                                   \
+    " FROM reports r JOIN clusters c ON c.id = r.cluster_id"                                       \
+    " LEFT JOIN open311_attributes o ON o.report_id = r.id"
+
+static const char sql_list[] =
+    "SELECT " REQ_COLS REQ_FROM " WHERE r.created_at >= ?1 AND r.created_at < ?2"
+    " AND (?3 IS NULL OR r.category IN (SELECT value FROM json_each(?3)))"
+    " AND (?4 IS NULL OR r.status IN (SELECT value FROM json_each(?4)))"
+    " ORDER BY r.created_at DESC, r.id DESC LIMIT ?5 OFFSET ?6";
+static const char sql_one[] = "SELECT " REQ_COLS REQ_FROM " WHERE r.id = ?1";
+
+/* A cluster-wide entry (report_id NULL) concerns every report of the
+ * cluster that existed by then; a report's own entry only that report. */
+static const char sql_updates[] =
+    "SELECT h.id, r.id, h.at, h.status, CASE WHEN h.note_public THEN h.note END"
+    " FROM history h JOIN reports r ON r.cluster_id = h.cluster_id AND h.at >= r.created_at"
+    " AND (h.report_id IS NULL OR h.report_id = r.id)"
+    " WHERE h.at >= ?1 AND h.at < ?2 ORDER BY h.at, h.id, r.id LIMIT ?3 OFFSET ?4";
+
+enum mp_status mp_store_open311_put(struct mp_store_sess *s, const struct mp_open311_extra *x)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_put);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, x->report_id);
+    mp_bind_text(st, 2, x->attributes);
+    mp_bind_text(st, 3, x->media_url);
+    mp_bind_text(st, 4, x->device_id);
+    mp_bind_text(st, 5, x->account_id);
+    sqlite3_bind_int64(st, 6, x->client_id);
+    return mp_stmt_run(s, st, "open311 insert");
+}
+
+/* A list as a JSON array text for json_each (NULL binds NULL: no filter). */
+static enum mp_status bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n)
+{
+    if (!items || n == 0) {
+        sqlite3_bind_null(st, idx);
+        return MP_OK;
+    }
+    struct mp_buf b;
+    mp_buf_init(&b, 64 * 1024);
+    mp_buf_addc(&b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            mp_buf_addc(&b, ',');
+        mp_json_str(&b, items[i]);
+    }
+    mp_buf_addc(&b, ']');
+    if (b.failed) {
+        mp_buf_free(&b);
+        return MP_ENOMEM;
+    }
+    size_t len;
+    char *text = mp_buf_steal(&b, &len);
+    if (!text)
+        return MP_ENOMEM;
+    sqlite3_bind_text(st, idx, text, (int)len, free);
+    return MP_OK;
+}
+
+static void read_row(sqlite3_stmt *st, struct mp_open311_row *r)
+{
+    r->id = sqlite3_column_int64(st, 0);
+    r->cluster_id = sqlite3_column_int64(st, 1);
+    r->created_at = sqlite3_column_int64(st, 2);
+    r->updated_at = sqlite3_column_int64(st, 3);
+    r->cluster_first_at = sqlite3_column_int64(st, 4);
+    r->cluster_count = sqlite3_column_int64(st, 5);
+    r->category = mp_col_text(st, 6);
+    r->description = mp_col_text(st, 7);
+    r->address = mp_col_text(st, 8);
+    r->status = mp_col_text(st, 9);
+    r->channel = mp_col_text(st, 10);
+    r->lon = sqlite3_column_double(st, 11);
+    r->lat = sqlite3_column_double(st, 12);
+    r->has_photo = sqlite3_column_int(st, 13) != 0;
+    r->joined = sqlite3_column_int(st, 14) != 0;
+    r->status_notes = mp_col_text(st, 15);
+    r->attributes = mp_col_text(st, 16);
+    r->media_url = mp_col_text(st, 17);
+}
+
+static enum mp_status run_rows(struct mp_store_sess *s, sqlite3_stmt *st, mp_open311_cb cb,
+                               void *ctx, bool one)
+{
+    int rc, rows = 0;
+    struct mp_open311_row row;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        read_row(st, &row);
+        rows++;
+        if (cb(ctx, &row))
+            break;
+    }
+    mp_stmt_done(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return mp_db_status(s->db, rc, "open311 requests");
+    return one && rows == 0 ? MP_ENOTFOUND : MP_OK;
+}
+
+enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
+                                         mp_open311_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_list);
+    if (!st)
+        return MP_EDB;
+    enum mp_status rc;
+    sqlite3_bind_int64(st, 1, q->since);
+    sqlite3_bind_int64(st, 2, q->until);
+    if ((rc = bind_list(st, 3, q->categories, q->ncategories)) ||
+        (rc = bind_list(st, 4, q->statuses, q->nstatuses))) {
+        mp_stmt_done(st);
+        return rc;
+    }
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)q->limit);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)q->offset);
+    return run_rows(s, st, cb, ctx, false);
+}
+
+enum mp_status mp_store_open311_request(struct mp_store_sess *s, int64_t id, mp_open311_cb cb,
+                                        void *ctx)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_one);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    return run_rows(s, st, cb, ctx, true);
+}
+
+enum mp_status mp_store_open311_updates(struct mp_store_sess *s, int64_t since, int64_t until,
+                                        size_t limit, size_t offset, mp_open311_update_cb cb,
+                                        void *ctx)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_updates);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, since);
+    sqlite3_bind_int64(st, 2, until);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)offset);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct mp_open311_update u = {
+            .history_id = sqlite3_column_int64(st, 0),
+            .report_id = sqlite3_column_int64(st, 1),
+            .at = sqlite3_column_int64(st, 2),
+            .status = mp_col_text(st, 3),
+            .note = mp_col_text(st, 4),
+        };
+        if (cb(ctx, &u))
+            break;
+    }
+    mp_stmt_done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK
+                                                 : mp_db_status(s->db, rc, "open311 updates");
+}

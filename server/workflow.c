@@ -1,0 +1,186 @@
+/* workflow.c - the transition table, role permissions, and the one path by
+ * which staff change a cluster's status. */
+#include "meldpunt/workflow.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "meldpunt/buf.h"
+#include "meldpunt/cluster.h"
+#include "meldpunt/report.h"
+#include "meldpunt/store_work.h"
+#include "meldpunt/text.h"
+#include "meldpunt/timeutil.h"
+
+/* Every allowed move. Going back is allowed where work really goes back
+ * (a job that was scheduled but cannot be done yet; a fix that did not
+ * hold); refusing, closing without a fix and reopening need a reason. */
+static const struct mp_workflow_transition table[] = {
+    {"new", "acknowledged", false, false},
+    {"new", "scheduled", false, false},
+    {"new", "not_responsible", false, true},
+    {"new", "closed", false, true},
+    {"acknowledged", "scheduled", false, false},
+    {"acknowledged", "in_progress", true, false},
+    {"acknowledged", "not_responsible", false, true},
+    {"acknowledged", "closed", false, true},
+    {"scheduled", "in_progress", true, false},
+    {"scheduled", "acknowledged", false, false},
+    {"scheduled", "not_responsible", false, true},
+    {"in_progress", "fixed", true, false},
+    {"in_progress", "scheduled", false, true},
+    {"fixed", "closed", false, false},
+    {"fixed", "reopened", false, true},
+    {"closed", "reopened", false, true},
+    {"not_responsible", "reopened", false, true},
+    {"reopened", "acknowledged", false, false},
+    {"reopened", "scheduled", false, false},
+    {"reopened", "in_progress", false, false},
+    {"reopened", "not_responsible", false, true},
+    {"reopened", "closed", false, true},
+};
+
+const struct mp_workflow_transition *mp_workflow_table(size_t *n)
+{
+    *n = sizeof table / sizeof *table;
+    return table;
+}
+
+const struct mp_workflow_transition *mp_workflow_find(const char *from, const char *to)
+{
+    for (size_t i = 0; from && to && i < sizeof table / sizeof *table; i++)
+        if (strcmp(table[i].from, from) == 0 && strcmp(table[i].to, to) == 0)
+            return &table[i];
+    return NULL;
+}
+
+/* Without a side effect on err: the permission part of the check. */
+static bool permitted(const struct mp_principal *who, const struct mp_workflow_transition *t,
+                      const char *dept)
+{
+    if (mp_role_at_least(who->role, MP_ROLE_DISPATCHER))
+        return true;
+    return who->role == MP_ROLE_CREW && t->crew && who->department[0] && dept &&
+           strcmp(who->department, dept) == 0;
+}
+
+enum mp_status mp_workflow_check(const struct mp_principal *who, const char *from, const char *to,
+                                 const char *dept, struct mp_error *err)
+{
+    if (!who || !mp_role_at_least(who->role, MP_ROLE_CREW))
+        return mp_fail(err, MP_EFORBIDDEN, "forbidden", "only staff may change a status");
+    if (!mp_cluster_status_valid(to))
+        return mp_fail(err, MP_EINVAL, "invalid_status",
+                       "unknown status '%.24s' (new, acknowledged, scheduled, in_progress, fixed, "
+                       "closed, not_responsible, reopened)",
+                       to ? to : "");
+    const struct mp_workflow_transition *t = mp_workflow_find(from, to);
+    if (!t)
+        return mp_fail(err, MP_ECONFLICT, "invalid_transition",
+                       "a cluster that is %.24s cannot become %.24s", from ? from : "?", to);
+    if (!permitted(who, t, dept)) {
+        if (who->role == MP_ROLE_CREW && t->crew)
+            return mp_fail(err, MP_EFORBIDDEN, "forbidden",
+                           "this job belongs to department %.47s, not to %.47s",
+                           dept && *dept ? dept : "(none)", who->department);
+        return mp_fail(err, MP_EFORBIDDEN, "forbidden",
+                       "a %s may not change %.24s to %.24s", mp_role_name(who->role), from, to);
+    }
+    return MP_OK;
+}
+
+size_t mp_workflow_next(const struct mp_principal *who, const char *from, const char *dept,
+                        const char **out, size_t cap)
+{
+    size_t n = 0;
+    if (!who || !mp_role_at_least(who->role, MP_ROLE_CREW))
+        return 0;
+    for (size_t i = 0; from && i < sizeof table / sizeof *table && n < cap; i++)
+        if (strcmp(table[i].from, from) == 0 && permitted(who, &table[i], dept))
+            out[n++] = table[i].to;
+    return n;
+}
+
+enum mp_status mp_workflow_change(struct mp_ctx *ctx, const struct mp_automation *a,
+                                  const struct mp_principal *who,
+                                  const struct mp_workflow_request *rq,
+                                  struct mp_workflow_result *out, struct mp_error *err)
+{
+    enum mp_status rc;
+    bool in_tx = false;
+    struct mp_cluster_state st;
+    struct mp_work_assignment wa;
+    memset(out, 0, sizeof *out);
+    const char *note = rq->note && rq->note[0] ? rq->note : NULL;
+    if (note) {
+        long chars = mp_utf8_chars(note, strlen(note));
+        if (chars < 0)
+            return mp_fail(err, MP_EINVAL, "invalid_field",
+                           "note must be UTF-8 text without control characters");
+        if (chars > MP_WORKFLOW_NOTE_MAX)
+            return mp_fail(err, MP_EINVAL, "too_long", "note is %ld characters; at most %d",
+                           chars, MP_WORKFLOW_NOTE_MAX);
+    }
+    if ((rc = mp_store_begin_write(ctx->db, err)))
+        return rc;
+    in_tx = true;
+    rc = mp_store_cluster_state(ctx->db, rq->cluster_id, &st);
+    if (rc == MP_ENOTFOUND) {
+        rc = mp_fail(err, rc, "not_found", "there is no cluster %lld", (long long)rq->cluster_id);
+        goto out;
+    }
+    if (rc || (rc = mp_store_work_get(ctx->db, rq->cluster_id, &wa))) {
+        rc = mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the cluster right now");
+        goto out;
+    }
+    struct mp_automation_input in = {
+        .category = st.category,
+        .district = st.district,
+        .status = st.status,
+        .report_count = st.report_count,
+        .first_at = st.first_at,
+        .department = wa.exists ? wa.department : NULL,
+    };
+    struct mp_automation_result ar;
+    mp_automation_eval(a, ctx->city, ctx->tz, &in, mp_time_now(), &ar);
+    if ((rc = mp_workflow_check(who, st.status, rq->status, ar.department, err)))
+        goto out;
+    if (mp_workflow_find(st.status, rq->status)->note_required && !note) {
+        rc = mp_fail(err, MP_EINVAL, "note_required",
+                     "a note is required to change %.24s to %.24s", st.status, rq->status);
+        goto out;
+    }
+    int64_t at = mp_time_now();
+    if ((rc = mp_report_cluster_set_status(ctx, rq->cluster_id, rq->status, at,
+                                           rq->note_public ? note : NULL, who->name, err)))
+        goto out;
+    if (note && !rq->note_public &&
+        (rc = mp_store_work_note_add(ctx->db, rq->cluster_id, at, rq->status, note, who->name)))
+        goto db_fail;
+    if (rq->photo && (rc = mp_store_work_photo_put(ctx->db, rq->cluster_id, at, rq->status,
+                                                   who->name, rq->photo, &out->photo_id)))
+        goto db_fail;
+    char detail[256];
+    int dn = snprintf(detail, sizeof detail,
+                      "{\"from\":\"%s\",\"to\":\"%s\",\"note\":%s,\"photo_id\":%lld}", st.status,
+                      rq->status, !note ? "null" : rq->note_public ? "\"public\"" : "\"internal\"",
+                      (long long)out->photo_id);
+    if (dn < 0 || (size_t)dn >= sizeof detail)
+        snprintf(detail, sizeof detail, "{}");
+    if ((rc = mp_auth_audit(ctx, who, "status", "cluster", rq->cluster_id, detail)))
+        goto db_fail;
+    in_tx = false;
+    if ((rc = mp_store_commit(ctx->db, err)))
+        goto out;
+    snprintf(out->previous, sizeof out->previous, "%s", st.status);
+    snprintf(out->status, sizeof out->status, "%s", rq->status);
+    out->at = at;
+    goto out;
+db_fail:
+    rc = mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
+                 "the change could not be stored; try again later");
+out:
+    if (in_tx)
+        mp_store_rollback(ctx->db);
+    return rc;
+}

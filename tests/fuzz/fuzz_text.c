@@ -1,0 +1,111 @@
+/* fuzz_text.c - libFuzzer target for the text every public answer passes
+ * through: mp_utf8_chars (the UTF-8 and control-character gate of every text
+ * field), mp_text_mask_contacts (e-mail addresses and phone numbers typed
+ * into public descriptions) and mp_streets_find (street names recognised in
+ * free-text addresses, on the demo city's street layer).
+ *
+ * Properties:
+ *   - mp_utf8_chars agrees with an independent validator written from the
+ *     Unicode standard's table of well-formed byte sequences;
+ *   - masking never fails, keeps valid text valid, and is complete: masking
+ *     the masked text again changes nothing (a second pass would find what
+ *     the first one left);
+ *   - a recognised street name is recognised as itself.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "meldpunt/streets.h"
+#include "meldpunt/text.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Unicode 15, table 3-7: well-formed UTF-8 byte sequences; plus the gate's
+ * own rule of no C0 controls but tab, LF, CR, and no DEL. */
+static long ref_chars(const uint8_t *s, size_t len)
+{
+    long n = 0;
+    for (size_t i = 0; i < len; n++) {
+        uint8_t a = s[i];
+        uint8_t lo = 0x80, hi = 0xbf;
+        size_t k;
+        if (a <= 0x7f) {
+            if ((a < 0x20 && a != 9 && a != 10 && a != 13) || a == 0x7f)
+                return -1;
+            i++;
+            continue;
+        }
+        if (a >= 0xc2 && a <= 0xdf)
+            k = 1;
+        else if (a == 0xe0)
+            k = 2, lo = 0xa0;
+        else if ((a >= 0xe1 && a <= 0xec) || a == 0xee || a == 0xef)
+            k = 2;
+        else if (a == 0xed)
+            k = 2, hi = 0x9f;
+        else if (a == 0xf0)
+            k = 3, lo = 0x90;
+        else if (a >= 0xf1 && a <= 0xf3)
+            k = 3;
+        else if (a == 0xf4)
+            k = 3, hi = 0x8f;
+        else
+            return -1;
+        if (i + k >= len) /* truncated sequence */
+            return -1;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return -1;
+        for (size_t j = 2; j <= k; j++)
+            if (s[i + j] < 0x80 || s[i + j] > 0xbf)
+                return -1;
+        i += k + 1;
+    }
+    return n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 8192)
+        return 0;
+    long got = mp_utf8_chars((const char *)data, size);
+    long want = ref_chars(data, size);
+    if (got != want) {
+        fprintf(stderr, "mp_utf8_chars %ld, reference %ld\n", got, want);
+        abort();
+    }
+
+    char *s = malloc(size + 1);
+    CHECK(s != NULL);
+    if (size)
+        memcpy(s, data, size);
+    s[size] = '\0';
+    char *once = mp_text_mask_contacts(s);
+    CHECK(once != NULL);
+    if (want >= 0 && memchr(data, '\0', size) == NULL)
+        CHECK(mp_utf8_chars(once, strlen(once)) >= 0);
+    char *twice = mp_text_mask_contacts(once);
+    CHECK(twice != NULL);
+    if (strcmp(once, twice) != 0) {
+        fprintf(stderr, "masking is incomplete:\n in:    %s\n once:  %s\n twice: %s\n", s, once,
+                twice);
+        abort();
+    }
+    free(twice);
+    free(once);
+
+    const struct mp_streets *streets = fuzz_app()->streets;
+    const char *name = mp_streets_find(streets, s);
+    if (name) {
+        CHECK(name[0] != '\0');
+        const char *again = mp_streets_find(streets, name);
+        if (!again || strcmp(again, name) != 0) {
+            fprintf(stderr, "'%s' -> '%s' -> '%s'\n", s, name, again ? again : "(none)");
+            abort();
+        }
+    }
+    free(s);
+    return 0;
+}

@@ -1,0 +1,339 @@
+/* test_open311.c - the Open311 writer (XML and JSON from one description),
+ * XML escaping, W3C date-times with offsets and working-day due dates. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "meldpunt/city.h"
+#include "meldpunt/open311.h"
+#include "meldpunt/timeutil.h"
+#include "meldpunt/tz.h"
+
+#define FFFD "\xEF\xBF\xBD"
+
+/* ---- helpers ---- */
+
+static char *xml_of(const char *s)
+{
+    struct mp_buf b;
+    mp_buf_init(&b, 0);
+    mp_buf_add(&b, "", 0);
+    mp_xml_text(&b, s);
+    assert_false(b.failed);
+    size_t len;
+    return mp_buf_steal(&b, &len);
+}
+
+static void assert_xml(const char *in, const char *want)
+{
+    char *got = xml_of(in);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static int64_t utc(int y, unsigned m, unsigned d, int h, int mi, int s)
+{
+    return mp_days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + s;
+}
+
+struct fixture {
+    struct mp_city *city;
+    struct mp_tz *tz;
+};
+
+static int setup_chicago(void **state)
+{
+    static char dir[1024];
+    const char *src = getenv("MELDPUNT_SOURCE_DIR");
+    struct fixture *f = calloc(1, sizeof *f);
+    struct mp_error err = {{0}, {0}};
+    if (!src || !*src)
+        fail_msg("MELDPUNT_SOURCE_DIR is not set (CTest sets it)");
+    int n = snprintf(dir, sizeof dir, "%s/geodata/chicago", src);
+    assert_true(n > 0 && (size_t)n < sizeof dir);
+    assert_non_null(f);
+    if (mp_city_load(dir, &f->city, &err) != MP_OK)
+        fail_msg("mp_city_load: %s", err.text);
+    if (mp_tz_load(f->city->timezone, &f->tz, &err) != MP_OK)
+        fail_msg("mp_tz_load: %s", err.text);
+    *state = f;
+    return 0;
+}
+
+static int teardown_chicago(void **state)
+{
+    struct fixture *f = *state;
+    mp_city_free(f->city);
+    mp_tz_free(f->tz);
+    free(f);
+    return 0;
+}
+
+/* ---- XML text ---- */
+
+static void xml_escapes_markup(void **state)
+{
+    (void)state;
+    assert_xml("plain text", "plain text");
+    assert_xml("a<b>&c", "a&lt;b&gt;&amp;c");
+    assert_xml("]]>", "]]&gt;");
+    assert_xml("&amp;", "&amp;amp;");
+    /* Quotes need no escaping in element content. */
+    assert_xml("say \"hi\" it's", "say \"hi\" it's");
+    assert_xml("", "");
+}
+
+static void xml_keeps_line_breaks_and_tabs(void **state)
+{
+    (void)state;
+    assert_xml("a\nb\tc", "a\nb\tc");
+    /* A literal CR would reach the client as LF: keep it as a reference. */
+    assert_xml("a\r\nb", "a&#13;\nb");
+}
+
+static void xml_replaces_illegal_characters(void **state)
+{
+    (void)state;
+    assert_xml("a\x01"
+               "b\x1f"
+               "c",
+               "a" FFFD "b" FFFD "c");
+    assert_xml("\x7f", "\x7f");           /* DEL is a legal XML 1.0 character */
+    assert_xml("\xC3", FFFD);             /* truncated at the end */
+    assert_xml("\xC3(", FFFD "(");        /* bad continuation */
+    assert_xml("\xE2\x82", FFFD);         /* truncated 3-byte */
+    assert_xml("\xFF\xFE", FFFD FFFD);    /* never valid in UTF-8 */
+    assert_xml("\xC0\x80", FFFD);         /* overlong NUL */
+    assert_xml("\xE0\x80\xAF", FFFD);     /* overlong '/' */
+    assert_xml("\xED\xA0\x80", FFFD);     /* UTF-16 surrogate */
+    assert_xml("\xEF\xBF\xBE", FFFD);     /* U+FFFE */
+    assert_xml("\xEF\xBF\xBF", FFFD);     /* U+FFFF */
+    assert_xml("\xF4\x90\x80\x80", FFFD); /* above U+10FFFF */
+    assert_xml("\x80x", FFFD "x");        /* lone continuation byte */
+}
+
+static void xml_keeps_valid_utf8(void **state)
+{
+    (void)state;
+    assert_xml("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80",
+               "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+    assert_xml("\xEF\xBF\xBD", "\xEF\xBF\xBD");
+    assert_xml("\xF4\x8F\xBF\xBF", "\xF4\x8F\xBF\xBF"); /* U+10FFFF */
+}
+
+/* ---- times ---- */
+
+static void time_with_offsets(void **state)
+{
+    (void)state;
+    char out[32];
+    int64_t t = utc(2021, 1, 1, 3, 4, 5);
+    mp_open311_format_time(t, 0, out, sizeof out);
+    assert_string_equal(out, "2021-01-01T03:04:05Z");
+    mp_open311_format_time(t, -6 * 3600, out, sizeof out);
+    assert_string_equal(out, "2020-12-31T21:04:05-06:00");
+    mp_open311_format_time(t, 5 * 3600 + 1800, out, sizeof out);
+    assert_string_equal(out, "2021-01-01T08:34:05+05:30");
+    /* Too small a buffer gives "", never a cut-off date. */
+    mp_open311_format_time(t, -6 * 3600, out, 25);
+    assert_string_equal(out, "");
+    mp_open311_format_time(t, -6 * 3600, out, 26);
+    assert_string_equal(out, "2020-12-31T21:04:05-06:00");
+}
+
+static void due_counts_working_days(void **state)
+{
+    struct fixture *f = *state;
+    char out[32];
+    /* Thursday 2021-12-23 10:00 CST; the 24th and 31st are observed holidays. */
+    int64_t start = utc(2021, 12, 23, 16, 0, 0);
+    int64_t due = mp_open311_due(f->city, f->tz, start, 1);
+    mp_open311_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
+    assert_string_equal(out, "2021-12-27T10:00:00-06:00");
+    due = mp_open311_due(f->city, f->tz, start, 5);
+    mp_open311_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
+    assert_string_equal(out, "2022-01-03T10:00:00-06:00");
+    assert_int_equal(mp_open311_due(f->city, f->tz, start, 0), start);
+}
+
+static void due_keeps_local_time_across_dst(void **state)
+{
+    struct fixture *f = *state;
+    char out[32];
+    /* Friday 2021-03-12 09:00 CST; clocks go forward on Sunday the 14th. */
+    int64_t start = utc(2021, 3, 12, 15, 0, 0);
+    int64_t due = mp_open311_due(f->city, f->tz, start, 1);
+    assert_int_equal(due, utc(2021, 3, 15, 14, 0, 0));
+    mp_open311_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
+    assert_string_equal(out, "2021-03-15T09:00:00-05:00");
+}
+
+/* ---- the writer ---- */
+
+/* A small document with every kind of member, written in format xml. */
+static char *sample(bool xml, enum mp_status *st)
+{
+    struct mp_buf b;
+    struct mp_open311_writer w;
+    mp_buf_init(&b, 0);
+    mp_open311_init(&w, &b, xml);
+    mp_open311_arr(&w, "service_requests", "request");
+    mp_open311_obj(&w, NULL);
+    mp_open311_str(&w, "service_request_id", "17");
+    mp_open311_str(&w, "description", "a < b & \"c\"");
+    mp_open311_str(&w, "zipcode", NULL);
+    mp_open311_num(&w, "lat", 41.87810001, 7);
+    mp_open311_int(&w, "count", -3);
+    mp_open311_bool(&w, "metadata", true);
+    mp_open311_time(&w, "requested_datetime", utc(2021, 1, 1, 12, 0, 0), NULL);
+    mp_open311_arr(&w, "formats", "format");
+    mp_open311_str(&w, NULL, "text/xml");
+    mp_open311_str(&w, NULL, "application/json");
+    mp_open311_end(&w);
+    mp_open311_obj(&w, "extended_attributes");
+    mp_open311_str(&w, "channel", "open311");
+    mp_open311_end(&w);
+    mp_open311_end(&w);
+    mp_open311_obj(&w, NULL);
+    mp_open311_str(&w, "service_request_id", "18");
+    mp_open311_end(&w);
+    mp_open311_end(&w);
+    *st = mp_open311_status(&w);
+    size_t len;
+    return mp_buf_steal(&b, &len);
+}
+
+static void writer_json(void **state)
+{
+    (void)state;
+    enum mp_status st;
+    char *doc = sample(false, &st);
+    assert_int_equal(st, MP_OK);
+    assert_string_equal(doc,
+                        "[{\"service_request_id\":\"17\",\"description\":\"a < b & \\\"c\\\"\","
+                        "\"zipcode\":null,\"lat\":41.8781,\"count\":-3,\"metadata\":true,"
+                        "\"requested_datetime\":\"2021-01-01T12:00:00Z\","
+                        "\"formats\":[\"text/xml\",\"application/json\"],"
+                        "\"extended_attributes\":{\"channel\":\"open311\"}},"
+                        "{\"service_request_id\":\"18\"}]");
+    free(doc);
+}
+
+static void writer_xml(void **state)
+{
+    (void)state;
+    enum mp_status st;
+    char *doc = sample(true, &st);
+    assert_int_equal(st, MP_OK);
+    assert_string_equal(doc,
+                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                        "<service_requests><request><service_request_id>17</service_request_id>"
+                        "<description>a &lt; b &amp; \"c\"</description><zipcode/>"
+                        "<lat>41.8781</lat><count>-3</count><metadata>true</metadata>"
+                        "<requested_datetime>2021-01-01T12:00:00Z</requested_datetime>"
+                        "<formats><format>text/xml</format><format>application/json</format>"
+                        "</formats><extended_attributes><channel>open311</channel>"
+                        "</extended_attributes></request><request><service_request_id>18"
+                        "</service_request_id></request></service_requests>\n");
+    free(doc);
+}
+
+static void writer_top_level_object(void **state)
+{
+    (void)state;
+    for (int xml = 0; xml < 2; xml++) {
+        struct mp_buf b;
+        struct mp_open311_writer w;
+        size_t len;
+        mp_buf_init(&b, 0);
+        mp_open311_init(&w, &b, xml);
+        mp_open311_obj(&w, "service_definition");
+        mp_open311_str(&w, "service_code", "pothole");
+        mp_open311_arr(&w, "attributes", "attribute");
+        mp_open311_end(&w);
+        mp_open311_end(&w);
+        assert_int_equal(mp_open311_status(&w), MP_OK);
+        char *doc = mp_buf_steal(&b, &len);
+        assert_string_equal(doc, xml ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                       "<service_definition><service_code>pothole</service_code>"
+                                       "<attributes></attributes></service_definition>\n"
+                                     : "{\"service_code\":\"pothole\",\"attributes\":[]}");
+        free(doc);
+    }
+}
+
+static void writer_reports_misuse(void **state)
+{
+    (void)state;
+    struct mp_buf b;
+    struct mp_open311_writer w;
+    /* A scalar with no element around it. */
+    mp_buf_init(&b, 0);
+    mp_open311_init(&w, &b, false);
+    mp_open311_str(&w, "x", "y");
+    assert_int_equal(mp_open311_status(&w), MP_EINVAL);
+    mp_buf_free(&b);
+    /* One end too many. */
+    mp_open311_init(&w, &b, true);
+    mp_open311_obj(&w, "a");
+    mp_open311_end(&w);
+    mp_open311_end(&w);
+    assert_int_equal(mp_open311_status(&w), MP_EINVAL);
+    mp_buf_free(&b);
+    /* Left open. */
+    mp_open311_init(&w, &b, true);
+    mp_open311_arr(&w, "a", "b");
+    assert_int_equal(mp_open311_status(&w), MP_EINVAL);
+    mp_buf_free(&b);
+    /* Nested deeper than the bound. */
+    mp_open311_init(&w, &b, false);
+    for (int i = 0; i < MP_OPEN311_MAX_DEPTH + 2; i++)
+        mp_open311_obj(&w, "o");
+    for (int i = 0; i < MP_OPEN311_MAX_DEPTH + 2; i++)
+        mp_open311_end(&w);
+    assert_int_equal(mp_open311_status(&w), MP_EINVAL);
+    mp_buf_free(&b);
+}
+
+static void writer_reports_buffer_bound(void **state)
+{
+    (void)state;
+    struct mp_buf b;
+    struct mp_open311_writer w;
+    mp_buf_init(&b, 64);
+    mp_open311_init(&w, &b, true);
+    mp_open311_arr(&w, "service_requests", "request");
+    for (int i = 0; i < 20; i++)
+        mp_open311_str(&w, NULL, "a fairly long text that cannot fit");
+    mp_open311_end(&w);
+    /* buf.c reports a refused append as ENOMEM or ETOOBIG; either way not OK. */
+    enum mp_status st = mp_open311_status(&w);
+    mp_buf_free(&b);
+    assert_true(st == MP_ENOMEM || st == MP_ETOOBIG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(xml_escapes_markup),
+        cmocka_unit_test(xml_keeps_line_breaks_and_tabs),
+        cmocka_unit_test(xml_replaces_illegal_characters),
+        cmocka_unit_test(xml_keeps_valid_utf8),
+        cmocka_unit_test(time_with_offsets),
+        cmocka_unit_test_setup_teardown(due_counts_working_days, setup_chicago, teardown_chicago),
+        cmocka_unit_test_setup_teardown(due_keeps_local_time_across_dst, setup_chicago,
+                                        teardown_chicago),
+        cmocka_unit_test(writer_json),
+        cmocka_unit_test(writer_xml),
+        cmocka_unit_test(writer_top_level_object),
+        cmocka_unit_test(writer_reports_misuse),
+        cmocka_unit_test(writer_reports_buffer_bound),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
