@@ -109,20 +109,22 @@ rows=$(sqlite3 "$DB" 'SELECT count(*) FROM reports')
 cat "$DB" > /dev/null # the same warm page cache for every tool
 
 results=()
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # run NAME OUTFILE COUNT_CMD -- COMMAND...: time it, then count the features written.
 run() {
   local name=$1 out=$2 counter=$3
   shift 4
   /usr/bin/time -v -o "$OUT/time.txt" "$@" >/dev/null 2>"$OUT/stderr.txt" ||
     { cat "$OUT/stderr.txt" >&2; echo "export.sh: $name failed" >&2; exit 1; }
-  local secs rss size count
+  local secs rss size count cpu
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
            for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }' "$OUT/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$OUT/time.txt")
+  cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$OUT/time.txt")
   size=$(awk -v b="$(stat -c %s "$out")" 'BEGIN { printf "%.0f", b / 1048576 }')
   count=$($counter "$out")
-  results+=("$(printf '%-44s %10s %9s %12s %9s' "$name" "$count" "$secs" "$rss" "$size")")
-  LAST_SECS=$secs LAST_RSS=$rss LAST_COUNT=$count
+  results+=("$(printf '%-44s %10s %9s %8s %12s %9s' "$name" "$count" "$secs" "$cpu" "$rss" "$size")")
+  LAST_CPU=$cpu LAST_SECS=$secs LAST_RSS=$rss LAST_COUNT=$count
   rm -f "$out"
 }
 features() { grep -c '"type": *"Feature"' "$1" || true; }
@@ -132,10 +134,10 @@ csvrows() { echo $(($(wc -l < "$1") - 1)); }
 X=("$BIN" export --db "$DB" --city "$CITY")
 run "meldpunt export --format geojson" "$OUT/m.geojson" features -- \
   "${X[@]}" --format geojson --output "$OUT/m.geojson"
-m_secs=$LAST_SECS m_rss=$LAST_RSS
+m_secs=$LAST_SECS m_rss=$LAST_RSS m_cpu=$LAST_CPU
 run "ogr2ogr -f GeoJSON (whole table)" "$OUT/o.geojson" features -- \
   ogr2ogr -f GeoJSON "$OUT/o.geojson" "$DB" reports
-o_secs=$LAST_SECS o_rss=$LAST_RSS
+o_secs=$LAST_SECS o_rss=$LAST_RSS o_cpu=$LAST_CPU
 run "ogr2ogr -f GeoJSON (-select public columns)" "$OUT/o2.geojson" features -- \
   ogr2ogr -f GeoJSON -select category,status,created_at,updated_at,district,location,address,description \
   "$OUT/o2.geojson" "$DB" reports
@@ -167,19 +169,20 @@ hcount=$(features "$OUT/h.geojson")
 hsize=$(awk -v b="$(stat -c %s "$OUT/h.geojson")" 'BEGIN { printf "%.0f", b / 1048576 }')
 kill "$spid"
 wait "$spid" 2>/dev/null || true
-results+=("$(printf '%-44s %10s %9.2f %12s %9s' "GET /api/v1/export?format=geojson (server)" \
-  "$hcount" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$before→$after" "$hsize")")
+results+=("$(printf '%-44s %10s %9.2f %8s %12s %9s' "GET /api/v1/export?format=geojson (server)" \
+  "$hcount" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "-" "$before→$after" "$hsize")")
 
 echo
 echo "Export of $rows reports ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
-printf '%-44s %10s %9s %12s %9s\n' "tool" "features" "seconds" "peak RSS MB" "output MB"
+echo "load average before/after: $LOAD0 / $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-44s %10s %9s %8s %12s %9s\n' "tool" "features" "seconds" "CPU s" "peak RSS MB" "output MB"
 printf '%s\n' "${results[@]}"
 
 if [ -n "${BENCH_RUN:-}" ]; then
   faster=$(awk -v a="$m_secs" -v b="$o_secs" -v r="$m_rss" 'BEGIN { print (a < b && r < 64) ? "yes" : "NO" }')
   flat=$(awk -v r="$s_rss" 'BEGIN { print (r < 64) ? "yes" : "NO" }')
-  printf 'ROW\t%s\t%s\t%s\t%s\t%s\n' "export $rows reports as GeoJSON" "$m_secs s, peak RSS $m_rss MB" \
-    "ogr2ogr $o_secs s, $o_rss MB (public columns only: $os_secs s, $os_rss MB)" \
+  printf 'ROW\t%s\t%s\t%s\t%s\t%s\n' "export $rows reports as GeoJSON" "$m_secs s ($m_cpu s CPU), peak RSS $m_rss MB" \
+    "ogr2ogr $o_secs s ($o_cpu s CPU), $o_rss MB (public columns only: $os_secs s, $os_rss MB)" \
     "faster than ogr2ogr, < 64 MB" "$faster"
   printf 'ROW\t%s\t%s\t%s\t%s\t%s\n' "export as CSV" "$c_secs s, peak RSS $c_rss MB" "-" "< 64 MB" \
     "$(awk -v r="$c_rss" 'BEGIN { print (r < 64) ? "yes" : "NO" }')"

@@ -12,7 +12,7 @@ case "$what" in
   test) pkgs+=(libcmocka-dev libcurl4-openssl-dev chromium gdal-bin clang libclang-rt-14-dev
                sqlite3) ;;
   bench) pkgs+=(libcmocka-dev libcurl4-openssl-dev wrk hyperfine gdal-bin nginx
-                postgresql-15-postgis-3 postgresql-client-15 sqlite3 valgrind) ;;
+                postgresql-15-postgis-3 postgresql-client-15 sqlite3 valgrind time linux-perf) ;;
 esac
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 

@@ -74,21 +74,25 @@ enum mp_status mp_api_service_area(struct mp_app *app, struct mp_ctx *ctx,
                       "application/geo+json", err);
 }
 
+const char *mp_api_page_file(const char *path)
+{
+    static const struct {
+        const char *path, *file;
+    } pages[] = {{"/", "/index.html"}, {"/crew", "/crew.html"}, {"/staff", "/staff.html"},
+                 {"/stats", "/stats.html"}};
+    if (strncmp(path, "/r/", 3) == 0)
+        return "/report.html";
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++)
+        if (strcmp(path, pages[i].path) == 0)
+            return pages[i].file;
+    return path;
+}
+
 enum mp_status mp_api_static(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
                              struct mp_response *resp, struct mp_error *err)
 {
     (void)ctx;
-    const char *url = req->path;
-    if (strcmp(url, "/") == 0)
-        url = "/index.html";
-    else if (strncmp(url, "/r/", 3) == 0)
-        url = "/report.html";
-    else if (strcmp(url, "/crew") == 0)
-        url = "/crew.html";
-    else if (strcmp(url, "/staff") == 0)
-        url = "/staff.html";
-    else if (strcmp(url, "/stats") == 0)
-        url = "/stats.html";
+    const char *url = mp_api_page_file(req->path);
     const struct mp_static_file *f = mp_app_static(app, url);
     if (!f)
         return mp_fail(err, MP_ENOTFOUND, "not_found", "no such page or resource");

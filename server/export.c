@@ -549,6 +549,10 @@ static void fill(struct mp_export *x, size_t want)
         if (x->stage == STAGE_BEGIN) {
             mp_export_begin(&x->buf, &x->o);
             x->stage = STAGE_ROWS;
+            /* The document's start leaves at once, before a filter that
+             * matches few rows has scanned far for the first of them. */
+            if (x->buf.len)
+                break;
             continue;
         }
         const struct mp_export_row *row;

@@ -141,8 +141,7 @@ enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
     if (!hit && !path_known && !is_api(req->path)) {
         /* Pages and their files: GET only. */
         if (!method_is("GET", req->method)) {
-            if (!mp_app_static(app, req->path) && strcmp(req->path, "/") != 0 &&
-                strncmp(req->path, "/r/", 3) != 0)
+            if (!mp_app_static(app, mp_api_page_file(req->path)))
                 return mp_fail(err, MP_ENOTFOUND, "not_found", "no such page or resource");
             snprintf(resp->allow, sizeof resp->allow, "GET, HEAD");
             return mp_fail(err, MP_EMETHOD, "method_not_allowed", "use GET for pages");

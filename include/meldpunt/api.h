@@ -33,6 +33,10 @@ enum mp_status mp_api_cursor_decode(const char *s, int64_t *id) MP_WUR;
  * without case, parameters such as charset ignored). */
 bool mp_api_media_is(const struct mp_request *req, const char *want);
 
+/* The file behind a page's address ("/" -> "/index.html", "/r/12" ->
+ * "/report.html", "/crew", "/staff", "/stats"), or path itself. Static. */
+const char *mp_api_page_file(const char *path);
+
 /* Error body {"error":{"code":..,"message":..}} into resp. */
 void mp_api_error_body(struct mp_response *resp, const struct mp_error *err);
 

