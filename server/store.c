@@ -615,13 +615,15 @@ static enum mp_status sess_open(struct mp_store_sess *s, const char *path,
     spatialite_init_ex(s->db, s->spatialite_cache, 0);
     sqlite3_busy_timeout(s->db, (int)o->busy_ms);
     char pragmas[256];
+    /* Memory: 8 MB of page cache per connection, and no memory map (mapped
+     * pages count in the resident size once per connection); the OS page
+     * cache serves the rest. */
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
-             " PRAGMA cache_size = -32000; PRAGMA mmap_size = 268435456;"
-             " PRAGMA temp_store = MEMORY;",
+             " PRAGMA cache_size = -8000; PRAGMA mmap_size = 0; PRAGMA temp_store = MEMORY;",
              o->sync_full ? "FULL" : "NORMAL");
     if (o->readonly)
-        snprintf(pragmas, sizeof pragmas, "PRAGMA query_only = 1; PRAGMA cache_size = -32000;");
+        snprintf(pragmas, sizeof pragmas, "PRAGMA query_only = 1; PRAGMA cache_size = -8000;");
     if (exec(s, pragmas) != MP_OK)
         return mp_fail(err, MP_EDB, "store", "cannot configure database %.100s", path);
     return MP_OK;
@@ -1227,9 +1229,10 @@ enum mp_status mp_store_photo_get(struct mp_store_sess *s, int64_t report_id, bo
 
 /* ---- reading ---- */
 
-static enum mp_status bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n)
+enum mp_status mp_bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n,
+                            bool empty_is_null)
 {
-    if (n == 0) {
+    if (n == 0 && empty_is_null) {
         sqlite3_bind_null(st, idx);
         return MP_OK;
     }
@@ -1261,8 +1264,8 @@ static enum mp_status bind_query(sqlite3_stmt *st, const struct mp_query *q)
         sqlite3_bind_double(st, 3, q->bbox.max_lon);
         sqlite3_bind_double(st, 4, q->bbox.max_lat);
     }
-    if ((rc = bind_list(st, 5, q->categories, q->ncategories)) ||
-        (rc = bind_list(st, 6, q->statuses, q->nstatuses)))
+    if ((rc = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
+        (rc = mp_bind_list(st, 6, q->statuses, q->nstatuses, true)))
         return rc;
     bind_text(st, 7, q->district);
     if (q->since)
@@ -1501,8 +1504,8 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
     sqlite3_bind_int64(st, 5, (sqlite3_int64)((q->bbox.min_lat + 90) / cell));
     sqlite3_bind_int64(st, 6, (sqlite3_int64)((q->bbox.max_lat + 90) / cell));
     enum mp_status ret;
-    if ((ret = bind_list(st, 7, q->categories, q->ncategories)) ||
-        (ret = bind_list(st, 8, q->statuses, q->nstatuses))) {
+    if ((ret = mp_bind_list(st, 7, q->categories, q->ncategories, true)) ||
+        (ret = mp_bind_list(st, 8, q->statuses, q->nstatuses, true))) {
         done(st);
         return ret;
     }

@@ -71,32 +71,6 @@ struct mp_export_cursor {
     struct mp_export_row row;
 };
 
-static enum mp_status bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n)
-{
-    if (n == 0) {
-        sqlite3_bind_null(st, idx);
-        return MP_OK;
-    }
-    struct mp_buf b;
-    mp_buf_init(&b, 64 * 1024);
-    mp_buf_addc(&b, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            mp_buf_addc(&b, ',');
-        mp_json_str(&b, items[i]);
-    }
-    mp_buf_addc(&b, ']');
-    if (b.failed) {
-        mp_buf_free(&b);
-        return MP_ENOMEM;
-    }
-    size_t len;
-    char *text = mp_buf_steal(&b, &len);
-    /* SQLite copies nothing with a destructor: it frees the text itself. */
-    if (sqlite3_bind_text(st, idx, text, (int)len, free) != SQLITE_OK)
-        return MP_ENOMEM;
-    return MP_OK;
-}
 
 /* The caller's strings are bound with SQLITE_TRANSIENT (copied), so the
  * query may die before the cursor. */
@@ -109,8 +83,8 @@ static enum mp_status bind_query(sqlite3_stmt *st, const struct mp_query *q, boo
         sqlite3_bind_double(st, 3, q->bbox.max_lon);
         sqlite3_bind_double(st, 4, q->bbox.max_lat);
     }
-    if ((rc = bind_list(st, 5, q->categories, q->ncategories)) ||
-        (rc = bind_list(st, 6, q->statuses, q->nstatuses)))
+    if ((rc = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
+        (rc = mp_bind_list(st, 6, q->statuses, q->nstatuses, true)))
         return rc;
     if (q->district)
         sqlite3_bind_text(st, 7, q->district, -1, SQLITE_TRANSIENT);

@@ -44,6 +44,11 @@ enum mp_status mp_stmt_run(struct mp_store_sess *s, sqlite3_stmt *st, const char
 /* Map an SQLite result code to a status, logging the details. */
 enum mp_status mp_db_status(sqlite3 *db, int rc, const char *what);
 void mp_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Bind a list of strings as a JSON array text, for "x IN (SELECT value FROM
+ * json_each(?))"; an empty list binds NULL (no filter) when empty_is_null,
+ * else "[]" (matches nothing). */
+enum mp_status mp_bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n,
+                            bool empty_is_null) MP_WUR;
 const char *mp_col_text(sqlite3_stmt *st, int i);
 
 #endif

@@ -73,34 +73,6 @@ enum mp_status mp_store_open311_put(struct mp_store_sess *s, const struct mp_ope
     return mp_stmt_run(s, st, "open311 insert");
 }
 
-/* A list as a JSON array text for json_each (NULL binds NULL: no filter). */
-static enum mp_status bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n)
-{
-    if (!items || n == 0) {
-        sqlite3_bind_null(st, idx);
-        return MP_OK;
-    }
-    struct mp_buf b;
-    mp_buf_init(&b, 64 * 1024);
-    mp_buf_addc(&b, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            mp_buf_addc(&b, ',');
-        mp_json_str(&b, items[i]);
-    }
-    mp_buf_addc(&b, ']');
-    if (b.failed) {
-        mp_buf_free(&b);
-        return MP_ENOMEM;
-    }
-    size_t len;
-    char *text = mp_buf_steal(&b, &len);
-    if (!text)
-        return MP_ENOMEM;
-    sqlite3_bind_text(st, idx, text, (int)len, free);
-    return MP_OK;
-}
-
 static void read_row(sqlite3_stmt *st, struct mp_open311_row *r)
 {
     r->id = sqlite3_column_int64(st, 0);
@@ -149,8 +121,8 @@ enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct m
     enum mp_status rc;
     sqlite3_bind_int64(st, 1, q->since);
     sqlite3_bind_int64(st, 2, q->until);
-    if ((rc = bind_list(st, 3, q->categories, q->ncategories)) ||
-        (rc = bind_list(st, 4, q->statuses, q->nstatuses))) {
+    if ((rc = mp_bind_list(st, 3, q->categories, q->ncategories, true)) ||
+        (rc = mp_bind_list(st, 4, q->statuses, q->nstatuses, true))) {
         mp_stmt_done(st);
         return rc;
     }

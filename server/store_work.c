@@ -140,34 +140,6 @@ enum mp_status mp_store_work_set(struct mp_store_sess *s, int64_t cluster_id,
     return mp_stmt_run(s, st, "assignment");
 }
 
-/* A JSON array of strings, bound as text for json_each (NULL when empty and
- * allow_null). */
-static enum mp_status bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n,
-                                bool allow_null)
-{
-    if (n == 0 && allow_null) {
-        sqlite3_bind_null(st, idx);
-        return MP_OK;
-    }
-    struct mp_buf b;
-    mp_buf_init(&b, 64 * 1024);
-    mp_buf_addc(&b, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            mp_buf_addc(&b, ',');
-        mp_json_str(&b, items[i]);
-    }
-    mp_buf_addc(&b, ']');
-    if (b.failed) {
-        mp_buf_free(&b);
-        return MP_ENOMEM;
-    }
-    size_t len;
-    char *text = mp_buf_steal(&b, &len);
-    sqlite3_bind_text(st, idx, text, (int)len, free);
-    return MP_OK;
-}
-
 enum mp_status mp_store_work_list(struct mp_store_sess *s, const struct mp_work_query *q,
                                   mp_work_cb cb, void *ctx)
 {
@@ -183,8 +155,8 @@ enum mp_status mp_store_work_list(struct mp_store_sess *s, const struct mp_work_
         sqlite3_bind_double(st, 3, q->bbox.max_lon);
         sqlite3_bind_double(st, 4, q->bbox.max_lat);
     }
-    if ((ret = bind_list(st, 5, q->categories, q->ncategories, true)) ||
-        (ret = bind_list(st, 6, q->statuses, q->nstatuses, false))) {
+    if ((ret = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
+        (ret = mp_bind_list(st, 6, q->statuses, q->nstatuses, false))) {
         mp_stmt_done(st);
         return ret;
     }
