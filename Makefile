@@ -35,5 +35,9 @@ bench:
 	@scripts/setup.sh bench
 	bench/run.sh
 
+# A longer fuzzing run than the one in `make test`: 10 minutes per target.
+fuzz: setup-test
+	tests/fuzz/run.sh 600
+
 clean:
 	rm -rf build build-asan build-fuzz

@@ -171,7 +171,9 @@ if [ -s "$D/import-$N.log" ]; then
     secs=$(awk '/^seconds:/ { print $2 }' "$D/import-$N.log")
     imp=$(awk '/^imported:/ { print $2 }' "$D/import-$N.log")
     [ -n "$secs" ] && [ -n "$imp" ] &&
-        row "import ${imp} (cached build, clustering on)" "$(fmt_int "$(calc "$imp / $secs")") reports/s" \
+        cpu=$(awk '/User time|System time/ { s += $4 } /^cpu/ { s += $2 + $3 } END { print s }' "$D/import-$N.log")
+        row "import ${imp} into the cache ($(date -r "$D/import-$N.log" +%F), clustering on)" \
+            "$(fmt_int "$(calc "$imp / $secs")") reports/s (per CPU-s $(fmt_int "$(calc "$imp / $cpu")"))" \
             "-" "-" "-"
 fi
 

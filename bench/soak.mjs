@@ -211,7 +211,7 @@ setTimeout(() => { stop = true; }, DURATION);
 
 await Promise.all([
   ...Array.from({ length: READERS }, reader),
-  writer(),
+  ...(WRITE_RATE > 0 ? [writer()] : []),
   ...Array.from({ length: EXPORTERS }, exporter),
 ]);
 clearInterval(timer);

@@ -18,8 +18,8 @@ enum mp_status mp_api_healthz(struct mp_app *app, struct mp_ctx *ctx,
                   "{\"status\":\"ok\",\"version\":\"%s\",\"schema\":%d,\"city\":", MP_VERSION,
                   mp_store_schema_version(ctx->db));
     mp_json_str(&resp->body, app->city->id);
-    mp_buf_printf(&resp->body, ",\"reports\":%lld,\"clusters\":%lld}", (long long)reports,
-                  (long long)clusters);
+    mp_buf_printf(&resp->body, ",\"reports\":%lld,\"clusters\":%lld,\"store_memory_bytes\":%lld}",
+                  (long long)reports, (long long)clusters, (long long)mp_store_memory_used());
     resp->content_type = "application/json";
     resp->cache = "no-store";
     return MP_OK;

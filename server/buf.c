@@ -127,27 +127,81 @@ enum mp_status mp_buf_status(const struct mp_buf *b)
     return b->over ? MP_ETOOBIG : MP_ENOMEM;
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one
+ * (bad lead byte, truncated, overlong, surrogate, beyond U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0)
+        len = 2, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0)
+        len = 3, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0)
+        len = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
 void mp_json_strn(struct mp_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    static const char replacement[] = "\\ufffd";
+    const unsigned char *u = (const unsigned char *)s;
     /* Count the escaped size first so that a bounded buffer takes exactly
-     * what fits. */
+     * what fits. Bytes that are not valid UTF-8 (a message cut mid-character,
+     * binary junk echoed from a request) become U+FFFD: the output is always
+     * JSON that strict parsers accept. */
     size_t need = 2;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        if (c >= 0x80) {
+            size_t len = utf8_seq(u + i, n - i);
+            need += len ? len : sizeof replacement - 1;
+            i += len ? len : 1;
+            continue;
+        }
         if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
             need += 2;
         else if (c < 0x20 || c == 0x7f || (c == '/' && i > 0 && s[i - 1] == '<'))
             need += 6;
         else
             need += 1;
+        i++;
     }
     if (!reserve(b, need))
         return;
     char *o = b->data + b->len;
     *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        if (c >= 0x80) {
+            size_t len = utf8_seq(u + i, n - i);
+            if (len) {
+                memcpy(o, s + i, len);
+                o += len;
+                i += len;
+            } else {
+                memcpy(o, replacement, sizeof replacement - 1);
+                o += sizeof replacement - 1;
+                i++;
+            }
+            continue;
+        }
         switch (c) {
         case '"': *o++ = '\\'; *o++ = '"'; break;
         case '\\': *o++ = '\\'; *o++ = '\\'; break;
@@ -163,6 +217,7 @@ void mp_json_strn(struct mp_buf *b, const char *s, size_t n)
                 *o++ = (char)c;
             }
         }
+        i++;
     }
     *o++ = '"';
     b->len = (size_t)(o - b->data);

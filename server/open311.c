@@ -199,8 +199,9 @@ void mp_xml_text(struct mp_buf *b, const char *s)
             case '>': mp_buf_adds(b, "&gt;"); break; /* never "]]>" */
             case '\r': mp_buf_adds(b, "&#13;"); break;
             default:
-                /* XML 1.0 has no way to carry C0 controls other than tab and LF. */
-                if (c < 0x20 && c != '\t' && c != '\n')
+                /* XML 1.0 has no way to carry C0 controls other than tab and LF;
+                 * DEL is allowed but discouraged, like the C1 block below. */
+                if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F)
                     replacement(b);
                 else
                     mp_buf_addc(b, (char)c);
@@ -234,7 +235,7 @@ void mp_xml_text(struct mp_buf *b, const char *s)
         }
         /* Overlong forms, surrogates and the two non-characters XML excludes. */
         if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE ||
-            cp == 0xFFFF)
+            cp == 0xFFFF || (cp >= 0x80 && cp <= 0x9F))
             replacement(b);
         else
             mp_buf_add(b, p, len);

@@ -1527,6 +1527,8 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "pyramid");
 }
 
+int64_t mp_store_memory_used(void) { return (int64_t)sqlite3_memory_used(); }
+
 enum mp_status mp_store_counts(struct mp_store_sess *s, int64_t *reports, int64_t *clusters)
 {
     sqlite3_stmt *st = stmt(s, ST_COUNTS);

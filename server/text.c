@@ -163,7 +163,13 @@ static char *mask_pass(const char *s, bool emails)
     while (i < len) {
         if (emails && s[i] == '@') {
             size_t start, n = email_span(s, i, &start);
-            if (n && start >= plain_from) {
+            /* A local part reaching back into text already masked starts
+             * where the plain text starts. */
+            if (n && start < plain_from) {
+                n -= plain_from - start;
+                start = plain_from;
+            }
+            if (n && start < i) {
                 o -= i - start; /* drop the local part already copied */
                 memcpy(out + o, mask, sizeof mask - 1);
                 o += sizeof mask - 1;

@@ -277,6 +277,10 @@ enum mp_status mp_store_cluster_grid(struct mp_store_sess *sess, const struct mp
 enum mp_status mp_store_grid_pyramid(struct mp_store_sess *sess, const struct mp_query *q,
                                      int zoom, mp_grid_cb cb, void *ctx) MP_WUR;
 
+/* Bytes of memory the storage engine holds now (page caches, statements):
+ * for /healthz, to tell cache growth from a leak. Thread-safe. */
+int64_t mp_store_memory_used(void);
+
 /* Counts for /healthz. */
 enum mp_status mp_store_counts(struct mp_store_sess *sess, int64_t *reports,
                                int64_t *clusters) MP_WUR;

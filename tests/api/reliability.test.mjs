@@ -78,8 +78,11 @@ function writers(url, n, acked, state, rand) {
   for (let w = 0; w < n; w++) {
     loops.push((async () => {
       for (let k = 0; !state.stop; k++) {
+        // Mostly a few busy places (reports fold into growing clusters),
+        // some anywhere west of the lake within a few km (new clusters).
         const site = SITES[Math.floor(rand() * SITES.length)];
-        const p = offset(site.p, (rand() - 0.5) * 8, (rand() - 0.5) * 8);
+        const p = rand() < 0.25 ? offset(LOOP, (rand() - 0.5) * 4000, -3000 + rand() * 3500)
+          : offset(site.p, (rand() - 0.5) * 8, (rand() - 0.5) * 8);
         const body = {
           category: site.cat, lat: r7(p.lat), lon: r7(p.lon),
           description: `round ${state.round} writer ${w} #${k}: gat in de weg, straße ✓`,

@@ -41,7 +41,10 @@ static void open_app(void)
     const char *src = getenv("MELDPUNT_SOURCE_DIR");
     if (!src || !*src)
         src = MP_SOURCE_DIR;
-    snprintf(g_dir, sizeof g_dir, "/tmp/meldpunt-fuzz-XXXXXX");
+    /* run.sh points this into its build folder and empties it between
+     * targets: a crash (abort) skips the atexit clean-up. */
+    const char *tmp = getenv("MELDPUNT_FUZZ_TMP");
+    snprintf(g_dir, sizeof g_dir, "%s/meldpunt-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     CHECK(mkdtemp(g_dir) != NULL);
     mp_config_defaults(&g_cfg);
     snprintf(g_cfg.db_path, sizeof g_cfg.db_path, "%s/fuzz.sqlite", g_dir);

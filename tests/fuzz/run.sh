@@ -67,8 +67,11 @@ for t in "${targets[@]}"; do
     [ -f "$root/tests/fuzz/$name.dict" ] && args+=(-dict="$root/tests/fuzz/$name.dict")
     dirs=("$work")
     [ -d "$seeds" ] && dirs+=("$seeds")
+    rm -rf "$build/tmp"
+    mkdir -p "$build/tmp"
     set +e
-    MELDPUNT_SOURCE_DIR="$root" ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    MELDPUNT_FUZZ_TMP="$build/tmp" MELDPUNT_SOURCE_DIR="$root" \
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         "$build/fuzz/$t" "${args[@]}" "${dirs[@]}" >"$log" 2>&1
     rc=$?
