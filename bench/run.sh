@@ -458,9 +458,12 @@ FROM (SELECT r.id, json_build_object('type', 'Feature', 'id', r.id,
       FROM reports r JOIN clusters c ON c.id = r.cluster_id
       LEFT JOIN districts d ON d.code = r.district
       WHERE r.geom && ST_MakeEnvelope($x0, $y0, $x1, $y1, 4326)
+        AND r.lon BETWEEN $x0 AND $x1 AND r.lat BETWEEN $y0 AND $y1
       ORDER BY r.id LIMIT 1001) f;
 EOF
-    pg_n=$("${PSQL[@]}" -At -c "SELECT count(*) FROM reports WHERE geom && ST_MakeEnvelope($x0, $y0, $x1, $y1, 4326)")
+    # && alone compares float4-rounded boxes and lets a few points just
+    # outside through: the exact test, as meldpunt's query has it, follows.
+    pg_n=$("${PSQL[@]}" -At -c "SELECT count(*) FROM reports WHERE geom && ST_MakeEnvelope($x0, $y0, $x1, $y1, 4326) AND lon BETWEEN $x0 AND $x1 AND lat BETWEEN $y0 AND $y1")
     pg_p50=$(pg_median_ms "$RUN/pg-reads.sql")
     log "reads: meldpunt p50 ${p50} ms, c64 ${mp_rps} req/s ($mp_bad non-2xx); nginx c64 ${ngx_rps:-?} req/s, p50 ${ngx_p50:-?} ms; PostGIS ($pg_n rows) p50 ${pg_p50} ms"
     row "map read, ${feats} features, 1 client: median" "${p50} ms (server CPU $(printf '%.2f' "$cpu_req") ms/req)" \
@@ -590,7 +593,7 @@ if want recluster; then
     cp "$DB" "$RUN/recluster.sqlite"
     /usr/bin/time -f 'wall %e rss %M' -o "$RUN/recluster.time" \
         "$BIN" recluster --db "$RUN/recluster.sqlite" --city "$CITY" >"$RUN/recluster.out" 2>&1 || true
-    rc_secs=$(awk '/^wall/ { print $2 }' "$RUN/recluster.time")
+    rc_secs=$(awk '/^wall/ { printf "%.1f", $2 }' "$RUN/recluster.time")
     rc_mb=$(awk '/^wall/ { printf "%.0f", $4 / 1024 }' "$RUN/recluster.time")
     rm -f "$RUN/recluster.sqlite" "$RUN/recluster.sqlite-wal" "$RUN/recluster.sqlite-shm"
     need_pg
@@ -602,7 +605,7 @@ SELECT count(DISTINCT (category, cid)) FROM (
   FROM reports) s;
 EOF
     t1=$(date +%s.%N)
-    db_secs=$(calc "$t1 - $t0")
+    db_secs=$(printf '%.1f' "$(calc "$t1 - $t0")")
     log "recluster: meldpunt ${rc_secs:-?} s (max RSS ${rc_mb:-?} MB): $(tr '\n' ' ' <"$RUN/recluster.out" | head -c 300); DBSCAN ${db_secs} s -> $(cat "$RUN/dbscan.out") clusters"
     if [ -n "$rc_secs" ] && grep -q . "$RUN/recluster.out" && ! grep -qi 'usage\|unknown\|error' "$RUN/recluster.out"; then
         row "recluster $REPORTS reports" "${rc_secs} s, max RSS ${rc_mb} MB" \

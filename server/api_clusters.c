@@ -43,9 +43,13 @@ enum mp_status mp_api_clusters_list(struct mp_app *app, struct mp_ctx *ctx,
                                           "until", "limit", "cursor", NULL};
     enum mp_status rc;
     struct mp_query q;
-    char *scratch = NULL;
+    char *scratch = NULL, key[512];
+    int64_t version;
     if ((rc = mp_api_check_params(req, allowed, err)) ||
         (rc = mp_api_parse_query(app, req, &q, &scratch, err)))
+        goto out;
+    resp->content_type = "application/geo+json";
+    if (mp_api_cache_get(app, ctx, req, resp, key, sizeof key, &version))
         goto out;
     size_t limit = q.limit;
     q.limit = limit + 1;
@@ -64,7 +68,7 @@ enum mp_status mp_api_clusters_list(struct mp_app *app, struct mp_ctx *ctx,
         mp_buf_adds(&resp->body, "null");
     }
     mp_buf_printf(&resp->body, ",\"count\":%zu}", lc.n);
-    resp->content_type = "application/geo+json";
+    mp_api_cache_put(app, key, version, resp);
 out:
     free(scratch);
     return rc;
@@ -112,10 +116,12 @@ enum mp_status mp_api_clusters_grid(struct mp_app *app, struct mp_ctx *ctx,
                                           "since", "until", NULL};
     enum mp_status rc;
     struct mp_query q;
-    char *scratch = NULL;
+    char *scratch = NULL, key[512];
+    int64_t version;
     if ((rc = mp_api_check_params(req, allowed, err)) ||
         (rc = mp_api_parse_query(app, req, &q, &scratch, err)))
         goto out;
+    resp->content_type = "application/geo+json";
     if (!q.has_bbox) {
         rc = mp_fail(err, MP_EINVAL, "missing_parameter", "bbox is required");
         goto out;
@@ -131,6 +137,8 @@ enum mp_status mp_api_clusters_grid(struct mp_app *app, struct mp_ctx *ctx,
     /* About 64 screen pixels per cell: 360 degrees span 256 * 2^zoom pixels.
      * Cells sit on the global lattice from (-180, -90), so they do not shift
      * while panning and match the precomputed pyramid. */
+    if (mp_api_cache_get(app, ctx, req, resp, key, sizeof key, &version))
+        goto out;
     double cell = 90.0 / pow(2.0, (double)zoom);
     struct mp_bbox origin = {-180.0, -90.0, 180.0, 90.0};
     struct grid_ctx g = {&resp->body, &origin, cell, 0};
@@ -153,7 +161,7 @@ enum mp_status mp_api_clusters_grid(struct mp_app *app, struct mp_ctx *ctx,
     mp_buf_adds(&resp->body, "],\"cell_deg\":");
     mp_json_num(&resp->body, cell, 9);
     mp_buf_printf(&resp->body, ",\"count\":%zu}", g.n);
-    resp->content_type = "application/geo+json";
+    mp_api_cache_put(app, key, version, resp);
 out:
     free(scratch);
     return rc;

@@ -7,6 +7,8 @@
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
 #include "meldpunt/cluster.h"
+#include "meldpunt/respcache.h"
+#include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
 
 /* Largest bbox a listing accepts, in degrees on each side: a whole region,
@@ -224,6 +226,52 @@ enum mp_status mp_api_parse_query(struct mp_app *app, const struct mp_request *r
         return mp_fail(err, MP_EINVAL, "invalid_cursor",
                        "cursor is not one this server handed out");
     return MP_OK;
+}
+
+struct key_ctx {
+    char *out;
+    size_t cap, len;
+    bool overflow;
+};
+
+static int key_arg(void *p, const char *k, const char *v)
+{
+    struct key_ctx *kc = p;
+    int n = snprintf(kc->out + kc->len, kc->cap - kc->len, "%c%s=%s", kc->len ? '&' : '?', k, v);
+    if (n < 0 || (size_t)n >= kc->cap - kc->len) {
+        kc->overflow = true;
+        return 1;
+    }
+    kc->len += (size_t)n;
+    return 0;
+}
+
+bool mp_api_cache_get(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
+                      struct mp_response *resp, char *key, size_t cap, int64_t *version)
+{
+    key[0] = '\0';
+    *version = -1;
+    if (!app->cache || mp_store_change_counter(ctx->db, version) != MP_OK)
+        return false;
+    int n = snprintf(key, cap, "%s", req->path);
+    if (n < 0 || (size_t)n >= cap) {
+        key[0] = '\0';
+        return false;
+    }
+    struct key_ctx kc = {key + n, cap - (size_t)n, 0, false};
+    mp_req_query_each(req, key_arg, &kc);
+    if (kc.overflow) {
+        key[0] = '\0';
+        return false;
+    }
+    return mp_respcache_get(app->cache, key, *version, &resp->body);
+}
+
+void mp_api_cache_put(struct mp_app *app, const char *key, int64_t version,
+                      const struct mp_response *resp)
+{
+    if (key[0] && version >= 0 && !resp->body.failed)
+        mp_respcache_put(app->cache, key, version, resp->body.data, resp->body.len);
 }
 
 bool mp_api_media_is(const struct mp_request *req, const char *want)

@@ -45,9 +45,13 @@ enum mp_status mp_api_reports_list(struct mp_app *app, struct mp_ctx *ctx,
                                           "until", "limit", "cursor", NULL};
     enum mp_status rc;
     struct mp_query q;
-    char *scratch = NULL;
+    char *scratch = NULL, key[512];
+    int64_t version;
     if ((rc = mp_api_check_params(req, allowed, err)) ||
         (rc = mp_api_parse_query(app, req, &q, &scratch, err)))
+        goto out;
+    resp->content_type = "application/geo+json";
+    if (mp_api_cache_get(app, ctx, req, resp, key, sizeof key, &version))
         goto out;
     size_t limit = q.limit;
     q.limit = limit + 1;
@@ -66,7 +70,7 @@ enum mp_status mp_api_reports_list(struct mp_app *app, struct mp_ctx *ctx,
         mp_buf_adds(&resp->body, "null");
     }
     mp_buf_printf(&resp->body, ",\"count\":%zu}", lc.n);
-    resp->content_type = "application/geo+json";
+    mp_api_cache_put(app, key, version, resp);
 out:
     free(scratch);
     return rc;

@@ -11,6 +11,7 @@
 #include "meldpunt/city.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/ingest.h"
+#include "meldpunt/respcache.h"
 #include "meldpunt/store.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/tz.h"
@@ -222,6 +223,9 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
         if ((rc = mp_geo_new(app->city->crs, &w->geo, err)) ||
             (rc = mp_ingest_start(w, 512, &app->ingest, err)) || (rc = load_static(app, err)))
             goto out;
+        /* 32 answers of up to 1 MiB: a city's hot map views, 32 MiB at most. */
+        if ((rc = mp_respcache_new(32, (size_t)1 << 20, &app->cache)))
+            goto out;
     }
     *out = app;
     app = NULL;
@@ -235,6 +239,7 @@ void mp_app_close(struct mp_app *app)
     if (!app)
         return;
     mp_ingest_stop(app->ingest); /* finishes queued reports first */
+    mp_respcache_free(app->cache);
     mp_geo_free(app->writer.ctx.geo);
     if (app->writer.ctx.db)
         mp_store_release(app->store, app->writer.ctx.db);

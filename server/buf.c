@@ -233,14 +233,60 @@ void mp_json_str(struct mp_buf *b, const char *s)
     mp_json_strn(b, s, strlen(s));
 }
 
-void mp_json_int(struct mp_buf *b, int64_t v) { mp_buf_printf(b, "%" PRId64, v); }
+void mp_json_int(struct mp_buf *b, int64_t v)
+{
+    char tmp[24], *o = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--o = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--o = '-';
+    mp_buf_add(b, o, (size_t)(tmp + sizeof tmp - o));
+}
 
 void mp_json_num(struct mp_buf *b, double v, int decimals)
 {
+    static const int64_t pow10[] = {1,         10,         100,         1000,
+                                    10000,     100000,     1000000,     10000000,
+                                    100000000, 1000000000, 10000000000, 100000000000,
+                                    1000000000000};
     char tmp[400];
     decimals = decimals < 0 ? 0 : decimals > 12 ? 12 : decimals;
     if (v != v || v > 1e300 || v < -1e300) { /* NaN/inf are not JSON */
         mp_buf_add(b, "null", 4);
+        return;
+    }
+    /* Fast path (coordinates, distances): fixed point in integers, since
+     * printf's float conversion dominated the cost of a map page. Exact for
+     * |v| * 10^decimals below 2^53. */
+    double scaled = v * (double)pow10[decimals];
+    if (scaled > -9.0e15 && scaled < 9.0e15) {
+        int64_t n = (int64_t)(scaled < 0 ? scaled - 0.5 : scaled + 0.5);
+        char *o = tmp + sizeof tmp;
+        bool neg = n < 0;
+        uint64_t u = neg ? (uint64_t)(-n) : (uint64_t)n;
+        uint64_t ip = u / (uint64_t)pow10[decimals], fp = u % (uint64_t)pow10[decimals];
+        int digits = decimals;
+        while (digits > 0 && fp % 10 == 0) { /* trailing zeros trimmed */
+            fp /= 10;
+            digits--;
+        }
+        if (digits > 0) {
+            for (int i = 0; i < digits; i++) {
+                *--o = (char)('0' + fp % 10);
+                fp /= 10;
+            }
+            *--o = '.';
+        }
+        do {
+            *--o = (char)('0' + ip % 10);
+            ip /= 10;
+        } while (ip);
+        if (neg && u != 0)
+            *--o = '-';
+        mp_buf_add(b, o, (size_t)(tmp + sizeof tmp - o));
         return;
     }
     int n = snprintf(tmp, sizeof tmp, "%.*f", decimals, v);

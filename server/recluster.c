@@ -57,6 +57,7 @@ struct work {
     size_t nedges, capedges;
     /* old clusters: id -> state (sorted by id) */
     struct mp_cluster_state *old;
+    struct mp_cluster_state *orig; /* copy of old as stored */
     size_t nold, capold;
     enum mp_status rc;
 };
@@ -403,6 +404,15 @@ out:
     return rc;
 }
 
+static bool same_state(const struct mp_cluster_state *a, const struct mp_cluster_state *b)
+{
+    return a->report_count == b->report_count && a->sum_x == b->sum_x && a->sum_y == b->sum_y &&
+           a->first_at == b->first_at && a->last_at == b->last_at && a->lon == b->lon &&
+           a->lat == b->lat && strcmp(a->status, b->status) == 0 &&
+           strcmp(a->street, b->street) == 0 && strcmp(a->location, b->location) == 0 &&
+           strcmp(a->district, b->district) == 0;
+}
+
 static enum mp_status write_back(struct work *w, long *moved)
 {
     enum mp_status rc = MP_OK;
@@ -414,6 +424,12 @@ static enum mp_status write_back(struct work *w, long *moved)
     for (size_t i = 0; i < w->nclus; i++) {
         struct clu *c = &w->clus[i];
         if (c->st.id) {
+            /* A replay on unchanged data reproduces the clusters exactly (same
+             * members in the same order, so the same sums): write only what
+             * changed. */
+            const struct mp_cluster_state *o = old_state(w, c->st.id);
+            if (o && o->report_count == -1 && same_state(&c->st, &w->orig[o - w->old]))
+                continue;
             if ((rc = mp_store_cluster_update(ctx->db, &c->st)))
                 goto out;
         } else {
@@ -474,6 +490,14 @@ enum mp_status mp_recluster(struct mp_ctx *ctx, const char *category,
     }
     if (w.nold)
         qsort(w.old, w.nold, sizeof *w.old, cmp_state);
+    /* The replay marks claimed clusters in w.old; keep the stored states. */
+    w.orig = malloc((w.nold + 1) * sizeof *w.orig);
+    if (!w.orig) {
+        rc = mp_fail(err, MP_ENOMEM, "internal", "out of memory");
+        goto out;
+    }
+    if (w.nold)
+        memcpy(w.orig, w.old, w.nold * sizeof *w.orig);
     if ((rc = replay(&w, &moved))) {
         rc = mp_fail(err, rc, "internal", "re-clustering failed");
         goto out;
@@ -499,6 +523,7 @@ out:
     free(w.slots);
     free(w.edges);
     free(w.old);
+    free(w.orig);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     return rc;

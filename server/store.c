@@ -482,6 +482,26 @@ static const char *const migrations[][4] = {
     " sum_lat = sum_lat + excluded.sum_lat;"
     " END;",
     },
+    {
+        /* 5 -> 6: a change counter bumped by every change of a report or a
+         * cluster, in the same transaction, so that rendered answers can be
+         * cached and revalidated with one read, also across processes
+         * (imports, recluster) writing the same file. */
+        "CREATE TABLE change_counter (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);"
+        "INSERT INTO change_counter VALUES (1, 0);"
+        "CREATE TRIGGER change_reports_insert AFTER INSERT ON reports BEGIN"
+        " UPDATE change_counter SET n = n + 1 WHERE id = 1; END;"
+        "CREATE TRIGGER change_reports_update AFTER UPDATE ON reports BEGIN"
+        " UPDATE change_counter SET n = n + 1 WHERE id = 1; END;"
+        "CREATE TRIGGER change_reports_delete AFTER DELETE ON reports BEGIN"
+        " UPDATE change_counter SET n = n + 1 WHERE id = 1; END;"
+        "CREATE TRIGGER change_clusters_insert AFTER INSERT ON clusters BEGIN"
+        " UPDATE change_counter SET n = n + 1 WHERE id = 1; END;"
+        "CREATE TRIGGER change_clusters_update AFTER UPDATE ON clusters BEGIN"
+        " UPDATE change_counter SET n = n + 1 WHERE id = 1; END;"
+        "CREATE TRIGGER change_clusters_delete AFTER DELETE ON clusters BEGIN"
+        " UPDATE change_counter SET n = n + 1 WHERE id = 1; END;",
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -1525,6 +1545,19 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
     }
     done(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "pyramid");
+}
+
+static const char sql_change[] = "SELECT n FROM change_counter WHERE id = 1";
+
+enum mp_status mp_store_change_counter(struct mp_store_sess *s, int64_t *n)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_change);
+    if (!st)
+        return MP_EDB;
+    int rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    done(st);
+    return rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "change counter");
 }
 
 int64_t mp_store_memory_used(void) { return (int64_t)sqlite3_memory_used(); }

@@ -37,6 +37,15 @@ bool mp_api_media_is(const struct mp_request *req, const char *want);
  * "/report.html", "/crew", "/staff", "/stats"), or path itself. Static. */
 const char *mp_api_page_file(const char *path);
 
+/* Answers that depend only on the data and the request (public map
+ * listings): cache_get fills resp and returns true when a cached answer is
+ * still valid; otherwise it leaves key and version for cache_put, which
+ * remembers the answer the handler then built. */
+bool mp_api_cache_get(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
+                      struct mp_response *resp, char *key, size_t cap, int64_t *version);
+void mp_api_cache_put(struct mp_app *app, const char *key, int64_t version,
+                      const struct mp_response *resp);
+
 /* Error body {"error":{"code":..,"message":..}} into resp. */
 void mp_api_error_body(struct mp_response *resp, const struct mp_error *err);
 

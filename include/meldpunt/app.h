@@ -35,6 +35,7 @@ struct mp_app {
     struct mp_tz *tz;
     struct mp_streets *streets;
     struct mp_ingest *ingest;  /* group-commit writer (server only), or NULL */
+    struct mp_respcache *cache;/* rendered map answers (server only), or NULL */
     struct mp_slot writer;     /* the writer's own worker context */
     struct mp_store *store;
     struct mp_slot *slots; /* owned array */

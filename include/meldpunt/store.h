@@ -25,7 +25,7 @@ struct mp_store;
 struct mp_store_sess;
 
 /* Schema version this build writes; older databases are upgraded in place. */
-#define MP_STORE_SCHEMA_VERSION 5
+#define MP_STORE_SCHEMA_VERSION 6
 
 struct mp_store_opts {
     unsigned pool_size;   /* sessions (connections); >= 1 */
@@ -280,6 +280,10 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *sess, const struct mp
 /* Bytes of memory the storage engine holds now (page caches, statements):
  * for /healthz, to tell cache growth from a leak. Thread-safe. */
 int64_t mp_store_memory_used(void);
+
+/* A number that changes whenever a report or a cluster changes, whichever
+ * process changed it (kept by triggers): the validator of cached answers. */
+enum mp_status mp_store_change_counter(struct mp_store_sess *sess, int64_t *n) MP_WUR;
 
 /* Counts for /healthz. */
 enum mp_status mp_store_counts(struct mp_store_sess *sess, int64_t *reports,
