@@ -104,7 +104,11 @@ static void xml_replaces_illegal_characters(void **state)
                "b\x1f"
                "c",
                "a" FFFD "b" FFFD "c");
-    assert_xml("\x7f", "\x7f");           /* DEL is a legal XML 1.0 character */
+    /* DEL and the C1 controls are legal XML 1.0 but discouraged, and strict
+     * UTF-8 text checks refuse them: replaced like the C0 controls. */
+    assert_xml("\x7f", FFFD);
+    assert_xml("\xC2\x85", FFFD);
+    assert_xml("\xC2\xA0", "\xC2\xA0"); /* the first printable after them stays */
     assert_xml("\xC3", FFFD);             /* truncated at the end */
     assert_xml("\xC3(", FFFD "(");        /* bad continuation */
     assert_xml("\xE2\x82", FFFD);         /* truncated 3-byte */
