@@ -60,10 +60,29 @@ with open(sys.argv[1], encoding="utf-8") as f:
             break
 EOF
 }
+# count boxes: BOX moved by up to +-JITTER degrees each, so that no request is
+# answered from a response cache (the profile is of the work, not of a hit).
+walk() { # box jitter count seed
+    python3 - "$@" <<'EOF'
+import random, sys
+x0, y0, x1, y1 = map(float, sys.argv[1].split(","))
+j, n = float(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(int(sys.argv[4]))
+for _ in range(n):
+    dx, dy = rng.uniform(-j, j), rng.uniform(-j, j)
+    print("%.6f,%.6f,%.6f,%.6f" % (x0 + dx, y0 + dy, x1 + dx, y1 + dy))
+EOF
+}
+SEED=0
 drive() { # path count
+    SEED=$((SEED + 1))
     case $1 in
-    reads) for _ in $(seq "$2"); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/reports?bbox=$BBOX"; done ;;
-    grid) for _ in $(seq "$2"); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/clusters/grid?bbox=$CITY_BBOX&zoom=11"; done ;;
+    reads) walk "$BBOX" 0.002 "$2" "$SEED" | while read -r b; do
+            curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/reports?bbox=$b"
+        done ;;
+    grid) walk "$CITY_BBOX" 0.01 "$2" "$SEED" | while read -r b; do
+            curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/clusters/grid?bbox=$b&zoom=11"
+        done ;;
     ingest) bodies "$2" | while read -r b; do
             curl -sf -o /dev/null -H 'Content-Type: application/json' --data-binary "$b" \
                 "http://127.0.0.1:$PORT/api/v1/reports"
@@ -110,13 +129,14 @@ for what in $WHAT; do
             >"$OUT/$what.serve.log" 2>&1 &
         PID=$!
         wait_up
+        url="http://127.0.0.1:$PORT"
         case $what in
-        reads) url="http://127.0.0.1:$PORT/api/v1/reports?bbox=$BBOX"; lua=() ;;
-        grid) url="http://127.0.0.1:$PORT/api/v1/clusters/grid?bbox=$CITY_BBOX&zoom=11"; lua=() ;;
+        reads) args=(-s bench/bbox_walk.lua "$url" -- "/api/v1/reports?bbox=" "$BBOX" "" 0.002) ;;
+        grid) args=(-s bench/bbox_walk.lua "$url" -- "/api/v1/clusters/grid?bbox=" "$CITY_BBOX" "&zoom=11" 0.01) ;;
         ingest) bodies 20000 >"$OUT/bodies.jsonl"
-            url="http://127.0.0.1:$PORT"; lua=(-s bench/post_reports.lua) ;;
+            args=(-s bench/post_reports.lua "$url" -- "$OUT/bodies.jsonl") ;;
         esac
-        wrk -t1 -c8 -d12s "${lua[@]}" "$url" ${lua:+-- "$OUT/bodies.jsonl"} >"$OUT/$what.wrk.txt" 2>&1 &
+        wrk -t1 -c8 -d12s "${args[@]}" >"$OUT/$what.wrk.txt" 2>&1 &
         wpid=$!
         sleep 1
         perf record -F 499 --call-graph dwarf,16384 -p "$PID" -o "$OUT/$what.perf.data" -- sleep 8 \

@@ -1,6 +1,7 @@
 #include "meldpunt/buf.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,7 +264,8 @@ void mp_json_num(struct mp_buf *b, double v, int decimals)
      * |v| * 10^decimals below 2^53. */
     double scaled = v * (double)pow10[decimals];
     if (scaled > -9.0e15 && scaled < 9.0e15) {
-        int64_t n = (int64_t)(scaled < 0 ? scaled - 0.5 : scaled + 0.5);
+        /* nearbyint rounds half to even, as printf does for exact halves. */
+        int64_t n = (int64_t)nearbyint(scaled);
         char *o = tmp + sizeof tmp;
         bool neg = n < 0;
         uint64_t u = neg ? (uint64_t)(-n) : (uint64_t)n;
