@@ -53,7 +53,7 @@ static enum mp_status parse_uint(const char *s, unsigned long max, unsigned long
 enum mp_status mp_config_set_listen(struct mp_config *c, const char *hp, struct mp_error *err)
 {
     const char *colon = strrchr(hp, ':');
-    unsigned long port;
+    unsigned long port = 0;
     if (!colon || colon == hp)
         return mp_fail(err, MP_EINVAL, "config", "listen address must be HOST:PORT");
     size_t hl = (size_t)(colon - hp);
@@ -72,7 +72,7 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
     const char *v;
-    unsigned long n;
+    unsigned long n = 0;
     if ((v = getenv("MELDPUNT_DB")) && *v &&
         (rc = mp_config_set_str(c->db_path, sizeof c->db_path, v, "MELDPUNT_DB", err)))
         return rc;

@@ -145,7 +145,9 @@ enum mp_status mp_workflow_change(struct mp_ctx *ctx, const struct mp_automation
     mp_automation_eval(a, ctx->city, ctx->tz, &in, mp_time_now(), &ar);
     if ((rc = mp_workflow_check(who, st.status, rq->status, ar.department, err)))
         goto out;
-    if (mp_workflow_find(st.status, rq->status)->note_required && !note) {
+    /* mp_workflow_check passed, so the transition exists. */
+    const struct mp_workflow_transition *tr = mp_workflow_find(st.status, rq->status);
+    if (tr && tr->note_required && !note) {
         rc = mp_fail(err, MP_EINVAL, "note_required",
                      "a note is required to change %.24s to %.24s", st.status, rq->status);
         goto out;

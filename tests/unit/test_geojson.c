@@ -202,7 +202,7 @@ static bool run_case(const char *dir, const char *name)
 
     struct mp_buf b;
     mp_buf_init(&b, 0);
-    double lon, lat;
+    double lon = 0, lat = 0;
     const char *secrets[3] = {NULL, NULL, NULL};
     if (strcmp(enc, "report_feature") == 0) {
         struct mp_report_row r;

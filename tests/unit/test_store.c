@@ -264,12 +264,14 @@ static void expect_ids(const struct ids *got, const int64_t *want, size_t n, int
     for (size_t i = 0; same && i < n; i++)
         same = got->v[i] == want[i];
     if (!same) {
-        char g[400] = "", w[400] = "";
-        for (size_t i = 0; i < got->n; i++)
-            snprintf(g + strlen(g), sizeof g - strlen(g), "%lld ", (long long)got->v[i]);
-        for (size_t i = 0; i < n; i++)
-            snprintf(w + strlen(w), sizeof w - strlen(w), "%lld ", (long long)want[i]);
-        fail_msg("line %d: got [ %s] want [ %s]", line, g, w);
+        /* Printed one by one; enough of a list to see the difference. */
+        print_error("line %d: got [ ", line);
+        for (size_t i = 0; i < got->n && i < 40; i++)
+            print_error("%lld ", (long long)got->v[i]);
+        print_error("] want [ ");
+        for (size_t i = 0; i < n && i < 40; i++)
+            print_error("%lld ", (long long)want[i]);
+        fail_msg("]");
     }
 }
 
