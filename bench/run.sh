@@ -2,7 +2,7 @@
 # bench/run.sh - the benchmark suite of issue 9: every scenario, each side by
 # side with its anchor in the same run, one table at the end.
 #
-#   bench/run.sh                      everything (about 20-30 min once data is cached)
+#   bench/run.sh                      everything (about 8 min once bench/data/ is filled)
 #   BENCH_ONLY="reads grid" bench/run.sh   a subset: import ingest reads grid recluster export
 #
 # Knobs (environment): BENCH_N (reports in the city, default 1000000),
@@ -252,7 +252,8 @@ EOF
 }
 # Median per-transaction latency (ms) of a pgbench script over DUR seconds, 1 client.
 pg_median_ms() { # script-file
-    local prefix=$RUN/pgb-$(basename "$1" .sql)
+    local prefix
+    prefix=$RUN/pgb-$(basename "$1" .sql)
     pgbench -n -h 127.0.0.1 -p "$PG_PORT" -U postgres -c 1 -j 1 -T "$DUR" -f "$1" \
         -l --log-prefix="$prefix" meldbench >>"$LOG" 2>&1
     cat "$prefix".* | awk '{ print $3 / 1000 }' | sort -n |

@@ -223,8 +223,9 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
         if ((rc = mp_geo_new(app->city->crs, &w->geo, err)) ||
             (rc = mp_ingest_start(w, 512, &app->ingest, err)) || (rc = load_static(app, err)))
             goto out;
-        /* 32 answers of up to 1 MiB: a city's hot map views, 32 MiB at most. */
-        if ((rc = mp_respcache_new(32, (size_t)1 << 20, &app->cache)))
+        /* 16 answers of up to 512 KiB (a page of 1,000 reports is ~460 KiB):
+         * a city's hot map views, 8 MiB at most. */
+        if ((rc = mp_respcache_new(16, (size_t)512 << 10, &app->cache)))
             goto out;
     }
     *out = app;
