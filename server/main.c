@@ -1,5 +1,6 @@
 /* main.c - argv -> config -> app -> run. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,13 @@ static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    /* Map pages are built in buffers of a few hundred KiB, on several
+     * threads. With glibc's adaptive threshold those end up on per-thread
+     * heaps that keep what they once held; a fixed threshold sends them to
+     * mmap and back to the system when freed, so memory stays flat. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_ARENA_MAX, 4);
 
     struct mp_app *app = NULL;
     struct mp_http *http = NULL;
