@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "meldpunt/buf.h"
 #include "meldpunt/timeutil.h"
@@ -19,6 +20,9 @@
 #define CELL_M 128.0
 #define CELL_OFF 1048576
 #define CELL_MUL 2097152
+/* With the background checkpointer, the WAL size (in pages) at which a
+ * committing writer checkpoints itself: 80 MB. */
+#define CKPT_FALLBACK_PAGES "20000"
 
 static int64_t cell_of(double x, double y)
 {
@@ -159,6 +163,11 @@ struct mp_store {
     unsigned nsessions;
     struct mp_store_sess *free_list;
     struct mp_store_opts opts;
+    /* background checkpointer (opts.bg_checkpoint) */
+    pthread_t ckpt_thread;
+    pthread_cond_t ckpt_cond; /* own condition: st->cond wakes pool waiters */
+    bool ckpt_started, ckpt_stop;
+    sqlite3 *ckpt_db; /* its own connection: no pool session is taken */
 };
 
 void mp_store_opts_default(struct mp_store_opts *o)
@@ -167,6 +176,7 @@ void mp_store_opts_default(struct mp_store_opts *o)
     o->busy_ms = 10000;
     o->sync_full = true;
     o->readonly = false;
+    o->bg_checkpoint = false;
 }
 
 /* SQLite result codes never leave this file: they become a status, and the
@@ -646,7 +656,115 @@ static enum mp_status sess_open(struct mp_store_sess *s, const char *path,
         snprintf(pragmas, sizeof pragmas, "PRAGMA query_only = 1; PRAGMA cache_size = -8000;");
     if (exec(s, pragmas) != MP_OK)
         return mp_fail(err, MP_EDB, "store", "cannot configure database %.100s", path);
+    /* With the background checkpointer, a committing writer checkpoints
+     * only when the WAL passes CKPT_FALLBACK_PAGES (the checkpointer could
+     * not keep up, or long readers held it back): a bound on the WAL, not
+     * the usual path. journal_size_limit truncates the file when SQLite
+     * restarts the log after a complete checkpoint. */
+    if (!o->readonly && o->bg_checkpoint &&
+        exec(s, "PRAGMA wal_autocheckpoint = " CKPT_FALLBACK_PAGES
+                "; PRAGMA journal_size_limit = 67108864;") != MP_OK)
+        return mp_fail(err, MP_EDB, "store", "cannot configure database %.100s", path);
     return MP_OK;
+}
+
+/* ---- background checkpointer ---- */
+
+/* PASSIVE checkpoints never wait for readers or the writer: they copy what
+ * every reader has moved past, so a long export delays them but does not
+ * block anyone. Every CKPT_PERIOD_MS while frames are waiting.
+ *
+ * A WAL that is always in use by some reader (map reads all the time, back
+ * to back exports) is never restarted by SQLite, and grows without bound
+ * although every frame has been copied. Once it holds CKPT_TRUNCATE_FRAMES,
+ * and a PASSIVE pass has copied all of it, the checkpointer asks for a
+ * TRUNCATE checkpoint, which waits up to CKPT_TRUNCATE_WAIT_MS for the
+ * readers of the old log to finish (new readers go on; writers wait that
+ * long at most), then empties the file. When readers hold out, it tries
+ * again CKPT_RETRY_MS later at the earliest, so writers lose at most a tenth
+ * of their time to these waits, and only while the WAL is large. */
+#define CKPT_PERIOD_MS 100
+#define CKPT_TRUNCATE_FRAMES 4096 /* 16 MB of 4 KiB pages */
+#define CKPT_TRUNCATE_WAIT_MS 50
+#define CKPT_RETRY_MS 500
+
+static void *ckpt_main(void *arg)
+{
+    struct mp_store *st = arg;
+    int last_rc = SQLITE_OK;
+    unsigned wait_truncate = 0; /* periods until the next TRUNCATE attempt */
+    for (;;) {
+        pthread_mutex_lock(&st->lock);
+        if (!st->ckpt_stop) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += CKPT_PERIOD_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            (void)pthread_cond_timedwait(&st->ckpt_cond, &st->lock, &until);
+        }
+        bool stop = st->ckpt_stop;
+        pthread_mutex_unlock(&st->lock);
+        if (stop)
+            return NULL;
+        int log = 0, done = 0;
+        int rc = sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        if (wait_truncate > 0)
+            wait_truncate--;
+        /* Everything copied means no reader holds an old snapshot right now
+         * (between two exports, say): the moment a TRUNCATE succeeds. */
+        if (rc == SQLITE_OK && log >= CKPT_TRUNCATE_FRAMES && done == log) {
+            if (wait_truncate == 0) {
+                sqlite3_busy_timeout(st->ckpt_db, CKPT_TRUNCATE_WAIT_MS);
+                rc = sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                               NULL, NULL);
+                sqlite3_busy_timeout(st->ckpt_db, 0);
+                if (rc == SQLITE_BUSY)
+                    wait_truncate = CKPT_RETRY_MS / CKPT_PERIOD_MS;
+            }
+        }
+        /* SQLITE_BUSY (readers or another checkpoint in the way) and
+         * SQLITE_FULL (disk full: writers report it to their clients) are
+         * retried; other failures are logged once per change so that a
+         * broken disk does not flood the log. */
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_FULL && rc != last_rc)
+            fprintf(stderr, "meldpunt: store: background checkpoint: %s\n", sqlite3_errstr(rc));
+        last_rc = rc;
+    }
+}
+
+static enum mp_status ckpt_start(struct mp_store *st, const char *path, struct mp_error *err)
+{
+    int rc = sqlite3_open_v2(path, &st->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        return mp_fail(err, db_status(st->ckpt_db, rc, "open"), "store",
+                       "cannot open database %.100s", path);
+    /* A connection learns that the file is in WAL mode on its first read;
+     * until then checkpoints on it do nothing. */
+    if (sqlite3_exec(st->ckpt_db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
+        return mp_fail(err, MP_EDB, "store", "cannot configure database %.100s", path);
+    sqlite3_busy_timeout(st->ckpt_db, 0);
+    if (pthread_create(&st->ckpt_thread, NULL, ckpt_main, st) != 0)
+        return mp_fail(err, MP_ENOMEM, "internal", "cannot start the checkpoint thread");
+    st->ckpt_started = true;
+    return MP_OK;
+}
+
+static void ckpt_stop(struct mp_store *st)
+{
+    if (st->ckpt_started) {
+        pthread_mutex_lock(&st->lock);
+        st->ckpt_stop = true;
+        pthread_cond_signal(&st->ckpt_cond);
+        pthread_mutex_unlock(&st->lock);
+        pthread_join(st->ckpt_thread, NULL);
+        st->ckpt_started = false;
+    }
+    if (st->ckpt_db)
+        sqlite3_close_v2(st->ckpt_db);
+    st->ckpt_db = NULL;
 }
 
 enum mp_status mp_store_open(const char *path, const struct mp_store_opts *opts,
@@ -662,6 +780,7 @@ enum mp_status mp_store_open(const char *path, const struct mp_store_opts *opts,
         st->opts.pool_size = 1;
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->cond, NULL);
+    pthread_cond_init(&st->ckpt_cond, NULL);
     st->sessions = calloc(st->opts.pool_size, sizeof *st->sessions);
     if (!st->sessions) {
         rc = MP_ENOMEM;
@@ -681,6 +800,8 @@ enum mp_status mp_store_open(const char *path, const struct mp_store_opts *opts,
         st->sessions[i].next_free = st->free_list;
         st->free_list = &st->sessions[i];
     }
+    if (!st->opts.readonly && st->opts.bg_checkpoint && (rc = ckpt_start(st, path, err)))
+        goto out;
     *out = st;
     st = NULL;
 out:
@@ -692,10 +813,12 @@ void mp_store_close(struct mp_store *st)
 {
     if (!st)
         return;
+    ckpt_stop(st);
     for (unsigned i = 0; i < st->nsessions; i++)
         sess_close(&st->sessions[i]);
     free(st->sessions);
     pthread_cond_destroy(&st->cond);
+    pthread_cond_destroy(&st->ckpt_cond);
     pthread_mutex_destroy(&st->lock);
     free(st);
 }
@@ -717,6 +840,12 @@ void mp_store_release(struct mp_store *st, struct mp_store_sess *s)
         return;
     if (s->in_tx) /* a handler left a transaction open: never leak it to the next user */
         mp_store_rollback(s);
+    /* A statement stepped but not reset keeps its read snapshot open, and
+     * an idle pooled session would then hold back WAL checkpoints for as
+     * long as it sits in the pool: reset whatever a caller left running. */
+    for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p))
+        if (sqlite3_stmt_busy(p))
+            sqlite3_reset(p);
     pthread_mutex_lock(&st->lock);
     s->next_free = st->free_list;
     st->free_list = s;
@@ -1500,11 +1629,27 @@ enum mp_status mp_store_cluster_grid(struct mp_store_sess *s, const struct mp_qu
 }
 
 static const char sql_pyramid[] =
-    "SELECT gx >> ?2, gy >> ?2, sum(clusters), sum(reports), sum(sum_lon), sum(sum_lat)"
-    " FROM grid_cells WHERE level = ?1 AND gx BETWEEN ?3 AND ?4 AND gy BETWEEN ?5 AND ?6"
-    " AND (?7 IS NULL OR category IN (SELECT value FROM json_each(?7)))"
-    " AND (?8 IS NULL OR status IN (SELECT value FROM json_each(?8)))"
+    "SELECT gx, gy, clusters, reports, sum_lon, sum_lat"
+    " FROM grid_cells WHERE level = ?1 AND gx BETWEEN ?2 AND ?3 AND gy BETWEEN ?4 AND ?5"
+    " AND (?6 IS NULL OR category IN (SELECT value FROM json_each(?6)))"
+    " AND (?7 IS NULL OR status IN (SELECT value FROM json_each(?7)))";
+
+/* Output cells summed in memory: at most this many (a screenful is a few
+ * hundred). Bigger boxes (the whole world at a deep zoom) group in SQL,
+ * which keeps only the cells that hold something. */
+#define PYRAMID_MAX_CELLS 65536
+
+static const char sql_pyramid_grouped[] =
+    "SELECT gx >> ?8, gy >> ?8, sum(clusters), sum(reports), sum(sum_lon), sum(sum_lat)"
+    " FROM grid_cells WHERE level = ?1 AND gx BETWEEN ?2 AND ?3 AND gy BETWEEN ?4 AND ?5"
+    " AND (?6 IS NULL OR category IN (SELECT value FROM json_each(?6)))"
+    " AND (?7 IS NULL OR status IN (SELECT value FROM json_each(?7)))"
     " GROUP BY 1, 2 HAVING sum(clusters) > 0";
+
+struct pyr_cell {
+    int64_t clusters, reports;
+    double sum_lon, sum_lat;
+};
 
 enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_query *q, int zoom,
                                      mp_grid_cb cb, void *ctx)
@@ -1514,23 +1659,41 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
     int level = zoom <= 10 ? 10 : zoom <= 12 ? 12 : 14;
     int shift = level - zoom;
     double cell = 90.0 / (double)(1L << level);
-    sqlite3_stmt *st = mp_stmt(s, sql_pyramid);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int(st, 1, level);
-    sqlite3_bind_int(st, 2, shift);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)((q->bbox.min_lon + 180) / cell));
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)((q->bbox.max_lon + 180) / cell));
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)((q->bbox.min_lat + 90) / cell));
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)((q->bbox.max_lat + 90) / cell));
-    enum mp_status ret;
-    if ((ret = mp_bind_list(st, 7, q->categories, q->ncategories, true)) ||
-        (ret = mp_bind_list(st, 8, q->statuses, q->nstatuses, true))) {
-        done(st);
-        return ret;
+    int64_t gx0 = (int64_t)((q->bbox.min_lon + 180) / cell);
+    int64_t gx1 = (int64_t)((q->bbox.max_lon + 180) / cell);
+    int64_t gy0 = (int64_t)((q->bbox.min_lat + 90) / cell);
+    int64_t gy1 = (int64_t)((q->bbox.max_lat + 90) / cell);
+    /* The pyramid's cells are summed into output cells in memory rather
+     * than by GROUP BY: SQLite sorts a GROUP BY on computed keys, which was
+     * nearly all of an uncached whole-city grid request (bench/README.md). */
+    int64_t ox = gx0 >> shift, oy = gy0 >> shift;
+    int64_t w = (gx1 >> shift) - ox + 1, h = (gy1 >> shift) - oy + 1;
+    bool grouped = w <= 0 || h <= 0 || w > PYRAMID_MAX_CELLS || h > PYRAMID_MAX_CELLS / w;
+    struct pyr_cell *cells = NULL;
+    if (grouped) {
+        ox = oy = 0;
+        w = h = 1;
+    } else if (!(cells = calloc((size_t)(w * h), sizeof *cells))) {
+        return MP_ENOMEM;
     }
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    enum mp_status ret = MP_OK;
+    sqlite3_stmt *st = mp_stmt(s, grouped ? sql_pyramid_grouped : sql_pyramid);
+    if (!st) {
+        free(cells);
+        return MP_EDB;
+    }
+    if (grouped)
+        sqlite3_bind_int(st, 8, shift);
+    sqlite3_bind_int(st, 1, level);
+    sqlite3_bind_int64(st, 2, gx0);
+    sqlite3_bind_int64(st, 3, gx1);
+    sqlite3_bind_int64(st, 4, gy0);
+    sqlite3_bind_int64(st, 5, gy1);
+    if ((ret = mp_bind_list(st, 6, q->categories, q->ncategories, true)) ||
+        (ret = mp_bind_list(st, 7, q->statuses, q->nstatuses, true)))
+        goto out;
+    int rc = SQLITE_DONE;
+    while (grouped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         double n = (double)sqlite3_column_int64(st, 2);
         struct mp_grid_cell c = {
             .gx = sqlite3_column_int64(st, 0),
@@ -1540,11 +1703,46 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
             .lon = sqlite3_column_double(st, 4) / n,
             .lat = sqlite3_column_double(st, 5) / n,
         };
+        if (cb(ctx, &c)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    while (!grouped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t cx = (sqlite3_column_int64(st, 0) >> shift) - ox;
+        int64_t cy = (sqlite3_column_int64(st, 1) >> shift) - oy;
+        if (cx < 0 || cx >= w || cy < 0 || cy >= h)
+            continue; /* cannot happen: the WHERE bounds gx and gy */
+        struct pyr_cell *c = &cells[cx * h + cy];
+        c->clusters += sqlite3_column_int64(st, 2);
+        c->reports += sqlite3_column_int64(st, 3);
+        c->sum_lon += sqlite3_column_double(st, 4);
+        c->sum_lat += sqlite3_column_double(st, 5);
+    }
+    if (rc != SQLITE_DONE) {
+        ret = db_status(s->db, rc, "pyramid");
+        goto out;
+    }
+    /* The order GROUP BY gave: by column, then row. */
+    for (int64_t i = 0; !grouped && i < w * h; i++) {
+        const struct pyr_cell *p = &cells[i];
+        if (p->clusters <= 0)
+            continue;
+        struct mp_grid_cell c = {
+            .gx = ox + i / h,
+            .gy = oy + i % h,
+            .clusters = p->clusters,
+            .reports = p->reports,
+            .lon = p->sum_lon / (double)p->clusters,
+            .lat = p->sum_lat / (double)p->clusters,
+        };
         if (cb(ctx, &c))
             break;
     }
+out:
     done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "pyramid");
+    free(cells);
+    return ret;
 }
 
 static const char sql_change[] = "SELECT n FROM change_counter WHERE id = 1";

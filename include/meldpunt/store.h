@@ -32,6 +32,12 @@ struct mp_store_opts {
     unsigned busy_ms;     /* how long a writer waits for the lock */
     bool sync_full;       /* synchronous=FULL (survives power loss) vs NORMAL (survives kill -9) */
     bool readonly;        /* open without write access */
+    /* Checkpoint the WAL from a thread of the store's own instead of inside
+     * the committing call: a commit then only appends to the WAL and syncs
+     * it, and copying pages back into the database file (and its fsync)
+     * runs beside the writer. For the server; one-shot commands keep
+     * SQLite's automatic checkpoints. */
+    bool bg_checkpoint;
 };
 
 void mp_store_opts_default(struct mp_store_opts *o);

@@ -896,6 +896,81 @@ static void test_grid(void **state)
     assert_int_equal(mp_store_cluster_grid(f->s, &q, 0, count_cells, tot), MP_EINVAL);
 }
 
+/* The pyramid, summed in memory for a screenful of cells and grouped in SQL
+ * for a huge box, must give the cells that aggregating the clusters gives. */
+#define PYR_MAX 4096
+struct pyr_set {
+    size_t n;
+    struct mp_grid_cell c[PYR_MAX];
+};
+
+static int pyr_collect(void *ctx, const struct mp_grid_cell *c)
+{
+    struct pyr_set *s = ctx;
+    assert_true(s->n < PYR_MAX);
+    s->c[s->n++] = *c;
+    return 0;
+}
+
+static void test_grid_pyramid(void **state)
+{
+    struct fx *f = *state;
+    const char *cats[] = {"pothole", "graffiti", "streetlight"};
+    const char *sts[] = {"new", "in_progress", "fixed"};
+    uint64_t seed = 42;
+    for (int i = 0; i < 400; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        double lon = -87.85 + (double)((seed >> 20) % 100000) / 100000.0 * 0.3;
+        double lat = 41.70 + (double)((seed >> 40) % 100000) / 100000.0 * 0.25;
+        (void)add_cluster(f, cats[i % 3], sts[(i / 3) % 3], lon * 1000, lat * 1000, lon, lat, T0,
+                          T0, NULL);
+    }
+    static struct pyr_set got, want;
+    for (int zoom = 8; zoom <= 14; zoom++) {
+        double cell = 90.0 / (double)(1L << zoom);
+        for (int big = 0; big < 2; big++) {
+            struct mp_query q;
+            memset(&q, 0, sizeof q);
+            q.has_bbox = true;
+            /* The small box holds all clusters; the big one is the whole
+             * world, too many cells to sum in memory at deep zooms. */
+            q.bbox = big ? (struct mp_bbox){-180, -90, 180, 90}
+                         : (struct mp_bbox){-88.0, 41.6, -87.4, 42.1};
+            if (zoom == 12 && !big) {
+                q.categories[0] = cats[0];
+                q.ncategories = 1;
+            }
+            got.n = want.n = 0;
+            assert_int_equal(mp_store_grid_pyramid(f->s, &q, zoom, pyr_collect, &got), MP_OK);
+            /* The reference: the clusters aggregated on the same lattice. */
+            q.bbox.min_lon = floor(q.bbox.min_lon / cell) * cell;
+            q.bbox.min_lat = floor(q.bbox.min_lat / cell) * cell;
+            assert_int_equal(mp_store_cluster_grid(f->s, &q, cell, pyr_collect, &want), MP_OK);
+            assert_true(want.n > 0);
+            assert_int_equal(got.n, want.n);
+            int64_t ox = (int64_t)llround((q.bbox.min_lon + 180) / cell);
+            int64_t oy = (int64_t)llround((q.bbox.min_lat + 90) / cell);
+            for (size_t i = 0; i < want.n; i++) {
+                const struct mp_grid_cell *w = &want.c[i];
+                size_t j = 0;
+                while (j < got.n && !(got.c[j].gx == w->gx + ox && got.c[j].gy == w->gy + oy))
+                    j++;
+                if (j == got.n)
+                    fail_msg("zoom %d: cell %lld,%lld missing", zoom, (long long)(w->gx + ox),
+                             (long long)(w->gy + oy));
+                assert_int_equal(got.c[j].clusters, w->clusters);
+                assert_int_equal(got.c[j].reports, w->reports);
+                assert_true(fabs(got.c[j].lon - w->lon) < 1e-9);
+                assert_true(fabs(got.c[j].lat - w->lat) < 1e-9);
+            }
+            /* Cells come by column, then row. */
+            for (size_t j = 1; j < got.n; j++)
+                assert_true(got.c[j - 1].gx < got.c[j].gx ||
+                            (got.c[j - 1].gx == got.c[j].gx && got.c[j - 1].gy < got.c[j].gy));
+        }
+    }
+}
+
 /* ---- status, history, photos ---- */
 
 static void test_set_status_applies_to_reports(void **state)
@@ -1158,6 +1233,7 @@ int main(void)
         T(test_cluster_reports_order),
         T(test_cluster_listing_filters),
         T(test_grid),
+        T(test_grid_pyramid),
         T(test_set_status_applies_to_reports),
         T(test_history),
         T(test_photos),
