@@ -15,13 +15,25 @@
 #include "meldpunt/export.h"
 #include "meldpunt/timeutil.h"
 
+/* What the stream owns: the export, and its place among the running ones. */
+struct running {
+    struct mp_app *app;
+    struct mp_export *x;
+};
+
 static long stream_read(void *ctx, uint64_t pos, char *out, size_t max)
 {
     (void)pos;
-    return mp_export_read(ctx, out, max);
+    return mp_export_read(((struct running *)ctx)->x, out, max);
 }
 
-static void stream_free(void *ctx) { mp_export_free(ctx); }
+static void stream_free(void *ctx)
+{
+    struct running *r = ctx;
+    mp_export_free(r->x);
+    mp_app_export_end(r->app);
+    free(r);
+}
 
 enum mp_status mp_api_export(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
                              struct mp_response *resp, struct mp_error *err)
@@ -33,6 +45,8 @@ enum mp_status mp_api_export(struct mp_app *app, struct mp_ctx *ctx, const struc
     char *scratch = NULL;
     struct mp_export_cursor *cur = NULL;
     struct mp_export *x = NULL;
+    struct running *run = NULL;
+    bool counted = false;
     struct mp_export_opts o = {.city = app->city};
     const char *v;
     if ((rc = mp_api_check_params(req, allowed, err)))
@@ -53,6 +67,18 @@ enum mp_status mp_api_export(struct mp_app *app, struct mp_ctx *ctx, const struc
         if ((rc = mp_auth_bearer(ctx, auth, &who, err)))
             goto out;
         o.internal = mp_role_at_least(who.role, MP_ROLE_DISPATCHER);
+    }
+    if (!(counted = mp_app_export_begin(app))) {
+        rc = mp_fail(err, MP_EUNAVAIL, "busy",
+                     "%u exports are already streaming, the most this server runs at once;"
+                     " try again in a minute",
+                     app->cfg->max_exports);
+        resp->retry_after = 30;
+        goto out;
+    }
+    if (!(run = malloc(sizeof *run))) {
+        rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
+        goto out;
     }
     if ((rc = mp_store_export_open_path(app->cfg->db_path, o.what, &q, &cur, err)))
         goto out;
@@ -82,11 +108,18 @@ enum mp_status mp_api_export(struct mp_app *app, struct mp_ctx *ctx, const struc
              mp_export_extension(o.format));
     resp->content_type = mp_export_content_type(o.format);
     resp->cache = "no-store";
+    run->app = app;
+    run->x = x;
     resp->stream = stream_read;
-    resp->stream_ctx = x;
-    resp->stream_free = stream_free;
+    resp->stream_ctx = run;
+    resp->stream_free = stream_free; /* from here on it ends the count */
     x = NULL;
+    run = NULL;
+    counted = false;
 out:
+    if (counted)
+        mp_app_export_end(app);
+    free(run);
     mp_export_free(x);
     mp_store_export_close(cur);
     free(scratch);

@@ -275,6 +275,24 @@ struct mp_ctx *mp_app_acquire(struct mp_app *app)
     return &s->ctx;
 }
 
+bool mp_app_export_begin(struct mp_app *app)
+{
+    pthread_mutex_lock(&app->lock);
+    bool ok = app->exports_running < app->cfg->max_exports;
+    if (ok)
+        app->exports_running++;
+    pthread_mutex_unlock(&app->lock);
+    return ok;
+}
+
+void mp_app_export_end(struct mp_app *app)
+{
+    pthread_mutex_lock(&app->lock);
+    if (app->exports_running > 0)
+        app->exports_running--;
+    pthread_mutex_unlock(&app->lock);
+}
+
 void mp_app_release(struct mp_app *app, struct mp_ctx *ctx)
 {
     if (!ctx)

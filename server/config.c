@@ -22,6 +22,7 @@ void mp_config_defaults(struct mp_config *c)
     c->conn_timeout_s = 30;
     c->max_conns = 1024;
     c->max_conns_per_ip = 64;
+    c->max_exports = 4;
     c->sync_full = true;
     c->rate_writes = 5;
     c->rate_burst = 60;
@@ -110,6 +111,11 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
         if ((rc = parse_uint(v, 256ul << 20, &n, "MELDPUNT_MAX_UPLOAD", err)))
             return rc;
         c->max_upload = n;
+    }
+    if ((v = getenv("MELDPUNT_MAX_EXPORTS")) && *v) {
+        if ((rc = parse_uint(v, 256, &n, "MELDPUNT_MAX_EXPORTS", err)) || n == 0)
+            return rc ? rc : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_MAX_EXPORTS must be 1+");
+        c->max_exports = (unsigned)n;
     }
     if ((v = getenv("MELDPUNT_RATE_WRITES")) && *v) {
         if ((rc = parse_uint(v, 1000000, &n, "MELDPUNT_RATE_WRITES", err)))

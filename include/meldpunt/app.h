@@ -43,6 +43,7 @@ struct mp_app {
     struct mp_slot *free_slots;
     pthread_mutex_t lock;
     pthread_cond_t cond;
+    unsigned exports_running; /* under lock: see mp_app_export_begin */
     struct mp_static_file *files; /* owned */
     size_t nfiles;
     char *config_json; /* owned: the body of GET /api/v1/config */
@@ -59,6 +60,13 @@ void mp_app_close(struct mp_app *app);
 /* Borrow a worker context (blocks until one is free) and give it back. */
 struct mp_ctx *mp_app_acquire(struct mp_app *app);
 void mp_app_release(struct mp_app *app, struct mp_ctx *ctx);
+
+/* Count a whole export as streaming: false when cfg->max_exports already
+ * are. Each export holds a read snapshot (and so keeps WAL checkpoints from
+ * finishing) and a core for its whole length; a bound keeps a burst of
+ * downloads from crowding out the map. Thread-safe. */
+bool mp_app_export_begin(struct mp_app *app);
+void mp_app_export_end(struct mp_app *app);
 
 /* Borrowed static file for an exact URL path, or NULL. */
 const struct mp_static_file *mp_app_static(const struct mp_app *app, const char *url);

@@ -24,6 +24,7 @@ struct mp_config {
     unsigned conn_timeout_s;
     unsigned max_conns;
     unsigned max_conns_per_ip;
+    unsigned max_exports;  /* whole exports streaming at once */
     bool sync_full;
     bool tiles_set;        /* tile_url was configured (may be empty = off) */
     char tile_url[512];

@@ -73,3 +73,45 @@ test('CORS headers only for configured origins; preflight answered for them', as
     await srv.cleanup();
   }
 });
+
+test('whole exports streaming at once are bounded: 503 busy with Retry-After, the slot frees when the download ends', async () => {
+  const srv = await startServer({ env: { MELDPUNT_MAX_EXPORTS: '1' } });
+  const http = await import('node:http');
+  const held = [];
+  try {
+    // Enough data that an export cannot vanish into the socket buffers of a
+    // client that does not read: ~1,200 reports with 2,000-character texts.
+    const text = 'kuil in het wegdek '.repeat(105).slice(0, 2000);
+    for (let i = 0; i < 1200; i += 16) {
+      await Promise.all(Array.from({ length: 16 }, (_, k) => api(srv.url, 'POST', '/api/v1/reports', {
+        json: { category: 'graffiti', lat: LOOP.lat + (i + k) * 0.00003, lon: LOOP.lon, description: text } })
+        .then((r) => assert.equal(r.status, 201))));
+    }
+    // A download that has started and whose reader stalls holds the one slot.
+    const first = await new Promise((resolve, reject) => {
+      const req = http.get(`${srv.url}/api/v1/export?format=geojson`, (res) => { res.pause(); resolve(res); });
+      req.on('error', reject);
+      held.push(req);
+    });
+    assert.equal(first.statusCode, 200);
+    const busy = await api(srv.url, 'GET', '/api/v1/export?format=csv');
+    assert.equal(busy.status, 503);
+    assert.equal(busy.body.error.code, 'busy');
+    assert.match(busy.body.error.message, /1 exports are already streaming/);
+    assert.equal(busy.headers.get('retry-after'), '30');
+    // Reads other than exports go on meanwhile.
+    assert.equal((await api(srv.url, 'GET', '/api/v1/categories')).status, 200);
+    // The stalled client goes away: its slot comes back.
+    first.destroy();
+    let again;
+    for (let i = 0; i < 50; i++) {
+      again = await api(srv.url, 'GET', '/api/v1/export?format=csv&what=clusters');
+      if (again.status !== 503) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(again.status, 200);
+  } finally {
+    for (const r of held) r.destroy();
+    await srv.cleanup();
+  }
+});
