@@ -264,7 +264,10 @@ bool mp_api_cache_get(struct mp_app *app, struct mp_ctx *ctx, const struct mp_re
         key[0] = '\0';
         return false;
     }
-    return mp_respcache_get(app->cache, key, *version, &resp->body);
+    if (!mp_respcache_get_fd(app->cache, key, *version, &resp->fd, &resp->fd_len))
+        return false;
+    resp->has_fd = true;
+    return true;
 }
 
 void mp_api_cache_put(struct mp_app *app, const char *key, int64_t version,

@@ -328,6 +328,12 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
         r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         if (r)
             add_headers(h, r, resp, ctype);
+    } else if (resp->has_fd && st == MP_OK) {
+        r = MHD_create_response_from_fd64(resp->fd_len, resp->fd);
+        if (r) {
+            resp->has_fd = false; /* libmicrohttpd closes it with the response */
+            add_headers(h, r, resp, ctype);
+        }
     } else if (resp->static_body) {
         r = MHD_create_response_from_buffer(resp->static_len, (void *)resp->static_body,
                                             MHD_RESPMEM_PERSISTENT);
@@ -499,6 +505,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             rs->async = resp.async;
             rs->suspended = true;
             mp_buf_free(&resp.body);
+            if (resp.has_fd)
+                close(resp.fd);
             MHD_suspend_connection(conn);
             rs->async.start(rs->async.state, wake, conn);
             return MHD_YES;
@@ -522,6 +530,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         snprintf(resp.cors, sizeof resp.cors, "%s", origin);
     enum MHD_Result ret = send_response(h, conn, &resp, st);
     mp_buf_free(&resp.body);
+    if (resp.has_fd)
+        close(resp.fd);
     return ret;
 }
 

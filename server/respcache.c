@@ -1,15 +1,22 @@
+/* respcache.c - see respcache.h. Bodies live in sealed memfds: the kernel
+ * sends a hit with sendfile straight from them (as a static file server
+ * does), and the bytes are not in the process's heap. */
+#define _GNU_SOURCE /* memfd_create, F_ADD_SEALS */
 #include "meldpunt/respcache.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define KEY_MAX 512
 
 struct entry {
     char key[KEY_MAX];
     int64_t version;
-    char *body; /* owned */
+    int fd;        /* sealed memfd holding the body; -1 when empty */
     size_t len;
     uint64_t used; /* clock of the last hit, for eviction */
 };
@@ -29,6 +36,8 @@ enum mp_status mp_respcache_new(size_t entries, size_t max_body, struct mp_respc
         free(c);
         return MP_ENOMEM;
     }
+    for (size_t i = 0; i < entries; i++)
+        c->e[i].fd = -1;
     pthread_mutex_init(&c->lock, NULL);
     c->n = entries;
     c->max_body = max_body;
@@ -41,33 +50,41 @@ void mp_respcache_free(struct mp_respcache *c)
     if (!c)
         return;
     for (size_t i = 0; i < c->n; i++)
-        free(c->e[i].body);
+        if (c->e[i].fd >= 0)
+            close(c->e[i].fd);
     free(c->e);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
-bool mp_respcache_get(struct mp_respcache *c, const char *key, int64_t version,
-                      struct mp_buf *out)
+/* The entry for key at version, or NULL. Under c->lock. */
+static struct entry *find(struct mp_respcache *c, const char *key, int64_t version)
 {
-    bool hit = false;
+    for (size_t i = 0; i < c->n; i++) {
+        struct entry *e = &c->e[i];
+        if (e->fd >= 0 && e->version == version && strcmp(e->key, key) == 0) {
+            e->used = ++c->clock;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+bool mp_respcache_get_fd(struct mp_respcache *c, const char *key, int64_t version, int *fd,
+                         size_t *len)
+{
+    *fd = -1;
+    *len = 0;
     if (!c || strlen(key) >= KEY_MAX)
         return false;
     pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < c->n; i++) {
-        struct entry *e = &c->e[i];
-        if (e->body && e->version == version && strcmp(e->key, key) == 0) {
-            size_t before = out->len;
-            mp_buf_add(out, e->body, e->len);
-            hit = !out->failed;
-            if (!hit)
-                out->len = before;
-            e->used = ++c->clock;
-            break;
-        }
-    }
+    struct entry *e = find(c, key, version);
+    /* A descriptor of its own: the entry may be evicted (and its descriptor
+     * closed) while the answer is still being sent. */
+    if (e && (*fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0)) >= 0)
+        *len = e->len;
     pthread_mutex_unlock(&c->lock);
-    return hit;
+    return *fd >= 0;
 }
 
 void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version,
@@ -75,28 +92,42 @@ void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version,
 {
     if (!c || len > c->max_body || strlen(key) >= KEY_MAX)
         return;
-    char *copy = malloc(len ? len : 1);
-    if (!copy)
+    int fd = memfd_create("meldpunt-answer", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
         return;
-    memcpy(copy, body, len);
+    size_t put = 0;
+    while (put < len) {
+        ssize_t n = write(fd, body + put, len - put);
+        if (n <= 0) {
+            close(fd);
+            return;
+        }
+        put += (size_t)n;
+    }
+    /* Sealed: nothing can change an answer that readers are being sent. */
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+        close(fd);
+        return;
+    }
     pthread_mutex_lock(&c->lock);
     /* The same key (an older version) or the least recently used entry. */
     struct entry *victim = &c->e[0];
     for (size_t i = 0; i < c->n; i++) {
         struct entry *e = &c->e[i];
-        if (e->body && strcmp(e->key, key) == 0) {
+        if (e->fd >= 0 && strcmp(e->key, key) == 0) {
             victim = e;
             break;
         }
-        if (!e->body || e->used < victim->used)
+        if (e->fd < 0 || e->used < victim->used)
             victim = e;
-        if (!victim->body)
+        if (victim->fd < 0)
             break;
     }
-    free(victim->body);
+    if (victim->fd >= 0)
+        close(victim->fd);
     memcpy(victim->key, key, strlen(key) + 1);
     victim->version = version;
-    victim->body = copy;
+    victim->fd = fd;
     victim->len = len;
     victim->used = ++c->clock;
     pthread_mutex_unlock(&c->lock);

@@ -82,6 +82,9 @@ struct mp_response {
     struct mp_buf body;       /* owned */
     const void *static_body;  /* borrowed (lives as long as the app); overrides body */
     size_t static_len;
+    bool has_fd;              /* the body is the file fd (owned), fd_len bytes from 0; */
+    int fd;                   /* overrides body (a cached answer, sent with sendfile) */
+    size_t fd_len;
     char allow[48];           /* Allow header for 405 */
     const char *cache;        /* Cache-Control (static string) */
     char location[128];

@@ -2,8 +2,11 @@
  * keyed by the request's path and query, validated by the store's change
  * counter: an entry serves only while nothing changed since it was made.
  *
- * Ownership: mp_respcache_new returns a NEW cache (mp_respcache_free); get
- * copies the body into the caller's buffer; put copies what it is given.
+ * Ownership: mp_respcache_new returns a NEW cache (mp_respcache_free);
+ * get_fd hands out a NEW descriptor of the body (the caller closes it; it
+ * stays valid after the entry is evicted); put copies what it is given.
+ * Bodies are kept in sealed memfds (Linux), outside the heap, so that an
+ * answer can go out with sendfile.
  * Threads: all functions are thread-safe (one mutex).
  */
 #ifndef MELDPUNT_RESPCACHE_H
@@ -13,7 +16,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "meldpunt/buf.h"
 #include "meldpunt/status.h"
 
 struct mp_respcache;
@@ -23,10 +25,11 @@ enum mp_status mp_respcache_new(size_t entries, size_t max_body,
                                 struct mp_respcache **out) MP_WUR;
 void mp_respcache_free(struct mp_respcache *c);
 
-/* Append the cached body for key made at version to out; false on a miss
- * (absent, older version, or out refused the bytes). */
-bool mp_respcache_get(struct mp_respcache *c, const char *key, int64_t version,
-                      struct mp_buf *out);
+/* A descriptor of the cached body for key made at version in *fd (read it
+ * with pread/sendfile at offsets 0..*len: the file offset is shared), and
+ * its length; false on a miss (absent, older version, no descriptor left). */
+bool mp_respcache_get_fd(struct mp_respcache *c, const char *key, int64_t version, int *fd,
+                         size_t *len);
 /* Remember body for key at version (ignored when too large). */
 void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version,
                       const char *body, size_t len);
