@@ -46,18 +46,31 @@
 #define REASON_MAX 200
 
 struct clu {
-    struct mp_cluster_state st; /* st.id: the stored id kept, or the one reserved */
+    /* st.id: while in the replay, the creation rank, a stand-in id for the
+     * rules (exclusions and tie-breaks follow creation order, as database
+     * ids do on insert); set to dbid when written. */
+    struct mp_cluster_state st;
+    int64_t dbid; /* the stored id it keeps, or the one reserved for it */
     /* The stored numbers of a claimed cluster that decide whether to write. */
     int64_t old_count, old_first, old_last;
     double old_sum_x, old_sum_y, old_lon, old_lat;
-    int64_t seq;   /* creation order in the replay: the stand-in id for the rules */
     uint64_t cell; /* key of the grid cell it is listed under */
-    long prev, next;
+    long prev;     /* in the list of its cell (next is in struct hot) */
     uint32_t cat;
-    bool live;
     bool fresh;      /* a new cluster: inserted when written */
     bool texts_same; /* claimed, and status, district, street, location as stored */
-    bool pinned;     /* holds a constrained report: kept to the end */
+};
+
+/* What the walk over a cell's list reads of each cluster, packed apart
+ * from the states: most clusters listed near a report are out of its reach
+ * or window, and are passed over without touching their state. */
+struct hot {
+    double x, y;     /* = st.x, st.y */
+    int64_t last_at; /* = st.last_at */
+    int64_t seq;     /* = st.id while in the replay */
+    long next;       /* next cluster in the list of its cell, -1 at the end */
+    bool live;
+    bool pinned; /* holds a constrained report: kept to the end */
 };
 
 struct slot {
@@ -96,6 +109,7 @@ struct work {
     struct mp_ctx *ctx;
     const char *only;
     struct clu *clus;
+    struct hot *hot; /* parallel to clus */
     size_t nclus, capclus;
     long *free_idx;
     size_t nfree, capfree;
@@ -119,11 +133,21 @@ struct work {
     /* category of the previous row, to skip the look-up by name */
     const char *last_code;
     const struct mp_category *last_cat;
-    struct mp_cluster_state *cand;
+    const struct mp_cluster_state **cand;
     long *cand_idx;
     long nreps, nclusters, moved;
     enum mp_status rc;
 };
+
+/* snprintf(dst, cap, "%s", src) without the formatting machinery: one new
+ * cluster costs five of these. */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    n = n < cap - 1 ? n : cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
 
 static bool bit_get(const uint64_t *b, int64_t i) { return (b[i >> 6] >> (i & 63)) & 1; }
 static void bit_set(uint64_t *b, int64_t i) { b[i >> 6] |= (uint64_t)1 << (i & 63); }
@@ -190,7 +214,7 @@ static bool cell_link(struct work *w, long i)
         return false;
     c->cell = s->key;
     c->prev = -1;
-    c->next = s->head;
+    w->hot[i].next = s->head;
     if (s->head >= 0)
         w->clus[s->head].prev = i;
     s->head = i;
@@ -201,12 +225,13 @@ static void cell_unlink(struct work *w, long i)
 {
     struct clu *c = &w->clus[i];
     struct slot *s = find_slot(w, c->cell, false);
+    long next = w->hot[i].next;
     if (c->prev >= 0)
-        w->clus[c->prev].next = c->next;
+        w->hot[c->prev].next = next;
     else if (s)
-        s->head = c->next;
-    if (c->next >= 0)
-        w->clus[c->next].prev = c->prev;
+        s->head = next;
+    if (next >= 0)
+        w->clus[next].prev = c->prev;
 }
 
 static bool queue_push(struct queue *q, struct qent e)
@@ -247,6 +272,7 @@ static enum mp_status retire(struct work *w, long i)
     if (c->st.report_count > 1 &&
         mp_geo_inverse(w->ctx->geo, c->st.x, c->st.y, &c->st.lon, &c->st.lat) != MP_OK)
         return MP_EINVAL;
+    c->st.id = c->dbid;
     if (c->fresh) {
         if ((rc = mp_store_cluster_insert(w->ctx->db, &c->st)))
             return rc;
@@ -259,7 +285,7 @@ static enum mp_status retire(struct work *w, long i)
         return rc;
     }
     cell_unlink(w, i);
-    c->live = false;
+    w->hot[i].live = false;
     if (w->nfree == w->capfree) {
         size_t n = w->capfree ? w->capfree * 2 : 1024;
         long *f = realloc(w->free_idx, n * sizeof *f);
@@ -283,9 +309,9 @@ static enum mp_status expire(struct work *w, uint32_t ci, int64_t t)
         struct qent e = q->v[q->head];
         q->head = (q->head + 1) % q->cap;
         q->n--;
-        struct clu *c = &w->clus[e.idx];
+        const struct hot *h = &w->hot[e.idx];
         /* Stale entries (the cluster took a later report, or is gone) pass. */
-        if (!c->live || c->seq != e.seq || c->st.last_at != e.t || c->pinned)
+        if (!h->live || h->seq != e.seq || h->last_at != e.t || h->pinned)
             continue;
         enum mp_status rc = retire(w, e.idx);
         if (rc)
@@ -304,6 +330,10 @@ static long new_clu(struct work *w)
         if (!nc)
             return -1;
         w->clus = nc;
+        struct hot *nh = realloc(w->hot, n * sizeof *nh);
+        if (!nh)
+            return -1;
+        w->hot = nh;
         w->capclus = n;
     }
     return (long)w->nclus++;
@@ -411,7 +441,7 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
                 if ((*e)[2])
                     forced = c;
                 else if (nex < MP_NOT_SAME_MAX)
-                    exclude[nex++] = w->clus[c].seq;
+                    exclude[nex++] = w->clus[c].st.id;
             }
         }
     }
@@ -433,23 +463,39 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
     memset(&why, 0, sizeof why);
     why.along_m = -1;
     if (chosen < 0) {
+        const int64_t window = (int64_t)cat->window_days * 86400;
         double reach = mp_cluster_reach(cat);
         long r0 = (long)ceil(reach / CELL);
         long cx0 = (long)floor(r->x / CELL), cy0 = (long)floor(r->y / CELL);
         for (long cx = cx0 - r0; cx <= cx0 + r0; cx++)
             for (long cy = cy0 - r0; cy <= cy0 + r0; cy++) {
                 struct slot *s = find_slot(w, cell_key(ci, cx, cy), false);
-                for (long c = s ? s->head : -1; c >= 0 && n < MAX_CAND; c = w->clus[c].next) {
-                    w->cand[n] = w->clus[c].st;
-                    /* Candidates carry their creation rank as a stand-in id
-                     * so that exclusions and tie-breaks follow creation
-                     * order, as database ids do on insert. */
-                    w->cand[n].id = w->clus[c].seq;
+                for (long c = s ? s->head : -1; c >= 0 && n < MAX_CAND; c = w->hot[c].next) {
+                    /* Pass over those the rules would reject on the
+                     * numbers alone, by the rules' own tests: beyond the
+                     * window (reports come in time order, so the gap is
+                     * t - last_at), or for the point rule beyond the
+                     * radius (the one way to match). */
+                    const struct hot *h = &w->hot[c];
+                    if (r->created_at - h->last_at > window ||
+                        (cat->rule != MP_RULE_STREET &&
+                         !(mp_geo_dist(r->x, r->y, h->x, h->y) <= cat->radius_m)))
+                        continue;
+                    w->cand[n] = &w->clus[c].st;
                     w->cand_idx[n++] = c;
                 }
             }
-        long best = mp_cluster_choose_probe(cat, &probe, w->cand, n, exclude, nex, &why);
+        long best = mp_cluster_choose_refs(cat, &probe, w->cand, n, exclude, nex, &why);
         chosen = best >= 0 ? w->cand_idx[best] : -1;
+        /* A report that moves gets its reason with the street it is on
+         * (the point rule chose without it): asked again before the
+         * cluster changes. */
+        if (chosen >= 0 && !probed && w->clus[chosen].dbid != r->cluster_id) {
+            mp_report_probe(w->ctx, r->address, r->x, r->y, r->created_at, &probe, location,
+                            sizeof location);
+            probed = true;
+            (void)mp_cluster_choose_refs(cat, &probe, w->cand, n, exclude, nex, &why);
+        }
     } else {
         why.kind = "staff";
         why.rule = cat->rule;
@@ -459,6 +505,9 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
         struct clu *c = &w->clus[chosen];
         uint64_t before = c->cell;
         mp_cluster_add_member(&c->st, r->x, r->y, r->created_at);
+        w->hot[chosen].x = c->st.x;
+        w->hot[chosen].y = c->st.y;
+        w->hot[chosen].last_at = c->st.last_at;
         if (key_of(c) != before) {
             cell_unlink(w, chosen);
             if (!cell_link(w, chosen))
@@ -475,12 +524,11 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
         struct clu *c = &w->clus[chosen];
         memset(c, 0, sizeof *c);
         c->cat = ci;
-        c->seq = ++w->seq;
-        c->live = true;
-        snprintf(c->st.category, sizeof c->st.category, "%s", cat->code);
-        snprintf(c->st.status, sizeof c->st.status, "new");
-        snprintf(c->st.street, sizeof c->st.street, "%s", probe.street ? probe.street : "");
-        snprintf(c->st.location, sizeof c->st.location, "%s", location);
+        c->st.id = ++w->seq;
+        copy_str(c->st.category, sizeof c->st.category, cat->code);
+        copy_str(c->st.status, sizeof c->st.status, "new");
+        copy_str(c->st.street, sizeof c->st.street, probe.street ? probe.street : "");
+        copy_str(c->st.location, sizeof c->st.location, location);
         mp_cluster_add_member(&c->st, r->x, r->y, r->created_at);
         c->st.lon = r->lon;
         c->st.lat = r->lat;
@@ -494,9 +542,9 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
         }
         if (o) {
             bit_clear(w->unclaimed, r->cluster_id);
-            c->st.id = o->id;
-            snprintf(c->st.status, sizeof c->st.status, "%s", o->status);
-            snprintf(c->st.district, sizeof c->st.district, "%s", o->district);
+            c->dbid = o->id;
+            copy_str(c->st.status, sizeof c->st.status, o->status);
+            copy_str(c->st.district, sizeof c->st.district, o->district);
             c->st.fixed_at = o->fixed_at;
             c->old_count = o->report_count;
             c->old_sum_x = o->sum_x;
@@ -511,27 +559,29 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
                             strcmp(c->st.district, o->district) == 0;
         } else {
             const struct mp_district *d = mp_city_district_at(city, r->lon, r->lat);
-            snprintf(c->st.district, sizeof c->st.district, "%s", d ? d->code : "");
-            c->st.id = ++w->next_id;
+            copy_str(c->st.district, sizeof c->st.district, d ? d->code : "");
+            c->dbid = ++w->next_id;
             c->fresh = true;
         }
         w->nclusters++;
+        w->hot[chosen] = (struct hot){.x = c->st.x, .y = c->st.y, .last_at = c->st.last_at,
+                                      .seq = c->st.id, .next = -1, .live = true};
         if (!cell_link(w, chosen))
             return MP_ENOMEM;
     }
     struct clu *c = &w->clus[chosen];
-    if (!queue_push(&w->queues[ci], (struct qent){r->created_at, c->seq, chosen}))
+    if (!queue_push(&w->queues[ci], (struct qent){r->created_at, c->st.id, chosen}))
         return MP_ENOMEM;
     if (me) {
         me->idx = chosen;
-        c->pinned = true;
+        w->hot[chosen].pinned = true;
     }
 
     /* The first report of an old cluster names the heir of its history,
      * should nobody claim it. */
     if (is_old(w, r->cluster_id) && !bit_get(w->seen, r->cluster_id)) {
         bit_set(w->seen, r->cluster_id);
-        if (c->st.id != r->cluster_id) {
+        if (c->dbid != r->cluster_id) {
             if (w->nheirs == w->capheirs) {
                 size_t nn = w->capheirs ? w->capheirs * 2 : 256;
                 struct heir *h = realloc(w->heirs, nn * sizeof *h);
@@ -540,21 +590,14 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
                 w->heirs = h;
                 w->capheirs = nn;
             }
-            w->heirs[w->nheirs++] = (struct heir){r->cluster_id, c->st.id};
+            w->heirs[w->nheirs++] = (struct heir){r->cluster_id, c->dbid};
         }
     }
-    if (c->st.id == r->cluster_id)
+    if (c->dbid == r->cluster_id)
         return MP_OK;
-
-    /* A report that moves gets its reason, with the street it is on. */
-    if (!probed && forced < 0) {
-        mp_report_probe(w->ctx, r->address, r->x, r->y, r->created_at, &probe, location,
-                        sizeof location);
-        (void)mp_cluster_choose_probe(cat, &probe, w->cand, n, exclude, nex, &why);
-    }
     char join[REASON_MAX];
     mp_join_reason_json(&why, join, sizeof join);
-    if ((rc = mp_store_report_set_cluster(w->ctx->db, r->id, c->st.id, c->st.status, join)))
+    if ((rc = mp_store_report_set_cluster(w->ctx->db, r->id, c->dbid, c->st.status, join)))
         return rc;
     w->moved++;
     return MP_OK;
@@ -602,8 +645,17 @@ static int take_id(void *p, int64_t id, const char *category)
         return 0;
     /* Clusters of a category the pack no longer has keep their reports
      * (which are not replayed): they are not the replay's to delete. */
-    if (w->only ? strcmp(category ? category : "", w->only) != 0
-                : !mp_city_category(w->ctx->city, category))
+    if (!category)
+        return 0;
+    if (!w->last_code || strcmp(category, w->last_code) != 0) {
+        w->last_cat = mp_city_category(w->ctx->city, category);
+        if (!w->last_cat) {
+            w->last_code = NULL;
+            return 0;
+        }
+        w->last_code = w->last_cat->code;
+    }
+    if (w->only && strcmp(category, w->only) != 0)
         return 0;
     bit_set(w->unclaimed, id);
     w->nold++;
@@ -653,7 +705,7 @@ static enum mp_status finish(struct work *w)
 {
     enum mp_status rc;
     for (size_t i = 0; i < w->nclus; i++)
-        if (w->clus[i].live && (rc = retire(w, (long)i)))
+        if (w->hot[i].live && (rc = retire(w, (long)i)))
             return rc;
     if (w->nheirs)
         qsort(w->heirs, w->nheirs, sizeof *w->heirs, cmp_heir);
@@ -708,6 +760,7 @@ out:
     if (rc)
         mp_store_rollback(ctx->db);
     free(w.clus);
+    free(w.hot);
     free(w.free_idx);
     free(w.slots);
     if (w.queues)
