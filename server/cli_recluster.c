@@ -37,13 +37,16 @@ int mp_cli_recluster(struct mp_config *cfg, int argc, char **argv)
     }
     struct mp_error err = {{0}, {0}};
     struct mp_app *app = NULL;
-    if (mp_app_open(cfg, 1, false, &app, &err) != MP_OK) {
+    /* Two worker contexts: one replays and writes, the other reads and
+     * snaps the reports on a second connection and thread. */
+    if (mp_app_open(cfg, 2, false, &app, &err) != MP_OK) {
         fprintf(stderr, "meldpunt recluster: %s\n", err.text);
         return 1;
     }
-    struct mp_ctx *ctx = mp_app_acquire(app);
+    struct mp_ctx *ctx = mp_app_acquire(app), *reader = mp_app_acquire(app);
     struct mp_recluster_stats st;
-    enum mp_status rc = mp_recluster(ctx, category, &st, &err);
+    enum mp_status rc = mp_recluster_with(ctx, reader, category, &st, &err);
+    mp_app_release(app, reader);
     mp_app_release(app, ctx);
     mp_app_close(app);
     if (rc) {

@@ -22,6 +22,7 @@
  * it before it is written; foreign keys are checked at COMMIT.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@
 
 #define CELL 250.0
 #define MAX_CAND 256
+/* Entries of the dense grid at most (4 bytes each). */
+#define DENSE_MAX (16L << 20)
 /* Stored states are fetched in blocks of ids: claims come mostly in id
  * order (clusters are created in time order), in a few interleaved runs
  * after earlier re-clusterings. */
@@ -54,8 +57,8 @@ struct clu {
     /* The stored numbers of a claimed cluster that decide whether to write. */
     int64_t old_count, old_first, old_last;
     double old_sum_x, old_sum_y, old_lon, old_lat;
-    uint64_t cell; /* key of the grid cell it is listed under */
-    long prev;     /* in the list of its cell (next is in struct hot) */
+    long cx, cy; /* the grid cell it is listed under */
+    long prev;   /* in the list of its cell (next is in struct hot) */
     uint32_t cat;
     bool fresh;      /* a new cluster: inserted when written */
     bool texts_same; /* claimed, and status, district, street, location as stored */
@@ -73,10 +76,13 @@ struct hot {
     bool pinned; /* holds a constrained report: kept to the end */
 };
 
+/* A grid cell with clusters in it (open addressing, linear probing; a
+ * cell is removed when its last cluster leaves, so the table holds the
+ * open clusters' cells only and stays small enough for the cache). */
 struct slot {
     uint64_t key;
-    long head; /* first cluster, -1 when empty */
-    bool used;
+    int32_t head; /* first cluster's index + 1; 0 when empty */
+    int32_t used;
 };
 
 /* Clusters of one category in the order their latest report arrived. */
@@ -96,6 +102,17 @@ struct block {
     size_t n;
 };
 
+/* A report as the replay takes it. */
+struct row {
+    int64_t id, cluster_id, created_at;
+    double x, y, lon, lat;
+    uint32_t cat;
+    bool probed;                   /* probe and location are filled */
+    const char *address;           /* borrowed; for probing here (when not probed) */
+    struct mp_cluster_probe probe; /* its street borrowed from the street layer */
+    char location[128];
+};
+
 struct placed {
     int64_t id;  /* a constrained report */
     long idx;    /* its cluster, -1 while not yet replayed */
@@ -113,6 +130,10 @@ struct work {
     size_t nclus, capclus;
     long *free_idx;
     size_t nfree, capfree;
+    /* The grid: a dense table of list heads (index + 1, 0 when empty) per
+     * category over the city's box, and a hash table for cells outside. */
+    int32_t *dense;
+    long gx0, gy0, gnx, gny;
     struct slot *slots;
     size_t nslots, usedslots;
     struct queue *queues; /* one per category */
@@ -132,7 +153,7 @@ struct work {
     int64_t next_id, seq;
     /* category of the previous row, to skip the look-up by name */
     const char *last_code;
-    const struct mp_category *last_cat;
+    const struct mp_category *last_cat, *row_cat;
     const struct mp_cluster_state **cand;
     long *cand_idx;
     long nreps, nclusters, moved;
@@ -196,40 +217,89 @@ static struct slot *find_slot(struct work *w, uint64_t key, bool create)
     }
     if (!create)
         return NULL;
-    w->slots[j] = (struct slot){key, -1, true};
+    w->slots[j] = (struct slot){key, 0, 1};
     w->usedslots++;
     return &w->slots[j];
 }
 
-static uint64_t key_of(const struct clu *c)
+/* Remove slot j, moving later entries of its probe run back into the gap
+ * (no tombstones). */
+static void slot_delete(struct work *w, size_t j)
 {
-    return cell_key(c->cat, (long)floor(c->st.x / CELL), (long)floor(c->st.y / CELL));
+    const size_t mask = w->nslots - 1;
+    size_t i = j;
+    w->usedslots--;
+    for (;;) {
+        w->slots[i].used = 0;
+        size_t k = i;
+        for (;;) {
+            k = (k + 1) & mask;
+            if (!w->slots[k].used)
+                return;
+            size_t home = mix(w->slots[k].key) & mask;
+            /* It stays when its home lies cyclically in (i, k]. */
+            bool stays = i <= k ? (i < home && home <= k) : (i < home || home <= k);
+            if (!stays)
+                break;
+        }
+        w->slots[i] = w->slots[k];
+        i = k;
+    }
 }
+
+static bool in_dense(const struct work *w, long cx, long cy)
+{
+    return w->dense && cx >= w->gx0 && cx < w->gx0 + w->gnx && cy >= w->gy0 &&
+           cy < w->gy0 + w->gny;
+}
+
+static int32_t *dense_at(const struct work *w, uint32_t cat, long cx, long cy)
+{
+    return &w->dense[((size_t)cat * (size_t)w->gnx + (size_t)(cx - w->gx0)) * (size_t)w->gny +
+                     (size_t)(cy - w->gy0)];
+}
+
+/* The list head of a cell (NULL when absent and not create, or no memory). */
+static int32_t *head_of(struct work *w, uint32_t cat, long cx, long cy, bool create)
+{
+    if (in_dense(w, cx, cy))
+        return dense_at(w, cat, cx, cy);
+    struct slot *s = find_slot(w, cell_key(cat, cx, cy), create);
+    return s ? &s->head : NULL;
+}
+
+static long cell_x(double x) { return (long)floor(x / CELL); }
 
 static bool cell_link(struct work *w, long i)
 {
     struct clu *c = &w->clus[i];
-    struct slot *s = find_slot(w, key_of(c), true);
-    if (!s)
+    long cx = cell_x(c->st.x), cy = cell_x(c->st.y);
+    int32_t *h = head_of(w, c->cat, cx, cy, true);
+    if (!h)
         return false;
-    c->cell = s->key;
+    c->cx = cx;
+    c->cy = cy;
     c->prev = -1;
-    w->hot[i].next = s->head;
-    if (s->head >= 0)
-        w->clus[s->head].prev = i;
-    s->head = i;
+    w->hot[i].next = (long)*h - 1;
+    if (*h)
+        w->clus[*h - 1].prev = i;
+    *h = (int32_t)(i + 1);
     return true;
 }
 
 static void cell_unlink(struct work *w, long i)
 {
     struct clu *c = &w->clus[i];
-    struct slot *s = find_slot(w, c->cell, false);
     long next = w->hot[i].next;
-    if (c->prev >= 0)
+    if (c->prev >= 0) {
         w->hot[c->prev].next = next;
-    else if (s)
-        s->head = next;
+    } else if (in_dense(w, c->cx, c->cy)) {
+        *dense_at(w, c->cat, c->cx, c->cy) = (int32_t)(next + 1);
+    } else {
+        struct slot *s = find_slot(w, cell_key(c->cat, c->cx, c->cy), false);
+        if (s && (s->head = (int32_t)(next + 1)) == 0)
+            slot_delete(w, (size_t)(s - w->slots));
+    }
     if (next >= 0)
         w->clus[next].prev = c->prev;
 }
@@ -324,6 +394,8 @@ static long new_clu(struct work *w)
 {
     if (w->nfree)
         return w->free_idx[--w->nfree];
+    if (w->nclus >= INT32_MAX) /* cells keep int32 indices */
+        return -1;
     if (w->nclus == w->capclus) {
         size_t n = w->capclus ? w->capclus * 2 : 4096;
         struct clu *nc = realloc(w->clus, n * sizeof *nc);
@@ -412,9 +484,18 @@ static bool is_old(const struct work *w, int64_t id)
 }
 
 /* Place one report; returns a status. */
-static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, uint32_t ci)
+/* The report's street (snapped point, direction) and location. */
+static void probe_row(const struct mp_ctx *ctx, struct row *r)
+{
+    mp_report_probe((struct mp_ctx *)ctx, r->address, r->x, r->y, r->created_at, &r->probe,
+                    r->location, sizeof r->location);
+    r->probed = true;
+}
+
+static enum mp_status replay_one(struct work *w, struct row *r)
 {
     enum mp_status rc;
+    const uint32_t ci = r->cat;
     const struct mp_city *city = w->ctx->city;
     const struct mp_category *cat = &city->categories[ci];
     if ((rc = expire(w, ci, r->created_at)))
@@ -449,14 +530,11 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
     /* The point rule needs no street to choose: snap only for the street
      * rule, for a new cluster (its street and location) and for the reason
      * of a report that moves. */
-    struct mp_cluster_probe probe = {.x = r->x, .y = r->y, .t = r->created_at};
-    char location[128] = "";
-    bool probed = false;
-    if (cat->rule == MP_RULE_STREET) {
-        mp_report_probe(w->ctx, r->address, r->x, r->y, r->created_at, &probe, location,
-                        sizeof location);
-        probed = true;
-    }
+    if (cat->rule == MP_RULE_STREET && !r->probed)
+        probe_row(w->ctx, r);
+    const bool probed = r->probed;
+    const struct mp_cluster_probe bare = {.x = r->x, .y = r->y, .t = r->created_at};
+    const struct mp_cluster_probe *probe = probed ? &r->probe : &bare;
     long chosen = forced;
     size_t n = 0;
     struct mp_join_reason why;
@@ -466,11 +544,12 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
         const int64_t window = (int64_t)cat->window_days * 86400;
         double reach = mp_cluster_reach(cat);
         long r0 = (long)ceil(reach / CELL);
-        long cx0 = (long)floor(r->x / CELL), cy0 = (long)floor(r->y / CELL);
+        long cx0 = cell_x(r->x), cy0 = cell_x(r->y);
         for (long cx = cx0 - r0; cx <= cx0 + r0; cx++)
             for (long cy = cy0 - r0; cy <= cy0 + r0; cy++) {
-                struct slot *s = find_slot(w, cell_key(ci, cx, cy), false);
-                for (long c = s ? s->head : -1; c >= 0 && n < MAX_CAND; c = w->hot[c].next) {
+                const int32_t *hd = head_of(w, ci, cx, cy, false);
+                for (long c = hd ? (long)*hd - 1 : -1; c >= 0 && n < MAX_CAND;
+                     c = w->hot[c].next) {
                     /* Pass over those the rules would reject on the
                      * numbers alone, by the rules' own tests: beyond the
                      * window (reports come in time order, so the gap is
@@ -485,16 +564,14 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
                     w->cand_idx[n++] = c;
                 }
             }
-        long best = mp_cluster_choose_refs(cat, &probe, w->cand, n, exclude, nex, &why);
+        long best = mp_cluster_choose_refs(cat, probe, w->cand, n, exclude, nex, &why);
         chosen = best >= 0 ? w->cand_idx[best] : -1;
         /* A report that moves gets its reason with the street it is on
          * (the point rule chose without it): asked again before the
          * cluster changes. */
         if (chosen >= 0 && !probed && w->clus[chosen].dbid != r->cluster_id) {
-            mp_report_probe(w->ctx, r->address, r->x, r->y, r->created_at, &probe, location,
-                            sizeof location);
-            probed = true;
-            (void)mp_cluster_choose_refs(cat, &probe, w->cand, n, exclude, nex, &why);
+            probe_row(w->ctx, r);
+            (void)mp_cluster_choose_refs(cat, &r->probe, w->cand, n, exclude, nex, &why);
         }
     } else {
         why.kind = "staff";
@@ -503,22 +580,18 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
 
     if (chosen >= 0) {
         struct clu *c = &w->clus[chosen];
-        uint64_t before = c->cell;
         mp_cluster_add_member(&c->st, r->x, r->y, r->created_at);
         w->hot[chosen].x = c->st.x;
         w->hot[chosen].y = c->st.y;
         w->hot[chosen].last_at = c->st.last_at;
-        if (key_of(c) != before) {
+        if (cell_x(c->st.x) != c->cx || cell_x(c->st.y) != c->cy) {
             cell_unlink(w, chosen);
             if (!cell_link(w, chosen))
                 return MP_ENOMEM;
         }
     } else {
-        if (!probed) {
-            mp_report_probe(w->ctx, r->address, r->x, r->y, r->created_at, &probe, location,
-                            sizeof location);
-            probed = true;
-        }
+        if (!r->probed)
+            probe_row(w->ctx, r);
         if ((chosen = new_clu(w)) < 0)
             return MP_ENOMEM;
         struct clu *c = &w->clus[chosen];
@@ -527,8 +600,8 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
         c->st.id = ++w->seq;
         copy_str(c->st.category, sizeof c->st.category, cat->code);
         copy_str(c->st.status, sizeof c->st.status, "new");
-        copy_str(c->st.street, sizeof c->st.street, probe.street ? probe.street : "");
-        copy_str(c->st.location, sizeof c->st.location, location);
+        copy_str(c->st.street, sizeof c->st.street, r->probe.street ? r->probe.street : "");
+        copy_str(c->st.location, sizeof c->st.location, r->location);
         mp_cluster_add_member(&c->st, r->x, r->y, r->created_at);
         c->st.lon = r->lon;
         c->st.lat = r->lat;
@@ -603,20 +676,172 @@ static enum mp_status replay_one(struct work *w, const struct mp_replay_row *r, 
     return MP_OK;
 }
 
+/* The pack's category of a row, or NULL; *last caches the previous one. */
+static const struct mp_category *row_category(const struct mp_city *city, const char *code,
+                                              const struct mp_category **last)
+{
+    if (!code)
+        return NULL;
+    if (!*last || strcmp(code, (*last)->code) != 0)
+        *last = mp_city_category(city, code);
+    return *last;
+}
+
+static void fill_row(struct row *d, const struct mp_replay_row *r, uint32_t cat)
+{
+    d->id = r->id;
+    d->cluster_id = r->cluster_id;
+    d->created_at = r->created_at;
+    d->x = r->x;
+    d->y = r->y;
+    d->lon = r->lon;
+    d->lat = r->lat;
+    d->cat = cat;
+    d->probed = false;
+    d->address = r->address;
+}
+
 static int take_rep(void *p, const struct mp_replay_row *r)
 {
     struct work *w = p;
-    const struct mp_category *cat = w->last_cat;
-    if (!cat || !r->category || strcmp(r->category, w->last_code) != 0) {
-        cat = mp_city_category(w->ctx->city, r->category);
-        if (!cat)
-            return 0; /* a category the pack no longer has stays where it is */
-        w->last_cat = cat;
-        w->last_code = cat->code;
-    }
+    const struct mp_category *cat = row_category(w->ctx->city, r->category, &w->row_cat);
+    if (!cat)
+        return 0; /* a category the pack no longer has stays where it is */
+    struct row d;
+    fill_row(&d, r, (uint32_t)(cat - w->ctx->city->categories));
     w->nreps++;
-    w->rc = replay_one(w, r, (uint32_t)(cat - w->ctx->city->categories));
+    w->rc = replay_one(w, &d);
     return w->rc != MP_OK;
+}
+
+/* ---- reading on a second connection and thread ----
+ *
+ * With a second context, a reader thread steps the time-ordered cursor on
+ * its own connection and snaps every report to its street, in batches,
+ * while this thread replays and writes. The reader's snapshot is the
+ * database as it was when the write transaction began (our writes are not
+ * committed until the end, and the write lock keeps everyone else out),
+ * which is what the replay must read: the reports with their old clusters.
+ * It snaps reports the replay would not need to (joins under the point
+ * rule): more CPU, less wall time. */
+#define BATCH 4096
+#define NBATCH 8
+
+struct feed {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct row *rows; /* NBATCH batches of BATCH */
+    size_t n[NBATCH];
+    bool full[NBATCH];
+    bool done, stop;
+    enum mp_status rc;
+    /* reader side */
+    struct mp_ctx *reader;
+    const char *only;
+    const struct mp_category *last;
+    int wslot;
+    size_t wn;
+};
+
+/* Hand the batch being filled over; wait for the next one to be free
+ * unless this was the last. Returns false when told to stop. */
+static bool feed_publish(struct feed *f, bool last)
+{
+    bool go;
+    pthread_mutex_lock(&f->lock);
+    f->n[f->wslot] = f->wn;
+    f->full[f->wslot] = f->wn > 0;
+    f->wslot = (f->wslot + 1) % NBATCH;
+    f->wn = 0;
+    if (last)
+        f->done = true;
+    pthread_cond_broadcast(&f->cond);
+    while (!last && f->full[f->wslot] && !f->stop)
+        pthread_cond_wait(&f->cond, &f->lock);
+    go = !f->stop;
+    pthread_mutex_unlock(&f->lock);
+    return go;
+}
+
+static int feed_row(void *p, const struct mp_replay_row *r)
+{
+    struct feed *f = p;
+    const struct mp_city *city = f->reader->city;
+    const struct mp_category *cat = row_category(city, r->category, &f->last);
+    if (!cat)
+        return 0;
+    struct row *d = &f->rows[(size_t)f->wslot * BATCH + f->wn++];
+    fill_row(d, r, (uint32_t)(cat - city->categories));
+    probe_row(f->reader, d);
+    d->address = NULL; /* the cursor's, gone with the next row */
+    return f->wn == BATCH && !feed_publish(f, false);
+}
+
+static void *feed_main(void *p)
+{
+    struct feed *f = p;
+    enum mp_status rc = mp_store_replay_reports(f->reader->db, f->only, feed_row, f);
+    pthread_mutex_lock(&f->lock);
+    f->rc = rc;
+    pthread_mutex_unlock(&f->lock);
+    (void)feed_publish(f, true);
+    return NULL;
+}
+
+static enum mp_status replay_fed(struct work *w, struct mp_ctx *reader)
+{
+    enum mp_status rc = MP_OK;
+    struct feed f = {.reader = reader, .only = w->only};
+    pthread_t th;
+    int rslot = 0;
+    f.rows = malloc((size_t)NBATCH * BATCH * sizeof *f.rows);
+    if (!f.rows)
+        return MP_ENOMEM;
+    if (pthread_mutex_init(&f.lock, NULL) != 0) {
+        free(f.rows);
+        return MP_ENOMEM;
+    }
+    if (pthread_cond_init(&f.cond, NULL) != 0) {
+        pthread_mutex_destroy(&f.lock);
+        free(f.rows);
+        return MP_ENOMEM;
+    }
+    if (pthread_create(&th, NULL, feed_main, &f) != 0) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    for (;;) {
+        pthread_mutex_lock(&f.lock);
+        while (!f.full[rslot] && !f.done)
+            pthread_cond_wait(&f.cond, &f.lock);
+        bool have = f.full[rslot];
+        size_t n = f.n[rslot];
+        pthread_mutex_unlock(&f.lock);
+        if (!have)
+            break;
+        struct row *b = &f.rows[(size_t)rslot * BATCH];
+        for (size_t i = 0; i < n && rc == MP_OK; i++) {
+            w->nreps++;
+            rc = replay_one(w, &b[i]);
+        }
+        pthread_mutex_lock(&f.lock);
+        f.full[rslot] = false;
+        if (rc)
+            f.stop = true;
+        pthread_cond_broadcast(&f.cond);
+        pthread_mutex_unlock(&f.lock);
+        if (rc)
+            break;
+        rslot = (rslot + 1) % NBATCH;
+    }
+    pthread_join(th, NULL);
+    if (rc == MP_OK)
+        rc = f.rc;
+out:
+    pthread_cond_destroy(&f.cond);
+    pthread_mutex_destroy(&f.lock);
+    free(f.rows);
+    return rc;
 }
 
 static int take_edge(void *p, int64_t a, int64_t b, bool must)
@@ -662,6 +887,38 @@ static int take_id(void *p, int64_t id, const char *category)
     return 0;
 }
 
+/* The dense part of the grid: the city's box (its corners and edge
+ * midpoints projected) with a margin of cells. Untouched parts of the
+ * table stay unmapped (calloc). Without it the hash table does all. */
+static void dense_grid(struct work *w)
+{
+    const struct mp_city *city = w->ctx->city;
+    const struct mp_bbox *b = &city->bbox;
+    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            double lon = b->min_lon + (b->max_lon - b->min_lon) * i / 2;
+            double lat = b->min_lat + (b->max_lat - b->min_lat) * j / 2;
+            double x, y;
+            if (mp_geo_forward(w->ctx->geo, lon, lat, &x, &y) != MP_OK || !isfinite(x) ||
+                !isfinite(y))
+                return;
+            minx = fmin(minx, x);
+            miny = fmin(miny, y);
+            maxx = fmax(maxx, x);
+            maxy = fmax(maxy, y);
+        }
+    if (!(maxx - minx < 1e6 && maxy - miny < 1e6)) /* not a city: leave it to the hash */
+        return;
+    w->gx0 = cell_x(minx) - 4;
+    w->gy0 = cell_x(miny) - 4;
+    w->gnx = cell_x(maxx) - w->gx0 + 5;
+    w->gny = cell_x(maxy) - w->gy0 + 5;
+    size_t n = (size_t)w->gnx * (size_t)w->gny * city->ncategories;
+    if (n <= DENSE_MAX)
+        w->dense = calloc(n ? n : 1, sizeof *w->dense);
+}
+
 /* Constraints, the stored clusters' ids and the bookkeeping for both. */
 static enum mp_status prepare(struct work *w)
 {
@@ -696,6 +953,7 @@ static enum mp_status prepare(struct work *w)
     }
     if ((rc = mp_store_cluster_ids(w->ctx->db, take_id, w)) || (rc = w->rc))
         return rc;
+    dense_grid(w);
     return MP_OK;
 }
 
@@ -728,6 +986,12 @@ static enum mp_status finish(struct work *w)
 enum mp_status mp_recluster(struct mp_ctx *ctx, const char *category,
                             struct mp_recluster_stats *st, struct mp_error *err)
 {
+    return mp_recluster_with(ctx, NULL, category, st, err);
+}
+
+enum mp_status mp_recluster_with(struct mp_ctx *ctx, struct mp_ctx *reader, const char *category,
+                                 struct mp_recluster_stats *st, struct mp_error *err)
+{
     struct work w = {.ctx = ctx, .only = category};
     struct timespec t0, t1;
     enum mp_status rc;
@@ -741,7 +1005,9 @@ enum mp_status mp_recluster(struct mp_ctx *ctx, const char *category,
         rc = mp_fail(err, rc, "unavailable", "cannot read the reports");
         goto out;
     }
-    if ((rc = mp_store_replay_reports(ctx->db, category, take_rep, &w)) || (rc = w.rc)) {
+    if (reader ? (rc = replay_fed(&w, reader)) != MP_OK
+               : (rc = mp_store_replay_reports(ctx->db, category, take_rep, &w)) ||
+                     (rc = w.rc)) {
         rc = mp_fail(err, rc, "unavailable", "re-clustering failed");
         goto out;
     }
@@ -763,6 +1029,7 @@ out:
     free(w.hot);
     free(w.free_idx);
     free(w.slots);
+    free(w.dense);
     if (w.queues)
         for (size_t i = 0; i < ctx->city->ncategories; i++)
             free(w.queues[i].v);
