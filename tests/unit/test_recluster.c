@@ -48,6 +48,7 @@ struct db {
     char path[320];
     struct mp_store *store;
     struct mp_ctx ctx;
+    struct mp_ctx reader; /* a second session, for mp_recluster_with */
 };
 
 /* ---- fixture ---- */
@@ -153,7 +154,7 @@ static void db_open(struct db *d)
     snprintf(d->path, sizeof d->path, "%s/test.sqlite", d->dir);
     assert_int_equal(copy_file(g_template, d->path), 0);
     mp_store_opts_default(&o);
-    o.pool_size = 1;
+    o.pool_size = 2;
     o.sync_full = false;
     assert_int_equal(mp_store_open(d->path, &o, &d->store, &err), MP_OK);
     d->ctx.city = g_city;
@@ -161,11 +162,14 @@ static void db_open(struct db *d)
     d->ctx.geo = g_geo;
     d->ctx.streets = g_streets;
     d->ctx.db = mp_store_acquire(d->store);
+    d->reader = d->ctx;
+    d->reader.db = mp_store_acquire(d->store);
 }
 
 static void db_close(struct db *d)
 {
     if (d->store) {
+        mp_store_release(d->store, d->reader.db);
         mp_store_release(d->store, d->ctx.db);
         mp_store_close(d->store);
     }
@@ -322,6 +326,11 @@ static void replay_of_live_inserts_changes_nothing(void **state)
         assert_string_equal(now.location, states[i].location);
         assert_string_equal(now.district, states[i].district);
     }
+    /* The same through the reader thread. */
+    assert_int_equal(mp_recluster_with(&d.ctx, &d.reader, NULL, &st, &err), MP_OK);
+    assert_int_equal(st.reports, NREPORTS);
+    assert_int_equal(st.reports_moved, 0);
+    assert_int_equal(st.clusters_after, nclusters);
     free(states);
     db_close(&d);
 }
@@ -349,7 +358,8 @@ static void replay_under_new_rules_matches_live_inserts(void **state)
     light->window_days = 5;
     walk->radius_m = 8;
     insert_all(&b, ids);
-    enum mp_status rc = mp_recluster(&a.ctx, NULL, &st, &err);
+    /* With the reader thread, as the command line runs it. */
+    enum mp_status rc = mp_recluster_with(&a.ctx, &a.reader, NULL, &st, &err);
     *graffiti = keep_g;
     *light = keep_l;
     *walk = keep_w;
@@ -456,7 +466,7 @@ static void corrections_and_statuses_survive(void **state)
     assert_int_equal(mp_store_commit(d.ctx.db, &err), MP_OK);
     assert_int_equal(cluster_of(&d, a.report[late]), cl_early);
 
-    assert_int_equal(mp_recluster(&d.ctx, NULL, &st, &err), MP_OK);
+    assert_int_equal(mp_recluster_with(&d.ctx, &d.reader, NULL, &st, &err), MP_OK);
     assert_true(st.constraints > 0);
     /* The merge holds although the late report came long after the early
      * cluster's window, and it is still the early cluster. */
