@@ -54,8 +54,8 @@ int mp_cli_recluster(struct mp_config *cfg, int argc, char **argv)
         return 1;
     }
     printf("reports: %ld\nclusters before: %ld\nclusters after: %ld\nreports moved: %ld\n"
-           "constraints: %ld\nseconds: %.3f\n",
+           "constraints: %ld\nclusters in memory at most: %ld\nseconds: %.3f\n",
            st.reports, st.clusters_before, st.clusters_after, st.reports_moved, st.constraints,
-           st.seconds);
+           st.peak_open, st.seconds);
     return 0;
 }

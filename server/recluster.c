@@ -157,6 +157,7 @@ struct work {
     const struct mp_cluster_state **cand;
     long *cand_idx;
     long nreps, nclusters, moved;
+    long open, peak_open; /* clusters in memory now, and at most */
     enum mp_status rc;
 };
 
@@ -356,6 +357,7 @@ static enum mp_status retire(struct work *w, long i)
     }
     cell_unlink(w, i);
     w->hot[i].live = false;
+    w->open--;
     if (w->nfree == w->capfree) {
         size_t n = w->capfree ? w->capfree * 2 : 1024;
         long *f = realloc(w->free_idx, n * sizeof *f);
@@ -397,7 +399,8 @@ static long new_clu(struct work *w)
     if (w->nclus >= INT32_MAX) /* cells keep int32 indices */
         return -1;
     if (w->nclus == w->capclus) {
-        size_t n = w->capclus ? w->capclus * 2 : 4096;
+        /* By half: this array is most of the memory a replay holds. */
+        size_t n = w->capclus ? w->capclus + w->capclus / 2 : 4096;
         struct clu *nc = realloc(w->clus, n * sizeof *nc);
         if (!nc)
             return -1;
@@ -637,6 +640,8 @@ static enum mp_status replay_one(struct work *w, struct row *r)
             c->fresh = true;
         }
         w->nclusters++;
+        if (++w->open > w->peak_open)
+            w->peak_open = w->open;
         w->hot[chosen] = (struct hot){.x = c->st.x, .y = c->st.y, .last_at = c->st.last_at,
                                       .seq = c->st.id, .next = -1, .live = true};
         if (!cell_link(w, chosen))
@@ -1022,6 +1027,7 @@ enum mp_status mp_recluster_with(struct mp_ctx *ctx, struct mp_ctx *reader, cons
     st->clusters_after = w.nclusters;
     st->reports_moved = w.moved;
     st->constraints = (long)w.nedges / 2;
+    st->peak_open = w.peak_open;
 out:
     if (rc)
         mp_store_rollback(ctx->db);

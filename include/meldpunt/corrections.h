@@ -31,6 +31,7 @@ enum mp_status mp_corrections_move(struct mp_ctx *ctx, int64_t report_id, int64_
 
 struct mp_recluster_stats {
     long reports, clusters_before, clusters_after, reports_moved, constraints;
+    long peak_open; /* most clusters held in memory at once (open within a window) */
     double seconds;
 };
 
