@@ -109,6 +109,7 @@ struct row {
     uint32_t cat;
     bool probed;                   /* probe and location are filled */
     const char *address;           /* borrowed; for probing here (when not probed) */
+    size_t addr_off;               /* reader thread: address in the batch's arena + 1, or 0 */
     struct mp_cluster_probe probe; /* its street borrowed from the street layer */
     char location[128];
 };
@@ -704,6 +705,7 @@ static void fill_row(struct row *d, const struct mp_replay_row *r, uint32_t cat)
     d->cat = cat;
     d->probed = false;
     d->address = r->address;
+    d->addr_off = 0;
 }
 
 static int take_rep(void *p, const struct mp_replay_row *r)
@@ -740,10 +742,15 @@ struct feed {
     bool full[NBATCH];
     bool done, stop;
     enum mp_status rc;
+    /* Addresses of the rows left for the replay to snap, per batch. */
+    char *arena[NBATCH];
+    size_t alen[NBATCH], acap[NBATCH];
     /* reader side */
     struct mp_ctx *reader;
     const char *only;
     const struct mp_category *last;
+    uint64_t *seen; /* stored cluster ids met so far */
+    int64_t max_old;
     int wslot;
     size_t wn;
 };
@@ -763,6 +770,7 @@ static bool feed_publish(struct feed *f, bool last)
     pthread_cond_broadcast(&f->cond);
     while (!last && f->full[f->wslot] && !f->stop)
         pthread_cond_wait(&f->cond, &f->lock);
+    f->alen[f->wslot] = 0;
     go = !f->stop;
     pthread_mutex_unlock(&f->lock);
     return go;
@@ -777,8 +785,37 @@ static int feed_row(void *p, const struct mp_replay_row *r)
         return 0;
     struct row *d = &f->rows[(size_t)f->wslot * BATCH + f->wn++];
     fill_row(d, r, (uint32_t)(cat - city->categories));
-    probe_row(f->reader, d);
+    /* A point-rule report is snapped only if it may start a cluster: the
+     * first of its stored cluster (in the usual replay it starts it
+     * again). The rest most likely join, which needs no street; the
+     * replay snaps those that do not, from a copy of the address. */
+    int64_t id = r->cluster_id;
+    bool known = id > 0 && id <= f->max_old, first = !known || !bit_get(f->seen, id);
+    if (known)
+        bit_set(f->seen, id);
     d->address = NULL; /* the cursor's, gone with the next row */
+    d->addr_off = 0;
+    if (cat->rule == MP_RULE_STREET || first) {
+        d->address = r->address;
+        probe_row(f->reader, d);
+        d->address = NULL;
+    } else if (r->address) {
+        int s = f->wslot;
+        size_t len = strlen(r->address) + 1;
+        if (f->alen[s] + len > f->acap[s]) {
+            size_t cap = (f->acap[s] ? f->acap[s] * 2 : 65536) + len;
+            char *a = realloc(f->arena[s], cap);
+            if (!a) {
+                f->rc = MP_ENOMEM;
+                return 1;
+            }
+            f->arena[s] = a;
+            f->acap[s] = cap;
+        }
+        memcpy(f->arena[s] + f->alen[s], r->address, len);
+        d->addr_off = f->alen[s] + 1;
+        f->alen[s] += len;
+    }
     return f->wn == BATCH && !feed_publish(f, false);
 }
 
@@ -787,7 +824,8 @@ static void *feed_main(void *p)
     struct feed *f = p;
     enum mp_status rc = mp_store_replay_reports(f->reader->db, f->only, feed_row, f);
     pthread_mutex_lock(&f->lock);
-    f->rc = rc;
+    if (f->rc == MP_OK)
+        f->rc = rc;
     pthread_mutex_unlock(&f->lock);
     (void)feed_publish(f, true);
     return NULL;
@@ -796,19 +834,25 @@ static void *feed_main(void *p)
 static enum mp_status replay_fed(struct work *w, struct mp_ctx *reader)
 {
     enum mp_status rc = MP_OK;
-    struct feed f = {.reader = reader, .only = w->only};
+    struct feed f = {.reader = reader, .only = w->only, .max_old = w->max_old};
     pthread_t th;
     int rslot = 0;
     f.rows = malloc((size_t)NBATCH * BATCH * sizeof *f.rows);
-    if (!f.rows)
+    f.seen = calloc((size_t)(w->max_old >> 6) + 1, sizeof *f.seen);
+    if (!f.rows || !f.seen) {
+        free(f.rows);
+        free(f.seen);
         return MP_ENOMEM;
+    }
     if (pthread_mutex_init(&f.lock, NULL) != 0) {
         free(f.rows);
+        free(f.seen);
         return MP_ENOMEM;
     }
     if (pthread_cond_init(&f.cond, NULL) != 0) {
         pthread_mutex_destroy(&f.lock);
         free(f.rows);
+        free(f.seen);
         return MP_ENOMEM;
     }
     if (pthread_create(&th, NULL, feed_main, &f) != 0) {
@@ -825,6 +869,9 @@ static enum mp_status replay_fed(struct work *w, struct mp_ctx *reader)
         if (!have)
             break;
         struct row *b = &f.rows[(size_t)rslot * BATCH];
+        for (size_t i = 0; i < n; i++)
+            if (b[i].addr_off)
+                b[i].address = f.arena[rslot] + b[i].addr_off - 1;
         for (size_t i = 0; i < n && rc == MP_OK; i++) {
             w->nreps++;
             rc = replay_one(w, &b[i]);
@@ -846,6 +893,9 @@ out:
     pthread_cond_destroy(&f.cond);
     pthread_mutex_destroy(&f.lock);
     free(f.rows);
+    free(f.seen);
+    for (int i = 0; i < NBATCH; i++)
+        free(f.arena[i]);
     return rc;
 }
 
