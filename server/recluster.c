@@ -20,6 +20,13 @@
  * A new cluster gets the id SQLite would have given it when created in
  * replay order (the highest id plus its rank), so that reports can point at
  * it before it is written; foreign keys are checked at COMMIT.
+ *
+ * The rules (mp_cluster_choose_refs, the same code as
+ * mp_cluster_choose_probe) see a cluster's creation rank as its id, so
+ * exclusions and tie-breaks follow creation order as database ids do.
+ * Clusters of a category the pack no longer has are neither replayed nor
+ * deleted. With a second context, reading and snapping run on another
+ * connection and thread (see "reading on a second connection" below).
  */
 #include <math.h>
 #include <pthread.h>

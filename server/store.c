@@ -976,8 +976,6 @@ static const char sql_replay_cat[] =
     "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y FROM reports"
     " WHERE category = ?1 ORDER BY created_at, id";
 static const char sql_constraints[] = "SELECT a, b, must FROM link_constraints";
-static const char sql_states_all[] = "SELECT " STATE_COLS " FROM clusters c";
-static const char sql_states_cat[] = "SELECT " STATE_COLS " FROM clusters c WHERE c.category = ?1";
 static const char sql_states_range[] =
     "SELECT " STATE_COLS " FROM clusters c WHERE c.id BETWEEN ?1 AND ?2 ORDER BY c.id";
 static const char sql_cluster_ids[] = "SELECT id, category FROM clusters";
@@ -1133,25 +1131,6 @@ enum mp_status mp_store_constraints(struct mp_store_sess *s, mp_constraint_cb cb
             break;
     done(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "constraints");
-}
-
-enum mp_status mp_store_cluster_states(struct mp_store_sess *s, const char *category,
-                                       mp_state_cb cb, void *ctx)
-{
-    sqlite3_stmt *st = mp_stmt(s, category ? sql_states_cat : sql_states_all);
-    if (!st)
-        return MP_EDB;
-    if (category)
-        bind_text(st, 1, category);
-    int rc;
-    struct mp_cluster_state cs;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        read_state(st, &cs);
-        if (cb(ctx, &cs))
-            break;
-    }
-    done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "states");
 }
 
 enum mp_status mp_store_cluster_states_range(struct mp_store_sess *s, int64_t lo, int64_t hi,

@@ -147,11 +147,9 @@ enum mp_status mp_store_replay_reports(struct mp_store_sess *sess, const char *c
 typedef int (*mp_constraint_cb)(void *ctx, int64_t a, int64_t b, bool must);
 enum mp_status mp_store_constraints(struct mp_store_sess *sess, mp_constraint_cb cb,
                                     void *ctx) MP_WUR;
-/* All cluster states (of one category, or all), for re-clustering. */
 typedef int (*mp_state_cb)(void *ctx, const struct mp_cluster_state *st);
-enum mp_status mp_store_cluster_states(struct mp_store_sess *sess, const char *category,
-                                       mp_state_cb cb, void *ctx) MP_WUR;
-/* Cluster states with ids in [lo, hi], in id order. */
+/* Cluster states with ids in [lo, hi], in id order (re-clustering reads
+ * them in blocks as it claims clusters). */
 enum mp_status mp_store_cluster_states_range(struct mp_store_sess *sess, int64_t lo, int64_t hi,
                                              mp_state_cb cb, void *ctx) MP_WUR;
 /* Every cluster's id and category (borrowed for the callback), in no set order. */
