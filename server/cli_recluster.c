@@ -37,13 +37,16 @@ int mp_cli_recluster(struct mp_config *cfg, int argc, char **argv)
     }
     struct mp_error err = {{0}, {0}};
     struct mp_app *app = NULL;
-    if (mp_app_open(cfg, 1, false, &app, &err) != MP_OK) {
+    /* Two worker contexts: one replays and writes, the other reads and
+     * snaps the reports on a second connection and thread. */
+    if (mp_app_open(cfg, 2, false, &app, &err) != MP_OK) {
         fprintf(stderr, "meldpunt recluster: %s\n", err.text);
         return 1;
     }
-    struct mp_ctx *ctx = mp_app_acquire(app);
+    struct mp_ctx *ctx = mp_app_acquire(app), *reader = mp_app_acquire(app);
     struct mp_recluster_stats st;
-    enum mp_status rc = mp_recluster(ctx, category, &st, &err);
+    enum mp_status rc = mp_recluster_with(ctx, reader, category, &st, &err);
+    mp_app_release(app, reader);
     mp_app_release(app, ctx);
     mp_app_close(app);
     if (rc) {
@@ -51,8 +54,8 @@ int mp_cli_recluster(struct mp_config *cfg, int argc, char **argv)
         return 1;
     }
     printf("reports: %ld\nclusters before: %ld\nclusters after: %ld\nreports moved: %ld\n"
-           "constraints: %ld\nseconds: %.3f\n",
+           "constraints: %ld\nclusters in memory at most: %ld\nseconds: %.3f\n",
            st.reports, st.clusters_before, st.clusters_after, st.reports_moved, st.constraints,
-           st.seconds);
+           st.peak_open, st.seconds);
     return 0;
 }

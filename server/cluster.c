@@ -74,17 +74,18 @@ static double along_street(const struct mp_category *cat, const struct mp_cluste
     return along;
 }
 
-long mp_cluster_choose_probe(const struct mp_category *cat, const struct mp_cluster_probe *p,
-                             const struct mp_cluster_state *cand, size_t n,
-                             const int64_t *exclude, size_t nexclude,
-                             struct mp_join_reason *why)
+/* The candidates are either an array (arr) or pointers to states (refs). */
+static long choose(const struct mp_category *cat, const struct mp_cluster_probe *p,
+                   const struct mp_cluster_state *arr, const struct mp_cluster_state *const *refs,
+                   size_t n, const int64_t *exclude, size_t nexclude, struct mp_join_reason *why)
 {
     long best = -1;
     double best_d = INFINITY, best_along = -1;
     const int64_t window = (int64_t)cat->window_days * 86400;
     const int64_t t = p->t;
+#define CAND(i) (refs ? refs[i] : &arr[i])
     for (size_t i = 0; i < n; i++) {
-        const struct mp_cluster_state *c = &cand[i];
+        const struct mp_cluster_state *c = CAND(i);
         if (strcmp(c->category, cat->code) != 0 || excluded(c->id, exclude, nexclude) ||
             !absorbing(cat, c, t))
             continue;
@@ -99,7 +100,7 @@ long mp_cluster_choose_probe(const struct mp_category *cat, const struct mp_clus
         if (!match)
             continue;
         /* Ties go to the older cluster (lower id) so results are stable. */
-        if (d < best_d || (d == best_d && best >= 0 && c->id < cand[best].id)) {
+        if (d < best_d || (d == best_d && best >= 0 && c->id < CAND(best)->id)) {
             best_d = d;
             best = (long)i;
             best_along = along;
@@ -112,7 +113,7 @@ long mp_cluster_choose_probe(const struct mp_category *cat, const struct mp_clus
         why->window_s = window;
         why->along_m = -1;
         if (best >= 0) {
-            const struct mp_cluster_state *c = &cand[best];
+            const struct mp_cluster_state *c = CAND(best);
             why->kind = "nearest";
             why->distance_m = best_d;
             why->along_m = best_along;
@@ -122,7 +123,23 @@ long mp_cluster_choose_probe(const struct mp_category *cat, const struct mp_clus
             why->kind = "new";
         }
     }
+#undef CAND
     return best;
+}
+
+long mp_cluster_choose_probe(const struct mp_category *cat, const struct mp_cluster_probe *p,
+                             const struct mp_cluster_state *cand, size_t n,
+                             const int64_t *exclude, size_t nexclude,
+                             struct mp_join_reason *why)
+{
+    return choose(cat, p, cand, NULL, n, exclude, nexclude, why);
+}
+
+long mp_cluster_choose_refs(const struct mp_category *cat, const struct mp_cluster_probe *p,
+                            const struct mp_cluster_state *const *cand, size_t n,
+                            const int64_t *exclude, size_t nexclude, struct mp_join_reason *why)
+{
+    return choose(cat, p, NULL, cand, n, exclude, nexclude, why);
 }
 
 long mp_cluster_choose(const struct mp_category *cat, double x, double y, int64_t t,

@@ -1,10 +1,35 @@
-/* recluster.c - replay every report under the current rules. The replay
- * runs in memory over a grid of cluster centres (one hash look-up per
- * neighbouring cell instead of one SQL query per report), through the same
- * mp_cluster_choose_probe as live inserts, so that inserting one by one and
- * replaying give the same clusters. Results are written back in the same
- * write transaction that read the reports. */
+/* recluster.c - replay every report under the current rules, through the
+ * same mp_cluster_choose_probe as live inserts, so that inserting one by one
+ * and replaying give the same clusters.
+ *
+ * The replay streams: reports come from one time-ordered cursor and are
+ * placed one at a time; nothing is kept per report. Only clusters that can
+ * still take a member are held in memory, on a grid of metric cells. Reports
+ * arrive in time order, so a cluster whose latest report is more than its
+ * category's window behind the current report can never match again
+ * (mp_cluster_choose_probe skips it, and later reports are later still): it
+ * is written out and dropped. Memory is therefore bounded by the clusters
+ * open within one window, not by the number of reports. Clusters holding a
+ * report with a staff constraint stay to the end, since a must-link partner
+ * may still join them.
+ *
+ * Writes happen as the replay goes, in the one write transaction that reads
+ * the reports, and only where something changed: a report whose cluster id
+ * changes (with the reason it joined), a cluster whose state differs from
+ * the stored one, new clusters, and at the end old clusters nobody claimed.
+ * A new cluster gets the id SQLite would have given it when created in
+ * replay order (the highest id plus its rank), so that reports can point at
+ * it before it is written; foreign keys are checked at COMMIT.
+ *
+ * The rules (mp_cluster_choose_refs, the same code as
+ * mp_cluster_choose_probe) see a cluster's creation rank as its id, so
+ * exclusions and tie-breaks follow creation order as database ids do.
+ * Clusters of a category the pack no longer has are neither replayed nor
+ * deleted. With a second context, reading and snapping run on another
+ * connection and thread (see "reading on a second connection" below).
+ */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,47 +45,143 @@
 
 #define CELL 250.0
 #define MAX_CAND 256
-
-struct rep {
-    int64_t id, old_cluster, t;
-    uint32_t cat;     /* index into city->categories */
-    uint32_t cluster; /* index into clusters after the replay */
-    double x, y, lon, lat;
-    char *address;    /* owned */
-    char join[200];
-};
+/* Entries of the dense grid at most (4 bytes each). */
+#define DENSE_MAX (16L << 20)
+/* Stored states are fetched in blocks of ids: claims come mostly in id
+ * order (clusters are created in time order), in a few interleaved runs
+ * after earlier re-clusterings. */
+#define BLOCK_IDS 512
+#define NBLOCKS 8
+/* A join reason as stored with a moved report (as on insert: bounded). */
+#define REASON_MAX 200
 
 struct clu {
-    struct mp_cluster_state st; /* st.id: the database id once known, else 0 */
+    /* st.id: while in the replay, the creation rank, a stand-in id for the
+     * rules (exclusions and tie-breaks follow creation order, as database
+     * ids do on insert); set to dbid when written. */
+    struct mp_cluster_state st;
+    int64_t dbid; /* the stored id it keeps, or the one reserved for it */
+    /* The stored numbers of a claimed cluster that decide whether to write. */
+    int64_t old_count, old_first, old_last;
+    double old_sum_x, old_sum_y, old_lon, old_lat;
+    long cx, cy; /* the grid cell it is listed under */
+    long prev;   /* in the list of its cell (next is in struct hot) */
     uint32_t cat;
-    int64_t cell;               /* hash slot's key it is listed under */
-    long prev, next;            /* intrusive list of its cell */
+    bool fresh;      /* a new cluster: inserted when written */
+    bool texts_same; /* claimed, and status, district, street, location as stored */
 };
 
+/* What the walk over a cell's list reads of each cluster, packed apart
+ * from the states: most clusters listed near a report are out of its reach
+ * or window, and are passed over without touching their state. */
+struct hot {
+    double x, y;     /* = st.x, st.y */
+    int64_t last_at; /* = st.last_at */
+    int64_t seq;     /* = st.id while in the replay */
+    long next;       /* next cluster in the list of its cell, -1 at the end */
+    bool live;
+    bool pinned; /* holds a constrained report: kept to the end */
+};
+
+/* A grid cell with clusters in it (open addressing, linear probing; a
+ * cell is removed when its last cluster leaves, so the table holds the
+ * open clusters' cells only and stays small enough for the cache). */
 struct slot {
     uint64_t key;
-    long head; /* first cluster, -1 when empty */
-    bool used;
+    int32_t head; /* first cluster's index + 1; 0 when empty */
+    int32_t used;
+};
+
+/* Clusters of one category in the order their latest report arrived. */
+struct qent {
+    int64_t t, seq;
+    long idx;
+};
+struct queue {
+    struct qent *v;
+    size_t head, n, cap; /* ring */
+};
+
+struct block {
+    int64_t no;   /* block number (id / BLOCK_IDS), -1 when empty */
+    uint64_t use; /* for least-recently-used replacement */
+    struct mp_cluster_state *st;
+    size_t n;
+};
+
+/* A report as the replay takes it. */
+struct row {
+    int64_t id, cluster_id, created_at;
+    double x, y, lon, lat;
+    uint32_t cat;
+    bool probed;                   /* probe and location are filled */
+    const char *address;           /* borrowed; for probing here (when not probed) */
+    size_t addr_off;               /* reader thread: address in the batch's arena + 1, or 0 */
+    struct mp_cluster_probe probe; /* its street borrowed from the street layer */
+    char location[128];
+};
+
+struct placed {
+    int64_t id;  /* a constrained report */
+    long idx;    /* its cluster, -1 while not yet replayed */
+};
+
+struct heir {
+    int64_t old, heir;
 };
 
 struct work {
     struct mp_ctx *ctx;
     const char *only;
-    struct rep *reps;
-    size_t nreps, capreps;
     struct clu *clus;
+    struct hot *hot; /* parallel to clus */
     size_t nclus, capclus;
+    long *free_idx;
+    size_t nfree, capfree;
+    /* The grid: a dense table of list heads (index + 1, 0 when empty) per
+     * category over the city's box, and a hash table for cells outside. */
+    int32_t *dense;
+    long gx0, gy0, gnx, gny;
     struct slot *slots;
     size_t nslots, usedslots;
-    /* constraints, as an edge list sorted by report id */
-    int64_t (*edges)[3]; /* a, b, must */
+    struct queue *queues; /* one per category */
+    /* constraints, as an edge list sorted by report id: a, b, must */
+    int64_t (*edges)[3];
     size_t nedges, capedges;
-    /* old clusters: id -> state (sorted by id) */
-    struct mp_cluster_state *old;
-    struct mp_cluster_state *orig; /* copy of old as stored */
-    size_t nold, capold;
+    struct placed *placed; /* sorted by id */
+    size_t nplaced;
+    /* stored clusters: bit set while a cluster may still be claimed */
+    uint64_t *unclaimed, *seen;
+    int64_t max_old;
+    long nold;
+    struct heir *heirs;
+    size_t nheirs, capheirs;
+    struct block blocks[NBLOCKS];
+    uint64_t clock;
+    int64_t next_id, seq;
+    /* category of the previous row, to skip the look-up by name */
+    const char *last_code;
+    const struct mp_category *last_cat, *row_cat;
+    const struct mp_cluster_state **cand;
+    long *cand_idx;
+    long nreps, nclusters, moved;
+    long open, peak_open; /* clusters in memory now, and at most */
     enum mp_status rc;
 };
+
+/* snprintf(dst, cap, "%s", src) without the formatting machinery: one new
+ * cluster costs five of these. */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    n = n < cap - 1 ? n : cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static bool bit_get(const uint64_t *b, int64_t i) { return (b[i >> 6] >> (i & 63)) & 1; }
+static void bit_set(uint64_t *b, int64_t i) { b[i >> 6] |= (uint64_t)1 << (i & 63); }
+static void bit_clear(uint64_t *b, int64_t i) { b[i >> 6] &= ~((uint64_t)1 << (i & 63)); }
 
 static uint64_t mix(uint64_t k)
 {
@@ -105,75 +226,684 @@ static struct slot *find_slot(struct work *w, uint64_t key, bool create)
     }
     if (!create)
         return NULL;
-    w->slots[j] = (struct slot){key, -1, true};
+    w->slots[j] = (struct slot){key, 0, 1};
     w->usedslots++;
     return &w->slots[j];
 }
 
-static uint64_t key_of(const struct clu *c)
+/* Remove slot j, moving later entries of its probe run back into the gap
+ * (no tombstones). */
+static void slot_delete(struct work *w, size_t j)
 {
-    return cell_key(c->cat, (long)floor(c->st.x / CELL), (long)floor(c->st.y / CELL));
+    const size_t mask = w->nslots - 1;
+    size_t i = j;
+    w->usedslots--;
+    for (;;) {
+        w->slots[i].used = 0;
+        size_t k = i;
+        for (;;) {
+            k = (k + 1) & mask;
+            if (!w->slots[k].used)
+                return;
+            size_t home = mix(w->slots[k].key) & mask;
+            /* It stays when its home lies cyclically in (i, k]. */
+            bool stays = i <= k ? (i < home && home <= k) : (i < home || home <= k);
+            if (!stays)
+                break;
+        }
+        w->slots[i] = w->slots[k];
+        i = k;
+    }
 }
+
+static bool in_dense(const struct work *w, long cx, long cy)
+{
+    return w->dense && cx >= w->gx0 && cx < w->gx0 + w->gnx && cy >= w->gy0 &&
+           cy < w->gy0 + w->gny;
+}
+
+static int32_t *dense_at(const struct work *w, uint32_t cat, long cx, long cy)
+{
+    return &w->dense[((size_t)cat * (size_t)w->gnx + (size_t)(cx - w->gx0)) * (size_t)w->gny +
+                     (size_t)(cy - w->gy0)];
+}
+
+/* The list head of a cell (NULL when absent and not create, or no memory). */
+static int32_t *head_of(struct work *w, uint32_t cat, long cx, long cy, bool create)
+{
+    if (in_dense(w, cx, cy))
+        return dense_at(w, cat, cx, cy);
+    struct slot *s = find_slot(w, cell_key(cat, cx, cy), create);
+    return s ? &s->head : NULL;
+}
+
+static long cell_x(double x) { return (long)floor(x / CELL); }
 
 static bool cell_link(struct work *w, long i)
 {
     struct clu *c = &w->clus[i];
-    struct slot *s = find_slot(w, key_of(c), true);
-    if (!s)
+    long cx = cell_x(c->st.x), cy = cell_x(c->st.y);
+    int32_t *h = head_of(w, c->cat, cx, cy, true);
+    if (!h)
         return false;
-    c->cell = (int64_t)s->key;
+    c->cx = cx;
+    c->cy = cy;
     c->prev = -1;
-    c->next = s->head;
-    if (s->head >= 0)
-        w->clus[s->head].prev = i;
-    s->head = i;
+    w->hot[i].next = (long)*h - 1;
+    if (*h)
+        w->clus[*h - 1].prev = i;
+    *h = (int32_t)(i + 1);
     return true;
 }
 
 static void cell_unlink(struct work *w, long i)
 {
     struct clu *c = &w->clus[i];
-    struct slot *s = find_slot(w, (uint64_t)c->cell, false);
-    if (c->prev >= 0)
-        w->clus[c->prev].next = c->next;
-    else if (s)
-        s->head = c->next;
-    if (c->next >= 0)
-        w->clus[c->next].prev = c->prev;
+    long next = w->hot[i].next;
+    if (c->prev >= 0) {
+        w->hot[c->prev].next = next;
+    } else if (in_dense(w, c->cx, c->cy)) {
+        *dense_at(w, c->cat, c->cx, c->cy) = (int32_t)(next + 1);
+    } else {
+        struct slot *s = find_slot(w, cell_key(c->cat, c->cx, c->cy), false);
+        if (s && (s->head = (int32_t)(next + 1)) == 0)
+            slot_delete(w, (size_t)(s - w->slots));
+    }
+    if (next >= 0)
+        w->clus[next].prev = c->prev;
+}
+
+static bool queue_push(struct queue *q, struct qent e)
+{
+    if (q->n == q->cap) {
+        size_t n = q->cap ? q->cap * 2 : 256;
+        struct qent *v = malloc(n * sizeof *v);
+        if (!v)
+            return false;
+        for (size_t i = 0; i < q->n; i++)
+            v[i] = q->v[(q->head + i) % q->cap];
+        free(q->v);
+        q->v = v;
+        q->cap = n;
+        q->head = 0;
+    }
+    q->v[(q->head + q->n++) % q->cap] = e;
+    return true;
+}
+
+static bool same_state(const struct clu *c)
+{
+    const struct mp_cluster_state *a = &c->st;
+    return c->texts_same && a->report_count == c->old_count && a->sum_x == c->old_sum_x &&
+           a->sum_y == c->old_sum_y && a->first_at == c->old_first && a->last_at == c->old_last &&
+           a->lon == c->old_lon && a->lat == c->old_lat;
+}
+
+/* Write a cluster that is complete (no report can join it any more) and
+ * drop it. */
+static enum mp_status retire(struct work *w, long i)
+{
+    enum mp_status rc = MP_OK;
+    struct clu *c = &w->clus[i];
+    /* The centre's lon/lat only matter once final: one inverse projection
+     * per cluster instead of one per member. A cluster of one sits exactly
+     * on its report (set when it was created), as on insert. */
+    if (c->st.report_count > 1 &&
+        mp_geo_inverse(w->ctx->geo, c->st.x, c->st.y, &c->st.lon, &c->st.lat) != MP_OK)
+        return MP_EINVAL;
+    c->st.id = c->dbid;
+    if (c->fresh) {
+        if ((rc = mp_store_cluster_insert(w->ctx->db, &c->st)))
+            return rc;
+        struct mp_history_rec h = {.cluster_id = c->st.id, .at = c->st.first_at,
+                                   .status = "new", .note_public = true,
+                                   .actor = "recluster"};
+        if ((rc = mp_store_history_add(w->ctx->db, &h)))
+            return rc;
+    } else if (!same_state(c) && (rc = mp_store_cluster_update(w->ctx->db, &c->st))) {
+        return rc;
+    }
+    cell_unlink(w, i);
+    w->hot[i].live = false;
+    w->open--;
+    if (w->nfree == w->capfree) {
+        size_t n = w->capfree ? w->capfree * 2 : 1024;
+        long *f = realloc(w->free_idx, n * sizeof *f);
+        if (!f)
+            return MP_ENOMEM;
+        w->free_idx = f;
+        w->capfree = n;
+    }
+    w->free_idx[w->nfree++] = i;
+    return MP_OK;
+}
+
+/* Retire the clusters of category ci whose latest report is more than the
+ * window before t. */
+static enum mp_status expire(struct work *w, uint32_t ci, int64_t t)
+{
+    const struct mp_category *cat = &w->ctx->city->categories[ci];
+    const int64_t window = (int64_t)cat->window_days * 86400;
+    struct queue *q = &w->queues[ci];
+    while (q->n && t - q->v[q->head].t > window) {
+        struct qent e = q->v[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->n--;
+        const struct hot *h = &w->hot[e.idx];
+        /* Stale entries (the cluster took a later report, or is gone) pass. */
+        if (!h->live || h->seq != e.seq || h->last_at != e.t || h->pinned)
+            continue;
+        enum mp_status rc = retire(w, e.idx);
+        if (rc)
+            return rc;
+    }
+    return MP_OK;
+}
+
+static long new_clu(struct work *w)
+{
+    if (w->nfree)
+        return w->free_idx[--w->nfree];
+    if (w->nclus >= INT32_MAX) /* cells keep int32 indices */
+        return -1;
+    if (w->nclus == w->capclus) {
+        /* By half: this array is most of the memory a replay holds. */
+        size_t n = w->capclus ? w->capclus + w->capclus / 2 : 4096;
+        struct clu *nc = realloc(w->clus, n * sizeof *nc);
+        if (!nc)
+            return -1;
+        w->clus = nc;
+        struct hot *nh = realloc(w->hot, n * sizeof *nh);
+        if (!nh)
+            return -1;
+        w->hot = nh;
+        w->capclus = n;
+    }
+    return (long)w->nclus++;
+}
+
+static int take_block_state(void *p, const struct mp_cluster_state *st)
+{
+    struct block *b = p;
+    if (b->n < BLOCK_IDS)
+        b->st[b->n++] = *st;
+    return 0;
+}
+
+/* The stored state of cluster id, or NULL when there is none. */
+static const struct mp_cluster_state *stored_state(struct work *w, int64_t id)
+{
+    int64_t no = id / BLOCK_IDS;
+    struct block *b = NULL, *lru = &w->blocks[0];
+    for (int i = 0; i < NBLOCKS; i++) {
+        if (w->blocks[i].no == no)
+            b = &w->blocks[i];
+        if (w->blocks[i].use < lru->use)
+            lru = &w->blocks[i];
+    }
+    if (!b) {
+        b = lru;
+        b->no = -1;
+        b->n = 0;
+        if ((w->rc = mp_store_cluster_states_range(w->ctx->db, no * BLOCK_IDS,
+                                                   no * BLOCK_IDS + BLOCK_IDS - 1,
+                                                   take_block_state, b)))
+            return NULL;
+        b->no = no;
+    }
+    b->use = ++w->clock;
+    /* Rows come in id order: binary search. */
+    size_t lo = 0, hi = b->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->st[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < b->n && b->st[lo].id == id ? &b->st[lo] : NULL;
+}
+
+static int cmp_edge(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+static int cmp_placed(const void *a, const void *b)
+{
+    const struct placed *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_heir(const void *a, const void *b)
+{
+    const struct heir *x = a, *y = b;
+    return (x->old > y->old) - (x->old < y->old);
+}
+
+static struct placed *find_placed(struct work *w, int64_t id)
+{
+    struct placed key = {.id = id};
+    return w->nplaced ? bsearch(&key, w->placed, w->nplaced, sizeof *w->placed, cmp_placed)
+                      : NULL;
+}
+
+static bool is_old(const struct work *w, int64_t id)
+{
+    return id > 0 && id <= w->max_old;
+}
+
+/* Place one report; returns a status. */
+/* The report's street (snapped point, direction) and location. */
+static void probe_row(const struct mp_ctx *ctx, struct row *r)
+{
+    mp_report_probe((struct mp_ctx *)ctx, r->address, r->x, r->y, r->created_at, &r->probe,
+                    r->location, sizeof r->location);
+    r->probed = true;
+}
+
+static enum mp_status replay_one(struct work *w, struct row *r)
+{
+    enum mp_status rc;
+    const uint32_t ci = r->cat;
+    const struct mp_city *city = w->ctx->city;
+    const struct mp_category *cat = &city->categories[ci];
+    if ((rc = expire(w, ci, r->created_at)))
+        return rc;
+
+    /* Staff corrections first: a must-link partner already replayed
+     * decides; cannot-link partners' clusters are excluded. */
+    long forced = -1;
+    int64_t exclude[MP_NOT_SAME_MAX];
+    size_t nex = 0;
+    struct placed *me = NULL;
+    if (w->nedges) {
+        int64_t key[3] = {r->id, 0, 0};
+        int64_t(*e)[3] = bsearch(key, w->edges, w->nedges, sizeof *w->edges, cmp_edge);
+        if (e) {
+            me = find_placed(w, r->id);
+            while (e > w->edges && e[-1][0] == r->id)
+                e--;
+            for (; e < w->edges + w->nedges && (*e)[0] == r->id; e++) {
+                struct placed *pp = find_placed(w, (*e)[1]);
+                long c = pp ? pp->idx : -1;
+                if (c < 0 || w->clus[c].cat != ci)
+                    continue;
+                if ((*e)[2])
+                    forced = c;
+                else if (nex < MP_NOT_SAME_MAX)
+                    exclude[nex++] = w->clus[c].st.id;
+            }
+        }
+    }
+
+    /* The point rule needs no street to choose: snap only for the street
+     * rule, for a new cluster (its street and location) and for the reason
+     * of a report that moves. */
+    if (cat->rule == MP_RULE_STREET && !r->probed)
+        probe_row(w->ctx, r);
+    const bool probed = r->probed;
+    const struct mp_cluster_probe bare = {.x = r->x, .y = r->y, .t = r->created_at};
+    const struct mp_cluster_probe *probe = probed ? &r->probe : &bare;
+    long chosen = forced;
+    size_t n = 0;
+    struct mp_join_reason why;
+    memset(&why, 0, sizeof why);
+    why.along_m = -1;
+    if (chosen < 0) {
+        const int64_t window = (int64_t)cat->window_days * 86400;
+        double reach = mp_cluster_reach(cat);
+        long r0 = (long)ceil(reach / CELL);
+        long cx0 = cell_x(r->x), cy0 = cell_x(r->y);
+        for (long cx = cx0 - r0; cx <= cx0 + r0; cx++)
+            for (long cy = cy0 - r0; cy <= cy0 + r0; cy++) {
+                const int32_t *hd = head_of(w, ci, cx, cy, false);
+                for (long c = hd ? (long)*hd - 1 : -1; c >= 0 && n < MAX_CAND;
+                     c = w->hot[c].next) {
+                    /* Pass over those the rules would reject on the
+                     * numbers alone, by the rules' own tests: beyond the
+                     * window (reports come in time order, so the gap is
+                     * t - last_at), or for the point rule beyond the
+                     * radius (the one way to match). */
+                    const struct hot *h = &w->hot[c];
+                    if (r->created_at - h->last_at > window ||
+                        (cat->rule != MP_RULE_STREET &&
+                         !(mp_geo_dist(r->x, r->y, h->x, h->y) <= cat->radius_m)))
+                        continue;
+                    w->cand[n] = &w->clus[c].st;
+                    w->cand_idx[n++] = c;
+                }
+            }
+        long best = mp_cluster_choose_refs(cat, probe, w->cand, n, exclude, nex, &why);
+        chosen = best >= 0 ? w->cand_idx[best] : -1;
+        /* A report that moves gets its reason with the street it is on
+         * (the point rule chose without it): asked again before the
+         * cluster changes. */
+        if (chosen >= 0 && !probed && w->clus[chosen].dbid != r->cluster_id) {
+            probe_row(w->ctx, r);
+            (void)mp_cluster_choose_refs(cat, &r->probe, w->cand, n, exclude, nex, &why);
+        }
+    } else {
+        why.kind = "staff";
+        why.rule = cat->rule;
+    }
+
+    if (chosen >= 0) {
+        struct clu *c = &w->clus[chosen];
+        mp_cluster_add_member(&c->st, r->x, r->y, r->created_at);
+        w->hot[chosen].x = c->st.x;
+        w->hot[chosen].y = c->st.y;
+        w->hot[chosen].last_at = c->st.last_at;
+        if (cell_x(c->st.x) != c->cx || cell_x(c->st.y) != c->cy) {
+            cell_unlink(w, chosen);
+            if (!cell_link(w, chosen))
+                return MP_ENOMEM;
+        }
+    } else {
+        if (!r->probed)
+            probe_row(w->ctx, r);
+        if ((chosen = new_clu(w)) < 0)
+            return MP_ENOMEM;
+        struct clu *c = &w->clus[chosen];
+        memset(c, 0, sizeof *c);
+        c->cat = ci;
+        c->st.id = ++w->seq;
+        copy_str(c->st.category, sizeof c->st.category, cat->code);
+        copy_str(c->st.status, sizeof c->st.status, "new");
+        copy_str(c->st.street, sizeof c->st.street, r->probe.street ? r->probe.street : "");
+        copy_str(c->st.location, sizeof c->st.location, r->location);
+        mp_cluster_add_member(&c->st, r->x, r->y, r->created_at);
+        c->st.lon = r->lon;
+        c->st.lat = r->lat;
+        /* Keep the old cluster's identity, status and district when its
+         * first report still starts a cluster. */
+        const struct mp_cluster_state *o = NULL;
+        if (is_old(w, r->cluster_id) && bit_get(w->unclaimed, r->cluster_id)) {
+            o = stored_state(w, r->cluster_id);
+            if (w->rc)
+                return w->rc;
+        }
+        if (o) {
+            bit_clear(w->unclaimed, r->cluster_id);
+            c->dbid = o->id;
+            copy_str(c->st.status, sizeof c->st.status, o->status);
+            copy_str(c->st.district, sizeof c->st.district, o->district);
+            c->st.fixed_at = o->fixed_at;
+            c->old_count = o->report_count;
+            c->old_sum_x = o->sum_x;
+            c->old_sum_y = o->sum_y;
+            c->old_first = o->first_at;
+            c->old_last = o->last_at;
+            c->old_lon = o->lon;
+            c->old_lat = o->lat;
+            c->texts_same = strcmp(c->st.status, o->status) == 0 &&
+                            strcmp(c->st.street, o->street) == 0 &&
+                            strcmp(c->st.location, o->location) == 0 &&
+                            strcmp(c->st.district, o->district) == 0;
+        } else {
+            const struct mp_district *d = mp_city_district_at(city, r->lon, r->lat);
+            copy_str(c->st.district, sizeof c->st.district, d ? d->code : "");
+            c->dbid = ++w->next_id;
+            c->fresh = true;
+        }
+        w->nclusters++;
+        if (++w->open > w->peak_open)
+            w->peak_open = w->open;
+        w->hot[chosen] = (struct hot){.x = c->st.x, .y = c->st.y, .last_at = c->st.last_at,
+                                      .seq = c->st.id, .next = -1, .live = true};
+        if (!cell_link(w, chosen))
+            return MP_ENOMEM;
+    }
+    struct clu *c = &w->clus[chosen];
+    if (!queue_push(&w->queues[ci], (struct qent){r->created_at, c->st.id, chosen}))
+        return MP_ENOMEM;
+    if (me) {
+        me->idx = chosen;
+        w->hot[chosen].pinned = true;
+    }
+
+    /* The first report of an old cluster names the heir of its history,
+     * should nobody claim it. */
+    if (is_old(w, r->cluster_id) && !bit_get(w->seen, r->cluster_id)) {
+        bit_set(w->seen, r->cluster_id);
+        if (c->dbid != r->cluster_id) {
+            if (w->nheirs == w->capheirs) {
+                size_t nn = w->capheirs ? w->capheirs * 2 : 256;
+                struct heir *h = realloc(w->heirs, nn * sizeof *h);
+                if (!h)
+                    return MP_ENOMEM;
+                w->heirs = h;
+                w->capheirs = nn;
+            }
+            w->heirs[w->nheirs++] = (struct heir){r->cluster_id, c->dbid};
+        }
+    }
+    if (c->dbid == r->cluster_id)
+        return MP_OK;
+    char join[REASON_MAX];
+    mp_join_reason_json(&why, join, sizeof join);
+    if ((rc = mp_store_report_set_cluster(w->ctx->db, r->id, c->dbid, c->st.status, join)))
+        return rc;
+    w->moved++;
+    return MP_OK;
+}
+
+/* The pack's category of a row, or NULL; *last caches the previous one. */
+static const struct mp_category *row_category(const struct mp_city *city, const char *code,
+                                              const struct mp_category **last)
+{
+    if (!code)
+        return NULL;
+    if (!*last || strcmp(code, (*last)->code) != 0)
+        *last = mp_city_category(city, code);
+    return *last;
+}
+
+static void fill_row(struct row *d, const struct mp_replay_row *r, uint32_t cat)
+{
+    d->id = r->id;
+    d->cluster_id = r->cluster_id;
+    d->created_at = r->created_at;
+    d->x = r->x;
+    d->y = r->y;
+    d->lon = r->lon;
+    d->lat = r->lat;
+    d->cat = cat;
+    d->probed = false;
+    d->address = r->address;
+    d->addr_off = 0;
 }
 
 static int take_rep(void *p, const struct mp_replay_row *r)
 {
     struct work *w = p;
-    const struct mp_category *cat = mp_city_category(w->ctx->city, r->category);
+    const struct mp_category *cat = row_category(w->ctx->city, r->category, &w->row_cat);
     if (!cat)
         return 0; /* a category the pack no longer has stays where it is */
-    if (w->nreps == w->capreps) {
-        size_t n = w->capreps ? w->capreps * 2 : 4096;
-        struct rep *nr = realloc(w->reps, n * sizeof *nr);
-        if (!nr) {
-            w->rc = MP_ENOMEM;
-            return 1;
-        }
-        w->reps = nr;
-        w->capreps = n;
-    }
-    struct rep *d = &w->reps[w->nreps];
-    memset(d, 0, sizeof *d);
-    d->id = r->id;
-    d->old_cluster = r->cluster_id;
-    d->t = r->created_at;
-    d->cat = (uint32_t)(cat - w->ctx->city->categories);
-    d->x = r->x;
-    d->y = r->y;
-    d->lon = r->lon;
-    d->lat = r->lat;
-    if (r->address && !(d->address = strdup(r->address))) {
-        w->rc = MP_ENOMEM;
-        return 1;
-    }
+    struct row d;
+    fill_row(&d, r, (uint32_t)(cat - w->ctx->city->categories));
     w->nreps++;
-    return 0;
+    w->rc = replay_one(w, &d);
+    return w->rc != MP_OK;
+}
+
+/* ---- reading on a second connection and thread ----
+ *
+ * With a second context, a reader thread steps the time-ordered cursor on
+ * its own connection and snaps every report to its street, in batches,
+ * while this thread replays and writes. The reader's snapshot is the
+ * database as it was when the write transaction began (our writes are not
+ * committed until the end, and the write lock keeps everyone else out),
+ * which is what the replay must read: the reports with their old clusters.
+ * It snaps reports the replay would not need to (joins under the point
+ * rule): more CPU, less wall time. */
+#define BATCH 4096
+#define NBATCH 8
+
+struct feed {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct row *rows; /* NBATCH batches of BATCH */
+    size_t n[NBATCH];
+    bool full[NBATCH];
+    bool done, stop;
+    enum mp_status rc;
+    /* Addresses of the rows left for the replay to snap, per batch. */
+    char *arena[NBATCH];
+    size_t alen[NBATCH], acap[NBATCH];
+    /* reader side */
+    struct mp_ctx *reader;
+    const char *only;
+    const struct mp_category *last;
+    uint64_t *seen; /* stored cluster ids met so far */
+    int64_t max_old;
+    int wslot;
+    size_t wn;
+};
+
+/* Hand the batch being filled over; wait for the next one to be free
+ * unless this was the last. Returns false when told to stop. */
+static bool feed_publish(struct feed *f, bool last)
+{
+    bool go;
+    pthread_mutex_lock(&f->lock);
+    f->n[f->wslot] = f->wn;
+    f->full[f->wslot] = f->wn > 0;
+    f->wslot = (f->wslot + 1) % NBATCH;
+    f->wn = 0;
+    if (last)
+        f->done = true;
+    pthread_cond_broadcast(&f->cond);
+    while (!last && f->full[f->wslot] && !f->stop)
+        pthread_cond_wait(&f->cond, &f->lock);
+    f->alen[f->wslot] = 0;
+    go = !f->stop;
+    pthread_mutex_unlock(&f->lock);
+    return go;
+}
+
+static int feed_row(void *p, const struct mp_replay_row *r)
+{
+    struct feed *f = p;
+    const struct mp_city *city = f->reader->city;
+    const struct mp_category *cat = row_category(city, r->category, &f->last);
+    if (!cat)
+        return 0;
+    struct row *d = &f->rows[(size_t)f->wslot * BATCH + f->wn++];
+    fill_row(d, r, (uint32_t)(cat - city->categories));
+    /* A point-rule report is snapped only if it may start a cluster: the
+     * first of its stored cluster (in the usual replay it starts it
+     * again). The rest most likely join, which needs no street; the
+     * replay snaps those that do not, from a copy of the address. */
+    int64_t id = r->cluster_id;
+    bool known = id > 0 && id <= f->max_old, first = !known || !bit_get(f->seen, id);
+    if (known)
+        bit_set(f->seen, id);
+    d->address = NULL; /* the cursor's, gone with the next row */
+    d->addr_off = 0;
+    if (cat->rule == MP_RULE_STREET || first) {
+        d->address = r->address;
+        probe_row(f->reader, d);
+        d->address = NULL;
+    } else if (r->address) {
+        int s = f->wslot;
+        size_t len = strlen(r->address) + 1;
+        if (f->alen[s] + len > f->acap[s]) {
+            size_t cap = (f->acap[s] ? f->acap[s] * 2 : 65536) + len;
+            char *a = realloc(f->arena[s], cap);
+            if (!a) {
+                f->rc = MP_ENOMEM;
+                return 1;
+            }
+            f->arena[s] = a;
+            f->acap[s] = cap;
+        }
+        memcpy(f->arena[s] + f->alen[s], r->address, len);
+        d->addr_off = f->alen[s] + 1;
+        f->alen[s] += len;
+    }
+    return f->wn == BATCH && !feed_publish(f, false);
+}
+
+static void *feed_main(void *p)
+{
+    struct feed *f = p;
+    enum mp_status rc = mp_store_replay_reports(f->reader->db, f->only, feed_row, f);
+    pthread_mutex_lock(&f->lock);
+    if (f->rc == MP_OK)
+        f->rc = rc;
+    pthread_mutex_unlock(&f->lock);
+    (void)feed_publish(f, true);
+    return NULL;
+}
+
+static enum mp_status replay_fed(struct work *w, struct mp_ctx *reader)
+{
+    enum mp_status rc = MP_OK;
+    struct feed f = {.reader = reader, .only = w->only, .max_old = w->max_old};
+    pthread_t th;
+    int rslot = 0;
+    f.rows = malloc((size_t)NBATCH * BATCH * sizeof *f.rows);
+    f.seen = calloc((size_t)(w->max_old >> 6) + 1, sizeof *f.seen);
+    if (!f.rows || !f.seen) {
+        free(f.rows);
+        free(f.seen);
+        return MP_ENOMEM;
+    }
+    if (pthread_mutex_init(&f.lock, NULL) != 0) {
+        free(f.rows);
+        free(f.seen);
+        return MP_ENOMEM;
+    }
+    if (pthread_cond_init(&f.cond, NULL) != 0) {
+        pthread_mutex_destroy(&f.lock);
+        free(f.rows);
+        free(f.seen);
+        return MP_ENOMEM;
+    }
+    if (pthread_create(&th, NULL, feed_main, &f) != 0) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    for (;;) {
+        pthread_mutex_lock(&f.lock);
+        while (!f.full[rslot] && !f.done)
+            pthread_cond_wait(&f.cond, &f.lock);
+        bool have = f.full[rslot];
+        size_t n = f.n[rslot];
+        pthread_mutex_unlock(&f.lock);
+        if (!have)
+            break;
+        struct row *b = &f.rows[(size_t)rslot * BATCH];
+        for (size_t i = 0; i < n; i++)
+            if (b[i].addr_off)
+                b[i].address = f.arena[rslot] + b[i].addr_off - 1;
+        for (size_t i = 0; i < n && rc == MP_OK; i++) {
+            w->nreps++;
+            rc = replay_one(w, &b[i]);
+        }
+        pthread_mutex_lock(&f.lock);
+        f.full[rslot] = false;
+        if (rc)
+            f.stop = true;
+        pthread_cond_broadcast(&f.cond);
+        pthread_mutex_unlock(&f.lock);
+        if (rc)
+            break;
+        rslot = (rslot + 1) % NBATCH;
+    }
+    pthread_join(th, NULL);
+    if (rc == MP_OK)
+        rc = f.rc;
+out:
+    pthread_cond_destroy(&f.cond);
+    pthread_mutex_destroy(&f.lock);
+    free(f.rows);
+    free(f.seen);
+    for (int i = 0; i < NBATCH; i++)
+        free(f.arena[i]);
+    return rc;
 }
 
 static int take_edge(void *p, int64_t a, int64_t b, bool must)
@@ -195,335 +925,187 @@ static int take_edge(void *p, int64_t a, int64_t b, bool must)
     return 0;
 }
 
-static int take_old(void *p, const struct mp_cluster_state *st)
+static int take_id(void *p, int64_t id, const char *category)
 {
     struct work *w = p;
-    if (w->nold == w->capold) {
-        size_t n = w->capold ? w->capold * 2 : 4096;
-        struct mp_cluster_state *no = realloc(w->old, n * sizeof *no);
-        if (!no) {
-            w->rc = MP_ENOMEM;
-            return 1;
+    if (id <= 0 || id > w->max_old)
+        return 0;
+    /* Clusters of a category the pack no longer has keep their reports
+     * (which are not replayed): they are not the replay's to delete. */
+    if (!category)
+        return 0;
+    if (!w->last_code || strcmp(category, w->last_code) != 0) {
+        w->last_cat = mp_city_category(w->ctx->city, category);
+        if (!w->last_cat) {
+            w->last_code = NULL;
+            return 0;
         }
-        w->old = no;
-        w->capold = n;
+        w->last_code = w->last_cat->code;
     }
-    w->old[w->nold++] = *st;
+    if (w->only && strcmp(category, w->only) != 0)
+        return 0;
+    bit_set(w->unclaimed, id);
+    w->nold++;
     return 0;
 }
 
-static int cmp_edge(const void *a, const void *b)
-{
-    const int64_t *x = a, *y = b;
-    return (x[0] > y[0]) - (x[0] < y[0]);
-}
-
-static int cmp_state(const void *a, const void *b)
-{
-    const struct mp_cluster_state *x = a, *y = b;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-static struct mp_cluster_state *old_state(struct work *w, int64_t id)
-{
-    struct mp_cluster_state key = {.id = id};
-    /* qsort and bsearch take no NULL array, even with no elements. */
-    return w->nold ? bsearch(&key, w->old, w->nold, sizeof *w->old, cmp_state) : NULL;
-}
-
-struct placed {
-    int64_t *ids;   /* sorted report ids */
-    long *cluster;  /* cluster index per id, -1 while not yet replayed */
-};
-
-static long placed_cluster(const struct placed *pl, size_t n, int64_t id)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (pl->ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && pl->ids[lo] == id ? pl->cluster[lo] : -1;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static enum mp_status replay(struct work *w, long *moved)
+/* The dense part of the grid: the city's box (its corners and edge
+ * midpoints projected) with a margin of cells. Untouched parts of the
+ * table stay unmapped (calloc). Without it the hash table does all. */
+static void dense_grid(struct work *w)
 {
     const struct mp_city *city = w->ctx->city;
-    struct mp_cluster_state *cand = malloc(MAX_CAND * sizeof *cand);
-    long *cand_idx = malloc(MAX_CAND * sizeof *cand_idx);
-    struct placed pl = {malloc((w->nreps + 1) * sizeof *pl.ids),
-                        malloc((w->nreps + 1) * sizeof *pl.cluster)};
-    enum mp_status rc = MP_OK;
-    if (!cand || !cand_idx || !pl.ids || !pl.cluster) {
-        rc = MP_ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < w->nreps; i++)
-        pl.ids[i] = w->reps[i].id;
-    qsort(pl.ids, w->nreps, sizeof *pl.ids, cmp_i64);
-    for (size_t i = 0; i < w->nreps; i++)
-        pl.cluster[i] = -1;
-    if (w->nedges)
+    const struct mp_bbox *b = &city->bbox;
+    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            double lon = b->min_lon + (b->max_lon - b->min_lon) * i / 2;
+            double lat = b->min_lat + (b->max_lat - b->min_lat) * j / 2;
+            double x, y;
+            if (mp_geo_forward(w->ctx->geo, lon, lat, &x, &y) != MP_OK || !isfinite(x) ||
+                !isfinite(y))
+                return;
+            minx = fmin(minx, x);
+            miny = fmin(miny, y);
+            maxx = fmax(maxx, x);
+            maxy = fmax(maxy, y);
+        }
+    if (!(maxx - minx < 1e6 && maxy - miny < 1e6)) /* not a city: leave it to the hash */
+        return;
+    w->gx0 = cell_x(minx) - 4;
+    w->gy0 = cell_x(miny) - 4;
+    w->gnx = cell_x(maxx) - w->gx0 + 5;
+    w->gny = cell_x(maxy) - w->gy0 + 5;
+    size_t n = (size_t)w->gnx * (size_t)w->gny * city->ncategories;
+    if (n <= DENSE_MAX)
+        w->dense = calloc(n ? n : 1, sizeof *w->dense);
+}
+
+/* Constraints, the stored clusters' ids and the bookkeeping for both. */
+static enum mp_status prepare(struct work *w)
+{
+    enum mp_status rc;
+    const struct mp_city *city = w->ctx->city;
+    if ((rc = mp_store_constraints(w->ctx->db, take_edge, w)) || (rc = w->rc))
+        return rc;
+    if (w->nedges) {
         qsort(w->edges, w->nedges, sizeof *w->edges, cmp_edge);
-    *moved = 0;
-
-    for (size_t i = 0; i < w->nreps; i++) {
-        struct rep *r = &w->reps[i];
-        const struct mp_category *cat = &city->categories[r->cat];
-        struct mp_cluster_probe probe;
-        char location[128];
-        mp_report_probe(w->ctx, r->address, r->x, r->y, r->t, &probe, location, sizeof location);
-
-        /* Staff corrections first: a must-link partner already replayed
-         * decides; cannot-link partners' clusters are excluded. */
-        long forced = -1;
-        int64_t exclude[MP_NOT_SAME_MAX];
-        size_t nex = 0;
-        int64_t key[3] = {r->id, 0, 0};
-        int64_t(*e)[3] =
-            w->nedges ? bsearch(key, w->edges, w->nedges, sizeof *w->edges, cmp_edge) : NULL;
-        if (e) {
-            while (e > w->edges && e[-1][0] == r->id)
-                e--;
-            for (; e < w->edges + w->nedges && (*e)[0] == r->id; e++) {
-                long c = placed_cluster(&pl, w->nreps, (*e)[1]);
-                if (c < 0 || w->clus[c].cat != r->cat)
-                    continue;
-                /* Candidates carry index + 1 as their id (see below). */
-                if ((*e)[2])
-                    forced = c;
-                else if (nex < MP_NOT_SAME_MAX)
-                    exclude[nex++] = c + 1;
-            }
-        }
-        long chosen = forced;
-        struct mp_join_reason why;
-        memset(&why, 0, sizeof why);
-        why.along_m = -1;
-        if (chosen < 0) {
-            double reach = mp_cluster_reach(cat);
-            long r0 = (long)ceil(reach / CELL);
-            long cx0 = (long)floor(r->x / CELL), cy0 = (long)floor(r->y / CELL);
-            size_t n = 0;
-            for (long cx = cx0 - r0; cx <= cx0 + r0; cx++)
-                for (long cy = cy0 - r0; cy <= cy0 + r0; cy++) {
-                    struct slot *s = find_slot(w, cell_key(r->cat, cx, cy), false);
-                    for (long c = s ? s->head : -1; c >= 0 && n < MAX_CAND; c = w->clus[c].next) {
-                        cand[n] = w->clus[c].st;
-                        /* Candidates carry their index as a stand-in id so
-                         * that exclusions and tie-breaks use creation order,
-                         * as database ids do on insert. */
-                        cand[n].id = c + 1;
-                        cand_idx[n++] = c;
-                    }
-                }
-            long best = mp_cluster_choose_probe(cat, &probe, cand, n, exclude, nex, &why);
-            chosen = best >= 0 ? cand_idx[best] : -1;
-        } else {
-            why.kind = "staff";
-            why.rule = cat->rule;
-        }
-        if (chosen >= 0) {
-            struct clu *c = &w->clus[chosen];
-            cell_unlink(w, chosen);
-            mp_cluster_add_member(&c->st, r->x, r->y, r->t);
-            if (mp_geo_inverse(w->ctx->geo, c->st.x, c->st.y, &c->st.lon, &c->st.lat) != MP_OK) {
-                rc = MP_EINVAL;
-                goto out;
-            }
-            if (!cell_link(w, chosen)) {
-                rc = MP_ENOMEM;
-                goto out;
-            }
-        } else {
-            if (w->nclus == w->capclus) {
-                size_t n = w->capclus ? w->capclus * 2 : 4096;
-                struct clu *nc = realloc(w->clus, n * sizeof *nc);
-                if (!nc) {
-                    rc = MP_ENOMEM;
-                    goto out;
-                }
-                w->clus = nc;
-                w->capclus = n;
-            }
-            chosen = (long)w->nclus++;
-            struct clu *c = &w->clus[chosen];
-            memset(c, 0, sizeof *c);
-            c->cat = r->cat;
-            snprintf(c->st.category, sizeof c->st.category, "%s", cat->code);
-            snprintf(c->st.status, sizeof c->st.status, "new");
-            snprintf(c->st.street, sizeof c->st.street, "%s", probe.street ? probe.street : "");
-            snprintf(c->st.location, sizeof c->st.location, "%s", location);
-            const struct mp_district *d = mp_city_district_at(city, r->lon, r->lat);
-            snprintf(c->st.district, sizeof c->st.district, "%s", d ? d->code : "");
-            mp_cluster_add_member(&c->st, r->x, r->y, r->t);
-            /* As on insert: a cluster of one sits exactly on its report. */
-            c->st.lon = r->lon;
-            c->st.lat = r->lat;
-            if (!cell_link(w, chosen)) {
-                rc = MP_ENOMEM;
-                goto out;
-            }
-            /* Keep the old cluster's identity, status and district when its
-             * first report still starts a cluster. */
-            struct mp_cluster_state *o = old_state(w, r->old_cluster);
-            if (o && o->report_count >= 0) {
-                c->st.id = o->id;
-                snprintf(c->st.status, sizeof c->st.status, "%s", o->status);
-                snprintf(c->st.district, sizeof c->st.district, "%s", o->district);
-                c->st.fixed_at = o->fixed_at;
-                o->report_count = -1; /* claimed */
-            }
-        }
-        r->cluster = (uint32_t)chosen;
-        mp_join_reason_json(&why, r->join, sizeof r->join);
-        size_t lo = 0, hi = w->nreps;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (pl.ids[mid] < r->id)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        pl.cluster[lo] = chosen;
+        w->placed = malloc(w->nedges * sizeof *w->placed);
+        if (!w->placed)
+            return MP_ENOMEM;
+        for (size_t i = 0; i < w->nedges; i++)
+            if (i == 0 || w->edges[i][0] != w->edges[i - 1][0])
+                w->placed[w->nplaced++] = (struct placed){w->edges[i][0], -1};
     }
-out:
-    free(cand);
-    free(cand_idx);
-    free(pl.ids);
-    free(pl.cluster);
-    return rc;
-}
-
-static bool same_state(const struct mp_cluster_state *a, const struct mp_cluster_state *b)
-{
-    return a->report_count == b->report_count && a->sum_x == b->sum_x && a->sum_y == b->sum_y &&
-           a->first_at == b->first_at && a->last_at == b->last_at && a->lon == b->lon &&
-           a->lat == b->lat && strcmp(a->status, b->status) == 0 &&
-           strcmp(a->street, b->street) == 0 && strcmp(a->location, b->location) == 0 &&
-           strcmp(a->district, b->district) == 0;
-}
-
-static enum mp_status write_back(struct work *w, long *moved)
-{
-    enum mp_status rc = MP_OK;
-    struct mp_ctx *ctx = w->ctx;
-    int64_t *heir = calloc(w->nold + 1, sizeof *heir);
-    if (!heir)
+    if ((rc = mp_store_cluster_max_id(w->ctx->db, &w->max_old)))
+        return rc;
+    w->next_id = w->max_old;
+    size_t words = (size_t)(w->max_old >> 6) + 1;
+    w->unclaimed = calloc(words, sizeof *w->unclaimed);
+    w->seen = calloc(words, sizeof *w->seen);
+    w->queues = calloc(city->ncategories + 1, sizeof *w->queues);
+    w->cand = malloc(MAX_CAND * sizeof *w->cand);
+    w->cand_idx = malloc(MAX_CAND * sizeof *w->cand_idx);
+    if (!w->unclaimed || !w->seen || !w->queues || !w->cand || !w->cand_idx)
         return MP_ENOMEM;
-    /* 1. Clusters: update claimed ids, create the rest. */
-    for (size_t i = 0; i < w->nclus; i++) {
-        struct clu *c = &w->clus[i];
-        if (c->st.id) {
-            /* A replay on unchanged data reproduces the clusters exactly (same
-             * members in the same order, so the same sums): write only what
-             * changed. */
-            const struct mp_cluster_state *o = old_state(w, c->st.id);
-            if (o && o->report_count == -1 && same_state(&c->st, &w->orig[o - w->old]))
-                continue;
-            if ((rc = mp_store_cluster_update(ctx->db, &c->st)))
-                goto out;
-        } else {
-            if ((rc = mp_store_cluster_create(ctx->db, &c->st, &c->st.id)))
-                goto out;
-            struct mp_history_rec h = {.cluster_id = c->st.id, .at = c->st.first_at,
-                                       .status = "new", .note_public = true,
-                                       .actor = "recluster"};
-            if ((rc = mp_store_history_add(ctx->db, &h)))
-                goto out;
+    for (int i = 0; i < NBLOCKS; i++) {
+        w->blocks[i].no = -1;
+        if (!(w->blocks[i].st = malloc(BLOCK_IDS * sizeof *w->blocks[i].st)))
+            return MP_ENOMEM;
+    }
+    if ((rc = mp_store_cluster_ids(w->ctx->db, take_id, w)) || (rc = w->rc))
+        return rc;
+    dense_grid(w);
+    return MP_OK;
+}
+
+/* After the replay: write what is still in memory, then delete the old
+ * clusters nobody claimed; their history follows their first report. */
+static enum mp_status finish(struct work *w)
+{
+    enum mp_status rc;
+    for (size_t i = 0; i < w->nclus; i++)
+        if (w->hot[i].live && (rc = retire(w, (long)i)))
+            return rc;
+    if (w->nheirs)
+        qsort(w->heirs, w->nheirs, sizeof *w->heirs, cmp_heir);
+    for (int64_t id = 1; id <= w->max_old; id++) {
+        if (!w->unclaimed[id >> 6]) {
+            id |= 63; /* a whole word of claimed (or absent) ids */
+            continue;
         }
-    }
-    /* 2. Reports that changed cluster. */
-    *moved = 0;
-    for (size_t i = 0; i < w->nreps; i++) {
-        struct rep *r = &w->reps[i];
-        const struct clu *c = &w->clus[r->cluster];
-        struct mp_cluster_state *o = old_state(w, r->old_cluster);
-        if (o && !heir[o - w->old]) /* reports come in time order: the first one */
-            heir[o - w->old] = c->st.id;
-        if (c->st.id == r->old_cluster)
+        if (!bit_get(w->unclaimed, id))
             continue;
-        if ((rc = mp_store_report_set_cluster(ctx->db, r->id, c->st.id, c->st.status, r->join)))
-            goto out;
-        (*moved)++;
+        struct heir key = {.old = id}, *h = NULL;
+        if (w->nheirs)
+            h = bsearch(&key, w->heirs, w->nheirs, sizeof *w->heirs, cmp_heir);
+        if ((rc = mp_store_cluster_delete(w->ctx->db, id, h ? h->heir : 0)))
+            return rc;
     }
-    /* 3. Old clusters nobody claimed are empty now; their history follows
-     * their first report. */
-    for (size_t i = 0; i < w->nold; i++) {
-        if (w->old[i].report_count < 0)
-            continue;
-        if ((rc = mp_store_cluster_delete(ctx->db, w->old[i].id, heir[i])))
-            goto out;
-    }
-out:
-    free(heir);
-    return rc;
+    return MP_OK;
 }
 
 enum mp_status mp_recluster(struct mp_ctx *ctx, const char *category,
                             struct mp_recluster_stats *st, struct mp_error *err)
 {
+    return mp_recluster_with(ctx, NULL, category, st, err);
+}
+
+enum mp_status mp_recluster_with(struct mp_ctx *ctx, struct mp_ctx *reader, const char *category,
+                                 struct mp_recluster_stats *st, struct mp_error *err)
+{
     struct work w = {.ctx = ctx, .only = category};
     struct timespec t0, t1;
     enum mp_status rc;
-    long moved = 0;
     memset(st, 0, sizeof *st);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (category && !mp_city_category(ctx->city, category))
         return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category '%.48s'", category);
     if ((rc = mp_store_begin_write(ctx->db, err)))
         return rc;
-    if ((rc = mp_store_replay_reports(ctx->db, category, take_rep, &w)) || (rc = w.rc) ||
-        (rc = mp_store_constraints(ctx->db, take_edge, &w)) || (rc = w.rc) ||
-        (rc = mp_store_cluster_states(ctx->db, category, take_old, &w)) || (rc = w.rc)) {
+    if ((rc = mp_store_defer_foreign_keys(ctx->db)) || (rc = prepare(&w))) {
         rc = mp_fail(err, rc, "unavailable", "cannot read the reports");
         goto out;
     }
-    if (w.nold)
-        qsort(w.old, w.nold, sizeof *w.old, cmp_state);
-    /* The replay marks claimed clusters in w.old; keep the stored states. */
-    w.orig = malloc((w.nold + 1) * sizeof *w.orig);
-    if (!w.orig) {
-        rc = mp_fail(err, MP_ENOMEM, "internal", "out of memory");
+    if (reader ? (rc = replay_fed(&w, reader)) != MP_OK
+               : (rc = mp_store_replay_reports(ctx->db, category, take_rep, &w)) ||
+                     (rc = w.rc)) {
+        rc = mp_fail(err, rc, "unavailable", "re-clustering failed");
         goto out;
     }
-    if (w.nold)
-        memcpy(w.orig, w.old, w.nold * sizeof *w.orig);
-    if ((rc = replay(&w, &moved))) {
-        rc = mp_fail(err, rc, "internal", "re-clustering failed");
-        goto out;
-    }
-    if ((rc = write_back(&w, &moved))) {
+    if ((rc = finish(&w))) {
         rc = mp_fail(err, rc, "unavailable", "cannot write the new clusters");
         goto out;
     }
     if ((rc = mp_store_commit(ctx->db, err)))
         goto out;
-    st->reports = (long)w.nreps;
-    st->clusters_before = (long)w.nold;
-    st->clusters_after = (long)w.nclus;
-    st->reports_moved = moved;
+    st->reports = w.nreps;
+    st->clusters_before = w.nold;
+    st->clusters_after = w.nclusters;
+    st->reports_moved = w.moved;
     st->constraints = (long)w.nedges / 2;
+    st->peak_open = w.peak_open;
 out:
     if (rc)
         mp_store_rollback(ctx->db);
-    for (size_t i = 0; i < w.nreps; i++)
-        free(w.reps[i].address);
-    free(w.reps);
     free(w.clus);
+    free(w.hot);
+    free(w.free_idx);
     free(w.slots);
+    free(w.dense);
+    if (w.queues)
+        for (size_t i = 0; i < ctx->city->ncategories; i++)
+            free(w.queues[i].v);
+    free(w.queues);
     free(w.edges);
-    free(w.old);
-    free(w.orig);
+    free(w.placed);
+    free(w.unclaimed);
+    free(w.seen);
+    free(w.heirs);
+    for (int i = 0; i < NBLOCKS; i++)
+        free(w.blocks[i].st);
+    free(w.cand);
+    free(w.cand_idx);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     return rc;

@@ -274,10 +274,15 @@ static const char *col_text(sqlite3_stmt *st, int i)
 void mp_bind_text(sqlite3_stmt *st, int i, const char *s) { bind_text(st, i, s); }
 const char *mp_col_text(sqlite3_stmt *st, int i) { return col_text(st, i); }
 
+/* snprintf(dst, cap, "%s", s) without the formatting machinery, which was
+ * most of the cost of reading a cluster state. */
 static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
 {
     const char *s = col_text(st, i);
-    snprintf(dst, cap, "%s", s ? s : "");
+    size_t n = s ? strnlen(s, cap - 1) : 0;
+    if (n)
+        memcpy(dst, s, n);
+    dst[n] = '\0';
 }
 
 static enum mp_status exec(struct mp_store_sess *s, const char *sql)
@@ -1100,8 +1105,16 @@ static const char sql_replay_cat[] =
     "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y FROM reports"
     " WHERE category = ?1 ORDER BY created_at, id";
 static const char sql_constraints[] = "SELECT a, b, must FROM link_constraints";
-static const char sql_states_all[] = "SELECT " STATE_COLS " FROM clusters c";
-static const char sql_states_cat[] = "SELECT " STATE_COLS " FROM clusters c WHERE c.category = ?1";
+static const char sql_states_range[] =
+    "SELECT " STATE_COLS " FROM clusters c WHERE c.id BETWEEN ?1 AND ?2 ORDER BY c.id";
+static const char sql_cluster_ids[] = "SELECT id, category FROM clusters";
+static const char sql_cluster_max[] = "SELECT IFNULL(max(id), 0) FROM clusters";
+/* As ST_CLUSTER_INSERT, with the id chosen by the caller. */
+static const char sql_cluster_insert_id[] =
+    "INSERT INTO clusters (category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
+    " first_at, last_at, fixed_at, district, created_at, updated_at, street, location, cell,"
+    " geom, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15,"
+    " ?16, ?17, MakePoint(?8, ?9, 4326), ?18)";
 
 enum mp_status mp_store_cluster_members(struct mp_store_sess *s, int64_t id,
                                         struct mp_member_stats *o)
@@ -1249,14 +1262,14 @@ enum mp_status mp_store_constraints(struct mp_store_sess *s, mp_constraint_cb cb
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "constraints");
 }
 
-enum mp_status mp_store_cluster_states(struct mp_store_sess *s, const char *category,
-                                       mp_state_cb cb, void *ctx)
+enum mp_status mp_store_cluster_states_range(struct mp_store_sess *s, int64_t lo, int64_t hi,
+                                             mp_state_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, category ? sql_states_cat : sql_states_all);
+    sqlite3_stmt *st = mp_stmt(s, sql_states_range);
     if (!st)
         return MP_EDB;
-    if (category)
-        bind_text(st, 1, category);
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
     int rc;
     struct mp_cluster_state cs;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1266,6 +1279,50 @@ enum mp_status mp_store_cluster_states(struct mp_store_sess *s, const char *cate
     }
     done(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "states");
+}
+
+enum mp_status mp_store_cluster_ids(struct mp_store_sess *s, mp_cluster_id_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_cluster_ids);
+    if (!st)
+        return MP_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(ctx, sqlite3_column_int64(st, 0), col_text(st, 1)))
+            break;
+    done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "cluster ids");
+}
+
+enum mp_status mp_store_cluster_max_id(struct mp_store_sess *s, int64_t *max)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_cluster_max);
+    if (!st)
+        return MP_EDB;
+    int rc = sqlite3_step(st);
+    *max = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    done(st);
+    return rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "cluster ids");
+}
+
+enum mp_status mp_store_cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql_cluster_insert_id);
+    if (!st)
+        return MP_EDB;
+    bind_text(st, 1, c->category);
+    bind_text(st, 2, c->status);
+    bind_state(st, c, mp_time_now());
+    sqlite3_bind_int64(st, 18, c->id);
+    enum mp_status rc = step_done(s, st, "cluster insert");
+    if (rc)
+        return rc;
+    return rtree_set(s, ST_CLUSTER_LL_INSERT, c->id, c->lon, c->lat);
+}
+
+enum mp_status mp_store_defer_foreign_keys(struct mp_store_sess *s)
+{
+    return exec(s, "PRAGMA defer_foreign_keys = ON");
 }
 
 /* ---- reports ---- */

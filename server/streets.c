@@ -14,6 +14,9 @@
 #define CELL 200.0
 #define LINE_MAX 65536
 #define MAX_SEGMENTS 2000000
+/* Up to this many cells the grid is also a dense table (8 bytes a cell):
+ * a snap then indexes its cells instead of searching for them. */
+#define DENSE_MAX_CELLS (1L << 22)
 
 struct seg {
     double x1, y1, x2, y2;
@@ -23,6 +26,7 @@ struct seg {
 struct cell_ref {
     uint64_t key;
     uint32_t seg;
+    uint32_t street; /* the segment's, so that a named snap skips others unread */
 };
 
 struct mp_streets {
@@ -32,6 +36,11 @@ struct mp_streets {
     size_t nnames;
     struct cell_ref *cells; /* sorted by key */
     size_t ncells;
+    /* Dense index over the grid's bounding box: cell (cx, cy) holds
+     * cells[dense[2k] .. dense[2k + 1]) with k = (cx - gx0) * gny + cy - gy0;
+     * NULL when the box is too large (then binary search). */
+    uint32_t *dense;
+    long gx0, gy0, gnx, gny;
 };
 
 static uint64_t cell_key(long cx, long cy)
@@ -93,6 +102,7 @@ void mp_streets_free(struct mp_streets *s)
     free(s->names);
     free(s->segs);
     free(s->cells);
+    free(s->dense);
     free(s);
 }
 
@@ -119,8 +129,46 @@ static enum mp_status add_cells(struct mp_streets *s, size_t *cap, const struct 
                 s->cells = n;
                 *cap = nc;
             }
-            s->cells[s->ncells++] = (struct cell_ref){cell_key(cx, cy), i};
+            s->cells[s->ncells++] = (struct cell_ref){cell_key(cx, cy), i, g->street};
         }
+    return MP_OK;
+}
+
+static long key_cx(uint64_t key) { return (long)(int32_t)(uint32_t)(key >> 32); }
+static long key_cy(uint64_t key) { return (long)(int32_t)(uint32_t)key; }
+
+static enum mp_status build_dense(struct mp_streets *s)
+{
+    if (s->ncells == 0 || s->ncells > UINT32_MAX)
+        return MP_OK;
+    long x0 = key_cx(s->cells[0].key), x1 = x0, y0 = key_cy(s->cells[0].key), y1 = y0;
+    for (size_t i = 1; i < s->ncells; i++) {
+        long cx = key_cx(s->cells[i].key), cy = key_cy(s->cells[i].key);
+        x0 = cx < x0 ? cx : x0;
+        x1 = cx > x1 ? cx : x1;
+        y0 = cy < y0 ? cy : y0;
+        y1 = cy > y1 ? cy : y1;
+    }
+    long nx = x1 - x0 + 1, ny = y1 - y0 + 1;
+    if (nx > DENSE_MAX_CELLS / ny)
+        return MP_OK;
+    s->dense = calloc((size_t)(nx * ny) * 2, sizeof *s->dense);
+    if (!s->dense)
+        return MP_ENOMEM;
+    s->gx0 = x0;
+    s->gy0 = y0;
+    s->gnx = nx;
+    s->gny = ny;
+    /* The refs of one cell are contiguous in the sorted list. */
+    for (size_t i = 0; i < s->ncells;) {
+        size_t j = i;
+        while (j < s->ncells && s->cells[j].key == s->cells[i].key)
+            j++;
+        long k = (key_cx(s->cells[i].key) - x0) * ny + key_cy(s->cells[i].key) - y0;
+        s->dense[2 * k] = (uint32_t)i;
+        s->dense[2 * k + 1] = (uint32_t)j;
+        i = j;
+    }
     return MP_OK;
 }
 
@@ -179,8 +227,11 @@ enum mp_status mp_streets_load(const char *path, struct mp_geo *geo, struct mp_s
         int k = 0;
         for (char *tok = strtok(fields[3], ","); tok; tok = strtok(NULL, ","), k++) {
             double lon, lat, x, y;
-            if (sscanf(tok, "%lf %lf", &lon, &lat) != 2 ||
-                mp_geo_forward(geo, lon, lat, &x, &y) != MP_OK) {
+            char *e1, *e2;
+            /* "lon lat" (strtod as sscanf's %lf, a third of the load time less) */
+            lon = strtod(tok, &e1);
+            lat = strtod(e1, &e2);
+            if (e1 == tok || e2 == e1 || mp_geo_forward(geo, lon, lat, &x, &y) != MP_OK) {
                 rc = mp_fail(err, MP_EINVAL, "invalid_city_pack",
                              "streets.tsv line %ld: bad coordinate", lineno);
                 goto out;
@@ -253,6 +304,8 @@ enum mp_status mp_streets_load(const char *path, struct mp_geo *geo, struct mp_s
         s->nsegs++;
     }
     qsort(s->cells, s->ncells, sizeof *s->cells, cmp_ref);
+    if ((rc = build_dense(s)))
+        goto out;
     *out = s;
     s = NULL;
 out:
@@ -268,7 +321,7 @@ out:
     return rc;
 }
 
-/* Closest point of segment g to (x, y); returns the distance. */
+/* Closest point of segment g to (x, y); returns the squared distance. */
 static double seg_closest(const struct seg *g, double x, double y, double *px, double *py,
                           double *t_out)
 {
@@ -278,7 +331,7 @@ static double seg_closest(const struct seg *g, double x, double y, double *px, d
     *px = g->x1 + t * dx;
     *py = g->y1 + t * dy;
     *t_out = t;
-    return hypot(x - *px, y - *py);
+    return (x - *px) * (x - *px) + (y - *py) * (y - *py);
 }
 
 bool mp_streets_snap(const struct mp_streets *s, double x, double y, double max_m,
@@ -296,22 +349,47 @@ bool mp_streets_snap(const struct mp_streets *s, double x, double y, double max_
     double bx = 0, by = 0, bt = 0;
     for (long cx = cx0 - r; cx <= cx0 + r; cx++)
         for (long cy = cy0 - r; cy <= cy0 + r; cy++) {
-            struct cell_ref key = {cell_key(cx, cy), 0};
-            /* lower bound of key in the sorted cell list */
-            size_t lo = 0, hi = s->ncells;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (cmp_ref(&s->cells[mid], &key) < 0)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            for (size_t i = lo; i < s->ncells && s->cells[i].key == key.key; i++) {
-                const struct seg *g = &s->segs[s->cells[i].seg];
-                if (want >= 0 && g->street != (uint32_t)want)
+            /* A segment within best of (x, y) has its closest point in a
+             * cell it is listed in, and that cell is within best too: skip
+             * cells farther than that (with a margin for rounding). The
+             * result does not depend on the order segments are seen in. */
+            double ex = fmax(fmax((double)cx * CELL - x, x - (double)(cx + 1) * CELL), 0);
+            double ey = fmax(fmax((double)cy * CELL - y, y - (double)(cy + 1) * CELL), 0);
+            if (ex * ex + ey * ey > (best + 1e-3) * (best + 1e-3))
+                continue;
+            struct cell_ref key = {cell_key(cx, cy), 0, 0};
+            size_t lo = 0, end = 0;
+            if (s->dense) {
+                if (cx < s->gx0 || cx >= s->gx0 + s->gnx || cy < s->gy0 ||
+                    cy >= s->gy0 + s->gny)
                     continue;
+                long k = (cx - s->gx0) * s->gny + cy - s->gy0;
+                lo = s->dense[2 * k];
+                end = s->dense[2 * k + 1];
+            } else {
+                /* lower bound of key in the sorted cell list */
+                size_t hi = s->ncells;
+                while (lo < hi) {
+                    size_t mid = lo + (hi - lo) / 2;
+                    if (cmp_ref(&s->cells[mid], &key) < 0)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+                for (end = lo; end < s->ncells && s->cells[end].key == key.key;)
+                    end++;
+            }
+            for (size_t i = lo; i < end; i++) {
+                if (want >= 0 && s->cells[i].street != (uint32_t)want)
+                    continue;
+                const struct seg *g = &s->segs[s->cells[i].seg];
                 double px, py, t;
-                double d = seg_closest(g, x, y, &px, &py, &t);
+                double d2 = seg_closest(g, x, y, &px, &py, &t);
+                /* Far enough beyond the best so far that the exact distance
+                 * cannot tie it (the margin dwarfs rounding): skip hypot. */
+                if (d2 > best * best * (1 + 1e-9))
+                    continue;
+                double d = hypot(x - px, y - py);
                 /* Ties go to the lower segment index: deterministic. */
                 if (d < best || (d == best && best_seg >= 0 && s->cells[i].seg < best_seg)) {
                     best = d;
@@ -347,8 +425,9 @@ static const char *canonical(const char *w)
         {"EXPRESSWAY", "EXPY"}, {"SQUARE", "SQ"}, {"NORTH", "N"},   {"SOUTH", "S"},
         {"EAST", "E"},       {"WEST", "W"},
     };
+    /* Most words match none: compare the first letter before the rest. */
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-        if (strcmp(w, map[i][0]) == 0)
+        if (map[i][0][0] == w[0] && strcmp(w, map[i][0]) == 0)
             return map[i][1];
     return w;
 }
@@ -394,15 +473,22 @@ const char *mp_streets_find(const struct mp_streets *s, const char *address)
 
 void mp_streets_location(const struct mp_snap *snap, char *out, size_t cap)
 {
-    int n = snap->cross && strcmp(snap->cross, snap->street) != 0
-                ? snprintf(out, cap, "%s near %s", snap->street, snap->cross)
-                : snprintf(out, cap, "%s", snap->street);
-    if (n < 0 || (size_t)n >= cap) { /* keep the street name, cut the rest */
-        size_t len = strlen(snap->street);
-        if (cap == 0)
-            return;
-        len = len < cap - 1 ? len : cap - 1;
-        memcpy(out, snap->street, len);
-        out[len] = '\0';
+    /* Built by hand, not by snprintf: re-clustering asks this for every
+     * new cluster. */
+    static const char near[] = " near ";
+    if (cap == 0)
+        return;
+    bool with_cross = snap->cross && strcmp(snap->cross, snap->street) != 0;
+    size_t ls = strlen(snap->street), lc = with_cross ? strlen(snap->cross) : 0;
+    if (with_cross && ls + sizeof near - 1 + lc < cap) {
+        memcpy(out, snap->street, ls);
+        memcpy(out + ls, near, sizeof near - 1);
+        memcpy(out + ls + sizeof near - 1, snap->cross, lc);
+        out[ls + sizeof near - 1 + lc] = '\0';
+        return;
     }
+    /* The street alone, or cut when even that does not fit. */
+    ls = ls < cap - 1 ? ls : cap - 1;
+    memcpy(out, snap->street, ls);
+    out[ls] = '\0';
 }

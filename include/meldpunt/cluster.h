@@ -64,6 +64,12 @@ long mp_cluster_choose_probe(const struct mp_category *cat, const struct mp_clus
                              const int64_t *exclude, size_t nexclude,
                              struct mp_join_reason *why);
 
+/* As mp_cluster_choose_probe over pointers to the candidates' states (for
+ * callers that keep states elsewhere and would otherwise copy them). */
+long mp_cluster_choose_refs(const struct mp_category *cat, const struct mp_cluster_probe *p,
+                            const struct mp_cluster_state *const *cand, size_t n,
+                            const int64_t *exclude, size_t nexclude, struct mp_join_reason *why);
+
 /* Add a member at metric (x, y), time t to st: count, sums, centre (metric;
  * the caller sets lon/lat from the new centre), first/last time. */
 void mp_cluster_add_member(struct mp_cluster_state *st, double x, double y, int64_t t);

@@ -31,6 +31,7 @@ enum mp_status mp_corrections_move(struct mp_ctx *ctx, int64_t report_id, int64_
 
 struct mp_recluster_stats {
     long reports, clusters_before, clusters_after, reports_moved, constraints;
+    long peak_open; /* most clusters held in memory at once (open within a window) */
     double seconds;
 };
 
@@ -40,5 +41,13 @@ struct mp_recluster_stats {
  * kept where a cluster's first report still starts it. */
 enum mp_status mp_recluster(struct mp_ctx *ctx, const char *category,
                             struct mp_recluster_stats *st, struct mp_error *err) MP_WUR;
+/* As mp_recluster, with a second context (reader, may be NULL: then as
+ * mp_recluster) on the same database whose session reads the reports, and
+ * whose thread snaps them to streets, while ctx replays and writes: less wall
+ * time on two cores. reader's session must not be in a transaction; both
+ * contexts are borrowed for the call. Memory: bounded by the clusters open
+ * within one category window, plus a bit per stored cluster id. */
+enum mp_status mp_recluster_with(struct mp_ctx *ctx, struct mp_ctx *reader, const char *category,
+                                 struct mp_recluster_stats *st, struct mp_error *err) MP_WUR;
 
 #endif

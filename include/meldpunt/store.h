@@ -153,10 +153,26 @@ enum mp_status mp_store_replay_reports(struct mp_store_sess *sess, const char *c
 typedef int (*mp_constraint_cb)(void *ctx, int64_t a, int64_t b, bool must);
 enum mp_status mp_store_constraints(struct mp_store_sess *sess, mp_constraint_cb cb,
                                     void *ctx) MP_WUR;
-/* All cluster states (of one category, or all), for re-clustering. */
 typedef int (*mp_state_cb)(void *ctx, const struct mp_cluster_state *st);
-enum mp_status mp_store_cluster_states(struct mp_store_sess *sess, const char *category,
-                                       mp_state_cb cb, void *ctx) MP_WUR;
+/* Cluster states with ids in [lo, hi], in id order (re-clustering reads
+ * them in blocks as it claims clusters). */
+enum mp_status mp_store_cluster_states_range(struct mp_store_sess *sess, int64_t lo, int64_t hi,
+                                             mp_state_cb cb, void *ctx) MP_WUR;
+/* Every cluster's id and category (borrowed for the callback), in no set order. */
+typedef int (*mp_cluster_id_cb)(void *ctx, int64_t id, const char *category);
+enum mp_status mp_store_cluster_ids(struct mp_store_sess *sess, mp_cluster_id_cb cb,
+                                    void *ctx) MP_WUR;
+/* The highest cluster id (0 when there is none): SQLite gives the next new
+ * cluster this plus one. */
+enum mp_status mp_store_cluster_max_id(struct mp_store_sess *sess, int64_t *max) MP_WUR;
+/* Insert a cluster under the id c->id chosen by the caller (unused), as
+ * mp_store_cluster_create does otherwise. */
+enum mp_status mp_store_cluster_insert(struct mp_store_sess *sess,
+                                       const struct mp_cluster_state *c) MP_WUR;
+/* Check foreign keys at COMMIT instead of per statement until the current
+ * transaction ends: for a writer that points rows at a parent it inserts
+ * later in the same transaction. */
+enum mp_status mp_store_defer_foreign_keys(struct mp_store_sess *sess) MP_WUR;
 
 /* ---- reports ---- */
 

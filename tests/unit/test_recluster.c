@@ -1,0 +1,504 @@
+/* test_recluster.c - re-clustering (mp_recluster) on temporary databases with
+ * the Chicago pack, against live inserts as the oracle: a few thousand
+ * generated reports in several categories (point and street rules, short
+ * and long windows) over more than a year, so that the replay retires
+ * clusters as it goes. Replaying what was inserted one by one changes
+ * nothing; replaying under changed rules gives the clusters that inserting
+ * under those rules gives; staff corrections, statuses and ids survive, also
+ * when a must-link partner arrives long after its cluster went quiet. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "meldpunt/city.h"
+#include "meldpunt/corrections.h"
+#include "meldpunt/ctx.h"
+#include "meldpunt/geo.h"
+#include "meldpunt/report.h"
+#include "meldpunt/store.h"
+#include "meldpunt/streets.h"
+#include "meldpunt/tz.h"
+
+#define DAY 86400LL
+#define T0 1622548800LL /* 2021-06-01T12:00:00Z */
+#define NREPORTS 2400
+#define SPAN_DAYS 420
+#define M_LAT (1.0 / 111320.0)
+#define M_LON (1.0 / (111320.0 * 0.7445)) /* at 41.9 N */
+
+static struct mp_city *g_city;
+static struct mp_tz *g_tz;
+static struct mp_geo *g_geo;
+static struct mp_streets *g_streets;
+static char g_template_dir[256];
+static char g_template[320];
+
+struct db {
+    char dir[256];
+    char path[320];
+    struct mp_store *store;
+    struct mp_ctx ctx;
+    struct mp_ctx reader; /* a second session, for mp_recluster_with */
+};
+
+/* ---- fixture ---- */
+
+static void rm_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char p[600];
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        (void)unlink(p);
+    }
+    closedir(d);
+    (void)rmdir(dir);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[65536];
+    size_t n;
+    int rc = in && out ? 0 : -1;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            rc = -1;
+    if (in && ferror(in))
+        rc = -1;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+static const char *tmpdir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    return tmp && *tmp ? tmp : "/tmp";
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    struct mp_error err = {{0}, {0}};
+    const char *src = getenv("MELDPUNT_SOURCE_DIR");
+    char pack[1024];
+    struct mp_store_opts o;
+    struct mp_store *st = NULL;
+    if (!src) {
+        fprintf(stderr, "MELDPUNT_SOURCE_DIR is not set (CTest sets it)\n");
+        return -1;
+    }
+    snprintf(pack, sizeof pack, "%s/geodata/chicago", src);
+    if (mp_city_load(pack, &g_city, &err) != MP_OK ||
+        mp_tz_load(g_city->timezone, &g_tz, &err) != MP_OK ||
+        mp_geo_new(g_city->crs, &g_geo, &err) != MP_OK) {
+        fprintf(stderr, "setup: %s\n", err.text);
+        return -1;
+    }
+    snprintf(pack, sizeof pack, "%s/geodata/chicago/streets.tsv", src);
+    if (mp_streets_load(pack, g_geo, &g_streets, &err) != MP_OK) {
+        fprintf(stderr, "setup: streets: %s\n", err.text);
+        return -1;
+    }
+    /* One empty database with every migration, copied per test. */
+    snprintf(g_template_dir, sizeof g_template_dir, "%s/mp-tmpl-XXXXXX", tmpdir());
+    if (!mkdtemp(g_template_dir))
+        return -1;
+    snprintf(g_template, sizeof g_template, "%s/template.sqlite", g_template_dir);
+    mp_store_opts_default(&o);
+    o.pool_size = 1;
+    o.sync_full = false;
+    if (mp_store_open(g_template, &o, &st, &err) != MP_OK) {
+        fprintf(stderr, "template: %s\n", err.text);
+        return -1;
+    }
+    mp_store_close(st);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    rm_dir(g_template_dir);
+    mp_streets_free(g_streets);
+    mp_geo_free(g_geo);
+    mp_tz_free(g_tz);
+    mp_city_free(g_city);
+    return 0;
+}
+
+static void db_open(struct db *d)
+{
+    struct mp_error err = {{0}, {0}};
+    struct mp_store_opts o;
+    snprintf(d->dir, sizeof d->dir, "%s/mp-recluster-XXXXXX", tmpdir());
+    assert_non_null(mkdtemp(d->dir));
+    snprintf(d->path, sizeof d->path, "%s/test.sqlite", d->dir);
+    assert_int_equal(copy_file(g_template, d->path), 0);
+    mp_store_opts_default(&o);
+    o.pool_size = 2;
+    o.sync_full = false;
+    assert_int_equal(mp_store_open(d->path, &o, &d->store, &err), MP_OK);
+    d->ctx.city = g_city;
+    d->ctx.tz = g_tz;
+    d->ctx.geo = g_geo;
+    d->ctx.streets = g_streets;
+    d->ctx.db = mp_store_acquire(d->store);
+    d->reader = d->ctx;
+    d->reader.db = mp_store_acquire(d->store);
+}
+
+static void db_close(struct db *d)
+{
+    if (d->store) {
+        mp_store_release(d->store, d->reader.db);
+        mp_store_release(d->store, d->ctx.db);
+        mp_store_close(d->store);
+    }
+    d->store = NULL;
+    rm_dir(d->dir);
+}
+
+/* ---- data ---- */
+
+static uint32_t g_seed;
+static double rnd(void)
+{
+    g_seed = g_seed * 1103515245u + 12345u;
+    return (double)(g_seed >> 8) / 16777216.0;
+}
+
+/* Busy corners of the Loop and two quieter spots further out. */
+static const double spots[][2] = {{-87.6278, 41.8819}, {-87.6298, 41.8781}, {-87.6290, 41.8800},
+                                  {-87.6544, 41.8817}, {-87.7072, 41.9247}};
+static const char *const cats[] = {"pothole",  "street_light_out", "graffiti",
+                                   "speeding", "open_hydrant",     "sidewalk_damage"};
+static const char *const addresses[] = {"100 W MADISON ST", "20 N State Street",
+                                        "55 S Dearborn St.", "1 W MADISON AVE"};
+
+/* The same reports, in time order, on every call. */
+static void insert_all(struct db *d, int64_t *ids)
+{
+    struct mp_error err = {{0}, {0}};
+    g_seed = 20240611u;
+    assert_int_equal(mp_store_begin_write(d->ctx.db, &err), MP_OK);
+    for (int i = 0; i < NREPORTS; i++) {
+        struct mp_report_input in;
+        struct mp_submit_result res;
+        memset(&in, 0, sizeof in);
+        const double *s = spots[(size_t)(rnd() * 5)];
+        const char *cat = cats[(size_t)(rnd() * 6)];
+        snprintf(in.category, sizeof in.category, "%s", cat);
+        in.lon = s[0] + (rnd() - 0.5) * 160 * M_LON;
+        in.lat = s[1] + (rnd() - 0.5) * 160 * M_LAT;
+        in.has_lon = in.has_lat = true;
+        /* Addresses only with the point rule: a street-rule report whose
+         * named street lies far from its pin matches along the street
+         * beyond the square live inserts search (mp_cluster_reach around
+         * the pin), which the replay's wider cells do search. */
+        bool street_rule = mp_city_category(g_city, cat)->rule == MP_RULE_STREET;
+        if (rnd() < 0.3 && !street_rule)
+            in.address = strdup(addresses[(size_t)(rnd() * 4)]);
+        in.created_at = T0 + (int64_t)i * SPAN_DAYS * DAY / NREPORTS + (int64_t)(rnd() * 600);
+        enum mp_status rc = mp_report_submit(&d->ctx, &in, false, &res, &err);
+        if (rc)
+            fail_msg("report %d: %s", i, err.text);
+        ids[i] = res.report_id;
+        mp_report_input_clear(&in);
+    }
+    assert_int_equal(mp_store_commit(d->ctx.db, &err), MP_OK);
+}
+
+struct assign {
+    int64_t report[NREPORTS], cluster[NREPORTS];
+    size_t n;
+};
+
+static int take_row(void *p, const struct mp_replay_row *r)
+{
+    struct assign *a = p;
+    if (a->n < NREPORTS) {
+        a->report[a->n] = r->id;
+        a->cluster[a->n++] = r->cluster_id;
+    }
+    return 0;
+}
+
+/* Report -> cluster, in time order. */
+static void assignment(struct db *d, struct assign *a)
+{
+    a->n = 0;
+    assert_int_equal(mp_store_replay_reports(d->ctx.db, NULL, take_row, a), MP_OK);
+    assert_int_equal(a->n, NREPORTS);
+}
+
+/* Each report's cluster named by the cluster's first report (ids differ
+ * between databases, the partition must not). */
+static void canonical(const struct assign *a, int64_t *key)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        key[i] = 0;
+        for (size_t j = 0; j <= i && !key[i]; j++)
+            if (a->cluster[j] == a->cluster[i])
+                key[i] = a->report[j];
+    }
+}
+
+static long distinct(const struct assign *a)
+{
+    long n = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = a->cluster[j] == a->cluster[i];
+        n += !seen;
+    }
+    return n;
+}
+
+static struct mp_category *category(const char *code)
+{
+    for (size_t i = 0; i < g_city->ncategories; i++)
+        if (strcmp(g_city->categories[i].code, code) == 0)
+            return &g_city->categories[i];
+    fail_msg("no category %s", code);
+    return NULL;
+}
+
+/* ---- tests ---- */
+
+/* Inserting one by one and replaying give the same clusters, ids and
+ * states (sums exactly: the same members in the same order). */
+static void replay_of_live_inserts_changes_nothing(void **state)
+{
+    (void)state;
+    static int64_t ids[NREPORTS];
+    static struct assign before, after;
+    struct db d = {0};
+    struct mp_error err = {{0}, {0}};
+    struct mp_recluster_stats st;
+    db_open(&d);
+    insert_all(&d, ids);
+    assignment(&d, &before);
+    long nclusters = distinct(&before);
+    /* A real mix: many joins, many separate clusters. */
+    assert_true(nclusters > NREPORTS / 5 && nclusters < NREPORTS * 4 / 5);
+    struct mp_cluster_state *states = calloc(NREPORTS, sizeof *states);
+    assert_non_null(states);
+    for (size_t i = 0; i < before.n; i++)
+        assert_int_equal(mp_store_cluster_state(d.ctx.db, before.cluster[i], &states[i]), MP_OK);
+
+    assert_int_equal(mp_recluster(&d.ctx, NULL, &st, &err), MP_OK);
+    assert_int_equal(st.reports, NREPORTS);
+    assert_int_equal(st.reports_moved, 0);
+    assert_int_equal(st.clusters_before, nclusters);
+    assert_int_equal(st.clusters_after, nclusters);
+    assignment(&d, &after);
+    for (size_t i = 0; i < before.n; i++) {
+        struct mp_cluster_state now;
+        assert_int_equal(after.report[i], before.report[i]);
+        assert_int_equal(after.cluster[i], before.cluster[i]);
+        assert_int_equal(mp_store_cluster_state(d.ctx.db, after.cluster[i], &now), MP_OK);
+        assert_int_equal(now.report_count, states[i].report_count);
+        assert_true(now.sum_x == states[i].sum_x && now.sum_y == states[i].sum_y);
+        assert_true(now.lon == states[i].lon && now.lat == states[i].lat);
+        assert_int_equal(now.first_at, states[i].first_at);
+        assert_int_equal(now.last_at, states[i].last_at);
+        assert_string_equal(now.street, states[i].street);
+        assert_string_equal(now.location, states[i].location);
+        assert_string_equal(now.district, states[i].district);
+    }
+    /* The same through the reader thread. */
+    assert_int_equal(mp_recluster_with(&d.ctx, &d.reader, NULL, &st, &err), MP_OK);
+    assert_int_equal(st.reports, NREPORTS);
+    assert_int_equal(st.reports_moved, 0);
+    assert_int_equal(st.clusters_after, nclusters);
+    free(states);
+    db_close(&d);
+}
+
+/* Replaying under changed rules gives what inserting under them gives. */
+static void replay_under_new_rules_matches_live_inserts(void **state)
+{
+    (void)state;
+    static int64_t ids[NREPORTS];
+    static struct assign a_old, a_new, b_live;
+    static int64_t ka[NREPORTS], kb[NREPORTS];
+    struct db a = {0}, b = {0};
+    struct mp_error err = {{0}, {0}};
+    struct mp_recluster_stats st;
+    db_open(&a);
+    db_open(&b);
+    insert_all(&a, ids);
+    assignment(&a, &a_old);
+
+    /* Point rules only (see insert_all on the street rule's reach). */
+    struct mp_category *graffiti = category("graffiti"), *light = category("street_light_out"),
+                       *walk = category("sidewalk_damage");
+    struct mp_category keep_g = *graffiti, keep_l = *light, keep_w = *walk;
+    graffiti->radius_m = 60;
+    light->window_days = 5;
+    walk->radius_m = 8;
+    insert_all(&b, ids);
+    /* With the reader thread, as the command line runs it. */
+    enum mp_status rc = mp_recluster_with(&a.ctx, &a.reader, NULL, &st, &err);
+    *graffiti = keep_g;
+    *light = keep_l;
+    *walk = keep_w;
+    assert_int_equal(rc, MP_OK);
+
+    assignment(&a, &a_new);
+    assignment(&b, &b_live);
+    canonical(&a_new, ka);
+    canonical(&b_live, kb);
+    long changed = 0;
+    for (size_t i = 0; i < a_new.n; i++) {
+        assert_int_equal(a_new.report[i], b_live.report[i]);
+        if (ka[i] != kb[i])
+            fail_msg("report %lld: replay puts it with %lld, live insert with %lld",
+                     (long long)a_new.report[i], (long long)ka[i], (long long)kb[i]);
+        changed += a_new.cluster[i] != a_old.cluster[i];
+    }
+    assert_true(st.reports_moved > 0);
+    assert_int_equal(st.reports_moved, changed);
+    assert_int_equal(st.clusters_after, distinct(&b_live));
+    assert_int_equal(distinct(&a_new), distinct(&b_live));
+    /* Clusters that kept their first report keep their id. */
+    for (size_t i = 0; i < a_new.n; i++)
+        if (ka[i] == a_new.report[i] && a_old.cluster[i] != 0) {
+            bool first_before = false;
+            for (size_t j = 0; j < i && !first_before; j++)
+                first_before = a_old.cluster[j] == a_old.cluster[i];
+            if (!first_before)
+                assert_int_equal(a_new.cluster[i], a_old.cluster[i]);
+        }
+    db_close(&a);
+    db_close(&b);
+}
+
+static int64_t cluster_of(struct db *d, int64_t report)
+{
+    static struct assign a;
+    assignment(d, &a);
+    for (size_t i = 0; i < a.n; i++)
+        if (a.report[i] == report)
+            return a.cluster[i];
+    fail_msg("no report %lld", (long long)report);
+    return 0;
+}
+
+/* A merge of clusters a year apart (long after the first went quiet), a
+ * report moved out, and a fixed cluster: all survive a replay. */
+static void corrections_and_statuses_survive(void **state)
+{
+    (void)state;
+    static int64_t ids[NREPORTS];
+    static struct assign a;
+    struct db d = {0};
+    struct mp_error err = {{0}, {0}};
+    struct mp_recluster_stats st;
+    db_open(&d);
+    insert_all(&d, ids);
+    assignment(&d, &a);
+    /* An early and a late report of one category in different clusters;
+     * a report in a cluster of two or more; another cluster to fix. */
+    size_t early = 0, late = 0, member = 0, fixed = 0;
+    int64_t cl_early = a.cluster[early];
+    struct mp_cluster_state se, sl, sm;
+    assert_int_equal(mp_store_cluster_state(d.ctx.db, cl_early, &se), MP_OK);
+    for (size_t i = a.n - 1; i > a.n / 2 && !late; i--) {
+        assert_int_equal(mp_store_cluster_state(d.ctx.db, a.cluster[i], &sl), MP_OK);
+        if (strcmp(sl.category, se.category) == 0 && a.cluster[i] != cl_early)
+            late = i;
+    }
+    assert_true(late > 0);
+    /* A merge links the two clusters' first reports. */
+    for (size_t i = 0; i < late; i++)
+        if (a.cluster[i] == a.cluster[late])
+            late = i;
+    for (size_t i = 1; i < a.n / 2 && !member; i++) {
+        assert_int_equal(mp_store_cluster_state(d.ctx.db, a.cluster[i], &sm), MP_OK);
+        if (sm.report_count >= 2 && a.cluster[i] != cl_early && a.report[i] != ids[0])
+            member = i;
+    }
+    assert_true(member > 0);
+    /* In a third category, which the corrections leave alone. */
+    for (size_t i = a.n / 3; i < a.n && !fixed; i++) {
+        struct mp_cluster_state sf;
+        assert_int_equal(mp_store_cluster_state(d.ctx.db, a.cluster[i], &sf), MP_OK);
+        if (strcmp(sf.category, se.category) != 0 && strcmp(sf.category, sm.category) != 0)
+            fixed = i;
+    }
+    assert_true(fixed > 0);
+    /* Its first report: that one keeps the id whatever the status does to
+     * the later ones (a fixed cluster absorbs only for a while). */
+    for (size_t i = 0; i < fixed; i++)
+        if (a.cluster[i] == a.cluster[fixed])
+            fixed = i;
+    int64_t late_cluster = a.cluster[late], member_cluster = a.cluster[member];
+    int64_t fixed_cluster = a.cluster[fixed], moved_out = 0;
+
+    assert_int_equal(mp_store_begin_write(d.ctx.db, &err), MP_OK);
+    assert_int_equal(mp_corrections_merge(&d.ctx, late_cluster, cl_early, "dana", &err), MP_OK);
+    assert_int_equal(mp_corrections_move(&d.ctx, a.report[member], 0, "boss", &moved_out, &err),
+                     MP_OK);
+    assert_int_equal(mp_report_cluster_set_status(&d.ctx, fixed_cluster, "fixed",
+                                                  T0 + SPAN_DAYS * DAY, NULL, "crew", &err),
+                     MP_OK);
+    assert_int_equal(mp_store_commit(d.ctx.db, &err), MP_OK);
+    assert_int_equal(cluster_of(&d, a.report[late]), cl_early);
+
+    assert_int_equal(mp_recluster_with(&d.ctx, &d.reader, NULL, &st, &err), MP_OK);
+    assert_true(st.constraints > 0);
+    /* The merge holds although the late report came long after the early
+     * cluster's window, and it is still the early cluster. */
+    assert_int_equal(cluster_of(&d, a.report[late]), cluster_of(&d, a.report[early]));
+    assert_int_equal(cluster_of(&d, a.report[early]), cl_early);
+    /* The moved report stays apart from the first report left in the
+     * cluster it left. */
+    size_t anchor = 0;
+    while (anchor < a.n && (a.cluster[anchor] != member_cluster || anchor == member))
+        anchor++;
+    assert_true(anchor < a.n);
+    assert_int_not_equal(cluster_of(&d, a.report[anchor]), cluster_of(&d, a.report[member]));
+    /* The fixed cluster keeps its id and status. */
+    struct mp_cluster_state sf;
+    assert_int_equal(mp_store_cluster_state(d.ctx.db, cluster_of(&d, a.report[fixed]), &sf),
+                     MP_OK);
+    assert_int_equal(sf.id, fixed_cluster);
+    assert_string_equal(sf.status, "fixed");
+
+    /* A second replay has nothing left to change. */
+    assert_int_equal(mp_recluster(&d.ctx, NULL, &st, &err), MP_OK);
+    assert_int_equal(st.reports_moved, 0);
+    assert_int_equal(st.clusters_after, st.clusters_before);
+    db_close(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(replay_of_live_inserts_changes_nothing),
+        cmocka_unit_test(replay_under_new_rules_matches_live_inserts),
+        cmocka_unit_test(corrections_and_statuses_survive),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
