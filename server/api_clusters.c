@@ -303,7 +303,7 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
         goto out;
     }
     size_t n = 0, m = 0;
-    if ((rc = mp_store_cluster_candidates(ctx->db, cat->code, x, y, show, cand, NEARBY_MAX, &n))) {
+    if ((rc = mp_store_cluster_candidates(ctx->db, cat->code, x, y, show, 0, -1, cand, NEARBY_MAX, &n))) {
         rc = mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
         goto out;
     }

@@ -567,6 +567,14 @@ static enum mp_status replay_one(struct work *w, struct row *r)
                      * t - last_at), or for the point rule beyond the
                      * radius (the one way to match). */
                     const struct hot *h = &w->hot[c];
+                    /* Live inserts look within the square of half side
+                     * reach around the pin (mp_store_cluster_candidates):
+                     * the same square here, or a street-rule report whose
+                     * snapped point lies far from its pin could join along
+                     * the street in a replay and not live. */
+                    if (h->x < r->x - reach || h->x > r->x + reach || h->y < r->y - reach ||
+                        h->y > r->y + reach)
+                        continue;
                     if (r->created_at - h->last_at > window ||
                         (cat->rule != MP_RULE_STREET &&
                          !(mp_geo_dist(r->x, r->y, h->x, h->y) <= cat->radius_m)))

@@ -180,7 +180,8 @@ static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category 
         return MP_ENOMEM;
     size_t n = 0;
     rc = mp_store_cluster_candidates(ctx->db, cat->code, probe->x, probe->y,
-                                     mp_cluster_reach(cat), cand, MAX_CANDIDATES, &n);
+                                     mp_cluster_reach(cat), probe->t,
+                                     (int64_t)cat->window_days * 86400, cand, MAX_CANDIDATES, &n);
     if (rc) {
         rc = mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
         goto out;

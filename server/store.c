@@ -96,7 +96,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     /* One column of cells: a contiguous key range of the (category, cell)
      * index. (An OR of ranges made SQLite scan the whole category.) */
     [ST_CAND] = "SELECT " STATE_COLS " FROM clusters c WHERE c.category = ?1 AND"
-                " c.cell BETWEEN ?2 AND ?3 AND c.x BETWEEN ?4 AND ?5 AND c.y BETWEEN ?6 AND ?7",
+                " c.cell BETWEEN ?2 AND ?3 AND c.x BETWEEN ?4 AND ?5 AND c.y BETWEEN ?6 AND ?7"
+                " AND c.last_at >= ?8 AND c.first_at <= ?9",
     [ST_CLUSTER_STATE] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = ?1",
     [ST_CLUSTER_INSERT] =
         "INSERT INTO clusters (category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
@@ -952,9 +953,12 @@ static void read_state(sqlite3_stmt *st, struct mp_cluster_state *c)
 }
 
 enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *category,
-                                           double x, double y, double r,
-                                           struct mp_cluster_state *out, size_t cap, size_t *n)
+                                           double x, double y, double r, int64_t t,
+                                           int64_t window, struct mp_cluster_state *out,
+                                           size_t cap, size_t *n)
 {
+    int64_t since = window >= 0 && t > INT64_MIN + window ? t - window : INT64_MIN;
+    int64_t until = window >= 0 && t < INT64_MAX - window ? t + window : INT64_MAX;
     sqlite3_stmt *st = stmt(s, ST_CAND);
     *n = 0;
     if (!st)
@@ -969,6 +973,8 @@ enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *
         sqlite3_bind_double(st, 5, x + r);
         sqlite3_bind_double(st, 6, y - r);
         sqlite3_bind_double(st, 7, y + r);
+        sqlite3_bind_int64(st, 8, since);
+        sqlite3_bind_int64(st, 9, until);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             if (*n < cap)

@@ -87,13 +87,15 @@ struct mp_cluster_state {
 };
 
 /* Clusters of category whose centre may lie within the metric square of
- * half side r around (x, y) (a superset: callers check distances). Fills up
- * to cap entries of out; *n gets the count written. Uses the grid-cell index
- * on (category, cell). */
+ * half side r around (x, y) (a superset: callers check distances) and, with
+ * window >= 0, whose span of reports comes within window seconds of t (the
+ * time test of the duplicate rules, so that old clusters never crowd the
+ * cap). Fills up to cap entries of out; *n gets the count written. Uses the
+ * grid-cell index on (category, cell). */
 enum mp_status mp_store_cluster_candidates(struct mp_store_sess *sess, const char *category,
-                                           double x, double y, double r,
-                                           struct mp_cluster_state *out, size_t cap,
-                                           size_t *n) MP_WUR;
+                                           double x, double y, double r, int64_t t,
+                                           int64_t window, struct mp_cluster_state *out,
+                                           size_t cap, size_t *n) MP_WUR;
 enum mp_status mp_store_cluster_state(struct mp_store_sess *sess, int64_t id,
                                       struct mp_cluster_state *out) MP_WUR;
 /* Insert a new cluster from st (id ignored); *id receives the new id. */

@@ -515,7 +515,7 @@ static void test_candidates_metric_box(void **state)
      * included); status is the rules' business, not the index's. */
     struct mp_cluster_state out[16];
     size_t n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, out, 16, &n),
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 16, &n),
                      MP_OK);
     assert_true(n >= 4 && n <= 5);
     assert_true(has_id(out, n, on_edge_x));
@@ -529,28 +529,43 @@ static void test_candidates_metric_box(void **state)
 
     /* cap bounds what is written. */
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, out, 2, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 2, &n), MP_OK);
     assert_int_equal(n, 2);
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, out, 0, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 0, &n), MP_OK);
     assert_int_equal(n, 0);
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "pothole", X0, Y0, r, out, 16, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "pothole", X0, Y0, r, 0, -1, out, 16, &n), MP_OK);
     assert_int_equal(n, 0);
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "rodent", X0, Y0, 1, out, 16, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "rodent", X0, Y0, 1, 0, -1, out, 16, &n), MP_OK);
     assert_int_equal(n, 1);
     assert_int_equal(out[0].id, other);
+
+    /* With a window, only clusters whose span comes within it of t: the
+     * rules would turn the others down, and they must not fill the cap. */
+    n = 99;
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, T0 + 86400, 86400,
+                                                 out, 16, &n), MP_OK);
+    assert_true(n >= 4 && n <= 5); /* all end at T0: exactly one window back */
+    n = 99;
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, T0 + 86401, 86400,
+                                                 out, 16, &n), MP_OK);
+    assert_int_equal(n, 0);
+    n = 99;
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, T0 - 86401, 86400,
+                                                 out, 16, &n), MP_OK);
+    assert_int_equal(n, 0); /* reported before the clusters began, beyond the window */
 
     /* Moving a cluster moves it in the index. */
     struct mp_cluster_state s;
     assert_int_equal(mp_store_cluster_state(f->s, centre, &s), MP_OK);
     s.x = s.sum_x = X0 + 3000;
     assert_int_equal(mp_store_cluster_update(f->s, &s), MP_OK);
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, out, 16, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 16, &n), MP_OK);
     assert_false(has_id(out, n, centre));
     assert_int_equal(
-        mp_store_cluster_candidates(f->s, "graffiti", X0 + 3000, Y0, 1, out, 16, &n), MP_OK);
+        mp_store_cluster_candidates(f->s, "graffiti", X0 + 3000, Y0, 1, 0, -1, out, 16, &n), MP_OK);
     assert_true(has_id(out, n, centre));
 }
 
@@ -579,7 +594,7 @@ static void test_candidates_never_miss(void **state)
         double qx = xs[q * 5], qy = ys[q * 5] + (q % 7) * 13.7;
         double r = q % 3 == 0 ? 1.0 : 10.0 * (q % 70) + 0.5;
         size_t n = 0;
-        assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", qx, qy, r, out, N, &n),
+        assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", qx, qy, r, 0, -1, out, N, &n),
                          MP_OK);
         for (int i = 0; i < N; i++) {
             bool inside = fabs(xs[i] - qx) <= r && fabs(ys[i] - qy) <= r;
@@ -1140,7 +1155,7 @@ static void test_transactions(void **state)
     /* Rolled back ids are gone; nothing in the metric index either. */
     struct mp_cluster_state out[4];
     size_t n = 9;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, 10, out, 4, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, 10, 0, -1, out, 4, &n), MP_OK);
     assert_int_equal(n, 0);
 
     assert_int_equal(mp_store_begin_write(f->s, &err), MP_OK);
