@@ -158,39 +158,88 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
+/* What each byte needs in a JSON string: 0 copied as is, 1 a two-byte escape
+ * (\" \\ \n \r \t), 2 a \u00XX escape (other controls, DEL), 3 the start
+ * of a multi-byte UTF-8 sequence (checked), 4 '<' (a following '/' is
+ * escaped so that JSON can never close a script element). */
+enum { J_PLAIN, J_SHORT, J_U, J_UTF8, J_LT };
+static const unsigned char json_class[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+};
+
 void mp_json_strn(struct mp_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     static const char replacement[] = "\\ufffd";
     const unsigned char *u = (const unsigned char *)s;
-    /* Count the escaped size first so that a bounded buffer takes exactly
-     * what fits. Bytes that are not valid UTF-8 (a message cut mid-character,
-     * binary junk echoed from a request) become U+FFFD: the output is always
-     * JSON that strict parsers accept. */
-    size_t need = 2;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = u[i];
-        if (c >= 0x80) {
-            size_t len = utf8_seq(u + i, n - i);
-            need += len ? len : sizeof replacement - 1;
-            i += len ? len : 1;
-            continue;
+    /* Bytes that are not valid UTF-8 (a message cut mid-character, binary
+     * junk echoed from a request) become U+FFFD: the output is always JSON
+     * that strict parsers accept. No byte takes more than 6 output bytes, so
+     * reserving 6n + 2 makes the single pass below safe; only when that
+     * worst case would pass the buffer's bound is the exact size counted
+     * first, so that a bounded buffer still takes exactly what fits. */
+    if (b->failed)
+        return;
+    size_t worst = n <= (SIZE_MAX - 2) / 6 ? 6 * n + 2 : SIZE_MAX;
+    if (worst > b->max || b->len > b->max - worst) {
+        size_t need = 2;
+        for (size_t i = 0; i < n;) {
+            unsigned char c = u[i];
+            switch (json_class[c]) {
+            case J_UTF8: {
+                size_t len = utf8_seq(u + i, n - i);
+                need += len ? len : sizeof replacement - 1;
+                i += len ? len : 1;
+                continue;
+            }
+            case J_SHORT: need += 2; break;
+            case J_U: need += 6; break;
+            case J_LT:
+                if (i + 1 < n && u[i + 1] == '/') {
+                    need += 7;
+                    i++;
+                } else {
+                    need += 1;
+                }
+                break;
+            default: need += 1;
+            }
+            i++;
         }
-        if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
-            need += 2;
-        else if (c < 0x20 || c == 0x7f || (c == '/' && i > 0 && s[i - 1] == '<'))
-            need += 6;
-        else
-            need += 1;
-        i++;
+        worst = need;
     }
-    if (!reserve(b, need))
+    if (!reserve(b, worst))
         return;
     char *o = b->data + b->len;
     *o++ = '"';
-    for (size_t i = 0; i < n;) {
+    size_t i = 0;
+    for (;;) {
+        /* Runs of plain bytes (nearly all of a map page) are copied whole. */
+        size_t from = i;
+        while (i < n && json_class[u[i]] == J_PLAIN)
+            i++;
+        memcpy(o, s + from, i - from);
+        o += i - from;
+        if (i == n)
+            break;
         unsigned char c = u[i];
-        if (c >= 0x80) {
+        switch (json_class[c]) {
+        case J_UTF8: {
             size_t len = utf8_seq(u + i, n - i);
             if (len) {
                 memcpy(o, s + i, len);
@@ -203,20 +252,21 @@ void mp_json_strn(struct mp_buf *b, const char *s, size_t n)
             }
             continue;
         }
-        switch (c) {
-        case '"': *o++ = '\\'; *o++ = '"'; break;
-        case '\\': *o++ = '\\'; *o++ = '\\'; break;
-        case '\n': *o++ = '\\'; *o++ = 'n'; break;
-        case '\r': *o++ = '\\'; *o++ = 'r'; break;
-        case '\t': *o++ = '\\'; *o++ = 't'; break;
-        default:
-            /* "</" is escaped so that JSON can never close a script element. */
-            if (c < 0x20 || c == 0x7f || (c == '/' && i > 0 && s[i - 1] == '<')) {
-                *o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
-                *o++ = hex[c >> 4]; *o++ = hex[c & 15];
-            } else {
-                *o++ = (char)c;
+        case J_SHORT:
+            *o++ = '\\';
+            *o++ = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : (char)c;
+            break;
+        case J_LT:
+            *o++ = '<';
+            if (i + 1 < n && u[i + 1] == '/') {
+                memcpy(o, "\\u002f", 6);
+                o += 6;
+                i++;
             }
+            break;
+        default: /* J_U */
+            *o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
+            *o++ = hex[c >> 4]; *o++ = hex[c & 15];
         }
         i++;
     }
@@ -322,10 +372,11 @@ void mp_json_bool(struct mp_buf *b, bool v) { mp_buf_adds(b, v ? "true" : "false
 void mp_json_time(struct mp_buf *b, int64_t t)
 {
     char tmp[32];
-    mp_time_format(t, tmp, sizeof tmp);
-    mp_buf_addc(b, '"');
-    mp_buf_adds(b, tmp);
-    mp_buf_addc(b, '"');
+    tmp[0] = '"';
+    mp_time_format(t, tmp + 1, sizeof tmp - 2);
+    size_t n = strlen(tmp);
+    tmp[n] = '"';
+    mp_buf_add(b, tmp, n + 1);
 }
 
 void mp_json_key(struct mp_buf *b, const char *key, bool first)

@@ -9,14 +9,10 @@ void mp_geojson_district(struct mp_buf *b, const struct mp_city *city, const cha
 {
     const struct mp_district *d = mp_city_district(city, code);
     if (!d) {
-        mp_buf_adds(b, "null");
+        mp_buf_lit(b, "null");
         return;
     }
-    mp_buf_adds(b, "{\"code\":");
-    mp_json_str(b, d->code);
-    mp_buf_adds(b, ",\"name\":");
-    mp_json_str(b, d->name);
-    mp_buf_addc(b, '}');
+    mp_buf_add(b, d->json, d->json_len);
 }
 
 /* Public text never carries contact details, even typed by the reporter. */
@@ -26,11 +22,9 @@ static void masked_str(struct mp_buf *b, const char *s)
         mp_buf_adds(b, "null");
         return;
     }
-    /* Fast path: nothing that could be an address or a phone number. */
-    bool digits = false;
-    for (const char *p = s; *p && !digits; p++)
-        digits = *p >= '0' && *p <= '9';
-    if (!digits && !strchr(s, '@')) {
+    /* Fast path: nothing that could be an address or a phone number (street
+     * addresses have digits, but fewer than a phone number). */
+    if (!mp_text_may_have_contacts(s)) {
         mp_json_str(b, s);
         return;
     }
@@ -46,49 +40,52 @@ static void masked_str(struct mp_buf *b, const char *s)
 void mp_geojson_report_props(struct mp_buf *b, const struct mp_city *city,
                              const struct mp_report_row *r)
 {
-    mp_buf_adds(b, "{\"id\":");
+    mp_buf_lit(b, "{\"id\":");
     mp_json_int(b, r->id);
-    mp_buf_adds(b, ",\"category\":");
+    mp_buf_lit(b, ",\"category\":");
     mp_json_str(b, r->category);
-    mp_buf_adds(b, ",\"status\":");
+    mp_buf_lit(b, ",\"status\":");
     mp_json_str(b, r->status);
-    mp_buf_adds(b, ",\"description\":");
+    mp_buf_lit(b, ",\"description\":");
     masked_str(b, r->description);
-    mp_buf_adds(b, ",\"address\":");
+    mp_buf_lit(b, ",\"address\":");
     masked_str(b, r->address);
-    mp_buf_adds(b, ",\"location\":");
+    mp_buf_lit(b, ",\"location\":");
     mp_json_str(b, r->location);
-    mp_buf_adds(b, ",\"channel\":");
+    mp_buf_lit(b, ",\"channel\":");
     mp_json_str(b, r->channel);
-    mp_buf_adds(b, ",\"created_at\":");
+    mp_buf_lit(b, ",\"created_at\":");
     mp_json_time(b, r->created_at);
-    mp_buf_adds(b, ",\"updated_at\":");
+    mp_buf_lit(b, ",\"updated_at\":");
     mp_json_time(b, r->updated_at);
-    mp_buf_adds(b, ",\"district\":");
+    mp_buf_lit(b, ",\"district\":");
     mp_geojson_district(b, city, r->district);
-    mp_buf_adds(b, ",\"cluster_id\":");
+    mp_buf_lit(b, ",\"cluster_id\":");
     mp_json_int(b, r->cluster_id);
-    mp_buf_adds(b, ",\"report_count\":");
+    mp_buf_lit(b, ",\"report_count\":");
     mp_json_int(b, r->cluster_count);
-    mp_buf_adds(b, ",\"photo\":");
-    if (r->has_photo)
-        mp_buf_printf(b,
-                      "{\"url\":\"/api/v1/reports/%lld/photo\","
-                      "\"thumb_url\":\"/api/v1/reports/%lld/photo/thumb\"}",
-                      (long long)r->id, (long long)r->id);
-    else
-        mp_buf_adds(b, "null");
-    mp_buf_printf(b, ",\"url\":\"/r/%lld\"}", (long long)r->id);
+    if (r->has_photo) {
+        mp_buf_lit(b, ",\"photo\":{\"url\":\"/api/v1/reports/");
+        mp_json_int(b, r->id);
+        mp_buf_lit(b, "/photo\",\"thumb_url\":\"/api/v1/reports/");
+        mp_json_int(b, r->id);
+        mp_buf_lit(b, "/photo/thumb\"}");
+    } else {
+        mp_buf_lit(b, ",\"photo\":null");
+    }
+    mp_buf_lit(b, ",\"url\":\"/r/");
+    mp_json_int(b, r->id);
+    mp_buf_lit(b, "\"}");
 }
 
 void mp_geojson_report_feature(struct mp_buf *b, const struct mp_city *city,
                                const struct mp_report_row *r, bool with_private)
 {
-    mp_buf_adds(b, "{\"type\":\"Feature\",\"id\":");
+    mp_buf_lit(b, "{\"type\":\"Feature\",\"id\":");
     mp_json_int(b, r->id);
-    mp_buf_adds(b, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":");
+    mp_buf_lit(b, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":");
     mp_json_coord(b, r->lon, r->lat);
-    mp_buf_adds(b, "},\"properties\":");
+    mp_buf_lit(b, "},\"properties\":");
     mp_geojson_report_props(b, city, r);
     if (with_private && !b->failed && b->len > 0 && b->data[b->len - 1] == '}') {
         /* Reopen the properties object to add the staff-only members. */

@@ -36,6 +36,8 @@ char *mp_buf_steal(struct mp_buf *b, size_t *len);
 void mp_buf_add(struct mp_buf *b, const void *data, size_t len);
 void mp_buf_adds(struct mp_buf *b, const char *s);
 void mp_buf_addc(struct mp_buf *b, char c);
+/* Append a string literal without a strlen at run time. */
+#define mp_buf_lit(b, lit) mp_buf_add((b), "" lit, sizeof(lit) - 1)
 void mp_buf_printf(struct mp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum mp_status mp_buf_status(const struct mp_buf *b) MP_WUR;
 
