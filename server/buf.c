@@ -78,6 +78,14 @@ static bool reserve(struct mp_buf *b, size_t extra)
     return true;
 }
 
+bool mp_buf_reserve(struct mp_buf *b, size_t extra) { return reserve(b, extra); }
+
+void mp_buf_commit(struct mp_buf *b, char *end)
+{
+    b->len = (size_t)(end - b->data);
+    b->data[b->len] = '\0';
+}
+
 void mp_buf_add(struct mp_buf *b, const void *data, size_t len)
 {
     if (!reserve(b, len))
@@ -184,7 +192,6 @@ static const unsigned char json_class[256] = {
 
 void mp_json_strn(struct mp_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     static const char replacement[] = "\\ufffd";
     const unsigned char *u = (const unsigned char *)s;
     /* Bytes that are not valid UTF-8 (a message cut mid-character, binary
@@ -225,7 +232,14 @@ void mp_json_strn(struct mp_buf *b, const char *s, size_t n)
     }
     if (!reserve(b, worst))
         return;
-    char *o = b->data + b->len;
+    mp_buf_commit(b, mp_json_put_strn(b->data + b->len, s, n));
+}
+
+char *mp_json_put_strn(char *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char replacement[] = "\\ufffd";
+    const unsigned char *u = (const unsigned char *)s;
     *o++ = '"';
     size_t i = 0;
     for (;;) {
@@ -271,8 +285,7 @@ void mp_json_strn(struct mp_buf *b, const char *s, size_t n)
         i++;
     }
     *o++ = '"';
-    b->len = (size_t)(o - b->data);
-    b->data[b->len] = '\0';
+    return o;
 }
 
 void mp_json_str(struct mp_buf *b, const char *s)
@@ -284,30 +297,38 @@ void mp_json_str(struct mp_buf *b, const char *s)
     mp_json_strn(b, s, strlen(s));
 }
 
-void mp_json_int(struct mp_buf *b, int64_t v)
+char *mp_json_put_int(char *o, int64_t v)
 {
-    char tmp[24], *o = tmp + sizeof tmp;
+    char tmp[24], *t = tmp + sizeof tmp;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     do {
-        *--o = (char)('0' + u % 10);
+        *--t = (char)('0' + u % 10);
         u /= 10;
     } while (u);
     if (v < 0)
-        *--o = '-';
-    mp_buf_add(b, o, (size_t)(tmp + sizeof tmp - o));
+        *--t = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - t);
+    memcpy(o, t, n);
+    return o + n;
 }
 
-void mp_json_num(struct mp_buf *b, double v, int decimals)
+void mp_json_int(struct mp_buf *b, int64_t v)
+{
+    if (reserve(b, MP_JSON_INT_MAX))
+        mp_buf_commit(b, mp_json_put_int(b->data + b->len, v));
+}
+
+char *mp_json_put_num(char *o, double v, int decimals)
 {
     static const int64_t pow10[] = {1,         10,         100,         1000,
                                     10000,     100000,     1000000,     10000000,
                                     100000000, 1000000000, 10000000000, 100000000000,
                                     1000000000000};
-    char tmp[400];
+    char tmp[MP_JSON_NUM_MAX];
     decimals = decimals < 0 ? 0 : decimals > 12 ? 12 : decimals;
     if (v != v || v > 1e300 || v < -1e300) { /* NaN/inf are not JSON */
-        mp_buf_add(b, "null", 4);
-        return;
+        memcpy(o, "null", 4);
+        return o + 4;
     }
     /* Fast path (coordinates, distances): fixed point in integers, since
      * printf's float conversion dominated the cost of a map page. Exact for
@@ -316,7 +337,7 @@ void mp_json_num(struct mp_buf *b, double v, int decimals)
     if (scaled > -9.0e15 && scaled < 9.0e15) {
         /* nearbyint rounds half to even, as printf does for exact halves. */
         int64_t n = (int64_t)nearbyint(scaled);
-        char *o = tmp + sizeof tmp;
+        char *t = tmp + sizeof tmp;
         bool neg = n < 0;
         uint64_t u = neg ? (uint64_t)(-n) : (uint64_t)n;
         uint64_t ip = u / (uint64_t)pow10[decimals], fp = u % (uint64_t)pow10[decimals];
@@ -327,24 +348,25 @@ void mp_json_num(struct mp_buf *b, double v, int decimals)
         }
         if (digits > 0) {
             for (int i = 0; i < digits; i++) {
-                *--o = (char)('0' + fp % 10);
+                *--t = (char)('0' + fp % 10);
                 fp /= 10;
             }
-            *--o = '.';
+            *--t = '.';
         }
         do {
-            *--o = (char)('0' + ip % 10);
+            *--t = (char)('0' + ip % 10);
             ip /= 10;
         } while (ip);
         if (neg && u != 0)
-            *--o = '-';
-        mp_buf_add(b, o, (size_t)(tmp + sizeof tmp - o));
-        return;
+            *--t = '-';
+        size_t len = (size_t)(tmp + sizeof tmp - t);
+        memcpy(o, t, len);
+        return o + len;
     }
     int n = snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
     if (n <= 0 || (size_t)n >= sizeof tmp) {
-        mp_buf_add(b, "null", 4);
-        return;
+        memcpy(o, "null", 4);
+        return o + 4;
     }
     size_t len = (size_t)n;
     if (memchr(tmp, '.', len)) {
@@ -355,28 +377,50 @@ void mp_json_num(struct mp_buf *b, double v, int decimals)
     }
     if (len == 2 && tmp[0] == '-' && tmp[1] == '0')
         len = 1, tmp[0] = '0';
-    mp_buf_add(b, tmp, len);
+    memcpy(o, tmp, len);
+    return o + len;
+}
+
+void mp_json_num(struct mp_buf *b, double v, int decimals)
+{
+    if (reserve(b, MP_JSON_NUM_MAX))
+        mp_buf_commit(b, mp_json_put_num(b->data + b->len, v, decimals));
+}
+
+char *mp_json_put_coord(char *o, double lon, double lat)
+{
+    *o++ = '[';
+    o = mp_json_put_num(o, lon, 7);
+    *o++ = ',';
+    o = mp_json_put_num(o, lat, 7);
+    *o++ = ']';
+    return o;
 }
 
 void mp_json_coord(struct mp_buf *b, double lon, double lat)
 {
-    mp_buf_addc(b, '[');
-    mp_json_num(b, lon, 7);
-    mp_buf_addc(b, ',');
-    mp_json_num(b, lat, 7);
-    mp_buf_addc(b, ']');
+    if (reserve(b, MP_JSON_COORD_MAX))
+        mp_buf_commit(b, mp_json_put_coord(b->data + b->len, lon, lat));
 }
 
 void mp_json_bool(struct mp_buf *b, bool v) { mp_buf_adds(b, v ? "true" : "false"); }
 
-void mp_json_time(struct mp_buf *b, int64_t t)
+char *mp_json_put_time(char *o, int64_t t)
 {
     char tmp[32];
-    tmp[0] = '"';
-    mp_time_format(t, tmp + 1, sizeof tmp - 2);
+    mp_time_format(t, tmp, sizeof tmp);
     size_t n = strlen(tmp);
-    tmp[n] = '"';
-    mp_buf_add(b, tmp, n + 1);
+    *o++ = '"';
+    memcpy(o, tmp, n);
+    o += n;
+    *o++ = '"';
+    return o;
+}
+
+void mp_json_time(struct mp_buf *b, int64_t t)
+{
+    if (reserve(b, MP_JSON_TIME_MAX))
+        mp_buf_commit(b, mp_json_put_time(b->data + b->len, t));
 }
 
 void mp_json_key(struct mp_buf *b, const char *key, bool first)
