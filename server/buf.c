@@ -312,10 +312,13 @@ char *mp_json_put_int(char *o, int64_t v)
     return o + n;
 }
 
+/* The checked writers format into a local buffer and append exactly what
+ * was written, so that a bounded buffer takes whatever fits (open311.c
+ * formats numbers into a 64-byte buffer). */
 void mp_json_int(struct mp_buf *b, int64_t v)
 {
-    if (reserve(b, MP_JSON_INT_MAX))
-        mp_buf_commit(b, mp_json_put_int(b->data + b->len, v));
+    char tmp[MP_JSON_INT_MAX];
+    mp_buf_add(b, tmp, (size_t)(mp_json_put_int(tmp, v) - tmp));
 }
 
 char *mp_json_put_num(char *o, double v, int decimals)
@@ -383,8 +386,8 @@ char *mp_json_put_num(char *o, double v, int decimals)
 
 void mp_json_num(struct mp_buf *b, double v, int decimals)
 {
-    if (reserve(b, MP_JSON_NUM_MAX))
-        mp_buf_commit(b, mp_json_put_num(b->data + b->len, v, decimals));
+    char tmp[MP_JSON_NUM_MAX];
+    mp_buf_add(b, tmp, (size_t)(mp_json_put_num(tmp, v, decimals) - tmp));
 }
 
 char *mp_json_put_coord(char *o, double lon, double lat)
@@ -399,8 +402,8 @@ char *mp_json_put_coord(char *o, double lon, double lat)
 
 void mp_json_coord(struct mp_buf *b, double lon, double lat)
 {
-    if (reserve(b, MP_JSON_COORD_MAX))
-        mp_buf_commit(b, mp_json_put_coord(b->data + b->len, lon, lat));
+    char tmp[MP_JSON_COORD_MAX];
+    mp_buf_add(b, tmp, (size_t)(mp_json_put_coord(tmp, lon, lat) - tmp));
 }
 
 void mp_json_bool(struct mp_buf *b, bool v) { mp_buf_adds(b, v ? "true" : "false"); }
@@ -419,8 +422,8 @@ char *mp_json_put_time(char *o, int64_t t)
 
 void mp_json_time(struct mp_buf *b, int64_t t)
 {
-    if (reserve(b, MP_JSON_TIME_MAX))
-        mp_buf_commit(b, mp_json_put_time(b->data + b->len, t));
+    char tmp[MP_JSON_TIME_MAX];
+    mp_buf_add(b, tmp, (size_t)(mp_json_put_time(tmp, t) - tmp));
 }
 
 void mp_json_key(struct mp_buf *b, const char *key, bool first)

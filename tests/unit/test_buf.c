@@ -306,6 +306,20 @@ static void test_put_writers_match(void **state)
         mp_buf_commit(&b, o);
         assert_string_equal(b.data, a.data);
     }
+    /* The checked writers take exactly what they write: a small bounded
+     * buffer (open311.c formats numbers into 64 bytes) still takes them. */
+    struct mp_buf small;
+    mp_buf_init(&small, 16);
+    mp_json_num(&small, -87.7347183, 7);
+    mp_json_int(&small, 417);
+    assert_false(small.failed);
+    assert_string_equal(small.data, "-87.7347183417");
+    mp_buf_free(&small);
+    mp_buf_init(&small, 23); /* "YYYY-MM-DDTHH:MM:SSZ" and quotes: 22 */
+    mp_json_time(&small, 1700000000);
+    assert_false(small.failed);
+    assert_string_equal(small.data, "\"2023-11-14T22:13:20Z\"");
+    mp_buf_free(&small);
     /* A reservation past the bound fails and marks the buffer. */
     struct mp_buf c;
     mp_buf_init(&c, 8);
