@@ -69,10 +69,13 @@ static char *put_text(char *o, const struct props *p, int i)
     return mp_json_put_strn(o, p->text[i], p->len[i]);
 }
 
-static char *props_put(char *o, const struct props *p, const struct mp_report_row *r)
+/* id is the report id already formatted (it appears three times). */
+static char *props_put(char *o, const struct props *p, const struct mp_report_row *r,
+                       const char *id, size_t id_len)
 {
     o = mp_json_put_lit(o, "{\"id\":");
-    o = mp_json_put_int(o, r->id);
+    memcpy(o, id, id_len);
+    o += id_len;
     o = mp_json_put_lit(o, ",\"category\":");
     o = put_text(o, p, P_CATEGORY);
     o = mp_json_put_lit(o, ",\"status\":");
@@ -110,7 +113,8 @@ static char *props_put(char *o, const struct props *p, const struct mp_report_ro
         o = mp_json_put_lit(o, ",\"photo\":null");
     }
     o = mp_json_put_lit(o, ",\"url\":\"/r/");
-    o = mp_json_put_int(o, r->id);
+    memcpy(o, id, id_len);
+    o += id_len;
     o = mp_json_put_lit(o, "\"}");
     return o;
 }
@@ -121,8 +125,11 @@ void mp_geojson_report_props(struct mp_buf *b, const struct mp_city *city,
     struct props p;
     if (!props_measure(&p, city, r))
         b->failed = true;
-    else if (mp_buf_reserve(b, p.bound))
-        mp_buf_commit(b, props_put(b->data + b->len, &p, r));
+    else if (mp_buf_reserve(b, p.bound)) {
+        char id[MP_JSON_INT_MAX];
+        size_t id_len = (size_t)(mp_json_put_int(id, r->id) - id);
+        mp_buf_commit(b, props_put(b->data + b->len, &p, r, id, id_len));
+    }
     props_release(&p);
 }
 
@@ -137,13 +144,16 @@ void mp_geojson_report_feature(struct mp_buf *b, const struct mp_city *city,
     }
     /* 100 bytes of fixed text around the properties. */
     if (mp_buf_reserve(b, p.bound + MP_JSON_INT_MAX + MP_JSON_COORD_MAX + 100)) {
+        char id[MP_JSON_INT_MAX];
+        size_t id_len = (size_t)(mp_json_put_int(id, r->id) - id);
         char *o = b->data + b->len;
         o = mp_json_put_lit(o, "{\"type\":\"Feature\",\"id\":");
-        o = mp_json_put_int(o, r->id);
+        memcpy(o, id, id_len);
+        o += id_len;
         o = mp_json_put_lit(o, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":");
         o = mp_json_put_coord(o, r->lon, r->lat);
         o = mp_json_put_lit(o, "},\"properties\":");
-        o = props_put(o, &p, r);
+        o = props_put(o, &p, r, id, id_len);
         if (!with_private)
             *o++ = '}';
         mp_buf_commit(b, o);

@@ -30,6 +30,7 @@ enum { F_CATEGORY, F_STATUS, F_DISTRICT, F_CHANNEL, F_DESCRIPTION, F_ADDRESS, F_
  * one spare byte (for the last field's NUL), padded to 8 bytes. */
 struct entry {
     double lon, lat;
+    int64_t count;
     size_t len;
     char rec[];
 };
@@ -70,7 +71,7 @@ static void trim(struct mp_store_sess *s)
 #define MAP_WHERE                                                                                \
     "WITH RECURSIVE strips(s) AS (VALUES (?12) UNION ALL SELECT s + 1 FROM strips"               \
     " WHERE s < ?13)"                                                                            \
-    " SELECT m.id, m.lon, m.lat, m.rec FROM strips CROSS JOIN report_map m"                      \
+    " SELECT m.id, m.lon, m.lat, m.rec, m.cluster_count FROM strips CROSS JOIN report_map m"                      \
     " WHERE m.strip = strips.s AND m.lon BETWEEN ?1 AND ?3 AND m.lat BETWEEN ?2 AND ?4"          \
     " AND m.id > ?10"
 /* Without filters the per-row tests of the filtered form are measurable. */
@@ -143,8 +144,8 @@ static bool decode(struct entry *e, int64_t id, struct mp_report_row *r)
     r->id = id;
     r->lon = e->lon;
     r->lat = e->lat;
-    if (!take_int(&q, end, &r->cluster_id) || !take_int(&q, end, &r->cluster_count) ||
-        !take_int(&q, end, &r->created_at) || !take_int(&q, end, &r->updated_at) ||
+    r->cluster_count = e->count;
+    if (!take_int(&q, end, &r->cluster_id) || !take_int(&q, end, &r->created_at) || !take_int(&q, end, &r->updated_at) ||
         !take_int(&q, end, &photo))
         return false;
     r->has_photo = photo != 0;
@@ -232,6 +233,7 @@ enum mp_status mp_store_map_reports(struct mp_store_sess *s, const struct mp_que
         struct entry *e = (struct entry *)((char *)s->map_scratch[0] + used);
         e->lon = sqlite3_column_double(st, 1);
         e->lat = sqlite3_column_double(st, 2);
+        e->count = sqlite3_column_int64(st, 4);
         e->len = len;
         if (len)
             memcpy(e->rec, rec, len);
