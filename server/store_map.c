@@ -193,7 +193,11 @@ enum mp_status mp_store_map_reports(struct mp_store_sess *s, const struct mp_que
     size_t n = 0, used = 0;
     int src = SQLITE_DONE;
     *handled = false;
-    if (!q->has_bbox || q->with_private)
+    /* The negated test also turns NaN away: the strip numbers below are
+     * conversions of lat to integers. */
+    if (!q->has_bbox || q->with_private ||
+        !(q->bbox.min_lat >= -90.0 && q->bbox.max_lat <= 90.0 &&
+          q->bbox.min_lat <= q->bbox.max_lat))
         return MP_OK;
     int64_t s0 = strip_of(q->bbox.min_lat), s1 = strip_of(q->bbox.max_lat);
     if (s1 - s0 >= MAP_MAX_STRIPS)
