@@ -410,12 +410,11 @@ void mp_json_bool(struct mp_buf *b, bool v) { mp_buf_adds(b, v ? "true" : "false
 
 char *mp_json_put_time(char *o, int64_t t)
 {
-    char tmp[32];
-    mp_time_format(t, tmp, sizeof tmp);
-    size_t n = strlen(tmp);
+    /* mp_time_format writes exactly 20 characters (years clamped to
+     * 0-9999) and a NUL, which the closing quote overwrites. */
     *o++ = '"';
-    memcpy(o, tmp, n);
-    o += n;
+    mp_time_format(t, o, 21);
+    o += 20;
     *o++ = '"';
     return o;
 }
