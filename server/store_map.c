@@ -17,10 +17,12 @@
 
 /* Beyond these the box is a zoomed-out view: the R*Tree query of store.c,
  * which decodes only the rows of the page, is cheaper than copying every row
- * in the box. */
+ * in the box, and a request's scratch stays within about 5 MB (a page of
+ * 1,000 takes about 300 KB), so concurrent zoomed-out views cannot push the
+ * server's resident size far. */
 #define MAP_MAX_STRIPS 2000
-#define MAP_MAX_ROWS 32768
-#define MAP_MAX_BYTES ((size_t)16 << 20)
+#define MAP_MAX_ROWS 16384
+#define MAP_MAX_BYTES ((size_t)4 << 20)
 /* Scratch kept by a session between requests, at most (per buffer). */
 #define MAP_KEEP_BYTES ((size_t)2 << 20)
 
@@ -222,10 +224,21 @@ enum mp_status mp_store_map_reports(struct mp_store_sess *s, const struct mp_que
     sqlite3_bind_int64(st, 10, q->after_id);
     sqlite3_bind_int64(st, 12, s0);
     sqlite3_bind_int64(st, 13, s1);
-    /* One statement, so one snapshot, as the general query. */
+    /* One statement, so one snapshot, as the general query. Rows come
+     * strip by strip: at each new strip the rows so far, spread over the
+     * strips not yet read, tell whether the box will pass MAP_MAX_ROWS, so
+     * that a zoomed-out view gives up after a strip or two, not after
+     * MAP_MAX_ROWS rows. */
+    int64_t strip = s0;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == MAP_MAX_ROWS || used > MAP_MAX_BYTES)
             goto out; /* not handled: too many rows for this path */
+        int64_t rs = strip_of(sqlite3_column_double(st, 2));
+        if (rs != strip) {
+            strip = rs;
+            if (rs > s0 && (double)n * (double)(s1 - s0 + 1) / (double)(rs - s0) > MAP_MAX_ROWS)
+                goto out;
+        }
         const void *rec = sqlite3_column_blob(st, 3);
         size_t len = (size_t)sqlite3_column_bytes(st, 3);
         size_t size = (sizeof(struct entry) + len + 1 + 7) & ~(size_t)7;
