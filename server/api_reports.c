@@ -56,6 +56,13 @@ enum mp_status mp_api_reports_list(struct mp_app *app, struct mp_ctx *ctx,
     size_t limit = q.limit;
     q.limit = limit + 1;
     struct list_ctx lc = {.b = &resp->body, .city = app->city, .limit = limit};
+    /* A feature takes 450-500 bytes: room for a full page up front spares
+     * the doublings of a growing buffer (each a copy or a remap). Pages not
+     * written are never touched, so a short page costs no memory for it. */
+    if (!mp_buf_reserve(&resp->body, limit * 512 + 256)) {
+        rc = mp_fail(err, MP_ENOMEM, "unavailable", "cannot build the page right now");
+        goto out;
+    }
     mp_buf_adds(&resp->body, "{\"type\":\"FeatureCollection\",\"features\":[");
     if ((rc = mp_store_reports(ctx->db, &q, list_row, &lc))) {
         rc = mp_fail(err, rc, "unavailable", "cannot read reports right now");

@@ -78,6 +78,14 @@ static bool reserve(struct mp_buf *b, size_t extra)
     return true;
 }
 
+bool mp_buf_reserve(struct mp_buf *b, size_t extra) { return reserve(b, extra); }
+
+void mp_buf_commit(struct mp_buf *b, char *end)
+{
+    b->len = (size_t)(end - b->data);
+    b->data[b->len] = '\0';
+}
+
 void mp_buf_add(struct mp_buf *b, const void *data, size_t len)
 {
     if (!reserve(b, len))
@@ -158,39 +166,94 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
+/* What each byte needs in a JSON string: 0 copied as is, 1 a two-byte escape
+ * (\" \\ \n \r \t), 2 a \u00XX escape (other controls, DEL), 3 the start
+ * of a multi-byte UTF-8 sequence (checked), 4 '<' (a following '/' is
+ * escaped so that JSON can never close a script element). */
+enum { J_PLAIN, J_SHORT, J_U, J_UTF8, J_LT };
+static const unsigned char json_class[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+};
+
 void mp_json_strn(struct mp_buf *b, const char *s, size_t n)
+{
+    static const char replacement[] = "\\ufffd";
+    const unsigned char *u = (const unsigned char *)s;
+    /* Bytes that are not valid UTF-8 (a message cut mid-character, binary
+     * junk echoed from a request) become U+FFFD: the output is always JSON
+     * that strict parsers accept. No byte takes more than 6 output bytes, so
+     * reserving 6n + 2 makes the single pass below safe; only when that
+     * worst case would pass the buffer's bound is the exact size counted
+     * first, so that a bounded buffer still takes exactly what fits. */
+    if (b->failed)
+        return;
+    size_t worst = n <= (SIZE_MAX - 2) / 6 ? 6 * n + 2 : SIZE_MAX;
+    if (worst > b->max || b->len > b->max - worst) {
+        size_t need = 2;
+        for (size_t i = 0; i < n;) {
+            unsigned char c = u[i];
+            switch (json_class[c]) {
+            case J_UTF8: {
+                size_t len = utf8_seq(u + i, n - i);
+                need += len ? len : sizeof replacement - 1;
+                i += len ? len : 1;
+                continue;
+            }
+            case J_SHORT: need += 2; break;
+            case J_U: need += 6; break;
+            case J_LT:
+                if (i + 1 < n && u[i + 1] == '/') {
+                    need += 7;
+                    i++;
+                } else {
+                    need += 1;
+                }
+                break;
+            default: need += 1;
+            }
+            i++;
+        }
+        worst = need;
+    }
+    if (!reserve(b, worst))
+        return;
+    mp_buf_commit(b, mp_json_put_strn(b->data + b->len, s, n));
+}
+
+char *mp_json_put_strn(char *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     static const char replacement[] = "\\ufffd";
     const unsigned char *u = (const unsigned char *)s;
-    /* Count the escaped size first so that a bounded buffer takes exactly
-     * what fits. Bytes that are not valid UTF-8 (a message cut mid-character,
-     * binary junk echoed from a request) become U+FFFD: the output is always
-     * JSON that strict parsers accept. */
-    size_t need = 2;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = u[i];
-        if (c >= 0x80) {
-            size_t len = utf8_seq(u + i, n - i);
-            need += len ? len : sizeof replacement - 1;
-            i += len ? len : 1;
-            continue;
-        }
-        if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
-            need += 2;
-        else if (c < 0x20 || c == 0x7f || (c == '/' && i > 0 && s[i - 1] == '<'))
-            need += 6;
-        else
-            need += 1;
-        i++;
-    }
-    if (!reserve(b, need))
-        return;
-    char *o = b->data + b->len;
     *o++ = '"';
-    for (size_t i = 0; i < n;) {
+    size_t i = 0;
+    for (;;) {
+        /* Runs of plain bytes (nearly all of a map page) are copied whole. */
+        size_t from = i;
+        while (i < n && json_class[u[i]] == J_PLAIN)
+            i++;
+        memcpy(o, s + from, i - from);
+        o += i - from;
+        if (i == n)
+            break;
         unsigned char c = u[i];
-        if (c >= 0x80) {
+        switch (json_class[c]) {
+        case J_UTF8: {
             size_t len = utf8_seq(u + i, n - i);
             if (len) {
                 memcpy(o, s + i, len);
@@ -203,26 +266,26 @@ void mp_json_strn(struct mp_buf *b, const char *s, size_t n)
             }
             continue;
         }
-        switch (c) {
-        case '"': *o++ = '\\'; *o++ = '"'; break;
-        case '\\': *o++ = '\\'; *o++ = '\\'; break;
-        case '\n': *o++ = '\\'; *o++ = 'n'; break;
-        case '\r': *o++ = '\\'; *o++ = 'r'; break;
-        case '\t': *o++ = '\\'; *o++ = 't'; break;
-        default:
-            /* "</" is escaped so that JSON can never close a script element. */
-            if (c < 0x20 || c == 0x7f || (c == '/' && i > 0 && s[i - 1] == '<')) {
-                *o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
-                *o++ = hex[c >> 4]; *o++ = hex[c & 15];
-            } else {
-                *o++ = (char)c;
+        case J_SHORT:
+            *o++ = '\\';
+            *o++ = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : (char)c;
+            break;
+        case J_LT:
+            *o++ = '<';
+            if (i + 1 < n && u[i + 1] == '/') {
+                memcpy(o, "\\u002f", 6);
+                o += 6;
+                i++;
             }
+            break;
+        default: /* J_U */
+            *o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
+            *o++ = hex[c >> 4]; *o++ = hex[c & 15];
         }
         i++;
     }
     *o++ = '"';
-    b->len = (size_t)(o - b->data);
-    b->data[b->len] = '\0';
+    return o;
 }
 
 void mp_json_str(struct mp_buf *b, const char *s)
@@ -234,30 +297,41 @@ void mp_json_str(struct mp_buf *b, const char *s)
     mp_json_strn(b, s, strlen(s));
 }
 
-void mp_json_int(struct mp_buf *b, int64_t v)
+char *mp_json_put_int(char *o, int64_t v)
 {
-    char tmp[24], *o = tmp + sizeof tmp;
+    char tmp[24], *t = tmp + sizeof tmp;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     do {
-        *--o = (char)('0' + u % 10);
+        *--t = (char)('0' + u % 10);
         u /= 10;
     } while (u);
     if (v < 0)
-        *--o = '-';
-    mp_buf_add(b, o, (size_t)(tmp + sizeof tmp - o));
+        *--t = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - t);
+    memcpy(o, t, n);
+    return o + n;
 }
 
-void mp_json_num(struct mp_buf *b, double v, int decimals)
+/* The checked writers format into a local buffer and append exactly what
+ * was written, so that a bounded buffer takes whatever fits (open311.c
+ * formats numbers into a 64-byte buffer). */
+void mp_json_int(struct mp_buf *b, int64_t v)
+{
+    char tmp[MP_JSON_INT_MAX];
+    mp_buf_add(b, tmp, (size_t)(mp_json_put_int(tmp, v) - tmp));
+}
+
+char *mp_json_put_num(char *o, double v, int decimals)
 {
     static const int64_t pow10[] = {1,         10,         100,         1000,
                                     10000,     100000,     1000000,     10000000,
                                     100000000, 1000000000, 10000000000, 100000000000,
                                     1000000000000};
-    char tmp[400];
+    char tmp[MP_JSON_NUM_MAX];
     decimals = decimals < 0 ? 0 : decimals > 12 ? 12 : decimals;
     if (v != v || v > 1e300 || v < -1e300) { /* NaN/inf are not JSON */
-        mp_buf_add(b, "null", 4);
-        return;
+        memcpy(o, "null", 4);
+        return o + 4;
     }
     /* Fast path (coordinates, distances): fixed point in integers, since
      * printf's float conversion dominated the cost of a map page. Exact for
@@ -266,7 +340,7 @@ void mp_json_num(struct mp_buf *b, double v, int decimals)
     if (scaled > -9.0e15 && scaled < 9.0e15) {
         /* nearbyint rounds half to even, as printf does for exact halves. */
         int64_t n = (int64_t)nearbyint(scaled);
-        char *o = tmp + sizeof tmp;
+        char *t = tmp + sizeof tmp;
         bool neg = n < 0;
         uint64_t u = neg ? (uint64_t)(-n) : (uint64_t)n;
         uint64_t ip = u / (uint64_t)pow10[decimals], fp = u % (uint64_t)pow10[decimals];
@@ -277,24 +351,25 @@ void mp_json_num(struct mp_buf *b, double v, int decimals)
         }
         if (digits > 0) {
             for (int i = 0; i < digits; i++) {
-                *--o = (char)('0' + fp % 10);
+                *--t = (char)('0' + fp % 10);
                 fp /= 10;
             }
-            *--o = '.';
+            *--t = '.';
         }
         do {
-            *--o = (char)('0' + ip % 10);
+            *--t = (char)('0' + ip % 10);
             ip /= 10;
         } while (ip);
         if (neg && u != 0)
-            *--o = '-';
-        mp_buf_add(b, o, (size_t)(tmp + sizeof tmp - o));
-        return;
+            *--t = '-';
+        size_t len = (size_t)(tmp + sizeof tmp - t);
+        memcpy(o, t, len);
+        return o + len;
     }
     int n = snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
     if (n <= 0 || (size_t)n >= sizeof tmp) {
-        mp_buf_add(b, "null", 4);
-        return;
+        memcpy(o, "null", 4);
+        return o + 4;
     }
     size_t len = (size_t)n;
     if (memchr(tmp, '.', len)) {
@@ -305,27 +380,49 @@ void mp_json_num(struct mp_buf *b, double v, int decimals)
     }
     if (len == 2 && tmp[0] == '-' && tmp[1] == '0')
         len = 1, tmp[0] = '0';
-    mp_buf_add(b, tmp, len);
+    memcpy(o, tmp, len);
+    return o + len;
+}
+
+void mp_json_num(struct mp_buf *b, double v, int decimals)
+{
+    char tmp[MP_JSON_NUM_MAX];
+    mp_buf_add(b, tmp, (size_t)(mp_json_put_num(tmp, v, decimals) - tmp));
+}
+
+char *mp_json_put_coord(char *o, double lon, double lat)
+{
+    *o++ = '[';
+    o = mp_json_put_num(o, lon, 7);
+    *o++ = ',';
+    o = mp_json_put_num(o, lat, 7);
+    *o++ = ']';
+    return o;
 }
 
 void mp_json_coord(struct mp_buf *b, double lon, double lat)
 {
-    mp_buf_addc(b, '[');
-    mp_json_num(b, lon, 7);
-    mp_buf_addc(b, ',');
-    mp_json_num(b, lat, 7);
-    mp_buf_addc(b, ']');
+    char tmp[MP_JSON_COORD_MAX];
+    mp_buf_add(b, tmp, (size_t)(mp_json_put_coord(tmp, lon, lat) - tmp));
 }
 
 void mp_json_bool(struct mp_buf *b, bool v) { mp_buf_adds(b, v ? "true" : "false"); }
 
+char *mp_json_put_time(char *o, int64_t t)
+{
+    /* mp_time_format writes exactly 20 characters (years clamped to
+     * 0-9999) and a NUL, which the closing quote overwrites. */
+    *o++ = '"';
+    mp_time_format(t, o, 21);
+    o += 20;
+    *o++ = '"';
+    return o;
+}
+
 void mp_json_time(struct mp_buf *b, int64_t t)
 {
-    char tmp[32];
-    mp_time_format(t, tmp, sizeof tmp);
-    mp_buf_addc(b, '"');
-    mp_buf_adds(b, tmp);
-    mp_buf_addc(b, '"');
+    char tmp[MP_JSON_TIME_MAX];
+    mp_buf_add(b, tmp, (size_t)(mp_json_put_time(tmp, t) - tmp));
 }
 
 void mp_json_key(struct mp_buf *b, const char *key, bool first)

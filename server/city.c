@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meldpunt/buf.h"
 #include "meldpunt/timeutil.h"
 
 #define PACK_MAX_FILE ((size_t)32 << 20)
@@ -168,6 +169,29 @@ out:
     return rc;
 }
 
+/* district_order: indexes sorted by code and, among equal codes, by
+ * position (a stable sort), so that the binary search of mp_city_district
+ * finds the district a linear search would: the first with that code. */
+static enum mp_status index_districts(struct mp_city *c)
+{
+    c->district_order = malloc(c->ndistricts * sizeof *c->district_order);
+    if (!c->district_order)
+        return MP_ENOMEM;
+    for (size_t i = 0; i < c->ndistricts; i++)
+        c->district_order[i] = i;
+    /* Insertion sort: stable, and a pack has tens of districts. */
+    for (size_t i = 1; i < c->ndistricts; i++) {
+        size_t v = c->district_order[i], j = i;
+        while (j > 0 && (strcmp(c->districts[c->district_order[j - 1]].code,
+                                c->districts[v].code) > 0)) {
+            c->district_order[j] = c->district_order[j - 1];
+            j--;
+        }
+        c->district_order[j] = v;
+    }
+    return MP_OK;
+}
+
 static enum mp_status load_districts(struct mp_city *c, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
@@ -202,7 +226,22 @@ static enum mp_status load_districts(struct mp_city *c, struct mp_error *err)
         }
         if ((rc = mp_multipolygon_from_geojson(json_object_get(f, "geometry"), &d->area, err)))
             goto out;
+        struct mp_buf b;
+        mp_buf_init(&b, 0);
+        mp_buf_adds(&b, "{\"code\":");
+        mp_json_str(&b, d->code);
+        mp_buf_adds(&b, ",\"name\":");
+        mp_json_str(&b, d->name);
+        mp_buf_addc(&b, '}');
+        if (b.failed) {
+            mp_buf_free(&b);
+            rc = MP_ENOMEM;
+            goto out;
+        }
+        d->json = mp_buf_steal(&b, &d->json_len);
     }
+    if ((rc = index_districts(c)))
+        goto out;
     c->districts_json = dump_compact(root, &c->districts_json_len);
     if (!c->districts_json)
         rc = MP_ENOMEM;
@@ -334,9 +373,11 @@ void mp_city_free(struct mp_city *c)
     free(c->categories);
     for (size_t i = 0; i < c->ndistricts; i++) {
         free(c->districts[i].name);
+        free(c->districts[i].json);
         mp_multipolygon_free(&c->districts[i].area);
     }
     free(c->districts);
+    free(c->district_order);
     mp_multipolygon_free(&c->area);
     free(c->holidays);
     free(c->name);
@@ -383,11 +424,19 @@ const struct mp_district *mp_city_district_at(const struct mp_city *c, double lo
 
 const struct mp_district *mp_city_district(const struct mp_city *c, const char *code)
 {
-    if (!code)
+    if (!code || !c->district_order)
         return NULL;
-    for (size_t i = 0; i < c->ndistricts; i++)
-        if (strcmp(c->districts[i].code, code) == 0)
-            return &c->districts[i];
+    /* Lower bound: the first index whose code is not below the one asked. */
+    size_t lo = 0, hi = c->ndistricts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(c->districts[c->district_order[mid]].code, code) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < c->ndistricts && strcmp(c->districts[c->district_order[lo]].code, code) == 0)
+        return &c->districts[c->district_order[lo]];
     return NULL;
 }
 

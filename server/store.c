@@ -14,6 +14,7 @@
 #include "meldpunt/buf.h"
 #include "meldpunt/timeutil.h"
 #include "store_internal.h"
+#include "store_map.h"
 
 /* Grid cell of a metric point for the candidate look-up; must match the
  * expression of migration 3 -> 4. Offsets keep both parts positive. */
@@ -518,6 +519,15 @@ static const char *const migrations[][4] = {
         "CREATE TRIGGER change_clusters_delete AFTER DELETE ON clusters BEGIN"
         " UPDATE change_counter SET n = n + 1 WHERE id = 1; END;",
     },
+    {
+        /* 6 -> 7: the public map table (store_map.h): each report's public
+         * properties in spatial order, kept by triggers, so that a map page
+         * reads neighbouring pages instead of two random look-ups a feature. */
+        MAP_MIGRATION_TABLE,
+        MAP_MIGRATION_REPORTS,
+        MAP_MIGRATION_CLUSTERS,
+        MAP_MIGRATION_PHOTOS,
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -621,6 +631,8 @@ out:
 
 static void sess_close(struct mp_store_sess *s)
 {
+    free(s->map_scratch[0]);
+    free(s->map_scratch[1]);
     for (int i = 0; s->core && i < ST__COUNT; i++)
         sqlite3_finalize(s->core[i]);
     free(s->core);
@@ -1561,6 +1573,10 @@ static enum mp_status run_clusters(struct mp_store_sess *s, sqlite3_stmt *st, mp
 enum mp_status mp_store_reports(struct mp_store_sess *s, const struct mp_query *q, mp_report_cb cb,
                                 void *ctx)
 {
+    bool handled;
+    enum mp_status mrc = mp_store_map_reports(s, q, cb, ctx, &handled);
+    if (mrc || handled)
+        return mrc;
     sqlite3_stmt *st = stmt(s, q->has_bbox ? ST_REPORTS_BBOX : ST_REPORTS_ALL);
     if (!st)
         return MP_EDB;

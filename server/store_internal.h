@@ -24,6 +24,10 @@ struct mp_store_sess {
     sqlite3_stmt *extra[MP_STORE_EXTRA_STMTS];
     struct mp_store_sess *next_free;
     bool in_tx;
+    /* store_map.c's row buffers, kept between requests so that a map page
+     * does not fault in fresh pages each time (owned; freed by sess_close). */
+    void *map_scratch[2];
+    size_t map_scratch_cap[2];
 };
 
 /* A schema component: its own list of migrations, applied in order and

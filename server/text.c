@@ -205,3 +205,15 @@ char *mp_text_mask_contacts(const char *s)
     free(a);
     return b;
 }
+
+bool mp_text_may_have_contacts(const char *s)
+{
+    unsigned digits = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '@')
+            return true;
+        if (*p >= '0' && *p <= '9')
+            digits++;
+    }
+    return digits >= 7;
+}

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "meldpunt/status.h"
 
@@ -36,6 +37,8 @@ char *mp_buf_steal(struct mp_buf *b, size_t *len);
 void mp_buf_add(struct mp_buf *b, const void *data, size_t len);
 void mp_buf_adds(struct mp_buf *b, const char *s);
 void mp_buf_addc(struct mp_buf *b, char c);
+/* Append a string literal without a strlen at run time. */
+#define mp_buf_lit(b, lit) mp_buf_add((b), "" lit, sizeof(lit) - 1)
 void mp_buf_printf(struct mp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum mp_status mp_buf_status(const struct mp_buf *b) MP_WUR;
 
@@ -49,5 +52,26 @@ void mp_json_bool(struct mp_buf *b, bool v);
 void mp_json_time(struct mp_buf *b, int64_t unix_seconds);      /* "YYYY-MM-DDTHH:MM:SSZ" */
 /* "key": (with a leading comma when !first). */
 void mp_json_key(struct mp_buf *b, const char *key, bool first);
+
+/* Unchecked writers for hot encoders (a map page calls them tens of thousands
+ * of times): make room once with mp_buf_reserve for the sum of the bounds
+ * below, write through the cursor b->data + b->len, each call returning the
+ * new end, then mp_buf_commit(b, end). Same output as the mp_json_* above. */
+#define MP_JSON_STR_MAX(n) (6 * (size_t)(n) + 2) /* mp_json_put_strn of n bytes */
+#define MP_JSON_INT_MAX 20
+#define MP_JSON_NUM_MAX 400
+#define MP_JSON_COORD_MAX (2 * MP_JSON_NUM_MAX + 3)
+#define MP_JSON_TIME_MAX 24
+/* Room for extra bytes plus a NUL; false (and the buffer marked failed) when
+ * they do not fit the bound or memory. */
+bool mp_buf_reserve(struct mp_buf *b, size_t extra) MP_WUR;
+/* Set the length to end - b->data (within the reserved room). */
+void mp_buf_commit(struct mp_buf *b, char *end);
+#define mp_json_put_lit(o, lit) ((char *)memcpy((o), "" lit, sizeof(lit) - 1) + sizeof(lit) - 1)
+char *mp_json_put_strn(char *o, const char *s, size_t n);
+char *mp_json_put_int(char *o, int64_t v);
+char *mp_json_put_num(char *o, double v, int decimals);
+char *mp_json_put_coord(char *o, double lon, double lat);
+char *mp_json_put_time(char *o, int64_t unix_seconds);
 
 #endif

@@ -45,6 +45,10 @@ struct mp_district {
     char code[32];
     char *name; /* owned */
     struct mp_multipolygon area;
+    /* {"code":..,"name":..} rendered once at load (owned, NUL-terminated):
+     * every public feature carries it. */
+    char *json;
+    size_t json_len;
 };
 
 struct mp_city {
@@ -62,6 +66,9 @@ struct mp_city {
     size_t ncategories;
     struct mp_district *districts;  /* owned */
     size_t ndistricts;
+    /* Indexes into districts sorted by code (then by position), for
+     * mp_city_district's binary search (owned). */
+    size_t *district_order;
     int64_t *holidays; /* owned: days since epoch, ascending */
     size_t nholidays;
     unsigned workdays; /* bit d set = ISO weekday d (1 = Monday .. 7) is a working day */
@@ -89,6 +96,8 @@ const struct mp_category *mp_city_category_by_source(const struct mp_city *c, co
                                                      const char *name);
 /* District containing the point, or NULL. */
 const struct mp_district *mp_city_district_at(const struct mp_city *c, double lon, double lat);
+/* District by code (the first in the pack when codes repeat), or NULL; a
+ * binary search over district_order. */
 const struct mp_district *mp_city_district(const struct mp_city *c, const char *code);
 bool mp_city_in_area(const struct mp_city *c, double lon, double lat);
 

@@ -25,7 +25,7 @@ struct mp_store;
 struct mp_store_sess;
 
 /* Schema version this build writes; older databases are upgraded in place. */
-#define MP_STORE_SCHEMA_VERSION 6
+#define MP_STORE_SCHEMA_VERSION 7
 
 struct mp_store_opts {
     unsigned pool_size;   /* sessions (connections); >= 1 */
@@ -262,7 +262,9 @@ typedef int (*mp_report_cb)(void *ctx, const struct mp_report_row *row);
 typedef int (*mp_cluster_cb)(void *ctx, const struct mp_cluster_row *row);
 
 /* Iterate matching rows in id order; a non-zero return from cb stops the
- * iteration (MP_OK is still returned). */
+ * iteration (MP_OK is still returned). Without q->with_private, rows of a
+ * bbox list come from the public map table and leave external_id,
+ * join_reason and street NULL too. */
 enum mp_status mp_store_reports(struct mp_store_sess *sess, const struct mp_query *q,
                                 mp_report_cb cb, void *ctx) MP_WUR;
 enum mp_status mp_store_clusters(struct mp_store_sess *sess, const struct mp_query *q,

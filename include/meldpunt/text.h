@@ -22,5 +22,9 @@ bool mp_text_phone_ok(const char *s);
 /* Copy s into a NEW string (caller frees) with e-mail addresses and phone
  * numbers replaced by "[hidden]". Returns NULL on allocation failure. */
 char *mp_text_mask_contacts(const char *s);
+/* False when mp_text_mask_contacts(s) would certainly return s unchanged (no
+ * '@' and fewer than 7 digits: every phone number it masks has 7 or more), so
+ * that readers can skip the copy; true means "mask to be sure". */
+bool mp_text_may_have_contacts(const char *s);
 
 #endif

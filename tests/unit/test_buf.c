@@ -264,6 +264,72 @@ static void test_bound_json_string_too_big(void **state)
 
 /* ---- JSON strings ---- */
 
+/* The unchecked writers write what the checked ones write, within their
+ * bounds. */
+static void test_put_writers_match(void **state)
+{
+    (void)state;
+    static const char *const strs[] = {"", "plain", "a\"b\\c\n\t\x01\x7f", "</x>", "caf\xc3\xa9",
+                                       "bad \xff\xc3", "<"};
+    static const double nums[] = {0, -0.0, 1.5, -87.7347183, 41.83247674999, 1e20, -1e300};
+    static const int64_t ints[] = {0, 1, -1, 417, INT64_MAX, INT64_MIN};
+    struct mp_buf a, b;
+    mp_buf_init(&a, 0);
+    mp_buf_init(&b, 0);
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
+        size_t n = strlen(strs[i]);
+        mp_buf_reset(&a);
+        mp_json_strn(&a, strs[i], n);
+        mp_buf_reset(&b);
+        assert_true(mp_buf_reserve(&b, MP_JSON_STR_MAX(n)));
+        char *end = mp_json_put_strn(b.data + b.len, strs[i], n);
+        assert_true((size_t)(end - b.data) <= MP_JSON_STR_MAX(n));
+        mp_buf_commit(&b, end);
+        assert_string_equal(b.data, a.data);
+    }
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+        mp_buf_reset(&a);
+        mp_json_coord(&a, nums[i], -nums[i]);
+        mp_buf_reset(&b);
+        assert_true(mp_buf_reserve(&b, MP_JSON_COORD_MAX));
+        mp_buf_commit(&b, mp_json_put_coord(b.data, nums[i], -nums[i]));
+        assert_string_equal(b.data, a.data);
+    }
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+        mp_buf_reset(&a);
+        mp_json_int(&a, ints[i]);
+        mp_json_time(&a, ints[i] > 0 && ints[i] < 1000000000000 ? ints[i] : 1700000000);
+        mp_buf_reset(&b);
+        assert_true(mp_buf_reserve(&b, MP_JSON_INT_MAX + MP_JSON_TIME_MAX));
+        char *o = mp_json_put_int(b.data, ints[i]);
+        o = mp_json_put_time(o, ints[i] > 0 && ints[i] < 1000000000000 ? ints[i] : 1700000000);
+        mp_buf_commit(&b, o);
+        assert_string_equal(b.data, a.data);
+    }
+    /* The checked writers take exactly what they write: a small bounded
+     * buffer (open311.c formats numbers into 64 bytes) still takes them. */
+    struct mp_buf small;
+    mp_buf_init(&small, 16);
+    mp_json_num(&small, -87.7347183, 7);
+    mp_json_int(&small, 417);
+    assert_false(small.failed);
+    assert_string_equal(small.data, "-87.7347183417");
+    mp_buf_free(&small);
+    mp_buf_init(&small, 23); /* "YYYY-MM-DDTHH:MM:SSZ" and quotes: 22 */
+    mp_json_time(&small, 1700000000);
+    assert_false(small.failed);
+    assert_string_equal(small.data, "\"2023-11-14T22:13:20Z\"");
+    mp_buf_free(&small);
+    /* A reservation past the bound fails and marks the buffer. */
+    struct mp_buf c;
+    mp_buf_init(&c, 8);
+    assert_false(mp_buf_reserve(&c, 9));
+    assert_true(c.failed);
+    mp_buf_free(&a);
+    mp_buf_free(&b);
+    mp_buf_free(&c);
+}
+
 static void test_json_str_plain(void **state)
 {
     (void)state;
@@ -477,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_json_coord),
         cmocka_unit_test(test_json_int_bool_key),
         cmocka_unit_test(test_json_time),
+        cmocka_unit_test(test_put_writers_match),
     };
     return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
 }

@@ -358,9 +358,17 @@ static void test_districts(void **state)
     assert_null(mp_city_district(c, "78"));
     assert_null(mp_city_district(c, NULL));
     assert_string_equal(mp_city_district(c, "77")->code, "77");
-    /* Codes are unique. */
-    for (size_t i = 0; i < c->ndistricts; i++)
-        assert_ptr_equal(mp_city_district(c, c->districts[i].code), &c->districts[i]);
+    assert_null(mp_city_district(c, ""));
+    assert_null(mp_city_district(c, "32 "));
+    /* Codes are unique; each district's public object is rendered at load. */
+    for (size_t i = 0; i < c->ndistricts; i++) {
+        const struct mp_district *x = &c->districts[i];
+        char want[160];
+        snprintf(want, sizeof want, "{\"code\":\"%s\",\"name\":\"%s\"}", x->code, x->name);
+        assert_ptr_equal(mp_city_district(c, x->code), x);
+        assert_string_equal(x->json, want);
+        assert_int_equal(x->json_len, strlen(want));
+    }
 }
 
 static void test_in_area(void **state)

@@ -1231,6 +1231,124 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* ---- the public map table (report_map, schema v7) ---- */
+
+/* The public fields of up to 16 listed reports, as text, one line each. */
+struct rows_text {
+    char line[16][1024];
+    size_t n;
+};
+
+static int row_text(void *ctx, const struct mp_report_row *r)
+{
+    struct rows_text *t = ctx;
+    if (t->n < 16)
+        snprintf(t->line[t->n++], sizeof t->line[0],
+                 "%lld c=%lld n=%lld %s %s d=%s a=%s ch=%s dist=%s loc=%s t=%lld/%lld"
+                 " %.7f,%.7f photo=%d",
+                 (long long)r->id, (long long)r->cluster_id, (long long)r->cluster_count,
+                 r->category ? r->category : "(null)", r->status ? r->status : "(null)",
+                 r->description ? r->description : "(null)", r->address ? r->address : "(null)",
+                 r->channel ? r->channel : "(null)", r->district ? r->district : "(null)",
+                 r->location ? r->location : "(null)", (long long)r->created_at,
+                 (long long)r->updated_at, r->lon, r->lat, r->has_photo);
+    return 0;
+}
+
+/* The map path (public bbox list) must give exactly what the general query
+ * gives (staff lists still read reports and clusters directly). */
+static void expect_map_matches(struct fx *f, const struct mp_query *base, int line)
+{
+    struct mp_query q = *base;
+    struct rows_text pub, staff;
+    memset(&pub, 0, sizeof pub);
+    memset(&staff, 0, sizeof staff);
+    q.has_bbox = true;
+    q.with_private = false;
+    assert_int_equal(mp_store_reports(f->s, &q, row_text, &pub), MP_OK);
+    q.with_private = true;
+    assert_int_equal(mp_store_reports(f->s, &q, row_text, &staff), MP_OK);
+    if (pub.n != staff.n)
+        fail_msg("line %d: map path %zu rows, general query %zu", line, pub.n, staff.n);
+    for (size_t i = 0; i < pub.n; i++)
+        if (strcmp(pub.line[i], staff.line[i]) != 0)
+            fail_msg("line %d: row %zu\n map:     %s\n general: %s", line, i, pub.line[i],
+                     staff.line[i]);
+}
+
+static void test_map_table_follows_changes(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    make_data(f, &d);
+    struct mp_query q;
+    memset(&q, 0, sizeof q);
+    q.bbox = (struct mp_bbox){-87.8, 41.6, -87.5, 42.0};
+    expect_map_matches(f, &q, __LINE__);
+
+    /* A report joins cluster a: its count changes for every member. */
+    int64_t r6 = add_report(f, d.ca, "graffiti", "new", -87.6299, 41.8783, T0 + 3 * DAY, "32",
+                            NULL);
+    struct mp_cluster_state cs;
+    assert_int_equal(mp_store_cluster_state(f->s, d.ca, &cs), MP_OK);
+    cs.report_count = 3;
+    assert_int_equal(mp_store_cluster_update(f->s, &cs), MP_OK);
+    expect_map_matches(f, &q, __LINE__);
+    struct rows_text t;
+    memset(&t, 0, sizeof t);
+    struct mp_query one = q;
+    one.has_bbox = true;
+    one.bbox = (struct mp_bbox){-87.62995, 41.87825, -87.62985, 41.87835};
+    assert_int_equal(mp_store_reports(f->s, &one, row_text, &t), MP_OK);
+    assert_int_equal(t.n, 1);
+    assert_non_null(strstr(t.line[0], " n=3 "));
+
+    /* Status of a cluster and its reports. */
+    assert_int_equal(mp_store_cluster_set_status(f->s, d.ca, "fixed", T0 + 4 * DAY, T0 + 4 * DAY),
+                     MP_OK);
+    expect_map_matches(f, &q, __LINE__);
+
+    /* A photo, then a report moved to another cluster (and so another count). */
+    unsigned char img[4] = {1, 2, 3, 4};
+    struct mp_photo_rec p = {.full = img, .thumb = img, .full_len = 4, .thumb_len = 4,
+                             .width = 2, .height = 2, .mime = "image/jpeg"};
+    assert_int_equal(mp_store_photo_put(f->s, d.r[2], &p), MP_OK);
+    assert_int_equal(mp_store_report_set_cluster(f->s, r6, d.cb, "fixed", NULL), MP_OK);
+    expect_map_matches(f, &q, __LINE__);
+    assert_int_equal(mp_store_reports_move_all(f->s, d.cb, d.ca, "new"), MP_OK);
+    expect_map_matches(f, &q, __LINE__);
+
+    /* Filters and paging on the map path. */
+    q.categories[0] = "rodent";
+    q.ncategories = 1;
+    expect_map_matches(f, &q, __LINE__);
+    q.ncategories = 0;
+    q.statuses[0] = "new";
+    q.nstatuses = 1;
+    expect_map_matches(f, &q, __LINE__);
+    q.nstatuses = 0;
+    q.district = "6";
+    expect_map_matches(f, &q, __LINE__);
+    q.district = NULL;
+    q.since = T0 + 1;
+    q.until = T0 + 6 * DAY;
+    expect_map_matches(f, &q, __LINE__);
+    q.since = q.until = 0;
+    q.limit = 2;
+    q.after_id = d.r[0];
+    expect_map_matches(f, &q, __LINE__);
+    struct ids got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[1], d.r[2]);
+    q.limit = 0;
+    q.after_id = 0;
+
+    /* A box of the whole world takes the general path, with the same rows. */
+    q.bbox = (struct mp_bbox){-180, -90, 180, 90};
+    got = list_reports(f, &q);
+    EXPECT_IDS(&got, d.r[0], d.r[1], d.r[2], d.r[3], d.r[4], d.r[5], r6);
+    expect_map_matches(f, &q, __LINE__);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1252,6 +1370,7 @@ int main(void)
         T(test_set_status_applies_to_reports),
         T(test_history),
         T(test_photos),
+        T(test_map_table_follows_changes),
         T(test_transactions),
         T(test_readonly_reopen),
     };

@@ -226,6 +226,29 @@ static void test_mask_leaves_other_text(void **state)
     expect_mask("caf\xc3\xa9 \xe2\x82\xac 5", "caf\xc3\xa9 \xe2\x82\xac 5");
 }
 
+/* The readers' shortcut: when it says "no contacts", masking must indeed
+ * leave the text as it is. */
+static void test_may_have_contacts(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "", "Big pothole", "10252 S KOSTNER AVE", "lamp 123456 is out", "call 555 1234",
+        "3125550100", "+31 6 1234 5678", "mail a@b.org", "@home", "user@localhost",
+        "1 2 3 4 5 6 7", "2021-05-06", "ID12345678",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        char *m = mp_text_mask_contacts(texts[i]);
+        assert_non_null(m);
+        if (!mp_text_may_have_contacts(texts[i]))
+            assert_string_equal(m, texts[i]);
+        free(m);
+    }
+    assert_false(mp_text_may_have_contacts("10252 S KOSTNER AVE"));
+    assert_false(mp_text_may_have_contacts("lamp 123456 is out"));
+    assert_true(mp_text_may_have_contacts("call 555 1234"));
+    assert_true(mp_text_may_have_contacts("@home"));
+}
+
 static void test_mask_list_of_numbers(void **state)
 {
     (void)state;
@@ -295,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_mask_leaves_other_text),
         cmocka_unit_test(test_mask_list_of_numbers),
         cmocka_unit_test(test_mask_long_input),
+        cmocka_unit_test(test_may_have_contacts),
     };
     return cmocka_run_group_tests_name("text", tests, NULL, NULL);
 }
