@@ -226,7 +226,7 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
             goto out;
         /* 16 answers of up to 512 KiB (a page of 1,000 reports is ~460 KiB):
          * a city's hot map views, 8 MiB at most. */
-        if ((rc = mp_respcache_new(16, (size_t)512 << 10, &app->cache)))
+        if ((rc = mp_respcache_new(16, (size_t)512 << 10, true, &app->cache)))
             goto out;
     }
     *out = app;

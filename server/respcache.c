@@ -21,14 +21,49 @@ struct entry {
     uint64_t used; /* clock of the last hit, for eviction */
 };
 
+/* Keys asked for recently but not yet kept (hashes), for second-sight
+ * admission: a map panned by one user asks each box once, and writing
+ * every such answer into a memfd would cost a copy and fresh pages for an
+ * entry nobody reads again. */
+#define SEEN_N 128
+
 struct mp_respcache {
     pthread_mutex_t lock;
     struct entry *e;
     size_t n, max_body;
     uint64_t clock;
+    bool second_sight;
+    uint64_t seen[SEEN_N];
+    size_t seen_next;
 };
 
-enum mp_status mp_respcache_new(size_t entries, size_t max_body, struct mp_respcache **out)
+static uint64_t key_hash(const char *key, int64_t version)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)version;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h | 1; /* never 0, the empty slot */
+}
+
+/* True when key at version may be kept now; otherwise it is noted. Under
+ * c->lock. */
+static bool admit(struct mp_respcache *c, const char *key, int64_t version)
+{
+    if (!c->second_sight)
+        return true;
+    uint64_t h = key_hash(key, version);
+    for (size_t i = 0; i < SEEN_N; i++)
+        if (c->seen[i] == h) {
+            c->seen[i] = 0;
+            return true;
+        }
+    c->seen[c->seen_next] = h;
+    c->seen_next = (c->seen_next + 1) % SEEN_N;
+    return false;
+}
+
+enum mp_status mp_respcache_new(size_t entries, size_t max_body, bool second_sight,
+                                struct mp_respcache **out)
 {
     struct mp_respcache *c = calloc(1, sizeof *c);
     *out = NULL;
@@ -41,6 +76,7 @@ enum mp_status mp_respcache_new(size_t entries, size_t max_body, struct mp_respc
     pthread_mutex_init(&c->lock, NULL);
     c->n = entries;
     c->max_body = max_body;
+    c->second_sight = second_sight;
     *out = c;
     return MP_OK;
 }
@@ -91,6 +127,11 @@ void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version,
                       const char *body, size_t len)
 {
     if (!c || len > c->max_body || strlen(key) >= KEY_MAX)
+        return;
+    pthread_mutex_lock(&c->lock);
+    bool now = admit(c, key, version);
+    pthread_mutex_unlock(&c->lock);
+    if (!now)
         return;
     int fd = memfd_create("meldpunt-answer", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)

@@ -20,8 +20,11 @@
 
 struct mp_respcache;
 
-/* Room for entries answers of at most max_body bytes each. */
-enum mp_status mp_respcache_new(size_t entries, size_t max_body,
+/* Room for entries answers of at most max_body bytes each. With
+ * second_sight, an answer is kept only when put a second time (the same key
+ * at the same version asked again while not cached, among the last 128 such
+ * keys): answers asked for once are never written. */
+enum mp_status mp_respcache_new(size_t entries, size_t max_body, bool second_sight,
                                 struct mp_respcache **out) MP_WUR;
 void mp_respcache_free(struct mp_respcache *c);
 

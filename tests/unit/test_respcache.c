@@ -38,7 +38,7 @@ static void test_hit_only_at_same_version(void **state)
 {
     (void)state;
     struct mp_respcache *c = NULL;
-    assert_int_equal(mp_respcache_new(4, 1024, &c), MP_OK);
+    assert_int_equal(mp_respcache_new(4, 1024, false, &c), MP_OK);
     mp_respcache_put(c, "/a?x=1", 7, "{\"a\":1}", 7);
     assert_string_equal(get(c, "/a?x=1", 7), "{\"a\":1}");
     assert_string_equal(get(c, "/a?x=1", 8), ""); /* something changed since */
@@ -61,7 +61,7 @@ static void test_lru_and_bounds(void **state)
 {
     (void)state;
     struct mp_respcache *c = NULL;
-    assert_int_equal(mp_respcache_new(2, 16, &c), MP_OK);
+    assert_int_equal(mp_respcache_new(2, 16, false, &c), MP_OK);
     mp_respcache_put(c, "/1", 1, "one", 3);
     mp_respcache_put(c, "/2", 1, "two", 3);
     assert_string_equal(get(c, "/1", 1), "one"); /* /2 is now the least recently used */
@@ -84,7 +84,7 @@ static void test_descriptor_outlives_entry_and_is_sealed(void **state)
 {
     (void)state;
     struct mp_respcache *c = NULL;
-    assert_int_equal(mp_respcache_new(1, 1024, &c), MP_OK);
+    assert_int_equal(mp_respcache_new(1, 1024, false, &c), MP_OK);
     mp_respcache_put(c, "/old", 1, "old answer", 10);
     int fd;
     size_t len;
@@ -105,12 +105,39 @@ static void test_descriptor_outlives_entry_and_is_sealed(void **state)
     assert_int_equal(fd, -1);
 }
 
+static void test_second_sight(void **state)
+{
+    (void)state;
+    struct mp_respcache *c = NULL;
+    assert_int_equal(mp_respcache_new(4, 1024, true, &c), MP_OK);
+    mp_respcache_put(c, "/once", 1, "A", 1);
+    assert_string_equal(get(c, "/once", 1), ""); /* asked once: not kept */
+    mp_respcache_put(c, "/once", 2, "B", 1);
+    assert_string_equal(get(c, "/once", 2), ""); /* another version is another answer */
+    mp_respcache_put(c, "/once", 2, "B", 1);
+    assert_string_equal(get(c, "/once", 2), "B"); /* asked again: kept */
+    /* Many single asks push an old first sight out of the record. */
+    mp_respcache_put(c, "/old", 1, "O", 1);
+    char key[32];
+    for (int i = 0; i < 200; i++) {
+        snprintf(key, sizeof key, "/walk/%d", i);
+        mp_respcache_put(c, key, 1, "w", 1);
+    }
+    mp_respcache_put(c, "/old", 1, "O", 1);
+    assert_string_equal(get(c, "/old", 1), "");
+    mp_respcache_put(c, "/old", 1, "O", 1);
+    assert_string_equal(get(c, "/old", 1), "O");
+    assert_string_equal(get(c, "/once", 2), "B"); /* single asks never evicted a kept answer */
+    mp_respcache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hit_only_at_same_version),
         cmocka_unit_test(test_lru_and_bounds),
         cmocka_unit_test(test_descriptor_outlives_entry_and_is_sealed),
+        cmocka_unit_test(test_second_sight),
     };
     return cmocka_run_group_tests_name("respcache", tests, NULL, NULL);
 }
