@@ -103,8 +103,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CLUSTER_INSERT] =
         "INSERT INTO clusters (category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
         " first_at, last_at, fixed_at, district, created_at, updated_at, street, location, cell,"
-        " geom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15,"
-        " ?16, ?17, MakePoint(?8, ?9, 4326))",
+        " geom, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14,"
+        " ?15, ?16, ?17, MakePoint(?8, ?9, 4326), ?18)", /* ?18 NULL: the next id */
     [ST_CLUSTER_LL_INSERT] = "INSERT INTO clusters_rtree (id, minx, maxx, miny, maxy)"
                              " VALUES (?1, ?2, ?2, ?3, ?3)",
     [ST_CLUSTER_LL_UPDATE] = "UPDATE clusters_rtree SET minx = ?2, maxx = ?2, miny = ?3,"
@@ -1047,8 +1047,9 @@ static enum mp_status rtree_set(struct mp_store_sess *s, enum stmt_id id, int64_
     return step_done(s, st, "cluster index");
 }
 
-enum mp_status mp_store_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
-                                       int64_t *id)
+/* A new cluster row and its R*Tree entry; id 0 takes the next id. */
+static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c,
+                                     int64_t want_id, int64_t *id)
 {
     sqlite3_stmt *st = stmt(s, ST_CLUSTER_INSERT);
     if (!st)
@@ -1056,11 +1057,21 @@ enum mp_status mp_store_cluster_create(struct mp_store_sess *s, const struct mp_
     bind_text(st, 1, c->category);
     bind_text(st, 2, c->status);
     bind_state(st, c, mp_time_now());
+    if (want_id)
+        sqlite3_bind_int64(st, 18, want_id);
+    else
+        sqlite3_bind_null(st, 18);
     enum mp_status rc = step_done(s, st, "cluster insert");
     if (rc)
         return rc;
-    *id = sqlite3_last_insert_rowid(s->db);
+    *id = want_id ? want_id : sqlite3_last_insert_rowid(s->db);
     return rtree_set(s, ST_CLUSTER_LL_INSERT, *id, c->lon, c->lat);
+}
+
+enum mp_status mp_store_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
+                                       int64_t *id)
+{
+    return cluster_insert(s, c, 0, id);
 }
 
 enum mp_status mp_store_cluster_update(struct mp_store_sess *s, const struct mp_cluster_state *c)
@@ -1127,12 +1138,6 @@ static const char sql_states_range[] =
     "SELECT " STATE_COLS " FROM clusters c WHERE c.id BETWEEN ?1 AND ?2 ORDER BY c.id";
 static const char sql_cluster_ids[] = "SELECT id, category FROM clusters";
 static const char sql_cluster_max[] = "SELECT IFNULL(max(id), 0) FROM clusters";
-/* As ST_CLUSTER_INSERT, with the id chosen by the caller. */
-static const char sql_cluster_insert_id[] =
-    "INSERT INTO clusters (category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
-    " first_at, last_at, fixed_at, district, created_at, updated_at, street, location, cell,"
-    " geom, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15,"
-    " ?16, ?17, MakePoint(?8, ?9, 4326), ?18)";
 
 enum mp_status mp_store_cluster_members(struct mp_store_sess *s, int64_t id,
                                         struct mp_member_stats *o)
@@ -1325,17 +1330,8 @@ enum mp_status mp_store_cluster_max_id(struct mp_store_sess *s, int64_t *max)
 
 enum mp_status mp_store_cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_cluster_insert_id);
-    if (!st)
-        return MP_EDB;
-    bind_text(st, 1, c->category);
-    bind_text(st, 2, c->status);
-    bind_state(st, c, mp_time_now());
-    sqlite3_bind_int64(st, 18, c->id);
-    enum mp_status rc = step_done(s, st, "cluster insert");
-    if (rc)
-        return rc;
-    return rtree_set(s, ST_CLUSTER_LL_INSERT, c->id, c->lon, c->lat);
+    int64_t id;
+    return cluster_insert(s, c, c->id, &id);
 }
 
 enum mp_status mp_store_defer_foreign_keys(struct mp_store_sess *s)
@@ -1730,6 +1726,20 @@ struct pyr_cell {
     double sum_lon, sum_lat;
 };
 
+/* Hand one output cell (sums over its pyramid cells) to cb. */
+static int pyr_emit(mp_grid_cb cb, void *ctx, int64_t gx, int64_t gy, const struct pyr_cell *p)
+{
+    struct mp_grid_cell c = {
+        .gx = gx,
+        .gy = gy,
+        .clusters = p->clusters,
+        .reports = p->reports,
+        .lon = p->sum_lon / (double)p->clusters,
+        .lat = p->sum_lat / (double)p->clusters,
+    };
+    return cb(ctx, &c);
+}
+
 enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_query *q, int zoom,
                                      mp_grid_cb cb, void *ctx)
 {
@@ -1773,16 +1783,9 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
         goto out;
     int rc = SQLITE_DONE;
     while (grouped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        double n = (double)sqlite3_column_int64(st, 2);
-        struct mp_grid_cell c = {
-            .gx = sqlite3_column_int64(st, 0),
-            .gy = sqlite3_column_int64(st, 1),
-            .clusters = sqlite3_column_int64(st, 2),
-            .reports = sqlite3_column_int64(st, 3),
-            .lon = sqlite3_column_double(st, 4) / n,
-            .lat = sqlite3_column_double(st, 5) / n,
-        };
-        if (cb(ctx, &c)) {
+        const struct pyr_cell p = {sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                                   sqlite3_column_double(st, 4), sqlite3_column_double(st, 5)};
+        if (pyr_emit(cb, ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), &p)) {
             rc = SQLITE_DONE;
             break;
         }
@@ -1805,17 +1808,7 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
     /* The order GROUP BY gave: by column, then row. */
     for (int64_t i = 0; !grouped && i < w * h; i++) {
         const struct pyr_cell *p = &cells[i];
-        if (p->clusters <= 0)
-            continue;
-        struct mp_grid_cell c = {
-            .gx = ox + i / h,
-            .gy = oy + i % h,
-            .clusters = p->clusters,
-            .reports = p->reports,
-            .lon = p->sum_lon / (double)p->clusters,
-            .lat = p->sum_lat / (double)p->clusters,
-        };
-        if (cb(ctx, &c))
+        if (p->clusters > 0 && pyr_emit(cb, ctx, ox + i / h, oy + i % h, p))
             break;
     }
 out:
