@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "meldpunt/buf.h"
@@ -711,6 +712,7 @@ static void *ckpt_main(void *arg)
     struct mp_store *st = arg;
     int last_rc = SQLITE_OK;
     unsigned wait_truncate = 0; /* periods until the next TRUNCATE attempt */
+    prctl(PR_SET_NAME, "mp-checkpoint", 0, 0, 0); /* for profilers and bench/run.sh */
     for (;;) {
         pthread_mutex_lock(&st->lock);
         if (!st->ckpt_stop) {
