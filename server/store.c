@@ -216,6 +216,15 @@ static enum mp_status step_done(struct mp_store_sess *s, sqlite3_stmt *st, const
     return MP_OK;
 }
 
+/* The end of a row loop: rc is the last sqlite3_step result; SQLITE_ROW
+ * means the callback stopped early, which is not an error. */
+static enum mp_status rows_done(struct mp_store_sess *s, sqlite3_stmt *st, int rc,
+                                const char *what)
+{
+    done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, what);
+}
+
 static sqlite3_stmt *stmt(struct mp_store_sess *s, enum stmt_id id)
 {
     if (!s->core[id]) {
@@ -301,6 +310,28 @@ static enum mp_status exec(struct mp_store_sess *s, const char *sql)
 }
 
 /* ---- schema ---- */
+
+/* The 4 -> 5 migration's grid_cells SQL, the same for each of its three
+ * levels (cell side 90 / 2^level degrees): GRID_FILL sums the clusters into
+ * one level's cells, GRID_UPSERT adds (sign "+") or takes away ("-") one row
+ * (NEW or OLD) of clusters in a trigger. String pasting at compile time: the
+ * migration text is byte for byte what it has always been. */
+#define GRID_FILL(level, side)                                                                  \
+    "INSERT INTO grid_cells SELECT " #level ", CAST((lon + 180) / " side " AS INTEGER),"        \
+    " CAST((lat + 90) / " side " AS INTEGER), category, status,"                                \
+    " count(*), sum(report_count), sum(lon), sum(lat) FROM clusters GROUP BY 2, 3, 4, 5;"
+#define GRID_UPSERT(level, side, row, sign)                                                     \
+    " INSERT INTO grid_cells VALUES (" #level ", CAST((" row ".lon + 180) / " side " AS INTEGER)," \
+    " CAST((" row ".lat + 90) / " side " AS INTEGER),"                                          \
+    " " row ".category, " row ".status, " sign "1, " sign row ".report_count, " sign row ".lon, " \
+    sign row ".lat)"                                                                            \
+    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"                       \
+    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"              \
+    " sum_lat = sum_lat + excluded.sum_lat;"
+#define GRID_LEVELS(row, sign)                                                                  \
+    GRID_UPSERT(10, "0.087890625", row, sign)                                                   \
+    GRID_UPSERT(12, "0.02197265625", row, sign)                                                 \
+    GRID_UPSERT(14, "0.0054931640625", row, sign)
 
 /* Each entry upgrades the schema from version i to i + 1. Never edit a
  * released entry: add a new one. */
@@ -423,81 +454,22 @@ static const char *const migrations[][4] = {
     " clusters INTEGER NOT NULL, reports INTEGER NOT NULL,"
     " sum_lon REAL NOT NULL, sum_lat REAL NOT NULL,"
     " PRIMARY KEY (level, gx, gy, category, status)) WITHOUT ROWID;"
-    "INSERT INTO grid_cells SELECT 10, CAST((lon + 180) / 0.087890625 AS INTEGER), CAST((lat + 90) / 0.087890625 AS INTEGER), category, status,"
-    " count(*), sum(report_count), sum(lon), sum(lat) FROM clusters GROUP BY 2, 3, 4, 5;"
-    "INSERT INTO grid_cells SELECT 12, CAST((lon + 180) / 0.02197265625 AS INTEGER), CAST((lat + 90) / 0.02197265625 AS INTEGER), category, status,"
-    " count(*), sum(report_count), sum(lon), sum(lat) FROM clusters GROUP BY 2, 3, 4, 5;"
-    "INSERT INTO grid_cells SELECT 14, CAST((lon + 180) / 0.0054931640625 AS INTEGER), CAST((lat + 90) / 0.0054931640625 AS INTEGER), category, status,"
-    " count(*), sum(report_count), sum(lon), sum(lat) FROM clusters GROUP BY 2, 3, 4, 5;",
+    GRID_FILL(10, "0.087890625")
+    GRID_FILL(12, "0.02197265625")
+    GRID_FILL(14, "0.0054931640625"),
 
     "CREATE TRIGGER grid_cells_insert AFTER INSERT ON clusters BEGIN"
-    " INSERT INTO grid_cells VALUES (10, CAST((NEW.lon + 180) / 0.087890625 AS INTEGER), CAST((NEW.lat + 90) / 0.087890625 AS INTEGER),"
-    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
-    " INSERT INTO grid_cells VALUES (12, CAST((NEW.lon + 180) / 0.02197265625 AS INTEGER), CAST((NEW.lat + 90) / 0.02197265625 AS INTEGER),"
-    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
-    " INSERT INTO grid_cells VALUES (14, CAST((NEW.lon + 180) / 0.0054931640625 AS INTEGER), CAST((NEW.lat + 90) / 0.0054931640625 AS INTEGER),"
-    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
+    GRID_LEVELS("NEW", "+")
     " END;",
 
     "CREATE TRIGGER grid_cells_update AFTER UPDATE OF lon, lat, status, report_count, category"
     " ON clusters BEGIN"
-    " INSERT INTO grid_cells VALUES (10, CAST((OLD.lon + 180) / 0.087890625 AS INTEGER), CAST((OLD.lat + 90) / 0.087890625 AS INTEGER),"
-    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
-    " INSERT INTO grid_cells VALUES (12, CAST((OLD.lon + 180) / 0.02197265625 AS INTEGER), CAST((OLD.lat + 90) / 0.02197265625 AS INTEGER),"
-    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
-    " INSERT INTO grid_cells VALUES (14, CAST((OLD.lon + 180) / 0.0054931640625 AS INTEGER), CAST((OLD.lat + 90) / 0.0054931640625 AS INTEGER),"
-    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
-    " INSERT INTO grid_cells VALUES (10, CAST((NEW.lon + 180) / 0.087890625 AS INTEGER), CAST((NEW.lat + 90) / 0.087890625 AS INTEGER),"
-    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
-    " INSERT INTO grid_cells VALUES (12, CAST((NEW.lon + 180) / 0.02197265625 AS INTEGER), CAST((NEW.lat + 90) / 0.02197265625 AS INTEGER),"
-    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
-    " INSERT INTO grid_cells VALUES (14, CAST((NEW.lon + 180) / 0.0054931640625 AS INTEGER), CAST((NEW.lat + 90) / 0.0054931640625 AS INTEGER),"
-    " NEW.category, NEW.status, +1, +NEW.report_count, +NEW.lon, +NEW.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
+    GRID_LEVELS("OLD", "-")
+    GRID_LEVELS("NEW", "+")
     " END;",
 
     "CREATE TRIGGER grid_cells_delete AFTER DELETE ON clusters BEGIN"
-    " INSERT INTO grid_cells VALUES (10, CAST((OLD.lon + 180) / 0.087890625 AS INTEGER), CAST((OLD.lat + 90) / 0.087890625 AS INTEGER),"
-    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
-    " INSERT INTO grid_cells VALUES (12, CAST((OLD.lon + 180) / 0.02197265625 AS INTEGER), CAST((OLD.lat + 90) / 0.02197265625 AS INTEGER),"
-    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
-    " INSERT INTO grid_cells VALUES (14, CAST((OLD.lon + 180) / 0.0054931640625 AS INTEGER), CAST((OLD.lat + 90) / 0.0054931640625 AS INTEGER),"
-    " OLD.category, OLD.status, -1, -OLD.report_count, -OLD.lon, -OLD.lat)"
-    " ON CONFLICT DO UPDATE SET clusters = clusters + excluded.clusters,"
-    " reports = reports + excluded.reports, sum_lon = sum_lon + excluded.sum_lon,"
-    " sum_lat = sum_lat + excluded.sum_lat;"
+    GRID_LEVELS("OLD", "-")
     " END;",
     },
     {
@@ -1269,8 +1241,7 @@ enum mp_status mp_store_replay_reports(struct mp_store_sess *s, const char *cate
         if (cb(ctx, &r))
             break;
     }
-    done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "replay");
+    return rows_done(s, st, rc, "replay");
 }
 
 enum mp_status mp_store_constraints(struct mp_store_sess *s, mp_constraint_cb cb, void *ctx)
@@ -1283,8 +1254,7 @@ enum mp_status mp_store_constraints(struct mp_store_sess *s, mp_constraint_cb cb
         if (cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
                sqlite3_column_int(st, 2) != 0))
             break;
-    done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "constraints");
+    return rows_done(s, st, rc, "constraints");
 }
 
 enum mp_status mp_store_cluster_states_range(struct mp_store_sess *s, int64_t lo, int64_t hi,
@@ -1302,8 +1272,7 @@ enum mp_status mp_store_cluster_states_range(struct mp_store_sess *s, int64_t lo
         if (cb(ctx, &cs))
             break;
     }
-    done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "states");
+    return rows_done(s, st, rc, "states");
 }
 
 enum mp_status mp_store_cluster_ids(struct mp_store_sess *s, mp_cluster_id_cb cb, void *ctx)
@@ -1315,8 +1284,7 @@ enum mp_status mp_store_cluster_ids(struct mp_store_sess *s, mp_cluster_id_cb cb
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (cb(ctx, sqlite3_column_int64(st, 0), col_text(st, 1)))
             break;
-    done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "cluster ids");
+    return rows_done(s, st, rc, "cluster ids");
 }
 
 enum mp_status mp_store_cluster_max_id(struct mp_store_sess *s, int64_t *max)
@@ -1550,8 +1518,7 @@ static enum mp_status run_reports(struct mp_store_sess *s, sqlite3_stmt *st, boo
         if (cb(ctx, &row))
             break;
     }
-    done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "reports");
+    return rows_done(s, st, rc, "reports");
 }
 
 static enum mp_status run_clusters(struct mp_store_sess *s, sqlite3_stmt *st, mp_cluster_cb cb,
@@ -1564,8 +1531,7 @@ static enum mp_status run_clusters(struct mp_store_sess *s, sqlite3_stmt *st, mp
         if (cb(ctx, &row))
             break;
     }
-    done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "clusters");
+    return rows_done(s, st, rc, "clusters");
 }
 
 enum mp_status mp_store_reports(struct mp_store_sess *s, const struct mp_query *q, mp_report_cb cb,
@@ -1672,8 +1638,7 @@ enum mp_status mp_store_history(struct mp_store_sess *s, int64_t cluster_id, mp_
         if (cb(ctx, &h))
             break;
     }
-    done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "history");
+    return rows_done(s, st, rc, "history");
 }
 
 enum mp_status mp_store_cluster_grid(struct mp_store_sess *s, const struct mp_query *q,
@@ -1701,8 +1666,7 @@ enum mp_status mp_store_cluster_grid(struct mp_store_sess *s, const struct mp_qu
         if (cb(ctx, &c))
             break;
     }
-    done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "grid");
+    return rows_done(s, st, rc, "grid");
 }
 
 static const char sql_pyramid[] =
