@@ -115,3 +115,37 @@ test('whole exports streaming at once are bounded: 503 busy with Retry-After, th
     await srv.cleanup();
   }
 });
+
+test('an over-long request target or header block gets a JSON 414 / 431, and the server goes on', async () => {
+  const srv = await startServer();
+  try {
+    // 9,000 bytes of target: over meldpunt's 8 KiB, under libmicrohttpd's own 64 KiB.
+    const longQuery = `/api/v1/reports?category=${'a'.repeat(9000)}`;
+    const uri = await api(srv.url, 'GET', longQuery);
+    assert.equal(uri.status, 414, uri.text);
+    assert.equal(uri.body.error.code, 'uri_too_long');
+    // A target of 8,000 bytes is still answered by the endpoint (a 400 for the category).
+    const justUnder = await api(srv.url, 'GET', `/api/v1/reports?category=${'a'.repeat(7900)}`);
+    assert.equal(justUnder.status, 400, justUnder.text);
+    assert.notEqual(justUnder.body.error.code, 'uri_too_long');
+    // The bound counts the path too.
+    const longPath = await api(srv.url, 'GET', `/api/v1/reports/${'9'.repeat(9000)}`);
+    assert.equal(longPath.status, 414);
+    assert.equal(longPath.body.error.code, 'uri_too_long');
+
+    const big = { 'X-Padding': 'x'.repeat(20000) };
+    const hdr = await api(srv.url, 'GET', '/healthz', { headers: big });
+    assert.equal(hdr.status, 431, hdr.text);
+    assert.equal(hdr.body.error.code, 'headers_too_large');
+    // Also for a write: refused before anything is stored.
+    const post = await api(srv.url, 'POST', '/api/v1/reports', { json: report, headers: big });
+    assert.equal(post.status, 431);
+
+    const health = await api(srv.url, 'GET', '/healthz');
+    assert.equal(health.status, 200);
+    assert.equal(health.body.status, 'ok');
+    assert.equal(health.body.reports, 0);
+  } finally {
+    await srv.cleanup();
+  }
+});
