@@ -28,9 +28,11 @@
 #include "meldpunt/auth.h"
 #include "meldpunt/city.h"
 #include "meldpunt/cluster.h"
+#include "meldpunt/geo.h"
 #include "meldpunt/open311.h"
 #include "meldpunt/report.h"
 #include "meldpunt/store_open311.h"
+#include "meldpunt/streets.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/tz.h"
@@ -1394,10 +1396,25 @@ enum mp_status mp_api_open311_requests_create(struct mp_app *app, struct mp_ctx 
             goto out;
         }
         in.has_lat = in.has_lon = true;
-    } else if (addr || field(req, "address_id")) {
+    } else if (addr) {
+        /* No geocoder for house numbers (the street layer has no address
+         * ranges), but a corner named by two crossing streets can be placed
+         * on the city's own street layer. */
+        double x, y;
+        if (!mp_streets_intersection(ctx->streets, addr, &x, &y, NULL, 0) ||
+            mp_geo_inverse(ctx->geo, x, y, &in.lon, &in.lat) != MP_OK) {
+            rc = o311_fail(resp, xml, 400,
+                           "address_string '%.60s' could not be placed: name a corner as two "
+                           "crossing streets ('N Clark St & W Division St'), or send lat and "
+                           "long",
+                           addr);
+            goto out;
+        }
+        in.has_lat = in.has_lon = true;
+    } else if (field(req, "address_id")) {
         rc = o311_fail(resp, xml, 400,
-                       "this endpoint cannot place a request by address_string or address_id "
-                       "yet (it has no geocoder); send lat and long");
+                       "this endpoint cannot place a request by address_id; send lat and long "
+                       "or a corner in address_string");
         goto out;
     } else {
         rc = o311_fail(resp, xml, 400, "a location is required: send lat and long");

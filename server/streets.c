@@ -492,3 +492,135 @@ void mp_streets_location(const struct mp_snap *snap, char *out, size_t cap)
     memcpy(out, snap->street, ls);
     out[ls] = '\0';
 }
+
+/* ---- intersections ---- */
+
+/* Up to MAX_ALTS name indices for a street as people write it: the layer's
+ * own spelling through mp_streets_find, or, when the direction is left out
+ * ("Clark St"), each of N, S, E and W in front of it. */
+#define MAX_ALTS 4
+
+static size_t street_alts(const struct mp_streets *s, const char *text, long *alts)
+{
+    const char *hit = mp_streets_find(s, text);
+    if (hit) {
+        alts[0] = name_index(s, hit);
+        return 1;
+    }
+    static const char *const dirs[] = {"N ", "S ", "E ", "W "};
+    char buf[160];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        if (snprintf(buf, sizeof buf, "%s%s", dirs[i], text) >= (int)sizeof buf)
+            return 0;
+        if ((hit = mp_streets_find(s, buf)))
+            alts[n++] = name_index(s, hit);
+    }
+    return n;
+}
+
+static bool in_alts(uint32_t v, const long *alts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((long)v == alts[i])
+            return true;
+    return false;
+}
+
+/* Splits "A & B" (also "and", "at", "near", "/", "@", "x") into a and b,
+ * trimmed. False when no separator stands between two non-empty parts. */
+static bool split_cross(const char *text, char *a, char *b, size_t cap)
+{
+    static const char *const seps[] = {" & ", "&", " AND ", " AT ", " NEAR ", "/", "@", " X "};
+    char up[200];
+    size_t n = strlen(text);
+    if (n >= sizeof up)
+        return false;
+    for (size_t i = 0; i <= n; i++)
+        up[i] = (char)toupper((unsigned char)text[i]);
+    for (size_t k = 0; k < sizeof seps / sizeof *seps; k++) {
+        const char *at = strstr(up, seps[k]);
+        if (!at)
+            continue;
+        size_t la = (size_t)(at - up), lb_off = la + strlen(seps[k]);
+        while (la && isspace((unsigned char)text[la - 1]))
+            la--;
+        while (text[lb_off] && isspace((unsigned char)text[lb_off]))
+            lb_off++;
+        size_t lb = n - lb_off;
+        while (lb && isspace((unsigned char)text[lb_off + lb - 1]))
+            lb--;
+        size_t start = 0;
+        while (start < la && isspace((unsigned char)text[start]))
+            start++;
+        if (la <= start || lb == 0 || la - start >= cap || lb >= cap)
+            return false;
+        memcpy(a, text + start, la - start);
+        a[la - start] = '\0';
+        memcpy(b, text + lb_off, lb);
+        b[lb] = '\0';
+        return true;
+    }
+    return false;
+}
+
+bool mp_streets_intersection(const struct mp_streets *s, const char *text, double *x,
+                             double *y, char *label, size_t cap)
+{
+    char a[160], b[160];
+    long alts_a[MAX_ALTS], alts_b[MAX_ALTS];
+    if (!s || !text || s->nsegs == 0 || !split_cross(text, a, b, sizeof a))
+        return false;
+    size_t na = street_alts(s, a, alts_a), nb = street_alts(s, b, alts_b);
+    if (!na || !nb)
+        return false;
+    /* Every end of a segment of one street where the other crosses it. A
+     * street crossing another more than once (a bend, a loop) is ambiguous
+     * unless its meeting points lie together: the ends within MEET_M of the
+     * first one found make the corner, any other is refused. */
+    const double MEET_M = 60.0;
+    double sx = 0, sy = 0, fx = 0, fy = 0;
+    size_t hits = 0;
+    uint32_t sa = 0, sb = 0;
+    for (size_t i = 0; i < s->nsegs; i++) {
+        const struct seg *g = &s->segs[i];
+        bool on_a = in_alts(g->street, alts_a, na), on_b = !on_a && in_alts(g->street, alts_b, nb);
+        if (!on_a && !on_b)
+            continue;
+        const long *other = on_a ? alts_b : alts_a;
+        size_t nother = on_a ? nb : na;
+        for (int end = 0; end < 2; end++) {
+            uint32_t cross = end ? g->to : g->from;
+            if (!in_alts(cross, other, nother))
+                continue;
+            double px = end ? g->x2 : g->x1, py = end ? g->y2 : g->y1;
+            if (hits == 0) {
+                fx = px;
+                fy = py;
+                sa = on_a ? g->street : cross;
+                sb = on_a ? cross : g->street;
+            } else if (mp_geo_dist(fx, fy, px, py) > MEET_M) {
+                return false; /* two places: the caller must say which */
+            }
+            sx += px;
+            sy += py;
+            hits++;
+        }
+    }
+    if (!hits)
+        return false;
+    *x = sx / (double)hits;
+    *y = sy / (double)hits;
+    if (label && cap) {
+        /* "A & B", or "" when it does not fit: a cut name would mislead. */
+        const char *first = s->names[sa], *second = s->names[sb];
+        size_t l1 = strlen(first), l2 = strlen(second);
+        label[0] = '\0';
+        if (l1 + 3 + l2 < cap) {
+            memcpy(label, first, l1);
+            memcpy(label + l1, " & ", 3);
+            memcpy(label + l1 + 3, second, l2 + 1);
+        }
+    }
+    return true;
+}

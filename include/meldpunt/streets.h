@@ -42,6 +42,16 @@ bool mp_streets_snap(const struct mp_streets *s, double x, double y, double max_
  * (borrowed). Handles house numbers, case, and common suffix spellings. */
 const char *mp_streets_find(const struct mp_streets *s, const char *address);
 
+/* Place a corner written as two crossing streets ("N Clark St & W Division
+ * St"; also "and", "at", "near", "/", "@"; the direction may be left out
+ * when only one street of that name crosses the other). On success the
+ * metric corner in *x, *y (the mean of the segment ends where the two
+ * meet) and "STREET & CROSS" in the layer's spelling in label (may be
+ * NULL). False when either street is unknown, they do not meet, or they
+ * meet in more than one place (more than 60 m apart). */
+bool mp_streets_intersection(const struct mp_streets *s, const char *text, double *x,
+                             double *y, char *label, size_t cap);
+
 /* "STREET near CROSS" (or just STREET) into out. */
 void mp_streets_location(const struct mp_snap *snap, char *out, size_t cap);
 

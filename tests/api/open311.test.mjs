@@ -515,6 +515,28 @@ test('round trip: POST as an Open311 client, find it, staff changes the status, 
   assert.deepEqual(await getBoth('/servicerequestupdates?start_date=2021-01-01T00:00:00Z&end_date=2021-02-01T00:00:00Z'), []);
 });
 
+test('a corner in address_string, without lat and long, is placed on the street layer', async () => {
+  const r = await post('json', {
+    api_key: clientToken, service_code: 'graffiti', address_string: 'Clark St & Division St',
+    description: 'Tag on the corner box',
+  });
+  assert.equal(r.status, 200, r.text);
+  const id = r.body[0].service_request_id;
+  const [req] = await getJson(`/requests/${id}.json`);
+  // N Clark St meets W Division St at -87.63145 41.90390 in geodata/chicago/streets.tsv.
+  assert.ok(Math.abs(req.lat - 41.90390) < 0.0001 && Math.abs(req.long - -87.63145) < 0.0001,
+    `placed at ${req.lat},${req.long}`);
+  assert.equal(req.address, 'Clark St & Division St', 'the text as sent is kept');
+  // lat and long, when sent, win over the corner.
+  const r2 = await post('json', {
+    api_key: clientToken, service_code: 'graffiti', address_string: 'Clark St & Division St',
+    lat: '41.8781', long: '-87.6298',
+  });
+  assert.equal(r2.status, 200, r2.text);
+  const [req2] = await getJson(`/requests/${r2.body[0].service_request_id}.json`);
+  assert.ok(Math.abs(req2.lat - 41.8781) < 0.0001, `placed at ${req2.lat}`);
+});
+
 test('XML escaping keeps the text exact', async () => {
   const text = 'A <b>big</b> hole & a "deep" one; it\'s ]]> here\r\nsecond line\ttab, caf\u00e9 \u20ac';
   const r = await post('json', {
@@ -616,8 +638,13 @@ test('POST errors: api_key, service_code, location, attributes, body', async () 
     assertError(await post(fmt, without('lat')), 400, /lat and long must both be sent/, fmt);
     assertError(await post(fmt, { api_key: clientToken, service_code: 'pothole' }), 400, /location is required/, fmt);
   }
+  // A house number cannot be placed (no address ranges in the street layer), nor an address_id.
   assertError(await post('json', { api_key: clientToken, service_code: 'pothole', address_string: '121 N LaSalle St' }),
-    400, /no geocoder/);
+    400, /address_string '121 N LaSalle St' could not be placed: name a corner/);
+  assertError(await post('json', { api_key: clientToken, service_code: 'pothole', address_string: 'N Clark St & N State St' }),
+    400, /could not be placed/);
+  assertError(await post('json', { api_key: clientToken, service_code: 'pothole', address_id: 'A-1234' }),
+    400, /address_id/);
   assertError(await post('json', { ...ok, lat: 'north' }), 400, /numbers in decimal degrees/);
   assertError(await post('json', { ...ok, lat: '40.7128', long: '-74.0060' }), 400, /outside the service area/);
   assertError(await post('json', { ...ok, jurisdiction_id: 'nyc.gov' }), 404, /jurisdiction_id 'nyc.gov' was not found/);
