@@ -496,9 +496,10 @@ void mp_streets_location(const struct mp_snap *snap, char *out, size_t cap)
 /* ---- intersections ---- */
 
 /* Up to MAX_ALTS name indices for a street as people write it: the layer's
- * own spelling through mp_streets_find, or, when the direction is left out
- * ("Clark St"), each of N, S, E and W in front of it. */
-#define MAX_ALTS 4
+ * own spelling through mp_streets_find, or, when the direction or the type
+ * is left out ("Clark St", "Division"), the spellings with N, S, E or W in
+ * front and a common type after. */
+#define MAX_ALTS 8
 
 static size_t street_alts(const struct mp_streets *s, const char *text, long *alts)
 {
@@ -507,15 +508,24 @@ static size_t street_alts(const struct mp_streets *s, const char *text, long *al
         alts[0] = name_index(s, hit);
         return 1;
     }
-    static const char *const dirs[] = {"N ", "S ", "E ", "W "};
-    char buf[160];
+    static const char *const dirs[] = {"", "N ", "S ", "E ", "W "};
+    static const char *const types[] = {"", " ST", " AVE", " BLVD", " RD", " DR",
+                                        " PL", " CT", " PKWY", " HWY"};
+    char buf[200];
     size_t n = 0;
-    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
-        if (snprintf(buf, sizeof buf, "%s%s", dirs[i], text) >= (int)sizeof buf)
-            return 0;
-        if ((hit = mp_streets_find(s, buf)))
-            alts[n++] = name_index(s, hit);
-    }
+    for (size_t d = 0; d < sizeof dirs / sizeof *dirs; d++)
+        for (size_t t = 0; t < sizeof types / sizeof *types && n < MAX_ALTS; t++) {
+            if (snprintf(buf, sizeof buf, "%s%s%s", dirs[d], text, types[t]) >= (int)sizeof buf)
+                return 0;
+            if (!(hit = mp_streets_find(s, buf)))
+                continue;
+            long k = name_index(s, hit);
+            bool seen = false;
+            for (size_t i = 0; i < n; i++)
+                seen = seen || alts[i] == k;
+            if (!seen)
+                alts[n++] = k;
+        }
     return n;
 }
 

@@ -50,6 +50,8 @@ export const getConfig = () => request('/api/v1/config');
 export const getCategories = () => request('/api/v1/categories');
 export const getDistricts = () => request('/api/v1/districts');
 export const getServiceArea = () => request('/api/v1/service-area');
+/** A street corner ("Clark St & Division St") as a GeoJSON Feature; 404 when none matches. */
+export const getPlace = (q) => request(`/api/v1/places${query({ q })}`);
 
 /** Clusters (or grid cells when `grid` is true) inside bbox [minLon,minLat,maxLon,maxLat]. */
 export function getClusters({ bbox, zoom, categories, statuses, limit, grid, signal }) {

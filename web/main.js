@@ -3,7 +3,7 @@
 
 import {
   getConfig, getCategories, getDistricts, getServiceArea, getClusters, getCluster, getNearby,
-  postReport,
+  postReport, getPlace,
 } from './api.js';
 import {
   t, pick, lang, applyTranslations, bindLanguageSwitch, onLangChange, timeAgo, formatDistance,
@@ -639,6 +639,13 @@ function bindForm() {
   });
   $('form-place-centre').addEventListener('click', () => placePin(state.map.getCenter()));
   $('form-my-location').addEventListener('click', useMyLocation);
+  $('corner-find').addEventListener('click', findCorner);
+  $('corner').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { // search, do not submit the report
+      e.preventDefault();
+      findCorner();
+    }
+  });
   $('category').addEventListener('change', () => {
     clearFieldError('category');
     renderCategoryDescription();
@@ -789,6 +796,30 @@ function useMyLocation() {
     setFormStatus('');
     showFieldError('location', t('form.geo_error', { message: err.message }));
   }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+}
+
+/** Places the pin on a corner typed as two crossing streets (the server's street layer). */
+async function findCorner() {
+  const q = $('corner').value.trim();
+  if (!q) {
+    showFieldError('location', t('form.corner_empty'));
+    $('corner').focus();
+    return;
+  }
+  $('location-error').hidden = true;
+  setFormStatus(t('form.corner_searching'));
+  try {
+    const place = await getPlace(q);
+    setFormStatus('');
+    const [lon, lat] = place.geometry.coordinates;
+    placePin({ lat, lng: lon }, { pan: true });
+    if (!$('address').value.trim()) $('address').value = place.properties.label;
+  } catch (err) {
+    setFormStatus('');
+    showFieldError('location', err.status === 404
+      ? t('form.corner_not_found', { q })
+      : t('form.corner_error', { message: err.message }));
+  }
 }
 
 function onPhotoChange() {

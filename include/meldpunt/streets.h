@@ -43,8 +43,9 @@ bool mp_streets_snap(const struct mp_streets *s, double x, double y, double max_
 const char *mp_streets_find(const struct mp_streets *s, const char *address);
 
 /* Place a corner written as two crossing streets ("N Clark St & W Division
- * St"; also "and", "at", "near", "/", "@"; the direction may be left out
- * when only one street of that name crosses the other). On success the
+ * St"; also "and", "at", "near", "/", "@"; the direction and the type may
+ * be left out, "Clark & Division", when the streets so named meet in one
+ * place only). On success the
  * metric corner in *x, *y (the mean of the segment ends where the two
  * meet) and "STREET & CROSS" in the layer's spelling in label (may be
  * NULL). False when either street is unknown, they do not meet, or they

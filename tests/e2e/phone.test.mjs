@@ -1,23 +1,12 @@
 // A 360 x 740 phone: the map, the form as a bottom sheet, no sideways scrolling.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, newPage, screenshot, openMap, clickMapCentre, PHONE, SPOT,
+  serverAndBrowser, newPage, screenshot, openMap, clickMapCentre, PHONE, SPOT,
 } from './server.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /** Fails when the page scrolls sideways or a visible control sticks out of the screen. */
 async function assertFits(page, what) {
@@ -40,15 +29,15 @@ async function assertFits(page, what) {
 }
 
 test('on a 360 px phone the map and the report form fit and work', { timeout: 90000 }, async () => {
-  const { context, page, problems } = await newPage(browser, { viewport: PHONE, mobile: true });
+  const { context, page, problems } = await newPage(env.browser, { viewport: PHONE, mobile: true });
   try {
-    await openMap(page, server.url, { spot: null, zoom: 11 });
+    await openMap(page, env.server.url, { spot: null, zoom: 11 });
     await page.locator('[data-kind="grid"]').first().waitFor();
     await assertFits(page, 'map');
     await screenshot(page, 'phone-map');
 
     // First report: tap the map, the form opens as a bottom sheet under the map.
-    await openMap(page, server.url, { spot: SPOT, zoom: 18 });
+    await openMap(page, env.server.url, { spot: SPOT, zoom: 18 });
     await clickMapCentre(page, { tap: true });
     const panel = page.locator('#report-panel');
     await panel.waitFor({ state: 'visible' });
@@ -95,7 +84,7 @@ test('on a 360 px phone the map and the report form fit and work', { timeout: 90
     assert.ok(full.height > map.height + 200, 'the map grows back');
 
     await page.locator('[data-kind="cluster"][data-count="2"]').first().waitFor();
-    await page.goto(`${server.url}/r/${firstId}`);
+    await page.goto(`${env.server.url}/r/${firstId}`);
     await page.locator('#report').waitFor({ state: 'visible' });
     await page.locator('#report-map .cluster-icon').waitFor();
     assert.match(await page.textContent('#report-status'), /New|Acknowledged/);

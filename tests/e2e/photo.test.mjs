@@ -1,26 +1,15 @@
 // Photos go as multipart/form-data; the server checks their content and its errors show
 // next to the photo field.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, openMap, clickMapCentre } from './server.mjs';
+import { serverAndBrowser, newPage, api, openMap, clickMapCentre } from './server.mjs';
 import { makePng } from './png.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 async function startReport(page, description) {
-  await openMap(page, server.url);
+  await openMap(page, env.server.url);
   await clickMapCentre(page);
   await page.locator('#report-panel').waitFor({ state: 'visible' });
   await page.selectOption('#category', 'pothole');
@@ -28,7 +17,7 @@ async function startReport(page, description) {
 }
 
 test('a text file named x.jpg is refused and the error shows at the photo field', { timeout: 60000 }, async () => {
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(env.browser);
   try {
     await startReport(page, 'Pothole with a photo that is not a photo.');
     await page.setInputFiles('#photo', { name: 'x.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('this is not a photo\n') });
@@ -61,7 +50,7 @@ test('a text file named x.jpg is refused and the error shows at the photo field'
 });
 
 test('a real PNG is sent with the report and shown on its page', { timeout: 60000 }, async () => {
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(env.browser);
   try {
     await startReport(page, 'Pothole, photo attached.');
     await page.setInputFiles('#photo', { name: 'street.png', mimeType: 'image/png', buffer: makePng() });
@@ -69,11 +58,11 @@ test('a real PNG is sent with the report and shown on its page', { timeout: 6000
     await page.click('#submit');
     await page.locator('#done').waitFor({ state: 'visible' });
     const id = await page.locator('#done-link').getAttribute('data-report-id');
-    const { body } = await api(server.url, `/api/v1/reports/${id}`);
+    const { body } = await api(env.server.url, `/api/v1/reports/${id}`);
     assert.ok(body.properties.photo && body.properties.photo.thumb_url, 'the report has a photo');
 
     await page.click('#done-link');
-    await page.waitForURL(`${server.url}/r/${id}`);
+    await page.waitForURL(`${env.server.url}/r/${id}`);
     const img = page.locator('#report-photo');
     await img.waitFor({ state: 'visible' });
     assert.equal(await img.getAttribute('src'), body.properties.photo.thumb_url);

@@ -1,24 +1,13 @@
 // Reporting on a desktop screen: pin, form, duplicate offer, confirmation, the report's page.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, newPage, screenshot, api, openMap, clickMapCentre, metres, SPOT,
+  serverAndBrowser, newPage, screenshot, api, openMap, clickMapCentre, metres, SPOT,
 } from './server.mjs';
 
-let server;
-let browser;
+const env = serverAndBrowser();
 let first; // the report made by the first test: { id, clusterId }
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
 
 async function fillForm(page, description) {
   await page.selectOption('#category', 'pothole');
@@ -26,16 +15,16 @@ async function fillForm(page, description) {
 }
 
 test('the spot has no pothole report yet', async () => {
-  const { status, body } = await api(server.url, `/api/v1/nearby?lat=${SPOT.lat}&lon=${SPOT.lon}&category=pothole`);
+  const { status, body } = await api(env.server.url, `/api/v1/nearby?lat=${SPOT.lat}&lon=${SPOT.lon}&category=pothole`);
   assert.equal(status, 200);
   assert.equal(body.would_join, null);
   assert.deepEqual(body.clusters, []);
 });
 
 test('a pin placed with a click and sent becomes a report in the API', { timeout: 60000 }, async () => {
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(env.browser);
   try {
-    await openMap(page, server.url);
+    await openMap(page, env.server.url);
     await assert.rejects(page.locator('#report-panel').waitFor({ state: 'visible', timeout: 200 }));
     await clickMapCentre(page);
     await page.locator('#report-panel').waitFor({ state: 'visible' });
@@ -58,7 +47,7 @@ test('a pin placed with a click and sent becomes a report in the API', { timeout
     assert.equal(await link.getAttribute('href'), `/r/${id}`);
     assert.match(await page.textContent('#done-text'), new RegExp(`Your report ${id} was received`));
 
-    const { status, body } = await api(server.url, `/api/v1/reports/${id}`);
+    const { status, body } = await api(env.server.url, `/api/v1/reports/${id}`);
     assert.equal(status, 200);
     assert.equal(body.properties.category, 'pothole');
     assert.equal(body.properties.description, description);
@@ -83,9 +72,9 @@ test('a pin placed with a click and sent becomes a report in the API', { timeout
 
 test('a second report at the same spot is offered as a duplicate and joins it', { timeout: 60000 }, async () => {
   assert.ok(first, 'needs the report of the previous test');
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(env.browser);
   try {
-    await openMap(page, server.url);
+    await openMap(page, env.server.url);
     // The first report's marker sits at the centre now; tap beside it (about 7 m away).
     await page.locator(`[data-cluster-id="${first.clusterId}"]`).waitFor();
     await clickMapCentre(page, { dx: 16, dy: 16 });
@@ -113,7 +102,7 @@ test('a second report at the same spot is offered as a duplicate and joins it', 
     await page.locator('#done').waitFor({ state: 'visible' });
     assert.match(await page.textContent('#done-text'), /it has now been reported 2 times/);
     const id = await page.locator('#done-link').getAttribute('data-report-id');
-    const { body } = await api(server.url, `/api/v1/reports/${id}`);
+    const { body } = await api(env.server.url, `/api/v1/reports/${id}`);
     assert.equal(String(body.properties.cluster_id), first.clusterId);
     assert.equal(body.properties.report_count, 2);
 
@@ -139,9 +128,9 @@ test('a second report at the same spot is offered as a duplicate and joins it', 
 
 test('"this is something else" sends a separate report', { timeout: 60000 }, async () => {
   assert.ok(first, 'needs the report of the first test');
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(env.browser);
   try {
-    await openMap(page, server.url);
+    await openMap(page, env.server.url);
     await page.locator(`[data-cluster-id="${first.clusterId}"]`).waitFor();
     await clickMapCentre(page, { dx: -16, dy: 16 });
     await fillForm(page, 'A second, different hole a few metres further.');
@@ -153,7 +142,7 @@ test('"this is something else" sends a separate report', { timeout: 60000 }, asy
     assert.equal(sent.same_as, undefined);
     await page.locator('#done').waitFor({ state: 'visible' });
     const id = await page.locator('#done-link').getAttribute('data-report-id');
-    const { body } = await api(server.url, `/api/v1/reports/${id}`);
+    const { body } = await api(env.server.url, `/api/v1/reports/${id}`);
     assert.notEqual(String(body.properties.cluster_id), first.clusterId);
     assert.deepEqual(problems, []);
   } finally {
@@ -163,9 +152,9 @@ test('"this is something else" sends a separate report', { timeout: 60000 }, asy
 
 test('the report page shows status, category, place and history', { timeout: 60000 }, async () => {
   assert.ok(first, 'needs the report of the first test');
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(env.browser);
   try {
-    await page.goto(`${server.url}/r/${first.id}`);
+    await page.goto(`${env.server.url}/r/${first.id}`);
     await page.locator('#report').waitFor({ state: 'visible' });
     const status = page.locator('#report-status');
     assert.equal(await status.getAttribute('data-status'), 'new');
@@ -179,8 +168,8 @@ test('the report page shows status, category, place and history', { timeout: 600
     await page.locator('#report-map .cluster-icon').waitFor();
     await screenshot(page, 'desktop-report-page');
 
-    const missing = await newPage(browser);
-    await missing.page.goto(`${server.url}/r/999999999`);
+    const missing = await newPage(env.browser);
+    await missing.page.goto(`${env.server.url}/r/999999999`);
     await missing.page.waitForFunction(() => /does not exist/.test(document.getElementById('report-status-message').textContent));
     assert.equal(await missing.page.locator('#report').isVisible(), false);
     await missing.context.close();
@@ -191,13 +180,13 @@ test('the report page shows status, category, place and history', { timeout: 600
 });
 
 test('the form says what is missing and sends nothing', { timeout: 60000 }, async () => {
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(env.browser);
   try {
     let posts = 0;
     page.on('request', (r) => {
       if (r.method() === 'POST') posts += 1;
     });
-    await openMap(page, server.url);
+    await openMap(page, env.server.url);
     await page.click('#open-report');
     await page.click('#submit');
     await page.locator('#location-error').waitFor({ state: 'visible' });
@@ -227,12 +216,12 @@ test('the form says what is missing and sends nothing', { timeout: 60000 }, asyn
 
 test('"use my location" puts the pin where the device is', { timeout: 60000 }, async () => {
   const here = { lat: 41.8916, lon: -87.6079 }; // Navy Pier
-  const { context, page, problems } = await newPage(browser, {
+  const { context, page, problems } = await newPage(env.browser, {
     geolocation: { latitude: here.lat, longitude: here.lon, accuracy: 5 },
     permissions: ['geolocation'],
   });
   try {
-    await openMap(page, server.url, { spot: null, zoom: 11 });
+    await openMap(page, env.server.url, { spot: null, zoom: 11 });
     await page.click('#open-report');
     await page.click('#form-my-location');
     await page.locator('.report-pin').waitFor();

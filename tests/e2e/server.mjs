@@ -6,6 +6,7 @@
 // MELDPUNT_E2E_URL=http://127.0.0.1:PORT runs the tests against a server that is already up
 // (it must have the demo data and tiles off); nothing is started or stopped then.
 
+import { before, after } from 'node:test';
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm, mkdir, access } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -141,6 +142,33 @@ export async function newPage(browser, { viewport = DESKTOP, locale = 'en-US', m
     }
   });
   return { context, page, problems };
+}
+
+/**
+ * A server and a browser for one test file: started before its tests, stopped after them. The
+ * returned object's `server` and `browser` are set once the `before` hook has run.
+ */
+export function serverAndBrowser(options) {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await startServer(options);
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
+}
+
+/** Runs fn({ page, problems, context }) on a fresh page and closes its context afterwards. */
+export async function onPage(browser, fn, options) {
+  const { context, page, problems } = await newPage(browser, options);
+  try {
+    return await fn({ page, problems, context });
+  } finally {
+    await context.close();
+  }
 }
 
 export async function screenshot(page, name) {

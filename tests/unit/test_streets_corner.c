@@ -87,7 +87,7 @@ static void test_city_corner_spellings(void **state)
         "N CLARK ST & W DIVISION ST",   "n clark st and w division st",
         "North Clark Street at West Division Street", "Clark St & Division St",
         "W Division St / N Clark St",   "  clark st  @  division street ",
-        "N CLARK ST near W DIVISION ST",
+        "N CLARK ST near W DIVISION ST", "Clark & Division", "clark and division street",
     };
     for (size_t i = 0; i < sizeof ways / sizeof *ways; i++) {
         double x, y;
@@ -130,6 +130,10 @@ static void test_small_layer(void **state)
     /* Oak meets Main at one end only. */
     assert_true(mp_streets_intersection(f->small, "W Oak St & N Main St", &x, &y, label,
                                         sizeof label));
+    assert_true(off_by(f, x, y, -87.70, 41.91) < 1.0);
+    assert_string_equal(label, "W OAK ST & N MAIN ST");
+    /* Direction and type left out. */
+    assert_true(mp_streets_intersection(f->small, "oak & main", &x, &y, label, sizeof label));
     assert_true(off_by(f, x, y, -87.70, 41.91) < 1.0);
     assert_string_equal(label, "W OAK ST & N MAIN ST");
     /* Loop Rd meets Main at both of its ends, 1.1 km apart: which one? */
