@@ -76,10 +76,10 @@ enum mp_status mp_corrections_merge(struct mp_ctx *ctx, int64_t from, int64_t in
     if ((rc = mp_store_cluster_members(ctx->db, from, &ma)) ||
         (rc = mp_store_cluster_members(ctx->db, into, &mb)))
         return mp_fail(err, rc, "unavailable", "cannot read the clusters' reports");
-    const char *status = b.status;
+    /* The merged job is open when either was. (Copy only from a: a
+     * snprintf of b.status into itself is undefined and left it empty.) */
     if (!mp_cluster_status_open(b.status) && mp_cluster_status_open(a.status))
-        status = a.status;
-    snprintf(b.status, sizeof b.status, "%s", status);
+        snprintf(b.status, sizeof b.status, "%s", a.status);
     int64_t now = mp_time_now();
     struct mp_correction_rec c = {.kind = "merge", .from_cluster = from, .to_cluster = into,
                                   .at = now, .actor = actor};

@@ -142,6 +142,9 @@ test('staff merge clusters and move reports; roles are enforced; corrections sur
   assert.equal(merged.status, 200, merged.text);
   assert.equal(merged.body.cluster.id, into);
   assert.equal(merged.body.cluster.report_count, 3);
+  // Both were new: the merged job stays new (it once came back with an empty status).
+  assert.equal(merged.body.cluster.status, 'new');
+  assert.equal((await cluster(into)).body.properties.status, 'new');
   assert.equal((await cluster(from)).status, 404);
   const moved = await api(srv.url, 'GET', `/api/v1/reports/${b1.report.id}`);
   assert.equal(moved.body.properties.cluster_id, into);
@@ -174,6 +177,21 @@ test('staff merge clusters and move reports; roles are enforced; corrections sur
   const a1now = await api(srv.url, 'GET', `/api/v1/reports/${a1.report.id}`);
   assert.equal(b1now.body.properties.cluster_id, a1now.body.properties.cluster_id, 'merge kept');
   assert.notEqual(a2now.body.properties.cluster_id, a1now.body.properties.cluster_id, 'move kept');
+});
+
+test('a merge into a closed job takes the open status of the merged one', async () => {
+  const p = { lon: -87.6700, lat: 41.9200 };
+  const closed = await report('abandoned_vehicle', p);
+  const open = await report('abandoned_vehicle', east(p, 600));
+  assert.notEqual(open.cluster.id, closed.cluster.id);
+  const done = await api(srv.url, 'POST', `/api/v1/clusters/${closed.cluster.id}/status`,
+    { json: { status: 'closed', note: 'towed already' }, token: dispatcher });
+  assert.equal(done.status, 200, done.text);
+  const merged = await api(srv.url, 'POST', `/api/v1/clusters/${open.cluster.id}/merge`,
+    { json: { into: closed.cluster.id }, token: dispatcher });
+  assert.equal(merged.status, 200, merged.text);
+  assert.equal(merged.body.cluster.status, 'new', 'a new report in it: the job is open again');
+  assert.equal((await cluster(closed.cluster.id)).body.properties.status, 'new');
 });
 
 test('inserting one by one and replaying give the same clusters', async () => {

@@ -122,6 +122,7 @@ test('no contact detail appears in any public answer or export', { timeout: 6000
       `/api/v1/clusters/grid?bbox=${bbox}&zoom=12`, `/api/v1/clusters/${clusters.a}`,
       `/api/v1/clusters/${clusters.b}`, `/api/v1/clusters/${cC}`,
       `/api/v1/nearby?lat=${LOOP.lat}&lon=${LOOP.lon}&category=pothole`,
+      '/api/v1/places?q=Clark%20%26%20Division',
       ...['geojson', 'geojsonseq', 'csv'].flatMap((f) => ['reports', 'clusters'].map((w) => `/api/v1/export?format=${f}&what=${w}`)),
       '/api/v1/stats', '/api/v1/stats?group_by=category', '/api/v1/stats?group_by=district', '/api/v1/stats?group_by=week',
       '/ogc', '/ogc/', '/ogc/conformance', '/ogc/collections',
