@@ -392,6 +392,30 @@ void it_server_cleanup(struct it_server *s)
     s->dir[0] = '\0';
 }
 
+/* ---- cmocka fixtures ---- */
+
+int it_setup_server(void **state)
+{
+    struct it_fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    it_server_init(&f->s);
+    it_server_start(&f->s);
+    *state = f;
+    return 0;
+}
+
+int it_teardown_server(void **state)
+{
+    struct it_fixture *f = *state;
+    if (!f)
+        return 0;
+    int rc = f->s.pid ? it_server_stop(&f->s) : 0;
+    it_server_cleanup(&f->s);
+    free(f);
+    assert_int_equal(rc, 0);
+    return 0;
+}
+
 /* ---- HTTP ---- */
 
 struct grow {
@@ -586,6 +610,30 @@ json_t *it_jpath(json_t *root, const char *path)
         }
     }
     return cur;
+}
+
+int64_t it_jint(json_t *root, const char *path)
+{
+    json_t *v = it_jpath(root, path);
+    if (!json_is_integer(v))
+        fail_msg("%s is not an integer", path);
+    return json_integer_value(v);
+}
+
+double it_jnum(json_t *root, const char *path)
+{
+    json_t *v = it_jpath(root, path);
+    if (!json_is_number(v))
+        fail_msg("%s is not a number", path);
+    return json_number_value(v);
+}
+
+const char *it_jstr(json_t *root, const char *path)
+{
+    json_t *v = it_jpath(root, path);
+    if (!json_is_string(v))
+        fail_msg("%s is not a string", path);
+    return json_string_value(v);
 }
 
 int64_t it_parse_utc(const char *s)

@@ -23,34 +23,16 @@
 
 #define GOOD "\"category\":\"pothole\",\"lat\":41.8966852,\"lon\":-87.6282051"
 
-struct fx {
-    struct it_server s;
-};
-
+/* A server on an empty database, then report 1. */
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    it_server_init(&f->s);
-    it_server_start(&f->s);
+    it_setup_server(state);
+    struct it_fixture *f = *state;
     /* The table refers to report 1 in cluster 1, a pothole. */
     json_t *j = it_post_report(&f->s, "pothole", 41.8966852, -87.6282051, NULL);
     assert_int_equal(json_integer_value(it_jpath(j, "report.id")), 1);
     assert_int_equal(json_integer_value(it_jpath(j, "cluster.id")), 1);
     json_decref(j);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    if (!f)
-        return 0;
-    int rc = f->s.pid ? it_server_stop(&f->s) : 0;
-    it_server_cleanup(&f->s);
-    free(f);
-    assert_int_equal(rc, 0);
     return 0;
 }
 
@@ -230,7 +212,7 @@ static bool check_row(const struct it_response *r, const char *method, long want
 
 static void test_bad_requests_table(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/integration/bad_requests.tsv", it_source_dir());
     char *text = it_read_file(path, NULL);
@@ -289,7 +271,7 @@ static void test_bad_requests_table(void **state)
 /* The exact Allow lists: what a client may do instead. */
 static void test_allow_headers(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     static const struct {
         const char *method, *path, *allow;
     } cases[] = {
@@ -314,7 +296,7 @@ static void test_allow_headers(void **state)
  * hold while it streams in. */
 static void test_chunked_body_over_limit(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     size_t n = 200 * 1024;
     char *big = malloc(n);
     assert_non_null(big);
@@ -362,7 +344,7 @@ static void raw_exchange(const struct it_server *s, const char *req, size_t len,
 
 static void test_broken_connections(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     char buf[4096];
     /* A body announced as 1000 bytes that stops after 20, then hang up. */
     static const char cut[] = "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\n"
@@ -390,7 +372,7 @@ static void test_broken_connections(void **state)
  * hook for a JSON body), and the server goes on. */
 static void test_oversized_request_head(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     size_t n = 70000;
     char *path = malloc(n + 64);
     assert_non_null(path);
@@ -422,11 +404,11 @@ static void test_oversized_request_head(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_bad_requests_table, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_allow_headers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_chunked_body_over_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_broken_connections, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_oversized_request_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_requests_table, setup, it_teardown_server),
+        cmocka_unit_test_setup_teardown(test_allow_headers, setup, it_teardown_server),
+        cmocka_unit_test_setup_teardown(test_chunked_body_over_limit, setup, it_teardown_server),
+        cmocka_unit_test_setup_teardown(test_broken_connections, setup, it_teardown_server),
+        cmocka_unit_test_setup_teardown(test_oversized_request_head, setup, it_teardown_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

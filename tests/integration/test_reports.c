@@ -27,10 +27,6 @@
 static char demo_db[600]; /* template database with the demo import */
 static char group_dir[512];
 
-struct fx {
-    struct it_server s;
-};
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -46,7 +42,7 @@ static int group_setup(void **state)
 }
 
 /* One server on a copy of the demo database serves every read-only test. */
-static struct fx demo;
+static struct it_fixture demo;
 
 static int group_teardown(void **state)
 {
@@ -56,16 +52,6 @@ static int group_teardown(void **state)
         it_server_cleanup(&demo.s);
     it_rmrf(group_dir);
     assert_int_equal(rc, 0);
-    return 0;
-}
-
-static int setup_empty(void **state)
-{
-    struct fx *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    it_server_init(&f->s);
-    it_server_start(&f->s);
-    *state = f;
     return 0;
 }
 
@@ -87,43 +73,7 @@ static int teardown_demo(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    if (!f)
-        return 0;
-    int rc = f->s.pid ? it_server_stop(&f->s) : 0;
-    it_server_cleanup(&f->s);
-    free(f);
-    assert_int_equal(rc, 0); /* a clean exit on SIGTERM, no leaks */
-    return 0;
-}
-
 /* ---- helpers ---- */
-
-static int64_t jint(json_t *root, const char *path)
-{
-    json_t *v = it_jpath(root, path);
-    if (!json_is_integer(v))
-        fail_msg("%s is not an integer", path);
-    return json_integer_value(v);
-}
-
-static double jnum(json_t *root, const char *path)
-{
-    json_t *v = it_jpath(root, path);
-    if (!json_is_number(v))
-        fail_msg("%s is not a number", path);
-    return json_number_value(v);
-}
-
-static const char *jstr(json_t *root, const char *path)
-{
-    json_t *v = it_jpath(root, path);
-    if (!json_is_string(v))
-        fail_msg("%s is not a string", path);
-    return json_string_value(v);
-}
 
 /* The integration executables do not link libm: small stand-ins. */
 static double round7(double v)
@@ -177,10 +127,10 @@ static void assert_coords_7_decimals(const struct it_response *r)
 /* All features of one listing page; the caller owns the result. */
 static json_t *features(json_t *fc)
 {
-    assert_string_equal(jstr(fc, "type"), "FeatureCollection");
+    assert_string_equal(it_jstr(fc, "type"), "FeatureCollection");
     json_t *f = json_object_get(fc, "features");
     assert_true(json_is_array(f));
-    assert_int_equal(jint(fc, "count"), json_array_size(f));
+    assert_int_equal(it_jint(fc, "count"), json_array_size(f));
     return f;
 }
 
@@ -188,7 +138,7 @@ static json_t *features(json_t *fc)
 
 static void test_create_and_get(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     struct it_response r;
     /* Eleven decimals in, seven out. */
     const char *body = "{\"category\":\"pothole\",\"lat\":41.89668523456,\"lon\":-87.62820514321,"
@@ -201,29 +151,29 @@ static void test_create_and_get(void **state)
     assert_string_equal(ct, "application/json");
     assert_true(it_header(&r, "Location", loc, sizeof loc));
     json_t *j = it_json(&r);
-    int64_t id = jint(j, "report.id"), cid = jint(j, "cluster.id");
+    int64_t id = it_jint(j, "report.id"), cid = it_jint(j, "cluster.id");
     assert_true(id > 0);
     assert_true(cid > 0);
     char want[128];
     snprintf(want, sizeof want, "/api/v1/reports/%lld", (long long)id);
     assert_string_equal(loc, want);
-    assert_string_equal(jstr(j, "report.category"), "pothole");
-    assert_string_equal(jstr(j, "report.status"), "new");
-    assert_string_equal(jstr(j, "report.description"), "Deep hole near the bus stop");
-    assert_string_equal(jstr(j, "report.channel"), "web");
-    assert_int_equal(jint(j, "report.cluster_id"), cid);
-    assert_int_equal(jint(j, "cluster.report_count"), 1);
-    assert_int_equal(jint(j, "report.report_count"), 1);
-    assert_string_equal(jstr(j, "cluster.status"), "new");
+    assert_string_equal(it_jstr(j, "report.category"), "pothole");
+    assert_string_equal(it_jstr(j, "report.status"), "new");
+    assert_string_equal(it_jstr(j, "report.description"), "Deep hole near the bus stop");
+    assert_string_equal(it_jstr(j, "report.channel"), "web");
+    assert_int_equal(it_jint(j, "report.cluster_id"), cid);
+    assert_int_equal(it_jint(j, "cluster.report_count"), 1);
+    assert_int_equal(it_jint(j, "report.report_count"), 1);
+    assert_string_equal(it_jstr(j, "cluster.status"), "new");
     assert_true(json_is_false(json_object_get(j, "joined")));
     assert_true(it_body_has(&r, "\"lat\":41.8966852,"));
     assert_true(it_body_has(&r, "\"lon\":-87.6282051"));
     assert_coords_7_decimals(&r);
     /* A fresh report is dated now (UTC, with Z). */
-    int64_t created = it_parse_utc(jstr(j, "report.created_at"));
+    int64_t created = it_parse_utc(it_jstr(j, "report.created_at"));
     assert_true(created > 0);
     assert_true(llabs(created - (int64_t)time(NULL)) < 300);
-    assert_string_equal(jstr(j, "report.district.name"), "Near North Side");
+    assert_string_equal(it_jstr(j, "report.district.name"), "Near North Side");
     json_decref(j);
     it_response_free(&r);
 
@@ -233,20 +183,20 @@ static void test_create_and_get(void **state)
     assert_true(it_header(&r, "Content-Type", ct, sizeof ct));
     assert_string_equal(ct, "application/geo+json");
     j = it_json(&r);
-    assert_string_equal(jstr(j, "type"), "Feature");
-    assert_int_equal(jint(j, "id"), id);
-    assert_string_equal(jstr(j, "geometry.type"), "Point");
+    assert_string_equal(it_jstr(j, "type"), "Feature");
+    assert_int_equal(it_jint(j, "id"), id);
+    assert_string_equal(it_jstr(j, "geometry.type"), "Point");
     /* RFC 7946: longitude first. */
-    assert_true(jnum(j, "geometry.coordinates.0") == -87.6282051);
-    assert_true(jnum(j, "geometry.coordinates.1") == 41.8966852);
+    assert_true(it_jnum(j, "geometry.coordinates.0") == -87.6282051);
+    assert_true(it_jnum(j, "geometry.coordinates.1") == 41.8966852);
     assert_true(it_body_has(&r, "\"coordinates\":[-87.6282051,41.8966852]"));
-    assert_int_equal(jint(j, "properties.id"), id);
-    assert_int_equal(jint(j, "properties.cluster_id"), cid);
-    assert_string_equal(jstr(j, "properties.address"), "800 N State St");
+    assert_int_equal(it_jint(j, "properties.id"), id);
+    assert_int_equal(it_jint(j, "properties.cluster_id"), cid);
+    assert_string_equal(it_jstr(j, "properties.address"), "800 N State St");
     json_t *hist = it_jpath(j, "properties.history");
     assert_true(json_is_array(hist));
     assert_int_equal(json_array_size(hist), 1);
-    assert_string_equal(jstr(hist, "0.status"), "new");
+    assert_string_equal(it_jstr(hist, "0.status"), "new");
     assert_coords_7_decimals(&r);
     json_decref(j);
     it_response_free(&r);
@@ -259,42 +209,42 @@ static void test_create_and_get(void **state)
 
     /* The health check counts it. */
     j = it_get_json(&f->s, "/healthz");
-    assert_string_equal(jstr(j, "status"), "ok");
-    assert_int_equal(jint(j, "reports"), 1);
-    assert_int_equal(jint(j, "clusters"), 1);
+    assert_string_equal(it_jstr(j, "status"), "ok");
+    assert_int_equal(it_jint(j, "reports"), 1);
+    assert_int_equal(it_jint(j, "clusters"), 1);
     json_decref(j);
 }
 
 static void test_nearby_report_joins(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     json_t *a = it_post_report(&f->s, "pothole", STATE_LAT, STATE_LON, NULL);
     /* 10 m further north on the same street. */
     json_t *b = it_post_report(&f->s, "pothole", STATE_LAT + 10 * M_LAT, STATE_LON, NULL);
-    int64_t cid = jint(a, "cluster.id");
+    int64_t cid = it_jint(a, "cluster.id");
     assert_true(json_is_true(json_object_get(b, "joined")));
-    assert_int_equal(jint(b, "cluster.id"), cid);
-    assert_int_equal(jint(b, "cluster.report_count"), 2);
-    double d = jnum(b, "distance_m");
+    assert_int_equal(it_jint(b, "cluster.id"), cid);
+    assert_int_equal(it_jint(b, "cluster.report_count"), 2);
+    double d = it_jnum(b, "distance_m");
     assert_true(d > 8.5 && d < 11.5);
-    assert_true(jint(b, "report.id") != jint(a, "report.id"));
+    assert_true(it_jint(b, "report.id") != it_jint(a, "report.id"));
 
     /* Another category at the same spot is another problem. */
     json_t *g = it_post_report(&f->s, "graffiti", STATE_LAT, STATE_LON, NULL);
     assert_true(json_is_false(json_object_get(g, "joined")));
-    assert_true(jint(g, "cluster.id") != cid);
-    assert_int_equal(jint(g, "cluster.report_count"), 1);
+    assert_true(it_jint(g, "cluster.id") != cid);
+    assert_int_equal(it_jint(g, "cluster.report_count"), 1);
     /* The same category 500 m away is another pothole. */
     json_t *far = it_post_report(&f->s, "pothole", STATE_LAT + 500 * M_LAT, STATE_LON, NULL);
     assert_true(json_is_false(json_object_get(far, "joined")));
-    assert_true(jint(far, "cluster.id") != cid);
+    assert_true(it_jint(far, "cluster.id") != cid);
 
     /* The first report now shows the cluster's count. */
     char path[128];
-    snprintf(path, sizeof path, "/api/v1/reports/%lld", (long long)jint(a, "report.id"));
+    snprintf(path, sizeof path, "/api/v1/reports/%lld", (long long)it_jint(a, "report.id"));
     json_t *ra = it_get_json(&f->s, path);
-    assert_int_equal(jint(ra, "properties.report_count"), 2);
-    assert_int_equal(jint(ra, "properties.cluster_id"), cid);
+    assert_int_equal(it_jint(ra, "properties.report_count"), 2);
+    assert_int_equal(it_jint(ra, "properties.cluster_id"), cid);
 
     /* The cluster: its centre, count, times, members and history. */
     snprintf(path, sizeof path, "/api/v1/clusters/%lld", (long long)cid);
@@ -304,31 +254,31 @@ static void test_nearby_report_joins(void **state)
     assert_coords_7_decimals(&r);
     json_t *c = it_json(&r);
     it_response_free(&r);
-    assert_string_equal(jstr(c, "type"), "Feature");
-    assert_int_equal(jint(c, "id"), cid);
-    assert_string_equal(jstr(c, "geometry.type"), "Point");
-    double clon = jnum(c, "geometry.coordinates.0"), clat = jnum(c, "geometry.coordinates.1");
+    assert_string_equal(it_jstr(c, "type"), "Feature");
+    assert_int_equal(it_jint(c, "id"), cid);
+    assert_string_equal(it_jstr(c, "geometry.type"), "Point");
+    double clon = it_jnum(c, "geometry.coordinates.0"), clat = it_jnum(c, "geometry.coordinates.1");
     /* The centre lies between its two members (0.5 m slack for rounding). */
     assert_true(dabs(clon - STATE_LON) < 1e-5);
     assert_true(clat > STATE_LAT - 0.5 * M_LAT && clat < STATE_LAT + 10.5 * M_LAT);
-    assert_int_equal(jint(c, "properties.report_count"), 2);
-    assert_string_equal(jstr(c, "properties.category"), "pothole");
-    assert_string_equal(jstr(c, "properties.status"), "new");
+    assert_int_equal(it_jint(c, "properties.report_count"), 2);
+    assert_string_equal(it_jstr(c, "properties.category"), "pothole");
+    assert_string_equal(it_jstr(c, "properties.status"), "new");
     json_t *members = it_jpath(c, "properties.reports");
     assert_true(json_is_array(members));
     assert_int_equal(json_array_size(members), 2);
-    assert_int_equal(jint(members, "0.id"), jint(a, "report.id"));
-    assert_int_equal(jint(members, "1.id"), jint(b, "report.id"));
-    assert_int_equal(jint(members, "1.cluster_id"), cid);
-    int64_t first = it_parse_utc(jstr(c, "properties.first_at"));
-    int64_t last = it_parse_utc(jstr(c, "properties.last_at"));
+    assert_int_equal(it_jint(members, "0.id"), it_jint(a, "report.id"));
+    assert_int_equal(it_jint(members, "1.id"), it_jint(b, "report.id"));
+    assert_int_equal(it_jint(members, "1.cluster_id"), cid);
+    int64_t first = it_parse_utc(it_jstr(c, "properties.first_at"));
+    int64_t last = it_parse_utc(it_jstr(c, "properties.last_at"));
     assert_true(first > 0 && first <= last);
-    assert_int_equal(first, it_parse_utc(jstr(members, "0.created_at")));
-    assert_int_equal(last, it_parse_utc(jstr(members, "1.created_at")));
+    assert_int_equal(first, it_parse_utc(it_jstr(members, "0.created_at")));
+    assert_int_equal(last, it_parse_utc(it_jstr(members, "1.created_at")));
     json_t *hist = it_jpath(c, "properties.history");
     assert_true(json_is_array(hist));
     assert_true(json_array_size(hist) >= 1);
-    assert_string_equal(jstr(hist, "0.status"), "new");
+    assert_string_equal(it_jstr(hist, "0.status"), "new");
 
     /* The cluster listing shows the same cluster with two reports. */
     json_t *fc = it_get_json(&f->s, "/api/v1/clusters?bbox=" CITY_BBOX);
@@ -339,12 +289,12 @@ static void test_nearby_report_joins(void **state)
     bool seen = false;
     json_array_foreach(feats, i, feat)
     {
-        if (jint(feat, "id") != cid)
+        if (it_jint(feat, "id") != cid)
             continue;
         seen = true;
-        assert_int_equal(jint(feat, "properties.report_count"), 2);
-        assert_true(jnum(feat, "geometry.coordinates.0") == clon);
-        assert_true(jnum(feat, "geometry.coordinates.1") == clat);
+        assert_int_equal(it_jint(feat, "properties.report_count"), 2);
+        assert_true(it_jnum(feat, "geometry.coordinates.0") == clon);
+        assert_true(it_jnum(feat, "geometry.coordinates.1") == clat);
     }
     assert_true(seen);
     json_decref(fc);
@@ -358,7 +308,7 @@ static void test_nearby_report_joins(void **state)
 
 static void test_list_bbox_geojson(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     /* Three far-apart reports with more decimals than the output keeps. */
     static const double pts[3][2] = {
         {41.881234567891, -87.631234567891},
@@ -368,7 +318,7 @@ static void test_list_bbox_geojson(void **state)
     int64_t ids[3];
     for (int k = 0; k < 3; k++) {
         json_t *j = it_post_report(&f->s, "graffiti", pts[k][0], pts[k][1], NULL);
-        ids[k] = jint(j, "report.id");
+        ids[k] = it_jint(j, "report.id");
         json_decref(j);
     }
     struct it_response r;
@@ -389,12 +339,12 @@ static void test_list_bbox_geojson(void **state)
     assert_true(json_is_null(json_object_get(fc, "next_cursor")));
     for (int k = 0; k < 3; k++) {
         json_t *ft = json_array_get(feats, (size_t)k);
-        assert_string_equal(jstr(ft, "type"), "Feature");
-        assert_int_equal(jint(ft, "id"), ids[k]);
-        assert_string_equal(jstr(ft, "geometry.type"), "Point");
-        assert_true(jnum(ft, "geometry.coordinates.0") == round7(pts[k][1]));
-        assert_true(jnum(ft, "geometry.coordinates.1") == round7(pts[k][0]));
-        assert_string_equal(jstr(ft, "properties.category"), "graffiti");
+        assert_string_equal(it_jstr(ft, "type"), "Feature");
+        assert_int_equal(it_jint(ft, "id"), ids[k]);
+        assert_string_equal(it_jstr(ft, "geometry.type"), "Point");
+        assert_true(it_jnum(ft, "geometry.coordinates.0") == round7(pts[k][1]));
+        assert_true(it_jnum(ft, "geometry.coordinates.1") == round7(pts[k][0]));
+        assert_string_equal(it_jstr(ft, "properties.category"), "graffiti");
     }
     json_decref(fc);
 
@@ -402,7 +352,7 @@ static void test_list_bbox_geojson(void **state)
     fc = it_get_json(&f->s, "/api/v1/reports?bbox=-87.64,41.87,-87.62,41.89");
     feats = features(fc);
     assert_int_equal(json_array_size(feats), 1);
-    assert_int_equal(jint(feats, "0.id"), ids[0]);
+    assert_int_equal(it_jint(feats, "0.id"), ids[0]);
     json_decref(fc);
     /* A bbox with none of them (west of the city). */
     fc = it_get_json(&f->s, "/api/v1/reports?bbox=-89,41,-88,42");
@@ -427,7 +377,7 @@ static json_t *walk_pages(const struct it_server *s, const char *query, size_t l
         json_t *ft;
         json_array_foreach(feats, i, ft)
         {
-            json_array_append_new(all, json_integer(jint(ft, "id")));
+            json_array_append_new(all, json_integer(it_jint(ft, "id")));
         }
         ++*pages;
         json_t *next = json_object_get(fc, "next_cursor");
@@ -458,9 +408,9 @@ static void assert_same_ids(json_t *a, json_t *b)
 
 static void test_paging(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     json_t *h = it_get_json(&f->s, "/healthz");
-    int64_t total = jint(h, "reports");
+    int64_t total = it_jint(h, "reports");
     json_decref(h);
     assert_true(total > 500); /* the demo import */
 
@@ -523,7 +473,7 @@ static bool status_open(const char *st)
 
 static void test_filters(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     json_t *full = full_listing(&f->s);
     json_t *all = features(full);
     size_t i;
@@ -536,7 +486,7 @@ static void test_filters(void **state)
         size_t want = 0;
         json_array_foreach(all, i, ft)
         {
-            want += strcmp(jstr(ft, "properties.category"), cats[c]) == 0;
+            want += strcmp(it_jstr(ft, "properties.category"), cats[c]) == 0;
         }
         char path[256];
         snprintf(path, sizeof path, "/api/v1/reports?bbox=" CITY_BBOX "&limit=5000&category=%s",
@@ -546,7 +496,7 @@ static void test_filters(void **state)
         assert_int_equal(json_array_size(got), want);
         json_array_foreach(got, i, ft)
         {
-            assert_string_equal(jstr(ft, "properties.category"), cats[c]);
+            assert_string_equal(it_jstr(ft, "properties.category"), cats[c]);
         }
         json_decref(fc);
     }
@@ -555,7 +505,7 @@ static void test_filters(void **state)
         size_t want = 0;
         json_array_foreach(all, i, ft)
         {
-            const char *c = jstr(ft, "properties.category");
+            const char *c = it_jstr(ft, "properties.category");
             want += strcmp(c, "graffiti") == 0 || strcmp(c, "pothole") == 0;
         }
         json_t *fc = it_get_json(&f->s, "/api/v1/reports?bbox=" CITY_BBOX
@@ -569,7 +519,7 @@ static void test_filters(void **state)
     size_t n_fixed = 0, n_open = 0;
     json_array_foreach(all, i, ft)
     {
-        const char *st = jstr(ft, "properties.status");
+        const char *st = it_jstr(ft, "properties.status");
         n_fixed += strcmp(st, "fixed") == 0;
         n_open += status_open(st);
     }
@@ -579,7 +529,7 @@ static void test_filters(void **state)
     assert_int_equal(json_array_size(got), n_fixed);
     json_array_foreach(got, i, ft)
     {
-        assert_string_equal(jstr(ft, "properties.status"), "fixed");
+        assert_string_equal(it_jstr(ft, "properties.status"), "fixed");
     }
     json_decref(fc);
     fc = it_get_json(&f->s, "/api/v1/reports?bbox=" CITY_BBOX "&limit=5000&status=open");
@@ -587,7 +537,7 @@ static void test_filters(void **state)
     assert_int_equal(json_array_size(got), n_open);
     json_array_foreach(got, i, ft)
     {
-        assert_true(status_open(jstr(ft, "properties.status")));
+        assert_true(status_open(it_jstr(ft, "properties.status")));
     }
     json_decref(fc);
 
@@ -597,7 +547,7 @@ static void test_filters(void **state)
     size_t want = 0;
     json_array_foreach(all, i, ft)
     {
-        int64_t t = it_parse_utc(jstr(ft, "properties.created_at"));
+        int64_t t = it_parse_utc(it_jstr(ft, "properties.created_at"));
         want += t >= since && t < until;
     }
     assert_true(want > 0 && want < json_array_size(all));
@@ -607,7 +557,7 @@ static void test_filters(void **state)
     assert_int_equal(json_array_size(got), want);
     json_array_foreach(got, i, ft)
     {
-        int64_t t = it_parse_utc(jstr(ft, "properties.created_at"));
+        int64_t t = it_parse_utc(it_jstr(ft, "properties.created_at"));
         assert_true(t >= since && t < until);
     }
     json_decref(fc);
@@ -635,7 +585,7 @@ static void test_filters(void **state)
     assert_int_equal(json_array_size(got), want);
     json_array_foreach(got, i, ft)
     {
-        assert_string_equal(jstr(ft, "properties.district.name"), "Loop");
+        assert_string_equal(it_jstr(ft, "properties.district.name"), "Loop");
     }
     json_decref(fc);
 
@@ -643,8 +593,8 @@ static void test_filters(void **state)
     want = 0;
     json_array_foreach(all, i, ft)
     {
-        want += strcmp(jstr(ft, "properties.category"), "street_light_out") == 0 &&
-                strcmp(jstr(ft, "properties.status"), "fixed") == 0;
+        want += strcmp(it_jstr(ft, "properties.category"), "street_light_out") == 0 &&
+                strcmp(it_jstr(ft, "properties.status"), "fixed") == 0;
     }
     fc = it_get_json(&f->s, "/api/v1/reports?bbox=" CITY_BBOX
                             "&limit=5000&category=street_light_out&status=fixed");
@@ -655,7 +605,7 @@ static void test_filters(void **state)
 
 static void test_clusters(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     json_t *rep = full_listing(&f->s);
     size_t nreports = json_array_size(features(rep));
     struct it_response r;
@@ -666,7 +616,7 @@ static void test_clusters(void **state)
     it_response_free(&r);
     json_t *cl = features(fc);
     json_t *h = it_get_json(&f->s, "/healthz");
-    assert_int_equal(json_array_size(cl), jint(h, "clusters"));
+    assert_int_equal(json_array_size(cl), it_jint(h, "clusters"));
     json_decref(h);
     /* Every report is in exactly one cluster. */
     int64_t sum = 0, best = 0, best_n = 0;
@@ -674,16 +624,16 @@ static void test_clusters(void **state)
     json_t *ft;
     json_array_foreach(cl, i, ft)
     {
-        int64_t n = jint(ft, "properties.report_count");
+        int64_t n = it_jint(ft, "properties.report_count");
         assert_true(n >= 1);
-        assert_int_equal(jint(ft, "properties.id"), jint(ft, "id"));
+        assert_int_equal(it_jint(ft, "properties.id"), it_jint(ft, "id"));
         sum += n;
         if (n > best_n) {
             best_n = n;
-            best = jint(ft, "id");
+            best = it_jint(ft, "id");
         }
-        assert_true(it_parse_utc(jstr(ft, "properties.first_at")) <=
-                    it_parse_utc(jstr(ft, "properties.last_at")));
+        assert_true(it_parse_utc(it_jstr(ft, "properties.first_at")) <=
+                    it_parse_utc(it_jstr(ft, "properties.last_at")));
     }
     assert_int_equal(sum, nreports);
     assert_true(best_n >= 2);
@@ -696,33 +646,33 @@ static void test_clusters(void **state)
     assert_coords_7_decimals(&r);
     json_t *c = it_json(&r);
     it_response_free(&r);
-    assert_int_equal(jint(c, "id"), best);
-    assert_int_equal(jint(c, "properties.report_count"), best_n);
+    assert_int_equal(it_jint(c, "id"), best);
+    assert_int_equal(it_jint(c, "properties.report_count"), best_n);
     json_t *members = it_jpath(c, "properties.reports");
     assert_int_equal(json_array_size(members), best_n);
     double min_lon = 999, max_lon = -999, min_lat = 999, max_lat = -999;
     int64_t tmin = INT64_MAX, tmax = 0;
     json_array_foreach(members, i, ft)
     {
-        assert_int_equal(jint(ft, "cluster_id"), best);
-        double lon = jnum(ft, "lon"), lat = jnum(ft, "lat");
+        assert_int_equal(it_jint(ft, "cluster_id"), best);
+        double lon = it_jnum(ft, "lon"), lat = it_jnum(ft, "lat");
         min_lon = dmin(min_lon, lon);
         max_lon = dmax(max_lon, lon);
         min_lat = dmin(min_lat, lat);
         max_lat = dmax(max_lat, lat);
-        int64_t t = it_parse_utc(jstr(ft, "created_at"));
+        int64_t t = it_parse_utc(it_jstr(ft, "created_at"));
         tmin = t < tmin ? t : tmin;
         tmax = t > tmax ? t : tmax;
     }
-    assert_int_equal(it_parse_utc(jstr(c, "properties.first_at")), tmin);
-    assert_int_equal(it_parse_utc(jstr(c, "properties.last_at")), tmax);
+    assert_int_equal(it_parse_utc(it_jstr(c, "properties.first_at")), tmin);
+    assert_int_equal(it_parse_utc(it_jstr(c, "properties.last_at")), tmax);
     /* The centre is among its members (1e-6 degrees slack). */
-    double clon = jnum(c, "geometry.coordinates.0"), clat = jnum(c, "geometry.coordinates.1");
+    double clon = it_jnum(c, "geometry.coordinates.0"), clat = it_jnum(c, "geometry.coordinates.1");
     assert_true(clon >= min_lon - 1e-6 && clon <= max_lon + 1e-6);
     assert_true(clat >= min_lat - 1e-6 && clat <= max_lat + 1e-6);
     json_t *hist = it_jpath(c, "properties.history");
     assert_true(json_is_array(hist) && json_array_size(hist) >= 1);
-    assert_string_equal(jstr(hist, "0.status"), "new");
+    assert_string_equal(it_jstr(hist, "0.status"), "new");
     json_decref(c);
 
     /* Cluster listing pages like the report listing. */
@@ -734,7 +684,7 @@ static void test_clusters(void **state)
         json_t *p = it_get_json(&f->s, path);
         json_array_foreach(features(p), i, ft)
         {
-            json_array_append_new(ids, json_integer(jint(ft, "id")));
+            json_array_append_new(ids, json_integer(it_jint(ft, "id")));
         }
         json_t *next = json_object_get(p, "next_cursor");
         bool last = json_is_null(next);
@@ -747,16 +697,32 @@ static void test_clusters(void **state)
     assert_int_equal(json_array_size(ids), json_array_size(cl));
     json_array_foreach(cl, i, ft)
     {
-        assert_int_equal(json_integer_value(json_array_get(ids, i)), jint(ft, "id"));
+        assert_int_equal(json_integer_value(json_array_get(ids, i)), it_jint(ft, "id"));
     }
     json_decref(ids);
     json_decref(fc);
     json_decref(rep);
 }
 
+/* GET path: 200, Content-Type application/geo+json and a FeatureCollection,
+ * returned parsed (new reference). */
+static json_t *get_feature_collection(const struct it_server *s, const char *path)
+{
+    struct it_response r;
+    char ct[64];
+    it_get(s, path, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(it_header(&r, "Content-Type", ct, sizeof ct));
+    assert_string_equal(ct, "application/geo+json");
+    json_t *j = it_json(&r);
+    it_response_free(&r);
+    assert_string_equal(it_jstr(j, "type"), "FeatureCollection");
+    return j;
+}
+
 static void test_meta_endpoints(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     json_t *j = it_get_json(&f->s, "/api/v1/categories");
     json_t *cats = json_object_get(j, "categories");
     assert_true(json_is_array(cats));
@@ -767,49 +733,35 @@ static void test_meta_endpoints(void **state)
     json_array_foreach(cats, i, c)
     {
         assert_true(json_is_string(json_object_get(c, "code")));
-        if (strcmp(jstr(c, "code"), "pothole") == 0) {
+        if (strcmp(it_jstr(c, "code"), "pothole") == 0) {
             pothole = true;
-            assert_string_equal(jstr(c, "name.en"), "Pothole in street");
+            assert_string_equal(it_jstr(c, "name.en"), "Pothole in street");
         }
     }
     assert_true(pothole);
     json_decref(j);
 
-    struct it_response r;
-    it_get(&f->s, "/api/v1/districts", &r);
-    assert_int_equal(r.status, 200);
-    char ct[64];
-    assert_true(it_header(&r, "Content-Type", ct, sizeof ct));
-    assert_string_equal(ct, "application/geo+json");
-    j = it_json(&r);
-    it_response_free(&r);
-    assert_string_equal(jstr(j, "type"), "FeatureCollection");
+    j = get_feature_collection(&f->s, "/api/v1/districts");
     json_t *d = json_object_get(j, "features");
     assert_int_equal(json_array_size(d), 77); /* Chicago's community areas */
     bool loop = false;
     json_array_foreach(d, i, c)
     {
-        const char *gt = jstr(c, "geometry.type");
+        const char *gt = it_jstr(c, "geometry.type");
         assert_true(strcmp(gt, "Polygon") == 0 || strcmp(gt, "MultiPolygon") == 0);
         assert_true(json_is_object(json_object_get(c, "properties")));
         json_t *code = it_jpath(c, "properties.code");
         loop = loop || (json_is_string(code) && strcmp(json_string_value(code), "32") == 0 &&
-                        strcmp(jstr(c, "properties.name"), "Loop") == 0);
+                        strcmp(it_jstr(c, "properties.name"), "Loop") == 0);
     }
     assert_true(loop);
     json_decref(j);
 
     /* The service area: the union of the community areas, one feature. */
-    it_get(&f->s, "/api/v1/service-area", &r);
-    assert_int_equal(r.status, 200);
-    assert_true(it_header(&r, "Content-Type", ct, sizeof ct));
-    assert_string_equal(ct, "application/geo+json");
-    j = it_json(&r);
-    it_response_free(&r);
-    assert_string_equal(jstr(j, "type"), "FeatureCollection");
+    j = get_feature_collection(&f->s, "/api/v1/service-area");
     assert_int_equal(json_array_size(json_object_get(j, "features")), 1);
     json_t *geom = it_jpath(j, "features.0.geometry");
-    const char *gt = jstr(geom, "type");
+    const char *gt = it_jstr(geom, "type");
     assert_true(strcmp(gt, "Polygon") == 0 || strcmp(gt, "MultiPolygon") == 0);
     /* lon, lat order: the first vertex is in Chicago. */
     json_t *v0 = strcmp(gt, "Polygon") == 0 ? it_jpath(geom, "coordinates.0.0")
@@ -822,13 +774,14 @@ static void test_meta_endpoints(void **state)
     json_decref(j);
 
     j = it_get_json(&f->s, "/api/v1/config");
-    assert_string_equal(jstr(j, "city.id"), "chicago");
-    assert_string_equal(jstr(j, "city.timezone"), "America/Chicago");
+    assert_string_equal(it_jstr(j, "city.id"), "chicago");
+    assert_string_equal(it_jstr(j, "city.timezone"), "America/Chicago");
     assert_true(json_is_null(json_object_get(j, "tiles"))); /* MELDPUNT_TILE_URL="" */
-    assert_int_equal(jint(j, "limits.description_max"), 2000);
+    assert_int_equal(it_jint(j, "limits.description_max"), 2000);
     assert_true(json_is_array(json_object_get(j, "statuses")));
     json_decref(j);
 
+    struct it_response r;
     it_get(&f->s, "/healthz", &r);
     assert_int_equal(r.status, 200);
     char cc[64];
@@ -836,17 +789,17 @@ static void test_meta_endpoints(void **state)
     assert_string_equal(cc, "no-store");
     j = it_json(&r);
     it_response_free(&r);
-    assert_string_equal(jstr(j, "status"), "ok");
-    assert_string_equal(jstr(j, "city"), "chicago");
-    assert_true(jint(j, "reports") > 500);
-    assert_true(jint(j, "clusters") > 0 && jint(j, "clusters") <= jint(j, "reports"));
+    assert_string_equal(it_jstr(j, "status"), "ok");
+    assert_string_equal(it_jstr(j, "city"), "chicago");
+    assert_true(it_jint(j, "reports") > 500);
+    assert_true(it_jint(j, "clusters") > 0 && it_jint(j, "clusters") <= it_jint(j, "reports"));
     json_decref(j);
 }
 
 /* Contact details are private: not in any public answer, byte for byte. */
 static void test_contact_private(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     static const char *const secrets[] = {
         "Zyxwv", "Qutsrp", "zyxwv.private", "private@example.org", "555-0199", "5550199",
         "555 0199", "0199", "zyx.desc", "desc@example.net", "0142", NULL};
@@ -855,7 +808,7 @@ static void test_contact_private(void **state)
         "\"description\":\"Lamp is dark. Call me on 312 555 0142 or zyx.desc@example.net\","
         "\"contact\":{\"name\":\"Zyxwv Qutsrp\",\"email\":\"zyxwv.private@example.org\","
         "\"phone\":\"+1 (312) 555-0199\"}");
-    int64_t id = jint(a, "report.id"), cid = jint(a, "cluster.id");
+    int64_t id = it_jint(a, "report.id"), cid = it_jint(a, "cluster.id");
     /* A second one through a form, joining the first. */
     static const char form[] =
         "category=street_light_out&lat=41.87892&lon=-87.63592&contact_name=Zyxwv+Qutsrp"
@@ -909,19 +862,26 @@ static void test_contact_private(void **state)
     char cpath[64];
     snprintf(cpath, sizeof cpath, "/api/v1/clusters/%lld", (long long)cid);
     json_t *c = it_get_json(&f->s, cpath);
-    assert_int_equal(jint(c, "properties.report_count"), 2);
+    assert_int_equal(it_jint(c, "properties.report_count"), 2);
     json_decref(c);
+}
+
+/* POST a valid graffiti report in JSON under the header line content_type. */
+static void post_graffiti_json(const struct it_server *s, const char *content_type,
+                               struct it_response *r)
+{
+    static const char json[] = "{\"category\":\"graffiti\",\"lat\":41.9,\"lon\":-87.65}";
+    const char *const h[] = {content_type, NULL};
+    it_http(s, "POST", "/api/v1/reports", h, json, strlen(json), r);
 }
 
 /* Media types: JSON with parameters, both form encodings; text limits in
  * characters. */
 static void test_media_types(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     struct it_response r;
-    static const char json[] = "{\"category\":\"graffiti\",\"lat\":41.9,\"lon\":-87.65}";
-    static const char *const h1[] = {"Content-Type: application/json; charset=utf-8", NULL};
-    it_http(&f->s, "POST", "/api/v1/reports", h1, json, strlen(json), &r);
+    post_graffiti_json(&f->s, "Content-Type: application/json; charset=utf-8", &r);
     assert_int_equal(r.status, 201);
     it_response_free(&r);
 
@@ -935,8 +895,8 @@ static void test_media_types(void **state)
     it_http(&f->s, "POST", "/api/v1/reports", h2, mp, strlen(mp), &r);
     assert_int_equal(r.status, 201);
     json_t *j = it_json(&r);
-    assert_string_equal(jstr(j, "report.description"), "Tag on the wall");
-    assert_true(jnum(j, "report.lat") == 41.91);
+    assert_string_equal(it_jstr(j, "report.description"), "Tag on the wall");
+    assert_true(it_jnum(j, "report.lat") == 41.91);
     json_decref(j);
     it_response_free(&r);
 
@@ -955,7 +915,7 @@ static void test_media_types(void **state)
     it_post_json(&f->s, "/api/v1/reports", body, &r);
     assert_int_equal(r.status, 201);
     j = it_json(&r);
-    assert_string_equal(jstr(j, "report.description"), desc);
+    assert_string_equal(it_jstr(j, "report.description"), desc);
     json_decref(j);
     it_response_free(&r);
     free(body);
@@ -966,11 +926,9 @@ static void test_media_types(void **state)
  * writes Application/JSON sends JSON. */
 static void test_media_type_case_insensitive(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     struct it_response r;
-    static const char json[] = "{\"category\":\"graffiti\",\"lat\":41.9,\"lon\":-87.65}";
-    static const char *const h[] = {"Content-Type: Application/JSON", NULL};
-    it_http(&f->s, "POST", "/api/v1/reports", h, json, strlen(json), &r);
+    post_graffiti_json(&f->s, "Content-Type: Application/JSON", &r);
     long status = r.status;
     char body[300];
     snprintf(body, sizeof body, "%s", r.body);
@@ -979,19 +937,24 @@ static void test_media_type_case_insensitive(void **state)
         fail_msg("Content-Type: Application/JSON gave HTTP %ld: %s", status, body);
 }
 
+/* Each on a server of its own, on an empty database. */
+#define ON_EMPTY(fn) cmocka_unit_test_setup_teardown(fn, it_setup_server, it_teardown_server)
+/* Read-only, on the one server of the demo import. */
+#define ON_DEMO(fn) cmocka_unit_test_setup_teardown(fn, setup_demo, teardown_demo)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_and_get, setup_empty, teardown),
-        cmocka_unit_test_setup_teardown(test_nearby_report_joins, setup_empty, teardown),
-        cmocka_unit_test_setup_teardown(test_list_bbox_geojson, setup_empty, teardown),
-        cmocka_unit_test_setup_teardown(test_paging, setup_demo, teardown_demo),
-        cmocka_unit_test_setup_teardown(test_filters, setup_demo, teardown_demo),
-        cmocka_unit_test_setup_teardown(test_clusters, setup_demo, teardown_demo),
-        cmocka_unit_test_setup_teardown(test_meta_endpoints, setup_demo, teardown_demo),
-        cmocka_unit_test_setup_teardown(test_contact_private, setup_empty, teardown),
-        cmocka_unit_test_setup_teardown(test_media_types, setup_empty, teardown),
-        cmocka_unit_test_setup_teardown(test_media_type_case_insensitive, setup_empty, teardown),
+        ON_EMPTY(test_create_and_get),
+        ON_EMPTY(test_nearby_report_joins),
+        ON_EMPTY(test_list_bbox_geojson),
+        ON_DEMO(test_paging),
+        ON_DEMO(test_filters),
+        ON_DEMO(test_clusters),
+        ON_DEMO(test_meta_endpoints),
+        ON_EMPTY(test_contact_private),
+        ON_EMPTY(test_media_types),
+        ON_EMPTY(test_media_type_case_insensitive),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

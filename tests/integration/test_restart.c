@@ -18,40 +18,6 @@
 #define GROUPS 8
 #define PER_GROUP 3
 
-struct fx {
-    struct it_server s;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    it_server_init(&f->s);
-    it_server_start(&f->s);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    if (!f)
-        return 0;
-    int rc = f->s.pid ? it_server_stop(&f->s) : 0;
-    it_server_cleanup(&f->s);
-    free(f);
-    assert_int_equal(rc, 0);
-    return 0;
-}
-
-static int64_t jint(json_t *root, const char *path)
-{
-    json_t *v = it_jpath(root, path);
-    if (!json_is_integer(v))
-        fail_msg("%s is not an integer", path);
-    return json_integer_value(v);
-}
-
 /* The raw body of a GET that must answer 200 (new string). */
 static char *get_raw(const struct it_server *s, const char *path)
 {
@@ -84,9 +50,9 @@ static void post_groups(const struct it_server *s, int64_t *rid, int64_t *cid)
             char extra[128];
             snprintf(extra, sizeof extra, "\"description\":\"group %d report %d\"", g, k);
             json_t *j = it_post_report(s, "graffiti", lat, lon, extra);
-            rid[g * PER_GROUP + k] = jint(j, "report.id");
-            cid[g * PER_GROUP + k] = jint(j, "cluster.id");
-            assert_int_equal(jint(j, "cluster.report_count"), k + 1);
+            rid[g * PER_GROUP + k] = it_jint(j, "report.id");
+            cid[g * PER_GROUP + k] = it_jint(j, "cluster.id");
+            assert_int_equal(it_jint(j, "cluster.report_count"), k + 1);
             if (k)
                 assert_int_equal(cid[g * PER_GROUP + k], cid[g * PER_GROUP]);
             json_decref(j);
@@ -96,7 +62,7 @@ static void post_groups(const struct it_server *s, int64_t *rid, int64_t *cid)
 
 static void test_sigterm_restart_keeps_everything(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     int64_t rid[GROUPS * PER_GROUP], cid[GROUPS * PER_GROUP];
     post_groups(&f->s, rid, cid);
     char *reports = get_raw(&f->s, "/api/v1/reports?bbox=" CITY_BBOX "&limit=5000");
@@ -121,28 +87,28 @@ static void test_sigterm_restart_keeps_everything(void **state)
         char path[64];
         snprintf(path, sizeof path, "/api/v1/reports/%lld", (long long)rid[i]);
         json_t *j = it_get_json(&f->s, path);
-        assert_int_equal(jint(j, "properties.cluster_id"), cid[i]);
-        assert_int_equal(jint(j, "properties.report_count"), PER_GROUP);
+        assert_int_equal(it_jint(j, "properties.cluster_id"), cid[i]);
+        assert_int_equal(it_jint(j, "properties.report_count"), PER_GROUP);
         json_decref(j);
     }
     for (int g = 0; g < GROUPS; g++) {
         char path[64];
         snprintf(path, sizeof path, "/api/v1/clusters/%lld", (long long)cid[g * PER_GROUP]);
         json_t *j = it_get_json(&f->s, path);
-        assert_int_equal(jint(j, "properties.report_count"), PER_GROUP);
+        assert_int_equal(it_jint(j, "properties.report_count"), PER_GROUP);
         assert_int_equal(json_array_size(it_jpath(j, "properties.reports")), PER_GROUP);
         json_decref(j);
     }
     json_t *h = it_get_json(&f->s, "/healthz");
-    assert_int_equal(jint(h, "reports"), GROUPS * PER_GROUP);
-    assert_int_equal(jint(h, "clusters"), GROUPS);
+    assert_int_equal(it_jint(h, "reports"), GROUPS * PER_GROUP);
+    assert_int_equal(it_jint(h, "clusters"), GROUPS);
     json_decref(h);
 
     /* Clustering picks up where it was: a new report joins an old cluster. */
     json_t *j = it_post_report(&f->s, "graffiti", 41.80 + 2 * M_LAT, -87.68, NULL);
     assert_true(json_is_true(json_object_get(j, "joined")));
-    assert_int_equal(jint(j, "cluster.id"), cid[0]);
-    assert_int_equal(jint(j, "cluster.report_count"), PER_GROUP + 1);
+    assert_int_equal(it_jint(j, "cluster.id"), cid[0]);
+    assert_int_equal(it_jint(j, "cluster.report_count"), PER_GROUP + 1);
     json_decref(j);
 
     assert_int_equal(it_server_stop(&f->s), 0);
@@ -169,7 +135,7 @@ static void crash_copy(const char *db, char *copy, size_t cap)
 
 static void test_sigkill_after_201(void **state)
 {
-    struct fx *f = *state;
+    struct it_fixture *f = *state;
     int64_t rid[GROUPS * PER_GROUP], cid[GROUPS * PER_GROUP];
     post_groups(&f->s, rid, cid);
     int64_t total = GROUPS * PER_GROUP;
@@ -191,8 +157,8 @@ static void test_sigkill_after_201(void **state)
                                    posts[i].extra);
         it_server_kill(&f->s); /* right after the 201, no chance to checkpoint */
         total++;
-        int64_t id = jint(j, "report.id"), c = jint(j, "cluster.id");
-        int64_t count = jint(j, "cluster.report_count");
+        int64_t id = it_jint(j, "report.id"), c = it_jint(j, "cluster.id");
+        int64_t count = it_jint(j, "cluster.report_count");
         assert_true(json_is_boolean(json_object_get(j, "joined")));
         assert_int_equal(json_is_true(json_object_get(j, "joined")), posts[i].joins);
         json_decref(j);
@@ -215,17 +181,17 @@ static void test_sigkill_after_201(void **state)
         char path[64];
         snprintf(path, sizeof path, "/api/v1/reports/%lld", (long long)id);
         j = it_get_json(&f->s, path);
-        assert_int_equal(jint(j, "properties.cluster_id"), c);
-        assert_int_equal(jint(j, "properties.report_count"), count);
+        assert_int_equal(it_jint(j, "properties.cluster_id"), c);
+        assert_int_equal(it_jint(j, "properties.report_count"), count);
         assert_string_equal(json_string_value(it_jpath(j, "properties.category")),
                             posts[i].category);
         json_decref(j);
         snprintf(path, sizeof path, "/api/v1/clusters/%lld", (long long)c);
         j = it_get_json(&f->s, path);
-        assert_int_equal(jint(j, "properties.report_count"), count);
+        assert_int_equal(it_jint(j, "properties.report_count"), count);
         json_decref(j);
         json_t *h = it_get_json(&f->s, "/healthz");
-        assert_int_equal(jint(h, "reports"), total);
+        assert_int_equal(it_jint(h, "reports"), total);
         json_decref(h);
     }
 
@@ -243,8 +209,10 @@ static void test_sigkill_after_201(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_sigterm_restart_keeps_everything, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sigkill_after_201, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigterm_restart_keeps_everything, it_setup_server,
+                                        it_teardown_server),
+        cmocka_unit_test_setup_teardown(test_sigkill_after_201, it_setup_server,
+                                        it_teardown_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "meldpunt/automation.h"
 #include "meldpunt/city.h"
 #include "meldpunt/timeutil.h"
@@ -25,10 +26,10 @@ static struct mp_automation *rules;
 static int setup(void **state)
 {
     (void)state;
-    char dir[1024];
-    const char *src = getenv("MELDPUNT_SOURCE_DIR");
+    const char *dir = fx_chicago_dir();
     struct mp_error err;
-    snprintf(dir, sizeof dir, "%s/geodata/chicago", src ? src : ".");
+    if (!dir)
+        return -1;
     if (mp_city_load(dir, &city, &err) != MP_OK) {
         fprintf(stderr, "city: %s\n", err.text);
         return -1;

@@ -14,17 +14,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "fixture.h"
 #include "meldpunt/city.h"
 #include "meldpunt/timeutil.h"
-
-#define assert_near(a, b, eps)                                                                  \
-    do {                                                                                        \
-        double a_ = (a), b_ = (b), e_ = (eps);                                                  \
-        if (!(fabs(a_ - b_) <= e_)) {                                                           \
-            print_error("%s = %.10f, expected %.10f +- %g\n", #a, a_, b_, e_);                 \
-            fail();                                                                             \
-        }                                                                                       \
-    } while (0)
 
 static const char *const PACK_FILES[] = {"city.json", "categories.json", "districts.geojson",
                                          "service_area.geojson"};
@@ -32,14 +24,12 @@ static const char *const PACK_FILES[] = {"city.json", "categories.json", "distri
 
 /* ---- helpers ---- */
 
+/* The real pack's folder; fails the test when it cannot be named. */
 static const char *chicago_dir(void)
 {
-    static char dir[1024];
-    const char *src = getenv("MELDPUNT_SOURCE_DIR");
-    if (!src || !*src)
-        fail_msg("MELDPUNT_SOURCE_DIR is not set (CTest sets it)");
-    int n = snprintf(dir, sizeof dir, "%s/geodata/chicago", src);
-    assert_true(n > 0 && (size_t)n < sizeof dir);
+    const char *dir = fx_chicago_dir();
+    if (!dir)
+        fail_msg("no path to the Chicago pack (see stderr)");
     return dir;
 }
 
@@ -110,8 +100,7 @@ struct pack {
 
 static void pack_make(struct pack *p)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(p->dir, sizeof p->dir, "%s/mp-city-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(p->dir, sizeof p->dir, "%s/mp-city-XXXXXX", fx_tmpdir());
     if (!mkdtemp(p->dir))
         fail_msg("mkdtemp %s failed", p->dir);
     for (size_t i = 0; i < NPACK_FILES; i++) {

@@ -12,16 +12,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "fixture.h"
 #include "meldpunt/cluster.h"
-
-#define assert_near(a, b, eps)                                                                  \
-    do {                                                                                        \
-        double a_ = (a), b_ = (b), e_ = (eps);                                                  \
-        if (!(fabs(a_ - b_) <= e_)) {                                                           \
-            print_error("%s = %.10f, expected %.10f +- %g\n", #a, a_, b_, e_);                 \
-            fail();                                                                             \
-        }                                                                                       \
-    } while (0)
 
 #define DAY 86400LL
 #define T0 1622548800LL /* 2021-06-01T12:00:00Z */

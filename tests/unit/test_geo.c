@@ -11,16 +11,8 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "meldpunt/geo.h"
-
-#define assert_near(a, b, eps)                                                                  \
-    do {                                                                                        \
-        double a_ = (a), b_ = (b), e_ = (eps);                                                  \
-        if (!(fabs(a_ - b_) <= e_)) {                                                           \
-            print_error("%s = %.10f, expected %.10f +- %g\n", #a, a_, b_, e_);                 \
-            fail();                                                                             \
-        }                                                                                       \
-    } while (0)
 
 /* The Loop (State and Madison) and Wrigley Field. */
 #define LOOP_LON (-87.6298)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "fixture.h"
 #include "meldpunt/geojson.h"
 
 #define MAX_CASES 64
@@ -33,9 +34,10 @@ static const char *source_dir(void)
 static int setup(void **state)
 {
     (void)state;
-    char dir[1024];
+    const char *dir = fx_chicago_dir();
     struct mp_error err = {{0}, {0}};
-    snprintf(dir, sizeof dir, "%s/geodata/chicago", source_dir());
+    if (!dir)
+        return -1;
     if (mp_city_load(dir, &city, &err) != MP_OK) {
         fprintf(stderr, "cannot load %s: %s\n", dir, err.text);
         return -1;

@@ -10,16 +10,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "fixture.h"
 #include "meldpunt/geom.h"
-
-#define assert_near(a, b, eps)                                                                  \
-    do {                                                                                        \
-        double a_ = (a), b_ = (b), e_ = (eps);                                                  \
-        if (!(fabs(a_ - b_) <= e_)) {                                                           \
-            print_error("%s = %.10f, expected %.10f +- %g\n", #a, a_, b_, e_);                 \
-            fail();                                                                             \
-        }                                                                                       \
-    } while (0)
 
 /* A 10x10 square with a 2x2 hole in the middle, plus a second square far
  * away, plus an island inside the hole. */

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "meldpunt/city.h"
 #include "meldpunt/open311.h"
 #include "meldpunt/timeutil.h"
@@ -49,14 +50,11 @@ struct fixture {
 
 static int setup_chicago(void **state)
 {
-    static char dir[1024];
-    const char *src = getenv("MELDPUNT_SOURCE_DIR");
+    const char *dir = fx_chicago_dir();
+    if (!dir)
+        fail_msg("no path to the Chicago pack (see stderr)");
     struct fixture *f = calloc(1, sizeof *f);
     struct mp_error err = {{0}, {0}};
-    if (!src || !*src)
-        fail_msg("MELDPUNT_SOURCE_DIR is not set (CTest sets it)");
-    int n = snprintf(dir, sizeof dir, "%s/geodata/chicago", src);
-    assert_true(n > 0 && (size_t)n < sizeof dir);
     assert_non_null(f);
     if (mp_city_load(dir, &f->city, &err) != MP_OK)
         fail_msg("mp_city_load: %s", err.text);

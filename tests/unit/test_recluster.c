@@ -11,7 +11,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "meldpunt/city.h"
 #include "meldpunt/corrections.h"
 #include "meldpunt/ctx.h"
@@ -36,16 +36,11 @@
 #define M_LAT (1.0 / 111320.0)
 #define M_LON (1.0 / (111320.0 * 0.7445)) /* at 41.9 N */
 
-static struct mp_city *g_city;
-static struct mp_tz *g_tz;
-static struct mp_geo *g_geo;
-static struct mp_streets *g_streets;
-static char g_template_dir[256];
-static char g_template[320];
+static struct fx_city g_pack;
+static struct fx_dbfile g_template; /* one empty database, copied per test */
 
 struct db {
-    char dir[256];
-    char path[320];
+    struct fx_dbfile file;
     struct mp_store *store;
     struct mp_ctx ctx;
     struct mp_ctx reader; /* a second session, for mp_recluster_with */
@@ -53,114 +48,28 @@ struct db {
 
 /* ---- fixture ---- */
 
-static void rm_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        char p[600];
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        (void)unlink(p);
-    }
-    closedir(d);
-    (void)rmdir(dir);
-}
-
-static int copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-    char buf[65536];
-    size_t n;
-    int rc = in && out ? 0 : -1;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            rc = -1;
-    if (in && ferror(in))
-        rc = -1;
-    if (in)
-        fclose(in);
-    if (out && fclose(out) != 0)
-        rc = -1;
-    return rc;
-}
-
-static const char *tmpdir(void)
-{
-    const char *tmp = getenv("TMPDIR");
-    return tmp && *tmp ? tmp : "/tmp";
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    struct mp_error err = {{0}, {0}};
-    const char *src = getenv("MELDPUNT_SOURCE_DIR");
-    char pack[1024];
-    struct mp_store_opts o;
-    struct mp_store *st = NULL;
-    if (!src) {
-        fprintf(stderr, "MELDPUNT_SOURCE_DIR is not set (CTest sets it)\n");
+    if (fx_city_load(&g_pack) != 0)
         return -1;
-    }
-    snprintf(pack, sizeof pack, "%s/geodata/chicago", src);
-    if (mp_city_load(pack, &g_city, &err) != MP_OK ||
-        mp_tz_load(g_city->timezone, &g_tz, &err) != MP_OK ||
-        mp_geo_new(g_city->crs, &g_geo, &err) != MP_OK) {
-        fprintf(stderr, "setup: %s\n", err.text);
-        return -1;
-    }
-    snprintf(pack, sizeof pack, "%s/geodata/chicago/streets.tsv", src);
-    if (mp_streets_load(pack, g_geo, &g_streets, &err) != MP_OK) {
-        fprintf(stderr, "setup: streets: %s\n", err.text);
-        return -1;
-    }
-    /* One empty database with every migration, copied per test. */
-    snprintf(g_template_dir, sizeof g_template_dir, "%s/mp-tmpl-XXXXXX", tmpdir());
-    if (!mkdtemp(g_template_dir))
-        return -1;
-    snprintf(g_template, sizeof g_template, "%s/template.sqlite", g_template_dir);
-    mp_store_opts_default(&o);
-    o.pool_size = 1;
-    o.sync_full = false;
-    if (mp_store_open(g_template, &o, &st, &err) != MP_OK) {
-        fprintf(stderr, "template: %s\n", err.text);
-        return -1;
-    }
-    mp_store_close(st);
-    return 0;
+    return fx_template_make(&g_template);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    rm_dir(g_template_dir);
-    mp_streets_free(g_streets);
-    mp_geo_free(g_geo);
-    mp_tz_free(g_tz);
-    mp_city_free(g_city);
+    fx_rm_dir(g_template.dir);
+    fx_city_free(&g_pack);
     return 0;
 }
 
 static void db_open(struct db *d)
 {
     struct mp_error err = {{0}, {0}};
-    struct mp_store_opts o;
-    snprintf(d->dir, sizeof d->dir, "%s/mp-recluster-XXXXXX", tmpdir());
-    assert_non_null(mkdtemp(d->dir));
-    snprintf(d->path, sizeof d->path, "%s/test.sqlite", d->dir);
-    assert_int_equal(copy_file(g_template, d->path), 0);
-    mp_store_opts_default(&o);
-    o.pool_size = 2;
-    o.sync_full = false;
-    assert_int_equal(mp_store_open(d->path, &o, &d->store, &err), MP_OK);
-    d->ctx.city = g_city;
-    d->ctx.tz = g_tz;
-    d->ctx.geo = g_geo;
-    d->ctx.streets = g_streets;
+    assert_int_equal(fx_dbfile_copy(&d->file, "mp-recluster", &g_template), 0);
+    assert_int_equal(fx_store_open(d->file.path, 2, &d->store, &err), MP_OK);
+    fx_city_ctx(&g_pack, &d->ctx);
     d->ctx.db = mp_store_acquire(d->store);
     d->reader = d->ctx;
     d->reader.db = mp_store_acquire(d->store);
@@ -174,7 +83,7 @@ static void db_close(struct db *d)
         mp_store_close(d->store);
     }
     d->store = NULL;
-    rm_dir(d->dir);
+    fx_rm_dir(d->file.dir);
 }
 
 /* ---- data ---- */
@@ -214,7 +123,7 @@ static void insert_all(struct db *d, int64_t *ids)
          * named street lies far from its pin matches along the street
          * beyond the square live inserts search (mp_cluster_reach around
          * the pin), which the replay's wider cells do search. */
-        bool street_rule = mp_city_category(g_city, cat)->rule == MP_RULE_STREET;
+        bool street_rule = mp_city_category(g_pack.city, cat)->rule == MP_RULE_STREET;
         if (rnd() < 0.3 && !street_rule)
             in.address = strdup(addresses[(size_t)(rnd() * 4)]);
         in.created_at = T0 + (int64_t)i * SPAN_DAYS * DAY / NREPORTS + (int64_t)(rnd() * 600);
@@ -276,9 +185,9 @@ static long distinct(const struct assign *a)
 
 static struct mp_category *category(const char *code)
 {
-    for (size_t i = 0; i < g_city->ncategories; i++)
-        if (strcmp(g_city->categories[i].code, code) == 0)
-            return &g_city->categories[i];
+    for (size_t i = 0; i < g_pack.city->ncategories; i++)
+        if (strcmp(g_pack.city->categories[i].code, code) == 0)
+            return &g_pack.city->categories[i];
     fail_msg("no category %s", code);
     abort(); /* not reached: fail_msg leaves the test; tells the compiler so */
 }

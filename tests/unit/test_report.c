@@ -7,7 +7,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "meldpunt/city.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/geo.h"
@@ -23,15 +23,6 @@
 #include "meldpunt/store.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/tz.h"
-
-#define assert_near(a, b, eps)                                                                  \
-    do {                                                                                        \
-        double a_ = (a), b_ = (b), e_ = (eps);                                                  \
-        if (!(fabs(a_ - b_) <= e_)) {                                                           \
-            print_error("%s = %.10f, expected %.10f +- %g\n", #a, a_, b_, e_);                 \
-            fail();                                                                             \
-        }                                                                                       \
-    } while (0)
 
 #define DAY 86400LL
 #define T0 1622548800LL /* 2021-06-01T12:00:00Z */
@@ -41,44 +32,22 @@
 #define CAT "street_light_out"
 
 struct fx {
-    char dir[256];
-    char path[320];
+    struct fx_dbfile file;
     struct mp_store *store;
     struct mp_ctx ctx;
 };
 
-/* Shared by all tests (read-only or per-thread state, loaded once). */
-static struct mp_city *g_city;
-static struct mp_tz *g_tz;
-static struct mp_geo *g_geo;
-static struct mp_streets *g_streets;
+/* Shared by all tests (read-only or per-thread state, loaded once): the
+ * pieces of a worker slot, as server/app.c builds them, and the empty
+ * database each test starts from a copy of. */
+static struct fx_city g_pack;
+static struct fx_dbfile g_template;
 
 /* ---- fixture ---- */
 
-static void rm_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        char p[600];
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        (void)unlink(p);
-    }
-    closedir(d);
-    (void)rmdir(dir);
-}
-
 static enum mp_status open_store(struct fx *f, struct mp_error *err)
 {
-    struct mp_store_opts o;
-    mp_store_opts_default(&o);
-    o.pool_size = 1;
-    o.sync_full = false;
-    enum mp_status rc = mp_store_open(f->path, &o, &f->store, err);
+    enum mp_status rc = fx_store_open(f->file.path, 1, &f->store, err);
     if (rc == MP_OK)
         f->ctx.db = mp_store_acquire(f->store);
     return rc;
@@ -94,87 +63,19 @@ static void close_store(struct fx *f)
     f->ctx.db = NULL;
 }
 
-/* Creating a database (SpatiaLite metadata, every migration) takes about
- * a second under ASan; each test starts from a copy of one made once. */
-static char g_template_dir[256];
-static char g_template[320];
-
-static int copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-    char buf[65536];
-    size_t n;
-    int rc = in && out ? 0 : -1;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            rc = -1;
-    if (in && ferror(in))
-        rc = -1;
-    if (in)
-        fclose(in);
-    if (out && fclose(out) != 0)
-        rc = -1;
-    return rc;
-}
-
-static int make_template(void)
-{
-    const char *tmp = getenv("TMPDIR");
-    struct mp_store_opts o;
-    struct mp_store *st = NULL;
-    struct mp_error err = {{0}, {0}};
-    snprintf(g_template_dir, sizeof g_template_dir, "%s/mp-tmpl-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_template_dir))
-        return -1;
-    snprintf(g_template, sizeof g_template, "%s/template.sqlite", g_template_dir);
-    mp_store_opts_default(&o);
-    o.pool_size = 1;
-    o.sync_full = false;
-    if (mp_store_open(g_template, &o, &st, &err) != MP_OK) {
-        fprintf(stderr, "template: %s\n", err.text);
-        return -1;
-    }
-    mp_store_close(st); /* the last close checkpoints the WAL into the file */
-    return 0;
-}
-
-/* The pieces of a worker slot, as server/app.c builds them. */
 static int group_setup(void **state)
 {
     (void)state;
-    struct mp_error err = {{0}, {0}};
-    const char *src = getenv("MELDPUNT_SOURCE_DIR");
-    char pack[1024];
-    if (!src) {
-        fprintf(stderr, "MELDPUNT_SOURCE_DIR is not set (CTest sets it)\n");
+    if (fx_city_load(&g_pack) != 0)
         return -1;
-    }
-    snprintf(pack, sizeof pack, "%s/geodata/chicago", src);
-    if (mp_city_load(pack, &g_city, &err) != MP_OK ||
-        mp_tz_load(g_city->timezone, &g_tz, &err) != MP_OK ||
-        mp_geo_new(g_city->crs, &g_geo, &err) != MP_OK) {
-        fprintf(stderr, "setup: %s\n", err.text);
-        return -1;
-    }
-    if (make_template() != 0)
-        return -1;
-    snprintf(pack, sizeof pack, "%s/geodata/chicago/streets.tsv", src);
-    if (mp_streets_load(pack, g_geo, &g_streets, &err) != MP_OK) {
-        fprintf(stderr, "setup: streets: %s\n", err.text);
-        return -1;
-    }
-    return 0;
+    return fx_template_make(&g_template);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    rm_dir(g_template_dir);
-    mp_streets_free(g_streets);
-    mp_geo_free(g_geo);
-    mp_tz_free(g_tz);
-    mp_city_free(g_city);
+    fx_rm_dir(g_template.dir);
+    fx_city_free(&g_pack);
     return 0;
 }
 
@@ -183,22 +84,16 @@ static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
     struct mp_error err = {{0}, {0}};
-    const char *tmp = getenv("TMPDIR");
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "%s/mp-report-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) {
+    if (fx_dbfile_copy(&f->file, "mp-report", &g_template) != 0) {
         free(f);
         return -1;
     }
-    snprintf(f->path, sizeof f->path, "%s/test.sqlite", f->dir);
-    f->ctx.city = g_city;
-    f->ctx.tz = g_tz;
-    f->ctx.geo = g_geo;
-    f->ctx.streets = g_streets;
-    if (copy_file(g_template, f->path) != 0 || open_store(f, &err) != MP_OK) {
+    fx_city_ctx(&g_pack, &f->ctx);
+    if (open_store(f, &err) != MP_OK) {
         fprintf(stderr, "setup: %s\n", err.text);
-        rm_dir(f->dir);
+        fx_rm_dir(f->file.dir);
         free(f);
         return -1;
     }
@@ -210,7 +105,7 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     close_store(f);
-    rm_dir(f->dir);
+    fx_rm_dir(f->file.dir);
     free(f);
     return 0;
 }
@@ -234,6 +129,14 @@ static void base_input(struct mp_report_input *in)
     in->has_lon = in->has_lat = true;
     in->description = xdup("The light at the corner is out");
     in->created_at = T0;
+}
+
+/* base_input with another description (copied). */
+static void base_input_described(struct mp_report_input *in, const char *description)
+{
+    base_input(in);
+    free(in->description);
+    in->description = xdup(description);
 }
 
 /* The point dx, dy metres (east, north in the metric CRS) from the Loop. */
@@ -406,31 +309,23 @@ static void test_validate_description_length(void **state)
     for (int i = 0; i < 2001; i++)
         memcpy(s + 2 * i, "\xc3\xa9", 2);
     s[4000] = '\0';
-    base_input(&in);
-    free(in.description);
-    in.description = xdup(s);
+    base_input_described(&in, s);
     assert_int_equal(mp_report_validate(f->ctx.city, &in, &err), MP_OK);
     mp_report_input_clear(&in);
     /* 2001 of them: too long, and the message counts characters. */
     s[4000] = '\xc3';
     s[4002] = '\0';
-    base_input(&in);
-    free(in.description);
-    in.description = xdup(s);
+    base_input_described(&in, s);
     expect_invalid(f->ctx.city, &in, "too_long", "2001");
     /* ASCII: 2000 fine, 2001 not. */
     memset(s, 'a', 2001);
     s[2000] = '\0';
-    base_input(&in);
-    free(in.description);
-    in.description = xdup(s);
+    base_input_described(&in, s);
     assert_int_equal(mp_report_validate(f->ctx.city, &in, &err), MP_OK);
     mp_report_input_clear(&in);
     s[2000] = 'a';
     s[2001] = '\0';
-    base_input(&in);
-    free(in.description);
-    in.description = xdup(s);
+    base_input_described(&in, s);
     expect_invalid(f->ctx.city, &in, "too_long", "description");
     free(s);
 }
@@ -439,13 +334,9 @@ static void test_validate_text_fields(void **state)
 {
     struct fx *f = *state;
     struct mp_report_input in;
-    base_input(&in);
-    free(in.description);
-    in.description = xdup("bad \xc3\x28 utf-8");
+    base_input_described(&in, "bad \xc3\x28 utf-8");
     expect_invalid(f->ctx.city, &in, "invalid_field", "description");
-    base_input(&in);
-    free(in.description);
-    in.description = xdup("escape \x1b[2J");
+    base_input_described(&in, "escape \x1b[2J");
     expect_invalid(f->ctx.city, &in, "invalid_field", "description");
     char big[300];
     memset(big, 'x', 201);

@@ -13,10 +13,8 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "meldpunt/route.h"
-
-/* This cmocka predates assert_double_equal. */
-#define assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 

@@ -7,7 +7,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,16 +16,8 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "meldpunt/store.h"
-
-#define assert_near(a, b, eps)                                                                  \
-    do {                                                                                        \
-        double a_ = (a), b_ = (b), e_ = (eps);                                                  \
-        if (!(fabs(a_ - b_) <= e_)) {                                                           \
-            print_error("%s = %.10f, expected %.10f +- %g\n", #a, a_, b_, e_);                 \
-            fail();                                                                             \
-        }                                                                                       \
-    } while (0)
 
 #define DAY 86400LL
 #define T0 1622548800LL /* 2021-06-01T12:00:00Z */
@@ -35,8 +26,7 @@
 #define Y0 4636434.0
 
 struct fx {
-    char dir[256];
-    char path[320];
+    struct fx_dbfile file;
     struct mp_store *st;
     struct mp_store_sess *s;
     unsigned pool; /* sessions; 1 unless a test needs two connections */
@@ -44,79 +34,18 @@ struct fx {
 
 /* ---- fixture ---- */
 
-static void rm_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        char p[600];
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        (void)unlink(p);
-    }
-    closedir(d);
-    (void)rmdir(dir);
-}
-
-/* Creating a database (SpatiaLite metadata, every migration) takes about
- * a second under ASan; each test starts from a copy of one made once. */
-static char g_template_dir[256];
-static char g_template[320];
-
-static int copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-    char buf[65536];
-    size_t n;
-    int rc = in && out ? 0 : -1;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            rc = -1;
-    if (in && ferror(in))
-        rc = -1;
-    if (in)
-        fclose(in);
-    if (out && fclose(out) != 0)
-        rc = -1;
-    return rc;
-}
-
-static int make_template(void)
-{
-    const char *tmp = getenv("TMPDIR");
-    struct mp_store_opts o;
-    struct mp_store *st = NULL;
-    struct mp_error err = {{0}, {0}};
-    snprintf(g_template_dir, sizeof g_template_dir, "%s/mp-tmpl-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_template_dir))
-        return -1;
-    snprintf(g_template, sizeof g_template, "%s/template.sqlite", g_template_dir);
-    mp_store_opts_default(&o);
-    o.pool_size = 1;
-    o.sync_full = false;
-    if (mp_store_open(g_template, &o, &st, &err) != MP_OK) {
-        fprintf(stderr, "template: %s\n", err.text);
-        return -1;
-    }
-    mp_store_close(st); /* the last close checkpoints the WAL into the file */
-    return 0;
-}
+/* The empty database each test starts from a copy of. */
+static struct fx_dbfile g_template;
 
 static enum mp_status store_open(struct fx *f, bool readonly, struct mp_error *err)
 {
     struct mp_store_opts o;
-    mp_store_opts_default(&o);
-    o.pool_size = f->pool ? f->pool : 1;
+    fx_store_opts(&o, f->pool ? f->pool : 1);
     o.busy_ms = 2000;
-    o.sync_full = false;
     o.readonly = readonly;
     f->st = NULL;
     f->s = NULL;
-    enum mp_status rc = mp_store_open(f->path, &o, &f->st, err);
+    enum mp_status rc = mp_store_open(f->file.path, &o, &f->st, err);
     if (rc == MP_OK)
         f->s = mp_store_acquire(f->st);
     return rc;
@@ -147,17 +76,14 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/mp-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir)) {
+    if (fx_dbfile_copy(&f->file, "mp-store", &g_template) != 0) {
         free(f);
         return -1;
     }
-    snprintf(f->path, sizeof f->path, "%s/test.sqlite", f->dir);
     struct mp_error err = {{0}, {0}};
-    if (copy_file(g_template, f->path) != 0 || store_open(f, false, &err) != MP_OK) {
+    if (store_open(f, false, &err) != MP_OK) {
         fprintf(stderr, "mp_store_open: %s\n", err.text);
-        rm_dir(f->dir);
+        fx_rm_dir(f->file.dir);
         free(f);
         return -1;
     }
@@ -169,12 +95,21 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     store_close(f);
-    rm_dir(f->dir);
+    fx_rm_dir(f->file.dir);
     free(f);
     return 0;
 }
 
 /* ---- data helpers ---- */
+
+/* The store holds exactly this many reports and clusters. */
+static void expect_counts(struct mp_store_sess *s, int64_t reports, int64_t clusters)
+{
+    int64_t nr = -1, nc = -1;
+    assert_int_equal(mp_store_counts(s, &nr, &nc), MP_OK);
+    assert_int_equal(nr, reports);
+    assert_int_equal(nc, clusters);
+}
 
 static int64_t add_cluster(struct fx *f, const char *cat, const char *status, double x, double y,
                            double lon, double lat, int64_t first, int64_t last,
@@ -328,27 +263,21 @@ static void test_schema_version(void **state)
     struct fx *f = *state;
     /* From nothing: a new file gets the whole schema. */
     store_close(f);
-    snprintf(f->path, sizeof f->path, "%s/fresh.sqlite", f->dir);
+    snprintf(f->file.path, sizeof f->file.path, "%s/fresh.sqlite", f->file.dir);
     struct mp_error err = {{0}, {0}};
     assert_int_equal(store_open(f, false, &err), MP_OK);
     assert_int_equal(mp_store_schema_version(f->s), MP_STORE_SCHEMA_VERSION);
     (void)add_cluster(f, "graffiti", "new", X0, Y0, -87.6298, 41.8781, T0, T0, "32");
     reopen(f, false);
     assert_int_equal(mp_store_schema_version(f->s), MP_STORE_SCHEMA_VERSION);
-    int64_t nr = -1, nc = -1;
-    assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
-    assert_int_equal(nr, 0);
-    assert_int_equal(nc, 1);
+    expect_counts(f->s, 0, 1);
 }
 
 static void test_template_copy_is_empty(void **state)
 {
     struct fx *f = *state;
     assert_int_equal(mp_store_schema_version(f->s), MP_STORE_SCHEMA_VERSION);
-    int64_t nr = -1, nc = -1;
-    assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
-    assert_int_equal(nr, 0);
-    assert_int_equal(nc, 0);
+    expect_counts(f->s, 0, 0);
 }
 
 static void test_reopen_is_idempotent(void **state)
@@ -359,10 +288,7 @@ static void test_reopen_is_idempotent(void **state)
     for (int i = 0; i < 2; i++) {
         reopen(f, false);
         assert_int_equal(mp_store_schema_version(f->s), MP_STORE_SCHEMA_VERSION);
-        int64_t nr, nc;
-        assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
-        assert_int_equal(nr, 1);
-        assert_int_equal(nc, 1);
+        expect_counts(f->s, 1, 1);
     }
     /* A second store on the same file while the first is open. */
     struct mp_store_opts o;
@@ -370,7 +296,7 @@ static void test_reopen_is_idempotent(void **state)
     o.pool_size = 1;
     struct mp_store *other = NULL;
     struct mp_error err = {{0}, {0}};
-    assert_int_equal(mp_store_open(f->path, &o, &other, &err), MP_OK);
+    assert_int_equal(mp_store_open(f->file.path, &o, &other, &err), MP_OK);
     struct mp_store_sess *s2 = mp_store_acquire(other);
     int64_t nr, nc;
     assert_int_equal(mp_store_counts(s2, &nr, &nc), MP_OK);
@@ -389,9 +315,9 @@ static void test_newer_schema_refused(void **state)
      * 32-bit integer at offset 60. */
     char wal[400];
     struct stat sb;
-    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    snprintf(wal, sizeof wal, "%s-wal", f->file.path);
     assert_true(stat(wal, &sb) != 0 || sb.st_size == 0);
-    FILE *fp = fopen(f->path, "r+b");
+    FILE *fp = fopen(f->file.path, "r+b");
     assert_non_null(fp);
     const unsigned char v[4] = {0, 0, 0, 99};
     assert_int_equal(fseek(fp, 60, SEEK_SET), 0);
@@ -1149,9 +1075,7 @@ static void test_transactions(void **state)
     int64_t c = add_cluster(f, "graffiti", "new", X0, Y0, -87.6, 41.8, T0, T0, NULL);
     add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
     mp_store_rollback(f->s);
-    assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
-    assert_int_equal(nr, 0);
-    assert_int_equal(nc, 0);
+    expect_counts(f->s, 0, 0);
     /* Rolled back ids are gone; nothing in the metric index either. */
     struct mp_cluster_state out[4];
     size_t n = 9;
@@ -1166,9 +1090,7 @@ static void test_transactions(void **state)
     assert_int_equal(mp_store_counts(other, &nr, &nc), MP_OK);
     assert_int_equal(nr, 0);
     assert_int_equal(mp_store_commit(f->s, &err), MP_OK);
-    assert_int_equal(mp_store_counts(other, &nr, &nc), MP_OK);
-    assert_int_equal(nr, 1);
-    assert_int_equal(nc, 1);
+    expect_counts(other, 1, 1);
     /* A session released inside a transaction is rolled back for the next user. */
     assert_int_equal(mp_store_begin_write(other, &err), MP_OK);
     (void)add_cluster(&(struct fx){.st = f->st, .s = other}, "rodent", "new", X0, Y0, 0, 0, T0,
@@ -1188,10 +1110,7 @@ static void test_readonly_reopen(void **state)
     struct data d;
     make_data(f, &d);
     reopen(f, true);
-    int64_t nr, nc;
-    assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
-    assert_int_equal(nr, 6);
-    assert_int_equal(nc, 3);
+    expect_counts(f->s, 6, 3);
     struct mp_query q;
     memset(&q, 0, sizeof q);
     struct ids got = list_reports(f, &q);
@@ -1209,6 +1128,7 @@ static void test_readonly_reopen(void **state)
     int64_t id = 0;
     assert_int_not_equal(mp_store_cluster_create(f->s, &c, &id), MP_OK);
     assert_int_not_equal(mp_store_cluster_set_status(f->s, d.ca, "closed", 0, T0), MP_OK);
+    int64_t nr, nc;
     assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
     assert_int_equal(nc, 3);
     /* Writable again afterwards, data intact. */
@@ -1221,13 +1141,13 @@ static void test_readonly_reopen(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    return make_template();
+    return fx_template_make(&g_template);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    rm_dir(g_template_dir);
+    fx_rm_dir(g_template.dir);
     return 0;
 }
 

@@ -11,19 +11,12 @@
 #include <cmocka.h>
 #include <math.h>
 
+#include "fixture.h"
 #include "meldpunt/city.h"
 #include "meldpunt/stats.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/tz.h"
 #include "meldpunt/workdays.h"
-
-/* cmocka's float assertion works in float; these values need double. */
-#define assert_near(a, b, eps) near_((a), (b), (eps), __LINE__)
-static void near_(double a, double b, double eps, int line)
-{
-    if (!(fabs(a - b) <= eps))
-        fail_msg("line %d: %.12g is not %.12g", line, a, b);
-}
 
 #define MON_FRI ((1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5))
 
@@ -117,34 +110,48 @@ static void count_matches_day_by_day(void **state)
     }
 }
 
+/* A wall-clock time in Chicago. */
+struct wall {
+    int y;
+    unsigned m, d;
+    int hh, mm;
+};
+
+/* Spans in Chicago local time and the working days between their ends. */
+static const struct {
+    const char *what;
+    struct wall from, to;
+    double want, eps;
+} between_cases[] = {
+    {"Friday 15:00 to Monday 09:00: 9 h + 9 h of working days", {2021, 1, 8, 15, 0},
+     {2021, 1, 11, 9, 0}, 0.75, 1e-9},
+    {"Saturday to Sunday: nothing", {2021, 1, 9, 8, 0}, {2021, 1, 10, 20, 0}, 0.0, 1e-12},
+    {"Same working day, 09:00 to 17:00: a third of a day", {2021, 1, 5, 9, 0},
+     {2021, 1, 5, 17, 0}, 8.0 / 24.0, 1e-9},
+    {"Monday 00:00 to the next Monday 00:00: exactly five", {2021, 1, 4, 0, 0},
+     {2021, 1, 11, 0, 0}, 5.0, 1e-9},
+    {"Over MLK day (Mon 18th): Friday 12:00 to Tuesday 12:00 is 0.5 + 0.5", {2021, 1, 15, 12, 0},
+     {2021, 1, 19, 12, 0}, 1.0, 1e-9},
+    {"New Year's Day (a Friday holiday) reported and fixed: zero", {2021, 1, 1, 1, 0},
+     {2021, 1, 1, 23, 0}, 0.0, 1e-12},
+};
+
+static int64_t chi_wall(const struct fixture *f, const struct wall *w)
+{
+    return chi(f, w->y, w->m, w->d, w->hh, w->mm);
+}
+
 static void between_examples(void **state)
 {
     struct fixture *f = *state;
     const struct mp_city *c = &f->city;
-    /* Friday 15:00 to Monday 09:00: 9 h + 9 h of working days. */
-    assert_near(mp_workdays_between(c, f->chicago, chi(f, 2021, 1, 8, 15, 0),
-                                           chi(f, 2021, 1, 11, 9, 0)),
-                       0.75, 1e-9);
-    /* Saturday to Sunday: nothing. */
-    assert_near(mp_workdays_between(c, f->chicago, chi(f, 2021, 1, 9, 8, 0),
-                                           chi(f, 2021, 1, 10, 20, 0)),
-                       0.0, 1e-12);
-    /* Same working day, 09:00 to 17:00: a third of a day. */
-    assert_near(mp_workdays_between(c, f->chicago, chi(f, 2021, 1, 5, 9, 0),
-                                           chi(f, 2021, 1, 5, 17, 0)),
-                       8.0 / 24.0, 1e-9);
-    /* Monday 00:00 to the next Monday 00:00: exactly five. */
-    assert_near(mp_workdays_between(c, f->chicago, chi(f, 2021, 1, 4, 0, 0),
-                                           chi(f, 2021, 1, 11, 0, 0)),
-                       5.0, 1e-9);
-    /* Over MLK day (Mon 18th): Friday 12:00 to Tuesday 12:00 is 0.5 + 0.5. */
-    assert_near(mp_workdays_between(c, f->chicago, chi(f, 2021, 1, 15, 12, 0),
-                                           chi(f, 2021, 1, 19, 12, 0)),
-                       1.0, 1e-9);
-    /* New Year's Day (a Friday holiday) reported and fixed: zero. */
-    assert_near(mp_workdays_between(c, f->chicago, chi(f, 2021, 1, 1, 1, 0),
-                                           chi(f, 2021, 1, 1, 23, 0)),
-                       0.0, 1e-12);
+    for (size_t i = 0; i < sizeof between_cases / sizeof *between_cases; i++) {
+        double got = mp_workdays_between(c, f->chicago, chi_wall(f, &between_cases[i].from),
+                                         chi_wall(f, &between_cases[i].to));
+        if (!(fabs(got - between_cases[i].want) <= between_cases[i].eps))
+            print_error("case: %s\n", between_cases[i].what);
+        assert_near(got, between_cases[i].want, between_cases[i].eps);
+    }
     /* Not after: zero. */
     int64_t t = chi(f, 2021, 1, 5, 9, 0);
     assert_near(mp_workdays_between(c, f->chicago, t, t), 0.0, 1e-12);

@@ -1,0 +1,165 @@
+/* fixture.c - set-up shared by the unit tests (see fixture.h). */
+#include "fixture.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "meldpunt/city.h"
+#include "meldpunt/geo.h"
+#include "meldpunt/streets.h"
+#include "meldpunt/tz.h"
+
+const char *fx_tmpdir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    return tmp && *tmp ? tmp : "/tmp";
+}
+
+const char *fx_chicago_dir(void)
+{
+    static char dir[1024];
+    const char *src = getenv("MELDPUNT_SOURCE_DIR");
+    if (!src || !*src) {
+        fprintf(stderr, "MELDPUNT_SOURCE_DIR is not set (CTest sets it)\n");
+        return NULL;
+    }
+    int n = snprintf(dir, sizeof dir, "%s/geodata/chicago", src);
+    if (n < 0 || (size_t)n >= sizeof dir) {
+        fprintf(stderr, "MELDPUNT_SOURCE_DIR is too long\n");
+        return NULL;
+    }
+    return dir;
+}
+
+void fx_rm_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char p[600];
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        (void)unlink(p);
+    }
+    closedir(d);
+    (void)rmdir(dir);
+}
+
+int fx_copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[65536];
+    size_t n;
+    int rc = in && out ? 0 : -1;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            rc = -1;
+    if (in && ferror(in))
+        rc = -1;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+int fx_city_load(struct fx_city *c)
+{
+    struct mp_error err = {{0}, {0}};
+    const char *pack = fx_chicago_dir();
+    char streets[1100];
+    memset(c, 0, sizeof *c);
+    if (!pack)
+        return -1;
+    if (mp_city_load(pack, &c->city, &err) != MP_OK ||
+        mp_tz_load(c->city->timezone, &c->tz, &err) != MP_OK ||
+        mp_geo_new(c->city->crs, &c->geo, &err) != MP_OK) {
+        fprintf(stderr, "setup: %s\n", err.text);
+        fx_city_free(c);
+        return -1;
+    }
+    snprintf(streets, sizeof streets, "%s/streets.tsv", pack);
+    if (mp_streets_load(streets, c->geo, &c->streets, &err) != MP_OK) {
+        fprintf(stderr, "setup: streets: %s\n", err.text);
+        fx_city_free(c);
+        return -1;
+    }
+    return 0;
+}
+
+void fx_city_free(struct fx_city *c)
+{
+    mp_streets_free(c->streets);
+    mp_geo_free(c->geo);
+    mp_tz_free(c->tz);
+    mp_city_free(c->city);
+    memset(c, 0, sizeof *c);
+}
+
+void fx_city_ctx(const struct fx_city *c, struct mp_ctx *ctx)
+{
+    ctx->city = c->city;
+    ctx->tz = c->tz;
+    ctx->geo = c->geo;
+    ctx->streets = c->streets;
+}
+
+void fx_store_opts(struct mp_store_opts *o, unsigned pool_size)
+{
+    mp_store_opts_default(o);
+    o->pool_size = pool_size;
+    o->sync_full = false;
+}
+
+enum mp_status fx_store_open(const char *path, unsigned pool_size, struct mp_store **out,
+                             struct mp_error *err)
+{
+    struct mp_store_opts o;
+    fx_store_opts(&o, pool_size);
+    return mp_store_open(path, &o, out, err);
+}
+
+/* A new folder "$TMPDIR/<prefix>-XXXXXX" holding d->path = <folder>/<file>. */
+static int make_dir(struct fx_dbfile *d, const char *prefix, const char *file)
+{
+    int n = snprintf(d->dir, sizeof d->dir, "%s/%s-XXXXXX", fx_tmpdir(), prefix);
+    if (n < 0 || (size_t)n >= sizeof d->dir || !mkdtemp(d->dir)) {
+        fprintf(stderr, "cannot make a temporary folder for %s\n", prefix);
+        return -1;
+    }
+    snprintf(d->path, sizeof d->path, "%s/%s", d->dir, file);
+    return 0;
+}
+
+int fx_template_make(struct fx_dbfile *t)
+{
+    struct mp_store *st = NULL;
+    struct mp_error err = {{0}, {0}};
+    if (make_dir(t, "mp-tmpl", "template.sqlite") != 0)
+        return -1;
+    if (fx_store_open(t->path, 1, &st, &err) != MP_OK) {
+        fprintf(stderr, "template: %s\n", err.text);
+        fx_rm_dir(t->dir);
+        return -1;
+    }
+    mp_store_close(st); /* the last close checkpoints the WAL into the file */
+    return 0;
+}
+
+int fx_dbfile_copy(struct fx_dbfile *d, const char *prefix, const struct fx_dbfile *template_db)
+{
+    if (make_dir(d, prefix, "test.sqlite") != 0)
+        return -1;
+    if (fx_copy_file(template_db->path, d->path) != 0) {
+        fprintf(stderr, "cannot copy %s to %s\n", template_db->path, d->path);
+        fx_rm_dir(d->dir);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,100 @@
+/* fixture.h - set-up shared by the unit tests: the Chicago pack as a worker
+ * slot sees it, an empty database made once and copied per test, temporary
+ * folders, and a double-precision assert_near. Built from
+ * tests/unit/fixture.c into the static library mp_unit_fixture, which every
+ * tests/unit/test_*.c executable links.
+ *
+ * Environment: MELDPUNT_SOURCE_DIR (the repository root; CTest sets it),
+ * TMPDIR (optional; /tmp otherwise).
+ *
+ * Ownership: fx_city_load fills the struct with new objects, freed by
+ * fx_city_free (which accepts a zeroed struct). Strings returned by
+ * fx_tmpdir and fx_chicago_dir are borrowed and valid for the whole run.
+ * The folders that fx_template_make and fx_dbfile_copy create belong to the
+ * caller until fx_rm_dir removes them. Nothing here is thread-safe: one test
+ * thread calls it.
+ *
+ * Failures: the functions returning int are meant for cmocka set-up
+ * functions; they print why on stderr and return -1, so that the set-up can
+ * clean up what it holds and return -1 itself. */
+#ifndef MELDPUNT_UNIT_FIXTURE_H
+#define MELDPUNT_UNIT_FIXTURE_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+
+#include <cmocka.h>
+
+#include "meldpunt/ctx.h"
+#include "meldpunt/status.h"
+#include "meldpunt/store.h"
+
+/* cmocka's float assertion works in float; coordinates and durations need
+ * double. Fails the test naming the expression and both values. */
+#define assert_near(a, b, eps)                                                                  \
+    do {                                                                                        \
+        double a_ = (a), b_ = (b), e_ = (eps);                                                  \
+        if (!(fabs(a_ - b_) <= e_)) {                                                           \
+            print_error("%s = %.10f, expected %.10f +- %g\n", #a, a_, b_, e_);                 \
+            fail();                                                                             \
+        }                                                                                       \
+    } while (0)
+
+/* $TMPDIR, or /tmp when it is unset or empty. Borrowed. */
+const char *fx_tmpdir(void);
+
+/* "$MELDPUNT_SOURCE_DIR/geodata/chicago". Borrowed (a static buffer); NULL,
+ * with a message on stderr, when the variable is unset or the path too long. */
+const char *fx_chicago_dir(void);
+
+/* Remove the files in dir (one level, as the tests make them) and dir. */
+void fx_rm_dir(const char *dir);
+
+/* Copy a file byte for byte; 0, or -1 when it cannot be read or written. */
+int fx_copy_file(const char *from, const char *to);
+
+/* The Chicago pack as server/app.c hands it to a worker slot. */
+struct fx_city {
+    struct mp_city *city;
+    struct mp_tz *tz;
+    struct mp_geo *geo;
+    struct mp_streets *streets;
+};
+
+/* Load city, time zone, metric transformer and streets of the Chicago pack
+ * into *c (new objects). On failure nothing stays loaded and *c is zeroed. */
+int fx_city_load(struct fx_city *c);
+void fx_city_free(struct fx_city *c);
+/* Point ctx's city, tz, geo and streets at c (borrowed); ctx->db is left
+ * as it is. */
+void fx_city_ctx(const struct fx_city *c, struct mp_ctx *ctx);
+
+/* Store options for a test database: the defaults with pool_size sessions
+ * and synchronous=NORMAL (a test database need not survive power loss). */
+void fx_store_opts(struct mp_store_opts *o, unsigned pool_size);
+/* mp_store_open with fx_store_opts(pool_size). */
+enum mp_status fx_store_open(const char *path, unsigned pool_size, struct mp_store **out,
+                             struct mp_error *err) MP_WUR;
+
+/* A database file in a temporary folder of its own. */
+struct fx_dbfile {
+    char dir[256];
+    char path[320];
+};
+
+/* An empty database with every migration (template.sqlite) in a new
+ * temporary folder (mp-tmpl-XXXXXX). Creating one (SpatiaLite metadata,
+ * every migration) takes about a second under ASan, so a group makes one
+ * and each test starts from a copy. On failure nothing is left on disk.
+ * Remove with fx_rm_dir(t->dir). */
+int fx_template_make(struct fx_dbfile *t);
+
+/* A copy of the template at d->path (test.sqlite) in a new temporary
+ * folder named after prefix ("mp-store" -> mp-store-XXXXXX). On failure
+ * nothing is left on disk. Remove with fx_rm_dir(d->dir). */
+int fx_dbfile_copy(struct fx_dbfile *d, const char *prefix, const struct fx_dbfile *template_db);
+
+#endif
