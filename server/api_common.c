@@ -277,6 +277,66 @@ void mp_api_cache_put(struct mp_app *app, const char *key, int64_t version,
         mp_respcache_put(app->cache, key, version, resp->body.data, resp->body.len);
 }
 
+bool mp_api_page_take(struct mp_api_page *pg, int64_t id)
+{
+    if (pg->n == pg->limit) {
+        pg->more = true;
+        return false;
+    }
+    if (pg->n++)
+        mp_buf_addc(pg->b, ',');
+    pg->last_id = id;
+    return true;
+}
+
+enum mp_status mp_api_paged_list(struct mp_app *app, struct mp_ctx *ctx,
+                                 const struct mp_request *req, struct mp_response *resp,
+                                 mp_api_page_fetch fetch, size_t row_bytes, const char *what,
+                                 struct mp_error *err)
+{
+    static const char *const allowed[] = {"bbox", "category", "status", "district", "since",
+                                          "until", "limit", "cursor", NULL};
+    enum mp_status rc;
+    struct mp_query q;
+    char *scratch = NULL, key[512];
+    int64_t version;
+    if ((rc = mp_api_check_params(req, allowed, err)) ||
+        (rc = mp_api_parse_query(app, req, &q, &scratch, err)))
+        goto out;
+    resp->content_type = "application/geo+json";
+    if (mp_api_cache_get(app, ctx, req, resp, key, sizeof key, &version))
+        goto out;
+    /* One row past the page tells whether there is a next one. */
+    size_t limit = q.limit;
+    q.limit = limit + 1;
+    struct mp_api_page pg = {.b = &resp->body, .city = app->city, .limit = limit};
+    /* Room for a full page up front spares the doublings of a growing
+     * buffer (each a copy or a remap). Pages not written are never touched,
+     * so a short page costs no memory for it. */
+    if (row_bytes && !mp_buf_reserve(&resp->body, limit * row_bytes + 256)) {
+        rc = mp_fail(err, MP_ENOMEM, "unavailable", "cannot build the page right now");
+        goto out;
+    }
+    mp_buf_adds(&resp->body, "{\"type\":\"FeatureCollection\",\"features\":[");
+    if ((rc = fetch(ctx, &q, &pg))) {
+        rc = mp_fail(err, rc, "unavailable", "cannot read %s right now", what);
+        goto out;
+    }
+    mp_buf_adds(&resp->body, "],\"next_cursor\":");
+    if (pg.more) {
+        char cur[64];
+        mp_api_cursor_encode(pg.last_id, cur, sizeof cur);
+        mp_json_str(&resp->body, cur);
+    } else {
+        mp_buf_adds(&resp->body, "null");
+    }
+    mp_buf_printf(&resp->body, ",\"count\":%zu}", pg.n);
+    mp_api_cache_put(app, key, version, resp);
+out:
+    free(scratch);
+    return rc;
+}
+
 bool mp_api_media_is(const struct mp_request *req, const char *want)
 {
     const char *ct = req->content_type;

@@ -46,6 +46,36 @@ bool mp_api_cache_get(struct mp_app *app, struct mp_ctx *ctx, const struct mp_re
 void mp_api_cache_put(struct mp_app *app, const char *key, int64_t version,
                       const struct mp_response *resp);
 
+/* One page of a paged GeoJSON listing as its row writer sees it. b and
+ * city are borrowed for the request. */
+struct mp_api_page {
+    struct mp_buf *b;
+    const struct mp_city *city;
+    size_t n, limit;
+    int64_t last_id;
+    bool more;
+};
+
+/* A row writer's first step for the row with this id: false for the row past
+ * the page (fetched only to tell that a next page exists; the writer stops
+ * there), else writes the separator, counts the row and returns true. */
+bool mp_api_page_take(struct mp_api_page *pg, int64_t id);
+
+/* The store call of a listing: feeds the rows matching q to a row writer
+ * that writes into pg. */
+typedef enum mp_status (*mp_api_page_fetch)(struct mp_ctx *ctx, const struct mp_query *q,
+                                            struct mp_api_page *pg);
+
+/* A paged listing (GET with the listing parameters of mp_api_parse_query):
+ * answers from the cache when it can, else builds the FeatureCollection with
+ * next_cursor and count from one fetch of limit + 1 rows, and caches it.
+ * row_bytes > 0 reserves that many bytes a feature up front; what names the
+ * rows in the error text ("reports"). */
+enum mp_status mp_api_paged_list(struct mp_app *app, struct mp_ctx *ctx,
+                                 const struct mp_request *req, struct mp_response *resp,
+                                 mp_api_page_fetch fetch, size_t row_bytes, const char *what,
+                                 struct mp_error *err) MP_WUR;
+
 /* Error body {"error":{"code":..,"message":..}} into resp. */
 void mp_api_error_body(struct mp_response *resp, const struct mp_error *err);
 
