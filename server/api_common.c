@@ -42,6 +42,19 @@ enum mp_status mp_api_check_params(const struct mp_request *req, const char *con
     return MP_OK;
 }
 
+enum mp_status mp_api_need_role(struct mp_ctx *ctx, const struct mp_request *req,
+                                enum mp_role min, struct mp_principal *who,
+                                struct mp_error *err)
+{
+    enum mp_status rc = mp_auth_bearer(ctx, mp_req_header(req, "Authorization"), who, err);
+    if (rc)
+        return rc;
+    if (!mp_role_at_least(who->role, min))
+        return mp_fail(err, MP_EFORBIDDEN, "forbidden", "this needs the role %s or higher",
+                       mp_role_name(min));
+    return MP_OK;
+}
+
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* A cursor is "v1:<id>" in base64url: opaque to clients, cheap to check. */
@@ -99,8 +112,7 @@ enum mp_status mp_api_cursor_decode(const char *s, int64_t *id)
     return MP_OK;
 }
 
-/* Split a comma list in place into items (bounded). */
-static enum mp_status split_list(char *s, const char **items, size_t *n, const char *what,
+enum mp_status mp_api_split_list(char *s, const char **items, size_t *n, const char *what,
                                  struct mp_error *err)
 {
     *n = 0;
@@ -114,6 +126,19 @@ static enum mp_status split_list(char *s, const char **items, size_t *n, const c
             return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s lists too many items", what);
         items[(*n)++] = tok;
     }
+    return MP_OK;
+}
+
+enum mp_status mp_api_parse_categories(const struct mp_app *app, char *s, const char **items,
+                                       size_t *n, struct mp_error *err)
+{
+    enum mp_status rc = mp_api_split_list(s, items, n, "category", err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < *n; i++)
+        if (!mp_city_category(app->city, items[i]))
+            return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category '%.48s'",
+                           items[i]);
     return MP_OK;
 }
 
@@ -182,20 +207,14 @@ enum mp_status mp_api_parse_query(struct mp_app *app, const struct mp_request *r
         if (!*scratch)
             return MP_ENOMEM;
     }
-    if (cat) {
-        char *c = memcpy(*scratch, cat, cl);
-        if ((rc = split_list(c, q->categories, &q->ncategories, "category", err)))
-            return rc;
-        for (size_t i = 0; i < q->ncategories; i++)
-            if (!mp_city_category(app->city, q->categories[i]))
-                return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category '%.48s'",
-                               q->categories[i]);
-    }
+    if (cat && (rc = mp_api_parse_categories(app, memcpy(*scratch, cat, cl), q->categories,
+                                             &q->ncategories, err)))
+        return rc;
     if (st) {
         char *s = memcpy(*scratch + cl, st, sl);
         const char *items[MP_QUERY_MAX_LIST];
         size_t n;
-        if ((rc = split_list(s, items, &n, "status", err)))
+        if ((rc = mp_api_split_list(s, items, &n, "status", err)))
             return rc;
         for (size_t i = 0; i < n; i++)
             if ((rc = add_statuses(items[i], q, err)))

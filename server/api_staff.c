@@ -44,17 +44,14 @@ static const char *const open_statuses[] = {"new", "acknowledged", "scheduled", 
 
 /* ---- shared ---- */
 
-static enum mp_status need_staff(struct mp_ctx *ctx, const struct mp_request *req,
-                                 enum mp_role min, struct mp_principal *who,
-                                 struct mp_error *err)
+/* The prologue of every staff handler: only the query parameters in allowed,
+ * and a bearer token of role min or higher (401, 403). */
+static enum mp_status staff_request(struct mp_ctx *ctx, const struct mp_request *req,
+                                    const char *const *allowed, enum mp_role min,
+                                    struct mp_principal *who, struct mp_error *err)
 {
-    enum mp_status rc = mp_auth_bearer(ctx, mp_req_header(req, "Authorization"), who, err);
-    if (rc)
-        return rc;
-    if (!mp_role_at_least(who->role, min))
-        return mp_fail(err, MP_EFORBIDDEN, "forbidden", "this needs the role %s or higher",
-                       mp_role_name(min));
-    return MP_OK;
+    enum mp_status rc = mp_api_check_params(req, allowed, err);
+    return rc ? rc : mp_api_need_role(ctx, req, min, who, err);
 }
 
 static enum mp_status load_rules(struct mp_app *app, struct mp_automation **a,
@@ -197,25 +194,6 @@ static void json_job_fields(struct mp_buf *b, const struct mp_app *app,
     mp_json_num(b, j->lon, 7);
 }
 
-/* Split "a,b,c" (a scratch copy owned by the caller) into up to
- * MP_QUERY_MAX_LIST items. */
-static enum mp_status split(char *s, const char **items, size_t *n, const char *what,
-                            struct mp_error *err)
-{
-    *n = 0;
-    for (char *tok = s, *next; tok; tok = next) {
-        next = strchr(tok, ',');
-        if (next)
-            *next++ = '\0';
-        if (!*tok)
-            return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s has an empty item", what);
-        if (*n >= MP_QUERY_MAX_LIST)
-            return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s lists too many items", what);
-        items[(*n)++] = tok;
-    }
-    return MP_OK;
-}
-
 /* category= and status= of the queue and the worklist; statuses default to
  * def. Strings borrow from *scratch (caller frees). */
 static enum mp_status parse_lists(struct mp_app *app, const struct mp_request *req,
@@ -228,19 +206,13 @@ static enum mp_status parse_lists(struct mp_app *app, const struct mp_request *r
     *scratch = NULL;
     if (cl + sl && !(*scratch = malloc(cl + sl)))
         return MP_ENOMEM;
-    if (cat) {
-        if ((rc = split(memcpy(*scratch, cat, cl), q->categories, &q->ncategories, "category",
-                        err)))
-            return rc;
-        for (size_t i = 0; i < q->ncategories; i++)
-            if (!mp_city_category(app->city, q->categories[i]))
-                return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category '%.48s'",
-                               q->categories[i]);
-    }
+    if (cat && (rc = mp_api_parse_categories(app, memcpy(*scratch, cat, cl), q->categories,
+                                             &q->ncategories, err)))
+        return rc;
     if (st) {
         const char *items[MP_QUERY_MAX_LIST];
         size_t n;
-        if ((rc = split(memcpy(*scratch + cl, st, sl), items, &n, "status", err)))
+        if ((rc = mp_api_split_list(memcpy(*scratch + cl, st, sl), items, &n, "status", err)))
             return rc;
         for (size_t i = 0; i < n; i++) {
             if (strcmp(items[i], "open") == 0) {
@@ -294,8 +266,7 @@ enum mp_status mp_api_me(struct mp_app *app, struct mp_ctx *ctx, const struct mp
     static const char *const allowed[] = {NULL};
     struct mp_principal who;
     enum mp_status rc;
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_CLIENT, &who, err)))
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CLIENT, &who, err)))
         return rc;
     struct mp_buf *b = &resp->body;
     mp_buf_adds(b, "{\"name\":");
@@ -510,8 +481,7 @@ enum mp_status mp_api_staff_queue(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     memset(&q, 0, sizeof q);
     memset(&c, 0, sizeof c);
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_DISPATCHER, &who, err)) ||
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_DISPATCHER, &who, err)) ||
         (rc = parse_lists(app, req, &q, incoming, 2, false, &scratch, err)) ||
         (rc = parse_department(req, &dept, err)) ||
         (rc = query_int(req, "limit", 1, QUEUE_MAX, QUEUE_DEFAULT, &limit, err)) ||
@@ -747,8 +717,8 @@ enum mp_status mp_api_staff_cluster(struct mp_app *app, struct mp_ctx *ctx,
     struct detail *d = NULL;
     struct job j;
     enum mp_status rc;
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_CREW, &who, err)) || (rc = load_rules(app, &a, err)) ||
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)) ||
+        (rc = load_rules(app, &a, err)) ||
         (rc = load_job(app, ctx, a, req->path_id, &j, err)))
         goto out;
     d = calloc(1, sizeof *d);
@@ -840,8 +810,7 @@ enum mp_status mp_api_staff_crews(struct mp_app *app, struct mp_ctx *ctx,
     struct mp_principal who;
     struct mp_automation *a = NULL;
     enum mp_status rc;
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_DISPATCHER, &who, err)) ||
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_DISPATCHER, &who, err)) ||
         (rc = load_rules(app, &a, err)))
         return rc;
     struct mp_buf *b = &resp->body;
@@ -891,8 +860,7 @@ enum mp_status mp_api_cluster_status(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     memset(&photo, 0, sizeof photo);
     memset(&rq, 0, sizeof rq);
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_CREW, &who, err)))
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)))
         goto out;
     const char *ct = req->content_type ? req->content_type : "";
     if (req->form) {
@@ -1050,8 +1018,7 @@ enum mp_status mp_api_cluster_assign(struct mp_app *app, struct mp_ctx *ctx,
     struct job j;
     bool in_tx = false;
     enum mp_status rc;
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_DISPATCHER, &who, err)))
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_DISPATCHER, &who, err)))
         goto out;
     if (!req->content_type || strncmp(req->content_type, "application/json", 16) != 0) {
         rc = mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
@@ -1188,8 +1155,7 @@ enum mp_status mp_api_staff_photo(struct mp_app *app, struct mp_ctx *ctx,
     void *data = NULL;
     size_t len = 0;
     enum mp_status rc;
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_CREW, &who, err)))
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)))
         return rc;
     bool thumb = req->path_rest && strcmp(req->path_rest, "thumb") == 0;
     rc = mp_store_work_photo_get(ctx->db, req->path_id, thumb, &data, &len);
@@ -1359,8 +1325,7 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
     memset(&q, 0, sizeof q);
     memset(&c, 0, sizeof c);
     memset(&within, 0, sizeof within);
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_CREW, &who, err)) ||
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)) ||
         (rc = parse_lists(app, req, &q, open_statuses,
                           sizeof open_statuses / sizeof *open_statuses, true, &scratch, err)) ||
         (rc = parse_department(req, &dept, err)))

@@ -9,6 +9,7 @@
 #define MELDPUNT_API_H
 
 #include "meldpunt/app.h"
+#include "meldpunt/auth.h"
 #include "meldpunt/http.h"
 #include "meldpunt/store.h"
 
@@ -25,6 +26,20 @@ enum mp_status mp_api_check_params(const struct mp_request *req, const char *con
 enum mp_status mp_api_parse_query(struct mp_app *app, const struct mp_request *req,
                                   struct mp_query *q, char **scratch,
                                   struct mp_error *err) MP_WUR;
+/* The account behind the request's "Authorization: Bearer" header, into
+ * *who: MP_EAUTH without a valid token, MP_EFORBIDDEN ("forbidden") for a
+ * role below min. */
+enum mp_status mp_api_need_role(struct mp_ctx *ctx, const struct mp_request *req,
+                                enum mp_role min, struct mp_principal *who,
+                                struct mp_error *err) MP_WUR;
+/* Split the comma list s in place into items (at most MP_QUERY_MAX_LIST;
+ * they borrow from s). what names the parameter in the error text. */
+enum mp_status mp_api_split_list(char *s, const char **items, size_t *n, const char *what,
+                                 struct mp_error *err) MP_WUR;
+/* category=: split s in place as mp_api_split_list does, each item a code
+ * of the city's categories ("unknown_category" otherwise). */
+enum mp_status mp_api_parse_categories(const struct mp_app *app, char *s, const char **items,
+                                       size_t *n, struct mp_error *err) MP_WUR;
 /* Opaque page cursors: encode an id, decode one (MP_EINVAL if not ours). */
 void mp_api_cursor_encode(int64_t id, char *out, size_t cap);
 enum mp_status mp_api_cursor_decode(const char *s, int64_t *id) MP_WUR;
