@@ -142,6 +142,19 @@ enum mp_status mp_api_parse_categories(const struct mp_app *app, char *s, const 
     return MP_OK;
 }
 
+enum mp_status mp_api_parse_district(const struct mp_app *app, const struct mp_request *req,
+                                     const char **out, struct mp_error *err)
+{
+    const char *v = mp_req_query(req, "district");
+    if (!v)
+        return MP_OK;
+    if (!mp_city_district(app->city, v))
+        return mp_fail(err, MP_EINVAL, "unknown_district",
+                       "unknown district '%.32s'; GET /api/v1/districts lists them", v);
+    *out = v;
+    return MP_OK;
+}
+
 /* Status filter: exact statuses, or the families the map shows. */
 static enum mp_status add_statuses(const char *item, struct mp_query *q, struct mp_error *err)
 {
@@ -220,12 +233,8 @@ enum mp_status mp_api_parse_query(struct mp_app *app, const struct mp_request *r
             if ((rc = add_statuses(items[i], q, err)))
                 return rc;
     }
-    if ((v = mp_req_query(req, "district"))) {
-        if (!mp_city_district(app->city, v))
-            return mp_fail(err, MP_EINVAL, "unknown_district",
-                           "unknown district '%.32s'; GET /api/v1/districts lists them", v);
-        q->district = v;
-    }
+    if ((rc = mp_api_parse_district(app, req, &q->district, err)))
+        return rc;
     if ((v = mp_req_query(req, "since")) && (rc = parse_time(app, "since", v, &q->since, err)))
         return rc;
     if ((v = mp_req_query(req, "until")) && (rc = parse_time(app, "until", v, &q->until, err)))

@@ -233,14 +233,7 @@ static enum mp_status parse_lists(struct mp_app *app, const struct mp_request *r
         for (size_t k = 0; k < ndef; k++)
             q->statuses[q->nstatuses++] = def[k];
     }
-    const char *v = mp_req_query(req, "district");
-    if (v) {
-        if (!mp_city_district(app->city, v))
-            return mp_fail(err, MP_EINVAL, "unknown_district",
-                           "unknown district '%.32s'; GET /api/v1/districts lists them", v);
-        q->district = v;
-    }
-    return MP_OK;
+    return mp_api_parse_district(app, req, &q->district, err);
 }
 
 static enum mp_status parse_department(const struct mp_request *req, const char **out,
@@ -255,6 +248,13 @@ static enum mp_status parse_department(const struct mp_request *req, const char 
                        "department must be a code such as 'streets' (a-z, 0-9, '-', '_')");
     *out = v;
     return MP_OK;
+}
+
+/* Staff answers carry contacts and internal notes: JSON that no cache keeps. */
+static void private_json(struct mp_response *resp)
+{
+    resp->content_type = "application/json";
+    resp->cache = "no-store";
 }
 
 /* ---- GET /api/v1/me ---- */
@@ -276,8 +276,7 @@ enum mp_status mp_api_me(struct mp_app *app, struct mp_ctx *ctx, const struct mp
     mp_buf_adds(b, ",\"department\":");
     mp_json_str(b, who.department[0] ? who.department : NULL);
     mp_buf_addc(b, '}');
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
     return MP_OK;
 }
 
@@ -503,8 +502,7 @@ enum mp_status mp_api_staff_queue(struct mp_app *app, struct mp_ctx *ctx,
         mp_buf_addc(b, '}');
     }
     mp_buf_printf(b, "],\"count\":%zu,\"total\":%zu}", c.n, c.total);
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
 out:
     free(c.jobs);
     free(scratch);
@@ -531,6 +529,14 @@ struct detail {
     size_t nnotes;
 };
 
+/* The body, after the comma that goes before every array item but the first. */
+static struct mp_buf *next_item(struct detail *d)
+{
+    if (d->n++)
+        mp_buf_addc(d->b, ',');
+    return d->b;
+}
+
 static int member_id(void *p, const struct mp_report_row *r)
 {
     struct detail *d = p;
@@ -542,9 +548,7 @@ static int member_id(void *p, const struct mp_report_row *r)
 static int member_row(void *p, const struct mp_report_row *r)
 {
     struct detail *d = p;
-    struct mp_buf *b = d->b;
-    if (d->n++)
-        mp_buf_addc(b, ',');
+    struct mp_buf *b = next_item(d);
     mp_buf_adds(b, "{\"id\":");
     mp_json_int(b, r->id);
     mp_buf_adds(b, ",\"created_at\":");
@@ -633,19 +637,16 @@ static int history_row(void *p, const struct mp_history_row *h)
             d->notes[i].used = true;
             inote = d->notes[i].note;
         }
-    if (d->n++)
-        mp_buf_addc(d->b, ',');
+    struct mp_buf *b = next_item(d);
     bool pub = h->note && h->note[0] && h->note_public;
-    emit_note(d->b, h->at, h->status, h->actor, pub ? h->note : inote, pub || !inote);
+    emit_note(b, h->at, h->status, h->actor, pub ? h->note : inote, pub || !inote);
     return 0;
 }
 
 static int photo_row(void *p, const struct mp_work_photo_row *r)
 {
     struct detail *d = p;
-    struct mp_buf *b = d->b;
-    if (d->n++)
-        mp_buf_addc(b, ',');
+    struct mp_buf *b = next_item(d);
     mp_buf_adds(b, "{\"id\":");
     mp_json_int(b, r->id);
     mp_buf_adds(b, ",\"at\":");
@@ -663,9 +664,7 @@ static int photo_row(void *p, const struct mp_work_photo_row *r)
 static int audit_row(void *p, const struct mp_audit_row *a)
 {
     struct detail *d = p;
-    struct mp_buf *b = d->b;
-    if (d->n++)
-        mp_buf_addc(b, ',');
+    struct mp_buf *b = next_item(d);
     mp_buf_adds(b, "{\"at\":");
     mp_json_time(b, a->at);
     mp_buf_adds(b, ",\"user\":");
@@ -749,12 +748,9 @@ enum mp_status mp_api_staff_cluster(struct mp_app *app, struct mp_ctx *ctx,
         goto db_fail;
     /* Internal notes that match no history entry (there should be none). */
     for (size_t i = 0; i < d->nnotes; i++)
-        if (!d->notes[i].used) {
-            if (d->n++)
-                mp_buf_addc(b, ',');
-            emit_note(b, d->notes[i].at, d->notes[i].status, d->notes[i].actor, d->notes[i].note,
-                      false);
-        }
+        if (!d->notes[i].used)
+            emit_note(next_item(d), d->notes[i].at, d->notes[i].status, d->notes[i].actor,
+                      d->notes[i].note, false);
     mp_buf_adds(b, "],\"photos\":[");
     d->n = 0;
     if ((rc = mp_store_work_photos(ctx->db, j.id, photo_row, d)))
@@ -764,8 +760,7 @@ enum mp_status mp_api_staff_cluster(struct mp_app *app, struct mp_ctx *ctx,
     if ((rc = mp_store_audit_for(ctx->db, "cluster", j.id, audit_row, d)))
         goto db_fail;
     mp_buf_adds(b, "]}");
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
     goto out;
 db_fail:
     rc = mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the cluster right now");
@@ -830,8 +825,7 @@ enum mp_status mp_api_staff_crews(struct mp_app *app, struct mp_ctx *ctx,
     }
     mp_buf_adds(b, "]}");
     mp_automation_free(a);
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
     return MP_OK;
 }
 
@@ -979,8 +973,7 @@ enum mp_status mp_api_cluster_status(struct mp_app *app, struct mp_ctx *ctx,
     else
         mp_buf_adds(b, "null");
     mp_buf_addc(b, '}');
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
 out:
     json_decref(body);
     free(note);
@@ -1133,8 +1126,7 @@ enum mp_status mp_api_cluster_assign(struct mp_app *app, struct mp_ctx *ctx,
     mp_buf_adds(b, "{\"cluster\":{");
     json_job_fields(b, app, &who, &j, mp_time_now());
     mp_buf_adds(b, "}}");
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
 out:
     if (in_tx)
         mp_store_rollback(ctx->db);
@@ -1304,6 +1296,16 @@ static void gpx_point(struct mp_buf *b, const char *tag, const struct mp_app *ap
     mp_buf_printf(b, "</%s>\n", tag);
 }
 
+/* Metres to stop k of the route from the stop before it, or from the start
+ * (none: 0). */
+static double leg_m(const struct job *jobs, const size_t *order, size_t k, const double *start_xy)
+{
+    const struct job *j = &jobs[order[k]];
+    if (k > 0)
+        return mp_geo_dist(jobs[order[k - 1]].x, jobs[order[k - 1]].y, j->x, j->y);
+    return start_xy ? mp_geo_dist(start_xy[0], start_xy[1], j->x, j->y) : 0;
+}
+
 enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
                                const struct mp_request *req, struct mp_response *resp,
                                struct mp_error *err)
@@ -1409,11 +1411,7 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
         mp_buf_adds(b, "{\"type\":\"FeatureCollection\",\"features\":[");
         for (size_t k = 0; k < n; k++) {
             const struct job *j = &c.jobs[order[k]];
-            double leg = 0;
-            if (k > 0)
-                leg = mp_geo_dist(c.jobs[order[k - 1]].x, c.jobs[order[k - 1]].y, j->x, j->y);
-            else if (has_start)
-                leg = mp_geo_dist(start_xy[0], start_xy[1], j->x, j->y);
+            double leg = leg_m(c.jobs, order, k, has_start ? start_xy : NULL);
             cum += leg;
             if (k)
                 mp_buf_addc(b, ',');
@@ -1467,11 +1465,7 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
         for (size_t k = 0; k < n && !rc; k++) {
             const struct job *j = &c.jobs[order[k]];
             char due[32];
-            double leg = 0;
-            if (k > 0)
-                leg = mp_geo_dist(c.jobs[order[k - 1]].x, c.jobs[order[k - 1]].y, j->x, j->y);
-            else if (has_start)
-                leg = mp_geo_dist(start_xy[0], start_xy[1], j->x, j->y);
+            double leg = leg_m(c.jobs, order, k, has_start ? start_xy : NULL);
             cum += leg;
             mp_time_format(j->ar.due_at, due, sizeof due);
             if ((rc = csv_int(&s, (int64_t)k + 1, 1)) || (rc = csv_int(&s, j->id, 0)) ||

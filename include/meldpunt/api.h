@@ -40,6 +40,11 @@ enum mp_status mp_api_split_list(char *s, const char **items, size_t *n, const c
  * of the city's categories ("unknown_category" otherwise). */
 enum mp_status mp_api_parse_categories(const struct mp_app *app, char *s, const char **items,
                                        size_t *n, struct mp_error *err) MP_WUR;
+/* district=, if given, into *out (borrowed from req): the code of one of
+ * the city's districts ("unknown_district" otherwise); *out is left alone
+ * without it. */
+enum mp_status mp_api_parse_district(const struct mp_app *app, const struct mp_request *req,
+                                     const char **out, struct mp_error *err) MP_WUR;
 /* Opaque page cursors: encode an id, decode one (MP_EINVAL if not ours). */
 void mp_api_cursor_encode(int64_t id, char *out, size_t cap);
 enum mp_status mp_api_cursor_decode(const char *s, int64_t *id) MP_WUR;
