@@ -13,65 +13,26 @@
 #include "meldpunt/report.h"
 #include "meldpunt/timeutil.h"
 
-struct list_ctx {
-    struct mp_buf *b;
-    const struct mp_city *city;
-    size_t n, limit;
-    int64_t last_id;
-    bool more;
-};
-
 static int list_row(void *p, const struct mp_cluster_row *c)
 {
-    struct list_ctx *lc = p;
-    if (lc->n == lc->limit) {
-        lc->more = true;
+    struct mp_api_page *pg = p;
+    if (!mp_api_page_take(pg, c->id))
         return 1;
-    }
-    if (lc->n++)
-        mp_buf_addc(lc->b, ',');
-    mp_geojson_cluster_feature(lc->b, lc->city, c, false);
-    lc->last_id = c->id;
+    mp_geojson_cluster_feature(pg->b, pg->city, c, false);
     return 0;
+}
+
+static enum mp_status list_fetch(struct mp_ctx *ctx, const struct mp_query *q,
+                                 struct mp_api_page *pg)
+{
+    return mp_store_clusters(ctx->db, q, list_row, pg);
 }
 
 enum mp_status mp_api_clusters_list(struct mp_app *app, struct mp_ctx *ctx,
                                     const struct mp_request *req, struct mp_response *resp,
                                     struct mp_error *err)
 {
-    static const char *const allowed[] = {"bbox", "category", "status", "district", "since",
-                                          "until", "limit", "cursor", NULL};
-    enum mp_status rc;
-    struct mp_query q;
-    char *scratch = NULL, key[512];
-    int64_t version;
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = mp_api_parse_query(app, req, &q, &scratch, err)))
-        goto out;
-    resp->content_type = "application/geo+json";
-    if (mp_api_cache_get(app, ctx, req, resp, key, sizeof key, &version))
-        goto out;
-    size_t limit = q.limit;
-    q.limit = limit + 1;
-    struct list_ctx lc = {.b = &resp->body, .city = app->city, .limit = limit};
-    mp_buf_adds(&resp->body, "{\"type\":\"FeatureCollection\",\"features\":[");
-    if ((rc = mp_store_clusters(ctx->db, &q, list_row, &lc))) {
-        rc = mp_fail(err, rc, "unavailable", "cannot read clusters right now");
-        goto out;
-    }
-    mp_buf_adds(&resp->body, "],\"next_cursor\":");
-    if (lc.more) {
-        char cur[64];
-        mp_api_cursor_encode(lc.last_id, cur, sizeof cur);
-        mp_json_str(&resp->body, cur);
-    } else {
-        mp_buf_adds(&resp->body, "null");
-    }
-    mp_buf_printf(&resp->body, ",\"count\":%zu}", lc.n);
-    mp_api_cache_put(app, key, version, resp);
-out:
-    free(scratch);
-    return rc;
+    return mp_api_paged_list(app, ctx, req, resp, list_fetch, 0, "clusters", err);
 }
 
 /* ---- grid ---- */

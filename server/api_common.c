@@ -42,6 +42,19 @@ enum mp_status mp_api_check_params(const struct mp_request *req, const char *con
     return MP_OK;
 }
 
+enum mp_status mp_api_need_role(struct mp_ctx *ctx, const struct mp_request *req,
+                                enum mp_role min, struct mp_principal *who,
+                                struct mp_error *err)
+{
+    enum mp_status rc = mp_auth_bearer(ctx, mp_req_header(req, "Authorization"), who, err);
+    if (rc)
+        return rc;
+    if (!mp_role_at_least(who->role, min))
+        return mp_fail(err, MP_EFORBIDDEN, "forbidden", "this needs the role %s or higher",
+                       mp_role_name(min));
+    return MP_OK;
+}
+
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* A cursor is "v1:<id>" in base64url: opaque to clients, cheap to check. */
@@ -99,8 +112,7 @@ enum mp_status mp_api_cursor_decode(const char *s, int64_t *id)
     return MP_OK;
 }
 
-/* Split a comma list in place into items (bounded). */
-static enum mp_status split_list(char *s, const char **items, size_t *n, const char *what,
+enum mp_status mp_api_split_list(char *s, const char **items, size_t *n, const char *what,
                                  struct mp_error *err)
 {
     *n = 0;
@@ -114,6 +126,32 @@ static enum mp_status split_list(char *s, const char **items, size_t *n, const c
             return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s lists too many items", what);
         items[(*n)++] = tok;
     }
+    return MP_OK;
+}
+
+enum mp_status mp_api_parse_categories(const struct mp_app *app, char *s, const char **items,
+                                       size_t *n, struct mp_error *err)
+{
+    enum mp_status rc = mp_api_split_list(s, items, n, "category", err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < *n; i++)
+        if (!mp_city_category(app->city, items[i]))
+            return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category '%.48s'",
+                           items[i]);
+    return MP_OK;
+}
+
+enum mp_status mp_api_parse_district(const struct mp_app *app, const struct mp_request *req,
+                                     const char **out, struct mp_error *err)
+{
+    const char *v = mp_req_query(req, "district");
+    if (!v)
+        return MP_OK;
+    if (!mp_city_district(app->city, v))
+        return mp_fail(err, MP_EINVAL, "unknown_district",
+                       "unknown district '%.32s'; GET /api/v1/districts lists them", v);
+    *out = v;
     return MP_OK;
 }
 
@@ -182,31 +220,21 @@ enum mp_status mp_api_parse_query(struct mp_app *app, const struct mp_request *r
         if (!*scratch)
             return MP_ENOMEM;
     }
-    if (cat) {
-        char *c = memcpy(*scratch, cat, cl);
-        if ((rc = split_list(c, q->categories, &q->ncategories, "category", err)))
-            return rc;
-        for (size_t i = 0; i < q->ncategories; i++)
-            if (!mp_city_category(app->city, q->categories[i]))
-                return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category '%.48s'",
-                               q->categories[i]);
-    }
+    if (cat && (rc = mp_api_parse_categories(app, memcpy(*scratch, cat, cl), q->categories,
+                                             &q->ncategories, err)))
+        return rc;
     if (st) {
         char *s = memcpy(*scratch + cl, st, sl);
         const char *items[MP_QUERY_MAX_LIST];
         size_t n;
-        if ((rc = split_list(s, items, &n, "status", err)))
+        if ((rc = mp_api_split_list(s, items, &n, "status", err)))
             return rc;
         for (size_t i = 0; i < n; i++)
             if ((rc = add_statuses(items[i], q, err)))
                 return rc;
     }
-    if ((v = mp_req_query(req, "district"))) {
-        if (!mp_city_district(app->city, v))
-            return mp_fail(err, MP_EINVAL, "unknown_district",
-                           "unknown district '%.32s'; GET /api/v1/districts lists them", v);
-        q->district = v;
-    }
+    if ((rc = mp_api_parse_district(app, req, &q->district, err)))
+        return rc;
     if ((v = mp_req_query(req, "since")) && (rc = parse_time(app, "since", v, &q->since, err)))
         return rc;
     if ((v = mp_req_query(req, "until")) && (rc = parse_time(app, "until", v, &q->until, err)))
@@ -275,6 +303,66 @@ void mp_api_cache_put(struct mp_app *app, const char *key, int64_t version,
 {
     if (key[0] && version >= 0 && !resp->body.failed)
         mp_respcache_put(app->cache, key, version, resp->body.data, resp->body.len);
+}
+
+bool mp_api_page_take(struct mp_api_page *pg, int64_t id)
+{
+    if (pg->n == pg->limit) {
+        pg->more = true;
+        return false;
+    }
+    if (pg->n++)
+        mp_buf_addc(pg->b, ',');
+    pg->last_id = id;
+    return true;
+}
+
+enum mp_status mp_api_paged_list(struct mp_app *app, struct mp_ctx *ctx,
+                                 const struct mp_request *req, struct mp_response *resp,
+                                 mp_api_page_fetch fetch, size_t row_bytes, const char *what,
+                                 struct mp_error *err)
+{
+    static const char *const allowed[] = {"bbox", "category", "status", "district", "since",
+                                          "until", "limit", "cursor", NULL};
+    enum mp_status rc;
+    struct mp_query q;
+    char *scratch = NULL, key[512];
+    int64_t version;
+    if ((rc = mp_api_check_params(req, allowed, err)) ||
+        (rc = mp_api_parse_query(app, req, &q, &scratch, err)))
+        goto out;
+    resp->content_type = "application/geo+json";
+    if (mp_api_cache_get(app, ctx, req, resp, key, sizeof key, &version))
+        goto out;
+    /* One row past the page tells whether there is a next one. */
+    size_t limit = q.limit;
+    q.limit = limit + 1;
+    struct mp_api_page pg = {.b = &resp->body, .city = app->city, .limit = limit};
+    /* Room for a full page up front spares the doublings of a growing
+     * buffer (each a copy or a remap). Pages not written are never touched,
+     * so a short page costs no memory for it. */
+    if (row_bytes && !mp_buf_reserve(&resp->body, limit * row_bytes + 256)) {
+        rc = mp_fail(err, MP_ENOMEM, "unavailable", "cannot build the page right now");
+        goto out;
+    }
+    mp_buf_adds(&resp->body, "{\"type\":\"FeatureCollection\",\"features\":[");
+    if ((rc = fetch(ctx, &q, &pg))) {
+        rc = mp_fail(err, rc, "unavailable", "cannot read %s right now", what);
+        goto out;
+    }
+    mp_buf_adds(&resp->body, "],\"next_cursor\":");
+    if (pg.more) {
+        char cur[64];
+        mp_api_cursor_encode(pg.last_id, cur, sizeof cur);
+        mp_json_str(&resp->body, cur);
+    } else {
+        mp_buf_adds(&resp->body, "null");
+    }
+    mp_buf_printf(&resp->body, ",\"count\":%zu}", pg.n);
+    mp_api_cache_put(app, key, version, resp);
+out:
+    free(scratch);
+    return rc;
 }
 
 bool mp_api_media_is(const struct mp_request *req, const char *want)

@@ -11,18 +11,6 @@
 #include "meldpunt/corrections.h"
 #include "meldpunt/store.h"
 
-static enum mp_status staff(struct mp_ctx *ctx, const struct mp_request *req,
-                            struct mp_principal *who, struct mp_error *err)
-{
-    enum mp_status rc = mp_auth_bearer(ctx, mp_req_header(req, "Authorization"), who, err);
-    if (rc)
-        return rc;
-    if (!mp_role_at_least(who->role, MP_ROLE_DISPATCHER))
-        return mp_fail(err, MP_EFORBIDDEN, "forbidden",
-                       "only dispatchers and admins may correct duplicate folding");
-    return MP_OK;
-}
-
 /* The body: a JSON object with exactly the allowed keys. */
 static enum mp_status body_object(const struct mp_request *req, const char *key, json_t **out,
                                   struct mp_error *err)
@@ -45,6 +33,19 @@ static enum mp_status body_object(const struct mp_request *req, const char *key,
     return MP_OK;
 }
 
+/* Both corrections begin alike: a dispatcher or admin (mp_auth_bearer never
+ * answers forbidden itself, so the text below is ours to give), then the
+ * body, an object with the one key. */
+static enum mp_status begin(struct mp_ctx *ctx, const struct mp_request *req, const char *key,
+                            struct mp_principal *who, json_t **body, struct mp_error *err)
+{
+    enum mp_status rc = mp_api_need_role(ctx, req, MP_ROLE_DISPATCHER, who, err);
+    if (rc == MP_EFORBIDDEN)
+        return mp_fail(err, rc, "forbidden",
+                       "only dispatchers and admins may correct duplicate folding");
+    return rc ? rc : body_object(req, key, body, err);
+}
+
 static void cluster_answer(struct mp_ctx *ctx, struct mp_buf *b, int64_t id)
 {
     struct mp_cluster_state st;
@@ -60,6 +61,37 @@ static void cluster_answer(struct mp_ctx *ctx, struct mp_buf *b, int64_t id)
     mp_buf_addc(b, '}');
 }
 
+/* Audit the correction made in the open write transaction and commit it. */
+static enum mp_status audit_commit(struct mp_ctx *ctx, const struct mp_principal *who,
+                                   const char *action, const char *kind, int64_t id,
+                                   const char *detail, struct mp_error *err)
+{
+    enum mp_status rc = mp_auth_audit(ctx, who, action, kind, id, detail);
+    return rc ? rc : mp_store_commit(ctx->db, err);
+}
+
+/* A correction that failed after it began: nothing of it stays. The step
+ * that failed may have said why; otherwise the client hears that the what
+ * could not be saved. */
+static enum mp_status rolled_back(struct mp_ctx *ctx, enum mp_status rc, const char *what,
+                                  struct mp_error *err)
+{
+    mp_store_rollback(ctx->db);
+    if (!err->code[0])
+        rc = mp_fail(err, rc, "unavailable", "the %s could not be saved", what);
+    return rc;
+}
+
+/* {"<key>":<id>,"cluster":{...}}: the answer to both corrections. */
+static void answer(struct mp_ctx *ctx, struct mp_response *resp, const char *key, int64_t id,
+                   int64_t cluster_id)
+{
+    mp_buf_printf(&resp->body, "{\"%s\":%lld,\"cluster\":", key, (long long)id);
+    cluster_answer(ctx, &resp->body, cluster_id);
+    mp_buf_addc(&resp->body, '}');
+    resp->content_type = "application/json";
+}
+
 enum mp_status mp_api_cluster_merge(struct mp_app *app, struct mp_ctx *ctx,
                                     const struct mp_request *req, struct mp_response *resp,
                                     struct mp_error *err)
@@ -69,7 +101,7 @@ enum mp_status mp_api_cluster_merge(struct mp_app *app, struct mp_ctx *ctx,
     json_t *body = NULL;
     enum mp_status rc;
     char detail[96];
-    if ((rc = staff(ctx, req, &who, err)) || (rc = body_object(req, "into", &body, err)))
+    if ((rc = begin(ctx, req, "into", &who, &body, err)))
         goto out;
     const json_t *into = json_object_get(body, "into");
     if (!json_is_integer(into) || json_integer_value(into) <= 0) {
@@ -82,17 +114,11 @@ enum mp_status mp_api_cluster_merge(struct mp_app *app, struct mp_ctx *ctx,
     snprintf(detail, sizeof detail, "{\"from\":%lld,\"into\":%lld}", (long long)req->path_id,
              (long long)to);
     if ((rc = mp_corrections_merge(ctx, req->path_id, to, who.name, err)) ||
-        (rc = mp_auth_audit(ctx, &who, "merge", "cluster", to, detail)) ||
-        (rc = mp_store_commit(ctx->db, err))) {
-        mp_store_rollback(ctx->db);
-        if (!err->code[0])
-            rc = mp_fail(err, rc, "unavailable", "the merge could not be saved");
+        (rc = audit_commit(ctx, &who, "merge", "cluster", to, detail, err))) {
+        rc = rolled_back(ctx, rc, "merge", err);
         goto out;
     }
-    mp_buf_printf(&resp->body, "{\"merged\":%lld,\"cluster\":", (long long)req->path_id);
-    cluster_answer(ctx, &resp->body, to);
-    mp_buf_addc(&resp->body, '}');
-    resp->content_type = "application/json";
+    answer(ctx, resp, "merged", req->path_id, to);
 out:
     json_decref(body);
     return rc;
@@ -108,7 +134,7 @@ enum mp_status mp_api_report_move(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     char detail[96];
     int64_t to = 0, landed = 0;
-    if ((rc = staff(ctx, req, &who, err)) || (rc = body_object(req, "to", &body, err)))
+    if ((rc = begin(ctx, req, "to", &who, &body, err)))
         goto out;
     const json_t *v = json_object_get(body, "to");
     if (!v) {
@@ -131,17 +157,11 @@ enum mp_status mp_api_report_move(struct mp_app *app, struct mp_ctx *ctx,
     }
     snprintf(detail, sizeof detail, "{\"report\":%lld,\"to\":%lld}", (long long)req->path_id,
              (long long)landed);
-    if ((rc = mp_auth_audit(ctx, &who, "move", "report", req->path_id, detail)) ||
-        (rc = mp_store_commit(ctx->db, err))) {
-        mp_store_rollback(ctx->db);
-        if (!err->code[0])
-            rc = mp_fail(err, rc, "unavailable", "the move could not be saved");
+    if ((rc = audit_commit(ctx, &who, "move", "report", req->path_id, detail, err))) {
+        rc = rolled_back(ctx, rc, "move", err);
         goto out;
     }
-    mp_buf_printf(&resp->body, "{\"report_id\":%lld,\"cluster\":", (long long)req->path_id);
-    cluster_answer(ctx, &resp->body, landed);
-    mp_buf_addc(&resp->body, '}');
-    resp->content_type = "application/json";
+    answer(ctx, resp, "report_id", req->path_id, landed);
 out:
     json_decref(body);
     return rc;

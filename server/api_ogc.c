@@ -154,6 +154,24 @@ static enum mp_status check_f(const struct mp_request *req, bool items, struct m
                    items ? " or geojson" : "");
 }
 
+/* The arguments of a document that takes none but f. */
+static enum mp_status check_f_only(const struct mp_request *req, bool items,
+                                   struct mp_error *err)
+{
+    static const char *const allowed[] = {"f", NULL};
+    enum mp_status rc = mp_api_check_params(req, allowed, err);
+    return rc ? rc : check_f(req, items, err);
+}
+
+/* The collection the path names; 404 for any other name. */
+static enum mp_status path_coll(const struct mp_request *req, enum coll *c, struct mp_error *err)
+{
+    *c = coll_of(req->path_rest);
+    if (*c == COLL_NONE)
+        return mp_fail(err, MP_ENOTFOUND, "not_found", "no such collection");
+    return MP_OK;
+}
+
 static enum mp_status json_answer(struct mp_response *resp, const char *type)
 {
     resp->content_type = type;
@@ -168,10 +186,9 @@ enum mp_status mp_api_ogc_landing(struct mp_app *app, struct mp_ctx *ctx,
                                   struct mp_error *err)
 {
     (void)ctx;
-    static const char *const allowed[] = {"f", NULL};
     enum mp_status rc;
     char base[256];
-    if ((rc = mp_api_check_params(req, allowed, err)) || (rc = check_f(req, false, err)))
+    if ((rc = check_f_only(req, false, err)))
         return rc;
     base_url(app, req, base, sizeof base);
     struct mp_buf *b = &resp->body;
@@ -200,9 +217,8 @@ enum mp_status mp_api_ogc_conformance(struct mp_app *app, struct mp_ctx *ctx,
 {
     (void)app;
     (void)ctx;
-    static const char *const allowed[] = {"f", NULL};
     enum mp_status rc;
-    if ((rc = mp_api_check_params(req, allowed, err)) || (rc = check_f(req, false, err)))
+    if ((rc = check_f_only(req, false, err)))
         return rc;
     mp_buf_adds(&resp->body, "{\"conformsTo\":[\"" CONF_CORE "\",\"" CONF_GEOJSON "\"]}");
     return json_answer(resp, "application/json");
@@ -252,11 +268,10 @@ enum mp_status mp_api_ogc_collections(struct mp_app *app, struct mp_ctx *ctx,
                                       const struct mp_request *req, struct mp_response *resp,
                                       struct mp_error *err)
 {
-    static const char *const allowed[] = {"f", NULL};
     enum mp_status rc;
     char base[256];
     int64_t first = 0, last = 0;
-    if ((rc = mp_api_check_params(req, allowed, err)) || (rc = check_f(req, false, err)))
+    if ((rc = check_f_only(req, false, err)))
         return rc;
     if (mp_store_export_time_extent(ctx->db, &first, &last) != MP_OK)
         return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the collections right now");
@@ -278,14 +293,11 @@ enum mp_status mp_api_ogc_collection(struct mp_app *app, struct mp_ctx *ctx,
                                      const struct mp_request *req, struct mp_response *resp,
                                      struct mp_error *err)
 {
-    static const char *const allowed[] = {"f", NULL};
     enum mp_status rc;
     char base[256];
     int64_t first = 0, last = 0;
-    enum coll c = coll_of(req->path_rest);
-    if (c == COLL_NONE)
-        return mp_fail(err, MP_ENOTFOUND, "not_found", "no such collection");
-    if ((rc = mp_api_check_params(req, allowed, err)) || (rc = check_f(req, false, err)))
+    enum coll c;
+    if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, false, err)))
         return rc;
     if (mp_store_export_time_extent(ctx->db, &first, &last) != MP_OK)
         return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the collection right now");
@@ -569,10 +581,8 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     struct items_req ir;
     char base[256];
-    enum coll c = coll_of(req->path_rest);
-    if (c == COLL_NONE)
-        return mp_fail(err, MP_ENOTFOUND, "not_found", "no such collection");
-    if ((rc = parse_items(req, &ir, err)))
+    enum coll c;
+    if ((rc = path_coll(req, &c, err)) || (rc = parse_items(req, &ir, err)))
         return rc;
     base_url(app, req, base, sizeof base);
 
@@ -621,13 +631,10 @@ enum mp_status mp_api_ogc_item(struct mp_app *app, struct mp_ctx *ctx,
                                const struct mp_request *req, struct mp_response *resp,
                                struct mp_error *err)
 {
-    static const char *const allowed[] = {"f", NULL};
     enum mp_status rc;
     char base[256], path[128];
-    enum coll c = coll_of(req->path_rest);
-    if (c == COLL_NONE)
-        return mp_fail(err, MP_ENOTFOUND, "not_found", "no such collection");
-    if ((rc = mp_api_check_params(req, allowed, err)) || (rc = check_f(req, true, err)))
+    enum coll c;
+    if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, true, err)))
         return rc;
     base_url(app, req, base, sizeof base);
     struct mp_buf *b = &resp->body;

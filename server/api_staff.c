@@ -44,17 +44,14 @@ static const char *const open_statuses[] = {"new", "acknowledged", "scheduled", 
 
 /* ---- shared ---- */
 
-static enum mp_status need_staff(struct mp_ctx *ctx, const struct mp_request *req,
-                                 enum mp_role min, struct mp_principal *who,
-                                 struct mp_error *err)
+/* The prologue of every staff handler: only the query parameters in allowed,
+ * and a bearer token of role min or higher (401, 403). */
+static enum mp_status staff_request(struct mp_ctx *ctx, const struct mp_request *req,
+                                    const char *const *allowed, enum mp_role min,
+                                    struct mp_principal *who, struct mp_error *err)
 {
-    enum mp_status rc = mp_auth_bearer(ctx, mp_req_header(req, "Authorization"), who, err);
-    if (rc)
-        return rc;
-    if (!mp_role_at_least(who->role, min))
-        return mp_fail(err, MP_EFORBIDDEN, "forbidden", "this needs the role %s or higher",
-                       mp_role_name(min));
-    return MP_OK;
+    enum mp_status rc = mp_api_check_params(req, allowed, err);
+    return rc ? rc : mp_api_need_role(ctx, req, min, who, err);
 }
 
 static enum mp_status load_rules(struct mp_app *app, struct mp_automation **a,
@@ -197,25 +194,6 @@ static void json_job_fields(struct mp_buf *b, const struct mp_app *app,
     mp_json_num(b, j->lon, 7);
 }
 
-/* Split "a,b,c" (a scratch copy owned by the caller) into up to
- * MP_QUERY_MAX_LIST items. */
-static enum mp_status split(char *s, const char **items, size_t *n, const char *what,
-                            struct mp_error *err)
-{
-    *n = 0;
-    for (char *tok = s, *next; tok; tok = next) {
-        next = strchr(tok, ',');
-        if (next)
-            *next++ = '\0';
-        if (!*tok)
-            return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s has an empty item", what);
-        if (*n >= MP_QUERY_MAX_LIST)
-            return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s lists too many items", what);
-        items[(*n)++] = tok;
-    }
-    return MP_OK;
-}
-
 /* category= and status= of the queue and the worklist; statuses default to
  * def. Strings borrow from *scratch (caller frees). */
 static enum mp_status parse_lists(struct mp_app *app, const struct mp_request *req,
@@ -228,19 +206,13 @@ static enum mp_status parse_lists(struct mp_app *app, const struct mp_request *r
     *scratch = NULL;
     if (cl + sl && !(*scratch = malloc(cl + sl)))
         return MP_ENOMEM;
-    if (cat) {
-        if ((rc = split(memcpy(*scratch, cat, cl), q->categories, &q->ncategories, "category",
-                        err)))
-            return rc;
-        for (size_t i = 0; i < q->ncategories; i++)
-            if (!mp_city_category(app->city, q->categories[i]))
-                return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category '%.48s'",
-                               q->categories[i]);
-    }
+    if (cat && (rc = mp_api_parse_categories(app, memcpy(*scratch, cat, cl), q->categories,
+                                             &q->ncategories, err)))
+        return rc;
     if (st) {
         const char *items[MP_QUERY_MAX_LIST];
         size_t n;
-        if ((rc = split(memcpy(*scratch + cl, st, sl), items, &n, "status", err)))
+        if ((rc = mp_api_split_list(memcpy(*scratch + cl, st, sl), items, &n, "status", err)))
             return rc;
         for (size_t i = 0; i < n; i++) {
             if (strcmp(items[i], "open") == 0) {
@@ -261,14 +233,7 @@ static enum mp_status parse_lists(struct mp_app *app, const struct mp_request *r
         for (size_t k = 0; k < ndef; k++)
             q->statuses[q->nstatuses++] = def[k];
     }
-    const char *v = mp_req_query(req, "district");
-    if (v) {
-        if (!mp_city_district(app->city, v))
-            return mp_fail(err, MP_EINVAL, "unknown_district",
-                           "unknown district '%.32s'; GET /api/v1/districts lists them", v);
-        q->district = v;
-    }
-    return MP_OK;
+    return mp_api_parse_district(app, req, &q->district, err);
 }
 
 static enum mp_status parse_department(const struct mp_request *req, const char **out,
@@ -285,6 +250,13 @@ static enum mp_status parse_department(const struct mp_request *req, const char 
     return MP_OK;
 }
 
+/* Staff answers carry contacts and internal notes: JSON that no cache keeps. */
+static void private_json(struct mp_response *resp)
+{
+    resp->content_type = "application/json";
+    resp->cache = "no-store";
+}
+
 /* ---- GET /api/v1/me ---- */
 
 enum mp_status mp_api_me(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
@@ -294,8 +266,7 @@ enum mp_status mp_api_me(struct mp_app *app, struct mp_ctx *ctx, const struct mp
     static const char *const allowed[] = {NULL};
     struct mp_principal who;
     enum mp_status rc;
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_CLIENT, &who, err)))
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CLIENT, &who, err)))
         return rc;
     struct mp_buf *b = &resp->body;
     mp_buf_adds(b, "{\"name\":");
@@ -305,8 +276,7 @@ enum mp_status mp_api_me(struct mp_app *app, struct mp_ctx *ctx, const struct mp
     mp_buf_adds(b, ",\"department\":");
     mp_json_str(b, who.department[0] ? who.department : NULL);
     mp_buf_addc(b, '}');
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
     return MP_OK;
 }
 
@@ -510,8 +480,7 @@ enum mp_status mp_api_staff_queue(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     memset(&q, 0, sizeof q);
     memset(&c, 0, sizeof c);
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_DISPATCHER, &who, err)) ||
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_DISPATCHER, &who, err)) ||
         (rc = parse_lists(app, req, &q, incoming, 2, false, &scratch, err)) ||
         (rc = parse_department(req, &dept, err)) ||
         (rc = query_int(req, "limit", 1, QUEUE_MAX, QUEUE_DEFAULT, &limit, err)) ||
@@ -533,8 +502,7 @@ enum mp_status mp_api_staff_queue(struct mp_app *app, struct mp_ctx *ctx,
         mp_buf_addc(b, '}');
     }
     mp_buf_printf(b, "],\"count\":%zu,\"total\":%zu}", c.n, c.total);
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
 out:
     free(c.jobs);
     free(scratch);
@@ -561,6 +529,14 @@ struct detail {
     size_t nnotes;
 };
 
+/* The body, after the comma that goes before every array item but the first. */
+static struct mp_buf *next_item(struct detail *d)
+{
+    if (d->n++)
+        mp_buf_addc(d->b, ',');
+    return d->b;
+}
+
 static int member_id(void *p, const struct mp_report_row *r)
 {
     struct detail *d = p;
@@ -572,9 +548,7 @@ static int member_id(void *p, const struct mp_report_row *r)
 static int member_row(void *p, const struct mp_report_row *r)
 {
     struct detail *d = p;
-    struct mp_buf *b = d->b;
-    if (d->n++)
-        mp_buf_addc(b, ',');
+    struct mp_buf *b = next_item(d);
     mp_buf_adds(b, "{\"id\":");
     mp_json_int(b, r->id);
     mp_buf_adds(b, ",\"created_at\":");
@@ -663,19 +637,16 @@ static int history_row(void *p, const struct mp_history_row *h)
             d->notes[i].used = true;
             inote = d->notes[i].note;
         }
-    if (d->n++)
-        mp_buf_addc(d->b, ',');
+    struct mp_buf *b = next_item(d);
     bool pub = h->note && h->note[0] && h->note_public;
-    emit_note(d->b, h->at, h->status, h->actor, pub ? h->note : inote, pub || !inote);
+    emit_note(b, h->at, h->status, h->actor, pub ? h->note : inote, pub || !inote);
     return 0;
 }
 
 static int photo_row(void *p, const struct mp_work_photo_row *r)
 {
     struct detail *d = p;
-    struct mp_buf *b = d->b;
-    if (d->n++)
-        mp_buf_addc(b, ',');
+    struct mp_buf *b = next_item(d);
     mp_buf_adds(b, "{\"id\":");
     mp_json_int(b, r->id);
     mp_buf_adds(b, ",\"at\":");
@@ -693,9 +664,7 @@ static int photo_row(void *p, const struct mp_work_photo_row *r)
 static int audit_row(void *p, const struct mp_audit_row *a)
 {
     struct detail *d = p;
-    struct mp_buf *b = d->b;
-    if (d->n++)
-        mp_buf_addc(b, ',');
+    struct mp_buf *b = next_item(d);
     mp_buf_adds(b, "{\"at\":");
     mp_json_time(b, a->at);
     mp_buf_adds(b, ",\"user\":");
@@ -747,8 +716,8 @@ enum mp_status mp_api_staff_cluster(struct mp_app *app, struct mp_ctx *ctx,
     struct detail *d = NULL;
     struct job j;
     enum mp_status rc;
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_CREW, &who, err)) || (rc = load_rules(app, &a, err)) ||
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)) ||
+        (rc = load_rules(app, &a, err)) ||
         (rc = load_job(app, ctx, a, req->path_id, &j, err)))
         goto out;
     d = calloc(1, sizeof *d);
@@ -779,12 +748,9 @@ enum mp_status mp_api_staff_cluster(struct mp_app *app, struct mp_ctx *ctx,
         goto db_fail;
     /* Internal notes that match no history entry (there should be none). */
     for (size_t i = 0; i < d->nnotes; i++)
-        if (!d->notes[i].used) {
-            if (d->n++)
-                mp_buf_addc(b, ',');
-            emit_note(b, d->notes[i].at, d->notes[i].status, d->notes[i].actor, d->notes[i].note,
-                      false);
-        }
+        if (!d->notes[i].used)
+            emit_note(next_item(d), d->notes[i].at, d->notes[i].status, d->notes[i].actor,
+                      d->notes[i].note, false);
     mp_buf_adds(b, "],\"photos\":[");
     d->n = 0;
     if ((rc = mp_store_work_photos(ctx->db, j.id, photo_row, d)))
@@ -794,8 +760,7 @@ enum mp_status mp_api_staff_cluster(struct mp_app *app, struct mp_ctx *ctx,
     if ((rc = mp_store_audit_for(ctx->db, "cluster", j.id, audit_row, d)))
         goto db_fail;
     mp_buf_adds(b, "]}");
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
     goto out;
 db_fail:
     rc = mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the cluster right now");
@@ -840,8 +805,7 @@ enum mp_status mp_api_staff_crews(struct mp_app *app, struct mp_ctx *ctx,
     struct mp_principal who;
     struct mp_automation *a = NULL;
     enum mp_status rc;
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_DISPATCHER, &who, err)) ||
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_DISPATCHER, &who, err)) ||
         (rc = load_rules(app, &a, err)))
         return rc;
     struct mp_buf *b = &resp->body;
@@ -861,8 +825,7 @@ enum mp_status mp_api_staff_crews(struct mp_app *app, struct mp_ctx *ctx,
     }
     mp_buf_adds(b, "]}");
     mp_automation_free(a);
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
     return MP_OK;
 }
 
@@ -891,8 +854,7 @@ enum mp_status mp_api_cluster_status(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     memset(&photo, 0, sizeof photo);
     memset(&rq, 0, sizeof rq);
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_CREW, &who, err)))
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)))
         goto out;
     const char *ct = req->content_type ? req->content_type : "";
     if (req->form) {
@@ -1011,8 +973,7 @@ enum mp_status mp_api_cluster_status(struct mp_app *app, struct mp_ctx *ctx,
     else
         mp_buf_adds(b, "null");
     mp_buf_addc(b, '}');
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
 out:
     json_decref(body);
     free(note);
@@ -1050,8 +1011,7 @@ enum mp_status mp_api_cluster_assign(struct mp_app *app, struct mp_ctx *ctx,
     struct job j;
     bool in_tx = false;
     enum mp_status rc;
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_DISPATCHER, &who, err)))
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_DISPATCHER, &who, err)))
         goto out;
     if (!req->content_type || strncmp(req->content_type, "application/json", 16) != 0) {
         rc = mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
@@ -1166,8 +1126,7 @@ enum mp_status mp_api_cluster_assign(struct mp_app *app, struct mp_ctx *ctx,
     mp_buf_adds(b, "{\"cluster\":{");
     json_job_fields(b, app, &who, &j, mp_time_now());
     mp_buf_adds(b, "}}");
-    resp->content_type = "application/json";
-    resp->cache = "no-store";
+    private_json(resp);
 out:
     if (in_tx)
         mp_store_rollback(ctx->db);
@@ -1188,8 +1147,7 @@ enum mp_status mp_api_staff_photo(struct mp_app *app, struct mp_ctx *ctx,
     void *data = NULL;
     size_t len = 0;
     enum mp_status rc;
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_CREW, &who, err)))
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)))
         return rc;
     bool thumb = req->path_rest && strcmp(req->path_rest, "thumb") == 0;
     rc = mp_store_work_photo_get(ctx->db, req->path_id, thumb, &data, &len);
@@ -1338,6 +1296,16 @@ static void gpx_point(struct mp_buf *b, const char *tag, const struct mp_app *ap
     mp_buf_printf(b, "</%s>\n", tag);
 }
 
+/* Metres to stop k of the route from the stop before it, or from the start
+ * (none: 0). */
+static double leg_m(const struct job *jobs, const size_t *order, size_t k, const double *start_xy)
+{
+    const struct job *j = &jobs[order[k]];
+    if (k > 0)
+        return mp_geo_dist(jobs[order[k - 1]].x, jobs[order[k - 1]].y, j->x, j->y);
+    return start_xy ? mp_geo_dist(start_xy[0], start_xy[1], j->x, j->y) : 0;
+}
+
 enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
                                const struct mp_request *req, struct mp_response *resp,
                                struct mp_error *err)
@@ -1359,8 +1327,7 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
     memset(&q, 0, sizeof q);
     memset(&c, 0, sizeof c);
     memset(&within, 0, sizeof within);
-    if ((rc = mp_api_check_params(req, allowed, err)) ||
-        (rc = need_staff(ctx, req, MP_ROLE_CREW, &who, err)) ||
+    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)) ||
         (rc = parse_lists(app, req, &q, open_statuses,
                           sizeof open_statuses / sizeof *open_statuses, true, &scratch, err)) ||
         (rc = parse_department(req, &dept, err)))
@@ -1444,11 +1411,7 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
         mp_buf_adds(b, "{\"type\":\"FeatureCollection\",\"features\":[");
         for (size_t k = 0; k < n; k++) {
             const struct job *j = &c.jobs[order[k]];
-            double leg = 0;
-            if (k > 0)
-                leg = mp_geo_dist(c.jobs[order[k - 1]].x, c.jobs[order[k - 1]].y, j->x, j->y);
-            else if (has_start)
-                leg = mp_geo_dist(start_xy[0], start_xy[1], j->x, j->y);
+            double leg = leg_m(c.jobs, order, k, has_start ? start_xy : NULL);
             cum += leg;
             if (k)
                 mp_buf_addc(b, ',');
@@ -1502,11 +1465,7 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
         for (size_t k = 0; k < n && !rc; k++) {
             const struct job *j = &c.jobs[order[k]];
             char due[32];
-            double leg = 0;
-            if (k > 0)
-                leg = mp_geo_dist(c.jobs[order[k - 1]].x, c.jobs[order[k - 1]].y, j->x, j->y);
-            else if (has_start)
-                leg = mp_geo_dist(start_xy[0], start_xy[1], j->x, j->y);
+            double leg = leg_m(c.jobs, order, k, has_start ? start_xy : NULL);
             cum += leg;
             mp_time_format(j->ar.due_at, due, sizeof due);
             if ((rc = csv_int(&s, (int64_t)k + 1, 1)) || (rc = csv_int(&s, j->id, 0)) ||

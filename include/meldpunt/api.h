@@ -9,6 +9,7 @@
 #define MELDPUNT_API_H
 
 #include "meldpunt/app.h"
+#include "meldpunt/auth.h"
 #include "meldpunt/http.h"
 #include "meldpunt/store.h"
 
@@ -25,6 +26,25 @@ enum mp_status mp_api_check_params(const struct mp_request *req, const char *con
 enum mp_status mp_api_parse_query(struct mp_app *app, const struct mp_request *req,
                                   struct mp_query *q, char **scratch,
                                   struct mp_error *err) MP_WUR;
+/* The account behind the request's "Authorization: Bearer" header, into
+ * *who: MP_EAUTH without a valid token, MP_EFORBIDDEN ("forbidden") for a
+ * role below min. */
+enum mp_status mp_api_need_role(struct mp_ctx *ctx, const struct mp_request *req,
+                                enum mp_role min, struct mp_principal *who,
+                                struct mp_error *err) MP_WUR;
+/* Split the comma list s in place into items (at most MP_QUERY_MAX_LIST;
+ * they borrow from s). what names the parameter in the error text. */
+enum mp_status mp_api_split_list(char *s, const char **items, size_t *n, const char *what,
+                                 struct mp_error *err) MP_WUR;
+/* category=: split s in place as mp_api_split_list does, each item a code
+ * of the city's categories ("unknown_category" otherwise). */
+enum mp_status mp_api_parse_categories(const struct mp_app *app, char *s, const char **items,
+                                       size_t *n, struct mp_error *err) MP_WUR;
+/* district=, if given, into *out (borrowed from req): the code of one of
+ * the city's districts ("unknown_district" otherwise); *out is left alone
+ * without it. */
+enum mp_status mp_api_parse_district(const struct mp_app *app, const struct mp_request *req,
+                                     const char **out, struct mp_error *err) MP_WUR;
 /* Opaque page cursors: encode an id, decode one (MP_EINVAL if not ours). */
 void mp_api_cursor_encode(int64_t id, char *out, size_t cap);
 enum mp_status mp_api_cursor_decode(const char *s, int64_t *id) MP_WUR;
@@ -45,6 +65,36 @@ bool mp_api_cache_get(struct mp_app *app, struct mp_ctx *ctx, const struct mp_re
                       struct mp_response *resp, char *key, size_t cap, int64_t *version);
 void mp_api_cache_put(struct mp_app *app, const char *key, int64_t version,
                       const struct mp_response *resp);
+
+/* One page of a paged GeoJSON listing as its row writer sees it. b and
+ * city are borrowed for the request. */
+struct mp_api_page {
+    struct mp_buf *b;
+    const struct mp_city *city;
+    size_t n, limit;
+    int64_t last_id;
+    bool more;
+};
+
+/* A row writer's first step for the row with this id: false for the row past
+ * the page (fetched only to tell that a next page exists; the writer stops
+ * there), else writes the separator, counts the row and returns true. */
+bool mp_api_page_take(struct mp_api_page *pg, int64_t id);
+
+/* The store call of a listing: feeds the rows matching q to a row writer
+ * that writes into pg. */
+typedef enum mp_status (*mp_api_page_fetch)(struct mp_ctx *ctx, const struct mp_query *q,
+                                            struct mp_api_page *pg);
+
+/* A paged listing (GET with the listing parameters of mp_api_parse_query):
+ * answers from the cache when it can, else builds the FeatureCollection with
+ * next_cursor and count from one fetch of limit + 1 rows, and caches it.
+ * row_bytes > 0 reserves that many bytes a feature up front; what names the
+ * rows in the error text ("reports"). */
+enum mp_status mp_api_paged_list(struct mp_app *app, struct mp_ctx *ctx,
+                                 const struct mp_request *req, struct mp_response *resp,
+                                 mp_api_page_fetch fetch, size_t row_bytes, const char *what,
+                                 struct mp_error *err) MP_WUR;
 
 /* Error body {"error":{"code":..,"message":..}} into resp. */
 void mp_api_error_body(struct mp_response *resp, const struct mp_error *err);
