@@ -501,6 +501,17 @@ static const char *const migrations[][4] = {
         MAP_MIGRATION_CLUSTERS,
         MAP_MIGRATION_PHOTOS,
     },
+    {
+        /* 7 -> 8: a repair, no new structure. Staff merges stored the target
+         * cluster's status as '' (fixed in 99ee145), and its reports took
+         * it. The cluster gets back the last real status of its history,
+         * else 'new'; its reports follow their cluster as they always do. */
+        "UPDATE clusters SET status = COALESCE((SELECT h.status FROM history h"
+        " WHERE h.cluster_id = clusters.id AND h.status <> '' ORDER BY h.at DESC, h.id DESC"
+        " LIMIT 1), 'new') WHERE status = '';"
+        "UPDATE reports SET status = (SELECT c.status FROM clusters c WHERE c.id = reports.cluster_id)"
+        " WHERE status = '';",
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

@@ -194,6 +194,38 @@ test('a merge into a closed job takes the open status of the merged one', async 
   assert.equal((await cluster(closed.cluster.id)).body.properties.status, 'new');
 });
 
+test('schema 8 repairs clusters an old merge left with an empty status', async () => {
+  const fresh = await startServer();
+  try {
+    const disp = await fresh.user('dora', 'dispatcher');
+    const post = async (pt) => (await api(fresh.url, 'POST', '/api/v1/reports',
+      { json: { category: 'graffiti', lat: pt.lat, lon: pt.lon } })).body;
+    const acked = await post({ lat: 41.8800, lon: -87.6300 });
+    const plain = await post({ lat: 41.8900, lon: -87.6300 });
+    const st = await api(fresh.url, 'POST', `/api/v1/clusters/${acked.cluster.id}/status`,
+      { json: { status: 'acknowledged' }, token: disp });
+    assert.equal(st.status, 200, st.text);
+    await fresh.stop();
+    // What the old merge left behind, on a database of schema 7.
+    const sql = (q) => new Promise((resolve, reject) => execFile('sqlite3', [fresh.db, q],
+      (err, out) => (err ? reject(err) : resolve(out.trim()))));
+    await sql(`UPDATE clusters SET status = '' WHERE id IN (${acked.cluster.id}, ${plain.cluster.id});
+      UPDATE reports SET status = '' WHERE cluster_id IN (${acked.cluster.id}, ${plain.cluster.id});
+      PRAGMA user_version = 7;`);
+    await fresh.start();
+    assert.equal((await api(fresh.url, 'GET', '/healthz')).body.schema, 8);
+    const status = async (id) => (await api(fresh.url, 'GET', `/api/v1/clusters/${id}`)).body.properties.status;
+    assert.equal(await status(acked.cluster.id), 'acknowledged', 'the last status of its history');
+    assert.equal(await status(plain.cluster.id), 'new', 'no history status: new');
+    const rep = await api(fresh.url, 'GET', `/api/v1/reports/${acked.report.id}`);
+    assert.equal(rep.body.properties.status, 'acknowledged', 'reports follow their cluster');
+    assert.equal(await sql("SELECT count(*) FROM clusters WHERE status = ''"), '0');
+    assert.equal(await sql("SELECT count(*) FROM report_map WHERE status = ''"), '0');
+  } finally {
+    await fresh.cleanup();
+  }
+});
+
 test('inserting one by one and replaying give the same clusters', async () => {
   const fresh = await startServer();
   try {
