@@ -1,4 +1,4 @@
-/* Unit tests of the street layer: snapping, addresses, locations. */
+/* Unit tests of the street layer: snapping, addresses, locations, corners. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,11 +12,15 @@
 
 #include "meldpunt/geo.h"
 #include "meldpunt/streets.h"
+#include "fixture.h"
 
+/* Every layer here is projected with the Chicago pack's metric CRS
+ * (f->city.geo), so distances compare across layers. */
 struct fx {
-    struct mp_geo *geo;
-    struct mp_streets *streets;
-    char dir[64];
+    struct mp_streets *streets; /* the tiny layer below */
+    struct mp_streets *twice;   /* the layer of the corner refusals, further down */
+    struct fx_city city;        /* the Chicago pack, its streets included */
+    char dir[256];
 };
 
 /* A tiny layer: a grid crossing in the Loop, written to a temp file. */
@@ -27,40 +31,61 @@ static const char layer[] =
     "N ABERDEEN ST\tW MADISON ST\tW WASHINGTON BLVD\t-87.65436 41.88167,-87.6544 41.88302\n"
     "N ABERDEEN ST\tW MONROE ST\tW MADISON ST\t-87.65432 41.88032,-87.65436 41.88167\n";
 
+/* For corners: a street that crosses another twice, 1.1 km apart (a loop
+ * road), and two parallel streets that both cross a third but never meet. */
+static const char twice_layer[] =
+    "street\tfrom_cross\tto_cross\tcoords\n"
+    "W LOOP RD\tN MAIN ST\tN ELM ST\t-87.70000 41.90000,-87.69000 41.90000\n"
+    "W LOOP RD\tN ELM ST\tN MAIN ST\t-87.69000 41.90000,-87.69000 41.89000\n"
+    "N MAIN ST\tW LOOP RD\tW OAK ST\t-87.70000 41.90000,-87.70000 41.91000\n"
+    "W OAK ST\tN MAIN ST\tN ELM ST\t-87.70000 41.91000,-87.69000 41.91000\n"
+    "W PARK AVE\tN ELM ST\tN ASH ST\t-87.69000 41.92000,-87.68000 41.92000\n"
+    "W LAKE AVE\tN ELM ST\tN ASH ST\t-87.69000 41.93000,-87.68000 41.93000\n";
+
+/* Write text as dir/name and load it as a street layer. */
+static void load_layer(struct fx *f, const char *name, const char *text, struct mp_streets **out)
+{
+    char path[320];
+    struct mp_error err;
+    snprintf(path, sizeof path, "%s/%s", f->dir, name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+    assert_int_equal(mp_streets_load(path, f->city.geo, out, &err), MP_OK);
+}
+
 static int setup(void **state)
 {
     static struct fx f;
-    struct mp_error err;
-    char path[128];
     memset(&f, 0, sizeof f);
-    snprintf(f.dir, sizeof f.dir, "/tmp/mp-streets-XXXXXX");
-    assert_non_null(mkdtemp(f.dir));
-    snprintf(path, sizeof path, "%s/streets.tsv", f.dir);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(layer, fp);
-    fclose(fp);
-    assert_int_equal(mp_geo_new("EPSG:26916", &f.geo, &err), MP_OK);
-    assert_int_equal(mp_streets_load(path, f.geo, &f.streets, &err), MP_OK);
-    *state = &f;
+    *state = &f; /* teardown frees what a failed set-up got as far as */
+    snprintf(f.dir, sizeof f.dir, "%s/mp-streets-XXXXXX", fx_tmpdir());
+    if (!mkdtemp(f.dir)) {
+        f.dir[0] = '\0';
+        return -1;
+    }
+    if (fx_city_load(&f.city) != 0)
+        return -1;
+    load_layer(&f, "tiny.tsv", layer, &f.streets);
+    load_layer(&f, "twice.tsv", twice_layer, &f.twice);
     return 0;
 }
 
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char path[128];
     mp_streets_free(f->streets);
-    mp_geo_free(f->geo);
-    snprintf(path, sizeof path, "%s/streets.tsv", f->dir);
-    unlink(path);
-    rmdir(f->dir);
+    mp_streets_free(f->twice);
+    fx_city_free(&f->city);
+    if (f->dir[0])
+        fx_rm_dir(f->dir);
     return 0;
 }
 
 static void xy(struct fx *f, double lon, double lat, double *x, double *y)
 {
-    assert_int_equal(mp_geo_forward(f->geo, lon, lat, x, y), MP_OK);
+    assert_int_equal(mp_geo_forward(f->city.geo, lon, lat, x, y), MP_OK);
 }
 
 static void test_loaded(void **state)
@@ -150,27 +175,97 @@ static void test_missing_layer(void **state)
 
 static void test_chicago_layer(void **state)
 {
-    (void)state;
-    const char *src = getenv("MELDPUNT_SOURCE_DIR");
-    char path[512];
-    struct mp_geo *geo = NULL;
-    struct mp_streets *s = NULL;
-    struct mp_error err;
+    struct fx *f = *state;
+    const struct mp_streets *s = f->city.streets;
     struct mp_snap snap;
     double x, y;
-    if (!src)
-        skip();
-    snprintf(path, sizeof path, "%s/geodata/chicago/streets.tsv", src);
-    assert_int_equal(mp_geo_new("EPSG:26916", &geo, &err), MP_OK);
-    assert_int_equal(mp_streets_load(path, geo, &s, &err), MP_OK);
     assert_true(mp_streets_count(s) >= 43000);
     /* 3200 W Fullerton Ave. */
-    assert_int_equal(mp_geo_forward(geo, -87.70600, 41.92476, &x, &y), MP_OK);
+    assert_int_equal(mp_geo_forward(f->city.geo, -87.70600, 41.92476, &x, &y), MP_OK);
     assert_true(mp_streets_snap(s, x, y, 60, NULL, &snap));
     assert_string_equal(snap.street, "W FULLERTON AVE");
     assert_string_equal(mp_streets_find(s, "2111 W Lexington ST"), "W LEXINGTON ST");
-    mp_streets_free(s);
-    mp_geo_free(geo);
+}
+
+/* ---- corners: mp_streets_intersection ---- */
+
+/* The corner's distance in metres from lon/lat. */
+static double off_by(struct fx *f, double x, double y, double lon, double lat)
+{
+    double ex, ey;
+    assert_int_equal(mp_geo_forward(f->city.geo, lon, lat, &ex, &ey), MP_OK);
+    return mp_geo_dist(x, y, ex, ey);
+}
+
+/* N Clark St meets W Division St at -87.63145 41.90390 in the layer (the
+ * shared end of two Clark segments): every way of writing it lands there. */
+static void test_city_corner_spellings(void **state)
+{
+    struct fx *f = *state;
+    static const char *const ways[] = {
+        "N CLARK ST & W DIVISION ST",   "n clark st and w division st",
+        "North Clark Street at West Division Street", "Clark St & Division St",
+        "W Division St / N Clark St",   "  clark st  @  division street ",
+        "N CLARK ST near W DIVISION ST", "Clark & Division", "clark and division street",
+    };
+    for (size_t i = 0; i < sizeof ways / sizeof *ways; i++) {
+        double x, y;
+        char label[128];
+        assert_true(mp_streets_intersection(f->city.streets, ways[i], &x, &y, label, sizeof label));
+        assert_true(off_by(f, x, y, -87.63145, 41.90390) < 5.0);
+        assert_true(strcmp(label, "N CLARK ST & W DIVISION ST") == 0 ||
+                    strcmp(label, "W DIVISION ST & N CLARK ST") == 0);
+    }
+}
+
+static void test_city_refusals(void **state)
+{
+    struct fx *f = *state;
+    double x = 0, y = 0;
+    char label[64] = "untouched";
+    /* Streets that do not meet (both run north-south). */
+    assert_false(mp_streets_intersection(f->city.streets, "N Clark St & N State St", &x, &y, label,
+                                         sizeof label));
+    /* An unknown street, one street only, no second part. */
+    assert_false(mp_streets_intersection(f->city.streets, "N Clark St & Nowhere Blvd", &x, &y, NULL, 0));
+    assert_false(mp_streets_intersection(f->city.streets, "N Clark St", &x, &y, NULL, 0));
+    assert_false(mp_streets_intersection(f->city.streets, "N Clark St &", &x, &y, NULL, 0));
+    assert_false(mp_streets_intersection(f->city.streets, "& W Division St", &x, &y, NULL, 0));
+    assert_false(mp_streets_intersection(f->city.streets, "", &x, &y, NULL, 0));
+    assert_string_equal(label, "untouched");
+    /* A text longer than any address is refused, not cut. */
+    char big[400];
+    memset(big, 'A', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    memcpy(big + 100, " & ", 3);
+    assert_false(mp_streets_intersection(f->city.streets, big, &x, &y, NULL, 0));
+}
+
+static void test_corner_twice_layer(void **state)
+{
+    struct fx *f = *state;
+    double x, y;
+    char label[64];
+    /* Oak meets Main at one end only. */
+    assert_true(mp_streets_intersection(f->twice, "W Oak St & N Main St", &x, &y, label,
+                                        sizeof label));
+    assert_true(off_by(f, x, y, -87.70, 41.91) < 1.0);
+    assert_string_equal(label, "W OAK ST & N MAIN ST");
+    /* Direction and type left out. */
+    assert_true(mp_streets_intersection(f->twice, "oak & main", &x, &y, label, sizeof label));
+    assert_true(off_by(f, x, y, -87.70, 41.91) < 1.0);
+    assert_string_equal(label, "W OAK ST & N MAIN ST");
+    /* Loop Rd meets Main at both of its ends, 1.1 km apart: which one? */
+    assert_false(mp_streets_intersection(f->twice, "Loop Rd & Main St", &x, &y, NULL, 0));
+    /* Park and Lake never meet although both cross Elm. */
+    assert_false(mp_streets_intersection(f->twice, "W Park Ave & W Lake Ave", &x, &y, NULL, 0));
+    /* A label that does not fit is left empty, the corner still found. */
+    char tiny[8] = "x";
+    assert_true(mp_streets_intersection(f->twice, "W Oak St & N Main St", &x, &y, tiny,
+                                        sizeof tiny));
+    assert_string_equal(tiny, "");
+    /* An empty layer places nothing. */
+    assert_false(mp_streets_intersection(NULL, "W Oak St & N Main St", &x, &y, NULL, 0));
 }
 
 int main(void)
@@ -183,6 +278,9 @@ int main(void)
         cmocka_unit_test(test_location),
         cmocka_unit_test(test_missing_layer),
         cmocka_unit_test(test_chicago_layer),
+        cmocka_unit_test(test_city_corner_spellings),
+        cmocka_unit_test(test_city_refusals),
+        cmocka_unit_test(test_corner_twice_layer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
