@@ -856,7 +856,6 @@ enum mp_status mp_api_cluster_status(struct mp_app *app, struct mp_ctx *ctx,
     memset(&rq, 0, sizeof rq);
     if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)))
         goto out;
-    const char *ct = req->content_type ? req->content_type : "";
     if (req->form) {
         static const char *const known[] = {"status", "note", "note_public", "photo", NULL};
         if (req->form->overflow) {
@@ -901,7 +900,7 @@ enum mp_status mp_api_cluster_status(struct mp_app *app, struct mp_ctx *ctx,
                                               .mime = "image/jpeg"};
             rq.photo = &photo_rec;
         }
-    } else if (strncmp(ct, "application/json", 16) == 0) {
+    } else if (mp_api_media_is(req, "application/json")) {
         json_error_t je;
         const char *key;
         json_t *v;
@@ -1013,7 +1012,7 @@ enum mp_status mp_api_cluster_assign(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     if ((rc = staff_request(ctx, req, allowed, MP_ROLE_DISPATCHER, &who, err)))
         goto out;
-    if (!req->content_type || strncmp(req->content_type, "application/json", 16) != 0) {
+    if (!mp_api_media_is(req, "application/json")) {
         rc = mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
         goto out;
     }

@@ -137,6 +137,7 @@ test('merge and move answer with the cluster the reports now belong to', async (
   assert.equal(merged.body.merged, a.id);
   assert.equal(merged.body.cluster.id, b.id);
   assert.equal(merged.body.cluster.report_count, a.properties.report_count + b.properties.report_count);
+  assert.equal(merged.body.cluster.status, b.properties.status, 'the open job keeps its status');
   const one = await api(srv.url, 'GET', `/api/v1/clusters/${b.id}`);
   const rid = (one.body.properties.reports || one.body.reports)[0].id;
   const moved = await api(srv.url, 'POST', `/api/v1/reports/${rid}/move`,
@@ -148,4 +149,21 @@ test('merge and move answer with the cluster the reports now belong to', async (
   assert.notEqual(moved.body.cluster.id, b.id);
   assertError(await api(srv.url, 'POST', `/api/v1/reports/${rid}/move`,
     { json: { to: null, into: 1 }, token: tok.dispatcher }), 400, 'unknown_field', "unknown field 'into'");
+});
+
+test('JSON bodies of staff writes are recognised by their media type, not by a prefix', async () => {
+  const list = await api(srv.url, 'GET', '/api/v1/clusters?limit=1&status=new');
+  const id = list.body.features[0].id;
+  const send = (type, p, json) => api(srv.url, 'POST', p,
+    { body: JSON.stringify(json), headers: { 'Content-Type': type }, token: tok.dispatcher });
+  for (const [p, json] of [[`/api/v1/clusters/${id}/status`, { status: 'acknowledged' }],
+    [`/api/v1/clusters/${id}/assign`, { department: 'streets' }]]) {
+    const r = await send('application/jsonx', p, json);
+    assert.equal(r.status, 415, `${p}: ${r.text}`);
+    assert.equal(r.body.error.code, 'unsupported_media_type');
+  }
+  // Case and parameters do not matter.
+  const ok = await send('Application/JSON; charset=utf-8', `/api/v1/clusters/${id}/status`,
+    { status: 'acknowledged' });
+  assert.equal(ok.status, 200, ok.text);
 });
