@@ -298,7 +298,8 @@ static const char *const expected[3][2][2] = {
 };
 
 static char *render(const struct mp_city *city, enum mp_export_format fmt, enum mp_export_what what,
-                    bool internal, size_t *len) {
+                    bool internal, size_t *len)
+{
     struct mp_export_opts o = {.format = fmt, .what = what, .internal = internal, .city = city};
     struct mp_buf b;
     mp_buf_init(&b, 1 << 20);
@@ -318,7 +319,8 @@ static char *render(const struct mp_city *city, enum mp_export_format fmt, enum 
     return mp_buf_steal(&b, len);
 }
 
-static void writers_keep_every_byte(void **state) {
+static void writers_keep_every_byte(void **state)
+{
     const struct mp_city *city = *state;
     for (int fmt = 0; fmt < 3; fmt++)
         for (int what = 0; what < 2; what++)
@@ -339,7 +341,8 @@ static void writers_keep_every_byte(void **state) {
 }
 
 /* The OGC API items share the GeoJSON Feature of an export row. */
-static void feature_is_the_export_feature(void **state) {
+static void feature_is_the_export_feature(void **state)
+{
     const struct mp_city *city = *state;
     struct mp_export_opts o = {
         .format = MP_EXPORT_GEOJSONSEQ, .what = MP_EXPORT_CLUSTERS, .internal = true, .city = city};
@@ -349,22 +352,19 @@ static void feature_is_the_export_feature(void **state) {
     mp_buf_init(&b, 1 << 16);
     mp_export_feature(&b, &o, &row);
     assert_false(b.failed);
-    assert_string_equal(b.data, "{\"type\":\"Feature\",\"id\":4,\"geometry\":{\"type\":\"Point\","
-                                "\"coordinates\":[-87.67,"
-                                "42]},\"properties\":{\"id\":4,\"category\":\"street_light_out\","
-                                "\"category_name\":"
-                                "\"Street light "
-                                "out\",\"status\":\"closed\",\"report_count\":3,\"first_at\":"
-                                "\"2021-01-01T10:00:00Z\",\"last_at\":\"2021-01-02T10:00:00Z\","
-                                "\"fixed_at\":"
-                                "\"2021-01-03T10:00:00Z\",\"updated_at\":\"2021-01-03T10:00:"
-                                "00Z\",\"district\":"
-                                "\"West Ridge\",\"location\":\"N CLARK ST near W DEVON "
-                                "AVE\",\"district_code\":\"2\"}}");
+    assert_string_equal(
+        b.data, "{\"type\":\"Feature\",\"id\":4,\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+                "[-87.67,42]},\"properties\":{\"id\":4,\"category\":\"street_light_out\","
+                "\"category_name\":\"Street light out\",\"status\":\"closed\",\"report_count\":3,"
+                "\"first_at\":\"2021-01-01T10:00:00Z\",\"last_at\":\"2021-01-02T10:00:00Z\","
+                "\"fixed_at\":\"2021-01-03T10:00:00Z\",\"updated_at\":\"2021-01-03T10:00:00Z\","
+                "\"district\":\"West Ridge\",\"location\":\"N CLARK ST near W DEVON AVE\","
+                "\"district_code\":\"2\"}}");
     mp_buf_free(&b);
 }
 
-static int setup(void **state) {
+static int setup(void **state)
+{
     const char *src = getenv("MELDPUNT_SOURCE_DIR");
     char dir[1024];
     struct mp_city *city = NULL;
@@ -378,12 +378,14 @@ static int setup(void **state) {
     return 0;
 }
 
-static int teardown(void **state) {
+static int teardown(void **state)
+{
     mp_city_free(*state);
     return 0;
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(writers_keep_every_byte),
         cmocka_unit_test(feature_is_the_export_feature),
