@@ -369,6 +369,23 @@ static void cell_xy(const struct grid *g, const struct rt *r, size_t a, size_t *
     *cy = fy <= 0 ? 0 : (size_t)fy < g->gh ? (size_t)fy : g->gh - 1;
 }
 
+/* Visit ring after ring around node a until done says that everything
+ * nearer than the rings covered has been seen (reach2: the squared distance
+ * they cover for sure) or the grid ends. */
+static void grid_search(const struct grid *g, const struct rt *r, size_t a,
+                        void (*visit)(void *ctx, size_t node),
+                        bool (*done)(const void *ctx, double reach2), void *ctx)
+{
+    size_t cx, cy;
+    cell_xy(g, r, a, &cx, &cy);
+    for (size_t ring = 0; !ring_outside(g, cx, cy, ring); ring++) {
+        grid_ring(g, cx, cy, ring, visit, ctx);
+        double reach = (double)ring * g->cell;
+        if (done(ctx, reach * reach))
+            break;
+    }
+}
+
 struct knn {
     const struct rt *r;
     size_t a, cnt, k;
@@ -394,6 +411,12 @@ static void knn_visit(void *ctx, size_t b)
     q->row[p] = b;
 }
 
+static bool knn_done(const void *ctx, double reach2)
+{
+    const struct knn *q = ctx;
+    return q->cnt == q->k && q->rd[q->cnt - 1] <= reach2;
+}
+
 /* The k nearest other nodes (stops and S) of every stop and of S. A virtual
  * S is 0 m from everything: it heads every list, so that moves which make a
  * stop the first one are found. */
@@ -413,16 +436,7 @@ static void build_neighbours(struct rt *r, const struct grid *g, double *scratch
             scratch_d[0] = 0;
             q.cnt = 1;
         }
-        size_t cx, cy;
-        cell_xy(g, r, a, &cx, &cy);
-        for (size_t ring = 0;; ring++) {
-            if (ring_outside(g, cx, cy, ring))
-                break;
-            grid_ring(g, cx, cy, ring, knn_visit, &q);
-            double reach = (double)ring * g->cell;
-            if (q.cnt == q.k && q.rd[q.cnt - 1] <= reach * reach)
-                break;
-        }
+        grid_search(g, r, a, knn_visit, knn_done, &q);
     }
 }
 
@@ -442,6 +456,12 @@ static void nn_visit(void *ctx, size_t b)
         q->bd = d;
         q->best = b;
     }
+}
+
+static bool nn_done(const void *ctx, double reach2)
+{
+    const struct nn *q = ctx;
+    return q->best < q->r->n && q->bd <= reach2;
 }
 
 static void grid_remove(struct grid *g, size_t a)
@@ -481,16 +501,7 @@ static void nearest_neighbour(struct rt *r, struct grid *g)
     }
     for (; p <= n; p++) {
         struct nn q = {r, cur, n, INFINITY};
-        size_t cx, cy;
-        cell_xy(g, r, cur, &cx, &cy);
-        for (size_t ring = 0;; ring++) {
-            if (ring_outside(g, cx, cy, ring))
-                break;
-            grid_ring(g, cx, cy, ring, nn_visit, &q);
-            double reach = (double)ring * g->cell;
-            if (q.best < n && q.bd <= reach * reach)
-                break;
-        }
+        grid_search(g, r, cur, nn_visit, nn_done, &q);
         r->t[p] = q.best;
         grid_remove(g, q.best);
         cur = q.best;
