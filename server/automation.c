@@ -11,6 +11,7 @@
 #define ID_MAX 48
 #define RULES_MAX 256
 #define LIST_MAX 128
+#define WHERE_MAX 64 /* a rule's name in messages */
 /* A service level longer than ten years is a typo. */
 #define SERVICE_DAYS_MAX 2600
 
@@ -148,20 +149,32 @@ static enum mp_status take_codes(const struct mp_city *city, const json_t *arr, 
     return MP_OK;
 }
 
+/* What every rule starts with: an object with only known keys, an id and
+ * an optional description. where names the rule in messages ("routing rule
+ * 3" until its id is known, then "routing rule 'x'"). */
+static enum mp_status take_rule_head(const json_t *o, const char *kind, size_t idx,
+                                     const char *const *known, char id[ID_MAX],
+                                     char **description, char where[WHERE_MAX],
+                                     struct mp_error *err)
+{
+    enum mp_status rc;
+    snprintf(where, WHERE_MAX, "%s rule %zu", kind, idx + 1);
+    if (!json_is_object(o))
+        return mp_fail(err, MP_EINVAL, "automation", "%s must be an object", where);
+    if ((rc = known_keys(o, known, where, err)) || (rc = take_id(o, id, where, err)))
+        return rc;
+    snprintf(where, WHERE_MAX, "%s rule '%s'", kind, id);
+    return take_description(o, description, where, err);
+}
+
 static enum mp_status parse_route(const struct mp_city *city, const json_t *o,
                                   struct route_rule *r, size_t idx, struct mp_error *err)
 {
     static const char *const known[] = {"id", "description", "categories", "districts",
                                         "department", NULL};
-    char where[64];
+    char where[WHERE_MAX];
     enum mp_status rc;
-    snprintf(where, sizeof where, "routing rule %zu", idx + 1);
-    if (!json_is_object(o))
-        return mp_fail(err, MP_EINVAL, "automation", "%s must be an object", where);
-    if ((rc = known_keys(o, known, where, err)) || (rc = take_id(o, r->id, where, err)))
-        return rc;
-    snprintf(where, sizeof where, "routing rule '%s'", r->id);
-    if ((rc = take_description(o, &r->description, where, err)) ||
+    if ((rc = take_rule_head(o, "routing", idx, known, r->id, &r->description, where, err)) ||
         (rc = take_codes(city, json_object_get(o, "categories"), false, &r->categories,
                          &r->ncategories, where, err)))
         return rc;
@@ -181,15 +194,9 @@ static enum mp_status parse_prio(const struct mp_city *city, const json_t *o, st
 {
     static const char *const known[] = {"id", "description", "categories", "min_reports",
                                         "priority", NULL};
-    char where[64];
+    char where[WHERE_MAX];
     enum mp_status rc;
-    snprintf(where, sizeof where, "priority rule %zu", idx + 1);
-    if (!json_is_object(o))
-        return mp_fail(err, MP_EINVAL, "automation", "%s must be an object", where);
-    if ((rc = known_keys(o, known, where, err)) || (rc = take_id(o, r->id, where, err)))
-        return rc;
-    snprintf(where, sizeof where, "priority rule '%s'", r->id);
-    if ((rc = take_description(o, &r->description, where, err)))
+    if ((rc = take_rule_head(o, "priority", idx, known, r->id, &r->description, where, err)))
         return rc;
     const json_t *c = json_object_get(o, "categories");
     if (c && (rc = take_codes(city, c, false, &r->categories, &r->ncategories, where, err)))
@@ -465,8 +472,13 @@ size_t mp_automation_departments(const struct mp_automation *a, const struct mp_
     return n;
 }
 
+/* A list of codes, or null for none (NULL: a rule that applies to all). */
 static void json_list(struct mp_buf *b, char **l, size_t n)
 {
+    if (!l) {
+        mp_buf_adds(b, "null");
+        return;
+    }
     mp_buf_addc(b, '[');
     for (size_t i = 0; i < n; i++) {
         if (i)
@@ -474,6 +486,18 @@ static void json_list(struct mp_buf *b, char **l, size_t n)
         mp_json_str(b, l[i]);
     }
     mp_buf_addc(b, ']');
+}
+
+/* The members every rule shows first, without the closing brace. */
+static void json_rule_head(struct mp_buf *b, const char *id, const char *description,
+                           char **categories, size_t ncategories)
+{
+    mp_buf_adds(b, "{\"id\":");
+    mp_json_str(b, id);
+    mp_buf_adds(b, ",\"description\":");
+    mp_json_str(b, description);
+    mp_buf_adds(b, ",\"categories\":");
+    json_list(b, categories, ncategories);
 }
 
 void mp_automation_json(const struct mp_automation *a, const struct mp_city *city,
@@ -488,17 +512,9 @@ void mp_automation_json(const struct mp_automation *a, const struct mp_city *cit
         const struct route_rule *r = &a->routes[i];
         if (i)
             mp_buf_addc(b, ',');
-        mp_buf_adds(b, "{\"id\":");
-        mp_json_str(b, r->id);
-        mp_buf_adds(b, ",\"description\":");
-        mp_json_str(b, r->description);
-        mp_buf_adds(b, ",\"categories\":");
-        json_list(b, r->categories, r->ncategories);
+        json_rule_head(b, r->id, r->description, r->categories, r->ncategories);
         mp_buf_adds(b, ",\"districts\":");
-        if (r->districts)
-            json_list(b, r->districts, r->ndistricts);
-        else
-            mp_buf_adds(b, "null");
+        json_list(b, r->districts, r->ndistricts);
         mp_buf_adds(b, ",\"department\":");
         mp_json_str(b, r->department);
         mp_buf_addc(b, '}');
@@ -508,15 +524,7 @@ void mp_automation_json(const struct mp_automation *a, const struct mp_city *cit
         const struct prio_rule *r = &a->prios[i];
         if (i)
             mp_buf_addc(b, ',');
-        mp_buf_adds(b, "{\"id\":");
-        mp_json_str(b, r->id);
-        mp_buf_adds(b, ",\"description\":");
-        mp_json_str(b, r->description);
-        mp_buf_adds(b, ",\"categories\":");
-        if (r->categories)
-            json_list(b, r->categories, r->ncategories);
-        else
-            mp_buf_adds(b, "null");
+        json_rule_head(b, r->id, r->description, r->categories, r->ncategories);
         mp_buf_adds(b, ",\"min_reports\":");
         mp_json_int(b, r->min_reports);
         mp_buf_adds(b, ",\"priority\":");

