@@ -155,35 +155,6 @@ enum mp_status mp_api_parse_district(const struct mp_app *app, const struct mp_r
     return MP_OK;
 }
 
-/* Status filter: exact statuses, or the families the map shows. */
-static enum mp_status add_statuses(const char *item, struct mp_query *q, struct mp_error *err)
-{
-    static const struct {
-        const char *alias;
-        const char *members[6];
-    } families[] = {
-        {"open", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
-        {"unresolved", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
-        {"resolved", {"fixed", "closed", "not_responsible", NULL}},
-    };
-    for (size_t f = 0; f < sizeof families / sizeof *families; f++) {
-        if (strcmp(item, families[f].alias) != 0)
-            continue;
-        for (const char *const *m = families[f].members; *m; m++)
-            if (q->nstatuses < MP_QUERY_MAX_LIST)
-                q->statuses[q->nstatuses++] = *m;
-        return MP_OK;
-    }
-    if (!mp_cluster_status_valid(item))
-        return mp_fail(err, MP_EINVAL, "invalid_parameter",
-                       "unknown status '%.24s' (use new, acknowledged, scheduled, in_progress, "
-                       "fixed, closed, not_responsible, reopened, open or resolved)",
-                       item);
-    if (q->nstatuses < MP_QUERY_MAX_LIST)
-        q->statuses[q->nstatuses++] = item;
-    return MP_OK;
-}
-
 static enum mp_status parse_time(struct mp_app *app, const char *name, const char *v,
                                  int64_t *out, struct mp_error *err)
 {
@@ -230,7 +201,7 @@ enum mp_status mp_api_parse_query(struct mp_app *app, const struct mp_request *r
         if ((rc = mp_api_split_list(s, items, &n, "status", err)))
             return rc;
         for (size_t i = 0; i < n; i++)
-            if ((rc = add_statuses(items[i], q, err)))
+            if ((rc = mp_cluster_status_filter_add(q, items[i], err)))
                 return rc;
     }
     if ((rc = mp_api_parse_district(app, req, &q->district, err)))

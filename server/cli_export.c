@@ -9,6 +9,7 @@
 
 #include "meldpunt/app.h"
 #include "meldpunt/city.h"
+#include "meldpunt/cluster.h"
 #include "meldpunt/export.h"
 #include "meldpunt/geom.h"
 #include "meldpunt/timeutil.h"
@@ -153,7 +154,7 @@ static enum mp_status build_query(const struct mp_city *city, const struct args 
         if ((rc = split(s, items, &n, "--status", err)))
             return rc;
         for (size_t i = 0; i < n; i++)
-            if ((rc = mp_export_add_status(q, items[i], err)))
+            if ((rc = mp_cluster_status_filter_add(q, items[i], err)))
                 return rc;
     }
     if (a->district) {

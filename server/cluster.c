@@ -183,3 +183,33 @@ void mp_join_reason_json(const struct mp_join_reason *why, char *out, size_t cap
     if (n < 0 || (size_t)n >= cap)
         snprintf(out, cap, "{}");
 }
+
+enum mp_status mp_cluster_status_filter_add(struct mp_query *q, const char *item,
+                                            struct mp_error *err)
+{
+    static const struct {
+        const char *alias;
+        const char *members[6];
+    } families[] = {
+        {"open", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
+        {"unresolved", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
+        {"resolved", {"fixed", "closed", "not_responsible", NULL}},
+    };
+    for (size_t f = 0; f < sizeof families / sizeof *families; f++) {
+        if (strcmp(item, families[f].alias) != 0)
+            continue;
+        for (const char *const *m = families[f].members; *m; m++)
+            if (q->nstatuses < MP_QUERY_MAX_LIST)
+                q->statuses[q->nstatuses++] = *m;
+        return MP_OK;
+    }
+    if (!mp_cluster_status_valid(item))
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "unknown status '%.24s' (use new, acknowledged, scheduled, in_progress, "
+                       "fixed, closed, not_responsible, reopened, open or resolved)",
+                       item);
+    if (q->nstatuses >= MP_QUERY_MAX_LIST)
+        return mp_fail(err, MP_EINVAL, "invalid_parameter", "status lists too many items");
+    q->statuses[q->nstatuses++] = item;
+    return MP_OK;
+}

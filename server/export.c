@@ -63,35 +63,6 @@ const char *mp_export_extension(enum mp_export_format f)
     return "geojson";
 }
 
-enum mp_status mp_export_add_status(struct mp_query *q, const char *item, struct mp_error *err)
-{
-    static const struct {
-        const char *alias;
-        const char *members[6];
-    } families[] = {
-        {"open", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
-        {"unresolved", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
-        {"resolved", {"fixed", "closed", "not_responsible", NULL}},
-    };
-    for (size_t f = 0; f < sizeof families / sizeof *families; f++) {
-        if (strcmp(item, families[f].alias) != 0)
-            continue;
-        for (const char *const *m = families[f].members; *m; m++)
-            if (q->nstatuses < MP_QUERY_MAX_LIST)
-                q->statuses[q->nstatuses++] = *m;
-        return MP_OK;
-    }
-    if (!mp_cluster_status_valid(item))
-        return mp_fail(err, MP_EINVAL, "invalid_parameter",
-                       "unknown status '%.24s' (use new, acknowledged, scheduled, in_progress, "
-                       "fixed, closed, not_responsible, reopened, open or resolved)",
-                       item);
-    if (q->nstatuses >= MP_QUERY_MAX_LIST)
-        return mp_fail(err, MP_EINVAL, "invalid_parameter", "status lists too many items");
-    q->statuses[q->nstatuses++] = item;
-    return MP_OK;
-}
-
 /* ---- field values shared by the formats ---- */
 
 /* Contact details typed into public text are masked. Returns s itself when

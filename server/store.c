@@ -1456,7 +1456,7 @@ enum mp_status mp_bind_list(sqlite3_stmt *st, int idx, const char *const *items,
     return MP_OK;
 }
 
-static enum mp_status bind_query(sqlite3_stmt *st, const struct mp_query *q)
+enum mp_status mp_bind_query(sqlite3_stmt *st, const struct mp_query *q, bool with_paging)
 {
     enum mp_status rc;
     if (q->has_bbox) {
@@ -1468,13 +1468,19 @@ static enum mp_status bind_query(sqlite3_stmt *st, const struct mp_query *q)
     if ((rc = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
         (rc = mp_bind_list(st, 6, q->statuses, q->nstatuses, true)))
         return rc;
-    bind_text(st, 7, q->district);
+    /* Copied: an export cursor outlives the query it was opened with. */
+    if (q->district)
+        sqlite3_bind_text(st, 7, q->district, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 7);
     if (q->since)
         sqlite3_bind_int64(st, 8, q->since);
     if (q->until)
         sqlite3_bind_int64(st, 9, q->until);
-    sqlite3_bind_int64(st, 10, q->after_id);
-    sqlite3_bind_int64(st, 11, q->limit ? (sqlite3_int64)q->limit : -1);
+    if (with_paging) {
+        sqlite3_bind_int64(st, 10, q->after_id);
+        sqlite3_bind_int64(st, 11, q->limit ? (sqlite3_int64)q->limit : -1);
+    }
     return MP_OK;
 }
 
@@ -1555,7 +1561,7 @@ enum mp_status mp_store_reports(struct mp_store_sess *s, const struct mp_query *
     sqlite3_stmt *st = stmt(s, q->has_bbox ? ST_REPORTS_BBOX : ST_REPORTS_ALL);
     if (!st)
         return MP_EDB;
-    enum mp_status rc = bind_query(st, q);
+    enum mp_status rc = mp_bind_query(st, q, true);
     if (rc) {
         done(st);
         return rc;
@@ -1569,7 +1575,7 @@ enum mp_status mp_store_clusters(struct mp_store_sess *s, const struct mp_query 
     sqlite3_stmt *st = stmt(s, q->has_bbox ? ST_CLUSTERS_BBOX : ST_CLUSTERS_ALL);
     if (!st)
         return MP_EDB;
-    enum mp_status rc = bind_query(st, q);
+    enum mp_status rc = mp_bind_query(st, q, true);
     if (rc) {
         done(st);
         return rc;
@@ -1658,7 +1664,7 @@ enum mp_status mp_store_cluster_grid(struct mp_store_sess *s, const struct mp_qu
     sqlite3_stmt *st = stmt(s, ST_GRID_BBOX);
     if (!st || !q->has_bbox || !(cell_deg > 0))
         return MP_EINVAL;
-    enum mp_status ret = bind_query(st, q);
+    enum mp_status ret = mp_bind_query(st, q, true);
     if (ret) {
         done(st);
         return ret;

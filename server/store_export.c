@@ -71,36 +71,8 @@ struct mp_export_cursor {
     struct mp_export_row row;
 };
 
-
-/* The caller's strings are bound with SQLITE_TRANSIENT (copied), so the
- * query may die before the cursor. */
-static enum mp_status bind_query(sqlite3_stmt *st, const struct mp_query *q, bool with_paging)
-{
-    enum mp_status rc;
-    if (q->has_bbox) {
-        sqlite3_bind_double(st, 1, q->bbox.min_lon);
-        sqlite3_bind_double(st, 2, q->bbox.min_lat);
-        sqlite3_bind_double(st, 3, q->bbox.max_lon);
-        sqlite3_bind_double(st, 4, q->bbox.max_lat);
-    }
-    if ((rc = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
-        (rc = mp_bind_list(st, 6, q->statuses, q->nstatuses, true)))
-        return rc;
-    if (q->district)
-        sqlite3_bind_text(st, 7, q->district, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, 7);
-    if (q->since)
-        sqlite3_bind_int64(st, 8, q->since);
-    if (q->until)
-        sqlite3_bind_int64(st, 9, q->until);
-    if (with_paging) {
-        sqlite3_bind_int64(st, 10, q->after_id);
-        sqlite3_bind_int64(st, 11, q->limit ? (sqlite3_int64)q->limit : -1);
-    }
-    return MP_OK;
-}
-
+/* mp_bind_query copies the caller's strings, so the query may die before
+ * the cursor. */
 static enum mp_status cursor_start(sqlite3 *db, bool owns_db, enum mp_export_what what,
                                    const struct mp_query *q, struct mp_export_cursor **out,
                                    struct mp_error *err)
@@ -124,7 +96,7 @@ static enum mp_status cursor_start(sqlite3 *db, bool owns_db, enum mp_export_wha
                      "cannot read the data right now");
         goto out;
     }
-    if ((rc = bind_query(c->st, q, true))) {
+    if ((rc = mp_bind_query(c->st, q, true))) {
         rc = mp_fail(err, rc, "out_of_memory", "out of memory");
         goto out;
     }
@@ -252,7 +224,7 @@ enum mp_status mp_store_export_count(struct mp_store_sess *sess, enum mp_export_
     *n = 0;
     if (!st)
         return MP_EDB;
-    enum mp_status rc = bind_query(st, q, false);
+    enum mp_status rc = mp_bind_query(st, q, false);
     if (rc) {
         mp_stmt_done(st);
         return rc;

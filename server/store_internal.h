@@ -54,5 +54,11 @@ void mp_bind_text(sqlite3_stmt *st, int i, const char *s);
 enum mp_status mp_bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n,
                             bool empty_is_null) MP_WUR;
 const char *mp_col_text(sqlite3_stmt *st, int i);
+/* Bind a listing query's filters and page to the parameters every listing
+ * statement shares: ?1-?4 bbox, ?5 categories, ?6 statuses (lists as for
+ * mp_bind_list), ?7 district, ?8 since, ?9 until, and with_paging ?10
+ * after id, ?11 limit (-1: none). Strings are copied: the statement may
+ * outlive q. */
+enum mp_status mp_bind_query(sqlite3_stmt *st, const struct mp_query *q, bool with_paging) MP_WUR;
 
 #endif

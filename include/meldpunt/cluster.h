@@ -44,6 +44,13 @@ double mp_cluster_reach(const struct mp_category *cat);
 bool mp_cluster_status_open(const char *status);
 /* Whether status is one of the known workflow statuses. */
 bool mp_cluster_status_valid(const char *status);
+/* Add one status filter item to q (the map's, the exports' and the staff
+ * lists' status= parameter): a status, or a family ("open", "unresolved",
+ * "resolved") that expands to its members. The item is borrowed by q.
+ * MP_EINVAL for an unknown status, or when q already holds as many
+ * statuses as it can. */
+enum mp_status mp_cluster_status_filter_add(struct mp_query *q, const char *item,
+                                            struct mp_error *err) MP_WUR;
 
 /* Pick the cluster a report at metric (x, y), time t joins: the nearest
  * candidate of the category whose centre is within cat->radius_m (inclusive)

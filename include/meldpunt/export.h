@@ -70,12 +70,6 @@ enum mp_status mp_export_what_parse(const char *s, enum mp_export_what *out,
 const char *mp_export_content_type(enum mp_export_format f);
 const char *mp_export_extension(enum mp_export_format f);
 
-/* Add one status filter item to q: a status, or a family ("open",
- * "unresolved", "resolved") that expands to its members. The item is
- * borrowed by q. MP_EINVAL for an unknown status. */
-enum mp_status mp_export_add_status(struct mp_query *q, const char *item,
-                                    struct mp_error *err) MP_WUR;
-
 /* Writers: the start of the document, one row (first: no row before it), the
  * end. Errors surface as b->failed. */
 void mp_export_begin(struct mp_buf *b, const struct mp_export_opts *o);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "meldpunt/app.h"
+#include "meldpunt/cluster.h"
 #include "meldpunt/export.h"
 #include "meldpunt/report.h"
 #include "meldpunt/store_export.h"
@@ -313,9 +314,9 @@ static void parsers(void **state)
     assert_string_equal(mp_export_content_type(MP_EXPORT_GEOJSONSEQ), "application/geo+json-seq");
     struct mp_query q;
     memset(&q, 0, sizeof q);
-    assert_int_equal(mp_export_add_status(&q, "resolved", &err), MP_OK);
+    assert_int_equal(mp_cluster_status_filter_add(&q, "resolved", &err), MP_OK);
     assert_int_equal(q.nstatuses, 3);
-    assert_int_equal(mp_export_add_status(&q, "lost", &err), MP_EINVAL);
+    assert_int_equal(mp_cluster_status_filter_add(&q, "lost", &err), MP_EINVAL);
     assert_non_null(strstr(err.text, "unknown status 'lost'"));
 }
 
