@@ -1,4 +1,4 @@
-/* test_export_more.c - the export writers (export.h) byte for byte over
+/* test_export_bytes.c - the export writers (export.h) byte for byte over
  * hand-made rows: every format, reports and clusters, public and internal,
  * with the awkward values a database can hold (NULL texts, unknown codes,
  * no or zero times, a year past 9999, a join reason that is not an object,

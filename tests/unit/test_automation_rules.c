@@ -1,4 +1,4 @@
-/* test_automation_more.c - the exact texts of automation.c that the rule
+/* test_automation_rules.c - the exact texts of automation.c that the rule
  * parsers and mp_automation_json share between routing and priority rules:
  * the JSON of every rule (lists, null for "any", absent descriptions) and
  * the error messages that name a rule by its number, then by its id. */
