@@ -176,19 +176,6 @@ static bool form_complete(struct req_state *rs)
     return rs->seen == 0 || rs->form.n > 0;
 }
 
-/* A query value with a NUL byte would be read short: refuse it. */
-static enum MHD_Result nul_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                               size_t key_size, const char *value, size_t value_size)
-{
-    (void)kind;
-    const char **bad = cls;
-    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
-        *bad = key;
-        return MHD_NO;
-    }
-    return MHD_YES;
-}
-
 /* Bounds on the request head, well inside libmicrohttpd's 64 KiB per
  * connection: a head between these and that limit gets a JSON 414 / 431 of
  * ours; past 64 KiB libmicrohttpd answers itself, with its own HTML. 8 KiB
@@ -197,31 +184,45 @@ static enum MHD_Result nul_arg(void *cls, enum MHD_ValueKind kind, const char *k
 #define HEAD_URI_MAX 8192
 #define HEAD_FIELDS_MAX 16384
 
-/* Adds the size of one query argument or header field to *(size_t *)cls. */
-static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
-                                size_t key_size, const char *value, size_t value_size)
+/* One walk over the query arguments or the header fields: their size, and
+ * (for arguments) the first one holding a NUL byte. */
+struct head_scan {
+    size_t bytes;
+    const char *nul_key;
+};
+
+static enum MHD_Result scan_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  size_t key_size, const char *value, size_t value_size)
 {
-    (void)kind;
-    (void)key;
-    (void)value;
-    *(size_t *)cls += key_size + value_size + 4; /* "&k=v" or "k: v\r\n" */
+    struct head_scan *hs = cls;
+    hs->bytes += key_size + value_size + 4; /* "&k=v" or "k: v\r\n" */
+    /* A query value with a NUL byte would be read short. */
+    if (kind == MHD_GET_ARGUMENT_KIND &&
+        (strlen(key) != key_size || (value && strlen(value) != value_size))) {
+        hs->nul_key = key;
+        return MHD_NO;
+    }
     return MHD_YES;
 }
 
-/* MP_OK, or a refusal of an over-long target or header block. */
+/* MP_OK, or the refusal of a head no route should see: a NUL byte in the
+ * query, an over-long target, an over-long header block. */
 static enum mp_status check_head(struct MHD_Connection *conn, const char *url,
                                  struct mp_response *resp, struct mp_error *err)
 {
-    size_t uri = strlen(url), fields = 0;
-    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, add_size, &uri);
-    if (uri > HEAD_URI_MAX) {
+    struct head_scan args = {strlen(url), NULL}, fields = {0, NULL};
+    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, scan_value, &args);
+    if (args.nul_key)
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "query parameter '%.40s' contains a NUL byte", args.nul_key);
+    if (args.bytes > HEAD_URI_MAX) {
         resp->http_status = 414;
         return mp_fail(err, MP_ETOOBIG, "uri_too_long",
                        "the request target is over %d bytes; send large inputs in a body",
                        HEAD_URI_MAX);
     }
-    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_size, &fields);
-    if (fields > HEAD_FIELDS_MAX) {
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_value, &fields);
+    if (fields.bytes > HEAD_FIELDS_MAX) {
         resp->http_status = 431;
         return mp_fail(err, MP_ETOOBIG, "headers_too_large",
                        "the request headers are over %d bytes", HEAD_FIELDS_MAX);
@@ -514,14 +515,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         req->form = rs->form_mode ? &rs->form : NULL;
         req->conn = conn;
         client_ip(conn, req->client_ip, sizeof req->client_ip);
-        const char *bad_arg = NULL;
         bool has_auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-        MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, nul_arg, &bad_arg);
-        if (bad_arg) {
-            st = mp_fail(&err, MP_EINVAL, "invalid_parameter",
-                         "query parameter '%.40s' contains a NUL byte", bad_arg);
-        } else if ((st = check_head(conn, url, &resp, &err)) != MP_OK) {
-            /* refused: the head is over its bound */
+        if ((st = check_head(conn, url, &resp, &err)) != MP_OK) {
+            /* refused before any route */
         } else if (strcmp(method, "OPTIONS") == 0 && cors_origin(h, conn)) {
             st = MP_OK; /* a CORS preflight from an allowed origin */
             resp.http_status = 204;
