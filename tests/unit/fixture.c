@@ -163,3 +163,22 @@ int fx_dbfile_copy(struct fx_dbfile *d, const char *prefix, const struct fx_dbfi
     }
     return 0;
 }
+
+struct fx_city fx_pack;
+struct fx_dbfile fx_template;
+
+int fx_pack_group_setup(void **state)
+{
+    (void)state;
+    if (fx_city_load(&fx_pack) != 0)
+        return -1;
+    return fx_template_make(&fx_template);
+}
+
+int fx_pack_group_teardown(void **state)
+{
+    (void)state;
+    fx_rm_dir(fx_template.dir);
+    fx_city_free(&fx_pack);
+    return 0;
+}

@@ -97,4 +97,14 @@ int fx_template_make(struct fx_dbfile *t);
  * nothing is left on disk. Remove with fx_rm_dir(d->dir). */
 int fx_dbfile_copy(struct fx_dbfile *d, const char *prefix, const struct fx_dbfile *template_db);
 
+/* For a group of tests that each open a database with the city: the
+ * Chicago pack and an empty template database, made by the group set-up
+ * below and shared read-only by the group's tests (fx_dbfile_copy of
+ * fx_template gives each test its own file). */
+extern struct fx_city fx_pack;
+extern struct fx_dbfile fx_template;
+/* cmocka group set-up and tear-down for fx_pack and fx_template. */
+int fx_pack_group_setup(void **state);
+int fx_pack_group_teardown(void **state);
+
 #endif

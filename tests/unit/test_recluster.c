@@ -36,9 +36,6 @@
 #define M_LAT (1.0 / 111320.0)
 #define M_LON (1.0 / (111320.0 * 0.7445)) /* at 41.9 N */
 
-static struct fx_city g_pack;
-static struct fx_dbfile g_template; /* one empty database, copied per test */
-
 struct db {
     struct fx_dbfile file;
     struct mp_store *store;
@@ -48,28 +45,12 @@ struct db {
 
 /* ---- fixture ---- */
 
-static int group_setup(void **state)
-{
-    (void)state;
-    if (fx_city_load(&g_pack) != 0)
-        return -1;
-    return fx_template_make(&g_template);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    fx_rm_dir(g_template.dir);
-    fx_city_free(&g_pack);
-    return 0;
-}
-
 static void db_open(struct db *d)
 {
     struct mp_error err = {{0}, {0}};
-    assert_int_equal(fx_dbfile_copy(&d->file, "mp-recluster", &g_template), 0);
+    assert_int_equal(fx_dbfile_copy(&d->file, "mp-recluster", &fx_template), 0);
     assert_int_equal(fx_store_open(d->file.path, 2, &d->store, &err), MP_OK);
-    fx_city_ctx(&g_pack, &d->ctx);
+    fx_city_ctx(&fx_pack, &d->ctx);
     d->ctx.db = mp_store_acquire(d->store);
     d->reader = d->ctx;
     d->reader.db = mp_store_acquire(d->store);
@@ -123,7 +104,7 @@ static void insert_all(struct db *d, int64_t *ids)
          * named street lies far from its pin matches along the street
          * beyond the square live inserts search (mp_cluster_reach around
          * the pin), which the replay's wider cells do search. */
-        bool street_rule = mp_city_category(g_pack.city, cat)->rule == MP_RULE_STREET;
+        bool street_rule = mp_city_category(fx_pack.city, cat)->rule == MP_RULE_STREET;
         if (rnd() < 0.3 && !street_rule)
             in.address = strdup(addresses[(size_t)(rnd() * 4)]);
         in.created_at = T0 + (int64_t)i * SPAN_DAYS * DAY / NREPORTS + (int64_t)(rnd() * 600);
@@ -185,9 +166,9 @@ static long distinct(const struct assign *a)
 
 static struct mp_category *category(const char *code)
 {
-    for (size_t i = 0; i < g_pack.city->ncategories; i++)
-        if (strcmp(g_pack.city->categories[i].code, code) == 0)
-            return &g_pack.city->categories[i];
+    for (size_t i = 0; i < fx_pack.city->ncategories; i++)
+        if (strcmp(fx_pack.city->categories[i].code, code) == 0)
+            return &fx_pack.city->categories[i];
     fail_msg("no category %s", code);
     abort(); /* not reached: fail_msg leaves the test; tells the compiler so */
 }
@@ -409,5 +390,5 @@ int main(void)
         cmocka_unit_test(replay_under_new_rules_matches_live_inserts),
         cmocka_unit_test(corrections_and_statuses_survive),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, fx_pack_group_setup, fx_pack_group_teardown);
 }

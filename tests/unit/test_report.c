@@ -37,13 +37,7 @@ struct fx {
     struct mp_ctx ctx;
 };
 
-/* Shared by all tests (read-only or per-thread state, loaded once): the
- * pieces of a worker slot, as server/app.c builds them, and the empty
- * database each test starts from a copy of. */
-static struct fx_city g_pack;
-static struct fx_dbfile g_template;
-
-/* ---- fixture ---- */
+/* ---- fixture: fx_pack and fx_template (fixture.h) for the group ---- */
 
 static enum mp_status open_store(struct fx *f, struct mp_error *err)
 {
@@ -63,22 +57,6 @@ static void close_store(struct fx *f)
     f->ctx.db = NULL;
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    if (fx_city_load(&g_pack) != 0)
-        return -1;
-    return fx_template_make(&g_template);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    fx_rm_dir(g_template.dir);
-    fx_city_free(&g_pack);
-    return 0;
-}
-
 /* Each test gets a fresh database in its own temporary folder. */
 static int setup(void **state)
 {
@@ -86,11 +64,11 @@ static int setup(void **state)
     struct mp_error err = {{0}, {0}};
     if (!f)
         return -1;
-    if (fx_dbfile_copy(&f->file, "mp-report", &g_template) != 0) {
+    if (fx_dbfile_copy(&f->file, "mp-report", &fx_template) != 0) {
         free(f);
         return -1;
     }
-    fx_city_ctx(&g_pack, &f->ctx);
+    fx_city_ctx(&fx_pack, &f->ctx);
     if (open_store(f, &err) != MP_OK) {
         fprintf(stderr, "setup: %s\n", err.text);
         fx_rm_dir(f->file.dir);
@@ -789,5 +767,5 @@ int main(void)
         T(test_cluster_set_status),
     };
 #undef T
-    return cmocka_run_group_tests_name("report", tests, group_setup, group_teardown);
+    return cmocka_run_group_tests_name("report", tests, fx_pack_group_setup, fx_pack_group_teardown);
 }
