@@ -182,47 +182,13 @@ void mp_store_opts_default(struct mp_store_opts *o)
     o->bg_checkpoint = false;
 }
 
-/* SQLite result codes never leave this file: they become a status, and the
- * details go to the server log only. */
-static enum mp_status db_status(sqlite3 *db, int rc, const char *what)
-{
-    int prim = rc & 0xff;
-    fprintf(stderr, "meldpunt: store: %s: %s (%d)\n", what, db ? sqlite3_errmsg(db) : "?", rc);
-    if (prim == SQLITE_FULL || prim == SQLITE_READONLY || prim == SQLITE_IOERR ||
-        prim == SQLITE_CANTOPEN || prim == SQLITE_BUSY || prim == SQLITE_LOCKED ||
-        prim == SQLITE_PERM)
-        return MP_EUNAVAIL;
-    if (prim == SQLITE_NOMEM)
-        return MP_ENOMEM;
-    if (prim == SQLITE_CONSTRAINT)
-        return MP_ECONFLICT;
-    return MP_EDB;
-}
-
-static void done(sqlite3_stmt *st)
-{
-    if (st) {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-    }
-}
-
-static enum mp_status step_done(struct mp_store_sess *s, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    done(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_status(s->db, rc, what);
-    return MP_OK;
-}
-
 /* The end of a row loop: rc is the last sqlite3_step result; SQLITE_ROW
  * means the callback stopped early, which is not an error. */
 static enum mp_status rows_done(struct mp_store_sess *s, sqlite3_stmt *st, int rc,
                                 const char *what)
 {
-    done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, what);
+    mp_stmt_done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, what);
 }
 
 static sqlite3_stmt *stmt(struct mp_store_sess *s, enum stmt_id id)
@@ -231,82 +197,11 @@ static sqlite3_stmt *stmt(struct mp_store_sess *s, enum stmt_id id)
         int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
                                     &s->core[id], NULL);
         if (rc != SQLITE_OK) {
-            (void)db_status(s->db, rc, stmt_sql[id]);
+            (void)mp_db_status(s->db, rc, stmt_sql[id]);
             return NULL;
         }
     }
     return s->core[id];
-}
-
-sqlite3_stmt *mp_stmt(struct mp_store_sess *s, const char *sql)
-{
-    for (int i = 0; i < MP_STORE_EXTRA_STMTS; i++) {
-        if (s->extra_sql[i] == sql)
-            return s->extra[i];
-        if (!s->extra_sql[i]) {
-            int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->extra[i],
-                                        NULL);
-            if (rc != SQLITE_OK) {
-                (void)db_status(s->db, rc, sql);
-                return NULL;
-            }
-            s->extra_sql[i] = sql;
-            return s->extra[i];
-        }
-    }
-    fprintf(stderr, "meldpunt: store: statement cache full\n");
-    return NULL;
-}
-
-void mp_stmt_done(sqlite3_stmt *st) { done(st); }
-
-enum mp_status mp_stmt_run(struct mp_store_sess *s, sqlite3_stmt *st, const char *what)
-{
-    if (!st)
-        return MP_EDB;
-    return step_done(s, st, what);
-}
-
-enum mp_status mp_db_status(sqlite3 *db, int rc, const char *what) { return db_status(db, rc, what); }
-
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-void mp_bind_text(sqlite3_stmt *st, int i, const char *s) { bind_text(st, i, s); }
-const char *mp_col_text(sqlite3_stmt *st, int i) { return col_text(st, i); }
-
-/* snprintf(dst, cap, "%s", s) without the formatting machinery, which was
- * most of the cost of reading a cluster state. */
-static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
-{
-    const char *s = col_text(st, i);
-    size_t n = s ? strnlen(s, cap - 1) : 0;
-    if (n)
-        memcpy(dst, s, n);
-    dst[n] = '\0';
-}
-
-static enum mp_status exec(struct mp_store_sess *s, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        fprintf(stderr, "meldpunt: store: %s\n", msg ? msg : "error");
-        sqlite3_free(msg);
-        return db_status(s->db, rc, "exec");
-    }
-    return MP_OK;
 }
 
 /* ---- schema ---- */
@@ -542,7 +437,7 @@ static int user_version(struct mp_store_sess *s)
 static enum mp_status migrate(struct mp_store_sess *s, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
-    if ((rc = exec(s, "BEGIN EXCLUSIVE")))
+    if ((rc = mp_exec(s, "BEGIN EXCLUSIVE")))
         return mp_fail(err, rc, "store", "cannot lock the database to check its schema");
     int v = user_version(s);
     if (v < 0 || v > NMIGRATIONS) {
@@ -554,16 +449,16 @@ static enum mp_status migrate(struct mp_store_sess *s, struct mp_error *err)
         char pragma[48];
         /* A version is up to four parts (ISO C bounds a string literal). */
         for (int part = 0; part < 4 && migrations[v][part]; part++) {
-            if ((rc = exec(s, migrations[v][part]))) {
+            if ((rc = mp_exec(s, migrations[v][part]))) {
                 rc = mp_fail(err, rc, "store", "schema upgrade to version %d failed", v + 1);
                 goto out;
             }
         }
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-        if ((rc = exec(s, pragma)))
+        if ((rc = mp_exec(s, pragma)))
             goto out;
     }
-    if ((rc = exec(s, "CREATE TABLE IF NOT EXISTS schema_parts (name TEXT PRIMARY KEY,"
+    if ((rc = mp_exec(s, "CREATE TABLE IF NOT EXISTS schema_parts (name TEXT PRIMARY KEY,"
                       " version INTEGER NOT NULL)")))
         goto out;
     for (size_t m = 0; m < sizeof modules / sizeof *modules; m++) {
@@ -585,7 +480,7 @@ static enum mp_status migrate(struct mp_store_sess *s, struct mp_error *err)
             goto out;
         }
         for (; mv < mod->nmigrations; mv++) {
-            if ((rc = exec(s, mod->migrations[mv]))) {
+            if ((rc = mp_exec(s, mod->migrations[mv]))) {
                 rc = mp_fail(err, rc, "store", "schema upgrade of %s to version %d failed",
                              mod->name, mv + 1);
                 goto out;
@@ -606,10 +501,10 @@ static enum mp_status migrate(struct mp_store_sess *s, struct mp_error *err)
             goto out;
         }
     }
-    rc = exec(s, "COMMIT");
+    rc = mp_exec(s, "COMMIT");
 out:
     if (rc)
-        (void)exec(s, "ROLLBACK");
+        (void)mp_exec(s, "ROLLBACK");
     return rc;
 }
 
@@ -639,7 +534,7 @@ static enum mp_status sess_open(struct mp_store_sess *s, const char *path,
         return MP_ENOMEM;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK)
-        return mp_fail(err, db_status(s->db, rc, "open"), "store",
+        return mp_fail(err, mp_db_status(s->db, rc, "open"), "store",
                        "cannot open database %.100s", path);
     s->spatialite_cache = spatialite_alloc_connection();
     if (!s->spatialite_cache)
@@ -656,7 +551,7 @@ static enum mp_status sess_open(struct mp_store_sess *s, const char *path,
              o->sync_full ? "FULL" : "NORMAL");
     if (o->readonly)
         snprintf(pragmas, sizeof pragmas, "PRAGMA query_only = 1; PRAGMA cache_size = -8000;");
-    if (exec(s, pragmas) != MP_OK)
+    if (mp_exec(s, pragmas) != MP_OK)
         return mp_fail(err, MP_EDB, "store", "cannot configure database %.100s", path);
     /* With the background checkpointer, a committing writer checkpoints
      * only when the WAL passes CKPT_FALLBACK_PAGES (the checkpointer could
@@ -664,7 +559,7 @@ static enum mp_status sess_open(struct mp_store_sess *s, const char *path,
      * the usual path. journal_size_limit truncates the file when SQLite
      * restarts the log after a complete checkpoint. */
     if (!o->readonly && o->bg_checkpoint &&
-        exec(s, "PRAGMA wal_autocheckpoint = " CKPT_FALLBACK_PAGES
+        mp_exec(s, "PRAGMA wal_autocheckpoint = " CKPT_FALLBACK_PAGES
                 "; PRAGMA journal_size_limit = 67108864;") != MP_OK)
         return mp_fail(err, MP_EDB, "store", "cannot configure database %.100s", path);
     return MP_OK;
@@ -742,7 +637,7 @@ static enum mp_status ckpt_start(struct mp_store *st, const char *path, struct m
 {
     int rc = sqlite3_open_v2(path, &st->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
-        return mp_fail(err, db_status(st->ckpt_db, rc, "open"), "store",
+        return mp_fail(err, mp_db_status(st->ckpt_db, rc, "open"), "store",
                        "cannot open database %.100s", path);
     /* A connection learns that the file is in WAL mode on its first read;
      * until then checkpoints on it do nothing. */
@@ -864,7 +759,7 @@ int mp_store_schema_version(struct mp_store_sess *s) { return user_version(s); }
 enum mp_status mp_store_begin_write(struct mp_store_sess *s, struct mp_error *err)
 {
     sqlite3_stmt *st = stmt(s, ST_BEGIN_W);
-    enum mp_status rc = st ? step_done(s, st, "begin") : MP_EDB;
+    enum mp_status rc = mp_stmt_run(s, st, "begin");
     if (rc)
         return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
                        "the database cannot take writes right now; try again later");
@@ -875,7 +770,7 @@ enum mp_status mp_store_begin_write(struct mp_store_sess *s, struct mp_error *er
 enum mp_status mp_store_begin_read(struct mp_store_sess *s)
 {
     sqlite3_stmt *st = stmt(s, ST_BEGIN_R);
-    enum mp_status rc = st ? step_done(s, st, "begin") : MP_EDB;
+    enum mp_status rc = mp_stmt_run(s, st, "begin");
     if (rc == MP_OK)
         s->in_tx = true;
     return rc;
@@ -884,7 +779,7 @@ enum mp_status mp_store_begin_read(struct mp_store_sess *s)
 enum mp_status mp_store_commit(struct mp_store_sess *s, struct mp_error *err)
 {
     sqlite3_stmt *st = stmt(s, ST_COMMIT);
-    enum mp_status rc = st ? step_done(s, st, "commit") : MP_EDB;
+    enum mp_status rc = mp_stmt_run(s, st, "commit");
     if (rc) {
         mp_store_rollback(s);
         return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
@@ -897,9 +792,8 @@ enum mp_status mp_store_commit(struct mp_store_sess *s, struct mp_error *err)
 void mp_store_rollback(struct mp_store_sess *s)
 {
     if (!sqlite3_get_autocommit(s->db)) {
-        sqlite3_stmt *st = stmt(s, ST_ROLLBACK);
-        if (st)
-            (void)step_done(s, st, "rollback");
+        enum mp_status rc = mp_stmt_run(s, stmt(s, ST_ROLLBACK), "rollback");
+        (void)rc; /* logged; the transaction is over either way */
     }
     s->in_tx = false;
 }
@@ -932,8 +826,8 @@ void mp_store_savepoint_undo(struct mp_store_sess *s)
 static void read_state(sqlite3_stmt *st, struct mp_cluster_state *c)
 {
     c->id = sqlite3_column_int64(st, 0);
-    copy_col(c->category, sizeof c->category, st, 1);
-    copy_col(c->status, sizeof c->status, st, 2);
+    mp_col_copy(c->category, sizeof c->category, st, 1);
+    mp_col_copy(c->status, sizeof c->status, st, 2);
     c->report_count = sqlite3_column_int64(st, 3);
     c->x = sqlite3_column_double(st, 4);
     c->y = sqlite3_column_double(st, 5);
@@ -944,9 +838,9 @@ static void read_state(sqlite3_stmt *st, struct mp_cluster_state *c)
     c->first_at = sqlite3_column_int64(st, 10);
     c->last_at = sqlite3_column_int64(st, 11);
     c->fixed_at = sqlite3_column_int64(st, 12);
-    copy_col(c->district, sizeof c->district, st, 13);
-    copy_col(c->street, sizeof c->street, st, 14);
-    copy_col(c->location, sizeof c->location, st, 15);
+    mp_col_copy(c->district, sizeof c->district, st, 13);
+    mp_col_copy(c->street, sizeof c->street, st, 14);
+    mp_col_copy(c->location, sizeof c->location, st, 15);
 }
 
 enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *category,
@@ -963,7 +857,7 @@ enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *
     int64_t lo = cell_of(x - r, y - r), hi = cell_of(x + r, y + r);
     int64_t cx0 = lo / CELL_MUL, cx1 = hi / CELL_MUL, cy0 = lo % CELL_MUL, cy1 = hi % CELL_MUL;
     for (int64_t cx = cx0; cx <= cx1; cx++) {
-        bind_text(st, 1, category);
+        mp_bind_text(st, 1, category);
         sqlite3_bind_int64(st, 2, cx * CELL_MUL + cy0);
         sqlite3_bind_int64(st, 3, cx * CELL_MUL + cy1);
         sqlite3_bind_double(st, 4, x - r);
@@ -977,9 +871,9 @@ enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *
             if (*n < cap)
                 read_state(st, &out[(*n)++]);
         }
-        done(st);
+        mp_stmt_done(st);
         if (rc != SQLITE_DONE)
-            return db_status(s->db, rc, "candidates");
+            return mp_db_status(s->db, rc, "candidates");
     }
     return MP_OK;
 }
@@ -996,8 +890,8 @@ enum mp_status mp_store_cluster_state(struct mp_store_sess *s, int64_t id,
     if (rc == SQLITE_ROW)
         read_state(st, out);
     else
-        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : db_status(s->db, rc, "cluster");
-    done(st);
+        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, "cluster");
+    mp_stmt_done(st);
     return ret;
 }
 
@@ -1013,10 +907,10 @@ static void bind_state(sqlite3_stmt *st, const struct mp_cluster_state *c, int64
     sqlite3_bind_int64(st, 10, c->first_at);
     sqlite3_bind_int64(st, 11, c->last_at);
     sqlite3_bind_int64(st, 12, c->fixed_at);
-    bind_text(st, 13, c->district[0] ? c->district : NULL);
+    mp_bind_text(st, 13, c->district[0] ? c->district : NULL);
     sqlite3_bind_int64(st, 14, now);
-    bind_text(st, 15, c->street[0] ? c->street : NULL);
-    bind_text(st, 16, c->location[0] ? c->location : NULL);
+    mp_bind_text(st, 15, c->street[0] ? c->street : NULL);
+    mp_bind_text(st, 16, c->location[0] ? c->location : NULL);
     sqlite3_bind_int64(st, 17, cell_of(c->x, c->y));
 }
 
@@ -1029,7 +923,7 @@ static enum mp_status rtree_set(struct mp_store_sess *s, enum stmt_id id, int64_
     sqlite3_bind_int64(st, 1, cid);
     sqlite3_bind_double(st, 2, x);
     sqlite3_bind_double(st, 3, y);
-    return step_done(s, st, "cluster index");
+    return mp_stmt_run(s, st, "cluster index");
 }
 
 /* A new cluster row and its R*Tree entry; id 0 takes the next id. */
@@ -1039,14 +933,14 @@ static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cl
     sqlite3_stmt *st = stmt(s, ST_CLUSTER_INSERT);
     if (!st)
         return MP_EDB;
-    bind_text(st, 1, c->category);
-    bind_text(st, 2, c->status);
+    mp_bind_text(st, 1, c->category);
+    mp_bind_text(st, 2, c->status);
     bind_state(st, c, mp_time_now());
     if (want_id)
         sqlite3_bind_int64(st, 18, want_id);
     else
         sqlite3_bind_null(st, 18);
-    enum mp_status rc = step_done(s, st, "cluster insert");
+    enum mp_status rc = mp_stmt_run(s, st, "cluster insert");
     if (rc)
         return rc;
     *id = want_id ? want_id : sqlite3_last_insert_rowid(s->db);
@@ -1065,9 +959,9 @@ enum mp_status mp_store_cluster_update(struct mp_store_sess *s, const struct mp_
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, c->id);
-    bind_text(st, 2, c->status);
+    mp_bind_text(st, 2, c->status);
     bind_state(st, c, mp_time_now());
-    enum mp_status rc = step_done(s, st, "cluster update");
+    enum mp_status rc = mp_stmt_run(s, st, "cluster update");
     if (rc)
         return rc;
     return rtree_set(s, ST_CLUSTER_LL_UPDATE, c->id, c->lon, c->lat);
@@ -1082,10 +976,10 @@ enum mp_status mp_store_cluster_set_status(struct mp_store_sess *s, int64_t id,
         if (!st)
             return MP_EDB;
         sqlite3_bind_int64(st, 1, id);
-        bind_text(st, 2, status);
+        mp_bind_text(st, 2, status);
         sqlite3_bind_int64(st, 3, fixed_at);
         sqlite3_bind_int64(st, 4, now);
-        enum mp_status rc = step_done(s, st, "status");
+        enum mp_status rc = mp_stmt_run(s, st, "status");
         if (rc)
             return rc;
     }
@@ -1140,8 +1034,8 @@ enum mp_status mp_store_cluster_members(struct mp_store_sess *s, int64_t id,
         o->sum_y = sqlite3_column_double(st, 4);
         o->first_report = sqlite3_column_int64(st, 5);
     }
-    done(st);
-    return rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "members");
+    mp_stmt_done(st);
+    return rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "members");
 }
 
 enum mp_status mp_store_reports_move_all(struct mp_store_sess *s, int64_t from, int64_t to,
@@ -1152,9 +1046,9 @@ enum mp_status mp_store_reports_move_all(struct mp_store_sess *s, int64_t from, 
         return MP_EDB;
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
-    bind_text(st, 3, status);
+    mp_bind_text(st, 3, status);
     sqlite3_bind_int64(st, 4, mp_time_now());
-    return step_done(s, st, "move reports");
+    return mp_stmt_run(s, st, "move reports");
 }
 
 enum mp_status mp_store_report_set_cluster(struct mp_store_sess *s, int64_t report_id,
@@ -1166,35 +1060,23 @@ enum mp_status mp_store_report_set_cluster(struct mp_store_sess *s, int64_t repo
         return MP_EDB;
     sqlite3_bind_int64(st, 1, report_id);
     sqlite3_bind_int64(st, 2, cluster_id);
-    bind_text(st, 3, status);
-    bind_text(st, 4, why);
+    mp_bind_text(st, 3, status);
+    mp_bind_text(st, 4, why);
     sqlite3_bind_int64(st, 5, mp_time_now());
-    enum mp_status rc = step_done(s, st, "report cluster");
+    enum mp_status rc = mp_stmt_run(s, st, "report cluster");
     if (rc == MP_OK && sqlite3_changes(s->db) == 0)
         return MP_ENOTFOUND;
     return rc;
 }
 
-static enum mp_status run_id(struct mp_store_sess *s, const char *sql, int64_t a, int64_t b,
-                             int nb)
-{
-    sqlite3_stmt *st = mp_stmt(s, sql);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, a);
-    if (nb > 1)
-        sqlite3_bind_int64(st, 2, b);
-    return step_done(s, st, "cluster delete");
-}
-
 enum mp_status mp_store_cluster_delete(struct mp_store_sess *s, int64_t id, int64_t heir)
 {
-    enum mp_status rc = heir ? run_id(s, sql_history_move, id, heir, 2)
-                             : run_id(s, sql_history_del, id, 0, 1);
+    enum mp_status rc = mp_stmt_run_ids(s, heir ? sql_history_move : sql_history_del, id, heir,
+                                        "cluster delete");
     if (rc == MP_OK)
-        rc = run_id(s, sql_ll_del, id, 0, 1);
+        rc = mp_stmt_run_ids(s, sql_ll_del, id, 0, "cluster delete");
     if (rc == MP_OK)
-        rc = run_id(s, sql_cluster_del, id, 0, 1);
+        rc = mp_stmt_run_ids(s, sql_cluster_del, id, 0, "cluster delete");
     return rc;
 }
 
@@ -1203,13 +1085,13 @@ enum mp_status mp_store_correction_add(struct mp_store_sess *s, const struct mp_
     sqlite3_stmt *st = mp_stmt(s, sql_correction);
     if (!st)
         return MP_EDB;
-    bind_text(st, 1, c->kind);
+    mp_bind_text(st, 1, c->kind);
     sqlite3_bind_int64(st, 2, c->report_id);
     sqlite3_bind_int64(st, 3, c->from_cluster);
     sqlite3_bind_int64(st, 4, c->to_cluster);
-    bind_text(st, 5, c->actor);
+    mp_bind_text(st, 5, c->actor);
     sqlite3_bind_int64(st, 6, c->at ? c->at : mp_time_now());
-    return step_done(s, st, "correction");
+    return mp_stmt_run(s, st, "correction");
 }
 
 enum mp_status mp_store_constraint_add(struct mp_store_sess *s, int64_t a, int64_t b, bool must,
@@ -1225,7 +1107,7 @@ enum mp_status mp_store_constraint_add(struct mp_store_sess *s, int64_t a, int64
     sqlite3_bind_int64(st, 2, a < b ? b : a);
     sqlite3_bind_int(st, 3, must);
     sqlite3_bind_int64(st, 4, at ? at : mp_time_now());
-    return step_done(s, st, "constraint");
+    return mp_stmt_run(s, st, "constraint");
 }
 
 enum mp_status mp_store_replay_reports(struct mp_store_sess *s, const char *category,
@@ -1235,15 +1117,15 @@ enum mp_status mp_store_replay_reports(struct mp_store_sess *s, const char *cate
     if (!st)
         return MP_EDB;
     if (category)
-        bind_text(st, 1, category);
+        mp_bind_text(st, 1, category);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct mp_replay_row r = {
             .id = sqlite3_column_int64(st, 0),
             .cluster_id = sqlite3_column_int64(st, 1),
             .created_at = sqlite3_column_int64(st, 2),
-            .category = col_text(st, 3),
-            .address = col_text(st, 4),
+            .category = mp_col_text(st, 3),
+            .address = mp_col_text(st, 4),
             .lon = sqlite3_column_double(st, 5),
             .lat = sqlite3_column_double(st, 6),
             .x = sqlite3_column_double(st, 7),
@@ -1293,7 +1175,7 @@ enum mp_status mp_store_cluster_ids(struct mp_store_sess *s, mp_cluster_id_cb cb
         return MP_EDB;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (cb(ctx, sqlite3_column_int64(st, 0), col_text(st, 1)))
+        if (cb(ctx, sqlite3_column_int64(st, 0), mp_col_text(st, 1)))
             break;
     return rows_done(s, st, rc, "cluster ids");
 }
@@ -1305,8 +1187,8 @@ enum mp_status mp_store_cluster_max_id(struct mp_store_sess *s, int64_t *max)
         return MP_EDB;
     int rc = sqlite3_step(st);
     *max = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    done(st);
-    return rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "cluster ids");
+    mp_stmt_done(st);
+    return rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "cluster ids");
 }
 
 enum mp_status mp_store_cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c)
@@ -1317,7 +1199,7 @@ enum mp_status mp_store_cluster_insert(struct mp_store_sess *s, const struct mp_
 
 enum mp_status mp_store_defer_foreign_keys(struct mp_store_sess *s)
 {
-    return exec(s, "PRAGMA defer_foreign_keys = ON");
+    return mp_exec(s, "PRAGMA defer_foreign_keys = ON");
 }
 
 /* ---- reports ---- */
@@ -1329,26 +1211,26 @@ enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_r
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, r->cluster_id);
-    bind_text(st, 2, r->category);
-    bind_text(st, 3, r->description ? r->description : "");
-    bind_text(st, 4, r->address);
-    bind_text(st, 5, r->channel);
-    bind_text(st, 6, r->status);
-    bind_text(st, 7, r->district);
+    mp_bind_text(st, 2, r->category);
+    mp_bind_text(st, 3, r->description ? r->description : "");
+    mp_bind_text(st, 4, r->address);
+    mp_bind_text(st, 5, r->channel);
+    mp_bind_text(st, 6, r->status);
+    mp_bind_text(st, 7, r->district);
     sqlite3_bind_double(st, 8, r->lon);
     sqlite3_bind_double(st, 9, r->lat);
     sqlite3_bind_double(st, 10, r->x);
     sqlite3_bind_double(st, 11, r->y);
     sqlite3_bind_int64(st, 12, r->created_at);
     sqlite3_bind_int64(st, 13, mp_time_now());
-    bind_text(st, 14, r->external_id);
-    bind_text(st, 15, r->contact_name);
-    bind_text(st, 16, r->contact_email);
-    bind_text(st, 17, r->contact_phone);
-    bind_text(st, 18, r->join_reason);
-    bind_text(st, 19, r->street);
-    bind_text(st, 20, r->location);
-    enum mp_status rc = step_done(s, st, "report insert");
+    mp_bind_text(st, 14, r->external_id);
+    mp_bind_text(st, 15, r->contact_name);
+    mp_bind_text(st, 16, r->contact_email);
+    mp_bind_text(st, 17, r->contact_phone);
+    mp_bind_text(st, 18, r->join_reason);
+    mp_bind_text(st, 19, r->street);
+    mp_bind_text(st, 20, r->location);
+    enum mp_status rc = mp_stmt_run(s, st, "report insert");
     if (rc)
         return rc;
     *id = sqlite3_last_insert_rowid(s->db);
@@ -1361,11 +1243,11 @@ enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const ch
     sqlite3_stmt *st = stmt(s, ST_REPORT_EXT);
     if (!st)
         return MP_EDB;
-    bind_text(st, 1, ext);
+    mp_bind_text(st, 1, ext);
     int rc = sqlite3_step(st);
     *exists = rc == SQLITE_ROW;
-    done(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? MP_OK : db_status(s->db, rc, "external id");
+    mp_stmt_done(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? MP_OK : mp_db_status(s->db, rc, "external id");
 }
 
 enum mp_status mp_store_history_add(struct mp_store_sess *s, const struct mp_history_rec *h)
@@ -1376,11 +1258,11 @@ enum mp_status mp_store_history_add(struct mp_store_sess *s, const struct mp_his
     sqlite3_bind_int64(st, 1, h->cluster_id);
     sqlite3_bind_int64(st, 2, h->report_id);
     sqlite3_bind_int64(st, 3, h->at);
-    bind_text(st, 4, h->status);
-    bind_text(st, 5, h->note);
+    mp_bind_text(st, 4, h->status);
+    mp_bind_text(st, 5, h->note);
     sqlite3_bind_int(st, 6, h->note_public);
-    bind_text(st, 7, h->actor);
-    return step_done(s, st, "history insert");
+    mp_bind_text(st, 7, h->actor);
+    return mp_stmt_run(s, st, "history insert");
 }
 
 enum mp_status mp_store_photo_put(struct mp_store_sess *s, int64_t report_id,
@@ -1390,99 +1272,25 @@ enum mp_status mp_store_photo_put(struct mp_store_sess *s, int64_t report_id,
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, report_id);
-    bind_text(st, 2, p->mime);
+    mp_bind_text(st, 2, p->mime);
     sqlite3_bind_int(st, 3, (int)p->width);
     sqlite3_bind_int(st, 4, (int)p->height);
     sqlite3_bind_blob64(st, 5, p->full, p->full_len, SQLITE_STATIC);
     sqlite3_bind_blob64(st, 6, p->thumb, p->thumb_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, mp_time_now());
-    return step_done(s, st, "photo insert");
+    return mp_stmt_run(s, st, "photo insert");
 }
 
 enum mp_status mp_store_photo_get(struct mp_store_sess *s, int64_t report_id, bool thumb,
                                   void **data, size_t *len)
 {
     sqlite3_stmt *st = stmt(s, thumb ? ST_PHOTO_THUMB : ST_PHOTO_FULL);
-    *data = NULL;
-    *len = 0;
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, report_id);
-    int rc = sqlite3_step(st);
-    enum mp_status ret = MP_OK;
-    if (rc == SQLITE_ROW) {
-        int n = sqlite3_column_bytes(st, 0);
-        const void *b = sqlite3_column_blob(st, 0);
-        *data = malloc(n > 0 ? (size_t)n : 1);
-        if (!*data)
-            ret = MP_ENOMEM;
-        else {
-            if (n > 0)
-                memcpy(*data, b, (size_t)n);
-            *len = (size_t)n;
-        }
-    } else {
-        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : db_status(s->db, rc, "photo");
-    }
-    done(st);
-    return ret;
+    if (st)
+        sqlite3_bind_int64(st, 1, report_id);
+    return mp_stmt_blob(s, st, data, len, "photo");
 }
 
 /* ---- reading ---- */
-
-enum mp_status mp_bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n,
-                            bool empty_is_null)
-{
-    if (n == 0 && empty_is_null) {
-        sqlite3_bind_null(st, idx);
-        return MP_OK;
-    }
-    struct mp_buf b;
-    mp_buf_init(&b, 64 * 1024);
-    mp_buf_addc(&b, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            mp_buf_addc(&b, ',');
-        mp_json_str(&b, items[i]);
-    }
-    mp_buf_addc(&b, ']');
-    if (b.failed) {
-        mp_buf_free(&b);
-        return MP_ENOMEM;
-    }
-    size_t len;
-    char *text = mp_buf_steal(&b, &len);
-    sqlite3_bind_text(st, idx, text, (int)len, free);
-    return MP_OK;
-}
-
-enum mp_status mp_bind_query(sqlite3_stmt *st, const struct mp_query *q, bool with_paging)
-{
-    enum mp_status rc;
-    if (q->has_bbox) {
-        sqlite3_bind_double(st, 1, q->bbox.min_lon);
-        sqlite3_bind_double(st, 2, q->bbox.min_lat);
-        sqlite3_bind_double(st, 3, q->bbox.max_lon);
-        sqlite3_bind_double(st, 4, q->bbox.max_lat);
-    }
-    if ((rc = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
-        (rc = mp_bind_list(st, 6, q->statuses, q->nstatuses, true)))
-        return rc;
-    /* Copied: an export cursor outlives the query it was opened with. */
-    if (q->district)
-        sqlite3_bind_text(st, 7, q->district, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, 7);
-    if (q->since)
-        sqlite3_bind_int64(st, 8, q->since);
-    if (q->until)
-        sqlite3_bind_int64(st, 9, q->until);
-    if (with_paging) {
-        sqlite3_bind_int64(st, 10, q->after_id);
-        sqlite3_bind_int64(st, 11, q->limit ? (sqlite3_int64)q->limit : -1);
-    }
-    return MP_OK;
-}
 
 static void read_report(sqlite3_stmt *st, struct mp_report_row *r, bool with_private)
 {
@@ -1491,22 +1299,22 @@ static void read_report(sqlite3_stmt *st, struct mp_report_row *r, bool with_pri
     r->created_at = sqlite3_column_int64(st, 2);
     r->updated_at = sqlite3_column_int64(st, 3);
     r->cluster_count = sqlite3_column_int64(st, 4);
-    r->category = col_text(st, 5);
-    r->description = col_text(st, 6);
-    r->address = col_text(st, 7);
-    r->channel = col_text(st, 8);
-    r->status = col_text(st, 9);
-    r->district = col_text(st, 10);
-    r->external_id = col_text(st, 11);
-    r->contact_name = with_private ? col_text(st, 12) : NULL;
-    r->contact_email = with_private ? col_text(st, 13) : NULL;
-    r->contact_phone = with_private ? col_text(st, 14) : NULL;
-    r->join_reason = col_text(st, 15);
+    r->category = mp_col_text(st, 5);
+    r->description = mp_col_text(st, 6);
+    r->address = mp_col_text(st, 7);
+    r->channel = mp_col_text(st, 8);
+    r->status = mp_col_text(st, 9);
+    r->district = mp_col_text(st, 10);
+    r->external_id = mp_col_text(st, 11);
+    r->contact_name = with_private ? mp_col_text(st, 12) : NULL;
+    r->contact_email = with_private ? mp_col_text(st, 13) : NULL;
+    r->contact_phone = with_private ? mp_col_text(st, 14) : NULL;
+    r->join_reason = mp_col_text(st, 15);
     r->lon = sqlite3_column_double(st, 16);
     r->lat = sqlite3_column_double(st, 17);
     r->has_photo = sqlite3_column_int(st, 18) != 0;
-    r->street = col_text(st, 19);
-    r->location = col_text(st, 20);
+    r->street = mp_col_text(st, 19);
+    r->location = mp_col_text(st, 20);
 }
 
 static void read_cluster(sqlite3_stmt *st, struct mp_cluster_row *c)
@@ -1517,12 +1325,12 @@ static void read_cluster(sqlite3_stmt *st, struct mp_cluster_row *c)
     c->last_at = sqlite3_column_int64(st, 3);
     c->created_at = sqlite3_column_int64(st, 4);
     c->updated_at = sqlite3_column_int64(st, 5);
-    c->category = col_text(st, 6);
-    c->status = col_text(st, 7);
-    c->district = col_text(st, 8);
+    c->category = mp_col_text(st, 6);
+    c->status = mp_col_text(st, 7);
+    c->district = mp_col_text(st, 8);
     c->lon = sqlite3_column_double(st, 9);
     c->lat = sqlite3_column_double(st, 10);
-    c->location = col_text(st, 11);
+    c->location = mp_col_text(st, 11);
 }
 
 static enum mp_status run_reports(struct mp_store_sess *s, sqlite3_stmt *st, bool with_private,
@@ -1563,7 +1371,7 @@ enum mp_status mp_store_reports(struct mp_store_sess *s, const struct mp_query *
         return MP_EDB;
     enum mp_status rc = mp_bind_query(st, q, true);
     if (rc) {
-        done(st);
+        mp_stmt_done(st);
         return rc;
     }
     return run_reports(s, st, q->with_private, cb, ctx);
@@ -1577,7 +1385,7 @@ enum mp_status mp_store_clusters(struct mp_store_sess *s, const struct mp_query 
         return MP_EDB;
     enum mp_status rc = mp_bind_query(st, q, true);
     if (rc) {
-        done(st);
+        mp_stmt_done(st);
         return rc;
     }
     return run_clusters(s, st, cb, ctx);
@@ -1597,9 +1405,9 @@ enum mp_status mp_store_report_get(struct mp_store_sess *s, int64_t id, bool wit
         read_report(st, &row, with_private);
         cb(ctx, &row);
     } else {
-        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : db_status(s->db, rc, "report");
+        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, "report");
     }
-    done(st);
+    mp_stmt_done(st);
     return ret;
 }
 
@@ -1617,9 +1425,9 @@ enum mp_status mp_store_cluster_get(struct mp_store_sess *s, int64_t id, mp_clus
         read_cluster(st, &row);
         cb(ctx, &row);
     } else {
-        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : db_status(s->db, rc, "cluster");
+        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, "cluster");
     }
-    done(st);
+    mp_stmt_done(st);
     return ret;
 }
 
@@ -1647,10 +1455,10 @@ enum mp_status mp_store_history(struct mp_store_sess *s, int64_t cluster_id, mp_
             .cluster_id = sqlite3_column_int64(st, 1),
             .report_id = sqlite3_column_int64(st, 2),
             .at = sqlite3_column_int64(st, 3),
-            .status = col_text(st, 4),
-            .note = col_text(st, 5),
+            .status = mp_col_text(st, 4),
+            .note = mp_col_text(st, 5),
             .note_public = sqlite3_column_int(st, 6) != 0,
-            .actor = col_text(st, 7),
+            .actor = mp_col_text(st, 7),
         };
         if (cb(ctx, &h))
             break;
@@ -1666,7 +1474,7 @@ enum mp_status mp_store_cluster_grid(struct mp_store_sess *s, const struct mp_qu
         return MP_EINVAL;
     enum mp_status ret = mp_bind_query(st, q, true);
     if (ret) {
-        done(st);
+        mp_stmt_done(st);
         return ret;
     }
     sqlite3_bind_double(st, 12, cell_deg);
@@ -1785,7 +1593,7 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
         c->sum_lat += sqlite3_column_double(st, 5);
     }
     if (rc != SQLITE_DONE) {
-        ret = db_status(s->db, rc, "pyramid");
+        ret = mp_db_status(s->db, rc, "pyramid");
         goto out;
     }
     /* The order GROUP BY gave: by column, then row. */
@@ -1795,7 +1603,7 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
             break;
     }
 out:
-    done(st);
+    mp_stmt_done(st);
     free(cells);
     return ret;
 }
@@ -1809,8 +1617,8 @@ enum mp_status mp_store_change_counter(struct mp_store_sess *s, int64_t *n)
         return MP_EDB;
     int rc = sqlite3_step(st);
     *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    done(st);
-    return rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "change counter");
+    mp_stmt_done(st);
+    return rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "change counter");
 }
 
 int64_t mp_store_memory_used(void) { return (int64_t)sqlite3_memory_used(); }
@@ -1825,6 +1633,6 @@ enum mp_status mp_store_counts(struct mp_store_sess *s, int64_t *reports, int64_
         *reports = sqlite3_column_int64(st, 0);
         *clusters = sqlite3_column_int64(st, 1);
     }
-    done(st);
-    return rc == SQLITE_ROW ? MP_OK : db_status(s->db, rc, "counts");
+    mp_stmt_done(st);
+    return rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "counts");
 }

@@ -8,6 +8,8 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "meldpunt/status.h"
 #include "meldpunt/store.h"
@@ -42,12 +44,31 @@ struct mp_store_module {
 /* Cached prepared statement for a static SQL string (NULL on error, which
  * is logged). Reset it with mp_stmt_done after use. */
 sqlite3_stmt *mp_stmt(struct mp_store_sess *s, const char *sql);
+/* Reset a statement and clear its bindings; NULL is allowed. */
 void mp_stmt_done(sqlite3_stmt *st);
-/* Step a statement that returns no rows (or ignores them), then reset it. */
+/* Step a statement that returns no rows (or ignores them), then reset it.
+ * A NULL st (mp_stmt failed) gives MP_EDB. */
 enum mp_status mp_stmt_run(struct mp_store_sess *s, sqlite3_stmt *st, const char *what) MP_WUR;
+/* mp_stmt_run of the cached statement for sql with ?1 = a and, when the
+ * statement has a second parameter, ?2 = b. */
+enum mp_status mp_stmt_run_ids(struct mp_store_sess *s, const char *sql, int64_t a, int64_t b,
+                               const char *what) MP_WUR;
+/* Copy column 0 of st's first row (a blob) into a NEW allocation in *data
+ * (free()), its size in *len; MP_ENOTFOUND when there is no row. Resets st;
+ * a NULL st gives MP_EDB. */
+enum mp_status mp_stmt_blob(struct mp_store_sess *s, sqlite3_stmt *st, void **data, size_t *len,
+                            const char *what) MP_WUR;
+/* Run SQL text that may hold several statements and returns no rows
+ * (schema, pragmas); errors are logged. */
+enum mp_status mp_exec(struct mp_store_sess *s, const char *sql);
 /* Map an SQLite result code to a status, logging the details. */
 enum mp_status mp_db_status(sqlite3 *db, int rc, const char *what);
+/* Bind s (borrowed: must outlive the step) or NULL. */
 void mp_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Column i as text, borrowed until the next step or reset. */
+const char *mp_col_text(sqlite3_stmt *st, int i);
+/* Column i as text into dst (cap bytes, truncated, "" for NULL). */
+void mp_col_copy(char *dst, size_t cap, sqlite3_stmt *st, int i);
 /* Bind a list of strings as a JSON array text, for "x IN (SELECT value FROM
  * json_each(?))"; an empty list binds NULL (no filter) when empty_is_null,
  * else "[]" (matches nothing). */

@@ -96,12 +96,6 @@ static const char sql_merge_notes[] = "UPDATE work_notes SET cluster_id = ?2 WHE
 static const char sql_merge_photos[] = "UPDATE work_photos SET cluster_id = ?2 WHERE cluster_id = ?1";
 static const char sql_merge_drop[] = "DELETE FROM work_assignments WHERE cluster_id = ?1";
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int i)
-{
-    const char *s = mp_col_text(st, i);
-    snprintf(dst, cap, "%s", s ? s : "");
-}
-
 enum mp_status mp_store_work_get(struct mp_store_sess *s, int64_t cluster_id,
                                  struct mp_work_assignment *out)
 {
@@ -113,12 +107,12 @@ enum mp_status mp_store_work_get(struct mp_store_sess *s, int64_t cluster_id,
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         out->exists = true;
-        copy_text(out->department, sizeof out->department, st, 0);
-        copy_text(out->crew, sizeof out->crew, st, 1);
+        mp_col_copy(out->department, sizeof out->department, st, 0);
+        mp_col_copy(out->crew, sizeof out->crew, st, 1);
         out->priority = sqlite3_column_int(st, 2);
         out->due_at = sqlite3_column_int64(st, 3);
         out->updated_at = sqlite3_column_int64(st, 4);
-        copy_text(out->updated_by, sizeof out->updated_by, st, 5);
+        mp_col_copy(out->updated_by, sizeof out->updated_by, st, 5);
     }
     mp_stmt_done(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? MP_OK : mp_db_status(s->db, rc, "assignment");
@@ -256,29 +250,9 @@ enum mp_status mp_store_work_photo_get(struct mp_store_sess *s, int64_t photo_id
                                        void **data, size_t *len)
 {
     sqlite3_stmt *st = mp_stmt(s, thumb ? sql_photo_thumb : sql_photo_full);
-    *data = NULL;
-    *len = 0;
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, photo_id);
-    int rc = sqlite3_step(st);
-    enum mp_status ret = MP_OK;
-    if (rc == SQLITE_ROW) {
-        int n = sqlite3_column_bytes(st, 0);
-        const void *b = sqlite3_column_blob(st, 0);
-        *data = malloc(n > 0 ? (size_t)n : 1);
-        if (!*data) {
-            ret = MP_ENOMEM;
-        } else {
-            if (n > 0)
-                memcpy(*data, b, (size_t)n);
-            *len = (size_t)n;
-        }
-    } else {
-        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, "work photo");
-    }
-    mp_stmt_done(st);
-    return ret;
+    if (st)
+        sqlite3_bind_int64(st, 1, photo_id);
+    return mp_stmt_blob(s, st, data, len, "work photo");
 }
 
 enum mp_status mp_store_work_photos(struct mp_store_sess *s, int64_t cluster_id,
@@ -306,23 +280,12 @@ enum mp_status mp_store_work_photos(struct mp_store_sess *s, int64_t cluster_id,
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "photos");
 }
 
-static enum mp_status run_pair(struct mp_store_sess *s, const char *sql, int64_t a, int64_t b)
-{
-    sqlite3_stmt *st = mp_stmt(s, sql);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, a);
-    if (b)
-        sqlite3_bind_int64(st, 2, b);
-    return mp_stmt_run(s, st, "merge");
-}
-
 enum mp_status mp_store_work_cluster_merged(struct mp_store_sess *s, int64_t from, int64_t to)
 {
     enum mp_status rc;
-    if ((rc = run_pair(s, sql_merge_notes, from, to)) ||
-        (rc = run_pair(s, sql_merge_photos, from, to)) ||
-        (rc = run_pair(s, sql_merge_drop, from, 0)))
+    if ((rc = mp_stmt_run_ids(s, sql_merge_notes, from, to, "merge")) ||
+        (rc = mp_stmt_run_ids(s, sql_merge_photos, from, to, "merge")) ||
+        (rc = mp_stmt_run_ids(s, sql_merge_drop, from, 0, "merge")))
         return rc;
     return MP_OK;
 }
