@@ -32,39 +32,6 @@ static int64_t cell_of(double x, double y)
     return cx * CELL_MUL + cy;
 }
 
-enum stmt_id {
-    ST_BEGIN_W,
-    ST_BEGIN_R,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_CAND,
-    ST_CLUSTER_STATE,
-    ST_CLUSTER_INSERT,
-    ST_CLUSTER_UPDATE,
-    ST_CLUSTER_LL_INSERT,
-    ST_CLUSTER_LL_UPDATE,
-    ST_REPORT_LL_INSERT,
-    ST_CLUSTER_STATUS,
-    ST_REPORTS_STATUS,
-    ST_REPORT_INSERT,
-    ST_REPORT_EXT,
-    ST_HISTORY_INSERT,
-    ST_PHOTO_PUT,
-    ST_PHOTO_FULL,
-    ST_PHOTO_THUMB,
-    ST_REPORTS_BBOX,
-    ST_REPORTS_ALL,
-    ST_CLUSTERS_BBOX,
-    ST_CLUSTERS_ALL,
-    ST_REPORT_GET,
-    ST_CLUSTER_GET,
-    ST_CLUSTER_REPORTS,
-    ST_HISTORY,
-    ST_GRID_BBOX,
-    ST_COUNTS,
-    ST__COUNT
-};
-
 /* Filters shared by the listing queries. Parameters:
  * ?1-?4 bbox, ?5 categories (JSON array or NULL), ?6 statuses, ?7 district,
  * ?8 since, ?9 until, ?10 after id, ?11 limit (-1 for none). */
@@ -90,73 +57,78 @@ enum stmt_id {
     "c.id, c.category, c.status, c.report_count, c.x, c.y, c.sum_x, c.sum_y, c.lon, c.lat, "   \
     "c.first_at, c.last_at, c.fixed_at, c.district, c.street, c.location"
 
-static const char *const stmt_sql[ST__COUNT] = {
-    [ST_BEGIN_W] = "BEGIN IMMEDIATE",
-    [ST_BEGIN_R] = "BEGIN",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
-    /* One column of cells: a contiguous key range of the (category, cell)
-     * index. (An OR of ranges made SQLite scan the whole category.) */
-    [ST_CAND] = "SELECT " STATE_COLS " FROM clusters c WHERE c.category = ?1 AND"
-                " c.cell BETWEEN ?2 AND ?3 AND c.x BETWEEN ?4 AND ?5 AND c.y BETWEEN ?6 AND ?7"
-                " AND c.last_at >= ?8 AND c.first_at <= ?9",
-    [ST_CLUSTER_STATE] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = ?1",
-    [ST_CLUSTER_INSERT] =
-        "INSERT INTO clusters (category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
-        " first_at, last_at, fixed_at, district, created_at, updated_at, street, location, cell,"
-        " geom, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14,"
-        " ?15, ?16, ?17, MakePoint(?8, ?9, 4326), ?18)", /* ?18 NULL: the next id */
-    [ST_CLUSTER_LL_INSERT] = "INSERT INTO clusters_rtree (id, minx, maxx, miny, maxy)"
-                             " VALUES (?1, ?2, ?2, ?3, ?3)",
-    [ST_CLUSTER_LL_UPDATE] = "UPDATE clusters_rtree SET minx = ?2, maxx = ?2, miny = ?3,"
-                             " maxy = ?3 WHERE id = ?1",
-    [ST_REPORT_LL_INSERT] = "INSERT INTO reports_rtree (id, minx, maxx, miny, maxy)"
-                            " VALUES (?1, ?2, ?2, ?3, ?3)",
-    [ST_CLUSTER_UPDATE] =
-        "UPDATE clusters SET status = ?2, report_count = ?3, x = ?4, y = ?5, sum_x = ?6,"
-        " sum_y = ?7, lon = ?8, lat = ?9, first_at = ?10, last_at = ?11, fixed_at = ?12,"
-        " district = ?13, updated_at = ?14, street = ?15, location = ?16, cell = ?17,"
-        " geom = MakePoint(?8, ?9, 4326) WHERE id = ?1",
-    [ST_CLUSTER_STATUS] = "UPDATE clusters SET status = ?2, fixed_at = ?3, updated_at = ?4"
-                          " WHERE id = ?1",
-    [ST_REPORTS_STATUS] = "UPDATE reports SET status = ?2, updated_at = ?4 WHERE cluster_id = ?1",
-    [ST_REPORT_INSERT] =
-        "INSERT INTO reports (cluster_id, category, description, address, channel, status,"
-        " district, lon, lat, x, y, created_at, updated_at, external_id, contact_name,"
-        " contact_email, contact_phone, join_reason, street, location, geom) VALUES (?1, ?2, ?3,"
-        " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
-        " MakePoint(?8, ?9, 4326))",
-    [ST_REPORT_EXT] = "SELECT 1 FROM reports WHERE external_id = ?1",
-    [ST_HISTORY_INSERT] = "INSERT INTO history (cluster_id, report_id, at, status, note,"
-                          " note_public, actor) VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7)",
-    [ST_PHOTO_PUT] = "INSERT INTO photos (report_id, mime, width, height, full, thumb, created_at)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [ST_PHOTO_FULL] = "SELECT full FROM photos WHERE report_id = ?1",
-    [ST_PHOTO_THUMB] = "SELECT thumb FROM photos WHERE report_id = ?1",
-    [ST_REPORTS_BBOX] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id ="
-                        " r.cluster_id WHERE " BBOX("r", "reports_rtree")
-                            FILTERS("r") REPORT_TIME " ORDER BY r.id LIMIT ?11",
-    [ST_REPORTS_ALL] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id ="
-                       " r.cluster_id WHERE 1" FILTERS("r") REPORT_TIME
-                       " ORDER BY r.id LIMIT ?11",
-    [ST_CLUSTERS_BBOX] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE " BBOX(
-        "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME " ORDER BY c.id LIMIT ?11",
-    [ST_CLUSTERS_ALL] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE 1" FILTERS("c")
-        CLUSTER_TIME " ORDER BY c.id LIMIT ?11",
-    [ST_REPORT_GET] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id ="
-                      " r.cluster_id WHERE r.id = ?1",
-    [ST_CLUSTER_GET] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE c.id = ?1",
-    [ST_CLUSTER_REPORTS] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id ="
-                           " r.cluster_id WHERE r.cluster_id = ?1 ORDER BY r.created_at, r.id",
-    [ST_HISTORY] = "SELECT id, cluster_id, IFNULL(report_id, 0), at, status, note, note_public,"
-                   " actor FROM history WHERE cluster_id = ?1 ORDER BY at, id",
-    [ST_GRID_BBOX] = "SELECT CAST((c.lon - ?1) / ?12 AS INTEGER) AS gx,"
-                     " CAST((c.lat - ?2) / ?12 AS INTEGER) AS gy, count(*), sum(c.report_count),"
-                     " avg(c.lon), avg(c.lat) FROM clusters c WHERE " BBOX(
-                         "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME
-                     " GROUP BY gx, gy",
-    [ST_COUNTS] = "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM clusters)",
-};
+static const char sql_begin_write[] = "BEGIN IMMEDIATE";
+static const char sql_begin_read[] = "BEGIN";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+/* One column of cells: a contiguous key range of the (category, cell)
+ * index. (An OR of ranges made SQLite scan the whole category.) */
+static const char sql_candidates[] =
+    "SELECT " STATE_COLS " FROM clusters c WHERE c.category = ?1 AND"
+    " c.cell BETWEEN ?2 AND ?3 AND c.x BETWEEN ?4 AND ?5 AND c.y BETWEEN ?6 AND ?7"
+    " AND c.last_at >= ?8 AND c.first_at <= ?9";
+static const char sql_cluster_state[] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = ?1";
+/* ?18 NULL: the next id */
+static const char sql_cluster_insert[] =
+    "INSERT INTO clusters (category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
+    " first_at, last_at, fixed_at, district, created_at, updated_at, street, location, cell,"
+    " geom, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14,"
+    " ?15, ?16, ?17, MakePoint(?8, ?9, 4326), ?18)";
+static const char sql_cluster_ll_insert[] = "INSERT INTO clusters_rtree (id, minx, maxx, miny,"
+                                            " maxy) VALUES (?1, ?2, ?2, ?3, ?3)";
+static const char sql_cluster_ll_update[] = "UPDATE clusters_rtree SET minx = ?2, maxx = ?2,"
+                                            " miny = ?3, maxy = ?3 WHERE id = ?1";
+static const char sql_report_ll_insert[] = "INSERT INTO reports_rtree (id, minx, maxx, miny,"
+                                           " maxy) VALUES (?1, ?2, ?2, ?3, ?3)";
+static const char sql_cluster_update[] =
+    "UPDATE clusters SET status = ?2, report_count = ?3, x = ?4, y = ?5, sum_x = ?6,"
+    " sum_y = ?7, lon = ?8, lat = ?9, first_at = ?10, last_at = ?11, fixed_at = ?12,"
+    " district = ?13, updated_at = ?14, street = ?15, location = ?16, cell = ?17,"
+    " geom = MakePoint(?8, ?9, 4326) WHERE id = ?1";
+static const char sql_cluster_status[] = "UPDATE clusters SET status = ?2, fixed_at = ?3,"
+                                         " updated_at = ?4 WHERE id = ?1";
+static const char sql_reports_status[] = "UPDATE reports SET status = ?2, updated_at = ?4"
+                                         " WHERE cluster_id = ?1";
+static const char sql_report_insert[] =
+    "INSERT INTO reports (cluster_id, category, description, address, channel, status,"
+    " district, lon, lat, x, y, created_at, updated_at, external_id, contact_name,"
+    " contact_email, contact_phone, join_reason, street, location, geom) VALUES (?1, ?2, ?3,"
+    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
+    " MakePoint(?8, ?9, 4326))";
+static const char sql_report_ext[] = "SELECT 1 FROM reports WHERE external_id = ?1";
+static const char sql_history_insert[] =
+    "INSERT INTO history (cluster_id, report_id, at, status, note, note_public, actor)"
+    " VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7)";
+static const char sql_photo_put[] =
+    "INSERT INTO photos (report_id, mime, width, height, full, thumb, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+static const char sql_photo_full[] = "SELECT full FROM photos WHERE report_id = ?1";
+static const char sql_photo_thumb[] = "SELECT thumb FROM photos WHERE report_id = ?1";
+static const char sql_reports_bbox[] =
+    "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id = r.cluster_id WHERE " BBOX(
+        "r", "reports_rtree") FILTERS("r") REPORT_TIME " ORDER BY r.id LIMIT ?11";
+static const char sql_reports_all[] =
+    "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id = r.cluster_id WHERE 1" FILTERS(
+        "r") REPORT_TIME " ORDER BY r.id LIMIT ?11";
+static const char sql_clusters_bbox[] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE " BBOX(
+    "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME " ORDER BY c.id LIMIT ?11";
+static const char sql_clusters_all[] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE 1" FILTERS(
+    "c") CLUSTER_TIME " ORDER BY c.id LIMIT ?11";
+static const char sql_report_get[] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON"
+                                     " c.id = r.cluster_id WHERE r.id = ?1";
+static const char sql_cluster_get[] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE c.id = ?1";
+static const char sql_cluster_reports[] =
+    "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id = r.cluster_id"
+    " WHERE r.cluster_id = ?1 ORDER BY r.created_at, r.id";
+static const char sql_history[] =
+    "SELECT id, cluster_id, IFNULL(report_id, 0), at, status, note, note_public, actor"
+    " FROM history WHERE cluster_id = ?1 ORDER BY at, id";
+static const char sql_grid_bbox[] =
+    "SELECT CAST((c.lon - ?1) / ?12 AS INTEGER) AS gx, CAST((c.lat - ?2) / ?12 AS INTEGER) AS gy,"
+    " count(*), sum(c.report_count), avg(c.lon), avg(c.lat) FROM clusters c WHERE " BBOX(
+        "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME " GROUP BY gx, gy";
+static const char sql_counts[] = "SELECT (SELECT count(*) FROM reports),"
+                                 " (SELECT count(*) FROM clusters)";
 
 
 struct mp_store {
@@ -189,19 +161,6 @@ static enum mp_status rows_done(struct mp_store_sess *s, sqlite3_stmt *st, int r
 {
     mp_stmt_done(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, what);
-}
-
-static sqlite3_stmt *stmt(struct mp_store_sess *s, enum stmt_id id)
-{
-    if (!s->core[id]) {
-        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &s->core[id], NULL);
-        if (rc != SQLITE_OK) {
-            (void)mp_db_status(s->db, rc, stmt_sql[id]);
-            return NULL;
-        }
-    }
-    return s->core[id];
 }
 
 /* ---- schema ---- */
@@ -512,11 +471,7 @@ static void sess_close(struct mp_store_sess *s)
 {
     free(s->map_scratch[0]);
     free(s->map_scratch[1]);
-    for (int i = 0; s->core && i < ST__COUNT; i++)
-        sqlite3_finalize(s->core[i]);
-    free(s->core);
-    for (int i = 0; i < MP_STORE_EXTRA_STMTS; i++)
-        sqlite3_finalize(s->extra[i]);
+    mp_stmt_cache_clear(s);
     if (s->db)
         sqlite3_close_v2(s->db);
     if (s->spatialite_cache)
@@ -529,9 +484,6 @@ static enum mp_status sess_open(struct mp_store_sess *s, const char *path,
 {
     int flags = SQLITE_OPEN_NOMUTEX |
                 (o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    s->core = calloc(ST__COUNT, sizeof *s->core);
-    if (!s->core)
-        return MP_ENOMEM;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK)
         return mp_fail(err, mp_db_status(s->db, rc, "open"), "store",
@@ -758,7 +710,7 @@ int mp_store_schema_version(struct mp_store_sess *s) { return user_version(s); }
 
 enum mp_status mp_store_begin_write(struct mp_store_sess *s, struct mp_error *err)
 {
-    sqlite3_stmt *st = stmt(s, ST_BEGIN_W);
+    sqlite3_stmt *st = mp_stmt(s, sql_begin_write);
     enum mp_status rc = mp_stmt_run(s, st, "begin");
     if (rc)
         return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
@@ -769,7 +721,7 @@ enum mp_status mp_store_begin_write(struct mp_store_sess *s, struct mp_error *er
 
 enum mp_status mp_store_begin_read(struct mp_store_sess *s)
 {
-    sqlite3_stmt *st = stmt(s, ST_BEGIN_R);
+    sqlite3_stmt *st = mp_stmt(s, sql_begin_read);
     enum mp_status rc = mp_stmt_run(s, st, "begin");
     if (rc == MP_OK)
         s->in_tx = true;
@@ -778,7 +730,7 @@ enum mp_status mp_store_begin_read(struct mp_store_sess *s)
 
 enum mp_status mp_store_commit(struct mp_store_sess *s, struct mp_error *err)
 {
-    sqlite3_stmt *st = stmt(s, ST_COMMIT);
+    sqlite3_stmt *st = mp_stmt(s, sql_commit);
     enum mp_status rc = mp_stmt_run(s, st, "commit");
     if (rc) {
         mp_store_rollback(s);
@@ -792,7 +744,7 @@ enum mp_status mp_store_commit(struct mp_store_sess *s, struct mp_error *err)
 void mp_store_rollback(struct mp_store_sess *s)
 {
     if (!sqlite3_get_autocommit(s->db)) {
-        enum mp_status rc = mp_stmt_run(s, stmt(s, ST_ROLLBACK), "rollback");
+        enum mp_status rc = mp_stmt_run(s, mp_stmt(s, sql_rollback), "rollback");
         (void)rc; /* logged; the transaction is over either way */
     }
     s->in_tx = false;
@@ -850,7 +802,7 @@ enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *
 {
     int64_t since = window >= 0 && t > INT64_MIN + window ? t - window : INT64_MIN;
     int64_t until = window >= 0 && t < INT64_MAX - window ? t + window : INT64_MAX;
-    sqlite3_stmt *st = stmt(s, ST_CAND);
+    sqlite3_stmt *st = mp_stmt(s, sql_candidates);
     *n = 0;
     if (!st)
         return MP_EDB;
@@ -881,7 +833,7 @@ enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *
 enum mp_status mp_store_cluster_state(struct mp_store_sess *s, int64_t id,
                                       struct mp_cluster_state *out)
 {
-    sqlite3_stmt *st = stmt(s, ST_CLUSTER_STATE);
+    sqlite3_stmt *st = mp_stmt(s, sql_cluster_state);
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, id);
@@ -914,10 +866,10 @@ static void bind_state(sqlite3_stmt *st, const struct mp_cluster_state *c, int64
     sqlite3_bind_int64(st, 17, cell_of(c->x, c->y));
 }
 
-static enum mp_status rtree_set(struct mp_store_sess *s, enum stmt_id id, int64_t cid, double x,
+static enum mp_status rtree_set(struct mp_store_sess *s, const char *sql, int64_t cid, double x,
                                 double y)
 {
-    sqlite3_stmt *st = stmt(s, id);
+    sqlite3_stmt *st = mp_stmt(s, sql);
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, cid);
@@ -930,7 +882,7 @@ static enum mp_status rtree_set(struct mp_store_sess *s, enum stmt_id id, int64_
 static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c,
                                      int64_t want_id, int64_t *id)
 {
-    sqlite3_stmt *st = stmt(s, ST_CLUSTER_INSERT);
+    sqlite3_stmt *st = mp_stmt(s, sql_cluster_insert);
     if (!st)
         return MP_EDB;
     mp_bind_text(st, 1, c->category);
@@ -944,7 +896,7 @@ static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cl
     if (rc)
         return rc;
     *id = want_id ? want_id : sqlite3_last_insert_rowid(s->db);
-    return rtree_set(s, ST_CLUSTER_LL_INSERT, *id, c->lon, c->lat);
+    return rtree_set(s, sql_cluster_ll_insert, *id, c->lon, c->lat);
 }
 
 enum mp_status mp_store_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
@@ -955,7 +907,7 @@ enum mp_status mp_store_cluster_create(struct mp_store_sess *s, const struct mp_
 
 enum mp_status mp_store_cluster_update(struct mp_store_sess *s, const struct mp_cluster_state *c)
 {
-    sqlite3_stmt *st = stmt(s, ST_CLUSTER_UPDATE);
+    sqlite3_stmt *st = mp_stmt(s, sql_cluster_update);
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, c->id);
@@ -964,15 +916,15 @@ enum mp_status mp_store_cluster_update(struct mp_store_sess *s, const struct mp_
     enum mp_status rc = mp_stmt_run(s, st, "cluster update");
     if (rc)
         return rc;
-    return rtree_set(s, ST_CLUSTER_LL_UPDATE, c->id, c->lon, c->lat);
+    return rtree_set(s, sql_cluster_ll_update, c->id, c->lon, c->lat);
 }
 
 enum mp_status mp_store_cluster_set_status(struct mp_store_sess *s, int64_t id,
                                            const char *status, int64_t fixed_at, int64_t now)
 {
-    enum stmt_id ids[2] = {ST_CLUSTER_STATUS, ST_REPORTS_STATUS};
+    const char *const sqls[2] = {sql_cluster_status, sql_reports_status};
     for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *st = stmt(s, ids[i]);
+        sqlite3_stmt *st = mp_stmt(s, sqls[i]);
         if (!st)
             return MP_EDB;
         sqlite3_bind_int64(st, 1, id);
@@ -1207,7 +1159,7 @@ enum mp_status mp_store_defer_foreign_keys(struct mp_store_sess *s)
 enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
                                       int64_t *id)
 {
-    sqlite3_stmt *st = stmt(s, ST_REPORT_INSERT);
+    sqlite3_stmt *st = mp_stmt(s, sql_report_insert);
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, r->cluster_id);
@@ -1234,13 +1186,13 @@ enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_r
     if (rc)
         return rc;
     *id = sqlite3_last_insert_rowid(s->db);
-    return rtree_set(s, ST_REPORT_LL_INSERT, *id, r->lon, r->lat);
+    return rtree_set(s, sql_report_ll_insert, *id, r->lon, r->lat);
 }
 
 enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const char *ext,
                                                bool *exists)
 {
-    sqlite3_stmt *st = stmt(s, ST_REPORT_EXT);
+    sqlite3_stmt *st = mp_stmt(s, sql_report_ext);
     if (!st)
         return MP_EDB;
     mp_bind_text(st, 1, ext);
@@ -1252,7 +1204,7 @@ enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const ch
 
 enum mp_status mp_store_history_add(struct mp_store_sess *s, const struct mp_history_rec *h)
 {
-    sqlite3_stmt *st = stmt(s, ST_HISTORY_INSERT);
+    sqlite3_stmt *st = mp_stmt(s, sql_history_insert);
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, h->cluster_id);
@@ -1268,7 +1220,7 @@ enum mp_status mp_store_history_add(struct mp_store_sess *s, const struct mp_his
 enum mp_status mp_store_photo_put(struct mp_store_sess *s, int64_t report_id,
                                   const struct mp_photo_rec *p)
 {
-    sqlite3_stmt *st = stmt(s, ST_PHOTO_PUT);
+    sqlite3_stmt *st = mp_stmt(s, sql_photo_put);
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, report_id);
@@ -1284,7 +1236,7 @@ enum mp_status mp_store_photo_put(struct mp_store_sess *s, int64_t report_id,
 enum mp_status mp_store_photo_get(struct mp_store_sess *s, int64_t report_id, bool thumb,
                                   void **data, size_t *len)
 {
-    sqlite3_stmt *st = stmt(s, thumb ? ST_PHOTO_THUMB : ST_PHOTO_FULL);
+    sqlite3_stmt *st = mp_stmt(s, thumb ? sql_photo_thumb : sql_photo_full);
     if (st)
         sqlite3_bind_int64(st, 1, report_id);
     return mp_stmt_blob(s, st, data, len, "photo");
@@ -1366,7 +1318,7 @@ enum mp_status mp_store_reports(struct mp_store_sess *s, const struct mp_query *
     enum mp_status mrc = mp_store_map_reports(s, q, cb, ctx, &handled);
     if (mrc || handled)
         return mrc;
-    sqlite3_stmt *st = stmt(s, q->has_bbox ? ST_REPORTS_BBOX : ST_REPORTS_ALL);
+    sqlite3_stmt *st = mp_stmt(s, q->has_bbox ? sql_reports_bbox : sql_reports_all);
     if (!st)
         return MP_EDB;
     enum mp_status rc = mp_bind_query(st, q, true);
@@ -1380,7 +1332,7 @@ enum mp_status mp_store_reports(struct mp_store_sess *s, const struct mp_query *
 enum mp_status mp_store_clusters(struct mp_store_sess *s, const struct mp_query *q,
                                  mp_cluster_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = stmt(s, q->has_bbox ? ST_CLUSTERS_BBOX : ST_CLUSTERS_ALL);
+    sqlite3_stmt *st = mp_stmt(s, q->has_bbox ? sql_clusters_bbox : sql_clusters_all);
     if (!st)
         return MP_EDB;
     enum mp_status rc = mp_bind_query(st, q, true);
@@ -1394,7 +1346,7 @@ enum mp_status mp_store_clusters(struct mp_store_sess *s, const struct mp_query 
 enum mp_status mp_store_report_get(struct mp_store_sess *s, int64_t id, bool with_private,
                                    mp_report_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = stmt(s, ST_REPORT_GET);
+    sqlite3_stmt *st = mp_stmt(s, sql_report_get);
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, id);
@@ -1414,7 +1366,7 @@ enum mp_status mp_store_report_get(struct mp_store_sess *s, int64_t id, bool wit
 enum mp_status mp_store_cluster_get(struct mp_store_sess *s, int64_t id, mp_cluster_cb cb,
                                     void *ctx)
 {
-    sqlite3_stmt *st = stmt(s, ST_CLUSTER_GET);
+    sqlite3_stmt *st = mp_stmt(s, sql_cluster_get);
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, id);
@@ -1434,7 +1386,7 @@ enum mp_status mp_store_cluster_get(struct mp_store_sess *s, int64_t id, mp_clus
 enum mp_status mp_store_cluster_reports(struct mp_store_sess *s, int64_t cluster_id,
                                         mp_report_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = stmt(s, ST_CLUSTER_REPORTS);
+    sqlite3_stmt *st = mp_stmt(s, sql_cluster_reports);
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, cluster_id);
@@ -1444,7 +1396,7 @@ enum mp_status mp_store_cluster_reports(struct mp_store_sess *s, int64_t cluster
 enum mp_status mp_store_history(struct mp_store_sess *s, int64_t cluster_id, mp_history_cb cb,
                                 void *ctx)
 {
-    sqlite3_stmt *st = stmt(s, ST_HISTORY);
+    sqlite3_stmt *st = mp_stmt(s, sql_history);
     if (!st)
         return MP_EDB;
     sqlite3_bind_int64(st, 1, cluster_id);
@@ -1469,7 +1421,7 @@ enum mp_status mp_store_history(struct mp_store_sess *s, int64_t cluster_id, mp_
 enum mp_status mp_store_cluster_grid(struct mp_store_sess *s, const struct mp_query *q,
                                      double cell_deg, mp_grid_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = stmt(s, ST_GRID_BBOX);
+    sqlite3_stmt *st = mp_stmt(s, sql_grid_bbox);
     if (!st || !q->has_bbox || !(cell_deg > 0))
         return MP_EINVAL;
     enum mp_status ret = mp_bind_query(st, q, true);
@@ -1625,7 +1577,7 @@ int64_t mp_store_memory_used(void) { return (int64_t)sqlite3_memory_used(); }
 
 enum mp_status mp_store_counts(struct mp_store_sess *s, int64_t *reports, int64_t *clusters)
 {
-    sqlite3_stmt *st = stmt(s, ST_COUNTS);
+    sqlite3_stmt *st = mp_stmt(s, sql_counts);
     if (!st)
         return MP_EDB;
     int rc = sqlite3_step(st);

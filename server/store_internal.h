@@ -14,16 +14,24 @@
 #include "meldpunt/status.h"
 #include "meldpunt/store.h"
 
-/* Statements a session caches beyond the core ones: modules ask for a slot
- * by their own SQL text (compared by pointer, so pass a static string). */
-#define MP_STORE_EXTRA_STMTS 128
+/* The statement cache of a session: an open-addressing table keyed by the
+ * address of a static SQL string (so a look-up is a hash of a pointer and
+ * one or two compares, as cheap as the array index it replaced on the hot
+ * paths). At most MP_STMT_MAX distinct statements a session, which keeps
+ * probe sequences short; the store has about a hundred. */
+#define MP_STMT_SLOTS 256
+#define MP_STMT_MAX (MP_STMT_SLOTS * 3 / 4)
+
+struct mp_stmt_slot {
+    const char *sql; /* the key: compared by address, never by content */
+    sqlite3_stmt *st;
+};
 
 struct mp_store_sess {
     sqlite3 *db;
     void *spatialite_cache;
-    sqlite3_stmt **core;       /* the core statements of store.c */
-    const char *extra_sql[MP_STORE_EXTRA_STMTS];
-    sqlite3_stmt *extra[MP_STORE_EXTRA_STMTS];
+    struct mp_stmt_slot stmts[MP_STMT_SLOTS];
+    unsigned nstmts;
     struct mp_store_sess *next_free;
     bool in_tx;
     /* store_map.c's row buffers, kept between requests so that a map page
@@ -41,9 +49,13 @@ struct mp_store_module {
     int nmigrations;
 };
 
-/* Cached prepared statement for a static SQL string (NULL on error, which
- * is logged). Reset it with mp_stmt_done after use. */
+/* The session's prepared statement for sql, prepared on first use (NULL on
+ * error, which is logged). sql must be a static string: the cache keys on
+ * its address. Reset the statement with mp_stmt_done (or one of the
+ * helpers below, which do) after use. */
 sqlite3_stmt *mp_stmt(struct mp_store_sess *s, const char *sql);
+/* Finalize every cached statement of s (when the session closes). */
+void mp_stmt_cache_clear(struct mp_store_sess *s);
 /* Reset a statement and clear its bindings; NULL is allowed. */
 void mp_stmt_done(sqlite3_stmt *st);
 /* Step a statement that returns no rows (or ignores them), then reset it.

@@ -2,6 +2,7 @@
  * (store_internal.h): the per-session statement cache, stepping, binding and
  * reading columns, and the one place where SQLite result codes become a
  * status. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,24 +27,50 @@ enum mp_status mp_db_status(sqlite3 *db, int rc, const char *what)
     return MP_EDB;
 }
 
+/* Fibonacci hashing of the string's address: static strings lie a few
+ * bytes to a few hundred apart, and the multiply spreads them over the
+ * table's top bits. */
+static unsigned slot_of(const char *sql)
+{
+    return (unsigned)(((uint64_t)(uintptr_t)sql * UINT64_C(0x9E3779B97F4A7C15)) >> 56) &
+           (MP_STMT_SLOTS - 1);
+}
+
+_Static_assert((MP_STMT_SLOTS & (MP_STMT_SLOTS - 1)) == 0 && MP_STMT_SLOTS <= 256,
+               "slot_of yields 8 bits");
+
 sqlite3_stmt *mp_stmt(struct mp_store_sess *s, const char *sql)
 {
-    for (int i = 0; i < MP_STORE_EXTRA_STMTS; i++) {
-        if (s->extra_sql[i] == sql)
-            return s->extra[i];
-        if (!s->extra_sql[i]) {
-            int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->extra[i],
-                                        NULL);
-            if (rc != SQLITE_OK) {
-                (void)mp_db_status(s->db, rc, sql);
-                return NULL;
-            }
-            s->extra_sql[i] = sql;
-            return s->extra[i];
-        }
+    unsigned i = slot_of(sql);
+    while (s->stmts[i].sql) {
+        if (s->stmts[i].sql == sql)
+            return s->stmts[i].st;
+        i = (i + 1) & (MP_STMT_SLOTS - 1);
     }
-    fprintf(stderr, "meldpunt: store: statement cache full\n");
-    return NULL;
+    if (s->nstmts >= MP_STMT_MAX) {
+        fprintf(stderr, "meldpunt: store: statement cache full\n");
+        return NULL;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        (void)mp_db_status(s->db, rc, sql);
+        return NULL;
+    }
+    s->stmts[i].sql = sql;
+    s->stmts[i].st = st;
+    s->nstmts++;
+    return st;
+}
+
+void mp_stmt_cache_clear(struct mp_store_sess *s)
+{
+    for (unsigned i = 0; i < MP_STMT_SLOTS; i++) {
+        sqlite3_finalize(s->stmts[i].st);
+        s->stmts[i].sql = NULL;
+        s->stmts[i].st = NULL;
+    }
+    s->nstmts = 0;
 }
 
 void mp_stmt_done(sqlite3_stmt *st)
