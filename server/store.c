@@ -154,15 +154,6 @@ void mp_store_opts_default(struct mp_store_opts *o)
     o->bg_checkpoint = false;
 }
 
-/* The end of a row loop: rc is the last sqlite3_step result; SQLITE_ROW
- * means the callback stopped early, which is not an error. */
-static enum mp_status rows_done(struct mp_store_sess *s, sqlite3_stmt *st, int rc,
-                                const char *what)
-{
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, what);
-}
-
 /* ---- schema ---- */
 
 /* The 4 -> 5 migration's grid_cells SQL, the same for each of its three
@@ -382,16 +373,18 @@ static const struct mp_store_module *const modules[] = {
     &mp_store_module_work,
 };
 
+static const char sql_user_version[] = "PRAGMA user_version";
+
 static int user_version(struct mp_store_sess *s)
 {
-    sqlite3_stmt *st = NULL;
-    int v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    int64_t v = -1;
+    if (mp_stmt_first(s, mp_stmt(s, sql_user_version), mp_row_int64, &v, "user_version"))
+        return -1;
+    return (int)v;
 }
+
+static const char sql_part_version[] = "SELECT version FROM schema_parts WHERE name = ?1";
+static const char sql_part_set[] = "INSERT OR REPLACE INTO schema_parts VALUES (?1, ?2)";
 
 static enum mp_status migrate(struct mp_store_sess *s, struct mp_error *err)
 {
@@ -422,17 +415,16 @@ static enum mp_status migrate(struct mp_store_sess *s, struct mp_error *err)
         goto out;
     for (size_t m = 0; m < sizeof modules / sizeof *modules; m++) {
         const struct mp_store_module *mod = modules[m];
-        sqlite3_stmt *st = NULL;
-        int mv = 0;
-        if (sqlite3_prepare_v2(s->db, "SELECT version FROM schema_parts WHERE name = ?1", -1, &st,
-                               NULL) != SQLITE_OK) {
+        sqlite3_stmt *st = mp_stmt(s, sql_part_version);
+        int64_t found = 0;
+        if (st)
+            mp_bind_text(st, 1, mod->name);
+        enum mp_status vrc = mp_stmt_first(s, st, mp_row_int64, &found, "schema part");
+        if (vrc != MP_OK && vrc != MP_ENOTFOUND) {
             rc = MP_EDB;
             goto out;
         }
-        sqlite3_bind_text(st, 1, mod->name, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            mv = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
+        int mv = (int)found;
         if (mv > mod->nmigrations) {
             rc = mp_fail(err, MP_EDB, "store", "schema part %s is newer than this build",
                          mod->name);
@@ -445,17 +437,11 @@ static enum mp_status migrate(struct mp_store_sess *s, struct mp_error *err)
                 goto out;
             }
         }
-        st = NULL;
-        if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO schema_parts VALUES (?1, ?2)", -1,
-                               &st, NULL) != SQLITE_OK) {
-            rc = MP_EDB;
-            goto out;
+        if ((st = mp_stmt(s, sql_part_set))) {
+            mp_bind_text(st, 1, mod->name);
+            sqlite3_bind_int(st, 2, mv);
         }
-        sqlite3_bind_text(st, 1, mod->name, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, mv);
-        int src = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (src != SQLITE_DONE) {
+        if (mp_stmt_run(s, st, "schema part")) {
             rc = MP_EDB;
             goto out;
         }
@@ -795,6 +781,19 @@ static void read_state(sqlite3_stmt *st, struct mp_cluster_state *c)
     mp_col_copy(c->location, sizeof c->location, st, 15);
 }
 
+struct candidates {
+    struct mp_cluster_state *out;
+    size_t cap, n;
+};
+
+static int candidate_row(void *ctx, sqlite3_stmt *st)
+{
+    struct candidates *c = ctx;
+    if (c->n < c->cap)
+        read_state(st, &c->out[c->n++]);
+    return 0;
+}
+
 enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *category,
                                            double x, double y, double r, int64_t t,
                                            int64_t window, struct mp_cluster_state *out,
@@ -803,12 +802,14 @@ enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *
     int64_t since = window >= 0 && t > INT64_MIN + window ? t - window : INT64_MIN;
     int64_t until = window >= 0 && t < INT64_MAX - window ? t + window : INT64_MAX;
     sqlite3_stmt *st = mp_stmt(s, sql_candidates);
+    struct candidates c = {out, cap, 0};
+    enum mp_status rc = MP_OK;
     *n = 0;
     if (!st)
         return MP_EDB;
     int64_t lo = cell_of(x - r, y - r), hi = cell_of(x + r, y + r);
     int64_t cx0 = lo / CELL_MUL, cx1 = hi / CELL_MUL, cy0 = lo % CELL_MUL, cy1 = hi % CELL_MUL;
-    for (int64_t cx = cx0; cx <= cx1; cx++) {
+    for (int64_t cx = cx0; cx <= cx1 && rc == MP_OK; cx++) {
         mp_bind_text(st, 1, category);
         sqlite3_bind_int64(st, 2, cx * CELL_MUL + cy0);
         sqlite3_bind_int64(st, 3, cx * CELL_MUL + cy1);
@@ -818,33 +819,25 @@ enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *
         sqlite3_bind_double(st, 7, y + r);
         sqlite3_bind_int64(st, 8, since);
         sqlite3_bind_int64(st, 9, until);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (*n < cap)
-                read_state(st, &out[(*n)++]);
-        }
-        mp_stmt_done(st);
-        if (rc != SQLITE_DONE)
-            return mp_db_status(s->db, rc, "candidates");
+        rc = mp_stmt_each(s, st, candidate_row, &c, "candidates");
+        *n = c.n;
     }
-    return MP_OK;
+    return rc;
+}
+
+static int state_row(void *ctx, sqlite3_stmt *st)
+{
+    read_state(st, ctx);
+    return 1;
 }
 
 enum mp_status mp_store_cluster_state(struct mp_store_sess *s, int64_t id,
                                       struct mp_cluster_state *out)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_cluster_state);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    enum mp_status ret = MP_OK;
-    if (rc == SQLITE_ROW)
-        read_state(st, out);
-    else
-        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, "cluster");
-    mp_stmt_done(st);
-    return ret;
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    return mp_stmt_first(s, st, state_row, out, "cluster");
 }
 
 static void bind_state(sqlite3_stmt *st, const struct mp_cluster_state *c, int64_t now)
@@ -970,24 +963,25 @@ static const char sql_states_range[] =
 static const char sql_cluster_ids[] = "SELECT id, category FROM clusters";
 static const char sql_cluster_max[] = "SELECT IFNULL(max(id), 0) FROM clusters";
 
+static int members_row(void *ctx, sqlite3_stmt *st)
+{
+    struct mp_member_stats *o = ctx;
+    o->count = sqlite3_column_int64(st, 0);
+    o->first_at = sqlite3_column_int64(st, 1);
+    o->last_at = sqlite3_column_int64(st, 2);
+    o->sum_x = sqlite3_column_double(st, 3);
+    o->sum_y = sqlite3_column_double(st, 4);
+    o->first_report = sqlite3_column_int64(st, 5);
+    return 1;
+}
+
 enum mp_status mp_store_cluster_members(struct mp_store_sess *s, int64_t id,
                                         struct mp_member_stats *o)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_members);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        o->count = sqlite3_column_int64(st, 0);
-        o->first_at = sqlite3_column_int64(st, 1);
-        o->last_at = sqlite3_column_int64(st, 2);
-        o->sum_x = sqlite3_column_double(st, 3);
-        o->sum_y = sqlite3_column_double(st, 4);
-        o->first_report = sqlite3_column_int64(st, 5);
-    }
-    mp_stmt_done(st);
-    return rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "members");
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    return mp_stmt_first(s, st, members_row, o, "members");
 }
 
 enum mp_status mp_store_reports_move_all(struct mp_store_sess *s, int64_t from, int64_t to,
@@ -1062,85 +1056,102 @@ enum mp_status mp_store_constraint_add(struct mp_store_sess *s, int64_t a, int64
     return mp_stmt_run(s, st, "constraint");
 }
 
+struct replay {
+    mp_replay_cb cb;
+    void *ctx;
+};
+
+static int replay_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct replay *c = ctx;
+    struct mp_replay_row r = {
+        .id = sqlite3_column_int64(st, 0),
+        .cluster_id = sqlite3_column_int64(st, 1),
+        .created_at = sqlite3_column_int64(st, 2),
+        .category = mp_col_text(st, 3),
+        .address = mp_col_text(st, 4),
+        .lon = sqlite3_column_double(st, 5),
+        .lat = sqlite3_column_double(st, 6),
+        .x = sqlite3_column_double(st, 7),
+        .y = sqlite3_column_double(st, 8),
+    };
+    return c->cb(c->ctx, &r);
+}
+
 enum mp_status mp_store_replay_reports(struct mp_store_sess *s, const char *category,
                                        mp_replay_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, category ? sql_replay_cat : sql_replay_all);
-    if (!st)
-        return MP_EDB;
-    if (category)
+    struct replay c = {cb, ctx};
+    if (st && category)
         mp_bind_text(st, 1, category);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_replay_row r = {
-            .id = sqlite3_column_int64(st, 0),
-            .cluster_id = sqlite3_column_int64(st, 1),
-            .created_at = sqlite3_column_int64(st, 2),
-            .category = mp_col_text(st, 3),
-            .address = mp_col_text(st, 4),
-            .lon = sqlite3_column_double(st, 5),
-            .lat = sqlite3_column_double(st, 6),
-            .x = sqlite3_column_double(st, 7),
-            .y = sqlite3_column_double(st, 8),
-        };
-        if (cb(ctx, &r))
-            break;
-    }
-    return rows_done(s, st, rc, "replay");
+    return mp_stmt_each(s, st, replay_row, &c, "replay");
+}
+
+struct constraints {
+    mp_constraint_cb cb;
+    void *ctx;
+};
+
+static int constraint_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct constraints *c = ctx;
+    return c->cb(c->ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                 sqlite3_column_int(st, 2) != 0);
 }
 
 enum mp_status mp_store_constraints(struct mp_store_sess *s, mp_constraint_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_constraints);
-    if (!st)
-        return MP_EDB;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-               sqlite3_column_int(st, 2) != 0))
-            break;
-    return rows_done(s, st, rc, "constraints");
+    struct constraints c = {cb, ctx};
+    return mp_stmt_each(s, mp_stmt(s, sql_constraints), constraint_row, &c, "constraints");
+}
+
+struct states {
+    mp_state_cb cb;
+    void *ctx;
+};
+
+static int states_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct states *c = ctx;
+    struct mp_cluster_state cs;
+    read_state(st, &cs);
+    return c->cb(c->ctx, &cs);
 }
 
 enum mp_status mp_store_cluster_states_range(struct mp_store_sess *s, int64_t lo, int64_t hi,
                                              mp_state_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_states_range);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, lo);
-    sqlite3_bind_int64(st, 2, hi);
-    int rc;
-    struct mp_cluster_state cs;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        read_state(st, &cs);
-        if (cb(ctx, &cs))
-            break;
+    struct states c = {cb, ctx};
+    if (st) {
+        sqlite3_bind_int64(st, 1, lo);
+        sqlite3_bind_int64(st, 2, hi);
     }
-    return rows_done(s, st, rc, "states");
+    return mp_stmt_each(s, st, states_row, &c, "states");
+}
+
+struct cluster_ids {
+    mp_cluster_id_cb cb;
+    void *ctx;
+};
+
+static int cluster_id_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct cluster_ids *c = ctx;
+    return c->cb(c->ctx, sqlite3_column_int64(st, 0), mp_col_text(st, 1));
 }
 
 enum mp_status mp_store_cluster_ids(struct mp_store_sess *s, mp_cluster_id_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_cluster_ids);
-    if (!st)
-        return MP_EDB;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (cb(ctx, sqlite3_column_int64(st, 0), mp_col_text(st, 1)))
-            break;
-    return rows_done(s, st, rc, "cluster ids");
+    struct cluster_ids c = {cb, ctx};
+    return mp_stmt_each(s, mp_stmt(s, sql_cluster_ids), cluster_id_row, &c, "cluster ids");
 }
 
 enum mp_status mp_store_cluster_max_id(struct mp_store_sess *s, int64_t *max)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_cluster_max);
-    if (!st)
-        return MP_EDB;
-    int rc = sqlite3_step(st);
-    *max = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    mp_stmt_done(st);
-    return rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "cluster ids");
+    *max = 0;
+    return mp_stmt_first(s, mp_stmt(s, sql_cluster_max), mp_row_int64, max, "cluster ids");
 }
 
 enum mp_status mp_store_cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c)
@@ -1193,13 +1204,11 @@ enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const ch
                                                bool *exists)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_report_ext);
-    if (!st)
-        return MP_EDB;
-    mp_bind_text(st, 1, ext);
-    int rc = sqlite3_step(st);
-    *exists = rc == SQLITE_ROW;
-    mp_stmt_done(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? MP_OK : mp_db_status(s->db, rc, "external id");
+    if (st)
+        mp_bind_text(st, 1, ext);
+    enum mp_status rc = mp_stmt_first(s, st, NULL, NULL, "external id");
+    *exists = rc == MP_OK;
+    return rc == MP_ENOTFOUND ? MP_OK : rc;
 }
 
 enum mp_status mp_store_history_add(struct mp_store_sess *s, const struct mp_history_rec *h)
@@ -1285,165 +1294,156 @@ static void read_cluster(sqlite3_stmt *st, struct mp_cluster_row *c)
     c->location = mp_col_text(st, 11);
 }
 
-static enum mp_status run_reports(struct mp_store_sess *s, sqlite3_stmt *st, bool with_private,
-                                  mp_report_cb cb, void *ctx)
+struct reports {
+    mp_report_cb cb;
+    void *ctx;
+    bool with_private;
+};
+
+static int report_row(void *ctx, sqlite3_stmt *st)
 {
-    int rc;
+    const struct reports *c = ctx;
     struct mp_report_row row;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        read_report(st, &row, with_private);
-        if (cb(ctx, &row))
-            break;
-    }
-    return rows_done(s, st, rc, "reports");
+    read_report(st, &row, c->with_private);
+    return c->cb(c->ctx, &row);
 }
 
-static enum mp_status run_clusters(struct mp_store_sess *s, sqlite3_stmt *st, mp_cluster_cb cb,
-                                   void *ctx)
+struct clusters {
+    mp_cluster_cb cb;
+    void *ctx;
+};
+
+static int cluster_row(void *ctx, sqlite3_stmt *st)
 {
-    int rc;
+    const struct clusters *c = ctx;
     struct mp_cluster_row row;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        read_cluster(st, &row);
-        if (cb(ctx, &row))
-            break;
-    }
-    return rows_done(s, st, rc, "clusters");
+    read_cluster(st, &row);
+    return c->cb(c->ctx, &row);
 }
 
 enum mp_status mp_store_reports(struct mp_store_sess *s, const struct mp_query *q, mp_report_cb cb,
                                 void *ctx)
 {
     bool handled;
-    enum mp_status mrc = mp_store_map_reports(s, q, cb, ctx, &handled);
-    if (mrc || handled)
-        return mrc;
+    enum mp_status rc = mp_store_map_reports(s, q, cb, ctx, &handled);
+    if (rc || handled)
+        return rc;
     sqlite3_stmt *st = mp_stmt(s, q->has_bbox ? sql_reports_bbox : sql_reports_all);
-    if (!st)
-        return MP_EDB;
-    enum mp_status rc = mp_bind_query(st, q, true);
-    if (rc) {
+    struct reports c = {cb, ctx, q->with_private};
+    if (st && (rc = mp_bind_query(st, q, true))) {
         mp_stmt_done(st);
         return rc;
     }
-    return run_reports(s, st, q->with_private, cb, ctx);
+    return mp_stmt_each(s, st, report_row, &c, "reports");
 }
 
 enum mp_status mp_store_clusters(struct mp_store_sess *s, const struct mp_query *q,
                                  mp_cluster_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, q->has_bbox ? sql_clusters_bbox : sql_clusters_all);
-    if (!st)
-        return MP_EDB;
-    enum mp_status rc = mp_bind_query(st, q, true);
-    if (rc) {
+    struct clusters c = {cb, ctx};
+    enum mp_status rc;
+    if (st && (rc = mp_bind_query(st, q, true))) {
         mp_stmt_done(st);
         return rc;
     }
-    return run_clusters(s, st, cb, ctx);
+    return mp_stmt_each(s, st, cluster_row, &c, "clusters");
 }
 
 enum mp_status mp_store_report_get(struct mp_store_sess *s, int64_t id, bool with_private,
                                    mp_report_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_report_get);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    enum mp_status ret = MP_OK;
-    if (rc == SQLITE_ROW) {
-        struct mp_report_row row;
-        read_report(st, &row, with_private);
-        cb(ctx, &row);
-    } else {
-        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, "report");
-    }
-    mp_stmt_done(st);
-    return ret;
+    struct reports c = {cb, ctx, with_private};
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    return mp_stmt_first(s, st, report_row, &c, "report");
 }
 
 enum mp_status mp_store_cluster_get(struct mp_store_sess *s, int64_t id, mp_cluster_cb cb,
                                     void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_cluster_get);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    enum mp_status ret = MP_OK;
-    if (rc == SQLITE_ROW) {
-        struct mp_cluster_row row;
-        read_cluster(st, &row);
-        cb(ctx, &row);
-    } else {
-        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, "cluster");
-    }
-    mp_stmt_done(st);
-    return ret;
+    struct clusters c = {cb, ctx};
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    return mp_stmt_first(s, st, cluster_row, &c, "cluster");
 }
 
 enum mp_status mp_store_cluster_reports(struct mp_store_sess *s, int64_t cluster_id,
                                         mp_report_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_cluster_reports);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, cluster_id);
-    return run_reports(s, st, false, cb, ctx);
+    struct reports c = {cb, ctx, false};
+    if (st)
+        sqlite3_bind_int64(st, 1, cluster_id);
+    return mp_stmt_each(s, st, report_row, &c, "reports");
+}
+
+struct history {
+    mp_history_cb cb;
+    void *ctx;
+};
+
+static int history_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct history *c = ctx;
+    struct mp_history_row h = {
+        .id = sqlite3_column_int64(st, 0),
+        .cluster_id = sqlite3_column_int64(st, 1),
+        .report_id = sqlite3_column_int64(st, 2),
+        .at = sqlite3_column_int64(st, 3),
+        .status = mp_col_text(st, 4),
+        .note = mp_col_text(st, 5),
+        .note_public = sqlite3_column_int(st, 6) != 0,
+        .actor = mp_col_text(st, 7),
+    };
+    return c->cb(c->ctx, &h);
 }
 
 enum mp_status mp_store_history(struct mp_store_sess *s, int64_t cluster_id, mp_history_cb cb,
                                 void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_history);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, cluster_id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_history_row h = {
-            .id = sqlite3_column_int64(st, 0),
-            .cluster_id = sqlite3_column_int64(st, 1),
-            .report_id = sqlite3_column_int64(st, 2),
-            .at = sqlite3_column_int64(st, 3),
-            .status = mp_col_text(st, 4),
-            .note = mp_col_text(st, 5),
-            .note_public = sqlite3_column_int(st, 6) != 0,
-            .actor = mp_col_text(st, 7),
-        };
-        if (cb(ctx, &h))
-            break;
-    }
-    return rows_done(s, st, rc, "history");
+    struct history c = {cb, ctx};
+    if (st)
+        sqlite3_bind_int64(st, 1, cluster_id);
+    return mp_stmt_each(s, st, history_row, &c, "history");
+}
+
+struct grid {
+    mp_grid_cb cb;
+    void *ctx;
+};
+
+static int grid_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct grid *g = ctx;
+    struct mp_grid_cell c = {
+        .gx = sqlite3_column_int64(st, 0),
+        .gy = sqlite3_column_int64(st, 1),
+        .clusters = sqlite3_column_int64(st, 2),
+        .reports = sqlite3_column_int64(st, 3),
+        .lon = sqlite3_column_double(st, 4),
+        .lat = sqlite3_column_double(st, 5),
+    };
+    return g->cb(g->ctx, &c);
 }
 
 enum mp_status mp_store_cluster_grid(struct mp_store_sess *s, const struct mp_query *q,
                                      double cell_deg, mp_grid_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_grid_bbox);
+    struct grid g = {cb, ctx};
     if (!st || !q->has_bbox || !(cell_deg > 0))
         return MP_EINVAL;
-    enum mp_status ret = mp_bind_query(st, q, true);
-    if (ret) {
+    enum mp_status rc = mp_bind_query(st, q, true);
+    if (rc) {
         mp_stmt_done(st);
-        return ret;
+        return rc;
     }
     sqlite3_bind_double(st, 12, cell_deg);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_grid_cell c = {
-            .gx = sqlite3_column_int64(st, 0),
-            .gy = sqlite3_column_int64(st, 1),
-            .clusters = sqlite3_column_int64(st, 2),
-            .reports = sqlite3_column_int64(st, 3),
-            .lon = sqlite3_column_double(st, 4),
-            .lat = sqlite3_column_double(st, 5),
-        };
-        if (cb(ctx, &c))
-            break;
-    }
-    return rows_done(s, st, rc, "grid");
+    return mp_stmt_each(s, st, grid_row, &g, "grid");
 }
 
 static const char sql_pyramid[] =
@@ -1470,17 +1470,51 @@ struct pyr_cell {
 };
 
 /* Hand one output cell (sums over its pyramid cells) to cb. */
-static int pyr_emit(mp_grid_cb cb, void *ctx, int64_t gx, int64_t gy, const struct pyr_cell *p)
+/* A pyramid query's rows on their way to cb: summed into cells (w x h
+ * output cells from (ox, oy), each pyramid cell's gx, gy shifted right by
+ * shift), or handed on one by one when SQL grouped them (cells NULL). */
+struct pyramid {
+    mp_grid_cb cb;
+    void *ctx;
+    int shift;
+    int64_t ox, oy, w, h;
+    struct pyr_cell *cells;
+};
+
+/* Hand one output cell (sums over its pyramid cells) to cb. */
+static int pyr_emit(const struct pyramid *p, int64_t gx, int64_t gy, const struct pyr_cell *sum)
 {
     struct mp_grid_cell c = {
         .gx = gx,
         .gy = gy,
-        .clusters = p->clusters,
-        .reports = p->reports,
-        .lon = p->sum_lon / (double)p->clusters,
-        .lat = p->sum_lat / (double)p->clusters,
+        .clusters = sum->clusters,
+        .reports = sum->reports,
+        .lon = sum->sum_lon / (double)sum->clusters,
+        .lat = sum->sum_lat / (double)sum->clusters,
     };
-    return cb(ctx, &c);
+    return p->cb(p->ctx, &c);
+}
+
+static int pyr_grouped_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct pyr_cell sum = {sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                                 sqlite3_column_double(st, 4), sqlite3_column_double(st, 5)};
+    return pyr_emit(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), &sum);
+}
+
+static int pyr_sum_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct pyramid *p = ctx;
+    int64_t cx = (sqlite3_column_int64(st, 0) >> p->shift) - p->ox;
+    int64_t cy = (sqlite3_column_int64(st, 1) >> p->shift) - p->oy;
+    if (cx < 0 || cx >= p->w || cy < 0 || cy >= p->h)
+        return 0; /* cannot happen: the WHERE bounds gx and gy */
+    struct pyr_cell *c = &p->cells[cx * p->h + cy];
+    c->clusters += sqlite3_column_int64(st, 2);
+    c->reports += sqlite3_column_int64(st, 3);
+    c->sum_lon += sqlite3_column_double(st, 4);
+    c->sum_lat += sqlite3_column_double(st, 5);
+    return 0;
 }
 
 enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_query *q, int zoom,
@@ -1489,7 +1523,6 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
     if (!q->has_bbox || q->district || q->since || q->until || zoom < 0 || zoom > 14)
         return MP_EUNSUPPORTED;
     int level = zoom <= 10 ? 10 : zoom <= 12 ? 12 : 14;
-    int shift = level - zoom;
     double cell = 90.0 / (double)(1L << level);
     int64_t gx0 = (int64_t)((q->bbox.min_lon + 180) / cell);
     int64_t gx1 = (int64_t)((q->bbox.max_lon + 180) / cell);
@@ -1498,93 +1531,71 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
     /* The pyramid's cells are summed into output cells in memory rather
      * than by GROUP BY: SQLite sorts a GROUP BY on computed keys, which was
      * nearly all of an uncached whole-city grid request (bench/README.md). */
-    int64_t ox = gx0 >> shift, oy = gy0 >> shift;
-    int64_t w = (gx1 >> shift) - ox + 1, h = (gy1 >> shift) - oy + 1;
-    bool grouped = w <= 0 || h <= 0 || w > PYRAMID_MAX_CELLS || h > PYRAMID_MAX_CELLS / w;
-    struct pyr_cell *cells = NULL;
-    if (grouped) {
-        ox = oy = 0;
-        w = h = 1;
-    } else if (!(cells = calloc((size_t)(w * h), sizeof *cells))) {
+    struct pyramid p = {.cb = cb, .ctx = ctx, .shift = level - zoom};
+    p.ox = gx0 >> p.shift;
+    p.oy = gy0 >> p.shift;
+    p.w = (gx1 >> p.shift) - p.ox + 1;
+    p.h = (gy1 >> p.shift) - p.oy + 1;
+    bool grouped =
+        p.w <= 0 || p.h <= 0 || p.w > PYRAMID_MAX_CELLS || p.h > PYRAMID_MAX_CELLS / p.w;
+    if (!grouped && !(p.cells = calloc((size_t)(p.w * p.h), sizeof *p.cells)))
         return MP_ENOMEM;
-    }
-    enum mp_status ret = MP_OK;
+    enum mp_status rc = MP_OK;
     sqlite3_stmt *st = mp_stmt(s, grouped ? sql_pyramid_grouped : sql_pyramid);
     if (!st) {
-        free(cells);
-        return MP_EDB;
+        rc = MP_EDB;
+        goto out;
     }
     if (grouped)
-        sqlite3_bind_int(st, 8, shift);
+        sqlite3_bind_int(st, 8, p.shift);
     sqlite3_bind_int(st, 1, level);
     sqlite3_bind_int64(st, 2, gx0);
     sqlite3_bind_int64(st, 3, gx1);
     sqlite3_bind_int64(st, 4, gy0);
     sqlite3_bind_int64(st, 5, gy1);
-    if ((ret = mp_bind_list(st, 6, q->categories, q->ncategories, true)) ||
-        (ret = mp_bind_list(st, 7, q->statuses, q->nstatuses, true)))
-        goto out;
-    int rc = SQLITE_DONE;
-    while (grouped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const struct pyr_cell p = {sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-                                   sqlite3_column_double(st, 4), sqlite3_column_double(st, 5)};
-        if (pyr_emit(cb, ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), &p)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    while (!grouped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t cx = (sqlite3_column_int64(st, 0) >> shift) - ox;
-        int64_t cy = (sqlite3_column_int64(st, 1) >> shift) - oy;
-        if (cx < 0 || cx >= w || cy < 0 || cy >= h)
-            continue; /* cannot happen: the WHERE bounds gx and gy */
-        struct pyr_cell *c = &cells[cx * h + cy];
-        c->clusters += sqlite3_column_int64(st, 2);
-        c->reports += sqlite3_column_int64(st, 3);
-        c->sum_lon += sqlite3_column_double(st, 4);
-        c->sum_lat += sqlite3_column_double(st, 5);
-    }
-    if (rc != SQLITE_DONE) {
-        ret = mp_db_status(s->db, rc, "pyramid");
+    if ((rc = mp_bind_list(st, 6, q->categories, q->ncategories, true)) ||
+        (rc = mp_bind_list(st, 7, q->statuses, q->nstatuses, true))) {
+        mp_stmt_done(st);
         goto out;
     }
+    if ((rc = mp_stmt_each(s, st, grouped ? pyr_grouped_row : pyr_sum_row, &p, "pyramid")))
+        goto out;
     /* The order GROUP BY gave: by column, then row. */
-    for (int64_t i = 0; !grouped && i < w * h; i++) {
-        const struct pyr_cell *p = &cells[i];
-        if (p->clusters > 0 && pyr_emit(cb, ctx, ox + i / h, oy + i % h, p))
+    for (int64_t i = 0; !grouped && i < p.w * p.h; i++) {
+        const struct pyr_cell *c = &p.cells[i];
+        if (c->clusters > 0 && pyr_emit(&p, p.ox + i / p.h, p.oy + i % p.h, c))
             break;
     }
 out:
-    mp_stmt_done(st);
-    free(cells);
-    return ret;
+    free(p.cells);
+    return rc;
 }
 
 static const char sql_change[] = "SELECT n FROM change_counter WHERE id = 1";
 
 enum mp_status mp_store_change_counter(struct mp_store_sess *s, int64_t *n)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_change);
-    if (!st)
-        return MP_EDB;
-    int rc = sqlite3_step(st);
-    *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    mp_stmt_done(st);
-    return rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "change counter");
+    *n = -1;
+    enum mp_status rc = mp_stmt_first(s, mp_stmt(s, sql_change), mp_row_int64, n, "change counter");
+    return rc == MP_ENOTFOUND ? MP_EDB : rc;
 }
 
 int64_t mp_store_memory_used(void) { return (int64_t)sqlite3_memory_used(); }
 
+struct counts {
+    int64_t *reports, *clusters;
+};
+
+static int counts_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct counts *c = ctx;
+    *c->reports = sqlite3_column_int64(st, 0);
+    *c->clusters = sqlite3_column_int64(st, 1);
+    return 1;
+}
+
 enum mp_status mp_store_counts(struct mp_store_sess *s, int64_t *reports, int64_t *clusters)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_counts);
-    if (!st)
-        return MP_EDB;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *reports = sqlite3_column_int64(st, 0);
-        *clusters = sqlite3_column_int64(st, 1);
-    }
-    mp_stmt_done(st);
-    return rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "counts");
+    struct counts c = {reports, clusters};
+    return mp_stmt_first(s, mp_stmt(s, sql_counts), counts_row, &c, "counts");
 }

@@ -221,33 +221,31 @@ enum mp_status mp_store_export_count(struct mp_store_sess *sess, enum mp_export_
     const char *sql = what == MP_EXPORT_CLUSTERS ? (q->has_bbox ? sql_count_c_bbox : sql_count_c)
                                                  : (q->has_bbox ? sql_count_r_bbox : sql_count_r);
     sqlite3_stmt *st = mp_stmt(sess, sql);
+    enum mp_status rc;
     *n = 0;
-    if (!st)
-        return MP_EDB;
-    enum mp_status rc = mp_bind_query(st, q, false);
-    if (rc) {
+    if (st && (rc = mp_bind_query(st, q, false))) {
         mp_stmt_done(st);
         return rc;
     }
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
-    mp_stmt_done(st);
-    return src == SQLITE_ROW ? MP_OK : mp_db_status(sess->db, src, "export count");
+    return mp_stmt_first(sess, st, mp_row_int64, n, "export count");
+}
+
+struct extent {
+    int64_t *first, *last;
+};
+
+static int extent_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct extent *e = ctx;
+    *e->first = sqlite3_column_int64(st, 0);
+    *e->last = sqlite3_column_int64(st, 1);
+    return 1;
 }
 
 enum mp_status mp_store_export_time_extent(struct mp_store_sess *sess, int64_t *first,
                                            int64_t *last)
 {
-    sqlite3_stmt *st = mp_stmt(sess, sql_extent);
+    struct extent e = {first, last};
     *first = *last = 0;
-    if (!st)
-        return MP_EDB;
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        *first = sqlite3_column_int64(st, 0);
-        *last = sqlite3_column_int64(st, 1);
-    }
-    mp_stmt_done(st);
-    return src == SQLITE_ROW ? MP_OK : mp_db_status(sess->db, src, "time extent");
+    return mp_stmt_first(sess, mp_stmt(sess, sql_extent), extent_row, &e, "time extent");
 }

@@ -61,6 +61,21 @@ void mp_stmt_done(sqlite3_stmt *st);
 /* Step a statement that returns no rows (or ignores them), then reset it.
  * A NULL st (mp_stmt failed) gives MP_EDB. */
 enum mp_status mp_stmt_run(struct mp_store_sess *s, sqlite3_stmt *st, const char *what) MP_WUR;
+/* Called by mp_stmt_each for each row of st (columns valid until it
+ * returns); non-zero stops the loop, which is not an error. */
+typedef int (*mp_row_fn)(void *ctx, sqlite3_stmt *st);
+/* The row loop: step st, calling row for each row until the rows run out or
+ * row returns non-zero, then reset st and clear its bindings (always, also
+ * on error). MP_OK then; an SQLite error is logged with what and mapped by
+ * mp_db_status. A NULL st (mp_stmt failed) gives MP_EDB. */
+enum mp_status mp_stmt_each(struct mp_store_sess *s, sqlite3_stmt *st, mp_row_fn row, void *ctx,
+                            const char *what) MP_WUR;
+/* mp_stmt_each of the first row only (row may be NULL: a test of existence);
+ * MP_ENOTFOUND when there is none. */
+enum mp_status mp_stmt_first(struct mp_store_sess *s, sqlite3_stmt *st, mp_row_fn row, void *ctx,
+                             const char *what) MP_WUR;
+/* A row function for mp_stmt_first: column 0 into the int64_t at ctx. */
+int mp_row_int64(void *ctx, sqlite3_stmt *st);
 /* mp_stmt_run of the cached statement for sql with ?1 = a and, when the
  * statement has a second parameter, ?2 = b. */
 enum mp_status mp_stmt_run_ids(struct mp_store_sess *s, const char *sql, int64_t a, int64_t b,

@@ -328,21 +328,15 @@ static void fn_mask(sqlite3_context *c, int argc, sqlite3_value **argv)
 static enum mp_status apply(struct mp_store_sess *s, const char *count_sql, const char *change_sql,
                             bool dry_run, int64_t cutoff, int64_t *n)
 {
-    sqlite3_stmt *st = NULL;
-    const char *sql = dry_run || !change_sql ? count_sql : change_sql;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
+    sqlite3_stmt *st = mp_stmt(s, dry_run || !change_sql ? count_sql : change_sql);
+    if (st)
         sqlite3_bind_int64(st, 1, cutoff);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *n = sqlite3_column_int64(st, 0);
-            rc = SQLITE_DONE;
-        } else if (rc == SQLITE_DONE) {
-            *n = sqlite3_changes64(s->db);
-        }
+    enum mp_status rc = mp_stmt_first(s, st, mp_row_int64, n, "anonymise");
+    if (rc == MP_ENOTFOUND) { /* a change returns no row: count what it changed */
+        *n = sqlite3_changes64(s->db);
+        rc = MP_OK;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? MP_OK : mp_db_status(s->db, rc, "anonymise");
+    return rc;
 }
 
 enum mp_status mp_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,

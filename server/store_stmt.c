@@ -83,13 +83,41 @@ void mp_stmt_done(sqlite3_stmt *st)
 
 enum mp_status mp_stmt_run(struct mp_store_sess *s, sqlite3_stmt *st, const char *what)
 {
+    enum mp_status rc = mp_stmt_first(s, st, NULL, NULL, what);
+    return rc == MP_ENOTFOUND ? MP_OK : rc;
+}
+
+enum mp_status mp_stmt_each(struct mp_store_sess *s, sqlite3_stmt *st, mp_row_fn row, void *ctx,
+                            const char *what)
+{
+    if (!st)
+        return MP_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (row(ctx, st))
+            break;
+    mp_stmt_done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, what);
+}
+
+enum mp_status mp_stmt_first(struct mp_store_sess *s, sqlite3_stmt *st, mp_row_fn row, void *ctx,
+                             const char *what)
+{
     if (!st)
         return MP_EDB;
     int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && row)
+        (void)row(ctx, st);
     mp_stmt_done(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return mp_db_status(s->db, rc, what);
-    return MP_OK;
+    if (rc == SQLITE_ROW)
+        return MP_OK;
+    return rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, what);
+}
+
+int mp_row_int64(void *ctx, sqlite3_stmt *st)
+{
+    *(int64_t *)ctx = sqlite3_column_int64(st, 0);
+    return 1;
 }
 
 enum mp_status mp_stmt_run_ids(struct mp_store_sess *s, const char *sql, int64_t a, int64_t b,
@@ -104,31 +132,36 @@ enum mp_status mp_stmt_run_ids(struct mp_store_sess *s, const char *sql, int64_t
     return mp_stmt_run(s, st, what);
 }
 
+struct blob {
+    void *data;
+    size_t len;
+    bool nomem;
+};
+
+static int copy_blob(void *ctx, sqlite3_stmt *st)
+{
+    struct blob *b = ctx;
+    int n = sqlite3_column_bytes(st, 0);
+    const void *p = sqlite3_column_blob(st, 0);
+    b->data = malloc(n > 0 ? (size_t)n : 1);
+    if (!b->data) {
+        b->nomem = true;
+        return 1;
+    }
+    if (n > 0)
+        memcpy(b->data, p, (size_t)n);
+    b->len = (size_t)n;
+    return 1;
+}
+
 enum mp_status mp_stmt_blob(struct mp_store_sess *s, sqlite3_stmt *st, void **data, size_t *len,
                             const char *what)
 {
-    *data = NULL;
-    *len = 0;
-    if (!st)
-        return MP_EDB;
-    int rc = sqlite3_step(st);
-    enum mp_status ret = MP_OK;
-    if (rc == SQLITE_ROW) {
-        int n = sqlite3_column_bytes(st, 0);
-        const void *b = sqlite3_column_blob(st, 0);
-        *data = malloc(n > 0 ? (size_t)n : 1);
-        if (!*data) {
-            ret = MP_ENOMEM;
-        } else {
-            if (n > 0)
-                memcpy(*data, b, (size_t)n);
-            *len = (size_t)n;
-        }
-    } else {
-        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, what);
-    }
-    mp_stmt_done(st);
-    return ret;
+    struct blob b = {NULL, 0, false};
+    enum mp_status rc = mp_stmt_first(s, st, copy_blob, &b, what);
+    *data = b.data;
+    *len = b.len;
+    return rc == MP_OK && b.nomem ? MP_ENOMEM : rc;
 }
 
 enum mp_status mp_exec(struct mp_store_sess *s, const char *sql)

@@ -96,26 +96,28 @@ static const char sql_merge_notes[] = "UPDATE work_notes SET cluster_id = ?2 WHE
 static const char sql_merge_photos[] = "UPDATE work_photos SET cluster_id = ?2 WHERE cluster_id = ?1";
 static const char sql_merge_drop[] = "DELETE FROM work_assignments WHERE cluster_id = ?1";
 
+static int assignment_row(void *ctx, sqlite3_stmt *st)
+{
+    struct mp_work_assignment *out = ctx;
+    out->exists = true;
+    mp_col_copy(out->department, sizeof out->department, st, 0);
+    mp_col_copy(out->crew, sizeof out->crew, st, 1);
+    out->priority = sqlite3_column_int(st, 2);
+    out->due_at = sqlite3_column_int64(st, 3);
+    out->updated_at = sqlite3_column_int64(st, 4);
+    mp_col_copy(out->updated_by, sizeof out->updated_by, st, 5);
+    return 1;
+}
+
 enum mp_status mp_store_work_get(struct mp_store_sess *s, int64_t cluster_id,
                                  struct mp_work_assignment *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = mp_stmt(s, sql_get);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, cluster_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->exists = true;
-        mp_col_copy(out->department, sizeof out->department, st, 0);
-        mp_col_copy(out->crew, sizeof out->crew, st, 1);
-        out->priority = sqlite3_column_int(st, 2);
-        out->due_at = sqlite3_column_int64(st, 3);
-        out->updated_at = sqlite3_column_int64(st, 4);
-        mp_col_copy(out->updated_by, sizeof out->updated_by, st, 5);
-    }
-    mp_stmt_done(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? MP_OK : mp_db_status(s->db, rc, "assignment");
+    if (st)
+        sqlite3_bind_int64(st, 1, cluster_id);
+    enum mp_status rc = mp_stmt_first(s, st, assignment_row, out, "assignment");
+    return rc == MP_ENOTFOUND ? MP_OK : rc;
 }
 
 enum mp_status mp_store_work_set(struct mp_store_sess *s, int64_t cluster_id,
@@ -132,6 +134,38 @@ enum mp_status mp_store_work_set(struct mp_store_sess *s, int64_t cluster_id,
     sqlite3_bind_int64(st, 6, now);
     mp_bind_text(st, 7, a->updated_by[0] ? a->updated_by : NULL);
     return mp_stmt_run(s, st, "assignment");
+}
+
+struct work {
+    mp_work_cb cb;
+    void *ctx;
+};
+
+static int work_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct work *c = ctx;
+    struct mp_work_row r = {
+        .id = sqlite3_column_int64(st, 0),
+        .report_count = sqlite3_column_int64(st, 1),
+        .first_at = sqlite3_column_int64(st, 2),
+        .last_at = sqlite3_column_int64(st, 3),
+        .updated_at = sqlite3_column_int64(st, 4),
+        .category = mp_col_text(st, 5),
+        .status = mp_col_text(st, 6),
+        .district = mp_col_text(st, 7),
+        .location = mp_col_text(st, 8),
+        .address = mp_col_text(st, 9),
+        .lon = sqlite3_column_double(st, 10),
+        .lat = sqlite3_column_double(st, 11),
+        .x = sqlite3_column_double(st, 12),
+        .y = sqlite3_column_double(st, 13),
+        .assigned = sqlite3_column_int(st, 14) != 0,
+        .department = mp_col_text(st, 15),
+        .crew = mp_col_text(st, 16),
+        .priority = sqlite3_column_int(st, 17),
+        .due_at = sqlite3_column_int64(st, 18),
+    };
+    return c->cb(c->ctx, &r);
 }
 
 enum mp_status mp_store_work_list(struct mp_store_sess *s, const struct mp_work_query *q,
@@ -156,34 +190,8 @@ enum mp_status mp_store_work_list(struct mp_store_sess *s, const struct mp_work_
     }
     mp_bind_text(st, 7, q->district);
     sqlite3_bind_int64(st, 8, q->cluster_id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_work_row r = {
-            .id = sqlite3_column_int64(st, 0),
-            .report_count = sqlite3_column_int64(st, 1),
-            .first_at = sqlite3_column_int64(st, 2),
-            .last_at = sqlite3_column_int64(st, 3),
-            .updated_at = sqlite3_column_int64(st, 4),
-            .category = mp_col_text(st, 5),
-            .status = mp_col_text(st, 6),
-            .district = mp_col_text(st, 7),
-            .location = mp_col_text(st, 8),
-            .address = mp_col_text(st, 9),
-            .lon = sqlite3_column_double(st, 10),
-            .lat = sqlite3_column_double(st, 11),
-            .x = sqlite3_column_double(st, 12),
-            .y = sqlite3_column_double(st, 13),
-            .assigned = sqlite3_column_int(st, 14) != 0,
-            .department = mp_col_text(st, 15),
-            .crew = mp_col_text(st, 16),
-            .priority = sqlite3_column_int(st, 17),
-            .due_at = sqlite3_column_int64(st, 18),
-        };
-        if (cb(ctx, &r))
-            break;
-    }
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "worklist");
+    struct work c = {cb, ctx};
+    return mp_stmt_each(s, st, work_row, &c, "worklist");
 }
 
 enum mp_status mp_store_work_note_add(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
@@ -200,28 +208,33 @@ enum mp_status mp_store_work_note_add(struct mp_store_sess *s, int64_t cluster_i
     return mp_stmt_run(s, st, "note insert");
 }
 
+struct notes {
+    mp_work_note_cb cb;
+    void *ctx;
+};
+
+static int note_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct notes *c = ctx;
+    struct mp_work_note_row r = {
+        .id = sqlite3_column_int64(st, 0),
+        .cluster_id = sqlite3_column_int64(st, 1),
+        .at = sqlite3_column_int64(st, 2),
+        .status = mp_col_text(st, 3),
+        .note = mp_col_text(st, 4),
+        .actor = mp_col_text(st, 5),
+    };
+    return c->cb(c->ctx, &r);
+}
+
 enum mp_status mp_store_work_notes(struct mp_store_sess *s, int64_t cluster_id,
                                    mp_work_note_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_notes);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, cluster_id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_work_note_row r = {
-            .id = sqlite3_column_int64(st, 0),
-            .cluster_id = sqlite3_column_int64(st, 1),
-            .at = sqlite3_column_int64(st, 2),
-            .status = mp_col_text(st, 3),
-            .note = mp_col_text(st, 4),
-            .actor = mp_col_text(st, 5),
-        };
-        if (cb(ctx, &r))
-            break;
-    }
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "notes");
+    struct notes c = {cb, ctx};
+    if (st)
+        sqlite3_bind_int64(st, 1, cluster_id);
+    return mp_stmt_each(s, st, note_row, &c, "notes");
 }
 
 enum mp_status mp_store_work_photo_put(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
@@ -255,29 +268,34 @@ enum mp_status mp_store_work_photo_get(struct mp_store_sess *s, int64_t photo_id
     return mp_stmt_blob(s, st, data, len, "work photo");
 }
 
+struct photos {
+    mp_work_photo_cb cb;
+    void *ctx;
+};
+
+static int photo_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct photos *c = ctx;
+    struct mp_work_photo_row r = {
+        .id = sqlite3_column_int64(st, 0),
+        .cluster_id = sqlite3_column_int64(st, 1),
+        .at = sqlite3_column_int64(st, 2),
+        .status = mp_col_text(st, 3),
+        .actor = mp_col_text(st, 4),
+        .width = (unsigned)sqlite3_column_int(st, 5),
+        .height = (unsigned)sqlite3_column_int(st, 6),
+    };
+    return c->cb(c->ctx, &r);
+}
+
 enum mp_status mp_store_work_photos(struct mp_store_sess *s, int64_t cluster_id,
                                     mp_work_photo_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_photos);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, cluster_id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_work_photo_row r = {
-            .id = sqlite3_column_int64(st, 0),
-            .cluster_id = sqlite3_column_int64(st, 1),
-            .at = sqlite3_column_int64(st, 2),
-            .status = mp_col_text(st, 3),
-            .actor = mp_col_text(st, 4),
-            .width = (unsigned)sqlite3_column_int(st, 5),
-            .height = (unsigned)sqlite3_column_int(st, 6),
-        };
-        if (cb(ctx, &r))
-            break;
-    }
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "photos");
+    struct photos c = {cb, ctx};
+    if (st)
+        sqlite3_bind_int64(st, 1, cluster_id);
+    return mp_stmt_each(s, st, photo_row, &c, "photos");
 }
 
 enum mp_status mp_store_work_cluster_merged(struct mp_store_sess *s, int64_t from, int64_t to)
