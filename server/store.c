@@ -9,11 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <time.h>
 
 #include "meldpunt/buf.h"
 #include "meldpunt/timeutil.h"
+#include "store_checkpoint.h"
 #include "store_internal.h"
 #include "store_map.h"
 
@@ -22,9 +21,6 @@
 #define CELL_M 128.0
 #define CELL_OFF 1048576
 #define CELL_MUL 2097152
-/* With the background checkpointer, the WAL size (in pages) at which a
- * committing writer checkpoints itself: 80 MB. */
-#define CKPT_FALLBACK_PAGES "20000"
 
 static int64_t cell_of(double x, double y)
 {
@@ -138,11 +134,7 @@ struct mp_store {
     unsigned nsessions;
     struct mp_store_sess *free_list;
     struct mp_store_opts opts;
-    /* background checkpointer (opts.bg_checkpoint) */
-    pthread_t ckpt_thread;
-    pthread_cond_t ckpt_cond; /* own condition: st->cond wakes pool waiters */
-    bool ckpt_started, ckpt_stop;
-    sqlite3 *ckpt_db; /* its own connection: no pool session is taken */
+    struct mp_store_checkpoint *checkpoint; /* owned; NULL without opts.bg_checkpoint */
 };
 
 void mp_store_opts_default(struct mp_store_opts *o)
@@ -492,115 +484,15 @@ static enum mp_status sess_open(struct mp_store_sess *s, const char *path,
     if (mp_exec(s, pragmas) != MP_OK)
         return mp_fail(err, MP_EDB, "store", "cannot configure database %.100s", path);
     /* With the background checkpointer, a committing writer checkpoints
-     * only when the WAL passes CKPT_FALLBACK_PAGES (the checkpointer could
+     * only when the WAL passes MP_STORE_CHECKPOINT_FALLBACK_PAGES (the checkpointer could
      * not keep up, or long readers held it back): a bound on the WAL, not
      * the usual path. journal_size_limit truncates the file when SQLite
      * restarts the log after a complete checkpoint. */
     if (!o->readonly && o->bg_checkpoint &&
-        mp_exec(s, "PRAGMA wal_autocheckpoint = " CKPT_FALLBACK_PAGES
+        mp_exec(s, "PRAGMA wal_autocheckpoint = " MP_STORE_CHECKPOINT_FALLBACK_PAGES
                 "; PRAGMA journal_size_limit = 67108864;") != MP_OK)
         return mp_fail(err, MP_EDB, "store", "cannot configure database %.100s", path);
     return MP_OK;
-}
-
-/* ---- background checkpointer ---- */
-
-/* PASSIVE checkpoints never wait for readers or the writer: they copy what
- * every reader has moved past, so a long export delays them but does not
- * block anyone. Every CKPT_PERIOD_MS while frames are waiting.
- *
- * A WAL that is always in use by some reader (map reads all the time, back
- * to back exports) is never restarted by SQLite, and grows without bound
- * although every frame has been copied. Once it holds CKPT_TRUNCATE_FRAMES,
- * and a PASSIVE pass has copied all of it, the checkpointer asks for a
- * TRUNCATE checkpoint, which waits up to CKPT_TRUNCATE_WAIT_MS for the
- * readers of the old log to finish (new readers go on; writers wait that
- * long at most), then empties the file. When readers hold out, it tries
- * again CKPT_RETRY_MS later at the earliest, so writers lose at most a tenth
- * of their time to these waits, and only while the WAL is large. */
-#define CKPT_PERIOD_MS 100
-#define CKPT_TRUNCATE_FRAMES 4096 /* 16 MB of 4 KiB pages */
-#define CKPT_TRUNCATE_WAIT_MS 50
-#define CKPT_RETRY_MS 500
-
-static void *ckpt_main(void *arg)
-{
-    struct mp_store *st = arg;
-    int last_rc = SQLITE_OK;
-    unsigned wait_truncate = 0; /* periods until the next TRUNCATE attempt */
-    prctl(PR_SET_NAME, "mp-checkpoint", 0, 0, 0); /* for profilers and bench/run.sh */
-    for (;;) {
-        pthread_mutex_lock(&st->lock);
-        if (!st->ckpt_stop) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += CKPT_PERIOD_MS * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            (void)pthread_cond_timedwait(&st->ckpt_cond, &st->lock, &until);
-        }
-        bool stop = st->ckpt_stop;
-        pthread_mutex_unlock(&st->lock);
-        if (stop)
-            return NULL;
-        int log = 0, done = 0;
-        int rc = sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-        if (wait_truncate > 0)
-            wait_truncate--;
-        /* Everything copied means no reader holds an old snapshot right now
-         * (between two exports, say): the moment a TRUNCATE succeeds. */
-        if (rc == SQLITE_OK && log >= CKPT_TRUNCATE_FRAMES && done == log) {
-            if (wait_truncate == 0) {
-                sqlite3_busy_timeout(st->ckpt_db, CKPT_TRUNCATE_WAIT_MS);
-                rc = sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-                                               NULL, NULL);
-                sqlite3_busy_timeout(st->ckpt_db, 0);
-                if (rc == SQLITE_BUSY)
-                    wait_truncate = CKPT_RETRY_MS / CKPT_PERIOD_MS;
-            }
-        }
-        /* SQLITE_BUSY (readers or another checkpoint in the way) and
-         * SQLITE_FULL (disk full: writers report it to their clients) are
-         * retried; other failures are logged once per change so that a
-         * broken disk does not flood the log. */
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_FULL && rc != last_rc)
-            fprintf(stderr, "meldpunt: store: background checkpoint: %s\n", sqlite3_errstr(rc));
-        last_rc = rc;
-    }
-}
-
-static enum mp_status ckpt_start(struct mp_store *st, const char *path, struct mp_error *err)
-{
-    int rc = sqlite3_open_v2(path, &st->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK)
-        return mp_fail(err, mp_db_status(st->ckpt_db, rc, "open"), "store",
-                       "cannot open database %.100s", path);
-    /* A connection learns that the file is in WAL mode on its first read;
-     * until then checkpoints on it do nothing. */
-    if (sqlite3_exec(st->ckpt_db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
-        return mp_fail(err, MP_EDB, "store", "cannot configure database %.100s", path);
-    sqlite3_busy_timeout(st->ckpt_db, 0);
-    if (pthread_create(&st->ckpt_thread, NULL, ckpt_main, st) != 0)
-        return mp_fail(err, MP_ENOMEM, "internal", "cannot start the checkpoint thread");
-    st->ckpt_started = true;
-    return MP_OK;
-}
-
-static void ckpt_stop(struct mp_store *st)
-{
-    if (st->ckpt_started) {
-        pthread_mutex_lock(&st->lock);
-        st->ckpt_stop = true;
-        pthread_cond_signal(&st->ckpt_cond);
-        pthread_mutex_unlock(&st->lock);
-        pthread_join(st->ckpt_thread, NULL);
-        st->ckpt_started = false;
-    }
-    if (st->ckpt_db)
-        sqlite3_close_v2(st->ckpt_db);
-    st->ckpt_db = NULL;
 }
 
 enum mp_status mp_store_open(const char *path, const struct mp_store_opts *opts,
@@ -616,7 +508,6 @@ enum mp_status mp_store_open(const char *path, const struct mp_store_opts *opts,
         st->opts.pool_size = 1;
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->cond, NULL);
-    pthread_cond_init(&st->ckpt_cond, NULL);
     st->sessions = calloc(st->opts.pool_size, sizeof *st->sessions);
     if (!st->sessions) {
         rc = MP_ENOMEM;
@@ -636,7 +527,8 @@ enum mp_status mp_store_open(const char *path, const struct mp_store_opts *opts,
         st->sessions[i].next_free = st->free_list;
         st->free_list = &st->sessions[i];
     }
-    if (!st->opts.readonly && st->opts.bg_checkpoint && (rc = ckpt_start(st, path, err)))
+    if (!st->opts.readonly && st->opts.bg_checkpoint &&
+        (rc = mp_store_checkpoint_start(path, &st->checkpoint, err)))
         goto out;
     *out = st;
     st = NULL;
@@ -649,12 +541,11 @@ void mp_store_close(struct mp_store *st)
 {
     if (!st)
         return;
-    ckpt_stop(st);
+    mp_store_checkpoint_stop(st->checkpoint);
     for (unsigned i = 0; i < st->nsessions; i++)
         sess_close(&st->sessions[i]);
     free(st->sessions);
     pthread_cond_destroy(&st->cond);
-    pthread_cond_destroy(&st->ckpt_cond);
     pthread_mutex_destroy(&st->lock);
     free(st);
 }
