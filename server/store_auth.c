@@ -3,6 +3,7 @@
 
 #include "meldpunt/timeutil.h"
 #include "store_internal.h"
+#include "store_schema.h"
 
 static const char *const auth_migrations[] = {
     /* 1 */

@@ -40,15 +40,6 @@ struct mp_store_sess {
     size_t map_scratch_cap[2];
 };
 
-/* A schema component: its own list of migrations, applied in order and
- * tracked in the schema_parts table by name. Append entries, never edit a
- * released one. */
-struct mp_store_module {
-    const char *name;
-    const char *const *migrations;
-    int nmigrations;
-};
-
 /* The session's prepared statement for sql, prepared on first use (NULL on
  * error, which is logged). sql must be a static string: the cache keys on
  * its address. Reset the statement with mp_stmt_done (or one of the

@@ -5,6 +5,7 @@
 
 #include "meldpunt/buf.h"
 #include "store_internal.h"
+#include "store_schema.h"
 
 static const char *const open311_migrations[] = {
     /* 1 */

@@ -9,6 +9,7 @@
 #include "meldpunt/buf.h"
 #include "meldpunt/timeutil.h"
 #include "store_internal.h"
+#include "store_schema.h"
 
 static const char *const work_migrations[] = {
     /* 1 */
