@@ -16,6 +16,7 @@
 #include "store_internal.h"
 #include "store_map.h"
 #include "store_schema.h"
+#include "store_sql.h"
 
 /* Grid cell of a metric point for the candidate look-up; must match the
  * expression of migration 3 -> 4. Offsets keep both parts positive. */
@@ -29,24 +30,12 @@ static int64_t cell_of(double x, double y)
     return cx * CELL_MUL + cy;
 }
 
-/* Filters shared by the listing queries. Parameters:
- * ?1-?4 bbox, ?5 categories (JSON array or NULL), ?6 statuses, ?7 district,
- * ?8 since, ?9 until, ?10 after id, ?11 limit (-1 for none). */
+/* The columns of the listing statements (filters in store_sql.h). */
 #define REPORT_COLS                                                                              \
     "r.id, r.cluster_id, r.created_at, r.updated_at, c.report_count, r.category, "             \
     "r.description, r.address, r.channel, r.status, r.district, r.external_id, "               \
     "r.contact_name, r.contact_email, r.contact_phone, r.join_reason, r.lon, r.lat, "          \
     "EXISTS (SELECT 1 FROM photos p WHERE p.report_id = r.id), r.street, r.location"
-#define FILTERS(t)                                                                               \
-    " AND (?5 IS NULL OR " t ".category IN (SELECT value FROM json_each(?5)))"                  \
-    " AND (?6 IS NULL OR " t ".status IN (SELECT value FROM json_each(?6)))"                    \
-    " AND (?7 IS NULL OR " t ".district = ?7)"                                                  \
-    " AND " t ".id > ?10"
-#define REPORT_TIME " AND (?8 IS NULL OR r.created_at >= ?8) AND (?9 IS NULL OR r.created_at < ?9)"
-#define CLUSTER_TIME " AND (?8 IS NULL OR c.last_at >= ?8) AND (?9 IS NULL OR c.first_at < ?9)"
-#define BBOX(t, idx)                                                                             \
-    t ".id IN (SELECT id FROM " idx " WHERE minx <= ?3 AND maxx >= ?1 AND miny <= ?4 AND "       \
-      "maxy >= ?2) AND " t ".lon BETWEEN ?1 AND ?3 AND " t ".lat BETWEEN ?2 AND ?4"
 #define CLUSTER_COLS                                                                             \
     "c.id, c.report_count, c.first_at, c.last_at, c.created_at, c.updated_at, c.category, "    \
     "c.status, c.district, c.lon, c.lat, c.location"
@@ -102,15 +91,18 @@ static const char sql_photo_put[] =
 static const char sql_photo_full[] = "SELECT full FROM photos WHERE report_id = ?1";
 static const char sql_photo_thumb[] = "SELECT thumb FROM photos WHERE report_id = ?1";
 static const char sql_reports_bbox[] =
-    "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id = r.cluster_id WHERE " BBOX(
-        "r", "reports_rtree") FILTERS("r") REPORT_TIME " ORDER BY r.id LIMIT ?11";
+    "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id = r.cluster_id"
+    " WHERE " MP_SQL_BBOX("r", "reports_rtree") MP_SQL_FILTERS("r") MP_SQL_AFTER("r")
+        MP_SQL_REPORT_TIME " ORDER BY r.id LIMIT ?11";
 static const char sql_reports_all[] =
-    "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id = r.cluster_id WHERE 1" FILTERS(
-        "r") REPORT_TIME " ORDER BY r.id LIMIT ?11";
-static const char sql_clusters_bbox[] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE " BBOX(
-    "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME " ORDER BY c.id LIMIT ?11";
-static const char sql_clusters_all[] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE 1" FILTERS(
-    "c") CLUSTER_TIME " ORDER BY c.id LIMIT ?11";
+    "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id = r.cluster_id"
+    " WHERE 1" MP_SQL_FILTERS("r") MP_SQL_AFTER("r") MP_SQL_REPORT_TIME " ORDER BY r.id LIMIT ?11";
+static const char sql_clusters_bbox[] =
+    "SELECT " CLUSTER_COLS " FROM clusters c WHERE " MP_SQL_BBOX("c", "clusters_rtree")
+        MP_SQL_FILTERS("c") MP_SQL_AFTER("c") MP_SQL_CLUSTER_TIME " ORDER BY c.id LIMIT ?11";
+static const char sql_clusters_all[] =
+    "SELECT " CLUSTER_COLS " FROM clusters c WHERE 1" MP_SQL_FILTERS("c") MP_SQL_AFTER("c")
+        MP_SQL_CLUSTER_TIME " ORDER BY c.id LIMIT ?11";
 static const char sql_report_get[] = "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON"
                                      " c.id = r.cluster_id WHERE r.id = ?1";
 static const char sql_cluster_get[] = "SELECT " CLUSTER_COLS " FROM clusters c WHERE c.id = ?1";
@@ -122,8 +114,9 @@ static const char sql_history[] =
     " FROM history WHERE cluster_id = ?1 ORDER BY at, id";
 static const char sql_grid_bbox[] =
     "SELECT CAST((c.lon - ?1) / ?12 AS INTEGER) AS gx, CAST((c.lat - ?2) / ?12 AS INTEGER) AS gy,"
-    " count(*), sum(c.report_count), avg(c.lon), avg(c.lat) FROM clusters c WHERE " BBOX(
-        "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME " GROUP BY gx, gy";
+    " count(*), sum(c.report_count), avg(c.lon), avg(c.lat) FROM clusters c"
+    " WHERE " MP_SQL_BBOX("c", "clusters_rtree") MP_SQL_FILTERS("c") MP_SQL_AFTER("c")
+        MP_SQL_CLUSTER_TIME " GROUP BY gx, gy";
 static const char sql_counts[] = "SELECT (SELECT count(*) FROM reports),"
                                  " (SELECT count(*) FROM clusters)";
 

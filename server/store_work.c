@@ -10,6 +10,7 @@
 #include "meldpunt/timeutil.h"
 #include "store_internal.h"
 #include "store_schema.h"
+#include "store_sql.h"
 
 static const char *const work_migrations[] = {
     /* 1 */
@@ -74,9 +75,7 @@ static const char sql_set[] =
     " ORDER BY c.first_at, c.id"
 static const char sql_list_bbox[] =
     "SELECT " WORK_COLS " FROM clusters c LEFT JOIN work_assignments w ON w.cluster_id = c.id"
-    " WHERE c.id IN (SELECT id FROM clusters_rtree WHERE minx <= ?3 AND maxx >= ?1 AND"
-    " miny <= ?4 AND maxy >= ?2) AND c.lon BETWEEN ?1 AND ?3 AND c.lat BETWEEN ?2 AND ?4"
-    WORK_FILTERS;
+    " WHERE " MP_SQL_BBOX("c", "clusters_rtree") WORK_FILTERS;
 static const char sql_list_all[] =
     "SELECT " WORK_COLS " FROM clusters c LEFT JOIN work_assignments w ON w.cluster_id = c.id"
     " WHERE 1" WORK_FILTERS;
