@@ -132,6 +132,18 @@ enum mp_status mp_stmt_run_ids(struct mp_store_sess *s, const char *sql, int64_t
     return mp_stmt_run(s, st, what);
 }
 
+enum mp_status mp_stmt_run_point(struct mp_store_sess *s, const char *sql, int64_t id, double x,
+                                 double y, const char *what)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql);
+    if (!st)
+        return MP_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_double(st, 2, x);
+    sqlite3_bind_double(st, 3, y);
+    return mp_stmt_run(s, st, what);
+}
+
 struct blob {
     void *data;
     size_t len;
