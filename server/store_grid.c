@@ -162,7 +162,11 @@ enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_qu
         mp_stmt_done(st);
         goto out;
     }
-    if ((rc = mp_stmt_each(s, st, grouped ? pyr_grouped_row : pyr_sum_row, &p, "pyramid")))
+    /* Two calls, not one with a chosen function: each then inlines its
+     * row function (store_internal.h). */
+    rc = grouped ? mp_stmt_each(s, st, pyr_grouped_row, &p, "pyramid")
+                 : mp_stmt_each(s, st, pyr_sum_row, &p, "pyramid");
+    if (rc)
         goto out;
     /* The order GROUP BY gave: by column, then row. */
     for (int64_t i = 0; !grouped && i < p.w * p.h; i++) {

@@ -58,9 +58,9 @@ typedef int (*mp_row_fn)(void *ctx, sqlite3_stmt *st);
 /* The row loop: step st, calling row for each row until the rows run out or
  * row returns non-zero, then reset st and clear its bindings (always, also
  * on error). MP_OK then; an SQLite error is logged with what and mapped by
- * mp_db_status. A NULL st (mp_stmt failed) gives MP_EDB. */
-enum mp_status mp_stmt_each(struct mp_store_sess *s, sqlite3_stmt *st, mp_row_fn row, void *ctx,
-                            const char *what) MP_WUR;
+ * mp_db_status. A NULL st (mp_stmt failed) gives MP_EDB. Defined below. */
+static inline enum mp_status mp_stmt_each(struct mp_store_sess *s, sqlite3_stmt *st,
+                                          mp_row_fn row, void *ctx, const char *what) MP_WUR;
 /* mp_stmt_each of the first row only (row may be NULL: a test of existence);
  * MP_ENOTFOUND when there is none. */
 enum mp_status mp_stmt_first(struct mp_store_sess *s, sqlite3_stmt *st, mp_row_fn row, void *ctx,
@@ -103,5 +103,23 @@ const char *mp_col_text(sqlite3_stmt *st, int i);
  * after id, ?11 limit (-1: none). Strings are copied: the statement may
  * outlive q. */
 enum mp_status mp_bind_query(sqlite3_stmt *st, const struct mp_query *q, bool with_paging) MP_WUR;
+
+/* Inline, so that where the loop is hot (the map's strip scan, the grid
+ * pyramid: thousands of rows a request) the compiler inlines the caller's
+ * static row function into it and the loop costs what the hand-written
+ * loops it replaced did: a call through a pointer per row was 0.5-0.8 % of
+ * a map or grid request under callgrind. */
+static inline enum mp_status mp_stmt_each(struct mp_store_sess *s, sqlite3_stmt *st,
+                                          mp_row_fn row, void *ctx, const char *what)
+{
+    if (!st)
+        return MP_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (row(ctx, st))
+            break;
+    mp_stmt_done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, what);
+}
 
 #endif

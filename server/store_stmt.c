@@ -87,19 +87,6 @@ enum mp_status mp_stmt_run(struct mp_store_sess *s, sqlite3_stmt *st, const char
     return rc == MP_ENOTFOUND ? MP_OK : rc;
 }
 
-enum mp_status mp_stmt_each(struct mp_store_sess *s, sqlite3_stmt *st, mp_row_fn row, void *ctx,
-                            const char *what)
-{
-    if (!st)
-        return MP_EDB;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (row(ctx, st))
-            break;
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, what);
-}
-
 enum mp_status mp_stmt_first(struct mp_store_sess *s, sqlite3_stmt *st, mp_row_fn row, void *ctx,
                              const char *what)
 {
