@@ -143,9 +143,7 @@ static int state_row(void *ctx, sqlite3_stmt *st)
 enum mp_status mp_store_cluster_state(struct mp_store_sess *s, int64_t id,
                                       struct mp_cluster_state *out)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_cluster_state);
-    if (st)
-        sqlite3_bind_int64(st, 1, id);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_cluster_state, id);
     return mp_stmt_first(s, st, state_row, out, "cluster");
 }
 
@@ -275,9 +273,7 @@ static int members_row(void *ctx, sqlite3_stmt *st)
 enum mp_status mp_store_cluster_members(struct mp_store_sess *s, int64_t id,
                                         struct mp_member_stats *o)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_members);
-    if (st)
-        sqlite3_bind_int64(st, 1, id);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_members, id);
     return mp_stmt_first(s, st, members_row, o, "members");
 }
 
@@ -498,10 +494,8 @@ static int history_row(void *ctx, sqlite3_stmt *st)
 enum mp_status mp_store_history(struct mp_store_sess *s, int64_t cluster_id, mp_history_cb cb,
                                 void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_history);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_history, cluster_id);
     struct history c = {cb, ctx};
-    if (st)
-        sqlite3_bind_int64(st, 1, cluster_id);
     return mp_stmt_each(s, st, history_row, &c, "history");
 }
 
@@ -552,9 +546,7 @@ enum mp_status mp_store_clusters(struct mp_store_sess *s, const struct mp_query 
 enum mp_status mp_store_cluster_get(struct mp_store_sess *s, int64_t id, mp_cluster_cb cb,
                                     void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_cluster_get);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_cluster_get, id);
     struct clusters c = {cb, ctx};
-    if (st)
-        sqlite3_bind_int64(st, 1, id);
     return mp_stmt_first(s, st, cluster_row, &c, "cluster");
 }

@@ -45,6 +45,9 @@ struct mp_store_sess {
  * its address. Reset the statement with mp_stmt_done (or one of the
  * helpers below, which do) after use. */
 sqlite3_stmt *mp_stmt(struct mp_store_sess *s, const char *sql);
+/* mp_stmt with ?1 bound to id: the statement of a look-up by one key
+ * (NULL as for mp_stmt). */
+sqlite3_stmt *mp_stmt_id(struct mp_store_sess *s, const char *sql, int64_t id);
 /* Finalize every cached statement of s (when the session closes). */
 void mp_stmt_cache_clear(struct mp_store_sess *s);
 /* Reset a statement and clear its bindings; NULL is allowed. */
@@ -91,6 +94,8 @@ void mp_bind_text(sqlite3_stmt *st, int i, const char *s);
 const char *mp_col_text(sqlite3_stmt *st, int i);
 /* Column i as text into dst (cap bytes, truncated, "" for NULL). */
 void mp_col_copy(char *dst, size_t cap, sqlite3_stmt *st, int i);
+/* Bind a box to ?1-?4: min lon, min lat, max lon, max lat. */
+void mp_bind_bbox(sqlite3_stmt *st, const struct mp_bbox *b);
 /* Bind a list of strings as a JSON array text, for "x IN (SELECT value FROM
  * json_each(?))"; an empty list binds NULL (no filter) when empty_is_null,
  * else "[]" (matches nothing). */

@@ -328,9 +328,7 @@ static void fn_mask(sqlite3_context *c, int argc, sqlite3_value **argv)
 static enum mp_status apply(struct mp_store_sess *s, const char *count_sql, const char *change_sql,
                             bool dry_run, int64_t cutoff, int64_t *n)
 {
-    sqlite3_stmt *st = mp_stmt(s, dry_run || !change_sql ? count_sql : change_sql);
-    if (st)
-        sqlite3_bind_int64(st, 1, cutoff);
+    sqlite3_stmt *st = mp_stmt_id(s, dry_run || !change_sql ? count_sql : change_sql, cutoff);
     enum mp_status rc = mp_stmt_first(s, st, mp_row_int64, n, "anonymise");
     if (rc == MP_ENOTFOUND) { /* a change returns no row: count what it changed */
         *n = sqlite3_changes64(s->db);

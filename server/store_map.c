@@ -254,10 +254,7 @@ enum mp_status mp_store_map_reports(struct mp_store_sess *s, const struct mp_que
     sqlite3_stmt *st = mp_stmt(s, filtered(q) ? sql_map_filtered : sql_map);
     if (!st)
         return MP_EDB;
-    sqlite3_bind_double(st, 1, q->bbox.min_lon);
-    sqlite3_bind_double(st, 2, q->bbox.min_lat);
-    sqlite3_bind_double(st, 3, q->bbox.max_lon);
-    sqlite3_bind_double(st, 4, q->bbox.max_lat);
+    mp_bind_bbox(st, &q->bbox);
     if (filtered(q)) {
         if ((rc = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
             (rc = mp_bind_list(st, 6, q->statuses, q->nstatuses, true))) {

@@ -132,10 +132,8 @@ enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct m
 enum mp_status mp_store_open311_request(struct mp_store_sess *s, int64_t id, mp_open311_cb cb,
                                         void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_one);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_one, id);
     struct requests c = {cb, ctx};
-    if (st)
-        sqlite3_bind_int64(st, 1, id);
     return mp_stmt_first(s, st, request_row, &c, "open311 requests");
 }
 

@@ -106,9 +106,7 @@ enum mp_status mp_store_photo_put(struct mp_store_sess *s, int64_t report_id,
 enum mp_status mp_store_photo_get(struct mp_store_sess *s, int64_t report_id, bool thumb,
                                   void **data, size_t *len)
 {
-    sqlite3_stmt *st = mp_stmt(s, thumb ? sql_photo_thumb : sql_photo_full);
-    if (st)
-        sqlite3_bind_int64(st, 1, report_id);
+    sqlite3_stmt *st = mp_stmt_id(s, thumb ? sql_photo_thumb : sql_photo_full, report_id);
     return mp_stmt_blob(s, st, data, len, "photo");
 }
 
@@ -172,19 +170,15 @@ enum mp_status mp_store_reports(struct mp_store_sess *s, const struct mp_query *
 enum mp_status mp_store_report_get(struct mp_store_sess *s, int64_t id, bool with_private,
                                    mp_report_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_report_get);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_report_get, id);
     struct reports c = {cb, ctx, with_private};
-    if (st)
-        sqlite3_bind_int64(st, 1, id);
     return mp_stmt_first(s, st, report_row, &c, "report");
 }
 
 enum mp_status mp_store_cluster_reports(struct mp_store_sess *s, int64_t cluster_id,
                                         mp_report_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_cluster_reports);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_cluster_reports, cluster_id);
     struct reports c = {cb, ctx, false};
-    if (st)
-        sqlite3_bind_int64(st, 1, cluster_id);
     return mp_stmt_each(s, st, report_row, &c, "reports");
 }

@@ -63,6 +63,14 @@ sqlite3_stmt *mp_stmt(struct mp_store_sess *s, const char *sql)
     return st;
 }
 
+sqlite3_stmt *mp_stmt_id(struct mp_store_sess *s, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql);
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    return st;
+}
+
 void mp_stmt_cache_clear(struct mp_store_sess *s)
 {
     for (unsigned i = 0; i < MP_STMT_SLOTS; i++) {
@@ -110,11 +118,8 @@ int mp_row_int64(void *ctx, sqlite3_stmt *st)
 enum mp_status mp_stmt_run_ids(struct mp_store_sess *s, const char *sql, int64_t a, int64_t b,
                                const char *what)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, a);
-    if (sqlite3_bind_parameter_count(st) > 1)
+    sqlite3_stmt *st = mp_stmt_id(s, sql, a);
+    if (st && sqlite3_bind_parameter_count(st) > 1)
         sqlite3_bind_int64(st, 2, b);
     return mp_stmt_run(s, st, what);
 }
@@ -122,12 +127,11 @@ enum mp_status mp_stmt_run_ids(struct mp_store_sess *s, const char *sql, int64_t
 enum mp_status mp_stmt_run_point(struct mp_store_sess *s, const char *sql, int64_t id, double x,
                                  double y, const char *what)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_double(st, 2, x);
-    sqlite3_bind_double(st, 3, y);
+    sqlite3_stmt *st = mp_stmt_id(s, sql, id);
+    if (st) {
+        sqlite3_bind_double(st, 2, x);
+        sqlite3_bind_double(st, 3, y);
+    }
     return mp_stmt_run(s, st, what);
 }
 
@@ -199,6 +203,14 @@ void mp_col_copy(char *dst, size_t cap, sqlite3_stmt *st, int i)
     dst[n] = '\0';
 }
 
+void mp_bind_bbox(sqlite3_stmt *st, const struct mp_bbox *b)
+{
+    sqlite3_bind_double(st, 1, b->min_lon);
+    sqlite3_bind_double(st, 2, b->min_lat);
+    sqlite3_bind_double(st, 3, b->max_lon);
+    sqlite3_bind_double(st, 4, b->max_lat);
+}
+
 enum mp_status mp_bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n,
                             bool empty_is_null)
 {
@@ -228,12 +240,8 @@ enum mp_status mp_bind_list(sqlite3_stmt *st, int idx, const char *const *items,
 enum mp_status mp_bind_query(sqlite3_stmt *st, const struct mp_query *q, bool with_paging)
 {
     enum mp_status rc;
-    if (q->has_bbox) {
-        sqlite3_bind_double(st, 1, q->bbox.min_lon);
-        sqlite3_bind_double(st, 2, q->bbox.min_lat);
-        sqlite3_bind_double(st, 3, q->bbox.max_lon);
-        sqlite3_bind_double(st, 4, q->bbox.max_lat);
-    }
+    if (q->has_bbox)
+        mp_bind_bbox(st, &q->bbox);
     if ((rc = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
         (rc = mp_bind_list(st, 6, q->statuses, q->nstatuses, true)))
         return rc;

@@ -113,9 +113,7 @@ enum mp_status mp_store_work_get(struct mp_store_sess *s, int64_t cluster_id,
                                  struct mp_work_assignment *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = mp_stmt(s, sql_get);
-    if (st)
-        sqlite3_bind_int64(st, 1, cluster_id);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_get, cluster_id);
     enum mp_status rc = mp_stmt_first(s, st, assignment_row, out, "assignment");
     return rc == MP_ENOTFOUND ? MP_OK : rc;
 }
@@ -177,12 +175,8 @@ enum mp_status mp_store_work_list(struct mp_store_sess *s, const struct mp_work_
     if (!st)
         return MP_EDB;
     enum mp_status ret;
-    if (q->has_bbox) {
-        sqlite3_bind_double(st, 1, q->bbox.min_lon);
-        sqlite3_bind_double(st, 2, q->bbox.min_lat);
-        sqlite3_bind_double(st, 3, q->bbox.max_lon);
-        sqlite3_bind_double(st, 4, q->bbox.max_lat);
-    }
+    if (q->has_bbox)
+        mp_bind_bbox(st, &q->bbox);
     if ((ret = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
         (ret = mp_bind_list(st, 6, q->statuses, q->nstatuses, false))) {
         mp_stmt_done(st);
@@ -230,10 +224,8 @@ static int note_row(void *ctx, sqlite3_stmt *st)
 enum mp_status mp_store_work_notes(struct mp_store_sess *s, int64_t cluster_id,
                                    mp_work_note_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_notes);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_notes, cluster_id);
     struct notes c = {cb, ctx};
-    if (st)
-        sqlite3_bind_int64(st, 1, cluster_id);
     return mp_stmt_each(s, st, note_row, &c, "notes");
 }
 
@@ -262,9 +254,7 @@ enum mp_status mp_store_work_photo_put(struct mp_store_sess *s, int64_t cluster_
 enum mp_status mp_store_work_photo_get(struct mp_store_sess *s, int64_t photo_id, bool thumb,
                                        void **data, size_t *len)
 {
-    sqlite3_stmt *st = mp_stmt(s, thumb ? sql_photo_thumb : sql_photo_full);
-    if (st)
-        sqlite3_bind_int64(st, 1, photo_id);
+    sqlite3_stmt *st = mp_stmt_id(s, thumb ? sql_photo_thumb : sql_photo_full, photo_id);
     return mp_stmt_blob(s, st, data, len, "work photo");
 }
 
@@ -291,10 +281,8 @@ static int photo_row(void *ctx, sqlite3_stmt *st)
 enum mp_status mp_store_work_photos(struct mp_store_sess *s, int64_t cluster_id,
                                     mp_work_photo_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_photos);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_photos, cluster_id);
     struct photos c = {cb, ctx};
-    if (st)
-        sqlite3_bind_int64(st, 1, cluster_id);
     return mp_stmt_each(s, st, photo_row, &c, "photos");
 }
 
