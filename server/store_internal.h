@@ -1,7 +1,9 @@
 /* store_internal.h - PRIVATE to the store modules (server/store*.c): the
- * session layout and statement helpers, so that each store module (auth,
- * exports, open311, ...) keeps its own SQL next to its own interface while
- * sharing one connection pool. Never include this outside server/store*.c.
+ * session layout and the statement toolkit of store_stmt.c (the statement
+ * cache, the row loop, binding and reading columns), so that each store
+ * module (reports, clusters, auth, exports, open311, ...) keeps its own SQL
+ * next to its own interface while sharing one connection pool. Never include
+ * this outside server/store*.c.
  */
 #ifndef MELDPUNT_STORE_INTERNAL_H
 #define MELDPUNT_STORE_INTERNAL_H
@@ -101,7 +103,6 @@ void mp_bind_bbox(sqlite3_stmt *st, const struct mp_bbox *b);
  * else "[]" (matches nothing). */
 enum mp_status mp_bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n,
                             bool empty_is_null) MP_WUR;
-const char *mp_col_text(sqlite3_stmt *st, int i);
 /* Bind a listing query's filters and page to the parameters every listing
  * statement shares: ?1-?4 bbox, ?5 categories, ?6 statuses (lists as for
  * mp_bind_list), ?7 district, ?8 since, ?9 until, and with_paging ?10
