@@ -4,6 +4,9 @@
 // of pages; names that come from the API (categories, statuses) carry both languages.
 
 import publicStrings from './strings-public.js';
+import staffStrings from './strings-staff.js';
+import crewStrings from './strings-crew.js';
+import statsStrings from './strings-stats.js';
 
 /** Texts every page uses: the switch, sign-in of staff and crews, units, errors. */
 const COMMON = {
@@ -42,7 +45,7 @@ const COMMON = {
 };
 
 /** Every table, for tests that compare the languages; pages use t(). */
-export const TABLES = { common: COMMON, public: publicStrings };
+export const TABLES = { common: COMMON, public: publicStrings, staff: staffStrings, crew: crewStrings, stats: statsStrings };
 
 const STRINGS = {};
 for (const table of Object.values(TABLES)) {
