@@ -11,6 +11,7 @@
 #include "meldpunt/geo.h"
 #include "meldpunt/geojson.h"
 #include "meldpunt/report.h"
+#include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
 
 static int list_row(void *p, const struct mp_cluster_row *c)

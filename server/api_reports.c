@@ -12,6 +12,7 @@
 #include "meldpunt/ingest.h"
 #include "meldpunt/photo.h"
 #include "meldpunt/report.h"
+#include "meldpunt/store.h"
 
 /* ---- list ---- */
 

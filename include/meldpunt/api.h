@@ -11,7 +11,7 @@
 #include "meldpunt/app.h"
 #include "meldpunt/auth.h"
 #include "meldpunt/http.h"
-#include "meldpunt/store.h"
+#include "meldpunt/model.h"
 
 typedef enum mp_status (*mp_handler)(struct mp_app *app, struct mp_ctx *ctx,
                                      const struct mp_request *req, struct mp_response *resp,

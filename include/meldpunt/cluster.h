@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "meldpunt/city.h"
-#include "meldpunt/store.h"
+#include "meldpunt/model.h"
 
 /* Why a report joined (or did not join) a cluster; stored with the report
  * as JSON so staff can see the reasoning. */

@@ -11,7 +11,7 @@
 
 #include "meldpunt/buf.h"
 #include "meldpunt/city.h"
-#include "meldpunt/store.h"
+#include "meldpunt/model.h"
 
 /* The report's public properties as a JSON object (no geometry). */
 void mp_geojson_report_props(struct mp_buf *b, const struct mp_city *city,

@@ -14,7 +14,7 @@
 #include "meldpunt/cluster.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/status.h"
-#include "meldpunt/store.h"
+#include "meldpunt/model.h"
 
 #define MP_DESCRIPTION_MAX 2000 /* characters (code points) */
 #define MP_ADDRESS_MAX 200

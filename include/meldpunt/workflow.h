@@ -24,7 +24,7 @@
 #include "meldpunt/automation.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/status.h"
-#include "meldpunt/store.h"
+#include "meldpunt/model.h"
 
 #define MP_WORKFLOW_NOTE_MAX 2000 /* characters */
 
