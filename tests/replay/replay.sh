@@ -90,11 +90,13 @@ for name in "${!tok[@]}"; do
 done | sort | paste -sd, | sed 's/^/{/; s/$/}/' > "$work/tokens.json"
 
 # Started directly (not through run) so that $! is the server itself: env execs it.
+# serve.out exists before the child opens it: the loop below may read it first.
+: > "$work/serve.out"
 "${envv[@]}" "$bin" serve --db "$db" --listen 127.0.0.1:0 > "$work/serve.out" 2> "$out/server.log" &
 server_pid=$!
 port=
 for _ in $(seq 1 300); do
-  port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$work/serve.out")
+  port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$work/serve.out" || true)
   [ -n "$port" ] && break
   kill -0 "$server_pid" 2>/dev/null || break
   sleep 0.1
