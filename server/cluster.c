@@ -5,32 +5,15 @@
 #include <string.h>
 
 #include "meldpunt/geo.h"
-
-static const char *const open_statuses[] = {"new", "acknowledged", "scheduled", "in_progress",
-                                            "reopened"};
-static const char *const closed_statuses[] = {"fixed", "closed", "not_responsible"};
+#include "meldpunt/vocab.h"
 
 bool mp_cluster_status_open(const char *status)
 {
-    if (!status)
-        return false;
-    for (size_t i = 0; i < sizeof open_statuses / sizeof *open_statuses; i++)
-        if (strcmp(status, open_statuses[i]) == 0)
-            return true;
-    return false;
+    const struct mp_vocab_status *s = mp_vocab_status_find(status);
+    return s && s->open;
 }
 
-bool mp_cluster_status_valid(const char *status)
-{
-    if (!status)
-        return false;
-    if (mp_cluster_status_open(status))
-        return true;
-    for (size_t i = 0; i < sizeof closed_statuses / sizeof *closed_statuses; i++)
-        if (strcmp(status, closed_statuses[i]) == 0)
-            return true;
-    return false;
-}
+bool mp_cluster_status_valid(const char *status) { return mp_vocab_status_find(status) != NULL; }
 
 static bool excluded(int64_t id, const int64_t *ex, size_t n)
 {
@@ -189,25 +172,25 @@ enum mp_status mp_cluster_status_filter_add(struct mp_query *q, const char *item
 {
     static const struct {
         const char *alias;
-        const char *members[6];
+        enum mp_vocab_which members;
     } families[] = {
-        {"open", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
-        {"unresolved", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
-        {"resolved", {"fixed", "closed", "not_responsible", NULL}},
+        {"open", MP_VOCAB_OPEN},
+        {"unresolved", MP_VOCAB_OPEN},
+        {"resolved", MP_VOCAB_RESOLVED},
     };
     for (size_t f = 0; f < sizeof families / sizeof *families; f++) {
         if (strcmp(item, families[f].alias) != 0)
             continue;
-        for (const char *const *m = families[f].members; *m; m++)
-            if (q->nstatuses < MP_QUERY_MAX_LIST)
-                q->statuses[q->nstatuses++] = *m;
+        q->nstatuses += mp_vocab_status_codes(families[f].members, q->statuses + q->nstatuses,
+                                              MP_QUERY_MAX_LIST - q->nstatuses);
         return MP_OK;
     }
-    if (!mp_cluster_status_valid(item))
+    if (!mp_cluster_status_valid(item)) {
+        char all[128];
+        (void)mp_vocab_status_list(all, sizeof all);
         return mp_fail(err, MP_EINVAL, "invalid_parameter",
-                       "unknown status '%.24s' (use new, acknowledged, scheduled, in_progress, "
-                       "fixed, closed, not_responsible, reopened, open or resolved)",
-                       item);
+                       "unknown status '%.24s' (use %s, open or resolved)", item, all);
+    }
     if (q->nstatuses >= MP_QUERY_MAX_LIST)
         return mp_fail(err, MP_EINVAL, "invalid_parameter", "status lists too many items");
     q->statuses[q->nstatuses++] = item;
