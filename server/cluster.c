@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meldpunt/ctx.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/store.h"
 #include "meldpunt/vocab.h"
 
 bool mp_cluster_status_open(const char *status)
@@ -194,5 +196,55 @@ enum mp_status mp_cluster_status_filter_add(struct mp_query *q, const char *item
     if (q->nstatuses >= MP_QUERY_MAX_LIST)
         return mp_fail(err, MP_EINVAL, "invalid_parameter", "status lists too many items");
     q->statuses[q->nstatuses++] = item;
+    return MP_OK;
+}
+
+/* ---- reading ---- */
+
+enum mp_status mp_cluster_list(struct mp_ctx *ctx, const struct mp_query *q, mp_cluster_cb cb,
+                               void *arg)
+{
+    return mp_store_clusters(ctx->db, q, cb, arg);
+}
+
+/* The lists are read before the cluster rather than the cluster copied: a
+ * row's strings live only as long as its callback. For an unknown id both
+ * lists are empty, so nothing reaches the callbacks before not_found. */
+enum mp_status mp_cluster_view(struct mp_ctx *ctx, int64_t id, mp_report_cb member,
+                               mp_history_cb history, mp_cluster_cb cluster, void *arg,
+                               struct mp_error *err)
+{
+    enum mp_status rc = mp_store_cluster_reports(ctx->db, id, member, arg);
+    if (rc == MP_OK)
+        rc = mp_store_history(ctx->db, id, history, arg);
+    if (rc == MP_OK)
+        rc = mp_store_cluster_get(ctx->db, id, cluster, arg);
+    if (rc == MP_ENOTFOUND)
+        return mp_fail(err, rc, "not_found", "there is no cluster %lld", (long long)id);
+    if (rc)
+        return mp_fail(err, rc, "unavailable", "cannot read the cluster right now");
+    return MP_OK;
+}
+
+enum mp_status mp_cluster_grid(struct mp_ctx *ctx, const struct mp_query *q, int zoom,
+                               struct mp_bbox *origin, double *cell, mp_grid_cb cb, void *arg,
+                               struct mp_error *err)
+{
+    *cell = 90.0 / pow(2.0, (double)zoom);
+    *origin = (struct mp_bbox){-180.0, -90.0, 180.0, 90.0};
+    enum mp_status rc = mp_store_grid_pyramid(ctx->db, q, zoom, cb, arg);
+    if (rc == MP_EUNSUPPORTED) {
+        /* Filters the pyramid does not keep (it answers so before any row):
+         * aggregate the clusters. The store counts cells from the bbox corner
+         * snapped to the lattice. */
+        struct mp_query snapped = *q;
+        snapped.bbox.min_lon = floor(q->bbox.min_lon / *cell) * *cell;
+        snapped.bbox.min_lat = floor(q->bbox.min_lat / *cell) * *cell;
+        origin->min_lon = snapped.bbox.min_lon;
+        origin->min_lat = snapped.bbox.min_lat;
+        rc = mp_store_cluster_grid(ctx->db, &snapped, *cell, cb, arg);
+    }
+    if (rc)
+        return mp_fail(err, rc, "unavailable", "cannot aggregate clusters right now");
     return MP_OK;
 }
