@@ -145,13 +145,7 @@ static int history_row(void *p, const struct mp_history_row *h)
     struct mp_buf *b = &((struct one_ctx *)p)->history;
     if (b->len)
         mp_buf_addc(b, ',');
-    mp_buf_adds(b, "{\"at\":");
-    mp_json_time(b, h->at);
-    mp_buf_adds(b, ",\"status\":");
-    mp_json_str(b, h->status);
-    mp_buf_adds(b, ",\"note\":");
-    mp_json_str(b, h->note_public ? h->note : NULL);
-    mp_buf_addc(b, '}');
+    mp_geojson_history_entry(b, h);
     return 0;
 }
 

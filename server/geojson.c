@@ -204,6 +204,17 @@ void mp_geojson_report_point(struct mp_buf *b, const void *arg)
     mp_json_num(b, r->lon, 7);
 }
 
+void mp_geojson_history_entry(struct mp_buf *b, const struct mp_history_row *h)
+{
+    mp_buf_adds(b, "{\"at\":");
+    mp_json_time(b, h->at);
+    mp_buf_adds(b, ",\"status\":");
+    mp_json_str(b, h->status);
+    mp_buf_adds(b, ",\"note\":");
+    mp_json_str(b, h->note_public ? h->note : NULL);
+    mp_buf_addc(b, '}');
+}
+
 void mp_geojson_cluster_feature(struct mp_buf *b, const struct mp_city *city,
                                 const struct mp_cluster_row *c, mp_json_extra_fn extra,
                                 const void *arg)

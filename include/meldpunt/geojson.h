@@ -37,6 +37,9 @@ void mp_geojson_report_point(struct mp_buf *b, const void *arg);
 void mp_geojson_cluster_feature(struct mp_buf *b, const struct mp_city *city,
                                 const struct mp_cluster_row *c, mp_json_extra_fn extra,
                                 const void *arg);
+/* One public history entry: {"at":..,"status":..,"note":..} (the note only
+ * when it is public, else null). */
+void mp_geojson_history_entry(struct mp_buf *b, const struct mp_history_row *h);
 /* {"code":..,"name":..} or null. */
 void mp_geojson_district(struct mp_buf *b, const struct mp_city *city, const char *code);
 
