@@ -26,7 +26,7 @@ struct mp_vocab_status {
     bool public;             /* shown to citizens (map, report page, public API) */
     const char *open311;     /* GeoReport v2 status: "open" or "closed" */
     const char *fixmystreet; /* FixMyStreet update status ("ACTION_SCHEDULED", ...) */
-    const char *map_group;   /* legend group of the map: open, in_progress, fixed, not_responsible */
+    const char *map_group;   /* map legend group: open, in_progress, fixed, not_responsible */
 };
 
 struct mp_vocab_transition {
