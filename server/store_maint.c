@@ -13,6 +13,7 @@
 #include "meldpunt/store_auth.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
+#include "meldpunt/vocab.h"
 #include "store_internal.h"
 
 void mp_backup_opts_default(struct mp_backup_opts *o)
@@ -274,19 +275,20 @@ out:
 
 /* ---- retention ---- */
 
-/* Clusters that are closed (any of the three closing statuses) and whose
- * last change is older than ?1. updated_at moves with every change of the
- * cluster, so it is never earlier than the moment it was closed: the rule
- * can only keep data longer than asked, never remove it early. */
+/* Clusters that are resolved (?2: the resolved statuses of vocab.h, as a
+ * JSON list) and whose last change is older than ?1. updated_at moves with
+ * every change of the cluster, so it is never earlier than the moment it was
+ * closed: the rule can only keep data longer than asked, never remove it
+ * early. */
 #define OLD_CLOSED                                                                               \
-    "SELECT id FROM clusters WHERE status IN ('fixed', 'closed', 'not_responsible')"            \
+    "SELECT id FROM clusters WHERE status IN (SELECT value FROM json_each(?2))"                 \
     " AND MAX(updated_at, fixed_at) < ?1"
 #define HAS_CONTACT                                                                              \
     "(contact_name IS NOT NULL OR contact_email IS NOT NULL OR contact_phone IS NOT NULL)"
 #define HAS_O311_IDS "(device_id IS NOT NULL OR account_id IS NOT NULL)"
 
 static const char sql_count_clusters[] =
-    "SELECT count(*) FROM clusters WHERE status IN ('fixed', 'closed', 'not_responsible')"
+    "SELECT count(*) FROM clusters WHERE status IN (SELECT value FROM json_each(?2))"
     " AND MAX(updated_at, fixed_at) < ?1";
 static const char sql_count_contacts[] =
     "SELECT count(*) FROM reports WHERE cluster_id IN (" OLD_CLOSED ") AND " HAS_CONTACT;
@@ -324,11 +326,17 @@ static void fn_mask(sqlite3_context *c, int argc, sqlite3_value **argv)
 }
 
 /* Count (dry run) or change (and count the changed rows) with one
- * statement bound to the cut-off. */
+ * statement bound to the cut-off and the resolved statuses. */
 static enum mp_status apply(struct mp_store_sess *s, const char *count_sql, const char *change_sql,
                             bool dry_run, int64_t cutoff, int64_t *n)
 {
+    const char *resolved[MP_VOCAB_STATUSES_MAX];
+    size_t nresolved = mp_vocab_status_codes(MP_VOCAB_RESOLVED, resolved, MP_VOCAB_STATUSES_MAX);
     sqlite3_stmt *st = mp_stmt_id(s, dry_run || !change_sql ? count_sql : change_sql, cutoff);
+    if (st && mp_bind_list(st, 2, resolved, nresolved, false) != MP_OK) {
+        mp_stmt_done(st);
+        return MP_ENOMEM;
+    }
     enum mp_status rc = mp_stmt_first(s, st, mp_row_int64, n, "anonymise");
     if (rc == MP_ENOTFOUND) { /* a change returns no row: count what it changed */
         *n = sqlite3_changes64(s->db);
