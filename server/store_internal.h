@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "meldpunt/model.h"
 #include "meldpunt/status.h"
-#include "meldpunt/store.h"
 
 /* The statement cache of a session: an open-addressing table keyed by the
  * address of a static SQL string (so a look-up is a hash of a pointer and

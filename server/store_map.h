@@ -24,7 +24,10 @@
 
 #include <stdbool.h>
 
-#include "meldpunt/store.h"
+#include "meldpunt/model.h"
+#include "meldpunt/status.h"
+
+struct mp_store_sess;
 
 /* Must match the strip expression (MAP_STRIP) of the migration that builds
  * the table, in store_schema.c. */

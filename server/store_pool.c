@@ -32,6 +32,9 @@ static const char sql_change[] = "SELECT n FROM change_counter WHERE id = 1";
 static const char sql_counts[] = "SELECT (SELECT count(*) FROM reports),"
                                  " (SELECT count(*) FROM clusters)";
 
+_Static_assert(MP_STORE_SCHEMA_CORE_VERSION == MP_STORE_SCHEMA_VERSION,
+               "store_schema.c writes the version store.h announces");
+
 struct mp_store {
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -187,6 +190,8 @@ void mp_store_release(struct mp_store *st, struct mp_store_sess *s)
     pthread_cond_signal(&st->cond);
     pthread_mutex_unlock(&st->lock);
 }
+
+int mp_store_schema_version(struct mp_store_sess *s) { return mp_store_schema_user_version(s); }
 
 /* ---- transactions ---- */
 

@@ -267,7 +267,7 @@ static const char *const migrations[][4] = {
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
-_Static_assert(sizeof migrations / sizeof migrations[0] == MP_STORE_SCHEMA_VERSION,
+_Static_assert(sizeof migrations / sizeof migrations[0] == MP_STORE_SCHEMA_CORE_VERSION,
                "one migration per schema version");
 
 static const struct mp_store_module *const modules[] = {
@@ -281,7 +281,7 @@ static const char sql_part_set[] = "INSERT OR REPLACE INTO schema_parts VALUES (
 
 static const char sql_user_version[] = "PRAGMA user_version";
 
-int mp_store_schema_version(struct mp_store_sess *s)
+int mp_store_schema_user_version(struct mp_store_sess *s)
 {
     int64_t v = -1;
     if (mp_stmt_first(s, mp_stmt(s, sql_user_version), mp_row_int64, &v, "user_version"))
@@ -294,7 +294,7 @@ enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, struct mp_error 
     enum mp_status rc = MP_OK;
     if ((rc = mp_exec(s, "BEGIN EXCLUSIVE")))
         return mp_fail(err, rc, "store", "cannot lock the database to check its schema");
-    int v = mp_store_schema_version(s);
+    int v = mp_store_schema_user_version(s);
     if (v < 0 || v > NMIGRATIONS) {
         rc = mp_fail(err, MP_EDB, "store",
                      "database schema version %d is newer than this build (%d)", v, NMIGRATIONS);
