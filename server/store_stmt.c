@@ -179,19 +179,6 @@ enum mp_status mp_exec(struct mp_store_sess *s, const char *sql)
     return MP_OK;
 }
 
-void mp_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-const char *mp_col_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
 /* snprintf(dst, cap, "%s", s) without the formatting machinery, which was
  * most of the cost of reading a cluster state. */
 void mp_col_copy(char *dst, size_t cap, sqlite3_stmt *st, int i)
