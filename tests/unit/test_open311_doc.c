@@ -14,6 +14,7 @@
 #include "fixture.h"
 #include "meldpunt/city.h"
 #include "meldpunt/open311.h"
+#include "meldpunt/open311_doc.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/tz.h"
 
@@ -61,16 +62,16 @@ static void time_with_offsets(void **state)
     (void)state;
     char out[32];
     int64_t t = utc(2021, 1, 1, 3, 4, 5);
-    mp_open311_format_time(t, 0, out, sizeof out);
+    mp_open311_doc_format_time(t, 0, out, sizeof out);
     assert_string_equal(out, "2021-01-01T03:04:05Z");
-    mp_open311_format_time(t, -6 * 3600, out, sizeof out);
+    mp_open311_doc_format_time(t, -6 * 3600, out, sizeof out);
     assert_string_equal(out, "2020-12-31T21:04:05-06:00");
-    mp_open311_format_time(t, 5 * 3600 + 1800, out, sizeof out);
+    mp_open311_doc_format_time(t, 5 * 3600 + 1800, out, sizeof out);
     assert_string_equal(out, "2021-01-01T08:34:05+05:30");
     /* Too small a buffer gives "", never a cut-off date. */
-    mp_open311_format_time(t, -6 * 3600, out, 25);
+    mp_open311_doc_format_time(t, -6 * 3600, out, 25);
     assert_string_equal(out, "");
-    mp_open311_format_time(t, -6 * 3600, out, 26);
+    mp_open311_doc_format_time(t, -6 * 3600, out, 26);
     assert_string_equal(out, "2020-12-31T21:04:05-06:00");
 }
 
@@ -81,10 +82,10 @@ static void due_counts_working_days(void **state)
     /* Thursday 2021-12-23 10:00 CST; the 24th and 31st are observed holidays. */
     int64_t start = utc(2021, 12, 23, 16, 0, 0);
     int64_t due = mp_open311_due(f->city, f->tz, start, 1);
-    mp_open311_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
+    mp_open311_doc_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
     assert_string_equal(out, "2021-12-27T10:00:00-06:00");
     due = mp_open311_due(f->city, f->tz, start, 5);
-    mp_open311_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
+    mp_open311_doc_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
     assert_string_equal(out, "2022-01-03T10:00:00-06:00");
     assert_int_equal(mp_open311_due(f->city, f->tz, start, 0), start);
 }
@@ -97,7 +98,7 @@ static void due_keeps_local_time_across_dst(void **state)
     int64_t start = utc(2021, 3, 12, 15, 0, 0);
     int64_t due = mp_open311_due(f->city, f->tz, start, 1);
     assert_int_equal(due, utc(2021, 3, 15, 14, 0, 0));
-    mp_open311_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
+    mp_open311_doc_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
     assert_string_equal(out, "2021-03-15T09:00:00-05:00");
 }
 
@@ -107,31 +108,31 @@ static void due_keeps_local_time_across_dst(void **state)
 static char *sample(bool xml, enum mp_status *st)
 {
     struct mp_buf b;
-    struct mp_open311_writer w;
+    struct mp_open311_doc w;
     mp_buf_init(&b, 0);
-    mp_open311_init(&w, &b, xml);
-    mp_open311_arr(&w, "service_requests", "request");
-    mp_open311_obj(&w, NULL);
-    mp_open311_str(&w, "service_request_id", "17");
-    mp_open311_str(&w, "description", "a < b & \"c\"");
-    mp_open311_str(&w, "zipcode", NULL);
-    mp_open311_num(&w, "lat", 41.87810001, 7);
-    mp_open311_int(&w, "count", -3);
-    mp_open311_bool(&w, "metadata", true);
-    mp_open311_time(&w, "requested_datetime", utc(2021, 1, 1, 12, 0, 0), NULL);
-    mp_open311_arr(&w, "formats", "format");
-    mp_open311_str(&w, NULL, "text/xml");
-    mp_open311_str(&w, NULL, "application/json");
-    mp_open311_end(&w);
-    mp_open311_obj(&w, "extended_attributes");
-    mp_open311_str(&w, "channel", "open311");
-    mp_open311_end(&w);
-    mp_open311_end(&w);
-    mp_open311_obj(&w, NULL);
-    mp_open311_str(&w, "service_request_id", "18");
-    mp_open311_end(&w);
-    mp_open311_end(&w);
-    *st = mp_open311_status(&w);
+    mp_open311_doc_init(&w, &b, xml);
+    mp_open311_doc_arr(&w, "service_requests", "request");
+    mp_open311_doc_obj(&w, NULL);
+    mp_open311_doc_str(&w, "service_request_id", "17");
+    mp_open311_doc_str(&w, "description", "a < b & \"c\"");
+    mp_open311_doc_str(&w, "zipcode", NULL);
+    mp_open311_doc_num(&w, "lat", 41.87810001, 7);
+    mp_open311_doc_int(&w, "count", -3);
+    mp_open311_doc_bool(&w, "metadata", true);
+    mp_open311_doc_time(&w, "requested_datetime", utc(2021, 1, 1, 12, 0, 0), NULL);
+    mp_open311_doc_arr(&w, "formats", "format");
+    mp_open311_doc_str(&w, NULL, "text/xml");
+    mp_open311_doc_str(&w, NULL, "application/json");
+    mp_open311_doc_end(&w);
+    mp_open311_doc_obj(&w, "extended_attributes");
+    mp_open311_doc_str(&w, "channel", "open311");
+    mp_open311_doc_end(&w);
+    mp_open311_doc_end(&w);
+    mp_open311_doc_obj(&w, NULL);
+    mp_open311_doc_str(&w, "service_request_id", "18");
+    mp_open311_doc_end(&w);
+    mp_open311_doc_end(&w);
+    *st = mp_open311_doc_status(&w);
     size_t len;
     return mp_buf_steal(&b, &len);
 }
@@ -176,16 +177,16 @@ static void writer_top_level_object(void **state)
     (void)state;
     for (int xml = 0; xml < 2; xml++) {
         struct mp_buf b;
-        struct mp_open311_writer w;
+        struct mp_open311_doc w;
         size_t len;
         mp_buf_init(&b, 0);
-        mp_open311_init(&w, &b, xml);
-        mp_open311_obj(&w, "service_definition");
-        mp_open311_str(&w, "service_code", "pothole");
-        mp_open311_arr(&w, "attributes", "attribute");
-        mp_open311_end(&w);
-        mp_open311_end(&w);
-        assert_int_equal(mp_open311_status(&w), MP_OK);
+        mp_open311_doc_init(&w, &b, xml);
+        mp_open311_doc_obj(&w, "service_definition");
+        mp_open311_doc_str(&w, "service_code", "pothole");
+        mp_open311_doc_arr(&w, "attributes", "attribute");
+        mp_open311_doc_end(&w);
+        mp_open311_doc_end(&w);
+        assert_int_equal(mp_open311_doc_status(&w), MP_OK);
         char *doc = mp_buf_steal(&b, &len);
         assert_string_equal(doc, xml ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                                        "<service_definition><service_code>pothole</service_code>"
@@ -199,32 +200,32 @@ static void writer_reports_misuse(void **state)
 {
     (void)state;
     struct mp_buf b;
-    struct mp_open311_writer w;
+    struct mp_open311_doc w;
     /* A scalar with no element around it. */
     mp_buf_init(&b, 0);
-    mp_open311_init(&w, &b, false);
-    mp_open311_str(&w, "x", "y");
-    assert_int_equal(mp_open311_status(&w), MP_EINVAL);
+    mp_open311_doc_init(&w, &b, false);
+    mp_open311_doc_str(&w, "x", "y");
+    assert_int_equal(mp_open311_doc_status(&w), MP_EINVAL);
     mp_buf_free(&b);
     /* One end too many. */
-    mp_open311_init(&w, &b, true);
-    mp_open311_obj(&w, "a");
-    mp_open311_end(&w);
-    mp_open311_end(&w);
-    assert_int_equal(mp_open311_status(&w), MP_EINVAL);
+    mp_open311_doc_init(&w, &b, true);
+    mp_open311_doc_obj(&w, "a");
+    mp_open311_doc_end(&w);
+    mp_open311_doc_end(&w);
+    assert_int_equal(mp_open311_doc_status(&w), MP_EINVAL);
     mp_buf_free(&b);
     /* Left open. */
-    mp_open311_init(&w, &b, true);
-    mp_open311_arr(&w, "a", "b");
-    assert_int_equal(mp_open311_status(&w), MP_EINVAL);
+    mp_open311_doc_init(&w, &b, true);
+    mp_open311_doc_arr(&w, "a", "b");
+    assert_int_equal(mp_open311_doc_status(&w), MP_EINVAL);
     mp_buf_free(&b);
     /* Nested deeper than the bound. */
-    mp_open311_init(&w, &b, false);
-    for (int i = 0; i < MP_OPEN311_MAX_DEPTH + 2; i++)
-        mp_open311_obj(&w, "o");
-    for (int i = 0; i < MP_OPEN311_MAX_DEPTH + 2; i++)
-        mp_open311_end(&w);
-    assert_int_equal(mp_open311_status(&w), MP_EINVAL);
+    mp_open311_doc_init(&w, &b, false);
+    for (int i = 0; i < MP_OPEN311_DOC_MAX_DEPTH + 2; i++)
+        mp_open311_doc_obj(&w, "o");
+    for (int i = 0; i < MP_OPEN311_DOC_MAX_DEPTH + 2; i++)
+        mp_open311_doc_end(&w);
+    assert_int_equal(mp_open311_doc_status(&w), MP_EINVAL);
     mp_buf_free(&b);
 }
 
@@ -232,15 +233,15 @@ static void writer_reports_buffer_bound(void **state)
 {
     (void)state;
     struct mp_buf b;
-    struct mp_open311_writer w;
+    struct mp_open311_doc w;
     mp_buf_init(&b, 64);
-    mp_open311_init(&w, &b, true);
-    mp_open311_arr(&w, "service_requests", "request");
+    mp_open311_doc_init(&w, &b, true);
+    mp_open311_doc_arr(&w, "service_requests", "request");
     for (int i = 0; i < 20; i++)
-        mp_open311_str(&w, NULL, "a fairly long text that cannot fit");
-    mp_open311_end(&w);
+        mp_open311_doc_str(&w, NULL, "a fairly long text that cannot fit");
+    mp_open311_doc_end(&w);
     /* buf.c reports a refused append as ENOMEM or ETOOBIG; either way not OK. */
-    enum mp_status st = mp_open311_status(&w);
+    enum mp_status st = mp_open311_doc_status(&w);
     mp_buf_free(&b);
     assert_true(st == MP_ENOMEM || st == MP_ETOOBIG);
 }
