@@ -1,6 +1,6 @@
-/* test_open311.c - the Open311 writer (XML and JSON from one description),
- * W3C date-times with offsets and working-day due dates. (XML escaping is
- * tested in test_xml.c.) */
+/* test_open311_doc.c - the Open311 writer (XML and JSON from one
+ * description) and W3C date-times with offsets. (XML escaping is tested in
+ * test_xml.c, the documents of requests through the API tests.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,6 @@
 
 #include "fixture.h"
 #include "meldpunt/city.h"
-#include "meldpunt/open311.h"
 #include "meldpunt/open311_doc.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/tz.h"
@@ -23,36 +22,6 @@
 static int64_t utc(int y, unsigned m, unsigned d, int h, int mi, int s)
 {
     return mp_days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + s;
-}
-
-struct fixture {
-    struct mp_city *city;
-    struct mp_tz *tz;
-};
-
-static int setup_chicago(void **state)
-{
-    const char *dir = fx_chicago_dir();
-    if (!dir)
-        fail_msg("no path to the Chicago pack (see stderr)");
-    struct fixture *f = calloc(1, sizeof *f);
-    struct mp_error err = {{0}, {0}};
-    assert_non_null(f);
-    if (mp_city_load(dir, &f->city, &err) != MP_OK)
-        fail_msg("mp_city_load: %s", err.text);
-    if (mp_tz_load(f->city->timezone, &f->tz, &err) != MP_OK)
-        fail_msg("mp_tz_load: %s", err.text);
-    *state = f;
-    return 0;
-}
-
-static int teardown_chicago(void **state)
-{
-    struct fixture *f = *state;
-    mp_city_free(f->city);
-    mp_tz_free(f->tz);
-    free(f);
-    return 0;
 }
 
 /* ---- times ---- */
@@ -73,33 +42,6 @@ static void time_with_offsets(void **state)
     assert_string_equal(out, "");
     mp_open311_doc_format_time(t, -6 * 3600, out, 26);
     assert_string_equal(out, "2020-12-31T21:04:05-06:00");
-}
-
-static void due_counts_working_days(void **state)
-{
-    struct fixture *f = *state;
-    char out[32];
-    /* Thursday 2021-12-23 10:00 CST; the 24th and 31st are observed holidays. */
-    int64_t start = utc(2021, 12, 23, 16, 0, 0);
-    int64_t due = mp_open311_due(f->city, f->tz, start, 1);
-    mp_open311_doc_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
-    assert_string_equal(out, "2021-12-27T10:00:00-06:00");
-    due = mp_open311_due(f->city, f->tz, start, 5);
-    mp_open311_doc_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
-    assert_string_equal(out, "2022-01-03T10:00:00-06:00");
-    assert_int_equal(mp_open311_due(f->city, f->tz, start, 0), start);
-}
-
-static void due_keeps_local_time_across_dst(void **state)
-{
-    struct fixture *f = *state;
-    char out[32];
-    /* Friday 2021-03-12 09:00 CST; clocks go forward on Sunday the 14th. */
-    int64_t start = utc(2021, 3, 12, 15, 0, 0);
-    int64_t due = mp_open311_due(f->city, f->tz, start, 1);
-    assert_int_equal(due, utc(2021, 3, 15, 14, 0, 0));
-    mp_open311_doc_format_time(due, mp_tz_offset(f->tz, due), out, sizeof out);
-    assert_string_equal(out, "2021-03-15T09:00:00-05:00");
 }
 
 /* ---- the writer ---- */
@@ -250,9 +192,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(time_with_offsets),
-        cmocka_unit_test_setup_teardown(due_counts_working_days, setup_chicago, teardown_chicago),
-        cmocka_unit_test_setup_teardown(due_keeps_local_time_across_dst, setup_chicago,
-                                        teardown_chicago),
         cmocka_unit_test(writer_json),
         cmocka_unit_test(writer_xml),
         cmocka_unit_test(writer_top_level_object),
