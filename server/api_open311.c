@@ -429,8 +429,8 @@ enum mp_status mp_api_open311_requests_list(struct mp_app *app, struct mp_ctx *c
         const char *codes = arg(req, "service_code"), *status = arg(req, "status");
         if (codes) {
             size_t n;
-            if (!mp_open311_form_services(app->city, codes, codes_copy, sizeof codes_copy, cats,
-                                          &n, &why)) {
+            if (!mp_open311_form_services(app->city, codes, codes_copy, sizeof codes_copy, cats, &n,
+                                          &why)) {
                 rc = refused(resp, xml, &why);
                 goto out;
             }
@@ -442,7 +442,8 @@ enum mp_status mp_api_open311_requests_list(struct mp_app *app, struct mp_ctx *c
             size_t n;
             bool want_open = false, want_closed = false;
             if (strlen(status) >= sizeof status_copy ||
-                !mp_open311_split_list(memcpy(status_copy, status, strlen(status) + 1), items, 4, &n)) {
+                !mp_open311_split_list(memcpy(status_copy, status, strlen(status) + 1), items, 4,
+                                       &n)) {
                 rc = o311_fail(resp, xml, 400, "status must be open, closed or open,closed");
                 goto out;
             }

@@ -131,8 +131,8 @@ static bool list_keys(const json_t *def, const char *code, const char *value, js
     const char *keys[MP_OPEN311_MAX_ANSWERS];
     size_t n, i;
     const json_t *have;
-    if (strlen(value) >= sizeof tmp ||
-        !mp_open311_split_list(memcpy(tmp, value, strlen(value) + 1), keys, MP_OPEN311_MAX_ANSWERS, &n)) {
+    if (strlen(value) >= sizeof tmp || !mp_open311_split_list(memcpy(tmp, value, strlen(value) + 1),
+                                                              keys, MP_OPEN311_MAX_ANSWERS, &n)) {
         snprintf(msg, cap, "attribute[%s] must list keys of the service definition", code);
         return false;
     }
@@ -157,8 +157,8 @@ static bool list_keys(const json_t *def, const char *code, const char *value, js
 /* The answer to one defined attribute: a string, an array for a
  * multivaluelist, or NULL when not answered. False with msg set when the
  * answer is wrong, with msg empty when memory ran out. */
-static bool attr_answer(const json_t *def, const struct mp_open311_submission *s, char *msg, size_t cap,
-                        json_t **out)
+static bool attr_answer(const json_t *def, const struct mp_open311_submission *s, char *msg,
+                        size_t cap, json_t **out)
 {
     const char *code = json_string_value(json_object_get(def, "code"));
     const char *type = json_string_value(json_object_get(def, "datatype"));
@@ -198,8 +198,8 @@ fail:
 /* Validate the answers against the service definition of cat: every code
  * known, required ones present, list keys defined. New JSON object {code:
  * value or [keys]} in *out. On false, msg says why (empty: out of memory). */
-static bool attrs_check(const json_t *cat, const struct mp_open311_submission *s, char *msg, size_t cap,
-                        json_t **out)
+static bool attrs_check(const json_t *cat, const struct mp_open311_submission *s, char *msg,
+                        size_t cap, json_t **out)
 {
     const json_t *defs = json_object_get(cat, "attributes");
     const char *service = json_string_value(json_object_get(cat, "code"));

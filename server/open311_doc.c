@@ -160,7 +160,7 @@ void mp_open311_doc_bool(struct mp_open311_doc *w, const char *key, bool v)
 }
 
 void mp_open311_doc_time(struct mp_open311_doc *w, const char *key, int64_t t,
-                     const struct mp_tz *tz)
+                         const struct mp_tz *tz)
 {
     if (t == 0) {
         raw(w, key, NULL);
@@ -229,7 +229,8 @@ void mp_open311_doc_services(struct mp_open311_doc *w, const json_t *services, c
         mp_open311_doc_obj(w, NULL);
         mp_open311_doc_str(w, "service_code", json_string_value(json_object_get(c, "code")));
         mp_open311_doc_str(w, "service_name", mp_open311_text(json_object_get(c, "name"), lang));
-        mp_open311_doc_str(w, "description", mp_open311_text(json_object_get(c, "description"), lang));
+        mp_open311_doc_str(w, "description",
+                           mp_open311_text(json_object_get(c, "description"), lang));
         mp_open311_doc_bool(w, "metadata", json_array_size(attrs) > 0);
         mp_open311_doc_str(w, "type", "realtime");
         mp_open311_doc_str(w, "keywords", kw.len && kw.data ? kw.data : NULL);
@@ -242,8 +243,8 @@ void mp_open311_doc_services(struct mp_open311_doc *w, const json_t *services, c
     mp_buf_free(&kw);
 }
 
-void mp_open311_doc_service_def(struct mp_open311_doc *w, const json_t *service,
-                                const char *code, const char *lang)
+void mp_open311_doc_service_def(struct mp_open311_doc *w, const json_t *service, const char *code,
+                                const char *lang)
 {
     mp_open311_doc_obj(w, "service_definition");
     mp_open311_doc_str(w, "service_code", code);
@@ -260,12 +261,13 @@ void mp_open311_doc_service_def(struct mp_open311_doc *w, const json_t *service,
         mp_open311_doc_str(w, "datatype", json_string_value(json_object_get(a, "datatype")));
         mp_open311_doc_bool(w, "required", json_is_true(json_object_get(a, "required")));
         mp_open311_doc_str(w, "datatype_description",
-                       mp_open311_text(json_object_get(a, "datatype_description"), lang));
+                           mp_open311_text(json_object_get(a, "datatype_description"), lang));
         mp_open311_doc_int(w, "order",
-                       json_is_integer(json_object_get(a, "order"))
-                           ? json_integer_value(json_object_get(a, "order"))
-                           : (json_int_t)i + 1);
-        mp_open311_doc_str(w, "description", mp_open311_text(json_object_get(a, "description"), lang));
+                           json_is_integer(json_object_get(a, "order"))
+                               ? json_integer_value(json_object_get(a, "order"))
+                               : (json_int_t)i + 1);
+        mp_open311_doc_str(w, "description",
+                           mp_open311_text(json_object_get(a, "description"), lang));
         if (json_array_size(values) > 0) {
             mp_open311_doc_arr(w, "values", "value");
             json_array_foreach(values, k, v)
@@ -297,7 +299,6 @@ static const char *open_closed(const char *status)
 {
     return status && mp_cluster_status_open(status) ? "open" : "closed";
 }
-
 
 /* Public text never carries contact details, even typed into a description. */
 static void masked(struct mp_open311_doc *w, const char *key, const char *s)
@@ -395,15 +396,15 @@ void mp_open311_doc_request(struct mp_open311_doc *w, const struct mp_open311_vi
         media_url = media;
     }
     int64_t due =
-        cat ? mp_open311_due(v->city, v->tz, row->cluster_first_at, cat->service_days)
-            : 0;
+        cat ? mp_open311_due(v->city, v->tz, row->cluster_first_at, cat->service_days) : 0;
     mp_open311_doc_obj(w, NULL);
     mp_open311_doc_str(w, "service_request_id", id);
     mp_open311_doc_str(w, "status", open_closed(row->status));
     mp_open311_doc_str(w, "status_notes", row->status_notes);
-    mp_open311_doc_str(w, "service_name",
-                   cat ? (strcmp(v->lang, "nl") == 0 && cat->name_nl ? cat->name_nl : cat->name_en)
-                       : row->category);
+    mp_open311_doc_str(
+        w, "service_name",
+        cat ? (strcmp(v->lang, "nl") == 0 && cat->name_nl ? cat->name_nl : cat->name_en)
+            : row->category);
     mp_open311_doc_str(w, "service_code", row->category);
     masked(w, "description", row->description);
     mp_open311_doc_str(w, "agency_responsible", cat && cat->department[0] ? cat->department : NULL);
@@ -435,8 +436,7 @@ void mp_open311_doc_note(struct mp_open311_doc *w, const struct mp_open311_view 
     snprintf(text, sizeof text, "Status: %s", h->status ? h->status : "?");
     mp_open311_doc_obj(w, NULL);
     mp_open311_doc_time(w, "datetime", h->at, v->tz);
-    mp_open311_doc_str(w, "description",
-                   h->note_public && h->note && h->note[0] ? h->note : text);
+    mp_open311_doc_str(w, "description", h->note_public && h->note && h->note[0] ? h->note : text);
     mp_open311_doc_str(w, "type", h->status);
     mp_open311_doc_end(w);
 }

@@ -137,8 +137,7 @@ bool mp_open311_form_page(const struct mp_request *req, size_t *limit, size_t *o
     return true;
 }
 
-bool mp_open311_form_ids(const char *list, int64_t *ids, size_t *n,
-                         struct mp_open311_refusal *why)
+bool mp_open311_form_ids(const char *list, int64_t *ids, size_t *n, struct mp_open311_refusal *why)
 {
     char copy[MP_OPEN311_MAX_IDS * 21];
     const char *items[MP_OPEN311_MAX_IDS];
@@ -159,9 +158,8 @@ bool mp_open311_form_ids(const char *list, int64_t *ids, size_t *n,
     return true;
 }
 
-bool mp_open311_form_services(const struct mp_city *city, const char *list, char *copy,
-                              size_t cap, const char **codes, size_t *n,
-                              struct mp_open311_refusal *why)
+bool mp_open311_form_services(const struct mp_city *city, const char *list, char *copy, size_t cap,
+                              const char **codes, size_t *n, struct mp_open311_refusal *why)
 {
     if (strlen(list) >= cap ||
         !mp_open311_split_list(memcpy(copy, list, strlen(list) + 1), codes, MP_QUERY_MAX_LIST, n))
@@ -302,8 +300,7 @@ static bool contact_name(const char *first, const char *last, char **out)
 }
 
 bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req, bool xml,
-                                struct mp_open311_submission *s,
-                                struct mp_open311_refusal *why)
+                                struct mp_open311_submission *s, struct mp_open311_refusal *why)
 {
     struct mp_report_input *in = &s->report;
     memset(s, 0, sizeof *s);

@@ -63,7 +63,7 @@ void mp_open311_doc_num(struct mp_open311_doc *w, const char *key, double v, int
 void mp_open311_doc_bool(struct mp_open311_doc *w, const char *key, bool v);
 /* A W3C date-time in the zone tz ("2021-01-01T12:00:00-06:00"); t 0 = null. */
 void mp_open311_doc_time(struct mp_open311_doc *w, const char *key, int64_t t,
-                     const struct mp_tz *tz);
+                         const struct mp_tz *tz);
 
 /* MP_OK, or the buffer's failure (ENOMEM, ETOOBIG) or MP_EINVAL when the
  * nesting was misused. Call once at the end. */

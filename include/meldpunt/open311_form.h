@@ -57,16 +57,14 @@ bool mp_open311_form_page(const struct mp_request *req, size_t *limit, size_t *o
                           struct mp_open311_refusal *why);
 /* A service_request_id list: up to MP_OPEN311_MAX_IDS ids separated by
  * commas into ids (room for MP_OPEN311_MAX_IDS). */
-bool mp_open311_form_ids(const char *list, int64_t *ids, size_t *n,
-                         struct mp_open311_refusal *why);
+bool mp_open311_form_ids(const char *list, int64_t *ids, size_t *n, struct mp_open311_refusal *why);
 /* A whole number in [lo, hi] without sign or spaces. */
 bool mp_open311_form_uint(const char *v, long long lo, long long hi, long long *out);
 /* A service_code filter: up to MP_QUERY_MAX_LIST codes of the city's
  * services, separated by commas. copy (cap bytes) holds the split text that
  * codes (room for MP_QUERY_MAX_LIST) point into. */
-bool mp_open311_form_services(const struct mp_city *city, const char *list, char *copy,
-                              size_t cap, const char **codes, size_t *n,
-                              struct mp_open311_refusal *why);
+bool mp_open311_form_services(const struct mp_city *city, const char *list, char *copy, size_t cap,
+                              const char **codes, size_t *n, struct mp_open311_refusal *why);
 
 /* The body of a POST: form-encoded (or empty, fields in the query) and
  * within the form's bounds. */
@@ -80,7 +78,6 @@ bool mp_open311_form_body(const struct mp_request *req, struct mp_open311_refusa
  * contact fields and the description. What needs the service definition or
  * the database is checked by mp_open311_submit. */
 bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req, bool xml,
-                                struct mp_open311_submission *s,
-                                struct mp_open311_refusal *why);
+                                struct mp_open311_submission *s, struct mp_open311_refusal *why);
 
 #endif

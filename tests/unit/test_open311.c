@@ -7,12 +7,12 @@
  * Failures of the store are injected with SQLite triggers made over a second
  * connection to the test's database file: the only way to make one insert
  * of a transaction fail without a test hook in the store. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,8 +183,7 @@ static void submit_stores_report_and_extras(void **state)
     assert_string_equal(g.attributes, "{\"size\":\"large\",\"position\":\"bike_lane\"}");
     assert_string_equal(g.media_url, "https://photos.example.org/a.jpg");
     assert_int_equal(audits(f, res.report_id), 1);
-    assert_int_equal(mp_open311_request(&f->ctx, res.report_id + 1, keep_row, &g),
-                     MP_ENOTFOUND);
+    assert_int_equal(mp_open311_request(&f->ctx, res.report_id + 1, keep_row, &g), MP_ENOTFOUND);
 }
 
 static void submit_checks_answers(void **state)
@@ -407,8 +406,7 @@ static void updates_are_paged(void **state)
     assert_int_equal(mp_open311_submit(&f->ctx, &f->client, &s, &a, &err), MP_OK);
     mp_report_input_clear(&s.report);
     for (int i = 1; i <= 3; i++) {
-        struct mp_history_rec h = {a.cluster_id, 0, T0 + 10 * i, "acknowledged", NULL, false,
-                                   NULL};
+        struct mp_history_rec h = {a.cluster_id, 0, T0 + 10 * i, "acknowledged", NULL, false, NULL};
         assert_int_equal(mp_store_history_add(f->ctx.db, &h), MP_OK);
     }
     int n = 0;
@@ -418,8 +416,7 @@ static void updates_are_paged(void **state)
     assert_int_equal(mp_open311_updates(&f->ctx, T0 + 1, T0 + 31, 2, 2, count_update, &n), MP_OK);
     assert_int_equal(n, 1);
     n = 0;
-    assert_int_equal(mp_open311_updates(&f->ctx, T0 + 11, T0 + 21, 10, 0, count_update, &n),
-                     MP_OK);
+    assert_int_equal(mp_open311_updates(&f->ctx, T0 + 11, T0 + 21, 10, 0, count_update, &n), MP_OK);
     assert_int_equal(n, 1);
 }
 
