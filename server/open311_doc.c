@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "meldpunt/cluster.h"
 #include "meldpunt/open311.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
+#include "meldpunt/vocab.h"
 #include "meldpunt/xml.h"
 
 void mp_open311_doc_init(struct mp_open311_doc *w, struct mp_buf *b, bool xml)
@@ -297,7 +297,8 @@ void mp_open311_doc_notice(char *out, size_t cap, int64_t count)
 /* What Open311 clients see of a workflow status. */
 static const char *open_closed(const char *status)
 {
-    return status && mp_cluster_status_open(status) ? "open" : "closed";
+    const struct mp_vocab_status *v = mp_vocab_status_find(status);
+    return v ? v->open311 : "closed";
 }
 
 /* Public text never carries contact details, even typed into a description. */
