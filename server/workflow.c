@@ -196,19 +196,22 @@ out:
 #define MEMBERS_MAX 2000
 #define NOTES_MAX 512
 
+/* An internal note, kept until the history entry of its change comes by. */
+struct view_note {
+    int64_t at;
+    char status[MP_STATUS_MAXLEN];
+    char *note; /* owned */
+    char actor[64];
+    bool used;
+};
+
 struct view {
     const struct mp_workflow_view_cbs *cbs;
     void *p;
     bool with_private;
     int64_t ids[MEMBERS_MAX];
     size_t nids;
-    struct {
-        int64_t at;
-        char status[MP_STATUS_MAXLEN];
-        char *note;
-        char actor[64];
-        bool used;
-    } notes[NOTES_MAX];
+    struct view_note notes[NOTES_MAX];
     size_t nnotes;
 };
 
@@ -232,12 +235,13 @@ static int note_row(void *p, const struct mp_work_note_row *r)
     struct view *v = p;
     if (v->nnotes == NOTES_MAX)
         return 1;
-    v->notes[v->nnotes].at = r->at;
-    snprintf(v->notes[v->nnotes].status, sizeof v->notes[0].status, "%s", r->status ? r->status : "");
-    snprintf(v->notes[v->nnotes].actor, sizeof v->notes[0].actor, "%s", r->actor ? r->actor : "");
-    v->notes[v->nnotes].note = strdup(r->note ? r->note : "");
-    v->notes[v->nnotes].used = false;
-    if (v->notes[v->nnotes].note)
+    struct view_note *n = &v->notes[v->nnotes];
+    n->at = r->at;
+    snprintf(n->status, sizeof n->status, "%s", r->status ? r->status : "");
+    snprintf(n->actor, sizeof n->actor, "%s", r->actor ? r->actor : "");
+    n->note = strdup(r->note ? r->note : "");
+    n->used = false;
+    if (n->note)
         v->nnotes++;
     return 0;
 }
