@@ -1,4 +1,5 @@
-/* worklist_out.c - jobs and worklists as JSON, GeoJSON, CSV and GPX. */
+/* worklist_out.c - jobs and worklists as JSON, GeoJSON, CSV and GPX (the
+ * GPX with the server's one XML writer, xml.h). */
 #include "meldpunt/worklist_out.h"
 
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include "meldpunt/csv.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/workflow.h"
+#include "meldpunt/xml.h"
 
 static const char *category_name(const struct mp_city *city, const char *code)
 {
@@ -206,53 +208,41 @@ enum mp_status mp_worklist_out_csv(struct mp_buf *b, const struct mp_city *city,
 
 /* ---- GPX ---- */
 
-static void xml_text(struct mp_buf *b, const char *s)
+/* Element content as GPX files spell it: quotes as references too. */
+static void gpx_text(struct mp_buf *b, const char *name, const char *text)
 {
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        switch (*p) {
-        case '&': mp_buf_adds(b, "&amp;"); break;
-        case '<': mp_buf_adds(b, "&lt;"); break;
-        case '>': mp_buf_adds(b, "&gt;"); break;
-        case '"': mp_buf_adds(b, "&quot;"); break;
-        case '\'': mp_buf_adds(b, "&apos;"); break;
-        default:
-            /* XML 1.0 allows no control characters but tab, LF and CR. */
-            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
-                mp_buf_addc(b, ' ');
-            else
-                mp_buf_addc(b, (char)*p);
-        }
-    }
+    mp_xml_open(b, name);
+    mp_xml_text_quoted(b, text);
+    mp_xml_close(b, name);
 }
 
 static void gpx_point(struct mp_buf *b, const char *tag, const struct mp_city *city,
                       const struct mp_job *j, size_t stop, int64_t now)
 {
     char name[128];
-    mp_buf_printf(b, "<%s lat=\"", tag);
-    mp_json_num(b, j->lat, 7);
-    mp_buf_adds(b, "\" lon=\"");
-    mp_json_num(b, j->lon, 7);
-    mp_buf_adds(b, "\"><name>");
+    mp_xml_start(b, tag);
+    mp_xml_attr_num(b, "lat", j->lat, 7);
+    mp_xml_attr_num(b, "lon", j->lon, 7);
+    mp_xml_start_done(b);
     snprintf(name, sizeof name, "%zu. %s", stop, category_name(city, j->category));
-    xml_text(b, name);
-    mp_buf_adds(b, "</name>");
+    gpx_text(b, "name", name);
     if (strcmp(tag, "wpt") == 0) {
-        mp_buf_adds(b, "<desc>");
+        mp_xml_open(b, "desc");
         const char *place = j->address[0] ? j->address : j->location[0] ? j->location : NULL;
         if (place) {
-            xml_text(b, place);
+            mp_xml_text_quoted(b, place);
             mp_buf_adds(b, "; ");
         }
+        /* The rest is numbers and a status code: nothing to escape. */
         mp_buf_printf(b, "cluster %lld, %s, %lld report%s, %.1f days old, priority %d%s",
                       (long long)j->id, j->status, (long long)j->report_count,
                       j->report_count == 1 ? "" : "s", mp_worklist_age_days(j->first_at, now),
                       j->ar.priority, j->ar.overdue ? ", OVERDUE" : "");
-        mp_buf_adds(b, "</desc><type>");
-        xml_text(b, j->category);
-        mp_buf_adds(b, "</type>");
+        mp_xml_close(b, "desc");
+        gpx_text(b, "type", j->category);
     }
-    mp_buf_printf(b, "</%s>\n", tag);
+    mp_xml_close(b, tag);
+    mp_buf_addc(b, '\n');
 }
 
 void mp_worklist_out_gpx(struct mp_buf *b, const struct mp_city *city,
@@ -260,21 +250,18 @@ void mp_worklist_out_gpx(struct mp_buf *b, const struct mp_city *city,
 {
     char when[32];
     mp_time_format(w->generated_at, when, sizeof when);
-    mp_buf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                   "<gpx version=\"1.1\" creator=\"meldpunt\" "
-                   "xmlns=\"http://www.topografix.com/GPX/1/1\">\n<metadata><name>");
-    xml_text(b, "Worklist");
+    mp_xml_decl(b);
+    mp_buf_adds(b, "<gpx version=\"1.1\" creator=\"meldpunt\" "
+                   "xmlns=\"http://www.topografix.com/GPX/1/1\">\n<metadata><name>Worklist");
     if (w->department) {
         mp_buf_adds(b, " ");
-        xml_text(b, w->department);
+        mp_xml_text_quoted(b, w->department);
     }
     mp_buf_printf(b, "</name><desc>%zu stops, route %.1f km</desc><time>%s</time></metadata>\n",
                   w->n, w->length_m / 1000.0, when);
     for (size_t k = 0; k < w->n; k++)
         gpx_point(b, "wpt", city, &w->stops[k], k + 1, w->generated_at);
-    mp_buf_adds(b, "<rte><name>");
-    xml_text(b, "Worklist");
-    mp_buf_adds(b, "</name>\n");
+    mp_buf_adds(b, "<rte><name>Worklist</name>\n");
     for (size_t k = 0; k < w->n; k++)
         gpx_point(b, "rtept", city, &w->stops[k], k + 1, w->generated_at);
     mp_buf_adds(b, "</rte>\n</gpx>\n");
