@@ -37,13 +37,14 @@ static const char *const open_statuses[] = {"new", "acknowledged", "scheduled", 
 
 /* ---- shared ---- */
 
-/* The prologue of every staff handler: only the query parameters in allowed,
- * and a bearer token of role min or higher (401, 403). */
+/* The prologue of every staff handler: only the query parameters in allowed
+ * (NULL: none), and a bearer token of role min or higher (401, 403). */
 static enum mp_status staff_request(struct mp_ctx *ctx, const struct mp_request *req,
                                     const char *const *allowed, enum mp_role min,
                                     struct mp_principal *who, struct mp_error *err)
 {
-    enum mp_status rc = mp_api_check_params(req, allowed, err);
+    static const char *const none[] = {NULL};
+    enum mp_status rc = mp_api_check_params(req, allowed ? allowed : none, err);
     return rc ? rc : mp_api_need_role(ctx, req, min, who, err);
 }
 
@@ -131,10 +132,9 @@ enum mp_status mp_api_me(struct mp_app *app, struct mp_ctx *ctx, const struct mp
                          struct mp_response *resp, struct mp_error *err)
 {
     (void)app;
-    static const char *const allowed[] = {NULL};
     struct mp_principal who;
     enum mp_status rc;
-    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CLIENT, &who, err)))
+    if ((rc = staff_request(ctx, req, NULL, MP_ROLE_CLIENT, &who, err)))
         return rc;
     struct mp_buf *b = &resp->body;
     mp_buf_adds(b, "{\"name\":");
@@ -334,157 +334,22 @@ out:
 
 /* ---- GET /api/v1/staff/clusters/{id} ---- */
 
-/* The arrays of the view, in the order mp_workflow_view fills them. */
-enum view_part { PART_JOB, PART_REPORTS, PART_HISTORY, PART_PHOTOS, PART_AUDIT, PART_END };
-
-struct view_out {
-    struct mp_buf *b;
-    const struct mp_app *app;
-    const struct mp_principal *who;
-    int64_t now;
-    enum view_part part; /* the array being written */
-    size_t n;            /* items written into it */
-};
-
-/* The body, ready for an item of part: the arrays before it closed (empty
- * ones too), the comma that goes before every item but the first. */
-static struct mp_buf *view_item(struct view_out *v, enum view_part part)
-{
-    static const char *const opening[] = {
-        [PART_REPORTS] = "},\"reports\":[", [PART_HISTORY] = "],\"history\":[",
-        [PART_PHOTOS] = "],\"photos\":[", [PART_AUDIT] = "],\"audit\":[", [PART_END] = "]}"};
-    while (v->part < part) {
-        v->part++;
-        mp_buf_adds(v->b, opening[v->part]);
-        v->n = 0;
-    }
-    if (part != PART_END && v->n++)
-        mp_buf_addc(v->b, ',');
-    return v->b;
-}
-
-static void view_job(void *p, const struct mp_job *j)
-{
-    struct view_out *v = p;
-    mp_buf_adds(v->b, "{\"cluster\":{");
-    mp_worklist_out_job(v->b, v->app->city, v->who, j, v->now);
-}
-
-static void view_report(void *p, const struct mp_report_row *r, bool with_private)
-{
-    struct mp_buf *b = view_item(p, PART_REPORTS);
-    mp_buf_adds(b, "{\"id\":");
-    mp_json_int(b, r->id);
-    mp_buf_adds(b, ",\"created_at\":");
-    mp_json_time(b, r->created_at);
-    mp_buf_adds(b, ",\"category\":");
-    mp_json_str(b, r->category);
-    mp_buf_adds(b, ",\"status\":");
-    mp_json_str(b, r->status);
-    mp_buf_adds(b, ",\"channel\":");
-    mp_json_str(b, r->channel);
-    mp_buf_adds(b, ",\"description\":");
-    mp_json_str(b, r->description);
-    mp_buf_adds(b, ",\"address\":");
-    mp_json_str(b, r->address);
-    mp_buf_adds(b, ",\"district\":");
-    mp_json_str(b, r->district);
-    mp_buf_adds(b, ",\"external_id\":");
-    mp_json_str(b, r->external_id);
-    mp_buf_adds(b, ",\"lat\":");
-    mp_json_num(b, r->lat, 7);
-    mp_buf_adds(b, ",\"lon\":");
-    mp_json_num(b, r->lon, 7);
-    mp_buf_adds(b, ",\"has_photo\":");
-    mp_json_bool(b, r->has_photo);
-    mp_buf_adds(b, ",\"join_reason\":");
-    /* Stored as JSON text by the clustering code; anything else is shown as null. */
-    json_t *jr = r->join_reason ? json_loads(r->join_reason, 0, NULL) : NULL;
-    if (json_is_object(jr))
-        mp_buf_adds(b, r->join_reason);
-    else
-        mp_buf_adds(b, "null");
-    json_decref(jr);
-    if (with_private) {
-        mp_buf_adds(b, ",\"contact\":{\"name\":");
-        mp_json_str(b, r->contact_name);
-        mp_buf_adds(b, ",\"email\":");
-        mp_json_str(b, r->contact_email);
-        mp_buf_adds(b, ",\"phone\":");
-        mp_json_str(b, r->contact_phone);
-        mp_buf_addc(b, '}');
-    }
-    mp_buf_addc(b, '}');
-}
-
-static void view_entry(void *p, const struct mp_workflow_entry *e)
-{
-    struct mp_buf *b = view_item(p, PART_HISTORY);
-    mp_buf_adds(b, "{\"at\":");
-    mp_json_time(b, e->at);
-    mp_buf_adds(b, ",\"status\":");
-    mp_json_str(b, e->status);
-    mp_buf_adds(b, ",\"actor\":");
-    mp_json_str(b, e->actor);
-    mp_buf_adds(b, ",\"note\":");
-    mp_json_str(b, e->note);
-    mp_buf_adds(b, ",\"note_public\":");
-    mp_json_bool(b, e->note_public);
-    mp_buf_addc(b, '}');
-}
-
-static void view_photo(void *p, const struct mp_work_photo_row *r)
-{
-    struct mp_buf *b = view_item(p, PART_PHOTOS);
-    mp_buf_adds(b, "{\"id\":");
-    mp_json_int(b, r->id);
-    mp_buf_adds(b, ",\"at\":");
-    mp_json_time(b, r->at);
-    mp_buf_adds(b, ",\"status\":");
-    mp_json_str(b, r->status);
-    mp_buf_adds(b, ",\"actor\":");
-    mp_json_str(b, r->actor);
-    mp_buf_printf(b, ",\"width\":%u,\"height\":%u,\"url\":\"/api/v1/staff/photos/%lld\","
-                     "\"thumb_url\":\"/api/v1/staff/photos/%lld/thumb\"}",
-                  r->width, r->height, (long long)r->id, (long long)r->id);
-}
-
-static void view_audit(void *p, const struct mp_audit_row *a)
-{
-    struct mp_buf *b = view_item(p, PART_AUDIT);
-    mp_buf_adds(b, "{\"at\":");
-    mp_json_time(b, a->at);
-    mp_buf_adds(b, ",\"user\":");
-    mp_json_str(b, a->user_name);
-    mp_buf_adds(b, ",\"action\":");
-    mp_json_str(b, a->action);
-    mp_buf_adds(b, ",\"detail\":");
-    json_t *j = a->detail ? json_loads(a->detail, 0, NULL) : NULL;
-    if (j)
-        mp_buf_adds(b, a->detail);
-    else
-        mp_json_str(b, a->detail);
-    json_decref(j);
-    mp_buf_addc(b, '}');
-}
-
 enum mp_status mp_api_staff_cluster(struct mp_app *app, struct mp_ctx *ctx,
                                     const struct mp_request *req, struct mp_response *resp,
                                     struct mp_error *err)
 {
-    static const char *const allowed[] = {NULL};
-    static const struct mp_workflow_view_cbs cbs = {view_job, view_report, view_entry,
-                                                    view_photo, view_audit};
     struct mp_principal who;
     struct mp_automation *a = NULL;
     enum mp_status rc;
-    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)) ||
+    if ((rc = staff_request(ctx, req, NULL, MP_ROLE_CREW, &who, err)) ||
         (rc = load_rules(app, &a, err)))
         goto out;
-    struct view_out v = {.b = &resp->body, .app = app, .who = &who, .now = mp_time_now()};
-    if ((rc = mp_workflow_view(ctx, a, &who, req->path_id, v.now, &cbs, &v, err)))
+    struct mp_worklist_view_out v = {
+        .b = &resp->body, .city = app->city, .who = &who, .now = mp_time_now()};
+    if ((rc = mp_workflow_view(ctx, a, &who, req->path_id, v.now, &mp_worklist_out_view_cbs,
+                               &v, err)))
         goto out;
-    view_item(&v, PART_END);
+    mp_worklist_out_view_end(&v);
     private_json(resp);
 out:
     mp_automation_free(a);
@@ -517,11 +382,10 @@ enum mp_status mp_api_staff_crews(struct mp_app *app, struct mp_ctx *ctx,
                                   const struct mp_request *req, struct mp_response *resp,
                                   struct mp_error *err)
 {
-    static const char *const allowed[] = {NULL};
     struct mp_principal who;
     struct mp_automation *a = NULL;
     enum mp_status rc;
-    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_DISPATCHER, &who, err)) ||
+    if ((rc = staff_request(ctx, req, NULL, MP_ROLE_DISPATCHER, &who, err)) ||
         (rc = load_rules(app, &a, err)))
         return rc;
     struct mp_buf *b = &resp->body;
@@ -557,7 +421,6 @@ enum mp_status mp_api_cluster_status(struct mp_app *app, struct mp_ctx *ctx,
                                      const struct mp_request *req, struct mp_response *resp,
                                      struct mp_error *err)
 {
-    static const char *const allowed[] = {NULL};
     struct mp_principal who;
     struct mp_automation *a = NULL;
     json_t *body = NULL;
@@ -570,7 +433,7 @@ enum mp_status mp_api_cluster_status(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     memset(&photo, 0, sizeof photo);
     memset(&rq, 0, sizeof rq);
-    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)))
+    if ((rc = staff_request(ctx, req, NULL, MP_ROLE_CREW, &who, err)))
         goto out;
     if (req->form) {
         static const char *const known[] = {"status", "note", "note_public", "photo", NULL};
@@ -746,7 +609,6 @@ enum mp_status mp_api_cluster_assign(struct mp_app *app, struct mp_ctx *ctx,
                                      const struct mp_request *req, struct mp_response *resp,
                                      struct mp_error *err)
 {
-    static const char *const allowed[] = {NULL};
     struct mp_principal who;
     struct mp_automation *a = NULL;
     struct mp_assign_request rq = {.cluster_id = req->path_id};
@@ -754,7 +616,7 @@ enum mp_status mp_api_cluster_assign(struct mp_app *app, struct mp_ctx *ctx,
     json_t *body = NULL;
     json_error_t je;
     enum mp_status rc;
-    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_DISPATCHER, &who, err)))
+    if ((rc = staff_request(ctx, req, NULL, MP_ROLE_DISPATCHER, &who, err)))
         goto out;
     if (!mp_api_media_is(req, "application/json")) {
         rc = mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
@@ -786,12 +648,11 @@ enum mp_status mp_api_staff_photo(struct mp_app *app, struct mp_ctx *ctx,
                                   struct mp_error *err)
 {
     (void)app;
-    static const char *const allowed[] = {NULL};
     struct mp_principal who;
     void *data = NULL;
     size_t len = 0;
     enum mp_status rc;
-    if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)))
+    if ((rc = staff_request(ctx, req, NULL, MP_ROLE_CREW, &who, err)))
         return rc;
     bool thumb = req->path_rest && strcmp(req->path_rest, "thumb") == 0;
     if ((rc = mp_workflow_photo(ctx, req->path_id, thumb, &data, &len, err)))

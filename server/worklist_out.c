@@ -2,6 +2,7 @@
  * GPX with the server's one XML writer, xml.h). */
 #include "meldpunt/worklist_out.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +82,141 @@ void mp_worklist_out_job(struct mp_buf *b, const struct mp_city *city,
     mp_json_num(b, j->lat, 7);
     mp_buf_adds(b, ",\"lon\":");
     mp_json_num(b, j->lon, 7);
+}
+
+/* ---- the staff view of a job ---- */
+
+/* The arrays of the view, in the order mp_workflow_view fills them. */
+enum view_part { PART_JOB, PART_REPORTS, PART_HISTORY, PART_PHOTOS, PART_AUDIT, PART_END };
+
+/* The body, ready for an item of part: the arrays before it closed (empty
+ * ones too), the comma that goes before every item but the first. */
+static struct mp_buf *view_item(struct mp_worklist_view_out *v, enum view_part part)
+{
+    static const char *const opening[] = {
+        [PART_REPORTS] = "},\"reports\":[", [PART_HISTORY] = "],\"history\":[",
+        [PART_PHOTOS] = "],\"photos\":[", [PART_AUDIT] = "],\"audit\":[", [PART_END] = "]}"};
+    while (v->part < (int)part) {
+        v->part++;
+        mp_buf_adds(v->b, opening[v->part]);
+        v->n = 0;
+    }
+    if (part != PART_END && v->n++)
+        mp_buf_addc(v->b, ',');
+    return v->b;
+}
+
+static void view_job(void *p, const struct mp_job *j)
+{
+    struct mp_worklist_view_out *v = p;
+    mp_buf_adds(v->b, "{\"cluster\":{");
+    mp_worklist_out_job(v->b, v->city, v->who, j, v->now);
+}
+
+static void view_report(void *p, const struct mp_report_row *r, bool with_private)
+{
+    struct mp_buf *b = view_item(p, PART_REPORTS);
+    mp_buf_adds(b, "{\"id\":");
+    mp_json_int(b, r->id);
+    mp_buf_adds(b, ",\"created_at\":");
+    mp_json_time(b, r->created_at);
+    mp_buf_adds(b, ",\"category\":");
+    mp_json_str(b, r->category);
+    mp_buf_adds(b, ",\"status\":");
+    mp_json_str(b, r->status);
+    mp_buf_adds(b, ",\"channel\":");
+    mp_json_str(b, r->channel);
+    mp_buf_adds(b, ",\"description\":");
+    mp_json_str(b, r->description);
+    mp_buf_adds(b, ",\"address\":");
+    mp_json_str(b, r->address);
+    mp_buf_adds(b, ",\"district\":");
+    mp_json_str(b, r->district);
+    mp_buf_adds(b, ",\"external_id\":");
+    mp_json_str(b, r->external_id);
+    mp_buf_adds(b, ",\"lat\":");
+    mp_json_num(b, r->lat, 7);
+    mp_buf_adds(b, ",\"lon\":");
+    mp_json_num(b, r->lon, 7);
+    mp_buf_adds(b, ",\"has_photo\":");
+    mp_json_bool(b, r->has_photo);
+    mp_buf_adds(b, ",\"join_reason\":");
+    /* Stored as JSON text by the clustering code; anything else is shown as null. */
+    json_t *jr = r->join_reason ? json_loads(r->join_reason, 0, NULL) : NULL;
+    if (json_is_object(jr))
+        mp_buf_adds(b, r->join_reason);
+    else
+        mp_buf_adds(b, "null");
+    json_decref(jr);
+    if (with_private) {
+        mp_buf_adds(b, ",\"contact\":{\"name\":");
+        mp_json_str(b, r->contact_name);
+        mp_buf_adds(b, ",\"email\":");
+        mp_json_str(b, r->contact_email);
+        mp_buf_adds(b, ",\"phone\":");
+        mp_json_str(b, r->contact_phone);
+        mp_buf_addc(b, '}');
+    }
+    mp_buf_addc(b, '}');
+}
+
+static void view_entry(void *p, const struct mp_workflow_entry *e)
+{
+    struct mp_buf *b = view_item(p, PART_HISTORY);
+    mp_buf_adds(b, "{\"at\":");
+    mp_json_time(b, e->at);
+    mp_buf_adds(b, ",\"status\":");
+    mp_json_str(b, e->status);
+    mp_buf_adds(b, ",\"actor\":");
+    mp_json_str(b, e->actor);
+    mp_buf_adds(b, ",\"note\":");
+    mp_json_str(b, e->note);
+    mp_buf_adds(b, ",\"note_public\":");
+    mp_json_bool(b, e->note_public);
+    mp_buf_addc(b, '}');
+}
+
+static void view_photo(void *p, const struct mp_work_photo_row *r)
+{
+    struct mp_buf *b = view_item(p, PART_PHOTOS);
+    mp_buf_adds(b, "{\"id\":");
+    mp_json_int(b, r->id);
+    mp_buf_adds(b, ",\"at\":");
+    mp_json_time(b, r->at);
+    mp_buf_adds(b, ",\"status\":");
+    mp_json_str(b, r->status);
+    mp_buf_adds(b, ",\"actor\":");
+    mp_json_str(b, r->actor);
+    mp_buf_printf(b, ",\"width\":%u,\"height\":%u,\"url\":\"/api/v1/staff/photos/%lld\","
+                     "\"thumb_url\":\"/api/v1/staff/photos/%lld/thumb\"}",
+                  r->width, r->height, (long long)r->id, (long long)r->id);
+}
+
+static void view_audit(void *p, const struct mp_audit_row *a)
+{
+    struct mp_buf *b = view_item(p, PART_AUDIT);
+    mp_buf_adds(b, "{\"at\":");
+    mp_json_time(b, a->at);
+    mp_buf_adds(b, ",\"user\":");
+    mp_json_str(b, a->user_name);
+    mp_buf_adds(b, ",\"action\":");
+    mp_json_str(b, a->action);
+    mp_buf_adds(b, ",\"detail\":");
+    json_t *j = a->detail ? json_loads(a->detail, 0, NULL) : NULL;
+    if (j)
+        mp_buf_adds(b, a->detail);
+    else
+        mp_json_str(b, a->detail);
+    json_decref(j);
+    mp_buf_addc(b, '}');
+}
+
+const struct mp_workflow_view_cbs mp_worklist_out_view_cbs = {view_job, view_report, view_entry,
+                                                              view_photo, view_audit};
+
+void mp_worklist_out_view_end(struct mp_worklist_view_out *v)
+{
+    view_item(v, PART_END);
 }
 
 /* ---- GeoJSON ---- */
