@@ -477,6 +477,52 @@ static void geojson_has_the_stops_and_the_route(void **state)
     mp_buf_free(&b);
 }
 
+static void the_staff_view_has_every_array_even_empty(void **state)
+{
+    (void)state;
+    struct mp_worklist w;
+    struct mp_job stops[2];
+    double leg[2], cum[2];
+    struct mp_buf b;
+    struct mp_principal disp = {.name = "dana", .role = MP_ROLE_DISPATCHER};
+    sample(&w, stops, leg, cum);
+    mp_buf_init(&b, 0);
+    struct mp_worklist_view_out v = {.b = &b, .city = fx_pack.city, .who = &disp,
+                                     .now = T0 + 86400};
+    const struct mp_workflow_view_cbs *cbs = &mp_worklist_out_view_cbs;
+    /* A job with a history entry, two photos and nothing else. */
+    struct mp_work_photo_row ph = {.id = 3, .cluster_id = 7, .at = T0, .status = "fixed",
+                                   .actor = "st-1", .width = 640, .height = 480};
+    struct mp_workflow_entry e = {.at = T0, .status = "new", .note_public = true};
+    cbs->job(&v, &stops[0]);
+    cbs->entry(&v, &e);
+    cbs->photo(&v, &ph);
+    ph.id = 4;
+    cbs->photo(&v, &ph);
+    mp_worklist_out_view_end(&v);
+    assert_int_equal(mp_buf_status(&b), MP_OK);
+    const char *tail = strstr(b.data, "},\"reports\":[");
+    assert_non_null(tail);
+    assert_string_equal(
+        tail, "},\"reports\":[],\"history\":[{\"at\":\"2021-01-01T12:00:00Z\",\"status\":\"new\","
+              "\"actor\":null,\"note\":null,\"note_public\":true}],\"photos\":["
+              "{\"id\":3,\"at\":\"2021-01-01T12:00:00Z\",\"status\":\"fixed\",\"actor\":\"st-1\","
+              "\"width\":640,\"height\":480,\"url\":\"/api/v1/staff/photos/3\","
+              "\"thumb_url\":\"/api/v1/staff/photos/3/thumb\"},"
+              "{\"id\":4,\"at\":\"2021-01-01T12:00:00Z\",\"status\":\"fixed\",\"actor\":\"st-1\","
+              "\"width\":640,\"height\":480,\"url\":\"/api/v1/staff/photos/4\","
+              "\"thumb_url\":\"/api/v1/staff/photos/4/thumb\"}],\"audit\":[]}");
+    json_t *o = json_loads(b.data, 0, NULL);
+    assert_non_null(o);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "cluster"),
+                                                        "cluster_id")),
+                     7);
+    /* A dispatcher may acknowledge a new job. */
+    assert_true(json_array_size(json_object_get(json_object_get(o, "cluster"), "actions")) > 0);
+    json_decref(o);
+    mp_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +533,7 @@ int main(void)
         cmocka_unit_test(gpx_is_gpx_1_1_with_escaped_text),
         cmocka_unit_test(csv_has_a_row_a_stop),
         cmocka_unit_test(geojson_has_the_stops_and_the_route),
+        cmocka_unit_test(the_staff_view_has_every_array_even_empty),
     };
     return cmocka_run_group_tests(tests, fx_pack_group_setup, fx_pack_group_teardown);
 }
