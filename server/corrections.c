@@ -185,25 +185,18 @@ static enum mp_status move_in_tx(struct mp_ctx *ctx, int64_t report_id, int64_t 
 
 /* ---- a correction as staff make it: one transaction, audited ---- */
 
-/* A correction that failed after its transaction began: nothing of it
- * stays. The step that failed may have said why; otherwise the client hears
- * that the correction (what) could not be saved. */
-static enum mp_status rolled_back(struct mp_ctx *ctx, enum mp_status rc, const char *what,
-                                  struct mp_error *err)
-{
-    mp_store_rollback(ctx->db);
-    if (!err->code[0])
-        rc = mp_fail(err, rc, "unavailable", "the %s could not be saved", what);
-    return rc;
-}
-
-/* Audit the correction made in the open write transaction and commit it. */
+/* Audit the correction (what: "merge", "move") made in the open write
+ * transaction and commit it. Nothing of it stays when either fails. */
 static enum mp_status audit_commit(struct mp_ctx *ctx, const struct mp_principal *who,
-                                   const char *action, const char *kind, int64_t id,
+                                   const char *what, const char *kind, int64_t id,
                                    const char *detail, struct mp_error *err)
 {
-    enum mp_status rc = mp_auth_audit(ctx, who, action, kind, id, detail);
-    return rc ? rc : mp_store_commit(ctx->db, err);
+    enum mp_status rc = mp_auth_audit(ctx, who, what, kind, id, detail);
+    if (rc) {
+        mp_store_rollback(ctx->db);
+        return mp_fail(err, rc, "unavailable", "the %s could not be saved", what);
+    }
+    return mp_store_commit(ctx->db, err); /* a failed commit has rolled back */
 }
 
 /* The cluster a correction left the job in, as committed. A failed read
@@ -225,9 +218,12 @@ enum mp_status mp_corrections_merge(struct mp_ctx *ctx, const struct mp_principa
         return rc;
     snprintf(detail, sizeof detail, "{\"from\":%lld,\"into\":%lld}", (long long)from,
              (long long)into);
-    if ((rc = merge_in_tx(ctx, from, into, who->name, err)) ||
-        (rc = audit_commit(ctx, who, "merge", "cluster", into, detail, err)))
-        return rolled_back(ctx, rc, "merge", err);
+    if ((rc = merge_in_tx(ctx, from, into, who->name, err))) {
+        mp_store_rollback(ctx->db);
+        return rc;
+    }
+    if ((rc = audit_commit(ctx, who, "merge", "cluster", into, detail, err)))
+        return rc;
     result(ctx, into, out);
     return MP_OK;
 }
@@ -249,7 +245,7 @@ enum mp_status mp_corrections_move(struct mp_ctx *ctx, const struct mp_principal
     snprintf(detail, sizeof detail, "{\"report\":%lld,\"to\":%lld}", (long long)report_id,
              (long long)landed);
     if ((rc = audit_commit(ctx, who, "move", "report", report_id, detail, err)))
-        return rolled_back(ctx, rc, "move", err);
+        return rc;
     result(ctx, landed, out);
     return MP_OK;
 }
