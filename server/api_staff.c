@@ -24,6 +24,7 @@
 #include "meldpunt/geom.h"
 #include "meldpunt/photo.h"
 #include "meldpunt/timeutil.h"
+#include "meldpunt/vocab.h"
 #include "meldpunt/workflow.h"
 #include "meldpunt/worklist.h"
 #include "meldpunt/worklist_out.h"
@@ -31,9 +32,6 @@
 #define QUEUE_DEFAULT 100
 #define QUEUE_MAX 1000
 #define WITHIN_MAX (64 * 1024) /* bytes of GeoJSON in the query string */
-
-static const char *const open_statuses[] = {"new", "acknowledged", "scheduled", "in_progress",
-                                            "reopened"};
 
 /* ---- shared ---- */
 
@@ -85,9 +83,8 @@ static enum mp_status parse_lists(struct mp_app *app, const struct mp_request *r
             return rc;
         for (size_t i = 0; i < n; i++) {
             if (strcmp(items[i], "open") == 0) {
-                for (size_t k = 0; k < sizeof open_statuses / sizeof *open_statuses; k++)
-                    if (q->nstatuses < MP_QUERY_MAX_LIST)
-                        q->statuses[q->nstatuses++] = open_statuses[k];
+                q->nstatuses += mp_vocab_status_codes(MP_VOCAB_OPEN, q->statuses + q->nstatuses,
+                                                      MP_QUERY_MAX_LIST - q->nstatuses);
                 continue;
             }
             if (!mp_cluster_status_valid(items[i]))
@@ -748,14 +745,15 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
     struct mp_multipolygon within;
     struct mp_automation *a = NULL;
     char *scratch = NULL;
+    const char *open_statuses[MP_VOCAB_STATUSES_MAX];
+    size_t nopen = mp_vocab_status_codes(MP_VOCAB_OPEN, open_statuses, MP_VOCAB_STATUSES_MAX);
     enum mp_status rc;
     memset(&rq, 0, sizeof rq);
     memset(&w, 0, sizeof w);
     memset(&within, 0, sizeof within);
     rq.who = &who;
     if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)) ||
-        (rc = parse_lists(app, req, &rq.f.q, open_statuses,
-                          sizeof open_statuses / sizeof *open_statuses, true, &scratch, err)) ||
+        (rc = parse_lists(app, req, &rq.f.q, open_statuses, nopen, true, &scratch, err)) ||
         (rc = parse_department(req, &rq.f.department, err)))
         goto out;
     const char *fmt = mp_req_query(req, "format");

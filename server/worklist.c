@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "meldpunt/cluster.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/route.h"
 #include "meldpunt/store_work.h"
+#include "meldpunt/vocab.h"
 
 double mp_worklist_age_days(int64_t first_at, int64_t now)
 {
@@ -127,26 +127,13 @@ enum mp_status mp_worklist_jobs(struct mp_ctx *ctx, const struct mp_automation *
     return rc;
 }
 
-/* Every status, as cluster.h names them: the open ones and the resolved ones. */
-static void any_status(struct mp_work_query *q)
-{
-    struct mp_query all;
-    struct mp_error ignore;
-    memset(&all, 0, sizeof all);
-    if (mp_cluster_status_filter_add(&all, "open", &ignore) != MP_OK ||
-        mp_cluster_status_filter_add(&all, "resolved", &ignore) != MP_OK)
-        return; /* cannot happen: two families fit any list */
-    for (size_t i = 0; i < all.nstatuses; i++)
-        q->statuses[q->nstatuses++] = all.statuses[i];
-}
-
 enum mp_status mp_worklist_job(struct mp_ctx *ctx, const struct mp_automation *a, int64_t id,
                                int64_t now, struct mp_job *out, struct mp_error *err)
 {
     struct mp_job_filter f;
     struct mp_job_list l;
     memset(&f, 0, sizeof f);
-    any_status(&f.q);
+    f.q.nstatuses = mp_vocab_status_codes(MP_VOCAB_ALL, f.q.statuses, MP_QUERY_MAX_LIST);
     f.q.cluster_id = id;
     enum mp_status rc = collect(ctx, a, &f, 1, false, now, &l, NULL);
     if (rc == MP_OK && l.n == 0)

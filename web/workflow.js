@@ -18,7 +18,8 @@ function use(workflow) {
 export function loadWorkflow() {
   if (!loading) {
     loading = getConfig().then((config) => {
-      use(config.workflow || STOPGAP);
+      if (!config.workflow) throw new Error('the server sent no status table (config.workflow)');
+      use(config.workflow);
       return vocabulary;
     });
     loading.catch(() => {
@@ -60,30 +61,3 @@ export function statusesInGroups(groups) {
 export function transition(from, to) {
   return vocabulary.transitions.find((m) => m.from === from && m.to === to) || null;
 }
-
-// STOPGAP until the server's status table is on main (GET /api/v1/config "workflow"): the
-// same vocabulary in the same shape. Deleted at the switch-over.
-const S = (code, en, nl, open, group) => ({ code, name: { en, nl }, open, map_group: group });
-const M = (from, to, crew = false, note = false) => ({ from, to, crew, note_required: note });
-const STOPGAP = {
-  statuses: [
-    S('new', 'New', 'Nieuw', true, 'open'),
-    S('acknowledged', 'Acknowledged', 'In behandeling genomen', true, 'open'),
-    S('scheduled', 'Scheduled', 'Ingepland', true, 'open'),
-    S('in_progress', 'In progress', 'Wordt aan gewerkt', true, 'in_progress'),
-    S('fixed', 'Fixed', 'Opgelost', false, 'fixed'),
-    S('closed', 'Closed', 'Afgesloten', false, 'fixed'),
-    S('not_responsible', 'Not our responsibility', 'Niet onze verantwoordelijkheid', false, 'not_responsible'),
-    S('reopened', 'Reopened', 'Heropend', true, 'open'),
-  ],
-  transitions: [
-    M('new', 'acknowledged'), M('new', 'scheduled'), M('new', 'not_responsible', false, true),
-    M('new', 'closed', false, true), M('acknowledged', 'scheduled'), M('acknowledged', 'in_progress', true),
-    M('acknowledged', 'not_responsible', false, true), M('acknowledged', 'closed', false, true),
-    M('scheduled', 'in_progress', true), M('scheduled', 'acknowledged'), M('scheduled', 'not_responsible', false, true),
-    M('in_progress', 'fixed', true), M('in_progress', 'scheduled', false, true), M('fixed', 'closed'),
-    M('fixed', 'reopened', false, true), M('closed', 'reopened', false, true), M('not_responsible', 'reopened', false, true),
-    M('reopened', 'acknowledged'), M('reopened', 'scheduled'), M('reopened', 'in_progress'),
-    M('reopened', 'not_responsible', false, true), M('reopened', 'closed', false, true),
-  ],
-};

@@ -105,6 +105,18 @@ test('the shared modules are the only place for what they share', () => {
   }
 });
 
+test('no page script spells out the status vocabulary (it comes from /api/v1/config)', () => {
+  // The server's status table (server/vocab.c) is the one list; a page that names a status the
+  // workflow could rename or drop has a second list. in_progress and fixed (the crew's two
+  // buttons) and new (the queue's badge) are the only codes the pages act on by name;
+  // not_responsible is also a map group (mapkit.js draws each group's symbol).
+  const named = /['"`](acknowledged|scheduled|closed|reopened)['"`]/;
+  for (const [name, src] of Object.entries(scripts)) {
+    const m = code(src).match(named);
+    assert.equal(m, null, `${name} names the status ${m && m[1]}; read it from workflow.js`);
+  }
+});
+
 test('every text key exists in English and Dutch, with the same placeholders', async () => {
   const tables = {};
   for (const f of files('.js').filter((n) => n.startsWith('strings-'))) {
