@@ -4,13 +4,19 @@
 
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
+#include "meldpunt/respcache.h"
 #include "meldpunt/store.h"
+
+static bool loopback(const char *ip)
+{
+    return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
+           strncmp(ip, "::ffff:127.", 11) == 0;
+}
 
 enum mp_status mp_api_healthz(struct mp_app *app, struct mp_ctx *ctx,
                               const struct mp_request *req, struct mp_response *resp,
                               struct mp_error *err)
 {
-    (void)req;
     int64_t reports = 0, clusters = 0;
     if (mp_store_counts(ctx->db, &reports, &clusters) != MP_OK)
         return mp_fail(err, MP_EUNAVAIL, "unavailable", "the database does not answer");
@@ -18,8 +24,18 @@ enum mp_status mp_api_healthz(struct mp_app *app, struct mp_ctx *ctx,
                   "{\"status\":\"ok\",\"version\":\"%s\",\"schema\":%d,\"city\":", MP_VERSION,
                   mp_store_schema_version(ctx->db));
     mp_json_str(&resp->body, app->city->id);
-    mp_buf_printf(&resp->body, ",\"reports\":%lld,\"clusters\":%lld,\"store_memory_bytes\":%lld}",
+    mp_buf_printf(&resp->body, ",\"reports\":%lld,\"clusters\":%lld,\"store_memory_bytes\":%lld",
                   (long long)reports, (long long)clusters, (long long)mp_store_memory_used());
+    /* The answer cache's counters, for the operator on the machine (and the
+     * tests): how the map is used is nobody else's business. */
+    if (app->cache && loopback(req->client_ip)) {
+        struct mp_respcache_stats cs;
+        mp_respcache_stats(app->cache, &cs);
+        mp_buf_printf(&resp->body, ",\"cache\":{\"hits\":%llu,\"misses\":%llu,\"stored\":%llu}",
+                      (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+                      (unsigned long long)cs.stored);
+    }
+    mp_buf_addc(&resp->body, '}');
     resp->content_type = "application/json";
     resp->cache = "no-store";
     return MP_OK;
