@@ -5,13 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { startServer, api } from './lib.mjs';
+import { startServer, api, offset7, metresFrom } from './lib.mjs';
 
-// Metres to degrees at Chicago's latitude (41.9 N).
-const M_LAT = 1 / 111320;
-const M_LON = 1 / (111320 * Math.cos((41.9 * Math.PI) / 180));
 const P = { lon: -87.6420, lat: 41.8960 };
-const at = (east, north = 0) => ({ lon: +(P.lon + east * M_LON).toFixed(7), lat: +(P.lat + north * M_LAT).toFixed(7) });
+const at = (east, north = 0) => offset7(P, north, east);
 
 let srv;
 let dispatcher;
@@ -31,7 +28,7 @@ async function report(category, p) {
 const cluster = async (id) => (await api(srv.url, 'GET', `/api/v1/clusters/${id}`)).body;
 const move = (rid, json, token = dispatcher) => api(srv.url, 'POST', `/api/v1/reports/${rid}/move`, { json, token });
 // Metres east and north of P of a [lon, lat] pair.
-const metres = ([lon, lat]) => [(lon - P.lon) / M_LON, (lat - P.lat) / M_LAT];
+const metres = (c) => { const m = metresFrom(P, c); return [m.east, m.north]; };
 
 function assertError(res, status, code, message) {
   assert.equal(res.status, status, res.text);

@@ -10,14 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { meldpunt, CITY_DIR } from './lib.mjs';
+import { meldpunt, CITY_DIR, LOOP, offset7 } from './lib.mjs';
 
-const M_LAT = 1 / 111320;
-const M_LON = 1 / (111320 * Math.cos((41.9 * Math.PI) / 180));
-const LOOP = { lon: -87.6298, lat: 41.8781 };
 const FULLERTON_KEDZIE = { lon: -87.70722, lat: 41.92472 }; // W FULLERTON AVE x N KEDZIE BLVD
-const east = (p, m) => ({ lon: +(p.lon + m * M_LON).toFixed(7), lat: p.lat });
-const north = (p, m) => ({ lon: p.lon, lat: +(p.lat + m * M_LAT).toFixed(7) });
+const east = (p, m) => offset7(p, 0, m);
+const north = (p, m) => offset7(p, m, 0);
 
 // Chicago is on CST (UTC-6) on 1 March 2021: local 09:00 is 15:00Z.
 const T = (hhmm) => Date.parse(`2021-03-01T${hhmm}:00Z`) / 1000;

@@ -9,12 +9,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, readFile, writeFile, readdir, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, api, meldpunt, CITY_DIR } from './lib.mjs';
+import { startServer, api, meldpunt, CITY_DIR, offset7, metresFrom } from './lib.mjs';
 
-const M_LAT = 1 / 111320;
-const M_LON = 1 / (111320 * Math.cos((41.9 * Math.PI) / 180));
 const P = { lon: -87.6350, lat: 41.8850 };
-const at = (east, north = 0) => ({ lon: +(P.lon + east * M_LON).toFixed(7), lat: +(P.lat + north * M_LAT).toFixed(7) });
+const at = (east, north = 0) => offset7(P, north, east);
 
 let srv;
 let dispatcher;
@@ -93,7 +91,7 @@ test('a wider graffiti radius folds the reports as the new rule says', async () 
   const c = (await api(srv.url, 'GET', `/api/v1/clusters/${ids.g0}`)).body;
   assert.equal(c.properties.report_count, 3);
   assert.equal(c.properties.status, 'acknowledged', 'and its status');
-  const east = (c.geometry.coordinates[0] - P.lon) / M_LON;
+  const { east } = metresFrom(P, c.geometry.coordinates);
   assert.ok(Math.abs(east - 250 / 3) < 0.5, `centre ${east} m east, the mean of 0, 100 and 150`);
   for (const gone of [ids.g100, ids.g150]) {
     assert.equal((await api(srv.url, 'GET', `/api/v1/clusters/${gone}`)).status, 404, `cluster ${gone} emptied`);
