@@ -16,7 +16,7 @@
 struct entry {
     char key[KEY_MAX];
     int64_t version;
-    int fd;        /* sealed memfd holding the body; -1 when empty */
+    int fd; /* sealed memfd holding the body; -1 when empty */
     size_t len;
     uint64_t used; /* clock of the last hit, for eviction */
 };
@@ -133,8 +133,8 @@ bool mp_respcache_get_fd(struct mp_respcache *c, const char *key, int64_t versio
     return *fd >= 0;
 }
 
-void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version,
-                      const char *body, size_t len)
+void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version, const char *body,
+                      size_t len)
 {
     if (!c || len > c->max_body || strlen(key) >= KEY_MAX)
         return;

@@ -34,8 +34,8 @@ void mp_respcache_free(struct mp_respcache *c);
 bool mp_respcache_get_fd(struct mp_respcache *c, const char *key, int64_t version, int *fd,
                          size_t *len);
 /* Remember body for key at version (ignored when too large). */
-void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version,
-                      const char *body, size_t len);
+void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version, const char *body,
+                      size_t len);
 
 /* Counts since mp_respcache_new: look-ups that found their answer (hits)
  * and that did not (misses), answers written into the cache (stored). For

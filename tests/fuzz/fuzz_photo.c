@@ -65,8 +65,8 @@ static void check_jpeg_clean(const unsigned char *p, size_t n)
         if (m != 0xDA)
             continue;
         /* Entropy-coded data up to the next real marker. */
-        while (i + 1 < n && !(p[i] == 0xFF && p[i + 1] != 0x00 &&
-                              !(p[i + 1] >= 0xD0 && p[i + 1] <= 0xD7)))
+        while (i + 1 < n &&
+               !(p[i] == 0xFF && p[i + 1] != 0x00 && !(p[i + 1] >= 0xD0 && p[i + 1] <= 0xD7)))
             i++;
     }
 }
@@ -77,8 +77,8 @@ static void check_png_clean(const unsigned char *p, size_t n)
     static const char *const banned[] = {"tEXt", "iTXt", "zTXt", "eXIf"};
     size_t i = 8;
     while (i + 12 <= n) {
-        size_t len = ((size_t)p[i] << 24) | ((size_t)p[i + 1] << 16) | ((size_t)p[i + 2] << 8) |
-                     p[i + 3];
+        size_t len =
+            ((size_t)p[i] << 24) | ((size_t)p[i + 1] << 16) | ((size_t)p[i + 2] << 8) | p[i + 3];
         for (size_t k = 0; k < sizeof banned / sizeof *banned; k++)
             if (memcmp(p + i + 4, banned[k], 4) == 0)
                 fail("a PNG text or eXIf chunk survived", i);

@@ -131,9 +131,8 @@ static bool indexed_at(struct db *d, const char *category, int64_t id, double x,
 {
     struct mp_cluster_state found[16];
     size_t n = 0;
-    assert_int_equal(mp_store_cluster_candidates(d->ctx.db, category, x, y, 1.0, 0, -1, found,
-                                                 16, &n),
-                     MP_OK);
+    assert_int_equal(
+        mp_store_cluster_candidates(d->ctx.db, category, x, y, 1.0, 0, -1, found, 16, &n), MP_OK);
     for (size_t i = 0; i < n; i++)
         if (found[i].id == id)
             return found[i].report_count == count && fabs(found[i].x - x) < 0.01 &&
@@ -153,8 +152,8 @@ static void move_into_existing_cluster(void **state)
     assert_int_equal(mp_store_begin_write(d.ctx.db, &err), MP_OK);
     struct mp_submit_result a1 = put(&d, "graffiti", lon0, lat0, T0);
     struct mp_submit_result a2 = put(&d, "graffiti", lon0 + 10 * M_LON, lat0, T0 + HOUR);
-    struct mp_submit_result b1 = put(&d, "graffiti", lon0 + 300 * M_LON, lat0 + 5 * M_LAT,
-                                     T0 + 2 * HOUR);
+    struct mp_submit_result b1 =
+        put(&d, "graffiti", lon0 + 300 * M_LON, lat0 + 5 * M_LAT, T0 + 2 * HOUR);
     assert_int_equal(a2.cluster_id, a1.cluster_id);
     assert_int_not_equal(b1.cluster_id, a1.cluster_id);
     assert_int_equal(mp_report_cluster_set_status(&d.ctx, b1.cluster_id, "acknowledged",
@@ -171,9 +170,8 @@ static void move_into_existing_cluster(void **state)
 
     int64_t landed = 0;
     assert_int_equal(mp_store_begin_write(d.ctx.db, &err), MP_OK);
-    assert_int_equal(mp_corrections_move(&d.ctx, a2.report_id, b1.cluster_id, "boss", &landed,
-                                         &err),
-                     MP_OK);
+    assert_int_equal(
+        mp_corrections_move(&d.ctx, a2.report_id, b1.cluster_id, "boss", &landed, &err), MP_OK);
     assert_int_equal(mp_store_commit(d.ctx.db, &err), MP_OK);
     assert_int_equal(landed, b1.cluster_id);
 
@@ -226,9 +224,8 @@ static void move_into_existing_cluster(void **state)
 
     /* Moving a1, the last report of A, into B too: A is gone, B has three. */
     assert_int_equal(mp_store_begin_write(d.ctx.db, &err), MP_OK);
-    assert_int_equal(mp_corrections_move(&d.ctx, a1.report_id, b1.cluster_id, "boss", &landed,
-                                         &err),
-                     MP_OK);
+    assert_int_equal(
+        mp_corrections_move(&d.ctx, a1.report_id, b1.cluster_id, "boss", &landed, &err), MP_OK);
     assert_int_equal(mp_store_commit(d.ctx.db, &err), MP_OK);
     assert_int_equal(mp_store_cluster_state(d.ctx.db, a1.cluster_id, &a), MP_ENOTFOUND);
     assert_false(indexed_at(&d, "graffiti", a1.cluster_id, xa1, ya1, 1));
@@ -259,25 +256,22 @@ static void move_refused(void **state)
 
     int64_t landed = -1;
     assert_int_equal(mp_store_begin_write(d.ctx.db, &err), MP_OK);
-    assert_int_equal(mp_corrections_move(&d.ctx, g2.report_id, p.cluster_id, "boss", &landed,
-                                         &err),
+    assert_int_equal(mp_corrections_move(&d.ctx, g2.report_id, p.cluster_id, "boss", &landed, &err),
                      MP_ECONFLICT);
     assert_string_equal(err.code, "category_mismatch");
     char want[160];
     snprintf(want, sizeof want, "cluster %lld is about illegal_dumping, the report about graffiti",
              (long long)p.cluster_id);
     assert_string_equal(err.text, want);
-    assert_int_equal(mp_corrections_move(&d.ctx, g2.report_id, p.cluster_id + 1000, "boss",
-                                         &landed, &err),
-                     MP_ENOTFOUND);
+    assert_int_equal(
+        mp_corrections_move(&d.ctx, g2.report_id, p.cluster_id + 1000, "boss", &landed, &err),
+        MP_ENOTFOUND);
     assert_string_equal(err.code, "not_found");
     snprintf(want, sizeof want, "there is no cluster %lld", (long long)(p.cluster_id + 1000));
     assert_string_equal(err.text, want);
-    assert_int_equal(mp_corrections_move(&d.ctx, g2.report_id, g.cluster_id, "boss", &landed,
-                                         &err),
+    assert_int_equal(mp_corrections_move(&d.ctx, g2.report_id, g.cluster_id, "boss", &landed, &err),
                      MP_EINVAL);
-    snprintf(want, sizeof want, "the report is already in cluster %lld",
-             (long long)g.cluster_id);
+    snprintf(want, sizeof want, "the report is already in cluster %lld", (long long)g.cluster_id);
     assert_string_equal(err.text, want);
     mp_store_rollback(d.ctx.db);
     assert_int_equal(landed, -1);

@@ -88,7 +88,7 @@ static void counters_for_loopback_only(void **state)
 {
     struct server *s = *state;
     static const char *const local[] = {"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"};
-    static const char *const remote[] = {"203.0.113.7", "10.0.0.1", "2001:db8::1",
+    static const char *const remote[] = {"203.0.113.7",      "10.0.0.1",  "2001:db8::1",
                                          "::ffff:192.0.2.1", "1.127.0.0", ""};
     for (size_t i = 0; i < sizeof local / sizeof *local; i++) {
         json_t *j = healthz_from(s, local[i]);
