@@ -13,6 +13,7 @@
 #include "meldpunt/api.h"
 #include "meldpunt/auth.h"
 #include "meldpunt/export.h"
+#include "meldpunt/store_export.h"
 #include "meldpunt/timeutil.h"
 
 /* What the stream owns: the export, and its place among the running ones. */

@@ -36,6 +36,7 @@
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/tz.h"
+#include "meldpunt/vocab.h"
 
 #define SPEC_URL "http://wiki.open311.org/GeoReport_v2"
 #define BASE_PATH "/open311/v2"
@@ -545,7 +546,8 @@ static void notice_text(char *out, size_t cap, int64_t count)
 /* What Open311 clients see of a workflow status. */
 static const char *open_closed(const char *status)
 {
-    return status && mp_cluster_status_open(status) ? "open" : "closed";
+    const struct mp_vocab_status *v = mp_vocab_status_find(status);
+    return v ? v->open311 : "closed";
 }
 
 struct render {
@@ -794,9 +796,6 @@ enum mp_status mp_api_open311_requests_list(struct mp_app *app, struct mp_ctx *c
                                             struct mp_error *err)
 {
     (void)err;
-    static const char *const open_st[] = {"new", "acknowledged", "scheduled", "in_progress",
-                                          "reopened"};
-    static const char *const closed_st[] = {"fixed", "closed", "not_responsible"};
     bool xml = ends_with(req->path, ".xml");
     enum mp_status rc = MP_OK;
     const char *j = arg(req, "jurisdiction_id");
@@ -866,11 +865,9 @@ enum mp_status mp_api_open311_requests_list(struct mp_app *app, struct mp_ctx *c
                 }
             }
             if (want_open != want_closed) {
-                const char *const *src = want_open ? open_st : closed_st;
-                size_t m = want_open ? sizeof open_st / sizeof *open_st
-                                     : sizeof closed_st / sizeof *closed_st;
-                for (size_t i = 0; i < m; i++)
-                    stats[q.nstatuses++] = src[i];
+                q.nstatuses = mp_vocab_status_codes(
+                    want_open ? MP_VOCAB_OPEN311_OPEN : MP_VOCAB_OPEN311_CLOSED, stats,
+                    sizeof stats / sizeof *stats);
                 q.statuses = stats;
             }
         }
@@ -955,22 +952,8 @@ enum mp_status mp_api_open311_token(struct mp_app *app, struct mp_ctx *ctx,
 /* FixMyStreet's update statuses for our workflow statuses. */
 static const char *fms_status(const char *s)
 {
-    static const struct {
-        const char *ours, *fms;
-    } map[] = {
-        {"new", "OPEN"},
-        {"acknowledged", "INVESTIGATING"},
-        {"scheduled", "ACTION_SCHEDULED"},
-        {"in_progress", "IN_PROGRESS"},
-        {"reopened", "OPEN"},
-        {"fixed", "FIXED"},
-        {"closed", "CLOSED"},
-        {"not_responsible", "NOT_COUNCILS_RESPONSIBILITY"},
-    };
-    for (size_t i = 0; s && i < sizeof map / sizeof *map; i++)
-        if (strcmp(map[i].ours, s) == 0)
-            return map[i].fms;
-    return s && mp_cluster_status_open(s) ? "OPEN" : "CLOSED";
+    const struct mp_vocab_status *v = mp_vocab_status_find(s);
+    return v ? v->fixmystreet : "CLOSED";
 }
 
 struct updates_ctx {

@@ -12,6 +12,7 @@
 #include "meldpunt/cluster.h"
 #include "meldpunt/export.h"
 #include "meldpunt/geom.h"
+#include "meldpunt/store_export.h"
 #include "meldpunt/timeutil.h"
 
 #define CHUNK (64 * 1024)

@@ -10,6 +10,7 @@
 
 #include "meldpunt/cluster.h"
 #include "meldpunt/csv.h"
+#include "meldpunt/store_export.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
 

@@ -1,5 +1,5 @@
-/* open311.c - one writer for the two Open311 formats, XML escaping, W3C
- * date-times with the city's offset and service-level due dates. */
+/* open311.c - one writer for the two Open311 formats, W3C date-times with
+ * the city's offset and service-level due dates. XML comes from xml.h. */
 #include "meldpunt/open311.h"
 
 #include <math.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "meldpunt/timeutil.h"
+#include "meldpunt/xml.h"
 
 void mp_open311_init(struct mp_open311_writer *w, struct mp_buf *b, bool xml)
 {
@@ -15,7 +16,7 @@ void mp_open311_init(struct mp_open311_writer *w, struct mp_buf *b, bool xml)
     w->xml = xml;
     /* The standard asks for the declaration with the encoding before the root. */
     if (xml)
-        mp_buf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        mp_xml_decl(b);
 }
 
 /* Begin a child of the current level: in JSON the comma and the member key,
@@ -45,13 +46,6 @@ static const char *child(struct mp_open311_writer *w, const char *key)
     return name;
 }
 
-static void tag(struct mp_buf *b, const char *name, bool close)
-{
-    mp_buf_adds(b, close ? "</" : "<");
-    mp_buf_adds(b, name);
-    mp_buf_addc(b, '>');
-}
-
 static void open_level(struct mp_open311_writer *w, const char *name, const char *item, bool array)
 {
     if (w->depth >= MP_OPEN311_MAX_DEPTH) {
@@ -64,7 +58,7 @@ static void open_level(struct mp_open311_writer *w, const char *name, const char
         return;
     }
     if (w->xml)
-        tag(w->b, el, false);
+        mp_xml_open(w->b, el);
     else
         mp_buf_addc(w->b, array ? '[' : '{');
     w->lv[w->depth++] = (struct mp_open311_level){el, item, array, 0};
@@ -88,7 +82,7 @@ void mp_open311_end(struct mp_open311_writer *w)
     }
     const struct mp_open311_level *l = &w->lv[--w->depth];
     if (w->xml)
-        tag(w->b, l->name, true);
+        mp_xml_close(w->b, l->name);
     else
         mp_buf_addc(w->b, l->array ? ']' : '}');
     if (w->depth == 0 && w->xml)
@@ -105,13 +99,12 @@ static void raw(struct mp_open311_writer *w, const char *key, const char *text)
     if (!w->xml) {
         mp_buf_adds(w->b, text ? text : "null");
     } else if (!text) {
-        mp_buf_addc(w->b, '<');
-        mp_buf_adds(w->b, name);
-        mp_buf_adds(w->b, "/>");
+        mp_xml_empty(w->b, name);
     } else {
-        tag(w->b, name, false);
+        /* Numbers and booleans: nothing to escape. */
+        mp_xml_open(w->b, name);
         mp_buf_adds(w->b, text);
-        tag(w->b, name, true);
+        mp_xml_close(w->b, name);
     }
 }
 
@@ -128,9 +121,7 @@ void mp_open311_str(struct mp_open311_writer *w, const char *key, const char *s)
         mp_json_str(w->b, s);
         return;
     }
-    tag(w->b, name, false);
-    mp_xml_text(w->b, s);
-    tag(w->b, name, true);
+    mp_xml_element(w->b, name, s);
 }
 
 void mp_open311_int(struct mp_open311_writer *w, const char *key, int64_t v)
@@ -179,68 +170,6 @@ enum mp_status mp_open311_status(const struct mp_open311_writer *w)
     if (w->broken || w->depth != 0)
         return MP_EINVAL;
     return mp_buf_status(w->b);
-}
-
-/* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
-static void replacement(struct mp_buf *b)
-{
-    mp_buf_add(b, "\xEF\xBF\xBD", 3);
-}
-
-void mp_xml_text(struct mp_buf *b, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned char c = *p;
-        if (c < 0x80) {
-            switch (c) {
-            case '&': mp_buf_adds(b, "&amp;"); break;
-            case '<': mp_buf_adds(b, "&lt;"); break;
-            case '>': mp_buf_adds(b, "&gt;"); break; /* never "]]>" */
-            case '\r': mp_buf_adds(b, "&#13;"); break;
-            default:
-                /* XML 1.0 has no way to carry C0 controls other than tab and LF;
-                 * DEL is allowed but discouraged, like the C1 block below. */
-                if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F)
-                    replacement(b);
-                else
-                    mp_buf_addc(b, (char)c);
-            }
-            p++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            replacement(b);
-            p++;
-            continue;
-        }
-        size_t i = 1;
-        /* Stops at the terminating NUL too, which is no continuation byte. */
-        while (i < len && (p[i] & 0xC0) == 0x80) {
-            cp = (cp << 6) | (p[i] & 0x3F);
-            i++;
-        }
-        if (i < len) {
-            replacement(b);
-            p += i;
-            continue;
-        }
-        /* Overlong forms, surrogates and the two non-characters XML excludes. */
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE ||
-            cp == 0xFFFF || (cp >= 0x80 && cp <= 0x9F))
-            replacement(b);
-        else
-            mp_buf_add(b, p, len);
-        p += len;
-    }
 }
 
 void mp_open311_format_time(int64_t t, int64_t offset_s, char *out, size_t cap)

@@ -53,6 +53,12 @@ void mp_json_time(struct mp_buf *b, int64_t unix_seconds);      /* "YYYY-MM-DDTH
 /* "key": (with a leading comma when !first). */
 void mp_json_key(struct mp_buf *b, const char *key, bool first);
 
+/* A caller's extra members for an object an encoder writes: called just
+ * before the encoder closes that object, it appends members each with a
+ * leading comma (mp_json_key(b, key, false)). Encoders take one of these
+ * (NULL for none) instead of callers reopening a written object. */
+typedef void (*mp_json_extra_fn)(struct mp_buf *b, const void *arg);
+
 /* Unchecked writers for hot encoders (a map page calls them tens of thousands
  * of times): make room once with mp_buf_reserve for the sum of the bounds
  * below, write through the cursor b->data + b->len, each call returning the

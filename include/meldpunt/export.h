@@ -44,8 +44,7 @@
 #include "meldpunt/buf.h"
 #include "meldpunt/city.h"
 #include "meldpunt/status.h"
-#include "meldpunt/store.h"
-#include "meldpunt/store_export.h"
+#include "meldpunt/model.h"
 
 enum mp_export_format {
     MP_EXPORT_GEOJSON = 0,
@@ -86,6 +85,7 @@ void mp_export_feature(struct mp_buf *b, const struct mp_export_opts *o,
  * buffer. Takes cur (closes it even on failure). o is copied; o->city must
  * outlive the producer. New producer in *out. */
 struct mp_export;
+struct mp_export_cursor; /* a store cursor (store_export.h) */
 enum mp_status mp_export_new(struct mp_export_cursor *cur, const struct mp_export_opts *o,
                              struct mp_export **out) MP_WUR;
 /* Copy up to max bytes of the document into out. Returns the count, 0 at the

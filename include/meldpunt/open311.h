@@ -1,8 +1,8 @@
 /* open311.h - the pieces of the Open311 GeoReport v2 interface that do not
  * touch HTTP or the database: one writer that produces the same document as
  * XML (the standard's required format) or JSON (its Spark-convention
- * mapping), XML text escaping, W3C date-times with the city's offset, and the
- * expected date of a service level counted in working days.
+ * mapping) on the XML writer of xml.h, W3C date-times with the city's offset,
+ * and the expected date of a service level counted in working days.
  *
  * The handlers themselves are in api.h (mp_api_open311_*), the SQL in
  * store_open311.h.
@@ -68,13 +68,6 @@ void mp_open311_time(struct mp_open311_writer *w, const char *key, int64_t t,
 /* MP_OK, or the buffer's failure (ENOMEM, ETOOBIG) or MP_EINVAL when the
  * nesting was misused. Call once at the end. */
 enum mp_status mp_open311_status(const struct mp_open311_writer *w) MP_WUR;
-
-/* Append s as XML character data (element content, never an attribute
- * value): &, < and > escaped, CR kept as &#13; (a parser would turn a
- * literal CR into LF), and every byte sequence that is not a legal XML 1.0
- * character in UTF-8 (control characters, broken UTF-8, U+FFFE/U+FFFF,
- * surrogates, overlong forms) replaced by U+FFFD. */
-void mp_xml_text(struct mp_buf *b, const char *s);
 
 /* "YYYY-MM-DDTHH:MM:SS+HH:MM" for instant t shown at offset_s seconds east of
  * UTC ("Z" when the offset is 0). out needs 26 bytes; "" when cap is short. */

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "meldpunt/geom.h"
+#include "meldpunt/model.h"
 #include "meldpunt/status.h"
 
 struct mp_store;
@@ -69,23 +69,6 @@ void mp_store_savepoint_undo(struct mp_store_sess *sess);
 
 /* ---- clusters, as the clustering code sees them ---- */
 
-/* Public workflow statuses; a cluster and its reports share one. */
-#define MP_STATUS_MAXLEN 24
-
-struct mp_cluster_state {
-    int64_t id;
-    char category[48];
-    char status[MP_STATUS_MAXLEN];
-    int64_t report_count;
-    double x, y;         /* centre, metric CRS */
-    double sum_x, sum_y; /* sums of member coordinates (centre = sum / count) */
-    double lon, lat;     /* centre, WGS84 */
-    int64_t first_at, last_at, fixed_at; /* fixed_at 0 when never fixed */
-    char district[32];
-    char street[64];    /* street of its first report, "" when none */
-    char location[128]; /* readable location of its first report */
-};
-
 /* Clusters of category whose centre may lie within the metric square of
  * half side r around (x, y) (a superset: callers check distances) and, with
  * window >= 0, whose span of reports comes within window seconds of t (the
@@ -113,10 +96,6 @@ enum mp_status mp_store_cluster_set_status(struct mp_store_sess *sess, int64_t i
 /* ---- corrections and re-clustering ---- */
 
 /* Aggregates of a cluster's members (count 0 when it has none). */
-struct mp_member_stats {
-    int64_t count, first_at, last_at, first_report;
-    double sum_x, sum_y;
-};
 enum mp_status mp_store_cluster_members(struct mp_store_sess *sess, int64_t cluster_id,
                                         struct mp_member_stats *out) MP_WUR;
 /* Point every report of cluster from at cluster to (status copied from to). */
@@ -132,36 +111,20 @@ enum mp_status mp_store_cluster_delete(struct mp_store_sess *sess, int64_t id,
                                        int64_t heir) MP_WUR;
 /* Log a correction and the pairwise constraint it implies (must = same
  * cluster, !must = never). a == b records no constraint. */
-struct mp_correction_rec {
-    const char *kind; /* "merge", "move" */
-    int64_t report_id, from_cluster, to_cluster, at;
-    const char *actor;
-};
 enum mp_status mp_store_correction_add(struct mp_store_sess *sess,
                                        const struct mp_correction_rec *c) MP_WUR;
 enum mp_status mp_store_constraint_add(struct mp_store_sess *sess, int64_t a, int64_t b,
                                        bool must, int64_t at) MP_WUR;
 
-/* A report as re-clustering replays it. */
-struct mp_replay_row {
-    int64_t id, cluster_id, created_at;
-    const char *category, *address; /* borrowed for the callback */
-    double lon, lat, x, y;
-};
-typedef int (*mp_replay_cb)(void *ctx, const struct mp_replay_row *r);
 /* Reports (of one category, or all when NULL) in time order. */
 enum mp_status mp_store_replay_reports(struct mp_store_sess *sess, const char *category,
                                        mp_replay_cb cb, void *ctx) MP_WUR;
-typedef int (*mp_constraint_cb)(void *ctx, int64_t a, int64_t b, bool must);
 enum mp_status mp_store_constraints(struct mp_store_sess *sess, mp_constraint_cb cb,
                                     void *ctx) MP_WUR;
-typedef int (*mp_state_cb)(void *ctx, const struct mp_cluster_state *st);
 /* Cluster states with ids in [lo, hi], in id order (re-clustering reads
  * them in blocks as it claims clusters). */
 enum mp_status mp_store_cluster_states_range(struct mp_store_sess *sess, int64_t lo, int64_t hi,
                                              mp_state_cb cb, void *ctx) MP_WUR;
-/* Every cluster's id and category (borrowed for the callback), in no set order. */
-typedef int (*mp_cluster_id_cb)(void *ctx, int64_t id, const char *category);
 enum mp_status mp_store_cluster_ids(struct mp_store_sess *sess, mp_cluster_id_cb cb,
                                     void *ctx) MP_WUR;
 /* The highest cluster id (0 when there is none): SQLite gives the next new
@@ -178,23 +141,6 @@ enum mp_status mp_store_defer_foreign_keys(struct mp_store_sess *sess) MP_WUR;
 
 /* ---- reports ---- */
 
-struct mp_report_rec {
-    const char *category;
-    const char *description; /* never NULL */
-    const char *address;     /* NULL when none */
-    const char *channel;
-    const char *status;
-    const char *district;    /* NULL outside every district */
-    const char *external_id; /* NULL, or the id in the system it was imported from */
-    const char *contact_name, *contact_email, *contact_phone; /* private; NULL when none */
-    const char *join_reason; /* JSON text: why it joined its cluster, or NULL */
-    const char *street;      /* street it was matched to, or NULL */
-    const char *location;    /* readable location, or NULL */
-    double lon, lat, x, y;
-    int64_t created_at;
-    int64_t cluster_id;
-};
-
 enum mp_status mp_store_report_insert(struct mp_store_sess *sess, const struct mp_report_rec *r,
                                       int64_t *id) MP_WUR;
 /* Whether a report with this external id exists (import idempotence). */
@@ -202,12 +148,6 @@ enum mp_status mp_store_report_external_exists(struct mp_store_sess *sess, const
                                                bool *exists) MP_WUR;
 
 /* Photos: processed images (metadata already stripped) of one report. */
-struct mp_photo_rec {
-    const void *full, *thumb;
-    size_t full_len, thumb_len;
-    unsigned width, height;
-    const char *mime; /* of the stored images, "image/jpeg" */
-};
 enum mp_status mp_store_photo_put(struct mp_store_sess *sess, int64_t report_id,
                                   const struct mp_photo_rec *p) MP_WUR;
 /* Copy of the full image or its thumbnail: NEW allocation in *data (free()). */
@@ -215,51 +155,9 @@ enum mp_status mp_store_photo_get(struct mp_store_sess *sess, int64_t report_id,
                                   void **data, size_t *len) MP_WUR;
 
 /* Status history entry (cluster-wide when report_id is 0). */
-struct mp_history_rec {
-    int64_t cluster_id, report_id, at;
-    const char *status;
-    const char *note;   /* NULL when none */
-    bool note_public;
-    const char *actor;  /* NULL for the system */
-};
 enum mp_status mp_store_history_add(struct mp_store_sess *sess, const struct mp_history_rec *h) MP_WUR;
 
 /* ---- reading ---- */
-
-struct mp_report_row {
-    int64_t id, cluster_id, created_at, updated_at, cluster_count;
-    const char *category, *description, *address, *channel, *status, *district, *external_id;
-    const char *contact_name, *contact_email, *contact_phone; /* only with q->with_private */
-    const char *join_reason;
-    const char *street, *location;
-    double lon, lat;
-    bool has_photo;
-};
-
-struct mp_cluster_row {
-    int64_t id, report_count, first_at, last_at, created_at, updated_at;
-    const char *category, *status, *district, *location;
-    double lon, lat;
-};
-
-#define MP_QUERY_MAX_LIST 32
-
-struct mp_query {
-    bool has_bbox;
-    struct mp_bbox bbox;
-    const char *categories[MP_QUERY_MAX_LIST];
-    size_t ncategories;
-    const char *statuses[MP_QUERY_MAX_LIST];
-    size_t nstatuses;
-    const char *district;     /* NULL for any */
-    int64_t since, until;     /* created_at range; 0 for open-ended */
-    int64_t after_id;         /* keyset cursor: ids strictly greater */
-    size_t limit;             /* rows at most; 0 for no limit (exports) */
-    bool with_private;        /* include contact fields (staff only) */
-};
-
-typedef int (*mp_report_cb)(void *ctx, const struct mp_report_row *row);
-typedef int (*mp_cluster_cb)(void *ctx, const struct mp_cluster_row *row);
 
 /* Iterate matching rows in id order; a non-zero return from cb stops the
  * iteration (MP_OK is still returned). Without q->with_private, rows of a
@@ -277,22 +175,11 @@ enum mp_status mp_store_cluster_get(struct mp_store_sess *sess, int64_t id, mp_c
 enum mp_status mp_store_cluster_reports(struct mp_store_sess *sess, int64_t cluster_id,
                                         mp_report_cb cb, void *ctx) MP_WUR;
 
-struct mp_history_row {
-    int64_t id, cluster_id, report_id, at;
-    const char *status, *note, *actor;
-    bool note_public;
-};
-typedef int (*mp_history_cb)(void *ctx, const struct mp_history_row *row);
 /* History of a cluster (report_id 0) or of a report (its own and its cluster's). */
 enum mp_status mp_store_history(struct mp_store_sess *sess, int64_t cluster_id,
                                 mp_history_cb cb, void *ctx) MP_WUR;
 
 /* Grid aggregation of clusters for the map at low zoom. */
-struct mp_grid_cell {
-    int64_t gx, gy, clusters, reports;
-    double lon, lat; /* mean position of the clusters in the cell */
-};
-typedef int (*mp_grid_cb)(void *ctx, const struct mp_grid_cell *cell);
 enum mp_status mp_store_cluster_grid(struct mp_store_sess *sess, const struct mp_query *q,
                                      double cell_deg, mp_grid_cb cb, void *ctx) MP_WUR;
 

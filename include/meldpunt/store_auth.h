@@ -7,15 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "meldpunt/model.h"
 #include "meldpunt/status.h"
 #include "meldpunt/store.h"
-
-struct mp_user_row {
-    int64_t id, created_at, last_seen_at;
-    const char *name, *role, *department;
-    bool disabled;
-};
-typedef int (*mp_user_cb)(void *ctx, const struct mp_user_row *u);
 
 /* MP_ECONFLICT when the name is taken. */
 enum mp_status mp_store_user_add(struct mp_store_sess *s, const char *name, const char *role,
@@ -33,16 +27,7 @@ enum mp_status mp_store_user_set_disabled(struct mp_store_sess *s, const char *n
                                           bool disabled) MP_WUR;
 enum mp_status mp_store_users(struct mp_store_sess *s, mp_user_cb cb, void *ctx) MP_WUR;
 
-struct mp_audit_rec {
-    int64_t user_id, object_id, at;
-    const char *user_name, *action, *object_type, *detail;
-};
 enum mp_status mp_store_audit_add(struct mp_store_sess *s, const struct mp_audit_rec *a) MP_WUR;
-struct mp_audit_row {
-    int64_t id, user_id, object_id, at;
-    const char *user_name, *action, *object_type, *detail;
-};
-typedef int (*mp_audit_cb)(void *ctx, const struct mp_audit_row *a);
 /* Audit entries for one object (type and id), oldest first. */
 enum mp_status mp_store_audit_for(struct mp_store_sess *s, const char *object_type,
                                   int64_t object_id, mp_audit_cb cb, void *ctx) MP_WUR;

@@ -26,40 +26,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "meldpunt/model.h"
 #include "meldpunt/status.h"
 #include "meldpunt/store.h"
-
-enum mp_export_what {
-    MP_EXPORT_REPORTS = 0,
-    MP_EXPORT_CLUSTERS,
-};
-
-/* A report as exports see it. Strings are BORROWED until the next call of
- * mp_store_export_next or mp_store_export_close. */
-struct mp_export_report {
-    int64_t id, cluster_id, created_at, updated_at;
-    int64_t fixed_at; /* the cluster's latest fix when the report is fixed or closed, else 0 */
-    const char *category, *description, *address, *channel, *status, *district, *external_id;
-    const char *join_reason; /* JSON text or NULL */
-    const char *location;    /* readable place ("W 97TH ST near S HARVARD AVE") or NULL */
-    double lon, lat;
-};
-
-struct mp_export_cluster {
-    int64_t id, report_count, first_at, last_at, created_at, updated_at;
-    int64_t fixed_at; /* its latest fix when it is fixed or closed, else 0 */
-    const char *category, *status, *district;
-    const char *location; /* readable place or NULL */
-    double lon, lat;
-};
-
-struct mp_export_row {
-    enum mp_export_what what;
-    union {
-        struct mp_export_report report;
-        struct mp_export_cluster cluster;
-    };
-};
 
 struct mp_export_cursor;
 

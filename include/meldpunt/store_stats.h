@@ -8,17 +8,9 @@
 
 #include <stdint.h>
 
+#include "meldpunt/model.h"
 #include "meldpunt/status.h"
 #include "meldpunt/store.h"
-
-struct mp_stats_row {
-    int64_t created_at;
-    /* When the report's cluster was last marked fixed: clusters.fixed_at,
-     * or the latest 'fixed' history entry when that is 0; 0 if never. */
-    int64_t fixed_at;
-    const char *category, *district, *status; /* district NULL outside every district */
-};
-typedef int (*mp_stats_cb)(void *ctx, const struct mp_stats_row *r);
 
 /* Reports with from <= created_at < to, optionally of one category and one
  * district (NULL for any), in no particular order. A non-zero return from cb

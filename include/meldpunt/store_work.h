@@ -17,18 +17,9 @@
 #include <stdint.h>
 
 #include "meldpunt/geom.h"
+#include "meldpunt/model.h"
 #include "meldpunt/status.h"
 #include "meldpunt/store.h"
-
-struct mp_work_assignment {
-    bool exists;          /* false: nobody assigned it yet (rules apply) */
-    char department[48];  /* "" when unset */
-    char crew[64];        /* account name of a crew, "" when unset */
-    int priority;         /* 1..3, 0 when unset */
-    int64_t due_at;       /* deadline set by hand, 0 when unset */
-    int64_t updated_at;
-    char updated_by[64];
-};
 
 /* The assignment row of a cluster; out->exists is false when there is none
  * (MP_OK either way). */
@@ -37,31 +28,6 @@ enum mp_status mp_store_work_get(struct mp_store_sess *s, int64_t cluster_id,
 /* Insert or replace the row (a->exists ignored). */
 enum mp_status mp_store_work_set(struct mp_store_sess *s, int64_t cluster_id,
                                  const struct mp_work_assignment *a, int64_t now) MP_WUR;
-
-/* An open job as the worklist and the queue see it. */
-struct mp_work_row {
-    int64_t id, report_count, first_at, last_at, updated_at;
-    const char *category, *status, *district; /* district NULL outside every one */
-    const char *location; /* readable location of the first report, or NULL */
-    const char *address;  /* first address a reporter gave, or NULL */
-    double lon, lat, x, y; /* centre: WGS84 and metric */
-    bool assigned;
-    const char *department, *crew; /* manual assignment, NULL when none */
-    int priority;                  /* manual, 0 when none */
-    int64_t due_at;                /* manual, 0 when none */
-};
-typedef int (*mp_work_cb)(void *ctx, const struct mp_work_row *row);
-
-struct mp_work_query {
-    bool has_bbox;
-    struct mp_bbox bbox;
-    const char *district;                        /* NULL for any */
-    const char *categories[MP_QUERY_MAX_LIST];   /* none: any */
-    size_t ncategories;
-    const char *statuses[MP_QUERY_MAX_LIST];     /* required: at least one */
-    size_t nstatuses;
-    int64_t cluster_id;                          /* 0, or only this cluster */
-};
 
 /* Clusters matching q, oldest first (first report, then id); a non-zero
  * return from cb stops the iteration (MP_OK is still returned). */
@@ -72,11 +38,6 @@ enum mp_status mp_store_work_list(struct mp_store_sess *s, const struct mp_work_
 enum mp_status mp_store_work_note_add(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
                                       const char *status, const char *note,
                                       const char *actor) MP_WUR;
-struct mp_work_note_row {
-    int64_t id, cluster_id, at;
-    const char *status, *note, *actor;
-};
-typedef int (*mp_work_note_cb)(void *ctx, const struct mp_work_note_row *row);
 enum mp_status mp_store_work_notes(struct mp_store_sess *s, int64_t cluster_id,
                                    mp_work_note_cb cb, void *ctx) MP_WUR;
 
@@ -88,12 +49,6 @@ enum mp_status mp_store_work_photo_put(struct mp_store_sess *s, int64_t cluster_
  * MP_ENOTFOUND when there is no such photo. */
 enum mp_status mp_store_work_photo_get(struct mp_store_sess *s, int64_t photo_id, bool thumb,
                                        void **data, size_t *len) MP_WUR;
-struct mp_work_photo_row {
-    int64_t id, cluster_id, at;
-    const char *status, *actor;
-    unsigned width, height;
-};
-typedef int (*mp_work_photo_cb)(void *ctx, const struct mp_work_photo_row *row);
 enum mp_status mp_store_work_photos(struct mp_store_sess *s, int64_t cluster_id,
                                     mp_work_photo_cb cb, void *ctx) MP_WUR;
 

@@ -1,5 +1,6 @@
 /* test_open311.c - the Open311 writer (XML and JSON from one description),
- * XML escaping, W3C date-times with offsets and working-day due dates. */
+ * W3C date-times with offsets and working-day due dates. (XML escaping is
+ * tested in test_xml.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,27 +17,7 @@
 #include "meldpunt/timeutil.h"
 #include "meldpunt/tz.h"
 
-#define FFFD "\xEF\xBF\xBD"
-
 /* ---- helpers ---- */
-
-static char *xml_of(const char *s)
-{
-    struct mp_buf b;
-    mp_buf_init(&b, 0);
-    mp_buf_add(&b, "", 0);
-    mp_xml_text(&b, s);
-    assert_false(b.failed);
-    size_t len;
-    return mp_buf_steal(&b, &len);
-}
-
-static void assert_xml(const char *in, const char *want)
-{
-    char *got = xml_of(in);
-    assert_string_equal(got, want);
-    free(got);
-}
 
 static int64_t utc(int y, unsigned m, unsigned d, int h, int mi, int s)
 {
@@ -71,62 +52,6 @@ static int teardown_chicago(void **state)
     mp_tz_free(f->tz);
     free(f);
     return 0;
-}
-
-/* ---- XML text ---- */
-
-static void xml_escapes_markup(void **state)
-{
-    (void)state;
-    assert_xml("plain text", "plain text");
-    assert_xml("a<b>&c", "a&lt;b&gt;&amp;c");
-    assert_xml("]]>", "]]&gt;");
-    assert_xml("&amp;", "&amp;amp;");
-    /* Quotes need no escaping in element content. */
-    assert_xml("say \"hi\" it's", "say \"hi\" it's");
-    assert_xml("", "");
-}
-
-static void xml_keeps_line_breaks_and_tabs(void **state)
-{
-    (void)state;
-    assert_xml("a\nb\tc", "a\nb\tc");
-    /* A literal CR would reach the client as LF: keep it as a reference. */
-    assert_xml("a\r\nb", "a&#13;\nb");
-}
-
-static void xml_replaces_illegal_characters(void **state)
-{
-    (void)state;
-    assert_xml("a\x01"
-               "b\x1f"
-               "c",
-               "a" FFFD "b" FFFD "c");
-    /* DEL and the C1 controls are legal XML 1.0 but discouraged, and strict
-     * UTF-8 text checks refuse them: replaced like the C0 controls. */
-    assert_xml("\x7f", FFFD);
-    assert_xml("\xC2\x85", FFFD);
-    assert_xml("\xC2\xA0", "\xC2\xA0"); /* the first printable after them stays */
-    assert_xml("\xC3", FFFD);             /* truncated at the end */
-    assert_xml("\xC3(", FFFD "(");        /* bad continuation */
-    assert_xml("\xE2\x82", FFFD);         /* truncated 3-byte */
-    assert_xml("\xFF\xFE", FFFD FFFD);    /* never valid in UTF-8 */
-    assert_xml("\xC0\x80", FFFD);         /* overlong NUL */
-    assert_xml("\xE0\x80\xAF", FFFD);     /* overlong '/' */
-    assert_xml("\xED\xA0\x80", FFFD);     /* UTF-16 surrogate */
-    assert_xml("\xEF\xBF\xBE", FFFD);     /* U+FFFE */
-    assert_xml("\xEF\xBF\xBF", FFFD);     /* U+FFFF */
-    assert_xml("\xF4\x90\x80\x80", FFFD); /* above U+10FFFF */
-    assert_xml("\x80x", FFFD "x");        /* lone continuation byte */
-}
-
-static void xml_keeps_valid_utf8(void **state)
-{
-    (void)state;
-    assert_xml("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80",
-               "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
-    assert_xml("\xEF\xBF\xBD", "\xEF\xBF\xBD");
-    assert_xml("\xF4\x8F\xBF\xBF", "\xF4\x8F\xBF\xBF"); /* U+10FFFF */
 }
 
 /* ---- times ---- */
@@ -323,10 +248,6 @@ static void writer_reports_buffer_bound(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(xml_escapes_markup),
-        cmocka_unit_test(xml_keeps_line_breaks_and_tabs),
-        cmocka_unit_test(xml_replaces_illegal_characters),
-        cmocka_unit_test(xml_keeps_valid_utf8),
         cmocka_unit_test(time_with_offsets),
         cmocka_unit_test_setup_teardown(due_counts_working_days, setup_chicago, teardown_chicago),
         cmocka_unit_test_setup_teardown(due_keeps_local_time_across_dst, setup_chicago,
