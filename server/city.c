@@ -74,15 +74,22 @@ static enum mp_status load_category(const json_t *o, struct mp_category *c, stru
         return mp_fail(err, MP_EINVAL, "invalid_city_pack", "category %.40s has no English name",
                        c->code);
     const char *rule = json_string_value(json_object_get(o, "rule"));
-    if (!rule || strcmp(rule, "point") == 0)
+    if (!rule)
         c->rule = MP_RULE_POINT;
-    else if (strcmp(rule, "street") == 0)
-        c->rule = MP_RULE_STREET;
-    else
-        return mp_fail(err, MP_EINVAL, "invalid_city_pack", "category %.40s: unknown rule",
-                       c->code);
+    else if (!mp_rule_parse(rule, &c->rule))
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack",
+                       "category %.40s: unknown rule (point, street or address)", c->code);
     c->radius_m = num_or(o, "radius_m", 50);
     c->along_m = num_or(o, "along_m", 0);
+    double span = num_or(o, "address_span", 0);
+    const json_t *side = json_object_get(o, "address_side");
+    if (!(span >= 0 && span <= 10000) || (side && !json_is_boolean(side)))
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack",
+                       "category %.40s: address_span must be 0 to 10000, address_side true or "
+                       "false",
+                       c->code);
+    c->address_span = (int)span;
+    c->address_side = json_is_true(side);
     c->window_days = (int)num_or(o, "window_days", 30);
     c->fixed_absorb_days = (int)num_or(o, "fixed_absorb_days", 0);
     c->service_days = (int)num_or(o, "service_days", 10);
@@ -473,4 +480,21 @@ bool mp_city_is_workday(const struct mp_city *c, int64_t day)
             hi = mid;
     }
     return true;
+}
+
+static const char *const rule_names[MP_RULE__COUNT] = {"point", "street", "address"};
+
+const char *mp_rule_name(enum mp_rule r)
+{
+    return r >= 0 && r < MP_RULE__COUNT ? rule_names[r] : "point";
+}
+
+bool mp_rule_parse(const char *name, enum mp_rule *out)
+{
+    for (int i = 0; name && i < MP_RULE__COUNT; i++)
+        if (strcmp(name, rule_names[i]) == 0) {
+            *out = (enum mp_rule)i;
+            return true;
+        }
+    return false;
 }

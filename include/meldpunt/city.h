@@ -19,10 +19,20 @@ struct mp_source {
     char *name;   /* owned, e.g. "Pothole in Street Complaint" */
 };
 
+/* How a category's reports are matched to a cluster (cluster.h has the
+ * rules themselves; geodata/README.md explains them). */
 enum mp_rule {
-    MP_RULE_POINT = 0, /* distance only */
-    MP_RULE_STREET,    /* same street within along_m, else radius_m across streets */
+    MP_RULE_POINT = 0, /* pin distance (and the address span when set) */
+    MP_RULE_STREET,    /* as point, or the same street within along_m */
+    MP_RULE_ADDRESS,   /* when both carry a house number the address span alone decides;
+                          otherwise as the street rule */
+    MP_RULE__COUNT
 };
+
+/* "point", "street", "address" (the pack's and the API's word for a rule). */
+const char *mp_rule_name(enum mp_rule r);
+/* The rule named name; false when it is none of them. */
+bool mp_rule_parse(const char *name, enum mp_rule *out);
 
 struct mp_category {
     char code[48];
@@ -33,6 +43,8 @@ struct mp_category {
     enum mp_rule rule;
     double radius_m;      /* point rule radius; for the street rule, the cross-street radius */
     double along_m;       /* street rule: along-street distance */
+    int address_span;     /* same street and house numbers at most this far apart; 0 = off */
+    bool address_side;    /* ... and on the same side of the street (odd/even) */
     int window_days;      /* a cluster absorbs reports this long after its latest report */
     int fixed_absorb_days;/* ... and this long after it was fixed */
     int service_days;     /* service level in working days */
