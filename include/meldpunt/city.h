@@ -113,6 +113,19 @@ const struct mp_district *mp_city_district_at(const struct mp_city *c, double lo
 const struct mp_district *mp_city_district(const struct mp_city *c, const char *code);
 bool mp_city_in_area(const struct mp_city *c, double lon, double lat);
 
+/* Replace the duplicate rules (rule, radius_m, along_m, address_span,
+ * address_side, window_days, fixed_absorb_days) of c's categories with
+ * those of the categories.json at path, matched by code; categories the
+ * file lacks keep theirs. *applied counts the categories changed. For
+ * evaluation commands, before the city is shared. MP_EINVAL (nothing
+ * changed for the bad category) with the reason in err. */
+enum mp_status mp_city_apply_rules(struct mp_city *c, const char *path, size_t *applied,
+                                   struct mp_error *err) MP_WUR;
+
+/* Set the rule fields of c (as categories.json spells them) in the JSON
+ * object o. */
+enum mp_status mp_city_rule_json(const struct mp_category *c, json_t *o) MP_WUR;
+
 /* Replace the tile URL (NULL or "" switches tiles off). For configuration at
  * start-up only, before the city is shared. */
 enum mp_status mp_city_set_tiles(struct mp_city *c, const char *url) MP_WUR;
