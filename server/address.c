@@ -171,18 +171,30 @@ static bool house_number(const struct tok *t, struct mp_address *a)
     return false;
 }
 
-/* Words that start a unit or box: what follows is not the street. */
-static bool unit_marker(const struct tok *t)
+/* Words that start a unit or box after the street of a number-first
+ * address ("... AVE APT 2"), or after the number of a number-last one
+ * ("Kerkstraat 12 bus 3"): what follows is not the street. The two lists
+ * differ because street names hold the other style's words ("S CTA BUS
+ * LN"). */
+static bool unit_marker(const struct tok *t, bool number_first)
 {
-    static const char *const words[] = {"APT", "APARTMENT", "UNIT", "STE", "SUITE", "FL",
-                                        "FLOOR", "RM", "ROOM", "BLDG", "BUS", "BTE", "BOITE",
-                                        "NO", "NR"};
+    static const char *const first[] = {"APT", "APARTMENT", "UNIT", "STE", "SUITE",
+                                        "FL",  "FLOOR",     "RM",   "ROOM", "BLDG"};
+    static const char *const last[] = {"BUS", "BTE", "BOITE", "APT", "UNIT"};
+    const char *const *w = number_first ? first : last;
+    size_t n = number_first ? sizeof first / sizeof *first : sizeof last / sizeof *last;
     if (t->s[0] == '#')
         return true;
-    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-        if (tok_is(t, words[i]))
+    for (size_t i = 0; i < n; i++)
+        if (tok_is(t, w[i]))
             return true;
     return false;
+}
+
+/* "nr." / "no." / "nummer" before a Dutch house number. */
+static bool number_word(const struct tok *t)
+{
+    return tok_is(t, "NR") || tok_is(t, "NO") || tok_is(t, "NUMMER");
 }
 
 /* The unit value at tokens[i] (after a marker), or inside "#3". */
@@ -243,6 +255,7 @@ bool mp_address_parse(const char *text, struct mp_address *out)
     if (n && house_number(&tk[0], out)) {
         /* Number first: "1047 1/2 W GLADYS AVE APT 2". */
         first = 1;
+        out->number_first = true;
         long m;
         if (first + 1 < n && tok_is(&tk[first], "-") &&
             digits(tk[first + 1].s, tk[first + 1].len, &m) == tk[first + 1].len &&
@@ -255,7 +268,7 @@ bool mp_address_parse(const char *text, struct mp_address *out)
             first++;
         }
         for (size_t i = first; i < n; i++)
-            if (unit_marker(&tk[i])) {
+            if (unit_marker(&tk[i], true)) {
                 take_unit(tk, n, i, out);
                 end = i;
                 break;
@@ -266,7 +279,7 @@ bool mp_address_parse(const char *text, struct mp_address *out)
         for (size_t i = 1; i < n; i++) {
             if (!house_number(&tk[i], out))
                 continue;
-            end = i;
+            end = i > 1 && number_word(&tk[i - 1]) ? i - 1 : i;
             size_t k = i + 1;
             if (k + 1 < n && tok_is(&tk[k], "-")) {
                 long m;
@@ -274,20 +287,14 @@ bool mp_address_parse(const char *text, struct mp_address *out)
                     out->number_to = m;
                 k += 2;
             } else if (k < n && !out->suffix[0] && tk[k].len <= 3 &&
-                       all_alpha(tk[k].s, tk[k].len) && !unit_marker(&tk[k])) {
+                       all_alpha(tk[k].s, tk[k].len) && !unit_marker(&tk[k], false)) {
                 copy_upper(out->suffix, sizeof out->suffix, tk[k].s, tk[k].len);
                 k++;
             }
-            if (k < n && unit_marker(&tk[k]))
+            if (k < n && unit_marker(&tk[k], false))
                 take_unit(tk, n, k, out);
             break;
         }
-        if (end == n) /* no number: the street alone, up to a unit */
-            for (size_t i = 0; i < n; i++)
-                if (unit_marker(&tk[i]) && i > 0) {
-                    end = i;
-                    break;
-                }
     }
     for (size_t i = first; i < end; i++)
         if (!key_add(out->street, sizeof out->street, &len, &tk[i])) {

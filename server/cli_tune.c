@@ -235,7 +235,7 @@ int mp_cli_tune(struct mp_config *cfg, int argc, char **argv)
     printf("%zu reports from %s to %s, %ld folds by time; F1 cross-validated "
            "(each fold scored by the rule chosen on the others)\n\n",
            n, t0, t1, folds);
-    printf("%-24s %7s %7s  %-52s %6s  %-52s %6s\n", "category", "reports", "labeled",
+    printf("%-24s %7s %7s  %-58s %6s  %-58s %6s\n", "category", "reports", "labeled",
            "current rule", "F1", "chosen rule", "F1");
     struct mp_tune_counts all_cur = {0, 0, 0}, all_new = {0, 0, 0};
     size_t nchanged = 0;
@@ -260,13 +260,13 @@ int mp_cli_tune(struct mp_config *cfg, int argc, char **argv)
                      MP_TUNE_MIN_LABELS);
         else if (!change[ci])
             snprintf(best + strlen(best), sizeof best - strlen(best), " (not better)");
-        printf("%-24s %7ld %7ld  %-52s %6.3f  %-52s", city->categories[ci].code, r.reports,
+        printf("%-24s %7ld %7ld  %-58s %6.3f  %-58s", city->categories[ci].code, r.reports,
                r.labelled, cur, mp_tune_f1(&r.current), best);
         if (r.enough)
             printf(" %6.3f", mp_tune_f1(&r.cv));
         printf("\n");
     }
-    printf("%-24s %7zu %7s  %-52s %6.3f  %-52s %6.3f\n", "all categories", n, "",
+    printf("%-24s %7zu %7s  %-58s %6.3f  %-58s %6.3f\n", "all categories", n, "",
            "current rules", mp_tune_f1(&all_cur), "chosen where better", mp_tune_f1(&all_new));
     if (write_rules(&p, chosen, change, output))
         goto out;

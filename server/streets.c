@@ -876,6 +876,32 @@ const char *mp_streets_find(const struct mp_streets *s, const char *address)
     return i >= 0 ? s->names[i] : NULL;
 }
 
+bool mp_streets_address(const struct mp_streets *s, const char *text, double *x, double *y,
+                        char *label, size_t cap)
+{
+    struct mp_address a;
+    struct mp_snap p;
+    const char *street = mp_streets_find(s, text);
+    if (!street || !mp_address_parse(text, &a) || a.number <= 0 ||
+        !mp_streets_place(s, street, a.number, NULL, &p))
+        return false;
+    *x = p.x;
+    *y = p.y;
+    if (label && cap) {
+        char num[24];
+        size_t nl = (size_t)snprintf(num, sizeof num, "%ld", a.number), sl = strlen(street);
+        const char *first = a.number_first ? num : street, *second = a.number_first ? street : num;
+        size_t fl = a.number_first ? nl : sl, l2 = a.number_first ? sl : nl;
+        label[0] = '\0'; /* a cut address would mislead */
+        if (fl + 1 + l2 < cap) {
+            memcpy(label, first, fl);
+            label[fl] = ' ';
+            memcpy(label + fl + 1, second, l2 + 1);
+        }
+    }
+    return true;
+}
+
 double mp_streets_metres_per_number(const struct mp_streets *s)
 {
     return s ? s->per_number_m : 0;

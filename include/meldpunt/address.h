@@ -30,6 +30,7 @@ struct mp_address {
     long number;    /* house number, 0 when the text has none */
     long number_to; /* last number of a range ("1040-1048", "12-14"), else = number */
     bool half;      /* "1047 1/2" */
+    bool number_first; /* the number stood before the street (US style) */
     char suffix[8]; /* letter(s) after the number: "A" of "12A" / "12 a", "" */
     char unit[16];  /* apartment, unit or box: "2" of "Apt 2", "3" of "bus 3", "" */
     char street[MP_ADDRESS_KEY_MAX]; /* the street's key: "W GLADYS AVE", "KERKSTRAAT" */

@@ -60,6 +60,17 @@ const char *mp_streets_find(const struct mp_streets *s, const char *address);
 bool mp_streets_place(const struct mp_streets *s, const char *street, long number,
                       const double *near, struct mp_snap *out);
 
+/* Place a typed address ("1600 W Fullerton Ave", "Kerkstraat 12 bus 3"):
+ * its street as mp_streets_find finds it, its number placed by
+ * mp_streets_place (no pin to prefer). On success the metric point in *x,
+ * *y and the address in the layer's spelling in label (may be NULL; ""
+ * when it does not fit): "1600 W FULLERTON AVE", "Kerkstraat 12" (the
+ * number where the text had it). False when the street is unknown, the
+ * text has no house number, or the pack cannot place it. For the place
+ * search (GET /api/v1/places). */
+bool mp_streets_address(const struct mp_streets *s, const char *text, double *x, double *y,
+                        char *label, size_t cap);
+
 /* The most metres one house number spans in this pack (a grid of 800
  * numbers a mile: 2.0), 0 when the pack places no numbers. */
 double mp_streets_metres_per_number(const struct mp_streets *s);

@@ -62,6 +62,9 @@ static void test_chicago_style(void **state)
         {"3900 S DR MARTIN LUTHER KING JR DR", "S DR MARTIN LUTHER KING JR DR", 3900, 3900, "",
          "", false},
         {"N Aberdeen St.", "N ABERDEEN ST", 0, 0, "", "", false},
+        /* A Flemish box word is part of a Chicago street's name. */
+        {"1200 S CTA BUS LN", "S CTA BUS LN", 1200, 1200, "", "", false},
+        {"S CTA Bus Ln", "S CTA BUS LN", 0, 0, "", "", false},
         /* A range written backwards is a number and a unit, not a range. */
         {"1048-2 W GLADYS AVE", "W GLADYS AVE", 1048, 1048, "", "2", false},
     };
@@ -93,6 +96,7 @@ static void test_dutch_style(void **state)
         {"1e Jan Steenstraat 3", "1E JAN STEENSTRAAT", 3, 3, "", "", false},
         /* Latin-1 letters in UTF-8 key alike in either case. */
         {"Rue de l'\xc3\xa9glise 4", "RUE DE L'\xc3\x89GLISE", 4, 4, "", "", false},
+        {"Kerkstraat nr. 12", "KERKSTRAAT", 12, 12, "", "", false},
         {"Kerkstraat", "KERKSTRAAT", 0, 0, "", "", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
@@ -147,6 +151,16 @@ static void test_key(void **state)
     assert_false(mp_address_key(NULL, k, sizeof k));
 }
 
+static void test_style(void **state)
+{
+    (void)state;
+    struct mp_address a;
+    assert_true(mp_address_parse("1047 W GLADYS AVE", &a));
+    assert_true(a.number_first);
+    assert_true(mp_address_parse("Kerkstraat 12", &a));
+    assert_false(a.number_first);
+}
+
 static void test_side(void **state)
 {
     (void)state;
@@ -160,7 +174,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chicago_style), cmocka_unit_test(test_dutch_style),
         cmocka_unit_test(test_not_addresses), cmocka_unit_test(test_key),
-        cmocka_unit_test(test_side),
+        cmocka_unit_test(test_style), cmocka_unit_test(test_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -232,6 +232,18 @@ static void test_place_chicago_grid(void **state)
     assert_false(mp_streets_place(s, "W FULLERTON AVE", 0, NULL, &p));
     assert_false(mp_streets_place(s, "W NOWHERE AVE", 1600, NULL, &p));
     assert_near(mp_streets_metres_per_number(s), 2.0, 0.15);
+    /* A typed address, as the place search takes it. */
+    char label[64], tiny[8];
+    double ax, ay;
+    assert_true(mp_streets_address(s, "1600 west fullerton avenue, Chicago", &ax, &ay, label,
+                                   sizeof label));
+    assert_string_equal(label, "1600 W FULLERTON AVE");
+    assert_true(mp_geo_dist(ax, ay, cx, cy) < 10.0);
+    assert_true(mp_streets_address(s, "1600 W Fullerton Ave", &ax, &ay, tiny, sizeof tiny));
+    assert_string_equal(tiny, "");
+    assert_false(mp_streets_address(s, "W Fullerton Ave", &ax, &ay, label, sizeof label));
+    assert_false(mp_streets_address(s, "1047 W Gladys Ave", &ax, &ay, label, sizeof label));
+    assert_false(mp_streets_address(s, "1600 W Nowhere Ave", &ax, &ay, label, sizeof label));
     /* The tiny layer has no number files. */
     assert_false(mp_streets_place(f->streets, "W MADISON ST", 1200, NULL, &p));
     assert_near(mp_streets_metres_per_number(f->streets), 0, 0);
@@ -299,6 +311,11 @@ static void test_place_points_and_ranges(void **state)
     assert_true(mp_streets_place(s, k, 1, NULL, &p));
     assert_true(mp_streets_place(s, k, 41, NULL, &q));
     assert_near(mp_streets_metres_per_number(s), mp_geo_dist(p.x, p.y, q.x, q.y) / 40.0, 0.01);
+    /* Number-last addresses keep their order in the label. */
+    char label[64];
+    double ax, ay;
+    assert_true(mp_streets_address(s, "kerkstraat 21 bus 4", &ax, &ay, label, sizeof label));
+    assert_string_equal(label, "Kerkstraat 21");
     mp_streets_free(s);
 
     /* Broken number files are refused with the line and the reason. */

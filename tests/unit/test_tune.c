@@ -286,7 +286,13 @@ static void test_describe_and_errors(void **state)
 {
     (void)state;
     char out[120];
-    struct mp_category c = *mp_city_category(fx_pack.city, "pothole");
+    struct mp_category c;
+    memset(&c, 0, sizeof c);
+    c.rule = MP_RULE_STREET;
+    c.radius_m = 15;
+    c.along_m = 100;
+    c.window_days = 84;
+    c.fixed_absorb_days = 3;
     mp_tune_describe(&c, out, sizeof out);
     assert_string_equal(out, "street 15 m, along 100 m, 84 d, absorb 3 d");
     c.rule = MP_RULE_ADDRESS;
