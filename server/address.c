@@ -209,6 +209,26 @@ static void take_unit(const struct tok *tk, size_t n, size_t i, struct mp_addres
         copy_upper(a->unit, sizeof a->unit, tk[i + 1].s, tk[i + 1].len);
 }
 
+/* Split buf at white space into at most max words; SIZE_MAX when there
+ * are more. */
+static size_t split(const char *buf, struct tok *tk, size_t max)
+{
+    size_t n = 0;
+    for (const char *q = buf; *q;) {
+        while (*q && isspace((unsigned char)*q))
+            q++;
+        if (!*q)
+            break;
+        if (n == max)
+            return SIZE_MAX;
+        const char *s = q;
+        while (*q && !isspace((unsigned char)*q))
+            q++;
+        tk[n++] = (struct tok){s, (size_t)(q - s)};
+    }
+    return n;
+}
+
 static size_t tokenize(const char *text, char *buf, struct tok *tk)
 {
     /* The first part that names something: "1047 W Gladys Ave, Chicago,
@@ -229,18 +249,8 @@ static size_t tokenize(const char *text, char *buf, struct tok *tk)
         buf[len++] = *p++;
     }
     buf[len] = '\0';
-    size_t n = 0;
-    for (char *q = buf; *q && n < MAX_TOKENS;) {
-        while (*q && isspace((unsigned char)*q))
-            q++;
-        if (!*q)
-            break;
-        char *s = q;
-        while (*q && !isspace((unsigned char)*q))
-            q++;
-        tk[n++] = (struct tok){s, (size_t)(q - s)};
-    }
-    return n;
+    size_t n = split(buf, tk, MAX_TOKENS);
+    return n == SIZE_MAX ? MAX_TOKENS : n; /* words past the cut are dropped */
 }
 
 bool mp_address_parse(const char *text, struct mp_address *out)
@@ -311,34 +321,25 @@ bool mp_address_parse(const char *text, struct mp_address *out)
 bool mp_address_key(const char *name, char *out, size_t cap)
 {
     char buf[TEXT_MAX];
-    size_t len = 0, n = 0;
+    struct tok tk[MAX_TOKENS];
+    size_t len = 0;
     if (cap == 0)
         return false;
     out[0] = '\0';
-    if (!name)
+    if (!name || strlen(name) >= sizeof buf)
         return false;
-    size_t l = strlen(name);
-    if (l >= sizeof buf)
-        l = sizeof buf - 1;
-    memcpy(buf, name, l);
-    buf[l] = '\0';
-    for (char *q = buf; *q;) {
-        while (*q && isspace((unsigned char)*q))
-            q++;
-        if (!*q)
-            break;
-        char *s = q;
-        while (*q && !isspace((unsigned char)*q))
-            q++;
-        struct tok t = {s, (size_t)(q - s)};
+    memcpy(buf, name, strlen(name) + 1);
+    size_t n = split(buf, tk, MAX_TOKENS);
+    if (n == SIZE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
         size_t before = len;
-        if (!key_add(out, cap, &len, &t)) {
+        if (!key_add(out, cap, &len, &tk[i])) {
             out[before] = '\0';
             return false;
         }
-        n++;
     }
-    return n > 0 && len > 0;
+    return len > 0;
 }
 
 int mp_address_side(long number) { return number > 0 ? (int)(number & 1) : -1; }
