@@ -148,7 +148,8 @@ static int write_rules(const struct pack *p, const struct mp_category *chosen,
     json_t *o;
     int ret = 1;
     if (!root || !json_is_array(arr)) {
-        fprintf(stderr, "meldpunt tune-duplicates: %s: %s\n", src, root ? "no categories" : je.text);
+        fprintf(stderr, "meldpunt tune-duplicates: %s: %s\n", src,
+                root ? "no categories" : je.text);
         goto out;
     }
     json_array_foreach(arr, i, o) {

@@ -237,10 +237,10 @@ static long choose(const struct mp_category *cat, const struct mp_cluster_probe 
          * nearest centre; ties go to the older cluster (lower id). */
         int tier = ev == MP_EV_ADDRESS ? 0 : 1;
         long g = tier == 0 ? nb.gap : 0;
-        bool better = best < 0 || tier < best_tier ||
-                      (tier == best_tier &&
-                       (g < best_gap || (g == best_gap && (d < best_d || (d == best_d &&
-                                                                          c->id < CAND(best)->id)))));
+        bool better = best < 0 || tier < best_tier;
+        if (!better && tier == best_tier)
+            better = g < best_gap ||
+                     (g == best_gap && (d < best_d || (d == best_d && c->id < CAND(best)->id)));
         if (better) {
             best = (long)i;
             best_d = d;
@@ -342,8 +342,9 @@ void mp_join_reason_json(const struct mp_join_reason *why, char *out, size_t cap
     int n = snprintf(out, cap,
                      "{\"kind\":\"%s\",\"rule\":\"%s\",\"evidence\":\"%s\",\"distance_m\":%.1f,"
                      "\"along_street_m\":%s,\"number_gap\":%s,\"street_match\":%s,"
-                     "\"age_s\":%lld,\"radius_m\":%.1f,\"along_m\":%.1f,\"address_span\":%d,"
-                     "\"window_days\":%lld,\"limit_m\":%s,\"limit_numbers\":%s}",
+                     "\"age_s\":%lld,\"radius_m\":%.1f,\"along_limit_m\":%.1f,"
+                     "\"address_span\":%d,\"window_days\":%lld,\"limit_m\":%s,"
+                     "\"limit_numbers\":%s}",
                      why->kind ? why->kind : "new", mp_rule_name(why->rule),
                      mp_evidence_name(why->evidence), why->distance_m, along, gap,
                      why->street_match ? "true" : "false", (long long)why->age_s, why->radius_m,

@@ -177,7 +177,7 @@ void mp_cluster_add_member(struct mp_cluster_state *st, double x, double y, int6
 /* Serialise why as a compact JSON object into out (cap bytes; "{}" when it
  * does not fit): kind, rule, evidence, distance_m, along_street_m (null
  * when not measured), number_gap (null when not compared), street_match,
- * age_s, radius_m, along_m, address_span, window_days, and limit_m /
+ * age_s, radius_m, along_limit_m, address_span, window_days, and limit_m /
  * limit_numbers: the limit of the evidence that decided (metres for pin
  * and along-street, house numbers for the address span; null otherwise). */
 void mp_join_reason_json(const struct mp_join_reason *why, char *out, size_t cap);

@@ -358,7 +358,9 @@ static void test_reason_names_evidence(void **state)
     assert_true(json_is_null(json_object_get(j, "limit_numbers")));
     assert_true(json_is_null(json_object_get(j, "number_gap")));
     assert_near(json_number_value(json_object_get(j, "radius_m")), 15, 0);
-    assert_near(json_number_value(json_object_get(j, "along_m")), 100, 0);
+    assert_near(json_number_value(json_object_get(j, "along_limit_m")), 100, 0);
+    /* Not "along_m": the staff page reads that name as a distance. */
+    assert_null(json_object_get(j, "along_m"));
     json_decref(j);
     /* The pin distance: the radius is the limit. */
     c = cluster(1, "pothole", 3, 4);

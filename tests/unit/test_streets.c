@@ -319,7 +319,8 @@ static void test_place_points_and_ranges(void **state)
     mp_streets_free(s);
 
     /* Broken number files are refused with the line and the reason. */
-    put_file(dir, "addresses.tsv", "street\tfrom\tto\tcoords\nDorpsstraat\t1\t9\t5.1 52.1,5.2 52.1\n");
+    put_file(dir, "addresses.tsv",
+             "street\tfrom\tto\tcoords\nDorpsstraat\t1\t9\t5.1 52.1,5.2 52.1\n");
     assert_int_not_equal(mp_streets_load(path, f->city.geo, &s, &err), MP_OK);
     assert_string_equal(err.text, "addresses.tsv line 2: the street is not in streets.tsv");
     put_file(dir, "addresses.tsv", "street\tfrom\tto\tcoords\nKerkstraat\t1\t9\t5.1 52.1\n");

@@ -59,10 +59,15 @@ static void write_file(const char *path)
         double lon, lat;
         const char *addr[4];
     } spots[] = {
-        {-87.65436, 41.88167, {"1100 W MADISON ST", "1120 W Madison St", "1040 W MADISON ST", "1 N ABERDEEN ST"}},
-        {-87.6278, 41.8819, {"1 N STATE ST", "20 N State Street", "40 W MADISON ST", "12 Elm Street"}},
-        {-87.70600, 41.92476, {"3200 W FULLERTON AVE", "3230 W Fullerton Ave", "3150 W FULLERTON AVE", "2400 N KEDZIE AVE"}},
-        {-87.6298, 41.8781, {"300 S DEARBORN ST", "310-318 S Dearborn St", "2000 W MADISON ST", "W Madison St"}},
+        {-87.65436, 41.88167,
+         {"1100 W MADISON ST", "1120 W Madison St", "1040 W MADISON ST", "1 N ABERDEEN ST"}},
+        {-87.6278, 41.8819,
+         {"1 N STATE ST", "20 N State Street", "40 W MADISON ST", "12 Elm Street"}},
+        {-87.70600, 41.92476,
+         {"3200 W FULLERTON AVE", "3230 W Fullerton Ave", "3150 W FULLERTON AVE",
+          "2400 N KEDZIE AVE"}},
+        {-87.6298, 41.8781,
+         {"300 S DEARBORN ST", "310-318 S Dearborn St", "2000 W MADISON ST", "W Madison St"}},
     };
     static const char *const cats[] = {"pothole", "street_light_out", "traffic_signal_out",
                                        "uncleared_sidewalk"};
