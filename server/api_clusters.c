@@ -11,22 +11,20 @@
 #include "meldpunt/geo.h"
 #include "meldpunt/geojson.h"
 #include "meldpunt/report.h"
-#include "meldpunt/store.h"
-#include "meldpunt/timeutil.h"
 
 static int list_row(void *p, const struct mp_cluster_row *c)
 {
     struct mp_api_page *pg = p;
     if (!mp_api_page_take(pg, c->id))
         return 1;
-    mp_geojson_cluster_feature(pg->b, pg->city, c, false);
+    mp_geojson_cluster_feature(pg->b, pg->city, c, NULL, NULL);
     return 0;
 }
 
 static enum mp_status list_fetch(struct mp_ctx *ctx, const struct mp_query *q,
                                  struct mp_api_page *pg)
 {
-    return mp_store_clusters(ctx->db, q, list_row, pg);
+    return mp_cluster_list(ctx, q, list_row, pg);
 }
 
 enum mp_status mp_api_clusters_list(struct mp_app *app, struct mp_ctx *ctx,
@@ -40,7 +38,7 @@ enum mp_status mp_api_clusters_list(struct mp_app *app, struct mp_ctx *ctx,
 
 struct grid_ctx {
     struct mp_buf *b;
-    const struct mp_bbox *bbox;
+    struct mp_bbox origin; /* set by mp_cluster_grid before the first cell */
     double cell;
     size_t n;
 };
@@ -50,8 +48,8 @@ static int grid_row(void *p, const struct mp_grid_cell *c)
     struct grid_ctx *g = p;
     if (g->n++)
         mp_buf_addc(g->b, ',');
-    double x0 = g->bbox->min_lon + (double)c->gx * g->cell;
-    double y0 = g->bbox->min_lat + (double)c->gy * g->cell;
+    double x0 = g->origin.min_lon + (double)c->gx * g->cell;
+    double y0 = g->origin.min_lat + (double)c->gy * g->cell;
     mp_buf_adds(g->b, "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":");
     mp_json_coord(g->b, c->lon, c->lat);
     mp_buf_adds(g->b, "},\"properties\":{\"count\":");
@@ -101,27 +99,12 @@ enum mp_status mp_api_clusters_grid(struct mp_app *app, struct mp_ctx *ctx,
      * while panning and match the precomputed pyramid. */
     if (mp_api_cache_get(app, ctx, req, resp, key, sizeof key, &version))
         goto out;
-    double cell = 90.0 / pow(2.0, (double)zoom);
-    struct mp_bbox origin = {-180.0, -90.0, 180.0, 90.0};
-    struct grid_ctx g = {&resp->body, &origin, cell, 0};
+    struct grid_ctx g = {.b = &resp->body};
     mp_buf_adds(&resp->body, "{\"type\":\"FeatureCollection\",\"features\":[");
-    rc = mp_store_grid_pyramid(ctx->db, &q, (int)zoom, grid_row, &g);
-    if (rc == MP_EUNSUPPORTED) {
-        /* Filters the pyramid does not keep: aggregate the clusters. The
-         * store counts cells from the bbox corner snapped to the lattice. */
-        q.bbox.min_lon = floor(q.bbox.min_lon / cell) * cell;
-        q.bbox.min_lat = floor(q.bbox.min_lat / cell) * cell;
-        origin.min_lon = q.bbox.min_lon;
-        origin.min_lat = q.bbox.min_lat;
-        g.n = 0;
-        rc = mp_store_cluster_grid(ctx->db, &q, cell, grid_row, &g);
-    }
-    if (rc) {
-        rc = mp_fail(err, rc, "unavailable", "cannot aggregate clusters right now");
+    if ((rc = mp_cluster_grid(ctx, &q, (int)zoom, &g.origin, &g.cell, grid_row, &g, err)))
         goto out;
-    }
     mp_buf_adds(&resp->body, "],\"cell_deg\":");
-    mp_json_num(&resp->body, cell, 9);
+    mp_json_num(&resp->body, g.cell, 9);
     mp_buf_printf(&resp->body, ",\"count\":%zu}", g.n);
     mp_api_cache_put(app, key, version, resp);
 out:
@@ -131,49 +114,55 @@ out:
 
 /* ---- one cluster ---- */
 
+/* The reports and the history arrive before the cluster (see
+ * mp_cluster_view): they are written aside and nested in its properties. */
 struct one_ctx {
-    struct mp_buf *b;
     const struct mp_city *city;
-    size_t n;
+    struct mp_buf *b;
+    struct mp_buf members, history;
 };
 
-static int one_row(void *p, const struct mp_cluster_row *c)
+/* Members also carry their own point and the join reasoning. */
+static void member_extra(struct mp_buf *b, const void *arg)
 {
-    struct one_ctx *oc = p;
-    mp_geojson_cluster_feature(oc->b, oc->city, c, true);
-    return 0;
+    const struct mp_report_row *r = arg;
+    mp_geojson_report_point(b, r);
+    mp_buf_adds(b, ",\"join_reason\":");
+    mp_buf_adds(b, r->join_reason && r->join_reason[0] == '{' ? r->join_reason : "null");
 }
 
 static int member_row(void *p, const struct mp_report_row *r)
 {
     struct one_ctx *oc = p;
-    if (oc->n++)
-        mp_buf_addc(oc->b, ',');
-    mp_geojson_report_props(oc->b, oc->city, r);
-    /* Members also carry their own point and the join reasoning. */
-    oc->b->len--;
-    mp_buf_adds(oc->b, ",\"lat\":");
-    mp_json_num(oc->b, r->lat, 7);
-    mp_buf_adds(oc->b, ",\"lon\":");
-    mp_json_num(oc->b, r->lon, 7);
-    mp_buf_adds(oc->b, ",\"join_reason\":");
-    mp_buf_adds(oc->b, r->join_reason && r->join_reason[0] == '{' ? r->join_reason : "null");
-    mp_buf_addc(oc->b, '}');
+    if (oc->members.len)
+        mp_buf_addc(&oc->members, ',');
+    mp_geojson_report_props(&oc->members, oc->city, r, member_extra, r);
     return 0;
 }
 
 static int history_row(void *p, const struct mp_history_row *h)
 {
+    struct mp_buf *b = &((struct one_ctx *)p)->history;
+    if (b->len)
+        mp_buf_addc(b, ',');
+    mp_geojson_history_entry(b, h);
+    return 0;
+}
+
+static void lists_extra(struct mp_buf *b, const void *arg)
+{
+    const struct one_ctx *oc = arg;
+    mp_buf_adds(b, ",\"reports\":[");
+    mp_buf_add(b, oc->members.data, oc->members.len);
+    mp_buf_adds(b, "],\"history\":[");
+    mp_buf_add(b, oc->history.data, oc->history.len);
+    mp_buf_addc(b, ']');
+}
+
+static int one_row(void *p, const struct mp_cluster_row *c)
+{
     struct one_ctx *oc = p;
-    if (oc->n++)
-        mp_buf_addc(oc->b, ',');
-    mp_buf_adds(oc->b, "{\"at\":");
-    mp_json_time(oc->b, h->at);
-    mp_buf_adds(oc->b, ",\"status\":");
-    mp_json_str(oc->b, h->status);
-    mp_buf_adds(oc->b, ",\"note\":");
-    mp_json_str(oc->b, h->note_public ? h->note : NULL);
-    mp_buf_addc(oc->b, '}');
+    mp_geojson_cluster_feature(oc->b, oc->city, c, lists_extra, oc);
     return 0;
 }
 
@@ -185,34 +174,22 @@ enum mp_status mp_api_cluster_get(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     if ((rc = mp_api_check_params(req, allowed, err)))
         return rc;
-    struct one_ctx oc = {&resp->body, app->city, 0};
-    rc = mp_store_cluster_get(ctx->db, req->path_id, one_row, &oc);
-    if (rc == MP_ENOTFOUND)
-        return mp_fail(err, rc, "not_found", "there is no cluster %lld",
-                       (long long)req->path_id);
+    struct one_ctx oc = {.city = app->city, .b = &resp->body};
+    /* The lists are bounded by the body's own bound. */
+    mp_buf_init(&oc.members, resp->body.max);
+    mp_buf_init(&oc.history, resp->body.max);
+    rc = mp_cluster_view(ctx, req->path_id, member_row, history_row, one_row, &oc, err);
+    if (oc.members.failed || oc.history.failed)
+        resp->body.failed = true;
+    mp_buf_free(&oc.members);
+    mp_buf_free(&oc.history);
     if (rc)
-        return mp_fail(err, rc, "unavailable", "cannot read the cluster right now");
-    mp_buf_adds(&resp->body, ",\"reports\":[");
-    if ((rc = mp_store_cluster_reports(ctx->db, req->path_id, member_row, &oc)))
-        return mp_fail(err, rc, "unavailable", "cannot read the cluster right now");
-    mp_buf_adds(&resp->body, "],\"history\":[");
-    oc.n = 0;
-    if ((rc = mp_store_history(ctx->db, req->path_id, history_row, &oc)))
-        return mp_fail(err, rc, "unavailable", "cannot read the cluster right now");
-    mp_buf_adds(&resp->body, "]}}");
+        return rc;
     resp->content_type = "application/geo+json";
     return MP_OK;
 }
 
 /* ---- nearby ---- */
-
-#define NEARBY_MAX 64
-
-static int cmp_dist(const void *a, const void *b)
-{
-    const double *x = a, *y = b; /* first member of each entry is the distance */
-    return (*x > *y) - (*x < *y);
-}
 
 static enum mp_status query_double(const struct mp_request *req, const char *name, double lo,
                                    double hi, double *out, struct mp_error *err)
@@ -237,12 +214,8 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
 {
     static const char *const allowed[] = {"lat", "lon", "category", "address", NULL};
     enum mp_status rc;
-    struct mp_cluster_state *cand = NULL;
-    struct entry {
-        double d;
-        size_t i;
-    } *order = NULL;
-    double lat, lon, x, y;
+    struct mp_nearby nb;
+    double lat, lon;
     if ((rc = mp_api_check_params(req, allowed, err)) ||
         (rc = query_double(req, "lat", -90, 90, &lat, err)) ||
         (rc = query_double(req, "lon", -180, 180, &lon, err)))
@@ -253,40 +226,12 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
     const struct mp_category *cat = mp_city_category(app->city, code);
     if (!cat)
         return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category '%.48s'", code);
-    if (mp_geo_forward(ctx->geo, lon, lat, &x, &y) != MP_OK)
-        return mp_fail(err, MP_EINVAL, "out_of_range", "the point cannot be projected");
-    /* Show what is close by as well as what would be joined: three times the
-     * radius, at least 150 m. */
-    double show = fmax(cat->radius_m * 3, 150.0);
-    cand = malloc(NEARBY_MAX * sizeof *cand);
-    order = malloc(NEARBY_MAX * sizeof *order);
-    if (!cand || !order) {
-        rc = MP_ENOMEM;
+    if ((rc = mp_report_nearby(ctx, cat, lon, lat, mp_req_query(req, "address"), &nb, err)))
         goto out;
-    }
-    size_t n = 0, m = 0;
-    if ((rc = mp_store_cluster_candidates(ctx->db, cat->code, x, y, show, 0, -1, cand, NEARBY_MAX, &n))) {
-        rc = mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
-        goto out;
-    }
-    int64_t now = mp_time_now();
-    struct mp_join_reason why;
-    struct mp_cluster_probe probe;
-    char location[128];
-    mp_report_probe(ctx, mp_req_query(req, "address"), x, y, now, &probe, location,
-                    sizeof location);
-    long join = mp_cluster_choose_probe(cat, &probe, cand, n, NULL, 0, &why);
-    for (size_t i = 0; i < n; i++) {
-        double d = mp_geo_dist(x, y, cand[i].x, cand[i].y);
-        /* Long-closed clusters are history, not a hint. */
-        if (d <= show && (mp_cluster_status_open(cand[i].status) || (long)i == join))
-            order[m++] = (struct entry){d, i};
-    }
-    qsort(order, m, sizeof *order, cmp_dist);
     struct mp_buf *b = &resp->body;
     mp_buf_adds(b, "{\"would_join\":");
-    if (join >= 0)
-        mp_json_int(b, cand[join].id);
+    if (nb.would_join)
+        mp_json_int(b, nb.would_join);
     else
         mp_buf_adds(b, "null");
     mp_buf_adds(b, ",\"rule\":");
@@ -298,12 +243,13 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
     mp_buf_adds(b, ",\"window_days\":");
     mp_json_int(b, cat->window_days);
     mp_buf_adds(b, ",\"street\":");
-    mp_json_str(b, probe.street);
+    mp_json_str(b, nb.probe.street);
     mp_buf_adds(b, ",\"location\":");
-    mp_json_str(b, location[0] ? location : NULL);
+    mp_json_str(b, nb.location[0] ? nb.location : NULL);
     mp_buf_adds(b, ",\"clusters\":[");
-    for (size_t k = 0; k < m; k++) {
-        const struct mp_cluster_state *c = &cand[order[k].i];
+    for (size_t k = 0; k < nb.n; k++) {
+        const struct mp_nearby_item *it = &nb.items[k];
+        const struct mp_cluster_state *c = it->cluster;
         if (k)
             mp_buf_addc(b, ',');
         mp_buf_adds(b, "{\"id\":");
@@ -315,16 +261,13 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
         mp_buf_adds(b, ",\"report_count\":");
         mp_json_int(b, c->report_count);
         mp_buf_adds(b, ",\"distance_m\":");
-        mp_json_num(b, order[k].d, 1);
-        /* Every cluster the rules would accept, not only the nearest. */
-        struct mp_join_reason one;
-        bool matches = mp_cluster_choose_probe(cat, &probe, c, 1, NULL, 0, &one) == 0;
+        mp_json_num(b, it->distance_m, 1);
         mp_buf_adds(b, ",\"matches\":");
-        mp_json_bool(b, matches);
+        mp_json_bool(b, it->matches);
         mp_buf_adds(b, ",\"would_join\":");
-        mp_json_bool(b, (long)order[k].i == join);
+        mp_json_bool(b, it->would_join);
         mp_buf_adds(b, ",\"same_street\":");
-        mp_json_bool(b, probe.street && strcmp(probe.street, c->street) == 0);
+        mp_json_bool(b, it->same_street);
         mp_buf_adds(b, ",\"first_at\":");
         mp_json_time(b, c->first_at);
         mp_buf_adds(b, ",\"last_at\":");
@@ -340,7 +283,6 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
     mp_buf_adds(b, "]}");
     resp->content_type = "application/json";
 out:
-    free(cand);
-    free(order);
+    mp_report_nearby_free(&nb);
     return rc;
 }

@@ -7,8 +7,8 @@
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
 #include "meldpunt/cluster.h"
+#include "meldpunt/report.h"
 #include "meldpunt/respcache.h"
-#include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
 
 /* Largest bbox a listing accepts, in degrees on each side: a whole region,
@@ -250,7 +250,7 @@ bool mp_api_cache_get(struct mp_app *app, struct mp_ctx *ctx, const struct mp_re
 {
     key[0] = '\0';
     *version = -1;
-    if (!app->cache || mp_store_change_counter(ctx->db, version) != MP_OK)
+    if (!app->cache || mp_report_data_version(ctx, version) != MP_OK)
         return false;
     int n = snprintf(key, cap, "%s", req->path);
     if (n < 0 || (size_t)n >= cap) {
@@ -350,17 +350,4 @@ bool mp_api_media_is(const struct mp_request *req, const char *want)
     while (*ct == ' ' || *ct == '\t')
         ct++;
     return *ct == '\0' || *ct == ';';
-}
-
-void mp_api_error_body(struct mp_response *resp, const struct mp_error *err)
-{
-    mp_buf_reset(&resp->body);
-    mp_buf_adds(&resp->body, "{\"error\":{\"code\":");
-    mp_json_str(&resp->body, err->code[0] ? err->code : "error");
-    mp_buf_adds(&resp->body, ",\"message\":");
-    mp_json_str(&resp->body, err->text[0] ? err->text : "request failed");
-    mp_buf_adds(&resp->body, "}}");
-    resp->content_type = "application/json";
-    resp->static_body = NULL;
-    resp->stream = NULL;
 }

@@ -4,22 +4,23 @@
 
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
-#include "meldpunt/store.h"
+#include "meldpunt/health.h"
 
 enum mp_status mp_api_healthz(struct mp_app *app, struct mp_ctx *ctx,
                               const struct mp_request *req, struct mp_response *resp,
                               struct mp_error *err)
 {
     (void)req;
-    int64_t reports = 0, clusters = 0;
-    if (mp_store_counts(ctx->db, &reports, &clusters) != MP_OK)
-        return mp_fail(err, MP_EUNAVAIL, "unavailable", "the database does not answer");
+    struct mp_health h;
+    enum mp_status rc = mp_health_read(ctx, &h, err);
+    if (rc)
+        return rc;
     mp_buf_printf(&resp->body,
                   "{\"status\":\"ok\",\"version\":\"%s\",\"schema\":%d,\"city\":", MP_VERSION,
-                  mp_store_schema_version(ctx->db));
+                  h.schema);
     mp_json_str(&resp->body, app->city->id);
     mp_buf_printf(&resp->body, ",\"reports\":%lld,\"clusters\":%lld,\"store_memory_bytes\":%lld}",
-                  (long long)reports, (long long)clusters, (long long)mp_store_memory_used());
+                  (long long)h.reports, (long long)h.clusters, (long long)h.store_memory_bytes);
     resp->content_type = "application/json";
     resp->cache = "no-store";
     return MP_OK;

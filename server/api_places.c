@@ -1,6 +1,6 @@
 /* api_places.c - GET /api/v1/places?q=: a place for the map page's search
  * box. Corners named as two crossing streets are found on the city pack's
- * street layer (streets.h); the answer is a GeoJSON Feature. House numbers
+ * street layer (mp_report_corner); the answer is a GeoJSON Feature. House numbers
  * cannot be placed: the layer has no address ranges. */
 #include <stdio.h>
 #include <string.h>
@@ -8,8 +8,7 @@
 #include "meldpunt/api.h"
 #include "meldpunt/buf.h"
 #include "meldpunt/city.h"
-#include "meldpunt/geo.h"
-#include "meldpunt/streets.h"
+#include "meldpunt/report.h"
 
 #define PLACE_QUERY_MAX 200 /* the report form's address field holds as much */
 
@@ -27,10 +26,9 @@ enum mp_status mp_api_places(struct mp_app *app, struct mp_ctx *ctx, const struc
                        "'Clark St & Division St'");
     if (strlen(q) > PLACE_QUERY_MAX)
         return mp_fail(err, MP_EINVAL, "too_long", "q is over %d characters", PLACE_QUERY_MAX);
-    double x, y, lon, lat;
+    double lon, lat;
     char label[160];
-    if (!mp_streets_intersection(ctx->streets, q, &x, &y, label, sizeof label) ||
-        mp_geo_inverse(ctx->geo, x, y, &lon, &lat) != MP_OK)
+    if (mp_report_corner(ctx, q, &lon, &lat, label, sizeof label) != MP_OK)
         return mp_fail(err, MP_ENOTFOUND, "not_found",
                        "no corner of two crossing streets matches '%.60s' (house numbers "
                        "cannot be searched)",

@@ -12,7 +12,6 @@
 #include "meldpunt/ingest.h"
 #include "meldpunt/photo.h"
 #include "meldpunt/report.h"
-#include "meldpunt/store.h"
 
 /* ---- list ---- */
 
@@ -21,14 +20,14 @@ static int list_row(void *p, const struct mp_report_row *r)
     struct mp_api_page *pg = p;
     if (!mp_api_page_take(pg, r->id))
         return 1;
-    mp_geojson_report_feature(pg->b, pg->city, r, false);
+    mp_geojson_report_feature(pg->b, pg->city, r, NULL, NULL);
     return 0;
 }
 
 static enum mp_status list_fetch(struct mp_ctx *ctx, const struct mp_query *q,
                                  struct mp_api_page *pg)
 {
-    return mp_store_reports(ctx->db, q, list_row, pg);
+    return mp_report_list(ctx, q, list_row, pg);
 }
 
 /* A feature takes 450-500 bytes; the page is reserved at 512 a feature. */
@@ -44,51 +43,30 @@ enum mp_status mp_api_reports_list(struct mp_app *app, struct mp_ctx *ctx,
 struct one_ctx {
     struct mp_buf *b;
     const struct mp_city *city;
+    struct mp_buf history; /* the entries, written before the report */
 };
+
+static void history_member(struct mp_buf *b, const void *arg)
+{
+    const struct mp_buf *h = arg;
+    mp_buf_adds(b, ",\"history\":[");
+    mp_buf_add(b, h->data, h->len);
+    mp_buf_addc(b, ']');
+}
 
 static int one_row(void *p, const struct mp_report_row *r)
 {
     struct one_ctx *oc = p;
-    mp_geojson_report_feature(oc->b, oc->city, r, false);
-    return 0;
-}
-
-/* The report as a plain object (the POST answer): properties plus lat, lon. */
-static int props_row(void *p, const struct mp_report_row *r)
-{
-    struct one_ctx *oc = p;
-    mp_geojson_report_props(oc->b, oc->city, r);
-    oc->b->len--;
-    mp_buf_adds(oc->b, ",\"lat\":");
-    mp_json_num(oc->b, r->lat, 7);
-    mp_buf_adds(oc->b, ",\"lon\":");
-    mp_json_num(oc->b, r->lon, 7);
-    mp_buf_addc(oc->b, '}');
+    mp_geojson_report_feature(oc->b, oc->city, r, history_member, &oc->history);
     return 0;
 }
 
 static int history_row(void *p, const struct mp_history_row *h)
 {
-    struct mp_buf *b = p;
-    if (b->data[b->len - 1] != '[')
+    struct mp_buf *b = &((struct one_ctx *)p)->history;
+    if (b->len)
         mp_buf_addc(b, ',');
-    mp_buf_adds(b, "{\"at\":");
-    mp_json_time(b, h->at);
-    mp_buf_adds(b, ",\"status\":");
-    mp_json_str(b, h->status);
-    mp_buf_adds(b, ",\"note\":");
-    mp_json_str(b, h->note_public ? h->note : NULL);
-    mp_buf_addc(b, '}');
-    return 0;
-}
-
-struct cluster_of {
-    int64_t cluster_id;
-};
-
-static int grab_cluster(void *p, const struct mp_report_row *r)
-{
-    ((struct cluster_of *)p)->cluster_id = r->cluster_id;
+    mp_geojson_history_entry(b, h);
     return 0;
 }
 
@@ -100,21 +78,15 @@ enum mp_status mp_api_report_get(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     if ((rc = mp_api_check_params(req, allowed, err)))
         return rc;
-    struct cluster_of co = {0};
-    struct one_ctx oc = {&resp->body, app->city};
-    rc = mp_store_report_get(ctx->db, req->path_id, false, grab_cluster, &co);
-    if (rc == MP_OK)
-        rc = mp_store_report_get(ctx->db, req->path_id, false, one_row, &oc);
-    if (rc == MP_ENOTFOUND)
-        return mp_fail(err, rc, "not_found", "there is no report %lld", (long long)req->path_id);
+    struct one_ctx oc = {&resp->body, app->city, {0}};
+    /* The history is bounded by the body's own bound. */
+    mp_buf_init(&oc.history, resp->body.max);
+    if ((rc = mp_report_view(ctx, req->path_id, history_row, one_row, &oc, err)) == MP_OK &&
+        oc.history.failed)
+        resp->body.failed = true;
+    mp_buf_free(&oc.history);
     if (rc)
-        return mp_fail(err, rc, "unavailable", "cannot read the report right now");
-    /* Add the history inside the properties: drop the two closing braces. */
-    resp->body.len -= 2;
-    mp_buf_adds(&resp->body, ",\"history\":[");
-    if ((rc = mp_store_history(ctx->db, co.cluster_id, history_row, &resp->body)))
-        return mp_fail(err, rc, "unavailable", "cannot read the history right now");
-    mp_buf_adds(&resp->body, "]}}");
+        return rc;
     resp->content_type = "application/geo+json";
     return MP_OK;
 }
@@ -359,9 +331,8 @@ static void created_body(const struct mp_city *city, const struct mp_report_inpu
         .lat = in->lat,
         .has_photo = has_photo,
     };
-    struct one_ctx oc = {b, city};
     mp_buf_adds(b, "{\"report\":");
-    props_row(&oc, &row);
+    mp_geojson_report_props(b, city, &row, mp_geojson_report_point, &row);
     mp_buf_printf(b, ",\"cluster\":{\"id\":%lld,\"report_count\":%lld,\"status\":",
                   (long long)res->cluster_id, (long long)res->cluster_count);
     mp_json_str(b, res->status);
@@ -504,7 +475,7 @@ enum mp_status mp_api_report_photo(struct mp_app *app, struct mp_ctx *ctx,
     if ((rc = mp_api_check_params(req, allowed, err)))
         return rc;
     bool thumb = req->path_rest && strcmp(req->path_rest, "thumb") == 0;
-    rc = mp_store_photo_get(ctx->db, req->path_id, thumb, &data, &len);
+    rc = mp_report_photo(ctx, req->path_id, thumb, &data, &len);
     if (rc == MP_ENOTFOUND)
         return mp_fail(err, rc, "not_found", "report %lld has no photo", (long long)req->path_id);
     if (rc)

@@ -27,6 +27,7 @@
 #include "meldpunt/store_work.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
+#include "meldpunt/vocab.h"
 #include "meldpunt/workflow.h"
 
 /* Most stops one worklist holds: a crew's week, several times over. */
@@ -36,11 +37,6 @@
 #define WITHIN_MAX (64 * 1024) /* bytes of GeoJSON in the query string */
 #define MEMBERS_MAX 2000
 #define NOTES_MAX 512
-
-static const char *const all_statuses[] = {"new",   "acknowledged", "scheduled",       "in_progress",
-                                           "fixed", "closed",       "not_responsible", "reopened"};
-static const char *const open_statuses[] = {"new", "acknowledged", "scheduled", "in_progress",
-                                            "reopened"};
 
 /* ---- shared ---- */
 
@@ -216,9 +212,8 @@ static enum mp_status parse_lists(struct mp_app *app, const struct mp_request *r
             return rc;
         for (size_t i = 0; i < n; i++) {
             if (strcmp(items[i], "open") == 0) {
-                for (size_t k = 0; k < sizeof open_statuses / sizeof *open_statuses; k++)
-                    if (q->nstatuses < MP_QUERY_MAX_LIST)
-                        q->statuses[q->nstatuses++] = open_statuses[k];
+                q->nstatuses += mp_vocab_status_codes(MP_VOCAB_OPEN, q->statuses + q->nstatuses,
+                                                      MP_QUERY_MAX_LIST - q->nstatuses);
                 continue;
             }
             if (!mp_cluster_status_valid(items[i]))
@@ -689,8 +684,7 @@ static enum mp_status load_job(struct mp_app *app, struct mp_ctx *ctx,
 {
     struct mp_work_query q;
     memset(&q, 0, sizeof q);
-    for (size_t i = 0; i < sizeof all_statuses / sizeof *all_statuses; i++)
-        q.statuses[q.nstatuses++] = all_statuses[i];
+    q.nstatuses = mp_vocab_status_codes(MP_VOCAB_ALL, q.statuses, MP_QUERY_MAX_LIST);
     q.cluster_id = id;
     struct collect c = {.app = app, .a = a, .now = mp_time_now(), .max = 1};
     enum mp_status rc = mp_store_work_list(ctx->db, &q, collect_row, &c);
@@ -1322,13 +1316,14 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
     const char *dept = NULL;
     double start_ll[2] = {0, 0}, start_xy[2] = {0, 0};
     bool has_start = false, has_within = false;
+    const char *open_statuses[MP_VOCAB_STATUSES_MAX];
+    size_t nopen = mp_vocab_status_codes(MP_VOCAB_OPEN, open_statuses, MP_VOCAB_STATUSES_MAX);
     enum mp_status rc;
     memset(&q, 0, sizeof q);
     memset(&c, 0, sizeof c);
     memset(&within, 0, sizeof within);
     if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)) ||
-        (rc = parse_lists(app, req, &q, open_statuses,
-                          sizeof open_statuses / sizeof *open_statuses, true, &scratch, err)) ||
+        (rc = parse_lists(app, req, &q, open_statuses, nopen, true, &scratch, err)) ||
         (rc = parse_department(req, &dept, err)))
         goto out;
     const char *fmt = mp_req_query(req, "format");

@@ -15,6 +15,7 @@
 #include "meldpunt/store.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/tz.h"
+#include "meldpunt/vocab.h"
 
 #define STATIC_MAX_FILE ((size_t)4 << 20)
 #define STATIC_MAX_FILES 256
@@ -133,6 +134,48 @@ static enum mp_status load_static(struct mp_app *app, struct mp_error *err)
     return add_dir(app, dir, "/vendor/leaflet/images/", err);
 }
 
+/* The status codes as a list: the "statuses" key the pages have always read. */
+static json_t *status_codes(void)
+{
+    size_t n;
+    const struct mp_vocab_status *st = mp_vocab_statuses(&n);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, json_string(st[i].code))) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
+}
+
+/* The whole vocabulary for the pages: names, families, legend groups and
+ * the moves, so that no page spells a status of its own. */
+static json_t *workflow_json(void)
+{
+    size_t ns, nt;
+    const struct mp_vocab_status *st = mp_vocab_statuses(&ns);
+    const struct mp_vocab_transition *tr = mp_vocab_transitions(&nt);
+    json_t *statuses = json_array(), *moves = json_array();
+    bool ok = statuses && moves;
+    for (size_t i = 0; ok && i < ns; i++)
+        ok = json_array_append_new(
+                 statuses,
+                 json_pack("{s:s,s:{s:s,s:s},s:b,s:b,s:s,s:s,s:s}", "code", st[i].code, "name",
+                           "en", st[i].name_en, "nl", st[i].name_nl, "open", st[i].open,
+                           "public", st[i].public, "map_group", st[i].map_group, "open311",
+                           st[i].open311, "fixmystreet", st[i].fixmystreet)) == 0;
+    for (size_t i = 0; ok && i < nt; i++)
+        ok = json_array_append_new(moves, json_pack("{s:s,s:s,s:b,s:b}", "from", tr[i].from, "to",
+                                                    tr[i].to, "crew", tr[i].crew,
+                                                    "note_required", tr[i].note_required)) == 0;
+    if (!ok) {
+        json_decref(statuses);
+        json_decref(moves);
+        return NULL;
+    }
+    return json_pack("{s:o,s:o}", "statuses", statuses, "transitions", moves);
+}
+
 static enum mp_status render_config(struct mp_app *app)
 {
     const struct mp_city *c = app->city;
@@ -141,14 +184,14 @@ static enum mp_status render_config(struct mp_app *app)
         tiles = json_pack("{s:s,s:s,s:i}", "url", c->tile_url, "attribution",
                           c->tile_attribution ? c->tile_attribution : "", "max_zoom",
                           c->tile_max_zoom);
+    /* "o" takes its reference even when the pack fails; a NULL one makes the
+     * pack fail, and with it the whole config (MP_ENOMEM). */
     json_t *root = json_pack(
-        "{s:{s:s,s:s,s:[f,f],s:i,s:[f,f,f,f],s:s},s:o,s:{s:i,s:I},"
-        "s:[s,s,s,s,s,s,s,s]}",
-        "city", "id", c->id, "name", c->name, "center", c->center_lon, c->center_lat, "zoom",
-        c->zoom, "bbox", c->bbox.min_lon, c->bbox.min_lat, c->bbox.max_lon, c->bbox.max_lat,
-        "timezone", c->timezone, "tiles", tiles, "limits", "description_max", 2000,
-        "photo_max_bytes", (json_int_t)(8 << 20), "statuses", "new", "acknowledged",
-        "scheduled", "in_progress", "fixed", "closed", "not_responsible", "reopened");
+        "{s:{s:s,s:s,s:[f,f],s:i,s:[f,f,f,f],s:s},s:o,s:{s:i,s:I},s:o,s:o}", "city", "id",
+        c->id, "name", c->name, "center", c->center_lon, c->center_lat, "zoom", c->zoom, "bbox",
+        c->bbox.min_lon, c->bbox.min_lat, c->bbox.max_lon, c->bbox.max_lat, "timezone",
+        c->timezone, "tiles", tiles, "limits", "description_max", 2000, "photo_max_bytes",
+        (json_int_t)(8 << 20), "statuses", status_codes(), "workflow", workflow_json());
     if (!root)
         return MP_ENOMEM;
     app->config_json = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));

@@ -4,33 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meldpunt/ctx.h"
 #include "meldpunt/geo.h"
-
-static const char *const open_statuses[] = {"new", "acknowledged", "scheduled", "in_progress",
-                                            "reopened"};
-static const char *const closed_statuses[] = {"fixed", "closed", "not_responsible"};
+#include "meldpunt/store.h"
+#include "meldpunt/vocab.h"
 
 bool mp_cluster_status_open(const char *status)
 {
-    if (!status)
-        return false;
-    for (size_t i = 0; i < sizeof open_statuses / sizeof *open_statuses; i++)
-        if (strcmp(status, open_statuses[i]) == 0)
-            return true;
-    return false;
+    const struct mp_vocab_status *s = mp_vocab_status_find(status);
+    return s && s->open;
 }
 
-bool mp_cluster_status_valid(const char *status)
-{
-    if (!status)
-        return false;
-    if (mp_cluster_status_open(status))
-        return true;
-    for (size_t i = 0; i < sizeof closed_statuses / sizeof *closed_statuses; i++)
-        if (strcmp(status, closed_statuses[i]) == 0)
-            return true;
-    return false;
-}
+bool mp_cluster_status_valid(const char *status) { return mp_vocab_status_find(status) != NULL; }
 
 static bool excluded(int64_t id, const int64_t *ex, size_t n)
 {
@@ -359,27 +344,77 @@ enum mp_status mp_cluster_status_filter_add(struct mp_query *q, const char *item
 {
     static const struct {
         const char *alias;
-        const char *members[6];
+        enum mp_vocab_which members;
     } families[] = {
-        {"open", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
-        {"unresolved", {"new", "acknowledged", "scheduled", "reopened", "in_progress", NULL}},
-        {"resolved", {"fixed", "closed", "not_responsible", NULL}},
+        {"open", MP_VOCAB_OPEN},
+        {"unresolved", MP_VOCAB_OPEN},
+        {"resolved", MP_VOCAB_RESOLVED},
     };
     for (size_t f = 0; f < sizeof families / sizeof *families; f++) {
         if (strcmp(item, families[f].alias) != 0)
             continue;
-        for (const char *const *m = families[f].members; *m; m++)
-            if (q->nstatuses < MP_QUERY_MAX_LIST)
-                q->statuses[q->nstatuses++] = *m;
+        q->nstatuses += mp_vocab_status_codes(families[f].members, q->statuses + q->nstatuses,
+                                              MP_QUERY_MAX_LIST - q->nstatuses);
         return MP_OK;
     }
-    if (!mp_cluster_status_valid(item))
+    if (!mp_cluster_status_valid(item)) {
+        char all[128];
+        (void)mp_vocab_status_list(all, sizeof all);
         return mp_fail(err, MP_EINVAL, "invalid_parameter",
-                       "unknown status '%.24s' (use new, acknowledged, scheduled, in_progress, "
-                       "fixed, closed, not_responsible, reopened, open or resolved)",
-                       item);
+                       "unknown status '%.24s' (use %s, open or resolved)", item, all);
+    }
     if (q->nstatuses >= MP_QUERY_MAX_LIST)
         return mp_fail(err, MP_EINVAL, "invalid_parameter", "status lists too many items");
     q->statuses[q->nstatuses++] = item;
+    return MP_OK;
+}
+
+/* ---- reading ---- */
+
+enum mp_status mp_cluster_list(struct mp_ctx *ctx, const struct mp_query *q, mp_cluster_cb cb,
+                               void *arg)
+{
+    return mp_store_clusters(ctx->db, q, cb, arg);
+}
+
+/* The lists are read before the cluster rather than the cluster copied: a
+ * row's strings live only as long as its callback. For an unknown id both
+ * lists are empty, so nothing reaches the callbacks before not_found. */
+enum mp_status mp_cluster_view(struct mp_ctx *ctx, int64_t id, mp_report_cb member,
+                               mp_history_cb history, mp_cluster_cb cluster, void *arg,
+                               struct mp_error *err)
+{
+    enum mp_status rc = mp_store_cluster_reports(ctx->db, id, member, arg);
+    if (rc == MP_OK)
+        rc = mp_store_history(ctx->db, id, history, arg);
+    if (rc == MP_OK)
+        rc = mp_store_cluster_get(ctx->db, id, cluster, arg);
+    if (rc == MP_ENOTFOUND)
+        return mp_fail(err, rc, "not_found", "there is no cluster %lld", (long long)id);
+    if (rc)
+        return mp_fail(err, rc, "unavailable", "cannot read the cluster right now");
+    return MP_OK;
+}
+
+enum mp_status mp_cluster_grid(struct mp_ctx *ctx, const struct mp_query *q, int zoom,
+                               struct mp_bbox *origin, double *cell, mp_grid_cb cb, void *arg,
+                               struct mp_error *err)
+{
+    *cell = 90.0 / pow(2.0, (double)zoom);
+    *origin = (struct mp_bbox){-180.0, -90.0, 180.0, 90.0};
+    enum mp_status rc = mp_store_grid_pyramid(ctx->db, q, zoom, cb, arg);
+    if (rc == MP_EUNSUPPORTED) {
+        /* Filters the pyramid does not keep (it answers so before any row):
+         * aggregate the clusters. The store counts cells from the bbox corner
+         * snapped to the lattice. */
+        struct mp_query snapped = *q;
+        snapped.bbox.min_lon = floor(q->bbox.min_lon / *cell) * *cell;
+        snapped.bbox.min_lat = floor(q->bbox.min_lat / *cell) * *cell;
+        origin->min_lon = snapped.bbox.min_lon;
+        origin->min_lat = snapped.bbox.min_lat;
+        rc = mp_store_cluster_grid(ctx->db, &snapped, *cell, cb, arg);
+    }
+    if (rc)
+        return mp_fail(err, rc, "unavailable", "cannot aggregate clusters right now");
     return MP_OK;
 }

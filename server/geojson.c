@@ -69,7 +69,9 @@ static char *put_text(char *o, const struct props *p, int i)
     return mp_json_put_strn(o, p->text[i], p->len[i]);
 }
 
-/* id is the report id already formatted (it appears three times). */
+/* The members of the properties object, without its closing brace (a
+ * caller's extra members may follow). id is the report id already formatted
+ * (it appears three times). */
 static char *props_put(char *o, const struct props *p, const struct mp_report_row *r,
                        const char *id, size_t id_len)
 {
@@ -115,12 +117,30 @@ static char *props_put(char *o, const struct props *p, const struct mp_report_ro
     o = mp_json_put_lit(o, ",\"url\":\"/r/");
     memcpy(o, id, id_len);
     o += id_len;
-    o = mp_json_put_lit(o, "\"}");
+    *o++ = '"';
     return o;
 }
 
+/* Close an object the hot writers left open: at once when nothing is to be
+ * added (still inside the reservation, so the closing bytes cost no check),
+ * else after the caller's members. close is "}" or "}}". */
+static void close_object(struct mp_buf *b, char *o, mp_json_extra_fn extra, const void *arg,
+                         const char *close)
+{
+    if (!extra) {
+        while (*close)
+            *o++ = *close++;
+        mp_buf_commit(b, o);
+        return;
+    }
+    mp_buf_commit(b, o);
+    extra(b, arg);
+    mp_buf_adds(b, close);
+}
+
 void mp_geojson_report_props(struct mp_buf *b, const struct mp_city *city,
-                             const struct mp_report_row *r)
+                             const struct mp_report_row *r, mp_json_extra_fn extra,
+                             const void *arg)
 {
     struct props p;
     if (!props_measure(&p, city, r))
@@ -128,13 +148,14 @@ void mp_geojson_report_props(struct mp_buf *b, const struct mp_city *city,
     else if (mp_buf_reserve(b, p.bound)) {
         char id[MP_JSON_INT_MAX];
         size_t id_len = (size_t)(mp_json_put_int(id, r->id) - id);
-        mp_buf_commit(b, props_put(b->data + b->len, &p, r, id, id_len));
+        close_object(b, props_put(b->data + b->len, &p, r, id, id_len), extra, arg, "}");
     }
     props_release(&p);
 }
 
 void mp_geojson_report_feature(struct mp_buf *b, const struct mp_city *city,
-                               const struct mp_report_row *r, bool with_private)
+                               const struct mp_report_row *r, mp_json_extra_fn extra,
+                               const void *arg)
 {
     struct props p;
     if (!props_measure(&p, city, r)) {
@@ -154,31 +175,49 @@ void mp_geojson_report_feature(struct mp_buf *b, const struct mp_city *city,
         o = mp_json_put_coord(o, r->lon, r->lat);
         o = mp_json_put_lit(o, "},\"properties\":");
         o = props_put(o, &p, r, id, id_len);
-        if (!with_private)
-            *o++ = '}';
-        mp_buf_commit(b, o);
+        close_object(b, o, extra, arg, "}}");
     }
     props_release(&p);
-    if (with_private && !b->failed && b->len > 0 && b->data[b->len - 1] == '}') {
-        /* Reopen the properties object to add the staff-only members. */
-        b->len--;
-        mp_buf_adds(b, ",\"contact\":{\"name\":");
-        mp_json_str(b, r->contact_name);
-        mp_buf_adds(b, ",\"email\":");
-        mp_json_str(b, r->contact_email);
-        mp_buf_adds(b, ",\"phone\":");
-        mp_json_str(b, r->contact_phone);
-        mp_buf_adds(b, "},\"external_id\":");
-        mp_json_str(b, r->external_id);
-        mp_buf_adds(b, ",\"join_reason\":");
-        mp_buf_adds(b, r->join_reason && r->join_reason[0] == '{' ? r->join_reason : "null");
-        mp_buf_addc(b, '}');
-        mp_buf_addc(b, '}');
-    }
+}
+
+void mp_geojson_report_private(struct mp_buf *b, const void *arg)
+{
+    const struct mp_report_row *r = arg;
+    mp_buf_adds(b, ",\"contact\":{\"name\":");
+    mp_json_str(b, r->contact_name);
+    mp_buf_adds(b, ",\"email\":");
+    mp_json_str(b, r->contact_email);
+    mp_buf_adds(b, ",\"phone\":");
+    mp_json_str(b, r->contact_phone);
+    mp_buf_adds(b, "},\"external_id\":");
+    mp_json_str(b, r->external_id);
+    mp_buf_adds(b, ",\"join_reason\":");
+    mp_buf_adds(b, r->join_reason && r->join_reason[0] == '{' ? r->join_reason : "null");
+}
+
+void mp_geojson_report_point(struct mp_buf *b, const void *arg)
+{
+    const struct mp_report_row *r = arg;
+    mp_buf_adds(b, ",\"lat\":");
+    mp_json_num(b, r->lat, 7);
+    mp_buf_adds(b, ",\"lon\":");
+    mp_json_num(b, r->lon, 7);
+}
+
+void mp_geojson_history_entry(struct mp_buf *b, const struct mp_history_row *h)
+{
+    mp_buf_adds(b, "{\"at\":");
+    mp_json_time(b, h->at);
+    mp_buf_adds(b, ",\"status\":");
+    mp_json_str(b, h->status);
+    mp_buf_adds(b, ",\"note\":");
+    mp_json_str(b, h->note_public ? h->note : NULL);
+    mp_buf_addc(b, '}');
 }
 
 void mp_geojson_cluster_feature(struct mp_buf *b, const struct mp_city *city,
-                                const struct mp_cluster_row *c, bool open_props)
+                                const struct mp_cluster_row *c, mp_json_extra_fn extra,
+                                const void *arg)
 {
     mp_buf_adds(b, "{\"type\":\"Feature\",\"id\":");
     mp_json_int(b, c->id);
@@ -202,6 +241,7 @@ void mp_geojson_cluster_feature(struct mp_buf *b, const struct mp_city *city,
     mp_geojson_district(b, city, c->district);
     mp_buf_adds(b, ",\"location\":");
     mp_json_str(b, c->location);
-    if (!open_props)
-        mp_buf_adds(b, "}}");
+    if (extra)
+        extra(b, arg);
+    mp_buf_adds(b, "}}");
 }

@@ -12,15 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "meldpunt/api.h"
 #include "meldpunt/app.h"
 #include "meldpunt/city.h"
 #include "meldpunt/ratelimit.h"
-#include "meldpunt/router.h"
 
 struct mp_http {
     struct MHD_Daemon *daemon;
     struct mp_app *app;
+    mp_http_dispatch dispatch;
     char csp_page[512]; /* Content-Security-Policy for pages */
     _Atomic long active; /* requests between their first call and completion */
     struct mp_ratelimit *writes; /* per-address write limit, NULL when off */
@@ -88,6 +87,19 @@ void mp_req_query_each(const struct mp_request *r,
 {
     struct each_ctx e = {fn, ctx, false};
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each_arg, &e);
+}
+
+void mp_http_error_body(struct mp_response *resp, const struct mp_error *err)
+{
+    mp_buf_reset(&resp->body);
+    mp_buf_adds(&resp->body, "{\"error\":{\"code\":");
+    mp_json_str(&resp->body, err->code[0] ? err->code : "error");
+    mp_buf_adds(&resp->body, ",\"message\":");
+    mp_json_str(&resp->body, err->text[0] ? err->text : "request failed");
+    mp_buf_adds(&resp->body, "}}");
+    resp->content_type = "application/json";
+    resp->static_body = NULL;
+    resp->stream = NULL;
 }
 
 int mp_http_code(enum mp_status st)
@@ -532,7 +544,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                          "too many reports from this address; try again in %u s",
                          resp.retry_after);
         } else {
-            st = mp_router_dispatch(h->app, req, &resp, &err);
+            st = h->dispatch(h->app, req, &resp, &err);
             /* Failed sign-ins cost a token; good ones are never limited. */
             if (st == MP_EAUTH && has_auth)
                 (void)mp_ratelimit_take(h->auth, req->client_ip, now_ms(), NULL);
@@ -559,7 +571,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (!err.code[0])
             mp_fail(&err, st, st == MP_ENOMEM ? "unavailable" : "internal",
                     "the server could not complete the request");
-        mp_api_error_body(&resp, &err);
+        mp_http_error_body(&resp, &err);
         if (st == MP_EUNAVAIL || st == MP_ERATE)
             resp.retry_after = resp.retry_after ? resp.retry_after : 5;
     }
@@ -595,8 +607,8 @@ static void tile_origin(const char *url, char *out, size_t cap)
         snprintf(out, cap, "%s://%.*s", sch, len, host);
 }
 
-enum mp_status mp_http_start(struct mp_app *app, struct mp_http **out, unsigned *bound_port,
-                             struct mp_error *err)
+enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, struct mp_http **out,
+                             unsigned *bound_port, struct mp_error *err)
 {
     const struct mp_config *cfg = app->cfg;
     struct mp_http *h = calloc(1, sizeof *h);
@@ -604,6 +616,7 @@ enum mp_status mp_http_start(struct mp_app *app, struct mp_http **out, unsigned 
     if (!h)
         return MP_ENOMEM;
     h->app = app;
+    h->dispatch = dispatch;
     if ((cfg->rate_writes > 0 &&
          mp_ratelimit_new(cfg->rate_writes, cfg->rate_burst, 16384, &h->writes) != MP_OK) ||
         mp_ratelimit_new(1.0, 10.0, 4096, &h->auth) != MP_OK) {

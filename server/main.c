@@ -21,6 +21,7 @@
 #include "meldpunt/http.h"
 #include "meldpunt/import.h"
 #include "meldpunt/maint.h"
+#include "meldpunt/router.h"
 
 static void usage_main(FILE *out)
 {
@@ -187,7 +188,7 @@ static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
     /* One worker slot per HTTP thread, plus one spare for the main thread. */
     enum mp_status rc = mp_app_open(cfg, threads + 1, true, &app, &err);
     if (rc == MP_OK)
-        rc = mp_http_start(app, &http, &cfg->listen_port, &err);
+        rc = mp_http_start(app, mp_router_dispatch, &http, &cfg->listen_port, &err);
     if (rc) {
         fprintf(stderr, "meldpunt: cannot start: %s\n", err.text);
         mp_app_close(app);

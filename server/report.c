@@ -458,3 +458,121 @@ enum mp_status mp_report_cluster_set_status(struct mp_ctx *ctx, int64_t cluster_
         return mp_fail(err, rc, "unavailable", "cannot record the status change");
     return MP_OK;
 }
+
+enum mp_status mp_report_corner(struct mp_ctx *ctx, const char *text, double *lon, double *lat,
+                                char *label, size_t cap)
+{
+    double x, y;
+    if (!mp_streets_intersection(ctx->streets, text, &x, &y, label, cap) ||
+        mp_geo_inverse(ctx->geo, x, y, lon, lat) != MP_OK)
+        return MP_ENOTFOUND;
+    return MP_OK;
+}
+
+/* ---- reading ---- */
+
+enum mp_status mp_report_list(struct mp_ctx *ctx, const struct mp_query *q, mp_report_cb cb,
+                              void *arg)
+{
+    return mp_store_reports(ctx->db, q, cb, arg);
+}
+
+static int grab_cluster(void *p, const struct mp_report_row *r)
+{
+    *(int64_t *)p = r->cluster_id;
+    return 0;
+}
+
+/* The report is read twice (its cluster first, the row to encode last)
+ * rather than copied: a row's strings live only as long as its callback. */
+enum mp_status mp_report_view(struct mp_ctx *ctx, int64_t id, mp_history_cb history,
+                              mp_report_cb report, void *arg, struct mp_error *err)
+{
+    int64_t cluster_id = 0;
+    enum mp_status rc = mp_store_report_get(ctx->db, id, false, grab_cluster, &cluster_id);
+    if (rc == MP_OK && (rc = mp_store_history(ctx->db, cluster_id, history, arg)))
+        return mp_fail(err, rc, "unavailable", "cannot read the history right now");
+    if (rc == MP_OK)
+        rc = mp_store_report_get(ctx->db, id, false, report, arg);
+    if (rc == MP_ENOTFOUND)
+        return mp_fail(err, rc, "not_found", "there is no report %lld", (long long)id);
+    if (rc)
+        return mp_fail(err, rc, "unavailable", "cannot read the report right now");
+    return MP_OK;
+}
+
+enum mp_status mp_report_photo(struct mp_ctx *ctx, int64_t id, bool thumb, void **data,
+                               size_t *len)
+{
+    return mp_store_photo_get(ctx->db, id, thumb, data, len);
+}
+
+enum mp_status mp_report_data_version(struct mp_ctx *ctx, int64_t *version)
+{
+    return mp_store_change_counter(ctx->db, version);
+}
+
+static int by_distance(const void *a, const void *b)
+{
+    const double *x = a, *y = b; /* first member of each entry is the distance */
+    return (*x > *y) - (*x < *y);
+}
+
+enum mp_status mp_report_nearby(struct mp_ctx *ctx, const struct mp_category *cat, double lon,
+                                double lat, const char *address, struct mp_nearby *out,
+                                struct mp_error *err)
+{
+    struct entry {
+        double d;
+        size_t i;
+    } order[MP_NEARBY_MAX];
+    double x, y;
+    size_t n = 0, m = 0;
+    memset(out, 0, sizeof *out);
+    if (mp_geo_forward(ctx->geo, lon, lat, &x, &y) != MP_OK)
+        return mp_fail(err, MP_EINVAL, "out_of_range", "the point cannot be projected");
+    /* Show what is close by as well as what would be joined: three times the
+     * radius, at least 150 m. */
+    double show = fmax(cat->radius_m * 3, 150.0);
+    if (!(out->cand = malloc(MP_NEARBY_MAX * sizeof *out->cand)))
+        return MP_ENOMEM;
+    enum mp_status rc = mp_store_cluster_candidates(ctx->db, cat->code, x, y, show, 0, -1,
+                                                    out->cand, MP_NEARBY_MAX, &n);
+    if (rc)
+        return mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
+    int64_t now = mp_time_now();
+    struct mp_join_reason why;
+    mp_report_probe(ctx, address, x, y, now, &out->probe, out->location, sizeof out->location);
+    long join = mp_cluster_choose_probe(cat, &out->probe, out->cand, n, NULL, 0, &why);
+    for (size_t i = 0; i < n; i++) {
+        double d = mp_geo_dist(x, y, out->cand[i].x, out->cand[i].y);
+        /* Long-closed clusters are history, not a hint. */
+        if (d <= show && (mp_cluster_status_open(out->cand[i].status) || (long)i == join))
+            order[m++] = (struct entry){d, i};
+    }
+    qsort(order, m, sizeof *order, by_distance);
+    out->would_join = join >= 0 ? out->cand[join].id : 0;
+    for (size_t k = 0; k < m; k++) {
+        const struct mp_cluster_state *c = &out->cand[order[k].i];
+        /* Every cluster the rules would accept, not only the nearest. */
+        struct mp_join_reason one;
+        out->items[k] = (struct mp_nearby_item){
+            .cluster = c,
+            .distance_m = order[k].d,
+            .matches = mp_cluster_choose_probe(cat, &out->probe, c, 1, NULL, 0, &one) == 0,
+            .would_join = (long)order[k].i == join,
+            .same_street = out->probe.street && strcmp(out->probe.street, c->street) == 0,
+        };
+    }
+    out->n = m;
+    return MP_OK;
+}
+
+void mp_report_nearby_free(struct mp_nearby *n)
+{
+    if (!n)
+        return;
+    free(n->cand);
+    n->cand = NULL;
+    n->n = 0;
+}

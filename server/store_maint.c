@@ -13,6 +13,7 @@
 #include "meldpunt/store_auth.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
+#include "meldpunt/vocab.h"
 #include "store_internal.h"
 
 void mp_backup_opts_default(struct mp_backup_opts *o)
@@ -274,19 +275,20 @@ out:
 
 /* ---- retention ---- */
 
-/* Clusters that are closed (any of the three closing statuses) and whose
- * last change is older than ?1. updated_at moves with every change of the
- * cluster, so it is never earlier than the moment it was closed: the rule
- * can only keep data longer than asked, never remove it early. */
+/* Clusters that are resolved (?2: the resolved statuses of vocab.h, as a
+ * JSON list) and whose last change is older than ?1. updated_at moves with
+ * every change of the cluster, so it is never earlier than the moment it was
+ * closed: the rule can only keep data longer than asked, never remove it
+ * early. */
 #define OLD_CLOSED                                                                               \
-    "SELECT id FROM clusters WHERE status IN ('fixed', 'closed', 'not_responsible')"            \
+    "SELECT id FROM clusters WHERE status IN (SELECT value FROM json_each(?2))"                 \
     " AND MAX(updated_at, fixed_at) < ?1"
 #define HAS_CONTACT                                                                              \
     "(contact_name IS NOT NULL OR contact_email IS NOT NULL OR contact_phone IS NOT NULL)"
 #define HAS_O311_IDS "(device_id IS NOT NULL OR account_id IS NOT NULL)"
 
 static const char sql_count_clusters[] =
-    "SELECT count(*) FROM clusters WHERE status IN ('fixed', 'closed', 'not_responsible')"
+    "SELECT count(*) FROM clusters WHERE status IN (SELECT value FROM json_each(?2))"
     " AND MAX(updated_at, fixed_at) < ?1";
 static const char sql_count_contacts[] =
     "SELECT count(*) FROM reports WHERE cluster_id IN (" OLD_CLOSED ") AND " HAS_CONTACT;
@@ -324,15 +326,21 @@ static void fn_mask(sqlite3_context *c, int argc, sqlite3_value **argv)
 }
 
 /* Count (dry run) or change (and count the changed rows) with one
- * statement bound to the cut-off. */
+ * statement bound to the cut-off and the resolved statuses. */
 static enum mp_status apply(struct mp_store_sess *s, const char *count_sql, const char *change_sql,
                             bool dry_run, int64_t cutoff, int64_t *n)
 {
     sqlite3_stmt *st = NULL;
     const char *sql = dry_run || !change_sql ? count_sql : change_sql;
+    const char *resolved[MP_VOCAB_STATUSES_MAX];
+    size_t nresolved = mp_vocab_status_codes(MP_VOCAB_RESOLVED, resolved, MP_VOCAB_STATUSES_MAX);
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, cutoff);
+        if (mp_bind_list(st, 2, resolved, nresolved, false) != MP_OK) {
+            sqlite3_finalize(st);
+            return MP_ENOMEM;
+        }
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             *n = sqlite3_column_int64(st, 0);

@@ -1,5 +1,5 @@
-/* workflow.c - the transition table, role permissions, and the one path by
- * which staff change a cluster's status. */
+/* workflow.c - role permissions over the transition table (vocab.c), and the
+ * one path by which staff change a cluster's status. */
 #include "meldpunt/workflow.h"
 
 #include <stdio.h>
@@ -11,51 +11,10 @@
 #include "meldpunt/store_work.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
-
-/* Every allowed move. Going back is allowed where work really goes back
- * (a job that was scheduled but cannot be done yet; a fix that did not
- * hold); refusing, closing without a fix and reopening need a reason. */
-static const struct mp_workflow_transition table[] = {
-    {"new", "acknowledged", false, false},
-    {"new", "scheduled", false, false},
-    {"new", "not_responsible", false, true},
-    {"new", "closed", false, true},
-    {"acknowledged", "scheduled", false, false},
-    {"acknowledged", "in_progress", true, false},
-    {"acknowledged", "not_responsible", false, true},
-    {"acknowledged", "closed", false, true},
-    {"scheduled", "in_progress", true, false},
-    {"scheduled", "acknowledged", false, false},
-    {"scheduled", "not_responsible", false, true},
-    {"in_progress", "fixed", true, false},
-    {"in_progress", "scheduled", false, true},
-    {"fixed", "closed", false, false},
-    {"fixed", "reopened", false, true},
-    {"closed", "reopened", false, true},
-    {"not_responsible", "reopened", false, true},
-    {"reopened", "acknowledged", false, false},
-    {"reopened", "scheduled", false, false},
-    {"reopened", "in_progress", false, false},
-    {"reopened", "not_responsible", false, true},
-    {"reopened", "closed", false, true},
-};
-
-const struct mp_workflow_transition *mp_workflow_table(size_t *n)
-{
-    *n = sizeof table / sizeof *table;
-    return table;
-}
-
-const struct mp_workflow_transition *mp_workflow_find(const char *from, const char *to)
-{
-    for (size_t i = 0; from && to && i < sizeof table / sizeof *table; i++)
-        if (strcmp(table[i].from, from) == 0 && strcmp(table[i].to, to) == 0)
-            return &table[i];
-    return NULL;
-}
+#include "meldpunt/vocab.h"
 
 /* Without a side effect on err: the permission part of the check. */
-static bool permitted(const struct mp_principal *who, const struct mp_workflow_transition *t,
+static bool permitted(const struct mp_principal *who, const struct mp_vocab_transition *t,
                       const char *dept)
 {
     if (mp_role_at_least(who->role, MP_ROLE_DISPATCHER))
@@ -69,12 +28,13 @@ enum mp_status mp_workflow_check(const struct mp_principal *who, const char *fro
 {
     if (!who || !mp_role_at_least(who->role, MP_ROLE_CREW))
         return mp_fail(err, MP_EFORBIDDEN, "forbidden", "only staff may change a status");
-    if (!mp_cluster_status_valid(to))
-        return mp_fail(err, MP_EINVAL, "invalid_status",
-                       "unknown status '%.24s' (new, acknowledged, scheduled, in_progress, fixed, "
-                       "closed, not_responsible, reopened)",
-                       to ? to : "");
-    const struct mp_workflow_transition *t = mp_workflow_find(from, to);
+    if (!mp_cluster_status_valid(to)) {
+        char all[128];
+        (void)mp_vocab_status_list(all, sizeof all);
+        return mp_fail(err, MP_EINVAL, "invalid_status", "unknown status '%.24s' (%s)",
+                       to ? to : "", all);
+    }
+    const struct mp_vocab_transition *t = mp_vocab_transition_find(from, to);
     if (!t)
         return mp_fail(err, MP_ECONFLICT, "invalid_transition",
                        "a cluster that is %.24s cannot become %.24s", from ? from : "?", to);
@@ -92,10 +52,11 @@ enum mp_status mp_workflow_check(const struct mp_principal *who, const char *fro
 size_t mp_workflow_next(const struct mp_principal *who, const char *from, const char *dept,
                         const char **out, size_t cap)
 {
-    size_t n = 0;
+    size_t n = 0, ntable;
+    const struct mp_vocab_transition *table = mp_vocab_transitions(&ntable);
     if (!who || !mp_role_at_least(who->role, MP_ROLE_CREW))
         return 0;
-    for (size_t i = 0; from && i < sizeof table / sizeof *table && n < cap; i++)
+    for (size_t i = 0; from && i < ntable && n < cap; i++)
         if (strcmp(table[i].from, from) == 0 && permitted(who, &table[i], dept))
             out[n++] = table[i].to;
     return n;
@@ -146,7 +107,7 @@ enum mp_status mp_workflow_change(struct mp_ctx *ctx, const struct mp_automation
     if ((rc = mp_workflow_check(who, st.status, rq->status, ar.department, err)))
         goto out;
     /* mp_workflow_check passed, so the transition exists. */
-    const struct mp_workflow_transition *tr = mp_workflow_find(st.status, rq->status);
+    const struct mp_vocab_transition *tr = mp_vocab_transition_find(st.status, rq->status);
     if (tr && tr->note_required && !note) {
         rc = mp_fail(err, MP_EINVAL, "note_required",
                      "a note is required to change %.24s to %.24s", st.status, rq->status);

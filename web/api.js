@@ -1,6 +1,10 @@
-// The JSON API of meldpunt, seen from the page. Every failure becomes an ApiError with the
-// server's {"error":{"code","message"}} when there is one, so callers can show it next to
-// the field it concerns.
+// The JSON API of meldpunt, seen from the pages: the one place that calls fetch(). Every
+// failure becomes an ApiError with the server's {"error":{"code","message"}} when there is one
+// (code "network" when the server was not reached), so a page shows it next to the field it
+// concerns. Staff and crew calls carry the bearer token given to setToken(); public calls
+// never do. Requests ask for the page's language (Accept-Language).
+
+import { lang } from './i18n.js';
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -11,42 +15,86 @@ export class ApiError extends Error {
   }
 }
 
-async function request(path, options = {}) {
+const session = { token: null, onExpired: null };
+
+/**
+ * The bearer token of the signed-in dispatcher or crew (null signs out). `onExpired` runs
+ * when the server refuses it later (401), so the page can ask for it again.
+ */
+export function setToken(token, onExpired = null) {
+  session.token = token;
+  session.onExpired = token ? onExpired : null;
+}
+
+/**
+ * One request. Options: method, json (a body sent as JSON), form (FormData), token (a bearer
+ * token), raw (resolve the body as a Blob), signal. Resolves the parsed JSON answer.
+ */
+export async function request(path, { method = 'GET', json, form, token, raw = false, signal } = {}) {
+  const headers = { Accept: 'application/json', 'Accept-Language': lang() };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body;
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(json);
+  } else if (form) {
+    body = form; // the browser sets the multipart boundary
+  }
   let response;
   try {
-    response = await fetch(path, { headers: { Accept: 'application/json' }, ...options });
+    response = await fetch(path, { method, headers, body, signal });
   } catch (err) {
     if (err.name === 'AbortError') throw err;
     throw new ApiError(0, 'network', err.message || 'network error');
   }
-  let body = null;
+  if (response.ok && raw) return response.blob();
+  let data = null;
   const text = await response.text();
   if (text) {
     try {
-      body = JSON.parse(text);
+      data = JSON.parse(text);
     } catch {
-      body = null;
+      data = null;
     }
   }
   if (!response.ok) {
-    const e = body && body.error ? body.error : {};
+    const e = data && data.error ? data.error : {};
+    if (response.status === 401 && token && token === session.token && session.onExpired) session.onExpired();
     throw new ApiError(response.status, e.code || `http_${response.status}`,
       e.message || response.statusText || `HTTP ${response.status}`);
   }
-  if (body === null) throw new ApiError(response.status, 'invalid_response', 'the server sent no JSON');
-  return body;
+  if (data === null) throw new ApiError(response.status, 'invalid_response', 'the server sent no JSON');
+  return data;
 }
 
-const query = (params) => {
+/** A request with the signed-in user's token. */
+const authed = (path, options = {}) => request(path, { ...options, token: session.token });
+
+/** "?a=1&b=2" of the params that have a value (arrays are joined with commas); "" when none. */
+export function query(params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
     if (v !== undefined && v !== null && v !== '') q.set(k, Array.isArray(v) ? v.join(',') : String(v));
   }
   const s = q.toString();
   return s ? `?${s}` : '';
-};
+}
 
-export const getConfig = () => request('/api/v1/config');
+/* ---------- public ---------- */
+
+let configPromise = null;
+
+/** The city, limits and workflow: asked once per page. */
+export function getConfig() {
+  if (!configPromise) {
+    configPromise = request('/api/v1/config');
+    configPromise.catch(() => {
+      configPromise = null; // a later call may try again
+    });
+  }
+  return configPromise;
+}
+
 export const getCategories = () => request('/api/v1/categories');
 export const getDistricts = () => request('/api/v1/districts');
 export const getServiceArea = () => request('/api/v1/service-area');
@@ -73,18 +121,16 @@ export const getNearby = ({ lat, lon, category, signal }) =>
 
 export const getReport = (id) => request(`/api/v1/reports/${encodeURIComponent(id)}`);
 
+/** Service-level figures; `params` is a URLSearchParams of from, to, group_by, category, district. */
+export const getStats = (params) => request(`/api/v1/stats?${params}`);
+
 /**
- * Sends a report. With a photo it goes as multipart/form-data (the browser sets the
- * boundary), otherwise as JSON.
+ * Sends a report. With a photo it goes as multipart/form-data, otherwise as JSON. Staff send
+ * it with their token (and a `channel`: phone, email, counter).
  */
-export function postReport(report, photo) {
-  if (!photo) {
-    return request('/api/v1/reports', {
-      method: 'POST',
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-      body: JSON.stringify(report),
-    });
-  }
+export function postReport(report, photo, { staff = false } = {}) {
+  const token = staff ? session.token : undefined;
+  if (!photo) return request('/api/v1/reports', { method: 'POST', json: report, token });
   const form = new FormData();
   const put = (k, v) => {
     if (v !== undefined && v !== null && v !== '') form.append(k, String(v));
@@ -102,5 +148,39 @@ export function postReport(report, photo) {
   put('same_as', report.same_as);
   if (report.not_same_as && report.not_same_as.length) put('not_same_as', report.not_same_as.join(','));
   form.append('photo', photo, photo.name || 'photo.jpg');
-  return request('/api/v1/reports', { method: 'POST', body: form });
+  return request('/api/v1/reports', { method: 'POST', form, token });
 }
+
+/* ---------- staff and crew (bearer token) ---------- */
+
+/** Who `token` belongs to: checked before it is kept. */
+export const getMe = (token) => request('/api/v1/me', { token });
+
+export const getStaffCrews = () => authed('/api/v1/staff/crews');
+export const getQueue = (params) => authed(`/api/v1/staff/queue${query(params)}`);
+export const getStaffCluster = (id) => authed(`/api/v1/staff/clusters/${encodeURIComponent(id)}`);
+
+/** A status change: `body` is an object (sent as JSON) or FormData (with a photo). */
+export function postStatus(clusterId, body) {
+  const path = `/api/v1/clusters/${encodeURIComponent(clusterId)}/status`;
+  return authed(path, body instanceof FormData ? { method: 'POST', form: body } : { method: 'POST', json: body });
+}
+
+export const postAssign = (clusterId, body) =>
+  authed(`/api/v1/clusters/${encodeURIComponent(clusterId)}/assign`, { method: 'POST', json: body });
+
+export const postMerge = (clusterId, into) =>
+  authed(`/api/v1/clusters/${encodeURIComponent(clusterId)}/merge`, { method: 'POST', json: { into } });
+
+/** Moves a report to cluster `to`, or into a new cluster of its own when `to` is null. */
+export const postMove = (reportId, to) =>
+  authed(`/api/v1/reports/${encodeURIComponent(reportId)}/move`, { method: 'POST', json: { to } });
+
+/** The crew's worklist as GeoJSON; with `format` (gpx, csv) the file as a Blob. */
+export function getWorklist(params, format) {
+  const path = `/api/v1/worklist${query({ ...params, format })}`;
+  return format ? authed(path, { raw: true }) : authed(path);
+}
+
+/** A file behind the token (a photo of the staff view) as a Blob. */
+export const getBlob = (path) => authed(path, { raw: true });

@@ -2,301 +2,254 @@
 // driving order, see it on the map and as a printable list, and mark jobs in progress or fixed
 // (with a note and a photo) from a phone. Talks only to the JSON API with a bearer token.
 
-const TOKEN_KEY = 'meldpunt.crew.token';
-const $ = (id) => document.getElementById(id);
+import { getConfig, getDistricts, getWorklist, postStatus } from './api.js';
+import { categoryName, loadCategories } from './categories.js';
+import { $, el } from './dom.js';
+import {
+  t, pick, applyTranslations, bindLanguageSwitch, onLangChange, formatDistance, errorText, reportCount,
+} from './i18n.js';
+import { deskMap } from './mapkit.js';
+import { startSession, roleName } from './session.js';
+import { loadWorkflow, statusName } from './workflow.js';
 
-let token = null;
-let me = null;
-let config = null;
-let map = null;
-let routeLayer = null;
-let areaLayer = null;
-let startLayer = null;
-let drawing = false;
-let corners = [];
-let area = null; // GeoJSON Polygon drawn by the crew, or null
-let start = null; // [lon, lat] or null
-let last = null; // the last worklist (GeoJSON)
-const markers = new Map(); // cluster id -> Leaflet marker
+const L = window.L;
 
-class HttpError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
+/** The two moves a crew makes from its list (the workflow allows them to crews). */
+const START = 'in_progress';
+const FIXED = 'fixed';
+
+const state = {
+  map: null,
+  routeLayer: null,
+  areaLayer: null,
+  startLayer: null,
+  drawing: false,
+  corners: [],
+  area: null, // GeoJSON Polygon drawn by the crew, or null
+  start: null, // { lonlat: [lon, lat], how: 'here' | 'centre' } or null
+  last: null, // the last worklist (GeoJSON)
+  message: null, // { key, vars, kind } of the status line, redrawn on a language change
+  markers: new Map(), // cluster id -> Leaflet marker
+};
+
+function say(key, vars = {}, kind = 'info') {
+  state.message = { key, vars, kind };
+  renderMessage();
 }
 
-function storedToken() {
-  try {
-    return sessionStorage.getItem(TOKEN_KEY) || localStorage.getItem(TOKEN_KEY);
-  } catch {
-    return null;
-  }
+function renderMessage() {
+  const m = state.message;
+  $('message').textContent = m ? t(m.key, m.vars) : '';
+  $('message').dataset.kind = m ? m.kind : 'info';
 }
 
-function keepToken(value, remember) {
-  try {
-    sessionStorage.removeItem(TOKEN_KEY);
-    localStorage.removeItem(TOKEN_KEY);
-    if (value) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, value);
-  } catch {
-    // private mode: the token lives as long as the page
-  }
-}
+/* ---------- signing in ---------- */
 
-async function call(path, { method = 'GET', json, form, raw = false, withToken = token } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (withToken) headers.Authorization = `Bearer ${withToken}`;
-  let body;
-  if (json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(json);
-  } else if (form) {
-    body = form;
-  }
-  let res;
-  try {
-    res = await fetch(path, { method, headers, body });
-  } catch (err) {
-    throw new HttpError(0, 'network', `No connection (${err.message}). Try again.`);
-  }
-  if (res.ok && raw) return res.blob();
-  const text = await res.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  if (!res.ok) {
-    const e = (data && data.error) || {};
-    if (res.status === 401 && withToken === token && me) signOut('Your sign-in is no longer valid. Please sign in again.');
-    throw new HttpError(res.status, e.code || `http_${res.status}`, e.message || res.statusText);
-  }
-  return data;
-}
+startSession({
+  storageKey: 'meldpunt.crew.token',
+  refuse: (who) => (['crew', 'dispatcher', 'admin'].includes(who.role) ? null : t('crew.refuse')),
+  whoText: (who) => `${who.name} · ${who.department || roleName(who.role)}`,
+  onSignIn: async (who) => {
+    $('work').hidden = false;
+    await setupMap();
+    say('crew.signed_in', { name: who.name });
+  },
+  onSignOut: () => {
+    $('work').hidden = true;
+    $('token').focus();
+  },
+});
 
-function say(text, kind = 'info') {
-  const el = $('message');
-  el.textContent = text;
-  el.dataset.kind = kind;
-}
-
-// ---- sign in ----
-
-async function signIn(candidate, remember) {
-  const who = await call('/api/v1/me', { withToken: candidate });
-  if (!['crew', 'dispatcher', 'admin'].includes(who.role)) {
-    throw new HttpError(403, 'forbidden', 'This token is not a crew or staff account.');
-  }
-  token = candidate;
-  me = who;
-  keepToken(candidate, remember);
-  $('who-name').textContent = `${who.name} · ${who.department || who.role}`;
-  $('who').hidden = false;
-  $('signin').hidden = true;
-  $('work').hidden = false;
-  await setupMap();
-  say(`Signed in as ${who.name}. Pick a district or draw an area, then “Get worklist”.`);
-}
-
-function signOut(reason) {
-  token = null;
-  me = null;
-  keepToken(null);
-  $('who').hidden = true;
-  $('work').hidden = true;
-  $('signin').hidden = false;
-  $('token').value = '';
-  const err = $('signin-error');
-  err.textContent = reason || '';
-  err.hidden = !reason;
-  $('token').focus();
-}
-
-// ---- map ----
+/* ---------- the map and the area ---------- */
 
 async function setupMap() {
-  if (map) {
-    map.invalidateSize();
+  if (state.map) {
+    state.map.invalidateSize();
     return;
   }
-  config = await call('/api/v1/config', { withToken: null });
-  const c = config.city;
-  map = L.map('map', { center: [c.center[1], c.center[0]], zoom: c.zoom, minZoom: 9 });
-  map.attributionControl.setPrefix(false);
-  if (config.tiles && config.tiles.url) {
-    L.tileLayer(config.tiles.url, { attribution: config.tiles.attribution || '', maxZoom: config.tiles.max_zoom || 19 }).addTo(map);
-  } else {
-    $('map').classList.add('no-tiles');
-  }
-  const districts = await call('/api/v1/districts', { withToken: null });
-  L.geoJSON(districts, { interactive: false, style: { className: 'district', weight: 1 } }).addTo(map);
+  const [config] = await Promise.all([getConfig(), loadWorkflow(), loadCategories()]);
+  const districts = getDistricts();
+  state.map = deskMap($('map'), config, { districts });
   const select = $('district');
-  const sorted = [...districts.features].sort((a, b) => a.properties.name.localeCompare(b.properties.name));
-  for (const f of sorted) {
-    const o = document.createElement('option');
-    o.value = f.properties.code;
-    o.textContent = f.properties.name;
-    select.append(o);
-  }
-  map.on('click', (e) => {
-    if (!drawing) return;
-    corners.push([e.latlng.lng, e.latlng.lat]);
+  const features = [...(await districts).features]
+    .sort((a, b) => pick(a.properties.name).localeCompare(pick(b.properties.name)));
+  select.append(...features.map((f) => el('option', { value: f.properties.code, text: pick(f.properties.name) })));
+  state.map.on('click', (e) => {
+    if (!state.drawing) return;
+    state.corners.push([e.latlng.lng, e.latlng.lat]);
     drawArea(false);
   });
 }
 
 function drawArea(closed) {
-  if (areaLayer) areaLayer.remove();
-  areaLayer = null;
-  if (!corners.length) return;
-  const latlngs = corners.map(([lon, lat]) => [lat, lon]);
-  areaLayer = closed || corners.length > 2
+  if (state.areaLayer) state.areaLayer.remove();
+  state.areaLayer = null;
+  if (!state.corners.length) return;
+  const latlngs = state.corners.map(([lon, lat]) => [lat, lon]);
+  state.areaLayer = closed || state.corners.length > 2
     ? L.polygon(latlngs, { className: closed ? 'area' : 'area drawing', weight: 2, interactive: false })
     : L.polyline(latlngs, { className: 'area drawing', weight: 2, interactive: false });
-  areaLayer.addTo(map);
+  state.areaLayer.addTo(state.map);
 }
 
 function setDrawing(on) {
-  drawing = on;
+  state.drawing = on;
   $('draw').hidden = on;
   $('draw-done').hidden = !on;
   $('draw-hint').hidden = !on;
   $('map').classList.toggle('drawing', on);
 }
 
-function setStart(lonlat, text) {
-  start = lonlat;
-  if (startLayer) startLayer.remove();
-  startLayer = null;
-  $('start-clear').hidden = !lonlat;
-  $('start-text').textContent = lonlat ? `Start: ${text} (${lonlat[1].toFixed(5)}, ${lonlat[0].toFixed(5)}).`
-    : 'Start: wherever the route is shortest.';
-  if (lonlat && map) {
-    startLayer = L.circleMarker([lonlat[1], lonlat[0]], { radius: 8, className: 'start-marker' }).addTo(map);
+function finishDrawing() {
+  setDrawing(false);
+  if (state.corners.length < 3) {
+    state.corners = [];
+    drawArea(false);
+    say('crew.area_too_small', {}, 'error');
+    return;
+  }
+  state.area = { type: 'Polygon', coordinates: [[...state.corners, state.corners[0]]] };
+  drawArea(true);
+  $('draw-clear').hidden = false;
+  say('crew.area_set');
+}
+
+function clearArea() {
+  state.corners = [];
+  state.area = null;
+  drawArea(false);
+  setDrawing(false);
+  $('draw-clear').hidden = true;
+}
+
+function setStart(start) {
+  state.start = start;
+  if (state.startLayer) state.startLayer.remove();
+  state.startLayer = null;
+  $('start-clear').hidden = !start;
+  renderStart();
+  if (start && state.map) {
+    const [lon, lat] = start.lonlat;
+    state.startLayer = L.circleMarker([lat, lon], { radius: 8, className: 'start-marker' }).addTo(state.map);
   }
 }
 
-// ---- worklist ----
-
-function query(format) {
-  const q = new URLSearchParams();
-  if (area) q.set('within', JSON.stringify(area));
-  else if ($('district').value) q.set('district', $('district').value);
-  if (start) q.set('start', `${start[0].toFixed(7)},${start[1].toFixed(7)}`);
-  if (format) q.set('format', format);
-  return `/api/v1/worklist?${q}`;
+function renderStart() {
+  const s = state.start;
+  $('start-text').textContent = s
+    ? t('crew.start_at', { place: t(`crew.start_${s.how}_text`), lat: s.lonlat[1].toFixed(5), lon: s.lonlat[0].toFixed(5) })
+    : t('crew.start_none');
 }
 
-function fmtKm(m) {
-  return m >= 1000 ? `${(m / 1000).toFixed(1)} km` : `${Math.round(m)} m`;
+/* ---------- the worklist ---------- */
+
+function params() {
+  const p = {};
+  if (state.area) p.within = JSON.stringify(state.area);
+  else if ($('district').value) p.district = $('district').value;
+  if (state.start) p.start = `${state.start.lonlat[0].toFixed(7)},${state.start.lonlat[1].toFixed(7)}`;
+  return p;
 }
 
 function fmtAge(days) {
-  if (days < 1) return 'today';
+  if (days < 1) return t('crew.age_today');
   const d = Math.floor(days);
-  return d === 1 ? '1 day old' : `${d} days old`;
+  return d === 1 ? t('crew.age_one') : t('crew.age_many', { days: d });
 }
 
-const STATUS_TEXT = {
-  new: 'New', acknowledged: 'Acknowledged', scheduled: 'Scheduled', in_progress: 'In progress',
-  reopened: 'Reopened', fixed: 'Fixed', closed: 'Closed', not_responsible: 'Not ours',
-};
+const jobTitle = (p) => `${p.stop}. ${categoryName(p.category, p.category_name)}`;
 
 function renderList(fc) {
-  const list = $('jobs');
-  list.replaceChildren();
   const tpl = $('job-template');
-  for (const f of fc.features) {
+  $('jobs').replaceChildren(...fc.features.map((f) => {
     const p = f.properties;
     const li = tpl.content.firstElementChild.cloneNode(true);
+    applyTranslations(li);
     li.dataset.clusterId = String(f.id);
     li.dataset.status = p.status;
     li.classList.toggle('overdue', p.overdue);
     li.querySelector('.stop').textContent = String(p.stop);
-    li.querySelector('.job-title').textContent = `${p.stop}. ${p.category_name}`;
+    li.querySelector('.job-title').textContent = jobTitle(p);
     li.querySelector('.job-place').textContent = p.address || p.location || `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}`;
-    const bits = [STATUS_TEXT[p.status] || p.status, `${p.report_count} report${p.report_count === 1 ? '' : 's'}`,
-      fmtAge(p.age_days), `priority ${p.priority}`];
-    if (p.overdue) bits.push('OVERDUE');
-    if (p.leg_m) bits.push(`${fmtKm(p.leg_m)} from the previous stop`);
+    const bits = [statusName(p.status), reportCount(p.report_count), fmtAge(p.age_days), t('crew.priority', { priority: p.priority })];
+    if (p.overdue) bits.push(t('crew.overdue'));
+    if (p.leg_m) bits.push(t('crew.leg', { distance: formatDistance(p.leg_m) }));
     li.querySelector('.job-meta').textContent = bits.join(' · ');
     const startBtn = li.querySelector('.act-start');
     const fixedBtn = li.querySelector('.act-fixed');
-    startBtn.hidden = !p.actions.includes('in_progress');
-    fixedBtn.hidden = !p.actions.includes('fixed');
-    startBtn.setAttribute('aria-label', `Start work on stop ${p.stop}`);
-    fixedBtn.setAttribute('aria-label', `Mark stop ${p.stop} fixed`);
-    startBtn.addEventListener('click', () => changeStatus(f, 'in_progress', null, startBtn));
+    startBtn.hidden = !p.actions.includes(START);
+    fixedBtn.hidden = !p.actions.includes(FIXED);
+    startBtn.setAttribute('aria-label', t('crew.act_start_label', { stop: p.stop }));
+    fixedBtn.setAttribute('aria-label', t('crew.act_fixed_label', { stop: p.stop }));
+    startBtn.addEventListener('click', () => changeStatus(f, START, null, startBtn));
+    const form = li.querySelector('.fix-form');
     fixedBtn.addEventListener('click', () => {
-      const form = li.querySelector('.fix-form');
       form.hidden = false;
       form.querySelector('textarea').focus();
     });
     li.querySelector('.act-zoom').addEventListener('click', () => {
-      map.setView([f.geometry.coordinates[1], f.geometry.coordinates[0]], 17);
-      markers.get(f.id)?.openPopup();
+      state.map.setView([f.geometry.coordinates[1], f.geometry.coordinates[0]], 17);
+      state.markers.get(f.id)?.openPopup();
     });
-    const form = li.querySelector('.fix-form');
     form.querySelector('.fix-cancel').addEventListener('click', () => { form.hidden = true; });
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      changeStatus(f, 'fixed', new FormData(form), form.querySelector('button[type=submit]'));
+      changeStatus(f, FIXED, new FormData(form), form.querySelector('button[type=submit]'));
     });
-    list.append(li);
-  }
+    return li;
+  }));
 }
 
-function renderMap(fc) {
-  if (routeLayer) routeLayer.remove();
-  markers.clear();
-  routeLayer = L.layerGroup().addTo(map);
+function renderMap(fc, { fit = true } = {}) {
+  if (state.routeLayer) state.routeLayer.remove();
+  state.markers.clear();
+  state.routeLayer = L.layerGroup().addTo(state.map);
   const line = fc.route.coordinates.map(([lon, lat]) => [lat, lon]);
-  if (line.length > 1) L.polyline(line, { className: 'route-line', weight: 4, interactive: false }).addTo(routeLayer);
+  if (line.length > 1) L.polyline(line, { className: 'route-line', weight: 4, interactive: false }).addTo(state.routeLayer);
   for (const f of fc.features) {
     const p = f.properties;
     const icon = L.divIcon({
-      className: `stop-icon${p.overdue ? ' overdue' : ''}${p.status === 'in_progress' ? ' busy' : ''}`,
-      html: `<span>${p.stop}</span>`,
+      className: `stop-icon${p.overdue ? ' overdue' : ''}${p.status === START ? ' busy' : ''}`,
+      html: el('span', { text: p.stop }),
       iconSize: [28, 28],
       iconAnchor: [14, 14],
     });
     const m = L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], {
-      icon, title: `${p.stop}. ${p.category_name}`, keyboard: true,
-    }).addTo(routeLayer);
-    const pop = document.createElement('div');
-    const h = document.createElement('strong');
-    h.textContent = `${p.stop}. ${p.category_name}`;
-    const place = document.createElement('div');
-    place.textContent = p.address || p.location || '';
-    pop.append(h, place);
-    m.bindPopup(pop);
-    markers.set(f.id, m);
+      icon, title: jobTitle(p), keyboard: true,
+    }).addTo(state.routeLayer);
+    m.bindPopup(el('div', {}, el('strong', { text: jobTitle(p) }),
+      el('div', { text: p.address || p.location || '' })));
+    state.markers.set(f.id, m);
   }
-  if (fc.features.length) {
-    map.fitBounds(L.latLngBounds(line.length ? line : fc.features.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]])).pad(0.15));
+  if (fit && fc.features.length) {
+    state.map.fitBounds(L.latLngBounds(line.length ? line : fc.features.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]])).pad(0.15));
   }
 }
 
+function renderSummary() {
+  const fc = state.last;
+  if (!fc) return;
+  const dept = fc.department ? t('crew.for_department', { department: fc.department }) : '';
+  $('summary').textContent = fc.count
+    ? t(fc.count === 1 ? 'crew.summary_one' : 'crew.summary_many', { count: fc.count, dept, length: formatDistance(fc.route_length_m) })
+    : t('crew.summary_none', { dept });
+}
+
 async function loadWorklist({ quiet = false } = {}) {
-  if (!quiet) say('Loading the worklist…');
-  const fc = await call(query());
-  last = fc;
+  if (!quiet) say('crew.loading');
+  const fc = await getWorklist(params());
+  state.last = fc;
   renderMap(fc);
   renderList(fc);
-  const dept = fc.department ? ` for ${fc.department}` : '';
-  $('summary').textContent = fc.count
-    ? `${fc.count} job${fc.count === 1 ? '' : 's'}${dept}, route ${fmtKm(fc.route_length_m)}.`
-    : `No open jobs${dept} in this area.`;
+  renderSummary();
   for (const id of ['print', 'dl-gpx', 'dl-csv']) $(id).disabled = !fc.count;
-  if (!quiet) say(fc.count ? `Worklist loaded: ${fc.count} jobs.` : 'No open jobs in this area.');
+  if (!quiet) say(fc.count ? 'crew.loaded' : 'crew.loaded_none', { count: fc.count });
   return fc;
 }
 
 async function changeStatus(feature, status, form, button) {
   const p = feature.properties;
+  const stop = { stop: p.stop, category: categoryName(p.category, p.category_name) };
   button.disabled = true;
   try {
     if (form) {
@@ -307,62 +260,53 @@ async function changeStatus(feature, status, form, button) {
       body.set('note_public', form.get('note_public') ? 'true' : 'false');
       const photo = form.get('photo');
       if (photo && photo.size) body.set('photo', photo, photo.name || 'photo.jpg');
-      await call(`/api/v1/clusters/${feature.id}/status`, { method: 'POST', form: body });
+      await postStatus(feature.id, body);
     } else {
-      await call(`/api/v1/clusters/${feature.id}/status`, { method: 'POST', json: { status } });
+      await postStatus(feature.id, { status });
     }
     await loadWorklist({ quiet: true });
-    say(status === 'fixed' ? `Stop ${p.stop} (${p.category_name}) marked fixed. It has left the list.`
-      : `Stop ${p.stop} (${p.category_name}) is now in progress.`, 'ok');
+    say(status === FIXED ? 'crew.done_fixed' : 'crew.done_started', stop, 'ok');
   } catch (err) {
-    say(`Could not update stop ${p.stop}: ${err.message}`, 'error');
+    say('crew.update_failed', { stop: p.stop, message: errorText(err) }, 'error');
     button.disabled = false;
   }
 }
 
 async function download(format) {
   try {
-    const blob = await call(query(format), { raw: true });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = `worklist.${format}`;
+    const blob = await getWorklist(params(), format);
+    const a = el('a', { href: URL.createObjectURL(blob), download: `worklist.${format}` });
     document.body.append(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 10000);
   } catch (err) {
-    say(`Download failed: ${err.message}`, 'error');
+    say('crew.download_failed', { message: errorText(err) }, 'error');
   }
 }
 
-// ---- wiring ----
+/* ---------- wiring ---------- */
 
-function bind() {
-  $('signin-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const value = $('token').value.trim();
-    const err = $('signin-error');
-    err.hidden = true;
-    if (!value) {
-      err.textContent = 'Enter your token.';
-      err.hidden = false;
-      return;
-    }
-    try {
-      await signIn(value, $('remember').checked);
-    } catch (ex) {
-      err.textContent = ex.status === 401 ? 'This token is not valid.' : ex.message;
-      err.hidden = false;
+function start() {
+  applyTranslations(document);
+  bindLanguageSwitch($('lang-switch'));
+  renderStart();
+  onLangChange(() => {
+    renderStart();
+    renderMessage();
+    if (state.last) {
+      renderMap(state.last, { fit: false });
+      renderList(state.last);
+      renderSummary();
     }
   });
-  $('sign-out').addEventListener('click', () => signOut());
   $('area-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (drawing) finishDrawing();
+    if (state.drawing) finishDrawing();
     try {
       await loadWorklist();
     } catch (err) {
-      say(`Could not load the worklist: ${err.message}`, 'error');
+      say('crew.load_failed', { message: errorText(err) }, 'error');
     }
   });
   $('district').addEventListener('change', () => {
@@ -377,19 +321,22 @@ function bind() {
   $('draw-clear').addEventListener('click', clearArea);
   $('start-here').addEventListener('click', () => {
     if (!navigator.geolocation) {
-      say('This device cannot tell its location.', 'error');
+      say('crew.no_geolocation', {}, 'error');
       return;
     }
-    say('Finding your location…');
+    say('crew.locating');
     navigator.geolocation.getCurrentPosition(
-      (pos) => { setStart([pos.coords.longitude, pos.coords.latitude], 'your location'); say('Start set to your location.'); },
-      (err) => say(`No location: ${err.message}`, 'error'),
+      (pos) => {
+        setStart({ lonlat: [pos.coords.longitude, pos.coords.latitude], how: 'here' });
+        say('crew.start_set_here');
+      },
+      (err) => say('crew.no_location', { message: err.message }, 'error'),
       { enableHighAccuracy: true, timeout: 15000 },
     );
   });
   $('start-centre').addEventListener('click', () => {
-    const c = map.getCenter();
-    setStart([c.lng, c.lat], 'map centre');
+    const c = state.map.getCenter();
+    setStart({ lonlat: [c.lng, c.lat], how: 'centre' });
   });
   $('start-clear').addEventListener('click', () => setStart(null));
   $('print').addEventListener('click', () => window.print());
@@ -397,41 +344,4 @@ function bind() {
   $('dl-csv').addEventListener('click', () => download('csv'));
 }
 
-function finishDrawing() {
-  setDrawing(false);
-  if (corners.length < 3) {
-    corners = [];
-    drawArea(false);
-    say('An area needs at least three corners.', 'error');
-    return;
-  }
-  area = { type: 'Polygon', coordinates: [[...corners, corners[0]]] };
-  drawArea(true);
-  $('draw-clear').hidden = false;
-  say('Area set. “Get worklist” shows the jobs inside it.');
-}
-
-function clearArea() {
-  corners = [];
-  area = null;
-  drawArea(false);
-  setDrawing(false);
-  $('draw-clear').hidden = true;
-}
-
-async function main() {
-  bind();
-  const saved = storedToken();
-  if (saved) {
-    try {
-      await signIn(saved, Boolean(localStorage.getItem(TOKEN_KEY)));
-      return;
-    } catch {
-      keepToken(null);
-    }
-  }
-  signOut();
-}
-
-if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);
-else main();
+start();

@@ -1,32 +1,13 @@
-// Map pieces shared by the map page and the report page: the basemap (tiles when the operator
-// allows them and the user wants them, the city's districts otherwise), the service-area
-// outline and the status symbols. Leaflet is loaded as a classic script before the modules.
+// Map pieces shared by the pages: the citizen basemap (tiles when the operator allows them and
+// the user wants them, the city's districts otherwise), the service-area outline, the status
+// group symbols, and the plainer map of the staff and crew pages. Leaflet is loaded as a
+// classic script before the modules.
 
 import { t, pick } from './i18n.js';
+import { svg } from './dom.js';
 
 const L = window.L;
 const TILES_KEY = 'meldpunt.tiles';
-
-/** Statuses fall in four groups; each has its own colour AND shape, so colour is never the only cue. */
-export const STATUS_GROUPS = {
-  open: ['new', 'acknowledged', 'scheduled', 'reopened'],
-  in_progress: ['in_progress'],
-  fixed: ['fixed', 'closed'],
-  not_responsible: ['not_responsible'],
-};
-
-export function statusGroup(status) {
-  for (const [group, list] of Object.entries(STATUS_GROUPS)) if (list.includes(status)) return group;
-  return 'open';
-}
-
-const SVG_NS = 'http://www.w3.org/2000/svg';
-
-function svgEl(name, attrs) {
-  const el = document.createElementNS(SVG_NS, name);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  return el;
-}
 
 /**
  * The symbol of a status group, drawn in a 40x40 box: open = circle, in progress = diamond
@@ -34,43 +15,43 @@ function svgEl(name, attrs) {
  * Colours come from app.css (classes sym-open etc.), picked from the Okabe-Ito palette.
  */
 export function statusSymbol(group, size, count) {
-  const svg = svgEl('svg', { viewBox: '0 0 40 40', width: size, height: size, 'aria-hidden': 'true', focusable: 'false' });
-  svg.classList.add('sym', `sym-${group}`);
+  const root = svg('svg', { viewBox: '0 0 40 40', width: size, height: size, 'aria-hidden': 'true', focusable: 'false' });
+  root.classList.add('sym', `sym-${group}`);
   let shape;
   if (group === 'in_progress') {
-    shape = svgEl('path', { d: 'M20 2 L38 20 L20 38 L2 20 Z' });
+    shape = svg('path', { d: 'M20 2 L38 20 L20 38 L2 20 Z' });
   } else if (group === 'fixed') {
-    shape = svgEl('rect', { x: 4, y: 4, width: 32, height: 32, rx: 4 });
+    shape = svg('rect', { x: 4, y: 4, width: 32, height: 32, rx: 4 });
   } else if (group === 'not_responsible') {
-    shape = svgEl('path', { d: 'M20 3 L38 36 L2 36 Z' });
+    shape = svg('path', { d: 'M20 3 L38 36 L2 36 Z' });
   } else {
-    shape = svgEl('circle', { cx: 20, cy: 20, r: 17 });
+    shape = svg('circle', { cx: 20, cy: 20, r: 17 });
   }
   shape.classList.add('sym-shape');
-  svg.append(shape);
+  root.append(shape);
   if (count > 1) {
-    const text = svgEl('text', { x: 20, y: group === 'not_responsible' ? 30 : 21, 'text-anchor': 'middle', 'dominant-baseline': 'central' });
+    const text = svg('text', { x: 20, y: group === 'not_responsible' ? 30 : 21, 'text-anchor': 'middle', 'dominant-baseline': 'central' });
     text.classList.add('sym-count');
     text.textContent = count > 99 ? '99+' : String(count);
-    svg.append(text);
+    root.append(text);
   } else if (group === 'fixed') {
-    const check = svgEl('path', { d: 'M11 21 L17 27 L29 13' });
+    const check = svg('path', { d: 'M11 21 L17 27 L29 13' });
     check.classList.add('sym-mark');
-    svg.append(check);
+    root.append(check);
   } else if (group === 'in_progress') {
-    const bar = svgEl('path', { d: 'M11 20 L29 20' });
+    const bar = svg('path', { d: 'M11 20 L29 20' });
     bar.classList.add('sym-mark');
-    svg.append(bar);
+    root.append(bar);
   } else if (group === 'not_responsible') {
-    const bar = svgEl('path', { d: 'M12 28 L28 28' });
+    const bar = svg('path', { d: 'M12 28 L28 28' });
     bar.classList.add('sym-mark');
-    svg.append(bar);
+    root.append(bar);
   } else {
-    const dot = svgEl('circle', { cx: 20, cy: 20, r: 4 });
+    const dot = svg('circle', { cx: 20, cy: 20, r: 4 });
     dot.classList.add('sym-dot');
-    svg.append(dot);
+    root.append(dot);
   }
-  return svg;
+  return root;
 }
 
 /** Symbol size in pixels for a cluster of `count` reports: grows with the logarithm, capped. */
@@ -251,4 +232,26 @@ export function bindTilesSwitch(button, note, kit) {
     render();
   });
   return render;
+}
+
+/**
+ * The plain map of the staff and crew pages on element `el`: tiles when the server has them
+ * (else the class no-tiles on `el`), and the districts of `districts` (a promise of GeoJSON,
+ * or null) as outlines that take no clicks.
+ */
+export function deskMap(el, config, { districts = null } = {}) {
+  const c = config.city;
+  const map = L.map(el, { center: [c.center[1], c.center[0]], zoom: c.zoom, minZoom: 9 });
+  map.attributionControl.setPrefix(false);
+  if (tilesAllowed(config)) {
+    L.tileLayer(config.tiles.url, { attribution: config.tiles.attribution || '', maxZoom: config.tiles.max_zoom || 19 }).addTo(map);
+  } else {
+    el.classList.add('no-tiles');
+  }
+  if (districts) {
+    districts.then((d) => {
+      L.geoJSON(d, { interactive: false, style: { className: 'district', weight: 1 } }).addTo(map);
+    }, () => {});
+  }
+  return map;
 }

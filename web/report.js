@@ -1,17 +1,18 @@
 // The page of one report, /r/{id}: its status, history, category, place and photo.
 
-import { getConfig, getCategories, getDistricts, getServiceArea, getReport } from './api.js';
+import { getConfig, getDistricts, getServiceArea, getReport } from './api.js';
+import { categoryName, loadCategories } from './categories.js';
+import { $, el } from './dom.js';
 import {
-  t, pick, applyTranslations, bindLanguageSwitch, onLangChange, timeAgo, formatDateTime,
-  statusName,
+  t, applyTranslations, bindLanguageSwitch, onLangChange, timeAgo, formatDateTime,
 } from './i18n.js';
-import { createMap, statusSymbol, statusGroup, symbolSize, districtName } from './mapkit.js';
+import { createMap, statusSymbol, symbolSize, districtName } from './mapkit.js';
+import { loadWorkflow, statusName, statusGroup } from './workflow.js';
 
 const L = window.L;
-const $ = (id) => document.getElementById(id);
 const REPORT_ZOOM = 17;
 
-const state = { config: null, categories: new Map(), report: null, kit: null, marker: null };
+const state = { config: null, report: null, kit: null, marker: null };
 
 function reportId() {
   const m = /^\/r\/([^/]+)\/?$/.exec(location.pathname);
@@ -30,13 +31,13 @@ async function start() {
   }
   let report;
   try {
-    const [config, categories, feature] = await Promise.all([
+    const [config, feature] = await Promise.all([
       getConfig(),
-      getCategories().catch(() => ({ categories: [] })),
       getReport(id),
+      loadCategories().catch(() => []),
+      loadWorkflow(),
     ]);
     state.config = config;
-    for (const c of categories.categories || []) state.categories.set(c.code, c);
     report = feature;
   } catch (err) {
     showMessage(err.status === 404 ? t('report.not_found') : t('report.error', { message: err.message }), true);
@@ -57,11 +58,6 @@ function showMessage(text, isError = false) {
   p.hidden = !text;
 }
 
-function categoryName(code) {
-  const c = state.categories.get(code);
-  return c ? pick(c.name, code) : code || '';
-}
-
 function render() {
   const f = state.report;
   if (!f) return;
@@ -72,7 +68,7 @@ function render() {
   $('report-heading').textContent = `${t('report.title', { id })}: ${categoryName(p.category)}`;
 
   const status = $('report-status');
-  status.replaceChildren(statusSymbol(statusGroup(p.status), 28, 1), document.createTextNode(statusName(p.status)));
+  status.replaceChildren(statusSymbol(statusGroup(p.status), 28, 1), statusName(p.status));
   status.dataset.status = p.status || '';
   status.setAttribute('aria-label', `${t('report.status')}: ${statusName(p.status)}`);
 
@@ -110,37 +106,18 @@ function render() {
   const history = p.history || [];
   const list = $('report-history');
   if (!history.length) {
-    list.replaceChildren(li(t('report.history_empty')));
+    list.replaceChildren(el('li', { text: t('report.history_empty') }));
   } else {
-    list.replaceChildren(...history.map((h) => {
-      const item = document.createElement('li');
-      const line = document.createElement('span');
-      line.className = 'status-line';
-      line.append(statusSymbol(statusGroup(h.status), 16, 1), document.createTextNode(statusName(h.status)));
-      item.append(timeEl(h.at, tz), document.createTextNode(' '), line);
-      if (h.note) {
-        const note = document.createElement('span');
-        note.className = 'history-note';
-        note.textContent = h.note;
-        item.append(note);
-      }
-      return item;
-    }));
+    list.replaceChildren(...history.map((h) => el('li', {},
+      timeEl(h.at, tz), ' ',
+      el('span', { class: 'status-line' }, statusSymbol(statusGroup(h.status), 16, 1), statusName(h.status)),
+      h.note ? el('span', { class: 'history-note', text: h.note }) : null)));
   }
   if (state.marker) state.marker.setIcon(markerIcon());
 }
 
-function li(text) {
-  const item = document.createElement('li');
-  item.textContent = text;
-  return item;
-}
-
 function timeEl(iso, tz) {
-  const el = document.createElement('time');
-  el.dateTime = iso || '';
-  el.textContent = iso ? `${formatDateTime(iso, tz)} (${timeAgo(iso)})` : '';
-  return el;
+  return el('time', { datetime: iso || '', text: iso ? `${formatDateTime(iso, tz)} (${timeAgo(iso)})` : '' });
 }
 
 function markerIcon() {

@@ -2,39 +2,19 @@
 // table. No external scripts and no inline styles (the CSP allows neither): charts are SVG
 // elements built here, coloured by classes from stats.css; text goes in through textContent.
 
-const SVG = 'http://www.w3.org/2000/svg';
-const $ = (id) => document.getElementById(id);
-const state = { timezone: null, first: true };
+import { getConfig, getDistricts, getStats } from './api.js';
+import { categoryName, categories, loadCategories } from './categories.js';
+import { $, el, svg } from './dom.js';
+import {
+  t, pick, lang, applyTranslations, bindLanguageSwitch, onLangChange, formatDateTime, errorText,
+} from './i18n.js';
 
-const nf = new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
-const pf = new Intl.NumberFormat('en', { style: 'percent', maximumFractionDigits: 1 });
-const fmtDays = (v) => (v === null || v === undefined ? '–' : nf.format(v));
-const fmtShare = (v) => (v === null || v === undefined ? '–' : pf.format(v));
+const state = { first: true, data: null, message: null };
 
-function el(tag, attrs = {}, text) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function svg(tag, attrs = {}, text) {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-async function getJSON(url) {
-  const res = await fetch(url, { headers: { Accept: 'application/json' } });
-  let body = null;
-  try { body = await res.json(); } catch { body = null; }
-  if (!res.ok) {
-    const msg = body && body.error ? body.error.message : `the server answered ${res.status}`;
-    throw new Error(msg);
-  }
-  return body;
-}
+const nf = () => new Intl.NumberFormat(lang(), { maximumFractionDigits: 1 });
+const pf = () => new Intl.NumberFormat(lang(), { style: 'percent', maximumFractionDigits: 1 });
+const fmtDays = (v) => (v === null || v === undefined ? '–' : nf().format(v));
+const fmtShare = (v) => (v === null || v === undefined ? '–' : pf().format(v));
 
 /** YYYY-MM-DD of an instant in the city's time zone. */
 function localDate(iso, timeZone) {
@@ -57,15 +37,23 @@ function params() {
   return p;
 }
 
-function message(text, isError = false) {
-  const m = $('message');
-  m.textContent = text;
-  m.classList.toggle('error', isError);
+/** The status line: a text key and its values, kept so a language change redraws it. */
+function message(key, vars = {}, isError = false) {
+  state.message = { key, vars, isError };
+  renderMessage();
+}
+
+function renderMessage() {
+  const m = state.message;
+  if (!m) return;
+  $('message').textContent = t(m.key, m.vars);
+  $('message').classList.toggle('error', m.isError);
 }
 
 function groupLabel(g, by) {
   if (by === 'week') return `${g.key} (${g.week_start})`;
-  if (by === 'district' && g.key === null) return 'Outside every district';
+  if (by === 'district' && g.key === null) return t('stats.outside_districts');
+  if (by === 'category') return categoryName(g.key, g.name);
   return g.name || g.key;
 }
 
@@ -147,12 +135,12 @@ function drawShare(data) {
     }],
   }));
   if (!rows.length) {
-    box.append(el('p', { class: 'note' }, 'No report in this range has a known outcome yet.'));
+    box.append(el('p', { class: 'note' }, t('stats.share_none')));
     return;
   }
-  box.append(legend([['key-good', '90 % or more'], ['key-warn', '70–90 %'], ['key-bad', 'under 70 %']]));
+  box.append(legend([['key-good', t('stats.share_good')], ['key-warn', t('stats.share_warn')], ['key-bad', t('stats.share_bad')]]));
   box.append(hbarChart(rows, {
-    max: 1, title: 'Share fixed within the service level', tick: { values: ticks(1), format: (t) => pf.format(t) },
+    max: 1, title: t('stats.share_title'), tick: { values: ticks(1), format: (v) => pf().format(v) },
   }));
 }
 
@@ -161,7 +149,7 @@ function drawTimeToFix(data) {
   box.replaceChildren();
   const groups = data.groups.filter((g) => g.median_days_to_fix !== null);
   if (!groups.length) {
-    box.append(el('p', { class: 'note' }, 'No report in this range was fixed.'));
+    box.append(el('p', { class: 'note' }, t('stats.ttf_none')));
     return;
   }
   // One neglected job of years must not flatten every other bar: the axis stops at about twice
@@ -174,15 +162,15 @@ function drawTimeToFix(data) {
     label: groupLabel(g, data.group_by),
     target: g.service_days,
     bars: [
-      { value: g.median_days_to_fix, cls: 'bar-a', text: `${fmtDays(g.median_days_to_fix)} d` },
-      { value: g.p90_days_to_fix, cls: 'bar-b', text: `${fmtDays(g.p90_days_to_fix)} d` },
+      { value: g.median_days_to_fix, cls: 'bar-a', text: t('stats.days', { days: fmtDays(g.median_days_to_fix) }) },
+      { value: g.p90_days_to_fix, cls: 'bar-b', text: t('stats.days', { days: fmtDays(g.p90_days_to_fix) }) },
     ],
   }));
-  const keys = [['key-a', 'Median'], ['key-b', '90th percentile']];
-  if (data.group_by === 'category') keys.push(['key-target', 'Service level']);
+  const keys = [['key-a', t('stats.median')], ['key-b', t('stats.p90')]];
+  if (data.group_by === 'category') keys.push(['key-target', t('stats.service_level')]);
   box.append(legend(keys));
   box.append(hbarChart(rows, {
-    max, title: 'Working days to fix, median and 90th percentile', tick: { values: ticks(max), format: (t) => nf.format(t) },
+    max, title: t('stats.ttf_title'), tick: { values: ticks(max), format: (v) => nf().format(v) },
   }));
 }
 
@@ -192,19 +180,19 @@ function drawVolume(data) {
   box.replaceChildren();
   const groups = data.groups;
   if (!groups.length || data.total.received === 0) {
-    box.append(el('p', { class: 'note' }, 'No reports in this range.'));
+    box.append(el('p', { class: 'note' }, t('stats.volume_none')));
     return;
   }
   if (data.group_by !== 'week') {
     const max = niceMax(Math.max(...groups.map((g) => g.received)));
-    box.append(legend([['key-a', 'Received'], ['key-fixed', 'Fixed']]));
+    box.append(legend([['key-a', t('stats.received')], ['key-fixed', t('stats.fixed')]]));
     box.append(hbarChart(groups.map((g) => ({
       label: groupLabel(g, data.group_by),
       bars: [
         { value: g.received, cls: 'bar-a', text: String(g.received) },
         { value: g.fixed, cls: 'bar-good', text: String(g.fixed) },
       ],
-    })), { max, title: 'Reports received and fixed', tick: { values: ticks(max), format: (t) => nf.format(t) } }));
+    })), { max, title: t('stats.volume_title'), tick: { values: ticks(max), format: (v) => nf().format(v) } }));
     return;
   }
   const width = 780;
@@ -217,12 +205,12 @@ function drawVolume(data) {
   const n = groups.length;
   const x = (i) => left + (n === 1 ? (width - left - right) / 2 : (i * (width - left - right)) / (n - 1));
   const y = (v) => top + (1 - v / max) * (height - top - bottom);
-  const s = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img',
-    'aria-label': 'Reports received and fixed per week' });
-  s.append(svg('title', {}, 'Reports received and fixed per week'));
-  for (const t of ticks(max)) {
-    s.append(svg('line', { class: 'grid', x1: left, x2: width - right, y1: y(t), y2: y(t) }));
-    s.append(svg('text', { class: 'value', x: left - 6, y: y(t) + 4, 'text-anchor': 'end' }, nf.format(t)));
+  const title = t('stats.volume_week_title');
+  const s = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': title });
+  s.append(svg('title', {}, title));
+  for (const v of ticks(max)) {
+    s.append(svg('line', { class: 'grid', x1: left, x2: width - right, y1: y(v), y2: y(v) }));
+    s.append(svg('text', { class: 'value', x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, nf().format(v)));
   }
   s.append(svg('line', { class: 'axis', x1: left, x2: width - right, y1: y(0), y2: y(0) }));
   const every = Math.max(1, Math.ceil(n / 12));
@@ -236,11 +224,11 @@ function drawVolume(data) {
     s.append(svg('polyline', { class: line, points: pts }));
     groups.forEach((g, i) => {
       const c = svg('circle', { class: dot, cx: x(i).toFixed(1), cy: y(g[field]).toFixed(1), r: 3 });
-      c.append(svg('title', {}, `${g.key}: ${g[field]} ${field}`));
+      c.append(svg('title', {}, t(`stats.point_${field}`, { week: g.key, count: g[field] })));
       s.append(c);
     });
   }
-  box.append(legend([['key-a', 'Received'], ['key-fixed', 'Fixed']]));
+  box.append(legend([['key-a', t('stats.received')], ['key-fixed', t('stats.fixed')]]));
   box.append(s);
 }
 
@@ -255,8 +243,7 @@ function cells(tr, g, label, header) {
 }
 
 function drawTable(data) {
-  const names = { category: 'Category', district: 'District', week: 'Week' };
-  $('group-col').textContent = names[data.group_by];
+  $('group-col').textContent = t(`stats.by_${data.group_by}`);
   const body = $('table').tBodies[0];
   body.replaceChildren();
   for (const g of data.groups) {
@@ -267,27 +254,23 @@ function drawTable(data) {
   const foot = $('table').tFoot;
   foot.replaceChildren();
   const tr = el('tr');
-  cells(tr, { ...data.total, service_days: null }, 'Total', true);
+  cells(tr, { ...data.total, service_days: null }, t('stats.total'), true);
   foot.append(tr);
 }
 
 function drawSummary(data) {
-  const t = data.total;
+  const total = data.total;
   const dl = $('summary');
   dl.replaceChildren();
   const items = [
-    ['Received', String(t.received)],
-    ['Still open', String(t.open)],
-    ['Fixed', String(t.fixed)],
-    ['Median working days to fix', fmtDays(t.median_days_to_fix)],
-    ['90 % fixed within (working days)', fmtDays(t.p90_days_to_fix)],
-    ['Fixed within the service level', fmtShare(t.share_within_service_level)],
+    [t('stats.received'), String(total.received)],
+    [t('stats.still_open'), String(total.open)],
+    [t('stats.fixed'), String(total.fixed)],
+    [t('stats.sum_median'), fmtDays(total.median_days_to_fix)],
+    [t('stats.sum_p90'), fmtDays(total.p90_days_to_fix)],
+    [t('stats.share_heading'), fmtShare(total.share_within_service_level)],
   ];
-  for (const [k, v] of items) {
-    const div = el('div');
-    div.append(el('dt', {}, k), el('dd', {}, v));
-    dl.append(div);
-  }
+  for (const [k, v] of items) dl.append(el('div', {}, el('dt', {}, k), el('dd', {}, v)));
 }
 
 function setLinks(data) {
@@ -299,24 +282,23 @@ function setLinks(data) {
   $('dl-csv').href = `/api/v1/export?format=csv&${base}`;
   $('dl-geojson').href = `/api/v1/export?format=geojson&${base}`;
   $('dl-api').href = `/api/v1/stats?${params()}`;
-  const d = data.definitions;
-  $('definitions').textContent = `Days to fix: ${d.days_to_fix}. Within service level: ${d.share_within_service_level}. `
-    + `Figures of ${new Date(data.generated_at).toLocaleString('en')}, time zone ${data.timezone}.`;
+  $('definitions').textContent = t('stats.definitions', {
+    at: formatDateTime(data.generated_at, data.timezone), timezone: data.timezone,
+  });
 }
 
 async function load(push) {
   const p = params();
   if (push) history.replaceState(null, '', `/stats?${p}`);
-  message('Loading…');
+  message('stats.loading');
   let data;
   try {
-    data = await getJSON(`/api/v1/stats?${p}`);
+    data = await getStats(p);
   } catch (e) {
-    message(`Cannot show the figures: ${e.message}`, true);
+    message('stats.error', { message: errorText(e) }, true);
     $('results').hidden = true;
     return;
   }
-  state.timezone = data.timezone;
   // A first visit to a database whose data is older than the default year: offer the data.
   if (data.total.received === 0 && data.data_extent) {
     const last = localDate(data.data_extent.last, data.timezone);
@@ -329,22 +311,46 @@ async function load(push) {
       await load(true);
       return;
     }
-    message(`No reports in this range. The data runs from ${first} to ${last}.`);
+    message('stats.none_in_range', { first, last });
   } else {
-    message(`${data.total.received} reports received from ${localDate(data.from, data.timezone)} `
-      + `to ${addDays(localDate(data.to, data.timezone), -1)}.`);
+    message('stats.received_range', {
+      count: data.total.received, from: localDate(data.from, data.timezone),
+      to: addDays(localDate(data.to, data.timezone), -1),
+    });
   }
   state.first = false;
+  state.data = data;
+  draw();
+  $('results').hidden = false;
+}
+
+function draw() {
+  const data = state.data;
+  if (!data) return;
   drawSummary(data);
   drawShare(data);
   drawTimeToFix(data);
   drawVolume(data);
   drawTable(data);
   setLinks(data);
-  $('results').hidden = false;
+}
+
+/** The choices of the form; category names follow the page's language. */
+function renderCategories() {
+  const select = $('category');
+  const chosen = select.value;
+  select.replaceChildren(select.options[0], ...categories().map((c) => el('option', { value: c.code }, categoryName(c.code))));
+  select.value = chosen;
 }
 
 async function start() {
+  applyTranslations(document);
+  bindLanguageSwitch($('lang-switch'));
+  onLangChange(() => {
+    renderCategories();
+    renderMessage();
+    draw();
+  });
   const q = new URLSearchParams(location.search);
   const today = new Date().toISOString().slice(0, 10);
   $('to').value = q.get('to') || today;
@@ -352,15 +358,14 @@ async function start() {
   $('group_by').value = q.get('group_by') || 'category';
   if (q.has('from') || q.has('to')) state.first = false;
   try {
-    const [config, cats, districts] = await Promise.all([
-      getJSON('/api/v1/config'), getJSON('/api/v1/categories'), getJSON('/api/v1/districts'),
-    ]);
+    const [config, , districts] = await Promise.all([getConfig(), loadCategories(), getDistricts()]);
     $('city-name').textContent = config.city.name;
-    for (const c of cats.categories) $('category').append(el('option', { value: c.code }, c.name.en));
-    const ds = districts.features.map((f) => f.properties).sort((a, b) => a.name.localeCompare(b.name));
-    for (const d of ds) $('district').append(el('option', { value: d.code }, d.name));
+    renderCategories();
+    const ds = districts.features.map((f) => f.properties)
+      .sort((a, b) => pick(a.name, a.code).localeCompare(pick(b.name, b.code)));
+    for (const d of ds) $('district').append(el('option', { value: d.code }, pick(d.name, d.code)));
   } catch (e) {
-    message(`Cannot load the city: ${e.message}`, true);
+    message('stats.error_city', { message: errorText(e) }, true);
   }
   $('category').value = q.get('category') || '';
   $('district').value = q.get('district') || '';

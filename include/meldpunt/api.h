@@ -96,9 +96,6 @@ enum mp_status mp_api_paged_list(struct mp_app *app, struct mp_ctx *ctx,
                                  mp_api_page_fetch fetch, size_t row_bytes, const char *what,
                                  struct mp_error *err) MP_WUR;
 
-/* Error body {"error":{"code":..,"message":..}} into resp. */
-void mp_api_error_body(struct mp_response *resp, const struct mp_error *err);
-
 /* Handlers */
 enum mp_status mp_api_healthz(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                               struct mp_response *, struct mp_error *);

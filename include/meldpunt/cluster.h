@@ -1,6 +1,7 @@
 /* cluster.h - the duplicate-folding rules: which existing cluster, if any, a
  * new report joins. Pure functions over candidate states (no I/O), so the
- * rules are unit-tested exactly at their edges.
+ * rules are unit-tested exactly at their edges. At the end: the reading
+ * functions behind the public cluster answers (these go through the store).
  */
 #ifndef MELDPUNT_CLUSTER_H
 #define MELDPUNT_CLUSTER_H
@@ -181,5 +182,34 @@ void mp_cluster_add_member(struct mp_cluster_state *st, double x, double y, int6
  * limit_numbers: the limit of the evidence that decided (metres for pin
  * and along-street, house numbers for the address span; null otherwise). */
 void mp_join_reason_json(const struct mp_join_reason *why, char *out, size_t cap);
+
+/* ---- reading: what the public API shows of clusters ----
+ * Rows handed to callbacks are borrowed for the call; a callback returning
+ * non-zero stops the walk (that is not an error). Thread-safety: only the
+ * context given. */
+struct mp_ctx;
+
+/* The clusters matching q, in id order. */
+enum mp_status mp_cluster_list(struct mp_ctx *ctx, const struct mp_query *q, mp_cluster_cb cb,
+                               void *arg) MP_WUR;
+
+/* One cluster with its reports and history: the reports (oldest first) to
+ * member, then the history (oldest first) to history, then the cluster to
+ * cluster, so that an encoder can nest both lists in the cluster it writes
+ * last. MP_ENOTFOUND "not_found" for an unknown id, "unavailable" when the
+ * store does not answer. */
+enum mp_status mp_cluster_view(struct mp_ctx *ctx, int64_t id, mp_report_cb member,
+                               mp_history_cb history, mp_cluster_cb cluster, void *arg,
+                               struct mp_error *err) MP_WUR;
+
+/* Clusters and reports counted per cell of 90 / 2^zoom degrees (in *cell)
+ * for the map's low zooms: from the pyramid of counts where it holds q's
+ * filters, else by aggregating the clusters. A cell's gx, gy count cells from
+ * *origin's corner (min_lon, min_lat), set before the first call of cb: the
+ * global lattice's (-180, -90), or q's bbox corner snapped to that lattice.
+ * q must have a bbox. "unavailable" when the store does not answer. */
+enum mp_status mp_cluster_grid(struct mp_ctx *ctx, const struct mp_query *q, int zoom,
+                               struct mp_bbox *origin, double *cell, mp_grid_cb cb, void *arg,
+                               struct mp_error *err) MP_WUR;
 
 #endif

@@ -103,12 +103,22 @@ struct mp_response {
 /* The HTTP code for a handler's status. */
 int mp_http_code(enum mp_status st);
 
+/* The error answer {"error":{"code":..,"message":..}} for err into resp,
+ * replacing whatever body it had (JSON whatever the text holds). */
+void mp_http_error_body(struct mp_response *resp, const struct mp_error *err);
+
 struct mp_http;
 
-/* Start serving app on host:port (port 0 picks a free one); *bound_port
- * receives the actual port. New server object in *out. */
-enum mp_status mp_http_start(struct mp_app *app, struct mp_http **out, unsigned *bound_port,
-                             struct mp_error *err) MP_WUR;
+/* What answers a request (the router's mp_router_dispatch): it is handed
+ * in, so that the HTTP layer depends on nothing above it. */
+typedef enum mp_status (*mp_http_dispatch)(struct mp_app *app, struct mp_request *req,
+                                           struct mp_response *resp, struct mp_error *err);
+
+/* Start serving app on host:port (port 0 picks a free one), answering
+ * through dispatch; *bound_port receives the actual port. New server object
+ * in *out. */
+enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, struct mp_http **out,
+                             unsigned *bound_port, struct mp_error *err) MP_WUR;
 /* Stop accepting, finish in-flight requests, free. Accepts NULL. */
 void mp_http_stop(struct mp_http *h);
 

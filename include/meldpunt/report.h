@@ -93,4 +93,68 @@ enum mp_status mp_report_cluster_set_status(struct mp_ctx *ctx, int64_t cluster_
                                             const char *status, int64_t at, const char *note,
                                             const char *actor, struct mp_error *err) MP_WUR;
 
+/* The corner of two crossing streets that text names ("Clark St & Division
+ * St"; also and, at, /, @), placed on the city's street layer: WGS84 into
+ * *lon, *lat and the two streets' names into label (cap bytes; label may be
+ * NULL). MP_ENOTFOUND when the streets are unknown, do not meet or meet in
+ * more than one place. Whether the corner lies in the service area is the
+ * caller's question (mp_city_in_area). */
+enum mp_status mp_report_corner(struct mp_ctx *ctx, const char *text, double *lon, double *lat,
+                                char *label, size_t cap) MP_WUR;
+
+/* ---- reading: what the public API shows of reports ----
+ * Rows handed to callbacks are borrowed for the call; a callback returning
+ * non-zero stops the walk (that is not an error). */
+
+/* The reports matching q (public fields), in id order. */
+enum mp_status mp_report_list(struct mp_ctx *ctx, const struct mp_query *q, mp_report_cb cb,
+                              void *arg) MP_WUR;
+
+/* One report (public fields) and the history of its cluster: the history
+ * entries first, oldest first, to history, then the report to report, so
+ * that an encoder can nest the history in the report it writes last.
+ * MP_ENOTFOUND "not_found" for an unknown id; "unavailable" when the report
+ * or the history cannot be read. */
+enum mp_status mp_report_view(struct mp_ctx *ctx, int64_t id, mp_history_cb history,
+                              mp_report_cb report, void *arg, struct mp_error *err) MP_WUR;
+
+/* A report's photo (its thumbnail with thumb) as a new buffer in *data (the
+ * caller frees it) of *len bytes. MP_ENOTFOUND when it has none. */
+enum mp_status mp_report_photo(struct mp_ctx *ctx, int64_t id, bool thumb, void **data,
+                               size_t *len) MP_WUR;
+
+/* A number that changes whenever a report or a cluster changes, whichever
+ * process changed it: the validator of cached answers. */
+enum mp_status mp_report_data_version(struct mp_ctx *ctx, int64_t *version) MP_WUR;
+
+/* The citizen's duplicate hint: the clusters near a point, and the one a
+ * report there would join. */
+#define MP_NEARBY_MAX 64
+struct mp_nearby_item {
+    const struct mp_cluster_state *cluster; /* borrowed from the struct mp_nearby */
+    double distance_m;
+    bool matches;     /* the category's rules would accept a report here */
+    bool would_join;  /* the cluster a report here joins */
+    bool same_street; /* on the street of the point */
+};
+struct mp_nearby {
+    struct mp_cluster_state *cand; /* owned: free with mp_report_nearby_free */
+    struct mp_nearby_item items[MP_NEARBY_MAX]; /* nearest first */
+    size_t n;
+    int64_t would_join;            /* cluster id; 0 when a report there starts its own */
+    struct mp_cluster_probe probe; /* probe.street borrowed from the city's street layer */
+    char location[128];            /* readable location of the point, "" when none */
+};
+
+/* Fill out for a report of cat at (lon, lat), with the address typed so far
+ * (may be NULL): the open clusters of the category within three times its
+ * radius (at least 150 m), nearest first, plus the one a report would join
+ * even when it is resolved. "out_of_range" when the point cannot be
+ * projected, "unavailable" when the store does not answer. out needs
+ * mp_report_nearby_free whatever the result. */
+enum mp_status mp_report_nearby(struct mp_ctx *ctx, const struct mp_category *cat, double lon,
+                                double lat, const char *address, struct mp_nearby *out,
+                                struct mp_error *err) MP_WUR;
+void mp_report_nearby_free(struct mp_nearby *n);
+
 #endif

@@ -2,9 +2,9 @@
  *
  *   new -> acknowledged -> scheduled -> in_progress -> fixed -> closed
  *
- * plus not_responsible (not the city's job) and reopened. The transitions
- * are a table (data, in workflow.c), and so are the role permissions:
- * dispatchers and admins may make every allowed transition; a crew only
+ * plus not_responsible (not the city's job) and reopened. The statuses and
+ * transitions are tables (data, in vocab.c); the role permissions are
+ * workflow.c's: dispatchers and admins may make every allowed transition; a crew only
  * acknowledged -> in_progress, scheduled -> in_progress and
  * in_progress -> fixed, and only on clusters of its own department; API
  * clients none. Every change goes through mp_report_cluster_set_status and
@@ -27,17 +27,6 @@
 #include "meldpunt/model.h"
 
 #define MP_WORKFLOW_NOTE_MAX 2000 /* characters */
-
-struct mp_workflow_transition {
-    const char *from, *to;
-    bool crew;          /* a crew of the cluster's department may make it */
-    bool note_required; /* the reason must be written down */
-};
-
-/* The whole table (static, n entries). */
-const struct mp_workflow_transition *mp_workflow_table(size_t *n);
-/* The table's entry for from -> to, or NULL when that is not a transition. */
-const struct mp_workflow_transition *mp_workflow_find(const char *from, const char *to);
 
 /* May who move a cluster of (effective) department dept from -> to?
  * MP_EINVAL "invalid_status" for an unknown target status,

@@ -176,7 +176,7 @@ void fuzz_check_answer(enum mp_status rc, const struct mp_error *err)
     struct mp_response r;
     memset(&r, 0, sizeof r);
     mp_buf_init(&r.body, 0);
-    mp_api_error_body(&r, err);
+    mp_http_error_body(&r, err);
     CHECK(!r.body.failed);
     bool ok = fuzz_json_valid(r.body.data, r.body.len);
     if (!ok)

@@ -1,5 +1,5 @@
 /* test_api_common.c - the helpers the API handlers share that need no live
- * HTTP connection: opaque page cursors and the error body. (Query parsing
+ * HTTP connection: opaque page cursors, and the error body (http.c). (Query parsing
  * reads libmicrohttpd's connection and is covered by the API tests.) */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,7 +112,7 @@ static void test_error_body(void **state)
     struct mp_error err;
     memset(&err, 0, sizeof err);
     (void)mp_fail(&err, MP_EINVAL, "out_of_area", "the point \"%s\" is outside </script>", "x");
-    mp_api_error_body(&resp, &err);
+    mp_http_error_body(&resp, &err);
     assert_false(resp.body.failed);
     assert_string_equal(resp.body.data,
                         "{\"error\":{\"code\":\"out_of_area\",\"message\":\"the point \\\"x\\\" "
@@ -126,7 +126,7 @@ static void test_error_body(void **state)
     json_decref(j);
     /* An empty error still gives a well-formed body. */
     memset(&err, 0, sizeof err);
-    mp_api_error_body(&resp, &err);
+    mp_http_error_body(&resp, &err);
     assert_string_equal(resp.body.data,
                         "{\"error\":{\"code\":\"error\",\"message\":\"request failed\"}}");
     mp_buf_free(&resp.body);

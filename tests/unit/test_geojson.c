@@ -209,7 +209,7 @@ static bool run_case(const char *dir, const char *name)
     if (strcmp(enc, "report_feature") == 0) {
         struct mp_report_row r;
         report_row_from(row, &r);
-        mp_geojson_report_feature(&b, city, &r, with_private);
+        mp_geojson_report_feature(&b, city, &r, with_private ? mp_geojson_report_private : NULL, &r);
         lon = r.lon;
         lat = r.lat;
         secrets[0] = r.contact_name;
@@ -218,7 +218,7 @@ static bool run_case(const char *dir, const char *name)
     } else if (strcmp(enc, "cluster_feature") == 0) {
         struct mp_cluster_row c;
         cluster_row_from(row, &c);
-        mp_geojson_cluster_feature(&b, city, &c, false);
+        mp_geojson_cluster_feature(&b, city, &c, NULL, NULL);
         lon = c.lon;
         lat = c.lat;
     } else {
@@ -327,7 +327,7 @@ static void test_public_report_hides_contacts(void **state)
     struct mp_report_row r = sample_report();
     struct mp_buf b;
     mp_buf_init(&b, 0);
-    mp_geojson_report_feature(&b, city, &r, false);
+    mp_geojson_report_feature(&b, city, &r, NULL, NULL);
     assert_false(b.failed);
     const char *secrets[] = {"Secret Name", "secret@example.org", "773-555-0199", "a.b@c.org",
                              "470 12 34 56"};
@@ -337,7 +337,7 @@ static void test_public_report_hides_contacts(void **state)
 
     /* The props alone (used by listings) follow the same rule. */
     mp_buf_init(&b, 0);
-    mp_geojson_report_props(&b, city, &r);
+    mp_geojson_report_props(&b, city, &r, NULL, NULL);
     assert_false(b.failed);
     json_error_t je;
     json_t *p = json_loadb(b.data, b.len, 0, &je);
@@ -353,16 +353,16 @@ static void test_public_report_hides_contacts(void **state)
 static void test_private_report_in_a_collection(void **state)
 {
     (void)state;
-    /* with_private reopens the properties object; inside a larger body the
-     * text before it must stay intact. */
+    /* The private members go inside the properties object; inside a larger
+     * body the text before it must stay intact. */
     struct mp_report_row r = sample_report();
     struct mp_buf b;
     mp_buf_init(&b, 0);
     mp_buf_adds(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
-    mp_geojson_report_feature(&b, city, &r, true);
+    mp_geojson_report_feature(&b, city, &r, mp_geojson_report_private, &r);
     mp_buf_addc(&b, ',');
     r.id = 42;
-    mp_geojson_report_feature(&b, city, &r, false);
+    mp_geojson_report_feature(&b, city, &r, NULL, NULL);
     mp_buf_adds(&b, "]}");
     assert_false(b.failed);
     json_error_t je;
@@ -385,7 +385,13 @@ static void test_private_report_in_a_collection(void **state)
     mp_buf_free(&b);
 }
 
-static void test_cluster_open_props(void **state)
+static void add_members(struct mp_buf *b, const void *arg)
+{
+    mp_buf_adds(b, ",\"members\":");
+    mp_buf_adds(b, arg);
+}
+
+static void test_cluster_extra_members(void **state)
 {
     (void)state;
     struct mp_cluster_row c;
@@ -400,18 +406,33 @@ static void test_cluster_open_props(void **state)
     struct mp_buf closed, open;
     mp_buf_init(&closed, 0);
     mp_buf_init(&open, 0);
-    mp_geojson_cluster_feature(&closed, city, &c, false);
-    mp_geojson_cluster_feature(&open, city, &c, true);
-    /* Open leaves exactly the closing "}}" to the caller. */
-    assert_int_equal(open.len + 2, closed.len);
-    assert_memory_equal(open.data, closed.data, open.len);
-    assert_string_equal(closed.data + open.len, "}}");
-    mp_buf_adds(&open, ",\"members\":[]}}");
+    mp_geojson_cluster_feature(&closed, city, &c, NULL, NULL);
+    mp_geojson_cluster_feature(&open, city, &c, add_members, "[]");
+    /* The extra members go just before the closing "}}", nothing else moves. */
+    const char *added = ",\"members\":[]}}";
+    assert_int_equal(open.len, closed.len + strlen(added) - 2);
+    assert_memory_equal(open.data, closed.data, closed.len - 2);
+    assert_string_equal(closed.data + closed.len - 2, "}}");
+    assert_string_equal(open.data + closed.len - 2, added);
     json_error_t je;
     json_t *j = json_loadb(open.data, open.len, 0, &je);
     assert_non_null(j);
     assert_true(json_is_array(json_object_get(json_object_get(j, "properties"), "members")));
     json_decref(j);
+    /* A report's properties and feature take extra members the same way. */
+    struct mp_report_row r = sample_report();
+    mp_buf_reset(&closed);
+    mp_buf_reset(&open);
+    mp_geojson_report_props(&closed, city, &r, NULL, NULL);
+    mp_geojson_report_props(&open, city, &r, add_members, "[1]");
+    assert_memory_equal(open.data, closed.data, closed.len - 1);
+    assert_string_equal(open.data + closed.len - 1, ",\"members\":[1]}");
+    mp_buf_reset(&closed);
+    mp_buf_reset(&open);
+    mp_geojson_report_feature(&closed, city, &r, NULL, NULL);
+    mp_geojson_report_feature(&open, city, &r, add_members, "[2]");
+    assert_memory_equal(open.data, closed.data, closed.len - 2);
+    assert_string_equal(open.data + closed.len - 2, ",\"members\":[2]}}");
     mp_buf_free(&closed);
     mp_buf_free(&open);
 }
@@ -443,7 +464,7 @@ static void test_bounded_buffer_fails_cleanly(void **state)
         for (int priv = 0; priv < 2; priv++) {
             struct mp_buf b;
             mp_buf_init(&b, bounds[i]);
-            mp_geojson_report_feature(&b, city, &r, priv != 0);
+            mp_geojson_report_feature(&b, city, &r, priv ? mp_geojson_report_private : NULL, &r);
             bool failed = b.failed;
             size_t len = b.len;
             enum mp_status st = mp_buf_status(&b);
@@ -463,7 +484,7 @@ int main(void)
         cmocka_unit_test(test_golden_cases),
         cmocka_unit_test(test_public_report_hides_contacts),
         cmocka_unit_test(test_private_report_in_a_collection),
-        cmocka_unit_test(test_cluster_open_props),
+        cmocka_unit_test(test_cluster_extra_members),
         cmocka_unit_test(test_district_object),
         cmocka_unit_test(test_bounded_buffer_fails_cleanly),
     };

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "meldpunt/vocab.h"
 #include "meldpunt/workflow.h"
 
 static const char *const statuses[] = {"new",   "acknowledged", "scheduled",       "in_progress",
@@ -59,11 +60,11 @@ static void test_table_matches_lifecycle(void **state)
 {
     (void)state;
     size_t n, count = 0;
-    const struct mp_workflow_transition *t = mp_workflow_table(&n);
+    const struct mp_vocab_transition *t = mp_vocab_transitions(&n);
     assert_int_equal(n, 22);
     for (size_t i = 0; i < NSTATUS; i++)
         for (size_t j = 0; j < NSTATUS; j++) {
-            bool in = mp_workflow_find(statuses[i], statuses[j]) != NULL;
+            bool in = mp_vocab_transition_find(statuses[i], statuses[j]) != NULL;
             if (in != expected(statuses[i], statuses[j]))
                 fail_msg("%s -> %s: table says %d", statuses[i], statuses[j], in);
             count += in;
@@ -76,14 +77,14 @@ static void test_table_matches_lifecycle(void **state)
     }
     /* Reasons are required exactly for refusing, closing unfixed, reopening
      * and taking a job back from the crew. */
-    assert_true(mp_workflow_find("new", "not_responsible")->note_required);
-    assert_true(mp_workflow_find("acknowledged", "closed")->note_required);
-    assert_true(mp_workflow_find("fixed", "reopened")->note_required);
-    assert_true(mp_workflow_find("in_progress", "scheduled")->note_required);
-    assert_false(mp_workflow_find("fixed", "closed")->note_required);
-    assert_false(mp_workflow_find("in_progress", "fixed")->note_required);
-    assert_null(mp_workflow_find(NULL, "fixed"));
-    assert_null(mp_workflow_find("new", NULL));
+    assert_true(mp_vocab_transition_find("new", "not_responsible")->note_required);
+    assert_true(mp_vocab_transition_find("acknowledged", "closed")->note_required);
+    assert_true(mp_vocab_transition_find("fixed", "reopened")->note_required);
+    assert_true(mp_vocab_transition_find("in_progress", "scheduled")->note_required);
+    assert_false(mp_vocab_transition_find("fixed", "closed")->note_required);
+    assert_false(mp_vocab_transition_find("in_progress", "fixed")->note_required);
+    assert_null(mp_vocab_transition_find(NULL, "fixed"));
+    assert_null(mp_vocab_transition_find("new", NULL));
 }
 
 static void test_dispatcher_and_admin_any_allowed(void **state)
@@ -170,6 +171,8 @@ static void test_unknown_status(void **state)
     struct mp_error err;
     assert_int_equal(mp_workflow_check(&p, "new", "done", "streets", &err), MP_EINVAL);
     assert_string_equal(err.code, "invalid_status");
+    assert_string_equal(err.text, "unknown status 'done' (new, acknowledged, scheduled, "
+                                  "in_progress, fixed, closed, not_responsible, reopened)");
     assert_int_equal(mp_workflow_check(&p, "new", "", "streets", &err), MP_EINVAL);
     assert_int_equal(mp_workflow_check(&p, "new", NULL, "streets", &err), MP_EINVAL);
 }

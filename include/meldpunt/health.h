@@ -1,0 +1,24 @@
+/* health.h - what /healthz tells about the data: how much there is, which
+ * schema it is in, and how much memory the storage engine holds.
+ *
+ * Thread-safety: only the context given.
+ */
+#ifndef MELDPUNT_HEALTH_H
+#define MELDPUNT_HEALTH_H
+
+#include <stdint.h>
+
+#include "meldpunt/ctx.h"
+#include "meldpunt/status.h"
+
+struct mp_health {
+    int64_t reports, clusters;
+    int schema;                 /* the database's schema version */
+    int64_t store_memory_bytes; /* the whole process's storage engine (caches, statements) */
+};
+
+/* Fill out; MP_EUNAVAIL "unavailable" when the database does not answer. */
+enum mp_status mp_health_read(struct mp_ctx *ctx, struct mp_health *out,
+                              struct mp_error *err) MP_WUR;
+
+#endif
