@@ -543,7 +543,21 @@ enum mp_status mp_report_nearby(struct mp_ctx *ctx, const struct mp_category *ca
     int64_t now = mp_time_now();
     struct mp_join_reason why;
     mp_report_probe(ctx, address, x, y, now, &out->probe, out->location, sizeof out->location);
-    long join = mp_cluster_choose_probe(cat, &out->probe, out->cand, n, NULL, 0, &why);
+    /* The candidates' house numbers, as an insert reads them. */
+    const struct mp_cluster_state *refs[MP_NEARBY_MAX];
+    struct mp_cluster_addr spans[MP_NEARBY_MAX];
+    const struct mp_cluster_addr *span_refs[MP_NEARBY_MAX];
+    const bool numbers = mp_cluster_needs_numbers(cat, &out->probe);
+    for (size_t i = 0; i < n; i++) {
+        refs[i] = &out->cand[i];
+        span_refs[i] = NULL;
+        if (numbers && mp_cluster_can_take(cat, &out->cand[i], now)) {
+            if ((rc = mp_report_cluster_addr(ctx, out->cand[i].id, &spans[i])))
+                return mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
+            span_refs[i] = &spans[i];
+        }
+    }
+    long join = mp_cluster_choose_ev(cat, &out->probe, refs, span_refs, n, NULL, 0, &why);
     for (size_t i = 0; i < n; i++) {
         double d = mp_geo_dist(x, y, out->cand[i].x, out->cand[i].y);
         /* Long-closed clusters are history, not a hint. */
@@ -559,7 +573,8 @@ enum mp_status mp_report_nearby(struct mp_ctx *ctx, const struct mp_category *ca
         out->items[k] = (struct mp_nearby_item){
             .cluster = c,
             .distance_m = order[k].d,
-            .matches = mp_cluster_choose_probe(cat, &out->probe, c, 1, NULL, 0, &one) == 0,
+            .matches = mp_cluster_choose_ev(cat, &out->probe, &refs[order[k].i],
+                                            &span_refs[order[k].i], 1, NULL, 0, &one) == 0,
             .would_join = (long)order[k].i == join,
             .same_street = out->probe.street && strcmp(out->probe.street, c->street) == 0,
         };
