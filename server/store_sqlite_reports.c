@@ -6,9 +6,9 @@
 
 #include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
-#include "store_internal.h"
-#include "store_map.h"
-#include "store_sql.h"
+#include "store_sqlite.h"
+#include "store_sqlite_map.h"
+#include "store_sqlite_sql.h"
 
 /* The columns of report rows (listing filters in store_sql.h). */
 #define REPORT_COLS                                                                              \

@@ -14,7 +14,7 @@
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/vocab.h"
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 void mp_backup_opts_default(struct mp_backup_opts *o)
 {

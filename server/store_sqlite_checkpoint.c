@@ -1,5 +1,5 @@
 /* store_checkpoint.c - the background WAL checkpointer (store_checkpoint.h). */
-#include "store_checkpoint.h"
+#include "store_sqlite_checkpoint.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -8,7 +8,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 /* PASSIVE checkpoints never wait for readers or the writer: they copy what
  * every reader has moved past, so a long export delays them but does not

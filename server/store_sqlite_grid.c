@@ -6,8 +6,8 @@
 #include <stdlib.h>
 
 #include "meldpunt/store.h"
-#include "store_internal.h"
-#include "store_sql.h"
+#include "store_sqlite.h"
+#include "store_sqlite_sql.h"
 
 static const char sql_grid_bbox[] =
     "SELECT CAST((c.lon - ?1) / ?12 AS INTEGER) AS gx, CAST((c.lat - ?2) / ?12 AS INTEGER) AS gy,"

@@ -8,9 +8,9 @@
 
 #include "meldpunt/buf.h"
 #include "meldpunt/timeutil.h"
-#include "store_internal.h"
-#include "store_schema.h"
-#include "store_sql.h"
+#include "store_sqlite.h"
+#include "store_sqlite_schema.h"
+#include "store_sqlite_sql.h"
 
 static const char *const work_migrations[] = {
     /* 1 */

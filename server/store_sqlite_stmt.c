@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "meldpunt/buf.h"
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 /* SQLite result codes never leave the store: they become a status, and the
  * details go to the server log only. */

@@ -7,8 +7,8 @@
 
 #include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
-#include "store_internal.h"
-#include "store_sql.h"
+#include "store_sqlite.h"
+#include "store_sqlite_sql.h"
 
 /* Grid cell of a metric point for the candidate look-up; must match the
  * expression of migration 3 -> 4 (store_schema.c). Offsets keep both parts

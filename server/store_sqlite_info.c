@@ -3,7 +3,7 @@
  * (MELDPUNT_SYNC -> struct mp_config -> struct mp_store_opts -> PRAGMA), so
  * that a test can check the whole chain rather than one link of it. */
 #include "meldpunt/store.h"
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 /* A pragma's value is read at each step, so a cached statement is right. */
 static const char sql_synchronous[] = "PRAGMA synchronous";

@@ -2,8 +2,8 @@
 #include "meldpunt/store_auth.h"
 
 #include "meldpunt/timeutil.h"
-#include "store_internal.h"
-#include "store_schema.h"
+#include "store_sqlite.h"
+#include "store_sqlite_schema.h"
 
 static const char *const auth_migrations[] = {
     /* 1 */

@@ -2,11 +2,11 @@
  * per schema version, tracked in PRAGMA user_version) and those of the other
  * store modules' parts (tracked by name in schema_parts), applied in one
  * exclusive transaction when the store opens. */
-#include "store_schema.h"
+#include "store_sqlite_schema.h"
 
 #include <stdio.h>
 
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 /* The 4 -> 5 migration's grid_cells SQL, the same for each of its three
  * levels (cell side 90 / 2^level degrees): GRID_FILL sums the clusters into

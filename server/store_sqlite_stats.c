@@ -1,7 +1,7 @@
 /* store_stats.c - SQL of the service-level statistics (store_stats.h). */
 #include "meldpunt/store_stats.h"
 
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 /* The range uses the reports_created index; the fix time falls back to the
  * history for clusters whose fixed_at was never set (older data). */

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_checkpoint.h"
-#include "store_internal.h"
-#include "store_schema.h"
+#include "store_sqlite_checkpoint.h"
+#include "store_sqlite.h"
+#include "store_sqlite_schema.h"
 
 static const char sql_begin_write[] = "BEGIN IMMEDIATE";
 static const char sql_begin_read[] = "BEGIN";

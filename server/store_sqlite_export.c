@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "meldpunt/buf.h"
-#include "store_internal.h"
-#include "store_sql.h"
+#include "store_sqlite.h"
+#include "store_sqlite_sql.h"
 
 #define REPORT_COLS                                                                              \
     "r.id, r.cluster_id, r.created_at, r.updated_at,"                                          \

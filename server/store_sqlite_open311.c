@@ -4,8 +4,8 @@
 #include <stdlib.h>
 
 #include "meldpunt/buf.h"
-#include "store_internal.h"
-#include "store_schema.h"
+#include "store_sqlite.h"
+#include "store_sqlite_schema.h"
 
 static const char *const open311_migrations[] = {
     /* 1 */

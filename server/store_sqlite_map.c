@@ -6,14 +6,14 @@
  * whole records, which cost more than the scan itself (1.7 ms of 2.2 ms for
  * a page of 1,000 in a test harness); a radix sort of the ids costs tens of
  * microseconds. */
-#include "store_map.h"
+#include "store_sqlite_map.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 /* Beyond these the box is a zoomed-out view: the R*Tree query of store_reports.c,
  * which decodes only the rows of the page, is cheaper than copying every row
