@@ -256,7 +256,10 @@ static const char sql_constraints[] = "SELECT a, b, must FROM link_constraints";
 static const char sql_states_range[] =
     "SELECT " STATE_COLS " FROM clusters c WHERE c.id BETWEEN ?1 AND ?2 ORDER BY c.id";
 static const char sql_cluster_ids[] = "SELECT id, category FROM clusters";
-static const char sql_cluster_max[] = "SELECT IFNULL(max(id), 0) FROM clusters";
+/* The sequence remembers deleted clusters too (ids are never reused). */
+static const char sql_cluster_max[] =
+    "SELECT max(IFNULL((SELECT max(id) FROM clusters), 0),"
+    " IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'clusters'), 0))";
 
 static int members_row(void *ctx, sqlite3_stmt *st)
 {

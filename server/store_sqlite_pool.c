@@ -52,6 +52,7 @@ void mp_store_opts_default(struct mp_store_opts *o)
     o->sync_full = true;
     o->readonly = false;
     o->bg_checkpoint = false;
+    o->schema_version = 0;
 }
 
 static void sess_close(struct mp_store_sess *s)
@@ -127,7 +128,7 @@ enum mp_status mp_store_open(const char *path, const struct mp_store_opts *opts,
         if ((rc = sess_open(&st->sessions[i], path, &st->opts, err)))
             goto out;
         if (i == 0 && !st->opts.readonly &&
-            (rc = mp_store_schema_migrate(&st->sessions[0], err)))
+            (rc = mp_store_schema_migrate(&st->sessions[0], &st->opts, err)))
             goto out;
         if (i == 0 && st->opts.readonly &&
             mp_store_schema_version(&st->sessions[0]) != MP_STORE_SCHEMA_VERSION) {

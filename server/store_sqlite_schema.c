@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "meldpunt/store.h"
 #include "store_sqlite.h"
 
 /* The 4 -> 5 migration's grid_cells SQL, the same for each of its three
@@ -264,8 +265,21 @@ static const char *const migrations[][4] = {
         "UPDATE reports SET status = (SELECT c.status FROM clusters c WHERE c.id = reports.cluster_id)"
         " WHERE status = '';",
     },
+    {
+        /* 8 -> 9: ids are never reused; no SQL text, see steps[] below. */
+        NULL,
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+/* What SQL text cannot say: a step run after the SQL of its version (index
+ * = the version it upgrades from). */
+static enum mp_status (*const steps[])(struct mp_store_sess *s) = {
+    /* 8 -> 9: AUTOINCREMENT on every table whose ids leave the server. */
+    [8] = mp_store_ids_never_reused,
+};
+_Static_assert(sizeof steps / sizeof steps[0] <= sizeof migrations / sizeof migrations[0],
+               "a step belongs to a migration");
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == MP_STORE_SCHEMA_CORE_VERSION,
                "one migration per schema version");
@@ -289,18 +303,28 @@ int mp_store_schema_user_version(struct mp_store_sess *s)
     return (int)v;
 }
 
-enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, struct mp_error *err)
+enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, const struct mp_store_opts *o,
+                                       struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
-    if ((rc = mp_exec(s, "BEGIN EXCLUSIVE")))
-        return mp_fail(err, rc, "store", "cannot lock the database to check its schema");
+    int target = o->schema_version > 0 && o->schema_version < NMIGRATIONS ? o->schema_version
+                                                                           : NMIGRATIONS;
+    /* Rebuilding a table (version 9) drops the old one, which with foreign
+     * keys on would delete its rows first and cascade; the pragma has no
+     * effect inside a transaction, so it is set around it. */
+    if ((rc = mp_exec(s, "PRAGMA foreign_keys = OFF")))
+        return mp_fail(err, rc, "store", "cannot prepare the schema check");
+    if ((rc = mp_exec(s, "BEGIN EXCLUSIVE"))) {
+        rc = mp_fail(err, rc, "store", "cannot lock the database to check its schema");
+        goto fk;
+    }
     int v = mp_store_schema_user_version(s);
     if (v < 0 || v > NMIGRATIONS) {
         rc = mp_fail(err, MP_EDB, "store",
                      "database schema version %d is newer than this build (%d)", v, NMIGRATIONS);
         goto out;
     }
-    for (; v < NMIGRATIONS; v++) {
+    for (; v < target; v++) {
         char pragma[48];
         /* A version is up to four parts (ISO C bounds a string literal). */
         for (int part = 0; part < 4 && migrations[v][part]; part++) {
@@ -308,6 +332,10 @@ enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, struct mp_error 
                 rc = mp_fail(err, rc, "store", "schema upgrade to version %d failed", v + 1);
                 goto out;
             }
+        }
+        if ((size_t)v < sizeof steps / sizeof steps[0] && steps[v] && (rc = steps[v](s))) {
+            rc = mp_fail(err, rc, "store", "schema upgrade to version %d failed", v + 1);
+            goto out;
         }
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if ((rc = mp_exec(s, pragma)))
@@ -349,9 +377,18 @@ enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, struct mp_error 
             goto out;
         }
     }
+    /* The parts create their tables after the core on a new file: version
+     * 9's rule reaches them here (a no-op once every table has it). */
+    if (target >= 9 && (rc = mp_store_ids_never_reused(s))) {
+        rc = mp_fail(err, rc, "store", "schema upgrade to version 9 failed");
+        goto out;
+    }
     rc = mp_exec(s, "COMMIT");
 out:
     if (rc)
         (void)mp_exec(s, "ROLLBACK");
+fk:
+    if (mp_exec(s, "PRAGMA foreign_keys = ON") != MP_OK && rc == MP_OK)
+        rc = mp_fail(err, MP_EDB, "store", "cannot switch foreign keys back on");
     return rc;
 }

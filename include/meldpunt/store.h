@@ -25,7 +25,7 @@ struct mp_store;
 struct mp_store_sess;
 
 /* Schema version this build writes; older databases are upgraded in place. */
-#define MP_STORE_SCHEMA_VERSION 8
+#define MP_STORE_SCHEMA_VERSION 9
 
 struct mp_store_opts {
     unsigned pool_size;   /* sessions (connections); >= 1 */
@@ -38,6 +38,11 @@ struct mp_store_opts {
      * runs beside the writer. For the server; one-shot commands keep
      * SQLite's automatic checkpoints. */
     bool bg_checkpoint;
+    /* Upgrade an older database no further than this version (0: to
+     * MP_STORE_SCHEMA_VERSION). Only for making the databases of earlier
+     * versions in tests of the upgrades: the store's other functions expect
+     * the current schema. */
+    int schema_version;
 };
 
 void mp_store_opts_default(struct mp_store_opts *o);
@@ -127,8 +132,9 @@ enum mp_status mp_store_cluster_states_range(struct mp_store_sess *sess, int64_t
                                              mp_state_cb cb, void *ctx) MP_WUR;
 enum mp_status mp_store_cluster_ids(struct mp_store_sess *sess, mp_cluster_id_cb cb,
                                     void *ctx) MP_WUR;
-/* The highest cluster id (0 when there is none): SQLite gives the next new
- * cluster this plus one. */
+/* The highest cluster id ever given, deleted clusters included (0 when
+ * there was none): the next new cluster gets this plus one, and a caller
+ * that chooses ids itself (re-clustering) must start above it. */
 enum mp_status mp_store_cluster_max_id(struct mp_store_sess *sess, int64_t *max) MP_WUR;
 /* Insert a cluster under the id c->id chosen by the caller (unused), as
  * mp_store_cluster_create does otherwise. */

@@ -1,0 +1,459 @@
+/* test_store_ids.c - ids that leave the server are never reused (schema
+ * version 9): the scenario of issue 18 (a split after a merge must not give
+ * the new cluster the merged one's id), a deleted highest row of every such
+ * table, and a schema-8 database upgraded in place: every row keeps its id,
+ * the schema ends exactly as a new database's, and ids that only the history,
+ * the corrections or the audit log still quote do not come back. The
+ * database is also read and changed directly with SQLite (as an operator or
+ * an older build would), through a connection with SpatiaLite for the
+ * geometry triggers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+/* spatialite.h uses sqlite3 types without including sqlite3.h itself. */
+#include <spatialite.h>
+
+#include "fixture.h"
+#include "meldpunt/corrections.h"
+#include "meldpunt/store.h"
+#include "meldpunt/store_auth.h"
+#include "meldpunt/store_work.h"
+
+#define T0 1609502400LL                   /* 2021-01-01T12:00:00Z */
+#define M_LON (1.0 / (111320.0 * 0.7445)) /* degrees of a metre east at 41.88 N */
+#define LOOP_LON (-87.6298)
+#define LOOP_LAT 41.8781
+
+static const struct mp_principal dana = {.user_id = 4, .name = "dana", .role = MP_ROLE_DISPATCHER};
+
+/* ---- SQL on a connection of the test's own ---- */
+
+struct raw {
+    sqlite3 *db;
+    void *cache;
+};
+
+static void raw_open(struct raw *r, const char *path)
+{
+    assert_int_equal(sqlite3_open(path, &r->db), SQLITE_OK);
+    r->cache = spatialite_alloc_connection();
+    assert_non_null(r->cache);
+    spatialite_init_ex(r->db, r->cache, 0);
+    sqlite3_busy_timeout(r->db, 5000);
+}
+
+static void raw_close(struct raw *r)
+{
+    sqlite3_close(r->db);
+    spatialite_cleanup_ex(r->cache);
+    memset(r, 0, sizeof *r);
+}
+
+static void raw_exec(struct raw *r, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(r->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+static int64_t raw_int(struct raw *r, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(r->db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Every row of sql, columns joined by '|', rows by '\n': a NEW string. */
+static char *raw_rows(struct raw *r, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(r->db));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const unsigned char *t = sqlite3_column_text(st, i);
+            size_t n = strlen(t ? (const char *)t : "NULL") + 2;
+            while (len + n + 1 > cap) {
+                char *grown = realloc(out, cap *= 2);
+                assert_non_null(grown);
+                out = grown;
+            }
+            len += (size_t)snprintf(out + len, cap - len, "%s%c", t ? (const char *)t : "NULL",
+                                    i + 1 < sqlite3_column_count(st) ? '|' : '\n');
+        }
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+static int64_t max_id(const char *path, const char *table)
+{
+    struct raw r;
+    char sql[96];
+    raw_open(&r, path);
+    snprintf(sql, sizeof sql, "SELECT IFNULL(max(id), 0) FROM %s", table);
+    int64_t v = raw_int(&r, sql);
+    raw_close(&r);
+    return v;
+}
+
+/* Delete the row with the highest id of table as an operator with the
+ * sqlite3 shell would, after the SQL in also (which finds that id as
+ * "SELECT id FROM gone"); returns the id. */
+static int64_t delete_highest(const char *path, const char *table, const char *also)
+{
+    struct raw r;
+    char sql[600];
+    raw_open(&r, path);
+    snprintf(sql, sizeof sql,
+             "PRAGMA foreign_keys = ON; CREATE TEMP TABLE gone AS SELECT max(id) AS id FROM %s;"
+             " %s DELETE FROM %s WHERE id = (SELECT id FROM gone);",
+             table, also ? also : "", table);
+    raw_exec(&r, sql);
+    int64_t id = raw_int(&r, "SELECT id FROM gone");
+    assert_true(id > 0);
+    raw_close(&r);
+    return id;
+}
+
+/* A report east_m metres west of the Loop (east is the lake); its id, and its cluster in *cluster.
+ */
+static int64_t report(struct fx_db *d, const char *category, double east_m, int64_t at,
+                      int64_t *cluster)
+{
+    return fx_report(&d->ctx, category, LOOP_LON - east_m * M_LON, LOOP_LAT, NULL, at, cluster);
+}
+
+/* ---- issue 18, point 1 ---- */
+
+static void a_split_after_a_merge_gets_a_new_cluster_id(void **state)
+{
+    (void)state;
+    struct fx_db d;
+    struct mp_error err = {{0}, {0}};
+    struct mp_correction_result res;
+    int64_t c750, c751, moved;
+    fx_db_open(&d, "mp-ids");
+    /* As in the issue: two potholes 2 km apart, the second the newest job. */
+    report(&d, "pothole", 0, T0, &c750);
+    report(&d, "pothole", 3, T0 + 60, NULL);
+    moved = report(&d, "pothole", 2000, T0 + 120, &c751);
+    assert_true(c751 > c750);
+    assert_int_equal(mp_corrections_merge(&d.ctx, &dana, c751, c750, &res, &err), MP_OK);
+    assert_int_equal(res.cluster_id, c750);
+    /* Split the far report off again: a job of its own, never 751's id
+     * (SQLite gave max(id) + 1 = 751 before version 9). */
+    assert_int_equal(mp_corrections_move(&d.ctx, &dana, moved, 0, &res, &err), MP_OK);
+    assert_int_equal(res.cluster_id, c751 + 1);
+    struct mp_cluster_state gone;
+    assert_int_equal(mp_store_cluster_state(d.ctx.db, c751, &gone), MP_ENOTFOUND);
+    /* The next report's cluster goes on from there. */
+    int64_t next;
+    report(&d, "graffiti", 4000, T0 + 180, &next);
+    assert_int_equal(next, c751 + 2);
+    fx_db_close(&d);
+}
+
+static void a_deleted_highest_row_never_comes_back(void **state)
+{
+    (void)state;
+    struct fx_db d;
+    int64_t cluster, id, gone;
+    fx_db_open(&d, "mp-ids");
+    const char *path = d.file.path;
+    unsigned char img[4] = {1, 2, 3, 4};
+    struct mp_photo_rec p = {.full = img,
+                             .thumb = img,
+                             .full_len = 4,
+                             .thumb_len = 4,
+                             .width = 2,
+                             .height = 2,
+                             .mime = "image/jpeg"};
+
+    /* Reports (and their cluster, history entry, photo and map row). */
+    report(&d, "graffiti", 0, T0, &cluster);
+    int64_t last = report(&d, "graffiti", 500, T0 + 60, NULL);
+    assert_int_equal(mp_store_photo_put(d.ctx.db, last, &p), MP_OK);
+    gone = delete_highest(path, "reports",
+                          "DELETE FROM photos WHERE report_id IN gone;"
+                          " DELETE FROM reports_rtree WHERE id IN gone;");
+    assert_int_equal(gone, last);
+    id = report(&d, "graffiti", 1000, T0 + 120, NULL);
+    assert_int_equal(id, gone + 1);
+
+    /* Clusters: the highest one, emptied and deleted. */
+    int64_t top = max_id(path, "clusters");
+    gone = delete_highest(path, "clusters",
+                          "CREATE TEMP TABLE members AS SELECT id FROM reports WHERE cluster_id"
+                          " IN gone; DELETE FROM photos WHERE report_id IN members;"
+                          " DELETE FROM reports_rtree WHERE id IN members;"
+                          " DELETE FROM history WHERE cluster_id IN gone;"
+                          " DELETE FROM reports WHERE id IN members;"
+                          " DELETE FROM clusters_rtree WHERE id IN gone;");
+    assert_int_equal(gone, top);
+    report(&d, "graffiti", 1500, T0 + 180, &id);
+    assert_int_equal(id, gone + 1);
+
+    /* History entries (the public notes). */
+    struct mp_history_rec h = {.cluster_id = cluster,
+                               .at = T0 + 240,
+                               .status = "acknowledged",
+                               .note = "on our list",
+                               .note_public = true};
+    assert_int_equal(mp_store_history_add(d.ctx.db, &h), MP_OK);
+    gone = delete_highest(path, "history", NULL);
+    assert_int_equal(mp_store_history_add(d.ctx.db, &h), MP_OK);
+    assert_int_equal(max_id(path, "history"), gone + 1);
+
+    /* Internal notes and crew photos. */
+    assert_int_equal(mp_store_work_note_add(d.ctx.db, cluster, T0 + 300, "in_progress", "a", "c"),
+                     MP_OK);
+    gone = delete_highest(path, "work_notes", NULL);
+    assert_int_equal(mp_store_work_note_add(d.ctx.db, cluster, T0 + 360, "in_progress", "b", "c"),
+                     MP_OK);
+    assert_int_equal(max_id(path, "work_notes"), gone + 1);
+    assert_int_equal(mp_store_work_photo_put(d.ctx.db, cluster, T0, "fixed", "c", &p, &id), MP_OK);
+    gone = delete_highest(path, "work_photos", NULL);
+    assert_int_equal(gone, id);
+    assert_int_equal(mp_store_work_photo_put(d.ctx.db, cluster, T0, "fixed", "c", &p, &id), MP_OK);
+    assert_int_equal(id, gone + 1);
+
+    /* Accounts and the audit log. */
+    assert_int_equal(mp_store_user_add(d.ctx.db, "ann", "admin", NULL, "h1", &id), MP_OK);
+    assert_int_equal(mp_store_user_add(d.ctx.db, "bob", "crew", NULL, "h2", &id), MP_OK);
+    gone = delete_highest(path, "users", NULL);
+    assert_int_equal(gone, id);
+    assert_int_equal(mp_store_user_add(d.ctx.db, "cy", "crew", NULL, "h3", &id), MP_OK);
+    assert_int_equal(id, gone + 1);
+    struct mp_audit_rec a = {.at = T0,
+                             .user_name = "ann",
+                             .action = "status",
+                             .object_type = "cluster",
+                             .object_id = cluster};
+    assert_int_equal(mp_store_audit_add(d.ctx.db, &a), MP_OK);
+    gone = delete_highest(path, "audit", NULL);
+    assert_int_equal(mp_store_audit_add(d.ctx.db, &a), MP_OK);
+    assert_int_equal(max_id(path, "audit"), gone + 1);
+
+    /* Corrections (a move into a cluster of its own). */
+    struct mp_correction_rec c = {.kind = "move",
+                                  .report_id = 1,
+                                  .from_cluster = cluster,
+                                  .to_cluster = cluster,
+                                  .at = T0,
+                                  .actor = "dana"};
+    assert_int_equal(mp_store_correction_add(d.ctx.db, &c), MP_OK);
+    gone = delete_highest(path, "corrections", NULL);
+    assert_int_equal(mp_store_correction_add(d.ctx.db, &c), MP_OK);
+    assert_int_equal(max_id(path, "corrections"), gone + 1);
+    fx_db_close(&d);
+}
+
+/* ---- a schema-8 database upgraded ---- */
+
+/* A schema-8 database as the build before version 9 left it: the ids of
+ * cluster 3, report 4 and user 2 are gone from their tables but still
+ * quoted by the corrections, the audit log and the history. */
+static const char v8_rows[] =
+    "INSERT INTO clusters (id, category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
+    " first_at, last_at, district, created_at, updated_at, cell, geom) VALUES"
+    " (1, 'graffiti', 'new', 2, 447742, 4636434, 895484, 9272868, -87.6298, 41.8781,"
+    "  1609502400, 1609502460, '32', 1609502400, 1609502460, 7, MakePoint(-87.6298, 41.8781, "
+    "4326)),"
+    " (2, 'pothole', 'fixed', 1, 448742, 4636434, 448742, 4636434, -87.6178, 41.8781,"
+    "  1609502500, 1609502500, '32', 1609502500, 1609502600, 8, MakePoint(-87.6178, 41.8781, "
+    "4326)),"
+    " (3, 'pothole', 'new', 1, 449742, 4636434, 449742, 4636434, -87.6058, 41.8781,"
+    "  1609502700, 1609502700, NULL, 1609502700, 1609502700, 9, MakePoint(-87.6058, 41.8781, "
+    "4326));"
+    "INSERT INTO clusters_rtree VALUES (1, -87.6298, -87.6298, 41.8781, 41.8781),"
+    " (2, -87.6178, -87.6178, 41.8781, 41.8781), (3, -87.6058, -87.6058, 41.8781, 41.8781);"
+    "INSERT INTO reports (id, cluster_id, category, description, address, channel, status,"
+    " district, lon, lat, x, y, created_at, updated_at, external_id, contact_email, join_reason,"
+    " street, location, geom) VALUES"
+    " (1, 1, 'graffiti', 'tag', '100 W Madison', 'web', 'new', '32', -87.6298, 41.8781, 447742,"
+    "  4636434, 1609502400, 1609502400, 'ext-1', 'a@example.org', '{\"kind\":\"new\"}', 'W "
+    "MADISON',"
+    "  'W MADISON ST near N CLARK ST', MakePoint(-87.6298, 41.8781, 4326)),"
+    " (2, 1, 'graffiti', 'tag too', NULL, 'phone', 'new', '32', -87.6298, 41.8781, 447742,"
+    "  4636434, 1609502460, 1609502460, NULL, NULL, '{\"kind\":\"pin_distance\"}', NULL, NULL,"
+    "  MakePoint(-87.6298, 41.8781, 4326)),"
+    " (3, 2, 'pothole', 'hole', NULL, 'web', 'fixed', '32', -87.6178, 41.8781, 448742,"
+    "  4636434, 1609502500, 1609502600, NULL, NULL, NULL, NULL, NULL,"
+    "  MakePoint(-87.6178, 41.8781, 4326)),"
+    " (4, 3, 'pothole', 'far hole', NULL, 'web', 'new', NULL, -87.6058, 41.8781, 449742,"
+    "  4636434, 1609502700, 1609502700, NULL, NULL, NULL, NULL, NULL,"
+    "  MakePoint(-87.6058, 41.8781, 4326));"
+    "INSERT INTO reports_rtree VALUES (1, -87.6298, -87.6298, 41.8781, 41.8781),"
+    " (2, -87.6298, -87.6298, 41.8781, 41.8781), (3, -87.6178, -87.6178, 41.8781, 41.8781),"
+    " (4, -87.6058, -87.6058, 41.8781, 41.8781);"
+    "INSERT INTO photos VALUES (3, 'image/jpeg', 2, 2, x'01020304', x'0102', 1609502500);"
+    "INSERT INTO history (id, cluster_id, report_id, at, status, note, note_public, actor) VALUES"
+    " (1, 1, NULL, 1609502400, 'new', NULL, 1, NULL), (2, 2, NULL, 1609502500, 'new', NULL, 1, "
+    "NULL),"
+    " (3, 2, NULL, 1609502600, 'fixed', 'filled', 1, 'dana'),"
+    " (4, 3, NULL, 1609502700, 'new', NULL, 1, NULL);"
+    "INSERT INTO link_constraints VALUES (1, 2, 1, 1609502460);"
+    "INSERT INTO users (id, name, role, department, token_hash, created_at) VALUES"
+    " (1, 'ann', 'admin', NULL, 'h1', 1609502400), (2, 'bob', 'crew', 'streets', 'h2', 1609502400);"
+    "INSERT INTO work_notes VALUES (1, 2, 1609502600, 'fixed', 'cold patch', 'bob'),"
+    " (2, 2, 1609502610, 'fixed', 'second coat', 'bob');"
+    "INSERT INTO work_photos VALUES (1, 2, 1609502600, 'fixed', 'bob', 'image/jpeg', 2, 2,"
+    " x'0a0b', x'0a');"
+    /* Then staff merged cluster 3 into cluster 2 and removed report 4 and user 2. */
+    "UPDATE reports SET cluster_id = 2 WHERE id = 4;"
+    "UPDATE history SET cluster_id = 2 WHERE cluster_id = 3;"
+    "DELETE FROM clusters_rtree WHERE id = 3; DELETE FROM clusters WHERE id = 3;"
+    "INSERT INTO corrections (id, kind, report_id, from_cluster, to_cluster, actor, at) VALUES"
+    " (1, 'merge', NULL, 3, 2, 'ann', 1609502800);"
+    "INSERT INTO audit (id, user_id, user_name, action, object_type, object_id, detail, at) VALUES"
+    " (1, 1, 'ann', 'merge', 'cluster', 2, '{\"from\":3,\"into\":2}', 1609502800),"
+    " (2, 2, 'bob', 'status', 'cluster', 2, NULL, 1609502900),"
+    " (3, 1, 'ann', 'intake', 'report', 4, NULL, 1609502950);"
+    "DELETE FROM reports_rtree WHERE id = 4; DELETE FROM reports WHERE id = 4;"
+    "DELETE FROM users WHERE id = 2;";
+
+/* What must survive the upgrade, table by table, as text. */
+static const char v8_check[] =
+    "SELECT 'c', id, category, status, report_count, lon, lat, first_at, district, cell,"
+    " AsText(geom) FROM clusters UNION ALL "
+    "SELECT 'cr', id, minx, maxx, miny, maxy, 0, 0, 0, 0, 0 FROM clusters_rtree UNION ALL "
+    "SELECT 'r', id, cluster_id, category, description, address, channel, status, external_id,"
+    " contact_email, join_reason || location || AsText(geom) FROM reports UNION ALL "
+    "SELECT 'rr', id, minx, maxx, miny, maxy, 0, 0, 0, 0, 0 FROM reports_rtree UNION ALL "
+    "SELECT 'm', id, cluster_id, cluster_count, strip, lon, lat, rec, 0, 0, 0 FROM report_map"
+    " UNION ALL "
+    "SELECT 'p', report_id, mime, hex(full), hex(thumb), 0, 0, 0, 0, 0, 0 FROM photos UNION ALL "
+    "SELECT 'h', id, cluster_id, report_id, at, status, note, actor, 0, 0, 0 FROM history"
+    " UNION ALL "
+    "SELECT 'u', id, name, role, department, token_hash, 0, 0, 0, 0, 0 FROM users UNION ALL "
+    "SELECT 'a', id, user_id, action, object_type, object_id, detail, 0, 0, 0, 0 FROM audit"
+    " UNION ALL "
+    "SELECT 'n', id, cluster_id, note, 0, 0, 0, 0, 0, 0, 0 FROM work_notes UNION ALL "
+    "SELECT 'w', id, cluster_id, hex(full), 0, 0, 0, 0, 0, 0, 0 FROM work_photos UNION ALL "
+    "SELECT 'x', id, kind, from_cluster, to_cluster, 0, 0, 0, 0, 0, 0 FROM corrections UNION ALL "
+    "SELECT 'l', a, b, must, 0, 0, 0, 0, 0, 0, 0 FROM link_constraints UNION ALL "
+    "SELECT 'g', level, gx, gy, category, status, clusters, reports, 0, 0, 0 FROM grid_cells "
+    "ORDER BY 1, 2, 3, 4, 5";
+/* The schema's objects but the bookkeeping that differs by history. */
+static const char schema_objects[] =
+    "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT IN ('sqlite_sequence',"
+    " 'sqlite_stat1') ORDER BY type, name";
+
+static void a_schema_8_database_upgraded_keeps_its_ids(void **state)
+{
+    (void)state;
+    struct fx_dbfile dir;
+    struct mp_store *st = NULL;
+    struct mp_store_opts o;
+    struct mp_error err = {{0}, {0}};
+    struct raw r;
+    char v8[400];
+    assert_int_equal(fx_dbfile_copy(&dir, "mp-ids-v8", &fx_template), 0);
+    snprintf(v8, sizeof v8, "%s/v8.sqlite", dir.dir);
+
+    /* Version 8 with its rows. */
+    fx_store_opts(&o, 1);
+    o.schema_version = 8;
+    assert_int_equal(mp_store_open(v8, &o, &st, &err), MP_OK);
+    mp_store_close(st);
+    raw_open(&r, v8);
+    assert_int_equal(raw_int(&r, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_int(&r, "SELECT count(*) FROM sqlite_master WHERE sql LIKE"
+                                 " '%AUTOINCREMENT%' AND name IN ('reports', 'clusters')"),
+                     0);
+    raw_exec(&r, v8_rows);
+    char *before = raw_rows(&r, v8_check);
+    raw_close(&r);
+
+    /* Upgraded by opening it. */
+    assert_int_equal(fx_store_open(v8, 1, &st, &err), MP_OK);
+    struct mp_store_sess *s = mp_store_acquire(st);
+    assert_int_equal(mp_store_schema_version(s), MP_STORE_SCHEMA_VERSION);
+    raw_open(&r, v8);
+    char *after = raw_rows(&r, v8_check);
+    assert_string_equal(after, before);
+    assert_int_equal(raw_int(&r, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_string_equal(raw_rows(&r, "PRAGMA integrity_check"), "ok\n");
+    /* The geometry columns are still registered, with their constraints. */
+    char *geo = raw_rows(&r, "SELECT f_table_name, geometry_type, srid FROM geometry_columns"
+                             " ORDER BY 1");
+    assert_string_equal(geo, "clusters|1|4326\nreports|1|4326\n");
+    assert_int_equal(raw_int(&r, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                                 " AND name IN ('ggi_reports_geom', 'ggu_reports_geom',"
+                                 " 'ggi_clusters_geom', 'ggu_clusters_geom')"),
+                     4);
+    /* Exactly the schema of a new database: every index and trigger again. */
+    char *upgraded = raw_rows(&r, schema_objects);
+    raw_close(&r);
+    raw_open(&r, fx_template.path);
+    char *fresh = raw_rows(&r, schema_objects);
+    raw_close(&r);
+    assert_string_equal(upgraded, fresh);
+
+    /* New rows go on above the ids that are quoted anywhere: cluster 3
+     * (merged away), report 4 and user 2 (deleted) stay retired. */
+    struct mp_ctx ctx;
+    fx_city_ctx(&fx_pack, &ctx);
+    ctx.db = s;
+    int64_t cluster, id;
+    id = fx_report(&ctx, "graffiti", LOOP_LON - 3000 * M_LON, LOOP_LAT, NULL, T0 + 1000, &cluster);
+    assert_int_equal(id, 5);
+    assert_int_equal(cluster, 4);
+    assert_int_equal(mp_store_user_add(s, "cy", "crew", NULL, "h3", &id), MP_OK);
+    assert_int_equal(id, 3);
+    int64_t max = 0;
+    assert_int_equal(mp_store_cluster_max_id(s, &max), MP_OK);
+    assert_int_equal(max, 4);
+    mp_store_release(st, s);
+    mp_store_close(st);
+
+    /* Opening it again changes nothing. */
+    raw_open(&r, v8);
+    char *seq = raw_rows(&r, "SELECT name, seq FROM sqlite_sequence WHERE name IN ('reports',"
+                             " 'clusters', 'users', 'history', 'audit') ORDER BY name");
+    raw_close(&r);
+    assert_int_equal(fx_store_open(v8, 1, &st, &err), MP_OK);
+    mp_store_close(st);
+    raw_open(&r, v8);
+    char *seq2 = raw_rows(&r, "SELECT name, seq FROM sqlite_sequence WHERE name IN ('reports',"
+                              " 'clusters', 'users', 'history', 'audit') ORDER BY name");
+    raw_close(&r);
+    assert_string_equal(seq, "audit|3\nclusters|4\nhistory|5\nreports|5\nusers|3\n");
+    assert_string_equal(seq2, seq);
+    free(before);
+    free(after);
+    free(geo);
+    free(upgraded);
+    free(fresh);
+    free(seq);
+    free(seq2);
+    fx_rm_dir(dir.dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_split_after_a_merge_gets_a_new_cluster_id),
+        cmocka_unit_test(a_deleted_highest_row_never_comes_back),
+        cmocka_unit_test(a_schema_8_database_upgraded_keeps_its_ids),
+    };
+    return cmocka_run_group_tests_name("store_ids", tests, fx_pack_group_setup,
+                                       fx_pack_group_teardown);
+}
