@@ -638,6 +638,7 @@ static enum mp_status replay_one(struct work *w, struct row *r)
         memset(c, 0, sizeof *c);
         c->cat = ci;
         c->st.id = ++w->seq;
+        copy_str(c->st.municipality, sizeof c->st.municipality, city->id);
         copy_str(c->st.category, sizeof c->st.category, cat->code);
         copy_str(c->st.status, sizeof c->st.status, "new");
         copy_str(c->st.street, sizeof c->st.street, r->probe.street ? r->probe.street : "");

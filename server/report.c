@@ -258,6 +258,10 @@ static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category 
                            (long long)in->same_as);
         if (rc)
             return mp_fail(err, rc, "unavailable", "cannot read the cluster");
+        /* Another municipality's job is not one this desk can join. */
+        if (strcmp(st->municipality, ctx->city->id) != 0)
+            return mp_fail(err, MP_EINVAL, "unknown_cluster", "same_as: there is no cluster %lld",
+                           (long long)in->same_as);
         if (strcmp(st->category, cat->code) != 0)
             return mp_fail(err, MP_EINVAL, "category_mismatch",
                            "same_as: cluster %lld is about %.48s, not %.48s",
@@ -289,7 +293,7 @@ static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category 
     /* Around the pin and the placed address: one square holding both,
      * then each candidate tested against the two (as the replay does). */
     mp_cluster_search_box(probe, reach, &bx, &by, &half);
-    rc = mp_store_cluster_candidates(ctx->db, cat->code, bx, by, half, probe->t,
+    rc = mp_store_cluster_candidates(ctx->db, ctx->city->id, cat->code, bx, by, half, probe->t,
                                      (int64_t)cat->window_days * 86400, cand, MAX_CANDIDATES, &n);
     if (rc) {
         rc = mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
@@ -358,6 +362,7 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
         if ((rc = mp_store_cluster_update(ctx->db, &st)))
             goto db_fail;
     } else {
+        snprintf(st.municipality, sizeof st.municipality, "%s", ctx->city->id);
         snprintf(st.category, sizeof st.category, "%s", cat->code);
         snprintf(st.status, sizeof st.status, "new");
         snprintf(st.district, sizeof st.district, "%s", d ? d->code : "");
@@ -377,6 +382,7 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
     }
     mp_join_reason_json(&out->why, reason, sizeof reason);
     struct mp_report_rec rec = {
+        .municipality = ctx->city->id,
         .category = cat->code,
         .description = in->description ? in->description : "",
         .address = nonempty(in->address),
@@ -536,8 +542,8 @@ enum mp_status mp_report_nearby(struct mp_ctx *ctx, const struct mp_category *ca
     double show = fmax(cat->radius_m * 3, 150.0);
     if (!(out->cand = malloc(MP_NEARBY_MAX * sizeof *out->cand)))
         return MP_ENOMEM;
-    enum mp_status rc = mp_store_cluster_candidates(ctx->db, cat->code, x, y, show, 0, -1,
-                                                    out->cand, MP_NEARBY_MAX, &n);
+    enum mp_status rc = mp_store_cluster_candidates(ctx->db, ctx->city->id, cat->code, x, y, show,
+                                                    0, -1, out->cand, MP_NEARBY_MAX, &n);
     if (rc)
         return mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
     int64_t now = mp_time_now();

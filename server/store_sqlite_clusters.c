@@ -25,15 +25,16 @@ static int64_t cell_of(double x, double y)
 
 #define CLUSTER_COLS                                                                             \
     "c.id, c.report_count, c.first_at, c.last_at, c.created_at, c.updated_at, c.category, "    \
-    "c.status, c.district, c.lon, c.lat, c.location"
+    "c.status, c.district, c.lon, c.lat, c.location, c.municipality"
 #define STATE_COLS                                                                               \
     "c.id, c.category, c.status, c.report_count, c.x, c.y, c.sum_x, c.sum_y, c.lon, c.lat, "   \
-    "c.first_at, c.last_at, c.fixed_at, c.district, c.street, c.location"
+    "c.first_at, c.last_at, c.fixed_at, c.district, c.street, c.location, c.municipality"
 
-/* One column of cells: a contiguous key range of the (category, cell)
- * index. (An OR of ranges made SQLite scan the whole category.) */
+/* One column of cells: a contiguous key range of the (municipality,
+ * category, cell) index. (An OR of ranges made SQLite scan the whole
+ * category.) */
 static const char sql_candidates[] =
-    "SELECT " STATE_COLS " FROM clusters c WHERE c.category = ?1 AND"
+    "SELECT " STATE_COLS " FROM clusters c WHERE c.municipality = ?10 AND c.category = ?1 AND"
     " c.cell BETWEEN ?2 AND ?3 AND c.x BETWEEN ?4 AND ?5 AND c.y BETWEEN ?6 AND ?7"
     " AND c.last_at >= ?8 AND c.first_at <= ?9";
 static const char sql_cluster_state[] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = ?1";
@@ -41,8 +42,8 @@ static const char sql_cluster_state[] = "SELECT " STATE_COLS " FROM clusters c W
 static const char sql_cluster_insert[] =
     "INSERT INTO clusters (category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
     " first_at, last_at, fixed_at, district, created_at, updated_at, street, location, cell,"
-    " geom, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14,"
-    " ?15, ?16, ?17, MakePoint(?8, ?9, 4326), ?18)";
+    " geom, id, municipality) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+    " ?14, ?14, ?15, ?16, ?17, MakePoint(?8, ?9, 4326), ?18, ?19)";
 static const char sql_cluster_ll_insert[] = "INSERT INTO clusters_rtree (id, minx, maxx, miny,"
                                             " maxy) VALUES (?1, ?2, ?2, ?3, ?3)";
 static const char sql_cluster_ll_update[] = "UPDATE clusters_rtree SET minx = ?2, maxx = ?2,"
@@ -88,6 +89,7 @@ static void read_state(sqlite3_stmt *st, struct mp_cluster_state *c)
     mp_col_copy(c->district, sizeof c->district, st, 13);
     mp_col_copy(c->street, sizeof c->street, st, 14);
     mp_col_copy(c->location, sizeof c->location, st, 15);
+    mp_col_copy(c->municipality, sizeof c->municipality, st, 16);
 }
 
 struct candidates {
@@ -103,10 +105,10 @@ static int candidate_row(void *ctx, sqlite3_stmt *st)
     return 0;
 }
 
-enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *category,
-                                           double x, double y, double r, int64_t t,
-                                           int64_t window, struct mp_cluster_state *out,
-                                           size_t cap, size_t *n)
+enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *municipality,
+                                           const char *category, double x, double y, double r,
+                                           int64_t t, int64_t window,
+                                           struct mp_cluster_state *out, size_t cap, size_t *n)
 {
     int64_t since = window >= 0 && t > INT64_MIN + window ? t - window : INT64_MIN;
     int64_t until = window >= 0 && t < INT64_MAX - window ? t + window : INT64_MAX;
@@ -128,6 +130,7 @@ enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *
         sqlite3_bind_double(st, 7, y + r);
         sqlite3_bind_int64(st, 8, since);
         sqlite3_bind_int64(st, 9, until);
+        mp_bind_text(st, 10, municipality);
         rc = mp_stmt_each(s, st, candidate_row, &c, "candidates");
         *n = c.n;
     }
@@ -170,6 +173,8 @@ static void bind_state(sqlite3_stmt *st, const struct mp_cluster_state *c, int64
 static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c,
                                      int64_t want_id, int64_t *id)
 {
+    if (!c->municipality[0])
+        return MP_EINVAL;
     sqlite3_stmt *st = mp_stmt(s, sql_cluster_insert);
     if (!st)
         return MP_EDB;
@@ -180,6 +185,7 @@ static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cl
         sqlite3_bind_int64(st, 18, want_id);
     else
         sqlite3_bind_null(st, 18);
+    mp_bind_text(st, 19, c->municipality);
     enum mp_status rc = mp_stmt_run(s, st, "cluster insert");
     if (rc)
         return rc;
@@ -518,6 +524,7 @@ static void read_cluster(sqlite3_stmt *st, struct mp_cluster_row *c)
     c->lon = sqlite3_column_double(st, 9);
     c->lat = sqlite3_column_double(st, 10);
     c->location = mp_col_text(st, 11);
+    c->municipality = mp_col_text(st, 12);
 }
 
 struct clusters {

@@ -269,14 +269,90 @@ static const char *const migrations[][4] = {
         /* 8 -> 9: ids are never reused; no SQL text, see steps[] below. */
         NULL,
     },
+    {
+        /* 9 -> 10: the municipality of reports and clusters; steps[]. */
+        NULL,
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
+static enum mp_status ids_step(struct mp_store_sess *s, const struct mp_store_opts *o,
+                               struct mp_error *err)
+{
+    (void)o;
+    (void)err;
+    return mp_store_ids_never_reused(s);
+}
+
+static const char sql_has_municipality[] =
+    "SELECT count(*) FROM pragma_table_info(?1) WHERE name = 'municipality'";
+static const char sql_unset_municipality[] =
+    "SELECT (SELECT count(*) FROM reports WHERE municipality = '')"
+    " + (SELECT count(*) FROM clusters WHERE municipality = '')";
+static const char sql_fill_reports[] =
+    "UPDATE reports SET municipality = ?1 WHERE municipality = ''";
+static const char sql_fill_clusters[] =
+    "UPDATE clusters SET municipality = ?1 WHERE municipality = ''";
+
+/* 9 -> 10: every report and cluster belongs to a municipality (the city
+ * pack's id), and the duplicate look-up's index leads with it, so that a
+ * region can partition or shard by it and a report never joins another
+ * municipality's cluster. Existing rows get the municipality of the city
+ * the database is opened with. NOT NULL needs a default on ALTER TABLE: ''
+ * stands for "not set", which the store never writes. The column is added
+ * only where it is missing, so the step may run again on a file whose
+ * user_version was set back by hand (tests do). */
+static enum mp_status municipality_step(struct mp_store_sess *s, const struct mp_store_opts *o,
+                                        struct mp_error *err)
+{
+    static const char *const tables[] = {"reports", "clusters"};
+    static const char *const add[] = {
+        "ALTER TABLE reports ADD COLUMN municipality TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE clusters ADD COLUMN municipality TEXT NOT NULL DEFAULT ''",
+    };
+    enum mp_status rc = MP_OK;
+    for (size_t i = 0; rc == MP_OK && i < sizeof tables / sizeof *tables; i++) {
+        int64_t has = 0;
+        sqlite3_stmt *st = mp_stmt(s, sql_has_municipality);
+        if (st)
+            mp_bind_text(st, 1, tables[i]);
+        if ((rc = mp_stmt_first(s, st, mp_row_int64, &has, "municipality")) == MP_OK && !has)
+            rc = mp_exec(s, add[i]);
+    }
+    int64_t unset = 0;
+    if (rc == MP_OK)
+        rc = mp_stmt_first(s, mp_stmt(s, sql_unset_municipality), mp_row_int64, &unset,
+                           "municipality");
+    if (rc == MP_OK && unset > 0) {
+        if (!o->municipality || !o->municipality[0])
+            return mp_fail(err, MP_EINVAL, "store",
+                           "the database predates municipalities (schema %d): open it once"
+                           " with its city pack (meldpunt serve --city DIR) to upgrade it",
+                           mp_store_schema_user_version(s));
+        const char *const fill[] = {sql_fill_reports, sql_fill_clusters};
+        for (size_t i = 0; rc == MP_OK && i < 2; i++) {
+            sqlite3_stmt *st = mp_stmt(s, fill[i]);
+            if (st)
+                mp_bind_text(st, 1, o->municipality);
+            rc = mp_stmt_run(s, st, "municipality");
+        }
+    }
+    if (rc == MP_OK)
+        rc = mp_exec(s, "DROP INDEX IF EXISTS clusters_cell;"
+                        " CREATE INDEX clusters_cell ON clusters (municipality, category, cell,"
+                        " x, y);");
+    return rc;
+}
+
 /* What SQL text cannot say: a step run after the SQL of its version (index
- * = the version it upgrades from). */
-static enum mp_status (*const steps[])(struct mp_store_sess *s) = {
+ * = the version it upgrades from). A step may fill err; otherwise the
+ * caller names the version that failed. */
+static enum mp_status (*const steps[])(struct mp_store_sess *s, const struct mp_store_opts *o,
+                                       struct mp_error *err) = {
     /* 8 -> 9: AUTOINCREMENT on every table whose ids leave the server. */
-    [8] = mp_store_ids_never_reused,
+    [8] = ids_step,
+    /* 9 -> 10: reports and clusters belong to a municipality. */
+    [9] = municipality_step,
 };
 _Static_assert(sizeof steps / sizeof steps[0] <= sizeof migrations / sizeof migrations[0],
                "a step belongs to a migration");
@@ -333,9 +409,15 @@ enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, const struct mp_
                 goto out;
             }
         }
-        if ((size_t)v < sizeof steps / sizeof steps[0] && steps[v] && (rc = steps[v](s))) {
-            rc = mp_fail(err, rc, "store", "schema upgrade to version %d failed", v + 1);
-            goto out;
+        if ((size_t)v < sizeof steps / sizeof steps[0] && steps[v]) {
+            struct mp_error said = {{0}, {0}};
+            if ((rc = steps[v](s, o, &said))) {
+                if (said.text[0] && err)
+                    *err = said;
+                else if (!said.text[0])
+                    rc = mp_fail(err, rc, "store", "schema upgrade to version %d failed", v + 1);
+                goto out;
+            }
         }
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if ((rc = mp_exec(s, pragma)))

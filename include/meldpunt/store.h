@@ -25,7 +25,7 @@ struct mp_store;
 struct mp_store_sess;
 
 /* Schema version this build writes; older databases are upgraded in place. */
-#define MP_STORE_SCHEMA_VERSION 9
+#define MP_STORE_SCHEMA_VERSION 10
 
 struct mp_store_opts {
     unsigned pool_size;   /* sessions (connections); >= 1 */
@@ -43,6 +43,10 @@ struct mp_store_opts {
      * versions in tests of the upgrades: the store's other functions expect
      * the current schema. */
     int schema_version;
+    /* The city pack's id (borrowed for mp_store_open): the municipality of
+     * the reports and clusters stored before schema version 10. NULL only
+     * where the city is not known (then such a database is refused). */
+    const char *municipality;
 };
 
 void mp_store_opts_default(struct mp_store_opts *o);
@@ -74,16 +78,17 @@ void mp_store_savepoint_undo(struct mp_store_sess *sess);
 
 /* ---- clusters, as the clustering code sees them ---- */
 
-/* Clusters of category whose centre may lie within the metric square of
- * half side r around (x, y) (a superset: callers check distances) and, with
- * window >= 0, whose span of reports comes within window seconds of t (the
- * time test of the duplicate rules, so that old clusters never crowd the
- * cap). Fills up to cap entries of out; *n gets the count written. Uses the
- * grid-cell index on (category, cell). */
-enum mp_status mp_store_cluster_candidates(struct mp_store_sess *sess, const char *category,
-                                           double x, double y, double r, int64_t t,
-                                           int64_t window, struct mp_cluster_state *out,
-                                           size_t cap, size_t *n) MP_WUR;
+/* Clusters of municipality and category whose centre may lie within the
+ * metric square of half side r around (x, y) (a superset: callers check
+ * distances) and, with window >= 0, whose span of reports comes within
+ * window seconds of t (the time test of the duplicate rules, so that old
+ * clusters never crowd the cap). Fills up to cap entries of out; *n gets the
+ * count written. Uses the grid-cell index on (municipality, category, cell). */
+enum mp_status mp_store_cluster_candidates(struct mp_store_sess *sess, const char *municipality,
+                                           const char *category, double x, double y, double r,
+                                           int64_t t, int64_t window,
+                                           struct mp_cluster_state *out, size_t cap,
+                                           size_t *n) MP_WUR;
 enum mp_status mp_store_cluster_state(struct mp_store_sess *sess, int64_t id,
                                       struct mp_cluster_state *out) MP_WUR;
 /* Insert a new cluster from st (id ignored); *id receives the new id. */

@@ -117,6 +117,7 @@ static int64_t add_cluster(struct fx *f, const char *cat, const char *status, do
 {
     struct mp_cluster_state c;
     memset(&c, 0, sizeof c);
+    snprintf(c.municipality, sizeof c.municipality, "chicago");
     snprintf(c.category, sizeof c.category, "%s", cat);
     snprintf(c.status, sizeof c.status, "%s", status);
     snprintf(c.district, sizeof c.district, "%s", district ? district : "");
@@ -139,6 +140,7 @@ static int64_t add_report(struct fx *f, int64_t cluster, const char *cat, const 
 {
     struct mp_report_rec r;
     memset(&r, 0, sizeof r);
+    r.municipality = "chicago";
     r.category = cat;
     r.description = "test report";
     r.channel = "web";
@@ -386,6 +388,7 @@ static void test_cluster_create_and_state(void **state)
     /* Street and readable location travel with the cluster. */
     struct mp_cluster_state w;
     memset(&w, 0, sizeof w);
+    snprintf(w.municipality, sizeof w.municipality, "chicago");
     snprintf(w.category, sizeof w.category, "pothole");
     snprintf(w.status, sizeof w.status, "new");
     snprintf(w.street, sizeof w.street, "N CLARK ST");
@@ -441,7 +444,7 @@ static void test_candidates_metric_box(void **state)
      * included); status is the rules' business, not the index's. */
     struct mp_cluster_state out[16];
     size_t n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 16, &n),
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, 0, -1, out, 16, &n),
                      MP_OK);
     assert_true(n >= 4 && n <= 5);
     assert_true(has_id(out, n, on_edge_x));
@@ -455,31 +458,31 @@ static void test_candidates_metric_box(void **state)
 
     /* cap bounds what is written. */
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 2, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, 0, -1, out, 2, &n), MP_OK);
     assert_int_equal(n, 2);
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 0, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, 0, -1, out, 0, &n), MP_OK);
     assert_int_equal(n, 0);
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "pothole", X0, Y0, r, 0, -1, out, 16, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "pothole", X0, Y0, r, 0, -1, out, 16, &n), MP_OK);
     assert_int_equal(n, 0);
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "rodent", X0, Y0, 1, 0, -1, out, 16, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "rodent", X0, Y0, 1, 0, -1, out, 16, &n), MP_OK);
     assert_int_equal(n, 1);
     assert_int_equal(out[0].id, other);
 
     /* With a window, only clusters whose span comes within it of t: the
      * rules would turn the others down, and they must not fill the cap. */
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, T0 + 86400, 86400,
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, T0 + 86400, 86400,
                                                  out, 16, &n), MP_OK);
     assert_true(n >= 4 && n <= 5); /* all end at T0: exactly one window back */
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, T0 + 86401, 86400,
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, T0 + 86401, 86400,
                                                  out, 16, &n), MP_OK);
     assert_int_equal(n, 0);
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, T0 - 86401, 86400,
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, T0 - 86401, 86400,
                                                  out, 16, &n), MP_OK);
     assert_int_equal(n, 0); /* reported before the clusters began, beyond the window */
 
@@ -488,10 +491,10 @@ static void test_candidates_metric_box(void **state)
     assert_int_equal(mp_store_cluster_state(f->s, centre, &s), MP_OK);
     s.x = s.sum_x = X0 + 3000;
     assert_int_equal(mp_store_cluster_update(f->s, &s), MP_OK);
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 16, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, 0, -1, out, 16, &n), MP_OK);
     assert_false(has_id(out, n, centre));
     assert_int_equal(
-        mp_store_cluster_candidates(f->s, "graffiti", X0 + 3000, Y0, 1, 0, -1, out, 16, &n), MP_OK);
+        mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0 + 3000, Y0, 1, 0, -1, out, 16, &n), MP_OK);
     assert_true(has_id(out, n, centre));
 }
 
@@ -520,7 +523,7 @@ static void test_candidates_never_miss(void **state)
         double qx = xs[q * 5], qy = ys[q * 5] + (q % 7) * 13.7;
         double r = q % 3 == 0 ? 1.0 : 10.0 * (q % 70) + 0.5;
         size_t n = 0;
-        assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", qx, qy, r, 0, -1, out, N, &n),
+        assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", qx, qy, r, 0, -1, out, N, &n),
                          MP_OK);
         for (int i = 0; i < N; i++) {
             bool inside = fabs(xs[i] - qx) <= r && fabs(ys[i] - qy) <= r;
@@ -581,6 +584,7 @@ static void test_report_insert_and_get(void **state)
     assert_false(exists);
     struct mp_report_rec dup;
     memset(&dup, 0, sizeof dup);
+    dup.municipality = "chicago";
     dup.category = "graffiti";
     dup.description = "";
     dup.channel = "web";
@@ -596,6 +600,12 @@ static void test_report_insert_and_get(void **state)
     dup.external_id = NULL;
     dup.cluster_id = 424242;
     assert_int_not_equal(mp_store_report_insert(f->s, &dup, &id), MP_OK);
+    /* And to a municipality. */
+    dup.cluster_id = c;
+    dup.municipality = NULL;
+    assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_EINVAL);
+    dup.municipality = "";
+    assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_EINVAL);
 }
 
 /* The listing data set: 3 clusters, 6 reports. */
@@ -1090,7 +1100,7 @@ static void test_transactions(void **state)
     /* Rolled back ids are gone; nothing in the metric index either. */
     struct mp_cluster_state out[4];
     size_t n = 9;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, 10, 0, -1, out, 4, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, 10, 0, -1, out, 4, &n), MP_OK);
     assert_int_equal(n, 0);
 
     assert_int_equal(mp_store_begin_write(f->s, &err), MP_OK);
@@ -1195,6 +1205,7 @@ static void test_readonly_reopen(void **state)
     /* And no write gets through outside a transaction either. */
     struct mp_cluster_state c;
     memset(&c, 0, sizeof c);
+    snprintf(c.municipality, sizeof c.municipality, "chicago");
     snprintf(c.category, sizeof c.category, "graffiti");
     snprintf(c.status, sizeof c.status, "new");
     int64_t id = 0;

@@ -1,12 +1,21 @@
-/* test_store_ids.c - ids that leave the server are never reused (schema
- * version 9): the scenario of issue 18 (a split after a merge must not give
- * the new cluster the merged one's id), a deleted highest row of every such
- * table, and a schema-8 database upgraded in place: every row keeps its id,
- * the schema ends exactly as a new database's, and ids that only the history,
- * the corrections or the audit log still quote do not come back. The
- * database is also read and changed directly with SQLite (as an operator or
- * an older build would), through a connection with SpatiaLite for the
- * geometry triggers. */
+/* test_store_schema.c - what schema versions 9 and 10 promise, and their
+ * upgrades.
+ *
+ * Version 9, ids that leave the server are never reused: the scenario of
+ * issue 18 (a split after a merge must not give the new cluster the merged
+ * one's id), a deleted highest row of every such table, and a schema-8
+ * database upgraded in place: every row keeps its id, the schema ends
+ * exactly as a new database's, and ids that only the history, the
+ * corrections or the audit log still quote do not come back.
+ *
+ * Version 10, reports and clusters belong to a municipality: written and
+ * read back, the duplicate look-up keyed by it (a report never joins, nor
+ * names with same_as, another municipality's cluster), and a schema-9
+ * database upgraded with the city it is opened with (refused without one).
+ *
+ * The database is also read and changed directly with SQLite (as an
+ * operator or an older build would), through a connection with SpatiaLite
+ * for the geometry triggers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +32,7 @@
 
 #include "fixture.h"
 #include "meldpunt/corrections.h"
+#include "meldpunt/report.h"
 #include "meldpunt/store.h"
 #include "meldpunt/store_auth.h"
 #include "meldpunt/store_work.h"
@@ -447,13 +457,166 @@ static void a_schema_8_database_upgraded_keeps_its_ids(void **state)
     fx_rm_dir(dir.dir);
 }
 
+/* ---- municipalities (schema version 10) ---- */
+
+static int copy_cluster_row(void *p, const struct mp_cluster_row *c)
+{
+    snprintf(p, MP_MUNICIPALITY_MAXLEN, "%s", c->municipality ? c->municipality : "(null)");
+    return 0;
+}
+
+static int copy_report_row(void *p, const struct mp_report_row *r)
+{
+    snprintf(p, MP_MUNICIPALITY_MAXLEN, "%s", r->municipality ? r->municipality : "(null)");
+    return 0;
+}
+
+/* A report in the city of ctx at lon, lat, naming same_as; its error. */
+static enum mp_status same_as_report(struct mp_ctx *ctx, double lon, double lat, int64_t same_as,
+                                     struct mp_error *err)
+{
+    struct mp_report_input in;
+    struct mp_submit_result res;
+    memset(&in, 0, sizeof in);
+    snprintf(in.category, sizeof in.category, "graffiti");
+    in.lon = lon;
+    in.lat = lat;
+    in.has_lon = in.has_lat = true;
+    in.created_at = T0 + 600;
+    in.same_as = same_as;
+    return mp_report_submit(ctx, &in, true, &res, err);
+}
+
+static void a_report_never_joins_another_municipality(void **state)
+{
+    (void)state;
+    struct fx_db d;
+    struct mp_error err = {{0}, {0}};
+    struct raw r;
+    int64_t first, second, third;
+    char m[MP_MUNICIPALITY_MAXLEN];
+    fx_db_open(&d, "mp-municipality");
+    int64_t id = report(&d, "graffiti", 0, T0, &first);
+
+    /* Written from the city and read back with every row. */
+    struct mp_cluster_state cs;
+    assert_int_equal(mp_store_cluster_state(d.ctx.db, first, &cs), MP_OK);
+    assert_string_equal(cs.municipality, "chicago");
+    assert_int_equal(mp_store_cluster_get(d.ctx.db, first, copy_cluster_row, m), MP_OK);
+    assert_string_equal(m, "chicago");
+    assert_int_equal(mp_store_report_get(d.ctx.db, id, false, copy_report_row, m), MP_OK);
+    assert_string_equal(m, "chicago");
+
+    /* The same job one metre away, but of a neighbouring town sharing the
+     * database: the look-up does not see it, so a new job starts. */
+    raw_open(&r, d.file.path);
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE clusters SET municipality = 'evanston' WHERE id = %lld",
+             (long long)first);
+    raw_exec(&r, sql);
+    raw_close(&r);
+    size_t n = 9;
+    struct mp_cluster_state found[4];
+    assert_int_equal(mp_store_cluster_candidates(d.ctx.db, "evanston", "graffiti", cs.x, cs.y, 50,
+                                                 0, -1, found, 4, &n),
+                     MP_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(found[0].id, first);
+    assert_int_equal(mp_store_cluster_candidates(d.ctx.db, "chicago", "graffiti", cs.x, cs.y, 50, 0,
+                                                 -1, found, 4, &n),
+                     MP_OK);
+    assert_int_equal(n, 0);
+    report(&d, "graffiti", 1, T0 + 60, &second);
+    assert_int_not_equal(second, first);
+    /* ... which the next report of the spot joins, as it would have joined
+     * the first. */
+    report(&d, "graffiti", 2, T0 + 120, &third);
+    assert_int_equal(third, second);
+
+    /* Nor can a citizen name the other town's job. */
+    assert_int_equal(same_as_report(&d.ctx, LOOP_LON, LOOP_LAT, first, &err), MP_EINVAL);
+    assert_string_equal(err.code, "unknown_cluster");
+    char want[80];
+    snprintf(want, sizeof want, "same_as: there is no cluster %lld", (long long)first);
+    assert_string_equal(err.text, want);
+    assert_int_equal(same_as_report(&d.ctx, LOOP_LON, LOOP_LAT, second, &err), MP_OK);
+    fx_db_close(&d);
+}
+
+/* A schema-9 database: two clusters and a report, no municipality yet. */
+static const char v9_rows[] =
+    "INSERT INTO clusters (id, category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
+    " first_at, last_at, created_at, updated_at, cell, geom) VALUES"
+    " (1, 'graffiti', 'new', 1, 447742, 4636434, 447742, 4636434, -87.6298, 41.8781,"
+    "  1609502400, 1609502400, 1609502400, 1609502400, 7, MakePoint(-87.6298, 41.8781, 4326)),"
+    " (2, 'rodent', 'new', 0, 447742, 4636434, 0, 0, -87.6298, 41.8781,"
+    "  1609502400, 1609502400, 1609502400, 1609502400, 7, MakePoint(-87.6298, 41.8781, 4326));"
+    "INSERT INTO reports (id, cluster_id, category, channel, status, lon, lat, x, y, created_at,"
+    " updated_at, geom) VALUES (1, 1, 'graffiti', 'web', 'new', -87.6298, 41.8781, 447742,"
+    " 4636434, 1609502400, 1609502400, MakePoint(-87.6298, 41.8781, 4326));";
+
+static void a_schema_9_database_gets_the_city_as_municipality(void **state)
+{
+    (void)state;
+    struct fx_dbfile dir;
+    struct mp_store *st = NULL;
+    struct mp_store_opts o;
+    struct mp_error err = {{0}, {0}};
+    struct raw r;
+    char v9[400];
+    assert_int_equal(fx_dbfile_copy(&dir, "mp-municipality-v9", &fx_template), 0);
+    snprintf(v9, sizeof v9, "%s/v9.sqlite", dir.dir);
+    fx_store_opts(&o, 1);
+    o.schema_version = 9;
+    assert_int_equal(mp_store_open(v9, &o, &st, &err), MP_OK);
+    mp_store_close(st);
+    raw_open(&r, v9);
+    assert_int_equal(raw_int(&r, "SELECT count(*) FROM pragma_table_info('reports') WHERE name"
+                                 " = 'municipality'"),
+                     0);
+    raw_exec(&r, v9_rows);
+    raw_close(&r);
+
+    /* Without a city it cannot know whose rows they are: refused, untouched. */
+    fx_store_opts(&o, 1);
+    o.municipality = NULL;
+    st = NULL;
+    assert_int_equal(mp_store_open(v9, &o, &st, &err), MP_EINVAL);
+    assert_null(st);
+    assert_string_equal(err.text, "the database predates municipalities (schema 9): open it once"
+                                  " with its city pack (meldpunt serve --city DIR) to upgrade it");
+    raw_open(&r, v9);
+    assert_int_equal(raw_int(&r, "PRAGMA user_version"), 9);
+    raw_close(&r);
+
+    /* With the city: every row is the city's, and the look-up index leads
+     * with the municipality. */
+    assert_int_equal(fx_store_open(v9, 1, &st, &err), MP_OK);
+    mp_store_close(st);
+    raw_open(&r, v9);
+    assert_int_equal(raw_int(&r, "PRAGMA user_version"), MP_STORE_SCHEMA_VERSION);
+    char *rows = raw_rows(&r, "SELECT 'c', id, municipality FROM clusters UNION ALL"
+                              " SELECT 'r', id, municipality FROM reports ORDER BY 1, 2");
+    assert_string_equal(rows, "c|1|chicago\nc|2|chicago\nr|1|chicago\n");
+    char *plan = raw_rows(&r, "EXPLAIN QUERY PLAN SELECT id FROM clusters WHERE municipality ="
+                              " 'chicago' AND category = 'graffiti' AND cell BETWEEN 1 AND 9");
+    assert_non_null(strstr(plan, "INDEX clusters_cell (municipality=? AND category=? AND"
+                                 " cell>? AND cell<?)"));
+    raw_close(&r);
+    free(rows);
+    free(plan);
+    fx_rm_dir(dir.dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_split_after_a_merge_gets_a_new_cluster_id),
         cmocka_unit_test(a_deleted_highest_row_never_comes_back),
         cmocka_unit_test(a_schema_8_database_upgraded_keeps_its_ids),
+        cmocka_unit_test(a_report_never_joins_another_municipality),
+        cmocka_unit_test(a_schema_9_database_gets_the_city_as_municipality),
     };
-    return cmocka_run_group_tests_name("store_ids", tests, fx_pack_group_setup,
+    return cmocka_run_group_tests_name("store_schema", tests, fx_pack_group_setup,
                                        fx_pack_group_teardown);
 }
