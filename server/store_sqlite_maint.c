@@ -286,6 +286,12 @@ out:
 #define HAS_CONTACT                                                                              \
     "(contact_name IS NOT NULL OR contact_email IS NOT NULL OR contact_phone IS NOT NULL)"
 #define HAS_O311_IDS "(device_id IS NOT NULL OR account_id IS NOT NULL)"
+/* Answers to Open311 attributes are stored as the client sent them, a JSON
+ * object {code: text or [texts]}: typed text like a description. */
+#define ATTRS_TO_MASK                                                                            \
+    "EXISTS (SELECT 1 FROM json_tree(open311_attributes.json) t"                                 \
+    " WHERE t.type = 'text' AND t.atom <> mp_mask_contacts(t.atom))"
+#define OF_OLD_CLOSED " AND report_id IN (SELECT id FROM reports WHERE cluster_id IN (" OLD_CLOSED "))"
 
 static const char sql_count_clusters[] =
     "SELECT count(*) FROM clusters WHERE status IN (SELECT value FROM json_each(?2))"
@@ -307,6 +313,18 @@ static const char sql_count_o311[] =
 static const char sql_clear_o311[] =
     "UPDATE open311_attributes SET device_id = NULL, account_id = NULL WHERE " HAS_O311_IDS
     " AND report_id IN (SELECT id FROM reports WHERE cluster_id IN (" OLD_CLOSED "))";
+static const char sql_count_attrs[] =
+    "SELECT count(*) FROM open311_attributes WHERE " ATTRS_TO_MASK OF_OLD_CLOSED;
+/* The object rebuilt in its order with each text masked, in lists too; other
+ * values (numbers, true, nested objects) pass through as JSON. A list comes
+ * back from its subquery as plain text, hence json() around it. */
+static const char sql_mask_attrs[] =
+    "UPDATE open311_attributes SET json = (SELECT json_group_object(e.key, CASE e.type"
+    " WHEN 'text' THEN mp_mask_contacts(e.value)"
+    " WHEN 'array' THEN json((SELECT json_group_array(CASE a.type WHEN 'text'"
+    "  THEN mp_mask_contacts(a.value) ELSE e.value -> a.fullkey END) FROM json_each(e.value) a))"
+    " ELSE open311_attributes.json -> e.fullkey END) FROM json_each(open311_attributes.json) e)"
+    " WHERE " ATTRS_TO_MASK OF_OLD_CLOSED;
 
 /* SQL function mp_mask_contacts(text): the text as public output shows it. */
 static void fn_mask(sqlite3_context *c, int argc, sqlite3_value **argv)
@@ -367,7 +385,8 @@ enum mp_status mp_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool 
     if ((rc = apply(s, sql_count_clusters, NULL, dry_run, cutoff, &a.clusters)) ||
         (rc = apply(s, sql_count_contacts, sql_clear_contacts, dry_run, cutoff, &a.reports)) ||
         (rc = apply(s, sql_count_desc, sql_mask_desc, dry_run, cutoff, &a.descriptions)) ||
-        (rc = apply(s, sql_count_o311, sql_clear_o311, dry_run, cutoff, &a.open311))) {
+        (rc = apply(s, sql_count_o311, sql_clear_o311, dry_run, cutoff, &a.open311)) ||
+        (rc = apply(s, sql_count_attrs, sql_mask_attrs, dry_run, cutoff, &a.attributes))) {
         mp_store_rollback(s);
         rc = mp_fail(err, rc, rc == MP_EUNAVAIL ? "unavailable" : "store",
                      "anonymisation failed; nothing was changed");
@@ -377,13 +396,13 @@ enum mp_status mp_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool 
         mp_store_rollback(s);
         goto out;
     }
-    if (a.reports || a.descriptions || a.open311) {
-        char detail[200];
+    if (a.reports || a.descriptions || a.open311 || a.attributes) {
+        char detail[240];
         snprintf(detail, sizeof detail,
                  "{\"cutoff\":%lld,\"clusters\":%lld,\"reports\":%lld,\"descriptions\":%lld,"
-                 "\"open311\":%lld}",
+                 "\"open311\":%lld,\"attributes\":%lld}",
                  (long long)cutoff, (long long)a.clusters, (long long)a.reports,
-                 (long long)a.descriptions, (long long)a.open311);
+                 (long long)a.descriptions, (long long)a.open311, (long long)a.attributes);
         struct mp_audit_rec rec = {.at = mp_time_now(),
                                    .user_name = actor ? actor : "retention",
                                    .action = "anonymise",

@@ -57,13 +57,15 @@ struct mp_anonymise_stats {
     int64_t reports;      /* their reports that still held contact data */
     int64_t descriptions; /* descriptions in which typed-in contacts were masked */
     int64_t open311;      /* Open311 device_id/account_id pairs cleared */
+    int64_t attributes;   /* Open311 attribute answers in which typed-in contacts were masked */
 };
 
 /* Remove the reporter's personal data from every report whose cluster is
  * fixed, closed or not_responsible and was last changed before `cutoff`
  * (Unix seconds): contact_name, contact_email and contact_phone become NULL,
- * e-mail addresses and phone numbers typed into the description are masked
- * as in public output, and the Open311 device and account ids are cleared.
+ * e-mail addresses and phone numbers typed into the description and into
+ * the answers to Open311 attributes are masked as in public output, and the
+ * Open311 device and account ids are cleared.
  * Public fields (category, place, status, times) are left as they were. Runs
  * in its own write transaction (MP_EUNAVAIL when the database is busy or
  * read-only), which also writes an audit entry by actor (NULL: "retention")
