@@ -8,6 +8,7 @@
 #include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
 #include "store_sqlite.h"
+#include "store_sqlite_derived.h"
 #include "store_sqlite_sql.h"
 
 /* Grid cell of a metric point for the candidate look-up; must match the
@@ -190,7 +191,9 @@ static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cl
     if (rc)
         return rc;
     *id = want_id ? want_id : sqlite3_last_insert_rowid(s->db);
-    return mp_stmt_run_point(s, sql_cluster_ll_insert, *id, c->lon, c->lat, "cluster index");
+    if ((rc = mp_stmt_run_point(s, sql_cluster_ll_insert, *id, c->lon, c->lat, "cluster index")))
+        return rc;
+    return mp_derived_cluster_added(s, *id, c, want_id != 0);
 }
 
 enum mp_status mp_store_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,

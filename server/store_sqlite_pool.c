@@ -257,6 +257,8 @@ void mp_store_savepoint_undo(struct mp_store_sess *s)
         fprintf(stderr, "meldpunt: store: cannot release an undone savepoint\n");
 }
 
+int64_t mp_store_changes(struct mp_store_sess *s) { return sqlite3_total_changes64(s->db); }
+
 enum mp_status mp_store_defer_foreign_keys(struct mp_store_sess *s)
 {
     return mp_exec(s, "PRAGMA defer_foreign_keys = ON");

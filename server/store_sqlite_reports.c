@@ -7,6 +7,7 @@
 #include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
 #include "store_sqlite.h"
+#include "store_sqlite_derived.h"
 #include "store_sqlite_map.h"
 #include "store_sqlite_sql.h"
 
@@ -64,7 +65,8 @@ enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_r
     sqlite3_bind_double(st, 10, r->x);
     sqlite3_bind_double(st, 11, r->y);
     sqlite3_bind_int64(st, 12, r->created_at);
-    sqlite3_bind_int64(st, 13, mp_time_now());
+    const int64_t now = mp_time_now();
+    sqlite3_bind_int64(st, 13, now);
     mp_bind_text(st, 14, r->external_id);
     mp_bind_text(st, 15, r->contact_name);
     mp_bind_text(st, 16, r->contact_email);
@@ -77,7 +79,9 @@ enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_r
     if (rc)
         return rc;
     *id = sqlite3_last_insert_rowid(s->db);
-    return mp_stmt_run_point(s, sql_report_ll_insert, *id, r->lon, r->lat, "report index");
+    if ((rc = mp_stmt_run_point(s, sql_report_ll_insert, *id, r->lon, r->lat, "report index")))
+        return rc;
+    return mp_derived_report_added(s, *id, r, now);
 }
 
 enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const char *ext,

@@ -341,6 +341,21 @@ static enum mp_status municipality_step(struct mp_store_sess *s, const struct mp
         rc = mp_exec(s, "DROP INDEX IF EXISTS clusters_cell;"
                         " CREATE INDEX clusters_cell ON clusters (municipality, category, cell,"
                         " x, y);");
+    /* The writer's path: a new report or cluster writes its derived rows
+     * itself (store_sqlite_derived.h), so the insert triggers go, and with
+     * them SpatiaLite's geometry constraint triggers (the store only ever
+     * writes MakePoint(lon, lat, 4326); the column stays registered in
+     * geometry_columns for GIS tools). Triggers on changes stay. */
+    if (rc == MP_OK)
+        rc = mp_exec(s, "DROP TRIGGER IF EXISTS report_map_insert;"
+                        " DROP TRIGGER IF EXISTS change_reports_insert;"
+                        " DROP TRIGGER IF EXISTS grid_cells_insert;"
+                        " DROP TRIGGER IF EXISTS change_clusters_insert;"
+                        " DROP TRIGGER IF EXISTS report_map_cluster;"
+                        " DROP TRIGGER IF EXISTS ggi_reports_geom;"
+                        " DROP TRIGGER IF EXISTS ggu_reports_geom;"
+                        " DROP TRIGGER IF EXISTS ggi_clusters_geom;"
+                        " DROP TRIGGER IF EXISTS ggu_clusters_geom;");
     return rc;
 }
 

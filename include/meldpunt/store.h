@@ -75,6 +75,10 @@ void mp_store_rollback(struct mp_store_sess *sess);
 enum mp_status mp_store_savepoint(struct mp_store_sess *sess) MP_WUR;
 enum mp_status mp_store_savepoint_release(struct mp_store_sess *sess) MP_WUR;
 void mp_store_savepoint_undo(struct mp_store_sess *sess);
+/* Rows this session has inserted, changed or deleted since it was opened
+ * (by triggers too): equal before and after a step means the step wrote
+ * nothing, so that a failed step needs no savepoint to be undone. */
+int64_t mp_store_changes(struct mp_store_sess *sess);
 
 /* ---- clusters, as the clustering code sees them ---- */
 

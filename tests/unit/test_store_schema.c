@@ -11,7 +11,10 @@
  * Version 10, reports and clusters belong to a municipality: written and
  * read back, the duplicate look-up keyed by it (a report never joins, nor
  * names with same_as, another municipality's cluster), and a schema-9
- * database upgraded with the city it is opened with (refused without one).
+ * database upgraded with the city it is opened with (refused without one);
+ * and the rows the store derives from
+ * a new report or cluster (map row, grid pyramid, change counter) equal to
+ * what the insert triggers of earlier versions wrote.
  *
  * The database is also read and changed directly with SQLite (as an
  * operator or an older build would), through a connection with SpatiaLite
@@ -361,6 +364,11 @@ static const char v8_check[] =
     "SELECT 'l', a, b, must, 0, 0, 0, 0, 0, 0, 0 FROM link_constraints UNION ALL "
     "SELECT 'g', level, gx, gy, category, status, clusters, reports, 0, 0, 0 FROM grid_cells "
     "ORDER BY 1, 2, 3, 4, 5";
+/* Indexes and triggers of the tables a rebuild replaces. */
+static const char dependents[] =
+    "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name IN"
+    " ('clusters', 'reports', 'history', 'corrections', 'users', 'audit', 'work_notes',"
+    " 'work_photos') ORDER BY type, name";
 /* The schema's objects but the bookkeeping that differs by history. */
 static const char schema_objects[] =
     "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT IN ('sqlite_sequence',"
@@ -390,26 +398,39 @@ static void a_schema_8_database_upgraded_keeps_its_ids(void **state)
                      0);
     raw_exec(&r, v8_rows);
     char *before = raw_rows(&r, v8_check);
+    char *deps8 = raw_rows(&r, dependents);
     raw_close(&r);
 
-    /* Upgraded by opening it. */
+    /* Upgraded to version 9 by opening it: every row, index and trigger
+     * (SpatiaLite's geometry constraints among them) as it was. */
+    o.schema_version = 9;
+    assert_int_equal(mp_store_open(v8, &o, &st, &err), MP_OK);
+    mp_store_close(st);
+    raw_open(&r, v8);
+    assert_int_equal(raw_int(&r, "PRAGMA user_version"), 9);
+    char *after = raw_rows(&r, v8_check);
+    assert_string_equal(after, before);
+    char *deps9 = raw_rows(&r, dependents);
+    assert_string_equal(deps9, deps8);
+    assert_non_null(strstr(deps9, "trigger|ggi_reports_geom|"));
+    assert_int_equal(raw_int(&r, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    char *check = raw_rows(&r, "PRAGMA integrity_check");
+    assert_string_equal(check, "ok\n");
+    /* The geometry columns are still registered. */
+    char *geo = raw_rows(&r, "SELECT f_table_name, geometry_type, srid FROM geometry_columns"
+                             " ORDER BY 1");
+    assert_string_equal(geo, "clusters|1|4326\nreports|1|4326\n");
+    raw_close(&r);
+
+    /* And on to the current version: still every row, and exactly the
+     * schema of a new database. */
     assert_int_equal(fx_store_open(v8, 1, &st, &err), MP_OK);
     struct mp_store_sess *s = mp_store_acquire(st);
     assert_int_equal(mp_store_schema_version(s), MP_STORE_SCHEMA_VERSION);
     raw_open(&r, v8);
-    char *after = raw_rows(&r, v8_check);
+    free(after);
+    after = raw_rows(&r, v8_check);
     assert_string_equal(after, before);
-    assert_int_equal(raw_int(&r, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
-    assert_string_equal(raw_rows(&r, "PRAGMA integrity_check"), "ok\n");
-    /* The geometry columns are still registered, with their constraints. */
-    char *geo = raw_rows(&r, "SELECT f_table_name, geometry_type, srid FROM geometry_columns"
-                             " ORDER BY 1");
-    assert_string_equal(geo, "clusters|1|4326\nreports|1|4326\n");
-    assert_int_equal(raw_int(&r, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
-                                 " AND name IN ('ggi_reports_geom', 'ggu_reports_geom',"
-                                 " 'ggi_clusters_geom', 'ggu_clusters_geom')"),
-                     4);
-    /* Exactly the schema of a new database: every index and trigger again. */
     char *upgraded = raw_rows(&r, schema_objects);
     raw_close(&r);
     raw_open(&r, fx_template.path);
@@ -449,6 +470,9 @@ static void a_schema_8_database_upgraded_keeps_its_ids(void **state)
     assert_string_equal(seq2, seq);
     free(before);
     free(after);
+    free(deps8);
+    free(deps9);
+    free(check);
     free(geo);
     free(upgraded);
     free(fresh);
@@ -608,6 +632,105 @@ static void a_schema_9_database_gets_the_city_as_municipality(void **state)
     fx_rm_dir(dir.dir);
 }
 
+/* ---- the rows derived from a new report or cluster (schema 10) ---- */
+
+/* report_map, every column: compared before and after the update trigger
+ * (report_map_update, still SQL) wrote every row again. */
+static const char map_rows[] = "SELECT strip, lon, id, lat, category, status, district,"
+                               " created_at, cluster_id, cluster_count, rec FROM report_map"
+                               " ORDER BY id";
+/* grid_cells (but emptied cells) and the same counts summed from clusters. */
+static const char grid_rows[] =
+    "SELECT level, gx, gy, category, status, clusters, reports, printf('%.9f %.9f', sum_lon,"
+    " sum_lat) FROM grid_cells WHERE clusters <> 0 ORDER BY 1, 2, 3, 4, 5";
+static const char grid_sums[] =
+    "SELECT l.level, CAST((lon + 180) / l.side AS INTEGER), CAST((lat + 90) / l.side AS INTEGER),"
+    " category, status, count(*), sum(report_count), printf('%.9f %.9f', sum(lon), sum(lat))"
+    " FROM clusters, (SELECT 10 AS level, 0.087890625 AS side UNION ALL SELECT 12,"
+    " 0.02197265625 UNION ALL SELECT 14, 0.0054931640625) l GROUP BY 1, 2, 3, 4, 5"
+    " ORDER BY 1, 2, 3, 4, 5";
+
+static void expect_derived_rows(const char *path, int64_t reports)
+{
+    struct raw r;
+    raw_open(&r, path);
+    assert_int_equal(raw_int(&r, "SELECT count(*) FROM report_map"), reports);
+    char *map = raw_rows(&r, map_rows);
+    char *grid = raw_rows(&r, grid_rows);
+    char *sums = raw_rows(&r, grid_sums);
+    raw_exec(&r, "BEGIN; UPDATE reports SET updated_at = updated_at;");
+    char *again = raw_rows(&r, map_rows);
+    raw_exec(&r, "ROLLBACK");
+    raw_close(&r);
+    assert_string_equal(map, again);
+    assert_string_equal(grid, sums);
+    free(map);
+    free(grid);
+    free(sums);
+    free(again);
+}
+
+static int64_t changes_now(struct fx_db *d)
+{
+    int64_t n = -1;
+    assert_int_equal(mp_store_change_counter(d->ctx.db, &n), MP_OK);
+    return n;
+}
+
+/* The store writes a new report's map row, its cluster's counts in the
+ * grid pyramid and the change counter itself (the insert triggers went in
+ * version 10): every row as the triggers wrote it. */
+static void a_new_row_writes_what_the_triggers_wrote(void **state)
+{
+    (void)state;
+    struct fx_db d;
+    struct mp_error err = {{0}, {0}};
+    struct mp_recluster_stats rs;
+    int64_t c1, c2, c3;
+    fx_db_open(&d, "mp-derived");
+    struct raw r;
+    raw_open(&r, d.file.path);
+    assert_int_equal(raw_int(&r, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND"
+                                 " (sql LIKE '%AFTER INSERT ON reports%' OR sql LIKE"
+                                 " '%AFTER INSERT ON clusters%' OR name LIKE 'gg%')"),
+                     0);
+    raw_close(&r);
+
+    /* A new job: its cluster and its report each count one change. */
+    int64_t n0 = changes_now(&d);
+    report(&d, "graffiti", 0, T0, &c1);
+    assert_int_equal(changes_now(&d), n0 + 2);
+    /* A report that joins (cluster_count of both members 2), one with an
+     * address of non-ASCII text (the record counts bytes), other
+     * categories and places. */
+    fx_report(&d.ctx, "graffiti", LOOP_LON - 3 * M_LON, LOOP_LAT, "233 S Wacker Dr", T0 + 60,
+              &c2);
+    assert_int_equal(c2, c1);
+    assert_int_equal(changes_now(&d), n0 + 4);
+    fx_report(&d.ctx, "pothole", LOOP_LON + 0.01, LOOP_LAT + 0.02, "Ça va 12 é", T0 + 120, &c3);
+    assert_int_not_equal(c3, c1);
+    report(&d, "street_light_out", 4000, T0 + 180, NULL);
+    int64_t far = report(&d, "graffiti", 9000, T0 + 240, NULL);
+    expect_derived_rows(d.file.path, 5);
+
+    /* Re-clustering writes a new cluster after pointing its reports at it
+     * (here: the far report, put into the first job by hand, gets a job of
+     * its own again): the members' counts follow. */
+    raw_open(&r, d.file.path);
+    char sql[120];
+    snprintf(sql, sizeof sql, "UPDATE reports SET cluster_id = %lld WHERE id = %lld",
+             (long long)c1, (long long)far);
+    raw_exec(&r, sql);
+    raw_close(&r);
+    int64_t max0 = 0, max1 = 0;
+    assert_int_equal(mp_store_cluster_max_id(d.ctx.db, &max0), MP_OK);
+    assert_int_equal(mp_recluster(&d.ctx, NULL, &rs, &err), MP_OK);
+    assert_int_equal(mp_store_cluster_max_id(d.ctx.db, &max1), MP_OK);
+    assert_int_equal(max1, max0 + 1);
+    expect_derived_rows(d.file.path, 5);
+    fx_db_close(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -616,6 +739,7 @@ int main(void)
         cmocka_unit_test(a_schema_8_database_upgraded_keeps_its_ids),
         cmocka_unit_test(a_report_never_joins_another_municipality),
         cmocka_unit_test(a_schema_9_database_gets_the_city_as_municipality),
+        cmocka_unit_test(a_new_row_writes_what_the_triggers_wrote),
     };
     return cmocka_run_group_tests_name("store_schema", tests, fx_pack_group_setup,
                                        fx_pack_group_teardown);
