@@ -266,7 +266,7 @@ static enum mp_status replay(struct mp_ctx *ctx, row_t *rows, size_t n,
             st->status_changes++;
         } else {
             bool exists = false;
-            if ((rc = mp_store_report_external_exists(ctx->db, row->id, &exists)))
+            if ((rc = mp_store_report_external_exists(ctx->db, ctx->city->id, row->id, &exists)))
                 goto out;
             if (exists) {
                 st->skipped_existing++;

@@ -12,7 +12,11 @@
  * SpatiaLite's registration of a geometry column lives in geometry_columns,
  * keyed by table name, and its constraint triggers are among the triggers
  * recreated: both survive. The R*Trees and report_map are tables of their
- * own, keyed by the unchanged ids. */
+ * own, keyed by the unchanged ids.
+ *
+ * Version 10 uses the same rebuild once more: a column's UNIQUE is part of
+ * the table definition too, and external ids become unique per
+ * municipality. */
 #include "store_sqlite_schema.h"
 
 #include <stdio.h>
@@ -166,27 +170,33 @@ static enum mp_status highest_seen(struct mp_store_sess *s, const char *table, i
     return rc;
 }
 
-/* The definition of table with AUTOINCREMENT on its id, under the name
- * mp_rebuild: a NEW string (free()), or NULL (with *rc) when the stored
- * definition is not the shape this migration knows ("CREATE TABLE <table>
- * ( id INTEGER PRIMARY KEY, ..."). */
-static char *autoincrement_sql(const char *table, const char *def, enum mp_status *rc)
+/* The stored definition def of table ("CREATE TABLE <table> (" or, once a
+ * rebuild renamed it, "CREATE TABLE \"<table>\" (") under the name
+ * mp_rebuild, with its one occurrence of find replaced by replace: a NEW
+ * string (free()), or NULL (with *rc) when the definition is not of that
+ * shape. */
+static char *redefined_sql(const char *table, const char *def, const char *find,
+                           const char *replace, enum mp_status *rc)
 {
-    static const char pk[] = "id INTEGER PRIMARY KEY";
-    char head[80];
+    char head[80], quoted[84];
     int hn = snprintf(head, sizeof head, "CREATE TABLE %s (", table);
-    const char *at = strstr(def, pk);
+    int qn = snprintf(quoted, sizeof quoted, "CREATE TABLE \"%s\" (", table);
+    const char *at = strstr(def, find);
+    size_t skip = 0;
     *rc = MP_EDB;
-    if (hn < 0 || (size_t)hn >= sizeof head || strncmp(def, head, (size_t)hn) != 0 || !at ||
-        strstr(at + 1, pk)) {
+    if (hn > 0 && (size_t)hn < sizeof head && strncmp(def, head, (size_t)hn) == 0)
+        skip = (size_t)hn;
+    else if (qn > 0 && (size_t)qn < sizeof quoted && strncmp(def, quoted, (size_t)qn) == 0)
+        skip = (size_t)qn;
+    if (!skip || !at || strstr(at + 1, find)) {
         fprintf(stderr, "meldpunt: store: cannot rebuild %s: unexpected definition %.200s\n", table,
                 def);
         return NULL;
     }
-    static const char new_head[] = "CREATE TABLE mp_rebuild (", autoinc[] = " AUTOINCREMENT";
-    const char *cols = def + hn, *rest = at + sizeof pk - 1;
-    size_t before = (size_t)(rest - cols), after = strlen(rest);
-    char *out = malloc(sizeof new_head + before + sizeof autoinc + after);
+    static const char new_head[] = "CREATE TABLE mp_rebuild (";
+    const char *cols = def + skip, *rest = at + strlen(find);
+    size_t before = (size_t)(at - cols), rn = strlen(replace), after = strlen(rest);
+    char *out = malloc(sizeof new_head + before + rn + after);
     if (!out) {
         *rc = MP_ENOMEM;
         return NULL;
@@ -196,28 +206,34 @@ static char *autoincrement_sql(const char *table, const char *def, enum mp_statu
     p += sizeof new_head - 1;
     memcpy(p, cols, before);
     p += before;
-    memcpy(p, autoinc, sizeof autoinc - 1);
-    p += sizeof autoinc - 1;
+    memcpy(p, replace, rn);
+    p += rn;
     memcpy(p, rest, after + 1);
     *rc = MP_OK;
     return out;
 }
 
-/* Rebuild one table with AUTOINCREMENT (see the head of the file) and start
- * its sequence at the highest id seen. Runs inside the migration's
- * exclusive transaction with foreign keys off (mp_store_schema_migrate):
- * with them on, dropping the old table would first delete its rows and
- * cascade into open311_attributes and work_assignments. */
-static enum mp_status rebuild(struct mp_store_sess *s, const char *table, const char *def)
+/* Rebuild table with the definition create (of mp_rebuild; see the head of
+ * the file) and start its sequence at the highest id seen, or where it
+ * stood when that is higher. Runs inside the migration's exclusive
+ * transaction with foreign keys off (mp_store_schema_migrate): with them
+ * on, dropping the old table would first delete its rows and cascade into
+ * open311_attributes and work_assignments. */
+static enum mp_status rebuild(struct mp_store_sess *s, const char *table, const char *create)
 {
-    char **deps = NULL, *create = NULL;
+    char **deps = NULL;
     size_t ndeps = 0;
-    int64_t seq = 0;
+    int64_t seq = 0, stood = 0;
+    bool has_seq = false;
     enum mp_status rc;
     if ((rc = highest_seen(s, table, &seq)) ||
-        (rc = all_text(s, sql_dependents, table, &deps, &ndeps)) ||
-        !(create = autoincrement_sql(table, def, &rc)))
+        (rc = table_exists(s, "sqlite_sequence", &has_seq)) ||
+        (has_seq &&
+         (rc = one_int(s, "SELECT max(seq) FROM sqlite_sequence WHERE name = ?1", table, &stood))) ||
+        (rc = all_text(s, sql_dependents, table, &deps, &ndeps)))
         goto out;
+    if (stood > seq)
+        seq = stood;
     /* legacy_alter_table: the rename must not check the triggers of other
      * tables that name the table being replaced (report_map's triggers on
      * photos name reports), which fail to resolve between the drop and the
@@ -240,24 +256,45 @@ static enum mp_status rebuild(struct mp_store_sess *s, const char *table, const 
 out:
     if (rc)
         (void)mp_exec(s, "PRAGMA legacy_alter_table = OFF");
-    free(create);
     free_all(deps, ndeps);
+    return rc;
+}
+
+/* Rebuild table with its one occurrence of find replaced by replace, unless
+ * its definition already has skip (the change was made). */
+static enum mp_status redefine(struct mp_store_sess *s, const char *table, const char *find,
+                               const char *replace, const char *skip)
+{
+    char **def = NULL, *create = NULL;
+    size_t n = 0;
+    enum mp_status rc = all_text(s, sql_table_sql, table, &def, &n);
+    /* Tables of a part not created yet are rebuilt when they are (the
+     * migration runs again after the parts). */
+    if (rc == MP_OK && n == 1 && !strstr(def[0], skip) &&
+        (create = redefined_sql(table, def[0], find, replace, &rc)))
+        rc = rebuild(s, table, create);
+    free(create);
+    free_all(def, n);
     return rc;
 }
 
 enum mp_status mp_store_ids_never_reused(struct mp_store_sess *s)
 {
     enum mp_status rc = MP_OK;
-    for (size_t i = 0; rc == MP_OK && i < sizeof id_tables / sizeof *id_tables; i++) {
-        char **def = NULL;
-        size_t n = 0;
-        if ((rc = all_text(s, sql_table_sql, id_tables[i], &def, &n)))
-            break;
-        /* Tables of a part not created yet are rebuilt when they are (the
-         * migration runs again after the parts). */
-        if (n == 1 && !strstr(def[0], "AUTOINCREMENT"))
-            rc = rebuild(s, id_tables[i], def[0]);
-        free_all(def, n);
-    }
+    for (size_t i = 0; rc == MP_OK && i < sizeof id_tables / sizeof *id_tables; i++)
+        rc = redefine(s, id_tables[i], "id INTEGER PRIMARY KEY",
+                      "id INTEGER PRIMARY KEY AUTOINCREMENT", "AUTOINCREMENT");
+    return rc;
+}
+
+enum mp_status mp_store_external_ids_per_municipality(struct mp_store_sess *s)
+{
+    /* A step run again finds the column without its UNIQUE and only makes
+     * sure of the index. */
+    enum mp_status rc = redefine(s, "reports", " external_id TEXT UNIQUE,", " external_id TEXT,",
+                                 " external_id TEXT,");
+    if (rc == MP_OK)
+        rc = mp_exec(s, "CREATE UNIQUE INDEX IF NOT EXISTS reports_external ON reports"
+                        " (municipality, external_id)");
     return rc;
 }

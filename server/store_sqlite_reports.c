@@ -26,7 +26,8 @@ static const char sql_report_insert[] =
     " contact_email, contact_phone, join_reason, street, location, geom, municipality) VALUES"
     " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
     " ?20, MakePoint(?8, ?9, 4326), ?21)";
-static const char sql_report_ext[] = "SELECT 1 FROM reports WHERE external_id = ?1";
+static const char sql_report_ext[] =
+    "SELECT 1 FROM reports WHERE municipality = ?1 AND external_id = ?2";
 static const char sql_photo_put[] =
     "INSERT INTO photos (report_id, mime, width, height, full, thumb, created_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -84,12 +85,14 @@ enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_r
     return mp_derived_report_added(s, *id, r, now);
 }
 
-enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const char *ext,
-                                               bool *exists)
+enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const char *municipality,
+                                               const char *ext, bool *exists)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_report_ext);
-    if (st)
-        mp_bind_text(st, 1, ext);
+    if (st) {
+        mp_bind_text(st, 1, municipality);
+        mp_bind_text(st, 2, ext);
+    }
     enum mp_status rc = mp_stmt_first(s, st, NULL, NULL, "external id");
     *exists = rc == MP_OK;
     return rc == MP_ENOTFOUND ? MP_OK : rc;

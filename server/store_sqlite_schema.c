@@ -337,6 +337,10 @@ static enum mp_status municipality_step(struct mp_store_sess *s, const struct mp
             rc = mp_stmt_run(s, st, "municipality");
         }
     }
+    /* An external id (the number another system gave a request) is unique
+     * within its municipality: two towns' systems may both have an "SR-1". */
+    if (rc == MP_OK)
+        rc = mp_store_external_ids_per_municipality(s);
     if (rc == MP_OK)
         rc = mp_exec(s, "DROP INDEX IF EXISTS clusters_cell;"
                         " CREATE INDEX clusters_cell ON clusters (municipality, category, cell,"

@@ -40,6 +40,11 @@ enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, const struct mp_
  * highest id the database still quotes. Inside the migration's transaction,
  * with foreign keys off. */
 enum mp_status mp_store_ids_never_reused(struct mp_store_sess *s) MP_WUR;
+/* Schema version 10 (store_sqlite_ids.c): reports.external_id loses its
+ * UNIQUE (reports is rebuilt as above) and the unique index reports_external
+ * on (municipality, external_id) takes its place; once done, only makes
+ * sure of the index. Same conditions as mp_store_ids_never_reused. */
+enum mp_status mp_store_external_ids_per_municipality(struct mp_store_sess *s) MP_WUR;
 /* The schema version in the database file (PRAGMA user_version), -1 when it
  * cannot be read. */
 int mp_store_schema_user_version(struct mp_store_sess *s);

@@ -158,8 +158,11 @@ enum mp_status mp_store_defer_foreign_keys(struct mp_store_sess *sess) MP_WUR;
 
 enum mp_status mp_store_report_insert(struct mp_store_sess *sess, const struct mp_report_rec *r,
                                       int64_t *id) MP_WUR;
-/* Whether a report with this external id exists (import idempotence). */
-enum mp_status mp_store_report_external_exists(struct mp_store_sess *sess, const char *ext,
+/* Whether a report of municipality with this external id exists (import
+ * idempotence; an external id is unique within its municipality, and
+ * mp_store_report_insert answers MP_ECONFLICT for a second one). */
+enum mp_status mp_store_report_external_exists(struct mp_store_sess *sess,
+                                               const char *municipality, const char *ext,
                                                bool *exists) MP_WUR;
 
 /* Photos: processed images (metadata already stripped) of one report. */

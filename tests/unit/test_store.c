@@ -576,11 +576,13 @@ static void test_report_insert_and_get(void **state)
     assert_int_equal(mp_store_report_get(f->s, r + 100, true, copy_report, &got), MP_ENOTFOUND);
     assert_int_equal(got.found, 0);
 
-    /* External ids: unique, NULL allowed many times. */
+    /* External ids: unique within a municipality, NULL allowed many times. */
     bool exists = false;
-    assert_int_equal(mp_store_report_external_exists(f->s, "SR-1", &exists), MP_OK);
+    assert_int_equal(mp_store_report_external_exists(f->s, "chicago", "SR-1", &exists), MP_OK);
     assert_true(exists);
-    assert_int_equal(mp_store_report_external_exists(f->s, "SR-2", &exists), MP_OK);
+    assert_int_equal(mp_store_report_external_exists(f->s, "chicago", "SR-2", &exists), MP_OK);
+    assert_false(exists);
+    assert_int_equal(mp_store_report_external_exists(f->s, "evanston", "SR-1", &exists), MP_OK);
     assert_false(exists);
     struct mp_report_rec dup;
     memset(&dup, 0, sizeof dup);
@@ -594,6 +596,13 @@ static void test_report_insert_and_get(void **state)
     dup.created_at = T0;
     int64_t id = 0;
     assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_ECONFLICT);
+    /* Another town's system may have an SR-1 of its own. */
+    dup.municipality = "evanston";
+    assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_OK);
+    assert_int_equal(mp_store_report_external_exists(f->s, "evanston", "SR-1", &exists), MP_OK);
+    assert_true(exists);
+    assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_ECONFLICT);
+    dup.municipality = "chicago";
     add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
     add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
     /* A report must belong to a cluster that exists. */

@@ -12,7 +12,7 @@
  * read back, the duplicate look-up keyed by it (a report never joins, nor
  * names with same_as, another municipality's cluster), and a schema-9
  * database upgraded with the city it is opened with (refused without one);
- * and the rows the store derives from
+ * external ids unique per municipality; and the rows the store derives from
  * a new report or cluster (map row, grid pyramid, change counter) equal to
  * what the insert triggers of earlier versions wrote.
  *
@@ -576,8 +576,8 @@ static const char v9_rows[] =
     " (2, 'rodent', 'new', 0, 447742, 4636434, 0, 0, -87.6298, 41.8781,"
     "  1609502400, 1609502400, 1609502400, 1609502400, 7, MakePoint(-87.6298, 41.8781, 4326));"
     "INSERT INTO reports (id, cluster_id, category, channel, status, lon, lat, x, y, created_at,"
-    " updated_at, geom) VALUES (1, 1, 'graffiti', 'web', 'new', -87.6298, 41.8781, 447742,"
-    " 4636434, 1609502400, 1609502400, MakePoint(-87.6298, 41.8781, 4326));";
+    " updated_at, external_id, geom) VALUES (1, 1, 'graffiti', 'web', 'new', -87.6298, 41.8781,"
+    " 447742, 4636434, 1609502400, 1609502400, 'SR-1', MakePoint(-87.6298, 41.8781, 4326));";
 
 static void a_schema_9_database_gets_the_city_as_municipality(void **state)
 {
@@ -626,9 +626,37 @@ static void a_schema_9_database_gets_the_city_as_municipality(void **state)
                               " 'chicago' AND category = 'graffiti' AND cell BETWEEN 1 AND 9");
     assert_non_null(strstr(plan, "INDEX clusters_cell (municipality=? AND category=? AND"
                                  " cell>? AND cell<?)"));
+    /* External ids are unique per municipality: the column's own UNIQUE is
+     * gone, the index on both takes its place (and the id lookup uses it). */
+    char *def = raw_rows(&r, "SELECT sql FROM sqlite_master WHERE name = 'reports'");
+    assert_null(strstr(def, "UNIQUE"));
+    assert_non_null(strstr(def, " external_id TEXT,"));
+    assert_int_equal(raw_int(&r, "SELECT count(*) FROM sqlite_master WHERE name ="
+                                 " 'sqlite_autoindex_reports_1'"),
+                     0);
+    char *ext = raw_rows(&r, "EXPLAIN QUERY PLAN SELECT 1 FROM reports WHERE municipality ="
+                             " 'chicago' AND external_id = 'SR-1'");
+    assert_non_null(strstr(ext, "INDEX reports_external (municipality=? AND external_id=?)"));
+    assert_int_equal(raw_int(&r, "SELECT seq FROM sqlite_sequence WHERE name = 'reports'"), 1);
     raw_close(&r);
+    assert_int_equal(fx_store_open(v9, 1, &st, &err), MP_OK);
+    struct mp_store_sess *s = mp_store_acquire(st);
+    struct mp_report_rec rec = {.municipality = "chicago", .category = "graffiti",
+                                .description = "", .channel = "web", .status = "new",
+                                .external_id = "SR-1", .cluster_id = 1, .lon = LOOP_LON,
+                                .lat = LOOP_LAT, .x = 447742, .y = 4636434, .created_at = T0};
+    int64_t id = 0;
+    assert_int_equal(mp_store_report_insert(s, &rec, &id), MP_ECONFLICT);
+    rec.municipality = "evanston";
+    assert_int_equal(mp_store_report_insert(s, &rec, &id), MP_OK);
+    assert_int_equal(id, 2);
+    assert_int_equal(mp_store_report_insert(s, &rec, &id), MP_ECONFLICT);
+    mp_store_release(st, s);
+    mp_store_close(st);
     free(rows);
     free(plan);
+    free(def);
+    free(ext);
     fx_rm_dir(dir.dir);
 }
 
