@@ -82,10 +82,7 @@ static bool run_jobs(struct mp_ctx *ctx, struct mp_ingest_job *batch, bool savep
     return true;
 }
 
-/* Not inlined: callgrind counts the writer's work by this frame
- * (--toggle-collect='run_batch*', bench/writer_cg.sh). */
-__attribute__((noinline)) static void run_batch(struct mp_ingest *ing,
-                                                struct mp_ingest_job *batch)
+static void run_batch(struct mp_ingest *ing, struct mp_ingest_job *batch)
 {
     struct mp_ctx *ctx = ing->ctx;
     struct mp_error err = {{0}, {0}};
