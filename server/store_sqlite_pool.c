@@ -128,7 +128,8 @@ enum mp_status mp_store_open(const char *path, const struct mp_store_opts *opts,
         if ((rc = sess_open(&st->sessions[i], path, &st->opts, err)))
             goto out;
         if (i == 0 && !st->opts.readonly &&
-            (rc = mp_store_schema_migrate(&st->sessions[0], &st->opts, err)))
+            (rc = mp_store_schema_migrate(&st->sessions[0], st->opts.schema_version,
+                                                 st->opts.municipality, err)))
             goto out;
         if (i == 0 && st->opts.readonly &&
             mp_store_schema_version(&st->sessions[0]) != MP_STORE_SCHEMA_VERSION) {

@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 
-#include "meldpunt/store.h"
 #include "store_sqlite.h"
 
 /* The 4 -> 5 migration's grid_cells SQL, the same for each of its three
@@ -276,10 +275,10 @@ static const char *const migrations[][4] = {
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
-static enum mp_status ids_step(struct mp_store_sess *s, const struct mp_store_opts *o,
+static enum mp_status ids_step(struct mp_store_sess *s, const char *municipality,
                                struct mp_error *err)
 {
-    (void)o;
+    (void)municipality;
     (void)err;
     return mp_store_ids_never_reused(s);
 }
@@ -302,7 +301,7 @@ static const char sql_fill_clusters[] =
  * stands for "not set", which the store never writes. The column is added
  * only where it is missing, so the step may run again on a file whose
  * user_version was set back by hand (tests do). */
-static enum mp_status municipality_step(struct mp_store_sess *s, const struct mp_store_opts *o,
+static enum mp_status municipality_step(struct mp_store_sess *s, const char *municipality,
                                         struct mp_error *err)
 {
     static const char *const tables[] = {"reports", "clusters"};
@@ -324,7 +323,7 @@ static enum mp_status municipality_step(struct mp_store_sess *s, const struct mp
         rc = mp_stmt_first(s, mp_stmt(s, sql_unset_municipality), mp_row_int64, &unset,
                            "municipality");
     if (rc == MP_OK && unset > 0) {
-        if (!o->municipality || !o->municipality[0])
+        if (!municipality || !municipality[0])
             return mp_fail(err, MP_EINVAL, "store",
                            "the database predates municipalities (schema %d): open it once"
                            " with its city pack (meldpunt serve --city DIR) to upgrade it",
@@ -333,7 +332,7 @@ static enum mp_status municipality_step(struct mp_store_sess *s, const struct mp
         for (size_t i = 0; rc == MP_OK && i < 2; i++) {
             sqlite3_stmt *st = mp_stmt(s, fill[i]);
             if (st)
-                mp_bind_text(st, 1, o->municipality);
+                mp_bind_text(st, 1, municipality);
             rc = mp_stmt_run(s, st, "municipality");
         }
     }
@@ -366,7 +365,7 @@ static enum mp_status municipality_step(struct mp_store_sess *s, const struct mp
 /* What SQL text cannot say: a step run after the SQL of its version (index
  * = the version it upgrades from). A step may fill err; otherwise the
  * caller names the version that failed. */
-static enum mp_status (*const steps[])(struct mp_store_sess *s, const struct mp_store_opts *o,
+static enum mp_status (*const steps[])(struct mp_store_sess *s, const char *municipality,
                                        struct mp_error *err) = {
     /* 8 -> 9: AUTOINCREMENT on every table whose ids leave the server. */
     [8] = ids_step,
@@ -398,12 +397,11 @@ int mp_store_schema_user_version(struct mp_store_sess *s)
     return (int)v;
 }
 
-enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, const struct mp_store_opts *o,
-                                       struct mp_error *err)
+enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, int version,
+                                       const char *municipality, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
-    int target = o->schema_version > 0 && o->schema_version < NMIGRATIONS ? o->schema_version
-                                                                           : NMIGRATIONS;
+    int target = version > 0 && version < NMIGRATIONS ? version : NMIGRATIONS;
     /* Rebuilding a table (version 9) drops the old one, which with foreign
      * keys on would delete its rows first and cascade; the pragma has no
      * effect inside a transaction, so it is set around it. */
@@ -430,7 +428,7 @@ enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, const struct mp_
         }
         if ((size_t)v < sizeof steps / sizeof steps[0] && steps[v]) {
             struct mp_error said = {{0}, {0}};
-            if ((rc = steps[v](s, o, &said))) {
+            if ((rc = steps[v](s, municipality, &said))) {
                 if (said.text[0] && err)
                     *err = said;
                 else if (!said.text[0])

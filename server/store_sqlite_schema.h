@@ -7,7 +7,6 @@
 #include "meldpunt/status.h"
 
 struct mp_store_sess;
-struct mp_store_opts;
 
 /* The schema version the core migrations of store_schema.c reach: store.h's
  * MP_STORE_SCHEMA_VERSION (store_pool.c asserts that they agree; this header
@@ -28,12 +27,14 @@ extern const struct mp_store_module mp_store_module_auth;
 extern const struct mp_store_module mp_store_module_open311;
 extern const struct mp_store_module mp_store_module_work;
 
-/* Bring the database of s up to MP_STORE_SCHEMA_CORE_VERSION (or
- * o->schema_version when lower) and every part up to its last migration, in
- * one exclusive transaction (all or nothing). MP_EDB with a message when the
- * file is newer than this build. */
-enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, const struct mp_store_opts *o,
-                                       struct mp_error *err) MP_WUR;
+/* Bring the database of s up to MP_STORE_SCHEMA_CORE_VERSION (or version
+ * when lower and above 0: mp_store_opts.schema_version) and every part up to
+ * its last migration, in one exclusive transaction (all or nothing); rows
+ * older than version 10 get municipality (mp_store_opts.municipality), and
+ * without one such a file is refused (MP_EINVAL with a message). MP_EDB with
+ * a message when the file is newer than this build. */
+enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, int version,
+                                       const char *municipality, struct mp_error *err) MP_WUR;
 /* Schema version 9 (store_sqlite_ids.c): every table whose ids leave the
  * server that exists and lacks AUTOINCREMENT is rebuilt with it, keeping
  * its rows, ids, indexes and triggers, and its sequence starts at the
