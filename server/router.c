@@ -149,6 +149,7 @@ enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
         }
         int64_t id = 0;
         const char *rest = NULL;
+        resp->page_404 = true; /* a browser gets the page "not found" (http.c) */
         if (strncmp(req->path, "/r/", 3) == 0 && !match("/r/{id}", req->path, &id, &rest))
             return mp_fail(err, MP_ENOTFOUND, "not_found", "no such report page");
         return mp_api_static(app, NULL, req, resp, err);
