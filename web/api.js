@@ -137,6 +137,13 @@ export const getReport = (id) => request(`/api/v1/reports/${encodeURIComponent(i
 /** Service-level figures; `params` is a URLSearchParams of from, to, group_by, category, district. */
 export const getStats = (params) => request(`/api/v1/stats?${params}`);
 
+/** [first, last] report times (ISO 8601), from the OGC collection's temporal extent; null when empty. */
+export async function getReportsExtent() {
+  const c = await request('/ogc/collections/reports');
+  const interval = c.extent && c.extent.temporal && c.extent.temporal.interval && c.extent.temporal.interval[0];
+  return interval && interval[0] && interval[1] ? interval : null;
+}
+
 /**
  * Sends a report. With a photo it goes as multipart/form-data, otherwise as JSON. Staff send
  * it with their token (and a `channel`: phone, email, counter).
