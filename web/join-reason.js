@@ -34,8 +34,10 @@ const REASONS = [
     covers: ['street_match'],
     text: (j, category) => {
       const vars = { along: metres(j.along_street_m), distance: metres(j.distance_m) };
-      return category && has(category.along_m)
-        ? t('staff.join_along_limit', { ...vars, limit: Math.round(category.along_m) })
+      // The reason's own limit when it carries one, else the category's.
+      const limit = has(j.along_limit_m) ? j.along_limit_m : category && category.along_m;
+      return has(limit)
+        ? t('staff.join_along_limit', { ...vars, limit: Math.round(limit) })
         : t('staff.join_along', vars);
     },
   },
