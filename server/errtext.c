@@ -38,6 +38,7 @@ static const struct {
     {"headers_too_large", "De kopregels van het verzoek zijn te groot."},
     {"internal", "Er ging iets mis op de server. Probeer het later opnieuw."},
     {"invalid_argument", "Een waarde in het verzoek is ongeldig."},
+    {"invalid_attribute", "Een kenmerk van de melding heeft een ongeldige waarde."},
     {"invalid_bbox", "Het gevraagde kaartgebied is ongeldig of te groot."},
     {"invalid_city_pack", "De gegevens van de gemeente kloppen niet."},
     {"invalid_crs", "Het coördinatenstelsel is ongeldig."},
