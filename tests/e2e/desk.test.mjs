@@ -15,7 +15,7 @@ const made = {}; // rule -> { cluster, report, reason }
 // W Division St between N Marshfield Ave and N Paulina St: no demo pothole within 200 m.
 const DIVISION = { lat: 41.90332, lon: -87.66905 };
 const DIVISION_70M_WEST = { lat: 41.90332, lon: -87.66990 };
-const KEDZIE = { lat: 41.8500, lon: -87.7055 }; // N Kedzie: lights and a second pothole pair
+const KEDZIE = { lat: 41.8500, lon: -87.7055 }; // near S Kedzie Ave: the street lights, a far pothole
 
 async function report(json) {
   const r = await api(server.url, 'POST', '/api/v1/reports', { json: { description: 'desk e2e', ...json } });
@@ -34,18 +34,29 @@ before(async () => {
     disp: await server.user('dora', 'dispatcher'),
     crew: await server.user('carl', 'crew', 'streets'),
   };
-  // Street rule, along: 70 m apart on the same street (pothole: 15 m across, 100 m along).
+  // Along the street from the pins: 70 m apart on the same street, no house numbers
+  // (potholes: the address rule, without numbers the street rule: 15 m across, 100 m along).
   const a = await report({ category: 'pothole', ...DIVISION, address: 'W Division St' });
   const b = await report({ category: 'pothole', ...DIVISION_70M_WEST, address: 'W Division St' });
   assert.equal(b.cluster.id, a.cluster.id, 'joined along the street');
   made.new = { cluster: a.cluster.id, report: a.report.id };
   made.along = { cluster: a.cluster.id, report: b.report.id };
-  // Street rule, across: 3.6 m away.
-  const near = offset(KEDZIE, 3, 2);
-  const c = await report({ category: 'pothole', ...KEDZIE });
-  const d = await report({ category: 'pothole', ...near });
+  // House numbers: 1800 and 1810 W Division St, the pins 17 m apart (past the 15 m radius).
+  const n1 = await report({ category: 'pothole', lat: 41.90335, lon: -87.6710, address: '1800 W Division St' });
+  const n2 = await report({ category: 'pothole', lat: 41.90335, lon: -87.6712, address: '1810 W Division St' });
+  assert.equal(n2.cluster.id, n1.cluster.id, 'joined by the house numbers');
+  made.address = { cluster: n1.cluster.id, report: n2.report.id };
+  // Along the street between the house numbers: speeding (street rule, 300 m along), 100 apart.
+  const s1 = await report({ category: 'speeding', lat: 41.90335, lon: -87.6720, address: '1850 W Division St' });
+  const s2 = await report({ category: 'speeding', lat: 41.90335, lon: -87.6745, address: '1950 W Division St' });
+  assert.equal(s2.cluster.id, s1.cluster.id, 'joined along the street by the numbers');
+  made.along_numbers = { cluster: s1.cluster.id, report: s2.report.id };
+  // The pins, for a street rule: at a corner, one on N Clark St and one on W Division St,
+  // 11 m apart (within 15 m; not along one street).
+  const c = await report({ category: 'pothole', lat: 41.90396, lon: -87.63146 });
+  const d = await report({ category: 'pothole', lat: 41.90389, lon: -87.63136 });
   assert.equal(d.cluster.id, c.cluster.id);
-  made.across = { cluster: c.cluster.id, report: d.report.id };
+  made.corner = { cluster: c.cluster.id, report: d.report.id };
   // Point rule: a street light 10 m from another (45 m radius).
   const light = offset(KEDZIE, 200, 0);
   const e = await report({ category: 'street_light_out', ...light });
@@ -56,7 +67,7 @@ before(async () => {
   const g = await report({ category: 'street_light_out', ...offset(light, 0, 40), same_as: e.cluster.id });
   assert.equal(g.cluster.id, e.cluster.id);
   made.same_as = { cluster: e.cluster.id, report: g.report.id };
-  // staff: a pothole 300 m away moved into the Kedzie cluster by a dispatcher.
+  // staff: a pothole 300 m away moved into the corner's cluster by a dispatcher.
   const h = await report({ category: 'pothole', ...offset(KEDZIE, 300, 0) });
   assert.notEqual(h.cluster.id, c.cluster.id);
   const moved = await api(server.url, 'POST', `/api/v1/reports/${h.report.id}/move`, { json: { to: c.cluster.id }, token: tok.disp });
@@ -89,12 +100,14 @@ async function signInStaff(page) {
 const m1 = (v) => v.toFixed(1);
 
 test('each rule reads right, from the fields the API sends (English)', { timeout: 90000 }, async () => {
-  // The API's reasons first: the page must read these fields, no others.
-  assert.deepEqual(Object.keys(made.along.reason).sort(),
-    ['age_s', 'along_street_m', 'distance_m', 'kind', 'radius_m', 'rule', 'street_match', 'window_days']);
-  assert.equal(made.along.reason.rule, 'street');
+  // The API's reasons first: what decided each join (the page reads these fields).
+  const evidence = Object.fromEntries(Object.entries(made).map(([k, m]) => [k, m.reason.evidence]));
+  assert.deepEqual(evidence, {
+    new: 'none', along: 'along_pins', address: 'address_span', along_numbers: 'along_numbers',
+    corner: 'pin_distance', point: 'pin_distance', same_as: 'same_as', staff: undefined,
+  });
   assert.ok(made.along.reason.distance_m > 15 && made.along.reason.along_street_m <= 100, JSON.stringify(made.along.reason));
-  assert.ok(made.across.reason.distance_m <= 15);
+  assert.ok(made.corner.reason.distance_m <= 15);
   assert.equal(made.point.reason.rule, 'point');
   assert.equal(made.same_as.reason.kind, 'same_as');
   assert.equal(made.staff.reason.kind, 'staff');
@@ -103,16 +116,19 @@ test('each rule reads right, from the fields the API sends (English)', { timeout
   try {
     await signInStaff(page);
     const r = (k) => made[k].reason;
+    const age = (k) => `${Math.round(r(k).age_s / 86400)} d after the last report (window ${r(k).window_days} d)`;
     const cases = {
       new: 'started this cluster',
-      along: `joined: ${m1(r('along').along_street_m)} m along the same street, within 100 m (street rule); `
-        + `${m1(r('along').distance_m)} m from the centre in a straight line; 0 d after the last report (window 84 d)`,
-      across: `joined: ${m1(r('across').distance_m)} m from the centre, within 15 m across the street (street rule); `
-        + `${r('across').street_match ? 'on the same street; ' : ''}0 d after the last report (window 84 d)`,
-      point: `joined: ${m1(r('point').distance_m)} m from the centre, within 45 m (point rule); `
-        + `${r('point').street_match ? 'on the same street; ' : ''}0 d after the last report (window 30 d)`,
+      along: `joined: ${m1(r('along').along_street_m)} m along the same street, within 100 m (address rule); `
+        + `${m1(r('along').distance_m)} m from the centre in a straight line; ${age('along')}`,
+      address: `joined: 10 house numbers from the cluster’s on the same street, within 50 (address rule); ${age('address')}`,
+      along_numbers: `joined: ${m1(r('along_numbers').along_street_m)} m along the same street between the house numbers, `
+        + `within 300 m (street rule); ${age('along_numbers')}`,
+      corner: `joined: ${m1(r('corner').distance_m)} m from the centre, within 15 m (address rule); ${age('corner')}`,
+      point: `joined: ${m1(r('point').distance_m)} m from the centre, within ${Math.round(r('point').limit_m)} m (point rule); `
+        + `${r('point').street_match ? 'on the same street; ' : ''}${age('point')}`,
       same_as: `the reporter said it is the same (${Math.round(r('same_as').distance_m)} m away); `
-        + `${r('same_as').street_match ? 'on the same street; ' : ''}0 d after the last report (window 30 d)`,
+        + `${r('same_as').street_match ? 'on the same street; ' : ''}${age('same_as')}`,
       staff: 'moved here by staff',
     };
     for (const [rule, text] of Object.entries(cases)) {
@@ -136,10 +152,12 @@ test('the rules read right in Dutch too', { timeout: 60000 }, async () => {
     const nl = (v) => v.toFixed(1).replace('.', ',');
     const along = made.along.reason;
     assert.equal(await shownReason(page, made.along.cluster, made.along.report),
-      `toegevoegd: ${nl(along.along_street_m)} m langs dezelfde straat, binnen 100 m (straatregel); `
+      `toegevoegd: ${nl(along.along_street_m)} m langs dezelfde straat, binnen 100 m (adresregel); `
       + `${nl(along.distance_m)} m van het midden in rechte lijn; 0 d na de laatste melding (venster 84 d)`);
     assert.match(await shownReason(page, made.point.cluster, made.point.report),
-      /^toegevoegd: 10,0 m van het midden, binnen 45 m \(puntregel\); /);
+      /^toegevoegd: 10,0 m van het midden, binnen \d+ m \(puntregel\); /);
+    assert.match(await shownReason(page, made.address.cluster, made.address.report),
+      /^toegevoegd: 10 huisnummers van die van het cluster, op dezelfde straat, binnen 50 \(adresregel\); /);
     assert.equal(await shownReason(page, made.staff.cluster, made.staff.report), 'hierheen verplaatst door een medewerker');
     assert.deepEqual(problems, []);
   } finally {
