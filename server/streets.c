@@ -1359,11 +1359,11 @@ enum mp_status mp_streets_lines(const struct mp_streets *s, struct mp_geo *geo, 
             pts = np;
             ptcap = nc;
         }
+        /* The pack's own WGS84 points (kept by the load), not converted back. */
         for (size_t i = 0; i < npts; i++) {
-            const struct seg *g = &s->segs[i < npts - 1 ? first + i : end - 1];
-            double x = i < npts - 1 ? g->x1 : g->x2, y = i < npts - 1 ? g->y1 : g->y2;
-            if ((rc = mp_geo_inverse(geo, x, y, &pts[2 * i], &pts[2 * i + 1])))
-                goto out;
+            const double *ll = s->ll[i < npts - 1 ? first + i : end - 1];
+            pts[2 * i] = i < npts - 1 ? ll[0] : ll[2];
+            pts[2 * i + 1] = i < npts - 1 ? ll[1] : ll[3];
         }
         lines++;
         if (fn(arg, first, s->names[s->segs[first].street], pts, npts))
