@@ -139,6 +139,11 @@ enum mp_status mp_api_cluster_merge(struct mp_app *, struct mp_ctx *, const stru
                                     struct mp_response *, struct mp_error *);
 enum mp_status mp_api_report_move(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                   struct mp_response *, struct mp_error *);
+enum mp_status mp_api_merge_undo(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                 struct mp_response *, struct mp_error *);
+enum mp_status mp_api_merge_candidates(struct mp_app *, struct mp_ctx *,
+                                       const struct mp_request *, struct mp_response *,
+                                       struct mp_error *);
 
 /* Open311 GeoReport v2 (api_open311.c); the format comes from the path. */
 enum mp_status mp_api_open311_discovery(struct mp_app *, struct mp_ctx *,
