@@ -26,6 +26,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/reports/{id}", mp_api_report_get, true, NULL},
     {"GET", "/api/v1/reports/{id}/photo", mp_api_report_photo, true, NULL},
     {"GET", "/api/v1/reports/{id}/photo/thumb", mp_api_report_photo, true, "thumb"},
+    {"GET", "/api/v1/reports/{id}/fix-photo", mp_api_report_fix_photo, true, NULL},
+    {"GET", "/api/v1/reports/{id}/fix-photo/thumb", mp_api_report_fix_photo, true, "thumb"},
     {"GET", "/api/v1/clusters", mp_api_clusters_list, true, NULL},
     {"GET", "/api/v1/clusters/grid", mp_api_clusters_grid, true, NULL},
     {"GET", "/api/v1/clusters/{id}", mp_api_cluster_get, true, NULL},

@@ -139,6 +139,9 @@ enum mp_status mp_api_cluster_merge(struct mp_app *, struct mp_ctx *, const stru
                                     struct mp_response *, struct mp_error *);
 enum mp_status mp_api_report_move(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                   struct mp_response *, struct mp_error *);
+enum mp_status mp_api_report_fix_photo(struct mp_app *, struct mp_ctx *,
+                                       const struct mp_request *, struct mp_response *,
+                                       struct mp_error *);
 enum mp_status mp_api_merge_undo(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                  struct mp_response *, struct mp_error *);
 enum mp_status mp_api_merge_candidates(struct mp_app *, struct mp_ctx *,
