@@ -165,6 +165,10 @@ enum mp_status mp_api_stats(struct mp_app *, struct mp_ctx *, const struct mp_re
                             struct mp_response *, struct mp_error *);
 enum mp_status mp_api_ogc_landing(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                   struct mp_response *, struct mp_error *);
+enum mp_status mp_api_ogc_api(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                              struct mp_response *, struct mp_error *);
+enum mp_status mp_api_ogc_queryables(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                     struct mp_response *, struct mp_error *);
 enum mp_status mp_api_ogc_conformance(struct mp_app *, struct mp_ctx *,
                                       const struct mp_request *, struct mp_response *,
                                       struct mp_error *);

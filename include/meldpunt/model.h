@@ -126,6 +126,9 @@ struct mp_query {
     size_t nstatuses;
     const char *district;     /* NULL for any */
     int64_t since, until;     /* created_at range; 0 for open-ended */
+    /* updated_at range, [updated_since, updated_until); 0 for open-ended.
+     * Read only by the export cursors and counts (store_export.h). */
+    int64_t updated_since, updated_until;
     int64_t after_id;         /* keyset cursor: ids strictly greater */
     size_t limit;             /* rows at most; 0 for no limit (exports) */
     bool with_private;        /* include contact fields (staff only) */
