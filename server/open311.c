@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meldpunt/geo.h"
 #include "meldpunt/store_open311.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
@@ -359,7 +360,34 @@ out:
 enum mp_status mp_open311_requests(struct mp_ctx *ctx, const struct mp_open311_query *q,
                                    mp_open311_cb cb, void *arg)
 {
-    return mp_store_open311_requests(ctx->db, q, cb, arg);
+    struct mp_open311_query nq = *q;
+    if (q->near) {
+        /* The circle is measured in the city's metric CRS, like every
+         * distance here; its envelope in lon/lat lets the store use its
+         * spatial index first. */
+        double lon[2], lat[2];
+        if (mp_geo_forward(ctx->geo, q->near_lon, q->near_lat, &nq.x, &nq.y) != MP_OK ||
+            mp_geo_inverse(ctx->geo, nq.x - q->radius_m, nq.y - q->radius_m, &lon[0], &lat[0]) !=
+                MP_OK ||
+            mp_geo_inverse(ctx->geo, nq.x + q->radius_m, nq.y + q->radius_m, &lon[1], &lat[1]) !=
+                MP_OK)
+            return MP_EINVAL;
+        /* A conformal projection turns a square into a near-square: a
+         * margin of a tenth covers the corners' curvature. */
+        double mlon = (lon[1] - lon[0]) * 0.1, mlat = (lat[1] - lat[0]) * 0.1;
+        struct mp_bbox env = {lon[0] - mlon, lat[0] - mlat, lon[1] + mlon, lat[1] + mlat};
+        if (nq.has_bbox) {
+            env.min_lon = fmax(env.min_lon, nq.bbox.min_lon);
+            env.min_lat = fmax(env.min_lat, nq.bbox.min_lat);
+            env.max_lon = fmin(env.max_lon, nq.bbox.max_lon);
+            env.max_lat = fmin(env.max_lat, nq.bbox.max_lat);
+            if (env.min_lon > env.max_lon || env.min_lat > env.max_lat)
+                return MP_OK; /* the box and the circle do not meet */
+        }
+        nq.has_bbox = true;
+        nq.bbox = env;
+    }
+    return mp_store_open311_requests(ctx->db, &nq, cb, arg);
 }
 
 enum mp_status mp_open311_request(struct mp_ctx *ctx, int64_t id, mp_open311_cb cb, void *arg)

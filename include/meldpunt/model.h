@@ -235,6 +235,13 @@ typedef int (*mp_open311_cb)(void *ctx, const struct mp_open311_row *row);
 
 struct mp_open311_query {
     int64_t since, until;          /* created_at in [since, until) */
+    bool has_bbox;                 /* only requests in bbox (lon/lat) */
+    struct mp_bbox bbox;
+    /* Only requests within radius_m metres of (near_lon, near_lat); the
+     * domain fills x, y (the centre in the metric CRS) and narrows bbox to
+     * the circle's envelope for the spatial index. */
+    bool near;
+    double near_lon, near_lat, radius_m, x, y;
     const char *const *categories; /* NULL or ncategories codes */
     size_t ncategories;
     const char *const *statuses; /* NULL or nstatuses workflow statuses */

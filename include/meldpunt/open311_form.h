@@ -41,6 +41,12 @@ const char *mp_open311_form_arg(const struct mp_request *req, const char *name);
  * counts as absent, and so does a file part. Borrowed. */
 const char *mp_open311_form_field(const struct mp_request *req, const char *name);
 
+/* Every query argument's name is in allowed (NULL-terminated); otherwise
+ * refused (400) naming the first that is not, so that a misspelt filter
+ * never widens a listing silently. */
+bool mp_open311_form_known_args(const struct mp_request *req, const char *const *allowed,
+                                struct mp_open311_refusal *why);
+
 /* jurisdiction_id may be left out (one city per endpoint); if given (j not
  * NULL) it must be the city's. */
 bool mp_open311_form_jurisdiction(const struct mp_city *city, const char *j,
@@ -65,6 +71,32 @@ bool mp_open311_form_uint(const char *v, long long lo, long long hi, long long *
  * codes (room for MP_QUERY_MAX_LIST) point into. */
 bool mp_open311_form_services(const struct mp_city *city, const char *list, char *copy, size_t cap,
                               const char **codes, size_t *n, struct mp_open311_refusal *why);
+
+/* The filters of a request listing, each argument possibly repeated and
+ * comma-separated: service_code (codes of the city's services) and status
+ * (open, closed). *n stays 0 when an argument is absent or lists both
+ * statuses. Strings borrow from f. */
+struct mp_open311_filters {
+    char codes_copy[MP_QUERY_MAX_LIST * 49];
+    const char *codes[MP_QUERY_MAX_LIST];
+    size_t ncodes;
+    const char *statuses[MP_QUERY_MAX_LIST];
+    size_t nstatuses;
+};
+bool mp_open311_form_filters(const struct mp_city *city, const struct mp_request *req,
+                             struct mp_open311_filters *f, struct mp_open311_refusal *why);
+
+/* The common spatial extensions of a listing into q: bbox=minLon,minLat,
+ * maxLon,maxLat, and lat, long and radius (metres, default
+ * MP_OPEN311_RADIUS_DEFAULT, at most MP_OPEN311_RADIUS_MAX). */
+#define MP_OPEN311_RADIUS_DEFAULT 500
+#define MP_OPEN311_RADIUS_MAX 50000
+bool mp_open311_form_area(const struct mp_request *req, struct mp_open311_query *q,
+                          struct mp_open311_refusal *why);
+
+/* The first file part of a multipart POST (a photo, whatever its field is
+ * called: FixMyStreet names them by number), or NULL. Borrowed. */
+const struct mp_form_field *mp_open311_form_first_file(const struct mp_request *req);
 
 /* The body of a POST: form-encoded (or empty, fields in the query) and
  * within the form's bounds. */
