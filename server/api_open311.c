@@ -549,6 +549,8 @@ static int update_row(void *p, const struct mp_open311_update *u)
     mp_open311_doc_str(uc->w, "status", fms_status(u->status));
     mp_open311_doc_time(uc->w, "updated_datetime", u->at, uc->tz);
     mp_open311_doc_str(uc->w, "description", u->note ? u->note : "");
+    if (u->media_url)
+        mp_open311_doc_str(uc->w, "media_url", u->media_url);
     mp_open311_doc_end(uc->w);
     return uc->w->b->failed ? 1 : 0;
 }
@@ -579,6 +581,66 @@ enum mp_status mp_api_open311_updates(struct mp_app *app, struct mp_ctx *ctx,
     return finish(resp, &w, xml);
 }
 
+/* ---- POST servicerequestupdates (FixMyStreet's extension) ---- */
+
+/* The account behind the POST's api_key (role client or above); false with
+ * the standard's 403 (or 503) written otherwise. what names the call in the
+ * error text, as FixMyStreet's own server words it. */
+static bool client_ok(struct mp_ctx *ctx, const struct mp_request *req, struct mp_response *resp,
+                      bool xml, const char *what, struct mp_principal *who, enum mp_status *rc)
+{
+    struct mp_error aerr;
+    const char *key = mp_open311_form_field(req, "api_key");
+    if (!key) {
+        *rc = o311_fail(resp, xml, 403, "api_key is missing -- can't proceed with %s", what);
+        return false;
+    }
+    enum mp_status ast = mp_auth_token(ctx, key, who, &aerr);
+    if (ast == MP_EUNAVAIL) {
+        *rc = o311_from(resp, xml, ast, &aerr);
+        return false;
+    }
+    if (ast != MP_OK || !mp_role_at_least(who->role, MP_ROLE_CLIENT)) {
+        *rc = o311_fail(resp, xml, 403, "Invalid api_key received -- can't proceed with %s",
+                        what);
+        return false;
+    }
+    return true;
+}
+
+enum mp_status mp_api_open311_update_create(struct mp_app *app, struct mp_ctx *ctx,
+                                            const struct mp_request *req,
+                                            struct mp_response *resp, struct mp_error *err)
+{
+    bool xml = ends_with(req->path, ".xml");
+    enum mp_status rc;
+    struct mp_open311_refusal why;
+    struct mp_principal who;
+    struct mp_open311_update_in u;
+    struct mp_open311_update_out res;
+    if (!mp_open311_form_body(req, &why))
+        return refused(resp, xml, &why);
+    /* The key first: without a valid one nothing else is looked at. */
+    if (!client_ok(ctx, req, resp, xml, "post_service_request_update", &who, &rc))
+        return rc;
+    if (!mp_open311_form_update(app->city, app->tz, req, &u, &why))
+        return refused(resp, xml, &why);
+    if ((rc = mp_open311_post_update(ctx, &who, &u, &res, err)))
+        return o311_from(resp, xml, rc, err);
+    char uid[48];
+    /* The id GET servicerequestupdates gives the same update, so that a
+     * client recognises its own update when it reads the updates back. */
+    snprintf(uid, sizeof uid, "%lld-%lld", (long long)res.history_id, (long long)res.report_id);
+    struct mp_open311_doc w;
+    mp_open311_doc_init(&w, &resp->body, xml);
+    mp_open311_doc_arr(&w, "service_request_updates", "request_update");
+    mp_open311_doc_obj(&w, NULL);
+    mp_open311_doc_str(&w, "update_id", uid);
+    mp_open311_doc_end(&w);
+    mp_open311_doc_end(&w);
+    return finish(resp, &w, xml);
+}
+
 /* ---- POST requests ---- */
 
 enum mp_status mp_api_open311_requests_create(struct mp_app *app, struct mp_ctx *ctx,
@@ -591,7 +653,6 @@ enum mp_status mp_api_open311_requests_create(struct mp_app *app, struct mp_ctx 
     struct mp_open311_submission s;
     struct mp_open311_refusal why;
     struct mp_principal who;
-    struct mp_error aerr;
     struct mp_photo photo;
     struct mp_photo_rec prec;
     memset(&s, 0, sizeof s);
@@ -602,21 +663,8 @@ enum mp_status mp_api_open311_requests_create(struct mp_app *app, struct mp_ctx 
         goto out;
     }
     /* The key first: without a valid one nothing else is looked at. */
-    const char *key = mp_open311_form_field(req, "api_key");
-    if (!key) {
-        rc = o311_fail(resp, xml, 403, "api_key is missing -- can't proceed with create_request");
+    if (!client_ok(ctx, req, resp, xml, "create_request", &who, &rc))
         goto out;
-    }
-    enum mp_status ast = mp_auth_token(ctx, key, &who, &aerr);
-    if (ast == MP_EUNAVAIL) {
-        rc = o311_from(resp, xml, ast, &aerr);
-        goto out;
-    }
-    if (ast != MP_OK || !mp_role_at_least(who.role, MP_ROLE_CLIENT)) {
-        rc = o311_fail(resp, xml, 403,
-                       "Invalid api_key received -- can't proceed with create_request");
-        goto out;
-    }
     if (!mp_open311_form_submission(ctx, req, xml, &s, &why)) {
         rc = refused(resp, xml, &why);
         goto out;

@@ -523,3 +523,45 @@ bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req
         return refuse(why, 503, "out of memory; try again later");
     return true;
 }
+
+/* ---- a POSTed update ---- */
+
+bool mp_open311_form_update(const struct mp_city *city, const struct mp_tz *tz,
+                            const struct mp_request *req, struct mp_open311_update_in *u,
+                            struct mp_open311_refusal *why)
+{
+    memset(u, 0, sizeof *u);
+    if (!mp_open311_form_jurisdiction(city, mp_open311_form_field(req, "jurisdiction_id"), why))
+        return false;
+    if (mp_open311_form_first_file(req))
+        return refuse(why, 400,
+                      "an update cannot carry a file: send its address in media_url");
+    const char *id = mp_open311_form_field(req, "service_request_id");
+    long long n;
+    if (!id)
+        return refuse(why, 400, "service_request_id was not provided");
+    if (!mp_open311_form_uint(id, 1, INT64_MAX, &n))
+        return refuse(why, 404, "service_request_id '%.24s' was not found", id);
+    u->service_request_id = n;
+    u->update_id = mp_open311_form_field(req, "update_id");
+    if (!u->update_id)
+        u->update_id = mp_open311_form_field(req, "update_id_ext");
+    if (!u->update_id)
+        return refuse(why, 400, "update_id was not provided");
+    const char *when = mp_open311_form_field(req, "updated_datetime");
+    if (!when)
+        return refuse(why, 400, "updated_datetime was not provided");
+    if (!parse_when(tz, when, &u->updated_at))
+        return refuse(why, 400,
+                      "updated_datetime '%.40s' is not a W3C date-time such as "
+                      "2021-01-31T12:00:00Z",
+                      when);
+    u->status = mp_open311_form_field(req, "status");
+    if (!u->status)
+        return refuse(why, 400, "status was not provided");
+    u->description = mp_open311_form_field(req, "description");
+    u->media_url = mp_open311_form_field(req, "media_url");
+    if (!u->media_url)
+        u->media_url = mp_open311_form_field(req, "media_url[]");
+    return true;
+}

@@ -76,6 +76,8 @@ static const struct route routes[] = {
     {"GET", "/open311/v2/tokens/*", mp_api_open311_token, false, NULL},
     {"GET", "/open311/v2/servicerequestupdates.xml", mp_api_open311_updates, true, NULL},
     {"GET", "/open311/v2/servicerequestupdates.json", mp_api_open311_updates, true, NULL},
+    {"POST", "/open311/v2/servicerequestupdates.xml", mp_api_open311_update_create, true, NULL},
+    {"POST", "/open311/v2/servicerequestupdates.json", mp_api_open311_update_create, true, NULL},
 };
 
 /* Match path against pattern; an {id} segment is stored in *id. A final "*"

@@ -18,6 +18,9 @@
     " AND (?6 IS NULL OR " t ".status IN (SELECT value FROM json_each(?6)))"                    \
     " AND (?7 IS NULL OR " t ".district = ?7)"
 #define AFTER(t) " AND " t ".id > ?10"
+/* ?12, ?13: updated_at range (the OGC API's updated_at queryable). */
+#define UPDATED(t)                                                                               \
+    " AND (?12 IS NULL OR " t ".updated_at >= ?12) AND (?13 IS NULL OR " t ".updated_at < ?13)"
 #define REPORT_TIME " AND (?8 IS NULL OR r.created_at >= ?8) AND (?9 IS NULL OR r.created_at < ?9)"
 /* A cluster matches a time range when its activity (first to last report)
  * overlaps it. */
@@ -40,25 +43,25 @@
 
 /* [what][has_bbox] */
 static const char *const sql_rows[2][2] = {
-    {"SELECT " REPORT_COLS REPORT_FROM FILTERS("r") AFTER("r") REPORT_TIME
+    {"SELECT " REPORT_COLS REPORT_FROM FILTERS("r") AFTER("r") REPORT_TIME UPDATED("r")
      " ORDER BY r.id LIMIT ?11",
      "SELECT " REPORT_COLS REPORT_FROM BBOX("r", "reports_rtree") FILTERS("r") AFTER("r")
-         REPORT_TIME " ORDER BY r.id LIMIT ?11"},
-    {"SELECT " CLUSTER_COLS CLUSTER_FROM FILTERS("c") AFTER("c") CLUSTER_TIME
+         REPORT_TIME UPDATED("r") " ORDER BY r.id LIMIT ?11"},
+    {"SELECT " CLUSTER_COLS CLUSTER_FROM FILTERS("c") AFTER("c") CLUSTER_TIME UPDATED("c")
      " ORDER BY c.id LIMIT ?11",
      "SELECT " CLUSTER_COLS CLUSTER_FROM BBOX("c", "clusters_rtree") FILTERS("c") AFTER("c")
-         CLUSTER_TIME " ORDER BY c.id LIMIT ?11"},
+         CLUSTER_TIME UPDATED("c") " ORDER BY c.id LIMIT ?11"},
 };
 
 /* Counts (cached statements: they finish within the call). */
 static const char sql_count_r[] = "SELECT count(*) FROM reports r WHERE 1" FILTERS("r")
-    REPORT_TIME;
+    REPORT_TIME UPDATED("r");
 static const char sql_count_r_bbox[] = "SELECT count(*) FROM reports r WHERE 1" BBOX(
-    "r", "reports_rtree") FILTERS("r") REPORT_TIME;
+    "r", "reports_rtree") FILTERS("r") REPORT_TIME UPDATED("r");
 static const char sql_count_c[] = "SELECT count(*) FROM clusters c WHERE 1" FILTERS("c")
-    CLUSTER_TIME;
+    CLUSTER_TIME UPDATED("c");
 static const char sql_count_c_bbox[] = "SELECT count(*) FROM clusters c WHERE 1" BBOX(
-    "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME;
+    "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME UPDATED("c");
 static const char sql_extent[] = "SELECT min(created_at), max(created_at) FROM reports";
 
 struct mp_export_cursor {
@@ -70,6 +73,15 @@ struct mp_export_cursor {
     enum mp_status final;
     struct mp_export_row row;
 };
+
+/* The updated_at range, which only these statements have. */
+static void bind_updated(sqlite3_stmt *st, const struct mp_query *q)
+{
+    if (q->updated_since)
+        sqlite3_bind_int64(st, 12, q->updated_since);
+    if (q->updated_until)
+        sqlite3_bind_int64(st, 13, q->updated_until);
+}
 
 /* mp_bind_query copies the caller's strings, so the query may die before
  * the cursor. */
@@ -100,6 +112,7 @@ static enum mp_status cursor_start(sqlite3 *db, bool owns_db, enum mp_export_wha
         rc = mp_fail(err, rc, "out_of_memory", "out of memory");
         goto out;
     }
+    bind_updated(c->st, q);
     *out = c;
     c = NULL;
 out:
@@ -229,6 +242,7 @@ enum mp_status mp_store_export_count(struct mp_store_sess *sess, enum mp_export_
         mp_stmt_done(st);
         return rc;
     }
+    bind_updated(st, q);
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW)
         *n = sqlite3_column_int64(st, 0);

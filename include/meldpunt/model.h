@@ -213,6 +213,7 @@ struct mp_open311_extra {
     int64_t report_id;
     int64_t client_id;      /* account (role client or above) whose api_key was used */
     const char *attributes; /* JSON object {code: value or [values]} */
+    const char *extra;      /* JSON object {code: value}: attributes the service does not define */
     const char *media_url;  /* public */
     const char *device_id;  /* private, like the contact fields */
     const char *account_id; /* private */
@@ -225,6 +226,7 @@ struct mp_open311_row {
     const char *category, *description, *address, *status, *channel;
     const char *status_notes; /* latest public note of the cluster, or NULL */
     const char *attributes;   /* JSON text or NULL */
+    const char *extra;        /* JSON text of the undefined attributes, or NULL */
     const char *media_url;    /* the client's, or NULL */
     double lon, lat;
     bool has_photo;
@@ -255,6 +257,20 @@ struct mp_open311_query {
 struct mp_open311_update {
     int64_t history_id, report_id, at;
     const char *status, *note;
+    const char *media_url; /* a client's update: its media URL, or NULL */
+};
+
+/* An update a client posted (servicerequestupdates): a public note on the
+ * request's cluster, and what came with it. Strings borrowed. */
+struct mp_open311_note_rec {
+    int64_t report_id, cluster_id, client_id, at;
+    const char *status;           /* the cluster's status, unchanged */
+    const char *note;             /* the text, contacts masked; "" when only media */
+    const char *actor;            /* the client account's name */
+    const char *client_update_id; /* the client's own id of the update */
+    const char *client_status;    /* the status the client said, kept as said */
+    int64_t client_at;            /* when the client says it was written */
+    const char *media_url;        /* NULL when none */
 };
 
 typedef int (*mp_open311_update_cb)(void *ctx, const struct mp_open311_update *u);

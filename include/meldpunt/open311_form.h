@@ -112,4 +112,18 @@ bool mp_open311_form_body(const struct mp_request *req, struct mp_open311_refusa
 bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req, bool xml,
                                 struct mp_open311_submission *s, struct mp_open311_refusal *why);
 
+/* The fields of a POSTed update (FixMyStreet's servicerequestupdates) into u:
+ * jurisdiction_id, service_request_id (required), update_id (required;
+ * update_id_ext, as older FixMyStreets send it, stands in for it),
+ * updated_datetime (required, W3C date-time; without a zone the city's
+ * time), status (required), description, media_url (the first when
+ * repeated). The contact fields (email, phone, first_name, last_name) and
+ * FixMyStreet's other extras (title, service_request_id_ext,
+ * public_anonymity_required, email_alerts_requested, account_id) are taken
+ * but not kept. A file part is refused: an update links its media. What
+ * needs the database is checked by mp_open311_post_update. */
+bool mp_open311_form_update(const struct mp_city *city, const struct mp_tz *tz,
+                            const struct mp_request *req, struct mp_open311_update_in *u,
+                            struct mp_open311_refusal *why);
+
 #endif
