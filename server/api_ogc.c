@@ -52,8 +52,7 @@ static bool host_ok(const char *h, size_t n)
 
 /* "http://host:port" for links. Header values are checked character by
  * character: a link must never carry text a client did not mean as a host. */
-static void base_url(const struct mp_app *app, const struct mp_request *req, char *out,
-                     size_t cap)
+static void base_url(const struct mp_app *app, const struct mp_request *req, char *out, size_t cap)
 {
     const char *proto = mp_req_header(req, "X-Forwarded-Proto");
     if (!proto || (strcmp(proto, "https") != 0 && strcmp(proto, "http") != 0))
@@ -252,8 +251,7 @@ enum mp_status mp_api_ogc_collections(struct mp_app *app, struct mp_ctx *ctx,
     char base[256], title[160];
     int64_t first = 0, last = 0;
     bool html;
-    if ((rc = check_f_only(req, &html, err)) ||
-        (rc = mp_ogc_time_extent(ctx, &first, &last, err)))
+    if ((rc = check_f_only(req, &html, err)) || (rc = mp_ogc_time_extent(ctx, &first, &last, err)))
         return rc;
     base_url(app, req, base, sizeof base);
     struct mp_ogc_view v = {app->city, base};
@@ -363,8 +361,8 @@ static enum mp_status parse_interval(const char *name, const char *v, int64_t *s
         return mp_fail(err, MP_EINVAL, "invalid_parameter",
                        "%s interval must have at least one end", name);
     if (*since && *until && *since >= *until)
-        return mp_fail(err, MP_EINVAL, "invalid_parameter",
-                       "%s interval must start before it ends", name);
+        return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s interval must start before it ends",
+                       name);
     return MP_OK;
 }
 
@@ -414,7 +412,7 @@ struct items_req {
     struct mp_ogc_crs crs; /* of the answer */
     bool crs_default;
     bool html;
-    const char *link[L_NLINK];       /* raw values, NULL when absent or default */
+    const char *link[L_NLINK]; /* raw values, NULL when absent or default */
     const char *link_name[L_NLINK];
     char cats[MP_QUERY_MAX_LIST * 49];
     char stats[MP_QUERY_MAX_LIST * 25];
@@ -473,8 +471,8 @@ static enum mp_status decode_box(struct mp_app *app, struct mp_ctx *ctx,
     return MP_OK;
 }
 
-static enum mp_status decode_district(const struct mp_city *city, const char *v,
-                                      const char **code, struct mp_error *err)
+static enum mp_status decode_district(const struct mp_city *city, const char *v, const char **code,
+                                      struct mp_error *err)
 {
     const struct mp_district *d = mp_city_district(city, v);
     for (size_t i = 0; !d && i < city->ndistricts; i++)
@@ -515,8 +513,8 @@ static enum mp_status decode_filters(struct mp_app *app, const struct mp_request
             size_t n;
             if (strlen(v) >= sizeof ir->stats)
                 return mp_fail(err, MP_EINVAL, "invalid_parameter", "status is too long");
-            if ((rc = mp_api_split_list(memcpy(ir->stats, v, strlen(v) + 1), items, &n,
-                                        "status", err)))
+            if ((rc = mp_api_split_list(memcpy(ir->stats, v, strlen(v) + 1), items, &n, "status",
+                                        err)))
                 return rc;
             for (size_t k = 0; k < n; k++)
                 if ((rc = mp_cluster_status_filter_add(q, items[k], err)))
@@ -554,8 +552,8 @@ static enum mp_status decode_filters(struct mp_app *app, const struct mp_request
 
 static bool param_allowed(enum mp_ogc_coll c, const char *k)
 {
-    static const char *const fixed[] = {"f",     "bbox",  "bbox-crs", "crs",
-                                        "datetime", "limit", "cursor", NULL};
+    static const char *const fixed[] = {"f",        "bbox",  "bbox-crs", "crs",
+                                        "datetime", "limit", "cursor",   NULL};
     for (size_t i = 0; fixed[i]; i++)
         if (strcmp(fixed[i], k) == 0)
             return true;
@@ -741,9 +739,8 @@ out:
     return rc;
 }
 
-enum mp_status mp_api_ogc_item(struct mp_app *app, struct mp_ctx *ctx,
-                               const struct mp_request *req, struct mp_response *resp,
-                               struct mp_error *err)
+enum mp_status mp_api_ogc_item(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
+                               struct mp_response *resp, struct mp_error *err)
 {
     static const char *const allowed[] = {"f", "crs", NULL};
     enum mp_status rc;

@@ -45,12 +45,12 @@
  * api_key is accepted everywhere (FixMyStreet sends it with its reads). */
 #define COMMON_ARGS "jurisdiction_id", "api_key", "locale"
 static const char *const args_plain[] = {COMMON_ARGS, NULL};
-static const char *const args_list[] = {COMMON_ARGS, "service_request_id", "service_code",
-                                        "start_date", "end_date", "status", "page", "page_size",
-                                        "extensions", "bbox", "lat", "long", "radius", NULL};
+static const char *const args_list[] = {
+    COMMON_ARGS, "service_request_id", "service_code", "start_date", "end_date", "status", "page",
+    "page_size", "extensions",         "bbox",         "lat",        "long",     "radius", NULL};
 static const char *const args_one[] = {COMMON_ARGS, "extensions", NULL};
-static const char *const args_updates[] = {COMMON_ARGS, "start_date", "end_date", "page",
-                                           "page_size", NULL};
+static const char *const args_updates[] = {COMMON_ARGS, "start_date", "end_date",
+                                           "page",      "page_size",  NULL};
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -601,16 +601,15 @@ static bool client_ok(struct mp_ctx *ctx, const struct mp_request *req, struct m
         return false;
     }
     if (ast != MP_OK || !mp_role_at_least(who->role, MP_ROLE_CLIENT)) {
-        *rc = o311_fail(resp, xml, 403, "Invalid api_key received -- can't proceed with %s",
-                        what);
+        *rc = o311_fail(resp, xml, 403, "Invalid api_key received -- can't proceed with %s", what);
         return false;
     }
     return true;
 }
 
 enum mp_status mp_api_open311_update_create(struct mp_app *app, struct mp_ctx *ctx,
-                                            const struct mp_request *req,
-                                            struct mp_response *resp, struct mp_error *err)
+                                            const struct mp_request *req, struct mp_response *resp,
+                                            struct mp_error *err)
 {
     bool xml = ends_with(req->path, ".xml");
     enum mp_status rc;
@@ -677,15 +676,18 @@ enum mp_status mp_api_open311_requests_create(struct mp_app *app, struct mp_ctx 
         struct mp_photo_limits lim;
         struct mp_error perr;
         mp_photo_limits_default(&lim);
-        if ((rc = mp_photo_process((const unsigned char *)file->value.data, file->value.len,
-                                   &lim, &photo, &perr))) {
+        if ((rc = mp_photo_process((const unsigned char *)file->value.data, file->value.len, &lim,
+                                   &photo, &perr))) {
             rc = o311_fail(resp, xml, rc == MP_ENOMEM ? 503 : 400, "media file '%.60s': %s",
                            file->name, perr.text);
             goto out;
         }
-        prec = (struct mp_photo_rec){.full = photo.full, .full_len = photo.full_len,
-                                     .thumb = photo.thumb, .thumb_len = photo.thumb_len,
-                                     .width = photo.width, .height = photo.height,
+        prec = (struct mp_photo_rec){.full = photo.full,
+                                     .full_len = photo.full_len,
+                                     .thumb = photo.thumb,
+                                     .thumb_len = photo.thumb_len,
+                                     .width = photo.width,
+                                     .height = photo.height,
                                      .mime = "image/jpeg"};
         s.report.photo = &prec;
     }

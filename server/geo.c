@@ -6,8 +6,8 @@
 #include <string.h>
 
 struct mp_geo_crs {
-    char name[32]; /* as asked for, e.g. "EPSG:4326" */
-    PJ *pj;        /* EPSG:4326 (lat, lon) -> name, in name's own axis order */
+    char name[32];   /* as asked for, e.g. "EPSG:4326" */
+    PJ *pj;          /* EPSG:4326 (lat, lon) -> name, in name's own axis order */
     PJ_CONTEXT *ctx; /* borrowed from the owning mp_geo */
     bool geographic;
 };
@@ -47,8 +47,8 @@ enum mp_status mp_geo_new(const char *crs, struct mp_geo **out, struct mp_error 
     }
     cs = proj_crs_get_coordinate_system(g->ctx, target);
     double factor = 1.0;
-    if (!cs || !proj_cs_get_axis_info(g->ctx, cs, 0, NULL, NULL, NULL, &factor, NULL, NULL,
-                                      NULL) || !(factor > 0)) {
+    if (!cs || !proj_cs_get_axis_info(g->ctx, cs, 0, NULL, NULL, NULL, &factor, NULL, NULL, NULL) ||
+        !(factor > 0)) {
         rc = mp_fail(err, MP_EINVAL, "invalid_crs", "CRS %.60s has no linear unit", crs);
         goto out;
     }
@@ -144,8 +144,7 @@ enum mp_status mp_geo_crs_get(struct mp_geo *g, const char *crs, struct mp_geo_c
      * half a metre away). */
     pj = proj_create_crs_to_crs(g->ctx, "EPSG:4326", crs, NULL);
     if (!pj) {
-        rc = mp_fail(err, MP_EINVAL, "invalid_crs", "no transformation from CRS84 to %.40s",
-                     crs);
+        rc = mp_fail(err, MP_EINVAL, "invalid_crs", "no transformation from CRS84 to %.40s", crs);
         goto out;
     }
     struct mp_geo_crs *c = &g->crs[g->ncrs++];

@@ -95,15 +95,9 @@ static const struct mp_ogc_queryable q_districts[] = {
 const struct mp_ogc_queryable *mp_ogc_queryables(enum mp_ogc_coll c, size_t *n)
 {
     switch (c) {
-    case MP_OGC_REPORTS:
-        *n = sizeof q_reports / sizeof *q_reports;
-        return q_reports;
-    case MP_OGC_CLUSTERS:
-        *n = sizeof q_clusters / sizeof *q_clusters;
-        return q_clusters;
-    default:
-        *n = sizeof q_districts / sizeof *q_districts;
-        return q_districts;
+    case MP_OGC_REPORTS: *n = sizeof q_reports / sizeof *q_reports; return q_reports;
+    case MP_OGC_CLUSTERS: *n = sizeof q_clusters / sizeof *q_clusters; return q_clusters;
+    default: *n = sizeof q_districts / sizeof *q_districts; return q_districts;
     }
 }
 

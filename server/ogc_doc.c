@@ -30,8 +30,8 @@ void mp_ogc_doc_add_encoded(struct mp_buf *b, const char *s)
 
 /* {"href": base + path, "rel", "type", "title"?} with a comma before it
  * unless first. */
-static void link(struct mp_buf *b, bool first, const char *base, const char *path,
-                 const char *rel, const char *type, const char *title)
+static void link(struct mp_buf *b, bool first, const char *base, const char *path, const char *rel,
+                 const char *type, const char *title)
 {
     if (!first)
         mp_buf_addc(b, ',');
@@ -71,21 +71,18 @@ void mp_ogc_doc_landing(struct mp_buf *b, const struct mp_ogc_view *v)
     link(b, false, base, "/ogc?f=html", "alternate", "text/html", "This document as HTML");
     link(b, false, base, "/ogc/api", "service-desc", MP_OGC_OPENAPI_TYPE,
          "The API definition (OpenAPI 3.0)");
-    link(b, false, base, "/ogc/api?f=html", "service-doc", "text/html",
-         "The API documentation");
+    link(b, false, base, "/ogc/api?f=html", "service-doc", "text/html", "The API documentation");
     link(b, false, base, "/ogc/conformance", "conformance", "application/json",
          "Conformance classes implemented by this server");
-    link(b, false, base, "/ogc/collections", "data", "application/json",
-         "The feature collections");
+    link(b, false, base, "/ogc/collections", "data", "application/json", "The feature collections");
     mp_buf_adds(b, "]}");
 }
 
 void mp_ogc_doc_conformance(struct mp_buf *b, const struct mp_ogc_view *v)
 {
     static const char *const classes[] = {
-        MP_OGC_CONF_CORE,       MP_OGC_CONF_GEOJSON,    MP_OGC_CONF_HTML,
-        MP_OGC_CONF_OAS30,      MP_OGC_CONF_CRS,        MP_OGC_CONF_QUERYABLES,
-        MP_OGC_CONF_QUERYABLES_QP,
+        MP_OGC_CONF_CORE, MP_OGC_CONF_GEOJSON,    MP_OGC_CONF_HTML,          MP_OGC_CONF_OAS30,
+        MP_OGC_CONF_CRS,  MP_OGC_CONF_QUERYABLES, MP_OGC_CONF_QUERYABLES_QP,
     };
     mp_buf_adds(b, "{\"conformsTo\":[");
     for (size_t i = 0; i < sizeof classes / sizeof *classes; i++) {
@@ -255,9 +252,7 @@ void mp_ogc_doc_queryables(struct mp_buf *b, const struct mp_ogc_view *v, enum m
             enum_districts(b, v->city, false);
             mp_buf_addc(b, ']');
             break;
-        case MP_OGC_Q_TIME:
-            mp_buf_adds(b, ",\"format\":\"date-time\"");
-            break;
+        case MP_OGC_Q_TIME: mp_buf_adds(b, ",\"format\":\"date-time\""); break;
         case MP_OGC_Q_TEXT:
             mp_buf_adds(b, ",\"enum\":[");
             enum_districts(b, v->city, strcmp(qs[i].name, "code") == 0);
@@ -334,14 +329,11 @@ void mp_ogc_doc_item(struct mp_buf *b, const struct mp_ogc_view *v, const struct
     struct item_links l = {v, it->coll, 0};
     if (it->coll == MP_OGC_DISTRICTS) {
         l.id = (int64_t)it->index + 1;
-        district_feature(b, it->district, it->index, crs, with_links ? add_item_links : NULL,
-                         &l);
+        district_feature(b, it->district, it->index, crs, with_links ? add_item_links : NULL, &l);
         return;
     }
-    struct mp_export_opts o = {.format = MP_EXPORT_GEOJSON,
-                               .what = it->row->what,
-                               .city = v->city,
-                               .crs = crs};
+    struct mp_export_opts o = {
+        .format = MP_EXPORT_GEOJSON, .what = it->row->what, .city = v->city, .crs = crs};
     l.id = it->row->what == MP_EXPORT_CLUSTERS ? it->row->cluster.id : it->row->report.id;
     mp_export_feature(b, &o, it->row, with_links ? add_item_links : NULL, &l);
 }

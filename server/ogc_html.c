@@ -55,15 +55,9 @@ static void scalar(struct mp_buf *b, const json_t *v)
         snprintf(num, sizeof num, "%.10g", json_real_value(v));
         mp_buf_adds(b, num);
         break;
-    case JSON_TRUE:
-        mp_buf_adds(b, "true");
-        break;
-    case JSON_FALSE:
-        mp_buf_adds(b, "false");
-        break;
-    default:
-        mp_buf_adds(b, "<em>none</em>");
-        break;
+    case JSON_TRUE: mp_buf_adds(b, "true"); break;
+    case JSON_FALSE: mp_buf_adds(b, "false"); break;
+    default: mp_buf_adds(b, "<em>none</em>"); break;
     }
 }
 

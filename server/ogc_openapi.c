@@ -65,29 +65,28 @@ static json_t *components(const struct mp_ogc_view *v)
         json_array_append_new(ids, json_string(mp_ogc_collection((enum mp_ogc_coll)c)->id));
     json_t *params = json_pack(
         "{"
-        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:[ss]}},"          /* f */
-        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:[sss]}},"         /* fItems */
+        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:[ss]}},"                  /* f */
+        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:[sss]}},"                 /* fItems */
         "s:{s:s,s:s,s:s,s:b,s:s,s:b,s:{s:s,s:i,s:i,s:{s:s}}}," /* bbox */
-        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:s,s:o}},"         /* bbox-crs */
-        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:s,s:o}},"         /* crs */
-        "s:{s:s,s:s,s:s,s:b,s:{s:s}},"                 /* datetime */
-        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:i,s:i,s:i}},"     /* limit */
-        "s:{s:s,s:s,s:s,s:b,s:{s:s}},"                 /* cursor */
-        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:o}},"             /* collectionId */
-        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:i}}"              /* featureId */
+        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:s,s:o}},"                 /* bbox-crs */
+        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:s,s:o}},"                 /* crs */
+        "s:{s:s,s:s,s:s,s:b,s:{s:s}},"                         /* datetime */
+        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:i,s:i,s:i}},"             /* limit */
+        "s:{s:s,s:s,s:s,s:b,s:{s:s}},"                         /* cursor */
+        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:o}},"                     /* collectionId */
+        "s:{s:s,s:s,s:s,s:b,s:{s:s,s:i}}"                      /* featureId */
         "}",
         "f", "name", "f", "in", "query", "description",
         "The representation: json (the default) or html; without it the Accept header decides.",
-        "required", 0, "schema", "type", "string", "enum", "json", "html",
-        "fItems", "name", "f", "in", "query", "description",
-        "The representation: geojson or json (the default), or html.", "required", 0,
-        "schema", "type", "string", "enum", "json", "geojson", "html",
-        "bbox", "name", "bbox", "in", "query", "description",
+        "required", 0, "schema", "type", "string", "enum", "json", "html", "fItems", "name", "f",
+        "in", "query", "description", "The representation: geojson or json (the default), or html.",
+        "required", 0, "schema", "type", "string", "enum", "json", "geojson", "html", "bbox",
+        "name", "bbox", "in", "query", "description",
         "Only features in the box: minimum x, minimum y, maximum x, maximum y (or six numbers "
         "with heights, which are ignored), in bbox-crs (CRS84, longitude first, when not given).",
         "required", 0, "style", "form", "explode", 0, "schema", "type", "array", "minItems", 4,
-        "maxItems", 6, "items", "type", "number",
-        "bbox-crs", "name", "bbox-crs", "in", "query", "description",
+        "maxItems", 6, "items", "type", "number", "bbox-crs", "name", "bbox-crs", "in", "query",
+        "description",
         "The CRS of bbox; a box in a projected CRS selects exactly the features inside it.",
         "required", 0, "schema", "type", "string", "format", "uri", "enum", crs_enum(v->city),
         "crs", "name", "crs", "in", "query", "description",
@@ -97,43 +96,40 @@ static json_t *components(const struct mp_ogc_view *v)
         "datetime", "name", "datetime", "in", "query", "description",
         "An instant (RFC 3339 date-time or date) or an interval a/b with '..' for an open end. "
         "Reports: when they were made; clusters: their span from first to latest report.",
-        "required", 0, "schema", "type", "string",
-        "limit", "name", "limit", "in", "query", "description",
+        "required", 0, "schema", "type", "string", "limit", "name", "limit", "in", "query",
+        "description",
         "Features per page; larger values are served as the maximum, the rest by next links.",
         "required", 0, "schema", "type", "integer", "minimum", 1, "maximum", MP_OGC_LIMIT_MAX,
-        "default", MP_OGC_LIMIT_DEFAULT,
-        "cursor", "name", "cursor", "in", "query", "description",
+        "default", MP_OGC_LIMIT_DEFAULT, "cursor", "name", "cursor", "in", "query", "description",
         "Where a page starts: taken from the next link of the page before.", "required", 0,
-        "schema", "type", "string",
-        "collectionId", "name", "collectionId", "in", "path", "description",
-        "The collection.", "required", 1, "schema", "type", "string", "enum", ids,
+        "schema", "type", "string", "collectionId", "name", "collectionId", "in", "path",
+        "description", "The collection.", "required", 1, "schema", "type", "string", "enum", ids,
         "featureId", "name", "featureId", "in", "path", "description", "The feature's id.",
         "required", 1, "schema", "type", "integer", "minimum", 1);
-    json_t *error = json_pack(
-        "{s:s,s:[s],s:{s:{s:s,s:[ss],s:{s:{s:s},s:{s:s}}}}}", "type", "object", "required",
-        "error", "properties", "error", "type", "object", "required", "code", "message",
-        "properties", "code", "type", "string", "message", "type", "string");
-    json_t *resp = json_pack(
-        "{s:{s:s,s:o},s:{s:s,s:o},s:{s:s,s:o}}", "InvalidParameter", "description",
-        "A parameter is unknown or its value is not valid; the message says which.", "content",
-        content("application/json", ref("schemas", "exception")), "NotFound", "description",
-        "There is no such collection or feature.", "content",
-        content("application/json", ref("schemas", "exception")), "Unavailable", "description",
-        "The data cannot be read right now; try again later.", "content",
-        content("application/json", ref("schemas", "exception")));
-    json_t *fc = json_pack(
-        "{s:s,s:[ss],s:{s:{s:s,s:[s]},s:{s:s,s:{s:s}},s:{s:s},s:{s:s,s:s},s:{s:s,s:i},"
-        "s:{s:s,s:i}}}",
-        "type", "object", "required", "type", "features", "properties", "type", "type", "string",
-        "enum", "FeatureCollection", "features", "type", "array", "items", "type", "object",
-        "links", "type", "array", "timeStamp", "type", "string", "format", "date-time",
-        "numberMatched", "type", "integer", "minimum", 0, "numberReturned", "type", "integer",
-        "minimum", 0);
-    json_t *feature = json_pack("{s:s,s:[sss],s:{s:{s:s,s:[s]},s:{},s:{s:s},s:{s:s}}}", "type",
-                                "object", "required", "type", "geometry", "properties",
-                                "properties", "type", "type", "string", "enum", "Feature",
-                                "geometry", "properties", "type", "object", "id", "type",
-                                "integer");
+    json_t *error =
+        json_pack("{s:s,s:[s],s:{s:{s:s,s:[ss],s:{s:{s:s},s:{s:s}}}}}", "type", "object",
+                  "required", "error", "properties", "error", "type", "object", "required", "code",
+                  "message", "properties", "code", "type", "string", "message", "type", "string");
+    json_t *resp =
+        json_pack("{s:{s:s,s:o},s:{s:s,s:o},s:{s:s,s:o}}", "InvalidParameter", "description",
+                  "A parameter is unknown or its value is not valid; the message says which.",
+                  "content", content("application/json", ref("schemas", "exception")), "NotFound",
+                  "description", "There is no such collection or feature.", "content",
+                  content("application/json", ref("schemas", "exception")), "Unavailable",
+                  "description", "The data cannot be read right now; try again later.", "content",
+                  content("application/json", ref("schemas", "exception")));
+    json_t *fc =
+        json_pack("{s:s,s:[ss],s:{s:{s:s,s:[s]},s:{s:s,s:{s:s}},s:{s:s},s:{s:s,s:s},s:{s:s,s:i},"
+                  "s:{s:s,s:i}}}",
+                  "type", "object", "required", "type", "features", "properties", "type", "type",
+                  "string", "enum", "FeatureCollection", "features", "type", "array", "items",
+                  "type", "object", "links", "type", "array", "timeStamp", "type", "string",
+                  "format", "date-time", "numberMatched", "type", "integer", "minimum", 0,
+                  "numberReturned", "type", "integer", "minimum", 0);
+    json_t *feature = json_pack(
+        "{s:s,s:[sss],s:{s:{s:s,s:[s]},s:{},s:{s:s},s:{s:s}}}", "type", "object", "required",
+        "type", "geometry", "properties", "properties", "type", "type", "string", "enum", "Feature",
+        "geometry", "properties", "type", "object", "id", "type", "integer");
     return json_pack("{s:o,s:o,s:{s:o,s:o,s:o}}", "parameters", params, "responses", resp,
                      "schemas", "exception", error, "featureCollectionGeoJSON", fc,
                      "featureGeoJSON", feature);
@@ -156,49 +152,43 @@ static void add_queryables(json_t *params, enum mp_ogc_coll c)
         case MP_OGC_Q_DISTRICT:
             d = "Only features in this district (its name, as the features carry it, or code).";
             break;
-        case MP_OGC_Q_TIME:
-            d = "An instant or interval as for datetime, on this property.";
-            break;
-        case MP_OGC_Q_TEXT:
-            d = "Only the district with this value.";
-            break;
+        case MP_OGC_Q_TIME: d = "An instant or interval as for datetime, on this property."; break;
+        case MP_OGC_Q_TEXT: d = "Only the district with this value."; break;
         }
         char title[160];
         snprintf(title, sizeof title, "%s. %s", qs[i].title, d);
-        json_array_append_new(params,
-                              json_pack("{s:s,s:s,s:s,s:b,s:{s:s}}", "name", qs[i].name, "in",
-                                        "query", "description", title, "required", 0, "schema",
-                                        "type", "string"));
+        json_array_append_new(params, json_pack("{s:s,s:s,s:s,s:b,s:{s:s}}", "name", qs[i].name,
+                                                "in", "query", "description", title, "required", 0,
+                                                "schema", "type", "string"));
     }
 }
 
 static json_t *paths(void)
 {
     json_t *p = json_object();
-    json_object_set_new(p, "/", get_op("getLandingPage", "The landing page",
-                                       json_pack("[o]", param_ref("f")),
-                                       responses("The landing page", "application/json",
-                                                 obj_schema(), false)));
+    json_object_set_new(
+        p, "/",
+        get_op("getLandingPage", "The landing page", json_pack("[o]", param_ref("f")),
+               responses("The landing page", "application/json", obj_schema(), false)));
     json_object_set_new(
         p, "/api",
         get_op("getAPI", "This API definition (OpenAPI 3.0), or its documentation in HTML",
                json_pack("[o]", param_ref("f")),
                responses("The API definition", MP_OGC_OPENAPI_TYPE, obj_schema(), false)));
-    json_object_set_new(p, "/conformance",
-                        get_op("getConformance", "The conformance classes implemented",
-                               json_pack("[o]", param_ref("f")),
-                               responses("The conformance classes", "application/json",
-                                         obj_schema(), false)));
-    json_object_set_new(p, "/collections",
-                        get_op("getCollections", "The feature collections",
-                               json_pack("[o]", param_ref("f")),
-                               responses("The collections", "application/json", obj_schema(),
-                                         false)));
-    json_object_set_new(p, "/collections/{collectionId}",
-                        get_op("describeCollection", "One feature collection",
-                               json_pack("[oo]", param_ref("collectionId"), param_ref("f")),
-                               responses("The collection", "application/json", obj_schema(),
-                                         true)));
+    json_object_set_new(
+        p, "/conformance",
+        get_op("getConformance", "The conformance classes implemented",
+               json_pack("[o]", param_ref("f")),
+               responses("The conformance classes", "application/json", obj_schema(), false)));
+    json_object_set_new(
+        p, "/collections",
+        get_op("getCollections", "The feature collections", json_pack("[o]", param_ref("f")),
+               responses("The collections", "application/json", obj_schema(), false)));
+    json_object_set_new(
+        p, "/collections/{collectionId}",
+        get_op("describeCollection", "One feature collection",
+               json_pack("[oo]", param_ref("collectionId"), param_ref("f")),
+               responses("The collection", "application/json", obj_schema(), true)));
     for (int i = 0; i < MP_OGC_NCOLL; i++) {
         enum mp_ogc_coll c = (enum mp_ogc_coll)i;
         const struct mp_ogc_collection *col = mp_ogc_collection(c);
@@ -245,8 +235,8 @@ void mp_ogc_openapi(struct mp_buf *b, const struct mp_ogc_view *v)
              "city's districts, with filters on category, status, district and times, in CRS84, "
              "EPSG:4326, Web Mercator and the city's own CRS.",
              v->city->name);
-    json_t *doc = json_pack("{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:[{s:s}],s:o,s:o}", "openapi",
-                            "3.0.3", "info", "title", title, "version", "1.0", "description", desc,
+    json_t *doc = json_pack("{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:[{s:s}],s:o,s:o}", "openapi", "3.0.3",
+                            "info", "title", title, "version", "1.0", "description", desc,
                             "servers", "url", url, "tags", "name", "OGC API - Features", "paths",
                             paths(), "components", components(v));
     char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;

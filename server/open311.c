@@ -403,10 +403,20 @@ out:
 static bool update_status_ok(const char *s)
 {
     static const char *const known[] = {
-        "OPEN",           "CLOSED",         "FIXED",     "INVESTIGATING",
-        "ACTION_SCHEDULED", "IN_PROGRESS",  "PLANNED",   "NO_FURTHER_ACTION",
-        "NOT_COUNCILS_RESPONSIBILITY", "DUPLICATE", "INTERNAL_REFERRAL", "CANCELLED",
-        "REOPEN",         "FOR_TRIAGE",
+        "OPEN",
+        "CLOSED",
+        "FIXED",
+        "INVESTIGATING",
+        "ACTION_SCHEDULED",
+        "IN_PROGRESS",
+        "PLANNED",
+        "NO_FURTHER_ACTION",
+        "NOT_COUNCILS_RESPONSIBILITY",
+        "DUPLICATE",
+        "INTERNAL_REFERRAL",
+        "CANCELLED",
+        "REOPEN",
+        "FOR_TRIAGE",
     };
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         if (strcasecmp(s, known[i]) == 0)
@@ -419,8 +429,7 @@ static enum mp_status update_check(const struct mp_open311_update_in *u, struct 
     long idn = mp_utf8_chars(u->update_id, strlen(u->update_id));
     if (idn < 1 || idn > MP_OPEN311_UPDATE_ID_MAX)
         return mp_fail(err, MP_EINVAL, "invalid_parameter",
-                       "update_id must be text of at most %d characters",
-                       MP_OPEN311_UPDATE_ID_MAX);
+                       "update_id must be text of at most %d characters", MP_OPEN311_UPDATE_ID_MAX);
     if (!update_status_ok(u->status))
         return mp_fail(err, MP_EINVAL, "invalid_parameter",
                        "status '%.32s' is not an update status (OPEN, CLOSED, FIXED, "
@@ -465,8 +474,9 @@ enum mp_status mp_open311_post_update(struct mp_ctx *ctx, const struct mp_princi
     struct mp_cluster_state st;
     memset(out, 0, sizeof *out);
     if (!mp_role_at_least(who->role, MP_ROLE_CLIENT))
-        return mp_fail(err, MP_EFORBIDDEN, "forbidden",
-                       "Invalid api_key received -- can't proceed with post_service_request_update");
+        return mp_fail(
+            err, MP_EFORBIDDEN, "forbidden",
+            "Invalid api_key received -- can't proceed with post_service_request_update");
     if ((rc = update_check(u, err)))
         return rc;
     /* Public text never carries contact details: masked before it is kept. */
@@ -520,7 +530,8 @@ enum mp_status mp_open311_post_update(struct mp_ctx *ctx, const struct mp_princi
     rc = mp_store_commit(ctx->db, err);
     goto out;
 db_fail:
-    rc = mp_fail(err, MP_EUNAVAIL, "unavailable", "the update could not be stored; try again later");
+    rc =
+        mp_fail(err, MP_EUNAVAIL, "unavailable", "the update could not be stored; try again later");
 out:
     if (in_tx && rc)
         mp_store_rollback(ctx->db);

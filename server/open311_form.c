@@ -227,11 +227,10 @@ static int filter_arg(void *p, const char *k, const char *v)
     char tmp[MP_QUERY_MAX_LIST * 49];
     const char *items[MP_QUERY_MAX_LIST];
     size_t n, len = strlen(v);
-    if (len >= sizeof tmp || !mp_open311_split_list(memcpy(tmp, v, len + 1), items,
-                                                    MP_QUERY_MAX_LIST, &n)) {
+    if (len >= sizeof tmp ||
+        !mp_open311_split_list(memcpy(tmp, v, len + 1), items, MP_QUERY_MAX_LIST, &n)) {
         w->failed = true;
-        refuse(w->why, 400, "%s must be up to %d values separated by commas", k,
-               MP_QUERY_MAX_LIST);
+        refuse(w->why, 400, "%s must be up to %d values separated by commas", k, MP_QUERY_MAX_LIST);
         return 1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -251,8 +250,7 @@ static int filter_arg(void *p, const char *k, const char *v)
         size_t il = strlen(items[i]);
         if (!mp_city_category(w->city, items[i])) {
             w->failed = true;
-            refuse(w->why, 400, "service_code '%.48s' is not a service of this endpoint",
-                   items[i]);
+            refuse(w->why, 400, "service_code '%.48s' is not a service of this endpoint", items[i]);
             return 1;
         }
         bool dup = false;
@@ -282,9 +280,9 @@ bool mp_open311_form_filters(const struct mp_city *city, const struct mp_request
         return false;
     /* Both families together are no filter at all. */
     if (w.want_open != w.want_closed)
-        f->nstatuses = mp_vocab_status_codes(w.want_open ? MP_VOCAB_OPEN311_OPEN
-                                                         : MP_VOCAB_OPEN311_CLOSED,
-                                             f->statuses, MP_QUERY_MAX_LIST);
+        f->nstatuses =
+            mp_vocab_status_codes(w.want_open ? MP_VOCAB_OPEN311_OPEN : MP_VOCAB_OPEN311_CLOSED,
+                                  f->statuses, MP_QUERY_MAX_LIST);
     return true;
 }
 
@@ -452,10 +450,7 @@ static bool place(struct mp_ctx *ctx, const struct mp_request *req, struct mp_re
     return true;
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
 /* The standard's two name fields are the one private contact name. */
 static bool contact_name(const char *first, const char *last, char **out)
@@ -534,8 +529,7 @@ bool mp_open311_form_update(const struct mp_city *city, const struct mp_tz *tz,
     if (!mp_open311_form_jurisdiction(city, mp_open311_form_field(req, "jurisdiction_id"), why))
         return false;
     if (mp_open311_form_first_file(req))
-        return refuse(why, 400,
-                      "an update cannot carry a file: send its address in media_url");
+        return refuse(why, 400, "an update cannot carry a file: send its address in media_url");
     const char *id = mp_open311_form_field(req, "service_request_id");
     long long n;
     if (!id)

@@ -154,7 +154,6 @@ enum mp_status mp_export_count(struct mp_ctx *ctx, enum mp_export_what what,
                                const struct mp_query *q, int64_t *n) MP_WUR;
 /* Earliest and latest report creation time (0, 0 when there are none): the
  * temporal extent of both reports and clusters. */
-enum mp_status mp_export_time_extent(struct mp_ctx *ctx, int64_t *first,
-                                     int64_t *last) MP_WUR;
+enum mp_status mp_export_time_extent(struct mp_ctx *ctx, int64_t *first, int64_t *last) MP_WUR;
 
 #endif

@@ -95,8 +95,8 @@ struct mp_ogc_query {
      * exact test, q.bbox only its lon/lat envelope. */
     struct mp_geo_crs *box_crs;
     double box[4];
-    size_t limit;         /* 1..MP_OGC_LIMIT_MAX */
-    bool count;           /* compute numberMatched */
+    size_t limit; /* 1..MP_OGC_LIMIT_MAX */
+    bool count;   /* compute numberMatched */
 };
 
 /* One item of a page: a report or cluster row, or a district of the city

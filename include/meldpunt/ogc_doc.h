@@ -28,7 +28,7 @@
 #define MP_OGC_CONF_OAS30 "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
 #define MP_OGC_CONF_CRS "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"
 #define MP_OGC_CONF_QUERYABLES "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables"
-#define MP_OGC_CONF_QUERYABLES_QP                                                                \
+#define MP_OGC_CONF_QUERYABLES_QP                                                                  \
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters"
 
 #define MP_OGC_OPENAPI_TYPE "application/vnd.oai.openapi+json;version=3.0"

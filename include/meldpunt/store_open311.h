@@ -4,8 +4,8 @@
  * ids), the updates clients post (public notes with their media URL and the
  * client's own id), the service request listing (with a box and a circle)
  * newest first with offset pages, and the status updates of requests
- * (history entries of their clusters). Same threading and ownership rules as store.h: rows handed to
- * callbacks hold BORROWED strings, valid only during the callback.
+ * (history entries of their clusters). Same threading and ownership rules as store.h: rows handed
+ * to callbacks hold BORROWED strings, valid only during the callback.
  */
 #ifndef MELDPUNT_STORE_OPEN311_H
 #define MELDPUNT_STORE_OPEN311_H
