@@ -230,7 +230,11 @@ static int filter_arg(void *p, const char *k, const char *v)
     if (len >= sizeof tmp ||
         !mp_open311_split_list(memcpy(tmp, v, len + 1), items, MP_QUERY_MAX_LIST, &n)) {
         w->failed = true;
-        refuse(w->why, 400, "%s must be up to %d values separated by commas", k, MP_QUERY_MAX_LIST);
+        if (code)
+            refuse(w->why, 400, "service_code must be up to %d codes separated by commas",
+                   MP_QUERY_MAX_LIST);
+        else
+            refuse(w->why, 400, "status must be open, closed or open,closed");
         return 1;
     }
     for (size_t i = 0; i < n; i++) {
