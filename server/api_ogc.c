@@ -456,10 +456,12 @@ static enum mp_status decode_box(struct mp_app *app, struct mp_ctx *ctx,
         struct mp_geo_crs *gc;
         if ((rc = mp_geo_crs_get(ctx->geo, bc.code, &gc, err)))
             return rc;
-        if (mp_geo_crs_box_to_lonlat(gc, box, bb) != MP_OK)
+        double env[4];
+        if (mp_geo_crs_box_to_lonlat(gc, box, env) != MP_OK)
             return mp_fail(err, MP_EINVAL, "invalid_bbox",
                            "bbox cannot be transformed from %.60s to longitudes and latitudes",
                            bc.uri);
+        *bb = (struct mp_bbox){env[0], env[1], env[2], env[3]};
         /* A box of a geographic CRS is a box of lon/lat too; a projected
          * one is not: its rows are tested exactly. */
         if (!mp_geo_crs_is_geographic(gc)) {

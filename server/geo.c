@@ -190,8 +190,7 @@ enum mp_status mp_geo_crs_to_lonlat(struct mp_geo_crs *c, double a, double b, do
     return MP_OK;
 }
 
-enum mp_status mp_geo_crs_box_to_lonlat(struct mp_geo_crs *c, const double box[4],
-                                        struct mp_bbox *out)
+enum mp_status mp_geo_crs_box_to_lonlat(struct mp_geo_crs *c, const double box[4], double out[4])
 {
     double lat1, lon1, lat2, lon2;
     for (int i = 0; i < 4; i++)
@@ -203,7 +202,10 @@ enum mp_status mp_geo_crs_box_to_lonlat(struct mp_geo_crs *c, const double box[4
                            &lat2, &lon2, 21) ||
         !mp_geo_valid_lonlat(lon1, lat1) || !mp_geo_valid_lonlat(lon2, lat2))
         return MP_EINVAL;
-    *out = (struct mp_bbox){lon1, lat1, lon2, lat2};
+    out[0] = lon1;
+    out[1] = lat1;
+    out[2] = lon2;
+    out[3] = lat2;
     return MP_OK;
 }
 

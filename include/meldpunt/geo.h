@@ -11,7 +11,6 @@
 
 #include <stdbool.h>
 
-#include "meldpunt/geom.h"
 #include "meldpunt/status.h"
 
 struct mp_geo;
@@ -58,10 +57,11 @@ enum mp_status mp_geo_crs_from_lonlat(struct mp_geo_crs *c, double lon, double l
 enum mp_status mp_geo_crs_to_lonlat(struct mp_geo_crs *c, double a, double b, double *lon,
                                     double *lat) MP_WUR;
 /* A box in the CRS (first axis min, second axis min, first max, second max)
- * -> the lon/lat envelope of its image (edges densified, so that a box of a
- * projected CRS is covered whole). MP_EINVAL when it cannot be transformed. */
+ * -> the lon/lat envelope of its image (min lon, min lat, max lon, max lat;
+ * edges densified, so that a box of a projected CRS is covered whole).
+ * MP_EINVAL when it cannot be transformed. */
 enum mp_status mp_geo_crs_box_to_lonlat(struct mp_geo_crs *c, const double box[4],
-                                        struct mp_bbox *out) MP_WUR;
+                                        double out[4]) MP_WUR;
 
 /* Euclidean distance between two metric points, in metres. */
 double mp_geo_dist(double x1, double y1, double x2, double y2);

@@ -264,29 +264,29 @@ static void test_output_crs_box(void **state)
     struct mp_geo *g = *state;
     struct mp_error err = {{0}, {0}};
     struct mp_geo_crs *c4326 = NULL, *utm = NULL;
-    struct mp_bbox bb;
+    double bb[4];
     const double latlon[4] = {41.80, -87.70, 41.95, -87.60};
     assert_int_equal(mp_geo_crs_get(g, "EPSG:4326", &c4326, &err), MP_OK);
-    assert_int_equal(mp_geo_crs_box_to_lonlat(c4326, latlon, &bb), MP_OK);
-    assert_near(bb.min_lon, -87.70, 1e-9);
-    assert_near(bb.min_lat, 41.80, 1e-9);
-    assert_near(bb.max_lon, -87.60, 1e-9);
-    assert_near(bb.max_lat, 41.95, 1e-9);
+    assert_int_equal(mp_geo_crs_box_to_lonlat(c4326, latlon, bb), MP_OK);
+    assert_near(bb[0], -87.70, 1e-9);
+    assert_near(bb[1], 41.80, 1e-9);
+    assert_near(bb[2], -87.60, 1e-9);
+    assert_near(bb[3], 41.95, 1e-9);
     double x1, y1, x2, y2;
     assert_int_equal(mp_geo_forward(g, LOOP_LON, LOOP_LAT, &x1, &y1), MP_OK);
     assert_int_equal(mp_geo_forward(g, WRIG_LON, WRIG_LAT, &x2, &y2), MP_OK);
     const double box[4] = {fmin(x1, x2), fmin(y1, y2), fmax(x1, x2), fmax(y1, y2)};
     assert_int_equal(mp_geo_crs_get(g, "EPSG:26916", &utm, &err), MP_OK);
-    assert_int_equal(mp_geo_crs_box_to_lonlat(utm, box, &bb), MP_OK);
+    assert_int_equal(mp_geo_crs_box_to_lonlat(utm, box, bb), MP_OK);
     double corners[4][2] = {{box[0], box[1]}, {box[0], box[3]}, {box[2], box[1]}, {box[2], box[3]}};
     for (int i = 0; i < 4; i++) {
         double lon, lat;
         assert_int_equal(mp_geo_inverse(g, corners[i][0], corners[i][1], &lon, &lat), MP_OK);
-        assert_true(lon >= bb.min_lon - 1e-9 && lon <= bb.max_lon + 1e-9);
-        assert_true(lat >= bb.min_lat - 1e-9 && lat <= bb.max_lat + 1e-9);
+        assert_true(lon >= bb[0] - 1e-9 && lon <= bb[2] + 1e-9);
+        assert_true(lat >= bb[1] - 1e-9 && lat <= bb[3] + 1e-9);
     }
     const double bad[4] = {NAN, 0, 1, 1};
-    assert_int_equal(mp_geo_crs_box_to_lonlat(utm, bad, &bb), MP_EINVAL);
+    assert_int_equal(mp_geo_crs_box_to_lonlat(utm, bad, bb), MP_EINVAL);
 }
 
 static void test_output_crs_unknown(void **state)
