@@ -193,11 +193,13 @@ static void page_title(char *out, size_t cap, const struct mp_app *app, const ch
 
 /* ---- landing page, API, conformance, collections, queryables ---- */
 
-enum mp_status mp_api_ogc_landing(struct mp_app *app, struct mp_ctx *ctx,
-                                  const struct mp_request *req, struct mp_response *resp,
-                                  struct mp_error *err)
+/* A document that takes no argument but f and reads no data: write writes
+ * it, type is its JSON media type, what its HTML page's title. */
+static enum mp_status plain_doc(struct mp_app *app, const struct mp_request *req,
+                                struct mp_response *resp,
+                                void (*write)(struct mp_buf *, const struct mp_ogc_view *),
+                                const char *type, const char *what, struct mp_error *err)
 {
-    (void)ctx;
     enum mp_status rc;
     char base[256], title[160];
     bool html;
@@ -205,25 +207,26 @@ enum mp_status mp_api_ogc_landing(struct mp_app *app, struct mp_ctx *ctx,
         return rc;
     base_url(app, req, base, sizeof base);
     struct mp_ogc_view v = {app->city, base};
-    mp_ogc_doc_landing(&resp->body, &v);
-    page_title(title, sizeof title, app, "OGC API - Features");
-    return answer(resp, html, "application/json", title, NULL, err);
+    write(&resp->body, &v);
+    page_title(title, sizeof title, app, what);
+    return answer(resp, html, type, title, NULL, err);
+}
+
+enum mp_status mp_api_ogc_landing(struct mp_app *app, struct mp_ctx *ctx,
+                                  const struct mp_request *req, struct mp_response *resp,
+                                  struct mp_error *err)
+{
+    (void)ctx;
+    return plain_doc(app, req, resp, mp_ogc_doc_landing, "application/json", "OGC API - Features",
+                     err);
 }
 
 enum mp_status mp_api_ogc_api(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
                               struct mp_response *resp, struct mp_error *err)
 {
     (void)ctx;
-    enum mp_status rc;
-    char base[256], title[160];
-    bool html;
-    if ((rc = check_f_only(req, &html, err)))
-        return rc;
-    base_url(app, req, base, sizeof base);
-    struct mp_ogc_view v = {app->city, base};
-    mp_ogc_openapi(&resp->body, &v);
-    page_title(title, sizeof title, app, "the API (OpenAPI 3.0)");
-    return answer(resp, html, MP_OGC_OPENAPI_TYPE, title, NULL, err);
+    return plain_doc(app, req, resp, mp_ogc_openapi, MP_OGC_OPENAPI_TYPE, "the API (OpenAPI 3.0)",
+                     err);
 }
 
 enum mp_status mp_api_ogc_conformance(struct mp_app *app, struct mp_ctx *ctx,
@@ -231,16 +234,8 @@ enum mp_status mp_api_ogc_conformance(struct mp_app *app, struct mp_ctx *ctx,
                                       struct mp_error *err)
 {
     (void)ctx;
-    enum mp_status rc;
-    char base[256], title[160];
-    bool html;
-    if ((rc = check_f_only(req, &html, err)))
-        return rc;
-    base_url(app, req, base, sizeof base);
-    struct mp_ogc_view v = {app->city, base};
-    mp_ogc_doc_conformance(&resp->body, &v);
-    page_title(title, sizeof title, app, "conformance classes");
-    return answer(resp, html, "application/json", title, NULL, err);
+    return plain_doc(app, req, resp, mp_ogc_doc_conformance, "application/json",
+                     "conformance classes", err);
 }
 
 enum mp_status mp_api_ogc_collections(struct mp_app *app, struct mp_ctx *ctx,

@@ -682,13 +682,7 @@ enum mp_status mp_api_open311_requests_create(struct mp_app *app, struct mp_ctx 
                            file->name, perr.text);
             goto out;
         }
-        prec = (struct mp_photo_rec){.full = photo.full,
-                                     .full_len = photo.full_len,
-                                     .thumb = photo.thumb,
-                                     .thumb_len = photo.thumb_len,
-                                     .width = photo.width,
-                                     .height = photo.height,
-                                     .mime = "image/jpeg"};
+        prec = mp_photo_rec_of(&photo);
         s.report.photo = &prec;
     }
     struct mp_submit_result res;
