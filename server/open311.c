@@ -225,6 +225,11 @@ static bool extra_answers(const json_t *cat, const struct mp_open311_submission 
         const char *code = s->answers[k].code, *v = s->answers[k].value;
         if (defined(cat, code) || (obj && json_object_get(obj, code)))
             continue;
+        if (mp_utf8_chars(code, strlen(code)) < 0 || strpbrk(code, "\t\r\n")) {
+            snprintf(msg, cap, "attribute names must be UTF-8 text without control characters");
+            json_decref(obj);
+            return false;
+        }
         long chars = mp_utf8_chars(v, strlen(v));
         if (chars < 0 || chars > MP_DESCRIPTION_MAX) {
             snprintf(msg, cap, "attribute[%s] must be UTF-8 text of at most %d characters", code,
