@@ -4,7 +4,8 @@
 #include <stdlib.h>
 
 #include "meldpunt/buf.h"
-#include "store_internal.h"
+#include "store_sqlite.h"
+#include "store_sqlite_schema.h"
 
 static const char *const open311_migrations[] = {
     /* 1 */
@@ -58,9 +59,9 @@ static const char sql_put[] = "INSERT INTO open311_attributes (report_id, json, 
     " FROM reports r JOIN clusters c ON c.id = r.cluster_id"                                       \
     " LEFT JOIN open311_attributes o ON o.report_id = r.id"
 
-#define LIST_WHERE                                                                               \
+#define LIST_WHERE                                                                                 \
     " WHERE r.created_at >= ?1 AND r.created_at < ?2"                                              \
-    " AND (?3 IS NULL OR r.category IN (SELECT value FROM json_each(?3)))"                        \
+    " AND (?3 IS NULL OR r.category IN (SELECT value FROM json_each(?3)))"                         \
     " AND (?4 IS NULL OR r.status IN (SELECT value FROM json_each(?4)))"
 #define LIST_ORDER " ORDER BY r.created_at DESC, r.id DESC LIMIT ?5 OFFSET ?6"
 static const char sql_list[] = "SELECT " REQ_COLS REQ_FROM LIST_WHERE LIST_ORDER;
@@ -71,8 +72,8 @@ static const char sql_list_box[] =
     "SELECT " REQ_COLS REQ_FROM LIST_WHERE
     " AND r.id IN (SELECT id FROM reports_rtree WHERE minx <= ?9 AND maxx >= ?7 AND miny <= ?10"
     " AND maxy >= ?8) AND r.lon BETWEEN ?7 AND ?9 AND r.lat BETWEEN ?8 AND ?10"
-    " AND (?13 IS NULL OR (r.x - ?11) * (r.x - ?11) + (r.y - ?12) * (r.y - ?12) <= ?13 * ?13)"
-    LIST_ORDER;
+    " AND (?13 IS NULL OR (r.x - ?11) * (r.x - ?11) + (r.y - ?12) * (r.y - ?12) <= ?13 * "
+    "?13)" LIST_ORDER;
 static const char sql_one[] = "SELECT " REQ_COLS REQ_FROM " WHERE r.id = ?1";
 
 /* A cluster-wide entry (report_id NULL) concerns every report of the
@@ -128,21 +129,17 @@ static void read_row(sqlite3_stmt *st, struct mp_open311_row *r)
     r->extra = mp_col_text(st, 18);
 }
 
-static enum mp_status run_rows(struct mp_store_sess *s, sqlite3_stmt *st, mp_open311_cb cb,
-                               void *ctx, bool one)
+struct requests {
+    mp_open311_cb cb;
+    void *ctx;
+};
+
+static int request_row(void *ctx, sqlite3_stmt *st)
 {
-    int rc, rows = 0;
+    const struct requests *c = ctx;
     struct mp_open311_row row;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        read_row(st, &row);
-        rows++;
-        if (cb(ctx, &row))
-            break;
-    }
-    mp_stmt_done(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return mp_db_status(s->db, rc, "open311 requests");
-    return one && rows == 0 ? MP_ENOTFOUND : MP_OK;
+    read_row(st, &row);
+    return c->cb(c->ctx, &row);
 }
 
 enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
@@ -174,17 +171,35 @@ enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct m
     }
     sqlite3_bind_int64(st, 5, (sqlite3_int64)q->limit);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)q->offset);
-    return run_rows(s, st, cb, ctx, false);
+    struct requests c = {cb, ctx};
+    return mp_stmt_each(s, st, request_row, &c, "open311 requests");
 }
 
 enum mp_status mp_store_open311_request(struct mp_store_sess *s, int64_t id, mp_open311_cb cb,
                                         void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_one);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    return run_rows(s, st, cb, ctx, true);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_one, id);
+    struct requests c = {cb, ctx};
+    return mp_stmt_first(s, st, request_row, &c, "open311 requests");
+}
+
+struct updates {
+    mp_open311_update_cb cb;
+    void *ctx;
+};
+
+static int update_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct updates *c = ctx;
+    struct mp_open311_update u = {
+        .history_id = sqlite3_column_int64(st, 0),
+        .report_id = sqlite3_column_int64(st, 1),
+        .at = sqlite3_column_int64(st, 2),
+        .status = mp_col_text(st, 3),
+        .note = mp_col_text(st, 4),
+        .media_url = mp_col_text(st, 5),
+    };
+    return c->cb(c->ctx, &u);
 }
 
 enum mp_status mp_store_open311_updates(struct mp_store_sess *s, int64_t since, int64_t until,
@@ -192,28 +207,26 @@ enum mp_status mp_store_open311_updates(struct mp_store_sess *s, int64_t since, 
                                         void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_updates);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, since);
-    sqlite3_bind_int64(st, 2, until);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)offset);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_open311_update u = {
-            .history_id = sqlite3_column_int64(st, 0),
-            .report_id = sqlite3_column_int64(st, 1),
-            .at = sqlite3_column_int64(st, 2),
-            .status = mp_col_text(st, 3),
-            .note = mp_col_text(st, 4),
-            .media_url = mp_col_text(st, 5),
-        };
-        if (cb(ctx, &u))
-            break;
+    struct updates c = {cb, ctx};
+    if (st) {
+        sqlite3_bind_int64(st, 1, since);
+        sqlite3_bind_int64(st, 2, until);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)offset);
     }
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK
-                                                 : mp_db_status(s->db, rc, "open311 updates");
+    return mp_stmt_each(s, st, update_row, &c, "open311 updates");
+}
+
+struct found_update {
+    int64_t *history_id, *report_id;
+};
+
+static int found_update(void *ctx, sqlite3_stmt *st)
+{
+    const struct found_update *f = ctx;
+    *f->history_id = sqlite3_column_int64(st, 0);
+    *f->report_id = sqlite3_column_int64(st, 1);
+    return 1;
 }
 
 enum mp_status mp_store_open311_update_find(struct mp_store_sess *s, int64_t client_id,
@@ -221,24 +234,16 @@ enum mp_status mp_store_open311_update_find(struct mp_store_sess *s, int64_t cli
                                             int64_t *report_id)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_update_find);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, client_id);
-    mp_bind_text(st, 2, client_update_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *history_id = sqlite3_column_int64(st, 0);
-        *report_id = sqlite3_column_int64(st, 1);
+    struct found_update f = {history_id, report_id};
+    if (st) {
+        sqlite3_bind_int64(st, 1, client_id);
+        mp_bind_text(st, 2, client_update_id);
     }
-    mp_stmt_done(st);
-    if (rc == SQLITE_ROW)
-        return MP_OK;
-    return rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, "open311 update find");
+    return mp_stmt_first(s, st, found_update, &f, "open311 update find");
 }
 
 enum mp_status mp_store_open311_note_add(struct mp_store_sess *s,
-                                         const struct mp_open311_note_rec *rec,
-                                         int64_t *history_id)
+                                         const struct mp_open311_note_rec *rec, int64_t *history_id)
 {
     enum mp_status rc;
     struct mp_history_rec h = {.cluster_id = rec->cluster_id,
