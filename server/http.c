@@ -318,6 +318,8 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
         MHD_add_response_header(r, "Content-Disposition", resp->disposition);
     if (resp->language)
         MHD_add_response_header(r, "Content-Language", resp->language);
+    if (resp->content_crs[0])
+        MHD_add_response_header(r, "Content-Crs", resp->content_crs);
     if (resp->cors[0]) {
         MHD_add_response_header(r, "Access-Control-Allow-Origin", resp->cors);
         MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST");

@@ -170,6 +170,9 @@ enum mp_status mp_api_open311_token(struct mp_app *, struct mp_ctx *, const stru
                                     struct mp_response *, struct mp_error *);
 enum mp_status mp_api_open311_updates(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                       struct mp_response *, struct mp_error *);
+enum mp_status mp_api_open311_update_create(struct mp_app *, struct mp_ctx *,
+                                            const struct mp_request *, struct mp_response *,
+                                            struct mp_error *);
 
 /* Exports, statistics, OGC API - Features (issue 6) */
 enum mp_status mp_api_export(struct mp_app *, struct mp_ctx *, const struct mp_request *,
@@ -178,6 +181,10 @@ enum mp_status mp_api_stats(struct mp_app *, struct mp_ctx *, const struct mp_re
                             struct mp_response *, struct mp_error *);
 enum mp_status mp_api_ogc_landing(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                   struct mp_response *, struct mp_error *);
+enum mp_status mp_api_ogc_api(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                              struct mp_response *, struct mp_error *);
+enum mp_status mp_api_ogc_queryables(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                     struct mp_response *, struct mp_error *);
 enum mp_status mp_api_ogc_conformance(struct mp_app *, struct mp_ctx *,
                                       const struct mp_request *, struct mp_response *,
                                       struct mp_error *);

@@ -91,6 +91,7 @@ struct mp_response {
     char location[128];
     char etag[48];
     char disposition[128];    /* Content-Disposition */
+    char content_crs[96];     /* Content-Crs (OGC API Features Part 2), "" for none */
     unsigned retry_after;     /* seconds; 0 for none */
     char cors[128];           /* Access-Control-Allow-Origin, set by the HTTP layer */
     bool created;             /* 201 instead of 200 */

@@ -130,6 +130,8 @@ test('no contact detail appears in any public answer or export', { timeout: 6000
       ...['reports', 'clusters', 'districts'].flatMap((c) => [`/ogc/collections/${c}`, `/ogc/collections/${c}/items?limit=10000`]),
       `/ogc/collections/reports/items/${ids.a}`, `/ogc/collections/reports/items/${ids.c}`,
       `/ogc/collections/clusters/items/${clusters.a}`, '/ogc/collections/districts/items/1',
+      '/ogc/api', ...['reports', 'clusters', 'districts'].map((c) => `/ogc/collections/${c}/queryables`),
+      '/ogc/collections/reports/items?limit=10000&f=html', `/ogc/collections/reports/items/${ids.a}?f=html`,
       '/api/v1/me', '/api/v1/automation', `/api/v1/automation/evaluate?lat=${LOOP.lat}&lon=${LOOP.lon}&category=pothole`,
       '/api/v1/staff/queue', `/api/v1/staff/clusters/${clusters.a}`, '/api/v1/staff/crews',
       `/api/v1/staff/photos/${clusters.b}`, `/api/v1/staff/photos/${clusters.b}/thumb`, '/api/v1/worklist',
