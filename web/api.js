@@ -189,8 +189,18 @@ export function postStatus(clusterId, body) {
 export const postAssign = (clusterId, body) =>
   authed(`/api/v1/clusters/${encodeURIComponent(clusterId)}/assign`, { method: 'POST', json: body });
 
-export const postMerge = (clusterId, into) =>
-  authed(`/api/v1/clusters/${encodeURIComponent(clusterId)}/merge`, { method: 'POST', json: { into } });
+/** Merges cluster `clusterId` into `into`; `reason` is required beyond the category's limit. */
+export const postMerge = (clusterId, into, reason) =>
+  authed(`/api/v1/clusters/${encodeURIComponent(clusterId)}/merge`,
+    { method: 'POST', json: reason ? { into, reason } : { into } });
+
+/** Nearby jobs of the same category, nearest first, with distance, age and the category's limit. */
+export const getMergeCandidates = (clusterId) =>
+  authed(`/api/v1/staff/clusters/${encodeURIComponent(clusterId)}/merge-candidates`);
+
+/** Takes merge `mergeId` back: the merged job returns under its old number. */
+export const postUndoMerge = (mergeId) =>
+  authed(`/api/v1/merges/${encodeURIComponent(mergeId)}/undo`, { method: 'POST', json: {} });
 
 /** Moves a report to cluster `to`, or into a new cluster of its own when `to` is null. */
 export const postMove = (reportId, to) =>
