@@ -72,9 +72,8 @@ static int page_report(void *p, const struct mp_report_row *r)
     return pg->report(pg->arg, r);
 }
 
-enum mp_status mp_report_page_view(struct mp_ctx *ctx, int64_t id,
-                                   mp_report_page_entry_cb history, mp_report_cb report,
-                                   void *arg, struct mp_report_fix_photo *fix,
+enum mp_status mp_report_page_view(struct mp_ctx *ctx, int64_t id, mp_report_page_entry_cb history,
+                                   mp_report_cb report, void *arg, struct mp_report_fix_photo *fix,
                                    struct mp_error *err)
 {
     struct job_of j;
@@ -85,9 +84,9 @@ enum mp_status mp_report_page_view(struct mp_ctx *ctx, int64_t id,
     if ((rc = job_and_photo(ctx, id, &j, &f, err)))
         return rc;
     if ((rc = mp_lineage_load(ctx, j.cluster_id, id, &l)))
-        return rc == MP_ENOMEM ? rc
-                               : mp_fail(err, MP_EUNAVAIL, "unavailable",
-                                         "cannot read the history right now");
+        return rc == MP_ENOMEM
+                   ? rc
+                   : mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the history right now");
     /* Known before the report is written: an encoder puts it in the report. */
     if (f.id)
         *fix = (struct mp_report_fix_photo){true, f.at, f.width, f.height};
@@ -97,8 +96,8 @@ enum mp_status mp_report_page_view(struct mp_ctx *ctx, int64_t id,
     return rc;
 }
 
-enum mp_status mp_report_page_fix_photo(struct mp_ctx *ctx, int64_t id, bool thumb,
-                                        void **data, size_t *len, struct mp_error *err)
+enum mp_status mp_report_page_fix_photo(struct mp_ctx *ctx, int64_t id, bool thumb, void **data,
+                                        size_t *len, struct mp_error *err)
 {
     struct job_of j;
     struct fix_pick f;
@@ -108,8 +107,8 @@ enum mp_status mp_report_page_fix_photo(struct mp_ctx *ctx, int64_t id, bool thu
     if ((rc = job_and_photo(ctx, id, &j, &f, err)))
         return rc;
     if (!f.id)
-        return mp_fail(err, MP_ENOTFOUND, "not_found",
-                       "report %lld has no photo of a repair", (long long)id);
+        return mp_fail(err, MP_ENOTFOUND, "not_found", "report %lld has no photo of a repair",
+                       (long long)id);
     if ((rc = mp_store_work_photo_get(ctx->db, f.id, thumb, data, len)))
         return mp_fail(err, rc == MP_ENOTFOUND ? rc : MP_EUNAVAIL,
                        rc == MP_ENOTFOUND ? "not_found" : "unavailable",

@@ -33,6 +33,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/clusters/{id}", mp_api_cluster_get, true, NULL},
     {"GET", "/api/v1/nearby", mp_api_nearby, true, NULL},
     {"GET", "/api/v1/places", mp_api_places, true, NULL},
+    {"GET", "/api/v1/places/suggest", mp_api_places_suggest, true, NULL},
     {"GET", "/api/v1/streets", mp_api_streets, true, NULL},
     {"GET", "/api/v1/export", mp_api_export, true, NULL},
     {"GET", "/api/v1/stats", mp_api_stats, true, NULL},

@@ -100,8 +100,14 @@ export function getConfig() {
 export const getCategories = () => request('/api/v1/categories');
 export const getDistricts = () => request('/api/v1/districts');
 export const getServiceArea = () => request('/api/v1/service-area');
-/** A street corner ("Clark St & Division St") as a GeoJSON Feature; 404 when none matches. */
+/**
+ * A street corner ("Clark St & Division St") or a house number ("1600 W Fullerton Ave") as a
+ * GeoJSON Feature (properties.kind "corner" or "address"); 404 when none matches.
+ */
 export const getPlace = (q) => request(`/api/v1/places${query({ q })}`);
+
+/** Completions of a place being typed: { suggestions: [{ kind, label }] }, at most eight. */
+export const getPlaceSuggestions = (q, signal) => request(`/api/v1/places/suggest${query({ q })}`, { signal });
 
 /** The street and cross street of a point ("S COTTAGE GROVE AVE near E 87TH ST"). */
 export const getPlaceAt = ({ lat, lon, signal }) =>

@@ -34,9 +34,8 @@ struct mp_report_fix_photo {
  * repair photo (mp_report_page_fix_photo), set before the callbacks run.
  * MP_ENOTFOUND "not_found",
  * MP_EUNAVAIL "unavailable", MP_ENOMEM. */
-enum mp_status mp_report_page_view(struct mp_ctx *ctx, int64_t id,
-                                   mp_report_page_entry_cb history, mp_report_cb report,
-                                   void *arg, struct mp_report_fix_photo *fix,
+enum mp_status mp_report_page_view(struct mp_ctx *ctx, int64_t id, mp_report_page_entry_cb history,
+                                   mp_report_cb report, void *arg, struct mp_report_fix_photo *fix,
                                    struct mp_error *err) MP_WUR;
 
 /* The latest photo a crew took when it marked the report's job fixed, once
@@ -44,8 +43,7 @@ enum mp_status mp_report_page_view(struct mp_ctx *ctx, int64_t id,
  * new memory in *data (free()). Its metadata went at upload (photo.c).
  * MP_ENOTFOUND "not_found" (no such report, or no such photo),
  * MP_EUNAVAIL "unavailable". */
-enum mp_status mp_report_page_fix_photo(struct mp_ctx *ctx, int64_t id, bool thumb,
-                                        void **data, size_t *len,
-                                        struct mp_error *err) MP_WUR;
+enum mp_status mp_report_page_fix_photo(struct mp_ctx *ctx, int64_t id, bool thumb, void **data,
+                                        size_t *len, struct mp_error *err) MP_WUR;
 
 #endif
