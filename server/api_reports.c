@@ -81,19 +81,12 @@ static int history_row(void *p, const struct mp_history_row *h,
     struct mp_buf *b = &((struct one_ctx *)p)->history;
     if (b->len)
         mp_buf_addc(b, ',');
-    if (!mark) {
+    if (!mark)
         mp_geojson_history_entry(b, h);
-        return 0;
-    }
-    mp_buf_adds(b, "{\"at\":");
-    mp_json_time(b, h->at);
-    mp_buf_adds(b, ",\"status\":");
-    mp_json_str(b, h->status);
-    mp_buf_adds(b, ",\"note\":");
-    mp_json_str(b, h->note_public ? h->note : NULL);
-    mp_buf_printf(b, ",\"%s\":%lld}",
-                  strcmp(mark->event, "unmerged") == 0 ? "unmerged_from" : "merged_with",
-                  (long long)mark->cluster);
+    else
+        mp_geojson_history_entry_id(
+            b, h, strcmp(mark->event, "unmerged") == 0 ? "unmerged_from" : "merged_with",
+            mark->cluster);
     return 0;
 }
 
@@ -488,28 +481,44 @@ out:
     return rc;
 }
 
+/* The prologue of both public photo routes: no parameters; the thumbnail
+ * when the path ends in /thumb. */
+static enum mp_status photo_request(const struct mp_request *req, bool *thumb,
+                                    struct mp_error *err)
+{
+    static const char *const allowed[] = {NULL};
+    *thumb = req->path_rest && strcmp(req->path_rest, "thumb") == 0;
+    return mp_api_check_params(req, allowed, err);
+}
+
+/* Their answer: the JPEG (data is freed here), cacheable for max_age. */
+static enum mp_status photo_answer(struct mp_response *resp, void *data, size_t len,
+                                   const char *cache)
+{
+    mp_buf_add(&resp->body, data, len);
+    free(data);
+    resp->content_type = "image/jpeg";
+    resp->cache = cache;
+    return mp_buf_status(&resp->body);
+}
+
 enum mp_status mp_api_report_photo(struct mp_app *app, struct mp_ctx *ctx,
                                    const struct mp_request *req, struct mp_response *resp,
                                    struct mp_error *err)
 {
     (void)app;
-    static const char *const allowed[] = {NULL};
     enum mp_status rc;
     void *data = NULL;
     size_t len = 0;
-    if ((rc = mp_api_check_params(req, allowed, err)))
+    bool thumb;
+    if ((rc = photo_request(req, &thumb, err)))
         return rc;
-    bool thumb = req->path_rest && strcmp(req->path_rest, "thumb") == 0;
     rc = mp_report_photo(ctx, req->path_id, thumb, &data, &len);
     if (rc == MP_ENOTFOUND)
         return mp_fail(err, rc, "not_found", "report %lld has no photo", (long long)req->path_id);
     if (rc)
         return mp_fail(err, rc, "unavailable", "cannot read the photo right now");
-    mp_buf_add(&resp->body, data, len);
-    free(data);
-    resp->content_type = "image/jpeg";
-    resp->cache = "public, max-age=86400";
-    return mp_buf_status(&resp->body);
+    return photo_answer(resp, data, len, "public, max-age=86400");
 }
 
 /* GET /api/v1/reports/{id}/fix-photo[/thumb]: the crew's photo of the
@@ -519,19 +528,13 @@ enum mp_status mp_api_report_fix_photo(struct mp_app *app, struct mp_ctx *ctx,
                                        struct mp_error *err)
 {
     (void)app;
-    static const char *const allowed[] = {NULL};
     enum mp_status rc;
     void *data = NULL;
     size_t len = 0;
-    if ((rc = mp_api_check_params(req, allowed, err)))
+    bool thumb;
+    if ((rc = photo_request(req, &thumb, err)) ||
+        (rc = mp_report_page_fix_photo(ctx, req->path_id, thumb, &data, &len, err)))
         return rc;
-    bool thumb = req->path_rest && strcmp(req->path_rest, "thumb") == 0;
-    if ((rc = mp_report_page_fix_photo(ctx, req->path_id, thumb, &data, &len, err)))
-        return rc;
-    mp_buf_add(&resp->body, data, len);
-    free(data);
-    resp->content_type = "image/jpeg";
     /* A later repair replaces it: revalidate within the hour. */
-    resp->cache = "public, max-age=3600";
-    return mp_buf_status(&resp->body);
+    return photo_answer(resp, data, len, "public, max-age=3600");
 }

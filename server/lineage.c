@@ -65,7 +65,9 @@ static int take_moved(void *p, int64_t merge_id, int64_t from, const char *kind,
     struct mp_lineage *l = p;
     if (l->nmoved == MOVED_MAX)
         return 1;
-    l->moved[l->nmoved++] = (struct moved){.row_id = row_id, .merge_id = merge_id, .from = from,
+    l->moved[l->nmoved++] = (struct moved){.row_id = row_id,
+                                           .merge_id = merge_id,
+                                           .from = from,
                                            .report = kind && strcmp(kind, "report") == 0};
     return 0;
 }

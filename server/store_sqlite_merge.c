@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meldpunt/store.h"
 #include "store_sqlite.h"
 #include "store_sqlite_schema.h"
 
@@ -60,9 +61,6 @@ static const char sql_note_notes[] =
     "INSERT INTO merge_rows SELECT ?1, 'note', id FROM work_notes WHERE cluster_id = ?2";
 static const char sql_note_photos[] =
     "INSERT INTO merge_rows SELECT ?1, 'photo', id FROM work_photos WHERE cluster_id = ?2";
-static const char sql_history_insert[] =
-    "INSERT INTO history (cluster_id, report_id, at, status, note, note_public, actor)"
-    " VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7)";
 /* The column of each enum mp_merge_entry: four statements, no names built. */
 static const char *const sql_entry_set[] = {
     "UPDATE merges SET entry_from = ?2 WHERE id = ?1",
@@ -71,11 +69,11 @@ static const char *const sql_entry_set[] = {
     "UPDATE merges SET entry_undo_into = ?2 WHERE id = ?1",
 };
 #define MERGE_COLUMNS                                                                              \
-    "m.id, m.from_cluster, m.into_cluster, m.at, m.actor, m.reason, m.distance_m,"               \
-    " m.from_status, m.into_status, m.merged_status, m.from_fixed_at, m.into_fixed_at,"          \
-    " m.from_assigned, m.from_department, m.from_crew, IFNULL(m.from_priority, 0),"              \
-    " IFNULL(m.from_due_at, 0), m.from_district, m.from_street, m.from_location,"                \
-    " IFNULL(m.entry_from, 0), IFNULL(m.entry_into, 0), IFNULL(m.entry_undo_from, 0),"           \
+    "m.id, m.from_cluster, m.into_cluster, m.at, m.actor, m.reason, m.distance_m,"                 \
+    " m.from_status, m.into_status, m.merged_status, m.from_fixed_at, m.into_fixed_at,"            \
+    " m.from_assigned, m.from_department, m.from_crew, IFNULL(m.from_priority, 0),"                \
+    " IFNULL(m.from_due_at, 0), m.from_district, m.from_street, m.from_location,"                  \
+    " IFNULL(m.entry_from, 0), IFNULL(m.entry_into, 0), IFNULL(m.entry_undo_from, 0),"             \
     " IFNULL(m.entry_undo_into, 0), IFNULL(m.undone_at, 0), m.undone_by"
 static const char sql_get[] = "SELECT " MERGE_COLUMNS " FROM merges m WHERE m.id = ?1";
 static const char sql_strays[] =
@@ -157,20 +155,12 @@ enum mp_status mp_store_merge_note_rows(struct mp_store_sess *s, int64_t id, int
 }
 
 enum mp_status mp_store_merge_entry_add(struct mp_store_sess *s, int64_t id,
-                                        enum mp_merge_entry which,
-                                        const struct mp_history_rec *h)
+                                        enum mp_merge_entry which, const struct mp_history_rec *h)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_history_insert);
-    if (!st || (unsigned)which >= sizeof sql_entry_set / sizeof *sql_entry_set)
+    if ((unsigned)which >= sizeof sql_entry_set / sizeof *sql_entry_set)
         return MP_EDB;
-    sqlite3_bind_int64(st, 1, h->cluster_id);
-    sqlite3_bind_int64(st, 2, h->report_id);
-    sqlite3_bind_int64(st, 3, h->at);
-    mp_bind_text(st, 4, h->status);
-    mp_bind_text(st, 5, h->note);
-    sqlite3_bind_int(st, 6, h->note_public);
-    mp_bind_text(st, 7, h->actor);
-    enum mp_status rc = mp_stmt_run(s, st, "merge entry");
+    /* The entry is an ordinary one; the merge record then points at it. */
+    enum mp_status rc = mp_store_history_add(s, h);
     if (rc)
         return rc;
     return mp_stmt_run_ids(s, sql_entry_set[which], id, sqlite3_last_insert_rowid(s->db),
@@ -227,8 +217,8 @@ static int stray_row(void *p, sqlite3_stmt *st)
     return 1;
 }
 
-enum mp_status mp_store_merge_strays(struct mp_store_sess *s, int64_t id, int64_t into,
-                                     int64_t *n, int64_t *report, int64_t *now_in)
+enum mp_status mp_store_merge_strays(struct mp_store_sess *s, int64_t id, int64_t into, int64_t *n,
+                                     int64_t *report, int64_t *now_in)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_strays);
     struct strays c = {n, report, now_in};
@@ -290,8 +280,8 @@ static enum mp_status each_merge(struct mp_store_sess *s, const char *sql, int64
     return rc;
 }
 
-enum mp_status mp_store_merges_in_history(struct mp_store_sess *s, int64_t cluster,
-                                          mp_merge_cb cb, void *ctx)
+enum mp_status mp_store_merges_in_history(struct mp_store_sess *s, int64_t cluster, mp_merge_cb cb,
+                                          void *ctx)
 {
     return each_merge(s, sql_in_history, cluster, cb, ctx);
 }
