@@ -191,9 +191,14 @@ function renderDetail() {
     return el('li', { dataset: { reportId: String(r.id) } },
       el('div', { class: 'r-head', text: t('staff.report_head', { id: r.id, at: when(r.created_at), channel: channelName(r.channel) }) }),
       el('div', { class: 'r-desc', text: r.description || t('staff.no_description') }),
-      el('div', { class: 'r-why', text: joinText(r.join_reason, category(c.category)) }),
+      // A report that came with a merged cluster says so first: its reason is its old cluster's.
+      el('div', {
+        class: r.merged_from ? 'r-why r-merged' : 'r-why',
+        text: r.merged_from
+          ? t('staff.report_merged_from', { cluster: r.merged_from, why: joinText(r.join_reason, category(c.category)) })
+          : joinText(r.join_reason, category(c.category)),
+      }),
       r.address ? el('div', { class: 'r-addr', text: r.address }) : null,
-      r.merged_from ? el('div', { class: 'r-merged', text: t('staff.report_merged_from', { cluster: r.merged_from }) }) : null,
       reportPhoto(r),
       contact.length ? el('div', { class: 'r-contact', text: t('staff.contact', { contact: contact.join(', ') }) }) : null,
       data.reports.length > 1

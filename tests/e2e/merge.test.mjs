@@ -111,7 +111,7 @@ test('staff: candidates, confirmation with a required reason, the merge in the h
     assert.match(await entry.textContent(),
       new RegExp(`cluster #${B.cluster.id} merged into this one, 90 m away.*Reason: one slab, lifted at both ends`, 's'));
     assert.match(await page.textContent(`#detail-reports li[data-report-id="${B.report.id}"]`),
-      new RegExp(`came with cluster #${B.cluster.id} \\(merged\\)`));
+      new RegExp(`merged in with cluster #${B.cluster.id} \\(in #${B.cluster.id}: started this cluster\\)`));
     assert.equal(await page.locator('#detail-history li').filter({ hasText: /\(cluster #\d+\)/ }).count() >= 1, true,
       'the merged cluster\'s own entries are marked as its');
     await screenshot(page, 'staff-merged');
