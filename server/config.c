@@ -69,6 +69,22 @@ enum mp_status mp_config_set_listen(struct mp_config *c, const char *hp, struct 
     return MP_OK;
 }
 
+static enum mp_status env_uint(const char *name, unsigned long min, unsigned long max,
+                               unsigned *out, struct mp_error *err)
+{
+    const char *v = getenv(name);
+    unsigned long n = 0;
+    enum mp_status rc;
+    if (!v || !*v)
+        return MP_OK;
+    if ((rc = parse_uint(v, max, &n, name, err)))
+        return rc;
+    if (n < min)
+        return mp_fail(err, MP_EINVAL, "config", "%s must be at least %lu", name, min);
+    *out = (unsigned)n;
+    return MP_OK;
+}
+
 enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
@@ -130,6 +146,16 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
     if ((v = getenv("MELDPUNT_CORS_ORIGINS")) &&
         (rc = mp_config_set_str(c->cors_origins, sizeof c->cors_origins, v,
                                 "MELDPUNT_CORS_ORIGINS", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_TRUSTED_PROXIES"))) {
+        struct mp_proxy_list l;
+        if ((rc = mp_proxy_parse(v, &l, err)))
+            return rc;
+        c->trusted_proxies = l;
+    }
+    if ((rc = env_uint("MELDPUNT_MAX_CONNECTIONS", 16, 1u << 20, &c->max_conns, err)) ||
+        (rc = env_uint("MELDPUNT_CONNECTIONS_PER_ADDRESS", 0, 1u << 20, &c->max_conns_per_ip,
+                       err)))
         return rc;
     if ((v = getenv("MELDPUNT_SYNC")) && *v) {
         if (strcmp(v, "full") == 0)

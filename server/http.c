@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "meldpunt/app.h"
 #include "meldpunt/city.h"
+#include "meldpunt/connguard.h"
+#include "meldpunt/proxy.h"
 #include "meldpunt/ratelimit.h"
 
 struct mp_http {
@@ -22,8 +25,9 @@ struct mp_http {
     mp_http_dispatch dispatch;
     char csp_page[512]; /* Content-Security-Policy for pages */
     _Atomic long active; /* requests between their first call and completion */
-    struct mp_ratelimit *writes; /* per-address write limit, NULL when off */
-    struct mp_ratelimit *auth;   /* per-address failed sign-ins */
+    struct mp_ratelimit *writes; /* per-client write limit, NULL when off */
+    struct mp_ratelimit *auth;   /* per-client failed sign-ins */
+    struct mp_connguard *guard;  /* connections per address, deadlines */
 };
 
 struct req_state {
@@ -35,7 +39,9 @@ struct req_state {
     size_t limit, seen;
     bool too_big, form_mode, form_bad;
     bool suspended;          /* waiting for deferred work (struct mp_async) */
+    bool signin_failed;      /* mp_req_signin_failed() was called */
     struct mp_async async;
+    struct mp_proxy_view view; /* who asked (client address, scheme, host) */
 };
 
 const struct mp_form_field *mp_form_get(const struct mp_form *f, const char *name)
@@ -60,6 +66,13 @@ const char *mp_req_query(const struct mp_request *r, const char *key)
 const char *mp_req_header(const struct mp_request *r, const char *key)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+void mp_req_signin_failed(const struct mp_request *r)
+{
+    struct req_state *rs = r->http;
+    if (rs)
+        rs->signin_failed = true;
 }
 
 struct each_ctx {
@@ -273,13 +286,94 @@ static bool has_prefix_ci(const char *s, const char *prefix)
     return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* A socket address as text (IPv4 dotted, IPv6 RFC 5952); "" for others. */
+static void addr_text(const struct sockaddr *sa, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET &&
+        !inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                   (socklen_t)cap))
+        out[0] = '\0';
+    else if (sa->sa_family == AF_INET6 &&
+             !inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                        out, (socklen_t)cap))
+        out[0] = '\0';
+}
+
+static void peer_text(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    addr_text(ci ? ci->client_addr : NULL, out, cap);
+}
+
+/* Every value of header key joined with ", ", in order (a header may come
+ * more than once, and proxies append to the last one). */
+struct joined {
+    const char *key;
+    struct mp_buf *b;
+};
+
+static enum MHD_Result join_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    struct joined *j = cls;
+    if (strcasecmp(key, j->key) == 0 && value) {
+        if (j->b->len)
+            mp_buf_adds(j->b, ", ");
+        mp_buf_adds(j->b, value);
+    }
+    return MHD_YES;
+}
+
+static const char *joined_header(struct MHD_Connection *conn, const char *key, struct mp_buf *b)
+{
+    struct joined j = {key, b};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, join_value, &j);
+    return b->len && !b->failed ? b->data : NULL;
+}
+
+/* The client behind the request into rs->view and rs->req.client_ip: the
+ * peer, unless the peer is a trusted proxy (proxy.h). */
+static void resolve_client(struct mp_http *h, struct MHD_Connection *conn, struct req_state *rs)
+{
+    char peer[MP_PROXY_ADDR_MAX];
+    const struct mp_proxy_list *trusted = &h->app->cfg->trusted_proxies;
+    peer_text(conn, peer, sizeof peer);
+    if (!trusted->n || !mp_proxy_trusted(trusted, peer)) {
+        mp_proxy_resolve(NULL, peer, NULL, &rs->view);
+    } else {
+        /* Bounded by libmicrohttpd's memory for the request head. */
+        struct mp_buf b[4];
+        static const char *const names[4] = {"X-Forwarded-For", "Forwarded", "X-Forwarded-Proto",
+                                             "X-Forwarded-Host"};
+        for (int i = 0; i < 4; i++)
+            mp_buf_init(&b[i], 64 * 1024);
+        struct mp_proxy_headers hdr = {
+            .x_forwarded_for = joined_header(conn, names[0], &b[0]),
+            .forwarded = joined_header(conn, names[1], &b[1]),
+            .x_forwarded_proto = joined_header(conn, names[2], &b[2]),
+            .x_forwarded_host = joined_header(conn, names[3], &b[3]),
+        };
+        mp_proxy_resolve(trusted, peer, &hdr, &rs->view);
+        for (int i = 0; i < 4; i++)
+            mp_buf_free(&b[i]);
+    }
+    snprintf(rs->req.client_ip, sizeof rs->req.client_ip, "%s", rs->view.client);
+}
+
 static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, const char *method)
 {
     struct req_state *rs = calloc(1, sizeof *rs);
     if (!rs)
         return NULL;
     rs->http = h;
+    rs->req.http = rs;
     h->active++;
+    resolve_client(h, conn, rs);
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     bool multipart = has_prefix_ci(ct, "multipart/form-data");
     bool urlenc = has_prefix_ci(ct, "application/x-www-form-urlencoded");
@@ -411,22 +505,6 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
     return ret;
 }
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    out[0] = '\0';
-    if (!ci || !ci->client_addr)
-        return;
-    if (ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
-                  out, (socklen_t)cap);
-    else if (ci->client_addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6,
-                  &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, out,
-                  (socklen_t)cap);
-}
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -526,7 +604,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         req->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
         req->form = rs->form_mode ? &rs->form : NULL;
         req->conn = conn;
-        client_ip(conn, req->client_ip, sizeof req->client_ip);
         bool has_auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
         if ((st = check_head(conn, url, &resp, &err)) != MP_OK) {
             /* refused before any route */
@@ -534,10 +611,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             st = MP_OK; /* a CORS preflight from an allowed origin */
             resp.http_status = 204;
             snprintf(resp.allow, sizeof resp.allow, "GET, HEAD, POST");
-        } else if (has_auth &&
-                   !mp_ratelimit_peek(h->auth, req->client_ip, now_ms(), &resp.retry_after)) {
-            st = mp_fail(&err, MP_ERATE, "rate_limited",
-                         "too many failed sign-ins from this address; try again later");
         } else if (is_write(method) &&
                    !mp_ratelimit_take(h->writes, req->client_ip, now_ms(), &resp.retry_after)) {
             st = mp_fail(&err, MP_ERATE, "rate_limited",
@@ -545,9 +618,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                          resp.retry_after);
         } else {
             st = h->dispatch(h->app, req, &resp, &err);
-            /* Failed sign-ins cost a token; good ones are never limited. */
-            if (st == MP_EAUTH && has_auth)
-                (void)mp_ratelimit_take(h->auth, req->client_ip, now_ms(), NULL);
+            /* The token is checked first: a valid one is never refused. A
+             * failed sign-in costs the client a token of its bucket, and past
+             * the bucket it is answered 429 instead of 401 / 403. Tokens are
+             * 256 bits, so this is about load and log noise, not guessing. */
+            if (st != MP_PENDING && ((st == MP_EAUTH && has_auth) || rs->signin_failed) &&
+                !mp_ratelimit_take(h->auth, req->client_ip, now_ms(), &resp.retry_after)) {
+                if (resp.stream_free)
+                    resp.stream_free(resp.stream_ctx);
+                resp.stream = NULL;
+                resp.stream_free = NULL;
+                resp.http_status = 0;
+                st = mp_fail(&err, MP_ERATE, "rate_limited",
+                             "too many failed sign-ins from this address; try again in %u s",
+                             resp.retry_after);
+            }
         }
         if (st == MP_PENDING) {
             /* Suspend first, then start the work: its wake-up must never
@@ -566,8 +651,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         st = mp_fail(&err, MP_ENOMEM, "too_large", "the answer grew too large; narrow the query");
     if (st != MP_OK) {
         if (st == MP_EDB || st == MP_EIO || st == MP_ENOMEM)
-            fprintf(stderr, "meldpunt: %s %s: %s: %s\n", method, url, mp_status_name(st),
-                    err.text);
+            fprintf(stderr, "meldpunt: %s %s %s: %s: %s\n", rs->req.client_ip, method, url,
+                    mp_status_name(st), err.text);
         if (!err.code[0])
             mp_fail(&err, st, st == MP_ENOMEM ? "unavailable" : "internal",
                     "the server could not complete the request");
@@ -583,6 +668,51 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (resp.has_fd)
         close(resp.fd);
     return ret;
+}
+
+/* ---- connections (connguard.h) ---- */
+
+static void kill_socket(void *ctx, int fd)
+{
+    (void)ctx;
+    /* Not close(): the descriptor stays libmicrohttpd's. Its event loop sees
+     * the end of the stream and closes the connection itself. */
+    (void)shutdown(fd, SHUT_RDWR);
+}
+
+static bool peer_trusted(struct mp_http *h, const char *peer)
+{
+    return mp_proxy_trusted(&h->app->cfg->trusted_proxies, peer);
+}
+
+/* Refuse at accept a direct client over its connection cap; a trusted
+ * proxy is never capped (it carries many clients). */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    struct mp_http *h = cls;
+    char peer[MP_PROXY_ADDR_MAX];
+    addr_text(addr, peer, sizeof peer);
+    return mp_connguard_admit(h->guard, peer, peer_trusted(h, peer)) ? MHD_YES : MHD_NO;
+}
+
+static void connection_event(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                             enum MHD_ConnectionNotificationCode code)
+{
+    struct mp_http *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        char peer[MP_PROXY_ADDR_MAX];
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        peer_text(conn, peer, sizeof peer);
+        if (fd)
+            *socket_ctx = mp_connguard_open(h->guard, fd->connect_fd, peer,
+                                            peer_trusted(h, peer), now_ms());
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        /* Before libmicrohttpd closes the descriptor (connguard.h). */
+        mp_connguard_close(h->guard, *socket_ctx);
+        *socket_ctx = NULL;
+    }
 }
 
 static void tile_origin(const char *url, char *out, size_t cap)
@@ -607,6 +737,15 @@ static void tile_origin(const char *url, char *out, size_t cap)
         snprintf(out, cap, "%s://%.*s", sch, len, host);
 }
 
+/* Free what mp_http_start made besides the daemon. */
+static void http_free(struct mp_http *h)
+{
+    mp_ratelimit_free(h->writes);
+    mp_ratelimit_free(h->auth);
+    mp_connguard_free(h->guard);
+    free(h);
+}
+
 enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, struct mp_http **out,
                              unsigned *bound_port, struct mp_error *err)
 {
@@ -617,13 +756,18 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
         return MP_ENOMEM;
     h->app = app;
     h->dispatch = dispatch;
+    struct mp_connguard_limits lim = {
+        .max_conns = cfg->max_conns,
+        .reserve = cfg->max_conns / 16 < 8 ? 8 : cfg->max_conns / 16 > 256 ? 256
+                                                                           : cfg->max_conns / 16,
+        .per_addr = cfg->max_conns_per_ip,
+    };
     if ((cfg->rate_writes > 0 &&
          mp_ratelimit_new(cfg->rate_writes, cfg->rate_burst, 16384, &h->writes) != MP_OK) ||
-        mp_ratelimit_new(1.0, 10.0, 4096, &h->auth) != MP_OK) {
-        mp_ratelimit_free(h->writes);
-        mp_ratelimit_free(h->auth);
-        free(h);
-        return mp_fail(err, MP_EINVAL, "config", "bad rate limit settings");
+        mp_ratelimit_new(1.0, 10.0, 4096, &h->auth) != MP_OK ||
+        mp_connguard_new(&lim, kill_socket, h, &h->guard) != MP_OK) {
+        http_free(h);
+        return mp_fail(err, MP_EINVAL, "config", "bad rate limit or connection settings");
     }
     char tiles[200];
     tile_origin(app->city->tile_url, tiles, sizeof tiles);
@@ -639,9 +783,7 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
     sa.sin_port = htons((uint16_t)cfg->listen_port);
     const char *host = strcmp(cfg->listen_host, "localhost") == 0 ? "127.0.0.1" : cfg->listen_host;
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        mp_ratelimit_free(h->writes);
-        mp_ratelimit_free(h->auth);
-        free(h);
+        http_free(h);
         return mp_fail(err, MP_EINVAL, "config", "listen host must be an IPv4 address");
     }
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
@@ -650,16 +792,14 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
     h->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
             MHD_ALLOW_SUSPEND_RESUME,
-        0, NULL, NULL, handle,
+        0, accept_policy, h, handle,
         h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_LIMIT,
-        cfg->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+        connection_event, h, MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)64 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
     if (!h->daemon) {
-        mp_ratelimit_free(h->writes);
-        mp_ratelimit_free(h->auth);
-        free(h);
+        http_free(h);
         return mp_fail(err, MP_EIO, "listen", "cannot listen on %.60s:%u", cfg->listen_host,
                        cfg->listen_port);
     }
@@ -681,7 +821,5 @@ void mp_http_stop(struct mp_http *h)
             usleep(10 * 1000);
         MHD_stop_daemon(h->daemon);
     }
-    mp_ratelimit_free(h->writes);
-    mp_ratelimit_free(h->auth);
-    free(h);
+    http_free(h);
 }

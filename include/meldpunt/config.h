@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "meldpunt/proxy.h"
 #include "meldpunt/status.h"
 
 struct mp_config {
@@ -21,9 +22,9 @@ struct mp_config {
     size_t max_upload;     /* multipart bodies (photos) */
     size_t max_page;       /* features per page at most */
     size_t default_page;
-    unsigned conn_timeout_s;
-    unsigned max_conns;
-    unsigned max_conns_per_ip;
+    unsigned conn_timeout_s;  /* idle: libmicrohttpd closes a silent connection */
+    unsigned max_conns;       /* connections held at once (raised to fit RLIMIT_NOFILE) */
+    unsigned max_conns_per_ip;/* per direct client address; trusted proxies exempt */
     unsigned max_exports;  /* whole exports streaming at once */
     bool sync_full;
     bool tiles_set;        /* tile_url was configured (may be empty = off) */
@@ -32,6 +33,7 @@ struct mp_config {
     double rate_writes;    /* writes per second per client address; 0 = no limit */
     double rate_burst;     /* writes a client may make at once */
     char cors_origins[512];/* comma-separated origins allowed cross-site; "" = none */
+    struct mp_proxy_list trusted_proxies; /* whose X-Forwarded-* are believed */
 };
 
 /* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */

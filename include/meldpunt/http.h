@@ -41,8 +41,10 @@ struct mp_request {
     size_t body_len;
     const char *content_type; /* NULL when none */
     const struct mp_form *form; /* decoded form body, or NULL */
-    char client_ip[64];
+    char client_ip[64];       /* the client: the peer, or behind a trusted proxy the
+                                 address it named (proxy.h); limits and logs use it */
     void *conn;               /* opaque: for header and query look-ups */
+    void *http;               /* opaque: the HTTP layer's state of this request */
     int64_t path_id;          /* the {id} segment of the route, if any */
     const char *path_rest;    /* the {rest} of a pattern ending in "*" */
 };
@@ -51,6 +53,11 @@ struct mp_request {
  * length of the request. */
 const char *mp_req_query(const struct mp_request *r, const char *key);
 const char *mp_req_header(const struct mp_request *r, const char *key);
+/* Count a failed sign-in of this request's client that the HTTP layer cannot
+ * see in the status (e.g. a wrong Open311 api_key answered 403); a 401 to a
+ * request with an Authorization header is counted without it. Past the
+ * client's allowance (1 per second, 10 at once) the answer becomes 429. */
+void mp_req_signin_failed(const struct mp_request *r);
 /* Calls fn for each query argument; stops when fn returns non-zero. */
 void mp_req_query_each(const struct mp_request *r, int (*fn)(void *ctx, const char *k,
                                                              const char *v), void *ctx);

@@ -15,6 +15,7 @@ static const char *const VARS[] = {
     "MELDPUNT_DB",       "MELDPUNT_LISTEN",     "MELDPUNT_CITY",        "MELDPUNT_WEB",
     "MELDPUNT_VENDOR",   "MELDPUNT_TILE_URL",   "MELDPUNT_ADMIN_TOKEN", "MELDPUNT_THREADS",
     "MELDPUNT_MAX_BODY", "MELDPUNT_MAX_UPLOAD", "MELDPUNT_SYNC",
+    "MELDPUNT_TRUSTED_PROXIES", "MELDPUNT_MAX_CONNECTIONS", "MELDPUNT_CONNECTIONS_PER_ADDRESS",
 };
 
 /* Each test starts and ends with none of the variables set. */
@@ -210,6 +211,35 @@ static void test_env_bad_values(void **state)
     clean_env(NULL);
 }
 
+static void test_env_proxies_and_connections(void **state)
+{
+    (void)state;
+    struct mp_config c;
+    struct mp_error err;
+    mp_config_defaults(&c);
+    assert_int_equal(c.trusted_proxies.n, 0); /* nobody's X-Forwarded-For by default */
+    set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8 ::1,fd00::/8");
+    set("MELDPUNT_MAX_CONNECTIONS", "2000");
+    set("MELDPUNT_CONNECTIONS_PER_ADDRESS", "0");
+    assert_int_equal(mp_config_from_env(&c, &err), MP_OK);
+    assert_int_equal(c.trusted_proxies.n, 4);
+    assert_true(mp_proxy_trusted(&c.trusted_proxies, "10.200.3.4"));
+    assert_true(mp_proxy_trusted(&c.trusted_proxies, "fd12::1"));
+    assert_false(mp_proxy_trusted(&c.trusted_proxies, "127.0.0.2"));
+    assert_int_equal(c.max_conns, 2000);
+    assert_int_equal(c.max_conns_per_ip, 0);
+
+    /* A bad list names the bad item and leaves the list as it was. */
+    set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1, proxy.local");
+    expect_env_error("proxy.local");
+    set("MELDPUNT_TRUSTED_PROXIES", "10.0.0.0/33");
+    expect_env_error("10.0.0.0/33");
+    set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1");
+    set("MELDPUNT_MAX_CONNECTIONS", "8");
+    expect_env_error("MELDPUNT_MAX_CONNECTIONS");
+    clean_env(NULL);
+}
+
 static void test_set_listen(void **state)
 {
     (void)state;
@@ -275,6 +305,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_env_limits, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_env_bad_numbers, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_env_bad_values, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_env_proxies_and_connections, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_set_listen, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_set_str, clean_env, clean_env),
     };
