@@ -20,8 +20,10 @@ void mp_config_defaults(struct mp_config *c)
     c->max_page = 5000;
     c->default_page = 1000;
     c->conn_timeout_s = 30;
-    c->max_conns = 1024;
+    c->max_conns = 4096;
     c->max_conns_per_ip = 64;
+    c->head_timeout_s = 10;
+    c->body_min_rate = 1024;
     c->max_exports = 4;
     c->sync_full = true;
     c->rate_writes = 5;
@@ -155,7 +157,9 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
     }
     if ((rc = env_uint("MELDPUNT_MAX_CONNECTIONS", 16, 1u << 20, &c->max_conns, err)) ||
         (rc = env_uint("MELDPUNT_CONNECTIONS_PER_ADDRESS", 0, 1u << 20, &c->max_conns_per_ip,
-                       err)))
+                       err)) ||
+        (rc = env_uint("MELDPUNT_HEAD_TIMEOUT", 1, 3600, &c->head_timeout_s, err)) ||
+        (rc = env_uint("MELDPUNT_BODY_MIN_RATE", 0, 1u << 30, &c->body_min_rate, err)))
         return rc;
     if ((v = getenv("MELDPUNT_SYNC")) && *v) {
         if (strcmp(v, "full") == 0)

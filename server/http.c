@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,11 @@ struct mp_http {
     struct mp_ratelimit *writes; /* per-client write limit, NULL when off */
     struct mp_ratelimit *auth;   /* per-client failed sign-ins */
     struct mp_connguard *guard;  /* connections per address, deadlines */
+    pthread_t sweeper;           /* closes connections past their deadline */
+    bool sweeping;               /* the sweeper thread runs */
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+    bool stopping;
 };
 
 struct req_state {
@@ -42,6 +48,7 @@ struct req_state {
     bool signin_failed;      /* mp_req_signin_failed() was called */
     struct mp_async async;
     struct mp_proxy_view view; /* who asked (client address, scheme, host) */
+    struct mp_conn *conn;    /* the connection's entry in the guard (borrowed) */
 };
 
 const struct mp_form_field *mp_form_get(const struct mp_form *f, const char *name)
@@ -269,12 +276,29 @@ static void free_state(struct req_state *rs)
     free(rs);
 }
 
+/* The connection's entry in the guard, or NULL (not tracked). */
+static struct mp_conn *guard_entry(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     (void)toe;
     struct mp_http *h = cls;
+    /* The answer is out: the connection waits for its next head, and the
+     * head deadline starts again. */
+    mp_connguard_idle(h->guard, guard_entry(conn), now_ms());
     if (*req_cls)
         h->active--;
     free_state(*req_cls);
@@ -505,13 +529,6 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
     return ret;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The request's Origin when the configured list allows it, else NULL. */
 static const char *cors_origin(struct mp_http *h, struct MHD_Connection *conn)
 {
@@ -559,11 +576,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (!rs)
             return MHD_NO;
         *req_cls = rs;
+        /* The head is in: from now on the body must keep a minimum rate. */
+        rs->conn = guard_entry(conn);
+        mp_connguard_head(h->guard, rs->conn, now_ms());
         return MHD_YES;
     }
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
+        mp_connguard_body(h->guard, rs->conn, n);
         if (rs->too_big)
             return MHD_YES;
         rs->seen += n;
@@ -580,6 +601,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
 
+    /* The whole request is in; answering has no deadline here. */
+    mp_connguard_busy(h->guard, rs->conn);
     struct mp_response resp;
     struct mp_error err = {{0}, {0}};
     enum mp_status st;
@@ -737,9 +760,45 @@ static void tile_origin(const char *url, char *out, size_t cap)
         snprintf(out, cap, "%s://%.*s", sch, len, host);
 }
 
+/* Four sweeps a second: a deadline is kept to within 250 ms. */
+static void *sweep_loop(void *arg)
+{
+    struct mp_http *h = arg;
+    pthread_mutex_lock(&h->stop_lock);
+    while (!h->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        (void)pthread_cond_timedwait(&h->stop_cond, &h->stop_lock, &until);
+        if (!h->stopping)
+            (void)mp_connguard_sweep(h->guard, now_ms());
+    }
+    pthread_mutex_unlock(&h->stop_lock);
+    return NULL;
+}
+
+static void stop_sweeper(struct mp_http *h)
+{
+    if (!h->sweeping)
+        return;
+    pthread_mutex_lock(&h->stop_lock);
+    h->stopping = true;
+    pthread_cond_signal(&h->stop_cond);
+    pthread_mutex_unlock(&h->stop_lock);
+    pthread_join(h->sweeper, NULL);
+    h->sweeping = false;
+}
+
 /* Free what mp_http_start made besides the daemon. */
 static void http_free(struct mp_http *h)
 {
+    stop_sweeper(h);
+    pthread_cond_destroy(&h->stop_cond);
+    pthread_mutex_destroy(&h->stop_lock);
     mp_ratelimit_free(h->writes);
     mp_ratelimit_free(h->auth);
     mp_connguard_free(h->guard);
@@ -756,11 +815,16 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
         return MP_ENOMEM;
     h->app = app;
     h->dispatch = dispatch;
+    pthread_mutex_init(&h->stop_lock, NULL);
+    pthread_cond_init(&h->stop_cond, NULL);
+    /* Keep 1/16 of the connections (8-256) free for newcomers. */
+    unsigned reserve = cfg->max_conns / 16;
     struct mp_connguard_limits lim = {
         .max_conns = cfg->max_conns,
-        .reserve = cfg->max_conns / 16 < 8 ? 8 : cfg->max_conns / 16 > 256 ? 256
-                                                                           : cfg->max_conns / 16,
+        .reserve = reserve < 8 ? 8 : reserve > 256 ? 256 : reserve,
         .per_addr = cfg->max_conns_per_ip,
+        .head_timeout_ms = cfg->head_timeout_s * 1000,
+        .body_min_rate = cfg->body_min_rate,
     };
     if ((cfg->rate_writes > 0 &&
          mp_ratelimit_new(cfg->rate_writes, cfg->rate_burst, 16384, &h->writes) != MP_OK) ||
@@ -803,6 +867,12 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
         return mp_fail(err, MP_EIO, "listen", "cannot listen on %.60s:%u", cfg->listen_host,
                        cfg->listen_port);
     }
+    if (pthread_create(&h->sweeper, NULL, sweep_loop, h) != 0) {
+        MHD_stop_daemon(h->daemon);
+        http_free(h);
+        return mp_fail(err, MP_ENOMEM, "threads", "cannot start the connection sweeper");
+    }
+    h->sweeping = true;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     *bound_port = di ? di->port : cfg->listen_port;
     *out = h;
@@ -819,6 +889,7 @@ void mp_http_stop(struct mp_http *h)
         MHD_quiesce_daemon(h->daemon);
         for (int i = 0; i < 1500 && h->active > 0; i++)
             usleep(10 * 1000);
+        stop_sweeper(h);
         MHD_stop_daemon(h->daemon);
     }
     http_free(h);

@@ -25,6 +25,8 @@ struct mp_config {
     unsigned conn_timeout_s;  /* idle: libmicrohttpd closes a silent connection */
     unsigned max_conns;       /* connections held at once (raised to fit RLIMIT_NOFILE) */
     unsigned max_conns_per_ip;/* per direct client address; trusted proxies exempt */
+    unsigned head_timeout_s;  /* a request head must be complete within this (connguard.h) */
+    unsigned body_min_rate;   /* bytes/s a request body must average after head_timeout_s */
     unsigned max_exports;  /* whole exports streaming at once */
     bool sync_full;
     bool tiles_set;        /* tile_url was configured (may be empty = off) */

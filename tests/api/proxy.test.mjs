@@ -94,7 +94,8 @@ test('300 clients at once through nginx get no 502', async () => {
     try {
       const w = await request(ngx.url, 'POST', '/api/v1/reports', { from, json: report, agent });
       counts[w.status] = (counts[w.status] || 0) + 1;
-      for (let k = i; Date.now() < end; k++) {
+      // For 3 s, and at least 5 reads each however loaded the machine is.
+      for (let k = i; Date.now() < end || k < i + 5; k++) {
         let st;
         try {
           st = (await request(ngx.url, 'GET', paths[k % paths.length], { from, agent })).status;
@@ -112,5 +113,5 @@ test('300 clients at once through nginx get no 502', async () => {
   const bad = Object.entries(counts).filter(([k]) => k !== '200' && k !== '201');
   console.log(`300 clients through nginx for ${seconds} s: ${total} requests`, counts);
   assert.deepEqual(bad, [], `answers other than 200/201: ${JSON.stringify(counts)}\n${(await ngx.errors()).slice(-2000)}`);
-  assert.ok(total >= 600, `only ${total} requests`);
+  assert.ok(total >= 300 * 6, `only ${total} requests`);
 });
