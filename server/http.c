@@ -45,7 +45,10 @@ struct req_state {
     size_t limit, seen;
     bool too_big, form_mode, form_bad;
     bool suspended;          /* waiting for deferred work (struct mp_async) */
+    bool started;            /* the access handler was called (the head is in) */
     bool signin_failed;      /* mp_req_signin_failed() was called */
+    bool bad_path;           /* the raw path holds a control byte (uri_seen) */
+    size_t target_len;       /* bytes of the request target as sent; 0 = unknown */
     struct mp_async async;
     struct mp_proxy_view view; /* who asked (client address, scheme, host) */
     struct mp_conn *conn;    /* the connection's entry in the guard (borrowed) */
@@ -208,13 +211,23 @@ static bool form_complete(struct req_state *rs)
     return rs->seen == 0 || rs->form.n > 0;
 }
 
-/* Bounds on the request head, well inside libmicrohttpd's 64 KiB per
- * connection: a head between these and that limit gets a JSON 414 / 431 of
- * ours; past 64 KiB libmicrohttpd answers itself, with its own HTML. 8 KiB
- * for the target is what common proxies allow (nginx, Apache); no meldpunt
- * URL comes near it. */
+/* Bounds on the request head, well inside the connection's memory
+ * (HEAD_MEMORY): a head between these and about 700 KiB gets a JSON 414 /
+ * 431 of ours; past it libmicrohttpd answers itself, with its own HTML. 8 KiB for
+ * the target is what common proxies allow (nginx, Apache); no meldpunt URL
+ * comes near it. */
 #define HEAD_URI_MAX 8192
 #define HEAD_FIELDS_MAX 16384
+/* libmicrohttpd keeps the head and a record per query argument and header
+ * field in one pool per connection (half of it for reading the head), and a
+ * request whose records do not fit is never answered: 64 KiB gave up at
+ * about 1,000 empty arguments ("?a&a&..."). 768 KiB is the smallest of
+ * 512 / 768 / 1024 KiB that answered the worst head within our bounds: a
+ * target of 8 KiB of '&' (8,176 arguments) with 16 KiB of two-byte header
+ * fields. The pool is mapped, not touched: 1,100 idle connections cost the
+ * same resident memory (+14 MB) as with 64 KiB; a client that sends a large
+ * head pins what it sent, until the head deadline. */
+#define HEAD_MEMORY ((size_t)768 * 1024)
 
 /* One walk over the query arguments or the header fields: their size, and
  * (for arguments) the first one holding a NUL byte. */
@@ -239,14 +252,20 @@ static enum MHD_Result scan_value(void *cls, enum MHD_ValueKind kind, const char
 
 /* MP_OK, or the refusal of a head no route should see: a NUL byte in the
  * query, an over-long target, an over-long header block. */
-static enum mp_status check_head(struct MHD_Connection *conn, const char *url,
-                                 struct mp_response *resp, struct mp_error *err)
+static enum mp_status check_head(struct MHD_Connection *conn, const struct req_state *rs,
+                                 const char *url, struct mp_response *resp, struct mp_error *err)
 {
     struct head_scan args = {strlen(url), NULL}, fields = {0, NULL};
+    if (rs->bad_path)
+        return mp_fail(err, MP_EINVAL, "invalid_path",
+                       "the path contains a control character (such as %%00)");
     MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, scan_value, &args);
     if (args.nul_key)
         return mp_fail(err, MP_EINVAL, "invalid_parameter",
                        "query parameter '%.40s' contains a NUL byte", args.nul_key);
+    /* The target as sent, when known; else its decoded parts, estimated. */
+    if (rs->target_len)
+        args.bytes = rs->target_len;
     if (args.bytes > HEAD_URI_MAX) {
         resp->http_status = 414;
         return mp_fail(err, MP_ETOOBIG, "uri_too_long",
@@ -299,7 +318,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     /* The answer is out: the connection waits for its next head, and the
      * head deadline starts again. */
     mp_connguard_idle(h->guard, guard_entry(conn), now_ms());
-    if (*req_cls)
+    struct req_state *rs = *req_cls;
+    if (rs && rs->started)
         h->active--;
     free_state(*req_cls);
     *req_cls = NULL;
@@ -389,13 +409,90 @@ static void resolve_client(struct mp_http *h, struct MHD_Connection *conn, struc
     snprintf(rs->req.client_ip, sizeof rs->req.client_ip, "%s", rs->view.client);
 }
 
-static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, const char *method)
+static struct req_state *new_state(struct mp_http *h)
 {
     struct req_state *rs = calloc(1, sizeof *rs);
     if (!rs)
         return NULL;
     rs->http = h;
     rs->req.http = rs;
+    return rs;
+}
+
+static int hex_value(unsigned char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Whether the path of a raw request target holds a control byte, as it is
+ * or percent-encoded: libmicrohttpd decodes %00 into the path it hands over,
+ * which C then reads short ("/api/v1/staff/queue%00.css" was the queue). */
+static bool path_has_control(const char *uri)
+{
+    for (const unsigned char *p = (const unsigned char *)uri; *p && *p != '?'; p++) {
+        int v = *p;
+        if (*p == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0)
+            v = hex_value(p[1]) * 16 + hex_value(p[2]);
+        if (v < 0x20 || v == 0x7f)
+            return true;
+    }
+    return false;
+}
+
+/* Called with the request line, before libmicrohttpd splits and decodes
+ * it: the only place that sees the target as the client sent it. The state
+ * made here is the request's req_cls. */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    struct req_state *rs = new_state(cls);
+    if (rs) {
+        rs->target_len = strlen(uri);
+        rs->bad_path = path_has_control(uri);
+    }
+    return rs;
+}
+
+/* Counts of the request's Content-Length and Transfer-Encoding fields. */
+struct framing {
+    int content_length, transfer_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct framing *f = cls;
+    if (strcasecmp(key, "Content-Length") == 0)
+        f->content_length++;
+    else if (strcasecmp(key, "Transfer-Encoding") == 0)
+        f->transfer_encoding++;
+    return MHD_YES;
+}
+
+/* Whether the body's length is ambiguous: two Content-Length fields, or a
+ * Content-Length beside Transfer-Encoding (RFC 9112 6.3). A proxy in front
+ * may have framed it otherwise than libmicrohttpd does (request smuggling),
+ * so such a request is refused and its connection closed. */
+static bool framing_ambiguous(struct MHD_Connection *conn)
+{
+    struct framing f = {0, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    return f.content_length > 1 || (f.content_length && f.transfer_encoding);
+}
+
+/* Set up the request's state at the first call of the access handler (the
+ * head is in); rs may come from uri_seen. */
+static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, const char *method,
+                               struct req_state *rs)
+{
+    if (!rs && !(rs = new_state(h)))
+        return NULL;
+    rs->started = true;
     h->active++;
     resolve_client(h, conn, rs);
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
@@ -445,6 +542,8 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
         MHD_add_response_header(r, "Access-Control-Max-Age", "600");
     }
     MHD_add_response_header(r, "Vary", "Origin");
+    if (resp->close)
+        MHD_add_response_header(r, "Connection", "close");
     if (resp->retry_after) {
         char ra[16];
         snprintf(ra, sizeof ra, "%u", resp->retry_after);
@@ -557,6 +656,26 @@ static bool is_write(const char *method)
            strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
 }
 
+/* Answer 400 before the body is read, and close the connection: after a
+ * request whose framing is in doubt, nothing on it can be trusted. */
+static enum MHD_Result refuse_now(struct mp_http *h, struct MHD_Connection *conn,
+                                  struct req_state *rs)
+{
+    struct mp_response resp;
+    struct mp_error err = {{0}, {0}};
+    memset(&resp, 0, sizeof resp);
+    mp_buf_init(&resp.body, 0);
+    enum mp_status st = mp_fail(&err, MP_EINVAL, "invalid_framing",
+                                "the body length is ambiguous: send one Content-Length, or "
+                                "Transfer-Encoding without Content-Length");
+    mp_http_error_body(&resp, &err);
+    resp.close = true;
+    mp_connguard_busy(h->guard, rs->conn);
+    enum MHD_Result ret = send_response(h, conn, &resp, st);
+    mp_buf_free(&resp.body);
+    return ret;
+}
+
 static void wake(void *token)
 {
     MHD_resume_connection(token);
@@ -569,16 +688,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     (void)version;
     struct mp_http *h = cls;
     struct req_state *rs = *req_cls;
-    if (!rs) {
+    if (!rs || !rs->started) {
         /* First call: headers only. Answering now would close the connection
          * (see STYLE.md), so only set up state. */
-        rs = start(h, conn, method);
+        rs = start(h, conn, method, rs);
         if (!rs)
             return MHD_NO;
         *req_cls = rs;
         /* The head is in: from now on the body must keep a minimum rate. */
         rs->conn = guard_entry(conn);
         mp_connguard_head(h->guard, rs->conn, now_ms());
+        if (framing_ambiguous(conn))
+            return refuse_now(h, conn, rs);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -628,7 +749,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         req->form = rs->form_mode ? &rs->form : NULL;
         req->conn = conn;
         bool has_auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-        if ((st = check_head(conn, url, &resp, &err)) != MP_OK) {
+        if ((st = check_head(conn, rs, url, &resp, &err)) != MP_OK) {
             /* refused before any route */
         } else if (strcmp(method, "OPTIONS") == 0 && cors_origin(h, conn)) {
             st = MP_OK; /* a CORS preflight from an allowed origin */
@@ -861,7 +982,8 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
         MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_NOTIFY_CONNECTION,
         connection_event, h, MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)64 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
+        HEAD_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, uri_seen, h, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        1024, MHD_OPTION_END);
     if (!h->daemon) {
         http_free(h);
         return mp_fail(err, MP_EIO, "listen", "cannot listen on %.60s:%u", cfg->listen_host,

@@ -101,6 +101,7 @@ struct mp_response {
     char cors[128];           /* Access-Control-Allow-Origin, set by the HTTP layer */
     bool created;             /* 201 instead of 200 */
     bool not_modified;        /* 304 */
+    bool close;               /* close the connection after this answer */
     mp_stream_fn stream;      /* when set, the body is streamed */
     void *stream_ctx;
     void (*stream_free)(void *ctx);

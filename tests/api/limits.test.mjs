@@ -122,7 +122,7 @@ test('whole exports streaming at once are bounded: 503 busy with Retry-After, th
 test('an over-long request target or header block gets a JSON 414 / 431, and the server goes on', async () => {
   const srv = await startServer();
   try {
-    // 9,000 bytes of target: over meldpunt's 8 KiB, under libmicrohttpd's own 64 KiB.
+    // 9,000 bytes of target: over meldpunt's 8 KiB, under what libmicrohttpd refuses itself.
     const longQuery = `/api/v1/reports?category=${'a'.repeat(9000)}`;
     const uri = await api(srv.url, 'GET', longQuery);
     assert.equal(uri.status, 414, uri.text);
