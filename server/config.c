@@ -71,6 +71,29 @@ enum mp_status mp_config_set_listen(struct mp_config *c, const char *hp, struct 
     return MP_OK;
 }
 
+enum mp_status mp_config_set_public_url(struct mp_config *c, const char *url,
+                                        struct mp_error *err)
+{
+    size_t n = strlen(url), scheme = strncmp(url, "https://", 8) == 0  ? 8
+                                     : strncmp(url, "http://", 7) == 0 ? 7
+                                                                       : 0;
+    while (n > scheme && url[n - 1] == '/')
+        n--;
+    const char *host = url + scheme, *slash = memchr(host, '/', n - scheme);
+    size_t hl = slash ? (size_t)(slash - host) : n - scheme;
+    bool ok = scheme && n < sizeof c->public_url && mp_proxy_host_ok(host, hl);
+    /* The path goes into links as it is: only URL path characters. */
+    for (size_t i = scheme + hl; ok && i < n; i++)
+        ok = url[i] > 0x20 && url[i] < 0x7f && !strchr("\"<>\\^`{|}?#", url[i]);
+    if (!ok)
+        return mp_fail(err, MP_EINVAL, "config",
+                       "MELDPUNT_PUBLIC_URL must be http(s)://host[:port][/path], e.g. "
+                       "https://reports.city.example");
+    memcpy(c->public_url, url, n);
+    c->public_url[n] = '\0';
+    return MP_OK;
+}
+
 static enum mp_status env_uint(const char *name, unsigned long min, unsigned long max,
                                unsigned *out, struct mp_error *err)
 {
@@ -155,6 +178,8 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
             return rc;
         c->trusted_proxies = l;
     }
+    if ((v = getenv("MELDPUNT_PUBLIC_URL")) && *v && (rc = mp_config_set_public_url(c, v, err)))
+        return rc;
     if ((rc = env_uint("MELDPUNT_MAX_CONNECTIONS", 16, 1u << 20, &c->max_conns, err)) ||
         (rc = env_uint("MELDPUNT_CONNECTIONS_PER_ADDRESS", 0, 1u << 20, &c->max_conns_per_ip,
                        err)) ||

@@ -47,6 +47,7 @@ struct req_state {
     bool suspended;          /* waiting for deferred work (struct mp_async) */
     bool started;            /* the access handler was called (the head is in) */
     bool signin_failed;      /* mp_req_signin_failed() was called */
+    bool links;              /* the answer depends on the host the client named */
     bool bad_path;           /* the raw path holds a control byte (uri_seen) */
     size_t target_len;       /* bytes of the request target as sent; 0 = unknown */
     struct mp_async async;
@@ -75,7 +76,31 @@ const char *mp_req_query(const struct mp_request *r, const char *key)
 
 const char *mp_req_header(const struct mp_request *r, const char *key)
 {
+    struct req_state *rs = r->http;
+    /* An answer built from the headers that name this server is not one a
+     * shared cache may keep for everyone (see send_response). */
+    if (rs && (strcasecmp(key, "Host") == 0 || strncasecmp(key, "X-Forwarded-", 12) == 0 ||
+               strcasecmp(key, "Forwarded") == 0))
+        rs->links = true;
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+void mp_req_public_base(const struct mp_request *r, char *out, size_t cap)
+{
+    struct req_state *rs = r->http;
+    const struct mp_config *cfg;
+    if (!rs) {
+        out[0] = '\0';
+        return;
+    }
+    cfg = rs->http->app->cfg;
+    rs->links = true;
+    /* The Host header counts only as a trusted proxy's (proxy.h). */
+    const char *host = rs->view.via_proxy
+                           ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host")
+                           : NULL;
+    mp_proxy_public_base(cfg->public_url, &rs->view, host, cfg->listen_host, cfg->listen_port,
+                         out, cap);
 }
 
 void mp_req_signin_failed(const struct mp_request *r)
@@ -513,7 +538,7 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
 }
 
 static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct mp_response *resp,
-                        const char *ctype)
+                        const char *ctype, bool shared)
 {
     MHD_add_response_header(r, "Content-Type", ctype);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -522,7 +547,15 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
         MHD_add_response_header(r, "Content-Security-Policy", h->csp_page);
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
     }
-    if (resp->cache)
+    if (resp->cache && !shared && strncmp(resp->cache, "public", 6) == 0) {
+        /* Links in it were built for this request's host: the client may
+         * keep it, a shared cache may not. */
+        char priv[96];
+        if (snprintf(priv, sizeof priv, "private%s", resp->cache + 6) < (int)sizeof priv)
+            MHD_add_response_header(r, "Cache-Control", priv);
+        else
+            MHD_add_response_header(r, "Cache-Control", "private");
+    } else if (resp->cache)
         MHD_add_response_header(r, "Cache-Control", resp->cache);
     else
         MHD_add_response_header(r, "Cache-Control", "no-cache");
@@ -571,8 +604,10 @@ static void stream_free(void *cls)
     free(resp);
 }
 
+/* shared: whether the answer may be kept by shared caches when the handler
+ * says "public" (not when it holds links built for the request's host). */
 static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *conn,
-                            struct mp_response *resp, enum mp_status st)
+                                     struct mp_response *resp, enum mp_status st, bool shared)
 {
     struct MHD_Response *r = NULL;
     int code = resp->http_status ? resp->http_status : mp_http_code(st);
@@ -593,22 +628,22 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
             stream_free(heap);
             return MHD_NO;
         }
-        add_headers(h, r, heap, ctype);
+        add_headers(h, r, heap, ctype, shared);
     } else if (code == 304) {
         r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         if (r)
-            add_headers(h, r, resp, ctype);
+            add_headers(h, r, resp, ctype, shared);
     } else if (resp->has_fd && st == MP_OK) {
         r = MHD_create_response_from_fd64(resp->fd_len, resp->fd);
         if (r) {
             resp->has_fd = false; /* libmicrohttpd closes it with the response */
-            add_headers(h, r, resp, ctype);
+            add_headers(h, r, resp, ctype, shared);
         }
     } else if (resp->static_body) {
         r = MHD_create_response_from_buffer(resp->static_len, (void *)resp->static_body,
                                             MHD_RESPMEM_PERSISTENT);
         if (r)
-            add_headers(h, r, resp, ctype);
+            add_headers(h, r, resp, ctype, shared);
     } else {
         size_t len;
         char *body = mp_buf_steal(&resp->body, &len);
@@ -619,7 +654,7 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
             free(body);
             return MHD_NO;
         }
-        add_headers(h, r, resp, ctype);
+        add_headers(h, r, resp, ctype, shared);
     }
     if (!r)
         return MHD_NO;
@@ -671,7 +706,7 @@ static enum MHD_Result refuse_now(struct mp_http *h, struct MHD_Connection *conn
     mp_http_error_body(&resp, &err);
     resp.close = true;
     mp_connguard_busy(h->guard, rs->conn);
-    enum MHD_Result ret = send_response(h, conn, &resp, st);
+    enum MHD_Result ret = send_response(h, conn, &resp, st, true);
     mp_buf_free(&resp.body);
     return ret;
 }
@@ -807,7 +842,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     const char *origin = cors_origin(h, conn);
     if (origin)
         snprintf(resp.cors, sizeof resp.cors, "%s", origin);
-    enum MHD_Result ret = send_response(h, conn, &resp, st);
+    enum MHD_Result ret = send_response(h, conn, &resp, st, !rs->links);
     mp_buf_free(&resp.body);
     if (resp.has_fd)
         close(resp.fd);

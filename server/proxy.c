@@ -313,6 +313,25 @@ static void walk_forwarded(const struct mp_proxy_list *l, const char *fwd,
     }
 }
 
+void mp_proxy_public_base(const char *public_url, const struct mp_proxy_view *v,
+                          const char *proxy_host, const char *listen_host, unsigned listen_port,
+                          char *out, size_t cap)
+{
+    int n;
+    if (public_url && public_url[0]) {
+        n = snprintf(out, cap, "%s", public_url);
+    } else if (v && v->via_proxy &&
+               (v->host[0] || (proxy_host && mp_proxy_host_ok(proxy_host, strlen(proxy_host))))) {
+        n = snprintf(out, cap, "%s://%s", v->proto[0] ? v->proto : "http",
+                     v->host[0] ? v->host : proxy_host);
+    } else {
+        bool any = !listen_host || !listen_host[0] || strcmp(listen_host, "0.0.0.0") == 0;
+        n = snprintf(out, cap, "http://%s:%u", any ? "127.0.0.1" : listen_host, listen_port);
+    }
+    if (n < 0 || (size_t)n >= cap)
+        out[0] = '\0';
+}
+
 void mp_proxy_resolve(const struct mp_proxy_list *l, const char *peer,
                       const struct mp_proxy_headers *hdr, struct mp_proxy_view *out)
 {

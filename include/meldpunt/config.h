@@ -36,6 +36,7 @@ struct mp_config {
     double rate_burst;     /* writes a client may make at once */
     char cors_origins[512];/* comma-separated origins allowed cross-site; "" = none */
     struct mp_proxy_list trusted_proxies; /* whose X-Forwarded-* are believed */
+    char public_url[256];  /* scheme://host[:port][/path], no trailing slash; "" = none */
 };
 
 /* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */
@@ -45,6 +46,10 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err) MP_
 /* Parse "HOST:PORT" into the config. */
 enum mp_status mp_config_set_listen(struct mp_config *c, const char *hostport,
                                     struct mp_error *err) MP_WUR;
+/* Parse and set the public base URL (MELDPUNT_PUBLIC_URL): http or https, a
+ * host, an optional port and path; a trailing slash is dropped. */
+enum mp_status mp_config_set_public_url(struct mp_config *c, const char *url,
+                                        struct mp_error *err) MP_WUR;
 /* Copy a path setting with a bound check. */
 enum mp_status mp_config_set_str(char *dst, size_t cap, const char *value, const char *what,
                                  struct mp_error *err) MP_WUR;

@@ -53,6 +53,18 @@ struct mp_request {
  * length of the request. */
 const char *mp_req_query(const struct mp_request *r, const char *key);
 const char *mp_req_header(const struct mp_request *r, const char *key);
+/* Longest public base URL (mp_req_public_base), NUL included. */
+#define MP_PUBLIC_BASE_MAX 320
+
+/* This server's base URL as the client reached it, "scheme://host[:port]
+ * [/path]" without a trailing slash, for absolute links (cap >= 1; ""
+ * when it does not fit): MELDPUNT_PUBLIC_URL when configured, else what a
+ * trusted proxy named (X-Forwarded-Proto / -Host, Forwarded, or the Host it
+ * sent), else the address the server listens on. Never a Host header from a
+ * client that is not a trusted proxy. An answer that called this (or read
+ * Host or X-Forwarded-* through mp_req_header) is sent "private" where it
+ * said "public": a shared cache must not hand one host's links to others. */
+void mp_req_public_base(const struct mp_request *r, char *out, size_t cap);
 /* Count a failed sign-in of this request's client that the HTTP layer cannot
  * see in the status (e.g. a wrong Open311 api_key answered 403); a 401 to a
  * request with an Authorization header is counted without it. Past the

@@ -80,6 +80,18 @@ bool mp_proxy_trusted(const struct mp_proxy_list *l, const char *ip);
 void mp_proxy_resolve(const struct mp_proxy_list *l, const char *peer,
                       const struct mp_proxy_headers *hdr, struct mp_proxy_view *out);
 
+/* A request's public base URL ("scheme://host[:port][/path]", no trailing
+ * slash) into out, for absolute links: public_url when configured (""
+ * otherwise); else the scheme and host a trusted proxy named (v from
+ * mp_proxy_resolve), the host falling back to proxy_host, the Host header the
+ * trusted proxy sent (pass NULL when the peer is not one); else
+ * "http://listen_host:listen_port" (127.0.0.1 for 0.0.0.0). Never the Host
+ * of a client that is not a trusted proxy. cap >= 1; out is "" when cap is
+ * too small. */
+void mp_proxy_public_base(const char *public_url, const struct mp_proxy_view *v,
+                          const char *proxy_host, const char *listen_host, unsigned listen_port,
+                          char *out, size_t cap);
+
 /* Whether s (len bytes) is a plausible host[:port]: letters, digits, '.',
  * '-', '_' or a bracketed IPv6 address, then an optional numeric port. */
 bool mp_proxy_host_ok(const char *s, size_t len);

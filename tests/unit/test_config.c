@@ -16,7 +16,7 @@ static const char *const VARS[] = {
     "MELDPUNT_VENDOR",   "MELDPUNT_TILE_URL",   "MELDPUNT_ADMIN_TOKEN", "MELDPUNT_THREADS",
     "MELDPUNT_MAX_BODY", "MELDPUNT_MAX_UPLOAD", "MELDPUNT_SYNC",
     "MELDPUNT_TRUSTED_PROXIES", "MELDPUNT_MAX_CONNECTIONS", "MELDPUNT_CONNECTIONS_PER_ADDRESS",
-    "MELDPUNT_HEAD_TIMEOUT",    "MELDPUNT_BODY_MIN_RATE",
+    "MELDPUNT_HEAD_TIMEOUT",    "MELDPUNT_BODY_MIN_RATE",   "MELDPUNT_PUBLIC_URL",
 };
 
 /* Each test starts and ends with none of the variables set. */
@@ -219,6 +219,7 @@ static void test_env_proxies_and_connections(void **state)
     struct mp_error err;
     mp_config_defaults(&c);
     assert_int_equal(c.trusted_proxies.n, 0); /* nobody's X-Forwarded-For by default */
+    assert_string_equal(c.public_url, "");
     assert_int_equal(c.head_timeout_s, 10);
     assert_int_equal(c.body_min_rate, 1024);
     set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8 ::1,fd00::/8");
@@ -247,6 +248,31 @@ static void test_env_proxies_and_connections(void **state)
     set("MELDPUNT_HEAD_TIMEOUT", "5");
     set("MELDPUNT_MAX_CONNECTIONS", "8");
     expect_env_error("MELDPUNT_MAX_CONNECTIONS");
+    clean_env(NULL);
+}
+
+static void test_public_url(void **state)
+{
+    (void)state;
+    struct mp_config c;
+    struct mp_error err;
+    mp_config_defaults(&c);
+    set("MELDPUNT_PUBLIC_URL", "https://reports.city.example/");
+    assert_int_equal(mp_config_from_env(&c, &err), MP_OK);
+    assert_string_equal(c.public_url, "https://reports.city.example"); /* no trailing slash */
+    assert_int_equal(mp_config_set_public_url(&c, "http://[::1]:8080/meldpunt", &err), MP_OK);
+    assert_string_equal(c.public_url, "http://[::1]:8080/meldpunt");
+    const char *bad[] = {"reports.city.example", "ftp://x.example", "https://", "https://a b",
+                         "https://x.example/a\"b", "https://x.example:99999",
+                         "https://evil.example?x=1", "javascript://x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct mp_error e = {{0}, {0}};
+        if (mp_config_set_public_url(&c, bad[i], &e) != MP_EINVAL)
+            print_error("public URL \"%s\" accepted\n", bad[i]);
+        assert_string_equal(e.code, "config");
+        assert_non_null(strstr(e.text, "MELDPUNT_PUBLIC_URL"));
+        assert_string_equal(c.public_url, "http://[::1]:8080/meldpunt"); /* untouched */
+    }
     clean_env(NULL);
 }
 
@@ -316,6 +342,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_env_bad_numbers, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_env_bad_values, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_env_proxies_and_connections, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_public_url, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_set_listen, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_set_str, clean_env, clean_env),
     };

@@ -180,6 +180,38 @@ static void test_host_ok(void **state)
     }
 }
 
+static void test_public_base(void **state)
+{
+    (void)state;
+    struct mp_proxy_list l = list("127.0.0.1");
+    struct mp_proxy_view direct, proxied, bare;
+    char out[MP_PROXY_HOST_MAX + 64];
+    resolve(&l, "203.0.113.5", NULL, NULL, "https", "evil.example", &direct);
+    resolve(&l, "127.0.0.1", "203.0.113.5", NULL, "https", "reports.city.example", &proxied);
+    resolve(&l, "127.0.0.1", "203.0.113.5", NULL, NULL, NULL, &bare);
+    /* A configured URL wins over everything. */
+    mp_proxy_public_base("https://city.example/meldpunt", &proxied, "x.example", "127.0.0.1",
+                         8080, out, sizeof out);
+    assert_string_equal(out, "https://city.example/meldpunt");
+    /* A trusted proxy's scheme and host; its Host header when it named none. */
+    mp_proxy_public_base("", &proxied, "x.example", "127.0.0.1", 8080, out, sizeof out);
+    assert_string_equal(out, "https://reports.city.example");
+    mp_proxy_public_base("", &bare, "inner.example:81", "127.0.0.1", 8080, out, sizeof out);
+    assert_string_equal(out, "http://inner.example:81");
+    mp_proxy_public_base("", &bare, "x\"><evil/>", "127.0.0.1", 8080, out, sizeof out);
+    assert_string_equal(out, "http://127.0.0.1:8080");
+    /* A client that is no proxy names nothing: the listen address. */
+    mp_proxy_public_base("", &direct, NULL, "127.0.0.1", 8080, out, sizeof out);
+    assert_string_equal(out, "http://127.0.0.1:8080");
+    mp_proxy_public_base(NULL, &direct, NULL, "0.0.0.0", 80, out, sizeof out);
+    assert_string_equal(out, "http://127.0.0.1:80");
+    /* Too small: empty, never cut. */
+    char tiny[10];
+    mp_proxy_public_base("https://city.example", &direct, NULL, "127.0.0.1", 80, tiny,
+                         sizeof tiny);
+    assert_string_equal(tiny, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_rightmost_untrusted),
         cmocka_unit_test(test_forwarded),
         cmocka_unit_test(test_host_ok),
+        cmocka_unit_test(test_public_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
