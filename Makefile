@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 DB ?= var/meldpunt.sqlite
 DEMO ?= geodata/chicago/demo/chicago311-2021-01-01.csv
 
-.PHONY: all run test build build-asan setup-run setup-test bench fuzz clean
+.PHONY: all run test build build-asan setup-run setup-test bench fuzz lint clean
 
 all: build
 
@@ -30,6 +30,12 @@ test: setup-test
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMELDPUNT_SANITIZE=ON -DMELDPUNT_WERROR=ON
 	cmake --build build-asan -j$(JOBS)
 	ctest --test-dir build-asan --output-on-failure -j$(JOBS)
+
+# clang-tidy over server/*.c (with build-asan's or build's compile_commands.json) and
+# clang-format --dry-run --Werror over server/, include/ and tests/; what predates the
+# configs is listed in .clang-tidy-baseline and .clang-format-ignore (scripts/lint.sh).
+lint: setup-test
+	JOBS=$(JOBS) scripts/lint.sh
 
 bench:
 	@scripts/setup.sh bench

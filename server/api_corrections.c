@@ -9,7 +9,6 @@
 #include "meldpunt/api.h"
 #include "meldpunt/auth.h"
 #include "meldpunt/corrections.h"
-#include "meldpunt/store.h"
 
 /* The body: a JSON object with exactly the allowed keys. */
 static enum mp_status body_object(const struct mp_request *req, const char *key, json_t **out,
@@ -46,49 +45,24 @@ static enum mp_status begin(struct mp_ctx *ctx, const struct mp_request *req, co
     return rc ? rc : body_object(req, key, body, err);
 }
 
-static void cluster_answer(struct mp_ctx *ctx, struct mp_buf *b, int64_t id)
-{
-    struct mp_cluster_state st;
-    if (mp_store_cluster_state(ctx->db, id, &st) != MP_OK) {
-        mp_buf_printf(b, "{\"id\":%lld}", (long long)id);
-        return;
-    }
-    mp_buf_printf(b, "{\"id\":%lld,\"report_count\":%lld,\"status\":", (long long)st.id,
-                  (long long)st.report_count);
-    mp_json_str(b, st.status);
-    mp_buf_adds(b, ",\"coordinates\":");
-    mp_json_coord(b, st.lon, st.lat);
-    mp_buf_addc(b, '}');
-}
-
-/* Audit the correction made in the open write transaction and commit it. */
-static enum mp_status audit_commit(struct mp_ctx *ctx, const struct mp_principal *who,
-                                   const char *action, const char *kind, int64_t id,
-                                   const char *detail, struct mp_error *err)
-{
-    enum mp_status rc = mp_auth_audit(ctx, who, action, kind, id, detail);
-    return rc ? rc : mp_store_commit(ctx->db, err);
-}
-
-/* A correction that failed after it began: nothing of it stays. The step
- * that failed may have said why; otherwise the client hears that the what
- * could not be saved. */
-static enum mp_status rolled_back(struct mp_ctx *ctx, enum mp_status rc, const char *what,
-                                  struct mp_error *err)
-{
-    mp_store_rollback(ctx->db);
-    if (!err->code[0])
-        rc = mp_fail(err, rc, "unavailable", "the %s could not be saved", what);
-    return rc;
-}
-
 /* {"<key>":<id>,"cluster":{...}}: the answer to both corrections. */
-static void answer(struct mp_ctx *ctx, struct mp_response *resp, const char *key, int64_t id,
-                   int64_t cluster_id)
+static void answer(struct mp_response *resp, const char *key, int64_t id,
+                   const struct mp_correction_result *res)
 {
-    mp_buf_printf(&resp->body, "{\"%s\":%lld,\"cluster\":", key, (long long)id);
-    cluster_answer(ctx, &resp->body, cluster_id);
-    mp_buf_addc(&resp->body, '}');
+    struct mp_buf *b = &resp->body;
+    const struct mp_cluster_state *st = &res->state;
+    mp_buf_printf(b, "{\"%s\":%lld,\"cluster\":", key, (long long)id);
+    if (res->have_state) {
+        mp_buf_printf(b, "{\"id\":%lld,\"report_count\":%lld,\"status\":", (long long)st->id,
+                      (long long)st->report_count);
+        mp_json_str(b, st->status);
+        mp_buf_adds(b, ",\"coordinates\":");
+        mp_json_coord(b, st->lon, st->lat);
+        mp_buf_addc(b, '}');
+    } else {
+        mp_buf_printf(b, "{\"id\":%lld}", (long long)res->cluster_id);
+    }
+    mp_buf_addc(b, '}');
     resp->content_type = "application/json";
 }
 
@@ -98,9 +72,9 @@ enum mp_status mp_api_cluster_merge(struct mp_app *app, struct mp_ctx *ctx,
 {
     (void)app;
     struct mp_principal who;
+    struct mp_correction_result res;
     json_t *body = NULL;
     enum mp_status rc;
-    char detail[96];
     if ((rc = begin(ctx, req, "into", &who, &body, err)))
         goto out;
     const json_t *into = json_object_get(body, "into");
@@ -108,17 +82,9 @@ enum mp_status mp_api_cluster_merge(struct mp_app *app, struct mp_ctx *ctx,
         rc = mp_fail(err, MP_EINVAL, "invalid_field", "into must be a cluster id");
         goto out;
     }
-    int64_t to = json_integer_value(into);
-    if ((rc = mp_store_begin_write(ctx->db, err)))
+    if ((rc = mp_corrections_merge(ctx, &who, req->path_id, json_integer_value(into), &res, err)))
         goto out;
-    snprintf(detail, sizeof detail, "{\"from\":%lld,\"into\":%lld}", (long long)req->path_id,
-             (long long)to);
-    if ((rc = mp_corrections_merge(ctx, req->path_id, to, who.name, err)) ||
-        (rc = audit_commit(ctx, &who, "merge", "cluster", to, detail, err))) {
-        rc = rolled_back(ctx, rc, "merge", err);
-        goto out;
-    }
-    answer(ctx, resp, "merged", req->path_id, to);
+    answer(resp, "merged", req->path_id, &res);
 out:
     json_decref(body);
     return rc;
@@ -130,10 +96,10 @@ enum mp_status mp_api_report_move(struct mp_app *app, struct mp_ctx *ctx,
 {
     (void)app;
     struct mp_principal who;
+    struct mp_correction_result res;
     json_t *body = NULL;
     enum mp_status rc;
-    char detail[96];
-    int64_t to = 0, landed = 0;
+    int64_t to = 0;
     if ((rc = begin(ctx, req, "to", &who, &body, err)))
         goto out;
     const json_t *v = json_object_get(body, "to");
@@ -149,19 +115,9 @@ enum mp_status mp_api_report_move(struct mp_app *app, struct mp_ctx *ctx,
         }
         to = json_integer_value(v);
     }
-    if ((rc = mp_store_begin_write(ctx->db, err)))
+    if ((rc = mp_corrections_move(ctx, &who, req->path_id, to, &res, err)))
         goto out;
-    if ((rc = mp_corrections_move(ctx, req->path_id, to, who.name, &landed, err))) {
-        mp_store_rollback(ctx->db);
-        goto out;
-    }
-    snprintf(detail, sizeof detail, "{\"report\":%lld,\"to\":%lld}", (long long)req->path_id,
-             (long long)landed);
-    if ((rc = audit_commit(ctx, &who, "move", "report", req->path_id, detail, err))) {
-        rc = rolled_back(ctx, rc, "move", err);
-        goto out;
-    }
-    answer(ctx, resp, "report_id", req->path_id, landed);
+    answer(resp, "report_id", req->path_id, &res);
 out:
     json_decref(body);
     return rc;

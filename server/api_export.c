@@ -3,7 +3,7 @@
  *
  * The body is pulled by libmicrohttpd through resp->stream after the
  * handler has returned and its worker slot is back in the pool, so the
- * producer owns a private read-only connection (store_export.h): a slow
+ * producer owns a private read-only connection (mp_export_open_path): a slow
  * client never holds a pooled session, and any number of downloads cannot
  * starve the request handlers of connections. */
 #include <stdio.h>
@@ -13,7 +13,6 @@
 #include "meldpunt/api.h"
 #include "meldpunt/auth.h"
 #include "meldpunt/export.h"
-#include "meldpunt/store_export.h"
 #include "meldpunt/timeutil.h"
 
 /* What the stream owns: the export, and its place among the running ones. */
@@ -44,7 +43,6 @@ enum mp_status mp_api_export(struct mp_app *app, struct mp_ctx *ctx, const struc
     enum mp_status rc;
     struct mp_query q;
     char *scratch = NULL;
-    struct mp_export_cursor *cur = NULL;
     struct mp_export *x = NULL;
     struct running *run = NULL;
     bool counted = false;
@@ -81,14 +79,8 @@ enum mp_status mp_api_export(struct mp_app *app, struct mp_ctx *ctx, const struc
         rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
         goto out;
     }
-    if ((rc = mp_store_export_open_path(app->cfg->db_path, o.what, &q, &cur, err)))
+    if ((rc = mp_export_open_path(app->cfg->db_path, &q, &o, &x, err)))
         goto out;
-    if ((rc = mp_export_new(cur, &o, &x))) { /* takes cur */
-        cur = NULL;
-        rc = mp_fail(err, rc, "out_of_memory", "out of memory");
-        goto out;
-    }
-    cur = NULL;
     if (o.internal) {
         char detail[96];
         snprintf(detail, sizeof detail, "{\"what\":\"%s\",\"format\":\"%s\"}",
@@ -122,7 +114,6 @@ out:
         mp_app_export_end(app);
     free(run);
     mp_export_free(x);
-    mp_store_export_close(cur);
     free(scratch);
     return rc;
 }

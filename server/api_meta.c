@@ -5,12 +5,18 @@
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
 #include "meldpunt/health.h"
+#include "meldpunt/respcache.h"
+
+static bool loopback(const char *ip)
+{
+    return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
+           strncmp(ip, "::ffff:127.", 11) == 0;
+}
 
 enum mp_status mp_api_healthz(struct mp_app *app, struct mp_ctx *ctx,
                               const struct mp_request *req, struct mp_response *resp,
                               struct mp_error *err)
 {
-    (void)req;
     struct mp_health h;
     enum mp_status rc = mp_health_read(ctx, &h, err);
     if (rc)
@@ -19,8 +25,18 @@ enum mp_status mp_api_healthz(struct mp_app *app, struct mp_ctx *ctx,
                   "{\"status\":\"ok\",\"version\":\"%s\",\"schema\":%d,\"city\":", MP_VERSION,
                   h.schema);
     mp_json_str(&resp->body, app->city->id);
-    mp_buf_printf(&resp->body, ",\"reports\":%lld,\"clusters\":%lld,\"store_memory_bytes\":%lld}",
+    mp_buf_printf(&resp->body, ",\"reports\":%lld,\"clusters\":%lld,\"store_memory_bytes\":%lld",
                   (long long)h.reports, (long long)h.clusters, (long long)h.store_memory_bytes);
+    /* The answer cache's counters, for the operator on the machine (and the
+     * tests): how the map is used is nobody else's business. */
+    if (app->cache && loopback(req->client_ip)) {
+        struct mp_respcache_stats cs;
+        mp_respcache_stats(app->cache, &cs);
+        mp_buf_printf(&resp->body, ",\"cache\":{\"hits\":%llu,\"misses\":%llu,\"stored\":%llu}",
+                      (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+                      (unsigned long long)cs.stored);
+    }
+    mp_buf_addc(&resp->body, '}');
     resp->content_type = "application/json";
     resp->cache = "no-store";
     return MP_OK;

@@ -25,7 +25,6 @@
 #include "meldpunt/city.h"
 #include "meldpunt/export.h"
 #include "meldpunt/geom.h"
-#include "meldpunt/store_export.h"
 #include "meldpunt/timeutil.h"
 
 #define OGC_LIMIT_DEFAULT 100
@@ -273,7 +272,7 @@ enum mp_status mp_api_ogc_collections(struct mp_app *app, struct mp_ctx *ctx,
     int64_t first = 0, last = 0;
     if ((rc = check_f_only(req, false, err)))
         return rc;
-    if (mp_store_export_time_extent(ctx->db, &first, &last) != MP_OK)
+    if (mp_export_time_extent(ctx, &first, &last) != MP_OK)
         return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the collections right now");
     base_url(app, req, base, sizeof base);
     struct mp_buf *b = &resp->body;
@@ -299,7 +298,7 @@ enum mp_status mp_api_ogc_collection(struct mp_app *app, struct mp_ctx *ctx,
     enum coll c;
     if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, false, err)))
         return rc;
-    if (mp_store_export_time_extent(ctx->db, &first, &last) != MP_OK)
+    if (mp_export_time_extent(ctx, &first, &last) != MP_OK)
         return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the collection right now");
     base_url(app, req, base, sizeof base);
     collection_json(&resp->body, app, base, c, first, last);
@@ -492,7 +491,8 @@ static bool bbox_overlaps(const struct mp_bbox *a, const struct mp_bbox *b)
            a->max_lat >= b->min_lat;
 }
 
-static void district_feature(struct mp_buf *b, const struct mp_district *d, size_t index)
+static void district_feature(struct mp_buf *b, const struct mp_district *d, size_t index,
+                             mp_json_extra_fn extra, const void *extra_arg)
 {
     mp_buf_printf(b, "{\"type\":\"Feature\",\"id\":%zu,\"geometry\":{\"type\":\"MultiPolygon\","
                      "\"coordinates\":[",
@@ -516,12 +516,15 @@ static void district_feature(struct mp_buf *b, const struct mp_district *d, size
     mp_json_str(b, d->code);
     mp_buf_adds(b, ",\"name\":");
     mp_json_str(b, d->name);
-    mp_buf_adds(b, "}}");
+    mp_buf_addc(b, '}');
+    if (extra)
+        extra(b, extra_arg);
+    mp_buf_addc(b, '}');
 }
 
 /* Features of a store collection: limit + 1 rows, the extra one only tells
  * that a next page exists. */
-static enum mp_status store_features(struct mp_app *app, struct mp_ctx *ctx, enum coll c,
+static enum mp_status row_features(struct mp_app *app, struct mp_ctx *ctx, enum coll c,
                                      struct items_req *ir, struct mp_buf *b, size_t *n,
                                      int64_t *last_id, bool *more, struct mp_error *err)
 {
@@ -532,20 +535,20 @@ static enum mp_status store_features(struct mp_app *app, struct mp_ctx *ctx, enu
                                                           : MP_EXPORT_REPORTS,
                                .city = app->city};
     ir->q.limit = ir->limit + 1;
-    if ((rc = mp_store_export_open(ctx->db, o.what, &ir->q, &cur, err)))
+    if ((rc = mp_export_cursor_open(ctx, o.what, &ir->q, &cur, err)))
         return rc;
     const struct mp_export_row *row;
-    while ((rc = mp_store_export_next(cur, &row)) == MP_OK) {
+    while ((rc = mp_export_cursor_next(cur, &row)) == MP_OK) {
         if (*n == ir->limit) {
             *more = true;
             break;
         }
         if ((*n)++)
             mp_buf_addc(b, ',');
-        mp_export_feature(b, &o, row);
+        mp_export_feature(b, &o, row, NULL, NULL);
         *last_id = c == COLL_CLUSTERS ? row->cluster.id : row->report.id;
     }
-    mp_store_export_close(cur);
+    mp_export_cursor_close(cur);
     if (rc != MP_OK && rc != MP_ENOTFOUND)
         return mp_fail(err, rc, "unavailable", "cannot read the features right now");
     return MP_OK;
@@ -569,7 +572,7 @@ static void district_features(const struct mp_app *app, struct items_req *ir,
         }
         if ((*n)++)
             mp_buf_addc(b, ',');
-        district_feature(b, d, i);
+        district_feature(b, d, i, NULL, NULL);
         *last_id = (int64_t)(i + 1);
     }
 }
@@ -595,12 +598,11 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
         matched = 0;
         district_features(app, &ir, b, &n, &last_id, &more, &matched);
     } else {
-        if ((rc = store_features(app, ctx, c, &ir, b, &n, &last_id, &more, err)))
+        if ((rc = row_features(app, ctx, c, &ir, b, &n, &last_id, &more, err)))
             return rc;
         if (!ir.has_cursor &&
-            mp_store_export_count(ctx->db,
-                                  c == COLL_CLUSTERS ? MP_EXPORT_CLUSTERS : MP_EXPORT_REPORTS,
-                                  &ir.q, &matched) != MP_OK)
+            mp_export_count(ctx, c == COLL_CLUSTERS ? MP_EXPORT_CLUSTERS : MP_EXPORT_REPORTS,
+                            &ir.q, &matched) != MP_OK)
             matched = -1;
     }
     mp_buf_adds(b, "],\"links\":[");
@@ -627,60 +629,68 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
     return json_answer(resp, "application/geo+json");
 }
 
+/* The item's own links, inside its Feature object. */
+struct item_links {
+    const char *base;
+    enum coll c;
+    int64_t id;
+};
+
+static void add_item_links(struct mp_buf *b, const void *arg)
+{
+    const struct item_links *l = arg;
+    char path[128];
+    mp_buf_adds(b, ",\"links\":[");
+    snprintf(path, sizeof path, "/ogc/collections/%s/items/%lld", colls[l->c].id,
+             (long long)l->id);
+    link(b, true, l->base, path, "self", "application/geo+json", NULL);
+    snprintf(path, sizeof path, "/ogc/collections/%s", colls[l->c].id);
+    link(b, false, l->base, path, "collection", "application/json", NULL);
+    mp_buf_addc(b, ']');
+}
+
+struct item_out {
+    struct mp_buf *b;
+    const struct mp_export_opts *o;
+    const struct item_links *links;
+};
+
+static void item_feature(void *arg, const struct mp_export_row *row)
+{
+    const struct item_out *io = arg;
+    mp_export_feature(io->b, io->o, row, add_item_links, io->links);
+}
+
 enum mp_status mp_api_ogc_item(struct mp_app *app, struct mp_ctx *ctx,
                                const struct mp_request *req, struct mp_response *resp,
                                struct mp_error *err)
 {
     enum mp_status rc;
-    char base[256], path[128];
+    char base[256];
     enum coll c;
     if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, true, err)))
         return rc;
     base_url(app, req, base, sizeof base);
     struct mp_buf *b = &resp->body;
-    bool found = false;
+    struct item_links links = {base, c, req->path_id};
     if (c == COLL_DISTRICTS) {
-        if (req->path_id <= (int64_t)app->city->ndistricts) {
-            size_t i = (size_t)(req->path_id - 1);
-            district_feature(b, &app->city->districts[i], i);
-            found = true;
-        }
+        if (req->path_id > (int64_t)app->city->ndistricts)
+            rc = MP_ENOTFOUND;
+        else
+            district_feature(b, &app->city->districts[req->path_id - 1],
+                             (size_t)(req->path_id - 1), add_item_links, &links);
     } else {
-        /* The keyset query with after_id = id - 1 and limit 1 is a look-up
-         * by id through the same public row shape as the items. */
-        struct mp_query q;
-        memset(&q, 0, sizeof q);
-        q.after_id = req->path_id - 1;
-        q.limit = 1;
-        struct mp_export_cursor *cur = NULL;
         struct mp_export_opts o = {.format = MP_EXPORT_GEOJSON,
                                    .what = c == COLL_CLUSTERS ? MP_EXPORT_CLUSTERS
                                                               : MP_EXPORT_REPORTS,
                                    .city = app->city};
-        if ((rc = mp_store_export_open(ctx->db, o.what, &q, &cur, err)))
-            return rc;
-        const struct mp_export_row *row;
-        rc = mp_store_export_next(cur, &row);
-        if (rc == MP_OK &&
-            (c == COLL_CLUSTERS ? row->cluster.id : row->report.id) == req->path_id) {
-            mp_export_feature(b, &o, row);
-            found = true;
-        }
-        mp_store_export_close(cur);
-        if (rc != MP_OK && rc != MP_ENOTFOUND)
-            return mp_fail(err, rc, "unavailable", "cannot read the feature right now");
+        struct item_out io = {b, &o, &links};
+        rc = mp_export_find(ctx, o.what, req->path_id, item_feature, &io, err);
     }
-    if (!found)
+    if (rc == MP_ENOTFOUND)
         return mp_fail(err, MP_ENOTFOUND, "not_found", "there is no %s feature %lld",
                        colls[c].id, (long long)req->path_id);
-    /* Add the links inside the Feature object. */
-    b->len--;
-    mp_buf_adds(b, ",\"links\":[");
-    snprintf(path, sizeof path, "/ogc/collections/%s/items/%lld", colls[c].id,
-             (long long)req->path_id);
-    link(b, true, base, path, "self", "application/geo+json", NULL);
-    snprintf(path, sizeof path, "/ogc/collections/%s", colls[c].id);
-    link(b, false, base, path, "collection", "application/json", NULL);
-    mp_buf_adds(b, "]}");
+    if (rc)
+        return rc;
     return json_answer(resp, "application/geo+json");
 }

@@ -5,8 +5,8 @@
 
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
+#include "meldpunt/export.h"
 #include "meldpunt/stats.h"
-#include "meldpunt/store_export.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/tz.h"
 
@@ -137,7 +137,7 @@ enum mp_status mp_api_stats(struct mp_app *app, struct mp_ctx *ctx, const struct
     if ((rc = mp_stats_compute(ctx, &p, &res, err)))
         return rc;
     int64_t first = 0, last = 0;
-    if (mp_store_export_time_extent(ctx->db, &first, &last) != MP_OK)
+    if (mp_export_time_extent(ctx, &first, &last) != MP_OK)
         first = last = 0;
 
     struct mp_buf *b = &resp->body;

@@ -12,7 +12,6 @@
 #include "meldpunt/cluster.h"
 #include "meldpunt/export.h"
 #include "meldpunt/geom.h"
-#include "meldpunt/store_export.h"
 #include "meldpunt/timeutil.h"
 
 #define CHUNK (64 * 1024)
@@ -179,7 +178,6 @@ int mp_cli_export(struct mp_config *cfg, int argc, char **argv)
     struct mp_error err = {{0}, {0}};
     struct mp_export_opts o = {0};
     struct mp_app *app = NULL;
-    struct mp_export_cursor *cur = NULL;
     struct mp_export *x = NULL;
     struct mp_query q;
     char *lists = NULL, *chunk = NULL;
@@ -214,13 +212,10 @@ int mp_cli_export(struct mp_config *cfg, int argc, char **argv)
         ret = 2;
         goto out;
     }
-    if (mp_store_export_open_path(cfg->db_path, o.what, &q, &cur, &err) != MP_OK ||
-        mp_export_new(cur, &o, &x) != MP_OK) {
-        cur = NULL;
+    if (mp_export_open_path(cfg->db_path, &q, &o, &x, &err) != MP_OK) {
         fprintf(stderr, "meldpunt export: %s\n", err.text[0] ? err.text : "out of memory");
         goto out;
     }
-    cur = NULL;
     out = a.output && strcmp(a.output, "-") != 0 ? fopen(a.output, "wb") : stdout;
     if (!out) {
         fprintf(stderr, "meldpunt export: cannot create %s: %s\n", a.output, strerror(errno));
@@ -258,7 +253,6 @@ out:
     }
     free(chunk);
     mp_export_free(x);
-    mp_store_export_close(cur);
     free(lists);
     mp_app_close(app);
     return ret;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meldpunt/auth.h"
 #include "meldpunt/city.h"
 #include "meldpunt/cluster.h"
 #include "meldpunt/geo.h"
@@ -58,8 +59,9 @@ static enum mp_status log_history(struct mp_ctx *ctx, int64_t cluster, const cha
     return mp_store_history_add(ctx->db, &h);
 }
 
-enum mp_status mp_corrections_merge(struct mp_ctx *ctx, int64_t from, int64_t into,
-                                    const char *actor, struct mp_error *err)
+/* The merge itself, in the open write transaction. */
+static enum mp_status merge_in_tx(struct mp_ctx *ctx, int64_t from, int64_t into,
+                                  const char *actor, struct mp_error *err)
 {
     struct mp_cluster_state a, b;
     struct mp_member_stats ma, mb;
@@ -113,8 +115,9 @@ static int grab(void *p, const struct mp_report_row *r)
     return 0;
 }
 
-enum mp_status mp_corrections_move(struct mp_ctx *ctx, int64_t report_id, int64_t to,
-                                   const char *actor, int64_t *new_cluster, struct mp_error *err)
+/* The move itself, in the open write transaction. */
+static enum mp_status move_in_tx(struct mp_ctx *ctx, int64_t report_id, int64_t to,
+                                 const char *actor, int64_t *new_cluster, struct mp_error *err)
 {
     struct report_of r = {0};
     struct mp_cluster_state old, dst;
@@ -177,5 +180,72 @@ enum mp_status mp_corrections_move(struct mp_ctx *ctx, int64_t report_id, int64_
         (to && (rc = mp_store_constraint_add(ctx->db, report_id, m_dst.first_report, true, now))))
         return mp_fail(err, rc, "unavailable", "cannot record the correction");
     *new_cluster = dst.id;
+    return MP_OK;
+}
+
+/* ---- a correction as staff make it: one transaction, audited ---- */
+
+/* Audit the correction (what: "merge", "move") made in the open write
+ * transaction and commit it. Nothing of it stays when either fails. */
+static enum mp_status audit_commit(struct mp_ctx *ctx, const struct mp_principal *who,
+                                   const char *what, const char *kind, int64_t id,
+                                   const char *detail, struct mp_error *err)
+{
+    enum mp_status rc = mp_auth_audit(ctx, who, what, kind, id, detail);
+    if (rc) {
+        mp_store_rollback(ctx->db);
+        return mp_fail(err, rc, "unavailable", "the %s could not be saved", what);
+    }
+    return mp_store_commit(ctx->db, err); /* a failed commit has rolled back */
+}
+
+/* The cluster a correction left the job in, as committed. A failed read
+ * leaves only the id: the correction itself is saved. */
+static void result(struct mp_ctx *ctx, int64_t cluster_id, struct mp_correction_result *out)
+{
+    out->cluster_id = cluster_id;
+    out->have_state = mp_store_cluster_state(ctx->db, cluster_id, &out->state) == MP_OK;
+}
+
+enum mp_status mp_corrections_merge(struct mp_ctx *ctx, const struct mp_principal *who,
+                                    int64_t from, int64_t into,
+                                    struct mp_correction_result *out, struct mp_error *err)
+{
+    char detail[96];
+    enum mp_status rc;
+    memset(out, 0, sizeof *out);
+    if ((rc = mp_store_begin_write(ctx->db, err)))
+        return rc;
+    snprintf(detail, sizeof detail, "{\"from\":%lld,\"into\":%lld}", (long long)from,
+             (long long)into);
+    if ((rc = merge_in_tx(ctx, from, into, who->name, err))) {
+        mp_store_rollback(ctx->db);
+        return rc;
+    }
+    if ((rc = audit_commit(ctx, who, "merge", "cluster", into, detail, err)))
+        return rc;
+    result(ctx, into, out);
+    return MP_OK;
+}
+
+enum mp_status mp_corrections_move(struct mp_ctx *ctx, const struct mp_principal *who,
+                                   int64_t report_id, int64_t to,
+                                   struct mp_correction_result *out, struct mp_error *err)
+{
+    char detail[96];
+    int64_t landed = 0;
+    enum mp_status rc;
+    memset(out, 0, sizeof *out);
+    if ((rc = mp_store_begin_write(ctx->db, err)))
+        return rc;
+    if ((rc = move_in_tx(ctx, report_id, to, who->name, &landed, err))) {
+        mp_store_rollback(ctx->db);
+        return rc;
+    }
+    snprintf(detail, sizeof detail, "{\"report\":%lld,\"to\":%lld}", (long long)report_id,
+             (long long)landed);
+    if ((rc = audit_commit(ctx, who, "move", "report", report_id, detail, err)))
+        return rc;
+    result(ctx, landed, out);
     return MP_OK;
 }

@@ -10,6 +10,7 @@
 
 #include "meldpunt/cluster.h"
 #include "meldpunt/csv.h"
+#include "meldpunt/ctx.h"
 #include "meldpunt/store_export.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
@@ -262,7 +263,8 @@ static void json_fields(struct mp_buf *b, const struct mp_export_opts *o, const 
 }
 
 void mp_export_feature(struct mp_buf *b, const struct mp_export_opts *o,
-                       const struct mp_export_row *row)
+                       const struct mp_export_row *row, mp_json_extra_fn extra,
+                       const void *extra_arg)
 {
     const struct row_type *t = row_type(row->what);
     const char *data = row_data(row);
@@ -274,7 +276,10 @@ void mp_export_feature(struct mp_buf *b, const struct mp_export_opts *o,
     json_fields(b, o, t->pub, t->npub, data, true);
     if (o->internal)
         json_fields(b, o, t->internal, t->ninternal, data, false);
-    mp_buf_lit(b, "}}");
+    mp_buf_addc(b, '}');
+    if (extra)
+        extra(b, extra_arg);
+    mp_buf_addc(b, '}');
 }
 
 /* ---- CSV ---- */
@@ -429,11 +434,11 @@ void mp_export_row(struct mp_buf *b, const struct mp_export_opts *o,
     case MP_EXPORT_GEOJSON:
         /* One feature per line: diffable, greppable, still one JSON text. */
         mp_buf_adds(b, first ? "\n" : ",\n");
-        mp_export_feature(b, o, row);
+        mp_export_feature(b, o, row, NULL, NULL);
         break;
     case MP_EXPORT_GEOJSONSEQ:
         mp_buf_addc(b, '\x1e');
-        mp_export_feature(b, o, row);
+        mp_export_feature(b, o, row, NULL, NULL);
         mp_buf_addc(b, '\n');
         break;
     case MP_EXPORT_CSV:
@@ -546,4 +551,78 @@ void mp_export_free(struct mp_export *x)
     mp_store_export_close(x->cur);
     mp_buf_free(&x->buf);
     free(x);
+}
+
+enum mp_status mp_export_open_path(const char *db_path, const struct mp_query *q,
+                                   const struct mp_export_opts *o, struct mp_export **out,
+                                   struct mp_error *err)
+{
+    enum mp_status rc;
+    struct mp_export_cursor *cur = NULL;
+    *out = NULL;
+    if ((rc = mp_store_export_open_path(db_path, o->what, q, &cur, err)))
+        return rc;
+    if ((rc = mp_export_new(cur, o, out))) /* takes cur */
+        return mp_fail(err, rc, "out_of_memory", "out of memory");
+    return MP_OK;
+}
+
+/* ---- reading for feature services ---- */
+
+enum mp_status mp_export_cursor_open(struct mp_ctx *ctx, enum mp_export_what what,
+                                     const struct mp_query *q, struct mp_export_cursor **out,
+                                     struct mp_error *err)
+{
+    return mp_store_export_open(ctx->db, what, q, out, err);
+}
+
+enum mp_status mp_export_cursor_next(struct mp_export_cursor *c, const struct mp_export_row **row)
+{
+    return mp_store_export_next(c, row);
+}
+
+void mp_export_cursor_close(struct mp_export_cursor *c)
+{
+    mp_store_export_close(c);
+}
+
+static int64_t row_id(const struct mp_export_row *row)
+{
+    return row->what == MP_EXPORT_CLUSTERS ? row->cluster.id : row->report.id;
+}
+
+enum mp_status mp_export_find(struct mp_ctx *ctx, enum mp_export_what what, int64_t id,
+                              mp_export_row_fn fn, void *arg, struct mp_error *err)
+{
+    enum mp_status rc;
+    struct mp_export_cursor *cur = NULL;
+    struct mp_query q;
+    const struct mp_export_row *row;
+    /* The keyset query with after_id = id - 1 and limit 1 is a look-up by id
+     * through the same public row shape as the listings. */
+    memset(&q, 0, sizeof q);
+    q.after_id = id - 1;
+    q.limit = 1;
+    if ((rc = mp_store_export_open(ctx->db, what, &q, &cur, err)))
+        return rc;
+    rc = mp_store_export_next(cur, &row);
+    if (rc == MP_OK && row_id(row) == id)
+        fn(arg, row);
+    else if (rc == MP_OK || rc == MP_ENOTFOUND)
+        rc = MP_ENOTFOUND;
+    else
+        rc = mp_fail(err, rc, "unavailable", "cannot read the feature right now");
+    mp_store_export_close(cur);
+    return rc;
+}
+
+enum mp_status mp_export_count(struct mp_ctx *ctx, enum mp_export_what what,
+                               const struct mp_query *q, int64_t *n)
+{
+    return mp_store_export_count(ctx->db, what, q, n);
+}
+
+enum mp_status mp_export_time_extent(struct mp_ctx *ctx, int64_t *first, int64_t *last)
+{
+    return mp_store_export_time_extent(ctx->db, first, last);
 }

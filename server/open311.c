@@ -1,202 +1,402 @@
-/* open311.c - one writer for the two Open311 formats, W3C date-times with
- * the city's offset and service-level due dates. XML comes from xml.h. */
+/* open311.c - the Open311 domain: service definitions, the submission of a
+ * service request in one transaction, the reads of requests, notes and
+ * updates, and service-level due dates. */
 #include "meldpunt/open311.h"
 
+#include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "meldpunt/store_open311.h"
+#include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
-#include "meldpunt/xml.h"
 
-void mp_open311_init(struct mp_open311_writer *w, struct mp_buf *b, bool xml)
+/* ---- service definitions ---- */
+
+json_t *mp_open311_services(const struct mp_city *city)
 {
-    memset(w, 0, sizeof *w);
-    w->b = b;
-    w->xml = xml;
-    /* The standard asks for the declaration with the encoding before the root. */
-    if (xml)
-        mp_xml_decl(b);
+    /* Descriptions, keywords and Open311 attributes are not part of struct
+     * mp_category: the pack's public category objects carry them. */
+    return json_loadb(city->categories_json, city->categories_json_len, 0, NULL);
 }
 
-/* Begin a child of the current level: in JSON the comma and the member key,
- * in XML nothing yet. Returns the child's XML element name, or NULL when
- * there is no level to write into. */
-static const char *child(struct mp_open311_writer *w, const char *key)
+const json_t *mp_open311_service(const json_t *services, const char *code)
 {
-    if (w->depth == 0) {
-        w->broken = true;
-        return NULL;
+    size_t i;
+    const json_t *c;
+    json_array_foreach(json_object_get(services, "categories"), i, c)
+    {
+        const char *cc = json_string_value(json_object_get(c, "code"));
+        if (cc && strcmp(cc, code) == 0)
+            return c;
     }
-    struct mp_open311_level *p = &w->lv[w->depth - 1];
-    const char *name = p->array ? p->item : key;
-    if (!name) {
-        w->broken = true;
-        return NULL;
+    return NULL;
+}
+
+const char *mp_open311_text(const json_t *o, const char *lang)
+{
+    if (json_is_string(o))
+        return json_string_value(o);
+    const char *s = json_string_value(json_object_get(o, lang));
+    return s ? s : json_string_value(json_object_get(o, "en"));
+}
+
+bool mp_open311_split_list(char *s, const char **items, size_t cap, size_t *n)
+{
+    *n = 0;
+    for (char *tok = s, *next; tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        while (*tok == ' ')
+            tok++;
+        if (!*tok || *n >= cap)
+            return false;
+        items[(*n)++] = tok;
     }
-    if (!w->xml) {
-        if (p->n)
-            mp_buf_addc(w->b, ',');
-        if (!p->array) {
-            mp_json_str(w->b, key);
-            mp_buf_addc(w->b, ':');
+    return true;
+}
+
+/* ---- the answers to a service's attributes ---- */
+
+static bool list_has_key(const json_t *values, const char *key)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(values, i, v)
+    {
+        const char *k = json_string_value(json_object_get(v, "key"));
+        if (k && strcmp(k, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Check one answer against its definition; the value to store in *out. */
+static bool attr_value_ok(const json_t *def, const char *code, const char *v, char *msg, size_t cap,
+                          json_t **out)
+{
+    const char *type = json_string_value(json_object_get(def, "datatype"));
+    long chars = mp_utf8_chars(v, strlen(v));
+    *out = NULL;
+    type = type ? type : "string";
+    if (chars < 0) {
+        snprintf(msg, cap, "attribute[%s] must be UTF-8 text without control characters", code);
+        return false;
+    }
+    if (chars > (strcmp(type, "text") == 0 ? MP_DESCRIPTION_MAX : MP_OPEN311_ATTR_STRING_MAX)) {
+        snprintf(msg, cap, "attribute[%s] is too long", code);
+        return false;
+    }
+    if (strcmp(type, "number") == 0) {
+        char *end = NULL;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (end == v || *end || errno || !isfinite(d)) {
+            snprintf(msg, cap, "attribute[%s] must be a number", code);
+            return false;
+        }
+    } else if (strcmp(type, "datetime") == 0) {
+        int64_t t;
+        if (mp_time_parse(v, 0, &t) != MP_OK) {
+            snprintf(msg, cap, "attribute[%s] must be an ISO 8601 date-time", code);
+            return false;
+        }
+    } else if (strcmp(type, "string") == 0) {
+        if (strpbrk(v, "\r\n")) {
+            snprintf(msg, cap, "attribute[%s] must be one line", code);
+            return false;
+        }
+    } else if (strcmp(type, "singlevaluelist") == 0) {
+        if (!list_has_key(json_object_get(def, "values"), v)) {
+            snprintf(msg, cap,
+                     "attribute[%s] has no value '%.40s'; the service definition lists them", code,
+                     v);
+            return false;
         }
     }
-    p->n++;
-    return name;
+    *out = json_string(v);
+    return *out != NULL;
 }
 
-static void open_level(struct mp_open311_writer *w, const char *name, const char *item, bool array)
+/* Append the keys of a multivaluelist answer (one comma-separated value, or
+ * one of several repeated fields) to list, each once. */
+static bool list_keys(const json_t *def, const char *code, const char *value, json_t *list,
+                      char *msg, size_t cap)
 {
-    if (w->depth >= MP_OPEN311_MAX_DEPTH) {
-        w->broken = true;
-        return;
+    char tmp[1024];
+    const char *keys[MP_OPEN311_MAX_ANSWERS];
+    size_t n, i;
+    const json_t *have;
+    if (strlen(value) >= sizeof tmp || !mp_open311_split_list(memcpy(tmp, value, strlen(value) + 1),
+                                                              keys, MP_OPEN311_MAX_ANSWERS, &n)) {
+        snprintf(msg, cap, "attribute[%s] must list keys of the service definition", code);
+        return false;
     }
-    const char *el = w->depth == 0 ? name : child(w, name);
-    if (!el) {
-        w->broken = true;
-        return;
+    for (size_t m = 0; m < n; m++) {
+        bool dup = false;
+        if (!list_has_key(json_object_get(def, "values"), keys[m])) {
+            snprintf(msg, cap,
+                     "attribute[%s] has no value '%.40s'; the service definition lists them", code,
+                     keys[m]);
+            return false;
+        }
+        json_array_foreach(list, i, have)
+        {
+            dup = dup || strcmp(json_string_value(have), keys[m]) == 0;
+        }
+        if (!dup && json_array_append_new(list, json_string(keys[m])))
+            return false; /* out of memory: msg stays empty */
     }
-    if (w->xml)
-        mp_xml_open(w->b, el);
-    else
-        mp_buf_addc(w->b, array ? '[' : '{');
-    w->lv[w->depth++] = (struct mp_open311_level){el, item, array, 0};
+    return true;
 }
 
-void mp_open311_obj(struct mp_open311_writer *w, const char *name)
+/* The answer to one defined attribute: a string, an array for a
+ * multivaluelist, or NULL when not answered. False with msg set when the
+ * answer is wrong, with msg empty when memory ran out. */
+static bool attr_answer(const json_t *def, const struct mp_open311_submission *s, char *msg,
+                        size_t cap, json_t **out)
 {
-    open_level(w, name, NULL, false);
-}
-
-void mp_open311_arr(struct mp_open311_writer *w, const char *name, const char *item)
-{
-    open_level(w, name, item, true);
-}
-
-void mp_open311_end(struct mp_open311_writer *w)
-{
-    if (w->depth == 0) {
-        w->broken = true;
-        return;
+    const char *code = json_string_value(json_object_get(def, "code"));
+    const char *type = json_string_value(json_object_get(def, "datatype"));
+    bool multi = type && strcmp(type, "multivaluelist") == 0;
+    json_t *val = NULL;
+    *out = NULL;
+    if (!code)
+        return true; /* the pack's loader keeps codes; nothing to match */
+    for (size_t k = 0; k < s->nanswers; k++) {
+        if (strcmp(s->answers[k].code, code) != 0)
+            continue;
+        if (val && !multi) {
+            snprintf(msg, cap, "attribute[%s] takes one value", code);
+            goto fail;
+        }
+        if (!multi) {
+            if (!attr_value_ok(def, code, s->answers[k].value, msg, cap, &val))
+                goto fail;
+            continue;
+        }
+        if (!val && !(val = json_array()))
+            goto fail;
+        if (!list_keys(def, code, s->answers[k].value, val, msg, cap))
+            goto fail;
     }
-    const struct mp_open311_level *l = &w->lv[--w->depth];
-    if (w->xml)
-        mp_xml_close(w->b, l->name);
-    else
-        mp_buf_addc(w->b, l->array ? ']' : '}');
-    if (w->depth == 0 && w->xml)
-        mp_buf_addc(w->b, '\n');
-}
-
-/* A scalar whose JSON and XML spellings are the same text (numbers,
- * booleans); NULL text is null / an empty element. */
-static void raw(struct mp_open311_writer *w, const char *key, const char *text)
-{
-    const char *name = child(w, key);
-    if (!name)
-        return;
-    if (!w->xml) {
-        mp_buf_adds(w->b, text ? text : "null");
-    } else if (!text) {
-        mp_xml_empty(w->b, name);
-    } else {
-        /* Numbers and booleans: nothing to escape. */
-        mp_xml_open(w->b, name);
-        mp_buf_adds(w->b, text);
-        mp_xml_close(w->b, name);
+    if (!val && json_is_true(json_object_get(def, "required"))) {
+        snprintf(msg, cap, "attribute[%s] is required for this service", code);
+        return false;
     }
+    *out = val;
+    return true;
+fail:
+    json_decref(val);
+    return false;
 }
 
-void mp_open311_str(struct mp_open311_writer *w, const char *key, const char *s)
+/* Validate the answers against the service definition of cat: every code
+ * known, required ones present, list keys defined. New JSON object {code:
+ * value or [keys]} in *out. On false, msg says why (empty: out of memory). */
+static bool attrs_check(const json_t *cat, const struct mp_open311_submission *s, char *msg,
+                        size_t cap, json_t **out)
 {
-    if (!s) {
-        raw(w, key, NULL);
-        return;
+    const json_t *defs = json_object_get(cat, "attributes");
+    const char *service = json_string_value(json_object_get(cat, "code"));
+    size_t i;
+    const json_t *def;
+    *out = NULL;
+    for (size_t k = 0; k < s->nanswers; k++) {
+        bool known = false;
+        json_array_foreach(defs, i, def)
+        {
+            const char *c = json_string_value(json_object_get(def, "code"));
+            known = known || (c && strcmp(c, s->answers[k].code) == 0);
+        }
+        if (!known) {
+            snprintf(msg, cap,
+                     "attribute[%s] is not an attribute of service %s; services/%s.xml lists them",
+                     s->answers[k].code, service, service);
+            return false;
+        }
     }
-    const char *name = child(w, key);
-    if (!name)
-        return;
-    if (!w->xml) {
-        mp_json_str(w->b, s);
-        return;
+    json_t *obj = json_object();
+    if (!obj)
+        return false;
+    json_array_foreach(defs, i, def)
+    {
+        json_t *val;
+        if (!attr_answer(def, s, msg, cap, &val)) {
+            json_decref(obj);
+            return false;
+        }
+        if (val && json_object_set_new(obj, json_string_value(json_object_get(def, "code")), val)) {
+            json_decref(obj);
+            return false;
+        }
     }
-    mp_xml_element(w->b, name, s);
+    *out = obj;
+    return true;
 }
 
-void mp_open311_int(struct mp_open311_writer *w, const char *key, int64_t v)
+static bool media_url_ok(const char *u)
 {
-    char tmp[24];
-    snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-    raw(w, key, tmp);
+    size_t n = strlen(u);
+    const char *rest = strncmp(u, "https://", 8) == 0  ? u + 8
+                       : strncmp(u, "http://", 7) == 0 ? u + 7
+                                                       : NULL;
+    if (!rest || n > MP_OPEN311_MEDIA_URL_MAX || !*rest || *rest == '/')
+        return false;
+    /* Printable ASCII only: anything else must arrive percent-encoded. */
+    for (const char *p = u; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("\"<>\\^`{|}", *p))
+            return false;
+    return true;
 }
 
-void mp_open311_num(struct mp_open311_writer *w, const char *key, double v, int decimals)
+static bool id_field_ok(const char *s)
 {
-    if (!isfinite(v)) {
-        raw(w, key, NULL);
-        return;
+    long n = s ? mp_utf8_chars(s, strlen(s)) : 0;
+    return n >= 0 && n <= MP_OPEN311_ID_FIELD_MAX;
+}
+
+/* ---- submitting ---- */
+
+/* Everything about s that needs no database, in the order clients are told
+ * about it: the answers, media_url, the ids. The answers as JSON text (NEW,
+ * free()) in *attrs_text. */
+static enum mp_status check(const struct mp_city *city, const struct mp_open311_submission *s,
+                            char **attrs_text, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    json_t *services = NULL, *attrs = NULL;
+    const json_t *service;
+    char msg[200];
+    *attrs_text = NULL;
+    if (!(services = mp_open311_services(city))) {
+        rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory; try again later");
+        goto out;
     }
-    /* mp_json_num trims trailing zeros and never prints "-0". */
-    struct mp_buf tmp;
-    mp_buf_init(&tmp, 64);
-    mp_json_num(&tmp, v, decimals);
-    if (tmp.failed || !tmp.data)
-        w->b->failed = true;
-    else
-        raw(w, key, tmp.data);
-    mp_buf_free(&tmp);
-}
-
-void mp_open311_bool(struct mp_open311_writer *w, const char *key, bool v)
-{
-    raw(w, key, v ? "true" : "false");
-}
-
-void mp_open311_time(struct mp_open311_writer *w, const char *key, int64_t t,
-                     const struct mp_tz *tz)
-{
-    if (t == 0) {
-        raw(w, key, NULL);
-        return;
+    if (!(service = mp_open311_service(services, s->report.category))) {
+        rc = mp_fail(err, MP_ENOTFOUND, "not_found", "service_code '%.48s' was not found",
+                     s->report.category);
+        goto out;
     }
-    char text[32];
-    mp_open311_format_time(t, tz ? mp_tz_offset(tz, t) : 0, text, sizeof text);
-    mp_open311_str(w, key, text);
-}
-
-enum mp_status mp_open311_status(const struct mp_open311_writer *w)
-{
-    if (w->broken || w->depth != 0)
-        return MP_EINVAL;
-    return mp_buf_status(w->b);
-}
-
-void mp_open311_format_time(int64_t t, int64_t offset_s, char *out, size_t cap)
-{
-    char utc[32], text[48];
-    if (cap == 0)
-        return;
-    out[0] = '\0';
-    /* The local wall clock is the UTC formatting of t shifted by the offset. */
-    mp_time_format(t + offset_s, utc, sizeof utc);
-    size_t n = strlen(utc);
-    if (n == 0)
-        return;
-    if (offset_s == 0) {
-        memcpy(text, utc, n + 1);
-    } else {
-        utc[n - 1] = '\0'; /* drop the Z */
-        int64_t a = offset_s < 0 ? -offset_s : offset_s;
-        int len = snprintf(text, sizeof text, "%s%c%02d:%02d", utc, offset_s < 0 ? '-' : '+',
-                           (int)(a / 3600 % 100), (int)(a / 60 % 60));
-        if (len < 0 || (size_t)len >= sizeof text)
-            return;
+    msg[0] = '\0';
+    if (!attrs_check(service, s, msg, sizeof msg, &attrs)) {
+        rc = msg[0] ? mp_fail(err, MP_EINVAL, "invalid_attribute", "%s", msg)
+                    : mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory; try again later");
+        goto out;
     }
-    n = strlen(text);
-    if (n < cap)
-        memcpy(out, text, n + 1);
+    if (!(*attrs_text = json_dumps(attrs, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory; try again later");
+        goto out;
+    }
+    if (s->media_url && !media_url_ok(s->media_url)) {
+        rc = mp_fail(err, MP_EINVAL, "invalid_parameter",
+                     "media_url must be an absolute http or https URL of at most %d "
+                     "characters, percent-encoded",
+                     MP_OPEN311_MEDIA_URL_MAX);
+        goto out;
+    }
+    if (!id_field_ok(s->device_id) || !id_field_ok(s->account_id))
+        rc = mp_fail(err, MP_EINVAL, "invalid_parameter",
+                     "device_id and account_id must be text of at most %d characters",
+                     MP_OPEN311_ID_FIELD_MAX);
+out:
+    if (rc) {
+        free(*attrs_text);
+        *attrs_text = NULL;
+    }
+    json_decref(attrs);
+    json_decref(services);
+    return rc;
 }
+
+enum mp_status mp_open311_submit(struct mp_ctx *ctx, const struct mp_principal *who,
+                                 const struct mp_open311_submission *s,
+                                 struct mp_submit_result *res, struct mp_error *err)
+{
+    enum mp_status rc;
+    char *attrs_text = NULL;
+    bool in_tx = false;
+    if (!mp_role_at_least(who->role, MP_ROLE_CLIENT))
+        return mp_fail(err, MP_EFORBIDDEN, "forbidden",
+                       "Invalid api_key received -- can't proceed with create_request");
+    if ((rc = check(ctx->city, s, &attrs_text, err)))
+        return rc;
+    struct mp_report_input in = s->report; /* its strings stay the caller's */
+    snprintf(in.channel, sizeof in.channel, "open311");
+    struct mp_open311_extra x = {.client_id = who->user_id,
+                                 .attributes = attrs_text,
+                                 .media_url = s->media_url,
+                                 .device_id = s->device_id,
+                                 .account_id = s->account_id};
+    /* The report, what came with it and the audit entry are one fact: a
+     * request whose extras are lost must not stay behind as a bare report. */
+    if ((rc = mp_store_begin_write(ctx->db, err)))
+        goto out;
+    in_tx = true;
+    if ((rc = mp_report_submit(ctx, &in, false, res, err)))
+        goto out;
+    x.report_id = res->report_id;
+    if (mp_store_open311_put(ctx->db, &x) != MP_OK ||
+        mp_auth_audit(ctx, who, "open311_create", "report", res->report_id, NULL) != MP_OK) {
+        rc = mp_fail(err, MP_EUNAVAIL, "unavailable",
+                     "the request could not be stored; try again later");
+        goto out;
+    }
+    rc = mp_store_commit(ctx->db, err);
+out:
+    if (rc && in_tx)
+        mp_store_rollback(ctx->db);
+    free(attrs_text);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+enum mp_status mp_open311_requests(struct mp_ctx *ctx, const struct mp_open311_query *q,
+                                   mp_open311_cb cb, void *arg)
+{
+    return mp_store_open311_requests(ctx->db, q, cb, arg);
+}
+
+enum mp_status mp_open311_request(struct mp_ctx *ctx, int64_t id, mp_open311_cb cb, void *arg)
+{
+    return mp_store_open311_request(ctx->db, id, cb, arg);
+}
+
+struct notes {
+    const struct mp_open311_row *row;
+    mp_history_cb cb;
+    void *arg;
+};
+
+static int note_of_request(void *p, const struct mp_history_row *h)
+{
+    const struct notes *n = p;
+    /* What happened to the case before the request joined it, or to another
+     * report of it alone, is no update of this request. */
+    if (h->at < n->row->created_at || (h->report_id && h->report_id != n->row->id))
+        return 0;
+    return n->cb(n->arg, h);
+}
+
+enum mp_status mp_open311_notes(struct mp_ctx *ctx, const struct mp_open311_row *row,
+                                mp_history_cb cb, void *arg)
+{
+    struct notes n = {row, cb, arg};
+    return mp_store_history(ctx->db, row->cluster_id, note_of_request, &n);
+}
+
+enum mp_status mp_open311_updates(struct mp_ctx *ctx, int64_t since, int64_t until, size_t limit,
+                                  size_t offset, mp_open311_update_cb cb, void *arg)
+{
+    return mp_store_open311_updates(ctx->db, since, until, limit, offset, cb, arg);
+}
+
+/* ---- service levels ---- */
 
 /* Ten years: more non-working days in a row means a broken calendar. */
 #define DUE_MAX_DAYS 3660

@@ -16,7 +16,7 @@
 struct entry {
     char key[KEY_MAX];
     int64_t version;
-    int fd;        /* sealed memfd holding the body; -1 when empty */
+    int fd; /* sealed memfd holding the body; -1 when empty */
     size_t len;
     uint64_t used; /* clock of the last hit, for eviction */
 };
@@ -35,6 +35,7 @@ struct mp_respcache {
     bool second_sight;
     uint64_t seen[SEEN_N];
     size_t seen_next;
+    struct mp_respcache_stats stats;
 };
 
 static uint64_t key_hash(const char *key, int64_t version)
@@ -111,20 +112,29 @@ bool mp_respcache_get_fd(struct mp_respcache *c, const char *key, int64_t versio
 {
     *fd = -1;
     *len = 0;
-    if (!c || strlen(key) >= KEY_MAX)
+    if (!c)
         return false;
     pthread_mutex_lock(&c->lock);
+    if (strlen(key) >= KEY_MAX) {
+        c->stats.misses++;
+        pthread_mutex_unlock(&c->lock);
+        return false;
+    }
     struct entry *e = find(c, key, version);
     /* A descriptor of its own: the entry may be evicted (and its descriptor
      * closed) while the answer is still being sent. */
     if (e && (*fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0)) >= 0)
         *len = e->len;
+    if (*fd >= 0)
+        c->stats.hits++;
+    else
+        c->stats.misses++;
     pthread_mutex_unlock(&c->lock);
     return *fd >= 0;
 }
 
-void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version,
-                      const char *body, size_t len)
+void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version, const char *body,
+                      size_t len)
 {
     if (!c || len > c->max_body || strlen(key) >= KEY_MAX)
         return;
@@ -171,5 +181,16 @@ void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version,
     victim->fd = fd;
     victim->len = len;
     victim->used = ++c->clock;
+    c->stats.stored++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void mp_respcache_stats(struct mp_respcache *c, struct mp_respcache_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    *out = c->stats;
     pthread_mutex_unlock(&c->lock);
 }

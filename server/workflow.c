@@ -1,13 +1,17 @@
-/* workflow.c - role permissions over the transition table (vocab.c), and the
- * one path by which staff change a cluster's status. */
+/* workflow.c - role permissions over the transition table (vocab.c), the
+ * one path by which staff change a cluster's status, and the staff view of
+ * what the changes left (history with internal notes, crew photos, audit). */
 #include "meldpunt/workflow.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "meldpunt/buf.h"
 #include "meldpunt/cluster.h"
 #include "meldpunt/report.h"
+#include "meldpunt/store.h"
+#include "meldpunt/store_auth.h"
 #include "meldpunt/store_work.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
@@ -146,4 +150,156 @@ out:
     if (in_tx)
         mp_store_rollback(ctx->db);
     return rc;
+}
+
+/* ---- the staff view of a cluster ---- */
+
+#define MEMBERS_MAX 2000
+#define NOTES_MAX 512
+
+/* An internal note, kept until the history entry of its change comes by. */
+struct view_note {
+    int64_t at;
+    char status[MP_STATUS_MAXLEN];
+    char *note; /* owned */
+    char actor[64];
+    bool used;
+};
+
+struct view {
+    const struct mp_workflow_view_cbs *cbs;
+    void *p;
+    bool with_private;
+    int64_t ids[MEMBERS_MAX];
+    size_t nids;
+    struct view_note notes[NOTES_MAX];
+    size_t nnotes;
+};
+
+static int member_id(void *p, const struct mp_report_row *r)
+{
+    struct view *v = p;
+    if (v->nids < MEMBERS_MAX)
+        v->ids[v->nids++] = r->id;
+    return 0;
+}
+
+static int member_row(void *p, const struct mp_report_row *r)
+{
+    struct view *v = p;
+    v->cbs->report(v->p, r, v->with_private);
+    return 0;
+}
+
+static int note_row(void *p, const struct mp_work_note_row *r)
+{
+    struct view *v = p;
+    if (v->nnotes == NOTES_MAX)
+        return 1;
+    struct view_note *n = &v->notes[v->nnotes];
+    n->at = r->at;
+    snprintf(n->status, sizeof n->status, "%s", r->status ? r->status : "");
+    snprintf(n->actor, sizeof n->actor, "%s", r->actor ? r->actor : "");
+    n->note = strdup(r->note ? r->note : "");
+    n->used = false;
+    if (n->note)
+        v->nnotes++;
+    return 0;
+}
+
+/* An entry shows its public note; without one, the internal note written
+ * with the same change (same time and status), each internal note once. */
+static int history_row(void *p, const struct mp_history_row *h)
+{
+    struct view *v = p;
+    const char *inote = NULL;
+    for (size_t i = 0; i < v->nnotes && !inote; i++)
+        if (!v->notes[i].used && v->notes[i].at == h->at &&
+            strcmp(v->notes[i].status, h->status ? h->status : "") == 0) {
+            v->notes[i].used = true;
+            inote = v->notes[i].note;
+        }
+    bool pub = h->note && h->note[0] && h->note_public;
+    struct mp_workflow_entry e = {.at = h->at, .status = h->status, .actor = h->actor,
+                                  .note = pub ? h->note : inote, .note_public = pub || !inote};
+    v->cbs->entry(v->p, &e);
+    return 0;
+}
+
+static int photo_row(void *p, const struct mp_work_photo_row *r)
+{
+    struct view *v = p;
+    v->cbs->photo(v->p, r);
+    return 0;
+}
+
+static int audit_row(void *p, const struct mp_audit_row *a)
+{
+    struct view *v = p;
+    v->cbs->audit(v->p, a);
+    return 0;
+}
+
+/* Everything after the job, in the order the callbacks promise. */
+static enum mp_status view_rest(struct mp_ctx *ctx, int64_t id, struct view *v)
+{
+    enum mp_status rc;
+    if ((rc = mp_store_cluster_reports(ctx->db, id, member_id, v)))
+        return rc;
+    /* The ids first: a report is read with its own statement. */
+    for (size_t i = 0; i < v->nids; i++) {
+        rc = mp_store_report_get(ctx->db, v->ids[i], v->with_private, member_row, v);
+        if (rc && rc != MP_ENOTFOUND)
+            return rc;
+    }
+    if ((rc = mp_store_work_notes(ctx->db, id, note_row, v)) ||
+        (rc = mp_store_history(ctx->db, id, history_row, v)))
+        return rc;
+    /* Internal notes that match no history entry (there should be none). */
+    for (size_t i = 0; i < v->nnotes; i++)
+        if (!v->notes[i].used) {
+            struct mp_workflow_entry e = {.at = v->notes[i].at, .status = v->notes[i].status,
+                                          .actor = v->notes[i].actor, .note = v->notes[i].note,
+                                          .note_public = false};
+            v->cbs->entry(v->p, &e);
+        }
+    if ((rc = mp_store_work_photos(ctx->db, id, photo_row, v)) ||
+        (rc = mp_store_audit_for(ctx->db, "cluster", id, audit_row, v)))
+        return rc;
+    return MP_OK;
+}
+
+enum mp_status mp_workflow_view(struct mp_ctx *ctx, const struct mp_automation *a,
+                                const struct mp_principal *who, int64_t id, int64_t now,
+                                const struct mp_workflow_view_cbs *cbs, void *p,
+                                struct mp_error *err)
+{
+    struct mp_job j;
+    struct view *v = NULL;
+    enum mp_status rc;
+    if ((rc = mp_worklist_job(ctx, a, id, now, &j, err)))
+        return rc;
+    if (!(v = calloc(1, sizeof *v)))
+        return MP_ENOMEM;
+    v->cbs = cbs;
+    v->p = p;
+    v->with_private = mp_role_at_least(who->role, MP_ROLE_DISPATCHER);
+    cbs->job(p, &j);
+    if ((rc = view_rest(ctx, j.id, v)))
+        rc = mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the cluster right now");
+    for (size_t i = 0; i < v->nnotes; i++)
+        free(v->notes[i].note);
+    free(v);
+    return rc;
+}
+
+enum mp_status mp_workflow_photo(struct mp_ctx *ctx, int64_t photo_id, bool thumb, void **data,
+                                 size_t *len, struct mp_error *err)
+{
+    enum mp_status rc = mp_store_work_photo_get(ctx->db, photo_id, thumb, data, len);
+    if (rc == MP_ENOTFOUND)
+        return mp_fail(err, rc, "not_found", "there is no photo %lld", (long long)photo_id);
+    if (rc)
+        return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the photo right now");
+    return MP_OK;
 }

@@ -1,32 +1,56 @@
 /* corrections.h - staff corrections of duplicate folding: merge two
  * clusters, move a report out into a new cluster or into another one. Each
- * is logged (who, when), leaves a pairwise constraint that re-clustering
- * honours, and recomputes counts, centres and status of the clusters it
- * touches. Runs inside the caller's write transaction.
+ * runs in a write transaction of its own (the caller holds none), is logged
+ * in the cluster's history and the audit log (who, when), leaves a pairwise
+ * constraint that re-clustering honours, and recomputes counts, centres and
+ * status of the clusters it touches; a failure leaves nothing of it.
+ *
+ * Thread-safety: functions use only the context they are given.
  */
 #ifndef MELDPUNT_CORRECTIONS_H
 #define MELDPUNT_CORRECTIONS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "meldpunt/auth.h"
 #include "meldpunt/ctx.h"
+#include "meldpunt/model.h"
 #include "meldpunt/status.h"
 
 /* Recompute count, sums, centre, first/last time of a cluster from its
- * members; an empty cluster is deleted (its history goes to heir). */
+ * members; an empty cluster is deleted (its history goes to heir). Runs in
+ * the caller's write transaction. */
 enum mp_status mp_corrections_refresh(struct mp_ctx *ctx, int64_t cluster_id, int64_t heir,
                                       struct mp_error *err) MP_WUR;
 
-/* Fold cluster from into cluster into (same category). The merged cluster
- * keeps into's id; its status is into's, unless into is finished and from is
- * still open (then the job is not done: from's status). */
-enum mp_status mp_corrections_merge(struct mp_ctx *ctx, int64_t from, int64_t into,
-                                    const char *actor, struct mp_error *err) MP_WUR;
+/* Where a correction left the job: the cluster's id, and its state as
+ * committed (have_state is false when it could not be read back; the
+ * correction stands all the same). */
+struct mp_correction_result {
+    int64_t cluster_id;
+    bool have_state;
+    struct mp_cluster_state state;
+};
 
-/* Move a report out of its cluster: into cluster to (same category), or into
- * a new cluster of its own when to is 0. *new_cluster receives where it went. */
-enum mp_status mp_corrections_move(struct mp_ctx *ctx, int64_t report_id, int64_t to,
-                                   const char *actor, int64_t *new_cluster,
+/* who folds cluster from into cluster into (same category). The merged
+ * cluster keeps into's id; its status is into's, unless into is finished
+ * and from is still open (then the job is not done: from's status).
+ * Errors: MP_EINVAL "invalid_field" (into itself), MP_ENOTFOUND "not_found",
+ * MP_ECONFLICT "category_mismatch", or "unavailable" when it cannot be
+ * saved. */
+enum mp_status mp_corrections_merge(struct mp_ctx *ctx, const struct mp_principal *who,
+                                    int64_t from, int64_t into,
+                                    struct mp_correction_result *out,
+                                    struct mp_error *err) MP_WUR;
+
+/* who moves a report out of its cluster: into cluster to (same category),
+ * or into a new cluster of its own when to is 0; out says where it went.
+ * Errors: MP_EINVAL "invalid_field" (already there), MP_ENOTFOUND
+ * "not_found", MP_ECONFLICT "category_mismatch", or "unavailable". */
+enum mp_status mp_corrections_move(struct mp_ctx *ctx, const struct mp_principal *who,
+                                   int64_t report_id, int64_t to,
+                                   struct mp_correction_result *out,
                                    struct mp_error *err) MP_WUR;
 
 struct mp_recluster_stats {

@@ -1,7 +1,9 @@
 /* export.h - bulk exports of reports and clusters for analysts, shared by
  * GET /api/v1/export and `meldpunt export`: the format writers over one row
- * at a time, and a pull-based producer that joins a store cursor to a
- * writer so that memory stays flat whatever the number of rows.
+ * at a time, a pull-based producer that joins a cursor to a writer so that
+ * memory stays flat whatever the number of rows, and the reads that the OGC
+ * feature service and the statistics page make of the same rows (cursors,
+ * one row by id, counts, the time extent).
  *
  * Formats
  *   geojson     RFC 7946 FeatureCollection (application/geo+json): WGS84
@@ -40,6 +42,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "meldpunt/buf.h"
 #include "meldpunt/city.h"
@@ -77,15 +80,28 @@ void mp_export_row(struct mp_buf *b, const struct mp_export_opts *o,
 void mp_export_end(struct mp_buf *b, const struct mp_export_opts *o);
 
 /* One report or cluster as a GeoJSON Feature with the export's properties
- * (shared by the OGC API items). */
+ * (shared by the OGC API items). extra (NULL for none) adds members to the
+ * Feature object itself, after "properties" (buf.h: mp_json_extra_fn). */
 void mp_export_feature(struct mp_buf *b, const struct mp_export_opts *o,
-                       const struct mp_export_row *row);
+                       const struct mp_export_row *row, mp_json_extra_fn extra,
+                       const void *extra_arg);
 
 /* Producer: a cursor and a writer behind a read() that fills a caller's
- * buffer. Takes cur (closes it even on failure). o is copied; o->city must
- * outlive the producer. New producer in *out. */
+ * buffer, so that memory stays flat whatever the number of rows. */
 struct mp_export;
-struct mp_export_cursor; /* a store cursor (store_export.h) */
+struct mp_export_cursor; /* a cursor over export rows (opaque) */
+
+/* A producer of the rows matching q on a NEW private read-only connection to
+ * the database file at db_path (it must exist): it holds no pooled session,
+ * so it may outlive the request that made it and move between threads (one
+ * at a time), e.g. to the HTTP thread that streams the body. q is used only
+ * during the call; o is copied and o->city must outlive the producer. New
+ * producer in *out (free with mp_export_free); err says why on failure. */
+enum mp_status mp_export_open_path(const char *db_path, const struct mp_query *q,
+                                   const struct mp_export_opts *o, struct mp_export **out,
+                                   struct mp_error *err) MP_WUR;
+/* A producer over a cursor the caller opened; takes cur (closes it even on
+ * failure: then MP_ENOMEM). o as above. */
 enum mp_status mp_export_new(struct mp_export_cursor *cur, const struct mp_export_opts *o,
                              struct mp_export **out) MP_WUR;
 /* Copy up to max bytes of the document into out. Returns the count, 0 at the
@@ -95,5 +111,39 @@ long mp_export_read(struct mp_export *x, char *out, size_t max);
 /* Rows written so far. */
 size_t mp_export_rows(const struct mp_export *x);
 void mp_export_free(struct mp_export *x);
+
+/* Reading inside a request (feature services, statistics), on the session
+ * of ctx (borrowed for the call; a cursor borrows it until it is closed, so
+ * close it before the session goes back to its pool). */
+struct mp_ctx;
+
+/* A cursor over the rows matching q (bbox, categories, statuses, district,
+ * since/until, after_id, limit), in id order, one consistent snapshot; q is
+ * used only during the call. New cursor in *out; err says why on failure. */
+enum mp_status mp_export_cursor_open(struct mp_ctx *ctx, enum mp_export_what what,
+                                     const struct mp_query *q, struct mp_export_cursor **out,
+                                     struct mp_error *err) MP_WUR;
+/* The next row: MP_OK with *row (borrowed until the next call or close),
+ * MP_ENOTFOUND at the end (and on every later call), or a store error
+ * (final). */
+enum mp_status mp_export_cursor_next(struct mp_export_cursor *c,
+                                     const struct mp_export_row **row) MP_WUR;
+/* Release the cursor and its snapshot. Accepts NULL. */
+void mp_export_cursor_close(struct mp_export_cursor *c);
+
+/* The row with this id: fn(arg, row) once with the row (borrowed for the
+ * call) and MP_OK, MP_ENOTFOUND (err untouched) when there is none, or a
+ * store error with err set. */
+typedef void (*mp_export_row_fn)(void *arg, const struct mp_export_row *row);
+enum mp_status mp_export_find(struct mp_ctx *ctx, enum mp_export_what what, int64_t id,
+                              mp_export_row_fn fn, void *arg, struct mp_error *err) MP_WUR;
+
+/* Number of rows matching q (after_id and limit ignored). */
+enum mp_status mp_export_count(struct mp_ctx *ctx, enum mp_export_what what,
+                               const struct mp_query *q, int64_t *n) MP_WUR;
+/* Earliest and latest report creation time (0, 0 when there are none): the
+ * temporal extent of both reports and clusters. */
+enum mp_status mp_export_time_extent(struct mp_ctx *ctx, int64_t *first,
+                                     int64_t *last) MP_WUR;
 
 #endif

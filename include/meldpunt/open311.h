@@ -1,14 +1,16 @@
-/* open311.h - the pieces of the Open311 GeoReport v2 interface that do not
- * touch HTTP or the database: one writer that produces the same document as
- * XML (the standard's required format) or JSON (its Spark-convention
- * mapping) on the XML writer of xml.h, W3C date-times with the city's offset,
- * and the expected date of a service level counted in working days.
+/* open311.h - the Open311 GeoReport v2 domain: the city's services as the
+ * standard defines them (the pack's categories.json with their attributes),
+ * service requests submitted by Open311 clients (validated against the
+ * service definition and stored with what the client sent beyond a report,
+ * in one transaction), the reads of requests, their notes and status
+ * updates, and the expected date of a service level counted in working days.
  *
- * The handlers themselves are in api.h (mp_api_open311_*), the SQL in
- * store_open311.h.
+ * The HTTP side is api_open311.c with open311_form.h (decoding) and
+ * open311_doc.h (the XML and JSON documents); the SQL is in store_open311.h.
  *
- * Thread-safety: pure functions over caller-owned buffers; a writer belongs
- * to one request.
+ * Thread-safety: functions use only the context they are given; the JSON of
+ * service definitions is per call (jansson references are not shared
+ * between threads).
  */
 #ifndef MELDPUNT_OPEN311_H
 #define MELDPUNT_OPEN311_H
@@ -17,61 +19,94 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "meldpunt/buf.h"
+#include "meldpunt/auth.h"
 #include "meldpunt/city.h"
+#include "meldpunt/ctx.h"
+#include "meldpunt/model.h"
+#include "meldpunt/report.h"
+#include "meldpunt/status.h"
 #include "meldpunt/tz.h"
 
-/* Nesting the documents need: root, item, list, item, list, item. */
-#define MP_OPEN311_MAX_DEPTH 8
+struct json_t; /* jansson */
 
-/* One element being written: an object (fields by name) or an array (items
- * that share one element name in XML, e.g. <services><service>...). */
-struct mp_open311_level {
-    const char *name; /* XML element name of this level (static string) */
-    const char *item; /* arrays: XML element name of each item */
-    bool array;
-    unsigned n; /* children written so far (JSON commas) */
+/* ---- service definitions ---- */
+
+/* The pack's service definitions: {"categories": [{code, name, description,
+ * keywords, group, attributes: [{code, datatype, required, values...}]}]}.
+ * New reference (json_decref), NULL when out of memory. */
+struct json_t *mp_open311_services(const struct mp_city *city);
+/* The definition of service `code` in services (BORROWED from it), NULL
+ * when there is none. */
+const struct json_t *mp_open311_service(const struct json_t *services, const char *code);
+/* A text of the pack in lang ("nl", "en"): a plain string, or an object of
+ * translations that falls back to English. BORROWED from o; NULL if none. */
+const char *mp_open311_text(const struct json_t *o, const char *lang);
+
+/* Split the comma list s in place into at most cap items (spaces before an
+ * item dropped). False for an empty item or more than cap. */
+bool mp_open311_split_list(char *s, const char **items, size_t cap, size_t *n);
+
+/* ---- submitting a service request ---- */
+
+#define MP_OPEN311_MAX_ANSWERS 64 /* attribute[...] fields in one request */
+
+/* One attribute[CODE] field as the client sent it. */
+struct mp_open311_answer {
+    char code[48];
+    const char *value; /* BORROWED from the request, never empty */
 };
 
-struct mp_open311_writer {
-    struct mp_buf *b; /* borrowed */
-    bool xml;
-    int depth;
-    bool broken; /* nesting misused (a bug): the document is marked failed */
-    struct mp_open311_level lv[MP_OPEN311_MAX_DEPTH];
+/* A service request as decoded from the client's fields. The report's
+ * strings are owned (mp_report_input_clear frees them); everything else is
+ * BORROWED from the request. */
+struct mp_open311_submission {
+    struct mp_report_input report; /* category = the service code; channel is set by submit */
+    struct mp_open311_answer answers[MP_OPEN311_MAX_ANSWERS];
+    size_t nanswers;
+    const char *media_url;  /* NULL when not sent */
+    const char *device_id;  /* NULL when not sent */
+    const char *account_id; /* NULL when not sent */
 };
 
-/* Start a document in b (borrowed for the writer's life). */
-void mp_open311_init(struct mp_open311_writer *w, struct mp_buf *b, bool xml);
+/* Bounds of the fields the submission checks. */
+#define MP_OPEN311_ATTR_STRING_MAX 200 /* characters of a string/number/list answer */
+#define MP_OPEN311_ID_FIELD_MAX 200    /* device_id, account_id */
+#define MP_OPEN311_MEDIA_URL_MAX 1000
 
-/* Open an object. At the top it is the root element `name` (XML) or a bare
- * {...} (JSON); inside an array, name is ignored and the array's item name is
- * used; inside an object it is the member `name`. */
-void mp_open311_obj(struct mp_open311_writer *w, const char *name);
-/* Open an array: the element `name` whose children are each called `item`
- * in XML; a JSON array (bare at the top, member `name` inside an object). */
-void mp_open311_arr(struct mp_open311_writer *w, const char *name, const char *item);
-/* Close the innermost object or array. */
-void mp_open311_end(struct mp_open311_writer *w);
+/* Validate s and store it for client who (an account of role client or
+ * above: else MP_EFORBIDDEN): the answers against the service definition
+ * (every code defined, required ones present, values of lists defined,
+ * types and lengths), media_url (absolute http(s), percent-encoded), the
+ * device and account ids; then, in ONE write transaction, the report through
+ * the same path as every other channel (mp_report_submit: validation,
+ * district, clustering), the Open311 extras and the audit entry. Nothing is
+ * stored unless all of it is. MP_ENOTFOUND for an unknown service,
+ * MP_EINVAL with the reason for a bad field, MP_EUNAVAIL when the extras or
+ * the audit entry cannot be written; err says why. */
+enum mp_status mp_open311_submit(struct mp_ctx *ctx, const struct mp_principal *who,
+                                 const struct mp_open311_submission *s,
+                                 struct mp_submit_result *res, struct mp_error *err) MP_WUR;
 
-/* Scalars: a member `key` of the current object, or an item of the current
- * array (key ignored). A NULL string is JSON null and an empty XML element. */
-void mp_open311_str(struct mp_open311_writer *w, const char *key, const char *s);
-void mp_open311_int(struct mp_open311_writer *w, const char *key, int64_t v);
-/* A number with at most `decimals` decimals (trailing zeros trimmed). */
-void mp_open311_num(struct mp_open311_writer *w, const char *key, double v, int decimals);
-void mp_open311_bool(struct mp_open311_writer *w, const char *key, bool v);
-/* A W3C date-time in the zone tz ("2021-01-01T12:00:00-06:00"); t 0 = null. */
-void mp_open311_time(struct mp_open311_writer *w, const char *key, int64_t t,
-                     const struct mp_tz *tz);
+/* ---- reading ---- */
 
-/* MP_OK, or the buffer's failure (ENOMEM, ETOOBIG) or MP_EINVAL when the
- * nesting was misused. Call once at the end. */
-enum mp_status mp_open311_status(const struct mp_open311_writer *w) MP_WUR;
+/* Requests matching q, newest first; a non-zero return of cb stops (MP_OK
+ * is still returned). Rows are borrowed for the callback. */
+enum mp_status mp_open311_requests(struct mp_ctx *ctx, const struct mp_open311_query *q,
+                                   mp_open311_cb cb, void *arg) MP_WUR;
+/* Request id; MP_ENOTFOUND when there is none. */
+enum mp_status mp_open311_request(struct mp_ctx *ctx, int64_t id, mp_open311_cb cb,
+                                  void *arg) MP_WUR;
+/* The notes of request row: the history entries of its cluster made since
+ * the request was created, less those that belong to another report of the
+ * cluster, oldest first. May be called from inside a request callback. */
+enum mp_status mp_open311_notes(struct mp_ctx *ctx, const struct mp_open311_row *row,
+                                mp_history_cb cb, void *arg) MP_WUR;
+/* Status updates with at in [since, until), oldest first, limit/offset
+ * paged. */
+enum mp_status mp_open311_updates(struct mp_ctx *ctx, int64_t since, int64_t until, size_t limit,
+                                  size_t offset, mp_open311_update_cb cb, void *arg) MP_WUR;
 
-/* "YYYY-MM-DDTHH:MM:SS+HH:MM" for instant t shown at offset_s seconds east of
- * UTC ("Z" when the offset is 0). out needs 26 bytes; "" when cap is short. */
-void mp_open311_format_time(int64_t t, int64_t offset_s, char *out, size_t cap);
+/* ---- service levels ---- */
 
 /* The instant `working_days` working days (city calendar: weekdays and
  * holidays) after `start`, at the same local time of day. With 0 working

@@ -34,7 +34,16 @@ void mp_respcache_free(struct mp_respcache *c);
 bool mp_respcache_get_fd(struct mp_respcache *c, const char *key, int64_t version, int *fd,
                          size_t *len);
 /* Remember body for key at version (ignored when too large). */
-void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version,
-                      const char *body, size_t len);
+void mp_respcache_put(struct mp_respcache *c, const char *key, int64_t version, const char *body,
+                      size_t len);
+
+/* Counts since mp_respcache_new: look-ups that found their answer (hits)
+ * and that did not (misses), answers written into the cache (stored). For
+ * /healthz and the tests, which otherwise cannot tell a cached answer from
+ * a fresh one. A NULL cache counts nothing (all zero). */
+struct mp_respcache_stats {
+    uint64_t hits, misses, stored;
+};
+void mp_respcache_stats(struct mp_respcache *c, struct mp_respcache_stats *out);
 
 #endif

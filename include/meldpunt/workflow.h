@@ -25,6 +25,7 @@
 #include "meldpunt/ctx.h"
 #include "meldpunt/status.h"
 #include "meldpunt/model.h"
+#include "meldpunt/worklist.h"
 
 #define MP_WORKFLOW_NOTE_MAX 2000 /* characters */
 
@@ -66,5 +67,43 @@ enum mp_status mp_workflow_change(struct mp_ctx *ctx, const struct mp_automation
                                   const struct mp_principal *who,
                                   const struct mp_workflow_request *rq,
                                   struct mp_workflow_result *out, struct mp_error *err) MP_WUR;
+
+/* ---- reading what the workflow left ---- */
+
+/* A history entry as staff see it: its public note, or else the internal
+ * note written with the same change. Strings borrowed for the callback,
+ * each may be NULL. */
+struct mp_workflow_entry {
+    int64_t at;
+    const char *status, *actor, *note;
+    bool note_public;
+};
+
+/* What mp_workflow_view hands out, in this order: the job once; its
+ * reports (with contact details when with_private); the history, oldest
+ * first, with the internal notes; the crew's photos; the audit entries of
+ * the cluster. Rows are borrowed for the callback. */
+struct mp_workflow_view_cbs {
+    void (*job)(void *p, const struct mp_job *j);
+    void (*report)(void *p, const struct mp_report_row *r, bool with_private);
+    void (*entry)(void *p, const struct mp_workflow_entry *e);
+    void (*photo)(void *p, const struct mp_work_photo_row *r);
+    void (*audit)(void *p, const struct mp_audit_row *a);
+};
+
+/* The staff view of cluster id for who (crew or above: the caller checked)
+ * at time now, with the rules in a (may be NULL). Reporters' contact
+ * details are for those who call them back (dispatchers and above), not
+ * for crews. Errors: MP_ENOTFOUND "not_found"; MP_EUNAVAIL "unavailable"
+ * (possibly after some callbacks ran); MP_ENOMEM. */
+enum mp_status mp_workflow_view(struct mp_ctx *ctx, const struct mp_automation *a,
+                                const struct mp_principal *who, int64_t id, int64_t now,
+                                const struct mp_workflow_view_cbs *cbs, void *p,
+                                struct mp_error *err) MP_WUR;
+
+/* A crew photo (thumb: its thumbnail) as JPEG: new memory in *data
+ * (free()). MP_ENOTFOUND "not_found", MP_EUNAVAIL "unavailable". */
+enum mp_status mp_workflow_photo(struct mp_ctx *ctx, int64_t photo_id, bool thumb, void **data,
+                                 size_t *len, struct mp_error *err) MP_WUR;
 
 #endif

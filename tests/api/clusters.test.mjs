@@ -259,7 +259,7 @@ test('inserting one by one and replaying give the same clusters', async () => {
 
 test('eval-duplicates scores the city pack rules above plain point rules on Chicago data', async (t) => {
   const file = path.join(SHARED_DIR, 'data', 'chicago', 'chicago_311_2021-01-01_02.csv');
-  if (!existsSync(file)) { t.skip('shared Chicago data not present'); return; }
+  assert.ok(existsSync(file), `the shared Chicago data (${file}) is a prerequisite of the suite`);
   const { stdout } = await meldpunt(['eval-duplicates', '--city', CITY_DIR, '--format', 'chicago311', '--baselines', file]);
   t.diagnostic(`\n${stdout}`);
   const rows = stdout.trim().split('\n').slice(1).map((l) => {

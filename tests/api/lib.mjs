@@ -114,3 +114,12 @@ export function offset(p, northM, eastM) {
   const dLon = eastM / (111320 * Math.cos((p.lat * Math.PI) / 180));
   return { lat: p.lat + dLat, lon: p.lon + dLon };
 }
+/** offset() at the 7 decimals the server keeps, so that what is sent is what is stored. */
+export function offset7(p, northM, eastM) {
+  const q = offset(p, northM, eastM);
+  return { lat: +q.lat.toFixed(7), lon: +q.lon.toFixed(7) };
+}
+/** The inverse of offset(): metres { north, east } of a GeoJSON [lon, lat] from p. */
+export function metresFrom(p, [lon, lat]) {
+  return { north: (lat - p.lat) * 111320, east: (lon - p.lon) * 111320 * Math.cos((p.lat * Math.PI) / 180) };
+}

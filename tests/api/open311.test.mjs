@@ -336,7 +336,7 @@ test('service definitions carry the city pack attributes', async () => {
 
 // ---- the round trip ----
 
-test('round trip: POST as an Open311 client, find it, staff changes the status, see the update', async (t) => {
+test('round trip: POST as an Open311 client, find it, staff changes the status, see the update', async () => {
   const spot = offset(LOOP, 120, -80);
   const t0 = Math.floor(Date.now() / 1000) - 1;
   const fields = {
@@ -470,11 +470,7 @@ test('round trip: POST as an Open311 client, find it, staff changes the status, 
     const change = await api(server.url, 'POST', `/api/v1/clusters/${clusterId}/status`, {
       token: staffToken, json: step,
     });
-    if (change.status === 404 || change.status === 405) {
-      t.skip('needs POST /api/v1/clusters/{id}/status');
-      return;
-    }
-    assert.ok(change.status >= 200 && change.status < 300, change.text);
+    assert.equal(change.status, 200, change.text);
   }
   const start = new Date((t0 - 5) * 1000).toISOString();
   const end = new Date(Date.now() + 5000).toISOString();

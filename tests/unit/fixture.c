@@ -9,6 +9,7 @@
 
 #include "meldpunt/city.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/report.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/tz.h"
 
@@ -181,4 +182,48 @@ int fx_pack_group_teardown(void **state)
     fx_rm_dir(fx_template.dir);
     fx_city_free(&fx_pack);
     return 0;
+}
+
+void fx_db_open(struct fx_db *d, const char *prefix)
+{
+    struct mp_error err = {{0}, {0}};
+    memset(d, 0, sizeof *d);
+    assert_int_equal(fx_dbfile_copy(&d->file, prefix, &fx_template), 0);
+    if (fx_store_open(d->file.path, 1, &d->store, &err) != MP_OK)
+        fail_msg("%s: %s", d->file.path, err.text);
+    fx_city_ctx(&fx_pack, &d->ctx);
+    d->ctx.db = mp_store_acquire(d->store);
+}
+
+void fx_db_close(struct fx_db *d)
+{
+    if (d->store) {
+        mp_store_release(d->store, d->ctx.db);
+        mp_store_close(d->store);
+    }
+    fx_rm_dir(d->file.dir);
+    memset(d, 0, sizeof *d);
+}
+
+int64_t fx_report(struct mp_ctx *ctx, const char *category, double lon, double lat,
+                  const char *address, int64_t at, int64_t *cluster)
+{
+    struct mp_report_input in;
+    struct mp_submit_result res;
+    struct mp_error err = {{0}, {0}};
+    memset(&in, 0, sizeof in);
+    snprintf(in.category, sizeof in.category, "%s", category);
+    in.lon = lon;
+    in.lat = lat;
+    in.has_lon = in.has_lat = true;
+    in.created_at = at;
+    if (address && !(in.address = strdup(address)))
+        fail_msg("out of memory");
+    enum mp_status rc = mp_report_submit(ctx, &in, true, &res, &err);
+    mp_report_input_clear(&in);
+    if (rc != MP_OK)
+        fail_msg("report %s at %.7f,%.7f: %s", category, lon, lat, err.text);
+    if (cluster)
+        *cluster = res.cluster_id;
+    return res.report_id;
 }

@@ -107,4 +107,21 @@ extern struct fx_dbfile fx_template;
 int fx_pack_group_setup(void **state);
 int fx_pack_group_teardown(void **state);
 
+/* For a test of the group that calls the domain: a copy of fx_template
+ * opened with one session, and a context on it with fx_pack. fx_db_open
+ * fails the test when it cannot; fx_db_close removes the copy. */
+struct fx_db {
+    struct fx_dbfile file;
+    struct mp_store *store;
+    struct mp_ctx ctx;
+};
+void fx_db_open(struct fx_db *d, const char *prefix);
+void fx_db_close(struct fx_db *d);
+
+/* A report (its own write transaction) of category at lon, lat, created at
+ * at (0: now), with an address or none (NULL). Returns its id; its cluster
+ * goes into *cluster (may be NULL). Fails the test when it is refused. */
+int64_t fx_report(struct mp_ctx *ctx, const char *category, double lon, double lat,
+                  const char *address, int64_t at, int64_t *cluster);
+
 #endif

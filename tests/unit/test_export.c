@@ -1,5 +1,6 @@
-/* test_export.c - the export cursor (store_export.h) and the writers and
- * producer (export.h) over a real database built through mp_report_submit:
+/* test_export.c - the export cursor (store_export.h), the writers, the
+ * producer and the reads of the export domain (export.h) over a real
+ * database built through mp_report_submit:
  * every read size gives the same bytes, filters and keyset paging select
  * the right rows, contacts never come out, typed contacts are masked. */
 #include <setjmp.h>
@@ -98,14 +99,12 @@ static int teardown(void **state)
 static char *produce(struct fixture *f, enum mp_export_format fmt, enum mp_export_what what,
                      bool internal, const struct mp_query *q, size_t step, size_t *len)
 {
-    struct mp_export_cursor *cur = NULL;
     struct mp_export *x = NULL;
     struct mp_error err;
     struct mp_export_opts o = {.format = fmt, .what = what, .internal = internal,
                                .city = f->app->city};
-    if (mp_store_export_open_path(f->cfg.db_path, what, q, &cur, &err) != MP_OK)
+    if (mp_export_open_path(f->cfg.db_path, q, &o, &x, &err) != MP_OK)
         fail_msg("open: %s", err.text);
-    assert_int_equal(mp_export_new(cur, &o, &x), MP_OK);
     size_t cap = 1 << 16, n = 0;
     char *out = malloc(cap + 1);
     char *chunk = malloc(step);
@@ -298,6 +297,89 @@ static void cursor_filters_and_pages(void **state)
     assert_null(cur);
 }
 
+struct found {
+    int calls;
+    enum mp_export_what what;
+    int64_t id, cluster_id;
+    char category[48];
+};
+
+static void on_found(void *arg, const struct mp_export_row *row)
+{
+    struct found *fd = arg;
+    fd->calls++;
+    fd->what = row->what;
+    fd->id = row->what == MP_EXPORT_CLUSTERS ? row->cluster.id : row->report.id;
+    fd->cluster_id = row->what == MP_EXPORT_CLUSTERS ? row->cluster.id : row->report.cluster_id;
+    snprintf(fd->category, sizeof fd->category, "%s",
+             row->what == MP_EXPORT_CLUSTERS ? row->cluster.category : row->report.category);
+}
+
+/* The export domain's reads on a request's session: one row by id, a
+ * cursor, the count and the time extent, and the producer on a path. */
+static void domain_reads(void **state)
+{
+    struct fixture *f = *state;
+    struct mp_error err = {{0}, {0}};
+    struct found fd;
+    struct mp_ctx *ctx = mp_app_acquire(f->app);
+
+    memset(&fd, 0, sizeof fd);
+    assert_int_equal(mp_export_find(ctx, MP_EXPORT_REPORTS, f->ids[2], on_found, &fd, &err),
+                     MP_OK);
+    assert_int_equal(fd.calls, 1);
+    assert_int_equal(fd.what, MP_EXPORT_REPORTS);
+    assert_int_equal(fd.id, f->ids[2]);
+    assert_string_equal(fd.category, "pothole");
+    int64_t cluster = fd.cluster_id;
+    memset(&fd, 0, sizeof fd);
+    assert_int_equal(mp_export_find(ctx, MP_EXPORT_CLUSTERS, cluster, on_found, &fd, &err), MP_OK);
+    assert_int_equal(fd.calls, 1);
+    assert_int_equal(fd.id, cluster);
+    assert_string_equal(fd.category, "pothole");
+    /* No such id: not found, and never the next row in id order (0 would
+     * otherwise find the first report, the last id + 1 nothing at all). */
+    memset(&fd, 0, sizeof fd);
+    assert_int_equal(mp_export_find(ctx, MP_EXPORT_REPORTS, 0, on_found, &fd, &err),
+                     MP_ENOTFOUND);
+    assert_int_equal(mp_export_find(ctx, MP_EXPORT_REPORTS, f->ids[5] + 1, on_found, &fd, &err),
+                     MP_ENOTFOUND);
+    assert_int_equal(fd.calls, 0);
+
+    struct mp_query q;
+    memset(&q, 0, sizeof q);
+    q.categories[0] = "graffiti";
+    q.ncategories = 1;
+    struct mp_export_cursor *cur = NULL;
+    const struct mp_export_row *row;
+    assert_int_equal(mp_export_cursor_open(ctx, MP_EXPORT_REPORTS, &q, &cur, &err), MP_OK);
+    assert_int_equal(mp_export_cursor_next(cur, &row), MP_OK);
+    assert_int_equal(row->report.id, f->ids[1]);
+    assert_int_equal(mp_export_cursor_next(cur, &row), MP_OK);
+    assert_int_equal(row->report.id, f->ids[4]);
+    assert_int_equal(mp_export_cursor_next(cur, &row), MP_ENOTFOUND);
+    mp_export_cursor_close(cur);
+    mp_export_cursor_close(NULL);
+    int64_t n = 0, first = 0, last = 0;
+    assert_int_equal(mp_export_count(ctx, MP_EXPORT_REPORTS, &q, &n), MP_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(mp_export_count(ctx, MP_EXPORT_CLUSTERS, &q, &n), MP_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(mp_export_time_extent(ctx, &first, &last), MP_OK);
+    assert_int_equal(first, 1609495200);
+    assert_int_equal(last, 1609671600);
+    mp_app_release(f->app, ctx);
+
+    /* A producer on a missing database file fails with the reason, and
+     * never creates an empty database there. */
+    struct mp_export *x = (struct mp_export *)&fd; /* must be reset */
+    struct mp_export_opts o = {.city = f->app->city};
+    assert_int_equal(mp_export_open_path("/nonexistent/dir/db.sqlite", &q, &o, &x, &err),
+                     MP_EUNAVAIL);
+    assert_null(x);
+    assert_string_equal(err.text, "cannot open the database");
+}
+
 static void parsers(void **state)
 {
     (void)state;
@@ -327,6 +409,7 @@ int main(void)
         cmocka_unit_test(documents_have_their_framing),
         cmocka_unit_test(contacts_never_leave),
         cmocka_unit_test(cursor_filters_and_pages),
+        cmocka_unit_test(domain_reads),
         cmocka_unit_test(parsers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "meldpunt/city.h"
 #include "meldpunt/export.h"
@@ -350,7 +351,7 @@ static void feature_is_the_export_feature(void **state)
     row.cluster = clusters[0];
     struct mp_buf b;
     mp_buf_init(&b, 1 << 16);
-    mp_export_feature(&b, &o, &row);
+    mp_export_feature(&b, &o, &row, NULL, NULL);
     assert_false(b.failed);
     assert_string_equal(
         b.data, "{\"type\":\"Feature\",\"id\":4,\"geometry\":{\"type\":\"Point\",\"coordinates\":"
@@ -361,6 +362,44 @@ static void feature_is_the_export_feature(void **state)
                 "\"district\":\"West Ridge\",\"location\":\"N CLARK ST near W DEVON AVE\","
                 "\"district_code\":\"2\"}}");
     mp_buf_free(&b);
+}
+
+static void extra_links(struct mp_buf *b, const void *arg)
+{
+    mp_json_key(b, "links", false);
+    mp_buf_adds(b, arg);
+}
+
+/* Members a caller adds go into the Feature object itself, after its
+ * properties: the same bytes as without them up to the Feature's closing
+ * brace, and the object stays one valid JSON text. */
+static void feature_takes_extra_members(void **state)
+{
+    const struct mp_city *city = *state;
+    struct mp_export_opts o = {.format = MP_EXPORT_GEOJSON, .what = MP_EXPORT_CLUSTERS,
+                               .city = city};
+    struct mp_export_row row = {.what = MP_EXPORT_CLUSTERS};
+    row.cluster = clusters[0];
+    struct mp_buf plain, with;
+    mp_buf_init(&plain, 1 << 16);
+    mp_buf_init(&with, 1 << 16);
+    mp_export_feature(&plain, &o, &row, NULL, NULL);
+    mp_export_feature(&with, &o, &row, extra_links, "[{\"rel\":\"self\"}]");
+    assert_false(plain.failed);
+    assert_false(with.failed);
+    static const char links[] = ",\"links\":[{\"rel\":\"self\"}]}";
+    assert_int_equal(with.len, plain.len - 1 + strlen(links));
+    assert_memory_equal(with.data, plain.data, plain.len - 1);
+    assert_string_equal(with.data + plain.len - 1, links);
+    assert_non_null(strstr(plain.data, "\"properties\":{\"id\":4,"));
+    json_error_t jerr;
+    json_t *doc = json_loads(with.data, 0, &jerr);
+    assert_non_null(doc);
+    assert_true(json_is_array(json_object_get(doc, "links")));
+    assert_true(json_is_object(json_object_get(doc, "properties")));
+    json_decref(doc);
+    mp_buf_free(&plain);
+    mp_buf_free(&with);
 }
 
 static int setup(void **state)
@@ -389,6 +428,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(writers_keep_every_byte),
         cmocka_unit_test(feature_is_the_export_feature),
+        cmocka_unit_test(feature_takes_extra_members),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "meldpunt/auth.h"
 #include "meldpunt/city.h"
 #include "meldpunt/corrections.h"
 #include "meldpunt/ctx.h"
@@ -344,12 +345,16 @@ static void corrections_and_statuses_survive(void **state)
         if (a.cluster[i] == a.cluster[fixed])
             fixed = i;
     int64_t late_cluster = a.cluster[late], member_cluster = a.cluster[member];
-    int64_t fixed_cluster = a.cluster[fixed], moved_out = 0;
+    int64_t fixed_cluster = a.cluster[fixed];
 
-    assert_int_equal(mp_store_begin_write(d.ctx.db, &err), MP_OK);
-    assert_int_equal(mp_corrections_merge(&d.ctx, late_cluster, cl_early, "dana", &err), MP_OK);
-    assert_int_equal(mp_corrections_move(&d.ctx, a.report[member], 0, "boss", &moved_out, &err),
+    struct mp_principal dana = {.name = "dana", .role = MP_ROLE_DISPATCHER};
+    struct mp_principal boss = {.name = "boss", .role = MP_ROLE_ADMIN};
+    struct mp_correction_result res;
+    assert_int_equal(mp_corrections_merge(&d.ctx, &dana, late_cluster, cl_early, &res, &err),
                      MP_OK);
+    assert_int_equal(mp_corrections_move(&d.ctx, &boss, a.report[member], 0, &res, &err), MP_OK);
+    assert_int_not_equal(res.cluster_id, member_cluster);
+    assert_int_equal(mp_store_begin_write(d.ctx.db, &err), MP_OK);
     assert_int_equal(mp_report_cluster_set_status(&d.ctx, fixed_cluster, "fixed",
                                                   T0 + SPAN_DAYS * DAY, NULL, "crew", &err),
                      MP_OK);

@@ -1,7 +1,7 @@
 /* test_respcache.c - the answer cache: hits only at the same version, the
  * least recently used entry goes first, bodies over the bound are not kept,
  * a handed-out descriptor outlives its entry, and bodies cannot be changed
- * through it. */
+ * through it; hits, misses and stored answers are counted. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <setjmp.h>
@@ -131,6 +131,57 @@ static void test_second_sight(void **state)
     mp_respcache_free(c);
 }
 
+/* The counters /healthz shows: every look-up is a hit or a miss, and only
+ * answers really written count as stored. */
+static void expect_stats(struct mp_respcache *c, uint64_t hits, uint64_t misses, uint64_t stored)
+{
+    struct mp_respcache_stats s;
+    memset(&s, 0x5a, sizeof s);
+    mp_respcache_stats(c, &s);
+    if (s.hits != hits || s.misses != misses || s.stored != stored)
+        print_error("hits %llu misses %llu stored %llu, expected %llu %llu %llu\n",
+                    (unsigned long long)s.hits, (unsigned long long)s.misses,
+                    (unsigned long long)s.stored, (unsigned long long)hits,
+                    (unsigned long long)misses, (unsigned long long)stored);
+    assert_true(s.hits == hits && s.misses == misses && s.stored == stored);
+}
+
+static void test_counters(void **state)
+{
+    (void)state;
+    struct mp_respcache *c = NULL;
+    assert_int_equal(mp_respcache_new(2, 8, true, &c), MP_OK);
+    expect_stats(c, 0, 0, 0);
+    assert_string_equal(get(c, "/k", 1), "");
+    expect_stats(c, 0, 1, 0);
+    mp_respcache_put(c, "/k", 1, "A", 1); /* first sight: not written */
+    expect_stats(c, 0, 1, 0);
+    assert_string_equal(get(c, "/k", 1), "");
+    mp_respcache_put(c, "/k", 1, "A", 1); /* second: written */
+    expect_stats(c, 0, 2, 1);
+    assert_string_equal(get(c, "/k", 1), "A");
+    assert_string_equal(get(c, "/k", 1), "A");
+    expect_stats(c, 2, 2, 1);
+    assert_string_equal(get(c, "/k", 2), ""); /* the data changed */
+    expect_stats(c, 2, 3, 1);
+    /* Too large for the bound: never written, however often asked. */
+    mp_respcache_put(c, "/big", 2, "123456789", 9);
+    mp_respcache_put(c, "/big", 2, "123456789", 9);
+    expect_stats(c, 2, 3, 1);
+    /* A key past the bound is a miss too. */
+    char key[600];
+    memset(key, 'k', sizeof key - 1);
+    key[sizeof key - 1] = '\0';
+    assert_string_equal(get(c, key, 2), "");
+    expect_stats(c, 2, 4, 1);
+    mp_respcache_free(c);
+    /* No cache, no counts. */
+    struct mp_respcache_stats none;
+    memset(&none, 0x5a, sizeof none);
+    mp_respcache_stats(NULL, &none);
+    assert_true(none.hits == 0 && none.misses == 0 && none.stored == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_lru_and_bounds),
         cmocka_unit_test(test_descriptor_outlives_entry_and_is_sealed),
         cmocka_unit_test(test_second_sight),
+        cmocka_unit_test(test_counters),
     };
     return cmocka_run_group_tests_name("respcache", tests, NULL, NULL);
 }

@@ -1,0 +1,350 @@
+/* open311_form.c - decoding the arguments of the Open311 endpoints. */
+#include "meldpunt/open311_form.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/geo.h"
+#include "meldpunt/streets.h"
+#include "meldpunt/timeutil.h"
+
+__attribute__((format(printf, 3, 4))) static bool refuse(struct mp_open311_refusal *why, int http,
+                                                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(why->text, sizeof why->text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        snprintf(why->text, sizeof why->text, "the request failed");
+    why->http = http;
+    return false;
+}
+
+const char *mp_open311_form_arg(const struct mp_request *req, const char *name)
+{
+    const char *v = mp_req_query(req, name);
+    return v && *v ? v : NULL;
+}
+
+const char *mp_open311_form_field(const struct mp_request *req, const char *name)
+{
+    const struct mp_form_field *f = mp_form_get(req->form, name);
+    if (f) {
+        if (f->filename[0] || !f->value.data || !f->value.data[0])
+            return NULL;
+        return f->value.data;
+    }
+    return mp_open311_form_arg(req, name);
+}
+
+bool mp_open311_form_jurisdiction(const struct mp_city *city, const char *j,
+                                  struct mp_open311_refusal *why)
+{
+    if (!j || strcmp(j, city->id) == 0)
+        return true;
+    return refuse(why, 404, "jurisdiction_id '%.60s' was not found; this endpoint serves '%s'", j,
+                  city->id);
+}
+
+/* ---- listings ---- */
+
+/* A W3C date-time from a query argument. Times with a zone are exact; a date
+ * or a time without one is the city's local time. A "+" in an offset that the
+ * client did not percent-encode arrives as a space (form decoding of the query
+ * string) and is read as "+" again. */
+static bool parse_when(const struct mp_tz *tz, const char *v, int64_t *out)
+{
+    char tmp[48];
+    size_t n = strlen(v);
+    if (n >= sizeof tmp)
+        return false;
+    memcpy(tmp, v, n + 1);
+    const char *t = strchr(tmp, 'T');
+    for (char *p = tmp; t && *p; p++)
+        if (*p == ' ' && p > t)
+            *p = '+';
+    int64_t a, b;
+    if (mp_time_parse(tmp, 0, &a) != MP_OK || mp_time_parse(tmp, 3600, &b) != MP_OK)
+        return false;
+    /* The default offset only matters when the text had no zone. */
+    *out = a == b ? a : (tz ? mp_tz_local_to_utc(tz, a) : a);
+    return true;
+}
+
+bool mp_open311_form_window(const struct mp_request *req, const struct mp_tz *tz, int64_t now,
+                            int64_t *since, int64_t *until, struct mp_open311_refusal *why)
+{
+    const char *sv = mp_open311_form_arg(req, "start_date");
+    const char *ev = mp_open311_form_arg(req, "end_date");
+    int64_t s = 0, e = 0;
+    if (sv && !parse_when(tz, sv, &s))
+        return refuse(why, 400,
+                      "start_date '%.40s' is not a W3C date-time such as 2021-01-31T12:00:00Z "
+                      "or 2021-01-31T06:00:00-06:00",
+                      sv);
+    if (ev && !parse_when(tz, ev, &e))
+        return refuse(why, 400,
+                      "end_date '%.40s' is not a W3C date-time such as 2021-01-31T12:00:00Z "
+                      "or 2021-01-31T06:00:00-06:00",
+                      ev);
+    /* One side missing: the standard's default window of 90 days. */
+    if (!sv && !ev) {
+        e = now;
+        s = e - MP_OPEN311_MAX_SPAN_S;
+    } else if (!ev) {
+        e = s + MP_OPEN311_MAX_SPAN_S;
+    } else if (!sv) {
+        s = e - MP_OPEN311_MAX_SPAN_S;
+    }
+    if (e < s)
+        return refuse(why, 400, "end_date is before start_date");
+    if (e - s > MP_OPEN311_MAX_SPAN_S)
+        return refuse(why, 400,
+                      "start_date and end_date may span at most 90 days; ask for the rest "
+                      "in further windows");
+    *since = s;
+    *until = e + 1; /* end_date is inclusive */
+    return true;
+}
+
+bool mp_open311_form_uint(const char *v, long long lo, long long hi, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (end == v || *end || errno || n < lo || n > hi || *v == '+' || *v == ' ')
+        return false;
+    *out = n;
+    return true;
+}
+
+bool mp_open311_form_page(const struct mp_request *req, size_t *limit, size_t *offset,
+                          struct mp_open311_refusal *why)
+{
+    const char *pv = mp_open311_form_arg(req, "page"), *sv = mp_open311_form_arg(req, "page_size");
+    long long page = 1, size = MP_OPEN311_PAGE_SIZE_MAX;
+    if (pv && !mp_open311_form_uint(pv, 1, MP_OPEN311_PAGE_MAX, &page))
+        return refuse(why, 400, "page must be a whole number from 1 to %d", MP_OPEN311_PAGE_MAX);
+    if (sv && !mp_open311_form_uint(sv, 1, MP_OPEN311_PAGE_SIZE_MAX, &size))
+        return refuse(why, 400, "page_size must be a whole number from 1 to %d",
+                      MP_OPEN311_PAGE_SIZE_MAX);
+    *limit = (size_t)size;
+    *offset = (size_t)(page - 1) * (size_t)size;
+    return true;
+}
+
+bool mp_open311_form_ids(const char *list, int64_t *ids, size_t *n, struct mp_open311_refusal *why)
+{
+    char copy[MP_OPEN311_MAX_IDS * 21];
+    const char *items[MP_OPEN311_MAX_IDS];
+    *n = 0;
+    if (strlen(list) >= sizeof copy)
+        return refuse(why, 400, "service_request_id lists more than %d ids", MP_OPEN311_MAX_IDS);
+    memcpy(copy, list, strlen(list) + 1);
+    size_t m;
+    if (!mp_open311_split_list(copy, items, MP_OPEN311_MAX_IDS, &m))
+        return refuse(why, 400, "service_request_id must be up to %d ids separated by commas",
+                      MP_OPEN311_MAX_IDS);
+    for (size_t i = 0; i < m; i++) {
+        long long id;
+        if (!mp_open311_form_uint(items[i], 1, INT64_MAX, &id))
+            return refuse(why, 400, "service_request_id '%.24s' is not a request id", items[i]);
+        ids[(*n)++] = id;
+    }
+    return true;
+}
+
+bool mp_open311_form_services(const struct mp_city *city, const char *list, char *copy, size_t cap,
+                              const char **codes, size_t *n, struct mp_open311_refusal *why)
+{
+    if (strlen(list) >= cap ||
+        !mp_open311_split_list(memcpy(copy, list, strlen(list) + 1), codes, MP_QUERY_MAX_LIST, n))
+        return refuse(why, 400, "service_code must be up to %d codes separated by commas",
+                      MP_QUERY_MAX_LIST);
+    for (size_t i = 0; i < *n; i++)
+        if (!mp_city_category(city, codes[i]))
+            return refuse(why, 400, "service_code '%.48s' is not a service of this endpoint",
+                          codes[i]);
+    return true;
+}
+
+/* ---- a POSTed service request ---- */
+
+bool mp_open311_form_body(const struct mp_request *req, struct mp_open311_refusal *why)
+{
+    if (req->form && req->form->overflow)
+        return refuse(why, 400, "too many fields, or a field too large");
+    if (!req->form && req->body_len > 0)
+        return refuse(why, 400,
+                      "send the fields form-encoded (Content-Type: "
+                      "application/x-www-form-urlencoded; charset=utf-8)");
+    return true;
+}
+
+/* The attribute[CODE] answers being collected. */
+struct answers {
+    struct mp_open311_submission *s;
+    bool overflow, bad_name;
+};
+
+/* "attribute[code]", "attribute[code][]" or "attribute[code][N]" -> code. */
+static bool attr_name(const char *name, char *code, size_t cap)
+{
+    if (strncmp(name, "attribute[", 10) != 0)
+        return false;
+    const char *s = name + 10, *close = strchr(s, ']');
+    if (!close || close == s || (size_t)(close - s) >= cap)
+        return false;
+    const char *rest = close + 1;
+    if (*rest) {
+        if (*rest++ != '[')
+            return false;
+        while (*rest >= '0' && *rest <= '9')
+            rest++;
+        if (strcmp(rest, "]") != 0)
+            return false;
+    }
+    memcpy(code, s, (size_t)(close - s));
+    code[close - s] = '\0';
+    return true;
+}
+
+static void attr_add(struct answers *as, const char *name, const char *value)
+{
+    struct mp_open311_submission *s = as->s;
+    char code[sizeof s->answers[0].code];
+    if (strncmp(name, "attribute[", 10) != 0)
+        return;
+    if (!attr_name(name, code, sizeof code)) {
+        as->bad_name = true;
+        return;
+    }
+    if (!value || !*value) /* an empty answer is no answer */
+        return;
+    if (s->nanswers >= MP_OPEN311_MAX_ANSWERS) {
+        as->overflow = true;
+        return;
+    }
+    memcpy(s->answers[s->nanswers].code, code, sizeof code);
+    s->answers[s->nanswers++].value = value;
+}
+
+static int attr_query(void *p, const char *k, const char *v)
+{
+    attr_add(p, k, v);
+    return 0;
+}
+
+/* lat and long, or a corner of two crossing streets in address_string. */
+static bool place(struct mp_ctx *ctx, const struct mp_request *req, struct mp_report_input *in,
+                  struct mp_open311_refusal *why)
+{
+    const char *lat = mp_open311_form_field(req, "lat"), *lon = mp_open311_form_field(req, "long");
+    const char *addr = mp_open311_form_field(req, "address_string");
+    if (lat || lon) {
+        char *e1 = NULL, *e2 = NULL;
+        if (!lat || !lon)
+            return refuse(why, 400, "lat and long must both be sent");
+        errno = 0;
+        in->lat = strtod(lat, &e1);
+        in->lon = strtod(lon, &e2);
+        if (*e1 || *e2 || e1 == lat || e2 == lon || errno)
+            return refuse(why, 400, "lat and long must be numbers in decimal degrees (WGS84)");
+    } else if (addr) {
+        /* No geocoder for house numbers (the street layer has no address
+         * ranges), but a corner named by two crossing streets can be placed
+         * on the city's own street layer. */
+        double x, y;
+        if (!mp_streets_intersection(ctx->streets, addr, &x, &y, NULL, 0) ||
+            mp_geo_inverse(ctx->geo, x, y, &in->lon, &in->lat) != MP_OK)
+            return refuse(why, 400,
+                          "address_string '%.60s' could not be placed: name a corner as two "
+                          "crossing streets ('N Clark St & W Division St'), or send lat and "
+                          "long",
+                          addr);
+    } else if (mp_open311_form_field(req, "address_id")) {
+        return refuse(why, 400,
+                      "this endpoint cannot place a request by address_id; send lat and long "
+                      "or a corner in address_string");
+    } else {
+        return refuse(why, 400, "a location is required: send lat and long");
+    }
+    in->has_lat = in->has_lon = true;
+    return true;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* The standard's two name fields are the one private contact name. */
+static bool contact_name(const char *first, const char *last, char **out)
+{
+    size_t fl = first ? strlen(first) : 0, ll = last ? strlen(last) : 0;
+    char *o = *out = malloc(fl + ll + 2);
+    if (!o)
+        return false;
+    if (fl)
+        o = (char *)memcpy(o, first, fl) + fl;
+    if (fl && ll)
+        *o++ = ' ';
+    if (ll)
+        o = (char *)memcpy(o, last, ll) + ll;
+    *o = '\0';
+    return true;
+}
+
+bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req, bool xml,
+                                struct mp_open311_submission *s, struct mp_open311_refusal *why)
+{
+    struct mp_report_input *in = &s->report;
+    memset(s, 0, sizeof *s);
+    if (!mp_open311_form_jurisdiction(ctx->city, mp_open311_form_field(req, "jurisdiction_id"),
+                                      why))
+        return false;
+    const char *code = mp_open311_form_field(req, "service_code");
+    if (!code)
+        return refuse(why, 400, "service_code was not provided");
+    if (strlen(code) >= sizeof in->category || !mp_city_category(ctx->city, code))
+        return refuse(why, 404, "service_code '%.48s' was not found; services.%s lists them", code,
+                      xml ? "xml" : "json");
+    memcpy(in->category, code, strlen(code) + 1);
+    if (!place(ctx, req, in, why))
+        return false;
+
+    /* Attributes from the body and, for Swagger-made clients, the query. */
+    struct answers as = {s, false, false};
+    for (size_t i = 0; req->form && i < req->form->n; i++)
+        if (!req->form->fields[i].filename[0])
+            attr_add(&as, req->form->fields[i].name, req->form->fields[i].value.data);
+    mp_req_query_each(req, attr_query, &as);
+    if (as.overflow || as.bad_name)
+        return refuse(why, 400,
+                      as.overflow ? "too many attribute fields"
+                                  : "attribute fields must be named attribute[CODE]");
+
+    s->media_url = mp_open311_form_field(req, "media_url");
+    s->device_id = mp_open311_form_field(req, "device_id");
+    s->account_id = mp_open311_form_field(req, "account_id");
+    const char *first = mp_open311_form_field(req, "first_name");
+    const char *last = mp_open311_form_field(req, "last_name");
+    const char *text = mp_open311_form_field(req, "description");
+    const char *addr = mp_open311_form_field(req, "address_string");
+    const char *email = mp_open311_form_field(req, "email");
+    const char *phone = mp_open311_form_field(req, "phone");
+    if ((first || last) && !contact_name(first, last, &in->contact_name))
+        return refuse(why, 503, "out of memory; try again later");
+    in->description = dup_or_null(text);
+    in->address = dup_or_null(addr);
+    in->contact_email = dup_or_null(email);
+    in->contact_phone = dup_or_null(phone);
+    if ((text && !in->description) || (addr && !in->address) || (email && !in->contact_email) ||
+        (phone && !in->contact_phone))
+        return refuse(why, 503, "out of memory; try again later");
+    return true;
+}
