@@ -26,7 +26,7 @@ struct mp_conn {
     enum phase phase;
     int fd;
     bool exempt;
-    int64_t since_ms;   /* start of waiting, or end of the head */
+    int64_t since_ms; /* start of waiting, or end of the head */
     uint64_t body_bytes;
     char key[MP_RATELIMIT_KEY_MAX];
 };

@@ -283,8 +283,7 @@ static void parse_elem(const char *s, size_t len, struct fwd_elem *e)
 /* Forwarded: walk the elements right to left; the scheme and host are those
  * of the element that named the client (the request as the first trusted
  * proxy received it). */
-static void walk_forwarded(const struct mp_proxy_list *l, const char *fwd,
-                           struct mp_proxy_view *v)
+static void walk_forwarded(const struct mp_proxy_list *l, const char *fwd, struct mp_proxy_view *v)
 {
     size_t len = strlen(fwd);
     size_t end = len;

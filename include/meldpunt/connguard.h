@@ -49,7 +49,7 @@ struct mp_connguard_limits {
 };
 
 struct mp_connguard_stats {
-    unsigned open;            /* tracked, including those being killed */
+    unsigned open; /* tracked, including those being killed */
     unsigned waiting;
     uint64_t refused_addr;    /* over the per-address cap */
     uint64_t killed_deadline; /* head deadline or body rate missed */

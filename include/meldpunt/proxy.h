@@ -25,7 +25,7 @@
 
 #include "meldpunt/status.h"
 
-#define MP_PROXY_MAX 32     /* networks in the trusted list */
+#define MP_PROXY_MAX 32      /* networks in the trusted list */
 #define MP_PROXY_ADDR_MAX 64 /* an address as text, NUL included (IPv6 is <= 46) */
 #define MP_PROXY_HOST_MAX 256
 

@@ -28,10 +28,11 @@ static void test_parse_and_match(void **state)
     (void)state;
     struct mp_proxy_list l = list("127.0.0.1, 10.0.0.0/8  192.168.4.0/23,::1,2001:db8:aa::/48");
     assert_int_equal(l.n, 5);
-    const char *in[] = {"127.0.0.1", "10.1.2.3", "10.255.255.255", "192.168.5.77",
-                        "::1", "2001:db8:aa:ffff::9", "::ffff:10.9.9.9"};
-    const char *out[] = {"127.0.0.2", "11.0.0.1", "192.168.6.1", "::2", "2001:db8:ab::1",
-                         "", "garbage", "10.0.0"};
+    const char *in[] = {"127.0.0.1",      "10.1.2.3", "10.255.255.255",
+                        "192.168.5.77",   "::1",      "2001:db8:aa:ffff::9",
+                        "::ffff:10.9.9.9"};
+    const char *out[] = {"127.0.0.2",      "11.0.0.1", "192.168.6.1", "::2",
+                         "2001:db8:ab::1", "",         "garbage",     "10.0.0"};
     for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
         if (!mp_proxy_trusted(&l, in[i]))
             print_error("%s not trusted\n", in[i]);
@@ -55,8 +56,8 @@ static void test_parse_and_match(void **state)
 static void test_parse_rejects(void **state)
 {
     (void)state;
-    const char *bad[] = {"localhost", "10.0.0.0/33", "::/129", "10.0.0.1/", "10.0.0.0/8x",
-                         "[::1]", "1.2.3.4:80", "10.0.0.0/-1", "300.1.1.1"};
+    const char *bad[] = {"localhost", "10.0.0.0/33", "::/129",      "10.0.0.1/", "10.0.0.0/8x",
+                         "[::1]",     "1.2.3.4:80",  "10.0.0.0/-1", "300.1.1.1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct mp_proxy_list l;
         struct mp_error err = {{0}, {0}};
@@ -78,8 +79,7 @@ static void test_parse_rejects(void **state)
 }
 
 static void resolve(const struct mp_proxy_list *l, const char *peer, const char *xff,
-                    const char *fwd, const char *proto, const char *host,
-                    struct mp_proxy_view *v)
+                    const char *fwd, const char *proto, const char *host, struct mp_proxy_view *v)
 {
     struct mp_proxy_headers h = {xff, fwd, proto, host};
     mp_proxy_resolve(l, peer, &h, v);
@@ -131,8 +131,8 @@ static void test_rightmost_untrusted(void **state)
     assert_string_equal(v.client, "2001:db8::1");
     assert_string_equal(v.proto, "");
     assert_string_equal(v.host, "");
-    resolve(&l, "127.0.0.1", "198.51.100.9:5555", NULL, "http, https", "x.example, city.example:8443",
-            &v);
+    resolve(&l, "127.0.0.1", "198.51.100.9:5555", NULL, "http, https",
+            "x.example, city.example:8443", &v);
     assert_string_equal(v.client, "198.51.100.9");
     assert_string_equal(v.proto, "https");
     assert_string_equal(v.host, "city.example:8443");
@@ -167,9 +167,9 @@ static void test_forwarded(void **state)
 static void test_host_ok(void **state)
 {
     (void)state;
-    const char *good[] = {"city.example", "city.example:8443", "127.0.0.1:80", "[::1]:8080",
-                          "[2001:db8::1]", "a_b-c.example"};
-    const char *bad[] = {"", "x\"><evil/>", "a b", "city.example:", "city.example:123456",
+    const char *good[] = {"city.example", "city.example:8443", "127.0.0.1:80",
+                          "[::1]:8080",   "[2001:db8::1]",     "a_b-c.example"};
+    const char *bad[] = {"",     "x\"><evil/>", "a b", "city.example:",      "city.example:123456",
                          "[::1", "[nothex]:80", ":80", "city.example:80:80", "a/b"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         assert_true(mp_proxy_host_ok(good[i], strlen(good[i])));
@@ -190,8 +190,8 @@ static void test_public_base(void **state)
     resolve(&l, "127.0.0.1", "203.0.113.5", NULL, "https", "reports.city.example", &proxied);
     resolve(&l, "127.0.0.1", "203.0.113.5", NULL, NULL, NULL, &bare);
     /* A configured URL wins over everything. */
-    mp_proxy_public_base("https://city.example/meldpunt", &proxied, "x.example", "127.0.0.1",
-                         8080, out, sizeof out);
+    mp_proxy_public_base("https://city.example/meldpunt", &proxied, "x.example", "127.0.0.1", 8080,
+                         out, sizeof out);
     assert_string_equal(out, "https://city.example/meldpunt");
     /* A trusted proxy's scheme and host; its Host header when it named none. */
     mp_proxy_public_base("", &proxied, "x.example", "127.0.0.1", 8080, out, sizeof out);
@@ -207,8 +207,7 @@ static void test_public_base(void **state)
     assert_string_equal(out, "http://127.0.0.1:80");
     /* Too small: empty, never cut. */
     char tiny[10];
-    mp_proxy_public_base("https://city.example", &direct, NULL, "127.0.0.1", 80, tiny,
-                         sizeof tiny);
+    mp_proxy_public_base("https://city.example", &direct, NULL, "127.0.0.1", 80, tiny, sizeof tiny);
     assert_string_equal(tiny, "");
 }
 
