@@ -103,6 +103,14 @@ void mp_req_public_base(const struct mp_request *r, char *out, size_t cap)
                          out, cap);
 }
 
+bool mp_req_is_local(const struct mp_request *r)
+{
+    const struct req_state *rs = r->http;
+    return rs && mp_proxy_is_loopback(r->client_ip) &&
+           !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For") &&
+           !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Forwarded");
+}
+
 void mp_req_signin_failed(const struct mp_request *r)
 {
     struct req_state *rs = r->http;

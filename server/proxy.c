@@ -143,6 +143,15 @@ bool mp_proxy_trusted(const struct mp_proxy_list *l, const char *ip)
     return l && l->n && ip && mp_proxy_addr_parse(ip, strlen(ip), a) && trusted_bin(l, a);
 }
 
+bool mp_proxy_is_loopback(const char *ip)
+{
+    static const unsigned char one[16] = {[15] = 1};
+    unsigned char a[16];
+    if (!ip || !mp_proxy_addr_parse(ip, strlen(ip), a))
+        return false;
+    return (is_mapped(a) && a[12] == 127) || memcmp(a, one, 16) == 0;
+}
+
 bool mp_proxy_host_ok(const char *s, size_t len)
 {
     size_t i = 0;

@@ -65,6 +65,10 @@ const char *mp_req_header(const struct mp_request *r, const char *key);
  * Host or X-Forwarded-* through mp_req_header) is sent "private" where it
  * said "public": a shared cache must not hand one host's links to others. */
 void mp_req_public_base(const struct mp_request *r, char *out, size_t cap);
+/* Whether the request came straight from this machine: from a loopback
+ * address with no X-Forwarded-For or Forwarded header (a local proxy, trusted
+ * or not, forwards other people's requests with one). */
+bool mp_req_is_local(const struct mp_request *r);
 /* Count a failed sign-in of this request's client that the HTTP layer cannot
  * see in the status (e.g. a wrong Open311 api_key answered 403); a 401 to a
  * request with an Authorization header is counted without it. Past the

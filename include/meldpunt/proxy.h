@@ -92,6 +92,10 @@ void mp_proxy_public_base(const char *public_url, const struct mp_proxy_view *v,
                           const char *proxy_host, const char *listen_host, unsigned listen_port,
                           char *out, size_t cap);
 
+/* Whether the address text ip is a loopback address (127.0.0.0/8, ::1, or
+ * IPv4-mapped 127/8). */
+bool mp_proxy_is_loopback(const char *ip);
+
 /* Whether s (len bytes) is a plausible host[:port]: letters, digits, '.',
  * '-', '_' or a bracketed IPv6 address, then an optional numeric port. */
 bool mp_proxy_host_ok(const char *s, size_t len);
