@@ -699,6 +699,70 @@ static bool is_write(const char *method)
            strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
 }
 
+/* application/json or application/...+json, parameters aside: a type a page
+ * of another site cannot send without asking first (a CORS preflight). */
+static bool is_json_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    size_t n = strcspn(ct, "; \t");
+    return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+           (n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+            strncasecmp(ct + n - 5, "+json", 5) == 0);
+}
+
+/* The "host[:port]" part of an origin or URL ("https://a.example:8443/x"). */
+static const char *authority(const char *url, size_t *len)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    *len = strcspn(p, "/?#");
+    return p;
+}
+
+/* Whether origin (an Origin header) is this server as the browser reached it:
+ * the public base's origin (configured, or a trusted proxy's), or the
+ * authority of the Host header the browser sent. */
+static bool same_origin(const struct req_state *rs, struct MHD_Connection *conn,
+                        const char *origin)
+{
+    char base[MP_PUBLIC_BASE_MAX] = "";
+    size_t ol, bl;
+    const char *oa = authority(origin, &ol);
+    const struct mp_config *cfg = rs->http->app->cfg;
+    if (cfg->public_url[0] || (rs->view.via_proxy && rs->view.host[0]))
+        mp_proxy_public_base(cfg->public_url, &rs->view, NULL, NULL, 0, base, sizeof base);
+    const char *ba = authority(base, &bl);
+    size_t scheme_len = (size_t)(oa - origin);
+    /* The same scheme and authority as the public base. */
+    if (base[0] && ol == bl && strncasecmp(oa, ba, ol) == 0 && scheme_len < sizeof base &&
+        strncasecmp(origin, base, scheme_len) == 0)
+        return true;
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    return host && strlen(host) == ol && strncasecmp(oa, host, ol) == 0;
+}
+
+/* Whether a write comes from a page of another site, in a browser, without
+ * asking first: a form post or a "simple" fetch (no preflight), which could
+ * otherwise make every visitor of that site post reports. JSON writes need a
+ * preflight, which only MELDPUNT_CORS_ORIGINS pass. A form carrying an
+ * api_key (Open311 clients, which are servers) brings its own credentials.
+ * Without Sec-Fetch-Site and Origin the client is no browser page. */
+static bool cross_site_write(struct mp_http *h, struct MHD_Connection *conn, struct req_state *rs)
+{
+    if (is_json_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type")) ||
+        cors_origin(h, conn))
+        return false;
+    if ((rs->form_mode && mp_form_get(&rs->form, "api_key")) ||
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "api_key"))
+        return false;
+    const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    if (site)
+        return strcasecmp(site, "same-origin") != 0 && strcasecmp(site, "none") != 0;
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    return origin && !same_origin(rs, conn, origin);
+}
+
 /* Answer 400 before the body is read, and close the connection: after a
  * request whose framing is in doubt, nothing on it can be trusted. */
 static enum MHD_Result refuse_now(struct mp_http *h, struct MHD_Connection *conn,
@@ -798,6 +862,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             st = MP_OK; /* a CORS preflight from an allowed origin */
             resp.http_status = 204;
             snprintf(resp.allow, sizeof resp.allow, "GET, HEAD, POST");
+        } else if (is_write(method) && cross_site_write(h, conn, rs)) {
+            st = mp_fail(&err, MP_EFORBIDDEN, "cross_site",
+                         "a write from another site's page must be sent as application/json");
         } else if (is_write(method) &&
                    !mp_ratelimit_take(h->writes, req->client_ip, now_ms(), &resp.retry_after)) {
             st = mp_fail(&err, MP_ERATE, "rate_limited",
