@@ -28,6 +28,8 @@ void mp_config_defaults(struct mp_config *c)
     c->sync_full = true;
     c->rate_writes = 5;
     c->rate_burst = 60;
+    c->rate_reads = 10;
+    c->rate_reads_burst = 40;
 }
 
 enum mp_status mp_config_set_str(char *dst, size_t cap, const char *value, const char *what,
@@ -168,6 +170,12 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
             return rc ? rc : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_RATE_BURST must be 1+");
         c->rate_burst = (double)n;
     }
+    unsigned reads = (unsigned)c->rate_reads, reads_burst = (unsigned)c->rate_reads_burst;
+    if ((rc = env_uint("MELDPUNT_RATE_READS", 0, 1000000, &reads, err)) ||
+        (rc = env_uint("MELDPUNT_RATE_READS_BURST", 1, 1000000, &reads_burst, err)))
+        return rc;
+    c->rate_reads = reads;
+    c->rate_reads_burst = reads_burst;
     if ((v = getenv("MELDPUNT_CORS_ORIGINS")) &&
         (rc = mp_config_set_str(c->cors_origins, sizeof c->cors_origins, v,
                                 "MELDPUNT_CORS_ORIGINS", err)))

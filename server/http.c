@@ -28,6 +28,7 @@ struct mp_http {
     _Atomic long active; /* requests between their first call and completion */
     struct mp_ratelimit *writes; /* per-client write limit, NULL when off */
     struct mp_ratelimit *auth;   /* per-client failed sign-ins */
+    struct mp_ratelimit *reads;  /* per-client expensive reads, NULL when off */
     struct mp_connguard *guard;  /* connections per address, deadlines */
     pthread_t sweeper;           /* closes connections past their deadline */
     bool sweeping;               /* the sweeper thread runs */
@@ -101,6 +102,19 @@ void mp_req_public_base(const struct mp_request *r, char *out, size_t cap)
                            : NULL;
     mp_proxy_public_base(cfg->public_url, &rs->view, host, cfg->listen_host, cfg->listen_port,
                          out, cap);
+}
+
+static int64_t now_ms(void);
+
+enum mp_status mp_req_take_read(const struct mp_request *r, struct mp_response *resp,
+                                struct mp_error *err)
+{
+    struct req_state *rs = r->http;
+    if (!rs || mp_ratelimit_take(rs->http->reads, r->client_ip, now_ms(), &resp->retry_after))
+        return MP_OK;
+    return mp_fail(err, MP_ERATE, "rate_limited",
+                   "too many expensive requests from this address; try again in %u s",
+                   resp->retry_after);
 }
 
 bool mp_req_is_local(const struct mp_request *r)
@@ -1032,6 +1046,7 @@ static void http_free(struct mp_http *h)
     pthread_mutex_destroy(&h->stop_lock);
     mp_ratelimit_free(h->writes);
     mp_ratelimit_free(h->auth);
+    mp_ratelimit_free(h->reads);
     mp_connguard_free(h->guard);
     free(h);
 }
@@ -1059,6 +1074,8 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
     };
     if ((cfg->rate_writes > 0 &&
          mp_ratelimit_new(cfg->rate_writes, cfg->rate_burst, 16384, &h->writes) != MP_OK) ||
+        (cfg->rate_reads > 0 &&
+         mp_ratelimit_new(cfg->rate_reads, cfg->rate_reads_burst, 16384, &h->reads) != MP_OK) ||
         mp_ratelimit_new(1.0, 10.0, 4096, &h->auth) != MP_OK ||
         mp_connguard_new(&lim, kill_socket, h, &h->guard) != MP_OK) {
         http_free(h);

@@ -34,6 +34,8 @@ struct mp_config {
     char admin_token[128];
     double rate_writes;    /* writes per second per client address; 0 = no limit */
     double rate_burst;     /* writes a client may make at once */
+    double rate_reads;     /* expensive reads per second per client (mp_req_take_read); 0 = off */
+    double rate_reads_burst;
     char cors_origins[512];/* comma-separated origins allowed cross-site; "" = none */
     struct mp_proxy_list trusted_proxies; /* whose X-Forwarded-* are believed */
     char public_url[256];  /* scheme://host[:port][/path], no trailing slash; "" = none */

@@ -65,6 +65,14 @@ const char *mp_req_header(const struct mp_request *r, const char *key);
  * Host or X-Forwarded-* through mp_req_header) is sent "private" where it
  * said "public": a shared cache must not hand one host's links to others. */
 void mp_req_public_base(const struct mp_request *r, char *out, size_t cap);
+struct mp_response;
+
+/* For handlers of expensive reads (large grids, exports): take one token
+ * from the client's bucket (MELDPUNT_RATE_READS per second, _BURST at once,
+ * by the same client address as every limit). MP_OK, or MP_ERATE
+ * "rate_limited" with resp->retry_after set (answered 429 with Retry-After). */
+enum mp_status mp_req_take_read(const struct mp_request *r, struct mp_response *resp,
+                                struct mp_error *err) MP_WUR;
 /* Whether the request came straight from this machine: from a loopback
  * address with no X-Forwarded-For or Forwarded header (a local proxy, trusted
  * or not, forwards other people's requests with one). */
@@ -83,7 +91,6 @@ void mp_req_query_each(const struct mp_request *r, int (*fn)(void *ctx, const ch
 typedef long (*mp_stream_fn)(void *ctx, uint64_t pos, char *out, size_t max);
 
 struct mp_app;
-struct mp_response;
 
 /* Deferred answers. A handler that hands work to another thread returns
  * MP_PENDING with resp->async filled. The HTTP layer then suspends the

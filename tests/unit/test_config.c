@@ -17,6 +17,7 @@ static const char *const VARS[] = {
     "MELDPUNT_MAX_BODY", "MELDPUNT_MAX_UPLOAD", "MELDPUNT_SYNC",
     "MELDPUNT_TRUSTED_PROXIES", "MELDPUNT_MAX_CONNECTIONS", "MELDPUNT_CONNECTIONS_PER_ADDRESS",
     "MELDPUNT_HEAD_TIMEOUT",    "MELDPUNT_BODY_MIN_RATE",   "MELDPUNT_PUBLIC_URL",
+    "MELDPUNT_RATE_READS",      "MELDPUNT_RATE_READS_BURST",
 };
 
 /* Each test starts and ends with none of the variables set. */
@@ -220,6 +221,7 @@ static void test_env_proxies_and_connections(void **state)
     mp_config_defaults(&c);
     assert_int_equal(c.trusted_proxies.n, 0); /* nobody's X-Forwarded-For by default */
     assert_string_equal(c.public_url, "");
+    assert_true(c.rate_reads == 10 && c.rate_reads_burst == 40);
     assert_int_equal(c.head_timeout_s, 10);
     assert_int_equal(c.body_min_rate, 1024);
     set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8 ::1,fd00::/8");
@@ -227,6 +229,8 @@ static void test_env_proxies_and_connections(void **state)
     set("MELDPUNT_CONNECTIONS_PER_ADDRESS", "0");
     set("MELDPUNT_HEAD_TIMEOUT", "3");
     set("MELDPUNT_BODY_MIN_RATE", "100");
+    set("MELDPUNT_RATE_READS", "0");
+    set("MELDPUNT_RATE_READS_BURST", "5");
     assert_int_equal(mp_config_from_env(&c, &err), MP_OK);
     assert_int_equal(c.trusted_proxies.n, 4);
     assert_true(mp_proxy_trusted(&c.trusted_proxies, "10.200.3.4"));
@@ -236,6 +240,7 @@ static void test_env_proxies_and_connections(void **state)
     assert_int_equal(c.max_conns_per_ip, 0);
     assert_int_equal(c.head_timeout_s, 3);
     assert_int_equal(c.body_min_rate, 100);
+    assert_true(c.rate_reads == 0 && c.rate_reads_burst == 5);
 
     /* A bad list names the bad item and leaves the list as it was. */
     set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1, proxy.local");
@@ -245,6 +250,9 @@ static void test_env_proxies_and_connections(void **state)
     set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1");
     set("MELDPUNT_HEAD_TIMEOUT", "0");
     expect_env_error("MELDPUNT_HEAD_TIMEOUT");
+    set("MELDPUNT_RATE_READS_BURST", "0");
+    expect_env_error("MELDPUNT_RATE_READS_BURST");
+    unsetenv("MELDPUNT_RATE_READS_BURST");
     set("MELDPUNT_HEAD_TIMEOUT", "5");
     set("MELDPUNT_MAX_CONNECTIONS", "8");
     expect_env_error("MELDPUNT_MAX_CONNECTIONS");
