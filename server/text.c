@@ -391,10 +391,18 @@ static void find_emails(char *f, size_t n, struct spans *sp)
         memset(f + sp->v[k].a, '#', sp->v[k].b - sp->v[k].a);
 }
 
-static void find_phones(const char *f, size_t n, struct spans *sp)
+/* Phone numbers start where a word does not: in the folded text, and also in
+ * the original, so that folding never masks less than the plain text shows
+ * ("M1234567" with a mathematical M, or "A<zero-width space>1234567", still
+ * look like a number standing on its own to a reader of the bytes). */
+static void find_phones(const char *s, const struct folded *fo, struct spans *sp)
 {
+    const char *f = fo->f;
+    size_t n = fo->n;
     for (size_t i = 0; i < n;) {
-        bool boundary = i == 0 || !isalnum((unsigned char)f[i - 1]);
+        size_t at = fo->start[i];
+        bool boundary = i == 0 || !isalnum((unsigned char)f[i - 1]) || at == 0 ||
+                        !isalnum((unsigned char)s[at - 1]);
         if (boundary && (isdigit((unsigned char)f[i]) || f[i] == '+' || f[i] == '(')) {
             size_t len = phone_span(f + i);
             if (len) {
@@ -413,6 +421,20 @@ static int by_start(const void *x, const void *y)
     return a->a < b->a ? -1 : a->a > b->a;
 }
 
+/* Copy the code point at src (left bytes remain) to out + *o unless it is a
+ * bidi control; its length in bytes. out may be src's own string (in place,
+ * *o never ahead of src). */
+static size_t keep_unless_bidi(char *out, size_t *o, const char *src, size_t left)
+{
+    uint32_t cp;
+    size_t n = decode((const unsigned char *)src, left, &cp);
+    if (!is_bidi_control(cp)) {
+        memmove(out + *o, src, n);
+        *o += n;
+    }
+    return n;
+}
+
 char *mp_text_mask_contacts(const char *s)
 {
     static const char mask[] = "[hidden]";
@@ -428,14 +450,13 @@ char *mp_text_mask_contacts(const char *s)
     /* Addresses first, so that digits in an address are not half-masked as
      * a phone number. */
     find_emails(fo.f, fo.n, &sp);
-    find_phones(fo.f, fo.n, &sp);
+    find_phones(s, &fo, &sp);
     qsort(sp.v, sp.n, sizeof *sp.v, by_start);
     size_t len = strlen(s);
     out = malloc(len + sp.n * (sizeof mask - 1) + 1);
     if (!out)
         goto out;
     /* The original text with each span replaced and bidi controls dropped. */
-    const unsigned char *u = (const unsigned char *)s;
     size_t o = 0, k = 0;
     for (size_t i = 0; i < len;) {
         if (k < sp.n && i >= fo.start[sp.v[k].a]) {
@@ -445,13 +466,7 @@ char *mp_text_mask_contacts(const char *s)
             k++;
             continue;
         }
-        uint32_t cp;
-        size_t n = decode(u + i, len - i, &cp);
-        if (!is_bidi_control(cp)) {
-            memcpy(out + o, s + i, n);
-            o += n;
-        }
-        i += n;
+        i += keep_unless_bidi(out, &o, s + i, len - i);
     }
     out[o] = '\0';
 out:
@@ -462,17 +477,9 @@ out:
 
 size_t mp_text_strip_bidi(char *s)
 {
-    const unsigned char *u = (const unsigned char *)s;
     size_t len = strlen(s), o = 0;
-    for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        size_t n = decode(u + i, len - i, &cp);
-        if (!is_bidi_control(cp)) {
-            memmove(s + o, s + i, n);
-            o += n;
-        }
-        i += n;
-    }
+    for (size_t i = 0; i < len;)
+        i += keep_unless_bidi(s, &o, s + i, len - i);
     s[o] = '\0';
     return o;
 }

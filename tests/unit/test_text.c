@@ -337,6 +337,11 @@ static void test_mask_invisible_characters(void **state)
     expect_mask("31\xe2\x80\x8d" "2-555-12\xe2\x80\x8c" "34", "[hidden]");  /* ZWJ, ZWNJ */
     expect_mask("555\xc2\xa0" "1234", "[hidden]");                            /* no-break space */
     expect_mask("555\xe2\x80\x91" "1234 and 555\xe2\x88\x92" "1234", "[hidden] and [hidden]");
+    /* Folding never masks less than the bytes show: digits after an invisible
+     * character or a mathematical letter stand on their own to a reader. */
+    expect_mask("A\xe2\x80\x8b" "1234567", "A\xe2\x80\x8b[hidden]");
+    expect_mask("\xf0\x9d\x91\x80" "1234567", "\xf0\x9d\x91\x80[hidden]");
+    expect_mask("ID1234567", "ID1234567");
 }
 
 static void test_mask_spelled_at_and_dot(void **state)
