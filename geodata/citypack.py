@@ -323,14 +323,15 @@ def check_categories(cats, sr_types, errors):
     ints = ("radius_m", "along_m", "window_days", "fixed_absorb_days", "service_days", "priority")
     keys = {"code", "name", "description", "group", "keywords", "department", "rule",
             "sources", "attributes"} | set(ints)
+    optional = {"address_span", "address_side"}
     datatypes = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
     seen_codes, seen_sources = set(), {}
     for c in cats:
         code = c.get("code", "?")
         w = "categories.json %s" % code
-        if set(c) != keys:
+        if not keys <= set(c) <= keys | optional:
             errors.append("%s: keys differ: missing %s, extra %s"
-                          % (w, sorted(keys - set(c)), sorted(set(c) - keys)))
+                          % (w, sorted(keys - set(c)), sorted(set(c) - keys - optional)))
             continue
         if not code.isascii() or not code.replace("_", "").isalnum() or code != code.lower():
             errors.append("%s: code not snake_case ascii" % w)
@@ -343,12 +344,15 @@ def check_categories(cats, sr_types, errors):
         for k in ints:
             if not isinstance(c[k], int) or isinstance(c[k], bool) or c[k] < 0:
                 errors.append("%s: %s must be a non-negative integer" % (w, k))
-        if c["rule"] not in ("point", "street"):
-            errors.append("%s: rule must be point or street" % w)
+        span, side = c.get("address_span", 0), c.get("address_side", False)
+        if not isinstance(span, int) or isinstance(span, bool) or span < 0 or not isinstance(side, bool):
+            errors.append("%s: address_span must be a non-negative integer, address_side a boolean" % w)
+        if c["rule"] not in ("point", "street", "address"):
+            errors.append("%s: rule must be point, street or address" % w)
         elif c["rule"] == "point" and c["along_m"] != 0:
             errors.append("%s: point rule needs along_m 0" % w)
-        elif c["rule"] == "street" and c["along_m"] <= 0:
-            errors.append("%s: street rule needs along_m > 0" % w)
+        elif c["rule"] != "point" and c["along_m"] <= 0:
+            errors.append("%s: %s rule needs along_m > 0" % (w, c["rule"]))
         if c["radius_m"] <= 0 or c["window_days"] <= 0 or c["service_days"] <= 0:
             errors.append("%s: radius_m, window_days, service_days must be > 0" % w)
         if c["priority"] not in (1, 2, 3):

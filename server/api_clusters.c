@@ -235,7 +235,7 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
     else
         mp_buf_adds(b, "null");
     mp_buf_adds(b, ",\"rule\":");
-    mp_json_str(b, cat->rule == MP_RULE_STREET ? "street" : "point");
+    mp_json_str(b, mp_rule_name(cat->rule));
     mp_buf_adds(b, ",\"radius_m\":");
     mp_json_num(b, cat->radius_m, 1);
     mp_buf_adds(b, ",\"along_m\":");

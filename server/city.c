@@ -1,6 +1,7 @@
 #include "meldpunt/city.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,36 @@ static char *dump_compact(const json_t *j, size_t *len)
     return s;
 }
 
+/* The duplicate rule of a category object: rule, radius_m, along_m,
+ * address_span, address_side, window_days, fixed_absorb_days. */
+static enum mp_status load_rule(const json_t *o, struct mp_category *c, struct mp_error *err)
+{
+    const char *rule = json_string_value(json_object_get(o, "rule"));
+    if (!rule)
+        c->rule = MP_RULE_POINT;
+    else if (!mp_rule_parse(rule, &c->rule))
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack",
+                       "category %.40s: unknown rule (point, street or address)", c->code);
+    c->radius_m = num_or(o, "radius_m", 50);
+    c->along_m = num_or(o, "along_m", 0);
+    double span = num_or(o, "address_span", 0);
+    const json_t *side = json_object_get(o, "address_side");
+    if (!(span >= 0 && span <= 10000) || (side && !json_is_boolean(side)))
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack",
+                       "category %.40s: address_span must be 0 to 10000, address_side true or "
+                       "false",
+                       c->code);
+    c->address_span = (int)span;
+    c->address_side = json_is_true(side);
+    c->window_days = (int)num_or(o, "window_days", 30);
+    c->fixed_absorb_days = (int)num_or(o, "fixed_absorb_days", 0);
+    if (!(c->radius_m >= 0 && c->radius_m <= 5000) || !(c->along_m >= 0 && c->along_m <= 10000) ||
+        c->window_days < 0 || c->window_days > 3650 || c->fixed_absorb_days < 0)
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack", "category %.40s: rule out of range",
+                       c->code);
+    return MP_OK;
+}
+
 static enum mp_status load_category(const json_t *o, struct mp_category *c, struct mp_error *err)
 {
     enum mp_status rc;
@@ -73,23 +104,11 @@ static enum mp_status load_category(const json_t *o, struct mp_category *c, stru
     if (!c->name_en)
         return mp_fail(err, MP_EINVAL, "invalid_city_pack", "category %.40s has no English name",
                        c->code);
-    const char *rule = json_string_value(json_object_get(o, "rule"));
-    if (!rule || strcmp(rule, "point") == 0)
-        c->rule = MP_RULE_POINT;
-    else if (strcmp(rule, "street") == 0)
-        c->rule = MP_RULE_STREET;
-    else
-        return mp_fail(err, MP_EINVAL, "invalid_city_pack", "category %.40s: unknown rule",
-                       c->code);
-    c->radius_m = num_or(o, "radius_m", 50);
-    c->along_m = num_or(o, "along_m", 0);
-    c->window_days = (int)num_or(o, "window_days", 30);
-    c->fixed_absorb_days = (int)num_or(o, "fixed_absorb_days", 0);
+    if ((rc = load_rule(o, c, err)))
+        return rc;
     c->service_days = (int)num_or(o, "service_days", 10);
     c->priority = (int)num_or(o, "priority", 2);
-    if (!(c->radius_m >= 0 && c->radius_m <= 5000) || !(c->along_m >= 0 && c->along_m <= 10000) ||
-        c->window_days < 0 || c->window_days > 3650 || c->fixed_absorb_days < 0 ||
-        c->service_days < 0 || c->priority < 1 || c->priority > 3)
+    if (c->service_days < 0 || c->priority < 1 || c->priority > 3)
         return mp_fail(err, MP_EINVAL, "invalid_city_pack", "category %.40s: rule out of range",
                        c->code);
     const json_t *sources = json_object_get(o, "sources");
@@ -473,4 +492,70 @@ bool mp_city_is_workday(const struct mp_city *c, int64_t day)
             hi = mid;
     }
     return true;
+}
+
+static const char *const rule_names[MP_RULE__COUNT] = {"point", "street", "address"};
+
+const char *mp_rule_name(enum mp_rule r)
+{
+    return r >= 0 && r < MP_RULE__COUNT ? rule_names[r] : "point";
+}
+
+bool mp_rule_parse(const char *name, enum mp_rule *out)
+{
+    for (int i = 0; name && i < MP_RULE__COUNT; i++)
+        if (strcmp(name, rule_names[i]) == 0) {
+            *out = (enum mp_rule)i;
+            return true;
+        }
+    return false;
+}
+
+enum mp_status mp_city_apply_rules(struct mp_city *c, const char *path, size_t *applied,
+                                   struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    json_error_t je;
+    *applied = 0;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    const json_t *arr = json_object_get(root, "categories");
+    if (!root || !json_is_array(arr)) {
+        rc = mp_fail(err, MP_EINVAL, "invalid_city_pack", "%.60s: %.80s", path,
+                     root ? "no \"categories\" list" : je.text);
+        goto out;
+    }
+    size_t i;
+    const json_t *o;
+    json_array_foreach(arr, i, o) {
+        const char *code = json_string_value(json_object_get(o, "code"));
+        struct mp_category *cat = (struct mp_category *)mp_city_category(c, code ? code : "");
+        if (!cat)
+            continue; /* a category of another pack: nothing to change */
+        struct mp_category tmp = *cat;
+        if ((rc = load_rule(o, &tmp, err)))
+            goto out;
+        *cat = tmp;
+        (*applied)++;
+    }
+out:
+    json_decref(root);
+    return rc;
+}
+
+/* Whole metres as integers, as the hand-written files have them. */
+static json_t *metres(double m)
+{
+    return m == floor(m) && fabs(m) < 1e9 ? json_integer((json_int_t)m) : json_real(m);
+}
+
+enum mp_status mp_city_rule_json(const struct mp_category *c, json_t *o)
+{
+    int bad = json_object_set_new(o, "rule", json_string(mp_rule_name(c->rule)));
+    bad |= json_object_set_new(o, "radius_m", metres(c->radius_m));
+    bad |= json_object_set_new(o, "along_m", metres(c->along_m));
+    bad |= json_object_set_new(o, "address_span", json_integer(c->address_span));
+    bad |= json_object_set_new(o, "address_side", json_boolean(c->address_side));
+    bad |= json_object_set_new(o, "window_days", json_integer(c->window_days));
+    bad |= json_object_set_new(o, "fixed_absorb_days", json_integer(c->fixed_absorb_days));
+    return bad ? MP_ENOMEM : MP_OK;
 }

@@ -36,18 +36,107 @@ static bool absorbing(const struct mp_category *cat, const struct mp_cluster_sta
     return false;
 }
 
-double mp_cluster_reach(const struct mp_category *cat)
+bool mp_cluster_can_take(const struct mp_category *cat, const struct mp_cluster_state *c,
+                         int64_t t)
 {
-    return cat->rule == MP_RULE_STREET && cat->along_m > cat->radius_m ? cat->along_m
-                                                                       : cat->radius_m;
+    if (strcmp(c->category, cat->code) != 0 || !absorbing(cat, c, t))
+        return false;
+    /* Reports may arrive out of order (imports, phone backlogs): compare
+     * against the cluster's span, not only its latest report. */
+    int64_t gap = t > c->last_at ? t - c->last_at : (t < c->first_at ? c->first_at - t : 0);
+    return gap <= (int64_t)cat->window_days * 86400;
 }
 
-/* Street rule: the along-street distance from the probe's snapped point to
- * the cluster centre, projected on the street's direction; the centre must
- * also lie near that street line (within the across radius plus a margin
- * for reports pinned on either side). Returns -1 when not on the street. */
-static double along_street(const struct mp_category *cat, const struct mp_cluster_probe *p,
-                           const struct mp_cluster_state *c)
+bool mp_cluster_needs_numbers(const struct mp_category *cat, const struct mp_cluster_probe *p)
+{
+    if (!p->addr.street)
+        return false;
+    return cat->address_span > 0 || cat->rule == MP_RULE_ADDRESS ||
+           (cat->rule == MP_RULE_STREET && p->addr.placed);
+}
+
+const char *mp_evidence_name(enum mp_evidence e)
+{
+    static const char *const names[MP_EV__COUNT] = {
+        "none", "address_span", "along_numbers", "along_pins", "pin_distance", "same_as", "staff"};
+    return e >= 0 && e < MP_EV__COUNT ? names[e] : "none";
+}
+
+double mp_cluster_reach(const struct mp_category *cat, double metres_per_number)
+{
+    double r = cat->radius_m;
+    if (cat->rule != MP_RULE_POINT && cat->along_m > r)
+        r = cat->along_m;
+    /* Numbers within the span lie at most this far apart along a street. */
+    double span = (double)cat->address_span * metres_per_number;
+    return span > r ? span : r;
+}
+
+bool mp_cluster_in_reach(const struct mp_cluster_probe *p, double reach, double cx, double cy)
+{
+    if (fabs(cx - p->x) <= reach && fabs(cy - p->y) <= reach)
+        return true;
+    if (!p->addr.placed)
+        return false;
+    /* Around the placed number (or range), as around the pin. */
+    double x0 = fmin(p->addr.px, p->addr.qx), x1 = fmax(p->addr.px, p->addr.qx);
+    double y0 = fmin(p->addr.py, p->addr.qy), y1 = fmax(p->addr.py, p->addr.qy);
+    return cx >= x0 - reach && cx <= x1 + reach && cy >= y0 - reach && cy <= y1 + reach;
+}
+
+void mp_cluster_search_box(const struct mp_cluster_probe *p, double reach, double *cx, double *cy,
+                           double *half)
+{
+    double x0 = p->x, x1 = p->x, y0 = p->y, y1 = p->y;
+    if (p->addr.placed) {
+        x0 = fmin(x0, fmin(p->addr.px, p->addr.qx));
+        x1 = fmax(x1, fmax(p->addr.px, p->addr.qx));
+        y0 = fmin(y0, fmin(p->addr.py, p->addr.qy));
+        y1 = fmax(y1, fmax(p->addr.py, p->addr.qy));
+    }
+    *cx = (x0 + x1) / 2;
+    *cy = (y0 + y1) / 2;
+    *half = fmax(x1 - x0, y1 - y0) / 2 + reach;
+}
+
+static unsigned sides_of(long lo, long hi)
+{
+    return (1u << (lo & 1)) | (1u << (hi & 1));
+}
+
+void mp_cluster_addr_add(struct mp_cluster_addr *span, const struct mp_address_ev *ev)
+{
+    if (!ev->street)
+        return;
+    if (!span->street) {
+        *span = (struct mp_cluster_addr){ev->street, ev->lo, ev->hi, sides_of(ev->lo, ev->hi),
+                                         ev->placed, ev->placed, ev->px, ev->py, ev->qx, ev->qy};
+        return;
+    }
+    if (strcmp(span->street, ev->street) != 0)
+        return;
+    span->sides |= sides_of(ev->lo, ev->hi);
+    if (ev->lo < span->lo) {
+        span->lo = ev->lo;
+        span->lo_placed = ev->placed;
+        span->lx = ev->px;
+        span->ly = ev->py;
+    }
+    if (ev->hi > span->hi) {
+        span->hi = ev->hi;
+        span->hi_placed = ev->placed;
+        span->hx = ev->qx;
+        span->hy = ev->qy;
+    }
+}
+
+/* Street rule from the pins: the along-street distance from the probe's
+ * snapped point to the cluster centre, projected on the street's
+ * direction; the centre must also lie near that street line (within the
+ * across radius plus a margin for reports pinned on either side). Returns
+ * -1 when not on the street. */
+static double along_pins(const struct mp_category *cat, const struct mp_cluster_probe *p,
+                         const struct mp_cluster_state *c)
 {
     if (!p->street || !c->street[0] || strcmp(p->street, c->street) != 0)
         return -1;
@@ -59,49 +148,109 @@ static double along_street(const struct mp_category *cat, const struct mp_cluste
     return along;
 }
 
-/* The candidates are either an array (arr) or pointers to states (refs). */
+/* What the numbers say about one candidate. */
+struct numbers {
+    long gap;        /* numbers between the report and the span; -1: not comparable */
+    bool side_ok;    /* on a side the span has */
+    double along;    /* metres between the placed numbers; -1: not measurable */
+};
+
+static struct numbers compare_numbers(const struct mp_cluster_probe *p,
+                                      const struct mp_cluster_addr *a)
+{
+    struct numbers r = {-1, false, -1};
+    const struct mp_address_ev *e = &p->addr;
+    if (!e->street || !a || !a->street || strcmp(e->street, a->street) != 0)
+        return r;
+    r.gap = e->hi < a->lo ? a->lo - e->hi : e->lo > a->hi ? e->lo - a->hi : 0;
+    r.side_ok = (sides_of(e->lo, e->hi) & a->sides) != 0;
+    if (!e->placed)
+        return r;
+    if (r.gap == 0)
+        r.along = 0;
+    else if (e->hi < a->lo && a->lo_placed)
+        r.along = hypot(e->qx - a->lx, e->qy - a->ly);
+    else if (e->lo > a->hi && a->hi_placed)
+        r.along = hypot(e->px - a->hx, e->py - a->hy);
+    return r;
+}
+
+/* The candidates are either an array (arr) or pointers to states (refs);
+ * addr (may be NULL) parallel to them. */
 static long choose(const struct mp_category *cat, const struct mp_cluster_probe *p,
                    const struct mp_cluster_state *arr, const struct mp_cluster_state *const *refs,
-                   size_t n, const int64_t *exclude, size_t nexclude, struct mp_join_reason *why)
+                   const struct mp_cluster_addr *const *addr, size_t n, const int64_t *exclude,
+                   size_t nexclude, struct mp_join_reason *why)
 {
+#define CAND(i) (refs ? refs[i] : &arr[i])
     long best = -1;
     double best_d = INFINITY, best_along = -1;
+    long best_gap = -1;
+    int best_tier = 2;
+    enum mp_evidence best_ev = MP_EV_NONE;
     const int64_t window = (int64_t)cat->window_days * 86400;
     const int64_t t = p->t;
-#define CAND(i) (refs ? refs[i] : &arr[i])
     for (size_t i = 0; i < n; i++) {
         const struct mp_cluster_state *c = CAND(i);
-        if (strcmp(c->category, cat->code) != 0 || excluded(c->id, exclude, nexclude) ||
-            !absorbing(cat, c, t))
-            continue;
-        /* Reports may arrive out of order (imports, phone backlogs): compare
-         * against the cluster's span, not only its latest report. */
-        int64_t gap = t > c->last_at ? t - c->last_at : (t < c->first_at ? c->first_at - t : 0);
-        if (gap > window)
+        if (excluded(c->id, exclude, nexclude) || !mp_cluster_can_take(cat, c, t))
             continue;
         double d = mp_geo_dist(p->x, p->y, c->x, c->y);
-        double along = cat->rule == MP_RULE_STREET ? along_street(cat, p, c) : -1;
-        bool match = d <= cat->radius_m || (along >= 0 && along <= cat->along_m);
-        if (!match)
+        struct numbers nb = compare_numbers(p, addr ? addr[i] : NULL);
+        bool by_numbers = nb.gap >= 0 && nb.gap <= cat->address_span &&
+                          (!cat->address_side || nb.side_ok);
+        enum mp_evidence ev = MP_EV_NONE;
+        double along = -1;
+        const struct mp_cluster_addr *a = addr ? addr[i] : NULL;
+        if (cat->rule == MP_RULE_ADDRESS && p->addr.street && a && a->street) {
+            /* Both carry numbers: they alone decide. */
+            if (by_numbers)
+                ev = MP_EV_ADDRESS;
+        } else {
+            if (cat->rule != MP_RULE_POINT) {
+                along = nb.along >= 0 ? nb.along : along_pins(cat, p, c);
+                if (along >= 0 && along <= cat->along_m)
+                    ev = nb.along >= 0 ? MP_EV_ALONG_NUMBERS : MP_EV_ALONG_PINS;
+            }
+            if (ev == MP_EV_NONE && d <= cat->radius_m)
+                ev = MP_EV_PIN;
+            if (cat->address_span > 0 && by_numbers)
+                ev = MP_EV_ADDRESS;
+        }
+        if (ev == MP_EV_NONE)
             continue;
-        /* Ties go to the older cluster (lower id) so results are stable. */
-        if (d < best_d || (d == best_d && best >= 0 && c->id < CAND(best)->id)) {
-            best_d = d;
+        /* Numbers that match outrank pins: fewest numbers apart, then the
+         * nearest centre; ties go to the older cluster (lower id). */
+        int tier = ev == MP_EV_ADDRESS ? 0 : 1;
+        long g = tier == 0 ? nb.gap : 0;
+        bool better = best < 0 || tier < best_tier;
+        if (!better && tier == best_tier)
+            better = g < best_gap ||
+                     (g == best_gap && (d < best_d || (d == best_d && c->id < CAND(best)->id)));
+        if (better) {
             best = (long)i;
+            best_d = d;
             best_along = along;
+            best_gap = g;
+            best_tier = tier;
+            best_ev = ev;
         }
     }
     if (why) {
         memset(why, 0, sizeof *why);
         why->rule = cat->rule;
         why->radius_m = cat->radius_m;
+        why->along_limit_m = cat->along_m;
+        why->address_span = cat->address_span;
         why->window_s = window;
         why->along_m = -1;
+        why->number_gap = -1;
         if (best >= 0) {
             const struct mp_cluster_state *c = CAND(best);
             why->kind = "nearest";
+            why->evidence = best_ev;
             why->distance_m = best_d;
             why->along_m = best_along;
+            why->number_gap = compare_numbers(p, addr ? addr[best] : NULL).gap;
             why->street_match = p->street && c->street[0] && strcmp(p->street, c->street) == 0;
             why->age_s = t > c->last_at ? t - c->last_at : 0;
         } else {
@@ -112,19 +261,27 @@ static long choose(const struct mp_category *cat, const struct mp_cluster_probe 
     return best;
 }
 
-long mp_cluster_choose_probe(const struct mp_category *cat, const struct mp_cluster_probe *p,
-                             const struct mp_cluster_state *cand, size_t n,
-                             const int64_t *exclude, size_t nexclude,
-                             struct mp_join_reason *why)
+long mp_cluster_choose_ev(const struct mp_category *cat, const struct mp_cluster_probe *p,
+                          const struct mp_cluster_state *const *cand,
+                          const struct mp_cluster_addr *const *addr, size_t n,
+                          const int64_t *exclude, size_t nexclude, struct mp_join_reason *why)
 {
-    return choose(cat, p, cand, NULL, n, exclude, nexclude, why);
+    return choose(cat, p, NULL, cand, addr, n, exclude, nexclude, why);
 }
 
 long mp_cluster_choose_refs(const struct mp_category *cat, const struct mp_cluster_probe *p,
                             const struct mp_cluster_state *const *cand, size_t n,
                             const int64_t *exclude, size_t nexclude, struct mp_join_reason *why)
 {
-    return choose(cat, p, NULL, cand, n, exclude, nexclude, why);
+    return choose(cat, p, NULL, cand, NULL, n, exclude, nexclude, why);
+}
+
+long mp_cluster_choose_probe(const struct mp_category *cat, const struct mp_cluster_probe *p,
+                             const struct mp_cluster_state *cand, size_t n,
+                             const int64_t *exclude, size_t nexclude,
+                             struct mp_join_reason *why)
+{
+    return choose(cat, p, cand, NULL, NULL, n, exclude, nexclude, why);
 }
 
 long mp_cluster_choose(const struct mp_category *cat, double x, double y, int64_t t,
@@ -154,17 +311,30 @@ void mp_cluster_add_member(struct mp_cluster_state *st, double x, double y, int6
 
 void mp_join_reason_json(const struct mp_join_reason *why, char *out, size_t cap)
 {
-    char along[400] = "null";
+    char along[320] = "null", gap[32] = "null", limit_m[320] = "null", limit_n[32] = "null";
     if (why->along_m >= 0)
         snprintf(along, sizeof along, "%.1f", why->along_m);
+    if (why->number_gap >= 0)
+        snprintf(gap, sizeof gap, "%ld", why->number_gap);
+    /* The limit of the evidence that decided, so that a page can say
+     * "62 m along the street (limit 100 m)" without knowing the rules. */
+    if (why->evidence == MP_EV_PIN)
+        snprintf(limit_m, sizeof limit_m, "%.1f", why->radius_m);
+    else if (why->evidence == MP_EV_ALONG_NUMBERS || why->evidence == MP_EV_ALONG_PINS)
+        snprintf(limit_m, sizeof limit_m, "%.1f", why->along_limit_m);
+    else if (why->evidence == MP_EV_ADDRESS)
+        snprintf(limit_n, sizeof limit_n, "%d", why->address_span);
     int n = snprintf(out, cap,
-                     "{\"kind\":\"%s\",\"rule\":\"%s\",\"distance_m\":%.1f,"
-                     "\"along_street_m\":%s,\"street_match\":%s,\"age_s\":%lld,"
-                     "\"radius_m\":%.1f,\"window_days\":%lld}",
-                     why->kind ? why->kind : "new",
-                     why->rule == MP_RULE_STREET ? "street" : "point", why->distance_m, along,
+                     "{\"kind\":\"%s\",\"rule\":\"%s\",\"evidence\":\"%s\",\"distance_m\":%.1f,"
+                     "\"along_street_m\":%s,\"number_gap\":%s,\"street_match\":%s,"
+                     "\"age_s\":%lld,\"radius_m\":%.1f,\"along_limit_m\":%.1f,"
+                     "\"address_span\":%d,\"window_days\":%lld,\"limit_m\":%s,"
+                     "\"limit_numbers\":%s}",
+                     why->kind ? why->kind : "new", mp_rule_name(why->rule),
+                     mp_evidence_name(why->evidence), why->distance_m, along, gap,
                      why->street_match ? "true" : "false", (long long)why->age_s, why->radius_m,
-                     (long long)(why->window_s / 86400));
+                     why->along_limit_m, why->address_span, (long long)(why->window_s / 86400),
+                     limit_m, limit_n);
     if (n < 0 || (size_t)n >= cap)
         snprintf(out, cap, "{}");
 }

@@ -16,17 +16,8 @@
 #define BATCH 1000
 #define MAX_ROWS 20000000L
 
-struct row {
-    char *sr_number, *parent, *address;
-    const char *category; /* borrowed from the city */
-    const char *channel;  /* static */
-    double lon, lat;
-    int64_t created, closed;
-    int64_t cluster_id;
-    bool duplicate, joined, imported;
-    size_t group; /* label group: the index of the root parent */
-    char final_status[16]; /* "fixed", "closed" or "" (still open) */
-};
+/* A row while reading and replaying: the public row and its label group. */
+typedef struct mp_import_row row_t;
 
 struct event {
     int64_t at;
@@ -39,9 +30,16 @@ enum col { C_SR, C_TYPE, C_STATUS, C_ORIGIN, C_CREATED, C_CLOSED, C_ADDR, C_DUP,
 static const char *const chicago_cols[C__N] = {
     "sr_number", "sr_type", "status", "origin", "created_date", "closed_date",
     "street_address", "duplicate", "parent_sr_number", "latitude", "longitude"};
-/* The generic labelled format: NULL columns are optional. */
+/* The generic labelled format (NULL: no such column). */
 static const char *const labelled_cols[C__N] = {
-    "id", "category", NULL, NULL, "time", NULL, "address", "duplicate", "parent_id", "lat", "lon"};
+    "id", "category", NULL, NULL, "time", "closed_at", "address", "duplicate", "parent_id",
+    "lat", "lon"};
+
+/* Columns a labelled file may leave out. */
+static bool optional_col(bool labelled, int c)
+{
+    return labelled && (c == C_ADDR || c == C_PARENT || c == C_CLOSED);
+}
 
 static bool truthy(const char *s)
 {
@@ -84,31 +82,41 @@ static bool parse_double(const char *s, double *out)
     return true;
 }
 
+bool mp_import_before(int64_t at_a, bool closing_a, size_t row_a, int64_t at_b, bool closing_b,
+                      size_t row_b)
+{
+    if (at_a != at_b)
+        return at_a < at_b;
+    /* At the same instant, a report arrives before a closure. */
+    if (closing_a != closing_b)
+        return closing_b;
+    return row_a < row_b;
+}
+
 static int cmp_event(const void *a, const void *b)
 {
     const struct event *x = a, *y = b;
-    if (x->at != y->at)
-        return x->at < y->at ? -1 : 1;
-    /* At the same instant, a report arrives before a closure. */
-    if (x->closing != y->closing)
-        return x->closing ? 1 : -1;
-    return (x->row > y->row) - (x->row < y->row);
+    if (mp_import_before(x->at, x->closing, x->row, y->at, y->closing, y->row))
+        return -1;
+    return mp_import_before(y->at, y->closing, y->row, x->at, x->closing, x->row) ? 1 : 0;
 }
 
-static int cmp_sr(const void *a, const void *b)
+static int cmp_id(const void *a, const void *b)
 {
-    const struct row *const *x = a, *const *y = b;
-    return strcmp((*x)->sr_number, (*y)->sr_number);
+    const row_t *const *x = a, *const *y = b;
+    return strcmp((*x)->id, (*y)->id);
 }
 
-static void free_rows(struct row *rows, size_t n)
+void mp_import_rows_free(struct mp_import_rows *rows)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(rows[i].sr_number);
-        free(rows[i].parent);
-        free(rows[i].address);
+    for (size_t i = 0; i < rows->n; i++) {
+        free(rows->v[i].id);
+        free(rows->v[i].parent);
+        free(rows->v[i].address);
     }
-    free(rows);
+    free(rows->v);
+    rows->v = NULL;
+    rows->n = 0;
 }
 
 /* Local time of the export ("2021-01-01T00:00:09.000") to UTC. */
@@ -123,15 +131,21 @@ static bool local_time(const struct mp_tz *tz, const char *s, int64_t *out)
     return true;
 }
 
-static enum mp_status read_rows(struct mp_ctx *ctx, bool labelled, FILE *f,
-                                struct row **out_rows, size_t *out_n,
-                                struct mp_import_stats *st, struct mp_error *err)
+enum mp_status mp_import_read(struct mp_ctx *ctx, const char *format, FILE *f,
+                              struct mp_import_rows *out, struct mp_import_stats *st,
+                              struct mp_error *err)
 {
     enum mp_status rc;
     struct mp_csv_reader *r = NULL;
-    struct row *rows = NULL;
+    row_t *rows = NULL;
     size_t n = 0, cap = 0, nf;
     size_t idx[C__N];
+    out->v = NULL;
+    out->n = 0;
+    bool labelled = strcmp(format, "labelled") == 0;
+    if (!labelled && strcmp(format, "chicago311") != 0)
+        return mp_fail(err, MP_EINVAL, "invalid_format",
+                       "unknown import format '%.40s' (chicago311 or labelled)", format);
     if ((rc = mp_csv_open(f, NULL, &r, err)))
         return rc;
     if ((rc = mp_csv_next(r, &nf, err))) {
@@ -143,7 +157,7 @@ static enum mp_status read_rows(struct mp_ctx *ctx, bool labelled, FILE *f,
     for (int c = 0; c < C__N; c++) {
         idx[c] = (size_t)-1;
         if (cols[c] && mp_csv_header_index(r, cols[c], &idx[c]) != MP_OK &&
-            !(labelled && (c == C_ADDR || c == C_PARENT))) {
+            !optional_col(labelled, c)) {
             rc = mp_fail(err, MP_EINVAL, "invalid_csv", "column %s is missing", cols[c]);
             goto out;
         }
@@ -168,7 +182,7 @@ static enum mp_status read_rows(struct mp_ctx *ctx, bool labelled, FILE *f,
             st->skipped_type++;
             continue;
         }
-        struct row row = {0};
+        row_t row = {0};
         if (!parse_double(v[C_LAT], &row.lat) || !parse_double(v[C_LON], &row.lon)) {
             st->skipped_nocoord++;
             continue;
@@ -179,16 +193,17 @@ static enum mp_status read_rows(struct mp_ctx *ctx, bool labelled, FILE *f,
         }
         if (v[C_CLOSED][0] && !local_time(ctx->tz, v[C_CLOSED], &row.closed))
             row.closed = 0;
-        row.category = cat->code;
+        row.category = cat;
         row.channel = channel_of(v[C_ORIGIN]);
         row.duplicate = truthy(v[C_DUP]);
-        if (strcmp(v[C_STATUS], "Completed") == 0)
+        /* The labelled format's closure is a fixed job; Chicago says how. */
+        if (labelled ? row.closed != 0 : strcmp(v[C_STATUS], "Completed") == 0)
             snprintf(row.final_status, sizeof row.final_status, "fixed");
-        else if (strcmp(v[C_STATUS], "Canceled") == 0)
+        else if (!labelled && strcmp(v[C_STATUS], "Canceled") == 0)
             snprintf(row.final_status, sizeof row.final_status, "closed");
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
-            struct row *nr = realloc(rows, nc * sizeof *rows);
+            row_t *nr = realloc(rows, nc * sizeof *rows);
             if (!nr) {
                 rc = MP_ENOMEM;
                 goto out;
@@ -196,11 +211,11 @@ static enum mp_status read_rows(struct mp_ctx *ctx, bool labelled, FILE *f,
             rows = nr;
             cap = nc;
         }
-        row.sr_number = strdup(v[C_SR]);
+        row.id = strdup(v[C_SR]);
         row.parent = v[C_PARENT][0] ? strdup(v[C_PARENT]) : NULL;
         row.address = v[C_ADDR][0] ? strdup(v[C_ADDR]) : NULL;
         rows[n++] = row;
-        if (!row.sr_number) {
+        if (!row.id || (v[C_PARENT][0] && !row.parent) || (v[C_ADDR][0] && !row.address)) {
             rc = MP_ENOMEM;
             goto out;
         }
@@ -209,17 +224,14 @@ static enum mp_status read_rows(struct mp_ctx *ctx, bool labelled, FILE *f,
         rc = MP_OK;
 out:
     mp_csv_close(r);
-    if (rc) {
-        free_rows(rows, n);
-        rows = NULL;
-        n = 0;
-    }
-    *out_rows = rows;
-    *out_n = n;
+    out->v = rows;
+    out->n = n;
+    if (rc)
+        mp_import_rows_free(out);
     return rc;
 }
 
-static enum mp_status replay(struct mp_ctx *ctx, struct row *rows, size_t n,
+static enum mp_status replay(struct mp_ctx *ctx, row_t *rows, size_t n,
                              struct mp_import_stats *st, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
@@ -236,7 +248,7 @@ static enum mp_status replay(struct mp_ctx *ctx, struct row *rows, size_t n,
     }
     qsort(ev, ne, sizeof *ev, cmp_event);
     for (size_t k = 0; k < ne; k++) {
-        struct row *row = &rows[ev[k].row];
+        row_t *row = &rows[ev[k].row];
         if (!in_tx) {
             if ((rc = mp_store_begin_write(ctx->db, err)))
                 goto out;
@@ -254,20 +266,20 @@ static enum mp_status replay(struct mp_ctx *ctx, struct row *rows, size_t n,
             st->status_changes++;
         } else {
             bool exists = false;
-            if ((rc = mp_store_report_external_exists(ctx->db, row->sr_number, &exists)))
+            if ((rc = mp_store_report_external_exists(ctx->db, row->id, &exists)))
                 goto out;
             if (exists) {
                 st->skipped_existing++;
                 continue;
             }
             struct mp_report_input in = {0};
-            snprintf(in.category, sizeof in.category, "%s", row->category);
+            snprintf(in.category, sizeof in.category, "%s", row->category->code);
             in.lon = row->lon;
             in.lat = row->lat;
             in.has_lon = in.has_lat = true;
             snprintf(in.channel, sizeof in.channel, "%s", row->channel);
             in.address = row->address;
-            in.external_id = row->sr_number;
+            in.external_id = row->id;
             in.created_at = row->created;
             struct mp_submit_result res;
             struct mp_error verr;
@@ -286,8 +298,7 @@ static enum mp_status replay(struct mp_ctx *ctx, struct row *rows, size_t n,
             row->cluster_id = res.cluster_id;
             row->joined = res.joined;
             row->imported = true;
-            st->imported++;
-            st->joined += res.joined;
+
         }
         if (++in_batch >= BATCH) {
             in_tx = false;
@@ -307,12 +318,12 @@ out:
     return rc;
 }
 
-static size_t find_root(struct row *rows, size_t i)
+static size_t find_root(size_t *group, size_t i)
 {
     /* Path halving over the parent links resolved into group indices. */
-    while (rows[i].group != i) {
-        rows[i].group = rows[rows[i].group].group;
-        i = rows[i].group;
+    while (group[i] != i) {
+        group[i] = group[group[i]];
+        i = group[i];
     }
     return i;
 }
@@ -344,60 +355,104 @@ static long run_pairs(int64_t (*keys)[2], size_t n, int ncols)
     return total + pairs_of(k);
 }
 
-/* The labels against our clusters: parent links, per-report joins, pairs. */
-static enum mp_status score(struct row *rows, size_t n, struct mp_import_stats *st)
+/* The pairwise figures of the imported rows of category cat (NULL: all). */
+static void score_pairs(const struct mp_import_rows *rows, const size_t *group,
+                        const struct mp_category *cat, int64_t (*keys)[2],
+                        struct mp_import_score *sc)
 {
-    enum mp_status rc = MP_OK;
-    struct row **by_sr = malloc((n + 1) * sizeof *by_sr);
-    int64_t(*keys)[2] = malloc((n + 1) * sizeof *keys);
-    if (!by_sr || !keys) {
-        rc = MP_ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        by_sr[i] = &rows[i];
-        rows[i].group = i;
-    }
-    qsort(by_sr, n, sizeof *by_sr, cmp_sr);
-    for (size_t i = 0; i < n; i++) {
-        if (!rows[i].imported)
-            continue;
-        if (rows[i].duplicate)
-            rows[i].joined ? st->tp++ : st->fn++;
-        else
-            rows[i].joined ? st->fp++ : st->tn++;
-        if (!rows[i].parent)
-            continue;
-        struct row key = {.sr_number = rows[i].parent}, *kp = &key;
-        struct row **hit = bsearch(&kp, by_sr, n, sizeof *by_sr, cmp_sr);
-        if (!hit || !(*hit)->imported)
-            continue;
-        size_t a = find_root(rows, i), b = find_root(rows, (size_t)(*hit - rows));
-        if (a != b)
-            rows[a].group = b;
-        if (rows[i].duplicate) {
-            st->dup_pairs++;
-            st->dup_pairs_same_cluster += (*hit)->cluster_id == rows[i].cluster_id;
-        }
-    }
     size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (rows[i].imported) {
-            keys[m][0] = rows[i].cluster_id;
-            keys[m][1] = (int64_t)find_root(rows, i);
+    for (size_t i = 0; i < rows->n; i++)
+        if (rows->v[i].imported && (!cat || rows->v[i].category == cat)) {
+            keys[m][0] = rows->v[i].cluster_id;
+            keys[m][1] = (int64_t)group[i];
             m++;
         }
     qsort(keys, m, sizeof *keys, cmp_pair);
-    st->pairs_predicted = run_pairs(keys, m, 1);
-    st->pairs_correct = run_pairs(keys, m, 2);
+    sc->pairs_predicted = run_pairs(keys, m, 1);
+    sc->pairs_correct = run_pairs(keys, m, 2);
     for (size_t i = 0; i < m; i++) { /* regroup by label only */
         keys[i][0] = keys[i][1];
         keys[i][1] = 0;
     }
     qsort(keys, m, sizeof *keys, cmp_pair);
-    st->pairs_labelled = run_pairs(keys, m, 1);
+    sc->pairs_labelled = run_pairs(keys, m, 1);
+}
+
+enum mp_status mp_import_score(const struct mp_city *city, const struct mp_import_rows *rows,
+                               struct mp_import_stats *st)
+{
+    enum mp_status rc = MP_OK;
+    const size_t n = rows->n;
+    const row_t **by_id = malloc((n + 1) * sizeof *by_id);
+    size_t *group = malloc((n + 1) * sizeof *group);
+    int64_t(*keys)[2] = malloc((n + 1) * sizeof *keys);
+    struct mp_import_score total = {0};
+    if (!by_id || !group || !keys) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    memset(st->per_category, 0, sizeof st->per_category);
+    for (size_t i = 0; i < n; i++) {
+        by_id[i] = &rows->v[i];
+        group[i] = i;
+    }
+    qsort(by_id, n, sizeof *by_id, cmp_id);
+    for (size_t i = 0; i < n; i++) {
+        const row_t *r = &rows->v[i];
+        if (!r->imported)
+            continue;
+        size_t ci = (size_t)(r->category - city->categories);
+        struct mp_import_score *sc =
+            ci < MP_IMPORT_MAX_CATEGORIES ? &st->per_category[ci] : NULL;
+        long *cell = r->duplicate ? (r->joined ? &total.tp : &total.fn)
+                                  : (r->joined ? &total.fp : &total.tn);
+        (*cell)++;
+        total.imported++;
+        total.joined += r->joined;
+        if (sc) {
+            (*(r->duplicate ? (r->joined ? &sc->tp : &sc->fn) : (r->joined ? &sc->fp : &sc->tn)))++;
+            sc->imported++;
+            sc->joined += r->joined;
+        }
+        if (!r->parent)
+            continue;
+        row_t key = {.id = r->parent};
+        const row_t *kp = &key, **hit = bsearch(&kp, by_id, n, sizeof *by_id, cmp_id);
+        if (!hit || !(*hit)->imported)
+            continue;
+        size_t a = find_root(group, i), b = find_root(group, (size_t)(*hit - rows->v));
+        if (a != b)
+            group[a] = b;
+        if (r->duplicate) {
+            bool same = (*hit)->cluster_id == r->cluster_id;
+            total.dup_pairs++;
+            total.dup_pairs_same_cluster += same;
+            if (sc) {
+                sc->dup_pairs++;
+                sc->dup_pairs_same_cluster += same;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        group[i] = find_root(group, i);
+    score_pairs(rows, group, NULL, keys, &total);
+    for (size_t c = 0; c < city->ncategories && c < MP_IMPORT_MAX_CATEGORIES; c++)
+        if (st->per_category[c].imported)
+            score_pairs(rows, group, &city->categories[c], keys, &st->per_category[c]);
+    st->imported = total.imported;
+    st->joined = total.joined;
+    st->tp = total.tp;
+    st->fp = total.fp;
+    st->fn = total.fn;
+    st->tn = total.tn;
+    st->dup_pairs = total.dup_pairs;
+    st->dup_pairs_same_cluster = total.dup_pairs_same_cluster;
+    st->pairs_predicted = total.pairs_predicted;
+    st->pairs_labelled = total.pairs_labelled;
+    st->pairs_correct = total.pairs_correct;
 out:
-    free(by_sr);
+    free(by_id);
+    free(group);
     free(keys);
     return rc;
 }
@@ -406,17 +461,12 @@ enum mp_status mp_import_csv(struct mp_ctx *ctx, const char *format, FILE *f,
                              struct mp_import_stats *st, struct mp_error *err)
 {
     enum mp_status rc;
-    struct row *rows = NULL;
-    size_t n = 0;
+    struct mp_import_rows rows;
     memset(st, 0, sizeof *st);
-    bool labelled = strcmp(format, "labelled") == 0;
-    if (!labelled && strcmp(format, "chicago311") != 0)
-        return mp_fail(err, MP_EINVAL, "invalid_format",
-                       "unknown import format '%.40s' (chicago311 or labelled)", format);
-    if ((rc = read_rows(ctx, labelled, f, &rows, &n, st, err)))
+    if ((rc = mp_import_read(ctx, format, f, &rows, st, err)))
         return rc;
-    if ((rc = replay(ctx, rows, n, st, err)) == MP_OK)
-        rc = score(rows, n, st);
-    free_rows(rows, n);
+    if ((rc = replay(ctx, rows.v, rows.n, st, err)) == MP_OK)
+        rc = mp_import_score(ctx->city, &rows, st);
+    mp_import_rows_free(&rows);
     return rc;
 }

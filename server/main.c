@@ -36,6 +36,7 @@ static void usage_main(FILE *out)
           "  user      manage staff accounts and API clients\n"
           "  export    write reports or clusters as GeoJSON, GeoJSON sequence or CSV\n"
           "  eval-duplicates  score duplicate folding against a labelled file\n"
+          "  tune-duplicates  choose each category's duplicate rule from labelled files\n"
           "  recluster replay all reports under the current duplicate rules\n"
           "  backup    write a consistent copy of the live database to a file\n"
           "  anonymise remove contact data of reports closed more than N days ago\n"
@@ -430,6 +431,8 @@ int main(int argc, char **argv)
         return mp_cli_export(&cfg, argc, argv);
     if (strcmp(argv[1], "eval-duplicates") == 0)
         return mp_cli_eval(&cfg, argc, argv);
+    if (strcmp(argv[1], "tune-duplicates") == 0)
+        return mp_cli_tune(&cfg, argc, argv);
     if (strcmp(argv[1], "recluster") == 0)
         return mp_cli_recluster(&cfg, argc, argv);
     if (strcmp(argv[1], "backup") == 0)

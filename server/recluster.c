@@ -52,14 +52,13 @@
  * after earlier re-clusterings. */
 #define BLOCK_IDS 512
 #define NBLOCKS 8
-/* A join reason as stored with a moved report (as on insert: bounded). */
-#define REASON_MAX 200
 
 struct clu {
     /* st.id: while in the replay, the creation rank, a stand-in id for the
      * rules (exclusions and tie-breaks follow creation order, as database
      * ids do on insert); set to dbid when written. */
     struct mp_cluster_state st;
+    struct mp_cluster_addr addr; /* its members' house numbers, as on insert */
     int64_t dbid; /* the stored id it keeps, or the one reserved for it */
     /* The stored numbers of a claimed cluster that decide whether to write. */
     int64_t old_count, old_first, old_last;
@@ -163,6 +162,7 @@ struct work {
     const char *last_code;
     const struct mp_category *last_cat, *row_cat;
     const struct mp_cluster_state **cand;
+    const struct mp_cluster_addr **cand_addr;
     long *cand_idx;
     long nreps, nclusters, moved;
     long open, peak_open; /* clusters in memory now, and at most */
@@ -503,6 +503,21 @@ static void probe_row(const struct mp_ctx *ctx, struct row *r)
     r->probed = true;
 }
 
+/* Whether a report's probe can matter before its cluster is known: for
+ * the street and address rules always, else when its house number may. */
+static bool needs_probe(const struct mp_category *cat, const char *address)
+{
+    return cat->rule != MP_RULE_POINT || (cat->address_span > 0 && address && address[0]);
+}
+
+/* The probe's address evidence, empty for a report not probed (whose
+ * address is then known not to count). */
+static const struct mp_cluster_probe *probe_of(const struct row *r)
+{
+    static const struct mp_cluster_probe none;
+    return r->probed ? &r->probe : &none;
+}
+
 static enum mp_status replay_one(struct work *w, struct row *r)
 {
     enum mp_status rc;
@@ -539,9 +554,10 @@ static enum mp_status replay_one(struct work *w, struct row *r)
     }
 
     /* The point rule needs no street to choose: snap only for the street
-     * rule, for a new cluster (its street and location) and for the reason
-     * of a report that moves. */
-    if (cat->rule == MP_RULE_STREET && !r->probed)
+     * and address rules, for an address whose number may count, for a new
+     * cluster (its street and location) and for the reason of a report
+     * that moves. */
+    if (!r->probed && needs_probe(cat, r->address))
         probe_row(w->ctx, r);
     const bool probed = r->probed;
     const struct mp_cluster_probe bare = {.x = r->x, .y = r->y, .t = r->created_at};
@@ -553,53 +569,58 @@ static enum mp_status replay_one(struct work *w, struct row *r)
     why.along_m = -1;
     if (chosen < 0) {
         const int64_t window = (int64_t)cat->window_days * 86400;
-        double reach = mp_cluster_reach(cat);
-        long r0 = (long)ceil(reach / CELL);
-        long cx0 = cell_x(r->x), cy0 = cell_x(r->y);
-        for (long cx = cx0 - r0; cx <= cx0 + r0; cx++)
-            for (long cy = cy0 - r0; cy <= cy0 + r0; cy++) {
+        const double reach = mp_report_reach(w->ctx, cat);
+        double bx, by, half;
+        mp_cluster_search_box(probe, reach, &bx, &by, &half);
+        /* Only the pin can match under a point rule without numbers. */
+        const bool pin_only = cat->rule == MP_RULE_POINT &&
+                              (cat->address_span == 0 || !probe->addr.street);
+        for (long cx = cell_x(bx - half); cx <= cell_x(bx + half); cx++)
+            for (long cy = cell_x(by - half); cy <= cell_x(by + half); cy++) {
                 const int32_t *hd = head_of(w, ci, cx, cy, false);
                 for (long c = hd ? (long)*hd - 1 : -1; c >= 0 && n < MAX_CAND;
                      c = w->hot[c].next) {
                     /* Pass over those the rules would reject on the
                      * numbers alone, by the rules' own tests: beyond the
                      * window (reports come in time order, so the gap is
-                     * t - last_at), or for the point rule beyond the
-                     * radius (the one way to match). */
+                     * t - last_at), or for the point rule without house
+                     * numbers beyond the radius (the one way to match). */
                     const struct hot *h = &w->hot[c];
-                    /* Live inserts look within the square of half side
-                     * reach around the pin (mp_store_cluster_candidates):
-                     * the same square here, or a street-rule report whose
-                     * snapped point lies far from its pin could join along
-                     * the street in a replay and not live. */
-                    if (h->x < r->x - reach || h->x > r->x + reach || h->y < r->y - reach ||
-                        h->y > r->y + reach)
+                    /* Live inserts look within the squares of half side
+                     * reach around the pin and the placed address
+                     * (mp_cluster_in_reach): the same here, or a report
+                     * whose snapped point or number lies far from its pin
+                     * could join in a replay and not live. */
+                    if (!mp_cluster_in_reach(probe, reach, h->x, h->y))
                         continue;
                     if (r->created_at - h->last_at > window ||
-                        (cat->rule != MP_RULE_STREET &&
-                         !(mp_geo_dist(r->x, r->y, h->x, h->y) <= cat->radius_m)))
+                        (pin_only && !(mp_geo_dist(r->x, r->y, h->x, h->y) <= cat->radius_m)))
                         continue;
                     w->cand[n] = &w->clus[c].st;
+                    w->cand_addr[n] = &w->clus[c].addr;
                     w->cand_idx[n++] = c;
                 }
             }
-        long best = mp_cluster_choose_refs(cat, probe, w->cand, n, exclude, nex, &why);
+        long best = mp_cluster_choose_ev(cat, probe, w->cand, w->cand_addr, n, exclude, nex, &why);
         chosen = best >= 0 ? w->cand_idx[best] : -1;
         /* A report that moves gets its reason with the street it is on
          * (the point rule chose without it): asked again before the
          * cluster changes. */
         if (chosen >= 0 && !probed && w->clus[chosen].dbid != r->cluster_id) {
             probe_row(w->ctx, r);
-            (void)mp_cluster_choose_refs(cat, &r->probe, w->cand, n, exclude, nex, &why);
+            (void)mp_cluster_choose_ev(cat, &r->probe, w->cand, w->cand_addr, n, exclude, nex,
+                                       &why);
         }
     } else {
         why.kind = "staff";
+        why.evidence = MP_EV_STAFF;
         why.rule = cat->rule;
     }
 
     if (chosen >= 0) {
         struct clu *c = &w->clus[chosen];
         mp_cluster_add_member(&c->st, r->x, r->y, r->created_at);
+        mp_cluster_addr_add(&c->addr, &probe_of(r)->addr);
         w->hot[chosen].x = c->st.x;
         w->hot[chosen].y = c->st.y;
         w->hot[chosen].last_at = c->st.last_at;
@@ -622,6 +643,7 @@ static enum mp_status replay_one(struct work *w, struct row *r)
         copy_str(c->st.street, sizeof c->st.street, r->probe.street ? r->probe.street : "");
         copy_str(c->st.location, sizeof c->st.location, r->location);
         mp_cluster_add_member(&c->st, r->x, r->y, r->created_at);
+        mp_cluster_addr_add(&c->addr, &r->probe.addr);
         c->st.lon = r->lon;
         c->st.lat = r->lat;
         /* Keep the old cluster's identity, status and district when its
@@ -689,7 +711,7 @@ static enum mp_status replay_one(struct work *w, struct row *r)
     }
     if (c->dbid == r->cluster_id)
         return MP_OK;
-    char join[REASON_MAX];
+    char join[MP_JOIN_REASON_MAX];
     mp_join_reason_json(&why, join, sizeof join);
     if ((rc = mp_store_report_set_cluster(w->ctx->db, r->id, c->dbid, c->st.status, join)))
         return rc;
@@ -810,7 +832,7 @@ static int feed_row(void *p, const struct mp_replay_row *r)
         bit_set(f->seen, id);
     d->address = NULL; /* the cursor's, gone with the next row */
     d->addr_off = 0;
-    if (cat->rule == MP_RULE_STREET || first) {
+    if (needs_probe(cat, r->address) || first) {
         d->address = r->address;
         probe_row(f->reader, d);
         d->address = NULL;
@@ -1013,8 +1035,9 @@ static enum mp_status prepare(struct work *w)
     w->seen = calloc(words, sizeof *w->seen);
     w->queues = calloc(city->ncategories + 1, sizeof *w->queues);
     w->cand = malloc(MAX_CAND * sizeof *w->cand);
+    w->cand_addr = malloc(MAX_CAND * sizeof *w->cand_addr);
     w->cand_idx = malloc(MAX_CAND * sizeof *w->cand_idx);
-    if (!w->unclaimed || !w->seen || !w->queues || !w->cand || !w->cand_idx)
+    if (!w->unclaimed || !w->seen || !w->queues || !w->cand || !w->cand_addr || !w->cand_idx)
         return MP_ENOMEM;
     for (int i = 0; i < NBLOCKS; i++) {
         w->blocks[i].no = -1;
@@ -1113,6 +1136,7 @@ out:
     for (int i = 0; i < NBLOCKS; i++)
         free(w.blocks[i].st);
     free(w.cand);
+    free(w.cand_addr);
     free(w.cand_idx);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -19,10 +19,20 @@ struct mp_source {
     char *name;   /* owned, e.g. "Pothole in Street Complaint" */
 };
 
+/* How a category's reports are matched to a cluster (cluster.h has the
+ * rules themselves; geodata/README.md explains them). */
 enum mp_rule {
-    MP_RULE_POINT = 0, /* distance only */
-    MP_RULE_STREET,    /* same street within along_m, else radius_m across streets */
+    MP_RULE_POINT = 0, /* pin distance (and the address span when set) */
+    MP_RULE_STREET,    /* as point, or the same street within along_m */
+    MP_RULE_ADDRESS,   /* when both carry a house number the address span alone decides;
+                          otherwise as the street rule */
+    MP_RULE__COUNT
 };
+
+/* "point", "street", "address" (the pack's and the API's word for a rule). */
+const char *mp_rule_name(enum mp_rule r);
+/* The rule named name; false when it is none of them. */
+bool mp_rule_parse(const char *name, enum mp_rule *out);
 
 struct mp_category {
     char code[48];
@@ -33,6 +43,8 @@ struct mp_category {
     enum mp_rule rule;
     double radius_m;      /* point rule radius; for the street rule, the cross-street radius */
     double along_m;       /* street rule: along-street distance */
+    int address_span;     /* same street and house numbers at most this far apart; 0 = off */
+    bool address_side;    /* ... and on the same side of the street (odd/even) */
     int window_days;      /* a cluster absorbs reports this long after its latest report */
     int fixed_absorb_days;/* ... and this long after it was fixed */
     int service_days;     /* service level in working days */
@@ -100,6 +112,19 @@ const struct mp_district *mp_city_district_at(const struct mp_city *c, double lo
  * binary search over district_order. */
 const struct mp_district *mp_city_district(const struct mp_city *c, const char *code);
 bool mp_city_in_area(const struct mp_city *c, double lon, double lat);
+
+/* Replace the duplicate rules (rule, radius_m, along_m, address_span,
+ * address_side, window_days, fixed_absorb_days) of c's categories with
+ * those of the categories.json at path, matched by code; categories the
+ * file lacks keep theirs. *applied counts the categories changed. For
+ * evaluation commands, before the city is shared. MP_EINVAL (nothing
+ * changed for the bad category) with the reason in err. */
+enum mp_status mp_city_apply_rules(struct mp_city *c, const char *path, size_t *applied,
+                                   struct mp_error *err) MP_WUR;
+
+/* Set the rule fields of c (as categories.json spells them) in the JSON
+ * object o. */
+enum mp_status mp_city_rule_json(const struct mp_category *c, json_t *o) MP_WUR;
 
 /* Replace the tile URL (NULL or "" switches tiles off). For configuration at
  * start-up only, before the city is shared. */

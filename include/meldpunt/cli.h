@@ -9,6 +9,8 @@
 
 /* meldpunt eval-duplicates [--format F] [--baselines] FILE */
 int mp_cli_eval(struct mp_config *cfg, int argc, char **argv);
+/* meldpunt tune-duplicates [--format F] [--folds K] [--output FILE] FILE... */
+int mp_cli_tune(struct mp_config *cfg, int argc, char **argv);
 /* meldpunt recluster [--category C] */
 int mp_cli_recluster(struct mp_config *cfg, int argc, char **argv);
 

@@ -13,33 +13,103 @@
 #include "meldpunt/city.h"
 #include "meldpunt/model.h"
 
+/* Which evidence decided a join, strongest first (README "Duplicate
+ * folding"): both reports' house numbers on one street, the distance along
+ * their street (from the numbers when both can be placed, else from the
+ * pins snapped to it), the distance between the pins; or a person. */
+enum mp_evidence {
+    MP_EV_NONE = 0,    /* a new cluster */
+    MP_EV_ADDRESS,     /* "address_span": same street, numbers within address_span */
+    MP_EV_ALONG_NUMBERS, /* "along_numbers": along the street, placed by house number */
+    MP_EV_ALONG_PINS,  /* "along_pins": along the street, from the snapped pins */
+    MP_EV_PIN,         /* "pin_distance": the cluster's centre within radius_m */
+    MP_EV_SAME_AS,     /* "same_as": the citizen said so */
+    MP_EV_STAFF,       /* "staff": a staff correction */
+    MP_EV__COUNT
+};
+
+/* The word for an evidence in a join reason ("address_span", ...; "none"). */
+const char *mp_evidence_name(enum mp_evidence e);
+
 /* Why a report joined (or did not join) a cluster; stored with the report
  * as JSON so staff can see the reasoning. */
 struct mp_join_reason {
     const char *kind;   /* "nearest" (rule match), "same_as" (citizen said so),
                            "staff" (a correction), "new" */
+    enum mp_evidence evidence;
     enum mp_rule rule;
-    double distance_m;  /* to the cluster centre, metric */
-    double along_m;     /* along the shared street (street rule), -1 when not measured */
+    double distance_m;  /* pin to the cluster centre, metric */
+    double along_m;     /* along the shared street, -1 when not measured */
+    long number_gap;    /* house numbers between the report and the cluster's span,
+                           -1 when not compared */
     bool street_match;  /* report and cluster on the same street */
     int64_t age_s;      /* since the cluster's latest report */
-    double radius_m;    /* the rule's limit that applied */
+    double radius_m;    /* the category's limits */
+    double along_limit_m;
+    int address_span;
     int64_t window_s;
 };
 
-/* A report as the rules see it: metric position, time, and its street
- * (snapped point and direction) when it has one. */
+/* What one report's address says, as the rules use it: a house number (or
+ * a range) on a street of the layer, and where the pack places it. */
+struct mp_address_ev {
+    const char *street; /* borrowed from the street layer; NULL: no usable number */
+    long lo, hi;        /* the number, or the range's ends (lo <= hi) */
+    bool placed;        /* p (lo) and q (hi) are set, metric */
+    double px, py, qx, qy;
+};
+
+/* What a cluster's members say by address: the span of their numbers on
+ * the street of its first member with a usable number. */
+struct mp_cluster_addr {
+    const char *street; /* borrowed; NULL when no member had a number */
+    long lo, hi;
+    unsigned sides;     /* bit 0: an even number, bit 1: an odd one */
+    bool lo_placed, hi_placed;
+    double lx, ly, hx, hy; /* where lo and hi are placed */
+};
+
+/* Add one member's address evidence to span (zeroed for an empty cluster).
+ * Members on another street than the span's are left out; an end moves
+ * only to a number beyond it (so the first member with a number keeps
+ * it, as in time order). */
+void mp_cluster_addr_add(struct mp_cluster_addr *span, const struct mp_address_ev *ev);
+
+/* A report as the rules see it: metric position, time, its street
+ * (snapped point and direction) when it has one, and its address. */
 struct mp_cluster_probe {
     double x, y;
     int64_t t;
     const char *street; /* NULL when the report is not on a known street */
-    double sx, sy;      /* snapped point on that street */
+    double sx, sy;      /* the pin snapped onto that street */
     double ux, uy;      /* unit direction of the street there */
+    struct mp_address_ev addr; /* zeroed when the address gives no usable number */
 };
 
 /* How far the rules of cat look: candidates must be fetched within this
- * metric distance. */
-double mp_cluster_reach(const struct mp_category *cat);
+ * metric distance of the pin or the placed address (mp_cluster_in_reach).
+ * metres_per_number (mp_streets_metres_per_number) turns the address span
+ * into metres; 0 when the pack places no numbers. */
+double mp_cluster_reach(const struct mp_category *cat, double metres_per_number);
+
+/* Whether a cluster centred at metric (cx, cy) lies within the square of
+ * half side reach around p's pin or around its placed address. */
+bool mp_cluster_in_reach(const struct mp_cluster_probe *p, double reach, double cx, double cy);
+
+/* Whether cluster c (of any category) could take a report of cat at time
+ * t at all: same category, open (or fixed within fixed_absorb_days) and
+ * its reports within window_days of t. The rules' first test. */
+bool mp_cluster_can_take(const struct mp_category *cat, const struct mp_cluster_state *c,
+                         int64_t t);
+
+/* Whether the rules of cat would compare p's house numbers with the
+ * candidates' (so that their address spans are worth reading). */
+bool mp_cluster_needs_numbers(const struct mp_category *cat, const struct mp_cluster_probe *p);
+
+/* One square holding both squares of mp_cluster_in_reach: its centre and
+ * half side (to fetch candidates in one query). */
+void mp_cluster_search_box(const struct mp_cluster_probe *p, double reach, double *cx, double *cy,
+                           double *half);
 
 /* Whether a workflow status counts as open (not fixed, closed or refused). */
 bool mp_cluster_status_open(const char *status);
@@ -78,11 +148,39 @@ long mp_cluster_choose_refs(const struct mp_category *cat, const struct mp_clust
                             const struct mp_cluster_state *const *cand, size_t n,
                             const int64_t *exclude, size_t nexclude, struct mp_join_reason *why);
 
+/* The rules with all the evidence: as mp_cluster_choose_refs, with addr[i]
+ * (addr, or an entry, may be NULL: no numbers known) the address span of
+ * cand[i]. A candidate matches when
+ *   - address rule, and both the report and the candidate carry numbers:
+ *     their street is the same and the numbers are at most address_span
+ *     apart (and on the same side when address_side) - nothing else counts;
+ *   - otherwise: its centre is within radius_m of the pin; or (street and
+ *     address rules) it is on the report's street within along_m, measured
+ *     between the placed numbers when both sides can be placed, else
+ *     between the snapped pin and the centre; or (address_span > 0) the
+ *     numbers match as above.
+ * Candidates matched by their numbers win over the others (fewest numbers
+ * apart first); otherwise the nearest centre wins; ties go to the lower id.
+ * why->evidence names the first of address span, along-street and pin
+ * distance that held for the winner. */
+long mp_cluster_choose_ev(const struct mp_category *cat, const struct mp_cluster_probe *p,
+                          const struct mp_cluster_state *const *cand,
+                          const struct mp_cluster_addr *const *addr, size_t n,
+                          const int64_t *exclude, size_t nexclude, struct mp_join_reason *why);
+
 /* Add a member at metric (x, y), time t to st: count, sums, centre (metric;
  * the caller sets lon/lat from the new centre), first/last time. */
 void mp_cluster_add_member(struct mp_cluster_state *st, double x, double y, int64_t t);
 
-/* Serialise why as a compact JSON object into out (cap bytes). */
+/* Room enough for any join reason's JSON. */
+#define MP_JOIN_REASON_MAX 448
+
+/* Serialise why as a compact JSON object into out (cap bytes; "{}" when it
+ * does not fit): kind, rule, evidence, distance_m, along_street_m (null
+ * when not measured), number_gap (null when not compared), street_match,
+ * age_s, radius_m, along_limit_m, address_span, window_days, and limit_m /
+ * limit_numbers: the limit of the evidence that decided (metres for pin
+ * and along-street, house numbers for the address span; null otherwise). */
 void mp_join_reason_json(const struct mp_join_reason *why, char *out, size_t cap);
 
 /* ---- reading: what the public API shows of clusters ----

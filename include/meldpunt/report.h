@@ -68,10 +68,24 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
                                 struct mp_submit_result *out, struct mp_error *err) MP_WUR;
 
 /* The clustering view of a report at metric (x, y), time t: its street from
- * the address (else the nearest street), into probe (street borrowed from
- * the city's street layer), and its readable location into location. */
+ * the address (else the nearest street), the house number the address gives
+ * (probe->addr: usable only when it agrees with the pin - placed within
+ * 300 m of it, or where the pack cannot place numbers, on a street within
+ * 150 m), into probe (streets borrowed from the city's street layer), and
+ * its readable location into location (where the number lies, when placed). */
 void mp_report_probe(struct mp_ctx *ctx, const char *address, double x, double y, int64_t t,
                      struct mp_cluster_probe *probe, char *location, size_t cap);
+
+/* How far the rules of cat look around a report in this pack
+ * (mp_cluster_reach with the street layer's metres per house number). */
+double mp_report_reach(const struct mp_ctx *ctx, const struct mp_category *cat);
+
+/* The address span of a stored cluster: its reports' usable house numbers
+ * (as mp_report_probe reads one report's), oldest first, into *out (street
+ * borrowed from the street layer). For the rules of a live insert, and for
+ * any caller that shows what a report would join (GET /api/v1/nearby). */
+enum mp_status mp_report_cluster_addr(struct mp_ctx *ctx, int64_t cluster_id,
+                                      struct mp_cluster_addr *out) MP_WUR;
 
 /* Set a cluster's status (and so all its reports'), with a history entry.
  * MP_EINVAL for an unknown status. Runs inside the caller's transaction. */

@@ -1,7 +1,9 @@
 /* streets.h - the city pack's street layer (streets.tsv): snapping a point
  * to the nearest named street segment in the metric CRS, a readable location
- * ("W FULLERTON AVE near N KEDZIE AVE"), and recognising a street name in a
- * free-text address ("2111 W Lexington St" -> "W LEXINGTON ST").
+ * ("W FULLERTON AVE near N KEDZIE AVE"), recognising a street name in a
+ * free-text address ("2111 W Lexington St" -> "W LEXINGTON ST"), and placing
+ * a house number on its street where the pack says how (address_grid.json,
+ * addresses.tsv beside streets.tsv; geodata/README.md).
  *
  * Read-only after mp_streets_load: safe to share between threads.
  */
@@ -16,9 +18,10 @@
 struct mp_geo;
 struct mp_streets;
 
-/* Load path (a streets.tsv) projecting through geo. A missing file is not an
- * error: *out is then an empty layer and every snap fails. New object in
- * *out (mp_streets_free). */
+/* Load path (a streets.tsv) projecting through geo, with the optional
+ * address_grid.json and addresses.tsv of the same folder. A missing
+ * streets.tsv is not an error: *out is then an empty layer and every snap
+ * fails. New object in *out (mp_streets_free). */
 enum mp_status mp_streets_load(const char *path, struct mp_geo *geo, struct mp_streets **out,
                                struct mp_error *err) MP_WUR;
 void mp_streets_free(struct mp_streets *s);
@@ -39,8 +42,38 @@ bool mp_streets_snap(const struct mp_streets *s, double x, double y, double max_
                      const char *street, struct mp_snap *out);
 
 /* The layer's spelling of the street named in a free-text address, or NULL
- * (borrowed). Handles house numbers, case, and common suffix spellings. */
+ * (borrowed). The address is taken apart by mp_address_parse (numbers,
+ * units, case and the spellings of types and directions do not matter). */
 const char *mp_streets_find(const struct mp_streets *s, const char *address);
+
+/* Place house number on street (a name from mp_streets_find): at its
+ * address point, else along the address range that holds it (a range of
+ * one parity holds only that side's numbers), else by the pack's address
+ * grid (a street whose name starts with an axis's prefix, "W GLADYS AVE",
+ * numbers along that axis: 1047 W lies where the street crosses the
+ * longitude the grid gives 1047). Where several places qualify (a street
+ * that bends across the grid line twice) the one nearest near (metric x,
+ * y; may be NULL) wins, else the first in the files' order. On success
+ * *out holds the metric point (dist = its distance to near, 0 without),
+ * the street's direction there and the nearer cross street. False when the
+ * pack cannot place the number on that street. */
+bool mp_streets_place(const struct mp_streets *s, const char *street, long number,
+                      const double *near, struct mp_snap *out);
+
+/* Place a typed address ("1600 W Fullerton Ave", "Kerkstraat 12 bus 3"):
+ * its street as mp_streets_find finds it, its number placed by
+ * mp_streets_place (no pin to prefer). On success the metric point in *x,
+ * *y and the address in the layer's spelling in label (may be NULL; ""
+ * when it does not fit): "1600 W FULLERTON AVE", "Kerkstraat 12" (the
+ * number where the text had it). False when the street is unknown, the
+ * text has no house number, or the pack cannot place it. For the place
+ * search (GET /api/v1/places). */
+bool mp_streets_address(const struct mp_streets *s, const char *text, double *x, double *y,
+                        char *label, size_t cap);
+
+/* The most metres one house number spans in this pack (a grid of 800
+ * numbers a mile: 2.0), 0 when the pack places no numbers. */
+double mp_streets_metres_per_number(const struct mp_streets *s);
 
 /* Place a corner written as two crossing streets ("N Clark St & W Division
  * St"; also "and", "at", "near", "/", "@"; the direction and the type may

@@ -53,10 +53,38 @@ test('a pothole reported along the same street 90 m away joins; the reasons say 
   assert.equal(c.status, 200);
   const second = c.body.properties.reports.find((r) => r.id === b.report.id);
   assert.equal(second.join_reason.kind, 'nearest');
-  assert.equal(second.join_reason.rule, 'street');
+  // Potholes follow the address rule; without a house number on the second
+  // report it is the street rule, measured along the street from the pins.
+  assert.equal(second.join_reason.rule, 'address');
+  assert.equal(second.join_reason.evidence, 'along_pins');
+  assert.equal(second.join_reason.limit_m, 100);
+  assert.equal(second.join_reason.limit_numbers, null);
   assert.equal(second.join_reason.street_match, true);
   assert.ok(Math.abs(second.join_reason.along_street_m - 90) < 3, JSON.stringify(second.join_reason));
   assert.ok(second.join_reason.distance_m > 15, 'beyond the across-street radius');
+});
+
+test('potholes with house numbers: the numbers decide, whatever the pins say', async () => {
+  // 1610 W Division St lies at -87.66774 by Chicago's address grid.
+  const at1610 = { lon: -87.66774, lat: 41.90335 };
+  const a = await report('pothole', at1610, { address: '1610 W Division St' });
+  // 40 numbers on (about 80 m), pinned 150 m off: one job by its address.
+  const c = await report('pothole', east(at1610, -150), { address: '1650 W DIVISION ST Apt 2' });
+  assert.equal(c.joined, true);
+  assert.equal(c.cluster.id, a.cluster.id);
+  // 70 numbers beyond the cluster's span (1610-1650), pinned 5 m from the
+  // first: another pothole.
+  const d = await report('pothole', east(at1610, 5), { address: '1720 W Division St' });
+  assert.equal(d.joined, false);
+  const got = await cluster(a.cluster.id);
+  const reason = got.body.properties.reports.find((r) => r.id === c.report.id).join_reason;
+  assert.equal(reason.evidence, 'address_span', JSON.stringify(reason));
+  assert.equal(reason.number_gap, 40);
+  assert.equal(reason.limit_numbers, 50);
+  assert.equal(reason.limit_m, null);
+  assert.ok(reason.distance_m > 140, JSON.stringify(reason));
+  // The location is where the number lies, not where the pin is.
+  assert.match(c.report.location, /^W DIVISION ST near N MARSHFIELD AVE/);
 });
 
 test('two potholes on cross streets about 28 m apart are two jobs', async () => {
@@ -262,7 +290,8 @@ test('eval-duplicates scores the city pack rules above plain point rules on Chic
   assert.ok(existsSync(file), `the shared Chicago data (${file}) is a prerequisite of the suite`);
   const { stdout } = await meldpunt(['eval-duplicates', '--city', CITY_DIR, '--format', 'chicago311', '--baselines', file]);
   t.diagnostic(`\n${stdout}`);
-  const rows = stdout.trim().split('\n').slice(1).map((l) => {
+  // The rule rows: from the header to the first blank line (per-category tables follow).
+  const rows = stdout.split('\n\n')[0].trim().split('\n').slice(1).map((l) => {
     const m = /^(.*?)\s{2,}(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\/(\d+)/.exec(l);
     assert.ok(m, `row: ${l}`);
     return { name: m[1].trim(), f1: Number(m[7]), pairF1: Number(m[10]), kept: Number(m[11]), pairs: Number(m[12]) };

@@ -1,8 +1,9 @@
 /* fuzz_text.c - libFuzzer target for the text every public answer passes
  * through: mp_utf8_chars (the UTF-8 and control-character gate of every text
  * field), mp_text_mask_contacts (e-mail addresses and phone numbers typed
- * into public descriptions) and mp_streets_find (street names recognised in
- * free-text addresses, on the demo city's street layer).
+ * into public descriptions), mp_address_parse (addresses taken apart) and
+ * mp_streets_find / mp_streets_address (street names recognised and house
+ * numbers placed in free-text addresses, on the demo city's street layer).
  *
  * Properties:
  *   - mp_utf8_chars agrees with an independent validator written from the
@@ -11,7 +12,9 @@
  *     plainly is an e-mail address (an alphanumeric local part, @, a domain
  *     of two or more labels) or a phone number (seven digits in a row
  *     standing on their own);
- *   - a recognised street name is recognised as itself.
+ *   - a recognised street name is recognised as itself;
+ *   - a parsed address has a street key that is its own key, and a range
+ *     that does not run backwards; an unparsed one has neither.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "meldpunt/address.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/text.h"
 
@@ -153,6 +157,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
     }
+    struct mp_address a;
+    char key[MP_ADDRESS_KEY_MAX], label[64];
+    if (mp_address_parse(s, &a)) {
+        CHECK(a.street[0] != '\0' && a.number >= 0 && a.number_to >= a.number);
+        if (!mp_address_key(a.street, key, sizeof key) || strcmp(key, a.street) != 0) {
+            fprintf(stderr, "'%s': key '%s', its key '%s'\n", s, a.street, key);
+            abort();
+        }
+    } else {
+        CHECK(a.street[0] == '\0' && a.number == 0);
+    }
+    double x, y;
+    if (mp_streets_address(streets, s, &x, &y, label, sizeof label))
+        CHECK(a.number > 0 && name != NULL);
     free(s);
     return 0;
 }

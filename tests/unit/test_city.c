@@ -217,7 +217,12 @@ static void test_categories(void **state)
         assert_string_equal(k->code, code);
         assert_ptr_equal(mp_city_category(c, code), k); /* unique */
         const char *rule = json_string_value(json_object_get(o, "rule"));
-        assert_int_equal(k->rule, strcmp(rule, "street") == 0 ? MP_RULE_STREET : MP_RULE_POINT);
+        enum mp_rule want;
+        assert_true(mp_rule_parse(rule, &want));
+        assert_int_equal(k->rule, want);
+        assert_string_equal(mp_rule_name(k->rule), rule);
+        assert_int_equal(k->address_span, json_integer_value(json_object_get(o, "address_span")));
+        assert_int_equal(k->address_side, json_is_true(json_object_get(o, "address_side")));
         assert_near(k->radius_m, json_number_value(json_object_get(o, "radius_m")), 0);
         assert_near(k->along_m, json_number_value(json_object_get(o, "along_m")), 0);
         assert_int_equal(k->window_days, json_integer_value(json_object_get(o, "window_days")));
@@ -245,7 +250,9 @@ static void test_categories(void **state)
     /* A few facts of the Chicago pack that README.md explains. */
     const struct mp_category *k = mp_city_category(c, "pothole");
     assert_non_null(k);
-    assert_int_equal(k->rule, MP_RULE_STREET);
+    assert_int_equal(k->rule, MP_RULE_ADDRESS);
+    assert_int_equal(k->address_span, 50);
+    assert_false(k->address_side);
     assert_string_equal(k->department, "streets");
     k = mp_city_category(c, "traffic_signal_out");
     assert_non_null(k);
@@ -518,6 +525,10 @@ static void test_bad_rules(void **state)
         {"window_days", json_integer(-1), "out of range"},
         {"window_days", json_integer(3651), "out of range"},
         {"fixed_absorb_days", json_integer(-1), "out of range"},
+        {"address_span", json_integer(-1), "address_span must be 0 to 10000"},
+        {"address_span", json_integer(10001), "address_span must be 0 to 10000"},
+        {"address_side", json_string("yes"), "address_side true or false"},
+        {"rule", json_string("Address"), "unknown rule (point, street or address)"},
         {"service_days", json_integer(-2), "out of range"},
         {"priority", json_integer(0), "out of range"},
         {"priority", json_integer(4), "out of range"},
@@ -534,6 +545,62 @@ static void test_bad_rules(void **state)
         expect_pack_error(&p, cases[i].needle);
         pack_remove(&p);
     }
+}
+
+/* Another categories.json's rules over the pack's (eval-duplicates --rules). */
+static void test_apply_rules(void **state)
+{
+    (void)state;
+    struct pack p;
+    struct mp_city *c = NULL;
+    struct mp_error err = {{0}, {0}};
+    size_t n = 0;
+    char path[1200];
+    pack_make(&p);
+    assert_int_equal(mp_city_load(p.dir, &c, &err), MP_OK);
+    const struct mp_category *hole = mp_city_category(c, "pothole");
+    const double service = hole->service_days;
+    snprintf(path, sizeof path, "%s/rules.json", p.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"categories\": [{\"code\": \"pothole\", \"rule\": \"point\", \"radius_m\": 22,"
+          " \"address_span\": 12, \"address_side\": true, \"window_days\": 9,"
+          " \"service_days\": 99},"
+          " {\"code\": \"no_such_thing\", \"rule\": \"street\", \"along_m\": 5}]}",
+          f);
+    fclose(f);
+    assert_int_equal(mp_city_apply_rules(c, path, &n, &err), MP_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hole->rule, MP_RULE_POINT);
+    assert_near(hole->radius_m, 22, 0);
+    assert_near(hole->along_m, 0, 0); /* the file's default, as a pack's */
+    assert_int_equal(hole->address_span, 12);
+    assert_true(hole->address_side);
+    assert_int_equal(hole->window_days, 9);
+    assert_int_equal(hole->fixed_absorb_days, 0);
+    assert_near(hole->service_days, service, 0); /* not a rule field */
+    /* Written back as a pack spells it. */
+    json_t *o = json_object();
+    assert_int_equal(mp_city_rule_json(hole, o), MP_OK);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(text, "{\"rule\":\"point\",\"radius_m\":22,\"along_m\":0,"
+                              "\"address_span\":12,\"address_side\":true,\"window_days\":9,"
+                              "\"fixed_absorb_days\":0}");
+    free(text);
+    json_decref(o);
+    /* A bad value changes nothing of that category and says which. */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"categories\": [{\"code\": \"pothole\", \"radius_m\": 1, \"rule\": \"zigzag\"}]}", f);
+    fclose(f);
+    assert_int_equal(mp_city_apply_rules(c, path, &n, &err), MP_EINVAL);
+    assert_string_equal(err.text, "category pothole: unknown rule (point, street or address)");
+    assert_near(hole->radius_m, 22, 0);
+    assert_int_equal(mp_city_apply_rules(c, "/nonexistent/rules.json", &n, &err), MP_EINVAL);
+    assert_non_null(strstr(err.text, "/nonexistent/rules.json"));
+    assert_int_equal(unlink(path), 0);
+    mp_city_free(c);
+    pack_remove(&p);
 }
 
 static void test_no_categories(void **state)
@@ -630,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_json_key),
         cmocka_unit_test(test_duplicate_category),
         cmocka_unit_test(test_bad_rules),
+        cmocka_unit_test(test_apply_rules),
         cmocka_unit_test(test_no_categories),
         cmocka_unit_test(test_bad_city_json),
         cmocka_unit_test(test_bad_districts),

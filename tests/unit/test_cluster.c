@@ -403,12 +403,12 @@ static void test_reach(void **state)
 {
     (void)state;
     struct mp_category cat = pothole();
-    assert_near(mp_cluster_reach(&cat), 100, 0);
+    assert_near(mp_cluster_reach(&cat, 0), 100, 0);
     cat.along_m = 10; /* along shorter than across: the radius reaches further */
-    assert_near(mp_cluster_reach(&cat), 15, 0);
+    assert_near(mp_cluster_reach(&cat, 0), 15, 0);
     struct mp_category g = graffiti();
     g.along_m = 500; /* ignored by the point rule */
-    assert_near(mp_cluster_reach(&g), 25, 0);
+    assert_near(mp_cluster_reach(&g, 0), 25, 0);
 }
 
 static void test_street_along_edge(void **state)

@@ -3,8 +3,8 @@
  * generated reports in several categories (point and street rules, short
  * and long windows) over more than a year, so that the replay retires
  * clusters as it goes. Replaying what was inserted one by one changes
- * nothing; replaying under changed rules gives the clusters that inserting
- * under those rules gives; staff corrections, statuses and ids survive, also
+ * nothing; replaying under changed rules (house numbers among them) gives
+ * the clusters that inserting under those rules gives; staff corrections, statuses and ids survive, also
  * when a must-link partner arrives long after its cluster went quiet. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,8 +82,19 @@ static const double spots[][2] = {{-87.6278, 41.8819}, {-87.6298, 41.8781}, {-87
                                   {-87.6544, 41.8817}, {-87.7072, 41.9247}};
 static const char *const cats[] = {"pothole",  "street_light_out", "graffiti",
                                    "speeding", "open_hydrant",     "sidewalk_damage"};
-static const char *const addresses[] = {"100 W MADISON ST", "20 N State Street",
-                                        "55 S Dearborn St.", "1 W MADISON AVE"};
+/* Addresses with house numbers near the spots (placed by Chicago's grid),
+ * a few blocks off (still within 300 m of the pin: placed, and far from
+ * the pin), beyond the 300 m the pin allows (not used), on streets the
+ * layer lacks or without a number. */
+static const char *const addresses[] = {
+    "100 W MADISON ST",      "20 N State Street",      "55 S Dearborn St.",
+    "1 W MADISON AVE",       "1100 W MADISON ST",      "1118 W Madison St Apt 2",
+    "1075 W MADISON ST",     "3200 W FULLERTON AVE",   "3230 W Fullerton Ave",
+    "3150 W FULLERTON AVE",  "2400 N KEDZIE AVE",      "300 S DEARBORN ST",
+    "310-318 S Dearborn St", "10 S STATE ST",          "5 N STATE ST",
+    "1300 W MADISON ST",     "W Madison St",           "12 Elm Street",
+};
+#define NADDRESSES (sizeof addresses / sizeof *addresses)
 
 /* The same reports, in time order, on every call. */
 static void insert_all(struct db *d, int64_t *ids)
@@ -101,13 +112,11 @@ static void insert_all(struct db *d, int64_t *ids)
         in.lon = s[0] + (rnd() - 0.5) * 160 * M_LON;
         in.lat = s[1] + (rnd() - 0.5) * 160 * M_LAT;
         in.has_lon = in.has_lat = true;
-        /* Addresses only with the point rule: a street-rule report whose
-         * named street lies far from its pin matches along the street
-         * beyond the square live inserts search (mp_cluster_reach around
-         * the pin), which the replay's wider cells do search. */
-        bool street_rule = mp_city_category(fx_pack.city, cat)->rule == MP_RULE_STREET;
-        if (rnd() < 0.3 && !street_rule)
-            in.address = strdup(addresses[(size_t)(rnd() * 4)]);
+        /* Addresses for every rule: a report whose number is placed away
+         * from its pin is searched around both (mp_cluster_in_reach), on
+         * insert and in the replay alike. */
+        if (rnd() < 0.6)
+            in.address = strdup(addresses[(size_t)(rnd() * NADDRESSES)]);
         in.created_at = T0 + (int64_t)i * SPAN_DAYS * DAY / NREPORTS + (int64_t)(rnd() * 600);
         enum mp_status rc = mp_report_submit(&d->ctx, &in, false, &res, &err);
         if (rc)
@@ -241,19 +250,35 @@ static void replay_under_new_rules_matches_live_inserts(void **state)
     insert_all(&a, ids);
     assignment(&a, &a_old);
 
-    /* Point rules only (see insert_all on the street rule's reach). */
+    /* Every rule and every kind of evidence: pins, along the street from
+     * pins and from numbers, the address span with and without sides, and
+     * the address rule. */
     struct mp_category *graffiti = category("graffiti"), *light = category("street_light_out"),
-                       *walk = category("sidewalk_damage");
-    struct mp_category keep_g = *graffiti, keep_l = *light, keep_w = *walk;
+                       *walk = category("sidewalk_damage"), *hole = category("pothole"),
+                       *fast = category("speeding"), *hydrant = category("open_hydrant");
+    struct mp_category keep_g = *graffiti, keep_l = *light, keep_w = *walk, keep_h = *hole,
+                       keep_f = *fast, keep_y = *hydrant;
     graffiti->radius_m = 60;
     light->window_days = 5;
+    light->address_span = 30;
+    light->address_side = true;
     walk->radius_m = 8;
+    walk->address_span = 60;
+    hole->rule = MP_RULE_ADDRESS;
+    hole->address_span = 20;
+    fast->along_m = 150;
+    fast->address_span = 10;
+    hydrant->rule = MP_RULE_STREET;
+    hydrant->along_m = 120;
     insert_all(&b, ids);
     /* With the reader thread, as the command line runs it. */
     enum mp_status rc = mp_recluster_with(&a.ctx, &a.reader, NULL, &st, &err);
     *graffiti = keep_g;
     *light = keep_l;
     *walk = keep_w;
+    *hole = keep_h;
+    *fast = keep_f;
+    *hydrant = keep_y;
     assert_int_equal(rc, MP_OK);
 
     assignment(&a, &a_new);

@@ -139,6 +139,10 @@ static void test_find_address(void **state)
     assert_string_equal(mp_streets_find(f->streets, "1200 west madison street"), "W MADISON ST");
     assert_string_equal(mp_streets_find(f->streets, "N. Aberdeen St."), "N ABERDEEN ST");
     assert_null(mp_streets_find(f->streets, "12 Elm Street"));
+    /* Units, ranges and the place after a comma do not hide the street. */
+    assert_string_equal(mp_streets_find(f->streets, "1200-1210 W Madison St Apt 3, Chicago"),
+                        "W MADISON ST");
+    assert_string_equal(mp_streets_find(f->streets, "1200 1/2 w madison st #3"), "W MADISON ST");
     assert_null(mp_streets_find(f->streets, ""));
     assert_null(mp_streets_find(f->streets, NULL));
 }
@@ -185,6 +189,159 @@ static void test_chicago_layer(void **state)
     assert_true(mp_streets_snap(s, x, y, 60, NULL, &snap));
     assert_string_equal(snap.street, "W FULLERTON AVE");
     assert_string_equal(mp_streets_find(s, "2111 W Lexington ST"), "W LEXINGTON ST");
+}
+
+/* ---- house numbers: mp_streets_place ---- */
+
+/* Chicago's grid (address_grid.json): numbers placed where the street
+ * crosses the grid line, the line taken between the anchor streets where
+ * the street runs. */
+static void test_place_chicago_grid(void **state)
+{
+    struct fx *f = *state;
+    const struct mp_streets *s = f->city.streets;
+    struct mp_snap p, q;
+    double cx, cy;
+    /* 1600 W is Ashland: 1600 W Fullerton is that corner. */
+    assert_true(mp_streets_place(s, "W FULLERTON AVE", 1600, NULL, &p));
+    assert_string_equal(p.street, "W FULLERTON AVE");
+    assert_string_equal(p.cross, "N ASHLAND AVE");
+    assert_true(mp_streets_intersection(s, "Ashland & Fullerton", &cx, &cy, NULL, 0));
+    assert_true(mp_geo_dist(p.x, p.y, cx, cy) < 10.0);
+    /* Pulaski runs 250 m further east at 71st than on the North Side: the
+     * grid line is taken where 71st runs. 3949 W 71st is one block east of
+     * Pulaski (4000 W), 7100 S Pulaski is that corner. */
+    assert_true(mp_streets_place(s, "S PULASKI RD", 7100, NULL, &q));
+    assert_string_equal(q.cross, "W 71ST ST");
+    assert_true(mp_streets_place(s, "W 71ST ST", 3949, NULL, &p));
+    assert_true(p.x > q.x);
+    assert_near(mp_geo_dist(p.x, p.y, q.x, q.y), 51 * 2.01, 25.0);
+    /* A corner named from either street lands in one place. */
+    assert_true(mp_streets_place(s, "W JACKSON BLVD", 3600, NULL, &p));
+    assert_true(mp_streets_place(s, "S CENTRAL PARK BLVD", 300, NULL, &q));
+    assert_true(mp_geo_dist(p.x, p.y, q.x, q.y) < 15.0);
+    /* Two numbers 100 apart on one street are about 200 m apart. */
+    assert_true(mp_streets_place(s, "S SANGAMON ST", 8500, NULL, &p));
+    assert_true(mp_streets_place(s, "S SANGAMON ST", 8600, NULL, &q));
+    assert_near(mp_geo_dist(p.x, p.y, q.x, q.y), 201, 15.0);
+    assert_true(fabs(p.ux * p.ux + p.uy * p.uy - 1.0) < 1e-9);
+    /* The layer has W Gladys Ave only west of Cicero: 1047 W is not on it. */
+    assert_false(mp_streets_place(s, "W GLADYS AVE", 1047, NULL, &p));
+    assert_true(mp_streets_place(s, "W GLADYS AVE", 4900, NULL, &p));
+    /* No number, no known street, a street without a grid prefix. */
+    assert_false(mp_streets_place(s, "W FULLERTON AVE", 0, NULL, &p));
+    assert_false(mp_streets_place(s, "W NOWHERE AVE", 1600, NULL, &p));
+    assert_near(mp_streets_metres_per_number(s), 2.0, 0.15);
+    /* A typed address, as the place search takes it. */
+    char label[64], tiny[8];
+    double ax, ay;
+    assert_true(mp_streets_address(s, "1600 west fullerton avenue, Chicago", &ax, &ay, label,
+                                   sizeof label));
+    assert_string_equal(label, "1600 W FULLERTON AVE");
+    assert_true(mp_geo_dist(ax, ay, cx, cy) < 10.0);
+    assert_true(mp_streets_address(s, "1600 W Fullerton Ave", &ax, &ay, tiny, sizeof tiny));
+    assert_string_equal(tiny, "");
+    assert_false(mp_streets_address(s, "W Fullerton Ave", &ax, &ay, label, sizeof label));
+    assert_false(mp_streets_address(s, "1047 W Gladys Ave", &ax, &ay, label, sizeof label));
+    assert_false(mp_streets_address(s, "1600 W Nowhere Ave", &ax, &ay, label, sizeof label));
+    /* The tiny layer has no number files. */
+    assert_false(mp_streets_place(f->streets, "W MADISON ST", 1200, NULL, &p));
+    assert_near(mp_streets_metres_per_number(f->streets), 0, 0);
+}
+
+/* Write name in dir with text. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static const char dutch_layer[] =
+    "street\tfrom_cross\tto_cross\tcoords\n"
+    "Kerkstraat\tMarkt\tLaan\t5.12000 52.09000,5.12300 52.09000\n"
+    "Kerkstraat\tLaan\tDijk\t5.12300 52.09000,5.12600 52.09000\n"
+    "Markt\t\tKerkstraat\t5.12000 52.08900,5.12000 52.09000\n";
+
+/* A pack without a grid: address ranges (one side each) and one address
+ * point, with the street's case as the layer spells it. */
+static void test_place_points_and_ranges(void **state)
+{
+    struct fx *f = *state;
+    char dir[300], path[400];
+    struct mp_streets *s = NULL;
+    struct mp_error err;
+    struct mp_snap p, q;
+    double x0, y0, x1, y1;
+    snprintf(dir, sizeof dir, "%s/numbers-XXXXXX", f->dir);
+    assert_non_null(mkdtemp(dir));
+    put_file(dir, "streets.tsv", dutch_layer);
+    put_file(dir, "addresses.tsv",
+             "street\tfrom\tto\tcoords\n"
+             "Kerkstraat\t1\t41\t5.12000 52.09010,5.12300 52.09010,5.12600 52.09010\n"
+             "Kerkstraat\t2\t42\t5.12000 52.08990,5.12600 52.08990\n"
+             "KERKSTRAAT\t12\t12\t5.12500 52.08980\n");
+    snprintf(path, sizeof path, "%s/streets.tsv", dir);
+    assert_int_equal(mp_streets_load(path, f->city.geo, &s, &err), MP_OK);
+    const char *k = mp_streets_find(s, "kerkstraat 13 bus 2");
+    assert_non_null(k);
+    assert_string_equal(k, "Kerkstraat");
+    /* 21 is halfway along the odd side, on the north. */
+    xy(f, 5.12300, 52.09010, &x0, &y0);
+    assert_true(mp_streets_place(s, k, 21, NULL, &p));
+    assert_true(mp_geo_dist(p.x, p.y, x0, y0) < 0.5);
+    assert_string_equal(p.street, "Kerkstraat");
+    assert_non_null(p.cross);
+    /* 22 on the even side, south, halfway too: sides differ by ~22 m. */
+    assert_true(mp_streets_place(s, k, 22, NULL, &q));
+    xy(f, 5.12300, 52.08990, &x1, &y1);
+    assert_true(mp_geo_dist(q.x, q.y, x1, y1) < 0.5);
+    /* The address point of 12 wins over the even range that holds it. */
+    assert_true(mp_streets_place(s, k, 12, NULL, &p));
+    xy(f, 5.12500, 52.08980, &x0, &y0);
+    assert_true(mp_geo_dist(p.x, p.y, x0, y0) < 0.5);
+    /* Beyond every range. */
+    assert_false(mp_streets_place(s, k, 43, NULL, &p));
+    assert_false(mp_streets_place(s, "Markt", 1, NULL, &p));
+    /* A range of 40 numbers: its length over 40 (far from its UTM zone,
+     * the Chicago CRS stretches a Dutch street by a quarter: no matter). */
+    assert_true(mp_streets_place(s, k, 1, NULL, &p));
+    assert_true(mp_streets_place(s, k, 41, NULL, &q));
+    assert_near(mp_streets_metres_per_number(s), mp_geo_dist(p.x, p.y, q.x, q.y) / 40.0, 0.01);
+    /* Number-last addresses keep their order in the label. */
+    char label[64];
+    double ax, ay;
+    assert_true(mp_streets_address(s, "kerkstraat 21 bus 4", &ax, &ay, label, sizeof label));
+    assert_string_equal(label, "Kerkstraat 21");
+    mp_streets_free(s);
+
+    /* Broken number files are refused with the line and the reason. */
+    put_file(dir, "addresses.tsv",
+             "street\tfrom\tto\tcoords\nDorpsstraat\t1\t9\t5.1 52.1,5.2 52.1\n");
+    assert_int_not_equal(mp_streets_load(path, f->city.geo, &s, &err), MP_OK);
+    assert_string_equal(err.text, "addresses.tsv line 2: the street is not in streets.tsv");
+    put_file(dir, "addresses.tsv", "street\tfrom\tto\tcoords\nKerkstraat\t1\t9\t5.1 52.1\n");
+    assert_int_not_equal(mp_streets_load(path, f->city.geo, &s, &err), MP_OK);
+    assert_string_equal(err.text,
+                        "addresses.tsv line 2: a range needs two points, an address one");
+    snprintf(path, sizeof path, "%s/addresses.tsv", dir);
+    assert_int_equal(unlink(path), 0);
+    put_file(dir, "address_grid.json",
+             "{\"axes\": [{\"prefix\": \"N\", \"coordinate\": \"lat\", \"streets\": "
+             "[[0, \"Markt\"], [100, \"Nergensweg\"]]}]}");
+    snprintf(path, sizeof path, "%s/streets.tsv", dir);
+    assert_int_not_equal(mp_streets_load(path, f->city.geo, &s, &err), MP_OK);
+    assert_string_equal(err.text, "address_grid.json axis N: no street Nergensweg in streets.tsv");
+    put_file(dir, "address_grid.json",
+             "{\"axes\": [{\"prefix\": \"N\", \"coordinate\": \"lat\", \"streets\": "
+             "[[100, \"Markt\"], [0, \"Kerkstraat\"]]}]}");
+    assert_int_not_equal(mp_streets_load(path, f->city.geo, &s, &err), MP_OK);
+    assert_string_equal(err.text, "address_grid.json axis N: street 2 must be [number, name] "
+                                  "with numbers ascending");
+    fx_rm_dir(dir);
 }
 
 /* ---- corners: mp_streets_intersection ---- */
@@ -278,6 +435,8 @@ int main(void)
         cmocka_unit_test(test_location),
         cmocka_unit_test(test_missing_layer),
         cmocka_unit_test(test_chicago_layer),
+        cmocka_unit_test(test_place_chicago_grid),
+        cmocka_unit_test(test_place_points_and_ranges),
         cmocka_unit_test(test_city_corner_spellings),
         cmocka_unit_test(test_city_refusals),
         cmocka_unit_test(test_corner_twice_layer),
