@@ -52,6 +52,12 @@ struct mp_connguard {
     uint64_t seed;
     size_t mask;
     struct addr_slot *slots; /* owned */
+    pthread_t sweeper;
+    bool sweeping;
+    unsigned sweep_ms;
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+    bool stopping;
 };
 
 static void unlink_conn(struct list *l, struct mp_conn *c)
@@ -173,6 +179,12 @@ enum mp_status mp_connguard_new(const struct mp_connguard_limits *lim, mp_conngu
         rc = MP_ENOMEM;
         goto out;
     }
+    if (pthread_mutex_init(&g->stop_lock, NULL) != 0 ||
+        pthread_cond_init(&g->stop_cond, NULL) != 0) {
+        pthread_mutex_destroy(&g->lock);
+        rc = MP_ENOMEM;
+        goto out;
+    }
     g->lim = *lim;
     g->kill = kill;
     g->ctx = ctx;
@@ -193,6 +205,9 @@ void mp_connguard_free(struct mp_connguard *g)
 {
     if (!g)
         return;
+    mp_connguard_stop_sweeper(g);
+    pthread_cond_destroy(&g->stop_cond);
+    pthread_mutex_destroy(&g->stop_lock);
     pthread_mutex_destroy(&g->lock);
     free(g->slots);
     free(g);
@@ -340,4 +355,46 @@ void mp_connguard_stats(struct mp_connguard *g, struct mp_connguard_stats *out)
     *out = g->st;
     out->open = g->open;
     pthread_mutex_unlock(&g->lock);
+}
+
+static void *sweep_loop(void *arg)
+{
+    struct mp_connguard *g = arg;
+    pthread_mutex_lock(&g->stop_lock);
+    while (!g->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        long ns = until.tv_nsec + (long)g->sweep_ms * 1000000L;
+        until.tv_sec += ns / 1000000000L;
+        until.tv_nsec = ns % 1000000000L;
+        (void)pthread_cond_timedwait(&g->stop_cond, &g->stop_lock, &until);
+        if (!g->stopping)
+            (void)mp_connguard_sweep(g, mp_ratelimit_now_ms());
+    }
+    pthread_mutex_unlock(&g->stop_lock);
+    return NULL;
+}
+
+enum mp_status mp_connguard_start_sweeper(struct mp_connguard *g, unsigned interval_ms)
+{
+    if (g->sweeping)
+        return MP_OK;
+    g->sweep_ms = interval_ms ? interval_ms : 1;
+    g->stopping = false;
+    if (pthread_create(&g->sweeper, NULL, sweep_loop, g) != 0)
+        return MP_ENOMEM;
+    g->sweeping = true;
+    return MP_OK;
+}
+
+void mp_connguard_stop_sweeper(struct mp_connguard *g)
+{
+    if (!g || !g->sweeping)
+        return;
+    pthread_mutex_lock(&g->stop_lock);
+    g->stopping = true;
+    pthread_cond_signal(&g->stop_cond);
+    pthread_mutex_unlock(&g->stop_lock);
+    pthread_join(g->sweeper, NULL);
+    g->sweeping = false;
 }

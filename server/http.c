@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "meldpunt/connguard.h"
 #include "meldpunt/proxy.h"
 #include "meldpunt/ratelimit.h"
+#include "meldpunt/reqcheck.h"
 
 struct mp_http {
     struct MHD_Daemon *daemon;
@@ -30,11 +30,6 @@ struct mp_http {
     struct mp_ratelimit *auth;   /* per-client failed sign-ins */
     struct mp_ratelimit *reads;  /* per-client expensive reads, NULL when off */
     struct mp_connguard *guard;  /* connections per address, deadlines */
-    pthread_t sweeper;           /* closes connections past their deadline */
-    bool sweeping;               /* the sweeper thread runs */
-    pthread_mutex_t stop_lock;
-    pthread_cond_t stop_cond;
-    bool stopping;
 };
 
 struct req_state {
@@ -78,6 +73,8 @@ const char *mp_req_query(const struct mp_request *r, const char *key)
 const char *mp_req_header(const struct mp_request *r, const char *key)
 {
     struct req_state *rs = r->http;
+    if (!r->conn) /* a request made by hand (unit tests) */
+        return NULL;
     /* An answer built from the headers that name this server is not one a
      * shared cache may keep for everyone (see send_response). */
     if (rs && (strcasecmp(key, "Host") == 0 || strncasecmp(key, "X-Forwarded-", 12) == 0 ||
@@ -89,12 +86,11 @@ const char *mp_req_header(const struct mp_request *r, const char *key)
 void mp_req_public_base(const struct mp_request *r, char *out, size_t cap)
 {
     struct req_state *rs = r->http;
-    const struct mp_config *cfg;
     if (!rs) {
         out[0] = '\0';
         return;
     }
-    cfg = rs->http->app->cfg;
+    const struct mp_config *cfg = rs->http->app->cfg;
     rs->links = true;
     /* The Host header counts only as a trusted proxy's (proxy.h). */
     const char *host = rs->view.via_proxy
@@ -104,13 +100,12 @@ void mp_req_public_base(const struct mp_request *r, char *out, size_t cap)
                          out, cap);
 }
 
-static int64_t now_ms(void);
-
 enum mp_status mp_req_take_read(const struct mp_request *r, struct mp_response *resp,
                                 struct mp_error *err)
 {
     struct req_state *rs = r->http;
-    if (!rs || mp_ratelimit_take(rs->http->reads, r->client_ip, now_ms(), &resp->retry_after))
+    if (!rs || mp_ratelimit_take(rs->http->reads, r->client_ip, mp_ratelimit_now_ms(),
+                                 &resp->retry_after))
         return MP_OK;
     return mp_fail(err, MP_ERATE, "rate_limited",
                    "too many expensive requests from this address; try again in %u s",
@@ -119,10 +114,10 @@ enum mp_status mp_req_take_read(const struct mp_request *r, struct mp_response *
 
 bool mp_req_is_local(const struct mp_request *r)
 {
-    const struct req_state *rs = r->http;
-    return rs && mp_proxy_is_loopback(r->client_ip) &&
-           !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For") &&
-           !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Forwarded");
+    struct MHD_Connection *c = r->conn; /* NULL in a request made by hand (unit tests) */
+    return mp_proxy_is_loopback(r->client_ip) &&
+           (!c || (!MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For") &&
+                   !MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Forwarded")));
 }
 
 void mp_req_signin_failed(const struct mp_request *r)
@@ -350,13 +345,6 @@ static struct mp_conn *guard_entry(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
@@ -364,7 +352,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct mp_http *h = cls;
     /* The answer is out: the connection waits for its next head, and the
      * head deadline starts again. */
-    mp_connguard_idle(h->guard, guard_entry(conn), now_ms());
+    mp_connguard_idle(h->guard, guard_entry(conn), mp_ratelimit_now_ms());
     struct req_state *rs = *req_cls;
     if (rs && rs->started)
         h->active--;
@@ -377,27 +365,11 @@ static bool has_prefix_ci(const char *s, const char *prefix)
     return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* A socket address as text (IPv4 dotted, IPv6 RFC 5952); "" for others. */
-static void addr_text(const struct sockaddr *sa, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (!sa)
-        return;
-    if (sa->sa_family == AF_INET &&
-        !inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                   (socklen_t)cap))
-        out[0] = '\0';
-    else if (sa->sa_family == AF_INET6 &&
-             !inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                        out, (socklen_t)cap))
-        out[0] = '\0';
-}
-
 static void peer_text(struct MHD_Connection *conn, char *out, size_t cap)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    addr_text(ci ? ci->client_addr : NULL, out, cap);
+    mp_proxy_sockaddr_text(ci ? ci->client_addr : NULL, out, cap);
 }
 
 /* Every value of header key joined with ", ", in order (a header may come
@@ -466,29 +438,6 @@ static struct req_state *new_state(struct mp_http *h)
     return rs;
 }
 
-static int hex_value(unsigned char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* Whether the path of a raw request target holds a control byte, as it is
- * or percent-encoded: libmicrohttpd decodes %00 into the path it hands over,
- * which C then reads short ("/api/v1/staff/queue%00.css" was the queue). */
-static bool path_has_control(const char *uri)
-{
-    for (const unsigned char *p = (const unsigned char *)uri; *p && *p != '?'; p++) {
-        int v = *p;
-        if (*p == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0)
-            v = hex_value(p[1]) * 16 + hex_value(p[2]);
-        if (v < 0x20 || v == 0x7f)
-            return true;
-    }
-    return false;
-}
-
 /* Called with the request line, before libmicrohttpd splits and decodes
  * it: the only place that sees the target as the client sent it. The state
  * made here is the request's req_cls. */
@@ -498,7 +447,7 @@ static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
     struct req_state *rs = new_state(cls);
     if (rs) {
         rs->target_len = strlen(uri);
-        rs->bad_path = path_has_control(uri);
+        rs->bad_path = mp_reqcheck_path_control(uri);
     }
     return rs;
 }
@@ -688,23 +637,8 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
 /* The request's Origin when the configured list allows it, else NULL. */
 static const char *cors_origin(struct mp_http *h, struct MHD_Connection *conn)
 {
-    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-    const char *list = h->app->cfg->cors_origins;
-    size_t n = origin ? strlen(origin) : 0;
-    if (!n || !list[0])
-        return NULL;
-    for (const char *p = list; *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        while (len && *p == ' ')
-            p++, len--;
-        while (len && p[len - 1] == ' ')
-            len--;
-        if ((len == n && strncmp(p, origin, n) == 0) || (len == 1 && *p == '*'))
-            return origin;
-        p = end ? end + 1 : p + len;
-    }
-    return NULL;
+    return mp_reqcheck_cors(h->app->cfg->cors_origins,
+                            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"));
 }
 
 static bool is_write(const char *method)
@@ -713,68 +647,25 @@ static bool is_write(const char *method)
            strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
 }
 
-/* application/json or application/...+json, parameters aside: a type a page
- * of another site cannot send without asking first (a CORS preflight). */
-static bool is_json_type(const char *ct)
-{
-    if (!ct)
-        return false;
-    size_t n = strcspn(ct, "; \t");
-    return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
-           (n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
-            strncasecmp(ct + n - 5, "+json", 5) == 0);
-}
-
-/* The "host[:port]" part of an origin or URL ("https://a.example:8443/x"). */
-static const char *authority(const char *url, size_t *len)
-{
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    *len = strcspn(p, "/?#");
-    return p;
-}
-
-/* Whether origin (an Origin header) is this server as the browser reached it:
- * the public base's origin (configured, or a trusted proxy's), or the
- * authority of the Host header the browser sent. */
-static bool same_origin(const struct req_state *rs, struct MHD_Connection *conn,
-                        const char *origin)
-{
-    char base[MP_PUBLIC_BASE_MAX] = "";
-    size_t ol, bl;
-    const char *oa = authority(origin, &ol);
-    const struct mp_config *cfg = rs->http->app->cfg;
-    if (cfg->public_url[0] || (rs->view.via_proxy && rs->view.host[0]))
-        mp_proxy_public_base(cfg->public_url, &rs->view, NULL, NULL, 0, base, sizeof base);
-    const char *ba = authority(base, &bl);
-    size_t scheme_len = (size_t)(oa - origin);
-    /* The same scheme and authority as the public base. */
-    if (base[0] && ol == bl && strncasecmp(oa, ba, ol) == 0 && scheme_len < sizeof base &&
-        strncasecmp(origin, base, scheme_len) == 0)
-        return true;
-    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
-    return host && strlen(host) == ol && strncasecmp(oa, host, ol) == 0;
-}
-
-/* Whether a write comes from a page of another site, in a browser, without
- * asking first: a form post or a "simple" fetch (no preflight), which could
- * otherwise make every visitor of that site post reports. JSON writes need a
- * preflight, which only MELDPUNT_CORS_ORIGINS pass. A form carrying an
- * api_key (Open311 clients, which are servers) brings its own credentials.
- * Without Sec-Fetch-Site and Origin the client is no browser page. */
+/* Whether a write comes from another site's page (reqcheck.h). */
 static bool cross_site_write(struct mp_http *h, struct MHD_Connection *conn, struct req_state *rs)
 {
-    if (is_json_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type")) ||
-        cors_origin(h, conn))
-        return false;
-    if ((rs->form_mode && mp_form_get(&rs->form, "api_key")) ||
-        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "api_key"))
-        return false;
-    const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
-    if (site)
-        return strcasecmp(site, "same-origin") != 0 && strcasecmp(site, "none") != 0;
-    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-    return origin && !same_origin(rs, conn, origin);
+    char base[MP_PUBLIC_BASE_MAX] = "";
+    const struct mp_config *cfg = h->app->cfg;
+    /* Only a base that names this server: configured, or a trusted proxy's. */
+    if (cfg->public_url[0] || (rs->view.via_proxy && rs->view.host[0]))
+        mp_proxy_public_base(cfg->public_url, &rs->view, NULL, NULL, 0, base, sizeof base);
+    struct mp_reqcheck_write w = {
+        .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+        .sec_fetch_site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site"),
+        .origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+        .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
+        .public_base = base,
+        .cors_list = cfg->cors_origins,
+        .has_api_key = (rs->form_mode && mp_form_get(&rs->form, "api_key")) ||
+                       MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "api_key"),
+    };
+    return mp_reqcheck_cross_site(&w);
 }
 
 /* Answer 400 before the body is read, and close the connection: after a
@@ -818,7 +709,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *req_cls = rs;
         /* The head is in: from now on the body must keep a minimum rate. */
         rs->conn = guard_entry(conn);
-        mp_connguard_head(h->guard, rs->conn, now_ms());
+        mp_connguard_head(h->guard, rs->conn, mp_ratelimit_now_ms());
         if (framing_ambiguous(conn))
             return refuse_now(h, conn, rs);
         return MHD_YES;
@@ -880,7 +771,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             st = mp_fail(&err, MP_EFORBIDDEN, "cross_site",
                          "a write from another site's page must be sent as application/json");
         } else if (is_write(method) &&
-                   !mp_ratelimit_take(h->writes, req->client_ip, now_ms(), &resp.retry_after)) {
+                   !mp_ratelimit_take(h->writes, req->client_ip, mp_ratelimit_now_ms(),
+                                      &resp.retry_after)) {
             st = mp_fail(&err, MP_ERATE, "rate_limited",
                          "too many reports from this address; try again in %u s",
                          resp.retry_after);
@@ -891,7 +783,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
              * the bucket it is answered 429 instead of 401 / 403. Tokens are
              * 256 bits, so this is about load and log noise, not guessing. */
             if (st != MP_PENDING && ((st == MP_EAUTH && has_auth) || rs->signin_failed) &&
-                !mp_ratelimit_take(h->auth, req->client_ip, now_ms(), &resp.retry_after)) {
+                !mp_ratelimit_take(h->auth, req->client_ip, mp_ratelimit_now_ms(),
+                                   &resp.retry_after)) {
                 if (resp.stream_free)
                     resp.stream_free(resp.stream_ctx);
                 resp.stream = NULL;
@@ -960,7 +853,7 @@ static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, soc
     (void)addrlen;
     struct mp_http *h = cls;
     char peer[MP_PROXY_ADDR_MAX];
-    addr_text(addr, peer, sizeof peer);
+    mp_proxy_sockaddr_text(addr, peer, sizeof peer);
     return mp_connguard_admit(h->guard, peer, peer_trusted(h, peer)) ? MHD_YES : MHD_NO;
 }
 
@@ -975,7 +868,7 @@ static void connection_event(void *cls, struct MHD_Connection *conn, void **sock
         peer_text(conn, peer, sizeof peer);
         if (fd)
             *socket_ctx = mp_connguard_open(h->guard, fd->connect_fd, peer,
-                                            peer_trusted(h, peer), now_ms());
+                                            peer_trusted(h, peer), mp_ratelimit_now_ms());
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         /* Before libmicrohttpd closes the descriptor (connguard.h). */
         mp_connguard_close(h->guard, *socket_ctx);
@@ -1005,45 +898,9 @@ static void tile_origin(const char *url, char *out, size_t cap)
         snprintf(out, cap, "%s://%.*s", sch, len, host);
 }
 
-/* Four sweeps a second: a deadline is kept to within 250 ms. */
-static void *sweep_loop(void *arg)
-{
-    struct mp_http *h = arg;
-    pthread_mutex_lock(&h->stop_lock);
-    while (!h->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 250 * 1000 * 1000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
-        (void)pthread_cond_timedwait(&h->stop_cond, &h->stop_lock, &until);
-        if (!h->stopping)
-            (void)mp_connguard_sweep(h->guard, now_ms());
-    }
-    pthread_mutex_unlock(&h->stop_lock);
-    return NULL;
-}
-
-static void stop_sweeper(struct mp_http *h)
-{
-    if (!h->sweeping)
-        return;
-    pthread_mutex_lock(&h->stop_lock);
-    h->stopping = true;
-    pthread_cond_signal(&h->stop_cond);
-    pthread_mutex_unlock(&h->stop_lock);
-    pthread_join(h->sweeper, NULL);
-    h->sweeping = false;
-}
-
 /* Free what mp_http_start made besides the daemon. */
 static void http_free(struct mp_http *h)
 {
-    stop_sweeper(h);
-    pthread_cond_destroy(&h->stop_cond);
-    pthread_mutex_destroy(&h->stop_lock);
     mp_ratelimit_free(h->writes);
     mp_ratelimit_free(h->auth);
     mp_ratelimit_free(h->reads);
@@ -1061,8 +918,6 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
         return MP_ENOMEM;
     h->app = app;
     h->dispatch = dispatch;
-    pthread_mutex_init(&h->stop_lock, NULL);
-    pthread_cond_init(&h->stop_cond, NULL);
     /* Keep 1/16 of the connections (8-256) free for newcomers. */
     unsigned reserve = cfg->max_conns / 16;
     struct mp_connguard_limits lim = {
@@ -1116,12 +971,12 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
         return mp_fail(err, MP_EIO, "listen", "cannot listen on %.60s:%u", cfg->listen_host,
                        cfg->listen_port);
     }
-    if (pthread_create(&h->sweeper, NULL, sweep_loop, h) != 0) {
+    /* Four sweeps a second: a deadline is kept to within 250 ms. */
+    if (mp_connguard_start_sweeper(h->guard, 250) != MP_OK) {
         MHD_stop_daemon(h->daemon);
         http_free(h);
         return mp_fail(err, MP_ENOMEM, "threads", "cannot start the connection sweeper");
     }
-    h->sweeping = true;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     *bound_port = di ? di->port : cfg->listen_port;
     *out = h;
@@ -1138,7 +993,7 @@ void mp_http_stop(struct mp_http *h)
         MHD_quiesce_daemon(h->daemon);
         for (int i = 0; i < 1500 && h->active > 0; i++)
             usleep(10 * 1000);
-        stop_sweeper(h);
+        mp_connguard_stop_sweeper(h->guard);
         MHD_stop_daemon(h->daemon);
     }
     http_free(h);

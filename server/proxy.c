@@ -2,6 +2,7 @@
 #include "meldpunt/proxy.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,18 @@
 #include <strings.h>
 
 static bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+void mp_proxy_sockaddr_text(const struct sockaddr *sa, char *out, size_t cap)
+{
+    const void *a = NULL;
+    out[0] = '\0';
+    if (sa && sa->sa_family == AF_INET)
+        a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa && sa->sa_family == AF_INET6)
+        a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (a && !inet_ntop(sa->sa_family, a, out, (socklen_t)cap))
+        out[0] = '\0';
+}
 
 bool mp_proxy_addr_parse(const char *s, size_t len, unsigned char out[16])
 {

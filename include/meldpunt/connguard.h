@@ -92,4 +92,11 @@ unsigned mp_connguard_sweep(struct mp_connguard *g, int64_t now_ms);
 
 void mp_connguard_stats(struct mp_connguard *g, struct mp_connguard_stats *out);
 
+/* Sweep every interval_ms (on the monotonic clock) on a thread of the
+ * guard's own, until mp_connguard_stop_sweeper (or mp_connguard_free, which
+ * stops it). MP_ENOMEM when no thread can be made. */
+enum mp_status mp_connguard_start_sweeper(struct mp_connguard *g, unsigned interval_ms) MP_WUR;
+/* Stop the sweeper and wait for it; accepts a guard without one. */
+void mp_connguard_stop_sweeper(struct mp_connguard *g);
+
 #endif

@@ -69,6 +69,12 @@ enum mp_status mp_proxy_parse(const char *spec, struct mp_proxy_list *out,
  * "a.b.c.d:port") of len bytes into 16 bytes (IPv4 as IPv4-mapped IPv6). */
 bool mp_proxy_addr_parse(const char *s, size_t len, unsigned char out[16]);
 
+struct sockaddr;
+
+/* A socket address as text into out (IPv4 dotted, IPv6 RFC 5952); "" for
+ * NULL or another family. */
+void mp_proxy_sockaddr_text(const struct sockaddr *sa, char *out, size_t cap);
+
 /* Whether the address text ip is inside one of the list's networks. */
 bool mp_proxy_trusted(const struct mp_proxy_list *l, const char *ip);
 
