@@ -3,7 +3,7 @@
  * ago). Both run while the server keeps serving: SQLite's WAL lets one
  * writer and any number of readers work side by side.
  *
- * The SQL is in server/store_maint.c; the command-line front ends
+ * The SQL is in server/store_sqlite_maint.c; the command-line front ends
  * (`meldpunt backup`, `meldpunt anonymise`) in server/cli_maint.c.
  *
  * Threads: mp_maint_backup opens its own connections and may run on any

@@ -202,7 +202,7 @@ enum mp_status mp_store_change_counter(struct mp_store_sess *sess, int64_t *n) M
 enum mp_status mp_store_counts(struct mp_store_sess *sess, int64_t *reports,
                                int64_t *clusters) MP_WUR;
 
-/* sess's PRAGMA synchronous into *mode (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA); server/store_info.c. */
+/* sess's PRAGMA synchronous into *mode (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA); server/store_sqlite_info.c. */
 enum mp_status mp_store_sync_mode(struct mp_store_sess *sess, int *mode) MP_WUR;
 
 #endif

@@ -2,7 +2,7 @@
  * assignment (department, crew, priority, deadline), internal notes, crew
  * photos, and the worklist and queue queries over open clusters.
  *
- * Schema part "work" (server/store_work.c). A cluster without an assignment
+ * Schema part "work" (server/store_sqlite_work.c). A cluster without an assignment
  * row is routed by the automation rules when read (automation.h); a row is
  * written only when a person assigns it.
  *

@@ -134,9 +134,9 @@ test('fixed, not_responsible and Open311 reports closed long ago lose their pers
 
 // Typed answers to an Open311 string attribute are public text like a description (the
 // answers mask contacts in them, see above), but anonymise leaves the stored text as it
-// came: server/store_maint.c masks descriptions only. Marked todo until the store does
+// came: server/store_sqlite_maint.c masks descriptions only. Marked todo until the store does
 // (issue 14 report): it fails today and says what it found.
-test('anonymise masks contacts typed into Open311 attribute answers', { todo: 'store_maint.c does not mask attribute text yet' }, async () => {
+test('anonymise masks contacts typed into Open311 attribute answers', { todo: 'store_sqlite_maint.c does not mask attribute text yet' }, async () => {
   const stored = sql(srv.db, `SELECT json FROM open311_attributes WHERE report_id = ${ids.o311Fixed}`);
   assert.ok(!stored.includes(TYPED_PHONE), `the stored attributes still hold the typed phone number: ${stored}`);
 });

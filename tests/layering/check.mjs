@@ -12,8 +12,8 @@
 //
 // Modules: server/x.c, include/meldpunt/x.h and server/x.h are one module x. A .c file without
 // a header of its own belongs to the module whose header declares the functions it defines
-// (api_reports.c to api, store_maint.c to maint); a header without a .c file to the module whose
-// files define its functions (store_internal.h to store). Module A depends on module B when a
+// (api_reports.c to api, store_sqlite_maint.c to maint); a header without a .c file to the module whose
+// files define its functions (store_sqlite.h to store). Module A depends on module B when a
 // file of A includes a header of B; a cycle in that graph is an include cycle.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';

@@ -731,6 +731,12 @@ static void test_report_listing_filters(void **state)
     got.stop_after = 2;
     assert_int_equal(mp_store_reports(f->s, &q, collect_report, &got), MP_OK);
     EXPECT_IDS(&got, d.r[0], d.r[1]);
+    /* ... and the next walk starts from the first row again (the statement
+     * was reset, not left where the callback stopped it). */
+    memset(&got, 0, sizeof got);
+    got.stop_after = 1;
+    assert_int_equal(mp_store_reports(f->s, &q, collect_report, &got), MP_OK);
+    EXPECT_IDS(&got, d.r[0]);
 
     /* cluster members, oldest first */
     memset(&got, 0, sizeof got);
@@ -1013,6 +1019,11 @@ static void test_history(void **state)
     x.stop_after = 1;
     assert_int_equal(mp_store_history(f->s, d.ca, collect_history, &x), MP_OK);
     assert_int_equal(x.n, 1);
+    /* A stopped walk leaves nothing behind: the next one reads all three. */
+    memset(&x, 0, sizeof x);
+    assert_int_equal(mp_store_history(f->s, d.ca, collect_history, &x), MP_OK);
+    assert_int_equal(x.n, 3);
+    assert_string_equal(x.status[0], "new");
     memset(&x, 0, sizeof x);
     assert_int_equal(mp_store_history(f->s, 424242, collect_history, &x), MP_OK);
     assert_int_equal(x.n, 0);
@@ -1102,6 +1113,67 @@ static void test_transactions(void **state)
     assert_int_equal(mp_store_begin_read(f->s), MP_OK);
     assert_int_equal(mp_store_counts(f->s, &nr, &nc), MP_OK);
     mp_store_rollback(f->s);
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* With bg_checkpoint the store's own thread copies committed pages into the
+ * database file (a committing writer does not: its fallback is 20,000 pages
+ * of WAL), and once a WAL of more than 4,096 frames is all copied it
+ * truncates it. 20 MB of photo in one commit gives about 5,000 frames. */
+static void test_background_checkpoint(void **state)
+{
+    struct fx *f = *state;
+    store_close(f);
+    struct mp_store_opts o;
+    fx_store_opts(&o, 1);
+    o.bg_checkpoint = true;
+    struct mp_error err = {{0}, {0}};
+    assert_int_equal(mp_store_open(f->file.path, &o, &f->st, &err), MP_OK);
+    f->s = mp_store_acquire(f->st);
+    char wal[400];
+    snprintf(wal, sizeof wal, "%s-wal", f->file.path);
+    off_t before = file_size(f->file.path);
+    assert_true(before > 0);
+
+    const size_t big = (size_t)20 << 20;
+    unsigned char *full = malloc(big);
+    assert_non_null(full);
+    for (size_t i = 0; i < big; i++)
+        full[i] = (unsigned char)(i * 2654435761u >> 24); /* does not compress to nothing */
+    struct mp_photo_rec p = {.full = full, .thumb = full, .full_len = big, .thumb_len = 16,
+                             .width = 1, .height = 1, .mime = "image/jpeg"};
+    assert_int_equal(mp_store_begin_write(f->s, &err), MP_OK);
+    int64_t c = add_cluster(f, "graffiti", "new", X0, Y0, -87.6, 41.8, T0, T0, NULL);
+    int64_t r = add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
+    assert_int_equal(mp_store_photo_put(f->s, r, &p), MP_OK);
+    assert_int_equal(mp_store_commit(f->s, &err), MP_OK);
+    free(full);
+    /* The commit wrote the WAL only. */
+    assert_true(file_size(wal) > (off_t)big);
+
+    /* Checkpoints run every 100 ms; give the thread up to 10 s (sanitizers,
+     * a busy machine). */
+    off_t now = before, wal_now = -1;
+    for (int i = 0; i < 1000; i++) {
+        now = file_size(f->file.path);
+        wal_now = file_size(wal);
+        if (now > before + (off_t)big && wal_now == 0)
+            break;
+        usleep(10000);
+    }
+    assert_true(now > before + (off_t)big); /* copied into the database file */
+    assert_int_equal(wal_now, 0);            /* and the WAL truncated */
+    expect_counts(f->s, 1, 1);
+    void *data = NULL;
+    size_t len = 0;
+    assert_int_equal(mp_store_photo_get(f->s, r, false, &data, &len), MP_OK);
+    assert_int_equal(len, big);
+    free(data);
 }
 
 static void test_readonly_reopen(void **state)
@@ -1292,6 +1364,7 @@ int main(void)
         T(test_photos),
         T(test_map_table_follows_changes),
         T(test_transactions),
+        T(test_background_checkpoint),
         T(test_readonly_reopen),
     };
 #undef T

@@ -14,7 +14,7 @@
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/vocab.h"
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 void mp_backup_opts_default(struct mp_backup_opts *o)
 {
@@ -330,27 +330,19 @@ static void fn_mask(sqlite3_context *c, int argc, sqlite3_value **argv)
 static enum mp_status apply(struct mp_store_sess *s, const char *count_sql, const char *change_sql,
                             bool dry_run, int64_t cutoff, int64_t *n)
 {
-    sqlite3_stmt *st = NULL;
-    const char *sql = dry_run || !change_sql ? count_sql : change_sql;
     const char *resolved[MP_VOCAB_STATUSES_MAX];
     size_t nresolved = mp_vocab_status_codes(MP_VOCAB_RESOLVED, resolved, MP_VOCAB_STATUSES_MAX);
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, cutoff);
-        if (mp_bind_list(st, 2, resolved, nresolved, false) != MP_OK) {
-            sqlite3_finalize(st);
-            return MP_ENOMEM;
-        }
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *n = sqlite3_column_int64(st, 0);
-            rc = SQLITE_DONE;
-        } else if (rc == SQLITE_DONE) {
-            *n = sqlite3_changes64(s->db);
-        }
+    sqlite3_stmt *st = mp_stmt_id(s, dry_run || !change_sql ? count_sql : change_sql, cutoff);
+    if (st && mp_bind_list(st, 2, resolved, nresolved, false) != MP_OK) {
+        mp_stmt_done(st);
+        return MP_ENOMEM;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? MP_OK : mp_db_status(s->db, rc, "anonymise");
+    enum mp_status rc = mp_stmt_first(s, st, mp_row_int64, n, "anonymise");
+    if (rc == MP_ENOTFOUND) { /* a change returns no row: count what it changed */
+        *n = sqlite3_changes64(s->db);
+        rc = MP_OK;
+    }
+    return rc;
 }
 
 enum mp_status mp_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,

@@ -8,7 +8,9 @@
 
 #include "meldpunt/buf.h"
 #include "meldpunt/timeutil.h"
-#include "store_internal.h"
+#include "store_sqlite.h"
+#include "store_sqlite_schema.h"
+#include "store_sqlite_sql.h"
 
 static const char *const work_migrations[] = {
     /* 1 */
@@ -73,9 +75,7 @@ static const char sql_set[] =
     " ORDER BY c.first_at, c.id"
 static const char sql_list_bbox[] =
     "SELECT " WORK_COLS " FROM clusters c LEFT JOIN work_assignments w ON w.cluster_id = c.id"
-    " WHERE c.id IN (SELECT id FROM clusters_rtree WHERE minx <= ?3 AND maxx >= ?1 AND"
-    " miny <= ?4 AND maxy >= ?2) AND c.lon BETWEEN ?1 AND ?3 AND c.lat BETWEEN ?2 AND ?4"
-    WORK_FILTERS;
+    " WHERE " MP_SQL_BBOX("c", "clusters_rtree") WORK_FILTERS;
 static const char sql_list_all[] =
     "SELECT " WORK_COLS " FROM clusters c LEFT JOIN work_assignments w ON w.cluster_id = c.id"
     " WHERE 1" WORK_FILTERS;
@@ -96,32 +96,26 @@ static const char sql_merge_notes[] = "UPDATE work_notes SET cluster_id = ?2 WHE
 static const char sql_merge_photos[] = "UPDATE work_photos SET cluster_id = ?2 WHERE cluster_id = ?1";
 static const char sql_merge_drop[] = "DELETE FROM work_assignments WHERE cluster_id = ?1";
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int i)
+static int assignment_row(void *ctx, sqlite3_stmt *st)
 {
-    const char *s = mp_col_text(st, i);
-    snprintf(dst, cap, "%s", s ? s : "");
+    struct mp_work_assignment *out = ctx;
+    out->exists = true;
+    mp_col_copy(out->department, sizeof out->department, st, 0);
+    mp_col_copy(out->crew, sizeof out->crew, st, 1);
+    out->priority = sqlite3_column_int(st, 2);
+    out->due_at = sqlite3_column_int64(st, 3);
+    out->updated_at = sqlite3_column_int64(st, 4);
+    mp_col_copy(out->updated_by, sizeof out->updated_by, st, 5);
+    return 1;
 }
 
 enum mp_status mp_store_work_get(struct mp_store_sess *s, int64_t cluster_id,
                                  struct mp_work_assignment *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = mp_stmt(s, sql_get);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, cluster_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->exists = true;
-        copy_text(out->department, sizeof out->department, st, 0);
-        copy_text(out->crew, sizeof out->crew, st, 1);
-        out->priority = sqlite3_column_int(st, 2);
-        out->due_at = sqlite3_column_int64(st, 3);
-        out->updated_at = sqlite3_column_int64(st, 4);
-        copy_text(out->updated_by, sizeof out->updated_by, st, 5);
-    }
-    mp_stmt_done(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? MP_OK : mp_db_status(s->db, rc, "assignment");
+    sqlite3_stmt *st = mp_stmt_id(s, sql_get, cluster_id);
+    enum mp_status rc = mp_stmt_first(s, st, assignment_row, out, "assignment");
+    return rc == MP_ENOTFOUND ? MP_OK : rc;
 }
 
 enum mp_status mp_store_work_set(struct mp_store_sess *s, int64_t cluster_id,
@@ -140,6 +134,38 @@ enum mp_status mp_store_work_set(struct mp_store_sess *s, int64_t cluster_id,
     return mp_stmt_run(s, st, "assignment");
 }
 
+struct work {
+    mp_work_cb cb;
+    void *ctx;
+};
+
+static int work_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct work *c = ctx;
+    struct mp_work_row r = {
+        .id = sqlite3_column_int64(st, 0),
+        .report_count = sqlite3_column_int64(st, 1),
+        .first_at = sqlite3_column_int64(st, 2),
+        .last_at = sqlite3_column_int64(st, 3),
+        .updated_at = sqlite3_column_int64(st, 4),
+        .category = mp_col_text(st, 5),
+        .status = mp_col_text(st, 6),
+        .district = mp_col_text(st, 7),
+        .location = mp_col_text(st, 8),
+        .address = mp_col_text(st, 9),
+        .lon = sqlite3_column_double(st, 10),
+        .lat = sqlite3_column_double(st, 11),
+        .x = sqlite3_column_double(st, 12),
+        .y = sqlite3_column_double(st, 13),
+        .assigned = sqlite3_column_int(st, 14) != 0,
+        .department = mp_col_text(st, 15),
+        .crew = mp_col_text(st, 16),
+        .priority = sqlite3_column_int(st, 17),
+        .due_at = sqlite3_column_int64(st, 18),
+    };
+    return c->cb(c->ctx, &r);
+}
+
 enum mp_status mp_store_work_list(struct mp_store_sess *s, const struct mp_work_query *q,
                                   mp_work_cb cb, void *ctx)
 {
@@ -149,12 +175,8 @@ enum mp_status mp_store_work_list(struct mp_store_sess *s, const struct mp_work_
     if (!st)
         return MP_EDB;
     enum mp_status ret;
-    if (q->has_bbox) {
-        sqlite3_bind_double(st, 1, q->bbox.min_lon);
-        sqlite3_bind_double(st, 2, q->bbox.min_lat);
-        sqlite3_bind_double(st, 3, q->bbox.max_lon);
-        sqlite3_bind_double(st, 4, q->bbox.max_lat);
-    }
+    if (q->has_bbox)
+        mp_bind_bbox(st, &q->bbox);
     if ((ret = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
         (ret = mp_bind_list(st, 6, q->statuses, q->nstatuses, false))) {
         mp_stmt_done(st);
@@ -162,34 +184,8 @@ enum mp_status mp_store_work_list(struct mp_store_sess *s, const struct mp_work_
     }
     mp_bind_text(st, 7, q->district);
     sqlite3_bind_int64(st, 8, q->cluster_id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_work_row r = {
-            .id = sqlite3_column_int64(st, 0),
-            .report_count = sqlite3_column_int64(st, 1),
-            .first_at = sqlite3_column_int64(st, 2),
-            .last_at = sqlite3_column_int64(st, 3),
-            .updated_at = sqlite3_column_int64(st, 4),
-            .category = mp_col_text(st, 5),
-            .status = mp_col_text(st, 6),
-            .district = mp_col_text(st, 7),
-            .location = mp_col_text(st, 8),
-            .address = mp_col_text(st, 9),
-            .lon = sqlite3_column_double(st, 10),
-            .lat = sqlite3_column_double(st, 11),
-            .x = sqlite3_column_double(st, 12),
-            .y = sqlite3_column_double(st, 13),
-            .assigned = sqlite3_column_int(st, 14) != 0,
-            .department = mp_col_text(st, 15),
-            .crew = mp_col_text(st, 16),
-            .priority = sqlite3_column_int(st, 17),
-            .due_at = sqlite3_column_int64(st, 18),
-        };
-        if (cb(ctx, &r))
-            break;
-    }
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "worklist");
+    struct work c = {cb, ctx};
+    return mp_stmt_each(s, st, work_row, &c, "worklist");
 }
 
 enum mp_status mp_store_work_note_add(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
@@ -206,28 +202,31 @@ enum mp_status mp_store_work_note_add(struct mp_store_sess *s, int64_t cluster_i
     return mp_stmt_run(s, st, "note insert");
 }
 
+struct notes {
+    mp_work_note_cb cb;
+    void *ctx;
+};
+
+static int note_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct notes *c = ctx;
+    struct mp_work_note_row r = {
+        .id = sqlite3_column_int64(st, 0),
+        .cluster_id = sqlite3_column_int64(st, 1),
+        .at = sqlite3_column_int64(st, 2),
+        .status = mp_col_text(st, 3),
+        .note = mp_col_text(st, 4),
+        .actor = mp_col_text(st, 5),
+    };
+    return c->cb(c->ctx, &r);
+}
+
 enum mp_status mp_store_work_notes(struct mp_store_sess *s, int64_t cluster_id,
                                    mp_work_note_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_notes);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, cluster_id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_work_note_row r = {
-            .id = sqlite3_column_int64(st, 0),
-            .cluster_id = sqlite3_column_int64(st, 1),
-            .at = sqlite3_column_int64(st, 2),
-            .status = mp_col_text(st, 3),
-            .note = mp_col_text(st, 4),
-            .actor = mp_col_text(st, 5),
-        };
-        if (cb(ctx, &r))
-            break;
-    }
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "notes");
+    sqlite3_stmt *st = mp_stmt_id(s, sql_notes, cluster_id);
+    struct notes c = {cb, ctx};
+    return mp_stmt_each(s, st, note_row, &c, "notes");
 }
 
 enum mp_status mp_store_work_photo_put(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
@@ -255,74 +254,44 @@ enum mp_status mp_store_work_photo_put(struct mp_store_sess *s, int64_t cluster_
 enum mp_status mp_store_work_photo_get(struct mp_store_sess *s, int64_t photo_id, bool thumb,
                                        void **data, size_t *len)
 {
-    sqlite3_stmt *st = mp_stmt(s, thumb ? sql_photo_thumb : sql_photo_full);
-    *data = NULL;
-    *len = 0;
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, photo_id);
-    int rc = sqlite3_step(st);
-    enum mp_status ret = MP_OK;
-    if (rc == SQLITE_ROW) {
-        int n = sqlite3_column_bytes(st, 0);
-        const void *b = sqlite3_column_blob(st, 0);
-        *data = malloc(n > 0 ? (size_t)n : 1);
-        if (!*data) {
-            ret = MP_ENOMEM;
-        } else {
-            if (n > 0)
-                memcpy(*data, b, (size_t)n);
-            *len = (size_t)n;
-        }
-    } else {
-        ret = rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, "work photo");
-    }
-    mp_stmt_done(st);
-    return ret;
+    sqlite3_stmt *st = mp_stmt_id(s, thumb ? sql_photo_thumb : sql_photo_full, photo_id);
+    return mp_stmt_blob(s, st, data, len, "work photo");
+}
+
+struct photos {
+    mp_work_photo_cb cb;
+    void *ctx;
+};
+
+static int photo_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct photos *c = ctx;
+    struct mp_work_photo_row r = {
+        .id = sqlite3_column_int64(st, 0),
+        .cluster_id = sqlite3_column_int64(st, 1),
+        .at = sqlite3_column_int64(st, 2),
+        .status = mp_col_text(st, 3),
+        .actor = mp_col_text(st, 4),
+        .width = (unsigned)sqlite3_column_int(st, 5),
+        .height = (unsigned)sqlite3_column_int(st, 6),
+    };
+    return c->cb(c->ctx, &r);
 }
 
 enum mp_status mp_store_work_photos(struct mp_store_sess *s, int64_t cluster_id,
                                     mp_work_photo_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_photos);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, cluster_id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_work_photo_row r = {
-            .id = sqlite3_column_int64(st, 0),
-            .cluster_id = sqlite3_column_int64(st, 1),
-            .at = sqlite3_column_int64(st, 2),
-            .status = mp_col_text(st, 3),
-            .actor = mp_col_text(st, 4),
-            .width = (unsigned)sqlite3_column_int(st, 5),
-            .height = (unsigned)sqlite3_column_int(st, 6),
-        };
-        if (cb(ctx, &r))
-            break;
-    }
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "photos");
-}
-
-static enum mp_status run_pair(struct mp_store_sess *s, const char *sql, int64_t a, int64_t b)
-{
-    sqlite3_stmt *st = mp_stmt(s, sql);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, a);
-    if (b)
-        sqlite3_bind_int64(st, 2, b);
-    return mp_stmt_run(s, st, "merge");
+    sqlite3_stmt *st = mp_stmt_id(s, sql_photos, cluster_id);
+    struct photos c = {cb, ctx};
+    return mp_stmt_each(s, st, photo_row, &c, "photos");
 }
 
 enum mp_status mp_store_work_cluster_merged(struct mp_store_sess *s, int64_t from, int64_t to)
 {
     enum mp_status rc;
-    if ((rc = run_pair(s, sql_merge_notes, from, to)) ||
-        (rc = run_pair(s, sql_merge_photos, from, to)) ||
-        (rc = run_pair(s, sql_merge_drop, from, 0)))
+    if ((rc = mp_stmt_run_ids(s, sql_merge_notes, from, to, "merge")) ||
+        (rc = mp_stmt_run_ids(s, sql_merge_photos, from, to, "merge")) ||
+        (rc = mp_stmt_run_ids(s, sql_merge_drop, from, 0, "merge")))
         return rc;
     return MP_OK;
 }

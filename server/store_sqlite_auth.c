@@ -2,7 +2,8 @@
 #include "meldpunt/store_auth.h"
 
 #include "meldpunt/timeutil.h"
-#include "store_internal.h"
+#include "store_sqlite.h"
+#include "store_sqlite_schema.h"
 
 static const char *const auth_migrations[] = {
     /* 1 */
@@ -63,56 +64,53 @@ enum mp_status mp_store_user_add(struct mp_store_sess *s, const char *name, cons
     return rc;
 }
 
-static enum mp_status run_users(struct mp_store_sess *s, sqlite3_stmt *st, mp_user_cb cb,
-                                void *ctx, bool one)
+struct users {
+    mp_user_cb cb;
+    void *ctx;
+};
+
+static int user_row(void *ctx, sqlite3_stmt *st)
 {
-    int rc, rows = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_user_row u = {
-            .id = sqlite3_column_int64(st, 0),
-            .created_at = sqlite3_column_int64(st, 1),
-            .last_seen_at = sqlite3_column_int64(st, 2),
-            .name = mp_col_text(st, 3),
-            .role = mp_col_text(st, 4),
-            .department = mp_col_text(st, 5),
-            .disabled = sqlite3_column_int(st, 6) != 0,
-        };
-        rows++;
-        if (cb(ctx, &u))
-            break;
-    }
-    mp_stmt_done(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return mp_db_status(s->db, rc, "users");
-    return one && rows == 0 ? MP_ENOTFOUND : MP_OK;
+    const struct users *c = ctx;
+    struct mp_user_row u = {
+        .id = sqlite3_column_int64(st, 0),
+        .created_at = sqlite3_column_int64(st, 1),
+        .last_seen_at = sqlite3_column_int64(st, 2),
+        .name = mp_col_text(st, 3),
+        .role = mp_col_text(st, 4),
+        .department = mp_col_text(st, 5),
+        .disabled = sqlite3_column_int(st, 6) != 0,
+    };
+    return c->cb(c->ctx, &u);
+}
+
+/* The user whose unique key (?1: token hash or name) is key. */
+static enum mp_status user_by(struct mp_store_sess *s, const char *sql, const char *key,
+                              mp_user_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = mp_stmt(s, sql);
+    struct users c = {cb, ctx};
+    if (st)
+        mp_bind_text(st, 1, key);
+    return mp_stmt_first(s, st, user_row, &c, "users");
 }
 
 enum mp_status mp_store_user_by_token(struct mp_store_sess *s, const char *hash, mp_user_cb cb,
                                       void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_by_token);
-    if (!st)
-        return MP_EDB;
-    mp_bind_text(st, 1, hash);
-    return run_users(s, st, cb, ctx, true);
+    return user_by(s, sql_by_token, hash, cb, ctx);
 }
 
 enum mp_status mp_store_user_by_name(struct mp_store_sess *s, const char *name, mp_user_cb cb,
                                      void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_by_name);
-    if (!st)
-        return MP_EDB;
-    mp_bind_text(st, 1, name);
-    return run_users(s, st, cb, ctx, true);
+    return user_by(s, sql_by_name, name, cb, ctx);
 }
 
 enum mp_status mp_store_users(struct mp_store_sess *s, mp_user_cb cb, void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_all);
-    if (!st)
-        return MP_EDB;
-    return run_users(s, st, cb, ctx, false);
+    struct users c = {cb, ctx};
+    return mp_stmt_each(s, mp_stmt(s, sql_all), user_row, &c, "users");
 }
 
 static enum mp_status update_user(struct mp_store_sess *s, const char *sql, const char *name,
@@ -159,29 +157,35 @@ enum mp_status mp_store_audit_add(struct mp_store_sess *s, const struct mp_audit
     return mp_stmt_run(s, st, "audit insert");
 }
 
+struct audit {
+    mp_audit_cb cb;
+    void *ctx;
+};
+
+static int audit_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct audit *c = ctx;
+    struct mp_audit_row a = {
+        .id = sqlite3_column_int64(st, 0),
+        .user_id = sqlite3_column_int64(st, 1),
+        .object_id = sqlite3_column_int64(st, 2),
+        .at = sqlite3_column_int64(st, 3),
+        .user_name = mp_col_text(st, 4),
+        .action = mp_col_text(st, 5),
+        .object_type = mp_col_text(st, 6),
+        .detail = mp_col_text(st, 7),
+    };
+    return c->cb(c->ctx, &a);
+}
+
 enum mp_status mp_store_audit_for(struct mp_store_sess *s, const char *type, int64_t id,
                                   mp_audit_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_audit_for);
-    if (!st)
-        return MP_EDB;
-    mp_bind_text(st, 1, type);
-    sqlite3_bind_int64(st, 2, id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_audit_row a = {
-            .id = sqlite3_column_int64(st, 0),
-            .user_id = sqlite3_column_int64(st, 1),
-            .object_id = sqlite3_column_int64(st, 2),
-            .at = sqlite3_column_int64(st, 3),
-            .user_name = mp_col_text(st, 4),
-            .action = mp_col_text(st, 5),
-            .object_type = mp_col_text(st, 6),
-            .detail = mp_col_text(st, 7),
-        };
-        if (cb(ctx, &a))
-            break;
+    struct audit c = {cb, ctx};
+    if (st) {
+        mp_bind_text(st, 1, type);
+        sqlite3_bind_int64(st, 2, id);
     }
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "audit");
+    return mp_stmt_each(s, st, audit_row, &c, "audit");
 }

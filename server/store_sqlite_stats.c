@@ -1,7 +1,7 @@
 /* store_stats.c - SQL of the service-level statistics (store_stats.h). */
 #include "meldpunt/store_stats.h"
 
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 /* The range uses the reports_created index; the fix time falls back to the
  * history for clusters whose fixed_at was never set (older data). */
@@ -14,31 +14,37 @@ static const char sql_reports[] =
     " WHERE r.created_at >= ?1 AND r.created_at < ?2"
     " AND (?3 IS NULL OR r.category = ?3) AND (?4 IS NULL OR r.district = ?4)";
 
+struct stats {
+    mp_stats_cb cb;
+    void *ctx;
+};
+
+static int stats_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct stats *c = ctx;
+    struct mp_stats_row r = {
+        .created_at = sqlite3_column_int64(st, 0),
+        .fixed_at = sqlite3_column_int64(st, 1),
+        .category = mp_col_text(st, 2),
+        .district = mp_col_text(st, 3),
+        .status = mp_col_text(st, 4),
+    };
+    if (!r.category || !r.status)
+        return 0;
+    return c->cb(c->ctx, &r);
+}
+
 enum mp_status mp_store_stats_reports(struct mp_store_sess *s, int64_t from, int64_t to,
                                       const char *category, const char *district,
                                       mp_stats_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_reports);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, to);
-    mp_bind_text(st, 3, category);
-    mp_bind_text(st, 4, district);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_stats_row r = {
-            .created_at = sqlite3_column_int64(st, 0),
-            .fixed_at = sqlite3_column_int64(st, 1),
-            .category = mp_col_text(st, 2),
-            .district = mp_col_text(st, 3),
-            .status = mp_col_text(st, 4),
-        };
-        if (!r.category || !r.status)
-            continue;
-        if (cb(ctx, &r))
-            break;
+    struct stats c = {cb, ctx};
+    if (st) {
+        sqlite3_bind_int64(st, 1, from);
+        sqlite3_bind_int64(st, 2, to);
+        mp_bind_text(st, 3, category);
+        mp_bind_text(st, 4, district);
     }
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, "stats");
+    return mp_stmt_each(s, st, stats_row, &c, "stats");
 }

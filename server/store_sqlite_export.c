@@ -1,7 +1,7 @@
 /* store_export.c - SQL of the export cursors (store_export.h). The filters
- * repeat those of store.c's listing queries with the same parameter numbers,
- * because those statements are cached per session and a cursor needs its own
- * statement that lives as long as a download. */
+ * are those of the listing statements (store_sql.h), but a cursor prepares
+ * a statement of its own, not the session's cached one: it lives as long as
+ * a download. */
 #include "meldpunt/store_export.h"
 
 #include <stdio.h>
@@ -9,22 +9,8 @@
 #include <string.h>
 
 #include "meldpunt/buf.h"
-#include "store_internal.h"
-
-/* Parameters: ?1-?4 bbox, ?5 categories (JSON array or NULL), ?6 statuses,
- * ?7 district, ?8 since, ?9 until, ?10 after id, ?11 limit (-1 for none). */
-#define FILTERS(t)                                                                               \
-    " AND (?5 IS NULL OR " t ".category IN (SELECT value FROM json_each(?5)))"                  \
-    " AND (?6 IS NULL OR " t ".status IN (SELECT value FROM json_each(?6)))"                    \
-    " AND (?7 IS NULL OR " t ".district = ?7)"
-#define AFTER(t) " AND " t ".id > ?10"
-#define REPORT_TIME " AND (?8 IS NULL OR r.created_at >= ?8) AND (?9 IS NULL OR r.created_at < ?9)"
-/* A cluster matches a time range when its activity (first to last report)
- * overlaps it. */
-#define CLUSTER_TIME " AND (?8 IS NULL OR c.last_at >= ?8) AND (?9 IS NULL OR c.first_at < ?9)"
-#define BBOX(t, idx)                                                                             \
-    " AND " t ".id IN (SELECT id FROM " idx " WHERE minx <= ?3 AND maxx >= ?1 AND miny <= ?4"    \
-    " AND maxy >= ?2) AND " t ".lon BETWEEN ?1 AND ?3 AND " t ".lat BETWEEN ?2 AND ?4"
+#include "store_sqlite.h"
+#include "store_sqlite_sql.h"
 
 #define REPORT_COLS                                                                              \
     "r.id, r.cluster_id, r.created_at, r.updated_at,"                                          \
@@ -38,27 +24,30 @@
     " c.created_at, c.updated_at, c.category, c.status, c.district, c.lon, c.lat, c.location"
 #define CLUSTER_FROM " FROM clusters c WHERE 1"
 
+/* The box as one more condition after "WHERE 1". */
+#define BBOX(t, idx) " AND " MP_SQL_BBOX(t, idx)
+#define REPORT_WHERE MP_SQL_FILTERS("r") MP_SQL_AFTER("r") MP_SQL_REPORT_TIME
+#define CLUSTER_WHERE MP_SQL_FILTERS("c") MP_SQL_AFTER("c") MP_SQL_CLUSTER_TIME
+
 /* [what][has_bbox] */
 static const char *const sql_rows[2][2] = {
-    {"SELECT " REPORT_COLS REPORT_FROM FILTERS("r") AFTER("r") REPORT_TIME
-     " ORDER BY r.id LIMIT ?11",
-     "SELECT " REPORT_COLS REPORT_FROM BBOX("r", "reports_rtree") FILTERS("r") AFTER("r")
-         REPORT_TIME " ORDER BY r.id LIMIT ?11"},
-    {"SELECT " CLUSTER_COLS CLUSTER_FROM FILTERS("c") AFTER("c") CLUSTER_TIME
-     " ORDER BY c.id LIMIT ?11",
-     "SELECT " CLUSTER_COLS CLUSTER_FROM BBOX("c", "clusters_rtree") FILTERS("c") AFTER("c")
-         CLUSTER_TIME " ORDER BY c.id LIMIT ?11"},
+    {"SELECT " REPORT_COLS REPORT_FROM REPORT_WHERE " ORDER BY r.id LIMIT ?11",
+     "SELECT " REPORT_COLS REPORT_FROM BBOX("r", "reports_rtree") REPORT_WHERE
+     " ORDER BY r.id LIMIT ?11"},
+    {"SELECT " CLUSTER_COLS CLUSTER_FROM CLUSTER_WHERE " ORDER BY c.id LIMIT ?11",
+     "SELECT " CLUSTER_COLS CLUSTER_FROM BBOX("c", "clusters_rtree") CLUSTER_WHERE
+     " ORDER BY c.id LIMIT ?11"},
 };
 
 /* Counts (cached statements: they finish within the call). */
-static const char sql_count_r[] = "SELECT count(*) FROM reports r WHERE 1" FILTERS("r")
-    REPORT_TIME;
+static const char sql_count_r[] =
+    "SELECT count(*) FROM reports r WHERE 1" MP_SQL_FILTERS("r") MP_SQL_REPORT_TIME;
 static const char sql_count_r_bbox[] = "SELECT count(*) FROM reports r WHERE 1" BBOX(
-    "r", "reports_rtree") FILTERS("r") REPORT_TIME;
-static const char sql_count_c[] = "SELECT count(*) FROM clusters c WHERE 1" FILTERS("c")
-    CLUSTER_TIME;
+    "r", "reports_rtree") MP_SQL_FILTERS("r") MP_SQL_REPORT_TIME;
+static const char sql_count_c[] =
+    "SELECT count(*) FROM clusters c WHERE 1" MP_SQL_FILTERS("c") MP_SQL_CLUSTER_TIME;
 static const char sql_count_c_bbox[] = "SELECT count(*) FROM clusters c WHERE 1" BBOX(
-    "c", "clusters_rtree") FILTERS("c") CLUSTER_TIME;
+    "c", "clusters_rtree") MP_SQL_FILTERS("c") MP_SQL_CLUSTER_TIME;
 static const char sql_extent[] = "SELECT min(created_at), max(created_at) FROM reports";
 
 struct mp_export_cursor {
@@ -221,33 +210,31 @@ enum mp_status mp_store_export_count(struct mp_store_sess *sess, enum mp_export_
     const char *sql = what == MP_EXPORT_CLUSTERS ? (q->has_bbox ? sql_count_c_bbox : sql_count_c)
                                                  : (q->has_bbox ? sql_count_r_bbox : sql_count_r);
     sqlite3_stmt *st = mp_stmt(sess, sql);
+    enum mp_status rc;
     *n = 0;
-    if (!st)
-        return MP_EDB;
-    enum mp_status rc = mp_bind_query(st, q, false);
-    if (rc) {
+    if (st && (rc = mp_bind_query(st, q, false))) {
         mp_stmt_done(st);
         return rc;
     }
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
-    mp_stmt_done(st);
-    return src == SQLITE_ROW ? MP_OK : mp_db_status(sess->db, src, "export count");
+    return mp_stmt_first(sess, st, mp_row_int64, n, "export count");
+}
+
+struct extent {
+    int64_t *first, *last;
+};
+
+static int extent_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct extent *e = ctx;
+    *e->first = sqlite3_column_int64(st, 0);
+    *e->last = sqlite3_column_int64(st, 1);
+    return 1;
 }
 
 enum mp_status mp_store_export_time_extent(struct mp_store_sess *sess, int64_t *first,
                                            int64_t *last)
 {
-    sqlite3_stmt *st = mp_stmt(sess, sql_extent);
+    struct extent e = {first, last};
     *first = *last = 0;
-    if (!st)
-        return MP_EDB;
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        *first = sqlite3_column_int64(st, 0);
-        *last = sqlite3_column_int64(st, 1);
-    }
-    mp_stmt_done(st);
-    return src == SQLITE_ROW ? MP_OK : mp_db_status(sess->db, src, "time extent");
+    return mp_stmt_first(sess, mp_stmt(sess, sql_extent), extent_row, &e, "time extent");
 }

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 
 #include "meldpunt/buf.h"
-#include "store_internal.h"
+#include "store_sqlite.h"
+#include "store_sqlite_schema.h"
 
 static const char *const open311_migrations[] = {
     /* 1 */
@@ -95,21 +96,17 @@ static void read_row(sqlite3_stmt *st, struct mp_open311_row *r)
     r->media_url = mp_col_text(st, 17);
 }
 
-static enum mp_status run_rows(struct mp_store_sess *s, sqlite3_stmt *st, mp_open311_cb cb,
-                               void *ctx, bool one)
+struct requests {
+    mp_open311_cb cb;
+    void *ctx;
+};
+
+static int request_row(void *ctx, sqlite3_stmt *st)
 {
-    int rc, rows = 0;
+    const struct requests *c = ctx;
     struct mp_open311_row row;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        read_row(st, &row);
-        rows++;
-        if (cb(ctx, &row))
-            break;
-    }
-    mp_stmt_done(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return mp_db_status(s->db, rc, "open311 requests");
-    return one && rows == 0 ? MP_ENOTFOUND : MP_OK;
+    read_row(st, &row);
+    return c->cb(c->ctx, &row);
 }
 
 enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
@@ -128,17 +125,34 @@ enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct m
     }
     sqlite3_bind_int64(st, 5, (sqlite3_int64)q->limit);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)q->offset);
-    return run_rows(s, st, cb, ctx, false);
+    struct requests c = {cb, ctx};
+    return mp_stmt_each(s, st, request_row, &c, "open311 requests");
 }
 
 enum mp_status mp_store_open311_request(struct mp_store_sess *s, int64_t id, mp_open311_cb cb,
                                         void *ctx)
 {
-    sqlite3_stmt *st = mp_stmt(s, sql_one);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    return run_rows(s, st, cb, ctx, true);
+    sqlite3_stmt *st = mp_stmt_id(s, sql_one, id);
+    struct requests c = {cb, ctx};
+    return mp_stmt_first(s, st, request_row, &c, "open311 requests");
+}
+
+struct updates {
+    mp_open311_update_cb cb;
+    void *ctx;
+};
+
+static int update_row(void *ctx, sqlite3_stmt *st)
+{
+    const struct updates *c = ctx;
+    struct mp_open311_update u = {
+        .history_id = sqlite3_column_int64(st, 0),
+        .report_id = sqlite3_column_int64(st, 1),
+        .at = sqlite3_column_int64(st, 2),
+        .status = mp_col_text(st, 3),
+        .note = mp_col_text(st, 4),
+    };
+    return c->cb(c->ctx, &u);
 }
 
 enum mp_status mp_store_open311_updates(struct mp_store_sess *s, int64_t since, int64_t until,
@@ -146,25 +160,12 @@ enum mp_status mp_store_open311_updates(struct mp_store_sess *s, int64_t since, 
                                         void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_updates);
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, since);
-    sqlite3_bind_int64(st, 2, until);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)offset);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct mp_open311_update u = {
-            .history_id = sqlite3_column_int64(st, 0),
-            .report_id = sqlite3_column_int64(st, 1),
-            .at = sqlite3_column_int64(st, 2),
-            .status = mp_col_text(st, 3),
-            .note = mp_col_text(st, 4),
-        };
-        if (cb(ctx, &u))
-            break;
+    struct updates c = {cb, ctx};
+    if (st) {
+        sqlite3_bind_int64(st, 1, since);
+        sqlite3_bind_int64(st, 2, until);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)offset);
     }
-    mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK
-                                                 : mp_db_status(s->db, rc, "open311 updates");
+    return mp_stmt_each(s, st, update_row, &c, "open311 updates");
 }

@@ -6,16 +6,16 @@
  * whole records, which cost more than the scan itself (1.7 ms of 2.2 ms for
  * a page of 1,000 in a test harness); a radix sort of the ids costs tens of
  * microseconds. */
-#include "store_map.h"
+#include "store_sqlite_map.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_internal.h"
+#include "store_sqlite.h"
 
-/* Beyond these the box is a zoomed-out view: the R*Tree query of store.c,
+/* Beyond these the box is a zoomed-out view: the R*Tree query of store_reports.c,
  * which decodes only the rows of the page, is cheaper than copying every row
  * in the box, and a request's scratch stays within about 5 MB (a page of
  * 1,000 takes about 300 KB), so concurrent zoomed-out views cannot push the
@@ -188,12 +188,58 @@ static bool filtered(const struct mp_query *q)
     return q->ncategories || q->nstatuses || q->district || q->since || q->until;
 }
 
+/* The copy of the rows of a box into session scratch. */
+struct scan {
+    struct mp_store_sess *s;
+    int64_t s0, s1, strip; /* strips of the box, strip of the last row */
+    size_t n, used;        /* rows and arena bytes so far */
+    bool gave_up;          /* too many rows for this path */
+    enum mp_status rc;     /* MP_ENOMEM stops the scan */
+};
+
+static int scan_row(void *ctx, sqlite3_stmt *st)
+{
+    struct scan *c = ctx;
+    struct mp_store_sess *s = c->s;
+    /* Rows come strip by strip: at each new strip the rows so far, spread
+     * over the strips not yet read, tell whether the box will pass
+     * MAP_MAX_ROWS, so that a zoomed-out view gives up after a strip or
+     * two, not after MAP_MAX_ROWS rows. */
+    int64_t rs = strip_of(sqlite3_column_double(st, 2));
+    if (c->n == MAP_MAX_ROWS || c->used > MAP_MAX_BYTES ||
+        (rs != c->strip && rs > c->s0 &&
+         (double)c->n * (double)(c->s1 - c->s0 + 1) / (double)(rs - c->s0) > MAP_MAX_ROWS)) {
+        c->gave_up = true;
+        return 1;
+    }
+    c->strip = rs;
+    const void *rec = sqlite3_column_blob(st, 3);
+    size_t len = (size_t)sqlite3_column_bytes(st, 3);
+    size_t size = (sizeof(struct entry) + len + 1 + 7) & ~(size_t)7;
+    if ((!rec && len) || !room(s, 0, c->used + size) ||
+        !room(s, 1, 2 * (c->n + 1) * sizeof(struct key))) {
+        c->rc = MP_ENOMEM;
+        return 1;
+    }
+    struct entry *e = (struct entry *)((char *)s->map_scratch[0] + c->used);
+    e->lon = sqlite3_column_double(st, 1);
+    e->lat = sqlite3_column_double(st, 2);
+    e->count = sqlite3_column_int64(st, 4);
+    e->len = len;
+    if (len)
+        memcpy(e->rec, rec, len);
+    struct key *k = (struct key *)s->map_scratch[1] + c->n;
+    k->id = sqlite3_column_int64(st, 0);
+    k->off = c->used;
+    c->used += size;
+    c->n++;
+    return 0;
+}
+
 enum mp_status mp_store_map_reports(struct mp_store_sess *s, const struct mp_query *q,
                                     mp_report_cb cb, void *ctx, bool *handled)
 {
     enum mp_status rc = MP_OK;
-    size_t n = 0, used = 0;
-    int src = SQLITE_DONE;
     *handled = false;
     /* The negated test also turns NaN away: the strip numbers below are
      * conversions of lat to integers. */
@@ -201,20 +247,20 @@ enum mp_status mp_store_map_reports(struct mp_store_sess *s, const struct mp_que
         !(q->bbox.min_lat >= -90.0 && q->bbox.max_lat <= 90.0 &&
           q->bbox.min_lat <= q->bbox.max_lat))
         return MP_OK;
-    int64_t s0 = strip_of(q->bbox.min_lat), s1 = strip_of(q->bbox.max_lat);
-    if (s1 - s0 >= MAP_MAX_STRIPS)
+    struct scan c = {.s = s, .s0 = strip_of(q->bbox.min_lat), .s1 = strip_of(q->bbox.max_lat)};
+    if (c.s1 - c.s0 >= MAP_MAX_STRIPS)
         return MP_OK;
+    c.strip = c.s0;
     sqlite3_stmt *st = mp_stmt(s, filtered(q) ? sql_map_filtered : sql_map);
     if (!st)
         return MP_EDB;
-    sqlite3_bind_double(st, 1, q->bbox.min_lon);
-    sqlite3_bind_double(st, 2, q->bbox.min_lat);
-    sqlite3_bind_double(st, 3, q->bbox.max_lon);
-    sqlite3_bind_double(st, 4, q->bbox.max_lat);
+    mp_bind_bbox(st, &q->bbox);
     if (filtered(q)) {
         if ((rc = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
-            (rc = mp_bind_list(st, 6, q->statuses, q->nstatuses, true)))
+            (rc = mp_bind_list(st, 6, q->statuses, q->nstatuses, true))) {
+            mp_stmt_done(st);
             goto out;
+        }
         mp_bind_text(st, 7, q->district);
         if (q->since)
             sqlite3_bind_int64(st, 8, q->since);
@@ -222,51 +268,13 @@ enum mp_status mp_store_map_reports(struct mp_store_sess *s, const struct mp_que
             sqlite3_bind_int64(st, 9, q->until);
     }
     sqlite3_bind_int64(st, 10, q->after_id);
-    sqlite3_bind_int64(st, 12, s0);
-    sqlite3_bind_int64(st, 13, s1);
-    /* One statement, so one snapshot, as the general query. Rows come
-     * strip by strip: at each new strip the rows so far, spread over the
-     * strips not yet read, tell whether the box will pass MAP_MAX_ROWS, so
-     * that a zoomed-out view gives up after a strip or two, not after
-     * MAP_MAX_ROWS rows. */
-    int64_t strip = s0;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == MAP_MAX_ROWS || used > MAP_MAX_BYTES)
-            goto out; /* not handled: too many rows for this path */
-        int64_t rs = strip_of(sqlite3_column_double(st, 2));
-        if (rs != strip) {
-            strip = rs;
-            if (rs > s0 && (double)n * (double)(s1 - s0 + 1) / (double)(rs - s0) > MAP_MAX_ROWS)
-                goto out;
-        }
-        const void *rec = sqlite3_column_blob(st, 3);
-        size_t len = (size_t)sqlite3_column_bytes(st, 3);
-        size_t size = (sizeof(struct entry) + len + 1 + 7) & ~(size_t)7;
-        if ((!rec && len) || !room(s, 0, used + size) ||
-            !room(s, 1, 2 * (n + 1) * sizeof(struct key))) {
-            rc = MP_ENOMEM;
-            goto out;
-        }
-        struct entry *e = (struct entry *)((char *)s->map_scratch[0] + used);
-        e->lon = sqlite3_column_double(st, 1);
-        e->lat = sqlite3_column_double(st, 2);
-        e->count = sqlite3_column_int64(st, 4);
-        e->len = len;
-        if (len)
-            memcpy(e->rec, rec, len);
-        struct key *k = (struct key *)s->map_scratch[1] + n;
-        k->id = sqlite3_column_int64(st, 0);
-        k->off = used;
-        used += size;
-        n++;
-    }
-    if (src != SQLITE_DONE) {
-        rc = mp_db_status(s->db, src, "map");
+    sqlite3_bind_int64(st, 12, c.s0);
+    sqlite3_bind_int64(st, 13, c.s1);
+    /* One statement, so one snapshot, as the general query. */
+    if ((rc = mp_stmt_each(s, st, scan_row, &c, "map")) || (rc = c.rc) || c.gave_up)
         goto out;
-    }
-    mp_stmt_done(st);
-    st = NULL;
     *handled = true;
+    size_t n = c.n;
     struct key *keys = s->map_scratch[1];
     keys = sort_keys(keys, keys + n, n);
     size_t emit = q->limit && q->limit < n ? q->limit : n;
@@ -282,8 +290,6 @@ enum mp_status mp_store_map_reports(struct mp_store_sess *s, const struct mp_que
             break;
     }
 out:
-    if (st)
-        mp_stmt_done(st);
     trim(s);
     return rc;
 }
