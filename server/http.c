@@ -425,7 +425,8 @@ static void resolve_client(struct mp_http *h, struct MHD_Connection *conn, struc
         for (int i = 0; i < 4; i++)
             mp_buf_free(&b[i]);
     }
-    snprintf(rs->req.client_ip, sizeof rs->req.client_ip, "%s", rs->view.client);
+    _Static_assert(sizeof rs->req.client_ip == sizeof rs->view.client, "one address size");
+    memcpy(rs->req.client_ip, rs->view.client, sizeof rs->req.client_ip);
 }
 
 static struct req_state *new_state(struct mp_http *h)
@@ -831,8 +832,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     return ret;
 }
 
-/* ---- connections (connguard.h) ---- */
-
+/* Connections (connguard.h): shut down, counted at accept, tracked. */
 static void kill_socket(void *ctx, int fd)
 {
     (void)ctx;

@@ -220,9 +220,9 @@ static bool last_item(const char *s, const char **start, size_t *len)
 static void set_proto(struct mp_proxy_view *v, const char *s, size_t n)
 {
     if (n == 5 && strncasecmp(s, "https", 5) == 0)
-        snprintf(v->proto, sizeof v->proto, "https");
+        memcpy(v->proto, "https", sizeof "https");
     else if (n == 4 && strncasecmp(s, "http", 4) == 0)
-        snprintf(v->proto, sizeof v->proto, "http");
+        memcpy(v->proto, "http", sizeof "http");
 }
 
 static void set_host(struct mp_proxy_view *v, const char *s, size_t n)
@@ -359,7 +359,9 @@ void mp_proxy_resolve(const struct mp_proxy_list *l, const char *peer,
     unsigned char a[16];
     memset(out, 0, sizeof *out);
     if (!peer || !mp_proxy_addr_parse(peer, strlen(peer), a)) {
-        snprintf(out->client, sizeof out->client, "%s", peer ? peer : "");
+        /* Not an address (no socket family we know): kept as text, cut. */
+        if (snprintf(out->client, sizeof out->client, "%s", peer ? peer : "") < 0)
+            out->client[0] = '\0';
         return;
     }
     addr_text(a, out->client, sizeof out->client);

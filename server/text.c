@@ -172,9 +172,12 @@ static size_t phone_span(const char *s)
  * separator and the bidi controls (U+061C, U+200E, U+200F, U+202A-U+202E,
  * U+2066-U+2069). Then "(at)", "[at]", "{at}", "<at>" and the same with
  * "dot" or Dutch "punt", spaces around them included, fold to '@' and '.'.
- * Every other character stays what it is (as one non-ASCII placeholder). */
+ * Every other character stays what it is (as one placeholder, OTHER). */
 
 #define KEEP (-1) /* not folded: the original character stays */
+/* In the folded text, any character not folded: DEL, which is no letter,
+ * digit, separator or bracket (and never in stored text). */
+#define OTHER '\x7f'
 #define DROP (-2) /* invisible: nothing */
 
 static bool is_bidi_control(uint32_t cp)
@@ -274,7 +277,7 @@ static void unit(struct folded *fo, char c, size_t start, size_t end)
 
 static bool bracket_open(char c) { return c == '(' || c == '[' || c == '{' || c == '<'; }
 
-static char bracket_close(char c)
+static int bracket_close(char c)
 {
     return c == '(' ? ')' : c == '[' ? ']' : c == '{' ? '}' : '>';
 }
@@ -293,7 +296,7 @@ static size_t spelled_at(const char *f, size_t i, char *out)
         k++;
     if (!bracket_open(f[k]))
         return 0;
-    char close = bracket_close(f[k++]);
+    int close = bracket_close(f[k++]);
     while (f[k] == ' ')
         k++;
     for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
@@ -318,9 +321,9 @@ static bool fold(const char *s, struct folded *out)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t len = strlen(s);
-    struct folded a = {malloc(len + 1), malloc((len + 1) * sizeof(size_t)),
+    struct folded a = {calloc(len + 1, 1), malloc((len + 1) * sizeof(size_t)),
                        malloc((len + 1) * sizeof(size_t)), 0};
-    struct folded b = {malloc(len + 1), malloc((len + 1) * sizeof(size_t)),
+    struct folded b = {calloc(len + 1, 1), malloc((len + 1) * sizeof(size_t)),
                        malloc((len + 1) * sizeof(size_t)), 0};
     if (!a.f || !a.start || !a.end || !b.f || !b.start || !b.end) {
         folded_free(&a);
@@ -332,7 +335,7 @@ static bool fold(const char *s, struct folded *out)
         size_t n = decode(u + i, len - i, &cp);
         int c = fold_cp(cp);
         if (c != DROP)
-            unit(&a, c == KEEP ? (char)0x80 : (char)c, i, i + n);
+            unit(&a, (char)(c == KEEP ? OTHER : c), i, i + n);
         i += n;
     }
     a.f[a.n] = '\0';
