@@ -37,7 +37,6 @@ struct req_state {
     struct mp_request req;
     struct mp_buf body;
     struct mp_form form;
-    struct MHD_PostProcessor *pp;
     size_t limit, seen;
     bool too_big, form_mode, form_bad;
     bool suspended;          /* waiting for deferred work (struct mp_async) */
@@ -236,16 +235,32 @@ static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char 
     return MHD_YES;
 }
 
-/* Whether the form body decoded completely: the post processor must have
- * seen the end of the body (a multipart body cut short, or whose boundary
- * never appears, is not a form), and no field was refused. */
-static bool form_complete(struct req_state *rs)
+/* Decode the whole form body (buffered in rs->body, bounded by rs->limit)
+ * in one pass, then drop the raw bytes. Whether it decoded completely: the
+ * post processor must have seen the end of the body (a multipart body cut
+ * short, or whose boundary never appears, is not a form), and no field was
+ * refused.
+ *
+ * Why one pass and not piece by piece as the body arrives: libmicrohttpd's
+ * post processor (0.9.75) announces each field with an empty call at offset
+ * 0 when the field's first bytes are not yet in, or are too few to rule out
+ * the boundary, and then hands the value over at offset 0 again. Fed the
+ * network's pieces, a field whose headers and bytes come in different
+ * packets (node's FormData sends them so; a short file always is) then
+ * looks like the same name twice, which is refused as a repeated field.
+ * Over the whole body an empty call only ever means an empty value, so a
+ * repeated name stays detectable. */
+static bool form_complete(struct req_state *rs, struct MHD_Connection *conn)
 {
-    if (rs->form_bad || !rs->pp)
+    if (rs->form_bad || rs->body.failed)
         return false;
-    enum MHD_Result finished = MHD_destroy_post_processor(rs->pp);
-    rs->pp = NULL;
-    if (finished != MHD_YES)
+    struct MHD_PostProcessor *pp = MHD_create_post_processor(conn, 16 * 1024, form_iter, rs);
+    if (!pp)
+        return false; /* e.g. multipart without a boundary */
+    bool ok = rs->body.len == 0 || MHD_post_process(pp, rs->body.data, rs->body.len) == MHD_YES;
+    ok = MHD_destroy_post_processor(pp) == MHD_YES && ok;
+    mp_buf_free(&rs->body); /* the handler reads the fields, never the raw form */
+    if (!ok || rs->form_bad)
         return false;
     return rs->seen == 0 || rs->form.n > 0;
 }
@@ -326,8 +341,6 @@ static void free_state(struct req_state *rs)
         return;
     if (rs->async.cleanup)
         rs->async.cleanup(rs->async.state);
-    if (rs->pp)
-        MHD_destroy_post_processor(rs->pp);
     for (size_t i = 0; i < rs->form.n; i++)
         mp_buf_free(&rs->form.fields[i].value);
     mp_buf_free(&rs->body);
@@ -497,12 +510,9 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > rs->limit)
         rs->too_big = true;
-    if ((multipart || urlenc) && strcmp(method, "POST") == 0 && !rs->too_big) {
+    /* The form is decoded once the whole body is in (form_complete). */
+    if ((multipart || urlenc) && strcmp(method, "POST") == 0 && !rs->too_big)
         rs->form_mode = true;
-        rs->pp = MHD_create_post_processor(conn, 16 * 1024, form_iter, rs);
-        if (!rs->pp)
-            rs->form_bad = true; /* e.g. multipart without a boundary */
-    }
     return rs;
 }
 
@@ -752,12 +762,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             rs->too_big = true;
             return MHD_YES;
         }
-        if (rs->form_mode) {
-            if (rs->pp && !rs->form_bad && MHD_post_process(rs->pp, upload_data, n) != MHD_YES)
-                rs->form_bad = true;
-        } else {
-            mp_buf_add(&rs->body, upload_data, n);
-        }
+        mp_buf_add(&rs->body, upload_data, n);
         return MHD_YES;
     }
 
@@ -776,7 +781,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     } else if (rs->too_big) {
         st = mp_fail(&err, MP_ETOOBIG, "body_too_large", "the request body is over %zu bytes",
                      rs->limit);
-    } else if (rs->form_mode && !form_complete(rs)) {
+    } else if (rs->form_mode && !form_complete(rs, conn)) {
         st = mp_fail(&err, MP_EINVAL, "invalid_form",
                      "the form body could not be decoded (boundary, encoding or a repeated field)");
     } else {
