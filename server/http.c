@@ -159,6 +159,7 @@ void mp_http_error_body(struct mp_response *resp, const struct mp_error *err)
     mp_errtext_json(&resp->body, err, resp->lang);
     resp->content_type = "application/json";
     resp->language = resp->lang == MP_LANG_EN ? NULL : mp_errtext_lang_code(resp->lang);
+    resp->vary_language = true; /* the text follows Accept-Language (client_lang) */
     resp->static_body = NULL;
     resp->stream = NULL;
 }
@@ -557,7 +558,13 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
                                 "Content-Type, Authorization");
         MHD_add_response_header(r, "Access-Control-Max-Age", "600");
     }
-    MHD_add_response_header(r, "Vary", "Origin");
+    /* What besides the URL chose this answer, for caches: the CORS origin
+     * always; Accept and Accept-Language where the handler or the error
+     * answer negotiated by them. */
+    char vary[48];
+    snprintf(vary, sizeof vary, "Origin%s%s", resp->vary_accept ? ", Accept" : "",
+             resp->vary_language ? ", Accept-Language" : "");
+    MHD_add_response_header(r, "Vary", vary);
     if (resp->close)
         MHD_add_response_header(r, "Connection", "close");
     if (resp->retry_after) {
@@ -717,8 +724,11 @@ static enum mp_lang client_lang(struct MHD_Connection *conn)
 static void error_answer(struct MHD_Connection *conn, struct mp_response *resp,
                          const struct mp_error *err, enum mp_status st)
 {
+    if (st == MP_ENOTFOUND && resp->page_404)
+        resp->vary_accept = true; /* the page or the JSON, by Accept */
     if (st == MP_ENOTFOUND && resp->page_404 &&
         mp_errtext_wants_html(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"))) {
+        resp->vary_language = true;
         mp_buf_reset(&resp->body);
         mp_errtext_html_404(&resp->body, resp->lang);
         resp->content_type = "text/html; charset=utf-8";

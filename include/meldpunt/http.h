@@ -134,6 +134,8 @@ struct mp_response {
     enum mp_lang lang;        /* the client's language (errtext.h), set by the HTTP layer */
     const char *language;     /* Content-Language (static string), NULL for none */
     bool page_404;            /* a 404 here may be the HTML page for browsers (not the API) */
+    bool vary_accept;         /* the representation was chosen by the Accept header: Vary */
+    bool vary_language;       /* the text is in the Accept-Language's language: Vary */
 };
 
 /* The HTTP code for a handler's status. */

@@ -10,11 +10,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
-import { startServer, api, SOURCE_DIR, LOOP } from './lib.mjs';
+import { startServer, api, GRAY_JPEG, LOOP } from './lib.mjs';
 
 let srv, port, key;
-const jpeg = readFileSync(path.join(SOURCE_DIR, 'tests', 'fixtures', 'photos', 'gray.jpg'));
+const jpeg = readFileSync(GRAY_JPEG);
 before(async () => {
   srv = await startServer();
   port = Number(new URL(srv.url).port);
