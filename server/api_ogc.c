@@ -8,8 +8,9 @@
  * Accept header) is the same document rendered by ogc_html.h, so every
  * answer says "Vary: Accept". Links are absolute, from the public base URL
  * (mp_req_public_base: MELDPUNT_PUBLIC_URL or a trusted proxy's headers,
- * never a client's Host), so a client can follow them as given. Items are public: the same fields as the public exports
- * (export.h), never reporter contacts.
+ * never a client's Host), so a client can follow them as given. Items are
+ * public: the same fields as the public exports (export.h), never reporter
+ * contacts.
  *
  * Paging is by keyset: a `next` link carries an opaque cursor (the last id
  * returned), so pages stay consistent while reports arrive and deep pages
@@ -685,7 +686,9 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
     if (!ir->html)
         set_content_crs(resp, &ir->crs);
     page_title(title, sizeof title, app, mp_ogc_collection(c)->title);
-    snprintf(href, sizeof href, "%s/ogc/collections/%s/items/", base, mp_ogc_collection(c)->id);
+    if (snprintf(href, sizeof href, "%s/ogc/collections/%s/items/", base,
+                 mp_ogc_collection(c)->id) >= (int)sizeof href)
+        href[0] = '\0'; /* no item links rather than cut ones */
     rc = answer(resp, ir->html, "application/geo+json", title, href, err);
 out:
     mp_buf_free(&url);

@@ -153,39 +153,6 @@ void mp_req_query_each(const struct mp_request *r,
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each_arg, &e);
 }
 
-void mp_http_error_body(struct mp_response *resp, const struct mp_error *err)
-{
-    mp_buf_reset(&resp->body);
-    mp_errtext_json(&resp->body, err, resp->lang);
-    resp->content_type = "application/json";
-    resp->language = resp->lang == MP_LANG_EN ? NULL : mp_errtext_lang_code(resp->lang);
-    resp->vary_language = true; /* the text follows Accept-Language (client_lang) */
-    resp->static_body = NULL;
-    resp->stream = NULL;
-}
-
-int mp_http_code(enum mp_status st)
-{
-    switch (st) {
-    case MP_OK: return 200;
-    case MP_EINVAL: return 400;
-    case MP_EAUTH: return 401;
-    case MP_EFORBIDDEN: return 403;
-    case MP_ENOTFOUND: return 404;
-    case MP_EMETHOD: return 405;
-    case MP_ECONFLICT: return 409;
-    case MP_ETOOBIG: return 413;
-    case MP_EUNSUPPORTED: return 415;
-    case MP_ERATE: return 429;
-    case MP_EUNAVAIL: return 503;
-    case MP_PENDING: return 500; /* never answered as such: see handle() */
-    case MP_ENOMEM: return 503;
-    case MP_EDB:
-    case MP_EIO: return 500;
-    }
-    return 500;
-}
-
 /* Multipart and urlencoded fields, as libmicrohttpd's post processor hands
  * them over in chunks. */
 static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -918,28 +885,6 @@ static void connection_event(void *cls, struct MHD_Connection *conn, void **sock
     }
 }
 
-static void tile_origin(const char *url, char *out, size_t cap)
-{
-    out[0] = '\0';
-    /* The tile server's origin (scheme, host, port) goes into img-src. */
-    size_t scheme = url && strncmp(url, "https://", 8) == 0  ? 8
-                    : url && strncmp(url, "http://", 7) == 0 ? 7
-                                                             : 0;
-    if (!scheme)
-        return;
-    const char *host = url + scheme, *end = strchr(host, '/');
-    size_t n = end ? (size_t)(end - host) : strlen(host);
-    if (n > 150)
-        return; /* not a host name worth allowing */
-    int len = (int)n;
-    /* Tile templates may use {s} subdomains: allow the parent domain. */
-    const char *sch = scheme == 8 ? "https" : "http";
-    if (n > 4 && strncmp(host, "{s}.", 4) == 0)
-        snprintf(out, cap, "%s://*.%.*s", sch, len - 4, host + 4);
-    else
-        snprintf(out, cap, "%s://%.*s", sch, len, host);
-}
-
 /* Free what mp_http_start made besides the daemon. */
 static void http_free(struct mp_http *h)
 {
@@ -978,13 +923,7 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
         http_free(h);
         return mp_fail(err, MP_EINVAL, "config", "bad rate limit or connection settings");
     }
-    char tiles[200];
-    tile_origin(app->city->tile_url, tiles, sizeof tiles);
-    snprintf(h->csp_page, sizeof h->csp_page,
-             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:"
-             " %s; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self';"
-             " frame-ancestors 'none'",
-             tiles);
+    mp_http_csp_page(app->city->tile_url, h->csp_page, sizeof h->csp_page);
 
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);

@@ -141,6 +141,11 @@ struct mp_response {
 /* The HTTP code for a handler's status. */
 int mp_http_code(enum mp_status st);
 
+/* The Content-Security-Policy of the web pages into out (cap >= 1): this
+ * server's own scripts, styles and API, images also from the origin of the
+ * city's tile URL template (tile_url may be NULL). "" when cap is too small. */
+void mp_http_csp_page(const char *tile_url, char *out, size_t cap);
+
 /* The error answer {"error":{"code":..,"message":..}} for err into resp,
  * replacing whatever body it had (JSON whatever the text holds), in the
  * language resp->lang (errtext.h: Dutch adds "detail"). */
