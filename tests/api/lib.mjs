@@ -92,6 +92,20 @@ export async function startServer({ demo = false, env = {}, db: givenDb } = {}) 
   return server;
 }
 
+/** fetch, sent again once when a GET or HEAD went out on a kept-alive connection the server
+ * had closed meanwhile (undici: UND_ERR_SOCKET "other side closed"), as browsers do. The
+ * server closes a connection that sends no request head within MELDPUNT_HEAD_TIMEOUT of its
+ * last answer; a test whose own work blocks node's event loop for longer (a loaded machine)
+ * then finds its idle connection gone before undici's own 4 s idle timer could drop it. */
+async function fetchOnce(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    if (!['GET', 'HEAD'].includes(init.method) || e.cause?.code !== 'UND_ERR_SOCKET') throw e;
+    return fetch(url, init);
+  }
+}
+
 /** fetch wrapper: returns { status, headers, body (parsed JSON when JSON), text }. */
 export async function api(base, method, p, { json, form, token, headers = {}, body } = {}) {
   const h = { ...headers };
@@ -99,7 +113,7 @@ export async function api(base, method, p, { json, form, token, headers = {}, bo
   if (json !== undefined) { h['Content-Type'] = 'application/json'; payload = JSON.stringify(json); }
   if (form !== undefined) payload = form; // FormData or URLSearchParams: fetch sets the type
   if (token) h.Authorization = `Bearer ${token}`;
-  const res = await fetch(base + p, { method, headers: h, body: payload });
+  const res = await fetchOnce(base + p, { method, headers: h, body: payload });
   const text = await res.text();
   let parsed;
   const ct = res.headers.get('content-type') || '';
