@@ -5,6 +5,7 @@
 
 #include "meldpunt/buf.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 #include "store_sqlite_schema.h"
 
 static const char *const open311_migrations[] = {
@@ -60,7 +61,7 @@ static const char sql_updates[] =
     " AND (h.report_id IS NULL OR h.report_id = r.id)"
     " WHERE h.at >= ?1 AND h.at < ?2 ORDER BY h.at, h.id, r.id LIMIT ?3 OFFSET ?4";
 
-enum mp_status mp_store_open311_put(struct mp_store_sess *s, const struct mp_open311_extra *x)
+enum mp_status mp_sqlite_open311_put(struct mp_store_sess *s, const struct mp_open311_extra *x)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_put);
     if (!st)
@@ -109,8 +110,8 @@ static int request_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &row);
 }
 
-enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
-                                         mp_open311_cb cb, void *ctx)
+enum mp_status mp_sqlite_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
+                                          mp_open311_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_list);
     if (!st)
@@ -129,8 +130,8 @@ enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct m
     return mp_stmt_each(s, st, request_row, &c, "open311 requests");
 }
 
-enum mp_status mp_store_open311_request(struct mp_store_sess *s, int64_t id, mp_open311_cb cb,
-                                        void *ctx)
+enum mp_status mp_sqlite_open311_request(struct mp_store_sess *s, int64_t id, mp_open311_cb cb,
+                                         void *ctx)
 {
     sqlite3_stmt *st = mp_stmt_id(s, sql_one, id);
     struct requests c = {cb, ctx};
@@ -155,9 +156,9 @@ static int update_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &u);
 }
 
-enum mp_status mp_store_open311_updates(struct mp_store_sess *s, int64_t since, int64_t until,
-                                        size_t limit, size_t offset, mp_open311_update_cb cb,
-                                        void *ctx)
+enum mp_status mp_sqlite_open311_updates(struct mp_store_sess *s, int64_t since, int64_t until,
+                                         size_t limit, size_t offset, mp_open311_update_cb cb,
+                                         void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_updates);
     struct updates c = {cb, ctx};
