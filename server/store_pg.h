@@ -60,7 +60,15 @@
  * answers 503 with Retry-After); anything else MP_EDB. The details go to the
  * log only. A session whose connection was lost reconnects by itself at the
  * start of its next statement outside a transaction (inside one the
- * transaction is gone: MP_EUNAVAIL until the caller rolls back).
+ * transaction is gone: MP_EUNAVAIL until the caller rolls back). Unlike
+ * SQLite, a failed statement aborts the whole transaction on PostgreSQL
+ * (commit then fails): where a failure is expected and the transaction
+ * must go on, wrap the statement in a savepoint, as group commit does.
+ *
+ * Rows that belong to a report or a cluster (history, photos, ...) carry
+ * its municipality, taken in the INSERT from the parent row, e.g.
+ * "(SELECT municipality FROM clusters WHERE id = $1::bigint)": see
+ * store_pg_schema.c.
  *
  * Threads: a session is used by one thread at a time, like every store
  * session.

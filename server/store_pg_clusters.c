@@ -1,7 +1,8 @@
 /* store_pg_clusters.c - SQL of clusters on PostgreSQL: the candidate
  * look-up and state of the duplicate folding (on the metric GiST index),
- * creating and updating clusters, status and history, and the members'
- * aggregates and pairwise constraints that a report submission writes. */
+ * creating and updating clusters, status and history (written and read),
+ * and the members' aggregates and pairwise constraints that a report
+ * submission writes. */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -41,9 +42,15 @@ static const char sql_cluster_status[] = "UPDATE clusters SET status = $2, fixed
                                          " updated_at = $4 WHERE id = $1::bigint";
 static const char sql_reports_status[] = "UPDATE reports SET status = $2, updated_at = $3"
                                          " WHERE cluster_id = $1::bigint";
+/* Children take their municipality from their parent row; none (NULL) is
+ * refused like the foreign key it stands for. */
 static const char sql_history_insert[] =
-    "INSERT INTO history (cluster_id, report_id, at, status, note, note_public, actor)"
-    " VALUES ($1, NULLIF($2::bigint, 0), $3, $4, $5, $6, $7)";
+    "INSERT INTO history (municipality, cluster_id, report_id, at, status, note, note_public,"
+    " actor) VALUES ((SELECT municipality FROM clusters WHERE id = $1::bigint), $1,"
+    " NULLIF($2::bigint, 0), $3, $4, $5, $6, $7)";
+static const char sql_history[] =
+    "SELECT id, cluster_id, coalesce(report_id, 0), at, status, note, note_public, actor"
+    " FROM history WHERE cluster_id = $1::bigint ORDER BY at, id";
 static const char sql_members[] =
     "SELECT count(*), coalesce(min(created_at), 0), coalesce(max(created_at), 0),"
     " coalesce(sum(x), 0), coalesce(sum(y), 0),"
@@ -51,8 +58,9 @@ static const char sql_members[] =
     " ORDER BY created_at, id LIMIT 1), 0)"
     " FROM reports WHERE cluster_id = $1::bigint";
 static const char sql_constraint[] =
-    "INSERT INTO link_constraints (a, b, must, at) VALUES ($1, $2, $3, $4)"
-    " ON CONFLICT (a, b) DO UPDATE SET must = excluded.must, at = excluded.at";
+    "INSERT INTO link_constraints (municipality, a, b, must, at) VALUES ((SELECT municipality"
+    " FROM reports WHERE id = $1::bigint), $1, $2, $3, $4)"
+    " ON CONFLICT (a, b, municipality) DO UPDATE SET must = excluded.must, at = excluded.at";
 
 static void read_state(const PGresult *r, int i, struct mp_cluster_state *c)
 {
@@ -203,6 +211,37 @@ enum mp_status mp_pg_history_add(struct mp_store_sess *s, const struct mp_histor
     mp_pg_bool(&p, h->note_public);
     mp_pg_text(&p, h->actor);
     return mp_pg_run(s, sql_history_insert, &p, NULL, "history insert");
+}
+
+struct history {
+    mp_history_cb cb;
+    void *ctx;
+};
+
+static int history_row(void *ctx, const PGresult *r, int i)
+{
+    const struct history *c = ctx;
+    struct mp_history_row h = {
+        .id = mp_pg_col_int64(r, i, 0),
+        .cluster_id = mp_pg_col_int64(r, i, 1),
+        .report_id = mp_pg_col_int64(r, i, 2),
+        .at = mp_pg_col_int64(r, i, 3),
+        .status = mp_pg_col_text(r, i, 4),
+        .note = mp_pg_col_text(r, i, 5),
+        .note_public = mp_pg_col_bool(r, i, 6),
+        .actor = mp_pg_col_text(r, i, 7),
+    };
+    return c->cb(c->ctx, &h);
+}
+
+enum mp_status mp_pg_history(struct mp_store_sess *s, int64_t cluster_id, mp_history_cb cb,
+                             void *ctx)
+{
+    struct history c = {cb, ctx};
+    struct mp_pg_params p;
+    mp_pg_params_init(&p);
+    mp_pg_int64(&p, cluster_id);
+    return mp_pg_each(s, sql_history, &p, history_row, &c, "history");
 }
 
 static int members_row(void *ctx, const PGresult *r, int i)

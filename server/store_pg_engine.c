@@ -31,11 +31,13 @@ const struct mp_store_engine mp_pg_engine = {
     .cluster_update = mp_pg_cluster_update,
     .cluster_set_status = mp_pg_cluster_set_status,
     .history_add = mp_pg_history_add,
+    .history = mp_pg_history,
     .cluster_members = mp_pg_cluster_members,
     .constraint_add = mp_pg_constraint_add,
     .report_insert = mp_pg_report_insert,
     .report_external_exists = mp_pg_report_external_exists,
     .photo_put = mp_pg_photo_put,
     .photo_get = mp_pg_photo_get,
+    .report_get = mp_pg_report_get,
     .cluster_reports = mp_pg_cluster_reports,
 };

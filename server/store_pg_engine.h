@@ -51,6 +51,8 @@ enum mp_status mp_pg_cluster_update(struct mp_store_sess *s, const struct mp_clu
 enum mp_status mp_pg_cluster_set_status(struct mp_store_sess *s, int64_t id, const char *status,
                                         int64_t fixed_at, int64_t now);
 enum mp_status mp_pg_history_add(struct mp_store_sess *s, const struct mp_history_rec *h);
+enum mp_status mp_pg_history(struct mp_store_sess *s, int64_t cluster_id, mp_history_cb cb,
+                             void *ctx);
 enum mp_status mp_pg_cluster_members(struct mp_store_sess *s, int64_t id,
                                      struct mp_member_stats *o);
 enum mp_status mp_pg_constraint_add(struct mp_store_sess *s, int64_t a, int64_t b, bool must,
@@ -64,6 +66,8 @@ enum mp_status mp_pg_photo_put(struct mp_store_sess *s, int64_t report_id,
                                const struct mp_photo_rec *ph);
 enum mp_status mp_pg_photo_get(struct mp_store_sess *s, int64_t report_id, bool thumb, void **data,
                                size_t *len);
+enum mp_status mp_pg_report_get(struct mp_store_sess *s, int64_t id, bool with_private,
+                                mp_report_cb cb, void *ctx);
 enum mp_status mp_pg_cluster_reports(struct mp_store_sess *s, int64_t cluster_id, mp_report_cb cb,
                                      void *ctx);
 

@@ -1,6 +1,7 @@
 /* store_pg_reports.c - SQL of reports on PostgreSQL: inserting a report
  * and its photo, the import's external-id test, and the report rows a
- * submission reads back (a cluster's members, for their house numbers).
+ * submission reads back (a cluster's members, for their house numbers; one
+ * report by id).
  * read_report and REPORT_COLS are where the report listings belong too. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,11 +28,15 @@ static const char sql_insert[] =
     " $5, $6, $7, $8, $9::float8, $10::float8, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
     " $20, $21, ST_SetSRID(ST_MakePoint($9::float8, $10::float8), 4326)) RETURNING id";
 static const char sql_external[] = "SELECT 1 FROM reports WHERE external_id = $1";
+/* The municipality comes from the report (none: refused, as the foreign
+ * key would). */
 static const char sql_photo_put[] =
-    "INSERT INTO photos (report_id, mime, width, height, image, thumb, created_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    "INSERT INTO photos (municipality, report_id, mime, width, height, image, thumb, created_at)"
+    " VALUES ((SELECT municipality FROM reports WHERE id = $1::bigint), $1, $2, $3, $4, $5, $6,"
+    " $7)";
 static const char sql_photo_image[] = "SELECT image FROM photos WHERE report_id = $1::bigint";
 static const char sql_photo_thumb[] = "SELECT thumb FROM photos WHERE report_id = $1::bigint";
+static const char sql_report_get[] = "SELECT " REPORT_COLS REPORT_FROM " WHERE r.id = $1::bigint";
 static const char sql_cluster_reports[] =
     "SELECT " REPORT_COLS REPORT_FROM " WHERE r.cluster_id = $1::bigint"
     " ORDER BY r.created_at, r.id";
@@ -151,4 +156,14 @@ enum mp_status mp_pg_cluster_reports(struct mp_store_sess *s, int64_t cluster_id
     mp_pg_params_init(&p);
     mp_pg_int64(&p, cluster_id);
     return mp_pg_each(s, sql_cluster_reports, &p, report_row, &c, "reports");
+}
+
+enum mp_status mp_pg_report_get(struct mp_store_sess *s, int64_t id, bool with_private,
+                                mp_report_cb cb, void *ctx)
+{
+    struct reports c = {cb, ctx, with_private};
+    struct mp_pg_params p;
+    mp_pg_params_init(&p);
+    mp_pg_int64(&p, id);
+    return mp_pg_first(s, sql_report_get, &p, report_row, &c, "report");
 }

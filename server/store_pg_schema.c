@@ -31,21 +31,22 @@
  *   commit.)
  *
  * Municipalities (partitioning or sharding by municipality, e.g. Citus):
- * reports and clusters carry municipality in their primary keys, (id,
- * municipality), id first so that the look-ups by id alone use the key's
- * index, and reports reference clusters by (municipality, cluster_id), as a
- * table distributed by municipality requires of every unique key and
- * foreign key. external_id is unique per municipality for the same reason.
- * The other tables refer to reports and clusters by id without a foreign
- * key (a key on id alone cannot exist on a distributed table). To
- * distribute them as well, history, photos, link_constraints,
- * corrections, open311_attributes and work_assignments, work_notes,
- * work_photos each gain a municipality column (filled from their report or
- * cluster), put it in their primary key and reference (municipality,
- * cluster_id) or (municipality, report_id) with a foreign key, co-located
- * with reports and clusters; users and audit become reference tables
- * (copied to every node); schema_migrations and change_counter stay on the
- * coordinator. Partitioning by LIST (municipality) needs the same keys.
+ * a table distributed or partitioned by municipality needs it in every
+ * unique key and foreign key. Reports and clusters carry it in their
+ * primary keys, (id, municipality), id first so that the look-ups by id
+ * alone use the key's index; external_id is unique per municipality. The
+ * tables whose rows the SQLite engine ties to a report or cluster by a
+ * foreign key (history, photos, link_constraints, open311_attributes,
+ * work_assignments) keep that tie here too, through (municipality,
+ * cluster_id) or (municipality, report_id): they have a municipality
+ * column, which their inserts take from the parent row (a missing parent
+ * then fails as a foreign key would: NOT NULL), and it is in their keys.
+ * Foreign keys are DEFERRABLE for mp_store_defer_foreign_keys. To
+ * distribute the rest: work_notes, work_photos and corrections gain
+ * municipality the same way (they deliberately have no foreign key: they
+ * outlive cluster ids); users and audit become reference tables (copied to
+ * every node); schema_migrations and change_counter stay on the
+ * coordinator (or the counter moves to LISTEN/NOTIFY).
  */
 #include "store_pg_schema.h"
 
@@ -111,22 +112,32 @@ static const char v10_core[] =
     "CREATE INDEX reports_geom ON reports USING gist (geom);"
 
     "CREATE TABLE history ("
-    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " id bigint GENERATED ALWAYS AS IDENTITY,"
+    " municipality text NOT NULL,"
     " cluster_id bigint NOT NULL,"
     " report_id bigint,"
     " at bigint NOT NULL,"
     " status text NOT NULL,"
     " note text,"
     " note_public boolean NOT NULL DEFAULT true,"
-    " actor text);"
+    " actor text,"
+    " PRIMARY KEY (id, municipality),"
+    " FOREIGN KEY (municipality, cluster_id) REFERENCES clusters (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE,"
+    " FOREIGN KEY (municipality, report_id) REFERENCES reports (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE);"
     "CREATE INDEX history_cluster ON history (cluster_id, at);"
     /* Open311's servicerequestupdates asks by time alone. */
     "CREATE INDEX history_at ON history (at);"
 
     "CREATE TABLE photos ("
-    " report_id bigint PRIMARY KEY,"
+    " report_id bigint NOT NULL,"
+    " municipality text NOT NULL,"
     " mime text NOT NULL, width integer, height integer,"
-    " image bytea NOT NULL, thumb bytea NOT NULL, created_at bigint NOT NULL);";
+    " image bytea NOT NULL, thumb bytea NOT NULL, created_at bigint NOT NULL,"
+    " PRIMARY KEY (report_id, municipality),"
+    " FOREIGN KEY (municipality, report_id) REFERENCES reports (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE);";
 
 /* ... corrections, accounts and the audit log, ... */
 static const char v10_people[] =
@@ -140,9 +151,14 @@ static const char v10_people[] =
      * (must) or apart; re-clustering honours them. One row per pair, a < b. */
     "CREATE TABLE link_constraints ("
     " a bigint NOT NULL, b bigint NOT NULL,"
+    " municipality text NOT NULL,"
     " must boolean NOT NULL,"
     " at bigint NOT NULL,"
-    " PRIMARY KEY (a, b));"
+    " PRIMARY KEY (a, b, municipality),"
+    " FOREIGN KEY (municipality, a) REFERENCES reports (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE,"
+    " FOREIGN KEY (municipality, b) REFERENCES reports (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE);"
     "CREATE INDEX link_constraints_b ON link_constraints (b);"
 
     "CREATE TABLE users ("
@@ -168,24 +184,32 @@ static const char v10_people[] =
 /* ... what Open311 clients sent, the staff side of clusters, ... */
 static const char v10_work[] =
     "CREATE TABLE open311_attributes ("
-    " report_id bigint PRIMARY KEY,"
+    " report_id bigint NOT NULL,"
+    " municipality text NOT NULL,"
     " json text NOT NULL DEFAULT '{}',"
     " media_url text,"
     " device_id text,"
     " account_id text,"
-    " client_id bigint);"
+    " client_id bigint,"
+    " PRIMARY KEY (report_id, municipality),"
+    " FOREIGN KEY (municipality, report_id) REFERENCES reports (municipality, id)"
+    "  ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE);"
 
     /* The staff side of a cluster (store_work.h). Notes and photos are
      * records of what staff did and outlive cluster ids; an assignment goes
      * with its cluster (deleting a cluster deletes its row). */
     "CREATE TABLE work_assignments ("
-    " cluster_id bigint PRIMARY KEY,"
+    " cluster_id bigint NOT NULL,"
+    " municipality text NOT NULL,"
     " department text,"
     " crew text,"
     " priority integer,"
     " due_at bigint,"
     " updated_at bigint NOT NULL,"
-    " updated_by text);"
+    " updated_by text,"
+    " PRIMARY KEY (cluster_id, municipality),"
+    " FOREIGN KEY (municipality, cluster_id) REFERENCES clusters (municipality, id)"
+    "  ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE);"
     "CREATE INDEX work_assignments_department ON work_assignments (department);"
     "CREATE TABLE work_notes ("
     " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"

@@ -36,7 +36,7 @@ static int setup(void **state)
     if (!src || !city || fx_template_make(&s.file) != 0)
         return -1;
     mp_config_defaults(&s.cfg);
-    int n1 = snprintf(s.cfg.db_path, sizeof s.cfg.db_path, "%s/template.sqlite", s.file.dir);
+    int n1 = snprintf(s.cfg.db_path, sizeof s.cfg.db_path, "%s", s.file.path);
     int n2 = snprintf(s.cfg.city_dir, sizeof s.cfg.city_dir, "%s", city);
     int n3 = snprintf(s.cfg.web_dir, sizeof s.cfg.web_dir, "%s/web", src);
     int n4 = snprintf(s.cfg.vendor_dir, sizeof s.cfg.vendor_dir, "%s/node_modules", src);
