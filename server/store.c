@@ -416,6 +416,19 @@ enum mp_status mp_store_open311_put(struct mp_store_sess *s, const struct mp_ope
     return FORWARD(s, open311_put, s, x);
 }
 
+enum mp_status mp_store_open311_update_find(struct mp_store_sess *s, int64_t client_id,
+                                            const char *client_update_id, int64_t *history_id,
+                                            int64_t *report_id)
+{
+    return FORWARD(s, open311_update_find, s, client_id, client_update_id, history_id, report_id);
+}
+
+enum mp_status mp_store_open311_note_add(struct mp_store_sess *s,
+                                         const struct mp_open311_note_rec *rec, int64_t *history_id)
+{
+    return FORWARD(s, open311_note_add, s, rec, history_id);
+}
+
 enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
                                          mp_open311_cb cb, void *ctx)
 {

@@ -179,6 +179,11 @@ struct mp_store_engine {
 
     /* ---- store_open311.h ---- */
     enum mp_status (*open311_put)(struct mp_store_sess *sess, const struct mp_open311_extra *x);
+    enum mp_status (*open311_update_find)(struct mp_store_sess *sess, int64_t client_id,
+                                          const char *client_update_id, int64_t *history_id,
+                                          int64_t *report_id);
+    enum mp_status (*open311_note_add)(struct mp_store_sess *sess,
+                                       const struct mp_open311_note_rec *rec, int64_t *history_id);
     enum mp_status (*open311_requests)(struct mp_store_sess *sess, const struct mp_open311_query *q,
                                        mp_open311_cb cb, void *ctx);
     enum mp_status (*open311_request)(struct mp_store_sess *sess, int64_t id, mp_open311_cb cb,

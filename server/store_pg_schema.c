@@ -37,7 +37,7 @@
  * alone use the key's index; external_id is unique per municipality. The
  * tables whose rows the SQLite engine ties to a report or cluster by a
  * foreign key (history, photos, link_constraints, open311_attributes,
- * work_assignments) keep that tie here too, through (municipality,
+ * open311_updates, work_assignments) keep that tie here too, through (municipality,
  * cluster_id) or (municipality, report_id): they have a municipality
  * column, which their inserts take from the parent row (a missing parent
  * then fails as a foreign key would: NOT NULL), and it is in their keys.
@@ -191,7 +191,25 @@ static const char v10_work[] =
     " device_id text,"
     " account_id text,"
     " client_id bigint,"
+    " extra text,"
     " PRIMARY KEY (report_id, municipality),"
+    " FOREIGN KEY (municipality, report_id) REFERENCES reports (municipality, id)"
+    "  ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE);"
+    /* The updates clients post (the history entry each became), under the
+     * client's own id, taken once per client. */
+    "CREATE TABLE open311_updates ("
+    " history_id bigint NOT NULL,"
+    " municipality text NOT NULL,"
+    " report_id bigint NOT NULL,"
+    " client_id bigint NOT NULL,"
+    " client_update_id text NOT NULL,"
+    " client_status text,"
+    " client_at bigint,"
+    " media_url text,"
+    " PRIMARY KEY (history_id, municipality),"
+    " UNIQUE (client_id, client_update_id, municipality),"
+    " FOREIGN KEY (municipality, history_id) REFERENCES history (municipality, id)"
+    "  ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,"
     " FOREIGN KEY (municipality, report_id) REFERENCES reports (municipality, id)"
     "  ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE);"
 

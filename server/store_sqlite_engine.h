@@ -131,6 +131,12 @@ enum mp_status mp_sqlite_export_time_extent(struct mp_store_sess *sess, int64_t 
                                             int64_t *last);
 
 /* store_sqlite_open311.c */
+enum mp_status mp_sqlite_open311_update_find(struct mp_store_sess *s, int64_t client_id,
+                                             const char *client_update_id, int64_t *history_id,
+                                             int64_t *report_id);
+enum mp_status mp_sqlite_open311_note_add(struct mp_store_sess *s,
+                                          const struct mp_open311_note_rec *rec,
+                                          int64_t *history_id);
 enum mp_status mp_sqlite_open311_put(struct mp_store_sess *s, const struct mp_open311_extra *x);
 enum mp_status mp_sqlite_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
                                           mp_open311_cb cb, void *ctx);

@@ -1226,3 +1226,151 @@ bool mp_streets_intersection(const struct mp_streets *s, const char *text, doubl
     }
     return true;
 }
+
+/* ---- the layer as lines, for the map without tiles ---- */
+
+/* Segments a and b (= a + 1) were one row of streets.tsv: the same street
+ * between the same cross streets, b starting where a ends (the load keeps a
+ * row's segments in order and shares their end points exactly). */
+static bool same_row(const struct mp_streets *s, size_t a, size_t b)
+{
+    const struct seg *x = &s->segs[a], *y = &s->segs[b];
+    return x->street == y->street && x->from == y->from && x->to == y->to && x->x2 == y->x1 &&
+           x->y2 == y->y1;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The segments listed in the grid cells of the metric box, those whose
+ * bounding box meets it, sorted and unique, into *out (malloc'ed). */
+static enum mp_status segs_in_box(const struct mp_streets *s, double x0, double y0, double x1,
+                                  double y1, uint32_t **out, size_t *n)
+{
+    long cx0 = (long)floor(x0 / CELL), cx1 = (long)floor(x1 / CELL);
+    long cy0 = (long)floor(y0 / CELL), cy1 = (long)floor(y1 / CELL);
+    size_t cap = 0, len = 0;
+    uint32_t *v = NULL;
+    *out = NULL;
+    *n = 0;
+    if ((cx1 - cx0 + 1) > 4096 || (cy1 - cy0 + 1) > 4096)
+        return MP_ETOOBIG; /* callers bound the box long before this */
+    for (long cx = cx0; cx <= cx1; cx++)
+        for (long cy = cy0; cy <= cy1; cy++) {
+            size_t lo = 0, end = 0;
+            struct cell_ref key = {cell_key(cx, cy), 0, 0};
+            if (s->dense) {
+                if (cx < s->gx0 || cx >= s->gx0 + s->gnx || cy < s->gy0 || cy >= s->gy0 + s->gny)
+                    continue;
+                long k = (cx - s->gx0) * s->gny + cy - s->gy0;
+                lo = s->dense[2 * k];
+                end = s->dense[2 * k + 1];
+            } else {
+                size_t hi = s->ncells;
+                while (lo < hi) {
+                    size_t mid = lo + (hi - lo) / 2;
+                    if (cmp_ref(&s->cells[mid], &key) < 0)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+                for (end = lo; end < s->ncells && s->cells[end].key == key.key;)
+                    end++;
+            }
+            for (size_t i = lo; i < end; i++) {
+                const struct seg *g = &s->segs[s->cells[i].seg];
+                if (fmax(g->x1, g->x2) < x0 || fmin(g->x1, g->x2) > x1 ||
+                    fmax(g->y1, g->y2) < y0 || fmin(g->y1, g->y2) > y1)
+                    continue;
+                if (len == cap) {
+                    size_t nc = cap ? cap * 2 : 1024;
+                    uint32_t *nv = realloc(v, nc * sizeof *nv);
+                    if (!nv) {
+                        free(v);
+                        return MP_ENOMEM;
+                    }
+                    v = nv;
+                    cap = nc;
+                }
+                v[len++] = s->cells[i].seg;
+            }
+        }
+    if (len)
+        qsort(v, len, sizeof *v, cmp_u32);
+    size_t u = 0;
+    for (size_t i = 0; i < len; i++)
+        if (u == 0 || v[u - 1] != v[i])
+            v[u++] = v[i];
+    *out = v;
+    *n = u;
+    return MP_OK;
+}
+
+enum mp_status mp_streets_lines(const struct mp_streets *s, struct mp_geo *geo, double lon0,
+                                double lat0, double lon1, double lat1, size_t max,
+                                mp_streets_line_fn fn, void *arg)
+{
+    enum mp_status rc = MP_OK;
+    uint32_t *segs = NULL;
+    double *pts = NULL;
+    size_t nsegs = 0, ptcap = 0, lines = 0;
+    if (!s || s->nsegs == 0)
+        return MP_OK;
+    /* The metric box around the four corners (the CRS turns the box a little). */
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    const double corners[4][2] = {{lon0, lat0}, {lon1, lat0}, {lon0, lat1}, {lon1, lat1}};
+    for (int c = 0; c < 4; c++) {
+        double x, y;
+        if ((rc = mp_geo_forward(geo, corners[c][0], corners[c][1], &x, &y)))
+            return rc;
+        x0 = fmin(x0, x);
+        y0 = fmin(y0, y);
+        x1 = fmax(x1, x);
+        y1 = fmax(y1, y);
+    }
+    if ((rc = segs_in_box(s, x0, y0, x1, y1, &segs, &nsegs)))
+        return rc;
+    size_t last_row = SIZE_MAX;
+    for (size_t k = 0; k < nsegs; k++) {
+        size_t first = segs[k];
+        while (first > 0 && same_row(s, first - 1, first))
+            first--;
+        if (first == last_row)
+            continue; /* an earlier segment of the same row brought it */
+        last_row = first;
+        if (lines == max) {
+            rc = MP_ETOOBIG;
+            goto out;
+        }
+        size_t end = first + 1;
+        while (end < s->nsegs && same_row(s, end - 1, end))
+            end++;
+        size_t npts = end - first + 1;
+        if (npts * 2 > ptcap) {
+            size_t nc = npts * 2 * 2;
+            double *np = realloc(pts, nc * sizeof *np);
+            if (!np) {
+                rc = MP_ENOMEM;
+                goto out;
+            }
+            pts = np;
+            ptcap = nc;
+        }
+        /* The pack's own WGS84 points (kept by the load), not converted back. */
+        for (size_t i = 0; i < npts; i++) {
+            const double *ll = s->ll[i < npts - 1 ? first + i : end - 1];
+            pts[2 * i] = i < npts - 1 ? ll[0] : ll[2];
+            pts[2 * i + 1] = i < npts - 1 ? ll[1] : ll[3];
+        }
+        lines++;
+        if (fn(arg, first, s->names[s->segs[first].street], pts, npts))
+            break;
+    }
+out:
+    free(segs);
+    free(pts);
+    return rc;
+}
