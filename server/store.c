@@ -61,12 +61,50 @@ void mp_store_close(struct mp_store *s)
         s->eng->close(s);
 }
 
-struct mp_store_sess *mp_store_acquire(struct mp_store *s) { return s->eng->acquire(s); }
+/* ---- the pool of sessions, the same for every engine ---- */
+
+void mp_store_pool_init(struct mp_store *s, const struct mp_store_engine *e)
+{
+    s->eng = e;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->free_list = NULL;
+}
+
+void mp_store_pool_put(struct mp_store *s, struct mp_store_sess *sess)
+{
+    pthread_mutex_lock(&s->lock);
+    sess->next_free = s->free_list;
+    s->free_list = sess;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void mp_store_pool_destroy(struct mp_store *s)
+{
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+}
+
+struct mp_store_sess *mp_store_acquire(struct mp_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    while (!s->free_list)
+        pthread_cond_wait(&s->cond, &s->lock);
+    struct mp_store_sess *sess = s->free_list;
+    s->free_list = sess->next_free;
+    pthread_mutex_unlock(&s->lock);
+    if (s->eng->acquired)
+        s->eng->acquired(sess);
+    return sess;
+}
 
 void mp_store_release(struct mp_store *s, struct mp_store_sess *sess)
 {
-    if (sess)
-        s->eng->release(s, sess);
+    if (!sess)
+        return;
+    s->eng->released(sess);
+    mp_store_pool_put(s, sess);
 }
 
 int mp_store_schema_version(struct mp_store_sess *s) { return s->eng->schema_version(s); }

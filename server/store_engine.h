@@ -28,6 +28,7 @@
 #ifndef MELDPUNT_STORE_ENGINE_H
 #define MELDPUNT_STORE_ENGINE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,13 +46,21 @@ struct mp_backup_stats;
 struct mp_anonymise_stats;
 
 /* The heads of the public opaque types: first member of every engine's
- * store, session and export cursor. */
+ * store, session and export cursor. The store's head is also the pool of
+ * its sessions (store.c): an engine's open fills it with
+ * mp_store_pool_init and mp_store_pool_put, its close empties it with
+ * mp_store_pool_destroy, and mp_store_acquire/release hand sessions out
+ * and take them back, calling the engine's acquired/released hooks. */
 struct mp_store {
     const struct mp_store_engine *eng;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct mp_store_sess *free_list;
 };
 
 struct mp_store_sess {
     const struct mp_store_engine *eng;
+    struct mp_store_sess *next_free; /* while in the pool */
 };
 
 struct mp_export_cursor {
@@ -65,8 +74,11 @@ struct mp_store_engine {
     enum mp_status (*open)(const char *location, const struct mp_store_opts *opts,
                            struct mp_store **out, struct mp_error *err);
     void (*close)(struct mp_store *s); /* never called with NULL */
-    struct mp_store_sess *(*acquire)(struct mp_store *s);
-    void (*release)(struct mp_store *s, struct mp_store_sess *sess); /* sess never NULL */
+    /* Hooks of mp_store_acquire (after a session leaves the pool; may be
+     * NULL) and mp_store_release (before it goes back: end what the caller
+     * left open). */
+    void (*acquired)(struct mp_store_sess *sess);
+    void (*released)(struct mp_store_sess *sess);
     int (*schema_version)(struct mp_store_sess *sess);
     /* Bytes of memory this engine holds in this process (mp_store_memory_used). */
     int64_t (*memory_used)(struct mp_store_sess *sess);
@@ -229,6 +241,24 @@ struct mp_store_engine {
 /* The engines (server/store_sqlite_engine.c, server/store_pg_engine.c). */
 extern const struct mp_store_engine mp_sqlite_engine;
 extern const struct mp_store_engine mp_pg_engine;
+
+/* The pool in a store's head: init before the first put (with the engine
+ * the store's head gets), put each session that is open, destroy when
+ * every session is back and closed. */
+void mp_store_pool_init(struct mp_store *s, const struct mp_store_engine *e);
+void mp_store_pool_put(struct mp_store *s, struct mp_store_sess *sess);
+void mp_store_pool_destroy(struct mp_store *s);
+
+/* Both engines cache a connection's prepared statements in an
+ * open-addressing table of MP_STORE_SQL_SLOTS slots keyed by the address of
+ * the static SQL text. The first slot to try: Fibonacci hashing of the
+ * address (static strings lie a few bytes to a few hundred apart, and the
+ * multiply spreads them over the top bits). */
+#define MP_STORE_SQL_SLOTS 256
+static inline unsigned mp_store_sql_slot(const char *sql)
+{
+    return (unsigned)(((uint64_t)(uintptr_t)sql * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
+}
 
 /* The engine that serves location (see the top of this file). */
 const struct mp_store_engine *mp_store_engine_for(const char *location);

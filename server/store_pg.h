@@ -87,7 +87,7 @@
 
 /* Prepared statements per connection: an open-addressing table keyed by
  * the address of the static SQL, as in the SQLite engine. */
-#define MP_PG_STMT_SLOTS 256
+#define MP_PG_STMT_SLOTS MP_STORE_SQL_SLOTS
 #define MP_PG_STMT_MAX (MP_PG_STMT_SLOTS * 3 / 4)
 
 struct mp_pg_store;
@@ -104,7 +104,6 @@ struct mp_pg_sess {
     unsigned busy_ms;   /* lock_timeout, set again after a reconnect */
     bool sync_full;     /* synchronous_commit, likewise */
     bool readonly;
-    struct mp_pg_sess *next_free;
 };
 
 /* The PostgreSQL session whose head s is. */

@@ -133,9 +133,11 @@ enum mp_status mp_pg_cluster_state(struct mp_store_sess *s, int64_t id,
     return mp_pg_first(s, sql_state, &p, state_row, out, "cluster");
 }
 
-/* The fields of a state that insert and update write alike, from x on. */
+/* The fields of a state that insert and update write alike: report_count
+ * to location, with the time of the write. */
 static void add_state(struct mp_pg_params *p, const struct mp_cluster_state *c)
 {
+    mp_pg_int64(p, c->report_count);
     mp_pg_double(p, c->x);
     mp_pg_double(p, c->y);
     mp_pg_double(p, c->sum_x);
@@ -146,6 +148,9 @@ static void add_state(struct mp_pg_params *p, const struct mp_cluster_state *c)
     mp_pg_int64(p, c->last_at);
     mp_pg_int64(p, c->fixed_at);
     mp_pg_text(p, c->district[0] ? c->district : NULL);
+    mp_pg_int64(p, mp_time_now());
+    mp_pg_text(p, c->street[0] ? c->street : NULL);
+    mp_pg_text(p, c->location[0] ? c->location : NULL);
 }
 
 enum mp_status mp_pg_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
@@ -156,11 +161,7 @@ enum mp_status mp_pg_cluster_create(struct mp_store_sess *s, const struct mp_clu
     mp_pg_text(&p, c->municipality);
     mp_pg_text(&p, c->category);
     mp_pg_text(&p, c->status);
-    mp_pg_int64(&p, c->report_count);
     add_state(&p, c);
-    mp_pg_int64(&p, mp_time_now());
-    mp_pg_text(&p, c->street[0] ? c->street : NULL);
-    mp_pg_text(&p, c->location[0] ? c->location : NULL);
     *id = 0;
     enum mp_status rc = mp_pg_first(s, sql_insert, &p, mp_pg_row_int64, id, "cluster insert");
     return rc == MP_ENOTFOUND ? MP_EDB : rc;
@@ -172,11 +173,7 @@ enum mp_status mp_pg_cluster_update(struct mp_store_sess *s, const struct mp_clu
     mp_pg_params_init(&p);
     mp_pg_int64(&p, c->id);
     mp_pg_text(&p, c->status);
-    mp_pg_int64(&p, c->report_count);
     add_state(&p, c);
-    mp_pg_int64(&p, mp_time_now());
-    mp_pg_text(&p, c->street[0] ? c->street : NULL);
-    mp_pg_text(&p, c->location[0] ? c->location : NULL);
     return mp_pg_run(s, sql_update, &p, NULL, "cluster update");
 }
 

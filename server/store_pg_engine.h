@@ -20,8 +20,8 @@
 enum mp_status mp_pg_open(const char *location, const struct mp_store_opts *opts,
                           struct mp_store **out, struct mp_error *err);
 void mp_pg_close(struct mp_store *store);
-struct mp_store_sess *mp_pg_acquire(struct mp_store *store);
-void mp_pg_release(struct mp_store *store, struct mp_store_sess *sess);
+void mp_pg_acquired(struct mp_store_sess *sess);
+void mp_pg_released(struct mp_store_sess *sess);
 int mp_pg_schema_version(struct mp_store_sess *s);
 int64_t mp_pg_memory_used(struct mp_store_sess *s);
 enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *err);

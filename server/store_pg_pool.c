@@ -2,7 +2,6 @@
  * sessions (one libpq connection each, like the SQLite engine's), opening
  * and upgrading the database, transactions and savepoints, and the figures
  * /healthz reads. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +34,9 @@ static const char sql_counts[] = "SELECT (SELECT count(*) FROM reports),"
 static const char sql_sync[] = "SELECT current_setting('synchronous_commit')";
 
 struct mp_pg_store {
-    struct mp_store head;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
+    struct mp_store head;        /* and the pool of sessions */
     struct mp_pg_sess *sessions; /* owned array */
     unsigned nsessions;
-    struct mp_pg_sess *free_list;
     struct mp_store_opts opts;
 };
 
@@ -95,12 +91,10 @@ enum mp_status mp_pg_open(const char *location, const struct mp_store_opts *opts
     *out = NULL;
     if (!st)
         return MP_ENOMEM;
-    st->head.eng = &mp_pg_engine;
+    mp_store_pool_init(&st->head, &mp_pg_engine);
     st->opts = *opts;
     if (st->opts.pool_size == 0)
         st->opts.pool_size = 1;
-    pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->cond, NULL);
     st->sessions = calloc(st->opts.pool_size, sizeof *st->sessions);
     if (!st->sessions) {
         rc = MP_ENOMEM;
@@ -118,8 +112,7 @@ enum mp_status mp_pg_open(const char *location, const struct mp_store_opts *opts
                          mp_pg_schema_read_version(s), MP_PG_SCHEMA_VERSION);
             goto out;
         }
-        s->next_free = st->free_list;
-        st->free_list = s;
+        mp_store_pool_put(&st->head, &s->head);
     }
     *out = &st->head;
     st = NULL;
@@ -135,39 +128,23 @@ void mp_pg_close(struct mp_store *store)
     for (unsigned i = 0; i < st->nsessions; i++)
         sess_close(&st->sessions[i]);
     free(st->sessions);
-    pthread_cond_destroy(&st->cond);
-    pthread_mutex_destroy(&st->lock);
+    mp_store_pool_destroy(&st->head);
     free(st);
 }
 
-struct mp_store_sess *mp_pg_acquire(struct mp_store *store)
+void mp_pg_acquired(struct mp_store_sess *sess)
 {
-    struct mp_pg_store *st = (struct mp_pg_store *)store;
-    pthread_mutex_lock(&st->lock);
-    while (!st->free_list)
-        pthread_cond_wait(&st->cond, &st->lock);
-    struct mp_pg_sess *s = st->free_list;
-    st->free_list = s->next_free;
-    pthread_mutex_unlock(&st->lock);
     /* A connection lost while the session sat in the pool is replaced now;
      * if the server is still away, the session's statements answer
      * MP_EUNAVAIL and it tries again at the next. */
-    enum mp_status rc = mp_pg_ready(s);
+    enum mp_status rc = mp_pg_ready(mp_pg_sess(sess));
     (void)rc; /* logged */
-    return &s->head;
 }
 
-void mp_pg_release(struct mp_store *store, struct mp_store_sess *sess)
+void mp_pg_released(struct mp_store_sess *sess)
 {
-    struct mp_pg_store *st = (struct mp_pg_store *)store;
-    struct mp_pg_sess *s = mp_pg_sess(sess);
-    if (s->in_tx) /* a caller left a transaction open: never leak it to the next user */
+    if (mp_pg_sess(sess)->in_tx) /* never leak a transaction to the next user */
         mp_pg_rollback(sess);
-    pthread_mutex_lock(&st->lock);
-    s->next_free = st->free_list;
-    st->free_list = s;
-    pthread_cond_signal(&st->cond);
-    pthread_mutex_unlock(&st->lock);
 }
 
 int mp_pg_schema_version(struct mp_store_sess *s)

@@ -129,22 +129,14 @@ enum mp_status mp_pg_ready(struct mp_pg_sess *s)
 
 /* ---- prepared statements ---- */
 
-/* Fibonacci hashing of the string's address (see store_sqlite_stmt.c). */
-static unsigned slot_of(const char *sql)
-{
-    return (unsigned)(((uint64_t)(uintptr_t)sql * UINT64_C(0x9E3779B97F4A7C15)) >> 56) &
-           (MP_PG_STMT_SLOTS - 1);
-}
-
-_Static_assert((MP_PG_STMT_SLOTS & (MP_PG_STMT_SLOTS - 1)) == 0 && MP_PG_STMT_SLOTS <= 256,
-               "slot_of yields 8 bits");
+_Static_assert(MP_PG_STMT_SLOTS == MP_STORE_SQL_SLOTS, "mp_store_sql_slot yields the slot");
 
 /* The name under which sql is prepared on s's connection, preparing it on
  * first use. MP_OK with name filled, or the failure's status. */
 static enum mp_status prepared(struct mp_pg_sess *s, const char *sql, int nparams, char name[16],
                                const char *what)
 {
-    unsigned i = slot_of(sql);
+    unsigned i = mp_store_sql_slot(sql);
     while (s->stmts[i]) {
         if (s->stmts[i] == sql) {
             snprintf(name, 16, "s%u", i);

@@ -40,7 +40,6 @@ struct mp_sqlite_sess {
     void *spatialite_cache;
     struct mp_stmt_slot stmts[MP_STMT_SLOTS];
     unsigned nstmts;
-    struct mp_sqlite_sess *next_free;
     bool in_tx;
     /* store_map.c's row buffers, kept between requests so that a map page
      * does not fault in fresh pages each time (owned; freed by sess_close). */

@@ -21,8 +21,7 @@
 enum mp_status mp_sqlite_open(const char *path, const struct mp_store_opts *opts,
                               struct mp_store **out, struct mp_error *err);
 void mp_sqlite_close(struct mp_store *store);
-struct mp_store_sess *mp_sqlite_acquire(struct mp_store *store);
-void mp_sqlite_release(struct mp_store *store, struct mp_store_sess *sess);
+void mp_sqlite_released(struct mp_store_sess *sess);
 int mp_sqlite_schema_version(struct mp_store_sess *s);
 enum mp_status mp_sqlite_begin_write(struct mp_store_sess *s, struct mp_error *err);
 enum mp_status mp_sqlite_begin_read(struct mp_store_sess *s);

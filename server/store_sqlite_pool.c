@@ -9,7 +9,6 @@
  * other store_*.c implement the other store_*.h. */
 #include "meldpunt/store.h"
 
-#include <pthread.h>
 #include <sqlite3.h>
 /* spatialite.h uses sqlite3 types without including sqlite3.h itself. */
 #include <spatialite.h>
@@ -37,12 +36,9 @@ _Static_assert(MP_STORE_SCHEMA_CORE_VERSION == MP_STORE_SCHEMA_VERSION,
                "store_schema.c writes the version store.h announces");
 
 struct mp_sqlite_store {
-    struct mp_store head;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
+    struct mp_store head; /* and the pool of sessions */
     struct mp_sqlite_sess *sessions; /* owned array */
     unsigned nsessions;
-    struct mp_sqlite_sess *free_list;
     struct mp_store_opts opts;
     struct mp_store_checkpoint *checkpoint; /* owned; NULL without opts.bg_checkpoint */
 };
@@ -106,12 +102,10 @@ enum mp_status mp_sqlite_open(const char *path, const struct mp_store_opts *opts
     *out = NULL;
     if (!st)
         return MP_ENOMEM;
-    st->head.eng = &mp_sqlite_engine;
+    mp_store_pool_init(&st->head, &mp_sqlite_engine);
     st->opts = *opts;
     if (st->opts.pool_size == 0)
         st->opts.pool_size = 1;
-    pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->cond, NULL);
     st->sessions = calloc(st->opts.pool_size, sizeof *st->sessions);
     if (!st->sessions) {
         rc = MP_ENOMEM;
@@ -130,8 +124,7 @@ enum mp_status mp_sqlite_open(const char *path, const struct mp_store_opts *opts
                          mp_sqlite_schema_version(&st->sessions[0].head), MP_STORE_SCHEMA_VERSION);
             goto out;
         }
-        st->sessions[i].next_free = st->free_list;
-        st->free_list = &st->sessions[i];
+        mp_store_pool_put(&st->head, &st->sessions[i].head);
     }
     if (!st->opts.readonly && st->opts.bg_checkpoint &&
         (rc = mp_store_checkpoint_start(path, &st->checkpoint, err)))
@@ -151,26 +144,12 @@ void mp_sqlite_close(struct mp_store *store)
     for (unsigned i = 0; i < st->nsessions; i++)
         sess_close(&st->sessions[i]);
     free(st->sessions);
-    pthread_cond_destroy(&st->cond);
-    pthread_mutex_destroy(&st->lock);
+    mp_store_pool_destroy(&st->head);
     free(st);
 }
 
-struct mp_store_sess *mp_sqlite_acquire(struct mp_store *store)
+void mp_sqlite_released(struct mp_store_sess *sess)
 {
-    struct mp_sqlite_store *st = (struct mp_sqlite_store *)store;
-    pthread_mutex_lock(&st->lock);
-    while (!st->free_list)
-        pthread_cond_wait(&st->cond, &st->lock);
-    struct mp_sqlite_sess *s = st->free_list;
-    st->free_list = s->next_free;
-    pthread_mutex_unlock(&st->lock);
-    return &s->head;
-}
-
-void mp_sqlite_release(struct mp_store *store, struct mp_store_sess *sess)
-{
-    struct mp_sqlite_store *st = (struct mp_sqlite_store *)store;
     struct mp_sqlite_sess *s = mp_sq(sess);
     if (s->in_tx) /* a handler left a transaction open: never leak it to the next user */
         mp_sqlite_rollback(sess);
@@ -180,11 +159,6 @@ void mp_sqlite_release(struct mp_store *store, struct mp_store_sess *sess)
     for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p))
         if (sqlite3_stmt_busy(p))
             sqlite3_reset(p);
-    pthread_mutex_lock(&st->lock);
-    s->next_free = st->free_list;
-    st->free_list = s;
-    pthread_cond_signal(&st->cond);
-    pthread_mutex_unlock(&st->lock);
 }
 
 int mp_sqlite_schema_version(struct mp_store_sess *s) { return mp_store_schema_user_version(s); }

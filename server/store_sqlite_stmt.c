@@ -27,22 +27,12 @@ enum mp_status mp_db_status(sqlite3 *db, int rc, const char *what)
     return MP_EDB;
 }
 
-/* Fibonacci hashing of the string's address: static strings lie a few
- * bytes to a few hundred apart, and the multiply spreads them over the
- * table's top bits. */
-static unsigned slot_of(const char *sql)
-{
-    return (unsigned)(((uint64_t)(uintptr_t)sql * UINT64_C(0x9E3779B97F4A7C15)) >> 56) &
-           (MP_STMT_SLOTS - 1);
-}
-
-_Static_assert((MP_STMT_SLOTS & (MP_STMT_SLOTS - 1)) == 0 && MP_STMT_SLOTS <= 256,
-               "slot_of yields 8 bits");
+_Static_assert(MP_STMT_SLOTS == MP_STORE_SQL_SLOTS, "mp_store_sql_slot yields the slot");
 
 sqlite3_stmt *mp_stmt(struct mp_store_sess *sess, const char *sql)
 {
     struct mp_sqlite_sess *s = mp_sq(sess);
-    unsigned i = slot_of(sql);
+    unsigned i = mp_store_sql_slot(sql);
     while (s->stmts[i].sql) {
         if (s->stmts[i].sql == sql)
             return s->stmts[i].st;

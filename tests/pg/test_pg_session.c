@@ -112,6 +112,23 @@ static int64_t add_cluster(struct mp_store_sess *s, const char *category)
     return id;
 }
 
+/* A report of cluster (its other fields empty or fixed). */
+static struct mp_report_rec report_of(int64_t cluster)
+{
+    struct mp_report_rec r;
+    memset(&r, 0, sizeof r);
+    r.municipality = "chicago";
+    r.category = "graffiti";
+    r.description = "";
+    r.channel = "web";
+    r.status = "new";
+    r.lon = -87.6298;
+    r.lat = 41.8781;
+    r.created_at = T0;
+    r.cluster_id = cluster;
+    return r;
+}
+
 static void expect_counts(struct mp_store_sess *s, int64_t reports, int64_t clusters)
 {
     int64_t nr = -1, nc = -1;
@@ -173,17 +190,7 @@ static void test_failed_statement_is_never_committed(void **state)
 {
     struct fx *f = *state;
     struct mp_error err = {{0}, {0}};
-    struct mp_report_rec r;
-    memset(&r, 0, sizeof r);
-    r.municipality = "chicago";
-    r.category = "graffiti";
-    r.description = "";
-    r.channel = "web";
-    r.status = "new";
-    r.lon = -87.6298;
-    r.lat = 41.8781;
-    r.created_at = T0;
-    r.cluster_id = 999999; /* no such cluster: the foreign key refuses it */
+    struct mp_report_rec r = report_of(999999); /* no such cluster: the foreign key refuses it */
     int64_t id = 0;
 
     assert_int_equal(mp_store_begin_write(f->a, &err), MP_OK);
@@ -231,19 +238,16 @@ static void test_photo_bytes_exact(void **state)
     unsigned char full[1000], thumb[3] = {0, 255, 0};
     for (size_t i = 0; i < sizeof full; i++)
         full[i] = (unsigned char)(i * 7);
-    struct mp_photo_rec p = {.full = full, .thumb = thumb, .full_len = sizeof full,
-                             .thumb_len = sizeof thumb, .width = 10, .height = 20,
+    struct mp_photo_rec p = {.full = full,
+                             .thumb = thumb,
+                             .full_len = sizeof full,
+                             .thumb_len = sizeof thumb,
+                             .width = 10,
+                             .height = 20,
                              .mime = "image/jpeg"};
-    struct mp_report_rec r;
-    memset(&r, 0, sizeof r);
-    r.municipality = "chicago";
-    r.category = "graffiti";
-    r.description = "";
-    r.channel = "web";
-    r.status = "new";
     int64_t id = 0;
     assert_int_equal(mp_store_begin_write(f->a, &err), MP_OK);
-    r.cluster_id = add_cluster(f->a, "graffiti");
+    struct mp_report_rec r = report_of(add_cluster(f->a, "graffiti"));
     assert_int_equal(mp_store_report_insert(f->a, &r, &id), MP_OK);
     assert_int_equal(mp_store_photo_put(f->a, id, &p), MP_OK);
     assert_int_equal(mp_store_commit(f->a, &err), MP_OK);
