@@ -36,6 +36,48 @@ const struct mp_store_engine *mp_store_engine_for(const char *location)
     return mp_store_location_is_url(location) ? &mp_pg_engine : &mp_sqlite_engine;
 }
 
+/* Appends ", name" (or the first name) to buf while it fits; a list cut
+ * short ends in "...". */
+static void append_name(char *buf, size_t cap, size_t *used, const char *name)
+{
+    if (!cap || *used + 1 >= cap)
+        return;
+    int w = snprintf(buf + *used, cap - *used, "%s%s", *used ? ", " : "", name);
+    if (w < 0 || (size_t)w >= cap - *used) {
+        buf[*used] = '\0';
+        if (cap - *used > 4)
+            snprintf(buf + *used, cap - *used, "...");
+        *used = cap; /* full: nothing more goes in */
+        return;
+    }
+    *used += (size_t)w;
+}
+
+/* The table's size is that of its name and of the members the two lists
+ * name: a member missing from MP_STORE_ENGINE_OPS breaks the build here. */
+#define MEMBER_SIZE(op) +sizeof(((const struct mp_store_engine *)0)->op)
+_Static_assert(sizeof(struct mp_store_engine) ==
+                   sizeof(const char *) MEMBER_SIZE(acquired) MEMBER_SIZE(memory_used)
+                       MP_STORE_ENGINE_OPS(MEMBER_SIZE),
+               "MP_STORE_ENGINE_OPS names every operation of struct mp_store_engine");
+#undef MEMBER_SIZE
+
+size_t mp_store_missing_ops(const char *location, char *buf, size_t cap)
+{
+    const struct mp_store_engine *e = mp_store_engine_for(location);
+    size_t n = 0, used = 0;
+    if (cap)
+        buf[0] = '\0';
+#define MISSING(op)                                                                                \
+    if (!e->op) {                                                                                  \
+        n++;                                                                                       \
+        append_name(buf, cap, &used, #op);                                                         \
+    }
+    MP_STORE_ENGINE_OPS(MISSING)
+#undef MISSING
+    return n;
+}
+
 void mp_store_opts_default(struct mp_store_opts *o)
 {
     o->pool_size = 4;

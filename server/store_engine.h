@@ -238,6 +238,27 @@ struct mp_store_engine {
                                       struct mp_error *err);
 };
 
+/* Every operation of the table but the two optional hooks (acquired,
+ * memory_used), in the table's order: mp_store_missing_ops walks it, and
+ * store.c checks at compile time that it names every member, so that an
+ * operation added to the table is added here too. */
+#define MP_STORE_ENGINE_OPS(X) \
+    X(open) X(close) X(released) X(schema_version) X(begin_write) X(begin_read) X(commit) \
+    X(rollback) X(savepoint) X(savepoint_release) X(savepoint_undo) X(defer_foreign_keys) \
+    X(cluster_candidates) X(cluster_state) X(cluster_create) X(cluster_update) \
+    X(cluster_set_status) X(cluster_members) X(reports_move_all) X(report_set_cluster) \
+    X(cluster_delete) X(correction_add) X(constraint_add) X(replay_reports) X(constraints) \
+    X(cluster_states_range) X(cluster_ids) X(cluster_max_id) X(cluster_insert) X(report_insert) \
+    X(report_external_exists) X(photo_put) X(photo_get) X(history_add) X(reports) X(clusters) \
+    X(report_get) X(cluster_get) X(cluster_reports) X(history) X(cluster_grid) X(grid_pyramid) \
+    X(change_counter) X(counts) X(sync_mode) X(user_add) X(user_by_token) X(user_by_name) \
+    X(user_set_token) X(user_set_disabled) X(users) X(audit_add) X(audit_for) X(export_open_path) \
+    X(export_open) X(export_next) X(export_close) X(export_count) X(export_time_extent) \
+    X(open311_put) X(open311_update_find) X(open311_note_add) X(open311_requests) \
+    X(open311_request) X(open311_updates) X(stats_reports) X(work_get) X(work_set) X(work_list) \
+    X(work_note_add) X(work_notes) X(work_photo_put) X(work_photo_get) X(work_photos) \
+    X(work_cluster_merged) X(maint_backup) X(maint_anonymise)
+
 /* The engines (server/store_sqlite_engine.c, server/store_pg_engine.c). */
 extern const struct mp_store_engine mp_sqlite_engine;
 extern const struct mp_store_engine mp_pg_engine;

@@ -32,6 +32,8 @@ struct mp_config {
     double rate_writes;    /* writes per second per client address; 0 = no limit */
     double rate_burst;     /* writes a client may make at once */
     char cors_origins[512];/* comma-separated origins allowed cross-site; "" = none */
+    bool pg_experimental;  /* MELDPUNT_PG_EXPERIMENTAL=1: serve on an engine that lacks
+                              store operations (they answer MP_EUNSUPPORTED) */
 };
 
 /* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */

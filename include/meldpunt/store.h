@@ -54,6 +54,12 @@ void mp_store_opts_default(struct mp_store_opts *o);
  * "postgres://...", a libpq connection URI) rather than a SQLite file path. */
 bool mp_store_location_is_url(const char *location);
 
+/* The store operations that the engine serving location does not have
+ * yet (the PostgreSQL engine is being completed; SQLite has them all): their
+ * names, comma-separated, in buf (cut short with "..." at cap), and how many
+ * there are. Such an operation answers MP_EUNSUPPORTED. */
+size_t mp_store_missing_ops(const char *location, char *buf, size_t cap);
+
 /* Open (creating and upgrading the schema when needed) the database at
  * location: a PostgreSQL URL (mp_store_location_is_url) or else the path of
  * a SQLite file. New object in *out, freed with mp_store_close. */

@@ -343,6 +343,36 @@ static void test_newer_schema_refused(void **state)
     assert_null(f->st);
 }
 
+/* What each engine lacks (a server refuses to start on it without
+ * MELDPUNT_PG_EXPERIMENTAL): SQLite nothing; PostgreSQL the reads it does
+ * not have yet but not its write path; a short buffer cuts the list with
+ * "..." and still counts every name. */
+static void test_missing_ops(void **state)
+{
+    (void)state;
+    char buf[4096], small[24];
+    assert_int_equal(mp_store_missing_ops("var/x.sqlite", buf, sizeof buf), 0);
+    assert_string_equal(buf, "");
+    const char *url = "postgresql://nobody@/none?host=/nonexistent";
+    size_t n = mp_store_missing_ops(url, buf, sizeof buf);
+    assert_true(n > 0);
+    size_t commas = 0;
+    for (const char *p = buf; (p = strstr(p, ", ")); p++)
+        commas++;
+    assert_int_equal(commas + 1, n);
+    char padded[4100];
+    snprintf(padded, sizeof padded, ", %s,", buf);
+    assert_non_null(strstr(padded, ", reports,"));
+    assert_non_null(strstr(padded, ", cluster_grid,"));
+    assert_null(strstr(padded, ", report_insert,"));
+    assert_null(strstr(padded, ", cluster_candidates,"));
+    assert_null(strstr(padded, ", begin_write,"));
+    assert_int_equal(mp_store_missing_ops(url, small, sizeof small), n);
+    assert_true(strlen(small) < sizeof small);
+    assert_non_null(strstr(small, "..."));
+    assert_memory_equal(small, buf, strlen(small) - 3);
+}
+
 static void test_open_failures(void **state)
 {
     (void)state;
@@ -1376,6 +1406,7 @@ int main(void)
         T(test_reopen_is_idempotent),
         T(test_newer_schema_refused),
         cmocka_unit_test(test_open_failures),
+        cmocka_unit_test(test_missing_ops),
         T(test_cluster_create_and_state),
         T(test_candidates_metric_box),
         T(test_candidates_never_miss),
