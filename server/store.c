@@ -26,6 +26,13 @@ enum mp_status mp_store_unsupported(const struct mp_store_engine *e, const char 
     return MP_EUNSUPPORTED;
 }
 
+enum mp_status mp_store_unsupported_fail(const struct mp_store_engine *e, const char *op,
+                                         struct mp_error *err, const char *text)
+{
+    enum mp_status st = mp_store_unsupported(e, op);
+    return mp_fail(err, st, "unsupported", "%s", text);
+}
+
 bool mp_store_location_is_url(const char *location)
 {
     return strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0;
@@ -56,9 +63,9 @@ static void append_name(char *buf, size_t cap, size_t *used, const char *name)
 /* The table's size is that of its name and of the members the two lists
  * name: a member missing from MP_STORE_ENGINE_OPS breaks the build here. */
 #define MEMBER_SIZE(op) +sizeof(((const struct mp_store_engine *)0)->op)
-_Static_assert(sizeof(struct mp_store_engine) ==
-                   sizeof(const char *) MEMBER_SIZE(acquired) MEMBER_SIZE(memory_used)
-                       MP_STORE_ENGINE_OPS(MEMBER_SIZE),
+_Static_assert(sizeof(struct mp_store_engine) == sizeof(const char *) MEMBER_SIZE(acquired)
+                                                     MEMBER_SIZE(memory_used)
+                                                         MP_STORE_ENGINE_OPS(MEMBER_SIZE),
                "MP_STORE_ENGINE_OPS names every operation of struct mp_store_engine");
 #undef MEMBER_SIZE
 
@@ -448,8 +455,8 @@ enum mp_status mp_store_export_open_path(const char *location, enum mp_export_wh
     const struct mp_store_engine *e = mp_store_engine_for(location);
     *out = NULL;
     if (!e->export_open_path)
-        return mp_fail(err, mp_store_unsupported(e, "export_open_path"), "unavailable",
-                       "exports are not available on this database engine yet");
+        return mp_store_unsupported_fail(e, "export_open_path", err,
+                                         "exports are not available on this database engine yet");
     return e->export_open_path(location, what, q, out, err);
 }
 
@@ -459,8 +466,8 @@ enum mp_status mp_store_export_open(struct mp_store_sess *s, enum mp_export_what
 {
     *out = NULL;
     if (!s->eng->export_open)
-        return mp_fail(err, mp_store_unsupported(s->eng, "export_open"), "unavailable",
-                       "exports are not available on this database engine yet");
+        return mp_store_unsupported_fail(s->eng, "export_open", err,
+                                         "exports are not available on this database engine yet");
     return s->eng->export_open(s, what, q, out, err);
 }
 

@@ -242,6 +242,8 @@ struct mp_store_engine {
  * memory_used), in the table's order: mp_store_missing_ops walks it, and
  * store.c checks at compile time that it names every member, so that an
  * operation added to the table is added here too. */
+/* Kept as written: clang-format would reflow the list into a staircase. */
+// clang-format off
 #define MP_STORE_ENGINE_OPS(X) \
     X(open) X(close) X(released) X(schema_version) X(begin_write) X(begin_read) X(commit) \
     X(rollback) X(savepoint) X(savepoint_release) X(savepoint_undo) X(defer_foreign_keys) \
@@ -258,6 +260,7 @@ struct mp_store_engine {
     X(open311_request) X(open311_updates) X(stats_reports) X(work_get) X(work_set) X(work_list) \
     X(work_note_add) X(work_notes) X(work_photo_put) X(work_photo_get) X(work_photos) \
     X(work_cluster_merged) X(maint_backup) X(maint_anonymise)
+// clang-format on
 
 /* The engines (server/store_sqlite_engine.c, server/store_pg_engine.c). */
 extern const struct mp_store_engine mp_sqlite_engine;
@@ -287,5 +290,9 @@ const struct mp_store_engine *mp_store_engine_for(const char *location);
 /* The answer for an operation engine e leaves NULL: logs "<engine>: <op> is
  * not implemented" and returns MP_EUNSUPPORTED. */
 enum mp_status mp_store_unsupported(const struct mp_store_engine *e, const char *op);
+/* mp_store_unsupported for an operation that reports its errors in err:
+ * also fills err (code "unsupported", text). */
+enum mp_status mp_store_unsupported_fail(const struct mp_store_engine *e, const char *op,
+                                         struct mp_error *err, const char *text);
 
 #endif

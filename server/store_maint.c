@@ -12,8 +12,8 @@ enum mp_status mp_maint_backup(const char *location, const char *dest_path,
 {
     const struct mp_store_engine *e = mp_store_engine_for(location);
     if (!e->maint_backup)
-        return mp_fail(err, mp_store_unsupported(e, "maint_backup"), "unsupported",
-                       "backup is not available on this database engine");
+        return mp_store_unsupported_fail(e, "maint_backup", err,
+                                         "backup is not available on this database engine");
     return e->maint_backup(location, dest_path, opts, stats, err);
 }
 
@@ -22,7 +22,8 @@ enum mp_status mp_maint_anonymise(struct mp_store_sess *sess, int64_t cutoff, bo
                                   struct mp_error *err)
 {
     if (!sess->eng->maint_anonymise)
-        return mp_fail(err, mp_store_unsupported(sess->eng, "maint_anonymise"), "unsupported",
-                       "anonymisation is not available on this database engine yet");
+        return mp_store_unsupported_fail(
+            sess->eng, "maint_anonymise", err,
+            "anonymisation is not available on this database engine yet");
     return sess->eng->maint_anonymise(sess, cutoff, dry_run, actor, stats, err);
 }
