@@ -68,9 +68,10 @@ static bool run_jobs(struct mp_ctx *ctx, struct mp_ingest_job *batch, bool savep
                                 "the report could not be stored; try again later");
         }
         if (!savepoints) {
-            /* A database error may have ended the transaction itself. */
+            /* A database error may have ended the transaction itself; an
+             * engine that cannot count its changes (-1) gets savepoints. */
             if (j->rc && (j->rc == MP_EDB || j->rc == MP_EUNAVAIL || j->rc == MP_ENOMEM ||
-                          mp_store_changes(ctx->db) != changes))
+                          changes < 0 || mp_store_changes(ctx->db) != changes))
                 return false;
         } else if (j->rc) {
             mp_store_savepoint_undo(ctx->db);

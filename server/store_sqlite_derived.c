@@ -110,7 +110,7 @@ enum mp_status mp_derived_cluster_added(struct mp_store_sess *s, int64_t id,
     for (size_t i = 0; rc == MP_OK && i < 2 * sizeof grid_levels / sizeof *grid_levels; i++) {
         /* Even steps update the level's cell, odd ones insert it when the
          * update found none. */
-        if (i % 2 && sqlite3_changes(s->db) > 0)
+        if (i % 2 && sqlite3_changes(mp_sq(s)->db) > 0)
             continue;
         sqlite3_stmt *st = mp_stmt(s, i % 2 ? sql_grid_new : sql_grid_add);
         if (!st)

@@ -71,13 +71,13 @@ static enum mp_status one_int(struct mp_store_sess *s, const char *sql, const ch
 {
     sqlite3_stmt *st = NULL;
     *out = 0;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(mp_sq(s)->db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK && arg)
         sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
     enum mp_status ret =
-        rc == SQLITE_ROW || rc == SQLITE_DONE ? MP_OK : mp_db_status(s->db, rc, "ids");
+        rc == SQLITE_ROW || rc == SQLITE_DONE ? MP_OK : mp_db_status(mp_sq(s)->db, rc, "ids");
     sqlite3_finalize(st);
     return ret;
 }
@@ -93,7 +93,7 @@ static enum mp_status all_text(struct mp_store_sess *s, const char *sql, const c
     enum mp_status ret = MP_OK;
     *out = NULL;
     *n = 0;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(mp_sq(s)->db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK)
         sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -114,7 +114,7 @@ static enum mp_status all_text(struct mp_store_sess *s, const char *sql, const c
         (*n)++;
     }
     if (ret == MP_OK && rc != SQLITE_DONE)
-        ret = mp_db_status(s->db, rc, "ids");
+        ret = mp_db_status(mp_sq(s)->db, rc, "ids");
     sqlite3_finalize(st);
     *out = v;
     return ret;

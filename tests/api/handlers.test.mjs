@@ -111,13 +111,13 @@ for (const coll of ['reports', 'clusters']) {
 
 test('OGC documents take f alone; collections and items check f their own way', async () => {
   for (const p of ['/ogc', '/ogc/conformance', '/ogc/collections', '/ogc/collections/reports']) {
-    assertError(await api(srv.url, 'GET', `${p}?f=geojson`), 400, 'invalid_parameter', 'f must be json');
+    assertError(await api(srv.url, 'GET', `${p}?f=geojson`), 400, 'invalid_parameter', 'f must be json or html');
     assertError(await api(srv.url, 'GET', `${p}?limit=1`), 400, 'unknown_parameter',
       "unknown query parameter 'limit'");
     assert.equal((await api(srv.url, 'GET', `${p}?f=json`)).status, 200);
   }
   assertError(await api(srv.url, 'GET', '/ogc/collections/districts/items/1?f=xml'), 400,
-    'invalid_parameter', 'f must be json or geojson');
+    'invalid_parameter', 'f must be json, geojson or html');
   assertError(await api(srv.url, 'GET', '/ogc/collections/districts/items/1?bbox=1,2,3,4'), 400,
     'unknown_parameter', "unknown query parameter 'bbox'");
   const item = await api(srv.url, 'GET', '/ogc/collections/districts/items/1?f=geojson');
@@ -131,9 +131,9 @@ test('merge and move answer with the cluster the reports now belong to', async (
   for (const f of list.body.features) (byCat[f.properties.category] ||= []).push(f);
   const [a, b] = Object.values(byCat).find((v) => v.length >= 2);
   const merged = await api(srv.url, 'POST', `/api/v1/clusters/${a.id}/merge`,
-    { json: { into: b.id }, token: tok.dispatcher });
+    { json: { into: b.id, reason: 'test' }, token: tok.dispatcher });
   assert.equal(merged.status, 200, merged.text);
-  assert.deepEqual(Object.keys(merged.body), ['merged', 'cluster']);
+  assert.deepEqual(Object.keys(merged.body), ['merged', 'cluster', 'merge_id', 'distance_m', 'limit_m']);
   assert.equal(merged.body.merged, a.id);
   assert.equal(merged.body.cluster.id, b.id);
   assert.equal(merged.body.cluster.report_count, a.properties.report_count + b.properties.report_count);

@@ -71,9 +71,9 @@ test('landing page and conformance', async () => {
   assert.equal(c.status, 200);
   assert.ok(c.body.conformsTo.includes(CORE));
   assert.ok(c.body.conformsTo.includes(GEOJSON));
-  const html = await get('/ogc?f=html');
-  assert.equal(html.status, 400);
-  assert.match(html.body.error.message, /f must be json/);
+  const bad = await get('/ogc?f=xml');
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error.message, /f must be json or html/);
   assert.equal((await get('/ogc?bogus=1')).status, 400);
 });
 
@@ -84,7 +84,8 @@ test('collections describe reports, clusters and districts with extents and item
   assert.deepEqual(r.body.collections.map((c) => c.id), ['reports', 'clusters', 'districts']);
   for (const c of r.body.collections) {
     assert.equal(c.itemType, 'feature');
-    assert.deepEqual(c.crs, [CRS84]);
+    assert.equal(c.crs[0], CRS84);
+    assert.equal(c.storageCrs, CRS84);
     const [bbox] = c.extent.spatial.bbox;
     assert.ok(bbox[0] < bbox[2] && bbox[1] < bbox[3] && bbox[0] < -87 && bbox[1] > 41, `lon/lat bbox ${bbox}`);
     const items = link(c, 'items');
@@ -127,7 +128,7 @@ test('items page through every report with next links; counts match the reports 
   const big = await get('/ogc/collections/clusters/items?limit=50000');
   assert.equal(big.status, 200);
   assert.equal(big.body.numberReturned, await listCount('clusters'));
-  for (const bad of ['limit=0', 'limit=abc', 'limit=-3', 'cursor=zzz', 'f=html', 'colour=red']) {
+  for (const bad of ['limit=0', 'limit=abc', 'limit=-3', 'cursor=zzz', 'f=xml', 'colour=red']) {
     const r = await get(`/ogc/collections/reports/items?${bad}`);
     assert.equal(r.status, 400, bad);
     assert.ok(r.body.error.message, bad);
@@ -210,7 +211,9 @@ test('single items, and districts from the city pack', async () => {
   assert.ok(near.body.numberReturned < 10);
 });
 
-test('links follow the Host header and X-Forwarded-Proto', async () => {
+test("links do not follow a client's Host or X-Forwarded-Proto (no trusted proxy)", async () => {
+  // The public base is MELDPUNT_PUBLIC_URL or a trusted proxy's (tests/api/links.test.mjs);
+  // a direct client's headers never make it, so the links name the address listened on.
   const u = new URL(srv.url);
   const body = await new Promise((resolve, reject) => {
     const req = http.request({
@@ -224,7 +227,8 @@ test('links follow the Host header and X-Forwarded-Proto', async () => {
     req.on('error', reject);
     req.end();
   });
-  assert.match(link(body, 'next').href, /^https:\/\/maps\.example\.test:8443\/ogc\/collections\/reports\/items\?limit=1&cursor=/);
+  assert.ok(link(body, 'next').href.startsWith(`${srv.url}/ogc/collections/reports/items?limit=1&cursor=`),
+    link(body, 'next').href);
 });
 
 function run(cmd, args) {

@@ -168,7 +168,8 @@ static void a_split_after_a_merge_gets_a_new_cluster_id(void **state)
     report(&d, "pothole", 3, T0 + 60, NULL);
     moved = report(&d, "pothole", 2000, T0 + 120, &c751);
     assert_true(c751 > c750);
-    assert_int_equal(mp_corrections_merge(&d.ctx, &dana, c751, c750, &res, &err), MP_OK);
+    assert_int_equal(mp_corrections_merge(&d.ctx, &dana, c751, c750, "one job",
+                                          &res, &err), MP_OK);
     assert_int_equal(res.cluster_id, c750);
     /* Split the far report off again: a job of its own, never 751's id
      * (SQLite gave max(id) + 1 = 751 before version 9). */
