@@ -21,6 +21,8 @@
 static bool permitted(const struct mp_principal *who, const struct mp_vocab_transition *t,
                       const char *dept)
 {
+    if (t->reporter)
+        return false;
     if (mp_role_at_least(who->role, MP_ROLE_DISPATCHER))
         return true;
     return who->role == MP_ROLE_CREW && t->crew && who->department[0] && dept &&
