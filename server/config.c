@@ -26,6 +26,8 @@ void mp_config_defaults(struct mp_config *c)
     c->sync_full = true;
     c->rate_writes = 5;
     c->rate_burst = 60;
+    c->mail_rate = 10;
+    c->mail_retry_s = 30;
 }
 
 enum mp_status mp_config_set_str(char *dst, size_t cap, const char *value, const char *what,
@@ -66,6 +68,62 @@ enum mp_status mp_config_set_listen(struct mp_config *c, const char *hp, struct 
     memcpy(c->listen_host, hp, hl);
     c->listen_host[hl] = '\0';
     c->listen_port = (unsigned)port;
+    return MP_OK;
+}
+
+enum mp_status mp_config_set_public_url(struct mp_config *c, const char *url,
+                                        struct mp_error *err)
+{
+    size_t n = strlen(url), scheme = strncmp(url, "https://", 8) == 0  ? 8
+                                     : strncmp(url, "http://", 7) == 0 ? 7
+                                                                       : 0;
+    while (n > scheme && url[n - 1] == '/')
+        n--;
+    bool ok = scheme && n > scheme && n < sizeof c->public_url;
+    /* It goes into links as it is: only URL characters. */
+    for (size_t i = scheme; ok && i < n; i++)
+        ok = url[i] > 0x20 && url[i] < 0x7f && !strchr("\"<>\\^`{|}?#", url[i]);
+    if (!ok)
+        return mp_fail(err, MP_EINVAL, "config",
+                       "MELDPUNT_PUBLIC_URL must be http(s)://host[:port][/path], e.g. "
+                       "https://reports.city.example");
+    memcpy(c->public_url, url, n);
+    c->public_url[n] = '\0';
+    return MP_OK;
+}
+
+/* The reporters' mail settings (outbox.h). */
+static enum mp_status mail_from_env(struct mp_config *c, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    const char *v;
+    unsigned long n = 0;
+    if ((v = getenv("MELDPUNT_PUBLIC_URL")) && *v && (rc = mp_config_set_public_url(c, v, err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_SMTP_URL")) &&
+        (rc = mp_config_set_str(c->smtp_url, sizeof c->smtp_url, v, "MELDPUNT_SMTP_URL", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_SMTP_TLS")) && *v) {
+        if (strcmp(v, "starttls") == 0)
+            c->smtp_plain = false;
+        else if (strcmp(v, "none") == 0)
+            c->smtp_plain = true;
+        else
+            return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_SMTP_TLS must be starttls or none");
+    }
+    if ((v = getenv("MELDPUNT_MAIL_FROM")) &&
+        (rc = mp_config_set_str(c->mail_from, sizeof c->mail_from, v, "MELDPUNT_MAIL_FROM", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_MAIL_RATE")) && *v) {
+        if ((rc = parse_uint(v, 100000, &n, "MELDPUNT_MAIL_RATE", err)))
+            return rc;
+        c->mail_rate = (unsigned)n;
+    }
+    if ((v = getenv("MELDPUNT_MAIL_RETRY")) && *v) {
+        if ((rc = parse_uint(v, 3600, &n, "MELDPUNT_MAIL_RETRY", err)) || n == 0)
+            return rc ? rc : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_MAIL_RETRY must be 1-3600");
+        c->mail_retry_s = (unsigned)n;
+    }
     return MP_OK;
 }
 
@@ -139,5 +197,5 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
         else
             return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_SYNC must be full or normal");
     }
-    return MP_OK;
+    return mail_from_env(c, err);
 }

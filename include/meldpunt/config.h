@@ -32,6 +32,13 @@ struct mp_config {
     double rate_writes;    /* writes per second per client address; 0 = no limit */
     double rate_burst;     /* writes a client may make at once */
     char cors_origins[512];/* comma-separated origins allowed cross-site; "" = none */
+    char public_url[256];  /* scheme://host[:port][/path], no trailing slash; "" = none */
+    /* Reporters' mail (outbox.h): */
+    char smtp_url[512];    /* MELDPUNT_SMTP_URL; "" = mail stays queued */
+    bool smtp_plain;       /* MELDPUNT_SMTP_TLS=none: smtp:// without STARTTLS */
+    char mail_from[256];   /* MELDPUNT_MAIL_FROM: the sender's address */
+    unsigned mail_rate;    /* MELDPUNT_MAIL_RATE: mails per address and hour; 0 = no limit */
+    unsigned mail_retry_s; /* MELDPUNT_MAIL_RETRY: seconds before the first retry */
 };
 
 /* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */
@@ -41,6 +48,10 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err) MP_
 /* Parse "HOST:PORT" into the config. */
 enum mp_status mp_config_set_listen(struct mp_config *c, const char *hostport,
                                     struct mp_error *err) MP_WUR;
+/* Parse and set the public base URL (MELDPUNT_PUBLIC_URL): http or https, a
+ * host, an optional port and path; a trailing slash is dropped. */
+enum mp_status mp_config_set_public_url(struct mp_config *c, const char *url,
+                                        struct mp_error *err) MP_WUR;
 /* Copy a path setting with a bound check. */
 enum mp_status mp_config_set_str(char *dst, size_t cap, const char *value, const char *what,
                                  struct mp_error *err) MP_WUR;
