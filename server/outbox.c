@@ -172,17 +172,25 @@ static void retry_or_fail(const struct mp_outbox_opts *o, struct job *j, int64_t
 }
 
 /* Rate limit, then render, in the open write transaction (the tokens of
- * the links commit before the mail can arrive). */
+ * the links commit before the mail can arrive). Jobs before j in the round
+ * that are going out count as sent. */
 static enum mp_status prepare(struct mp_ctx *ctx, const struct mp_render_env *env,
-                              const struct mp_outbox_opts *o, struct job *j,
+                              const struct mp_outbox_opts *o, struct due *d, size_t at,
                               struct mp_outbox_round *r)
 {
     enum mp_status rc;
+    struct job *j = &d->jobs[at];
     if (o->rate_per_hour && strcmp(j->kind, "signin") != 0) {
         int64_t n = 0, oldest = 0;
         if ((rc = mp_store_outbox_sent_since(ctx->db, j->rcpt_hash, env->now - 3600, &n,
                                              &oldest)))
             return rc;
+        for (size_t k = 0; k < at; k++)
+            if (!d->jobs[k].state && strcmp(d->jobs[k].rcpt_hash, j->rcpt_hash) == 0) {
+                n++;
+                if (!oldest)
+                    oldest = env->now;
+            }
         if (n >= (int64_t)o->rate_per_hour) {
             j->state = MP_OUTBOX_QUEUED;
             j->next_at = oldest + 3600 + 1;
@@ -282,7 +290,7 @@ static enum mp_status round_with(struct mp_ctx *ctx, const struct mp_mail_pack *
     }
     for (size_t i = 0; rc == MP_OK && i < d.n; i++)
         if ((rc = mp_store_outbox_lease(ctx->db, d.jobs[i].id, now + LEASE_S)) == MP_OK)
-            rc = prepare(ctx, &env, o, &d.jobs[i], r);
+            rc = prepare(ctx, &env, o, &d, i, r);
     if (rc) {
         mp_store_rollback(ctx->db);
         rc = mp_fail(err, rc, "unavailable", "cannot prepare the outbox");
