@@ -156,7 +156,8 @@ void mp_notify_lang_from_header(const char *accept, char *out, size_t cap)
             s++;
         size_t len = 0;
         char tag[9];
-        while (s[len] && s[len] != ',' && s[len] != ';' && s[len] != '-' && s[len] != ' ' &&
+        while (s[len] && s[len] != ',' && s[len] != ';' && s[len] != '-' && s[len] != '_' &&
+               s[len] != ' ' &&
                len < 8) {
             tag[len] = (char)tolower((unsigned char)s[len]);
             len++;

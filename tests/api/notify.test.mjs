@@ -21,7 +21,12 @@ const DAAN = 'daan.stop@example.com';
 const SLOW = 'slow.reader@example.org';
 const DOWN = 'down.time@example.org';
 const REJECT = 'reject.me@example.org';
-const ADDRESSES = [ANNE, BERT, CARLA, DAAN, SLOW, DOWN, REJECT];
+const OPEN311 = 'open311.client@example.org';
+const COUNTER = 'counter.caller@example.org';
+const EXPIRE = 'late.answer@example.org';
+const ASKED = 'asked.later@example.org';
+const ANSWERED = 'answered.early@example.org';
+const ADDRESSES = [ANNE, BERT, CARLA, DAAN, SLOW, DOWN, REJECT, OPEN311, COUNTER, EXPIRE, ASKED, ANSWERED];
 
 const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -290,6 +295,72 @@ test('"my reports": a one-time sign-in link lists every report of the address', 
   const after = await api(srv.url, 'GET', '/api/v1/notify/mine', { headers: { 'X-Meldpunt-Session': s.body.session } });
   assert.equal(after.body.reports.find((x) => x.id === mine[0]).mail, false);
   assert.equal(after.body.reports.find((x) => x.id === mine[1]).mail, true);
+});
+
+test('Open311 `email` and staff intake opt in too, each in the language it came in', async () => {
+  const client = await srv.user('mail-client311', 'client');
+  const p = offset(LOOP, 2500, -4000);
+  const o = await api(srv.url, 'POST', '/open311/v2/requests.json', { form: new URLSearchParams({ api_key: client,
+    service_code: 'graffiti', lat: p.lat.toFixed(7), long: p.lon.toFixed(7), email: OPEN311, locale: 'nl_NL' }) });
+  assert.equal(o.status, 200, o.text);
+  const id311 = Number(o.body[0].service_request_id);
+  const q = offset(LOOP, 2800, -4000);
+  const phone = await api(srv.url, 'POST', '/api/v1/reports', { token: admin, headers: { 'Accept-Language': 'en' },
+    json: { category: 'graffiti', lat: q.lat, lon: q.lon, channel: 'phone', contact: { name: 'Caller', email: COUNTER } } });
+  assert.equal(phone.status, 201, phone.text);
+  const msgs = await sink.waitFor((ms) => to(ms, OPEN311).length === 1 && to(ms, COUNTER).length === 1,
+    { what: 'the confirmations of an Open311 client and of staff intake' });
+  assert.equal(to(msgs, OPEN311)[0].subject, `Uw melding ${id311} is ontvangen: Graffiti`);
+  assert.equal(to(msgs, OPEN311)[0].header('content-language'), 'nl');
+  assert.equal(to(msgs, COUNTER)[0].subject, `We received your report ${phone.body.report.id}: Graffiti`);
+});
+
+test('the satisfaction links expire: an old link is refused with its reason', async () => {
+  const a = await report(EXPIRE);
+  for (const status of ['acknowledged', 'in_progress', 'fixed']) await move(a.cluster, status);
+  const msgs = await sink.waitFor((ms) => to(ms, EXPIRE).some((m) => /is fixed/.test(m.subject)));
+  const yes = links(to(msgs, EXPIRE).find((m) => /is fixed/.test(m.subject)).text).find((u) => u.endsWith('a=yes'));
+  const token = new URL(yes).searchParams.get('t');
+  // The link's 60 days are over.
+  sql(srv.db, `UPDATE notify_tokens SET expires_at = strftime('%s','now') - 1 WHERE purpose = 'kto' AND report_id = ${a.id}`);
+  const r = await api(srv.url, 'POST', '/api/v1/kto', { json: { token, satisfied: true } });
+  assert.equal(r.status, 401, r.text);
+  assert.deepEqual(r.body.error, { code: 'expired_token', message: 'this link has expired' });
+  assert.equal((await api(srv.url, 'GET', `/api/v1/clusters/${a.cluster}`)).body.properties.status, 'fixed');
+});
+
+test('"is it really fixed?" some weeks after the fix (per category), once, for who did not answer', async () => {
+  const a = await report(ASKED); // graffiti: the pack asks after 28 days
+  const b = await report(ANSWERED, { sameAs: a.cluster });
+  for (const status of ['acknowledged', 'in_progress', 'fixed']) await move(a.cluster, status);
+  let msgs = await sink.waitFor((ms) => to(ms, ASKED).some((m) => /is fixed/.test(m.subject))
+    && to(ms, ANSWERED).some((m) => /is fixed/.test(m.subject)));
+  const yes = links(to(msgs, ANSWERED).find((m) => /is fixed/.test(m.subject)).text).find((u) => u.endsWith('a=yes'));
+  const ans = await api(srv.url, 'POST', '/api/v1/kto', { json: { token: new URL(yes).searchParams.get('t'), satisfied: true } });
+  assert.equal(ans.status, 200, ans.text);
+  // 29 days pass for this job; the sender looks for follow-ups when it starts.
+  sql(srv.db, `UPDATE kto_answers SET fixed_at = fixed_at - 29 * 86400 WHERE cluster_id = ${a.cluster};`
+    + ` UPDATE clusters SET fixed_at = fixed_at - 29 * 86400 WHERE id = ${a.cluster};`
+    + ` UPDATE reports SET created_at = created_at - 30 * 86400 WHERE cluster_id = ${a.cluster}`);
+  await srv.stop();
+  await srv.start();
+  msgs = await sink.waitFor((ms) => to(ms, ASKED).some((m) => /Is it really fixed/.test(m.subject)), { what: 'the follow-up' });
+  const ask = to(msgs, ASKED).find((m) => /Is it really fixed/.test(m.subject));
+  assert.equal(ask.subject, `Is it really fixed? Report ${a.id}`);
+  assert.equal(ask.header('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
+  const no = links(ask.text).find((u) => u.includes('/kto.html?') && u.endsWith('a=no'));
+  assert.ok(no, ask.text);
+  const r = await api(srv.url, 'POST', '/api/v1/kto', { json: { token: new URL(no).searchParams.get('t'), satisfied: false } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.report_id, a.id);
+  // Once: a second start asks nobody again; who answered the fixed mail was never asked.
+  await srv.stop();
+  await srv.start();
+  const fence = await report(ASKED);
+  await sink.waitFor((ms) => to(ms, ASKED).some((m) => m.subject.includes(`report ${fence.id}:`)));
+  assert.equal(bySubject(to(await sink.messages(), ASKED), /Is it really fixed/).length, 1);
+  assert.equal(bySubject(to(await sink.messages(), ANSWERED), /Is it really fixed/).length, 0);
+  assert.equal(b.cluster, a.cluster);
 });
 
 test('a change that rolled back sends nothing: a refused move, an injected store failure', async () => {
