@@ -1,12 +1,15 @@
-/* api_ogc.c - OGC API - Features - Part 1: Core, with the GeoJSON encoding,
- * under /ogc: landing page, conformance, collections (reports, clusters,
- * districts), items with bbox, datetime, limit and next links, single items.
- * GIS clients (QGIS, GDAL's OAPIF driver) add these as live layers.
+/* api_ogc.c - OGC API - Features under /ogc: Part 1 (core, GeoJSON, HTML,
+ * OpenAPI 3.0), Part 2 (CRS by reference) and Part 3 (queryables as query
+ * parameters). Landing page, the API definition, conformance, collections
+ * (reports, clusters, districts), their queryables, items and single items.
+ * GIS clients (QGIS, GDAL's OAPIF driver, OWSLib) add these as live layers.
  *
- * Links are absolute, built from the request's Host header (or
- * X-Forwarded-Host / X-Forwarded-Proto behind a reverse proxy), so a client
- * can follow them as given. Items are public: the same fields as the public
- * exports (export.h), never reporter contacts.
+ * Every document is JSON; the HTML representation (f=html, or a browser's
+ * Accept header) is the same document rendered by ogc_html.h. Links are
+ * absolute, built from the request's Host header (or X-Forwarded-Host /
+ * X-Forwarded-Proto behind a reverse proxy), so a client can follow them as
+ * given. Items are public: the same fields as the public exports
+ * (export.h), never reporter contacts.
  *
  * Paging is by keyset: a `next` link carries an opaque cursor (the last id
  * returned), so pages stay consistent while reports arrive and deep pages
@@ -20,42 +23,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
-#include "meldpunt/export.h"
-#include "meldpunt/geom.h"
+#include "meldpunt/cluster.h"
+#include "meldpunt/geo.h"
+#include "meldpunt/ogc.h"
+#include "meldpunt/ogc_doc.h"
+#include "meldpunt/ogc_html.h"
+#include "meldpunt/ogc_openapi.h"
 #include "meldpunt/timeutil.h"
-
-#define OGC_LIMIT_DEFAULT 100
-#define OGC_LIMIT_MAX 10000
-#define CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-#define GREGORIAN "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
-#define CONF_CORE "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
-#define CONF_GEOJSON "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
-
-enum coll { COLL_REPORTS, COLL_CLUSTERS, COLL_DISTRICTS, COLL_NONE };
-
-static const struct {
-    const char *id, *title, *description;
-} colls[] = {
-    [COLL_REPORTS] = {"reports", "Reports",
-                      "Citizens' reports of street defects, one point each; a report's time is "
-                      "when it was made."},
-    [COLL_CLUSTERS] = {"clusters", "Clusters",
-                       "Jobs: reports of the same defect folded together, at their centre; a "
-                       "cluster's time span runs from its first to its latest report."},
-    [COLL_DISTRICTS] = {"districts", "Districts",
-                        "The city's districts (areas), from its city pack."},
-};
-
-static enum coll coll_of(const char *name)
-{
-    for (int i = 0; i < COLL_NONE; i++)
-        if (name && strcmp(colls[i].id, name) == 0)
-            return (enum coll)i;
-    return COLL_NONE;
-}
 
 /* ---- URLs ---- */
 
@@ -74,8 +52,7 @@ static bool host_ok(const char *h, size_t n)
 
 /* "http://host:port" for links. Header values are checked character by
  * character: a link must never carry text a client did not mean as a host. */
-static void base_url(const struct mp_app *app, const struct mp_request *req, char *out,
-                     size_t cap)
+static void base_url(const struct mp_app *app, const struct mp_request *req, char *out, size_t cap)
 {
     const char *proto = mp_req_header(req, "X-Forwarded-Proto");
     if (!proto || (strcmp(proto, "https") != 0 && strcmp(proto, "http") != 0))
@@ -101,166 +78,164 @@ static void base_url(const struct mp_app *app, const struct mp_request *req, cha
         out[0] = '\0';
 }
 
-/* Percent-encode a query value (RFC 3986: unreserved characters and the
- * few delimiters that are safe inside a query value stay as they are). */
-static void add_encoded(struct mp_buf *b, const char *s)
+/* ---- representations ---- */
+
+/* The quality the Accept header gives media type `type` ("text/html"), by
+ * its exact entry, else "text/ *", else "* / *"; 0 when none matches. */
+static double accept_q(const char *accept, const char *type)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-._~,:/", c)) {
-            mp_buf_addc(b, (char)c);
-        } else {
-            mp_buf_addc(b, '%');
-            mp_buf_addc(b, hex[c >> 4]);
-            mp_buf_addc(b, hex[c & 15]);
+    double exact = -1, group = -1, any = -1;
+    const char *slash = strchr(type, '/');
+    size_t glen = slash ? (size_t)(slash - type) : 0;
+    for (const char *p = accept; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ";,");
+        double q = 1;
+        const char *e = p + n;
+        while (*e == ';') {
+            e++;
+            while (*e == ' ')
+                e++;
+            if (strncmp(e, "q=", 2) == 0)
+                q = strtod(e + 2, NULL);
+            e += strcspn(e, ";,");
         }
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n == strlen(type) && strncasecmp(p, type, n) == 0)
+            exact = q;
+        else if (glen && n == glen + 2 && strncasecmp(p, type, glen + 1) == 0 && p[glen + 1] == '*')
+            group = q;
+        else if (n == 3 && strncmp(p, "*/*", 3) == 0)
+            any = q;
+        p = *e ? e + 1 : e;
     }
+    return exact >= 0 ? exact : group >= 0 ? group : any >= 0 ? any : 0;
 }
 
-static void link(struct mp_buf *b, bool first, const char *base, const char *path,
-                 const char *rel, const char *type, const char *title)
-{
-    if (!first)
-        mp_buf_addc(b, ',');
-    mp_buf_adds(b, "{\"href\":");
-    struct mp_buf url;
-    mp_buf_init(&url, 4096);
-    mp_buf_adds(&url, base);
-    mp_buf_adds(&url, path);
-    mp_json_str(b, url.failed ? "" : url.data);
-    mp_buf_free(&url);
-    mp_buf_adds(b, ",\"rel\":");
-    mp_json_str(b, rel);
-    mp_buf_adds(b, ",\"type\":");
-    mp_json_str(b, type);
-    if (title) {
-        mp_buf_adds(b, ",\"title\":");
-        mp_json_str(b, title);
-    }
-    mp_buf_addc(b, '}');
-}
-
-/* f=json is the only representation; anything else is refused rather than
- * answered with JSON the client did not ask for. */
-static enum mp_status check_f(const struct mp_request *req, bool items, struct mp_error *err)
+/* HTML or JSON: f decides; without it HTML only when the Accept header
+ * prefers text/html to JSON (a browser), so that clients that send no
+ * Accept, or * / *, get JSON as before. */
+static enum mp_status want_html(const struct mp_request *req, bool items, bool *html,
+                                struct mp_error *err)
 {
     const char *f = mp_req_query(req, "f");
-    if (!f || strcmp(f, "json") == 0 || (items && strcmp(f, "geojson") == 0))
+    *html = false;
+    if (f) {
+        if (strcmp(f, "html") == 0)
+            *html = true;
+        else if (strcmp(f, "json") != 0 && !(items && strcmp(f, "geojson") == 0))
+            return mp_fail(err, MP_EINVAL, "invalid_parameter", "f must be json%s or html",
+                           items ? ", geojson" : "");
         return MP_OK;
-    return mp_fail(err, MP_EINVAL, "invalid_parameter", "f must be json%s",
-                   items ? " or geojson" : "");
+    }
+    const char *accept = mp_req_header(req, "Accept");
+    if (accept) {
+        double h = accept_q(accept, "text/html");
+        double j = accept_q(accept, "application/json");
+        double g = accept_q(accept, "application/geo+json");
+        *html = h > j && h > g;
+    }
+    return MP_OK;
 }
 
-/* The arguments of a document that takes none but f. */
-static enum mp_status check_f_only(const struct mp_request *req, bool items,
-                                   struct mp_error *err)
+/* The body holds the JSON document: answer it as it is (type), or as the
+ * HTML page titled title. */
+static enum mp_status answer(struct mp_response *resp, bool html, const char *type,
+                             const char *title, const char *features_href, struct mp_error *err)
+{
+    enum mp_status rc;
+    resp->cache = "no-cache";
+    if ((rc = mp_buf_status(&resp->body)))
+        return rc;
+    if (!html) {
+        resp->content_type = type;
+        return MP_OK;
+    }
+    struct mp_buf page;
+    mp_buf_init(&page, 0);
+    rc = mp_ogc_html(&page, title, resp->body.data, resp->body.len, features_href);
+    if (rc == MP_OK)
+        rc = mp_buf_status(&page);
+    if (rc) {
+        mp_buf_free(&page);
+        return mp_fail(err, rc == MP_EINVAL ? MP_EIO : rc, "internal",
+                       "cannot write the HTML page");
+    }
+    mp_buf_free(&resp->body);
+    resp->body = page;
+    resp->content_type = "text/html; charset=utf-8";
+    return MP_OK;
+}
+
+/* The arguments of a document that takes none but f; *html is its choice. */
+static enum mp_status check_f_only(const struct mp_request *req, bool *html, struct mp_error *err)
 {
     static const char *const allowed[] = {"f", NULL};
     enum mp_status rc = mp_api_check_params(req, allowed, err);
-    return rc ? rc : check_f(req, items, err);
+    return rc ? rc : want_html(req, false, html, err);
 }
 
 /* The collection the path names; 404 for any other name. */
-static enum mp_status path_coll(const struct mp_request *req, enum coll *c, struct mp_error *err)
+static enum mp_status path_coll(const struct mp_request *req, enum mp_ogc_coll *c,
+                                struct mp_error *err)
 {
-    *c = coll_of(req->path_rest);
-    if (*c == COLL_NONE)
+    if (!mp_ogc_collection_find(req->path_rest, c))
         return mp_fail(err, MP_ENOTFOUND, "not_found", "no such collection");
     return MP_OK;
 }
 
-static enum mp_status json_answer(struct mp_response *resp, const char *type)
+static void page_title(char *out, size_t cap, const struct mp_app *app, const char *what)
 {
-    resp->content_type = type;
-    resp->cache = "no-cache";
-    return mp_buf_status(&resp->body);
+    snprintf(out, cap, "meldpunt %.80s: %s", app->city->name, what);
 }
 
-/* ---- landing page, conformance, collections ---- */
+/* ---- landing page, API, conformance, collections, queryables ---- */
+
+/* A document that takes no argument but f and reads no data: write writes
+ * it, type is its JSON media type, what its HTML page's title. */
+static enum mp_status plain_doc(struct mp_app *app, const struct mp_request *req,
+                                struct mp_response *resp,
+                                void (*write)(struct mp_buf *, const struct mp_ogc_view *),
+                                const char *type, const char *what, struct mp_error *err)
+{
+    enum mp_status rc;
+    char base[256], title[160];
+    bool html;
+    if ((rc = check_f_only(req, &html, err)))
+        return rc;
+    base_url(app, req, base, sizeof base);
+    struct mp_ogc_view v = {app->city, base};
+    write(&resp->body, &v);
+    page_title(title, sizeof title, app, what);
+    return answer(resp, html, type, title, NULL, err);
+}
 
 enum mp_status mp_api_ogc_landing(struct mp_app *app, struct mp_ctx *ctx,
                                   const struct mp_request *req, struct mp_response *resp,
                                   struct mp_error *err)
 {
     (void)ctx;
-    enum mp_status rc;
-    char base[256];
-    if ((rc = check_f_only(req, false, err)))
-        return rc;
-    base_url(app, req, base, sizeof base);
-    struct mp_buf *b = &resp->body;
-    mp_buf_adds(b, "{\"title\":\"meldpunt\"");
-    mp_buf_adds(b, ",\"description\":");
-    struct mp_buf d;
-    mp_buf_init(&d, 1024);
-    mp_buf_printf(&d, "Street defect reports of %s, their clusters and the city's districts "
-                      "as OGC API - Features.",
-                  app->city->name);
-    mp_json_str(b, d.failed ? "" : d.data);
-    mp_buf_free(&d);
-    mp_buf_adds(b, ",\"links\":[");
-    link(b, true, base, "/ogc", "self", "application/json", "This document");
-    link(b, false, base, "/ogc/conformance", "conformance", "application/json",
-         "Conformance classes implemented by this server");
-    link(b, false, base, "/ogc/collections", "data", "application/json",
-         "The feature collections");
-    mp_buf_adds(b, "]}");
-    return json_answer(resp, "application/json");
+    return plain_doc(app, req, resp, mp_ogc_doc_landing, "application/json", "OGC API - Features",
+                     err);
+}
+
+enum mp_status mp_api_ogc_api(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
+                              struct mp_response *resp, struct mp_error *err)
+{
+    (void)ctx;
+    return plain_doc(app, req, resp, mp_ogc_openapi, MP_OGC_OPENAPI_TYPE, "the API (OpenAPI 3.0)",
+                     err);
 }
 
 enum mp_status mp_api_ogc_conformance(struct mp_app *app, struct mp_ctx *ctx,
                                       const struct mp_request *req, struct mp_response *resp,
                                       struct mp_error *err)
 {
-    (void)app;
     (void)ctx;
-    enum mp_status rc;
-    if ((rc = check_f_only(req, false, err)))
-        return rc;
-    mp_buf_adds(&resp->body, "{\"conformsTo\":[\"" CONF_CORE "\",\"" CONF_GEOJSON "\"]}");
-    return json_answer(resp, "application/json");
-}
-
-static void collection_json(struct mp_buf *b, const struct mp_app *app, const char *base,
-                            enum coll c, int64_t first, int64_t last)
-{
-    char path[96];
-    const struct mp_bbox *bb = &app->city->bbox;
-    mp_buf_adds(b, "{\"id\":");
-    mp_json_str(b, colls[c].id);
-    mp_buf_adds(b, ",\"title\":");
-    mp_json_str(b, colls[c].title);
-    mp_buf_adds(b, ",\"description\":");
-    mp_json_str(b, colls[c].description);
-    mp_buf_adds(b, ",\"itemType\":\"feature\",\"crs\":[\"" CRS84 "\"],\"storageCrs\":\"" CRS84
-                   "\",\"extent\":{\"spatial\":{\"bbox\":[[");
-    mp_json_num(b, bb->min_lon, 7);
-    mp_buf_addc(b, ',');
-    mp_json_num(b, bb->min_lat, 7);
-    mp_buf_addc(b, ',');
-    mp_json_num(b, bb->max_lon, 7);
-    mp_buf_addc(b, ',');
-    mp_json_num(b, bb->max_lat, 7);
-    mp_buf_adds(b, "]],\"crs\":\"" CRS84 "\"}");
-    if (c != COLL_DISTRICTS) {
-        mp_buf_adds(b, ",\"temporal\":{\"interval\":[[");
-        if (first) {
-            mp_json_time(b, first);
-            mp_buf_addc(b, ',');
-            mp_json_time(b, last);
-        } else {
-            mp_buf_adds(b, "null,null");
-        }
-        mp_buf_adds(b, "]],\"trs\":\"" GREGORIAN "\"}");
-    }
-    mp_buf_adds(b, "},\"links\":[");
-    snprintf(path, sizeof path, "/ogc/collections/%s", colls[c].id);
-    link(b, true, base, path, "self", "application/json", "This collection");
-    snprintf(path, sizeof path, "/ogc/collections/%s/items", colls[c].id);
-    link(b, false, base, path, "items", "application/geo+json", colls[c].title);
-    mp_buf_adds(b, "]}");
+    return plain_doc(app, req, resp, mp_ogc_doc_conformance, "application/json",
+                     "conformance classes", err);
 }
 
 enum mp_status mp_api_ogc_collections(struct mp_app *app, struct mp_ctx *ctx,
@@ -268,24 +243,16 @@ enum mp_status mp_api_ogc_collections(struct mp_app *app, struct mp_ctx *ctx,
                                       struct mp_error *err)
 {
     enum mp_status rc;
-    char base[256];
+    char base[256], title[160];
     int64_t first = 0, last = 0;
-    if ((rc = check_f_only(req, false, err)))
+    bool html;
+    if ((rc = check_f_only(req, &html, err)) || (rc = mp_ogc_time_extent(ctx, &first, &last, err)))
         return rc;
-    if (mp_export_time_extent(ctx, &first, &last) != MP_OK)
-        return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the collections right now");
     base_url(app, req, base, sizeof base);
-    struct mp_buf *b = &resp->body;
-    mp_buf_adds(b, "{\"links\":[");
-    link(b, true, base, "/ogc/collections", "self", "application/json", "The collections");
-    mp_buf_adds(b, "],\"collections\":[");
-    for (int c = 0; c < COLL_NONE; c++) {
-        if (c)
-            mp_buf_addc(b, ',');
-        collection_json(b, app, base, (enum coll)c, first, last);
-    }
-    mp_buf_adds(b, "]}");
-    return json_answer(resp, "application/json");
+    struct mp_ogc_view v = {app->city, base};
+    mp_ogc_doc_collections(&resp->body, &v, first, last);
+    page_title(title, sizeof title, app, "collections");
+    return answer(resp, html, "application/json", title, NULL, err);
 }
 
 enum mp_status mp_api_ogc_collection(struct mp_app *app, struct mp_ctx *ctx,
@@ -293,77 +260,118 @@ enum mp_status mp_api_ogc_collection(struct mp_app *app, struct mp_ctx *ctx,
                                      struct mp_error *err)
 {
     enum mp_status rc;
-    char base[256];
+    char base[256], title[160];
     int64_t first = 0, last = 0;
-    enum coll c;
-    if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, false, err)))
+    enum mp_ogc_coll c;
+    bool html;
+    if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, &html, err)) ||
+        (rc = mp_ogc_time_extent(ctx, &first, &last, err)))
         return rc;
-    if (mp_export_time_extent(ctx, &first, &last) != MP_OK)
-        return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the collection right now");
     base_url(app, req, base, sizeof base);
-    collection_json(&resp->body, app, base, c, first, last);
-    return json_answer(resp, "application/json");
+    struct mp_ogc_view v = {app->city, base};
+    mp_ogc_doc_collection(&resp->body, &v, c, first, last);
+    page_title(title, sizeof title, app, mp_ogc_collection(c)->title);
+    return answer(resp, html, "application/json", title, NULL, err);
 }
 
-/* ---- items ---- */
+enum mp_status mp_api_ogc_queryables(struct mp_app *app, struct mp_ctx *ctx,
+                                     const struct mp_request *req, struct mp_response *resp,
+                                     struct mp_error *err)
+{
+    (void)ctx;
+    enum mp_status rc;
+    char base[256], title[160], what[96];
+    enum mp_ogc_coll c;
+    bool html;
+    if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, &html, err)))
+        return rc;
+    base_url(app, req, base, sizeof base);
+    struct mp_ogc_view v = {app->city, base};
+    mp_ogc_doc_queryables(&resp->body, &v, c);
+    snprintf(what, sizeof what, "queryables of %s", mp_ogc_collection(c)->id);
+    page_title(title, sizeof title, app, what);
+    return answer(resp, html, "application/schema+json", title, NULL, err);
+}
+
+/* ---- items: decoding ---- */
 
 /* One end of a datetime interval: "" or ".." is open (0). A date covers its
  * whole UTC day; an end is inclusive, so its exclusive bound is one second
- * (or one day) later. */
-static enum mp_status interval_end(const char *s, bool is_end, int64_t *out,
+ * (or one day) later. A date written with a bare "T" after it, as GDAL
+ * writes dates, is the date. */
+static enum mp_status interval_end(const char *name, const char *s, bool is_end, int64_t *out,
                                    struct mp_error *err)
 {
+    char tmp[64];
+    size_t n = strlen(s);
     *out = 0;
-    if (!*s || strcmp(s, "..") == 0)
+    if (!n || strcmp(s, "..") == 0)
         return MP_OK;
+    if (n == 11 && s[10] == 'T' && n < sizeof tmp) {
+        memcpy(tmp, s, 10);
+        tmp[10] = '\0';
+        s = tmp;
+        n = 10;
+    }
     int64_t t;
     if (mp_time_parse(s, 0, &t) != MP_OK)
         return mp_fail(err, MP_EINVAL, "invalid_parameter",
-                       "datetime must be an RFC 3339 date-time, a date, or an interval a/b "
-                       "with '..' for an open end");
-    *out = is_end ? t + (strlen(s) == 10 ? 86400 : 1) : t;
+                       "%s must be an RFC 3339 date-time, a date, or an interval a/b "
+                       "with '..' for an open end",
+                       name);
+    *out = is_end ? t + (n == 10 ? 86400 : 1) : t;
     return MP_OK;
 }
 
-static enum mp_status parse_datetime(const char *v, struct mp_query *q, struct mp_error *err)
+/* An instant or interval into [*since, *until), 0 for an open end. */
+static enum mp_status parse_interval(const char *name, const char *v, int64_t *since,
+                                     int64_t *until, struct mp_error *err)
 {
     enum mp_status rc;
     char a[64], b[64];
     const char *slash = strchr(v, '/');
     if (strlen(v) >= sizeof a)
-        return mp_fail(err, MP_EINVAL, "invalid_parameter", "datetime is too long");
+        return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s is too long", name);
     if (!slash) {
         int64_t t;
-        if ((rc = interval_end(v, false, &t, err)) || (rc = interval_end(v, true, &q->until, err)))
+        if ((rc = interval_end(name, v, false, &t, err)) ||
+            (rc = interval_end(name, v, true, until, err)))
             return rc;
         if (!t)
             return mp_fail(err, MP_EINVAL, "invalid_parameter",
-                           "datetime '..' needs an interval, e.g. ../2021-01-31");
-        q->since = t;
+                           "%s '..' needs an interval, e.g. ../2021-01-31", name);
+        *since = t;
         return MP_OK;
     }
     if (strchr(slash + 1, '/'))
-        return mp_fail(err, MP_EINVAL, "invalid_parameter", "datetime has more than one '/'");
+        return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s has more than one '/'", name);
     /* Both parts fit: v is shorter than a and b. */
     memcpy(a, v, (size_t)(slash - v));
     a[slash - v] = '\0';
     memcpy(b, slash + 1, strlen(slash + 1) + 1);
-    if ((rc = interval_end(a, false, &q->since, err)) ||
-        (rc = interval_end(b, true, &q->until, err)))
+    if ((rc = interval_end(name, a, false, since, err)) ||
+        (rc = interval_end(name, b, true, until, err)))
         return rc;
-    if (!q->since && !q->until)
+    if (!*since && !*until)
         return mp_fail(err, MP_EINVAL, "invalid_parameter",
-                       "datetime interval must have at least one end");
-    if (q->since && q->until && q->since >= q->until)
-        return mp_fail(err, MP_EINVAL, "invalid_parameter",
-                       "datetime interval must start before it ends");
+                       "%s interval must have at least one end", name);
+    if (*since && *until && *since >= *until)
+        return mp_fail(err, MP_EINVAL, "invalid_parameter", "%s interval must start before it ends",
+                       name);
     return MP_OK;
 }
 
-/* bbox=minLon,minLat,maxLon,maxLat (or the six-number form with heights,
- * whose heights are ignored), in CRS84. Unlike the map's listing, any size
- * is fine: a GIS client zoomed out asks for the world. */
-static enum mp_status parse_bbox(const char *v, struct mp_bbox *out, struct mp_error *err)
+/* Narrow [*since, *until) to its overlap with [s, u) (0: open). */
+static void narrow(int64_t *since, int64_t *until, int64_t s, int64_t u)
+{
+    if (s && (!*since || s > *since))
+        *since = s;
+    if (u && (!*until || u < *until))
+        *until = u;
+}
+
+/* bbox: four numbers (or six with heights, which are ignored). */
+static enum mp_status parse_box(const char *v, double box[4], struct mp_error *err)
 {
     double n[6];
     int k = 0;
@@ -387,194 +395,297 @@ static enum mp_status parse_bbox(const char *v, struct mp_bbox *out, struct mp_e
         n[2] = n[3];
         n[3] = n[4];
     }
-    for (int i = 0; i < 4; i++)
-        if (!(n[i] >= (i % 2 ? -90.0 : -180.0) && n[i] <= (i % 2 ? 90.0 : 180.0)))
-            return mp_fail(err, MP_EINVAL, "invalid_bbox",
-                           "bbox must be WGS84 longitudes (-180..180) and latitudes (-90..90)");
-    if (n[0] > n[2] || n[1] > n[3])
-        return mp_fail(err, MP_EINVAL, "invalid_bbox",
-                       "bbox must list its minimum corner first (no antimeridian crossing)");
-    *out = (struct mp_bbox){n[0], n[1], n[2], n[3]};
+    memcpy(box, n, 4 * sizeof *box);
     return MP_OK;
 }
 
+/* The raw values that the page links repeat, in link order. */
+enum { L_BBOX, L_BBOX_CRS, L_DATETIME, L_CRS, L_Q0, L_NLINK = L_Q0 + 8 };
+
 struct items_req {
-    struct mp_query q;
-    size_t limit;
-    bool has_cursor;
-    const char *bbox_raw, *datetime_raw;
+    struct mp_ogc_query q;
+    struct mp_ogc_crs crs; /* of the answer */
+    bool crs_default;
+    bool html;
+    const char *link[L_NLINK]; /* raw values, NULL when absent or default */
+    const char *link_name[L_NLINK];
+    char cats[MP_QUERY_MAX_LIST * 49];
+    char stats[MP_QUERY_MAX_LIST * 25];
 };
 
-static enum mp_status parse_items(const struct mp_request *req, struct items_req *ir,
+/* bbox and bbox-crs into the store's lon/lat box, and the exact box of a
+ * projected CRS. */
+static enum mp_status decode_box(struct mp_app *app, struct mp_ctx *ctx,
+                                 const struct mp_request *req, struct items_req *ir,
+                                 struct mp_error *err)
+{
+    enum mp_status rc;
+    struct mp_ogc_crs bc;
+    double box[4];
+    const char *v = mp_req_query(req, "bbox"), *bcv = mp_req_query(req, "bbox-crs");
+    if (bcv && !mp_ogc_crs_find(app->city, bcv, &bc))
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "bbox-crs '%.100s' is not one of this service's CRSs (the collections "
+                       "list them)",
+                       bcv);
+    bool lonlat = !bcv || strcmp(bcv, MP_OGC_CRS84) == 0;
+    if (!lonlat)
+        ir->link[L_BBOX_CRS] = bcv;
+    if (!v)
+        return MP_OK;
+    ir->link[L_BBOX] = v;
+    if ((rc = parse_box(v, box, err)))
+        return rc;
+    if (box[0] > box[2] || box[1] > box[3])
+        return mp_fail(err, MP_EINVAL, "invalid_bbox",
+                       "bbox must list its minimum corner first (no antimeridian crossing)");
+    struct mp_bbox *bb = &ir->q.q.bbox;
+    if (lonlat) {
+        for (int i = 0; i < 4; i++)
+            if (!(box[i] >= (i % 2 ? -90.0 : -180.0) && box[i] <= (i % 2 ? 90.0 : 180.0)))
+                return mp_fail(err, MP_EINVAL, "invalid_bbox",
+                               "bbox must be WGS84 longitudes (-180..180) and latitudes "
+                               "(-90..90)");
+        *bb = (struct mp_bbox){box[0], box[1], box[2], box[3]};
+    } else {
+        struct mp_geo_crs *gc;
+        if ((rc = mp_geo_crs_get(ctx->geo, bc.code, &gc, err)))
+            return rc;
+        double env[4];
+        if (mp_geo_crs_box_to_lonlat(gc, box, env) != MP_OK)
+            return mp_fail(err, MP_EINVAL, "invalid_bbox",
+                           "bbox cannot be transformed from %.60s to longitudes and latitudes",
+                           bc.uri);
+        *bb = (struct mp_bbox){env[0], env[1], env[2], env[3]};
+        /* A box of a geographic CRS is a box of lon/lat too; a projected
+         * one is not: its rows are tested exactly. */
+        if (!mp_geo_crs_is_geographic(gc)) {
+            ir->q.box_crs = gc;
+            memcpy(ir->q.box, box, sizeof ir->q.box);
+        }
+    }
+    ir->q.q.has_bbox = true;
+    return MP_OK;
+}
+
+static enum mp_status decode_district(const struct mp_city *city, const char *v, const char **code,
+                                      struct mp_error *err)
+{
+    const struct mp_district *d = mp_city_district(city, v);
+    for (size_t i = 0; !d && i < city->ndistricts; i++)
+        if (strcmp(city->districts[i].name, v) == 0)
+            d = &city->districts[i];
+    if (!d)
+        return mp_fail(err, MP_EINVAL, "unknown_district",
+                       "unknown district '%.60s'; the queryables list them", v);
+    *code = d->code;
+    return MP_OK;
+}
+
+/* The queryable parameters of the collection. */
+static enum mp_status decode_filters(struct mp_app *app, const struct mp_request *req,
+                                     struct items_req *ir, struct mp_error *err)
+{
+    enum mp_status rc;
+    size_t nq;
+    const struct mp_ogc_queryable *qs = mp_ogc_queryables(ir->q.coll, &nq);
+    struct mp_query *q = &ir->q.q;
+    for (size_t i = 0; i < nq && L_Q0 + i < L_NLINK; i++) {
+        const char *v = mp_req_query(req, qs[i].name);
+        if (!v)
+            continue;
+        ir->link[L_Q0 + i] = v;
+        ir->link_name[L_Q0 + i] = qs[i].name;
+        int64_t s = 0, u = 0;
+        switch (qs[i].type) {
+        case MP_OGC_Q_CATEGORY:
+            if (strlen(v) >= sizeof ir->cats)
+                return mp_fail(err, MP_EINVAL, "invalid_parameter", "category is too long");
+            if ((rc = mp_api_parse_categories(app, memcpy(ir->cats, v, strlen(v) + 1),
+                                              q->categories, &q->ncategories, err)))
+                return rc;
+            break;
+        case MP_OGC_Q_STATUS: {
+            const char *items[MP_QUERY_MAX_LIST];
+            size_t n;
+            if (strlen(v) >= sizeof ir->stats)
+                return mp_fail(err, MP_EINVAL, "invalid_parameter", "status is too long");
+            if ((rc = mp_api_split_list(memcpy(ir->stats, v, strlen(v) + 1), items, &n, "status",
+                                        err)))
+                return rc;
+            for (size_t k = 0; k < n; k++)
+                if ((rc = mp_cluster_status_filter_add(q, items[k], err)))
+                    return rc;
+            break;
+        }
+        case MP_OGC_Q_DISTRICT:
+            if ((rc = decode_district(app->city, v, &q->district, err)))
+                return rc;
+            break;
+        case MP_OGC_Q_TIME:
+            if ((rc = parse_interval(qs[i].name, v, &s, &u, err)))
+                return rc;
+            if (strcmp(qs[i].name, "updated_at") == 0)
+                narrow(&q->updated_since, &q->updated_until, s, u);
+            else
+                narrow(&q->since, &q->until, s, u);
+            break;
+        case MP_OGC_Q_TEXT:
+            if (strcmp(qs[i].name, "code") == 0)
+                ir->q.code = v;
+            else
+                ir->q.name = v;
+            break;
+        }
+    }
+    /* Two time ranges on the same column that do not meet select nothing;
+     * the store is told so plainly rather than with an inverted range. */
+    if (q->since && q->until && q->since >= q->until)
+        q->until = q->since;
+    if (q->updated_since && q->updated_until && q->updated_since >= q->updated_until)
+        q->updated_until = q->updated_since;
+    return MP_OK;
+}
+
+static bool param_allowed(enum mp_ogc_coll c, const char *k)
+{
+    static const char *const fixed[] = {"f",        "bbox",  "bbox-crs", "crs",
+                                        "datetime", "limit", "cursor",   NULL};
+    for (size_t i = 0; fixed[i]; i++)
+        if (strcmp(fixed[i], k) == 0)
+            return true;
+    size_t n;
+    const struct mp_ogc_queryable *qs = mp_ogc_queryables(c, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(qs[i].name, k) == 0)
+            return true;
+    return false;
+}
+
+struct param_check {
+    enum mp_ogc_coll c;
+    const char *bad;
+};
+
+static int check_param(void *p, const char *k, const char *v)
+{
+    (void)v;
+    struct param_check *pc = p;
+    if (param_allowed(pc->c, k))
+        return 0;
+    pc->bad = k;
+    return 1;
+}
+
+/* The output CRS (crs=) into ir and *gc (NULL for CRS84). */
+static enum mp_status decode_crs(struct mp_app *app, struct mp_ctx *ctx,
+                                 const struct mp_request *req, struct items_req *ir,
+                                 struct mp_geo_crs **gc, struct mp_error *err)
+{
+    const char *v = mp_req_query(req, "crs");
+    *gc = NULL;
+    if (!v)
+        v = MP_OGC_CRS84;
+    if (!mp_ogc_crs_find(app->city, v, &ir->crs))
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "crs '%.100s' is not one of this service's CRSs (the collections list "
+                       "them)",
+                       v);
+    ir->crs_default = strcmp(v, MP_OGC_CRS84) == 0;
+    if (ir->crs_default)
+        return MP_OK;
+    ir->link[L_CRS] = v;
+    return mp_geo_crs_get(ctx->geo, ir->crs.code, gc, err);
+}
+
+static enum mp_status parse_items(struct mp_app *app, struct mp_ctx *ctx,
+                                  const struct mp_request *req, enum mp_ogc_coll c,
+                                  struct items_req *ir, struct mp_geo_crs **gc,
                                   struct mp_error *err)
 {
-    static const char *const allowed[] = {"f", "bbox", "bbox-crs", "datetime", "limit",
-                                          "cursor", NULL};
     enum mp_status rc;
     const char *v;
     memset(ir, 0, sizeof *ir);
-    ir->limit = OGC_LIMIT_DEFAULT;
-    if ((rc = mp_api_check_params(req, allowed, err)) || (rc = check_f(req, true, err)))
+    ir->q.coll = c;
+    ir->q.limit = MP_OGC_LIMIT_DEFAULT;
+    ir->link_name[L_BBOX] = "bbox";
+    ir->link_name[L_BBOX_CRS] = "bbox-crs";
+    ir->link_name[L_DATETIME] = "datetime";
+    ir->link_name[L_CRS] = "crs";
+    struct param_check pc = {c, NULL};
+    mp_req_query_each(req, check_param, &pc);
+    if (pc.bad)
+        return mp_fail(err, MP_EINVAL, "unknown_parameter", "unknown query parameter '%.40s'",
+                       pc.bad);
+    if ((rc = want_html(req, true, &ir->html, err)) || (rc = decode_box(app, ctx, req, ir, err)))
         return rc;
-    if ((v = mp_req_query(req, "bbox-crs")) && strcmp(v, CRS84) != 0)
-        return mp_fail(err, MP_EINVAL, "invalid_parameter", "bbox-crs must be %s", CRS84);
-    if ((v = mp_req_query(req, "bbox"))) {
-        if ((rc = parse_bbox(v, &ir->q.bbox, err)))
-            return rc;
-        ir->q.has_bbox = true;
-        ir->bbox_raw = v;
-    }
     if ((v = mp_req_query(req, "datetime"))) {
-        if ((rc = parse_datetime(v, &ir->q, err)))
+        if ((rc = parse_interval("datetime", v, &ir->q.q.since, &ir->q.q.until, err)))
             return rc;
-        ir->datetime_raw = v;
+        ir->link[L_DATETIME] = v;
     }
+    if ((rc = decode_filters(app, req, ir, err)) || (rc = decode_crs(app, ctx, req, ir, gc, err)))
+        return rc;
     if ((v = mp_req_query(req, "limit"))) {
         char *end = NULL;
         errno = 0;
         long long n = strtoll(v, &end, 10);
         if (!*v || *end || errno || n < 1)
             return mp_fail(err, MP_EINVAL, "invalid_parameter",
-                           "limit must be a whole number from 1 to %d", OGC_LIMIT_MAX);
+                           "limit must be a whole number from 1 to %d", MP_OGC_LIMIT_MAX);
         /* Larger values are served as the maximum: the client pages on. */
-        ir->limit = n > OGC_LIMIT_MAX ? OGC_LIMIT_MAX : (size_t)n;
+        ir->q.limit = n > MP_OGC_LIMIT_MAX ? MP_OGC_LIMIT_MAX : (size_t)n;
     }
     if ((v = mp_req_query(req, "cursor"))) {
-        if (mp_api_cursor_decode(v, &ir->q.after_id) != MP_OK)
+        if (mp_api_cursor_decode(v, &ir->q.q.after_id) != MP_OK)
             return mp_fail(err, MP_EINVAL, "invalid_cursor",
                            "cursor is not one this server handed out");
-        ir->has_cursor = true;
     }
+    ir->q.count = !v;
     return MP_OK;
 }
 
 /* The items URL with the selection and paging of this request. */
-static void items_url(struct mp_buf *u, const char *base, enum coll c,
+static void items_url(struct mp_buf *u, const char *base, enum mp_ogc_coll c,
                       const struct items_req *ir, const char *cursor)
 {
     char sep = '?';
-    mp_buf_printf(u, "%s/ogc/collections/%s/items", base, colls[c].id);
-    if (ir->bbox_raw) {
-        mp_buf_printf(u, "%cbbox=", sep);
-        add_encoded(u, ir->bbox_raw);
+    mp_buf_printf(u, "%s/ogc/collections/%s/items", base, mp_ogc_collection(c)->id);
+    for (int i = 0; i < L_NLINK; i++) {
+        if (!ir->link[i])
+            continue;
+        mp_buf_printf(u, "%c%s=", sep, ir->link_name[i]);
+        mp_ogc_doc_add_encoded(u, ir->link[i]);
         sep = '&';
     }
-    if (ir->datetime_raw) {
-        mp_buf_printf(u, "%cdatetime=", sep);
-        add_encoded(u, ir->datetime_raw);
-        sep = '&';
-    }
-    mp_buf_printf(u, "%climit=%zu", sep, ir->limit);
+    mp_buf_printf(u, "%climit=%zu", sep, ir->q.limit);
     if (cursor) {
         mp_buf_adds(u, "&cursor=");
-        add_encoded(u, cursor);
+        mp_ogc_doc_add_encoded(u, cursor);
     }
 }
 
-static void url_link(struct mp_buf *b, bool first, const struct mp_buf *url, const char *rel,
-                     const char *type)
+/* ---- items: answering ---- */
+
+struct item_out {
+    struct mp_buf *b;
+    const struct mp_ogc_view *v;
+    struct mp_geo_crs *crs;
+    bool with_links;
+    size_t n;
+};
+
+static void item_out(void *arg, const struct mp_ogc_item *it)
 {
-    if (!first)
-        mp_buf_addc(b, ',');
-    mp_buf_adds(b, "{\"href\":");
-    mp_json_str(b, url->failed ? "" : url->data);
-    mp_buf_adds(b, ",\"rel\":");
-    mp_json_str(b, rel);
-    mp_buf_adds(b, ",\"type\":");
-    mp_json_str(b, type);
-    mp_buf_addc(b, '}');
+    struct item_out *o = arg;
+    if (o->n++)
+        mp_buf_addc(o->b, ',');
+    mp_ogc_doc_item(o->b, o->v, it, o->crs, o->with_links);
 }
 
-static bool bbox_overlaps(const struct mp_bbox *a, const struct mp_bbox *b)
+static void set_content_crs(struct mp_response *resp, const struct mp_ogc_crs *crs)
 {
-    return a->min_lon <= b->max_lon && a->max_lon >= b->min_lon && a->min_lat <= b->max_lat &&
-           a->max_lat >= b->min_lat;
-}
-
-static void district_feature(struct mp_buf *b, const struct mp_district *d, size_t index,
-                             mp_json_extra_fn extra, const void *extra_arg)
-{
-    mp_buf_printf(b, "{\"type\":\"Feature\",\"id\":%zu,\"geometry\":{\"type\":\"MultiPolygon\","
-                     "\"coordinates\":[",
-                  index + 1);
-    for (size_t p = 0; p < d->area.npolys; p++) {
-        const struct mp_polygon *poly = &d->area.polys[p];
-        mp_buf_adds(b, p ? ",[" : "[");
-        for (size_t r = 0; r < poly->nrings; r++) {
-            const struct mp_ring *ring = &poly->rings[r];
-            mp_buf_adds(b, r ? ",[" : "[");
-            for (size_t i = 0; i < ring->n; i++) {
-                if (i)
-                    mp_buf_addc(b, ',');
-                mp_json_coord(b, ring->xy[2 * i], ring->xy[2 * i + 1]);
-            }
-            mp_buf_addc(b, ']');
-        }
-        mp_buf_addc(b, ']');
-    }
-    mp_buf_adds(b, "]},\"properties\":{\"code\":");
-    mp_json_str(b, d->code);
-    mp_buf_adds(b, ",\"name\":");
-    mp_json_str(b, d->name);
-    mp_buf_addc(b, '}');
-    if (extra)
-        extra(b, extra_arg);
-    mp_buf_addc(b, '}');
-}
-
-/* Features of a store collection: limit + 1 rows, the extra one only tells
- * that a next page exists. */
-static enum mp_status row_features(struct mp_app *app, struct mp_ctx *ctx, enum coll c,
-                                     struct items_req *ir, struct mp_buf *b, size_t *n,
-                                     int64_t *last_id, bool *more, struct mp_error *err)
-{
-    enum mp_status rc;
-    struct mp_export_cursor *cur = NULL;
-    struct mp_export_opts o = {.format = MP_EXPORT_GEOJSON,
-                               .what = c == COLL_CLUSTERS ? MP_EXPORT_CLUSTERS
-                                                          : MP_EXPORT_REPORTS,
-                               .city = app->city};
-    ir->q.limit = ir->limit + 1;
-    if ((rc = mp_export_cursor_open(ctx, o.what, &ir->q, &cur, err)))
-        return rc;
-    const struct mp_export_row *row;
-    while ((rc = mp_export_cursor_next(cur, &row)) == MP_OK) {
-        if (*n == ir->limit) {
-            *more = true;
-            break;
-        }
-        if ((*n)++)
-            mp_buf_addc(b, ',');
-        mp_export_feature(b, &o, row, NULL, NULL);
-        *last_id = c == COLL_CLUSTERS ? row->cluster.id : row->report.id;
-    }
-    mp_export_cursor_close(cur);
-    if (rc != MP_OK && rc != MP_ENOTFOUND)
-        return mp_fail(err, rc, "unavailable", "cannot read the features right now");
-    return MP_OK;
-}
-
-static void district_features(const struct mp_app *app, struct items_req *ir,
-                              struct mp_buf *b, size_t *n, int64_t *last_id, bool *more,
-                              int64_t *matched)
-{
-    const struct mp_city *city = app->city;
-    for (size_t i = 0; i < city->ndistricts; i++) {
-        const struct mp_district *d = &city->districts[i];
-        if (ir->q.has_bbox && !bbox_overlaps(&d->area.bbox, &ir->q.bbox))
-            continue;
-        (*matched)++;
-        if ((int64_t)(i + 1) <= ir->q.after_id || *more)
-            continue;
-        if (*n == ir->limit) {
-            *more = true;
-            continue;
-        }
-        if ((*n)++)
-            mp_buf_addc(b, ',');
-        district_feature(b, d, i, NULL, NULL);
-        *last_id = (int64_t)(i + 1);
-    }
+    snprintf(resp->content_crs, sizeof resp->content_crs, "<%s>", crs->uri);
 }
 
 enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
@@ -582,115 +693,76 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
                                 struct mp_error *err)
 {
     enum mp_status rc;
-    struct items_req ir;
-    char base[256];
-    enum coll c;
-    if ((rc = path_coll(req, &c, err)) || (rc = parse_items(req, &ir, err)))
-        return rc;
+    struct items_req *ir = NULL;
+    struct mp_geo_crs *gc = NULL;
+    char base[256], title[160], href[400];
+    enum mp_ogc_coll c;
+    struct mp_buf url, next;
+    mp_buf_init(&url, 16384);
+    mp_buf_init(&next, 16384);
+    if ((rc = path_coll(req, &c, err)))
+        goto out;
+    if (!(ir = malloc(sizeof *ir))) {
+        rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
+        goto out;
+    }
+    if ((rc = parse_items(app, ctx, req, c, ir, &gc, err)))
+        goto out;
     base_url(app, req, base, sizeof base);
-
+    struct mp_ogc_view v = {app->city, base};
     struct mp_buf *b = &resp->body;
-    size_t n = 0;
-    int64_t last_id = 0, matched = -1;
-    bool more = false;
+    struct mp_ogc_page page;
+    struct item_out o = {b, &v, gc, false, 0};
     mp_buf_adds(b, "{\"type\":\"FeatureCollection\",\"features\":[");
-    if (c == COLL_DISTRICTS) {
-        matched = 0;
-        district_features(app, &ir, b, &n, &last_id, &more, &matched);
-    } else {
-        if ((rc = row_features(app, ctx, c, &ir, b, &n, &last_id, &more, err)))
-            return rc;
-        if (!ir.has_cursor &&
-            mp_export_count(ctx, c == COLL_CLUSTERS ? MP_EXPORT_CLUSTERS : MP_EXPORT_REPORTS,
-                            &ir.q, &matched) != MP_OK)
-            matched = -1;
+    if ((rc = mp_ogc_items(ctx, &ir->q, item_out, &o, &page, err)))
+        goto out;
+    items_url(&url, base, c, ir, mp_req_query(req, "cursor"));
+    if (page.more) {
+        char cur[64];
+        mp_api_cursor_encode(page.last_id, cur, sizeof cur);
+        items_url(&next, base, c, ir, cur);
     }
-    mp_buf_adds(b, "],\"links\":[");
-    struct mp_buf url;
-    char cur[64];
-    mp_buf_init(&url, 8192);
-    items_url(&url, base, c, &ir, mp_req_query(req, "cursor"));
-    url_link(b, true, &url, "self", "application/geo+json");
-    if (more) {
-        mp_buf_reset(&url);
-        mp_api_cursor_encode(last_id, cur, sizeof cur);
-        items_url(&url, base, c, &ir, cur);
-        url_link(b, false, &url, "next", "application/geo+json");
-    }
-    mp_buf_reset(&url);
-    mp_buf_printf(&url, "%s/ogc/collections/%s", base, colls[c].id);
-    url_link(b, false, &url, "collection", "application/json");
+    mp_ogc_doc_items_end(b, &v, c, url.failed ? "" : url.data,
+                         page.more ? (next.failed ? "" : next.data) : NULL, &page);
+    if (!ir->html)
+        set_content_crs(resp, &ir->crs);
+    page_title(title, sizeof title, app, mp_ogc_collection(c)->title);
+    snprintf(href, sizeof href, "%s/ogc/collections/%s/items/", base, mp_ogc_collection(c)->id);
+    rc = answer(resp, ir->html, "application/geo+json", title, href, err);
+out:
     mp_buf_free(&url);
-    mp_buf_adds(b, "],\"timeStamp\":");
-    mp_json_time(b, mp_time_now());
-    if (matched >= 0)
-        mp_buf_printf(b, ",\"numberMatched\":%lld", (long long)matched);
-    mp_buf_printf(b, ",\"numberReturned\":%zu}", n);
-    return json_answer(resp, "application/geo+json");
+    mp_buf_free(&next);
+    free(ir);
+    return rc;
 }
 
-/* The item's own links, inside its Feature object. */
-struct item_links {
-    const char *base;
-    enum coll c;
-    int64_t id;
-};
-
-static void add_item_links(struct mp_buf *b, const void *arg)
+enum mp_status mp_api_ogc_item(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
+                               struct mp_response *resp, struct mp_error *err)
 {
-    const struct item_links *l = arg;
-    char path[128];
-    mp_buf_adds(b, ",\"links\":[");
-    snprintf(path, sizeof path, "/ogc/collections/%s/items/%lld", colls[l->c].id,
-             (long long)l->id);
-    link(b, true, l->base, path, "self", "application/geo+json", NULL);
-    snprintf(path, sizeof path, "/ogc/collections/%s", colls[l->c].id);
-    link(b, false, l->base, path, "collection", "application/json", NULL);
-    mp_buf_addc(b, ']');
-}
-
-struct item_out {
-    struct mp_buf *b;
-    const struct mp_export_opts *o;
-    const struct item_links *links;
-};
-
-static void item_feature(void *arg, const struct mp_export_row *row)
-{
-    const struct item_out *io = arg;
-    mp_export_feature(io->b, io->o, row, add_item_links, io->links);
-}
-
-enum mp_status mp_api_ogc_item(struct mp_app *app, struct mp_ctx *ctx,
-                               const struct mp_request *req, struct mp_response *resp,
-                               struct mp_error *err)
-{
+    static const char *const allowed[] = {"f", "crs", NULL};
     enum mp_status rc;
-    char base[256];
-    enum coll c;
-    if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, true, err)))
-        return rc;
+    char base[256], title[200], what[96];
+    enum mp_ogc_coll c;
+    struct items_req *ir = malloc(sizeof *ir);
+    struct mp_geo_crs *gc = NULL;
+    bool html = false;
+    if (!ir)
+        return mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
+    memset(ir, 0, sizeof *ir);
+    if ((rc = path_coll(req, &c, err)) || (rc = mp_api_check_params(req, allowed, err)) ||
+        (rc = want_html(req, true, &html, err)) || (rc = decode_crs(app, ctx, req, ir, &gc, err)))
+        goto out;
     base_url(app, req, base, sizeof base);
-    struct mp_buf *b = &resp->body;
-    struct item_links links = {base, c, req->path_id};
-    if (c == COLL_DISTRICTS) {
-        if (req->path_id > (int64_t)app->city->ndistricts)
-            rc = MP_ENOTFOUND;
-        else
-            district_feature(b, &app->city->districts[req->path_id - 1],
-                             (size_t)(req->path_id - 1), add_item_links, &links);
-    } else {
-        struct mp_export_opts o = {.format = MP_EXPORT_GEOJSON,
-                                   .what = c == COLL_CLUSTERS ? MP_EXPORT_CLUSTERS
-                                                              : MP_EXPORT_REPORTS,
-                                   .city = app->city};
-        struct item_out io = {b, &o, &links};
-        rc = mp_export_find(ctx, o.what, req->path_id, item_feature, &io, err);
-    }
-    if (rc == MP_ENOTFOUND)
-        return mp_fail(err, MP_ENOTFOUND, "not_found", "there is no %s feature %lld",
-                       colls[c].id, (long long)req->path_id);
-    if (rc)
-        return rc;
-    return json_answer(resp, "application/geo+json");
+    struct mp_ogc_view v = {app->city, base};
+    struct item_out o = {&resp->body, &v, gc, true, 0};
+    if ((rc = mp_ogc_item(ctx, c, req->path_id, item_out, &o, err)))
+        goto out;
+    if (!html)
+        set_content_crs(resp, &ir->crs);
+    snprintf(what, sizeof what, "%s %lld", mp_ogc_collection(c)->id, (long long)req->path_id);
+    page_title(title, sizeof title, app, what);
+    rc = answer(resp, html, "application/geo+json", title, NULL, err);
+out:
+    free(ir);
+    return rc;
 }

@@ -32,6 +32,7 @@
 #include "meldpunt/open311.h"
 #include "meldpunt/open311_doc.h"
 #include "meldpunt/open311_form.h"
+#include "meldpunt/photo.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/vocab.h"
 
@@ -39,6 +40,17 @@
 #define BASE_PATH "/open311/v2"
 
 /* ---- shared pieces ---- */
+
+/* The query arguments each GET endpoint takes; anything else is refused.
+ * api_key is accepted everywhere (FixMyStreet sends it with its reads). */
+#define COMMON_ARGS "jurisdiction_id", "api_key", "locale"
+static const char *const args_plain[] = {COMMON_ARGS, NULL};
+static const char *const args_list[] = {
+    COMMON_ARGS, "service_request_id", "service_code", "start_date", "end_date", "status", "page",
+    "page_size", "extensions",         "bbox",         "lat",        "long",     "radius", NULL};
+static const char *const args_one[] = {COMMON_ARGS, "extensions", NULL};
+static const char *const args_updates[] = {COMMON_ARGS, "start_date", "end_date",
+                                           "page",      "page_size",  NULL};
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -128,13 +140,15 @@ static const char *arg(const struct mp_request *req, const char *name)
     return mp_open311_form_arg(req, name);
 }
 
-/* jurisdiction_id of the query, when given, must be ours; false with the
- * error document written otherwise. */
-static bool jurisdiction_ok(const struct mp_app *app, const struct mp_request *req,
-                            struct mp_response *resp, bool xml, enum mp_status *rc)
+/* The query names only arguments of allowed, and jurisdiction_id, when
+ * given, is ours; false with the error document written otherwise. */
+static bool args_ok(const struct mp_app *app, const struct mp_request *req,
+                    const char *const *allowed, struct mp_response *resp, bool xml,
+                    enum mp_status *rc)
 {
     struct mp_open311_refusal why;
-    if (mp_open311_form_jurisdiction(app->city, arg(req, "jurisdiction_id"), &why))
+    if (mp_open311_form_known_args(req, allowed, &why) &&
+        mp_open311_form_jurisdiction(app->city, arg(req, "jurisdiction_id"), &why))
         return true;
     *rc = refused(resp, xml, &why);
     return false;
@@ -212,6 +226,9 @@ enum mp_status mp_api_open311_discovery(struct mp_app *app, struct mp_ctx *ctx,
     bool xml = ends_with(req->path, ".xml");
     char base[256], url[300], path[600], changeset[32] = "";
     struct stat sb;
+    enum mp_status rc;
+    if (!args_ok(app, req, args_plain, resp, xml, &rc))
+        return rc;
     base_url(req, base, sizeof base);
     snprintf(url, sizeof url, "%s%s", base, BASE_PATH);
     /* The changeset tells clients when to refresh cached service
@@ -262,7 +279,7 @@ enum mp_status mp_api_open311_services(struct mp_app *app, struct mp_ctx *ctx,
     (void)err;
     bool xml = ends_with(req->path, ".xml");
     enum mp_status rc;
-    if (!jurisdiction_ok(app, req, resp, xml, &rc))
+    if (!args_ok(app, req, args_plain, resp, xml, &rc))
         return rc;
     json_t *services = mp_open311_services(app->city);
     if (!services)
@@ -287,7 +304,7 @@ enum mp_status mp_api_open311_service_def(struct mp_app *app, struct mp_ctx *ctx
     if (!split_resource(req->path_rest, code, sizeof code, &xml))
         return o311_fail(resp, xml, 404,
                          "no such resource: ask for services/SERVICE_CODE.xml or .json");
-    if (!jurisdiction_ok(app, req, resp, xml, &rc))
+    if (!args_ok(app, req, args_plain, resp, xml, &rc))
         return rc;
     json_t *services = mp_open311_services(app->city);
     if (!services)
@@ -397,7 +414,7 @@ enum mp_status mp_api_open311_requests_list(struct mp_app *app, struct mp_ctx *c
     (void)err;
     bool xml = ends_with(req->path, ".xml");
     enum mp_status rc = MP_OK;
-    if (!jurisdiction_ok(app, req, resp, xml, &rc))
+    if (!args_ok(app, req, args_list, resp, xml, &rc))
         return rc;
     char base[256];
     base_url(req, base, sizeof base);
@@ -415,52 +432,22 @@ enum mp_status mp_api_open311_requests_list(struct mp_app *app, struct mp_ctx *c
             goto out;
     } else {
         struct mp_open311_query q;
-        const char *cats[MP_QUERY_MAX_LIST], *stats[16];
-        char codes_copy[MP_QUERY_MAX_LIST * 49], status_copy[64];
+        struct mp_open311_filters f;
         memset(&q, 0, sizeof q);
         if (!mp_open311_form_window(req, app->tz, mp_time_now(), &q.since, &q.until, &why) ||
-            !mp_open311_form_page(req, &q.limit, &q.offset, &why)) {
+            !mp_open311_form_page(req, &q.limit, &q.offset, &why) ||
+            !mp_open311_form_filters(app->city, req, &f, &why) ||
+            !mp_open311_form_area(req, &q, &why)) {
             rc = refused(resp, xml, &why);
             goto out;
         }
-        const char *codes = arg(req, "service_code"), *status = arg(req, "status");
-        if (codes) {
-            size_t n;
-            if (!mp_open311_form_services(app->city, codes, codes_copy, sizeof codes_copy, cats, &n,
-                                          &why)) {
-                rc = refused(resp, xml, &why);
-                goto out;
-            }
-            q.categories = cats;
-            q.ncategories = n;
+        if (f.ncodes) {
+            q.categories = f.codes;
+            q.ncategories = f.ncodes;
         }
-        if (status) {
-            const char *items[4];
-            size_t n;
-            bool want_open = false, want_closed = false;
-            if (strlen(status) >= sizeof status_copy ||
-                !mp_open311_split_list(memcpy(status_copy, status, strlen(status) + 1), items, 4,
-                                       &n)) {
-                rc = o311_fail(resp, xml, 400, "status must be open, closed or open,closed");
-                goto out;
-            }
-            for (size_t i = 0; i < n; i++) {
-                if (strcmp(items[i], "open") == 0)
-                    want_open = true;
-                else if (strcmp(items[i], "closed") == 0)
-                    want_closed = true;
-                else {
-                    rc =
-                        o311_fail(resp, xml, 400, "status '%.24s' is not open or closed", items[i]);
-                    goto out;
-                }
-            }
-            if (want_open != want_closed) {
-                q.nstatuses = mp_vocab_status_codes(
-                    want_open ? MP_VOCAB_OPEN311_OPEN : MP_VOCAB_OPEN311_CLOSED, stats,
-                    sizeof stats / sizeof *stats);
-                q.statuses = stats;
-            }
+        if (f.nstatuses) {
+            q.statuses = f.statuses;
+            q.nstatuses = f.nstatuses;
         }
         rc = mp_open311_requests(ctx, &q, render_row, &r);
         if (rc == MP_OK && r.rc)
@@ -489,7 +476,7 @@ enum mp_status mp_api_open311_request_get(struct mp_app *app, struct mp_ctx *ctx
         return o311_fail(resp, xml, 404,
                          "no such resource: ask for requests/SERVICE_REQUEST_ID.xml or .json");
     enum mp_status rc;
-    if (!jurisdiction_ok(app, req, resp, xml, &rc))
+    if (!args_ok(app, req, args_one, resp, xml, &rc))
         return rc;
     if (!mp_open311_form_uint(name, 1, INT64_MAX, &id))
         return o311_fail(resp, xml, 404, "service_request_id '%.24s' was not found", name);
@@ -524,7 +511,7 @@ enum mp_status mp_api_open311_token(struct mp_app *app, struct mp_ctx *ctx,
     if (!split_resource(req->path_rest, name, sizeof name, &xml))
         return o311_fail(resp, xml, 404, "no such resource: ask for tokens/TOKEN.xml or .json");
     enum mp_status rc;
-    if (!jurisdiction_ok(app, req, resp, xml, &rc))
+    if (!args_ok(app, req, args_plain, resp, xml, &rc))
         return rc;
     /* Every service is "realtime": POST answers with the service_request_id
      * at once, so no token is ever handed out. */
@@ -562,6 +549,8 @@ static int update_row(void *p, const struct mp_open311_update *u)
     mp_open311_doc_str(uc->w, "status", fms_status(u->status));
     mp_open311_doc_time(uc->w, "updated_datetime", u->at, uc->tz);
     mp_open311_doc_str(uc->w, "description", u->note ? u->note : "");
+    if (u->media_url)
+        mp_open311_doc_str(uc->w, "media_url", u->media_url);
     mp_open311_doc_end(uc->w);
     return uc->w->b->failed ? 1 : 0;
 }
@@ -576,7 +565,7 @@ enum mp_status mp_api_open311_updates(struct mp_app *app, struct mp_ctx *ctx,
     int64_t since, until;
     size_t limit, offset;
     struct mp_open311_refusal why;
-    if (!jurisdiction_ok(app, req, resp, xml, &rc))
+    if (!args_ok(app, req, args_updates, resp, xml, &rc))
         return rc;
     if (!mp_open311_form_window(req, app->tz, mp_time_now(), &since, &until, &why) ||
         !mp_open311_form_page(req, &limit, &offset, &why))
@@ -588,6 +577,65 @@ enum mp_status mp_api_open311_updates(struct mp_app *app, struct mp_ctx *ctx,
     rc = mp_open311_updates(ctx, since, until, limit, offset, update_row, &uc);
     if (rc)
         return unavailable(resp, xml, rc);
+    mp_open311_doc_end(&w);
+    return finish(resp, &w, xml);
+}
+
+/* ---- POST servicerequestupdates (FixMyStreet's extension) ---- */
+
+/* The account behind the POST's api_key (role client or above); false with
+ * the standard's 403 (or 503) written otherwise. what names the call in the
+ * error text, as FixMyStreet's own server words it. */
+static bool client_ok(struct mp_ctx *ctx, const struct mp_request *req, struct mp_response *resp,
+                      bool xml, const char *what, struct mp_principal *who, enum mp_status *rc)
+{
+    struct mp_error aerr;
+    const char *key = mp_open311_form_field(req, "api_key");
+    if (!key) {
+        *rc = o311_fail(resp, xml, 403, "api_key is missing -- can't proceed with %s", what);
+        return false;
+    }
+    enum mp_status ast = mp_auth_token(ctx, key, who, &aerr);
+    if (ast == MP_EUNAVAIL) {
+        *rc = o311_from(resp, xml, ast, &aerr);
+        return false;
+    }
+    if (ast != MP_OK || !mp_role_at_least(who->role, MP_ROLE_CLIENT)) {
+        *rc = o311_fail(resp, xml, 403, "Invalid api_key received -- can't proceed with %s", what);
+        return false;
+    }
+    return true;
+}
+
+enum mp_status mp_api_open311_update_create(struct mp_app *app, struct mp_ctx *ctx,
+                                            const struct mp_request *req, struct mp_response *resp,
+                                            struct mp_error *err)
+{
+    bool xml = ends_with(req->path, ".xml");
+    enum mp_status rc;
+    struct mp_open311_refusal why;
+    struct mp_principal who;
+    struct mp_open311_update_in u;
+    struct mp_open311_update_out res;
+    if (!mp_open311_form_body(req, &why))
+        return refused(resp, xml, &why);
+    /* The key first: without a valid one nothing else is looked at. */
+    if (!client_ok(ctx, req, resp, xml, "post_service_request_update", &who, &rc))
+        return rc;
+    if (!mp_open311_form_update(app->city, app->tz, req, &u, &why))
+        return refused(resp, xml, &why);
+    if ((rc = mp_open311_post_update(ctx, &who, &u, &res, err)))
+        return o311_from(resp, xml, rc, err);
+    char uid[48];
+    /* The id GET servicerequestupdates gives the same update, so that a
+     * client recognises its own update when it reads the updates back. */
+    snprintf(uid, sizeof uid, "%lld-%lld", (long long)res.history_id, (long long)res.report_id);
+    struct mp_open311_doc w;
+    mp_open311_doc_init(&w, &resp->body, xml);
+    mp_open311_doc_arr(&w, "service_request_updates", "request_update");
+    mp_open311_doc_obj(&w, NULL);
+    mp_open311_doc_str(&w, "update_id", uid);
+    mp_open311_doc_end(&w);
     mp_open311_doc_end(&w);
     return finish(resp, &w, xml);
 }
@@ -604,32 +652,38 @@ enum mp_status mp_api_open311_requests_create(struct mp_app *app, struct mp_ctx 
     struct mp_open311_submission s;
     struct mp_open311_refusal why;
     struct mp_principal who;
-    struct mp_error aerr;
+    struct mp_photo photo;
+    struct mp_photo_rec prec;
     memset(&s, 0, sizeof s);
+    memset(&photo, 0, sizeof photo);
 
     if (!mp_open311_form_body(req, &why)) {
         rc = refused(resp, xml, &why);
         goto out;
     }
     /* The key first: without a valid one nothing else is looked at. */
-    const char *key = mp_open311_form_field(req, "api_key");
-    if (!key) {
-        rc = o311_fail(resp, xml, 403, "api_key is missing -- can't proceed with create_request");
+    if (!client_ok(ctx, req, resp, xml, "create_request", &who, &rc))
         goto out;
-    }
-    enum mp_status ast = mp_auth_token(ctx, key, &who, &aerr);
-    if (ast == MP_EUNAVAIL) {
-        rc = o311_from(resp, xml, ast, &aerr);
-        goto out;
-    }
-    if (ast != MP_OK || !mp_role_at_least(who.role, MP_ROLE_CLIENT)) {
-        rc = o311_fail(resp, xml, 403,
-                       "Invalid api_key received -- can't proceed with create_request");
-        goto out;
-    }
     if (!mp_open311_form_submission(ctx, req, xml, &s, &why)) {
         rc = refused(resp, xml, &why);
         goto out;
+    }
+    /* A photo sent as a file (FixMyStreet's multipart upload) is the
+     * report's photo, cleaned like a web upload; a report keeps one, so
+     * further files are left out. */
+    const struct mp_form_field *file = mp_open311_form_first_file(req);
+    if (file) {
+        struct mp_photo_limits lim;
+        struct mp_error perr;
+        mp_photo_limits_default(&lim);
+        if ((rc = mp_photo_process((const unsigned char *)file->value.data, file->value.len, &lim,
+                                   &photo, &perr))) {
+            rc = o311_fail(resp, xml, rc == MP_ENOMEM ? 503 : 400, "media file '%.60s': %s",
+                           file->name, perr.text);
+            goto out;
+        }
+        prec = mp_photo_rec_of(&photo);
+        s.report.photo = &prec;
     }
     struct mp_submit_result res;
     if ((rc = mp_open311_submit(ctx, &who, &s, &res, err))) {
@@ -652,5 +706,6 @@ enum mp_status mp_api_open311_requests_create(struct mp_app *app, struct mp_ctx 
     rc = finish(resp, &w, xml);
 out:
     mp_report_input_clear(&s.report);
+    mp_photo_clear(&photo);
     return rc;
 }

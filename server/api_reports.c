@@ -442,10 +442,7 @@ enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
         if ((rc = mp_photo_process((const unsigned char *)pf->value.data, pf->value.len, &lim,
                                    &p->photo, err)))
             goto out;
-        p->rec = (struct mp_photo_rec){
-            .full = p->photo.full, .full_len = p->photo.full_len,
-            .thumb = p->photo.thumb, .thumb_len = p->photo.thumb_len,
-            .width = p->photo.width, .height = p->photo.height, .mime = "image/jpeg"};
+        p->rec = mp_photo_rec_of(&p->photo);
         in->photo = &p->rec;
     }
     if (app->ingest) {

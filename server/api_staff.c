@@ -467,13 +467,7 @@ enum mp_status mp_api_cluster_status(struct mp_app *app, struct mp_ctx *ctx,
             if ((rc = mp_photo_process((const unsigned char *)f->value.data, f->value.len, &lim,
                                        &photo, err)))
                 goto out;
-            photo_rec = (struct mp_photo_rec){.full = photo.full,
-                                              .full_len = photo.full_len,
-                                              .thumb = photo.thumb,
-                                              .thumb_len = photo.thumb_len,
-                                              .width = photo.width,
-                                              .height = photo.height,
-                                              .mime = "image/jpeg"};
+            photo_rec = mp_photo_rec_of(&photo);
             rq.photo = &photo_rec;
         }
     } else if (mp_api_media_is(req, "application/json")) {

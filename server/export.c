@@ -11,6 +11,7 @@
 #include "meldpunt/cluster.h"
 #include "meldpunt/csv.h"
 #include "meldpunt/ctx.h"
+#include "meldpunt/geo.h"
 #include "meldpunt/store_export.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
@@ -270,9 +271,17 @@ void mp_export_feature(struct mp_buf *b, const struct mp_export_opts *o,
     const char *data = row_data(row);
     mp_buf_lit(b, "{\"type\":\"Feature\",\"id\":");
     mp_json_int(b, int_at(data, t->id));
-    mp_buf_lit(b, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":");
-    mp_json_coord(b, double_at(data, t->lon), double_at(data, t->lat));
-    mp_buf_lit(b, "},\"properties\":{");
+    mp_buf_lit(b, ",\"geometry\":");
+    double lon = double_at(data, t->lon), lat = double_at(data, t->lat), x, y;
+    if (!o->crs || mp_geo_crs_from_lonlat(o->crs, lon, lat, &x, &y) == MP_OK) {
+        mp_buf_lit(b, "{\"type\":\"Point\",\"coordinates\":");
+        (void)mp_export_coord(b, o->crs, lon, lat);
+        mp_buf_addc(b, '}');
+    } else {
+        /* Outside what the CRS can show: a feature without a position. */
+        mp_buf_lit(b, "null");
+    }
+    mp_buf_lit(b, ",\"properties\":{");
     json_fields(b, o, t->pub, t->npub, data, true);
     if (o->internal)
         json_fields(b, o, t->internal, t->ninternal, data, false);
@@ -280,6 +289,24 @@ void mp_export_feature(struct mp_buf *b, const struct mp_export_opts *o,
     if (extra)
         extra(b, extra_arg);
     mp_buf_addc(b, '}');
+}
+
+bool mp_export_coord(struct mp_buf *b, struct mp_geo_crs *crs, double lon, double lat)
+{
+    double x, y;
+    if (!crs) {
+        mp_json_coord(b, lon, lat);
+        return true;
+    }
+    if (mp_geo_crs_from_lonlat(crs, lon, lat, &x, &y) != MP_OK)
+        return false;
+    int decimals = mp_geo_crs_is_geographic(crs) ? 7 : 3;
+    mp_buf_addc(b, '[');
+    mp_json_num(b, x, decimals);
+    mp_buf_addc(b, ',');
+    mp_json_num(b, y, decimals);
+    mp_buf_addc(b, ']');
+    return true;
 }
 
 /* ---- CSV ---- */

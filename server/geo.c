@@ -5,10 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct mp_geo_crs {
+    char name[32];   /* as asked for, e.g. "EPSG:4326" */
+    PJ *pj;          /* EPSG:4326 (lat, lon) -> name, in name's own axis order */
+    PJ_CONTEXT *ctx; /* borrowed from the owning mp_geo */
+    bool geographic;
+};
+
 struct mp_geo {
     PJ_CONTEXT *ctx;
     PJ *pj;
     double to_metres; /* CRS unit -> metres (1 for metre CRSs, 0.3048006 for US survey feet) */
+    struct mp_geo_crs crs[MP_GEO_MAX_CRS]; /* output CRSs made so far */
+    size_t ncrs;
 };
 
 enum mp_status mp_geo_new(const char *crs, struct mp_geo **out, struct mp_error *err)
@@ -38,8 +47,8 @@ enum mp_status mp_geo_new(const char *crs, struct mp_geo **out, struct mp_error 
     }
     cs = proj_crs_get_coordinate_system(g->ctx, target);
     double factor = 1.0;
-    if (!cs || !proj_cs_get_axis_info(g->ctx, cs, 0, NULL, NULL, NULL, &factor, NULL, NULL,
-                                      NULL) || !(factor > 0)) {
+    if (!cs || !proj_cs_get_axis_info(g->ctx, cs, 0, NULL, NULL, NULL, &factor, NULL, NULL, NULL) ||
+        !(factor > 0)) {
         rc = mp_fail(err, MP_EINVAL, "invalid_crs", "CRS %.60s has no linear unit", crs);
         goto out;
     }
@@ -73,6 +82,8 @@ void mp_geo_free(struct mp_geo *g)
 {
     if (!g)
         return;
+    for (size_t i = 0; i < g->ncrs; i++)
+        proj_destroy(g->crs[i].pj);
     if (g->pj)
         proj_destroy(g->pj);
     if (g->ctx)
@@ -101,6 +112,100 @@ enum mp_status mp_geo_inverse(struct mp_geo *g, double x, double y, double *lon,
         return MP_EINVAL;
     *lon = c.xy.x;
     *lat = c.xy.y;
+    return MP_OK;
+}
+
+/* ---- output CRSs ---- */
+
+enum mp_status mp_geo_crs_get(struct mp_geo *g, const char *crs, struct mp_geo_crs **out,
+                              struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    PJ *target = NULL, *pj = NULL;
+    *out = NULL;
+    for (size_t i = 0; i < g->ncrs; i++)
+        if (strcmp(g->crs[i].name, crs) == 0) {
+            *out = &g->crs[i];
+            return MP_OK;
+        }
+    if (g->ncrs == MP_GEO_MAX_CRS || strlen(crs) >= sizeof g->crs[0].name)
+        return mp_fail(err, MP_EINVAL, "invalid_crs", "CRS %.40s cannot be added", crs);
+    target = proj_create(g->ctx, crs);
+    PJ_TYPE type = target ? proj_get_type(target) : PJ_TYPE_UNKNOWN;
+    bool geographic = type == PJ_TYPE_GEOGRAPHIC_2D_CRS;
+    if (!geographic && type != PJ_TYPE_PROJECTED_CRS) {
+        rc = mp_fail(err, MP_EINVAL, "invalid_crs", "CRS %.40s is not a known 2D CRS", crs);
+        goto out;
+    }
+    /* No proj_normalize_for_visualization here: the CRS's own axis order is
+     * the point (EPSG:4326 is latitude first). The source is EPSG:4326 as
+     * for the metric transformer, so that both pick the same datum
+     * transformation (from OGC:CRS84 PROJ picks another one for NAD83,
+     * half a metre away). */
+    pj = proj_create_crs_to_crs(g->ctx, "EPSG:4326", crs, NULL);
+    if (!pj) {
+        rc = mp_fail(err, MP_EINVAL, "invalid_crs", "no transformation from CRS84 to %.40s", crs);
+        goto out;
+    }
+    struct mp_geo_crs *c = &g->crs[g->ncrs++];
+    memcpy(c->name, crs, strlen(crs) + 1);
+    c->pj = pj;
+    c->ctx = g->ctx;
+    c->geographic = geographic;
+    pj = NULL;
+    *out = c;
+out:
+    if (target)
+        proj_destroy(target);
+    if (pj)
+        proj_destroy(pj);
+    return rc;
+}
+
+bool mp_geo_crs_is_geographic(const struct mp_geo_crs *c) { return c->geographic; }
+
+enum mp_status mp_geo_crs_from_lonlat(struct mp_geo_crs *c, double lon, double lat, double *a,
+                                      double *b)
+{
+    if (!mp_geo_valid_lonlat(lon, lat))
+        return MP_EINVAL;
+    PJ_COORD p = proj_trans(c->pj, PJ_FWD, proj_coord(lat, lon, 0, 0));
+    if (!isfinite(p.v[0]) || !isfinite(p.v[1]))
+        return MP_EINVAL;
+    *a = p.v[0];
+    *b = p.v[1];
+    return MP_OK;
+}
+
+enum mp_status mp_geo_crs_to_lonlat(struct mp_geo_crs *c, double a, double b, double *lon,
+                                    double *lat)
+{
+    if (!isfinite(a) || !isfinite(b))
+        return MP_EINVAL;
+    PJ_COORD p = proj_trans(c->pj, PJ_INV, proj_coord(a, b, 0, 0));
+    if (!mp_geo_valid_lonlat(p.v[1], p.v[0]))
+        return MP_EINVAL;
+    *lon = p.v[1];
+    *lat = p.v[0];
+    return MP_OK;
+}
+
+enum mp_status mp_geo_crs_box_to_lonlat(struct mp_geo_crs *c, const double box[4], double out[4])
+{
+    double lat1, lon1, lat2, lon2;
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(box[i]))
+            return MP_EINVAL;
+    /* 21 points along each edge: PROJ's advice for a projected box. The
+     * result is in EPSG:4326's order, latitude first. */
+    if (!proj_trans_bounds(c->ctx, c->pj, PJ_INV, box[0], box[1], box[2], box[3], &lat1, &lon1,
+                           &lat2, &lon2, 21) ||
+        !mp_geo_valid_lonlat(lon1, lat1) || !mp_geo_valid_lonlat(lon2, lat2))
+        return MP_EINVAL;
+    out[0] = lon1;
+    out[1] = lat1;
+    out[2] = lon2;
+    out[3] = lat2;
     return MP_OK;
 }
 

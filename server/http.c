@@ -92,12 +92,9 @@ void mp_req_query_each(const struct mp_request *r,
 void mp_http_error_body(struct mp_response *resp, const struct mp_error *err)
 {
     mp_buf_reset(&resp->body);
-    mp_buf_adds(&resp->body, "{\"error\":{\"code\":");
-    mp_json_str(&resp->body, err->code[0] ? err->code : "error");
-    mp_buf_adds(&resp->body, ",\"message\":");
-    mp_json_str(&resp->body, err->text[0] ? err->text : "request failed");
-    mp_buf_adds(&resp->body, "}}");
+    mp_errtext_json(&resp->body, err, resp->lang);
     resp->content_type = "application/json";
+    resp->language = resp->lang == MP_LANG_EN ? NULL : mp_errtext_lang_code(resp->lang);
     resp->static_body = NULL;
     resp->stream = NULL;
 }
@@ -319,6 +316,10 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
         MHD_add_response_header(r, "Allow", resp->allow);
     if (resp->disposition[0])
         MHD_add_response_header(r, "Content-Disposition", resp->disposition);
+    if (resp->language)
+        MHD_add_response_header(r, "Content-Language", resp->language);
+    if (resp->content_crs[0])
+        MHD_add_response_header(r, "Content-Crs", resp->content_crs);
     if (resp->cors[0]) {
         MHD_add_response_header(r, "Access-Control-Allow-Origin", resp->cors);
         MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST");
@@ -467,6 +468,31 @@ static void wake(void *token)
     MHD_resume_connection(token);
 }
 
+/* The client's language: ?lang= first, then Accept-Language (errtext.c). */
+static enum mp_lang client_lang(struct MHD_Connection *conn)
+{
+    return mp_errtext_lang(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang"),
+                           MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
+}
+
+/* The error answer: a browser asking for a page that does not exist gets an
+ * HTML page in its language; everyone else the JSON error. */
+static void error_answer(struct MHD_Connection *conn, struct mp_response *resp,
+                         const struct mp_error *err, enum mp_status st)
+{
+    if (st == MP_ENOTFOUND && resp->page_404 &&
+        mp_errtext_wants_html(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"))) {
+        mp_buf_reset(&resp->body);
+        mp_errtext_html_404(&resp->body, resp->lang);
+        resp->content_type = "text/html; charset=utf-8";
+        resp->language = mp_errtext_lang_code(resp->lang);
+        resp->static_body = NULL;
+        resp->stream = NULL;
+        return;
+    }
+    mp_http_error_body(resp, err);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_size, void **req_cls)
@@ -507,6 +533,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     enum mp_status st;
     memset(&resp, 0, sizeof resp);
     mp_buf_init(&resp.body, 0);
+    resp.lang = client_lang(conn);
     if (rs->suspended) {
         /* Resumed: the deferred work is done; build the answer. */
         rs->suspended = false;
@@ -571,7 +598,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (!err.code[0])
             mp_fail(&err, st, st == MP_ENOMEM ? "unavailable" : "internal",
                     "the server could not complete the request");
-        mp_http_error_body(&resp, &err);
+        error_answer(conn, &resp, &err, st);
         if (st == MP_EUNAVAIL || st == MP_ERATE)
             resp.retry_after = resp.retry_after ? resp.retry_after : 5;
     }

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "meldpunt/geo.h"
 #include "meldpunt/store_open311.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
@@ -195,31 +197,66 @@ fail:
     return false;
 }
 
-/* Validate the answers against the service definition of cat: every code
- * known, required ones present, list keys defined. New JSON object {code:
- * value or [keys]} in *out. On false, msg says why (empty: out of memory). */
+/* Whether the service definition cat defines attribute code. */
+static bool defined(const json_t *cat, const char *code)
+{
+    size_t i;
+    const json_t *def;
+    json_array_foreach(json_object_get(cat, "attributes"), i, def)
+    {
+        const char *c = json_string_value(json_object_get(def, "code"));
+        if (c && strcmp(c, code) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The answers to attributes the service does not define, kept as the client
+ * sent them (one text each; a repeated one keeps its first) in a NEW object
+ * in *out, or NULL when there are none. Such answers are the client's own
+ * (FixMyStreet cobrands send title, report_url, fixmystreet_id...): public
+ * text like a description, bounded like one. */
+static bool extra_answers(const json_t *cat, const struct mp_open311_submission *s, char *msg,
+                          size_t cap, json_t **out)
+{
+    json_t *obj = NULL;
+    *out = NULL;
+    for (size_t k = 0; k < s->nanswers; k++) {
+        const char *code = s->answers[k].code, *v = s->answers[k].value;
+        if (defined(cat, code) || (obj && json_object_get(obj, code)))
+            continue;
+        if (mp_utf8_chars(code, strlen(code)) < 0 || strpbrk(code, "\t\r\n")) {
+            snprintf(msg, cap, "attribute names must be UTF-8 text without control characters");
+            json_decref(obj);
+            return false;
+        }
+        long chars = mp_utf8_chars(v, strlen(v));
+        if (chars < 0 || chars > MP_DESCRIPTION_MAX) {
+            snprintf(msg, cap, "attribute[%s] must be UTF-8 text of at most %d characters", code,
+                     MP_DESCRIPTION_MAX);
+            json_decref(obj);
+            return false;
+        }
+        if ((!obj && !(obj = json_object())) || json_object_set_new(obj, code, json_string(v))) {
+            json_decref(obj);
+            return false; /* out of memory: msg stays empty */
+        }
+    }
+    *out = obj;
+    return true;
+}
+
+/* Validate the answers against the service definition of cat: required ones
+ * present, list keys defined, types and lengths. New JSON object {code:
+ * value or [keys]} of the defined attributes in *out. On false, msg says why
+ * (empty: out of memory). */
 static bool attrs_check(const json_t *cat, const struct mp_open311_submission *s, char *msg,
                         size_t cap, json_t **out)
 {
     const json_t *defs = json_object_get(cat, "attributes");
-    const char *service = json_string_value(json_object_get(cat, "code"));
     size_t i;
     const json_t *def;
     *out = NULL;
-    for (size_t k = 0; k < s->nanswers; k++) {
-        bool known = false;
-        json_array_foreach(defs, i, def)
-        {
-            const char *c = json_string_value(json_object_get(def, "code"));
-            known = known || (c && strcmp(c, s->answers[k].code) == 0);
-        }
-        if (!known) {
-            snprintf(msg, cap,
-                     "attribute[%s] is not an attribute of service %s; services/%s.xml lists them",
-                     s->answers[k].code, service, service);
-            return false;
-        }
-    }
     json_t *obj = json_object();
     if (!obj)
         return false;
@@ -266,13 +303,13 @@ static bool id_field_ok(const char *s)
  * about it: the answers, media_url, the ids. The answers as JSON text (NEW,
  * free()) in *attrs_text. */
 static enum mp_status check(const struct mp_city *city, const struct mp_open311_submission *s,
-                            char **attrs_text, struct mp_error *err)
+                            char **attrs_text, char **extra_text, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
-    json_t *services = NULL, *attrs = NULL;
+    json_t *services = NULL, *attrs = NULL, *extra = NULL;
     const json_t *service;
     char msg[200];
-    *attrs_text = NULL;
+    *attrs_text = *extra_text = NULL;
     if (!(services = mp_open311_services(city))) {
         rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory; try again later");
         goto out;
@@ -288,7 +325,14 @@ static enum mp_status check(const struct mp_city *city, const struct mp_open311_
                     : mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory; try again later");
         goto out;
     }
-    if (!(*attrs_text = json_dumps(attrs, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+    msg[0] = '\0';
+    if (!extra_answers(service, s, msg, sizeof msg, &extra)) {
+        rc = msg[0] ? mp_fail(err, MP_EINVAL, "invalid_attribute", "%s", msg)
+                    : mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory; try again later");
+        goto out;
+    }
+    if (!(*attrs_text = json_dumps(attrs, JSON_COMPACT | JSON_PRESERVE_ORDER)) ||
+        (extra && !(*extra_text = json_dumps(extra, JSON_COMPACT | JSON_PRESERVE_ORDER)))) {
         rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory; try again later");
         goto out;
     }
@@ -306,9 +350,11 @@ static enum mp_status check(const struct mp_city *city, const struct mp_open311_
 out:
     if (rc) {
         free(*attrs_text);
-        *attrs_text = NULL;
+        free(*extra_text);
+        *attrs_text = *extra_text = NULL;
     }
     json_decref(attrs);
+    json_decref(extra);
     json_decref(services);
     return rc;
 }
@@ -318,17 +364,18 @@ enum mp_status mp_open311_submit(struct mp_ctx *ctx, const struct mp_principal *
                                  struct mp_submit_result *res, struct mp_error *err)
 {
     enum mp_status rc;
-    char *attrs_text = NULL;
+    char *attrs_text = NULL, *extra_text = NULL;
     bool in_tx = false;
     if (!mp_role_at_least(who->role, MP_ROLE_CLIENT))
         return mp_fail(err, MP_EFORBIDDEN, "forbidden",
                        "Invalid api_key received -- can't proceed with create_request");
-    if ((rc = check(ctx->city, s, &attrs_text, err)))
+    if ((rc = check(ctx->city, s, &attrs_text, &extra_text, err)))
         return rc;
     struct mp_report_input in = s->report; /* its strings stay the caller's */
     snprintf(in.channel, sizeof in.channel, "open311");
     struct mp_open311_extra x = {.client_id = who->user_id,
                                  .attributes = attrs_text,
+                                 .extra = extra_text,
                                  .media_url = s->media_url,
                                  .device_id = s->device_id,
                                  .account_id = s->account_id};
@@ -351,6 +398,149 @@ out:
     if (rc && in_tx)
         mp_store_rollback(ctx->db);
     free(attrs_text);
+    free(extra_text);
+    return rc;
+}
+
+/* ---- updates from clients ---- */
+
+/* The statuses of mySociety's Open311 definition of an update. */
+static bool update_status_ok(const char *s)
+{
+    static const char *const known[] = {
+        "OPEN",
+        "CLOSED",
+        "FIXED",
+        "INVESTIGATING",
+        "ACTION_SCHEDULED",
+        "IN_PROGRESS",
+        "PLANNED",
+        "NO_FURTHER_ACTION",
+        "NOT_COUNCILS_RESPONSIBILITY",
+        "DUPLICATE",
+        "INTERNAL_REFERRAL",
+        "CANCELLED",
+        "REOPEN",
+        "FOR_TRIAGE",
+    };
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        if (strcasecmp(s, known[i]) == 0)
+            return true;
+    return false;
+}
+
+static enum mp_status update_check(const struct mp_open311_update_in *u, struct mp_error *err)
+{
+    long idn = mp_utf8_chars(u->update_id, strlen(u->update_id));
+    if (idn < 1 || idn > MP_OPEN311_UPDATE_ID_MAX)
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "update_id must be text of at most %d characters", MP_OPEN311_UPDATE_ID_MAX);
+    if (!update_status_ok(u->status))
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "status '%.32s' is not an update status (OPEN, CLOSED, FIXED, "
+                       "IN_PROGRESS, ACTION_SCHEDULED, ...)",
+                       u->status);
+    long chars = u->description ? mp_utf8_chars(u->description, strlen(u->description)) : 0;
+    if (chars < 0 || chars > MP_DESCRIPTION_MAX)
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "description must be UTF-8 text of at most %d characters",
+                       MP_DESCRIPTION_MAX);
+    if (u->media_url && !media_url_ok(u->media_url))
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "media_url must be an absolute http or https URL of at most %d "
+                       "characters, percent-encoded",
+                       MP_OPEN311_MEDIA_URL_MAX);
+    if (!chars && !u->media_url)
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "an update needs a description or a media_url");
+    return MP_OK;
+}
+
+struct request_probe {
+    bool found;
+    int64_t cluster_id;
+};
+
+static int probe_row(void *p, const struct mp_open311_row *row)
+{
+    struct request_probe *rp = p;
+    rp->found = true;
+    rp->cluster_id = row->cluster_id;
+    return 1;
+}
+
+enum mp_status mp_open311_post_update(struct mp_ctx *ctx, const struct mp_principal *who,
+                                      const struct mp_open311_update_in *u,
+                                      struct mp_open311_update_out *out, struct mp_error *err)
+{
+    enum mp_status rc;
+    char *note = NULL;
+    bool in_tx = false;
+    struct mp_cluster_state st;
+    memset(out, 0, sizeof *out);
+    if (!mp_role_at_least(who->role, MP_ROLE_CLIENT))
+        return mp_fail(
+            err, MP_EFORBIDDEN, "forbidden",
+            "Invalid api_key received -- can't proceed with post_service_request_update");
+    if ((rc = update_check(u, err)))
+        return rc;
+    /* Public text never carries contact details: masked before it is kept. */
+    if (!(note = mp_text_mask_contacts(u->description ? u->description : "")))
+        return mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory; try again later");
+    if ((rc = mp_store_begin_write(ctx->db, err)))
+        goto out;
+    in_tx = true;
+    rc = mp_store_open311_update_find(ctx->db, who->user_id, u->update_id, &out->history_id,
+                                      &out->report_id);
+    if (rc == MP_OK) {
+        /* A retry of an update already taken (its answer was lost): the
+         * same answer again, and nothing new. */
+        if (out->report_id != u->service_request_id) {
+            rc = mp_fail(err, MP_ECONFLICT, "conflict",
+                         "update_id '%.64s' was already used for service request %lld",
+                         u->update_id, (long long)out->report_id);
+            goto out;
+        }
+        out->existed = true;
+        rc = mp_store_commit(ctx->db, err);
+        goto out;
+    }
+    if (rc != MP_ENOTFOUND)
+        goto db_fail;
+    struct request_probe rp = {false, 0};
+    if ((rc = mp_store_open311_request(ctx->db, u->service_request_id, probe_row, &rp)) ==
+            MP_ENOTFOUND ||
+        (rc == MP_OK && !rp.found)) {
+        rc = mp_fail(err, MP_ENOTFOUND, "not_found", "service_request_id '%lld' was not found",
+                     (long long)u->service_request_id);
+        goto out;
+    }
+    if (rc || (rc = mp_store_cluster_state(ctx->db, rp.cluster_id, &st)))
+        goto db_fail;
+    struct mp_open311_note_rec rec = {.report_id = u->service_request_id,
+                                      .cluster_id = rp.cluster_id,
+                                      .client_id = who->user_id,
+                                      .at = mp_time_now(),
+                                      .status = st.status,
+                                      .note = note,
+                                      .actor = who->name,
+                                      .client_update_id = u->update_id,
+                                      .client_status = u->status,
+                                      .client_at = u->updated_at,
+                                      .media_url = u->media_url};
+    if ((rc = mp_store_open311_note_add(ctx->db, &rec, &out->history_id)) ||
+        (rc = mp_auth_audit(ctx, who, "open311_update", "report", u->service_request_id, NULL)))
+        goto db_fail;
+    out->report_id = u->service_request_id;
+    rc = mp_store_commit(ctx->db, err);
+    goto out;
+db_fail:
+    rc =
+        mp_fail(err, MP_EUNAVAIL, "unavailable", "the update could not be stored; try again later");
+out:
+    if (in_tx && rc)
+        mp_store_rollback(ctx->db);
+    free(note);
     return rc;
 }
 
@@ -359,7 +549,34 @@ out:
 enum mp_status mp_open311_requests(struct mp_ctx *ctx, const struct mp_open311_query *q,
                                    mp_open311_cb cb, void *arg)
 {
-    return mp_store_open311_requests(ctx->db, q, cb, arg);
+    struct mp_open311_query nq = *q;
+    if (q->near) {
+        /* The circle is measured in the city's metric CRS, like every
+         * distance here; its envelope in lon/lat lets the store use its
+         * spatial index first. */
+        double lon[2], lat[2];
+        if (mp_geo_forward(ctx->geo, q->near_lon, q->near_lat, &nq.x, &nq.y) != MP_OK ||
+            mp_geo_inverse(ctx->geo, nq.x - q->radius_m, nq.y - q->radius_m, &lon[0], &lat[0]) !=
+                MP_OK ||
+            mp_geo_inverse(ctx->geo, nq.x + q->radius_m, nq.y + q->radius_m, &lon[1], &lat[1]) !=
+                MP_OK)
+            return MP_EINVAL;
+        /* A conformal projection turns a square into a near-square: a
+         * margin of a tenth covers the corners' curvature. */
+        double mlon = (lon[1] - lon[0]) * 0.1, mlat = (lat[1] - lat[0]) * 0.1;
+        struct mp_bbox env = {lon[0] - mlon, lat[0] - mlat, lon[1] + mlon, lat[1] + mlat};
+        if (nq.has_bbox) {
+            env.min_lon = fmax(env.min_lon, nq.bbox.min_lon);
+            env.min_lat = fmax(env.min_lat, nq.bbox.min_lat);
+            env.max_lon = fmin(env.max_lon, nq.bbox.max_lon);
+            env.max_lat = fmin(env.max_lat, nq.bbox.max_lat);
+            if (env.min_lon > env.max_lon || env.min_lat > env.max_lat)
+                return MP_OK; /* the box and the circle do not meet */
+        }
+        nq.has_bbox = true;
+        nq.bbox = env;
+    }
+    return mp_store_open311_requests(ctx->db, &nq, cb, arg);
 }
 
 enum mp_status mp_open311_request(struct mp_ctx *ctx, int64_t id, mp_open311_cb cb, void *arg)

@@ -383,6 +383,28 @@ static void attributes(struct mp_open311_doc *w, const struct mp_open311_view *v
     json_decref(attrs);
 }
 
+/* The attributes a client sent that the service does not define, as it sent
+ * them: public text like a description, so masked. An array of {code,
+ * value}: codes are the client's text and never become XML names. */
+static void extra_attributes(struct mp_open311_doc *w, const char *text)
+{
+    json_t *extra = json_loads(text, 0, NULL);
+    const char *code;
+    json_t *val;
+    mp_open311_doc_arr(w, "extra_attributes", "attribute");
+    json_object_foreach(extra, code, val)
+    {
+        if (!json_is_string(val))
+            continue;
+        mp_open311_doc_obj(w, NULL);
+        mp_open311_doc_str(w, "code", code);
+        masked(w, "value", json_string_value(val));
+        mp_open311_doc_end(w);
+    }
+    mp_open311_doc_end(w);
+    json_decref(extra);
+}
+
 void mp_open311_doc_request(struct mp_open311_doc *w, const struct mp_open311_view *v,
                             const struct mp_open311_row *row)
 {
@@ -426,6 +448,8 @@ void mp_open311_doc_request(struct mp_open311_doc *w, const struct mp_open311_vi
         mp_open311_doc_int(w, "cluster_id", row->cluster_id);
         mp_open311_doc_int(w, "report_count", row->cluster_count);
         mp_open311_doc_str(w, "internal_status", row->status);
+        if (row->extra)
+            extra_attributes(w, row->extra);
         mp_open311_doc_end(w);
     }
 }

@@ -11,6 +11,7 @@
 #include "meldpunt/notify.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/timeutil.h"
+#include "meldpunt/vocab.h"
 
 __attribute__((format(printf, 3, 4))) static bool refuse(struct mp_open311_refusal *why, int http,
                                                          const char *fmt, ...)
@@ -40,6 +41,42 @@ const char *mp_open311_form_field(const struct mp_request *req, const char *name
         return f->value.data;
     }
     return mp_open311_form_arg(req, name);
+}
+
+struct known {
+    const char *const *allowed;
+    const char *bad;
+};
+
+static int known_one(void *p, const char *k, const char *v)
+{
+    (void)v;
+    struct known *kn = p;
+    for (size_t i = 0; kn->allowed[i]; i++)
+        if (strcmp(kn->allowed[i], k) == 0)
+            return 0;
+    kn->bad = k;
+    return 1;
+}
+
+bool mp_open311_form_known_args(const struct mp_request *req, const char *const *allowed,
+                                struct mp_open311_refusal *why)
+{
+    struct known kn = {allowed, NULL};
+    mp_req_query_each(req, known_one, &kn);
+    if (!kn.bad)
+        return true;
+    struct mp_buf list;
+    mp_buf_init(&list, 512);
+    for (size_t i = 0; allowed[i]; i++) {
+        if (i)
+            mp_buf_adds(&list, ", ");
+        mp_buf_adds(&list, allowed[i]);
+    }
+    refuse(why, 400, "unknown parameter '%.40s'; this endpoint takes %.180s", kn.bad,
+           list.data && !list.failed ? list.data : "fewer");
+    mp_buf_free(&list);
+    return false;
 }
 
 bool mp_open311_form_jurisdiction(const struct mp_city *city, const char *j,
@@ -173,7 +210,147 @@ bool mp_open311_form_services(const struct mp_city *city, const char *list, char
     return true;
 }
 
+struct filters_walk {
+    const struct mp_city *city;
+    struct mp_open311_filters *f;
+    size_t used; /* bytes of codes_copy taken */
+    bool want_open, want_closed;
+    struct mp_open311_refusal *why;
+    bool failed;
+};
+
+static int filter_arg(void *p, const char *k, const char *v)
+{
+    struct filters_walk *w = p;
+    bool code = strcmp(k, "service_code") == 0;
+    if ((!code && strcmp(k, "status") != 0) || !v || !*v)
+        return 0; /* empty counts as absent */
+    char tmp[MP_QUERY_MAX_LIST * 49];
+    const char *items[MP_QUERY_MAX_LIST];
+    size_t n, len = strlen(v);
+    if (len >= sizeof tmp ||
+        !mp_open311_split_list(memcpy(tmp, v, len + 1), items, MP_QUERY_MAX_LIST, &n)) {
+        w->failed = true;
+        if (code)
+            refuse(w->why, 400, "service_code must be up to %d codes separated by commas",
+                   MP_QUERY_MAX_LIST);
+        else
+            refuse(w->why, 400, "status must be open, closed or open,closed");
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!code) {
+            if (strcmp(items[i], "open") == 0)
+                w->want_open = true;
+            else if (strcmp(items[i], "closed") == 0)
+                w->want_closed = true;
+            else {
+                w->failed = true;
+                refuse(w->why, 400, "status '%.24s' is not open or closed", items[i]);
+                return 1;
+            }
+            continue;
+        }
+        struct mp_open311_filters *f = w->f;
+        size_t il = strlen(items[i]);
+        if (!mp_city_category(w->city, items[i])) {
+            w->failed = true;
+            refuse(w->why, 400, "service_code '%.48s' is not a service of this endpoint", items[i]);
+            return 1;
+        }
+        bool dup = false;
+        for (size_t k2 = 0; k2 < f->ncodes; k2++)
+            dup = dup || strcmp(f->codes[k2], items[i]) == 0;
+        if (dup)
+            continue;
+        if (f->ncodes == MP_QUERY_MAX_LIST || w->used + il + 1 > sizeof f->codes_copy) {
+            w->failed = true;
+            refuse(w->why, 400, "service_code must be up to %d codes", MP_QUERY_MAX_LIST);
+            return 1;
+        }
+        memcpy(f->codes_copy + w->used, items[i], il + 1);
+        f->codes[f->ncodes++] = f->codes_copy + w->used;
+        w->used += il + 1;
+    }
+    return 0;
+}
+
+bool mp_open311_form_filters(const struct mp_city *city, const struct mp_request *req,
+                             struct mp_open311_filters *f, struct mp_open311_refusal *why)
+{
+    struct filters_walk w = {city, f, 0, false, false, why, false};
+    f->ncodes = f->nstatuses = 0;
+    mp_req_query_each(req, filter_arg, &w);
+    if (w.failed)
+        return false;
+    /* Both families together are no filter at all. */
+    if (w.want_open != w.want_closed)
+        f->nstatuses =
+            mp_vocab_status_codes(w.want_open ? MP_VOCAB_OPEN311_OPEN : MP_VOCAB_OPEN311_CLOSED,
+                                  f->statuses, MP_QUERY_MAX_LIST);
+    return true;
+}
+
+/* A decimal number, the whole of v. */
+static bool number(const char *v, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    *out = strtod(v, &end);
+    return end != v && !*end && !errno && *v != ' ';
+}
+
+bool mp_open311_form_area(const struct mp_request *req, struct mp_open311_query *q,
+                          struct mp_open311_refusal *why)
+{
+    const char *bb = mp_open311_form_arg(req, "bbox");
+    const char *lat = mp_open311_form_arg(req, "lat"), *lon = mp_open311_form_arg(req, "long");
+    const char *rad = mp_open311_form_arg(req, "radius");
+    if (bb) {
+        double n[4];
+        char tmp[128];
+        const char *items[4];
+        size_t k;
+        if (strlen(bb) >= sizeof tmp ||
+            !mp_open311_split_list(memcpy(tmp, bb, strlen(bb) + 1), items, 4, &k) || k != 4 ||
+            !number(items[0], &n[0]) || !number(items[1], &n[1]) || !number(items[2], &n[2]) ||
+            !number(items[3], &n[3]) || !mp_geo_valid_lonlat(n[0], n[1]) ||
+            !mp_geo_valid_lonlat(n[2], n[3]) || n[0] > n[2] || n[1] > n[3])
+            return refuse(why, 400,
+                          "bbox must be min_long,min_lat,max_long,max_lat in decimal degrees "
+                          "(WGS84), the smaller corner first");
+        q->has_bbox = true;
+        q->bbox = (struct mp_bbox){n[0], n[1], n[2], n[3]};
+    }
+    if (!lat && !lon) {
+        if (rad)
+            return refuse(why, 400, "radius needs lat and long: the centre of the circle");
+        return true;
+    }
+    double la, lo, r = MP_OPEN311_RADIUS_DEFAULT;
+    if (!lat || !lon)
+        return refuse(why, 400, "lat and long must both be sent");
+    if (!number(lat, &la) || !number(lon, &lo) || !mp_geo_valid_lonlat(lo, la))
+        return refuse(why, 400, "lat and long must be numbers in decimal degrees (WGS84)");
+    if (rad && (!number(rad, &r) || !(r > 0) || r > MP_OPEN311_RADIUS_MAX))
+        return refuse(why, 400, "radius must be a number of metres above 0 and at most %d",
+                      MP_OPEN311_RADIUS_MAX);
+    q->near = true;
+    q->near_lon = lo;
+    q->near_lat = la;
+    q->radius_m = r;
+    return true;
+}
+
 /* ---- a POSTed service request ---- */
+
+const struct mp_form_field *mp_open311_form_first_file(const struct mp_request *req)
+{
+    for (size_t i = 0; req->form && i < req->form->n; i++)
+        if (req->form->fields[i].filename[0])
+            return &req->form->fields[i];
+    return NULL;
+}
 
 bool mp_open311_form_body(const struct mp_request *req, struct mp_open311_refusal *why)
 {
@@ -278,10 +455,7 @@ static bool place(struct mp_ctx *ctx, const struct mp_request *req, struct mp_re
     return true;
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
 /* The standard's two name fields are the one private contact name. */
 static bool contact_name(const char *first, const char *last, char **out)
@@ -352,5 +526,46 @@ bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req
     if ((text && !in->description) || (addr && !in->address) || (email && !in->contact_email) ||
         (phone && !in->contact_phone))
         return refuse(why, 503, "out of memory; try again later");
+    return true;
+}
+
+/* ---- a POSTed update ---- */
+
+bool mp_open311_form_update(const struct mp_city *city, const struct mp_tz *tz,
+                            const struct mp_request *req, struct mp_open311_update_in *u,
+                            struct mp_open311_refusal *why)
+{
+    memset(u, 0, sizeof *u);
+    if (!mp_open311_form_jurisdiction(city, mp_open311_form_field(req, "jurisdiction_id"), why))
+        return false;
+    if (mp_open311_form_first_file(req))
+        return refuse(why, 400, "an update cannot carry a file: send its address in media_url");
+    const char *id = mp_open311_form_field(req, "service_request_id");
+    long long n;
+    if (!id)
+        return refuse(why, 400, "service_request_id was not provided");
+    if (!mp_open311_form_uint(id, 1, INT64_MAX, &n))
+        return refuse(why, 404, "service_request_id '%.24s' was not found", id);
+    u->service_request_id = n;
+    u->update_id = mp_open311_form_field(req, "update_id");
+    if (!u->update_id)
+        u->update_id = mp_open311_form_field(req, "update_id_ext");
+    if (!u->update_id)
+        return refuse(why, 400, "update_id was not provided");
+    const char *when = mp_open311_form_field(req, "updated_datetime");
+    if (!when)
+        return refuse(why, 400, "updated_datetime was not provided");
+    if (!parse_when(tz, when, &u->updated_at))
+        return refuse(why, 400,
+                      "updated_datetime '%.40s' is not a W3C date-time such as "
+                      "2021-01-31T12:00:00Z",
+                      when);
+    u->status = mp_open311_form_field(req, "status");
+    if (!u->status)
+        return refuse(why, 400, "status was not provided");
+    u->description = mp_open311_form_field(req, "description");
+    u->media_url = mp_open311_form_field(req, "media_url");
+    if (!u->media_url)
+        u->media_url = mp_open311_form_field(req, "media_url[]");
     return true;
 }

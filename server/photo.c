@@ -761,6 +761,18 @@ enum mp_status mp_photo_sniff(const unsigned char *data, size_t len, const char 
     return *mime ? MP_OK : MP_EUNSUPPORTED;
 }
 
+struct mp_photo_rec mp_photo_rec_of(const struct mp_photo *p)
+{
+    /* process() always re-encodes to JPEG, whatever came in. */
+    return (struct mp_photo_rec){.full = p->full,
+                                 .full_len = p->full_len,
+                                 .thumb = p->thumb,
+                                 .thumb_len = p->thumb_len,
+                                 .width = p->width,
+                                 .height = p->height,
+                                 .mime = "image/jpeg"};
+}
+
 void mp_photo_clear(struct mp_photo *p)
 {
     if (!p)

@@ -32,21 +32,26 @@ static const struct route routes[] = {
     {"GET", "/api/v1/clusters/{id}", mp_api_cluster_get, true, NULL},
     {"GET", "/api/v1/nearby", mp_api_nearby, true, NULL},
     {"GET", "/api/v1/places", mp_api_places, true, NULL},
+    {"GET", "/api/v1/streets", mp_api_streets, true, NULL},
     {"GET", "/api/v1/export", mp_api_export, true, NULL},
     {"GET", "/api/v1/stats", mp_api_stats, true, NULL},
     {"GET", "/ogc", mp_api_ogc_landing, false, NULL},
     {"GET", "/ogc/", mp_api_ogc_landing, false, NULL},
+    {"GET", "/ogc/api", mp_api_ogc_api, false, NULL},
     {"GET", "/ogc/conformance", mp_api_ogc_conformance, false, NULL},
     {"GET", "/ogc/collections", mp_api_ogc_collections, true, NULL},
     {"GET", "/ogc/collections/reports", mp_api_ogc_collection, true, "reports"},
     {"GET", "/ogc/collections/reports/items", mp_api_ogc_items, true, "reports"},
     {"GET", "/ogc/collections/reports/items/{id}", mp_api_ogc_item, true, "reports"},
+    {"GET", "/ogc/collections/reports/queryables", mp_api_ogc_queryables, false, "reports"},
     {"GET", "/ogc/collections/clusters", mp_api_ogc_collection, true, "clusters"},
     {"GET", "/ogc/collections/clusters/items", mp_api_ogc_items, true, "clusters"},
     {"GET", "/ogc/collections/clusters/items/{id}", mp_api_ogc_item, true, "clusters"},
+    {"GET", "/ogc/collections/clusters/queryables", mp_api_ogc_queryables, false, "clusters"},
     {"GET", "/ogc/collections/districts", mp_api_ogc_collection, true, "districts"},
     {"GET", "/ogc/collections/districts/items", mp_api_ogc_items, true, "districts"},
     {"GET", "/ogc/collections/districts/items/{id}", mp_api_ogc_item, true, "districts"},
+    {"GET", "/ogc/collections/districts/queryables", mp_api_ogc_queryables, false, "districts"},
     {"POST", "/api/v1/clusters/{id}/merge", mp_api_cluster_merge, true, NULL},
     {"POST", "/api/v1/reports/{id}/move", mp_api_report_move, true, NULL},
     {"GET", "/api/v1/me", mp_api_me, true, NULL},
@@ -87,6 +92,8 @@ static const struct route routes[] = {
     {"GET", "/open311/v2/tokens/*", mp_api_open311_token, false, NULL},
     {"GET", "/open311/v2/servicerequestupdates.xml", mp_api_open311_updates, true, NULL},
     {"GET", "/open311/v2/servicerequestupdates.json", mp_api_open311_updates, true, NULL},
+    {"POST", "/open311/v2/servicerequestupdates.xml", mp_api_open311_update_create, true, NULL},
+    {"POST", "/open311/v2/servicerequestupdates.json", mp_api_open311_update_create, true, NULL},
 };
 
 /* Match path against pattern; an {id} segment is stored in *id. A final "*"
@@ -164,6 +171,7 @@ enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
         }
         int64_t id = 0;
         const char *rest = NULL;
+        resp->page_404 = true; /* a browser gets the page "not found" (http.c) */
         if (strncmp(req->path, "/r/", 3) == 0 && !match("/r/{id}", req->path, &id, &rest))
             return mp_fail(err, MP_ENOTFOUND, "not_found", "no such report page");
         return mp_api_static(app, NULL, req, resp, err);

@@ -26,8 +26,12 @@
 
 /* The box as one more condition after "WHERE 1". */
 #define BBOX(t, idx) " AND " MP_SQL_BBOX(t, idx)
-#define REPORT_WHERE MP_SQL_FILTERS("r") MP_SQL_AFTER("r") MP_SQL_REPORT_TIME
-#define CLUSTER_WHERE MP_SQL_FILTERS("c") MP_SQL_AFTER("c") MP_SQL_CLUSTER_TIME
+/* ?12, ?13: the updated_at range (the OGC API's updated_at queryable), which
+ * only these statements have. */
+#define UPDATED(t)                                                                               \
+    " AND (?12 IS NULL OR " t ".updated_at >= ?12) AND (?13 IS NULL OR " t ".updated_at < ?13)"
+#define REPORT_WHERE MP_SQL_FILTERS("r") MP_SQL_AFTER("r") MP_SQL_REPORT_TIME UPDATED("r")
+#define CLUSTER_WHERE MP_SQL_FILTERS("c") MP_SQL_AFTER("c") MP_SQL_CLUSTER_TIME UPDATED("c")
 
 /* [what][has_bbox] */
 static const char *const sql_rows[2][2] = {
@@ -40,14 +44,14 @@ static const char *const sql_rows[2][2] = {
 };
 
 /* Counts (cached statements: they finish within the call). */
-static const char sql_count_r[] =
-    "SELECT count(*) FROM reports r WHERE 1" MP_SQL_FILTERS("r") MP_SQL_REPORT_TIME;
+static const char sql_count_r[] = "SELECT count(*) FROM reports r WHERE 1" MP_SQL_FILTERS("r")
+    MP_SQL_REPORT_TIME UPDATED("r");
 static const char sql_count_r_bbox[] = "SELECT count(*) FROM reports r WHERE 1" BBOX(
-    "r", "reports_rtree") MP_SQL_FILTERS("r") MP_SQL_REPORT_TIME;
-static const char sql_count_c[] =
-    "SELECT count(*) FROM clusters c WHERE 1" MP_SQL_FILTERS("c") MP_SQL_CLUSTER_TIME;
+    "r", "reports_rtree") MP_SQL_FILTERS("r") MP_SQL_REPORT_TIME UPDATED("r");
+static const char sql_count_c[] = "SELECT count(*) FROM clusters c WHERE 1" MP_SQL_FILTERS("c")
+    MP_SQL_CLUSTER_TIME UPDATED("c");
 static const char sql_count_c_bbox[] = "SELECT count(*) FROM clusters c WHERE 1" BBOX(
-    "c", "clusters_rtree") MP_SQL_FILTERS("c") MP_SQL_CLUSTER_TIME;
+    "c", "clusters_rtree") MP_SQL_FILTERS("c") MP_SQL_CLUSTER_TIME UPDATED("c");
 static const char sql_extent[] = "SELECT min(created_at), max(created_at) FROM reports";
 
 struct mp_export_cursor {
@@ -59,6 +63,17 @@ struct mp_export_cursor {
     enum mp_status final;
     struct mp_export_row row;
 };
+
+/* The updated_at range, which only these statements have. */
+static void bind_updated(sqlite3_stmt *st, const struct mp_query *q)
+{
+    if (!st)
+        return;
+    if (q->updated_since)
+        sqlite3_bind_int64(st, 12, q->updated_since);
+    if (q->updated_until)
+        sqlite3_bind_int64(st, 13, q->updated_until);
+}
 
 /* mp_bind_query copies the caller's strings, so the query may die before
  * the cursor. */
@@ -89,6 +104,7 @@ static enum mp_status cursor_start(sqlite3 *db, bool owns_db, enum mp_export_wha
         rc = mp_fail(err, rc, "out_of_memory", "out of memory");
         goto out;
     }
+    bind_updated(c->st, q);
     *out = c;
     c = NULL;
 out:
@@ -216,6 +232,7 @@ enum mp_status mp_store_export_count(struct mp_store_sess *sess, enum mp_export_
         mp_stmt_done(st);
         return rc;
     }
+    bind_updated(st, q);
     return mp_stmt_first(sess, st, mp_row_int64, n, "export count");
 }
 

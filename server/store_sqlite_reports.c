@@ -61,7 +61,9 @@ enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_r
     sqlite3_bind_double(st, 10, r->x);
     sqlite3_bind_double(st, 11, r->y);
     sqlite3_bind_int64(st, 12, r->created_at);
-    sqlite3_bind_int64(st, 13, mp_time_now());
+    /* A report's last change is its making: the time it was made, which an
+     * import takes from its source (not the time of the import). */
+    sqlite3_bind_int64(st, 13, r->created_at ? r->created_at : mp_time_now());
     mp_bind_text(st, 14, r->external_id);
     mp_bind_text(st, 15, r->contact_name);
     mp_bind_text(st, 16, r->contact_email);

@@ -1,17 +1,19 @@
 // The JSON API of meldpunt, seen from the pages: the one place that calls fetch(). Every
-// failure becomes an ApiError with the server's {"error":{"code","message"}} when there is one
-// (code "network" when the server was not reached), so a page shows it next to the field it
-// concerns. Staff and crew calls carry the bearer token given to setToken(); public calls
-// never do. Requests ask for the page's language (Accept-Language).
+// failure becomes an ApiError with the server's {"error":{"code","message","detail"}} when
+// there is one (code "network" when the server was not reached), so a page shows it next to
+// the field it concerns. Staff and crew calls carry the bearer token given to setToken();
+// public calls never do. Requests ask for the page's language (Accept-Language): the server
+// then words its messages in it, with the technical text apart in `detail`.
 
 import { lang } from './i18n.js';
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, detail = '') {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.detail = detail;
   }
 }
 
@@ -62,7 +64,7 @@ export async function request(path, { method = 'GET', json, form, token, headers
     const e = data && data.error ? data.error : {};
     if (response.status === 401 && token && token === session.token && session.onExpired) session.onExpired();
     throw new ApiError(response.status, e.code || `http_${response.status}`,
-      e.message || response.statusText || `HTTP ${response.status}`);
+      e.message || response.statusText || `HTTP ${response.status}`, e.detail || '');
   }
   if (data === null) throw new ApiError(response.status, 'invalid_response', 'the server sent no JSON');
   return data;
@@ -102,6 +104,17 @@ export const getServiceArea = () => request('/api/v1/service-area');
 /** A street corner ("Clark St & Division St") as a GeoJSON Feature; 404 when none matches. */
 export const getPlace = (q) => request(`/api/v1/places${query({ q })}`);
 
+/** The street and cross street of a point ("S COTTAGE GROVE AVE near E 87TH ST"). */
+export const getPlaceAt = ({ lat, lon, signal }) =>
+  request(`/api/v1/places${query({ lat: lat.toFixed(6), lon: lon.toFixed(6) })}`, { signal });
+
+/**
+ * The city's street lines in bbox [minLon,minLat,maxLon,maxLat] (at most 0.05 degrees each
+ * way). `bbox` is a string the caller keeps fixed per area, so the browser's cache answers
+ * the same area again.
+ */
+export const getStreets = (bbox, signal) => request(`/api/v1/streets${query({ bbox })}`, { signal });
+
 /** Clusters (or grid cells when `grid` is true) inside bbox [minLon,minLat,maxLon,maxLat]. */
 export function getClusters({ bbox, zoom, categories, statuses, limit, grid, signal }) {
   const params = {
@@ -124,6 +137,13 @@ export const getReport = (id) => request(`/api/v1/reports/${encodeURIComponent(i
 
 /** Service-level figures; `params` is a URLSearchParams of from, to, group_by, category, district. */
 export const getStats = (params) => request(`/api/v1/stats?${params}`);
+
+/** [first, last] report times (ISO 8601), from the OGC collection's temporal extent; null when empty. */
+export async function getReportsExtent() {
+  const c = await request('/ogc/collections/reports');
+  const interval = c.extent && c.extent.temporal && c.extent.temporal.interval && c.extent.temporal.interval[0];
+  return interval && interval[0] && interval[1] ? interval : null;
+}
 
 /**
  * Sends a report. With a photo it goes as multipart/form-data, otherwise as JSON. Staff send

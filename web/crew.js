@@ -10,7 +10,7 @@ import {
 } from './i18n.js';
 import { deskMap } from './mapkit.js';
 import { startSession, roleName } from './session.js';
-import { loadWorkflow, statusName } from './workflow.js';
+import { isOpen, loadWorkflow, movesFrom, statusName } from './workflow.js';
 
 const L = window.L;
 
@@ -30,6 +30,7 @@ const state = {
   last: null, // the last worklist (GeoJSON)
   message: null, // { key, vars, kind } of the status line, redrawn on a language change
   markers: new Map(), // cluster id -> Leaflet marker
+  who: null, // the signed-in account (GET /api/v1/me)
 };
 
 function say(key, vars = {}, kind = 'info') {
@@ -50,6 +51,7 @@ startSession({
   refuse: (who) => (['crew', 'dispatcher', 'admin'].includes(who.role) ? null : t('crew.refuse')),
   whoText: (who) => `${who.name} · ${who.department || roleName(who.role)}`,
   onSignIn: async (who) => {
+    state.who = who;
     $('work').hidden = false;
     await setupMap();
     say('crew.signed_in', { name: who.name });
@@ -159,6 +161,37 @@ function fmtAge(days) {
 
 const jobTitle = (p) => `${p.stop}. ${categoryName(p.category, p.category_name)}`;
 
+/**
+ * Why a job on the list offers this crew no button: another department's job, no department
+ * yet, or a status only the office moves on (a new job waits to be acknowledged). Null when
+ * the crew has a move to make.
+ */
+function whyNoAction(p) {
+  if (p.actions.includes(START) || p.actions.includes(FIXED)) return null;
+  const who = state.who;
+  if (who && who.role === 'crew') {
+    if (!p.department) return t('crew.why_no_department');
+    if (p.department !== who.department) return t('crew.why_other_department', { department: p.department });
+  }
+  const moves = movesFrom(p.status);
+  if (moves.some((m) => m.crew)) return p.actions.length ? null : t('crew.why_none');
+  // Only the office moves it on: name the first open status it can go to.
+  const next = moves.find((m) => isOpen(m.to)) || moves[0];
+  return next ? t('crew.why_waiting', { status: statusName(next.to) }) : t('crew.why_none');
+}
+
+/** geo: opens the phone's navigation app; the web map works everywhere else. */
+function navigationLinks(li, p) {
+  const lat = p.lat.toFixed(6);
+  const lon = p.lon.toFixed(6);
+  const nav = li.querySelector('.act-nav');
+  nav.href = `geo:${lat},${lon}?q=${lat},${lon}`;
+  nav.setAttribute('aria-label', t('crew.navigate_label', { stop: p.stop }));
+  const maps = li.querySelector('.act-maps');
+  maps.href = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=18/${lat}/${lon}`;
+  maps.setAttribute('aria-label', t('crew.open_maps_label', { stop: p.stop }));
+}
+
 function renderList(fc) {
   const tpl = $('job-template');
   $('jobs').replaceChildren(...fc.features.map((f) => {
@@ -179,6 +212,10 @@ function renderList(fc) {
     const fixedBtn = li.querySelector('.act-fixed');
     startBtn.hidden = !p.actions.includes(START);
     fixedBtn.hidden = !p.actions.includes(FIXED);
+    const why = whyNoAction(p);
+    li.querySelector('.job-why').textContent = why || '';
+    li.querySelector('.job-why').hidden = !why;
+    navigationLinks(li, p);
     startBtn.setAttribute('aria-label', t('crew.act_start_label', { stop: p.stop }));
     fixedBtn.setAttribute('aria-label', t('crew.act_fixed_label', { stop: p.stop }));
     startBtn.addEventListener('click', () => changeStatus(f, START, null, startBtn));

@@ -1,6 +1,8 @@
 // The duplicate hint of the report form: once a pin and a category are chosen, the problems of
 // that kind already reported nearby, the one the server would join marked "most likely", and
-// the citizen's answer (add my report to this one, or this is something else).
+// the citizen's answer (add my report to this one, or this is something else). An answer only
+// marks the choice (shown, and undone with a second press or "undo"): the report goes when the
+// form is sent, with its description, photo and contact details.
 
 import { getNearby } from './api.js';
 import { categoryName } from './categories.js';
@@ -25,7 +27,7 @@ const dup = {
 };
 
 /**
- * `onChoose` runs when the citizen answers (the form sends then); the hint hides while
+ * `onChoose` runs when the citizen answers or takes the answer back; the hint hides while
  * `hidden()` is true (the form shows its confirmation) and stays out of the status line while
  * `quiet()` is (a report is being sent).
  */
@@ -33,10 +35,24 @@ export function initDupHint({ onChoose, hidden, quiet }) {
   Object.assign(dup, { onChoose, hidden, quiet });
   $('dup-other').addEventListener('click', () => {
     const ids = dup.nearby ? dup.nearby.clusters.slice(0, NEARBY_SHOWN).map((c) => c.id) : [];
-    dup.choice = { not_same_as: ids };
-    renderDupChoice();
-    dup.onChoose();
+    choose(dup.choice && dup.choice.not_same_as ? null : { not_same_as: ids });
   });
+  $('dup-undo').addEventListener('click', () => {
+    const was = dup.choice;
+    choose(null);
+    // The button that made the choice takes the focus back (the undo button hides).
+    const again = was && was.same_as !== undefined
+      ? $('dup-list').querySelector(`[data-same-as="${was.same_as}"]`)
+      : $('dup-other');
+    if (again) again.focus();
+  });
+}
+
+/** Marks (or, with null, clears) the citizen's answer; nothing is sent here. */
+function choose(choice) {
+  dup.choice = choice;
+  renderDupChoice();
+  dup.onChoose(choice);
 }
 
 /** The citizen's answer: { same_as: id }, { not_same_as: [ids] } or null. */
@@ -118,6 +134,7 @@ export function renderDup() {
       el('div', { class: 'dup-symbol' }, statusSymbol(statusGroup(c.status), symbolSize(count), count)),
       el('div', { class: 'dup-text' },
         likely ? el('p', { class: 'dup-likely', text: t('dup.likely') }) : null,
+        el('p', { class: 'dup-badge', hidden: true, text: t('dup.chosen') }),
         // The id ties each button to its own summary for screen readers.
         el('p', {
           class: 'dup-summary',
@@ -132,11 +149,11 @@ export function renderDup() {
           class: 'primary small dup-same',
           dataset: { sameAs: String(c.id) },
           'aria-describedby': `dup-summary-${c.id}`,
+          'aria-pressed': 'false',
           text: t('dup.same'),
           onclick: () => {
-            dup.choice = { same_as: c.id };
-            renderDupChoice();
-            dup.onChoose();
+            const chosen = dup.choice && String(dup.choice.same_as) === String(c.id);
+            choose(chosen ? null : { same_as: c.id });
           },
         })));
   }));
@@ -151,7 +168,14 @@ export function renderDupChoice({ ask = false } = {}) {
   if (!c) p.textContent = ask ? t('dup.choose') : '';
   else if (c.same_as !== undefined) p.textContent = t('dup.joined', { id: c.same_as });
   else p.textContent = t('dup.separate');
+  p.classList.toggle('is-asking', !c && ask);
+  $('dup-undo').hidden = !c;
   for (const li of $('dup-list').children) {
-    li.classList.toggle('is-chosen', Boolean(c && String(c.same_as) === li.dataset.clusterId));
+    const chosen = Boolean(c && String(c.same_as) === li.dataset.clusterId);
+    li.classList.toggle('is-chosen', chosen);
+    li.querySelector('.dup-same').setAttribute('aria-pressed', String(chosen));
+    li.querySelector('.dup-badge').hidden = !chosen;
   }
+  $('dup-other').setAttribute('aria-pressed', String(Boolean(c && c.not_same_as)));
+  $('dup').classList.toggle('has-choice', Boolean(c));
 }

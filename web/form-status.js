@@ -10,6 +10,7 @@ export const FIELD_INPUT = {
   description: 'description',
   photo: 'photo',
   'contact-email': 'contact-email',
+  'contact-phone': 'contact-phone',
 };
 
 export function showFieldError(field, message) {

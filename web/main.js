@@ -1,20 +1,24 @@
-// The citizen map page: what is already reported (map-reports.js), filters and legend
-// (filters.js), the report form with its pin and duplicate hint (report-form.js, pin.js,
-// dup-hint.js), the panels they live in (panels.js) and the reports sent from this browser
-// (mine.js). This module starts them and ties them together; the map view lives in the URL.
+// The citizen map page: what is already reported (map-reports.js, also as a list), filters and
+// legend (filters.js), the report form with its pin and duplicate hint (report-form.js, pin.js,
+// dup-hint.js), the panels they live in (panels.js), the reports sent from this browser
+// (mine.js) and the city's streets when there are no tiles (streets-layer.js). This module
+// starts them and ties them together; the map view lives in the URL.
 
 import { getConfig, getDistricts, getServiceArea } from './api.js';
 import { loadCategories } from './categories.js';
 import { $ } from './dom.js';
 import { initFilters, renderFilters, renderLegend } from './filters.js';
 import { t, applyTranslations, bindLanguageSwitch, onLangChange } from './i18n.js';
-import { initReports, refresh, scheduleRefresh, clearMarkers, setMapStatus } from './map-reports.js';
+import {
+  initReports, refresh, scheduleRefresh, clearMarkers, setMapStatus, renderList, focusOpener,
+} from './map-reports.js';
 import { createMap, bindTilesSwitch, districtName } from './mapkit.js';
 import { renderMine } from './mine.js';
 import { initPanels, openPanel, openPanelName } from './panels.js';
 import { initPin, pinLatLng, placePin } from './pin.js';
 import { scheduleNearby } from './dup-hint.js';
 import { initForm, renderForm, formDone, prepareReport, resetForm } from './report-form.js';
+import { initStreets } from './streets-layer.js';
 import { loadWorkflow } from './workflow.js';
 
 const page = { kit: null };
@@ -46,6 +50,8 @@ async function start() {
 
   const renderTiles = bindTilesSwitch($('tiles-switch'), $('tiles-note'), kit);
   renderTiles();
+  const streets = initStreets(map, { wanted: () => !kit.tilesOn() });
+  $('tiles-switch').addEventListener('click', streets.refresh);
   onLangChange(() => {
     renderTiles();
     renderAll();
@@ -67,7 +73,21 @@ async function start() {
   map.on('click', (e) => onMapClick(e.latlng));
   kit.ready.then(renderCentre);
 
-  initPanels(map, { pinLatLng });
+  initPanels(map, {
+    pinLatLng,
+    onOpen: (name) => {
+      if (name === 'list') renderList();
+      if (name === 'mine') renderMine();
+    },
+    onPopupClosed: focusOpener,
+  });
+  // "Report a problem without the map": the form, at its street corner search.
+  $('skip-report').addEventListener('click', (e) => {
+    e.preventDefault();
+    if (formDone()) resetForm();
+    openPanel('report', $('open-report'), { focus: false });
+    $('corner').focus();
+  });
   initFilters({ onChange: refresh });
   initPin(kit, { onMove: scheduleNearby });
   initForm(config, {

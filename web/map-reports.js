@@ -1,6 +1,8 @@
 // What is already reported, on the citizen map: grid cells with counts when zoomed out, one
 // symbol per cluster (by status group and size) when zoomed in, and a cluster's popup with its
-// history and reports.
+// history and reports. The symbols take clicks and taps but not the keyboard's focus (a
+// hundred tab stops on a map help nobody): the same reports are a list in the "List" panel,
+// whose entries open the popups.
 
 import { getCluster, getClusters } from './api.js';
 import { categoryName } from './categories.js';
@@ -26,15 +28,34 @@ const reports = {
   timer: 0,
   abort: null,
   popupByKeyboard: false,
+  opener: null, // the cluster id of the list entry that opened the popup: it gets the focus back
+  listSig: '', // what the list shows, to redraw it only when that changed
   onReportHere: () => {},
 };
+
+/** Entries of the list panel: the nearest to the map centre first, at most this many. */
+const LIST_SHOWN = 50;
 
 /** `onReportHere(latlng, category)` runs for "I see this too" in a cluster's popup. */
 export function initReports(map, config, { onReportHere }) {
   Object.assign(reports, { map, timezone: config.city.timezone, onReportHere });
   reports.layer = L.layerGroup().addTo(map);
   map.on('popupopen', () => document.body.classList.add('has-popup'));
-  map.on('popupclose', () => document.body.classList.remove('has-popup'));
+  map.on('popupclose', () => {
+    document.body.classList.remove('has-popup');
+    // Closed with its button or by a click on the map: the focus would be lost with it.
+    setTimeout(() => {
+      if (document.activeElement === document.body) focusOpener();
+    });
+  });
+}
+
+/** After a popup closed: the list entry that opened it takes the focus back. */
+export function focusOpener() {
+  const id = reports.opener;
+  reports.opener = null;
+  const entry = id && $('list-items').querySelector(`[data-entry-cluster="${CSS.escape(id)}"]`);
+  if (entry) entry.focus();
 }
 
 export function setMapStatus(text, isError = false) {
@@ -52,6 +73,7 @@ export function clearMarkers() {
   reports.layer.clearLayers();
   reports.markers.clear();
   reports.mode = null;
+  renderList();
 }
 
 /** Asks for what is in view with the current filters and draws it. */
@@ -96,6 +118,7 @@ export async function refresh() {
   reports.abort = null;
   const features = (data && data.features) || [];
   drawFeatures(features, grid ? 'grid' : 'clusters');
+  renderList();
   if (!features.length) {
     setMapStatus(t('map.loaded_none'));
   } else if (grid) {
@@ -190,38 +213,34 @@ function labelMarker(marker) {
     icon.dataset.status = p.status;
   }
   icon.title = icon.getAttribute('aria-label');
+  // A picture with a name, not a control: the keyboard reaches the same report in the list.
+  icon.setAttribute('role', 'img');
+}
+
+function zoomIntoCell(marker) {
+  const cell = marker.feature.properties.cell;
+  if (Array.isArray(cell) && cell.length === 4) {
+    reports.map.fitBounds([[cell[1], cell[0]], [cell[3], cell[2]]], { maxZoom: CLUSTERS_FROM_ZOOM + 1 });
+  } else {
+    reports.map.setView(marker.getLatLng(), Math.min(reports.map.getZoom() + 2, CLUSTERS_FROM_ZOOM));
+  }
 }
 
 function gridMarker(f) {
-  const marker = L.marker(latLngOf(f), { icon: gridIcon(f.properties), keyboard: true, riseOnHover: true });
+  const marker = L.marker(latLngOf(f), { icon: gridIcon(f.properties), keyboard: false, riseOnHover: true });
   marker.kind = 'grid';
   marker.feature = f;
-  const zoomIn = () => {
-    const cell = f.properties.cell;
-    if (Array.isArray(cell) && cell.length === 4) {
-      reports.map.fitBounds([[cell[1], cell[0]], [cell[3], cell[2]]], { maxZoom: CLUSTERS_FROM_ZOOM + 1 });
-    } else {
-      reports.map.setView(marker.getLatLng(), Math.min(reports.map.getZoom() + 2, CLUSTERS_FROM_ZOOM));
-    }
-  };
-  marker.on('click', zoomIn);
-  marker.on('keypress', (e) => {
-    if (e.originalEvent.key === 'Enter' || e.originalEvent.key === ' ') zoomIn();
-  });
+  marker.on('click', () => zoomIntoCell(marker));
   marker.on('add', () => labelMarker(marker));
   return marker;
 }
 
 function clusterMarker(f) {
-  const marker = L.marker(latLngOf(f), { icon: clusterIcon(f.properties), keyboard: true, riseOnHover: true });
+  const marker = L.marker(latLngOf(f), { icon: clusterIcon(f.properties), keyboard: false, riseOnHover: true });
   marker.kind = 'cluster';
   marker.feature = f;
   // The content is built once per opening (a content function would be called again by
   // every popup.update(), and each call fetches the details).
-  // Registered before bindPopup so the flag is set when the popup opens on Enter.
-  marker.on('keypress', (e) => {
-    if (e.originalEvent.key === 'Enter') reports.popupByKeyboard = true;
-  });
   marker.bindPopup('', { maxWidth: 320, minWidth: 220, autoPanPadding: [24, 24] });
   marker.on('popupopen', (e) => {
     e.popup.setContent(popupContent(marker));
@@ -233,6 +252,66 @@ function clusterMarker(f) {
   });
   marker.on('add', () => labelMarker(marker));
   return marker;
+}
+
+/* ---------- the same reports as a list (the "List" panel) ---------- */
+
+function listEntryText(marker) {
+  const p = marker.feature.properties || {};
+  if (marker.kind === 'grid') return t('grid.label', { count: p.count, reports: p.reports ?? p.count });
+  const where = p.location || (p.district && districtName({ properties: p.district })) || '';
+  return [categoryName(p.category), statusName(p.status), reportCount(p.report_count || 1), where]
+    .filter(Boolean).join(' · ');
+}
+
+/** Opens a cluster's popup from the list (focus into it), or zooms into a grid cell. */
+function openFromList(marker) {
+  if (marker.kind === 'grid') {
+    zoomIntoCell(marker);
+    return;
+  }
+  reports.opener = String(marker.feature.properties.id ?? marker.feature.id);
+  reports.popupByKeyboard = true;
+  if (!reports.map.getBounds().contains(marker.getLatLng())) reports.map.panTo(marker.getLatLng());
+  marker.openPopup();
+}
+
+/** The list panel: what the map shows now, nearest to the map centre first. */
+export function renderList() {
+  const list = $('list-items');
+  if (!list || !reports.map) return;
+  const centre = reports.map.getCenter();
+  const all = [...reports.markers.entries()].map(([key, { marker }]) => ({ key, marker }))
+    .sort((a, b) => centre.distanceTo(a.marker.getLatLng()) - centre.distanceTo(b.marker.getLatLng()));
+  const shown = all.slice(0, LIST_SHOWN);
+  let status;
+  if (!all.length) status = t('list.none');
+  else if (reports.mode === 'grid') status = t('list.grid', { count: all.length });
+  else if (all.length > shown.length) status = t('list.some', { count: shown.length, total: all.length });
+  else status = all.length === 1 ? t('list.one') : t('list.all', { count: all.length });
+  $('list-status').textContent = status;
+  const sig = `${t('list.title')}|${shown.map(({ key, marker }) => `${key}:${listEntryText(marker)}`).join('|')}`;
+  if (sig === reports.listSig) return;
+  reports.listSig = sig;
+  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.entryCluster : null;
+  list.replaceChildren(...shown.map(({ key, marker }) => {
+    const p = marker.feature.properties || {};
+    const group = marker.kind === 'grid' ? null : statusGroup(p.status);
+    const button = el('button', {
+      type: 'button',
+      class: 'list-entry',
+      // Not data-kind / data-cluster-id: those mark the symbols on the map.
+      dataset: marker.kind === 'grid' ? { entry: 'grid' } : { entry: 'cluster', entryCluster: String(p.id ?? marker.feature.id) },
+      text: listEntryText(marker),
+    });
+    // The marker of this key when clicked: a refresh may have drawn it anew.
+    button.addEventListener('click', () => {
+      const now = reports.markers.get(key);
+      if (now) openFromList(now.marker);
+    });
+    return el('li', {}, group ? statusSymbol(group, 20, 1) : el('span', { class: 'grid-icon legend-grid', 'aria-hidden': 'true' }), button);
+  }));
+  if (focused) list.querySelector(`[data-entry-cluster="${CSS.escape(focused)}"]`)?.focus();
 }
 
 function statusLine(status, size = 18) {

@@ -104,6 +104,7 @@ export function createMap(el, config, options = {}) {
   let on = false;
   let districtLayer = null;
   let districtFeatures = [];
+  let areaFeatures = null; // the service area's features once loaded
 
   function setTiles(wanted) {
     on = Boolean(wanted && tileLayer);
@@ -133,13 +134,19 @@ export function createMap(el, config, options = {}) {
         onEachFeature: (feature, layer) => {
           // The tooltip makes districts take clicks; hand them on so a tap still places the pin.
           layer.on('click', (e) => map.fire('click', { latlng: e.latlng, originalEvent: e.originalEvent }));
+          // Its focus listeners make Chromium put every district shape in the Tab order; the
+          // map itself labels the district under its centre for keyboard users (labelAt).
+          layer.on('add', () => layer.getElement()?.setAttribute('tabindex', '-1'));
+          // Below the pointer: the report pin stands above the point it marks, and a label
+          // above the pointer would cover it.
           layer.bindTooltip(() => t('district.label', { name: districtName(feature) }), {
-            sticky: true, className: 'district-tooltip', direction: 'top',
+            sticky: true, className: 'district-tooltip', direction: 'bottom', offset: [0, 24],
           });
         },
       }).addTo(map);
     }
     if (area && area.features) {
+      areaFeatures = area.features;
       L.geoJSON(area, {
         pane: 'districts',
         interactive: false,
@@ -174,6 +181,10 @@ export function createMap(el, config, options = {}) {
     hasTiles: () => Boolean(tileLayer),
     hasDistricts: () => districtFeatures.length > 0,
     districtAt: (latlng) => districtFeatures.find((f) => containsPoint(f.geometry, latlng.lng, latlng.lat)) || null,
+    /** Whether latlng lies in the service area; null until the area has loaded. */
+    inArea: (latlng) => (areaFeatures
+      ? areaFeatures.some((f) => containsPoint(f.geometry, latlng.lng, latlng.lat))
+      : null),
     ready,
   };
 }

@@ -1,29 +1,33 @@
-// The two side panels of the map page (the report form, filters and legend): one open at a
-// time, the map told about the room it lost, focus moved in and given back, Escape to close
-// (a map popup first).
+// The side panels of the map page (the report form; filters and legend; the reports on the map
+// as a list; the citizen's own reports): one open at a time, the map told about the room it
+// lost, focus moved in and given back, Escape to close (a map popup first).
 
 import { $ } from './dom.js';
 
-const panels = { map: null, pinLatLng: () => null, open: null, opener: null };
+const panels = { map: null, pinLatLng: () => null, onOpen: () => {}, open: null, opener: null };
 
-const panelOf = (name) => $(name === 'report' ? 'report-panel' : 'filters-panel');
-const buttonOf = (name) => $(name === 'report' ? 'open-report' : 'open-filters');
+/** Each panel `${name}-panel` has its button `open-${name}`. */
+const NAMES = ['report', 'filters', 'list', 'mine'];
+const panelOf = (name) => $(`${name}-panel`);
+const buttonOf = (name) => $(`open-${name}`);
 
-/** `map` is the Leaflet map; `pinLatLng()` where the report pin is (kept in view), or null. */
-export function initPanels(map, { pinLatLng }) {
+/**
+ * `map` is the Leaflet map; `pinLatLng()` where the report pin is (kept in view), or null;
+ * `onOpen(name)` runs when a panel opens (to fill it); `onPopupClosed()` when Escape closed a
+ * map popup (to give the focus back to what opened it).
+ */
+export function initPanels(map, { pinLatLng, onOpen = () => {}, onPopupClosed = () => {} }) {
   panels.map = map;
   panels.pinLatLng = pinLatLng;
-  $('open-report').addEventListener('click', () => togglePanel('report', $('open-report')));
-  $('open-filters').addEventListener('click', () => togglePanel('filters', $('open-filters')));
+  panels.onOpen = onOpen;
+  for (const name of NAMES) buttonOf(name).addEventListener('click', () => togglePanel(name, buttonOf(name)));
   for (const b of document.querySelectorAll('.panel-close')) b.addEventListener('click', () => closePanel());
   document.addEventListener('keydown', (e) => {
     if (e.key !== 'Escape' || e.defaultPrevented) return;
     const popup = map._popup;
     if (popup && map.hasLayer(popup)) {
-      const source = popup._source;
       map.closePopup();
-      const icon = source && source.getElement && source.getElement();
-      if (icon && document.contains(icon)) icon.focus();
+      onPopupClosed();
       e.preventDefault();
       return;
     }
@@ -51,6 +55,7 @@ export function openPanel(name, opener, { focus = true } = {}) {
   buttonOf(name).setAttribute('aria-expanded', 'true');
   document.body.classList.add('has-panel', `has-${name}-panel`);
   relayout({ centrePin: !wasOpen });
+  panels.onOpen(name);
   if (focus) {
     const heading = name === 'report' && !$('done').hidden ? $('done-title') : panel.querySelector('h2');
     heading.focus({ preventScroll: true });

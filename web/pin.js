@@ -1,29 +1,58 @@
-// Where the citizen's problem is: the draggable pin on the map, the sentence that says where it
-// stands, and the two other ways to place it (the device's location, a street corner).
+// Where the citizen's problem is: the draggable pin on the map, the sentences that say where it
+// stands (its street and cross street from the server, its district and coordinates), whether
+// it is inside the area the city looks after (said at once, not after sending), and the two
+// other ways to place it (the device's location, a street corner).
 
-import { getPlace } from './api.js';
+import { getPlace, getPlaceAt } from './api.js';
 import { $ } from './dom.js';
-import { showFieldError, setFormStatus } from './form-status.js';
+import { clearFieldError, showFieldError, setFormStatus } from './form-status.js';
 import { t, lang } from './i18n.js';
 import { districtName } from './mapkit.js';
 
 const L = window.L;
 const PIN_ZOOM = 17;
+const PLACE_DELAY_MS = 250;
 
-const pin = { kit: null, marker: null, onMove: () => {} };
+const pin = {
+  kit: null,
+  marker: null,
+  onMove: () => {},
+  place: null, // { key, label } of the last street look-up, label null when no street is near
+  lookup: null, // { key, abort } of the look-up under way
+  timer: 0,
+  outside: false, // the pin stands outside the service area
+};
 
 /** `kit` is the map of mapkit.createMap; `onMove` runs whenever the pin is placed or dragged. */
 export function initPin(kit, { onMove }) {
   pin.kit = kit;
   pin.onMove = onMove;
+  // The service area may arrive after the first pin: say it then.
+  kit.ready.then(() => {
+    if (pin.marker) checkArea();
+  });
 }
 
 /** The pin's position (a Leaflet LatLng), or null when there is none. */
 export const pinLatLng = () => (pin.marker ? pin.marker.getLatLng() : null);
 
+/** Whether the pin stands outside the service area (known once the area has loaded). */
+export const pinOutside = () => Boolean(pin.marker) && pin.outside;
+
+const fmtCoord = (v) => new Intl.NumberFormat(lang(), { minimumFractionDigits: 5, maximumFractionDigits: 5 }).format(v);
+
+/**
+ * Puts the pin at latlng; with `pan` the map moves there. A place the map cannot show (far
+ * outside the city: the map keeps to the city's surroundings) gets no pin, only the message.
+ */
 export function placePin(latlng, { pan = false } = {}) {
   const map = pin.kit.map;
   const ll = L.latLng(latlng.lat, latlng.lng);
+  const reach = map.options.maxBounds;
+  if (reach && !reach.contains(ll)) {
+    showFieldError('location', t('form.location_far', { lat: fmtCoord(ll.lat), lon: fmtCoord(ll.lng) }));
+    return false;
+  }
   if (!pin.marker) {
     pin.marker = L.marker(ll, {
       draggable: true,
@@ -34,7 +63,9 @@ export function placePin(latlng, { pan = false } = {}) {
       zIndexOffset: 1000,
     }).addTo(map);
     pin.marker.on('dragend', () => {
+      checkArea();
       renderLocation();
+      schedulePlace();
       pin.onMove();
     });
     pin.marker.getElement().classList.add('report-pin');
@@ -42,9 +73,13 @@ export function placePin(latlng, { pan = false } = {}) {
     pin.marker.setLatLng(ll);
   }
   if (pan) map.setView(ll, Math.max(map.getZoom(), PIN_ZOOM));
-  $('location-error').hidden = true;
+  else if (!map.getBounds().contains(ll)) map.panTo(ll);
+  clearFieldError('location');
+  checkArea();
   renderLocation();
+  schedulePlace();
   pin.onMove();
+  return true;
 }
 
 export const placePinAtCentre = () => placePin(pin.kit.map.getCenter());
@@ -52,14 +87,70 @@ export const placePinAtCentre = () => placePin(pin.kit.map.getCenter());
 export function removePin() {
   if (pin.marker) pin.marker.remove();
   pin.marker = null;
+  pin.outside = false;
+  clearTimeout(pin.timer);
+  if (pin.lookup) pin.lookup.abort.abort();
+  pin.lookup = null;
+  pin.place = null;
+}
+
+/** Says at once when the pin stands outside the area (the server would refuse the report). */
+function checkArea() {
+  const inside = pin.kit.inArea(pin.marker.getLatLng());
+  pin.outside = inside === false;
+  const icon = pin.marker.getElement();
+  if (icon) icon.classList.toggle('is-outside', pin.outside);
+  if (pin.outside) showFieldError('location', t('form.location_outside'));
+  else if ($('location-error').dataset.kind === 'outside') clearFieldError('location');
+  $('location-error').dataset.kind = pin.outside ? 'outside' : '';
+}
+
+const placeKey = (ll) => `${ll.lat.toFixed(6)},${ll.lng.toFixed(6)}`;
+
+/** Asks the server for the pin's street and cross street a moment after it stopped moving. */
+function schedulePlace() {
+  clearTimeout(pin.timer);
+  const ll = pinLatLng();
+  if (!ll) return;
+  const key = placeKey(ll);
+  if (pin.place && pin.place.key === key) return;
+  if (pin.lookup) pin.lookup.abort.abort();
+  pin.lookup = null;
+  pin.place = null;
+  renderPlace();
+  if (pin.outside) return;
+  pin.timer = setTimeout(async () => {
+    const abort = new AbortController();
+    pin.lookup = { key, abort };
+    try {
+      const f = await getPlaceAt({ lat: ll.lat, lon: ll.lng, signal: abort.signal });
+      pin.place = { key, label: f.properties.label };
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      pin.place = { key, label: null };
+    }
+    if (pin.lookup && pin.lookup.key === key) pin.lookup = null;
+    renderPlace();
+  }, PLACE_DELAY_MS);
+}
+
+/** The pin's street and cross street ("S COTTAGE GROVE AVE near E 87TH ST"), when known. */
+function renderPlace() {
+  const p = $('location-place');
+  const ll = pinLatLng();
+  const current = ll && pin.place && pin.place.key === placeKey(ll) ? pin.place : null;
+  let text = '';
+  if (current && current.label) text = t('form.place', { place: current.label });
+  else if (current) text = t('form.place_none');
+  p.textContent = text;
+  p.hidden = !text;
 }
 
 export function renderLocation() {
   const p = $('location-text');
   if (pin.marker) {
     const ll = pin.marker.getLatLng();
-    const fmt = new Intl.NumberFormat(lang(), { minimumFractionDigits: 5, maximumFractionDigits: 5 });
-    let text = t('form.location_set', { lat: fmt.format(ll.lat), lon: fmt.format(ll.lng) });
+    let text = t('form.location_set', { lat: fmtCoord(ll.lat), lon: fmtCoord(ll.lng) });
     const d = pin.kit && pin.kit.districtAt(ll);
     if (d) text = `${districtName(d)}. ${text}`;
     p.textContent = text;
@@ -73,6 +164,8 @@ export function renderLocation() {
     p.textContent = t('form.location_none');
     p.classList.remove('is-set');
   }
+  renderPlace();
+  if (pin.marker && pin.outside) showFieldError('location', t('form.location_outside'));
 }
 
 export function useMyLocation() {
@@ -109,8 +202,9 @@ export async function findCorner() {
     if (!$('address').value.trim()) $('address').value = place.properties.label;
   } catch (err) {
     setFormStatus('');
-    showFieldError('location', err.status === 404
-      ? t('form.corner_not_found', { q })
-      : t('form.corner_error', { message: err.message }));
+    let text = t('form.corner_error', { message: err.message });
+    if (err.code === 'out_of_area') text = t('form.location_outside');
+    else if (err.status === 404) text = t('form.corner_not_found', { q });
+    showFieldError('location', text);
   }
 }

@@ -12,7 +12,9 @@ import {
 import { t, pick, hasKey, formatBytes } from './i18n.js';
 import { districtName } from './mapkit.js';
 import { saveMine } from './mine.js';
-import { findCorner, pinLatLng, placePinAtCentre, removePin, renderLocation, useMyLocation } from './pin.js';
+import {
+  findCorner, pinLatLng, pinOutside, placePinAtCentre, removePin, renderLocation, useMyLocation,
+} from './pin.js';
 import { statusName } from './workflow.js';
 
 const form = {
@@ -30,7 +32,7 @@ export const formDone = () => Boolean(form.done);
 export function initForm(config, { onSent }) {
   form.config = config;
   form.onSent = onSent;
-  initDupHint({ onChoose: submit, hidden: formDone, quiet: () => form.sending });
+  initDupHint({ onChoose: onDupChoice, hidden: formDone, quiet: () => form.sending });
   $('report-form').addEventListener('submit', (e) => {
     e.preventDefault();
     submit();
@@ -158,10 +160,24 @@ function onPhotoChange() {
 
 /* ---------- sending ---------- */
 
+/**
+ * The citizen answered the duplicate hint (or took the answer back): nothing is sent yet. A
+ * report added to an existing one needs no description, so that error goes; the prompt to
+ * answer the hint goes too.
+ */
+function onDupChoice(choice) {
+  if (choice && choice.same_as !== undefined) clearFieldError('description');
+  if (choice) {
+    $('form-error').hidden = true;
+    $('form-error').textContent = '';
+  }
+}
+
 /** Checks what can be checked here; returns the first field in error, or null. */
 function validate() {
   const errors = [];
   if (!pinLatLng()) errors.push(['location', t('form.need_pin')]);
+  else if (pinOutside()) errors.push(['location', t('form.location_outside')]);
   if (!$('category').value) errors.push(['category', t('form.need_category')]);
   const count = descriptionLength();
   // Adding one's report to an existing one needs no words; a new problem does.
@@ -244,8 +260,15 @@ function payload() {
 
 const PHOTO_CODES = new Set(['unsupported_media_type', 'photo_too_large', 'invalid_photo']);
 const LOCATION_CODES = new Set(['out_of_area', 'out_of_range']);
-const FIELD_OF_WORD = { description: 'description', category: 'category', email: 'contact-email', lat: 'location', lon: 'location' };
+const FIELD_OF_WORD = {
+  description: 'description', category: 'category', email: 'contact-email', phone: 'contact-phone', lat: 'location', lon: 'location',
+};
 
+/**
+ * The server's error, next to the field it concerns, in the page's language: the page's own
+ * words for the codes it knows, else the server's message (asked for in the page's language).
+ * The technical detail of a Dutch answer is not shown; it stays in the answer.
+ */
 function showSendError(err) {
   const code = err.code || '';
   const server = err.message || '';
@@ -269,15 +292,15 @@ function showSendError(err) {
   } else if (err.status === 413) {
     text = t('error.too_large');
   } else if (code === 'missing_field' || code === 'invalid_field') {
-    const m = /description|category|email|lat|lon/.exec(server);
+    // The English text names the field (a Dutch answer carries it as the detail).
+    const m = /description|category|email|phone|lat|lon/.exec(err.detail || server);
     field = m ? FIELD_OF_WORD[m[0]] : null;
   }
-  const detail = server && server !== text ? `${text} (${server})` : text;
   if (field) {
-    if (field === 'contact-email') $('contact-email').closest('details').open = true;
-    showFieldError(field, detail);
+    if (field.startsWith('contact-')) $(field).closest('details').open = true;
+    showFieldError(field, text);
   }
-  showFormError(t('form.error', { message: detail }));
+  showFormError(t('form.error', { message: text }));
   if (field) $(FIELD_INPUT[field]).focus();
 }
 

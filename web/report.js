@@ -7,6 +7,7 @@ import {
   t, applyTranslations, bindLanguageSwitch, onLangChange, timeAgo, formatDateTime,
 } from './i18n.js';
 import { createMap, statusSymbol, symbolSize, districtName } from './mapkit.js';
+import { initStreets } from './streets-layer.js';
 import { loadWorkflow, statusName, statusGroup } from './workflow.js';
 
 const L = window.L;
@@ -143,6 +144,7 @@ function drawMap() {
   state.kit = kit;
   kit.map.setView([lat, lon], REPORT_ZOOM, { animate: false });
   state.marker = L.marker([lat, lon], { icon: markerIcon(), keyboard: false, interactive: false }).addTo(kit.map);
+  initStreets(kit.map, { wanted: () => !kit.tilesOn() });
 }
 
 start();

@@ -7,12 +7,13 @@ import {
   getConfig, getDistricts, getStaffCrews, getQueue, getStaffCluster, postStatus,
   postAssign, postMerge, postMove, getBlob,
 } from './api.js';
-import { categories, categoryName, loadCategories } from './categories.js';
+import { categories, category, categoryName, loadCategories } from './categories.js';
 import { $, el } from './dom.js';
 import {
   t, hasKey, applyTranslations, bindLanguageSwitch, onLangChange, formatDateTime, errorText,
-  formatNumber, reportCount,
+  reportCount,
 } from './i18n.js';
+import { joinText } from './join-reason.js';
 import { deskMap } from './mapkit.js';
 import { startSession, roleName } from './session.js';
 import { showIntake, renderIntake } from './staff-intake.js';
@@ -128,24 +129,6 @@ async function loadQueue() {
 
 /* ---------- one cluster ---------- */
 
-function joinText(r) {
-  const j = r.join_reason;
-  if (!j) return t('staff.join_none');
-  switch (j.kind) {
-    case 'new': return t('staff.join_new');
-    case 'same_as': return t('staff.join_same_as', { distance: Math.round(j.distance_m) });
-    case 'staff': return t('staff.join_staff');
-    case 'nearest': {
-      const along = j.along_m !== undefined && j.along_m >= 0 ? t('staff.join_along', { along: Math.round(j.along_m) }) : '';
-      return t('staff.join_nearest', {
-        distance: formatNumber(j.distance_m, 1), along, rule: ruleName(j.rule), radius: Math.round(j.radius_m),
-        days: Math.round(j.age_s / 86400),
-      });
-    }
-    default: return j.kind;
-  }
-}
-
 const fact = (term, value) => [el('dt', { text: term }), el('dd', { text: value })];
 
 async function openDetail(id) {
@@ -187,7 +170,7 @@ function renderDetail() {
     return el('li', { dataset: { reportId: String(r.id) } },
       el('div', { class: 'r-head', text: t('staff.report_head', { id: r.id, at: when(r.created_at), channel: channelName(r.channel) }) }),
       el('div', { class: 'r-desc', text: r.description || t('staff.no_description') }),
-      el('div', { class: 'r-why', text: joinText(r) }),
+      el('div', { class: 'r-why', text: joinText(r.join_reason, category(c.category)) }),
       r.address ? el('div', { class: 'r-addr', text: r.address }) : null,
       contact.length ? el('div', { class: 'r-contact', text: t('staff.contact', { contact: contact.join(', ') }) }) : null,
       data.reports.length > 1

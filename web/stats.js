@@ -2,14 +2,18 @@
 // table. No external scripts and no inline styles (the CSP allows neither): charts are SVG
 // elements built here, coloured by classes from stats.css; text goes in through textContent.
 
-import { getConfig, getDistricts, getStats } from './api.js';
+import { getConfig, getDistricts, getReportsExtent, getStats } from './api.js';
 import { categoryName, categories, loadCategories } from './categories.js';
 import { $, el, svg } from './dom.js';
 import {
   t, pick, lang, applyTranslations, bindLanguageSwitch, onLangChange, formatDateTime, errorText,
 } from './i18n.js';
 
-const state = { first: true, data: null, message: null };
+const state = { data: null, message: null, width: 0 };
+
+/** Charts are drawn to the width they get (at most WIDE px): text keeps its size on a phone. */
+const WIDE = 780;
+const NARROW = 560; // below this, a bar's label goes on its own line above it
 
 const nf = () => new Intl.NumberFormat(lang(), { maximumFractionDigits: 1 });
 const pf = () => new Intl.NumberFormat(lang(), { style: 'percent', maximumFractionDigits: 1 });
@@ -70,15 +74,27 @@ function legend(items) {
   return ul;
 }
 
-/** Horizontal bars, one row per group; rows: [{ label, bars: [{ value, cls, text }], target }]. */
+/** The width to draw the charts at: the room the page gives them. */
+function chartWidth() {
+  const room = $('share-chart').clientWidth || WIDE;
+  return Math.max(280, Math.min(WIDE, Math.floor(room)));
+}
+
+/**
+ * Horizontal bars, one row per group; rows: [{ label, bars: [{ value, cls, text }], target }].
+ * Wide: labels left of the bars; narrow: each label on a line of its own above its bars.
+ */
 function hbarChart(rows, { max, title, tick }) {
-  const rowH = 22 * Math.max(...rows.map((r) => r.bars.length), 1) + 8;
-  const labelW = 230;
-  const chartW = 480;
+  const width = chartWidth();
+  const narrow = width < NARROW;
+  const labelH = narrow ? 18 : 0;
+  const rowH = 22 * Math.max(...rows.map((r) => r.bars.length), 1) + 8 + labelH;
+  const labelW = narrow ? 16 : 230; // narrow: room for the first tick's text
   const valueW = 70;
+  const chartW = width - labelW - valueW;
   const top = 24;
-  const width = labelW + chartW + valueW;
   const height = top + rows.length * rowH + 8;
+  const labelChars = narrow ? Math.floor(width / 7.5) : 34;
   const s = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': title });
   s.append(svg('title', {}, title));
   const x = (v) => labelW + (max > 0 ? (Math.min(v, max) / max) * chartW : 0);
@@ -88,10 +104,11 @@ function hbarChart(rows, { max, title, tick }) {
   }
   rows.forEach((r, i) => {
     const y0 = top + i * rowH;
-    s.append(svg('text', { class: 'label', x: labelW - 8, y: y0 + rowH / 2 + 4, 'text-anchor': 'end' },
-      r.label.length > 34 ? `${r.label.slice(0, 33)}…` : r.label));
+    const label = r.label.length > labelChars ? `${r.label.slice(0, labelChars - 1)}…` : r.label;
+    if (narrow) s.append(svg('text', { class: 'label', x: 0, y: y0 + 14 }, label));
+    else s.append(svg('text', { class: 'label', x: labelW - 8, y: y0 + rowH / 2 + 4, 'text-anchor': 'end' }, label));
     r.bars.forEach((b, j) => {
-      const y = y0 + 4 + j * 22;
+      const y = y0 + labelH + 4 + j * 22;
       s.append(svg('rect', { class: 'track', x: labelW, y, width: chartW, height: 18 }));
       if (b.value !== null && b.value !== undefined) {
         s.append(svg('rect', { class: b.cls, x: labelW, y, width: Math.max(x(b.value) - labelW, 1), height: 18 }));
@@ -103,25 +120,35 @@ function hbarChart(rows, { max, title, tick }) {
       s.append(svg('text', { class: 'value', x: labelW + chartW + 6, y: y + 14 }, b.text));
     });
     if (r.target !== undefined && r.target !== null && r.target <= max) {
-      s.append(svg('line', { class: 'target', x1: x(r.target), x2: x(r.target), y1: y0 + 2, y2: y0 + rowH - 2 }));
+      s.append(svg('line', { class: 'target', x1: x(r.target), x2: x(r.target), y1: y0 + labelH + 2, y2: y0 + rowH - 2 }));
     }
   });
   s.append(svg('line', { class: 'axis', x1: labelW, x2: labelW, y1: top - 4, y2: height - 4 }));
   return s;
 }
 
-function niceMax(v) {
-  if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+/**
+ * An axis from 0 to at least v in about n steps of 1, 2 or 5 times a power of ten, with the
+ * decimals its step needs: 0.02 days gives 0, 0.005, 0.01, 0.015, 0.02 (not "0 0 0 0 0").
+ * Returns { max, values, format }.
+ */
+function axis(v, n = 4) {
+  const top = v > 0 ? v : 1;
+  const raw = top / n;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= raw * (1 - 1e-9));
+  const count = Math.max(1, Math.ceil(top / step - 1e-9));
+  const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  const fmt = new Intl.NumberFormat(lang(), { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return {
+    max: count * step,
+    values: Array.from({ length: count + 1 }, (_, i) => i * step),
+    format: (x) => fmt.format(x),
+  };
 }
 
-function ticks(max, n = 4) {
-  const out = [];
-  for (let i = 0; i <= n; i++) out.push((max * i) / n);
-  return out;
-}
+/** The share axis: 0 to 100 % in quarters. */
+const SHARE_TICKS = { values: [0, 0.25, 0.5, 0.75, 1], format: (v) => pf().format(v) };
 
 function drawShare(data) {
   const box = $('share-chart');
@@ -139,9 +166,7 @@ function drawShare(data) {
     return;
   }
   box.append(legend([['key-good', t('stats.share_good')], ['key-warn', t('stats.share_warn')], ['key-bad', t('stats.share_bad')]]));
-  box.append(hbarChart(rows, {
-    max: 1, title: t('stats.share_title'), tick: { values: ticks(1), format: (v) => pf().format(v) },
-  }));
+  box.append(hbarChart(rows, { max: 1, title: t('stats.share_title'), tick: SHARE_TICKS }));
 }
 
 function drawTimeToFix(data) {
@@ -157,7 +182,8 @@ function drawTimeToFix(data) {
   const p90s = groups.map((g) => g.p90_days_to_fix).sort((a, b) => a - b);
   const typical = Math.max(p90s[Math.floor((p90s.length - 1) * 0.75)],
     ...groups.map((g) => g.service_days || 0));
-  const max = niceMax(Math.min(p90s.at(-1), 2 * typical) || 1);
+  const scale = axis(Math.min(p90s.at(-1), 2 * typical));
+  const { max } = scale;
   const rows = groups.map((g) => ({
     label: groupLabel(g, data.group_by),
     target: g.service_days,
@@ -169,9 +195,7 @@ function drawTimeToFix(data) {
   const keys = [['key-a', t('stats.median')], ['key-b', t('stats.p90')]];
   if (data.group_by === 'category') keys.push(['key-target', t('stats.service_level')]);
   box.append(legend(keys));
-  box.append(hbarChart(rows, {
-    max, title: t('stats.ttf_title'), tick: { values: ticks(max), format: (v) => nf().format(v) },
-  }));
+  box.append(hbarChart(rows, { max, title: t('stats.ttf_title'), tick: scale }));
 }
 
 /** Weeks: received and fixed as lines over time. Other groupings: paired bars. */
@@ -183,8 +207,9 @@ function drawVolume(data) {
     box.append(el('p', { class: 'note' }, t('stats.volume_none')));
     return;
   }
+  const scale = axis(Math.max(...groups.map((g) => g.received)));
+  const { max } = scale;
   if (data.group_by !== 'week') {
-    const max = niceMax(Math.max(...groups.map((g) => g.received)));
     box.append(legend([['key-a', t('stats.received')], ['key-fixed', t('stats.fixed')]]));
     box.append(hbarChart(groups.map((g) => ({
       label: groupLabel(g, data.group_by),
@@ -192,28 +217,27 @@ function drawVolume(data) {
         { value: g.received, cls: 'bar-a', text: String(g.received) },
         { value: g.fixed, cls: 'bar-good', text: String(g.fixed) },
       ],
-    })), { max, title: t('stats.volume_title'), tick: { values: ticks(max), format: (v) => nf().format(v) } }));
+    })), { max, title: t('stats.volume_title'), tick: scale }));
     return;
   }
-  const width = 780;
+  const width = chartWidth();
   const height = 260;
   const left = 48;
   const right = 12;
   const top = 12;
   const bottom = 48;
-  const max = niceMax(Math.max(...groups.map((g) => g.received)));
   const n = groups.length;
   const x = (i) => left + (n === 1 ? (width - left - right) / 2 : (i * (width - left - right)) / (n - 1));
   const y = (v) => top + (1 - v / max) * (height - top - bottom);
   const title = t('stats.volume_week_title');
   const s = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': title });
   s.append(svg('title', {}, title));
-  for (const v of ticks(max)) {
+  for (const v of scale.values) {
     s.append(svg('line', { class: 'grid', x1: left, x2: width - right, y1: y(v), y2: y(v) }));
-    s.append(svg('text', { class: 'value', x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, nf().format(v)));
+    s.append(svg('text', { class: 'value', x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, scale.format(v)));
   }
   s.append(svg('line', { class: 'axis', x1: left, x2: width - right, y1: y(0), y2: y(0) }));
-  const every = Math.max(1, Math.ceil(n / 12));
+  const every = Math.max(1, Math.ceil(n / Math.max(2, Math.floor((width - left - right) / 64))));
   groups.forEach((g, i) => {
     if (i % every === 0) {
       s.append(svg('text', { class: 'value', x: x(i), y: height - bottom + 16, 'text-anchor': 'middle' }, g.key));
@@ -299,34 +323,25 @@ async function load(push) {
     $('results').hidden = true;
     return;
   }
-  // A first visit to a database whose data is older than the default year: offer the data.
   if (data.total.received === 0 && data.data_extent) {
-    const last = localDate(data.data_extent.last, data.timezone);
-    const first = localDate(data.data_extent.first, data.timezone);
-    const from = first > addDays(last, -364) ? first : addDays(last, -364);
-    if (state.first) {
-      state.first = false;
-      $('from').value = from;
-      $('to').value = last;
-      await load(true);
-      return;
-    }
-    message('stats.none_in_range', { first, last });
+    message('stats.none_in_range', {
+      first: localDate(data.data_extent.first, data.timezone), last: localDate(data.data_extent.last, data.timezone),
+    });
   } else {
     message('stats.received_range', {
       count: data.total.received, from: localDate(data.from, data.timezone),
       to: addDays(localDate(data.to, data.timezone), -1),
     });
   }
-  state.first = false;
   state.data = data;
+  $('results').hidden = false; // first: the charts take the width they are given
   draw();
-  $('results').hidden = false;
 }
 
 function draw() {
   const data = state.data;
   if (!data) return;
+  state.width = chartWidth();
   drawSummary(data);
   drawShare(data);
   drawTimeToFix(data);
@@ -356,10 +371,18 @@ async function start() {
   $('to').value = q.get('to') || today;
   $('from').value = q.get('from') || addDays(today, -364);
   $('group_by').value = q.get('group_by') || 'category';
-  if (q.has('from') || q.has('to')) state.first = false;
   try {
-    const [config, , districts] = await Promise.all([getConfig(), loadCategories(), getDistricts()]);
+    const [config, , districts, extent] = await Promise.all([
+      getConfig(), loadCategories(), getDistricts(),
+      q.has('from') || q.has('to') ? null : getReportsExtent().catch(() => null),
+    ]);
     $('city-name').textContent = config.city.name;
+    // The first view holds all the data there is (the demo city's is from 2021), not an
+    // empty last year: from the first report to the last, in the city's days.
+    if (extent) {
+      $('from').value = localDate(extent[0], config.city.timezone);
+      $('to').value = localDate(extent[1], config.city.timezone);
+    }
     renderCategories();
     const ds = districts.features.map((f) => f.properties)
       .sort((a, b) => pick(a.name, a.code).localeCompare(pick(b.name, b.code)));
@@ -369,12 +392,18 @@ async function start() {
   }
   $('category').value = q.get('category') || '';
   $('district').value = q.get('district') || '';
+  let resizing = 0;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => {
+      if (state.data && Math.abs(chartWidth() - state.width) > 24) draw();
+    }, 150);
+  });
   $('range').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    state.first = false;
     load(true);
   });
-  await load(false);
+  await load(!q.has('from') && !q.has('to'));
 }
 
 start();

@@ -61,3 +61,6 @@ export function statusesInGroups(groups) {
 export function transition(from, to) {
   return vocabulary.transitions.find((m) => m.from === from && m.to === to) || null;
 }
+
+/** The moves out of a status, in the server's order: [{ from, to, crew, note_required }]. */
+export const movesFrom = (from) => vocabulary.transitions.filter((m) => m.from === from);

@@ -124,9 +124,14 @@ enum mp_status mp_api_cluster_get(struct mp_app *, struct mp_ctx *, const struct
 enum mp_status mp_api_nearby(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                              struct mp_response *, struct mp_error *);
 /* GET /api/v1/places?q=: a corner of two crossing streets as a GeoJSON
- * Feature (api_places.c). */
+ * Feature; ?lat=&lon=: the nearest street and cross street of a point
+ * (api_places.c). */
 enum mp_status mp_api_places(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                              struct mp_response *, struct mp_error *);
+/* GET /api/v1/streets?bbox=: the city pack's street lines in a small box as
+ * GeoJSON, for the map without tiles (api_streets.c). */
+enum mp_status mp_api_streets(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                              struct mp_response *, struct mp_error *);
 enum mp_status mp_api_static(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                              struct mp_response *, struct mp_error *);
 
@@ -157,6 +162,9 @@ enum mp_status mp_api_open311_token(struct mp_app *, struct mp_ctx *, const stru
                                     struct mp_response *, struct mp_error *);
 enum mp_status mp_api_open311_updates(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                       struct mp_response *, struct mp_error *);
+enum mp_status mp_api_open311_update_create(struct mp_app *, struct mp_ctx *,
+                                            const struct mp_request *, struct mp_response *,
+                                            struct mp_error *);
 
 /* Exports, statistics, OGC API - Features (issue 6) */
 enum mp_status mp_api_export(struct mp_app *, struct mp_ctx *, const struct mp_request *,
@@ -165,6 +173,10 @@ enum mp_status mp_api_stats(struct mp_app *, struct mp_ctx *, const struct mp_re
                             struct mp_response *, struct mp_error *);
 enum mp_status mp_api_ogc_landing(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                   struct mp_response *, struct mp_error *);
+enum mp_status mp_api_ogc_api(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                              struct mp_response *, struct mp_error *);
+enum mp_status mp_api_ogc_queryables(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                     struct mp_response *, struct mp_error *);
 enum mp_status mp_api_ogc_conformance(struct mp_app *, struct mp_ctx *,
                                       const struct mp_request *, struct mp_response *,
                                       struct mp_error *);

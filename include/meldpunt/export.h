@@ -55,11 +55,16 @@ enum mp_export_format {
     MP_EXPORT_CSV,
 };
 
+struct mp_geo_crs; /* geo.h */
+
 struct mp_export_opts {
     enum mp_export_format format;
     enum mp_export_what what;
     bool internal;              /* staff fields (never contacts) */
     const struct mp_city *city; /* borrowed: names of categories and districts */
+    /* GeoJSON features only (mp_export_feature, for the OGC API): the CRS of
+     * the coordinates, borrowed; NULL for WGS84 lon/lat. */
+    struct mp_geo_crs *crs;
 };
 
 /* "geojson" | "geojsonseq" | "csv"; MP_EINVAL with a message otherwise. */
@@ -85,6 +90,12 @@ void mp_export_end(struct mp_buf *b, const struct mp_export_opts *o);
 void mp_export_feature(struct mp_buf *b, const struct mp_export_opts *o,
                        const struct mp_export_row *row, mp_json_extra_fn extra,
                        const void *extra_arg);
+
+/* One position as a JSON array in crs (NULL: [lon, lat] as everywhere):
+ * the CRS's axis order, 7 decimals for degrees, 3 (a millimetre) for
+ * lengths. False, with nothing written, when the point cannot be
+ * transformed. */
+bool mp_export_coord(struct mp_buf *b, struct mp_geo_crs *crs, double lon, double lat);
 
 /* Producer: a cursor and a writer behind a read() that fills a caller's
  * buffer, so that memory stays flat whatever the number of rows. */
@@ -143,7 +154,6 @@ enum mp_status mp_export_count(struct mp_ctx *ctx, enum mp_export_what what,
                                const struct mp_query *q, int64_t *n) MP_WUR;
 /* Earliest and latest report creation time (0, 0 when there are none): the
  * temporal extent of both reports and clusters. */
-enum mp_status mp_export_time_extent(struct mp_ctx *ctx, int64_t *first,
-                                     int64_t *last) MP_WUR;
+enum mp_status mp_export_time_extent(struct mp_ctx *ctx, int64_t *first, int64_t *last) MP_WUR;
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "meldpunt/buf.h"
+#include "meldpunt/errtext.h"
 #include "meldpunt/status.h"
 
 #define MP_FORM_MAX_FIELDS 32
@@ -90,6 +91,7 @@ struct mp_response {
     char location[128];
     char etag[48];
     char disposition[128];    /* Content-Disposition */
+    char content_crs[96];     /* Content-Crs (OGC API Features Part 2), "" for none */
     unsigned retry_after;     /* seconds; 0 for none */
     char cors[128];           /* Access-Control-Allow-Origin, set by the HTTP layer */
     bool created;             /* 201 instead of 200 */
@@ -98,13 +100,17 @@ struct mp_response {
     void *stream_ctx;
     void (*stream_free)(void *ctx);
     struct mp_async async;    /* with MP_PENDING only */
+    enum mp_lang lang;        /* the client's language (errtext.h), set by the HTTP layer */
+    const char *language;     /* Content-Language (static string), NULL for none */
+    bool page_404;            /* a 404 here may be the HTML page for browsers (not the API) */
 };
 
 /* The HTTP code for a handler's status. */
 int mp_http_code(enum mp_status st);
 
 /* The error answer {"error":{"code":..,"message":..}} for err into resp,
- * replacing whatever body it had (JSON whatever the text holds). */
+ * replacing whatever body it had (JSON whatever the text holds), in the
+ * language resp->lang (errtext.h: Dutch adds "detail"). */
 void mp_http_error_body(struct mp_response *resp, const struct mp_error *err);
 
 struct mp_http;

@@ -126,6 +126,9 @@ struct mp_query {
     size_t nstatuses;
     const char *district;     /* NULL for any */
     int64_t since, until;     /* created_at range; 0 for open-ended */
+    /* updated_at range, [updated_since, updated_until); 0 for open-ended.
+     * Read only by the export cursors and counts (store_export.h). */
+    int64_t updated_since, updated_until;
     int64_t after_id;         /* keyset cursor: ids strictly greater */
     size_t limit;             /* rows at most; 0 for no limit (exports) */
     bool with_private;        /* include contact fields (staff only) */
@@ -210,6 +213,7 @@ struct mp_open311_extra {
     int64_t report_id;
     int64_t client_id;      /* account (role client or above) whose api_key was used */
     const char *attributes; /* JSON object {code: value or [values]} */
+    const char *extra;      /* JSON object {code: value}: attributes the service does not define */
     const char *media_url;  /* public */
     const char *device_id;  /* private, like the contact fields */
     const char *account_id; /* private */
@@ -222,6 +226,7 @@ struct mp_open311_row {
     const char *category, *description, *address, *status, *channel;
     const char *status_notes; /* latest public note of the cluster, or NULL */
     const char *attributes;   /* JSON text or NULL */
+    const char *extra;        /* JSON text of the undefined attributes, or NULL */
     const char *media_url;    /* the client's, or NULL */
     double lon, lat;
     bool has_photo;
@@ -232,6 +237,13 @@ typedef int (*mp_open311_cb)(void *ctx, const struct mp_open311_row *row);
 
 struct mp_open311_query {
     int64_t since, until;          /* created_at in [since, until) */
+    bool has_bbox;                 /* only requests in bbox (lon/lat) */
+    struct mp_bbox bbox;
+    /* Only requests within radius_m metres of (near_lon, near_lat); the
+     * domain fills x, y (the centre in the metric CRS) and narrows bbox to
+     * the circle's envelope for the spatial index. */
+    bool near;
+    double near_lon, near_lat, radius_m, x, y;
     const char *const *categories; /* NULL or ncategories codes */
     size_t ncategories;
     const char *const *statuses; /* NULL or nstatuses workflow statuses */
@@ -245,6 +257,20 @@ struct mp_open311_query {
 struct mp_open311_update {
     int64_t history_id, report_id, at;
     const char *status, *note;
+    const char *media_url; /* a client's update: its media URL, or NULL */
+};
+
+/* An update a client posted (servicerequestupdates): a public note on the
+ * request's cluster, and what came with it. Strings borrowed. */
+struct mp_open311_note_rec {
+    int64_t report_id, cluster_id, client_id, at;
+    const char *status;           /* the cluster's status, unchanged */
+    const char *note;             /* the text, contacts masked; "" when only media */
+    const char *actor;            /* the client account's name */
+    const char *client_update_id; /* the client's own id of the update */
+    const char *client_status;    /* the status the client said, kept as said */
+    int64_t client_at;            /* when the client says it was written */
+    const char *media_url;        /* NULL when none */
 };
 
 typedef int (*mp_open311_update_cb)(void *ctx, const struct mp_open311_update *u);

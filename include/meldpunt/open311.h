@@ -75,8 +75,10 @@ struct mp_open311_submission {
 
 /* Validate s and store it for client who (an account of role client or
  * above: else MP_EFORBIDDEN): the answers against the service definition
- * (every code defined, required ones present, values of lists defined,
- * types and lengths), media_url (absolute http(s), percent-encoded), the
+ * (required ones present, values of lists defined, types and lengths; an
+ * attribute the service does not define is kept as text, as cobrands send
+ * their own such as title or report_url, and shown among the request's
+ * extended attributes), media_url (absolute http(s), percent-encoded), the
  * device and account ids; then, in ONE write transaction, the report through
  * the same path as every other channel (mp_report_submit: validation,
  * district, clustering), the Open311 extras and the audit entry. Nothing is
@@ -86,6 +88,46 @@ struct mp_open311_submission {
 enum mp_status mp_open311_submit(struct mp_ctx *ctx, const struct mp_principal *who,
                                  const struct mp_open311_submission *s,
                                  struct mp_submit_result *res, struct mp_error *err) MP_WUR;
+
+/* ---- updates from clients (FixMyStreet's POST servicerequestupdates) ---- */
+
+#define MP_OPEN311_UPDATE_ID_MAX 64 /* characters of a client's update_id */
+
+/* An update as decoded from the client's fields; strings BORROWED from the
+ * request. */
+struct mp_open311_update_in {
+    int64_t service_request_id;
+    const char *update_id;   /* the client's id of the update, never NULL */
+    const char *status;      /* as the client sent it (OPEN, FIXED, ...), never NULL */
+    int64_t updated_at;      /* the client's updated_datetime */
+    const char *description; /* NULL when none */
+    const char *media_url;   /* NULL when none */
+};
+
+/* What posting an update gave: the id the client is answered with, made of
+ * the history entry and the request as GET servicerequestupdates names
+ * them ("H-R"), and whether it existed already. */
+struct mp_open311_update_out {
+    int64_t history_id, report_id;
+    bool existed;
+};
+
+/* Post u for client who (role client or above, else MP_EFORBIDDEN): it
+ * becomes a PUBLIC note on the request's cluster (a history entry of the
+ * request, contacts in the text masked), its media_url is kept (checked as
+ * for requests, linked, never fetched) and the request's updated_datetime
+ * becomes now. The status the client sends is kept with the update but
+ * moves nothing: a client makes no workflow transitions (workflow.h), so a
+ * citizen's "fixed" or "reopen" is read by staff in the note, who decide.
+ * A client's update_id is taken once: the same id again answers the first
+ * update (out->existed) instead of adding a second note. One write
+ * transaction with the audit entry. MP_ENOTFOUND for an unknown request,
+ * MP_EINVAL with the reason for a bad field, MP_EUNAVAIL when it cannot be
+ * stored; err says why. */
+enum mp_status mp_open311_post_update(struct mp_ctx *ctx, const struct mp_principal *who,
+                                      const struct mp_open311_update_in *u,
+                                      struct mp_open311_update_out *out,
+                                      struct mp_error *err) MP_WUR;
 
 /* ---- reading ---- */
 

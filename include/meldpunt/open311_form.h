@@ -41,6 +41,12 @@ const char *mp_open311_form_arg(const struct mp_request *req, const char *name);
  * counts as absent, and so does a file part. Borrowed. */
 const char *mp_open311_form_field(const struct mp_request *req, const char *name);
 
+/* Every query argument's name is in allowed (NULL-terminated); otherwise
+ * refused (400) naming the first that is not, so that a misspelt filter
+ * never widens a listing silently. */
+bool mp_open311_form_known_args(const struct mp_request *req, const char *const *allowed,
+                                struct mp_open311_refusal *why);
+
 /* jurisdiction_id may be left out (one city per endpoint); if given (j not
  * NULL) it must be the city's. */
 bool mp_open311_form_jurisdiction(const struct mp_city *city, const char *j,
@@ -66,6 +72,32 @@ bool mp_open311_form_uint(const char *v, long long lo, long long hi, long long *
 bool mp_open311_form_services(const struct mp_city *city, const char *list, char *copy, size_t cap,
                               const char **codes, size_t *n, struct mp_open311_refusal *why);
 
+/* The filters of a request listing, each argument possibly repeated and
+ * comma-separated: service_code (codes of the city's services) and status
+ * (open, closed). *n stays 0 when an argument is absent or lists both
+ * statuses. Strings borrow from f. */
+struct mp_open311_filters {
+    char codes_copy[MP_QUERY_MAX_LIST * 49];
+    const char *codes[MP_QUERY_MAX_LIST];
+    size_t ncodes;
+    const char *statuses[MP_QUERY_MAX_LIST];
+    size_t nstatuses;
+};
+bool mp_open311_form_filters(const struct mp_city *city, const struct mp_request *req,
+                             struct mp_open311_filters *f, struct mp_open311_refusal *why);
+
+/* The common spatial extensions of a listing into q: bbox=minLon,minLat,
+ * maxLon,maxLat, and lat, long and radius (metres, default
+ * MP_OPEN311_RADIUS_DEFAULT, at most MP_OPEN311_RADIUS_MAX). */
+#define MP_OPEN311_RADIUS_DEFAULT 500
+#define MP_OPEN311_RADIUS_MAX 50000
+bool mp_open311_form_area(const struct mp_request *req, struct mp_open311_query *q,
+                          struct mp_open311_refusal *why);
+
+/* The first file part of a multipart POST (a photo, whatever its field is
+ * called: FixMyStreet names them by number), or NULL. Borrowed. */
+const struct mp_form_field *mp_open311_form_first_file(const struct mp_request *req);
+
 /* The body of a POST: form-encoded (or empty, fields in the query) and
  * within the form's bounds. */
 bool mp_open311_form_body(const struct mp_request *req, struct mp_open311_refusal *why);
@@ -79,5 +111,19 @@ bool mp_open311_form_body(const struct mp_request *req, struct mp_open311_refusa
  * the database is checked by mp_open311_submit. */
 bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req, bool xml,
                                 struct mp_open311_submission *s, struct mp_open311_refusal *why);
+
+/* The fields of a POSTed update (FixMyStreet's servicerequestupdates) into u:
+ * jurisdiction_id, service_request_id (required), update_id (required;
+ * update_id_ext, as older FixMyStreets send it, stands in for it),
+ * updated_datetime (required, W3C date-time; without a zone the city's
+ * time), status (required), description, media_url (the first when
+ * repeated). The contact fields (email, phone, first_name, last_name) and
+ * FixMyStreet's other extras (title, service_request_id_ext,
+ * public_anonymity_required, email_alerts_requested, account_id) are taken
+ * but not kept. A file part is refused: an update links its media. What
+ * needs the database is checked by mp_open311_post_update. */
+bool mp_open311_form_update(const struct mp_city *city, const struct mp_tz *tz,
+                            const struct mp_request *req, struct mp_open311_update_in *u,
+                            struct mp_open311_refusal *why);
 
 #endif

@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 
+#include "meldpunt/model.h"
 #include "meldpunt/status.h"
 
 struct mp_photo_limits {
@@ -73,6 +74,10 @@ enum mp_status mp_photo_sniff(const unsigned char *data, size_t len, const char 
 enum mp_status mp_photo_process(const unsigned char *data, size_t len,
                                 const struct mp_photo_limits *lim, struct mp_photo *out,
                                 struct mp_error *err) MP_WUR;
+
+/* The record that stores p (its two JPEGs, BORROWED from p: keep p until
+ * the record is stored). */
+struct mp_photo_rec mp_photo_rec_of(const struct mp_photo *p);
 
 /* Free the buffers of p and zero it. Accepts NULL and zeroed structs;
  * calling it twice is harmless. */

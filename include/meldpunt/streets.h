@@ -89,4 +89,20 @@ bool mp_streets_intersection(const struct mp_streets *s, const char *text, doubl
 /* "STREET near CROSS" (or just STREET) into out. */
 void mp_streets_location(const struct mp_snap *snap, char *out, size_t cap);
 
+/* One line of the layer as fn sees it: id (stable while the layer is
+ * loaded), the street's name and npoints points as lon, lat pairs, all
+ * borrowed for the call. A non-zero return stops the walk. */
+typedef int (*mp_streets_line_fn)(void *arg, size_t id, const char *street,
+                                  const double *lonlat, size_t npoints);
+
+/* The lines of the layer (a street between two cross streets, as the pack
+ * has them, in its own WGS84 points) with a segment in the WGS84 box
+ * lon0..lon1, lat0..lat1, each once and in layer order, handed to fn; geo
+ * (the caller's) converts the box. At most max lines: MP_ETOOBIG when the
+ * box holds more (fn has seen max of them then); MP_ENOMEM; a conversion's
+ * error. MP_OK for an empty layer. */
+enum mp_status mp_streets_lines(const struct mp_streets *s, struct mp_geo *geo, double lon0,
+                                double lat0, double lon1, double lat1, size_t max,
+                                mp_streets_line_fn fn, void *arg) MP_WUR;
+
 #endif

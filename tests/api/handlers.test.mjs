@@ -111,13 +111,13 @@ for (const coll of ['reports', 'clusters']) {
 
 test('OGC documents take f alone; collections and items check f their own way', async () => {
   for (const p of ['/ogc', '/ogc/conformance', '/ogc/collections', '/ogc/collections/reports']) {
-    assertError(await api(srv.url, 'GET', `${p}?f=geojson`), 400, 'invalid_parameter', 'f must be json');
+    assertError(await api(srv.url, 'GET', `${p}?f=geojson`), 400, 'invalid_parameter', 'f must be json or html');
     assertError(await api(srv.url, 'GET', `${p}?limit=1`), 400, 'unknown_parameter',
       "unknown query parameter 'limit'");
     assert.equal((await api(srv.url, 'GET', `${p}?f=json`)).status, 200);
   }
   assertError(await api(srv.url, 'GET', '/ogc/collections/districts/items/1?f=xml'), 400,
-    'invalid_parameter', 'f must be json or geojson');
+    'invalid_parameter', 'f must be json, geojson or html');
   assertError(await api(srv.url, 'GET', '/ogc/collections/districts/items/1?bbox=1,2,3,4'), 400,
     'unknown_parameter', "unknown query parameter 'bbox'");
   const item = await api(srv.url, 'GET', '/ogc/collections/districts/items/1?f=geojson');

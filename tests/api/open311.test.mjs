@@ -645,7 +645,7 @@ test('POST errors: api_key, service_code, location, attributes, body', async () 
   assertError(await post('json', { ...ok, lat: '40.7128', long: '-74.0060' }), 400, /outside the service area/);
   assertError(await post('json', { ...ok, jurisdiction_id: 'nyc.gov' }), 404, /jurisdiction_id 'nyc.gov' was not found/);
   assertError(await post('json', { ...ok, 'attribute[depth]': 'bottomless' }), 400, /attribute\[depth\] has no value 'bottomless'/);
-  assertError(await post('json', { ...ok, 'attribute[colour]': 'red' }), 400, /attribute\[colour\] is not an attribute of service pothole/);
+  assertError(await post('json', { ...ok, 'attribute[colour]': 'x'.repeat(2001) }), 400, /attribute\[colour\] must be UTF-8 text of at most 2000/);
   assertError(await post('json', { ...ok, service_code: 'traffic_signal_out' }), 400, /attribute\[problem\] is required/);
   assertError(await post('json', { ...ok, media_url: 'javascript:alert(1)' }), 400, /media_url/);
   assertError(await post('json', { ...ok, email: 'not-an-address' }), 400, /email/);

@@ -82,8 +82,9 @@ test('from zoom 15 up single clusters are drawn by status and size', { timeout: 
     assert.ok(markers.length > 0);
     for (const m of markers) {
       assert.ok(m.symbol.includes(`sym-${GROUP_OF[m.status]}`), `${m.status} drawn as ${m.symbol}`);
-      assert.equal(m.role, 'button');
-      assert.equal(m.tabindex, '0');
+      // Pictures with a name, not Tab stops: the keyboard goes through the list (see below).
+      assert.equal(m.role, 'img');
+      assert.equal(m.tabindex, null);
       assert.match(m.label, /, \d+ reports?$/);
     }
     // Bigger clusters get bigger symbols.
@@ -118,8 +119,11 @@ test('a cluster popup shows category, count, age, status and history', { timeout
     await openMap(page, server.url, { spot: { lat, lon }, zoom: 18 });
     const marker = page.locator(`[data-kind="cluster"][data-cluster-id="${p.id}"]`);
     await marker.waitFor();
-    // Keyboard: the marker is a button; Enter opens the popup and moves focus into it.
-    await marker.focus();
+    assert.equal(await marker.getAttribute('tabindex'), null, 'symbols are not Tab stops');
+    // Keyboard: the same cluster is an entry of the list; Enter opens its popup, focus inside.
+    await page.click('#open-list');
+    const entry = page.locator(`#list-items [data-entry-cluster="${p.id}"]`);
+    await entry.focus();
     await page.keyboard.press('Enter');
     const popup = page.locator('.leaflet-popup');
     await popup.waitFor();
@@ -139,10 +143,10 @@ test('a cluster popup shows category, count, age, status and history', { timeout
       await popup.locator('.popup-reports').waitFor();
       assert.equal(await popup.locator('.popup-reports a').first().getAttribute('href'), `/r/${detail.reports[0].id}`);
     }
-    // Escape closes it and gives focus back to the marker.
+    // Escape closes it and gives focus back to the list entry.
     await page.keyboard.press('Escape');
     await popup.waitFor({ state: 'detached' });
-    assert.equal(await page.evaluate(() => document.activeElement.dataset.clusterId), String(p.id));
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.entryCluster), String(p.id));
     assert.deepEqual(problems, []);
   } finally {
     await context.close();

@@ -15,6 +15,15 @@ const read = (name) => readFileSync(path.join(WEB, name), 'utf8');
 const files = (ext) => readdirSync(WEB).filter((f) => f.endsWith(ext)).sort();
 const scripts = Object.fromEntries(files('.js').map((f) => [f, read(f)]));
 const pages = Object.fromEntries(files('.html').map((f) => [f, read(f)]));
+// The page "not found" is written by the server (server/errtext.c), not kept in web/: its
+// markup is the C string literal, unescaped.
+{
+  const c = readFileSync(path.join(SOURCE_DIR, 'server', 'errtext.c'), 'utf8');
+  const body = /void mp_errtext_html_404[\s\S]*?mp_buf_printf\(b,\s*([\s\S]*?),\s*page_404\[i\]/.exec(c);
+  assert.ok(body, 'server/errtext.c writes the page "not found"');
+  pages['(server) not found'] = [...body[1].matchAll(/"((?:\\.|[^"\\])*)"/g)]
+    .map((m) => m[1].replace(/\\n/g, '\n').replace(/\\"/g, '"')).join('');
+}
 
 /** Comments blanked out, so that code checks do not match prose. */
 function code(src) {

@@ -61,8 +61,9 @@ test('a pin placed with a click and sent becomes a report in the API', { timeout
     await marker.waitFor();
     assert.equal(await marker.getAttribute('data-count'), '1');
     await screenshot(page, 'desktop-confirmation');
-    // Followed from this browser: listed under "Your reports".
-    await page.click('#open-filters');
+    // Followed from this browser: listed under "My reports", one click from the top bar.
+    await page.click('#open-mine');
+    await page.locator('#mine-panel').waitFor({ state: 'visible' });
     assert.equal(await page.locator(`#mine-list a[href="/r/${id}"]`).count(), 1);
     assert.deepEqual(problems, []);
   } finally {
@@ -95,8 +96,12 @@ test('a second report at the same spot is offered as a duplicate and joins it', 
     assert.equal(await page.locator('#done').isVisible(), false);
     assert.equal(await page.evaluate(() => document.activeElement.id), 'dup-title');
 
+    // The choice is marked, not sent: Send sends the report with it.
     const posted = page.waitForRequest((r) => r.url().endsWith('/api/v1/reports') && r.method() === 'POST');
     await same.click();
+    assert.equal(await same.getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.locator('#done').isVisible(), false);
+    await page.click('#submit');
     const request = await posted;
     assert.equal(String(JSON.parse(request.postData()).same_as), first.clusterId);
     await page.locator('#done').waitFor({ state: 'visible' });
@@ -137,6 +142,9 @@ test('"this is something else" sends a separate report', { timeout: 60000 }, asy
     await page.locator('#dup-other').waitFor({ state: 'visible' });
     const posted = page.waitForRequest((r) => r.url().endsWith('/api/v1/reports') && r.method() === 'POST');
     await page.click('#dup-other');
+    assert.equal(await page.getAttribute('#dup-other', 'aria-pressed'), 'true');
+    assert.match(await page.textContent('#dup-choice'), /sent as a new problem when you send it/);
+    await page.click('#submit');
     const sent = JSON.parse((await posted).postData());
     assert.deepEqual(sent.not_same_as.map(String), [first.clusterId]);
     assert.equal(sent.same_as, undefined);

@@ -218,6 +218,98 @@ static void test_dist_and_haversine(void **state)
     assert_near(mp_geo_haversine(0, 0, 180, 0), M_PI * 6371008.8, 0.01);
 }
 
+/* Output CRSs keep the CRS's own axis order: EPSG:4326 is latitude first,
+ * projected CRSs easting first; the city's CRS gives what the metric
+ * transformer gives. */
+static void test_output_crs_axis_order(void **state)
+{
+    struct mp_geo *g = *state;
+    struct mp_error err = {{0}, {0}};
+    struct mp_geo_crs *c4326 = NULL, *c3857 = NULL, *utm = NULL, *again = NULL, *c84 = NULL;
+    double a, b, x, y;
+    assert_int_equal(mp_geo_crs_get(g, "EPSG:4326", &c4326, &err), MP_OK);
+    assert_true(mp_geo_crs_is_geographic(c4326));
+    assert_int_equal(mp_geo_crs_from_lonlat(c4326, LOOP_LON, LOOP_LAT, &a, &b), MP_OK);
+    assert_near(a, LOOP_LAT, 1e-9);
+    assert_near(b, LOOP_LON, 1e-9);
+    assert_int_equal(mp_geo_crs_get(g, "OGC:CRS84", &c84, &err), MP_OK);
+    assert_int_equal(mp_geo_crs_from_lonlat(c84, LOOP_LON, LOOP_LAT, &a, &b), MP_OK);
+    assert_near(a, LOOP_LON, 1e-9);
+    assert_near(b, LOOP_LAT, 1e-9);
+    /* Web Mercator: x = R * lon in radians, R = 6378137. */
+    assert_int_equal(mp_geo_crs_get(g, "EPSG:3857", &c3857, &err), MP_OK);
+    assert_false(mp_geo_crs_is_geographic(c3857));
+    assert_int_equal(mp_geo_crs_from_lonlat(c3857, LOOP_LON, LOOP_LAT, &a, &b), MP_OK);
+    assert_near(a, 6378137.0 * LOOP_LON * M_PI / 180.0, 0.001);
+    assert_near(b, 6378137.0 * log(tan(M_PI / 4 + LOOP_LAT * M_PI / 360.0)), 0.001);
+    assert_int_equal(mp_geo_crs_get(g, "EPSG:26916", &utm, &err), MP_OK);
+    assert_int_equal(mp_geo_crs_from_lonlat(utm, LOOP_LON, LOOP_LAT, &a, &b), MP_OK);
+    assert_int_equal(mp_geo_forward(g, LOOP_LON, LOOP_LAT, &x, &y), MP_OK);
+    assert_near(a, x, 0.001);
+    assert_near(b, y, 0.001);
+    double lon, lat;
+    assert_int_equal(mp_geo_crs_to_lonlat(utm, a, b, &lon, &lat), MP_OK);
+    assert_near(lon, LOOP_LON, 1e-8);
+    assert_near(lat, LOOP_LAT, 1e-8);
+    /* Made once, then kept. */
+    assert_int_equal(mp_geo_crs_get(g, "EPSG:4326", &again, &err), MP_OK);
+    assert_ptr_equal(again, c4326);
+}
+
+/* A box given in a CRS becomes the lon/lat envelope that covers it: for
+ * EPSG:4326 the same box with its axes swapped; for a projected box
+ * slightly more than its corners, never less. */
+static void test_output_crs_box(void **state)
+{
+    struct mp_geo *g = *state;
+    struct mp_error err = {{0}, {0}};
+    struct mp_geo_crs *c4326 = NULL, *utm = NULL;
+    double bb[4];
+    const double latlon[4] = {41.80, -87.70, 41.95, -87.60};
+    assert_int_equal(mp_geo_crs_get(g, "EPSG:4326", &c4326, &err), MP_OK);
+    assert_int_equal(mp_geo_crs_box_to_lonlat(c4326, latlon, bb), MP_OK);
+    assert_near(bb[0], -87.70, 1e-9);
+    assert_near(bb[1], 41.80, 1e-9);
+    assert_near(bb[2], -87.60, 1e-9);
+    assert_near(bb[3], 41.95, 1e-9);
+    double x1, y1, x2, y2;
+    assert_int_equal(mp_geo_forward(g, LOOP_LON, LOOP_LAT, &x1, &y1), MP_OK);
+    assert_int_equal(mp_geo_forward(g, WRIG_LON, WRIG_LAT, &x2, &y2), MP_OK);
+    const double box[4] = {fmin(x1, x2), fmin(y1, y2), fmax(x1, x2), fmax(y1, y2)};
+    assert_int_equal(mp_geo_crs_get(g, "EPSG:26916", &utm, &err), MP_OK);
+    assert_int_equal(mp_geo_crs_box_to_lonlat(utm, box, bb), MP_OK);
+    double corners[4][2] = {{box[0], box[1]}, {box[0], box[3]}, {box[2], box[1]}, {box[2], box[3]}};
+    for (int i = 0; i < 4; i++) {
+        double lon, lat;
+        assert_int_equal(mp_geo_inverse(g, corners[i][0], corners[i][1], &lon, &lat), MP_OK);
+        assert_true(lon >= bb[0] - 1e-9 && lon <= bb[2] + 1e-9);
+        assert_true(lat >= bb[1] - 1e-9 && lat <= bb[3] + 1e-9);
+    }
+    const double bad[4] = {NAN, 0, 1, 1};
+    assert_int_equal(mp_geo_crs_box_to_lonlat(utm, bad, bb), MP_EINVAL);
+}
+
+static void test_output_crs_unknown(void **state)
+{
+    (void)state;
+    struct mp_geo *g = geo_open("EPSG:26916");
+    struct mp_error err = {{0}, {0}};
+    struct mp_geo_crs *c = NULL;
+    assert_int_equal(mp_geo_crs_get(g, "EPSG:999999", &c, &err), MP_EINVAL);
+    assert_null(c);
+    assert_string_equal(err.code, "invalid_crs");
+    assert_int_equal(mp_geo_crs_get(g, "EPSG:4978", &c, &err), MP_EINVAL); /* geocentric */
+    /* At most MP_GEO_MAX_CRS are kept; the next one is refused, not leaked. */
+    static const char *const many[] = {"EPSG:4326", "EPSG:3857", "EPSG:26916", "EPSG:28992",
+                                       "EPSG:31370", "EPSG:3435", "EPSG:2154", "EPSG:25832",
+                                       "EPSG:32631"};
+    for (size_t i = 0; i < MP_GEO_MAX_CRS; i++)
+        assert_int_equal(mp_geo_crs_get(g, many[i], &c, &err), MP_OK);
+    assert_int_equal(mp_geo_crs_get(g, many[MP_GEO_MAX_CRS], &c, &err), MP_EINVAL);
+    assert_int_equal(mp_geo_crs_get(g, "EPSG:4326", &c, &err), MP_OK);
+    mp_geo_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +322,9 @@ int main(void)
         cmocka_unit_test_setup(test_invalid_lonlat, setup),
         cmocka_unit_test(test_valid_lonlat_edges),
         cmocka_unit_test(test_dist_and_haversine),
+        cmocka_unit_test_setup(test_output_crs_axis_order, setup),
+        cmocka_unit_test_setup(test_output_crs_box, setup),
+        cmocka_unit_test(test_output_crs_unknown),
     };
     return cmocka_run_group_tests_name("geo", tests, group_setup, group_teardown);
 }

@@ -191,10 +191,18 @@ static void submit_checks_answers(void **state)
     struct fx *f = *state;
     struct mp_open311_submission s;
     base(&s);
-    s.answers[0] = (struct mp_open311_answer){"colour", "red"};
+    /* An attribute the service does not define is kept (see
+     * submit_keeps_undefined_attributes), within the bounds of a text. */
+    char long_text[MP_DESCRIPTION_MAX + 2];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    s.answers[0] = (struct mp_open311_answer){"colour", long_text};
     expect_refused(f, &f->client, &s, MP_EINVAL,
-                   "attribute[colour] is not an attribute of service pothole; "
-                   "services/pothole.xml lists them");
+                   "attribute[colour] must be UTF-8 text of at most 2000 characters");
+    base(&s);
+    s.answers[0] = (struct mp_open311_answer){"col\x99our", "red"};
+    expect_refused(f, &f->client, &s, MP_EINVAL,
+                   "attribute names must be UTF-8 text without control characters");
     base(&s);
     s.answers[1] = (struct mp_open311_answer){"depth", "bottomless"};
     expect_refused(f, &f->client, &s, MP_EINVAL,
@@ -388,6 +396,108 @@ static void notes_are_the_requests_own(void **state)
     assert_int_equal(g.id, a.report_id); /* newest first: A comes last */
 }
 
+static int keep_extra(void *p, const struct mp_open311_row *row)
+{
+    snprintf(p, 256, "%s|%s|%s", row->attributes ? row->attributes : "-",
+             row->extra ? row->extra : "-", row->status_notes ? row->status_notes : "-");
+    return 0;
+}
+
+/* Attributes a service does not define are kept apart from the defined
+ * ones, the first of a repeated one; the defined ones are checked as ever. */
+static void submit_keeps_undefined_attributes(void **state)
+{
+    struct fx *f = *state;
+    struct mp_open311_submission s;
+    struct mp_submit_result res;
+    struct mp_error err = {{0}, {0}};
+    char got[256];
+    base(&s);
+    s.answers[2] = (struct mp_open311_answer){"title", "Hole by the stop"};
+    s.answers[3] = (struct mp_open311_answer){"report_url", "https://fms.example/report/9"};
+    s.answers[4] = (struct mp_open311_answer){"title", "second"};
+    s.nanswers = 5;
+    assert_int_equal(mp_open311_submit(&f->ctx, &f->client, &s, &res, &err), MP_OK);
+    mp_report_input_clear(&s.report);
+    assert_int_equal(mp_open311_request(&f->ctx, res.report_id, keep_extra, got), MP_OK);
+    assert_string_equal(got, "{\"size\":\"large\",\"position\":\"bike_lane\"}|"
+                             "{\"title\":\"Hole by the stop\",\"report_url\":"
+                             "\"https://fms.example/report/9\"}|-");
+}
+
+/* Whether cluster id has status st (1) or not (0). */
+static int status_is(struct fx *f, int64_t id, const char *st)
+{
+    struct mp_cluster_state cs;
+    assert_int_equal(mp_store_cluster_state(f->ctx.db, id, &cs), MP_OK);
+    return strcmp(cs.status, st) == 0;
+}
+
+static int count_notes(void *p, const struct mp_history_row *h)
+{
+    int *n = p;
+    if (h->note && strcmp(h->note, "Still there, mail [hidden]") == 0)
+        n[0]++;
+    n[1]++;
+    return 0;
+}
+
+/* A client's update: a public note of the request, the status untouched, the
+ * update_id taken once, status_notes left to the city. */
+static void post_update_is_a_note(void **state)
+{
+    struct fx *f = *state;
+    struct mp_open311_submission s;
+    struct mp_submit_result res;
+    struct mp_error err = {{0}, {0}};
+    struct mp_open311_update_out out, again;
+    char got[256];
+    base(&s);
+    assert_int_equal(mp_open311_submit(&f->ctx, &f->client, &s, &res, &err), MP_OK);
+    mp_report_input_clear(&s.report);
+    const struct mp_history_rec city = {res.cluster_id, 0, T0 + 10, "new", "We know", true, "disp"};
+    assert_int_equal(mp_store_history_add(f->ctx.db, &city), MP_OK);
+    struct mp_open311_update_in u = {.service_request_id = res.report_id,
+                                     .update_id = "fms-1",
+                                     .status = "FIXED",
+                                     .updated_at = T0,
+                                     .description = "Still there, mail a@example.org",
+                                     .media_url = "https://fms.example/c/1.jpeg"};
+    assert_int_equal(mp_open311_post_update(&f->ctx, &f->client, &u, &out, &err), MP_OK);
+    assert_false(out.existed);
+    assert_int_equal(out.report_id, res.report_id);
+    assert_int_equal(mp_open311_post_update(&f->ctx, &f->client, &u, &again, &err), MP_OK);
+    assert_true(again.existed);
+    assert_int_equal(again.history_id, out.history_id);
+    struct mp_open311_row row;
+    int n[2] = {0, 0};
+    assert_int_equal(status_is(f, res.cluster_id, "new"), 1);
+    assert_int_equal(mp_open311_request(&f->ctx, res.report_id, keep_first, &row), MP_OK);
+    assert_int_equal(mp_open311_notes(&f->ctx, &row, count_notes, n), MP_OK);
+    assert_int_equal(n[0], 1);
+    assert_int_equal(mp_open311_request(&f->ctx, res.report_id, keep_extra, got), MP_OK);
+    assert_non_null(strstr(got, "|We know"));
+    /* Refusals: another request under a used id, unknown request, bad status,
+     * nothing to say, a client below the role. */
+    u.service_request_id = res.report_id + 1;
+    assert_int_equal(mp_open311_post_update(&f->ctx, &f->client, &u, &out, &err), MP_ECONFLICT);
+    assert_string_equal(err.text, "update_id 'fms-1' was already used for service request 1");
+    u.update_id = "fms-2";
+    assert_int_equal(mp_open311_post_update(&f->ctx, &f->client, &u, &out, &err), MP_ENOTFOUND);
+    assert_string_equal(err.text, "service_request_id '2' was not found");
+    u.service_request_id = res.report_id;
+    u.status = "MAYBE";
+    assert_int_equal(mp_open311_post_update(&f->ctx, &f->client, &u, &out, &err), MP_EINVAL);
+    u.status = "open";
+    u.description = NULL;
+    u.media_url = NULL;
+    assert_int_equal(mp_open311_post_update(&f->ctx, &f->client, &u, &out, &err), MP_EINVAL);
+    assert_string_equal(err.text, "an update needs a description or a media_url");
+    struct mp_principal nobody = f->client;
+    nobody.role = MP_ROLE_NONE;
+    assert_int_equal(mp_open311_post_update(&f->ctx, &nobody, &u, &out, &err), MP_EFORBIDDEN);
+}
+
 static int count_update(void *p, const struct mp_open311_update *u)
 {
     (void)u;
@@ -501,6 +611,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(submit_stores_report_and_extras, setup, teardown),
         cmocka_unit_test_setup_teardown(submit_checks_answers, setup, teardown),
+        cmocka_unit_test_setup_teardown(submit_keeps_undefined_attributes, setup, teardown),
+        cmocka_unit_test_setup_teardown(post_update_is_a_note, setup, teardown),
         cmocka_unit_test_setup_teardown(submit_checks_extras_and_client, setup, teardown),
         cmocka_unit_test_setup_teardown(submit_is_one_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(notes_are_the_requests_own, setup, teardown),
