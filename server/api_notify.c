@@ -84,7 +84,8 @@ enum mp_status mp_api_notify_unsubscribe(struct mp_app *app, struct mp_ctx *ctx,
         return rc;
     const char *token = mp_req_query(req, "t");
     if (!token || !token[0])
-        return mp_fail(err, MP_EINVAL, "missing_parameter", "t (the token of the link) is required");
+        return mp_fail(err, MP_EINVAL, "missing_parameter",
+                       "t (the token of the link) is required");
     if (strcmp(req->method, "POST") != 0) {
         /* A person who opened the header's URL: the page asks first, so
          * that a link checker that only looks never unsubscribes anyone. */
@@ -299,8 +300,9 @@ enum mp_status mp_api_kto_answer(struct mp_app *app, struct mp_ctx *ctx,
     struct mp_buf *b = &resp->body;
     resp->content_type = "application/json";
     resp->cache = "no-store";
-    mp_buf_printf(b, "{\"answer_id\":%lld,\"report_id\":%lld,\"report_url\":\"/r/%lld\","
-                     "\"satisfied\":",
+    mp_buf_printf(b,
+                  "{\"answer_id\":%lld,\"report_id\":%lld,\"report_url\":\"/r/%lld\","
+                  "\"satisfied\":",
                   (long long)a.answer_id, (long long)a.report_id, (long long)a.report_id);
     mp_json_bool(b, a.satisfied);
     mp_buf_lit(b, ",\"form_token\":");
@@ -376,8 +378,7 @@ enum mp_status mp_api_kto_details(struct mp_app *app, struct mp_ctx *ctx,
         if ((rc = json_body(req, keys, &body, err)) ||
             (rc = str_field(body, "form_token", &token, err)))
             goto out;
-        const json_t *r = json_object_get(body, "reasons"), *x = json_object_get(body, "text"),
-                     *e;
+        const json_t *r = json_object_get(body, "reasons"), *x = json_object_get(body, "text"), *e;
         size_t i;
         if ((r && !json_is_array(r)) || (x && !json_is_string(x) && !json_is_null(x))) {
             rc = mp_fail(err, MP_EINVAL, "invalid_field",
@@ -402,8 +403,8 @@ enum mp_status mp_api_kto_details(struct mp_app *app, struct mp_ctx *ctx,
     if ((rc = mp_kto_detail(ctx, app->mail, token, &d, &res, err)))
         goto out;
     resp->content_type = "application/json";
-    mp_buf_printf(&resp->body, "{\"report_id\":%lld,\"reopen_requested\":",
-                  (long long)res.report_id);
+    mp_buf_printf(&resp->body,
+                  "{\"report_id\":%lld,\"reopen_requested\":", (long long)res.report_id);
     mp_json_bool(&resp->body, res.reopen_requested);
     mp_buf_lit(&resp->body, ",\"status\":");
     mp_json_str(&resp->body, res.status[0] ? res.status : NULL);
@@ -445,9 +446,8 @@ static int answer_row(void *p, const struct mp_kto_row *k)
     return 0;
 }
 
-enum mp_status mp_api_kto_list(struct mp_app *app, struct mp_ctx *ctx,
-                               const struct mp_request *req, struct mp_response *resp,
-                               struct mp_error *err)
+enum mp_status mp_api_kto_list(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
+                               struct mp_response *resp, struct mp_error *err)
 {
     struct mp_principal who;
     struct mine m = {&resp->body, app->city, 0};
@@ -474,8 +474,9 @@ enum mp_status mp_api_kto_photo(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     if ((rc = no_params(req, err)) ||
         (rc = mp_api_need_role(ctx, req, MP_ROLE_DISPATCHER, &who, err)) ||
-        (rc = mp_kto_photo(ctx, req->path_id, req->path_rest && strcmp(req->path_rest, "thumb") == 0,
-                           &data, &len, err)))
+        (rc =
+             mp_kto_photo(ctx, req->path_id, req->path_rest && strcmp(req->path_rest, "thumb") == 0,
+                          &data, &len, err)))
         return rc;
     mp_buf_add(&resp->body, data, len);
     free(data);
@@ -502,8 +503,9 @@ static int message_row(void *p, const struct mp_outbox_row *r)
     mp_json_str(b, r->channel);
     mp_buf_lit(b, ",\"to\":");
     mp_json_str(b, r->rcpt ? masked : NULL);
-    mp_buf_printf(b, ",\"report_id\":%lld,\"cluster_id\":%lld,\"event_id\":",
-                  (long long)r->report_id, (long long)r->cluster_id);
+    mp_buf_printf(b,
+                  ",\"report_id\":%lld,\"cluster_id\":%lld,\"event_id\":", (long long)r->report_id,
+                  (long long)r->cluster_id);
     mp_json_str(b, r->event_uid);
     mp_buf_lit(b, ",\"message_key\":");
     mp_json_str(b, r->msg_key);

@@ -27,15 +27,6 @@ size_t mp_kto_fixed_statuses(const char **out, size_t cap)
     return n;
 }
 
-static enum mp_status finish(struct mp_ctx *ctx, enum mp_status rc, struct mp_error *err)
-{
-    if (rc) {
-        mp_store_rollback(ctx->db);
-        return rc;
-    }
-    return mp_store_commit(ctx->db, err);
-}
-
 static enum mp_status unavailable(struct mp_error *err)
 {
     return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot record your answer right now");
@@ -54,31 +45,37 @@ enum mp_status mp_kto_answer(struct mp_ctx *ctx, const char *token, bool satisfi
         return rc;
     if ((rc = mp_notify_token_check(ctx, token, purposes, true, &t, err)) ||
         (rc = mp_notify_token_use(ctx, &t, err)))
-        return finish(ctx, rc, err);
+        return mp_store_end(ctx->db, rc, err);
     int64_t now = mp_time_now(), id = 0;
-    struct mp_kto_rec k = {.sub_id = t.sub_id, .report_id = t.report_id,
-                           .cluster_id = t.cluster_id, .fixed_at = t.ref, .at = now,
+    struct mp_kto_rec k = {.sub_id = t.sub_id,
+                           .report_id = t.report_id,
+                           .cluster_id = t.cluster_id,
+                           .fixed_at = t.ref,
+                           .at = now,
                            .satisfied = satisfied};
     rc = mp_store_kto_add(ctx->db, &k, &id);
     if (rc == MP_ECONFLICT)
-        return finish(ctx,
-                      mp_fail(err, MP_ECONFLICT, "already_answered",
-                              "you answered for this fix already; thank you"),
-                      err);
+        return mp_store_end(ctx->db,
+                            mp_fail(err, MP_ECONFLICT, "already_answered",
+                                    "you answered for this fix already; thank you"),
+                            err);
     if (rc)
-        return finish(ctx, unavailable(err), err);
-    struct mp_notify_token_rec f = {.purpose = MP_TOKEN_KTO_FORM, .rcpt_hash = t.rcpt_hash,
-                                    .sub_id = t.sub_id, .report_id = t.report_id,
-                                    .cluster_id = t.cluster_id, .ref = id};
+        return mp_store_end(ctx->db, unavailable(err), err);
+    struct mp_notify_token_rec f = {.purpose = MP_TOKEN_KTO_FORM,
+                                    .rcpt_hash = t.rcpt_hash,
+                                    .sub_id = t.sub_id,
+                                    .report_id = t.report_id,
+                                    .cluster_id = t.cluster_id,
+                                    .ref = id};
     if (mp_notify_token_mint(ctx, &f, MP_NOTIFY_KTO_FORM_TTL, form_token, cap)) {
         form_token[0] = '\0';
-        return finish(ctx, unavailable(err), err);
+        return mp_store_end(ctx->db, unavailable(err), err);
     }
     out->answer_id = id;
     out->report_id = t.report_id;
     out->satisfied = satisfied;
     out->form_expires_at = now + MP_NOTIFY_KTO_FORM_TTL;
-    return finish(ctx, MP_OK, err);
+    return mp_store_end(ctx->db, MP_OK, err);
 }
 
 struct answer {
@@ -99,22 +96,20 @@ static int take_answer(void *p, const struct mp_kto_row *k)
 
 /* The reasons as a JSON array, each checked against the pack and the
  * answer; *reopen when one of them asks to reopen. */
-static enum mp_status reasons_json(const struct mp_mail_pack *pack,
-                                   const struct mp_kto_details *d, bool satisfied,
-                                   struct mp_buf *b, const struct mp_kto_reason **reopen,
-                                   struct mp_error *err)
+static enum mp_status reasons_json(const struct mp_mail_pack *pack, const struct mp_kto_details *d,
+                                   bool satisfied, struct mp_buf *b,
+                                   const struct mp_kto_reason **reopen, struct mp_error *err)
 {
     *reopen = NULL;
     if (d->nreasons > MP_KTO_REASONS_MAX)
-        return mp_fail(err, MP_EINVAL, "invalid_field", "at most %d reasons",
-                       MP_KTO_REASONS_MAX);
+        return mp_fail(err, MP_EINVAL, "invalid_field", "at most %d reasons", MP_KTO_REASONS_MAX);
     mp_buf_addc(b, '[');
     for (size_t i = 0; i < d->nreasons; i++) {
         const struct mp_kto_reason *r = mp_mail_pack_reason(pack, d->reasons[i]);
         if (!r || r->satisfied != satisfied)
-            return mp_fail(err, MP_EINVAL, "unknown_reason",
-                           "'%.32s' is not a reason for a%s answer", d->reasons[i] ? d->reasons[i] : "",
-                           satisfied ? " satisfied" : "n unsatisfied");
+            return mp_fail(
+                err, MP_EINVAL, "unknown_reason", "'%.32s' is not a reason for a%s answer",
+                d->reasons[i] ? d->reasons[i] : "", satisfied ? " satisfied" : "n unsatisfied");
         for (size_t k = 0; k < i; k++)
             if (strcmp(d->reasons[k], d->reasons[i]) == 0)
                 return mp_fail(err, MP_EINVAL, "invalid_field", "reason '%.32s' is given twice",
@@ -131,9 +126,8 @@ static enum mp_status reasons_json(const struct mp_mail_pack *pack,
 
 /* Reopen the job for the reporter when it is still in the fix answered
  * about and the status table has the reporter's move from where it is. */
-static enum mp_status request_reopen(struct mp_ctx *ctx, const struct answer *a,
-                                     const char *note, struct mp_kto_result *out,
-                                     struct mp_error *err)
+static enum mp_status request_reopen(struct mp_ctx *ctx, const struct answer *a, const char *note,
+                                     struct mp_kto_result *out, struct mp_error *err)
 {
     struct mp_cluster_state st;
     enum mp_status rc = mp_store_cluster_state(ctx->db, a->cluster_id, &st);
@@ -149,13 +143,15 @@ static enum mp_status request_reopen(struct mp_ctx *ctx, const struct answer *a,
     if ((rc = mp_report_cluster_set_status(ctx, a->cluster_id, "reopen_requested", now, note,
                                            "reporter", err)))
         return rc;
-    struct mp_notify_event ev = {.type = MP_EVENT_STATUS_CHANGED, .cluster_id = a->cluster_id,
-                                 .report_id = a->report_id, .at = now, .from = st.status,
+    struct mp_notify_event ev = {.type = MP_EVENT_STATUS_CHANGED,
+                                 .cluster_id = a->cluster_id,
+                                 .report_id = a->report_id,
+                                 .at = now,
+                                 .from = st.status,
                                  .to = "reopen_requested"};
     struct mp_principal who = {.name = "reporter"};
     char detail[96];
-    snprintf(detail, sizeof detail, "{\"from\":\"%.24s\",\"to\":\"reopen_requested\"}",
-             st.status);
+    snprintf(detail, sizeof detail, "{\"from\":\"%.24s\",\"to\":\"reopen_requested\"}", st.status);
     if ((rc = mp_notify_emit(ctx, &ev, NULL)) ||
         (rc = mp_auth_audit(ctx, &who, "status", "cluster", a->cluster_id, detail)))
         return rc;
@@ -185,52 +181,57 @@ enum mp_status mp_kto_detail(struct mp_ctx *ctx, const struct mp_mail_pack *pack
             return mp_fail(err, MP_EINVAL, "invalid_field",
                            "text must be UTF-8 without control characters");
         if (chars > MP_KTO_TEXT_MAX)
-            return mp_fail(err, MP_EINVAL, "too_long", "text is %ld characters; at most %d",
-                           chars, MP_KTO_TEXT_MAX);
+            return mp_fail(err, MP_EINVAL, "too_long", "text is %ld characters; at most %d", chars,
+                           MP_KTO_TEXT_MAX);
     }
     if (d->photo && d->photo_len) {
         struct mp_photo_limits lim;
         mp_photo_limits_default(&lim);
         if ((rc = mp_photo_process(d->photo, d->photo_len, &lim, &photo, err)))
             return rc;
-        rec = (struct mp_photo_rec){.full = photo.full, .full_len = photo.full_len,
-                                    .thumb = photo.thumb, .thumb_len = photo.thumb_len,
-                                    .width = photo.width, .height = photo.height,
+        rec = (struct mp_photo_rec){.full = photo.full,
+                                    .full_len = photo.full_len,
+                                    .thumb = photo.thumb,
+                                    .thumb_len = photo.thumb_len,
+                                    .width = photo.width,
+                                    .height = photo.height,
                                     .mime = "image/jpeg"};
     }
     if ((rc = mp_store_begin_write(ctx->db, err)))
         goto out;
     if ((rc = mp_notify_token_check(ctx, form_token, purposes, true, &t, err))) {
-        rc = finish(ctx, rc, err);
+        rc = mp_store_end(ctx->db, rc, err);
         goto out;
     }
     if ((rc = mp_store_kto_get(ctx->db, t.ref, take_answer, &a)) || !a.found) {
-        rc = finish(ctx, rc == MP_ENOTFOUND || !a.found
-                             ? mp_fail(err, MP_EAUTH, "invalid_token", "this link is not valid")
-                             : unavailable(err),
-                    err);
+        rc = mp_store_end(ctx->db,
+                          rc == MP_ENOTFOUND || !a.found
+                              ? mp_fail(err, MP_EAUTH, "invalid_token", "this link is not valid")
+                              : unavailable(err),
+                          err);
         goto out;
     }
     if ((rc = reasons_json(pack, d, a.satisfied, &reasons, &reopen, err)) ||
         (rc = mp_notify_token_use(ctx, &t, err))) {
-        rc = finish(ctx, rc, err);
+        rc = mp_store_end(ctx->db, rc, err);
         goto out;
     }
     out->report_id = a.report_id;
     out->cluster_id = a.cluster_id;
     if (mp_store_kto_detail(ctx->db, t.ref, reasons.data, text, photo.full ? &rec : NULL,
                             mp_time_now())) {
-        rc = finish(ctx, unavailable(err), err);
+        rc = mp_store_end(ctx->db, unavailable(err), err);
         goto out;
     }
     if (!a.satisfied && reopen) {
         const char *name = mp_mail_pack_reason_name(pack, reopen->code, d->lang ? d->lang : "");
         if ((rc = request_reopen(ctx, &a, name, out, err))) {
-            rc = finish(ctx, rc == MP_EUNAVAIL || rc == MP_EDB ? unavailable(err) : rc, err);
+            rc = mp_store_end(ctx->db, rc == MP_EUNAVAIL || rc == MP_EDB ? unavailable(err) : rc,
+                              err);
             goto out;
         }
     }
-    rc = finish(ctx, MP_OK, err);
+    rc = mp_store_end(ctx->db, MP_OK, err);
 out:
     mp_buf_free(&reasons);
     mp_photo_clear(&photo);

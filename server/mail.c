@@ -5,9 +5,9 @@
 #include <string.h>
 #include <time.h>
 
-#define QP_LINE 76  /* RFC 2045: encoded lines of at most 76 characters */
+#define QP_LINE 76     /* RFC 2045: encoded lines of at most 76 characters */
 #define HEADER_LINE 78 /* RFC 5322: lines SHOULD stay within 78 */
-#define WORD_MAX 75 /* RFC 2047: an encoded word of at most 75 characters */
+#define WORD_MAX 75    /* RFC 2047: an encoded word of at most 75 characters */
 
 static const char hex[] = "0123456789ABCDEF";
 
@@ -31,8 +31,7 @@ bool mp_mail_addr_ok(const char *s)
 /* A URL that may go into a header between angle brackets. */
 static bool url_ok(const char *s)
 {
-    if (!s || (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0) ||
-        strlen(s) > 900)
+    if (!s || (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0) || strlen(s) > 900)
         return false;
     for (const char *p = s; *p; p++) {
         unsigned char c = (unsigned char)*p;
@@ -43,10 +42,7 @@ static bool url_ok(const char *s)
 }
 
 /* "local@domain" of a Message-ID: printable, no brackets or spaces. */
-static bool msg_id_ok(const char *s)
-{
-    return mp_mail_addr_ok(s);
-}
+static bool msg_id_ok(const char *s) { return mp_mail_addr_ok(s); }
 
 void mp_mail_date(int64_t t, char *out, size_t cap)
 {
@@ -98,7 +94,8 @@ void mp_mail_qp(struct mp_buf *out, const char *s, size_t n)
             unsigned char c = (unsigned char)s[k];
             bool last = k + 1 == end;
             bool lit = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last);
-            if (k == i && (c == '.' || (c == 'F' && end - k >= 5 && memcmp(s + k, "From ", 5) == 0)))
+            if (k == i &&
+                (c == '.' || (c == 'F' && end - k >= 5 && memcmp(s + k, "From ", 5) == 0)))
                 lit = false;
             if (lit) {
                 char ch = (char)c;
@@ -140,8 +137,8 @@ static void base64(struct mp_buf *out, const unsigned char *s, size_t n)
             v |= (unsigned)s[i + 1] << 8;
         if (i + 2 < n)
             v |= s[i + 2];
-        char q[4] = {b64[(v >> 18) & 63], b64[(v >> 12) & 63],
-                     i + 1 < n ? b64[(v >> 6) & 63] : '=', i + 2 < n ? b64[v & 63] : '='};
+        char q[4] = {b64[(v >> 18) & 63], b64[(v >> 12) & 63], i + 1 < n ? b64[(v >> 6) & 63] : '=',
+                     i + 2 < n ? b64[v & 63] : '='};
         mp_buf_add(out, q, 4);
     }
 }
@@ -246,8 +243,8 @@ static void part(struct mp_buf *out, const char *boundary, const char *type, con
 enum mp_status mp_mail_build(const struct mp_mail *m, struct mp_buf *out)
 {
     char date[40], boundary[80];
-    if (!mp_mail_addr_ok(m->from_addr) || !mp_mail_addr_ok(m->to_addr) ||
-        !msg_id_ok(m->msg_id) || (m->unsubscribe_url && !url_ok(m->unsubscribe_url)) ||
+    if (!mp_mail_addr_ok(m->from_addr) || !mp_mail_addr_ok(m->to_addr) || !msg_id_ok(m->msg_id) ||
+        (m->unsubscribe_url && !url_ok(m->unsubscribe_url)) ||
         (m->event_id && !plain_header_text(m->event_id)) ||
         (m->lang && (!plain_header_text(m->lang) || strlen(m->lang) > 35)))
         return MP_EINVAL;

@@ -270,9 +270,9 @@ static bool split_subject(const struct tmpl *t, size_t *subj_off, size_t *subj_l
     return true;
 }
 
-enum mp_status mp_mail_pack_render(const struct mp_mail_pack *p, const char *lang,
-                                   const char *name, bool html, const struct mp_tmpl_var *vars,
-                                   size_t nvars, struct mp_buf *subject, struct mp_buf *body)
+enum mp_status mp_mail_pack_render(const struct mp_mail_pack *p, const char *lang, const char *name,
+                                   bool html, const struct mp_tmpl_var *vars, size_t nvars,
+                                   struct mp_buf *subject, struct mp_buf *body)
 {
     const struct tmpl *t = find(p, lang, name, strlen(name), html);
     if (!t)
@@ -410,8 +410,10 @@ static enum mp_status load_lang(struct mp_mail_pack *p, const char *mail_dir, co
         size_t nlen = (size_t)(dot - e->d_name);
         copy_name(name, sizeof name, e->d_name, nlen);
         if (nlen >= sizeof name || !name_ok(name, sizeof name)) {
-            rc = mp_fail(err, MP_EINVAL, "mail_pack", "%.20s/%.60s: a template name is made of "
-                         "a-z, 0-9, _ and -", lang, e->d_name);
+            rc = mp_fail(err, MP_EINVAL, "mail_pack",
+                         "%.20s/%.60s: a template name is made of "
+                         "a-z, 0-9, _ and -",
+                         lang, e->d_name);
             break;
         }
         if (p->ntmpls == TEMPLATES_MAX) {
@@ -442,9 +444,8 @@ static enum mp_status check_templates(const struct mp_mail_pack *p, struct mp_er
     for (size_t l = 0; l < p->nlangs; l++)
         for (size_t k = 0; k < sizeof required / sizeof *required; k++)
             if (!mp_mail_pack_has(p, p->langs[l], required[k]))
-                return mp_fail(err, MP_EINVAL, "mail_pack",
-                               "mail/%s lacks %s.txt or %s.html", p->langs[l], required[k],
-                               required[k]);
+                return mp_fail(err, MP_EINVAL, "mail_pack", "mail/%s lacks %s.txt or %s.html",
+                               p->langs[l], required[k], required[k]);
     for (size_t i = 0; i < p->ntmpls; i++) {
         const struct tmpl *t = &p->tmpls[i];
         struct render r = {p, t->lang, t->html, NULL, 0, NULL, ""};
@@ -567,10 +568,7 @@ out:
     return rc;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
+static int by_name(const void *a, const void *b) { return strcmp(a, b); }
 
 enum mp_status mp_mail_pack_load(const char *city_dir, struct mp_mail_pack **out,
                                  struct mp_error *err)
@@ -609,8 +607,7 @@ enum mp_status mp_mail_pack_load(const char *city_dir, struct mp_mail_pack **out
     qsort(p->langs, p->nlangs, sizeof p->langs[0], by_name);
     for (size_t l = 0; l < p->nlangs; l++) {
         size_t len = strlen(p->lang_list);
-        snprintf(p->lang_list + len, sizeof p->lang_list - len, "%s%s", l ? "," : "",
-                 p->langs[l]);
+        snprintf(p->lang_list + len, sizeof p->lang_list - len, "%s%s", l ? "," : "", p->langs[l]);
         if ((rc = load_lang(p, mail_dir, p->langs[l], err)))
             goto out;
     }

@@ -17,13 +17,10 @@ struct mp_smtp {
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_OK;
 
-static void global_init(void)
-{
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-enum mp_status mp_smtp_open(const char *url, bool plain, unsigned timeout_s,
-                            struct mp_smtp **out, struct mp_error *err)
+enum mp_status mp_smtp_open(const char *url, bool plain, unsigned timeout_s, struct mp_smtp **out,
+                            struct mp_error *err)
 {
     *out = NULL;
     if (!url || (strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0))
@@ -80,10 +77,8 @@ static bool unreachable(CURLcode c)
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_USE_SSL_FAILED:
     case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_LOGIN_DENIED:
-        return true;
-    default:
-        return false;
+    case CURLE_LOGIN_DENIED: return true;
+    default: return false;
     }
 }
 

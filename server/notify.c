@@ -83,9 +83,9 @@ enum mp_status mp_notify_emit(struct mp_ctx *ctx, const struct mp_notify_event *
     return rc;
 }
 
-enum mp_status mp_notify_report_created(struct mp_ctx *ctx, int64_t report_id,
-                                        int64_t cluster_id, bool joined, const char *email,
-                                        const char *lang, int64_t at)
+enum mp_status mp_notify_report_created(struct mp_ctx *ctx, int64_t report_id, int64_t cluster_id,
+                                        bool joined, const char *email, const char *lang,
+                                        int64_t at)
 {
     char norm[MP_EMAIL_MAX], hash[MP_TOKEN_HASH_LEN];
     struct mp_notify_event ev = {.type = MP_EVENT_REPORT_CREATED,
@@ -157,8 +157,7 @@ void mp_notify_lang_from_header(const char *accept, char *out, size_t cap)
         size_t len = 0;
         char tag[9];
         while (s[len] && s[len] != ',' && s[len] != ';' && s[len] != '-' && s[len] != '_' &&
-               s[len] != ' ' &&
-               len < 8) {
+               s[len] != ' ' && len < 8) {
             tag[len] = (char)tolower((unsigned char)s[len]);
             len++;
         }
@@ -204,16 +203,6 @@ void mp_notify_lang_from_header(const char *accept, char *out, size_t cap)
 
 /* ---- the reporters' own actions ---- */
 
-/* Commit, or roll back and fail with the usual text. */
-static enum mp_status finish(struct mp_ctx *ctx, enum mp_status rc, struct mp_error *err)
-{
-    if (rc) {
-        mp_store_rollback(ctx->db);
-        return rc;
-    }
-    return mp_store_commit(ctx->db, err);
-}
-
 static enum mp_status unavailable(struct mp_error *err)
 {
     return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot change this right now; try again");
@@ -231,19 +220,19 @@ enum mp_status mp_notify_unsubscribe(struct mp_ctx *ctx, const char *token,
     if ((rc = mp_store_begin_write(ctx->db, err)))
         return rc;
     if ((rc = mp_notify_token_check(ctx, token, purposes, false, &t, err)))
-        return finish(ctx, rc, err);
+        return mp_store_end(ctx->db, rc, err);
     int64_t now = mp_time_now();
     if (strcmp(t.purpose, MP_TOKEN_UNSUB) == 0) {
         if (mp_store_notify_sub_stop(ctx->db, t.sub_id, now))
-            return finish(ctx, unavailable(err), err);
+            return mp_store_end(ctx->db, unavailable(err), err);
         *what = MP_NOTIFY_STOPPED_REPORT;
         *report_id = t.report_id;
     } else {
         if (mp_store_notify_stop_address(ctx->db, t.rcpt_hash, now))
-            return finish(ctx, unavailable(err), err);
+            return mp_store_end(ctx->db, unavailable(err), err);
         *what = MP_NOTIFY_STOPPED_ADDRESS;
     }
-    return finish(ctx, MP_OK, err);
+    return mp_store_end(ctx->db, MP_OK, err);
 }
 
 enum mp_status mp_notify_signin_request(struct mp_ctx *ctx, const char *email, const char *lang,
@@ -257,7 +246,7 @@ enum mp_status mp_notify_signin_request(struct mp_ctx *ctx, const char *email, c
     if ((rc = mp_store_begin_write(ctx->db, err)))
         return rc;
     if (mp_store_notify_address_known(ctx->db, norm, &known))
-        return finish(ctx, unavailable(err), err);
+        return mp_store_end(ctx->db, unavailable(err), err);
     if (known) {
         int64_t now = mp_time_now();
         mp_notify_address_hash(norm, hash);
@@ -269,14 +258,13 @@ enum mp_status mp_notify_signin_request(struct mp_ctx *ctx, const char *email, c
                                   .created_at = now,
                                   .next_at = now};
         if (mp_store_outbox_add(ctx->db, &m, NULL))
-            return finish(ctx, unavailable(err), err);
+            return mp_store_end(ctx->db, unavailable(err), err);
     }
-    return finish(ctx, MP_OK, err);
+    return mp_store_end(ctx->db, MP_OK, err);
 }
 
-enum mp_status mp_notify_session_open(struct mp_ctx *ctx, const char *signin_token,
-                                      char *session, size_t cap, int64_t *expires_at,
-                                      struct mp_error *err)
+enum mp_status mp_notify_session_open(struct mp_ctx *ctx, const char *signin_token, char *session,
+                                      size_t cap, int64_t *expires_at, struct mp_error *err)
 {
     static const char *const purposes[] = {MP_TOKEN_SIGNIN, NULL};
     struct mp_notify_token t;
@@ -287,16 +275,15 @@ enum mp_status mp_notify_session_open(struct mp_ctx *ctx, const char *signin_tok
         return rc;
     if ((rc = mp_notify_token_check(ctx, signin_token, purposes, true, &t, err)) ||
         (rc = mp_notify_token_use(ctx, &t, err)))
-        return finish(ctx, rc, err);
-    struct mp_notify_token_rec s = {.purpose = MP_TOKEN_SESSION,
-                                    .rcpt_hash = t.rcpt_hash,
-                                    .email = t.email};
+        return mp_store_end(ctx->db, rc, err);
+    struct mp_notify_token_rec s = {
+        .purpose = MP_TOKEN_SESSION, .rcpt_hash = t.rcpt_hash, .email = t.email};
     if (mp_notify_token_mint(ctx, &s, MP_NOTIFY_SESSION_TTL, session, cap)) {
         session[0] = '\0';
-        return finish(ctx, unavailable(err), err);
+        return mp_store_end(ctx->db, unavailable(err), err);
     }
     *expires_at = mp_time_now() + MP_NOTIFY_SESSION_TTL;
-    return finish(ctx, MP_OK, err);
+    return mp_store_end(ctx->db, MP_OK, err);
 }
 
 static enum mp_status session_check(struct mp_ctx *ctx, const char *session,
@@ -349,26 +336,26 @@ enum mp_status mp_notify_mine_stop(struct mp_ctx *ctx, const char *session, int6
     if ((rc = mp_store_begin_write(ctx->db, err)))
         return rc;
     if ((rc = session_check(ctx, session, &t, err)))
-        return finish(ctx, rc, err);
+        return mp_store_end(ctx->db, rc, err);
     int64_t now = mp_time_now();
     if (report_id == 0) {
         if (mp_store_notify_stop_address(ctx->db, t.rcpt_hash, now))
-            return finish(ctx, unavailable(err), err);
-        return finish(ctx, MP_OK, err);
+            return mp_store_end(ctx->db, unavailable(err), err);
+        return mp_store_end(ctx->db, MP_OK, err);
     }
     struct owned o = {report_id, false};
     if (mp_store_notify_mine(ctx->db, t.email, owned_row, &o))
-        return finish(ctx, unavailable(err), err);
+        return mp_store_end(ctx->db, unavailable(err), err);
     if (!o.found)
-        return finish(ctx,
-                      mp_fail(err, MP_ENOTFOUND, "not_found", "report %lld is not one of yours",
-                              (long long)report_id),
-                      err);
+        return mp_store_end(ctx->db,
+                            mp_fail(err, MP_ENOTFOUND, "not_found",
+                                    "report %lld is not one of yours", (long long)report_id),
+                            err);
     int64_t sub = 0;
     rc = mp_store_notify_sub_by_report(ctx->db, report_id, sub_of_report, &sub);
     if (rc == MP_OK && sub)
         rc = mp_store_notify_sub_stop(ctx->db, sub, now);
     if (rc && rc != MP_ENOTFOUND)
-        return finish(ctx, unavailable(err), err);
-    return finish(ctx, MP_OK, err);
+        return mp_store_end(ctx->db, unavailable(err), err);
+    return mp_store_end(ctx->db, MP_OK, err);
 }

@@ -14,6 +14,7 @@
 #include "meldpunt/store.h"
 #include "meldpunt/store_notify.h"
 #include "meldpunt/vocab.h"
+#include "meldpunt/text.h"
 
 #define VARS_MAX 32
 #define URL_MAX 700
@@ -42,19 +43,9 @@ static void var(struct letter *l, const char *name, const char *value)
         l->vars[l->nvars++] = (struct mp_tmpl_var){name, value};
 }
 
-static void copy(char *dst, size_t cap, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    if (n)
-        memcpy(dst, s, n);
-    dst[n] = '\0';
-}
-
 /* base + path + token into out; false when it does not fit. */
 static bool make_link(char *out, size_t cap, const char *base, const char *path, const char *token,
-                 const char *tail)
+                      const char *tail)
 {
     int n = snprintf(out, cap, "%s%s%s%s", base, path, token ? token : "", tail ? tail : "");
     return n >= 0 && (size_t)n < cap;
@@ -63,15 +54,15 @@ static bool make_link(char *out, size_t cap, const char *base, const char *path,
 static void skip(struct mp_rendered *out, const char *why)
 {
     out->skip = true;
-    copy(out->why, sizeof out->why, why);
+    mp_text_copy(out->why, sizeof out->why, why);
 }
 
 static int take_report(void *p, const struct mp_report_row *r)
 {
     struct letter *l = p;
-    copy(l->category, sizeof l->category, r->category);
-    copy(l->location, sizeof l->location,
-         r->location && r->location[0] ? r->location : r->address);
+    mp_text_copy(l->category, sizeof l->category, r->category);
+    mp_text_copy(l->location, sizeof l->location,
+                 r->location && r->location[0] ? r->location : r->address);
     l->cluster_id = r->cluster_id;
     return 0;
 }
@@ -84,14 +75,16 @@ static void category_name(struct letter *l, const struct mp_city *city)
         return;
     const char *name = strcmp(l->lang, "nl") == 0 && cat->name_nl ? cat->name_nl : cat->name_en;
     if (name)
-        copy(l->category, sizeof l->category, name);
+        mp_text_copy(l->category, sizeof l->category, name);
 }
 
 static void status_name(struct letter *l, const char *code)
 {
     const struct mp_vocab_status *s = mp_vocab_status_find(code);
-    copy(l->status_name, sizeof l->status_name,
-         !s ? code : strcmp(l->lang, "nl") == 0 ? s->name_nl : s->name_en);
+    mp_text_copy(l->status_name, sizeof l->status_name,
+                 !s                           ? code
+                 : strcmp(l->lang, "nl") == 0 ? s->name_nl
+                                              : s->name_en);
 }
 
 struct sub_state {
@@ -121,7 +114,7 @@ static enum mp_status begin(struct mp_ctx *ctx, const struct mp_render_env *env,
         skip(out, "no address (anonymised)");
         return MP_OK;
     }
-    copy(out->rcpt, sizeof out->rcpt, row->rcpt);
+    mp_text_copy(out->rcpt, sizeof out->rcpt, row->rcpt);
     if (needs_sub) {
         struct sub_state s = {false, false};
         if ((rc = mp_store_notify_sub_get(ctx->db, row->sub_id, take_sub, &s)) &&
@@ -150,30 +143,33 @@ static enum mp_status begin(struct mp_ctx *ctx, const struct mp_render_env *env,
         category_name(l, ctx->city);
         snprintf(l->report_id, sizeof l->report_id, "%lld", (long long)row->report_id);
         if (!make_link(l->report_url, sizeof l->report_url, env->public_url, "/r/", l->report_id,
-                  NULL))
+                       NULL))
             return MP_EINVAL;
     }
     char token[MP_TOKEN_LEN];
     if (needs_sub) {
-        struct mp_notify_token_rec t = {.purpose = MP_TOKEN_UNSUB, .rcpt_hash = row->rcpt_hash,
-                                        .sub_id = row->sub_id, .report_id = row->report_id};
+        struct mp_notify_token_rec t = {.purpose = MP_TOKEN_UNSUB,
+                                        .rcpt_hash = row->rcpt_hash,
+                                        .sub_id = row->sub_id,
+                                        .report_id = row->report_id};
         if ((rc = mp_notify_token_mint(ctx, &t, MP_NOTIFY_UNSUB_TTL, token, sizeof token)))
             return rc;
-        if (!make_link(l->unsub_url, sizeof l->unsub_url, env->public_url, "/unsubscribe.html?t=",
-                  token, NULL) ||
+        if (!make_link(l->unsub_url, sizeof l->unsub_url, env->public_url,
+                       "/unsubscribe.html?t=", token, NULL) ||
             !make_link(l->unsub_post_url, sizeof l->unsub_post_url, env->public_url,
-                  "/api/v1/notify/unsubscribe?t=", token, NULL))
+                       "/api/v1/notify/unsubscribe?t=", token, NULL))
             return MP_EINVAL;
     }
     struct mp_notify_token_rec t = {.purpose = MP_TOKEN_STOP, .rcpt_hash = row->rcpt_hash};
     if ((rc = mp_notify_token_mint(ctx, &t, MP_NOTIFY_UNSUB_TTL, token, sizeof token)))
         return rc;
     if (!make_link(l->stop_url, sizeof l->stop_url, env->public_url, "/unsubscribe.html?t=", token,
-              NULL) ||
-        !make_link(l->mine_url, sizeof l->mine_url, env->public_url, "/my-reports.html", NULL, NULL))
+                   NULL) ||
+        !make_link(l->mine_url, sizeof l->mine_url, env->public_url, "/my-reports.html", NULL,
+                   NULL))
         return MP_EINVAL;
     if (!needs_sub && !make_link(l->unsub_post_url, sizeof l->unsub_post_url, env->public_url,
-                            "/api/v1/notify/unsubscribe?t=", token, NULL))
+                                 "/api/v1/notify/unsubscribe?t=", token, NULL))
         return MP_EINVAL;
     var(l, "city_name", mp_mail_pack_text(env->pack, "city_name", l->lang));
     var(l, "report_id", l->report_id);
@@ -200,7 +196,7 @@ static enum mp_status kto_links(struct mp_ctx *ctx, struct letter *l, int64_t fi
     if (rc)
         return rc;
     if (!make_link(l->kto_yes, sizeof l->kto_yes, l->env->public_url, "/kto.html?t=", token,
-              "&a=yes") ||
+                   "&a=yes") ||
         !make_link(l->kto_no, sizeof l->kto_no, l->env->public_url, "/kto.html?t=", token, "&a=no"))
         return MP_EINVAL;
     snprintf(l->kto_days, sizeof l->kto_days, "%d", MP_NOTIFY_KTO_TTL / 86400);
@@ -226,14 +222,13 @@ static enum mp_status compose(struct letter *l, const char *name, struct mp_rend
     mp_buf_init(&subject, 4096);
     mp_buf_init(&text, 256 * 1024);
     mp_buf_init(&html, 256 * 1024);
-    int n = snprintf(msg_id, sizeof msg_id, "%s@%s", l->row->msg_key,
-                     domain_of(l->env->mail_from));
+    int n = snprintf(msg_id, sizeof msg_id, "%s@%s", l->row->msg_key, domain_of(l->env->mail_from));
     if (n < 0 || (size_t)n >= sizeof msg_id) {
         rc = MP_EINVAL;
         goto out;
     }
-    if ((rc = mp_mail_pack_render(l->env->pack, l->lang, name, false, l->vars, l->nvars,
-                                  &subject, &text)) ||
+    if ((rc = mp_mail_pack_render(l->env->pack, l->lang, name, false, l->vars, l->nvars, &subject,
+                                  &text)) ||
         (rc = mp_mail_pack_render(l->env->pack, l->lang, name, true, l->vars, l->nvars, NULL,
                                   &html)))
         goto out;
@@ -287,8 +282,8 @@ static int take_event(void *p, const struct mp_notify_event_row *e)
     json_t *o = json_loads(e->data ? e->data : "{}", 0, NULL);
     d->found = true;
     d->at = e->at;
-    copy(d->to, sizeof d->to, json_string_value(json_object_get(o, "to")));
-    copy(d->from, sizeof d->from, json_string_value(json_object_get(o, "from")));
+    mp_text_copy(d->to, sizeof d->to, json_string_value(json_object_get(o, "to")));
+    mp_text_copy(d->from, sizeof d->from, json_string_value(json_object_get(o, "from")));
     const char *note = json_string_value(json_object_get(o, "note"));
     d->note = note && note[0] ? strdup(note) : NULL;
     d->joined = json_is_true(json_object_get(o, "joined"));
@@ -403,12 +398,12 @@ enum mp_status mp_render_signin(struct mp_ctx *ctx, const struct mp_render_env *
     enum mp_status rc = begin(ctx, env, row, false, &l, out);
     if (rc || out->skip)
         return rc;
-    struct mp_notify_token_rec t = {.purpose = MP_TOKEN_SIGNIN, .rcpt_hash = row->rcpt_hash,
-                                    .email = row->rcpt};
+    struct mp_notify_token_rec t = {
+        .purpose = MP_TOKEN_SIGNIN, .rcpt_hash = row->rcpt_hash, .email = row->rcpt};
     if ((rc = mp_notify_token_mint(ctx, &t, MP_NOTIFY_SIGNIN_TTL, token, sizeof token)))
         return rc;
     if (!make_link(l.signin_url, sizeof l.signin_url, env->public_url, "/my-reports.html?t=", token,
-              NULL))
+                   NULL))
         return MP_EINVAL;
     snprintf(l.signin_minutes, sizeof l.signin_minutes, "%d", MP_NOTIFY_SIGNIN_TTL / 60);
     var(&l, "signin_url", l.signin_url);

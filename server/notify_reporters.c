@@ -8,6 +8,7 @@
 
 #include "meldpunt/store_notify.h"
 #include "meldpunt/vocab.h"
+#include "meldpunt/text.h"
 
 /* The subscription's address and language, for the confirmation. */
 struct sub {
@@ -17,22 +18,12 @@ struct sub {
     bool active;
 };
 
-static void copy(char *dst, size_t cap, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    if (n)
-        memcpy(dst, s, n);
-    dst[n] = '\0';
-}
-
 static int take_sub(void *p, const struct mp_notify_sub_row *r)
 {
     struct sub *s = p;
-    copy(s->email, sizeof s->email, r->email);
-    copy(s->hash, sizeof s->hash, r->email_hash);
-    copy(s->lang, sizeof s->lang, r->lang);
+    mp_text_copy(s->email, sizeof s->email, r->email);
+    mp_text_copy(s->hash, sizeof s->hash, r->email_hash);
+    mp_text_copy(s->lang, sizeof s->lang, r->lang);
     s->active = r->stopped_at == 0 && r->email;
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "meldpunt/store_notify.h"
 #include "meldpunt/timeutil.h"
+#include "meldpunt/text.h"
 
 enum mp_status mp_notify_token_mint(struct mp_ctx *ctx, const struct mp_notify_token_rec *t,
                                     int64_t ttl, char *token, size_t cap)
@@ -23,23 +24,13 @@ enum mp_status mp_notify_token_mint(struct mp_ctx *ctx, const struct mp_notify_t
     return mp_store_notify_token_add(ctx->db, &r);
 }
 
-static void copy(char *dst, size_t cap, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    if (n)
-        memcpy(dst, s, n);
-    dst[n] = '\0';
-}
-
 static int take(void *p, const struct mp_notify_token_row *t)
 {
     struct mp_notify_token *o = p;
-    copy(o->hash, sizeof o->hash, t->hash);
-    copy(o->purpose, sizeof o->purpose, t->purpose);
-    copy(o->rcpt_hash, sizeof o->rcpt_hash, t->rcpt_hash);
-    copy(o->email, sizeof o->email, t->email);
+    mp_text_copy(o->hash, sizeof o->hash, t->hash);
+    mp_text_copy(o->purpose, sizeof o->purpose, t->purpose);
+    mp_text_copy(o->rcpt_hash, sizeof o->rcpt_hash, t->rcpt_hash);
+    mp_text_copy(o->email, sizeof o->email, t->email);
     o->sub_id = t->sub_id;
     o->report_id = t->report_id;
     o->cluster_id = t->cluster_id;
@@ -79,8 +70,8 @@ enum mp_status mp_notify_token_check(struct mp_ctx *ctx, const char *token,
     /* The index found the row by its hash; comparing the two in constant
      * time as well keeps the check free of timing differences wherever the
      * store looks it up. */
-    bool match = strlen(out->hash) == strlen(hash) &&
-                 CRYPTO_memcmp(out->hash, hash, strlen(hash)) == 0;
+    bool match =
+        strlen(out->hash) == strlen(hash) && CRYPTO_memcmp(out->hash, hash, strlen(hash)) == 0;
     bool purpose_ok = false;
     for (const char *const *p = purposes; *p && !purpose_ok; p++)
         purpose_ok = strcmp(*p, out->purpose) == 0;

@@ -21,12 +21,13 @@
 #include "meldpunt/store_notify.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/vocab.h"
+#include "meldpunt/text.h"
 
 #define BATCH_MAX 256
-#define LEASE_S 300           /* a round finishes long before */
+#define LEASE_S 300 /* a round finishes long before */
 #define RETRY_MAX_S 3600
-#define FOLLOWUP_EVERY_S 300  /* how often follow-ups are looked for */
-#define PRUNE_EVERY_S 3600    /* how often expired tokens are deleted */
+#define FOLLOWUP_EVERY_S 300 /* how often follow-ups are looked for */
+#define PRUNE_EVERY_S 3600   /* how often expired tokens are deleted */
 
 /* Every kind of message: its renderer and its channel. */
 static const struct {
@@ -98,7 +99,7 @@ struct job {
     struct mp_outbox_row row; /* strings point into the copies below */
     char rcpt[MP_EMAIL_MAX], lang[MP_LANG_MAX], msg_key[MP_MSG_KEY_MAX], uid[40];
     struct mp_rendered out;
-    const char *state;     /* the outcome; NULL: left as it was */
+    const char *state; /* the outcome; NULL: left as it was */
     bool attempted;
     int64_t next_at, sent_at;
     char error[120];
@@ -108,16 +109,6 @@ struct due {
     struct job *jobs;
     size_t n, cap;
 };
-
-static void copy(char *dst, size_t cap, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    if (n)
-        memcpy(dst, s, n);
-    dst[n] = '\0';
-}
 
 static int take_due(void *p, const struct mp_outbox_row *r)
 {
@@ -130,12 +121,12 @@ static int take_due(void *p, const struct mp_outbox_row *r)
     j->id = r->id;
     j->attempts = r->attempts;
     j->created_at = r->created_at;
-    copy(j->kind, sizeof j->kind, r->kind);
-    copy(j->rcpt_hash, sizeof j->rcpt_hash, r->rcpt_hash);
-    copy(j->rcpt, sizeof j->rcpt, r->rcpt);
-    copy(j->lang, sizeof j->lang, r->lang);
-    copy(j->msg_key, sizeof j->msg_key, r->msg_key);
-    copy(j->uid, sizeof j->uid, r->event_uid);
+    mp_text_copy(j->kind, sizeof j->kind, r->kind);
+    mp_text_copy(j->rcpt_hash, sizeof j->rcpt_hash, r->rcpt_hash);
+    mp_text_copy(j->rcpt, sizeof j->rcpt, r->rcpt);
+    mp_text_copy(j->lang, sizeof j->lang, r->lang);
+    mp_text_copy(j->msg_key, sizeof j->msg_key, r->msg_key);
+    mp_text_copy(j->uid, sizeof j->uid, r->event_uid);
     j->row.kind = j->kind;
     j->row.rcpt_hash = j->rcpt_hash;
     j->row.rcpt = r->rcpt ? j->rcpt : NULL;
@@ -162,7 +153,7 @@ static void retry_or_fail(const struct mp_outbox_opts *o, struct job *j, int64_t
                           const char *why)
 {
     j->attempted = true;
-    copy(j->error, sizeof j->error, why);
+    mp_text_copy(j->error, sizeof j->error, why);
     if (now - j->created_at >= (int64_t)o->give_up_s) {
         j->state = MP_OUTBOX_FAILED;
         return;
@@ -182,8 +173,7 @@ static enum mp_status prepare(struct mp_ctx *ctx, const struct mp_render_env *en
     struct job *j = &d->jobs[at];
     if (o->rate_per_hour && strcmp(j->kind, "signin") != 0) {
         int64_t n = 0, oldest = 0;
-        if ((rc = mp_store_outbox_sent_since(ctx->db, j->rcpt_hash, env->now - 3600, &n,
-                                             &oldest)))
+        if ((rc = mp_store_outbox_sent_since(ctx->db, j->rcpt_hash, env->now - 3600, &n, &oldest)))
             return rc;
         for (size_t k = 0; k < at; k++)
             if (!d->jobs[k].state && strcmp(d->jobs[k].rcpt_hash, j->rcpt_hash) == 0) {
@@ -194,7 +184,7 @@ static enum mp_status prepare(struct mp_ctx *ctx, const struct mp_render_env *en
         if (n >= (int64_t)o->rate_per_hour) {
             j->state = MP_OUTBOX_QUEUED;
             j->next_at = oldest + 3600 + 1;
-            copy(j->error, sizeof j->error, "rate limit: waits for its turn");
+            mp_text_copy(j->error, sizeof j->error, "rate limit: waits for its turn");
             r->postponed++;
             return MP_OK;
         }
@@ -209,7 +199,7 @@ static enum mp_status prepare(struct mp_ctx *ctx, const struct mp_render_env *en
     rc = render(ctx, env, &j->row, &j->out);
     if (rc == MP_OK && j->out.skip) {
         j->state = MP_OUTBOX_SKIPPED;
-        copy(j->error, sizeof j->error, j->out.why);
+        mp_text_copy(j->error, sizeof j->error, j->out.why);
         r->skipped++;
         return MP_OK;
     }
@@ -235,8 +225,8 @@ static enum mp_status followups(struct mp_ctx *ctx, const struct mp_mail_pack *p
         int days = mp_mail_pack_followup_days(pack, cat);
         if (days <= 0)
             continue;
-        struct mp_outbox_rec m = {.kind = "followup", .channel = MP_CHANNEL_MAIL,
-                                  .created_at = now, .next_at = now};
+        struct mp_outbox_rec m = {
+            .kind = "followup", .channel = MP_CHANNEL_MAIL, .created_at = now, .next_at = now};
         int64_t added = 0;
         /* Fixed between days + 14 and days ago: a server that was down
          * for two weeks asks late rather than never; older fixes are past
@@ -269,8 +259,8 @@ static enum mp_status finish_all(struct mp_ctx *ctx, struct due *d, struct mp_er
 
 /* The round proper, with a transport (NULL: none configured). */
 static enum mp_status round_with(struct mp_ctx *ctx, const struct mp_mail_pack *pack,
-                                 const struct mp_outbox_opts *o, struct mp_smtp *smtp,
-                                 int64_t now, int64_t *down_until, struct mp_outbox_round *r,
+                                 const struct mp_outbox_opts *o, struct mp_smtp *smtp, int64_t now,
+                                 int64_t *down_until, struct mp_outbox_round *r,
                                  struct mp_error *err)
 {
     struct due d = {0};
@@ -307,9 +297,8 @@ static enum mp_status round_with(struct mp_ctx *ctx, const struct mp_mail_pack *
         if (down)
             continue; /* left as it was; its lease ends below */
         char why[120];
-        enum mp_smtp_result res = mp_smtp_send(smtp, o->mail_from, j->out.rcpt,
-                                               j->out.message.data, j->out.message.len, why,
-                                               sizeof why);
+        enum mp_smtp_result res = mp_smtp_send(smtp, o->mail_from, j->out.rcpt, j->out.message.data,
+                                               j->out.message.len, why, sizeof why);
         int64_t t = mp_time_now();
         switch (res) {
         case MP_SMTP_SENT:
@@ -321,7 +310,7 @@ static enum mp_status round_with(struct mp_ctx *ctx, const struct mp_mail_pack *
         case MP_SMTP_PERMFAIL:
             j->state = MP_OUTBOX_FAILED;
             j->attempted = true;
-            copy(j->error, sizeof j->error, why);
+            mp_text_copy(j->error, sizeof j->error, why);
             r->failed++;
             break;
         case MP_SMTP_DOWN:
@@ -339,8 +328,8 @@ static enum mp_status round_with(struct mp_ctx *ctx, const struct mp_mail_pack *
             break;
         }
         if (res != MP_SMTP_SENT)
-            fprintf(stderr, "meldpunt: outbox: message %lld (%s) not sent: %s\n",
-                    (long long)j->id, j->kind, why);
+            fprintf(stderr, "meldpunt: outbox: message %lld (%s) not sent: %s\n", (long long)j->id,
+                    j->kind, why);
     }
     rc = finish_all(ctx, &d, err);
 out:
@@ -356,7 +345,8 @@ static enum mp_status queue_followups(struct mp_ctx *ctx, const struct mp_mail_p
     enum mp_status rc = mp_store_begin_write(ctx->db, err);
     if (rc)
         return rc;
-    if ((rc = followups(ctx, pack, now)) || (rc = mp_store_notify_tokens_prune(ctx->db, now, NULL))) {
+    if ((rc = followups(ctx, pack, now)) ||
+        (rc = mp_store_notify_tokens_prune(ctx->db, now, NULL))) {
         mp_store_rollback(ctx->db);
         return mp_fail(err, rc, "unavailable", "cannot queue the follow-ups");
     }
@@ -453,9 +443,9 @@ enum mp_status mp_outbox_start(struct mp_ctx *ctx, const struct mp_mail_pack *pa
     ob->ctx = ctx;
     ob->pack = pack;
     ob->o = *o;
-    copy(ob->smtp_url, sizeof ob->smtp_url, o->smtp_url);
-    copy(ob->mail_from, sizeof ob->mail_from, o->mail_from);
-    copy(ob->public_url, sizeof ob->public_url, o->public_url);
+    mp_text_copy(ob->smtp_url, sizeof ob->smtp_url, o->smtp_url);
+    mp_text_copy(ob->mail_from, sizeof ob->mail_from, o->mail_from);
+    mp_text_copy(ob->public_url, sizeof ob->public_url, o->public_url);
     ob->o.smtp_url = ob->smtp_url;
     ob->o.mail_from = ob->mail_from;
     ob->o.public_url = ob->public_url;
@@ -530,8 +520,8 @@ static enum mp_status unavailable(struct mp_error *err)
     return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the outbox right now");
 }
 
-enum mp_status mp_outbox_list(struct mp_ctx *ctx, const char *state, int64_t before,
-                              size_t limit, mp_outbox_cb cb, void *arg, struct mp_error *err)
+enum mp_status mp_outbox_list(struct mp_ctx *ctx, const char *state, int64_t before, size_t limit,
+                              mp_outbox_cb cb, void *arg, struct mp_error *err)
 {
     if (state && !mp_outbox_state_valid(state))
         return mp_fail(err, MP_EINVAL, "invalid_parameter",

@@ -139,8 +139,8 @@ static int event_row(void *p, sqlite3_stmt *st)
     return c->cb(c->ctx, &e);
 }
 
-enum mp_status mp_store_notify_event_get(struct mp_store_sess *s, int64_t id,
-                                         mp_notify_event_cb cb, void *ctx)
+enum mp_status mp_store_notify_event_get(struct mp_store_sess *s, int64_t id, mp_notify_event_cb cb,
+                                         void *ctx)
 {
     struct events c = {cb, ctx};
     return mp_stmt_first(s, mp_stmt_id(s, sql_event_get, id), event_row, &c, "event");
@@ -185,8 +185,8 @@ static int sub_added_row(void *p, sqlite3_stmt *st)
 }
 
 enum mp_status mp_store_notify_sub_add(struct mp_store_sess *s, int64_t report_id,
-                                       const char *email, const char *email_hash,
-                                       const char *lang, int64_t at, int64_t *id, bool *active)
+                                       const char *email, const char *email_hash, const char *lang,
+                                       int64_t at, int64_t *id, bool *active)
 {
     struct sub_added a = {0, false};
     sqlite3_stmt *st = mp_stmt_id(s, sql_sub_add, report_id);
@@ -323,9 +323,9 @@ enum mp_status mp_store_notify_mine(struct mp_store_sess *s, const char *email,
 
 /* ---- the outbox ---- */
 
-#define OUTBOX_COLS                                                                              \
-    "o.id, IFNULL(o.event_id, 0), IFNULL(o.sub_id, 0), IFNULL(o.report_id, 0),"                  \
-    " IFNULL(o.cluster_id, 0), o.attempts, o.created_at, o.next_at, o.sent_at, o.kind,"         \
+#define OUTBOX_COLS                                                                                \
+    "o.id, IFNULL(o.event_id, 0), IFNULL(o.sub_id, 0), IFNULL(o.report_id, 0),"                    \
+    " IFNULL(o.cluster_id, 0), o.attempts, o.created_at, o.next_at, o.sent_at, o.kind,"            \
     " o.channel, o.rcpt, o.rcpt_hash, o.lang, o.msg_key, o.state, o.last_error, e.uid"
 #define OUTBOX_FROM " FROM outbox o LEFT JOIN notify_events e ON e.id = o.event_id"
 
@@ -344,10 +344,10 @@ static const char sql_outbox_fanout[] =
     " WHERE r.cluster_id = ?6 AND s.stopped_at = 0 AND s.email IS NOT NULL"
     " AND NOT EXISTS (SELECT 1 FROM notify_stop x WHERE x.email_hash = s.email_hash)"
     " ORDER BY s.id";
-static const char sql_outbox_due[] = "SELECT " OUTBOX_COLS OUTBOX_FROM
-                                     " WHERE o.channel = ?1 AND o.state = 'queued'"
-                                     " AND o.next_at <= ?2 AND o.lease_until <= ?2"
-                                     " ORDER BY o.next_at, o.id LIMIT ?3";
+static const char sql_outbox_due[] =
+    "SELECT " OUTBOX_COLS OUTBOX_FROM " WHERE o.channel = ?1 AND o.state = 'queued'"
+    " AND o.next_at <= ?2 AND o.lease_until <= ?2"
+    " ORDER BY o.next_at, o.id LIMIT ?3";
 static const char sql_outbox_lease[] = "UPDATE outbox SET lease_until = ?2 WHERE id = ?1";
 static const char sql_outbox_release[] =
     "UPDATE outbox SET lease_until = 0 WHERE state = 'queued' AND lease_until <> 0";
@@ -357,9 +357,9 @@ static const char sql_outbox_finish[] =
 static const char sql_outbox_sent_since[] =
     "SELECT count(*), IFNULL(min(sent_at), 0) FROM outbox WHERE rcpt_hash = ?1 AND sent_at >= ?2"
     " AND sent_at > 0";
-static const char sql_outbox_list[] = "SELECT " OUTBOX_COLS OUTBOX_FROM
-                                      " WHERE (?1 IS NULL OR o.state = ?1)"
-                                      " AND (?2 = 0 OR o.id < ?2) ORDER BY o.id DESC LIMIT ?3";
+static const char sql_outbox_list[] =
+    "SELECT " OUTBOX_COLS OUTBOX_FROM " WHERE (?1 IS NULL OR o.state = ?1)"
+    " AND (?2 = 0 OR o.id < ?2) ORDER BY o.id DESC LIMIT ?3";
 static const char sql_outbox_get[] = "SELECT " OUTBOX_COLS OUTBOX_FROM " WHERE o.id = ?1";
 static const char sql_outbox_retry[] =
     "UPDATE outbox SET state = 'queued', next_at = ?2, lease_until = 0"
@@ -522,8 +522,7 @@ enum mp_status mp_store_outbox_list(struct mp_store_sess *s, const char *state, 
     return mp_stmt_each(s, st, message_row, &c, "outbox list");
 }
 
-enum mp_status mp_store_outbox_get(struct mp_store_sess *s, int64_t id, mp_outbox_cb cb,
-                                   void *ctx)
+enum mp_status mp_store_outbox_get(struct mp_store_sess *s, int64_t id, mp_outbox_cb cb, void *ctx)
 {
     struct messages c = {cb, ctx};
     return mp_stmt_first(s, mp_stmt_id(s, sql_outbox_get, id), message_row, &c, "outbox get");
@@ -548,8 +547,7 @@ static int count_row(void *p, sqlite3_stmt *st)
 }
 
 enum mp_status mp_store_outbox_counts(struct mp_store_sess *s,
-                                      int (*cb)(void *ctx, const char *state, int64_t n),
-                                      void *ctx)
+                                      int (*cb)(void *ctx, const char *state, int64_t n), void *ctx)
 {
     struct counts c = {cb, ctx};
     return mp_stmt_each(s, mp_stmt(s, sql_outbox_counts), count_row, &c, "outbox counts");
@@ -690,8 +688,8 @@ static const char sql_kto_add[] =
 static const char sql_kto_detail[] =
     "UPDATE kto_answers SET reasons = ?2, text = ?3, photo = ?4, photo_thumb = ?5,"
     " detailed_at = ?6 WHERE id = ?1";
-#define KTO_COLS                                                                                 \
-    "id, sub_id, report_id, cluster_id, fixed_at, created_at, detailed_at, satisfied,"         \
+#define KTO_COLS                                                                                   \
+    "id, sub_id, report_id, cluster_id, fixed_at, created_at, detailed_at, satisfied,"             \
     " photo IS NOT NULL, reasons, text"
 static const char sql_kto_get[] = "SELECT " KTO_COLS " FROM kto_answers WHERE id = ?1";
 static const char sql_kto_answered[] =

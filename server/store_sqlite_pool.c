@@ -228,6 +228,15 @@ enum mp_status mp_store_commit(struct mp_store_sess *s, struct mp_error *err)
     return MP_OK;
 }
 
+enum mp_status mp_store_end(struct mp_store_sess *s, enum mp_status rc, struct mp_error *err)
+{
+    if (rc) {
+        mp_store_rollback(s);
+        return rc;
+    }
+    return mp_store_commit(s, err);
+}
+
 void mp_store_rollback(struct mp_store_sess *s)
 {
     if (!sqlite3_get_autocommit(s->db)) {

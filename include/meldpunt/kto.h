@@ -51,12 +51,12 @@ struct mp_kto_details {
     const char *text;           /* NULL or "" for none */
     const unsigned char *photo; /* JPEG or PNG as uploaded (metadata is stripped), or NULL */
     size_t photo_len;
-    const char *lang;           /* for the note of a reopen request: the pack's words */
+    const char *lang; /* for the note of a reopen request: the pack's words */
 };
 
 struct mp_kto_result {
     int64_t report_id, cluster_id;
-    bool reopen_requested; /* the job moved to reopen_requested */
+    bool reopen_requested;         /* the job moved to reopen_requested */
     char status[MP_STATUS_MAXLEN]; /* the job's status after it */
 };
 

@@ -23,17 +23,17 @@
 #include "meldpunt/status.h"
 
 struct mp_mail {
-    const char *from_name;   /* display name (any UTF-8), or NULL */
-    const char *from_addr;   /* addr-spec, e.g. meldpunt@city.example */
-    const char *to_addr;     /* addr-spec */
-    const char *subject;     /* UTF-8 */
-    const char *text;        /* the text/plain body, UTF-8, lines ending in \n or \r\n */
-    const char *html;        /* the text/html body, UTF-8 */
-    const char *msg_id;      /* "local@domain": the Message-ID without the brackets */
-    int64_t date;            /* Unix seconds: the Date header (UTC) */
-    const char *lang;        /* Content-Language ("en"), or NULL */
+    const char *from_name;       /* display name (any UTF-8), or NULL */
+    const char *from_addr;       /* addr-spec, e.g. meldpunt@city.example */
+    const char *to_addr;         /* addr-spec */
+    const char *subject;         /* UTF-8 */
+    const char *text;            /* the text/plain body, UTF-8, lines ending in \n or \r\n */
+    const char *html;            /* the text/html body, UTF-8 */
+    const char *msg_id;          /* "local@domain": the Message-ID without the brackets */
+    int64_t date;                /* Unix seconds: the Date header (UTC) */
+    const char *lang;            /* Content-Language ("en"), or NULL */
     const char *unsubscribe_url; /* https (or http) URL taking the one-click POST, or NULL */
-    const char *event_id;    /* X-Meldpunt-Event: the event the message tells of, or NULL */
+    const char *event_id;        /* X-Meldpunt-Event: the event the message tells of, or NULL */
 };
 
 /* Whether s is an address meldpunt sends to or from: local@domain, printable

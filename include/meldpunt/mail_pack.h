@@ -30,7 +30,7 @@ struct mp_mail_pack;
 /* A reason a reporter may give for (dis)satisfaction. */
 struct mp_kto_reason {
     char code[32];
-    bool reopen;   /* not satisfied for this reason asks for the job to be reopened */
+    bool reopen;    /* not satisfied for this reason asks for the job to be reopened */
     bool satisfied; /* offered with "satisfied" (else with "not satisfied") */
 };
 
@@ -40,7 +40,10 @@ struct mp_tmpl_var {
 };
 
 /* Every template a language must have: confirm, status, followup, signin. */
-#define MP_MAIL_TEMPLATES {"confirm", "status", "followup", "signin"}
+#define MP_MAIL_TEMPLATES                                                                          \
+    {                                                                                              \
+        "confirm", "status", "followup", "signin"                                                  \
+    }
 
 /* Load the mail part of the pack in city_dir (mail/ and categories.json).
  * Every language folder must hold the templates of MP_MAIL_TEMPLATES (text
@@ -65,10 +68,9 @@ bool mp_mail_pack_has(const struct mp_mail_pack *p, const char *lang, const char
 /* Render template name of lang (html: the .html one, else the .txt one)
  * with vars into body; for the text one also its subject into subject (may
  * be NULL otherwise). MP_ENOTFOUND when lang has no such template. */
-enum mp_status mp_mail_pack_render(const struct mp_mail_pack *p, const char *lang,
-                                   const char *name, bool html, const struct mp_tmpl_var *vars,
-                                   size_t nvars, struct mp_buf *subject,
-                                   struct mp_buf *body) MP_WUR;
+enum mp_status mp_mail_pack_render(const struct mp_mail_pack *p, const char *lang, const char *name,
+                                   bool html, const struct mp_tmpl_var *vars, size_t nvars,
+                                   struct mp_buf *subject, struct mp_buf *body) MP_WUR;
 
 /* The reasons, in the pack's order: *n of them. Borrowed. */
 const struct mp_kto_reason *mp_mail_pack_reasons(const struct mp_mail_pack *p, size_t *n);

@@ -29,8 +29,8 @@ enum mp_smtp_result {
 
 /* A handle for url (copied). timeout_s bounds one message. MP_EINVAL for a
  * URL that is not smtp:// or smtps://. New object in *out (mp_smtp_close). */
-enum mp_status mp_smtp_open(const char *url, bool plain, unsigned timeout_s,
-                            struct mp_smtp **out, struct mp_error *err) MP_WUR;
+enum mp_status mp_smtp_open(const char *url, bool plain, unsigned timeout_s, struct mp_smtp **out,
+                            struct mp_error *err) MP_WUR;
 void mp_smtp_close(struct mp_smtp *s);
 
 /* Send msg (len bytes, a whole RFC 5322 message with CRLF lines) from

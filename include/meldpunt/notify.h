@@ -33,7 +33,7 @@
 #include "meldpunt/status.h"
 
 /* Event types (the CloudEvents type suffixes of webhooks). */
-#define MP_EVENT_REPORT_CREATED "report.created"          /* a live report, new or "me too" */
+#define MP_EVENT_REPORT_CREATED "report.created"         /* a live report, new or "me too" */
 #define MP_EVENT_STATUS_CHANGED "cluster.status_changed" /* with the public note, if any */
 #define MP_EVENT_MERGED "cluster.merged"                 /* a job folded into another */
 #define MP_EVENT_MOVED "report.moved"                    /* a report put in another job */
@@ -46,10 +46,10 @@ struct mp_notify_event {
     int64_t cluster_id, report_id, at;
     /* cluster.status_changed */
     const char *from, *to;
-    const char *note;  /* the public note, or NULL */
+    const char *note; /* the public note, or NULL */
     /* report.created */
-    bool joined;       /* it joined an existing job */
-    int64_t sub_id;    /* the reporter's active subscription (0: none) */
+    bool joined;    /* it joined an existing job */
+    int64_t sub_id; /* the reporter's active subscription (0: none) */
     /* cluster.merged (from_cluster into to_cluster), report.moved */
     int64_t from_cluster, to_cluster;
 };
@@ -63,9 +63,9 @@ enum mp_status mp_notify_emit(struct mp_ctx *ctx, const struct mp_notify_event *
 /* A live report was stored (in the caller's transaction): subscribe its
  * reporter when an address came with it (lang: the reporter's languages,
  * "" for the pack's default), then emit report.created. */
-enum mp_status mp_notify_report_created(struct mp_ctx *ctx, int64_t report_id,
-                                        int64_t cluster_id, bool joined, const char *email,
-                                        const char *lang, int64_t at) MP_WUR;
+enum mp_status mp_notify_report_created(struct mp_ctx *ctx, int64_t report_id, int64_t cluster_id,
+                                        bool joined, const char *email, const char *lang,
+                                        int64_t at) MP_WUR;
 
 /* ---- the recipient kinds of notify.c's table (a file each) ---- */
 
@@ -112,9 +112,8 @@ enum mp_status mp_notify_signin_request(struct mp_ctx *ctx, const char *email, c
 /* Trade a sign-in token (once) for a session token (into session, cap >=
  * MP_TOKEN_LEN) valid until *expires_at. MP_EAUTH "invalid_token",
  * "expired_token", "used_token". */
-enum mp_status mp_notify_session_open(struct mp_ctx *ctx, const char *signin_token,
-                                      char *session, size_t cap, int64_t *expires_at,
-                                      struct mp_error *err) MP_WUR;
+enum mp_status mp_notify_session_open(struct mp_ctx *ctx, const char *signin_token, char *session,
+                                      size_t cap, int64_t *expires_at, struct mp_error *err) MP_WUR;
 
 /* Every report made with the session's address, newest first. */
 enum mp_status mp_notify_mine(struct mp_ctx *ctx, const char *session, mp_notify_mine_cb cb,
@@ -127,10 +126,10 @@ enum mp_status mp_notify_mine_stop(struct mp_ctx *ctx, const char *session, int6
                                    struct mp_error *err) MP_WUR;
 
 /* Token lifetimes in seconds (README "Reporters' mail"). */
-#define MP_NOTIFY_UNSUB_TTL (400 * 86400)  /* unsubscribe links: mails get old */
-#define MP_NOTIFY_SIGNIN_TTL (30 * 60)     /* the sign-in link of "my reports" */
-#define MP_NOTIFY_SESSION_TTL (60 * 60)    /* the session it opens */
-#define MP_NOTIFY_KTO_TTL (60 * 86400)     /* the satisfaction links */
-#define MP_NOTIFY_KTO_FORM_TTL (2 * 3600)  /* the details form after a click */
+#define MP_NOTIFY_UNSUB_TTL (400 * 86400) /* unsubscribe links: mails get old */
+#define MP_NOTIFY_SIGNIN_TTL (30 * 60)    /* the sign-in link of "my reports" */
+#define MP_NOTIFY_SESSION_TTL (60 * 60)   /* the session it opens */
+#define MP_NOTIFY_KTO_TTL (60 * 86400)    /* the satisfaction links */
+#define MP_NOTIFY_KTO_FORM_TTL (2 * 3600) /* the details form after a click */
 
 #endif

@@ -48,7 +48,7 @@ struct mp_outbox_rec {
     const char *rcpt;      /* the address; NULL once anonymised */
     const char *rcpt_hash; /* mp_notify_address_hash of it: rate limit, stop list */
     const char *lang;
-    const char *dedup;     /* NULL, or a key that admits one message (a second is ignored) */
+    const char *dedup; /* NULL, or a key that admits one message (a second is ignored) */
     int64_t event_id, sub_id, report_id, cluster_id; /* 0 when none */
     int64_t created_at, next_at;
 };
@@ -57,7 +57,7 @@ struct mp_outbox_row {
     int64_t id, event_id, sub_id, report_id, cluster_id;
     int64_t attempts, created_at, next_at, sent_at;
     const char *kind, *channel, *rcpt, *rcpt_hash, *lang;
-    const char *msg_key;   /* stable across attempts: the Message-ID */
+    const char *msg_key; /* stable across attempts: the Message-ID */
     const char *state, *last_error;
     const char *event_uid; /* NULL for messages no change caused (sign-in, follow-up) */
 };

@@ -31,10 +31,10 @@ struct mp_render_env {
 };
 
 struct mp_rendered {
-    struct mp_buf message;        /* what the transport sends (mail: RFC 5322) */
-    char rcpt[MP_EMAIL_MAX];      /* the envelope recipient */
-    bool skip;                    /* moot: mark the message skipped, send nothing */
-    char why[80];                 /* why it was skipped or could not be rendered */
+    struct mp_buf message;   /* what the transport sends (mail: RFC 5322) */
+    char rcpt[MP_EMAIL_MAX]; /* the envelope recipient */
+    bool skip;               /* moot: mark the message skipped, send nothing */
+    char why[80];            /* why it was skipped or could not be rendered */
 };
 
 typedef enum mp_status (*mp_render_fn)(struct mp_ctx *ctx, const struct mp_render_env *env,
@@ -42,16 +42,14 @@ typedef enum mp_status (*mp_render_fn)(struct mp_ctx *ctx, const struct mp_rende
 
 /* The reporter's confirmation of a new report (kind "confirm"). */
 enum mp_status mp_render_confirm(struct mp_ctx *ctx, const struct mp_render_env *env,
-                                 const struct mp_outbox_row *row,
-                                 struct mp_rendered *out) MP_WUR;
+                                 const struct mp_outbox_row *row, struct mp_rendered *out) MP_WUR;
 /* A change of the job's status or a public note (kind "status"); for
  * "fixed" the template status-fixed with the satisfaction links. */
 enum mp_status mp_render_status(struct mp_ctx *ctx, const struct mp_render_env *env,
                                 const struct mp_outbox_row *row, struct mp_rendered *out) MP_WUR;
 /* "Is it really fixed?" some weeks after the fix (kind "followup"). */
 enum mp_status mp_render_followup(struct mp_ctx *ctx, const struct mp_render_env *env,
-                                  const struct mp_outbox_row *row,
-                                  struct mp_rendered *out) MP_WUR;
+                                  const struct mp_outbox_row *row, struct mp_rendered *out) MP_WUR;
 /* The one-time sign-in link of "my reports" (kind "signin"). */
 enum mp_status mp_render_signin(struct mp_ctx *ctx, const struct mp_render_env *env,
                                 const struct mp_outbox_row *row, struct mp_rendered *out) MP_WUR;

@@ -80,9 +80,8 @@ enum mp_status mp_outbox_round(struct mp_ctx *ctx, const struct mp_mail_pack *pa
 
 /* Messages in state (NULL: all), newest first, ids below before (0: from
  * the newest), at most limit (1-1000). Rows borrowed for the callback. */
-enum mp_status mp_outbox_list(struct mp_ctx *ctx, const char *state, int64_t before,
-                              size_t limit, mp_outbox_cb cb, void *arg,
-                              struct mp_error *err) MP_WUR;
+enum mp_status mp_outbox_list(struct mp_ctx *ctx, const char *state, int64_t before, size_t limit,
+                              mp_outbox_cb cb, void *arg, struct mp_error *err) MP_WUR;
 /* Message id; MP_ENOTFOUND "not_found". */
 enum mp_status mp_outbox_get(struct mp_ctx *ctx, int64_t id, mp_outbox_cb cb, void *arg,
                              struct mp_error *err) MP_WUR;

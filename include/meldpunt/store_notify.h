@@ -24,8 +24,8 @@
 enum mp_status mp_store_notify_event_add(struct mp_store_sess *s,
                                          const struct mp_notify_event_rec *e, int64_t *id) MP_WUR;
 /* The event id; MP_ENOTFOUND. */
-enum mp_status mp_store_notify_event_get(struct mp_store_sess *s, int64_t id,
-                                         mp_notify_event_cb cb, void *ctx) MP_WUR;
+enum mp_status mp_store_notify_event_get(struct mp_store_sess *s, int64_t id, mp_notify_event_cb cb,
+                                         void *ctx) MP_WUR;
 
 /* ---- subscriptions and the stop list ---- */
 
@@ -33,9 +33,8 @@ enum mp_status mp_store_notify_event_get(struct mp_store_sess *s, int64_t id,
  * subscription starts stopped when email_hash is on the stop list; *active
  * says which. *id receives its id. MP_ECONFLICT when the report has one. */
 enum mp_status mp_store_notify_sub_add(struct mp_store_sess *s, int64_t report_id,
-                                       const char *email, const char *email_hash,
-                                       const char *lang, int64_t at, int64_t *id,
-                                       bool *active) MP_WUR;
+                                       const char *email, const char *email_hash, const char *lang,
+                                       int64_t at, int64_t *id, bool *active) MP_WUR;
 /* Subscription id; MP_ENOTFOUND. */
 enum mp_status mp_store_notify_sub_get(struct mp_store_sess *s, int64_t id, mp_notify_sub_cb cb,
                                        void *ctx) MP_WUR;

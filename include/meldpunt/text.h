@@ -27,4 +27,8 @@ char *mp_text_mask_contacts(const char *s);
  * that readers can skip the copy; true means "mask to be sure". */
 bool mp_text_may_have_contacts(const char *s);
 
+/* Copy s (NULL: "") into dst[cap], cut to cap - 1 bytes, always terminated:
+ * for the fixed fields of records copied out of store rows. cap > 0. */
+void mp_text_copy(char *dst, size_t cap, const char *s);
+
 #endif

@@ -169,8 +169,9 @@ static void test_header_plain_and_folded(void **state)
     header("Subject", "Report 12: Acknowledged", &h);
     assert_string_equal(h, "Subject: Report 12: Acknowledged\r\n");
     free(h);
-    header("Subject", "A long subject that goes on and on about a pothole that nobody has fixed "
-                      "for weeks and weeks",
+    header("Subject",
+           "A long subject that goes on and on about a pothole that nobody has fixed "
+           "for weeks and weeks",
            &h);
     lines_within(h, 78);
     assert_non_null(strstr(h, "\r\n "));
@@ -253,7 +254,8 @@ static void test_build_a_message(void **state)
     assert_non_null(strstr(s, "\r\n <meldpunt@city.example>\r\nTo: anne@example.org\r\n"));
     assert_non_null(strstr(s, "\r\nSubject: Melding 12 is opgelost\r\n"));
     assert_non_null(strstr(s, "\r\nDate: Thu, 01 Jan 1970 00:00:00 +0000\r\n"));
-    assert_non_null(strstr(s, "\r\nMessage-ID: <0123456789abcdef0123456789abcdef@city.example>\r\n"));
+    assert_non_null(
+        strstr(s, "\r\nMessage-ID: <0123456789abcdef0123456789abcdef@city.example>\r\n"));
     assert_non_null(strstr(s, "\r\nMIME-Version: 1.0\r\nContent-Language: nl\r\n"));
     assert_non_null(strstr(s, "\r\nAuto-Submitted: auto-generated\r\n"));
     assert_non_null(strstr(s, "\r\nList-Unsubscribe: <https://reports.example/api/v1/notify/"

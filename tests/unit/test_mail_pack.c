@@ -90,7 +90,8 @@ static void test_chicago_renders_everything(void **state)
             assert_true(subject[0] && !strchr(subject, '\n'));
             /* Every mail lets the reader stop all mail and find their reports. */
             assert_non_null(strstr(text, "https://reports.example/unsubscribe.html?t=mp_S"));
-            assert_non_null(strstr(html, "href=\"https://reports.example/unsubscribe.html?t=mp_S\""));
+            assert_non_null(
+                strstr(html, "href=\"https://reports.example/unsubscribe.html?t=mp_S\""));
             assert_non_null(strstr(text, "https://reports.example/my-reports.html"));
             /* Escaped in HTML, as typed in text. */
             if (strstr(text, "Pothole")) {
@@ -105,7 +106,8 @@ static void test_chicago_renders_everything(void **state)
     char *subject, *text;
     render(p, "nl", "status-fixed", false, all_vars, NVARS, &subject, &text);
     assert_string_equal(subject, "Melding 42 is opgelost");
-    assert_non_null(strstr(text, "Ja, ik ben tevreden: https://reports.example/kto.html?t=mp_K&a=yes"));
+    assert_non_null(
+        strstr(text, "Ja, ik ben tevreden: https://reports.example/kto.html?t=mp_K&a=yes"));
     assert_non_null(strstr(text, "Filled \"today\" & checked"));
     free(subject);
     free(text);
@@ -151,8 +153,7 @@ static void test_language_and_texts(void **state)
     assert_int_equal(satisfied, 3);
     assert_string_equal(mp_mail_pack_reason_name(p, "not_fixed", "nl"),
                         "Het probleem is niet opgelost");
-    assert_string_equal(mp_mail_pack_reason_name(p, "not_fixed", "fr"),
-                        "The problem is not fixed");
+    assert_string_equal(mp_mail_pack_reason_name(p, "not_fixed", "fr"), "The problem is not fixed");
     assert_null(mp_mail_pack_reason(p, "nope"));
     /* Follow-up delays from categories.json. */
     assert_int_equal(mp_mail_pack_followup_days(p, "pothole"), 28);
@@ -271,12 +272,14 @@ static void test_broken_packs_are_refused(void **state)
     write_file(k.dir, "mail/fr/signin.html", "ok");
     write_file(k.dir, "mail/mail.json", "{\"default_language\":\"de\",\"kto_reasons\":[]}");
     load_fails(&k, "mail.json: default_language must name a language folder of mail/");
-    write_file(k.dir, "mail/mail.json", "{\"default_language\":\"fr\",\"kto_reasons\":[{\"code\":"
-                                        "\"x\"}]}");
+    write_file(k.dir, "mail/mail.json",
+               "{\"default_language\":\"fr\",\"kto_reasons\":[{\"code\":"
+               "\"x\"}]}");
     load_fails(&k, "mail.json: reason x has no name in the default language");
     write_file(k.dir, "mail/mail.json", "{\"default_language\":\"fr\",\"kto_reasons\":[]}");
-    write_file(k.dir, "categories.json", "{\"categories\":[{\"code\":\"pothole\","
-                                         "\"followup_days\":-1}]}");
+    write_file(k.dir, "categories.json",
+               "{\"categories\":[{\"code\":\"pothole\","
+               "\"followup_days\":-1}]}");
     load_fails(&k, "categories.json: pothole: followup_days must be 0-365");
     pack_remove(&k);
 }

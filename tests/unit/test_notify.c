@@ -51,8 +51,7 @@ static int group_teardown(void **state)
     return fx_pack_group_teardown(state);
 }
 
-static const struct mp_principal dana = {.user_id = 1, .name = "dana",
-                                         .role = MP_ROLE_DISPATCHER};
+static const struct mp_principal dana = {.user_id = 1, .name = "dana", .role = MP_ROLE_DISPATCHER};
 
 /* A report by email (NULL: none) dy metres north of the Loop, created at
  * `at` (0: now); same_as joins a cluster. */
@@ -81,8 +80,8 @@ static void change(struct fx_db *d, int64_t cluster, const char *status, const c
                    bool note_public)
 {
     struct mp_error err = {{0}, {0}};
-    struct mp_workflow_request rq = {.cluster_id = cluster, .status = status, .note = note,
-                                     .note_public = note_public};
+    struct mp_workflow_request rq = {
+        .cluster_id = cluster, .status = status, .note = note, .note_public = note_public};
     struct mp_workflow_result res;
     if (mp_workflow_change(&d->ctx, NULL, &dana, &rq, &res, &err) != MP_OK)
         fail_msg("%s: %s", status, err.text);
@@ -100,10 +99,7 @@ struct msgs {
     size_t n;
 };
 
-static void copy(char *dst, size_t cap, const char *s)
-{
-    snprintf(dst, cap, "%s", s ? s : "");
-}
+static void copy(char *dst, size_t cap, const char *s) { snprintf(dst, cap, "%s", s ? s : ""); }
 
 static int take(void *p, const struct mp_outbox_row *r)
 {
@@ -159,7 +155,8 @@ static size_t count(const struct msgs *l, const char *kind, const char *rcpt)
 {
     size_t n = 0;
     for (size_t i = 0; i < l->n; i++)
-        n += (!kind || strcmp(l->m[i].kind, kind) == 0) && (!rcpt || strcmp(l->m[i].rcpt, rcpt) == 0);
+        n += (!kind || strcmp(l->m[i].kind, kind) == 0) &&
+             (!rcpt || strcmp(l->m[i].rcpt, rcpt) == 0);
     return n;
 }
 
@@ -170,8 +167,8 @@ static void test_report_queues_its_confirmation(void **state)
     struct msgs l;
     fx_db_open(&d, "mp-notify");
     struct mp_submit_result a = submit(&d, "Anne@Example.ORG", 0, 0, 0, false);
-    submit(&d, NULL, 500, 0, 0, false);                      /* no address: no mail */
-    submit(&d, "quiet@example.org", 1000, 0, 0, true);        /* an import: quiet */
+    submit(&d, NULL, 500, 0, 0, false);                /* no address: no mail */
+    submit(&d, "quiet@example.org", 1000, 0, 0, true); /* an import: quiet */
     outbox(&d, &l);
     assert_int_equal(l.n, 1);
     assert_string_equal(l.m[0].kind, "confirm");
@@ -285,10 +282,10 @@ static void test_stop_list_holds(void **state)
     }
     char session[MP_TOKEN_LEN], second[MP_TOKEN_LEN];
     int64_t expires = 0;
-    assert_int_equal(mp_notify_session_open(&d.ctx, token, session, sizeof session, &expires,
-                                            &err), MP_OK);
-    assert_int_equal(mp_notify_session_open(&d.ctx, token, second, sizeof second, &expires,
-                                            &err), MP_EAUTH);
+    assert_int_equal(mp_notify_session_open(&d.ctx, token, session, sizeof session, &expires, &err),
+                     MP_OK);
+    assert_int_equal(mp_notify_session_open(&d.ctx, token, second, sizeof second, &expires, &err),
+                     MP_EAUTH);
     assert_string_equal(err.code, "used_token");
     assert_int_equal(mp_notify_mine_stop(&d.ctx, session, 0, &err), MP_OK);
     mp_buf_free(&out.message);
@@ -371,8 +368,8 @@ static void test_satisfaction_reopens(void **state)
     struct mp_kto_details det = {.reasons = bad, .nreasons = 1, .lang = "nl"};
     assert_int_equal(mp_kto_detail(&d.ctx, pack, form, &det, &res, &err), MP_EINVAL);
     assert_string_equal(err.code, "unknown_reason");
-    det = (struct mp_kto_details){.reasons = good, .nreasons = 2, .text = "Nog steeds een gat",
-                                  .lang = "nl"};
+    det = (struct mp_kto_details){
+        .reasons = good, .nreasons = 2, .text = "Nog steeds een gat", .lang = "nl"};
     assert_int_equal(mp_kto_detail(&d.ctx, pack, form, &det, &res, &err), MP_OK);
     assert_true(res.reopen_requested);
     assert_string_equal(res.status, "reopen_requested");
@@ -400,8 +397,8 @@ static void test_followups_once_per_fix(void **state)
     struct msgs l;
     struct mp_error err = {{0}, {0}};
     struct mp_outbox_round round;
-    struct mp_outbox_opts o = {.public_url = "https://reports.example",
-                               .mail_from = "meldpunt@city.example", .batch = 16};
+    struct mp_outbox_opts o = {
+        .public_url = "https://reports.example", .mail_from = "meldpunt@city.example", .batch = 16};
     fx_db_open(&d, "mp-notify");
     int64_t now = mp_time_now();
     /* Reported 40 days ago, fixed 29 days ago (potholes ask after 28). */
@@ -409,9 +406,11 @@ static void test_followups_once_per_fix(void **state)
     struct mp_submit_result recent = submit(&d, "fien@example.org", 900, now - 40 * DAY, 0, false);
     assert_int_equal(mp_store_begin_write(d.ctx.db, &err), MP_OK);
     assert_int_equal(mp_report_cluster_set_status(&d.ctx, r.cluster_id, "fixed", now - 29 * DAY,
-                                                  NULL, "dana", &err), MP_OK);
+                                                  NULL, "dana", &err),
+                     MP_OK);
     assert_int_equal(mp_report_cluster_set_status(&d.ctx, recent.cluster_id, "fixed",
-                                                  now - 20 * DAY, NULL, "dana", &err), MP_OK);
+                                                  now - 20 * DAY, NULL, "dana", &err),
+                     MP_OK);
     assert_int_equal(mp_store_commit(d.ctx.db, &err), MP_OK);
     assert_int_equal(mp_outbox_round(&d.ctx, pack, &o, now, &round, &err), MP_OK);
     assert_int_equal(mp_outbox_round(&d.ctx, pack, &o, now + 600, &round, &err), MP_OK);
