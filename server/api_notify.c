@@ -17,32 +17,6 @@
 
 #define SESSION_HEADER "X-Meldpunt-Session"
 
-/* The JSON body: an object whose keys are all in allowed (NULL-terminated).
- * *out is a new reference (json_decref) also on failure. */
-static enum mp_status json_body(const struct mp_request *req, const char *const *allowed,
-                                json_t **out, struct mp_error *err)
-{
-    json_error_t je;
-    const char *key;
-    json_t *v;
-    *out = NULL;
-    if (!mp_api_media_is(req, "application/json"))
-        return mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
-    *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(*out))
-        return mp_fail(err, MP_EINVAL, "invalid_json", "the body must be a JSON object%s%.80s",
-                       *out ? "" : ": ", *out ? "" : je.text);
-    json_object_foreach(*out, key, v)
-    {
-        bool ok = false;
-        for (const char *const *k = allowed; *k && !ok; k++)
-            ok = strcmp(*k, key) == 0;
-        if (!ok)
-            return mp_fail(err, MP_EINVAL, "unknown_field", "unknown field '%.40s'", key);
-    }
-    return MP_OK;
-}
-
 /* A required string member. */
 static enum mp_status str_field(const json_t *o, const char *name, const char **out,
                                 struct mp_error *err)
@@ -121,7 +95,7 @@ enum mp_status mp_api_notify_signin(struct mp_app *app, struct mp_ctx *ctx,
     const char *email = NULL;
     char lang[MP_LANG_MAX];
     enum mp_status rc;
-    if ((rc = no_params(req, err)) || (rc = json_body(req, keys, &body, err)) ||
+    if ((rc = no_params(req, err)) || (rc = mp_api_json_object(req, keys, &body, err)) ||
         (rc = str_field(body, "email", &email, err)))
         goto out;
     mp_notify_lang_from_header(mp_req_header(req, "Accept-Language"), lang, sizeof lang);
@@ -149,7 +123,7 @@ enum mp_status mp_api_notify_session(struct mp_app *app, struct mp_ctx *ctx,
     char session[MP_TOKEN_LEN];
     int64_t expires = 0;
     enum mp_status rc;
-    if ((rc = no_params(req, err)) || (rc = json_body(req, keys, &body, err)) ||
+    if ((rc = no_params(req, err)) || (rc = mp_api_json_object(req, keys, &body, err)) ||
         (rc = str_field(body, "token", &token, err)) ||
         (rc = mp_notify_session_open(ctx, token, session, sizeof session, &expires, err)))
         goto out;
@@ -220,7 +194,7 @@ enum mp_status mp_api_notify_stop(struct mp_app *app, struct mp_ctx *ctx,
     static const char *const keys[] = {"report_id", "all", NULL};
     json_t *body = NULL;
     enum mp_status rc;
-    if ((rc = no_params(req, err)) || (rc = json_body(req, keys, &body, err)))
+    if ((rc = no_params(req, err)) || (rc = mp_api_json_object(req, keys, &body, err)))
         goto out;
     const json_t *id = json_object_get(body, "report_id"), *all = json_object_get(body, "all");
     if ((id && !json_is_integer(id)) || (all && !json_is_true(all)) || (!id == !all) ||
@@ -287,7 +261,8 @@ enum mp_status mp_api_kto_answer(struct mp_app *app, struct mp_ctx *ctx,
     struct mp_kto_answered a;
     enum mp_status rc;
     if ((rc = no_params(req, err)) || (rc = need_pack(app, err)) ||
-        (rc = json_body(req, keys, &body, err)) || (rc = str_field(body, "token", &token, err)))
+        (rc = mp_api_json_object(req, keys, &body, err)) ||
+        (rc = str_field(body, "token", &token, err)))
         goto out;
     const json_t *sat = json_object_get(body, "satisfied");
     if (!json_is_boolean(sat)) {
@@ -375,7 +350,7 @@ enum mp_status mp_api_kto_details(struct mp_app *app, struct mp_ctx *ctx,
                 goto out;
         }
     } else {
-        if ((rc = json_body(req, keys, &body, err)) ||
+        if ((rc = mp_api_json_object(req, keys, &body, err)) ||
             (rc = str_field(body, "form_token", &token, err)))
             goto out;
         const json_t *r = json_object_get(body, "reasons"), *x = json_object_get(body, "text"), *e;

@@ -28,6 +28,8 @@ void mp_config_defaults(struct mp_config *c)
     c->rate_burst = 60;
     c->mail_rate = 10;
     c->mail_retry_s = 30;
+    c->webhook_retry_s = 30;
+    c->webhook_give_up_s = 48 * 3600;
 }
 
 enum mp_status mp_config_set_str(char *dst, size_t cap, const char *value, const char *what,
@@ -123,6 +125,19 @@ static enum mp_status mail_from_env(struct mp_config *c, struct mp_error *err)
         if ((rc = parse_uint(v, 3600, &n, "MELDPUNT_MAIL_RETRY", err)) || n == 0)
             return rc ? rc : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_MAIL_RETRY must be 1-3600");
         c->mail_retry_s = (unsigned)n;
+    }
+    if ((v = getenv("MELDPUNT_WEBHOOK_RETRY")) && *v) {
+        if ((rc = parse_uint(v, 3600, &n, "MELDPUNT_WEBHOOK_RETRY", err)) || n == 0)
+            return rc ? rc
+                      : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_WEBHOOK_RETRY must be 1-3600");
+        c->webhook_retry_s = (unsigned)n;
+    }
+    if ((v = getenv("MELDPUNT_WEBHOOK_GIVE_UP")) && *v) {
+        if ((rc = parse_uint(v, 30 * 86400, &n, "MELDPUNT_WEBHOOK_GIVE_UP", err)) || n == 0)
+            return rc ? rc
+                      : mp_fail(err, MP_EINVAL, "config",
+                                "MELDPUNT_WEBHOOK_GIVE_UP must be 1-2592000 seconds");
+        c->webhook_give_up_s = (unsigned)n;
     }
     return MP_OK;
 }

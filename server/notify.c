@@ -23,6 +23,7 @@ static const struct {
                              int64_t event_id);
 } kinds[] = {
     {"reporters", mp_notify_reporters_fanout},
+    {"webhooks", mp_webhook_fanout},
 };
 
 /* The event's data: what the type says, without any address. */

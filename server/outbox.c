@@ -22,6 +22,7 @@
 #include "meldpunt/timeutil.h"
 #include "meldpunt/vocab.h"
 #include "meldpunt/text.h"
+#include "meldpunt/webhook.h"
 
 #define BATCH_MAX 256
 #define LEASE_S 300 /* a round finishes long before */
@@ -88,6 +89,8 @@ void mp_outbox_opts_from_config(const struct mp_config *cfg, struct mp_outbox_op
     o->give_up_s = 48 * 3600;
     o->batch = 64;
     o->poll_ms = 100;
+    o->webhook_retry_s = cfg->webhook_retry_s;
+    o->webhook_give_up_s = cfg->webhook_give_up_s;
 }
 
 /* ---- one round ---- */
@@ -423,9 +426,16 @@ static void *sender(void *arg)
         }
         if (round_with(ob->ctx, ob->pack, &ob->o, ob->smtp, now, &down_until, &r, &err))
             fprintf(stderr, "meldpunt: outbox: %s\n", err.text);
+        /* Webhooks go out on the same thread, whether or not mail can. */
+        struct mp_webhook_opts wo = {ob->o.public_url, ob->o.webhook_retry_s,
+                                     ob->o.webhook_give_up_s, 10, 32};
+        size_t hooks = 0;
+        if (mp_webhook_round(ob->ctx, &wo, now, &hooks, &err))
+            fprintf(stderr, "meldpunt: webhook: %s\n", err.text);
         /* A full round: more may be due at once. */
-        if (r.sent + r.retried + r.failed + r.skipped + r.postponed < ob->o.batch ||
-            down_until > now)
+        if ((r.sent + r.retried + r.failed + r.skipped + r.postponed < ob->o.batch ||
+             down_until > now) &&
+            hooks < wo.batch)
             wait_a_while(ob, ob->o.poll_ms);
     }
     return NULL;

@@ -7,6 +7,7 @@
 
 #include "meldpunt/api.h"
 #include "meldpunt/api_notify.h"
+#include "meldpunt/api_webhooks.h"
 
 struct route {
     const char *method;
@@ -79,6 +80,11 @@ static const struct route routes[] = {
     {"GET", "/api/v1/outbox", mp_api_outbox_list, true, NULL},
     {"GET", "/api/v1/outbox/{id}", mp_api_outbox_get, true, NULL},
     {"POST", "/api/v1/outbox/{id}/retry", mp_api_outbox_retry, true, NULL},
+    {"GET", "/api/v1/webhooks", mp_api_webhook_list, true, NULL},
+    {"POST", "/api/v1/webhooks", mp_api_webhook_add, true, NULL},
+    {"DELETE", "/api/v1/webhooks/{id}", mp_api_webhook_delete, true, NULL},
+    {"GET", "/api/v1/webhooks/{id}/deliveries", mp_api_webhook_deliveries, true, NULL},
+    {"POST", "/api/v1/webhooks/deliveries/{id}/resend", mp_api_webhook_resend, true, NULL},
     {"GET", "/open311/v2/discovery.xml", mp_api_open311_discovery, false, NULL},
     {"GET", "/open311/v2/discovery.json", mp_api_open311_discovery, false, NULL},
     {"GET", "/open311/v2/services.xml", mp_api_open311_services, false, NULL},

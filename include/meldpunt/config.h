@@ -39,6 +39,8 @@ struct mp_config {
     char mail_from[256];   /* MELDPUNT_MAIL_FROM: the sender's address */
     unsigned mail_rate;    /* MELDPUNT_MAIL_RATE: mails per address and hour; 0 = no limit */
     unsigned mail_retry_s; /* MELDPUNT_MAIL_RETRY: seconds before the first retry */
+    unsigned webhook_retry_s;   /* MELDPUNT_WEBHOOK_RETRY: the first retry of a delivery */
+    unsigned webhook_give_up_s; /* MELDPUNT_WEBHOOK_GIVE_UP: a delivery fails after this */
 };
 
 /* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */

@@ -75,6 +75,11 @@ enum mp_status mp_notify_report_created(struct mp_ctx *ctx, int64_t report_id, i
  * address subscribed to a report of the job. */
 enum mp_status mp_notify_reporters_fanout(struct mp_ctx *ctx, const struct mp_notify_event *ev,
                                           int64_t event_id) MP_WUR;
+/* Webhooks (webhook.c): a delivery to each registered receiver that wants
+ * the event's type (or, for a change with a public note,
+ * cluster.public_note). */
+enum mp_status mp_webhook_fanout(struct mp_ctx *ctx, const struct mp_notify_event *ev,
+                                 int64_t event_id) MP_WUR;
 
 /* ---- addresses and languages ---- */
 

@@ -109,4 +109,19 @@ struct mp_notify_mine_row {
 };
 typedef int (*mp_notify_mine_cb)(void *ctx, const struct mp_notify_mine_row *r);
 
+/* A webhook: a receiver of events (webhook.h). */
+struct mp_webhook_row {
+    int64_t id, created_at;
+    const char *url, *secret;
+    const char *events; /* comma list of event types */
+    bool contacts;      /* reporters' contact details go into the bodies */
+};
+typedef int (*mp_webhook_cb)(void *ctx, const struct mp_webhook_row *w);
+
+/* A reporter's contact details (NULLs once anonymised). */
+struct mp_webhook_contact {
+    const char *name, *email, *phone;
+};
+typedef int (*mp_webhook_contact_cb)(void *ctx, const struct mp_webhook_contact *c);
+
 #endif

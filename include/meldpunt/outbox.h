@@ -42,6 +42,7 @@ struct mp_outbox_opts {
     unsigned give_up_s;     /* a message not sent this long after it was queued fails */
     unsigned batch;         /* messages a round takes at most */
     unsigned poll_ms;       /* how often an idle sender looks for due messages */
+    unsigned webhook_retry_s, webhook_give_up_s; /* webhook.h's round */
     char own_url[96];       /* room for the fallback public_url (opts_from_config) */
 };
 
