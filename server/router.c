@@ -80,6 +80,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/outbox", mp_api_outbox_list, true, NULL},
     {"GET", "/api/v1/outbox/{id}", mp_api_outbox_get, true, NULL},
     {"POST", "/api/v1/outbox/{id}/retry", mp_api_outbox_retry, true, NULL},
+    {"GET", "/feeds/reports.atom", mp_api_feed_atom, true, NULL},
     {"GET", "/api/v1/webhooks", mp_api_webhook_list, true, NULL},
     {"POST", "/api/v1/webhooks", mp_api_webhook_add, true, NULL},
     {"DELETE", "/api/v1/webhooks/{id}", mp_api_webhook_delete, true, NULL},

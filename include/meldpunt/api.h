@@ -220,4 +220,9 @@ enum mp_status mp_api_cluster_assign(struct mp_app *, struct mp_ctx *, const str
 enum mp_status mp_api_worklist(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                struct mp_response *, struct mp_error *);
 
+/* GET /feeds/reports.atom?district=|lat=&lon=[&radius=]&category=&lang=: the
+ * Atom feed of new problems (feed.h). */
+enum mp_status mp_api_feed_atom(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                struct mp_response *, struct mp_error *);
+
 #endif

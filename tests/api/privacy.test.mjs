@@ -146,7 +146,7 @@ test('no contact detail appears in any public answer or export', { timeout: 6000
       // The reporters' mail (issue 16): links out of mail, answers, the outbox.
       '/api/v1/notify/unsubscribe?t=mp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '/api/v1/notify/mine',
       `/api/v1/clusters/${clusters.a}/feedback`, '/api/v1/feedback/1/photo', '/api/v1/feedback/1/photo/thumb',
-      '/api/v1/outbox', '/api/v1/outbox/1', '/api/v1/webhooks', '/api/v1/webhooks/1/deliveries',
+      '/api/v1/outbox', '/api/v1/outbox/1', '/api/v1/webhooks', '/api/v1/webhooks/1/deliveries', '/feeds/reports.atom',
     ];
     const routes = await getRoutes();
     const covered = new Set();
