@@ -10,7 +10,8 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libsqlite3-dev libspati
       libcurl4-openssl-dev tzdata ca-certificates)
 case "$what" in
   test) pkgs+=(libcmocka-dev libcurl4-openssl-dev chromium gdal-bin python3-owslib clang
-               libclang-rt-14-dev sqlite3 faketime libxml2-utils libxml2-dev clang-format clang-tidy python3-aiosmtpd) ;;
+               libclang-rt-14-dev sqlite3 faketime libxml2-utils libxml2-dev clang-format clang-tidy
+               nginx python3-aiosmtpd) ;;
   bench) pkgs+=(libcmocka-dev libcurl4-openssl-dev python3-aiosmtpd wrk hyperfine gdal-bin nginx
                 postgresql-15-postgis-3 postgresql-client-15 sqlite3 valgrind time linux-perf) ;;
 esac

@@ -20,8 +20,10 @@ void mp_config_defaults(struct mp_config *c)
     c->max_page = 5000;
     c->default_page = 1000;
     c->conn_timeout_s = 30;
-    c->max_conns = 1024;
+    c->max_conns = 4096;
     c->max_conns_per_ip = 64;
+    c->head_timeout_s = 10;
+    c->body_min_rate = 1024;
     c->max_exports = 4;
     c->sync_full = true;
     c->rate_writes = 5;
@@ -30,6 +32,8 @@ void mp_config_defaults(struct mp_config *c)
     c->mail_retry_s = 30;
     c->webhook_retry_s = 30;
     c->webhook_give_up_s = 48 * 3600;
+    c->rate_reads = 10;
+    c->rate_reads_burst = 40;
 }
 
 enum mp_status mp_config_set_str(char *dst, size_t cap, const char *value, const char *what,
@@ -81,9 +85,11 @@ enum mp_status mp_config_set_public_url(struct mp_config *c, const char *url,
                                                                        : 0;
     while (n > scheme && url[n - 1] == '/')
         n--;
-    bool ok = scheme && n > scheme && n < sizeof c->public_url;
-    /* It goes into links as it is: only URL characters. */
-    for (size_t i = scheme; ok && i < n; i++)
+    const char *host = url + scheme, *slash = memchr(host, '/', n - scheme);
+    size_t hl = slash ? (size_t)(slash - host) : n - scheme;
+    bool ok = scheme && n < sizeof c->public_url && mp_proxy_host_ok(host, hl);
+    /* The path goes into links as it is: only URL path characters. */
+    for (size_t i = scheme + hl; ok && i < n; i++)
         ok = url[i] > 0x20 && url[i] < 0x7f && !strchr("\"<>\\^`{|}?#", url[i]);
     if (!ok)
         return mp_fail(err, MP_EINVAL, "config",
@@ -100,8 +106,6 @@ static enum mp_status mail_from_env(struct mp_config *c, struct mp_error *err)
     enum mp_status rc = MP_OK;
     const char *v;
     unsigned long n = 0;
-    if ((v = getenv("MELDPUNT_PUBLIC_URL")) && *v && (rc = mp_config_set_public_url(c, v, err)))
-        return rc;
     if ((v = getenv("MELDPUNT_SMTP_URL")) &&
         (rc = mp_config_set_str(c->smtp_url, sizeof c->smtp_url, v, "MELDPUNT_SMTP_URL", err)))
         return rc;
@@ -139,6 +143,22 @@ static enum mp_status mail_from_env(struct mp_config *c, struct mp_error *err)
                                 "MELDPUNT_WEBHOOK_GIVE_UP must be 1-2592000 seconds");
         c->webhook_give_up_s = (unsigned)n;
     }
+    return MP_OK;
+}
+
+static enum mp_status env_uint(const char *name, unsigned long min, unsigned long max,
+                               unsigned *out, struct mp_error *err)
+{
+    const char *v = getenv(name);
+    unsigned long n = 0;
+    enum mp_status rc;
+    if (!v || !*v)
+        return MP_OK;
+    if ((rc = parse_uint(v, max, &n, name, err)))
+        return rc;
+    if (n < min)
+        return mp_fail(err, MP_EINVAL, "config", "%s must be at least %lu", name, min);
+    *out = (unsigned)n;
     return MP_OK;
 }
 
@@ -200,9 +220,29 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
             return rc ? rc : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_RATE_BURST must be 1+");
         c->rate_burst = (double)n;
     }
+    unsigned reads = (unsigned)c->rate_reads, reads_burst = (unsigned)c->rate_reads_burst;
+    if ((rc = env_uint("MELDPUNT_RATE_READS", 0, 1000000, &reads, err)) ||
+        (rc = env_uint("MELDPUNT_RATE_READS_BURST", 1, 1000000, &reads_burst, err)))
+        return rc;
+    c->rate_reads = reads;
+    c->rate_reads_burst = reads_burst;
     if ((v = getenv("MELDPUNT_CORS_ORIGINS")) &&
         (rc = mp_config_set_str(c->cors_origins, sizeof c->cors_origins, v,
                                 "MELDPUNT_CORS_ORIGINS", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_TRUSTED_PROXIES"))) {
+        struct mp_proxy_list l;
+        if ((rc = mp_proxy_parse(v, &l, err)))
+            return rc;
+        c->trusted_proxies = l;
+    }
+    if ((v = getenv("MELDPUNT_PUBLIC_URL")) && *v && (rc = mp_config_set_public_url(c, v, err)))
+        return rc;
+    if ((rc = env_uint("MELDPUNT_MAX_CONNECTIONS", 16, 1u << 20, &c->max_conns, err)) ||
+        (rc = env_uint("MELDPUNT_CONNECTIONS_PER_ADDRESS", 0, 1u << 20, &c->max_conns_per_ip,
+                       err)) ||
+        (rc = env_uint("MELDPUNT_HEAD_TIMEOUT", 1, 3600, &c->head_timeout_s, err)) ||
+        (rc = env_uint("MELDPUNT_BODY_MIN_RATE", 0, 1u << 30, &c->body_min_rate, err)))
         return rc;
     if ((v = getenv("MELDPUNT_SYNC")) && *v) {
         if (strcmp(v, "full") == 0)

@@ -154,7 +154,7 @@ test('CloudEvents 1.0 bodies, signed; once per event id; no address unless the w
 test('contacts only when the webhook asks for them', async () => {
   const a = await report(EMAIL);
   const b = await report(null);
-  const merged = await api(srv.url, 'POST', `/api/v1/clusters/${b.cluster}/merge`, { token: admin, json: { into: a.cluster } });
+  const merged = await api(srv.url, 'POST', `/api/v1/clusters/${b.cluster}/merge`, { token: admin, json: { into: a.cluster, reason: 'the same tagger, one job' } });
   assert.equal(merged.status, 200, merged.text);
   await warehouse.waitFor((g) => g.some((x) => x.json?.type === 'org.meldpunt.cluster.merged'));
   const m = warehouse.got.find((x) => x.json?.type === 'org.meldpunt.cluster.merged');
