@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
 #include "meldpunt/cluster.h"
@@ -353,4 +355,28 @@ bool mp_api_media_is(const struct mp_request *req, const char *want)
     while (*ct == ' ' || *ct == '\t')
         ct++;
     return *ct == '\0' || *ct == ';';
+}
+
+enum mp_status mp_api_json_object(const struct mp_request *req, const char *const *allowed,
+                                  json_t **out, struct mp_error *err)
+{
+    json_error_t je;
+    const char *key;
+    json_t *v;
+    *out = NULL;
+    if (!mp_api_media_is(req, "application/json"))
+        return mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
+    *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(*out))
+        return mp_fail(err, MP_EINVAL, "invalid_json", "the body must be a JSON object%s%.80s",
+                       *out ? "" : ": ", *out ? "" : je.text);
+    json_object_foreach(*out, key, v)
+    {
+        bool ok = false;
+        for (const char *const *k = allowed; *k && !ok; k++)
+            ok = strcmp(*k, key) == 0;
+        if (!ok)
+            return mp_fail(err, MP_EINVAL, "unknown_field", "unknown field '%.40s'", key);
+    }
+    return MP_OK;
 }

@@ -10,6 +10,7 @@
 #include "meldpunt/city.h"
 #include "meldpunt/geojson.h"
 #include "meldpunt/ingest.h"
+#include "meldpunt/notify.h"
 #include "meldpunt/photo.h"
 #include "meldpunt/text.h"
 #include "meldpunt/report.h"
@@ -447,6 +448,8 @@ enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
                      "send application/json or multipart/form-data");
         goto out;
     }
+    /* Mail to the reporter speaks the language the page asked in. */
+    mp_notify_lang_from_header(mp_req_header(req, "Accept-Language"), in->lang, sizeof in->lang);
     if (in->channel[0] && strcmp(in->channel, "web") != 0) {
         if (!is_staff(ctx, req, &p->staff)) {
             rc = mp_fail(err, MP_EFORBIDDEN, "forbidden",

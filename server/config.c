@@ -28,6 +28,10 @@ void mp_config_defaults(struct mp_config *c)
     c->sync_full = true;
     c->rate_writes = 5;
     c->rate_burst = 60;
+    c->mail_rate = 10;
+    c->mail_retry_s = 30;
+    c->webhook_retry_s = 30;
+    c->webhook_give_up_s = 48 * 3600;
     c->rate_reads = 10;
     c->rate_reads_burst = 40;
 }
@@ -93,6 +97,52 @@ enum mp_status mp_config_set_public_url(struct mp_config *c, const char *url,
                        "https://reports.city.example");
     memcpy(c->public_url, url, n);
     c->public_url[n] = '\0';
+    return MP_OK;
+}
+
+/* The reporters' mail settings (outbox.h). */
+static enum mp_status mail_from_env(struct mp_config *c, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    const char *v;
+    unsigned long n = 0;
+    if ((v = getenv("MELDPUNT_SMTP_URL")) &&
+        (rc = mp_config_set_str(c->smtp_url, sizeof c->smtp_url, v, "MELDPUNT_SMTP_URL", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_SMTP_TLS")) && *v) {
+        if (strcmp(v, "starttls") == 0)
+            c->smtp_plain = false;
+        else if (strcmp(v, "none") == 0)
+            c->smtp_plain = true;
+        else
+            return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_SMTP_TLS must be starttls or none");
+    }
+    if ((v = getenv("MELDPUNT_MAIL_FROM")) &&
+        (rc = mp_config_set_str(c->mail_from, sizeof c->mail_from, v, "MELDPUNT_MAIL_FROM", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_MAIL_RATE")) && *v) {
+        if ((rc = parse_uint(v, 100000, &n, "MELDPUNT_MAIL_RATE", err)))
+            return rc;
+        c->mail_rate = (unsigned)n;
+    }
+    if ((v = getenv("MELDPUNT_MAIL_RETRY")) && *v) {
+        if ((rc = parse_uint(v, 3600, &n, "MELDPUNT_MAIL_RETRY", err)) || n == 0)
+            return rc ? rc : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_MAIL_RETRY must be 1-3600");
+        c->mail_retry_s = (unsigned)n;
+    }
+    if ((v = getenv("MELDPUNT_WEBHOOK_RETRY")) && *v) {
+        if ((rc = parse_uint(v, 3600, &n, "MELDPUNT_WEBHOOK_RETRY", err)) || n == 0)
+            return rc ? rc
+                      : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_WEBHOOK_RETRY must be 1-3600");
+        c->webhook_retry_s = (unsigned)n;
+    }
+    if ((v = getenv("MELDPUNT_WEBHOOK_GIVE_UP")) && *v) {
+        if ((rc = parse_uint(v, 30 * 86400, &n, "MELDPUNT_WEBHOOK_GIVE_UP", err)) || n == 0)
+            return rc ? rc
+                      : mp_fail(err, MP_EINVAL, "config",
+                                "MELDPUNT_WEBHOOK_GIVE_UP must be 1-2592000 seconds");
+        c->webhook_give_up_s = (unsigned)n;
+    }
     return MP_OK;
 }
 
@@ -207,5 +257,5 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
         else
             return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_SYNC must be full or normal");
     }
-    return MP_OK;
+    return mail_from_env(c, err);
 }

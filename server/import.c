@@ -281,6 +281,7 @@ static enum mp_status replay(struct mp_ctx *ctx, row_t *rows, size_t n,
             in.address = row->address;
             in.external_id = row->id;
             in.created_at = row->created;
+            in.quiet = true; /* another system's past: nobody is told again */
             struct mp_submit_result res;
             struct mp_error verr;
             enum mp_status s = mp_report_submit(ctx, &in, false, &res, &verr);

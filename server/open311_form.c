@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "meldpunt/geo.h"
+#include "meldpunt/notify.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/vocab.h"
@@ -517,6 +518,11 @@ bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req
     in->address = dup_or_null(addr);
     in->contact_email = dup_or_null(email);
     in->contact_phone = dup_or_null(phone);
+    /* Mail to the reporter speaks the client's language: locale (GeoReport
+     * v2's own parameter) before the header. */
+    const char *locale = mp_open311_form_field(req, "locale");
+    mp_notify_lang_from_header(locale ? locale : mp_req_header(req, "Accept-Language"), in->lang,
+                               sizeof in->lang);
     if ((text && !in->description) || (addr && !in->address) || (email && !in->contact_email) ||
         (phone && !in->contact_phone))
         return refuse(why, 503, "out of memory; try again later");

@@ -8,6 +8,7 @@
 #include "meldpunt/address.h"
 #include "meldpunt/city.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/notify.h"
 #include "meldpunt/store.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/text.h"
@@ -418,6 +419,11 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
         if (rc)
             goto db_fail;
     }
+    /* Told in the same transaction: no mail for a report that is not
+     * stored, and none lost for one that is. */
+    if (!in->quiet && (rc = mp_notify_report_created(ctx, out->report_id, st.id, out->joined,
+                                                     nonempty(in->contact_email), in->lang, t)))
+        goto db_fail;
     if (own_tx) {
         in_tx = false;
         if ((rc = mp_store_commit(ctx->db, err)))

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "meldpunt/api.h"
+#include "meldpunt/api_notify.h"
+#include "meldpunt/api_webhooks.h"
 
 struct route {
     const char *method;
@@ -69,6 +71,26 @@ static const struct route routes[] = {
     {"POST", "/api/v1/clusters/{id}/status", mp_api_cluster_status, true, NULL},
     {"POST", "/api/v1/clusters/{id}/assign", mp_api_cluster_assign, true, NULL},
     {"GET", "/api/v1/worklist", mp_api_worklist, true, NULL},
+    {"POST", "/api/v1/notify/unsubscribe", mp_api_notify_unsubscribe, true, NULL},
+    {"GET", "/api/v1/notify/unsubscribe", mp_api_notify_unsubscribe, false, NULL},
+    {"POST", "/api/v1/notify/signin", mp_api_notify_signin, true, NULL},
+    {"POST", "/api/v1/notify/session", mp_api_notify_session, true, NULL},
+    {"GET", "/api/v1/notify/mine", mp_api_notify_mine, true, NULL},
+    {"POST", "/api/v1/notify/stop", mp_api_notify_stop, true, NULL},
+    {"POST", "/api/v1/kto", mp_api_kto_answer, true, NULL},
+    {"POST", "/api/v1/kto/details", mp_api_kto_details, true, NULL},
+    {"GET", "/api/v1/clusters/{id}/feedback", mp_api_kto_list, true, NULL},
+    {"GET", "/api/v1/feedback/{id}/photo", mp_api_kto_photo, true, NULL},
+    {"GET", "/api/v1/feedback/{id}/photo/thumb", mp_api_kto_photo, true, "thumb"},
+    {"GET", "/api/v1/outbox", mp_api_outbox_list, true, NULL},
+    {"GET", "/api/v1/outbox/{id}", mp_api_outbox_get, true, NULL},
+    {"POST", "/api/v1/outbox/{id}/retry", mp_api_outbox_retry, true, NULL},
+    {"GET", "/feeds/reports.atom", mp_api_feed_atom, true, NULL},
+    {"GET", "/api/v1/webhooks", mp_api_webhook_list, true, NULL},
+    {"POST", "/api/v1/webhooks", mp_api_webhook_add, true, NULL},
+    {"DELETE", "/api/v1/webhooks/{id}", mp_api_webhook_delete, true, NULL},
+    {"GET", "/api/v1/webhooks/{id}/deliveries", mp_api_webhook_deliveries, true, NULL},
+    {"POST", "/api/v1/webhooks/deliveries/{id}/resend", mp_api_webhook_resend, true, NULL},
     {"GET", "/open311/v2/discovery.xml", mp_api_open311_discovery, false, NULL},
     {"GET", "/open311/v2/discovery.json", mp_api_open311_discovery, false, NULL},
     {"GET", "/open311/v2/services.xml", mp_api_open311_services, false, NULL},

@@ -20,6 +20,13 @@ typedef enum mp_status (*mp_handler)(struct mp_app *app, struct mp_ctx *ctx,
 /* Reject query parameters not in allowed (NULL-terminated list). */
 enum mp_status mp_api_check_params(const struct mp_request *req, const char *const *allowed,
                                    struct mp_error *err) MP_WUR;
+/* The body as a JSON object (jansson's json_t, caller json_decref()s *out,
+ * also on error) whose members are all in allowed (NULL-terminated):
+ * MP_EUNSUPPORTED "unsupported_media_type" unless application/json,
+ * MP_EINVAL "invalid_json" / "unknown_field". */
+struct json_t;
+enum mp_status mp_api_json_object(const struct mp_request *req, const char *const *allowed,
+                                  struct json_t **out, struct mp_error *err) MP_WUR;
 /* Fill q from the listing parameters (bbox, category, status, district,
  * since, until, limit, cursor). Strings in q borrow from req and from a
  * scratch copy kept in *scratch (free() it after use). */
@@ -222,5 +229,10 @@ enum mp_status mp_api_cluster_assign(struct mp_app *, struct mp_ctx *, const str
                                      struct mp_response *, struct mp_error *);
 enum mp_status mp_api_worklist(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                struct mp_response *, struct mp_error *);
+
+/* GET /feeds/reports.atom?district=|lat=&lon=[&radius=]&category=&lang=: the
+ * Atom feed of new problems (feed.h). */
+enum mp_status mp_api_feed_atom(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                struct mp_response *, struct mp_error *);
 
 #endif

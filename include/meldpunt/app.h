@@ -48,10 +48,14 @@ struct mp_app {
     size_t nfiles;
     char *config_json; /* owned: the body of GET /api/v1/config */
     size_t config_json_len;
+    /* The city pack's mail words (mail_pack.h): set by `serve` after opening,
+     * borrowed (it outlives the app's requests); NULL elsewhere. */
+    const struct mp_mail_pack *mail;
 };
 
 /* Open everything cfg names. server = true loads web files and starts the
- * group-commit writer (with a worker context of its own).
+ * group-commit writer (with a worker context of its own), and leaves one
+ * store session free for the outbox sender (outbox.h) to acquire.
  * New app in *out (mp_app_close). */
 enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool server,
                            struct mp_app **out, struct mp_error *err) MP_WUR;

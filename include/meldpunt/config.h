@@ -41,6 +41,14 @@ struct mp_config {
     char public_url[256];  /* scheme://host[:port][/path], no trailing slash; "" = none */
     bool pg_experimental;  /* MELDPUNT_PG_EXPERIMENTAL=1: serve on an engine that lacks
                               store operations (they answer MP_EUNSUPPORTED) */
+    /* Reporters' mail (outbox.h): */
+    char smtp_url[512];    /* MELDPUNT_SMTP_URL; "" = mail stays queued */
+    bool smtp_plain;       /* MELDPUNT_SMTP_TLS=none: smtp:// without STARTTLS */
+    char mail_from[256];   /* MELDPUNT_MAIL_FROM: the sender's address */
+    unsigned mail_rate;    /* MELDPUNT_MAIL_RATE: mails per address and hour; 0 = no limit */
+    unsigned mail_retry_s; /* MELDPUNT_MAIL_RETRY: seconds before the first retry */
+    unsigned webhook_retry_s;   /* MELDPUNT_WEBHOOK_RETRY: the first retry of a delivery */
+    unsigned webhook_give_up_s; /* MELDPUNT_WEBHOOK_GIVE_UP: a delivery fails after this */
 };
 
 /* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */

@@ -29,12 +29,14 @@ struct mp_report_input {
     char *address;
     char channel[16];  /* "" means the channel's default, "web" */
     char *contact_name, *contact_email, *contact_phone;
+    char lang[24];     /* the reporter's languages for mail, best first ("nl,en"; "": the pack's) */
     int64_t same_as;   /* 0 when absent */
     int64_t not_same_as[MP_NOT_SAME_MAX];
     size_t n_not_same;
     /* Set by trusted callers only (imports, staff), never from public input: */
     int64_t created_at;  /* 0 = now */
     char *external_id;
+    bool quiet;          /* a replay of another system's reports: no event, no mail (notify.h) */
     /* Borrowed: a processed photo stored with the report in one transaction. */
     const struct mp_photo_rec *photo;
 };
@@ -63,7 +65,10 @@ struct mp_submit_result {
 
 /* Validate, fold into a cluster and store. With own_tx the call runs its own
  * write transaction and returns only after it committed (durable); without,
- * the caller holds a write transaction (imports, group commit). */
+ * the caller holds a write transaction (imports, group commit). Unless
+ * in->quiet, the report's event and the reporter's subscription and
+ * confirmation (when a contact address came with it) go into the outbox in
+ * the same transaction (notify.h). */
 enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input *in, bool own_tx,
                                 struct mp_submit_result *out, struct mp_error *err) MP_WUR;
 

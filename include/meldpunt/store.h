@@ -82,6 +82,9 @@ enum mp_status mp_store_begin_write(struct mp_store_sess *sess, struct mp_error 
 enum mp_status mp_store_begin_read(struct mp_store_sess *sess) MP_WUR;
 enum mp_status mp_store_commit(struct mp_store_sess *sess, struct mp_error *err) MP_WUR;
 void mp_store_rollback(struct mp_store_sess *sess);
+/* The end of a write: commit when rc is MP_OK, else roll back and return rc. */
+enum mp_status mp_store_end(struct mp_store_sess *sess, enum mp_status rc,
+                            struct mp_error *err) MP_WUR;
 /* A savepoint inside the open write transaction, so that one failed item of
  * a batch does not undo the others: release keeps its work, undo drops it. */
 enum mp_status mp_store_savepoint(struct mp_store_sess *sess) MP_WUR;
