@@ -82,11 +82,12 @@ enum mp_status mp_api_feed_atom(struct mp_app *app, struct mp_ctx *ctx,
         mp_errtext_lang(mp_req_query(req, "lang"), mp_req_header(req, "Accept-Language")));
     char self[1024];
     self_url(req, self, sizeof self);
-    /* Ids and links under the public URL, as in mail. */
-    struct mp_outbox_opts o;
-    mp_outbox_opts_from_config(app->cfg, &o);
+    /* Ids and links under the public base URL, by the same rule as OGC and Open311 links
+     * (never from an untrusted Host). */
+    char base[MP_PUBLIC_BASE_MAX];
+    mp_req_public_base(req, base, sizeof base);
     if ((rc = mp_feed_check(ctx, &q, err)) ||
-        (rc = mp_feed_atom(ctx, &q, o.public_url, self, mp_time_now(), &resp->body, err))) {
+        (rc = mp_feed_atom(ctx, &q, base, self, mp_time_now(), &resp->body, err))) {
         free(cats);
         return rc;
     }
