@@ -588,6 +588,10 @@ static bool client_ok(struct mp_ctx *ctx, const struct mp_request *req, struct m
         return false;
     }
     if (ast != MP_OK || !mp_role_at_least(who->role, MP_ROLE_CLIENT)) {
+        /* A wrong key is a failed sign-in: counted like a bad token (429 past
+         * the allowance), so that keys cannot be guessed at full speed. */
+        if (ast != MP_OK)
+            mp_req_signin_failed(req);
         *rc = o311_fail(resp, xml, 403, "Invalid api_key received -- can't proceed with %s", what);
         return false;
     }
