@@ -174,6 +174,23 @@ static void test_suggest(void **state)
         assert_true(strncmp(out[i], "W ", 2) == 0);
 }
 
+/* Cross streets of one street, for suggestions after "&": only streets it
+ * meets, not itself, each once, in the order it meets them. */
+static void test_suggest_cross(void **state)
+{
+    struct fx *f = *state;
+    const char *out[4];
+    assert_int_equal(mp_streets_suggest_cross(f->streets, "W Madison St", "N", out, 4), 3);
+    assert_string_equal(out[0], "N ABERDEEN ST");
+    assert_string_equal(out[1], "N MAY ST");
+    assert_string_equal(out[2], "N CARPENTER ST");
+    assert_int_equal(mp_streets_suggest_cross(f->streets, "Madison", "MAY", out, 4), 1);
+    assert_string_equal(out[0], "N MAY ST");
+    assert_int_equal(mp_streets_suggest_cross(f->streets, "W Madison St", "W", out, 4), 0);
+    assert_int_equal(mp_streets_suggest_cross(f->streets, "Elm St", "N", out, 4), 0);
+    assert_int_equal(mp_streets_suggest_cross(f->streets, "W Madison St", "", out, 4), 0);
+}
+
 static void test_location(void **state)
 {
     struct fx *f = *state;
@@ -460,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_snap_limits),
         cmocka_unit_test(test_find_address),
         cmocka_unit_test(test_suggest),
+        cmocka_unit_test(test_suggest_cross),
         cmocka_unit_test(test_location),
         cmocka_unit_test(test_missing_layer),
         cmocka_unit_test(test_chicago_layer),
