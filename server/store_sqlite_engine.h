@@ -166,6 +166,8 @@ enum mp_status mp_sqlite_work_photo_put(struct mp_store_sess *s, int64_t cluster
                                         const struct mp_photo_rec *p, int64_t *id);
 enum mp_status mp_sqlite_work_photo_get(struct mp_store_sess *s, int64_t photo_id, bool thumb,
                                         void **data, size_t *len);
+enum mp_status mp_sqlite_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
+                                            int64_t *cluster_id);
 enum mp_status mp_sqlite_work_photos(struct mp_store_sess *s, int64_t cluster_id,
                                      mp_work_photo_cb cb, void *ctx);
 enum mp_status mp_sqlite_work_cluster_merged(struct mp_store_sess *s, int64_t from, int64_t to);
@@ -177,5 +179,23 @@ enum mp_status mp_sqlite_maint_backup(const char *db_path, const char *dest_path
 enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
                                          const char *actor, struct mp_anonymise_stats *stats,
                                          struct mp_error *err);
+
+/* store_sqlite_merge.c */
+enum mp_status mp_sqlite_merge_add(struct mp_store_sess *s, const struct mp_merge_rec *m,
+                                   int64_t *id);
+enum mp_status mp_sqlite_merge_note_rows(struct mp_store_sess *s, int64_t id, int64_t from);
+enum mp_status mp_sqlite_merge_entry_add(struct mp_store_sess *s, int64_t id,
+                                         enum mp_merge_entry which, const struct mp_history_rec *h);
+enum mp_status mp_sqlite_merge_get(struct mp_store_sess *s, int64_t id, struct mp_merge_row *out);
+enum mp_status mp_sqlite_merge_strays(struct mp_store_sess *s, int64_t id, int64_t into, int64_t *n,
+                                      int64_t *report, int64_t *now_in);
+enum mp_status mp_sqlite_merge_restore(struct mp_store_sess *s, int64_t id, int64_t from,
+                                       const char *status, int64_t at, const char *actor);
+enum mp_status mp_sqlite_merges_in_history(struct mp_store_sess *s, int64_t cluster, mp_merge_cb cb,
+                                           void *ctx);
+enum mp_status mp_sqlite_merges_of_report(struct mp_store_sess *s, int64_t report, mp_merge_cb cb,
+                                          void *ctx);
+enum mp_status mp_sqlite_merge_moved_in(struct mp_store_sess *s, int64_t cluster,
+                                        mp_merge_moved_cb cb, void *ctx);
 
 #endif
