@@ -2,7 +2,7 @@
 // restart.test.mjs): `workers` loops post graffiti reports inside the service area, report i
 // to servers[i % servers.length], until stop() is called; every answer is kept.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { api, LOOP, offset } from '../api/lib.mjs';
+import { api, startServer, LOOP, offset } from '../api/lib.mjs';
 
 /**
  * Starts the loops. Returns { answers, stop() }: answers[k] = { server, status, retryAfter,
@@ -38,4 +38,14 @@ export function writeLoad(servers, { workers = 8, prefix = 'r', pauseMs = 50 } =
 /** The tags of answers answered 201 whose report is not stored in db under the answered id. */
 export function lost201(answers, stored) {
   return answers.filter((a) => a.status === 201 && stored.get(a.tag) !== String(a.id)).map((a) => a.tag);
+}
+
+/**
+ * Starts n servers on one database (opts as startServer's), one after the other: each is in
+ * servers as soon as it listens, so that the caller's clean-up stops every one that started,
+ * also when a later one fails (a server left running would keep node, and the test, alive).
+ * The first creates the schema; the others find it.
+ */
+export async function startServers(servers, n, opts) {
+  for (let i = 0; i < n; i++) servers.push(await startServer(opts));
 }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { api, newDatabase, dbQuery, startServer, ENGINE_PG, LOOP, offset } from '../api/lib.mjs';
-import { writeLoad, lost201 } from './load.mjs';
+import { writeLoad, lost201, startServers } from './load.mjs';
 
 assert.ok(ENGINE_PG, 'run with MELDPUNT_TEST_ENGINE=pg and MELDPUNT_TEST_PG_DIR (CTest does)');
 
@@ -63,8 +63,7 @@ test('three servers, one database: 300 concurrent reports of 50 defects make 50 
   const replayDb = newDatabase(replayDir);
   let single;
   try {
-    // Started together: the first to take the schema lock creates the tables, the others wait.
-    servers.push(...await Promise.all([0, 1, 2].map(() => startServer({ db, env: ENV }))));
+    await startServers(servers, 3, { db, env: ENV });
     const reports = reportsOf();
     const answers = new Array(reports.length);
     let next = 0;
@@ -118,7 +117,7 @@ test('kill -9 one of two servers under write load: every 201 is stored, the othe
   const servers = [];
   let load;
   try {
-    servers.push(...await Promise.all([0, 1].map(() => startServer({ db, env: ENV }))));
+    await startServers(servers, 2, { db, env: ENV });
     load = writeLoad(servers, { prefix: 'k' });
     const { answers } = load;
     await sleep(1500);

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { api, dbQuery, startServer, ENGINE_PG, LOOP, SOURCE_DIR } from '../api/lib.mjs';
-import { writeLoad, lost201 } from './load.mjs';
+import { api, dbQuery, ENGINE_PG, LOOP, SOURCE_DIR } from '../api/lib.mjs';
+import { writeLoad, lost201, startServers } from './load.mjs';
 import path from 'node:path';
 
 assert.ok(ENGINE_PG, 'run with MELDPUNT_TEST_ENGINE=pg and MELDPUNT_TEST_PG_DIR (CTest does)');
@@ -23,7 +23,7 @@ test('PostgreSQL restarts and stops under load: 503 with Retry-After while down,
   let load;
   try {
     const db = cluster('create', PG_DIR, 'restart_db');
-    servers.push(...await Promise.all([0, 1].map(() => startServer({ db, env: { MELDPUNT_PG_EXPERIMENTAL: '1' } }))));
+    await startServers(servers, 2, { db, env: { MELDPUNT_PG_EXPERIMENTAL: '1' } });
     load = writeLoad(servers);
     const { answers } = load;
 
