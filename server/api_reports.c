@@ -11,6 +11,7 @@
 #include "meldpunt/geojson.h"
 #include "meldpunt/ingest.h"
 #include "meldpunt/photo.h"
+#include "meldpunt/text.h"
 #include "meldpunt/report.h"
 #include "meldpunt/report_page.h"
 
@@ -122,6 +123,8 @@ static enum mp_status take_string(const json_t *v, const char *name, char **dst,
     if (!json_is_string(v))
         return mp_fail(err, MP_EINVAL, "invalid_field", "%s must be a string", name);
     *dst = strdup(json_string_value(v));
+    if (*dst)
+        (void)mp_text_strip_bidi(*dst); /* stored without bidi overrides */
     return *dst ? MP_OK : MP_ENOMEM;
 }
 
@@ -231,6 +234,8 @@ static enum mp_status form_string(const struct mp_form *f, const char *name, cha
     if (!fld || fld->filename[0])
         return MP_OK;
     *dst = strndup(fld->value.data ? fld->value.data : "", fld->value.len);
+    if (*dst)
+        (void)mp_text_strip_bidi(*dst);
     return *dst ? MP_OK : MP_ENOMEM;
 }
 

@@ -592,12 +592,6 @@ enum mp_status mp_store_work_photo_get(struct mp_store_sess *s, int64_t photo_id
     return FORWARD(s, work_photo_get, s, photo_id, thumb, data, len);
 }
 
-enum mp_status mp_store_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
-                                           int64_t *cluster_id)
-{
-    return FORWARD(s, work_photo_cluster, s, photo_id, cluster_id);
-}
-
 enum mp_status mp_store_work_photos(struct mp_store_sess *s, int64_t cluster_id,
                                     mp_work_photo_cb cb, void *ctx)
 {
@@ -609,7 +603,11 @@ enum mp_status mp_store_work_cluster_merged(struct mp_store_sess *s, int64_t fro
     return FORWARD(s, work_cluster_merged, s, from, to);
 }
 
-/* ---- store_merge.h ---- */
+enum mp_status mp_store_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
+                                           int64_t *cluster_id)
+{
+    return FORWARD(s, work_photo_cluster, s, photo_id, cluster_id);
+}
 
 enum mp_status mp_store_merge_add(struct mp_store_sess *s, const struct mp_merge_rec *m,
                                   int64_t *id)

@@ -34,8 +34,8 @@
 #include <stdint.h>
 
 #include "meldpunt/model.h"
-#include "meldpunt/status.h"
 #include "meldpunt/store_merge.h"
+#include "meldpunt/status.h"
 
 struct mp_store_engine;
 /* Declared in store.h and maint.h; only pointers to them cross the seam (so
@@ -226,29 +226,21 @@ struct mp_store_engine {
                                      const struct mp_photo_rec *p, int64_t *id);
     enum mp_status (*work_photo_get)(struct mp_store_sess *sess, int64_t photo_id, bool thumb,
                                      void **data, size_t *len);
-    enum mp_status (*work_photo_cluster)(struct mp_store_sess *sess, int64_t photo_id,
-                                         int64_t *cluster_id);
     enum mp_status (*work_photos)(struct mp_store_sess *sess, int64_t cluster_id,
                                   mp_work_photo_cb cb, void *ctx);
     enum mp_status (*work_cluster_merged)(struct mp_store_sess *sess, int64_t from, int64_t to);
+    enum mp_status (*work_photo_cluster)(struct mp_store_sess *sess, int64_t photo_id, int64_t *cluster_id);
 
-    /* ---- store_merge.h ---- */
-    enum mp_status (*merge_add)(struct mp_store_sess *sess, const struct mp_merge_rec *m,
-                                int64_t *id);
+    /* ---- store_merge.h: recorded merges and their undo ---- */
+    enum mp_status (*merge_add)(struct mp_store_sess *sess, const struct mp_merge_rec *m, int64_t *id);
     enum mp_status (*merge_note_rows)(struct mp_store_sess *sess, int64_t id, int64_t from);
-    enum mp_status (*merge_entry_add)(struct mp_store_sess *sess, int64_t id,
-                                      enum mp_merge_entry which, const struct mp_history_rec *h);
+    enum mp_status (*merge_entry_add)(struct mp_store_sess *sess, int64_t id, enum mp_merge_entry which, const struct mp_history_rec *h);
     enum mp_status (*merge_get)(struct mp_store_sess *sess, int64_t id, struct mp_merge_row *out);
-    enum mp_status (*merge_strays)(struct mp_store_sess *sess, int64_t id, int64_t into, int64_t *n,
-                                   int64_t *report, int64_t *now_in);
-    enum mp_status (*merge_restore)(struct mp_store_sess *sess, int64_t id, int64_t from,
-                                    const char *status, int64_t at, const char *actor);
-    enum mp_status (*merges_in_history)(struct mp_store_sess *sess, int64_t cluster, mp_merge_cb cb,
-                                        void *ctx);
-    enum mp_status (*merges_of_report)(struct mp_store_sess *sess, int64_t report, mp_merge_cb cb,
-                                       void *ctx);
-    enum mp_status (*merge_moved_in)(struct mp_store_sess *sess, int64_t cluster,
-                                     mp_merge_moved_cb cb, void *ctx);
+    enum mp_status (*merge_strays)(struct mp_store_sess *sess, int64_t id, int64_t into, int64_t *n, int64_t *report, int64_t *now_in);
+    enum mp_status (*merge_restore)(struct mp_store_sess *sess, int64_t id, int64_t from, const char *status, int64_t at, const char *actor);
+    enum mp_status (*merges_in_history)(struct mp_store_sess *sess, int64_t cluster, mp_merge_cb cb, void *ctx);
+    enum mp_status (*merges_of_report)(struct mp_store_sess *sess, int64_t report, mp_merge_cb cb, void *ctx);
+    enum mp_status (*merge_moved_in)(struct mp_store_sess *sess, int64_t cluster, mp_merge_moved_cb cb, void *ctx);
 
     /* ---- maint.h: the store parts ---- */
     enum mp_status (*maint_backup)(const char *location, const char *dest_path,
@@ -279,10 +271,10 @@ struct mp_store_engine {
     X(export_open) X(export_next) X(export_close) X(export_count) X(export_time_extent) \
     X(open311_put) X(open311_update_find) X(open311_note_add) X(open311_requests) \
     X(open311_request) X(open311_updates) X(stats_reports) X(work_get) X(work_set) X(work_list) \
-    X(work_note_add) X(work_notes) X(work_photo_put) X(work_photo_get) X(work_photo_cluster) X(work_photos) \
-    X(work_cluster_merged) X(merge_add) X(merge_note_rows) X(merge_entry_add) X(merge_get) \
-    X(merge_strays) X(merge_restore) X(merges_in_history) X(merges_of_report) X(merge_moved_in) \
-    X(maint_backup) X(maint_anonymise)
+    X(work_note_add) X(work_notes) X(work_photo_put) X(work_photo_get) X(work_photos) \
+    X(work_cluster_merged) X(work_photo_cluster) X(merge_add) X(merge_note_rows) \
+    X(merge_entry_add) X(merge_get) X(merge_strays) X(merge_restore) X(merges_in_history) \
+    X(merges_of_report) X(merge_moved_in) X(maint_backup) X(maint_anonymise)
 // clang-format on
 
 /* The engines (server/store_sqlite_engine.c, server/store_pg_engine.c). */

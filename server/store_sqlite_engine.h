@@ -166,21 +166,11 @@ enum mp_status mp_sqlite_work_photo_put(struct mp_store_sess *s, int64_t cluster
                                         const struct mp_photo_rec *p, int64_t *id);
 enum mp_status mp_sqlite_work_photo_get(struct mp_store_sess *s, int64_t photo_id, bool thumb,
                                         void **data, size_t *len);
-enum mp_status mp_sqlite_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
-                                            int64_t *cluster_id);
 enum mp_status mp_sqlite_work_photos(struct mp_store_sess *s, int64_t cluster_id,
                                      mp_work_photo_cb cb, void *ctx);
 enum mp_status mp_sqlite_work_cluster_merged(struct mp_store_sess *s, int64_t from, int64_t to);
-
-/* store_sqlite_maint.c */
-enum mp_status mp_sqlite_maint_backup(const char *db_path, const char *dest_path,
-                                      const struct mp_backup_opts *opts,
-                                      struct mp_backup_stats *stats, struct mp_error *err);
-enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
-                                         const char *actor, struct mp_anonymise_stats *stats,
-                                         struct mp_error *err);
-
-/* store_sqlite_merge.c */
+enum mp_status mp_sqlite_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
+                                            int64_t *cluster_id);
 enum mp_status mp_sqlite_merge_add(struct mp_store_sess *s, const struct mp_merge_rec *m,
                                    int64_t *id);
 enum mp_status mp_sqlite_merge_note_rows(struct mp_store_sess *s, int64_t id, int64_t from);
@@ -197,5 +187,13 @@ enum mp_status mp_sqlite_merges_of_report(struct mp_store_sess *s, int64_t repor
                                           void *ctx);
 enum mp_status mp_sqlite_merge_moved_in(struct mp_store_sess *s, int64_t cluster,
                                         mp_merge_moved_cb cb, void *ctx);
+
+/* store_sqlite_maint.c */
+enum mp_status mp_sqlite_maint_backup(const char *db_path, const char *dest_path,
+                                      const struct mp_backup_opts *opts,
+                                      struct mp_backup_stats *stats, struct mp_error *err);
+enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
+                                         const char *actor, struct mp_anonymise_stats *stats,
+                                         struct mp_error *err);
 
 #endif

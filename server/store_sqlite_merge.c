@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "meldpunt/store.h"
-#include "store_sqlite.h"
 #include "store_sqlite_engine.h"
+#include "store_sqlite.h"
 #include "store_sqlite_schema.h"
 
 static const char *const merge_migrations[] = {
@@ -161,7 +161,7 @@ enum mp_status mp_sqlite_merge_entry_add(struct mp_store_sess *s, int64_t id,
     if ((unsigned)which >= sizeof sql_entry_set / sizeof *sql_entry_set)
         return MP_EDB;
     /* The entry is an ordinary one; the merge record then points at it. */
-    enum mp_status rc = mp_store_history_add(s, h);
+    enum mp_status rc = mp_sqlite_history_add(s, h);
     if (rc)
         return rc;
     return mp_stmt_run_ids(s, sql_entry_set[which], id, sqlite3_last_insert_rowid(mp_sq(s)->db),

@@ -281,7 +281,7 @@ static int photo_row(void *ctx, sqlite3_stmt *st)
 }
 
 enum mp_status mp_sqlite_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
-                                            int64_t *cluster_id)
+                                           int64_t *cluster_id)
 {
     return mp_stmt_first(s, mp_stmt_id(s, sql_photo_cluster, photo_id), mp_row_int64, cluster_id,
                          "photo cluster");
