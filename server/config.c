@@ -26,7 +26,7 @@ void mp_config_defaults(struct mp_config *c)
     c->body_min_rate = 1024;
     c->export_min_rate = 4096;
     c->export_max_s = 3600;
-    c->grid_max_cells = 4096;
+    c->grid_max_cells = 1024;
     c->max_exports = 4;
     c->sync_full = true;
     c->rate_writes = 5;

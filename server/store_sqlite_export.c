@@ -67,8 +67,10 @@ static const char sql_extent[] = "SELECT min(created_at), max(created_at) FROM r
  * mode) and hands the rows out; the next batch is a new snapshot that
  * resumes after the last id. However slowly a client reads, the WAL is
  * pinned only while one batch is read (milliseconds), so checkpoints
- * complete. A batch's memory: its rows' text, a few hundred KiB. */
+ * complete. A batch's memory: its rows' text, about BATCH_TEXT at most. */
 #define BATCH_ROWS 1024
+/* ... or fewer when their text passes this (long descriptions). */
+#define BATCH_TEXT ((size_t)1 << 20)
 /* A box's R*Tree subquery is run whole by every batch. When the first batch
  * shows that the box holds more than one row in BOX_DENSE of the ids it
  * spans (the whole city, a district), later batches scan by id and test the
@@ -275,7 +277,8 @@ static enum mp_status read_batch(struct mp_export_cursor *c)
     c->text_len = 0;
     sqlite3_bind_int64(st, 10, c->last_id);
     sqlite3_bind_int64(st, 11, want);
-    while (!failed && (int64_t)c->nrows < want && (src = sqlite3_step(st)) == SQLITE_ROW) {
+    while (!failed && (int64_t)c->nrows < want && c->text_len < BATCH_TEXT &&
+           (src = sqlite3_step(st)) == SQLITE_ROW) {
         union cell *cell = &c->cells[c->nrows * c->ncols];
         for (size_t i = 0; i < c->ncols; i++) {
             int col = (int)i;
@@ -298,7 +301,8 @@ static enum mp_status read_batch(struct mp_export_cursor *c)
     if (src != SQLITE_ROW && src != SQLITE_DONE)
         return mp_db_status(c->db, src, "export step");
     c->batches++;
-    c->more = (int64_t)c->nrows == want && want > 0;
+    /* Stopped before the statement said it was done: there may be more. */
+    c->more = src == SQLITE_ROW;
     if (c->nrows) {
         c->last_id = c->cells[(c->nrows - 1) * c->ncols].i; /* column 0 is the id */
         if (c->remaining >= 0)
@@ -307,7 +311,7 @@ static enum mp_status read_batch(struct mp_export_cursor *c)
             c->more = false;
     }
     if (c->batches == 1 && c->more && c->scan &&
-        c->last_id - c->start_id <= (int64_t)BATCH_ROWS * BOX_DENSE)
+        c->last_id - c->start_id <= (int64_t)c->nrows * BOX_DENSE)
         c->use_scan = true;
     return MP_OK;
 }

@@ -225,7 +225,7 @@ static void test_env_proxies_and_connections(void **state)
     assert_true(c.rate_reads == 10 && c.rate_reads_burst == 40);
     assert_int_equal(c.export_min_rate, 4096);
     assert_int_equal(c.export_max_s, 3600);
-    assert_int_equal(c.grid_max_cells, 4096);
+    assert_int_equal(c.grid_max_cells, 1024);
     assert_int_equal(c.head_timeout_s, 10);
     assert_int_equal(c.body_min_rate, 1024);
     set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8 ::1,fd00::/8");
