@@ -634,8 +634,8 @@ static enum mp_status parse_items(struct mp_app *app, struct mp_ctx *ctx,
             return mp_fail(err, MP_EINVAL, "invalid_parameter",
                            "limit must be a whole number from 1 to %d", MP_OGC_LIMIT_MAX);
         /* Larger values are served as the maximum: the client pages on.
-         * The maximum is also the server's page bound (MELDPUNT_MAX_PAGE),
-         * the features any answer holds at most. */
+         * The maximum is also the server's page bound (cfg->max_page), the
+         * features any list answer holds at most. */
         size_t most = app->cfg->max_page < MP_OGC_LIMIT_MAX ? app->cfg->max_page
                                                             : MP_OGC_LIMIT_MAX;
         ir->q.limit = (unsigned long long)n > most ? most : (size_t)n;
