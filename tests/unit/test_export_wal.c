@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "fixture.h"
 #include "meldpunt/app.h"
 #include "meldpunt/export.h"
 #include "meldpunt/report.h"
@@ -29,7 +30,7 @@
 #define SEED_ROWS 2600
 
 struct fixture {
-    char dir[64];
+    char dir[256];
     struct mp_config cfg;
     struct mp_app *app;
     int next; /* reports submitted so far */
@@ -64,16 +65,16 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     struct mp_error err;
-    const char *src = getenv("MELDPUNT_SOURCE_DIR");
+    const char *city = fx_chicago_dir();
     assert_non_null(f);
-    if (!src)
+    if (!city)
         fail_msg("MELDPUNT_SOURCE_DIR is not set (CTest sets it)");
-    snprintf(f->dir, sizeof f->dir, "/tmp/mp-test-export-wal-XXXXXX");
+    snprintf(f->dir, sizeof f->dir, "%s/mp-test-export-wal-XXXXXX", fx_tmpdir());
     assert_non_null(mkdtemp(f->dir));
     mp_config_defaults(&f->cfg);
     f->cfg.sync_full = false; /* thousands of commits: no fsync each */
     snprintf(f->cfg.db_path, sizeof f->cfg.db_path, "%s/db.sqlite", f->dir);
-    snprintf(f->cfg.city_dir, sizeof f->cfg.city_dir, "%s/geodata/chicago", src);
+    snprintf(f->cfg.city_dir, sizeof f->cfg.city_dir, "%s", city);
     if (mp_app_open(&f->cfg, 1, false, &f->app, &err) != MP_OK)
         fail_msg("mp_app_open: %s", err.text);
     submit(f, SEED_ROWS);
@@ -84,13 +85,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char path[sizeof f->cfg.db_path + 8];
     mp_app_close(f->app);
-    for (const char *const *sfx = (const char *const[]){"", "-wal", "-shm", NULL}; *sfx; sfx++) {
-        snprintf(path, sizeof path, "%s%s", f->cfg.db_path, *sfx);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    fx_rm_dir(f->dir);
     free(f);
     return 0;
 }
@@ -106,25 +102,11 @@ static struct mp_export *open_export(struct fixture *f, enum mp_export_format fm
     return x;
 }
 
-/* The rest of the document into a NEW string (free()). */
+/* The rest of the document after the n bytes of out, into out (NEW
+ * string, free()). */
 static char *drain(struct mp_export *x, char *out, size_t n)
 {
-    size_t cap = n + (1 << 20);
-    char chunk[4096];
-    long got;
-    out = realloc(out, cap + 1);
-    assert_non_null(out);
-    while ((got = mp_export_read(x, chunk, sizeof chunk)) > 0) {
-        if (n + (size_t)got > cap) {
-            cap *= 2;
-            out = realloc(out, cap + 1);
-            assert_non_null(out);
-        }
-        memcpy(out + n, chunk, (size_t)got);
-        n += (size_t)got;
-    }
-    assert_int_equal(got, 0);
-    out[n] = '\0';
+    fx_export_drain(x, 4096, &out, &n);
     return out;
 }
 
