@@ -134,10 +134,17 @@ struct mp_response {
     enum mp_lang lang;        /* the client's language (errtext.h), set by the HTTP layer */
     const char *language;     /* Content-Language (static string), NULL for none */
     bool page_404;            /* a 404 here may be the HTML page for browsers (not the API) */
+    bool vary_accept;         /* the representation was chosen by the Accept header: Vary */
+    bool vary_language;       /* the text is in the Accept-Language's language: Vary */
 };
 
 /* The HTTP code for a handler's status. */
 int mp_http_code(enum mp_status st);
+
+/* The Content-Security-Policy of the web pages into out (cap >= 1): this
+ * server's own scripts, styles and API, images also from the origin of the
+ * city's tile URL template (tile_url may be NULL). "" when cap is too small. */
+void mp_http_csp_page(const char *tile_url, char *out, size_t cap);
 
 /* The error answer {"error":{"code":..,"message":..}} for err into resp,
  * replacing whatever body it had (JSON whatever the text holds), in the

@@ -2,7 +2,7 @@
 // database, optionally with the demo data, accounts created through the command line,
 // and small fetch wrappers. CTest sets MELDPUNT_BINARY and MELDPUNT_SOURCE_DIR.
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +106,20 @@ export async function api(base, method, p, { json, form, token, headers = {}, bo
   const ct = res.headers.get('content-type') || '';
   if (ct.includes('json')) { try { parsed = JSON.parse(text); } catch { parsed = undefined; } }
   return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+/** The small JPEG of the photo fixtures (8x8 gray). */
+export const GRAY_JPEG = path.join(SOURCE_DIR, 'tests', 'fixtures', 'photos', 'gray.jpg');
+
+/** POSTs a graffiti report at (41.95, -87.70) with GRAY_JPEG as its photo, as the web form
+ * sends it (FormData); returns api()'s answer. */
+export async function postReportWithPhoto(base) {
+  const form = new FormData();
+  form.set('category', 'graffiti');
+  form.set('lat', '41.95');
+  form.set('lon', '-87.70');
+  form.set('photo', new Blob([await readFile(GRAY_JPEG)], { type: 'image/jpeg' }), 'wall.jpg');
+  return api(base, 'POST', '/api/v1/reports', { form });
 }
 
 /** A point inside Chicago's service area (the Loop) and a helper to offset it in metres. */
