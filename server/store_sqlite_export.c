@@ -12,6 +12,7 @@
 
 #include "meldpunt/buf.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 #include "store_sqlite_sql.h"
 
 #define REPORT_COLS                                                                              \
@@ -116,7 +117,9 @@ union cell {
     size_t text;
 };
 
-struct mp_export_cursor {
+/* The engine-neutral head (store_engine.h) first. */
+struct mp_sqlite_cursor {
+    struct mp_export_cursor head;
     sqlite3 *db;      /* borrowed (from a session) or owned */
     bool owns_db;
     sqlite3_stmt *st; /* owned, finalized on close: the first batch's plan */
@@ -150,7 +153,7 @@ static void bind_updated(sqlite3_stmt *st, const struct mp_query *q)
 }
 
 /* Prepare one plan and bind q's filters (copied: the cursor outlives q). */
-static enum mp_status prepare(struct mp_export_cursor *c, const char *sql,
+static enum mp_status prepare(struct mp_sqlite_cursor *c, const char *sql,
                               const struct mp_query *q, sqlite3_stmt **out,
                               struct mp_error *err)
 {
@@ -169,13 +172,14 @@ static enum mp_status cursor_start(sqlite3 *db, bool owns_db, enum mp_export_wha
                                    struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
-    struct mp_export_cursor *c = calloc(1, sizeof *c);
+    struct mp_sqlite_cursor *c = calloc(1, sizeof *c);
     *out = NULL;
     if (!c) {
         if (owns_db)
             sqlite3_close_v2(db);
         return mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
     }
+    c->head.eng = &mp_sqlite_engine;
     c->db = db;
     c->owns_db = owns_db;
     c->what = what;
@@ -194,16 +198,17 @@ static enum mp_status cursor_start(sqlite3 *db, bool owns_db, enum mp_export_wha
     if ((rc = prepare(c, sql_rows[clusters][q->has_bbox ? 1 : 0], q, &c->st, err)) ||
         (q->has_bbox && (rc = prepare(c, sql_rows[clusters][2], q, &c->scan, err))))
         goto out;
-    *out = c;
+    *out = &c->head;
     c = NULL;
 out:
-    mp_store_export_close(c);
+    if (c)
+        mp_sqlite_export_close(&c->head);
     return rc;
 }
 
-enum mp_status mp_store_export_open_path(const char *db_path, enum mp_export_what what,
-                                         const struct mp_query *q,
-                                         struct mp_export_cursor **out, struct mp_error *err)
+enum mp_status mp_sqlite_export_open_path(const char *db_path, enum mp_export_what what,
+                                          const struct mp_query *q, struct mp_export_cursor **out,
+                                          struct mp_error *err)
 {
     sqlite3 *db = NULL;
     *out = NULL;
@@ -233,16 +238,16 @@ enum mp_status mp_store_export_open_path(const char *db_path, enum mp_export_wha
     return cursor_start(db, true, what, q, out, err);
 }
 
-enum mp_status mp_store_export_open(struct mp_store_sess *sess, enum mp_export_what what,
-                                    const struct mp_query *q, struct mp_export_cursor **out,
-                                    struct mp_error *err)
+enum mp_status mp_sqlite_export_open(struct mp_store_sess *sess, enum mp_export_what what,
+                                     const struct mp_query *q, struct mp_export_cursor **out,
+                                     struct mp_error *err)
 {
-    return cursor_start(sess->db, false, what, q, out, err);
+    return cursor_start(mp_sq(sess)->db, false, what, q, out, err);
 }
 
 /* Append s (with its NUL) to the batch's text; its offset, NO_TEXT for
  * NULL, or NO_TEXT with *failed set when memory runs out. */
-static size_t keep_text(struct mp_export_cursor *c, const char *s, int len, bool *failed)
+static size_t keep_text(struct mp_sqlite_cursor *c, const char *s, int len, bool *failed)
 {
     if (!s)
         return NO_TEXT;
@@ -267,7 +272,7 @@ static size_t keep_text(struct mp_export_cursor *c, const char *s, int len, bool
 }
 
 /* Read the next batch into memory in one short read transaction. */
-static enum mp_status read_batch(struct mp_export_cursor *c)
+static enum mp_status read_batch(struct mp_sqlite_cursor *c)
 {
     sqlite3_stmt *st = c->use_scan ? c->scan : c->st;
     int64_t want = c->remaining >= 0 && c->remaining < BATCH_ROWS ? c->remaining : BATCH_ROWS;
@@ -316,8 +321,9 @@ static enum mp_status read_batch(struct mp_export_cursor *c)
     return MP_OK;
 }
 
-enum mp_status mp_store_export_next(struct mp_export_cursor *c, const struct mp_export_row **row)
+enum mp_status mp_sqlite_export_next(struct mp_export_cursor *cur, const struct mp_export_row **row)
 {
+    struct mp_sqlite_cursor *c = (struct mp_sqlite_cursor *)cur;
     *row = NULL;
     if (c->done)
         return c->final;
@@ -351,10 +357,9 @@ enum mp_status mp_store_export_next(struct mp_export_cursor *c, const struct mp_
     return MP_OK;
 }
 
-void mp_store_export_close(struct mp_export_cursor *c)
+void mp_sqlite_export_close(struct mp_export_cursor *cur)
 {
-    if (!c)
-        return;
+    struct mp_sqlite_cursor *c = (struct mp_sqlite_cursor *)cur;
     sqlite3_finalize(c->st);
     sqlite3_finalize(c->scan);
     if (c->owns_db)
@@ -364,8 +369,8 @@ void mp_store_export_close(struct mp_export_cursor *c)
     free(c);
 }
 
-enum mp_status mp_store_export_count(struct mp_store_sess *sess, enum mp_export_what what,
-                                     const struct mp_query *q, int64_t *n)
+enum mp_status mp_sqlite_export_count(struct mp_store_sess *sess, enum mp_export_what what,
+                                      const struct mp_query *q, int64_t *n)
 {
     const char *sql = what == MP_EXPORT_CLUSTERS ? (q->has_bbox ? sql_count_c_bbox : sql_count_c)
                                                  : (q->has_bbox ? sql_count_r_bbox : sql_count_r);
@@ -392,8 +397,8 @@ static int extent_row(void *ctx, sqlite3_stmt *st)
     return 1;
 }
 
-enum mp_status mp_store_export_time_extent(struct mp_store_sess *sess, int64_t *first,
-                                           int64_t *last)
+enum mp_status mp_sqlite_export_time_extent(struct mp_store_sess *sess, int64_t *first,
+                                            int64_t *last)
 {
     struct extent e = {first, last};
     *first = *last = 0;
