@@ -592,8 +592,12 @@ static enum mp_status parse_items(struct mp_app *app, struct mp_ctx *ctx,
         if (!*v || *end || errno || n < 1)
             return mp_fail(err, MP_EINVAL, "invalid_parameter",
                            "limit must be a whole number from 1 to %d", MP_OGC_LIMIT_MAX);
-        /* Larger values are served as the maximum: the client pages on. */
-        ir->q.limit = n > MP_OGC_LIMIT_MAX ? MP_OGC_LIMIT_MAX : (size_t)n;
+        /* Larger values are served as the maximum: the client pages on.
+         * The maximum is also the server's page bound (cfg->max_page), the
+         * features any list answer holds at most. */
+        size_t most = app->cfg->max_page < MP_OGC_LIMIT_MAX ? app->cfg->max_page
+                                                            : MP_OGC_LIMIT_MAX;
+        ir->q.limit = (unsigned long long)n > most ? most : (size_t)n;
     }
     if ((v = mp_req_query(req, "cursor"))) {
         if (mp_api_cursor_decode(v, &ir->q.q.after_id) != MP_OK)
@@ -665,7 +669,8 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
         rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
         goto out;
     }
-    if ((rc = parse_items(app, ctx, req, c, ir, &gc, err)))
+    if ((rc = parse_items(app, ctx, req, c, ir, &gc, err)) ||
+        (rc = mp_req_take_read(req, resp, err)))
         goto out;
     mp_req_public_base(req, base, sizeof base);
     struct mp_ogc_view v = {app->city, base};

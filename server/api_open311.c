@@ -398,10 +398,12 @@ enum mp_status mp_api_open311_requests_list(struct mp_app *app, struct mp_ctx *c
                                             const struct mp_request *req, struct mp_response *resp,
                                             struct mp_error *err)
 {
-    (void)err;
     bool xml = ends_with(req->path, ".xml");
     enum mp_status rc = MP_OK;
     if (!args_ok(app, req, args_list, resp, xml, &rc))
+        return rc;
+    /* A list reads up to a page of rows after an offset: an expensive read. */
+    if ((rc = mp_req_take_read(req, resp, err)))
         return rc;
     char base[MP_PUBLIC_BASE_MAX];
     mp_req_public_base(req, base, sizeof base);

@@ -134,7 +134,8 @@ enum mp_status mp_api_stats(struct mp_app *app, struct mp_ctx *ctx, const struct
                            "unknown district '%.32s'; GET /api/v1/districts lists them", v);
         p.district = v;
     }
-    if ((rc = mp_stats_compute(ctx, &p, &res, err)))
+    /* The counts scan every report of the range: an expensive read. */
+    if ((rc = mp_req_take_read(req, resp, err)) || (rc = mp_stats_compute(ctx, &p, &res, err)))
         return rc;
     int64_t first = 0, last = 0;
     if (mp_export_time_extent(ctx, &first, &last) != MP_OK)

@@ -24,6 +24,9 @@ void mp_config_defaults(struct mp_config *c)
     c->max_conns_per_ip = 64;
     c->head_timeout_s = 10;
     c->body_min_rate = 1024;
+    c->export_min_rate = 4096;
+    c->export_max_s = 3600;
+    c->grid_max_cells = 1024;
     c->max_exports = 4;
     c->sync_full = true;
     c->rate_writes = 5;
@@ -242,7 +245,10 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
         (rc = env_uint("MELDPUNT_CONNECTIONS_PER_ADDRESS", 0, 1u << 20, &c->max_conns_per_ip,
                        err)) ||
         (rc = env_uint("MELDPUNT_HEAD_TIMEOUT", 1, 3600, &c->head_timeout_s, err)) ||
-        (rc = env_uint("MELDPUNT_BODY_MIN_RATE", 0, 1u << 30, &c->body_min_rate, err)))
+        (rc = env_uint("MELDPUNT_BODY_MIN_RATE", 0, 1u << 30, &c->body_min_rate, err)) ||
+        (rc = env_uint("MELDPUNT_EXPORT_MIN_RATE", 0, 1u << 30, &c->export_min_rate, err)) ||
+        (rc = env_uint("MELDPUNT_EXPORT_MAX_SECONDS", 0, 7u * 24 * 3600, &c->export_max_s, err)) ||
+        (rc = env_uint("MELDPUNT_GRID_MAX_CELLS", 16, 1u << 20, &c->grid_max_cells, err)))
         return rc;
     if ((v = getenv("MELDPUNT_PG_EXPERIMENTAL")) && *v) {
         if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0)

@@ -541,24 +541,34 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
     }
 }
 
+/* A streamed answer and the connection it goes to, whose pace the guard
+ * watches (connguard.h, phase sending). The connection's entry outlives the
+ * reader's calls: libmicrohttpd reads no more once the connection closes. */
+struct streamed {
+    struct mp_response resp;
+    struct mp_connguard *guard;
+    struct mp_conn *conn; /* borrowed; NULL when not tracked */
+};
+
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    struct mp_response *resp = cls;
-    long n = resp->stream(resp->stream_ctx, pos, buf, max);
+    struct streamed *s = cls;
+    long n = s->resp.stream(s->resp.stream_ctx, pos, buf, max);
     if (n < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     if (n == 0)
         return MHD_CONTENT_READER_END_OF_STREAM;
+    mp_connguard_sent(s->guard, s->conn, (size_t)n);
     return (ssize_t)n;
 }
 
 static void stream_free(void *cls)
 {
-    struct mp_response *resp = cls;
-    if (resp->stream_free)
-        resp->stream_free(resp->stream_ctx);
-    mp_buf_free(&resp->body);
-    free(resp);
+    struct streamed *s = cls;
+    if (s->resp.stream_free)
+        s->resp.stream_free(s->resp.stream_ctx);
+    mp_buf_free(&s->resp.body);
+    free(s);
 }
 
 /* shared: whether the answer may be kept by shared caches when the handler
@@ -574,18 +584,22 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
         code = 304;
     const char *ctype = resp->content_type ? resp->content_type : "application/json";
     if (resp->stream && st == MP_OK) {
-        struct mp_response *heap = malloc(sizeof *heap);
+        struct streamed *heap = malloc(sizeof *heap);
         if (!heap)
             return MHD_NO;
-        *heap = *resp;
+        heap->resp = *resp;
         memset(resp, 0, sizeof *resp); /* the heap copy owns everything now */
+        heap->guard = h->guard;
+        heap->conn = guard_entry(conn);
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, heap,
                                               stream_free);
         if (!r) {
             stream_free(heap);
             return MHD_NO;
         }
-        add_headers(h, r, heap, ctype, shared);
+        /* From here the send rate and the length are watched. */
+        mp_connguard_stream(h->guard, heap->conn, mp_ratelimit_now_ms());
+        add_headers(h, r, &heap->resp, ctype, shared);
     } else if (code == 304) {
         r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         if (r)
@@ -913,6 +927,8 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
         .per_addr = cfg->max_conns_per_ip,
         .head_timeout_ms = cfg->head_timeout_s * 1000,
         .body_min_rate = cfg->body_min_rate,
+        .send_min_rate = cfg->export_min_rate,
+        .send_max_ms = cfg->export_max_s * 1000, /* at most a week: fits */
     };
     if ((cfg->rate_writes > 0 &&
          mp_ratelimit_new(cfg->rate_writes, cfg->rate_burst, 16384, &h->writes) != MP_OK) ||

@@ -66,9 +66,10 @@ struct mp_ctx *mp_app_acquire(struct mp_app *app);
 void mp_app_release(struct mp_app *app, struct mp_ctx *ctx);
 
 /* Count a whole export as streaming: false when cfg->max_exports already
- * are. Each export holds a read snapshot (and so keeps WAL checkpoints from
- * finishing) and a core for its whole length; a bound keeps a burst of
- * downloads from crowding out the map. Thread-safe. */
+ * are. Each export holds a database connection and a core for its whole
+ * length (its reads are short batches, so it holds no snapshot between
+ * them); a bound keeps a burst of downloads from crowding out the map.
+ * Thread-safe. */
 bool mp_app_export_begin(struct mp_app *app);
 void mp_app_export_end(struct mp_app *app);
 

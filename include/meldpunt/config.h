@@ -27,6 +27,9 @@ struct mp_config {
     unsigned max_conns_per_ip;/* per direct client address; trusted proxies exempt */
     unsigned head_timeout_s;  /* a request head must be complete within this (connguard.h) */
     unsigned body_min_rate;   /* bytes/s a request body must average after head_timeout_s */
+    unsigned export_min_rate; /* bytes/s a client must take of an export after head_timeout_s */
+    unsigned export_max_s;    /* seconds an export may stream at most; 0 = no limit */
+    unsigned grid_max_cells;  /* grid answers span at most this many cells (coarser zoom) */
     unsigned max_exports;  /* whole exports streaming at once */
     bool sync_full;
     bool tiles_set;        /* tile_url was configured (may be empty = off) */

@@ -73,8 +73,9 @@ export async function startServer({ demo = false, env = {}, db: givenDb } = {}) 
   const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-api-'));
   const made = givenDb ? null : newDatabase(dir);
   const db = givenDb || made.db;
-  // Tests post fast from one address: no write limit unless a test sets one.
-  const childEnv = { MELDPUNT_TILE_URL: '', MELDPUNT_RATE_WRITES: '0', ...env };
+  // Tests post and read fast from one address: no write limit and no limit of expensive
+  // reads unless a test sets one.
+  const childEnv = { MELDPUNT_TILE_URL: '', MELDPUNT_RATE_WRITES: '0', MELDPUNT_RATE_READS: '0', ...env };
   if (demo) {
     await meldpunt(['import', '--db', db, '--city', CITY_DIR, '--format', 'chicago311', DEMO_CSV],
       { env: childEnv });

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "meldpunt/city.h"
+#include "meldpunt/export.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/report.h"
 #include "meldpunt/streets.h"
@@ -383,4 +384,28 @@ int64_t fx_report(struct mp_ctx *ctx, const char *category, double lon, double l
     if (cluster)
         *cluster = res.cluster_id;
     return res.report_id;
+}
+
+void fx_export_drain(struct mp_export *x, size_t step, char **doc, size_t *len)
+{
+    size_t cap = *len + (1 << 16);
+    char *out = realloc(*doc, cap + 1), *chunk = malloc(step);
+    long got;
+    assert_non_null(out);
+    assert_non_null(chunk);
+    while ((got = mp_export_read(x, chunk, step)) > 0) {
+        assert_true((size_t)got <= step);
+        if (*len + (size_t)got > cap) {
+            cap *= 2;
+            out = realloc(out, cap + 1);
+            assert_non_null(out);
+        }
+        memcpy(out + *len, chunk, (size_t)got);
+        *len += (size_t)got;
+    }
+    assert_int_equal(got, 0);
+    assert_int_equal(mp_export_read(x, chunk, step), 0); /* the end stays the end */
+    out[*len] = '\0';
+    *doc = out;
+    free(chunk);
 }

@@ -72,6 +72,13 @@ int fx_sql(const char *location, const char *sql);
 /* Copy a file byte for byte; 0, or -1 when it cannot be read or written. */
 int fx_copy_file(const char *from, const char *to);
 
+/* Read an export producer to its end, step bytes a call, appending to *doc
+ * (a malloc'd buffer of *len bytes, or NULL and 0; kept NUL-terminated).
+ * Fails the test when a read returns more than step, on a read error, or
+ * when the end does not stay the end. */
+struct mp_export;
+void fx_export_drain(struct mp_export *x, size_t step, char **doc, size_t *len);
+
 /* The Chicago pack as server/app.c hands it to a worker slot. */
 struct fx_city {
     struct mp_city *city;
