@@ -11,6 +11,7 @@
 #include "meldpunt/city.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/ingest.h"
+#include "meldpunt/region.h"
 #include "meldpunt/respcache.h"
 #include "meldpunt/store.h"
 #include "meldpunt/streets.h"
@@ -213,8 +214,12 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
     app->cfg = cfg;
     pthread_mutex_init(&app->lock, NULL);
     pthread_cond_init(&app->cond, NULL);
-    if ((rc = mp_city_load(cfg->city_dir, &app->city, err)))
+    if ((rc = mp_region_load(cfg->city_dir, &app->region, err)))
         goto out;
+    app->city = app->region->whole;
+    for (size_t i = 0; cfg->tiles_set && i < app->region->nmembers; i++)
+        if ((rc = mp_city_set_tiles(app->region->members[i].city, cfg->tile_url)))
+            goto out;
     if (cfg->tiles_set && (rc = mp_city_set_tiles(app->city, cfg->tile_url)))
         goto out;
     if ((rc = mp_tz_load(app->city->timezone, &app->tz, err)))
@@ -235,6 +240,7 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
         struct mp_slot *s = &app->slots[i];
         app->nslots = i + 1;
         s->ctx.city = app->city;
+        s->ctx.region = app->region;
         s->ctx.tz = app->tz;
         if ((rc = mp_geo_new(app->city->crs, &s->ctx.geo, err)))
             goto out;
@@ -261,6 +267,7 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
     if (server) {
         struct mp_ctx *w = &app->writer.ctx;
         w->city = app->city;
+        w->region = app->region;
         w->tz = app->tz;
         w->streets = app->streets;
         w->db = mp_store_acquire(app->store);
@@ -297,7 +304,7 @@ void mp_app_close(struct mp_app *app)
     mp_store_close(app->store);
     mp_streets_free(app->streets);
     mp_tz_free(app->tz);
-    mp_city_free(app->city);
+    mp_region_free(app->region); /* and with it app->city */
     for (size_t i = 0; i < app->nfiles; i++)
         free(app->files[i].data);
     free(app->files);

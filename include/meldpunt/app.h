@@ -31,7 +31,8 @@ struct mp_slot {
 
 struct mp_app {
     const struct mp_config *cfg; /* borrowed: outlives the app */
-    struct mp_city *city;
+    struct mp_region *region; /* owned: the pack (a city pack is a region of one) */
+    struct mp_city *city;     /* borrowed: region->whole */
     struct mp_tz *tz;
     struct mp_streets *streets;
     struct mp_ingest *ingest;  /* group-commit writer (server only), or NULL */

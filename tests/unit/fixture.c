@@ -106,6 +106,7 @@ void fx_city_free(struct fx_city *c)
 void fx_city_ctx(const struct fx_city *c, struct mp_ctx *ctx)
 {
     ctx->city = c->city;
+    ctx->region = NULL; /* one pack: no routing by place */
     ctx->tz = c->tz;
     ctx->geo = c->geo;
     ctx->streets = c->streets;
