@@ -64,6 +64,10 @@ static enum mp_status merge_city_json(json_t *base, json_t *own, struct mp_error
     const json_t *extra = json_object_get(own, "extra_holidays");
     if (extra && !json_is_array(extra))
         return mp_fail(err, MP_EINVAL, "invalid_city_pack", "city.json: extra_holidays is a list");
+    /* The region's view is not the member's: without its own, the member's
+     * centre is the middle of its own area (mp_city_load_member). */
+    json_object_del(base, "center");
+    json_object_del(base, "bbox");
     if (json_object_update(base, own))
         return MP_ENOMEM;
     json_t *hol = json_object_get(base, "holidays");
@@ -421,8 +425,8 @@ static enum mp_status load_city_json(struct mp_city *c, struct mp_error *err)
         goto out;
     }
     const json_t *center = json_object_get(root, "center");
-    c->center_lon = json_number_value(json_array_get(center, 0));
-    c->center_lat = json_number_value(json_array_get(center, 1));
+    c->center_lon = center ? json_number_value(json_array_get(center, 0)) : NAN;
+    c->center_lat = center ? json_number_value(json_array_get(center, 1)) : NAN;
     c->zoom = (int)num_or(root, "zoom", 12);
     /* The simplified outline runs up to ~15 m off the true limit, and pins on
      * the street that forms the limit fall either side of it. */
@@ -486,6 +490,10 @@ enum mp_status mp_city_load_member(const char *base_dir, const char *dir, struct
         (rc = load_districts(c, err)) || (rc = load_area(c, err)))
         goto out;
     c->bbox = c->area.bbox;
+    if (isnan(c->center_lon) || isnan(c->center_lat)) {
+        c->center_lon = (c->bbox.min_lon + c->bbox.max_lon) / 2;
+        c->center_lat = (c->bbox.min_lat + c->bbox.max_lat) / 2;
+    }
     *out = c;
     c = NULL;
 out:

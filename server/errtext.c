@@ -85,11 +85,13 @@ static const struct {
     {"unknown_crew", "Deze ploeg bestaat niet."},
     {"unknown_district", "Deze wijk bestaat niet."},
     {"unknown_field", "Het verzoek bevat een onbekend veld."},
+    {"unknown_municipality", "Deze gemeente hoort niet bij deze regio."},
     {"unknown_parameter", "Het verzoek bevat een onbekende parameter."},
     {"unsupported_color_space", "De kleuren van deze foto worden niet ondersteund."},
     {"unsupported_media_type", "Dit soort bestand wordt niet ondersteund."},
     {"uri_too_long", "Het adres van het verzoek is te lang."},
     {"usage", "Onjuist gebruik van het commando."},
+    {"wrong_jurisdiction", "Deze plek ligt in een andere gemeente."},
 };
 
 static const char GENERAL_NL[] = "Het verzoek kon niet worden uitgevoerd.";

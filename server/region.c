@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,12 +178,18 @@ const struct mp_city *mp_region_member(const struct mp_region *r, const char *sl
     return NULL;
 }
 
-const struct mp_city *mp_region_member_of_district(const struct mp_region *r, const char *code)
+size_t mp_region_member_index_of_district(const struct mp_region *r, const char *code)
 {
     for (size_t i = 0; code && i < r->nmembers; i++)
         if (mp_city_district(r->members[i].city, code))
-            return r->members[i].city;
-    return NULL;
+            return i;
+    return SIZE_MAX;
+}
+
+const struct mp_city *mp_region_member_of_district(const struct mp_region *r, const char *code)
+{
+    size_t i = mp_region_member_index_of_district(r, code);
+    return i == SIZE_MAX ? NULL : r->members[i].city;
 }
 
 /* Keep the k nearest, nearest first. */

@@ -9,6 +9,7 @@
 #include "meldpunt/city.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/store.h"
+#include "meldpunt/store_work.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
@@ -411,15 +412,19 @@ static enum mp_status neighbour_job(struct mp_ctx *ctx, const struct mp_route *r
     snprintf(note, sizeof note, "neighbour: job %lld of %.60s is %d m away (%.48s)",
              (long long)out->neighbour_job, out->neighbour_job_of->name, (int)lround(out->neighbour_job_m),
              cat->code);
+    /* An internal note rides on a history entry of the same time and
+     * status (workflow.c shows it to staff only). */
     struct mp_history_rec h = {.cluster_id = own->id, .at = t, .status = own->status,
-                               .note = note, .actor = "region"};
-    if ((rc = mp_store_history_add(ctx->db, &h)))
+                               .actor = "region"};
+    if ((rc = mp_store_history_add(ctx->db, &h)) ||
+        (rc = mp_store_work_note_add(ctx->db, own->id, t, own->status, note, "region")))
         goto out;
     snprintf(note, sizeof note, "neighbour: job %lld of %.60s is %d m away (%.48s)",
              (long long)own->id, ctx->city->name, (int)lround(out->neighbour_job_m), cat->code);
     h = (struct mp_history_rec){.cluster_id = other.id, .at = t, .status = other.status,
-                                .note = note, .actor = "region"};
-    rc = mp_store_history_add(ctx->db, &h);
+                                .actor = "region"};
+    if ((rc = mp_store_history_add(ctx->db, &h)) == MP_OK)
+        rc = mp_store_work_note_add(ctx->db, other.id, t, other.status, note, "region");
 out:
     free(cand);
     return rc;

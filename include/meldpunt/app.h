@@ -49,6 +49,12 @@ struct mp_app {
     size_t nfiles;
     char *config_json; /* owned: the body of GET /api/v1/config */
     size_t config_json_len;
+    /* owned: GET /api/v1/config?municipality= of each member, indexed as
+     * region->members (the page /m/{slug}) */
+    struct {
+        char *json;
+        size_t len;
+    } *member_config;
 };
 
 /* Open everything cfg names. server = true loads web files and starts the

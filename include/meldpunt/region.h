@@ -55,6 +55,8 @@ void mp_region_free(struct mp_region *r);
 const struct mp_city *mp_region_member(const struct mp_region *r, const char *slug);
 /* The member a district code belongs to (borrowed), or NULL. */
 const struct mp_city *mp_region_member_of_district(const struct mp_region *r, const char *code);
+/* Its index in r->members, or SIZE_MAX. */
+size_t mp_region_member_index_of_district(const struct mp_region *r, const char *code);
 
 #define MP_ROUTE_MAX_NEAR 4
 
