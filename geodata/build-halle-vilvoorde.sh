@@ -53,15 +53,7 @@ python3 "$py" members "$out" "$tmp/m.geojson" "$tmp/union.geojson"
 python3 "$py" cityjson "$out"
 
 echo "== checks"
-sql_check() { # file sql expected
-    local got
-    got="$(ogrinfo -ro -q -dialect SQLite -sql "$2" "$1" | sed -n 's/.*(Integer) = //p' | tr '\n' ' ')"
-    if [ "$got" != "$3" ]; then
-        echo "check FAILED: $1: $2 gave '$got', want '$3'" >&2
-        exit 1
-    fi
-    echo "check: ok: $(basename "$1"): $2 = $got"
-}
+. "$here/checks.sh"
 sql_check "$out/districts.geojson" \
     "SELECT COUNT(*), SUM(ST_IsValid(geometry)) FROM districts" "35 35 "
 sql_check "$out/districts.geojson" \

@@ -56,6 +56,10 @@ void fx_rm_dir(const char *dir);
 /* Copy a file byte for byte; 0, or -1 when it cannot be read or written. */
 int fx_copy_file(const char *from, const char *to);
 
+/* Write text as the file dir/name (replacing it); fails the test when it
+ * cannot. */
+void fx_write_file(const char *dir, const char *name, const char *text);
+
 /* The Chicago pack as server/app.c hands it to a worker slot. */
 struct fx_city {
     struct mp_city *city;

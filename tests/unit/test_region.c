@@ -207,16 +207,6 @@ static void test_route_outside(void **state)
     mp_region_free(r);
 }
 
-static void write_file(const char *dir, const char *name, const char *text)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* A member's categories.json that omits a code the region lacks is refused
  * with the member and the code named; one that is not "extends" replaces. */
 static void test_member_errors(void **state)
@@ -244,30 +234,30 @@ static void test_member_errors(void **state)
         assert_int_equal(fx_copy_file(from, to), 0);
     }
     /* A new member is a few lines. */
-    write_file(m, "city.json", "{\"id\": \"halle\", \"name\": \"Halle\"}\n");
+    fx_write_file(m, "city.json", "{\"id\": \"halle\", \"name\": \"Halle\"}\n");
     struct mp_region *r = load(tmp);
     assert_int_equal(r->nmembers, 1);
     assert_int_equal(r->members[0].city->ncategories, 10);
     mp_region_free(r);
 
     struct mp_error err = {{0}, {0}};
-    write_file(m, "categories.json", "{\"extends\": \"region\", \"omit\": [\"potholes\"]}\n");
+    fx_write_file(m, "categories.json", "{\"extends\": \"region\", \"omit\": [\"potholes\"]}\n");
     assert_int_equal(mp_region_load(tmp, &r, &err), MP_EINVAL);
     assert_null(r);
     assert_string_equal(err.text, "member halle: categories.json: omit names potholes, which "
                                   "the region lacks");
-    write_file(m, "city.json", "{\"id\": \"hal\", \"name\": \"Halle\"}\n");
-    write_file(m, "categories.json", "{\"extends\": \"region\"}\n");
+    fx_write_file(m, "city.json", "{\"id\": \"hal\", \"name\": \"Halle\"}\n");
+    fx_write_file(m, "categories.json", "{\"extends\": \"region\"}\n");
     assert_int_equal(mp_region_load(tmp, &r, &err), MP_EINVAL);
     assert_string_equal(err.text, "member halle: its id must be its folder name, its crs and "
                                   "timezone the region's");
-    write_file(m, "city.json", "{\"id\": \"halle\", \"name\": \"Halle\"}\n");
-    write_file(tmp, "region.json", "{\"neighbour_m\": -1}\n");
+    fx_write_file(m, "city.json", "{\"id\": \"halle\", \"name\": \"Halle\"}\n");
+    fx_write_file(tmp, "region.json", "{\"neighbour_m\": -1}\n");
     assert_int_equal(mp_region_load(tmp, &r, &err), MP_EINVAL);
     assert_string_equal(err.text, "region.json: neighbour_m 0-5000, nearest 1-4");
     /* Not extending: the member's list replaces the region's. */
-    write_file(tmp, "region.json", "{}\n");
-    write_file(m, "categories.json",
+    fx_write_file(tmp, "region.json", "{}\n");
+    fx_write_file(m, "categories.json",
                "{\"categories\": [{\"code\": \"eigen\", \"name\": {\"en\": \"Own\"}}]}\n");
     r = load(tmp);
     assert_int_equal(r->members[0].city->ncategories, 1);
