@@ -652,9 +652,27 @@ enum mp_status mp_report_nearby(struct mp_ctx *ctx, const struct mp_category *ca
     } order[MP_NEARBY_MAX];
     double x, y;
     size_t n = 0, m = 0;
+    struct mp_ctx member_ctx;
     memset(out, 0, sizeof *out);
     if (mp_geo_forward(ctx->geo, lon, lat, &x, &y) != MP_OK)
         return mp_fail(err, MP_EINVAL, "out_of_range", "the point cannot be projected");
+    /* In a region, the hint is what the pin's municipality would do: its
+     * rule for the category, its own jobs only (as mp_report_submit). */
+    if (ctx->region && !ctx->region->of_one) {
+        struct mp_route route;
+        mp_region_route(ctx->region, lon, lat, x, y, cat->radius_m, &route);
+        if (!route.member)
+            return mp_region_refusal(ctx->region, &route, lon, lat, err);
+        member_ctx = *ctx;
+        member_ctx.city = route.member;
+        ctx = &member_ctx;
+        if (!(cat = mp_city_category(route.member, cat->code)))
+            return mp_fail(err, MP_EINVAL, "unknown_category",
+                           "%.60s does not take this category; GET "
+                           "/api/v1/categories?municipality=%.48s lists its own",
+                           route.member->name, route.member->id);
+    }
+    out->cat = cat;
     /* Show what is close by as well as what would be joined: three times the
      * radius, at least 150 m. */
     double show = fmax(cat->radius_m * 3, 150.0);
@@ -664,6 +682,11 @@ enum mp_status mp_report_nearby(struct mp_ctx *ctx, const struct mp_category *ca
                                                     out->cand, MP_NEARBY_MAX, &n);
     if (rc)
         return mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!other_member(ctx, &out->cand[i]))
+            out->cand[kept++] = out->cand[i];
+    n = kept;
     int64_t now = mp_time_now();
     struct mp_join_reason why;
     mp_report_probe(ctx, address, x, y, now, &out->probe, out->location, sizeof out->location);

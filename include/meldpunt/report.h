@@ -164,6 +164,9 @@ struct mp_nearby {
     int64_t would_join;            /* cluster id; 0 when a report there starts its own */
     struct mp_cluster_probe probe; /* probe.street borrowed from the city's street layer */
     char location[128];            /* readable location of the point, "" when none */
+    /* The category whose rule decided (borrowed from the pack): cat, or in a
+     * region the pin's municipality's own version of it. */
+    const struct mp_category *cat;
 };
 
 /* Fill out for a report of cat at (lon, lat), with the address typed so far

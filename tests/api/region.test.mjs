@@ -67,6 +67,23 @@ test('the pin decides the municipality; a border report names the neighbour and 
     assert.doesNotMatch(pub.text, /neighbour: job/);
   }
 
+  // The duplicate hint works as the insert: Halle's rule, Halle's jobs only.
+  const q = (p, category = 'sluikstort') =>
+    api(base, 'GET', `/api/v1/nearby?category=${category}&lat=${p.lat}&lon=${p.lon}`);
+  const hint = await q(HALLE_BY_BEERSEL);
+  assert.equal(hint.status, 200, hint.text);
+  assert.equal(hint.body.radius_m, 30);
+  assert.ok(!hint.body.clusters.some((c) => c.id === b.body.cluster.id), hint.text);
+  assert.equal(hint.body.would_join, h.body.cluster.id);
+  const there = await q(BEERSEL_BY_HALLE);
+  assert.equal(there.body.radius_m, 40);
+  assert.equal(there.body.would_join, b.body.cluster.id);
+  assert.ok(!there.body.clusters.some((c) => c.id === h.body.cluster.id), there.text);
+  const police = await q(VILVOORDE_CENTRE, 'te_snel_verkeer');
+  assert.equal(police.status, 400);
+  assert.equal(police.body.error.message,
+    'Vilvoorde does not take this category; GET /api/v1/categories?municipality=vilvoorde lists its own');
+
   // A citizen who says "same as" the neighbour's job is told there is no such job here.
   const same = await report('sluikstort', HALLE_BY_BEERSEL, { same_as: b.body.cluster.id });
   assert.equal(same.status, 400, same.text);
