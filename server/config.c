@@ -20,12 +20,16 @@ void mp_config_defaults(struct mp_config *c)
     c->max_page = 5000;
     c->default_page = 1000;
     c->conn_timeout_s = 30;
-    c->max_conns = 1024;
+    c->max_conns = 4096;
     c->max_conns_per_ip = 64;
+    c->head_timeout_s = 10;
+    c->body_min_rate = 1024;
     c->max_exports = 4;
     c->sync_full = true;
     c->rate_writes = 5;
     c->rate_burst = 60;
+    c->rate_reads = 10;
+    c->rate_reads_burst = 40;
 }
 
 enum mp_status mp_config_set_str(char *dst, size_t cap, const char *value, const char *what,
@@ -66,6 +70,45 @@ enum mp_status mp_config_set_listen(struct mp_config *c, const char *hp, struct 
     memcpy(c->listen_host, hp, hl);
     c->listen_host[hl] = '\0';
     c->listen_port = (unsigned)port;
+    return MP_OK;
+}
+
+enum mp_status mp_config_set_public_url(struct mp_config *c, const char *url,
+                                        struct mp_error *err)
+{
+    size_t n = strlen(url), scheme = strncmp(url, "https://", 8) == 0  ? 8
+                                     : strncmp(url, "http://", 7) == 0 ? 7
+                                                                       : 0;
+    while (n > scheme && url[n - 1] == '/')
+        n--;
+    const char *host = url + scheme, *slash = memchr(host, '/', n - scheme);
+    size_t hl = slash ? (size_t)(slash - host) : n - scheme;
+    bool ok = scheme && n < sizeof c->public_url && mp_proxy_host_ok(host, hl);
+    /* The path goes into links as it is: only URL path characters. */
+    for (size_t i = scheme + hl; ok && i < n; i++)
+        ok = url[i] > 0x20 && url[i] < 0x7f && !strchr("\"<>\\^`{|}?#", url[i]);
+    if (!ok)
+        return mp_fail(err, MP_EINVAL, "config",
+                       "MELDPUNT_PUBLIC_URL must be http(s)://host[:port][/path], e.g. "
+                       "https://reports.city.example");
+    memcpy(c->public_url, url, n);
+    c->public_url[n] = '\0';
+    return MP_OK;
+}
+
+static enum mp_status env_uint(const char *name, unsigned long min, unsigned long max,
+                               unsigned *out, struct mp_error *err)
+{
+    const char *v = getenv(name);
+    unsigned long n = 0;
+    enum mp_status rc;
+    if (!v || !*v)
+        return MP_OK;
+    if ((rc = parse_uint(v, max, &n, name, err)))
+        return rc;
+    if (n < min)
+        return mp_fail(err, MP_EINVAL, "config", "%s must be at least %lu", name, min);
+    *out = (unsigned)n;
     return MP_OK;
 }
 
@@ -127,10 +170,35 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
             return rc ? rc : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_RATE_BURST must be 1+");
         c->rate_burst = (double)n;
     }
+    unsigned reads = (unsigned)c->rate_reads, reads_burst = (unsigned)c->rate_reads_burst;
+    if ((rc = env_uint("MELDPUNT_RATE_READS", 0, 1000000, &reads, err)) ||
+        (rc = env_uint("MELDPUNT_RATE_READS_BURST", 1, 1000000, &reads_burst, err)))
+        return rc;
+    c->rate_reads = reads;
+    c->rate_reads_burst = reads_burst;
     if ((v = getenv("MELDPUNT_CORS_ORIGINS")) &&
         (rc = mp_config_set_str(c->cors_origins, sizeof c->cors_origins, v,
                                 "MELDPUNT_CORS_ORIGINS", err)))
         return rc;
+    if ((v = getenv("MELDPUNT_TRUSTED_PROXIES"))) {
+        struct mp_proxy_list l;
+        if ((rc = mp_proxy_parse(v, &l, err)))
+            return rc;
+        c->trusted_proxies = l;
+    }
+    if ((v = getenv("MELDPUNT_PUBLIC_URL")) && *v && (rc = mp_config_set_public_url(c, v, err)))
+        return rc;
+    if ((rc = env_uint("MELDPUNT_MAX_CONNECTIONS", 16, 1u << 20, &c->max_conns, err)) ||
+        (rc = env_uint("MELDPUNT_CONNECTIONS_PER_ADDRESS", 0, 1u << 20, &c->max_conns_per_ip,
+                       err)) ||
+        (rc = env_uint("MELDPUNT_HEAD_TIMEOUT", 1, 3600, &c->head_timeout_s, err)) ||
+        (rc = env_uint("MELDPUNT_BODY_MIN_RATE", 0, 1u << 30, &c->body_min_rate, err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_PG_EXPERIMENTAL")) && *v) {
+        if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
+            return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_PG_EXPERIMENTAL must be 0 or 1");
+        c->pg_experimental = v[0] == '1';
+    }
     if ((v = getenv("MELDPUNT_SYNC")) && *v) {
         if (strcmp(v, "full") == 0)
             c->sync_full = true;

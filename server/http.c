@@ -8,13 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "meldpunt/app.h"
 #include "meldpunt/city.h"
+#include "meldpunt/connguard.h"
+#include "meldpunt/proxy.h"
 #include "meldpunt/ratelimit.h"
+#include "meldpunt/reqcheck.h"
 
 struct mp_http {
     struct MHD_Daemon *daemon;
@@ -22,8 +26,10 @@ struct mp_http {
     mp_http_dispatch dispatch;
     char csp_page[512]; /* Content-Security-Policy for pages */
     _Atomic long active; /* requests between their first call and completion */
-    struct mp_ratelimit *writes; /* per-address write limit, NULL when off */
-    struct mp_ratelimit *auth;   /* per-address failed sign-ins */
+    struct mp_ratelimit *writes; /* per-client write limit, NULL when off */
+    struct mp_ratelimit *auth;   /* per-client failed sign-ins */
+    struct mp_ratelimit *reads;  /* per-client expensive reads, NULL when off */
+    struct mp_connguard *guard;  /* connections per address, deadlines */
 };
 
 struct req_state {
@@ -31,11 +37,17 @@ struct req_state {
     struct mp_request req;
     struct mp_buf body;
     struct mp_form form;
-    struct MHD_PostProcessor *pp;
     size_t limit, seen;
     bool too_big, form_mode, form_bad;
     bool suspended;          /* waiting for deferred work (struct mp_async) */
+    bool started;            /* the access handler was called (the head is in) */
+    bool signin_failed;      /* mp_req_signin_failed() was called */
+    bool links;              /* the answer depends on the host the client named */
+    bool bad_path;           /* the raw path holds a control byte (uri_seen) */
+    size_t target_len;       /* bytes of the request target as sent; 0 = unknown */
     struct mp_async async;
+    struct mp_proxy_view view; /* who asked (client address, scheme, host) */
+    struct mp_conn *conn;    /* the connection's entry in the guard (borrowed) */
 };
 
 const struct mp_form_field *mp_form_get(const struct mp_form *f, const char *name)
@@ -59,7 +71,59 @@ const char *mp_req_query(const struct mp_request *r, const char *key)
 
 const char *mp_req_header(const struct mp_request *r, const char *key)
 {
+    struct req_state *rs = r->http;
+    if (!r->conn) /* a request made by hand (unit tests) */
+        return NULL;
+    /* An answer built from the headers that name this server is not one a
+     * shared cache may keep for everyone (see send_response). */
+    if (rs && (strcasecmp(key, "Host") == 0 || strncasecmp(key, "X-Forwarded-", 12) == 0 ||
+               strcasecmp(key, "Forwarded") == 0))
+        rs->links = true;
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+void mp_req_public_base(const struct mp_request *r, char *out, size_t cap)
+{
+    struct req_state *rs = r->http;
+    if (!rs) {
+        out[0] = '\0';
+        return;
+    }
+    const struct mp_config *cfg = rs->http->app->cfg;
+    rs->links = true;
+    /* The Host header counts only as a trusted proxy's (proxy.h). */
+    const char *host = rs->view.via_proxy
+                           ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host")
+                           : NULL;
+    mp_proxy_public_base(cfg->public_url, &rs->view, host, cfg->listen_host, cfg->listen_port,
+                         out, cap);
+}
+
+enum mp_status mp_req_take_read(const struct mp_request *r, struct mp_response *resp,
+                                struct mp_error *err)
+{
+    struct req_state *rs = r->http;
+    if (!rs || mp_ratelimit_take(rs->http->reads, r->client_ip, mp_ratelimit_now_ms(),
+                                 &resp->retry_after))
+        return MP_OK;
+    return mp_fail(err, MP_ERATE, "rate_limited",
+                   "too many expensive requests from this address; try again in %u s",
+                   resp->retry_after);
+}
+
+bool mp_req_is_local(const struct mp_request *r)
+{
+    struct MHD_Connection *c = r->conn; /* NULL in a request made by hand (unit tests) */
+    return mp_proxy_is_loopback(r->client_ip) &&
+           (!c || (!MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For") &&
+                   !MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Forwarded")));
+}
+
+void mp_req_signin_failed(const struct mp_request *r)
+{
+    struct req_state *rs = r->http;
+    if (rs)
+        rs->signin_failed = true;
 }
 
 struct each_ctx {
@@ -87,38 +151,6 @@ void mp_req_query_each(const struct mp_request *r,
 {
     struct each_ctx e = {fn, ctx, false};
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each_arg, &e);
-}
-
-void mp_http_error_body(struct mp_response *resp, const struct mp_error *err)
-{
-    mp_buf_reset(&resp->body);
-    mp_errtext_json(&resp->body, err, resp->lang);
-    resp->content_type = "application/json";
-    resp->language = resp->lang == MP_LANG_EN ? NULL : mp_errtext_lang_code(resp->lang);
-    resp->static_body = NULL;
-    resp->stream = NULL;
-}
-
-int mp_http_code(enum mp_status st)
-{
-    switch (st) {
-    case MP_OK: return 200;
-    case MP_EINVAL: return 400;
-    case MP_EAUTH: return 401;
-    case MP_EFORBIDDEN: return 403;
-    case MP_ENOTFOUND: return 404;
-    case MP_EMETHOD: return 405;
-    case MP_ECONFLICT: return 409;
-    case MP_ETOOBIG: return 413;
-    case MP_EUNSUPPORTED: return 415;
-    case MP_ERATE: return 429;
-    case MP_EUNAVAIL: return 503;
-    case MP_PENDING: return 500; /* never answered as such: see handle() */
-    case MP_ENOMEM: return 503;
-    case MP_EDB:
-    case MP_EIO: return 500;
-    }
-    return 500;
 }
 
 /* Multipart and urlencoded fields, as libmicrohttpd's post processor hands
@@ -171,27 +203,53 @@ static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char 
     return MHD_YES;
 }
 
-/* Whether the form body decoded completely: the post processor must have
- * seen the end of the body (a multipart body cut short, or whose boundary
- * never appears, is not a form), and no field was refused. */
-static bool form_complete(struct req_state *rs)
+/* Decode the whole form body (buffered in rs->body, bounded by rs->limit)
+ * in one pass, then drop the raw bytes. Whether it decoded completely: the
+ * post processor must have seen the end of the body (a multipart body cut
+ * short, or whose boundary never appears, is not a form), and no field was
+ * refused.
+ *
+ * Why one pass and not piece by piece as the body arrives: libmicrohttpd's
+ * post processor (0.9.75) announces each field with an empty call at offset
+ * 0 when the field's first bytes are not yet in, or are too few to rule out
+ * the boundary, and then hands the value over at offset 0 again. Fed the
+ * network's pieces, a field whose headers and bytes come in different
+ * packets (node's FormData sends them so; a short file always is) then
+ * looks like the same name twice, which is refused as a repeated field.
+ * Over the whole body an empty call only ever means an empty value, so a
+ * repeated name stays detectable. */
+static bool form_complete(struct req_state *rs, struct MHD_Connection *conn)
 {
-    if (rs->form_bad || !rs->pp)
+    if (rs->form_bad || rs->body.failed)
         return false;
-    enum MHD_Result finished = MHD_destroy_post_processor(rs->pp);
-    rs->pp = NULL;
-    if (finished != MHD_YES)
+    struct MHD_PostProcessor *pp = MHD_create_post_processor(conn, 16 * 1024, form_iter, rs);
+    if (!pp)
+        return false; /* e.g. multipart without a boundary */
+    bool ok = rs->body.len == 0 || MHD_post_process(pp, rs->body.data, rs->body.len) == MHD_YES;
+    ok = MHD_destroy_post_processor(pp) == MHD_YES && ok;
+    mp_buf_free(&rs->body); /* the handler reads the fields, never the raw form */
+    if (!ok || rs->form_bad)
         return false;
     return rs->seen == 0 || rs->form.n > 0;
 }
 
-/* Bounds on the request head, well inside libmicrohttpd's 64 KiB per
- * connection: a head between these and that limit gets a JSON 414 / 431 of
- * ours; past 64 KiB libmicrohttpd answers itself, with its own HTML. 8 KiB
- * for the target is what common proxies allow (nginx, Apache); no meldpunt
- * URL comes near it. */
+/* Bounds on the request head, well inside the connection's memory
+ * (HEAD_MEMORY): a head between these and about 700 KiB gets a JSON 414 /
+ * 431 of ours; past it libmicrohttpd answers itself, with its own HTML. 8 KiB for
+ * the target is what common proxies allow (nginx, Apache); no meldpunt URL
+ * comes near it. */
 #define HEAD_URI_MAX 8192
 #define HEAD_FIELDS_MAX 16384
+/* libmicrohttpd keeps the head and a record per query argument and header
+ * field in one pool per connection (half of it for reading the head), and a
+ * request whose records do not fit is never answered: 64 KiB gave up at
+ * about 1,000 empty arguments ("?a&a&..."). 768 KiB is the smallest of
+ * 512 / 768 / 1024 KiB that answered the worst head within our bounds: a
+ * target of 8 KiB of '&' (8,176 arguments) with 16 KiB of two-byte header
+ * fields. The pool is mapped, not touched: 1,100 idle connections cost the
+ * same resident memory (+14 MB) as with 64 KiB; a client that sends a large
+ * head pins what it sent, until the head deadline. */
+#define HEAD_MEMORY ((size_t)768 * 1024)
 
 /* One walk over the query arguments or the header fields: their size, and
  * (for arguments) the first one holding a NUL byte. */
@@ -216,14 +274,20 @@ static enum MHD_Result scan_value(void *cls, enum MHD_ValueKind kind, const char
 
 /* MP_OK, or the refusal of a head no route should see: a NUL byte in the
  * query, an over-long target, an over-long header block. */
-static enum mp_status check_head(struct MHD_Connection *conn, const char *url,
-                                 struct mp_response *resp, struct mp_error *err)
+static enum mp_status check_head(struct MHD_Connection *conn, const struct req_state *rs,
+                                 const char *url, struct mp_response *resp, struct mp_error *err)
 {
     struct head_scan args = {strlen(url), NULL}, fields = {0, NULL};
+    if (rs->bad_path)
+        return mp_fail(err, MP_EINVAL, "invalid_path",
+                       "the path contains a control character (such as %%00)");
     MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, scan_value, &args);
     if (args.nul_key)
         return mp_fail(err, MP_EINVAL, "invalid_parameter",
                        "query parameter '%.40s' contains a NUL byte", args.nul_key);
+    /* The target as sent, when known; else its decoded parts, estimated. */
+    if (rs->target_len)
+        args.bytes = rs->target_len;
     if (args.bytes > HEAD_URI_MAX) {
         resp->http_status = 414;
         return mp_fail(err, MP_ETOOBIG, "uri_too_long",
@@ -245,21 +309,30 @@ static void free_state(struct req_state *rs)
         return;
     if (rs->async.cleanup)
         rs->async.cleanup(rs->async.state);
-    if (rs->pp)
-        MHD_destroy_post_processor(rs->pp);
     for (size_t i = 0; i < rs->form.n; i++)
         mp_buf_free(&rs->form.fields[i].value);
     mp_buf_free(&rs->body);
     free(rs);
 }
 
+/* The connection's entry in the guard, or NULL (not tracked). */
+static struct mp_conn *guard_entry(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     (void)toe;
     struct mp_http *h = cls;
-    if (*req_cls)
+    /* The answer is out: the connection waits for its next head, and the
+     * head deadline starts again. */
+    mp_connguard_idle(h->guard, guard_entry(conn), mp_ratelimit_now_ms());
+    struct req_state *rs = *req_cls;
+    if (rs && rs->started)
         h->active--;
     free_state(*req_cls);
     *req_cls = NULL;
@@ -270,13 +343,133 @@ static bool has_prefix_ci(const char *s, const char *prefix)
     return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, const char *method)
+static void peer_text(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    mp_proxy_sockaddr_text(ci ? ci->client_addr : NULL, out, cap);
+}
+
+/* Every value of header key joined with ", ", in order (a header may come
+ * more than once, and proxies append to the last one). */
+struct joined {
+    const char *key;
+    struct mp_buf *b;
+};
+
+static enum MHD_Result join_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    struct joined *j = cls;
+    if (strcasecmp(key, j->key) == 0 && value) {
+        if (j->b->len)
+            mp_buf_adds(j->b, ", ");
+        mp_buf_adds(j->b, value);
+    }
+    return MHD_YES;
+}
+
+static const char *joined_header(struct MHD_Connection *conn, const char *key, struct mp_buf *b)
+{
+    struct joined j = {key, b};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, join_value, &j);
+    return b->len && !b->failed ? b->data : NULL;
+}
+
+/* The client behind the request into rs->view and rs->req.client_ip: the
+ * peer, unless the peer is a trusted proxy (proxy.h). */
+static void resolve_client(struct mp_http *h, struct MHD_Connection *conn, struct req_state *rs)
+{
+    char peer[MP_PROXY_ADDR_MAX];
+    const struct mp_proxy_list *trusted = &h->app->cfg->trusted_proxies;
+    peer_text(conn, peer, sizeof peer);
+    if (!trusted->n || !mp_proxy_trusted(trusted, peer)) {
+        mp_proxy_resolve(NULL, peer, NULL, &rs->view);
+    } else {
+        /* Bounded by libmicrohttpd's memory for the request head. */
+        struct mp_buf b[4];
+        static const char *const names[4] = {"X-Forwarded-For", "Forwarded", "X-Forwarded-Proto",
+                                             "X-Forwarded-Host"};
+        for (int i = 0; i < 4; i++)
+            mp_buf_init(&b[i], 64 * 1024);
+        struct mp_proxy_headers hdr = {
+            .x_forwarded_for = joined_header(conn, names[0], &b[0]),
+            .forwarded = joined_header(conn, names[1], &b[1]),
+            .x_forwarded_proto = joined_header(conn, names[2], &b[2]),
+            .x_forwarded_host = joined_header(conn, names[3], &b[3]),
+        };
+        mp_proxy_resolve(trusted, peer, &hdr, &rs->view);
+        for (int i = 0; i < 4; i++)
+            mp_buf_free(&b[i]);
+    }
+    _Static_assert(sizeof rs->req.client_ip == sizeof rs->view.client, "one address size");
+    memcpy(rs->req.client_ip, rs->view.client, sizeof rs->req.client_ip);
+}
+
+static struct req_state *new_state(struct mp_http *h)
 {
     struct req_state *rs = calloc(1, sizeof *rs);
     if (!rs)
         return NULL;
     rs->http = h;
+    rs->req.http = rs;
+    return rs;
+}
+
+/* Called with the request line, before libmicrohttpd splits and decodes
+ * it: the only place that sees the target as the client sent it. The state
+ * made here is the request's req_cls. */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    struct req_state *rs = new_state(cls);
+    if (rs) {
+        rs->target_len = strlen(uri);
+        rs->bad_path = mp_reqcheck_path_control(uri);
+    }
+    return rs;
+}
+
+/* Counts of the request's Content-Length and Transfer-Encoding fields. */
+struct framing {
+    int content_length, transfer_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct framing *f = cls;
+    if (strcasecmp(key, "Content-Length") == 0)
+        f->content_length++;
+    else if (strcasecmp(key, "Transfer-Encoding") == 0)
+        f->transfer_encoding++;
+    return MHD_YES;
+}
+
+/* Whether the body's length is ambiguous: two Content-Length fields, or a
+ * Content-Length beside Transfer-Encoding (RFC 9112 6.3). A proxy in front
+ * may have framed it otherwise than libmicrohttpd does (request smuggling),
+ * so such a request is refused and its connection closed. */
+static bool framing_ambiguous(struct MHD_Connection *conn)
+{
+    struct framing f = {0, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    return f.content_length > 1 || (f.content_length && f.transfer_encoding);
+}
+
+/* Set up the request's state at the first call of the access handler (the
+ * head is in); rs may come from uri_seen. */
+static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, const char *method,
+                               struct req_state *rs)
+{
+    if (!rs && !(rs = new_state(h)))
+        return NULL;
+    rs->started = true;
     h->active++;
+    resolve_client(h, conn, rs);
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     bool multipart = has_prefix_ci(ct, "multipart/form-data");
     bool urlenc = has_prefix_ci(ct, "application/x-www-form-urlencoded");
@@ -285,17 +478,14 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > rs->limit)
         rs->too_big = true;
-    if ((multipart || urlenc) && strcmp(method, "POST") == 0 && !rs->too_big) {
+    /* The form is decoded once the whole body is in (form_complete). */
+    if ((multipart || urlenc) && strcmp(method, "POST") == 0 && !rs->too_big)
         rs->form_mode = true;
-        rs->pp = MHD_create_post_processor(conn, 16 * 1024, form_iter, rs);
-        if (!rs->pp)
-            rs->form_bad = true; /* e.g. multipart without a boundary */
-    }
     return rs;
 }
 
 static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct mp_response *resp,
-                        const char *ctype)
+                        const char *ctype, bool shared)
 {
     MHD_add_response_header(r, "Content-Type", ctype);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -304,7 +494,15 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
         MHD_add_response_header(r, "Content-Security-Policy", h->csp_page);
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
     }
-    if (resp->cache)
+    if (resp->cache && !shared && strncmp(resp->cache, "public", 6) == 0) {
+        /* Links in it were built for this request's host: the client may
+         * keep it, a shared cache may not. */
+        char priv[96];
+        if (snprintf(priv, sizeof priv, "private%s", resp->cache + 6) < (int)sizeof priv)
+            MHD_add_response_header(r, "Cache-Control", priv);
+        else
+            MHD_add_response_header(r, "Cache-Control", "private");
+    } else if (resp->cache)
         MHD_add_response_header(r, "Cache-Control", resp->cache);
     else
         MHD_add_response_header(r, "Cache-Control", "no-cache");
@@ -327,7 +525,15 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
                                 "Content-Type, Authorization");
         MHD_add_response_header(r, "Access-Control-Max-Age", "600");
     }
-    MHD_add_response_header(r, "Vary", "Origin");
+    /* What besides the URL chose this answer, for caches: the CORS origin
+     * always; Accept and Accept-Language where the handler or the error
+     * answer negotiated by them. */
+    char vary[48];
+    snprintf(vary, sizeof vary, "Origin%s%s", resp->vary_accept ? ", Accept" : "",
+             resp->vary_language ? ", Accept-Language" : "");
+    MHD_add_response_header(r, "Vary", vary);
+    if (resp->close)
+        MHD_add_response_header(r, "Connection", "close");
     if (resp->retry_after) {
         char ra[16];
         snprintf(ra, sizeof ra, "%u", resp->retry_after);
@@ -355,8 +561,10 @@ static void stream_free(void *cls)
     free(resp);
 }
 
+/* shared: whether the answer may be kept by shared caches when the handler
+ * says "public" (not when it holds links built for the request's host). */
 static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *conn,
-                            struct mp_response *resp, enum mp_status st)
+                                     struct mp_response *resp, enum mp_status st, bool shared)
 {
     struct MHD_Response *r = NULL;
     int code = resp->http_status ? resp->http_status : mp_http_code(st);
@@ -377,22 +585,22 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
             stream_free(heap);
             return MHD_NO;
         }
-        add_headers(h, r, heap, ctype);
+        add_headers(h, r, heap, ctype, shared);
     } else if (code == 304) {
         r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         if (r)
-            add_headers(h, r, resp, ctype);
+            add_headers(h, r, resp, ctype, shared);
     } else if (resp->has_fd && st == MP_OK) {
         r = MHD_create_response_from_fd64(resp->fd_len, resp->fd);
         if (r) {
             resp->has_fd = false; /* libmicrohttpd closes it with the response */
-            add_headers(h, r, resp, ctype);
+            add_headers(h, r, resp, ctype, shared);
         }
     } else if (resp->static_body) {
         r = MHD_create_response_from_buffer(resp->static_len, (void *)resp->static_body,
                                             MHD_RESPMEM_PERSISTENT);
         if (r)
-            add_headers(h, r, resp, ctype);
+            add_headers(h, r, resp, ctype, shared);
     } else {
         size_t len;
         char *body = mp_buf_steal(&resp->body, &len);
@@ -403,7 +611,7 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
             free(body);
             return MHD_NO;
         }
-        add_headers(h, r, resp, ctype);
+        add_headers(h, r, resp, ctype, shared);
     }
     if (!r)
         return MHD_NO;
@@ -412,55 +620,58 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
     return ret;
 }
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    out[0] = '\0';
-    if (!ci || !ci->client_addr)
-        return;
-    if (ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
-                  out, (socklen_t)cap);
-    else if (ci->client_addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6,
-                  &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, out,
-                  (socklen_t)cap);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The request's Origin when the configured list allows it, else NULL. */
 static const char *cors_origin(struct mp_http *h, struct MHD_Connection *conn)
 {
-    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-    const char *list = h->app->cfg->cors_origins;
-    size_t n = origin ? strlen(origin) : 0;
-    if (!n || !list[0])
-        return NULL;
-    for (const char *p = list; *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        while (len && *p == ' ')
-            p++, len--;
-        while (len && p[len - 1] == ' ')
-            len--;
-        if ((len == n && strncmp(p, origin, n) == 0) || (len == 1 && *p == '*'))
-            return origin;
-        p = end ? end + 1 : p + len;
-    }
-    return NULL;
+    return mp_reqcheck_cors(h->app->cfg->cors_origins,
+                            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"));
 }
 
 static bool is_write(const char *method)
 {
     return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
            strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
+}
+
+/* Whether a write comes from another site's page (reqcheck.h). */
+static bool cross_site_write(struct mp_http *h, struct MHD_Connection *conn, struct req_state *rs)
+{
+    char base[MP_PUBLIC_BASE_MAX] = "";
+    const struct mp_config *cfg = h->app->cfg;
+    /* Only a base that names this server: configured, or a trusted proxy's. */
+    if (cfg->public_url[0] || (rs->view.via_proxy && rs->view.host[0]))
+        mp_proxy_public_base(cfg->public_url, &rs->view, NULL, NULL, 0, base, sizeof base);
+    struct mp_reqcheck_write w = {
+        .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+        .sec_fetch_site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site"),
+        .origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+        .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
+        .public_base = base,
+        .cors_list = cfg->cors_origins,
+        .has_api_key = (rs->form_mode && mp_form_get(&rs->form, "api_key")) ||
+                       MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "api_key"),
+    };
+    return mp_reqcheck_cross_site(&w);
+}
+
+/* Answer 400 before the body is read, and close the connection: after a
+ * request whose framing is in doubt, nothing on it can be trusted. */
+static enum MHD_Result refuse_now(struct mp_http *h, struct MHD_Connection *conn,
+                                  struct req_state *rs)
+{
+    struct mp_response resp;
+    struct mp_error err = {{0}, {0}};
+    memset(&resp, 0, sizeof resp);
+    mp_buf_init(&resp.body, 0);
+    enum mp_status st = mp_fail(&err, MP_EINVAL, "invalid_framing",
+                                "the body length is ambiguous: send one Content-Length, or "
+                                "Transfer-Encoding without Content-Length");
+    mp_http_error_body(&resp, &err);
+    resp.close = true;
+    mp_connguard_busy(h->guard, rs->conn);
+    enum MHD_Result ret = send_response(h, conn, &resp, st, true);
+    mp_buf_free(&resp.body);
+    return ret;
 }
 
 static void wake(void *token)
@@ -480,8 +691,11 @@ static enum mp_lang client_lang(struct MHD_Connection *conn)
 static void error_answer(struct MHD_Connection *conn, struct mp_response *resp,
                          const struct mp_error *err, enum mp_status st)
 {
+    if (st == MP_ENOTFOUND && resp->page_404)
+        resp->vary_accept = true; /* the page or the JSON, by Accept */
     if (st == MP_ENOTFOUND && resp->page_404 &&
         mp_errtext_wants_html(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"))) {
+        resp->vary_language = true;
         mp_buf_reset(&resp->body);
         mp_errtext_html_404(&resp->body, resp->lang);
         resp->content_type = "text/html; charset=utf-8";
@@ -500,18 +714,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     (void)version;
     struct mp_http *h = cls;
     struct req_state *rs = *req_cls;
-    if (!rs) {
+    if (!rs || !rs->started) {
         /* First call: headers only. Answering now would close the connection
          * (see STYLE.md), so only set up state. */
-        rs = start(h, conn, method);
+        rs = start(h, conn, method, rs);
         if (!rs)
             return MHD_NO;
         *req_cls = rs;
+        /* The head is in: from now on the body must keep a minimum rate. */
+        rs->conn = guard_entry(conn);
+        mp_connguard_head(h->guard, rs->conn, mp_ratelimit_now_ms());
+        if (framing_ambiguous(conn))
+            return refuse_now(h, conn, rs);
         return MHD_YES;
     }
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
+        mp_connguard_body(h->guard, rs->conn, n);
         if (rs->too_big)
             return MHD_YES;
         rs->seen += n;
@@ -519,15 +739,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             rs->too_big = true;
             return MHD_YES;
         }
-        if (rs->form_mode) {
-            if (rs->pp && !rs->form_bad && MHD_post_process(rs->pp, upload_data, n) != MHD_YES)
-                rs->form_bad = true;
-        } else {
-            mp_buf_add(&rs->body, upload_data, n);
-        }
+        mp_buf_add(&rs->body, upload_data, n);
         return MHD_YES;
     }
 
+    /* The whole request is in; answering has no deadline here. */
+    mp_connguard_busy(h->guard, rs->conn);
     struct mp_response resp;
     struct mp_error err = {{0}, {0}};
     enum mp_status st;
@@ -541,7 +758,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     } else if (rs->too_big) {
         st = mp_fail(&err, MP_ETOOBIG, "body_too_large", "the request body is over %zu bytes",
                      rs->limit);
-    } else if (rs->form_mode && !form_complete(rs)) {
+    } else if (rs->form_mode && !form_complete(rs, conn)) {
         st = mp_fail(&err, MP_EINVAL, "invalid_form",
                      "the form body could not be decoded (boundary, encoding or a repeated field)");
     } else {
@@ -553,28 +770,40 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         req->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
         req->form = rs->form_mode ? &rs->form : NULL;
         req->conn = conn;
-        client_ip(conn, req->client_ip, sizeof req->client_ip);
         bool has_auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-        if ((st = check_head(conn, url, &resp, &err)) != MP_OK) {
+        if ((st = check_head(conn, rs, url, &resp, &err)) != MP_OK) {
             /* refused before any route */
         } else if (strcmp(method, "OPTIONS") == 0 && cors_origin(h, conn)) {
             st = MP_OK; /* a CORS preflight from an allowed origin */
             resp.http_status = 204;
             snprintf(resp.allow, sizeof resp.allow, "GET, HEAD, POST");
-        } else if (has_auth &&
-                   !mp_ratelimit_peek(h->auth, req->client_ip, now_ms(), &resp.retry_after)) {
-            st = mp_fail(&err, MP_ERATE, "rate_limited",
-                         "too many failed sign-ins from this address; try again later");
+        } else if (is_write(method) && cross_site_write(h, conn, rs)) {
+            st = mp_fail(&err, MP_EFORBIDDEN, "cross_site",
+                         "a write from another site's page must be sent as application/json");
         } else if (is_write(method) &&
-                   !mp_ratelimit_take(h->writes, req->client_ip, now_ms(), &resp.retry_after)) {
+                   !mp_ratelimit_take(h->writes, req->client_ip, mp_ratelimit_now_ms(),
+                                      &resp.retry_after)) {
             st = mp_fail(&err, MP_ERATE, "rate_limited",
                          "too many reports from this address; try again in %u s",
                          resp.retry_after);
         } else {
             st = h->dispatch(h->app, req, &resp, &err);
-            /* Failed sign-ins cost a token; good ones are never limited. */
-            if (st == MP_EAUTH && has_auth)
-                (void)mp_ratelimit_take(h->auth, req->client_ip, now_ms(), NULL);
+            /* The token is checked first: a valid one is never refused. A
+             * failed sign-in costs the client a token of its bucket, and past
+             * the bucket it is answered 429 instead of 401 / 403. Tokens are
+             * 256 bits, so this is about load and log noise, not guessing. */
+            if (st != MP_PENDING && ((st == MP_EAUTH && has_auth) || rs->signin_failed) &&
+                !mp_ratelimit_take(h->auth, req->client_ip, mp_ratelimit_now_ms(),
+                                   &resp.retry_after)) {
+                if (resp.stream_free)
+                    resp.stream_free(resp.stream_ctx);
+                resp.stream = NULL;
+                resp.stream_free = NULL;
+                resp.http_status = 0;
+                st = mp_fail(&err, MP_ERATE, "rate_limited",
+                             "too many failed sign-ins from this address; try again in %u s",
+                             resp.retry_after);
+            }
         }
         if (st == MP_PENDING) {
             /* Suspend first, then start the work: its wake-up must never
@@ -593,8 +822,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         st = mp_fail(&err, MP_ENOMEM, "too_large", "the answer grew too large; narrow the query");
     if (st != MP_OK) {
         if (st == MP_EDB || st == MP_EIO || st == MP_ENOMEM)
-            fprintf(stderr, "meldpunt: %s %s: %s: %s\n", method, url, mp_status_name(st),
-                    err.text);
+            fprintf(stderr, "meldpunt: %s %s %s: %s: %s\n", rs->req.client_ip, method, url,
+                    mp_status_name(st), err.text);
         if (!err.code[0])
             mp_fail(&err, st, st == MP_ENOMEM ? "unavailable" : "internal",
                     "the server could not complete the request");
@@ -605,33 +834,65 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     const char *origin = cors_origin(h, conn);
     if (origin)
         snprintf(resp.cors, sizeof resp.cors, "%s", origin);
-    enum MHD_Result ret = send_response(h, conn, &resp, st);
+    enum MHD_Result ret = send_response(h, conn, &resp, st, !rs->links);
     mp_buf_free(&resp.body);
     if (resp.has_fd)
         close(resp.fd);
     return ret;
 }
 
-static void tile_origin(const char *url, char *out, size_t cap)
+/* Connections (connguard.h): shut down, counted at accept, tracked. */
+static void kill_socket(void *ctx, int fd)
 {
-    out[0] = '\0';
-    /* The tile server's origin (scheme, host, port) goes into img-src. */
-    size_t scheme = url && strncmp(url, "https://", 8) == 0  ? 8
-                    : url && strncmp(url, "http://", 7) == 0 ? 7
-                                                             : 0;
-    if (!scheme)
-        return;
-    const char *host = url + scheme, *end = strchr(host, '/');
-    size_t n = end ? (size_t)(end - host) : strlen(host);
-    if (n > 150)
-        return; /* not a host name worth allowing */
-    int len = (int)n;
-    /* Tile templates may use {s} subdomains: allow the parent domain. */
-    const char *sch = scheme == 8 ? "https" : "http";
-    if (n > 4 && strncmp(host, "{s}.", 4) == 0)
-        snprintf(out, cap, "%s://*.%.*s", sch, len - 4, host + 4);
-    else
-        snprintf(out, cap, "%s://%.*s", sch, len, host);
+    (void)ctx;
+    /* Not close(): the descriptor stays libmicrohttpd's. Its event loop sees
+     * the end of the stream and closes the connection itself. */
+    (void)shutdown(fd, SHUT_RDWR);
+}
+
+static bool peer_trusted(struct mp_http *h, const char *peer)
+{
+    return mp_proxy_trusted(&h->app->cfg->trusted_proxies, peer);
+}
+
+/* Refuse at accept a direct client over its connection cap; a trusted
+ * proxy is never capped (it carries many clients). */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    struct mp_http *h = cls;
+    char peer[MP_PROXY_ADDR_MAX];
+    mp_proxy_sockaddr_text(addr, peer, sizeof peer);
+    return mp_connguard_admit(h->guard, peer, peer_trusted(h, peer)) ? MHD_YES : MHD_NO;
+}
+
+static void connection_event(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                             enum MHD_ConnectionNotificationCode code)
+{
+    struct mp_http *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        char peer[MP_PROXY_ADDR_MAX];
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        peer_text(conn, peer, sizeof peer);
+        if (fd)
+            *socket_ctx = mp_connguard_open(h->guard, fd->connect_fd, peer,
+                                            peer_trusted(h, peer), mp_ratelimit_now_ms());
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        /* Before libmicrohttpd closes the descriptor (connguard.h). */
+        mp_connguard_close(h->guard, *socket_ctx);
+        *socket_ctx = NULL;
+    }
+}
+
+/* Free what mp_http_start made besides the daemon. */
+static void http_free(struct mp_http *h)
+{
+    mp_ratelimit_free(h->writes);
+    mp_ratelimit_free(h->auth);
+    mp_ratelimit_free(h->reads);
+    mp_connguard_free(h->guard);
+    free(h);
 }
 
 enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, struct mp_http **out,
@@ -644,21 +905,25 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
         return MP_ENOMEM;
     h->app = app;
     h->dispatch = dispatch;
+    /* Keep 1/16 of the connections (8-256) free for newcomers. */
+    unsigned reserve = cfg->max_conns / 16;
+    struct mp_connguard_limits lim = {
+        .max_conns = cfg->max_conns,
+        .reserve = reserve < 8 ? 8 : reserve > 256 ? 256 : reserve,
+        .per_addr = cfg->max_conns_per_ip,
+        .head_timeout_ms = cfg->head_timeout_s * 1000,
+        .body_min_rate = cfg->body_min_rate,
+    };
     if ((cfg->rate_writes > 0 &&
          mp_ratelimit_new(cfg->rate_writes, cfg->rate_burst, 16384, &h->writes) != MP_OK) ||
-        mp_ratelimit_new(1.0, 10.0, 4096, &h->auth) != MP_OK) {
-        mp_ratelimit_free(h->writes);
-        mp_ratelimit_free(h->auth);
-        free(h);
-        return mp_fail(err, MP_EINVAL, "config", "bad rate limit settings");
+        (cfg->rate_reads > 0 &&
+         mp_ratelimit_new(cfg->rate_reads, cfg->rate_reads_burst, 16384, &h->reads) != MP_OK) ||
+        mp_ratelimit_new(1.0, 10.0, 4096, &h->auth) != MP_OK ||
+        mp_connguard_new(&lim, kill_socket, h, &h->guard) != MP_OK) {
+        http_free(h);
+        return mp_fail(err, MP_EINVAL, "config", "bad rate limit or connection settings");
     }
-    char tiles[200];
-    tile_origin(app->city->tile_url, tiles, sizeof tiles);
-    snprintf(h->csp_page, sizeof h->csp_page,
-             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:"
-             " %s; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self';"
-             " frame-ancestors 'none'",
-             tiles);
+    mp_http_csp_page(app->city->tile_url, h->csp_page, sizeof h->csp_page);
 
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -666,9 +931,7 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
     sa.sin_port = htons((uint16_t)cfg->listen_port);
     const char *host = strcmp(cfg->listen_host, "localhost") == 0 ? "127.0.0.1" : cfg->listen_host;
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        mp_ratelimit_free(h->writes);
-        mp_ratelimit_free(h->auth);
-        free(h);
+        http_free(h);
         return mp_fail(err, MP_EINVAL, "config", "listen host must be an IPv4 address");
     }
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
@@ -677,18 +940,23 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
     h->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
             MHD_ALLOW_SUSPEND_RESUME,
-        0, NULL, NULL, handle,
+        0, accept_policy, h, handle,
         h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_LIMIT,
-        cfg->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+        connection_event, h, MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)64 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
+        HEAD_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, uri_seen, h, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        1024, MHD_OPTION_END);
     if (!h->daemon) {
-        mp_ratelimit_free(h->writes);
-        mp_ratelimit_free(h->auth);
-        free(h);
+        http_free(h);
         return mp_fail(err, MP_EIO, "listen", "cannot listen on %.60s:%u", cfg->listen_host,
                        cfg->listen_port);
+    }
+    /* Four sweeps a second: a deadline is kept to within 250 ms. */
+    if (mp_connguard_start_sweeper(h->guard, 250) != MP_OK) {
+        MHD_stop_daemon(h->daemon);
+        http_free(h);
+        return mp_fail(err, MP_ENOMEM, "threads", "cannot start the connection sweeper");
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     *bound_port = di ? di->port : cfg->listen_port;
@@ -706,9 +974,8 @@ void mp_http_stop(struct mp_http *h)
         MHD_quiesce_daemon(h->daemon);
         for (int i = 0; i < 1500 && h->active > 0; i++)
             usleep(10 * 1000);
+        mp_connguard_stop_sweeper(h->guard);
         MHD_stop_daemon(h->daemon);
     }
-    mp_ratelimit_free(h->writes);
-    mp_ratelimit_free(h->auth);
-    free(h);
+    http_free(h);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <pthread.h>
@@ -46,7 +47,8 @@ static void usage_main(FILE *out)
 
 static void usage_common(FILE *out)
 {
-    fputs("  --db PATH        database file (env MELDPUNT_DB; default var/meldpunt.sqlite)\n"
+    fputs("  --db PATH|URL    SQLite file or postgresql:// URL (env MELDPUNT_DB;\n"
+          "                   default var/meldpunt.sqlite)\n"
           "  --city DIR       city pack folder (env MELDPUNT_CITY; default geodata/chicago)\n",
           out);
 }
@@ -87,10 +89,13 @@ static int arg_value(int argc, char **argv, int *i, const char **out)
     return 0;
 }
 
-/* Create the database's folder (one level) so that a fresh checkout runs. */
+/* Create the database's folder (one level) so that a fresh checkout runs;
+ * nothing for a database server's URL. */
 static void ensure_dir_of(const char *path)
 {
     char dir[512];
+    if (mp_store_location_is_url(path))
+        return;
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir)
@@ -124,6 +129,30 @@ static int common_opt(struct mp_config *cfg, int argc, char **argv, int *i, int 
         *bad = 1;
     }
     return 1;
+}
+
+/* Every connection is a descriptor. Raise the soft limit to the hard one
+ * (a service manager's default soft limit is often 1024), and keep the
+ * connection cap inside it with room for the database, the answer cache and
+ * exports. */
+static void fit_connections(struct mp_config *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return;
+    }
+    rlim_t room = rl.rlim_cur > 16 + 256 ? rl.rlim_cur - 256 : 16;
+    if (cfg->max_conns > room) {
+        fprintf(stderr,
+                "meldpunt: %u connections need more file descriptors than the limit of %llu; "
+                "serving %llu at most (raise LimitNOFILE / ulimit -n)\n",
+                cfg->max_conns, (unsigned long long)rl.rlim_cur, (unsigned long long)room);
+        cfg->max_conns = (unsigned)room;
+    }
 }
 
 static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
@@ -180,6 +209,8 @@ static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
      * mmap and back to the system when freed, so memory stays flat. */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     mallopt(M_ARENA_MAX, 4);
+
+    fit_connections(cfg);
 
     struct mp_app *app = NULL;
     struct mp_http *http = NULL;

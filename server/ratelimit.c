@@ -74,9 +74,7 @@ static uint64_t hash_key(uint64_t seed, const char *k)
     return h;
 }
 
-/* The bucket key of a client address: IPv6 cut to its /64, everything else
- * (IPv4, IPv4-mapped IPv6, unparsable text) as given, bounded. */
-static void normalise_key(const char *ip, char *out, size_t cap)
+void mp_ratelimit_key(const char *ip, char *out, size_t cap)
 {
     struct in6_addr a6;
     size_t n = 0;
@@ -206,7 +204,7 @@ static bool take_or_peek(struct mp_ratelimit *rl, const char *ip, int64_t now_ms
         *retry_after_s = 0;
     if (!rl)
         return true;
-    normalise_key(ip, key, sizeof key);
+    mp_ratelimit_key(ip, key, sizeof key);
     pthread_mutex_lock(&rl->lock);
     struct bucket *b = find(rl, key, now_ms, take);
     if (!b) { /* peek at an unknown client: its bucket would be full */

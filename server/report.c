@@ -480,6 +480,7 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
         if ((rc = mp_store_cluster_update(ctx->db, &st)))
             goto db_fail;
     } else {
+        snprintf(st.municipality, sizeof st.municipality, "%s", ctx->city->id);
         snprintf(st.category, sizeof st.category, "%s", cat->code);
         snprintf(st.status, sizeof st.status, "new");
         snprintf(st.district, sizeof st.district, "%s", d ? d->code : "");
@@ -499,6 +500,7 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
     }
     mp_join_reason_json(&out->why, reason, sizeof reason);
     struct mp_report_rec rec = {
+        .municipality = ctx->city->id,
         .category = cat->code,
         .description = in->description ? in->description : "",
         .address = nonempty(in->address),
@@ -580,16 +582,6 @@ enum mp_status mp_report_cluster_set_status(struct mp_ctx *ctx, int64_t cluster_
                                .note = note, .note_public = true, .actor = actor};
     if ((rc = mp_store_history_add(ctx->db, &h)))
         return mp_fail(err, rc, "unavailable", "cannot record the status change");
-    return MP_OK;
-}
-
-enum mp_status mp_report_corner(struct mp_ctx *ctx, const char *text, double *lon, double *lat,
-                                char *label, size_t cap)
-{
-    double x, y;
-    if (!mp_streets_intersection(ctx->streets, text, &x, &y, label, cap) ||
-        mp_geo_inverse(ctx->geo, x, y, lon, lat) != MP_OK)
-        return MP_ENOTFOUND;
     return MP_OK;
 }
 

@@ -4,11 +4,12 @@
  * that a test can check the whole chain rather than one link of it. */
 #include "meldpunt/store.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 
 /* A pragma's value is read at each step, so a cached statement is right. */
 static const char sql_synchronous[] = "PRAGMA synchronous";
 
-enum mp_status mp_store_sync_mode(struct mp_store_sess *sess, int *mode)
+enum mp_status mp_sqlite_sync_mode(struct mp_store_sess *sess, int *mode)
 {
     int64_t v = -1;
     enum mp_status rc =

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "meldpunt/proxy.h"
 #include "meldpunt/status.h"
 
 struct mp_config {
@@ -21,9 +22,11 @@ struct mp_config {
     size_t max_upload;     /* multipart bodies (photos) */
     size_t max_page;       /* features per page at most */
     size_t default_page;
-    unsigned conn_timeout_s;
-    unsigned max_conns;
-    unsigned max_conns_per_ip;
+    unsigned conn_timeout_s;  /* idle: libmicrohttpd closes a silent connection */
+    unsigned max_conns;       /* connections held at once (raised to fit RLIMIT_NOFILE) */
+    unsigned max_conns_per_ip;/* per direct client address; trusted proxies exempt */
+    unsigned head_timeout_s;  /* a request head must be complete within this (connguard.h) */
+    unsigned body_min_rate;   /* bytes/s a request body must average after head_timeout_s */
     unsigned max_exports;  /* whole exports streaming at once */
     bool sync_full;
     bool tiles_set;        /* tile_url was configured (may be empty = off) */
@@ -31,7 +34,13 @@ struct mp_config {
     char admin_token[128];
     double rate_writes;    /* writes per second per client address; 0 = no limit */
     double rate_burst;     /* writes a client may make at once */
+    double rate_reads;     /* expensive reads per second per client (mp_req_take_read); 0 = off */
+    double rate_reads_burst;
     char cors_origins[512];/* comma-separated origins allowed cross-site; "" = none */
+    struct mp_proxy_list trusted_proxies; /* whose X-Forwarded-* are believed */
+    char public_url[256];  /* scheme://host[:port][/path], no trailing slash; "" = none */
+    bool pg_experimental;  /* MELDPUNT_PG_EXPERIMENTAL=1: serve on an engine that lacks
+                              store operations (they answer MP_EUNSUPPORTED) */
 };
 
 /* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */
@@ -41,6 +50,10 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err) MP_
 /* Parse "HOST:PORT" into the config. */
 enum mp_status mp_config_set_listen(struct mp_config *c, const char *hostport,
                                     struct mp_error *err) MP_WUR;
+/* Parse and set the public base URL (MELDPUNT_PUBLIC_URL): http or https, a
+ * host, an optional port and path; a trailing slash is dropped. */
+enum mp_status mp_config_set_public_url(struct mp_config *c, const char *url,
+                                        struct mp_error *err) MP_WUR;
 /* Copy a path setting with a bound check. */
 enum mp_status mp_config_set_str(char *dst, size_t cap, const char *value, const char *what,
                                  struct mp_error *err) MP_WUR;

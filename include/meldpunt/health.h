@@ -1,5 +1,7 @@
-/* health.h - what /healthz tells about the data: how much there is, which
- * schema it is in, and how much memory the storage engine holds.
+/* health.h - what /healthz tells about the data: to the public only that the
+ * server and its database answer; to the machine itself and to staff how much
+ * there is, which schema it is in, and how much memory the storage engine
+ * holds.
  *
  * Thread-safety: only the context given.
  */
@@ -17,7 +19,12 @@ struct mp_health {
     int64_t store_memory_bytes; /* the whole process's storage engine (caches, statements) */
 };
 
-/* Fill out; MP_EUNAVAIL "unavailable" when the database does not answer. */
+/* Whether the database answers, without counting anything: what /healthz
+ * tells the public. MP_EUNAVAIL "unavailable" when it does not. */
+enum mp_status mp_health_alive(struct mp_ctx *ctx, struct mp_error *err) MP_WUR;
+
+/* Fill out; MP_EUNAVAIL "unavailable" when the database does not answer.
+ * Counts every report and cluster: for loopback and staff only. */
 enum mp_status mp_health_read(struct mp_ctx *ctx, struct mp_health *out,
                               struct mp_error *err) MP_WUR;
 

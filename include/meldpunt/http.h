@@ -42,8 +42,10 @@ struct mp_request {
     size_t body_len;
     const char *content_type; /* NULL when none */
     const struct mp_form *form; /* decoded form body, or NULL */
-    char client_ip[64];
+    char client_ip[64];       /* the client: the peer, or behind a trusted proxy the
+                                 address it named (proxy.h); limits and logs use it */
     void *conn;               /* opaque: for header and query look-ups */
+    void *http;               /* opaque: the HTTP layer's state of this request */
     int64_t path_id;          /* the {id} segment of the route, if any */
     const char *path_rest;    /* the {rest} of a pattern ending in "*" */
 };
@@ -52,6 +54,35 @@ struct mp_request {
  * length of the request. */
 const char *mp_req_query(const struct mp_request *r, const char *key);
 const char *mp_req_header(const struct mp_request *r, const char *key);
+/* Longest public base URL (mp_req_public_base), NUL included. */
+#define MP_PUBLIC_BASE_MAX 320
+
+/* This server's base URL as the client reached it, "scheme://host[:port]
+ * [/path]" without a trailing slash, for absolute links (cap >= 1; ""
+ * when it does not fit): MELDPUNT_PUBLIC_URL when configured, else what a
+ * trusted proxy named (X-Forwarded-Proto / -Host, Forwarded, or the Host it
+ * sent), else the address the server listens on. Never a Host header from a
+ * client that is not a trusted proxy. An answer that called this (or read
+ * Host or X-Forwarded-* through mp_req_header) is sent "private" where it
+ * said "public": a shared cache must not hand one host's links to others. */
+void mp_req_public_base(const struct mp_request *r, char *out, size_t cap);
+struct mp_response;
+
+/* For handlers of expensive reads (large grids, exports): take one token
+ * from the client's bucket (MELDPUNT_RATE_READS per second, _BURST at once,
+ * by the same client address as every limit). MP_OK, or MP_ERATE
+ * "rate_limited" with resp->retry_after set (answered 429 with Retry-After). */
+enum mp_status mp_req_take_read(const struct mp_request *r, struct mp_response *resp,
+                                struct mp_error *err) MP_WUR;
+/* Whether the request came straight from this machine: from a loopback
+ * address with no X-Forwarded-For or Forwarded header (a local proxy, trusted
+ * or not, forwards other people's requests with one). */
+bool mp_req_is_local(const struct mp_request *r);
+/* Count a failed sign-in of this request's client that the HTTP layer cannot
+ * see in the status (e.g. a wrong Open311 api_key answered 403); a 401 to a
+ * request with an Authorization header is counted without it. Past the
+ * client's allowance (1 per second, 10 at once) the answer becomes 429. */
+void mp_req_signin_failed(const struct mp_request *r);
 /* Calls fn for each query argument; stops when fn returns non-zero. */
 void mp_req_query_each(const struct mp_request *r, int (*fn)(void *ctx, const char *k,
                                                              const char *v), void *ctx);
@@ -61,7 +92,6 @@ void mp_req_query_each(const struct mp_request *r, int (*fn)(void *ctx, const ch
 typedef long (*mp_stream_fn)(void *ctx, uint64_t pos, char *out, size_t max);
 
 struct mp_app;
-struct mp_response;
 
 /* Deferred answers. A handler that hands work to another thread returns
  * MP_PENDING with resp->async filled. The HTTP layer then suspends the
@@ -96,6 +126,7 @@ struct mp_response {
     char cors[128];           /* Access-Control-Allow-Origin, set by the HTTP layer */
     bool created;             /* 201 instead of 200 */
     bool not_modified;        /* 304 */
+    bool close;               /* close the connection after this answer */
     mp_stream_fn stream;      /* when set, the body is streamed */
     void *stream_ctx;
     void (*stream_free)(void *ctx);
@@ -103,10 +134,17 @@ struct mp_response {
     enum mp_lang lang;        /* the client's language (errtext.h), set by the HTTP layer */
     const char *language;     /* Content-Language (static string), NULL for none */
     bool page_404;            /* a 404 here may be the HTML page for browsers (not the API) */
+    bool vary_accept;         /* the representation was chosen by the Accept header: Vary */
+    bool vary_language;       /* the text is in the Accept-Language's language: Vary */
 };
 
 /* The HTTP code for a handler's status. */
 int mp_http_code(enum mp_status st);
+
+/* The Content-Security-Policy of the web pages into out (cap >= 1): this
+ * server's own scripts, styles and API, images also from the origin of the
+ * city's tile URL template (tile_url may be NULL). "" when cap is too small. */
+void mp_http_csp_page(const char *tile_url, char *out, size_t cap);
 
 /* The error answer {"error":{"code":..,"message":..}} for err into resp,
  * replacing whatever body it had (JSON whatever the text holds), in the

@@ -58,6 +58,12 @@ bool mp_ratelimit_take(struct mp_ratelimit *rl, const char *key, int64_t now_ms,
 bool mp_ratelimit_peek(struct mp_ratelimit *rl, const char *key, int64_t now_ms,
                        unsigned *retry_after_s);
 
+/* The key a client address is counted under, into out (cap >= 1): IPv6 cut
+ * to its /64 ("2001:db8:1:2::/64"), everything else (IPv4, IPv4-mapped IPv6,
+ * unparsable text) as given, cut to cap - 1 bytes. Also used for counting
+ * connections per client (connguard.h). */
+void mp_ratelimit_key(const char *ip, char *out, size_t cap);
+
 /* Clients currently tracked (for tests and /healthz-style figures). */
 size_t mp_ratelimit_size(struct mp_ratelimit *rl);
 

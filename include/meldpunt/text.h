@@ -20,11 +20,22 @@ bool mp_text_email_ok(const char *s);
 bool mp_text_phone_ok(const char *s);
 
 /* Copy s into a NEW string (caller frees) with e-mail addresses and phone
- * numbers replaced by "[hidden]". Returns NULL on allocation failure. */
+ * numbers replaced by "[hidden]", and bidi controls (U+202A-U+202E,
+ * U+2066-U+2069) left out. Matching sees through Unicode tricks: fullwidth
+ * and other compatibility forms of ASCII letters, digits, '@' and '.',
+ * invisible characters inside an address or number, and "(at)" / "[dot]"
+ * spellings (text.c lists what is folded). The rest of the text is kept as
+ * it was. Returns NULL on allocation failure. */
 char *mp_text_mask_contacts(const char *s);
-/* False when mp_text_mask_contacts(s) would certainly return s unchanged (no
- * '@' and fewer than 7 digits: every phone number it masks has 7 or more), so
- * that readers can skip the copy; true means "mask to be sure". */
+/* False when mp_text_mask_contacts(s) would certainly return s unchanged
+ * (ASCII only, no '@', no bracket and fewer than 7 digits: every phone
+ * number it masks has 7 or more), so that readers can skip the copy; true
+ * means "mask to be sure". */
 bool mp_text_may_have_contacts(const char *s);
+/* Remove the bidi embedding, override and isolate controls (U+202A-U+202E,
+ * U+2066-U+2069) from s in place, for free text before it is stored: they
+ * can make text read in an order other than the one it is stored in.
+ * Returns the new length. */
+size_t mp_text_strip_bidi(char *s);
 
 #endif

@@ -1,8 +1,10 @@
 // Shared helpers of the API tests (node:test): a real meldpunt server on a temporary
 // database, optionally with the demo data, accounts created through the command line,
-// and small fetch wrappers. CTest sets MELDPUNT_BINARY and MELDPUNT_SOURCE_DIR.
-import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+// and small fetch wrappers. CTest sets MELDPUNT_BINARY and MELDPUNT_SOURCE_DIR; for the
+// tests labelled pg also MELDPUNT_TEST_ENGINE=pg and MELDPUNT_TEST_PG_DIR (the cluster of
+// tests/pg/cluster.sh), and then every server gets a PostgreSQL database of its own.
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,37 @@ export const BINARY = process.env.MELDPUNT_BINARY || path.join(SOURCE_DIR, 'buil
 export const CITY_DIR = path.join(SOURCE_DIR, 'geodata', 'chicago');
 export const DEMO_CSV = path.join(CITY_DIR, 'demo', 'chicago311-2021-01-01.csv');
 export const REGION_DIR = path.join(SOURCE_DIR, 'geodata', 'halle-vilvoorde');
+
+/** Whether the tests run on PostgreSQL (MELDPUNT_TEST_ENGINE=pg). */
+export const ENGINE_PG = process.env.MELDPUNT_TEST_ENGINE === 'pg';
+const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
+let pgCounter = 0;
+
+/**
+ * A new, empty database for one server: a file path in dir, or on PostgreSQL a database
+ * made from the cluster's PostGIS template (tests/pg/cluster.sh create). Returns
+ * { db, drop() }; drop removes the PostgreSQL database (a file goes with its folder).
+ */
+export function newDatabase(dir) {
+  if (!ENGINE_PG) return { db: path.join(dir, 'meldpunt.sqlite'), drop: () => {} };
+  const script = path.join(SOURCE_DIR, 'tests', 'pg', 'cluster.sh');
+  const name = `mpa_${process.pid}_${++pgCounter}`;
+  const pgDir = process.env.MELDPUNT_TEST_PG_DIR;
+  const db = execFileSync(script, ['create', pgDir, name], { encoding: 'utf8' }).trim();
+  return { db, drop: () => execFileSync(script, ['drop', pgDir, name], { stdio: 'ignore' }) };
+}
+
+/**
+ * Runs SQL on a test database (sqlite3, or psql for a PostgreSQL URL) and returns its
+ * output trimmed: rows one a line, '|' between columns, as `sqlite3 -batch` prints them.
+ */
+export function dbQuery(db, sql) {
+  const [cmd, args] = db.startsWith('postgresql://')
+    ? [path.join(PG_BIN, 'psql'), ['--no-psqlrc', '--quiet', '--no-align', '--tuples-only',
+      '--set=ON_ERROR_STOP=1', '--dbname', db, '--command', sql]]
+    : ['sqlite3', ['-batch', db, sql]];
+  return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+}
 
 /** Runs the meldpunt binary with args; resolves { stdout, stderr }, rejects on exit != 0. */
 export function meldpunt(args, { env = {}, input } = {}) {
@@ -40,7 +73,8 @@ export function meldpunt(args, { env = {}, input } = {}) {
  */
 export async function startServer({ demo = false, env = {}, db: givenDb, city = CITY_DIR } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-api-'));
-  const db = givenDb || path.join(dir, 'meldpunt.sqlite');
+  const made = givenDb ? null : newDatabase(dir);
+  const db = givenDb || made.db;
   // Tests post fast from one address: no write limit unless a test sets one.
   const childEnv = { MELDPUNT_TILE_URL: '', MELDPUNT_RATE_WRITES: '0', ...env };
   if (demo) {
@@ -82,6 +116,7 @@ export async function startServer({ demo = false, env = {}, db: givenDb, city = 
   server.cleanup = async () => {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
+    if (made) made.drop();
   };
   /** Creates an account through the command line; returns its token. */
   server.user = async (name, role, department) => {
@@ -94,6 +129,20 @@ export async function startServer({ demo = false, env = {}, db: givenDb, city = 
   return server;
 }
 
+/** fetch, sent again once when a GET or HEAD went out on a kept-alive connection the server
+ * had closed meanwhile (undici: UND_ERR_SOCKET "other side closed"), as browsers do. The
+ * server closes a connection that sends no request head within MELDPUNT_HEAD_TIMEOUT of its
+ * last answer; a test whose own work blocks node's event loop for longer (a loaded machine)
+ * then finds its idle connection gone before undici's own 4 s idle timer could drop it. */
+async function fetchOnce(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    if (!['GET', 'HEAD'].includes(init.method) || e.cause?.code !== 'UND_ERR_SOCKET') throw e;
+    return fetch(url, init);
+  }
+}
+
 /** fetch wrapper: returns { status, headers, body (parsed JSON when JSON), text }. */
 export async function api(base, method, p, { json, form, token, headers = {}, body } = {}) {
   const h = { ...headers };
@@ -101,12 +150,26 @@ export async function api(base, method, p, { json, form, token, headers = {}, bo
   if (json !== undefined) { h['Content-Type'] = 'application/json'; payload = JSON.stringify(json); }
   if (form !== undefined) payload = form; // FormData or URLSearchParams: fetch sets the type
   if (token) h.Authorization = `Bearer ${token}`;
-  const res = await fetch(base + p, { method, headers: h, body: payload });
+  const res = await fetchOnce(base + p, { method, headers: h, body: payload });
   const text = await res.text();
   let parsed;
   const ct = res.headers.get('content-type') || '';
   if (ct.includes('json')) { try { parsed = JSON.parse(text); } catch { parsed = undefined; } }
   return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+/** The small JPEG of the photo fixtures (8x8 gray). */
+export const GRAY_JPEG = path.join(SOURCE_DIR, 'tests', 'fixtures', 'photos', 'gray.jpg');
+
+/** POSTs a graffiti report at (41.95, -87.70) with GRAY_JPEG as its photo, as the web form
+ * sends it (FormData); returns api()'s answer. */
+export async function postReportWithPhoto(base) {
+  const form = new FormData();
+  form.set('category', 'graffiti');
+  form.set('lat', '41.95');
+  form.set('lon', '-87.70');
+  form.set('photo', new Blob([await readFile(GRAY_JPEG)], { type: 'image/jpeg' }), 'wall.jpg');
+  return api(base, 'POST', '/api/v1/reports', { form });
 }
 
 /** A point inside Chicago's service area (the Loop) and a helper to offset it in metres. */

@@ -31,12 +31,16 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/meldpunt-replay.XXXXXX")
 server_pid=
+pg_name=
 cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
   rm -rf "$work"
+  if [ -n "$pg_name" ]; then
+    "$src/tests/pg/cluster.sh" drop "$MELDPUNT_TEST_PG_DIR" "$pg_name" || true
+  fi
 }
 trap cleanup EXIT
 
@@ -44,6 +48,12 @@ mkdir -p "$out"
 rm -f "$out"/[0-9]*.http "$out"/index.tsv "$out"/server.log
 
 db=$work/replay.sqlite
+# MELDPUNT_TEST_ENGINE=pg (with MELDPUNT_TEST_PG_DIR, a cluster of tests/pg/cluster.sh):
+# the same replay on a PostgreSQL database of its own.
+if [ "${MELDPUNT_TEST_ENGINE:-}" = pg ]; then
+  pg_name=mpr_$$
+  db=$("$src/tests/pg/cluster.sh" create "$MELDPUNT_TEST_PG_DIR" "$pg_name")
+fi
 clock=$work/clock
 ADMIN_TOKEN=replay-admin-token-0123456789
 
@@ -62,7 +72,8 @@ envv=(env -i PATH="$PATH" HOME="${HOME:-/tmp}" TZ=UTC LANG=C.UTF-8
   MELDPUNT_VENDOR="$src/node_modules" MELDPUNT_TILE_URL=
   MELDPUNT_ADMIN_TOKEN="$ADMIN_TOKEN" MELDPUNT_RATE_WRITES=0 MELDPUNT_RATE_BURST=60
   MELDPUNT_MAX_BODY=65536 MELDPUNT_MAX_UPLOAD=1048576 MELDPUNT_MAX_EXPORTS=4
-  MELDPUNT_CORS_ORIGINS=https://city.example MELDPUNT_SYNC=normal MELDPUNT_THREADS=2)
+  MELDPUNT_CORS_ORIGINS=https://city.example MELDPUNT_SYNC=normal MELDPUNT_THREADS=2
+  MELDPUNT_TRUSTED_PROXIES=127.0.0.1)
 run() { "${envv[@]}" "$bin" "$@"; }
 
 echo "2021-01-04 13:00:00" > "$clock"

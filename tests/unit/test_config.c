@@ -15,6 +15,9 @@ static const char *const VARS[] = {
     "MELDPUNT_DB",       "MELDPUNT_LISTEN",     "MELDPUNT_CITY",        "MELDPUNT_WEB",
     "MELDPUNT_VENDOR",   "MELDPUNT_TILE_URL",   "MELDPUNT_ADMIN_TOKEN", "MELDPUNT_THREADS",
     "MELDPUNT_MAX_BODY", "MELDPUNT_MAX_UPLOAD", "MELDPUNT_SYNC",
+    "MELDPUNT_TRUSTED_PROXIES", "MELDPUNT_MAX_CONNECTIONS", "MELDPUNT_CONNECTIONS_PER_ADDRESS",
+    "MELDPUNT_HEAD_TIMEOUT",    "MELDPUNT_BODY_MIN_RATE",   "MELDPUNT_PUBLIC_URL",
+    "MELDPUNT_RATE_READS",      "MELDPUNT_RATE_READS_BURST",
 };
 
 /* Each test starts and ends with none of the variables set. */
@@ -210,6 +213,77 @@ static void test_env_bad_values(void **state)
     clean_env(NULL);
 }
 
+static void test_env_proxies_and_connections(void **state)
+{
+    (void)state;
+    struct mp_config c;
+    struct mp_error err;
+    mp_config_defaults(&c);
+    assert_int_equal(c.trusted_proxies.n, 0); /* nobody's X-Forwarded-For by default */
+    assert_string_equal(c.public_url, "");
+    assert_true(c.rate_reads == 10 && c.rate_reads_burst == 40);
+    assert_int_equal(c.head_timeout_s, 10);
+    assert_int_equal(c.body_min_rate, 1024);
+    set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8 ::1,fd00::/8");
+    set("MELDPUNT_MAX_CONNECTIONS", "2000");
+    set("MELDPUNT_CONNECTIONS_PER_ADDRESS", "0");
+    set("MELDPUNT_HEAD_TIMEOUT", "3");
+    set("MELDPUNT_BODY_MIN_RATE", "100");
+    set("MELDPUNT_RATE_READS", "0");
+    set("MELDPUNT_RATE_READS_BURST", "5");
+    assert_int_equal(mp_config_from_env(&c, &err), MP_OK);
+    assert_int_equal(c.trusted_proxies.n, 4);
+    assert_true(mp_proxy_trusted(&c.trusted_proxies, "10.200.3.4"));
+    assert_true(mp_proxy_trusted(&c.trusted_proxies, "fd12::1"));
+    assert_false(mp_proxy_trusted(&c.trusted_proxies, "127.0.0.2"));
+    assert_int_equal(c.max_conns, 2000);
+    assert_int_equal(c.max_conns_per_ip, 0);
+    assert_int_equal(c.head_timeout_s, 3);
+    assert_int_equal(c.body_min_rate, 100);
+    assert_true(c.rate_reads == 0 && c.rate_reads_burst == 5);
+
+    /* A bad list names the bad item and leaves the list as it was. */
+    set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1, proxy.local");
+    expect_env_error("proxy.local");
+    set("MELDPUNT_TRUSTED_PROXIES", "10.0.0.0/33");
+    expect_env_error("10.0.0.0/33");
+    set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1");
+    set("MELDPUNT_HEAD_TIMEOUT", "0");
+    expect_env_error("MELDPUNT_HEAD_TIMEOUT");
+    set("MELDPUNT_RATE_READS_BURST", "0");
+    expect_env_error("MELDPUNT_RATE_READS_BURST");
+    unsetenv("MELDPUNT_RATE_READS_BURST");
+    set("MELDPUNT_HEAD_TIMEOUT", "5");
+    set("MELDPUNT_MAX_CONNECTIONS", "8");
+    expect_env_error("MELDPUNT_MAX_CONNECTIONS");
+    clean_env(NULL);
+}
+
+static void test_public_url(void **state)
+{
+    (void)state;
+    struct mp_config c;
+    struct mp_error err;
+    mp_config_defaults(&c);
+    set("MELDPUNT_PUBLIC_URL", "https://reports.city.example/");
+    assert_int_equal(mp_config_from_env(&c, &err), MP_OK);
+    assert_string_equal(c.public_url, "https://reports.city.example"); /* no trailing slash */
+    assert_int_equal(mp_config_set_public_url(&c, "http://[::1]:8080/meldpunt", &err), MP_OK);
+    assert_string_equal(c.public_url, "http://[::1]:8080/meldpunt");
+    const char *bad[] = {"reports.city.example", "ftp://x.example", "https://", "https://a b",
+                         "https://x.example/a\"b", "https://x.example:99999",
+                         "https://evil.example?x=1", "javascript://x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct mp_error e = {{0}, {0}};
+        if (mp_config_set_public_url(&c, bad[i], &e) != MP_EINVAL)
+            print_error("public URL \"%s\" accepted\n", bad[i]);
+        assert_string_equal(e.code, "config");
+        assert_non_null(strstr(e.text, "MELDPUNT_PUBLIC_URL"));
+        assert_string_equal(c.public_url, "http://[::1]:8080/meldpunt"); /* untouched */
+    }
+    clean_env(NULL);
+}
+
 static void test_set_listen(void **state)
 {
     (void)state;
@@ -275,6 +349,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_env_limits, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_env_bad_numbers, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_env_bad_values, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_env_proxies_and_connections, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_public_url, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_set_listen, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_set_str, clean_env, clean_env),
     };

@@ -1,8 +1,9 @@
 /* test_healthz.c - GET /healthz as the handler answers it on a server app:
- * the answer cache's counters appear for a client on the machine itself
- * (IPv4 and IPv6 loopback) and never for anyone else; the rest of the body
- * is the same for both. (The counters' values against real map reads are
- * in tests/api/cache.test.mjs.) */
+ * the figures and the answer cache's counters appear for a client on the
+ * machine itself (IPv4 and IPv6 loopback); anyone else without a staff token
+ * gets {"status":"ok"} only (issue 19; staff tokens and forwarded requests
+ * are in tests/api/health.test.mjs). (The counters' values against real map
+ * reads are in tests/api/cache.test.mjs.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,11 +37,13 @@ static int setup(void **state)
     if (!src || !city || fx_template_make(&s.file) != 0)
         return -1;
     mp_config_defaults(&s.cfg);
-    int n1 = snprintf(s.cfg.db_path, sizeof s.cfg.db_path, "%s/template.sqlite", s.file.dir);
+    int n1 = snprintf(s.cfg.db_path, sizeof s.cfg.db_path, "%s", s.file.path);
     int n2 = snprintf(s.cfg.city_dir, sizeof s.cfg.city_dir, "%s", city);
     int n3 = snprintf(s.cfg.web_dir, sizeof s.cfg.web_dir, "%s/web", src);
     int n4 = snprintf(s.cfg.vendor_dir, sizeof s.cfg.vendor_dir, "%s/node_modules", src);
     s.cfg.sync_full = false;
+    /* /healthz needs only what the PostgreSQL engine has: serve on it. */
+    s.cfg.pg_experimental = true;
     if (n1 < 0 || n2 < 0 || n3 < 0 || n4 < 0 || (size_t)n4 >= sizeof s.cfg.vendor_dir ||
         mp_app_open(&s.cfg, 1, true, &s.app, &err) != MP_OK) {
         fprintf(stderr, "test_healthz: cannot open the app: %s\n", err.text);
@@ -54,6 +57,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct server *s = *state;
+    if (!s) /* setup failed */
+        return 0;
     mp_app_close(s->app);
     fx_rm_dir(s->file.dir);
     return 0;
@@ -84,7 +89,7 @@ static json_t *healthz_from(struct server *s, const char *ip)
     return j;
 }
 
-static void counters_for_loopback_only(void **state)
+static void details_for_loopback_only(void **state)
 {
     struct server *s = *state;
     static const char *const local[] = {"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"};
@@ -100,14 +105,14 @@ static void counters_for_loopback_only(void **state)
         assert_true(json_is_integer(json_object_get(c, "misses")));
         assert_true(json_is_integer(json_object_get(c, "stored")));
         assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+        assert_true(json_is_integer(json_object_get(j, "reports")));
         json_decref(j);
     }
     for (size_t i = 0; i < sizeof remote / sizeof *remote; i++) {
         json_t *j = healthz_from(s, remote[i]);
-        if (json_object_get(j, "cache"))
-            fail_msg("cache counters shown to %s", remote[i]);
+        if (json_object_size(j) != 1)
+            fail_msg("more than the status shown to %s", remote[i]);
         assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
-        assert_true(json_is_integer(json_object_get(j, "reports")));
         json_decref(j);
     }
 }
@@ -115,7 +120,7 @@ static void counters_for_loopback_only(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(counters_for_loopback_only),
+        cmocka_unit_test(details_for_loopback_only),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

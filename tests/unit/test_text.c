@@ -301,6 +301,95 @@ static void test_mask_long_input(void **state)
     free(want);
 }
 
+/* ---- Unicode tricks (issue 19) ---- */
+
+static void test_mask_fullwidth_and_compatibility_forms(void **state)
+{
+    (void)state;
+    expect_mask("jan\xef\xbc\xa0" "example.org", "[hidden]");           /* fullwidth @ */
+    expect_mask("jan\xef\xb9\xab" "example\xef\xb9\x92" "org", "[hidden]"); /* small @ and . */
+    expect_mask("\xef\xbd\x8a\xef\xbd\x81\xef\xbd\x8e@\xef\xbd\x85x.org", "[hidden]");
+    /* Fullwidth digits and plus; the fullwidth words around them stay as they were. */
+    expect_mask("\xef\xbc\xa3\xef\xbd\x81\xef\xbd\x8c\xef\xbd\x8c "
+                "\xef\xbc\x90\xef\xbc\x92\xef\xbc\x90 \xef\xbc\x91\xef\xbc\x92"
+                "\xef\xbc\x93 \xef\xbc\x94\xef\xbc\x95\xef\xbc\x96\xef\xbc\x97",
+                "\xef\xbc\xa3\xef\xbd\x81\xef\xbd\x8c\xef\xbd\x8c [hidden]");
+    expect_mask("bel \xef\xbc\x8b\xef\xbc\x93\xef\xbc\x91 6 1234 5678", "bel [hidden]");
+    /* Arabic-Indic, superscript, mathematical and circled digits. */
+    expect_mask("\xd9\xa0\xd9\xa6\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4\xd9\xa5\xd9\xa6"
+                "\xd9\xa7\xd9\xa8",
+                "[hidden]");
+    expect_mask("tel \xc2\xb3\xc2\xb9\xc2\xb2 555 1234", "tel [hidden]");
+    expect_mask("\xf0\x9d\x9f\x91\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x90 555 1234", "[hidden]");
+    expect_mask("\xe2\x91\xa2\xe2\x91\xa0\xe2\x91\xa1 555 1234", "[hidden]");
+    /* Mathematical bold letters around an ordinary @. */
+    expect_mask("\xf0\x9d\x90\xa3\xf0\x9d\x90\x9a\xf0\x9d\x90\xa7@x.org", "[hidden]");
+}
+
+static void test_mask_invisible_characters(void **state)
+{
+    (void)state;
+    expect_mask("ja\xe2\x80\x8bn@exa\xe2\x80\x8bmple.org", "[hidden]");   /* zero-width space */
+    expect_mask("mail jan\xe2\x80\x8b@example.org now", "mail [hidden] now");
+    expect_mask("jan@example\xc2\xad.org", "[hidden]");                      /* soft hyphen */
+    expect_mask("312\xc2\xad" "555\xe2\x81\xa0" "1234", "[hidden]");       /* word joiner */
+    expect_mask("jan\xef\xbb\xbf@example.org", "[hidden]");                  /* BOM */
+    expect_mask("31\xe2\x80\x8d" "2-555-12\xe2\x80\x8c" "34", "[hidden]");  /* ZWJ, ZWNJ */
+    expect_mask("555\xc2\xa0" "1234", "[hidden]");                            /* no-break space */
+    expect_mask("555\xe2\x80\x91" "1234 and 555\xe2\x88\x92" "1234", "[hidden] and [hidden]");
+    /* Folding never masks less than the bytes show: digits after an invisible
+     * character or a mathematical letter stand on their own to a reader. */
+    expect_mask("A\xe2\x80\x8b" "1234567", "A\xe2\x80\x8b[hidden]");
+    expect_mask("\xf0\x9d\x91\x80" "1234567", "\xf0\x9d\x91\x80[hidden]");
+    expect_mask("ID1234567", "ID1234567");
+}
+
+static void test_mask_spelled_at_and_dot(void **state)
+{
+    (void)state;
+    expect_mask("mail jan (at) example (dot) org please", "mail [hidden] please");
+    expect_mask("jan[at]example[dot]org", "[hidden]");
+    expect_mask("Jan(AT)Example(Dot)org", "[hidden]");
+    expect_mask("jan {at} example.org", "[hidden]");
+    expect_mask("jan <at> gemeente (punt) nl", "[hidden]");
+    expect_mask("jan \xef\xbc\x88" "at\xef\xbc\x89 example.org", "[hidden]"); /* fullwidth ( ) */
+    /* Brackets that spell nothing, or an "at" without an address, stay. */
+    expect_mask("hole (at the corner) of Main St.", "hole (at the corner) of Main St.");
+    expect_mask("meet me (at) home", "meet me (at) home");
+    expect_mask("(3 holes) [see photo]", "(3 holes) [see photo]");
+}
+
+static void test_mask_strips_bidi_controls(void **state)
+{
+    (void)state;
+    /* U+202E would show "gro.elpmaxe@naj" reversed; it is left out. */
+    expect_mask("deep hole \xe2\x80\xae" "evil", "deep hole evil");
+    expect_mask("a\xe2\x80\xaa" "b\xe2\x81\xa6" "c\xe2\x81\xa9" "d", "abcd");
+    expect_mask("jan\xe2\x80\xae@example.org", "[hidden]");
+    /* Other non-ASCII text is kept byte for byte. */
+    expect_mask("caf\xc3\xa9 \xef\xac\x81 \xe2\x91\xa0 \xe2\x80\x8b!",
+                "caf\xc3\xa9 \xef\xac\x81 \xe2\x91\xa0 \xe2\x80\x8b!");
+    /* Bytes that are not UTF-8 (old data) pass through and do not derail. */
+    expect_mask("\xff a@b.org \xc3", "\xff [hidden] \xc3");
+
+    char s[] = "\xe2\x80\xaa" "left\xe2\x80\xae" "right\xe2\x81\xa9 caf\xc3\xa9";
+    assert_int_equal(mp_text_strip_bidi(s), strlen("leftright caf\xc3\xa9"));
+    assert_string_equal(s, "leftright caf\xc3\xa9");
+    char plain[] = "no controls \xe2\x80\x8b here";
+    assert_int_equal(mp_text_strip_bidi(plain), strlen("no controls \xe2\x80\x8b here"));
+}
+
+/* The shortcut must send every trick above to the masker. */
+static void test_may_have_contacts_unicode(void **state)
+{
+    (void)state;
+    assert_true(mp_text_may_have_contacts("jan\xef\xbc\xa0" "example.org"));
+    assert_true(mp_text_may_have_contacts("\xef\xbc\x90\xef\xbc\x92\xef\xbc\x90"));
+    assert_true(mp_text_may_have_contacts("jan (at) example (dot) org"));
+    assert_true(mp_text_may_have_contacts("hole \xe2\x80\xae"));
+    assert_false(mp_text_may_have_contacts("Deep hole, right lane"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +408,11 @@ int main(void)
         cmocka_unit_test(test_mask_list_of_numbers),
         cmocka_unit_test(test_mask_long_input),
         cmocka_unit_test(test_may_have_contacts),
+        cmocka_unit_test(test_mask_fullwidth_and_compatibility_forms),
+        cmocka_unit_test(test_mask_invisible_characters),
+        cmocka_unit_test(test_mask_spelled_at_and_dot),
+        cmocka_unit_test(test_mask_strips_bidi_controls),
+        cmocka_unit_test(test_may_have_contacts_unicode),
     };
     return cmocka_run_group_tests_name("text", tests, NULL, NULL);
 }
