@@ -234,6 +234,7 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
         return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category '%.48s'", code);
     if ((rc = mp_report_nearby(ctx, cat, lon, lat, mp_req_query(req, "address"), &nb, err)))
         goto out;
+    cat = nb.cat; /* the municipality's own rule, in a region */
     struct mp_buf *b = &resp->body;
     mp_buf_adds(b, "{\"would_join\":");
     if (nb.would_join)

@@ -1,10 +1,12 @@
 /* api_meta.c - health, configuration for the page, the city pack's public
  * layers, and static files. */
+#include <stdint.h>
 #include <string.h>
 
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
 #include "meldpunt/health.h"
+#include "meldpunt/region.h"
 #include "meldpunt/respcache.h"
 
 /* Details for the machine itself and for staff; the public learns "ok". A
@@ -63,7 +65,7 @@ static enum mp_status fixed_body(const struct mp_request *req, struct mp_respons
                                  const char *body, size_t len, const char *type,
                                  struct mp_error *err)
 {
-    static const char *const allowed[] = {NULL};
+    static const char *const allowed[] = {"municipality", NULL};
     enum mp_status rc = mp_api_check_params(req, allowed, err);
     if (rc)
         return rc;
@@ -74,10 +76,61 @@ static enum mp_status fixed_body(const struct mp_request *req, struct mp_respons
     return MP_OK;
 }
 
+/* ?municipality=SLUG: the member's index in app->region (the region's own
+ * answer when absent: *index = SIZE_MAX). */
+static enum mp_status member_of(const struct mp_app *app, const struct mp_request *req,
+                                size_t *index, struct mp_error *err)
+{
+    const char *slug = mp_req_query(req, "municipality");
+    *index = SIZE_MAX;
+    if (!slug)
+        return MP_OK;
+    const struct mp_region *r = app->region;
+    for (size_t i = 0; i < r->nmembers; i++)
+        if (strcmp(r->members[i].city->id, slug) == 0) {
+            *index = i;
+            return MP_OK;
+        }
+    return mp_fail(err, MP_ENOTFOUND, "unknown_municipality",
+                   "no municipality '%.48s' in %.48s; GET /api/v1/config lists them", slug,
+                   r->whole->name);
+}
+
+/* The pack's layer in the region or, with ?municipality=, in the member. */
+enum layer { L_CATEGORIES, L_DISTRICTS, L_AREA };
+
+static enum mp_status layer_body(struct mp_app *app, const struct mp_request *req,
+                                 struct mp_response *resp, enum layer which, struct mp_error *err)
+{
+    size_t i;
+    enum mp_status rc = member_of(app, req, &i, err);
+    if (rc)
+        return rc;
+    const struct mp_city *c = i == SIZE_MAX ? app->city : app->region->members[i].city;
+    switch (which) {
+    case L_CATEGORIES:
+        return fixed_body(req, resp, c->categories_json, c->categories_json_len,
+                          "application/json", err);
+    case L_DISTRICTS:
+        return fixed_body(req, resp, c->districts_json, c->districts_json_len,
+                          "application/geo+json", err);
+    case L_AREA:
+        break;
+    }
+    return fixed_body(req, resp, c->area_json, c->area_json_len, "application/geo+json", err);
+}
+
 enum mp_status mp_api_config(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
                              struct mp_response *resp, struct mp_error *err)
 {
     (void)ctx;
+    size_t i;
+    enum mp_status rc = member_of(app, req, &i, err);
+    if (rc)
+        return rc;
+    if (i != SIZE_MAX)
+        return fixed_body(req, resp, app->member_config[i].json, app->member_config[i].len,
+                          "application/json", err);
     return fixed_body(req, resp, app->config_json, app->config_json_len, "application/json", err);
 }
 
@@ -86,8 +139,7 @@ enum mp_status mp_api_categories(struct mp_app *app, struct mp_ctx *ctx,
                                  struct mp_error *err)
 {
     (void)ctx;
-    return fixed_body(req, resp, app->city->categories_json, app->city->categories_json_len,
-                      "application/json", err);
+    return layer_body(app, req, resp, L_CATEGORIES, err);
 }
 
 enum mp_status mp_api_districts(struct mp_app *app, struct mp_ctx *ctx,
@@ -95,8 +147,7 @@ enum mp_status mp_api_districts(struct mp_app *app, struct mp_ctx *ctx,
                                 struct mp_error *err)
 {
     (void)ctx;
-    return fixed_body(req, resp, app->city->districts_json, app->city->districts_json_len,
-                      "application/geo+json", err);
+    return layer_body(app, req, resp, L_DISTRICTS, err);
 }
 
 enum mp_status mp_api_service_area(struct mp_app *app, struct mp_ctx *ctx,
@@ -104,8 +155,7 @@ enum mp_status mp_api_service_area(struct mp_app *app, struct mp_ctx *ctx,
                                    struct mp_error *err)
 {
     (void)ctx;
-    return fixed_body(req, resp, app->city->area_json, app->city->area_json_len,
-                      "application/geo+json", err);
+    return layer_body(app, req, resp, L_AREA, err);
 }
 
 const char *mp_api_page_file(const char *path)
@@ -116,6 +166,8 @@ const char *mp_api_page_file(const char *path)
                  {"/stats", "/stats.html"}};
     if (strncmp(path, "/r/", 3) == 0)
         return "/report.html";
+    if (strncmp(path, "/m/", 3) == 0) /* a municipality's map (router.c checks the slug) */
+        return "/index.html";
     for (size_t i = 0; i < sizeof pages / sizeof *pages; i++)
         if (strcmp(path, pages[i].path) == 0)
             return pages[i].file;

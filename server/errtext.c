@@ -101,6 +101,7 @@ static const struct {
     {"unknown_crew", "Deze ploeg bestaat niet."},
     {"unknown_district", "Deze wijk bestaat niet."},
     {"unknown_field", "Het verzoek bevat een onbekend veld."},
+    {"unknown_municipality", "Deze gemeente hoort niet bij deze regio."},
     {"unknown_parameter", "Het verzoek bevat een onbekende parameter."},
     {"unsupported", "Dit kan met deze database (nog) niet."},
     {"unknown_reason", "Deze reden bestaat niet."},
@@ -109,6 +110,7 @@ static const struct {
     {"uri_too_long", "Het adres van het verzoek is te lang."},
     {"usage", "Onjuist gebruik van het commando."},
     {"used_token", "Deze link is al gebruikt."},
+    {"wrong_jurisdiction", "Deze plek ligt in een andere gemeente."},
 };
 
 static const char GENERAL_NL[] = "Het verzoek kon niet worden uitgevoerd.";

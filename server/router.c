@@ -8,6 +8,7 @@
 #include "meldpunt/api.h"
 #include "meldpunt/api_notify.h"
 #include "meldpunt/api_webhooks.h"
+#include "meldpunt/region.h"
 
 struct route {
     const char *method;
@@ -186,6 +187,8 @@ enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
         resp->page_404 = true; /* a browser gets the page "not found" (http.c) */
         if (strncmp(req->path, "/r/", 3) == 0 && !match("/r/{id}", req->path, &id, &rest))
             return mp_fail(err, MP_ENOTFOUND, "not_found", "no such report page");
+        if (strncmp(req->path, "/m/", 3) == 0 && !mp_region_member(app->region, req->path + 3))
+            return mp_fail(err, MP_ENOTFOUND, "not_found", "no such municipality page");
         return mp_api_static(app, NULL, req, resp, err);
     }
     if (!hit) {

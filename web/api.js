@@ -87,10 +87,17 @@ export function query(params) {
 
 let configPromise = null;
 
-/** The city, limits and workflow: asked once per page. */
+/** On a municipality's own map (/m/{slug}) of a region: its slug, else null. */
+export const MUNICIPALITY = (() => {
+  const m = /^\/m\/([a-z0-9-]+)\/?$/.exec(globalThis.location ? location.pathname : '');
+  return m ? m[1] : null;
+})();
+const own = MUNICIPALITY ? `?municipality=${MUNICIPALITY}` : '';
+
+/** The city (on /m/{slug}: the municipality), limits and workflow: asked once per page. */
 export function getConfig() {
   if (!configPromise) {
-    configPromise = request('/api/v1/config');
+    configPromise = request(`/api/v1/config${own}`);
     configPromise.catch(() => {
       configPromise = null; // a later call may try again
     });
@@ -98,9 +105,9 @@ export function getConfig() {
   return configPromise;
 }
 
-export const getCategories = () => request('/api/v1/categories');
-export const getDistricts = () => request('/api/v1/districts');
-export const getServiceArea = () => request('/api/v1/service-area');
+export const getCategories = () => request(`/api/v1/categories${own}`);
+export const getDistricts = () => request(`/api/v1/districts${own}`);
+export const getServiceArea = () => request(`/api/v1/service-area${own}`);
 /**
  * A street corner ("Clark St & Division St") or a house number ("1600 W Fullerton Ave") as a
  * GeoJSON Feature (properties.kind "corner" or "address"); 404 when none matches.

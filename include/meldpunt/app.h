@@ -31,7 +31,8 @@ struct mp_slot {
 
 struct mp_app {
     const struct mp_config *cfg; /* borrowed: outlives the app */
-    struct mp_city *city;
+    struct mp_region *region; /* owned: the pack (a city pack is a region of one) */
+    struct mp_city *city;     /* borrowed: region->whole */
     struct mp_tz *tz;
     struct mp_streets *streets;
     struct mp_ingest *ingest;  /* group-commit writer (server only), or NULL */
@@ -51,6 +52,12 @@ struct mp_app {
     /* The city pack's mail words (mail_pack.h): set by `serve` after opening,
      * borrowed (it outlives the app's requests); NULL elsewhere. */
     const struct mp_mail_pack *mail;
+    /* owned: GET /api/v1/config?municipality= of each member, indexed as
+     * region->members (the page /m/{slug}) */
+    struct {
+        char *json;
+        size_t len;
+    } *member_config;
 };
 
 /* Open everything cfg names. server = true loads web files and starts the

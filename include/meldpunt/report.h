@@ -15,6 +15,7 @@
 #include "meldpunt/ctx.h"
 #include "meldpunt/status.h"
 #include "meldpunt/model.h"
+#include "meldpunt/region.h"
 
 #define MP_DESCRIPTION_MAX 2000 /* characters (code points) */
 #define MP_ADDRESS_MAX 200
@@ -54,6 +55,14 @@ bool mp_report_channel_valid(const char *c);
 enum mp_status mp_report_validate(const struct mp_city *city, const struct mp_report_input *in,
                                   struct mp_error *err) MP_WUR;
 
+/* mp_report_validate against the municipality the pin routes to (region.h;
+ * ctx->region NULL = against ctx->city): "out_of_area" names the nearest
+ * members when the pin is outside every one; "unknown_category" when the
+ * member does not take the category. *member (may be NULL) gets the member
+ * (borrowed from the region). */
+enum mp_status mp_report_check(struct mp_ctx *ctx, const struct mp_report_input *in,
+                               const struct mp_city **member, struct mp_error *err) MP_WUR;
+
 struct mp_submit_result {
     int64_t report_id, cluster_id, cluster_count, created_at;
     bool joined;
@@ -61,6 +70,17 @@ struct mp_submit_result {
     char district[32];
     char location[128];
     struct mp_join_reason why;
+    /* Region packs (ctx->region): the municipality the pin went to
+     * (borrowed from the region), the other members whose border lies within
+     * the category's radius or the region's neighbour_m, nearest first, and
+     * the nearest open job of the same category in one of them within the
+     * radius (0 = none), which the history of both jobs now records. */
+    const struct mp_city *member;
+    struct mp_route_near near[MP_ROUTE_MAX_NEAR];
+    size_t nnear;
+    int64_t neighbour_job;
+    const struct mp_city *neighbour_job_of;
+    double neighbour_job_m;
 };
 
 /* Validate, fold into a cluster and store. With own_tx the call runs its own
@@ -140,6 +160,9 @@ struct mp_nearby {
     int64_t would_join;            /* cluster id; 0 when a report there starts its own */
     struct mp_cluster_probe probe; /* probe.street borrowed from the city's street layer */
     char location[128];            /* readable location of the point, "" when none */
+    /* The category whose rule decided (borrowed from the pack): cat, or in a
+     * region the pin's municipality's own version of it. */
+    const struct mp_category *cat;
 };
 
 /* Fill out for a report of cat at (lon, lat), with the address typed so far

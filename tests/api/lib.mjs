@@ -15,6 +15,7 @@ export const SHARED_DIR = process.env.MELDPUNT_SHARED_DIR || path.resolve(SOURCE
 export const BINARY = process.env.MELDPUNT_BINARY || path.join(SOURCE_DIR, 'build', 'meldpunt');
 export const CITY_DIR = path.join(SOURCE_DIR, 'geodata', 'chicago');
 export const DEMO_CSV = path.join(CITY_DIR, 'demo', 'chicago311-2021-01-01.csv');
+export const REGION_DIR = path.join(SOURCE_DIR, 'geodata', 'halle-vilvoorde');
 
 /** Whether the tests run on PostgreSQL (MELDPUNT_TEST_ENGINE=pg). */
 export const ENGINE_PG = process.env.MELDPUNT_TEST_ENGINE === 'pg';
@@ -66,10 +67,11 @@ export function meldpunt(args, { env = {}, input } = {}) {
 
 /**
  * Starts `meldpunt serve` on 127.0.0.1:0 with a fresh database.
- * Options: demo (import the demo CSV first), env (extra environment).
+ * Options: demo (import the demo CSV first), env (extra environment), city (pack folder;
+ * Chicago by default).
  * Returns { url, db, dir, stop(), kill(), user(name, role, dept) -> token, log() }.
  */
-export async function startServer({ demo = false, env = {}, db: givenDb } = {}) {
+export async function startServer({ demo = false, env = {}, db: givenDb, city = CITY_DIR } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-api-'));
   const made = givenDb ? null : newDatabase(dir);
   const db = givenDb || made.db;
@@ -82,7 +84,7 @@ export async function startServer({ demo = false, env = {}, db: givenDb } = {}) 
   }
   const server = { db, dir };
   server.start = async () => {
-    const child = spawn(BINARY, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--city', CITY_DIR,
+    const child = spawn(BINARY, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--city', city,
       '--web', path.join(SOURCE_DIR, 'web')], {
       cwd: SOURCE_DIR, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -119,7 +121,7 @@ export async function startServer({ demo = false, env = {}, db: givenDb } = {}) 
   };
   /** Creates an account through the command line; returns its token. */
   server.user = async (name, role, department) => {
-    const args = ['user', 'add', name, '--role', role, '--db', db, '--city', CITY_DIR];
+    const args = ['user', 'add', name, '--role', role, '--db', db, '--city', city];
     if (department) args.push('--department', department);
     const { stdout } = await meldpunt(args, { env: childEnv });
     return stdout.trim();

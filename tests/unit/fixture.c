@@ -176,6 +176,17 @@ void fx_rm_dir(const char *dir)
     (void)rmdir(dir);
 }
 
+void fx_write_file(const char *dir, const char *name, const char *text)
+{
+    char path[1024];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_true(n > 0 && (size_t)n < sizeof path);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
 int fx_copy_file(const char *from, const char *to)
 {
     FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
@@ -230,6 +241,7 @@ void fx_city_free(struct fx_city *c)
 void fx_city_ctx(const struct fx_city *c, struct mp_ctx *ctx)
 {
     ctx->city = c->city;
+    ctx->region = NULL; /* one pack: no routing by place */
     ctx->tz = c->tz;
     ctx->geo = c->geo;
     ctx->streets = c->streets;

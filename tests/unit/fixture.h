@@ -78,6 +78,9 @@ int fx_copy_file(const char *from, const char *to);
  * when the end does not stay the end. */
 struct mp_export;
 void fx_export_drain(struct mp_export *x, size_t step, char **doc, size_t *len);
+/* Write text as the file dir/name (replacing it); fails the test when it
+ * cannot. */
+void fx_write_file(const char *dir, const char *name, const char *text);
 
 /* The Chicago pack as server/app.c hands it to a worker slot. */
 struct fx_city {
