@@ -147,6 +147,8 @@ static enum mp_status answer(struct mp_response *resp, bool html, const char *ty
 {
     enum mp_status rc;
     resp->cache = "no-cache";
+    /* Without f, Accept chose between the page and the JSON (want_html). */
+    resp->vary = "Accept";
     if ((rc = mp_buf_status(&resp->body)))
         return rc;
     if (!html) {

@@ -13,9 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "meldpunt/accesslog.h"
 #include "meldpunt/app.h"
 #include "meldpunt/city.h"
 #include "meldpunt/connguard.h"
+#include "meldpunt/metrics.h"
 #include "meldpunt/proxy.h"
 #include "meldpunt/ratelimit.h"
 #include "meldpunt/reqcheck.h"
@@ -49,6 +51,11 @@ struct req_state {
     struct mp_async async;
     struct mp_proxy_view view; /* who asked (client address, scheme, host) */
     struct mp_conn *conn;    /* the connection's entry in the guard (borrowed) */
+    struct timespec t0;      /* when the request line came in (monotonic) */
+    int64_t t0_wall_ms;      /* the same, as Unix time in ms, for the log */
+    char request_id[MP_REQUEST_ID_MAX]; /* the client's X-Request-Id, or one made */
+    int status;              /* the HTTP code queued; 0 = none (yet) */
+    uint64_t bytes;          /* body bytes handed to libmicrohttpd */
 };
 
 const struct mp_form_field *mp_form_get(const struct mp_form *f, const char *name)
@@ -162,6 +169,10 @@ void mp_http_error_body(struct mp_response *resp, const struct mp_error *err)
     resp->language = resp->lang == MP_LANG_EN ? NULL : mp_errtext_lang_code(resp->lang);
     resp->static_body = NULL;
     resp->stream = NULL;
+    /* Whatever the handler had prepared for a 200 is not this answer's. */
+    resp->encoding = NULL;
+    resp->vary_encoding = false;
+    resp->etag[0] = '\0';
 }
 
 int mp_http_code(enum mp_status st)
@@ -342,6 +353,30 @@ static struct mp_conn *guard_entry(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
+/* The access-log line and the metrics of a finished request. */
+static void account(struct mp_http *h, const struct req_state *rs, const char *method)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double sec = (double)(t1.tv_sec - rs->t0.tv_sec) + (double)(t1.tv_nsec - rs->t0.tv_nsec) / 1e9;
+    mp_metrics_request(h->app->metrics, rs->req.route, rs->status, sec);
+    if (!h->app->cfg->access_log)
+        return;
+    struct mp_accesslog_entry e = {
+        .time_ms = rs->t0_wall_ms,
+        .request_id = rs->request_id,
+        .method = method ? method : "",
+        .route = rs->req.route_pattern ? rs->req.route_pattern : "(unmatched)",
+        .status = rs->status,
+        .bytes = rs->bytes,
+        .duration_ms = sec * 1000.0,
+    };
+    char line[MP_ACCESSLOG_LINE_MAX];
+    size_t n = mp_accesslog_format(&e, line, sizeof line);
+    if (n)
+        mp_accesslog_write(STDOUT_FILENO, line, n);
+}
+
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
@@ -351,8 +386,10 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
      * head deadline starts again. */
     mp_connguard_idle(h->guard, guard_entry(conn), mp_ratelimit_now_ms());
     struct req_state *rs = *req_cls;
-    if (rs && rs->started)
+    if (rs && rs->started) {
         h->active--;
+        account(h, rs, rs->req.method);
+    }
     free_state(*req_cls);
     *req_cls = NULL;
 }
@@ -433,6 +470,11 @@ static struct req_state *new_state(struct mp_http *h)
         return NULL;
     rs->http = h;
     rs->req.http = rs;
+    rs->req.route = MP_ROUTE_NONE;
+    clock_gettime(CLOCK_MONOTONIC, &rs->t0);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    rs->t0_wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
     return rs;
 }
 
@@ -488,6 +530,12 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
         return NULL;
     rs->started = true;
     h->active++;
+    rs->req.method = method; /* for the log, also of answers made before any route */
+    const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (mp_accesslog_id_valid(rid))
+        snprintf(rs->request_id, sizeof rs->request_id, "%s", rid);
+    else
+        mp_accesslog_id_new(rs->request_id, sizeof rs->request_id);
     resolve_client(h, conn, rs);
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     bool multipart = has_prefix_ci(ct, "multipart/form-data");
@@ -507,9 +555,13 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
 }
 
 static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct mp_response *resp,
-                        const char *ctype, bool shared)
+                        const char *ctype, bool shared, const struct req_state *rs)
 {
     MHD_add_response_header(r, "Content-Type", ctype);
+    if (resp->encoding)
+        MHD_add_response_header(r, "Content-Encoding", resp->encoding);
+    if (rs && rs->request_id[0])
+        MHD_add_response_header(r, "X-Request-Id", rs->request_id);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     if (strncmp(ctype, "text/html", 9) == 0) {
@@ -547,7 +599,10 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
                                 "Content-Type, Authorization");
         MHD_add_response_header(r, "Access-Control-Max-Age", "600");
     }
-    MHD_add_response_header(r, "Vary", "Origin");
+    char vary[96];
+    snprintf(vary, sizeof vary, "Origin%s%s%s", resp->vary_encoding ? ", Accept-Encoding" : "",
+             resp->vary ? ", " : "", resp->vary ? resp->vary : "");
+    MHD_add_response_header(r, "Vary", vary);
     if (resp->close)
         MHD_add_response_header(r, "Connection", "close");
     if (resp->retry_after) {
@@ -557,30 +612,41 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
     }
 }
 
+/* A streamed answer, moved to the heap, and where its bytes are counted
+ * (the request's state, which outlives every call of the reader). */
+struct streaming {
+    struct mp_response resp;
+    uint64_t *bytes;
+};
+
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    struct mp_response *resp = cls;
-    long n = resp->stream(resp->stream_ctx, pos, buf, max);
+    struct streaming *s = cls;
+    long n = s->resp.stream(s->resp.stream_ctx, pos, buf, max);
     if (n < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     if (n == 0)
         return MHD_CONTENT_READER_END_OF_STREAM;
+    if (s->bytes)
+        *s->bytes += (uint64_t)n;
     return (ssize_t)n;
 }
 
 static void stream_free(void *cls)
 {
-    struct mp_response *resp = cls;
-    if (resp->stream_free)
-        resp->stream_free(resp->stream_ctx);
-    mp_buf_free(&resp->body);
-    free(resp);
+    struct streaming *s = cls;
+    if (s->resp.stream_free)
+        s->resp.stream_free(s->resp.stream_ctx);
+    mp_buf_free(&s->resp.body);
+    free(s);
 }
 
 /* shared: whether the answer may be kept by shared caches when the handler
- * says "public" (not when it holds links built for the request's host). */
+ * says "public" (not when it holds links built for the request's host).
+ * rs (may be NULL) records the code and the bytes for the log. */
 static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *conn,
-                                     struct mp_response *resp, enum mp_status st, bool shared)
+                                     struct mp_response *resp, enum mp_status st, bool shared,
+                                     struct req_state *rs)
 {
     struct MHD_Response *r = NULL;
     int code = resp->http_status ? resp->http_status : mp_http_code(st);
@@ -588,12 +654,14 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
         code = 201;
     if (st == MP_OK && resp->not_modified)
         code = 304;
+    uint64_t sent = 0;
     const char *ctype = resp->content_type ? resp->content_type : "application/json";
     if (resp->stream && st == MP_OK) {
-        struct mp_response *heap = malloc(sizeof *heap);
+        struct streaming *heap = malloc(sizeof *heap);
         if (!heap)
             return MHD_NO;
-        *heap = *resp;
+        heap->resp = *resp;
+        heap->bytes = rs ? &rs->bytes : NULL;
         memset(resp, 0, sizeof *resp); /* the heap copy owns everything now */
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, heap,
                                               stream_free);
@@ -601,22 +669,24 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
             stream_free(heap);
             return MHD_NO;
         }
-        add_headers(h, r, heap, ctype, shared);
+        add_headers(h, r, &heap->resp, ctype, shared, rs);
     } else if (code == 304) {
         r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         if (r)
-            add_headers(h, r, resp, ctype, shared);
+            add_headers(h, r, resp, ctype, shared, rs);
     } else if (resp->has_fd && st == MP_OK) {
         r = MHD_create_response_from_fd64(resp->fd_len, resp->fd);
         if (r) {
             resp->has_fd = false; /* libmicrohttpd closes it with the response */
-            add_headers(h, r, resp, ctype, shared);
+            sent = resp->fd_len;
+            add_headers(h, r, resp, ctype, shared, rs);
         }
     } else if (resp->static_body) {
         r = MHD_create_response_from_buffer(resp->static_len, (void *)resp->static_body,
                                             MHD_RESPMEM_PERSISTENT);
+        sent = resp->static_len;
         if (r)
-            add_headers(h, r, resp, ctype, shared);
+            add_headers(h, r, resp, ctype, shared, rs);
     } else {
         size_t len;
         char *body = mp_buf_steal(&resp->body, &len);
@@ -627,10 +697,16 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
             free(body);
             return MHD_NO;
         }
-        add_headers(h, r, resp, ctype, shared);
+        sent = len;
+        add_headers(h, r, resp, ctype, shared, rs);
     }
     if (!r)
         return MHD_NO;
+    if (rs) {
+        rs->status = code;
+        /* HEAD answers carry no body (libmicrohttpd drops it). */
+        rs->bytes += rs->req.method && strcmp(rs->req.method, "HEAD") == 0 ? 0 : sent;
+    }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)code, r);
     MHD_destroy_response(r);
     return ret;
@@ -685,7 +761,7 @@ static enum MHD_Result refuse_now(struct mp_http *h, struct MHD_Connection *conn
     mp_http_error_body(&resp, &err);
     resp.close = true;
     mp_connguard_busy(h->guard, rs->conn);
-    enum MHD_Result ret = send_response(h, conn, &resp, st, true);
+    enum MHD_Result ret = send_response(h, conn, &resp, st, true, rs);
     mp_buf_free(&resp.body);
     return ret;
 }
@@ -840,8 +916,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         st = mp_fail(&err, MP_ENOMEM, "too_large", "the answer grew too large; narrow the query");
     if (st != MP_OK) {
         if (st == MP_EDB || st == MP_EIO || st == MP_ENOMEM)
-            fprintf(stderr, "meldpunt: %s %s %s: %s: %s\n", rs->req.client_ip, method, url,
-                    mp_status_name(st), err.text);
+            fprintf(stderr, "meldpunt: [%s] %s %s %s: %s: %s\n", rs->request_id,
+                    rs->req.client_ip, method, url, mp_status_name(st), err.text);
         if (!err.code[0])
             mp_fail(&err, st, st == MP_ENOMEM ? "unavailable" : "internal",
                     "the server could not complete the request");
@@ -852,7 +928,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     const char *origin = cors_origin(h, conn);
     if (origin)
         snprintf(resp.cors, sizeof resp.cors, "%s", origin);
-    enum MHD_Result ret = send_response(h, conn, &resp, st, !rs->links);
+    /* An answer to a signed-in request is the signed-in person's: no
+     * shared cache keeps it, whatever the handler said. */
+    bool shared = !rs->links && !MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                             "Authorization");
+    enum MHD_Result ret = send_response(h, conn, &resp, st, shared, rs);
     mp_buf_free(&resp.body);
     if (resp.has_fd)
         close(resp.fd);

@@ -21,8 +21,11 @@
 #include "meldpunt/config.h"
 #include "meldpunt/http.h"
 #include "meldpunt/import.h"
+#include "meldpunt/ingest.h"
 #include "meldpunt/maint.h"
+#include "meldpunt/metrics.h"
 #include "meldpunt/router.h"
+#include "meldpunt/service.h"
 
 static void usage_main(FILE *out)
 {
@@ -151,6 +154,12 @@ static void fit_connections(struct mp_config *cfg)
     }
 }
 
+/* The writer's commits, counted for /metrics (ingest.h). */
+static void batch_done(void *metrics, size_t jobs, double seconds)
+{
+    mp_metrics_batch(metrics, jobs, seconds);
+}
+
 static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
 {
     struct mp_error err = {{0}, {0}};
@@ -214,18 +223,29 @@ static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
     ensure_dir_of(cfg->db_path);
     /* One worker slot per HTTP thread, plus one spare for the main thread. */
     enum mp_status rc = mp_app_open(cfg, threads + 1, true, &app, &err);
-    if (rc == MP_OK)
+    if (rc == MP_OK &&
+        (rc = mp_metrics_new(mp_router_count(), mp_router_route, &app->metrics)) != MP_OK)
+        mp_fail(&err, rc, "metrics", "cannot set up the metrics");
+    if (rc == MP_OK) {
+        mp_ingest_observe(app->ingest, batch_done, app->metrics);
         rc = mp_http_start(app, mp_router_dispatch, &http, &cfg->listen_port, &err);
+    }
     if (rc) {
         fprintf(stderr, "meldpunt: cannot start: %s\n", err.text);
         mp_app_close(app);
         return 1;
     }
-    printf("meldpunt: listening on http://%s:%u\n", cfg->listen_host, cfg->listen_port);
+    char url[128];
+    snprintf(url, sizeof url, "http://%s:%u", cfg->listen_host, cfg->listen_port);
+    printf("meldpunt: listening on %s\n", url);
     fflush(stdout);
+    struct mp_service *service = NULL;
+    if (mp_service_ready(app, url, &service) != MP_OK)
+        fprintf(stderr, "meldpunt: cannot start the systemd watchdog\n");
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr, "meldpunt: signal %d, finishing requests and stopping\n", sig);
+    mp_service_stopping(service);
     mp_http_stop(http);
     mp_app_close(app);
     return 0;

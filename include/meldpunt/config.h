@@ -39,6 +39,8 @@ struct mp_config {
     char cors_origins[512];/* comma-separated origins allowed cross-site; "" = none */
     struct mp_proxy_list trusted_proxies; /* whose X-Forwarded-* are believed */
     char public_url[256];  /* scheme://host[:port][/path], no trailing slash; "" = none */
+    bool access_log;       /* one JSON line per request on stdout (accesslog.h) */
+    char metrics_token[128];/* bearer token for /metrics from elsewhere; "" = loopback only */
 };
 
 /* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */

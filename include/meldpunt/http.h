@@ -48,7 +48,12 @@ struct mp_request {
     void *http;               /* opaque: the HTTP layer's state of this request */
     int64_t path_id;          /* the {id} segment of the route, if any */
     const char *path_rest;    /* the {rest} of a pattern ending in "*" */
+    int route;                /* set by the router: the route's index (router.h), or
+                                 MP_ROUTE_STATIC (pages, files), MP_ROUTE_NONE */
+    const char *route_pattern;/* the route's pattern (static string), or NULL */
 };
+#define MP_ROUTE_NONE (-1)
+#define MP_ROUTE_STATIC (-2)
 
 /* Query argument (decoded) or NULL; header value or NULL. Borrowed for the
  * length of the request. */
@@ -122,6 +127,10 @@ struct mp_response {
     char etag[48];
     char disposition[128];    /* Content-Disposition */
     char content_crs[96];     /* Content-Crs (OGC API Features Part 2), "" for none */
+    const char *vary;         /* request fields the answer was chosen by, besides Origin
+                                 and Accept-Encoding (e.g. "Accept"); static, or NULL */
+    const char *encoding;     /* Content-Encoding, set by httpcache.h */
+    bool vary_encoding;       /* chosen by Accept-Encoding (httpcache.h) */
     unsigned retry_after;     /* seconds; 0 for none */
     char cors[128];           /* Access-Control-Allow-Origin, set by the HTTP layer */
     bool created;             /* 201 instead of 200 */
