@@ -23,7 +23,7 @@
 #define MP_ETAG_MAX 48
 
 /* 64-bit FNV-1a of len bytes, continuing from h (start with MP_ETAG_SEED). */
-#define MP_ETAG_SEED 1469598103934665603ull
+#define MP_ETAG_SEED 14695981039346656037ull
 uint64_t mp_etag_hash(uint64_t h, const void *data, size_t len);
 
 /* "\"<16 hex>\"" of the bytes into out (cap >= MP_ETAG_MAX). */
