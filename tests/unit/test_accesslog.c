@@ -60,9 +60,10 @@ static void test_format(void **state)
     };
     char line[MP_ACCESSLOG_LINE_MAX];
     size_t n = mp_accesslog_format(&e, line, sizeof line);
-    assert_string_equal(line, "{\"time\":\"2026-12-07T13:30:45.123Z\",\"request_id\":\"abc-1\","
-                              "\"method\":\"GET\",\"route\":\"/api/v1/reports/{id}\",\"status\":200,"
-                              "\"bytes\":1234,\"duration_ms\":1.235}\n");
+    assert_string_equal(line,
+                        "{\"time\":\"2026-12-07T13:30:45.123Z\",\"request_id\":\"abc-1\","
+                        "\"method\":\"GET\",\"route\":\"/api/v1/reports/{id}\",\"status\":200,"
+                        "\"bytes\":1234,\"duration_ms\":1.235}\n");
     assert_int_equal(n, strlen(line));
     /* A hostile method cannot break the line or the JSON. */
     e.method = "G\"E\\T\n\x01\xc3\xa9XXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";

@@ -70,10 +70,10 @@ static void test_match(void **state)
     assert_false(mp_etag_match("", tag));
     assert_false(mp_etag_match("\"0123456789abcde\"", tag));
     assert_false(mp_etag_match("\"0123456789abcdef0\"", tag));
-    assert_false(mp_etag_match("0123456789abcdef", tag));       /* not quoted */
-    assert_false(mp_etag_match("\"0123456789abcdef", tag));     /* unterminated */
+    assert_false(mp_etag_match("0123456789abcdef", tag));   /* not quoted */
+    assert_false(mp_etag_match("\"0123456789abcdef", tag)); /* unterminated */
     assert_false(mp_etag_match("garbage, \"nope\"", tag));
-    assert_false(mp_etag_match("\"0123456789abcdef\"", ""));   /* no tag never matches */
+    assert_false(mp_etag_match("\"0123456789abcdef\"", "")); /* no tag never matches */
     assert_true(mp_etag_match("junk, \"0123456789abcdef\"", tag));
 }
 

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "meldpunt/etag.h"
 #include "meldpunt/gzip.h"
 #include "meldpunt/httpcache.h"
@@ -40,22 +41,6 @@ static void resp_free(struct mp_response *r)
         close(r->fd);
     if (r->stream_free)
         r->stream_free(r->stream_ctx);
-}
-
-static long gunzip(const void *in, size_t len, char *out, size_t cap)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 15 + 16) != Z_OK)
-        return -1;
-    z.next_in = (Bytef *)(uintptr_t)in;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)out;
-    z.avail_out = (uInt)cap;
-    int rc = inflate(&z, Z_FINISH);
-    long n = rc == Z_STREAM_END ? (long)z.total_out : -1;
-    inflateEnd(&z);
-    return n;
 }
 
 static void test_tag_and_304(void **state)
@@ -173,7 +158,7 @@ static void test_gzip_buffered(void **state)
         }
         assert_int_equal(r.has_fd, round == 2);
         assert_true(len < sizeof big / 10);
-        assert_int_equal(gunzip(data, len, back, sizeof back), (long)sizeof big);
+        assert_int_equal(fx_gunzip(data, len, back, sizeof back), (long)sizeof big);
         assert_memory_equal(back, big, sizeof big);
         resp_free(&r);
     }
@@ -218,10 +203,7 @@ static long source_read(void *ctx, uint64_t pos, char *out, size_t max)
     return (long)n;
 }
 
-static void source_free(void *ctx)
-{
-    ((struct source *)ctx)->freed = true;
-}
+static void source_free(void *ctx) { ((struct source *)ctx)->freed = true; }
 
 static void test_stream(void **state)
 {
@@ -243,7 +225,7 @@ static void test_stream(void **state)
     while ((n = r.stream(r.stream_ctx, len, out + len, sizeof out - len)) > 0)
         len += (size_t)n;
     assert_int_equal(n, 0);
-    assert_int_equal(gunzip(out, len, back, sizeof back), (long)sizeof big);
+    assert_int_equal(fx_gunzip(out, len, back, sizeof back), (long)sizeof big);
     assert_memory_equal(back, big, sizeof big);
     resp_free(&r);
     assert_true(src.freed); /* the gzip stream freed the inner one */

@@ -39,30 +39,42 @@ static void test_requests(void **state)
     mp_metrics_request(m, 0, 404, 0.02);
     mp_metrics_request(m, 1, 201, 7.0);
     mp_metrics_request(m, -2, 304, 0.0001);
-    mp_metrics_request(m, -1, 418, 0.0001);  /* unmatched, a code not in the list */
-    mp_metrics_request(m, 99, 200, 0.0001);  /* out of the table: unmatched */
-    mp_metrics_request(NULL, 0, 200, 1);     /* no metrics: nothing */
+    mp_metrics_request(m, -1, 418, 0.0001); /* unmatched, a code not in the list */
+    mp_metrics_request(m, 99, 200, 0.0001); /* out of the table: unmatched */
+    mp_metrics_request(NULL, 0, 200, 1);    /* no metrics: nothing */
     struct mp_metrics_gauges g;
     memset(&g, 0, sizeof g);
     struct mp_buf b;
     const char *page = render(m, &g, &b);
     const char *want[] = {
-        "meldpunt_http_requests_total{method=\"GET\",route=\"/api/v1/reports/{id}\",status=\"200\"} 2\n",
-        "meldpunt_http_requests_total{method=\"GET\",route=\"/api/v1/reports/{id}\",status=\"404\"} 1\n",
-        "meldpunt_http_requests_total{method=\"POST\",route=\"/api/v1/reports\",status=\"201\"} 1\n",
+        "meldpunt_http_requests_total{method=\"GET\",route=\"/api/v1/reports/"
+        "{id}\",status=\"200\"} 2\n",
+        "meldpunt_http_requests_total{method=\"GET\",route=\"/api/v1/reports/"
+        "{id}\",status=\"404\"} 1\n",
+        "meldpunt_http_requests_total{method=\"POST\",route=\"/api/v1/reports\",status=\"201\"} "
+        "1\n",
         "meldpunt_http_requests_total{method=\"\",route=\"(static)\",status=\"304\"} 1\n",
         "meldpunt_http_requests_total{method=\"\",route=\"(unmatched)\",status=\"other\"} 1\n",
         "meldpunt_http_requests_total{method=\"\",route=\"(unmatched)\",status=\"200\"} 1\n",
         /* Buckets are cumulative: 0.0004 <= 0.0005; 0.003 <= 0.005; 0.02 <= 0.025. */
-        "meldpunt_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/reports/{id}\",le=\"0.0005\"} 1\n",
-        "meldpunt_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/reports/{id}\",le=\"0.0025\"} 1\n",
-        "meldpunt_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/reports/{id}\",le=\"0.005\"} 2\n",
-        "meldpunt_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/reports/{id}\",le=\"0.025\"} 3\n",
-        "meldpunt_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/reports/{id}\",le=\"+Inf\"} 3\n",
-        "meldpunt_http_request_duration_seconds_sum{method=\"GET\",route=\"/api/v1/reports/{id}\"} 0.023400\n",
-        "meldpunt_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/reports/{id}\"} 3\n",
-        "meldpunt_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/reports\",le=\"5\"} 0\n",
-        "meldpunt_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/reports\",le=\"10\"} 1\n",
+        "meldpunt_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/reports/"
+        "{id}\",le=\"0.0005\"} 1\n",
+        "meldpunt_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/reports/"
+        "{id}\",le=\"0.0025\"} 1\n",
+        "meldpunt_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/reports/"
+        "{id}\",le=\"0.005\"} 2\n",
+        "meldpunt_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/reports/"
+        "{id}\",le=\"0.025\"} 3\n",
+        "meldpunt_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/reports/"
+        "{id}\",le=\"+Inf\"} 3\n",
+        "meldpunt_http_request_duration_seconds_sum{method=\"GET\",route=\"/api/v1/reports/{id}\"} "
+        "0.023400\n",
+        "meldpunt_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/reports/"
+        "{id}\"} 3\n",
+        "meldpunt_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/"
+        "reports\",le=\"5\"} 0\n",
+        "meldpunt_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/"
+        "reports\",le=\"10\"} 1\n",
         "# TYPE meldpunt_http_requests_total counter\n",
         "# TYPE meldpunt_http_request_duration_seconds histogram\n",
     };
