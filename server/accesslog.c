@@ -73,7 +73,7 @@ static size_t put_str(char *o, size_t cap, const char *s, size_t max)
             o[n++] = '\\';
             o[n++] = (char)c;
         } else {
-            o[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+            o[n++] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
         }
     }
     o[n++] = '"';

@@ -15,16 +15,23 @@ uint64_t mp_etag_hash(uint64_t h, const void *data, size_t len)
     return h;
 }
 
+/* cap below MP_ETAG_MAX leaves no tag rather than half of one. */
+static void fit(int n, char *out, size_t cap)
+{
+    if (n < 0 || (size_t)n >= cap)
+        out[0] = '\0';
+}
+
 void mp_etag_body(const void *data, size_t len, char *out, size_t cap)
 {
-    snprintf(out, cap, "\"%016" PRIx64 "\"", mp_etag_hash(MP_ETAG_SEED, data, len));
+    fit(snprintf(out, cap, "\"%016" PRIx64 "\"", mp_etag_hash(MP_ETAG_SEED, data, len)), out, cap);
 }
 
 void mp_etag_version(uint64_t salt, const char *key, int64_t version, char *out, size_t cap)
 {
     uint64_t h = mp_etag_hash(MP_ETAG_SEED, &salt, sizeof salt);
     h = mp_etag_hash(h, key, strlen(key));
-    snprintf(out, cap, "\"%016" PRIx64 "-%" PRId64 "\"", h, version);
+    fit(snprintf(out, cap, "\"%016" PRIx64 "-%" PRId64 "\"", h, version), out, cap);
 }
 
 void mp_etag_gzip(const char *etag, char *out, size_t cap)
@@ -33,9 +40,7 @@ void mp_etag_gzip(const char *etag, char *out, size_t cap)
     out[0] = '\0';
     if (n < 2 || etag[0] != '"' || etag[n - 1] != '"')
         return;
-    int w = snprintf(out, cap, "%.*s-gz\"", (int)(n - 1), etag);
-    if (w < 0 || (size_t)w >= cap)
-        out[0] = '\0';
+    fit(snprintf(out, cap, "%.*s-gz\"", (int)(n - 1), etag), out, cap);
 }
 
 /* Whether the opaque tag [s, s+n) (quotes included) equals etag. */

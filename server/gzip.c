@@ -1,6 +1,8 @@
 /* gzip.c - gzip content coding with zlib (gzip.h). */
 #include "meldpunt/gzip.h"
 
+/* next_in of a const buffer without casting the const away. */
+#define ZLIB_CONST
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +87,7 @@ enum mp_status mp_gzip_buffer(const void *in, size_t len, struct mp_buf *out)
         rc = MP_ENOMEM;
         goto out;
     }
-    z.next_in = (Bytef *)(uintptr_t)in;
+    z.next_in = in;
     z.avail_in = (uInt)len;
     z.next_out = (Bytef *)out->data + out->len;
     z.avail_out = (uInt)bound;

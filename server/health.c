@@ -31,17 +31,21 @@ struct by_status {
 static void status_seen(void *p, const char *status, int64_t n)
 {
     const struct by_status *b = p;
-    if (*b->n >= MP_METRICS_STATUSES)
+    struct mp_metrics_status *e = &b->s[*b->n];
+    /* The vocabulary's codes are short; one that is not is left out, not cut. */
+    int len =
+        *b->n < MP_METRICS_STATUSES ? snprintf(e->status, sizeof e->status, "%s", status) : -1;
+    if (len < 0 || (size_t)len >= sizeof e->status)
         return;
-    struct mp_metrics_status *e = &b->s[(*b->n)++];
-    snprintf(e->status, sizeof e->status, "%s", status);
     e->n = n;
+    (*b->n)++;
 }
 
 enum mp_status mp_health_figures(struct mp_ctx *ctx, struct mp_metrics_gauges *g,
                                  struct mp_error *err)
 {
-    struct by_status reports = {g->reports, &g->n_reports}, clusters = {g->clusters, &g->n_clusters};
+    struct by_status reports = {g->reports, &g->n_reports},
+                     clusters = {g->clusters, &g->n_clusters};
     g->n_reports = g->n_clusters = 0;
     if (mp_store_size_bytes(ctx->db, &g->db_bytes) != MP_OK ||
         mp_store_status_counts(ctx->db, false, status_seen, &reports) != MP_OK ||

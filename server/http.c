@@ -532,8 +532,8 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
     h->active++;
     rs->req.method = method; /* for the log, also of answers made before any route */
     const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
-    if (mp_accesslog_id_valid(rid))
-        snprintf(rs->request_id, sizeof rs->request_id, "%s", rid);
+    if (mp_accesslog_id_valid(rid)) /* at most MP_REQUEST_ID_MAX - 1 bytes */
+        memcpy(rs->request_id, rid, strlen(rid) + 1);
     else
         mp_accesslog_id_new(rs->request_id, sizeof rs->request_id);
     resolve_client(h, conn, rs);
@@ -600,9 +600,11 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
         MHD_add_response_header(r, "Access-Control-Max-Age", "600");
     }
     char vary[96];
-    snprintf(vary, sizeof vary, "Origin%s%s%s", resp->vary_encoding ? ", Accept-Encoding" : "",
-             resp->vary ? ", " : "", resp->vary ? resp->vary : "");
-    MHD_add_response_header(r, "Vary", vary);
+    int vn = snprintf(vary, sizeof vary, "Origin%s%s%s",
+                      resp->vary_encoding ? ", Accept-Encoding" : "", resp->vary ? ", " : "",
+                      resp->vary ? resp->vary : "");
+    /* Too long (a handler's list): "*" says the answer varies on anything. */
+    MHD_add_response_header(r, "Vary", vn > 0 && (size_t)vn < sizeof vary ? vary : "*");
     if (resp->close)
         MHD_add_response_header(r, "Connection", "close");
     if (resp->retry_after) {

@@ -11,6 +11,8 @@
 #include "meldpunt/gzip.h"
 #include "meldpunt/respcache.h"
 
+_Static_assert(sizeof((struct mp_response *)0)->etag >= MP_ETAG_MAX, "a tag fits resp->etag");
+
 /* The body of a buffered answer: its bytes and length, or false for one
  * that has none here (streamed). An answer in a descriptor is read into
  * scratch (the cache's memfds are small: at most its max_body). */
@@ -89,7 +91,7 @@ static void compress_buffered(struct mp_respcache *c, struct mp_response *resp, 
     }
     resp->encoding = "gzip";
     if (gz_tag[0])
-        snprintf(resp->etag, sizeof resp->etag, "%s", gz_tag);
+        memcpy(resp->etag, gz_tag, strlen(gz_tag) + 1); /* both MP_ETAG_MAX */
 }
 
 /* The length of a buffered answer's body, or SIZE_MAX for a stream. */
@@ -151,7 +153,7 @@ void mp_httpcache_apply(struct mp_respcache *c, const struct mp_httpcache_req *r
         if (gzip && full > MP_GZIP_MIN) {
             mp_etag_gzip(resp->etag, gz_tag, sizeof gz_tag);
             if (gz_tag[0])
-                snprintf(resp->etag, sizeof resp->etag, "%s", gz_tag);
+                memcpy(resp->etag, gz_tag, strlen(gz_tag) + 1);
         }
         goto out;
     }

@@ -17,7 +17,7 @@ struct mp_ingest {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct mp_ingest_job *head, *tail;
-    size_t queued;           /* jobs in head..tail, under lock */
+    size_t queued; /* jobs in head..tail, under lock */
     bool stopping, started;
     mp_ingest_batch_fn on_batch; /* set before the first submit */
     void *on_batch_ctx;

@@ -235,8 +235,9 @@ static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
         mp_app_close(app);
         return 1;
     }
-    char url[128];
-    snprintf(url, sizeof url, "http://%s:%u", cfg->listen_host, cfg->listen_port);
+    char url[128]; /* listen_host is at most 63 bytes */
+    if (snprintf(url, sizeof url, "http://%s:%u", cfg->listen_host, cfg->listen_port) < 0)
+        url[0] = '\0';
     printf("meldpunt: listening on %s\n", url);
     fflush(stdout);
     struct mp_service *service = NULL;

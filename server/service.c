@@ -63,7 +63,8 @@ enum mp_status mp_service_ready(struct mp_app *app, const char *url, struct mp_s
     char status[320];
     uint64_t usec = 0;
     *out = NULL;
-    snprintf(status, sizeof status, "READY=1\nSTATUS=listening on %.280s", url);
+    /* %.280s: always fits. */
+    (void)snprintf(status, sizeof status, "READY=1\nSTATUS=listening on %.280s", url);
     (void)sd_notify(0, status);
     if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
         return MP_OK;
