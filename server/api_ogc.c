@@ -5,11 +5,12 @@
  * GIS clients (QGIS, GDAL's OAPIF driver, OWSLib) add these as live layers.
  *
  * Every document is JSON; the HTML representation (f=html, or a browser's
- * Accept header) is the same document rendered by ogc_html.h. Links are
- * absolute, built from the request's Host header (or X-Forwarded-Host /
- * X-Forwarded-Proto behind a reverse proxy), so a client can follow them as
- * given. Items are public: the same fields as the public exports
- * (export.h), never reporter contacts.
+ * Accept header) is the same document rendered by ogc_html.h, so every
+ * answer says "Vary: Accept". Links are absolute, from the public base URL
+ * (mp_req_public_base: MELDPUNT_PUBLIC_URL or a trusted proxy's headers,
+ * never a client's Host), so a client can follow them as given. Items are
+ * public: the same fields as the public exports (export.h), never reporter
+ * contacts.
  *
  * Paging is by keyset: a `next` link carries an opaque cursor (the last id
  * returned), so pages stay consistent while reports arrive and deep pages
@@ -34,49 +35,6 @@
 #include "meldpunt/ogc_html.h"
 #include "meldpunt/ogc_openapi.h"
 #include "meldpunt/timeutil.h"
-
-/* ---- URLs ---- */
-
-static bool host_ok(const char *h, size_t n)
-{
-    if (n == 0 || n > 200)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = h[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
-            return false;
-    }
-    return true;
-}
-
-/* "http://host:port" for links. Header values are checked character by
- * character: a link must never carry text a client did not mean as a host. */
-static void base_url(const struct mp_app *app, const struct mp_request *req, char *out, size_t cap)
-{
-    const char *proto = mp_req_header(req, "X-Forwarded-Proto");
-    if (!proto || (strcmp(proto, "https") != 0 && strcmp(proto, "http") != 0))
-        proto = "http";
-    const char *host = mp_req_header(req, "X-Forwarded-Host");
-    size_t n = host ? strcspn(host, ", ") : 0;
-    if (!host || !host_ok(host, n)) {
-        host = mp_req_header(req, "Host");
-        n = host ? strlen(host) : 0;
-    }
-    if (host && host_ok(host, n)) {
-        /* host_ok bounds n to 200 bytes; out holds at least 256. */
-        size_t pl = strlen(proto);
-        if (pl + 3 + n < cap) {
-            memcpy(out, proto, pl);
-            memcpy(out + pl, "://", 3);
-            memcpy(out + pl + 3, host, n);
-            out[pl + 3 + n] = '\0';
-            return;
-        }
-    }
-    if (snprintf(out, cap, "http://%.64s:%u", app->cfg->listen_host, app->cfg->listen_port) < 0)
-        out[0] = '\0';
-}
 
 /* ---- representations ---- */
 
@@ -147,8 +105,7 @@ static enum mp_status answer(struct mp_response *resp, bool html, const char *ty
 {
     enum mp_status rc;
     resp->cache = "no-cache";
-    /* Without f, Accept chose between the page and the JSON (want_html). */
-    resp->vary = "Accept";
+    resp->vary_accept = true; /* HTML or JSON by the Accept header (want_html) */
     if ((rc = mp_buf_status(&resp->body)))
         return rc;
     if (!html) {
@@ -203,11 +160,11 @@ static enum mp_status plain_doc(struct mp_app *app, const struct mp_request *req
                                 const char *type, const char *what, struct mp_error *err)
 {
     enum mp_status rc;
-    char base[256], title[160];
+    char base[MP_PUBLIC_BASE_MAX], title[160];
     bool html;
     if ((rc = check_f_only(req, &html, err)))
         return rc;
-    base_url(app, req, base, sizeof base);
+    mp_req_public_base(req, base, sizeof base);
     struct mp_ogc_view v = {app->city, base};
     write(&resp->body, &v);
     page_title(title, sizeof title, app, what);
@@ -245,12 +202,12 @@ enum mp_status mp_api_ogc_collections(struct mp_app *app, struct mp_ctx *ctx,
                                       struct mp_error *err)
 {
     enum mp_status rc;
-    char base[256], title[160];
+    char base[MP_PUBLIC_BASE_MAX], title[160];
     int64_t first = 0, last = 0;
     bool html;
     if ((rc = check_f_only(req, &html, err)) || (rc = mp_ogc_time_extent(ctx, &first, &last, err)))
         return rc;
-    base_url(app, req, base, sizeof base);
+    mp_req_public_base(req, base, sizeof base);
     struct mp_ogc_view v = {app->city, base};
     mp_ogc_doc_collections(&resp->body, &v, first, last);
     page_title(title, sizeof title, app, "collections");
@@ -262,14 +219,14 @@ enum mp_status mp_api_ogc_collection(struct mp_app *app, struct mp_ctx *ctx,
                                      struct mp_error *err)
 {
     enum mp_status rc;
-    char base[256], title[160];
+    char base[MP_PUBLIC_BASE_MAX], title[160];
     int64_t first = 0, last = 0;
     enum mp_ogc_coll c;
     bool html;
     if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, &html, err)) ||
         (rc = mp_ogc_time_extent(ctx, &first, &last, err)))
         return rc;
-    base_url(app, req, base, sizeof base);
+    mp_req_public_base(req, base, sizeof base);
     struct mp_ogc_view v = {app->city, base};
     mp_ogc_doc_collection(&resp->body, &v, c, first, last);
     page_title(title, sizeof title, app, mp_ogc_collection(c)->title);
@@ -282,12 +239,12 @@ enum mp_status mp_api_ogc_queryables(struct mp_app *app, struct mp_ctx *ctx,
 {
     (void)ctx;
     enum mp_status rc;
-    char base[256], title[160], what[96];
+    char base[MP_PUBLIC_BASE_MAX], title[160], what[96];
     enum mp_ogc_coll c;
     bool html;
     if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, &html, err)))
         return rc;
-    base_url(app, req, base, sizeof base);
+    mp_req_public_base(req, base, sizeof base);
     struct mp_ogc_view v = {app->city, base};
     mp_ogc_doc_queryables(&resp->body, &v, c);
     snprintf(what, sizeof what, "queryables of %s", mp_ogc_collection(c)->id);
@@ -697,7 +654,7 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     struct items_req *ir = NULL;
     struct mp_geo_crs *gc = NULL;
-    char base[256], title[160], href[400];
+    char base[MP_PUBLIC_BASE_MAX], title[160], href[MP_PUBLIC_BASE_MAX + 64];
     enum mp_ogc_coll c;
     struct mp_buf url, next;
     mp_buf_init(&url, 16384);
@@ -710,7 +667,7 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
     }
     if ((rc = parse_items(app, ctx, req, c, ir, &gc, err)))
         goto out;
-    base_url(app, req, base, sizeof base);
+    mp_req_public_base(req, base, sizeof base);
     struct mp_ogc_view v = {app->city, base};
     struct mp_buf *b = &resp->body;
     struct mp_ogc_page page;
@@ -729,7 +686,9 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
     if (!ir->html)
         set_content_crs(resp, &ir->crs);
     page_title(title, sizeof title, app, mp_ogc_collection(c)->title);
-    snprintf(href, sizeof href, "%s/ogc/collections/%s/items/", base, mp_ogc_collection(c)->id);
+    if (snprintf(href, sizeof href, "%s/ogc/collections/%s/items/", base,
+                 mp_ogc_collection(c)->id) >= (int)sizeof href)
+        href[0] = '\0'; /* no item links rather than cut ones */
     rc = answer(resp, ir->html, "application/geo+json", title, href, err);
 out:
     mp_buf_free(&url);
@@ -743,7 +702,7 @@ enum mp_status mp_api_ogc_item(struct mp_app *app, struct mp_ctx *ctx, const str
 {
     static const char *const allowed[] = {"f", "crs", NULL};
     enum mp_status rc;
-    char base[256], title[200], what[96];
+    char base[MP_PUBLIC_BASE_MAX], title[200], what[96];
     enum mp_ogc_coll c;
     struct items_req *ir = malloc(sizeof *ir);
     struct mp_geo_crs *gc = NULL;
@@ -754,7 +713,7 @@ enum mp_status mp_api_ogc_item(struct mp_app *app, struct mp_ctx *ctx, const str
     if ((rc = path_coll(req, &c, err)) || (rc = mp_api_check_params(req, allowed, err)) ||
         (rc = want_html(req, true, &html, err)) || (rc = decode_crs(app, ctx, req, ir, &gc, err)))
         goto out;
-    base_url(app, req, base, sizeof base);
+    mp_req_public_base(req, base, sizeof base);
     struct mp_ogc_view v = {app->city, base};
     struct item_out o = {&resp->body, &v, gc, true, 0};
     if ((rc = mp_ogc_item(ctx, c, req->path_id, item_out, &o, err)))

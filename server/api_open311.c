@@ -154,20 +154,6 @@ static bool args_ok(const struct mp_app *app, const struct mp_request *req,
     return false;
 }
 
-/* scheme://host of this server as the client reached it, for absolute URLs.
- * The Host header is the client's own text: only host-name characters pass. */
-static void base_url(const struct mp_request *req, char *out, size_t cap)
-{
-    const char *host = mp_req_header(req, "Host");
-    const char *proto = mp_req_header(req, "X-Forwarded-Proto");
-    bool ok = host && *host && strlen(host) <= 200;
-    for (const char *p = host; ok && *p; p++)
-        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-             strchr(".-:[]_", *p);
-    snprintf(out, cap, "%s://%s", proto && strcasecmp(proto, "https") == 0 ? "https" : "http",
-             ok ? host : "localhost");
-}
-
 /* Texts in the language asked for by locale (nl, nl-NL, nl_BE...), else English. */
 static const char *lang_of(const struct mp_request *req)
 {
@@ -224,12 +210,13 @@ enum mp_status mp_api_open311_discovery(struct mp_app *app, struct mp_ctx *ctx,
     (void)ctx;
     (void)err;
     bool xml = ends_with(req->path, ".xml");
-    char base[256], url[300], path[600], changeset[32] = "";
+    char base[MP_PUBLIC_BASE_MAX], url[MP_PUBLIC_BASE_MAX + sizeof BASE_PATH];
+    char path[600], changeset[32] = "";
     struct stat sb;
     enum mp_status rc;
     if (!args_ok(app, req, args_plain, resp, xml, &rc))
         return rc;
-    base_url(req, base, sizeof base);
+    mp_req_public_base(req, base, sizeof base);
     snprintf(url, sizeof url, "%s%s", base, BASE_PATH);
     /* The changeset tells clients when to refresh cached service
      * definitions, and those come from the pack's categories.json. */
@@ -416,8 +403,8 @@ enum mp_status mp_api_open311_requests_list(struct mp_app *app, struct mp_ctx *c
     enum mp_status rc = MP_OK;
     if (!args_ok(app, req, args_list, resp, xml, &rc))
         return rc;
-    char base[256];
-    base_url(req, base, sizeof base);
+    char base[MP_PUBLIC_BASE_MAX];
+    mp_req_public_base(req, base, sizeof base);
     struct mp_open311_doc w;
     struct render r;
     struct mp_open311_refusal why;
@@ -480,8 +467,8 @@ enum mp_status mp_api_open311_request_get(struct mp_app *app, struct mp_ctx *ctx
         return rc;
     if (!mp_open311_form_uint(name, 1, INT64_MAX, &id))
         return o311_fail(resp, xml, 404, "service_request_id '%.24s' was not found", name);
-    char base[256];
-    base_url(req, base, sizeof base);
+    char base[MP_PUBLIC_BASE_MAX];
+    mp_req_public_base(req, base, sizeof base);
     struct mp_open311_doc w;
     struct render r;
     mp_open311_doc_init(&w, &resp->body, xml);

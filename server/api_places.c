@@ -1,10 +1,10 @@
 /* api_places.c - GET /api/v1/places: places for the map page's report
  * form, found on the city pack's street layer; the answer is a GeoJSON
- * Feature. ?q= places a corner named as two crossing streets
- * (mp_report_corner); house numbers cannot be placed: the layer has no
- * address ranges. ?lat=&lon= goes the other way: the street and cross street
- * of a point, exactly as a report there would be located (mp_report_probe),
- * so that the form says where the pin stands while it is moved. */
+ * Feature. ?q= places a corner named as two crossing streets or a house
+ * number on a street (mp_place_find); GET /api/v1/places/suggest?q= offers
+ * completions while it is typed (mp_place_suggest). ?lat=&lon= goes the other way: the street and
+ * cross street of a point, exactly as a report there would be located (mp_report_probe), so that
+ * the form says where the pin stands while it is moved. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include "meldpunt/city.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/places.h"
 #include "meldpunt/report.h"
 
 #define PLACE_QUERY_MAX 200 /* the report form's address field holds as much */
@@ -73,6 +74,44 @@ static enum mp_status reverse(struct mp_app *app, struct mp_ctx *ctx, const stru
     return MP_OK;
 }
 
+/* q of both searches: given, and as long as the form's address field. */
+static enum mp_status query_text(const char *q, struct mp_error *err)
+{
+    if (!q || !*q)
+        return mp_fail(err, MP_EINVAL, "missing_parameter",
+                       "q is required: a corner as two crossing streets, e.g. "
+                       "'Clark St & Division St', or an address, e.g. '1600 W Fullerton Ave'");
+    if (strlen(q) > PLACE_QUERY_MAX)
+        return mp_fail(err, MP_EINVAL, "too_long", "q is over %d characters", PLACE_QUERY_MAX);
+    return MP_OK;
+}
+
+/* GET /api/v1/places/suggest?q=: completions of what is being typed. */
+enum mp_status mp_api_places_suggest(struct mp_app *app, struct mp_ctx *ctx,
+                                     const struct mp_request *req, struct mp_response *resp,
+                                     struct mp_error *err)
+{
+    (void)app;
+    static const char *const allowed[] = {"q", NULL};
+    struct mp_place_suggestion s[MP_PLACE_SUGGEST_MAX];
+    enum mp_status rc;
+    const char *q = mp_req_query(req, "q");
+    if ((rc = mp_api_check_params(req, allowed, err)) || (rc = query_text(q, err)))
+        return rc;
+    size_t n = mp_place_suggest(ctx, q, s, MP_PLACE_SUGGEST_MAX);
+    mp_buf_adds(&resp->body, "{\"suggestions\":[");
+    for (size_t i = 0; i < n; i++) {
+        mp_buf_printf(&resp->body, "%s{\"kind\":\"%s\",\"label\":", i ? "," : "", s[i].kind);
+        mp_json_str(&resp->body, s[i].label);
+        mp_buf_addc(&resp->body, '}');
+    }
+    mp_buf_adds(&resp->body, "]}");
+    resp->content_type = "application/json";
+    /* The layer changes only with a restart. */
+    resp->cache = "public, max-age=300";
+    return MP_OK;
+}
+
 enum mp_status mp_api_places(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
                              struct mp_response *resp, struct mp_error *err)
 {
@@ -87,27 +126,20 @@ enum mp_status mp_api_places(struct mp_app *app, struct mp_ctx *ctx, const struc
                        "give either q (a corner) or lat and lon (a point), not both");
     if (by_point)
         return reverse(app, ctx, req, resp, err);
-    if (!q || !*q)
-        return mp_fail(err, MP_EINVAL, "missing_parameter",
-                       "q is required: a corner as two crossing streets, e.g. "
-                       "'Clark St & Division St'");
-    if (strlen(q) > PLACE_QUERY_MAX)
-        return mp_fail(err, MP_EINVAL, "too_long", "q is over %d characters", PLACE_QUERY_MAX);
-    double lon, lat;
-    char label[160];
-    if (mp_report_corner(ctx, q, &lon, &lat, label, sizeof label) != MP_OK)
+    if ((rc = query_text(q, err)))
+        return rc;
+    struct mp_place place;
+    if (mp_place_find(ctx, q, &place) != MP_OK)
         return mp_fail(err, MP_ENOTFOUND, "not_found",
-                       "no corner of two crossing streets matches '%.60s' (house numbers "
-                       "cannot be searched)",
-                       q);
-    if (!mp_city_in_area(app->city, lon, lat))
+                       "no corner of two crossing streets and no house number matches '%.60s'", q);
+    if (!mp_city_in_area(app->city, place.lon, place.lat))
         return mp_fail(err, MP_ENOTFOUND, "out_of_area",
                        "'%.60s' is outside the service area of %.40s", q, app->city->name);
     mp_buf_printf(&resp->body,
                   "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
-                  "[%.7f,%.7f]},\"properties\":{\"kind\":\"corner\",\"label\":",
-                  lon, lat);
-    mp_json_str(&resp->body, label);
+                  "[%.7f,%.7f]},\"properties\":{\"kind\":\"%s\",\"label\":",
+                  place.lon, place.lat, place.kind);
+    mp_json_str(&resp->body, place.label);
     mp_buf_adds(&resp->body, "}}");
     resp->content_type = "application/geo+json";
     resp->cache = "public, max-age=300";

@@ -13,6 +13,7 @@
 #include "meldpunt/photo.h"
 #include "meldpunt/text.h"
 #include "meldpunt/report.h"
+#include "meldpunt/report_page.h"
 
 /* ---- list ---- */
 
@@ -44,30 +45,49 @@ enum mp_status mp_api_reports_list(struct mp_app *app, struct mp_ctx *ctx,
 struct one_ctx {
     struct mp_buf *b;
     const struct mp_city *city;
+    int64_t id;
     struct mp_buf history; /* the entries, written before the report */
+    struct mp_report_fix_photo fix;
 };
 
+/* The history, and the repair photo when there is one (no member when
+ * there is none: the answer as it always was). */
 static void history_member(struct mp_buf *b, const void *arg)
 {
-    const struct mp_buf *h = arg;
+    const struct one_ctx *oc = arg;
     mp_buf_adds(b, ",\"history\":[");
-    mp_buf_add(b, h->data, h->len);
+    mp_buf_add(b, oc->history.data, oc->history.len);
     mp_buf_addc(b, ']');
+    if (!oc->fix.present)
+        return;
+    mp_buf_printf(b, ",\"fix_photo\":{\"url\":\"/api/v1/reports/%lld/fix-photo\","
+                     "\"thumb_url\":\"/api/v1/reports/%lld/fix-photo/thumb\",\"at\":",
+                  (long long)oc->id, (long long)oc->id);
+    mp_json_time(b, oc->fix.at);
+    mp_buf_printf(b, ",\"width\":%u,\"height\":%u}", oc->fix.width, oc->fix.height);
 }
 
 static int one_row(void *p, const struct mp_report_row *r)
 {
     struct one_ctx *oc = p;
-    mp_geojson_report_feature(oc->b, oc->city, r, history_member, &oc->history);
+    mp_geojson_report_feature(oc->b, oc->city, r, history_member, oc);
     return 0;
 }
 
-static int history_row(void *p, const struct mp_history_row *h)
+/* An entry as mp_geojson_history_entry writes it; a merge's own entry
+ * also names the other job. */
+static int history_row(void *p, const struct mp_history_row *h,
+                       const struct mp_lineage_mark *mark)
 {
     struct mp_buf *b = &((struct one_ctx *)p)->history;
     if (b->len)
         mp_buf_addc(b, ',');
-    mp_geojson_history_entry(b, h);
+    if (!mark)
+        mp_geojson_history_entry(b, h);
+    else
+        mp_geojson_history_entry_id(
+            b, h, strcmp(mark->event, "unmerged") == 0 ? "unmerged_from" : "merged_with",
+            mark->cluster);
     return 0;
 }
 
@@ -79,10 +99,11 @@ enum mp_status mp_api_report_get(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     if ((rc = mp_api_check_params(req, allowed, err)))
         return rc;
-    struct one_ctx oc = {&resp->body, app->city, {0}};
+    struct one_ctx oc = {&resp->body, app->city, req->path_id, {0}, {0}};
     /* The history is bounded by the body's own bound. */
     mp_buf_init(&oc.history, resp->body.max);
-    if ((rc = mp_report_view(ctx, req->path_id, history_row, one_row, &oc, err)) == MP_OK &&
+    if ((rc = mp_report_page_view(ctx, req->path_id, history_row, one_row, &oc, &oc.fix,
+                                  err)) == MP_OK &&
         oc.history.failed)
         resp->body.failed = true;
     mp_buf_free(&oc.history);
@@ -465,26 +486,60 @@ out:
     return rc;
 }
 
+/* The prologue of both public photo routes: no parameters; the thumbnail
+ * when the path ends in /thumb. */
+static enum mp_status photo_request(const struct mp_request *req, bool *thumb,
+                                    struct mp_error *err)
+{
+    static const char *const allowed[] = {NULL};
+    *thumb = req->path_rest && strcmp(req->path_rest, "thumb") == 0;
+    return mp_api_check_params(req, allowed, err);
+}
+
+/* Their answer: the JPEG (data is freed here), cacheable for max_age. */
+static enum mp_status photo_answer(struct mp_response *resp, void *data, size_t len,
+                                   const char *cache)
+{
+    mp_buf_add(&resp->body, data, len);
+    free(data);
+    resp->content_type = "image/jpeg";
+    resp->cache = cache;
+    return mp_buf_status(&resp->body);
+}
+
 enum mp_status mp_api_report_photo(struct mp_app *app, struct mp_ctx *ctx,
                                    const struct mp_request *req, struct mp_response *resp,
                                    struct mp_error *err)
 {
     (void)app;
-    static const char *const allowed[] = {NULL};
     enum mp_status rc;
     void *data = NULL;
     size_t len = 0;
-    if ((rc = mp_api_check_params(req, allowed, err)))
+    bool thumb;
+    if ((rc = photo_request(req, &thumb, err)))
         return rc;
-    bool thumb = req->path_rest && strcmp(req->path_rest, "thumb") == 0;
     rc = mp_report_photo(ctx, req->path_id, thumb, &data, &len);
     if (rc == MP_ENOTFOUND)
         return mp_fail(err, rc, "not_found", "report %lld has no photo", (long long)req->path_id);
     if (rc)
         return mp_fail(err, rc, "unavailable", "cannot read the photo right now");
-    mp_buf_add(&resp->body, data, len);
-    free(data);
-    resp->content_type = "image/jpeg";
-    resp->cache = "public, max-age=86400";
-    return mp_buf_status(&resp->body);
+    return photo_answer(resp, data, len, "public, max-age=86400");
+}
+
+/* GET /api/v1/reports/{id}/fix-photo[/thumb]: the crew's photo of the
+ * repair, public as the report is (its metadata went at upload). */
+enum mp_status mp_api_report_fix_photo(struct mp_app *app, struct mp_ctx *ctx,
+                                       const struct mp_request *req, struct mp_response *resp,
+                                       struct mp_error *err)
+{
+    (void)app;
+    enum mp_status rc;
+    void *data = NULL;
+    size_t len = 0;
+    bool thumb;
+    if ((rc = photo_request(req, &thumb, err)) ||
+        (rc = mp_report_page_fix_photo(ctx, req->path_id, thumb, &data, &len, err)))
+        return rc;
+    /* A later repair replaces it: revalidate within the hour. */
+    return photo_answer(resp, data, len, "public, max-age=3600");
 }

@@ -638,21 +638,25 @@ enum mp_status mp_api_staff_photo(struct mp_app *app, struct mp_ctx *ctx,
                                   const struct mp_request *req, struct mp_response *resp,
                                   struct mp_error *err)
 {
-    (void)app;
     struct mp_principal who;
+    struct mp_automation *a = NULL;
     void *data = NULL;
     size_t len = 0;
     enum mp_status rc;
-    if ((rc = staff_request(ctx, req, NULL, MP_ROLE_CREW, &who, err)))
-        return rc;
+    if ((rc = staff_request(ctx, req, NULL, MP_ROLE_CREW, &who, err)) ||
+        (rc = load_rules(app, &a, err)))
+        goto out;
     bool thumb = req->path_rest && strcmp(req->path_rest, "thumb") == 0;
-    if ((rc = mp_workflow_photo(ctx, req->path_id, thumb, &data, &len, err)))
-        return rc;
+    if ((rc = mp_workflow_photo(ctx, a, &who, req->path_id, thumb, &data, &len, err)))
+        goto out;
     mp_buf_add(&resp->body, data, len);
-    free(data);
     resp->content_type = "image/jpeg";
     resp->cache = "private, max-age=3600";
-    return mp_buf_status(&resp->body);
+    rc = mp_buf_status(&resp->body);
+out:
+    free(data);
+    mp_automation_free(a);
+    return rc;
 }
 
 /* ---- GET /api/v1/worklist ---- */

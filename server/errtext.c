@@ -17,6 +17,7 @@
 static const struct {
     const char *code, *nl;
 } dutch[] = {
+    {"already_undone", "Deze samenvoeging is al teruggedraaid."},
     {"automation", "De automatiseringsregels van de gemeente kloppen niet."},
     {"automation_invalid", "De automatiseringsregels van de gemeente kloppen niet."},
     {"body_too_large", "Het verzoek is te groot."},
@@ -27,6 +28,7 @@ static const struct {
     {"conflict", "Dit botst met de huidige toestand; laad de gegevens opnieuw."},
     {"corrupt", "De gegevens van de server zijn beschadigd."},
     {"crew_department_mismatch", "Deze ploeg hoort bij een andere afdeling."},
+    {"cross_site", "Een schrijfverzoek van de pagina van een andere website wordt geweigerd."},
     {"csv_bad_quote", "Het CSV-bestand heeft een aanhalingsteken op een verkeerde plek."},
     {"csv_end", "Het CSV-bestand houdt te vroeg op."},
     {"csv_limits", "Het CSV-bestand is te groot."},
@@ -37,6 +39,8 @@ static const struct {
     {"duplicate_external_id", "Deze melding is al eerder ontvangen."},
     {"forbidden", "U mag dit niet doen met dit account."},
     {"headers_too_large", "De kopregels van het verzoek zijn te groot."},
+    {"id_taken", "Het oude nummer van deze melding is weer in gebruik; de samenvoeging kan "
+                 "niet terug."},
     {"internal", "Er ging iets mis op de server. Probeer het later opnieuw."},
     {"invalid_argument", "Een waarde in het verzoek is ongeldig."},
     {"invalid_attribute", "Een kenmerk van de melding heeft een ongeldige waarde."},
@@ -47,10 +51,12 @@ static const struct {
     {"invalid_cursor", "De verwijzing naar de volgende pagina is ongeldig; begin opnieuw."},
     {"invalid_field", "Een veld van het verzoek heeft een ongeldige waarde."},
     {"invalid_form", "Het formulier kon niet gelezen worden."},
+    {"invalid_framing", "De lengte van het verzoek is niet eenduidig."},
     {"invalid_format", "Dit formaat wordt niet ondersteund."},
     {"invalid_geometry", "De vorm van het gebied is ongeldig."},
     {"invalid_json", "Het verzoek is geen geldige JSON."},
     {"invalid_parameter", "Een parameter van het verzoek heeft een ongeldige waarde."},
+    {"invalid_path", "Het adres van het verzoek bevat ongeldige tekens."},
     {"invalid_photo", "Deze foto kan niet worden gelezen; misschien is hij beschadigd."},
     {"invalid_status", "Deze status bestaat niet."},
     {"invalid_timezone", "De tijdzone is ongeldig."},
@@ -60,6 +66,8 @@ static const struct {
     {"method_not_allowed", "Deze methode is hier niet toegestaan."},
     {"missing_field", "Er ontbreekt een verplicht veld."},
     {"missing_parameter", "Er ontbreekt een verplichte parameter."},
+    {"moved_on", "Er is sindsdien een melding verplaatst; de samenvoeging kan niet meer "
+                 "terug."},
     {"not_found", "Niet gevonden."},
     {"not_meldpunt", "Dit is geen database van meldpunt."},
     {"note_required", "Voor deze statuswijziging is een toelichting nodig."},
@@ -71,8 +79,11 @@ static const struct {
     {"proj", "De omrekening van coördinaten is mislukt."},
     {"rate_limited", "Er zijn te veel verzoeken vanaf hier verstuurd. Wacht even en probeer het "
                      "opnieuw."},
+    {"reason_required", "Deze meldingen liggen verder uit elkaar dan gewoonlijk: geef een "
+                        "reden."},
     {"static", "Een bestand van de website kon niet gelezen worden."},
     {"store", "De database kon het verzoek niet verwerken."},
+    {"threads", "De server kon een interne taak niet starten."},
     {"too_large", "Het antwoord zou te groot worden; vraag minder tegelijk."},
     {"too_few_rows", "Er zijn te weinig regels om mee te rekenen."},
     {"too_long", "Een tekst is te lang."},
@@ -141,8 +152,8 @@ static double item_q(const char *p, size_t len)
         if (j + 1 < len && (p[j] == 'q' || p[j] == 'Q') && p[j + 1] == '=') {
             char num[8];
             size_t k = 0;
-            for (j += 2; j < len && k < sizeof num - 1 && (isdigit((unsigned char)p[j]) ||
-                                                            p[j] == '.');)
+            for (j += 2;
+                 j < len && k < sizeof num - 1 && (isdigit((unsigned char)p[j]) || p[j] == '.');)
                 num[k++] = p[j++];
             num[k] = '\0';
             return k ? strtod(num, NULL) : 0;
@@ -153,8 +164,7 @@ static double item_q(const char *p, size_t len)
 
 /* Walks a comma-separated header list ("a;q=0.5, b"): fn(ctx, item, item_len,
  * q) for each item, item without its parameters and spaces. */
-static void each_item(const char *list, void (*fn)(void *, const char *, size_t, double),
-                      void *ctx)
+static void each_item(const char *list, void (*fn)(void *, const char *, size_t, double), void *ctx)
 {
     for (const char *p = list; p && *p;) {
         while (*p == ' ' || *p == ',' || *p == '\t')

@@ -204,7 +204,7 @@ void mp_geojson_report_point(struct mp_buf *b, const void *arg)
     mp_json_num(b, r->lon, 7);
 }
 
-void mp_geojson_history_entry(struct mp_buf *b, const struct mp_history_row *h)
+static void history_members(struct mp_buf *b, const struct mp_history_row *h)
 {
     mp_buf_adds(b, "{\"at\":");
     mp_json_time(b, h->at);
@@ -212,7 +212,19 @@ void mp_geojson_history_entry(struct mp_buf *b, const struct mp_history_row *h)
     mp_json_str(b, h->status);
     mp_buf_adds(b, ",\"note\":");
     mp_json_str(b, h->note_public ? h->note : NULL);
+}
+
+void mp_geojson_history_entry(struct mp_buf *b, const struct mp_history_row *h)
+{
+    history_members(b, h);
     mp_buf_addc(b, '}');
+}
+
+void mp_geojson_history_entry_id(struct mp_buf *b, const struct mp_history_row *h,
+                                 const char *name, int64_t value)
+{
+    history_members(b, h);
+    mp_buf_printf(b, ",\"%s\":%lld}", name, (long long)value);
 }
 
 void mp_geojson_cluster_feature(struct mp_buf *b, const struct mp_city *city,

@@ -39,7 +39,6 @@ struct req_state {
     struct mp_request req;
     struct mp_buf body;
     struct mp_form form;
-    struct MHD_PostProcessor *pp;
     size_t limit, seen;
     bool too_big, form_mode, form_bad;
     bool suspended;          /* waiting for deferred work (struct mp_async) */
@@ -161,42 +160,6 @@ void mp_req_query_each(const struct mp_request *r,
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each_arg, &e);
 }
 
-void mp_http_error_body(struct mp_response *resp, const struct mp_error *err)
-{
-    mp_buf_reset(&resp->body);
-    mp_errtext_json(&resp->body, err, resp->lang);
-    resp->content_type = "application/json";
-    resp->language = resp->lang == MP_LANG_EN ? NULL : mp_errtext_lang_code(resp->lang);
-    resp->static_body = NULL;
-    resp->stream = NULL;
-    /* Whatever the handler had prepared for a 200 is not this answer's. */
-    resp->encoding = NULL;
-    resp->vary_encoding = false;
-    resp->etag[0] = '\0';
-}
-
-int mp_http_code(enum mp_status st)
-{
-    switch (st) {
-    case MP_OK: return 200;
-    case MP_EINVAL: return 400;
-    case MP_EAUTH: return 401;
-    case MP_EFORBIDDEN: return 403;
-    case MP_ENOTFOUND: return 404;
-    case MP_EMETHOD: return 405;
-    case MP_ECONFLICT: return 409;
-    case MP_ETOOBIG: return 413;
-    case MP_EUNSUPPORTED: return 415;
-    case MP_ERATE: return 429;
-    case MP_EUNAVAIL: return 503;
-    case MP_PENDING: return 500; /* never answered as such: see handle() */
-    case MP_ENOMEM: return 503;
-    case MP_EDB:
-    case MP_EIO: return 500;
-    }
-    return 500;
-}
-
 /* Multipart and urlencoded fields, as libmicrohttpd's post processor hands
  * them over in chunks. */
 static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -247,16 +210,32 @@ static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char 
     return MHD_YES;
 }
 
-/* Whether the form body decoded completely: the post processor must have
- * seen the end of the body (a multipart body cut short, or whose boundary
- * never appears, is not a form), and no field was refused. */
-static bool form_complete(struct req_state *rs)
+/* Decode the whole form body (buffered in rs->body, bounded by rs->limit)
+ * in one pass, then drop the raw bytes. Whether it decoded completely: the
+ * post processor must have seen the end of the body (a multipart body cut
+ * short, or whose boundary never appears, is not a form), and no field was
+ * refused.
+ *
+ * Why one pass and not piece by piece as the body arrives: libmicrohttpd's
+ * post processor (0.9.75) announces each field with an empty call at offset
+ * 0 when the field's first bytes are not yet in, or are too few to rule out
+ * the boundary, and then hands the value over at offset 0 again. Fed the
+ * network's pieces, a field whose headers and bytes come in different
+ * packets (node's FormData sends them so; a short file always is) then
+ * looks like the same name twice, which is refused as a repeated field.
+ * Over the whole body an empty call only ever means an empty value, so a
+ * repeated name stays detectable. */
+static bool form_complete(struct req_state *rs, struct MHD_Connection *conn)
 {
-    if (rs->form_bad || !rs->pp)
+    if (rs->form_bad || rs->body.failed)
         return false;
-    enum MHD_Result finished = MHD_destroy_post_processor(rs->pp);
-    rs->pp = NULL;
-    if (finished != MHD_YES)
+    struct MHD_PostProcessor *pp = MHD_create_post_processor(conn, 16 * 1024, form_iter, rs);
+    if (!pp)
+        return false; /* e.g. multipart without a boundary */
+    bool ok = rs->body.len == 0 || MHD_post_process(pp, rs->body.data, rs->body.len) == MHD_YES;
+    ok = MHD_destroy_post_processor(pp) == MHD_YES && ok;
+    mp_buf_free(&rs->body); /* the handler reads the fields, never the raw form */
+    if (!ok || rs->form_bad)
         return false;
     return rs->seen == 0 || rs->form.n > 0;
 }
@@ -337,8 +316,6 @@ static void free_state(struct req_state *rs)
         return;
     if (rs->async.cleanup)
         rs->async.cleanup(rs->async.state);
-    if (rs->pp)
-        MHD_destroy_post_processor(rs->pp);
     for (size_t i = 0; i < rs->form.n; i++)
         mp_buf_free(&rs->form.fields[i].value);
     mp_buf_free(&rs->body);
@@ -545,12 +522,9 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > rs->limit)
         rs->too_big = true;
-    if ((multipart || urlenc) && strcmp(method, "POST") == 0 && !rs->too_big) {
+    /* The form is decoded once the whole body is in (form_complete). */
+    if ((multipart || urlenc) && strcmp(method, "POST") == 0 && !rs->too_big)
         rs->form_mode = true;
-        rs->pp = MHD_create_post_processor(conn, 16 * 1024, form_iter, rs);
-        if (!rs->pp)
-            rs->form_bad = true; /* e.g. multipart without a boundary */
-    }
     return rs;
 }
 
@@ -599,11 +573,15 @@ static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct 
                                 "Content-Type, Authorization");
         MHD_add_response_header(r, "Access-Control-Max-Age", "600");
     }
-    char vary[96];
+    /* What besides the URL chose this answer, for caches: the CORS origin
+     * always; Accept-Encoding for types that may be compressed (httpcache.h);
+     * Accept and Accept-Language where the handler or the error answer
+     * negotiated by them. */
+    char vary[64];
     int vn = snprintf(vary, sizeof vary, "Origin%s%s%s",
-                      resp->vary_encoding ? ", Accept-Encoding" : "", resp->vary ? ", " : "",
-                      resp->vary ? resp->vary : "");
-    /* Too long (a handler's list): "*" says the answer varies on anything. */
+                      resp->vary_encoding ? ", Accept-Encoding" : "",
+                      resp->vary_accept ? ", Accept" : "",
+                      resp->vary_language ? ", Accept-Language" : "");
     MHD_add_response_header(r, "Vary", vn > 0 && (size_t)vn < sizeof vary ? vary : "*");
     if (resp->close)
         MHD_add_response_header(r, "Connection", "close");
@@ -785,8 +763,11 @@ static enum mp_lang client_lang(struct MHD_Connection *conn)
 static void error_answer(struct MHD_Connection *conn, struct mp_response *resp,
                          const struct mp_error *err, enum mp_status st)
 {
+    if (st == MP_ENOTFOUND && resp->page_404)
+        resp->vary_accept = true; /* the page or the JSON, by Accept */
     if (st == MP_ENOTFOUND && resp->page_404 &&
         mp_errtext_wants_html(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"))) {
+        resp->vary_language = true;
         mp_buf_reset(&resp->body);
         mp_errtext_html_404(&resp->body, resp->lang);
         resp->content_type = "text/html; charset=utf-8";
@@ -830,12 +811,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             rs->too_big = true;
             return MHD_YES;
         }
-        if (rs->form_mode) {
-            if (rs->pp && !rs->form_bad && MHD_post_process(rs->pp, upload_data, n) != MHD_YES)
-                rs->form_bad = true;
-        } else {
-            mp_buf_add(&rs->body, upload_data, n);
-        }
+        mp_buf_add(&rs->body, upload_data, n);
         return MHD_YES;
     }
 
@@ -854,7 +830,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     } else if (rs->too_big) {
         st = mp_fail(&err, MP_ETOOBIG, "body_too_large", "the request body is over %zu bytes",
                      rs->limit);
-    } else if (rs->form_mode && !form_complete(rs)) {
+    } else if (rs->form_mode && !form_complete(rs, conn)) {
         st = mp_fail(&err, MP_EINVAL, "invalid_form",
                      "the form body could not be decoded (boundary, encoding or a repeated field)");
     } else {
@@ -985,28 +961,6 @@ static void connection_event(void *cls, struct MHD_Connection *conn, void **sock
     }
 }
 
-static void tile_origin(const char *url, char *out, size_t cap)
-{
-    out[0] = '\0';
-    /* The tile server's origin (scheme, host, port) goes into img-src. */
-    size_t scheme = url && strncmp(url, "https://", 8) == 0  ? 8
-                    : url && strncmp(url, "http://", 7) == 0 ? 7
-                                                             : 0;
-    if (!scheme)
-        return;
-    const char *host = url + scheme, *end = strchr(host, '/');
-    size_t n = end ? (size_t)(end - host) : strlen(host);
-    if (n > 150)
-        return; /* not a host name worth allowing */
-    int len = (int)n;
-    /* Tile templates may use {s} subdomains: allow the parent domain. */
-    const char *sch = scheme == 8 ? "https" : "http";
-    if (n > 4 && strncmp(host, "{s}.", 4) == 0)
-        snprintf(out, cap, "%s://*.%.*s", sch, len - 4, host + 4);
-    else
-        snprintf(out, cap, "%s://%.*s", sch, len, host);
-}
-
 /* Free what mp_http_start made besides the daemon. */
 static void http_free(struct mp_http *h)
 {
@@ -1045,13 +999,7 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
         http_free(h);
         return mp_fail(err, MP_EINVAL, "config", "bad rate limit or connection settings");
     }
-    char tiles[200];
-    tile_origin(app->city->tile_url, tiles, sizeof tiles);
-    snprintf(h->csp_page, sizeof h->csp_page,
-             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:"
-             " %s; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self';"
-             " frame-ancestors 'none'",
-             tiles);
+    mp_http_csp_page(app->city->tile_url, h->csp_page, sizeof h->csp_page);
 
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);

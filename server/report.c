@@ -459,16 +459,6 @@ enum mp_status mp_report_cluster_set_status(struct mp_ctx *ctx, int64_t cluster_
     return MP_OK;
 }
 
-enum mp_status mp_report_corner(struct mp_ctx *ctx, const char *text, double *lon, double *lat,
-                                char *label, size_t cap)
-{
-    double x, y;
-    if (!mp_streets_intersection(ctx->streets, text, &x, &y, label, cap) ||
-        mp_geo_inverse(ctx->geo, x, y, lon, lat) != MP_OK)
-        return MP_ENOTFOUND;
-    return MP_OK;
-}
-
 /* ---- reading ---- */
 
 enum mp_status mp_report_list(struct mp_ctx *ctx, const struct mp_query *q, mp_report_cb cb,

@@ -274,6 +274,7 @@ static const struct mp_store_module *const modules[] = {
     &mp_store_module_auth,
     &mp_store_module_open311,
     &mp_store_module_work,
+    &mp_store_module_merge, /* after work: it records work rows */
 };
 
 static const char sql_part_version[] = "SELECT version FROM schema_parts WHERE name = ?1";

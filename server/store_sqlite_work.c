@@ -89,6 +89,7 @@ static const char sql_photo_put[] =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 static const char sql_photo_full[] = "SELECT full FROM work_photos WHERE id = ?1";
 static const char sql_photo_thumb[] = "SELECT thumb FROM work_photos WHERE id = ?1";
+static const char sql_photo_cluster[] = "SELECT cluster_id FROM work_photos WHERE id = ?1";
 static const char sql_photos[] = "SELECT id, cluster_id, at, status, actor, IFNULL(width, 0),"
                                  " IFNULL(height, 0) FROM work_photos WHERE cluster_id = ?1"
                                  " ORDER BY at, id";
@@ -276,6 +277,13 @@ static int photo_row(void *ctx, sqlite3_stmt *st)
         .height = (unsigned)sqlite3_column_int(st, 6),
     };
     return c->cb(c->ctx, &r);
+}
+
+enum mp_status mp_store_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
+                                           int64_t *cluster_id)
+{
+    return mp_stmt_first(s, mp_stmt_id(s, sql_photo_cluster, photo_id), mp_row_int64, cluster_id,
+                         "photo cluster");
 }
 
 enum mp_status mp_store_work_photos(struct mp_store_sess *s, int64_t cluster_id,

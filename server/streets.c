@@ -471,6 +471,40 @@ const char *mp_streets_find(const struct mp_streets *s, const char *address)
     return i >= 0 ? s->names[i] : NULL;
 }
 
+/* A typed prefix names a street in one of two ways: from its key's start,
+ * or from the word after the direction (people leave the direction out). */
+static bool key_starts(const char *key, const char *prefix, size_t plen, bool skip_dir)
+{
+    if (skip_dir) {
+        if (!strchr("NSEW", key[0]) || key[0] == '\0' || key[1] != ' ')
+            return false;
+        key += 2;
+    }
+    return strncmp(key, prefix, plen) == 0;
+}
+
+size_t mp_streets_suggest(const struct mp_streets *s, const char *key_prefix, const char **out,
+                          size_t max)
+{
+    size_t n = 0, plen = key_prefix ? strlen(key_prefix) : 0;
+    if (!s || plen == 0)
+        return 0;
+    /* A linear pass: a city has a few thousand street names, and a
+     * suggestion is asked for once per pause in typing. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < s->nkeys && n < max; i++) {
+            if (!key_starts(s->keys[i].key, key_prefix, plen, pass == 1))
+                continue;
+            const char *name = s->names[s->keys[i].name];
+            bool seen = false;
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = out[k] == name;
+            if (!seen)
+                out[n++] = name;
+        }
+    return n;
+}
+
 void mp_streets_location(const struct mp_snap *snap, char *out, size_t cap)
 {
     /* Built by hand, not by snprintf: re-clustering asks this for every

@@ -154,6 +154,19 @@ out:
 
 /* ---- the staff view of a cluster ---- */
 
+/* A crew reads its own department's jobs only (their internal notes, crew
+ * photos, history); dispatchers and admins read every job. */
+static enum mp_status crew_scope(const struct mp_principal *who, const char *dept,
+                                 struct mp_error *err)
+{
+    if (who->role != MP_ROLE_CREW || (dept && who->department[0] &&
+                                      strcmp(dept, who->department) == 0))
+        return MP_OK;
+    return mp_fail(err, MP_EFORBIDDEN, "forbidden",
+                   "this job belongs to department %.47s, not to %.47s",
+                   dept && *dept ? dept : "(none)", who->department);
+}
+
 #define MEMBERS_MAX 2000
 #define NOTES_MAX 512
 
@@ -170,6 +183,7 @@ struct view {
     const struct mp_workflow_view_cbs *cbs;
     void *p;
     bool with_private;
+    const struct mp_lineage *lineage;
     int64_t ids[MEMBERS_MAX];
     size_t nids;
     struct view_note notes[NOTES_MAX];
@@ -187,7 +201,8 @@ static int member_id(void *p, const struct mp_report_row *r)
 static int member_row(void *p, const struct mp_report_row *r)
 {
     struct view *v = p;
-    v->cbs->report(v->p, r, v->with_private);
+    int64_t merge_id, from = mp_lineage_report_from(v->lineage, r->id, &merge_id);
+    v->cbs->report(v->p, r, v->with_private, from, merge_id);
     return 0;
 }
 
@@ -221,7 +236,9 @@ static int history_row(void *p, const struct mp_history_row *h)
         }
     bool pub = h->note && h->note[0] && h->note_public;
     struct mp_workflow_entry e = {.at = h->at, .status = h->status, .actor = h->actor,
-                                  .note = pub ? h->note : inote, .note_public = pub || !inote};
+                                  .note = pub ? h->note : inote, .note_public = pub || !inote,
+                                  .merge = mp_lineage_entry(v->lineage, h->id),
+                                  .from_cluster = mp_lineage_origin(v->lineage, h->id)};
     v->cbs->entry(v->p, &e);
     return 0;
 }
@@ -276,11 +293,20 @@ enum mp_status mp_workflow_view(struct mp_ctx *ctx, const struct mp_automation *
 {
     struct mp_job j;
     struct view *v = NULL;
+    struct mp_lineage *lineage = NULL;
     enum mp_status rc;
-    if ((rc = mp_worklist_job(ctx, a, id, now, &j, err)))
+    if ((rc = mp_worklist_job(ctx, a, id, now, &j, err)) ||
+        (rc = crew_scope(who, j.department, err)))
         return rc;
-    if (!(v = calloc(1, sizeof *v)))
+    if ((rc = mp_lineage_load(ctx, j.id, 0, &lineage)))
+        return rc == MP_ENOMEM ? rc
+                               : mp_fail(err, MP_EUNAVAIL, "unavailable",
+                                         "cannot read the cluster right now");
+    if (!(v = calloc(1, sizeof *v))) {
+        mp_lineage_free(lineage);
         return MP_ENOMEM;
+    }
+    v->lineage = lineage;
     v->cbs = cbs;
     v->p = p;
     v->with_private = mp_role_at_least(who->role, MP_ROLE_DISPATCHER);
@@ -290,13 +316,27 @@ enum mp_status mp_workflow_view(struct mp_ctx *ctx, const struct mp_automation *
     for (size_t i = 0; i < v->nnotes; i++)
         free(v->notes[i].note);
     free(v);
+    mp_lineage_free(lineage);
     return rc;
 }
 
-enum mp_status mp_workflow_photo(struct mp_ctx *ctx, int64_t photo_id, bool thumb, void **data,
-                                 size_t *len, struct mp_error *err)
+enum mp_status mp_workflow_photo(struct mp_ctx *ctx, const struct mp_automation *a,
+                                 const struct mp_principal *who, int64_t photo_id, bool thumb,
+                                 void **data, size_t *len, struct mp_error *err)
 {
-    enum mp_status rc = mp_store_work_photo_get(ctx->db, photo_id, thumb, data, len);
+    int64_t cluster = 0;
+    struct mp_job j;
+    enum mp_status rc = mp_store_work_photo_cluster(ctx->db, photo_id, &cluster);
+    if (rc == MP_OK && who->role == MP_ROLE_CREW) {
+        /* A photo of a job that is gone is nobody's department's. */
+        if ((rc = mp_worklist_job(ctx, a, cluster, mp_time_now(), &j, err)) == MP_ENOTFOUND)
+            return mp_fail(err, MP_EFORBIDDEN, "forbidden",
+                           "this photo belongs to no job of department %.47s", who->department);
+        if (rc || (rc = crew_scope(who, j.department, err)))
+            return rc;
+    }
+    if (rc == MP_OK)
+        rc = mp_store_work_photo_get(ctx->db, photo_id, thumb, data, len);
     if (rc == MP_ENOTFOUND)
         return mp_fail(err, rc, "not_found", "there is no photo %lld", (long long)photo_id);
     if (rc)

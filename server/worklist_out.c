@@ -113,7 +113,8 @@ static void view_job(void *p, const struct mp_job *j)
     mp_worklist_out_job(v->b, v->city, v->who, j, v->now);
 }
 
-static void view_report(void *p, const struct mp_report_row *r, bool with_private)
+static void view_report(void *p, const struct mp_report_row *r, bool with_private,
+                        int64_t merged_from, int64_t merge_id)
 {
     struct mp_buf *b = view_item(p, PART_REPORTS);
     mp_buf_adds(b, "{\"id\":");
@@ -140,6 +141,9 @@ static void view_report(void *p, const struct mp_report_row *r, bool with_privat
     mp_json_num(b, r->lon, 7);
     mp_buf_adds(b, ",\"has_photo\":");
     mp_json_bool(b, r->has_photo);
+    if (merged_from)
+        mp_buf_printf(b, ",\"merged_from\":%lld,\"merge_id\":%lld", (long long)merged_from,
+                      (long long)merge_id);
     mp_buf_adds(b, ",\"join_reason\":");
     /* Stored as JSON text by the clustering code; anything else is shown as null. */
     json_t *jr = r->join_reason ? json_loads(r->join_reason, 0, NULL) : NULL;
@@ -173,6 +177,22 @@ static void view_entry(void *p, const struct mp_workflow_entry *e)
     mp_json_str(b, e->note);
     mp_buf_adds(b, ",\"note_public\":");
     mp_json_bool(b, e->note_public);
+    if (e->from_cluster)
+        mp_buf_printf(b, ",\"from_cluster\":%lld", (long long)e->from_cluster);
+    if (e->merge) {
+        const struct mp_lineage_mark *m = e->merge;
+        mp_buf_printf(b, ",\"merge\":{\"id\":%lld,\"event\":\"%s\",\"cluster_id\":%lld,"
+                         "\"reason\":",
+                      (long long)m->merge_id, m->event, (long long)m->cluster);
+        mp_json_str(b, m->reason);
+        mp_buf_adds(b, ",\"distance_m\":");
+        mp_json_num(b, m->distance_m, 1);
+        mp_buf_adds(b, ",\"undone\":");
+        mp_json_bool(b, m->undone);
+        mp_buf_adds(b, ",\"undoable\":");
+        mp_json_bool(b, m->undoable);
+        mp_buf_addc(b, '}');
+    }
     mp_buf_addc(b, '}');
 }
 

@@ -100,8 +100,14 @@ export function getConfig() {
 export const getCategories = () => request('/api/v1/categories');
 export const getDistricts = () => request('/api/v1/districts');
 export const getServiceArea = () => request('/api/v1/service-area');
-/** A street corner ("Clark St & Division St") as a GeoJSON Feature; 404 when none matches. */
+/**
+ * A street corner ("Clark St & Division St") or a house number ("1600 W Fullerton Ave") as a
+ * GeoJSON Feature (properties.kind "corner" or "address"); 404 when none matches.
+ */
 export const getPlace = (q) => request(`/api/v1/places${query({ q })}`);
+
+/** Completions of a place being typed: { suggestions: [{ kind, label }] }, at most eight. */
+export const getPlaceSuggestions = (q, signal) => request(`/api/v1/places/suggest${query({ q })}`, { signal });
 
 /** The street and cross street of a point ("S COTTAGE GROVE AVE near E 87TH ST"). */
 export const getPlaceAt = ({ lat, lon, signal }) =>
@@ -189,8 +195,18 @@ export function postStatus(clusterId, body) {
 export const postAssign = (clusterId, body) =>
   authed(`/api/v1/clusters/${encodeURIComponent(clusterId)}/assign`, { method: 'POST', json: body });
 
-export const postMerge = (clusterId, into) =>
-  authed(`/api/v1/clusters/${encodeURIComponent(clusterId)}/merge`, { method: 'POST', json: { into } });
+/** Merges cluster `clusterId` into `into`; `reason` is required beyond the category's limit. */
+export const postMerge = (clusterId, into, reason) =>
+  authed(`/api/v1/clusters/${encodeURIComponent(clusterId)}/merge`,
+    { method: 'POST', json: reason ? { into, reason } : { into } });
+
+/** Nearby jobs of the same category, nearest first, with distance, age and the category's limit. */
+export const getMergeCandidates = (clusterId) =>
+  authed(`/api/v1/staff/clusters/${encodeURIComponent(clusterId)}/merge-candidates`);
+
+/** Takes merge `mergeId` back: the merged job returns under its old number. */
+export const postUndoMerge = (mergeId) =>
+  authed(`/api/v1/merges/${encodeURIComponent(mergeId)}/undo`, { method: 'POST', json: {} });
 
 /** Moves a report to cluster `to`, or into a new cluster of its own when `to` is null. */
 export const postMove = (reportId, to) =>

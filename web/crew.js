@@ -2,7 +2,7 @@
 // driving order, see it on the map and as a printable list, and mark jobs in progress or fixed
 // (with a note and a photo) from a phone. Talks only to the JSON API with a bearer token.
 
-import { getConfig, getDistricts, getWorklist, postStatus } from './api.js';
+import { getConfig, getDistricts, getStaffCluster, getWorklist, postStatus } from './api.js';
 import { categoryName, loadCategories } from './categories.js';
 import { $, el } from './dom.js';
 import {
@@ -216,6 +216,10 @@ function renderList(fc) {
     li.querySelector('.job-why').textContent = why || '';
     li.querySelector('.job-why').hidden = !why;
     navigationLinks(li, p);
+    const details = li.querySelector('.job-details');
+    details.addEventListener('toggle', () => {
+      if (details.open) showReports(f.id, details.querySelector('.job-reports'));
+    });
     startBtn.setAttribute('aria-label', t('crew.act_start_label', { stop: p.stop }));
     fixedBtn.setAttribute('aria-label', t('crew.act_fixed_label', { stop: p.stop }));
     startBtn.addEventListener('click', () => changeStatus(f, START, null, startBtn));
@@ -235,6 +239,26 @@ function renderList(fc) {
     });
     return li;
   }));
+}
+
+/**
+ * What the citizens reported of a job: each report's description and photo (thumbnail, full
+ * size on tap), read from the job's staff view (a crew reads its own department's jobs only).
+ */
+async function showReports(id, list) {
+  list.replaceChildren(el('li', { class: 'hint', text: t('crew.details_loading') }));
+  try {
+    const view = await getStaffCluster(id);
+    list.replaceChildren(...view.reports.map((r) => {
+      const photo = `/api/v1/reports/${encodeURIComponent(r.id)}/photo`;
+      return el('li', { dataset: { reportId: String(r.id) } },
+        el('p', { class: 'job-desc', text: r.description || t('crew.no_description') }),
+        r.has_photo ? el('a', { class: 'job-photo', href: photo, target: '_blank', rel: 'noopener', 'aria-label': t('crew.photo_open', { id: r.id }) },
+          el('img', { src: `${photo}/thumb`, alt: t('crew.photo_alt', { id: r.id }), loading: 'lazy' })) : null);
+    }));
+  } catch (err) {
+    list.replaceChildren(el('li', { class: 'error', text: t('crew.details_failed', { message: errorText(err) }) }));
+  }
 }
 
 function renderMap(fc, { fit = true } = {}) {

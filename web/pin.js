@@ -1,10 +1,11 @@
 // Where the citizen's problem is: the draggable pin on the map, the sentences that say where it
 // stands (its street and cross street from the server, its district and coordinates), whether
 // it is inside the area the city looks after (said at once, not after sending), and the two
-// other ways to place it (the device's location, a street corner).
+// other ways to place it (the device's location, an address or a street corner, with
+// suggestions while it is typed).
 
-import { getPlace, getPlaceAt } from './api.js';
-import { $ } from './dom.js';
+import { getPlace, getPlaceAt, getPlaceSuggestions } from './api.js';
+import { $, el } from './dom.js';
 import { clearFieldError, showFieldError, setFormStatus } from './form-status.js';
 import { t, lang } from './i18n.js';
 import { districtName } from './mapkit.js';
@@ -12,6 +13,11 @@ import { districtName } from './mapkit.js';
 const L = window.L;
 const PIN_ZOOM = 17;
 const PLACE_DELAY_MS = 250;
+const SUGGEST_DELAY_MS = 200;
+const SUGGEST_MIN_CHARS = 3;
+
+/** The suggestions of the search box: what was asked last, and the kind of each label offered. */
+const suggest = { timer: 0, abort: null, asked: '', kinds: new Map() };
 
 const pin = {
   kit: null,
@@ -184,7 +190,41 @@ export function useMyLocation() {
   }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
 }
 
-/** Places the pin on a corner typed as two crossing streets (the server's street layer). */
+/**
+ * Offers completions of what is typed in the search box (a street, a house number the city can
+ * place, a corner that exists) in its list; picking a whole place searches it at once.
+ */
+export function onSearchInput(e) {
+  const q = $('corner').value.trim();
+  const kind = suggest.kinds.get(q);
+  // A suggestion picked from the list (the browser replaces the text): go there.
+  if (kind && kind !== 'street' && (!e || e.inputType === 'insertReplacementText' || !e.inputType)) {
+    findCorner();
+    return;
+  }
+  clearTimeout(suggest.timer);
+  if (q.length < SUGGEST_MIN_CHARS || q === suggest.asked) return;
+  suggest.timer = setTimeout(() => askSuggestions(q), SUGGEST_DELAY_MS);
+}
+
+async function askSuggestions(q) {
+  if (suggest.abort) suggest.abort.abort();
+  const abort = new AbortController();
+  suggest.abort = abort;
+  try {
+    const { suggestions } = await getPlaceSuggestions(q, abort.signal);
+    suggest.asked = q;
+    suggest.kinds = new Map(suggestions.map((s) => [s.label, s.kind]));
+    $('corner-suggestions').replaceChildren(...suggestions.map((s) => el('option', { value: s.label })));
+    const n = suggestions.length;
+    $('corner-hint').textContent = n ? t(n === 1 ? 'form.suggestions_one' : 'form.suggestions_many', { count: n }) : '';
+  } catch (err) {
+    // A newer question replaced this one, or the server did not answer: no suggestions then.
+    if (err.name !== 'AbortError') $('corner-suggestions').replaceChildren();
+  }
+}
+
+/** Places the pin on a corner typed as two crossing streets or on an address (the server's street layer). */
 export async function findCorner() {
   const q = $('corner').value.trim();
   if (!q) {

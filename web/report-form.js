@@ -13,7 +13,7 @@ import { t, pick, hasKey, formatBytes } from './i18n.js';
 import { districtName } from './mapkit.js';
 import { saveMine } from './mine.js';
 import {
-  findCorner, pinLatLng, pinOutside, placePinAtCentre, removePin, renderLocation, useMyLocation,
+  findCorner, onSearchInput, pinLatLng, pinOutside, placePinAtCentre, removePin, renderLocation, useMyLocation,
 } from './pin.js';
 import { statusName } from './workflow.js';
 
@@ -40,6 +40,7 @@ export function initForm(config, { onSent }) {
   $('form-place-centre').addEventListener('click', placePinAtCentre);
   $('form-my-location').addEventListener('click', useMyLocation);
   $('corner-find').addEventListener('click', findCorner);
+  $('corner').addEventListener('input', onSearchInput);
   $('corner').addEventListener('keydown', (e) => {
     if (e.key === 'Enter') { // search, do not submit the report
       e.preventDefault();

@@ -104,6 +104,15 @@ function render() {
     link.setAttribute('aria-label', t('report.photo_open'));
   }
 
+  const fix = p.fix_photo;
+  $('fix-section').hidden = !fix;
+  if (fix) {
+    $('fix-photo').src = fix.thumb_url;
+    $('fix-photo').alt = t('report.fix_photo_alt', { at: formatDateTime(fix.at, tz) });
+    $('fix-photo-link').href = fix.url;
+    $('fix-photo-link').setAttribute('aria-label', t('report.photo_open'));
+  }
+
   const history = p.history || [];
   const list = $('report-history');
   if (!history.length) {
@@ -111,10 +120,17 @@ function render() {
   } else {
     list.replaceChildren(...history.map((h) => el('li', {},
       timeEl(h.at, tz), ' ',
-      el('span', { class: 'status-line' }, statusSymbol(statusGroup(h.status), 16, 1), statusName(h.status)),
+      mergeLine(h) || el('span', { class: 'status-line' }, statusSymbol(statusGroup(h.status), 16, 1), statusName(h.status)),
       h.note ? el('span', { class: 'history-note', text: h.note }) : null)));
   }
   if (state.marker) state.marker.setIcon(markerIcon());
+}
+
+/** A merge's entry: the report's job went together with another one (or apart again). */
+function mergeLine(h) {
+  if (h.merged_with) return el('span', { class: 'status-line merge-line', text: t('report.merged_with', { id: h.merged_with }) });
+  if (h.unmerged_from) return el('span', { class: 'status-line merge-line', text: t('report.unmerged_from', { id: h.unmerged_from }) });
+  return null;
 }
 
 function timeEl(iso, tz) {

@@ -5,18 +5,19 @@
 
 import {
   getConfig, getDistricts, getStaffCrews, getQueue, getStaffCluster, postStatus,
-  postAssign, postMerge, postMove, getBlob,
+  postAssign, postMove, getBlob,
 } from './api.js';
 import { categories, category, categoryName, loadCategories } from './categories.js';
 import { $, el } from './dom.js';
 import {
   t, hasKey, applyTranslations, bindLanguageSwitch, onLangChange, formatDateTime, errorText,
-  reportCount,
+  formatNumber, reportCount,
 } from './i18n.js';
 import { joinText } from './join-reason.js';
 import { deskMap } from './mapkit.js';
 import { startSession, roleName } from './session.js';
 import { showIntake, renderIntake } from './staff-intake.js';
+import { initMerge, loadCandidates, renderMerge, undoMerge } from './staff-merge.js';
 import { loadWorkflow, statuses, statusName, transition } from './workflow.js';
 
 const L = window.L;
@@ -136,8 +137,28 @@ async function openDetail(id) {
   state.current = data;
   renderDetail();
   resetForms();
-  await showPhotos(data.photos);
+  await Promise.all([showPhotos(data.photos), loadCandidates()]);
   showDetailMap(data);
+}
+
+/** A citizen's photo of a report: the thumbnail, the full size on tap (public, like the report). */
+function reportPhoto(r) {
+  if (!r.has_photo) return null;
+  const base = `/api/v1/reports/${encodeURIComponent(r.id)}/photo`;
+  return el('a', { class: 'r-photo', href: base, target: '_blank', rel: 'noopener', 'aria-label': t('staff.report_photo_open', { id: r.id }) },
+    el('img', { src: `${base}/thumb`, alt: t('staff.report_photo', { id: r.id }), loading: 'lazy' }));
+}
+
+/** What a history entry says: a merge's own entry in words (with its reason), else the status. */
+function historyLine(h) {
+  const head = h.actor ? t('staff.history_by', { at: when(h.at), status: statusName(h.status), actor: h.actor })
+    : `${when(h.at)} — ${statusName(h.status)}`;
+  const from = h.from_cluster ? ` ${t('staff.history_from', { cluster: h.from_cluster })}` : '';
+  if (!h.merge) return [head + from, h.note];
+  const m = h.merge;
+  const what = t(`staff.history_${m.event}`, { cluster: m.cluster_id, distance: formatNumber(m.distance_m) });
+  const undone = m.undone && m.event !== 'unmerged' ? ` ${t('staff.history_undone')}` : '';
+  return [`${head}${from} — ${what}${undone}`, m.reason ? t('staff.history_reason', { reason: m.reason }) : null];
 }
 
 function renderDetail() {
@@ -170,20 +191,34 @@ function renderDetail() {
     return el('li', { dataset: { reportId: String(r.id) } },
       el('div', { class: 'r-head', text: t('staff.report_head', { id: r.id, at: when(r.created_at), channel: channelName(r.channel) }) }),
       el('div', { class: 'r-desc', text: r.description || t('staff.no_description') }),
-      el('div', { class: 'r-why', text: joinText(r.join_reason, category(c.category)) }),
+      // A report that came with a merged cluster says so first: its reason is its old cluster's.
+      el('div', {
+        class: r.merged_from ? 'r-why r-merged' : 'r-why',
+        text: r.merged_from
+          ? t('staff.report_merged_from', { cluster: r.merged_from, why: joinText(r.join_reason, category(c.category)) })
+          : joinText(r.join_reason, category(c.category)),
+      }),
       r.address ? el('div', { class: 'r-addr', text: r.address }) : null,
+      reportPhoto(r),
       contact.length ? el('div', { class: 'r-contact', text: t('staff.contact', { contact: contact.join(', ') }) }) : null,
       data.reports.length > 1
         ? el('button', { type: 'button', class: 'small', text: t('staff.split'), onclick: () => moveReport(r.id) })
         : null);
   }));
-  $('detail-history').replaceChildren(...data.history.map((h) => el('li', {
-    text: h.actor ? t('staff.history_by', { at: when(h.at), status: statusName(h.status), actor: h.actor })
-      : `${when(h.at)} — ${statusName(h.status)}`,
-  }, h.note ? el('div', {
-    class: h.note_public ? 'note public' : 'note internal',
-    text: t(h.note_public ? 'staff.note_public_text' : 'staff.note_internal_text', { note: h.note }),
-  }) : null)));
+  $('detail-history').replaceChildren(...data.history.map((h) => {
+    const [line, note] = historyLine(h);
+    return el('li', { class: h.merge ? 'merge-entry' : null, dataset: h.merge ? { mergeId: String(h.merge.id), event: h.merge.event } : {} },
+      line,
+      note && h.merge ? el('div', { class: 'note internal', text: note }) : null,
+      note && !h.merge ? el('div', {
+        class: h.note_public ? 'note public' : 'note internal',
+        text: t(h.note_public ? 'staff.note_public_text' : 'staff.note_internal_text', { note }),
+      }) : null,
+      h.merge && h.merge.undoable ? el('button', {
+        type: 'button', class: 'small undo', text: t('staff.undo_merge', { cluster: h.merge.cluster_id }),
+        onclick: () => undoMerge(h.merge.id),
+      }) : null);
+  }));
   $('detail-audit').replaceChildren(...data.audit.map((a) => el('li', { text: `${when(a.at)} ${a.user}: ${a.action} ${JSON.stringify(a.detail)}` })));
 }
 
@@ -204,12 +239,25 @@ async function showPhotos(photos) {
     try {
       const url = URL.createObjectURL(await getBlob(p.thumb_url));
       state.blobUrls.push(url);
+      const alt = t('staff.photo_alt', { actor: p.actor, status: statusName(p.status) });
       box.append(el('figure', {},
-        el('img', { src: url, alt: t('staff.photo_alt', { actor: p.actor, status: statusName(p.status) }) }),
+        el('button', { type: 'button', class: 'photo-open', 'aria-label': t('staff.photo_open'), onclick: () => openFull(p) },
+          el('img', { src: url, alt })),
         el('figcaption', { text: `${when(p.at)} · ${p.actor}` })));
     } catch {
       box.append(el('p', { class: 'hint', text: t('staff.photo_failed', { id: p.id }) }));
     }
+  }
+}
+
+/** A crew photo at full size (behind the token: fetched, then opened as a blob). */
+async function openFull(photo) {
+  try {
+    const url = URL.createObjectURL(await getBlob(photo.url));
+    state.blobUrls.push(url);
+    window.open(url, '_blank', 'noopener');
+  } catch {
+    say(t('staff.photo_failed', { id: photo.id }), 'error');
   }
 }
 
@@ -287,24 +335,6 @@ async function assign(e) {
   }
 }
 
-async function merge(e) {
-  e.preventDefault();
-  const id = state.current.cluster.cluster_id;
-  const into = Number($('m-into').value);
-  if (!Number.isInteger(into) || into <= 0 || into === id) {
-    say(t('staff.merge_which'), 'error');
-    return;
-  }
-  try {
-    await postMerge(id, into);
-    say(t('staff.merged', { id, into }), 'ok');
-    await loadQueue();
-    await openDetail(into);
-  } catch (err) {
-    say(t('staff.merge_failed', { message: errorText(err) }), 'error');
-  }
-}
-
 /** The assignment form shows what is set by hand; a new cluster starts it afresh. */
 function resetForms() {
   const c = state.current.cluster;
@@ -336,7 +366,10 @@ function start() {
     renderLookups();
     renderIntake();
     loadQueue().catch((err) => say(errorText(err), 'error'));
-    if (state.current) renderDetail();
+    if (state.current) {
+      renderDetail();
+      renderMerge();
+    }
   });
   $('tab-queue').addEventListener('click', () => showTab('queue'));
   $('tab-intake').addEventListener('click', () => showTab('intake'));
@@ -350,7 +383,20 @@ function start() {
   $('s-status').addEventListener('change', renderNoteHint);
   $('status-form').addEventListener('submit', changeStatus);
   $('assign-form').addEventListener('submit', assign);
-  $('merge-form').addEventListener('submit', merge);
+  initMerge({
+    current: () => state.current,
+    say,
+    merged: async (into, text) => {
+      say(text, 'ok');
+      await loadQueue();
+      await openDetail(into);
+    },
+    undone: async (cluster, text) => {
+      say(text, 'ok');
+      await loadQueue();
+      await openDetail(cluster);
+    },
+  });
 }
 
 start();

@@ -133,6 +133,8 @@ enum mp_status mp_api_nearby(struct mp_app *, struct mp_ctx *, const struct mp_r
  * (api_places.c). */
 enum mp_status mp_api_places(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                              struct mp_response *, struct mp_error *);
+enum mp_status mp_api_places_suggest(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                     struct mp_response *, struct mp_error *);
 /* GET /api/v1/streets?bbox=: the city pack's street lines in a small box as
  * GeoJSON, for the map without tiles (api_streets.c). */
 enum mp_status mp_api_streets(struct mp_app *, struct mp_ctx *, const struct mp_request *,
@@ -144,6 +146,14 @@ enum mp_status mp_api_cluster_merge(struct mp_app *, struct mp_ctx *, const stru
                                     struct mp_response *, struct mp_error *);
 enum mp_status mp_api_report_move(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                   struct mp_response *, struct mp_error *);
+enum mp_status mp_api_report_fix_photo(struct mp_app *, struct mp_ctx *,
+                                       const struct mp_request *, struct mp_response *,
+                                       struct mp_error *);
+enum mp_status mp_api_merge_undo(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                 struct mp_response *, struct mp_error *);
+enum mp_status mp_api_merge_candidates(struct mp_app *, struct mp_ctx *,
+                                       const struct mp_request *, struct mp_response *,
+                                       struct mp_error *);
 
 /* Open311 GeoReport v2 (api_open311.c); the format comes from the path. */
 enum mp_status mp_api_open311_discovery(struct mp_app *, struct mp_ctx *,

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "meldpunt/auth.h"
+#include "meldpunt/city.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/model.h"
 #include "meldpunt/status.h"
@@ -26,23 +27,71 @@ enum mp_status mp_corrections_refresh(struct mp_ctx *ctx, int64_t cluster_id, in
 
 /* Where a correction left the job: the cluster's id, and its state as
  * committed (have_state is false when it could not be read back; the
- * correction stands all the same). */
+ * correction stands all the same). A merge also says its id (for its undo),
+ * how far apart the two centres were and the category's limit. */
 struct mp_correction_result {
     int64_t cluster_id;
     bool have_state;
     struct mp_cluster_state state;
+    int64_t merge_id;
+    double distance_m, limit_m;
 };
 
-/* who folds cluster from into cluster into (same category). The merged
- * cluster keeps into's id; its status is into's, unless into is finished
- * and from is still open (then the job is not done: from's status).
- * Errors: MP_EINVAL "invalid_field" (into itself), MP_ENOTFOUND "not_found",
- * MP_ECONFLICT "category_mismatch", or "unavailable" when it cannot be
- * saved. */
+#define MP_MERGE_CANDIDATES_MAX 10
+
+/* The distance within which two jobs of a category are plainly one: its
+ * radius (for the street rule the along-street distance when larger). A
+ * merge of two jobs farther apart needs a reason. */
+double mp_corrections_merge_limit(const struct mp_category *c);
+
+/* who folds cluster from into cluster into (same category), saying why in
+ * reason (NULL or "" for none; required when the centres lie farther apart
+ * than mp_corrections_merge_limit). The merged cluster keeps into's id; its
+ * status is into's, unless into is finished and from is still open (then
+ * the job is not done: from's status). Both jobs' histories get a "merged"
+ * entry, and the merge is recorded (store_merge.h) so that
+ * mp_corrections_unmerge can take it back. Errors: MP_EINVAL
+ * "invalid_field" (into itself, a reason that is not text), "too_long",
+ * "reason_required"; MP_ENOTFOUND "not_found", MP_ECONFLICT
+ * "category_mismatch", or "unavailable" when it cannot be saved. */
 enum mp_status mp_corrections_merge(struct mp_ctx *ctx, const struct mp_principal *who,
-                                    int64_t from, int64_t into,
+                                    int64_t from, int64_t into, const char *reason,
                                     struct mp_correction_result *out,
                                     struct mp_error *err) MP_WUR;
+
+/* who takes back merge merge_id: the merged cluster comes back under its
+ * old id with the reports, history entries, notes and photos the merge
+ * moved, its status and assignment as they were; the other job gets its
+ * status back when the merge changed it and nobody has since. out says
+ * where the merged cluster is again. Errors: MP_ENOTFOUND "not_found";
+ * MP_ECONFLICT "already_undone", "moved_on" (the other job is gone, or a
+ * report has been moved out of it since), "id_taken"; "unavailable". */
+enum mp_status mp_corrections_unmerge(struct mp_ctx *ctx, const struct mp_principal *who,
+                                      int64_t merge_id, struct mp_correction_result *out,
+                                      struct mp_error *err) MP_WUR;
+
+/* A job near another of the same category that staff may merge it with. */
+struct mp_merge_candidate {
+    struct mp_cluster_state st;
+    double distance_m; /* between the centres */
+    bool within;       /* distance_m <= the category's merge limit */
+};
+
+struct mp_merge_candidates {
+    struct mp_cluster_state self;
+    double limit_m;  /* mp_corrections_merge_limit of the category */
+    double search_m; /* how far was looked */
+    size_t n;
+    struct mp_merge_candidate c[MP_MERGE_CANDIDATES_MAX];
+};
+
+/* The jobs of cluster id's category whose centres lie within search_m of
+ * its own (a few times the merge limit, at least 250 m, at most 2 km),
+ * nearest first, at most MP_MERGE_CANDIDATES_MAX, into *out. Errors:
+ * MP_ENOTFOUND "not_found", MP_EUNAVAIL "unavailable". */
+enum mp_status mp_corrections_merge_candidates(struct mp_ctx *ctx, int64_t id,
+                                               struct mp_merge_candidates *out,
+                                               struct mp_error *err) MP_WUR;
 
 /* who moves a report out of its cluster: into cluster to (same category),
  * or into a new cluster of its own when to is 0; out says where it went.

@@ -40,6 +40,10 @@ void mp_geojson_cluster_feature(struct mp_buf *b, const struct mp_city *city,
 /* One public history entry: {"at":..,"status":..,"note":..} (the note only
  * when it is public, else null). */
 void mp_geojson_history_entry(struct mp_buf *b, const struct mp_history_row *h);
+/* The same with one more member, "name":value (a merge's entry on a
+ * citizen's page: "merged_with":7). */
+void mp_geojson_history_entry_id(struct mp_buf *b, const struct mp_history_row *h,
+                                 const char *name, int64_t value);
 /* {"code":..,"name":..} or null. */
 void mp_geojson_district(struct mp_buf *b, const struct mp_city *city, const char *code);
 

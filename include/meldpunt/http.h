@@ -127,8 +127,6 @@ struct mp_response {
     char etag[48];
     char disposition[128];    /* Content-Disposition */
     char content_crs[96];     /* Content-Crs (OGC API Features Part 2), "" for none */
-    const char *vary;         /* request fields the answer was chosen by, besides Origin
-                                 and Accept-Encoding (e.g. "Accept"); static, or NULL */
     const char *encoding;     /* Content-Encoding, set by httpcache.h */
     bool vary_encoding;       /* chosen by Accept-Encoding (httpcache.h) */
     unsigned retry_after;     /* seconds; 0 for none */
@@ -143,10 +141,17 @@ struct mp_response {
     enum mp_lang lang;        /* the client's language (errtext.h), set by the HTTP layer */
     const char *language;     /* Content-Language (static string), NULL for none */
     bool page_404;            /* a 404 here may be the HTML page for browsers (not the API) */
+    bool vary_accept;         /* the representation was chosen by the Accept header: Vary */
+    bool vary_language;       /* the text is in the Accept-Language's language: Vary */
 };
 
 /* The HTTP code for a handler's status. */
 int mp_http_code(enum mp_status st);
+
+/* The Content-Security-Policy of the web pages into out (cap >= 1): this
+ * server's own scripts, styles and API, images also from the origin of the
+ * city's tile URL template (tile_url may be NULL). "" when cap is too small. */
+void mp_http_csp_page(const char *tile_url, char *out, size_t cap);
 
 /* The error answer {"error":{"code":..,"message":..}} for err into resp,
  * replacing whatever body it had (JSON whatever the text holds), in the

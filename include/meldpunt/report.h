@@ -93,15 +93,6 @@ enum mp_status mp_report_cluster_set_status(struct mp_ctx *ctx, int64_t cluster_
                                             const char *status, int64_t at, const char *note,
                                             const char *actor, struct mp_error *err) MP_WUR;
 
-/* The corner of two crossing streets that text names ("Clark St & Division
- * St"; also and, at, /, @), placed on the city's street layer: WGS84 into
- * *lon, *lat and the two streets' names into label (cap bytes; label may be
- * NULL). MP_ENOTFOUND when the streets are unknown, do not meet or meet in
- * more than one place. Whether the corner lies in the service area is the
- * caller's question (mp_city_in_area). */
-enum mp_status mp_report_corner(struct mp_ctx *ctx, const char *text, double *lon, double *lat,
-                                char *label, size_t cap) MP_WUR;
-
 /* ---- reading: what the public API shows of reports ----
  * Rows handed to callbacks are borrowed for the call; a callback returning
  * non-zero stops the walk (that is not an error). */

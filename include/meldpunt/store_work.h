@@ -49,6 +49,9 @@ enum mp_status mp_store_work_photo_put(struct mp_store_sess *s, int64_t cluster_
  * MP_ENOTFOUND when there is no such photo. */
 enum mp_status mp_store_work_photo_get(struct mp_store_sess *s, int64_t photo_id, bool thumb,
                                        void **data, size_t *len) MP_WUR;
+/* The cluster a crew photo was taken for (*cluster_id); MP_ENOTFOUND. */
+enum mp_status mp_store_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
+                                           int64_t *cluster_id) MP_WUR;
 enum mp_status mp_store_work_photos(struct mp_store_sess *s, int64_t cluster_id,
                                     mp_work_photo_cb cb, void *ctx) MP_WUR;
 

@@ -71,6 +71,14 @@ bool mp_streets_place(const struct mp_streets *s, const char *street, long numbe
 bool mp_streets_address(const struct mp_streets *s, const char *text, double *x, double *y,
                         char *label, size_t cap);
 
+/* Up to max names of the layer (borrowed) for a street being typed: those
+ * whose address key (mp_address_key) starts with key_prefix, then those
+ * that do once their direction word (N, S, E, W) is left out ("FULLER"
+ * finds W FULLERTON AVE). Each name once, alphabetical within each group.
+ * Returns how many went into out. For the place search's suggestions. */
+size_t mp_streets_suggest(const struct mp_streets *s, const char *key_prefix, const char **out,
+                          size_t max);
+
 /* The most metres one house number spans in this pack (a grid of 800
  * numbers a mile: 2.0), 0 when the pack places no numbers. */
 double mp_streets_metres_per_number(const struct mp_streets *s);

@@ -23,6 +23,7 @@
 #include "meldpunt/auth.h"
 #include "meldpunt/automation.h"
 #include "meldpunt/ctx.h"
+#include "meldpunt/lineage.h"
 #include "meldpunt/status.h"
 #include "meldpunt/model.h"
 #include "meldpunt/worklist.h"
@@ -77,15 +78,19 @@ struct mp_workflow_entry {
     int64_t at;
     const char *status, *actor, *note;
     bool note_public;
+    const struct mp_lineage_mark *merge; /* a merge's own entry, else NULL */
+    int64_t from_cluster; /* came with that merged job; 0: this job's own */
 };
 
 /* What mp_workflow_view hands out, in this order: the job once; its
- * reports (with contact details when with_private); the history, oldest
+ * reports (with contact details when with_private; merged_from the job it
+ * came with by merge merge_id, 0 when reported here); the history, oldest
  * first, with the internal notes; the crew's photos; the audit entries of
  * the cluster. Rows are borrowed for the callback. */
 struct mp_workflow_view_cbs {
     void (*job)(void *p, const struct mp_job *j);
-    void (*report)(void *p, const struct mp_report_row *r, bool with_private);
+    void (*report)(void *p, const struct mp_report_row *r, bool with_private,
+                   int64_t merged_from, int64_t merge_id);
     void (*entry)(void *p, const struct mp_workflow_entry *e);
     void (*photo)(void *p, const struct mp_work_photo_row *r);
     void (*audit)(void *p, const struct mp_audit_row *a);
@@ -94,16 +99,22 @@ struct mp_workflow_view_cbs {
 /* The staff view of cluster id for who (crew or above: the caller checked)
  * at time now, with the rules in a (may be NULL). Reporters' contact
  * details are for those who call them back (dispatchers and above), not
- * for crews. Errors: MP_ENOTFOUND "not_found"; MP_EUNAVAIL "unavailable"
- * (possibly after some callbacks ran); MP_ENOMEM. */
+ * for crews; a crew sees only its own department's jobs. Errors:
+ * MP_ENOTFOUND "not_found"; MP_EFORBIDDEN "forbidden" (a crew, another
+ * department's job); MP_EUNAVAIL "unavailable" (possibly after some
+ * callbacks ran); MP_ENOMEM. */
 enum mp_status mp_workflow_view(struct mp_ctx *ctx, const struct mp_automation *a,
                                 const struct mp_principal *who, int64_t id, int64_t now,
                                 const struct mp_workflow_view_cbs *cbs, void *p,
                                 struct mp_error *err) MP_WUR;
 
-/* A crew photo (thumb: its thumbnail) as JPEG: new memory in *data
- * (free()). MP_ENOTFOUND "not_found", MP_EUNAVAIL "unavailable". */
-enum mp_status mp_workflow_photo(struct mp_ctx *ctx, int64_t photo_id, bool thumb, void **data,
-                                 size_t *len, struct mp_error *err) MP_WUR;
+/* A crew photo (thumb: its thumbnail) as JPEG for who: new memory in
+ * *data (free()). A crew may see only its own department's jobs' photos
+ * (the department as the rules in a, which may be NULL, give it).
+ * MP_ENOTFOUND "not_found", MP_EFORBIDDEN "forbidden", MP_EUNAVAIL
+ * "unavailable". */
+enum mp_status mp_workflow_photo(struct mp_ctx *ctx, const struct mp_automation *a,
+                                 const struct mp_principal *who, int64_t photo_id, bool thumb,
+                                 void **data, size_t *len, struct mp_error *err) MP_WUR;
 
 #endif

@@ -166,7 +166,9 @@ test('staff merge clusters and move reports; roles are enforced; corrections sur
   assert.equal(mm.status, 409);
   assert.equal(mm.body.error.code, 'category_mismatch');
 
-  const merged = await api(srv.url, 'POST', `/api/v1/clusters/${from}/merge`, { json: { into }, token: dispatcher });
+  // 400 m apart, farther than the category's 25 m: the merge says why (issue 18).
+  const merged = await api(srv.url, 'POST', `/api/v1/clusters/${from}/merge`,
+    { json: { into, reason: 'one car, reported twice' }, token: dispatcher });
   assert.equal(merged.status, 200, merged.text);
   assert.equal(merged.body.cluster.id, into);
   assert.equal(merged.body.cluster.report_count, 3);
@@ -216,7 +218,7 @@ test('a merge into a closed job takes the open status of the merged one', async 
     { json: { status: 'closed', note: 'towed already' }, token: dispatcher });
   assert.equal(done.status, 200, done.text);
   const merged = await api(srv.url, 'POST', `/api/v1/clusters/${open.cluster.id}/merge`,
-    { json: { into: closed.cluster.id }, token: dispatcher });
+    { json: { into: closed.cluster.id, reason: 'the car was moved, not towed' }, token: dispatcher });
   assert.equal(merged.status, 200, merged.text);
   assert.equal(merged.body.cluster.status, 'new', 'a new report in it: the job is open again');
   assert.equal((await cluster(closed.cluster.id)).body.properties.status, 'new');

@@ -131,9 +131,9 @@ test('merge and move answer with the cluster the reports now belong to', async (
   for (const f of list.body.features) (byCat[f.properties.category] ||= []).push(f);
   const [a, b] = Object.values(byCat).find((v) => v.length >= 2);
   const merged = await api(srv.url, 'POST', `/api/v1/clusters/${a.id}/merge`,
-    { json: { into: b.id }, token: tok.dispatcher });
+    { json: { into: b.id, reason: 'test' }, token: tok.dispatcher });
   assert.equal(merged.status, 200, merged.text);
-  assert.deepEqual(Object.keys(merged.body), ['merged', 'cluster']);
+  assert.deepEqual(Object.keys(merged.body), ['merged', 'cluster', 'merge_id', 'distance_m', 'limit_m']);
   assert.equal(merged.body.merged, a.id);
   assert.equal(merged.body.cluster.id, b.id);
   assert.equal(merged.body.cluster.report_count, a.properties.report_count + b.properties.report_count);

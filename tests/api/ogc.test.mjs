@@ -211,7 +211,9 @@ test('single items, and districts from the city pack', async () => {
   assert.ok(near.body.numberReturned < 10);
 });
 
-test('links follow the Host header and X-Forwarded-Proto', async () => {
+test("links do not follow a client's Host or X-Forwarded-Proto (no trusted proxy)", async () => {
+  // The public base is MELDPUNT_PUBLIC_URL or a trusted proxy's (tests/api/links.test.mjs);
+  // a direct client's headers never make it, so the links name the address listened on.
   const u = new URL(srv.url);
   const body = await new Promise((resolve, reject) => {
     const req = http.request({
@@ -225,7 +227,8 @@ test('links follow the Host header and X-Forwarded-Proto', async () => {
     req.on('error', reject);
     req.end();
   });
-  assert.match(link(body, 'next').href, /^https:\/\/maps\.example\.test:8443\/ogc\/collections\/reports\/items\?limit=1&cursor=/);
+  assert.ok(link(body, 'next').href.startsWith(`${srv.url}/ogc/collections/reports/items?limit=1&cursor=`),
+    link(body, 'next').href);
 });
 
 function run(cmd, args) {

@@ -1,4 +1,5 @@
-// GET /api/v1/places?q=: street corners for the map page's search box.
+// GET /api/v1/places?q=: street corners and house numbers for the map page's search box;
+// GET /api/v1/places/suggest?q=: completions while it is typed (issue 18 point 2).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, api } from './lib.mjs';
@@ -23,10 +24,60 @@ test('a corner comes back as a GeoJSON Feature at the meeting point of the two s
   }
 });
 
+test('a house number is placed by the city\'s address grid (800 numbers a mile from State and Madison)', async () => {
+  // 1600 W lies two miles west of State Street (N/S 0): -87.6278 - 2 * 1609 m at 41.925 N.
+  for (const q of ['1600 W Fullerton Ave', '1600 west fullerton avenue', '1600 W FULLERTON AVE, Chicago']) {
+    const r = await get({ q });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.properties.kind, 'address');
+    assert.equal(r.body.properties.label, '1600 W FULLERTON AVE');
+    const [lon, lat] = r.body.geometry.coordinates;
+    assert.ok(Math.abs(lat - 41.9252) < 0.0005, `${lat} on Fullerton`);
+    assert.ok(Math.abs(lon - -87.6682) < 0.001, `${lon} two miles west of State St`);
+  }
+  // Odd and even numbers lie on the same stretch: 1601 is next door.
+  const next = await get({ q: '1601 W Fullerton Ave' });
+  assert.equal(next.status, 200, next.text);
+  assert.ok(Math.abs(next.body.geometry.coordinates[0] - -87.6682) < 0.001);
+});
+
+test('suggestions while typing: streets, numbers the pack places, corners that exist', async () => {
+  const suggest = (q) => api(srv.url, 'GET', `/api/v1/places/suggest?${new URLSearchParams(q)}`);
+  const cases = [
+    ['1600 W Fuller', [['address', '1600 W FULLERTON AVE']]],
+    ['1600 fullert', [['address', '1600 W FULLERTON AVE']]], // the direction left out
+    ['W Fullerton', [['street', 'W FULLERTON AVE'], ['street', 'W FULLERTON PKWY']]],
+    ['Clark St & Divi', [['corner', 'N CLARK ST & W DIVISION ST']]],
+    ['99999999 W Fullerton', []], // a number the grid does not reach: nothing to offer
+    ['zzz', []],
+  ];
+  for (const [q, want] of cases) {
+    const r = await suggest({ q });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.suggestions.map((s) => [s.kind, s.label]), want, q);
+  }
+  // Each suggestion, searched, finds its place.
+  const found = await get({ q: '1600 W FULLERTON AVE' });
+  assert.equal(found.status, 200);
+  const r = await suggest({ q: 'W' });
+  assert.equal(r.body.suggestions.length, 8, 'at most eight');
+  for (const [q, status, code, message] of [
+    [{}, 400, 'missing_parameter', /q is required/],
+    [{ q: 'x'.repeat(201) }, 400, 'too_long', /over 200/],
+    [{ q: 'W', lat: '1' }, 400, 'unknown_parameter', /lat/],
+  ]) {
+    const e = await suggest(q);
+    assert.equal(e.status, status, e.text);
+    assert.equal(e.body.error.code, code);
+    assert.match(e.body.error.message, message);
+  }
+});
+
 test('bad and unplaceable queries get a clear error', async () => {
   const cases = [
-    [{ q: 'N Clark St & N State St' }, 404, 'not_found', /no corner of two crossing streets matches/],
-    [{ q: '121 N LaSalle St' }, 404, 'not_found', /house numbers cannot be searched/],
+    [{ q: 'N Clark St & N State St' }, 404, 'not_found', /no corner of two crossing streets and no house number matches/],
+    [{ q: '121 N Nowhere St' }, 404, 'not_found', /no corner of two crossing streets and no house number matches '121 N Nowhere St'/],
+    [{ q: '99999999 W Fullerton Ave' }, 404, 'not_found', /no house number matches/],
     [{ q: '' }, 400, 'missing_parameter', /q is required/],
     [{}, 400, 'missing_parameter', /q is required/],
     [{ q: `${'a'.repeat(120)} & ${'b'.repeat(120)}` }, 400, 'too_long', /over 200/],

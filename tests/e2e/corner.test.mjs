@@ -44,7 +44,7 @@ test('a corner that does not exist is reported next to the field and no pin appe
   await page.fill('#corner', 'Clark St & State St');
   await page.click('#corner-find');
   await page.locator('#location-error').waitFor({ state: 'visible' });
-  assert.match(await page.textContent('#location-error'), /No corner found for “Clark St & State St”/);
+  assert.match(await page.textContent('#location-error'), /No corner or address found for “Clark St & State St”/);
   assert.equal(await page.locator('.report-pin').count(), 0);
   // An empty search asks for two streets.
   await page.fill('#corner', '');

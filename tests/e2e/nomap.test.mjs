@@ -46,7 +46,7 @@ for (const { name, viewport, locale, mobile, corner, words } of [
     name: 'desktop-en', viewport: DESKTOP, locale: 'en-US', mobile: false,
     corner: { typed: 'Halsted & Armitage', label: 'N HALSTED ST & W ARMITAGE AVE', lat: 41.91818, lon: -87.64851 },
     words: {
-      skip: 'Report a problem without the map', corner: 'Or find a street corner', address: 'Address or landmark (optional)',
+      skip: 'Report a problem without the map', corner: 'Or find an address or street corner', address: 'Address or landmark (optional)',
       category: 'What kind of problem?', pothole: 'Pothole in street', description: 'Describe the problem',
       send: 'Send report', street: /Street: (N HALSTED ST near W ARMITAGE AVE|W ARMITAGE AVE near N HALSTED ST)/,
       pinned: /Pin placed at 41\.9181\d, -87\.6485\d/, thanks: 'Thank you!', received: /Your report (\d+) was received\./,
@@ -57,7 +57,7 @@ for (const { name, viewport, locale, mobile, corner, words } of [
     name: 'phone-nl', viewport: PHONE, locale: 'nl-NL', mobile: true,
     corner: { typed: 'Clark & Division', label: 'N CLARK ST & W DIVISION ST', lat: 41.90390, lon: -87.63145 },
     words: {
-      skip: 'Meld een probleem zonder de kaart', corner: 'Of zoek een kruispunt', address: 'Adres of herkenningspunt (optioneel)',
+      skip: 'Meld een probleem zonder de kaart', corner: 'Of zoek een adres of kruispunt', address: 'Adres of herkenningspunt (optioneel)',
       category: 'Wat voor probleem?', pothole: 'Gat in de weg', description: 'Beschrijf het probleem',
       send: 'Melding versturen', street: /Straat: (N CLARK ST near W DIVISION ST|W DIVISION ST near N CLARK ST)/,
       pinned: /Speld geplaatst op 41,9039\d, -87,6314\d/, thanks: 'Bedankt!', received: /Uw melding (\d+) is ontvangen\./,
@@ -81,7 +81,8 @@ for (const { name, viewport, locale, mobile, corner, words } of [
       await page.keyboard.press('Tab');
       assert.equal(await focused(page), `- link "${words.skip}"`);
       await page.keyboard.press('Enter');
-      assert.equal(await focused(page), `- textbox "${words.corner}"`);
+      // A combobox: the search box offers suggestions while it is typed (issue 18 point 2).
+      assert.equal(await focused(page), `- combobox "${words.corner}"`);
 
       // 2. A corner, found on the city's streets: the place is spoken (live regions).
       await page.keyboard.type(corner.typed);

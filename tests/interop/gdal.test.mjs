@@ -13,7 +13,9 @@ let srv;
 let proxy;
 
 before(async () => {
-  srv = await startServer({ demo: true });
+  // The recording proxy is a reverse proxy on this machine: trusted, its Host makes the
+  // links, so that GDAL follows them through it (README "Security").
+  srv = await startServer({ demo: true, env: { MELDPUNT_TRUSTED_PROXIES: '127.0.0.1' } });
   proxy = await recordingProxy(srv.url);
 });
 after(async () => {

@@ -13,7 +13,7 @@ export async function recordingProxy(target) {
     requests.push({ method: req.method, url: req.url });
     const fwd = http.request({
       host: up.hostname, port: up.port, method: req.method, path: req.url,
-      headers: req.headers, // Host stays the proxy's: the server builds its links from it
+      headers: req.headers, // Host stays the proxy's: trusted, the server builds links from it
     }, (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); });
     fwd.on('error', (e) => { res.writeHead(502); res.end(String(e)); });
     req.pipe(fwd);

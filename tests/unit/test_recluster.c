@@ -375,7 +375,7 @@ static void corrections_and_statuses_survive(void **state)
     struct mp_principal dana = {.name = "dana", .role = MP_ROLE_DISPATCHER};
     struct mp_principal boss = {.name = "boss", .role = MP_ROLE_ADMIN};
     struct mp_correction_result res;
-    assert_int_equal(mp_corrections_merge(&d.ctx, &dana, late_cluster, cl_early, &res, &err),
+    assert_int_equal(mp_corrections_merge(&d.ctx, &dana, late_cluster, cl_early, "test", &res, &err),
                      MP_OK);
     assert_int_equal(mp_corrections_move(&d.ctx, &boss, a.report[member], 0, &res, &err), MP_OK);
     assert_int_not_equal(res.cluster_id, member_cluster);

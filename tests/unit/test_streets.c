@@ -147,6 +147,33 @@ static void test_find_address(void **state)
     assert_null(mp_streets_find(f->streets, NULL));
 }
 
+/* Suggestions while typing: a key prefix, with or without the direction;
+ * each name once, and no more than asked for. */
+static void test_suggest(void **state)
+{
+    struct fx *f = *state;
+    const char *out[4];
+    assert_int_equal(mp_streets_suggest(f->streets, "W MAD", out, 4), 1);
+    assert_string_equal(out[0], "W MADISON ST");
+    assert_int_equal(mp_streets_suggest(f->streets, "MADI", out, 4), 1);
+    assert_string_equal(out[0], "W MADISON ST");
+    /* No key starts with "A": N ABERDEEN ST does after its direction. */
+    assert_int_equal(mp_streets_suggest(f->streets, "A", out, 4), 1);
+    assert_string_equal(out[0], "N ABERDEEN ST");
+    /* Cross streets are names too; W WASHINGTON BLVD matches both ways, once. */
+    assert_int_equal(mp_streets_suggest(f->streets, "W", out, 4), 3);
+    assert_string_equal(out[0], "W MADISON ST");
+    assert_string_equal(out[1], "W MONROE ST");
+    assert_string_equal(out[2], "W WASHINGTON BLVD");
+    assert_int_equal(mp_streets_suggest(f->streets, "", out, 4), 0);
+    assert_int_equal(mp_streets_suggest(f->streets, NULL, out, 4), 0);
+    assert_int_equal(mp_streets_suggest(f->streets, "ELM", out, 4), 0);
+    /* The Chicago layer has many W streets: max bounds the answer. */
+    assert_int_equal(mp_streets_suggest(f->city.streets, "W", out, 4), 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_true(strncmp(out[i], "W ", 2) == 0);
+}
+
 static void test_location(void **state)
 {
     struct fx *f = *state;
@@ -432,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_snap_nearest_and_distance),
         cmocka_unit_test(test_snap_limits),
         cmocka_unit_test(test_find_address),
+        cmocka_unit_test(test_suggest),
         cmocka_unit_test(test_location),
         cmocka_unit_test(test_missing_layer),
         cmocka_unit_test(test_chicago_layer),

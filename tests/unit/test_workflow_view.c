@@ -43,8 +43,11 @@ static void on_job(void *p, const struct mp_job *j)
     add(t, "job:%s:%s ", j->status, j->department);
 }
 
-static void on_report(void *p, const struct mp_report_row *r, bool with_private)
+static void on_report(void *p, const struct mp_report_row *r, bool with_private,
+                      int64_t merged_from, int64_t merge_id)
 {
+    (void)merged_from;
+    (void)merge_id;
     add(p, "report:%s:%s ", with_private ? "private" : "public",
         r->contact_name ? r->contact_name : "-");
 }
@@ -143,19 +146,38 @@ static void the_view_pairs_notes_with_their_changes(void **state)
     /* The photo and its thumbnail, as stored. */
     void *data = NULL;
     size_t len = 0;
-    assert_int_equal(mp_workflow_photo(&d.ctx, photo_id, false, &data, &len, &err), MP_OK);
+    assert_int_equal(mp_workflow_photo(&d.ctx, NULL, &dana, photo_id, false, &data, &len, &err), MP_OK);
     assert_int_equal(len, sizeof jpeg);
     assert_memory_equal(data, jpeg, len);
     free(data);
-    assert_int_equal(mp_workflow_photo(&d.ctx, photo_id, true, &data, &len, &err), MP_OK);
+    assert_int_equal(mp_workflow_photo(&d.ctx, NULL, &dana, photo_id, true, &data, &len, &err), MP_OK);
     assert_int_equal(len, 2);
     assert_memory_equal(data, jpeg + 2, 2);
     free(data);
     char text[64];
     snprintf(text, sizeof text, "there is no photo %lld", (long long)(photo_id + 1));
-    assert_int_equal(mp_workflow_photo(&d.ctx, photo_id + 1, false, &data, &len, &err),
+    assert_int_equal(mp_workflow_photo(&d.ctx, NULL, &dana, photo_id + 1, false, &data, &len, &err),
                      MP_ENOTFOUND);
     assert_string_equal(err.text, text);
+
+    /* A crew of the job's department sees its photo; another department's
+     * crew neither the job (its notes, photos, history) nor the photo. */
+    assert_int_equal(mp_workflow_photo(&d.ctx, NULL, &crew, photo_id, true, &data, &len, &err),
+                     MP_OK);
+    free(data);
+    struct mp_principal parks = {.user_id = 9, .name = "pk-1", .role = MP_ROLE_CREW,
+                                 .department = "parks"};
+    t = (struct trace){"", 0};
+    memset(&err, 0, sizeof err);
+    assert_int_equal(mp_workflow_view(&d.ctx, NULL, &parks, cluster, T0, &cbs, &t, &err),
+                     MP_EFORBIDDEN);
+    assert_string_equal(err.text, "this job belongs to department streets, not to parks");
+    assert_string_equal(t.s, "");
+    data = NULL;
+    assert_int_equal(mp_workflow_photo(&d.ctx, NULL, &parks, photo_id, true, &data, &len, &err),
+                     MP_EFORBIDDEN);
+    assert_string_equal(err.text, "this job belongs to department streets, not to parks");
+    assert_null(data);
     fx_db_close(&d);
 }
 

@@ -1,0 +1,82 @@
+/* http_answer.c - the parts of an answer that need no libmicrohttpd: the
+ * HTTP code of a status, the JSON error body, and the Content-Security-Policy
+ * of the pages. Kept apart from http.c (the connection handling) so that
+ * each reads whole. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "meldpunt/http.h"
+
+void mp_http_error_body(struct mp_response *resp, const struct mp_error *err)
+{
+    mp_buf_reset(&resp->body);
+    mp_errtext_json(&resp->body, err, resp->lang);
+    resp->content_type = "application/json";
+    resp->language = resp->lang == MP_LANG_EN ? NULL : mp_errtext_lang_code(resp->lang);
+    resp->vary_language = true; /* the text follows Accept-Language (http.c client_lang) */
+    resp->static_body = NULL;
+    resp->stream = NULL;
+    /* Whatever httpcache.c had prepared for a 200 is not this answer's. */
+    resp->encoding = NULL;
+    resp->vary_encoding = false;
+    resp->etag[0] = '\0';
+}
+
+int mp_http_code(enum mp_status st)
+{
+    switch (st) {
+    case MP_OK: return 200;
+    case MP_EINVAL: return 400;
+    case MP_EAUTH: return 401;
+    case MP_EFORBIDDEN: return 403;
+    case MP_ENOTFOUND: return 404;
+    case MP_EMETHOD: return 405;
+    case MP_ECONFLICT: return 409;
+    case MP_ETOOBIG: return 413;
+    case MP_EUNSUPPORTED: return 415;
+    case MP_ERATE: return 429;
+    case MP_EUNAVAIL: return 503;
+    case MP_PENDING: return 500; /* never answered as such: see http.c handle() */
+    case MP_ENOMEM: return 503;
+    case MP_EDB:
+    case MP_EIO: return 500;
+    }
+    return 500;
+}
+
+/* The tile server's origin (scheme, host, port) of a tile URL template, for
+ * img-src; "" when the template is no http(s) URL. */
+static void tile_origin(const char *url, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t scheme = url && strncmp(url, "https://", 8) == 0  ? 8
+                    : url && strncmp(url, "http://", 7) == 0 ? 7
+                                                             : 0;
+    if (!scheme)
+        return;
+    const char *host = url + scheme, *end = strchr(host, '/');
+    size_t n = end ? (size_t)(end - host) : strlen(host);
+    if (n > 150)
+        return; /* not a host name worth allowing */
+    int len = (int)n;
+    /* Tile templates may use {s} subdomains: allow the parent domain. */
+    const char *sch = scheme == 8 ? "https" : "http";
+    bool sub = n > 4 && strncmp(host, "{s}.", 4) == 0;
+    int w = snprintf(out, cap, "%s://%s%.*s", sch, sub ? "*." : "", sub ? len - 4 : len,
+                     sub ? host + 4 : host);
+    if (w < 0 || (size_t)w >= cap)
+        out[0] = '\0'; /* an origin cut short would allow another host */
+}
+
+void mp_http_csp_page(const char *tile_url, char *out, size_t cap)
+{
+    char tiles[200];
+    tile_origin(tile_url, tiles, sizeof tiles);
+    if (snprintf(out, cap,
+                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: "
+                 "blob: %s; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action "
+                 "'self'; frame-ancestors 'none'",
+                 tiles) >= (int)cap)
+        out[0] = '\0'; /* never a policy cut short: the pages then go without one */
+}
