@@ -114,3 +114,44 @@ void mp_accesslog_write(int fd, const char *line, size_t len)
         len -= (size_t)n;
     }
 }
+
+void mp_accesslog_begin(struct mp_accesslog_req *r)
+{
+    memset(r, 0, sizeof *r);
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    r->t0_wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+}
+
+void mp_accesslog_set_id(struct mp_accesslog_req *r, const char *client_id)
+{
+    if (mp_accesslog_id_valid(client_id)) /* at most MP_REQUEST_ID_MAX - 1 bytes */
+        memcpy(r->id, client_id, strlen(client_id) + 1);
+    else
+        mp_accesslog_id_new(r->id, sizeof r->id);
+}
+
+double mp_accesslog_seconds(const struct mp_accesslog_req *r)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - r->t0.tv_sec) + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
+}
+
+void mp_accesslog_end(const struct mp_accesslog_req *r, const char *method, const char *route)
+{
+    struct mp_accesslog_entry e = {
+        .time_ms = r->t0_wall_ms,
+        .request_id = r->id,
+        .method = method ? method : "",
+        .route = route ? route : "(unmatched)",
+        .status = r->status,
+        .bytes = r->bytes,
+        .duration_ms = mp_accesslog_seconds(r) * 1000.0,
+    };
+    char line[MP_ACCESSLOG_LINE_MAX];
+    size_t n = mp_accesslog_format(&e, line, sizeof line);
+    if (n)
+        mp_accesslog_write(STDOUT_FILENO, line, n);
+}

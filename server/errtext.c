@@ -64,6 +64,7 @@ static const struct {
     {"io", "Een bestand kon niet gelezen of geschreven worden."},
     {"listen", "De server kan niet op dit adres luisteren."},
     {"method_not_allowed", "Deze methode is hier niet toegestaan."},
+    {"metrics", "De server kon zijn meetgegevens niet bijhouden."},
     {"missing_field", "Er ontbreekt een verplicht veld."},
     {"missing_parameter", "Er ontbreekt een verplichte parameter."},
     {"moved_on", "Er is sindsdien een melding verplaatst; de samenvoeging kan niet meer "

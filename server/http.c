@@ -50,11 +50,7 @@ struct req_state {
     struct mp_async async;
     struct mp_proxy_view view; /* who asked (client address, scheme, host) */
     struct mp_conn *conn;    /* the connection's entry in the guard (borrowed) */
-    struct timespec t0;      /* when the request line came in (monotonic) */
-    int64_t t0_wall_ms;      /* the same, as Unix time in ms, for the log */
-    char request_id[MP_REQUEST_ID_MAX]; /* the client's X-Request-Id, or one made */
-    int status;              /* the HTTP code queued; 0 = none (yet) */
-    uint64_t bytes;          /* body bytes handed to libmicrohttpd */
+    struct mp_accesslog_req log; /* from the request line: time, id, code, bytes */
 };
 
 const struct mp_form_field *mp_form_get(const struct mp_form *f, const char *name)
@@ -330,30 +326,6 @@ static struct mp_conn *guard_entry(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
-/* The access-log line and the metrics of a finished request. */
-static void account(struct mp_http *h, const struct req_state *rs, const char *method)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double sec = (double)(t1.tv_sec - rs->t0.tv_sec) + (double)(t1.tv_nsec - rs->t0.tv_nsec) / 1e9;
-    mp_metrics_request(h->app->metrics, rs->req.route, rs->status, sec);
-    if (!h->app->cfg->access_log)
-        return;
-    struct mp_accesslog_entry e = {
-        .time_ms = rs->t0_wall_ms,
-        .request_id = rs->request_id,
-        .method = method ? method : "",
-        .route = rs->req.route_pattern ? rs->req.route_pattern : "(unmatched)",
-        .status = rs->status,
-        .bytes = rs->bytes,
-        .duration_ms = sec * 1000.0,
-    };
-    char line[MP_ACCESSLOG_LINE_MAX];
-    size_t n = mp_accesslog_format(&e, line, sizeof line);
-    if (n)
-        mp_accesslog_write(STDOUT_FILENO, line, n);
-}
-
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
@@ -365,7 +337,10 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct req_state *rs = *req_cls;
     if (rs && rs->started) {
         h->active--;
-        account(h, rs, rs->req.method);
+        mp_metrics_request(h->app->metrics, rs->req.route, rs->log.status,
+                           mp_accesslog_seconds(&rs->log));
+        if (h->app->cfg->access_log)
+            mp_accesslog_end(&rs->log, rs->req.method, rs->req.route_pattern);
     }
     free_state(*req_cls);
     *req_cls = NULL;
@@ -448,10 +423,7 @@ static struct req_state *new_state(struct mp_http *h)
     rs->http = h;
     rs->req.http = rs;
     rs->req.route = MP_ROUTE_NONE;
-    clock_gettime(CLOCK_MONOTONIC, &rs->t0);
-    struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    rs->t0_wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+    mp_accesslog_begin(&rs->log);
     return rs;
 }
 
@@ -508,11 +480,8 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
     rs->started = true;
     h->active++;
     rs->req.method = method; /* for the log, also of answers made before any route */
-    const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
-    if (mp_accesslog_id_valid(rid)) /* at most MP_REQUEST_ID_MAX - 1 bytes */
-        memcpy(rs->request_id, rid, strlen(rid) + 1);
-    else
-        mp_accesslog_id_new(rs->request_id, sizeof rs->request_id);
+    mp_accesslog_set_id(&rs->log,
+                        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
     resolve_client(h, conn, rs);
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     bool multipart = has_prefix_ci(ct, "multipart/form-data");
@@ -528,68 +497,16 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
     return rs;
 }
 
+static void add_header(void *r, const char *name, const char *value)
+{
+    MHD_add_response_header(r, name, value);
+}
+
 static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct mp_response *resp,
                         const char *ctype, bool shared, const struct req_state *rs)
 {
-    MHD_add_response_header(r, "Content-Type", ctype);
-    if (resp->encoding)
-        MHD_add_response_header(r, "Content-Encoding", resp->encoding);
-    if (rs && rs->request_id[0])
-        MHD_add_response_header(r, "X-Request-Id", rs->request_id);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    if (strncmp(ctype, "text/html", 9) == 0) {
-        MHD_add_response_header(r, "Content-Security-Policy", h->csp_page);
-        MHD_add_response_header(r, "X-Frame-Options", "DENY");
-    }
-    if (resp->cache && !shared && strncmp(resp->cache, "public", 6) == 0) {
-        /* Links in it were built for this request's host: the client may
-         * keep it, a shared cache may not. */
-        char priv[96];
-        if (snprintf(priv, sizeof priv, "private%s", resp->cache + 6) < (int)sizeof priv)
-            MHD_add_response_header(r, "Cache-Control", priv);
-        else
-            MHD_add_response_header(r, "Cache-Control", "private");
-    } else if (resp->cache)
-        MHD_add_response_header(r, "Cache-Control", resp->cache);
-    else
-        MHD_add_response_header(r, "Cache-Control", "no-cache");
-    if (resp->etag[0])
-        MHD_add_response_header(r, "ETag", resp->etag);
-    if (resp->location[0])
-        MHD_add_response_header(r, "Location", resp->location);
-    if (resp->allow[0])
-        MHD_add_response_header(r, "Allow", resp->allow);
-    if (resp->disposition[0])
-        MHD_add_response_header(r, "Content-Disposition", resp->disposition);
-    if (resp->language)
-        MHD_add_response_header(r, "Content-Language", resp->language);
-    if (resp->content_crs[0])
-        MHD_add_response_header(r, "Content-Crs", resp->content_crs);
-    if (resp->cors[0]) {
-        MHD_add_response_header(r, "Access-Control-Allow-Origin", resp->cors);
-        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST");
-        MHD_add_response_header(r, "Access-Control-Allow-Headers",
-                                "Content-Type, Authorization");
-        MHD_add_response_header(r, "Access-Control-Max-Age", "600");
-    }
-    /* What besides the URL chose this answer, for caches: the CORS origin
-     * always; Accept-Encoding for types that may be compressed (httpcache.h);
-     * Accept and Accept-Language where the handler or the error answer
-     * negotiated by them. */
-    char vary[64];
-    int vn = snprintf(vary, sizeof vary, "Origin%s%s%s",
-                      resp->vary_encoding ? ", Accept-Encoding" : "",
-                      resp->vary_accept ? ", Accept" : "",
-                      resp->vary_language ? ", Accept-Language" : "");
-    MHD_add_response_header(r, "Vary", vn > 0 && (size_t)vn < sizeof vary ? vary : "*");
-    if (resp->close)
-        MHD_add_response_header(r, "Connection", "close");
-    if (resp->retry_after) {
-        char ra[16];
-        snprintf(ra, sizeof ra, "%u", resp->retry_after);
-        MHD_add_response_header(r, "Retry-After", ra);
-    }
+    struct mp_http_head head = {ctype, shared, rs ? rs->log.id : NULL, h->csp_page};
+    mp_http_headers(resp, &head, add_header, r);
 }
 
 /* A streamed answer, moved to the heap, and where its bytes are counted
@@ -641,7 +558,7 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
         if (!heap)
             return MHD_NO;
         heap->resp = *resp;
-        heap->bytes = rs ? &rs->bytes : NULL;
+        heap->bytes = rs ? &rs->log.bytes : NULL;
         memset(resp, 0, sizeof *resp); /* the heap copy owns everything now */
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, heap,
                                               stream_free);
@@ -683,9 +600,9 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
     if (!r)
         return MHD_NO;
     if (rs) {
-        rs->status = code;
+        rs->log.status = code;
         /* HEAD answers carry no body (libmicrohttpd drops it). */
-        rs->bytes += rs->req.method && strcmp(rs->req.method, "HEAD") == 0 ? 0 : sent;
+        rs->log.bytes += rs->req.method && strcmp(rs->req.method, "HEAD") == 0 ? 0 : sent;
     }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)code, r);
     MHD_destroy_response(r);
@@ -894,7 +811,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         st = mp_fail(&err, MP_ENOMEM, "too_large", "the answer grew too large; narrow the query");
     if (st != MP_OK) {
         if (st == MP_EDB || st == MP_EIO || st == MP_ENOMEM)
-            fprintf(stderr, "meldpunt: [%s] %s %s %s: %s: %s\n", rs->request_id,
+            fprintf(stderr, "meldpunt: [%s] %s %s %s: %s: %s\n", rs->log.id,
                     rs->req.client_ip, method, url, mp_status_name(st), err.text);
         if (!err.code[0])
             mp_fail(&err, st, st == MP_ENOMEM ? "unavailable" : "internal",

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Room for a request id, NUL included: a client's id is at most 64 bytes. */
 #define MP_REQUEST_ID_MAX 65
@@ -43,5 +44,25 @@ void mp_accesslog_id_new(char *out, size_t cap);
 size_t mp_accesslog_format(const struct mp_accesslog_entry *e, char *out, size_t cap);
 /* Write the line to fd whole (retrying on EINTR and short writes). */
 void mp_accesslog_write(int fd, const char *line, size_t len);
+
+/* One request's record, kept by the HTTP layer from the request line to
+ * the last byte of the answer. */
+struct mp_accesslog_req {
+    struct timespec t0; /* monotonic */
+    int64_t t0_wall_ms; /* Unix time in ms */
+    char id[MP_REQUEST_ID_MAX];
+    int status;     /* the HTTP code queued; 0 = none */
+    uint64_t bytes; /* body bytes handed out */
+};
+/* Start the record now, with no id yet. */
+void mp_accesslog_begin(struct mp_accesslog_req *r);
+/* The request's id: the client's X-Request-Id (may be NULL) when valid,
+ * else a new one. */
+void mp_accesslog_set_id(struct mp_accesslog_req *r, const char *client_id);
+/* Seconds since mp_accesslog_begin. */
+double mp_accesslog_seconds(const struct mp_accesslog_req *r);
+/* Write the request's line to stdout (route: a static pattern, or NULL
+ * for "(unmatched)"). */
+void mp_accesslog_end(const struct mp_accesslog_req *r, const char *method, const char *route);
 
 #endif

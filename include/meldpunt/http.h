@@ -153,6 +153,22 @@ int mp_http_code(enum mp_status st);
  * city's tile URL template (tile_url may be NULL). "" when cap is too small. */
 void mp_http_csp_page(const char *tile_url, char *out, size_t cap);
 
+/* What the header fields of an answer depend on besides the answer: its
+ * Content-Type, whether a shared cache may keep a "public" answer (not when
+ * it holds links built for the request's host or answers a signed-in
+ * request: it is then sent "private"), the request id (may be NULL) and the
+ * pages' Content-Security-Policy. All borrowed. */
+struct mp_http_head {
+    const char *ctype;
+    bool shared;
+    const char *request_id;
+    const char *csp_page;
+};
+/* Call add(ctx, name, value) for each header field of resp, in order; the
+ * strings are valid for the call. */
+void mp_http_headers(const struct mp_response *resp, const struct mp_http_head *head,
+                     void (*add)(void *ctx, const char *name, const char *value), void *ctx);
+
 /* The error answer {"error":{"code":..,"message":..}} for err into resp,
  * replacing whatever body it had (JSON whatever the text holds), in the
  * language resp->lang (errtext.h: Dutch adds "detail"). */
