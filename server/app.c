@@ -199,6 +199,27 @@ static enum mp_status render_config(struct mp_app *app)
     return MP_OK;
 }
 
+/* A server on an engine that lacks store operations would fail requests
+ * that need them (MP_EUNSUPPORTED): it starts only when the operator opted
+ * in, and then says which. */
+static enum mp_status check_engine(const struct mp_config *cfg, struct mp_error *err)
+{
+    char names[2048];
+    size_t n = mp_store_missing_ops(cfg->db_path, names, sizeof names);
+    if (n == 0)
+        return MP_OK;
+    /* The list is longer than an error's text: it goes to the log. */
+    fprintf(stderr, "meldpunt: the PostgreSQL engine lacks %zu store operations: %s\n", n, names);
+    if (!cfg->pg_experimental)
+        return mp_fail(err, MP_EUNSUPPORTED, "config",
+                       "the PostgreSQL engine lacks %zu store operations (listed above); set "
+                       "MELDPUNT_PG_EXPERIMENTAL=1 to serve anyway",
+                       n);
+    fprintf(stderr, "meldpunt: MELDPUNT_PG_EXPERIMENTAL=1: serving anyway; requests that need "
+                    "those operations fail\n");
+    return MP_OK;
+}
+
 enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool server,
                            struct mp_app **out, struct mp_error *err)
 {
@@ -215,6 +236,8 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
     if (cfg->tiles_set && (rc = mp_city_set_tiles(app->city, cfg->tile_url)))
         goto out;
     if ((rc = mp_tz_load(app->city->timezone, &app->tz, err)))
+        goto out;
+    if (server && (rc = check_engine(cfg, err)))
         goto out;
     struct mp_store_opts so;
     mp_store_opts_default(&so);

@@ -12,6 +12,7 @@
 #include "meldpunt/cluster.h"
 #include "meldpunt/export.h"
 #include "meldpunt/geom.h"
+#include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
 
 #define CHUNK (64 * 1024)
@@ -34,7 +35,8 @@ static void usage(FILE *out)
           "  --status S       statuses, or the families open and resolved\n"
           "  --since/--until  ISO 8601 dates or times, UTC unless a zone is given\n"
           "  --output FILE    write to FILE instead of standard output\n"
-          "  --db PATH        database file (env MELDPUNT_DB; default var/meldpunt.sqlite)\n"
+          "  --db PATH|URL    SQLite file or postgresql:// URL (env MELDPUNT_DB;\n"
+          "                   default var/meldpunt.sqlite)\n"
           "  --city DIR       city pack folder (env MELDPUNT_CITY; default geodata/chicago)\n",
           out);
 }
@@ -195,7 +197,7 @@ int mp_cli_export(struct mp_config *cfg, int argc, char **argv)
     /* Opening the app would create an empty database: exporting from a
      * mistyped path must fail instead. */
     struct stat sb;
-    if (stat(cfg->db_path, &sb) != 0) {
+    if (!mp_store_location_is_url(cfg->db_path) && stat(cfg->db_path, &sb) != 0) {
         fprintf(stderr, "meldpunt export: no database at %s: %s\n", cfg->db_path,
                 strerror(errno));
         return 1;

@@ -23,6 +23,8 @@ static void usage_backup(FILE *out)
           "The copy is checked (PRAGMA integrity_check), made a single self-contained\n"
           "file, synced and only then renamed to FILE, so FILE is never half written.\n"
           "\n"
+          "On PostgreSQL use pg_dump or continuous archiving (PITR) instead.\n"
+          "\n"
           "  --db PATH        database file (env MELDPUNT_DB; default var/meldpunt.sqlite)\n"
           "  --pages N        pages copied per step (default 64)\n"
           "  --sleep-ms MS    pause between steps (default 2)\n"
@@ -39,7 +41,8 @@ static void usage_anonymise(FILE *out)
           "whose cluster was fixed, closed or not_responsible more than N days ago.\n"
           "Public fields are kept. Safe while the server runs; written to the audit log.\n"
           "\n"
-          "  --db PATH        database file (env MELDPUNT_DB; default var/meldpunt.sqlite)\n"
+          "  --db PATH|URL    SQLite file or postgresql:// URL (env MELDPUNT_DB;\n"
+          "                   default var/meldpunt.sqlite)\n"
           "  --days N         retention in days, 0-36500 (default: env MELDPUNT_RETENTION_DAYS)\n"
           "  --dry-run        only count what would be anonymised\n",
           out);
@@ -183,7 +186,7 @@ int mp_cli_anonymise(struct mp_config *cfg, int argc, char **argv)
         }
     }
     struct stat sb;
-    if (stat(cfg->db_path, &sb) != 0) {
+    if (!mp_store_location_is_url(cfg->db_path) && stat(cfg->db_path, &sb) != 0) {
         fprintf(stderr, "meldpunt anonymise: no database at %s\n", cfg->db_path);
         return 1;
     }

@@ -195,6 +195,11 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
         (rc = env_uint("MELDPUNT_HEAD_TIMEOUT", 1, 3600, &c->head_timeout_s, err)) ||
         (rc = env_uint("MELDPUNT_BODY_MIN_RATE", 0, 1u << 30, &c->body_min_rate, err)))
         return rc;
+    if ((v = getenv("MELDPUNT_PG_EXPERIMENTAL")) && *v) {
+        if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
+            return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_PG_EXPERIMENTAL must be 0 or 1");
+        c->pg_experimental = v[0] == '1';
+    }
     if ((v = getenv("MELDPUNT_SYNC")) && *v) {
         if (strcmp(v, "full") == 0)
             c->sync_full = true;

@@ -98,6 +98,7 @@ static const struct {
     {"unknown_district", "Deze wijk bestaat niet."},
     {"unknown_field", "Het verzoek bevat een onbekend veld."},
     {"unknown_parameter", "Het verzoek bevat een onbekende parameter."},
+    {"unsupported", "Dit kan met deze database (nog) niet."},
     {"unsupported_color_space", "De kleuren van deze foto worden niet ondersteund."},
     {"unsupported_media_type", "Dit soort bestand wordt niet ondersteund."},
     {"uri_too_long", "Het adres van het verzoek is te lang."},

@@ -19,7 +19,7 @@ enum mp_status mp_health_read(struct mp_ctx *ctx, struct mp_health *out, struct 
     if (mp_store_counts(ctx->db, &out->reports, &out->clusters) != MP_OK)
         return mp_fail(err, MP_EUNAVAIL, "unavailable", "the database does not answer");
     out->schema = mp_store_schema_version(ctx->db);
-    out->store_memory_bytes = mp_store_memory_used();
+    out->store_memory_bytes = mp_store_memory_used(ctx->db);
     return MP_OK;
 }
 

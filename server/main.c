@@ -50,7 +50,8 @@ static void usage_main(FILE *out)
 
 static void usage_common(FILE *out)
 {
-    fputs("  --db PATH        database file (env MELDPUNT_DB; default var/meldpunt.sqlite)\n"
+    fputs("  --db PATH|URL    SQLite file or postgresql:// URL (env MELDPUNT_DB;\n"
+          "                   default var/meldpunt.sqlite)\n"
           "  --city DIR       city pack folder (env MELDPUNT_CITY; default geodata/chicago)\n",
           out);
 }
@@ -91,10 +92,13 @@ static int arg_value(int argc, char **argv, int *i, const char **out)
     return 0;
 }
 
-/* Create the database's folder (one level) so that a fresh checkout runs. */
+/* Create the database's folder (one level) so that a fresh checkout runs;
+ * nothing for a database server's URL. */
 static void ensure_dir_of(const char *path)
 {
     char dir[512];
+    if (mp_store_location_is_url(path))
+        return;
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir)

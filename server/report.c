@@ -358,6 +358,7 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
         if ((rc = mp_store_cluster_update(ctx->db, &st)))
             goto db_fail;
     } else {
+        snprintf(st.municipality, sizeof st.municipality, "%s", ctx->city->id);
         snprintf(st.category, sizeof st.category, "%s", cat->code);
         snprintf(st.status, sizeof st.status, "new");
         snprintf(st.district, sizeof st.district, "%s", d ? d->code : "");
@@ -377,6 +378,7 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
     }
     mp_join_reason_json(&out->why, reason, sizeof reason);
     struct mp_report_rec rec = {
+        .municipality = ctx->city->id,
         .category = cat->code,
         .description = in->description ? in->description : "",
         .address = nonempty(in->address),

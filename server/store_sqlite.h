@@ -1,13 +1,15 @@
-/* store_internal.h - PRIVATE to the store modules (server/store*.c): the
- * session layout and the statement toolkit of store_stmt.c (the statement
- * cache, the row loop, binding and reading columns), so that each store
- * module (reports, clusters, auth, exports, open311, ...) keeps its own SQL
- * next to its own interface while sharing one connection pool. Never include
- * this outside server/store*.c.
+/* store_sqlite.h - PRIVATE to the SQLite engine (server/store_sqlite*.c):
+ * the session layout and the statement toolkit of store_sqlite_stmt.c (the
+ * statement cache, the row loop, binding and reading columns), so that each
+ * store module (reports, clusters, auth, exports, open311, ...) keeps its
+ * own SQL next to its own interface while sharing one connection pool. The
+ * engine's entries are declared in store_sqlite_engine.h. Never include
+ * this outside server/store_sqlite*.c.
  */
 #ifndef MELDPUNT_STORE_INTERNAL_H
 #define MELDPUNT_STORE_INTERNAL_H
 
+#include <assert.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 
 #include "meldpunt/model.h"
 #include "meldpunt/status.h"
+#include "store_engine.h"
 
 /* The statement cache of a session: an open-addressing table keyed by the
  * address of a static SQL string (so a look-up is a hash of a pointer and
@@ -29,18 +32,29 @@ struct mp_stmt_slot {
     sqlite3_stmt *st;
 };
 
-struct mp_store_sess {
+/* A session: the engine-neutral head (store_engine.h) first, then one
+ * connection and its statements. */
+struct mp_sqlite_sess {
+    struct mp_store_sess head;
     sqlite3 *db;
     void *spatialite_cache;
     struct mp_stmt_slot stmts[MP_STMT_SLOTS];
     unsigned nstmts;
-    struct mp_store_sess *next_free;
     bool in_tx;
     /* store_map.c's row buffers, kept between requests so that a map page
      * does not fault in fresh pages each time (owned; freed by sess_close). */
     void *map_scratch[2];
     size_t map_scratch_cap[2];
 };
+
+/* The SQLite session whose head s is. The toolkit below takes the head, so
+ * that the engine's functions, which have the public signatures, pass their
+ * session on unchanged. */
+static inline struct mp_sqlite_sess *mp_sq(struct mp_store_sess *s)
+{
+    assert(s->eng == &mp_sqlite_engine);
+    return (struct mp_sqlite_sess *)s;
+}
 
 /* The session's prepared statement for sql, prepared on first use (NULL on
  * error, which is logged). sql must be a static string: the cache keys on
@@ -135,7 +149,7 @@ static inline enum mp_status mp_stmt_each(struct mp_store_sess *s, sqlite3_stmt 
         if (row(ctx, st))
             break;
     mp_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(s->db, rc, what);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? MP_OK : mp_db_status(mp_sq(s)->db, rc, what);
 }
 
 #endif

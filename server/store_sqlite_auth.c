@@ -3,6 +3,7 @@
 
 #include "meldpunt/timeutil.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 #include "store_sqlite_schema.h"
 
 static const char *const auth_migrations[] = {
@@ -47,8 +48,8 @@ static const char sql_audit_for[] = "SELECT id, IFNULL(user_id, 0), object_id, a
                                     " action, object_type, detail FROM audit WHERE object_type ="
                                     " ?1 AND object_id = ?2 ORDER BY at, id";
 
-enum mp_status mp_store_user_add(struct mp_store_sess *s, const char *name, const char *role,
-                                 const char *department, const char *token_hash, int64_t *id)
+enum mp_status mp_sqlite_user_add(struct mp_store_sess *s, const char *name, const char *role,
+                                  const char *department, const char *token_hash, int64_t *id)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_add);
     if (!st)
@@ -60,7 +61,7 @@ enum mp_status mp_store_user_add(struct mp_store_sess *s, const char *name, cons
     sqlite3_bind_int64(st, 5, mp_time_now());
     enum mp_status rc = mp_stmt_run(s, st, "user insert");
     if (rc == MP_OK)
-        *id = sqlite3_last_insert_rowid(s->db);
+        *id = sqlite3_last_insert_rowid(mp_sq(s)->db);
     return rc;
 }
 
@@ -95,19 +96,19 @@ static enum mp_status user_by(struct mp_store_sess *s, const char *sql, const ch
     return mp_stmt_first(s, st, user_row, &c, "users");
 }
 
-enum mp_status mp_store_user_by_token(struct mp_store_sess *s, const char *hash, mp_user_cb cb,
-                                      void *ctx)
+enum mp_status mp_sqlite_user_by_token(struct mp_store_sess *s, const char *hash, mp_user_cb cb,
+                                       void *ctx)
 {
     return user_by(s, sql_by_token, hash, cb, ctx);
 }
 
-enum mp_status mp_store_user_by_name(struct mp_store_sess *s, const char *name, mp_user_cb cb,
-                                     void *ctx)
+enum mp_status mp_sqlite_user_by_name(struct mp_store_sess *s, const char *name, mp_user_cb cb,
+                                      void *ctx)
 {
     return user_by(s, sql_by_name, name, cb, ctx);
 }
 
-enum mp_status mp_store_users(struct mp_store_sess *s, mp_user_cb cb, void *ctx)
+enum mp_status mp_sqlite_users(struct mp_store_sess *s, mp_user_cb cb, void *ctx)
 {
     struct users c = {cb, ctx};
     return mp_stmt_each(s, mp_stmt(s, sql_all), user_row, &c, "users");
@@ -125,24 +126,22 @@ static enum mp_status update_user(struct mp_store_sess *s, const char *sql, cons
     else
         sqlite3_bind_int(st, 2, num);
     enum mp_status rc = mp_stmt_run(s, st, "user update");
-    if (rc == MP_OK && sqlite3_changes(s->db) == 0)
+    if (rc == MP_OK && sqlite3_changes(mp_sq(s)->db) == 0)
         return MP_ENOTFOUND;
     return rc;
 }
 
-enum mp_status mp_store_user_set_token(struct mp_store_sess *s, const char *name,
-                                       const char *hash)
+enum mp_status mp_sqlite_user_set_token(struct mp_store_sess *s, const char *name, const char *hash)
 {
     return update_user(s, sql_set_token, name, hash, 0);
 }
 
-enum mp_status mp_store_user_set_disabled(struct mp_store_sess *s, const char *name,
-                                          bool disabled)
+enum mp_status mp_sqlite_user_set_disabled(struct mp_store_sess *s, const char *name, bool disabled)
 {
     return update_user(s, sql_disable, name, NULL, disabled);
 }
 
-enum mp_status mp_store_audit_add(struct mp_store_sess *s, const struct mp_audit_rec *a)
+enum mp_status mp_sqlite_audit_add(struct mp_store_sess *s, const struct mp_audit_rec *a)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_audit_add);
     if (!st)
@@ -178,8 +177,8 @@ static int audit_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &a);
 }
 
-enum mp_status mp_store_audit_for(struct mp_store_sess *s, const char *type, int64_t id,
-                                  mp_audit_cb cb, void *ctx)
+enum mp_status mp_sqlite_audit_for(struct mp_store_sess *s, const char *type, int64_t id,
+                                   mp_audit_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_audit_for);
     struct audit c = {cb, ctx};

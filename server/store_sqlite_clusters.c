@@ -8,6 +8,7 @@
 #include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 #include "store_sqlite_sql.h"
 
 /* Grid cell of a metric point for the candidate look-up; must match the
@@ -103,10 +104,9 @@ static int candidate_row(void *ctx, sqlite3_stmt *st)
     return 0;
 }
 
-enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *category,
-                                           double x, double y, double r, int64_t t,
-                                           int64_t window, struct mp_cluster_state *out,
-                                           size_t cap, size_t *n)
+enum mp_status mp_sqlite_cluster_candidates(struct mp_store_sess *s, const char *category, double x,
+                                            double y, double r, int64_t t, int64_t window,
+                                            struct mp_cluster_state *out, size_t cap, size_t *n)
 {
     int64_t since = window >= 0 && t > INT64_MIN + window ? t - window : INT64_MIN;
     int64_t until = window >= 0 && t < INT64_MAX - window ? t + window : INT64_MAX;
@@ -140,8 +140,8 @@ static int state_row(void *ctx, sqlite3_stmt *st)
     return 1;
 }
 
-enum mp_status mp_store_cluster_state(struct mp_store_sess *s, int64_t id,
-                                      struct mp_cluster_state *out)
+enum mp_status mp_sqlite_cluster_state(struct mp_store_sess *s, int64_t id,
+                                       struct mp_cluster_state *out)
 {
     sqlite3_stmt *st = mp_stmt_id(s, sql_cluster_state, id);
     return mp_stmt_first(s, st, state_row, out, "cluster");
@@ -183,17 +183,17 @@ static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cl
     enum mp_status rc = mp_stmt_run(s, st, "cluster insert");
     if (rc)
         return rc;
-    *id = want_id ? want_id : sqlite3_last_insert_rowid(s->db);
+    *id = want_id ? want_id : sqlite3_last_insert_rowid(mp_sq(s)->db);
     return mp_stmt_run_point(s, sql_cluster_ll_insert, *id, c->lon, c->lat, "cluster index");
 }
 
-enum mp_status mp_store_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
-                                       int64_t *id)
+enum mp_status mp_sqlite_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
+                                        int64_t *id)
 {
     return cluster_insert(s, c, 0, id);
 }
 
-enum mp_status mp_store_cluster_update(struct mp_store_sess *s, const struct mp_cluster_state *c)
+enum mp_status mp_sqlite_cluster_update(struct mp_store_sess *s, const struct mp_cluster_state *c)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_cluster_update);
     if (!st)
@@ -207,8 +207,8 @@ enum mp_status mp_store_cluster_update(struct mp_store_sess *s, const struct mp_
     return mp_stmt_run_point(s, sql_cluster_ll_update, c->id, c->lon, c->lat, "cluster index");
 }
 
-enum mp_status mp_store_cluster_set_status(struct mp_store_sess *s, int64_t id,
-                                           const char *status, int64_t fixed_at, int64_t now)
+enum mp_status mp_sqlite_cluster_set_status(struct mp_store_sess *s, int64_t id, const char *status,
+                                            int64_t fixed_at, int64_t now)
 {
     const char *const sqls[2] = {sql_cluster_status, sql_reports_status};
     for (int i = 0; i < 2; i++) {
@@ -270,15 +270,15 @@ static int members_row(void *ctx, sqlite3_stmt *st)
     return 1;
 }
 
-enum mp_status mp_store_cluster_members(struct mp_store_sess *s, int64_t id,
-                                        struct mp_member_stats *o)
+enum mp_status mp_sqlite_cluster_members(struct mp_store_sess *s, int64_t id,
+                                         struct mp_member_stats *o)
 {
     sqlite3_stmt *st = mp_stmt_id(s, sql_members, id);
     return mp_stmt_first(s, st, members_row, o, "members");
 }
 
-enum mp_status mp_store_reports_move_all(struct mp_store_sess *s, int64_t from, int64_t to,
-                                         const char *status)
+enum mp_status mp_sqlite_reports_move_all(struct mp_store_sess *s, int64_t from, int64_t to,
+                                          const char *status)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_move_all);
     if (!st)
@@ -290,9 +290,8 @@ enum mp_status mp_store_reports_move_all(struct mp_store_sess *s, int64_t from, 
     return mp_stmt_run(s, st, "move reports");
 }
 
-enum mp_status mp_store_report_set_cluster(struct mp_store_sess *s, int64_t report_id,
-                                           int64_t cluster_id, const char *status,
-                                           const char *why)
+enum mp_status mp_sqlite_report_set_cluster(struct mp_store_sess *s, int64_t report_id,
+                                            int64_t cluster_id, const char *status, const char *why)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_set_cluster);
     if (!st)
@@ -303,12 +302,12 @@ enum mp_status mp_store_report_set_cluster(struct mp_store_sess *s, int64_t repo
     mp_bind_text(st, 4, why);
     sqlite3_bind_int64(st, 5, mp_time_now());
     enum mp_status rc = mp_stmt_run(s, st, "report cluster");
-    if (rc == MP_OK && sqlite3_changes(s->db) == 0)
+    if (rc == MP_OK && sqlite3_changes(mp_sq(s)->db) == 0)
         return MP_ENOTFOUND;
     return rc;
 }
 
-enum mp_status mp_store_cluster_delete(struct mp_store_sess *s, int64_t id, int64_t heir)
+enum mp_status mp_sqlite_cluster_delete(struct mp_store_sess *s, int64_t id, int64_t heir)
 {
     enum mp_status rc = mp_stmt_run_ids(s, heir ? sql_history_move : sql_history_del, id, heir,
                                         "cluster delete");
@@ -319,7 +318,7 @@ enum mp_status mp_store_cluster_delete(struct mp_store_sess *s, int64_t id, int6
     return rc;
 }
 
-enum mp_status mp_store_correction_add(struct mp_store_sess *s, const struct mp_correction_rec *c)
+enum mp_status mp_sqlite_correction_add(struct mp_store_sess *s, const struct mp_correction_rec *c)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_correction);
     if (!st)
@@ -333,8 +332,8 @@ enum mp_status mp_store_correction_add(struct mp_store_sess *s, const struct mp_
     return mp_stmt_run(s, st, "correction");
 }
 
-enum mp_status mp_store_constraint_add(struct mp_store_sess *s, int64_t a, int64_t b, bool must,
-                                       int64_t at)
+enum mp_status mp_sqlite_constraint_add(struct mp_store_sess *s, int64_t a, int64_t b, bool must,
+                                        int64_t at)
 {
     if (a == b || a <= 0 || b <= 0)
         return MP_OK;
@@ -371,8 +370,8 @@ static int replay_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &r);
 }
 
-enum mp_status mp_store_replay_reports(struct mp_store_sess *s, const char *category,
-                                       mp_replay_cb cb, void *ctx)
+enum mp_status mp_sqlite_replay_reports(struct mp_store_sess *s, const char *category,
+                                        mp_replay_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, category ? sql_replay_cat : sql_replay_all);
     struct replay c = {cb, ctx};
@@ -393,7 +392,7 @@ static int constraint_row(void *ctx, sqlite3_stmt *st)
                  sqlite3_column_int(st, 2) != 0);
 }
 
-enum mp_status mp_store_constraints(struct mp_store_sess *s, mp_constraint_cb cb, void *ctx)
+enum mp_status mp_sqlite_constraints(struct mp_store_sess *s, mp_constraint_cb cb, void *ctx)
 {
     struct constraints c = {cb, ctx};
     return mp_stmt_each(s, mp_stmt(s, sql_constraints), constraint_row, &c, "constraints");
@@ -412,8 +411,8 @@ static int states_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &cs);
 }
 
-enum mp_status mp_store_cluster_states_range(struct mp_store_sess *s, int64_t lo, int64_t hi,
-                                             mp_state_cb cb, void *ctx)
+enum mp_status mp_sqlite_cluster_states_range(struct mp_store_sess *s, int64_t lo, int64_t hi,
+                                              mp_state_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_states_range);
     struct states c = {cb, ctx};
@@ -435,19 +434,19 @@ static int cluster_id_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, sqlite3_column_int64(st, 0), mp_col_text(st, 1));
 }
 
-enum mp_status mp_store_cluster_ids(struct mp_store_sess *s, mp_cluster_id_cb cb, void *ctx)
+enum mp_status mp_sqlite_cluster_ids(struct mp_store_sess *s, mp_cluster_id_cb cb, void *ctx)
 {
     struct cluster_ids c = {cb, ctx};
     return mp_stmt_each(s, mp_stmt(s, sql_cluster_ids), cluster_id_row, &c, "cluster ids");
 }
 
-enum mp_status mp_store_cluster_max_id(struct mp_store_sess *s, int64_t *max)
+enum mp_status mp_sqlite_cluster_max_id(struct mp_store_sess *s, int64_t *max)
 {
     *max = 0;
     return mp_stmt_first(s, mp_stmt(s, sql_cluster_max), mp_row_int64, max, "cluster ids");
 }
 
-enum mp_status mp_store_cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c)
+enum mp_status mp_sqlite_cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c)
 {
     int64_t id;
     return cluster_insert(s, c, c->id, &id);
@@ -455,7 +454,7 @@ enum mp_status mp_store_cluster_insert(struct mp_store_sess *s, const struct mp_
 
 /* ---- history ---- */
 
-enum mp_status mp_store_history_add(struct mp_store_sess *s, const struct mp_history_rec *h)
+enum mp_status mp_sqlite_history_add(struct mp_store_sess *s, const struct mp_history_rec *h)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_history_insert);
     if (!st)
@@ -491,8 +490,8 @@ static int history_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &h);
 }
 
-enum mp_status mp_store_history(struct mp_store_sess *s, int64_t cluster_id, mp_history_cb cb,
-                                void *ctx)
+enum mp_status mp_sqlite_history(struct mp_store_sess *s, int64_t cluster_id, mp_history_cb cb,
+                                 void *ctx)
 {
     sqlite3_stmt *st = mp_stmt_id(s, sql_history, cluster_id);
     struct history c = {cb, ctx};
@@ -530,8 +529,8 @@ static int cluster_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &row);
 }
 
-enum mp_status mp_store_clusters(struct mp_store_sess *s, const struct mp_query *q,
-                                 mp_cluster_cb cb, void *ctx)
+enum mp_status mp_sqlite_clusters(struct mp_store_sess *s, const struct mp_query *q,
+                                  mp_cluster_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, q->has_bbox ? sql_clusters_bbox : sql_clusters_all);
     struct clusters c = {cb, ctx};
@@ -543,8 +542,8 @@ enum mp_status mp_store_clusters(struct mp_store_sess *s, const struct mp_query 
     return mp_stmt_each(s, st, cluster_row, &c, "clusters");
 }
 
-enum mp_status mp_store_cluster_get(struct mp_store_sess *s, int64_t id, mp_cluster_cb cb,
-                                    void *ctx)
+enum mp_status mp_sqlite_cluster_get(struct mp_store_sess *s, int64_t id, mp_cluster_cb cb,
+                                     void *ctx)
 {
     sqlite3_stmt *st = mp_stmt_id(s, sql_cluster_get, id);
     struct clusters c = {cb, ctx};

@@ -10,6 +10,7 @@
 
 #include "meldpunt/buf.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 #include "store_sqlite_sql.h"
 
 #define REPORT_COLS                                                                              \
@@ -54,7 +55,9 @@ static const char sql_count_c_bbox[] = "SELECT count(*) FROM clusters c WHERE 1"
     "c", "clusters_rtree") MP_SQL_FILTERS("c") MP_SQL_CLUSTER_TIME UPDATED("c");
 static const char sql_extent[] = "SELECT min(created_at), max(created_at) FROM reports";
 
-struct mp_export_cursor {
+/* The engine-neutral head (store_engine.h) first. */
+struct mp_sqlite_cursor {
+    struct mp_export_cursor head;
     sqlite3 *db;       /* borrowed (from a session) or owned */
     bool owns_db;
     sqlite3_stmt *st;  /* owned: finalized on close */
@@ -82,13 +85,14 @@ static enum mp_status cursor_start(sqlite3 *db, bool owns_db, enum mp_export_wha
                                    struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
-    struct mp_export_cursor *c = calloc(1, sizeof *c);
+    struct mp_sqlite_cursor *c = calloc(1, sizeof *c);
     *out = NULL;
     if (!c) {
         if (owns_db)
             sqlite3_close_v2(db);
         return mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
     }
+    c->head.eng = &mp_sqlite_engine;
     c->db = db;
     c->owns_db = owns_db;
     c->what = what;
@@ -105,16 +109,17 @@ static enum mp_status cursor_start(sqlite3 *db, bool owns_db, enum mp_export_wha
         goto out;
     }
     bind_updated(c->st, q);
-    *out = c;
+    *out = &c->head;
     c = NULL;
 out:
-    mp_store_export_close(c);
+    if (c)
+        mp_sqlite_export_close(&c->head);
     return rc;
 }
 
-enum mp_status mp_store_export_open_path(const char *db_path, enum mp_export_what what,
-                                         const struct mp_query *q,
-                                         struct mp_export_cursor **out, struct mp_error *err)
+enum mp_status mp_sqlite_export_open_path(const char *db_path, enum mp_export_what what,
+                                          const struct mp_query *q, struct mp_export_cursor **out,
+                                          struct mp_error *err)
 {
     sqlite3 *db = NULL;
     *out = NULL;
@@ -144,17 +149,18 @@ enum mp_status mp_store_export_open_path(const char *db_path, enum mp_export_wha
     return cursor_start(db, true, what, q, out, err);
 }
 
-enum mp_status mp_store_export_open(struct mp_store_sess *sess, enum mp_export_what what,
-                                    const struct mp_query *q, struct mp_export_cursor **out,
-                                    struct mp_error *err)
+enum mp_status mp_sqlite_export_open(struct mp_store_sess *sess, enum mp_export_what what,
+                                     const struct mp_query *q, struct mp_export_cursor **out,
+                                     struct mp_error *err)
 {
-    return cursor_start(sess->db, false, what, q, out, err);
+    return cursor_start(mp_sq(sess)->db, false, what, q, out, err);
 }
 
 static const char *text(sqlite3_stmt *st, int i) { return mp_col_text(st, i); }
 
-enum mp_status mp_store_export_next(struct mp_export_cursor *c, const struct mp_export_row **row)
+enum mp_status mp_sqlite_export_next(struct mp_export_cursor *cur, const struct mp_export_row **row)
 {
+    struct mp_sqlite_cursor *c = (struct mp_sqlite_cursor *)cur;
     *row = NULL;
     if (c->done)
         return c->final;
@@ -210,18 +216,17 @@ enum mp_status mp_store_export_next(struct mp_export_cursor *c, const struct mp_
     return MP_OK;
 }
 
-void mp_store_export_close(struct mp_export_cursor *c)
+void mp_sqlite_export_close(struct mp_export_cursor *cur)
 {
-    if (!c)
-        return;
+    struct mp_sqlite_cursor *c = (struct mp_sqlite_cursor *)cur;
     sqlite3_finalize(c->st);
     if (c->owns_db)
         sqlite3_close_v2(c->db);
     free(c);
 }
 
-enum mp_status mp_store_export_count(struct mp_store_sess *sess, enum mp_export_what what,
-                                     const struct mp_query *q, int64_t *n)
+enum mp_status mp_sqlite_export_count(struct mp_store_sess *sess, enum mp_export_what what,
+                                      const struct mp_query *q, int64_t *n)
 {
     const char *sql = what == MP_EXPORT_CLUSTERS ? (q->has_bbox ? sql_count_c_bbox : sql_count_c)
                                                  : (q->has_bbox ? sql_count_r_bbox : sql_count_r);
@@ -248,8 +253,8 @@ static int extent_row(void *ctx, sqlite3_stmt *st)
     return 1;
 }
 
-enum mp_status mp_store_export_time_extent(struct mp_store_sess *sess, int64_t *first,
-                                           int64_t *last)
+enum mp_status mp_sqlite_export_time_extent(struct mp_store_sess *sess, int64_t *first,
+                                            int64_t *last)
 {
     struct extent e = {first, last};
     *first = *last = 0;

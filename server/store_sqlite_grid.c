@@ -7,6 +7,7 @@
 
 #include "meldpunt/store.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 #include "store_sqlite_sql.h"
 
 static const char sql_grid_bbox[] =
@@ -34,8 +35,8 @@ static int grid_row(void *ctx, sqlite3_stmt *st)
     return g->cb(g->ctx, &c);
 }
 
-enum mp_status mp_store_cluster_grid(struct mp_store_sess *s, const struct mp_query *q,
-                                     double cell_deg, mp_grid_cb cb, void *ctx)
+enum mp_status mp_sqlite_cluster_grid(struct mp_store_sess *s, const struct mp_query *q,
+                                      double cell_deg, mp_grid_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_grid_bbox);
     struct grid g = {cb, ctx};
@@ -121,8 +122,8 @@ static int pyr_sum_row(void *ctx, sqlite3_stmt *st)
     return 0;
 }
 
-enum mp_status mp_store_grid_pyramid(struct mp_store_sess *s, const struct mp_query *q, int zoom,
-                                     mp_grid_cb cb, void *ctx)
+enum mp_status mp_sqlite_grid_pyramid(struct mp_store_sess *s, const struct mp_query *q, int zoom,
+                                      mp_grid_cb cb, void *ctx)
 {
     if (!q->has_bbox || q->district || q->since || q->until || zoom < 0 || zoom > 14)
         return MP_EUNSUPPORTED;

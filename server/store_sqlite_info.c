@@ -4,11 +4,12 @@
  * that a test can check the whole chain rather than one link of it. */
 #include "meldpunt/store.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 
 /* A pragma's value is read at each step, so a cached statement is right. */
 static const char sql_synchronous[] = "PRAGMA synchronous";
 
-enum mp_status mp_store_sync_mode(struct mp_store_sess *sess, int *mode)
+enum mp_status mp_sqlite_sync_mode(struct mp_store_sess *sess, int *mode)
 {
     int64_t v = -1;
     enum mp_status rc =
@@ -37,15 +38,15 @@ static int status_row(void *p, sqlite3_stmt *st)
     return 0;
 }
 
-enum mp_status mp_store_status_counts(struct mp_store_sess *sess, bool clusters,
-                                      mp_store_status_count_cb cb, void *ctx)
+enum mp_status mp_sqlite_status_counts(struct mp_store_sess *sess, bool clusters,
+                                       mp_store_status_count_cb cb, void *ctx)
 {
     struct status_rows sr = {cb, ctx};
     return mp_stmt_each(sess, mp_stmt(sess, clusters ? sql_cluster_status : sql_report_status),
                         status_row, &sr, "status counts");
 }
 
-enum mp_status mp_store_size_bytes(struct mp_store_sess *sess, int64_t *bytes)
+enum mp_status mp_sqlite_size_bytes(struct mp_store_sess *sess, int64_t *bytes)
 {
     *bytes = -1;
     enum mp_status rc =

@@ -15,6 +15,7 @@
 #include "meldpunt/timeutil.h"
 #include "meldpunt/vocab.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 
 void mp_backup_opts_default(struct mp_backup_opts *o)
 {
@@ -106,9 +107,9 @@ static void remove_tmp(const char *tmp)
     (void)unlink(side);
 }
 
-enum mp_status mp_maint_backup(const char *db_path, const char *dest_path,
-                               const struct mp_backup_opts *opts, struct mp_backup_stats *stats,
-                               struct mp_error *err)
+enum mp_status mp_sqlite_maint_backup(const char *db_path, const char *dest_path,
+                                      const struct mp_backup_opts *opts,
+                                      struct mp_backup_stats *stats, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
     struct mp_backup_opts o;
@@ -339,20 +340,20 @@ static enum mp_status apply(struct mp_store_sess *s, const char *count_sql, cons
     }
     enum mp_status rc = mp_stmt_first(s, st, mp_row_int64, n, "anonymise");
     if (rc == MP_ENOTFOUND) { /* a change returns no row: count what it changed */
-        *n = sqlite3_changes64(s->db);
+        *n = sqlite3_changes64(mp_sq(s)->db);
         rc = MP_OK;
     }
     return rc;
 }
 
-enum mp_status mp_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
-                                  const char *actor, struct mp_anonymise_stats *stats,
-                                  struct mp_error *err)
+enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
+                                         const char *actor, struct mp_anonymise_stats *stats,
+                                         struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
     struct mp_anonymise_stats a;
     memset(&a, 0, sizeof a);
-    if (sqlite3_create_function(s->db, "mp_mask_contacts", 1,
+    if (sqlite3_create_function(mp_sq(s)->db, "mp_mask_contacts", 1,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
                                 fn_mask, NULL, NULL) != SQLITE_OK) {
         rc = mp_fail(err, MP_EDB, "store", "cannot prepare anonymisation");

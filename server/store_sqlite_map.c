@@ -46,26 +46,26 @@ struct key {
  * second array. */
 static bool room(struct mp_store_sess *s, int i, size_t need)
 {
-    if (need <= s->map_scratch_cap[i])
+    if (need <= mp_sq(s)->map_scratch_cap[i])
         return true;
-    size_t cap = s->map_scratch_cap[i] ? s->map_scratch_cap[i] : (size_t)64 << 10;
+    size_t cap = mp_sq(s)->map_scratch_cap[i] ? mp_sq(s)->map_scratch_cap[i] : (size_t)64 << 10;
     while (cap < need)
         cap *= 2;
-    void *p = realloc(s->map_scratch[i], cap);
+    void *p = realloc(mp_sq(s)->map_scratch[i], cap);
     if (!p)
         return false;
-    s->map_scratch[i] = p;
-    s->map_scratch_cap[i] = cap;
+    mp_sq(s)->map_scratch[i] = p;
+    mp_sq(s)->map_scratch_cap[i] = cap;
     return true;
 }
 
 static void trim(struct mp_store_sess *s)
 {
     for (int i = 0; i < 2; i++) {
-        if (s->map_scratch_cap[i] > MAP_KEEP_BYTES) {
-            free(s->map_scratch[i]);
-            s->map_scratch[i] = NULL;
-            s->map_scratch_cap[i] = 0;
+        if (mp_sq(s)->map_scratch_cap[i] > MAP_KEEP_BYTES) {
+            free(mp_sq(s)->map_scratch[i]);
+            mp_sq(s)->map_scratch[i] = NULL;
+            mp_sq(s)->map_scratch_cap[i] = 0;
         }
     }
 }
@@ -221,14 +221,14 @@ static int scan_row(void *ctx, sqlite3_stmt *st)
         c->rc = MP_ENOMEM;
         return 1;
     }
-    struct entry *e = (struct entry *)((char *)s->map_scratch[0] + c->used);
+    struct entry *e = (struct entry *)((char *)mp_sq(s)->map_scratch[0] + c->used);
     e->lon = sqlite3_column_double(st, 1);
     e->lat = sqlite3_column_double(st, 2);
     e->count = sqlite3_column_int64(st, 4);
     e->len = len;
     if (len)
         memcpy(e->rec, rec, len);
-    struct key *k = (struct key *)s->map_scratch[1] + c->n;
+    struct key *k = (struct key *)mp_sq(s)->map_scratch[1] + c->n;
     k->id = sqlite3_column_int64(st, 0);
     k->off = c->used;
     c->used += size;
@@ -275,12 +275,13 @@ enum mp_status mp_store_map_reports(struct mp_store_sess *s, const struct mp_que
         goto out;
     *handled = true;
     size_t n = c.n;
-    struct key *keys = s->map_scratch[1];
+    struct key *keys = mp_sq(s)->map_scratch[1];
     keys = sort_keys(keys, keys + n, n);
     size_t emit = q->limit && q->limit < n ? q->limit : n;
     for (size_t i = 0; i < emit; i++) {
         struct mp_report_row row;
-        if (!decode((struct entry *)((char *)s->map_scratch[0] + keys[i].off), keys[i].id, &row)) {
+        if (!decode((struct entry *)((char *)mp_sq(s)->map_scratch[0] + keys[i].off), keys[i].id,
+                    &row)) {
             fprintf(stderr, "meldpunt: store: report_map: malformed record of report %lld\n",
                     (long long)keys[i].id);
             rc = MP_EDB;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "meldpunt/store.h"
+#include "store_sqlite_engine.h"
 #include "store_sqlite.h"
 #include "store_sqlite_schema.h"
 
@@ -110,8 +111,8 @@ static const char sql_moved_in[] =
     " JOIN merges m ON m.id = mr.merge_id AND m.undone_at IS NULL WHERE h.cluster_id = ?1"
     " ORDER BY 1, 3, 4";
 
-enum mp_status mp_store_merge_add(struct mp_store_sess *s, const struct mp_merge_rec *m,
-                                  int64_t *id)
+enum mp_status mp_sqlite_merge_add(struct mp_store_sess *s, const struct mp_merge_rec *m,
+                                   int64_t *id)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_add);
     if (!st)
@@ -139,11 +140,11 @@ enum mp_status mp_store_merge_add(struct mp_store_sess *s, const struct mp_merge
     mp_bind_text(st, 19, m->from_location);
     enum mp_status rc = mp_stmt_run(s, st, "merge add");
     if (rc == MP_OK)
-        *id = sqlite3_last_insert_rowid(s->db);
+        *id = sqlite3_last_insert_rowid(mp_sq(s)->db);
     return rc;
 }
 
-enum mp_status mp_store_merge_note_rows(struct mp_store_sess *s, int64_t id, int64_t from)
+enum mp_status mp_sqlite_merge_note_rows(struct mp_store_sess *s, int64_t id, int64_t from)
 {
     enum mp_status rc;
     if ((rc = mp_stmt_run_ids(s, sql_note_reports, id, from, "merge rows")) ||
@@ -154,16 +155,16 @@ enum mp_status mp_store_merge_note_rows(struct mp_store_sess *s, int64_t id, int
     return MP_OK;
 }
 
-enum mp_status mp_store_merge_entry_add(struct mp_store_sess *s, int64_t id,
-                                        enum mp_merge_entry which, const struct mp_history_rec *h)
+enum mp_status mp_sqlite_merge_entry_add(struct mp_store_sess *s, int64_t id,
+                                         enum mp_merge_entry which, const struct mp_history_rec *h)
 {
     if ((unsigned)which >= sizeof sql_entry_set / sizeof *sql_entry_set)
         return MP_EDB;
     /* The entry is an ordinary one; the merge record then points at it. */
-    enum mp_status rc = mp_store_history_add(s, h);
+    enum mp_status rc = mp_sqlite_history_add(s, h);
     if (rc)
         return rc;
-    return mp_stmt_run_ids(s, sql_entry_set[which], id, sqlite3_last_insert_rowid(s->db),
+    return mp_stmt_run_ids(s, sql_entry_set[which], id, sqlite3_last_insert_rowid(mp_sq(s)->db),
                            "merge entry");
 }
 
@@ -199,7 +200,7 @@ static int merge_row(void *p, sqlite3_stmt *st)
     return 0;
 }
 
-enum mp_status mp_store_merge_get(struct mp_store_sess *s, int64_t id, struct mp_merge_row *out)
+enum mp_status mp_sqlite_merge_get(struct mp_store_sess *s, int64_t id, struct mp_merge_row *out)
 {
     return mp_stmt_first(s, mp_stmt_id(s, sql_get, id), merge_row, out, "merge get");
 }
@@ -217,8 +218,8 @@ static int stray_row(void *p, sqlite3_stmt *st)
     return 1;
 }
 
-enum mp_status mp_store_merge_strays(struct mp_store_sess *s, int64_t id, int64_t into, int64_t *n,
-                                     int64_t *report, int64_t *now_in)
+enum mp_status mp_sqlite_merge_strays(struct mp_store_sess *s, int64_t id, int64_t into, int64_t *n,
+                                      int64_t *report, int64_t *now_in)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_strays);
     struct strays c = {n, report, now_in};
@@ -230,8 +231,8 @@ enum mp_status mp_store_merge_strays(struct mp_store_sess *s, int64_t id, int64_
     return mp_stmt_each(s, st, stray_row, &c, "merge strays");
 }
 
-enum mp_status mp_store_merge_restore(struct mp_store_sess *s, int64_t id, int64_t from,
-                                      const char *status, int64_t at, const char *actor)
+enum mp_status mp_sqlite_merge_restore(struct mp_store_sess *s, int64_t id, int64_t from,
+                                       const char *status, int64_t at, const char *actor)
 {
     enum mp_status rc;
     sqlite3_stmt *st = mp_stmt(s, sql_restore_reports);
@@ -280,14 +281,14 @@ static enum mp_status each_merge(struct mp_store_sess *s, const char *sql, int64
     return rc;
 }
 
-enum mp_status mp_store_merges_in_history(struct mp_store_sess *s, int64_t cluster, mp_merge_cb cb,
-                                          void *ctx)
+enum mp_status mp_sqlite_merges_in_history(struct mp_store_sess *s, int64_t cluster, mp_merge_cb cb,
+                                           void *ctx)
 {
     return each_merge(s, sql_in_history, cluster, cb, ctx);
 }
 
-enum mp_status mp_store_merges_of_report(struct mp_store_sess *s, int64_t report, mp_merge_cb cb,
-                                         void *ctx)
+enum mp_status mp_sqlite_merges_of_report(struct mp_store_sess *s, int64_t report, mp_merge_cb cb,
+                                          void *ctx)
 {
     return each_merge(s, sql_of_report, report, cb, ctx);
 }
@@ -304,8 +305,8 @@ static int moved_row(void *p, sqlite3_stmt *st)
                  mp_col_text(st, 2), sqlite3_column_int64(st, 3));
 }
 
-enum mp_status mp_store_merge_moved_in(struct mp_store_sess *s, int64_t cluster,
-                                       mp_merge_moved_cb cb, void *ctx)
+enum mp_status mp_sqlite_merge_moved_in(struct mp_store_sess *s, int64_t cluster,
+                                        mp_merge_moved_cb cb, void *ctx)
 {
     struct moved c = {cb, ctx};
     return mp_stmt_each(s, mp_stmt_id(s, sql_moved_in, cluster), moved_row, &c, "merge moved");

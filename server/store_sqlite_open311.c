@@ -5,6 +5,7 @@
 
 #include "meldpunt/buf.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 #include "store_sqlite_schema.h"
 
 static const char *const open311_migrations[] = {
@@ -91,7 +92,7 @@ static const char sql_update_put[] =
     " client_status, client_at, media_url) VALUES (?1, ?2, ?3, ?4, ?5, NULLIF(?6, 0), ?7)";
 static const char sql_update_touch[] = "UPDATE reports SET updated_at = ?2 WHERE id = ?1";
 
-enum mp_status mp_store_open311_put(struct mp_store_sess *s, const struct mp_open311_extra *x)
+enum mp_status mp_sqlite_open311_put(struct mp_store_sess *s, const struct mp_open311_extra *x)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_put);
     if (!st)
@@ -142,8 +143,8 @@ static int request_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &row);
 }
 
-enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
-                                         mp_open311_cb cb, void *ctx)
+enum mp_status mp_sqlite_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
+                                          mp_open311_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, q->has_bbox ? sql_list_box : sql_list);
     if (!st)
@@ -175,8 +176,8 @@ enum mp_status mp_store_open311_requests(struct mp_store_sess *s, const struct m
     return mp_stmt_each(s, st, request_row, &c, "open311 requests");
 }
 
-enum mp_status mp_store_open311_request(struct mp_store_sess *s, int64_t id, mp_open311_cb cb,
-                                        void *ctx)
+enum mp_status mp_sqlite_open311_request(struct mp_store_sess *s, int64_t id, mp_open311_cb cb,
+                                         void *ctx)
 {
     sqlite3_stmt *st = mp_stmt_id(s, sql_one, id);
     struct requests c = {cb, ctx};
@@ -202,9 +203,9 @@ static int update_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &u);
 }
 
-enum mp_status mp_store_open311_updates(struct mp_store_sess *s, int64_t since, int64_t until,
-                                        size_t limit, size_t offset, mp_open311_update_cb cb,
-                                        void *ctx)
+enum mp_status mp_sqlite_open311_updates(struct mp_store_sess *s, int64_t since, int64_t until,
+                                         size_t limit, size_t offset, mp_open311_update_cb cb,
+                                         void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_updates);
     struct updates c = {cb, ctx};
@@ -229,9 +230,9 @@ static int found_update(void *ctx, sqlite3_stmt *st)
     return 1;
 }
 
-enum mp_status mp_store_open311_update_find(struct mp_store_sess *s, int64_t client_id,
-                                            const char *client_update_id, int64_t *history_id,
-                                            int64_t *report_id)
+enum mp_status mp_sqlite_open311_update_find(struct mp_store_sess *s, int64_t client_id,
+                                             const char *client_update_id, int64_t *history_id,
+                                             int64_t *report_id)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_update_find);
     struct found_update f = {history_id, report_id};
@@ -242,8 +243,9 @@ enum mp_status mp_store_open311_update_find(struct mp_store_sess *s, int64_t cli
     return mp_stmt_first(s, st, found_update, &f, "open311 update find");
 }
 
-enum mp_status mp_store_open311_note_add(struct mp_store_sess *s,
-                                         const struct mp_open311_note_rec *rec, int64_t *history_id)
+enum mp_status mp_sqlite_open311_note_add(struct mp_store_sess *s,
+                                          const struct mp_open311_note_rec *rec,
+                                          int64_t *history_id)
 {
     enum mp_status rc;
     struct mp_history_rec h = {.cluster_id = rec->cluster_id,
@@ -255,7 +257,7 @@ enum mp_status mp_store_open311_note_add(struct mp_store_sess *s,
                                .actor = rec->actor};
     if ((rc = mp_store_history_add(s, &h)))
         return rc;
-    *history_id = sqlite3_last_insert_rowid(s->db);
+    *history_id = sqlite3_last_insert_rowid(mp_sq(s)->db);
     sqlite3_stmt *st = mp_stmt(s, sql_update_put);
     if (!st)
         return MP_EDB;

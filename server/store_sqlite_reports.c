@@ -7,6 +7,7 @@
 #include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 #include "store_sqlite_map.h"
 #include "store_sqlite_sql.h"
 
@@ -43,8 +44,8 @@ static const char sql_cluster_reports[] =
     "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id = r.cluster_id"
     " WHERE r.cluster_id = ?1 ORDER BY r.created_at, r.id";
 
-enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
-                                      int64_t *id)
+enum mp_status mp_sqlite_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
+                                       int64_t *id)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_report_insert);
     if (!st)
@@ -74,12 +75,12 @@ enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_r
     enum mp_status rc = mp_stmt_run(s, st, "report insert");
     if (rc)
         return rc;
-    *id = sqlite3_last_insert_rowid(s->db);
+    *id = sqlite3_last_insert_rowid(mp_sq(s)->db);
     return mp_stmt_run_point(s, sql_report_ll_insert, *id, r->lon, r->lat, "report index");
 }
 
-enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const char *ext,
-                                               bool *exists)
+enum mp_status mp_sqlite_report_external_exists(struct mp_store_sess *s, const char *ext,
+                                                bool *exists)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_report_ext);
     if (st)
@@ -89,8 +90,8 @@ enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const ch
     return rc == MP_ENOTFOUND ? MP_OK : rc;
 }
 
-enum mp_status mp_store_photo_put(struct mp_store_sess *s, int64_t report_id,
-                                  const struct mp_photo_rec *p)
+enum mp_status mp_sqlite_photo_put(struct mp_store_sess *s, int64_t report_id,
+                                   const struct mp_photo_rec *p)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_photo_put);
     if (!st)
@@ -105,8 +106,8 @@ enum mp_status mp_store_photo_put(struct mp_store_sess *s, int64_t report_id,
     return mp_stmt_run(s, st, "photo insert");
 }
 
-enum mp_status mp_store_photo_get(struct mp_store_sess *s, int64_t report_id, bool thumb,
-                                  void **data, size_t *len)
+enum mp_status mp_sqlite_photo_get(struct mp_store_sess *s, int64_t report_id, bool thumb,
+                                   void **data, size_t *len)
 {
     sqlite3_stmt *st = mp_stmt_id(s, thumb ? sql_photo_thumb : sql_photo_full, report_id);
     return mp_stmt_blob(s, st, data, len, "photo");
@@ -153,8 +154,8 @@ static int report_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &row);
 }
 
-enum mp_status mp_store_reports(struct mp_store_sess *s, const struct mp_query *q, mp_report_cb cb,
-                                void *ctx)
+enum mp_status mp_sqlite_reports(struct mp_store_sess *s, const struct mp_query *q, mp_report_cb cb,
+                                 void *ctx)
 {
     bool handled;
     enum mp_status rc = mp_store_map_reports(s, q, cb, ctx, &handled);
@@ -169,16 +170,16 @@ enum mp_status mp_store_reports(struct mp_store_sess *s, const struct mp_query *
     return mp_stmt_each(s, st, report_row, &c, "reports");
 }
 
-enum mp_status mp_store_report_get(struct mp_store_sess *s, int64_t id, bool with_private,
-                                   mp_report_cb cb, void *ctx)
+enum mp_status mp_sqlite_report_get(struct mp_store_sess *s, int64_t id, bool with_private,
+                                    mp_report_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt_id(s, sql_report_get, id);
     struct reports c = {cb, ctx, with_private};
     return mp_stmt_first(s, st, report_row, &c, "report");
 }
 
-enum mp_status mp_store_cluster_reports(struct mp_store_sess *s, int64_t cluster_id,
-                                        mp_report_cb cb, void *ctx)
+enum mp_status mp_sqlite_cluster_reports(struct mp_store_sess *s, int64_t cluster_id,
+                                         mp_report_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt_id(s, sql_cluster_reports, cluster_id);
     struct reports c = {cb, ctx, false};

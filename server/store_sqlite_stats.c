@@ -2,6 +2,7 @@
 #include "meldpunt/store_stats.h"
 
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 
 /* The range uses the reports_created index; the fix time falls back to the
  * history for clusters whose fixed_at was never set (older data). */
@@ -34,9 +35,9 @@ static int stats_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &r);
 }
 
-enum mp_status mp_store_stats_reports(struct mp_store_sess *s, int64_t from, int64_t to,
-                                      const char *category, const char *district,
-                                      mp_stats_cb cb, void *ctx)
+enum mp_status mp_sqlite_stats_reports(struct mp_store_sess *s, int64_t from, int64_t to,
+                                       const char *category, const char *district, mp_stats_cb cb,
+                                       void *ctx)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_reports);
     struct stats c = {cb, ctx};

@@ -27,21 +27,12 @@ enum mp_status mp_db_status(sqlite3 *db, int rc, const char *what)
     return MP_EDB;
 }
 
-/* Fibonacci hashing of the string's address: static strings lie a few
- * bytes to a few hundred apart, and the multiply spreads them over the
- * table's top bits. */
-static unsigned slot_of(const char *sql)
-{
-    return (unsigned)(((uint64_t)(uintptr_t)sql * UINT64_C(0x9E3779B97F4A7C15)) >> 56) &
-           (MP_STMT_SLOTS - 1);
-}
+_Static_assert(MP_STMT_SLOTS == MP_STORE_SQL_SLOTS, "mp_store_sql_slot yields the slot");
 
-_Static_assert((MP_STMT_SLOTS & (MP_STMT_SLOTS - 1)) == 0 && MP_STMT_SLOTS <= 256,
-               "slot_of yields 8 bits");
-
-sqlite3_stmt *mp_stmt(struct mp_store_sess *s, const char *sql)
+sqlite3_stmt *mp_stmt(struct mp_store_sess *sess, const char *sql)
 {
-    unsigned i = slot_of(sql);
+    struct mp_sqlite_sess *s = mp_sq(sess);
+    unsigned i = mp_store_sql_slot(sql);
     while (s->stmts[i].sql) {
         if (s->stmts[i].sql == sql)
             return s->stmts[i].st;
@@ -71,8 +62,9 @@ sqlite3_stmt *mp_stmt_id(struct mp_store_sess *s, const char *sql, int64_t id)
     return st;
 }
 
-void mp_stmt_cache_clear(struct mp_store_sess *s)
+void mp_stmt_cache_clear(struct mp_store_sess *sess)
 {
+    struct mp_sqlite_sess *s = mp_sq(sess);
     for (unsigned i = 0; i < MP_STMT_SLOTS; i++) {
         sqlite3_finalize(s->stmts[i].st);
         s->stmts[i].sql = NULL;
@@ -106,7 +98,7 @@ enum mp_status mp_stmt_first(struct mp_store_sess *s, sqlite3_stmt *st, mp_row_f
     mp_stmt_done(st);
     if (rc == SQLITE_ROW)
         return MP_OK;
-    return rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(s->db, rc, what);
+    return rc == SQLITE_DONE ? MP_ENOTFOUND : mp_db_status(mp_sq(s)->db, rc, what);
 }
 
 int mp_row_int64(void *ctx, sqlite3_stmt *st)
@@ -170,11 +162,11 @@ enum mp_status mp_stmt_blob(struct mp_store_sess *s, sqlite3_stmt *st, void **da
 enum mp_status mp_exec(struct mp_store_sess *s, const char *sql)
 {
     char *msg = NULL;
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    int rc = sqlite3_exec(mp_sq(s)->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         fprintf(stderr, "meldpunt: store: %s\n", msg ? msg : "error");
         sqlite3_free(msg);
-        return mp_db_status(s->db, rc, "exec");
+        return mp_db_status(mp_sq(s)->db, rc, "exec");
     }
     return MP_OK;
 }

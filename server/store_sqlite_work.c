@@ -9,6 +9,7 @@
 #include "meldpunt/buf.h"
 #include "meldpunt/timeutil.h"
 #include "store_sqlite.h"
+#include "store_sqlite_engine.h"
 #include "store_sqlite_schema.h"
 #include "store_sqlite_sql.h"
 
@@ -110,8 +111,8 @@ static int assignment_row(void *ctx, sqlite3_stmt *st)
     return 1;
 }
 
-enum mp_status mp_store_work_get(struct mp_store_sess *s, int64_t cluster_id,
-                                 struct mp_work_assignment *out)
+enum mp_status mp_sqlite_work_get(struct mp_store_sess *s, int64_t cluster_id,
+                                  struct mp_work_assignment *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = mp_stmt_id(s, sql_get, cluster_id);
@@ -119,8 +120,8 @@ enum mp_status mp_store_work_get(struct mp_store_sess *s, int64_t cluster_id,
     return rc == MP_ENOTFOUND ? MP_OK : rc;
 }
 
-enum mp_status mp_store_work_set(struct mp_store_sess *s, int64_t cluster_id,
-                                 const struct mp_work_assignment *a, int64_t now)
+enum mp_status mp_sqlite_work_set(struct mp_store_sess *s, int64_t cluster_id,
+                                  const struct mp_work_assignment *a, int64_t now)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_set);
     if (!st)
@@ -167,8 +168,8 @@ static int work_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &r);
 }
 
-enum mp_status mp_store_work_list(struct mp_store_sess *s, const struct mp_work_query *q,
-                                  mp_work_cb cb, void *ctx)
+enum mp_status mp_sqlite_work_list(struct mp_store_sess *s, const struct mp_work_query *q,
+                                   mp_work_cb cb, void *ctx)
 {
     if (q->nstatuses == 0)
         return MP_EINVAL;
@@ -189,8 +190,8 @@ enum mp_status mp_store_work_list(struct mp_store_sess *s, const struct mp_work_
     return mp_stmt_each(s, st, work_row, &c, "worklist");
 }
 
-enum mp_status mp_store_work_note_add(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
-                                      const char *status, const char *note, const char *actor)
+enum mp_status mp_sqlite_work_note_add(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
+                                       const char *status, const char *note, const char *actor)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_note_add);
     if (!st)
@@ -222,17 +223,17 @@ static int note_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &r);
 }
 
-enum mp_status mp_store_work_notes(struct mp_store_sess *s, int64_t cluster_id,
-                                   mp_work_note_cb cb, void *ctx)
+enum mp_status mp_sqlite_work_notes(struct mp_store_sess *s, int64_t cluster_id, mp_work_note_cb cb,
+                                    void *ctx)
 {
     sqlite3_stmt *st = mp_stmt_id(s, sql_notes, cluster_id);
     struct notes c = {cb, ctx};
     return mp_stmt_each(s, st, note_row, &c, "notes");
 }
 
-enum mp_status mp_store_work_photo_put(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
-                                       const char *status, const char *actor,
-                                       const struct mp_photo_rec *p, int64_t *id)
+enum mp_status mp_sqlite_work_photo_put(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
+                                        const char *status, const char *actor,
+                                        const struct mp_photo_rec *p, int64_t *id)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_photo_put);
     if (!st)
@@ -248,12 +249,12 @@ enum mp_status mp_store_work_photo_put(struct mp_store_sess *s, int64_t cluster_
     sqlite3_bind_blob64(st, 9, p->thumb, p->thumb_len, SQLITE_STATIC);
     enum mp_status rc = mp_stmt_run(s, st, "work photo insert");
     if (rc == MP_OK)
-        *id = sqlite3_last_insert_rowid(s->db);
+        *id = sqlite3_last_insert_rowid(mp_sq(s)->db);
     return rc;
 }
 
-enum mp_status mp_store_work_photo_get(struct mp_store_sess *s, int64_t photo_id, bool thumb,
-                                       void **data, size_t *len)
+enum mp_status mp_sqlite_work_photo_get(struct mp_store_sess *s, int64_t photo_id, bool thumb,
+                                        void **data, size_t *len)
 {
     sqlite3_stmt *st = mp_stmt_id(s, thumb ? sql_photo_thumb : sql_photo_full, photo_id);
     return mp_stmt_blob(s, st, data, len, "work photo");
@@ -279,22 +280,22 @@ static int photo_row(void *ctx, sqlite3_stmt *st)
     return c->cb(c->ctx, &r);
 }
 
-enum mp_status mp_store_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
+enum mp_status mp_sqlite_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
                                            int64_t *cluster_id)
 {
     return mp_stmt_first(s, mp_stmt_id(s, sql_photo_cluster, photo_id), mp_row_int64, cluster_id,
                          "photo cluster");
 }
 
-enum mp_status mp_store_work_photos(struct mp_store_sess *s, int64_t cluster_id,
-                                    mp_work_photo_cb cb, void *ctx)
+enum mp_status mp_sqlite_work_photos(struct mp_store_sess *s, int64_t cluster_id,
+                                     mp_work_photo_cb cb, void *ctx)
 {
     sqlite3_stmt *st = mp_stmt_id(s, sql_photos, cluster_id);
     struct photos c = {cb, ctx};
     return mp_stmt_each(s, st, photo_row, &c, "photos");
 }
 
-enum mp_status mp_store_work_cluster_merged(struct mp_store_sess *s, int64_t from, int64_t to)
+enum mp_status mp_sqlite_work_cluster_merged(struct mp_store_sess *s, int64_t from, int64_t to)
 {
     enum mp_status rc;
     if ((rc = mp_stmt_run_ids(s, sql_merge_notes, from, to, "merge")) ||

@@ -39,6 +39,8 @@ struct mp_config {
     char cors_origins[512];/* comma-separated origins allowed cross-site; "" = none */
     struct mp_proxy_list trusted_proxies; /* whose X-Forwarded-* are believed */
     char public_url[256];  /* scheme://host[:port][/path], no trailing slash; "" = none */
+    bool pg_experimental;  /* MELDPUNT_PG_EXPERIMENTAL=1: serve on an engine that lacks
+                              store operations (they answer MP_EUNSUPPORTED) */
     bool access_log;       /* one JSON line per request on stdout (accesslog.h) */
     char metrics_token[128];/* bearer token for /metrics from elsewhere; "" = loopback only */
 };

@@ -39,16 +39,18 @@ struct mp_backup_stats {
     int64_t bytes;    /* size of the copy */
 };
 
-/* Copy the database at db_path into dest_path as it stood at one instant.
+/* Copy the SQLite database at location into dest_path as it stood at one
+ * instant (a postgresql:// location: MP_EUNSUPPORTED, whose message says to
+ * use pg_dump or continuous archiving).
  * The copy is taken inside one read transaction on the source, so writers
  * go on unhindered and the copy never has to restart; it is written to a
  * temporary file beside dest_path, checked (opts->verify), switched to
  * rollback-journal mode so that it is one self-contained file, synced and
  * only then renamed over dest_path: dest_path either keeps its old content
  * or gets a complete copy. MP_EINVAL when dest_path is the database itself,
- * MP_ENOTFOUND when db_path does not exist, MP_EIO on a write or check
+ * MP_ENOTFOUND when location does not exist, MP_EIO on a write or check
  * failure. stats may be NULL. */
-enum mp_status mp_maint_backup(const char *db_path, const char *dest_path,
+enum mp_status mp_maint_backup(const char *location, const char *dest_path,
                                const struct mp_backup_opts *opts, struct mp_backup_stats *stats,
                                struct mp_error *err) MP_WUR;
 

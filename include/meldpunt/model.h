@@ -17,10 +17,16 @@
 
 /* ---- clusters, as the clustering code sees them ---- */
 
+/* The municipality a report or cluster belongs to: the id of its city pack
+ * (city.json "id", e.g. "chicago"). Duplicates never fold across it, and a
+ * region can partition or shard its tables by it. */
+#define MP_MUNICIPALITY_MAXLEN 48
+
 /* Public workflow statuses; a cluster and its reports share one. */
 #define MP_STATUS_MAXLEN 24
 struct mp_cluster_state {
     int64_t id;
+    char municipality[MP_MUNICIPALITY_MAXLEN];
     char category[48];
     char status[MP_STATUS_MAXLEN];
     int64_t report_count;
@@ -65,6 +71,7 @@ typedef int (*mp_cluster_id_cb)(void *ctx, int64_t id, const char *category);
 /* ---- reports ---- */
 
 struct mp_report_rec {
+    const char *municipality; /* never NULL or empty */
     const char *category;
     const char *description; /* never NULL */
     const char *address;     /* NULL when none */
@@ -102,6 +109,7 @@ struct mp_history_rec {
 
 struct mp_report_row {
     int64_t id, cluster_id, created_at, updated_at, cluster_count;
+    const char *municipality; /* NULL from the public map table (bbox lists) */
     const char *category, *description, *address, *channel, *status, *district, *external_id;
     const char *contact_name, *contact_email, *contact_phone; /* only with q->with_private */
     const char *join_reason;
@@ -112,6 +120,7 @@ struct mp_report_row {
 
 struct mp_cluster_row {
     int64_t id, report_count, first_at, last_at, created_at, updated_at;
+    const char *municipality;
     const char *category, *status, *district, *location;
     double lon, lat;
 };

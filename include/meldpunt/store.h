@@ -1,8 +1,12 @@
 /* store.h - persistence of reports, clusters and their history.
  *
- * The interface carries no SQLite types so that another backend (PostGIS)
- * can implement it. All SQL lives in store*.c. User input reaches SQL only as
- * bound parameters.
+ * Two engines implement it: SpatiaLite (a file, server/store_sqlite*.c) and
+ * PostgreSQL + PostGIS (a server, server/store_pg*.c), chosen by the
+ * location mp_store_open is given; server/store.c forwards each function to
+ * the engine (server/store_engine.h). The interface carries no engine types.
+ * All SQL lives in store*.c. User input reaches SQL only as bound
+ * parameters. An operation an engine does not implement yet answers
+ * MP_EUNSUPPORTED (and logs its name).
  *
  * Threads: struct mp_store is shared and thread-safe (a pool of sessions).
  * A struct mp_store_sess is one database connection, used by one thread at a
@@ -29,8 +33,12 @@ struct mp_store_sess;
 
 struct mp_store_opts {
     unsigned pool_size;   /* sessions (connections); >= 1 */
-    unsigned busy_ms;     /* how long a writer waits for the lock */
-    bool sync_full;       /* synchronous=FULL (survives power loss) vs NORMAL (survives kill -9) */
+    unsigned busy_ms;     /* how long a writer waits for the lock (PostgreSQL: lock_timeout) */
+    /* SQLite: synchronous=FULL (survives power loss) vs NORMAL (survives
+     * kill -9). PostgreSQL: synchronous_commit on vs off for this server's
+     * sessions (off may lose the last commits on a crash of PostgreSQL
+     * itself, never consistency). */
+    bool sync_full;
     bool readonly;        /* open without write access */
     /* Checkpoint the WAL from a thread of the store's own instead of inside
      * the committing call: a commit then only appends to the WAL and syncs
@@ -42,17 +50,30 @@ struct mp_store_opts {
 
 void mp_store_opts_default(struct mp_store_opts *o);
 
-/* Open (creating and upgrading the schema when needed) the database at path.
- * New object in *out, freed with mp_store_close. */
-enum mp_status mp_store_open(const char *path, const struct mp_store_opts *opts,
+/* Whether location names a database server ("postgresql://..." or
+ * "postgres://...", a libpq connection URI) rather than a SQLite file path. */
+bool mp_store_location_is_url(const char *location);
+
+/* The store operations that the engine serving location does not have
+ * yet (the PostgreSQL engine is being completed; SQLite has them all): their
+ * names, comma-separated, in buf (cut short with "..." at cap), and how many
+ * there are. Such an operation answers MP_EUNSUPPORTED. */
+size_t mp_store_missing_ops(const char *location, char *buf, size_t cap);
+
+/* Open (creating and upgrading the schema when needed) the database at
+ * location: a PostgreSQL URL (mp_store_location_is_url) or else the path of
+ * a SQLite file. New object in *out, freed with mp_store_close. */
+enum mp_status mp_store_open(const char *location, const struct mp_store_opts *opts,
                              struct mp_store **out, struct mp_error *err) MP_WUR;
 void mp_store_close(struct mp_store *s);
 
-/* Borrow a session; blocks until one is free. Never fails once opened. */
+/* Borrow a session; blocks until one is free. Never fails once opened (on
+ * PostgreSQL a session whose connection was lost reconnects on its next
+ * use; until then its operations answer MP_EUNAVAIL). */
 struct mp_store_sess *mp_store_acquire(struct mp_store *s);
 void mp_store_release(struct mp_store *s, struct mp_store_sess *sess);
 
-/* The schema version found in the database file. */
+/* The schema version found in the database (-1 when it cannot be read). */
 int mp_store_schema_version(struct mp_store_sess *sess);
 
 /* Transactions. begin_write takes the write lock at once (BEGIN IMMEDIATE).
@@ -190,9 +211,11 @@ enum mp_status mp_store_cluster_grid(struct mp_store_sess *sess, const struct mp
 enum mp_status mp_store_grid_pyramid(struct mp_store_sess *sess, const struct mp_query *q,
                                      int zoom, mp_grid_cb cb, void *ctx) MP_WUR;
 
-/* Bytes of memory the storage engine holds now (page caches, statements):
- * for /healthz, to tell cache growth from a leak. Thread-safe. */
-int64_t mp_store_memory_used(void);
+/* Bytes of memory the session's storage engine holds in this process now
+ * (SQLite: its page caches and statements, for every connection;
+ * PostgreSQL: what libpq holds, about 0, as the caches live in the
+ * server): for /healthz, to tell cache growth from a leak. */
+int64_t mp_store_memory_used(struct mp_store_sess *sess);
 
 /* A number that changes whenever a report or a cluster changes, whichever
  * process changed it (kept by triggers): the validator of cached answers. */

@@ -32,11 +32,12 @@
 
 struct mp_export_cursor;
 
-/* Open a cursor on a NEW private read-only connection to the database file
- * at db_path (it must exist). Memory stays small whatever the table size:
- * the connection has a small page cache and no memory map. q is copied (its
+/* Open a cursor on a NEW private read-only connection to the database at
+ * location (a SQLite file, which must exist, or a postgresql:// URL; see
+ * mp_store_open). Memory stays small whatever the table size: the
+ * connection has a small page cache and no memory map. q is copied (its
  * strings are used only during this call). New cursor in *out. */
-enum mp_status mp_store_export_open_path(const char *db_path, enum mp_export_what what,
+enum mp_status mp_store_export_open_path(const char *location, enum mp_export_what what,
                                          const struct mp_query *q,
                                          struct mp_export_cursor **out,
                                          struct mp_error *err) MP_WUR;

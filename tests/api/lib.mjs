@@ -1,7 +1,9 @@
 // Shared helpers of the API tests (node:test): a real meldpunt server on a temporary
 // database, optionally with the demo data, accounts created through the command line,
-// and small fetch wrappers. CTest sets MELDPUNT_BINARY and MELDPUNT_SOURCE_DIR.
-import { spawn, execFile } from 'node:child_process';
+// and small fetch wrappers. CTest sets MELDPUNT_BINARY and MELDPUNT_SOURCE_DIR; for the
+// tests labelled pg also MELDPUNT_TEST_ENGINE=pg and MELDPUNT_TEST_PG_DIR (the cluster of
+// tests/pg/cluster.sh), and then every server gets a PostgreSQL database of its own.
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +15,37 @@ export const SHARED_DIR = process.env.MELDPUNT_SHARED_DIR || path.resolve(SOURCE
 export const BINARY = process.env.MELDPUNT_BINARY || path.join(SOURCE_DIR, 'build', 'meldpunt');
 export const CITY_DIR = path.join(SOURCE_DIR, 'geodata', 'chicago');
 export const DEMO_CSV = path.join(CITY_DIR, 'demo', 'chicago311-2021-01-01.csv');
+
+/** Whether the tests run on PostgreSQL (MELDPUNT_TEST_ENGINE=pg). */
+export const ENGINE_PG = process.env.MELDPUNT_TEST_ENGINE === 'pg';
+const PG_BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
+let pgCounter = 0;
+
+/**
+ * A new, empty database for one server: a file path in dir, or on PostgreSQL a database
+ * made from the cluster's PostGIS template (tests/pg/cluster.sh create). Returns
+ * { db, drop() }; drop removes the PostgreSQL database (a file goes with its folder).
+ */
+export function newDatabase(dir) {
+  if (!ENGINE_PG) return { db: path.join(dir, 'meldpunt.sqlite'), drop: () => {} };
+  const script = path.join(SOURCE_DIR, 'tests', 'pg', 'cluster.sh');
+  const name = `mpa_${process.pid}_${++pgCounter}`;
+  const pgDir = process.env.MELDPUNT_TEST_PG_DIR;
+  const db = execFileSync(script, ['create', pgDir, name], { encoding: 'utf8' }).trim();
+  return { db, drop: () => execFileSync(script, ['drop', pgDir, name], { stdio: 'ignore' }) };
+}
+
+/**
+ * Runs SQL on a test database (sqlite3, or psql for a PostgreSQL URL) and returns its
+ * output trimmed: rows one a line, '|' between columns, as `sqlite3 -batch` prints them.
+ */
+export function dbQuery(db, sql) {
+  const [cmd, args] = db.startsWith('postgresql://')
+    ? [path.join(PG_BIN, 'psql'), ['--no-psqlrc', '--quiet', '--no-align', '--tuples-only',
+      '--set=ON_ERROR_STOP=1', '--dbname', db, '--command', sql]]
+    : ['sqlite3', ['-batch', db, sql]];
+  return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+}
 
 /** Runs the meldpunt binary with args; resolves { stdout, stderr }, rejects on exit != 0. */
 export function meldpunt(args, { env = {}, input } = {}) {
@@ -38,7 +71,8 @@ export function meldpunt(args, { env = {}, input } = {}) {
  */
 export async function startServer({ demo = false, env = {}, db: givenDb } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-api-'));
-  const db = givenDb || path.join(dir, 'meldpunt.sqlite');
+  const made = givenDb ? null : newDatabase(dir);
+  const db = givenDb || made.db;
   // Tests post fast from one address: no write limit unless a test sets one.
   const childEnv = { MELDPUNT_TILE_URL: '', MELDPUNT_RATE_WRITES: '0', ...env };
   if (demo) {
@@ -82,6 +116,7 @@ export async function startServer({ demo = false, env = {}, db: givenDb } = {}) 
   server.cleanup = async () => {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
+    if (made) made.drop();
   };
   /** Creates an account through the command line; returns its token. */
   server.user = async (name, role, department) => {

@@ -2,7 +2,9 @@
 // with the demo data, headless Chromium (Debian's, driven by playwright-core), screenshots and
 // a watch on the console for CSP violations and script errors.
 //
-// Environment (set by CTest): MELDPUNT_BINARY, MELDPUNT_SOURCE_DIR, MELDPUNT_BUILD_DIR.
+// Environment (set by CTest): MELDPUNT_BINARY, MELDPUNT_SOURCE_DIR, MELDPUNT_BUILD_DIR, and
+// for the tests labelled pg MELDPUNT_TEST_ENGINE=pg with MELDPUNT_TEST_PG_DIR (the database is
+// then a PostgreSQL one, made and dropped as the API tests do: tests/api/lib.mjs).
 // MELDPUNT_E2E_URL=http://127.0.0.1:PORT runs the tests against a server that is already up
 // (it must have the demo data and tiles off); nothing is started or stopped then.
 
@@ -14,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { newDatabase } from '../api/lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SOURCE_DIR = process.env.MELDPUNT_SOURCE_DIR || path.resolve(here, '../..');
@@ -59,7 +62,7 @@ export async function startServer({ env = {} } = {}) {
   });
   if (!DEMO_CSV) throw new Error('demo CSV not found (geodata/chicago/demo or ../shared/data)');
   const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-e2e-'));
-  const db = path.join(dir, 'meldpunt.sqlite');
+  const { db, drop } = newDatabase(dir);
   const childEnv = { ...process.env, MELDPUNT_TILE_URL: '', MELDPUNT_RATE_WRITES: '0', ...env };
   await run(BINARY, ['import', '--db', db, '--city', CITY_DIR, '--format', 'chicago311', DEMO_CSV],
     { cwd: SOURCE_DIR, env: childEnv, timeout: IMPORT_TIMEOUT_MS });
@@ -101,6 +104,7 @@ export async function startServer({ env = {} } = {}) {
         clearTimeout(timer);
       }
       await rm(dir, { recursive: true, force: true });
+      drop();
     },
   };
 }

@@ -252,17 +252,59 @@ int it_import(const char *db, const char *csv, char **out, char **err)
 
 int it_sqlite(const char *db, const char *sql, char **out)
 {
+    if (strncmp(db, "postgresql://", 13) == 0) {
+        /* Unaligned rows without a header, '|' between columns: what
+         * sqlite3 -batch prints. */
+        char psql[600];
+        snprintf(psql, sizeof psql, "%s/psql", env_or("PG_BIN", "/usr/lib/postgresql/15/bin"));
+        const char *argv[] = {psql, "--no-psqlrc", "--quiet", "--no-align", "--tuples-only",
+                              "--set=ON_ERROR_STOP=1", "--dbname", db, "--command", sql, NULL};
+        return it_run(argv, out, NULL);
+    }
     const char *argv[] = {"/usr/bin/sqlite3", "-batch", db, sql, NULL};
     return it_run(argv, out, NULL);
+}
+
+bool it_engine_pg(void)
+{
+    const char *e = getenv("MELDPUNT_TEST_ENGINE");
+    return e && strcmp(e, "pg") == 0;
+}
+
+/* tests/pg/cluster.sh VERB MELDPUNT_TEST_PG_DIR name: creates (printing
+ * the URL into url) or drops a database of the test cluster. */
+static void pg_database(const char *verb, const char *name, char *url, size_t cap)
+{
+    char script[1024], *out = NULL, *err = NULL;
+    const char *dir = getenv("MELDPUNT_TEST_PG_DIR");
+    if (!dir)
+        fail_msg("MELDPUNT_TEST_PG_DIR is not set (tests/CMakeLists.txt sets it)");
+    snprintf(script, sizeof script, "%s/tests/pg/cluster.sh", it_source_dir());
+    const char *argv[] = {script, verb, dir, name, NULL};
+    int rc = it_run(argv, &out, &err);
+    if (rc != 0)
+        fail_msg("cluster.sh %s %s: %s", verb, name, err);
+    if (url) {
+        out[strcspn(out, "\n")] = '\0';
+        if (snprintf(url, cap, "%s", out) >= (int)cap)
+            fail_msg("cluster.sh %s %s: the URL is too long", verb, name);
+    }
+    free(out);
+    free(err);
 }
 
 /* ---- the server ---- */
 
 void it_server_init(struct it_server *s)
 {
+    static unsigned counter;
     memset(s, 0, sizeof *s);
     it_tmpdir(s->dir, sizeof s->dir);
     snprintf(s->db, sizeof s->db, "%s/db.sqlite", s->dir);
+    if (it_engine_pg()) {
+        snprintf(s->pg_name, sizeof s->pg_name, "mpi_%ld_%u", (long)getpid(), ++counter);
+        pg_database("create", s->pg_name, s->db, sizeof s->db);
+    }
     snprintf(s->out_log, sizeof s->out_log, "%s/stdout.log", s->dir);
     snprintf(s->err_log, sizeof s->err_log, "%s/stderr.log", s->dir);
 }
@@ -390,6 +432,9 @@ void it_server_cleanup(struct it_server *s)
     it_server_check_log(s);
     it_rmrf(s->dir);
     s->dir[0] = '\0';
+    if (s->pg_name[0])
+        pg_database("drop", s->pg_name, NULL, 0);
+    s->pg_name[0] = '\0';
 }
 
 /* ---- cmocka fixtures ---- */

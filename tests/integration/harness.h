@@ -26,6 +26,12 @@
 #define IT_START_TIMEOUT_MS 60000
 #define IT_STOP_TIMEOUT_MS 30000
 
+/* Whether the tests run on PostgreSQL: MELDPUNT_TEST_ENGINE=pg, with
+ * MELDPUNT_TEST_PG_DIR the folder of the cluster of tests/pg/cluster.sh.
+ * Then a server's db is the URL of a database of its own, made from the
+ * cluster's PostGIS template and dropped by it_server_cleanup. */
+bool it_engine_pg(void);
+
 /* Paths from the environment (with fallbacks for a manual run from the
  * build directory). Borrowed, valid for the whole run. */
 const char *it_binary(void);
@@ -44,13 +50,17 @@ void it_write_file(const char *path, const void *data, size_t len);
 /* Copy a file (e.g. a template database); fails the test on error. */
 void it_copy_file(const char *from, const char *to);
 
-/* Run /usr/bin/sqlite3 DB SQL; returns its exit status, stdout in *out (new). */
+/* Run /usr/bin/sqlite3 DB SQL, or psql for a postgresql:// DB (rows as
+ * sqlite3 prints them: '|' between columns); returns its exit status,
+ * stdout in *out (new). */
 int it_sqlite(const char *db, const char *sql, char **out);
 
-/* A server process. dir holds db.sqlite, stdout.log and stderr.log. */
+/* A server process. dir holds db.sqlite (or db is a PostgreSQL URL, see
+ * it_engine_pg), stdout.log and stderr.log. */
 struct it_server {
     char dir[512];
     char db[600];
+    char pg_name[64]; /* the PostgreSQL database, "" on SQLite */
     char out_log[600];
     char err_log[600];
     pid_t pid;      /* 0 when not running */

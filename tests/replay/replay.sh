@@ -31,12 +31,16 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/meldpunt-replay.XXXXXX")
 server_pid=
+pg_name=
 cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
   rm -rf "$work"
+  if [ -n "$pg_name" ]; then
+    "$src/tests/pg/cluster.sh" drop "$MELDPUNT_TEST_PG_DIR" "$pg_name" || true
+  fi
 }
 trap cleanup EXIT
 
@@ -44,6 +48,12 @@ mkdir -p "$out"
 rm -f "$out"/[0-9]*.http "$out"/index.tsv "$out"/server.log
 
 db=$work/replay.sqlite
+# MELDPUNT_TEST_ENGINE=pg (with MELDPUNT_TEST_PG_DIR, a cluster of tests/pg/cluster.sh):
+# the same replay on a PostgreSQL database of its own.
+if [ "${MELDPUNT_TEST_ENGINE:-}" = pg ]; then
+  pg_name=mpr_$$
+  db=$("$src/tests/pg/cluster.sh" create "$MELDPUNT_TEST_PG_DIR" "$pg_name")
+fi
 clock=$work/clock
 ADMIN_TOKEN=replay-admin-token-0123456789
 

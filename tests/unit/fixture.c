@@ -2,6 +2,8 @@
 #include "fixture.h"
 
 #include <dirent.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +38,129 @@ const char *fx_chicago_dir(void)
     return dir;
 }
 
+/* ---- PostgreSQL (MELDPUNT_TEST_ENGINE=pg) ---- */
+
+/* The names of the databases made for a folder, one a line, in this file
+ * of the folder (fx_rm_dir drops them). */
+#define PG_LIST "pg-databases"
+/* The cluster's database with PostGIS that every new one is copied from
+ * (tests/pg/cluster.sh). */
+#define PG_TEMPLATE "meldpunt_template"
+
+bool fx_engine_pg(void)
+{
+    const char *e = getenv("MELDPUNT_TEST_ENGINE");
+    return e && strcmp(e, "pg") == 0;
+}
+
+/* The URL of database name in the test cluster; 0 or -1. */
+static int pg_url(char *out, size_t cap, const char *name)
+{
+    const char *dir = getenv("MELDPUNT_TEST_PG_DIR");
+    if (!dir || !*dir) {
+        fprintf(stderr, "MELDPUNT_TEST_PG_DIR is not set (tests/CMakeLists.txt sets it)\n");
+        return -1;
+    }
+    int n = snprintf(out, cap, "postgresql://meldpunt@/%s?host=%s", name, dir);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* Run sql on a connection of its own to location (a URL); 0 or -1. */
+static int pg_exec(const char *location, const char *sql)
+{
+    PGconn *c = PQconnectdb(location);
+    int rc = -1;
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "fixture: cannot connect to %s: %s", location, PQerrorMessage(c));
+    } else {
+        PGresult *r = PQexec(c, sql);
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+            rc = 0;
+        else
+            fprintf(stderr, "fixture: %s: %s", sql, PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    PQfinish(c);
+    return rc;
+}
+
+/* Run sql on the cluster's maintenance database; 0 or -1. */
+static int pg_admin(const char *sql)
+{
+    char url[512];
+    return pg_url(url, sizeof url, "postgres") == 0 ? pg_exec(url, sql) : -1;
+}
+
+/* The database name in a test URL (between "@/" and "?"), into out. */
+static int pg_name_of(const char *url, char *out, size_t cap)
+{
+    const char *a = strstr(url, "@/"), *b = a ? strchr(a, '?') : NULL;
+    if (!a || !b || (size_t)(b - a - 2) >= cap)
+        return -1;
+    memcpy(out, a + 2, (size_t)(b - a - 2));
+    out[b - a - 2] = '\0';
+    return 0;
+}
+
+/* A new database copied from template, recorded in d->dir's list, its URL
+ * in d->path. */
+static int pg_make(struct fx_dbfile *d, const char *template_name)
+{
+    static unsigned counter;
+    char name[64], sql[200], list[300];
+    snprintf(name, sizeof name, "mpu_%ld_%u", (long)getpid(), ++counter);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE %s", name, template_name);
+    snprintf(list, sizeof list, "%s/" PG_LIST, d->dir);
+    FILE *f = fopen(list, "a");
+    if (!f || fprintf(f, "%s\n", name) < 0) {
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    if (fclose(f) != 0 || pg_admin(sql) != 0)
+        return -1;
+    return pg_url(d->path, sizeof d->path, name);
+}
+
+/* Drop the databases listed for dir. */
+static void pg_drop_listed(const char *dir)
+{
+    char list[300], name[128], sql[200];
+    snprintf(list, sizeof list, "%s/" PG_LIST, dir);
+    FILE *f = fopen(list, "r");
+    if (!f)
+        return;
+    while (fgets(name, sizeof name, f)) {
+        name[strcspn(name, "\n")] = '\0';
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+        if (name[0])
+            (void)pg_admin(sql);
+    }
+    fclose(f);
+}
+
+int fx_sql(const char *location, const char *sql)
+{
+    if (mp_store_location_is_url(location))
+        return pg_exec(location, sql);
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    int rc = sqlite3_open_v2(location, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 5000);
+        rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    }
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "fixture: %s: %s\n", sql, msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
 void fx_rm_dir(const char *dir)
 {
+    pg_drop_listed(dir);
     DIR *d = opendir(dir);
     if (!d)
         return;
@@ -145,6 +268,10 @@ int fx_template_make(struct fx_dbfile *t)
     struct mp_error err = {{0}, {0}};
     if (make_dir(t, "mp-tmpl", "template.sqlite") != 0)
         return -1;
+    if (fx_engine_pg() && pg_make(t, PG_TEMPLATE) != 0) {
+        fx_rm_dir(t->dir);
+        return -1;
+    }
     if (fx_store_open(t->path, 1, &st, &err) != MP_OK) {
         fprintf(stderr, "template: %s\n", err.text);
         fx_rm_dir(t->dir);
@@ -154,10 +281,40 @@ int fx_template_make(struct fx_dbfile *t)
     return 0;
 }
 
-int fx_dbfile_copy(struct fx_dbfile *d, const char *prefix, const struct fx_dbfile *template_db)
+int fx_dbfile_new(struct fx_dbfile *d, const char *prefix)
 {
     if (make_dir(d, prefix, "test.sqlite") != 0)
         return -1;
+    if (fx_engine_pg() && pg_make(d, PG_TEMPLATE) != 0) {
+        fx_rm_dir(d->dir);
+        return -1;
+    }
+    return 0;
+}
+
+int fx_dbfile_fresh(struct fx_dbfile *d)
+{
+    if (fx_engine_pg())
+        return pg_make(d, PG_TEMPLATE);
+    int n = snprintf(d->path, sizeof d->path, "%s/fresh.sqlite", d->dir);
+    return n > 0 && (size_t)n < sizeof d->path ? 0 : -1;
+}
+
+int fx_dbfile_copy(struct fx_dbfile *d, const char *prefix, const struct fx_dbfile *template_db)
+{
+    char name[128];
+    if (make_dir(d, prefix, "test.sqlite") != 0)
+        return -1;
+    if (fx_engine_pg()) {
+        /* CREATE DATABASE ... TEMPLATE: the template must have no
+         * connections, which holds between tests (every store is closed). */
+        if (pg_name_of(template_db->path, name, sizeof name) != 0 || pg_make(d, name) != 0) {
+            fprintf(stderr, "cannot copy the database %s\n", template_db->path);
+            fx_rm_dir(d->dir);
+            return -1;
+        }
+        return 0;
+    }
     if (fx_copy_file(template_db->path, d->path) != 0) {
         fprintf(stderr, "cannot copy %s to %s\n", template_db->path, d->path);
         fx_rm_dir(d->dir);

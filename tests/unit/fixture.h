@@ -5,7 +5,12 @@
  * tests/unit/test_*.c executable links.
  *
  * Environment: MELDPUNT_SOURCE_DIR (the repository root; CTest sets it),
- * TMPDIR (optional; /tmp otherwise).
+ * TMPDIR (optional; /tmp otherwise), and for the tests labelled pg
+ * MELDPUNT_TEST_ENGINE=pg with MELDPUNT_TEST_PG_DIR, the folder of the
+ * throwaway cluster of tests/pg/cluster.sh: then every database made here
+ * is a PostgreSQL database of that cluster (made from its PostGIS
+ * template) and a struct fx_dbfile's path is its URL; the folder still
+ * exists, and fx_rm_dir drops the databases that belong to it.
  *
  * Ownership: fx_city_load fills the struct with new objects, freed by
  * fx_city_free (which accepts a zeroed struct). Strings returned by
@@ -22,6 +27,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
@@ -50,8 +56,18 @@ const char *fx_tmpdir(void);
  * with a message on stderr, when the variable is unset or the path too long. */
 const char *fx_chicago_dir(void);
 
-/* Remove the files in dir (one level, as the tests make them) and dir. */
+/* Remove the files in dir (one level, as the tests make them) and dir,
+ * and drop the PostgreSQL databases made for it. */
 void fx_rm_dir(const char *dir);
+
+/* Whether the tests run on PostgreSQL (MELDPUNT_TEST_ENGINE=pg). */
+bool fx_engine_pg(void);
+
+/* Run SQL text (one or more statements, no rows wanted) on the database at
+ * location, a SQLite file or a PostgreSQL URL, on a connection of its own:
+ * for a test that must reach past the store. 0, or -1 with the error on
+ * stderr. */
+int fx_sql(const char *location, const char *sql);
 
 /* Copy a file byte for byte; 0, or -1 when it cannot be read or written. */
 int fx_copy_file(const char *from, const char *to);
@@ -79,11 +95,21 @@ void fx_store_opts(struct mp_store_opts *o, unsigned pool_size);
 enum mp_status fx_store_open(const char *path, unsigned pool_size, struct mp_store **out,
                              struct mp_error *err) MP_WUR;
 
-/* A database file in a temporary folder of its own. */
+/* A database file (or PostgreSQL database) in a temporary folder of its
+ * own. */
 struct fx_dbfile {
     char dir[256];
     char path[320];
 };
+
+/* An empty database (no schema) in a new temporary folder named after
+ * prefix: d->path names a file not yet created, or a new PostgreSQL
+ * database. On failure nothing is left. Remove with fx_rm_dir(d->dir). */
+int fx_dbfile_new(struct fx_dbfile *d, const char *prefix);
+
+/* Point d->path at another empty database of d's folder (fresh.sqlite, or
+ * a new PostgreSQL database that fx_rm_dir(d->dir) drops too). */
+int fx_dbfile_fresh(struct fx_dbfile *d);
 
 /* An empty database with every migration (template.sqlite) in a new
  * temporary folder (mp-tmpl-XXXXXX). Creating one (SpatiaLite metadata,

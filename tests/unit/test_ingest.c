@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "meldpunt/city.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/ingest.h"
@@ -19,7 +20,7 @@
 #include "meldpunt/tz.h"
 
 struct fx {
-    char dir[64], db[128];
+    struct fx_dbfile file;
     struct mp_city *city;
     struct mp_tz *tz;
     struct mp_geo *geo;
@@ -38,9 +39,7 @@ static int setup(void **state)
     assert_non_null(src);
     snprintf(pack, sizeof pack, "%s/geodata/chicago", src);
     snprintf(streets, sizeof streets, "%s/streets.tsv", pack);
-    snprintf(f.dir, sizeof f.dir, "/tmp/mp-ingest-XXXXXX");
-    assert_non_null(mkdtemp(f.dir));
-    snprintf(f.db, sizeof f.db, "%s/db.sqlite", f.dir);
+    assert_int_equal(fx_dbfile_new(&f.file, "mp-ingest"), 0);
     struct mp_store_opts so;
     mp_store_opts_default(&so);
     so.pool_size = 2;
@@ -48,7 +47,7 @@ static int setup(void **state)
     assert_int_equal(mp_tz_load(f.city->timezone, &f.tz, &err), MP_OK);
     assert_int_equal(mp_geo_new(f.city->crs, &f.geo, &err), MP_OK);
     assert_int_equal(mp_streets_load(streets, f.geo, &f.streets, &err), MP_OK);
-    assert_int_equal(mp_store_open(f.db, &so, &f.store, &err), MP_OK);
+    assert_int_equal(mp_store_open(f.file.path, &so, &f.store, &err), MP_OK);
     f.ctx = (struct mp_ctx){f.city, f.tz, f.streets, f.geo, mp_store_acquire(f.store)};
     *state = &f;
     return 0;
@@ -57,15 +56,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[200];
     mp_store_release(f->store, f->ctx.db);
     mp_store_close(f->store);
     mp_streets_free(f->streets);
     mp_geo_free(f->geo);
     mp_tz_free(f->tz);
     mp_city_free(f->city);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    return system(cmd) == 0 ? 0 : -1;
+    fx_rm_dir(f->file.dir);
+    return 0;
 }
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

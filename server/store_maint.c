@@ -1,0 +1,29 @@
+/* store_maint.c - the store parts of maint.h (backup, anonymise) as calls
+ * through the engine table (store_engine.h), like store.c does for store.h.
+ * A file of its own because maint.h belongs to the maintenance commands,
+ * which themselves call the store: store.c including it would make a cycle. */
+#include "meldpunt/maint.h"
+
+#include "store_engine.h"
+
+enum mp_status mp_maint_backup(const char *location, const char *dest_path,
+                               const struct mp_backup_opts *opts, struct mp_backup_stats *stats,
+                               struct mp_error *err)
+{
+    const struct mp_store_engine *e = mp_store_engine_for(location);
+    if (!e->maint_backup)
+        return mp_store_unsupported_fail(e, "maint_backup", err,
+                                         "backup is not available on this database engine");
+    return e->maint_backup(location, dest_path, opts, stats, err);
+}
+
+enum mp_status mp_maint_anonymise(struct mp_store_sess *sess, int64_t cutoff, bool dry_run,
+                                  const char *actor, struct mp_anonymise_stats *stats,
+                                  struct mp_error *err)
+{
+    if (!sess->eng->maint_anonymise)
+        return mp_store_unsupported_fail(
+            sess->eng, "maint_anonymise", err,
+            "anonymisation is not available on this database engine yet");
+    return sess->eng->maint_anonymise(sess, cutoff, dry_run, actor, stats, err);
+}

@@ -1,0 +1,297 @@
+/* store_pg_pool.c - the PostgreSQL store's connections: the pool of
+ * sessions (one libpq connection each, like the SQLite engine's), opening
+ * and upgrading the database, transactions and savepoints, and the figures
+ * /healthz reads. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/maint.h"
+#include "meldpunt/store.h"
+#include "store_pg.h"
+#include "store_pg_engine.h"
+#include "store_pg_schema.h"
+
+/* One writer at a time across every server on the database, as SQLite's
+ * BEGIN IMMEDIATE gives on a file: the duplicate look-up and the cluster
+ * write that follows must not interleave with another writer's, or two
+ * reports of one defect could start two clusters. Held until the
+ * transaction ends; waiting is bounded by lock_timeout (busy_ms). */
+#define WRITE_LOCK "7236235361786932"
+
+static const char sql_begin[] = "BEGIN";
+static const char sql_write_lock[] = "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")";
+static const char sql_begin_read[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+static const char sql_sp[] = "SAVEPOINT item";
+static const char sql_sp_release[] = "RELEASE SAVEPOINT item";
+static const char sql_sp_undo[] = "ROLLBACK TO SAVEPOINT item";
+static const char sql_defer_fk[] = "SET CONSTRAINTS ALL DEFERRED";
+static const char sql_change[] = "SELECT n FROM change_counter WHERE id = 1";
+static const char sql_counts[] = "SELECT (SELECT count(*) FROM reports),"
+                                 " (SELECT count(*) FROM clusters)";
+static const char sql_sync[] = "SELECT current_setting('synchronous_commit')";
+
+struct mp_pg_store {
+    struct mp_store head;        /* and the pool of sessions */
+    struct mp_pg_sess *sessions; /* owned array */
+    unsigned nsessions;
+    struct mp_store_opts opts;
+};
+
+/* libpq's messages that belong to no statement (warnings, and the FATAL
+ * with which a server that shuts down says goodbye) go to the log with the
+ * prefix of every store message. */
+static void notice(void *arg, const char *message)
+{
+    (void)arg;
+    fprintf(stderr, "meldpunt: store: postgresql: %s", message);
+}
+
+static void sess_close(struct mp_pg_sess *s)
+{
+    if (s->conn)
+        PQfinish(s->conn);
+    memset(s, 0, sizeof *s);
+}
+
+static enum mp_status sess_open(struct mp_pg_sess *s, const char *location,
+                                const struct mp_store_opts *o, struct mp_error *err)
+{
+    /* Defaults first: a parameter in the URL overrides them
+     * (expand_dbname). The URL itself never appears in a message, as it
+     * may hold a password. */
+    const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
+    const char *const values[] = {"meldpunt", "10", location, NULL};
+    s->head.eng = &mp_pg_engine;
+    s->busy_ms = o->busy_ms;
+    s->sync_full = o->sync_full;
+    s->readonly = o->readonly;
+    s->conn = PQconnectdbParams(keys, values, 1);
+    if (!s->conn)
+        return MP_ENOMEM;
+    PQsetNoticeProcessor(s->conn, notice, NULL);
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        fprintf(stderr, "meldpunt: store: postgresql: %s", PQerrorMessage(s->conn));
+        return mp_fail(
+            err, MP_EUNAVAIL, "store", "cannot connect to PostgreSQL (database %.60s on %.60s)",
+            PQdb(s->conn) ? PQdb(s->conn) : "?", PQhost(s->conn) ? PQhost(s->conn) : "?");
+    }
+    if (mp_pg_configure(s) != MP_OK)
+        return mp_fail(err, MP_EDB, "store", "cannot configure the PostgreSQL session");
+    return MP_OK;
+}
+
+enum mp_status mp_pg_open(const char *location, const struct mp_store_opts *opts,
+                          struct mp_store **out, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    struct mp_pg_store *st = calloc(1, sizeof *st);
+    *out = NULL;
+    if (!st)
+        return MP_ENOMEM;
+    mp_store_pool_init(&st->head, &mp_pg_engine);
+    st->opts = *opts;
+    if (st->opts.pool_size == 0)
+        st->opts.pool_size = 1;
+    st->sessions = calloc(st->opts.pool_size, sizeof *st->sessions);
+    if (!st->sessions) {
+        rc = MP_ENOMEM;
+        goto out;
+    }
+    for (unsigned i = 0; i < st->opts.pool_size; i++) {
+        struct mp_pg_sess *s = &st->sessions[i];
+        st->nsessions = i + 1;
+        if ((rc = sess_open(s, location, &st->opts, err)))
+            goto out;
+        if (i == 0 && !st->opts.readonly && (rc = mp_pg_schema_migrate(s, err)))
+            goto out;
+        if (i == 0 && st->opts.readonly && mp_pg_schema_read_version(s) != MP_PG_SCHEMA_VERSION) {
+            rc = mp_fail(err, MP_EDB, "store", "read-only database has schema version %d, need %d",
+                         mp_pg_schema_read_version(s), MP_PG_SCHEMA_VERSION);
+            goto out;
+        }
+        mp_store_pool_put(&st->head, &s->head);
+    }
+    *out = &st->head;
+    st = NULL;
+out:
+    if (st)
+        mp_pg_close(&st->head);
+    return rc;
+}
+
+void mp_pg_close(struct mp_store *store)
+{
+    struct mp_pg_store *st = (struct mp_pg_store *)store;
+    for (unsigned i = 0; i < st->nsessions; i++)
+        sess_close(&st->sessions[i]);
+    free(st->sessions);
+    mp_store_pool_destroy(&st->head);
+    free(st);
+}
+
+void mp_pg_acquired(struct mp_store_sess *sess)
+{
+    /* A connection lost while the session sat in the pool is replaced now;
+     * if the server is still away, the session's statements answer
+     * MP_EUNAVAIL and it tries again at the next. */
+    enum mp_status rc = mp_pg_ready(mp_pg_sess(sess));
+    (void)rc; /* logged */
+}
+
+void mp_pg_released(struct mp_store_sess *sess)
+{
+    if (mp_pg_sess(sess)->in_tx) /* never leak a transaction to the next user */
+        mp_pg_rollback(sess);
+}
+
+int mp_pg_schema_version(struct mp_store_sess *s)
+{
+    return mp_pg_schema_read_version(mp_pg_sess(s));
+}
+
+/* libpq's buffers are all this process holds; caches live in the server. */
+int64_t mp_pg_memory_used(struct mp_store_sess *s)
+{
+    (void)s;
+    return 0;
+}
+
+/* ---- transactions ---- */
+
+enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *err)
+{
+    struct mp_pg_sess *s = mp_pg_sess(sess);
+    enum mp_status rc = mp_pg_run(sess, sql_begin, NULL, NULL, "begin");
+    if (rc == MP_OK) {
+        s->in_tx = true;
+        if ((rc = mp_pg_run(sess, sql_write_lock, NULL, NULL, "write lock")))
+            mp_pg_rollback(sess);
+    }
+    if (rc)
+        return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
+                       "the database cannot take writes right now; try again later");
+    return MP_OK;
+}
+
+enum mp_status mp_pg_begin_read(struct mp_store_sess *sess)
+{
+    enum mp_status rc = mp_pg_run(sess, sql_begin_read, NULL, NULL, "begin");
+    if (rc == MP_OK)
+        mp_pg_sess(sess)->in_tx = true;
+    return rc;
+}
+
+enum mp_status mp_pg_commit(struct mp_store_sess *sess, struct mp_error *err)
+{
+    struct mp_pg_sess *s = mp_pg_sess(sess);
+    /* COMMIT of a transaction in which a statement failed "succeeds" as a
+     * ROLLBACK: such a transaction is never committed. */
+    enum mp_status rc = PQtransactionStatus(s->conn) == PQTRANS_INERROR
+                            ? MP_EDB
+                            : mp_pg_run(sess, sql_commit, NULL, NULL, "commit");
+    if (rc) {
+        mp_pg_rollback(sess);
+        return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
+                       "the database could not save the change; try again later");
+    }
+    s->in_tx = false;
+    return MP_OK;
+}
+
+void mp_pg_rollback(struct mp_store_sess *sess)
+{
+    struct mp_pg_sess *s = mp_pg_sess(sess);
+    PGTransactionStatusType t = PQtransactionStatus(s->conn);
+    if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR) {
+        enum mp_status rc = mp_pg_run(sess, sql_rollback, NULL, NULL, "rollback");
+        (void)rc; /* logged; the transaction is over either way */
+    }
+    s->in_tx = false;
+}
+
+enum mp_status mp_pg_savepoint(struct mp_store_sess *s)
+{
+    return mp_pg_run(s, sql_sp, NULL, NULL, "savepoint");
+}
+
+enum mp_status mp_pg_savepoint_release(struct mp_store_sess *s)
+{
+    return mp_pg_run(s, sql_sp_release, NULL, NULL, "release");
+}
+
+void mp_pg_savepoint_undo(struct mp_store_sess *s)
+{
+    /* ROLLBACK TO keeps the savepoint; release it so the next item starts
+     * clean, as on SQLite. */
+    if (mp_pg_run(s, sql_sp_undo, NULL, NULL, "undo") == MP_OK &&
+        mp_pg_run(s, sql_sp_release, NULL, NULL, "release") != MP_OK)
+        fprintf(stderr, "meldpunt: store: cannot release an undone savepoint\n");
+}
+
+enum mp_status mp_pg_defer_foreign_keys(struct mp_store_sess *s)
+{
+    return mp_pg_run(s, sql_defer_fk, NULL, NULL, "defer foreign keys");
+}
+
+/* ---- figures ---- */
+
+enum mp_status mp_pg_change_counter(struct mp_store_sess *s, int64_t *n)
+{
+    *n = -1;
+    enum mp_status rc = mp_pg_first(s, sql_change, NULL, mp_pg_row_int64, n, "change counter");
+    return rc == MP_ENOTFOUND ? MP_EDB : rc;
+}
+
+struct counts {
+    int64_t *reports, *clusters;
+};
+
+static int counts_row(void *ctx, const PGresult *r, int row)
+{
+    const struct counts *c = ctx;
+    *c->reports = mp_pg_col_int64(r, row, 0);
+    *c->clusters = mp_pg_col_int64(r, row, 1);
+    return 1;
+}
+
+enum mp_status mp_pg_counts(struct mp_store_sess *s, int64_t *reports, int64_t *clusters)
+{
+    struct counts c = {reports, clusters};
+    return mp_pg_first(s, sql_counts, NULL, counts_row, &c, "counts");
+}
+
+static int sync_row(void *ctx, const PGresult *r, int row)
+{
+    const char *v = mp_pg_col_text(r, row, 0);
+    /* In SQLite's numbers: off loses the last commits when PostgreSQL
+     * itself crashes (NORMAL, 1); every other value waits for the WAL
+     * flush (FULL, 2). */
+    *(int *)ctx = v && strcmp(v, "off") == 0 ? 1 : 2;
+    return 1;
+}
+
+enum mp_status mp_pg_sync_mode(struct mp_store_sess *s, int *mode)
+{
+    *mode = -1;
+    enum mp_status rc = mp_pg_first(s, sql_sync, NULL, sync_row, mode, "synchronous_commit");
+    return rc == MP_ENOTFOUND ? MP_EDB : rc;
+}
+
+/* ---- maintenance ---- */
+
+enum mp_status mp_pg_maint_backup(const char *location, const char *dest_path,
+                                  const struct mp_backup_opts *opts, struct mp_backup_stats *stats,
+                                  struct mp_error *err)
+{
+    (void)location;
+    (void)dest_path;
+    (void)opts;
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    return mp_fail(err, MP_EUNSUPPORTED, "unsupported",
+                   "the database is PostgreSQL: back it up with pg_dump or continuous archiving"
+                   " (PITR), not meldpunt backup");
+}

@@ -1,0 +1,360 @@
+/* store_pg_schema.c - the PostgreSQL schema: migrations numbered like the
+ * SQLite engine's schema versions (store.h), tracked in the table
+ * schema_migrations (one row per applied version) and applied when the
+ * store opens, in one transaction under an advisory lock.
+ *
+ * The schema starts at version 10 (what SQLite versions 1 to 10 built up,
+ * in PostgreSQL's terms). Each later version appends one entry with the
+ * same number as the SQLite migration that means the same; never edit an
+ * entry once a release has shipped it. Until the PostgreSQL engine is
+ * complete (tests/CMakeLists.txt: MELDPUNT_TEST_PG on), the helpers that
+ * complete it may still change version 10 itself.
+ *
+ * Layout, and what differs from SQLite:
+ * - Ids are identity columns (GENERATED ALWAYS AS IDENTITY): never reused,
+ *   not even after a delete or a merge.
+ * - Points: geom, geometry(Point, 4326) with a GiST index, for the map's
+ *   bounding boxes; clusters also have metric, the city's metric
+ *   coordinates (x, y, computed in C by PROJ as on SQLite, SRID 0 because
+ *   the CRS is the city pack's) with a GiST index for the duplicate
+ *   candidates (&& on a box around the new report).
+ * - Photos are bytea ("image" and "thumb"; FULL is a reserved word).
+ * - Times are Unix seconds (bigint), flags boolean.
+ * - change_counter is bumped by statement-level triggers of reports and
+ *   clusters in the writer's transaction, so it changes exactly when the
+ *   change becomes visible. (A sequence would need no row lock, but
+ *   nextval is seen by other sessions before the commit: a reader could
+ *   cache an answer made before the commit under the new number and serve
+ *   it stale. The row's lock is taken while begin_write's advisory lock
+ *   already serialises writers, so it costs no concurrency today; servers
+ *   that write in parallel can move to LISTEN/NOTIFY, which is delivered at
+ *   commit.)
+ *
+ * Municipalities (partitioning or sharding by municipality, e.g. Citus):
+ * a table distributed or partitioned by municipality needs it in every
+ * unique key and foreign key. Reports and clusters carry it in their
+ * primary keys, (id, municipality), id first so that the look-ups by id
+ * alone use the key's index; external_id is unique per municipality. The
+ * tables whose rows the SQLite engine ties to a report or cluster by a
+ * foreign key (history, photos, link_constraints, open311_attributes,
+ * open311_updates, work_assignments) keep that tie here too, through (municipality,
+ * cluster_id) or (municipality, report_id): they have a municipality
+ * column, which their inserts take from the parent row (a missing parent
+ * then fails as a foreign key would: NOT NULL), and it is in their keys.
+ * Foreign keys are DEFERRABLE for mp_store_defer_foreign_keys. To
+ * distribute the rest: work_notes, work_photos and corrections gain
+ * municipality the same way (they deliberately have no foreign key: they
+ * outlive cluster ids); users and audit become reference tables (copied to
+ * every node); schema_migrations and change_counter stay on the
+ * coordinator (or the counter moves to LISTEN/NOTIFY).
+ */
+#include "store_pg_schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "meldpunt/timeutil.h"
+#include "store_pg.h"
+
+/* Taken for the migration transaction: servers that start together wait
+ * for the first to finish instead of creating the tables twice. */
+#define SCHEMA_LOCK "7236235361786931" /* "meldpunt schema" */
+
+/* Version 10, in parts (ISO C bounds the length of a string literal):
+ * reports and clusters, ... */
+static const char v10_core[] =
+    "CREATE EXTENSION IF NOT EXISTS postgis;"
+
+    "CREATE TABLE clusters ("
+    " id bigint GENERATED ALWAYS AS IDENTITY,"
+    " municipality text NOT NULL,"
+    " category text NOT NULL,"
+    " status text NOT NULL DEFAULT 'new',"
+    " report_count bigint NOT NULL DEFAULT 0,"
+    " x double precision NOT NULL, y double precision NOT NULL,"
+    " sum_x double precision NOT NULL, sum_y double precision NOT NULL,"
+    " lon double precision NOT NULL, lat double precision NOT NULL,"
+    " first_at bigint NOT NULL, last_at bigint NOT NULL, fixed_at bigint NOT NULL DEFAULT 0,"
+    " district text, street text, location text,"
+    " created_at bigint NOT NULL, updated_at bigint NOT NULL,"
+    " geom geometry(Point, 4326) NOT NULL,"
+    " metric geometry(Point) NOT NULL,"
+    " PRIMARY KEY (id, municipality));"
+    "CREATE INDEX clusters_geom ON clusters USING gist (geom);"
+    "CREATE INDEX clusters_metric ON clusters USING gist (metric);"
+    "CREATE INDEX clusters_status ON clusters (status);"
+
+    "CREATE TABLE reports ("
+    " id bigint GENERATED ALWAYS AS IDENTITY,"
+    " municipality text NOT NULL,"
+    " cluster_id bigint NOT NULL,"
+    " category text NOT NULL,"
+    " description text NOT NULL DEFAULT '',"
+    " address text,"
+    " channel text NOT NULL,"
+    " status text NOT NULL,"
+    " district text,"
+    " lon double precision NOT NULL, lat double precision NOT NULL,"
+    " x double precision NOT NULL, y double precision NOT NULL,"
+    " created_at bigint NOT NULL, updated_at bigint NOT NULL,"
+    " external_id text,"
+    " contact_name text, contact_email text, contact_phone text,"
+    " join_reason text, street text, location text,"
+    " geom geometry(Point, 4326) NOT NULL,"
+    " PRIMARY KEY (id, municipality),"
+    " UNIQUE (external_id, municipality),"
+    /* Deferrable so that mp_store_defer_foreign_keys can move the check to
+     * COMMIT (re-clustering points reports at clusters it inserts later). */
+    " FOREIGN KEY (municipality, cluster_id) REFERENCES clusters (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE);"
+    "CREATE INDEX reports_cluster ON reports (cluster_id);"
+    "CREATE INDEX reports_created ON reports (created_at);"
+    "CREATE INDEX reports_geom ON reports USING gist (geom);"
+
+    "CREATE TABLE history ("
+    " id bigint GENERATED ALWAYS AS IDENTITY,"
+    " municipality text NOT NULL,"
+    " cluster_id bigint NOT NULL,"
+    " report_id bigint,"
+    " at bigint NOT NULL,"
+    " status text NOT NULL,"
+    " note text,"
+    " note_public boolean NOT NULL DEFAULT true,"
+    " actor text,"
+    " PRIMARY KEY (id, municipality),"
+    " FOREIGN KEY (municipality, cluster_id) REFERENCES clusters (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE,"
+    " FOREIGN KEY (municipality, report_id) REFERENCES reports (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE);"
+    "CREATE INDEX history_cluster ON history (cluster_id, at);"
+    /* Open311's servicerequestupdates asks by time alone. */
+    "CREATE INDEX history_at ON history (at);"
+
+    "CREATE TABLE photos ("
+    " report_id bigint NOT NULL,"
+    " municipality text NOT NULL,"
+    " mime text NOT NULL, width integer, height integer,"
+    " image bytea NOT NULL, thumb bytea NOT NULL, created_at bigint NOT NULL,"
+    " PRIMARY KEY (report_id, municipality),"
+    " FOREIGN KEY (municipality, report_id) REFERENCES reports (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE);";
+
+/* ... corrections, accounts and the audit log, ... */
+static const char v10_people[] =
+    "CREATE TABLE corrections ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " kind text NOT NULL,"
+    " report_id bigint, from_cluster bigint, to_cluster bigint,"
+    " actor text,"
+    " at bigint NOT NULL);"
+    /* Pairs of reports that staff corrections or citizens tied together
+     * (must) or apart; re-clustering honours them. One row per pair, a < b. */
+    "CREATE TABLE link_constraints ("
+    " a bigint NOT NULL, b bigint NOT NULL,"
+    " municipality text NOT NULL,"
+    " must boolean NOT NULL,"
+    " at bigint NOT NULL,"
+    " PRIMARY KEY (a, b, municipality),"
+    " FOREIGN KEY (municipality, a) REFERENCES reports (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE,"
+    " FOREIGN KEY (municipality, b) REFERENCES reports (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE);"
+    "CREATE INDEX link_constraints_b ON link_constraints (b);"
+
+    "CREATE TABLE users ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " name text NOT NULL UNIQUE,"
+    " role text NOT NULL,"
+    " department text,"
+    " token_hash text NOT NULL UNIQUE,"
+    " disabled boolean NOT NULL DEFAULT false,"
+    " created_at bigint NOT NULL,"
+    " last_seen_at bigint NOT NULL DEFAULT 0);"
+    "CREATE TABLE audit ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " user_id bigint,"
+    " user_name text,"
+    " action text NOT NULL,"
+    " object_type text,"
+    " object_id bigint,"
+    " detail text,"
+    " at bigint NOT NULL);"
+    "CREATE INDEX audit_object ON audit (object_type, object_id, at);";
+
+/* ... what Open311 clients sent, the staff side of clusters, ... */
+static const char v10_work[] =
+    "CREATE TABLE open311_attributes ("
+    " report_id bigint NOT NULL,"
+    " municipality text NOT NULL,"
+    " json text NOT NULL DEFAULT '{}',"
+    " media_url text,"
+    " device_id text,"
+    " account_id text,"
+    " client_id bigint,"
+    " extra text,"
+    " PRIMARY KEY (report_id, municipality),"
+    " FOREIGN KEY (municipality, report_id) REFERENCES reports (municipality, id)"
+    "  ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE);"
+    /* The updates clients post (the history entry each became), under the
+     * client's own id, taken once per client. */
+    "CREATE TABLE open311_updates ("
+    " history_id bigint NOT NULL,"
+    " municipality text NOT NULL,"
+    " report_id bigint NOT NULL,"
+    " client_id bigint NOT NULL,"
+    " client_update_id text NOT NULL,"
+    " client_status text,"
+    " client_at bigint,"
+    " media_url text,"
+    " PRIMARY KEY (history_id, municipality),"
+    " UNIQUE (client_id, client_update_id, municipality),"
+    " FOREIGN KEY (municipality, history_id) REFERENCES history (municipality, id)"
+    "  ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,"
+    " FOREIGN KEY (municipality, report_id) REFERENCES reports (municipality, id)"
+    "  ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE);"
+
+    /* The staff side of a cluster (store_work.h). Notes and photos are
+     * records of what staff did and outlive cluster ids; an assignment goes
+     * with its cluster (deleting a cluster deletes its row). */
+    "CREATE TABLE work_assignments ("
+    " cluster_id bigint NOT NULL,"
+    " municipality text NOT NULL,"
+    " department text,"
+    " crew text,"
+    " priority integer,"
+    " due_at bigint,"
+    " updated_at bigint NOT NULL,"
+    " updated_by text,"
+    " PRIMARY KEY (cluster_id, municipality),"
+    " FOREIGN KEY (municipality, cluster_id) REFERENCES clusters (municipality, id)"
+    "  ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE);"
+    "CREATE INDEX work_assignments_department ON work_assignments (department);"
+    "CREATE TABLE work_notes ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " cluster_id bigint NOT NULL,"
+    " at bigint NOT NULL,"
+    " status text,"
+    " note text NOT NULL,"
+    " actor text);"
+    "CREATE INDEX work_notes_cluster ON work_notes (cluster_id, at);"
+    "CREATE TABLE work_photos ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " cluster_id bigint NOT NULL,"
+    " at bigint NOT NULL,"
+    " status text,"
+    " actor text,"
+    " mime text NOT NULL,"
+    " width integer, height integer,"
+    " image bytea NOT NULL, thumb bytea NOT NULL);"
+    "CREATE INDEX work_photos_cluster ON work_photos (cluster_id, at);";
+
+/* ... and the change counter. */
+static const char v10_counter[] =
+    "CREATE TABLE change_counter ("
+    " id integer PRIMARY KEY CHECK (id = 1),"
+    " n bigint NOT NULL);"
+    "INSERT INTO change_counter VALUES (1, 0);"
+    "CREATE FUNCTION meldpunt_changed() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN UPDATE change_counter SET n = n + 1 WHERE id = 1; RETURN NULL; END$$;"
+    "CREATE TRIGGER reports_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON reports"
+    " FOR EACH STATEMENT EXECUTE FUNCTION meldpunt_changed();"
+    "CREATE TRIGGER clusters_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON clusters"
+    " FOR EACH STATEMENT EXECUTE FUNCTION meldpunt_changed();";
+
+/* Each schema version and its SQL, in up to four parts run in order. */
+static const struct {
+    int version;
+    const char *parts[4];
+} migrations[] = {
+    {10, {v10_core, v10_people, v10_work, v10_counter}},
+};
+#define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+_Static_assert(MP_PG_SCHEMA_VERSION == 10, "the last entry of migrations is the schema version");
+
+static const char sql_create_log[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
+    " applied_at bigint NOT NULL)";
+static const char sql_version[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+static const char sql_log[] = "INSERT INTO schema_migrations VALUES ($1, $2)";
+
+/* Run constant SQL (several statements, no parameters; never anything from
+ * a request) on s. */
+static enum mp_status exec_script(struct mp_pg_sess *s, const char *sql, const char *what)
+{
+    PGresult *r = PQexec(s->conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    enum mp_status rc =
+        st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? MP_OK : mp_pg_status(s, r, what);
+    PQclear(r);
+    return rc;
+}
+
+int mp_pg_schema_read_version(struct mp_pg_sess *s)
+{
+    int64_t v = -1;
+    /* A database without the table has no schema at all: version 0. */
+    static const char sql_exists[] = "SELECT to_regclass('schema_migrations') IS NOT NULL";
+    bool exists = false;
+    PGresult *r = PQexecParams(s->conn, sql_exists, 0, NULL, NULL, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        exists = mp_pg_col_bool(r, 0, 0);
+    else
+        v = -2;
+    PQclear(r);
+    if (v == -2)
+        return -1;
+    if (!exists)
+        return 0;
+    if (mp_pg_first(&s->head, sql_version, NULL, mp_pg_row_int64, &v, "schema version"))
+        return -1;
+    return (int)v;
+}
+
+enum mp_status mp_pg_schema_migrate(struct mp_pg_sess *s, struct mp_error *err)
+{
+    enum mp_status rc;
+    int64_t v = -1;
+    struct mp_pg_params p;
+    if ((rc =
+             exec_script(s, "BEGIN; SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ")", "schema lock")))
+        return mp_fail(err, rc, "store", "cannot lock the database to check its schema");
+    s->in_tx = true; /* a lost connection must not be replaced halfway */
+    if ((rc = exec_script(s, sql_create_log, "schema")) ||
+        (rc = mp_pg_first(&s->head, sql_version, NULL, mp_pg_row_int64, &v, "schema version"))) {
+        rc = mp_fail(err, rc, "store", "cannot read the schema version");
+        goto out;
+    }
+    if (v > MP_PG_SCHEMA_VERSION) {
+        rc = mp_fail(err, MP_EDB, "store",
+                     "database schema version %lld is newer than this build (%d)", (long long)v,
+                     MP_PG_SCHEMA_VERSION);
+        goto out;
+    }
+    for (size_t i = 0; i < NMIGRATIONS; i++) {
+        if (migrations[i].version <= v)
+            continue;
+        mp_pg_params_init(&p);
+        mp_pg_int64(&p, migrations[i].version);
+        mp_pg_int64(&p, mp_time_now());
+        for (size_t k = 0; rc == MP_OK && k < 4 && migrations[i].parts[k]; k++)
+            rc = exec_script(s, migrations[i].parts[k], "schema upgrade");
+        if (rc || (rc = mp_pg_run(&s->head, sql_log, &p, NULL, "schema upgrade"))) {
+            rc = mp_fail(err, rc, "store", "schema upgrade to version %d failed",
+                         migrations[i].version);
+            goto out;
+        }
+    }
+    rc = exec_script(s, "COMMIT", "schema commit");
+    if (rc)
+        rc = mp_fail(err, rc, "store", "cannot save the schema");
+out:
+    if (rc)
+        (void)exec_script(s, "ROLLBACK", "schema rollback");
+    s->in_tx = false;
+    /* The statements prepared inside the transaction may refer to tables
+     * it created; after a rollback they would point at nothing. */
+    mp_pg_stmt_forget(s);
+    (void)exec_script(s, "DEALLOCATE ALL", "schema");
+    return rc;
+}

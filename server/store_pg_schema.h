@@ -1,0 +1,24 @@
+/* store_pg_schema.h - PRIVATE to server/store_pg*.c: creating and upgrading
+ * the PostgreSQL schema (store_pg_schema.c). */
+#ifndef MELDPUNT_STORE_PG_SCHEMA_H
+#define MELDPUNT_STORE_PG_SCHEMA_H
+
+#include "meldpunt/status.h"
+
+struct mp_pg_sess;
+
+/* The schema version the PostgreSQL migrations reach. The numbers are the
+ * SQLite engine's (store.h's MP_STORE_SCHEMA_VERSION): a version means the
+ * same data on both engines. The first PostgreSQL schema starts at 10, the
+ * first version with municipalities and never-reused ids. */
+#define MP_PG_SCHEMA_VERSION 10
+
+/* Bring the database of s up to MP_PG_SCHEMA_VERSION, in one transaction
+ * that holds an advisory lock, so that servers starting together upgrade
+ * it once. MP_EDB with a message when the database is newer than this
+ * build, MP_EUNAVAIL when it cannot be reached. */
+enum mp_status mp_pg_schema_migrate(struct mp_pg_sess *s, struct mp_error *err) MP_WUR;
+/* The schema version in the database, -1 when it cannot be read. */
+int mp_pg_schema_read_version(struct mp_pg_sess *s);
+
+#endif

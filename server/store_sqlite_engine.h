@@ -1,0 +1,203 @@
+/* store_sqlite_engine.h - PRIVATE to the SQLite engine: its entries, the
+ * mp_sqlite_* functions that the table in store_sqlite_engine.c hands to
+ * store_engine.h. Each has the signature and contract of the public
+ * function of the same name (mp_sqlite_x: mp_store_x; mp_sqlite_maint_x:
+ * mp_maint_x) and takes the engine-neutral heads, converting them with
+ * mp_sq() (store_sqlite.h). Declared apart from the toolkit so that the
+ * helper modules (schema, checkpoint, map), which the entries' files
+ * include, can include the toolkit without a cycle. */
+#ifndef MELDPUNT_STORE_SQLITE_ENGINE_H
+#define MELDPUNT_STORE_SQLITE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meldpunt/model.h"
+#include "meldpunt/status.h"
+#include "store_engine.h"
+
+/* store_sqlite_pool.c */
+enum mp_status mp_sqlite_open(const char *path, const struct mp_store_opts *opts,
+                              struct mp_store **out, struct mp_error *err);
+void mp_sqlite_close(struct mp_store *store);
+void mp_sqlite_released(struct mp_store_sess *sess);
+int mp_sqlite_schema_version(struct mp_store_sess *s);
+enum mp_status mp_sqlite_begin_write(struct mp_store_sess *s, struct mp_error *err);
+enum mp_status mp_sqlite_begin_read(struct mp_store_sess *s);
+enum mp_status mp_sqlite_commit(struct mp_store_sess *s, struct mp_error *err);
+void mp_sqlite_rollback(struct mp_store_sess *s);
+enum mp_status mp_sqlite_savepoint(struct mp_store_sess *s);
+enum mp_status mp_sqlite_savepoint_release(struct mp_store_sess *s);
+void mp_sqlite_savepoint_undo(struct mp_store_sess *s);
+enum mp_status mp_sqlite_defer_foreign_keys(struct mp_store_sess *s);
+enum mp_status mp_sqlite_change_counter(struct mp_store_sess *s, int64_t *n);
+int64_t mp_sqlite_memory_used(struct mp_store_sess *s);
+enum mp_status mp_sqlite_counts(struct mp_store_sess *s, int64_t *reports, int64_t *clusters);
+
+/* store_sqlite_clusters.c */
+enum mp_status mp_sqlite_cluster_candidates(struct mp_store_sess *s, const char *category, double x,
+                                            double y, double r, int64_t t, int64_t window,
+                                            struct mp_cluster_state *out, size_t cap, size_t *n);
+enum mp_status mp_sqlite_cluster_state(struct mp_store_sess *s, int64_t id,
+                                       struct mp_cluster_state *out);
+enum mp_status mp_sqlite_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
+                                        int64_t *id);
+enum mp_status mp_sqlite_cluster_update(struct mp_store_sess *s, const struct mp_cluster_state *c);
+enum mp_status mp_sqlite_cluster_set_status(struct mp_store_sess *s, int64_t id, const char *status,
+                                            int64_t fixed_at, int64_t now);
+enum mp_status mp_sqlite_cluster_members(struct mp_store_sess *s, int64_t id,
+                                         struct mp_member_stats *o);
+enum mp_status mp_sqlite_reports_move_all(struct mp_store_sess *s, int64_t from, int64_t to,
+                                          const char *status);
+enum mp_status mp_sqlite_report_set_cluster(struct mp_store_sess *s, int64_t report_id,
+                                            int64_t cluster_id, const char *status,
+                                            const char *why);
+enum mp_status mp_sqlite_cluster_delete(struct mp_store_sess *s, int64_t id, int64_t heir);
+enum mp_status mp_sqlite_correction_add(struct mp_store_sess *s, const struct mp_correction_rec *c);
+enum mp_status mp_sqlite_constraint_add(struct mp_store_sess *s, int64_t a, int64_t b, bool must,
+                                        int64_t at);
+enum mp_status mp_sqlite_replay_reports(struct mp_store_sess *s, const char *category,
+                                        mp_replay_cb cb, void *ctx);
+enum mp_status mp_sqlite_constraints(struct mp_store_sess *s, mp_constraint_cb cb, void *ctx);
+enum mp_status mp_sqlite_cluster_states_range(struct mp_store_sess *s, int64_t lo, int64_t hi,
+                                              mp_state_cb cb, void *ctx);
+enum mp_status mp_sqlite_cluster_ids(struct mp_store_sess *s, mp_cluster_id_cb cb, void *ctx);
+enum mp_status mp_sqlite_cluster_max_id(struct mp_store_sess *s, int64_t *max);
+enum mp_status mp_sqlite_cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c);
+enum mp_status mp_sqlite_history_add(struct mp_store_sess *s, const struct mp_history_rec *h);
+enum mp_status mp_sqlite_history(struct mp_store_sess *s, int64_t cluster_id, mp_history_cb cb,
+                                 void *ctx);
+enum mp_status mp_sqlite_clusters(struct mp_store_sess *s, const struct mp_query *q,
+                                  mp_cluster_cb cb, void *ctx);
+enum mp_status mp_sqlite_cluster_get(struct mp_store_sess *s, int64_t id, mp_cluster_cb cb,
+                                     void *ctx);
+
+/* store_sqlite_reports.c */
+enum mp_status mp_sqlite_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
+                                       int64_t *id);
+enum mp_status mp_sqlite_report_external_exists(struct mp_store_sess *s, const char *ext,
+                                                bool *exists);
+enum mp_status mp_sqlite_photo_put(struct mp_store_sess *s, int64_t report_id,
+                                   const struct mp_photo_rec *p);
+enum mp_status mp_sqlite_photo_get(struct mp_store_sess *s, int64_t report_id, bool thumb,
+                                   void **data, size_t *len);
+enum mp_status mp_sqlite_reports(struct mp_store_sess *s, const struct mp_query *q, mp_report_cb cb,
+                                 void *ctx);
+enum mp_status mp_sqlite_report_get(struct mp_store_sess *s, int64_t id, bool with_private,
+                                    mp_report_cb cb, void *ctx);
+enum mp_status mp_sqlite_cluster_reports(struct mp_store_sess *s, int64_t cluster_id,
+                                         mp_report_cb cb, void *ctx);
+
+/* store_sqlite_grid.c */
+enum mp_status mp_sqlite_cluster_grid(struct mp_store_sess *s, const struct mp_query *q,
+                                      double cell_deg, mp_grid_cb cb, void *ctx);
+enum mp_status mp_sqlite_grid_pyramid(struct mp_store_sess *s, const struct mp_query *q, int zoom,
+                                      mp_grid_cb cb, void *ctx);
+
+/* store_sqlite_info.c */
+enum mp_status mp_sqlite_sync_mode(struct mp_store_sess *sess, int *mode);
+enum mp_status mp_sqlite_status_counts(struct mp_store_sess *sess, bool clusters,
+                                       void (*cb)(void *ctx, const char *status, int64_t n),
+                                       void *ctx);
+enum mp_status mp_sqlite_size_bytes(struct mp_store_sess *sess, int64_t *bytes);
+
+/* store_sqlite_auth.c */
+enum mp_status mp_sqlite_user_add(struct mp_store_sess *s, const char *name, const char *role,
+                                  const char *department, const char *token_hash, int64_t *id);
+enum mp_status mp_sqlite_user_by_token(struct mp_store_sess *s, const char *hash, mp_user_cb cb,
+                                       void *ctx);
+enum mp_status mp_sqlite_user_by_name(struct mp_store_sess *s, const char *name, mp_user_cb cb,
+                                      void *ctx);
+enum mp_status mp_sqlite_users(struct mp_store_sess *s, mp_user_cb cb, void *ctx);
+enum mp_status mp_sqlite_user_set_token(struct mp_store_sess *s, const char *name,
+                                        const char *hash);
+enum mp_status mp_sqlite_user_set_disabled(struct mp_store_sess *s, const char *name,
+                                           bool disabled);
+enum mp_status mp_sqlite_audit_add(struct mp_store_sess *s, const struct mp_audit_rec *a);
+enum mp_status mp_sqlite_audit_for(struct mp_store_sess *s, const char *type, int64_t id,
+                                   mp_audit_cb cb, void *ctx);
+
+/* store_sqlite_export.c */
+enum mp_status mp_sqlite_export_open_path(const char *db_path, enum mp_export_what what,
+                                          const struct mp_query *q, struct mp_export_cursor **out,
+                                          struct mp_error *err);
+enum mp_status mp_sqlite_export_open(struct mp_store_sess *sess, enum mp_export_what what,
+                                     const struct mp_query *q, struct mp_export_cursor **out,
+                                     struct mp_error *err);
+enum mp_status mp_sqlite_export_next(struct mp_export_cursor *cur,
+                                     const struct mp_export_row **row);
+void mp_sqlite_export_close(struct mp_export_cursor *cur);
+enum mp_status mp_sqlite_export_count(struct mp_store_sess *sess, enum mp_export_what what,
+                                      const struct mp_query *q, int64_t *n);
+enum mp_status mp_sqlite_export_time_extent(struct mp_store_sess *sess, int64_t *first,
+                                            int64_t *last);
+
+/* store_sqlite_open311.c */
+enum mp_status mp_sqlite_open311_update_find(struct mp_store_sess *s, int64_t client_id,
+                                             const char *client_update_id, int64_t *history_id,
+                                             int64_t *report_id);
+enum mp_status mp_sqlite_open311_note_add(struct mp_store_sess *s,
+                                          const struct mp_open311_note_rec *rec,
+                                          int64_t *history_id);
+enum mp_status mp_sqlite_open311_put(struct mp_store_sess *s, const struct mp_open311_extra *x);
+enum mp_status mp_sqlite_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
+                                          mp_open311_cb cb, void *ctx);
+enum mp_status mp_sqlite_open311_request(struct mp_store_sess *s, int64_t id, mp_open311_cb cb,
+                                         void *ctx);
+enum mp_status mp_sqlite_open311_updates(struct mp_store_sess *s, int64_t since, int64_t until,
+                                         size_t limit, size_t offset, mp_open311_update_cb cb,
+                                         void *ctx);
+
+/* store_sqlite_stats.c */
+enum mp_status mp_sqlite_stats_reports(struct mp_store_sess *s, int64_t from, int64_t to,
+                                       const char *category, const char *district, mp_stats_cb cb,
+                                       void *ctx);
+
+/* store_sqlite_work.c */
+enum mp_status mp_sqlite_work_get(struct mp_store_sess *s, int64_t cluster_id,
+                                  struct mp_work_assignment *out);
+enum mp_status mp_sqlite_work_set(struct mp_store_sess *s, int64_t cluster_id,
+                                  const struct mp_work_assignment *a, int64_t now);
+enum mp_status mp_sqlite_work_list(struct mp_store_sess *s, const struct mp_work_query *q,
+                                   mp_work_cb cb, void *ctx);
+enum mp_status mp_sqlite_work_note_add(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
+                                       const char *status, const char *note, const char *actor);
+enum mp_status mp_sqlite_work_notes(struct mp_store_sess *s, int64_t cluster_id, mp_work_note_cb cb,
+                                    void *ctx);
+enum mp_status mp_sqlite_work_photo_put(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
+                                        const char *status, const char *actor,
+                                        const struct mp_photo_rec *p, int64_t *id);
+enum mp_status mp_sqlite_work_photo_get(struct mp_store_sess *s, int64_t photo_id, bool thumb,
+                                        void **data, size_t *len);
+enum mp_status mp_sqlite_work_photos(struct mp_store_sess *s, int64_t cluster_id,
+                                     mp_work_photo_cb cb, void *ctx);
+enum mp_status mp_sqlite_work_cluster_merged(struct mp_store_sess *s, int64_t from, int64_t to);
+enum mp_status mp_sqlite_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
+                                            int64_t *cluster_id);
+enum mp_status mp_sqlite_merge_add(struct mp_store_sess *s, const struct mp_merge_rec *m,
+                                   int64_t *id);
+enum mp_status mp_sqlite_merge_note_rows(struct mp_store_sess *s, int64_t id, int64_t from);
+enum mp_status mp_sqlite_merge_entry_add(struct mp_store_sess *s, int64_t id,
+                                         enum mp_merge_entry which, const struct mp_history_rec *h);
+enum mp_status mp_sqlite_merge_get(struct mp_store_sess *s, int64_t id, struct mp_merge_row *out);
+enum mp_status mp_sqlite_merge_strays(struct mp_store_sess *s, int64_t id, int64_t into, int64_t *n,
+                                      int64_t *report, int64_t *now_in);
+enum mp_status mp_sqlite_merge_restore(struct mp_store_sess *s, int64_t id, int64_t from,
+                                       const char *status, int64_t at, const char *actor);
+enum mp_status mp_sqlite_merges_in_history(struct mp_store_sess *s, int64_t cluster, mp_merge_cb cb,
+                                           void *ctx);
+enum mp_status mp_sqlite_merges_of_report(struct mp_store_sess *s, int64_t report, mp_merge_cb cb,
+                                          void *ctx);
+enum mp_status mp_sqlite_merge_moved_in(struct mp_store_sess *s, int64_t cluster,
+                                        mp_merge_moved_cb cb, void *ctx);
+
+/* store_sqlite_maint.c */
+enum mp_status mp_sqlite_maint_backup(const char *db_path, const char *dest_path,
+                                      const struct mp_backup_opts *opts,
+                                      struct mp_backup_stats *stats, struct mp_error *err);
+enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
+                                         const char *actor, struct mp_anonymise_stats *stats,
+                                         struct mp_error *err);
+
+#endif
