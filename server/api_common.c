@@ -9,6 +9,7 @@
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
 #include "meldpunt/cluster.h"
+#include "meldpunt/etag.h"
 #include "meldpunt/report.h"
 #include "meldpunt/respcache.h"
 #include "meldpunt/timeutil.h"
@@ -255,7 +256,10 @@ bool mp_api_cache_get(struct mp_app *app, struct mp_ctx *ctx, const struct mp_re
 {
     key[0] = '\0';
     *version = -1;
-    if (!app->cache || mp_report_data_version(ctx, version) != MP_OK)
+    /* The map polls: any cache may keep the answer, and asks again each
+     * time; the tag answers that with a 304 before anything is built. */
+    resp->cache = "public, no-cache";
+    if (mp_report_data_version(ctx, version) != MP_OK)
         return false;
     int n = snprintf(key, cap, "%s", req->path);
     if (n < 0 || (size_t)n >= cap) {
@@ -268,7 +272,12 @@ bool mp_api_cache_get(struct mp_app *app, struct mp_ctx *ctx, const struct mp_re
         key[0] = '\0';
         return false;
     }
-    if (!mp_respcache_get_fd(app->cache, key, *version, &resp->fd, &resp->fd_len))
+    mp_etag_version(app->etag_salt, key, *version, resp->etag, sizeof resp->etag);
+    if (mp_etag_match(mp_req_header(req, "If-None-Match"), resp->etag)) {
+        resp->not_modified = true;
+        return true;
+    }
+    if (!app->cache || !mp_respcache_get_fd(app->cache, key, *version, &resp->fd, &resp->fd_len))
         return false;
     resp->has_fd = true;
     return true;

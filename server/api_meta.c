@@ -6,6 +6,8 @@
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
 #include "meldpunt/health.h"
+#include "meldpunt/ingest.h"
+#include "meldpunt/metrics.h"
 #include "meldpunt/region.h"
 #include "meldpunt/respcache.h"
 
@@ -58,6 +60,63 @@ enum mp_status mp_api_healthz(struct mp_app *app, struct mp_ctx *ctx,
                       (unsigned long long)cs.stored);
     }
     mp_buf_addc(&resp->body, '}');
+    return MP_OK;
+}
+
+/* Whether a and b are equal, in time that does not depend on where they
+ * differ (a token compared byte by byte would leak its prefix). */
+static bool same_secret(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char d = la != lb;
+    for (size_t i = 0; i < la && i < lb; i++)
+        d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+/* /metrics is for the machine (a Prometheus on it) or whoever holds
+ * MELDPUNT_METRICS_TOKEN: figures of use are figures of abuse. */
+static enum mp_status metrics_allowed(const struct mp_app *app, const struct mp_request *req,
+                                      struct mp_error *err)
+{
+    const char *auth = mp_req_header(req, "Authorization");
+    const char *token = app->cfg->metrics_token;
+    if (token[0] && auth) {
+        if (strncmp(auth, "Bearer ", 7) == 0 && same_secret(auth + 7, token))
+            return MP_OK;
+        mp_req_signin_failed(req);
+        return mp_fail(err, MP_EAUTH, "unauthorized", "the metrics token is not valid");
+    }
+    if (mp_req_is_local(req))
+        return MP_OK;
+    return mp_fail(err, MP_EFORBIDDEN, "forbidden",
+                   token[0] ? "metrics are served to this machine, or with the metrics token"
+                            : "metrics are served to this machine only");
+}
+
+enum mp_status mp_api_metrics(struct mp_app *app, struct mp_ctx *ctx,
+                              const struct mp_request *req, struct mp_response *resp,
+                              struct mp_error *err)
+{
+    static const char *const allowed[] = {NULL};
+    struct mp_metrics_gauges g;
+    enum mp_status rc;
+    resp->cache = "no-store";
+    if ((rc = metrics_allowed(app, req, err)) || (rc = mp_api_check_params(req, allowed, err)))
+        return rc;
+    memset(&g, 0, sizeof g);
+    if ((rc = mp_health_figures(ctx, &g, err)))
+        return rc;
+    g.queue_depth = (int64_t)mp_ingest_queue_depth(app->ingest);
+    struct mp_respcache_stats cs;
+    mp_respcache_stats(app->cache, &cs);
+    g.cache_hits = cs.hits;
+    g.cache_misses = cs.misses;
+    g.cache_stored = cs.stored;
+    if (!app->metrics)
+        return mp_fail(err, MP_EUNAVAIL, "unavailable", "metrics are not kept by this process");
+    mp_metrics_render(app->metrics, &g, &resp->body);
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
     return MP_OK;
 }
 

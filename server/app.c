@@ -9,8 +9,10 @@
 
 #include "meldpunt/auth.h"
 #include "meldpunt/city.h"
+#include "meldpunt/etag.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/ingest.h"
+#include "meldpunt/metrics.h"
 #include "meldpunt/region.h"
 #include "meldpunt/respcache.h"
 #include "meldpunt/store.h"
@@ -57,17 +59,6 @@ static bool name_ok(const char *n)
     return true;
 }
 
-/* FNV-1a over the content: a strong-enough validator for static files. */
-static void make_etag(const char *data, size_t len, char *out, size_t cap)
-{
-    unsigned long long h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)data[i];
-        h *= 1099511628211ull;
-    }
-    snprintf(out, cap, "\"%016llx\"", h);
-}
-
 static enum mp_status add_file(struct mp_app *app, const char *dir, const char *name,
                                const char *url_prefix, struct mp_error *err)
 {
@@ -97,7 +88,7 @@ static enum mp_status add_file(struct mp_app *app, const char *dir, const char *
     f->len = fread(f->data, 1, (size_t)sb.st_size, fp);
     fclose(fp);
     f->mime = mime;
-    make_etag(f->data, f->len, f->etag, sizeof f->etag);
+    mp_etag_body(f->data, f->len, f->etag, sizeof f->etag);
     app->nfiles++;
     return MP_OK;
 }
@@ -331,6 +322,14 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
     }
     if ((rc = render_configs(app)))
         goto out;
+    {
+        /* What a versioned answer depends on besides its path, query and the
+         * data: the build, and the configuration it shows (city pack, public
+         * URL). A new build or setting changes every tag. */
+        uint64_t h = mp_etag_hash(MP_ETAG_SEED, MP_VERSION, strlen(MP_VERSION));
+        h = mp_etag_hash(h, app->config_json, app->config_json_len);
+        app->etag_salt = mp_etag_hash(h, cfg->public_url, strlen(cfg->public_url));
+    }
     if (server) {
         struct mp_ctx *w = &app->writer.ctx;
         w->city = app->city;
@@ -342,8 +341,10 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
             (rc = mp_ingest_start(w, 512, &app->ingest, err)) || (rc = load_static(app, err)))
             goto out;
         /* 16 answers of up to 512 KiB (a page of 1,000 reports is ~460 KiB):
-         * a city's hot map views, 8 MiB at most. */
-        if ((rc = mp_respcache_new(16, (size_t)512 << 10, true, &app->cache)))
+         * a city's hot map views, 8 MiB at most. And 32 gzipped answers
+         * of up to 1 MiB (httpcache.h), kept by their strong ETag. */
+        if ((rc = mp_respcache_new(16, (size_t)512 << 10, true, &app->cache)) ||
+            (rc = mp_respcache_new(32, (size_t)1 << 20, true, &app->gzcache)))
             goto out;
     }
     *out = app;
@@ -359,6 +360,8 @@ void mp_app_close(struct mp_app *app)
         return;
     mp_ingest_stop(app->ingest); /* finishes queued reports first */
     mp_respcache_free(app->cache);
+    mp_respcache_free(app->gzcache);
+    mp_metrics_free(app->metrics);
     mp_geo_free(app->writer.ctx.geo);
     if (app->writer.ctx.db)
         mp_store_release(app->store, app->writer.ctx.db);

@@ -29,6 +29,7 @@ void mp_config_defaults(struct mp_config *c)
     c->grid_max_cells = 1024;
     c->max_exports = 4;
     c->sync_full = true;
+    c->access_log = true;
     c->rate_writes = 5;
     c->rate_burst = 60;
     c->mail_rate = 10;
@@ -262,6 +263,27 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
             c->sync_full = false;
         else
             return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_SYNC must be full or normal");
+    }
+    if ((v = getenv("MELDPUNT_ACCESS_LOG")) && *v) {
+        if (strcmp(v, "on") == 0)
+            c->access_log = true;
+        else if (strcmp(v, "off") == 0)
+            c->access_log = false;
+        else
+            return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_ACCESS_LOG must be on or off");
+    }
+    if ((v = getenv("MELDPUNT_METRICS_TOKEN")) && *v) {
+        /* The token travels in a header: printable ASCII without spaces. */
+        for (const char *p = v; *p; p++)
+            if (*p <= ' ' || *p >= 0x7f)
+                return mp_fail(err, MP_EINVAL, "config",
+                               "MELDPUNT_METRICS_TOKEN must be printable ASCII without spaces");
+        if (strlen(v) < 16)
+            return mp_fail(err, MP_EINVAL, "config",
+                           "MELDPUNT_METRICS_TOKEN must be at least 16 characters");
+        if ((rc = mp_config_set_str(c->metrics_token, sizeof c->metrics_token, v,
+                                    "MELDPUNT_METRICS_TOKEN", err)))
+            return rc;
     }
     return mail_from_env(c, err);
 }

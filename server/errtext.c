@@ -68,6 +68,7 @@ static const struct {
     {"listen", "De server kan niet op dit adres luisteren."},
     {"mail_pack", "De e-mailteksten van de gemeente kloppen niet."},
     {"method_not_allowed", "Deze methode is hier niet toegestaan."},
+    {"metrics", "De server kon zijn meetgegevens niet bijhouden."},
     {"missing_field", "Er ontbreekt een verplicht veld."},
     {"missing_parameter", "Er ontbreekt een verplichte parameter."},
     {"moved_on", "Er is sindsdien een melding verplaatst; de samenvoeging kan niet meer "

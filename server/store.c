@@ -402,6 +402,18 @@ enum mp_status mp_store_sync_mode(struct mp_store_sess *s, int *mode)
     return FORWARD(s, sync_mode, s, mode);
 }
 
+enum mp_status mp_store_status_counts(struct mp_store_sess *s, bool clusters,
+                                      mp_store_status_count_cb cb, void *ctx)
+{
+    return FORWARD(s, status_counts, s, clusters, cb, ctx);
+}
+
+enum mp_status mp_store_size_bytes(struct mp_store_sess *s, int64_t *bytes)
+{
+    *bytes = -1;
+    return FORWARD(s, size_bytes, s, bytes);
+}
+
 /* ---- store_auth.h ---- */
 
 enum mp_status mp_store_user_add(struct mp_store_sess *s, const char *name, const char *role,

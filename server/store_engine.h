@@ -162,6 +162,10 @@ struct mp_store_engine {
     enum mp_status (*change_counter)(struct mp_store_sess *sess, int64_t *n);
     enum mp_status (*counts)(struct mp_store_sess *sess, int64_t *reports, int64_t *clusters);
     enum mp_status (*sync_mode)(struct mp_store_sess *sess, int *mode);
+    enum mp_status (*status_counts)(struct mp_store_sess *sess, bool clusters,
+                                    void (*cb)(void *ctx, const char *status, int64_t n),
+                                    void *ctx);
+    enum mp_status (*size_bytes)(struct mp_store_sess *sess, int64_t *bytes);
 
     /* ---- store_auth.h ---- */
     enum mp_status (*user_add)(struct mp_store_sess *sess, const char *name, const char *role,
@@ -350,7 +354,7 @@ struct mp_store_engine {
     X(cluster_states_range) X(cluster_ids) X(cluster_max_id) X(cluster_insert) X(report_insert) \
     X(report_external_exists) X(photo_put) X(photo_get) X(history_add) X(reports) X(clusters) \
     X(report_get) X(cluster_get) X(cluster_reports) X(history) X(cluster_grid) X(grid_pyramid) \
-    X(change_counter) X(counts) X(sync_mode) X(user_add) X(user_by_token) X(user_by_name) \
+    X(change_counter) X(counts) X(sync_mode) X(status_counts) X(size_bytes) X(user_add) X(user_by_token) X(user_by_name) \
     X(user_set_token) X(user_set_disabled) X(users) X(audit_add) X(audit_for) X(export_open_path) \
     X(export_open) X(export_next) X(export_close) X(export_count) X(export_time_extent) \
     X(open311_put) X(open311_update_find) X(open311_note_add) X(open311_requests) \

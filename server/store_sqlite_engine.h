@@ -97,6 +97,10 @@ enum mp_status mp_sqlite_grid_pyramid(struct mp_store_sess *s, const struct mp_q
 
 /* store_sqlite_info.c */
 enum mp_status mp_sqlite_sync_mode(struct mp_store_sess *sess, int *mode);
+enum mp_status mp_sqlite_status_counts(struct mp_store_sess *sess, bool clusters,
+                                       void (*cb)(void *ctx, const char *status, int64_t n),
+                                       void *ctx);
+enum mp_status mp_sqlite_size_bytes(struct mp_store_sess *sess, int64_t *bytes);
 
 /* store_sqlite_auth.c */
 enum mp_status mp_sqlite_user_add(struct mp_store_sess *s, const char *name, const char *role,

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "meldpunt/config.h"
 #include "meldpunt/ctx.h"
@@ -37,6 +38,7 @@ struct mp_app {
     struct mp_streets *streets;
     struct mp_ingest *ingest;  /* group-commit writer (server only), or NULL */
     struct mp_respcache *cache;/* rendered map answers (server only), or NULL */
+    struct mp_respcache *gzcache; /* gzip of answers (httpcache.h; server only), or NULL */
     struct mp_slot writer;     /* the writer's own worker context */
     struct mp_store *store;
     struct mp_slot *slots; /* owned array */
@@ -58,6 +60,10 @@ struct mp_app {
         char *json;
         size_t len;
     } *member_config;
+    struct mp_metrics *metrics; /* owned, or NULL: set by the server before it
+                                   listens (main.c), freed by mp_app_close */
+    uint64_t etag_salt; /* changes with the build and the configuration the
+                           answers show: part of every versioned ETag (etag.h) */
 };
 
 /* Open everything cfg names. server = true loads web files and starts the

@@ -52,6 +52,8 @@ struct mp_config {
     unsigned mail_retry_s; /* MELDPUNT_MAIL_RETRY: seconds before the first retry */
     unsigned webhook_retry_s;   /* MELDPUNT_WEBHOOK_RETRY: the first retry of a delivery */
     unsigned webhook_give_up_s; /* MELDPUNT_WEBHOOK_GIVE_UP: a delivery fails after this */
+    bool access_log;       /* one JSON line per request on stdout (accesslog.h) */
+    char metrics_token[128];/* bearer token for /metrics from elsewhere; "" = loopback only */
 };
 
 /* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */

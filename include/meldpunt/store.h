@@ -228,6 +228,15 @@ enum mp_status mp_store_change_counter(struct mp_store_sess *sess, int64_t *n) M
 enum mp_status mp_store_counts(struct mp_store_sess *sess, int64_t *reports,
                                int64_t *clusters) MP_WUR;
 
+/* For /metrics (server/store_sqlite_info.c): cb once per status in use, with
+ * the number of reports (clusters = false) or clusters in it; the status
+ * string is borrowed for the call. And the database's size in bytes (its
+ * pages, without the write-ahead log). */
+typedef void (*mp_store_status_count_cb)(void *ctx, const char *status, int64_t n);
+enum mp_status mp_store_status_counts(struct mp_store_sess *sess, bool clusters,
+                                      mp_store_status_count_cb cb, void *ctx) MP_WUR;
+enum mp_status mp_store_size_bytes(struct mp_store_sess *sess, int64_t *bytes) MP_WUR;
+
 /* sess's PRAGMA synchronous into *mode (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA); server/store_sqlite_info.c. */
 enum mp_status mp_store_sync_mode(struct mp_store_sess *sess, int *mode) MP_WUR;
 

@@ -89,15 +89,17 @@ export async function startServer({ demo = false, env = {}, db: givenDb, city = 
       cwd: SOURCE_DIR, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
+    let out = '';
     child.stderr.on('data', (d) => { log += d; });
+    child.stdout.on('data', (d) => { out += d; });
     server.log = () => log;
+    /** Everything the server wrote on stdout so far: the listening line, then the access log. */
+    server.stdout = () => out;
     server.child = child;
     server.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     server.url = await new Promise((resolve, reject) => {
-      let out = '';
       const timer = setTimeout(() => reject(new Error(`server did not start\n${out}\n${log}`)), 20000);
-      child.stdout.on('data', (d) => {
-        out += d;
+      child.stdout.on('data', () => {
         const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
         if (m) { clearTimeout(timer); resolve(m[1]); }
       });

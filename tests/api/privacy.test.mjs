@@ -114,7 +114,7 @@ test('no contact detail appears in any public answer or export', { timeout: 6000
     const now = new Date();
     const day = (d) => new Date(now.getTime() + d * 86400000).toISOString().slice(0, 19) + 'Z';
     const urls = [
-      '/healthz', '/api/v1/config', '/api/v1/categories', '/api/v1/districts', '/api/v1/service-area',
+      '/healthz', '/metrics', '/api/v1/config', '/api/v1/categories', '/api/v1/districts', '/api/v1/service-area',
       '/api/v1/reports', `/api/v1/reports?bbox=${bbox}&limit=5000`,
       ...Object.values(ids).map((id) => `/api/v1/reports/${id}`),
       `/api/v1/reports/${ids.b}/photo`, `/api/v1/reports/${ids.b}/photo/thumb`,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "meldpunt/city.h"
 #include "meldpunt/export.h"
@@ -420,4 +421,20 @@ void fx_export_drain(struct mp_export *x, size_t step, char **doc, size_t *len)
     out[*len] = '\0';
     *doc = out;
     free(chunk);
+}
+
+long fx_gunzip(const void *in, size_t len, char *out, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 15 + 16) != Z_OK)
+        return -1;
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    int rc = inflate(&z, Z_FINISH);
+    long n = rc == Z_STREAM_END && z.avail_in == 0 ? (long)z.total_out : -1;
+    inflateEnd(&z);
+    return n;
 }

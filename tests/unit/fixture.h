@@ -160,4 +160,9 @@ void fx_db_close(struct fx_db *d);
 int64_t fx_report(struct mp_ctx *ctx, const char *category, double lon, double lat,
                   const char *address, int64_t at, int64_t *cluster);
 
+/* gunzip len bytes at in into out (cap bytes): the inflated length, or -1
+ * when in is not one whole valid gzip stream or does not fit. For the tests
+ * of what the server compresses (gzip.c, httpcache.c). */
+long fx_gunzip(const void *in, size_t len, char *out, size_t cap);
+
 #endif
