@@ -40,7 +40,11 @@ void mp_etag_gzip(const char *etag, char *out, size_t cap)
     out[0] = '\0';
     if (n < 2 || etag[0] != '"' || etag[n - 1] != '"')
         return;
-    fit(snprintf(out, cap, "%.*s-gz\"", (int)(n - 1), etag), out, cap);
+    static const char tail[] = "-gz\"";
+    if (n - 1 + sizeof tail > cap)
+        return; /* does not fit: no tag rather than a cut one */
+    memcpy(out, etag, n - 1);
+    memcpy(out + n - 1, tail, sizeof tail);
 }
 
 /* Whether the opaque tag [s, s+n) (quotes included) equals etag. */

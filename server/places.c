@@ -32,11 +32,15 @@ enum mp_status mp_place_find(struct mp_ctx *ctx, const char *text, struct mp_pla
 /* label = a + sep + b when it fits; false (and label untouched) when not. */
 static bool join(char *label, const char *a, const char *sep, const char *b)
 {
+    /* Built in tmp first: a or b may be label itself. */
     char tmp[MP_PLACE_LABEL_MAX];
-    int n = snprintf(tmp, sizeof tmp, "%s%s%s", a, sep, b);
-    if (n < 0 || (size_t)n >= sizeof tmp)
+    size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
+    if (la + ls + lb >= sizeof tmp)
         return false;
-    memcpy(label, tmp, (size_t)n + 1);
+    memcpy(tmp, a, la);
+    memcpy(tmp + la, sep, ls);
+    memcpy(tmp + la + ls, b, lb + 1);
+    memcpy(label, tmp, la + ls + lb + 1);
     return true;
 }
 

@@ -67,7 +67,7 @@ static enum mp_status load_members(struct mp_region *r, const char *dir, const c
         goto out;
     }
     while ((e = readdir(d))) {
-        char sub[1100];
+        char sub[1400]; /* the members folder (< 1100) + "/" + a name (< 256) */
         struct stat sb;
         if (e->d_name[0] == '.')
             continue;
@@ -75,15 +75,14 @@ static enum mp_status load_members(struct mp_region *r, const char *dir, const c
         if (n < 0 || (size_t)n >= sizeof sub || stat(sub, &sb) != 0 || !S_ISDIR(sb.st_mode))
             continue;
         if (r->nmembers == MAX_MEMBERS) {
-            rc = mp_fail(err, MP_EINVAL, "invalid_city_pack", "more than %d members",
-                         MAX_MEMBERS);
+            rc = mp_fail(err, MP_EINVAL, "invalid_city_pack", "more than %d members", MAX_MEMBERS);
             goto out;
         }
         struct mp_error merr = {{0}, {0}};
         rc = mp_city_load_member(dir, sub, &r->members[r->nmembers].city, &merr);
         if (rc) {
-            rc = mp_fail(err, rc, "invalid_city_pack", "member %.40s: %.100s", e->d_name,
-                         merr.text);
+            rc =
+                mp_fail(err, rc, "invalid_city_pack", "member %.40s: %.100s", e->d_name, merr.text);
             goto out;
         }
         struct mp_city *m = r->members[r->nmembers++].city;
@@ -134,8 +133,8 @@ enum mp_status mp_region_load(const char *dir, struct mp_region **out, struct mp
     if ((rc = mp_geo_new(r->whole->crs, &geo, err)))
         goto out;
     for (size_t i = 0; i < r->nmembers; i++)
-        if ((rc = mp_multipolygon_map(&r->members[i].city->area, forward, geo,
-                                      &r->members[i].xy))) {
+        if ((rc =
+                 mp_multipolygon_map(&r->members[i].city->area, forward, geo, &r->members[i].xy))) {
             rc = mp_fail(err, rc, "invalid_city_pack", "member %.40s: cannot project its area",
                          r->members[i].city->id);
             goto out;

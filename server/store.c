@@ -52,15 +52,18 @@ static void append_name(char *buf, size_t cap, size_t *used, const char *name)
 {
     if (!cap || *used + 1 >= cap)
         return;
-    int w = snprintf(buf + *used, cap - *used, "%s%s", *used ? ", " : "", name);
-    if (w < 0 || (size_t)w >= cap - *used) {
+    const char *sep = *used ? ", " : "";
+    size_t ls = strlen(sep), ln = strlen(name);
+    if (*used + ls + ln >= cap) {
         buf[*used] = '\0';
         if (cap - *used > 4)
-            snprintf(buf + *used, cap - *used, "...");
+            memcpy(buf + *used, "...", 4);
         *used = cap; /* full: nothing more goes in */
         return;
     }
-    *used += (size_t)w;
+    memcpy(buf + *used, sep, ls);
+    memcpy(buf + *used + ls, name, ln + 1);
+    *used += ls + ln;
 }
 
 /* The table's size is that of its name and of the members the two lists
