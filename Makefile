@@ -1,7 +1,21 @@
 # A thin layer over CMake. `make run` and `make test` do all set-up themselves.
 JOBS ?= $(shell nproc)
+# `make run DEMO=halle-vilvoorde` serves the region demo (35 municipalities) instead of Chicago.
+# Each demo has its own database; the region's demo reports are generated on first run.
+DEMO ?= chicago
+ifeq ($(DEMO),chicago)
 DB ?= var/meldpunt.sqlite
-DEMO ?= geodata/chicago/demo/chicago311-2021-01-01.csv
+CITY := geodata/chicago
+DEMO_CSV := geodata/chicago/demo/chicago311-2021-01-01.csv
+DEMO_FORMAT := chicago311
+else ifeq ($(DEMO),halle-vilvoorde)
+DB ?= var/halle-vilvoorde.sqlite
+CITY := geodata/halle-vilvoorde
+DEMO_CSV := geodata/halle-vilvoorde/demo/halle-vilvoorde-2025.csv
+DEMO_FORMAT := labelled
+else
+$(error DEMO must be chicago or halle-vilvoorde)
+endif
 
 .PHONY: all run test build build-asan setup-run setup-test bench fuzz lint clean
 
@@ -17,13 +31,14 @@ build: setup-run
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
 	cmake --build build -j$(JOBS) --target meldpunt
 
-# Builds, creates the database with the demo city on first run, and serves.
+# Builds, creates the database with the demo data on first run, and serves.
 run: build
+	@if [ ! -f $(DEMO_CSV) ]; then geodata/build-$(DEMO).sh demo; fi
 	@if [ ! -f $(DB) ]; then \
-	  echo "Creating $(DB) with the demo data ($(DEMO))"; \
-	  build/meldpunt import --db $(DB) --format chicago311 $(DEMO); \
+	  echo "Creating $(DB) with the demo data ($(DEMO_CSV))"; \
+	  build/meldpunt import --db $(DB) --city $(CITY) --format $(DEMO_FORMAT) $(DEMO_CSV); \
 	fi
-	build/meldpunt serve --db $(DB)
+	build/meldpunt serve --db $(DB) --city $(CITY)
 
 # The whole suite under AddressSanitizer and UBSan, warnings as errors.
 test: setup-test

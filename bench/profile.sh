@@ -26,7 +26,7 @@ PORT=${BENCH_PORT:-18080}
 K=${PROFILE_REQUESTS:-20}
 WHAT=${*:-reads grid ingest}
 # All requests come from one address: lift the per-address write limit.
-export MELDPUNT_RATE_WRITES=0
+export MELDPUNT_RATE_WRITES=0 MELDPUNT_RATE_READS=0
 [ -s "$DB" ] && [ -x "$BIN" ] || { echo "profile: run bench/run.sh first ($DB, $BIN)" >&2; exit 1; }
 [ -s "$D/bbox-$N.txt" ] || { echo "profile: no $D/bbox-$N.txt: run BENCH_ONLY=reads bench/run.sh" >&2; exit 1; }
 mkdir -p "$OUT"

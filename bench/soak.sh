@@ -53,7 +53,7 @@ else
         geodata/chicago/demo/chicago311-2021-01-01.csv >/dev/null
 fi
 # Writes come from one address here: per-IP rate limiting would refuse them.
-MELDPUNT_RATE_WRITES=0 MELDPUNT_TILE_URL= "$BIN" serve --db "$dir/soak.sqlite" \
+MELDPUNT_RATE_WRITES=0 MELDPUNT_RATE_READS=0 MELDPUNT_TILE_URL= "$BIN" serve --db "$dir/soak.sqlite" \
     --listen 127.0.0.1:0 >"$dir/out.log" 2>"$dir/err.log" &
 pid=$!
 url=

@@ -79,15 +79,7 @@ python3 "$py" demo "$src/chicago_311_2021-01-01_02.csv" "$out/$DEMO_CSV" --colum
 
 echo "== checks"
 # Geometry validity, and no overlaps between districts, by GEOS through GDAL's SQLite dialect.
-sql_check() { # file sql expected
-    local got
-    got="$(ogrinfo -ro -q -dialect SQLite -sql "$2" "$1" | sed -n 's/.*(Integer) = //p' | tr '\n' ' ')"
-    if [ "$got" != "$3" ]; then
-        echo "check FAILED: $1: $2 gave '$got', want '$3'" >&2
-        exit 1
-    fi
-    echo "check: ok: $(basename "$1"): $2 = $got"
-}
+. "$here/checks.sh"
 sql_check "$out/districts.geojson" \
     "SELECT COUNT(*), SUM(ST_IsValid(geometry)) FROM districts" "77 77 "
 sql_check "$out/districts.geojson" \

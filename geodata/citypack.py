@@ -323,7 +323,7 @@ def check_categories(cats, sr_types, errors):
     ints = ("radius_m", "along_m", "window_days", "fixed_absorb_days", "service_days", "priority")
     keys = {"code", "name", "description", "group", "keywords", "department", "rule",
             "sources", "attributes"} | set(ints)
-    optional = {"address_span", "address_side"}
+    optional = {"address_span", "address_side", "followup_days"}
     datatypes = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
     seen_codes, seen_sources = set(), {}
     for c in cats:
@@ -344,6 +344,9 @@ def check_categories(cats, sr_types, errors):
         for k in ints:
             if not isinstance(c[k], int) or isinstance(c[k], bool) or c[k] < 0:
                 errors.append("%s: %s must be a non-negative integer" % (w, k))
+        follow = c.get("followup_days", 0)
+        if not isinstance(follow, int) or isinstance(follow, bool) or not 0 <= follow <= 365:
+            errors.append("%s: followup_days must be an integer 0-365" % w)
         span, side = c.get("address_span", 0), c.get("address_side", False)
         if not isinstance(span, int) or isinstance(span, bool) or span < 0 or not isinstance(side, bool):
             errors.append("%s: address_span must be a non-negative integer, address_side a boolean" % w)

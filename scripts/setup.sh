@@ -7,12 +7,12 @@ what=${1:-test}
 
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libsqlite3-dev libspatialite-dev
       libsqlite3-mod-spatialite libproj-dev proj-data libjansson-dev libjpeg-dev libpng-dev libssl-dev
-      libpq-dev tzdata ca-certificates)
+      libpq-dev libcurl4-openssl-dev zlib1g-dev libsystemd-dev tzdata ca-certificates)
 case "$what" in
   test) pkgs+=(libcmocka-dev libcurl4-openssl-dev chromium gdal-bin python3-owslib clang
                libclang-rt-14-dev sqlite3 faketime libxml2-utils libxml2-dev clang-format clang-tidy
-               nginx postgresql-15 postgresql-15-postgis-3) ;;
-  bench) pkgs+=(libcmocka-dev libcurl4-openssl-dev wrk hyperfine gdal-bin nginx
+               nginx python3-aiosmtpd postgresql-15 postgresql-15-postgis-3 prometheus systemd) ;;
+  bench) pkgs+=(libcmocka-dev libcurl4-openssl-dev python3-aiosmtpd wrk hyperfine gdal-bin nginx
                 postgresql-15-postgis-3 postgresql-client-15 sqlite3 valgrind time linux-perf) ;;
 esac
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)

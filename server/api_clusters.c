@@ -99,13 +99,19 @@ enum mp_status mp_api_clusters_grid(struct mp_app *app, struct mp_ctx *ctx,
      * while panning and match the precomputed pyramid. */
     if (mp_api_cache_get(app, ctx, req, resp, key, sizeof key, &version))
         goto out;
+    /* An answer the cache does not hold costs the store a scan: the client
+     * pays a token of its expensive-read bucket. */
+    if ((rc = mp_req_take_read(req, resp, err)))
+        goto out;
     struct grid_ctx g = {.b = &resp->body};
+    int used = (int)zoom;
     mp_buf_adds(&resp->body, "{\"type\":\"FeatureCollection\",\"features\":[");
-    if ((rc = mp_cluster_grid(ctx, &q, (int)zoom, &g.origin, &g.cell, grid_row, &g, err)))
+    if ((rc = mp_cluster_grid(ctx, &q, &used, app->cfg->grid_max_cells, &g.origin, &g.cell,
+                              grid_row, &g, err)))
         goto out;
     mp_buf_adds(&resp->body, "],\"cell_deg\":");
     mp_json_num(&resp->body, g.cell, 9);
-    mp_buf_printf(&resp->body, ",\"count\":%zu}", g.n);
+    mp_buf_printf(&resp->body, ",\"zoom\":%d,\"count\":%zu}", used, g.n);
     mp_api_cache_put(app, key, version, resp);
 out:
     free(scratch);
@@ -228,6 +234,7 @@ enum mp_status mp_api_nearby(struct mp_app *app, struct mp_ctx *ctx, const struc
         return mp_fail(err, MP_EINVAL, "unknown_category", "unknown category '%.48s'", code);
     if ((rc = mp_report_nearby(ctx, cat, lon, lat, mp_req_query(req, "address"), &nb, err)))
         goto out;
+    cat = nb.cat; /* the municipality's own rule, in a region */
     struct mp_buf *b = &resp->body;
     mp_buf_adds(b, "{\"would_join\":");
     if (nb.would_join)

@@ -4,9 +4,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
 #include "meldpunt/cluster.h"
+#include "meldpunt/etag.h"
 #include "meldpunt/report.h"
 #include "meldpunt/respcache.h"
 #include "meldpunt/timeutil.h"
@@ -253,7 +256,10 @@ bool mp_api_cache_get(struct mp_app *app, struct mp_ctx *ctx, const struct mp_re
 {
     key[0] = '\0';
     *version = -1;
-    if (!app->cache || mp_report_data_version(ctx, version) != MP_OK)
+    /* The map polls: any cache may keep the answer, and asks again each
+     * time; the tag answers that with a 304 before anything is built. */
+    resp->cache = "public, no-cache";
+    if (mp_report_data_version(ctx, version) != MP_OK)
         return false;
     int n = snprintf(key, cap, "%s", req->path);
     if (n < 0 || (size_t)n >= cap) {
@@ -266,7 +272,12 @@ bool mp_api_cache_get(struct mp_app *app, struct mp_ctx *ctx, const struct mp_re
         key[0] = '\0';
         return false;
     }
-    if (!mp_respcache_get_fd(app->cache, key, *version, &resp->fd, &resp->fd_len))
+    mp_etag_version(app->etag_salt, key, *version, resp->etag, sizeof resp->etag);
+    if (mp_etag_match(mp_req_header(req, "If-None-Match"), resp->etag)) {
+        resp->not_modified = true;
+        return true;
+    }
+    if (!app->cache || !mp_respcache_get_fd(app->cache, key, *version, &resp->fd, &resp->fd_len))
         return false;
     resp->has_fd = true;
     return true;
@@ -353,4 +364,28 @@ bool mp_api_media_is(const struct mp_request *req, const char *want)
     while (*ct == ' ' || *ct == '\t')
         ct++;
     return *ct == '\0' || *ct == ';';
+}
+
+enum mp_status mp_api_json_object(const struct mp_request *req, const char *const *allowed,
+                                  json_t **out, struct mp_error *err)
+{
+    json_error_t je;
+    const char *key;
+    json_t *v;
+    *out = NULL;
+    if (!mp_api_media_is(req, "application/json"))
+        return mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
+    *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(*out))
+        return mp_fail(err, MP_EINVAL, "invalid_json", "the body must be a JSON object%s%.80s",
+                       *out ? "" : ": ", *out ? "" : je.text);
+    json_object_foreach(*out, key, v)
+    {
+        bool ok = false;
+        for (const char *const *k = allowed; *k && !ok; k++)
+            ok = strcmp(*k, key) == 0;
+        if (!ok)
+            return mp_fail(err, MP_EINVAL, "unknown_field", "unknown field '%.40s'", key);
+    }
+    return MP_OK;
 }

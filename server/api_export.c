@@ -67,6 +67,9 @@ enum mp_status mp_api_export(struct mp_app *app, struct mp_ctx *ctx, const struc
             goto out;
         o.internal = mp_role_at_least(who.role, MP_ROLE_DISPATCHER);
     }
+    /* Every export costs its client a token of the expensive-read bucket. */
+    if ((rc = mp_req_take_read(req, resp, err)))
+        goto out;
     if (!(counted = mp_app_export_begin(app))) {
         rc = mp_fail(err, MP_EUNAVAIL, "busy",
                      "%u exports are already streaming, the most this server runs at once;"

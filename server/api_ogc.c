@@ -160,7 +160,7 @@ static enum mp_status plain_doc(struct mp_app *app, const struct mp_request *req
                                 const char *type, const char *what, struct mp_error *err)
 {
     enum mp_status rc;
-    char base[MP_PUBLIC_BASE_MAX], title[160];
+    char base[MP_PUBLIC_BASE_MAX], title[192];
     bool html;
     if ((rc = check_f_only(req, &html, err)))
         return rc;
@@ -202,7 +202,7 @@ enum mp_status mp_api_ogc_collections(struct mp_app *app, struct mp_ctx *ctx,
                                       struct mp_error *err)
 {
     enum mp_status rc;
-    char base[MP_PUBLIC_BASE_MAX], title[160];
+    char base[MP_PUBLIC_BASE_MAX], title[192];
     int64_t first = 0, last = 0;
     bool html;
     if ((rc = check_f_only(req, &html, err)) || (rc = mp_ogc_time_extent(ctx, &first, &last, err)))
@@ -219,7 +219,7 @@ enum mp_status mp_api_ogc_collection(struct mp_app *app, struct mp_ctx *ctx,
                                      struct mp_error *err)
 {
     enum mp_status rc;
-    char base[MP_PUBLIC_BASE_MAX], title[160];
+    char base[MP_PUBLIC_BASE_MAX], title[192];
     int64_t first = 0, last = 0;
     enum mp_ogc_coll c;
     bool html;
@@ -239,7 +239,7 @@ enum mp_status mp_api_ogc_queryables(struct mp_app *app, struct mp_ctx *ctx,
 {
     (void)ctx;
     enum mp_status rc;
-    char base[MP_PUBLIC_BASE_MAX], title[160], what[96];
+    char base[MP_PUBLIC_BASE_MAX], title[192], what[96];
     enum mp_ogc_coll c;
     bool html;
     if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, &html, err)))
@@ -592,8 +592,11 @@ static enum mp_status parse_items(struct mp_app *app, struct mp_ctx *ctx,
         if (!*v || *end || errno || n < 1)
             return mp_fail(err, MP_EINVAL, "invalid_parameter",
                            "limit must be a whole number from 1 to %d", MP_OGC_LIMIT_MAX);
-        /* Larger values are served as the maximum: the client pages on. */
-        ir->q.limit = n > MP_OGC_LIMIT_MAX ? MP_OGC_LIMIT_MAX : (size_t)n;
+        /* Larger values are served as the maximum: the client pages on.
+         * The maximum is also the server's page bound (cfg->max_page), the
+         * features any list answer holds at most. */
+        size_t most = app->cfg->max_page < MP_OGC_LIMIT_MAX ? app->cfg->max_page : MP_OGC_LIMIT_MAX;
+        ir->q.limit = (unsigned long long)n > most ? most : (size_t)n;
     }
     if ((v = mp_req_query(req, "cursor"))) {
         if (mp_api_cursor_decode(v, &ir->q.q.after_id) != MP_OK)
@@ -654,7 +657,7 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     struct items_req *ir = NULL;
     struct mp_geo_crs *gc = NULL;
-    char base[MP_PUBLIC_BASE_MAX], title[160], href[MP_PUBLIC_BASE_MAX + 64];
+    char base[MP_PUBLIC_BASE_MAX], title[192], href[MP_PUBLIC_BASE_MAX + 64];
     enum mp_ogc_coll c;
     struct mp_buf url, next;
     mp_buf_init(&url, 16384);
@@ -665,7 +668,8 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
         rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
         goto out;
     }
-    if ((rc = parse_items(app, ctx, req, c, ir, &gc, err)))
+    if ((rc = parse_items(app, ctx, req, c, ir, &gc, err)) ||
+        (rc = mp_req_take_read(req, resp, err)))
         goto out;
     mp_req_public_base(req, base, sizeof base);
     struct mp_ogc_view v = {app->city, base};

@@ -142,16 +142,24 @@ static const char *arg(const struct mp_request *req, const char *name)
 
 /* The query names only arguments of allowed, and jurisdiction_id, when
  * given, is ours; false with the error document written otherwise. */
+static bool args_ok_in(const struct mp_app *app, const struct mp_request *req,
+                       const char *const *allowed, struct mp_response *resp, bool xml,
+                       const struct mp_city **member, enum mp_status *rc)
+{
+    struct mp_open311_refusal why;
+    if (mp_open311_form_known_args(req, allowed, &why) &&
+        mp_open311_form_jurisdiction(app->region, app->city, arg(req, "jurisdiction_id"), member,
+                                     &why))
+        return true;
+    *rc = refused(resp, xml, &why);
+    return false;
+}
+
 static bool args_ok(const struct mp_app *app, const struct mp_request *req,
                     const char *const *allowed, struct mp_response *resp, bool xml,
                     enum mp_status *rc)
 {
-    struct mp_open311_refusal why;
-    if (mp_open311_form_known_args(req, allowed, &why) &&
-        mp_open311_form_jurisdiction(app->city, arg(req, "jurisdiction_id"), &why))
-        return true;
-    *rc = refused(resp, xml, &why);
-    return false;
+    return args_ok_in(app, req, allowed, resp, xml, NULL, rc);
 }
 
 /* Texts in the language asked for by locale (nl, nl-NL, nl_BE...), else English. */
@@ -251,6 +259,19 @@ enum mp_status mp_api_open311_discovery(struct mp_app *app, struct mp_ctx *ctx,
     mp_open311_doc_end(&w);
     mp_open311_doc_end(&w);
     mp_open311_doc_end(&w);
+    /* A region: one jurisdiction per municipality (an extension of the
+     * discovery document; jurisdiction_id takes any of these ids). */
+    if (!app->region->of_one) {
+        mp_open311_doc_arr(&w, "jurisdictions", "jurisdiction");
+        for (size_t i = 0; i < app->region->nmembers; i++) {
+            const struct mp_city *m = app->region->members[i].city;
+            mp_open311_doc_obj(&w, NULL);
+            mp_open311_doc_str(&w, "jurisdiction_id", m->id);
+            mp_open311_doc_str(&w, "name", m->name);
+            mp_open311_doc_end(&w);
+        }
+        mp_open311_doc_end(&w);
+    }
     mp_open311_doc_end(&w);
     resp->cache = "public, max-age=300";
     return finish(resp, &w, xml);
@@ -266,9 +287,10 @@ enum mp_status mp_api_open311_services(struct mp_app *app, struct mp_ctx *ctx,
     (void)err;
     bool xml = ends_with(req->path, ".xml");
     enum mp_status rc;
-    if (!args_ok(app, req, args_plain, resp, xml, &rc))
+    const struct mp_city *member = NULL;
+    if (!args_ok_in(app, req, args_plain, resp, xml, &member, &rc))
         return rc;
-    json_t *services = mp_open311_services(app->city);
+    json_t *services = mp_open311_services(member ? member : app->city);
     if (!services)
         return o311_fail(resp, xml, 503, "the service list is not available right now");
     struct mp_open311_doc w;
@@ -291,9 +313,10 @@ enum mp_status mp_api_open311_service_def(struct mp_app *app, struct mp_ctx *ctx
     if (!split_resource(req->path_rest, code, sizeof code, &xml))
         return o311_fail(resp, xml, 404,
                          "no such resource: ask for services/SERVICE_CODE.xml or .json");
-    if (!args_ok(app, req, args_plain, resp, xml, &rc))
+    const struct mp_city *member = NULL;
+    if (!args_ok_in(app, req, args_plain, resp, xml, &member, &rc))
         return rc;
-    json_t *services = mp_open311_services(app->city);
+    json_t *services = mp_open311_services(member ? member : app->city);
     if (!services)
         return o311_fail(resp, xml, 503, "the service list is not available right now");
     const json_t *service = mp_open311_service(services, code);
@@ -398,10 +421,12 @@ enum mp_status mp_api_open311_requests_list(struct mp_app *app, struct mp_ctx *c
                                             const struct mp_request *req, struct mp_response *resp,
                                             struct mp_error *err)
 {
-    (void)err;
     bool xml = ends_with(req->path, ".xml");
     enum mp_status rc = MP_OK;
     if (!args_ok(app, req, args_list, resp, xml, &rc))
+        return rc;
+    /* A list reads up to a page of rows after an offset: an expensive read. */
+    if ((rc = mp_req_take_read(req, resp, err)))
         return rc;
     char base[MP_PUBLIC_BASE_MAX];
     mp_req_public_base(req, base, sizeof base);
@@ -588,6 +613,10 @@ static bool client_ok(struct mp_ctx *ctx, const struct mp_request *req, struct m
         return false;
     }
     if (ast != MP_OK || !mp_role_at_least(who->role, MP_ROLE_CLIENT)) {
+        /* A wrong key is a failed sign-in: counted like a bad token (429 past
+         * the allowance), so that keys cannot be guessed at full speed. */
+        if (ast != MP_OK)
+            mp_req_signin_failed(req);
         *rc = o311_fail(resp, xml, 403, "Invalid api_key received -- can't proceed with %s", what);
         return false;
     }
@@ -609,7 +638,7 @@ enum mp_status mp_api_open311_update_create(struct mp_app *app, struct mp_ctx *c
     /* The key first: without a valid one nothing else is looked at. */
     if (!client_ok(ctx, req, resp, xml, "post_service_request_update", &who, &rc))
         return rc;
-    if (!mp_open311_form_update(app->city, app->tz, req, &u, &why))
+    if (!mp_open311_form_update(app->region, app->city, app->tz, req, &u, &why))
         return refused(resp, xml, &why);
     if ((rc = mp_open311_post_update(ctx, &who, &u, &res, err)))
         return o311_from(resp, xml, rc, err);

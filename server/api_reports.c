@@ -10,6 +10,7 @@
 #include "meldpunt/city.h"
 #include "meldpunt/geojson.h"
 #include "meldpunt/ingest.h"
+#include "meldpunt/notify.h"
 #include "meldpunt/photo.h"
 #include "meldpunt/text.h"
 #include "meldpunt/report.h"
@@ -334,6 +335,39 @@ static bool is_staff(struct mp_ctx *ctx, const struct mp_request *req, struct mp
            mp_role_at_least(who->role, MP_ROLE_DISPATCHER);
 }
 
+/* Where a region sent the report: "municipality", the "neighbours" whose
+ * border is within reach and a neighbour's open job within the category's
+ * radius ("neighbour_job"), which both desks see in the jobs' history. */
+static void place_json(const struct mp_submit_result *res, struct mp_buf *b)
+{
+    mp_buf_adds(b, ",\"municipality\":{\"id\":");
+    mp_json_str(b, res->member->id);
+    mp_buf_adds(b, ",\"name\":");
+    mp_json_str(b, res->member->name);
+    mp_buf_adds(b, "},\"neighbours\":[");
+    for (size_t i = 0; i < res->nnear; i++) {
+        mp_buf_adds(b, i ? ",{\"id\":" : "{\"id\":");
+        mp_json_str(b, res->near[i].city->id);
+        mp_buf_adds(b, ",\"name\":");
+        mp_json_str(b, res->near[i].city->name);
+        mp_buf_adds(b, ",\"distance_m\":");
+        mp_json_num(b, res->near[i].distance_m, 1);
+        mp_buf_addc(b, '}');
+    }
+    mp_buf_adds(b, "],\"neighbour_job\":");
+    if (!res->neighbour_job) {
+        mp_buf_adds(b, "null");
+        return;
+    }
+    mp_buf_printf(b, "{\"cluster_id\":%lld,\"municipality\":", (long long)res->neighbour_job);
+    mp_json_str(b, res->neighbour_job_of->id);
+    mp_buf_adds(b, ",\"name\":");
+    mp_json_str(b, res->neighbour_job_of->name);
+    mp_buf_adds(b, ",\"distance_m\":");
+    mp_json_num(b, res->neighbour_job_m, 1);
+    mp_buf_addc(b, '}');
+}
+
 /* The answer to a stored report: its public properties plus lat, lon, its
  * cluster and whether it joined one. Built from what was submitted, so the
  * group-commit path needs no read-back. */
@@ -364,6 +398,8 @@ static void created_body(const struct mp_city *city, const struct mp_report_inpu
     mp_json_str(b, res->status);
     mp_buf_adds(b, "},\"joined\":");
     mp_json_bool(b, res->joined);
+    if (res->member && res->member != city)
+        place_json(res, b);
     if (res->joined) {
         mp_buf_adds(b, ",\"distance_m\":");
         mp_json_num(b, res->why.distance_m, 1);
@@ -447,6 +483,8 @@ enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
                      "send application/json or multipart/form-data");
         goto out;
     }
+    /* Mail to the reporter speaks the language the page asked in. */
+    mp_notify_lang_from_header(mp_req_header(req, "Accept-Language"), in->lang, sizeof in->lang);
     if (in->channel[0] && strcmp(in->channel, "web") != 0) {
         if (!is_staff(ctx, req, &p->staff)) {
             rc = mp_fail(err, MP_EFORBIDDEN, "forbidden",
@@ -456,7 +494,7 @@ enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
         p->job.staff = &p->staff;
     }
     /* Check everything cheap before the photo work and the writer queue. */
-    if ((rc = mp_report_validate(app->city, in, err)))
+    if ((rc = mp_report_check(ctx, in, NULL, err)))
         goto out;
     const struct mp_form_field *pf = req->form ? mp_form_get(req->form, "photo") : NULL;
     if (pf && pf->value.len > 0) {

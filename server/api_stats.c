@@ -5,6 +5,7 @@
 
 #include "meldpunt/api.h"
 #include "meldpunt/city.h"
+#include "meldpunt/region.h"
 #include "meldpunt/export.h"
 #include "meldpunt/stats.h"
 #include "meldpunt/timeutil.h"
@@ -95,7 +96,7 @@ enum mp_status mp_api_stats(struct mp_app *app, struct mp_ctx *ctx, const struct
                             struct mp_response *resp, struct mp_error *err)
 {
     static const char *const allowed[] = {"from", "to", "group_by", "category", "district",
-                                          NULL};
+                                          "municipality", NULL};
     enum mp_status rc;
     struct mp_stats_result res;
     struct mp_stats_params p = {.now = mp_time_now(), .by = MP_STATS_BY_CATEGORY};
@@ -119,9 +120,20 @@ enum mp_status mp_api_stats(struct mp_app *app, struct mp_ctx *ctx, const struct
             p.by = MP_STATS_BY_DISTRICT;
         else if (strcmp(v, "week") == 0)
             p.by = MP_STATS_BY_WEEK;
-        else
+        else if (strcmp(v, "municipality") == 0 && !app->region->of_one)
+            p.by = MP_STATS_BY_MUNICIPALITY;
+        else if (app->region->of_one)
             return mp_fail(err, MP_EINVAL, "invalid_parameter",
                            "group_by must be category, district or week");
+        else
+            return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                           "group_by must be category, district, week or municipality");
+    }
+    if ((v = mp_req_query(req, "municipality"))) {
+        if (app->region->of_one || !mp_region_member(app->region, v))
+            return mp_fail(err, MP_EINVAL, "unknown_municipality",
+                           "unknown municipality '%.48s'; GET /api/v1/config lists them", v);
+        p.municipality = v;
     }
     if ((v = mp_req_query(req, "category"))) {
         if (!mp_city_category(app->city, v))
@@ -134,14 +146,15 @@ enum mp_status mp_api_stats(struct mp_app *app, struct mp_ctx *ctx, const struct
                            "unknown district '%.32s'; GET /api/v1/districts lists them", v);
         p.district = v;
     }
-    if ((rc = mp_stats_compute(ctx, &p, &res, err)))
+    /* The counts scan every report of the range: an expensive read. */
+    if ((rc = mp_req_take_read(req, resp, err)) || (rc = mp_stats_compute(ctx, &p, &res, err)))
         return rc;
     int64_t first = 0, last = 0;
     if (mp_export_time_extent(ctx, &first, &last) != MP_OK)
         first = last = 0;
 
     struct mp_buf *b = &resp->body;
-    static const char *const by_name[] = {"category", "district", "week"};
+    static const char *const by_name[] = {"category", "district", "week", "municipality"};
     mp_buf_adds(b, "{\"from\":");
     mp_json_time(b, p.from);
     mp_buf_adds(b, ",\"to\":");
@@ -152,6 +165,10 @@ enum mp_status mp_api_stats(struct mp_app *app, struct mp_ctx *ctx, const struct
     mp_json_str(b, p.category);
     mp_buf_adds(b, ",\"district\":");
     mp_json_str(b, p.district);
+    if (p.municipality || p.by == MP_STATS_BY_MUNICIPALITY) {
+        mp_buf_adds(b, ",\"municipality\":");
+        mp_json_str(b, p.municipality);
+    }
     mp_buf_adds(b, ",\"timezone\":");
     mp_json_str(b, app->city->timezone);
     mp_buf_adds(b, ",\"generated_at\":");

@@ -9,8 +9,11 @@
 
 #include "meldpunt/auth.h"
 #include "meldpunt/city.h"
+#include "meldpunt/etag.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/ingest.h"
+#include "meldpunt/metrics.h"
+#include "meldpunt/region.h"
 #include "meldpunt/respcache.h"
 #include "meldpunt/store.h"
 #include "meldpunt/streets.h"
@@ -56,17 +59,6 @@ static bool name_ok(const char *n)
     return true;
 }
 
-/* FNV-1a over the content: a strong-enough validator for static files. */
-static void make_etag(const char *data, size_t len, char *out, size_t cap)
-{
-    unsigned long long h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)data[i];
-        h *= 1099511628211ull;
-    }
-    snprintf(out, cap, "\"%016llx\"", h);
-}
-
 static enum mp_status add_file(struct mp_app *app, const char *dir, const char *name,
                                const char *url_prefix, struct mp_error *err)
 {
@@ -96,7 +88,7 @@ static enum mp_status add_file(struct mp_app *app, const char *dir, const char *
     f->len = fread(f->data, 1, (size_t)sb.st_size, fp);
     fclose(fp);
     f->mime = mime;
-    make_etag(f->data, f->len, f->etag, sizeof f->etag);
+    mp_etag_body(f->data, f->len, f->etag, sizeof f->etag);
     app->nfiles++;
     return MP_OK;
 }
@@ -176,9 +168,28 @@ static json_t *workflow_json(void)
     return json_pack("{s:o,s:o}", "statuses", statuses, "transitions", moves);
 }
 
-static enum mp_status render_config(struct mp_app *app)
+/* {"id","name","bbox"} of every member, for the region's pages. */
+static json_t *members_json(const struct mp_region *r)
 {
-    const struct mp_city *c = app->city;
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < r->nmembers; i++) {
+        const struct mp_city *m = r->members[i].city;
+        if (json_array_append_new(list, json_pack("{s:s,s:s,s:[f,f,f,f]}", "id", m->id, "name",
+                                                  m->name, "bbox", m->bbox.min_lon,
+                                                  m->bbox.min_lat, m->bbox.max_lon,
+                                                  m->bbox.max_lat))) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
+/* The body of GET /api/v1/config for city c: the region's whole (member
+ * NULL) or one member's page (/m/{slug}), which also names its region. */
+static enum mp_status render_config(const struct mp_region *r, const struct mp_city *c,
+                                    bool member, char **out, size_t *len)
+{
     json_t *tiles = json_null();
     if (c->tile_url)
         tiles = json_pack("{s:s,s:s,s:i}", "url", c->tile_url, "attribution",
@@ -194,11 +205,36 @@ static enum mp_status render_config(struct mp_app *app)
         (json_int_t)(8 << 20), "statuses", status_codes(), "workflow", workflow_json());
     if (!root)
         return MP_ENOMEM;
-    app->config_json = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    /* A region (not a city pack, whose answer stays as it was): the
+     * members, and on a member's page the region it belongs to. */
+    bool bad = false;
+    if (!r->of_one && member)
+        bad = json_object_set_new(root, "region", json_pack("{s:s,s:s}", "id", r->whole->id,
+                                                            "name", r->whole->name)) != 0;
+    else if (!r->of_one)
+        bad = json_object_set_new(root, "municipalities", members_json(r)) != 0;
+    *out = bad ? NULL
+               : json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(root);
-    if (!app->config_json)
+    if (!*out)
         return MP_ENOMEM;
-    app->config_json_len = strlen(app->config_json);
+    *len = strlen(*out);
+    return MP_OK;
+}
+
+static enum mp_status render_configs(struct mp_app *app)
+{
+    const struct mp_region *r = app->region;
+    enum mp_status rc = render_config(r, app->city, false, &app->config_json,
+                                      &app->config_json_len);
+    if (rc)
+        return rc;
+    if (!(app->member_config = calloc(r->nmembers, sizeof *app->member_config)))
+        return MP_ENOMEM;
+    for (size_t i = 0; i < r->nmembers; i++)
+        if ((rc = render_config(r, r->members[i].city, true, &app->member_config[i].json,
+                                &app->member_config[i].len)))
+            return rc;
     return MP_OK;
 }
 
@@ -234,8 +270,12 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
     app->cfg = cfg;
     pthread_mutex_init(&app->lock, NULL);
     pthread_cond_init(&app->cond, NULL);
-    if ((rc = mp_city_load(cfg->city_dir, &app->city, err)))
+    if ((rc = mp_region_load(cfg->city_dir, &app->region, err)))
         goto out;
+    app->city = app->region->whole;
+    for (size_t i = 0; cfg->tiles_set && i < app->region->nmembers; i++)
+        if ((rc = mp_city_set_tiles(app->region->members[i].city, cfg->tile_url)))
+            goto out;
     if (cfg->tiles_set && (rc = mp_city_set_tiles(app->city, cfg->tile_url)))
         goto out;
     if ((rc = mp_tz_load(app->city->timezone, &app->tz, err)))
@@ -244,7 +284,7 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
         goto out;
     struct mp_store_opts so;
     mp_store_opts_default(&so);
-    so.pool_size = nslots + (server ? 1 : 0);
+    so.pool_size = nslots + (server ? 2 : 0); /* the writer's and the outbox sender's */
     so.sync_full = cfg->sync_full;
     so.bg_checkpoint = server;
     so.municipality = app->city->id;
@@ -259,6 +299,7 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
         struct mp_slot *s = &app->slots[i];
         app->nslots = i + 1;
         s->ctx.city = app->city;
+        s->ctx.region = app->region;
         s->ctx.tz = app->tz;
         if ((rc = mp_geo_new(app->city->crs, &s->ctx.geo, err)))
             goto out;
@@ -280,11 +321,20 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
             (rc = mp_store_commit(ctx->db, err)))
             goto out;
     }
-    if ((rc = render_config(app)))
+    if ((rc = render_configs(app)))
         goto out;
+    {
+        /* What a versioned answer depends on besides its path, query and the
+         * data: the build, and the configuration it shows (city pack, public
+         * URL). A new build or setting changes every tag. */
+        uint64_t h = mp_etag_hash(MP_ETAG_SEED, MP_VERSION, strlen(MP_VERSION));
+        h = mp_etag_hash(h, app->config_json, app->config_json_len);
+        app->etag_salt = mp_etag_hash(h, cfg->public_url, strlen(cfg->public_url));
+    }
     if (server) {
         struct mp_ctx *w = &app->writer.ctx;
         w->city = app->city;
+        w->region = app->region;
         w->tz = app->tz;
         w->streets = app->streets;
         w->db = mp_store_acquire(app->store);
@@ -292,8 +342,10 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
             (rc = mp_ingest_start(w, 512, &app->ingest, err)) || (rc = load_static(app, err)))
             goto out;
         /* 16 answers of up to 512 KiB (a page of 1,000 reports is ~460 KiB):
-         * a city's hot map views, 8 MiB at most. */
-        if ((rc = mp_respcache_new(16, (size_t)512 << 10, true, &app->cache)))
+         * a city's hot map views, 8 MiB at most. And 32 gzipped answers
+         * of up to 1 MiB (httpcache.h), kept by their strong ETag. */
+        if ((rc = mp_respcache_new(16, (size_t)512 << 10, true, &app->cache)) ||
+            (rc = mp_respcache_new(32, (size_t)1 << 20, true, &app->gzcache)))
             goto out;
     }
     *out = app;
@@ -309,6 +361,8 @@ void mp_app_close(struct mp_app *app)
         return;
     mp_ingest_stop(app->ingest); /* finishes queued reports first */
     mp_respcache_free(app->cache);
+    mp_respcache_free(app->gzcache);
+    mp_metrics_free(app->metrics);
     mp_geo_free(app->writer.ctx.geo);
     if (app->writer.ctx.db)
         mp_store_release(app->store, app->writer.ctx.db);
@@ -321,11 +375,14 @@ void mp_app_close(struct mp_app *app)
     mp_store_close(app->store);
     mp_streets_free(app->streets);
     mp_tz_free(app->tz);
-    mp_city_free(app->city);
     for (size_t i = 0; i < app->nfiles; i++)
         free(app->files[i].data);
     free(app->files);
     free(app->config_json);
+    for (size_t i = 0; app->member_config && i < app->region->nmembers; i++)
+        free(app->member_config[i].json);
+    free(app->member_config);
+    mp_region_free(app->region); /* and with it app->city */
     pthread_cond_destroy(&app->cond);
     pthread_mutex_destroy(&app->lock);
     free(app);

@@ -337,8 +337,7 @@ enum mp_status mp_automation_load(const struct mp_city *city, struct mp_automati
 {
     char path[1100];
     *out = NULL;
-    int n = snprintf(path, sizeof path, "%s/%s", city->dir ? city->dir : ".", MP_AUTOMATION_FILE);
-    if (n < 0 || (size_t)n >= sizeof path)
+    if (!mp_city_file(city, MP_AUTOMATION_FILE, path, sizeof path))
         return mp_fail(err, MP_EINVAL, "automation", "city pack path too long");
     FILE *f = fopen(path, "rb");
     if (!f) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "meldpunt/buf.h"
 #include "meldpunt/timeutil.h"
@@ -38,6 +39,120 @@ static enum mp_status load_json(const char *dir, const char *file, json_t **out,
         return mp_fail(err, MP_EINVAL, "invalid_city_pack", "%.40s line %d: %.80s", file, je.line,
                        je.text);
     return MP_OK;
+}
+
+static bool file_exists(const char *dir, const char *file)
+{
+    char path[1024];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, file);
+    return n > 0 && (size_t)n < sizeof path && access(path, R_OK) == 0;
+}
+
+bool mp_city_file(const struct mp_city *c, const char *file, char *path, size_t cap)
+{
+    const char *dir = c->dir ? c->dir : ".";
+    if (c->base_dir && !file_exists(dir, file))
+        dir = c->base_dir;
+    int n = snprintf(path, cap, "%s/%s", dir, file);
+    return n > 0 && (size_t)n < cap;
+}
+
+/* city.json of a member: the region's object with the member's keys laid
+ * over it; the member's "extra_holidays" are added to the holidays. */
+static enum mp_status merge_city_json(json_t *base, json_t *own, struct mp_error *err)
+{
+    const json_t *extra = json_object_get(own, "extra_holidays");
+    if (extra && !json_is_array(extra))
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack", "city.json: extra_holidays is a list");
+    /* The region's view is not the member's: without its own, the member's
+     * centre is the middle of its own area (mp_city_load_member). */
+    json_object_del(base, "center");
+    json_object_del(base, "bbox");
+    if (json_object_update(base, own))
+        return MP_ENOMEM;
+    json_t *hol = json_object_get(base, "holidays");
+    if (extra && !json_is_array(hol)) {
+        json_object_set_new(base, "holidays", json_array());
+        hol = json_object_get(base, "holidays");
+    }
+    if (extra && (!hol || json_array_extend(hol, (json_t *)extra)))
+        return MP_ENOMEM;
+    json_object_del(base, "extra_holidays");
+    return MP_OK;
+}
+
+/* categories.json of a member with "extends": "region": the region's list,
+ * less the codes in "omit", with each of the member's categories laid over
+ * the region's one of the same code (field by field) or appended. */
+static enum mp_status merge_categories(json_t *base, const json_t *own, struct mp_error *err)
+{
+    json_t *list = json_object_get(base, "categories");
+    const json_t *omit = json_object_get(own, "omit"), *add = json_object_get(own, "categories");
+    size_t i, j;
+    const json_t *v;
+    if ((omit && !json_is_array(omit)) || (add && !json_is_array(add)) || !json_is_array(list))
+        return mp_fail(err, MP_EINVAL, "invalid_city_pack",
+                       "categories.json: omit and categories are lists");
+    json_array_foreach(omit, i, v)
+    {
+        bool found = false;
+        for (j = json_array_size(list); j-- > 0;)
+            if (json_equal(json_object_get(json_array_get(list, j), "code"), (json_t *)v)) {
+                json_array_remove(list, j);
+                found = true;
+            }
+        if (!found)
+            return mp_fail(err, MP_EINVAL, "invalid_city_pack",
+                           "categories.json: omit names %.40s, which the region lacks",
+                           json_string_value(v) ? json_string_value(v) : "?");
+    }
+    json_array_foreach(add, i, v)
+    {
+        json_t *target = NULL;
+        for (j = 0; j < json_array_size(list) && !target; j++)
+            if (json_equal(json_object_get(json_array_get(list, j), "code"),
+                           json_object_get(v, "code")))
+                target = json_array_get(list, j);
+        if (target ? json_object_update(target, (json_t *)v)
+                   : json_array_append_new(list, json_deep_copy(v)))
+            return MP_ENOMEM;
+    }
+    return MP_OK;
+}
+
+/* A pack file as the city sees it: its own, else the region's (a member's
+ * city.json and an extending categories.json are laid over the region's). */
+static enum mp_status load_pack_json(const struct mp_city *c, const char *file, json_t **out,
+                                     struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    json_t *own = NULL, *base = NULL;
+    *out = NULL;
+    bool has_own = !c->base_dir || file_exists(c->dir, file);
+    if (has_own && (rc = load_json(c->dir, file, &own, err)))
+        goto out;
+    bool layered = c->base_dir && (!own || strcmp(file, "city.json") == 0 ||
+                                   (strcmp(file, "categories.json") == 0 &&
+                                    json_is_string(json_object_get(own, "extends"))));
+    if (!layered) {
+        *out = own;
+        own = NULL;
+        goto out;
+    }
+    if ((rc = load_json(c->base_dir, file, &base, err)))
+        goto out;
+    if (own && strcmp(file, "city.json") == 0)
+        rc = merge_city_json(base, own, err);
+    else if (own)
+        rc = merge_categories(base, own, err);
+    if (rc)
+        goto out;
+    *out = base;
+    base = NULL;
+out:
+    json_decref(own);
+    json_decref(base);
+    return rc;
 }
 
 static double num_or(const json_t *o, const char *key, double dflt)
@@ -143,7 +258,7 @@ static enum mp_status load_categories(struct mp_city *c, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
     json_t *root = NULL, *pub = NULL;
-    if ((rc = load_json(c->dir, "categories.json", &root, err)))
+    if ((rc = load_pack_json(c, "categories.json", &root, err)))
         goto out;
     const json_t *arr = json_object_get(root, "categories");
     size_t n = json_array_size(arr);
@@ -215,7 +330,7 @@ static enum mp_status load_districts(struct mp_city *c, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
     json_t *root = NULL;
-    if ((rc = load_json(c->dir, "districts.geojson", &root, err)))
+    if ((rc = load_pack_json(c, "districts.geojson", &root, err)))
         goto out;
     const json_t *feats = json_object_get(root, "features");
     size_t n = json_array_size(feats);
@@ -273,7 +388,7 @@ static enum mp_status load_area(struct mp_city *c, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
     json_t *root = NULL;
-    if ((rc = load_json(c->dir, "service_area.geojson", &root, err)))
+    if ((rc = load_pack_json(c, "service_area.geojson", &root, err)))
         goto out;
     const json_t *f = json_array_get(json_object_get(root, "features"), 0);
     if ((rc = mp_multipolygon_from_geojson(json_object_get(f, "geometry"), &c->area, err)))
@@ -296,12 +411,13 @@ static enum mp_status load_city_json(struct mp_city *c, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
     json_t *root = NULL;
-    if ((rc = load_json(c->dir, "city.json", &root, err)))
+    if ((rc = load_pack_json(c, "city.json", &root, err)))
         goto out;
     if ((rc = copy_fixed(c->id, sizeof c->id, json_string_value(json_object_get(root, "id")),
                          "city id", err)))
         goto out;
     c->name = dupstr(json_string_value(json_object_get(root, "name")));
+    c->name_local = dupstr(json_string_value(json_object_get(root, "name_fr")));
     c->crs = dupstr(json_string_value(json_object_get(root, "crs")));
     c->timezone = dupstr(json_string_value(json_object_get(root, "timezone")));
     if (!c->name || !c->crs || !c->timezone) {
@@ -309,8 +425,8 @@ static enum mp_status load_city_json(struct mp_city *c, struct mp_error *err)
         goto out;
     }
     const json_t *center = json_object_get(root, "center");
-    c->center_lon = json_number_value(json_array_get(center, 0));
-    c->center_lat = json_number_value(json_array_get(center, 1));
+    c->center_lon = center ? json_number_value(json_array_get(center, 0)) : NAN;
+    c->center_lat = center ? json_number_value(json_array_get(center, 1)) : NAN;
     c->zoom = (int)num_or(root, "zoom", 12);
     /* The simplified outline runs up to ~15 m off the true limit, and pins on
      * the street that forms the limit fall either side of it. */
@@ -357,10 +473,16 @@ out:
 
 enum mp_status mp_city_load(const char *dir, struct mp_city **out, struct mp_error *err)
 {
+    return mp_city_load_member(NULL, dir, out, err);
+}
+
+enum mp_status mp_city_load_member(const char *base_dir, const char *dir, struct mp_city **out,
+                                   struct mp_error *err)
+{
     enum mp_status rc = MP_OK;
     struct mp_city *c = calloc(1, sizeof *c);
     *out = NULL;
-    if (!c || !(c->dir = strdup(dir))) {
+    if (!c || !(c->dir = strdup(dir)) || (base_dir && !(c->base_dir = strdup(base_dir)))) {
         rc = MP_ENOMEM;
         goto out;
     }
@@ -368,6 +490,10 @@ enum mp_status mp_city_load(const char *dir, struct mp_city **out, struct mp_err
         (rc = load_districts(c, err)) || (rc = load_area(c, err)))
         goto out;
     c->bbox = c->area.bbox;
+    if (isnan(c->center_lon) || isnan(c->center_lat)) {
+        c->center_lon = (c->bbox.min_lon + c->bbox.max_lon) / 2;
+        c->center_lat = (c->bbox.min_lat + c->bbox.max_lat) / 2;
+    }
     *out = c;
     c = NULL;
 out:
@@ -403,6 +529,8 @@ void mp_city_free(struct mp_city *c)
     free(c->crs);
     free(c->timezone);
     free(c->dir);
+    free(c->base_dir);
+    free(c->name_local);
     free(c->tile_url);
     free(c->tile_attribution);
     free(c->categories_json);

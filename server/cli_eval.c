@@ -3,6 +3,7 @@
  * under the pack's rules, other rules files and plain baselines, and score
  * each against the file's labels, in total and per category. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,8 +134,7 @@ out:
 static void print_head(const char *first)
 {
     printf("%-40s %7s %6s %7s %9s %6s %6s %6s %6s %7s %11s\n", first, "reports", "joined",
-           "labeled", "precision", "recall", "F1", "pair P", "pair R", "pair F1",
-           "parent kept");
+           "labeled", "precision", "recall", "F1", "pair P", "pair R", "pair F1", "parent kept");
 }
 
 static void print_score(const char *name, const struct mp_import_score *s)
@@ -149,11 +149,16 @@ static void print_score(const char *name, const struct mp_import_score *s)
 
 static struct mp_import_score totals(const struct mp_import_stats *st)
 {
-    return (struct mp_import_score){st->imported,        st->joined,
-                                    st->tp,              st->fp,
-                                    st->fn,              st->tn,
-                                    st->dup_pairs,       st->dup_pairs_same_cluster,
-                                    st->pairs_predicted, st->pairs_labelled,
+    return (struct mp_import_score){st->imported,
+                                    st->joined,
+                                    st->tp,
+                                    st->fp,
+                                    st->fn,
+                                    st->tn,
+                                    st->dup_pairs,
+                                    st->dup_pairs_same_cluster,
+                                    st->pairs_predicted,
+                                    st->pairs_labelled,
                                     st->pairs_correct};
 }
 
@@ -171,7 +176,7 @@ static void column_name(const struct variant *v, char *out, size_t cap)
         const char *b = strrchr(v->file, '/');
         snprintf(out, cap, "%.9s", b ? b + 1 : v->file);
     } else if (v->kind == POINT)
-        snprintf(out, cap, "%.0f m", v->radius_m);
+        snprintf(out, cap, "%ld m", lround(v->radius_m));
     else
         snprintf(out, cap, "addr %d", v->span);
 }
@@ -257,12 +262,12 @@ int mp_cli_eval(struct mp_config *cfg, int argc, char **argv)
         nv++;
     }
     if (baselines) {
-        vs[nv++] = (struct variant){.name = "baseline: point 250 m, 12 weeks", .kind = POINT,
-                                    .radius_m = 250};
-        vs[nv++] = (struct variant){.name = "baseline: point 50 m, 12 weeks", .kind = POINT,
-                                    .radius_m = 50};
-        vs[nv++] = (struct variant){.name = "baseline: same street, numbers +-40",
-                                    .kind = ADDRESS, .span = 40};
+        vs[nv++] = (struct variant){
+            .name = "baseline: point 250 m, 12 weeks", .kind = POINT, .radius_m = 250};
+        vs[nv++] = (struct variant){
+            .name = "baseline: point 50 m, 12 weeks", .kind = POINT, .radius_m = 50};
+        vs[nv++] = (struct variant){
+            .name = "baseline: same street, numbers +-40", .kind = ADDRESS, .span = 40};
     }
     for (size_t i = 0; i < nv; i++)
         if (run_variant(cfg, &vs[i], format, file))

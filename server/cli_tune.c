@@ -136,8 +136,8 @@ static enum mp_status read_files(struct pack *p, const char *format, char **file
 }
 
 /* The pack's categories.json with the chosen rules, to path. */
-static int write_rules(const struct pack *p, const struct mp_category *chosen,
-                       const bool *change, const char *path)
+static int write_rules(const struct pack *p, const struct mp_category *chosen, const bool *change,
+                       const char *path)
 {
     char src[1100];
     json_error_t je;
@@ -152,7 +152,8 @@ static int write_rules(const struct pack *p, const struct mp_category *chosen,
                 root ? "no categories" : je.text);
         goto out;
     }
-    json_array_foreach(arr, i, o) {
+    json_array_foreach(arr, i, o)
+    {
         const struct mp_category *c =
             mp_city_category(p->city, json_string_value(json_object_get(o, "code")));
         size_t ci = c ? (size_t)(c - p->city->categories) : 0;
@@ -259,16 +260,20 @@ int mp_cli_tune(struct mp_config *cfg, int argc, char **argv)
         if (!r.enough)
             snprintf(best, sizeof best, "(keeps its rule: %ld labels < %d)", r.labelled,
                      MP_TUNE_MIN_LABELS);
-        else if (!change[ci])
-            snprintf(best + strlen(best), sizeof best - strlen(best), " (not better)");
+        else if (!change[ci]) {
+            static const char tail[] = " (not better)";
+            size_t bl = strlen(best);
+            if (bl + sizeof tail <= sizeof best) /* whole or not at all */
+                memcpy(best + bl, tail, sizeof tail);
+        }
         printf("%-24s %7ld %7ld  %-58s %6.3f  %-58s", city->categories[ci].code, r.reports,
                r.labelled, cur, mp_tune_f1(&r.current), best);
         if (r.enough)
             printf(" %6.3f", mp_tune_f1(&r.cv));
         printf("\n");
     }
-    printf("%-24s %7zu %7s  %-58s %6.3f  %-58s %6.3f\n", "all categories", n, "",
-           "current rules", mp_tune_f1(&all_cur), "chosen where better", mp_tune_f1(&all_new));
+    printf("%-24s %7zu %7s  %-58s %6.3f  %-58s %6.3f\n", "all categories", n, "", "current rules",
+           mp_tune_f1(&all_cur), "chosen where better", mp_tune_f1(&all_new));
     if (write_rules(&p, chosen, change, output))
         goto out;
     printf("\nwrote %s: the pack's categories.json with the chosen rules of %zu "

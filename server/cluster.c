@@ -396,10 +396,30 @@ enum mp_status mp_cluster_view(struct mp_ctx *ctx, int64_t id, mp_report_cb memb
     return MP_OK;
 }
 
-enum mp_status mp_cluster_grid(struct mp_ctx *ctx, const struct mp_query *q, int zoom,
-                               struct mp_bbox *origin, double *cell, mp_grid_cb cb, void *arg,
-                               struct mp_error *err)
+/* Cells of the lattice of size cell that box touches along one axis. */
+static double cells_across(double lo, double hi, double cell)
 {
+    return floor(hi / cell) - floor(lo / cell) + 1;
+}
+
+int mp_cluster_grid_zoom(const struct mp_bbox *box, int zoom, unsigned max_cells)
+{
+    while (max_cells && zoom > 0) {
+        double cell = 90.0 / pow(2.0, (double)zoom);
+        if (cells_across(box->min_lon, box->max_lon, cell) *
+                cells_across(box->min_lat, box->max_lat, cell) <=
+            (double)max_cells)
+            break;
+        zoom--;
+    }
+    return zoom;
+}
+
+enum mp_status mp_cluster_grid(struct mp_ctx *ctx, const struct mp_query *q, int *zoom_io,
+                               unsigned max_cells, struct mp_bbox *origin, double *cell,
+                               mp_grid_cb cb, void *arg, struct mp_error *err)
+{
+    int zoom = *zoom_io = mp_cluster_grid_zoom(&q->bbox, *zoom_io, max_cells);
     *cell = 90.0 / pow(2.0, (double)zoom);
     *origin = (struct mp_bbox){-180.0, -90.0, 180.0, 90.0};
     enum mp_status rc = mp_store_grid_pyramid(ctx->db, q, zoom, cb, arg);

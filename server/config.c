@@ -24,10 +24,18 @@ void mp_config_defaults(struct mp_config *c)
     c->max_conns_per_ip = 64;
     c->head_timeout_s = 10;
     c->body_min_rate = 1024;
+    c->export_min_rate = 4096;
+    c->export_max_s = 3600;
+    c->grid_max_cells = 1024;
     c->max_exports = 4;
     c->sync_full = true;
+    c->access_log = true;
     c->rate_writes = 5;
     c->rate_burst = 60;
+    c->mail_rate = 10;
+    c->mail_retry_s = 30;
+    c->webhook_retry_s = 30;
+    c->webhook_give_up_s = 48 * 3600;
     c->rate_reads = 10;
     c->rate_reads_burst = 40;
 }
@@ -93,6 +101,52 @@ enum mp_status mp_config_set_public_url(struct mp_config *c, const char *url,
                        "https://reports.city.example");
     memcpy(c->public_url, url, n);
     c->public_url[n] = '\0';
+    return MP_OK;
+}
+
+/* The reporters' mail settings (outbox.h). */
+static enum mp_status mail_from_env(struct mp_config *c, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    const char *v;
+    unsigned long n = 0;
+    if ((v = getenv("MELDPUNT_SMTP_URL")) &&
+        (rc = mp_config_set_str(c->smtp_url, sizeof c->smtp_url, v, "MELDPUNT_SMTP_URL", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_SMTP_TLS")) && *v) {
+        if (strcmp(v, "starttls") == 0)
+            c->smtp_plain = false;
+        else if (strcmp(v, "none") == 0)
+            c->smtp_plain = true;
+        else
+            return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_SMTP_TLS must be starttls or none");
+    }
+    if ((v = getenv("MELDPUNT_MAIL_FROM")) &&
+        (rc = mp_config_set_str(c->mail_from, sizeof c->mail_from, v, "MELDPUNT_MAIL_FROM", err)))
+        return rc;
+    if ((v = getenv("MELDPUNT_MAIL_RATE")) && *v) {
+        if ((rc = parse_uint(v, 100000, &n, "MELDPUNT_MAIL_RATE", err)))
+            return rc;
+        c->mail_rate = (unsigned)n;
+    }
+    if ((v = getenv("MELDPUNT_MAIL_RETRY")) && *v) {
+        if ((rc = parse_uint(v, 3600, &n, "MELDPUNT_MAIL_RETRY", err)) || n == 0)
+            return rc ? rc : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_MAIL_RETRY must be 1-3600");
+        c->mail_retry_s = (unsigned)n;
+    }
+    if ((v = getenv("MELDPUNT_WEBHOOK_RETRY")) && *v) {
+        if ((rc = parse_uint(v, 3600, &n, "MELDPUNT_WEBHOOK_RETRY", err)) || n == 0)
+            return rc ? rc
+                      : mp_fail(err, MP_EINVAL, "config", "MELDPUNT_WEBHOOK_RETRY must be 1-3600");
+        c->webhook_retry_s = (unsigned)n;
+    }
+    if ((v = getenv("MELDPUNT_WEBHOOK_GIVE_UP")) && *v) {
+        if ((rc = parse_uint(v, 30 * 86400, &n, "MELDPUNT_WEBHOOK_GIVE_UP", err)) || n == 0)
+            return rc ? rc
+                      : mp_fail(err, MP_EINVAL, "config",
+                                "MELDPUNT_WEBHOOK_GIVE_UP must be 1-2592000 seconds");
+        c->webhook_give_up_s = (unsigned)n;
+    }
     return MP_OK;
 }
 
@@ -192,7 +246,10 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
         (rc = env_uint("MELDPUNT_CONNECTIONS_PER_ADDRESS", 0, 1u << 20, &c->max_conns_per_ip,
                        err)) ||
         (rc = env_uint("MELDPUNT_HEAD_TIMEOUT", 1, 3600, &c->head_timeout_s, err)) ||
-        (rc = env_uint("MELDPUNT_BODY_MIN_RATE", 0, 1u << 30, &c->body_min_rate, err)))
+        (rc = env_uint("MELDPUNT_BODY_MIN_RATE", 0, 1u << 30, &c->body_min_rate, err)) ||
+        (rc = env_uint("MELDPUNT_EXPORT_MIN_RATE", 0, 1u << 30, &c->export_min_rate, err)) ||
+        (rc = env_uint("MELDPUNT_EXPORT_MAX_SECONDS", 0, 7u * 24 * 3600, &c->export_max_s, err)) ||
+        (rc = env_uint("MELDPUNT_GRID_MAX_CELLS", 16, 1u << 20, &c->grid_max_cells, err)))
         return rc;
     if ((v = getenv("MELDPUNT_PG_EXPERIMENTAL")) && *v) {
         if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
@@ -207,5 +264,26 @@ enum mp_status mp_config_from_env(struct mp_config *c, struct mp_error *err)
         else
             return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_SYNC must be full or normal");
     }
-    return MP_OK;
+    if ((v = getenv("MELDPUNT_ACCESS_LOG")) && *v) {
+        if (strcmp(v, "on") == 0)
+            c->access_log = true;
+        else if (strcmp(v, "off") == 0)
+            c->access_log = false;
+        else
+            return mp_fail(err, MP_EINVAL, "config", "MELDPUNT_ACCESS_LOG must be on or off");
+    }
+    if ((v = getenv("MELDPUNT_METRICS_TOKEN")) && *v) {
+        /* The token travels in a header: printable ASCII without spaces. */
+        for (const char *p = v; *p; p++)
+            if (*p <= ' ' || *p >= 0x7f)
+                return mp_fail(err, MP_EINVAL, "config",
+                               "MELDPUNT_METRICS_TOKEN must be printable ASCII without spaces");
+        if (strlen(v) < 16)
+            return mp_fail(err, MP_EINVAL, "config",
+                           "MELDPUNT_METRICS_TOKEN must be at least 16 characters");
+        if ((rc = mp_config_set_str(c->metrics_token, sizeof c->metrics_token, v,
+                                    "MELDPUNT_METRICS_TOKEN", err)))
+            return rc;
+    }
+    return mail_from_env(c, err);
 }

@@ -11,15 +11,17 @@
  */
 #include "meldpunt/connguard.h"
 
+#include <linux/sockios.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "meldpunt/ratelimit.h"
 
-enum phase { WAITING, BODY, BUSY, KILLED };
+enum phase { WAITING, BODY, BUSY, SENDING, KILLED };
 
 struct mp_conn {
     struct mp_conn *prev, *next; /* in the waiting or the body list */
@@ -27,7 +29,7 @@ struct mp_conn {
     int fd;
     bool exempt;
     int64_t since_ms; /* start of waiting, or end of the head */
-    uint64_t body_bytes;
+    uint64_t body_bytes; /* received (body) or handed to the socket (sending) */
     char key[MP_RATELIMIT_KEY_MAX];
 };
 
@@ -46,7 +48,7 @@ struct mp_connguard {
     struct mp_connguard_limits lim;
     mp_connguard_kill_fn kill;
     void *ctx;
-    struct list waiting, body;
+    struct list waiting, body, sending;
     unsigned open, live; /* tracked; tracked and not killed */
     struct mp_connguard_stats st;
     uint64_t seed;
@@ -86,7 +88,10 @@ static void append(struct list *l, struct mp_conn *c)
 
 static struct list *list_of(struct mp_connguard *g, struct mp_conn *c)
 {
-    return c->phase == WAITING ? &g->waiting : c->phase == BODY ? &g->body : NULL;
+    return c->phase == WAITING ? &g->waiting
+           : c->phase == BODY  ? &g->body
+           : c->phase == SENDING ? &g->sending
+                                 : NULL;
 }
 
 /* Move c to phase p (into the tail of its list). */
@@ -311,6 +316,46 @@ void mp_connguard_idle(struct mp_connguard *g, struct mp_conn *c, int64_t now_ms
     move(g, c, WAITING, now_ms, true);
 }
 
+void mp_connguard_stream(struct mp_connguard *g, struct mp_conn *c, int64_t now_ms)
+{
+    move(g, c, SENDING, now_ms, true);
+}
+
+void mp_connguard_sent(struct mp_connguard *g, struct mp_conn *c, size_t bytes)
+{
+    mp_connguard_body(g, c, bytes);
+}
+
+/* Bytes a streaming connection's client has taken: handed to the socket,
+ * less what its send queue still holds. */
+static uint64_t taken(const struct mp_conn *c)
+{
+    int queued = 0;
+    if (ioctl(c->fd, SIOCOUTQ, &queued) != 0 || queued < 0)
+        queued = 0;
+    return c->body_bytes > (uint64_t)queued ? c->body_bytes - (uint64_t)queued : 0;
+}
+
+/* Kill the streaming connections past their length or under their rate;
+ * returns how many. Called with the lock held. */
+static unsigned sweep_sending(struct mp_connguard *g, int64_t now_ms)
+{
+    unsigned n = 0;
+    int64_t grace = g->lim.head_timeout_ms;
+    for (struct mp_conn *c = g->sending.head, *next; c; c = next) {
+        next = c->next;
+        int64_t age = now_ms - c->since_ms, late = age - grace;
+        if ((g->lim.send_max_ms && age >= (int64_t)g->lim.send_max_ms) ||
+            (g->lim.send_min_rate && late > 0 &&
+             taken(c) * 1000 < (uint64_t)late * g->lim.send_min_rate)) {
+            kill_conn(g, c);
+            n++;
+        }
+    }
+    g->st.killed_send += n;
+    return n;
+}
+
 void mp_connguard_body(struct mp_connguard *g, struct mp_conn *c, size_t bytes)
 {
     if (!g || !c)
@@ -342,6 +387,7 @@ unsigned mp_connguard_sweep(struct mp_connguard *g, int64_t now_ms)
         }
     }
     g->st.killed_deadline += n;
+    n += sweep_sending(g, now_ms);
     pthread_mutex_unlock(&g->lock);
     return n;
 }

@@ -9,6 +9,7 @@
 #include "meldpunt/city.h"
 #include "meldpunt/cluster.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/notify.h"
 #include "meldpunt/store.h"
 #include "meldpunt/store_merge.h"
 #include "meldpunt/store_work.h"
@@ -155,6 +156,10 @@ static enum mp_status merge_in_tx(struct mp_ctx *ctx, int64_t from, int64_t into
     if ((rc = mp_corrections_refresh(ctx, from, into, err)) ||
         (rc = mp_corrections_refresh(ctx, into, 0, err)))
         return rc;
+    struct mp_notify_event ev = {.type = MP_EVENT_MERGED, .cluster_id = into, .at = now,
+                                 .from_cluster = from, .to_cluster = into};
+    if ((rc = mp_notify_emit(ctx, &ev, NULL)))
+        return mp_fail(err, rc, "unavailable", "cannot merge the clusters");
     out->merge_id = merge_id;
     return MP_OK;
 }
@@ -331,8 +336,12 @@ static enum mp_status move_in_tx(struct mp_ctx *ctx, int64_t report_id, int64_t 
      * the first remaining one after the move. */
     if (!anchor && mp_store_cluster_members(ctx->db, old.id, &m_old) == MP_OK && m_old.count)
         anchor = m_old.first_report;
+    struct mp_notify_event ev = {.type = MP_EVENT_MOVED, .cluster_id = dst.id,
+                                 .report_id = report_id, .at = now, .from_cluster = old.id,
+                                 .to_cluster = dst.id};
     if ((rc = mp_store_constraint_add(ctx->db, report_id, anchor, false, now)) ||
-        (to && (rc = mp_store_constraint_add(ctx->db, report_id, m_dst.first_report, true, now))))
+        (to && (rc = mp_store_constraint_add(ctx->db, report_id, m_dst.first_report, true, now))) ||
+        (rc = mp_notify_emit(ctx, &ev, NULL)))
         return mp_fail(err, rc, "unavailable", "cannot record the correction");
     *new_cluster = dst.id;
     return MP_OK;

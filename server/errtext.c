@@ -17,6 +17,7 @@
 static const struct {
     const char *code, *nl;
 } dutch[] = {
+    {"already_answered", "Deze vraag is al beantwoord."},
     {"already_undone", "Deze samenvoeging is al teruggedraaid."},
     {"automation", "De automatiseringsregels van de gemeente kloppen niet."},
     {"automation_invalid", "De automatiseringsregels van de gemeente kloppen niet."},
@@ -37,6 +38,7 @@ static const struct {
     {"csv_too_many_fields", "Een regel van het CSV-bestand heeft te veel velden."},
     {"csv_unterminated_quote", "Het CSV-bestand heeft een aanhalingsteken dat niet sluit."},
     {"duplicate_external_id", "Deze melding is al eerder ontvangen."},
+    {"expired_token", "Deze link is verlopen."},
     {"forbidden", "U mag dit niet doen met dit account."},
     {"headers_too_large", "De kopregels van het verzoek zijn te groot."},
     {"id_taken", "Het oude nummer van deze melding is weer in gebruik; de samenvoeging kan "
@@ -60,10 +62,13 @@ static const struct {
     {"invalid_photo", "Deze foto kan niet worden gelezen; misschien is hij beschadigd."},
     {"invalid_status", "Deze status bestaat niet."},
     {"invalid_timezone", "De tijdzone is ongeldig."},
+    {"invalid_token", "Deze link is ongeldig."},
     {"invalid_transition", "Deze statuswijziging is niet toegestaan."},
     {"io", "Een bestand kon niet gelezen of geschreven worden."},
     {"listen", "De server kan niet op dit adres luisteren."},
+    {"mail_pack", "De e-mailteksten van de gemeente kloppen niet."},
     {"method_not_allowed", "Deze methode is hier niet toegestaan."},
+    {"metrics", "De server kon zijn meetgegevens niet bijhouden."},
     {"missing_field", "Er ontbreekt een verplicht veld."},
     {"missing_parameter", "Er ontbreekt een verplichte parameter."},
     {"moved_on", "Er is sindsdien een melding verplaatst; de samenvoeging kan niet meer "
@@ -81,6 +86,7 @@ static const struct {
                      "opnieuw."},
     {"reason_required", "Deze meldingen liggen verder uit elkaar dan gewoonlijk: geef een "
                         "reden."},
+    {"smtp", "De mailserver kon niet bereikt worden."},
     {"static", "Een bestand van de website kon niet gelezen worden."},
     {"store", "De database kon het verzoek niet verwerken."},
     {"threads", "De server kon een interne taak niet starten."},
@@ -96,12 +102,16 @@ static const struct {
     {"unknown_crew", "Deze ploeg bestaat niet."},
     {"unknown_district", "Deze wijk bestaat niet."},
     {"unknown_field", "Het verzoek bevat een onbekend veld."},
+    {"unknown_municipality", "Deze gemeente hoort niet bij deze regio."},
     {"unknown_parameter", "Het verzoek bevat een onbekende parameter."},
     {"unsupported", "Dit kan met deze database (nog) niet."},
+    {"unknown_reason", "Deze reden bestaat niet."},
     {"unsupported_color_space", "De kleuren van deze foto worden niet ondersteund."},
     {"unsupported_media_type", "Dit soort bestand wordt niet ondersteund."},
     {"uri_too_long", "Het adres van het verzoek is te lang."},
     {"usage", "Onjuist gebruik van het commando."},
+    {"used_token", "Deze link is al gebruikt."},
+    {"wrong_jurisdiction", "Deze plek ligt in een andere gemeente."},
 };
 
 static const char GENERAL_NL[] = "Het verzoek kon niet worden uitgevoerd.";

@@ -538,8 +538,8 @@ static void fill(struct mp_export *x, size_t want)
         } else if (rc == MP_ENOTFOUND) {
             mp_export_end(&x->buf, &x->o);
             x->stage = STAGE_DONE;
-            /* Release the snapshot and the connection at once rather than
-             * when the client has read the last bytes. */
+            /* Release the connection at once rather than when the client
+             * has read the last bytes. */
             mp_store_export_close(x->cur);
             x->cur = NULL;
         } else {

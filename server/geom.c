@@ -121,6 +121,75 @@ void mp_multipolygon_free(struct mp_multipolygon *mp)
     memset(mp, 0, sizeof *mp);
 }
 
+enum mp_status mp_multipolygon_map(const struct mp_multipolygon *src,
+                                   enum mp_status (*fn)(void *cookie, double a, double b,
+                                                        double *x, double *y),
+                                   void *cookie, struct mp_multipolygon *dst)
+{
+    enum mp_status rc = MP_OK;
+    memset(dst, 0, sizeof *dst);
+    bbox_empty(&dst->bbox);
+    if (src->npolys && !(dst->polys = calloc(src->npolys, sizeof *dst->polys)))
+        return MP_ENOMEM;
+    dst->npolys = src->npolys;
+    for (size_t i = 0; i < src->npolys; i++) {
+        const struct mp_polygon *sp = &src->polys[i];
+        struct mp_polygon *dp = &dst->polys[i];
+        bbox_empty(&dp->bbox);
+        if (!(dp->rings = calloc(sp->nrings, sizeof *dp->rings))) {
+            rc = MP_ENOMEM;
+            goto out;
+        }
+        dp->nrings = sp->nrings;
+        for (size_t r = 0; r < sp->nrings; r++) {
+            const struct mp_ring *sr = &sp->rings[r];
+            struct mp_ring *dr = &dp->rings[r];
+            if (!(dr->xy = malloc(sr->n * 2 * sizeof *dr->xy))) {
+                rc = MP_ENOMEM;
+                goto out;
+            }
+            dr->n = sr->n;
+            for (size_t k = 0; k < sr->n; k++) {
+                double *o = &dr->xy[2 * k];
+                if ((rc = fn(cookie, sr->xy[2 * k], sr->xy[2 * k + 1], &o[0], &o[1])))
+                    goto out;
+                struct mp_bbox pt = {o[0], o[1], o[0], o[1]};
+                bbox_grow(&dp->bbox, &pt);
+            }
+        }
+        bbox_grow(&dst->bbox, &dp->bbox);
+    }
+out:
+    if (rc)
+        mp_multipolygon_free(dst);
+    return rc;
+}
+
+double mp_multipolygon_outline_dist(const struct mp_multipolygon *mp, double x, double y)
+{
+    double best = INFINITY;
+    for (size_t i = 0; i < mp->npolys; i++) {
+        const struct mp_polygon *p = &mp->polys[i];
+        /* A polygon whose box is farther than the best so far cannot beat it. */
+        double bx = fmax(fmax(p->bbox.min_lon - x, x - p->bbox.max_lon), 0);
+        double by = fmax(fmax(p->bbox.min_lat - y, y - p->bbox.max_lat), 0);
+        if (hypot(bx, by) > best)
+            continue;
+        for (size_t r = 0; r < p->nrings; r++) {
+            const struct mp_ring *ring = &p->rings[r];
+            for (size_t k = 0; k + 1 < ring->n; k++) {
+                double ax = ring->xy[2 * k] - x, ay = ring->xy[2 * k + 1] - y;
+                double dx = ring->xy[2 * k + 2] - x - ax, dy = ring->xy[2 * k + 3] - y - ay;
+                double len2 = dx * dx + dy * dy;
+                double t = len2 > 0 ? -(ax * dx + ay * dy) / len2 : 0;
+                t = t < 0 ? 0 : t > 1 ? 1 : t;
+                best = fmin(best, hypot(ax + t * dx, ay + t * dy));
+            }
+        }
+    }
+    return best;
+}
+
 bool mp_bbox_contains(const struct mp_bbox *b, double lon, double lat)
 {
     return lon >= b->min_lon && lon <= b->max_lon && lat >= b->min_lat && lat <= b->max_lat;

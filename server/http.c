@@ -13,9 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "meldpunt/accesslog.h"
 #include "meldpunt/app.h"
 #include "meldpunt/city.h"
 #include "meldpunt/connguard.h"
+#include "meldpunt/metrics.h"
 #include "meldpunt/proxy.h"
 #include "meldpunt/ratelimit.h"
 #include "meldpunt/reqcheck.h"
@@ -48,6 +50,7 @@ struct req_state {
     struct mp_async async;
     struct mp_proxy_view view; /* who asked (client address, scheme, host) */
     struct mp_conn *conn;    /* the connection's entry in the guard (borrowed) */
+    struct mp_accesslog_req log; /* from the request line: time, id, code, bytes */
 };
 
 const struct mp_form_field *mp_form_get(const struct mp_form *f, const char *name)
@@ -332,8 +335,13 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
      * head deadline starts again. */
     mp_connguard_idle(h->guard, guard_entry(conn), mp_ratelimit_now_ms());
     struct req_state *rs = *req_cls;
-    if (rs && rs->started)
+    if (rs && rs->started) {
         h->active--;
+        mp_metrics_request(h->app->metrics, rs->req.route, rs->log.status,
+                           mp_accesslog_seconds(&rs->log));
+        if (h->app->cfg->access_log)
+            mp_accesslog_end(&rs->log, rs->req.method, rs->req.route_pattern);
+    }
     free_state(*req_cls);
     *req_cls = NULL;
 }
@@ -414,6 +422,8 @@ static struct req_state *new_state(struct mp_http *h)
         return NULL;
     rs->http = h;
     rs->req.http = rs;
+    rs->req.route = MP_ROUTE_NONE;
+    mp_accesslog_begin(&rs->log);
     return rs;
 }
 
@@ -469,6 +479,9 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
         return NULL;
     rs->started = true;
     h->active++;
+    rs->req.method = method; /* for the log, also of answers made before any route */
+    mp_accesslog_set_id(&rs->log,
+                        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
     resolve_client(h, conn, rs);
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     bool multipart = has_prefix_ci(ct, "multipart/form-data");
@@ -484,87 +497,57 @@ static struct req_state *start(struct mp_http *h, struct MHD_Connection *conn, c
     return rs;
 }
 
-static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct mp_response *resp,
-                        const char *ctype, bool shared)
+static void add_header(void *r, const char *name, const char *value)
 {
-    MHD_add_response_header(r, "Content-Type", ctype);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    if (strncmp(ctype, "text/html", 9) == 0) {
-        MHD_add_response_header(r, "Content-Security-Policy", h->csp_page);
-        MHD_add_response_header(r, "X-Frame-Options", "DENY");
-    }
-    if (resp->cache && !shared && strncmp(resp->cache, "public", 6) == 0) {
-        /* Links in it were built for this request's host: the client may
-         * keep it, a shared cache may not. */
-        char priv[96];
-        if (snprintf(priv, sizeof priv, "private%s", resp->cache + 6) < (int)sizeof priv)
-            MHD_add_response_header(r, "Cache-Control", priv);
-        else
-            MHD_add_response_header(r, "Cache-Control", "private");
-    } else if (resp->cache)
-        MHD_add_response_header(r, "Cache-Control", resp->cache);
-    else
-        MHD_add_response_header(r, "Cache-Control", "no-cache");
-    if (resp->etag[0])
-        MHD_add_response_header(r, "ETag", resp->etag);
-    if (resp->location[0])
-        MHD_add_response_header(r, "Location", resp->location);
-    if (resp->allow[0])
-        MHD_add_response_header(r, "Allow", resp->allow);
-    if (resp->disposition[0])
-        MHD_add_response_header(r, "Content-Disposition", resp->disposition);
-    if (resp->language)
-        MHD_add_response_header(r, "Content-Language", resp->language);
-    if (resp->content_crs[0])
-        MHD_add_response_header(r, "Content-Crs", resp->content_crs);
-    if (resp->cors[0]) {
-        MHD_add_response_header(r, "Access-Control-Allow-Origin", resp->cors);
-        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST");
-        MHD_add_response_header(r, "Access-Control-Allow-Headers",
-                                "Content-Type, Authorization");
-        MHD_add_response_header(r, "Access-Control-Max-Age", "600");
-    }
-    /* What besides the URL chose this answer, for caches: the CORS origin
-     * always; Accept and Accept-Language where the handler or the error
-     * answer negotiated by them. */
-    char vary[48];
-    snprintf(vary, sizeof vary, "Origin%s%s", resp->vary_accept ? ", Accept" : "",
-             resp->vary_language ? ", Accept-Language" : "");
-    MHD_add_response_header(r, "Vary", vary);
-    if (resp->close)
-        MHD_add_response_header(r, "Connection", "close");
-    if (resp->retry_after) {
-        char ra[16];
-        snprintf(ra, sizeof ra, "%u", resp->retry_after);
-        MHD_add_response_header(r, "Retry-After", ra);
-    }
+    MHD_add_response_header(r, name, value);
 }
+
+static void add_headers(struct mp_http *h, struct MHD_Response *r, const struct mp_response *resp,
+                        const char *ctype, bool shared, const struct req_state *rs)
+{
+    struct mp_http_head head = {ctype, shared, rs ? rs->log.id : NULL, h->csp_page};
+    mp_http_headers(resp, &head, add_header, r);
+}
+
+/* A streamed answer and the connection it goes to, whose pace the guard
+ * watches (connguard.h, phase sending). The connection's entry outlives the
+ * reader's calls: libmicrohttpd reads no more once the connection closes. */
+struct streamed {
+    struct mp_response resp;
+    struct mp_connguard *guard;
+    struct mp_conn *conn; /* borrowed; NULL when not tracked */
+    uint64_t *bytes; /* the request's byte count for the access log, or NULL */
+};
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    struct mp_response *resp = cls;
-    long n = resp->stream(resp->stream_ctx, pos, buf, max);
+    struct streamed *s = cls;
+    long n = s->resp.stream(s->resp.stream_ctx, pos, buf, max);
     if (n < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     if (n == 0)
         return MHD_CONTENT_READER_END_OF_STREAM;
+    mp_connguard_sent(s->guard, s->conn, (size_t)n);
+    if (s->bytes)
+        *s->bytes += (uint64_t)n;
     return (ssize_t)n;
 }
 
 static void stream_free(void *cls)
 {
-    struct mp_response *resp = cls;
-    if (resp->stream_free)
-        resp->stream_free(resp->stream_ctx);
-    mp_buf_free(&resp->body);
-    free(resp);
+    struct streamed *s = cls;
+    if (s->resp.stream_free)
+        s->resp.stream_free(s->resp.stream_ctx);
+    mp_buf_free(&s->resp.body);
+    free(s);
 }
 
 /* shared: whether the answer may be kept by shared caches when the handler
- * says "public" (not when it holds links built for the request's host). */
+ * says "public" (not when it holds links built for the request's host).
+ * rs (may be NULL) records the code and the bytes for the log. */
 static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *conn,
-                                     struct mp_response *resp, enum mp_status st, bool shared)
+                                     struct mp_response *resp, enum mp_status st, bool shared,
+                                     struct req_state *rs)
 {
     struct MHD_Response *r = NULL;
     int code = resp->http_status ? resp->http_status : mp_http_code(st);
@@ -572,35 +555,43 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
         code = 201;
     if (st == MP_OK && resp->not_modified)
         code = 304;
+    uint64_t sent = 0;
     const char *ctype = resp->content_type ? resp->content_type : "application/json";
     if (resp->stream && st == MP_OK) {
-        struct mp_response *heap = malloc(sizeof *heap);
+        struct streamed *heap = malloc(sizeof *heap);
         if (!heap)
             return MHD_NO;
-        *heap = *resp;
+        heap->resp = *resp;
+        heap->bytes = rs ? &rs->log.bytes : NULL;
         memset(resp, 0, sizeof *resp); /* the heap copy owns everything now */
+        heap->guard = h->guard;
+        heap->conn = guard_entry(conn);
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, heap,
                                               stream_free);
         if (!r) {
             stream_free(heap);
             return MHD_NO;
         }
-        add_headers(h, r, heap, ctype, shared);
+        /* From here the send rate and the length are watched. */
+        mp_connguard_stream(h->guard, heap->conn, mp_ratelimit_now_ms());
+        add_headers(h, r, &heap->resp, ctype, shared, rs);
     } else if (code == 304) {
         r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         if (r)
-            add_headers(h, r, resp, ctype, shared);
+            add_headers(h, r, resp, ctype, shared, rs);
     } else if (resp->has_fd && st == MP_OK) {
         r = MHD_create_response_from_fd64(resp->fd_len, resp->fd);
         if (r) {
             resp->has_fd = false; /* libmicrohttpd closes it with the response */
-            add_headers(h, r, resp, ctype, shared);
+            sent = resp->fd_len;
+            add_headers(h, r, resp, ctype, shared, rs);
         }
     } else if (resp->static_body) {
         r = MHD_create_response_from_buffer(resp->static_len, (void *)resp->static_body,
                                             MHD_RESPMEM_PERSISTENT);
+        sent = resp->static_len;
         if (r)
-            add_headers(h, r, resp, ctype, shared);
+            add_headers(h, r, resp, ctype, shared, rs);
     } else {
         size_t len;
         char *body = mp_buf_steal(&resp->body, &len);
@@ -611,10 +602,16 @@ static enum MHD_Result send_response(struct mp_http *h, struct MHD_Connection *c
             free(body);
             return MHD_NO;
         }
-        add_headers(h, r, resp, ctype, shared);
+        sent = len;
+        add_headers(h, r, resp, ctype, shared, rs);
     }
     if (!r)
         return MHD_NO;
+    if (rs) {
+        rs->log.status = code;
+        /* HEAD answers carry no body (libmicrohttpd drops it). */
+        rs->log.bytes += rs->req.method && strcmp(rs->req.method, "HEAD") == 0 ? 0 : sent;
+    }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)code, r);
     MHD_destroy_response(r);
     return ret;
@@ -669,7 +666,7 @@ static enum MHD_Result refuse_now(struct mp_http *h, struct MHD_Connection *conn
     mp_http_error_body(&resp, &err);
     resp.close = true;
     mp_connguard_busy(h->guard, rs->conn);
-    enum MHD_Result ret = send_response(h, conn, &resp, st, true);
+    enum MHD_Result ret = send_response(h, conn, &resp, st, true, rs);
     mp_buf_free(&resp.body);
     return ret;
 }
@@ -822,8 +819,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         st = mp_fail(&err, MP_ENOMEM, "too_large", "the answer grew too large; narrow the query");
     if (st != MP_OK) {
         if (st == MP_EDB || st == MP_EIO || st == MP_ENOMEM)
-            fprintf(stderr, "meldpunt: %s %s %s: %s: %s\n", rs->req.client_ip, method, url,
-                    mp_status_name(st), err.text);
+            fprintf(stderr, "meldpunt: [%s] %s %s %s: %s: %s\n", rs->log.id,
+                    rs->req.client_ip, method, url, mp_status_name(st), err.text);
         if (!err.code[0])
             mp_fail(&err, st, st == MP_ENOMEM ? "unavailable" : "internal",
                     "the server could not complete the request");
@@ -834,7 +831,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     const char *origin = cors_origin(h, conn);
     if (origin)
         snprintf(resp.cors, sizeof resp.cors, "%s", origin);
-    enum MHD_Result ret = send_response(h, conn, &resp, st, !rs->links);
+    /* An answer to a signed-in request is the signed-in person's: no
+     * shared cache keeps it, whatever the handler said. */
+    bool shared = !rs->links && !MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                             "Authorization");
+    enum MHD_Result ret = send_response(h, conn, &resp, st, shared, rs);
     mp_buf_free(&resp.body);
     if (resp.has_fd)
         close(resp.fd);
@@ -913,6 +914,8 @@ enum mp_status mp_http_start(struct mp_app *app, mp_http_dispatch dispatch, stru
         .per_addr = cfg->max_conns_per_ip,
         .head_timeout_ms = cfg->head_timeout_s * 1000,
         .body_min_rate = cfg->body_min_rate,
+        .send_min_rate = cfg->export_min_rate,
+        .send_max_ms = cfg->export_max_s * 1000, /* at most a week: fits */
     };
     if ((cfg->rate_writes > 0 &&
          mp_ratelimit_new(cfg->rate_writes, cfg->rate_burst, 16384, &h->writes) != MP_OK) ||

@@ -1,7 +1,7 @@
 /* http_answer.c - the parts of an answer that need no libmicrohttpd: the
- * HTTP code of a status, the JSON error body, and the Content-Security-Policy
- * of the pages. Kept apart from http.c (the connection handling) so that
- * each reads whole. */
+ * HTTP code of a status, the JSON error body, the Content-Security-Policy
+ * of the pages, and the header fields of an answer. Kept apart from http.c
+ * (the connection handling) so that each reads whole. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +17,10 @@ void mp_http_error_body(struct mp_response *resp, const struct mp_error *err)
     resp->vary_language = true; /* the text follows Accept-Language (http.c client_lang) */
     resp->static_body = NULL;
     resp->stream = NULL;
+    /* Whatever httpcache.c had prepared for a 200 is not this answer's. */
+    resp->encoding = NULL;
+    resp->vary_encoding = false;
+    resp->etag[0] = '\0';
 }
 
 int mp_http_code(enum mp_status st)
@@ -75,4 +79,66 @@ void mp_http_csp_page(const char *tile_url, char *out, size_t cap)
                  "'self'; frame-ancestors 'none'",
                  tiles) >= (int)cap)
         out[0] = '\0'; /* never a policy cut short: the pages then go without one */
+}
+
+void mp_http_headers(const struct mp_response *resp, const struct mp_http_head *head,
+                     void (*add)(void *ctx, const char *name, const char *value), void *ctx)
+{
+    add(ctx, "Content-Type", head->ctype);
+    if (resp->encoding)
+        add(ctx, "Content-Encoding", resp->encoding);
+    if (head->request_id && head->request_id[0])
+        add(ctx, "X-Request-Id", head->request_id);
+    add(ctx, "X-Content-Type-Options", "nosniff");
+    add(ctx, "Referrer-Policy", "no-referrer");
+    if (strncmp(head->ctype, "text/html", 9) == 0) {
+        add(ctx, "Content-Security-Policy", head->csp_page);
+        add(ctx, "X-Frame-Options", "DENY");
+    }
+    if (resp->cache && !head->shared && strncmp(resp->cache, "public", 6) == 0) {
+        /* Links in it were built for this request's host: the client may
+         * keep it, a shared cache may not. */
+        char priv[96];
+        if (snprintf(priv, sizeof priv, "private%s", resp->cache + 6) < (int)sizeof priv)
+            add(ctx, "Cache-Control", priv);
+        else
+            add(ctx, "Cache-Control", "private");
+    } else if (resp->cache)
+        add(ctx, "Cache-Control", resp->cache);
+    else
+        add(ctx, "Cache-Control", "no-cache");
+    if (resp->etag[0])
+        add(ctx, "ETag", resp->etag);
+    if (resp->location[0])
+        add(ctx, "Location", resp->location);
+    if (resp->allow[0])
+        add(ctx, "Allow", resp->allow);
+    if (resp->disposition[0])
+        add(ctx, "Content-Disposition", resp->disposition);
+    if (resp->language)
+        add(ctx, "Content-Language", resp->language);
+    if (resp->content_crs[0])
+        add(ctx, "Content-Crs", resp->content_crs);
+    if (resp->cors[0]) {
+        add(ctx, "Access-Control-Allow-Origin", resp->cors);
+        add(ctx, "Access-Control-Allow-Methods", "GET, HEAD, POST");
+        add(ctx, "Access-Control-Allow-Headers", "Content-Type, Authorization");
+        add(ctx, "Access-Control-Max-Age", "600");
+    }
+    /* What besides the URL chose this answer, for caches: the CORS origin
+     * always; Accept-Encoding for types that may be compressed (httpcache.h);
+     * Accept and Accept-Language where the handler or the error answer
+     * negotiated by them. */
+    char vary[64];
+    int vn = snprintf(
+        vary, sizeof vary, "Origin%s%s%s", resp->vary_encoding ? ", Accept-Encoding" : "",
+        resp->vary_accept ? ", Accept" : "", resp->vary_language ? ", Accept-Language" : "");
+    add(ctx, "Vary", vn > 0 && (size_t)vn < sizeof vary ? vary : "*");
+    if (resp->close)
+        add(ctx, "Connection", "close");
+    if (resp->retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", resp->retry_after);
+        add(ctx, "Retry-After", ra);
+    }
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 
 #include "meldpunt/store.h"
 
@@ -16,7 +17,10 @@ struct mp_ingest {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct mp_ingest_job *head, *tail;
+    size_t queued; /* jobs in head..tail, under lock */
     bool stopping, started;
+    mp_ingest_batch_fn on_batch; /* set before the first submit */
+    void *on_batch_ctx;
 };
 
 static void finish_all(struct mp_ingest_job *batch)
@@ -83,7 +87,7 @@ static bool run_jobs(struct mp_ctx *ctx, struct mp_ingest_job *batch, bool savep
     return true;
 }
 
-static void run_batch(struct mp_ingest *ing, struct mp_ingest_job *batch)
+static void run_batch(struct mp_ingest *ing, struct mp_ingest_job *batch, size_t n)
 {
     struct mp_ctx *ctx = ing->ctx;
     struct mp_error err = {{0}, {0}};
@@ -99,8 +103,14 @@ static void run_batch(struct mp_ingest *ing, struct mp_ingest_job *batch)
         fail_all(batch, rc, &err);
         return;
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((rc = mp_store_commit(ctx->db, &err)))
         fail_all(batch, rc, &err); /* nothing of the batch was kept */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (ing->on_batch)
+        ing->on_batch(ing->on_batch_ctx, n,
+                      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 
 static void *writer(void *arg)
@@ -129,11 +139,12 @@ static void *writer(void *arg)
             n++;
         }
         ing->head = last->next;
+        ing->queued -= n;
         if (!ing->head)
             ing->tail = NULL;
         last->next = NULL;
         pthread_mutex_unlock(&ing->lock);
-        run_batch(ing, batch);
+        run_batch(ing, batch, n);
         finish_all(batch);
     }
 }
@@ -185,6 +196,27 @@ void mp_ingest_submit(struct mp_ingest *ing, struct mp_ingest_job *job)
     else
         ing->head = job;
     ing->tail = job;
+    ing->queued++;
     pthread_cond_signal(&ing->cond);
     pthread_mutex_unlock(&ing->lock);
+}
+
+void mp_ingest_observe(struct mp_ingest *ing, mp_ingest_batch_fn fn, void *ctx)
+{
+    if (!ing)
+        return;
+    pthread_mutex_lock(&ing->lock);
+    ing->on_batch = fn;
+    ing->on_batch_ctx = ctx;
+    pthread_mutex_unlock(&ing->lock);
+}
+
+size_t mp_ingest_queue_depth(struct mp_ingest *ing)
+{
+    if (!ing)
+        return 0;
+    pthread_mutex_lock(&ing->lock);
+    size_t n = ing->queued;
+    pthread_mutex_unlock(&ing->lock);
+    return n;
 }

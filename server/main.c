@@ -21,8 +21,13 @@
 #include "meldpunt/config.h"
 #include "meldpunt/http.h"
 #include "meldpunt/import.h"
+#include "meldpunt/ingest.h"
+#include "meldpunt/mail_pack.h"
 #include "meldpunt/maint.h"
+#include "meldpunt/metrics.h"
+#include "meldpunt/outbox.h"
 #include "meldpunt/router.h"
+#include "meldpunt/service.h"
 
 static void usage_main(FILE *out)
 {
@@ -40,6 +45,7 @@ static void usage_main(FILE *out)
           "  recluster replay all reports under the current duplicate rules\n"
           "  backup    write a consistent copy of the live database to a file\n"
           "  anonymise remove contact data of reports closed more than N days ago\n"
+          "  outbox    list, show and re-queue the mail the server sends\n"
           "\n"
           "Run 'meldpunt COMMAND --help' for the options of a command.\n",
           out);
@@ -155,6 +161,12 @@ static void fit_connections(struct mp_config *cfg)
     }
 }
 
+/* The writer's commits, counted for /metrics (ingest.h). */
+static void batch_done(void *metrics, size_t jobs, double seconds)
+{
+    mp_metrics_batch(metrics, jobs, seconds);
+}
+
 static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
 {
     struct mp_error err = {{0}, {0}};
@@ -214,24 +226,62 @@ static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
 
     struct mp_app *app = NULL;
     struct mp_http *http = NULL;
+    struct mp_mail_pack *pack = NULL;
+    struct mp_outbox *outbox = NULL;
+    struct mp_outbox_opts oo;
+    struct mp_ctx sender = {0};
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     ensure_dir_of(cfg->db_path);
     /* One worker slot per HTTP thread, plus one spare for the main thread. */
     enum mp_status rc = mp_app_open(cfg, threads + 1, true, &app, &err);
-    if (rc == MP_OK)
+    if (rc == MP_OK &&
+        (rc = mp_metrics_new(mp_router_count(), mp_router_route, &app->metrics)) != MP_OK)
+        mp_fail(&err, rc, "metrics", "cannot set up the metrics");
+    if (rc == MP_OK && (rc = mp_mail_pack_load(cfg->city_dir, &pack, &err)) == MP_OK)
+        app->mail = pack;
+    if (rc == MP_OK) {
+        mp_ingest_observe(app->ingest, batch_done, app->metrics);
         rc = mp_http_start(app, mp_router_dispatch, &http, &cfg->listen_port, &err);
+    }
+    if (rc == MP_OK) {
+        /* The sender's own context: the session app.c left free for it. */
+        sender = (struct mp_ctx){.city = app->city, .tz = app->tz, .streets = app->streets,
+                                 .db = mp_store_acquire(app->store)};
+        mp_outbox_opts_from_config(cfg, &oo); /* after the listen port is known */
+        rc = mp_outbox_start(&sender, pack, &oo, &outbox, &err);
+    }
     if (rc) {
         fprintf(stderr, "meldpunt: cannot start: %s\n", err.text);
+        mp_http_stop(http);
+        if (sender.db)
+            mp_store_release(app->store, sender.db);
         mp_app_close(app);
+        mp_mail_pack_free(pack);
         return 1;
     }
-    printf("meldpunt: listening on http://%s:%u\n", cfg->listen_host, cfg->listen_port);
+    if (!cfg->smtp_url[0])
+        fprintf(stderr, "meldpunt: MELDPUNT_SMTP_URL is not set: mail stays queued "
+                        "(see it with 'meldpunt outbox list')\n");
+    if (!cfg->public_url[0])
+        fprintf(stderr, "meldpunt: MELDPUNT_PUBLIC_URL is not set: links in mail point at %s\n",
+                oo.public_url);
+    char url[128]; /* listen_host is at most 63 bytes */
+    if (snprintf(url, sizeof url, "http://%s:%u", cfg->listen_host, cfg->listen_port) < 0)
+        url[0] = '\0';
+    printf("meldpunt: listening on %s\n", url);
     fflush(stdout);
+    struct mp_service *service = NULL;
+    if (mp_service_ready(app, url, &service) != MP_OK)
+        fprintf(stderr, "meldpunt: cannot start the systemd watchdog\n");
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr, "meldpunt: signal %d, finishing requests and stopping\n", sig);
+    mp_service_stopping(service);
     mp_http_stop(http);
+    mp_outbox_stop(outbox); /* the round in flight finishes: nothing is sent twice */
+    mp_store_release(app->store, sender.db);
     mp_app_close(app);
+    mp_mail_pack_free(pack);
     return 0;
 }
 
@@ -443,6 +493,8 @@ int main(int argc, char **argv)
         return mp_cli_backup(&cfg, argc, argv);
     if (strcmp(argv[1], "anonymise") == 0)
         return mp_cli_anonymise(&cfg, argc, argv);
+    if (strcmp(argv[1], "outbox") == 0)
+        return mp_cli_outbox(&cfg, argc, argv);
     fprintf(stderr, "meldpunt: unknown command '%s' (try --help)\n", argv[1]);
     return 2;
 }

@@ -373,6 +373,17 @@ enum mp_status mp_open311_submit(struct mp_ctx *ctx, const struct mp_principal *
         return rc;
     struct mp_report_input in = s->report; /* its strings stay the caller's */
     snprintf(in.channel, sizeof in.channel, "open311");
+    /* A client that named a municipality must have pinned it: the pin
+     * decides, and a request for one town is not sent to its neighbour. */
+    const struct mp_city *routed = NULL;
+    if (s->jurisdiction && (rc = mp_report_check(ctx, &in, &routed, err)))
+        goto out;
+    if (s->jurisdiction && routed != s->jurisdiction) {
+        rc = mp_fail(err, MP_EINVAL, "wrong_jurisdiction",
+                     "the point lies in %.48s, not in jurisdiction_id '%.48s'", routed->name,
+                     s->jurisdiction->id);
+        goto out;
+    }
     struct mp_open311_extra x = {.client_id = who->user_id,
                                  .attributes = attrs_text,
                                  .extra = extra_text,

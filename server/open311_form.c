@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "meldpunt/geo.h"
+#include "meldpunt/notify.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/vocab.h"
@@ -78,11 +79,20 @@ bool mp_open311_form_known_args(const struct mp_request *req, const char *const 
     return false;
 }
 
-bool mp_open311_form_jurisdiction(const struct mp_city *city, const char *j,
+bool mp_open311_form_jurisdiction(const struct mp_region *region, const struct mp_city *city,
+                                  const char *j, const struct mp_city **member,
                                   struct mp_open311_refusal *why)
 {
-    if (!j || strcmp(j, city->id) == 0)
+    const struct mp_city *m = region && !region->of_one ? mp_region_member(region, j) : NULL;
+    if (member)
+        *member = m;
+    if (!j || strcmp(j, city->id) == 0 || m)
         return true;
+    if (region && !region->of_one)
+        return refuse(why, 404,
+                      "jurisdiction_id '%.60s' was not found; this endpoint serves '%s' and its "
+                      "municipalities (discovery lists them)",
+                      j, city->id);
     return refuse(why, 404, "jurisdiction_id '%.60s' was not found; this endpoint serves '%s'", j,
                   city->id);
 }
@@ -478,13 +488,15 @@ bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req
 {
     struct mp_report_input *in = &s->report;
     memset(s, 0, sizeof *s);
-    if (!mp_open311_form_jurisdiction(ctx->city, mp_open311_form_field(req, "jurisdiction_id"),
-                                      why))
+    if (!mp_open311_form_jurisdiction(ctx->region, ctx->city,
+                                      mp_open311_form_field(req, "jurisdiction_id"),
+                                      &s->jurisdiction, why))
         return false;
     const char *code = mp_open311_form_field(req, "service_code");
     if (!code)
         return refuse(why, 400, "service_code was not provided");
-    if (strlen(code) >= sizeof in->category || !mp_city_category(ctx->city, code))
+    if (strlen(code) >= sizeof in->category ||
+        !mp_city_category(s->jurisdiction ? s->jurisdiction : ctx->city, code))
         return refuse(why, 404, "service_code '%.48s' was not found; services.%s lists them", code,
                       xml ? "xml" : "json");
     memcpy(in->category, code, strlen(code) + 1);
@@ -517,6 +529,11 @@ bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req
     in->address = dup_or_null(addr);
     in->contact_email = dup_or_null(email);
     in->contact_phone = dup_or_null(phone);
+    /* Mail to the reporter speaks the client's language: locale (GeoReport
+     * v2's own parameter) before the header. */
+    const char *locale = mp_open311_form_field(req, "locale");
+    mp_notify_lang_from_header(locale ? locale : mp_req_header(req, "Accept-Language"), in->lang,
+                               sizeof in->lang);
     if ((text && !in->description) || (addr && !in->address) || (email && !in->contact_email) ||
         (phone && !in->contact_phone))
         return refuse(why, 503, "out of memory; try again later");
@@ -525,12 +542,14 @@ bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req
 
 /* ---- a POSTed update ---- */
 
-bool mp_open311_form_update(const struct mp_city *city, const struct mp_tz *tz,
+bool mp_open311_form_update(const struct mp_region *region, const struct mp_city *city,
+                            const struct mp_tz *tz,
                             const struct mp_request *req, struct mp_open311_update_in *u,
                             struct mp_open311_refusal *why)
 {
     memset(u, 0, sizeof *u);
-    if (!mp_open311_form_jurisdiction(city, mp_open311_form_field(req, "jurisdiction_id"), why))
+    if (!mp_open311_form_jurisdiction(region, city, mp_open311_form_field(req, "jurisdiction_id"),
+                                      NULL, why))
         return false;
     if (mp_open311_form_first_file(req))
         return refuse(why, 400, "an update cannot carry a file: send its address in media_url");

@@ -32,16 +32,21 @@ enum mp_status mp_place_find(struct mp_ctx *ctx, const char *text, struct mp_pla
 /* label = a + sep + b when it fits; false (and label untouched) when not. */
 static bool join(char *label, const char *a, const char *sep, const char *b)
 {
+    /* Built in tmp first: a or b may be label itself. */
     char tmp[MP_PLACE_LABEL_MAX];
-    int n = snprintf(tmp, sizeof tmp, "%s%s%s", a, sep, b);
-    if (n < 0 || (size_t)n >= sizeof tmp)
+    size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
+    if (la + ls + lb >= sizeof tmp)
         return false;
-    memcpy(label, tmp, (size_t)n + 1);
+    memcpy(tmp, a, la);
+    memcpy(tmp + la, sep, ls);
+    memcpy(tmp + la + ls, b, lb + 1);
+    memcpy(label, tmp, la + ls + lb + 1);
     return true;
 }
 
 /* "Clark St & Div": the streets starting "DIV" that cross the one before
- * the '&' (only corners that exist are offered). */
+ * the '&' (only corners that exist are offered: a pair that meets in two
+ * places is left out, as the search would refuse it). */
 static size_t suggest_corner(struct mp_ctx *ctx, const char *text, const char *amp,
                              struct mp_place_suggestion *out, size_t max)
 {
@@ -53,8 +58,9 @@ static size_t suggest_corner(struct mp_ctx *ctx, const char *text, const char *a
         return 0;
     memcpy(head, text, hl);
     head[hl] = '\0';
-    const char *names[64];
-    size_t nn = mp_streets_suggest(ctx->streets, key, names, sizeof names / sizeof *names);
+    const char *names[2 * MP_PLACE_SUGGEST_MAX];
+    size_t nn =
+        mp_streets_suggest_cross(ctx->streets, head, key, names, sizeof names / sizeof *names);
     for (size_t i = 0; i < nn && n < max; i++) {
         double x, y;
         if (!join(probe, head, " & ", names[i]) ||

@@ -8,10 +8,13 @@
 #include "meldpunt/address.h"
 #include "meldpunt/city.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/notify.h"
 #include "meldpunt/store.h"
+#include "meldpunt/store_work.h"
 #include "meldpunt/streets.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
+#include "meldpunt/vocab.h"
 
 /* Enough for every cluster within a few hundred metres in a dense city. */
 #define MAX_CANDIDATES 256
@@ -258,7 +261,8 @@ static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category 
                            (long long)in->same_as);
         if (rc)
             return mp_fail(err, rc, "unavailable", "cannot read the cluster");
-        /* Another municipality's job is not one this desk can join. */
+        /* Another municipality's job is not one this desk can join
+         * (ctx->city is the municipality the pin routed to). */
         if (strcmp(st->municipality, ctx->city->id) != 0)
             return mp_fail(err, MP_EINVAL, "unknown_cluster", "same_as: there is no cluster %lld",
                            (long long)in->same_as);
@@ -324,6 +328,104 @@ out:
     return rc;
 }
 
+/* The pin's metric coordinates and, with a region, its municipality. */
+static enum mp_status route_pin(struct mp_ctx *ctx, const struct mp_report_input *in,
+                                struct mp_route *route, double *x, double *y,
+                                struct mp_error *err)
+{
+    memset(route, 0, sizeof *route);
+    if (!in->has_lat || !in->has_lon || !mp_geo_valid_lonlat(in->lon, in->lat))
+        return mp_report_validate(ctx->city, in, err); /* says what is wrong */
+    if (mp_geo_forward(ctx->geo, in->lon, in->lat, x, y) != MP_OK) {
+        /* Far away (null island in a UTM zone): out of the area, first. */
+        enum mp_status rc = mp_report_validate(ctx->city, in, err);
+        return rc ? rc : mp_fail(err, MP_EINVAL, "out_of_range", "the point cannot be projected");
+    }
+    if (!ctx->region)
+        return MP_OK;
+    /* The category's radius (the region's rule; a member may differ) says
+     * how far a neighbour's job may be and still be the same defect. */
+    const struct mp_category *cat = mp_city_category(ctx->city, in->category);
+    mp_region_route(ctx->region, in->lon, in->lat, *x, *y, cat ? cat->radius_m : 0, route);
+    if (!route->member)
+        return mp_region_refusal(ctx->region, route, in->lon, in->lat, err);
+    return MP_OK;
+}
+
+enum mp_status mp_report_check(struct mp_ctx *ctx, const struct mp_report_input *in,
+                               const struct mp_city **member, struct mp_error *err)
+{
+    struct mp_route route;
+    double x, y;
+    enum mp_status rc = route_pin(ctx, in, &route, &x, &y, err);
+    if (rc)
+        return rc;
+    const struct mp_city *city = route.member ? route.member : ctx->city;
+    if (member)
+        *member = city;
+    return mp_report_validate(city, in, err);
+}
+
+/* The nearest open job of cat's category within its radius of (x, y) in
+ * one of the neighbours the route lists: never joined (duplicates stay in
+ * their municipality), but both desks learn of it from a staff-only
+ * history entry on each job. */
+static enum mp_status neighbour_job(struct mp_ctx *ctx, const struct mp_route *route,
+                                    const struct mp_category *cat,
+                                    const struct mp_cluster_state *own,
+                                    struct mp_submit_result *out, double x, double y, int64_t t)
+{
+    struct mp_cluster_state *cand = malloc(MAX_CANDIDATES * sizeof *cand);
+    enum mp_status rc = MP_OK;
+    if (!cand)
+        return MP_ENOMEM;
+    for (size_t k = 0; k < route->nnear; k++) {
+        const struct mp_city *nb = route->near[k].city;
+        size_t n = 0;
+        if (route->near[k].distance_m > cat->radius_m)
+            continue;
+        if ((rc = mp_store_cluster_candidates(ctx->db, nb->id, cat->code, x, y, cat->radius_m, t,
+                                              (int64_t)cat->window_days * 86400, cand,
+                                              MAX_CANDIDATES, &n)))
+            goto out;
+        for (size_t i = 0; i < n; i++) {
+            const struct mp_vocab_status *vs = mp_vocab_status_find(cand[i].status);
+            double d = mp_geo_dist(x, y, cand[i].x, cand[i].y);
+            if (!vs || !vs->open || d > cat->radius_m ||
+                (out->neighbour_job && d >= out->neighbour_job_m))
+                continue;
+            out->neighbour_job = cand[i].id;
+            out->neighbour_job_of = nb;
+            out->neighbour_job_m = d;
+        }
+    }
+    if (!out->neighbour_job)
+        goto out;
+    char note[240];
+    struct mp_cluster_state other;
+    if ((rc = mp_store_cluster_state(ctx->db, out->neighbour_job, &other)))
+        goto out;
+    snprintf(note, sizeof note, "neighbour: job %lld of %.60s is %d m away (%.48s)",
+             (long long)out->neighbour_job, out->neighbour_job_of->name, (int)lround(out->neighbour_job_m),
+             cat->code);
+    /* An internal note rides on a history entry of the same time and
+     * status (workflow.c shows it to staff only). */
+    struct mp_history_rec h = {.cluster_id = own->id, .at = t, .status = own->status,
+                               .actor = "region"};
+    if ((rc = mp_store_history_add(ctx->db, &h)) ||
+        (rc = mp_store_work_note_add(ctx->db, own->id, t, own->status, note, "region")))
+        goto out;
+    snprintf(note, sizeof note, "neighbour: job %lld of %.60s is %d m away (%.48s)",
+             (long long)own->id, ctx->city->name, (int)lround(out->neighbour_job_m), cat->code);
+    h = (struct mp_history_rec){.cluster_id = other.id, .at = t, .status = other.status,
+                                .actor = "region"};
+    if ((rc = mp_store_history_add(ctx->db, &h)) == MP_OK)
+        rc = mp_store_work_note_add(ctx->db, other.id, t, other.status, note, "region");
+out:
+    free(cand);
+    return rc;
+}
+
 enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input *in, bool own_tx,
                                 struct mp_submit_result *out, struct mp_error *err)
 {
@@ -333,12 +435,24 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
     char reason[MP_JOIN_REASON_MAX];
     memset(out, 0, sizeof *out);
 
+    double x, y;
+    struct mp_route route;
+    struct mp_ctx member_ctx;
+    if ((rc = route_pin(ctx, in, &route, &x, &y, err)))
+        return rc;
+    if (ctx->region) {
+        /* Everything below works in the municipality's pack: its categories
+         * and rules, districts, and (the store) its own clusters only. */
+        member_ctx = *ctx;
+        member_ctx.city = route.member;
+        ctx = &member_ctx;
+        out->member = route.member;
+        memcpy(out->near, route.near, sizeof out->near);
+        out->nnear = route.nnear;
+    }
     if ((rc = mp_report_validate(ctx->city, in, err)))
         return rc;
     const struct mp_category *cat = mp_city_category(ctx->city, in->category);
-    double x, y;
-    if (mp_geo_forward(ctx->geo, in->lon, in->lat, &x, &y) != MP_OK)
-        return mp_fail(err, MP_EINVAL, "out_of_range", "the point cannot be projected");
     const struct mp_district *d = mp_city_district_at(ctx->city, in->lon, in->lat);
     int64_t t = in->created_at ? in->created_at : mp_time_now();
     char location[128];
@@ -422,6 +536,13 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
         if (rc)
             goto db_fail;
     }
+    if (route.nnear && (rc = neighbour_job(ctx, &route, cat, &st, out, x, y, t)))
+        goto db_fail;
+    /* Told in the same transaction: no mail for a report that is not
+     * stored, and none lost for one that is. */
+    if (!in->quiet && (rc = mp_notify_report_created(ctx, out->report_id, st.id, out->joined,
+                                                     nonempty(in->contact_email), in->lang, t)))
+        goto db_fail;
     if (own_tx) {
         in_tx = false;
         if ((rc = mp_store_commit(ctx->db, err)))
@@ -524,9 +645,27 @@ enum mp_status mp_report_nearby(struct mp_ctx *ctx, const struct mp_category *ca
     } order[MP_NEARBY_MAX];
     double x, y;
     size_t n = 0, m = 0;
+    struct mp_ctx member_ctx;
     memset(out, 0, sizeof *out);
     if (mp_geo_forward(ctx->geo, lon, lat, &x, &y) != MP_OK)
         return mp_fail(err, MP_EINVAL, "out_of_range", "the point cannot be projected");
+    /* In a region, the hint is what the pin's municipality would do: its
+     * rule for the category, its own jobs only (as mp_report_submit). */
+    if (ctx->region && !ctx->region->of_one) {
+        struct mp_route route;
+        mp_region_route(ctx->region, lon, lat, x, y, cat->radius_m, &route);
+        if (!route.member)
+            return mp_region_refusal(ctx->region, &route, lon, lat, err);
+        member_ctx = *ctx;
+        member_ctx.city = route.member;
+        ctx = &member_ctx;
+        if (!(cat = mp_city_category(route.member, cat->code)))
+            return mp_fail(err, MP_EINVAL, "unknown_category",
+                           "%.60s does not take this category; GET "
+                           "/api/v1/categories?municipality=%.48s lists its own",
+                           route.member->name, route.member->id);
+    }
+    out->cat = cat;
     /* Show what is close by as well as what would be joined: three times the
      * radius, at least 150 m. */
     double show = fmax(cat->radius_m * 3, 150.0);

@@ -6,6 +6,10 @@
 #include <string.h>
 
 #include "meldpunt/api.h"
+#include "meldpunt/api_notify.h"
+#include "meldpunt/api_webhooks.h"
+#include "meldpunt/httpcache.h"
+#include "meldpunt/region.h"
 
 struct route {
     const char *method;
@@ -17,6 +21,7 @@ struct route {
 
 static const struct route routes[] = {
     {"GET", "/healthz", mp_api_healthz, true, NULL},
+    {"GET", "/metrics", mp_api_metrics, true, NULL},
     {"GET", "/api/v1/config", mp_api_config, false, NULL},
     {"GET", "/api/v1/categories", mp_api_categories, false, NULL},
     {"GET", "/api/v1/districts", mp_api_districts, false, NULL},
@@ -69,6 +74,26 @@ static const struct route routes[] = {
     {"POST", "/api/v1/clusters/{id}/status", mp_api_cluster_status, true, NULL},
     {"POST", "/api/v1/clusters/{id}/assign", mp_api_cluster_assign, true, NULL},
     {"GET", "/api/v1/worklist", mp_api_worklist, true, NULL},
+    {"POST", "/api/v1/notify/unsubscribe", mp_api_notify_unsubscribe, true, NULL},
+    {"GET", "/api/v1/notify/unsubscribe", mp_api_notify_unsubscribe, false, NULL},
+    {"POST", "/api/v1/notify/signin", mp_api_notify_signin, true, NULL},
+    {"POST", "/api/v1/notify/session", mp_api_notify_session, true, NULL},
+    {"GET", "/api/v1/notify/mine", mp_api_notify_mine, true, NULL},
+    {"POST", "/api/v1/notify/stop", mp_api_notify_stop, true, NULL},
+    {"POST", "/api/v1/kto", mp_api_kto_answer, true, NULL},
+    {"POST", "/api/v1/kto/details", mp_api_kto_details, true, NULL},
+    {"GET", "/api/v1/clusters/{id}/feedback", mp_api_kto_list, true, NULL},
+    {"GET", "/api/v1/feedback/{id}/photo", mp_api_kto_photo, true, NULL},
+    {"GET", "/api/v1/feedback/{id}/photo/thumb", mp_api_kto_photo, true, "thumb"},
+    {"GET", "/api/v1/outbox", mp_api_outbox_list, true, NULL},
+    {"GET", "/api/v1/outbox/{id}", mp_api_outbox_get, true, NULL},
+    {"POST", "/api/v1/outbox/{id}/retry", mp_api_outbox_retry, true, NULL},
+    {"GET", "/feeds/reports.atom", mp_api_feed_atom, true, NULL},
+    {"GET", "/api/v1/webhooks", mp_api_webhook_list, true, NULL},
+    {"POST", "/api/v1/webhooks", mp_api_webhook_add, true, NULL},
+    {"DELETE", "/api/v1/webhooks/{id}", mp_api_webhook_delete, true, NULL},
+    {"GET", "/api/v1/webhooks/{id}/deliveries", mp_api_webhook_deliveries, true, NULL},
+    {"POST", "/api/v1/webhooks/deliveries/{id}/resend", mp_api_webhook_resend, true, NULL},
     {"GET", "/open311/v2/discovery.xml", mp_api_open311_discovery, false, NULL},
     {"GET", "/open311/v2/discovery.json", mp_api_open311_discovery, false, NULL},
     {"GET", "/open311/v2/services.xml", mp_api_open311_services, false, NULL},
@@ -118,6 +143,17 @@ static bool match(const char *pattern, const char *path, int64_t *id, const char
     return *p == '\0' && *s == '\0';
 }
 
+size_t mp_router_count(void)
+{
+    return sizeof routes / sizeof *routes;
+}
+
+void mp_router_route(size_t i, const char **method, const char **pattern)
+{
+    *method = routes[i].method;
+    *pattern = routes[i].pattern;
+}
+
 static bool method_is(const char *route_method, const char *method)
 {
     /* HEAD is GET without the body; libmicrohttpd drops the body itself. */
@@ -128,6 +164,7 @@ static bool method_is(const char *route_method, const char *method)
 static bool is_api(const char *path)
 {
     return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/healthz") == 0 ||
+           strcmp(path, "/metrics") == 0 ||
            strncmp(path, "/open311/", 9) == 0 || strcmp(path, "/ogc") == 0 ||
            strncmp(path, "/ogc/", 5) == 0;
 }
@@ -147,6 +184,8 @@ enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
         post |= strcmp(routes[i].method, "POST") == 0;
         if (!hit && method_is(routes[i].method, req->method)) {
             hit = &routes[i];
+            req->route = (int)i;
+            req->route_pattern = routes[i].pattern;
             req->path_id = id;
             req->path_rest = rest ? rest : routes[i].rest;
         }
@@ -162,9 +201,16 @@ enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
         int64_t id = 0;
         const char *rest = NULL;
         resp->page_404 = true; /* a browser gets the page "not found" (http.c) */
+        req->route = MP_ROUTE_STATIC;
+        req->route_pattern = "(static)";
         if (strncmp(req->path, "/r/", 3) == 0 && !match("/r/{id}", req->path, &id, &rest))
             return mp_fail(err, MP_ENOTFOUND, "not_found", "no such report page");
-        return mp_api_static(app, NULL, req, resp, err);
+        if (strncmp(req->path, "/m/", 3) == 0 && !mp_region_member(app->region, req->path + 3))
+            return mp_fail(err, MP_ENOTFOUND, "not_found", "no such municipality page");
+        enum mp_status rc = mp_api_static(app, NULL, req, resp, err);
+        if (rc == MP_OK)
+            mp_httpcache_answer(app->gzcache, req, resp);
+        return rc;
     }
     if (!hit) {
         if (!path_known)
@@ -178,5 +224,8 @@ enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
     struct mp_ctx *ctx = hit->needs_ctx ? mp_app_acquire(app) : NULL;
     enum mp_status rc = hit->handler(app, ctx, req, resp, err);
     mp_app_release(app, ctx);
+    /* ETag, 304 and gzip, for every route (a deferred answer is a write). */
+    if (rc == MP_OK)
+        mp_httpcache_answer(app->gzcache, req, resp);
     return rc;
 }

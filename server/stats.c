@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "meldpunt/city.h"
+#include "meldpunt/region.h"
 #include "meldpunt/cluster.h"
 #include "meldpunt/store_stats.h"
 #include "meldpunt/timeutil.h"
@@ -47,7 +48,7 @@ static bool add_ttf(struct mp_stats_group *g, double v)
 }
 
 static struct mp_stats_group *group_of(struct acc *a, const struct mp_stats_row *r,
-                                       const struct mp_category *cat)
+                                       const struct mp_category *cat, size_t member)
 {
     const struct mp_city *city = a->ctx->city;
     struct mp_stats_result *res = a->res;
@@ -65,6 +66,8 @@ static struct mp_stats_group *group_of(struct acc *a, const struct mp_stats_row 
             return NULL; /* cannot happen for rows inside [from, to) */
         return &res->groups[i];
     }
+    case MP_STATS_BY_MUNICIPALITY:
+        return &res->groups[member < a->nextra ? member : a->nextra];
     }
     return NULL;
 }
@@ -93,22 +96,34 @@ static void count(struct acc *a, struct mp_stats_group *g, const struct mp_stats
 static int on_row(void *p, const struct mp_stats_row *r)
 {
     struct acc *a = p;
+    /* The report's own municipality's rules (a region), else the pack's. */
+    const struct mp_region *region = a->ctx->region;
+    const struct mp_city *rules = a->ctx->city;
+    size_t member = SIZE_MAX;
+    if (region && !region->of_one) {
+        member = mp_region_member_index_of_district(region, r->district);
+        if (member != SIZE_MAX)
+            rules = region->members[member].city;
+    }
+    if (a->p->municipality && (member == SIZE_MAX || strcmp(rules->id, a->p->municipality) != 0))
+        return 0;
     const struct mp_category *cat = mp_city_category(a->ctx->city, r->category);
+    const struct mp_category *rcat = rules == a->ctx->city ? cat : mp_city_category(rules, r->category);
     bool open = mp_cluster_status_open(r->status);
     bool fixed = !open && r->fixed_at > 0 &&
                  (strcmp(r->status, "fixed") == 0 || strcmp(r->status, "closed") == 0);
     double ttf = 0;
     bool overdue = false;
     if (fixed)
-        ttf = mp_workdays_between(a->ctx->city, a->ctx->tz, r->created_at,
+        ttf = mp_workdays_between(rules, a->ctx->tz, r->created_at,
                                   r->fixed_at > r->created_at ? r->fixed_at : r->created_at);
-    else if (open && cat)
-        overdue = mp_workdays_between(a->ctx->city, a->ctx->tz, r->created_at, a->p->now) >
-                  (double)cat->service_days;
-    struct mp_stats_group *g = group_of(a, r, cat);
-    count(a, &a->res->total, r, cat, open, fixed, ttf, overdue);
+    else if (open && rcat)
+        overdue = mp_workdays_between(rules, a->ctx->tz, r->created_at, a->p->now) >
+                  (double)rcat->service_days;
+    struct mp_stats_group *g = group_of(a, r, cat, member);
+    count(a, &a->res->total, r, rcat, open, fixed, ttf, overdue);
     if (g)
-        count(a, g, r, cat, open, fixed, ttf, overdue);
+        count(a, g, r, rcat, open, fixed, ttf, overdue);
     return a->failed ? 1 : 0;
 }
 
@@ -148,6 +163,13 @@ static enum mp_status make_groups(struct acc *a, struct mp_error *err)
     } else if (p->by == MP_STATS_BY_DISTRICT) {
         n = city->ndistricts + 1;
         a->nextra = city->ndistricts;
+    } else if (p->by == MP_STATS_BY_MUNICIPALITY) {
+        const struct mp_region *r = a->ctx->region;
+        if (!r || r->of_one)
+            return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                           "group_by=municipality needs a region pack; this is one city");
+        n = r->nmembers + 1;
+        a->nextra = r->nmembers;
     } else {
         int64_t d0 = mp_workdays_local_day(a->ctx->tz, p->from);
         int64_t d1 = mp_workdays_local_day(a->ctx->tz, p->to - 1);
@@ -173,6 +195,10 @@ static enum mp_status make_groups(struct acc *a, struct mp_error *err)
         } else if (p->by == MP_STATS_BY_DISTRICT && i < city->ndistricts) {
             snprintf(g->key, sizeof g->key, "%s", city->districts[i].code);
             g->name = city->districts[i].name;
+        } else if (p->by == MP_STATS_BY_MUNICIPALITY && i < a->nextra) {
+            const struct mp_city *m = a->ctx->region->members[i].city;
+            snprintf(g->key, sizeof g->key, "%s", m->id);
+            g->name = m->name;
         } else if (p->by == MP_STATS_BY_WEEK) {
             int y;
             unsigned w;

@@ -35,6 +35,8 @@
 
 #include "meldpunt/model.h"
 #include "meldpunt/store_merge.h"
+#include "meldpunt/store_notify.h"
+#include "meldpunt/store_webhooks.h"
 #include "meldpunt/status.h"
 
 struct mp_store_engine;
@@ -165,6 +167,10 @@ struct mp_store_engine {
     enum mp_status (*change_counter)(struct mp_store_sess *sess, int64_t *n);
     enum mp_status (*counts)(struct mp_store_sess *sess, int64_t *reports, int64_t *clusters);
     enum mp_status (*sync_mode)(struct mp_store_sess *sess, int *mode);
+    enum mp_status (*status_counts)(struct mp_store_sess *sess, bool clusters,
+                                    void (*cb)(void *ctx, const char *status, int64_t n),
+                                    void *ctx);
+    enum mp_status (*size_bytes)(struct mp_store_sess *sess, int64_t *bytes);
 
     /* ---- store_auth.h ---- */
     enum mp_status (*user_add)(struct mp_store_sess *sess, const char *name, const char *role,
@@ -234,18 +240,100 @@ struct mp_store_engine {
     enum mp_status (*work_photos)(struct mp_store_sess *sess, int64_t cluster_id,
                                   mp_work_photo_cb cb, void *ctx);
     enum mp_status (*work_cluster_merged)(struct mp_store_sess *sess, int64_t from, int64_t to);
-    enum mp_status (*work_photo_cluster)(struct mp_store_sess *sess, int64_t photo_id, int64_t *cluster_id);
+    enum mp_status (*work_photo_cluster)(struct mp_store_sess *sess, int64_t photo_id,
+                                         int64_t *cluster_id);
 
     /* ---- store_merge.h: recorded merges and their undo ---- */
-    enum mp_status (*merge_add)(struct mp_store_sess *sess, const struct mp_merge_rec *m, int64_t *id);
+    enum mp_status (*merge_add)(struct mp_store_sess *sess, const struct mp_merge_rec *m,
+                                int64_t *id);
     enum mp_status (*merge_note_rows)(struct mp_store_sess *sess, int64_t id, int64_t from);
-    enum mp_status (*merge_entry_add)(struct mp_store_sess *sess, int64_t id, enum mp_merge_entry which, const struct mp_history_rec *h);
+    enum mp_status (*merge_entry_add)(struct mp_store_sess *sess, int64_t id,
+                                      enum mp_merge_entry which, const struct mp_history_rec *h);
     enum mp_status (*merge_get)(struct mp_store_sess *sess, int64_t id, struct mp_merge_row *out);
-    enum mp_status (*merge_strays)(struct mp_store_sess *sess, int64_t id, int64_t into, int64_t *n, int64_t *report, int64_t *now_in);
-    enum mp_status (*merge_restore)(struct mp_store_sess *sess, int64_t id, int64_t from, const char *status, int64_t at, const char *actor);
-    enum mp_status (*merges_in_history)(struct mp_store_sess *sess, int64_t cluster, mp_merge_cb cb, void *ctx);
-    enum mp_status (*merges_of_report)(struct mp_store_sess *sess, int64_t report, mp_merge_cb cb, void *ctx);
-    enum mp_status (*merge_moved_in)(struct mp_store_sess *sess, int64_t cluster, mp_merge_moved_cb cb, void *ctx);
+    enum mp_status (*merge_strays)(struct mp_store_sess *sess, int64_t id, int64_t into, int64_t *n,
+                                   int64_t *report, int64_t *now_in);
+    enum mp_status (*merge_restore)(struct mp_store_sess *sess, int64_t id, int64_t from,
+                                    const char *status, int64_t at, const char *actor);
+    enum mp_status (*merges_in_history)(struct mp_store_sess *sess, int64_t cluster, mp_merge_cb cb,
+                                        void *ctx);
+    enum mp_status (*merges_of_report)(struct mp_store_sess *sess, int64_t report, mp_merge_cb cb,
+                                       void *ctx);
+    enum mp_status (*merge_moved_in)(struct mp_store_sess *sess, int64_t cluster,
+                                     mp_merge_moved_cb cb, void *ctx);
+
+    /* ---- store_notify.h, store_webhooks.h: subscriptions, outbox, KTO, webhooks ---- */
+    enum mp_status (*notify_event_add)(struct mp_store_sess *sess,
+                                       const struct mp_notify_event_rec *e, int64_t *id);
+    enum mp_status (*notify_event_get)(struct mp_store_sess *sess, int64_t id,
+                                       mp_notify_event_cb cb, void *ctx);
+    enum mp_status (*notify_sub_add)(struct mp_store_sess *sess, int64_t report_id,
+                                     const char *email, const char *email_hash, const char *lang,
+                                     int64_t at, int64_t *id, bool *active);
+    enum mp_status (*notify_sub_get)(struct mp_store_sess *sess, int64_t id, mp_notify_sub_cb cb,
+                                     void *ctx);
+    enum mp_status (*notify_sub_by_report)(struct mp_store_sess *sess, int64_t report_id,
+                                           mp_notify_sub_cb cb, void *ctx);
+    enum mp_status (*notify_sub_stop)(struct mp_store_sess *sess, int64_t id, int64_t at);
+    enum mp_status (*notify_stop_address)(struct mp_store_sess *sess, const char *email_hash,
+                                          int64_t at);
+    enum mp_status (*notify_address_stopped)(struct mp_store_sess *sess, const char *email_hash,
+                                             bool *stopped);
+    enum mp_status (*notify_address_known)(struct mp_store_sess *sess, const char *email,
+                                           bool *known);
+    enum mp_status (*notify_mine)(struct mp_store_sess *sess, const char *email,
+                                  mp_notify_mine_cb cb, void *ctx);
+    enum mp_status (*outbox_add)(struct mp_store_sess *sess, const struct mp_outbox_rec *m,
+                                 int64_t *id);
+    enum mp_status (*outbox_fanout)(struct mp_store_sess *sess, const struct mp_outbox_rec *m,
+                                    int64_t cluster_id, int64_t *n);
+    enum mp_status (*outbox_due)(struct mp_store_sess *sess, const char *channel, int64_t now,
+                                 size_t max, mp_outbox_cb cb, void *ctx);
+    enum mp_status (*outbox_lease)(struct mp_store_sess *sess, int64_t id, int64_t until);
+    enum mp_status (*outbox_release_all)(struct mp_store_sess *sess);
+    enum mp_status (*outbox_finish)(struct mp_store_sess *sess, int64_t id, const char *state,
+                                    bool attempted, int64_t next_at, int64_t sent_at,
+                                    const char *error);
+    enum mp_status (*outbox_sent_since)(struct mp_store_sess *sess, const char *rcpt_hash,
+                                        int64_t since, int64_t *n, int64_t *oldest);
+    enum mp_status (*outbox_list)(struct mp_store_sess *sess, const char *state, int64_t before,
+                                  size_t limit, mp_outbox_cb cb, void *ctx);
+    enum mp_status (*outbox_get)(struct mp_store_sess *sess, int64_t id, mp_outbox_cb cb,
+                                 void *ctx);
+    enum mp_status (*outbox_retry)(struct mp_store_sess *sess, int64_t id, int64_t now, int64_t *n);
+    enum mp_status (*outbox_counts)(struct mp_store_sess *sess,
+                                    int (*cb)(void *ctx, const char *state, int64_t n), void *ctx);
+    enum mp_status (*notify_followups)(struct mp_store_sess *sess, const struct mp_outbox_rec *m,
+                                       const char *category, const char *const *statuses, size_t n,
+                                       int64_t fixed_from, int64_t fixed_to, int64_t *added);
+    enum mp_status (*notify_token_add)(struct mp_store_sess *sess,
+                                       const struct mp_notify_token_rec *t);
+    enum mp_status (*notify_token_get)(struct mp_store_sess *sess, const char *hash,
+                                       mp_notify_token_cb cb, void *ctx);
+    enum mp_status (*notify_token_use)(struct mp_store_sess *sess, const char *hash, int64_t at);
+    enum mp_status (*notify_tokens_prune)(struct mp_store_sess *sess, int64_t now, int64_t *n);
+    enum mp_status (*kto_add)(struct mp_store_sess *sess, const struct mp_kto_rec *k, int64_t *id);
+    enum mp_status (*kto_detail)(struct mp_store_sess *sess, int64_t id, const char *reasons,
+                                 const char *text, const struct mp_photo_rec *photo, int64_t at);
+    enum mp_status (*kto_get)(struct mp_store_sess *sess, int64_t id, mp_kto_cb cb, void *ctx);
+    enum mp_status (*kto_answered)(struct mp_store_sess *sess, int64_t sub_id, int64_t fixed_at,
+                                   bool *answered);
+    enum mp_status (*kto_for_cluster)(struct mp_store_sess *sess, int64_t cluster_id, mp_kto_cb cb,
+                                      void *ctx);
+    enum mp_status (*kto_photo)(struct mp_store_sess *sess, int64_t id, bool thumb, void **data,
+                                size_t *len);
+    enum mp_status (*webhook_add)(struct mp_store_sess *sess, const char *url, const char *secret,
+                                  const char *events, bool contacts, int64_t at, int64_t *id);
+    enum mp_status (*webhook_list)(struct mp_store_sess *sess, mp_webhook_cb cb, void *ctx);
+    enum mp_status (*webhook_get)(struct mp_store_sess *sess, int64_t id, mp_webhook_cb cb,
+                                  void *ctx);
+    enum mp_status (*webhook_delete)(struct mp_store_sess *sess, int64_t id, int64_t at);
+    enum mp_status (*webhook_fanout)(struct mp_store_sess *sess, int64_t event_id, const char *type,
+                                     bool note, int64_t report_id, int64_t cluster_id, int64_t at,
+                                     int64_t *n);
+    enum mp_status (*webhook_deliveries)(struct mp_store_sess *sess, int64_t id, const char *state,
+                                         size_t limit, mp_outbox_cb cb, void *ctx);
+    enum mp_status (*webhook_contact)(struct mp_store_sess *sess, int64_t report_id,
+                                      mp_webhook_contact_cb cb, void *ctx);
 
     /* ---- maint.h: the store parts ---- */
     enum mp_status (*maint_backup)(const char *location, const char *dest_path,
@@ -271,7 +359,7 @@ struct mp_store_engine {
     X(cluster_states_range) X(cluster_ids) X(cluster_max_id) X(cluster_insert) X(report_insert) \
     X(report_external_exists) X(photo_put) X(photo_get) X(history_add) X(reports) X(clusters) \
     X(report_get) X(cluster_get) X(cluster_reports) X(history) X(cluster_grid) X(grid_pyramid) \
-    X(change_counter) X(counts) X(sync_mode) X(user_add) X(user_by_token) X(user_by_name) \
+    X(change_counter) X(counts) X(sync_mode) X(status_counts) X(size_bytes) X(user_add) X(user_by_token) X(user_by_name) \
     X(user_set_token) X(user_set_disabled) X(users) X(audit_add) X(audit_for) X(export_open_path) \
     X(export_open) X(export_next) X(export_close) X(export_count) X(export_time_extent) \
     X(open311_put) X(open311_update_find) X(open311_note_add) X(open311_requests) \
@@ -279,7 +367,16 @@ struct mp_store_engine {
     X(work_note_add) X(work_notes) X(work_photo_put) X(work_photo_get) X(work_photos) \
     X(work_cluster_merged) X(work_photo_cluster) X(merge_add) X(merge_note_rows) \
     X(merge_entry_add) X(merge_get) X(merge_strays) X(merge_restore) X(merges_in_history) \
-    X(merges_of_report) X(merge_moved_in) X(maint_backup) X(maint_anonymise)
+    X(merges_of_report) X(merge_moved_in) \
+    X(notify_event_add) X(notify_event_get) X(notify_sub_add) X(notify_sub_get) \
+    X(notify_sub_by_report) X(notify_sub_stop) X(notify_stop_address) X(notify_address_stopped) \
+    X(notify_address_known) X(notify_mine) X(outbox_add) X(outbox_fanout) X(outbox_due) \
+    X(outbox_lease) X(outbox_release_all) X(outbox_finish) X(outbox_sent_since) X(outbox_list) \
+    X(outbox_get) X(outbox_retry) X(outbox_counts) X(notify_followups) X(notify_token_add) \
+    X(notify_token_get) X(notify_token_use) X(notify_tokens_prune) X(kto_add) X(kto_detail) \
+    X(kto_get) X(kto_answered) X(kto_for_cluster) X(kto_photo) X(webhook_add) X(webhook_list) \
+    X(webhook_get) X(webhook_delete) X(webhook_fanout) X(webhook_deliveries) X(webhook_contact) \
+    X(maint_backup) X(maint_anonymise)
 // clang-format on
 
 /* The engines (server/store_sqlite_engine.c, server/store_pg_engine.c). */

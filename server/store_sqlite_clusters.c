@@ -257,11 +257,11 @@ static const char sql_correction[] = "INSERT INTO corrections (kind, report_id, 
 static const char sql_constraint[] =
     "INSERT OR REPLACE INTO link_constraints (a, b, must, at) VALUES (?1, ?2, ?3, ?4)";
 static const char sql_replay_all[] =
-    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y FROM reports"
-    " ORDER BY created_at, id";
+    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y, municipality"
+    " FROM reports ORDER BY created_at, id";
 static const char sql_replay_cat[] =
-    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y FROM reports"
-    " WHERE category = ?1 ORDER BY created_at, id";
+    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y, municipality"
+    " FROM reports WHERE category = ?1 ORDER BY created_at, id";
 static const char sql_constraints[] = "SELECT a, b, must FROM link_constraints";
 static const char sql_states_range[] =
     "SELECT " STATE_COLS " FROM clusters c WHERE c.id BETWEEN ?1 AND ?2 ORDER BY c.id";
@@ -379,6 +379,7 @@ static int replay_row(void *ctx, sqlite3_stmt *st)
         .lat = sqlite3_column_double(st, 6),
         .x = sqlite3_column_double(st, 7),
         .y = sqlite3_column_double(st, 8),
+        .municipality = mp_col_text(st, 9),
     };
     return c->cb(c->ctx, &r);
 }

@@ -4,6 +4,8 @@
  * a download. */
 #include "meldpunt/store_export.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +36,19 @@
 #define REPORT_WHERE MP_SQL_FILTERS("r") MP_SQL_AFTER("r") MP_SQL_REPORT_TIME UPDATED("r")
 #define CLUSTER_WHERE MP_SQL_FILTERS("c") MP_SQL_AFTER("c") MP_SQL_CLUSTER_TIME UPDATED("c")
 
-/* [what][has_bbox] */
-static const char *const sql_rows[2][2] = {
-    {"SELECT " REPORT_COLS REPORT_FROM REPORT_WHERE " ORDER BY r.id LIMIT ?11",
-     "SELECT " REPORT_COLS REPORT_FROM BBOX("r", "reports_rtree") REPORT_WHERE
-     " ORDER BY r.id LIMIT ?11"},
-    {"SELECT " CLUSTER_COLS CLUSTER_FROM CLUSTER_WHERE " ORDER BY c.id LIMIT ?11",
+/* The rows of one batch in id order after ?10, at most ?11 of them:
+ * [what][plan], plan 0 without a box, 1 a box through the R*Tree, 2 a box
+ * tested on each row of a scan in id order. */
+#define BATCH_ORDER(t) " ORDER BY " t ".id LIMIT ?11"
+#define BOX_SCAN(t) " AND " t ".lon BETWEEN ?1 AND ?3 AND " t ".lat BETWEEN ?2 AND ?4"
+static const char *const sql_rows[2][3] = {
+    {"SELECT " REPORT_COLS REPORT_FROM REPORT_WHERE BATCH_ORDER("r"),
+     "SELECT " REPORT_COLS REPORT_FROM BBOX("r", "reports_rtree") REPORT_WHERE BATCH_ORDER("r"),
+     "SELECT " REPORT_COLS REPORT_FROM BOX_SCAN("r") REPORT_WHERE BATCH_ORDER("r")},
+    {"SELECT " CLUSTER_COLS CLUSTER_FROM CLUSTER_WHERE BATCH_ORDER("c"),
      "SELECT " CLUSTER_COLS CLUSTER_FROM BBOX("c", "clusters_rtree") CLUSTER_WHERE
-     " ORDER BY c.id LIMIT ?11"},
+         BATCH_ORDER("c"),
+     "SELECT " CLUSTER_COLS CLUSTER_FROM BOX_SCAN("c") CLUSTER_WHERE BATCH_ORDER("c")},
 };
 
 /* Counts (cached statements: they finish within the call). */
@@ -55,13 +62,80 @@ static const char sql_count_c_bbox[] = "SELECT count(*) FROM clusters c WHERE 1"
     "c", "clusters_rtree") MP_SQL_FILTERS("c") MP_SQL_CLUSTER_TIME UPDATED("c");
 static const char sql_extent[] = "SELECT min(created_at), max(created_at) FROM reports";
 
+/* Keyset batches. A cursor never keeps a statement running between two
+ * calls of next: it reads up to BATCH_ROWS rows into memory, resets the
+ * statement (which ends its read transaction on a connection in autocommit
+ * mode) and hands the rows out; the next batch is a new snapshot that
+ * resumes after the last id. However slowly a client reads, the WAL is
+ * pinned only while one batch is read (milliseconds), so checkpoints
+ * complete. A batch's memory: its rows' text, about BATCH_TEXT at most. */
+#define BATCH_ROWS 1024
+/* ... or fewer when their text passes this (long descriptions). */
+#define BATCH_TEXT ((size_t)1 << 20)
+/* A box's R*Tree subquery is run whole by every batch. When the first batch
+ * shows that the box holds more than one row in BOX_DENSE of the ids it
+ * spans (the whole city, a district), later batches scan by id and test the
+ * box on each row instead: the export then reads the table once, rather
+ * than the box once per batch. The rows are the same: the R*Tree only finds
+ * candidates for the same BETWEEN test. */
+#define BOX_DENSE 32
+
+enum col_kind { COL_INT, COL_REAL, COL_TEXT };
+
+struct col {
+    enum col_kind kind;
+    size_t off; /* of the member in struct mp_export_report or mp_export_cluster */
+};
+
+#define R(kind, m) {kind, offsetof(struct mp_export_report, m)}
+#define K(kind, m) {kind, offsetof(struct mp_export_cluster, m)}
+/* The columns of REPORT_COLS and CLUSTER_COLS, in order. */
+static const struct col report_cols[] = {
+    R(COL_INT, id),          R(COL_INT, cluster_id),   R(COL_INT, created_at),
+    R(COL_INT, updated_at),  R(COL_INT, fixed_at),     R(COL_TEXT, category),
+    R(COL_TEXT, description), R(COL_TEXT, address),    R(COL_TEXT, channel),
+    R(COL_TEXT, status),     R(COL_TEXT, district),    R(COL_TEXT, external_id),
+    R(COL_TEXT, join_reason), R(COL_REAL, lon),        R(COL_REAL, lat),
+    R(COL_TEXT, location),
+};
+static const struct col cluster_cols[] = {
+    K(COL_INT, id),        K(COL_INT, report_count), K(COL_INT, first_at),  K(COL_INT, last_at),
+    K(COL_INT, fixed_at),  K(COL_INT, created_at),   K(COL_INT, updated_at), K(COL_TEXT, category),
+    K(COL_TEXT, status),   K(COL_TEXT, district),    K(COL_REAL, lon),      K(COL_REAL, lat),
+    K(COL_TEXT, location),
+};
+#undef R
+#undef K
+
+#define NO_TEXT SIZE_MAX
+
+/* One column of one buffered row: text as an offset into the batch's text
+ * (NO_TEXT for NULL), so that growing the text moves no pointer. */
+union cell {
+    int64_t i;
+    double d;
+    size_t text;
+};
+
 /* The engine-neutral head (store_engine.h) first. */
 struct mp_sqlite_cursor {
     struct mp_export_cursor head;
-    sqlite3 *db;       /* borrowed (from a session) or owned */
+    sqlite3 *db;      /* borrowed (from a session) or owned */
     bool owns_db;
-    sqlite3_stmt *st;  /* owned: finalized on close */
+    sqlite3_stmt *st; /* owned, finalized on close: the first batch's plan */
+    sqlite3_stmt *scan; /* owned or NULL: a box's later batches when it is dense */
+    bool use_scan;
     enum mp_export_what what;
+    const struct col *cols;
+    size_t ncols;
+    union cell *cells; /* BATCH_ROWS * ncols */
+    char *text;        /* the batch's strings, NUL-terminated */
+    size_t text_len, text_cap;
+    size_t nrows, next; /* rows in the batch; the next one to hand out */
+    int64_t start_id, last_id; /* ids after which the export and the next batch start */
+    int64_t remaining;  /* rows the limit still allows; -1: no limit */
+    unsigned batches;
+    bool more; /* the last batch was full: there may be more rows */
     bool done;
     enum mp_status final;
     struct mp_export_row row;
@@ -78,8 +152,21 @@ static void bind_updated(sqlite3_stmt *st, const struct mp_query *q)
         sqlite3_bind_int64(st, 13, q->updated_until);
 }
 
-/* mp_bind_query copies the caller's strings, so the query may die before
- * the cursor. */
+/* Prepare one plan and bind q's filters (copied: the cursor outlives q). */
+static enum mp_status prepare(struct mp_sqlite_cursor *c, const char *sql,
+                              const struct mp_query *q, sqlite3_stmt **out,
+                              struct mp_error *err)
+{
+    int src = sqlite3_prepare_v2(c->db, sql, -1, out, NULL);
+    if (src != SQLITE_OK)
+        return mp_fail(err, mp_db_status(c->db, src, "export prepare"), "unavailable",
+                       "cannot read the data right now");
+    if (mp_bind_query(*out, q, true) != MP_OK)
+        return mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
+    bind_updated(*out, q);
+    return MP_OK;
+}
+
 static enum mp_status cursor_start(sqlite3 *db, bool owns_db, enum mp_export_what what,
                                    const struct mp_query *q, struct mp_export_cursor **out,
                                    struct mp_error *err)
@@ -97,18 +184,20 @@ static enum mp_status cursor_start(sqlite3 *db, bool owns_db, enum mp_export_wha
     c->owns_db = owns_db;
     c->what = what;
     c->row.what = what;
-    const char *sql = sql_rows[what == MP_EXPORT_CLUSTERS][q->has_bbox];
-    int src = sqlite3_prepare_v2(db, sql, -1, &c->st, NULL);
-    if (src != SQLITE_OK) {
-        rc = mp_fail(err, mp_db_status(db, src, "export prepare"), "unavailable",
-                     "cannot read the data right now");
+    bool clusters = what == MP_EXPORT_CLUSTERS;
+    c->cols = clusters ? cluster_cols : report_cols;
+    c->ncols = clusters ? sizeof cluster_cols / sizeof *cluster_cols
+                        : sizeof report_cols / sizeof *report_cols;
+    c->start_id = c->last_id = q->after_id;
+    c->remaining = q->limit ? (int64_t)q->limit : -1;
+    c->more = true;
+    if (!(c->cells = calloc(BATCH_ROWS * c->ncols, sizeof *c->cells))) {
+        rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
         goto out;
     }
-    if ((rc = mp_bind_query(c->st, q, true))) {
-        rc = mp_fail(err, rc, "out_of_memory", "out of memory");
+    if ((rc = prepare(c, sql_rows[clusters][q->has_bbox ? 1 : 0], q, &c->st, err)) ||
+        (q->has_bbox && (rc = prepare(c, sql_rows[clusters][2], q, &c->scan, err))))
         goto out;
-    }
-    bind_updated(c->st, q);
     *out = &c->head;
     c = NULL;
 out:
@@ -156,7 +245,81 @@ enum mp_status mp_sqlite_export_open(struct mp_store_sess *sess, enum mp_export_
     return cursor_start(mp_sq(sess)->db, false, what, q, out, err);
 }
 
-static const char *text(sqlite3_stmt *st, int i) { return mp_col_text(st, i); }
+/* Append s (with its NUL) to the batch's text; its offset, NO_TEXT for
+ * NULL, or NO_TEXT with *failed set when memory runs out. */
+static size_t keep_text(struct mp_sqlite_cursor *c, const char *s, int len, bool *failed)
+{
+    if (!s)
+        return NO_TEXT;
+    size_t need = c->text_len + (size_t)len + 1;
+    if (need > c->text_cap) {
+        size_t cap = c->text_cap ? c->text_cap : 64 * 1024;
+        while (cap < need)
+            cap *= 2;
+        char *t = realloc(c->text, cap);
+        if (!t) {
+            *failed = true;
+            return NO_TEXT;
+        }
+        c->text = t;
+        c->text_cap = cap;
+    }
+    size_t at = c->text_len;
+    memcpy(c->text + at, s, (size_t)len);
+    c->text[at + (size_t)len] = '\0';
+    c->text_len = need;
+    return at;
+}
+
+/* Read the next batch into memory in one short read transaction. */
+static enum mp_status read_batch(struct mp_sqlite_cursor *c)
+{
+    sqlite3_stmt *st = c->use_scan ? c->scan : c->st;
+    int64_t want = c->remaining >= 0 && c->remaining < BATCH_ROWS ? c->remaining : BATCH_ROWS;
+    bool failed = false;
+    int src = SQLITE_DONE;
+    c->nrows = c->next = 0;
+    c->text_len = 0;
+    sqlite3_bind_int64(st, 10, c->last_id);
+    sqlite3_bind_int64(st, 11, want);
+    while (!failed && (int64_t)c->nrows < want && c->text_len < BATCH_TEXT &&
+           (src = sqlite3_step(st)) == SQLITE_ROW) {
+        union cell *cell = &c->cells[c->nrows * c->ncols];
+        for (size_t i = 0; i < c->ncols; i++) {
+            int col = (int)i;
+            switch (c->cols[i].kind) {
+            case COL_INT: cell[i].i = sqlite3_column_int64(st, col); break;
+            case COL_REAL: cell[i].d = sqlite3_column_double(st, col); break;
+            case COL_TEXT:
+                cell[i].text = keep_text(c, mp_col_text(st, col), sqlite3_column_bytes(st, col),
+                                         &failed);
+                break;
+            }
+        }
+        c->nrows++;
+    }
+    /* The reset ends the statement's read transaction: from here until the
+     * next batch the cursor holds no snapshot. */
+    sqlite3_reset(st);
+    if (failed)
+        return MP_ENOMEM;
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        return mp_db_status(c->db, src, "export step");
+    c->batches++;
+    /* Stopped before the statement said it was done: there may be more. */
+    c->more = src == SQLITE_ROW;
+    if (c->nrows) {
+        c->last_id = c->cells[(c->nrows - 1) * c->ncols].i; /* column 0 is the id */
+        if (c->remaining >= 0)
+            c->remaining -= (int64_t)c->nrows;
+        if (c->remaining == 0)
+            c->more = false;
+    }
+    if (c->batches == 1 && c->more && c->scan &&
+        c->last_id - c->start_id <= (int64_t)c->nrows * BOX_DENSE)
+        c->use_scan = true;
+    return MP_OK;
+}
 
 enum mp_status mp_sqlite_export_next(struct mp_export_cursor *cur, const struct mp_export_row **row)
 {
@@ -164,54 +327,32 @@ enum mp_status mp_sqlite_export_next(struct mp_export_cursor *cur, const struct 
     *row = NULL;
     if (c->done)
         return c->final;
-    int src = sqlite3_step(c->st);
-    if (src == SQLITE_DONE) {
-        c->done = true;
-        c->final = MP_ENOTFOUND;
-        return MP_ENOTFOUND;
+    if (c->next == c->nrows) {
+        enum mp_status rc = c->more ? read_batch(c) : MP_ENOTFOUND;
+        if (rc == MP_OK && c->nrows == 0)
+            rc = MP_ENOTFOUND;
+        if (rc) {
+            c->done = true;
+            c->final = rc;
+            return rc;
+        }
     }
-    if (src != SQLITE_ROW) {
-        c->done = true;
-        c->final = mp_db_status(c->db, src, "export step");
-        return c->final;
+    const union cell *cell = &c->cells[c->next++ * c->ncols];
+    char *base = c->what == MP_EXPORT_CLUSTERS ? (char *)&c->row.cluster : (char *)&c->row.report;
+    for (size_t i = 0; i < c->ncols; i++) {
+        char *m = base + c->cols[i].off;
+        switch (c->cols[i].kind) {
+        case COL_INT: memcpy(m, &cell[i].i, sizeof(int64_t)); break;
+        case COL_REAL: memcpy(m, &cell[i].d, sizeof(double)); break;
+        case COL_TEXT: {
+            const char *s = cell[i].text == NO_TEXT ? NULL : c->text + cell[i].text;
+            memcpy(m, &s, sizeof s);
+            break;
+        }
+        }
     }
-    sqlite3_stmt *st = c->st;
-    if (c->what == MP_EXPORT_REPORTS) {
-        struct mp_export_report *r = &c->row.report;
-        r->id = sqlite3_column_int64(st, 0);
-        r->cluster_id = sqlite3_column_int64(st, 1);
-        r->created_at = sqlite3_column_int64(st, 2);
-        r->updated_at = sqlite3_column_int64(st, 3);
-        r->fixed_at = sqlite3_column_int64(st, 4);
-        r->category = text(st, 5);
-        r->description = text(st, 6);
-        r->address = text(st, 7);
-        r->channel = text(st, 8);
-        r->status = text(st, 9);
-        r->district = text(st, 10);
-        r->external_id = text(st, 11);
-        r->join_reason = text(st, 12);
-        r->lon = sqlite3_column_double(st, 13);
-        r->lat = sqlite3_column_double(st, 14);
-        r->location = text(st, 15);
-        if (!r->description)
-            r->description = "";
-    } else {
-        struct mp_export_cluster *k = &c->row.cluster;
-        k->id = sqlite3_column_int64(st, 0);
-        k->report_count = sqlite3_column_int64(st, 1);
-        k->first_at = sqlite3_column_int64(st, 2);
-        k->last_at = sqlite3_column_int64(st, 3);
-        k->fixed_at = sqlite3_column_int64(st, 4);
-        k->created_at = sqlite3_column_int64(st, 5);
-        k->updated_at = sqlite3_column_int64(st, 6);
-        k->category = text(st, 7);
-        k->status = text(st, 8);
-        k->district = text(st, 9);
-        k->lon = sqlite3_column_double(st, 10);
-        k->lat = sqlite3_column_double(st, 11);
-        k->location = text(st, 12);
-    }
+    if (c->what == MP_EXPORT_REPORTS && !c->row.report.description)
+        c->row.report.description = "";
     *row = &c->row;
     return MP_OK;
 }
@@ -220,8 +361,11 @@ void mp_sqlite_export_close(struct mp_export_cursor *cur)
 {
     struct mp_sqlite_cursor *c = (struct mp_sqlite_cursor *)cur;
     sqlite3_finalize(c->st);
+    sqlite3_finalize(c->scan);
     if (c->owns_db)
         sqlite3_close_v2(c->db);
+    free(c->cells);
+    free(c->text);
     free(c);
 }
 

@@ -327,6 +327,28 @@ static const char sql_mask_attrs[] =
     " ELSE open311_attributes.json -> e.fullkey END) FROM json_each(open311_attributes.json) e)"
     " WHERE " ATTRS_TO_MASK OF_OLD_CLOSED;
 
+/* The reporters' mail of those reports (outbox.h): messages (and sign-in
+ * messages older than the cut-off, which belong to no report), tokens,
+ * subscriptions, and what reporters wrote in the satisfaction check. The
+ * stop list stays: it holds only hashes, and an opt-out must hold. */
+#define OLD_REPORTS "SELECT id FROM reports WHERE cluster_id IN (" OLD_CLOSED ")"
+#define OLD_MAIL "report_id IN (" OLD_REPORTS ") OR (report_id IS NULL AND created_at < ?1)"
+#define OLD_TOKENS "report_id IN (" OLD_REPORTS ") OR expires_at < ?1"
+#define KTO_WRITTEN "(text IS NOT NULL OR photo IS NOT NULL)"
+static const char sql_count_outbox[] = "SELECT count(*) FROM outbox WHERE " OLD_MAIL;
+static const char sql_clear_outbox[] = "DELETE FROM outbox WHERE " OLD_MAIL;
+static const char sql_count_tokens[] = "SELECT count(*) FROM notify_tokens WHERE " OLD_TOKENS;
+static const char sql_clear_tokens[] = "DELETE FROM notify_tokens WHERE " OLD_TOKENS;
+static const char sql_count_subs[] =
+    "SELECT count(*) FROM notify_subs WHERE report_id IN (" OLD_REPORTS ")";
+static const char sql_clear_subs[] =
+    "DELETE FROM notify_subs WHERE report_id IN (" OLD_REPORTS ")";
+static const char sql_count_kto[] = "SELECT count(*) FROM kto_answers WHERE " KTO_WRITTEN
+                                    " AND report_id IN (" OLD_REPORTS ")";
+static const char sql_clear_kto[] =
+    "UPDATE kto_answers SET text = NULL, photo = NULL, photo_thumb = NULL WHERE " KTO_WRITTEN
+    " AND report_id IN (" OLD_REPORTS ")";
+
 /* SQL function mp_mask_contacts(text): the text as public output shows it. */
 static void fn_mask(sqlite3_context *c, int argc, sqlite3_value **argv)
 {
@@ -387,7 +409,11 @@ enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff
         (rc = apply(s, sql_count_contacts, sql_clear_contacts, dry_run, cutoff, &a.reports)) ||
         (rc = apply(s, sql_count_desc, sql_mask_desc, dry_run, cutoff, &a.descriptions)) ||
         (rc = apply(s, sql_count_o311, sql_clear_o311, dry_run, cutoff, &a.open311)) ||
-        (rc = apply(s, sql_count_attrs, sql_mask_attrs, dry_run, cutoff, &a.attributes))) {
+        (rc = apply(s, sql_count_attrs, sql_mask_attrs, dry_run, cutoff, &a.attributes)) ||
+        (rc = apply(s, sql_count_outbox, sql_clear_outbox, dry_run, cutoff, &a.outbox)) ||
+        (rc = apply(s, sql_count_tokens, sql_clear_tokens, dry_run, cutoff, &a.tokens)) ||
+        (rc = apply(s, sql_count_subs, sql_clear_subs, dry_run, cutoff, &a.subscriptions)) ||
+        (rc = apply(s, sql_count_kto, sql_clear_kto, dry_run, cutoff, &a.answers))) {
         mp_store_rollback(s);
         rc = mp_fail(err, rc, rc == MP_EUNAVAIL ? "unavailable" : "store",
                      "anonymisation failed; nothing was changed");
@@ -397,13 +423,17 @@ enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff
         mp_store_rollback(s);
         goto out;
     }
-    if (a.reports || a.descriptions || a.open311 || a.attributes) {
-        char detail[240];
+    if (a.reports || a.descriptions || a.open311 || a.attributes || a.outbox || a.tokens ||
+        a.subscriptions || a.answers) {
+        char detail[360];
         snprintf(detail, sizeof detail,
                  "{\"cutoff\":%lld,\"clusters\":%lld,\"reports\":%lld,\"descriptions\":%lld,"
-                 "\"open311\":%lld,\"attributes\":%lld}",
+                 "\"open311\":%lld,\"attributes\":%lld,\"outbox\":%lld,\"tokens\":%lld,"
+                 "\"subscriptions\":%lld,\"answers\":%lld}",
                  (long long)cutoff, (long long)a.clusters, (long long)a.reports,
-                 (long long)a.descriptions, (long long)a.open311, (long long)a.attributes);
+                 (long long)a.descriptions, (long long)a.open311, (long long)a.attributes,
+                 (long long)a.outbox, (long long)a.tokens, (long long)a.subscriptions,
+                 (long long)a.answers);
         struct mp_audit_rec rec = {.at = mp_time_now(),
                                    .user_name = actor ? actor : "retention",
                                    .action = "anonymise",

@@ -383,6 +383,8 @@ static const struct mp_store_module *const modules[] = {
     &mp_store_module_open311,
     &mp_store_module_work,
     &mp_store_module_merge, /* after work: it records work rows */
+    &mp_store_module_notify,
+    &mp_store_module_webhooks,
 };
 
 static const char sql_part_version[] = "SELECT version FROM schema_parts WHERE name = ?1";

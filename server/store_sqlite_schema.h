@@ -26,6 +26,8 @@ struct mp_store_module {
 extern const struct mp_store_module mp_store_module_auth;
 extern const struct mp_store_module mp_store_module_open311;
 extern const struct mp_store_module mp_store_module_work;
+extern const struct mp_store_module mp_store_module_notify;
+extern const struct mp_store_module mp_store_module_webhooks;
 extern const struct mp_store_module mp_store_module_merge;
 
 /* Bring the database of s up to MP_STORE_SCHEMA_CORE_VERSION (or version

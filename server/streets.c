@@ -669,6 +669,37 @@ bool mp_streets_intersection(const struct mp_streets *s, const char *text, doubl
     return true;
 }
 
+size_t mp_streets_suggest_cross(const struct mp_streets *s, const char *street,
+                                const char *key_prefix, const char **out, size_t max)
+{
+    long alts[MAX_ALTS];
+    char key[MP_ADDRESS_KEY_MAX];
+    size_t na, n = 0, plen = key_prefix ? strlen(key_prefix) : 0;
+    if (!s || !street || plen == 0 || s->nsegs == 0 || !(na = street_alts(s, street, alts)))
+        return 0;
+    /* The cross streets the layer names at the ends of the street's own
+     * segments: a walk along one street, not over the whole layer. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < na; k++)
+            for (uint32_t j = s->street_off[alts[k]]; j < s->street_off[alts[k] + 1]; j++) {
+                const struct seg *g = &s->segs[s->street_segs[j]];
+                for (int end = 0; end < 2 && n < max; end++) {
+                    uint32_t c = end ? g->to : g->from;
+                    const char *name = s->names[c];
+                    if (!name[0] || in_alts(c, alts, na) ||
+                        !mp_address_key(name, key, sizeof key) ||
+                        !key_starts(key, key_prefix, plen, pass == 1))
+                        continue;
+                    bool seen = false;
+                    for (size_t q = 0; q < n && !seen; q++)
+                        seen = out[q] == name;
+                    if (!seen)
+                        out[n++] = name;
+                }
+            }
+    return n;
+}
+
 /* ---- the layer as lines, for the map without tiles ---- */
 
 /* Segments a and b (= a + 1) were one row of streets.tsv: the same street

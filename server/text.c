@@ -500,3 +500,13 @@ bool mp_text_may_have_contacts(const char *s)
     }
     return digits >= 7;
 }
+
+void mp_text_copy(char *dst, size_t cap, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, s, n);
+    dst[n] = '\0';
+}

@@ -8,47 +8,61 @@
 
 /* Every status is public today: the map hides none, and a citizen following
  * a report sees the status staff set. The column is there so that an
- * internal status can never leak by omission. */
+ * internal status can never leak by omission. The last column says which
+ * changes are worth a mail to the reporters (notify_reporters.c): the ones a
+ * citizen waits for, not the crew starting work, and not the reporter's own
+ * request to reopen. reopen_requested is open (a defect that came back
+ * absorbs new reports of it) and, to FixMyStreet, the council looking again. */
 static const struct mp_vocab_status statuses[] = {
-    {"new", "New", "Nieuw", true, true, "open", "OPEN", "open"},
+    {"new", "New", "Nieuw", true, true, "open", "OPEN", "open", false},
     {"acknowledged", "Acknowledged", "In behandeling genomen", true, true, "open",
-     "INVESTIGATING", "open"},
-    {"scheduled", "Scheduled", "Ingepland", true, true, "open", "ACTION_SCHEDULED", "open"},
+     "INVESTIGATING", "open", true},
+    {"scheduled", "Scheduled", "Ingepland", true, true, "open", "ACTION_SCHEDULED", "open", true},
     {"in_progress", "In progress", "Wordt aan gewerkt", true, true, "open", "IN_PROGRESS",
-     "in_progress"},
-    {"fixed", "Fixed", "Opgelost", false, true, "closed", "FIXED", "fixed"},
-    {"closed", "Closed", "Afgesloten", false, true, "closed", "CLOSED", "fixed"},
+     "in_progress", false},
+    {"fixed", "Fixed", "Opgelost", false, true, "closed", "FIXED", "fixed", true},
+    {"closed", "Closed", "Afgesloten", false, true, "closed", "CLOSED", "fixed", true},
     {"not_responsible", "Not our responsibility", "Niet onze verantwoordelijkheid", false, true,
-     "closed", "NOT_COUNCILS_RESPONSIBILITY", "not_responsible"},
-    {"reopened", "Reopened", "Heropend", true, true, "open", "OPEN", "open"},
+     "closed", "NOT_COUNCILS_RESPONSIBILITY", "not_responsible", true},
+    {"reopened", "Reopened", "Heropend", true, true, "open", "OPEN", "open", true},
+    {"reopen_requested", "Reopen requested", "Heropenen gevraagd", true, true, "open",
+     "INVESTIGATING", "open", false},
 };
 
 /* Every allowed move. Going back is allowed where work really goes back
  * (a job that was scheduled but cannot be done yet; a fix that did not
- * hold); refusing, closing without a fix and reopening need a reason. */
+ * hold); refusing, closing without a fix and reopening need a reason. The
+ * moves into reopen_requested are the reporter's (a "not fixed" answer to
+ * the satisfaction check, kto.c); staff then reopen the job or keep it
+ * fixed or closed, saying why. */
 static const struct mp_vocab_transition transitions[] = {
-    {"new", "acknowledged", false, false},
-    {"new", "scheduled", false, false},
-    {"new", "not_responsible", false, true},
-    {"new", "closed", false, true},
-    {"acknowledged", "scheduled", false, false},
-    {"acknowledged", "in_progress", true, false},
-    {"acknowledged", "not_responsible", false, true},
-    {"acknowledged", "closed", false, true},
-    {"scheduled", "in_progress", true, false},
-    {"scheduled", "acknowledged", false, false},
-    {"scheduled", "not_responsible", false, true},
-    {"in_progress", "fixed", true, false},
-    {"in_progress", "scheduled", false, true},
-    {"fixed", "closed", false, false},
-    {"fixed", "reopened", false, true},
-    {"closed", "reopened", false, true},
-    {"not_responsible", "reopened", false, true},
-    {"reopened", "acknowledged", false, false},
-    {"reopened", "scheduled", false, false},
-    {"reopened", "in_progress", false, false},
-    {"reopened", "not_responsible", false, true},
-    {"reopened", "closed", false, true},
+    {"new", "acknowledged", false, false, false},
+    {"new", "scheduled", false, false, false},
+    {"new", "not_responsible", false, true, false},
+    {"new", "closed", false, true, false},
+    {"acknowledged", "scheduled", false, false, false},
+    {"acknowledged", "in_progress", true, false, false},
+    {"acknowledged", "not_responsible", false, true, false},
+    {"acknowledged", "closed", false, true, false},
+    {"scheduled", "in_progress", true, false, false},
+    {"scheduled", "acknowledged", false, false, false},
+    {"scheduled", "not_responsible", false, true, false},
+    {"in_progress", "fixed", true, false, false},
+    {"in_progress", "scheduled", false, true, false},
+    {"fixed", "closed", false, false, false},
+    {"fixed", "reopened", false, true, false},
+    {"closed", "reopened", false, true, false},
+    {"not_responsible", "reopened", false, true, false},
+    {"reopened", "acknowledged", false, false, false},
+    {"reopened", "scheduled", false, false, false},
+    {"reopened", "in_progress", false, false, false},
+    {"reopened", "not_responsible", false, true, false},
+    {"reopened", "closed", false, true, false},
+    {"fixed", "reopen_requested", false, false, true},
+    {"closed", "reopen_requested", false, false, true},
+    {"reopen_requested", "reopened", false, false, false},
+    {"reopen_requested", "fixed", false, true, false},
+    {"reopen_requested", "closed", false, true, false},
 };
 
 #define NSTATUSES (sizeof statuses / sizeof *statuses)

@@ -9,6 +9,7 @@
 
 #include "meldpunt/buf.h"
 #include "meldpunt/cluster.h"
+#include "meldpunt/notify.h"
 #include "meldpunt/report.h"
 #include "meldpunt/store.h"
 #include "meldpunt/store_auth.h"
@@ -21,6 +22,8 @@
 static bool permitted(const struct mp_principal *who, const struct mp_vocab_transition *t,
                       const char *dept)
 {
+    if (t->reporter)
+        return false;
     if (mp_role_at_least(who->role, MP_ROLE_DISPATCHER))
         return true;
     return who->role == MP_ROLE_CREW && t->crew && who->department[0] && dept &&
@@ -126,6 +129,15 @@ enum mp_status mp_workflow_change(struct mp_ctx *ctx, const struct mp_automation
         goto db_fail;
     if (rq->photo && (rc = mp_store_work_photo_put(ctx->db, rq->cluster_id, at, rq->status,
                                                    who->name, rq->photo, &out->photo_id)))
+        goto db_fail;
+    /* The reporters' mail is queued with the change it tells of. */
+    struct mp_notify_event ev = {.type = MP_EVENT_STATUS_CHANGED,
+                                 .cluster_id = rq->cluster_id,
+                                 .at = at,
+                                 .from = st.status,
+                                 .to = rq->status,
+                                 .note = rq->note_public ? note : NULL};
+    if ((rc = mp_notify_emit(ctx, &ev, NULL)))
         goto db_fail;
     char detail[256];
     int dn = snprintf(detail, sizeof detail,

@@ -30,10 +30,11 @@ export function setToken(token, onExpired = null) {
 
 /**
  * One request. Options: method, json (a body sent as JSON), form (FormData), token (a bearer
- * token), raw (resolve the body as a Blob), signal. Resolves the parsed JSON answer.
+ * token), headers (more of them), raw (resolve the body as a Blob), signal. Resolves the
+ * parsed JSON answer.
  */
-export async function request(path, { method = 'GET', json, form, token, raw = false, signal } = {}) {
-  const headers = { Accept: 'application/json', 'Accept-Language': lang() };
+export async function request(path, { method = 'GET', json, form, token, headers: more = {}, raw = false, signal } = {}) {
+  const headers = { Accept: 'application/json', 'Accept-Language': lang(), ...more };
   if (token) headers.Authorization = `Bearer ${token}`;
   let body;
   if (json !== undefined) {
@@ -86,10 +87,17 @@ export function query(params) {
 
 let configPromise = null;
 
-/** The city, limits and workflow: asked once per page. */
+/** On a municipality's own map (/m/{slug}) of a region: its slug, else null. */
+export const MUNICIPALITY = (() => {
+  const m = /^\/m\/([a-z0-9-]+)\/?$/.exec(globalThis.location ? location.pathname : '');
+  return m ? m[1] : null;
+})();
+const own = MUNICIPALITY ? `?municipality=${MUNICIPALITY}` : '';
+
+/** The city (on /m/{slug}: the municipality), limits and workflow: asked once per page. */
 export function getConfig() {
   if (!configPromise) {
-    configPromise = request('/api/v1/config');
+    configPromise = request(`/api/v1/config${own}`);
     configPromise.catch(() => {
       configPromise = null; // a later call may try again
     });
@@ -97,9 +105,9 @@ export function getConfig() {
   return configPromise;
 }
 
-export const getCategories = () => request('/api/v1/categories');
-export const getDistricts = () => request('/api/v1/districts');
-export const getServiceArea = () => request('/api/v1/service-area');
+export const getCategories = () => request(`/api/v1/categories${own}`);
+export const getDistricts = () => request(`/api/v1/districts${own}`);
+export const getServiceArea = () => request(`/api/v1/service-area${own}`);
 /**
  * A street corner ("Clark St & Division St") or a house number ("1600 W Fullerton Ave") as a
  * GeoJSON Feature (properties.kind "corner" or "address"); 404 when none matches.
@@ -176,6 +184,25 @@ export function postReport(report, photo, { staff = false } = {}) {
   form.append('photo', photo, photo.name || 'photo.jpg');
   return request('/api/v1/reports', { method: 'POST', form, token });
 }
+
+/* ---------- links out of reporters' mail (a token each, no account) ---------- */
+
+/** Stops mail with the token of an unsubscribe link: { stopped: 'report' | 'address' }. */
+export const postUnsubscribe = (token) =>
+  request(`/api/v1/notify/unsubscribe${query({ t: token })}`, { method: 'POST' });
+/** The answer behind a satisfaction link; resolves the form token and the reasons to offer. */
+export const postKto = (token, satisfied) => request('/api/v1/kto', { method: 'POST', json: { token, satisfied } });
+/** The details of that answer: FormData with form_token, reasons (comma list), text, photo. */
+export const postKtoDetails = (form) => request('/api/v1/kto/details', { method: 'POST', form });
+/** Mails a one-time sign-in link for "my reports" to the address (if it reported). */
+export const postSignin = (email) => request('/api/v1/notify/signin', { method: 'POST', json: { email } });
+/** Trades the sign-in link's token for a short session: { session, expires_at }. */
+export const postSession = (token) => request('/api/v1/notify/session', { method: 'POST', json: { token } });
+const mine = (session) => ({ 'X-Meldpunt-Session': session });
+export const getMine = (session) => request('/api/v1/notify/mine', { headers: mine(session) });
+/** Stops mail about one of the session's reports ({ report_id }) or all mail ({ all: true }). */
+export const postStop = (session, body) =>
+  request('/api/v1/notify/stop', { method: 'POST', json: body, headers: mine(session) });
 
 /* ---------- staff and crew (bearer token) ---------- */
 

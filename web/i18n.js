@@ -7,6 +7,7 @@ import publicStrings from './strings-public.js';
 import staffStrings from './strings-staff.js';
 import crewStrings from './strings-crew.js';
 import statsStrings from './strings-stats.js';
+import mailStrings from './strings-mail.js';
 
 /** Texts every page uses: the switch, sign-in of staff and crews, units, errors. */
 const COMMON = {
@@ -45,7 +46,9 @@ const COMMON = {
 };
 
 /** Every table, for tests that compare the languages; pages use t(). */
-export const TABLES = { common: COMMON, public: publicStrings, staff: staffStrings, crew: crewStrings, stats: statsStrings };
+export const TABLES = {
+  common: COMMON, public: publicStrings, staff: staffStrings, crew: crewStrings, stats: statsStrings, mail: mailStrings,
+};
 
 const STRINGS = {};
 for (const table of Object.values(TABLES)) {

@@ -34,6 +34,8 @@ async function start() {
     return;
   }
   $('city-name').textContent = config.city.name || '';
+  // A municipality's own map in a region: its name leads the title.
+  if (config.region) document.title = `${config.city.name} · ${document.title}`;
 
   const view = viewFromHash();
   const kit = createMap($('map'), config, {

@@ -219,7 +219,25 @@ function renderDetail() {
         onclick: () => undoMerge(h.merge.id),
       }) : null);
   }));
-  $('detail-audit').replaceChildren(...data.audit.map((a) => el('li', { text: `${when(a.at)} ${a.user}: ${a.action} ${JSON.stringify(a.detail)}` })));
+  $('detail-audit').replaceChildren(...data.audit.map((a) => el('li', { text: auditLine(a) })));
+}
+
+/** One value of an audit entry's detail: statuses and the kind of note by name. */
+function auditValue(action, key, v) {
+  if (action === 'status' && (key === 'from' || key === 'to')) return statusName(v);
+  if (key === 'note' && hasKey(`staff.audit_note.${v}`)) return t(`staff.audit_note.${v}`);
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** An audit entry in the page's language: the action named, its details as "what: value". */
+function auditLine(a) {
+  const action = hasKey(`staff.audit.${a.action}`) ? t(`staff.audit.${a.action}`) : a.action;
+  const detail = a.detail && typeof a.detail === 'object'
+    ? Object.entries(a.detail).filter(([, v]) => v !== null && v !== 0 && v !== '')
+      .map(([k, v]) => `${hasKey(`staff.audit_key.${k}`) ? t(`staff.audit_key.${k}`) : k}: ${auditValue(a.action, k, v)}`)
+      .join(', ')
+    : '';
+  return `${when(a.at)} ${a.user}: ${action}${detail ? ` (${detail})` : ''}`;
 }
 
 /** Says when the chosen move needs a note (the workflow asks a reason for refusing, reopening ...). */

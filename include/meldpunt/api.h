@@ -20,6 +20,13 @@ typedef enum mp_status (*mp_handler)(struct mp_app *app, struct mp_ctx *ctx,
 /* Reject query parameters not in allowed (NULL-terminated list). */
 enum mp_status mp_api_check_params(const struct mp_request *req, const char *const *allowed,
                                    struct mp_error *err) MP_WUR;
+/* The body as a JSON object (jansson's json_t, caller json_decref()s *out,
+ * also on error) whose members are all in allowed (NULL-terminated):
+ * MP_EUNSUPPORTED "unsupported_media_type" unless application/json,
+ * MP_EINVAL "invalid_json" / "unknown_field". */
+struct json_t;
+enum mp_status mp_api_json_object(const struct mp_request *req, const char *const *allowed,
+                                  struct json_t **out, struct mp_error *err) MP_WUR;
 /* Fill q from the listing parameters (bbox, category, status, district,
  * since, until, limit, cursor). Strings in q borrow from req and from a
  * scratch copy kept in *scratch (free() it after use). */
@@ -58,9 +65,10 @@ bool mp_api_media_is(const struct mp_request *req, const char *want);
 const char *mp_api_page_file(const char *path);
 
 /* Answers that depend only on the data and the request (public map
- * listings): cache_get fills resp and returns true when a cached answer is
- * still valid; otherwise it leaves key and version for cache_put, which
- * remembers the answer the handler then built. */
+ * listings): cache_get tags resp with the data version (etag.h) and returns
+ * true when the client's copy (304) or a cached answer is still valid;
+ * otherwise it leaves key and version for cache_put, which remembers the
+ * answer the handler then built. */
 bool mp_api_cache_get(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
                       struct mp_response *resp, char *key, size_t cap, int64_t *version);
 void mp_api_cache_put(struct mp_app *app, const char *key, int64_t version,
@@ -97,6 +105,10 @@ enum mp_status mp_api_paged_list(struct mp_app *app, struct mp_ctx *ctx,
                                  struct mp_error *err) MP_WUR;
 
 /* Handlers */
+/* GET /metrics (Prometheus text format): from loopback, or with
+ * "Authorization: Bearer MELDPUNT_METRICS_TOKEN"; 403 / 401 otherwise. */
+enum mp_status mp_api_metrics(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                              struct mp_response *, struct mp_error *);
 enum mp_status mp_api_healthz(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                               struct mp_response *, struct mp_error *);
 enum mp_status mp_api_config(struct mp_app *, struct mp_ctx *, const struct mp_request *,
@@ -222,5 +234,10 @@ enum mp_status mp_api_cluster_assign(struct mp_app *, struct mp_ctx *, const str
                                      struct mp_response *, struct mp_error *);
 enum mp_status mp_api_worklist(struct mp_app *, struct mp_ctx *, const struct mp_request *,
                                struct mp_response *, struct mp_error *);
+
+/* GET /feeds/reports.atom?district=|lat=&lon=[&radius=]&category=&lang=: the
+ * Atom feed of new problems (feed.h). */
+enum mp_status mp_api_feed_atom(struct mp_app *, struct mp_ctx *, const struct mp_request *,
+                                struct mp_response *, struct mp_error *);
 
 #endif

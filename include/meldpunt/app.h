@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "meldpunt/config.h"
 #include "meldpunt/ctx.h"
@@ -31,11 +32,13 @@ struct mp_slot {
 
 struct mp_app {
     const struct mp_config *cfg; /* borrowed: outlives the app */
-    struct mp_city *city;
+    struct mp_region *region; /* owned: the pack (a city pack is a region of one) */
+    struct mp_city *city;     /* borrowed: region->whole */
     struct mp_tz *tz;
     struct mp_streets *streets;
     struct mp_ingest *ingest;  /* group-commit writer (server only), or NULL */
     struct mp_respcache *cache;/* rendered map answers (server only), or NULL */
+    struct mp_respcache *gzcache; /* gzip of answers (httpcache.h; server only), or NULL */
     struct mp_slot writer;     /* the writer's own worker context */
     struct mp_store *store;
     struct mp_slot *slots; /* owned array */
@@ -48,10 +51,24 @@ struct mp_app {
     size_t nfiles;
     char *config_json; /* owned: the body of GET /api/v1/config */
     size_t config_json_len;
+    /* The city pack's mail words (mail_pack.h): set by `serve` after opening,
+     * borrowed (it outlives the app's requests); NULL elsewhere. */
+    const struct mp_mail_pack *mail;
+    /* owned: GET /api/v1/config?municipality= of each member, indexed as
+     * region->members (the page /m/{slug}) */
+    struct {
+        char *json;
+        size_t len;
+    } *member_config;
+    struct mp_metrics *metrics; /* owned, or NULL: set by the server before it
+                                   listens (main.c), freed by mp_app_close */
+    uint64_t etag_salt; /* changes with the build and the configuration the
+                           answers show: part of every versioned ETag (etag.h) */
 };
 
 /* Open everything cfg names. server = true loads web files and starts the
- * group-commit writer (with a worker context of its own).
+ * group-commit writer (with a worker context of its own), and leaves one
+ * store session free for the outbox sender (outbox.h) to acquire.
  * New app in *out (mp_app_close). */
 enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool server,
                            struct mp_app **out, struct mp_error *err) MP_WUR;
@@ -62,9 +79,10 @@ struct mp_ctx *mp_app_acquire(struct mp_app *app);
 void mp_app_release(struct mp_app *app, struct mp_ctx *ctx);
 
 /* Count a whole export as streaming: false when cfg->max_exports already
- * are. Each export holds a read snapshot (and so keeps WAL checkpoints from
- * finishing) and a core for its whole length; a bound keeps a burst of
- * downloads from crowding out the map. Thread-safe. */
+ * are. Each export holds a database connection and a core for its whole
+ * length (its reads are short batches, so it holds no snapshot between
+ * them); a bound keeps a burst of downloads from crowding out the map.
+ * Thread-safe. */
 bool mp_app_export_begin(struct mp_app *app);
 void mp_app_export_end(struct mp_app *app);
 

@@ -69,6 +69,10 @@ struct mp_city {
     char *crs;      /* owned, e.g. "EPSG:26916" */
     char *timezone; /* owned, e.g. "America/Chicago" */
     char *dir;      /* owned: the folder it was loaded from */
+    /* owned: a region member's region folder, whose files stand in for the
+     * member's missing ones (geodata/README.md, "Region packs"); else NULL */
+    char *base_dir;
+    char *name_local; /* owned: the name in the other language (city.json name_fr), or NULL */
     double center_lon, center_lat;
     int zoom;
     struct mp_bbox bbox;
@@ -99,7 +103,16 @@ struct mp_city {
 /* Load the pack in folder dir. On success *out is a new city (mp_city_free).
  * err names the file and the problem on failure. */
 enum mp_status mp_city_load(const char *dir, struct mp_city **out, struct mp_error *err) MP_WUR;
+/* Load a member of a region pack: folder dir, with the region folder
+ * base_dir standing in for what dir lacks (its city.json and an extending
+ * categories.json are laid over the region's). base_dir NULL = mp_city_load. */
+enum mp_status mp_city_load_member(const char *base_dir, const char *dir, struct mp_city **out,
+                                   struct mp_error *err) MP_WUR;
 void mp_city_free(struct mp_city *c);
+
+/* The path of the pack file `file` (e.g. "automation.json") in effect for c:
+ * its own folder's, else its region's. False when it does not fit in cap. */
+bool mp_city_file(const struct mp_city *c, const char *file, char *path, size_t cap);
 
 /* Borrowed pointer into the city, or NULL when the code is unknown. */
 const struct mp_category *mp_city_category(const struct mp_city *c, const char *code);

@@ -207,9 +207,17 @@ enum mp_status mp_cluster_view(struct mp_ctx *ctx, int64_t id, mp_report_cb memb
  * filters, else by aggregating the clusters. A cell's gx, gy count cells from
  * *origin's corner (min_lon, min_lat), set before the first call of cb: the
  * global lattice's (-180, -90), or q's bbox corner snapped to that lattice.
- * q must have a bbox. "unavailable" when the store does not answer. */
-enum mp_status mp_cluster_grid(struct mp_ctx *ctx, const struct mp_query *q, int zoom,
-                               struct mp_bbox *origin, double *cell, mp_grid_cb cb, void *arg,
-                               struct mp_error *err) MP_WUR;
+ * q must have a bbox. "unavailable" when the store does not answer.
+ *
+ * A cost budget: when q's box spans more than max_cells cells (0: no cap) at
+ * *zoom, the grid is answered at the finest coarser zoom where it spans no
+ * more, and *zoom says which (in: the zoom asked for; out: the one used).
+ * The answer's size and its cost then depend on the box, not on the zoom: a
+ * whole city at zoom 22 is counted as at zoom 13, from the pyramid. */
+enum mp_status mp_cluster_grid(struct mp_ctx *ctx, const struct mp_query *q, int *zoom,
+                               unsigned max_cells, struct mp_bbox *origin, double *cell,
+                               mp_grid_cb cb, void *arg, struct mp_error *err) MP_WUR;
+/* The zoom mp_cluster_grid answers at for box, zoom and max_cells. */
+int mp_cluster_grid_zoom(const struct mp_bbox *box, int zoom, unsigned max_cells);
 
 #endif

@@ -27,6 +27,9 @@ struct mp_config {
     unsigned max_conns_per_ip;/* per direct client address; trusted proxies exempt */
     unsigned head_timeout_s;  /* a request head must be complete within this (connguard.h) */
     unsigned body_min_rate;   /* bytes/s a request body must average after head_timeout_s */
+    unsigned export_min_rate; /* bytes/s a client must take of an export after head_timeout_s */
+    unsigned export_max_s;    /* seconds an export may stream at most; 0 = no limit */
+    unsigned grid_max_cells;  /* grid answers span at most this many cells (coarser zoom) */
     unsigned max_exports;  /* whole exports streaming at once */
     bool sync_full;
     bool tiles_set;        /* tile_url was configured (may be empty = off) */
@@ -41,6 +44,16 @@ struct mp_config {
     char public_url[256];  /* scheme://host[:port][/path], no trailing slash; "" = none */
     bool pg_experimental;  /* MELDPUNT_PG_EXPERIMENTAL=1: serve on an engine that lacks
                               store operations (they answer MP_EUNSUPPORTED) */
+    /* Reporters' mail (outbox.h): */
+    char smtp_url[512];    /* MELDPUNT_SMTP_URL; "" = mail stays queued */
+    bool smtp_plain;       /* MELDPUNT_SMTP_TLS=none: smtp:// without STARTTLS */
+    char mail_from[256];   /* MELDPUNT_MAIL_FROM: the sender's address */
+    unsigned mail_rate;    /* MELDPUNT_MAIL_RATE: mails per address and hour; 0 = no limit */
+    unsigned mail_retry_s; /* MELDPUNT_MAIL_RETRY: seconds before the first retry */
+    unsigned webhook_retry_s;   /* MELDPUNT_WEBHOOK_RETRY: the first retry of a delivery */
+    unsigned webhook_give_up_s; /* MELDPUNT_WEBHOOK_GIVE_UP: a delivery fails after this */
+    bool access_log;       /* one JSON line per request on stdout (accesslog.h) */
+    char metrics_token[128];/* bearer token for /metrics from elsewhere; "" = loopback only */
 };
 
 /* Defaults: var/meldpunt.sqlite, 127.0.0.1:8080, geodata/chicago, web, ... */

@@ -11,6 +11,12 @@
  *   body     - the head is in, the body is arriving: after a grace of
  *              head_timeout_ms it must have averaged body_min_rate bytes/s.
  *   busy     - the server is answering; no deadline here.
+ *   sending  - the server streams a long answer (an export): it must end
+ *              within send_max_ms, and after a grace of head_timeout_ms the
+ *              client must have taken send_min_rate bytes/s on average.
+ *              Taken means handed to the socket less what still waits in
+ *              its send queue (SIOCOUTQ), so a client that stopped reading
+ *              does not count the kernel's buffers as read.
  * When more than max_conns - reserve connections are open, every new one
  * closes the connection that has been waiting longest (an idle keep-alive or
  * a slow head; never one whose request is being answered).
@@ -46,6 +52,8 @@ struct mp_connguard_limits {
     unsigned per_addr;        /* open connections per client address; 0 = no cap */
     unsigned head_timeout_ms; /* see "waiting" above; 0 = no deadline */
     unsigned body_min_rate;   /* bytes per second; 0 = no minimum */
+    unsigned send_min_rate;   /* bytes per second of a streamed answer; 0 = no minimum */
+    unsigned send_max_ms;     /* of a streamed answer; 0 = no limit */
 };
 
 struct mp_connguard_stats {
@@ -53,6 +61,7 @@ struct mp_connguard_stats {
     unsigned waiting;
     uint64_t refused_addr;    /* over the per-address cap */
     uint64_t killed_deadline; /* head deadline or body rate missed */
+    uint64_t killed_send;     /* streamed answer too slow or too long */
     uint64_t evicted;         /* closed to keep the reserve */
 };
 
@@ -86,6 +95,10 @@ void mp_connguard_head(struct mp_connguard *g, struct mp_conn *c, int64_t now_ms
 void mp_connguard_body(struct mp_connguard *g, struct mp_conn *c, size_t bytes);
 void mp_connguard_busy(struct mp_connguard *g, struct mp_conn *c);
 void mp_connguard_idle(struct mp_connguard *g, struct mp_conn *c, int64_t now_ms);
+/* A streamed answer starts (phase sending), and bytes of it were handed to
+ * the socket. */
+void mp_connguard_stream(struct mp_connguard *g, struct mp_conn *c, int64_t now_ms);
+void mp_connguard_sent(struct mp_connguard *g, struct mp_conn *c, size_t bytes);
 
 /* Kill the connections past their deadline at now_ms; returns how many. */
 unsigned mp_connguard_sweep(struct mp_connguard *g, int64_t now_ms);

@@ -8,12 +8,16 @@
 
 struct mp_city;
 struct mp_geo;
+struct mp_region;
 struct mp_store_sess;
 struct mp_tz;
 struct mp_streets;
 
 struct mp_ctx {
-    const struct mp_city *city;
+    const struct mp_city *city; /* the pack as a whole (a region's whole) */
+    /* The region whose member a report's pin picks (report.c); NULL in
+     * tools that work on one pack (then ctx->city is the one). */
+    const struct mp_region *region;
     const struct mp_tz *tz;
     const struct mp_streets *streets; /* may be empty, never NULL in a running app */
     struct mp_geo *geo;

@@ -129,8 +129,9 @@ void mp_export_free(struct mp_export *x);
 struct mp_ctx;
 
 /* A cursor over the rows matching q (bbox, categories, statuses, district,
- * since/until, after_id, limit), in id order, one consistent snapshot; q is
- * used only during the call. New cursor in *out; err says why on failure. */
+ * since/until, after_id, limit), in id order, read in short snapshots of a
+ * batch each (store_export.h says what that guarantees); q is used only
+ * during the call. New cursor in *out; err says why on failure. */
 enum mp_status mp_export_cursor_open(struct mp_ctx *ctx, enum mp_export_what what,
                                      const struct mp_query *q, struct mp_export_cursor **out,
                                      struct mp_error *err) MP_WUR;

@@ -52,6 +52,20 @@ bool mp_multipolygon_near(const struct mp_multipolygon *mp, double lon, double l
 
 bool mp_bbox_contains(const struct mp_bbox *b, double lon, double lat);
 
+/* A copy of src with every vertex passed through fn (e.g. into a metric CRS;
+ * the bbox fields then hold x/y). fn returns MP_OK or the status returned.
+ * On success *dst owns new memory (mp_multipolygon_free); on failure *dst is
+ * empty. */
+enum mp_status mp_multipolygon_map(const struct mp_multipolygon *src,
+                                   enum mp_status (*fn)(void *cookie, double a, double b,
+                                                        double *x, double *y),
+                                   void *cookie, struct mp_multipolygon *dst) MP_WUR;
+
+/* Planar distance from (x, y) to the outline of mp (any ring), in mp's own
+ * units: for a multipolygon in a metric CRS (mp_multipolygon_map), metres.
+ * 0 when the point lies on it; INFINITY for an empty mp. */
+double mp_multipolygon_outline_dist(const struct mp_multipolygon *mp, double x, double y);
+
 /* Parse "minLon,minLat,maxLon,maxLat" (exactly four finite numbers, valid
  * WGS84 ranges, min < max). MP_EINVAL with a message in err otherwise. */
 enum mp_status mp_bbox_parse(const char *s, struct mp_bbox *out, struct mp_error *err) MP_WUR;

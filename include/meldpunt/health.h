@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "meldpunt/ctx.h"
+#include "meldpunt/metrics.h"
 #include "meldpunt/status.h"
 
 struct mp_health {
@@ -27,5 +28,12 @@ enum mp_status mp_health_alive(struct mp_ctx *ctx, struct mp_error *err) MP_WUR;
  * Counts every report and cluster: for loopback and staff only. */
 enum mp_status mp_health_read(struct mp_ctx *ctx, struct mp_health *out,
                               struct mp_error *err) MP_WUR;
+
+/* The figures of /metrics that live in the database: its size, reports and
+ * clusters by status (at most MP_METRICS_STATUSES each; the vocabulary has
+ * fewer). Fills those fields of g only. MP_EUNAVAIL "unavailable" when the
+ * database does not answer. */
+enum mp_status mp_health_figures(struct mp_ctx *ctx, struct mp_metrics_gauges *g,
+                                 struct mp_error *err) MP_WUR;
 
 #endif

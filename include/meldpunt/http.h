@@ -48,7 +48,12 @@ struct mp_request {
     void *http;               /* opaque: the HTTP layer's state of this request */
     int64_t path_id;          /* the {id} segment of the route, if any */
     const char *path_rest;    /* the {rest} of a pattern ending in "*" */
+    int route;                /* set by the router: the route's index (router.h), or
+                                 MP_ROUTE_STATIC (pages, files), MP_ROUTE_NONE */
+    const char *route_pattern;/* the route's pattern (static string), or NULL */
 };
+#define MP_ROUTE_NONE (-1)
+#define MP_ROUTE_STATIC (-2)
 
 /* Query argument (decoded) or NULL; header value or NULL. Borrowed for the
  * length of the request. */
@@ -122,6 +127,8 @@ struct mp_response {
     char etag[48];
     char disposition[128];    /* Content-Disposition */
     char content_crs[96];     /* Content-Crs (OGC API Features Part 2), "" for none */
+    const char *encoding;     /* Content-Encoding, set by httpcache.h */
+    bool vary_encoding;       /* chosen by Accept-Encoding (httpcache.h) */
     unsigned retry_after;     /* seconds; 0 for none */
     char cors[128];           /* Access-Control-Allow-Origin, set by the HTTP layer */
     bool created;             /* 201 instead of 200 */
@@ -145,6 +152,22 @@ int mp_http_code(enum mp_status st);
  * server's own scripts, styles and API, images also from the origin of the
  * city's tile URL template (tile_url may be NULL). "" when cap is too small. */
 void mp_http_csp_page(const char *tile_url, char *out, size_t cap);
+
+/* What the header fields of an answer depend on besides the answer: its
+ * Content-Type, whether a shared cache may keep a "public" answer (not when
+ * it holds links built for the request's host or answers a signed-in
+ * request: it is then sent "private"), the request id (may be NULL) and the
+ * pages' Content-Security-Policy. All borrowed. */
+struct mp_http_head {
+    const char *ctype;
+    bool shared;
+    const char *request_id;
+    const char *csp_page;
+};
+/* Call add(ctx, name, value) for each header field of resp, in order; the
+ * strings are valid for the call. */
+void mp_http_headers(const struct mp_response *resp, const struct mp_http_head *head,
+                     void (*add)(void *ctx, const char *name, const char *value), void *ctx);
 
 /* The error answer {"error":{"code":..,"message":..}} for err into resp,
  * replacing whatever body it had (JSON whatever the text holds), in the

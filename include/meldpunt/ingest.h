@@ -36,6 +36,14 @@ enum mp_status mp_ingest_start(struct mp_ctx *ctx, size_t max_batch, struct mp_i
                                struct mp_error *err) MP_WUR;
 /* Finish queued jobs, stop the thread, free. Accepts NULL. */
 void mp_ingest_stop(struct mp_ingest *ing);
+/* Called on the writer thread after each commit (also a failed one) with
+ * the batch's number of jobs and the seconds the commit took (its fsync):
+ * for /metrics. Set it before the first submit; it must not block. */
+typedef void (*mp_ingest_batch_fn)(void *ctx, size_t jobs, double commit_seconds);
+void mp_ingest_observe(struct mp_ingest *ing, mp_ingest_batch_fn fn, void *ctx);
+/* Jobs queued and not yet taken by the writer (0 for NULL). Thread-safe. */
+size_t mp_ingest_queue_depth(struct mp_ingest *ing);
+
 /* Queue job (borrowed until its done callback has run). */
 void mp_ingest_submit(struct mp_ingest *ing, struct mp_ingest_job *job);
 

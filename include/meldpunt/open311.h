@@ -66,6 +66,9 @@ struct mp_open311_submission {
     const char *media_url;  /* NULL when not sent */
     const char *device_id;  /* NULL when not sent */
     const char *account_id; /* NULL when not sent */
+    /* The municipality jurisdiction_id named (borrowed from the region), or
+     * NULL for the pack as a whole: then the pin alone decides. */
+    const struct mp_city *jurisdiction;
 };
 
 /* Bounds of the fields the submission checks. */

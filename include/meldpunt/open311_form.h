@@ -22,6 +22,7 @@
 #include "meldpunt/city.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/http.h"
+#include "meldpunt/region.h"
 #include "meldpunt/open311.h"
 #include "meldpunt/tz.h"
 
@@ -47,9 +48,12 @@ const char *mp_open311_form_field(const struct mp_request *req, const char *name
 bool mp_open311_form_known_args(const struct mp_request *req, const char *const *allowed,
                                 struct mp_open311_refusal *why);
 
-/* jurisdiction_id may be left out (one city per endpoint); if given (j not
- * NULL) it must be the city's. */
-bool mp_open311_form_jurisdiction(const struct mp_city *city, const char *j,
+/* jurisdiction_id may be left out (one city or region per endpoint); if
+ * given (j not NULL) it must be the city's (the region's) id or, in a
+ * region (not NULL), a member's: then *member (may be NULL) gets that member
+ * (borrowed), else NULL. */
+bool mp_open311_form_jurisdiction(const struct mp_region *region, const struct mp_city *city,
+                                  const char *j, const struct mp_city **member,
                                   struct mp_open311_refusal *why);
 
 /* start_date and end_date as [since, until) in UTC seconds: W3C date-times,
@@ -122,7 +126,8 @@ bool mp_open311_form_submission(struct mp_ctx *ctx, const struct mp_request *req
  * public_anonymity_required, email_alerts_requested, account_id) are taken
  * but not kept. A file part is refused: an update links its media. What
  * needs the database is checked by mp_open311_post_update. */
-bool mp_open311_form_update(const struct mp_city *city, const struct mp_tz *tz,
+bool mp_open311_form_update(const struct mp_region *region, const struct mp_city *city,
+                            const struct mp_tz *tz,
                             const struct mp_request *req, struct mp_open311_update_in *u,
                             struct mp_open311_refusal *why);
 

@@ -15,6 +15,7 @@
 #include "meldpunt/ctx.h"
 #include "meldpunt/status.h"
 #include "meldpunt/model.h"
+#include "meldpunt/region.h"
 
 #define MP_DESCRIPTION_MAX 2000 /* characters (code points) */
 #define MP_ADDRESS_MAX 200
@@ -29,12 +30,14 @@ struct mp_report_input {
     char *address;
     char channel[16];  /* "" means the channel's default, "web" */
     char *contact_name, *contact_email, *contact_phone;
+    char lang[24];     /* the reporter's languages for mail, best first ("nl,en"; "": the pack's) */
     int64_t same_as;   /* 0 when absent */
     int64_t not_same_as[MP_NOT_SAME_MAX];
     size_t n_not_same;
     /* Set by trusted callers only (imports, staff), never from public input: */
     int64_t created_at;  /* 0 = now */
     char *external_id;
+    bool quiet;          /* a replay of another system's reports: no event, no mail (notify.h) */
     /* Borrowed: a processed photo stored with the report in one transaction. */
     const struct mp_photo_rec *photo;
 };
@@ -52,6 +55,14 @@ bool mp_report_channel_valid(const char *c);
 enum mp_status mp_report_validate(const struct mp_city *city, const struct mp_report_input *in,
                                   struct mp_error *err) MP_WUR;
 
+/* mp_report_validate against the municipality the pin routes to (region.h;
+ * ctx->region NULL = against ctx->city): "out_of_area" names the nearest
+ * members when the pin is outside every one; "unknown_category" when the
+ * member does not take the category. *member (may be NULL) gets the member
+ * (borrowed from the region). */
+enum mp_status mp_report_check(struct mp_ctx *ctx, const struct mp_report_input *in,
+                               const struct mp_city **member, struct mp_error *err) MP_WUR;
+
 struct mp_submit_result {
     int64_t report_id, cluster_id, cluster_count, created_at;
     bool joined;
@@ -59,11 +70,25 @@ struct mp_submit_result {
     char district[32];
     char location[128];
     struct mp_join_reason why;
+    /* Region packs (ctx->region): the municipality the pin went to
+     * (borrowed from the region), the other members whose border lies within
+     * the category's radius or the region's neighbour_m, nearest first, and
+     * the nearest open job of the same category in one of them within the
+     * radius (0 = none), which the history of both jobs now records. */
+    const struct mp_city *member;
+    struct mp_route_near near[MP_ROUTE_MAX_NEAR];
+    size_t nnear;
+    int64_t neighbour_job;
+    const struct mp_city *neighbour_job_of;
+    double neighbour_job_m;
 };
 
 /* Validate, fold into a cluster and store. With own_tx the call runs its own
  * write transaction and returns only after it committed (durable); without,
- * the caller holds a write transaction (imports, group commit). */
+ * the caller holds a write transaction (imports, group commit). Unless
+ * in->quiet, the report's event and the reporter's subscription and
+ * confirmation (when a contact address came with it) go into the outbox in
+ * the same transaction (notify.h). */
 enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input *in, bool own_tx,
                                 struct mp_submit_result *out, struct mp_error *err) MP_WUR;
 
@@ -135,6 +160,9 @@ struct mp_nearby {
     int64_t would_join;            /* cluster id; 0 when a report there starts its own */
     struct mp_cluster_probe probe; /* probe.street borrowed from the city's street layer */
     char location[128];            /* readable location of the point, "" when none */
+    /* The category whose rule decided (borrowed from the pack): cat, or in a
+     * region the pin's municipality's own version of it. */
+    const struct mp_category *cat;
 };
 
 /* Fill out for a report of cat at (lon, lat), with the address typed so far

@@ -15,4 +15,10 @@
 enum mp_status mp_router_dispatch(struct mp_app *app, struct mp_request *req,
                                   struct mp_response *resp, struct mp_error *err) MP_WUR;
 
+/* The table for /metrics and the access log: its number of routes, and the
+ * method and pattern of route i < mp_router_count() (static strings). A
+ * dispatched request carries its route's index in req->route (http.h). */
+size_t mp_router_count(void);
+void mp_router_route(size_t i, const char **method, const char **pattern);
+
 #endif

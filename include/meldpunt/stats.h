@@ -25,6 +25,10 @@
  *                   solved in time; open reports not yet due and reports
  *                   closed without a fix are left out. Absent when 0/0.
  *
+ * In a region pack (ctx->region) each report counts under its municipality's
+ * rules: the member whose district it is supplies the category's
+ * service_days and the working calendar (its holidays).
+ *
  * Thread-safety: functions use only the context they are given.
  */
 #ifndef MELDPUNT_STATS_H
@@ -41,6 +45,7 @@ enum mp_stats_by {
     MP_STATS_BY_CATEGORY = 0,
     MP_STATS_BY_DISTRICT,
     MP_STATS_BY_WEEK,
+    MP_STATS_BY_MUNICIPALITY, /* region packs: the member whose district it is */
 };
 
 /* Week grouping covers at most this many weeks (about ten years). */
@@ -52,6 +57,7 @@ struct mp_stats_params {
     enum mp_stats_by by;
     const char *category;   /* NULL for all (borrowed) */
     const char *district;   /* NULL for all (borrowed) */
+    const char *municipality; /* region member id; NULL for all (borrowed) */
 };
 
 struct mp_stats_group {

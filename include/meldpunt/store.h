@@ -91,6 +91,9 @@ enum mp_status mp_store_begin_write(struct mp_store_sess *sess, struct mp_error 
 enum mp_status mp_store_begin_read(struct mp_store_sess *sess) MP_WUR;
 enum mp_status mp_store_commit(struct mp_store_sess *sess, struct mp_error *err) MP_WUR;
 void mp_store_rollback(struct mp_store_sess *sess);
+/* The end of a write: commit when rc is MP_OK, else roll back and return rc. */
+enum mp_status mp_store_end(struct mp_store_sess *sess, enum mp_status rc,
+                            struct mp_error *err) MP_WUR;
 /* A savepoint inside the open write transaction, so that one failed item of
  * a batch does not undo the others: release keeps its work, undo drops it. */
 enum mp_status mp_store_savepoint(struct mp_store_sess *sess) MP_WUR;
@@ -243,6 +246,15 @@ enum mp_status mp_store_change_counter(struct mp_store_sess *sess, int64_t *n) M
 /* Counts for /healthz. */
 enum mp_status mp_store_counts(struct mp_store_sess *sess, int64_t *reports,
                                int64_t *clusters) MP_WUR;
+
+/* For /metrics (server/store_sqlite_info.c): cb once per status in use, with
+ * the number of reports (clusters = false) or clusters in it; the status
+ * string is borrowed for the call. And the database's size in bytes (its
+ * pages, without the write-ahead log). */
+typedef void (*mp_store_status_count_cb)(void *ctx, const char *status, int64_t n);
+enum mp_status mp_store_status_counts(struct mp_store_sess *sess, bool clusters,
+                                      mp_store_status_count_cb cb, void *ctx) MP_WUR;
+enum mp_status mp_store_size_bytes(struct mp_store_sess *sess, int64_t *bytes) MP_WUR;
 
 /* sess's PRAGMA synchronous into *mode (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA); server/store_sqlite_info.c. */
 enum mp_status mp_store_sync_mode(struct mp_store_sess *sess, int *mode) MP_WUR;

@@ -8,11 +8,21 @@
  * export can leak a reporter's name, e-mail or phone whatever its writer
  * does.
  *
- * A cursor runs one dedicated prepared statement (never a cached one) and
- * finalizes it on close. It reads one consistent snapshot of the database
- * (SQLite keeps the read transaction of a running statement); writers are
- * not blocked in WAL mode, but the WAL cannot be checkpointed past the
- * snapshot until the cursor is closed, so close cursors promptly.
+ * A cursor reads in keyset batches: up to 1,024 rows at a time into memory,
+ * each batch in a read transaction of its own that ends before next
+ * returns, the next batch resuming after the last id handed out. Between
+ * batches the cursor holds no snapshot, so however slowly its reader goes
+ * (a client that stopped reading an export) it never keeps the WAL from
+ * being checkpointed. Consistency: every row is as it was when its batch was
+ * read; a row that exists from the open to the end is handed out exactly
+ * once; a row added after the open appears when its id is past the batches
+ * already read (ids only grow), a row deleted or moved out of the filter
+ * before its batch does not appear. Counts and the rows of one answer may
+ * so differ by the writes in between. On a quiet database the rows, and so
+ * the documents, are those of one snapshot. A cursor on a session that is
+ * inside a transaction reads that transaction's snapshot throughout.
+ * Each cursor prepares statements of its own (never cached ones) and
+ * finalizes them on close.
  *
  * Threads: a cursor is used by one thread at a time. A cursor opened on a
  * borrowed session must be closed before that session is released; a

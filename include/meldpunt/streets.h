@@ -79,6 +79,13 @@ bool mp_streets_address(const struct mp_streets *s, const char *text, double *x,
 size_t mp_streets_suggest(const struct mp_streets *s, const char *key_prefix, const char **out,
                           size_t max);
 
+/* Up to max cross streets (borrowed names) of street (as people write it,
+ * mp_streets_intersection's way) whose key starts with key_prefix, with or
+ * without its direction, in the order the street meets them, each once.
+ * For the suggestions after "Clark St &". */
+size_t mp_streets_suggest_cross(const struct mp_streets *s, const char *street,
+                                const char *key_prefix, const char **out, size_t max);
+
 /* The most metres one house number spans in this pack (a grid of 800
  * numbers a mile: 2.0), 0 when the pack places no numbers. */
 double mp_streets_metres_per_number(const struct mp_streets *s);

@@ -38,4 +38,8 @@ bool mp_text_may_have_contacts(const char *s);
  * Returns the new length. */
 size_t mp_text_strip_bidi(char *s);
 
+/* Copy s (NULL: "") into dst[cap], cut to cap - 1 bytes, always terminated:
+ * for the fixed fields of records copied out of store rows. cap > 0. */
+void mp_text_copy(char *dst, size_t cap, const char *s);
+
 #endif

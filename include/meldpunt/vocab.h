@@ -27,12 +27,14 @@ struct mp_vocab_status {
     const char *open311;     /* GeoReport v2 status: "open" or "closed" */
     const char *fixmystreet; /* FixMyStreet update status ("ACTION_SCHEDULED", ...) */
     const char *map_group;   /* map legend group: open, in_progress, fixed, not_responsible */
+    bool mail;               /* a change to it is mailed to the job's reporters */
 };
 
 struct mp_vocab_transition {
     const char *from, *to;
     bool crew;          /* a crew of the cluster's department may make it */
     bool note_required; /* the reason must be written down */
+    bool reporter;      /* the reporter's move (kto.c), never staff's */
 };
 
 /* Which statuses a list holds. */
@@ -45,7 +47,8 @@ enum mp_vocab_which {
 };
 
 /* The whole status table, in its stable order (new, acknowledged, scheduled,
- * in_progress, fixed, closed, not_responsible, reopened): static, *n rows. */
+ * in_progress, fixed, closed, not_responsible, reopened, reopen_requested):
+ * static, *n rows. */
 const struct mp_vocab_status *mp_vocab_statuses(size_t *n);
 
 /* The row of code, or NULL for NULL or an unknown code (exact match). */

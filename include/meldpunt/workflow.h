@@ -2,9 +2,11 @@
  *
  *   new -> acknowledged -> scheduled -> in_progress -> fixed -> closed
  *
- * plus not_responsible (not the city's job) and reopened. The statuses and
+ * plus not_responsible (not the city's job), reopened and reopen_requested (a
+ * reporter said the fix did not hold; staff decide). The statuses and
  * transitions are tables (data, in vocab.c); the role permissions are
- * workflow.c's: dispatchers and admins may make every allowed transition; a crew only
+ * workflow.c's: dispatchers and admins may make every allowed transition but the
+ * reporter's own (into reopen_requested, kto.c); a crew only
  * acknowledged -> in_progress, scheduled -> in_progress and
  * in_progress -> fixed, and only on clusters of its own department; API
  * clients none. Every change goes through mp_report_cluster_set_status and

@@ -67,7 +67,7 @@ test('the counters tell a cached answer from a fresh one', async () => {
   }
 });
 
-test('conditional requests: static files answer 304 to their ETag; API answers have no validator yet', async () => {
+test('conditional requests: static files and map answers answer 304 to their ETag', async () => {
   const srv = await startServer();
   try {
     // A static file carries an ETag and honours If-None-Match.
@@ -89,23 +89,35 @@ test('conditional requests: static files answer 304 to their ETag; API answers h
     assert.equal(since.status, 200);
     assert.equal(await since.text(), pageBody);
 
-    // A (cached) map answer: no ETag or Last-Modified today, so a conditional request gets
-    // the full 200 answer, from the cache. Issue 17 adds ETags to API answers; this part
-    // then changes to expect a 304.
+    // A (cached) map answer carries a strong ETag made of the data version: If-None-Match
+    // with it (or "*") is answered 304 before anything is built or read from the cache;
+    // another tag gets the full answer, from the cache. If-Modified-Since is not a
+    // validator here (no Last-Modified).
     const p = `/api/v1/reports?bbox=${bbox}&limit=50`;
-    const plain = await fetch(srv.url + p);
+    const ident = { 'Accept-Encoding': 'identity' };
+    const plain = await fetch(srv.url + p, { headers: ident });
     const plainBody = Buffer.from(await plain.arrayBuffer());
-    await (await fetch(srv.url + p)).arrayBuffer(); // second sight: now cached
-    assert.equal(plain.headers.get('etag'), null);
+    await (await fetch(srv.url + p, { headers: ident })).arrayBuffer(); // second sight: now cached
+    const tag = plain.headers.get('etag');
+    assert.match(tag || '', /^"[0-9a-f]{16}-[0-9]+"$/, `a versioned strong ETag: ${tag}`);
+    assert.equal(plain.headers.get('cache-control'), 'public, no-cache');
     assert.equal(plain.headers.get('last-modified'), null);
     const c0 = await counters(srv);
-    for (const headers of [{ 'If-None-Match': '*' }, { 'If-None-Match': '"anything"' },
+    for (const inm of [tag, '*', `"other", W/${tag}`]) {
+      const r = await fetch(srv.url + p, { headers: { ...ident, 'If-None-Match': inm } });
+      assert.equal(r.status, 304, inm);
+      assert.equal(r.headers.get('etag'), tag);
+      assert.equal((await r.arrayBuffer()).byteLength, 0);
+    }
+    assert.deepEqual(await delta(srv, c0), { hits: 0, misses: 0, stored: 0 }, '304s never reach the cache');
+    for (const headers of [{ 'If-None-Match': '"anything"' },
       { 'If-Modified-Since': new Date(Date.now() + 86400e3).toUTCString() }]) {
-      const r = await fetch(srv.url + p, { headers });
+      const r = await fetch(srv.url + p, { headers: { ...ident, ...headers } });
       assert.equal(r.status, 200, JSON.stringify(headers));
+      assert.equal(r.headers.get('etag'), tag);
       assert.ok(Buffer.from(await r.arrayBuffer()).equals(plainBody), `full body for ${JSON.stringify(headers)}`);
     }
-    assert.deepEqual(await delta(srv, c0), { hits: 3, misses: 0, stored: 0 });
+    assert.deepEqual(await delta(srv, c0), { hits: 2, misses: 0, stored: 0 });
   } finally {
     await srv.cleanup();
   }
@@ -116,12 +128,14 @@ test('repeated map reads come from the cache, byte for byte, until the data chan
   try {
     for (const p of [`/api/v1/reports?bbox=${bbox}&limit=500`, `/api/v1/clusters?bbox=${bbox}`,
       `/api/v1/clusters/grid?bbox=${bbox}&zoom=11`]) {
-      const a = await fetch(srv.url + p);
+      // Plain bytes (fetch asks for gzip by default): Content-Length is the body's.
+      const ident = { headers: { 'Accept-Encoding': 'identity' } };
+      const a = await fetch(srv.url + p, ident);
       const ab = Buffer.from(await a.arrayBuffer());
       assert.equal(a.status, 200);
       assert.ok(ab.length > 100, p);
       // Several at once, all from the cache now.
-      const again = await Promise.all(Array.from({ length: 8 }, () => fetch(srv.url + p)));
+      const again = await Promise.all(Array.from({ length: 8 }, () => fetch(srv.url + p, ident)));
       for (const r of again) {
         const b = Buffer.from(await r.arrayBuffer());
         assert.equal(r.status, 200);
@@ -129,7 +143,7 @@ test('repeated map reads come from the cache, byte for byte, until the data chan
         assert.equal(Number(r.headers.get('content-length')), b.length);
         assert.ok(ab.equals(b), `${p}: a cached answer differs from the first`);
       }
-      const head = await fetch(srv.url + p, { method: 'HEAD' });
+      const head = await fetch(srv.url + p, { method: 'HEAD', ...ident });
       assert.equal(head.status, 200);
       assert.equal(Number(head.headers.get('content-length')), ab.length);
       assert.equal((await head.arrayBuffer()).byteLength, 0);

@@ -9,7 +9,8 @@ let srv;
 before(async () => { srv = await startServer(); });
 after(async () => { await srv.cleanup(); });
 
-const CODES = ['new', 'acknowledged', 'scheduled', 'in_progress', 'fixed', 'closed', 'not_responsible', 'reopened'];
+const CODES = ['new', 'acknowledged', 'scheduled', 'in_progress', 'fixed', 'closed', 'not_responsible', 'reopened',
+  'reopen_requested'];
 
 const STATUSES = [
   ['new', 'New', 'Nieuw', true, 'open', 'OPEN'],
@@ -21,6 +22,7 @@ const STATUSES = [
   ['not_responsible', 'Not our responsibility', 'Niet onze verantwoordelijkheid', false, 'not_responsible',
     'NOT_COUNCILS_RESPONSIBILITY'],
   ['reopened', 'Reopened', 'Heropend', true, 'open', 'OPEN'],
+  ['reopen_requested', 'Reopen requested', 'Heropenen gevraagd', true, 'open', 'INVESTIGATING'],
 ].map(([code, en, nl, open, group, fms]) => ({
   code, name: { en, nl }, open, public: true, map_group: group, open311: open ? 'open' : 'closed', fixmystreet: fms,
 }));
@@ -38,6 +40,10 @@ const MOVES = [
   ['not_responsible', 'reopened', false, true], ['reopened', 'acknowledged', false, false],
   ['reopened', 'scheduled', false, false], ['reopened', 'in_progress', false, false],
   ['reopened', 'not_responsible', false, true], ['reopened', 'closed', false, true],
+  // The reporter's "not fixed" answer (the satisfaction check), then staff decide.
+  ['fixed', 'reopen_requested', false, false], ['closed', 'reopen_requested', false, false],
+  ['reopen_requested', 'reopened', false, false], ['reopen_requested', 'fixed', false, true],
+  ['reopen_requested', 'closed', false, true],
 ].map(([from, to, crew, note]) => ({ from, to, crew, note_required: note }));
 
 test('config keeps its keys and their order, and adds the workflow last', async () => {

@@ -15,6 +15,7 @@ export const SHARED_DIR = process.env.MELDPUNT_SHARED_DIR || path.resolve(SOURCE
 export const BINARY = process.env.MELDPUNT_BINARY || path.join(SOURCE_DIR, 'build', 'meldpunt');
 export const CITY_DIR = path.join(SOURCE_DIR, 'geodata', 'chicago');
 export const DEMO_CSV = path.join(CITY_DIR, 'demo', 'chicago311-2021-01-01.csv');
+export const REGION_DIR = path.join(SOURCE_DIR, 'geodata', 'halle-vilvoorde');
 
 /** Whether the tests run on PostgreSQL (MELDPUNT_TEST_ENGINE=pg). */
 export const ENGINE_PG = process.env.MELDPUNT_TEST_ENGINE === 'pg';
@@ -66,35 +67,39 @@ export function meldpunt(args, { env = {}, input } = {}) {
 
 /**
  * Starts `meldpunt serve` on 127.0.0.1:0 with a fresh database.
- * Options: demo (import the demo CSV first), env (extra environment).
+ * Options: demo (import the demo CSV first), env (extra environment), city (pack folder;
+ * Chicago by default).
  * Returns { url, db, dir, stop(), kill(), user(name, role, dept) -> token, log() }.
  */
-export async function startServer({ demo = false, env = {}, db: givenDb } = {}) {
+export async function startServer({ demo = false, env = {}, db: givenDb, city = CITY_DIR } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-api-'));
   const made = givenDb ? null : newDatabase(dir);
   const db = givenDb || made.db;
-  // Tests post fast from one address: no write limit unless a test sets one.
-  const childEnv = { MELDPUNT_TILE_URL: '', MELDPUNT_RATE_WRITES: '0', ...env };
+  // Tests post and read fast from one address: no write limit and no limit of expensive
+  // reads unless a test sets one.
+  const childEnv = { MELDPUNT_TILE_URL: '', MELDPUNT_RATE_WRITES: '0', MELDPUNT_RATE_READS: '0', ...env };
   if (demo) {
     await meldpunt(['import', '--db', db, '--city', CITY_DIR, '--format', 'chicago311', DEMO_CSV],
       { env: childEnv });
   }
   const server = { db, dir };
   server.start = async () => {
-    const child = spawn(BINARY, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--city', CITY_DIR,
+    const child = spawn(BINARY, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--city', city,
       '--web', path.join(SOURCE_DIR, 'web')], {
       cwd: SOURCE_DIR, env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
+    let out = '';
     child.stderr.on('data', (d) => { log += d; });
+    child.stdout.on('data', (d) => { out += d; });
     server.log = () => log;
+    /** Everything the server wrote on stdout so far: the listening line, then the access log. */
+    server.stdout = () => out;
     server.child = child;
     server.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     server.url = await new Promise((resolve, reject) => {
-      let out = '';
       const timer = setTimeout(() => reject(new Error(`server did not start\n${out}\n${log}`)), 20000);
-      child.stdout.on('data', (d) => {
-        out += d;
+      child.stdout.on('data', () => {
         const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
         if (m) { clearTimeout(timer); resolve(m[1]); }
       });
@@ -118,7 +123,7 @@ export async function startServer({ demo = false, env = {}, db: givenDb } = {}) 
   };
   /** Creates an account through the command line; returns its token. */
   server.user = async (name, role, department) => {
-    const args = ['user', 'add', name, '--role', role, '--db', db, '--city', CITY_DIR];
+    const args = ['user', 'add', name, '--role', role, '--db', db, '--city', city];
     if (department) args.push('--department', department);
     const { stdout } = await meldpunt(args, { env: childEnv });
     return stdout.trim();

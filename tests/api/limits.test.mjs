@@ -56,6 +56,31 @@ test('repeated failed sign-ins from one address are refused for a while, good to
   }
 });
 
+test('wrong Open311 api_keys count as failed sign-ins; a good key is never refused', async () => {
+  // Issue 19: a key guesser on /open311 answered 403 for ever, uncounted.
+  const srv = await startServer();
+  try {
+    const key = await srv.user('fixmystreet', 'client');
+    const post = (k) => api(srv.url, 'POST', '/open311/v2/requests.json', {
+      form: new URLSearchParams({ api_key: k, service_code: 'graffiti', lat: String(LOOP.lat), long: String(LOOP.lon) }),
+    });
+    let refused = 0;
+    for (let i = 0; i < 30 && !refused; i++) {
+      const r = await post(`mp_wrong-key-${i}`);
+      if (r.status === 429) refused = i + 1;
+      else assert.equal(r.status, 403, r.text);
+    }
+    assert.ok(refused > 10 && refused <= 20, `refused after ${refused} wrong keys`);
+    const locked = await post('mp_wrong-again');
+    assert.equal(locked.status, 429);
+    assert.match(locked.body.error.message, /^too many failed sign-ins from this address/);
+    const ok = await post(key);
+    assert.equal(ok.status, 200, ok.text);
+  } finally {
+    await srv.cleanup();
+  }
+});
+
 test('CORS headers only for configured origins; preflight answered for them', async () => {
   const srv = await startServer({ env: { MELDPUNT_CORS_ORIGINS: 'https://city.example, https://app.city.example' } });
   try {

@@ -56,6 +56,14 @@ test('suggestions while typing: streets, numbers the pack places, corners that e
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.suggestions.map((s) => [s.kind, s.label]), want, q);
   }
+  // After "&" only streets that cross the first one, in the order it meets them.
+  const cross = await suggest({ q: 'N Clark St & W' });
+  assert.equal(cross.body.suggestions.length, 8);
+  for (const c of cross.body.suggestions) {
+    assert.equal(c.kind, 'corner');
+    assert.match(c.label, /^N CLARK ST & W /);
+    assert.equal((await get({ q: c.label })).status, 200, c.label);
+  }
   // Each suggestion, searched, finds its place.
   const found = await get({ q: '1600 W FULLERTON AVE' });
   assert.equal(found.status, 200);

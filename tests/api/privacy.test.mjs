@@ -114,7 +114,7 @@ test('no contact detail appears in any public answer or export', { timeout: 6000
     const now = new Date();
     const day = (d) => new Date(now.getTime() + d * 86400000).toISOString().slice(0, 19) + 'Z';
     const urls = [
-      '/healthz', '/api/v1/config', '/api/v1/categories', '/api/v1/districts', '/api/v1/service-area',
+      '/healthz', '/metrics', '/api/v1/config', '/api/v1/categories', '/api/v1/districts', '/api/v1/service-area',
       '/api/v1/reports', `/api/v1/reports?bbox=${bbox}&limit=5000`,
       ...Object.values(ids).map((id) => `/api/v1/reports/${id}`),
       `/api/v1/reports/${ids.b}/photo`, `/api/v1/reports/${ids.b}/photo/thumb`,
@@ -144,6 +144,10 @@ test('no contact detail appears in any public answer or export', { timeout: 6000
         `/open311/v2/servicerequestupdates.${f}?start_date=${day(-2)}&end_date=${day(1)}`,
       ]),
       '/', '/index.html', `/r/${ids.a}`, '/stats', '/staff', '/crew', '/main.js', '/api.js', '/report.js',
+      // The reporters' mail (issue 16): links out of mail, answers, the outbox.
+      '/api/v1/notify/unsubscribe?t=mp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '/api/v1/notify/mine',
+      `/api/v1/clusters/${clusters.a}/feedback`, '/api/v1/feedback/1/photo', '/api/v1/feedback/1/photo/thumb',
+      '/api/v1/outbox', '/api/v1/outbox/1', '/api/v1/webhooks', '/api/v1/webhooks/1/deliveries', '/feeds/reports.atom',
     ];
     const routes = await getRoutes();
     const covered = new Set();
@@ -257,7 +261,7 @@ test('meldpunt anonymise removes contacts of reports closed more than N days ago
       'typed-in contacts are masked in the stored description too');
     assert.equal(sql(server.db, `SELECT description FROM reports WHERE id = ${recent.report.id}`), `Mail ${TYPED.email}`);
     assert.match(sql(server.db, "SELECT user_name || ' ' || detail FROM audit WHERE action = 'anonymise'"),
-      /^command-line \{"cutoff":\d+,"clusters":1,"reports":2,"descriptions":1,"open311":0,"attributes":0\}$/);
+      /^command-line \{"cutoff":\d+,"clusters":1,"reports":2,"descriptions":1,"open311":0,"attributes":0,"outbox":\d+,"tokens":0,"subscriptions":2,"answers":0\}$/);
     // Public fields are untouched and the server still serves the report.
     const g = await api(server.url, 'GET', `/api/v1/reports/${old1.report.id}`);
     assert.equal(g.status, 200);

@@ -97,6 +97,14 @@ test('fixed, not_responsible and Open311 reports closed long ago lose their pers
   assert.match(dry.stdout, /Open311 attribute answers would be masked: 1$/m);
   assert.equal(o311Ids('o311Fixed'), `${O311.device}|${O311.account}`, 'a dry run changes nothing');
 
+  // Their reporters' mail (issue 16) goes with them: what the outbox holds for the three.
+  const old = ['fixed', 'notResponsible', 'o311Fixed'].map((k) => ids[k]).join(',');
+  const mail = Number(sql(srv.db, `SELECT count(*) FROM outbox WHERE report_id IN (${old})`));
+  const subs = Number(sql(srv.db, `SELECT count(*) FROM notify_subs WHERE report_id IN (${old})`));
+  assert.equal(subs, 3, 'each gave an address');
+  assert.ok(mail >= 3, `a confirmation each at least (${mail})`);
+  const kept = Number(sql(srv.db, `SELECT count(*) FROM outbox WHERE report_id NOT IN (${old})`));
+
   const run = await meldpunt(['anonymise', '--db', srv.db, '--days', '30']);
   assert.match(run.stdout, /closed clusters last changed before .*: 3$/m);
   assert.match(run.stdout, /contact data was cleared: 3$/m);
@@ -116,7 +124,12 @@ test('fixed, not_responsible and Open311 reports closed long ago lose their pers
   assert.equal(o311Ids('o311Open'), `${OPEN.device}|${OPEN.account}`);
   assert.equal(contact('recentFixed'), `${RECENT.name}|${RECENT.email}|${RECENT.phone}`);
   assert.equal(sql(srv.db, "SELECT detail FROM audit WHERE action = 'anonymise'").replace(/"cutoff":\d+,/, ''),
-    '{"clusters":3,"reports":3,"descriptions":2,"open311":1,"attributes":1}');
+    `{"clusters":3,"reports":3,"descriptions":2,"open311":1,"attributes":1,"outbox":${mail},`
+    + `"tokens":0,"subscriptions":3,"answers":0}`);
+  assert.match(run.stdout, new RegExp(`outbox messages deleted: ${mail}$`, 'm'));
+  assert.equal(sql(srv.db, `SELECT count(*) FROM outbox WHERE report_id IN (${old})`), '0');
+  assert.equal(sql(srv.db, `SELECT count(*) FROM notify_subs WHERE report_id IN (${old})`), '0');
+  assert.equal(Number(sql(srv.db, 'SELECT count(*) FROM outbox')), kept, 'the open and recent ones keep theirs');
 
   // Public fields stay: the jobs keep their statuses and the Open311 answer its attributes.
   const st = async (k) => (await api(srv.url, 'GET', `/api/v1/clusters/${clusters[k]}`)).body.properties.status;

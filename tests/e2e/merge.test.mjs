@@ -114,6 +114,9 @@ test('staff: candidates, confirmation with a required reason, the merge in the h
       new RegExp(`merged in with cluster #${B.cluster.id} \\(in #${B.cluster.id}: started this cluster\\)`));
     assert.equal(await page.locator('#detail-history li').filter({ hasText: /\(cluster #\d+\)/ }).count() >= 1, true,
       'the merged cluster\'s own entries are marked as its');
+    // The audit log in words, not codes and JSON.
+    assert.match(await page.textContent('#detail-audit'),
+      new RegExp(`dana: merged \\(from: ${B.cluster.id}, into: ${A.cluster.id}, merge: \\d+\\)$`));
     await screenshot(page, 'staff-merged');
 
     // The citizen of B: their own pin, "new" once, the merge once.
@@ -152,6 +155,8 @@ test('staff on a phone in Dutch: a number typed by hand is named and refused wit
     await page.click('#mc-ok');
     await page.waitForFunction((id) => document.getElementById('detail').dataset.clusterId === String(id), A.cluster.id);
     assert.equal(await page.textContent('#undo-merge'), `Ongedaan maken: #${B.cluster.id} weer uit #${A.cluster.id} halen`);
+    assert.match(await page.textContent('#detail-audit'),
+      new RegExp(`dana: samengevoegd \\(van: ${B.cluster.id}, in: ${A.cluster.id}, samenvoeging: \\d+\\)$`));
     await screenshot(page, 'staff-merged-phone-nl');
 
     // The citizen's page of B while merged: own pin, "Nieuw" once, the merge once, in Dutch.

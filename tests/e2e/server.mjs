@@ -63,7 +63,7 @@ export async function startServer({ env = {} } = {}) {
   if (!DEMO_CSV) throw new Error('demo CSV not found (geodata/chicago/demo or ../shared/data)');
   const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-e2e-'));
   const { db, drop } = newDatabase(dir);
-  const childEnv = { ...process.env, MELDPUNT_TILE_URL: '', MELDPUNT_RATE_WRITES: '0', ...env };
+  const childEnv = { ...process.env, MELDPUNT_TILE_URL: '', MELDPUNT_RATE_WRITES: '0', MELDPUNT_RATE_READS: '0', ...env };
   await run(BINARY, ['import', '--db', db, '--city', CITY_DIR, '--format', 'chicago311', DEMO_CSV],
     { cwd: SOURCE_DIR, env: childEnv, timeout: IMPORT_TIMEOUT_MS });
 

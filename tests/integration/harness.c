@@ -160,6 +160,7 @@ static void child_env(void)
     setenv("MELDPUNT_TILE_URL", "", 1);
     /* The tests post fast from one address; the limit has tests of its own. */
     setenv("MELDPUNT_RATE_WRITES", "0", 1);
+    setenv("MELDPUNT_RATE_READS", "0", 1); /* the same for expensive reads */
     unsetenv("MELDPUNT_DB");
     unsetenv("MELDPUNT_LISTEN");
     unsetenv("MELDPUNT_CITY");

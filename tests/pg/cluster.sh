@@ -7,6 +7,9 @@
 #                                           template); prints its URL
 #   tests/pg/cluster.sh drop DIR DB         drop database DB (connections are ended)
 #   tests/pg/cluster.sh url DIR DB          print the URL of database DB
+#   tests/pg/cluster.sh restart DIR         pg_ctl restart -m fast (every connection ends)
+#   tests/pg/cluster.sh down|up DIR         pg_ctl stop -m fast / pg_ctl start, keeping DIR
+#                                           (tests of an outage; see tests/pg/restart.test.mjs)
 #
 # The cluster keeps its data in DIR/data and listens only on a Unix socket in DIR (no TCP),
 # with trust authentication for its one role, `meldpunt` (a superuser): nothing outside DIR
@@ -25,7 +28,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start|stop DIR | create DIR DATABASE [TEMPLATE] | drop|url DIR DATABASE" >&2
+  echo "usage: $0 start|stop|restart|down|up DIR | create DIR DATABASE [TEMPLATE] | drop|url DIR DATABASE" >&2
   exit 2
 }
 [ $# -ge 2 ] || usage
@@ -125,6 +128,17 @@ EOF
     run "${psql[@]}" --dbname=postgres --command="ALTER DATABASE $template IS_TEMPLATE true"
   fi
   echo "cluster.sh: PostgreSQL on $(url "$template")"
+  ;;
+restart | down | up)
+  # restart is pg_ctl restart -m fast, as a stop and a start so that the server's log still
+  # goes to DIR/server.log (pg_ctl restart has no --log).
+  if [ "$cmd" != up ]; then
+    run "$bin/pg_ctl" stop --pgdata="$dir/data" --mode=fast --wait >/dev/null
+  fi
+  if [ "$cmd" != down ]; then
+    run "$bin/pg_ctl" start --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=60 \
+      >/dev/null || { tail -20 "$dir/server.log" >&2; exit 1; }
+  fi
   ;;
 stop)
   if [ -d "$dir/data" ] &&

@@ -11,6 +11,22 @@ const NEVER_SUCCEEDS = new Map([
   ['GET /open311/v2/tokens/*',
     'every request is answered at once, so no token is ever handed out (404 for any token)'],
 ]);
+// Routes that succeed only with a secret that reaches the reporter by mail alone (a random
+// token in a link, or a session made from one): a replay cannot know it without recording
+// the secret, and two recordings would then differ. Their successes are tested with a real
+// SMTP server in tests/api/notify.test.mjs and tests/e2e/notify.test.mjs; here every one of
+// them must still be reached (by its refusals).
+const MAILED_SECRET = 'needs a token mailed to the reporter (tests/api/notify.test.mjs)';
+for (const r of ['POST /api/v1/notify/unsubscribe', 'GET /api/v1/notify/unsubscribe',
+  'POST /api/v1/notify/session', 'GET /api/v1/notify/mine', 'POST /api/v1/notify/stop',
+  'POST /api/v1/kto', 'POST /api/v1/kto/details', 'GET /api/v1/feedback/{id}/photo',
+  'GET /api/v1/feedback/{id}/photo/thumb']) NEVER_SUCCEEDS.set(r, MAILED_SECRET);
+// One message or delivery: every queued message holds such a token (its links), and a
+// delivery can only be resent once it failed, after retries that run on the wall clock.
+// Tested in tests/api/notify.test.mjs and tests/api/webhooks.test.mjs.
+for (const r of ['GET /api/v1/outbox/{id}', 'POST /api/v1/outbox/{id}/retry',
+  'POST /api/v1/webhooks/deliveries/{id}/resend'])
+  NEVER_SUCCEEDS.set(r, 'a message holds mailed tokens, a resend needs a failed delivery (api.notify, api.webhooks)');
 
 const [routerFile, indexFile] = process.argv.slice(2);
 if (!routerFile || !indexFile) {

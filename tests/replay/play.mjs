@@ -165,6 +165,8 @@ function buildRequest(req, tokens, vars, photos) {
     const i = headers.findIndex(([h]) => h.toLowerCase() === k.toLowerCase());
     if (i >= 0) headers[i] = [k, v]; else headers.push([k, v]);
   };
+  // A fixed request id per corpus line (the server would make a random one); H: may override.
+  set('X-Request-Id', `replay-${req.lineno}`);
   if (req.auth) set('Authorization', `Bearer ${fill(`{{token:${req.auth}}}`, tokens, vars, false)}`);
   if (ctype) set('Content-Type', ctype);
   for (const [k, v] of req.headers) set(k, unescape(fill(v, tokens, vars, false)).toString('latin1'));
@@ -229,15 +231,17 @@ function parseResponse(data, method) {
   return { statusLine, status, headers, body };
 }
 
-/* The only field normalised (see README.md): store_memory_bytes of /healthz,
+/* The only fields normalised (see README.md): store_memory_bytes of /healthz,
  * sqlite3_memory_used(), which follows how statements and caches are held, not
- * what the server answers. The Content-Length of a normalised body follows the
+ * what the server answers; and the sample values of /metrics (times). The Content-Length of a normalised body follows the
  * new length; that of HEAD /healthz is written as "normalised". */
-const NORMALISE = [[/"store_memory_bytes":[0-9]+/g, '"store_memory_bytes":0']];
+const NORMALISE = [[/"store_memory_bytes":[0-9]+/g, '"store_memory_bytes":0'],
+  // /metrics: which series exist follows the corpus; their values (times, sizes) do not.
+  [/^(meldpunt_[a-z_]+(?:\{.*\})?) [-+0-9.eInfa]+$/gm, '$1 N']];
 
 function normalise(res, tokens, method, target) {
   // HEAD /healthz has no body, but its Content-Length counts that field's digits.
-  if (method === 'HEAD' && target.split('?')[0] === '/healthz') {
+  if (method === 'HEAD' && ['/healthz', '/metrics'].includes(target.split('?')[0])) {
     return { ...res, headers: res.headers.map(([k, v]) =>
       (k.toLowerCase() === 'content-length' ? [k, 'normalised'] : [k, v])) };
   }

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "meldpunt/city.h"
+#include "meldpunt/export.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/report.h"
 #include "meldpunt/streets.h"
@@ -175,6 +177,17 @@ void fx_rm_dir(const char *dir)
     (void)rmdir(dir);
 }
 
+void fx_write_file(const char *dir, const char *name, const char *text)
+{
+    char path[1024];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_true(n > 0 && (size_t)n < sizeof path);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
 int fx_copy_file(const char *from, const char *to)
 {
     FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
@@ -229,6 +242,7 @@ void fx_city_free(struct fx_city *c)
 void fx_city_ctx(const struct fx_city *c, struct mp_ctx *ctx)
 {
     ctx->city = c->city;
+    ctx->region = NULL; /* one pack: no routing by place */
     ctx->tz = c->tz;
     ctx->geo = c->geo;
     ctx->streets = c->streets;
@@ -384,4 +398,44 @@ int64_t fx_report(struct mp_ctx *ctx, const char *category, double lon, double l
     if (cluster)
         *cluster = res.cluster_id;
     return res.report_id;
+}
+
+void fx_export_drain(struct mp_export *x, size_t step, char **doc, size_t *len)
+{
+    size_t cap = *len + (1 << 16);
+    char *out = realloc(*doc, cap + 1), *chunk = malloc(step);
+    long got;
+    assert_non_null(out);
+    assert_non_null(chunk);
+    while ((got = mp_export_read(x, chunk, step)) > 0) {
+        assert_true((size_t)got <= step);
+        if (*len + (size_t)got > cap) {
+            cap *= 2;
+            out = realloc(out, cap + 1);
+            assert_non_null(out);
+        }
+        memcpy(out + *len, chunk, (size_t)got);
+        *len += (size_t)got;
+    }
+    assert_int_equal(got, 0);
+    assert_int_equal(mp_export_read(x, chunk, step), 0); /* the end stays the end */
+    out[*len] = '\0';
+    *doc = out;
+    free(chunk);
+}
+
+long fx_gunzip(const void *in, size_t len, char *out, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 15 + 16) != Z_OK)
+        return -1;
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    int rc = inflate(&z, Z_FINISH);
+    long n = rc == Z_STREAM_END && z.avail_in == 0 ? (long)z.total_out : -1;
+    inflateEnd(&z);
+    return n;
 }

@@ -72,6 +72,16 @@ int fx_sql(const char *location, const char *sql);
 /* Copy a file byte for byte; 0, or -1 when it cannot be read or written. */
 int fx_copy_file(const char *from, const char *to);
 
+/* Read an export producer to its end, step bytes a call, appending to *doc
+ * (a malloc'd buffer of *len bytes, or NULL and 0; kept NUL-terminated).
+ * Fails the test when a read returns more than step, on a read error, or
+ * when the end does not stay the end. */
+struct mp_export;
+void fx_export_drain(struct mp_export *x, size_t step, char **doc, size_t *len);
+/* Write text as the file dir/name (replacing it); fails the test when it
+ * cannot. */
+void fx_write_file(const char *dir, const char *name, const char *text);
+
 /* The Chicago pack as server/app.c hands it to a worker slot. */
 struct fx_city {
     struct mp_city *city;
@@ -150,5 +160,10 @@ void fx_db_close(struct fx_db *d);
  * goes into *cluster (may be NULL). Fails the test when it is refused. */
 int64_t fx_report(struct mp_ctx *ctx, const char *category, double lon, double lat,
                   const char *address, int64_t at, int64_t *cluster);
+
+/* gunzip len bytes at in into out (cap bytes): the inflated length, or -1
+ * when in is not one whole valid gzip stream or does not fit. For the tests
+ * of what the server compresses (gzip.c, httpcache.c). */
+long fx_gunzip(const void *in, size_t len, char *out, size_t cap);
 
 #endif

@@ -562,6 +562,22 @@ static void test_status_helpers(void **state)
     assert_false(mp_cluster_status_valid(NULL));
 }
 
+/* Issue 19's cost budget: a grid spans at most max_cells cells; past that
+ * it is answered at the finest coarser zoom that fits. */
+static void test_grid_zoom_budget(void **state)
+{
+    (void)state;
+    const struct mp_bbox city = {-87.94, 41.64, -87.52, 42.02};
+    const struct mp_bbox block = {-87.64, 41.87, -87.63, 41.88};
+    const struct mp_bbox world = {-180, -90, 180, 90};
+    assert_int_equal(mp_cluster_grid_zoom(&city, 22, 4096), 13); /* 1,400 cells; 14: 5,400 */
+    assert_int_equal(mp_cluster_grid_zoom(&city, 22, 0), 22);    /* no cap */
+    assert_int_equal(mp_cluster_grid_zoom(&city, 11, 4096), 11); /* fits as asked */
+    assert_int_equal(mp_cluster_grid_zoom(&block, 18, 4096), 18);
+    assert_int_equal(mp_cluster_grid_zoom(&world, 5, 4096), 4);
+    assert_int_equal(mp_cluster_grid_zoom(&world, 0, 16), 0); /* never below 0 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -589,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_street_nearest_wins),
         cmocka_unit_test(test_join_reason_json),
         cmocka_unit_test(test_status_helpers),
+        cmocka_unit_test(test_grid_zoom_budget),
     };
     return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);
 }

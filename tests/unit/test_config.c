@@ -17,7 +17,8 @@ static const char *const VARS[] = {
     "MELDPUNT_MAX_BODY", "MELDPUNT_MAX_UPLOAD", "MELDPUNT_SYNC",
     "MELDPUNT_TRUSTED_PROXIES", "MELDPUNT_MAX_CONNECTIONS", "MELDPUNT_CONNECTIONS_PER_ADDRESS",
     "MELDPUNT_HEAD_TIMEOUT",    "MELDPUNT_BODY_MIN_RATE",   "MELDPUNT_PUBLIC_URL",
-    "MELDPUNT_RATE_READS",      "MELDPUNT_RATE_READS_BURST",
+    "MELDPUNT_RATE_READS",      "MELDPUNT_RATE_READS_BURST", "MELDPUNT_EXPORT_MIN_RATE",
+    "MELDPUNT_EXPORT_MAX_SECONDS", "MELDPUNT_GRID_MAX_CELLS",
 };
 
 /* Each test starts and ends with none of the variables set. */
@@ -222,6 +223,9 @@ static void test_env_proxies_and_connections(void **state)
     assert_int_equal(c.trusted_proxies.n, 0); /* nobody's X-Forwarded-For by default */
     assert_string_equal(c.public_url, "");
     assert_true(c.rate_reads == 10 && c.rate_reads_burst == 40);
+    assert_int_equal(c.export_min_rate, 4096);
+    assert_int_equal(c.export_max_s, 3600);
+    assert_int_equal(c.grid_max_cells, 1024);
     assert_int_equal(c.head_timeout_s, 10);
     assert_int_equal(c.body_min_rate, 1024);
     set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8 ::1,fd00::/8");
@@ -231,6 +235,8 @@ static void test_env_proxies_and_connections(void **state)
     set("MELDPUNT_BODY_MIN_RATE", "100");
     set("MELDPUNT_RATE_READS", "0");
     set("MELDPUNT_RATE_READS_BURST", "5");
+    set("MELDPUNT_EXPORT_MIN_RATE", "0");
+    set("MELDPUNT_EXPORT_MAX_SECONDS", "120");
     assert_int_equal(mp_config_from_env(&c, &err), MP_OK);
     assert_int_equal(c.trusted_proxies.n, 4);
     assert_true(mp_proxy_trusted(&c.trusted_proxies, "10.200.3.4"));
@@ -241,6 +247,8 @@ static void test_env_proxies_and_connections(void **state)
     assert_int_equal(c.head_timeout_s, 3);
     assert_int_equal(c.body_min_rate, 100);
     assert_true(c.rate_reads == 0 && c.rate_reads_burst == 5);
+    assert_int_equal(c.export_min_rate, 0);
+    assert_int_equal(c.export_max_s, 120);
 
     /* A bad list names the bad item and leaves the list as it was. */
     set("MELDPUNT_TRUSTED_PROXIES", "127.0.0.1, proxy.local");
@@ -254,6 +262,12 @@ static void test_env_proxies_and_connections(void **state)
     expect_env_error("MELDPUNT_RATE_READS_BURST");
     unsetenv("MELDPUNT_RATE_READS_BURST");
     set("MELDPUNT_HEAD_TIMEOUT", "5");
+    set("MELDPUNT_EXPORT_MAX_SECONDS", "99999999");
+    expect_env_error("MELDPUNT_EXPORT_MAX_SECONDS");
+    unsetenv("MELDPUNT_EXPORT_MAX_SECONDS");
+    set("MELDPUNT_GRID_MAX_CELLS", "8");
+    expect_env_error("MELDPUNT_GRID_MAX_CELLS");
+    unsetenv("MELDPUNT_GRID_MAX_CELLS");
     set("MELDPUNT_MAX_CONNECTIONS", "8");
     expect_env_error("MELDPUNT_MAX_CONNECTIONS");
     clean_env(NULL);

@@ -34,7 +34,11 @@ static void fake_kill(void *ctx, int fd)
 static struct mp_connguard *make(struct killed *k, unsigned max, unsigned reserve,
                                  unsigned per_addr, unsigned head_ms, unsigned rate)
 {
-    struct mp_connguard_limits lim = {max, reserve, per_addr, head_ms, rate};
+    struct mp_connguard_limits lim = {.max_conns = max,
+                                      .reserve = reserve,
+                                      .per_addr = per_addr,
+                                      .head_timeout_ms = head_ms,
+                                      .body_min_rate = rate};
     struct mp_connguard *g = NULL;
     memset(k, 0, sizeof *k);
     assert_int_equal(mp_connguard_new(&lim, fake_kill, k, &g), MP_OK);
@@ -46,7 +50,7 @@ static void test_bad_limits(void **state)
     (void)state;
     struct killed k;
     struct mp_connguard *g = (struct mp_connguard *)1;
-    struct mp_connguard_limits zero = {0, 0, 0, 0, 0}, no_room = {16, 16, 0, 0, 0};
+    struct mp_connguard_limits zero = {0}, no_room = {.max_conns = 16, .reserve = 16};
     assert_int_equal(mp_connguard_new(&zero, fake_kill, &k, &g), MP_EINVAL);
     assert_null(g);
     assert_int_equal(mp_connguard_new(&no_room, fake_kill, &k, &g), MP_EINVAL);
@@ -192,6 +196,51 @@ static void test_body_min_rate(void **state)
     mp_connguard_free(g);
 }
 
+/* Issue 19: a streamed answer (an export) must keep a minimum pace after
+ * the grace and end within its length, whatever its client does. The fds
+ * here are no sockets, so nothing counts as still queued. */
+static void test_send_rate_and_length(void **state)
+{
+    (void)state;
+    struct killed k;
+    struct mp_connguard_limits lim = {.max_conns = 100,
+                                      .reserve = 8,
+                                      .head_timeout_ms = 10000,
+                                      .send_min_rate = 1000,
+                                      .send_max_ms = 60000};
+    struct mp_connguard *g = NULL;
+    memset(&k, 0, sizeof k);
+    assert_int_equal(mp_connguard_new(&lim, fake_kill, &k, &g), MP_OK);
+    struct mp_conn *fast = mp_connguard_open(g, 5, "192.0.2.1", false, 0);
+    struct mp_conn *slow = mp_connguard_open(g, 6, "192.0.2.2", false, 0);
+    struct mp_conn *plain = mp_connguard_open(g, 7, "192.0.2.3", false, 0);
+    for (int i = 0; i < 3; i++)
+        mp_connguard_head(g, (struct mp_conn *[]){fast, slow, plain}[i], 1000);
+    mp_connguard_busy(g, plain); /* an answer that does not stream: no pace */
+    mp_connguard_stream(g, fast, 1000);
+    mp_connguard_stream(g, slow, 1000);
+    mp_connguard_sent(g, fast, 10000);
+    mp_connguard_sent(g, slow, 10);
+    assert_int_equal(mp_connguard_sweep(g, 11000), 0); /* grace */
+    assert_int_equal(mp_connguard_sweep(g, 12000), 1); /* 1 s late: 1000 bytes owed */
+    assert_true(k.fd[6]);
+    mp_connguard_sent(g, fast, 1000000);
+    assert_int_equal(mp_connguard_sweep(g, 60999), 0);
+    assert_int_equal(mp_connguard_sweep(g, 61000), 1); /* fast enough, but too long */
+    assert_true(k.fd[5]);
+    assert_false(k.fd[7]);
+    struct mp_connguard_stats st;
+    mp_connguard_stats(g, &st);
+    assert_int_equal(st.killed_send, 2);
+    assert_int_equal(st.killed_deadline, 0);
+    /* The next request on a connection is no longer watched as a stream. */
+    mp_connguard_idle(g, plain, 61000);
+    mp_connguard_close(g, fast);
+    mp_connguard_close(g, slow);
+    mp_connguard_close(g, plain);
+    mp_connguard_free(g);
+}
+
 /* Many addresses opened and closed in random order: the table's counts match
  * a plain array's (backward-shift deletion keeps probe runs intact). */
 static void test_address_table_matches_reference(void **state)
@@ -239,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_eviction_keeps_the_reserve),
         cmocka_unit_test(test_head_deadline_is_total),
         cmocka_unit_test(test_body_min_rate),
+        cmocka_unit_test(test_send_rate_and_length),
         cmocka_unit_test(test_address_table_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

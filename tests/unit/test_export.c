@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include "meldpunt/app.h"
 #include "meldpunt/cluster.h"
 #include "meldpunt/export.h"
@@ -105,27 +107,9 @@ static char *produce(struct fixture *f, enum mp_export_format fmt, enum mp_expor
                                .city = f->app->city};
     if (mp_export_open_path(f->cfg.db_path, q, &o, &x, &err) != MP_OK)
         fail_msg("open: %s", err.text);
-    size_t cap = 1 << 16, n = 0;
-    char *out = malloc(cap + 1);
-    char *chunk = malloc(step);
-    assert_non_null(out);
-    assert_non_null(chunk);
-    long got;
-    while ((got = mp_export_read(x, chunk, step)) > 0) {
-        assert_true((size_t)got <= step);
-        if (n + (size_t)got > cap) {
-            cap *= 2;
-            out = realloc(out, cap + 1);
-            assert_non_null(out);
-        }
-        memcpy(out + n, chunk, (size_t)got);
-        n += (size_t)got;
-    }
-    assert_int_equal(got, 0);
-    assert_int_equal(mp_export_read(x, chunk, step), 0); /* the end stays the end */
-    out[n] = '\0';
-    *len = n;
-    free(chunk);
+    char *out = NULL;
+    *len = 0;
+    fx_export_drain(x, step, &out, len);
     mp_export_free(x);
     return out;
 }

@@ -49,7 +49,8 @@ static int setup(void **state)
     assert_int_equal(mp_geo_new(f.city->crs, &f.geo, &err), MP_OK);
     assert_int_equal(mp_streets_load(streets, f.geo, &f.streets, &err), MP_OK);
     assert_int_equal(mp_store_open(f.file.path, &so, &f.store, &err), MP_OK);
-    f.ctx = (struct mp_ctx){f.city, f.tz, f.streets, f.geo, mp_store_acquire(f.store)};
+    f.ctx = (struct mp_ctx){.city = f.city, .tz = f.tz, .streets = f.streets, .geo = f.geo,
+                            .db = mp_store_acquire(f.store)};
     *state = &f;
     return 0;
 }

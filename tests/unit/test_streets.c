@@ -174,6 +174,23 @@ static void test_suggest(void **state)
         assert_true(strncmp(out[i], "W ", 2) == 0);
 }
 
+/* Cross streets of one street, for suggestions after "&": only streets it
+ * meets, not itself, each once, in the order it meets them. */
+static void test_suggest_cross(void **state)
+{
+    struct fx *f = *state;
+    const char *out[4];
+    assert_int_equal(mp_streets_suggest_cross(f->streets, "W Madison St", "N", out, 4), 3);
+    assert_string_equal(out[0], "N ABERDEEN ST");
+    assert_string_equal(out[1], "N MAY ST");
+    assert_string_equal(out[2], "N CARPENTER ST");
+    assert_int_equal(mp_streets_suggest_cross(f->streets, "Madison", "MAY", out, 4), 1);
+    assert_string_equal(out[0], "N MAY ST");
+    assert_int_equal(mp_streets_suggest_cross(f->streets, "W Madison St", "W", out, 4), 0);
+    assert_int_equal(mp_streets_suggest_cross(f->streets, "Elm St", "N", out, 4), 0);
+    assert_int_equal(mp_streets_suggest_cross(f->streets, "W Madison St", "", out, 4), 0);
+}
+
 static void test_location(void **state)
 {
     struct fx *f = *state;
@@ -276,17 +293,6 @@ static void test_place_chicago_grid(void **state)
     assert_near(mp_streets_metres_per_number(f->streets), 0, 0);
 }
 
-/* Write name in dir with text. */
-static void put_file(const char *dir, const char *name, const char *text)
-{
-    char path[400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-}
-
 static const char dutch_layer[] =
     "street\tfrom_cross\tto_cross\tcoords\n"
     "Kerkstraat\tMarkt\tLaan\t5.12000 52.09000,5.12300 52.09000\n"
@@ -305,8 +311,8 @@ static void test_place_points_and_ranges(void **state)
     double x0, y0, x1, y1;
     snprintf(dir, sizeof dir, "%s/numbers-XXXXXX", f->dir);
     assert_non_null(mkdtemp(dir));
-    put_file(dir, "streets.tsv", dutch_layer);
-    put_file(dir, "addresses.tsv",
+    fx_write_file(dir, "streets.tsv", dutch_layer);
+    fx_write_file(dir, "addresses.tsv",
              "street\tfrom\tto\tcoords\n"
              "Kerkstraat\t1\t41\t5.12000 52.09010,5.12300 52.09010,5.12600 52.09010\n"
              "Kerkstraat\t2\t42\t5.12000 52.08990,5.12600 52.08990\n"
@@ -346,23 +352,23 @@ static void test_place_points_and_ranges(void **state)
     mp_streets_free(s);
 
     /* Broken number files are refused with the line and the reason. */
-    put_file(dir, "addresses.tsv",
+    fx_write_file(dir, "addresses.tsv",
              "street\tfrom\tto\tcoords\nDorpsstraat\t1\t9\t5.1 52.1,5.2 52.1\n");
     assert_int_not_equal(mp_streets_load(path, f->city.geo, &s, &err), MP_OK);
     assert_string_equal(err.text, "addresses.tsv line 2: the street is not in streets.tsv");
-    put_file(dir, "addresses.tsv", "street\tfrom\tto\tcoords\nKerkstraat\t1\t9\t5.1 52.1\n");
+    fx_write_file(dir, "addresses.tsv", "street\tfrom\tto\tcoords\nKerkstraat\t1\t9\t5.1 52.1\n");
     assert_int_not_equal(mp_streets_load(path, f->city.geo, &s, &err), MP_OK);
     assert_string_equal(err.text,
                         "addresses.tsv line 2: a range needs two points, an address one");
     snprintf(path, sizeof path, "%s/addresses.tsv", dir);
     assert_int_equal(unlink(path), 0);
-    put_file(dir, "address_grid.json",
+    fx_write_file(dir, "address_grid.json",
              "{\"axes\": [{\"prefix\": \"N\", \"coordinate\": \"lat\", \"streets\": "
              "[[0, \"Markt\"], [100, \"Nergensweg\"]]}]}");
     snprintf(path, sizeof path, "%s/streets.tsv", dir);
     assert_int_not_equal(mp_streets_load(path, f->city.geo, &s, &err), MP_OK);
     assert_string_equal(err.text, "address_grid.json axis N: no street Nergensweg in streets.tsv");
-    put_file(dir, "address_grid.json",
+    fx_write_file(dir, "address_grid.json",
              "{\"axes\": [{\"prefix\": \"N\", \"coordinate\": \"lat\", \"streets\": "
              "[[100, \"Markt\"], [0, \"Kerkstraat\"]]}]}");
     assert_int_not_equal(mp_streets_load(path, f->city.geo, &s, &err), MP_OK);
@@ -460,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_snap_limits),
         cmocka_unit_test(test_find_address),
         cmocka_unit_test(test_suggest),
+        cmocka_unit_test(test_suggest_cross),
         cmocka_unit_test(test_location),
         cmocka_unit_test(test_missing_layer),
         cmocka_unit_test(test_chicago_layer),

@@ -31,7 +31,7 @@ static void test_every_status_is_complete(void **state)
     (void)state;
     size_t n;
     const struct mp_vocab_status *st = mp_vocab_statuses(&n);
-    assert_int_equal(n, 8);
+    assert_int_equal(n, 9);
     assert_true(n <= MP_VOCAB_STATUSES_MAX);
     for (size_t i = 0; i < n; i++) {
         const struct mp_vocab_status *s = &st[i];
@@ -59,6 +59,17 @@ static void test_every_status_is_complete(void **state)
     assert_string_equal(mp_vocab_status_find("scheduled")->fixmystreet, "ACTION_SCHEDULED");
     assert_string_equal(mp_vocab_status_find("reopened")->fixmystreet, "OPEN");
     assert_string_equal(mp_vocab_status_find("closed")->map_group, "fixed");
+    /* The reporter's request to reopen: open again, the council looking. */
+    const struct mp_vocab_status *rr = mp_vocab_status_find("reopen_requested");
+    assert_non_null(rr);
+    assert_true(rr->open);
+    assert_string_equal(rr->fixmystreet, "INVESTIGATING");
+    assert_string_equal(rr->name_nl, "Heropenen gevraagd");
+    /* Reporters hear of the changes they wait for, not of work starting. */
+    static const char *const mailed[] = {"acknowledged", "scheduled",       "fixed",
+                                         "closed",       "not_responsible", "reopened"};
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(st[i].mail, one_of(st[i].code, mailed, sizeof mailed / sizeof *mailed));
     assert_null(mp_vocab_status_find(NULL));
     assert_null(mp_vocab_status_find("New"));
     assert_null(mp_vocab_status_find("open"));
@@ -90,6 +101,15 @@ static void test_transitions_name_known_statuses(void **state)
         assert_true(leaves);
         assert_true(reached || strcmp(st[s].code, "new") == 0);
     }
+    /* Only the reporter moves a job into reopen_requested, from fixed or
+     * closed; staff move it on. */
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(t[i].reporter, strcmp(t[i].to, "reopen_requested") == 0);
+        if (t[i].reporter)
+            assert_true(strcmp(t[i].from, "fixed") == 0 || strcmp(t[i].from, "closed") == 0);
+    }
+    assert_non_null(mp_vocab_transition_find("reopen_requested", "reopened"));
+    assert_true(mp_vocab_transition_find("reopen_requested", "fixed")->note_required);
     /* Crews only start and finish work. */
     for (size_t i = 0; i < n; i++)
         if (t[i].crew)
@@ -103,8 +123,9 @@ static void test_codes_by_family(void **state)
     (void)state;
     const char *out[MP_VOCAB_STATUSES_MAX];
     size_t n = mp_vocab_status_codes(MP_VOCAB_OPEN, out, MP_VOCAB_STATUSES_MAX);
-    assert_int_equal(n, 5);
-    const char *open[] = {"new", "acknowledged", "scheduled", "in_progress", "reopened"};
+    assert_int_equal(n, 6);
+    const char *open[] = {"new",         "acknowledged", "scheduled",
+                          "in_progress", "reopened",     "reopen_requested"};
     for (size_t i = 0; i < n; i++)
         assert_string_equal(out[i], open[i]);
     n = mp_vocab_status_codes(MP_VOCAB_RESOLVED, out, MP_VOCAB_STATUSES_MAX);
@@ -112,10 +133,10 @@ static void test_codes_by_family(void **state)
     assert_string_equal(out[0], "fixed");
     assert_string_equal(out[1], "closed");
     assert_string_equal(out[2], "not_responsible");
-    assert_int_equal(mp_vocab_status_codes(MP_VOCAB_OPEN311_OPEN, out, MP_VOCAB_STATUSES_MAX), 5);
+    assert_int_equal(mp_vocab_status_codes(MP_VOCAB_OPEN311_OPEN, out, MP_VOCAB_STATUSES_MAX), 6);
     assert_int_equal(mp_vocab_status_codes(MP_VOCAB_OPEN311_CLOSED, out, MP_VOCAB_STATUSES_MAX),
                      3);
-    assert_int_equal(mp_vocab_status_codes(MP_VOCAB_ALL, out, MP_VOCAB_STATUSES_MAX), 8);
+    assert_int_equal(mp_vocab_status_codes(MP_VOCAB_ALL, out, MP_VOCAB_STATUSES_MAX), 9);
     /* Bounded by cap. */
     assert_int_equal(mp_vocab_status_codes(MP_VOCAB_ALL, out, 2), 2);
     assert_string_equal(out[1], "acknowledged");
@@ -128,7 +149,7 @@ static void test_status_list_text(void **state)
     char buf[128];
     assert_true(mp_vocab_status_list(buf, sizeof buf));
     assert_string_equal(buf, "new, acknowledged, scheduled, in_progress, fixed, closed, "
-                             "not_responsible, reopened");
+                             "not_responsible, reopened, reopen_requested");
     size_t len = strlen(buf);
     char exact[128];
     assert_true(mp_vocab_status_list(exact, len + 1));
@@ -149,13 +170,13 @@ static void test_filter_families(void **state)
     assert_int_equal(q.nstatuses, 3);
     assert_string_equal(q.statuses[2], "not_responsible");
     assert_int_equal(mp_cluster_status_filter_add(&q, "unresolved", &err), MP_OK);
-    assert_int_equal(q.nstatuses, 8);
-    assert_string_equal(q.statuses[7], "reopened");
+    assert_int_equal(q.nstatuses, 9);
+    assert_string_equal(q.statuses[8], "reopen_requested");
     assert_int_equal(mp_cluster_status_filter_add(&q, "done", &err), MP_EINVAL);
     assert_string_equal(err.code, "invalid_parameter");
     assert_string_equal(err.text, "unknown status 'done' (use new, acknowledged, scheduled, "
-                                  "in_progress, fixed, closed, not_responsible, reopened, open "
-                                  "or resolved)");
+                                  "in_progress, fixed, closed, not_responsible, reopened, "
+                                  "reopen_requested, open or resolved)");
     /* A family never overruns the query's list. */
     memset(&q, 0, sizeof q);
     q.nstatuses = MP_QUERY_MAX_LIST - 2;
