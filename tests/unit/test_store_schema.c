@@ -375,6 +375,24 @@ static const char schema_objects[] =
     "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT IN ('sqlite_sequence',"
     " 'sqlite_stat1') ORDER BY type, name";
 
+/* A new database in a copy of the template's folder (dir), upgraded no
+ * further than version, at path (cap bytes): open in r, raw. */
+static void old_version(struct fx_dbfile *dir, const char *name, int version, char *path,
+                        size_t cap, struct raw *r)
+{
+    struct mp_store *st = NULL;
+    struct mp_store_opts o;
+    struct mp_error err = {{0}, {0}};
+    assert_int_equal(fx_dbfile_copy(dir, name, &fx_template), 0);
+    snprintf(path, cap, "%s/v%d.sqlite", dir->dir, version);
+    fx_store_opts(&o, 1);
+    o.schema_version = version;
+    assert_int_equal(mp_store_open(path, &o, &st, &err), MP_OK);
+    mp_store_close(st);
+    raw_open(r, path);
+    assert_int_equal(raw_int(r, "PRAGMA user_version"), version);
+}
+
 static void a_schema_8_database_upgraded_keeps_its_ids(void **state)
 {
     (void)state;
@@ -384,16 +402,10 @@ static void a_schema_8_database_upgraded_keeps_its_ids(void **state)
     struct mp_error err = {{0}, {0}};
     struct raw r;
     char v8[400];
-    assert_int_equal(fx_dbfile_copy(&dir, "mp-ids-v8", &fx_template), 0);
-    snprintf(v8, sizeof v8, "%s/v8.sqlite", dir.dir);
 
     /* Version 8 with its rows. */
+    old_version(&dir, "mp-ids-v8", 8, v8, sizeof v8, &r);
     fx_store_opts(&o, 1);
-    o.schema_version = 8;
-    assert_int_equal(mp_store_open(v8, &o, &st, &err), MP_OK);
-    mp_store_close(st);
-    raw_open(&r, v8);
-    assert_int_equal(raw_int(&r, "PRAGMA user_version"), 8);
     assert_int_equal(raw_int(&r, "SELECT count(*) FROM sqlite_master WHERE sql LIKE"
                                  " '%AUTOINCREMENT%' AND name IN ('reports', 'clusters')"),
                      0);
@@ -589,13 +601,7 @@ static void a_schema_9_database_gets_the_city_as_municipality(void **state)
     struct mp_error err = {{0}, {0}};
     struct raw r;
     char v9[400];
-    assert_int_equal(fx_dbfile_copy(&dir, "mp-municipality-v9", &fx_template), 0);
-    snprintf(v9, sizeof v9, "%s/v9.sqlite", dir.dir);
-    fx_store_opts(&o, 1);
-    o.schema_version = 9;
-    assert_int_equal(mp_store_open(v9, &o, &st, &err), MP_OK);
-    mp_store_close(st);
-    raw_open(&r, v9);
+    old_version(&dir, "mp-municipality-v9", 9, v9, sizeof v9, &r);
     assert_int_equal(raw_int(&r, "SELECT count(*) FROM pragma_table_info('reports') WHERE name"
                                  " = 'municipality'"),
                      0);
