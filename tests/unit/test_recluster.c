@@ -491,9 +491,20 @@ static void municipalities_stay_apart(void **state)
     municipality_of(&d, clu[0], "chicago");
     municipality_of(&d, clu[1], "evanston");
 
-    /* Split: the new cluster is the old one's municipality's. */
+    /* Staff cannot fold them either: not by a merge, not by a move. */
     struct mp_principal boss = {.name = "boss", .role = MP_ROLE_ADMIN};
     struct mp_correction_result res;
+    assert_int_equal(mp_corrections_merge(&d.ctx, &boss, clu[1], clu[0], "test", &res, &err),
+                     MP_ECONFLICT);
+    assert_string_equal(err.code, "municipality_mismatch");
+    assert_string_equal(err.text, "cluster 2 is of evanston and cluster 1 of chicago: a job stays"
+                                  " in its municipality");
+    assert_int_equal(mp_corrections_move(&d.ctx, &boss, rep[1], clu[0], &res, &err),
+                     MP_ECONFLICT);
+    assert_string_equal(err.text, "cluster 1 is of chicago, the report of evanston: a report"
+                                  " stays in its municipality");
+
+    /* Split: the new cluster is the old one's municipality's. */
     assert_int_equal(mp_corrections_move(&d.ctx, &boss, rep[3], 0, &res, &err), MP_OK);
     assert_int_not_equal(res.cluster_id, clu[3]);
     municipality_of(&d, res.cluster_id, "evanston");
