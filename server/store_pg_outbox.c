@@ -1,8 +1,8 @@
 /* store_pg_outbox.c - SQL of the outbox on PostgreSQL (store_notify.h):
  * queueing messages (one, a status change's fan-out to subscribers, the
  * follow-up questions), the sender's due/lease/finish cycle, and the staff
- * listing. Webhook deliveries are rows of this table too
- * (store_pg_webhooks.c).
+ * listings. Webhook deliveries are rows of this table too: their listing
+ * is here, the receivers and the fan-out in store_pg_webhooks.c.
  *
  * Several servers on one database each run a sender. Two must never send
  * the same message: outbox_due locks the rows it hands out (FOR UPDATE
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "meldpunt/store_notify.h"
+#include "meldpunt/store_webhooks.h"
 #include "store_pg.h"
 #include "store_pg_engine.h"
 
@@ -68,6 +69,11 @@ static const char sql_outbox_get[] = "SELECT " OUTBOX_COLS OUTBOX_FROM " WHERE o
 static const char sql_outbox_retry[] =
     "UPDATE outbox SET state = 'queued', next_at = $2, lease_until = 0"
     " WHERE state = 'failed' AND ($1::bigint = 0 OR id = $1::bigint)";
+/* A receiver's deliveries (webhook_deliveries): $1 state, $2 its id. */
+static const char sql_deliveries[] =
+    "SELECT " OUTBOX_COLS OUTBOX_FROM " WHERE o.channel = 'webhook'"
+    " AND o.rcpt_hash = 'webhook:' || $2::bigint AND ($1::text IS NULL OR o.state = $1)"
+    " ORDER BY o.id DESC LIMIT $3";
 static const char sql_outbox_counts[] =
     "SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state";
 
@@ -233,6 +239,12 @@ enum mp_status mp_pg_outbox_list(struct mp_store_sess *s, const char *state, int
                                  size_t limit, mp_outbox_cb cb, void *ctx)
 {
     return messages(s, sql_outbox_list, state, before, (int64_t)limit, cb, ctx, "outbox list");
+}
+
+enum mp_status mp_pg_webhook_deliveries(struct mp_store_sess *s, int64_t id, const char *state,
+                                        size_t limit, mp_outbox_cb cb, void *ctx)
+{
+    return messages(s, sql_deliveries, state, id, (int64_t)limit, cb, ctx, "webhook deliveries");
 }
 
 enum mp_status mp_pg_outbox_get(struct mp_store_sess *s, int64_t id, mp_outbox_cb cb, void *ctx)

@@ -1,6 +1,7 @@
 /* store_pg_webhooks.c - SQL of webhooks on PostgreSQL (store_webhooks.h):
- * the receivers, and their deliveries, which are outbox rows of channel
- * "webhook" (store_pg_outbox.c leases and finishes them like mail). */
+ * the receivers, and the fan-out of an event to them. Their deliveries are
+ * outbox rows of channel "webhook": store_pg_outbox.c lists, leases and
+ * finishes them like mail. */
 #include "meldpunt/store_webhooks.h"
 
 #include "store_pg.h"
@@ -30,13 +31,6 @@ static const char sql_fanout[] =
     " AND (position(',' || $2::text || ',' IN ',' || w.events || ',') > 0"
     " OR ($3::boolean AND position(',cluster.public_note,' IN ',' || w.events || ',') > 0))"
     " ORDER BY w.id ON CONFLICT DO NOTHING";
-static const char sql_deliveries[] =
-    "SELECT o.id, coalesce(o.event_id, 0), coalesce(o.report_id, 0), coalesce(o.cluster_id, 0),"
-    " o.attempts, o.created_at, o.next_at, o.sent_at, o.kind, o.channel, o.rcpt, o.rcpt_hash,"
-    " o.lang, o.msg_key, o.state, o.last_error, e.uid"
-    " FROM outbox o LEFT JOIN notify_events e ON e.id = o.event_id"
-    " WHERE o.channel = 'webhook' AND o.rcpt_hash = 'webhook:' || $1::bigint"
-    " AND ($2::text IS NULL OR o.state = $2) ORDER BY o.id DESC LIMIT $3";
 static const char sql_contact[] =
     "SELECT contact_name, contact_email, contact_phone FROM reports WHERE id = $1::bigint";
 
@@ -116,48 +110,6 @@ enum mp_status mp_pg_webhook_fanout(struct mp_store_sess *s, int64_t event_id, c
     enum mp_status rc = mp_pg_run(s, sql_fanout, &p, &changed, "webhook fan-out");
     *n = rc == MP_OK ? changed : 0;
     return rc;
-}
-
-struct deliveries {
-    mp_outbox_cb cb;
-    void *ctx;
-};
-
-static int delivery_row(void *p, const PGresult *r, int i)
-{
-    const struct deliveries *c = p;
-    struct mp_outbox_row row = {
-        .id = mp_pg_col_int64(r, i, 0),
-        .event_id = mp_pg_col_int64(r, i, 1),
-        .report_id = mp_pg_col_int64(r, i, 2),
-        .cluster_id = mp_pg_col_int64(r, i, 3),
-        .attempts = mp_pg_col_int64(r, i, 4),
-        .created_at = mp_pg_col_int64(r, i, 5),
-        .next_at = mp_pg_col_int64(r, i, 6),
-        .sent_at = mp_pg_col_int64(r, i, 7),
-        .kind = mp_pg_col_text(r, i, 8),
-        .channel = mp_pg_col_text(r, i, 9),
-        .rcpt = mp_pg_col_text(r, i, 10),
-        .rcpt_hash = mp_pg_col_text(r, i, 11),
-        .lang = mp_pg_col_text(r, i, 12),
-        .msg_key = mp_pg_col_text(r, i, 13),
-        .state = mp_pg_col_text(r, i, 14),
-        .last_error = mp_pg_col_text(r, i, 15),
-        .event_uid = mp_pg_col_text(r, i, 16),
-    };
-    return c->cb(c->ctx, &row);
-}
-
-enum mp_status mp_pg_webhook_deliveries(struct mp_store_sess *s, int64_t id, const char *state,
-                                        size_t limit, mp_outbox_cb cb, void *ctx)
-{
-    struct deliveries c = {cb, ctx};
-    struct mp_pg_params p;
-    mp_pg_params_init(&p);
-    mp_pg_int64(&p, id);
-    mp_pg_text(&p, state);
-    mp_pg_int64(&p, (int64_t)limit);
-    return mp_pg_each(s, sql_deliveries, &p, delivery_row, &c, "webhook deliveries");
 }
 
 struct contacts {
