@@ -356,22 +356,15 @@ static const char v10_notify[] =
     " WHERE contact_email IS NOT NULL;"
     "CREATE INDEX clusters_fixed_at ON clusters (fixed_at) WHERE fixed_at > 0;";
 
-/* Each schema version and its SQL, in up to eight parts run in order. */
+/* Each schema version and its SQL, in up to MAX_PARTS parts run in order. */
+#define MAX_PARTS 8
 static const struct {
     int version;
-    const char *parts[8];
+    const char *parts[MAX_PARTS];
 } migrations[] = {
-    {10,
-     {
-         v10_core,    /* reports, clusters, history, photos */
-         v10_people,  /* corrections, link constraints, users, audit */
-         v10_work,    /* Open311, work */
-         v10_counter, /* change_counter */
-         v10_notify,  /* outbox, webhooks (pgnotify) */
-     }},
+    {10, {v10_core, v10_people, v10_work, v10_counter, v10_notify /* pgnotify */}},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
-#define MAX_PARTS (sizeof migrations[0].parts / sizeof migrations[0].parts[0])
 
 _Static_assert(MP_PG_SCHEMA_VERSION == 10, "the last entry of migrations is the schema version");
 
