@@ -8,9 +8,13 @@
  * the same message: outbox_due locks the rows it hands out (FOR UPDATE
  * SKIP LOCKED, so a second sender skips them instead of waiting) until the
  * caller's transaction, in which it leases them, ends; a leased row is not
- * due again until its lease runs out. outbox_release_all therefore drops
- * only the leases that ran out: on SQLite a starting sender is the only
- * one, here the others may be sending what they leased. */
+ * due again until its lease runs out. A lease records the backend of the
+ * session that took it (pg_backend_pid), and outbox_release_all, run by a
+ * sender that starts, frees only the leases whose backend is gone (its
+ * server died or lost its connection) or that ran out: on SQLite a
+ * starting sender is the only one, here others may be sending what they
+ * leased. A server that restarts after kill -9 thus sends its messages at
+ * once, as on SQLite. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,10 +56,15 @@ static const char sql_outbox_due[] =
     "SELECT " OUTBOX_COLS OUTBOX_FROM " WHERE o.channel = $1 AND o.state = 'queued'"
     " AND o.next_at <= $2::bigint AND o.lease_until <= $2::bigint"
     " ORDER BY o.next_at, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED";
-static const char sql_outbox_lease[] = "UPDATE outbox SET lease_until = $2 WHERE id = $1::bigint";
+static const char sql_outbox_lease[] =
+    "UPDATE outbox SET lease_until = $2, lease_owner = pg_backend_pid() WHERE id = $1::bigint";
+/* A backend id may be reused by a new session: its lease then lasts until
+ * it runs out, the safe way round. */
 static const char sql_outbox_release[] =
-    "UPDATE outbox SET lease_until = 0 WHERE state = 'queued' AND lease_until <> 0"
-    " AND lease_until <= extract(epoch FROM now())::bigint";
+    "UPDATE outbox SET lease_until = 0, lease_owner = NULL WHERE state = 'queued'"
+    " AND lease_until <> 0 AND (lease_until <= extract(epoch FROM now())::bigint"
+    " OR lease_owner IS NULL OR lease_owner NOT IN (SELECT pid FROM pg_stat_activity"
+    " WHERE pid IS NOT NULL))";
 static const char sql_outbox_finish[] =
     "UPDATE outbox SET state = $2, attempts = attempts + $3, next_at = $4, sent_at = $5,"
     " last_error = $6, lease_until = 0 WHERE id = $1::bigint";

@@ -310,6 +310,8 @@ static const char v10_notify[] =
     " created_at bigint NOT NULL,"
     " next_at bigint NOT NULL,"
     " lease_until bigint NOT NULL DEFAULT 0,"
+    /* The backend (pg_backend_pid) of the sender that leased the row. */
+    " lease_owner integer,"
     " sent_at bigint NOT NULL DEFAULT 0,"
     " last_error text);"
     "CREATE INDEX outbox_due ON outbox (channel, state, next_at);"

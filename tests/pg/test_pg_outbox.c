@@ -2,7 +2,8 @@
  * database (each runs a sender): two senders leasing at the same time send
  * every message exactly once; a sender's look outside a transaction skips
  * the messages another is leasing without waiting for it; a server that
- * starts frees only leases that ran out, never one another server holds.
+ * starts frees the leases of servers that are gone (kill -9) and those
+ * that ran out, never one a live server holds.
  * (On SQLite one server owns the file, and a starting sender frees every
  * lease: store_notify.h.)
  *
@@ -80,6 +81,7 @@ static void server_close(struct server *v)
         return;
     mp_store_release(v->st, v->s);
     mp_store_close(v->st);
+    v->st = NULL;
 }
 
 static int setup(void **state)
@@ -315,12 +317,43 @@ static void test_starting_server_keeps_others_leases(void **state)
     assert_int_equal(u.ids[0], t.ids[1]);
 }
 
+static void test_dead_servers_leases_are_freed(void **state)
+{
+    struct fx *f = *state;
+    struct mp_error err = {{0}, {0}};
+    int64_t now = mp_time_now();
+    queue(f->a.s, 1, now - 1);
+    struct taken t = {{0}, 0};
+    assert_int_equal(mp_store_begin_write(f->a.s, &err), MP_OK);
+    assert_int_equal(mp_store_outbox_due(f->a.s, "mail", now, BATCH, take, &t), MP_OK);
+    assert_int_equal((int)t.n, 1);
+    assert_int_equal(mp_store_outbox_lease(f->a.s, t.ids[0], now + LEASE_S), MP_OK);
+    assert_int_equal(mp_store_commit(f->a.s, &err), MP_OK);
+
+    /* Server a dies (its connections end, as with kill -9); server b starts
+     * and sends a's message at once, not after the lease. PostgreSQL ends
+     * a's backend when it sees the connection close: a moment. */
+    server_close(&f->a);
+    struct taken u = {{0}, 0};
+    for (int i = 0; i < 50 && u.n == 0; i++) {
+        assert_int_equal(mp_store_begin_write(f->b.s, &err), MP_OK);
+        assert_int_equal(mp_store_outbox_release_all(f->b.s), MP_OK);
+        assert_int_equal(mp_store_commit(f->b.s, &err), MP_OK);
+        assert_int_equal(mp_store_outbox_due(f->b.s, "mail", now + 1, BATCH, take, &u), MP_OK);
+        if (u.n == 0)
+            (void)usleep(100000);
+    }
+    assert_int_equal((int)u.n, 1);
+    assert_int_equal(u.ids[0], t.ids[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_two_senders_send_each_message_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_look_skips_what_another_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_starting_server_keeps_others_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_servers_leases_are_freed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
