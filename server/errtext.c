@@ -74,6 +74,7 @@ static const struct {
     {"moved_on", "Er is sindsdien een melding verplaatst; de samenvoeging kan niet meer "
                  "terug."},
     {"not_found", "Niet gevonden."},
+    {"not_implemented", "Dit kan deze server (nog) niet met zijn database."},
     {"not_meldpunt", "Dit is geen database van meldpunt."},
     {"note_required", "Voor deze statuswijziging is een toelichting nodig."},
     {"out_of_area", "Deze plek ligt buiten ons gebied."},
