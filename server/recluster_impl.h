@@ -110,6 +110,9 @@ struct row {
     size_t addr_off;               /* reader thread: address in the batch's arena + 1, or 0 */
     struct mp_cluster_probe probe; /* its street borrowed from the street layer */
     char location[128];
+    /* Its own (a region's member): it joins only that municipality's
+     * clusters, and a cluster it starts is that municipality's. */
+    char municipality[MP_MUNICIPALITY_MAXLEN];
 };
 
 struct placed {
