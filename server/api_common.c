@@ -374,7 +374,7 @@ enum mp_status mp_api_json_object(const struct mp_request *req, const char *cons
     json_t *v;
     *out = NULL;
     if (!mp_api_media_is(req, "application/json"))
-        return mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
+        return mp_fail(err, MP_EMEDIATYPE, "unsupported_media_type", "send application/json");
     *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(*out))
         return mp_fail(err, MP_EINVAL, "invalid_json", "the body must be a JSON object%s%.80s",

@@ -20,7 +20,7 @@ static enum mp_status body_object(const struct mp_request *req, const char *key,
 {
     json_error_t je;
     if (!mp_api_media_is(req, "application/json"))
-        return mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
+        return mp_fail(err, MP_EMEDIATYPE, "unsupported_media_type", "send application/json");
     *out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
     if (!*out)
         return mp_fail(err, MP_EINVAL, "invalid_json", "malformed JSON: %.100s", je.text);

@@ -116,10 +116,13 @@ static enum mp_status o311_from(struct mp_response *resp, bool xml, enum mp_stat
     case MP_EINVAL:
     case MP_ECONFLICT:
     case MP_ETOOBIG:
-    case MP_EUNSUPPORTED: http = 400; break;
+    case MP_EMEDIATYPE: http = 400; break;
     case MP_EAUTH:
     case MP_EFORBIDDEN: http = 403; break;
     case MP_ENOTFOUND: http = 404; break;
+    case MP_EUNSUPPORTED:
+        return o311_fail(resp, xml, 501, "%s",
+                         "this server's storage engine does not offer this operation yet");
     default:
         fprintf(stderr, "meldpunt: open311: %s: %s\n", mp_status_name(st),
                 err && err->text[0] ? err->text : "-");

@@ -479,7 +479,7 @@ enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
         if ((rc = input_from_json(body, in, err)))
             goto out;
     } else {
-        rc = mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type",
+        rc = mp_fail(err, MP_EMEDIATYPE, "unsupported_media_type",
                      "send application/json or multipart/form-data");
         goto out;
     }

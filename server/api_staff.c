@@ -510,7 +510,7 @@ enum mp_status mp_api_cluster_status(struct mp_app *app, struct mp_ctx *ctx,
         }
         rq.note_public = json_is_true(np);
     } else {
-        rc = mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type",
+        rc = mp_fail(err, MP_EMEDIATYPE, "unsupported_media_type",
                      "send application/json or multipart/form-data");
         goto out;
     }
@@ -610,7 +610,7 @@ enum mp_status mp_api_cluster_assign(struct mp_app *app, struct mp_ctx *ctx,
     if ((rc = staff_request(ctx, req, NULL, MP_ROLE_DISPATCHER, &who, err)))
         goto out;
     if (!mp_api_media_is(req, "application/json")) {
-        rc = mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type", "send application/json");
+        rc = mp_fail(err, MP_EMEDIATYPE, "unsupported_media_type", "send application/json");
         goto out;
     }
     body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);

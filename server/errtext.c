@@ -75,6 +75,7 @@ static const struct {
                  "terug."},
     {"municipality_mismatch", "Deze meldingen horen bij verschillende gemeenten; ze blijven apart."},
     {"not_found", "Niet gevonden."},
+    {"not_implemented", "Dit kan deze server (nog) niet met zijn database."},
     {"not_meldpunt", "Dit is geen database van meldpunt."},
     {"note_required", "Voor deze statuswijziging is een toelichting nodig."},
     {"out_of_area", "Deze plek ligt buiten ons gebied."},

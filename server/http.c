@@ -821,9 +821,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (st == MP_EDB || st == MP_EIO || st == MP_ENOMEM)
             fprintf(stderr, "meldpunt: [%s] %s %s %s: %s: %s\n", rs->log.id,
                     rs->req.client_ip, method, url, mp_status_name(st), err.text);
-        if (!err.code[0])
-            mp_fail(&err, st, st == MP_ENOMEM ? "unavailable" : "internal",
-                    "the server could not complete the request");
+        mp_http_error_fill(st, &err);
         error_answer(conn, &resp, &err, st);
         if (st == MP_EUNAVAIL || st == MP_ERATE)
             resp.retry_after = resp.retry_after ? resp.retry_after : 5;

@@ -1,7 +1,8 @@
 /* http_answer.c - the parts of an answer that need no libmicrohttpd: the
- * HTTP code of a status, the JSON error body, the Content-Security-Policy
- * of the pages, and the header fields of an answer. Kept apart from http.c
- * (the connection handling) so that each reads whole. */
+ * HTTP code of a status and the error code a failure lacks, the JSON error
+ * body, the Content-Security-Policy of the pages, and the header fields of
+ * an answer. Kept apart from http.c (the connection handling) so that each
+ * reads whole. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,26 @@ void mp_http_error_body(struct mp_response *resp, const struct mp_error *err)
     resp->etag[0] = '\0';
 }
 
+void mp_http_error_fill(enum mp_status st, struct mp_error *err)
+{
+    /* An operation the storage engine lacks is no failure of the request or
+     * of the server: whatever code a domain module wrapped it in (often
+     * "unavailable"), the client learns that it is not implemented here.
+     * The store's own "unsupported" answer keeps its text (it says what to
+     * use instead). */
+    if (st == MP_EUNSUPPORTED) {
+        if (strcmp(err->code, "unsupported") == 0 || strcmp(err->code, "not_implemented") == 0)
+            snprintf(err->code, sizeof err->code, "not_implemented");
+        else
+            mp_fail(err, st, "not_implemented",
+                    "this server's storage engine does not offer this operation yet");
+        return;
+    }
+    if (!err->code[0])
+        mp_fail(err, st, st == MP_ENOMEM ? "unavailable" : "internal",
+                "the server could not complete the request");
+}
+
 int mp_http_code(enum mp_status st)
 {
     switch (st) {
@@ -34,7 +55,8 @@ int mp_http_code(enum mp_status st)
     case MP_EMETHOD: return 405;
     case MP_ECONFLICT: return 409;
     case MP_ETOOBIG: return 413;
-    case MP_EUNSUPPORTED: return 415;
+    case MP_EMEDIATYPE: return 415;
+    case MP_EUNSUPPORTED: return 501;
     case MP_ERATE: return 429;
     case MP_EUNAVAIL: return 503;
     case MP_PENDING: return 500; /* never answered as such: see http.c handle() */

@@ -1,4 +1,7 @@
-/* mail_pack.c - the city pack's mail templates and settings (mail_pack.h). */
+/* mail_pack.c - the city pack's mail templates and settings (mail_pack.h).
+ * Templates a pack's language lacks come from the built-in set
+ * (mail_builtin.h), so a pack carries only the templates it words its own
+ * way; a pack without language folders speaks the built-in languages. */
 #include "meldpunt/mail_pack.h"
 
 #include <dirent.h>
@@ -7,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "mail_builtin.h"
 
 #define LANGS_MAX 8
 #define TEMPLATES_MAX 128
@@ -437,6 +442,30 @@ static enum mp_status load_lang(struct mp_mail_pack *p, const char *mail_dir, co
     return rc;
 }
 
+/* The built-in templates of lang that the pack does not have itself (its
+ * own, loaded first, win; a partial of its own also serves the built-in
+ * templates that include it). */
+static enum mp_status add_builtin(struct mp_mail_pack *p, const char *lang, struct mp_error *err)
+{
+    for (size_t i = 0; i < mp_mail_nbuiltin; i++) {
+        const struct mp_mail_builtin *b = &mp_mail_builtin[i];
+        if (strcmp(b->lang, lang) != 0 || find(p, lang, b->name, strlen(b->name), b->html))
+            continue;
+        if (p->ntmpls == TEMPLATES_MAX)
+            return mp_fail(err, MP_ETOOBIG, "mail_pack", "more than %d templates", TEMPLATES_MAX);
+        struct tmpl *t = &p->tmpls[p->ntmpls];
+        if (!(t->text = malloc(b->len + 1)))
+            return MP_ENOMEM;
+        memcpy(t->text, b->text, b->len + 1);
+        t->len = b->len;
+        copy_name(t->lang, sizeof t->lang, lang, strlen(lang));
+        copy_name(t->name, sizeof t->name, b->name, strlen(b->name));
+        t->html = b->html;
+        p->ntmpls++;
+    }
+    return MP_OK;
+}
+
 /* Every template of every language: a subject where needed, balanced
  * sections, partials that exist; the required ones present. */
 static enum mp_status check_templates(const struct mp_mail_pack *p, struct mp_error *err)
@@ -577,6 +606,7 @@ enum mp_status mp_mail_pack_load(const char *city_dir, struct mp_mail_pack **out
     char mail_dir[1024];
     struct mp_mail_pack *p = calloc(1, sizeof *p);
     DIR *d = NULL;
+    bool own_langs = false;
     *out = NULL;
     if (!p)
         return MP_ENOMEM;
@@ -600,6 +630,14 @@ enum mp_status mp_mail_pack_load(const char *city_dir, struct mp_mail_pack **out
         }
         copy_name(p->langs[p->nlangs++], sizeof p->langs[0], e->d_name, strlen(e->d_name));
     }
+    /* No language folder: the pack's words are mail.json's texts in the
+     * built-in templates, in the built-in languages. */
+    own_langs = p->nlangs > 0;
+    for (size_t i = 0; !own_langs && i < mp_mail_nbuiltin; i++) {
+        const char *lang = mp_mail_builtin[i].lang;
+        if (lang_index(p, lang, strlen(lang)) < 0 && p->nlangs < LANGS_MAX)
+            copy_name(p->langs[p->nlangs++], sizeof p->langs[0], lang, strlen(lang));
+    }
     if (p->nlangs == 0) {
         rc = mp_fail(err, MP_EINVAL, "mail_pack", "mail/ holds no language folder");
         goto out;
@@ -608,7 +646,8 @@ enum mp_status mp_mail_pack_load(const char *city_dir, struct mp_mail_pack **out
     for (size_t l = 0; l < p->nlangs; l++) {
         size_t len = strlen(p->lang_list);
         snprintf(p->lang_list + len, sizeof p->lang_list - len, "%s%s", l ? "," : "", p->langs[l]);
-        if ((rc = load_lang(p, mail_dir, p->langs[l], err)))
+        if ((own_langs && (rc = load_lang(p, mail_dir, p->langs[l], err))) ||
+            (rc = add_builtin(p, p->langs[l], err)))
             goto out;
     }
     if ((rc = check_templates(p, err)) || (rc = load_settings(p, mail_dir, err)) ||

@@ -389,7 +389,7 @@ static enum mp_status jpeg_decode_run(struct jpeg_reader *r, const unsigned char
     if (w * h > lim->max_pixels)
         return fail_dimensions(err, w, h, lim->max_pixels);
     if (c->jpeg_color_space == JCS_CMYK || c->jpeg_color_space == JCS_YCCK)
-        return mp_fail(err, MP_EUNSUPPORTED, "unsupported_color_space",
+        return mp_fail(err, MP_EMEDIATYPE, "unsupported_color_space",
                                "CMYK JPEG photos are not supported; please send an RGB photo");
 
     for (jpeg_saved_marker_ptr m = c->marker_list; m; m = m->next) {
@@ -753,12 +753,12 @@ enum mp_status mp_photo_sniff(const unsigned char *data, size_t len, const char 
         return MP_EINVAL;
     *mime = NULL;
     if (!data)
-        return MP_EUNSUPPORTED;
+        return MP_EMEDIATYPE;
     if (len >= sizeof SIG_JPEG && memcmp(data, SIG_JPEG, sizeof SIG_JPEG) == 0)
         *mime = MIME_JPEG;
     else if (len >= sizeof SIG_PNG && memcmp(data, SIG_PNG, sizeof SIG_PNG) == 0)
         *mime = MIME_PNG;
-    return *mime ? MP_OK : MP_EUNSUPPORTED;
+    return *mime ? MP_OK : MP_EMEDIATYPE;
 }
 
 struct mp_photo_rec mp_photo_rec_of(const struct mp_photo *p)
@@ -809,7 +809,7 @@ enum mp_status mp_photo_process(const unsigned char *data, size_t len,
         goto out;
     }
     if (mp_photo_sniff(data, len, &mime) != MP_OK) {
-        rc = mp_fail(err, MP_EUNSUPPORTED, "unsupported_media_type",
+        rc = mp_fail(err, MP_EMEDIATYPE, "unsupported_media_type",
                      "photo must be a JPEG or PNG image");
         goto out;
     }

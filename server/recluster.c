@@ -26,10 +26,11 @@
  * exclusions and tie-breaks follow creation order as database ids do.
  * Clusters of a category the pack no longer has are neither replayed nor
  * deleted. With a second context, reading and snapping run on another
- * connection and thread (see "reading on a second connection" below).
+ * connection and thread (recluster_feed.c). The open clusters are found by
+ * grid cell through recluster_cells.c; the state all three share is in
+ * recluster_impl.h.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,135 +43,10 @@
 #include "meldpunt/geo.h"
 #include "meldpunt/report.h"
 #include "meldpunt/store.h"
+#include "recluster_impl.h"
 
-#define CELL 250.0
+/* Candidates a report is compared with at most. */
 #define MAX_CAND 256
-/* Entries of the dense grid at most (4 bytes each). */
-#define DENSE_MAX (16L << 20)
-/* Stored states are fetched in blocks of ids: claims come mostly in id
- * order (clusters are created in time order), in a few interleaved runs
- * after earlier re-clusterings. */
-#define BLOCK_IDS 512
-#define NBLOCKS 8
-
-struct clu {
-    /* st.id: while in the replay, the creation rank, a stand-in id for the
-     * rules (exclusions and tie-breaks follow creation order, as database
-     * ids do on insert); set to dbid when written. */
-    struct mp_cluster_state st;
-    struct mp_cluster_addr addr; /* its members' house numbers, as on insert */
-    int64_t dbid; /* the stored id it keeps, or the one reserved for it */
-    /* The stored numbers of a claimed cluster that decide whether to write. */
-    int64_t old_count, old_first, old_last;
-    double old_sum_x, old_sum_y, old_lon, old_lat;
-    long cx, cy; /* the grid cell it is listed under */
-    long prev;   /* in the list of its cell (next is in struct hot) */
-    uint32_t cat;
-    bool fresh;      /* a new cluster: inserted when written */
-    bool texts_same; /* claimed, and status, district, street, location as stored */
-};
-
-/* What the walk over a cell's list reads of each cluster, packed apart
- * from the states: most clusters listed near a report are out of its reach
- * or window, and are passed over without touching their state. */
-struct hot {
-    double x, y;     /* = st.x, st.y */
-    int64_t last_at; /* = st.last_at */
-    int64_t seq;     /* = st.id while in the replay */
-    long next;       /* next cluster in the list of its cell, -1 at the end */
-    bool live;
-    bool pinned; /* holds a constrained report: kept to the end */
-};
-
-/* A grid cell with clusters in it (open addressing, linear probing; a
- * cell is removed when its last cluster leaves, so the table holds the
- * open clusters' cells only and stays small enough for the cache). */
-struct slot {
-    uint64_t key;
-    int32_t head; /* first cluster's index + 1; 0 when empty */
-    int32_t used;
-};
-
-/* Clusters of one category in the order their latest report arrived. */
-struct qent {
-    int64_t t, seq;
-    long idx;
-};
-struct queue {
-    struct qent *v;
-    size_t head, n, cap; /* ring */
-};
-
-struct block {
-    int64_t no;   /* block number (id / BLOCK_IDS), -1 when empty */
-    uint64_t use; /* for least-recently-used replacement */
-    struct mp_cluster_state *st;
-    size_t n;
-};
-
-/* A report as the replay takes it. */
-struct row {
-    int64_t id, cluster_id, created_at;
-    double x, y, lon, lat;
-    uint32_t cat;
-    bool probed;                   /* probe and location are filled */
-    const char *address;           /* borrowed; for probing here (when not probed) */
-    size_t addr_off;               /* reader thread: address in the batch's arena + 1, or 0 */
-    struct mp_cluster_probe probe; /* its street borrowed from the street layer */
-    char location[128];
-    /* Its own (a region's member): it joins only that municipality's
-     * clusters, and a cluster it starts is that municipality's. */
-    char municipality[MP_MUNICIPALITY_MAXLEN];
-};
-
-struct placed {
-    int64_t id;  /* a constrained report */
-    long idx;    /* its cluster, -1 while not yet replayed */
-};
-
-struct heir {
-    int64_t old, heir;
-};
-
-struct work {
-    struct mp_ctx *ctx;
-    const char *only;
-    struct clu *clus;
-    struct hot *hot; /* parallel to clus */
-    size_t nclus, capclus;
-    long *free_idx;
-    size_t nfree, capfree;
-    /* The grid: a dense table of list heads (index + 1, 0 when empty) per
-     * category over the city's box, and a hash table for cells outside. */
-    int32_t *dense;
-    long gx0, gy0, gnx, gny;
-    struct slot *slots;
-    size_t nslots, usedslots;
-    struct queue *queues; /* one per category */
-    /* constraints, as an edge list sorted by report id: a, b, must */
-    int64_t (*edges)[3];
-    size_t nedges, capedges;
-    struct placed *placed; /* sorted by id */
-    size_t nplaced;
-    /* stored clusters: bit set while a cluster may still be claimed */
-    uint64_t *unclaimed, *seen;
-    int64_t max_old;
-    long nold;
-    struct heir *heirs;
-    size_t nheirs, capheirs;
-    struct block blocks[NBLOCKS];
-    uint64_t clock;
-    int64_t next_id, seq;
-    /* category of the previous row, to skip the look-up by name */
-    const char *last_code;
-    const struct mp_category *last_cat, *row_cat;
-    const struct mp_cluster_state **cand;
-    const struct mp_cluster_addr **cand_addr;
-    long *cand_idx;
-    long nreps, nclusters, moved;
-    long open, peak_open; /* clusters in memory now, and at most */
-    enum mp_status rc;
-};
 
 /* snprintf(dst, cap, "%s", src) without the formatting machinery: one new
  * cluster costs five of these. */
@@ -180,140 +56,6 @@ static void copy_str(char *dst, size_t cap, const char *src)
     n = n < cap - 1 ? n : cap - 1;
     memcpy(dst, src, n);
     dst[n] = '\0';
-}
-
-static bool bit_get(const uint64_t *b, int64_t i) { return (b[i >> 6] >> (i & 63)) & 1; }
-static void bit_set(uint64_t *b, int64_t i) { b[i >> 6] |= (uint64_t)1 << (i & 63); }
-static void bit_clear(uint64_t *b, int64_t i) { b[i >> 6] &= ~((uint64_t)1 << (i & 63)); }
-
-static uint64_t mix(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    return k;
-}
-
-static uint64_t cell_key(uint32_t cat, long cx, long cy)
-{
-    return ((uint64_t)cat << 48) ^ ((uint64_t)(uint32_t)(int32_t)cx << 24) ^
-           (uint64_t)(uint32_t)(int32_t)cy;
-}
-
-static struct slot *find_slot(struct work *w, uint64_t key, bool create)
-{
-    if (create && (w->usedslots + 1) * 2 > w->nslots) {
-        size_t n = w->nslots ? w->nslots * 2 : 1024;
-        struct slot *s = calloc(n, sizeof *s);
-        if (!s)
-            return NULL;
-        for (size_t i = 0; i < w->nslots; i++) {
-            if (!w->slots[i].used)
-                continue;
-            size_t j = mix(w->slots[i].key) & (n - 1);
-            while (s[j].used)
-                j = (j + 1) & (n - 1);
-            s[j] = w->slots[i];
-        }
-        free(w->slots);
-        w->slots = s;
-        w->nslots = n;
-    }
-    if (!w->nslots)
-        return NULL;
-    size_t j = mix(key) & (w->nslots - 1);
-    while (w->slots[j].used) {
-        if (w->slots[j].key == key)
-            return &w->slots[j];
-        j = (j + 1) & (w->nslots - 1);
-    }
-    if (!create)
-        return NULL;
-    w->slots[j] = (struct slot){key, 0, 1};
-    w->usedslots++;
-    return &w->slots[j];
-}
-
-/* Remove slot j, moving later entries of its probe run back into the gap
- * (no tombstones). */
-static void slot_delete(struct work *w, size_t j)
-{
-    const size_t mask = w->nslots - 1;
-    size_t i = j;
-    w->usedslots--;
-    for (;;) {
-        w->slots[i].used = 0;
-        size_t k = i;
-        for (;;) {
-            k = (k + 1) & mask;
-            if (!w->slots[k].used)
-                return;
-            size_t home = mix(w->slots[k].key) & mask;
-            /* It stays when its home lies cyclically in (i, k]. */
-            bool stays = i <= k ? (i < home && home <= k) : (i < home || home <= k);
-            if (!stays)
-                break;
-        }
-        w->slots[i] = w->slots[k];
-        i = k;
-    }
-}
-
-static bool in_dense(const struct work *w, long cx, long cy)
-{
-    return w->dense && cx >= w->gx0 && cx < w->gx0 + w->gnx && cy >= w->gy0 &&
-           cy < w->gy0 + w->gny;
-}
-
-static int32_t *dense_at(const struct work *w, uint32_t cat, long cx, long cy)
-{
-    return &w->dense[((size_t)cat * (size_t)w->gnx + (size_t)(cx - w->gx0)) * (size_t)w->gny +
-                     (size_t)(cy - w->gy0)];
-}
-
-/* The list head of a cell (NULL when absent and not create, or no memory). */
-static int32_t *head_of(struct work *w, uint32_t cat, long cx, long cy, bool create)
-{
-    if (in_dense(w, cx, cy))
-        return dense_at(w, cat, cx, cy);
-    struct slot *s = find_slot(w, cell_key(cat, cx, cy), create);
-    return s ? &s->head : NULL;
-}
-
-static long cell_x(double x) { return (long)floor(x / CELL); }
-
-static bool cell_link(struct work *w, long i)
-{
-    struct clu *c = &w->clus[i];
-    long cx = cell_x(c->st.x), cy = cell_x(c->st.y);
-    int32_t *h = head_of(w, c->cat, cx, cy, true);
-    if (!h)
-        return false;
-    c->cx = cx;
-    c->cy = cy;
-    c->prev = -1;
-    w->hot[i].next = (long)*h - 1;
-    if (*h)
-        w->clus[*h - 1].prev = i;
-    *h = (int32_t)(i + 1);
-    return true;
-}
-
-static void cell_unlink(struct work *w, long i)
-{
-    struct clu *c = &w->clus[i];
-    long next = w->hot[i].next;
-    if (c->prev >= 0) {
-        w->hot[c->prev].next = next;
-    } else if (in_dense(w, c->cx, c->cy)) {
-        *dense_at(w, c->cat, c->cx, c->cy) = (int32_t)(next + 1);
-    } else {
-        struct slot *s = find_slot(w, cell_key(c->cat, c->cx, c->cy), false);
-        if (s && (s->head = (int32_t)(next + 1)) == 0)
-            slot_delete(w, (size_t)(s - w->slots));
-    }
-    if (next >= 0)
-        w->clus[next].prev = c->prev;
 }
 
 static bool queue_push(struct queue *q, struct qent e)
@@ -366,7 +108,7 @@ static enum mp_status retire(struct work *w, long i)
     } else if (!same_state(c) && (rc = mp_store_cluster_update(w->ctx->db, &c->st))) {
         return rc;
     }
-    cell_unlink(w, i);
+    mp_recluster_cells_unlink(w, i);
     w->hot[i].live = false;
     w->open--;
     if (w->nfree == w->capfree) {
@@ -497,18 +239,15 @@ static bool is_old(const struct work *w, int64_t id)
     return id > 0 && id <= w->max_old;
 }
 
-/* Place one report; returns a status. */
 /* The report's street (snapped point, direction) and location. */
-static void probe_row(const struct mp_ctx *ctx, struct row *r)
+void mp_recluster_row_probe(const struct mp_ctx *ctx, struct row *r)
 {
     mp_report_probe((struct mp_ctx *)ctx, r->address, r->x, r->y, r->created_at, &r->probe,
                     r->location, sizeof r->location);
     r->probed = true;
 }
 
-/* Whether a report's probe can matter before its cluster is known: for
- * the street and address rules always, else when its house number may. */
-static bool needs_probe(const struct mp_category *cat, const char *address)
+bool mp_recluster_row_needs_probe(const struct mp_category *cat, const char *address)
 {
     return cat->rule != MP_RULE_POINT || (cat->address_span > 0 && address && address[0]);
 }
@@ -521,7 +260,8 @@ static const struct mp_cluster_probe *probe_of(const struct row *r)
     return r->probed ? &r->probe : &none;
 }
 
-static enum mp_status replay_one(struct work *w, struct row *r)
+/* Place one report; returns a status. */
+enum mp_status mp_recluster_replay_one(struct work *w, struct row *r)
 {
     enum mp_status rc;
     const uint32_t ci = r->cat;
@@ -561,8 +301,8 @@ static enum mp_status replay_one(struct work *w, struct row *r)
      * and address rules, for an address whose number may count, for a new
      * cluster (its street and location) and for the reason of a report
      * that moves. */
-    if (!r->probed && needs_probe(cat, r->address))
-        probe_row(w->ctx, r);
+    if (!r->probed && mp_recluster_row_needs_probe(cat, r->address))
+        mp_recluster_row_probe(w->ctx, r);
     const bool probed = r->probed;
     const struct mp_cluster_probe bare = {.x = r->x, .y = r->y, .t = r->created_at};
     const struct mp_cluster_probe *probe = probed ? &r->probe : &bare;
@@ -581,7 +321,7 @@ static enum mp_status replay_one(struct work *w, struct row *r)
                               (cat->address_span == 0 || !probe->addr.street);
         for (long cx = cell_x(bx - half); cx <= cell_x(bx + half); cx++)
             for (long cy = cell_x(by - half); cy <= cell_x(by + half); cy++) {
-                const int32_t *hd = head_of(w, ci, cx, cy, false);
+                const int32_t *hd = mp_recluster_cells_head(w, ci, cx, cy);
                 for (long c = hd ? (long)*hd - 1 : -1; c >= 0 && n < MAX_CAND;
                      c = w->hot[c].next) {
                     /* Pass over those the rules would reject on the
@@ -613,7 +353,7 @@ static enum mp_status replay_one(struct work *w, struct row *r)
          * (the point rule chose without it): asked again before the
          * cluster changes. */
         if (chosen >= 0 && !probed && w->clus[chosen].dbid != r->cluster_id) {
-            probe_row(w->ctx, r);
+            mp_recluster_row_probe(w->ctx, r);
             (void)mp_cluster_choose_ev(cat, &r->probe, w->cand, w->cand_addr, n, exclude, nex,
                                        &why);
         }
@@ -631,13 +371,13 @@ static enum mp_status replay_one(struct work *w, struct row *r)
         w->hot[chosen].y = c->st.y;
         w->hot[chosen].last_at = c->st.last_at;
         if (cell_x(c->st.x) != c->cx || cell_x(c->st.y) != c->cy) {
-            cell_unlink(w, chosen);
-            if (!cell_link(w, chosen))
+            mp_recluster_cells_unlink(w, chosen);
+            if (!mp_recluster_cells_link(w, chosen))
                 return MP_ENOMEM;
         }
     } else {
         if (!r->probed)
-            probe_row(w->ctx, r);
+            mp_recluster_row_probe(w->ctx, r);
         if ((chosen = new_clu(w)) < 0)
             return MP_ENOMEM;
         struct clu *c = &w->clus[chosen];
@@ -689,7 +429,7 @@ static enum mp_status replay_one(struct work *w, struct row *r)
             w->peak_open = w->open;
         w->hot[chosen] = (struct hot){.x = c->st.x, .y = c->st.y, .last_at = c->st.last_at,
                                       .seq = c->st.id, .next = -1, .live = true};
-        if (!cell_link(w, chosen))
+        if (!mp_recluster_cells_link(w, chosen))
             return MP_ENOMEM;
     }
     struct clu *c = &w->clus[chosen];
@@ -726,9 +466,8 @@ static enum mp_status replay_one(struct work *w, struct row *r)
     return MP_OK;
 }
 
-/* The pack's category of a row, or NULL; *last caches the previous one. */
-static const struct mp_category *row_category(const struct mp_city *city, const char *code,
-                                              const struct mp_category **last)
+const struct mp_category *mp_recluster_row_category(const struct mp_city *city, const char *code,
+                                                    const struct mp_category **last)
 {
     if (!code)
         return NULL;
@@ -737,7 +476,7 @@ static const struct mp_category *row_category(const struct mp_city *city, const 
     return *last;
 }
 
-static void fill_row(struct row *d, const struct mp_replay_row *r, uint32_t cat)
+void mp_recluster_row_fill(struct row *d, const struct mp_replay_row *r, uint32_t cat)
 {
     d->id = r->id;
     d->cluster_id = r->cluster_id;
@@ -756,192 +495,15 @@ static void fill_row(struct row *d, const struct mp_replay_row *r, uint32_t cat)
 static int take_rep(void *p, const struct mp_replay_row *r)
 {
     struct work *w = p;
-    const struct mp_category *cat = row_category(w->ctx->city, r->category, &w->row_cat);
+    const struct mp_category *cat =
+        mp_recluster_row_category(w->ctx->city, r->category, &w->row_cat);
     if (!cat)
         return 0; /* a category the pack no longer has stays where it is */
     struct row d;
-    fill_row(&d, r, (uint32_t)(cat - w->ctx->city->categories));
+    mp_recluster_row_fill(&d, r, (uint32_t)(cat - w->ctx->city->categories));
     w->nreps++;
-    w->rc = replay_one(w, &d);
+    w->rc = mp_recluster_replay_one(w, &d);
     return w->rc != MP_OK;
-}
-
-/* ---- reading on a second connection and thread ----
- *
- * With a second context, a reader thread steps the time-ordered cursor on
- * its own connection and snaps every report to its street, in batches,
- * while this thread replays and writes. The reader's snapshot is the
- * database as it was when the write transaction began (our writes are not
- * committed until the end, and the write lock keeps everyone else out),
- * which is what the replay must read: the reports with their old clusters.
- * It snaps reports the replay would not need to (joins under the point
- * rule): more CPU, less wall time. */
-#define BATCH 4096
-#define NBATCH 8
-
-struct feed {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct row *rows; /* NBATCH batches of BATCH */
-    size_t n[NBATCH];
-    bool full[NBATCH];
-    bool done, stop;
-    enum mp_status rc;
-    /* Addresses of the rows left for the replay to snap, per batch. */
-    char *arena[NBATCH];
-    size_t alen[NBATCH], acap[NBATCH];
-    /* reader side */
-    struct mp_ctx *reader;
-    const char *only;
-    const struct mp_category *last;
-    uint64_t *seen; /* stored cluster ids met so far */
-    int64_t max_old;
-    int wslot;
-    size_t wn;
-};
-
-/* Hand the batch being filled over; wait for the next one to be free
- * unless this was the last. Returns false when told to stop. */
-static bool feed_publish(struct feed *f, bool last)
-{
-    bool go;
-    pthread_mutex_lock(&f->lock);
-    f->n[f->wslot] = f->wn;
-    f->full[f->wslot] = f->wn > 0;
-    f->wslot = (f->wslot + 1) % NBATCH;
-    f->wn = 0;
-    if (last)
-        f->done = true;
-    pthread_cond_broadcast(&f->cond);
-    while (!last && f->full[f->wslot] && !f->stop)
-        pthread_cond_wait(&f->cond, &f->lock);
-    f->alen[f->wslot] = 0;
-    go = !f->stop;
-    pthread_mutex_unlock(&f->lock);
-    return go;
-}
-
-static int feed_row(void *p, const struct mp_replay_row *r)
-{
-    struct feed *f = p;
-    const struct mp_city *city = f->reader->city;
-    const struct mp_category *cat = row_category(city, r->category, &f->last);
-    if (!cat)
-        return 0;
-    struct row *d = &f->rows[(size_t)f->wslot * BATCH + f->wn++];
-    fill_row(d, r, (uint32_t)(cat - city->categories));
-    /* A point-rule report is snapped only if it may start a cluster: the
-     * first of its stored cluster (in the usual replay it starts it
-     * again). The rest most likely join, which needs no street; the
-     * replay snaps those that do not, from a copy of the address. */
-    int64_t id = r->cluster_id;
-    bool known = id > 0 && id <= f->max_old, first = !known || !bit_get(f->seen, id);
-    if (known)
-        bit_set(f->seen, id);
-    d->address = NULL; /* the cursor's, gone with the next row */
-    d->addr_off = 0;
-    if (needs_probe(cat, r->address) || first) {
-        d->address = r->address;
-        probe_row(f->reader, d);
-        d->address = NULL;
-    } else if (r->address) {
-        int s = f->wslot;
-        size_t len = strlen(r->address) + 1;
-        if (f->alen[s] + len > f->acap[s]) {
-            size_t cap = (f->acap[s] ? f->acap[s] * 2 : 65536) + len;
-            char *a = realloc(f->arena[s], cap);
-            if (!a) {
-                f->rc = MP_ENOMEM;
-                return 1;
-            }
-            f->arena[s] = a;
-            f->acap[s] = cap;
-        }
-        memcpy(f->arena[s] + f->alen[s], r->address, len);
-        d->addr_off = f->alen[s] + 1;
-        f->alen[s] += len;
-    }
-    return f->wn == BATCH && !feed_publish(f, false);
-}
-
-static void *feed_main(void *p)
-{
-    struct feed *f = p;
-    enum mp_status rc = mp_store_replay_reports(f->reader->db, f->only, feed_row, f);
-    pthread_mutex_lock(&f->lock);
-    if (f->rc == MP_OK)
-        f->rc = rc;
-    pthread_mutex_unlock(&f->lock);
-    (void)feed_publish(f, true);
-    return NULL;
-}
-
-static enum mp_status replay_fed(struct work *w, struct mp_ctx *reader)
-{
-    enum mp_status rc = MP_OK;
-    struct feed f = {.reader = reader, .only = w->only, .max_old = w->max_old};
-    pthread_t th;
-    int rslot = 0;
-    f.rows = malloc((size_t)NBATCH * BATCH * sizeof *f.rows);
-    f.seen = calloc((size_t)(w->max_old >> 6) + 1, sizeof *f.seen);
-    if (!f.rows || !f.seen) {
-        free(f.rows);
-        free(f.seen);
-        return MP_ENOMEM;
-    }
-    if (pthread_mutex_init(&f.lock, NULL) != 0) {
-        free(f.rows);
-        free(f.seen);
-        return MP_ENOMEM;
-    }
-    if (pthread_cond_init(&f.cond, NULL) != 0) {
-        pthread_mutex_destroy(&f.lock);
-        free(f.rows);
-        free(f.seen);
-        return MP_ENOMEM;
-    }
-    if (pthread_create(&th, NULL, feed_main, &f) != 0) {
-        rc = MP_ENOMEM;
-        goto out;
-    }
-    for (;;) {
-        pthread_mutex_lock(&f.lock);
-        while (!f.full[rslot] && !f.done)
-            pthread_cond_wait(&f.cond, &f.lock);
-        bool have = f.full[rslot];
-        size_t n = f.n[rslot];
-        pthread_mutex_unlock(&f.lock);
-        if (!have)
-            break;
-        struct row *b = &f.rows[(size_t)rslot * BATCH];
-        for (size_t i = 0; i < n; i++)
-            if (b[i].addr_off)
-                b[i].address = f.arena[rslot] + b[i].addr_off - 1;
-        for (size_t i = 0; i < n && rc == MP_OK; i++) {
-            w->nreps++;
-            rc = replay_one(w, &b[i]);
-        }
-        pthread_mutex_lock(&f.lock);
-        f.full[rslot] = false;
-        if (rc)
-            f.stop = true;
-        pthread_cond_broadcast(&f.cond);
-        pthread_mutex_unlock(&f.lock);
-        if (rc)
-            break;
-        rslot = (rslot + 1) % NBATCH;
-    }
-    pthread_join(th, NULL);
-    if (rc == MP_OK)
-        rc = f.rc;
-out:
-    pthread_cond_destroy(&f.cond);
-    pthread_mutex_destroy(&f.lock);
-    free(f.rows);
-    free(f.seen);
-    for (int i = 0; i < NBATCH; i++)
-        free(f.arena[i]);
-    return rc;
 }
 
 static int take_edge(void *p, int64_t a, int64_t b, bool must)
@@ -987,38 +549,6 @@ static int take_id(void *p, int64_t id, const char *category)
     return 0;
 }
 
-/* The dense part of the grid: the city's box (its corners and edge
- * midpoints projected) with a margin of cells. Untouched parts of the
- * table stay unmapped (calloc). Without it the hash table does all. */
-static void dense_grid(struct work *w)
-{
-    const struct mp_city *city = w->ctx->city;
-    const struct mp_bbox *b = &city->bbox;
-    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-            double lon = b->min_lon + (b->max_lon - b->min_lon) * i / 2;
-            double lat = b->min_lat + (b->max_lat - b->min_lat) * j / 2;
-            double x, y;
-            if (mp_geo_forward(w->ctx->geo, lon, lat, &x, &y) != MP_OK || !isfinite(x) ||
-                !isfinite(y))
-                return;
-            minx = fmin(minx, x);
-            miny = fmin(miny, y);
-            maxx = fmax(maxx, x);
-            maxy = fmax(maxy, y);
-        }
-    if (!(maxx - minx < 1e6 && maxy - miny < 1e6)) /* not a city: leave it to the hash */
-        return;
-    w->gx0 = cell_x(minx) - 4;
-    w->gy0 = cell_x(miny) - 4;
-    w->gnx = cell_x(maxx) - w->gx0 + 5;
-    w->gny = cell_x(maxy) - w->gy0 + 5;
-    size_t n = (size_t)w->gnx * (size_t)w->gny * city->ncategories;
-    if (n <= DENSE_MAX)
-        w->dense = calloc(n ? n : 1, sizeof *w->dense);
-}
-
 /* Constraints, the stored clusters' ids and the bookkeeping for both. */
 static enum mp_status prepare(struct work *w)
 {
@@ -1054,7 +584,7 @@ static enum mp_status prepare(struct work *w)
     }
     if ((rc = mp_store_cluster_ids(w->ctx->db, take_id, w)) || (rc = w->rc))
         return rc;
-    dense_grid(w);
+    mp_recluster_cells_init(w);
     return MP_OK;
 }
 
@@ -1106,7 +636,7 @@ enum mp_status mp_recluster_with(struct mp_ctx *ctx, struct mp_ctx *reader, cons
         rc = mp_fail(err, rc, "unavailable", "cannot read the reports");
         goto out;
     }
-    if (reader ? (rc = replay_fed(&w, reader)) != MP_OK
+    if (reader ? (rc = mp_recluster_feed(&w, reader)) != MP_OK
                : (rc = mp_store_replay_reports(ctx->db, category, take_rep, &w)) ||
                      (rc = w.rc)) {
         rc = mp_fail(err, rc, "unavailable", "re-clustering failed");
@@ -1130,8 +660,7 @@ out:
     free(w.clus);
     free(w.hot);
     free(w.free_idx);
-    free(w.slots);
-    free(w.dense);
+    mp_recluster_cells_free(&w.cells);
     if (w.queues)
         for (size_t i = 0; i < ctx->city->ncategories; i++)
             free(w.queues[i].v);

@@ -35,6 +35,7 @@ const char *mp_status_name(enum mp_status st)
     case MP_EAUTH: return "eauth";
     case MP_EFORBIDDEN: return "eforbidden";
     case MP_EUNSUPPORTED: return "eunsupported";
+    case MP_EMEDIATYPE: return "emediatype";
     case MP_EMETHOD: return "emethod";
     case MP_ERATE: return "erate";
     case MP_PENDING: return "pending";

@@ -33,7 +33,7 @@ enum mp_status mp_store_unsupported_fail(const struct mp_store_engine *e, const 
                                          struct mp_error *err, const char *text)
 {
     enum mp_status st = mp_store_unsupported(e, op);
-    return mp_fail(err, st, "unsupported", "%s", text);
+    return mp_fail(err, st, "not_implemented", "%s", text);
 }
 
 bool mp_store_location_is_url(const char *location)

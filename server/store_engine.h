@@ -408,7 +408,7 @@ const struct mp_store_engine *mp_store_engine_for(const char *location);
  * not implemented" and returns MP_EUNSUPPORTED. */
 enum mp_status mp_store_unsupported(const struct mp_store_engine *e, const char *op);
 /* mp_store_unsupported for an operation that reports its errors in err:
- * also fills err (code "unsupported", text). */
+ * also fills err (code "not_implemented", text). */
 enum mp_status mp_store_unsupported_fail(const struct mp_store_engine *e, const char *op,
                                          struct mp_error *err, const char *text);
 

@@ -9,6 +9,7 @@
 
 #include "store_sqlite.h"
 #include "store_sqlite_engine.h"
+#include "store_sqlite_outbox.h"
 #include "store_sqlite_schema.h"
 
 static const char *const notify_migrations[] = {
@@ -324,12 +325,6 @@ enum mp_status mp_sqlite_notify_mine(struct mp_store_sess *s, const char *email,
 
 /* ---- the outbox ---- */
 
-#define OUTBOX_COLS                                                                                \
-    "o.id, IFNULL(o.event_id, 0), IFNULL(o.sub_id, 0), IFNULL(o.report_id, 0),"                    \
-    " IFNULL(o.cluster_id, 0), o.attempts, o.created_at, o.next_at, o.sent_at, o.kind,"            \
-    " o.channel, o.rcpt, o.rcpt_hash, o.lang, o.msg_key, o.state, o.last_error, e.uid"
-#define OUTBOX_FROM " FROM outbox o LEFT JOIN notify_events e ON e.id = o.event_id"
-
 static const char sql_outbox_add[] =
     "INSERT OR IGNORE INTO outbox (event_id, kind, channel, rcpt, rcpt_hash, sub_id, report_id,"
     " cluster_id, lang, msg_key, dedup, created_at, next_at) VALUES (NULLIF(?1, 0), ?2, ?3, ?4,"
@@ -405,25 +400,30 @@ enum mp_status mp_sqlite_outbox_fanout(struct mp_store_sess *s, const struct mp_
                                        int64_t cluster_id, int64_t *n)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_outbox_fanout);
+    if (st) {
+        bind_message(st, m);
+        sqlite3_bind_int64(st, 4, m->created_at);
+        sqlite3_bind_int64(st, 5, m->next_at);
+        sqlite3_bind_int64(st, 6, cluster_id);
+    }
+    return mp_sqlite_outbox_fanout_run(s, st, n, "outbox fan-out");
+}
+
+enum mp_status mp_sqlite_outbox_fanout_run(struct mp_store_sess *s, sqlite3_stmt *st, int64_t *n,
+                                           const char *what)
+{
+    *n = 0;
     if (!st)
         return MP_EDB;
-    bind_message(st, m);
-    sqlite3_bind_int64(st, 4, m->created_at);
-    sqlite3_bind_int64(st, 5, m->next_at);
-    sqlite3_bind_int64(st, 6, cluster_id);
-    enum mp_status rc = mp_stmt_run(s, st, "outbox fan-out");
-    *n = rc == MP_OK ? sqlite3_changes64(mp_sq(s)->db) : 0;
+    enum mp_status rc = mp_stmt_run(s, st, what);
+    if (rc == MP_OK)
+        *n = sqlite3_changes64(mp_sq(s)->db);
     return rc;
 }
 
-struct messages {
-    mp_outbox_cb cb;
-    void *ctx;
-};
-
-static int message_row(void *p, sqlite3_stmt *st)
+int mp_sqlite_outbox_row(void *ctx, sqlite3_stmt *st)
 {
-    const struct messages *c = p;
+    const struct mp_sqlite_outbox_rows *c = ctx;
     struct mp_outbox_row r = {
         .id = sqlite3_column_int64(st, 0),
         .event_id = sqlite3_column_int64(st, 1),
@@ -450,14 +450,14 @@ static int message_row(void *p, sqlite3_stmt *st)
 enum mp_status mp_sqlite_outbox_due(struct mp_store_sess *s, const char *channel, int64_t now,
                                     size_t max, mp_outbox_cb cb, void *ctx)
 {
-    struct messages c = {cb, ctx};
+    struct mp_sqlite_outbox_rows c = {cb, ctx};
     sqlite3_stmt *st = mp_stmt(s, sql_outbox_due);
     if (st) {
         mp_bind_text(st, 1, channel);
         sqlite3_bind_int64(st, 2, now);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
     }
-    return mp_stmt_each(s, st, message_row, &c, "outbox due");
+    return mp_stmt_each(s, st, mp_sqlite_outbox_row, &c, "outbox due");
 }
 
 enum mp_status mp_sqlite_outbox_lease(struct mp_store_sess *s, int64_t id, int64_t until)
@@ -515,20 +515,21 @@ enum mp_status mp_sqlite_outbox_sent_since(struct mp_store_sess *s, const char *
 enum mp_status mp_sqlite_outbox_list(struct mp_store_sess *s, const char *state, int64_t before,
                                      size_t limit, mp_outbox_cb cb, void *ctx)
 {
-    struct messages c = {cb, ctx};
+    struct mp_sqlite_outbox_rows c = {cb, ctx};
     sqlite3_stmt *st = mp_stmt(s, sql_outbox_list);
     if (st) {
         mp_bind_text(st, 1, state);
         sqlite3_bind_int64(st, 2, before);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
     }
-    return mp_stmt_each(s, st, message_row, &c, "outbox list");
+    return mp_stmt_each(s, st, mp_sqlite_outbox_row, &c, "outbox list");
 }
 
 enum mp_status mp_sqlite_outbox_get(struct mp_store_sess *s, int64_t id, mp_outbox_cb cb, void *ctx)
 {
-    struct messages c = {cb, ctx};
-    return mp_stmt_first(s, mp_stmt_id(s, sql_outbox_get, id), message_row, &c, "outbox get");
+    struct mp_sqlite_outbox_rows c = {cb, ctx};
+    return mp_stmt_first(s, mp_stmt_id(s, sql_outbox_get, id), mp_sqlite_outbox_row, &c,
+                         "outbox get");
 }
 
 enum mp_status mp_sqlite_outbox_retry(struct mp_store_sess *s, int64_t id, int64_t now, int64_t *n)

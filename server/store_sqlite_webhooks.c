@@ -3,6 +3,7 @@
 
 #include "store_sqlite.h"
 #include "store_sqlite_engine.h"
+#include "store_sqlite_outbox.h"
 #include "store_sqlite_schema.h"
 
 static const char *const webhook_migrations[] = {
@@ -45,10 +46,7 @@ static const char sql_fanout[] =
     " OR (?3 AND instr(',' || w.events || ',', ',cluster.public_note,') > 0))"
     " ORDER BY w.id";
 static const char sql_deliveries[] =
-    "SELECT o.id, IFNULL(o.event_id, 0), 0, IFNULL(o.report_id, 0), IFNULL(o.cluster_id, 0),"
-    " o.attempts, o.created_at, o.next_at, o.sent_at, o.kind, o.channel, o.rcpt, o.rcpt_hash,"
-    " o.lang, o.msg_key, o.state, o.last_error, e.uid"
-    " FROM outbox o LEFT JOIN notify_events e ON e.id = o.event_id"
+    "SELECT " OUTBOX_COLS OUTBOX_FROM
     " WHERE o.channel = 'webhook' AND o.rcpt_hash = 'webhook:' || ?1"
     " AND (?2 IS NULL OR o.state = ?2) ORDER BY o.id DESC LIMIT ?3";
 static const char sql_contact[] =
@@ -115,62 +113,28 @@ enum mp_status mp_sqlite_webhook_fanout(struct mp_store_sess *s, int64_t event_i
                                         int64_t at, int64_t *n)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_fanout);
-    *n = 0;
-    if (!st)
-        return MP_EDB;
-    sqlite3_bind_int64(st, 1, event_id);
-    mp_bind_text(st, 2, type);
-    sqlite3_bind_int(st, 3, note ? 1 : 0);
-    sqlite3_bind_int64(st, 4, report_id);
-    sqlite3_bind_int64(st, 5, cluster_id);
-    sqlite3_bind_int64(st, 6, at);
-    enum mp_status rc = mp_stmt_run(s, st, "webhook fan-out");
-    if (rc == MP_OK)
-        *n = sqlite3_changes64(mp_sq(s)->db);
-    return rc;
-}
-
-struct deliveries {
-    mp_outbox_cb cb;
-    void *ctx;
-};
-
-static int delivery_row(void *p, sqlite3_stmt *st)
-{
-    const struct deliveries *c = p;
-    struct mp_outbox_row r = {
-        .id = sqlite3_column_int64(st, 0),
-        .event_id = sqlite3_column_int64(st, 1),
-        .report_id = sqlite3_column_int64(st, 3),
-        .cluster_id = sqlite3_column_int64(st, 4),
-        .attempts = sqlite3_column_int64(st, 5),
-        .created_at = sqlite3_column_int64(st, 6),
-        .next_at = sqlite3_column_int64(st, 7),
-        .sent_at = sqlite3_column_int64(st, 8),
-        .kind = mp_col_text(st, 9),
-        .channel = mp_col_text(st, 10),
-        .rcpt = mp_col_text(st, 11),
-        .rcpt_hash = mp_col_text(st, 12),
-        .lang = mp_col_text(st, 13),
-        .msg_key = mp_col_text(st, 14),
-        .state = mp_col_text(st, 15),
-        .last_error = mp_col_text(st, 16),
-        .event_uid = mp_col_text(st, 17),
-    };
-    return c->cb(c->ctx, &r);
+    if (st) {
+        sqlite3_bind_int64(st, 1, event_id);
+        mp_bind_text(st, 2, type);
+        sqlite3_bind_int(st, 3, note ? 1 : 0);
+        sqlite3_bind_int64(st, 4, report_id);
+        sqlite3_bind_int64(st, 5, cluster_id);
+        sqlite3_bind_int64(st, 6, at);
+    }
+    return mp_sqlite_outbox_fanout_run(s, st, n, "webhook fan-out");
 }
 
 enum mp_status mp_sqlite_webhook_deliveries(struct mp_store_sess *s, int64_t id, const char *state,
                                             size_t limit, mp_outbox_cb cb, void *ctx)
 {
-    struct deliveries c = {cb, ctx};
+    struct mp_sqlite_outbox_rows c = {cb, ctx};
     sqlite3_stmt *st = mp_stmt(s, sql_deliveries);
     if (st) {
         sqlite3_bind_int64(st, 1, id);
         mp_bind_text(st, 2, state);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
     }
-    return mp_stmt_each(s, st, delivery_row, &c, "webhook deliveries");
+    return mp_stmt_each(s, st, mp_sqlite_outbox_row, &c, "webhook deliveries");
 }
 
 struct contacts {

@@ -27,6 +27,36 @@ static int cmp_ref(const void *a, const void *b)
     return (x->seg > y->seg) - (x->seg < y->seg);
 }
 
+/* The entries of cell (cx, cy): cells[*lo .. *end), empty for a cell
+ * without segments (also outside the dense table, which covers them all). */
+static void cell_entries(const struct mp_streets *s, long cx, long cy, size_t *lo, size_t *end)
+{
+    *lo = *end = 0;
+    if (s->dense) {
+        if (cx < s->gx0 || cx >= s->gx0 + s->gnx || cy < s->gy0 || cy >= s->gy0 + s->gny)
+            return;
+        long k = (cx - s->gx0) * s->gny + cy - s->gy0;
+        *lo = s->dense[2 * k];
+        *end = s->dense[2 * k + 1];
+        return;
+    }
+    /* The lower bound of the cell's key in the sorted cell list. */
+    struct cell_ref key = {cell_key(cx, cy), 0, 0};
+    size_t l = 0, hi = s->ncells;
+    while (l < hi) {
+        size_t mid = l + (hi - l) / 2;
+        if (cmp_ref(&s->cells[mid], &key) < 0)
+            l = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t e = l;
+    while (e < s->ncells && s->cells[e].key == key.key)
+        e++;
+    *lo = l;
+    *end = e;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -405,27 +435,8 @@ bool mp_streets_snap(const struct mp_streets *s, double x, double y, double max_
             double ey = fmax(fmax((double)cy * CELL - y, y - (double)(cy + 1) * CELL), 0);
             if (ex * ex + ey * ey > (best + 1e-3) * (best + 1e-3))
                 continue;
-            struct cell_ref key = {cell_key(cx, cy), 0, 0};
-            size_t lo = 0, end = 0;
-            if (s->dense) {
-                if (cx < s->gx0 || cx >= s->gx0 + s->gnx || cy < s->gy0 || cy >= s->gy0 + s->gny)
-                    continue;
-                long k = (cx - s->gx0) * s->gny + cy - s->gy0;
-                lo = s->dense[2 * k];
-                end = s->dense[2 * k + 1];
-            } else {
-                /* lower bound of key in the sorted cell list */
-                size_t hi = s->ncells;
-                while (lo < hi) {
-                    size_t mid = lo + (hi - lo) / 2;
-                    if (cmp_ref(&s->cells[mid], &key) < 0)
-                        lo = mid + 1;
-                    else
-                        hi = mid;
-                }
-                for (end = lo; end < s->ncells && s->cells[end].key == key.key;)
-                    end++;
-            }
+            size_t lo, end;
+            cell_entries(s, cx, cy, &lo, &end);
             for (size_t i = lo; i < end; i++) {
                 if (want >= 0 && s->cells[i].street != (uint32_t)want)
                     continue;
@@ -733,26 +744,8 @@ static enum mp_status segs_in_box(const struct mp_streets *s, double x0, double 
         return MP_ETOOBIG; /* callers bound the box long before this */
     for (long cx = cx0; cx <= cx1; cx++)
         for (long cy = cy0; cy <= cy1; cy++) {
-            size_t lo = 0, end = 0;
-            struct cell_ref key = {cell_key(cx, cy), 0, 0};
-            if (s->dense) {
-                if (cx < s->gx0 || cx >= s->gx0 + s->gnx || cy < s->gy0 || cy >= s->gy0 + s->gny)
-                    continue;
-                long k = (cx - s->gx0) * s->gny + cy - s->gy0;
-                lo = s->dense[2 * k];
-                end = s->dense[2 * k + 1];
-            } else {
-                size_t hi = s->ncells;
-                while (lo < hi) {
-                    size_t mid = lo + (hi - lo) / 2;
-                    if (cmp_ref(&s->cells[mid], &key) < 0)
-                        lo = mid + 1;
-                    else
-                        hi = mid;
-                }
-                for (end = lo; end < s->ncells && s->cells[end].key == key.key;)
-                    end++;
-            }
+            size_t lo, end;
+            cell_entries(s, cx, cy, &lo, &end);
             for (size_t i = lo; i < end; i++) {
                 const struct seg *g = &s->segs[s->cells[i].seg];
                 if (fmax(g->x1, g->x2) < x0 || fmin(g->x1, g->x2) > x1 || fmax(g->y1, g->y2) < y0 ||

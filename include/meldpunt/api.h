@@ -22,7 +22,7 @@ enum mp_status mp_api_check_params(const struct mp_request *req, const char *con
                                    struct mp_error *err) MP_WUR;
 /* The body as a JSON object (jansson's json_t, caller json_decref()s *out,
  * also on error) whose members are all in allowed (NULL-terminated):
- * MP_EUNSUPPORTED "unsupported_media_type" unless application/json,
+ * MP_EMEDIATYPE "unsupported_media_type" unless application/json,
  * MP_EINVAL "invalid_json" / "unknown_field". */
 struct json_t;
 enum mp_status mp_api_json_object(const struct mp_request *req, const char *const *allowed,

@@ -145,8 +145,15 @@ struct mp_response {
     bool vary_language;       /* the text is in the Accept-Language's language: Vary */
 };
 
-/* The HTTP code for a handler's status. */
+/* The HTTP code for a handler's status: MP_EMEDIATYPE 415 (unsupported
+ * media type), MP_EUNSUPPORTED 501 (not implemented by this server's
+ * storage engine), ... */
 int mp_http_code(enum mp_status st);
+/* Complete the error of a failed answer before it is sent: a code and text
+ * when the handler left none ("internal", or "unavailable" for MP_ENOMEM);
+ * for MP_EUNSUPPORTED always the code "not_implemented" (with a text saying
+ * so unless the store wrote one). err is the caller's. */
+void mp_http_error_fill(enum mp_status st, struct mp_error *err);
 
 /* The Content-Security-Policy of the web pages into out (cap >= 1): this
  * server's own scripts, styles and API, images also from the origin of the

@@ -2,8 +2,11 @@
  * geodata/<city>/mail/<lang>/<name>.txt and .html, the settings in
  * geodata/<city>/mail/mail.json (default language, sender name, the reasons
  * a reporter can give in the satisfaction check) and each category's
- * follow-up delay ("followup_days" in categories.json). geodata/README.md
- * documents the files and the template language:
+ * follow-up delay ("followup_days" in categories.json). Every template a
+ * language of the pack lacks comes from the built-in set (server/mail,
+ * compiled in); a pack with no language folder has the built-in languages.
+ * README.md ("Mail to reporters") documents the files; the template
+ * language:
  *
  *   {{name}}              the variable (HTML-escaped in .html templates)
  *   {{#name}}..{{/name}}  the inside only when the variable is not empty
@@ -46,8 +49,10 @@ struct mp_tmpl_var {
     }
 
 /* Load the mail part of the pack in city_dir (mail/ and categories.json).
- * Every language folder must hold the templates of MP_MAIL_TEMPLATES (text
- * and HTML) with balanced sections; err names the file and the problem.
+ * Its languages are mail/'s language folders, or the built-in ones when it
+ * has none; each must have the templates of MP_MAIL_TEMPLATES (text and
+ * HTML), its own or built-in, with balanced sections; err names the file
+ * and the problem.
  * New object in *out (mp_mail_pack_free). */
 enum mp_status mp_mail_pack_load(const char *city_dir, struct mp_mail_pack **out,
                                  struct mp_error *err) MP_WUR;

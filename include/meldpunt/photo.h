@@ -15,8 +15,8 @@
  *
  * Error codes (struct mp_error.code) the HTTP layer may pass on:
  *   MP_ETOOBIG        "photo_too_large"             more than max_bytes
- *   MP_EUNSUPPORTED   "unsupported_media_type"      neither JPEG nor PNG
- *   MP_EUNSUPPORTED   "unsupported_color_space"     CMYK/YCCK JPEG
+ *   MP_EMEDIATYPE     "unsupported_media_type"      neither JPEG nor PNG
+ *   MP_EMEDIATYPE     "unsupported_color_space"     CMYK/YCCK JPEG
  *   MP_EINVAL         "photo_too_large_dimensions"  more than max_pixels
  *   MP_EINVAL         "invalid_photo"               corrupt or truncated
  *   MP_EINVAL         "invalid_argument"            NULL out/limits, bad limits
@@ -58,7 +58,7 @@ void mp_photo_limits_default(struct mp_photo_limits *lim);
 
 /* Decide the media type from the first bytes of data. On success *mime is a
  * borrowed static string ("image/jpeg" or "image/png"); otherwise *mime is
- * set to NULL and MP_EUNSUPPORTED is returned (MP_EINVAL if mime is NULL).
+ * set to NULL and MP_EMEDIATYPE is returned (MP_EINVAL if mime is NULL).
  * Only the magic bytes are looked at: a valid signature does not mean the
  * rest of the file is valid. data may be NULL when len is 0. */
 enum mp_status mp_photo_sniff(const unsigned char *data, size_t len, const char **mime) MP_WUR;

@@ -24,7 +24,8 @@ enum mp_status {
     MP_EIO,        /* file or system error */
     MP_EAUTH,      /* no or invalid credentials */
     MP_EFORBIDDEN, /* credentials valid but not allowed */
-    MP_EUNSUPPORTED, /* media type or format not supported */
+    MP_EUNSUPPORTED, /* the operation is not implemented here (the storage engine lacks it): 501 */
+    MP_EMEDIATYPE, /* the request's media type or a file's format is not supported: 415 */
     MP_EMETHOD,    /* the resource exists but not with this method */
     MP_ERATE,      /* rate limit exceeded: retry later */
     MP_PENDING,    /* not an error: the answer comes later (see http.h, struct mp_async) */

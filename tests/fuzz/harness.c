@@ -162,7 +162,7 @@ void fuzz_check_answer(enum mp_status rc, const struct mp_error *err)
      * unhandled MP_PENDING) from input alone are bugs. */
     bool input_status = rc == MP_EINVAL || rc == MP_ENOTFOUND || rc == MP_ECONFLICT ||
                         rc == MP_ETOOBIG || rc == MP_EAUTH || rc == MP_EFORBIDDEN ||
-                        rc == MP_EUNSUPPORTED || rc == MP_EMETHOD || rc == MP_ERATE;
+                        rc == MP_EMEDIATYPE || rc == MP_EMETHOD || rc == MP_ERATE;
     if (!input_status)
         fprintf(stderr, "status %s: %s: %s\n", mp_status_name(rc), err->code, err->text);
     CHECK(input_status);

@@ -1,5 +1,6 @@
 /* test_http_answer.c - the header fields of an answer (mp_http_headers):
- * caching, encoding, Vary and the request id, without a server. */
+ * caching, encoding, Vary and the request id, without a server; and the
+ * HTTP code and error code of a status (mp_http_code, mp_http_error_fill). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -96,12 +97,54 @@ static void test_error_body_drops_encoding(void **state)
     mp_buf_free(&r.body);
 }
 
+/* What a status answers: an engine that lacks an operation is 501 "not
+ * implemented" whatever code the domain wrapped it in; 415 stays for media
+ * types. */
+static void test_status_codes(void **state)
+{
+    (void)state;
+    assert_int_equal(mp_http_code(MP_EUNSUPPORTED), 501);
+    assert_int_equal(mp_http_code(MP_EMEDIATYPE), 415);
+    assert_int_equal(mp_http_code(MP_EINVAL), 400);
+    assert_int_equal(mp_http_code(MP_EUNAVAIL), 503);
+    assert_int_equal(mp_http_code(MP_EDB), 500);
+
+    struct mp_error err = {{0}, {0}};
+    mp_http_error_fill(MP_EUNSUPPORTED, &err);
+    assert_string_equal(err.code, "not_implemented");
+    assert_string_equal(err.text, "this server's storage engine does not offer this operation yet");
+    /* A domain module's wrapper ("cannot aggregate clusters right now")
+     * would read as a failure to retry: the answer says what it is. */
+    (void)mp_fail(&err, MP_EUNSUPPORTED, "unavailable", "cannot aggregate clusters right now");
+    mp_http_error_fill(MP_EUNSUPPORTED, &err);
+    assert_string_equal(err.code, "not_implemented");
+    assert_string_equal(err.text, "this server's storage engine does not offer this operation yet");
+    /* The store's own answer says what to use instead: kept. */
+    (void)mp_fail(&err, MP_EUNSUPPORTED, "unsupported", "back it up with pg_dump");
+    mp_http_error_fill(MP_EUNSUPPORTED, &err);
+    assert_string_equal(err.code, "not_implemented");
+    assert_string_equal(err.text, "back it up with pg_dump");
+    /* Media types keep their code and text; a bare failure gets one. */
+    (void)mp_fail(&err, MP_EMEDIATYPE, "unsupported_media_type", "send application/json");
+    mp_http_error_fill(MP_EMEDIATYPE, &err);
+    assert_string_equal(err.code, "unsupported_media_type");
+    assert_string_equal(err.text, "send application/json");
+    memset(&err, 0, sizeof err);
+    mp_http_error_fill(MP_EDB, &err);
+    assert_string_equal(err.code, "internal");
+    assert_string_equal(err.text, "the server could not complete the request");
+    memset(&err, 0, sizeof err);
+    mp_http_error_fill(MP_ENOMEM, &err);
+    assert_string_equal(err.code, "unavailable");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_control),
         cmocka_unit_test(test_vary_encoding_id),
         cmocka_unit_test(test_error_body_drops_encoding),
+        cmocka_unit_test(test_status_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

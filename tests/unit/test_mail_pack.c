@@ -1,9 +1,11 @@
 /* test_mail_pack.c - the city pack's mail words (mail_pack.h): Chicago's
- * templates render in both languages with no tag left, variables escaped in
- * HTML only, sections and partials as documented, the language picked from
- * the reporter's list; a pack with a broken template, a missing one or a
- * bad mail.json is refused with the file named; the reasons and follow-up
- * delays as the pack gives them. */
+ * (the built-in) templates render in both languages with no tag left,
+ * variables escaped in HTML only, sections and partials as documented, the
+ * language picked from the reporter's list; a pack with a broken template,
+ * a missing one or a bad mail.json is refused with the file named; the
+ * reasons and follow-up delays as the pack gives them. Templates a pack
+ * lacks come from the built-in set (server/mail): Halle-Vilvoorde has none
+ * of its own and mails in Dutch; a pack's own template, partials too, wins. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -284,6 +286,96 @@ static void test_broken_packs_are_refused(void **state)
     pack_remove(&k);
 }
 
+/* The region pack carries mail.json only: its confirmation is the
+ * built-in one, in its default language (Dutch), with its own names. */
+static void test_pack_without_templates_mails_in_its_language(void **state)
+{
+    (void)state;
+    char dir[600];
+    const char *src = getenv("MELDPUNT_SOURCE_DIR");
+    assert_non_null(src);
+    snprintf(dir, sizeof dir, "%s/geodata/halle-vilvoorde/mail/nl", src);
+    struct stat sb;
+    assert_int_not_equal(stat(dir, &sb), 0); /* no templates of its own */
+    snprintf(dir, sizeof dir, "%s/geodata/halle-vilvoorde", src);
+    struct mp_mail_pack *p = NULL;
+    struct mp_error err = {{0}, {0}};
+    if (mp_mail_pack_load(dir, &p, &err) != MP_OK)
+        fail_msg("Halle-Vilvoorde's mail pack: %s", err.text);
+    assert_string_equal(mp_mail_pack_langs(p), "en,nl");
+    assert_string_equal(mp_mail_pack_lang(p, NULL), "nl");
+    assert_string_equal(mp_mail_pack_lang(p, "fr,de"), "nl");
+    assert_string_equal(mp_mail_pack_lang(p, "en"), "en");
+    const char *city = mp_mail_pack_text(p, "city_name", "nl");
+    assert_string_equal(city, "uw gemeente (arrondissement Halle-Vilvoorde)");
+    struct mp_tmpl_var vars[NVARS];
+    memcpy(vars, all_vars, sizeof vars);
+    vars[0].value = city; /* city_name */
+    char *subject, *text, *html;
+    render(p, "nl", "confirm", false, vars, NVARS, &subject, &text);
+    render(p, "nl", "confirm", true, vars, NVARS, NULL, &html);
+    assert_string_equal(subject, "Uw melding 42 is ontvangen: Pothole <deep> & wide");
+    assert_non_null(strstr(text, "Beste melder,"));
+    assert_non_null(strstr(text, "uw gemeente (arrondissement Halle-Vilvoorde)"));
+    assert_non_null(strstr(text, "Helemaal geen mail meer van ons: "
+                                 "https://reports.example/unsubscribe.html?t=mp_S"));
+    assert_non_null(strstr(html, "https://reports.example/r/42"));
+    assert_null(strstr(text, "{{"));
+    assert_null(strstr(html, "{{"));
+    free(subject);
+    free(text);
+    free(html);
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
+        assert_true(mp_mail_pack_has(p, "nl", required[i]));
+        assert_true(mp_mail_pack_has(p, "en", required[i]));
+    }
+    mp_mail_pack_free(p);
+}
+
+/* A pack's own template wins over the built-in one; what it lacks in a
+ * language the built-in set has is filled in, and a partial of its own
+ * also serves the built-in templates. */
+static void test_own_template_wins(void **state)
+{
+    (void)state;
+    struct pack k;
+    char path[512];
+    pack_make(&k);
+    snprintf(path, sizeof path, "%s/mail/nl", k.dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    write_file(k.dir, "mail/nl/confirm.txt", "Subject: Eigen {{report_id}}\n\nEigen tekst.");
+    write_file(k.dir, "mail/nl/_footer.txt", "-- eigen voet");
+    struct mp_mail_pack *p = NULL;
+    struct mp_error err = {{0}, {0}};
+    if (mp_mail_pack_load(k.dir, &p, &err) != MP_OK)
+        fail_msg("own pack: %s", err.text);
+    /* Its own folders are its languages: no built-in language is added. */
+    assert_string_equal(mp_mail_pack_langs(p), "fr,nl");
+    char *subject, *text;
+    render(p, "nl", "confirm", false, all_vars, NVARS, &subject, &text);
+    assert_string_equal(subject, "Eigen 42");
+    assert_string_equal(text, "Eigen tekst.");
+    free(subject);
+    free(text);
+    render(p, "nl", "status", false, all_vars, NVARS, &subject, &text);
+    assert_string_equal(subject, "Melding 42: Fixed");
+    assert_non_null(strstr(text, "-- eigen voet"));
+    assert_null(strstr(text, "Helemaal geen mail meer"));
+    free(subject);
+    free(text);
+    /* The HTML confirmation is the built-in one, with the built-in footer. */
+    render(p, "nl", "confirm", true, all_vars, NVARS, NULL, &text);
+    assert_non_null(strstr(text, "https://reports.example/unsubscribe.html?t=mp_S"));
+    free(text);
+    /* fr has no built-in templates: its own, as before. */
+    render(p, "fr", "confirm", false, all_vars, NVARS, &subject, &text);
+    assert_string_equal(text, "none -- ");
+    free(subject);
+    free(text);
+    mp_mail_pack_free(p);
+    pack_remove(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +383,8 @@ int main(void)
         cmocka_unit_test(test_language_and_texts),
         cmocka_unit_test(test_own_pack_sections_and_partials),
         cmocka_unit_test(test_broken_packs_are_refused),
+        cmocka_unit_test(test_pack_without_templates_mails_in_its_language),
+        cmocka_unit_test(test_own_template_wins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

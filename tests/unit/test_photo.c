@@ -434,11 +434,11 @@ static void test_sniff(void **state)
     assert_string_equal(mime, "image/jpeg");
     assert_int_equal(mp_photo_sniff(png, sizeof png, &mime), MP_OK);
     assert_string_equal(mime, "image/png");
-    assert_int_equal(mp_photo_sniff(png, sizeof png - 1, &mime), MP_EUNSUPPORTED);
+    assert_int_equal(mp_photo_sniff(png, sizeof png - 1, &mime), MP_EMEDIATYPE);
     assert_null(mime);
-    assert_int_equal(mp_photo_sniff(jpg, 2, &mime), MP_EUNSUPPORTED);
-    assert_int_equal(mp_photo_sniff((const unsigned char *)"GIF89a", 6, &mime), MP_EUNSUPPORTED);
-    assert_int_equal(mp_photo_sniff(NULL, 0, &mime), MP_EUNSUPPORTED);
+    assert_int_equal(mp_photo_sniff(jpg, 2, &mime), MP_EMEDIATYPE);
+    assert_int_equal(mp_photo_sniff((const unsigned char *)"GIF89a", 6, &mime), MP_EMEDIATYPE);
+    assert_int_equal(mp_photo_sniff(NULL, 0, &mime), MP_EMEDIATYPE);
     assert_int_equal(mp_photo_sniff(jpg, sizeof jpg, NULL), MP_EINVAL);
 }
 
@@ -798,7 +798,7 @@ static void test_cmyk_rejected(void **state)
     (void)state;
     struct buf in = read_fixture("cmyk.jpg");
     struct mp_photo_limits lim = defaults();
-    expect_failure(in.p, in.n, &lim, MP_EUNSUPPORTED, "unsupported_color_space");
+    expect_failure(in.p, in.n, &lim, MP_EMEDIATYPE, "unsupported_color_space");
     free(in.p);
 }
 
@@ -813,14 +813,14 @@ static void test_gif_and_fake_jpg_unsupported(void **state)
     for (size_t i = 0; i < 2; i++) {
         struct buf in = read_fixture(names[i]);
         memset(&err, 0, sizeof err);
-        assert_int_equal(mp_photo_process(in.p, in.n, &lim, &out, &err), MP_EUNSUPPORTED);
+        assert_int_equal(mp_photo_process(in.p, in.n, &lim, &out, &err), MP_EMEDIATYPE);
         assert_string_equal(err.code, "unsupported_media_type");
         assert_string_equal(err.text, "photo must be a JPEG or PNG image");
         assert_zeroed(&out);
         free(in.p);
     }
-    expect_failure((const unsigned char *)"", 0, &lim, MP_EUNSUPPORTED, "unsupported_media_type");
-    expect_failure(NULL, 0, &lim, MP_EUNSUPPORTED, "unsupported_media_type");
+    expect_failure((const unsigned char *)"", 0, &lim, MP_EMEDIATYPE, "unsupported_media_type");
+    expect_failure(NULL, 0, &lim, MP_EMEDIATYPE, "unsupported_media_type");
 }
 
 /* Every prefix of a JPEG: never a crash; the half-file is invalid_photo. */
