@@ -40,4 +40,14 @@ const struct mp_store_engine mp_pg_engine = {
     .photo_get = mp_pg_photo_get,
     .report_get = mp_pg_report_get,
     .cluster_reports = mp_pg_cluster_reports,
+    /* pgstaff */
+    .user_add = mp_pg_user_add,
+    .user_by_token = mp_pg_user_by_token,
+    .user_by_name = mp_pg_user_by_name,
+    .user_set_token = mp_pg_user_set_token,
+    .user_set_disabled = mp_pg_user_set_disabled,
+    .users = mp_pg_users,
+    .audit_add = mp_pg_audit_add,
+    .audit_for = mp_pg_audit_for,
+    /* end pgstaff */
 };

@@ -71,4 +71,20 @@ enum mp_status mp_pg_report_get(struct mp_store_sess *s, int64_t id, bool with_p
 enum mp_status mp_pg_cluster_reports(struct mp_store_sess *s, int64_t cluster_id, mp_report_cb cb,
                                      void *ctx);
 
+/* pgstaff */
+/* store_pg_auth.c */
+enum mp_status mp_pg_user_add(struct mp_store_sess *s, const char *name, const char *role,
+                              const char *department, const char *token_hash, int64_t *id);
+enum mp_status mp_pg_user_by_token(struct mp_store_sess *s, const char *hash, mp_user_cb cb,
+                                   void *ctx);
+enum mp_status mp_pg_user_by_name(struct mp_store_sess *s, const char *name, mp_user_cb cb,
+                                  void *ctx);
+enum mp_status mp_pg_users(struct mp_store_sess *s, mp_user_cb cb, void *ctx);
+enum mp_status mp_pg_user_set_token(struct mp_store_sess *s, const char *name, const char *hash);
+enum mp_status mp_pg_user_set_disabled(struct mp_store_sess *s, const char *name, bool disabled);
+enum mp_status mp_pg_audit_add(struct mp_store_sess *s, const struct mp_audit_rec *a);
+enum mp_status mp_pg_audit_for(struct mp_store_sess *s, const char *type, int64_t id,
+                               mp_audit_cb cb, void *ctx);
+/* end pgstaff */
+
 #endif
