@@ -67,5 +67,6 @@ const struct mp_store_engine mp_pg_engine = {
     .open311_put = mp_pg_open311_put,
     .open311_update_find = mp_pg_open311_update_find,
     .open311_note_add = mp_pg_open311_note_add,
+    .maint_anonymise = mp_pg_maint_anonymise,
     /* end pgstaff */
 };

@@ -115,6 +115,7 @@ enum mp_status mp_pg_report_set_cluster(struct mp_store_sess *s, int64_t report_
 enum mp_status mp_pg_cluster_delete(struct mp_store_sess *s, int64_t id, int64_t heir);
 enum mp_status mp_pg_correction_add(struct mp_store_sess *s, const struct mp_correction_rec *c);
 enum mp_status mp_pg_cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c);
+
 /* store_pg_open311_write.c */
 enum mp_status mp_pg_open311_put(struct mp_store_sess *s, const struct mp_open311_extra *x);
 enum mp_status mp_pg_open311_update_find(struct mp_store_sess *s, int64_t client_id,
@@ -122,6 +123,10 @@ enum mp_status mp_pg_open311_update_find(struct mp_store_sess *s, int64_t client
                                          int64_t *report_id);
 enum mp_status mp_pg_open311_note_add(struct mp_store_sess *s,
                                       const struct mp_open311_note_rec *rec, int64_t *history_id);
+/* store_pg_maint.c */
+enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
+                                     const char *actor, struct mp_anonymise_stats *stats,
+                                     struct mp_error *err);
 /* store_pg_work.c: items as a JSON array of strings, a NEW allocation in
  * *json (NULL when n is 0); MP_ENOMEM. (To fold into store_pg_read.h's
  * mp_pg_json_list when both are on main.) */
