@@ -169,15 +169,21 @@ static void add_state(struct mp_pg_params *p, const struct mp_cluster_state *c)
     mp_pg_text(p, c->location[0] ? c->location : NULL);
 }
 
+/* The parameters of a new cluster row (both inserts): $1 to $17. */
+static void add_new(struct mp_pg_params *p, const struct mp_cluster_state *c)
+{
+    mp_pg_params_init(p);
+    mp_pg_text(p, c->municipality);
+    mp_pg_text(p, c->category);
+    mp_pg_text(p, c->status);
+    add_state(p, c);
+}
+
 enum mp_status mp_pg_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
                                     int64_t *id)
 {
     struct mp_pg_params p;
-    mp_pg_params_init(&p);
-    mp_pg_text(&p, c->municipality);
-    mp_pg_text(&p, c->category);
-    mp_pg_text(&p, c->status);
-    add_state(&p, c);
+    add_new(&p, c);
     *id = 0;
     enum mp_status rc = mp_pg_first(s, sql_insert, &p, mp_pg_row_int64, id, "cluster insert");
     return rc == MP_ENOTFOUND ? MP_EDB : rc;
@@ -186,11 +192,7 @@ enum mp_status mp_pg_cluster_create(struct mp_store_sess *s, const struct mp_clu
 enum mp_status mp_pg_cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c)
 {
     struct mp_pg_params p;
-    mp_pg_params_init(&p);
-    mp_pg_text(&p, c->municipality);
-    mp_pg_text(&p, c->category);
-    mp_pg_text(&p, c->status);
-    add_state(&p, c);
+    add_new(&p, c);
     mp_pg_int64(&p, c->id);
     enum mp_status rc = mp_pg_first(s, sql_insert_id, &p, NULL, NULL, "cluster insert");
     return rc == MP_ENOTFOUND ? MP_ECONFLICT : rc;

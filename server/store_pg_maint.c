@@ -44,9 +44,8 @@ static const char sql_desc_page[] =
     "SELECT id, description FROM reports WHERE cluster_id IN (" OLD_CLOSED ")"
     " AND id > $3::bigint ORDER BY id LIMIT 500";
 static const char sql_desc_set[] = "UPDATE reports SET description = $2 WHERE id = $1::bigint";
-static const char sql_count_o311[] =
-    "SELECT count(*) FROM open311_attributes WHERE " HAS_O311_IDS
-    " AND report_id IN (" OLD_REPORTS ")";
+static const char sql_count_o311[] = "SELECT count(*) FROM open311_attributes WHERE " HAS_O311_IDS
+                                     " AND report_id IN (" OLD_REPORTS ")";
 static const char sql_clear_o311[] =
     "UPDATE open311_attributes SET device_id = NULL, account_id = NULL WHERE " HAS_O311_IDS
     " AND report_id IN (" OLD_REPORTS ")";
@@ -65,8 +64,8 @@ static const char sql_clear_tokens[] = "DELETE FROM notify_tokens WHERE " OLD_TO
 static const char sql_count_subs[] =
     "SELECT count(*) FROM notify_subs WHERE report_id IN (" OLD_REPORTS ")";
 static const char sql_clear_subs[] = "DELETE FROM notify_subs WHERE report_id IN (" OLD_REPORTS ")";
-static const char sql_count_kto[] = "SELECT count(*) FROM kto_answers WHERE " KTO_WRITTEN
-                                    " AND report_id IN (" OLD_REPORTS ")";
+static const char sql_count_kto[] =
+    "SELECT count(*) FROM kto_answers WHERE " KTO_WRITTEN " AND report_id IN (" OLD_REPORTS ")";
 static const char sql_clear_kto[] =
     "UPDATE kto_answers SET text = NULL, photo = NULL, photo_thumb = NULL WHERE " KTO_WRITTEN
     " AND report_id IN (" OLD_REPORTS ")";
@@ -86,9 +85,8 @@ static void add_scope(struct mp_pg_params *p, const struct scope *sc)
 
 /* Count (dry run) or change (and count the changed rows) with one
  * statement. */
-static enum mp_status apply(struct mp_store_sess *s, const struct scope *sc,
-                            const char *count_sql, const char *change_sql, bool dry_run,
-                            int64_t *n)
+static enum mp_status apply(struct mp_store_sess *s, const struct scope *sc, const char *count_sql,
+                            const char *change_sql, bool dry_run, int64_t *n)
 {
     struct mp_pg_params p;
     add_scope(&p, sc);

@@ -35,11 +35,11 @@ static const char sql_set[] =
  * The address is the first one a reporter typed: the crew's satnav wants a
  * street address. */
 #define WORK_COLS                                                                                  \
-    "c.id, c.report_count, c.first_at, c.last_at, c.updated_at, c.category, c.status,"            \
-    " c.district, c.location, (SELECT r.address FROM reports r WHERE r.cluster_id = c.id AND"     \
-    " r.municipality = c.municipality AND r.address IS NOT NULL AND r.address <> ''"              \
-    " ORDER BY r.created_at, r.id LIMIT 1),"                                                      \
-    " c.lon, c.lat, c.x, c.y, w.cluster_id IS NOT NULL, w.department, w.crew,"                    \
+    "c.id, c.report_count, c.first_at, c.last_at, c.updated_at, c.category, c.status,"             \
+    " c.district, c.location, (SELECT r.address FROM reports r WHERE r.cluster_id = c.id AND"      \
+    " r.municipality = c.municipality AND r.address IS NOT NULL AND r.address <> ''"               \
+    " ORDER BY r.created_at, r.id LIMIT 1),"                                                       \
+    " c.lon, c.lat, c.x, c.y, w.cluster_id IS NOT NULL, w.department, w.crew,"                     \
     " coalesce(w.priority, 0), coalesce(w.due_at, 0)"
 #define WORK_FROM                                                                                  \
     " FROM clusters c LEFT JOIN work_assignments w ON w.cluster_id = c.id"                         \
@@ -54,8 +54,8 @@ static const char sql_list_all[] = "SELECT " WORK_COLS WORK_FROM WORK_FILTERS WO
 static const char sql_list_bbox[] =
     "SELECT " WORK_COLS WORK_FROM WORK_FILTERS
     " AND c.geom && ST_MakeEnvelope($5::float8, $6::float8, $7::float8, $8::float8, 4326)"
-    " AND c.lon BETWEEN $5::float8 AND $7::float8 AND c.lat BETWEEN $6::float8 AND $8::float8"
-    WORK_ORDER;
+    " AND c.lon BETWEEN $5::float8 AND $7::float8 AND c.lat BETWEEN $6::float8 AND "
+    "$8::float8" WORK_ORDER;
 
 static const char sql_note_add[] = "INSERT INTO work_notes (cluster_id, at, status, note, actor)"
                                    " VALUES ($1::bigint, $2::bigint, $3, $4, $5)";
@@ -263,8 +263,8 @@ enum mp_status mp_pg_work_photo_put(struct mp_store_sess *s, int64_t cluster_id,
     mp_pg_bytea(&p, ph->full, ph->full_len);
     mp_pg_bytea(&p, ph->thumb, ph->thumb_len);
     int64_t got = 0;
-    enum mp_status rc = mp_pg_first(s, sql_photo_put, &p, mp_pg_row_int64, &got,
-                                    "work photo insert");
+    enum mp_status rc =
+        mp_pg_first(s, sql_photo_put, &p, mp_pg_row_int64, &got, "work photo insert");
     if (rc == MP_OK)
         *id = got;
     return rc == MP_ENOTFOUND ? MP_EDB : rc;
