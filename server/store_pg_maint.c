@@ -42,7 +42,7 @@ static const char sql_clear_contacts[] =
 /* A page of the descriptions (after id $3), for masking in C. */
 static const char sql_desc_page[] =
     "SELECT id, description FROM reports WHERE cluster_id IN (" OLD_CLOSED ")"
-    " AND id > $3::bigint ORDER BY id LIMIT 500";
+    " AND id > $3::bigint ORDER BY id LIMIT 500"; /* PAGE */
 static const char sql_desc_set[] = "UPDATE reports SET description = $2 WHERE id = $1::bigint";
 static const char sql_count_o311[] = "SELECT count(*) FROM open311_attributes WHERE " HAS_O311_IDS
                                      " AND report_id IN (" OLD_REPORTS ")";
@@ -96,51 +96,56 @@ static enum mp_status apply(struct mp_store_sess *s, const struct scope *sc, con
     return mp_pg_run(s, change_sql, &p, n, "anonymise");
 }
 
-/* One page of descriptions: the masked text of each that changes. */
-struct desc_page {
+/* Typed text to mask in C, read in pages by id: a column of one table (a
+ * page statement: $3 the id after which it starts, rows (id, text); and the
+ * statement that writes one back: $1 id, $2 text). */
+#define PAGE 500
+struct text_pass {
+    const char *page_sql, *set_sql;
+    /* The masked text of text, a NEW string, or NULL when it is unchanged
+     * (*nomem when memory ran out). */
+    char *(*mask)(const char *text, bool *nomem);
+};
+
+/* One page: the masked text of each row that changes. */
+struct text_page {
+    const struct text_pass *pass;
     int64_t last_id; /* of the page: where the next starts */
-    int rows;
-    int n;
-    int64_t ids[500];
-    char *masked[500]; /* owned */
+    int rows, n;
+    int64_t ids[PAGE];
+    char *masked[PAGE]; /* owned */
     bool nomem;
 };
 
-static int desc_row(void *ctx, const PGresult *r, int i)
+static int text_row(void *ctx, const PGresult *r, int i)
 {
-    struct desc_page *pg = ctx;
+    struct text_page *pg = ctx;
     const char *text = mp_pg_col_text(r, i, 1);
     pg->last_id = mp_pg_col_int64(r, i, 0);
     pg->rows++;
-    if (!text || !mp_text_may_have_contacts(text))
-        return 0;
-    char *m = mp_text_mask_contacts(text);
-    if (!m) {
-        pg->nomem = true;
+    char *m = text && pg->n < PAGE ? pg->pass->mask(text, &pg->nomem) : NULL;
+    if (pg->nomem)
         return 1;
+    if (m) {
+        pg->ids[pg->n] = pg->last_id;
+        pg->masked[pg->n++] = m;
     }
-    if (strcmp(m, text) == 0 || pg->n >= (int)(sizeof pg->ids / sizeof pg->ids[0])) {
-        free(m);
-        return 0;
-    }
-    pg->ids[pg->n] = pg->last_id;
-    pg->masked[pg->n++] = m;
     return 0;
 }
 
-/* Mask (or, dry, count) the contacts typed into the descriptions. */
-static enum mp_status mask_descriptions(struct mp_store_sess *s, const struct scope *sc,
-                                        bool dry_run, int64_t *n)
+/* Mask (or, dry, count) the contacts typed into the text of pass. */
+static enum mp_status mask_texts(struct mp_store_sess *s, const struct scope *sc,
+                                 const struct text_pass *pass, bool dry_run, int64_t *n)
 {
     enum mp_status rc = MP_OK;
-    struct desc_page pg = {.last_id = 0};
+    struct text_page pg = {.pass = pass};
     *n = 0;
     for (;;) {
         struct mp_pg_params p;
         add_scope(&p, sc);
         mp_pg_int64(&p, pg.last_id);
         pg.rows = pg.n = 0;
-        rc = mp_pg_each(s, sql_desc_page, &p, desc_row, &pg, "anonymise");
+        rc = mp_pg_each(s, pass->page_sql, &p, text_row, &pg, "anonymise");
         if (rc == MP_OK && pg.nomem)
             rc = MP_ENOMEM;
         for (int i = 0; i < pg.n; i++) {
@@ -148,17 +153,34 @@ static enum mp_status mask_descriptions(struct mp_store_sess *s, const struct sc
                 mp_pg_params_init(&p);
                 mp_pg_int64(&p, pg.ids[i]);
                 mp_pg_text(&p, pg.masked[i]);
-                rc = mp_pg_run(s, sql_desc_set, &p, NULL, "anonymise");
+                rc = mp_pg_run(s, pass->set_sql, &p, NULL, "anonymise");
             }
             free(pg.masked[i]);
         }
         if (rc)
             return rc;
         *n += pg.n;
-        if (pg.rows < 500)
+        if (pg.rows < PAGE)
             return MP_OK;
     }
 }
+
+/* A description as public output shows it. */
+static char *mask_description(const char *text, bool *nomem)
+{
+    if (!mp_text_may_have_contacts(text))
+        return NULL;
+    char *m = mp_text_mask_contacts(text);
+    if (!m)
+        *nomem = true;
+    else if (strcmp(m, text) == 0) {
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+static const struct text_pass descriptions = {sql_desc_page, sql_desc_set, mask_description};
 
 enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
                                      const char *actor, struct mp_anonymise_stats *stats,
@@ -182,7 +204,7 @@ enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bo
     }
     if ((rc = apply(s, &sc, sql_count_clusters, NULL, dry_run, &a.clusters)) ||
         (rc = apply(s, &sc, sql_count_contacts, sql_clear_contacts, dry_run, &a.reports)) ||
-        (rc = mask_descriptions(s, &sc, dry_run, &a.descriptions)) ||
+        (rc = mask_texts(s, &sc, &descriptions, dry_run, &a.descriptions)) ||
         (rc = apply(s, &sc, sql_count_o311, sql_clear_o311, dry_run, &a.open311)) ||
         (rc = apply(s, &sc, sql_count_outbox, sql_clear_outbox, dry_run, &a.outbox)) ||
         (rc = apply(s, &sc, sql_count_tokens, sql_clear_tokens, dry_run, &a.tokens)) ||
