@@ -3,13 +3,16 @@
  *
  * The same steps, counts and audit entry as on SQLite. Masking contacts in
  * free text is C (text.c), which PostgreSQL cannot call: the descriptions
- * to mask are read in pages by id, masked here and written back one by one,
- * in the same write transaction as the rest. */
+ * and Open311 attribute answers to mask are read in pages by id, masked
+ * here and written back one by one, in the same write transaction as the
+ * rest. */
 #include "meldpunt/maint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "meldpunt/store_auth.h"
 #include "meldpunt/text.h"
@@ -49,6 +52,13 @@ static const char sql_count_o311[] = "SELECT count(*) FROM open311_attributes WH
 static const char sql_clear_o311[] =
     "UPDATE open311_attributes SET device_id = NULL, account_id = NULL WHERE " HAS_O311_IDS
     " AND report_id IN (" OLD_REPORTS ")";
+/* Answers to Open311 attributes, stored as the client sent them (a JSON
+ * object {code: text or [texts]}): typed text like a description. */
+static const char sql_attrs_page[] =
+    "SELECT report_id, json FROM open311_attributes WHERE report_id IN (" OLD_REPORTS ")"
+    " AND report_id > $3::bigint ORDER BY report_id LIMIT 500"; /* PAGE */
+static const char sql_attrs_set[] =
+    "UPDATE open311_attributes SET json = $2 WHERE report_id = $1::bigint";
 
 /* The reporters' mail of those reports (outbox.h): messages (and sign-in
  * messages older than the cut-off, which belong to no report), tokens,
@@ -182,6 +192,51 @@ static char *mask_description(const char *text, bool *nomem)
 
 static const struct text_pass descriptions = {sql_desc_page, sql_desc_set, mask_description};
 
+/* An answer text masked in place (a JSON string); whether it changed. */
+static bool mask_answer(json_t *answer, bool *nomem)
+{
+    const char *text = json_string_value(answer);
+    char *m = mask_description(text, nomem);
+    if (!m)
+        return false;
+    if (json_string_set(answer, m) != 0)
+        *nomem = true;
+    free(m);
+    return !*nomem;
+}
+
+/* Answers to Open311 attributes as the client sent them, a JSON object
+ * {code: text or [texts]}: each text (in a list too) masked as a
+ * description is, everything else (numbers, true, nested objects) and the
+ * order kept, as SQLite's statement rebuilds it; NULL when nothing changed
+ * or the text is not a JSON object. */
+static char *mask_attributes(const char *text, bool *nomem)
+{
+    json_t *o = json_loads(text, 0, NULL);
+    bool changed = false;
+    const char *code;
+    json_t *v, *x;
+    size_t i;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return NULL;
+    }
+    json_object_foreach(o, code, v)
+    {
+        if (json_is_string(v))
+            changed |= mask_answer(v, nomem);
+        else if (json_is_array(v))
+            json_array_foreach(v, i, x) if (json_is_string(x)) changed |= mask_answer(x, nomem);
+    }
+    char *out = changed && !*nomem ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (changed && !*nomem && !out)
+        *nomem = true;
+    json_decref(o);
+    return out;
+}
+
+static const struct text_pass attributes = {sql_attrs_page, sql_attrs_set, mask_attributes};
+
 enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
                                      const char *actor, struct mp_anonymise_stats *stats,
                                      struct mp_error *err)
@@ -206,6 +261,7 @@ enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bo
         (rc = apply(s, &sc, sql_count_contacts, sql_clear_contacts, dry_run, &a.reports)) ||
         (rc = mask_texts(s, &sc, &descriptions, dry_run, &a.descriptions)) ||
         (rc = apply(s, &sc, sql_count_o311, sql_clear_o311, dry_run, &a.open311)) ||
+        (rc = mask_texts(s, &sc, &attributes, dry_run, &a.attributes)) ||
         (rc = apply(s, &sc, sql_count_outbox, sql_clear_outbox, dry_run, &a.outbox)) ||
         (rc = apply(s, &sc, sql_count_tokens, sql_clear_tokens, dry_run, &a.tokens)) ||
         (rc = apply(s, &sc, sql_count_subs, sql_clear_subs, dry_run, &a.subscriptions)) ||
