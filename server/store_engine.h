@@ -412,4 +412,11 @@ enum mp_status mp_store_unsupported(const struct mp_store_engine *e, const char 
 enum mp_status mp_store_unsupported_fail(const struct mp_store_engine *e, const char *op,
                                          struct mp_error *err, const char *text);
 
+/* For the engines' maint_anonymise (store_maint.c): in the open write
+ * transaction, the audit entry of a run, by actor (NULL: "retention"),
+ * with a's counts; none when the run changed nothing. */
+enum mp_status mp_maint_anonymise_audit(struct mp_store_sess *sess, int64_t cutoff,
+                                        const struct mp_anonymise_stats *a,
+                                        const char *actor) MP_WUR;
+
 #endif

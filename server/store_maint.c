@@ -4,6 +4,10 @@
  * which themselves call the store: store.c including it would make a cycle. */
 #include "meldpunt/maint.h"
 
+#include <stdio.h>
+
+#include "meldpunt/store_auth.h"
+#include "meldpunt/timeutil.h"
 #include "store_engine.h"
 
 enum mp_status mp_maint_backup(const char *location, const char *dest_path,
@@ -26,4 +30,27 @@ enum mp_status mp_maint_anonymise(struct mp_store_sess *sess, int64_t cutoff, bo
             sess->eng, "maint_anonymise", err,
             "anonymisation is not available on this database engine yet");
     return sess->eng->maint_anonymise(sess, cutoff, dry_run, actor, stats, err);
+}
+
+enum mp_status mp_maint_anonymise_audit(struct mp_store_sess *sess, int64_t cutoff,
+                                        const struct mp_anonymise_stats *a, const char *actor)
+{
+    if (!(a->reports || a->descriptions || a->open311 || a->attributes || a->outbox || a->tokens ||
+          a->subscriptions || a->answers))
+        return MP_OK;
+    char detail[360];
+    snprintf(detail, sizeof detail,
+             "{\"cutoff\":%lld,\"clusters\":%lld,\"reports\":%lld,\"descriptions\":%lld,"
+             "\"open311\":%lld,\"attributes\":%lld,\"outbox\":%lld,\"tokens\":%lld,"
+             "\"subscriptions\":%lld,\"answers\":%lld}",
+             (long long)cutoff, (long long)a->clusters, (long long)a->reports,
+             (long long)a->descriptions, (long long)a->open311, (long long)a->attributes,
+             (long long)a->outbox, (long long)a->tokens, (long long)a->subscriptions,
+             (long long)a->answers);
+    struct mp_audit_rec rec = {.at = mp_time_now(),
+                               .user_name = actor ? actor : "retention",
+                               .action = "anonymise",
+                               .object_type = "retention",
+                               .detail = detail};
+    return mp_store_audit_add(sess, &rec);
 }

@@ -32,6 +32,22 @@ static const char sql_insert[] =
     " $10::float8, $11, $12, $13, $14, $15::bigint, $15::bigint, $16, $17,"
     " ST_SetSRID(ST_MakePoint($9::float8, $10::float8), 4326), ST_MakePoint($5::float8,"
     " $6::float8)) RETURNING id";
+/* The same row under an id the caller chose (re-clustering, the undo of a
+ * merge): refused (no row, MP_ECONFLICT) when a cluster of any
+ * municipality has that id, as SQLite's primary key would. The identity
+ * sequence is moved past it so that later clusters never take it (setval
+ * is not undone by a rollback: an id is skipped then, never reused). */
+static const char sql_insert_id[] =
+    "WITH ins AS (INSERT INTO clusters (municipality, category, status, report_count, x, y,"
+    " sum_x, sum_y, lon, lat, first_at, last_at, fixed_at, district, created_at, updated_at,"
+    " street, location, geom, metric, id) OVERRIDING SYSTEM VALUE SELECT $1, $2, $3, $4::bigint,"
+    " $5::float8, $6::float8, $7, $8, $9::float8, $10::float8, $11, $12, $13, $14, $15::bigint,"
+    " $15::bigint, $16, $17, ST_SetSRID(ST_MakePoint($9::float8, $10::float8), 4326),"
+    " ST_MakePoint($5::float8, $6::float8), $18::bigint"
+    " WHERE NOT EXISTS (SELECT 1 FROM clusters WHERE id = $18::bigint) RETURNING id)"
+    " SELECT setval(pg_get_serial_sequence('clusters', 'id'), greatest(ins.id,"
+    " coalesce(pg_sequence_last_value(pg_get_serial_sequence('clusters', 'id')::regclass), 1)))"
+    " FROM ins";
 static const char sql_update[] =
     "UPDATE clusters SET status = $2, report_count = $3::bigint, x = $4::float8, y = $5::float8,"
     " sum_x = $6, sum_y = $7, lon = $8::float8, lat = $9::float8, first_at = $10, last_at = $11,"
@@ -155,18 +171,33 @@ static void add_state(struct mp_pg_params *p, const struct mp_cluster_state *c)
     mp_pg_text(p, c->location[0] ? c->location : NULL);
 }
 
+/* The parameters of a new cluster row (both inserts): $1 to $17. */
+static void add_new(struct mp_pg_params *p, const struct mp_cluster_state *c)
+{
+    mp_pg_params_init(p);
+    mp_pg_text(p, c->municipality);
+    mp_pg_text(p, c->category);
+    mp_pg_text(p, c->status);
+    add_state(p, c);
+}
+
 enum mp_status mp_pg_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
                                     int64_t *id)
 {
     struct mp_pg_params p;
-    mp_pg_params_init(&p);
-    mp_pg_text(&p, c->municipality);
-    mp_pg_text(&p, c->category);
-    mp_pg_text(&p, c->status);
-    add_state(&p, c);
+    add_new(&p, c);
     *id = 0;
     enum mp_status rc = mp_pg_first(s, sql_insert, &p, mp_pg_row_int64, id, "cluster insert");
     return rc == MP_ENOTFOUND ? MP_EDB : rc;
+}
+
+enum mp_status mp_pg_cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c)
+{
+    struct mp_pg_params p;
+    add_new(&p, c);
+    mp_pg_int64(&p, c->id);
+    enum mp_status rc = mp_pg_first(s, sql_insert_id, &p, NULL, NULL, "cluster insert");
+    return rc == MP_ENOTFOUND ? MP_ECONFLICT : rc;
 }
 
 enum mp_status mp_pg_cluster_update(struct mp_store_sess *s, const struct mp_cluster_state *c)

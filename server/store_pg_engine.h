@@ -73,6 +73,67 @@ enum mp_status mp_pg_report_get(struct mp_store_sess *s, int64_t id, bool with_p
 enum mp_status mp_pg_cluster_reports(struct mp_store_sess *s, int64_t cluster_id, mp_report_cb cb,
                                      void *ctx);
 
+/* pgstaff */
+/* store_pg_auth.c */
+enum mp_status mp_pg_user_add(struct mp_store_sess *s, const char *name, const char *role,
+                              const char *department, const char *token_hash, int64_t *id);
+enum mp_status mp_pg_user_by_token(struct mp_store_sess *s, const char *hash, mp_user_cb cb,
+                                   void *ctx);
+enum mp_status mp_pg_user_by_name(struct mp_store_sess *s, const char *name, mp_user_cb cb,
+                                  void *ctx);
+enum mp_status mp_pg_users(struct mp_store_sess *s, mp_user_cb cb, void *ctx);
+enum mp_status mp_pg_user_set_token(struct mp_store_sess *s, const char *name, const char *hash);
+enum mp_status mp_pg_user_set_disabled(struct mp_store_sess *s, const char *name, bool disabled);
+enum mp_status mp_pg_audit_add(struct mp_store_sess *s, const struct mp_audit_rec *a);
+enum mp_status mp_pg_audit_for(struct mp_store_sess *s, const char *type, int64_t id,
+                               mp_audit_cb cb, void *ctx);
+/* store_pg_work.c */
+enum mp_status mp_pg_work_get(struct mp_store_sess *s, int64_t cluster_id,
+                              struct mp_work_assignment *out);
+enum mp_status mp_pg_work_set(struct mp_store_sess *s, int64_t cluster_id,
+                              const struct mp_work_assignment *a, int64_t now);
+enum mp_status mp_pg_work_list(struct mp_store_sess *s, const struct mp_work_query *q,
+                               mp_work_cb cb, void *ctx);
+enum mp_status mp_pg_work_note_add(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
+                                   const char *status, const char *note, const char *actor);
+enum mp_status mp_pg_work_notes(struct mp_store_sess *s, int64_t cluster_id, mp_work_note_cb cb,
+                                void *ctx);
+enum mp_status mp_pg_work_photo_put(struct mp_store_sess *s, int64_t cluster_id, int64_t at,
+                                    const char *status, const char *actor,
+                                    const struct mp_photo_rec *ph, int64_t *id);
+enum mp_status mp_pg_work_photo_get(struct mp_store_sess *s, int64_t photo_id, bool thumb,
+                                    void **data, size_t *len);
+enum mp_status mp_pg_work_photo_cluster(struct mp_store_sess *s, int64_t photo_id,
+                                        int64_t *cluster_id);
+enum mp_status mp_pg_work_photos(struct mp_store_sess *s, int64_t cluster_id, mp_work_photo_cb cb,
+                                 void *ctx);
+enum mp_status mp_pg_work_cluster_merged(struct mp_store_sess *s, int64_t from, int64_t to);
+
+/* store_pg_corrections.c; cluster_insert in store_pg_clusters.c */
+enum mp_status mp_pg_reports_move_all(struct mp_store_sess *s, int64_t from, int64_t to,
+                                      const char *status);
+enum mp_status mp_pg_report_set_cluster(struct mp_store_sess *s, int64_t report_id,
+                                        int64_t cluster_id, const char *status, const char *why);
+enum mp_status mp_pg_cluster_delete(struct mp_store_sess *s, int64_t id, int64_t heir);
+enum mp_status mp_pg_correction_add(struct mp_store_sess *s, const struct mp_correction_rec *c);
+enum mp_status mp_pg_cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c);
+
+/* store_pg_open311_write.c */
+enum mp_status mp_pg_open311_put(struct mp_store_sess *s, const struct mp_open311_extra *x);
+enum mp_status mp_pg_open311_update_find(struct mp_store_sess *s, int64_t client_id,
+                                         const char *client_update_id, int64_t *history_id,
+                                         int64_t *report_id);
+enum mp_status mp_pg_open311_note_add(struct mp_store_sess *s,
+                                      const struct mp_open311_note_rec *rec, int64_t *history_id);
+/* store_pg_maint.c */
+enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
+                                     const char *actor, struct mp_anonymise_stats *stats,
+                                     struct mp_error *err);
+/* store_pg_work.c: items as a JSON array of strings, a NEW allocation in
+ * *json (NULL when n is 0); MP_ENOMEM. (To fold into store_pg_read.h's
+ * mp_pg_json_list when both are on main.) */
+enum mp_status mp_pg_json_strings(const char *const *items, size_t n, char **json);
+/* end pgstaff */
 /* pgnotify: store_pg_notify.c, store_pg_outbox.c, store_pg_kto.c, store_pg_webhooks.c */
 enum mp_status mp_pg_notify_event_add(struct mp_store_sess *s, const struct mp_notify_event_rec *e,
                                       int64_t *id);

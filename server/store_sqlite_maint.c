@@ -423,27 +423,10 @@ enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff
         mp_store_rollback(s);
         goto out;
     }
-    if (a.reports || a.descriptions || a.open311 || a.attributes || a.outbox || a.tokens ||
-        a.subscriptions || a.answers) {
-        char detail[360];
-        snprintf(detail, sizeof detail,
-                 "{\"cutoff\":%lld,\"clusters\":%lld,\"reports\":%lld,\"descriptions\":%lld,"
-                 "\"open311\":%lld,\"attributes\":%lld,\"outbox\":%lld,\"tokens\":%lld,"
-                 "\"subscriptions\":%lld,\"answers\":%lld}",
-                 (long long)cutoff, (long long)a.clusters, (long long)a.reports,
-                 (long long)a.descriptions, (long long)a.open311, (long long)a.attributes,
-                 (long long)a.outbox, (long long)a.tokens, (long long)a.subscriptions,
-                 (long long)a.answers);
-        struct mp_audit_rec rec = {.at = mp_time_now(),
-                                   .user_name = actor ? actor : "retention",
-                                   .action = "anonymise",
-                                   .object_type = "retention",
-                                   .detail = detail};
-        if ((rc = mp_store_audit_add(s, &rec))) {
-            mp_store_rollback(s);
-            rc = mp_fail(err, rc, "store", "anonymisation failed; nothing was changed");
-            goto out;
-        }
+    if ((rc = mp_maint_anonymise_audit(s, cutoff, &a, actor))) {
+        mp_store_rollback(s);
+        rc = mp_fail(err, rc, "store", "anonymisation failed; nothing was changed");
+        goto out;
     }
     rc = mp_store_commit(s, err);
 out:

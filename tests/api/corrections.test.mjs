@@ -4,8 +4,7 @@
 // with their texts. (The move to a cluster of its own, {"to": null}, is in clusters.test.mjs.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startServer, api, offset7, metresFrom } from './lib.mjs';
+import { startServer, api, dbQuery, offset7, metresFrom } from './lib.mjs';
 
 const P = { lon: -87.6420, lat: 41.8960 };
 const at = (east, north = 0) => offset7(P, north, east);
@@ -87,8 +86,8 @@ test('a report moved into an existing cluster: counts, centres and times follow'
   assert.deepEqual(byId[B].geometry.coordinates, b.geometry.coordinates);
 
   // Audited with who and where to.
-  const audit = execFileSync('sqlite3', [srv.db,
-    "SELECT user_name || ' ' || object_id || ' ' || detail FROM audit WHERE action = 'move'"], { encoding: 'utf8' }).trim();
+  const audit = dbQuery(srv.db,
+    "SELECT user_name || ' ' || object_id || ' ' || detail FROM audit WHERE action = 'move'");
   assert.equal(audit, `dana ${a2.report.id} {"report":${a2.report.id},"to":${B}}`);
 
   // Moving a1, the last report of A, empties A: it is gone, B holds all three.

@@ -7,10 +7,9 @@
 // endpoint cannot slip past it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { api, startServer, meldpunt, LOOP, offset, SOURCE_DIR, CITY_DIR } from './lib.mjs';
+import { api, startServer, meldpunt, dbQuery, LOOP, offset, SOURCE_DIR, CITY_DIR } from './lib.mjs';
 
 const ENV = { MELDPUNT_RATE_WRITES: '0' };
 
@@ -208,7 +207,7 @@ test('no contact detail appears in any public answer or export', { timeout: 6000
 });
 
 function sql(db, q) {
-  return execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+  return dbQuery(db, q);
 }
 
 test('meldpunt anonymise removes contacts of reports closed more than N days ago', { timeout: 300000 }, async () => {
@@ -233,8 +232,8 @@ test('meldpunt anonymise removes contacts of reports closed more than N days ago
     }
     // Age the first closure by 40 days (as if the server had run that long).
     sql(server.db, `UPDATE clusters SET updated_at = updated_at - 40 * 86400 WHERE id = ${old1.cluster.id}`);
-    const contacts = () => sql(server.db, 'SELECT id, IFNULL(contact_name, \'-\'), IFNULL(contact_email, \'-\'),'
-      + ' IFNULL(contact_phone, \'-\') FROM reports ORDER BY id');
+    const contacts = () => sql(server.db, 'SELECT id, COALESCE(contact_name, \'-\'), COALESCE(contact_email, \'-\'),'
+      + ' COALESCE(contact_phone, \'-\') FROM reports ORDER BY id');
     const before = contacts();
 
     const dry = await meldpunt(['anonymise', '--db', server.db, '--days', '30', '--dry-run']);

@@ -5,11 +5,10 @@
 // the database, not through the API (which hides them anyway).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { api, startServer, meldpunt, LOOP, offset } from './lib.mjs';
+import { api, startServer, meldpunt, dbQuery, LOOP, offset } from './lib.mjs';
 
 const DAY = 86400;
-const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+const sql = (db, q) => dbQuery(db, q);
 
 const WEB = { name: 'Fixd Ponderosa', email: 'fixed.web.4@example.org', phone: '+1 312 555 0104' };
 const NR = { name: 'Nort Responsa', email: 'not.resp.6@example.org', phone: '+1 773 555 0106' };
@@ -76,9 +75,9 @@ before(async () => {
 });
 after(async () => { await srv.cleanup(); });
 
-const contact = (key) => sql(srv.db, `SELECT IFNULL(contact_name, '-') || '|' || IFNULL(contact_email, '-') || '|'
-  || IFNULL(contact_phone, '-') FROM reports WHERE id = ${ids[key]}`);
-const o311Ids = (key) => sql(srv.db, `SELECT IFNULL(device_id, '-') || '|' || IFNULL(account_id, '-')
+const contact = (key) => sql(srv.db, `SELECT COALESCE(contact_name, '-') || '|' || COALESCE(contact_email, '-') || '|'
+  || COALESCE(contact_phone, '-') FROM reports WHERE id = ${ids[key]}`);
+const o311Ids = (key) => sql(srv.db, `SELECT COALESCE(device_id, '-') || '|' || COALESCE(account_id, '-')
   FROM open311_attributes WHERE report_id = ${ids[key]}`);
 const description = (key) => sql(srv.db, `SELECT description FROM reports WHERE id = ${ids[key]}`);
 

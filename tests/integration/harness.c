@@ -272,16 +272,18 @@ bool it_engine_pg(void)
     return e && strcmp(e, "pg") == 0;
 }
 
-/* tests/pg/cluster.sh VERB MELDPUNT_TEST_PG_DIR name: creates (printing
- * the URL into url) or drops a database of the test cluster. */
-static void pg_database(const char *verb, const char *name, char *url, size_t cap)
+/* tests/pg/cluster.sh VERB MELDPUNT_TEST_PG_DIR name [template]: creates
+ * (printing the URL into url; from template, NULL: the cluster's) or drops
+ * a database of the test cluster. */
+static void pg_database_from(const char *verb, const char *name, const char *template,
+                             char *url, size_t cap)
 {
     char script[1024], *out = NULL, *err = NULL;
     const char *dir = getenv("MELDPUNT_TEST_PG_DIR");
     if (!dir)
         fail_msg("MELDPUNT_TEST_PG_DIR is not set (tests/CMakeLists.txt sets it)");
     snprintf(script, sizeof script, "%s/tests/pg/cluster.sh", it_source_dir());
-    const char *argv[] = {script, verb, dir, name, NULL};
+    const char *argv[] = {script, verb, dir, name, template, NULL};
     int rc = it_run(argv, &out, &err);
     if (rc != 0)
         fail_msg("cluster.sh %s %s: %s", verb, name, err);
@@ -292,6 +294,46 @@ static void pg_database(const char *verb, const char *name, char *url, size_t ca
     }
     free(out);
     free(err);
+}
+
+static void pg_database(const char *verb, const char *name, char *url, size_t cap)
+{
+    pg_database_from(verb, name, NULL, url, cap);
+}
+
+/* The database name in a URL of cluster.sh (postgresql://ROLE@/NAME?host=...). */
+static void pg_name_of(const char *url, char *name, size_t cap)
+{
+    const char *p = strstr(url, "@/");
+    if (!p)
+        fail_msg("not a database URL of the test cluster: %s", url);
+    p += 2;
+    size_t n = strcspn(p, "?");
+    if (n == 0 || n >= cap)
+        fail_msg("no database name in %s", url);
+    memcpy(name, p, n);
+    name[n] = '\0';
+}
+
+void it_db_make(const char *dir, const char *name, char *db, size_t cap)
+{
+    if (!it_engine_pg()) {
+        if (snprintf(db, cap, "%s/%s.sqlite", dir, name) >= (int)cap)
+            fail_msg("database path too long");
+        return;
+    }
+    char pg_name[64];
+    snprintf(pg_name, sizeof pg_name, "mpi_%ld_%s", (long)getpid(), name);
+    pg_database("create", pg_name, db, cap);
+}
+
+void it_db_drop(const char *db)
+{
+    if (strncmp(db, "postgresql://", 13) != 0)
+        return;
+    char pg_name[64];
+    pg_name_of(db, pg_name, sizeof pg_name);
+    pg_database("drop", pg_name, NULL, 0);
 }
 
 /* ---- the server ---- */
@@ -308,6 +350,18 @@ void it_server_init(struct it_server *s)
     }
     snprintf(s->out_log, sizeof s->out_log, "%s/stdout.log", s->dir);
     snprintf(s->err_log, sizeof s->err_log, "%s/stderr.log", s->dir);
+}
+
+void it_server_copy_db(struct it_server *s, const char *db)
+{
+    if (!s->pg_name[0]) {
+        it_copy_file(db, s->db);
+        return;
+    }
+    char from[64];
+    pg_name_of(db, from, sizeof from);
+    pg_database("drop", s->pg_name, NULL, 0);
+    pg_database_from("create", s->pg_name, from, s->db, sizeof s->db);
 }
 
 static void print_log_tail(const struct it_server *s)

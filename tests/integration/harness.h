@@ -50,6 +50,14 @@ void it_write_file(const char *path, const void *data, size_t len);
 /* Copy a file (e.g. a template database); fails the test on error. */
 void it_copy_file(const char *from, const char *to);
 
+/* A database outside any server, e.g. one to import into once and copy for
+ * each server (it_server_copy_db): the file dir/name.sqlite, or on
+ * PostgreSQL a database of the test cluster made from its template. Its
+ * path or URL into db; it_db_drop(db) removes a PostgreSQL one (a file goes
+ * with its folder). */
+void it_db_make(const char *dir, const char *name, char *db, size_t cap);
+void it_db_drop(const char *db);
+
 /* Run /usr/bin/sqlite3 DB SQL, or psql for a postgresql:// DB (rows as
  * sqlite3 prints them: '|' between columns); returns its exit status,
  * stdout in *out (new). */
@@ -80,6 +88,9 @@ int it_server_stop(struct it_server *s);
 void it_server_kill(struct it_server *s);
 /* Fail the test if stderr.log holds a sanitizer report. */
 void it_server_check_log(const struct it_server *s);
+/* Put a copy of database db (it_db_make's) under s, initialised and not
+ * started: a file copy, or on PostgreSQL CREATE DATABASE ... TEMPLATE. */
+void it_server_copy_db(struct it_server *s, const char *db);
 /* Kill if still running, check the log, remove the directory. */
 void it_server_cleanup(struct it_server *s);
 

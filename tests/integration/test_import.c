@@ -55,7 +55,7 @@ static int group_setup(void **state)
 {
     (void)state;
     it_tmpdir(group_dir, sizeof group_dir);
-    snprintf(db, sizeof db, "%s/import.sqlite", group_dir);
+    it_db_make(group_dir, "import", db, sizeof db);
     snprintf(csv, sizeof csv, "%s/data/chicago/chicago_311_2021-01-01_02.csv", it_shared_dir());
     char *err = NULL;
     int rc = it_import(db, csv, &first_out, &err);
@@ -69,6 +69,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     free(first_out);
+    it_db_drop(db);
     it_rmrf(group_dir);
     return 0;
 }
@@ -249,7 +250,7 @@ static void test_created_times_kept(void **state)
 
     struct it_server s;
     it_server_init(&s);
-    it_copy_file(db, s.db);
+    it_server_copy_db(&s, db);
     it_server_start(&s);
     json_t *fc = it_get_json(&s, "/api/v1/reports?since=2021-01-01&until=2021-01-03&limit=5000");
     json_t *feats = json_object_get(fc, "features");

@@ -32,7 +32,7 @@ static int group_setup(void **state)
     (void)state;
     char *out = NULL, *err = NULL;
     it_tmpdir(group_dir, sizeof group_dir);
-    snprintf(demo_db, sizeof demo_db, "%s/demo.sqlite", group_dir);
+    it_db_make(group_dir, "demo", demo_db, sizeof demo_db);
     int rc = it_import(demo_db, it_demo_csv(), &out, &err);
     if (rc != 0)
         fail_msg("demo import failed (%d): %s %s", rc, out, err);
@@ -50,6 +50,7 @@ static int group_teardown(void **state)
     int rc = demo.s.pid ? it_server_stop(&demo.s) : 0;
     if (demo.s.dir[0])
         it_server_cleanup(&demo.s);
+    it_db_drop(demo_db);
     it_rmrf(group_dir);
     assert_int_equal(rc, 0);
     return 0;
@@ -59,7 +60,7 @@ static int setup_demo(void **state)
 {
     if (!demo.s.pid) {
         it_server_init(&demo.s);
-        it_copy_file(demo_db, demo.s.db);
+        it_server_copy_db(&demo.s, demo_db);
         it_server_start(&demo.s);
     }
     *state = &demo;

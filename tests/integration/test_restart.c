@@ -1,6 +1,8 @@
 /* test_restart.c - durability: what the server answered with 201 is on disk,
  * across a clean stop (SIGTERM) and a crash (SIGKILL right after the 201),
- * and the database file stays sound (PRAGMA integrity_check). */
+ * and the database file stays sound (PRAGMA integrity_check). On PostgreSQL
+ * the server keeps no file of its own: the database itself must hold every
+ * 201 after the crash (the soundness of its files is PostgreSQL's). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,8 @@ static char *get_raw(const struct it_server *s, const char *path)
 
 static void assert_integrity_ok(const char *db)
 {
+    if (it_engine_pg())
+        return; /* no file of the server's to check (see the top) */
     char *out = NULL;
     int rc = it_sqlite(db, "PRAGMA integrity_check;", &out);
     if (rc != 0 || strcmp(out, "ok\n") != 0)
@@ -115,9 +119,14 @@ static void test_sigterm_restart_keeps_everything(void **state)
     assert_integrity_ok(f->s.db);
 }
 
-/* Copy db and its write-ahead log as a crash left them to DB.copy. */
+/* Copy db and its write-ahead log as a crash left them to DB.copy. On
+ * PostgreSQL the database itself is what the crash left. */
 static void crash_copy(const char *db, char *copy, size_t cap)
 {
+    if (it_engine_pg()) {
+        snprintf(copy, cap, "%s", db);
+        return;
+    }
     char wal[720], copy_wal[720], shm[720];
     snprintf(copy, cap, "%s.copy", db);
     snprintf(copy_wal, sizeof copy_wal, "%s-wal", copy);

@@ -1,0 +1,291 @@
+/* store_pg_maint.c - retention on PostgreSQL: mp_maint_anonymise (the twin
+ * of the retention part of store_sqlite_maint.c; contract in maint.h).
+ *
+ * The same steps, counts and audit entry as on SQLite. Masking contacts in
+ * free text is C (text.c), which PostgreSQL cannot call: the descriptions
+ * and Open311 attribute answers to mask are read in pages by id, masked
+ * here and written back one by one, in the same write transaction as the
+ * rest. */
+#include "meldpunt/maint.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "meldpunt/store_auth.h"
+#include "meldpunt/text.h"
+#include "meldpunt/timeutil.h"
+#include "meldpunt/vocab.h"
+#include "store_pg.h"
+#include "store_pg_engine.h"
+
+/* Clusters that are resolved ($2: the resolved statuses of vocab.h, as a
+ * JSON list) and whose last change is older than $1. updated_at moves with
+ * every change of the cluster, so it is never earlier than the moment it was
+ * closed: the rule can only keep data longer than asked, never remove it
+ * early. */
+#define OLD_CLOSED                                                                                 \
+    "SELECT id FROM clusters WHERE status IN (SELECT json_array_elements_text($2::json))"          \
+    " AND greatest(updated_at, fixed_at) < $1::bigint"
+#define HAS_CONTACT                                                                                \
+    "(contact_name IS NOT NULL OR contact_email IS NOT NULL OR contact_phone IS NOT NULL)"
+#define HAS_O311_IDS "(device_id IS NOT NULL OR account_id IS NOT NULL)"
+#define OLD_REPORTS "SELECT id FROM reports WHERE cluster_id IN (" OLD_CLOSED ")"
+
+static const char sql_count_clusters[] =
+    "SELECT count(*) FROM clusters WHERE status IN (SELECT json_array_elements_text($2::json))"
+    " AND greatest(updated_at, fixed_at) < $1::bigint";
+static const char sql_count_contacts[] =
+    "SELECT count(*) FROM reports WHERE cluster_id IN (" OLD_CLOSED ") AND " HAS_CONTACT;
+static const char sql_clear_contacts[] =
+    "UPDATE reports SET contact_name = NULL, contact_email = NULL, contact_phone = NULL"
+    " WHERE cluster_id IN (" OLD_CLOSED ") AND " HAS_CONTACT;
+/* A page of the descriptions (after id $3), for masking in C. */
+static const char sql_desc_page[] =
+    "SELECT id, description FROM reports WHERE cluster_id IN (" OLD_CLOSED ")"
+    " AND id > $3::bigint ORDER BY id LIMIT 500"; /* PAGE */
+static const char sql_desc_set[] = "UPDATE reports SET description = $2 WHERE id = $1::bigint";
+static const char sql_count_o311[] = "SELECT count(*) FROM open311_attributes WHERE " HAS_O311_IDS
+                                     " AND report_id IN (" OLD_REPORTS ")";
+static const char sql_clear_o311[] =
+    "UPDATE open311_attributes SET device_id = NULL, account_id = NULL WHERE " HAS_O311_IDS
+    " AND report_id IN (" OLD_REPORTS ")";
+/* Answers to Open311 attributes, stored as the client sent them (a JSON
+ * object {code: text or [texts]}): typed text like a description. */
+static const char sql_attrs_page[] =
+    "SELECT report_id, json FROM open311_attributes WHERE report_id IN (" OLD_REPORTS ")"
+    " AND report_id > $3::bigint ORDER BY report_id LIMIT 500"; /* PAGE */
+static const char sql_attrs_set[] =
+    "UPDATE open311_attributes SET json = $2 WHERE report_id = $1::bigint";
+
+/* The reporters' mail of those reports (outbox.h): messages (and sign-in
+ * messages older than the cut-off, which belong to no report), tokens,
+ * subscriptions, and what reporters wrote in the satisfaction check. The
+ * stop list stays: it holds only hashes, and an opt-out must hold. */
+#define OLD_MAIL "report_id IN (" OLD_REPORTS ") OR (report_id IS NULL AND created_at < $1::bigint)"
+#define OLD_TOKENS "report_id IN (" OLD_REPORTS ") OR expires_at < $1::bigint"
+#define KTO_WRITTEN "(text IS NOT NULL OR photo IS NOT NULL)"
+static const char sql_count_outbox[] = "SELECT count(*) FROM outbox WHERE " OLD_MAIL;
+static const char sql_clear_outbox[] = "DELETE FROM outbox WHERE " OLD_MAIL;
+static const char sql_count_tokens[] = "SELECT count(*) FROM notify_tokens WHERE " OLD_TOKENS;
+static const char sql_clear_tokens[] = "DELETE FROM notify_tokens WHERE " OLD_TOKENS;
+static const char sql_count_subs[] =
+    "SELECT count(*) FROM notify_subs WHERE report_id IN (" OLD_REPORTS ")";
+static const char sql_clear_subs[] = "DELETE FROM notify_subs WHERE report_id IN (" OLD_REPORTS ")";
+static const char sql_count_kto[] =
+    "SELECT count(*) FROM kto_answers WHERE " KTO_WRITTEN " AND report_id IN (" OLD_REPORTS ")";
+static const char sql_clear_kto[] =
+    "UPDATE kto_answers SET text = NULL, photo = NULL, photo_thumb = NULL WHERE " KTO_WRITTEN
+    " AND report_id IN (" OLD_REPORTS ")";
+
+/* $1 and $2 of every statement: the cut-off and the resolved statuses. */
+struct scope {
+    int64_t cutoff;
+    char *resolved; /* JSON list, owned */
+};
+
+static void add_scope(struct mp_pg_params *p, const struct scope *sc)
+{
+    mp_pg_params_init(p);
+    mp_pg_int64(p, sc->cutoff);
+    mp_pg_text(p, sc->resolved);
+}
+
+/* Count (dry run) or change (and count the changed rows) with one
+ * statement. */
+static enum mp_status apply(struct mp_store_sess *s, const struct scope *sc, const char *count_sql,
+                            const char *change_sql, bool dry_run, int64_t *n)
+{
+    struct mp_pg_params p;
+    add_scope(&p, sc);
+    *n = 0;
+    if (dry_run || !change_sql)
+        return mp_pg_first(s, count_sql, &p, mp_pg_row_int64, n, "anonymise");
+    return mp_pg_run(s, change_sql, &p, n, "anonymise");
+}
+
+/* Typed text to mask in C, read in pages by id: a column of one table (a
+ * page statement: $3 the id after which it starts, rows (id, text); and the
+ * statement that writes one back: $1 id, $2 text). */
+#define PAGE 500
+struct text_pass {
+    const char *page_sql, *set_sql;
+    /* The masked text of text, a NEW string, or NULL when it is unchanged
+     * (*nomem when memory ran out). */
+    char *(*mask)(const char *text, bool *nomem);
+};
+
+/* One page: the masked text of each row that changes. */
+struct text_page {
+    const struct text_pass *pass;
+    int64_t last_id; /* of the page: where the next starts */
+    int rows, n;
+    int64_t ids[PAGE];
+    char *masked[PAGE]; /* owned */
+    bool nomem;
+};
+
+static int text_row(void *ctx, const PGresult *r, int i)
+{
+    struct text_page *pg = ctx;
+    const char *text = mp_pg_col_text(r, i, 1);
+    pg->last_id = mp_pg_col_int64(r, i, 0);
+    pg->rows++;
+    char *m = text && pg->n < PAGE ? pg->pass->mask(text, &pg->nomem) : NULL;
+    if (pg->nomem)
+        return 1;
+    if (m) {
+        pg->ids[pg->n] = pg->last_id;
+        pg->masked[pg->n++] = m;
+    }
+    return 0;
+}
+
+/* Mask (or, dry, count) the contacts typed into the text of pass. */
+static enum mp_status mask_texts(struct mp_store_sess *s, const struct scope *sc,
+                                 const struct text_pass *pass, bool dry_run, int64_t *n)
+{
+    enum mp_status rc = MP_OK;
+    struct text_page pg = {.pass = pass};
+    *n = 0;
+    for (;;) {
+        struct mp_pg_params p;
+        add_scope(&p, sc);
+        mp_pg_int64(&p, pg.last_id);
+        pg.rows = pg.n = 0;
+        rc = mp_pg_each(s, pass->page_sql, &p, text_row, &pg, "anonymise");
+        if (rc == MP_OK && pg.nomem)
+            rc = MP_ENOMEM;
+        for (int i = 0; i < pg.n; i++) {
+            if (rc == MP_OK && !dry_run) {
+                mp_pg_params_init(&p);
+                mp_pg_int64(&p, pg.ids[i]);
+                mp_pg_text(&p, pg.masked[i]);
+                rc = mp_pg_run(s, pass->set_sql, &p, NULL, "anonymise");
+            }
+            free(pg.masked[i]);
+        }
+        if (rc)
+            return rc;
+        *n += pg.n;
+        if (pg.rows < PAGE)
+            return MP_OK;
+    }
+}
+
+/* A description as public output shows it. */
+static char *mask_description(const char *text, bool *nomem)
+{
+    if (!mp_text_may_have_contacts(text))
+        return NULL;
+    char *m = mp_text_mask_contacts(text);
+    if (!m)
+        *nomem = true;
+    else if (strcmp(m, text) == 0) {
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+static const struct text_pass descriptions = {sql_desc_page, sql_desc_set, mask_description};
+
+/* An answer text masked in place (a JSON string); whether it changed. */
+static bool mask_answer(json_t *answer, bool *nomem)
+{
+    const char *text = json_string_value(answer);
+    char *m = mask_description(text, nomem);
+    if (!m)
+        return false;
+    if (json_string_set(answer, m) != 0)
+        *nomem = true;
+    free(m);
+    return !*nomem;
+}
+
+/* Answers to Open311 attributes as the client sent them, a JSON object
+ * {code: text or [texts]}: each text (in a list too) masked as a
+ * description is, everything else (numbers, true, nested objects) and the
+ * order kept, as SQLite's statement rebuilds it; NULL when nothing changed
+ * or the text is not a JSON object. */
+static char *mask_attributes(const char *text, bool *nomem)
+{
+    json_t *o = json_loads(text, 0, NULL);
+    bool changed = false;
+    const char *code;
+    json_t *v, *x;
+    size_t i;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return NULL;
+    }
+    json_object_foreach(o, code, v)
+    {
+        if (json_is_string(v))
+            changed |= mask_answer(v, nomem);
+        else if (json_is_array(v))
+            json_array_foreach(v, i, x) if (json_is_string(x)) changed |= mask_answer(x, nomem);
+    }
+    char *out = changed && !*nomem ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (changed && !*nomem && !out)
+        *nomem = true;
+    json_decref(o);
+    return out;
+}
+
+static const struct text_pass attributes = {sql_attrs_page, sql_attrs_set, mask_attributes};
+
+enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
+                                     const char *actor, struct mp_anonymise_stats *stats,
+                                     struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    struct mp_anonymise_stats a;
+    memset(&a, 0, sizeof a);
+    struct scope sc = {cutoff, NULL};
+    const char *resolved[MP_VOCAB_STATUSES_MAX];
+    size_t nresolved = mp_vocab_status_codes(MP_VOCAB_RESOLVED, resolved, MP_VOCAB_STATUSES_MAX);
+    if ((rc = mp_pg_json_strings(resolved, nresolved, &sc.resolved)) || !sc.resolved) {
+        rc = mp_fail(err, MP_ENOMEM, "store", "cannot prepare anonymisation");
+        goto out;
+    }
+    rc = dry_run ? mp_store_begin_read(s) : mp_store_begin_write(s, err);
+    if (rc) {
+        if (dry_run)
+            mp_fail(err, rc, "unavailable", "cannot read the database");
+        goto out;
+    }
+    if ((rc = apply(s, &sc, sql_count_clusters, NULL, dry_run, &a.clusters)) ||
+        (rc = apply(s, &sc, sql_count_contacts, sql_clear_contacts, dry_run, &a.reports)) ||
+        (rc = mask_texts(s, &sc, &descriptions, dry_run, &a.descriptions)) ||
+        (rc = apply(s, &sc, sql_count_o311, sql_clear_o311, dry_run, &a.open311)) ||
+        (rc = mask_texts(s, &sc, &attributes, dry_run, &a.attributes)) ||
+        (rc = apply(s, &sc, sql_count_outbox, sql_clear_outbox, dry_run, &a.outbox)) ||
+        (rc = apply(s, &sc, sql_count_tokens, sql_clear_tokens, dry_run, &a.tokens)) ||
+        (rc = apply(s, &sc, sql_count_subs, sql_clear_subs, dry_run, &a.subscriptions)) ||
+        (rc = apply(s, &sc, sql_count_kto, sql_clear_kto, dry_run, &a.answers))) {
+        mp_store_rollback(s);
+        rc = mp_fail(err, rc, rc == MP_EUNAVAIL ? "unavailable" : "store",
+                     "anonymisation failed; nothing was changed");
+        goto out;
+    }
+    if (dry_run) {
+        mp_store_rollback(s);
+        goto out;
+    }
+    if ((rc = mp_maint_anonymise_audit(s, cutoff, &a, actor))) {
+        mp_store_rollback(s);
+        rc = mp_fail(err, rc, "store", "anonymisation failed; nothing was changed");
+        goto out;
+    }
+    rc = mp_store_commit(s, err);
+out:
+    free(sc.resolved);
+    if (rc)
+        memset(&a, 0, sizeof a);
+    if (stats)
+        *stats = a;
+    return rc;
+}
