@@ -40,4 +40,16 @@ const struct mp_store_engine mp_pg_engine = {
     .photo_get = mp_pg_photo_get,
     .report_get = mp_pg_report_get,
     .cluster_reports = mp_pg_cluster_reports,
+    /* pgreads */
+    .status_counts = mp_pg_status_counts,
+    .size_bytes = mp_pg_size_bytes,
+    .reports = mp_pg_reports,
+    .clusters = mp_pg_clusters,
+    .cluster_get = mp_pg_cluster_get,
+    .cluster_grid = mp_pg_cluster_grid,
+    .grid_pyramid = mp_pg_grid_pyramid,
+    .open311_requests = mp_pg_open311_requests,
+    .open311_request = mp_pg_open311_request,
+    .open311_updates = mp_pg_open311_updates,
+    /* end pgreads */
 };

@@ -71,4 +71,29 @@ enum mp_status mp_pg_report_get(struct mp_store_sess *s, int64_t id, bool with_p
 enum mp_status mp_pg_cluster_reports(struct mp_store_sess *s, int64_t cluster_id, mp_report_cb cb,
                                      void *ctx);
 
+/* pgreads: store_pg_reports.c, store_pg_read.c, store_pg_open311.c, ... */
+/* store_pg_pool.c: /metrics' figures */
+enum mp_status mp_pg_status_counts(struct mp_store_sess *s, bool clusters,
+                                   void (*cb)(void *ctx, const char *status, int64_t n),
+                                   void *ctx);
+enum mp_status mp_pg_size_bytes(struct mp_store_sess *s, int64_t *bytes);
+enum mp_status mp_pg_reports(struct mp_store_sess *s, const struct mp_query *q, mp_report_cb cb,
+                             void *ctx);
+enum mp_status mp_pg_clusters(struct mp_store_sess *s, const struct mp_query *q, mp_cluster_cb cb,
+                              void *ctx);
+enum mp_status mp_pg_cluster_get(struct mp_store_sess *s, int64_t id, mp_cluster_cb cb, void *ctx);
+/* store_pg_grid.c */
+enum mp_status mp_pg_cluster_grid(struct mp_store_sess *s, const struct mp_query *q,
+                                  double cell_deg, mp_grid_cb cb, void *ctx);
+enum mp_status mp_pg_grid_pyramid(struct mp_store_sess *s, const struct mp_query *q, int zoom,
+                                  mp_grid_cb cb, void *ctx);
+enum mp_status mp_pg_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
+                                      mp_open311_cb cb, void *ctx);
+enum mp_status mp_pg_open311_request(struct mp_store_sess *s, int64_t id, mp_open311_cb cb,
+                                     void *ctx);
+enum mp_status mp_pg_open311_updates(struct mp_store_sess *s, int64_t since, int64_t until,
+                                     size_t limit, size_t offset, mp_open311_update_cb cb,
+                                     void *ctx);
+/* end pgreads */
+
 #endif

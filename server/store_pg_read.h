@@ -1,0 +1,64 @@
+/* store_pg_read.h - PRIVATE to the PostgreSQL engine (server/store_pg*.c):
+ * the filters that its listing statements share (reports, clusters, grid,
+ * exports, Open311), as store_sqlite_sql.h is the SQLite engine's, and the
+ * helper that binds them (store_pg_read.c).
+ *
+ * Parameters, in this order because PostgreSQL refuses a prepared statement
+ * with a parameter it does not use (it cannot infer its type), so the
+ * optional ones come last, each statement naming where its own start:
+ *   $1 categories, $2 statuses (JSON arrays of strings, or NULL for any),
+ *   $3 district (NULL for any), $4 since, $5 until (0 for open-ended);
+ *   then, in listings, $6 after id (keyset) and $7 limit (NULL for none);
+ *   then a box where the statement has one (MP_PG_BBOX names its four).
+ */
+#ifndef MELDPUNT_STORE_PG_READ_H
+#define MELDPUNT_STORE_PG_READ_H
+
+#include <stddef.h>
+
+#include "meldpunt/model.h"
+#include "store_pg.h"
+
+/* Categories, statuses and district of table alias t. */
+#define MP_PG_FILTERS(t)                                                                           \
+    " AND ($1::json IS NULL OR " t ".category IN (SELECT json_array_elements_text($1::json)))"     \
+    " AND ($2::json IS NULL OR " t ".status IN (SELECT json_array_elements_text($2::json)))"       \
+    " AND ($3::text IS NULL OR " t ".district = $3::text)"
+#define MP_PG_REPORT_TIME                                                                          \
+    " AND ($4::bigint = 0 OR r.created_at >= $4::bigint)"                                          \
+    " AND ($5::bigint = 0 OR r.created_at < $5::bigint)"
+/* A cluster matches a time range when its activity (first to last report)
+ * overlaps it. */
+#define MP_PG_CLUSTER_TIME                                                                         \
+    " AND ($4::bigint = 0 OR c.last_at >= $4::bigint)"                                             \
+    " AND ($5::bigint = 0 OR c.first_at < $5::bigint)"
+/* The keyset cursor of a page. */
+#define MP_PG_AFTER(t) " AND " t ".id > $6::bigint"
+#define MP_PG_LIMIT " LIMIT $7::bigint"
+/* Rows of t in the box (min lon a, min lat b, max lon c, max lat d: "$8"
+ * ...): the GiST index finds candidates (its boxes are rounded outwards to
+ * float4), the BETWEEN keeps exactly SQLite's rows. */
+#define MP_PG_BBOX(t, a, b, c, d)                                                                  \
+    " AND " t ".geom && ST_MakeEnvelope(" a "::float8, " b "::float8, " c "::float8, " d           \
+    "::float8, 4326) AND " t ".lon BETWEEN " a "::float8 AND " c "::float8 AND " t                 \
+    ".lat BETWEEN " b "::float8 AND " d "::float8"
+
+/* JSON texts of a query's lists, owned (free with mp_pg_lists_free). */
+struct mp_pg_lists {
+    char *categories, *statuses;
+};
+
+/* items as a JSON array of strings into *json (NULL when n is 0: "any");
+ * MP_ENOMEM when it cannot be built. */
+enum mp_status mp_pg_json_list(const char *const *items, size_t n, char **json) MP_WUR;
+/* Add $1-$5 of q to p (l holds the lists' text, which p borrows: free it
+ * after the statement ran). */
+enum mp_status mp_pg_filters(struct mp_pg_params *p, const struct mp_query *q,
+                             struct mp_pg_lists *l) MP_WUR;
+void mp_pg_lists_free(struct mp_pg_lists *l);
+/* $6 and $7 of q: after id and limit. */
+void mp_pg_page(struct mp_pg_params *p, const struct mp_query *q);
+/* The box of q as four parameters (min lon, min lat, max lon, max lat). */
+void mp_pg_bbox(struct mp_pg_params *p, const struct mp_bbox *b);
+
+#endif
