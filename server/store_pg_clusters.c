@@ -25,6 +25,9 @@ static const char sql_candidates[] =
     " ORDER BY floor(c.x / 128.0 + 1048576), floor(c.y / 128.0 + 1048576), c.x, c.y, c.id"
     " LIMIT $8::bigint";
 static const char sql_state[] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = $1::bigint";
+/* pgreads: re-clustering reads states in blocks of ids. */
+static const char sql_states_range[] = "SELECT " STATE_COLS " FROM clusters c"
+                                       " WHERE c.id BETWEEN $1::bigint AND $2::bigint ORDER BY c.id";
 static const char sql_insert[] =
     "INSERT INTO clusters (municipality, category, status, report_count, x, y, sum_x, sum_y,"
     " lon, lat, first_at, last_at, fixed_at, district, created_at, updated_at, street, location,"
@@ -131,6 +134,31 @@ enum mp_status mp_pg_cluster_state(struct mp_store_sess *s, int64_t id,
     mp_pg_params_init(&p);
     mp_pg_int64(&p, id);
     return mp_pg_first(s, sql_state, &p, state_row, out, "cluster");
+}
+
+/* pgreads */
+struct states {
+    mp_state_cb cb;
+    void *ctx;
+};
+
+static int states_row(void *ctx, const PGresult *r, int i)
+{
+    const struct states *c = ctx;
+    struct mp_cluster_state cs;
+    read_state(r, i, &cs);
+    return c->cb(c->ctx, &cs);
+}
+
+enum mp_status mp_pg_cluster_states_range(struct mp_store_sess *s, int64_t lo, int64_t hi,
+                                          mp_state_cb cb, void *ctx)
+{
+    struct states c = {cb, ctx};
+    struct mp_pg_params p;
+    mp_pg_params_init(&p);
+    mp_pg_int64(&p, lo);
+    mp_pg_int64(&p, hi);
+    return mp_pg_each(s, sql_states_range, &p, states_row, &c, "states");
 }
 
 /* The fields of a state that insert and update write alike: report_count
