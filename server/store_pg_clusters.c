@@ -50,7 +50,7 @@ static const char sql_reports_status[] = "UPDATE reports SET status = $2, update
 static const char sql_history_insert[] =
     "INSERT INTO history (municipality, cluster_id, report_id, at, status, note, note_public,"
     " actor) VALUES ((SELECT municipality FROM clusters WHERE id = $1::bigint), $1,"
-    " NULLIF($2::bigint, 0), $3, $4, $5, $6, $7)";
+    " NULLIF($2::bigint, 0), $3, $4, $5, $6, $7) RETURNING id";
 static const char sql_history[] =
     "SELECT id, cluster_id, coalesce(report_id, 0), at, status, note, note_public, actor"
     " FROM history WHERE cluster_id = $1::bigint ORDER BY at, id";
@@ -224,7 +224,8 @@ enum mp_status mp_pg_cluster_set_status(struct mp_store_sess *s, int64_t id, con
     return mp_pg_run(s, sql_reports_status, &p, NULL, "status");
 }
 
-enum mp_status mp_pg_history_add(struct mp_store_sess *s, const struct mp_history_rec *h)
+enum mp_status mp_pg_history_insert(struct mp_store_sess *s, const struct mp_history_rec *h,
+                                    int64_t *id)
 {
     struct mp_pg_params p;
     mp_pg_params_init(&p);
@@ -235,7 +236,16 @@ enum mp_status mp_pg_history_add(struct mp_store_sess *s, const struct mp_histor
     mp_pg_text(&p, h->note);
     mp_pg_bool(&p, h->note_public);
     mp_pg_text(&p, h->actor);
-    return mp_pg_run(s, sql_history_insert, &p, NULL, "history insert");
+    *id = 0;
+    enum mp_status rc = mp_pg_first(s, sql_history_insert, &p, mp_pg_row_int64, id,
+                                    "history insert");
+    return rc == MP_ENOTFOUND ? MP_EDB : rc;
+}
+
+enum mp_status mp_pg_history_add(struct mp_store_sess *s, const struct mp_history_rec *h)
+{
+    int64_t id;
+    return mp_pg_history_insert(s, h, &id);
 }
 
 struct history {

@@ -94,6 +94,10 @@ enum mp_status mp_pg_open311_request(struct mp_store_sess *s, int64_t id, mp_ope
 enum mp_status mp_pg_open311_updates(struct mp_store_sess *s, int64_t since, int64_t until,
                                      size_t limit, size_t offset, mp_open311_update_cb cb,
                                      void *ctx);
+/* store_pg_clusters.c: not an entry; mp_pg_history_add with the new
+ * entry's id, for the operations that point at it (merges, Open311 notes). */
+enum mp_status mp_pg_history_insert(struct mp_store_sess *s, const struct mp_history_rec *h,
+                                    int64_t *id);
 /* store_pg_clusters.c, store_pg_recluster.c */
 enum mp_status mp_pg_cluster_states_range(struct mp_store_sess *s, int64_t lo, int64_t hi,
                                           mp_state_cb cb, void *ctx);

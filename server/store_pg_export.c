@@ -68,7 +68,7 @@ struct mp_pg_cursor {
     struct mp_store *store;     /* owned when opened on a path, else NULL */
     struct mp_store_sess *sess; /* borrowed, or acquired from store */
     enum mp_export_what what;
-    struct mp_query q;          /* the filters; its strings are not used */
+    struct mp_query q;          /* the filters (district: the copy; lists: not used) */
     struct mp_pg_lists lists;   /* owned copies of q's lists and district */
     char *district;
     PGresult *batch;            /* owned: the rows being handed out */
@@ -117,12 +117,11 @@ static enum mp_status cursor_start(struct mp_store *store, struct mp_store_sess 
     c->last_id = q->after_id;
     c->remaining = q->limit ? (int64_t)q->limit : -1;
     c->more = true;
-    if ((rc = mp_pg_json_list(q->categories, q->ncategories, &c->lists.categories)) ||
-        (rc = mp_pg_json_list(q->statuses, q->nstatuses, &c->lists.statuses)) ||
-        (q->district && !(c->district = strdup(q->district)))) {
+    if (mp_pg_lists_of(&c->lists, q) || (q->district && !(c->district = strdup(q->district)))) {
         rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
         goto out;
     }
+    c->q.district = c->district; /* the lists come from c->lists */
     *out = &c->head;
     c = NULL;
 out:
@@ -157,28 +156,14 @@ enum mp_status mp_pg_export_open(struct mp_store_sess *sess, enum mp_export_what
     return cursor_start(NULL, sess, what, q, out, err);
 }
 
-/* The filters of c, $1-$5 (as mp_pg_filters adds them, from the copies). */
-static void add_filters(struct mp_pg_params *p, const struct mp_pg_cursor *c)
-{
-    mp_pg_text(p, c->lists.categories);
-    mp_pg_text(p, c->lists.statuses);
-    mp_pg_text(p, c->district);
-    mp_pg_int64(p, c->q.since);
-    mp_pg_int64(p, c->q.until);
-}
-
 static enum mp_status read_batch(struct mp_pg_cursor *c)
 {
     int64_t want = c->remaining >= 0 && c->remaining < BATCH_ROWS ? c->remaining : BATCH_ROWS;
+    c->q.after_id = c->last_id;
+    c->q.limit = (size_t)want;
     struct mp_pg_params p;
     mp_pg_params_init(&p);
-    add_filters(&p, c);
-    mp_pg_int64(&p, c->last_id);
-    mp_pg_int64(&p, want);
-    mp_pg_int64(&p, c->q.updated_since);
-    mp_pg_int64(&p, c->q.updated_until);
-    if (c->q.has_bbox)
-        mp_pg_bbox(&p, &c->q.bbox);
+    mp_pg_query_add(&p, &c->q, &c->lists, MP_PG_PAGE | MP_PG_UPDATED | MP_PG_BOX);
     PQclear(c->batch);
     c->batch = NULL;
     c->nrows = c->next = 0;
@@ -269,18 +254,15 @@ enum mp_status mp_pg_export_count(struct mp_store_sess *sess, enum mp_export_wha
                                   const struct mp_query *q, int64_t *n)
 {
     struct mp_pg_lists l;
-    struct mp_pg_params p;
     *n = 0;
-    mp_pg_params_init(&p);
-    enum mp_status rc = mp_pg_filters(&p, q, &l);
-    if (rc)
-        return rc;
-    mp_pg_int64(&p, q->updated_since);
-    mp_pg_int64(&p, q->updated_until);
-    if (q->has_bbox)
-        mp_pg_bbox(&p, &q->bbox);
-    rc = mp_pg_first(sess, sql_count[what == MP_EXPORT_CLUSTERS][q->has_bbox ? 1 : 0], &p,
-                     mp_pg_row_int64, n, "export count");
+    enum mp_status rc = mp_pg_lists_of(&l, q);
+    if (rc == MP_OK) {
+        struct mp_pg_params p;
+        mp_pg_params_init(&p);
+        mp_pg_query_add(&p, q, &l, MP_PG_UPDATED | MP_PG_BOX);
+        rc = mp_pg_first(sess, sql_count[what == MP_EXPORT_CLUSTERS][q->has_bbox ? 1 : 0], &p,
+                         mp_pg_row_int64, n, "export count");
+    }
     mp_pg_lists_free(&l);
     return rc;
 }

@@ -47,15 +47,14 @@ enum mp_status mp_pg_cluster_grid(struct mp_store_sess *s, const struct mp_query
         return MP_EINVAL;
     struct grid g = {cb, ctx};
     struct mp_pg_lists l;
-    struct mp_pg_params p;
-    mp_pg_params_init(&p);
-    enum mp_status rc = mp_pg_filters(&p, q, &l);
-    if (rc)
-        return rc;
-    mp_pg_int64(&p, q->after_id);
-    mp_pg_bbox(&p, &q->bbox);
-    mp_pg_double(&p, cell_deg);
-    rc = mp_pg_each(s, sql_grid, &p, grid_row, &g, "grid");
+    enum mp_status rc = mp_pg_lists_of(&l, q);
+    if (rc == MP_OK) {
+        struct mp_pg_params p;
+        mp_pg_params_init(&p);
+        mp_pg_query_add(&p, q, &l, MP_PG_AFTER | MP_PG_BOX);
+        mp_pg_double(&p, cell_deg);
+        rc = mp_pg_each(s, sql_grid, &p, grid_row, &g, "grid");
+    }
     mp_pg_lists_free(&l);
     return rc;
 }
@@ -113,11 +112,10 @@ enum mp_status mp_pg_grid_pyramid(struct mp_store_sess *s, const struct mp_query
      * narrows the scan, the cell test above is exact. */
     struct mp_bbox box = {(double)(gx0 - 1) * cell - 180, (double)(gy0 - 1) * cell - 90,
                           (double)(gx1 + 2) * cell - 180, (double)(gy1 + 2) * cell - 90};
-    struct mp_pg_lists l = {NULL, NULL};
+    struct mp_pg_lists l;
     struct pyramid py = {cb, ctx};
     enum mp_status rc;
-    if ((rc = mp_pg_json_list(q->categories, q->ncategories, &l.categories)) ||
-        (rc = mp_pg_json_list(q->statuses, q->nstatuses, &l.statuses)))
+    if ((rc = mp_pg_lists_of(&l, q)))
         goto out;
     struct mp_pg_params p;
     mp_pg_params_init(&p);

@@ -30,10 +30,6 @@ static const char *const sql_note[] = {
     NOTE("note", "work_notes"),
     NOTE("photo", "work_photos"),
 };
-static const char sql_entry_history[] =
-    "INSERT INTO history (municipality, cluster_id, report_id, at, status, note, note_public,"
-    " actor) VALUES ((SELECT municipality FROM clusters WHERE id = $1::bigint), $1,"
-    " NULLIF($2::bigint, 0), $3, $4, $5, $6, $7) RETURNING id";
 /* The column of each enum mp_merge_entry: four statements, no names built. */
 static const char *const sql_entry_set[] = {
     "UPDATE merges SET entry_from = $2 WHERE id = $1::bigint",
@@ -142,20 +138,10 @@ enum mp_status mp_pg_merge_entry_add(struct mp_store_sess *s, int64_t id, enum m
     if ((unsigned)which >= sizeof sql_entry_set / sizeof *sql_entry_set)
         return MP_EDB;
     /* The entry is an ordinary one; the merge record then points at it. */
-    struct mp_pg_params p;
-    mp_pg_params_init(&p);
-    mp_pg_int64(&p, h->cluster_id);
-    mp_pg_int64(&p, h->report_id);
-    mp_pg_int64(&p, h->at);
-    mp_pg_text(&p, h->status);
-    mp_pg_text(&p, h->note);
-    mp_pg_bool(&p, h->note_public);
-    mp_pg_text(&p, h->actor);
     int64_t entry = 0;
-    enum mp_status rc =
-        mp_pg_first(s, sql_entry_history, &p, mp_pg_row_int64, &entry, "history insert");
+    enum mp_status rc = mp_pg_history_insert(s, h, &entry);
     if (rc)
-        return rc == MP_ENOTFOUND ? MP_EDB : rc;
+        return rc;
     return run_ids(s, sql_entry_set[which], id, entry, "merge entry");
 }
 

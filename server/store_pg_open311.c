@@ -98,6 +98,7 @@ enum mp_status mp_pg_open311_requests(struct mp_store_sess *s, const struct mp_o
     struct requests c = {cb, ctx};
     struct mp_pg_params p;
     enum mp_status rc;
+    /* Lists of any length here (not struct mp_query's). */
     if ((rc = mp_pg_json_list(q->categories, q->ncategories, &l.categories)) ||
         (rc = mp_pg_json_list(q->statuses, q->nstatuses, &l.statuses)))
         goto out;

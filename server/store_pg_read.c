@@ -41,31 +41,35 @@ void mp_pg_lists_free(struct mp_pg_lists *l)
     l->categories = l->statuses = NULL;
 }
 
-enum mp_status mp_pg_filters(struct mp_pg_params *p, const struct mp_query *q,
-                             struct mp_pg_lists *l)
+enum mp_status mp_pg_lists_of(struct mp_pg_lists *l, const struct mp_query *q)
 {
     enum mp_status rc;
     l->categories = l->statuses = NULL;
-    if ((rc = mp_pg_json_list(q->categories, q->ncategories, &l->categories)) ||
-        (rc = mp_pg_json_list(q->statuses, q->nstatuses, &l->statuses))) {
-        mp_pg_lists_free(l);
+    if ((rc = mp_pg_json_list(q->categories, q->ncategories, &l->categories)))
         return rc;
-    }
+    return mp_pg_json_list(q->statuses, q->nstatuses, &l->statuses);
+}
+
+void mp_pg_query_add(struct mp_pg_params *p, const struct mp_query *q,
+                     const struct mp_pg_lists *l, unsigned parts)
+{
     mp_pg_text(p, l->categories);
     mp_pg_text(p, l->statuses);
     mp_pg_text(p, q->district);
     mp_pg_int64(p, q->since);
     mp_pg_int64(p, q->until);
-    return MP_OK;
-}
-
-void mp_pg_page(struct mp_pg_params *p, const struct mp_query *q)
-{
-    mp_pg_int64(p, q->after_id);
-    if (q->limit)
+    if (parts & (MP_PG_PAGE | MP_PG_AFTER))
+        mp_pg_int64(p, q->after_id);
+    if ((parts & MP_PG_PAGE) && q->limit)
         mp_pg_int64(p, (int64_t)q->limit);
-    else
+    else if (parts & MP_PG_PAGE)
         mp_pg_text(p, NULL); /* LIMIT NULL: all */
+    if (parts & MP_PG_UPDATED) {
+        mp_pg_int64(p, q->updated_since);
+        mp_pg_int64(p, q->updated_until);
+    }
+    if ((parts & MP_PG_BOX) && q->has_bbox)
+        mp_pg_bbox(p, &q->bbox);
 }
 
 void mp_pg_bbox(struct mp_pg_params *p, const struct mp_bbox *b)
@@ -74,6 +78,21 @@ void mp_pg_bbox(struct mp_pg_params *p, const struct mp_bbox *b)
     mp_pg_double(p, b->min_lat);
     mp_pg_double(p, b->max_lon);
     mp_pg_double(p, b->max_lat);
+}
+
+enum mp_status mp_pg_listing(struct mp_store_sess *s, const struct mp_query *q, const char *sql,
+                             const char *sql_box, mp_pg_row_fn row, void *ctx, const char *what)
+{
+    struct mp_pg_lists l;
+    enum mp_status rc = mp_pg_lists_of(&l, q);
+    if (rc == MP_OK) {
+        struct mp_pg_params p;
+        mp_pg_params_init(&p);
+        mp_pg_query_add(&p, q, &l, MP_PG_PAGE | MP_PG_BOX);
+        rc = mp_pg_each(s, q->has_bbox ? sql_box : sql, &p, row, ctx, what);
+    }
+    mp_pg_lists_free(&l);
+    return rc;
 }
 
 /* ---- clusters ---- */
@@ -120,19 +139,7 @@ enum mp_status mp_pg_clusters(struct mp_store_sess *s, const struct mp_query *q,
                               void *ctx)
 {
     struct clusters c = {cb, ctx};
-    struct mp_pg_lists l;
-    struct mp_pg_params p;
-    mp_pg_params_init(&p);
-    enum mp_status rc = mp_pg_filters(&p, q, &l);
-    if (rc)
-        return rc;
-    mp_pg_page(&p, q);
-    if (q->has_bbox)
-        mp_pg_bbox(&p, &q->bbox);
-    rc = mp_pg_each(s, q->has_bbox ? sql_clusters_bbox : sql_clusters_all, &p, cluster_row, &c,
-                    "clusters");
-    mp_pg_lists_free(&l);
-    return rc;
+    return mp_pg_listing(s, q, sql_clusters_all, sql_clusters_bbox, cluster_row, &c, "clusters");
 }
 
 enum mp_status mp_pg_cluster_get(struct mp_store_sess *s, int64_t id, mp_cluster_cb cb, void *ctx)

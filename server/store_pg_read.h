@@ -51,14 +51,26 @@ struct mp_pg_lists {
 /* items as a JSON array of strings into *json (NULL when n is 0: "any");
  * MP_ENOMEM when it cannot be built. */
 enum mp_status mp_pg_json_list(const char *const *items, size_t n, char **json) MP_WUR;
-/* Add $1-$5 of q to p (l holds the lists' text, which p borrows: free it
- * after the statement ran). */
-enum mp_status mp_pg_filters(struct mp_pg_params *p, const struct mp_query *q,
-                             struct mp_pg_lists *l) MP_WUR;
+/* q's lists as JSON into l (free it with mp_pg_lists_free, also on error). */
+enum mp_status mp_pg_lists_of(struct mp_pg_lists *l, const struct mp_query *q) MP_WUR;
 void mp_pg_lists_free(struct mp_pg_lists *l);
-/* $6 and $7 of q: after id and limit. */
-void mp_pg_page(struct mp_pg_params *p, const struct mp_query *q);
-/* The box of q as four parameters (min lon, min lat, max lon, max lat). */
+
+/* Which parameters follow $1-$5 (in this order): */
+enum {
+    MP_PG_PAGE = 1,    /* after id and limit ($6, $7) */
+    MP_PG_AFTER = 2,   /* after id alone ($6) */
+    MP_PG_UPDATED = 4, /* the updated_at range (0 for open-ended) */
+    MP_PG_BOX = 8,     /* q's box, when it has one */
+};
+/* Add $1-$5 of q (its lists from l, which p borrows), then the parts. */
+void mp_pg_query_add(struct mp_pg_params *p, const struct mp_query *q,
+                     const struct mp_pg_lists *l, unsigned parts);
+/* The box b as four parameters (min lon, min lat, max lon, max lat). */
 void mp_pg_bbox(struct mp_pg_params *p, const struct mp_bbox *b);
+/* A page of a listing: q's filters, page and box, sql_box when q has a box
+ * (else sql), each row to row. */
+enum mp_status mp_pg_listing(struct mp_store_sess *s, const struct mp_query *q, const char *sql,
+                             const char *sql_box, mp_pg_row_fn row, void *ctx,
+                             const char *what) MP_WUR;
 
 #endif

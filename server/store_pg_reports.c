@@ -179,17 +179,5 @@ enum mp_status mp_pg_reports(struct mp_store_sess *s, const struct mp_query *q, 
                              void *ctx)
 {
     struct reports c = {cb, ctx, q->with_private};
-    struct mp_pg_lists l;
-    struct mp_pg_params p;
-    mp_pg_params_init(&p);
-    enum mp_status rc = mp_pg_filters(&p, q, &l);
-    if (rc)
-        return rc;
-    mp_pg_page(&p, q);
-    if (q->has_bbox)
-        mp_pg_bbox(&p, &q->bbox);
-    rc = mp_pg_each(s, q->has_bbox ? sql_reports_bbox : sql_reports_all, &p, report_row, &c,
-                    "reports");
-    mp_pg_lists_free(&l);
-    return rc;
+    return mp_pg_listing(s, q, sql_reports_all, sql_reports_bbox, report_row, &c, "reports");
 }
