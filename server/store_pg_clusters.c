@@ -26,8 +26,9 @@ static const char sql_candidates[] =
     " LIMIT $8::bigint";
 static const char sql_state[] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = $1::bigint";
 /* pgreads: re-clustering reads states in blocks of ids. */
-static const char sql_states_range[] = "SELECT " STATE_COLS " FROM clusters c"
-                                       " WHERE c.id BETWEEN $1::bigint AND $2::bigint ORDER BY c.id";
+static const char sql_states_range[] =
+    "SELECT " STATE_COLS " FROM clusters c"
+    " WHERE c.id BETWEEN $1::bigint AND $2::bigint ORDER BY c.id";
 static const char sql_insert[] =
     "INSERT INTO clusters (municipality, category, status, report_count, x, y, sum_x, sum_y,"
     " lon, lat, first_at, last_at, fixed_at, district, created_at, updated_at, street, location,"
@@ -237,8 +238,8 @@ enum mp_status mp_pg_history_insert(struct mp_store_sess *s, const struct mp_his
     mp_pg_bool(&p, h->note_public);
     mp_pg_text(&p, h->actor);
     *id = 0;
-    enum mp_status rc = mp_pg_first(s, sql_history_insert, &p, mp_pg_row_int64, id,
-                                    "history insert");
+    enum mp_status rc =
+        mp_pg_first(s, sql_history_insert, &p, mp_pg_row_int64, id, "history insert");
     return rc == MP_ENOTFOUND ? MP_EDB : rc;
 }
 

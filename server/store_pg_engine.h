@@ -74,8 +74,7 @@ enum mp_status mp_pg_cluster_reports(struct mp_store_sess *s, int64_t cluster_id
 /* pgreads: store_pg_reports.c, store_pg_read.c, store_pg_open311.c, ... */
 /* store_pg_pool.c: /metrics' figures */
 enum mp_status mp_pg_status_counts(struct mp_store_sess *s, bool clusters,
-                                   void (*cb)(void *ctx, const char *status, int64_t n),
-                                   void *ctx);
+                                   void (*cb)(void *ctx, const char *status, int64_t n), void *ctx);
 enum mp_status mp_pg_size_bytes(struct mp_store_sess *s, int64_t *bytes);
 enum mp_status mp_pg_reports(struct mp_store_sess *s, const struct mp_query *q, mp_report_cb cb,
                              void *ctx);
@@ -103,8 +102,8 @@ enum mp_status mp_pg_cluster_states_range(struct mp_store_sess *s, int64_t lo, i
                                           mp_state_cb cb, void *ctx);
 enum mp_status mp_pg_cluster_ids(struct mp_store_sess *s, mp_cluster_id_cb cb, void *ctx);
 enum mp_status mp_pg_cluster_max_id(struct mp_store_sess *s, int64_t *max);
-enum mp_status mp_pg_replay_reports(struct mp_store_sess *s, const char *category,
-                                    mp_replay_cb cb, void *ctx);
+enum mp_status mp_pg_replay_reports(struct mp_store_sess *s, const char *category, mp_replay_cb cb,
+                                    void *ctx);
 enum mp_status mp_pg_constraints(struct mp_store_sess *s, mp_constraint_cb cb, void *ctx);
 /* store_pg_stats.c */
 enum mp_status mp_pg_stats_reports(struct mp_store_sess *s, int64_t from, int64_t to,
@@ -136,8 +135,8 @@ enum mp_status mp_pg_merges_in_history(struct mp_store_sess *s, int64_t cluster,
                                        void *ctx);
 enum mp_status mp_pg_merges_of_report(struct mp_store_sess *s, int64_t report, mp_merge_cb cb,
                                       void *ctx);
-enum mp_status mp_pg_merge_moved_in(struct mp_store_sess *s, int64_t cluster,
-                                    mp_merge_moved_cb cb, void *ctx);
+enum mp_status mp_pg_merge_moved_in(struct mp_store_sess *s, int64_t cluster, mp_merge_moved_cb cb,
+                                    void *ctx);
 /* end pgreads */
 
 #endif

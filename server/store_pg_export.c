@@ -4,7 +4,7 @@
  * whose result the cursor keeps until its rows are handed out; so a cursor
  * never holds more than one batch in memory nor a snapshot between two
  * batches, however slowly its reader goes. The filters are those of the
- * listings (store_pg_read.h). */
+ * listings (store_pg_filter.h). */
 #include "meldpunt/store_export.h"
 
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 #include "meldpunt/store.h"
 #include "store_pg.h"
 #include "store_pg_engine.h"
-#include "store_pg_read.h"
+#include "store_pg_filter.h"
 
 #define BATCH_ROWS 1024
 
@@ -57,7 +57,8 @@ static const char *const sql_count[2][2] = {
     {"SELECT count(*) FROM reports r WHERE true" R_COUNT,
      "SELECT count(*) FROM reports r WHERE true" R_COUNT MP_PG_BBOX("r", "$8", "$9", "$10", "$11")},
     {"SELECT count(*) FROM clusters c WHERE true" C_COUNT,
-     "SELECT count(*) FROM clusters c WHERE true" C_COUNT MP_PG_BBOX("c", "$8", "$9", "$10", "$11")},
+     "SELECT count(*) FROM clusters c WHERE true" C_COUNT MP_PG_BBOX("c", "$8", "$9", "$10",
+                                                                     "$11")},
 };
 static const char sql_extent[] =
     "SELECT coalesce(min(created_at), 0), coalesce(max(created_at), 0) FROM reports";
@@ -68,10 +69,10 @@ struct mp_pg_cursor {
     struct mp_store *store;     /* owned when opened on a path, else NULL */
     struct mp_store_sess *sess; /* borrowed, or acquired from store */
     enum mp_export_what what;
-    struct mp_query q;          /* the filters (district: the copy; lists: not used) */
-    struct mp_pg_lists lists;   /* owned copies of q's lists and district */
+    struct mp_query q;        /* the filters (district: the copy; lists: not used) */
+    struct mp_pg_lists lists; /* owned copies of q's lists and district */
     char *district;
-    PGresult *batch;            /* owned: the rows being handed out */
+    PGresult *batch; /* owned: the rows being handed out */
     int nrows, next;
     int64_t last_id;   /* the next batch starts after it */
     int64_t remaining; /* rows the limit still allows; -1: no limit */

@@ -9,7 +9,7 @@
 
 #include "store_pg.h"
 #include "store_pg_engine.h"
-#include "store_pg_read.h"
+#include "store_pg_filter.h"
 
 /* SQLite's CAST(v AS INTEGER) truncates towards zero; v is never negative
  * here (the box, or the +180/+90 of the lattice). No limit: $6 after id,
@@ -17,9 +17,9 @@
 static const char sql_grid[] =
     "SELECT trunc((c.lon - $7::float8) / $11::float8)::bigint AS gx,"
     " trunc((c.lat - $8::float8) / $11::float8)::bigint AS gy,"
-    " count(*), sum(c.report_count), avg(c.lon), avg(c.lat) FROM clusters c WHERE true"
-    MP_PG_FILTERS("c") MP_PG_AFTER("c") MP_PG_CLUSTER_TIME MP_PG_BBOX("c", "$7", "$8", "$9", "$10")
-    " GROUP BY gx, gy ORDER BY gx, gy";
+    " count(*), sum(c.report_count), avg(c.lon), avg(c.lat) FROM clusters c WHERE "
+    "true" MP_PG_FILTERS("c") MP_PG_AFTER("c") MP_PG_CLUSTER_TIME MP_PG_BBOX(
+        "c", "$7", "$8", "$9", "$10") " GROUP BY gx, gy ORDER BY gx, gy";
 
 struct grid {
     mp_grid_cb cb;

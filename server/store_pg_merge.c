@@ -288,8 +288,8 @@ static int moved_row(void *ctx, const PGresult *r, int i)
                  mp_pg_col_text(r, i, 2), mp_pg_col_int64(r, i, 3));
 }
 
-enum mp_status mp_pg_merge_moved_in(struct mp_store_sess *s, int64_t cluster,
-                                    mp_merge_moved_cb cb, void *ctx)
+enum mp_status mp_pg_merge_moved_in(struct mp_store_sess *s, int64_t cluster, mp_merge_moved_cb cb,
+                                    void *ctx)
 {
     struct moved c = {cb, ctx};
     struct mp_pg_params p;

@@ -9,7 +9,7 @@
 
 #include "store_pg.h"
 #include "store_pg_engine.h"
-#include "store_pg_read.h"
+#include "store_pg_filter.h"
 
 /* ---- pgreads: the request listing, one request, the updates ---- */
 
@@ -42,10 +42,10 @@ static const char sql_list[] = "SELECT " REQ_COLS REQ_FROM LIST_WHERE LIST_ORDER
 /* With a box ($7-$10: min lon, min lat, max lon, max lat) through the GiST
  * index, and a circle ($11, $12 the centre in the metric CRS, $13 the radius
  * in metres; NULL for none) on the reports' metric coordinates. */
-static const char sql_list_box[] =
-    "SELECT " REQ_COLS REQ_FROM LIST_WHERE MP_PG_BBOX("r", "$7", "$8", "$9", "$10")
-    " AND ($13::float8 IS NULL OR (r.x - $11::float8) * (r.x - $11::float8)"
-    " + (r.y - $12::float8) * (r.y - $12::float8) <= $13::float8 * $13::float8)" LIST_ORDER;
+static const char sql_list_box[] = "SELECT " REQ_COLS REQ_FROM LIST_WHERE MP_PG_BBOX(
+    "r", "$7", "$8", "$9",
+    "$10") " AND ($13::float8 IS NULL OR (r.x - $11::float8) * (r.x - $11::float8)"
+           " + (r.y - $12::float8) * (r.y - $12::float8) <= $13::float8 * $13::float8)" LIST_ORDER;
 static const char sql_one[] = "SELECT " REQ_COLS REQ_FROM " WHERE r.id = $1::bigint";
 
 /* A cluster-wide entry (report_id NULL) concerns every report of the

@@ -172,8 +172,7 @@ enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *er
     struct mp_pg_sess *s = mp_pg_sess(sess);
     /* A read-only session would take the lock all the same (and fail only
      * at its first write): refuse as SQLite's BEGIN IMMEDIATE does. */
-    enum mp_status rc =
-        s->readonly ? MP_EUNAVAIL : mp_pg_run(sess, sql_begin, NULL, NULL, "begin");
+    enum mp_status rc = s->readonly ? MP_EUNAVAIL : mp_pg_run(sess, sql_begin, NULL, NULL, "begin");
     if (rc == MP_OK) {
         s->in_tx = true;
         if ((rc = mp_pg_run(sess, sql_write_lock, NULL, NULL, "write lock")))

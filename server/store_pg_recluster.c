@@ -52,8 +52,8 @@ static int replay_row(void *ctx, const PGresult *r, int i)
     return c->stopped;
 }
 
-enum mp_status mp_pg_replay_reports(struct mp_store_sess *s, const char *category,
-                                    mp_replay_cb cb, void *ctx)
+enum mp_status mp_pg_replay_reports(struct mp_store_sess *s, const char *category, mp_replay_cb cb,
+                                    void *ctx)
 {
     struct replay c = {cb, ctx, INT64_MIN, INT64_MIN, 0, false};
     enum mp_status rc;

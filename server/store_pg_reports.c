@@ -1,14 +1,14 @@
 /* store_pg_reports.c - SQL of reports on PostgreSQL: inserting a report
  * and its photo, the import's external-id test, and the report rows a
  * submission reads back (a cluster's members, for their house numbers; one
- * report by id), and the report listing (filters of store_pg_read.h). */
+ * report by id), and the report listing (filters of store_pg_filter.h). */
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "meldpunt/timeutil.h"
 #include "store_pg.h"
 #include "store_pg_engine.h"
-#include "store_pg_read.h"
+#include "store_pg_filter.h"
 
 /* The columns of report rows (read_report). The join to the cluster uses
  * both key columns, as a table distributed by municipality needs. */
@@ -40,8 +40,9 @@ static const char sql_report_get[] = "SELECT " REPORT_COLS REPORT_FROM " WHERE r
 #define LIST_WHERE MP_PG_FILTERS("r") MP_PG_AFTER("r") MP_PG_REPORT_TIME
 static const char sql_reports_all[] =
     "SELECT " REPORT_COLS REPORT_FROM " WHERE true" LIST_WHERE " ORDER BY r.id" MP_PG_LIMIT;
-static const char sql_reports_bbox[] = "SELECT " REPORT_COLS REPORT_FROM " WHERE true" LIST_WHERE
-    MP_PG_BBOX("r", "$8", "$9", "$10", "$11") " ORDER BY r.id" MP_PG_LIMIT;
+static const char sql_reports_bbox[] =
+    "SELECT " REPORT_COLS REPORT_FROM
+    " WHERE true" LIST_WHERE MP_PG_BBOX("r", "$8", "$9", "$10", "$11") " ORDER BY r.id" MP_PG_LIMIT;
 static const char sql_cluster_reports[] =
     "SELECT " REPORT_COLS REPORT_FROM " WHERE r.cluster_id = $1::bigint"
     " ORDER BY r.created_at, r.id";

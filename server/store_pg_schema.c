@@ -301,16 +301,22 @@ static const char v10_counter[] =
     "CREATE TRIGGER clusters_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON clusters"
     " FOR EACH STATEMENT EXECUTE FUNCTION meldpunt_changed();";
 
-/* Each schema version and its SQL, in up to MAX_PARTS parts run in order. */
-#define MAX_PARTS 8
+/* Each schema version and its SQL, in up to eight parts run in order. */
 static const struct {
     int version;
-    const char *parts[MAX_PARTS];
+    const char *parts[8];
 } migrations[] = {
-    {10, {v10_core, v10_people, v10_work, v10_counter,
-          v10_reads /* pgreads */}},
+    {10,
+     {
+         v10_core,    /* reports, clusters, history, photos */
+         v10_people,  /* corrections, link constraints, users, audit */
+         v10_work,    /* Open311, work */
+         v10_counter, /* change_counter */
+         v10_reads,   /* merges, meldpunt_json_kind (pgreads) */
+     }},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+#define MAX_PARTS (sizeof migrations[0].parts / sizeof migrations[0].parts[0])
 
 _Static_assert(MP_PG_SCHEMA_VERSION == 10, "the last entry of migrations is the schema version");
 

@@ -1,7 +1,7 @@
-/* store_pg_read.h - PRIVATE to the PostgreSQL engine (server/store_pg*.c):
+/* store_pg_filter.h - PRIVATE to the PostgreSQL engine (server/store_pg*.c):
  * the filters that its listing statements share (reports, clusters, grid,
  * exports, Open311), as store_sqlite_sql.h is the SQLite engine's, and the
- * helper that binds them (store_pg_read.c).
+ * helpers that bind them (store_pg_filter.c).
  *
  * Parameters, in this order because PostgreSQL refuses a prepared statement
  * with a parameter it does not use (it cannot infer its type), so the
@@ -11,8 +11,8 @@
  *   then, in listings, $6 after id (keyset) and $7 limit (NULL for none);
  *   then a box where the statement has one (MP_PG_BBOX names its four).
  */
-#ifndef MELDPUNT_STORE_PG_READ_H
-#define MELDPUNT_STORE_PG_READ_H
+#ifndef MELDPUNT_STORE_PG_FILTER_H
+#define MELDPUNT_STORE_PG_FILTER_H
 
 #include <stddef.h>
 
@@ -63,8 +63,8 @@ enum {
     MP_PG_BOX = 8,     /* q's box, when it has one */
 };
 /* Add $1-$5 of q (its lists from l, which p borrows), then the parts. */
-void mp_pg_query_add(struct mp_pg_params *p, const struct mp_query *q,
-                     const struct mp_pg_lists *l, unsigned parts);
+void mp_pg_query_add(struct mp_pg_params *p, const struct mp_query *q, const struct mp_pg_lists *l,
+                     unsigned parts);
 /* The box b as four parameters (min lon, min lat, max lon, max lat). */
 void mp_pg_bbox(struct mp_pg_params *p, const struct mp_bbox *b);
 /* A page of a listing: q's filters, page and box, sql_box when q has a box
