@@ -348,8 +348,8 @@ static void test_newer_schema_refused(void **state)
 
 /* What each engine lacks (a server refuses to start on it without
  * MELDPUNT_PG_EXPERIMENTAL): SQLite nothing; PostgreSQL the operations it
- * does not have yet but neither its write path nor the reads it has; a
- * short buffer cuts the list with
+ * does not have yet (none once complete) but neither its write path nor the
+ * reads it has; a short buffer cuts a long list with
  * "..." and still counts every name. */
 static void test_missing_ops(void **state)
 {
@@ -359,11 +359,11 @@ static void test_missing_ops(void **state)
     assert_string_equal(buf, "");
     const char *url = "postgresql://nobody@/none?host=/nonexistent";
     size_t n = mp_store_missing_ops(url, buf, sizeof buf);
-    assert_true(n > 0);
     size_t commas = 0;
     for (const char *p = buf; (p = strstr(p, ", ")); p++)
         commas++;
-    assert_int_equal(commas + 1, n);
+    /* Empty once the engine is complete (the helpers merge one by one). */
+    assert_int_equal(n ? commas + 1 : strlen(buf), n);
     char padded[4100];
     snprintf(padded, sizeof padded, ", %s,", buf);
     assert_null(strstr(padded, ", reports,"));
@@ -373,8 +373,12 @@ static void test_missing_ops(void **state)
     assert_null(strstr(padded, ", begin_write,"));
     assert_int_equal(mp_store_missing_ops(url, small, sizeof small), n);
     assert_true(strlen(small) < sizeof small);
-    assert_non_null(strstr(small, "..."));
-    assert_memory_equal(small, buf, strlen(small) - 3);
+    if (strlen(buf) >= sizeof small) {
+        assert_non_null(strstr(small, "..."));
+        assert_memory_equal(small, buf, strlen(small) - 3);
+    } else {
+        assert_string_equal(small, buf);
+    }
 }
 
 static void test_open_failures(void **state)
