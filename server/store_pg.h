@@ -166,6 +166,11 @@ enum mp_status mp_pg_run(struct mp_store_sess *s, const char *sql, const struct 
  * is no row. */
 enum mp_status mp_pg_blob(struct mp_store_sess *s, const char *sql, const struct mp_pg_params *p,
                           void **data, size_t *len, const char *what) MP_WUR;
+/* Run sql and hand its whole result to the caller in *out (PQclear it):
+ * for a caller that keeps one bounded batch of rows between calls (the
+ * export cursor). */
+enum mp_status mp_pg_result(struct mp_store_sess *s, const char *sql, const struct mp_pg_params *p,
+                            PGresult **out, const char *what) MP_WUR;
 /* A row function for mp_pg_first: column 0 into the int64_t at ctx. */
 int mp_pg_row_int64(void *ctx, const PGresult *r, int row);
 

@@ -25,6 +25,10 @@ static const char sql_candidates[] =
     " ORDER BY floor(c.x / 128.0 + 1048576), floor(c.y / 128.0 + 1048576), c.x, c.y, c.id"
     " LIMIT $8::bigint";
 static const char sql_state[] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = $1::bigint";
+/* pgreads: re-clustering reads states in blocks of ids. */
+static const char sql_states_range[] =
+    "SELECT " STATE_COLS " FROM clusters c"
+    " WHERE c.id BETWEEN $1::bigint AND $2::bigint ORDER BY c.id";
 static const char sql_insert[] =
     "INSERT INTO clusters (municipality, category, status, report_count, x, y, sum_x, sum_y,"
     " lon, lat, first_at, last_at, fixed_at, district, created_at, updated_at, street, location,"
@@ -63,7 +67,7 @@ static const char sql_reports_status[] = "UPDATE reports SET status = $2, update
 static const char sql_history_insert[] =
     "INSERT INTO history (municipality, cluster_id, report_id, at, status, note, note_public,"
     " actor) VALUES ((SELECT municipality FROM clusters WHERE id = $1::bigint), $1,"
-    " NULLIF($2::bigint, 0), $3, $4, $5, $6, $7)";
+    " NULLIF($2::bigint, 0), $3, $4, $5, $6, $7) RETURNING id";
 static const char sql_history[] =
     "SELECT id, cluster_id, coalesce(report_id, 0), at, status, note, note_public, actor"
     " FROM history WHERE cluster_id = $1::bigint ORDER BY at, id";
@@ -151,6 +155,31 @@ enum mp_status mp_pg_cluster_state(struct mp_store_sess *s, int64_t id,
     return mp_pg_first(s, sql_state, &p, state_row, out, "cluster");
 }
 
+/* pgreads */
+struct states {
+    mp_state_cb cb;
+    void *ctx;
+};
+
+static int states_row(void *ctx, const PGresult *r, int i)
+{
+    const struct states *c = ctx;
+    struct mp_cluster_state cs;
+    read_state(r, i, &cs);
+    return c->cb(c->ctx, &cs);
+}
+
+enum mp_status mp_pg_cluster_states_range(struct mp_store_sess *s, int64_t lo, int64_t hi,
+                                          mp_state_cb cb, void *ctx)
+{
+    struct states c = {cb, ctx};
+    struct mp_pg_params p;
+    mp_pg_params_init(&p);
+    mp_pg_int64(&p, lo);
+    mp_pg_int64(&p, hi);
+    return mp_pg_each(s, sql_states_range, &p, states_row, &c, "states");
+}
+
 /* The fields of a state that insert and update write alike: report_count
  * to location, with the time of the write. */
 static void add_state(struct mp_pg_params *p, const struct mp_cluster_state *c)
@@ -229,7 +258,8 @@ enum mp_status mp_pg_cluster_set_status(struct mp_store_sess *s, int64_t id, con
     return mp_pg_run(s, sql_reports_status, &p, NULL, "status");
 }
 
-enum mp_status mp_pg_history_add(struct mp_store_sess *s, const struct mp_history_rec *h)
+enum mp_status mp_pg_history_insert(struct mp_store_sess *s, const struct mp_history_rec *h,
+                                    int64_t *id)
 {
     struct mp_pg_params p;
     mp_pg_params_init(&p);
@@ -240,7 +270,16 @@ enum mp_status mp_pg_history_add(struct mp_store_sess *s, const struct mp_histor
     mp_pg_text(&p, h->note);
     mp_pg_bool(&p, h->note_public);
     mp_pg_text(&p, h->actor);
-    return mp_pg_run(s, sql_history_insert, &p, NULL, "history insert");
+    *id = 0;
+    enum mp_status rc =
+        mp_pg_first(s, sql_history_insert, &p, mp_pg_row_int64, id, "history insert");
+    return rc == MP_ENOTFOUND ? MP_EDB : rc;
+}
+
+enum mp_status mp_pg_history_add(struct mp_store_sess *s, const struct mp_history_rec *h)
+{
+    int64_t id;
+    return mp_pg_history_insert(s, h, &id);
 }
 
 struct history {

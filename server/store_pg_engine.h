@@ -203,5 +203,72 @@ enum mp_status mp_pg_webhook_deliveries(struct mp_store_sess *s, int64_t id, con
                                         size_t limit, mp_outbox_cb cb, void *ctx);
 enum mp_status mp_pg_webhook_contact(struct mp_store_sess *s, int64_t report_id,
                                      mp_webhook_contact_cb cb, void *ctx);
+/* pgreads: store_pg_reports.c, store_pg_read.c, store_pg_open311.c, ... */
+/* store_pg_pool.c: /metrics' figures */
+enum mp_status mp_pg_status_counts(struct mp_store_sess *s, bool clusters,
+                                   void (*cb)(void *ctx, const char *status, int64_t n), void *ctx);
+enum mp_status mp_pg_size_bytes(struct mp_store_sess *s, int64_t *bytes);
+enum mp_status mp_pg_reports(struct mp_store_sess *s, const struct mp_query *q, mp_report_cb cb,
+                             void *ctx);
+enum mp_status mp_pg_clusters(struct mp_store_sess *s, const struct mp_query *q, mp_cluster_cb cb,
+                              void *ctx);
+enum mp_status mp_pg_cluster_get(struct mp_store_sess *s, int64_t id, mp_cluster_cb cb, void *ctx);
+/* store_pg_grid.c */
+enum mp_status mp_pg_cluster_grid(struct mp_store_sess *s, const struct mp_query *q,
+                                  double cell_deg, mp_grid_cb cb, void *ctx);
+enum mp_status mp_pg_grid_pyramid(struct mp_store_sess *s, const struct mp_query *q, int zoom,
+                                  mp_grid_cb cb, void *ctx);
+enum mp_status mp_pg_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
+                                      mp_open311_cb cb, void *ctx);
+enum mp_status mp_pg_open311_request(struct mp_store_sess *s, int64_t id, mp_open311_cb cb,
+                                     void *ctx);
+enum mp_status mp_pg_open311_updates(struct mp_store_sess *s, int64_t since, int64_t until,
+                                     size_t limit, size_t offset, mp_open311_update_cb cb,
+                                     void *ctx);
+/* store_pg_clusters.c: not an entry; mp_pg_history_add with the new
+ * entry's id, for the operations that point at it (merges, Open311 notes). */
+enum mp_status mp_pg_history_insert(struct mp_store_sess *s, const struct mp_history_rec *h,
+                                    int64_t *id);
+/* store_pg_clusters.c, store_pg_recluster.c */
+enum mp_status mp_pg_cluster_states_range(struct mp_store_sess *s, int64_t lo, int64_t hi,
+                                          mp_state_cb cb, void *ctx);
+enum mp_status mp_pg_cluster_ids(struct mp_store_sess *s, mp_cluster_id_cb cb, void *ctx);
+enum mp_status mp_pg_cluster_max_id(struct mp_store_sess *s, int64_t *max);
+enum mp_status mp_pg_replay_reports(struct mp_store_sess *s, const char *category, mp_replay_cb cb,
+                                    void *ctx);
+enum mp_status mp_pg_constraints(struct mp_store_sess *s, mp_constraint_cb cb, void *ctx);
+/* store_pg_stats.c */
+enum mp_status mp_pg_stats_reports(struct mp_store_sess *s, int64_t from, int64_t to,
+                                   const char *category, const char *district, mp_stats_cb cb,
+                                   void *ctx);
+/* store_pg_export.c */
+enum mp_status mp_pg_export_open_path(const char *location, enum mp_export_what what,
+                                      const struct mp_query *q, struct mp_export_cursor **out,
+                                      struct mp_error *err);
+enum mp_status mp_pg_export_open(struct mp_store_sess *sess, enum mp_export_what what,
+                                 const struct mp_query *q, struct mp_export_cursor **out,
+                                 struct mp_error *err);
+enum mp_status mp_pg_export_next(struct mp_export_cursor *c, const struct mp_export_row **row);
+void mp_pg_export_close(struct mp_export_cursor *c);
+enum mp_status mp_pg_export_count(struct mp_store_sess *sess, enum mp_export_what what,
+                                  const struct mp_query *q, int64_t *n);
+enum mp_status mp_pg_export_time_extent(struct mp_store_sess *sess, int64_t *first, int64_t *last);
+/* store_pg_merge.c */
+enum mp_status mp_pg_merge_add(struct mp_store_sess *s, const struct mp_merge_rec *m, int64_t *id);
+enum mp_status mp_pg_merge_note_rows(struct mp_store_sess *s, int64_t id, int64_t from);
+enum mp_status mp_pg_merge_entry_add(struct mp_store_sess *s, int64_t id, enum mp_merge_entry which,
+                                     const struct mp_history_rec *h);
+enum mp_status mp_pg_merge_get(struct mp_store_sess *s, int64_t id, struct mp_merge_row *out);
+enum mp_status mp_pg_merge_strays(struct mp_store_sess *s, int64_t id, int64_t into, int64_t *n,
+                                  int64_t *report, int64_t *now_in);
+enum mp_status mp_pg_merge_restore(struct mp_store_sess *s, int64_t id, int64_t from,
+                                   const char *status, int64_t at, const char *actor);
+enum mp_status mp_pg_merges_in_history(struct mp_store_sess *s, int64_t cluster, mp_merge_cb cb,
+                                       void *ctx);
+enum mp_status mp_pg_merges_of_report(struct mp_store_sess *s, int64_t report, mp_merge_cb cb,
+                                      void *ctx);
+enum mp_status mp_pg_merge_moved_in(struct mp_store_sess *s, int64_t cluster, mp_merge_moved_cb cb,
+                                    void *ctx);
+/* end pgreads */
 
 #endif

@@ -32,6 +32,12 @@ static const char sql_change[] = "SELECT n FROM change_counter WHERE id = 1";
 static const char sql_counts[] = "SELECT (SELECT count(*) FROM reports),"
                                  " (SELECT count(*) FROM clusters)";
 static const char sql_sync[] = "SELECT current_setting('synchronous_commit')";
+/* pgreads: for /metrics. */
+static const char sql_report_status[] = "SELECT status, count(*) FROM reports GROUP BY status"
+                                        " ORDER BY status";
+static const char sql_cluster_status[] = "SELECT status, count(*) FROM clusters GROUP BY status"
+                                         " ORDER BY status";
+static const char sql_db_bytes[] = "SELECT pg_database_size(current_database())";
 
 struct mp_pg_store {
     struct mp_store head;        /* and the pool of sessions */
@@ -164,7 +170,9 @@ int64_t mp_pg_memory_used(struct mp_store_sess *s)
 enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *err)
 {
     struct mp_pg_sess *s = mp_pg_sess(sess);
-    enum mp_status rc = mp_pg_run(sess, sql_begin, NULL, NULL, "begin");
+    /* A read-only session would take the lock all the same (and fail only
+     * at its first write): refuse as SQLite's BEGIN IMMEDIATE does. */
+    enum mp_status rc = s->readonly ? MP_EUNAVAIL : mp_pg_run(sess, sql_begin, NULL, NULL, "begin");
     if (rc == MP_OK) {
         s->in_tx = true;
         if ((rc = mp_pg_run(sess, sql_write_lock, NULL, NULL, "write lock")))
@@ -277,6 +285,37 @@ enum mp_status mp_pg_sync_mode(struct mp_store_sess *s, int *mode)
 {
     *mode = -1;
     enum mp_status rc = mp_pg_first(s, sql_sync, NULL, sync_row, mode, "synchronous_commit");
+    return rc == MP_ENOTFOUND ? MP_EDB : rc;
+}
+
+/* pgreads: /metrics' figures. */
+struct status_rows {
+    mp_store_status_count_cb cb;
+    void *ctx;
+};
+
+static int status_row(void *ctx, const PGresult *r, int row)
+{
+    const struct status_rows *sr = ctx;
+    const char *status = mp_pg_col_text(r, row, 0);
+    sr->cb(sr->ctx, status ? status : "", mp_pg_col_int64(r, row, 1));
+    return 0;
+}
+
+enum mp_status mp_pg_status_counts(struct mp_store_sess *s, bool clusters,
+                                   mp_store_status_count_cb cb, void *ctx)
+{
+    struct status_rows sr = {cb, ctx};
+    return mp_pg_each(s, clusters ? sql_cluster_status : sql_report_status, NULL, status_row, &sr,
+                      "status counts");
+}
+
+/* The database's size on disk: its tables and indexes (PostgreSQL's WAL is
+ * the cluster's, not the database's). */
+enum mp_status mp_pg_size_bytes(struct mp_store_sess *s, int64_t *bytes)
+{
+    *bytes = -1;
+    enum mp_status rc = mp_pg_first(s, sql_db_bytes, NULL, mp_pg_row_int64, bytes, "database size");
     return rc == MP_ENOTFOUND ? MP_EDB : rc;
 }
 

@@ -1,14 +1,14 @@
 /* store_pg_reports.c - SQL of reports on PostgreSQL: inserting a report
  * and its photo, the import's external-id test, and the report rows a
  * submission reads back (a cluster's members, for their house numbers; one
- * report by id).
- * read_report and REPORT_COLS are where the report listings belong too. */
+ * report by id), and the report listing (filters of store_pg_filter.h). */
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "meldpunt/timeutil.h"
 #include "store_pg.h"
 #include "store_pg_engine.h"
+#include "store_pg_filter.h"
 
 /* The columns of report rows (read_report). The join to the cluster uses
  * both key columns, as a table distributed by municipality needs. */
@@ -38,6 +38,12 @@ static const char sql_photo_put[] =
 static const char sql_photo_image[] = "SELECT image FROM photos WHERE report_id = $1::bigint";
 static const char sql_photo_thumb[] = "SELECT thumb FROM photos WHERE report_id = $1::bigint";
 static const char sql_report_get[] = "SELECT " REPORT_COLS REPORT_FROM " WHERE r.id = $1::bigint";
+#define LIST_WHERE MP_PG_FILTERS("r") MP_PG_AFTER("r") MP_PG_REPORT_TIME
+static const char sql_reports_all[] =
+    "SELECT " REPORT_COLS REPORT_FROM " WHERE true" LIST_WHERE " ORDER BY r.id" MP_PG_LIMIT;
+static const char sql_reports_bbox[] =
+    "SELECT " REPORT_COLS REPORT_FROM
+    " WHERE true" LIST_WHERE MP_PG_BBOX("r", "$8", "$9", "$10", "$11") " ORDER BY r.id" MP_PG_LIMIT;
 static const char sql_cluster_reports[] =
     "SELECT " REPORT_COLS REPORT_FROM " WHERE r.cluster_id = $1::bigint"
     " ORDER BY r.created_at, r.id";
@@ -60,7 +66,9 @@ enum mp_status mp_pg_report_insert(struct mp_store_sess *s, const struct mp_repo
     mp_pg_double(&p, r->x);
     mp_pg_double(&p, r->y);
     mp_pg_int64(&p, r->created_at);
-    mp_pg_int64(&p, mp_time_now());
+    /* A report's last change is its making (an import's: its source's
+     * time), as on SQLite. */
+    mp_pg_int64(&p, r->created_at ? r->created_at : mp_time_now());
     mp_pg_text(&p, r->external_id);
     mp_pg_text(&p, r->contact_name);
     mp_pg_text(&p, r->contact_email);
@@ -169,4 +177,11 @@ enum mp_status mp_pg_report_get(struct mp_store_sess *s, int64_t id, bool with_p
     mp_pg_params_init(&p);
     mp_pg_int64(&p, id);
     return mp_pg_first(s, sql_report_get, &p, report_row, &c, "report");
+}
+
+enum mp_status mp_pg_reports(struct mp_store_sess *s, const struct mp_query *q, mp_report_cb cb,
+                             void *ctx)
+{
+    struct reports c = {cb, ctx, q->with_private};
+    return mp_pg_listing(s, q, sql_reports_all, sql_reports_bbox, report_row, &c, "reports");
 }

@@ -248,6 +248,46 @@ static const char v10_work[] =
     " image bytea NOT NULL, thumb bytea NOT NULL);"
     "CREATE INDEX work_photos_cluster ON work_photos (cluster_id, at);";
 
+/* ... the reads' helper and the record of staff merges (pgreads), ... */
+static const char v10_reads[] =
+    /* The "kind" of a JSON object in text, NULL when the text is not JSON
+     * (SQLite's json_valid guard): Open311's "joined" reads join_reason so,
+     * and a damaged value must not fail a listing. */
+    "CREATE FUNCTION meldpunt_json_kind(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS"
+    " $$BEGIN RETURN t::jsonb ->> 'kind'; EXCEPTION WHEN others THEN RETURN NULL; END$$;"
+    /* A merge keeps what it changed (store_merge.h), for its undo. No
+     * foreign keys to clusters: the merged cluster is gone while the merge
+     * stands, and the record outlives both jobs. municipality is the merged
+     * cluster's (taken from it in the insert); ids are never reused. */
+    "CREATE TABLE merges ("
+    " id bigint GENERATED ALWAYS AS IDENTITY,"
+    " municipality text NOT NULL,"
+    " from_cluster bigint NOT NULL,"
+    " into_cluster bigint NOT NULL,"
+    " at bigint NOT NULL,"
+    " actor text,"
+    " reason text,"
+    " distance_m double precision NOT NULL,"
+    " from_status text NOT NULL, into_status text NOT NULL, merged_status text NOT NULL,"
+    " from_fixed_at bigint NOT NULL, into_fixed_at bigint NOT NULL,"
+    " from_assigned boolean NOT NULL, from_department text, from_crew text,"
+    " from_priority integer, from_due_at bigint,"
+    " from_district text, from_street text, from_location text,"
+    " entry_from bigint, entry_into bigint, entry_undo_from bigint, entry_undo_into bigint,"
+    " undone_at bigint, undone_by text,"
+    " PRIMARY KEY (id, municipality));"
+    "CREATE INDEX merges_into ON merges (into_cluster);"
+    /* What a merge moved: kind 'report', 'history', 'note' or 'photo'. */
+    "CREATE TABLE merge_rows ("
+    " merge_id bigint NOT NULL,"
+    " municipality text NOT NULL,"
+    " kind text NOT NULL,"
+    " row_id bigint NOT NULL,"
+    " PRIMARY KEY (merge_id, kind, row_id, municipality),"
+    " FOREIGN KEY (merge_id, municipality) REFERENCES merges (id, municipality)"
+    "  DEFERRABLE INITIALLY IMMEDIATE);"
+    "CREATE INDEX merge_rows_row ON merge_rows (kind, row_id);";
+
 /* ... and the change counter. */
 static const char v10_counter[] =
     "CREATE TABLE change_counter ("
@@ -364,9 +404,18 @@ static const struct {
     int version;
     const char *parts[MAX_PARTS];
 } migrations[] = {
-    {10, {v10_core, v10_people, v10_work, v10_counter, v10_notify /* pgnotify */}},
+    {10,
+     {
+         v10_core,    /* reports, clusters, history, photos */
+         v10_people,  /* corrections, link constraints, users, audit */
+         v10_work,    /* Open311, work */
+         v10_counter, /* change_counter */
+         v10_notify,  /* outbox, subscriptions, tokens, KTO, webhooks (pgnotify) */
+         v10_reads,   /* merges, meldpunt_json_kind (pgreads) */
+     }},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+#define MAX_PARTS (sizeof migrations[0].parts / sizeof migrations[0].parts[0])
 
 _Static_assert(MP_PG_SCHEMA_VERSION == 10, "the last entry of migrations is the schema version");
 

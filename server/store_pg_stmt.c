@@ -263,6 +263,12 @@ enum mp_status mp_pg_blob(struct mp_store_sess *s, const char *sql, const struct
     return copy ? MP_OK : MP_ENOMEM;
 }
 
+enum mp_status mp_pg_result(struct mp_store_sess *s, const char *sql, const struct mp_pg_params *p,
+                            PGresult **out, const char *what)
+{
+    return exec(s, sql, p, false, out, what);
+}
+
 int mp_pg_row_int64(void *ctx, const PGresult *r, int row)
 {
     *(int64_t *)ctx = mp_pg_col_int64(r, row, 0);

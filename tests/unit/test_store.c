@@ -18,6 +18,9 @@
 
 #include "fixture.h"
 #include "meldpunt/store.h"
+#include "meldpunt/store_export.h"
+#include "meldpunt/store_merge.h"
+#include "meldpunt/store_stats.h"
 
 #define DAY 86400LL
 #define T0 1622548800LL /* 2021-06-01T12:00:00Z */
@@ -344,8 +347,9 @@ static void test_newer_schema_refused(void **state)
 }
 
 /* What each engine lacks (a server refuses to start on it without
- * MELDPUNT_PG_EXPERIMENTAL): SQLite nothing; PostgreSQL the reads it does
- * not have yet but not its write path; a short buffer cuts the list with
+ * MELDPUNT_PG_EXPERIMENTAL): SQLite nothing; PostgreSQL the operations it
+ * does not have yet (none once complete) but neither its write path nor the
+ * reads it has; a short buffer cuts a long list with
  * "..." and still counts every name. */
 static void test_missing_ops(void **state)
 {
@@ -355,22 +359,26 @@ static void test_missing_ops(void **state)
     assert_string_equal(buf, "");
     const char *url = "postgresql://nobody@/none?host=/nonexistent";
     size_t n = mp_store_missing_ops(url, buf, sizeof buf);
-    assert_true(n > 0);
     size_t commas = 0;
     for (const char *p = buf; (p = strstr(p, ", ")); p++)
         commas++;
-    assert_int_equal(commas + 1, n);
+    /* Empty once the engine is complete (the helpers merge one by one). */
+    assert_int_equal(n ? commas + 1 : strlen(buf), n);
     char padded[4100];
     snprintf(padded, sizeof padded, ", %s,", buf);
-    assert_non_null(strstr(padded, ", reports,"));
-    assert_non_null(strstr(padded, ", cluster_grid,"));
+    assert_null(strstr(padded, ", reports,"));
+    assert_null(strstr(padded, ", cluster_grid,"));
     assert_null(strstr(padded, ", report_insert,"));
     assert_null(strstr(padded, ", cluster_candidates,"));
     assert_null(strstr(padded, ", begin_write,"));
     assert_int_equal(mp_store_missing_ops(url, small, sizeof small), n);
     assert_true(strlen(small) < sizeof small);
-    assert_non_null(strstr(small, "..."));
-    assert_memory_equal(small, buf, strlen(small) - 3);
+    if (strlen(buf) >= sizeof small) {
+        assert_non_null(strstr(small, "..."));
+        assert_memory_equal(small, buf, strlen(small) - 3);
+    } else {
+        assert_string_equal(small, buf);
+    }
 }
 
 static void test_open_failures(void **state)
@@ -986,6 +994,207 @@ static void test_grid_pyramid(void **state)
     }
 }
 
+/* ---- exports, figures and re-clustering's reads ---- */
+
+/* The ids an export cursor hands out (on the session, or on a connection
+ * of its own from the location), and the end staying the end. */
+static struct ids export_ids(struct fx *f, enum mp_export_what what, const struct mp_query *q,
+                             bool own)
+{
+    struct ids ids;
+    memset(&ids, 0, sizeof ids);
+    struct mp_export_cursor *c = NULL;
+    struct mp_error err = {{0}, {0}};
+    enum mp_status rc = own ? mp_store_export_open_path(f->file.path, what, q, &c, &err)
+                            : mp_store_export_open(f->s, what, q, &c, &err);
+    assert_int_equal(rc, MP_OK);
+    const struct mp_export_row *row;
+    while ((rc = mp_store_export_next(c, &row)) == MP_OK) {
+        assert_int_equal(row->what, what);
+        int64_t id = what == MP_EXPORT_REPORTS ? row->report.id : row->cluster.id;
+        if (what == MP_EXPORT_REPORTS)
+            assert_string_equal(row->report.description, "test report");
+        if (ids.n < 64)
+            ids.v[ids.n++] = id;
+    }
+    assert_int_equal(rc, MP_ENOTFOUND);
+    assert_int_equal(mp_store_export_next(c, &row), MP_ENOTFOUND);
+    mp_store_export_close(c);
+    return ids;
+}
+
+static int64_t export_count(struct fx *f, enum mp_export_what what, const struct mp_query *q)
+{
+    int64_t n = -1;
+    assert_int_equal(mp_store_export_count(f->s, what, q, &n), MP_OK);
+    return n;
+}
+
+static void test_export_cursors(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    make_data(f, &d);
+    struct mp_query q;
+    memset(&q, 0, sizeof q);
+    struct ids got = export_ids(f, MP_EXPORT_REPORTS, &q, false);
+    EXPECT_IDS(&got, d.r[0], d.r[1], d.r[2], d.r[3], d.r[4], d.r[5]);
+    got = export_ids(f, MP_EXPORT_REPORTS, &q, true);
+    EXPECT_IDS(&got, d.r[0], d.r[1], d.r[2], d.r[3], d.r[4], d.r[5]);
+    assert_int_equal(export_count(f, MP_EXPORT_REPORTS, &q), 6);
+    got = export_ids(f, MP_EXPORT_CLUSTERS, &q, false);
+    EXPECT_IDS(&got, d.ca, d.cb, d.cc);
+    assert_int_equal(export_count(f, MP_EXPORT_CLUSTERS, &q), 3);
+
+    /* Keyset start and limit; count ignores both. */
+    q.after_id = d.r[0];
+    q.limit = 2;
+    got = export_ids(f, MP_EXPORT_REPORTS, &q, false);
+    EXPECT_IDS(&got, d.r[1], d.r[2]);
+    assert_int_equal(export_count(f, MP_EXPORT_REPORTS, &q), 6);
+    q.after_id = 0;
+    q.limit = 0;
+
+    /* Box, lists, and the updated_at range that only exports have (a
+     * report's updated_at is its creation here). */
+    q.has_bbox = true;
+    q.bbox = (struct mp_bbox){-87.64, 41.87, -87.62, 41.89};
+    got = export_ids(f, MP_EXPORT_REPORTS, &q, true);
+    EXPECT_IDS(&got, d.r[0], d.r[1]);
+    assert_int_equal(export_count(f, MP_EXPORT_REPORTS, &q), 2);
+    got = export_ids(f, MP_EXPORT_CLUSTERS, &q, false);
+    EXPECT_IDS(&got, d.ca);
+    assert_int_equal(export_count(f, MP_EXPORT_CLUSTERS, &q), 1);
+    q.has_bbox = false;
+    q.statuses[0] = "closed";
+    q.statuses[1] = "fixed";
+    q.nstatuses = 2;
+    assert_int_equal(export_count(f, MP_EXPORT_REPORTS, &q), 4);
+    q.updated_since = T0 + 5 * DAY;
+    q.updated_until = T0 + 6 * DAY;
+    got = export_ids(f, MP_EXPORT_REPORTS, &q, false);
+    EXPECT_IDS(&got, d.r[2]);
+    assert_int_equal(export_count(f, MP_EXPORT_REPORTS, &q), 1);
+
+    int64_t first = -1, last = -1;
+    assert_int_equal(mp_store_export_time_extent(f->s, &first, &last), MP_OK);
+    assert_int_equal(first, T0 - 10 * DAY);
+    assert_int_equal(last, T0 + 6 * DAY);
+}
+
+struct figures {
+    int64_t rows, fixed, total;
+    int64_t ids[8];
+    size_t n;
+};
+
+static int stats_row(void *ctx, const struct mp_stats_row *r)
+{
+    struct figures *g = ctx;
+    g->rows++;
+    if (strcmp(r->status, "fixed") == 0)
+        g->fixed++;
+    return 0;
+}
+
+static void status_count(void *ctx, const char *status, int64_t n)
+{
+    struct figures *g = ctx;
+    g->total += n;
+    if (strcmp(status, "fixed") == 0)
+        g->fixed = n;
+}
+
+static int replay_row(void *ctx, const struct mp_replay_row *r)
+{
+    struct ids *ids = ctx;
+    if (ids->n < 64)
+        ids->v[ids->n++] = r->id;
+    return 0;
+}
+
+static int state_row(void *ctx, const struct mp_cluster_state *c)
+{
+    return collect_cluster(ctx, &(struct mp_cluster_row){.id = c->id});
+}
+
+static int cluster_id_row(void *ctx, int64_t id, const char *category)
+{
+    assert_non_null(category);
+    return collect_cluster(ctx, &(struct mp_cluster_row){.id = id});
+}
+
+static int constraint_row(void *ctx, int64_t a, int64_t b, bool must)
+{
+    struct ids *ids = ctx;
+    if (ids->n < 60) {
+        ids->v[ids->n++] = a;
+        ids->v[ids->n++] = b;
+        ids->v[ids->n++] = must;
+    }
+    return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_figures_and_replay_reads(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    make_data(f, &d);
+    struct figures g;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(mp_store_stats_reports(f->s, T0, T0 + 6 * DAY + 1, NULL, NULL, stats_row, &g),
+                     MP_OK);
+    assert_int_equal(g.rows, 4);
+    assert_int_equal(g.fixed, 2);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(mp_store_stats_reports(f->s, 0, T0 + 100 * DAY, "graffiti", "32", stats_row,
+                                            &g),
+                     MP_OK);
+    assert_int_equal(g.rows, 2);
+
+    memset(&g, 0, sizeof g);
+    assert_int_equal(mp_store_status_counts(f->s, false, status_count, &g), MP_OK);
+    assert_int_equal(g.total, 6);
+    assert_int_equal(g.fixed, 2);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(mp_store_status_counts(f->s, true, status_count, &g), MP_OK);
+    assert_int_equal(g.total, 3);
+    assert_int_equal(g.fixed, 1);
+    int64_t bytes = 0;
+    assert_int_equal(mp_store_size_bytes(f->s, &bytes), MP_OK);
+    assert_true(bytes > 0);
+
+    /* Re-clustering's reads: reports in time order, clusters by id. */
+    struct ids got;
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_replay_reports(f->s, NULL, replay_row, &got), MP_OK);
+    EXPECT_IDS(&got, d.r[4], d.r[5], d.r[0], d.r[1], d.r[2], d.r[3]);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_replay_reports(f->s, "rodent", replay_row, &got), MP_OK);
+    EXPECT_IDS(&got, d.r[2], d.r[3]);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_cluster_ids(f->s, cluster_id_row, &got), MP_OK);
+    qsort(got.v, got.n, sizeof got.v[0], cmp_id); /* in no promised order */
+    EXPECT_IDS(&got, d.ca, d.cb, d.cc);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_cluster_states_range(f->s, d.cb, d.cc + 5, state_row, &got), MP_OK);
+    EXPECT_IDS(&got, d.cb, d.cc);
+    int64_t max = 0;
+    assert_int_equal(mp_store_cluster_max_id(f->s, &max), MP_OK);
+    assert_int_equal(max, d.cc);
+    assert_int_equal(mp_store_constraint_add(f->s, d.r[1], d.r[0], true, T0), MP_OK);
+    assert_int_equal(mp_store_constraint_add(f->s, d.r[3], d.r[2], false, T0), MP_OK);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_constraints(f->s, constraint_row, &got), MP_OK);
+    EXPECT_IDS(&got, d.r[0], d.r[1], 1, d.r[2], d.r[3], 0);
+}
+
 /* ---- status, history, photos ---- */
 
 static void test_set_status_applies_to_reports(void **state)
@@ -1412,6 +1621,102 @@ static void test_map_table_follows_changes(void **state)
     expect_map_matches(f, &q, __LINE__);
 }
 
+/* ---- the record of a merge (store_merge.h) ---- */
+
+static int merge_ids(void *ctx, const struct mp_merge_row *m)
+{
+    struct ids *ids = ctx;
+    if (ids->n < 64)
+        ids->v[ids->n++] = m->id;
+    return 0;
+}
+
+static int moved_rows(void *ctx, int64_t merge_id, int64_t from_cluster, const char *kind,
+                      int64_t row_id)
+{
+    struct ids *ids = ctx;
+    if (ids->n < 60) {
+        ids->v[ids->n++] = merge_id;
+        ids->v[ids->n++] = from_cluster;
+        ids->v[ids->n++] = strcmp(kind, "report") == 0 ? row_id : -row_id;
+    }
+    return 0;
+}
+
+static void test_merge_record(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    make_data(f, &d);
+    struct mp_history_rec h = {.cluster_id = d.cb, .at = T0 + 6 * DAY, .status = "fixed",
+                               .note = "done", .note_public = true, .actor = "crew"};
+    assert_int_equal(mp_store_history_add(f->s, &h), MP_OK);
+    struct hist before;
+    memset(&before, 0, sizeof before);
+    assert_int_equal(mp_store_history(f->s, d.cb, collect_history, &before), MP_OK);
+    assert_int_equal(before.n, 1);
+    int64_t h0 = before.id[0];
+
+    struct mp_merge_rec rec = {.from_cluster = d.cb, .into_cluster = d.ca, .at = T0 + 7 * DAY,
+                               .actor = "dana", .distance_m = 12.5, .from_status = "fixed",
+                               .into_status = "new", .merged_status = "new",
+                               .from_fixed_at = T0 + 6 * DAY, .from_district = "6",
+                               .from_street = "", .from_location = ""};
+    int64_t m = 0;
+    assert_int_equal(mp_store_merge_add(f->s, &rec, &m), MP_OK);
+    assert_true(m > 0);
+    assert_int_equal(mp_store_merge_note_rows(f->s, m, d.cb), MP_OK);
+    h.note = "merged into another job";
+    h.at = T0 + 7 * DAY;
+    assert_int_equal(mp_store_merge_entry_add(f->s, m, MP_MERGE_ENTRY_FROM, &h), MP_OK);
+
+    struct mp_merge_row *row = malloc(sizeof *row);
+    assert_non_null(row);
+    assert_int_equal(mp_store_merge_get(f->s, m, row), MP_OK);
+    assert_int_equal(row->from_cluster, d.cb);
+    assert_int_equal(row->into_cluster, d.ca);
+    assert_string_equal(row->actor, "dana");
+    assert_false(row->has_reason);
+    assert_true(row->distance_m == 12.5);
+    assert_false(row->from_work.exists);
+    assert_string_equal(row->from_district, "6");
+    assert_string_equal(row->from_street, "");
+    assert_true(row->entry[MP_MERGE_ENTRY_FROM] > h0);
+    assert_int_equal(row->entry[MP_MERGE_ENTRY_INTO], 0);
+    assert_int_equal(row->undone_at, 0);
+    assert_int_equal(mp_store_merge_get(f->s, m + 99, row), MP_ENOTFOUND);
+
+    /* Nothing moved yet: both reports are still outside the cluster merged
+     * into. */
+    int64_t n = -1, report = -1, now_in = -1;
+    assert_int_equal(mp_store_merge_strays(f->s, m, d.ca, &n, &report, &now_in), MP_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(report, d.r[2]);
+    assert_int_equal(now_in, d.cb);
+    assert_int_equal(mp_store_merge_strays(f->s, m, d.cb, &n, &report, &now_in), MP_OK);
+    assert_int_equal(n, 0);
+
+    struct ids got;
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_merges_in_history(f->s, d.cb, merge_ids, &got), MP_OK);
+    EXPECT_IDS(&got, m);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_merges_of_report(f->s, d.r[3], merge_ids, &got), MP_OK);
+    EXPECT_IDS(&got, m);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_merge_moved_in(f->s, d.cb, moved_rows, &got), MP_OK);
+    EXPECT_IDS(&got, m, d.cb, -h0, m, d.cb, d.r[2], m, d.cb, d.r[3]);
+
+    assert_int_equal(mp_store_merge_restore(f->s, m, d.cb, "fixed", T0 + 8 * DAY, "erik"), MP_OK);
+    assert_int_equal(mp_store_merge_get(f->s, m, row), MP_OK);
+    assert_int_equal(row->undone_at, T0 + 8 * DAY);
+    assert_string_equal(row->undone_by, "erik");
+    free(row);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mp_store_merges_of_report(f->s, d.r[3], merge_ids, &got), MP_OK);
+    EXPECT_NONE(&got);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1431,6 +1736,9 @@ int main(void)
         T(test_cluster_listing_filters),
         T(test_grid),
         T(test_grid_pyramid),
+        T(test_export_cursors),
+        T(test_figures_and_replay_reads),
+        T(test_merge_record),
         T(test_set_status_applies_to_reports),
         T(test_history),
         T(test_photos),
