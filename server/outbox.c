@@ -11,7 +11,9 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "meldpunt/alerts.h"
 #include "meldpunt/city.h"
+#include "meldpunt/deptmail.h"
 #include "meldpunt/kto.h"
 #include "meldpunt/mail.h"
 #include "meldpunt/mail_smtp.h"
@@ -27,7 +29,7 @@
 #define BATCH_MAX 256
 #define LEASE_S 300 /* a round finishes long before */
 #define RETRY_MAX_S 3600
-#define FOLLOWUP_EVERY_S 300 /* how often follow-ups are looked for */
+#define FOLLOWUP_EVERY_S 300 /* how often follow-ups, digests, overdue jobs are looked for */
 #define PRUNE_EVERY_S 3600   /* how often expired tokens are deleted */
 
 /* Every kind of message: its renderer and its channel. */
@@ -39,6 +41,12 @@ static const struct {
     {"status", MP_CHANNEL_MAIL, mp_render_status},
     {"followup", MP_CHANNEL_MAIL, mp_render_followup},
     {"signin", MP_CHANNEL_MAIL, mp_render_signin},
+    {"alert_confirm", MP_CHANNEL_MAIL, mp_render_alert_confirm},
+    {"alert", MP_CHANNEL_MAIL, mp_render_alert},
+    {"alert_digest", MP_CHANNEL_MAIL, mp_render_alert_digest},
+    {"dept_new", MP_CHANNEL_MAIL, mp_render_dept_job},
+    {"dept_overdue", MP_CHANNEL_MAIL, mp_render_dept_job},
+    {"dept_digest", MP_CHANNEL_MAIL, mp_render_dept_digest},
 };
 
 static const char *const states[] = {MP_OUTBOX_QUEUED, MP_OUTBOX_SENT, MP_OUTBOX_FAILED,
@@ -348,7 +356,8 @@ static enum mp_status queue_followups(struct mp_ctx *ctx, const struct mp_mail_p
     enum mp_status rc = mp_store_begin_write(ctx->db, err);
     if (rc)
         return rc;
-    if ((rc = followups(ctx, pack, now)) ||
+    if ((rc = followups(ctx, pack, now)) || (rc = mp_alerts_queue_digests(ctx, now)) ||
+        (rc = mp_deptmail_scan(ctx, now)) ||
         (rc = mp_store_notify_tokens_prune(ctx->db, now, NULL))) {
         mp_store_rollback(ctx->db);
         return mp_fail(err, rc, "unavailable", "cannot queue the follow-ups");

@@ -40,4 +40,19 @@ const struct mp_store_engine mp_pg_engine = {
     .photo_get = mp_pg_photo_get,
     .report_get = mp_pg_report_get,
     .cluster_reports = mp_pg_cluster_reports,
+    /* alerts */
+    .alert_add = mp_pg_alert_add,
+    .alert_get = mp_pg_alert_get,
+    .alert_confirm = mp_pg_alert_confirm,
+    .alert_stop = mp_pg_alert_stop,
+    .alerts_match = mp_pg_alerts_match,
+    .alerts_digest_due = mp_pg_alerts_digest_due,
+    .alert_digest_next = mp_pg_alert_digest_next,
+    .digest_item_add = mp_pg_digest_item_add,
+    .digest_pending = mp_pg_digest_pending,
+    .digest_take = mp_pg_digest_take,
+    .digest_items = mp_pg_digest_items,
+    .dept_schedule_get = mp_pg_dept_schedule_get,
+    .dept_schedule_set = mp_pg_dept_schedule_set,
+    /* end alerts */
 };

@@ -264,6 +264,10 @@ static const char *const migrations[][4] = {
         "UPDATE reports SET status = (SELECT c.status FROM clusters c WHERE c.id = reports.cluster_id)"
         " WHERE status = '';",
     },
+    {
+        /* 10 -> 11: area alerts and department digests (store_sqlite_alerts.c). */
+        mp_sqlite_alerts_migration,
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
