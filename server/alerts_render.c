@@ -75,14 +75,16 @@ static void category_name(const struct mp_city *city, const char *code, const ch
     mp_text_copy(out, cap, name ? name : "");
 }
 
-/* The checks and links every alert mail shares. confirmation: the mail
- * that asks to confirm (sent before the confirmation, with no alert's
- * unsubscribe link: there is nothing to stop yet). */
-static enum mp_status begin(struct mp_ctx *ctx, const struct mp_render_env *env,
-                            const struct mp_outbox_row *row, bool confirmation,
-                            struct alert_mail *m, struct mp_rendered *out)
+/* What every mail here shares: the address (none: skipped), the stop list
+ * (on it: skipped), the link that stops all mail (also the one-click
+ * unsubscribe unless the caller sets its own), the city's name. */
+static enum mp_status mail_begin(struct mp_ctx *ctx, const struct mp_render_env *env,
+                                 const struct mp_outbox_row *row, struct alert_mail *m,
+                                 struct mp_rendered *out)
 {
     enum mp_status rc;
+    char token[MP_TOKEN_LEN];
+    bool stopped = false;
     memset(m, 0, sizeof *m);
     m->env = env;
     m->row = row;
@@ -92,6 +94,35 @@ static enum mp_status begin(struct mp_ctx *ctx, const struct mp_render_env *env,
         return MP_OK;
     }
     mp_text_copy(out->rcpt, sizeof out->rcpt, row->rcpt);
+    if ((rc = mp_store_notify_address_stopped(ctx->db, row->rcpt_hash, &stopped)))
+        return rc;
+    if (stopped) {
+        skip(out, "mail stopped for this address");
+        return MP_OK;
+    }
+    struct mp_notify_token_rec stop = {.purpose = MP_TOKEN_STOP, .rcpt_hash = row->rcpt_hash};
+    if ((rc = mp_notify_token_mint(ctx, &stop, MP_NOTIFY_UNSUB_TTL, token, sizeof token)))
+        return rc;
+    if (!mp_render_link(m->stop_url, sizeof m->stop_url, env->public_url, "/unsubscribe.html?t=",
+                        token, NULL) ||
+        !mp_render_link(m->unsub_post_url, sizeof m->unsub_post_url, env->public_url,
+                        "/api/v1/notify/unsubscribe?t=", token, NULL))
+        return MP_EINVAL;
+    var(m, "city_name", mp_mail_pack_text(env->pack, "city_name", m->lang));
+    var(m, "stop_all_url", m->stop_url);
+    return MP_OK;
+}
+
+/* The checks and links every alert mail shares. confirmation: the mail
+ * that asks to confirm (sent before the confirmation; its one-click
+ * unsubscribe stops all mail, what a person who never asked wants). */
+static enum mp_status begin(struct mp_ctx *ctx, const struct mp_render_env *env,
+                            const struct mp_outbox_row *row, bool confirmation,
+                            struct alert_mail *m, struct mp_rendered *out)
+{
+    enum mp_status rc = mail_begin(ctx, env, row, m, out);
+    if (rc || out->skip)
+        return rc;
     if ((rc = mp_store_alert_get(ctx->db, row->sub_id, take_alert, m)) && rc != MP_ENOTFOUND)
         return rc;
     if (!m->found || m->stopped) {
@@ -102,27 +133,8 @@ static enum mp_status begin(struct mp_ctx *ctx, const struct mp_render_env *env,
         skip(out, "the alert is not confirmed");
         return MP_OK;
     }
-    bool stopped = false;
-    if ((rc = mp_store_notify_address_stopped(ctx->db, row->rcpt_hash, &stopped)))
-        return rc;
-    if (stopped) {
-        skip(out, "mail stopped for this address");
-        return MP_OK;
-    }
-    char token[MP_TOKEN_LEN];
-    struct mp_notify_token_rec stop = {.purpose = MP_TOKEN_STOP, .rcpt_hash = row->rcpt_hash};
-    if ((rc = mp_notify_token_mint(ctx, &stop, MP_NOTIFY_UNSUB_TTL, token, sizeof token)))
-        return rc;
-    if (!mp_render_link(m->stop_url, sizeof m->stop_url, env->public_url, "/unsubscribe.html?t=",
-                        token, NULL))
-        return MP_EINVAL;
-    if (confirmation) {
-        /* Its one-click unsubscribe stops all mail: what a person who
-         * never asked for it wants. */
-        if (!mp_render_link(m->unsub_post_url, sizeof m->unsub_post_url, env->public_url,
-                            "/api/v1/notify/unsubscribe?t=", token, NULL))
-            return MP_EINVAL;
-    } else {
+    if (!confirmation) {
+        char token[MP_TOKEN_LEN];
         struct mp_notify_token_rec t = {
             .purpose = MP_TOKEN_ALERT_UNSUB, .rcpt_hash = row->rcpt_hash, .sub_id = row->sub_id};
         if ((rc = mp_notify_token_mint(ctx, &t, MP_NOTIFY_UNSUB_TTL, token, sizeof token)))
@@ -141,14 +153,12 @@ static enum mp_status begin(struct mp_ctx *ctx, const struct mp_render_env *env,
         snprintf(m->radius, sizeof m->radius, "%d", (int)m->radius_m);
         snprintf(m->point, sizeof m->point, "%.5f, %.5f", m->lat, m->lon);
     }
-    var(m, "city_name", mp_mail_pack_text(env->pack, "city_name", m->lang));
     var(m, "district_name", m->district_name);
     var(m, "radius_m", m->radius);
     var(m, "point", m->point);
     var(m, "alert_category", m->category_name);
     var(m, "daily", strcmp(m->frequency, MP_ALERT_DAILY) == 0 ? "1" : "");
     var(m, "unsubscribe_url", m->unsub_url);
-    var(m, "stop_all_url", m->stop_url);
     return MP_OK;
 }
 
@@ -265,37 +275,47 @@ static int take_item(void *p, const struct mp_digest_item_row *it)
     return 0;
 }
 
-enum mp_status mp_render_alert_digest(struct mp_ctx *ctx, const struct mp_render_env *env,
-                                      const struct mp_outbox_row *row, struct mp_rendered *out)
+/* A digest: the items of message row (each listed by item), then template
+ * name with the list as {{items}} and {{items_html}} and their {{count}}.
+ * Skipped when every item is gone. */
+static enum mp_status digest_mail(struct mp_ctx *ctx, const struct mp_render_env *env,
+                                  const struct mp_outbox_row *row, struct alert_mail *m,
+                                  mp_digest_item_cb item, const char *name,
+                                  struct mp_rendered *out)
 {
-    struct alert_mail m;
     char count[24];
-    enum mp_status rc = begin(ctx, env, row, false, &m, out);
-    if (rc || out->skip)
-        return rc;
-    struct listing l = {ctx, env, m.lang, {0}, {0}, 0, MP_OK};
+    struct listing l = {ctx, env, m->lang, {0}, {0}, 0, MP_OK};
     mp_buf_init(&l.text, 256 * 1024);
     mp_buf_init(&l.html, 512 * 1024);
     mp_buf_lit(&l.html, "<ul>\n");
-    rc = mp_store_digest_items(ctx->db, row->id, take_item, &l);
+    enum mp_status rc = mp_store_digest_items(ctx->db, row->id, item, &l);
     mp_buf_lit(&l.html, "</ul>");
     if (rc == MP_OK)
         rc = l.rc;
     if (rc == MP_OK && (rc = mp_buf_status(&l.text)) == MP_OK)
         rc = mp_buf_status(&l.html);
     if (rc == MP_OK && l.n == 0)
-        skip(out, "every problem of the digest is gone");
+        skip(out, "everything the digest would list is gone");
     if (rc == MP_OK && !out->skip) {
         snprintf(count, sizeof count, "%lld", (long long)l.n);
-        var(&m, "count", count);
-        var(&m, "items", l.text.data);
-        var(&m, "items_html", l.html.data);
-        rc = mp_render_mail(env, row, m.lang, "alert-digest", m.vars, m.nvars, m.unsub_post_url,
-                            out);
+        var(m, "count", count);
+        var(m, "items", l.text.data);
+        var(m, "items_html", l.html.data);
+        rc = mp_render_mail(env, row, m->lang, name, m->vars, m->nvars, m->unsub_post_url, out);
     }
     mp_buf_free(&l.text);
     mp_buf_free(&l.html);
     return rc;
+}
+
+enum mp_status mp_render_alert_digest(struct mp_ctx *ctx, const struct mp_render_env *env,
+                                      const struct mp_outbox_row *row, struct mp_rendered *out)
+{
+    struct alert_mail m;
+    enum mp_status rc = begin(ctx, env, row, false, &m, out);
+    if (rc || out->skip)
+        return rc;
+    return digest_mail(ctx, env, row, &m, take_item, "alert-digest", out);
 }
 
 /* ---- departments (deptmail.h) ---- */
@@ -325,42 +345,18 @@ static enum mp_status job_read(struct mp_ctx *ctx, int64_t id, const char *lang,
     return MP_OK;
 }
 
-/* The stop-all link every department mail carries (the address is the
- * department's; it may still want no mail). */
+/* The parts every department mail shares: mail_begin's, and the staff
+ * page. */
 static enum mp_status dept_begin(struct mp_ctx *ctx, const struct mp_render_env *env,
                                  const struct mp_outbox_row *row, struct alert_mail *m,
                                  struct mp_rendered *out)
 {
-    enum mp_status rc;
-    char token[MP_TOKEN_LEN];
-    bool stopped = false;
-    memset(m, 0, sizeof *m);
-    m->env = env;
-    m->row = row;
-    m->lang = mp_mail_pack_lang(env->pack, row->lang);
-    if (!row->rcpt || !row->rcpt[0]) {
-        skip(out, "no address");
-        return MP_OK;
-    }
-    mp_text_copy(out->rcpt, sizeof out->rcpt, row->rcpt);
-    if ((rc = mp_store_notify_address_stopped(ctx->db, row->rcpt_hash, &stopped)))
+    enum mp_status rc = mail_begin(ctx, env, row, m, out);
+    if (rc || out->skip)
         return rc;
-    if (stopped) {
-        skip(out, "mail stopped for this address");
-        return MP_OK;
-    }
-    struct mp_notify_token_rec stop = {.purpose = MP_TOKEN_STOP, .rcpt_hash = row->rcpt_hash};
-    if ((rc = mp_notify_token_mint(ctx, &stop, MP_NOTIFY_UNSUB_TTL, token, sizeof token)))
-        return rc;
-    if (!mp_render_link(m->stop_url, sizeof m->stop_url, env->public_url, "/unsubscribe.html?t=",
-                        token, NULL) ||
-        !mp_render_link(m->unsub_post_url, sizeof m->unsub_post_url, env->public_url,
-                        "/api/v1/notify/unsubscribe?t=", token, NULL) ||
-        !mp_render_link(m->page_url, sizeof m->page_url, env->public_url, "/staff.html",
-                        NULL, NULL))
+    if (!mp_render_link(m->page_url, sizeof m->page_url, env->public_url, "/staff.html", NULL,
+                        NULL))
         return MP_EINVAL;
-    var(m, "city_name", mp_mail_pack_text(env->pack, "city_name", m->lang));
-    var(m, "stop_all_url", m->stop_url);
     var(m, "staff_url", m->page_url);
     return MP_OK;
 }
@@ -388,17 +384,9 @@ enum mp_status mp_render_dept_job(struct mp_ctx *ctx, const struct mp_render_env
     return mp_render_mail(env, row, m.lang, "dept-job", m.vars, m.nvars, m.unsub_post_url, out);
 }
 
-struct dept_listing {
-    struct mp_ctx *ctx;
-    const char *lang;
-    struct mp_buf text, html;
-    int64_t n;
-    enum mp_status rc;
-};
-
 static int take_job_item(void *p, const struct mp_digest_item_row *it)
 {
-    struct dept_listing *l = p;
+    struct listing *l = p;
     struct job j;
     enum mp_status rc = job_read(l->ctx, it->cluster_id, l->lang, &j);
     if (rc == MP_ENOTFOUND)
@@ -427,31 +415,8 @@ enum mp_status mp_render_dept_digest(struct mp_ctx *ctx, const struct mp_render_
                                      const struct mp_outbox_row *row, struct mp_rendered *out)
 {
     struct alert_mail m;
-    char count[24];
     enum mp_status rc = dept_begin(ctx, env, row, &m, out);
     if (rc || out->skip)
         return rc;
-    struct dept_listing l = {ctx, m.lang, {0}, {0}, 0, MP_OK};
-    mp_buf_init(&l.text, 256 * 1024);
-    mp_buf_init(&l.html, 512 * 1024);
-    mp_buf_lit(&l.html, "<ul>\n");
-    rc = mp_store_digest_items(ctx->db, row->id, take_job_item, &l);
-    mp_buf_lit(&l.html, "</ul>");
-    if (rc == MP_OK)
-        rc = l.rc;
-    if (rc == MP_OK && (rc = mp_buf_status(&l.text)) == MP_OK)
-        rc = mp_buf_status(&l.html);
-    if (rc == MP_OK && l.n == 0)
-        skip(out, "every job of the digest is gone");
-    if (rc == MP_OK && !out->skip) {
-        snprintf(count, sizeof count, "%lld", (long long)l.n);
-        var(&m, "count", count);
-        var(&m, "items", l.text.data);
-        var(&m, "items_html", l.html.data);
-        rc = mp_render_mail(env, row, m.lang, "dept-digest", m.vars, m.nvars, m.unsub_post_url,
-                            out);
-    }
-    mp_buf_free(&l.text);
-    mp_buf_free(&l.html);
-    return rc;
+    return digest_mail(ctx, env, row, &m, take_job_item, "dept-digest", out);
 }
