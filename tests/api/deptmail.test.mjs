@@ -35,9 +35,13 @@ before(async () => {
     MELDPUNT_MAIL_FROM: FROM, MELDPUNT_MAIL_RETRY: '1' } });
 });
 after(async () => {
-  await srv.cleanup();
-  await sink.stop();
-  await rm(pack, { recursive: true, force: true });
+  // The sink is stopped even when the server never started (else node waits for it forever).
+  try {
+    await srv?.cleanup();
+  } finally {
+    await sink?.stop();
+    await rm(pack, { recursive: true, force: true });
+  }
 });
 
 const to = (msgs, addr) => msgs.filter((m) => m.envelope.rcpt_tos.includes(addr));
