@@ -19,7 +19,9 @@ const DIGEST = 'dora.digest@example.org';
 const LATE = 'late.confirmer@example.org';
 const REPORTER = { name: 'Rita Reporter', email: 'rita.reporter@example.net', phone: '+1 312 555 0199' };
 
-const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+// The CLI waits for the server's write transactions (the senders write every 100 ms) instead of
+// failing at once with "database is locked" under load.
+const sql = (db, q) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', db, q], { encoding: 'utf8' }).trim();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let sink;

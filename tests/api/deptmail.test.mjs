@@ -17,7 +17,9 @@ const FROM = 'meldpunt@city.example';
 const STREETS = 'streets.department@city.example';
 const REPORTER = { name: 'Rita Reporter', email: 'rita.reporter@example.net' };
 
-const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+// The CLI waits for the server's write transactions (the senders write every 100 ms) instead of
+// failing at once with "database is locked" under load.
+const sql = (db, q) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', db, q], { encoding: 'utf8' }).trim();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let sink;

@@ -28,7 +28,9 @@ const ASKED = 'asked.later@example.org';
 const ANSWERED = 'answered.early@example.org';
 const ADDRESSES = [ANNE, BERT, CARLA, DAAN, SLOW, DOWN, REJECT, OPEN311, COUNTER, EXPIRE, ASKED, ANSWERED];
 
-const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+// The CLI waits for the server's write transactions (the senders write every 100 ms) instead of
+// failing at once with "database is locked" under load.
+const sql = (db, q) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', db, q], { encoding: 'utf8' }).trim();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let sink;
