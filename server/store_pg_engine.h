@@ -40,9 +40,10 @@ enum mp_status mp_pg_maint_backup(const char *location, const char *dest_path,
                                   struct mp_error *err);
 
 /* store_pg_clusters.c */
-enum mp_status mp_pg_cluster_candidates(struct mp_store_sess *s, const char *category, double x,
-                                        double y, double r, int64_t t, int64_t window,
-                                        struct mp_cluster_state *out, size_t cap, size_t *n);
+enum mp_status mp_pg_cluster_candidates(struct mp_store_sess *s, const char *municipality,
+                                        const char *category, double x, double y, double r,
+                                        int64_t t, int64_t window, struct mp_cluster_state *out,
+                                        size_t cap, size_t *n);
 enum mp_status mp_pg_cluster_state(struct mp_store_sess *s, int64_t id,
                                    struct mp_cluster_state *out);
 enum mp_status mp_pg_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
@@ -61,7 +62,8 @@ enum mp_status mp_pg_constraint_add(struct mp_store_sess *s, int64_t a, int64_t 
 /* store_pg_reports.c */
 enum mp_status mp_pg_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
                                    int64_t *id);
-enum mp_status mp_pg_report_external_exists(struct mp_store_sess *s, const char *ext, bool *exists);
+enum mp_status mp_pg_report_external_exists(struct mp_store_sess *s, const char *municipality,
+                                            const char *ext, bool *exists);
 enum mp_status mp_pg_photo_put(struct mp_store_sess *s, int64_t report_id,
                                const struct mp_photo_rec *ph);
 enum mp_status mp_pg_photo_get(struct mp_store_sess *s, int64_t report_id, bool thumb, void **data,
