@@ -266,7 +266,7 @@ static const char v10_counter[] =
  * report or cluster by key: an item outlives merges, and a digest lists what
  * is still there when it goes out. */
 static const char v11_alerts[] =
-    "CREATE TABLE alert_subs ("
+    "CREATE TABLE IF NOT EXISTS alert_subs ("
     " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
     " email text,"
     " email_hash text NOT NULL,"
@@ -280,10 +280,10 @@ static const char v11_alerts[] =
     " confirmed_at bigint NOT NULL DEFAULT 0,"
     " stopped_at bigint NOT NULL DEFAULT 0,"
     " next_digest_at bigint NOT NULL DEFAULT 0);"
-    "CREATE INDEX alert_subs_live ON alert_subs (lat_min, lat_max)"
+    "CREATE INDEX IF NOT EXISTS alert_subs_live ON alert_subs (lat_min, lat_max)"
     " WHERE confirmed_at > 0 AND stopped_at = 0;"
-    "CREATE INDEX alert_subs_hash ON alert_subs (email_hash);"
-    "CREATE TABLE digest_items ("
+    "CREATE INDEX IF NOT EXISTS alert_subs_hash ON alert_subs (email_hash);"
+    "CREATE TABLE IF NOT EXISTS digest_items ("
     " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
     " alert_id bigint NOT NULL DEFAULT 0,"
     " department text NOT NULL DEFAULT '',"
@@ -293,9 +293,9 @@ static const char v11_alerts[] =
     " at bigint NOT NULL,"
     " outbox_id bigint NOT NULL DEFAULT 0,"
     " UNIQUE (alert_id, department, what, cluster_id, report_id));"
-    "CREATE INDEX digest_items_waiting ON digest_items (alert_id, department) WHERE outbox_id = 0;"
-    "CREATE INDEX digest_items_outbox ON digest_items (outbox_id) WHERE outbox_id > 0;"
-    "CREATE TABLE dept_schedule (department text PRIMARY KEY, next_digest_at bigint NOT NULL);";
+    "CREATE INDEX IF NOT EXISTS digest_items_waiting ON digest_items (alert_id, department) WHERE outbox_id = 0;"
+    "CREATE INDEX IF NOT EXISTS digest_items_outbox ON digest_items (outbox_id) WHERE outbox_id > 0;"
+    "CREATE TABLE IF NOT EXISTS dept_schedule (department text PRIMARY KEY, next_digest_at bigint NOT NULL);";
 
 /* Each schema version and its SQL, in up to four parts run in order. */
 static const struct {

@@ -17,9 +17,10 @@
  * before the address confirms. The items keep what a digest will list,
  * once each (the UNIQUE key: a new problem once per alert, a new or
  * overdue job once per department), until a digest message takes them
- * (outbox_id). */
+ * (outbox_id). IF NOT EXISTS: a file whose user_version was set back (a
+ * repair run again, as api.clusters does) keeps its tables. */
 const char mp_sqlite_alerts_migration[] =
-    "CREATE TABLE alert_subs ("
+    "CREATE TABLE IF NOT EXISTS alert_subs ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " email TEXT,"
     " email_hash TEXT NOT NULL,"
@@ -33,10 +34,10 @@ const char mp_sqlite_alerts_migration[] =
     " confirmed_at INTEGER NOT NULL DEFAULT 0,"
     " stopped_at INTEGER NOT NULL DEFAULT 0,"
     " next_digest_at INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX alert_subs_live ON alert_subs (lat_min, lat_max)"
+    "CREATE INDEX IF NOT EXISTS alert_subs_live ON alert_subs (lat_min, lat_max)"
     " WHERE confirmed_at > 0 AND stopped_at = 0;"
-    "CREATE INDEX alert_subs_hash ON alert_subs (email_hash);"
-    "CREATE TABLE digest_items ("
+    "CREATE INDEX IF NOT EXISTS alert_subs_hash ON alert_subs (email_hash);"
+    "CREATE TABLE IF NOT EXISTS digest_items ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " alert_id INTEGER NOT NULL DEFAULT 0,"
     " department TEXT NOT NULL DEFAULT '',"
@@ -46,9 +47,9 @@ const char mp_sqlite_alerts_migration[] =
     " at INTEGER NOT NULL,"
     " outbox_id INTEGER NOT NULL DEFAULT 0,"
     " UNIQUE (alert_id, department, what, cluster_id, report_id));"
-    "CREATE INDEX digest_items_waiting ON digest_items (alert_id, department) WHERE outbox_id = 0;"
-    "CREATE INDEX digest_items_outbox ON digest_items (outbox_id) WHERE outbox_id > 0;"
-    "CREATE TABLE dept_schedule (department TEXT PRIMARY KEY, next_digest_at INTEGER NOT NULL)"
+    "CREATE INDEX IF NOT EXISTS digest_items_waiting ON digest_items (alert_id, department) WHERE outbox_id = 0;"
+    "CREATE INDEX IF NOT EXISTS digest_items_outbox ON digest_items (outbox_id) WHERE outbox_id > 0;"
+    "CREATE TABLE IF NOT EXISTS dept_schedule (department TEXT PRIMARY KEY, next_digest_at INTEGER NOT NULL)"
     " WITHOUT ROWID;";
 
 #define ALERT_COLS                                                                                 \
