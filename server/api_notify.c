@@ -79,6 +79,9 @@ enum mp_status mp_api_notify_unsubscribe(struct mp_app *app, struct mp_ctx *ctx,
     if (what == MP_NOTIFY_STOPPED_REPORT)
         mp_buf_printf(&resp->body, "{\"stopped\":\"report\",\"report_id\":%lld}",
                       (long long)report_id);
+    else if (what == MP_NOTIFY_STOPPED_ALERT)
+        mp_buf_printf(&resp->body, "{\"stopped\":\"alert\",\"alert_id\":%lld}",
+                      (long long)report_id);
     else
         mp_buf_lit(&resp->body, "{\"stopped\":\"address\"}");
     return mp_buf_status(&resp->body);

@@ -284,7 +284,8 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
         goto out;
     struct mp_store_opts so;
     mp_store_opts_default(&so);
-    so.pool_size = nslots + (server ? 2 : 0); /* the writer's and the outbox sender's */
+    /* the writer's, the outbox sender's and the webhook worker's */
+    so.pool_size = nslots + (server ? 3 : 0);
     so.sync_full = cfg->sync_full;
     so.bg_checkpoint = server;
     so.municipality = app->city->id;

@@ -36,6 +36,8 @@ struct prio_rule {
 
 struct mp_automation {
     char *description;
+    struct mp_dept_mail *depts; /* departments that get mail */
+    size_t ndepts;
     struct route_rule *routes;
     size_t nroutes;
     struct prio_rule *prios;
@@ -55,6 +57,7 @@ void mp_automation_free(struct mp_automation *a)
 {
     if (!a)
         return;
+    free(a->depts);
     for (size_t i = 0; i < a->nroutes; i++) {
         free(a->routes[i].description);
         free_list(a->routes[i].categories, a->routes[i].ncategories);
@@ -245,11 +248,59 @@ static enum mp_status parse_overdue(const struct mp_city *city, const json_t *o,
     return MP_OK;
 }
 
+/* "departments": {"<code>": {"email", "mail": "immediate"|"digest", "lang"}}:
+ * the departments that get mail of new and overdue jobs (deptmail.h). */
+static enum mp_status parse_departments(const json_t *o, struct mp_automation *a,
+                                        struct mp_error *err)
+{
+    static const char *const known[] = {"email", "mail", "lang", "description", NULL};
+    if (!json_is_object(o) || json_object_size(o) > RULES_MAX)
+        return mp_fail(err, MP_EINVAL, "automation",
+                       "'departments' must map at most %d department codes to their mail",
+                       RULES_MAX);
+    if (!(a->depts = calloc(json_object_size(o) + 1, sizeof *a->depts)))
+        return MP_ENOMEM;
+    const char *code;
+    const json_t *d;
+    enum mp_status rc;
+    json_object_foreach((json_t *)o, code, d) {
+        struct mp_dept_mail *m = &a->depts[a->ndepts];
+        char where[WHERE_MAX + 16];
+        snprintf(where, sizeof where, "department '%.40s'", code);
+        if (!mp_automation_department_ok(code))
+            return mp_fail(err, MP_EINVAL, "automation",
+                           "departments: '%.40s' is not a department code (a-z, 0-9, -, _)", code);
+        if (!json_is_object(d))
+            return mp_fail(err, MP_EINVAL, "automation", "%s must be an object", where);
+        if ((rc = known_keys(d, known, where, err)))
+            return rc;
+        const char *email = json_string_value(json_object_get(d, "email"));
+        const char *mail = json_string_value(json_object_get(d, "mail"));
+        const char *lang = json_string_value(json_object_get(d, "lang"));
+        if (!email || !strchr(email, '@') || strlen(email) >= sizeof m->email ||
+            strpbrk(email, " \t\r\n<>\",;"))
+            return mp_fail(err, MP_EINVAL, "automation", "%s: 'email' must be an e-mail address",
+                           where);
+        if (mail && strcmp(mail, "immediate") != 0 && strcmp(mail, "digest") != 0)
+            return mp_fail(err, MP_EINVAL, "automation",
+                           "%s: 'mail' must be \"immediate\" or \"digest\"", where);
+        if (lang && (strlen(lang) < 2 || strlen(lang) >= sizeof m->lang))
+            return mp_fail(err, MP_EINVAL, "automation", "%s: 'lang' must be a language code",
+                           where);
+        snprintf(m->code, sizeof m->code, "%s", code);
+        snprintf(m->email, sizeof m->email, "%s", email);
+        snprintf(m->lang, sizeof m->lang, "%s", lang ? lang : "");
+        m->digest = mail && strcmp(mail, "digest") == 0;
+        a->ndepts++;
+    }
+    return MP_OK;
+}
+
 static enum mp_status parse_root(const struct mp_city *city, const json_t *root,
                                  struct mp_automation *a, struct mp_error *err)
 {
     static const char *const known[] = {"version", "description", "routing", "priority",
-                                        "overdue", NULL};
+                                        "overdue", "departments", NULL};
     enum mp_status rc;
     if (!json_is_object(root))
         return mp_fail(err, MP_EINVAL, "automation", "the file must hold a JSON object");
@@ -291,6 +342,9 @@ static enum mp_status parse_root(const struct mp_city *city, const json_t *root,
                                "priority rule id '%s' is used twice", a->prios[i].id);
     }
     if (overdue && (rc = parse_overdue(city, overdue, a, err)))
+        return rc;
+    const json_t *depts = json_object_get(root, "departments");
+    if (depts && (rc = parse_departments(depts, a, err)))
         return rc;
     return MP_OK;
 }
@@ -565,4 +619,19 @@ void mp_automation_json(const struct mp_automation *a, const struct mp_city *cit
     mp_buf_adds(b, "],\"holidays\":");
     mp_json_int(b, (int64_t)city->nholidays);
     mp_buf_adds(b, "}}");
+}
+
+const struct mp_dept_mail *mp_automation_dept_mail(const struct mp_automation *a, size_t *n)
+{
+    *n = a ? a->ndepts : 0;
+    return a ? a->depts : NULL;
+}
+
+const struct mp_dept_mail *mp_automation_dept_mail_find(const struct mp_automation *a,
+                                                        const char *code)
+{
+    for (size_t i = 0; a && code && i < a->ndepts; i++)
+        if (strcmp(a->depts[i].code, code) == 0)
+            return &a->depts[i];
+    return NULL;
 }

@@ -147,6 +147,11 @@ static void put_escaped(struct mp_buf *b, const char *s, bool html)
     }
 }
 
+void mp_mail_html_escape(struct mp_buf *b, const char *s)
+{
+    put_escaped(b, s ? s : "", true);
+}
+
 /* The end of the section named name opened just before s: the offset of
  * its "{{/name}}" (sections of the same name nest), or -1. */
 static long section_end(const char *s, size_t n, const char *name, size_t nlen)
@@ -245,7 +250,13 @@ static bool render_text(struct render *r, const char *s, size_t n, int depth)
             if (!render_text(r, t->text, t->len, depth + 1))
                 return false;
         } else if (r->out) {
-            put_escaped(r->out, var(r, name, nlen), r->html);
+            /* A variable named *_html is markup its renderer escaped
+             * (mp_mail_html_escape): it goes into HTML as it is. */
+            bool raw = r->html && nlen > 5 && strncmp(name + nlen - 5, "_html", 5) == 0;
+            if (raw)
+                mp_buf_adds(r->out, var(r, name, nlen));
+            else
+                put_escaped(r->out, var(r, name, nlen), r->html);
         }
         i = after;
     }

@@ -229,7 +229,7 @@ static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
     struct mp_mail_pack *pack = NULL;
     struct mp_outbox *outbox = NULL;
     struct mp_outbox_opts oo;
-    struct mp_ctx sender = {0};
+    struct mp_ctx sender = {0}, hooks = {0};
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     ensure_dir_of(cfg->db_path);
     /* One worker slot per HTTP thread, plus one spare for the main thread. */
@@ -244,17 +244,22 @@ static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
         rc = mp_http_start(app, mp_router_dispatch, &http, &cfg->listen_port, &err);
     }
     if (rc == MP_OK) {
-        /* The sender's own context: the session app.c left free for it. */
+        /* The sender's and the webhook worker's own contexts: the sessions
+         * app.c left free for them. */
         sender = (struct mp_ctx){.city = app->city, .tz = app->tz, .streets = app->streets,
                                  .db = mp_store_acquire(app->store)};
+        hooks = sender;
+        hooks.db = mp_store_acquire(app->store);
         mp_outbox_opts_from_config(cfg, &oo); /* after the listen port is known */
-        rc = mp_outbox_start(&sender, pack, &oo, &outbox, &err);
+        rc = mp_outbox_start(&sender, &hooks, pack, &oo, &outbox, &err);
     }
     if (rc) {
         fprintf(stderr, "meldpunt: cannot start: %s\n", err.text);
         mp_http_stop(http);
         if (sender.db)
             mp_store_release(app->store, sender.db);
+        if (hooks.db)
+            mp_store_release(app->store, hooks.db);
         mp_app_close(app);
         mp_mail_pack_free(pack);
         return 1;
@@ -280,6 +285,7 @@ static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
     mp_http_stop(http);
     mp_outbox_stop(outbox); /* the round in flight finishes: nothing is sent twice */
     mp_store_release(app->store, sender.db);
+    mp_store_release(app->store, hooks.db);
     mp_app_close(app);
     mp_mail_pack_free(pack);
     return 0;

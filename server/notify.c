@@ -11,6 +11,7 @@
 #include "meldpunt/buf.h"
 #include "meldpunt/notify_token.h"
 #include "meldpunt/store.h"
+#include "meldpunt/store_alerts.h"
 #include "meldpunt/store_notify.h"
 #include "meldpunt/timeutil.h"
 
@@ -23,6 +24,8 @@ static const struct {
                              int64_t event_id);
 } kinds[] = {
     {"reporters", mp_notify_reporters_fanout},
+    {"alerts", mp_alerts_fanout},
+    {"departments", mp_deptmail_fanout},
     {"webhooks", mp_webhook_fanout},
 };
 
@@ -213,7 +216,8 @@ enum mp_status mp_notify_unsubscribe(struct mp_ctx *ctx, const char *token,
                                      enum mp_notify_stopped *what, int64_t *report_id,
                                      struct mp_error *err)
 {
-    static const char *const purposes[] = {MP_TOKEN_UNSUB, MP_TOKEN_STOP, NULL};
+    static const char *const purposes[] = {MP_TOKEN_UNSUB, MP_TOKEN_STOP, MP_TOKEN_ALERT_UNSUB,
+                                           NULL};
     struct mp_notify_token t;
     enum mp_status rc;
     *what = 0;
@@ -228,6 +232,11 @@ enum mp_status mp_notify_unsubscribe(struct mp_ctx *ctx, const char *token,
             return mp_store_end(ctx->db, unavailable(err), err);
         *what = MP_NOTIFY_STOPPED_REPORT;
         *report_id = t.report_id;
+    } else if (strcmp(t.purpose, MP_TOKEN_ALERT_UNSUB) == 0) {
+        if (mp_store_alert_stop(ctx->db, t.sub_id, now))
+            return mp_store_end(ctx->db, unavailable(err), err);
+        *what = MP_NOTIFY_STOPPED_ALERT;
+        *report_id = t.sub_id;
     } else {
         if (mp_store_notify_stop_address(ctx->db, t.rcpt_hash, now))
             return mp_store_end(ctx->db, unavailable(err), err);

@@ -43,9 +43,8 @@ static void var(struct letter *l, const char *name, const char *value)
         l->vars[l->nvars++] = (struct mp_tmpl_var){name, value};
 }
 
-/* base + path + token into out; false when it does not fit. */
-static bool make_link(char *out, size_t cap, const char *base, const char *path, const char *token,
-                      const char *tail)
+bool mp_render_link(char *out, size_t cap, const char *base, const char *path, const char *token,
+                    const char *tail)
 {
     int n = snprintf(out, cap, "%s%s%s%s", base, path, token ? token : "", tail ? tail : "");
     return n >= 0 && (size_t)n < cap;
@@ -142,7 +141,7 @@ static enum mp_status begin(struct mp_ctx *ctx, const struct mp_render_env *env,
             return rc;
         category_name(l, ctx->city);
         snprintf(l->report_id, sizeof l->report_id, "%lld", (long long)row->report_id);
-        if (!make_link(l->report_url, sizeof l->report_url, env->public_url, "/r/", l->report_id,
+        if (!mp_render_link(l->report_url, sizeof l->report_url, env->public_url, "/r/", l->report_id,
                        NULL))
             return MP_EINVAL;
     }
@@ -154,21 +153,21 @@ static enum mp_status begin(struct mp_ctx *ctx, const struct mp_render_env *env,
                                         .report_id = row->report_id};
         if ((rc = mp_notify_token_mint(ctx, &t, MP_NOTIFY_UNSUB_TTL, token, sizeof token)))
             return rc;
-        if (!make_link(l->unsub_url, sizeof l->unsub_url, env->public_url,
+        if (!mp_render_link(l->unsub_url, sizeof l->unsub_url, env->public_url,
                        "/unsubscribe.html?t=", token, NULL) ||
-            !make_link(l->unsub_post_url, sizeof l->unsub_post_url, env->public_url,
+            !mp_render_link(l->unsub_post_url, sizeof l->unsub_post_url, env->public_url,
                        "/api/v1/notify/unsubscribe?t=", token, NULL))
             return MP_EINVAL;
     }
     struct mp_notify_token_rec t = {.purpose = MP_TOKEN_STOP, .rcpt_hash = row->rcpt_hash};
     if ((rc = mp_notify_token_mint(ctx, &t, MP_NOTIFY_UNSUB_TTL, token, sizeof token)))
         return rc;
-    if (!make_link(l->stop_url, sizeof l->stop_url, env->public_url, "/unsubscribe.html?t=", token,
+    if (!mp_render_link(l->stop_url, sizeof l->stop_url, env->public_url, "/unsubscribe.html?t=", token,
                    NULL) ||
-        !make_link(l->mine_url, sizeof l->mine_url, env->public_url, "/my-reports.html", NULL,
+        !mp_render_link(l->mine_url, sizeof l->mine_url, env->public_url, "/my-reports.html", NULL,
                    NULL))
         return MP_EINVAL;
-    if (!needs_sub && !make_link(l->unsub_post_url, sizeof l->unsub_post_url, env->public_url,
+    if (!needs_sub && !mp_render_link(l->unsub_post_url, sizeof l->unsub_post_url, env->public_url,
                                  "/api/v1/notify/unsubscribe?t=", token, NULL))
         return MP_EINVAL;
     var(l, "city_name", mp_mail_pack_text(env->pack, "city_name", l->lang));
@@ -195,9 +194,9 @@ static enum mp_status kto_links(struct mp_ctx *ctx, struct letter *l, int64_t fi
     enum mp_status rc = mp_notify_token_mint(ctx, &t, MP_NOTIFY_KTO_TTL, token, sizeof token);
     if (rc)
         return rc;
-    if (!make_link(l->kto_yes, sizeof l->kto_yes, l->env->public_url, "/kto.html?t=", token,
+    if (!mp_render_link(l->kto_yes, sizeof l->kto_yes, l->env->public_url, "/kto.html?t=", token,
                    "&a=yes") ||
-        !make_link(l->kto_no, sizeof l->kto_no, l->env->public_url, "/kto.html?t=", token, "&a=no"))
+        !mp_render_link(l->kto_no, sizeof l->kto_no, l->env->public_url, "/kto.html?t=", token, "&a=no"))
         return MP_EINVAL;
     snprintf(l->kto_days, sizeof l->kto_days, "%d", MP_NOTIFY_KTO_TTL / 86400);
     var(l, "kto_yes_url", l->kto_yes);
@@ -213,8 +212,9 @@ static const char *domain_of(const char *addr)
     return at ? at + 1 : "meldpunt.invalid";
 }
 
-/* Render template name and build the message. */
-static enum mp_status compose(struct letter *l, const char *name, struct mp_rendered *out)
+enum mp_status mp_render_mail(const struct mp_render_env *env, const struct mp_outbox_row *row,
+                              const char *lang, const char *name, const struct mp_tmpl_var *vars,
+                              size_t nvars, const char *unsub_post_url, struct mp_rendered *out)
 {
     struct mp_buf subject, text, html;
     char msg_id[MP_MSG_KEY_MAX + 260];
@@ -222,28 +222,26 @@ static enum mp_status compose(struct letter *l, const char *name, struct mp_rend
     mp_buf_init(&subject, 4096);
     mp_buf_init(&text, 256 * 1024);
     mp_buf_init(&html, 256 * 1024);
-    int n = snprintf(msg_id, sizeof msg_id, "%s@%s", l->row->msg_key, domain_of(l->env->mail_from));
+    int n = snprintf(msg_id, sizeof msg_id, "%s@%s", row->msg_key, domain_of(env->mail_from));
     if (n < 0 || (size_t)n >= sizeof msg_id) {
         rc = MP_EINVAL;
         goto out;
     }
-    if ((rc = mp_mail_pack_render(l->env->pack, l->lang, name, false, l->vars, l->nvars, &subject,
-                                  &text)) ||
-        (rc = mp_mail_pack_render(l->env->pack, l->lang, name, true, l->vars, l->nvars, NULL,
-                                  &html)))
+    if ((rc = mp_mail_pack_render(env->pack, lang, name, false, vars, nvars, &subject, &text)) ||
+        (rc = mp_mail_pack_render(env->pack, lang, name, true, vars, nvars, NULL, &html)))
         goto out;
     struct mp_mail m = {
-        .from_name = mp_mail_pack_text(l->env->pack, "from_name", l->lang),
-        .from_addr = l->env->mail_from,
+        .from_name = mp_mail_pack_text(env->pack, "from_name", lang),
+        .from_addr = env->mail_from,
         .to_addr = out->rcpt,
         .subject = subject.data ? subject.data : "",
         .text = text.data ? text.data : "",
         .html = html.data ? html.data : "",
         .msg_id = msg_id,
-        .date = l->row->created_at,
-        .lang = l->lang,
-        .unsubscribe_url = l->unsub_post_url[0] ? l->unsub_post_url : NULL,
-        .event_id = l->row->event_uid,
+        .date = row->created_at,
+        .lang = lang,
+        .unsubscribe_url = unsub_post_url && unsub_post_url[0] ? unsub_post_url : NULL,
+        .event_id = row->event_uid,
     };
     rc = mp_mail_build(&m, &out->message);
 out:
@@ -252,6 +250,14 @@ out:
     mp_buf_free(&subject);
     mp_buf_free(&text);
     mp_buf_free(&html);
+    return rc;
+}
+
+/* Render template name and build the message. */
+static enum mp_status compose(struct letter *l, const char *name, struct mp_rendered *out)
+{
+    enum mp_status rc = mp_render_mail(l->env, l->row, l->lang, name, l->vars, l->nvars,
+                                       l->unsub_post_url, out);
     free(l->note);
     l->note = NULL;
     return rc;
@@ -402,7 +408,7 @@ enum mp_status mp_render_signin(struct mp_ctx *ctx, const struct mp_render_env *
         .purpose = MP_TOKEN_SIGNIN, .rcpt_hash = row->rcpt_hash, .email = row->rcpt};
     if ((rc = mp_notify_token_mint(ctx, &t, MP_NOTIFY_SIGNIN_TTL, token, sizeof token)))
         return rc;
-    if (!make_link(l.signin_url, sizeof l.signin_url, env->public_url, "/my-reports.html?t=", token,
+    if (!mp_render_link(l.signin_url, sizeof l.signin_url, env->public_url, "/my-reports.html?t=", token,
                    NULL))
         return MP_EINVAL;
     snprintf(l.signin_minutes, sizeof l.signin_minutes, "%d", MP_NOTIFY_SIGNIN_TTL / 60);

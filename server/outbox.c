@@ -11,7 +11,9 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "meldpunt/alerts.h"
 #include "meldpunt/city.h"
+#include "meldpunt/deptmail.h"
 #include "meldpunt/kto.h"
 #include "meldpunt/mail.h"
 #include "meldpunt/mail_smtp.h"
@@ -27,7 +29,7 @@
 #define BATCH_MAX 256
 #define LEASE_S 300 /* a round finishes long before */
 #define RETRY_MAX_S 3600
-#define FOLLOWUP_EVERY_S 300 /* how often follow-ups are looked for */
+#define FOLLOWUP_EVERY_S 300 /* how often follow-ups, digests, overdue jobs are looked for */
 #define PRUNE_EVERY_S 3600   /* how often expired tokens are deleted */
 
 /* Every kind of message: its renderer and its channel. */
@@ -39,6 +41,12 @@ static const struct {
     {"status", MP_CHANNEL_MAIL, mp_render_status},
     {"followup", MP_CHANNEL_MAIL, mp_render_followup},
     {"signin", MP_CHANNEL_MAIL, mp_render_signin},
+    {"alert_confirm", MP_CHANNEL_MAIL, mp_render_alert_confirm},
+    {"alert", MP_CHANNEL_MAIL, mp_render_alert},
+    {"alert_digest", MP_CHANNEL_MAIL, mp_render_alert_digest},
+    {"dept_new", MP_CHANNEL_MAIL, mp_render_dept_job},
+    {"dept_overdue", MP_CHANNEL_MAIL, mp_render_dept_job},
+    {"dept_digest", MP_CHANNEL_MAIL, mp_render_dept_digest},
 };
 
 static const char *const states[] = {MP_OUTBOX_QUEUED, MP_OUTBOX_SENT, MP_OUTBOX_FAILED,
@@ -348,7 +356,8 @@ static enum mp_status queue_followups(struct mp_ctx *ctx, const struct mp_mail_p
     enum mp_status rc = mp_store_begin_write(ctx->db, err);
     if (rc)
         return rc;
-    if ((rc = followups(ctx, pack, now)) ||
+    if ((rc = followups(ctx, pack, now)) || (rc = mp_alerts_queue_digests(ctx, now)) ||
+        (rc = mp_deptmail_scan(ctx, now)) ||
         (rc = mp_store_notify_tokens_prune(ctx->db, now, NULL))) {
         mp_store_rollback(ctx->db);
         return mp_fail(err, rc, "unavailable", "cannot queue the follow-ups");
@@ -374,14 +383,15 @@ enum mp_status mp_outbox_round(struct mp_ctx *ctx, const struct mp_mail_pack *pa
 
 struct mp_outbox {
     struct mp_ctx *ctx;
+    struct mp_ctx *hooks_ctx; /* the webhook worker's, or NULL: webhooks on the mail thread */
     const struct mp_mail_pack *pack;
     struct mp_outbox_opts o;
     char smtp_url[512], mail_from[256], public_url[256];
     struct mp_smtp *smtp;
-    pthread_t thread;
+    pthread_t thread, hooks_thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    bool stopping, started, kicked;
+    bool stopping, started, hooks_started, kicked;
 };
 
 static void wait_a_while(struct mp_outbox *ob, unsigned ms)
@@ -410,6 +420,18 @@ static bool stopping(struct mp_outbox *ob)
     return s;
 }
 
+/* One round of webhook deliveries on ctx: *done of at most *batch. */
+static void hooks_round(struct mp_outbox *ob, struct mp_ctx *ctx, int64_t now, size_t *done,
+                        size_t *batch)
+{
+    struct mp_error err = {{0}, {0}};
+    struct mp_webhook_opts wo = {ob->o.public_url, ob->o.webhook_retry_s, ob->o.webhook_give_up_s,
+                                 10, 32};
+    *batch = wo.batch;
+    if (mp_webhook_round(ctx, &wo, now, done, &err))
+        fprintf(stderr, "meldpunt: webhook: %s\n", err.text);
+}
+
 static void *sender(void *arg)
 {
     struct mp_outbox *ob = arg;
@@ -426,24 +448,38 @@ static void *sender(void *arg)
         }
         if (round_with(ob->ctx, ob->pack, &ob->o, ob->smtp, now, &down_until, &r, &err))
             fprintf(stderr, "meldpunt: outbox: %s\n", err.text);
-        /* Webhooks go out on the same thread, whether or not mail can. */
-        struct mp_webhook_opts wo = {ob->o.public_url, ob->o.webhook_retry_s,
-                                     ob->o.webhook_give_up_s, 10, 32};
-        size_t hooks = 0;
-        if (mp_webhook_round(ob->ctx, &wo, now, &hooks, &err))
-            fprintf(stderr, "meldpunt: webhook: %s\n", err.text);
+        /* Without a worker of their own, webhooks go out on this thread,
+         * whether or not mail can (and after it: a slow relay delays them). */
+        size_t hooks = 0, batch = 0;
+        if (!ob->hooks_ctx)
+            hooks_round(ob, ob->ctx, now, &hooks, &batch);
         /* A full round: more may be due at once. */
         if ((r.sent + r.retried + r.failed + r.skipped + r.postponed < ob->o.batch ||
              down_until > now) &&
-            hooks < wo.batch)
+            (batch == 0 || hooks < batch))
             wait_a_while(ob, ob->o.poll_ms);
     }
     return NULL;
 }
 
-enum mp_status mp_outbox_start(struct mp_ctx *ctx, const struct mp_mail_pack *pack,
-                               const struct mp_outbox_opts *o, struct mp_outbox **out,
-                               struct mp_error *err)
+/* The webhook worker: deliveries on a context of their own, so that a slow
+ * or stuck mail relay does not hold them up (nor a slow receiver the mail). */
+static void *hooks_sender(void *arg)
+{
+    struct mp_outbox *ob = arg;
+    prctl(PR_SET_NAME, "mp-webhooks", 0, 0, 0);
+    while (!stopping(ob)) {
+        size_t hooks = 0, batch = 0;
+        hooks_round(ob, ob->hooks_ctx, mp_time_now(), &hooks, &batch);
+        if (hooks < batch)
+            wait_a_while(ob, ob->o.poll_ms);
+    }
+    return NULL;
+}
+
+enum mp_status mp_outbox_start(struct mp_ctx *ctx, struct mp_ctx *hooks_ctx,
+                               const struct mp_mail_pack *pack, const struct mp_outbox_opts *o,
+                               struct mp_outbox **out, struct mp_error *err)
 {
     enum mp_status rc;
     struct mp_outbox *ob = calloc(1, sizeof *ob);
@@ -451,6 +487,7 @@ enum mp_status mp_outbox_start(struct mp_ctx *ctx, const struct mp_mail_pack *pa
     if (!ob)
         return MP_ENOMEM;
     ob->ctx = ctx;
+    ob->hooks_ctx = hooks_ctx;
     ob->pack = pack;
     ob->o = *o;
     mp_text_copy(ob->smtp_url, sizeof ob->smtp_url, o->smtp_url);
@@ -490,6 +527,13 @@ enum mp_status mp_outbox_start(struct mp_ctx *ctx, const struct mp_mail_pack *pa
         goto fail;
     }
     ob->started = true;
+    if (hooks_ctx) {
+        if (pthread_create(&ob->hooks_thread, NULL, hooks_sender, ob) != 0) {
+            rc = mp_fail(err, MP_ENOMEM, "internal", "cannot start the webhook sender");
+            goto fail;
+        }
+        ob->hooks_started = true;
+    }
     *out = ob;
     return MP_OK;
 fail:
@@ -503,10 +547,12 @@ void mp_outbox_stop(struct mp_outbox *ob)
         return;
     pthread_mutex_lock(&ob->lock);
     ob->stopping = true;
-    pthread_cond_signal(&ob->cond);
+    pthread_cond_broadcast(&ob->cond);
     pthread_mutex_unlock(&ob->lock);
     if (ob->started)
         pthread_join(ob->thread, NULL);
+    if (ob->hooks_started)
+        pthread_join(ob->hooks_thread, NULL);
     mp_smtp_close(ob->smtp);
     pthread_cond_destroy(&ob->cond);
     pthread_mutex_destroy(&ob->lock);
@@ -519,7 +565,7 @@ void mp_outbox_kick(struct mp_outbox *ob)
         return;
     pthread_mutex_lock(&ob->lock);
     ob->kicked = true;
-    pthread_cond_signal(&ob->cond);
+    pthread_cond_broadcast(&ob->cond);
     pthread_mutex_unlock(&ob->lock);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "meldpunt/api.h"
+#include "meldpunt/api_alerts.h"
 #include "meldpunt/api_notify.h"
 #include "meldpunt/api_webhooks.h"
 #include "meldpunt/httpcache.h"
@@ -80,6 +81,8 @@ static const struct route routes[] = {
     {"POST", "/api/v1/notify/session", mp_api_notify_session, true, NULL},
     {"GET", "/api/v1/notify/mine", mp_api_notify_mine, true, NULL},
     {"POST", "/api/v1/notify/stop", mp_api_notify_stop, true, NULL},
+    {"POST", "/api/v1/alerts", mp_api_alerts_subscribe, true, NULL},
+    {"POST", "/api/v1/alerts/confirm", mp_api_alerts_confirm, true, NULL},
     {"POST", "/api/v1/kto", mp_api_kto_answer, true, NULL},
     {"POST", "/api/v1/kto/details", mp_api_kto_details, true, NULL},
     {"GET", "/api/v1/clusters/{id}/feedback", mp_api_kto_list, true, NULL},

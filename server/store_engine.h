@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "meldpunt/model.h"
+#include "meldpunt/store_alerts.h"
 #include "meldpunt/store_merge.h"
 #include "meldpunt/store_notify.h"
 #include "meldpunt/store_webhooks.h"
@@ -335,6 +336,21 @@ struct mp_store_engine {
     enum mp_status (*webhook_contact)(struct mp_store_sess *sess, int64_t report_id,
                                       mp_webhook_contact_cb cb, void *ctx);
 
+    /* ---- store_alerts.h: area alerts, digests, department schedule ---- */
+    enum mp_status (*alert_add)(struct mp_store_sess *sess, const struct mp_alert_rec *a, int64_t *id);
+    enum mp_status (*alert_get)(struct mp_store_sess *sess, int64_t id, mp_alert_cb cb, void *ctx);
+    enum mp_status (*alert_confirm)(struct mp_store_sess *sess, int64_t id, int64_t at, int64_t next_digest_at);
+    enum mp_status (*alert_stop)(struct mp_store_sess *sess, int64_t id, int64_t at);
+    enum mp_status (*alerts_match)(struct mp_store_sess *sess, const char *category, const char *district, double lon, double lat, mp_alert_cb cb, void *ctx);
+    enum mp_status (*alerts_digest_due)(struct mp_store_sess *sess, int64_t now, mp_alert_cb cb, void *ctx);
+    enum mp_status (*alert_digest_next)(struct mp_store_sess *sess, int64_t id, int64_t next);
+    enum mp_status (*digest_item_add)(struct mp_store_sess *sess, const struct mp_digest_item_rec *it, bool *added);
+    enum mp_status (*digest_pending)(struct mp_store_sess *sess, int64_t alert_id, const char *department, int64_t *n);
+    enum mp_status (*digest_take)(struct mp_store_sess *sess, int64_t alert_id, const char *department, int64_t outbox_id, int64_t *n);
+    enum mp_status (*digest_items)(struct mp_store_sess *sess, int64_t outbox_id, mp_digest_item_cb cb, void *ctx);
+    enum mp_status (*dept_schedule_get)(struct mp_store_sess *sess, const char *department, int64_t *next);
+    enum mp_status (*dept_schedule_set)(struct mp_store_sess *sess, const char *department, int64_t next);
+
     /* ---- maint.h: the store parts ---- */
     enum mp_status (*maint_backup)(const char *location, const char *dest_path,
                                    const struct mp_backup_opts *opts, struct mp_backup_stats *stats,
@@ -376,6 +392,7 @@ struct mp_store_engine {
     X(notify_token_get) X(notify_token_use) X(notify_tokens_prune) X(kto_add) X(kto_detail) \
     X(kto_get) X(kto_answered) X(kto_for_cluster) X(kto_photo) X(webhook_add) X(webhook_list) \
     X(webhook_get) X(webhook_delete) X(webhook_fanout) X(webhook_deliveries) X(webhook_contact) \
+    X(alert_add) X(alert_get) X(alert_confirm) X(alert_stop) X(alerts_match) X(alerts_digest_due) X(alert_digest_next) X(digest_item_add) X(digest_pending) X(digest_take) X(digest_items) X(dept_schedule_get) X(dept_schedule_set) \
     X(maint_backup) X(maint_anonymise)
 // clang-format on
 

@@ -142,4 +142,19 @@ const struct mp_store_engine mp_pg_engine = {
     .merges_of_report = mp_pg_merges_of_report,
     .merge_moved_in = mp_pg_merge_moved_in,
     /* end pgreads */
+    /* alerts */
+    .alert_add = mp_pg_alert_add,
+    .alert_get = mp_pg_alert_get,
+    .alert_confirm = mp_pg_alert_confirm,
+    .alert_stop = mp_pg_alert_stop,
+    .alerts_match = mp_pg_alerts_match,
+    .alerts_digest_due = mp_pg_alerts_digest_due,
+    .alert_digest_next = mp_pg_alert_digest_next,
+    .digest_item_add = mp_pg_digest_item_add,
+    .digest_pending = mp_pg_digest_pending,
+    .digest_take = mp_pg_digest_take,
+    .digest_items = mp_pg_digest_items,
+    .dept_schedule_get = mp_pg_dept_schedule_get,
+    .dept_schedule_set = mp_pg_dept_schedule_set,
+    /* end alerts */
 };

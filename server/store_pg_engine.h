@@ -270,5 +270,20 @@ enum mp_status mp_pg_merges_of_report(struct mp_store_sess *s, int64_t report, m
 enum mp_status mp_pg_merge_moved_in(struct mp_store_sess *s, int64_t cluster, mp_merge_moved_cb cb,
                                     void *ctx);
 /* end pgreads */
+/* alerts: store_pg_alerts.c */
+enum mp_status mp_pg_alert_add(struct mp_store_sess *s, const struct mp_alert_rec *a, int64_t *id);
+enum mp_status mp_pg_alert_get(struct mp_store_sess *s, int64_t id, mp_alert_cb cb, void *ctx);
+enum mp_status mp_pg_alert_confirm(struct mp_store_sess *s, int64_t id, int64_t at, int64_t next_digest_at);
+enum mp_status mp_pg_alert_stop(struct mp_store_sess *s, int64_t id, int64_t at);
+enum mp_status mp_pg_alerts_match(struct mp_store_sess *s, const char *category, const char *district, double lon, double lat, mp_alert_cb cb, void *ctx);
+enum mp_status mp_pg_alerts_digest_due(struct mp_store_sess *s, int64_t now, mp_alert_cb cb, void *ctx);
+enum mp_status mp_pg_alert_digest_next(struct mp_store_sess *s, int64_t id, int64_t next);
+enum mp_status mp_pg_digest_item_add(struct mp_store_sess *s, const struct mp_digest_item_rec *it, bool *added);
+enum mp_status mp_pg_digest_pending(struct mp_store_sess *s, int64_t alert_id, const char *department, int64_t *n);
+enum mp_status mp_pg_digest_take(struct mp_store_sess *s, int64_t alert_id, const char *department, int64_t outbox_id, int64_t *n);
+enum mp_status mp_pg_digest_items(struct mp_store_sess *s, int64_t outbox_id, mp_digest_item_cb cb, void *ctx);
+enum mp_status mp_pg_dept_schedule_get(struct mp_store_sess *s, const char *department, int64_t *next);
+enum mp_status mp_pg_dept_schedule_set(struct mp_store_sess *s, const char *department, int64_t next);
+/* end alerts */
 
 #endif

@@ -400,6 +400,42 @@ static const char v10_notify[] =
 
 /* Each schema version and its SQL, in up to MAX_PARTS parts run in order. */
 #define MAX_PARTS 8
+/* Version 11: area alerts and department digests (store_pg_alerts.c), as
+ * SQLite's migration 10 -> 11 (store_sqlite_alerts.c). They refer to no
+ * report or cluster by key: an item outlives merges, and a digest lists what
+ * is still there when it goes out. */
+static const char v11_alerts[] =
+    "CREATE TABLE IF NOT EXISTS alert_subs ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " email text,"
+    " email_hash text NOT NULL,"
+    " lang text NOT NULL,"
+    " district text, category text,"
+    " frequency text NOT NULL,"
+    " lon float8 NOT NULL, lat float8 NOT NULL, radius_m float8 NOT NULL,"
+    " lon_min float8 NOT NULL, lon_max float8 NOT NULL, lat_min float8 NOT NULL,"
+    " lat_max float8 NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " confirmed_at bigint NOT NULL DEFAULT 0,"
+    " stopped_at bigint NOT NULL DEFAULT 0,"
+    " next_digest_at bigint NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS alert_subs_live ON alert_subs (lat_min, lat_max)"
+    " WHERE confirmed_at > 0 AND stopped_at = 0;"
+    "CREATE INDEX IF NOT EXISTS alert_subs_hash ON alert_subs (email_hash);"
+    "CREATE TABLE IF NOT EXISTS digest_items ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " alert_id bigint NOT NULL DEFAULT 0,"
+    " department text NOT NULL DEFAULT '',"
+    " what text NOT NULL,"
+    " report_id bigint NOT NULL DEFAULT 0,"
+    " cluster_id bigint NOT NULL DEFAULT 0,"
+    " at bigint NOT NULL,"
+    " outbox_id bigint NOT NULL DEFAULT 0,"
+    " UNIQUE (alert_id, department, what, cluster_id, report_id));"
+    "CREATE INDEX IF NOT EXISTS digest_items_waiting ON digest_items (alert_id, department) WHERE outbox_id = 0;"
+    "CREATE INDEX IF NOT EXISTS digest_items_outbox ON digest_items (outbox_id) WHERE outbox_id > 0;"
+    "CREATE TABLE IF NOT EXISTS dept_schedule (department text PRIMARY KEY, next_digest_at bigint NOT NULL);";
+
 static const struct {
     int version;
     const char *parts[MAX_PARTS];
@@ -413,11 +449,11 @@ static const struct {
          v10_notify,  /* outbox, subscriptions, tokens, KTO, webhooks (pgnotify) */
          v10_reads,   /* merges, meldpunt_json_kind (pgreads) */
      }},
+    {11, {v11_alerts}}, /* alerts */
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
-#define MAX_PARTS (sizeof migrations[0].parts / sizeof migrations[0].parts[0])
 
-_Static_assert(MP_PG_SCHEMA_VERSION == 10, "the last entry of migrations is the schema version");
+_Static_assert(MP_PG_SCHEMA_VERSION == 11, "the last entry of migrations is the schema version");
 
 static const char sql_create_log[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"

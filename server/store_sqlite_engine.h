@@ -278,4 +278,19 @@ enum mp_status mp_sqlite_webhook_deliveries(struct mp_store_sess *s, int64_t id,
 enum mp_status mp_sqlite_webhook_contact(struct mp_store_sess *s, int64_t report_id,
                                          mp_webhook_contact_cb cb, void *ctx);
 
+/* store_sqlite_alerts.c */
+enum mp_status mp_sqlite_alert_add(struct mp_store_sess *s, const struct mp_alert_rec *a, int64_t *id);
+enum mp_status mp_sqlite_alert_get(struct mp_store_sess *s, int64_t id, mp_alert_cb cb, void *ctx);
+enum mp_status mp_sqlite_alert_confirm(struct mp_store_sess *s, int64_t id, int64_t at, int64_t next_digest_at);
+enum mp_status mp_sqlite_alert_stop(struct mp_store_sess *s, int64_t id, int64_t at);
+enum mp_status mp_sqlite_alerts_match(struct mp_store_sess *s, const char *category, const char *district, double lon, double lat, mp_alert_cb cb, void *ctx);
+enum mp_status mp_sqlite_alerts_digest_due(struct mp_store_sess *s, int64_t now, mp_alert_cb cb, void *ctx);
+enum mp_status mp_sqlite_alert_digest_next(struct mp_store_sess *s, int64_t id, int64_t next);
+enum mp_status mp_sqlite_digest_item_add(struct mp_store_sess *s, const struct mp_digest_item_rec *it, bool *added);
+enum mp_status mp_sqlite_digest_pending(struct mp_store_sess *s, int64_t alert_id, const char *department, int64_t *n);
+enum mp_status mp_sqlite_digest_take(struct mp_store_sess *s, int64_t alert_id, const char *department, int64_t outbox_id, int64_t *n);
+enum mp_status mp_sqlite_digest_items(struct mp_store_sess *s, int64_t outbox_id, mp_digest_item_cb cb, void *ctx);
+enum mp_status mp_sqlite_dept_schedule_get(struct mp_store_sess *s, const char *department, int64_t *next);
+enum mp_status mp_sqlite_dept_schedule_set(struct mp_store_sess *s, const char *department, int64_t next);
+
 #endif

@@ -272,6 +272,10 @@ static const char *const migrations[][4] = {
         /* 9 -> 10: the municipality of reports and clusters; steps[]. */
         NULL,
     },
+    {
+        /* 10 -> 11: area alerts and department digests (store_sqlite_alerts.c). */
+        mp_sqlite_alerts_migration,
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

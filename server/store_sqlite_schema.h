@@ -11,7 +11,7 @@ struct mp_store_sess;
 /* The schema version the core migrations of store_schema.c reach: store.h's
  * MP_STORE_SCHEMA_VERSION (store_pool.c asserts that they agree; this header
  * does not include store.h, which the pool's own files implement). */
-#define MP_STORE_SCHEMA_CORE_VERSION 10
+#define MP_STORE_SCHEMA_CORE_VERSION 11
 
 /* A schema component: its own list of migrations, applied in order and
  * tracked in the schema_parts table by name. Append entries, never edit a
@@ -29,6 +29,9 @@ extern const struct mp_store_module mp_store_module_work;
 extern const struct mp_store_module mp_store_module_notify;
 extern const struct mp_store_module mp_store_module_webhooks;
 extern const struct mp_store_module mp_store_module_merge;
+
+/* The core migration 10 -> 11: area alerts (store_sqlite_alerts.c). */
+extern const char mp_sqlite_alerts_migration[];
 
 /* Bring the database of s up to MP_STORE_SCHEMA_CORE_VERSION (or version
  * when lower and above 0: mp_store_opts.schema_version) and every part up to

@@ -190,6 +190,10 @@ export function postReport(report, photo, { staff = false } = {}) {
 /** Stops mail with the token of an unsubscribe link: { stopped: 'report' | 'address' }. */
 export const postUnsubscribe = (token) =>
   request(`/api/v1/notify/unsubscribe${query({ t: token })}`, { method: 'POST' });
+/** Subscribes an address to alerts for new problems (a confirmation mail goes out first). */
+export const postAlert = (json) => request('/api/v1/alerts', { method: 'POST', json });
+/** Confirms an alert with the token of its confirmation link. */
+export const postAlertConfirm = (token) => request('/api/v1/alerts/confirm', { method: 'POST', json: { token } });
 /** The answer behind a satisfaction link; resolves the form token and the reasons to offer. */
 export const postKto = (token, satisfied) => request('/api/v1/kto', { method: 'POST', json: { token, satisfied } });
 /** The details of that answer: FormData with form_token, reasons (comma list), text, photo. */

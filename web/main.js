@@ -66,9 +66,16 @@ async function start() {
   const labelCentre = () => kit.labelAt(document.activeElement === container ? map.getCenter() : null);
   container.addEventListener('focus', labelCentre);
   container.addEventListener('blur', labelCentre);
+  // The alerts page starts around the map's centre.
+  const alertsHere = () => {
+    const c = map.getCenter();
+    $('alerts-link').href = `/alerts.html?lat=${c.lat.toFixed(6)}&lon=${c.lng.toFixed(6)}`;
+  };
+  alertsHere();
   map.on('moveend', () => {
     scheduleRefresh();
     renderCentre();
+    alertsHere();
     writeHash();
     if (document.activeElement === container) labelCentre();
   });

@@ -17,7 +17,8 @@ async function confirm() {
   setStatus(t('mail.working'));
   try {
     const r = await postUnsubscribe(link.token);
-    setStatus(r.stopped === 'report' ? t('unsub.done_report', { id: r.report_id }) : t('unsub.done_address'));
+    const done = { report: t('unsub.done_report', { id: r.report_id }), alert: t('unsub.done_alert') };
+    setStatus(done[r.stopped] || t('unsub.done_address'));
     $('unsub-question').hidden = true;
     button.hidden = true;
   } catch (err) {

@@ -86,6 +86,22 @@ void mp_automation_json(const struct mp_automation *a, const struct mp_city *cit
 size_t mp_automation_departments(const struct mp_automation *a, const struct mp_city *city,
                                  const char **out, size_t cap);
 
+/* A department that gets mail of new and overdue jobs (automation.json's
+ * "departments"; deptmail.h): at once, or as a digest on working-day
+ * mornings. */
+struct mp_dept_mail {
+    char code[MP_DEPARTMENT_MAX];
+    char email[255];
+    char lang[24]; /* "" for the mail pack's default */
+    bool digest;
+};
+
+/* The departments with mail, *n of them (borrowed from a; a may be NULL). */
+const struct mp_dept_mail *mp_automation_dept_mail(const struct mp_automation *a, size_t *n);
+/* The mail of department code, or NULL when it gets none. */
+const struct mp_dept_mail *mp_automation_dept_mail_find(const struct mp_automation *a,
+                                                        const char *code);
+
 /* Whether s is a well-formed department code: 1-47 bytes of a-z, 0-9, '-', '_'. */
 bool mp_automation_department_ok(const char *s);
 

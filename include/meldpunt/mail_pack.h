@@ -13,6 +13,9 @@
  *   {{^name}}..{{/name}}  the inside only when it is empty
  *   {{>name}}             the template name of the same language and type
  *
+ * A variable whose name ends in "_html" is markup that its renderer built
+ * with mp_mail_html_escape: .html templates take it as it is.
+ *
  * A .txt template starts with a "Subject: ..." line and an empty line; the
  * subject is rendered like the body. Templates whose name starts with "_"
  * are partials (no subject; meant for {{>_name}}).
@@ -42,10 +45,11 @@ struct mp_tmpl_var {
     const char *name, *value;
 };
 
-/* Every template a language must have: confirm, status, followup, signin. */
+/* Every template a language must have: the reporters', the area alerts', the departments'. */
 #define MP_MAIL_TEMPLATES                                                                          \
     {                                                                                              \
-        "confirm", "status", "followup", "signin"                                                  \
+        "confirm", "status", "followup", "signin", "alert-confirm", "alert", "alert-digest",       \
+        "dept-job", "dept-digest"                                                                  \
     }
 
 /* Load the mail part of the pack in city_dir (mail/ and categories.json).
@@ -76,6 +80,9 @@ bool mp_mail_pack_has(const struct mp_mail_pack *p, const char *lang, const char
 enum mp_status mp_mail_pack_render(const struct mp_mail_pack *p, const char *lang, const char *name,
                                    bool html, const struct mp_tmpl_var *vars, size_t nvars,
                                    struct mp_buf *subject, struct mp_buf *body) MP_WUR;
+
+/* s (NULL: "") HTML-escaped onto b: for the renderers' *_html variables. */
+void mp_mail_html_escape(struct mp_buf *b, const char *s);
 
 /* The reasons, in the pack's order: *n of them. Borrowed. */
 const struct mp_kto_reason *mp_mail_pack_reasons(const struct mp_mail_pack *p, size_t *n);

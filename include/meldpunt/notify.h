@@ -75,6 +75,15 @@ enum mp_status mp_notify_report_created(struct mp_ctx *ctx, int64_t report_id, i
  * address subscribed to a report of the job. */
 enum mp_status mp_notify_reporters_fanout(struct mp_ctx *ctx, const struct mp_notify_event *ev,
                                           int64_t event_id) MP_WUR;
+/* Area alerts (alerts.c, alerts.h): a new job (not a "me too" report)
+ * queues alert mail, or digest items, for the confirmed alerts whose area
+ * holds it. */
+enum mp_status mp_alerts_fanout(struct mp_ctx *ctx, const struct mp_notify_event *ev,
+                                int64_t event_id) MP_WUR;
+/* Departments (deptmail.c, deptmail.h): a new job routed to a department
+ * with mail queues its mail, or an item of its morning digest. */
+enum mp_status mp_deptmail_fanout(struct mp_ctx *ctx, const struct mp_notify_event *ev,
+                                  int64_t event_id) MP_WUR;
 /* Webhooks (webhook.c): a delivery to each registered receiver that wants
  * the event's type (or, for a change with a public note,
  * cluster.public_note). */
@@ -98,10 +107,12 @@ void mp_notify_lang_from_header(const char *accept, char *out, size_t cap);
 enum mp_notify_stopped {
     MP_NOTIFY_STOPPED_REPORT = 1, /* mail about one report */
     MP_NOTIFY_STOPPED_ADDRESS,    /* all mail to the address */
+    MP_NOTIFY_STOPPED_ALERT,      /* one area alert (alerts.h) */
 };
 
 /* Stop mail with the token of an unsubscribe link ("unsub": the report's
- * subscription; "stop": the address). Repeatable until the token expires.
+ * subscription; "stop": the address; "alert_unsub": an area alert, whose
+ * id then comes in *report_id). Repeatable until the token expires.
  * Errors: MP_EAUTH "invalid_token" / "expired_token"; MP_EUNAVAIL. */
 enum mp_status mp_notify_unsubscribe(struct mp_ctx *ctx, const char *token,
                                      enum mp_notify_stopped *what, int64_t *report_id,

@@ -25,6 +25,8 @@
 #define MP_TOKEN_KTO_FORM "kto_form" /* add reasons, text, photo to that answer (once) */
 #define MP_TOKEN_SIGNIN "signin"     /* open a "my reports" session (once) */
 #define MP_TOKEN_SESSION "session"   /* read "my reports" (repeatable, short) */
+#define MP_TOKEN_ALERT_CONFIRM "alert_confirm" /* confirm an area alert (once; alerts.h) */
+#define MP_TOKEN_ALERT_UNSUB "alert_unsub"     /* stop one area alert (repeatable) */
 
 /* A checked token: copies of its stored fields. */
 struct mp_notify_token {

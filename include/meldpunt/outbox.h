@@ -16,8 +16,8 @@
  * One sender per database: a starting sender takes over the leases of
  * messages a crashed one was sending.
  *
- * Threads: mp_outbox_start/stop/kick from any thread; the sender uses the
- * context it was given alone. The reading functions use the caller's.
+ * Threads: mp_outbox_start/stop/kick from any thread; the sender (and the
+ * webhook worker) use the context each was given alone. The reading functions use the caller's.
  */
 #ifndef MELDPUNT_OUTBOX_H
 #define MELDPUNT_OUTBOX_H
@@ -55,10 +55,14 @@ struct mp_outbox;
 
 /* Start the sender on ctx (borrowed: a context of its own, used only by
  * the sender thread) with the pack's templates (borrowed) and o (copied).
- * MP_EINVAL for an unusable SMTP URL or sender address. New object in *out. */
-enum mp_status mp_outbox_start(struct mp_ctx *ctx, const struct mp_mail_pack *pack,
-                               const struct mp_outbox_opts *o, struct mp_outbox **out,
-                               struct mp_error *err) MP_WUR;
+ * With hooks_ctx (borrowed, another context of its own; may be NULL) the
+ * webhook deliveries get a thread of their own on it, so that a slow mail
+ * relay does not delay them; without, the mail thread sends them after
+ * each mail round. MP_EINVAL for an unusable SMTP URL or sender address.
+ * New object in *out. */
+enum mp_status mp_outbox_start(struct mp_ctx *ctx, struct mp_ctx *hooks_ctx,
+                               const struct mp_mail_pack *pack, const struct mp_outbox_opts *o,
+                               struct mp_outbox **out, struct mp_error *err) MP_WUR;
 /* Let the current round finish, stop the thread, free. Accepts NULL. */
 void mp_outbox_stop(struct mp_outbox *ob);
 /* Wake the sender: something may be due. */

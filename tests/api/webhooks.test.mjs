@@ -217,3 +217,45 @@ test('a receiver that fails: doubling retries, then failed and visible, then sen
   assert.equal(notFailed.status, 404);
   assert.equal(notFailed.body.error.message, `there is no failed delivery ${sent.id}`);
 });
+
+test('a stuck mail relay does not hold the webhooks up: they have a worker of their own', async () => {
+  // A relay that accepts the connection and never greets: the mail sender waits for it on
+  // every attempt. Before webhooks had their own worker, they waited behind it (about 10 s).
+  const net = await import('node:net');
+  const sockets = [];
+  const silent = net.createServer((s) => sockets.push(s));
+  await new Promise((ok) => silent.listen(0, '127.0.0.1', ok));
+  const hooked = await receiver(SECRET);
+  const other = await startServer({ env: { MELDPUNT_SMTP_URL: `smtp://127.0.0.1:${silent.address().port}`,
+    MELDPUNT_SMTP_TLS: 'none', MELDPUNT_MAIL_FROM: 'meldpunt@city.example' } });
+  try {
+    const boss = await other.user('hook-admin-2', 'admin');
+    const w = await api(other.url, 'POST', '/api/v1/webhooks', { token: boss,
+      json: { url: hooked.url, secret: SECRET, events: ['report.created'] } });
+    assert.equal(w.status, 201, w.text);
+    const p = offset(LOOP, 3000, -3000);
+    const first = await api(other.url, 'POST', '/api/v1/reports', { json: { category: 'graffiti', lat: p.lat,
+      lon: p.lon, description: 'Tag', contact: { name: 'Stuck', email: 'stuck.relay@example.org' } } });
+    assert.equal(first.status, 201, first.text);
+    await sleep(1000); // the sender is now waiting for the relay's greeting
+    assert.ok(sockets.length >= 1, 'the mail sender connected to the relay');
+    const q = offset(LOOP, 3000, -3400);
+    const second = await api(other.url, 'POST', '/api/v1/reports', { json: { category: 'graffiti', lat: q.lat,
+      lon: q.lon, description: 'Tag' } });
+    assert.equal(second.status, 201, second.text);
+    const t0 = Date.now();
+    // The relay holds the mail sender for 10 s (curl's connect phase includes the greeting);
+    // the webhook goes out meanwhile.
+    await hooked.waitFor((got) => got.some((g) => g.json?.type === 'org.meldpunt.report.created'
+      && g.json.data.report_id === second.body.report.id), 'the second report.created', 4000);
+    assert.ok(Date.now() - t0 < 4000);
+    assert.ok(hooked.got.some((g) => g.json?.data?.report_id === first.body.report.id), 'and the first one');
+    assert.ok(hooked.got.every((g) => g.valid), 'signed');
+  } finally {
+    await other.kill();
+    for (const s of sockets) s.destroy();
+    silent.close();
+    hooked.server.close();
+    await other.cleanup();
+  }
+});

@@ -181,7 +181,7 @@ static void write_file(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
-static const char *const required[] = {"confirm", "status", "followup", "signin"};
+static const char *const required[] = MP_MAIL_TEMPLATES;
 
 /* A minimal valid pack; the test then breaks one thing. */
 static void pack_make(struct pack *k)
