@@ -287,6 +287,7 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
     so.pool_size = nslots + (server ? 2 : 0); /* the writer's and the outbox sender's */
     so.sync_full = cfg->sync_full;
     so.bg_checkpoint = server;
+    so.municipality = app->city->id;
     if ((rc = mp_store_open(cfg->db_path, &so, &app->store, err)))
         goto out;
     app->slots = calloc(nslots, sizeof *app->slots);

@@ -37,10 +37,10 @@ static void usage_anonymise(FILE *out)
     fputs("usage: meldpunt anonymise [--db PATH] [--days N] [--dry-run]\n"
           "\n"
           "Remove reporters' contact data (name, e-mail, phone; e-mail addresses and phone\n"
-          "numbers typed into descriptions; Open311 device and account ids; their mail in\n"
-          "the outbox, link tokens, mail subscriptions, satisfaction texts and photos)\n"
-          "from reports whose cluster was fixed, closed or not_responsible more than N\n"
-          "days ago.\n"
+          "numbers typed into descriptions and Open311 attribute answers; Open311 device\n"
+          "and account ids; their mail in the outbox, link tokens, mail subscriptions,\n"
+          "satisfaction texts and photos) from reports whose cluster was fixed, closed\n"
+          "or not_responsible more than N days ago.\n"
           "Public fields are kept. Safe while the server runs; written to the audit log.\n"
           "\n"
           "  --db PATH|URL    SQLite file or postgresql:// URL (env MELDPUNT_DB;\n"
@@ -210,6 +210,7 @@ int mp_cli_anonymise(struct mp_config *cfg, int argc, char **argv)
                    "reports whose contact data %scleared: %lld\n"
                    "descriptions %smasked: %lld\n"
                    "Open311 device/account ids %scleared: %lld\n"
+                   "Open311 attribute answers %smasked: %lld\n"
                    "outbox messages %sdeleted: %lld\n"
                    "link tokens %sdeleted: %lld\n"
                    "mail subscriptions %sdeleted: %lld\n"
@@ -217,9 +218,9 @@ int mp_cli_anonymise(struct mp_config *cfg, int argc, char **argv)
                    dry ? "dry run: " : "", when, (long long)st.clusters,
                    dry ? "would be " : "was ", (long long)st.reports, verb,
                    (long long)st.descriptions, verb, (long long)st.open311, verb,
-                   (long long)st.outbox, verb, (long long)st.tokens, verb,
-                   (long long)st.subscriptions, dry ? "would be " : "were ",
-                   (long long)st.answers);
+                   (long long)st.attributes, verb, (long long)st.outbox, verb,
+                   (long long)st.tokens, verb, (long long)st.subscriptions,
+                   dry ? "would be " : "were ", (long long)st.answers);
         }
     }
     mp_store_close(store);

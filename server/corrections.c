@@ -106,6 +106,11 @@ static enum mp_status merge_in_tx(struct mp_ctx *ctx, int64_t from, int64_t into
         return mp_fail(err, MP_ECONFLICT, "category_mismatch",
                        "cluster %lld is %.48s and cluster %lld is %.48s: not the same job",
                        (long long)from, a.category, (long long)into, b.category);
+    if (strcmp(a.municipality, b.municipality) != 0)
+        return mp_fail(err, MP_ECONFLICT, "municipality_mismatch",
+                       "cluster %lld is of %.48s and cluster %lld of %.48s: a job stays in its"
+                       " municipality",
+                       (long long)from, a.municipality, (long long)into, b.municipality);
     out->distance_m = mp_geo_dist(a.x, a.y, b.x, b.y);
     out->limit_m = mp_corrections_merge_limit(mp_city_category(ctx->city, a.category));
     if (!reason && out->distance_m > out->limit_m)
@@ -303,6 +308,11 @@ static enum mp_status move_in_tx(struct mp_ctx *ctx, int64_t report_id, int64_t 
             return mp_fail(err, MP_ECONFLICT, "category_mismatch",
                            "cluster %lld is about %.48s, the report about %.48s",
                            (long long)to, dst.category, r.category);
+        if (strcmp(dst.municipality, old.municipality) != 0)
+            return mp_fail(err, MP_ECONFLICT, "municipality_mismatch",
+                           "cluster %lld is of %.48s, the report of %.48s: a report stays in its"
+                           " municipality",
+                           (long long)to, dst.municipality, old.municipality);
         if ((rc = mp_store_cluster_members(ctx->db, to, &m_dst)))
             return mp_fail(err, rc, "unavailable", "cannot read the cluster's reports");
     } else {
@@ -459,8 +469,10 @@ enum mp_status mp_corrections_merge_candidates(struct mp_ctx *ctx, int64_t id,
         goto out;
     }
     /* No time window: an old job nearby is exactly what staff look for. */
-    if ((rc = mp_store_cluster_candidates(ctx->db, out->self.category, out->self.x, out->self.y,
-                                          out->search_m, 0, -1, near, CANDIDATES_SCAN, &n))) {
+    /* Only its own municipality's jobs: duplicates never fold across. */
+    if ((rc = mp_store_cluster_candidates(ctx->db, out->self.municipality, out->self.category,
+                                          out->self.x, out->self.y, out->search_m, 0, -1, near,
+                                          CANDIDATES_SCAN, &n))) {
         rc = mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot look for nearby jobs right now");
         goto out;
     }

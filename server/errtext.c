@@ -73,6 +73,7 @@ static const struct {
     {"missing_parameter", "Er ontbreekt een verplichte parameter."},
     {"moved_on", "Er is sindsdien een melding verplaatst; de samenvoeging kan niet meer "
                  "terug."},
+    {"municipality_mismatch", "Deze meldingen horen bij verschillende gemeenten; ze blijven apart."},
     {"not_found", "Niet gevonden."},
     {"not_meldpunt", "Dit is geen database van meldpunt."},
     {"note_required", "Voor deze statuswijziging is een toelichting nodig."},

@@ -265,13 +265,6 @@ static enum mp_status replay(struct mp_ctx *ctx, row_t *rows, size_t n,
                 goto out;
             st->status_changes++;
         } else {
-            bool exists = false;
-            if ((rc = mp_store_report_external_exists(ctx->db, row->id, &exists)))
-                goto out;
-            if (exists) {
-                st->skipped_existing++;
-                continue;
-            }
             struct mp_report_input in = {0};
             snprintf(in.category, sizeof in.category, "%s", row->category->code);
             in.lon = row->lon;
@@ -284,6 +277,19 @@ static enum mp_status replay(struct mp_ctx *ctx, row_t *rows, size_t n,
             in.quiet = true; /* another system's past: nobody is told again */
             struct mp_submit_result res;
             struct mp_error verr;
+            /* The external id is unique within the municipality the report
+             * is stored under: in a region the member its pin routes to. A
+             * refusal here comes again from the submit below. */
+            const struct mp_city *member = ctx->city;
+            bool exists = false;
+            enum mp_status routed = mp_report_check(ctx, &in, &member, &verr);
+            (void)routed;
+            if ((rc = mp_store_report_external_exists(ctx->db, member->id, row->id, &exists)))
+                goto out;
+            if (exists) {
+                st->skipped_existing++;
+                continue;
+            }
             enum mp_status s = mp_report_submit(ctx, &in, false, &res, &verr);
             if (s == MP_EINVAL) {
                 if (strcmp(verr.code, "out_of_area") == 0)

@@ -118,6 +118,9 @@ struct row {
     size_t addr_off;               /* reader thread: address in the batch's arena + 1, or 0 */
     struct mp_cluster_probe probe; /* its street borrowed from the street layer */
     char location[128];
+    /* Its own (a region's member): it joins only that municipality's
+     * clusters, and a cluster it starts is that municipality's. */
+    char municipality[MP_MUNICIPALITY_MAXLEN];
 };
 
 struct placed {
@@ -543,7 +546,8 @@ static enum mp_status replay_one(struct work *w, struct row *r)
             for (; e < w->edges + w->nedges && (*e)[0] == r->id; e++) {
                 struct placed *pp = find_placed(w, (*e)[1]);
                 long c = pp ? pp->idx : -1;
-                if (c < 0 || w->clus[c].cat != ci)
+                if (c < 0 || w->clus[c].cat != ci ||
+                    strcmp(w->clus[c].st.municipality, r->municipality) != 0)
                     continue;
                 if ((*e)[2])
                     forced = c;
@@ -586,6 +590,8 @@ static enum mp_status replay_one(struct work *w, struct row *r)
                      * t - last_at), or for the point rule without house
                      * numbers beyond the radius (the one way to match). */
                     const struct hot *h = &w->hot[c];
+                    if (strcmp(w->clus[c].st.municipality, r->municipality) != 0)
+                        continue;
                     /* Live inserts look within the squares of half side
                      * reach around the pin and the placed address
                      * (mp_cluster_in_reach): the same here, or a report
@@ -638,6 +644,7 @@ static enum mp_status replay_one(struct work *w, struct row *r)
         memset(c, 0, sizeof *c);
         c->cat = ci;
         c->st.id = ++w->seq;
+        copy_str(c->st.municipality, sizeof c->st.municipality, r->municipality);
         copy_str(c->st.category, sizeof c->st.category, cat->code);
         copy_str(c->st.status, sizeof c->st.status, "new");
         copy_str(c->st.street, sizeof c->st.street, r->probe.street ? r->probe.street : "");
@@ -743,6 +750,7 @@ static void fill_row(struct row *d, const struct mp_replay_row *r, uint32_t cat)
     d->probed = false;
     d->address = r->address;
     d->addr_off = 0;
+    copy_str(d->municipality, sizeof d->municipality, r->municipality ? r->municipality : "");
 }
 
 static int take_rep(void *p, const struct mp_replay_row *r)

@@ -242,13 +242,6 @@ struct pick_buf {
 };
 
 /* The cluster the report joins, loaded into *st, or st->id = 0 for a new one. */
-/* A job of another municipality of the region (its district is not one of
- * ctx->city's): duplicates never fold across municipalities. */
-static bool other_member(const struct mp_ctx *ctx, const struct mp_cluster_state *st)
-{
-    return ctx->region && !ctx->region->of_one && !mp_city_district(ctx->city, st->district);
-}
-
 static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category *cat,
                                    const struct mp_report_input *in,
                                    const struct mp_cluster_probe *probe,
@@ -268,7 +261,9 @@ static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category 
                            (long long)in->same_as);
         if (rc)
             return mp_fail(err, rc, "unavailable", "cannot read the cluster");
-        if (other_member(ctx, st))
+        /* Another municipality's job is not one this desk can join
+         * (ctx->city is the municipality the pin routed to). */
+        if (strcmp(st->municipality, ctx->city->id) != 0)
             return mp_fail(err, MP_EINVAL, "unknown_cluster", "same_as: there is no cluster %lld",
                            (long long)in->same_as);
         if (strcmp(st->category, cat->code) != 0)
@@ -302,7 +297,7 @@ static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category 
     /* Around the pin and the placed address: one square holding both,
      * then each candidate tested against the two (as the replay does). */
     mp_cluster_search_box(probe, reach, &bx, &by, &half);
-    rc = mp_store_cluster_candidates(ctx->db, cat->code, bx, by, half, probe->t,
+    rc = mp_store_cluster_candidates(ctx->db, ctx->city->id, cat->code, bx, by, half, probe->t,
                                      (int64_t)cat->window_days * 86400, cand, MAX_CANDIDATES, &n);
     if (rc) {
         rc = mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
@@ -310,7 +305,7 @@ static enum mp_status pick_cluster(struct mp_ctx *ctx, const struct mp_category 
     }
     const bool numbers = mp_cluster_needs_numbers(cat, probe);
     for (size_t i = 0; i < n; i++) {
-        if (other_member(ctx, &cand[i]) || !mp_cluster_in_reach(probe, reach, cand[i].x, cand[i].y))
+        if (!mp_cluster_in_reach(probe, reach, cand[i].x, cand[i].y))
             continue;
         refs[m] = &cand[i];
         span_refs[m] = NULL;
@@ -389,14 +384,14 @@ static enum mp_status neighbour_job(struct mp_ctx *ctx, const struct mp_route *r
         size_t n = 0;
         if (route->near[k].distance_m > cat->radius_m)
             continue;
-        if ((rc = mp_store_cluster_candidates(ctx->db, cat->code, x, y, cat->radius_m, t,
+        if ((rc = mp_store_cluster_candidates(ctx->db, nb->id, cat->code, x, y, cat->radius_m, t,
                                               (int64_t)cat->window_days * 86400, cand,
                                               MAX_CANDIDATES, &n)))
             goto out;
         for (size_t i = 0; i < n; i++) {
             const struct mp_vocab_status *vs = mp_vocab_status_find(cand[i].status);
             double d = mp_geo_dist(x, y, cand[i].x, cand[i].y);
-            if (!vs || !vs->open || d > cat->radius_m || !mp_city_district(nb, cand[i].district) ||
+            if (!vs || !vs->open || d > cat->radius_m ||
                 (out->neighbour_job && d >= out->neighbour_job_m))
                 continue;
             out->neighbour_job = cand[i].id;
@@ -676,15 +671,10 @@ enum mp_status mp_report_nearby(struct mp_ctx *ctx, const struct mp_category *ca
     double show = fmax(cat->radius_m * 3, 150.0);
     if (!(out->cand = malloc(MP_NEARBY_MAX * sizeof *out->cand)))
         return MP_ENOMEM;
-    enum mp_status rc = mp_store_cluster_candidates(ctx->db, cat->code, x, y, show, 0, -1,
-                                                    out->cand, MP_NEARBY_MAX, &n);
+    enum mp_status rc = mp_store_cluster_candidates(ctx->db, ctx->city->id, cat->code, x, y, show,
+                                                    0, -1, out->cand, MP_NEARBY_MAX, &n);
     if (rc)
         return mp_fail(err, rc, "unavailable", "cannot look up nearby reports");
-    size_t kept = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!other_member(ctx, &out->cand[i]))
-            out->cand[kept++] = out->cand[i];
-    n = kept;
     int64_t now = mp_time_now();
     struct mp_join_reason why;
     mp_report_probe(ctx, address, x, y, now, &out->probe, out->location, sizeof out->location);

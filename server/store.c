@@ -70,7 +70,7 @@ static void append_name(char *buf, size_t cap, size_t *used, const char *name)
  * name: a member missing from MP_STORE_ENGINE_OPS breaks the build here. */
 #define MEMBER_SIZE(op) +sizeof(((const struct mp_store_engine *)0)->op)
 _Static_assert(sizeof(struct mp_store_engine) == sizeof(const char *) MEMBER_SIZE(acquired)
-                                                     MEMBER_SIZE(memory_used)
+                                                     MEMBER_SIZE(memory_used) MEMBER_SIZE(changes)
                                                          MP_STORE_ENGINE_OPS(MEMBER_SIZE),
                "MP_STORE_ENGINE_OPS names every operation of struct mp_store_engine");
 #undef MEMBER_SIZE
@@ -98,6 +98,7 @@ void mp_store_opts_default(struct mp_store_opts *o)
     o->sync_full = true;
     o->readonly = false;
     o->bg_checkpoint = false;
+    o->schema_version = 0;
 }
 
 /* ---- the store and its sessions ---- */
@@ -194,6 +195,11 @@ enum mp_status mp_store_savepoint_release(struct mp_store_sess *s)
 
 void mp_store_savepoint_undo(struct mp_store_sess *s) { s->eng->savepoint_undo(s); }
 
+int64_t mp_store_changes(struct mp_store_sess *s)
+{
+    return s->eng->changes ? s->eng->changes(s) : -1;
+}
+
 enum mp_status mp_store_defer_foreign_keys(struct mp_store_sess *s)
 {
     return FORWARD(s, defer_foreign_keys, s);
@@ -201,12 +207,14 @@ enum mp_status mp_store_defer_foreign_keys(struct mp_store_sess *s)
 
 /* ---- clusters ---- */
 
-enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *category, double x,
-                                           double y, double r, int64_t t, int64_t window,
+enum mp_status mp_store_cluster_candidates(struct mp_store_sess *s, const char *municipality,
+                                           const char *category, double x, double y, double r,
+                                           int64_t t, int64_t window,
                                            struct mp_cluster_state *out, size_t cap, size_t *n)
 {
     *n = 0;
-    return FORWARD(s, cluster_candidates, s, category, x, y, r, t, window, out, cap, n);
+    return FORWARD(s, cluster_candidates, s, municipality, category, x, y, r, t, window, out, cap,
+                   n);
 }
 
 enum mp_status mp_store_cluster_state(struct mp_store_sess *s, int64_t id,
@@ -310,11 +318,11 @@ enum mp_status mp_store_report_insert(struct mp_store_sess *s, const struct mp_r
     return FORWARD(s, report_insert, s, r, id);
 }
 
-enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const char *ext,
-                                               bool *exists)
+enum mp_status mp_store_report_external_exists(struct mp_store_sess *s, const char *municipality,
+                                               const char *ext, bool *exists)
 {
     *exists = false;
-    return FORWARD(s, report_external_exists, s, ext, exists);
+    return FORWARD(s, report_external_exists, s, municipality, ext, exists);
 }
 
 enum mp_status mp_store_photo_put(struct mp_store_sess *s, int64_t report_id,

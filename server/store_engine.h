@@ -94,12 +94,16 @@ struct mp_store_engine {
     enum mp_status (*savepoint)(struct mp_store_sess *sess);
     enum mp_status (*savepoint_release)(struct mp_store_sess *sess);
     void (*savepoint_undo)(struct mp_store_sess *sess);
+    /* Rows changed so far (mp_store_changes); may be NULL: then -1, and the
+     * writer undoes every failed job with a savepoint. */
+    int64_t (*changes)(struct mp_store_sess *sess);
     enum mp_status (*defer_foreign_keys)(struct mp_store_sess *sess);
 
     /* ---- store.h: clusters as the clustering code sees them ---- */
-    enum mp_status (*cluster_candidates)(struct mp_store_sess *sess, const char *category, double x,
-                                         double y, double r, int64_t t, int64_t window,
-                                         struct mp_cluster_state *out, size_t cap, size_t *n);
+    enum mp_status (*cluster_candidates)(struct mp_store_sess *sess, const char *municipality,
+                                         const char *category, double x, double y, double r,
+                                         int64_t t, int64_t window, struct mp_cluster_state *out,
+                                         size_t cap, size_t *n);
     enum mp_status (*cluster_state)(struct mp_store_sess *sess, int64_t id,
                                     struct mp_cluster_state *out);
     enum mp_status (*cluster_create)(struct mp_store_sess *sess, const struct mp_cluster_state *st,
@@ -132,7 +136,8 @@ struct mp_store_engine {
     /* ---- store.h: reports, photos, history ---- */
     enum mp_status (*report_insert)(struct mp_store_sess *sess, const struct mp_report_rec *r,
                                     int64_t *id);
-    enum mp_status (*report_external_exists)(struct mp_store_sess *sess, const char *ext,
+    enum mp_status (*report_external_exists)(struct mp_store_sess *sess,
+                                             const char *municipality, const char *ext,
                                              bool *exists);
     enum mp_status (*photo_put)(struct mp_store_sess *sess, int64_t report_id,
                                 const struct mp_photo_rec *p);

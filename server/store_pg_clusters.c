@@ -19,7 +19,7 @@
  * column, cell, x, y, id, so that ties between equally good candidates
  * break the same way on both engines (and the cap keeps the same ones). */
 static const char sql_candidates[] =
-    "SELECT " STATE_COLS " FROM clusters c WHERE c.category = $1"
+    "SELECT " STATE_COLS " FROM clusters c WHERE c.municipality = $9 AND c.category = $1"
     " AND c.metric && ST_MakeEnvelope($2::float8, $3::float8, $4::float8, $5::float8)"
     " AND c.last_at >= $6::bigint AND c.first_at <= $7::bigint"
     " ORDER BY floor(c.x / 128.0 + 1048576), floor(c.y / 128.0 + 1048576), c.x, c.y, c.id"
@@ -100,9 +100,10 @@ static int candidate_row(void *ctx, const PGresult *r, int i)
     return 0;
 }
 
-enum mp_status mp_pg_cluster_candidates(struct mp_store_sess *s, const char *category, double x,
-                                        double y, double r, int64_t t, int64_t window,
-                                        struct mp_cluster_state *out, size_t cap, size_t *n)
+enum mp_status mp_pg_cluster_candidates(struct mp_store_sess *s, const char *municipality,
+                                        const char *category, double x, double y, double r,
+                                        int64_t t, int64_t window, struct mp_cluster_state *out,
+                                        size_t cap, size_t *n)
 {
     int64_t since = window >= 0 && t > INT64_MIN + window ? t - window : INT64_MIN;
     int64_t until = window >= 0 && t < INT64_MAX - window ? t + window : INT64_MAX;
@@ -117,6 +118,7 @@ enum mp_status mp_pg_cluster_candidates(struct mp_store_sess *s, const char *cat
     mp_pg_int64(&p, since);
     mp_pg_int64(&p, until);
     mp_pg_int64(&p, (int64_t)cap);
+    mp_pg_text(&p, municipality);
     enum mp_status rc = mp_pg_each(s, sql_candidates, &p, candidate_row, &c, "candidates");
     *n = c.n;
     return rc;

@@ -40,9 +40,10 @@ enum mp_status mp_pg_maint_backup(const char *location, const char *dest_path,
                                   struct mp_error *err);
 
 /* store_pg_clusters.c */
-enum mp_status mp_pg_cluster_candidates(struct mp_store_sess *s, const char *category, double x,
-                                        double y, double r, int64_t t, int64_t window,
-                                        struct mp_cluster_state *out, size_t cap, size_t *n);
+enum mp_status mp_pg_cluster_candidates(struct mp_store_sess *s, const char *municipality,
+                                        const char *category, double x, double y, double r,
+                                        int64_t t, int64_t window, struct mp_cluster_state *out,
+                                        size_t cap, size_t *n);
 enum mp_status mp_pg_cluster_state(struct mp_store_sess *s, int64_t id,
                                    struct mp_cluster_state *out);
 enum mp_status mp_pg_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
@@ -61,7 +62,8 @@ enum mp_status mp_pg_constraint_add(struct mp_store_sess *s, int64_t a, int64_t 
 /* store_pg_reports.c */
 enum mp_status mp_pg_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
                                    int64_t *id);
-enum mp_status mp_pg_report_external_exists(struct mp_store_sess *s, const char *ext, bool *exists);
+enum mp_status mp_pg_report_external_exists(struct mp_store_sess *s, const char *municipality,
+                                            const char *ext, bool *exists);
 enum mp_status mp_pg_photo_put(struct mp_store_sess *s, int64_t report_id,
                                const struct mp_photo_rec *ph);
 enum mp_status mp_pg_photo_get(struct mp_store_sess *s, int64_t report_id, bool thumb, void **data,
@@ -138,5 +140,74 @@ enum mp_status mp_pg_merges_of_report(struct mp_store_sess *s, int64_t report, m
 enum mp_status mp_pg_merge_moved_in(struct mp_store_sess *s, int64_t cluster, mp_merge_moved_cb cb,
                                     void *ctx);
 /* end pgreads */
+/* pgnotify: store_pg_notify.c, store_pg_outbox.c, store_pg_kto.c, store_pg_webhooks.c */
+enum mp_status mp_pg_notify_event_add(struct mp_store_sess *s, const struct mp_notify_event_rec *e,
+                                      int64_t *id);
+enum mp_status mp_pg_notify_event_get(struct mp_store_sess *s, int64_t id, mp_notify_event_cb cb,
+                                      void *ctx);
+enum mp_status mp_pg_notify_sub_add(struct mp_store_sess *s, int64_t report_id, const char *email,
+                                    const char *email_hash, const char *lang, int64_t at,
+                                    int64_t *id, bool *active);
+enum mp_status mp_pg_notify_sub_get(struct mp_store_sess *s, int64_t id, mp_notify_sub_cb cb,
+                                    void *ctx);
+enum mp_status mp_pg_notify_sub_by_report(struct mp_store_sess *s, int64_t report_id,
+                                          mp_notify_sub_cb cb, void *ctx);
+enum mp_status mp_pg_notify_sub_stop(struct mp_store_sess *s, int64_t id, int64_t at);
+enum mp_status mp_pg_notify_stop_address(struct mp_store_sess *s, const char *email_hash,
+                                         int64_t at);
+enum mp_status mp_pg_notify_address_stopped(struct mp_store_sess *s, const char *email_hash,
+                                            bool *stopped);
+enum mp_status mp_pg_notify_address_known(struct mp_store_sess *s, const char *email, bool *known);
+enum mp_status mp_pg_notify_mine(struct mp_store_sess *s, const char *email, mp_notify_mine_cb cb,
+                                 void *ctx);
+enum mp_status mp_pg_outbox_add(struct mp_store_sess *s, const struct mp_outbox_rec *m,
+                                int64_t *id);
+enum mp_status mp_pg_outbox_fanout(struct mp_store_sess *s, const struct mp_outbox_rec *m,
+                                   int64_t cluster_id, int64_t *n);
+enum mp_status mp_pg_outbox_due(struct mp_store_sess *s, const char *channel, int64_t now,
+                                size_t max, mp_outbox_cb cb, void *ctx);
+enum mp_status mp_pg_outbox_lease(struct mp_store_sess *s, int64_t id, int64_t until);
+enum mp_status mp_pg_outbox_release_all(struct mp_store_sess *s);
+enum mp_status mp_pg_outbox_finish(struct mp_store_sess *s, int64_t id, const char *state,
+                                   bool attempted, int64_t next_at, int64_t sent_at,
+                                   const char *error);
+enum mp_status mp_pg_outbox_sent_since(struct mp_store_sess *s, const char *rcpt_hash,
+                                       int64_t since, int64_t *n, int64_t *oldest);
+enum mp_status mp_pg_outbox_list(struct mp_store_sess *s, const char *state, int64_t before,
+                                 size_t limit, mp_outbox_cb cb, void *ctx);
+enum mp_status mp_pg_outbox_get(struct mp_store_sess *s, int64_t id, mp_outbox_cb cb, void *ctx);
+enum mp_status mp_pg_outbox_retry(struct mp_store_sess *s, int64_t id, int64_t now, int64_t *n);
+enum mp_status mp_pg_outbox_counts(struct mp_store_sess *s,
+                                   int (*cb)(void *ctx, const char *state, int64_t n), void *ctx);
+enum mp_status mp_pg_notify_followups(struct mp_store_sess *s, const struct mp_outbox_rec *m,
+                                      const char *category, const char *const *statuses, size_t n,
+                                      int64_t fixed_from, int64_t fixed_to, int64_t *added);
+enum mp_status mp_pg_notify_token_add(struct mp_store_sess *s, const struct mp_notify_token_rec *t);
+enum mp_status mp_pg_notify_token_get(struct mp_store_sess *s, const char *hash,
+                                      mp_notify_token_cb cb, void *ctx);
+enum mp_status mp_pg_notify_token_use(struct mp_store_sess *s, const char *hash, int64_t at);
+enum mp_status mp_pg_notify_tokens_prune(struct mp_store_sess *s, int64_t now, int64_t *n);
+enum mp_status mp_pg_kto_add(struct mp_store_sess *s, const struct mp_kto_rec *k, int64_t *id);
+enum mp_status mp_pg_kto_detail(struct mp_store_sess *s, int64_t id, const char *reasons,
+                                const char *text, const struct mp_photo_rec *photo, int64_t at);
+enum mp_status mp_pg_kto_get(struct mp_store_sess *s, int64_t id, mp_kto_cb cb, void *ctx);
+enum mp_status mp_pg_kto_answered(struct mp_store_sess *s, int64_t sub_id, int64_t fixed_at,
+                                  bool *answered);
+enum mp_status mp_pg_kto_for_cluster(struct mp_store_sess *s, int64_t cluster_id, mp_kto_cb cb,
+                                     void *ctx);
+enum mp_status mp_pg_kto_photo(struct mp_store_sess *s, int64_t id, bool thumb, void **data,
+                               size_t *len);
+enum mp_status mp_pg_webhook_add(struct mp_store_sess *s, const char *url, const char *secret,
+                                 const char *events, bool contacts, int64_t at, int64_t *id);
+enum mp_status mp_pg_webhook_list(struct mp_store_sess *s, mp_webhook_cb cb, void *ctx);
+enum mp_status mp_pg_webhook_get(struct mp_store_sess *s, int64_t id, mp_webhook_cb cb, void *ctx);
+enum mp_status mp_pg_webhook_delete(struct mp_store_sess *s, int64_t id, int64_t at);
+enum mp_status mp_pg_webhook_fanout(struct mp_store_sess *s, int64_t event_id, const char *type,
+                                    bool note, int64_t report_id, int64_t cluster_id, int64_t at,
+                                    int64_t *n);
+enum mp_status mp_pg_webhook_deliveries(struct mp_store_sess *s, int64_t id, const char *state,
+                                        size_t limit, mp_outbox_cb cb, void *ctx);
+enum mp_status mp_pg_webhook_contact(struct mp_store_sess *s, int64_t report_id,
+                                     mp_webhook_contact_cb cb, void *ctx);
 
 #endif

@@ -27,7 +27,8 @@ static const char sql_insert[] =
     " contact_email, contact_phone, join_reason, street, location, geom) VALUES ($1, $2, $3, $4,"
     " $5, $6, $7, $8, $9::float8, $10::float8, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
     " $20, $21, ST_SetSRID(ST_MakePoint($9::float8, $10::float8), 4326)) RETURNING id";
-static const char sql_external[] = "SELECT 1 FROM reports WHERE external_id = $1";
+static const char sql_external[] =
+    "SELECT 1 FROM reports WHERE municipality = $1 AND external_id = $2";
 /* The municipality comes from the report (none: refused, as the foreign
  * key would). */
 static const char sql_photo_put[] =
@@ -50,6 +51,8 @@ static const char sql_cluster_reports[] =
 enum mp_status mp_pg_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
                                    int64_t *id)
 {
+    if (!r->municipality || !r->municipality[0])
+        return MP_EINVAL; /* every report belongs to one (as on SQLite) */
     struct mp_pg_params p;
     mp_pg_params_init(&p);
     mp_pg_text(&p, r->municipality);
@@ -80,10 +83,12 @@ enum mp_status mp_pg_report_insert(struct mp_store_sess *s, const struct mp_repo
     return rc == MP_ENOTFOUND ? MP_EDB : rc;
 }
 
-enum mp_status mp_pg_report_external_exists(struct mp_store_sess *s, const char *ext, bool *exists)
+enum mp_status mp_pg_report_external_exists(struct mp_store_sess *s, const char *municipality,
+                                            const char *ext, bool *exists)
 {
     struct mp_pg_params p;
     mp_pg_params_init(&p);
+    mp_pg_text(&p, municipality);
     mp_pg_text(&p, ext);
     enum mp_status rc = mp_pg_first(s, sql_external, &p, NULL, NULL, "external id");
     *exists = rc == MP_OK;

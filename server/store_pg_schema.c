@@ -301,22 +301,114 @@ static const char v10_counter[] =
     "CREATE TRIGGER clusters_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON clusters"
     " FOR EACH STATEMENT EXECUTE FUNCTION meldpunt_changed();";
 
-/* Each schema version and its SQL, in up to eight parts run in order. */
+/* ... the notification outbox (store_notify.h) and webhooks
+ * (store_webhooks.h), as the SQLite engine's schema parts "notify" and
+ * "webhooks" make them. Rows that point at a report or cluster carry its
+ * municipality, taken in the insert; only subscriptions are tied to their
+ * report by a foreign key (as on SQLite): events, messages, tokens and
+ * answers are records that outlive cluster ids. */
+static const char v10_notify[] =
+    "CREATE TABLE notify_events ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " uid text NOT NULL UNIQUE,"
+    " type text NOT NULL,"
+    " municipality text,"
+    " cluster_id bigint, report_id bigint,"
+    " data text NOT NULL,"
+    " at bigint NOT NULL);"
+    "CREATE INDEX notify_events_at ON notify_events (at);"
+    "CREATE TABLE notify_subs ("
+    " id bigint GENERATED ALWAYS AS IDENTITY,"
+    " municipality text NOT NULL,"
+    " report_id bigint NOT NULL,"
+    " email text,"
+    " email_hash text NOT NULL,"
+    " lang text NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " stopped_at bigint NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (id, municipality),"
+    " UNIQUE (report_id, municipality),"
+    " FOREIGN KEY (municipality, report_id) REFERENCES reports (municipality, id)"
+    "  DEFERRABLE INITIALLY IMMEDIATE);"
+    "CREATE INDEX notify_subs_hash ON notify_subs (email_hash);"
+    /* Only the hash of an address: an opt-out outlives the reports. */
+    "CREATE TABLE notify_stop (email_hash text PRIMARY KEY, at bigint NOT NULL);"
+    "CREATE TABLE outbox ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " event_id bigint,"
+    " kind text NOT NULL,"
+    " channel text NOT NULL,"
+    " rcpt text,"
+    " rcpt_hash text NOT NULL,"
+    " municipality text,"
+    " sub_id bigint, report_id bigint, cluster_id bigint,"
+    " lang text NOT NULL,"
+    " msg_key text NOT NULL UNIQUE,"
+    " dedup text UNIQUE,"
+    " state text NOT NULL DEFAULT 'queued',"
+    " attempts bigint NOT NULL DEFAULT 0,"
+    " created_at bigint NOT NULL,"
+    " next_at bigint NOT NULL,"
+    " lease_until bigint NOT NULL DEFAULT 0,"
+    /* The backend (pg_backend_pid) of the sender that leased the row. */
+    " lease_owner integer,"
+    " sent_at bigint NOT NULL DEFAULT 0,"
+    " last_error text);"
+    "CREATE INDEX outbox_due ON outbox (channel, state, next_at);"
+    "CREATE INDEX outbox_rcpt ON outbox (rcpt_hash, sent_at);"
+    "CREATE INDEX outbox_report ON outbox (report_id);"
+    "CREATE INDEX outbox_webhook ON outbox (channel, rcpt_hash, id);"
+    "CREATE TABLE notify_tokens ("
+    " hash text PRIMARY KEY,"
+    " purpose text NOT NULL,"
+    " rcpt_hash text, email text,"
+    " municipality text,"
+    " sub_id bigint, report_id bigint, cluster_id bigint, ref bigint,"
+    " created_at bigint NOT NULL,"
+    " expires_at bigint NOT NULL,"
+    " used_at bigint NOT NULL DEFAULT 0);"
+    "CREATE INDEX notify_tokens_expiry ON notify_tokens (expires_at);"
+    "CREATE INDEX notify_tokens_report ON notify_tokens (report_id);"
+    "CREATE TABLE kto_answers ("
+    " id bigint GENERATED ALWAYS AS IDENTITY,"
+    " municipality text NOT NULL,"
+    " sub_id bigint NOT NULL,"
+    " report_id bigint NOT NULL,"
+    " cluster_id bigint NOT NULL,"
+    " fixed_at bigint NOT NULL,"
+    " satisfied boolean NOT NULL,"
+    " reasons text, text text, photo bytea, photo_thumb bytea,"
+    " created_at bigint NOT NULL,"
+    " detailed_at bigint NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (id, municipality),"
+    " UNIQUE (sub_id, fixed_at, municipality));"
+    "CREATE INDEX kto_answers_cluster ON kto_answers (cluster_id, created_at);"
+    /* Receivers are the city's, not a municipality's. */
+    "CREATE TABLE webhooks ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " url text NOT NULL,"
+    " secret text NOT NULL,"
+    " events text NOT NULL,"
+    " contacts boolean NOT NULL DEFAULT false,"
+    " created_at bigint NOT NULL,"
+    " deleted_at bigint NOT NULL DEFAULT 0);"
+    /* "My reports" looks reports up by their address without case;
+     * follow-ups look for clusters fixed within a window. */
+    "CREATE INDEX reports_contact_email ON reports (lower(contact_email))"
+    " WHERE contact_email IS NOT NULL;"
+    "CREATE INDEX clusters_fixed_at ON clusters (fixed_at) WHERE fixed_at > 0;";
+
+/* Each schema version and its SQL, in up to MAX_PARTS parts run in order. */
+#define MAX_PARTS 8
 static const struct {
     int version;
-    const char *parts[8];
+    const char *parts[MAX_PARTS];
 } migrations[] = {
     {10,
-     {
-         v10_core,    /* reports, clusters, history, photos */
-         v10_people,  /* corrections, link constraints, users, audit */
-         v10_work,    /* Open311, work */
-         v10_counter, /* change_counter */
-         v10_reads,   /* merges, meldpunt_json_kind (pgreads) */
-     }},
+     {v10_core, v10_people, v10_work, v10_counter, v10_notify /* pgnotify */,
+      v10_reads /* pgreads */}},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
-#define MAX_PARTS (sizeof migrations[0].parts / sizeof migrations[0].parts[0])
 
 _Static_assert(MP_PG_SCHEMA_VERSION == 10, "the last entry of migrations is the schema version");
 

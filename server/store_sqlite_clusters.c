@@ -8,6 +8,7 @@
 #include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
 #include "store_sqlite.h"
+#include "store_sqlite_derived.h"
 #include "store_sqlite_engine.h"
 #include "store_sqlite_sql.h"
 
@@ -26,15 +27,16 @@ static int64_t cell_of(double x, double y)
 
 #define CLUSTER_COLS                                                                             \
     "c.id, c.report_count, c.first_at, c.last_at, c.created_at, c.updated_at, c.category, "    \
-    "c.status, c.district, c.lon, c.lat, c.location"
+    "c.status, c.district, c.lon, c.lat, c.location, c.municipality"
 #define STATE_COLS                                                                               \
     "c.id, c.category, c.status, c.report_count, c.x, c.y, c.sum_x, c.sum_y, c.lon, c.lat, "   \
-    "c.first_at, c.last_at, c.fixed_at, c.district, c.street, c.location"
+    "c.first_at, c.last_at, c.fixed_at, c.district, c.street, c.location, c.municipality"
 
-/* One column of cells: a contiguous key range of the (category, cell)
- * index. (An OR of ranges made SQLite scan the whole category.) */
+/* One column of cells: a contiguous key range of the (municipality,
+ * category, cell) index. (An OR of ranges made SQLite scan the whole
+ * category.) */
 static const char sql_candidates[] =
-    "SELECT " STATE_COLS " FROM clusters c WHERE c.category = ?1 AND"
+    "SELECT " STATE_COLS " FROM clusters c WHERE c.municipality = ?10 AND c.category = ?1 AND"
     " c.cell BETWEEN ?2 AND ?3 AND c.x BETWEEN ?4 AND ?5 AND c.y BETWEEN ?6 AND ?7"
     " AND c.last_at >= ?8 AND c.first_at <= ?9";
 static const char sql_cluster_state[] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = ?1";
@@ -42,8 +44,8 @@ static const char sql_cluster_state[] = "SELECT " STATE_COLS " FROM clusters c W
 static const char sql_cluster_insert[] =
     "INSERT INTO clusters (category, status, report_count, x, y, sum_x, sum_y, lon, lat,"
     " first_at, last_at, fixed_at, district, created_at, updated_at, street, location, cell,"
-    " geom, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14,"
-    " ?15, ?16, ?17, MakePoint(?8, ?9, 4326), ?18)";
+    " geom, id, municipality) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+    " ?14, ?14, ?15, ?16, ?17, MakePoint(?8, ?9, 4326), ?18, ?19)";
 static const char sql_cluster_ll_insert[] = "INSERT INTO clusters_rtree (id, minx, maxx, miny,"
                                             " maxy) VALUES (?1, ?2, ?2, ?3, ?3)";
 static const char sql_cluster_ll_update[] = "UPDATE clusters_rtree SET minx = ?2, maxx = ?2,"
@@ -89,6 +91,7 @@ static void read_state(sqlite3_stmt *st, struct mp_cluster_state *c)
     mp_col_copy(c->district, sizeof c->district, st, 13);
     mp_col_copy(c->street, sizeof c->street, st, 14);
     mp_col_copy(c->location, sizeof c->location, st, 15);
+    mp_col_copy(c->municipality, sizeof c->municipality, st, 16);
 }
 
 struct candidates {
@@ -104,8 +107,9 @@ static int candidate_row(void *ctx, sqlite3_stmt *st)
     return 0;
 }
 
-enum mp_status mp_sqlite_cluster_candidates(struct mp_store_sess *s, const char *category, double x,
-                                            double y, double r, int64_t t, int64_t window,
+enum mp_status mp_sqlite_cluster_candidates(struct mp_store_sess *s, const char *municipality,
+                                            const char *category, double x, double y, double r,
+                                            int64_t t, int64_t window,
                                             struct mp_cluster_state *out, size_t cap, size_t *n)
 {
     int64_t since = window >= 0 && t > INT64_MIN + window ? t - window : INT64_MIN;
@@ -128,6 +132,7 @@ enum mp_status mp_sqlite_cluster_candidates(struct mp_store_sess *s, const char 
         sqlite3_bind_double(st, 7, y + r);
         sqlite3_bind_int64(st, 8, since);
         sqlite3_bind_int64(st, 9, until);
+        mp_bind_text(st, 10, municipality);
         rc = mp_stmt_each(s, st, candidate_row, &c, "candidates");
         *n = c.n;
     }
@@ -170,6 +175,8 @@ static void bind_state(sqlite3_stmt *st, const struct mp_cluster_state *c, int64
 static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c,
                                      int64_t want_id, int64_t *id)
 {
+    if (!c->municipality[0])
+        return MP_EINVAL;
     sqlite3_stmt *st = mp_stmt(s, sql_cluster_insert);
     if (!st)
         return MP_EDB;
@@ -180,11 +187,14 @@ static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cl
         sqlite3_bind_int64(st, 18, want_id);
     else
         sqlite3_bind_null(st, 18);
+    mp_bind_text(st, 19, c->municipality);
     enum mp_status rc = mp_stmt_run(s, st, "cluster insert");
     if (rc)
         return rc;
     *id = want_id ? want_id : sqlite3_last_insert_rowid(mp_sq(s)->db);
-    return mp_stmt_run_point(s, sql_cluster_ll_insert, *id, c->lon, c->lat, "cluster index");
+    if ((rc = mp_stmt_run_point(s, sql_cluster_ll_insert, *id, c->lon, c->lat, "cluster index")))
+        return rc;
+    return mp_derived_cluster_added(s, *id, c, want_id != 0);
 }
 
 enum mp_status mp_sqlite_cluster_create(struct mp_store_sess *s, const struct mp_cluster_state *c,
@@ -247,16 +257,19 @@ static const char sql_correction[] = "INSERT INTO corrections (kind, report_id, 
 static const char sql_constraint[] =
     "INSERT OR REPLACE INTO link_constraints (a, b, must, at) VALUES (?1, ?2, ?3, ?4)";
 static const char sql_replay_all[] =
-    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y FROM reports"
-    " ORDER BY created_at, id";
+    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y, municipality"
+    " FROM reports ORDER BY created_at, id";
 static const char sql_replay_cat[] =
-    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y FROM reports"
-    " WHERE category = ?1 ORDER BY created_at, id";
+    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y, municipality"
+    " FROM reports WHERE category = ?1 ORDER BY created_at, id";
 static const char sql_constraints[] = "SELECT a, b, must FROM link_constraints";
 static const char sql_states_range[] =
     "SELECT " STATE_COLS " FROM clusters c WHERE c.id BETWEEN ?1 AND ?2 ORDER BY c.id";
 static const char sql_cluster_ids[] = "SELECT id, category FROM clusters";
-static const char sql_cluster_max[] = "SELECT IFNULL(max(id), 0) FROM clusters";
+/* The sequence remembers deleted clusters too (ids are never reused). */
+static const char sql_cluster_max[] =
+    "SELECT max(IFNULL((SELECT max(id) FROM clusters), 0),"
+    " IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'clusters'), 0))";
 
 static int members_row(void *ctx, sqlite3_stmt *st)
 {
@@ -366,6 +379,7 @@ static int replay_row(void *ctx, sqlite3_stmt *st)
         .lat = sqlite3_column_double(st, 6),
         .x = sqlite3_column_double(st, 7),
         .y = sqlite3_column_double(st, 8),
+        .municipality = mp_col_text(st, 9),
     };
     return c->cb(c->ctx, &r);
 }
@@ -514,6 +528,7 @@ static void read_cluster(sqlite3_stmt *st, struct mp_cluster_row *c)
     c->lon = sqlite3_column_double(st, 9);
     c->lat = sqlite3_column_double(st, 10);
     c->location = mp_col_text(st, 11);
+    c->municipality = mp_col_text(st, 12);
 }
 
 struct clusters {

@@ -16,6 +16,7 @@ const struct mp_store_engine mp_sqlite_engine = {
     .savepoint = mp_sqlite_savepoint,
     .savepoint_release = mp_sqlite_savepoint_release,
     .savepoint_undo = mp_sqlite_savepoint_undo,
+    .changes = mp_sqlite_changes,
     .defer_foreign_keys = mp_sqlite_defer_foreign_keys,
     .change_counter = mp_sqlite_change_counter,
     .memory_used = mp_sqlite_memory_used,

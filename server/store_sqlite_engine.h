@@ -30,14 +30,16 @@ void mp_sqlite_rollback(struct mp_store_sess *s);
 enum mp_status mp_sqlite_savepoint(struct mp_store_sess *s);
 enum mp_status mp_sqlite_savepoint_release(struct mp_store_sess *s);
 void mp_sqlite_savepoint_undo(struct mp_store_sess *s);
+int64_t mp_sqlite_changes(struct mp_store_sess *s);
 enum mp_status mp_sqlite_defer_foreign_keys(struct mp_store_sess *s);
 enum mp_status mp_sqlite_change_counter(struct mp_store_sess *s, int64_t *n);
 int64_t mp_sqlite_memory_used(struct mp_store_sess *s);
 enum mp_status mp_sqlite_counts(struct mp_store_sess *s, int64_t *reports, int64_t *clusters);
 
 /* store_sqlite_clusters.c */
-enum mp_status mp_sqlite_cluster_candidates(struct mp_store_sess *s, const char *category, double x,
-                                            double y, double r, int64_t t, int64_t window,
+enum mp_status mp_sqlite_cluster_candidates(struct mp_store_sess *s, const char *municipality,
+                                            const char *category, double x, double y, double r,
+                                            int64_t t, int64_t window,
                                             struct mp_cluster_state *out, size_t cap, size_t *n);
 enum mp_status mp_sqlite_cluster_state(struct mp_store_sess *s, int64_t id,
                                        struct mp_cluster_state *out);
@@ -76,8 +78,8 @@ enum mp_status mp_sqlite_cluster_get(struct mp_store_sess *s, int64_t id, mp_clu
 /* store_sqlite_reports.c */
 enum mp_status mp_sqlite_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
                                        int64_t *id);
-enum mp_status mp_sqlite_report_external_exists(struct mp_store_sess *s, const char *ext,
-                                                bool *exists);
+enum mp_status mp_sqlite_report_external_exists(struct mp_store_sess *s, const char *municipality,
+                                                const char *ext, bool *exists);
 enum mp_status mp_sqlite_photo_put(struct mp_store_sess *s, int64_t report_id,
                                    const struct mp_photo_rec *p);
 enum mp_status mp_sqlite_photo_get(struct mp_store_sess *s, int64_t report_id, bool thumb,

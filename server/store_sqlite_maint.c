@@ -287,6 +287,12 @@ out:
 #define HAS_CONTACT                                                                              \
     "(contact_name IS NOT NULL OR contact_email IS NOT NULL OR contact_phone IS NOT NULL)"
 #define HAS_O311_IDS "(device_id IS NOT NULL OR account_id IS NOT NULL)"
+/* Answers to Open311 attributes are stored as the client sent them, a JSON
+ * object {code: text or [texts]}: typed text like a description. */
+#define ATTRS_TO_MASK                                                                            \
+    "EXISTS (SELECT 1 FROM json_tree(open311_attributes.json) t"                                 \
+    " WHERE t.type = 'text' AND t.atom <> mp_mask_contacts(t.atom))"
+#define OF_OLD_CLOSED " AND report_id IN (SELECT id FROM reports WHERE cluster_id IN (" OLD_CLOSED "))"
 
 static const char sql_count_clusters[] =
     "SELECT count(*) FROM clusters WHERE status IN (SELECT value FROM json_each(?2))"
@@ -308,6 +314,18 @@ static const char sql_count_o311[] =
 static const char sql_clear_o311[] =
     "UPDATE open311_attributes SET device_id = NULL, account_id = NULL WHERE " HAS_O311_IDS
     " AND report_id IN (SELECT id FROM reports WHERE cluster_id IN (" OLD_CLOSED "))";
+static const char sql_count_attrs[] =
+    "SELECT count(*) FROM open311_attributes WHERE " ATTRS_TO_MASK OF_OLD_CLOSED;
+/* The object rebuilt in its order with each text masked, in lists too; other
+ * values (numbers, true, nested objects) pass through as JSON. A list comes
+ * back from its subquery as plain text, hence json() around it. */
+static const char sql_mask_attrs[] =
+    "UPDATE open311_attributes SET json = (SELECT json_group_object(e.key, CASE e.type"
+    " WHEN 'text' THEN mp_mask_contacts(e.value)"
+    " WHEN 'array' THEN json((SELECT json_group_array(CASE a.type WHEN 'text'"
+    "  THEN mp_mask_contacts(a.value) ELSE e.value -> a.fullkey END) FROM json_each(e.value) a))"
+    " ELSE open311_attributes.json -> e.fullkey END) FROM json_each(open311_attributes.json) e)"
+    " WHERE " ATTRS_TO_MASK OF_OLD_CLOSED;
 
 /* The reporters' mail of those reports (outbox.h): messages (and sign-in
  * messages older than the cut-off, which belong to no report), tokens,
@@ -391,6 +409,7 @@ enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff
         (rc = apply(s, sql_count_contacts, sql_clear_contacts, dry_run, cutoff, &a.reports)) ||
         (rc = apply(s, sql_count_desc, sql_mask_desc, dry_run, cutoff, &a.descriptions)) ||
         (rc = apply(s, sql_count_o311, sql_clear_o311, dry_run, cutoff, &a.open311)) ||
+        (rc = apply(s, sql_count_attrs, sql_mask_attrs, dry_run, cutoff, &a.attributes)) ||
         (rc = apply(s, sql_count_outbox, sql_clear_outbox, dry_run, cutoff, &a.outbox)) ||
         (rc = apply(s, sql_count_tokens, sql_clear_tokens, dry_run, cutoff, &a.tokens)) ||
         (rc = apply(s, sql_count_subs, sql_clear_subs, dry_run, cutoff, &a.subscriptions)) ||
@@ -404,16 +423,17 @@ enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff
         mp_store_rollback(s);
         goto out;
     }
-    if (a.reports || a.descriptions || a.open311 || a.outbox || a.tokens || a.subscriptions ||
-        a.answers) {
-        char detail[320];
+    if (a.reports || a.descriptions || a.open311 || a.attributes || a.outbox || a.tokens ||
+        a.subscriptions || a.answers) {
+        char detail[360];
         snprintf(detail, sizeof detail,
                  "{\"cutoff\":%lld,\"clusters\":%lld,\"reports\":%lld,\"descriptions\":%lld,"
-                 "\"open311\":%lld,\"outbox\":%lld,\"tokens\":%lld,\"subscriptions\":%lld,"
-                 "\"answers\":%lld}",
+                 "\"open311\":%lld,\"attributes\":%lld,\"outbox\":%lld,\"tokens\":%lld,"
+                 "\"subscriptions\":%lld,\"answers\":%lld}",
                  (long long)cutoff, (long long)a.clusters, (long long)a.reports,
-                 (long long)a.descriptions, (long long)a.open311, (long long)a.outbox,
-                 (long long)a.tokens, (long long)a.subscriptions, (long long)a.answers);
+                 (long long)a.descriptions, (long long)a.open311, (long long)a.attributes,
+                 (long long)a.outbox, (long long)a.tokens, (long long)a.subscriptions,
+                 (long long)a.answers);
         struct mp_audit_rec rec = {.at = mp_time_now(),
                                    .user_name = actor ? actor : "retention",
                                    .action = "anonymise",

@@ -116,7 +116,8 @@ enum mp_status mp_sqlite_open(const char *path, const struct mp_store_opts *opts
         if ((rc = sess_open(&st->sessions[i], path, &st->opts, err)))
             goto out;
         if (i == 0 && !st->opts.readonly &&
-            (rc = mp_store_schema_migrate(&st->sessions[0].head, err)))
+            (rc = mp_store_schema_migrate(&st->sessions[0].head, st->opts.schema_version,
+                                          st->opts.municipality, err)))
             goto out;
         if (i == 0 && st->opts.readonly &&
             mp_sqlite_schema_version(&st->sessions[0].head) != MP_STORE_SCHEMA_VERSION) {
@@ -224,6 +225,11 @@ void mp_sqlite_savepoint_undo(struct mp_store_sess *s)
     if (mp_stmt_run(s, mp_stmt(s, sql_sp_undo), "undo") == MP_OK &&
         mp_stmt_run(s, mp_stmt(s, sql_sp_release), "release") != MP_OK)
         fprintf(stderr, "meldpunt: store: cannot release an undone savepoint\n");
+}
+
+int64_t mp_sqlite_changes(struct mp_store_sess *s)
+{
+    return sqlite3_total_changes64(mp_sq(s)->db);
 }
 
 enum mp_status mp_sqlite_defer_foreign_keys(struct mp_store_sess *s)

@@ -7,6 +7,7 @@
 #include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
 #include "store_sqlite.h"
+#include "store_sqlite_derived.h"
 #include "store_sqlite_engine.h"
 #include "store_sqlite_map.h"
 #include "store_sqlite_sql.h"
@@ -16,16 +17,18 @@
     "r.id, r.cluster_id, r.created_at, r.updated_at, c.report_count, r.category, "             \
     "r.description, r.address, r.channel, r.status, r.district, r.external_id, "               \
     "r.contact_name, r.contact_email, r.contact_phone, r.join_reason, r.lon, r.lat, "          \
-    "EXISTS (SELECT 1 FROM photos p WHERE p.report_id = r.id), r.street, r.location"
+    "EXISTS (SELECT 1 FROM photos p WHERE p.report_id = r.id), r.street, r.location, "         \
+    "r.municipality"
 static const char sql_report_ll_insert[] = "INSERT INTO reports_rtree (id, minx, maxx, miny,"
                                            " maxy) VALUES (?1, ?2, ?2, ?3, ?3)";
 static const char sql_report_insert[] =
     "INSERT INTO reports (cluster_id, category, description, address, channel, status,"
     " district, lon, lat, x, y, created_at, updated_at, external_id, contact_name,"
-    " contact_email, contact_phone, join_reason, street, location, geom) VALUES (?1, ?2, ?3,"
-    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
-    " MakePoint(?8, ?9, 4326))";
-static const char sql_report_ext[] = "SELECT 1 FROM reports WHERE external_id = ?1";
+    " contact_email, contact_phone, join_reason, street, location, geom, municipality) VALUES"
+    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+    " ?20, MakePoint(?8, ?9, 4326), ?21)";
+static const char sql_report_ext[] =
+    "SELECT 1 FROM reports WHERE municipality = ?1 AND external_id = ?2";
 static const char sql_photo_put[] =
     "INSERT INTO photos (report_id, mime, width, height, full, thumb, created_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -47,6 +50,8 @@ static const char sql_cluster_reports[] =
 enum mp_status mp_sqlite_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
                                        int64_t *id)
 {
+    if (!r->municipality || !r->municipality[0])
+        return MP_EINVAL;
     sqlite3_stmt *st = mp_stmt(s, sql_report_insert);
     if (!st)
         return MP_EDB;
@@ -64,7 +69,8 @@ enum mp_status mp_sqlite_report_insert(struct mp_store_sess *s, const struct mp_
     sqlite3_bind_int64(st, 12, r->created_at);
     /* A report's last change is its making: the time it was made, which an
      * import takes from its source (not the time of the import). */
-    sqlite3_bind_int64(st, 13, r->created_at ? r->created_at : mp_time_now());
+    const int64_t updated_at = r->created_at ? r->created_at : mp_time_now();
+    sqlite3_bind_int64(st, 13, updated_at);
     mp_bind_text(st, 14, r->external_id);
     mp_bind_text(st, 15, r->contact_name);
     mp_bind_text(st, 16, r->contact_email);
@@ -72,19 +78,24 @@ enum mp_status mp_sqlite_report_insert(struct mp_store_sess *s, const struct mp_
     mp_bind_text(st, 18, r->join_reason);
     mp_bind_text(st, 19, r->street);
     mp_bind_text(st, 20, r->location);
+    mp_bind_text(st, 21, r->municipality);
     enum mp_status rc = mp_stmt_run(s, st, "report insert");
     if (rc)
         return rc;
     *id = sqlite3_last_insert_rowid(mp_sq(s)->db);
-    return mp_stmt_run_point(s, sql_report_ll_insert, *id, r->lon, r->lat, "report index");
+    if ((rc = mp_stmt_run_point(s, sql_report_ll_insert, *id, r->lon, r->lat, "report index")))
+        return rc;
+    return mp_derived_report_added(s, *id, r, updated_at);
 }
 
-enum mp_status mp_sqlite_report_external_exists(struct mp_store_sess *s, const char *ext,
-                                                bool *exists)
+enum mp_status mp_sqlite_report_external_exists(struct mp_store_sess *s, const char *municipality,
+                                                const char *ext, bool *exists)
 {
     sqlite3_stmt *st = mp_stmt(s, sql_report_ext);
-    if (st)
-        mp_bind_text(st, 1, ext);
+    if (st) {
+        mp_bind_text(st, 1, municipality);
+        mp_bind_text(st, 2, ext);
+    }
     enum mp_status rc = mp_stmt_first(s, st, NULL, NULL, "external id");
     *exists = rc == MP_OK;
     return rc == MP_ENOTFOUND ? MP_OK : rc;
@@ -138,6 +149,7 @@ static void read_report(sqlite3_stmt *st, struct mp_report_row *r, bool with_pri
     r->has_photo = sqlite3_column_int(st, 18) != 0;
     r->street = mp_col_text(st, 19);
     r->location = mp_col_text(st, 20);
+    r->municipality = mp_col_text(st, 21);
 }
 
 struct reports {

@@ -264,8 +264,116 @@ static const char *const migrations[][4] = {
         "UPDATE reports SET status = (SELECT c.status FROM clusters c WHERE c.id = reports.cluster_id)"
         " WHERE status = '';",
     },
+    {
+        /* 8 -> 9: ids are never reused; no SQL text, see steps[] below. */
+        NULL,
+    },
+    {
+        /* 9 -> 10: the municipality of reports and clusters; steps[]. */
+        NULL,
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+static enum mp_status ids_step(struct mp_store_sess *s, const char *municipality,
+                               struct mp_error *err)
+{
+    (void)municipality;
+    (void)err;
+    return mp_store_ids_never_reused(s);
+}
+
+static const char sql_has_municipality[] =
+    "SELECT count(*) FROM pragma_table_info(?1) WHERE name = 'municipality'";
+static const char sql_unset_municipality[] =
+    "SELECT (SELECT count(*) FROM reports WHERE municipality = '')"
+    " + (SELECT count(*) FROM clusters WHERE municipality = '')";
+static const char sql_fill_reports[] =
+    "UPDATE reports SET municipality = ?1 WHERE municipality = ''";
+static const char sql_fill_clusters[] =
+    "UPDATE clusters SET municipality = ?1 WHERE municipality = ''";
+
+/* 9 -> 10: every report and cluster belongs to a municipality (the city
+ * pack's id), and the duplicate look-up's index leads with it, so that a
+ * region can partition or shard by it and a report never joins another
+ * municipality's cluster. Existing rows get the municipality of the city
+ * the database is opened with. NOT NULL needs a default on ALTER TABLE: ''
+ * stands for "not set", which the store never writes. The column is added
+ * only where it is missing, so the step may run again on a file whose
+ * user_version was set back by hand (tests do). */
+static enum mp_status municipality_step(struct mp_store_sess *s, const char *municipality,
+                                        struct mp_error *err)
+{
+    static const char *const tables[] = {"reports", "clusters"};
+    static const char *const add[] = {
+        "ALTER TABLE reports ADD COLUMN municipality TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE clusters ADD COLUMN municipality TEXT NOT NULL DEFAULT ''",
+    };
+    enum mp_status rc = MP_OK;
+    for (size_t i = 0; rc == MP_OK && i < sizeof tables / sizeof *tables; i++) {
+        int64_t has = 0;
+        sqlite3_stmt *st = mp_stmt(s, sql_has_municipality);
+        if (st)
+            mp_bind_text(st, 1, tables[i]);
+        if ((rc = mp_stmt_first(s, st, mp_row_int64, &has, "municipality")) == MP_OK && !has)
+            rc = mp_exec(s, add[i]);
+    }
+    int64_t unset = 0;
+    if (rc == MP_OK)
+        rc = mp_stmt_first(s, mp_stmt(s, sql_unset_municipality), mp_row_int64, &unset,
+                           "municipality");
+    if (rc == MP_OK && unset > 0) {
+        if (!municipality || !municipality[0])
+            return mp_fail(err, MP_EINVAL, "store",
+                           "the database predates municipalities (schema %d): open it once"
+                           " with its city pack (meldpunt serve --city DIR) to upgrade it",
+                           mp_store_schema_user_version(s));
+        const char *const fill[] = {sql_fill_reports, sql_fill_clusters};
+        for (size_t i = 0; rc == MP_OK && i < 2; i++) {
+            sqlite3_stmt *st = mp_stmt(s, fill[i]);
+            if (st)
+                mp_bind_text(st, 1, municipality);
+            rc = mp_stmt_run(s, st, "municipality");
+        }
+    }
+    /* An external id (the number another system gave a request) is unique
+     * within its municipality: two towns' systems may both have an "SR-1". */
+    if (rc == MP_OK)
+        rc = mp_store_external_ids_per_municipality(s);
+    if (rc == MP_OK)
+        rc = mp_exec(s, "DROP INDEX IF EXISTS clusters_cell;"
+                        " CREATE INDEX clusters_cell ON clusters (municipality, category, cell,"
+                        " x, y);");
+    /* The writer's path: a new report or cluster writes its derived rows
+     * itself (store_sqlite_derived.h), so the insert triggers go, and with
+     * them SpatiaLite's geometry constraint triggers (the store only ever
+     * writes MakePoint(lon, lat, 4326); the column stays registered in
+     * geometry_columns for GIS tools). Triggers on changes stay. */
+    if (rc == MP_OK)
+        rc = mp_exec(s, "DROP TRIGGER IF EXISTS report_map_insert;"
+                        " DROP TRIGGER IF EXISTS change_reports_insert;"
+                        " DROP TRIGGER IF EXISTS grid_cells_insert;"
+                        " DROP TRIGGER IF EXISTS change_clusters_insert;"
+                        " DROP TRIGGER IF EXISTS report_map_cluster;"
+                        " DROP TRIGGER IF EXISTS ggi_reports_geom;"
+                        " DROP TRIGGER IF EXISTS ggu_reports_geom;"
+                        " DROP TRIGGER IF EXISTS ggi_clusters_geom;"
+                        " DROP TRIGGER IF EXISTS ggu_clusters_geom;");
+    return rc;
+}
+
+/* What SQL text cannot say: a step run after the SQL of its version (index
+ * = the version it upgrades from). A step may fill err; otherwise the
+ * caller names the version that failed. */
+static enum mp_status (*const steps[])(struct mp_store_sess *s, const char *municipality,
+                                       struct mp_error *err) = {
+    /* 8 -> 9: AUTOINCREMENT on every table whose ids leave the server. */
+    [8] = ids_step,
+    /* 9 -> 10: reports and clusters belong to a municipality. */
+    [9] = municipality_step,
+};
+_Static_assert(sizeof steps / sizeof steps[0] <= sizeof migrations / sizeof migrations[0],
+               "a step belongs to a migration");
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == MP_STORE_SCHEMA_CORE_VERSION,
                "one migration per schema version");
@@ -292,23 +400,42 @@ int mp_store_schema_user_version(struct mp_store_sess *s)
     return (int)v;
 }
 
-enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, struct mp_error *err)
+enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, int version,
+                                       const char *municipality, struct mp_error *err)
 {
     enum mp_status rc = MP_OK;
-    if ((rc = mp_exec(s, "BEGIN EXCLUSIVE")))
-        return mp_fail(err, rc, "store", "cannot lock the database to check its schema");
+    int target = version > 0 && version < NMIGRATIONS ? version : NMIGRATIONS;
+    /* Rebuilding a table (version 9) drops the old one, which with foreign
+     * keys on would delete its rows first and cascade; the pragma has no
+     * effect inside a transaction, so it is set around it. */
+    if ((rc = mp_exec(s, "PRAGMA foreign_keys = OFF")))
+        return mp_fail(err, rc, "store", "cannot prepare the schema check");
+    if ((rc = mp_exec(s, "BEGIN EXCLUSIVE"))) {
+        rc = mp_fail(err, rc, "store", "cannot lock the database to check its schema");
+        goto fk;
+    }
     int v = mp_store_schema_user_version(s);
     if (v < 0 || v > NMIGRATIONS) {
         rc = mp_fail(err, MP_EDB, "store",
                      "database schema version %d is newer than this build (%d)", v, NMIGRATIONS);
         goto out;
     }
-    for (; v < NMIGRATIONS; v++) {
+    for (; v < target; v++) {
         char pragma[48];
         /* A version is up to four parts (ISO C bounds a string literal). */
         for (int part = 0; part < 4 && migrations[v][part]; part++) {
             if ((rc = mp_exec(s, migrations[v][part]))) {
                 rc = mp_fail(err, rc, "store", "schema upgrade to version %d failed", v + 1);
+                goto out;
+            }
+        }
+        if ((size_t)v < sizeof steps / sizeof steps[0] && steps[v]) {
+            struct mp_error said = {{0}, {0}};
+            if ((rc = steps[v](s, municipality, &said))) {
+                if (said.text[0] && err)
+                    *err = said;
+                else if (!said.text[0])
+                    rc = mp_fail(err, rc, "store", "schema upgrade to version %d failed", v + 1);
                 goto out;
             }
         }
@@ -352,9 +479,18 @@ enum mp_status mp_store_schema_migrate(struct mp_store_sess *s, struct mp_error 
             goto out;
         }
     }
+    /* The parts create their tables after the core on a new file: version
+     * 9's rule reaches them here (a no-op once every table has it). */
+    if (target >= 9 && (rc = mp_store_ids_never_reused(s))) {
+        rc = mp_fail(err, rc, "store", "schema upgrade to version 9 failed");
+        goto out;
+    }
     rc = mp_exec(s, "COMMIT");
 out:
     if (rc)
         (void)mp_exec(s, "ROLLBACK");
+fk:
+    if (mp_exec(s, "PRAGMA foreign_keys = ON") != MP_OK && rc == MP_OK)
+        rc = mp_fail(err, MP_EDB, "store", "cannot switch foreign keys back on");
     return rc;
 }

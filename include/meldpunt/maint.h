@@ -59,6 +59,7 @@ struct mp_anonymise_stats {
     int64_t reports;      /* their reports that still held contact data */
     int64_t descriptions; /* descriptions in which typed-in contacts were masked */
     int64_t open311;      /* Open311 device_id/account_id pairs cleared */
+    int64_t attributes;   /* Open311 attribute answers in which typed-in contacts were masked */
     int64_t outbox;       /* outbox messages deleted (with sign-in mail older than the cut-off) */
     int64_t tokens;       /* link tokens deleted (with every token expired by the cut-off) */
     int64_t subscriptions;/* reporters' subscriptions deleted */
@@ -68,11 +69,12 @@ struct mp_anonymise_stats {
 /* Remove the reporter's personal data from every report whose cluster is
  * fixed, closed or not_responsible and was last changed before `cutoff`
  * (Unix seconds): contact_name, contact_email and contact_phone become NULL,
- * e-mail addresses and phone numbers typed into the description are masked
- * as in public output, and the Open311 device and account ids are cleared;
- * their reporters' mail goes too: outbox messages (and sign-in mail older
- * than the cut-off), link tokens, subscriptions, and the text and photo of
- * satisfaction answers (the stop list, hashes only, stays).
+ * e-mail addresses and phone numbers typed into the description and into
+ * the answers to Open311 attributes are masked as in public output, and the
+ * Open311 device and account ids are cleared; their reporters' mail goes
+ * too: outbox messages (and sign-in mail older than the cut-off), link
+ * tokens, subscriptions, and the text and photo of satisfaction answers
+ * (the stop list, hashes only, stays).
  * Public fields (category, place, status, times) are left as they were. Runs
  * in its own write transaction (MP_EUNAVAIL when the database is busy or
  * read-only), which also writes an audit entry by actor (NULL: "retention")

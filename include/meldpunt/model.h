@@ -58,6 +58,7 @@ struct mp_correction_rec {
 struct mp_replay_row {
     int64_t id, cluster_id, created_at;
     const char *category, *address; /* borrowed for the callback */
+    const char *municipality;       /* borrowed for the callback; never NULL */
     double lon, lat, x, y;
 };
 

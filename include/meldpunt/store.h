@@ -29,7 +29,7 @@ struct mp_store;
 struct mp_store_sess;
 
 /* Schema version this build writes; older databases are upgraded in place. */
-#define MP_STORE_SCHEMA_VERSION 8
+#define MP_STORE_SCHEMA_VERSION 10
 
 struct mp_store_opts {
     unsigned pool_size;   /* sessions (connections); >= 1 */
@@ -46,6 +46,15 @@ struct mp_store_opts {
      * runs beside the writer. For the server; one-shot commands keep
      * SQLite's automatic checkpoints. */
     bool bg_checkpoint;
+    /* Upgrade an older database no further than this version (0: to
+     * MP_STORE_SCHEMA_VERSION). Only for making the databases of earlier
+     * versions in tests of the upgrades: the store's other functions expect
+     * the current schema. */
+    int schema_version;
+    /* The city pack's id (borrowed for mp_store_open): the municipality of
+     * the reports and clusters stored before schema version 10. NULL only
+     * where the city is not known (then such a database is refused). */
+    const char *municipality;
 };
 
 void mp_store_opts_default(struct mp_store_opts *o);
@@ -90,19 +99,25 @@ enum mp_status mp_store_end(struct mp_store_sess *sess, enum mp_status rc,
 enum mp_status mp_store_savepoint(struct mp_store_sess *sess) MP_WUR;
 enum mp_status mp_store_savepoint_release(struct mp_store_sess *sess) MP_WUR;
 void mp_store_savepoint_undo(struct mp_store_sess *sess);
+/* Rows this session has inserted, changed or deleted since it was opened
+ * (by triggers too): equal before and after a step means the step wrote
+ * nothing, so that a failed step needs no savepoint to be undone; -1 when
+ * the engine cannot tell. */
+int64_t mp_store_changes(struct mp_store_sess *sess);
 
 /* ---- clusters, as the clustering code sees them ---- */
 
-/* Clusters of category whose centre may lie within the metric square of
- * half side r around (x, y) (a superset: callers check distances) and, with
- * window >= 0, whose span of reports comes within window seconds of t (the
- * time test of the duplicate rules, so that old clusters never crowd the
- * cap). Fills up to cap entries of out; *n gets the count written. Uses the
- * grid-cell index on (category, cell). */
-enum mp_status mp_store_cluster_candidates(struct mp_store_sess *sess, const char *category,
-                                           double x, double y, double r, int64_t t,
-                                           int64_t window, struct mp_cluster_state *out,
-                                           size_t cap, size_t *n) MP_WUR;
+/* Clusters of municipality and category whose centre may lie within the
+ * metric square of half side r around (x, y) (a superset: callers check
+ * distances) and, with window >= 0, whose span of reports comes within
+ * window seconds of t (the time test of the duplicate rules, so that old
+ * clusters never crowd the cap). Fills up to cap entries of out; *n gets the
+ * count written. Uses the grid-cell index on (municipality, category, cell). */
+enum mp_status mp_store_cluster_candidates(struct mp_store_sess *sess, const char *municipality,
+                                           const char *category, double x, double y, double r,
+                                           int64_t t, int64_t window,
+                                           struct mp_cluster_state *out, size_t cap,
+                                           size_t *n) MP_WUR;
 enum mp_status mp_store_cluster_state(struct mp_store_sess *sess, int64_t id,
                                       struct mp_cluster_state *out) MP_WUR;
 /* Insert a new cluster from st (id ignored); *id receives the new id. */
@@ -151,8 +166,9 @@ enum mp_status mp_store_cluster_states_range(struct mp_store_sess *sess, int64_t
                                              mp_state_cb cb, void *ctx) MP_WUR;
 enum mp_status mp_store_cluster_ids(struct mp_store_sess *sess, mp_cluster_id_cb cb,
                                     void *ctx) MP_WUR;
-/* The highest cluster id (0 when there is none): SQLite gives the next new
- * cluster this plus one. */
+/* The highest cluster id ever given, deleted clusters included (0 when
+ * there was none): the next new cluster gets this plus one, and a caller
+ * that chooses ids itself (re-clustering) must start above it. */
 enum mp_status mp_store_cluster_max_id(struct mp_store_sess *sess, int64_t *max) MP_WUR;
 /* Insert a cluster under the id c->id chosen by the caller (unused), as
  * mp_store_cluster_create does otherwise. */
@@ -167,8 +183,11 @@ enum mp_status mp_store_defer_foreign_keys(struct mp_store_sess *sess) MP_WUR;
 
 enum mp_status mp_store_report_insert(struct mp_store_sess *sess, const struct mp_report_rec *r,
                                       int64_t *id) MP_WUR;
-/* Whether a report with this external id exists (import idempotence). */
-enum mp_status mp_store_report_external_exists(struct mp_store_sess *sess, const char *ext,
+/* Whether a report of municipality with this external id exists (import
+ * idempotence; an external id is unique within its municipality, and
+ * mp_store_report_insert answers MP_ECONFLICT for a second one). */
+enum mp_status mp_store_report_external_exists(struct mp_store_sess *sess,
+                                               const char *municipality, const char *ext,
                                                bool *exists) MP_WUR;
 
 /* Photos: processed images (metadata already stripped) of one report. */

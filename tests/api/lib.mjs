@@ -44,7 +44,7 @@ export function dbQuery(db, sql) {
   const [cmd, args] = db.startsWith('postgresql://')
     ? [path.join(PG_BIN, 'psql'), ['--no-psqlrc', '--quiet', '--no-align', '--tuples-only',
       '--set=ON_ERROR_STOP=1', '--dbname', db, '--command', sql]]
-    : ['sqlite3', ['-batch', db, sql]];
+    : ['sqlite3', ['-batch', '-cmd', '.timeout 5000', db, sql]]; // waits for a server's write
   return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
 }
 

@@ -7,10 +7,9 @@
 // the log or a public answer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { api, startServer, meldpunt, LOOP, offset, SOURCE_DIR } from './lib.mjs';
+import { api, startServer, meldpunt, dbQuery, LOOP, offset, SOURCE_DIR, ENGINE_PG } from './lib.mjs';
 import { startSink, links } from '../notify/mail.mjs';
 
 const FROM = 'meldpunt@city.example';
@@ -28,7 +27,7 @@ const ASKED = 'asked.later@example.org';
 const ANSWERED = 'answered.early@example.org';
 const ADDRESSES = [ANNE, BERT, CARLA, DAAN, SLOW, DOWN, REJECT, OPEN311, COUNTER, EXPIRE, ASKED, ANSWERED];
 
-const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+const sql = dbQuery; // SQLite or PostgreSQL, as the server's database
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let sink;
@@ -260,7 +259,7 @@ test('"no more mail" for the whole address, from the link in any mail, without a
   await sink.waitFor((ms) => to(ms, BERT).some((m) => m.subject.includes(`report ${fence.id}:`)));
   assert.equal(to(await sink.messages(), DAAN).length, 1);
   assert.equal(sql(srv.db, `SELECT count(*) FROM outbox WHERE report_id = ${later.id}`), '0');
-  assert.equal(sql(srv.db, `SELECT stopped_at > 0 FROM notify_subs WHERE report_id = ${later.id}`), '1');
+  assert.equal(sql(srv.db, `SELECT count(*) FROM notify_subs WHERE report_id = ${later.id} AND stopped_at > 0`), '1');
 });
 
 test('"my reports": a one-time sign-in link lists every report of the address', async () => {
@@ -322,7 +321,8 @@ test('the satisfaction links expire: an old link is refused with its reason', as
   const yes = links(to(msgs, EXPIRE).find((m) => /is fixed/.test(m.subject)).text).find((u) => u.endsWith('a=yes'));
   const token = new URL(yes).searchParams.get('t');
   // The link's 60 days are over.
-  sql(srv.db, `UPDATE notify_tokens SET expires_at = strftime('%s','now') - 1 WHERE purpose = 'kto' AND report_id = ${a.id}`);
+  const past = Math.floor(Date.now() / 1000) - 1;
+  sql(srv.db, `UPDATE notify_tokens SET expires_at = ${past} WHERE purpose = 'kto' AND report_id = ${a.id}`);
   const r = await api(srv.url, 'POST', '/api/v1/kto', { json: { token, satisfied: true } });
   assert.equal(r.status, 401, r.text);
   assert.deepEqual(r.body.error, { code: 'expired_token', message: 'this link has expired' });
@@ -371,13 +371,18 @@ test('a change that rolled back sends nothing: a refused move, an injected store
   // Failed after the outbox rows were written: the audit entry (the last write of a
   // status change) fails, so the whole transaction rolls back.
   const events = sql(srv.db, 'SELECT count(*) FROM notify_events');
-  sql(srv.db, "CREATE TRIGGER inject_failure BEFORE INSERT ON audit WHEN NEW.action = 'status'"
-    + " BEGIN SELECT RAISE(ABORT, 'injected'); END;");
+  sql(srv.db, ENGINE_PG
+    ? "CREATE FUNCTION inject_failure() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+      + " RAISE EXCEPTION 'injected'; END$$; CREATE TRIGGER inject_failure BEFORE INSERT ON audit"
+      + " FOR EACH ROW WHEN (NEW.action = 'status') EXECUTE FUNCTION inject_failure();"
+    : "CREATE TRIGGER inject_failure BEFORE INSERT ON audit WHEN NEW.action = 'status'"
+      + " BEGIN SELECT RAISE(ABORT, 'injected'); END;");
   let failed;
   try {
     failed = await move(a.cluster, 'not_responsible', 'Private property', { expect: 500 });
   } finally {
-    sql(srv.db, 'DROP TRIGGER inject_failure');
+    sql(srv.db, ENGINE_PG ? 'DROP TRIGGER inject_failure ON audit; DROP FUNCTION inject_failure();'
+      : 'DROP TRIGGER inject_failure');
   }
   assert.deepEqual(failed.body.error, { code: 'unavailable', message: 'the change could not be stored; try again later' });
   assert.equal(sql(srv.db, 'SELECT count(*) FROM notify_events'), events, 'no event stayed behind');

@@ -6,7 +6,7 @@
 // jurisdictions, statistics per municipality.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, api, offset, REGION_DIR } from './lib.mjs';
+import { startServer, api, offset, dbQuery, REGION_DIR } from './lib.mjs';
 
 let server;
 let base;
@@ -55,6 +55,12 @@ test('the pin decides the municipality; a border report names the neighbour and 
   assert.equal(h.body.neighbour_job.cluster_id, b.body.cluster.id);
   assert.equal(h.body.neighbour_job.municipality, 'beersel');
   assert.ok(Math.abs(h.body.neighbour_job.distance_m - 20) < 2, h.text);
+  // The store keys both by the member the pin went to (its slug), never the region's id: the
+  // duplicate look-up's (municipality, category, cell) kept them apart.
+  for (const [r, town] of [[b, 'beersel'], [h, 'halle']]) {
+    assert.equal(dbQuery(server.db, `SELECT municipality FROM reports WHERE id = ${r.body.report.id}`), town);
+    assert.equal(dbQuery(server.db, `SELECT municipality FROM clusters WHERE id = ${r.body.cluster.id}`), town);
+  }
 
   // Both desks see it in the job's history (a staff note, not public).
   for (const [own, other, town] of [[h.body.cluster.id, b.body.cluster.id, 'Beersel'],

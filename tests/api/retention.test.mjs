@@ -94,6 +94,7 @@ test('fixed, not_responsible and Open311 reports closed long ago lose their pers
   assert.match(dry.stdout, /contact data would be cleared: 3$/m);
   assert.match(dry.stdout, /descriptions would be masked: 2$/m);
   assert.match(dry.stdout, /Open311 device\/account ids would be cleared: 1$/m);
+  assert.match(dry.stdout, /Open311 attribute answers would be masked: 1$/m);
   assert.equal(o311Ids('o311Fixed'), `${O311.device}|${O311.account}`, 'a dry run changes nothing');
 
   // Their reporters' mail (issue 16) goes with them: what the outbox holds for the three.
@@ -109,6 +110,7 @@ test('fixed, not_responsible and Open311 reports closed long ago lose their pers
   assert.match(run.stdout, /contact data was cleared: 3$/m);
   assert.match(run.stdout, /descriptions masked: 2$/m);
   assert.match(run.stdout, /Open311 device\/account ids cleared: 1$/m);
+  assert.match(run.stdout, /Open311 attribute answers masked: 1$/m);
 
   assert.equal(contact('fixed'), '-|-|-', 'fixed long ago');
   assert.equal(description('fixed'), 'Tag on the wall; call [hidden]');
@@ -122,8 +124,8 @@ test('fixed, not_responsible and Open311 reports closed long ago lose their pers
   assert.equal(o311Ids('o311Open'), `${OPEN.device}|${OPEN.account}`);
   assert.equal(contact('recentFixed'), `${RECENT.name}|${RECENT.email}|${RECENT.phone}`);
   assert.equal(sql(srv.db, "SELECT detail FROM audit WHERE action = 'anonymise'").replace(/"cutoff":\d+,/, ''),
-    `{"clusters":3,"reports":3,"descriptions":2,"open311":1,"outbox":${mail},"tokens":0,`
-    + `"subscriptions":3,"answers":0}`);
+    `{"clusters":3,"reports":3,"descriptions":2,"open311":1,"attributes":1,"outbox":${mail},`
+    + `"tokens":0,"subscriptions":3,"answers":0}`);
   assert.match(run.stdout, new RegExp(`outbox messages deleted: ${mail}$`, 'm'));
   assert.equal(sql(srv.db, `SELECT count(*) FROM outbox WHERE report_id IN (${old})`), '0');
   assert.equal(sql(srv.db, `SELECT count(*) FROM notify_subs WHERE report_id IN (${old})`), '0');
@@ -142,14 +144,15 @@ test('fixed, not_responsible and Open311 reports closed long ago lose their pers
   const again = await meldpunt(['anonymise', '--db', srv.db, '--days', '30']);
   assert.match(again.stdout, /contact data was cleared: 0$/m);
   assert.match(again.stdout, /Open311 device\/account ids cleared: 0$/m);
+  assert.match(again.stdout, /Open311 attribute answers masked: 0$/m);
   assert.equal(sql(srv.db, "SELECT count(*) FROM audit WHERE action = 'anonymise'"), '1');
 });
 
 // Typed answers to an Open311 string attribute are public text like a description (the
-// answers mask contacts in them, see above), but anonymise leaves the stored text as it
-// came: server/store_sqlite_maint.c masks descriptions only. Marked todo until the store does
-// (issue 14 report): it fails today and says what it found.
-test('anonymise masks contacts typed into Open311 attribute answers', { todo: 'store_sqlite_maint.c does not mask attribute text yet' }, async () => {
+// answers mask contacts in them, see above): anonymise masks the stored text too, in place,
+// keeping every other answer and the object's order. Runs after the test above.
+test('anonymise masks contacts typed into Open311 attribute answers', async () => {
   const stored = sql(srv.db, `SELECT json FROM open311_attributes WHERE report_id = ${ids.o311Fixed}`);
   assert.ok(!stored.includes(TYPED_PHONE), `the stored attributes still hold the typed phone number: ${stored}`);
+  assert.equal(stored, '{"problem":"out","pole_number":"pole 17, call [hidden]"}');
 });

@@ -253,6 +253,7 @@ void fx_store_opts(struct mp_store_opts *o, unsigned pool_size)
     mp_store_opts_default(o);
     o->pool_size = pool_size;
     o->sync_full = false;
+    o->municipality = "chicago";
 }
 
 enum mp_status fx_store_open(const char *path, unsigned pool_size, struct mp_store **out,

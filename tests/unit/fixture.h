@@ -98,8 +98,9 @@ void fx_city_free(struct fx_city *c);
  * as it is. */
 void fx_city_ctx(const struct fx_city *c, struct mp_ctx *ctx);
 
-/* Store options for a test database: the defaults with pool_size sessions
- * and synchronous=NORMAL (a test database need not survive power loss). */
+/* Store options for a test database: the defaults with pool_size sessions,
+ * synchronous=NORMAL (a test database need not survive power loss) and the
+ * Chicago pack's municipality ("chicago"). */
 void fx_store_opts(struct mp_store_opts *o, unsigned pool_size);
 /* mp_store_open with fx_store_opts(pool_size). */
 enum mp_status fx_store_open(const char *path, unsigned pool_size, struct mp_store **out,

@@ -135,7 +135,7 @@ static bool indexed_at(struct db *d, const char *category, int64_t id, double x,
     struct mp_cluster_state found[16];
     size_t n = 0;
     assert_int_equal(
-        mp_store_cluster_candidates(d->ctx.db, category, x, y, 1.0, 0, -1, found, 16, &n), MP_OK);
+        mp_store_cluster_candidates(d->ctx.db, "chicago", category, x, y, 1.0, 0, -1, found, 16, &n), MP_OK);
     for (size_t i = 0; i < n; i++)
         if (found[i].id == id)
             return found[i].report_count == count && fabs(found[i].x - x) < 0.01 &&

@@ -1,5 +1,6 @@
 /* Unit tests of the group-commit writer: every job is answered once, after
- * its batch committed; a bad report fails alone; stop drains the queue. */
+ * its batch committed; a bad report fails alone, also one that fails after
+ * it wrote (nothing of it is kept); stop drains the queue. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -144,6 +145,50 @@ static void test_batch_isolates_failures(void **state)
     assert_int_equal(reports, ok); /* the good ones were committed, the bad ones not */
 }
 
+/* The writer runs a batch without a savepoint per job first; a job that
+ * fails after it wrote (here: its new cluster, then a taken external id)
+ * must still leave nothing behind, and the others must be kept. */
+static void test_failure_after_a_write_is_undone(void **state)
+{
+    struct fx *f = *state;
+    struct mp_ingest *ing = NULL;
+    struct mp_error err;
+    enum { N = 8, DUP = 3 };
+    static struct mp_ingest_job jobs[N];
+    static int calls[N];
+    int64_t reports0 = 0, clusters0 = 0, reports = 0, clusters = 0;
+    assert_int_equal(mp_store_counts(f->ctx.db, &reports0, &clusters0), MP_OK);
+    finished = 0;
+    for (int i = 0; i < N; i++) {
+        calls[i] = 0;
+        /* 300 m apart: each would start a job of its own. */
+        job_init(&jobs[i], "street_light_out", 41.95 + i * 0.003, -87.70, &calls[i]);
+    }
+    jobs[0].in.external_id = strdup("SR-TAKEN");
+    jobs[DUP].in.external_id = strdup("SR-TAKEN");
+    assert_non_null(jobs[0].in.external_id);
+    assert_non_null(jobs[DUP].in.external_id);
+    assert_int_equal(mp_ingest_start(&f->ctx, 16, &ing, &err), MP_OK);
+    for (int i = 0; i < N; i++)
+        mp_ingest_submit(ing, &jobs[i]);
+    wait_for(N);
+    mp_ingest_stop(ing);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(calls[i], 1);
+        if (i == DUP) {
+            assert_int_equal(jobs[i].rc, MP_ECONFLICT);
+            assert_string_equal(jobs[i].err.code, "duplicate_external_id");
+            assert_string_equal(jobs[i].err.text, "a report with this external id exists");
+        } else {
+            assert_int_equal(jobs[i].rc, MP_OK);
+        }
+        mp_report_input_clear(&jobs[i].in);
+    }
+    assert_int_equal(mp_store_counts(f->ctx.db, &reports, &clusters), MP_OK);
+    assert_int_equal(reports - reports0, N - 1);
+    assert_int_equal(clusters - clusters0, N - 1); /* no cluster left of the failed one */
+}
+
 static void test_stop_drains_queue(void **state)
 {
     struct fx *f = *state;
@@ -173,6 +218,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_isolates_failures),
+        cmocka_unit_test(test_failure_after_a_write_is_undone),
         cmocka_unit_test(test_stop_drains_queue),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -413,12 +413,116 @@ static void corrections_and_statuses_survive(void **state)
     db_close(&d);
 }
 
+static int64_t submit_at(struct mp_ctx *ctx, const double *spot, int64_t t, int64_t *cluster)
+{
+    struct mp_error err = {{0}, {0}};
+    struct mp_report_input in;
+    struct mp_submit_result res;
+    memset(&in, 0, sizeof in);
+    snprintf(in.category, sizeof in.category, "%s", "pothole");
+    in.lon = spot[0];
+    in.lat = spot[1];
+    in.has_lon = in.has_lat = true;
+    in.created_at = t;
+    if (mp_report_submit(ctx, &in, false, &res, &err) != MP_OK)
+        fail_msg("submit: %s", err.text);
+    *cluster = res.cluster_id;
+    return res.report_id;
+}
+
+struct find {
+    int64_t report, cluster;
+};
+
+static int find_row(void *p, const struct mp_replay_row *r)
+{
+    struct find *f = p;
+    if (r->id == f->report)
+        f->cluster = r->cluster_id;
+    return 0;
+}
+
+/* cluster_of for a database of a few reports. */
+static int64_t cluster_of_few(struct db *d, int64_t report)
+{
+    struct find f = {report, 0};
+    assert_int_equal(mp_store_replay_reports(d->ctx.db, NULL, find_row, &f), MP_OK);
+    return f.cluster;
+}
+
+static void municipality_of(struct db *d, int64_t cluster, const char *want)
+{
+    struct mp_cluster_state s;
+    assert_int_equal(mp_store_cluster_state(d->ctx.db, cluster, &s), MP_OK);
+    assert_string_equal(s.municipality, want);
+}
+
+/* Two municipalities' potholes on one spot (a region's border; here the
+ * Chicago pack under a second id): live inserts keep them apart by the
+ * store's key, and so must the replay, which runs with one city for all.
+ * A cluster split off keeps its municipality. Without the replay's test of
+ * the municipality the four reports fold into one cluster (checked). */
+static void municipalities_stay_apart(void **state)
+{
+    (void)state;
+    struct db d = {0};
+    struct mp_error err = {{0}, {0}};
+    struct mp_recluster_stats st;
+    db_open(&d);
+    struct mp_city other = *fx_pack.city; /* shallow: borrowed tables, own id */
+    snprintf(other.id, sizeof other.id, "%s", "evanston");
+    struct mp_ctx there = d.ctx;
+    there.city = &other;
+    int64_t rep[4], clu[4];
+    assert_int_equal(mp_store_begin_write(d.ctx.db, &err), MP_OK);
+    for (int i = 0; i < 4; i++)
+        rep[i] = submit_at(i % 2 ? &there : &d.ctx, spots[0], T0 + i * 3600, &clu[i]);
+    assert_int_equal(mp_store_commit(d.ctx.db, &err), MP_OK);
+    assert_int_equal(clu[2], clu[0]);
+    assert_int_equal(clu[3], clu[1]);
+    assert_int_not_equal(clu[1], clu[0]);
+    municipality_of(&d, clu[0], "chicago");
+    municipality_of(&d, clu[1], "evanston");
+
+    assert_int_equal(mp_recluster(&d.ctx, NULL, &st, &err), MP_OK);
+    assert_int_equal(st.reports_moved, 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cluster_of_few(&d, rep[i]), clu[i]);
+    municipality_of(&d, clu[0], "chicago");
+    municipality_of(&d, clu[1], "evanston");
+
+    /* Staff cannot fold them either: not by a merge, not by a move. */
+    struct mp_principal boss = {.name = "boss", .role = MP_ROLE_ADMIN};
+    struct mp_correction_result res;
+    assert_int_equal(mp_corrections_merge(&d.ctx, &boss, clu[1], clu[0], "test", &res, &err),
+                     MP_ECONFLICT);
+    assert_string_equal(err.code, "municipality_mismatch");
+    assert_string_equal(err.text, "cluster 2 is of evanston and cluster 1 of chicago: a job stays"
+                                  " in its municipality");
+    assert_int_equal(mp_corrections_move(&d.ctx, &boss, rep[1], clu[0], &res, &err),
+                     MP_ECONFLICT);
+    assert_string_equal(err.text, "cluster 1 is of chicago, the report of evanston: a report"
+                                  " stays in its municipality");
+
+    /* Split: the new cluster is the old one's municipality's. */
+    assert_int_equal(mp_corrections_move(&d.ctx, &boss, rep[3], 0, &res, &err), MP_OK);
+    assert_int_not_equal(res.cluster_id, clu[3]);
+    municipality_of(&d, res.cluster_id, "evanston");
+    assert_int_equal(mp_recluster_with(&d.ctx, &d.reader, NULL, &st, &err), MP_OK);
+    assert_int_equal(cluster_of_few(&d, rep[3]), res.cluster_id);
+    assert_int_equal(cluster_of_few(&d, rep[1]), clu[1]);
+    assert_int_equal(cluster_of_few(&d, rep[2]), clu[0]);
+    municipality_of(&d, res.cluster_id, "evanston");
+    db_close(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(replay_of_live_inserts_changes_nothing),
         cmocka_unit_test(replay_under_new_rules_matches_live_inserts),
         cmocka_unit_test(corrections_and_statuses_survive),
+        cmocka_unit_test(municipalities_stay_apart),
     };
     return cmocka_run_group_tests(tests, fx_pack_group_setup, fx_pack_group_teardown);
 }

@@ -501,7 +501,7 @@ static void test_candidates_metric_box(void **state)
      * included); status is the rules' business, not the index's. */
     struct mp_cluster_state out[16];
     size_t n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 16, &n),
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, 0, -1, out, 16, &n),
                      MP_OK);
     assert_true(n >= 4 && n <= 5);
     assert_true(has_id(out, n, on_edge_x));
@@ -515,31 +515,31 @@ static void test_candidates_metric_box(void **state)
 
     /* cap bounds what is written. */
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 2, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, 0, -1, out, 2, &n), MP_OK);
     assert_int_equal(n, 2);
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 0, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, 0, -1, out, 0, &n), MP_OK);
     assert_int_equal(n, 0);
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "pothole", X0, Y0, r, 0, -1, out, 16, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "pothole", X0, Y0, r, 0, -1, out, 16, &n), MP_OK);
     assert_int_equal(n, 0);
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "rodent", X0, Y0, 1, 0, -1, out, 16, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "rodent", X0, Y0, 1, 0, -1, out, 16, &n), MP_OK);
     assert_int_equal(n, 1);
     assert_int_equal(out[0].id, other);
 
     /* With a window, only clusters whose span comes within it of t: the
      * rules would turn the others down, and they must not fill the cap. */
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, T0 + 86400, 86400,
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, T0 + 86400, 86400,
                                                  out, 16, &n), MP_OK);
     assert_true(n >= 4 && n <= 5); /* all end at T0: exactly one window back */
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, T0 + 86401, 86400,
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, T0 + 86401, 86400,
                                                  out, 16, &n), MP_OK);
     assert_int_equal(n, 0);
     n = 99;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, T0 - 86401, 86400,
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, T0 - 86401, 86400,
                                                  out, 16, &n), MP_OK);
     assert_int_equal(n, 0); /* reported before the clusters began, beyond the window */
 
@@ -548,10 +548,10 @@ static void test_candidates_metric_box(void **state)
     assert_int_equal(mp_store_cluster_state(f->s, centre, &s), MP_OK);
     s.x = s.sum_x = X0 + 3000;
     assert_int_equal(mp_store_cluster_update(f->s, &s), MP_OK);
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, r, 0, -1, out, 16, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, r, 0, -1, out, 16, &n), MP_OK);
     assert_false(has_id(out, n, centre));
     assert_int_equal(
-        mp_store_cluster_candidates(f->s, "graffiti", X0 + 3000, Y0, 1, 0, -1, out, 16, &n), MP_OK);
+        mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0 + 3000, Y0, 1, 0, -1, out, 16, &n), MP_OK);
     assert_true(has_id(out, n, centre));
 }
 
@@ -580,7 +580,7 @@ static void test_candidates_never_miss(void **state)
         double qx = xs[q * 5], qy = ys[q * 5] + (q % 7) * 13.7;
         double r = q % 3 == 0 ? 1.0 : 10.0 * (q % 70) + 0.5;
         size_t n = 0;
-        assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", qx, qy, r, 0, -1, out, N, &n),
+        assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", qx, qy, r, 0, -1, out, N, &n),
                          MP_OK);
         for (int i = 0; i < N; i++) {
             bool inside = fabs(xs[i] - qx) <= r && fabs(ys[i] - qy) <= r;
@@ -633,11 +633,13 @@ static void test_report_insert_and_get(void **state)
     assert_int_equal(mp_store_report_get(f->s, r + 100, true, copy_report, &got), MP_ENOTFOUND);
     assert_int_equal(got.found, 0);
 
-    /* External ids: unique, NULL allowed many times. */
+    /* External ids: unique within a municipality, NULL allowed many times. */
     bool exists = false;
-    assert_int_equal(mp_store_report_external_exists(f->s, "SR-1", &exists), MP_OK);
+    assert_int_equal(mp_store_report_external_exists(f->s, "chicago", "SR-1", &exists), MP_OK);
     assert_true(exists);
-    assert_int_equal(mp_store_report_external_exists(f->s, "SR-2", &exists), MP_OK);
+    assert_int_equal(mp_store_report_external_exists(f->s, "chicago", "SR-2", &exists), MP_OK);
+    assert_false(exists);
+    assert_int_equal(mp_store_report_external_exists(f->s, "evanston", "SR-1", &exists), MP_OK);
     assert_false(exists);
     struct mp_report_rec dup;
     memset(&dup, 0, sizeof dup);
@@ -651,12 +653,39 @@ static void test_report_insert_and_get(void **state)
     dup.created_at = T0;
     int64_t id = 0;
     assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_ECONFLICT);
+    /* Another town's system may have an SR-1 of its own, in a cluster of
+     * that town (PostgreSQL's keys refuse a cluster of another one). */
+    struct mp_cluster_state ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.municipality, sizeof ev.municipality, "evanston");
+    snprintf(ev.category, sizeof ev.category, "graffiti");
+    snprintf(ev.status, sizeof ev.status, "new");
+    ev.report_count = 1;
+    ev.x = ev.sum_x = X0;
+    ev.y = ev.sum_y = Y0;
+    ev.lon = -87.68;
+    ev.lat = 42.04;
+    ev.first_at = ev.last_at = T0;
+    assert_int_equal(mp_store_cluster_create(f->s, &ev, &dup.cluster_id), MP_OK);
+    dup.municipality = "evanston";
+    assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_OK);
+    assert_int_equal(mp_store_report_external_exists(f->s, "evanston", "SR-1", &exists), MP_OK);
+    assert_true(exists);
+    assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_ECONFLICT);
+    dup.municipality = "chicago";
+    dup.cluster_id = c;
     add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
     add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
     /* A report must belong to a cluster that exists. */
     dup.external_id = NULL;
     dup.cluster_id = 424242;
     assert_int_not_equal(mp_store_report_insert(f->s, &dup, &id), MP_OK);
+    /* And to a municipality. */
+    dup.cluster_id = c;
+    dup.municipality = NULL;
+    assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_EINVAL);
+    dup.municipality = "";
+    assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_EINVAL);
 }
 
 /* The listing data set: 3 clusters, 6 reports. */
@@ -1352,7 +1381,7 @@ static void test_transactions(void **state)
     /* Rolled back ids are gone; nothing in the metric index either. */
     struct mp_cluster_state out[4];
     size_t n = 9;
-    assert_int_equal(mp_store_cluster_candidates(f->s, "graffiti", X0, Y0, 10, 0, -1, out, 4, &n), MP_OK);
+    assert_int_equal(mp_store_cluster_candidates(f->s, "chicago", "graffiti", X0, Y0, 10, 0, -1, out, 4, &n), MP_OK);
     assert_int_equal(n, 0);
 
     assert_int_equal(mp_store_begin_write(f->s, &err), MP_OK);
