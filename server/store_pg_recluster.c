@@ -14,7 +14,8 @@
  * batch size. */
 #define REPLAY_BATCH 4096
 static const char sql_replay[] =
-    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y FROM reports"
+    "SELECT id, cluster_id, created_at, category, address, lon, lat, x, y, municipality"
+    " FROM reports"
     " WHERE ($1::text IS NULL OR category = $1::text) AND (created_at, id) > ($2::bigint,"
     " $3::bigint) ORDER BY created_at, id LIMIT $4::bigint";
 /* In key order, as SQLite's primary key hands them out. */
@@ -43,6 +44,7 @@ static int replay_row(void *ctx, const PGresult *r, int i)
         .lat = mp_pg_col_double(r, i, 6),
         .x = mp_pg_col_double(r, i, 7),
         .y = mp_pg_col_double(r, i, 8),
+        .municipality = mp_pg_col_text(r, i, 9),
     };
     c->rows++;
     c->last_at = row.created_at;

@@ -51,6 +51,8 @@ static const char sql_cluster_reports[] =
 enum mp_status mp_pg_report_insert(struct mp_store_sess *s, const struct mp_report_rec *r,
                                    int64_t *id)
 {
+    if (!r->municipality || !r->municipality[0])
+        return MP_EINVAL; /* every report belongs to one (as on SQLite) */
     struct mp_pg_params p;
     mp_pg_params_init(&p);
     mp_pg_text(&p, r->municipality);

@@ -653,13 +653,27 @@ static void test_report_insert_and_get(void **state)
     dup.created_at = T0;
     int64_t id = 0;
     assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_ECONFLICT);
-    /* Another town's system may have an SR-1 of its own. */
+    /* Another town's system may have an SR-1 of its own, in a cluster of
+     * that town (PostgreSQL's keys refuse a cluster of another one). */
+    struct mp_cluster_state ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.municipality, sizeof ev.municipality, "evanston");
+    snprintf(ev.category, sizeof ev.category, "graffiti");
+    snprintf(ev.status, sizeof ev.status, "new");
+    ev.report_count = 1;
+    ev.x = ev.sum_x = X0;
+    ev.y = ev.sum_y = Y0;
+    ev.lon = -87.68;
+    ev.lat = 42.04;
+    ev.first_at = ev.last_at = T0;
+    assert_int_equal(mp_store_cluster_create(f->s, &ev, &dup.cluster_id), MP_OK);
     dup.municipality = "evanston";
     assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_OK);
     assert_int_equal(mp_store_report_external_exists(f->s, "evanston", "SR-1", &exists), MP_OK);
     assert_true(exists);
     assert_int_equal(mp_store_report_insert(f->s, &dup, &id), MP_ECONFLICT);
     dup.municipality = "chicago";
+    dup.cluster_id = c;
     add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
     add_report(f, c, "graffiti", "new", -87.6, 41.8, T0, NULL, NULL);
     /* A report must belong to a cluster that exists. */
