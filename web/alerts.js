@@ -3,7 +3,7 @@
 // the alert. Confirming needs a click: a link checker that only opens the page starts nothing.
 
 import { postAlert, postAlertConfirm, getDistricts } from './api.js';
-import { $ } from './dom.js';
+import { $, el } from './dom.js';
 import { t, lang } from './i18n.js';
 import { loadCategories, categories, categoryName } from './categories.js';
 import { startMailPage, setStatus, showError, clearError } from './mail-link.js';
@@ -36,18 +36,12 @@ async function fillChoices() {
   try {
     await loadCategories();
     for (const c of categories()) {
-      const o = document.createElement('option');
-      o.value = c.code;
-      o.textContent = categoryName(c.code);
-      $('alert-category').append(o);
+      $('alert-category').append(el('option', { value: c.code, text: categoryName(c.code) }));
     }
     const d = await getDistricts();
     const list = (d.features || []).map((f) => f.properties).sort((a, b) => String(a.name).localeCompare(String(b.name)));
     for (const p of list) {
-      const o = document.createElement('option');
-      o.value = p.code;
-      o.textContent = p.name || p.code;
-      $('alert-district').append(o);
+      $('alert-district').append(el('option', { value: p.code, text: p.name || p.code }));
     }
   } catch (err) {
     showError(err);
