@@ -129,10 +129,6 @@ enum mp_status mp_pg_open311_note_add(struct mp_store_sess *s,
 enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
                                      const char *actor, struct mp_anonymise_stats *stats,
                                      struct mp_error *err);
-/* store_pg_work.c: items as a JSON array of strings, a NEW allocation in
- * *json (NULL when n is 0); MP_ENOMEM. (To fold into store_pg_read.h's
- * mp_pg_json_list when both are on main.) */
-enum mp_status mp_pg_json_strings(const char *const *items, size_t n, char **json);
 /* end pgstaff */
 /* pgnotify: store_pg_notify.c, store_pg_outbox.c, store_pg_kto.c, store_pg_webhooks.c */
 enum mp_status mp_pg_notify_event_add(struct mp_store_sess *s, const struct mp_notify_event_rec *e,

@@ -20,6 +20,7 @@
 #include "meldpunt/vocab.h"
 #include "store_pg.h"
 #include "store_pg_engine.h"
+#include "store_pg_filter.h"
 
 /* Clusters that are resolved ($2: the resolved statuses of vocab.h, as a
  * JSON list) and whose last change is older than $1. updated_at moves with
@@ -247,7 +248,7 @@ enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bo
     struct scope sc = {cutoff, NULL};
     const char *resolved[MP_VOCAB_STATUSES_MAX];
     size_t nresolved = mp_vocab_status_codes(MP_VOCAB_RESOLVED, resolved, MP_VOCAB_STATUSES_MAX);
-    if ((rc = mp_pg_json_strings(resolved, nresolved, &sc.resolved)) || !sc.resolved) {
+    if ((rc = mp_pg_json_list(resolved, nresolved, &sc.resolved)) || !sc.resolved) {
         rc = mp_fail(err, MP_ENOMEM, "store", "cannot prepare anonymisation");
         goto out;
     }

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "meldpunt/buf.h"
 #include "store_pg.h"
 #include "store_pg_engine.h"
+#include "store_pg_filter.h"
 
 static const char sql_get[] =
     "SELECT coalesce(department, ''), coalesce(crew, ''), coalesce(priority, 0),"
@@ -153,29 +153,6 @@ static int work_row(void *ctx, const PGresult *r, int i)
     return c->cb(c->ctx, &w);
 }
 
-enum mp_status mp_pg_json_strings(const char *const *items, size_t n, char **json)
-{
-    *json = NULL;
-    if (n == 0)
-        return MP_OK;
-    struct mp_buf b;
-    mp_buf_init(&b, 64 * 1024);
-    mp_buf_addc(&b, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            mp_buf_addc(&b, ',');
-        mp_json_str(&b, items[i]);
-    }
-    mp_buf_addc(&b, ']');
-    if (b.failed) {
-        mp_buf_free(&b);
-        return MP_ENOMEM;
-    }
-    size_t len;
-    *json = mp_buf_steal(&b, &len);
-    return *json ? MP_OK : MP_ENOMEM;
-}
-
 enum mp_status mp_pg_work_list(struct mp_store_sess *s, const struct mp_work_query *q,
                                mp_work_cb cb, void *ctx)
 {
@@ -183,8 +160,8 @@ enum mp_status mp_pg_work_list(struct mp_store_sess *s, const struct mp_work_que
         return MP_EINVAL;
     char *categories = NULL, *statuses = NULL;
     enum mp_status rc;
-    if ((rc = mp_pg_json_strings(q->categories, q->ncategories, &categories)) ||
-        (rc = mp_pg_json_strings(q->statuses, q->nstatuses, &statuses)))
+    if ((rc = mp_pg_json_list(q->categories, q->ncategories, &categories)) ||
+        (rc = mp_pg_json_list(q->statuses, q->nstatuses, &statuses)))
         goto out;
     struct mp_pg_params p;
     mp_pg_params_init(&p);
