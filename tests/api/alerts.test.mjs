@@ -8,8 +8,7 @@
 // in any alert.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { api, startServer, LOOP, offset } from './lib.mjs';
+import { api, startServer, LOOP, offset, dbQuery } from './lib.mjs';
 import { startSink, links } from '../notify/mail.mjs';
 
 const FROM = 'meldpunt@city.example';
@@ -21,7 +20,6 @@ const REPORTER = { name: 'Rita Reporter', email: 'rita.reporter@example.net', ph
 
 // The CLI waits for the server's write transactions (the senders write every 100 ms) instead of
 // failing at once with "database is locked" under load.
-const sql = (db, q) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', db, q], { encoding: 'utf8' }).trim();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let sink;
@@ -73,8 +71,8 @@ async function report(p, { category = 'graffiti', sameAs } = {}) {
   return { id: r.body.report.id, cluster: r.body.cluster.id };
 }
 
-const alertRows = (sub) => Number(sql(srv.db, `SELECT count(*) FROM outbox WHERE kind = 'alert' AND sub_id = ${sub}`));
-const alertId = (addr) => Number(sql(srv.db, `SELECT max(id) FROM alert_subs WHERE email = '${addr}'`));
+const alertRows = (sub) => Number(dbQuery(srv.db, `SELECT count(*) FROM outbox WHERE kind = 'alert' AND sub_id = ${sub}`));
+const alertId = (addr) => Number(dbQuery(srv.db, `SELECT max(id) FROM alert_subs WHERE email = '${addr}'`));
 
 test('bad input is refused with a clear error', async () => {
   const cases = [
@@ -95,7 +93,7 @@ test('bad input is refused with a clear error', async () => {
     assert.equal(r.body.error.code, code, JSON.stringify(json));
     assert.match(r.body.error.message, text, JSON.stringify(json));
   }
-  assert.equal(sql(srv.db, 'SELECT count(*) FROM alert_subs'), '0', 'nothing stored');
+  assert.equal(dbQuery(srv.db, 'SELECT count(*) FROM alert_subs'), '0', 'nothing stored');
 });
 
 test('double opt-in: nothing before the confirmation, then an alert per new problem inside the circle only', async () => {
@@ -155,11 +153,11 @@ test('an alert of one category ignores the others', async () => {
 test('an expired confirmation link is refused and confirms nothing', async () => {
   await subscribe({ email: LATE, district: '32' });
   const { token } = await confirmation(LATE);
-  sql(srv.db, "UPDATE notify_tokens SET expires_at = strftime('%s','now') - 1 WHERE purpose = 'alert_confirm'"
+  dbQuery(srv.db, `UPDATE notify_tokens SET expires_at = ${Math.floor(Date.now() / 1000) - 1} WHERE purpose = 'alert_confirm'`
     + ` AND sub_id = ${alertId(LATE)}`);
   const r = await confirm(token, 401);
   assert.equal(r.body.error.code, 'expired_token');
-  assert.equal(sql(srv.db, `SELECT confirmed_at FROM alert_subs WHERE id = ${alertId(LATE)}`), '0');
+  assert.equal(dbQuery(srv.db, `SELECT confirmed_at FROM alert_subs WHERE id = ${alertId(LATE)}`), '0');
   assert.equal((await confirm('mp_nonsense', 401)).body.error.code, 'invalid_token');
 });
 
@@ -173,10 +171,10 @@ test('a daily digest lists the new problems of its district, once', async () => 
   await report(offset(LOOP, -600, -400), { sameAs: a.cluster }); // "me too"
   await sleep(500);
   assert.equal(to(await sink.messages(), DIGEST).length, 1, 'nothing before the digest is due');
-  assert.equal(sql(srv.db, `SELECT count(*) FROM digest_items WHERE alert_id = ${sub} AND outbox_id = 0`), '2');
+  assert.equal(dbQuery(srv.db, `SELECT count(*) FROM digest_items WHERE alert_id = ${sub} AND outbox_id = 0`), '2');
   // Its morning has come. The sender looks for due digests at start and every five minutes:
   // a restart makes it look now.
-  sql(srv.db, `UPDATE alert_subs SET next_digest_at = 0 WHERE id = ${sub}`);
+  dbQuery(srv.db, `UPDATE alert_subs SET next_digest_at = 0 WHERE id = ${sub}`);
   await srv.stop();
   await srv.start();
   const msgs = to(await sink.waitFor((ms) => to(ms, DIGEST).length === 2, { what: 'the digest' }), DIGEST);
@@ -186,9 +184,9 @@ test('a daily digest lists the new problems of its district, once', async () => 
   assert.deepEqual(urls.sort(), [`${srv.url}/r/${a.id}`, `${srv.url}/r/${b.id}`].sort());
   assert.match(d.html, new RegExp(`<li><a href="${srv.url}/r/${a.id}">Graffiti</a>`));
   assert.equal(d.header('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
-  const next = Number(sql(srv.db, `SELECT next_digest_at FROM alert_subs WHERE id = ${sub}`));
+  const next = Number(dbQuery(srv.db, `SELECT next_digest_at FROM alert_subs WHERE id = ${sub}`));
   assert.ok(next > Date.now() / 1000 && next <= Date.now() / 1000 + 86400, `the next digest tomorrow morning: ${next}`);
-  assert.equal(sql(srv.db, `SELECT count(*) FROM digest_items WHERE alert_id = ${sub} AND outbox_id = 0`), '0');
+  assert.equal(dbQuery(srv.db, `SELECT count(*) FROM digest_items WHERE alert_id = ${sub} AND outbox_id = 0`), '0');
 });
 
 test('one-click unsubscribe stops the alert', async () => {

@@ -3,7 +3,7 @@
 // honours corrections and equals insert-by-insert folding, and the evaluation command.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, api, meldpunt, CITY_DIR, SHARED_DIR } from './lib.mjs';
+import { startServer, api, meldpunt, CITY_DIR, SHARED_DIR, dbQuery, ENGINE_PG } from './lib.mjs';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
@@ -193,10 +193,9 @@ test('staff merge clusters and move reports; roles are enforced; corrections sur
     { json: { to: out.body.cluster.id }, token: admin });
   assert.equal(same.status, 400);
   // Every correction is logged with who and when (read straight from the database).
-  const log = await new Promise((resolve, reject) => execFile('sqlite3', [srv.db,
-    "SELECT kind || ':' || actor FROM corrections ORDER BY id; SELECT action || ':' || user_name FROM audit WHERE action IN ('merge', 'move') ORDER BY id"],
-  (err, out) => (err ? reject(err) : resolve(out))));
-  assert.equal(log.trim(), 'merge:dana\nmove:boss\nmerge:dana\nmove:boss');
+  const log = [dbQuery(srv.db, "SELECT kind || ':' || actor FROM corrections ORDER BY id"),
+    dbQuery(srv.db, "SELECT action || ':' || user_name FROM audit WHERE action IN ('merge', 'move') ORDER BY id")];
+  assert.equal(log.join('\n'), 'merge:dana\nmove:boss\nmerge:dana\nmove:boss');
 
   // Replaying the reports must keep both corrections although the rules alone would
   // fold the 5 m report back and keep the 400 m one apart.
@@ -224,7 +223,9 @@ test('a merge into a closed job takes the open status of the merged one', async 
   assert.equal((await cluster(closed.cluster.id)).body.properties.status, 'new');
 });
 
-test('schema 8 repairs clusters an old merge left with an empty status', async () => {
+test('schema 8 repairs clusters an old merge left with an empty status', {
+  skip: ENGINE_PG && 'repairs an old SQLite file (PRAGMA user_version 7); PostgreSQL starts at schema 10 and has no such files',
+}, async () => {
   const fresh = await startServer();
   try {
     const disp = await fresh.user('dora', 'dispatcher');

@@ -3,17 +3,14 @@
 //
 // The export tests need an export larger than the kernel's socket buffers, so that a client
 // that stops reading really leaves the server half-way: the demo reports get 16 KiB
-// descriptions (about 15 MB of GeoJSON), written with the sqlite3 shell while the server is
-// down.
+// descriptions (about 15 MB of GeoJSON), written with sqlite3 or psql (dbQuery) while the
+// server is down.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { startServer, api, LOOP, offset } from './lib.mjs';
+import { startServer, api, LOOP, offset, dbQuery, ENGINE_PG } from './lib.mjs';
 
-const sqlite = (db, sql) => new Promise((resolve, reject) => execFile('sqlite3', [db, sql],
-  (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const walSize = async (db) => { try { return (await stat(`${db}-wal`)).size; } catch { return 0; } };
 
@@ -21,8 +18,8 @@ const walSize = async (db) => { try { return (await stat(`${db}-wal`)).size; } c
 async function bigExportServer(env) {
   const srv = await startServer({ demo: true, env });
   await srv.stop();
-  await sqlite(srv.db, "UPDATE reports SET description = description || ' ' || printf('%.16000c', 'x');" +
-    ' PRAGMA wal_checkpoint(TRUNCATE);');
+  dbQuery(srv.db, ENGINE_PG ? "UPDATE reports SET description = description || ' ' || repeat('x', 16000)"
+    : "UPDATE reports SET description = description || ' ' || printf('%.16000c', 'x'); PRAGMA wal_checkpoint(TRUNCATE);");
   await srv.start();
   return srv;
 }
@@ -38,7 +35,9 @@ function stalledExport(url) {
   });
 }
 
-test('a client that stops reading an export does not keep the WAL from being checkpointed', async (t) => {
+test('a client that stops reading an export does not keep the WAL from being checkpointed', {
+  skip: ENGINE_PG && "SQLite's WAL checkpoint; on PostgreSQL a held snapshot delays vacuum instead, untested so far",
+}, async (t) => {
   const srv = await bigExportServer({ MELDPUNT_EXPORT_MIN_RATE: '0' });
   try {
     const slow = await stalledExport(srv.url);

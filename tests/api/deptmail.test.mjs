@@ -6,11 +6,10 @@
 // the database). The morning digest's calendar (weekends, holidays) is unit.test_alerts's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { api, startServer, LOOP, offset, CITY_DIR } from './lib.mjs';
+import { api, startServer, LOOP, offset, CITY_DIR, dbQuery } from './lib.mjs';
 import { startSink, links } from '../notify/mail.mjs';
 
 const FROM = 'meldpunt@city.example';
@@ -19,7 +18,6 @@ const REPORTER = { name: 'Rita Reporter', email: 'rita.reporter@example.net' };
 
 // The CLI waits for the server's write transactions (the senders write every 100 ms) instead of
 // failing at once with "database is locked" under load.
-const sql = (db, q) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', db, q], { encoding: 'utf8' }).trim();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let sink;
@@ -74,7 +72,7 @@ test('a job that became overdue mails the department once', async () => {
   const job = await report(offset(LOOP, 300, -800));
   await sink.waitFor((ms) => to(ms, STREETS).length === 2, { what: 'the new job mail' });
   // Three weeks ago: past its 7 working days. The sender looks at start (and every 5 minutes).
-  sql(srv.db, `UPDATE clusters SET first_at = first_at - 21 * 86400 WHERE id = ${job.cluster}`);
+  dbQuery(srv.db, `UPDATE clusters SET first_at = first_at - 21 * 86400 WHERE id = ${job.cluster}`);
   await srv.stop();
   await srv.start();
   const msgs = to(await sink.waitFor((ms) => to(ms, STREETS).length === 3, { what: 'the overdue mail' }), STREETS);
@@ -84,5 +82,5 @@ test('a job that became overdue mails the department once', async () => {
   await srv.start();
   await sleep(1500);
   assert.equal(to(await sink.messages(), STREETS).length, 3, 'not twice');
-  assert.equal(sql(srv.db, `SELECT count(*) FROM outbox WHERE kind = 'dept_overdue' AND cluster_id = ${job.cluster}`), '1');
+  assert.equal(dbQuery(srv.db, `SELECT count(*) FROM outbox WHERE kind = 'dept_overdue' AND cluster_id = ${job.cluster}`), '1');
 });

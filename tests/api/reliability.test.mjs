@@ -18,11 +18,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, open, stat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { api, startServer, meldpunt, LOOP, offset } from './lib.mjs';
+import { api, startServer, meldpunt, LOOP, offset, dbQuery, ENGINE_PG } from './lib.mjs';
 
 const ROUNDS = Number(process.env.MELDPUNT_KILL_ROUNDS || 20);
 const WRITERS = 8;
@@ -54,14 +55,21 @@ const SITES = [
 ];
 const r7 = (v) => Math.round(v * 1e7) / 1e7;
 
+/** Reads a database: a file read-only (recovery must not hide anything), or a PostgreSQL URL. */
 function sqlite(db, sql) {
+  if (db.startsWith('postgresql://')) return dbQuery(db, sql);
   return execFileSync('sqlite3', [`file:${db}?mode=ro`, sql], { encoding: 'utf8' }).trim();
 }
 
-/** Checks a database file: integrity, foreign keys, cluster counts. */
+/**
+ * Checks a database: integrity and foreign keys (a file; PostgreSQL checks its own pages and
+ * keys on every write), cluster counts (both).
+ */
 function checkDatabase(db, label) {
-  assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok', `${label}: integrity_check`);
-  assert.equal(sqlite(db, 'PRAGMA foreign_key_check'), '', `${label}: foreign_key_check`);
+  if (!db.startsWith('postgresql://')) {
+    assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok', `${label}: integrity_check`);
+    assert.equal(sqlite(db, 'PRAGMA foreign_key_check'), '', `${label}: foreign_key_check`);
+  }
   assert.equal(sqlite(db, 'SELECT count(*) FROM clusters c WHERE report_count <>'
     + ' (SELECT count(*) FROM reports r WHERE r.cluster_id = c.id)'), '0',
   `${label}: every cluster's report_count matches its reports`);
@@ -241,7 +249,9 @@ test('SIGTERM lets in-flight requests finish and exits 0', { timeout: 120000 }, 
   }
 });
 
-test('meldpunt backup while serving under write load', { timeout: 300000 }, async () => {
+test('meldpunt backup while serving under write load', {
+  timeout: 300000, skip: ENGINE_PG && "SQLite's online backup; on PostgreSQL it is refused (next test): pg_dump or PITR",
+}, async () => {
   const server = await startServer({ demo: true, env: ENV });
   const out = path.join(server.dir, 'backup.sqlite');
   try {
@@ -283,6 +293,19 @@ test('meldpunt backup while serving under write load', { timeout: 300000 }, asyn
     // Refusals are clear and harmless.
     await assert.rejects(meldpunt(['backup', '--db', server.db, server.db]), /is the database itself/);
     await assert.rejects(meldpunt(['backup', '--db', path.join(server.dir, 'nope.sqlite'), out]), /no database at/);
+  } finally {
+    await server.cleanup();
+  }
+});
+
+test('meldpunt backup refuses a PostgreSQL database and names pg_dump', {
+  skip: !ENGINE_PG && 'SQLite is backed up by meldpunt backup (the test above)',
+}, async () => {
+  const server = await startServer({ env: ENV });
+  try {
+    await assert.rejects(meldpunt(['backup', '--db', server.db, path.join(server.dir, 'backup.sqlite')]),
+      /meldpunt backup: the database is PostgreSQL: back it up with pg_dump or continuous archiving \(PITR\), not meldpunt backup/);
+    assert.equal(existsSync(path.join(server.dir, 'backup.sqlite')), false, 'no file written');
   } finally {
     await server.cleanup();
   }

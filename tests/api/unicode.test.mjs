@@ -3,10 +3,8 @@
 // masked, and the database holds it without U+202A-U+202E, U+2066-U+2069.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startServer, api, LOOP } from './lib.mjs';
+import { startServer, api, LOOP, dbQuery } from './lib.mjs';
 
-const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
 
 test('tricked contact details are masked in public answers; bidi controls are not stored', async () => {
   const srv = await startServer();
@@ -33,7 +31,7 @@ test('tricked contact details are masked in public answers; bidi controls are no
     assert.equal(feature.properties.address, 'Main St');
 
     // Stored: the text as typed, less the bidi controls (masking is for public answers).
-    const stored = sql(srv.db, `SELECT description || '|' || address FROM reports WHERE id = ${id}`);
+    const stored = dbQuery(srv.db, `SELECT description || '|' || address FROM reports WHERE id = ${id}`);
     assert.equal(stored, `Deep hole evil ${tricks.join(', ')}.|Main St`);
 
     // A multipart form (the report page's photo upload) too.
@@ -44,7 +42,7 @@ test('tricked contact details are masked in public answers; bidi controls are no
     form.set('description', 'tag \u202Dreversed\u202C here');
     const multi = await api(srv.url, 'POST', '/api/v1/reports', { form });
     assert.equal(multi.status, 201, multi.text);
-    assert.equal(sql(srv.db, `SELECT description FROM reports WHERE id = ${multi.body.report.id}`),
+    assert.equal(dbQuery(srv.db, `SELECT description FROM reports WHERE id = ${multi.body.report.id}`),
       'tag reversed here');
   } finally {
     await srv.cleanup();
