@@ -4,7 +4,8 @@
 // same reports are posted to it one by one in the order they were committed (report ids are
 // handed out in commit order: writers take the database's write lock first). Runs on the
 // throwaway cluster of tests/pg/cluster.sh (MELDPUNT_TEST_ENGINE=pg). (2) kill -9 of one of two
-// servers under write load loses no 201 and the other keeps serving.
+// servers under write load loses no 201 and the other keeps serving. (3) A report stored through
+// one server is in the other's (cached) map and grid answers within a second.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -139,6 +140,58 @@ test('kill -9 one of two servers under write load: every 201 is stored, the othe
       + ` ${answers.length - ok.length} failed on the killed server, ${stored.size} stored`);
   } finally {
     if (load) await load.stop();
+    for (const s of servers) await s.cleanup();
+    drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+// A report stored through server A is in server B's map answers within one second, although B
+// answered (and cached) the same box before: answer caches follow the database's change counter,
+// not what the server itself wrote.
+test('a report stored through one server is in the other\'s map answers within a second', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-fresh-'));
+  const { db, drop } = newDatabase(dir);
+  const servers = [];
+  try {
+    await startServers(servers, 2, { db, env: ENV });
+    const [a, b] = servers;
+    const box = [LOOP.lon - 0.01, LOOP.lat - 0.01, LOOP.lon + 0.01, LOOP.lat + 0.01].join(',');
+    const map = `/api/v1/clusters?bbox=${box}`;
+    const grid = `/api/v1/clusters/grid?bbox=${box}&zoom=14`;
+    const count = (r) => {
+      assert.equal(r.status, 200, r.text);
+      return JSON.parse(r.text).features.length;
+    };
+    const cells = (r) => {
+      assert.equal(r.status, 200, r.text);
+      return JSON.parse(r.text).features.reduce((n, f) => n + (f.properties.count ?? f.properties.clusters ?? 1), 0);
+    };
+    // B answers the box twice (the second from its cache), the grid too.
+    assert.equal(count(await api(b.url, 'GET', map)), 0);
+    assert.equal(count(await api(b.url, 'GET', map)), 0);
+    const etag = (await api(b.url, 'GET', map)).headers.get('etag');
+    assert.equal(cells(await api(b.url, 'GET', grid)), 0);
+
+    const r = await post(a.url, { category: 'pothole', lat: LOOP.lat, lon: LOOP.lon, tag: 'fresh' });
+    assert.equal(r.status, 201, r.text);
+    const stored = Date.now();
+    let seenMap = -1;
+    let seenGrid = -1;
+    while (Date.now() - stored < 3000 && (seenMap < 0 || seenGrid < 0)) {
+      if (seenMap < 0 && count(await api(b.url, 'GET', map)) === 1) seenMap = Date.now() - stored;
+      if (seenGrid < 0 && cells(await api(b.url, 'GET', grid)) > 0) seenGrid = Date.now() - stored;
+      await sleep(50);
+    }
+    console.log(`# server B saw A's report after ${seenMap} ms (map), ${seenGrid} ms (grid)`);
+    assert.ok(seenMap >= 0 && seenMap <= 1000, `map answer of B after ${seenMap} ms`);
+    assert.ok(seenGrid >= 0 && seenGrid <= 1000, `grid answer of B after ${seenGrid} ms`);
+    // The old ETag no longer matches: no 304 for a changed answer.
+    if (etag) {
+      const again = await api(b.url, 'GET', map, { headers: { 'If-None-Match': etag } });
+      assert.equal(again.status, 200, 'a changed answer is not 304');
+    }
+  } finally {
     for (const s of servers) await s.cleanup();
     drop();
     await rm(dir, { recursive: true, force: true });
