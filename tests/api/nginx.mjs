@@ -20,16 +20,18 @@ async function freePort() {
   });
 }
 
-/** The shipped config with the test's upstream and listen port. */
+/** The shipped config with the test's upstream(s) and listen port: upstreamPort is one port
+ * or an array of ports (several servers on one PostgreSQL database, one `server` line each). */
 export async function testConfig(upstreamPort, listenPort) {
   const conf = await readFile(path.join(SOURCE_DIR, 'contrib', 'nginx', 'meldpunt.conf'), 'utf8');
+  const ports = [upstreamPort].flat();
   const out = conf
-    .replace(/server 127\.0\.0\.1:8080;/, `server 127.0.0.1:${upstreamPort};`)
+    .replace(/server 127\.0\.0\.1:8080;/, ports.map((p) => `server 127.0.0.1:${p};`).join('\n    '))
     .replace(/server \{\n {4}listen 80;[\s\S]*?\n\}\n/, '')
     .replace(/listen 443 ssl http2;/, `listen 127.0.0.1:${listenPort};`)
     .replace(/ *listen \[::\]:443 ssl http2;\n/, '')
     .replace(/ *ssl_certificate(_key)? .*\n/g, '');
-  for (const must of [`server 127.0.0.1:${upstreamPort};`, `listen 127.0.0.1:${listenPort};`]) {
+  for (const must of [...ports.map((p) => `server 127.0.0.1:${p};`), `listen 127.0.0.1:${listenPort};`]) {
     if (!out.includes(must)) throw new Error(`contrib/nginx/meldpunt.conf changed shape: no "${must}"`);
   }
   // No TLS directive and no listen line but the test's (port numbers are random: match
@@ -41,7 +43,8 @@ export async function testConfig(upstreamPort, listenPort) {
   return out;
 }
 
-/** Starts nginx in front of upstreamUrl (http://127.0.0.1:PORT). Returns { url, stop(), errors() }. */
+/** Starts nginx in front of upstreamUrl (http://127.0.0.1:PORT, or an array of them).
+ * Returns { url, stop(), errors() }. */
 export async function startNginx(upstreamUrl) {
   const { access } = await import('node:fs/promises');
   let bin;
@@ -50,7 +53,7 @@ export async function startNginx(upstreamUrl) {
   const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-nginx-'));
   await mkdir(path.join(dir, 'tmp'));
   const port = await freePort();
-  const upstreamPort = Number(new URL(upstreamUrl).port);
+  const upstreamPort = [upstreamUrl].flat().map((u) => Number(new URL(u).port));
   await writeFile(path.join(dir, 'meldpunt.conf'), await testConfig(upstreamPort, port));
   const t = path.join(dir, 'tmp');
   await writeFile(path.join(dir, 'nginx.conf'), `worker_processes 1;

@@ -197,3 +197,49 @@ test('a report stored through one server is in the other\'s map answers within a
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+// Two servers on one database behind contrib/nginx/meldpunt.conf (one `server` line each):
+// kill -9 of one under write load through nginx. nginx sends what the dead server never got
+// to the other, so clients see at most the requests that were inside the killed server when it
+// died fail (502), nothing after; every 201 is stored.
+test('two servers behind nginx: kill -9 of one under load, nginx carries on with the other', async () => {
+  const { startNginx } = await import('../api/nginx.mjs');
+  const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-lb-'));
+  const { db, drop } = newDatabase(dir);
+  const servers = [];
+  let proxy;
+  let load;
+  try {
+    // Behind the proxy every client is 127.0.0.1: believe its X-Forwarded-For, and leave
+    // the write limit to the proxy (README "Scale out").
+    const env = { ...ENV, MELDPUNT_TRUSTED_PROXIES: '127.0.0.1', MELDPUNT_RATE_WRITES: '0' };
+    await startServers(servers, 2, { db, env });
+    proxy = await startNginx(servers.map((s) => s.url));
+    const workers = 8;
+    load = writeLoad([{ url: proxy.url }], { workers, prefix: 'n' });
+    const { answers } = load;
+    await sleep(1500);
+    await servers[0].kill();
+    const killedAt = Date.now();
+    await sleep(2500);
+    await load.stop();
+
+    const failed = answers.filter((a) => a.status !== 201);
+    assert.ok(failed.length <= workers, `${failed.length} failed: ${failed.map((a) => `${a.status} ${a.text}`).join(' | ')}`);
+    assert.deepEqual(failed.filter((a) => a.status !== 502 && a.status !== 0).map((a) => `${a.status} ${a.text}`), []);
+    assert.deepEqual(failed.filter((a) => a.at > killedAt + 1000).map((a) => a.tag), [], 'nothing fails once nginx knows');
+    const after = answers.filter((a) => a.at > killedAt + 500 && a.status === 201);
+    assert.ok(after.length >= 10, `${after.length} reports stored through nginx after the kill`);
+    const stored = new Map(dbQuery(db, "SELECT description, id FROM reports WHERE description LIKE 'n%'")
+      .split('\n').filter(Boolean).map((l) => l.split('|')));
+    assert.deepEqual(lost201(answers, stored), []);
+    console.log(`# nginx, kill -9 of one of two servers: ${answers.length - failed.length} 201,`
+      + ` ${failed.length} failed (in the killed server), ${after.length} 201 after the kill`);
+  } finally {
+    if (load) await load.stop();
+    if (proxy) await proxy.stop();
+    for (const s of servers) await s.cleanup();
+    drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
