@@ -40,7 +40,8 @@ static void usage_anonymise(FILE *out)
           "numbers typed into descriptions and Open311 attribute answers; Open311 device\n"
           "and account ids; their mail in the outbox, link tokens, mail subscriptions,\n"
           "satisfaction texts and photos) from reports whose cluster was fixed, closed\n"
-          "or not_responsible more than N days ago.\n"
+          "or not_responsible more than N days ago, and the address of area alerts\n"
+          "never confirmed or stopped more than N days ago.\n"
           "Public fields are kept. Safe while the server runs; written to the audit log.\n"
           "\n"
           "  --db PATH|URL    SQLite file or postgresql:// URL (env MELDPUNT_DB;\n"
@@ -214,13 +215,15 @@ int mp_cli_anonymise(struct mp_config *cfg, int argc, char **argv)
                    "outbox messages %sdeleted: %lld\n"
                    "link tokens %sdeleted: %lld\n"
                    "mail subscriptions %sdeleted: %lld\n"
-                   "satisfaction answers whose text and photo %scleared: %lld\n",
+                   "satisfaction answers whose text and photo %scleared: %lld\n"
+                   "area alert addresses %scleared: %lld\n",
                    dry ? "dry run: " : "", when, (long long)st.clusters,
                    dry ? "would be " : "was ", (long long)st.reports, verb,
                    (long long)st.descriptions, verb, (long long)st.open311, verb,
                    (long long)st.attributes, verb, (long long)st.outbox, verb,
                    (long long)st.tokens, verb, (long long)st.subscriptions,
-                   dry ? "would be " : "were ", (long long)st.answers);
+                   dry ? "would be " : "were ", (long long)st.answers, verb,
+                   (long long)st.alerts);
         }
     }
     mp_store_close(store);

@@ -36,17 +36,17 @@ enum mp_status mp_maint_anonymise_audit(struct mp_store_sess *sess, int64_t cuto
                                         const struct mp_anonymise_stats *a, const char *actor)
 {
     if (!(a->reports || a->descriptions || a->open311 || a->attributes || a->outbox || a->tokens ||
-          a->subscriptions || a->answers))
+          a->subscriptions || a->answers || a->alerts))
         return MP_OK;
-    char detail[360];
+    char detail[420];
     snprintf(detail, sizeof detail,
              "{\"cutoff\":%lld,\"clusters\":%lld,\"reports\":%lld,\"descriptions\":%lld,"
              "\"open311\":%lld,\"attributes\":%lld,\"outbox\":%lld,\"tokens\":%lld,"
-             "\"subscriptions\":%lld,\"answers\":%lld}",
+             "\"subscriptions\":%lld,\"answers\":%lld,\"alerts\":%lld}",
              (long long)cutoff, (long long)a->clusters, (long long)a->reports,
              (long long)a->descriptions, (long long)a->open311, (long long)a->attributes,
              (long long)a->outbox, (long long)a->tokens, (long long)a->subscriptions,
-             (long long)a->answers);
+             (long long)a->answers, (long long)a->alerts);
     struct mp_audit_rec rec = {.at = mp_time_now(),
                                .user_name = actor ? actor : "retention",
                                .action = "anonymise",

@@ -25,6 +25,7 @@ static const char sql_alert_stop[] = "UPDATE alert_subs SET stopped_at = $2::big
 static const char sql_alerts_match[] =
     "SELECT " ALERT_COLS " FROM alert_subs a WHERE a.confirmed_at > 0 AND a.stopped_at = 0"
     " AND a.email IS NOT NULL AND (a.category IS NULL OR a.category = $1::text)"
+    " AND NOT EXISTS (SELECT 1 FROM notify_stop x WHERE x.email_hash = a.email_hash)"
     " AND ((a.district IS NOT NULL AND a.district = $2::text) OR (a.district IS NULL"
     " AND $4::float8 BETWEEN a.lat_min AND a.lat_max"
     " AND $3::float8 BETWEEN a.lon_min AND a.lon_max)) ORDER BY a.id";

@@ -80,6 +80,22 @@ static const char sql_count_kto[] =
 static const char sql_clear_kto[] =
     "UPDATE kto_answers SET text = NULL, photo = NULL, photo_thumb = NULL WHERE " KTO_WRITTEN
     " AND report_id IN (" OLD_REPORTS ")";
+/* Area alerts (store_alerts.h) that never got consent (unconfirmed and made
+ * before the cut-off) or whose consent ended before it (stopped): their
+ * address and their unsent digest items go; email_hash stays, for the stop
+ * list and unsubscribe. Confirmed live alerts stay whole: the subscriber
+ * asked for them and can stop them. These bind only $1 (apply_cutoff). */
+#define OLD_ALERTS                                                                                 \
+    "((confirmed_at = 0 AND created_at < $1::bigint)"                                              \
+    " OR (stopped_at > 0 AND stopped_at < $1::bigint))"
+static const char sql_count_alerts[] =
+    "SELECT count(*) FROM alert_subs WHERE email IS NOT NULL AND " OLD_ALERTS;
+static const char sql_clear_alerts[] =
+    "UPDATE alert_subs SET email = NULL WHERE email IS NOT NULL AND " OLD_ALERTS;
+#define OLD_ITEMS                                                                                  \
+    "outbox_id = 0 AND department = '' AND alert_id IN (SELECT id FROM alert_subs WHERE " OLD_ALERTS ")"
+static const char sql_count_items[] = "SELECT count(*) FROM digest_items WHERE " OLD_ITEMS;
+static const char sql_clear_items[] = "DELETE FROM digest_items WHERE " OLD_ITEMS;
 
 /* $1 and $2 of every statement: the cut-off and the resolved statuses. */
 struct scope {
@@ -103,6 +119,20 @@ static enum mp_status apply(struct mp_store_sess *s, const struct scope *sc, con
     add_scope(&p, sc);
     *n = 0;
     if (dry_run || !change_sql)
+        return mp_pg_first(s, count_sql, &p, mp_pg_row_int64, n, "anonymise");
+    return mp_pg_run(s, change_sql, &p, n, "anonymise");
+}
+
+/* As apply, for statements that take only the cut-off ($1): PostgreSQL
+ * cannot prepare a statement with a parameter it never uses. */
+static enum mp_status apply_cutoff(struct mp_store_sess *s, int64_t cutoff, const char *count_sql,
+                                   const char *change_sql, bool dry_run, int64_t *n)
+{
+    struct mp_pg_params p;
+    mp_pg_params_init(&p);
+    mp_pg_int64(&p, cutoff);
+    *n = 0;
+    if (dry_run)
         return mp_pg_first(s, count_sql, &p, mp_pg_row_int64, n, "anonymise");
     return mp_pg_run(s, change_sql, &p, n, "anonymise");
 }
@@ -245,6 +275,7 @@ enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bo
     enum mp_status rc = MP_OK;
     struct mp_anonymise_stats a;
     memset(&a, 0, sizeof a);
+    int64_t items = 0; /* digest items of those alerts: not reported on their own */
     struct scope sc = {cutoff, NULL};
     const char *resolved[MP_VOCAB_STATUSES_MAX];
     size_t nresolved = mp_vocab_status_codes(MP_VOCAB_RESOLVED, resolved, MP_VOCAB_STATUSES_MAX);
@@ -266,7 +297,9 @@ enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bo
         (rc = apply(s, &sc, sql_count_outbox, sql_clear_outbox, dry_run, &a.outbox)) ||
         (rc = apply(s, &sc, sql_count_tokens, sql_clear_tokens, dry_run, &a.tokens)) ||
         (rc = apply(s, &sc, sql_count_subs, sql_clear_subs, dry_run, &a.subscriptions)) ||
-        (rc = apply(s, &sc, sql_count_kto, sql_clear_kto, dry_run, &a.answers))) {
+        (rc = apply(s, &sc, sql_count_kto, sql_clear_kto, dry_run, &a.answers)) ||
+        (rc = apply_cutoff(s, cutoff, sql_count_items, sql_clear_items, dry_run, &items)) ||
+        (rc = apply_cutoff(s, cutoff, sql_count_alerts, sql_clear_alerts, dry_run, &a.alerts))) {
         mp_store_rollback(s);
         rc = mp_fail(err, rc, rc == MP_EUNAVAIL ? "unavailable" : "store",
                      "anonymisation failed; nothing was changed");

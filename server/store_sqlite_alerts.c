@@ -69,6 +69,7 @@ static const char sql_alert_stop[] =
 static const char sql_alerts_match[] =
     "SELECT " ALERT_COLS " FROM alert_subs a WHERE a.confirmed_at > 0 AND a.stopped_at = 0"
     " AND a.email IS NOT NULL AND (a.category IS NULL OR a.category = ?1)"
+    " AND NOT EXISTS (SELECT 1 FROM notify_stop x WHERE x.email_hash = a.email_hash)"
     " AND ((a.district IS NOT NULL AND a.district = ?2) OR (a.district IS NULL"
     " AND ?4 BETWEEN a.lat_min AND a.lat_max AND ?3 BETWEEN a.lon_min AND a.lon_max))"
     " ORDER BY a.id";

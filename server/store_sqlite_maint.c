@@ -348,6 +348,20 @@ static const char sql_count_kto[] = "SELECT count(*) FROM kto_answers WHERE " KT
 static const char sql_clear_kto[] =
     "UPDATE kto_answers SET text = NULL, photo = NULL, photo_thumb = NULL WHERE " KTO_WRITTEN
     " AND report_id IN (" OLD_REPORTS ")";
+/* Area alerts (store_alerts.h) that never got consent (unconfirmed and made
+ * before the cut-off) or whose consent ended before it (stopped): their
+ * address and their unsent digest items go; email_hash stays, for the stop
+ * list and unsubscribe. Confirmed live alerts stay whole: the subscriber
+ * asked for them and can stop them. These bind only ?1. */
+#define OLD_ALERTS "((confirmed_at = 0 AND created_at < ?1) OR (stopped_at > 0 AND stopped_at < ?1))"
+static const char sql_count_alerts[] =
+    "SELECT count(*) FROM alert_subs WHERE email IS NOT NULL AND " OLD_ALERTS;
+static const char sql_clear_alerts[] =
+    "UPDATE alert_subs SET email = NULL WHERE email IS NOT NULL AND " OLD_ALERTS;
+#define OLD_ITEMS                                                                                  \
+    "outbox_id = 0 AND department = '' AND alert_id IN (SELECT id FROM alert_subs WHERE " OLD_ALERTS ")"
+static const char sql_count_items[] = "SELECT count(*) FROM digest_items WHERE " OLD_ITEMS;
+static const char sql_clear_items[] = "DELETE FROM digest_items WHERE " OLD_ITEMS;
 
 /* SQL function mp_mask_contacts(text): the text as public output shows it. */
 static void fn_mask(sqlite3_context *c, int argc, sqlite3_value **argv)
@@ -367,14 +381,16 @@ static void fn_mask(sqlite3_context *c, int argc, sqlite3_value **argv)
 }
 
 /* Count (dry run) or change (and count the changed rows) with one
- * statement bound to the cut-off and the resolved statuses. */
+ * statement bound to the cut-off and, when it has ?2, the resolved
+ * statuses. */
 static enum mp_status apply(struct mp_store_sess *s, const char *count_sql, const char *change_sql,
                             bool dry_run, int64_t cutoff, int64_t *n)
 {
     const char *resolved[MP_VOCAB_STATUSES_MAX];
     size_t nresolved = mp_vocab_status_codes(MP_VOCAB_RESOLVED, resolved, MP_VOCAB_STATUSES_MAX);
     sqlite3_stmt *st = mp_stmt_id(s, dry_run || !change_sql ? count_sql : change_sql, cutoff);
-    if (st && mp_bind_list(st, 2, resolved, nresolved, false) != MP_OK) {
+    if (st && sqlite3_bind_parameter_count(st) >= 2 &&
+        mp_bind_list(st, 2, resolved, nresolved, false) != MP_OK) {
         mp_stmt_done(st);
         return MP_ENOMEM;
     }
@@ -393,6 +409,7 @@ enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff
     enum mp_status rc = MP_OK;
     struct mp_anonymise_stats a;
     memset(&a, 0, sizeof a);
+    int64_t items = 0; /* digest items of those alerts: not reported on their own */
     if (sqlite3_create_function(mp_sq(s)->db, "mp_mask_contacts", 1,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
                                 fn_mask, NULL, NULL) != SQLITE_OK) {
@@ -413,7 +430,9 @@ enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff
         (rc = apply(s, sql_count_outbox, sql_clear_outbox, dry_run, cutoff, &a.outbox)) ||
         (rc = apply(s, sql_count_tokens, sql_clear_tokens, dry_run, cutoff, &a.tokens)) ||
         (rc = apply(s, sql_count_subs, sql_clear_subs, dry_run, cutoff, &a.subscriptions)) ||
-        (rc = apply(s, sql_count_kto, sql_clear_kto, dry_run, cutoff, &a.answers))) {
+        (rc = apply(s, sql_count_kto, sql_clear_kto, dry_run, cutoff, &a.answers)) ||
+        (rc = apply(s, sql_count_items, sql_clear_items, dry_run, cutoff, &items)) ||
+        (rc = apply(s, sql_count_alerts, sql_clear_alerts, dry_run, cutoff, &a.alerts))) {
         mp_store_rollback(s);
         rc = mp_fail(err, rc, rc == MP_EUNAVAIL ? "unavailable" : "store",
                      "anonymisation failed; nothing was changed");

@@ -64,6 +64,7 @@ struct mp_anonymise_stats {
     int64_t tokens;       /* link tokens deleted (with every token expired by the cut-off) */
     int64_t subscriptions;/* reporters' subscriptions deleted */
     int64_t answers;      /* satisfaction answers whose text and photo were cleared */
+    int64_t alerts;       /* area alerts (unconfirmed or stopped) whose address was cleared */
 };
 
 /* Remove the reporter's personal data from every report whose cluster is
@@ -74,7 +75,11 @@ struct mp_anonymise_stats {
  * Open311 device and account ids are cleared; their reporters' mail goes
  * too: outbox messages (and sign-in mail older than the cut-off), link
  * tokens, subscriptions, and the text and photo of satisfaction answers
- * (the stop list, hashes only, stays).
+ * (the stop list, hashes only, stays). Area alerts (store_alerts.h) never
+ * confirmed and created before the cut-off, or stopped before it, lose their
+ * address and their unsent digest items (the hash stays, for the stop list
+ * and unsubscribe); confirmed live alerts are kept: the subscriber consented
+ * and can unsubscribe.
  * Public fields (category, place, status, times) are left as they were. Runs
  * in its own write transaction (MP_EUNAVAIL when the database is busy or
  * read-only), which also writes an audit entry by actor (NULL: "retention")

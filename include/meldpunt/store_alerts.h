@@ -32,8 +32,9 @@ enum mp_status mp_store_alert_stop(struct mp_store_sess *s, int64_t id, int64_t 
 /* The confirmed, active alerts with an address, of category (or of any
  * category), in district (when not NULL) or whose box holds (lon, lat):
  * the candidates for a new problem there, by id. The caller tests each
- * circle exactly; the stop list is the renderer's to check, when the mail
- * goes out. */
+ * circle exactly. Addresses on the stop list (store_notify.h) are left
+ * out, so nothing is queued for them; the renderer checks again when the
+ * mail goes out (an address may stop in between). */
 enum mp_status mp_store_alerts_match(struct mp_store_sess *s, const char *category,
                                      const char *district, double lon, double lat,
                                      mp_alert_cb cb, void *ctx) MP_WUR;

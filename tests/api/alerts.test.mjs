@@ -207,3 +207,26 @@ test('one-click unsubscribe stops the alert', async () => {
   await sink.waitFor((ms) => to(ms, PICKY).length === n + 1, { what: 'the control alert' });
   assert.equal(alertRows(alertId(NEIGHBOUR)), before, 'no alert after unsubscribing');
 });
+
+// "No more mail" for an address holds for its alerts at the source: matching skips an address
+// on the stop list, so nothing is queued for it (not only skipped when the mail is rendered).
+test('an address on the stop list gets no alert queued', async () => {
+  const STOPPER = 'stan.stopper@example.org';
+  await subscribe({ email: STOPPER, lat: LOOP.lat, lon: LOOP.lon, radius_m: 1000 });
+  const { m, token } = await confirmation(STOPPER);
+  await confirm(token);
+  const sub = alertId(STOPPER);
+  // The confirmation's one-click link stops all mail for the address (the alert stays live).
+  const stop = new URL(m.header('list-unsubscribe').slice(1, -1)).searchParams.get('t');
+  const r = await fetch(`${srv.url}/api/v1/notify/unsubscribe?t=${stop}`, { method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+  assert.equal(r.status, 200);
+  assert.equal((await r.json()).stopped, 'address');
+  assert.equal(dbQuery(srv.db, `SELECT stopped_at FROM alert_subs WHERE id = ${sub}`), '0', 'the alert itself is live');
+  // One pothole inside both circles: PICKY's alert shows that matching ran for it.
+  const n = to(await sink.messages(), PICKY).length;
+  await report(offset(LOOP, -70, 90), { category: 'pothole' });
+  await sink.waitFor((ms) => to(ms, PICKY).length === n + 1, { what: 'the control alert' });
+  assert.equal(alertRows(sub), 0, 'no alert queued for a stopped address');
+  assert.equal(to(await sink.messages(), STOPPER).length, 1, 'only the confirmation');
+});

@@ -260,7 +260,7 @@ test('meldpunt anonymise removes contacts of reports closed more than N days ago
       'typed-in contacts are masked in the stored description too');
     assert.equal(sql(server.db, `SELECT description FROM reports WHERE id = ${recent.report.id}`), `Mail ${TYPED.email}`);
     assert.match(sql(server.db, "SELECT user_name || ' ' || detail FROM audit WHERE action = 'anonymise'"),
-      /^command-line \{"cutoff":\d+,"clusters":1,"reports":2,"descriptions":1,"open311":0,"attributes":0,"outbox":\d+,"tokens":0,"subscriptions":2,"answers":0\}$/);
+      /^command-line \{"cutoff":\d+,"clusters":1,"reports":2,"descriptions":1,"open311":0,"attributes":0,"outbox":\d+,"tokens":0,"subscriptions":2,"answers":0,"alerts":0\}$/);
     // Public fields are untouched and the server still serves the report.
     const g = await api(server.url, 'GET', `/api/v1/reports/${old1.report.id}`);
     assert.equal(g.status, 200);

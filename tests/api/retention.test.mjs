@@ -124,7 +124,7 @@ test('fixed, not_responsible and Open311 reports closed long ago lose their pers
   assert.equal(contact('recentFixed'), `${RECENT.name}|${RECENT.email}|${RECENT.phone}`);
   assert.equal(sql(srv.db, "SELECT detail FROM audit WHERE action = 'anonymise'").replace(/"cutoff":\d+,/, ''),
     `{"clusters":3,"reports":3,"descriptions":2,"open311":1,"attributes":1,"outbox":${mail},`
-    + `"tokens":0,"subscriptions":3,"answers":0}`);
+    + `"tokens":0,"subscriptions":3,"answers":0,"alerts":0}`);
   assert.match(run.stdout, new RegExp(`outbox messages deleted: ${mail}$`, 'm'));
   assert.equal(sql(srv.db, `SELECT count(*) FROM outbox WHERE report_id IN (${old})`), '0');
   assert.equal(sql(srv.db, `SELECT count(*) FROM notify_subs WHERE report_id IN (${old})`), '0');
@@ -154,4 +154,43 @@ test('anonymise masks contacts typed into Open311 attribute answers', async () =
   const stored = sql(srv.db, `SELECT json FROM open311_attributes WHERE report_id = ${ids.o311Fixed}`);
   assert.ok(!stored.includes(TYPED_PHONE), `the stored attributes still hold the typed phone number: ${stored}`);
   assert.equal(stored, '{"problem":"out","pole_number":"pole 17, call [hidden]"}');
+});
+
+// Area alerts (issue 16) hold an address without a report: one never confirmed and made before
+// the cut-off, or one stopped before it, loses the address and its unsent digest items (the
+// hash stays, for the stop list); a confirmed live alert keeps it (the subscriber consented and
+// can unsubscribe), and so does one asked for recently. Runs after the tests above.
+test('anonymise clears the address of old unconfirmed and stopped area alerts, not of live ones', async () => {
+  const A = { unconfirmed: 'old.unconfirmed@example.org', stopped: 'old.stopped@example.org',
+    live: 'old.live@example.org', fresh: 'fresh.unconfirmed@example.org' };
+  const id = {};
+  for (const [k, email] of Object.entries(A)) {
+    const r = await api(srv.url, 'POST', '/api/v1/alerts', { json: { email, lat: LOOP.lat, lon: LOOP.lon, radius_m: 500 } });
+    assert.equal(r.status, 202, r.text);
+    id[k] = Number(sql(srv.db, `SELECT id FROM alert_subs WHERE email = '${email}'`));
+  }
+  const ago = `${Math.floor(Date.now() / 1000) - 40 * DAY}`;
+  sql(srv.db, `UPDATE alert_subs SET created_at = ${ago} WHERE id IN (${id.unconfirmed}, ${id.stopped}, ${id.live})`);
+  sql(srv.db, `UPDATE alert_subs SET confirmed_at = ${ago} WHERE id IN (${id.stopped}, ${id.live})`);
+  sql(srv.db, `UPDATE alert_subs SET stopped_at = ${ago} + 3600 WHERE id = ${id.stopped}`);
+  sql(srv.db, `INSERT INTO digest_items (alert_id, what, report_id, cluster_id, at) VALUES
+    (${id.stopped}, 'new', ${ids.fixed}, ${clusters.fixed}, ${ago}), (${id.live}, 'new', ${ids.fixed}, ${clusters.fixed}, ${ago})`);
+  const state = () => sql(srv.db, `SELECT COALESCE(email, '-') || '|' || CASE WHEN email_hash <> '' THEN 'hash' ELSE '-' END || '|'
+    || (SELECT count(*) FROM digest_items i WHERE i.alert_id = a.id) FROM alert_subs a
+    WHERE a.id IN (${Object.values(id).join(',')}) ORDER BY a.id`).split('\n');
+  const before = [`${A.unconfirmed}|hash|0`, `${A.stopped}|hash|1`, `${A.live}|hash|1`, `${A.fresh}|hash|0`];
+  assert.deepEqual(state(), before);
+
+  const dry = await meldpunt(['anonymise', '--db', srv.db, '--days', '30', '--dry-run']);
+  assert.match(dry.stdout, /area alert addresses would be cleared: 2$/m);
+  assert.deepEqual(state(), before, 'a dry run changes nothing');
+
+  const run = await meldpunt(['anonymise', '--db', srv.db, '--days', '30']);
+  assert.match(run.stdout, /area alert addresses cleared: 2$/m);
+  assert.deepEqual(state(), [`-|hash|0`, `-|hash|0`, `${A.live}|hash|1`, `${A.fresh}|hash|0`]);
+  assert.match(sql(srv.db, "SELECT detail FROM audit WHERE action = 'anonymise' ORDER BY id DESC LIMIT 1"),
+    /"subscriptions":0,"answers":0,"alerts":2\}$/);
+
+  const again = await meldpunt(['anonymise', '--db', srv.db, '--days', '30']);
+  assert.match(again.stdout, /area alert addresses cleared: 0$/m);
 });
