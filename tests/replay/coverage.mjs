@@ -20,7 +20,8 @@ const MAILED_SECRET = 'needs a token mailed to the reporter (tests/api/notify.te
 for (const r of ['POST /api/v1/notify/unsubscribe', 'GET /api/v1/notify/unsubscribe',
   'POST /api/v1/notify/session', 'GET /api/v1/notify/mine', 'POST /api/v1/notify/stop',
   'POST /api/v1/kto', 'POST /api/v1/kto/details', 'GET /api/v1/feedback/{id}/photo',
-  'GET /api/v1/feedback/{id}/photo/thumb']) NEVER_SUCCEEDS.set(r, MAILED_SECRET);
+  'GET /api/v1/feedback/{id}/photo/thumb', 'POST /api/v1/alerts/confirm'])
+  NEVER_SUCCEEDS.set(r, MAILED_SECRET);
 // One message or delivery: every queued message holds such a token (its links), and a
 // delivery can only be resent once it failed, after retries that run on the wall clock.
 // Tested in tests/api/notify.test.mjs and tests/api/webhooks.test.mjs.
