@@ -139,6 +139,10 @@ struct mp_query {
     /* updated_at range, [updated_since, updated_until); 0 for open-ended.
      * Read only by the export cursors and counts (store_export.h). */
     int64_t updated_since, updated_until;
+    /* A region pack's member (its id, as reports.municipality holds it);
+     * NULL for any. Read only by the export cursors and counts, as the
+     * updated_at range (the OGC API's municipality queryable). */
+    const char *municipality;
     int64_t after_id;         /* keyset cursor: ids strictly greater */
     size_t limit;             /* rows at most; 0 for no limit (exports) */
     bool with_private;        /* include contact fields (staff only) */
