@@ -245,6 +245,7 @@ struct mp_open311_row {
     double lon, lat;
     bool has_photo;
     bool joined; /* it joined an existing cluster when submitted */
+    const char *municipality; /* the region member it belongs to (model.h: mp_report) */
 };
 
 typedef int (*mp_open311_cb)(void *ctx, const struct mp_open311_row *row);
@@ -263,6 +264,7 @@ struct mp_open311_query {
     const char *const *statuses; /* NULL or nstatuses workflow statuses */
     size_t nstatuses;
     size_t limit, offset; /* limit >= 1 */
+    const char *municipality; /* only this region member's requests; NULL for any */
 };
 
 /* A status update of one request: a history entry of its cluster made at or
