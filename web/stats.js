@@ -290,7 +290,7 @@ function drawCompare() {
   $('compare').hidden = !c;
   if (!c) return;
   const days = c.total.within_days ? c.total.within_days.days : Number($('within_days').value);
-  $('compare-within-col').textContent = t('stats.compare_within', { days });
+  $('compare-within-col').textContent = days === 1 ? t('stats.compare_within_one') : t('stats.compare_within', { days });
   const row = (g, label) => {
     const tr = el('tr', {}, el('th', { scope: 'row' }, label));
     const w = g.within_days || {};

@@ -52,7 +52,7 @@ test('a region: pick a municipality, group by them, and compare them', { timeout
     // One working day: Halle made it, Beersel did not.
     await page.fill('#within_days', '1');
     await page.click('#range button[type=submit]');
-    await page.waitForFunction(() => document.querySelector('#compare-within-col').textContent === 'Within 1 working days');
+    await page.waitForFunction(() => document.querySelector('#compare-within-col').textContent === 'Within 1 working day');
     assert.deepEqual(await cellsOf(page, '#compare-table'), [
       ['Beersel', '1', '1', '2', '0%', '100%'],
       ['Halle', '1', '1', '1', '100%', '100%'],
