@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, api } from '../api/lib.mjs';
+import { startServer, api, REGION_DIR } from '../api/lib.mjs';
 import { run, PYTHON } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -41,4 +41,44 @@ test('OWSLib reads the API definition, filters on the server and gets other CRSs
   assert.equal(out.all_reports, all, 'one page of 10,000 holds them all');
   assert.equal(out.all_matched, all);
   assert.equal(out.item5, 5);
+});
+
+// A region pack (issue 21 point 5): OWSLib sees the municipality queryable with the members'
+// ids and filters on it through the server.
+const REGION_CHECK = `
+import json, sys
+from owslib.ogcapi.features import Features
+w = Features(sys.argv[1] + '/ogc')
+q = w.collection_queryables('reports')
+out = {'enum': q['properties']['municipality']['enum']}
+for town in ('halle', 'vilvoorde'):
+    page = w.collection_items('reports', limit=100, municipality=town)
+    out[town] = sorted(f['id'] for f in page['features'])
+    out[town + '_matched'] = page['numberMatched']
+print(json.dumps(out))
+`;
+
+test('OWSLib filters a region pack\'s reports by municipality', async () => {
+  const region = await startServer({ city: REGION_DIR });
+  try {
+    const made = { halle: [], vilvoorde: [] };
+    for (const [town, p] of [['halle', { lat: 50.7345, lon: 4.2370 }], ['halle', { lat: 50.7400, lon: 4.2370 }],
+      ['vilvoorde', { lat: 50.9280, lon: 4.4250 }]]) {
+      const r = await api(region.url, 'POST', '/api/v1/reports', { json: { category: 'zwerfvuil', ...p } });
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.body.municipality.id, town);
+      made[town].push(r.body.report.id);
+    }
+    const r = await run(PYTHON, ['-c', REGION_CHECK, region.url]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.enum.length, 35);
+    assert.ok(out.enum.includes('halle'));
+    assert.deepEqual(out.halle, made.halle);
+    assert.equal(out.halle_matched, 2);
+    assert.deepEqual(out.vilvoorde, made.vilvoorde);
+    assert.equal(out.vilvoorde_matched, 1);
+  } finally {
+    await region.cleanup();
+  }
 });
