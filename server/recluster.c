@@ -452,6 +452,11 @@ enum mp_status mp_recluster_replay_one(struct work *w, struct row *r)
             o = stored_state(w, r->cluster_id);
             if (w->rc)
                 return w->rc;
+            /* A stored cluster stays its own municipality's: after a reroute
+             * (mp_reroute) one may hold reports of two, and a report of the
+             * other one starts a cluster of its own. */
+            if (o && strcmp(o->municipality, r->municipality) != 0)
+                o = NULL;
         }
         if (o) {
             bit_clear(w->unclaimed, r->cluster_id);
@@ -733,4 +738,126 @@ out:
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     return rc;
+}
+
+/* ---- re-routing rows that predate municipalities ---- */
+
+struct rekey {
+    int64_t id;
+    const struct mp_city *to; /* borrowed from the region */
+};
+
+struct rekeys {
+    struct mp_ctx *ctx;
+    struct rekey *v;
+    size_t n, cap;
+    long unrouted;
+    bool failed;
+};
+
+static bool rekey_push(struct rekeys *k, int64_t id, const struct mp_city *to)
+{
+    if (k->n == k->cap) {
+        size_t nc = k->cap ? k->cap * 2 : 256;
+        struct rekey *nv = realloc(k->v, nc * sizeof *nv);
+        if (!nv) {
+            k->failed = true;
+            return false;
+        }
+        k->v = nv;
+        k->cap = nc;
+    }
+    k->v[k->n++] = (struct rekey){id, to};
+    return true;
+}
+
+/* The member the point lies in (or nearest within the region's margin), as
+ * a new report's pin is routed; NULL outside every member. */
+static const struct mp_city *member_at(const struct mp_ctx *ctx, double lon, double lat, double x,
+                                       double y)
+{
+    struct mp_route route;
+    mp_region_route(ctx->region, lon, lat, x, y, 0, &route);
+    return route.member;
+}
+
+static int rekey_report(void *p, const struct mp_replay_row *r)
+{
+    struct rekeys *k = p;
+    if (mp_region_member(k->ctx->region, r->municipality))
+        return 0;
+    const struct mp_city *to = member_at(k->ctx, r->lon, r->lat, r->x, r->y);
+    if (!to) {
+        k->unrouted++;
+        return 0;
+    }
+    return rekey_push(k, r->id, to) ? 0 : 1;
+}
+
+static int rekey_cluster_id(void *p, int64_t id, const char *category)
+{
+    (void)category;
+    return rekey_push(p, id, NULL) ? 0 : 1;
+}
+
+/* Re-key the reports (clusters false: by their pins) or clusters (by their
+ * centres) that are no member's, in the caller's transaction; *moved
+ * counts them. */
+static enum mp_status rekey(struct mp_ctx *ctx, bool clusters, long *moved, long *unrouted)
+{
+    struct rekeys k = {.ctx = ctx};
+    enum mp_status rc = clusters ? mp_store_cluster_ids(ctx->db, rekey_cluster_id, &k)
+                                 : mp_store_replay_reports(ctx->db, NULL, rekey_report, &k);
+    if (rc == MP_OK && k.failed)
+        rc = MP_ENOMEM;
+    for (size_t i = 0; rc == MP_OK && i < k.n; i++) {
+        const struct mp_city *to = k.v[i].to;
+        if (clusters) {
+            struct mp_cluster_state st;
+            if ((rc = mp_store_cluster_state(ctx->db, k.v[i].id, &st)))
+                break;
+            if (mp_region_member(ctx->region, st.municipality))
+                continue;
+            if (!(to = member_at(ctx, st.lon, st.lat, st.x, st.y))) {
+                k.unrouted++;
+                continue;
+            }
+        }
+        if ((rc = mp_store_set_municipality(ctx->db, clusters, k.v[i].id, to->id)))
+            break;
+        (*moved)++;
+    }
+    *unrouted += k.unrouted;
+    free(k.v);
+    return rc;
+}
+
+enum mp_status mp_reroute(struct mp_ctx *ctx, struct mp_ctx *reader, struct mp_reroute_stats *st,
+                          struct mp_error *err)
+{
+    enum mp_status rc;
+    memset(st, 0, sizeof *st);
+    if (!ctx->region || ctx->region->of_one)
+        return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                       "re-routing needs a region pack (a folder with members/); this is one "
+                       "city");
+    if ((rc = mp_store_begin_write(ctx->db, err)))
+        return rc;
+    if ((rc = mp_store_defer_foreign_keys(ctx->db)) ||
+        (rc = rekey(ctx, false, &st->reports, &st->unrouted)) ||
+        (rc = rekey(ctx, true, &st->clusters, &st->unrouted))) {
+        mp_store_rollback(ctx->db);
+        if (rc == MP_EUNSUPPORTED)
+            return mp_fail(err, rc, "unsupported",
+                           "this storage engine keys every row by its member from the start: "
+                           "re-route a SQLite database before copying it");
+        return mp_fail(err, rc, "unavailable", "cannot re-key the rows");
+    }
+    if ((rc = mp_store_commit(ctx->db, err)))
+        return rc;
+    /* A cluster that held reports of two members is split: each report
+     * stays in, or starts, a cluster of its own municipality. */
+    if (st->reports || st->clusters)
+        return mp_recluster_with(ctx, reader, NULL, &st->recluster, err);
+    return MP_OK;
 }

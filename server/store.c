@@ -990,3 +990,11 @@ enum mp_status mp_store_dept_schedule_set(struct mp_store_sess *s, const char *d
 {
     return FORWARD(s, dept_schedule_set, s, department, next);
 }
+
+/* ---- regionfaces: re-keying old rows ---- */
+
+enum mp_status mp_store_set_municipality(struct mp_store_sess *s, bool cluster, int64_t id,
+                                         const char *municipality)
+{
+    return FORWARD(s, set_municipality, s, cluster, id, municipality);
+}

@@ -157,4 +157,5 @@ const struct mp_store_engine mp_pg_engine = {
     .dept_schedule_get = mp_pg_dept_schedule_get,
     .dept_schedule_set = mp_pg_dept_schedule_set,
     /* end alerts */
+    .set_municipality = mp_pg_set_municipality, /* regionfaces */
 };

@@ -281,4 +281,8 @@ enum mp_status mp_pg_dept_schedule_get(struct mp_store_sess *s, const char *depa
 enum mp_status mp_pg_dept_schedule_set(struct mp_store_sess *s, const char *department, int64_t next);
 /* end alerts */
 
+/* regionfaces: re-keying old rows (store_pg_reroute.c) */
+enum mp_status mp_pg_set_municipality(struct mp_store_sess *s, bool cluster, int64_t id,
+                                      const char *municipality);
+
 #endif

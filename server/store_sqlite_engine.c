@@ -148,4 +148,5 @@ const struct mp_store_engine mp_sqlite_engine = {
     .webhook_contact = mp_sqlite_webhook_contact,
     .maint_backup = mp_sqlite_maint_backup,
     .maint_anonymise = mp_sqlite_maint_anonymise,
+    .set_municipality = mp_sqlite_set_municipality, /* regionfaces */
 };

@@ -292,4 +292,8 @@ enum mp_status mp_sqlite_digest_items(struct mp_store_sess *s, int64_t outbox_id
 enum mp_status mp_sqlite_dept_schedule_get(struct mp_store_sess *s, const char *department, int64_t *next);
 enum mp_status mp_sqlite_dept_schedule_set(struct mp_store_sess *s, const char *department, int64_t next);
 
+/* regionfaces: re-keying old rows (store_sqlite_reroute.c) */
+enum mp_status mp_sqlite_set_municipality(struct mp_store_sess *s, bool cluster, int64_t id,
+                                          const char *municipality);
+
 #endif

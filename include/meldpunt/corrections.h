@@ -123,4 +123,19 @@ enum mp_status mp_recluster(struct mp_ctx *ctx, const char *category,
 enum mp_status mp_recluster_with(struct mp_ctx *ctx, struct mp_ctx *reader, const char *category,
                                  struct mp_recluster_stats *st, struct mp_error *err) MP_WUR;
 
+/* regionfaces: a region pack's database from before schema 10 keyed every
+ * row by the region's own id. mp_reroute gives each report the member its
+ * pin lies in, each cluster the member of its centre (one transaction),
+ * then, when anything changed, re-clusters (mp_recluster_with) so that no
+ * cluster holds reports of two members. Rows already a member's stay; a
+ * point outside every member is counted in unrouted and left. MP_EINVAL
+ * without a region of several members; MP_EUNSUPPORTED on PostgreSQL,
+ * whose rows are keyed by member from the start. Both contexts borrowed. */
+struct mp_reroute_stats {
+    long reports, clusters, unrouted;
+    struct mp_recluster_stats recluster;
+};
+enum mp_status mp_reroute(struct mp_ctx *ctx, struct mp_ctx *reader, struct mp_reroute_stats *st,
+                          struct mp_error *err) MP_WUR;
+
 #endif

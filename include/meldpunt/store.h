@@ -259,4 +259,14 @@ enum mp_status mp_store_size_bytes(struct mp_store_sess *sess, int64_t *bytes) M
 /* sess's PRAGMA synchronous into *mode (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA); server/store_sqlite_info.c. */
 enum mp_status mp_store_sync_mode(struct mp_store_sess *sess, int *mode) MP_WUR;
 
+/* ---- regionfaces: re-keying old rows to a region's members (reroute) ---- */
+
+/* Set the municipality of report id (cluster false) or cluster id to
+ * municipality (borrowed for the call): for the rows to which the upgrade to
+ * schema 10 gave the pack's own id because they predate municipalities.
+ * MP_ENOTFOUND when there is no such row. SQLite only: a PostgreSQL database
+ * began at schema 10, keyed by its members (MP_EUNSUPPORTED). */
+enum mp_status mp_store_set_municipality(struct mp_store_sess *sess, bool cluster, int64_t id,
+                                         const char *municipality) MP_WUR;
+
 #endif

@@ -601,6 +601,120 @@ static void members_keep_their_own_rules(void **state)
     free(cats_near);
 }
 
+struct muni_find {
+    int64_t report;
+    char municipality[48];
+};
+
+static int find_muni(void *p, const struct mp_replay_row *r)
+{
+    struct muni_find *f = p;
+    if (r->id == f->report)
+        snprintf(f->municipality, sizeof f->municipality, "%s", r->municipality);
+    return 0;
+}
+
+static void report_municipality_is(struct db *d, int64_t report, const char *want)
+{
+    struct muni_find f = {report, ""};
+    assert_int_equal(mp_store_replay_reports(d->ctx.db, NULL, find_muni, &f), MP_OK);
+    assert_string_equal(f.municipality, want);
+}
+
+/* A region pack's database from before schema 10: the upgrade keyed every
+ * row by the region's own id, and its clusters folded across borders
+ * (here Halle's and Beersel's sluikstort 20 m apart, one on each side of
+ * their border, in one cluster). mp_reroute gives each report the member
+ * of its pin and each cluster that of its centre, then re-clusters: the
+ * straddling cluster splits, one side keeping its id. Without the replay's
+ * test that an old cluster is claimed only by a report of its own
+ * municipality, Beersel's report (the first) took the job that is Halle's
+ * (checked: it stays "halle" with Beersel's report in it). */
+static void rows_before_municipalities_are_rerouted(void **state)
+{
+    (void)state;
+    struct db d = {0};
+    struct mp_error err = {{0}, {0}};
+    db_open(&d);
+    const char *chicago = fx_chicago_dir();
+    char dir[600];
+    size_t len = (size_t)(strrchr(chicago, '/') - chicago);
+    assert_true(len + sizeof "/halle-vilvoorde" <= sizeof dir);
+    memcpy(dir, chicago, len);
+    memcpy(dir + len, "/halle-vilvoorde", sizeof "/halle-vilvoorde");
+    struct mp_region *reg = NULL;
+    struct mp_tz *tz = NULL;
+    struct mp_geo *geo = NULL;
+    struct mp_streets *streets = NULL;
+    assert_int_equal(mp_region_load(dir, &reg, &err), MP_OK);
+    assert_int_equal(mp_tz_load(reg->whole->timezone, &tz, &err), MP_OK);
+    assert_int_equal(mp_geo_new(reg->whole->crs, &geo, &err), MP_OK);
+    assert_int_equal(mp_streets_load("/nonexistent/streets.tsv", geo, &streets, &err), MP_OK);
+    /* The old server: one pack, no routing by place. */
+    struct mp_ctx old = d.ctx;
+    old.city = reg->whole;
+    old.region = NULL;
+    old.tz = tz;
+    old.geo = geo;
+    old.streets = streets;
+    const double halle[2] = {4.282102, 50.733304}, beersel[2] = {4.282385, 50.733313};
+    const double vilvoorde[2] = {4.4250, 50.9280};
+    int64_t rep[3], clu[3];
+    assert_int_equal(mp_store_begin_write(d.ctx.db, &err), MP_OK);
+    /* Beersel's first: the centre of the two lies on Halle's side, so the
+     * job's first report is not of the municipality the job is given. */
+    rep[1] = submit_cat(&old, "sluikstort", beersel, T0, &clu[1]);
+    rep[0] = submit_cat(&old, "sluikstort", halle, T0 + DAY, &clu[0]);
+    rep[2] = submit_cat(&old, "zwerfvuil", vilvoorde, T0, &clu[2]);
+    assert_int_equal(mp_store_commit(d.ctx.db, &err), MP_OK);
+    assert_int_equal(clu[1], clu[0]); /* folded across the border */
+    municipality_of(&d, clu[0], "halle-vilvoorde");
+    report_municipality_is(&d, rep[1], "halle-vilvoorde");
+
+    struct mp_ctx now = old, reader = old;
+    now.region = reg;
+    reader.region = reg;
+    reader.db = d.reader.db;
+    struct mp_reroute_stats st;
+    enum mp_status rc = mp_reroute(&now, &reader, &st, &err);
+    if (fx_engine_pg()) {
+        /* Rows keyed by the region cannot arise on PostgreSQL (it began
+         * at schema 10); it refuses rather than re-key half of its keys. */
+        assert_int_equal(rc, MP_EUNSUPPORTED);
+        assert_string_equal(err.text, "this storage engine keys every row by its member from the"
+                                      " start: re-route a SQLite database before copying it");
+        municipality_of(&d, clu[0], "halle-vilvoorde");
+    } else {
+        assert_int_equal(rc, MP_OK);
+        assert_int_equal(st.reports, 3);
+        assert_int_equal(st.clusters, 2);
+        assert_int_equal(st.unrouted, 0);
+        assert_int_equal(st.recluster.reports_moved, 1);
+        report_municipality_is(&d, rep[0], "halle");
+        report_municipality_is(&d, rep[1], "beersel");
+        report_municipality_is(&d, rep[2], "vilvoorde");
+        int64_t h = cluster_of_few(&d, rep[0]), b = cluster_of_few(&d, rep[1]);
+        assert_int_not_equal(h, b);
+        assert_true(h == clu[0] || b == clu[0]); /* one side keeps the job's id */
+        municipality_of(&d, h, "halle");
+        municipality_of(&d, b, "beersel");
+        assert_int_equal(cluster_of_few(&d, rep[2]), clu[2]);
+        municipality_of(&d, clu[2], "vilvoorde");
+        /* Once is enough: nothing left to re-key, nothing replayed. */
+        assert_int_equal(mp_reroute(&now, &reader, &st, &err), MP_OK);
+        assert_int_equal(st.reports + st.clusters + st.recluster.reports, 0);
+    }
+    /* A plain city pack has nothing to route to. */
+    assert_int_equal(mp_reroute(&d.ctx, NULL, &st, &err), MP_EINVAL);
+    assert_string_equal(err.text, "re-routing needs a region pack (a folder with members/); this"
+                                  " is one city");
+    mp_streets_free(streets);
+    mp_geo_free(geo);
+    mp_tz_free(tz);
+    mp_region_free(reg);
+    db_close(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +723,7 @@ int main(void)
         cmocka_unit_test(corrections_and_statuses_survive),
         cmocka_unit_test(municipalities_stay_apart),
         cmocka_unit_test(members_keep_their_own_rules),
+        cmocka_unit_test(rows_before_municipalities_are_rerouted),
     };
     return cmocka_run_group_tests(tests, fx_pack_group_setup, fx_pack_group_teardown);
 }
