@@ -16,7 +16,7 @@
 # Knobs: FAIR_BIN (build-bench/meldpunt, a Release build made here when missing), FAIR_N
 # (reports in the generated city, 100000: bench/gen_city.py + meldpunt import, made once and
 # kept in bench/data/), FAIR_DB (any database instead), FAIR_RTT_MS, COST_ENV (server
-# settings, passed on). Each run's full output: bench/data/fairness/<mode>-<run>.txt.
+# settings, passed on). Each run's full output: bench/data/fairness/<mode>-<run>.txt (FAIR_OUT).
 # Figures are printed, never asserted; loopback only.
 set -eu
 cd "$(dirname "$0")/.."
@@ -28,7 +28,7 @@ BIN=${FAIR_BIN:-$ROOT/build-bench/meldpunt}
 DB=${FAIR_DB:-$ROOT/bench/data/city-$N.sqlite}
 MODES=${FAIR_MODES:-plain pinned paced}
 RTT=${FAIR_RTT_MS:-20}
-OUT=$ROOT/bench/data/fairness
+OUT=${FAIR_OUT:-$ROOT/bench/data/fairness}
 mkdir -p "$OUT"
 rm -f "$OUT"/*.txt # the summary reads this invocation's runs only
 
