@@ -172,23 +172,31 @@ static const struct field cluster_fields[] = {
 static const struct field cluster_fields_internal[] = {
     CLUSTER("district_code", district, K_TEXT),
 };
+/* With mp_export_opts.municipality. */
+static const struct field report_field_municipality[] = {
+    REPORT("municipality", municipality, K_TEXT),
+};
+static const struct field cluster_field_municipality[] = {
+    CLUSTER("municipality", municipality, K_TEXT),
+};
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
 struct row_type {
-    const struct field *pub, *internal;
+    const struct field *pub, *internal, *municipality;
     size_t npub, ninternal;
     size_t id, lon, lat; /* offsets of the Feature id and the geometry's coordinates */
 };
 
-#define ROW_TYPE(type, pub, internal)                                                              \
-    {pub, internal, COUNT(pub), COUNT(internal), offsetof(type, id), offsetof(type, lon),       \
+#define ROW_TYPE(type, pub, internal, muni)                                                        \
+    {pub, internal, muni, COUNT(pub), COUNT(internal), offsetof(type, id), offsetof(type, lon),  \
      offsetof(type, lat)}
 
 static const struct row_type row_types[] = {
-    [MP_EXPORT_REPORTS] = ROW_TYPE(struct mp_export_report, report_fields, report_fields_internal),
-    [MP_EXPORT_CLUSTERS] =
-        ROW_TYPE(struct mp_export_cluster, cluster_fields, cluster_fields_internal),
+    [MP_EXPORT_REPORTS] = ROW_TYPE(struct mp_export_report, report_fields, report_fields_internal,
+                                   report_field_municipality),
+    [MP_EXPORT_CLUSTERS] = ROW_TYPE(struct mp_export_cluster, cluster_fields,
+                                    cluster_fields_internal, cluster_field_municipality),
 };
 
 static const struct row_type *row_type(enum mp_export_what what)
@@ -283,6 +291,8 @@ void mp_export_feature(struct mp_buf *b, const struct mp_export_opts *o,
     }
     mp_buf_lit(b, ",\"properties\":{");
     json_fields(b, o, t->pub, t->npub, data, true);
+    if (o->municipality)
+        json_fields(b, o, t->municipality, 1, data, false);
     if (o->internal)
         json_fields(b, o, t->internal, t->ninternal, data, false);
     mp_buf_addc(b, '}');

@@ -22,14 +22,15 @@
     "r.id, r.cluster_id, r.created_at, r.updated_at,"                                              \
     " CASE WHEN r.status IN ('fixed', 'closed') AND c.fixed_at > 0 THEN c.fixed_at ELSE 0 END,"    \
     " r.category, r.description, r.address, r.channel, r.status, r.district, r.external_id,"       \
-    " r.join_reason, r.lon, r.lat, r.location"
+    " r.join_reason, r.lon, r.lat, r.location, r.municipality"
 #define REPORT_FROM                                                                                \
     " FROM reports r JOIN clusters c ON c.id = r.cluster_id AND c.municipality = r.municipality"   \
     " WHERE true"
 #define CLUSTER_COLS                                                                               \
     "c.id, c.report_count, c.first_at, c.last_at,"                                                 \
     " CASE WHEN c.status IN ('fixed', 'closed') AND c.fixed_at > 0 THEN c.fixed_at ELSE 0 END,"    \
-    " c.created_at, c.updated_at, c.category, c.status, c.district, c.lon, c.lat, c.location"
+    " c.created_at, c.updated_at, c.category, c.status, c.district, c.lon, c.lat, c.location,"    \
+    " c.municipality"
 #define CLUSTER_FROM " FROM clusters c WHERE true"
 
 /* The updated_at range (the OGC API's updated_at queryable), which only
@@ -224,6 +225,7 @@ static void read_report(const PGresult *r, int i, struct mp_export_report *o)
     o->lon = mp_pg_col_double(r, i, 13);
     o->lat = mp_pg_col_double(r, i, 14);
     o->location = mp_pg_col_text(r, i, 15);
+    o->municipality = mp_pg_col_text(r, i, 16);
 }
 
 static void read_cluster(const PGresult *r, int i, struct mp_export_cluster *o)
@@ -241,6 +243,7 @@ static void read_cluster(const PGresult *r, int i, struct mp_export_cluster *o)
     o->lon = mp_pg_col_double(r, i, 10);
     o->lat = mp_pg_col_double(r, i, 11);
     o->location = mp_pg_col_text(r, i, 12);
+    o->municipality = mp_pg_col_text(r, i, 13);
 }
 
 enum mp_status mp_pg_export_next(struct mp_export_cursor *cur, const struct mp_export_row **row)

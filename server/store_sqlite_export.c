@@ -19,12 +19,13 @@
     "r.id, r.cluster_id, r.created_at, r.updated_at,"                                          \
     " CASE WHEN r.status IN ('fixed', 'closed') AND c.fixed_at > 0 THEN c.fixed_at ELSE 0 END," \
     " r.category, r.description, r.address, r.channel, r.status, r.district, r.external_id,"   \
-    " r.join_reason, r.lon, r.lat, r.location"
+    " r.join_reason, r.lon, r.lat, r.location, r.municipality"
 #define REPORT_FROM " FROM reports r JOIN clusters c ON c.id = r.cluster_id WHERE 1"
 #define CLUSTER_COLS                                                                             \
     "c.id, c.report_count, c.first_at, c.last_at,"                                             \
     " CASE WHEN c.status IN ('fixed', 'closed') AND c.fixed_at > 0 THEN c.fixed_at ELSE 0 END," \
-    " c.created_at, c.updated_at, c.category, c.status, c.district, c.lon, c.lat, c.location"
+    " c.created_at, c.updated_at, c.category, c.status, c.district, c.lon, c.lat, c.location,"  \
+    " c.municipality"
 #define CLUSTER_FROM " FROM clusters c WHERE 1"
 
 /* The box as one more condition after "WHERE 1". */
@@ -98,13 +99,13 @@ static const struct col report_cols[] = {
     R(COL_TEXT, description), R(COL_TEXT, address),    R(COL_TEXT, channel),
     R(COL_TEXT, status),     R(COL_TEXT, district),    R(COL_TEXT, external_id),
     R(COL_TEXT, join_reason), R(COL_REAL, lon),        R(COL_REAL, lat),
-    R(COL_TEXT, location),
+    R(COL_TEXT, location),   R(COL_TEXT, municipality),
 };
 static const struct col cluster_cols[] = {
     K(COL_INT, id),        K(COL_INT, report_count), K(COL_INT, first_at),  K(COL_INT, last_at),
     K(COL_INT, fixed_at),  K(COL_INT, created_at),   K(COL_INT, updated_at), K(COL_TEXT, category),
     K(COL_TEXT, status),   K(COL_TEXT, district),    K(COL_REAL, lon),      K(COL_REAL, lat),
-    K(COL_TEXT, location),
+    K(COL_TEXT, location), K(COL_TEXT, municipality),
 };
 #undef R
 #undef K

@@ -65,6 +65,10 @@ struct mp_export_opts {
     /* GeoJSON features only (mp_export_feature, for the OGC API): the CRS of
      * the coordinates, borrowed; NULL for WGS84 lon/lat. */
     struct mp_geo_crs *crs;
+    /* GeoJSON features only: a "municipality" property (the region
+     * member's id) after the public ones, for the OGC API of a region pack
+     * whose municipality queryable it is. Exports leave it out. */
+    bool municipality;
 };
 
 /* "geojson" | "geojsonseq" | "csv"; MP_EINVAL with a message otherwise. */

@@ -307,6 +307,7 @@ struct mp_export_report {
     const char *join_reason; /* JSON text or NULL */
     const char *location;    /* readable place ("W 97TH ST near S HARVARD AVE") or NULL */
     double lon, lat;
+    const char *municipality; /* the region member it belongs to (model.h: mp_report) */
 };
 
 struct mp_export_cluster {
@@ -315,6 +316,7 @@ struct mp_export_cluster {
     const char *category, *status, *district;
     const char *location; /* readable place or NULL */
     double lon, lat;
+    const char *municipality; /* the region member it belongs to */
 };
 
 struct mp_export_row {

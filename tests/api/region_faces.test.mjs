@@ -69,11 +69,15 @@ test('OGC: items of one municipality, by id or name, with their count and next l
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.body.features.map((f) => f.id).sort((a, b) => a - b), made[town], `${town} by ${v}`);
       assert.equal(r.body.numberMatched, made[town].length);
-      for (const f of r.body.features) assert.equal(f.properties.district, name);
+      for (const f of r.body.features) {
+        assert.equal(f.properties.district, name);
+        assert.equal(f.properties.municipality, town, 'the queryable is a property of the features');
+      }
     }
     const c = await get(`/ogc/collections/clusters/items?municipality=${town}`);
     assert.equal(c.status, 200, c.text);
     assert.deepEqual(new Set(c.body.features.map((f) => f.id)), jobs[town]);
+    for (const f of c.body.features) assert.equal(f.properties.municipality, town);
     assert.equal(c.body.numberMatched, jobs[town].size);
   }
   // Paging keeps the filter: the next link repeats it.

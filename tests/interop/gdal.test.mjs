@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, api } from '../api/lib.mjs';
+import { startServer, api, REGION_DIR } from '../api/lib.mjs';
 import { recordingProxy, run } from './lib.mjs';
 
 let srv;
@@ -101,4 +101,30 @@ test('ogr2ogr copies every report to a GeoPackage in a handful of requests', asy
   assert.equal(d.code, 0, d.stderr);
   const dl = await run('ogrinfo', ['-ro', '-so', out, 'districts']);
   assert.match(dl.stdout, /Feature Count: 77\b/);
+});
+
+test('a region pack: -where on the municipality is answered by the server', async () => {
+  const region = await startServer({ city: REGION_DIR, env: { MELDPUNT_TRUSTED_PROXIES: '127.0.0.1' } });
+  const rproxy = await recordingProxy(region.url);
+  try {
+    const halle = [];
+    for (const [town, p] of [['halle', { lat: 50.7345, lon: 4.2370 }], ['halle', { lat: 50.7400, lon: 4.2370 }],
+      ['vilvoorde', { lat: 50.9280, lon: 4.4250 }]]) {
+      const r = await api(region.url, 'POST', '/api/v1/reports', { json: { category: 'zwerfvuil', ...p } });
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.body.municipality.id, town);
+      if (town === 'halle') halle.push(r.body.report.id);
+    }
+    const r = await run('ogrinfo', ['-ro', '-al', '-q', `OAPIF:${rproxy.url}/ogc`, 'reports',
+      '-where', "municipality = 'halle'"], { env: ENV });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, /ERROR/);
+    const last = rproxy.requests.filter((q) => q.url.startsWith('/ogc/collections/reports/items')).at(-1);
+    assert.equal(new URL(last.url, region.url).searchParams.get('municipality'), 'halle', last.url);
+    assert.equal((r.stdout.match(/^OGRFeature\(reports\):/gm) || []).length, halle.length);
+    assert.equal((r.stdout.match(/municipality \(String\) = halle/g) || []).length, halle.length);
+  } finally {
+    await rproxy.close();
+    await region.cleanup();
+  }
 });
