@@ -1,0 +1,348 @@
+/* store_sqlite_copy.c - the SpatiaLite side of copy-store (store_copy.h):
+ * whole tables read in key order and written back with their ids.
+ *
+ * The statements are made from the table descriptions
+ * (copystore_tables.c), the one place that lists tables and columns;
+ * identifiers come from that constant list only, never from input. Each
+ * text is made once per table and kept for the life of the process, so
+ * that the session's statement cache, which keys on the text's address,
+ * serves them as it serves the static statements.
+ *
+ * Derived rows: an INSERT into reports or clusters writes what the store's
+ * own inserts write (store_sqlite_derived.h: report_map, grid_cells, the
+ * change counter; the R*Tree entry; the geometry; a cluster's cell, as
+ * schema version 4 computes it). Photos have triggers that mark the map
+ * row. */
+#include "meldpunt/store_copy.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meldpunt/buf.h"
+#include "store_sqlite.h"
+#include "store_sqlite_derived.h"
+#include "store_sqlite_engine.h"
+
+enum { SQL_COUNT, SQL_ROWS, SQL_INSERT, SQL_MAX_ID, NSQL };
+
+/* The statement texts of one table (NEW strings, never freed: see top). */
+struct built {
+    const struct mp_copy_table *t;
+    const char *sql[NSQL];
+};
+#define MAX_BUILT 64
+static struct built built[MAX_BUILT];
+static size_t nbuilt;
+static pthread_mutex_t built_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char sql_report_point[] = "INSERT INTO reports_rtree (id, minx, maxx, miny, maxy)"
+                                       " VALUES (?1, ?2, ?2, ?3, ?3)";
+static const char sql_cluster_point[] = "INSERT INTO clusters_rtree (id, minx, maxx, miny, maxy)"
+                                        " VALUES (?1, ?2, ?2, ?3, ?3)";
+static const char sql_seq[] = "SELECT seq FROM sqlite_sequence WHERE name = ?1";
+static const char sql_seq_update[] = "UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1";
+static const char sql_seq_insert[] = "INSERT INTO sqlite_sequence (name, seq) SELECT ?1, ?2"
+                                     " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence"
+                                     " WHERE name = ?1)";
+
+static bool is(const struct mp_copy_table *t, const char *name)
+{
+    return strcmp(t->name, name) == 0;
+}
+
+/* The column index of name in t (t's description has it: asserted by the
+ * callers' use). */
+static int col(const struct mp_copy_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void build(struct mp_buf *b, const struct mp_copy_table *t, int which)
+{
+    switch (which) {
+    case SQL_COUNT:
+        mp_buf_printf(b, "SELECT count(*) FROM \"%s\"", t->name);
+        break;
+    case SQL_MAX_ID:
+        mp_buf_printf(b, "SELECT ifnull(max(\"%s\"), 0) FROM \"%s\"", t->cols[0].name, t->name);
+        break;
+    case SQL_ROWS:
+        mp_buf_adds(b, "SELECT ");
+        for (size_t i = 0; i < t->ncols; i++)
+            mp_buf_printf(b, "%s\"%s\"", i ? ", " : "", t->cols[i].name);
+        mp_buf_printf(b, " FROM \"%s\" ORDER BY ", t->name);
+        for (size_t i = 0; i < t->nkey; i++)
+            mp_buf_printf(b, "%s\"%s\"", i ? ", " : "", t->cols[i].name);
+        break;
+    case SQL_INSERT:
+        mp_buf_printf(b, "INSERT INTO \"%s\" (", t->name);
+        for (size_t i = 0; i < t->ncols; i++)
+            mp_buf_printf(b, "%s\"%s\"", i ? ", " : "", t->cols[i].name);
+        if (is(t, "reports") || is(t, "clusters"))
+            mp_buf_adds(b, ", geom");
+        if (is(t, "clusters"))
+            mp_buf_adds(b, ", cell");
+        mp_buf_adds(b, ") VALUES (");
+        for (size_t i = 0; i < t->ncols; i++)
+            mp_buf_printf(b, "%s?%zu", i ? ", " : "", i + 1);
+        if (is(t, "reports") || is(t, "clusters"))
+            mp_buf_printf(b, ", MakePoint(?%d, ?%d, 4326)", col(t, "lon") + 1, col(t, "lat") + 1);
+        if (is(t, "clusters"))
+            mp_buf_printf(b,
+                          ", CAST(?%d / 128.0 + 1048576 AS INTEGER) * 2097152"
+                          " + CAST(?%d / 128.0 + 1048576 AS INTEGER)",
+                          col(t, "x") + 1, col(t, "y") + 1);
+        mp_buf_adds(b, ")");
+        break;
+    default:
+        break;
+    }
+}
+
+/* The statement text `which` of t, made on first use. NULL when out of
+ * memory or when more tables than MAX_BUILT were asked for. */
+static const char *sql_for(const struct mp_copy_table *t, int which)
+{
+    const char *out = NULL;
+    pthread_mutex_lock(&built_lock);
+    size_t i = 0;
+    while (i < nbuilt && built[i].t != t)
+        i++;
+    if (i == nbuilt && nbuilt < MAX_BUILT)
+        built[nbuilt++].t = t;
+    if (i < nbuilt && !built[i].sql[which]) {
+        struct mp_buf b;
+        mp_buf_init(&b, 16384);
+        build(&b, t, which);
+        if (mp_buf_status(&b) == MP_OK)
+            built[i].sql[which] = mp_buf_steal(&b, NULL);
+        mp_buf_free(&b);
+    }
+    if (i < nbuilt)
+        out = built[i].sql[which];
+    pthread_mutex_unlock(&built_lock);
+    return out;
+}
+
+static sqlite3_stmt *stmt_for(struct mp_store_sess *s, const struct mp_copy_table *t, int which)
+{
+    const char *sql = sql_for(t, which);
+    return sql ? mp_stmt(s, sql) : NULL;
+}
+
+enum mp_status mp_sqlite_copy_count(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                    int64_t *n)
+{
+    *n = 0;
+    return mp_stmt_first(s, stmt_for(s, t, SQL_COUNT), mp_row_int64, n, t->name);
+}
+
+struct rows {
+    const struct mp_copy_table *t;
+    mp_copy_row_cb cb;
+    void *ctx;
+    struct mp_copy_value v[MP_COPY_MAX_COLS];
+};
+
+static int row_out(void *ctx, sqlite3_stmt *st)
+{
+    struct rows *r = ctx;
+    for (size_t i = 0; i < r->t->ncols; i++) {
+        struct mp_copy_value *v = &r->v[i];
+        int ci = (int)i;
+        memset(v, 0, sizeof *v);
+        v->null = sqlite3_column_type(st, ci) == SQLITE_NULL;
+        if (v->null)
+            continue;
+        switch (r->t->cols[i].type) {
+        case MP_COPY_INT:
+            v->i = sqlite3_column_int64(st, ci);
+            break;
+        case MP_COPY_BOOL:
+            v->i = sqlite3_column_int64(st, ci) != 0;
+            break;
+        case MP_COPY_REAL:
+            v->d = sqlite3_column_double(st, ci);
+            break;
+        case MP_COPY_TEXT:
+            v->p = sqlite3_column_text(st, ci);
+            v->len = (size_t)sqlite3_column_bytes(st, ci);
+            break;
+        case MP_COPY_BLOB:
+            v->p = sqlite3_column_blob(st, ci);
+            v->len = (size_t)sqlite3_column_bytes(st, ci);
+            break;
+        }
+    }
+    return r->cb(r->ctx, r->t, r->v);
+}
+
+enum mp_status mp_sqlite_copy_rows(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                   mp_copy_row_cb cb, void *ctx)
+{
+    if (t->ncols > MP_COPY_MAX_COLS)
+        return MP_EINVAL;
+    struct rows r = {.t = t, .cb = cb, .ctx = ctx};
+    return mp_stmt_each(s, stmt_for(s, t, SQL_ROWS), row_out, &r, t->name);
+}
+
+/* Text value i of row as a C string (TEXT values are NUL-terminated, see
+ * store_copy.h), NULL for NULL. */
+static const char *text(const struct mp_copy_table *t, const struct mp_copy_value *row,
+                        const char *name)
+{
+    int i = col(t, name);
+    return i < 0 || row[i].null ? NULL : row[i].p;
+}
+
+static double real(const struct mp_copy_table *t, const struct mp_copy_value *row,
+                   const char *name)
+{
+    int i = col(t, name);
+    return i < 0 ? 0 : row[i].d;
+}
+
+static int64_t integer(const struct mp_copy_table *t, const struct mp_copy_value *row,
+                       const char *name)
+{
+    int i = col(t, name);
+    return i < 0 ? 0 : row[i].i;
+}
+
+static void copy_text(char *dst, size_t cap, const char *s)
+{
+    snprintf(dst, cap, "%s", s ? s : "");
+}
+
+/* What the store's own insert of a report writes beside the row. */
+static enum mp_status report_derived(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                     const struct mp_copy_value *row)
+{
+    struct mp_report_rec r = {
+        .municipality = text(t, row, "municipality"),
+        .category = text(t, row, "category"),
+        .description = text(t, row, "description"),
+        .address = text(t, row, "address"),
+        .channel = text(t, row, "channel"),
+        .status = text(t, row, "status"),
+        .district = text(t, row, "district"),
+        .location = text(t, row, "location"),
+        .lon = real(t, row, "lon"),
+        .lat = real(t, row, "lat"),
+        .created_at = integer(t, row, "created_at"),
+        .cluster_id = integer(t, row, "cluster_id"),
+    };
+    int64_t id = integer(t, row, "id");
+    enum mp_status rc =
+        mp_stmt_run_point(s, sql_report_point, id, r.lon, r.lat, "report index");
+    return rc ? rc : mp_derived_report_added(s, id, &r, integer(t, row, "updated_at"));
+}
+
+/* ... and of a cluster (its members come after it). */
+static enum mp_status cluster_derived(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                      const struct mp_copy_value *row)
+{
+    struct mp_cluster_state c;
+    memset(&c, 0, sizeof c);
+    c.id = integer(t, row, "id");
+    copy_text(c.category, sizeof c.category, text(t, row, "category"));
+    copy_text(c.status, sizeof c.status, text(t, row, "status"));
+    c.report_count = integer(t, row, "report_count");
+    c.lon = real(t, row, "lon");
+    c.lat = real(t, row, "lat");
+    enum mp_status rc =
+        mp_stmt_run_point(s, sql_cluster_point, c.id, c.lon, c.lat, "cluster index");
+    return rc ? rc : mp_derived_cluster_added(s, c.id, &c, false);
+}
+
+enum mp_status mp_sqlite_copy_insert(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                     const struct mp_copy_value *row)
+{
+    sqlite3_stmt *st = stmt_for(s, t, SQL_INSERT);
+    if (!st)
+        return MP_EDB;
+    for (size_t i = 0; i < t->ncols; i++) {
+        const struct mp_copy_value *v = &row[i];
+        int bi = (int)i + 1;
+        if (v->null) {
+            sqlite3_bind_null(st, bi);
+            continue;
+        }
+        switch (t->cols[i].type) {
+        case MP_COPY_INT:
+        case MP_COPY_BOOL:
+            sqlite3_bind_int64(st, bi, v->i);
+            break;
+        case MP_COPY_REAL:
+            sqlite3_bind_double(st, bi, v->d);
+            break;
+        case MP_COPY_TEXT:
+            sqlite3_bind_text(st, bi, v->p, (int)v->len, SQLITE_STATIC);
+            break;
+        case MP_COPY_BLOB:
+            /* A zero-length blob is bound as one, not as NULL. */
+            sqlite3_bind_blob(st, bi, v->len ? v->p : "", (int)v->len, SQLITE_STATIC);
+            break;
+        }
+    }
+    enum mp_status rc = mp_stmt_run(s, st, t->name);
+    if (rc == MP_OK && is(t, "reports"))
+        rc = report_derived(s, t, row);
+    else if (rc == MP_OK && is(t, "clusters"))
+        rc = cluster_derived(s, t, row);
+    return rc;
+}
+
+enum mp_status mp_sqlite_copy_clear(struct mp_store_sess *s, const struct mp_copy_table *t)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "DELETE FROM \"%s\"", t->name);
+    enum mp_status rc = mp_exec(s, sql);
+    /* The delete triggers keep report_map and grid_cells right row by row;
+     * emptied tables leave nothing derived behind. */
+    if (rc == MP_OK && is(t, "reports"))
+        rc = mp_exec(s, "DELETE FROM reports_rtree; DELETE FROM report_map");
+    if (rc == MP_OK && is(t, "clusters"))
+        rc = mp_exec(s, "DELETE FROM clusters_rtree; DELETE FROM grid_cells");
+    return rc;
+}
+
+enum mp_status mp_sqlite_copy_seq_get(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                      int64_t *hw)
+{
+    int64_t seq = 0, max = 0;
+    sqlite3_stmt *st = mp_stmt(s, sql_seq);
+    if (st)
+        mp_bind_text(st, 1, t->name);
+    enum mp_status rc = mp_stmt_first(s, st, mp_row_int64, &seq, "sequence");
+    if (rc == MP_ENOTFOUND)
+        rc = MP_OK;
+    if (rc == MP_OK)
+        rc = mp_stmt_first(s, stmt_for(s, t, SQL_MAX_ID), mp_row_int64, &max, t->name);
+    *hw = seq > max ? seq : max;
+    return rc;
+}
+
+enum mp_status mp_sqlite_copy_seq_set(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                      int64_t hw)
+{
+    /* sqlite_sequence has no key: update the table's row, or add it. A
+     * table without AUTOINCREMENT ignores its row (its ids continue above
+     * its highest row, which the copy kept). */
+    enum mp_status rc = MP_OK;
+    const char *const sql[] = {sql_seq_update, sql_seq_insert};
+    for (size_t i = 0; rc == MP_OK && i < 2; i++) {
+        sqlite3_stmt *st = mp_stmt(s, sql[i]);
+        if (st) {
+            mp_bind_text(st, 1, t->name);
+            sqlite3_bind_int64(st, 2, hw);
+        }
+        rc = mp_stmt_run(s, st, "sequence");
+    }
+    return rc;
+}
