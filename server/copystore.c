@@ -182,6 +182,32 @@ static enum mp_status open_one(const char *location, bool readonly, struct mp_st
     return MP_OK;
 }
 
+/* Every table of the list has, at both ends, the columns the list says
+ * (and those the engine derives): a column a schema version adds must be
+ * in the list before a copy can leave it behind. */
+static enum mp_status check_tables(struct ends *e, struct mp_error *err)
+{
+    struct mp_store_sess *const end[] = {e->from, e->to};
+    const char *const which[] = {"the source", "the target"};
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t i = 0; i < mp_copy_ntables; i++) {
+            const struct mp_copy_table *t = &mp_copy_tables[i];
+            char unknown[64];
+            enum mp_status rc = mp_store_copy_check(end[k], t, unknown, sizeof unknown);
+            if (rc == MP_EINVAL)
+                return mp_fail(err, rc, "copy_store",
+                               "table %s of %s has a column %s that copy-store does not know"
+                               " (add it to server/copystore_tables.c)",
+                               t->name, which[k], unknown);
+            if (rc == MP_ENOTFOUND)
+                return mp_fail(err, rc, "copy_store", "%s has no table %s", which[k], t->name);
+            if (rc)
+                return mp_fail(err, rc, "copy_store", "cannot read the columns of %s", t->name);
+        }
+    }
+    return MP_OK;
+}
+
 static void close_ends(struct ends *e)
 {
     if (e->from)
@@ -276,6 +302,8 @@ enum mp_status mp_copystore_run(const char *from, const char *to, const struct m
     enum mp_status rc = open_one(from, true, &e.from_store, &e.from, "the source", err);
     if (rc == MP_OK)
         rc = open_one(to, opts->verify_only, &e.to_store, &e.to, "the target", err);
+    if (rc == MP_OK)
+        rc = check_tables(&e, err);
     double t0 = now_s();
     if (rc == MP_OK && !opts->verify_only)
         rc = copy_all(&e, opts, res, err);

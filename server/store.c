@@ -1011,6 +1011,12 @@ enum mp_status mp_store_copy_insert(struct mp_store_sess *s, const struct mp_cop
     return FORWARD(s, copy_insert, s, t, row);
 }
 
+enum mp_status mp_store_copy_check(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                   char *unknown, size_t cap)
+{
+    return FORWARD(s, copy_check, s, t, unknown, cap);
+}
+
 enum mp_status mp_store_copy_clear(struct mp_store_sess *s, const struct mp_copy_table *t)
 {
     return FORWARD(s, copy_clear, s, t);

@@ -16,49 +16,26 @@
  * keys are ordered COLLATE "C": bytewise, as SQLite orders them. */
 #include "meldpunt/store_copy.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "meldpunt/buf.h"
+#include "store_copy_sql.h"
 #include "store_pg.h"
 #include "store_pg_engine.h"
 
-enum { SQL_COUNT, SQL_ROWS, SQL_INSERT, SQL_MAX_ID, SQL_CLEAR, NSQL };
+enum { SQL_COUNT, SQL_ROWS, SQL_INSERT, SQL_MAX_ID, SQL_CLEAR };
 
 /* Rows per FETCH: a few MiB at most even for photo tables. */
 #define FETCH_ROWS "256"
-
-struct built {
-    const struct mp_copy_table *t;
-    const char *sql[NSQL];
-};
-#define MAX_BUILT 64
-static struct built built[MAX_BUILT];
-static size_t nbuilt;
-static pthread_mutex_t built_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char sql_seq_last[] =
     "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence($1, $2)::regclass), 0)";
 static const char sql_seq_set[] = "SELECT setval(pg_get_serial_sequence($1, $2), $3::bigint)";
 
-static bool is(const struct mp_copy_table *t, const char *name)
-{
-    return strcmp(t->name, name) == 0;
-}
-
 static const char *pg_name(const struct mp_copy_col *c)
 {
     return c->pg_name ? c->pg_name : c->name;
-}
-
-static int col(const struct mp_copy_table *t, const char *name)
-{
-    for (size_t i = 0; i < t->ncols; i++)
-        if (strcmp(t->cols[i].name, name) == 0)
-            return (int)i;
-    return -1;
 }
 
 static const char *cast(enum mp_copy_type type)
@@ -90,9 +67,9 @@ static void build_insert(struct mp_buf *b, const struct mp_copy_table *t)
         mp_buf_printf(b, "%s\"%s\"", i ? ", " : "", pg_name(&t->cols[i]));
     if (has_muni(t))
         mp_buf_adds(b, ", municipality");
-    if (is(t, "reports") || is(t, "clusters"))
+    if (mp_copy_is(t, "reports") || mp_copy_is(t, "clusters"))
         mp_buf_adds(b, ", geom");
-    if (is(t, "clusters"))
+    if (mp_copy_is(t, "clusters"))
         mp_buf_adds(b, ", metric");
     mp_buf_printf(b, ")%s VALUES (", t->id_seq ? " OVERRIDING SYSTEM VALUE" : "");
     for (size_t i = 0; i < t->ncols; i++)
@@ -101,17 +78,17 @@ static void build_insert(struct mp_buf *b, const struct mp_copy_table *t)
         mp_buf_adds(b, ", coalesce(");
         for (size_t k = 0; k < 2 && t->muni_from[k][0]; k++)
             mp_buf_printf(b, "%s(SELECT municipality FROM \"%s\" WHERE id = $%d::bigint)",
-                          k ? ", " : "", t->muni_from[k][0], col(t, t->muni_from[k][1]) + 1);
+                          k ? ", " : "", t->muni_from[k][0], mp_copy_col(t, t->muni_from[k][1]) + 1);
         if (t->muni_required)
             mp_buf_adds(b, ", (SELECT min(municipality) FROM clusters)");
         mp_buf_adds(b, ")");
     }
-    if (is(t, "reports") || is(t, "clusters"))
+    if (mp_copy_is(t, "reports") || mp_copy_is(t, "clusters"))
         mp_buf_printf(b, ", ST_SetSRID(ST_MakePoint($%d::float8, $%d::float8), 4326)",
-                      col(t, "lon") + 1, col(t, "lat") + 1);
-    if (is(t, "clusters"))
-        mp_buf_printf(b, ", ST_MakePoint($%d::float8, $%d::float8)", col(t, "x") + 1,
-                      col(t, "y") + 1);
+                      mp_copy_col(t, "lon") + 1, mp_copy_col(t, "lat") + 1);
+    if (mp_copy_is(t, "clusters"))
+        mp_buf_printf(b, ", ST_MakePoint($%d::float8, $%d::float8)", mp_copy_col(t, "x") + 1,
+                      mp_copy_col(t, "y") + 1);
     mp_buf_adds(b, ")");
 }
 
@@ -148,25 +125,7 @@ static void build(struct mp_buf *b, const struct mp_copy_table *t, int which)
 
 static const char *sql_for(const struct mp_copy_table *t, int which)
 {
-    const char *out = NULL;
-    pthread_mutex_lock(&built_lock);
-    size_t i = 0;
-    while (i < nbuilt && built[i].t != t)
-        i++;
-    if (i == nbuilt && nbuilt < MAX_BUILT)
-        built[nbuilt++].t = t;
-    if (i < nbuilt && !built[i].sql[which]) {
-        struct mp_buf b;
-        mp_buf_init(&b, 16384);
-        build(&b, t, which);
-        if (mp_buf_status(&b) == MP_OK)
-            built[i].sql[which] = mp_buf_steal(&b, NULL);
-        mp_buf_free(&b);
-    }
-    if (i < nbuilt)
-        out = built[i].sql[which];
-    pthread_mutex_unlock(&built_lock);
-    return out;
+    return mp_copy_sql(t, which, build);
 }
 
 enum mp_status mp_pg_copy_count(struct mp_store_sess *s, const struct mp_copy_table *t, int64_t *n)
@@ -301,6 +260,60 @@ enum mp_status mp_pg_copy_insert(struct mp_store_sess *s, const struct mp_copy_t
         }
     }
     return mp_pg_run(s, sql, &p, NULL, t->name);
+}
+
+static const char sql_columns[] =
+    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+    " AND table_name = $1";
+
+struct check {
+    const struct mp_copy_table *t;
+    const char *const *derived;
+    char *unknown;
+    size_t cap;
+    int seen;
+};
+
+static int column_row(void *ctx, const PGresult *r, int i)
+{
+    struct check *c = ctx;
+    const char *name = mp_pg_col_text(r, i, 0);
+    c->seen++;
+    if (name && !mp_copy_knows(c->t, name, true, c->derived)) {
+        snprintf(c->unknown, c->cap, "%s", name);
+        return 1;
+    }
+    return 0;
+}
+
+enum mp_status mp_pg_copy_check(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                char *unknown, size_t cap)
+{
+    /* The columns the engine writes itself (see the top of the file); the
+     * outbox's lease owner is a server's process: a lease does not move. */
+    static const char *const report_cols[] = {"municipality", "geom", NULL};
+    static const char *const cluster_cols[] = {"municipality", "geom", "metric", NULL};
+    static const char *const outbox_cols[] = {"municipality", "lease_owner", NULL};
+    static const char *const child_cols[] = {"municipality", NULL};
+    struct check c = {t, NULL, unknown, cap, 0};
+    if (mp_copy_is(t, "reports"))
+        c.derived = report_cols;
+    else if (mp_copy_is(t, "clusters"))
+        c.derived = cluster_cols;
+    else if (mp_copy_is(t, "outbox"))
+        c.derived = outbox_cols;
+    else if (has_muni(t))
+        c.derived = child_cols;
+    unknown[0] = '\0';
+    struct mp_pg_params p;
+    mp_pg_params_init(&p);
+    mp_pg_text(&p, t->name);
+    enum mp_status rc = mp_pg_each(s, sql_columns, &p, column_row, &c, "columns");
+    if (rc == MP_OK && unknown[0])
+        rc = MP_EINVAL;
+    else if (rc == MP_OK && c.seen == 0)
+        rc = MP_ENOTFOUND;
+    return rc;
 }
 
 enum mp_status mp_pg_copy_clear(struct mp_store_sess *s, const struct mp_copy_table *t)

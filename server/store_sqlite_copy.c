@@ -15,27 +15,16 @@
  * row. */
 #include "meldpunt/store_copy.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "meldpunt/buf.h"
+#include "store_copy_sql.h"
 #include "store_sqlite.h"
 #include "store_sqlite_derived.h"
 #include "store_sqlite_engine.h"
 
-enum { SQL_COUNT, SQL_ROWS, SQL_INSERT, SQL_MAX_ID, NSQL };
-
-/* The statement texts of one table (NEW strings, never freed: see top). */
-struct built {
-    const struct mp_copy_table *t;
-    const char *sql[NSQL];
-};
-#define MAX_BUILT 64
-static struct built built[MAX_BUILT];
-static size_t nbuilt;
-static pthread_mutex_t built_lock = PTHREAD_MUTEX_INITIALIZER;
+enum { SQL_COUNT, SQL_ROWS, SQL_INSERT, SQL_MAX_ID };
 
 static const char sql_report_point[] = "INSERT INTO reports_rtree (id, minx, maxx, miny, maxy)"
                                        " VALUES (?1, ?2, ?2, ?3, ?3)";
@@ -46,21 +35,6 @@ static const char sql_seq_update[] = "UPDATE sqlite_sequence SET seq = ?2 WHERE 
 static const char sql_seq_insert[] = "INSERT INTO sqlite_sequence (name, seq) SELECT ?1, ?2"
                                      " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence"
                                      " WHERE name = ?1)";
-
-static bool is(const struct mp_copy_table *t, const char *name)
-{
-    return strcmp(t->name, name) == 0;
-}
-
-/* The column index of name in t (t's description has it: asserted by the
- * callers' use). */
-static int col(const struct mp_copy_table *t, const char *name)
-{
-    for (size_t i = 0; i < t->ncols; i++)
-        if (strcmp(t->cols[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
 
 static void build(struct mp_buf *b, const struct mp_copy_table *t, int which)
 {
@@ -83,20 +57,20 @@ static void build(struct mp_buf *b, const struct mp_copy_table *t, int which)
         mp_buf_printf(b, "INSERT INTO \"%s\" (", t->name);
         for (size_t i = 0; i < t->ncols; i++)
             mp_buf_printf(b, "%s\"%s\"", i ? ", " : "", t->cols[i].name);
-        if (is(t, "reports") || is(t, "clusters"))
+        if (mp_copy_is(t, "reports") || mp_copy_is(t, "clusters"))
             mp_buf_adds(b, ", geom");
-        if (is(t, "clusters"))
+        if (mp_copy_is(t, "clusters"))
             mp_buf_adds(b, ", cell");
         mp_buf_adds(b, ") VALUES (");
         for (size_t i = 0; i < t->ncols; i++)
             mp_buf_printf(b, "%s?%zu", i ? ", " : "", i + 1);
-        if (is(t, "reports") || is(t, "clusters"))
-            mp_buf_printf(b, ", MakePoint(?%d, ?%d, 4326)", col(t, "lon") + 1, col(t, "lat") + 1);
-        if (is(t, "clusters"))
+        if (mp_copy_is(t, "reports") || mp_copy_is(t, "clusters"))
+            mp_buf_printf(b, ", MakePoint(?%d, ?%d, 4326)", mp_copy_col(t, "lon") + 1, mp_copy_col(t, "lat") + 1);
+        if (mp_copy_is(t, "clusters"))
             mp_buf_printf(b,
                           ", CAST(?%d / 128.0 + 1048576 AS INTEGER) * 2097152"
                           " + CAST(?%d / 128.0 + 1048576 AS INTEGER)",
-                          col(t, "x") + 1, col(t, "y") + 1);
+                          mp_copy_col(t, "x") + 1, mp_copy_col(t, "y") + 1);
         mp_buf_adds(b, ")");
         break;
     default:
@@ -104,29 +78,9 @@ static void build(struct mp_buf *b, const struct mp_copy_table *t, int which)
     }
 }
 
-/* The statement text `which` of t, made on first use. NULL when out of
- * memory or when more tables than MAX_BUILT were asked for. */
 static const char *sql_for(const struct mp_copy_table *t, int which)
 {
-    const char *out = NULL;
-    pthread_mutex_lock(&built_lock);
-    size_t i = 0;
-    while (i < nbuilt && built[i].t != t)
-        i++;
-    if (i == nbuilt && nbuilt < MAX_BUILT)
-        built[nbuilt++].t = t;
-    if (i < nbuilt && !built[i].sql[which]) {
-        struct mp_buf b;
-        mp_buf_init(&b, 16384);
-        build(&b, t, which);
-        if (mp_buf_status(&b) == MP_OK)
-            built[i].sql[which] = mp_buf_steal(&b, NULL);
-        mp_buf_free(&b);
-    }
-    if (i < nbuilt)
-        out = built[i].sql[which];
-    pthread_mutex_unlock(&built_lock);
-    return out;
+    return mp_copy_sql(t, which, build);
 }
 
 static sqlite3_stmt *stmt_for(struct mp_store_sess *s, const struct mp_copy_table *t, int which)
@@ -196,21 +150,21 @@ enum mp_status mp_sqlite_copy_rows(struct mp_store_sess *s, const struct mp_copy
 static const char *text(const struct mp_copy_table *t, const struct mp_copy_value *row,
                         const char *name)
 {
-    int i = col(t, name);
+    int i = mp_copy_col(t, name);
     return i < 0 || row[i].null ? NULL : row[i].p;
 }
 
 static double real(const struct mp_copy_table *t, const struct mp_copy_value *row,
                    const char *name)
 {
-    int i = col(t, name);
+    int i = mp_copy_col(t, name);
     return i < 0 ? 0 : row[i].d;
 }
 
 static int64_t integer(const struct mp_copy_table *t, const struct mp_copy_value *row,
                        const char *name)
 {
-    int i = col(t, name);
+    int i = mp_copy_col(t, name);
     return i < 0 ? 0 : row[i].i;
 }
 
@@ -291,10 +245,54 @@ enum mp_status mp_sqlite_copy_insert(struct mp_store_sess *s, const struct mp_co
         }
     }
     enum mp_status rc = mp_stmt_run(s, st, t->name);
-    if (rc == MP_OK && is(t, "reports"))
+    if (rc == MP_OK && mp_copy_is(t, "reports"))
         rc = report_derived(s, t, row);
-    else if (rc == MP_OK && is(t, "clusters"))
+    else if (rc == MP_OK && mp_copy_is(t, "clusters"))
         rc = cluster_derived(s, t, row);
+    return rc;
+}
+
+static const char sql_columns[] = "SELECT name FROM pragma_table_info(?1)";
+
+struct check {
+    const struct mp_copy_table *t;
+    const char *const *derived;
+    char *unknown;
+    size_t cap;
+    size_t seen;
+};
+
+static int column_row(void *ctx, sqlite3_stmt *st)
+{
+    struct check *c = ctx;
+    const char *name = mp_col_text(st, 0);
+    c->seen++;
+    if (name && !mp_copy_knows(c->t, name, false, c->derived)) {
+        snprintf(c->unknown, c->cap, "%s", name);
+        return 1;
+    }
+    return 0;
+}
+
+enum mp_status mp_sqlite_copy_check(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                    char *unknown, size_t cap)
+{
+    /* The columns the engine writes itself (see the top of the file). */
+    static const char *const report_cols[] = {"geom", NULL};
+    static const char *const cluster_cols[] = {"geom", "cell", NULL};
+    struct check c = {t, mp_copy_is(t, "reports")    ? report_cols
+                         : mp_copy_is(t, "clusters") ? cluster_cols
+                                                     : NULL,
+                      unknown, cap, 0};
+    unknown[0] = '\0';
+    sqlite3_stmt *st = mp_stmt(s, sql_columns);
+    if (st)
+        mp_bind_text(st, 1, t->name);
+    enum mp_status rc = mp_stmt_each(s, st, column_row, &c, "columns");
+    if (rc == MP_OK && unknown[0])
+        rc = MP_EINVAL;
+    else if (rc == MP_OK && c.seen == 0)
+        rc = MP_ENOTFOUND;
     return rc;
 }
 
@@ -305,9 +303,9 @@ enum mp_status mp_sqlite_copy_clear(struct mp_store_sess *s, const struct mp_cop
     enum mp_status rc = mp_exec(s, sql);
     /* The delete triggers keep report_map and grid_cells right row by row;
      * emptied tables leave nothing derived behind. */
-    if (rc == MP_OK && is(t, "reports"))
+    if (rc == MP_OK && mp_copy_is(t, "reports"))
         rc = mp_exec(s, "DELETE FROM reports_rtree; DELETE FROM report_map");
-    if (rc == MP_OK && is(t, "clusters"))
+    if (rc == MP_OK && mp_copy_is(t, "clusters"))
         rc = mp_exec(s, "DELETE FROM clusters_rtree; DELETE FROM grid_cells");
     return rc;
 }

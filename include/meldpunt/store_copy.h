@@ -85,6 +85,13 @@ enum mp_status mp_store_copy_rows(struct mp_store_sess *sess, const struct mp_co
  * parents first anyway). */
 enum mp_status mp_store_copy_insert(struct mp_store_sess *sess, const struct mp_copy_table *t,
                                     const struct mp_copy_value *row) MP_WUR;
+/* Whether the database's table t has exactly the columns t describes,
+ * besides those the engine derives itself: MP_EINVAL with the first
+ * column t does not describe in unknown (cap bytes), so that a column a
+ * schema version adds is not left behind silently; MP_ENOTFOUND when the
+ * table does not exist. */
+enum mp_status mp_store_copy_check(struct mp_store_sess *sess, const struct mp_copy_table *t,
+                                   char *unknown, size_t cap) MP_WUR;
 /* Delete every row of t and what is derived from it (copy-store --force),
  * in the caller's write transaction. */
 enum mp_status mp_store_copy_clear(struct mp_store_sess *sess,

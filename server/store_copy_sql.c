@@ -1,0 +1,71 @@
+/* store_copy_sql.c - the statement texts of copy-store, made once
+ * (store_copy_sql.h). */
+#include "store_copy_sql.h"
+
+#include <pthread.h>
+#include <string.h>
+
+/* Tables times engines: copy-store knows 25 tables on two engines. */
+#define MAX_BUILT 128
+
+static struct {
+    const struct mp_copy_table *t;
+    mp_copy_sql_build build;
+    const char *sql[MP_COPY_SQL_KINDS]; /* NEW strings, never freed (see the header) */
+} built[MAX_BUILT];
+static size_t nbuilt;
+static pthread_mutex_t built_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *mp_copy_sql(const struct mp_copy_table *t, int which, mp_copy_sql_build build)
+{
+    const char *out = NULL;
+    if (which < 0 || which >= MP_COPY_SQL_KINDS)
+        return NULL;
+    pthread_mutex_lock(&built_lock);
+    size_t i = 0;
+    while (i < nbuilt && !(built[i].t == t && built[i].build == build))
+        i++;
+    if (i == nbuilt && nbuilt < MAX_BUILT) {
+        built[nbuilt].t = t;
+        built[nbuilt++].build = build;
+    }
+    if (i < nbuilt && !built[i].sql[which]) {
+        struct mp_buf b;
+        mp_buf_init(&b, 16384);
+        build(&b, t, which);
+        if (mp_buf_status(&b) == MP_OK)
+            built[i].sql[which] = mp_buf_steal(&b, NULL);
+        mp_buf_free(&b);
+    }
+    if (i < nbuilt)
+        out = built[i].sql[which];
+    pthread_mutex_unlock(&built_lock);
+    return out;
+}
+
+int mp_copy_col(const struct mp_copy_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool mp_copy_is(const struct mp_copy_table *t, const char *name)
+{
+    return strcmp(t->name, name) == 0;
+}
+
+bool mp_copy_knows(const struct mp_copy_table *t, const char *name, bool pg,
+                   const char *const *derived)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        const char *own = pg && t->cols[i].pg_name ? t->cols[i].pg_name : t->cols[i].name;
+        if (strcmp(own, name) == 0)
+            return true;
+    }
+    for (size_t i = 0; derived && derived[i]; i++)
+        if (strcmp(derived[i], name) == 0)
+            return true;
+    return false;
+}

@@ -1,0 +1,39 @@
+/* store_copy_sql.h - PRIVATE to server/store_*_copy.c: what both engines'
+ * copy-store statements share (store_copy_sql.c). Each engine makes its
+ * statement texts from the table descriptions of store_copy.h; a text is
+ * made once per table and statement kind and kept for the life of the
+ * process, so that the engines' statement caches, which key on the text's
+ * address, prepare it once per connection like a static statement.
+ * Identifiers come from the constant descriptions only, never from input. */
+#ifndef MELDPUNT_STORE_COPY_SQL_H
+#define MELDPUNT_STORE_COPY_SQL_H
+
+#include <stdbool.h>
+
+#include "meldpunt/buf.h"
+#include "meldpunt/store_copy.h"
+
+/* Statement kinds: at most this many per engine. */
+#define MP_COPY_SQL_KINDS 8
+
+/* Writes the text of statement kind `which` of t into b. */
+typedef void (*mp_copy_sql_build)(struct mp_buf *b, const struct mp_copy_table *t, int which);
+
+/* The text of statement kind `which` (< MP_COPY_SQL_KINDS) of t for the
+ * engine whose builder is build, made on first use; NULL when out of
+ * memory. Thread-safe. */
+const char *mp_copy_sql(const struct mp_copy_table *t, int which, mp_copy_sql_build build);
+
+/* The index of column name in t, -1 when t has none. */
+int mp_copy_col(const struct mp_copy_table *t, const char *name);
+
+/* Whether t is the table name. */
+bool mp_copy_is(const struct mp_copy_table *t, const char *name);
+
+/* Whether column name (as the engine names it: pg_name on PostgreSQL)
+ * of the database's table t is one t describes or one of derived (the
+ * engine's own columns of t, NULL-terminated; may be NULL). */
+bool mp_copy_knows(const struct mp_copy_table *t, const char *name, bool pg,
+                   const char *const *derived);
+
+#endif
