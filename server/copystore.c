@@ -267,9 +267,10 @@ static enum mp_status copy_all(struct ends *e, const struct mp_copy_opts *opts,
         if ((rc = sum_start(&p.sum)))
             break;
         rc = mp_store_copy_rows(e->from, t, on_row, &p);
+        enum mp_status flushed = mp_store_copy_flush(e->to);
         enum mp_status end = sum_end(&p.sum, ts->sum_from);
         if (rc == MP_OK)
-            rc = p.rc ? p.rc : end;
+            rc = p.rc ? p.rc : flushed ? flushed : end;
         ts->rows_from = p.sum.rows;
         if (rc == MP_OK && t->id_seq &&
             (rc = mp_store_copy_seq_get(e->from, t, &ts->seq_from)) == MP_OK) {

@@ -1011,6 +1011,11 @@ enum mp_status mp_store_copy_insert(struct mp_store_sess *s, const struct mp_cop
     return FORWARD(s, copy_insert, s, t, row);
 }
 
+enum mp_status mp_store_copy_flush(struct mp_store_sess *s)
+{
+    return FORWARD(s, copy_flush, s);
+}
+
 enum mp_status mp_store_copy_check(struct mp_store_sess *s, const struct mp_copy_table *t,
                                    char *unknown, size_t cap)
 {

@@ -43,6 +43,51 @@ const char *mp_copy_sql(const struct mp_copy_table *t, int which, mp_copy_sql_bu
     return out;
 }
 
+static const char *col_name(const struct mp_copy_col *c, bool pg)
+{
+    return pg && c->pg_name ? c->pg_name : c->name;
+}
+
+static void columns(struct mp_buf *b, const struct mp_copy_table *t, bool pg)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        mp_buf_printf(b, "%s\"%s\"", i ? ", " : "", col_name(&t->cols[i], pg));
+}
+
+void mp_copy_sql_common(struct mp_buf *b, const struct mp_copy_table *t, int which, bool pg)
+{
+    switch (which) {
+    case MP_COPY_SQL_COUNT:
+        mp_buf_printf(b, "SELECT count(*) FROM \"%s\"", t->name);
+        break;
+    case MP_COPY_SQL_MAX_ID:
+        mp_buf_printf(b, "SELECT coalesce(max(\"%s\"), 0) FROM \"%s\"", col_name(&t->cols[0], pg),
+                      t->name);
+        break;
+    case MP_COPY_SQL_CLEAR:
+        mp_buf_printf(b, "DELETE FROM \"%s\"", t->name);
+        break;
+    case MP_COPY_SQL_ROWS:
+        /* SQLite compares text bytewise (BINARY); PostgreSQL by the
+         * database's collation unless told otherwise. */
+        mp_buf_adds(b, "SELECT ");
+        columns(b, t, pg);
+        mp_buf_printf(b, " FROM \"%s\" ORDER BY ", t->name);
+        for (size_t i = 0; i < t->nkey; i++)
+            mp_buf_printf(b, "%s\"%s\"%s", i ? ", " : "", col_name(&t->cols[i], pg),
+                          pg && t->cols[i].type == MP_COPY_TEXT ? " COLLATE \"C\"" : "");
+        break;
+    default:
+        break;
+    }
+}
+
+void mp_copy_sql_insert_head(struct mp_buf *b, const struct mp_copy_table *t, bool pg)
+{
+    mp_buf_printf(b, "INSERT INTO \"%s\" (", t->name);
+    columns(b, t, pg);
+}
+
 int mp_copy_col(const struct mp_copy_table *t, const char *name)
 {
     for (size_t i = 0; i < t->ncols; i++)

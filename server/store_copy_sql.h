@@ -13,8 +13,16 @@
 #include "meldpunt/buf.h"
 #include "meldpunt/store_copy.h"
 
-/* Statement kinds: at most this many per engine. */
-#define MP_COPY_SQL_KINDS 8
+/* Statement kinds. The first four are the same SQL on both engines
+ * (mp_copy_sql_common); the insert is each engine's own. */
+enum mp_copy_sql_kind {
+    MP_COPY_SQL_COUNT,  /* the table's rows */
+    MP_COPY_SQL_MAX_ID, /* its highest id (column 0), 0 when empty */
+    MP_COPY_SQL_CLEAR,  /* delete every row */
+    MP_COPY_SQL_ROWS,   /* every row in key order (PostgreSQL prefixes a cursor) */
+    MP_COPY_SQL_INSERT, /* one row: the engine's */
+    MP_COPY_SQL_KINDS
+};
 
 /* Writes the text of statement kind `which` of t into b. */
 typedef void (*mp_copy_sql_build)(struct mp_buf *b, const struct mp_copy_table *t, int which);
@@ -23,6 +31,14 @@ typedef void (*mp_copy_sql_build)(struct mp_buf *b, const struct mp_copy_table *
  * engine whose builder is build, made on first use; NULL when out of
  * memory. Thread-safe. */
 const char *mp_copy_sql(const struct mp_copy_table *t, int which, mp_copy_sql_build build);
+
+/* The text of a statement kind before MP_COPY_SQL_INSERT into b, as the
+ * engine names the columns (pg: pg_name; text keys ordered bytewise). */
+void mp_copy_sql_common(struct mp_buf *b, const struct mp_copy_table *t, int which, bool pg);
+
+/* "INSERT INTO <t> (<columns>" with the columns as the engine names them:
+ * the engine adds its derived columns, then the values. */
+void mp_copy_sql_insert_head(struct mp_buf *b, const struct mp_copy_table *t, bool pg);
 
 /* The index of column name in t, -1 when t has none. */
 int mp_copy_col(const struct mp_copy_table *t, const char *name);

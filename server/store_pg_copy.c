@@ -3,12 +3,8 @@
  * caller's REPEATABLE READ transaction: one snapshot) and written back with
  * their ids (OVERRIDING SYSTEM VALUE).
  *
- * The statements are made from the table descriptions
- * (copystore_tables.c), the one place that lists tables and columns;
- * identifiers come from that constant list only, never from input. Each
- * text is made once per table and kept for the life of the process, so
- * that the statement cache, which keys on the text's address, prepares it
- * once per connection like the static statements.
+ * The statements are made from the table descriptions (copystore_tables.c)
+ * once and kept: see store_copy_sql.h.
  *
  * Derived columns: reports and clusters get geom (and clusters metric) as
  * the store's inserts make them (store_pg_clusters.c); a child row's
@@ -16,6 +12,7 @@
  * keys are ordered COLLATE "C": bytewise, as SQLite orders them. */
 #include "meldpunt/store_copy.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +21,12 @@
 #include "store_pg.h"
 #include "store_pg_engine.h"
 
-enum { SQL_COUNT, SQL_ROWS, SQL_INSERT, SQL_MAX_ID, SQL_CLEAR };
-
 /* Rows per FETCH: a few MiB at most even for photo tables. */
 #define FETCH_ROWS "256"
 
 static const char sql_seq_last[] =
     "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence($1, $2)::regclass), 0)";
 static const char sql_seq_set[] = "SELECT setval(pg_get_serial_sequence($1, $2), $3::bigint)";
-
-static const char *pg_name(const struct mp_copy_col *c)
-{
-    return c->pg_name ? c->pg_name : c->name;
-}
 
 static const char *cast(enum mp_copy_type type)
 {
@@ -60,14 +50,22 @@ static bool has_muni(const struct mp_copy_table *t)
     return t->muni_from[0][0] != NULL;
 }
 
-static void build_insert(struct mp_buf *b, const struct mp_copy_table *t)
+static void build(struct mp_buf *b, const struct mp_copy_table *t, int which)
 {
-    mp_buf_printf(b, "INSERT INTO \"%s\" (", t->name);
-    for (size_t i = 0; i < t->ncols; i++)
-        mp_buf_printf(b, "%s\"%s\"", i ? ", " : "", pg_name(&t->cols[i]));
+    if (which == MP_COPY_SQL_ROWS) {
+        /* A cursor of the caller's transaction: the rows arrive FETCH by
+         * FETCH, never the whole table in one result. */
+        mp_buf_adds(b, "DECLARE mp_copy NO SCROLL CURSOR FOR ");
+    }
+    if (which != MP_COPY_SQL_INSERT) {
+        mp_copy_sql_common(b, t, which, true);
+        return;
+    }
+    bool point = mp_copy_is(t, "reports") || mp_copy_is(t, "clusters");
+    mp_copy_sql_insert_head(b, t, true);
     if (has_muni(t))
         mp_buf_adds(b, ", municipality");
-    if (mp_copy_is(t, "reports") || mp_copy_is(t, "clusters"))
+    if (point)
         mp_buf_adds(b, ", geom");
     if (mp_copy_is(t, "clusters"))
         mp_buf_adds(b, ", metric");
@@ -78,49 +76,19 @@ static void build_insert(struct mp_buf *b, const struct mp_copy_table *t)
         mp_buf_adds(b, ", coalesce(");
         for (size_t k = 0; k < 2 && t->muni_from[k][0]; k++)
             mp_buf_printf(b, "%s(SELECT municipality FROM \"%s\" WHERE id = $%d::bigint)",
-                          k ? ", " : "", t->muni_from[k][0], mp_copy_col(t, t->muni_from[k][1]) + 1);
+                          k ? ", " : "", t->muni_from[k][0],
+                          mp_copy_col(t, t->muni_from[k][1]) + 1);
         if (t->muni_required)
             mp_buf_adds(b, ", (SELECT min(municipality) FROM clusters)");
         mp_buf_adds(b, ")");
     }
-    if (mp_copy_is(t, "reports") || mp_copy_is(t, "clusters"))
+    if (point)
         mp_buf_printf(b, ", ST_SetSRID(ST_MakePoint($%d::float8, $%d::float8), 4326)",
                       mp_copy_col(t, "lon") + 1, mp_copy_col(t, "lat") + 1);
     if (mp_copy_is(t, "clusters"))
         mp_buf_printf(b, ", ST_MakePoint($%d::float8, $%d::float8)", mp_copy_col(t, "x") + 1,
                       mp_copy_col(t, "y") + 1);
     mp_buf_adds(b, ")");
-}
-
-static void build(struct mp_buf *b, const struct mp_copy_table *t, int which)
-{
-    switch (which) {
-    case SQL_COUNT:
-        mp_buf_printf(b, "SELECT count(*) FROM \"%s\"", t->name);
-        break;
-    case SQL_MAX_ID:
-        mp_buf_printf(b, "SELECT coalesce(max(\"%s\"), 0) FROM \"%s\"", t->cols[0].name, t->name);
-        break;
-    case SQL_CLEAR:
-        mp_buf_printf(b, "DELETE FROM \"%s\"", t->name);
-        break;
-    case SQL_ROWS:
-        /* A cursor of the caller's transaction (the rows arrive FETCH by
-         * FETCH, never the whole table in one result). */
-        mp_buf_adds(b, "DECLARE mp_copy NO SCROLL CURSOR FOR SELECT ");
-        for (size_t i = 0; i < t->ncols; i++)
-            mp_buf_printf(b, "%s\"%s\"", i ? ", " : "", pg_name(&t->cols[i]));
-        mp_buf_printf(b, " FROM \"%s\" ORDER BY ", t->name);
-        for (size_t i = 0; i < t->nkey; i++)
-            mp_buf_printf(b, "%s\"%s\"%s", i ? ", " : "", pg_name(&t->cols[i]),
-                          t->cols[i].type == MP_COPY_TEXT ? " COLLATE \"C\"" : "");
-        break;
-    case SQL_INSERT:
-        build_insert(b, t);
-        break;
-    default:
-        break;
-    }
 }
 
 static const char *sql_for(const struct mp_copy_table *t, int which)
@@ -130,7 +98,7 @@ static const char *sql_for(const struct mp_copy_table *t, int which)
 
 enum mp_status mp_pg_copy_count(struct mp_store_sess *s, const struct mp_copy_table *t, int64_t *n)
 {
-    const char *sql = sql_for(t, SQL_COUNT);
+    const char *sql = sql_for(t, MP_COPY_SQL_COUNT);
     *n = 0;
     return sql ? mp_pg_first(s, sql, NULL, mp_pg_row_int64, n, t->name) : MP_ENOMEM;
 }
@@ -198,7 +166,7 @@ enum mp_status mp_pg_copy_rows(struct mp_store_sess *s, const struct mp_copy_tab
 {
     struct mp_copy_value v[MP_COPY_MAX_COLS];
     unsigned char *blobs[MP_COPY_MAX_COLS];
-    const char *sql = sql_for(t, SQL_ROWS);
+    const char *sql = sql_for(t, MP_COPY_SQL_ROWS);
     if (!sql)
         return MP_ENOMEM;
     if (t->ncols > MP_COPY_MAX_COLS)
@@ -226,10 +194,102 @@ enum mp_status mp_pg_copy_rows(struct mp_store_sess *s, const struct mp_copy_tab
     return rc;
 }
 
+/* Inserts are sent in pipeline mode: PIPELINE_ROWS rows go out before
+ * their results are read, instead of one round trip a row (a copy is
+ * mostly inserts: several times faster on a busy machine). The results of a
+ * batch are tiny, so neither side's socket buffer fills and blocking mode
+ * cannot deadlock. The state is per connection (copy-store uses one). */
+#define PIPELINE_ROWS 64
+#define MAX_CONNS 8
+#define MAX_PREPARED 128
+
+static struct pipe {
+    PGconn *conn;
+    int queued;
+    enum mp_status rc; /* the first failure of the rows sent */
+} pipes[MAX_CONNS];
+static struct {
+    PGconn *conn;
+    const char *sql;
+} prepared[MAX_PREPARED];
+static size_t nprepared;
+static pthread_mutex_t pipe_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct pipe *pipe_of(PGconn *conn)
+{
+    struct pipe *free_slot = NULL;
+    for (size_t i = 0; i < MAX_CONNS; i++) {
+        if (pipes[i].conn == conn)
+            return &pipes[i];
+        if (!pipes[i].conn && !free_slot)
+            free_slot = &pipes[i];
+    }
+    if (free_slot)
+        *free_slot = (struct pipe){conn, 0, MP_OK};
+    return free_slot;
+}
+
+/* The name sql is prepared under on ps's connection ("mpc<n>"), prepared
+ * now (outside pipeline mode) on first use. */
+static enum mp_status prepare(struct mp_pg_sess *ps, const char *sql, int nparams, char *name,
+                              size_t cap, const char *what)
+{
+    size_t i = 0;
+    while (i < nprepared && !(prepared[i].conn == ps->conn && prepared[i].sql == sql))
+        i++;
+    snprintf(name, cap, "mpc%zu", i);
+    if (i < nprepared)
+        return MP_OK;
+    if (nprepared == MAX_PREPARED)
+        return MP_ENOMEM;
+    PGresult *r = PQprepare(ps->conn, name, sql, nparams, NULL);
+    enum mp_status rc =
+        PQresultStatus(r) == PGRES_COMMAND_OK ? MP_OK : mp_pg_status(ps, r, what);
+    PQclear(r);
+    if (rc == MP_OK) {
+        prepared[nprepared].conn = ps->conn;
+        prepared[nprepared++].sql = sql;
+    }
+    return rc;
+}
+
+/* Read the results of the rows sent so far (a sync point ends them). */
+static enum mp_status drain(struct mp_pg_sess *ps, struct pipe *pp, const char *what)
+{
+    if (!PQpipelineSync(ps->conn))
+        return mp_pg_status(ps, NULL, what);
+    int nulls = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(ps->conn);
+        if (!r) {
+            /* One NULL ends each statement's results; more in a row mean
+             * the connection is gone. */
+            if (++nulls > 2 && PQstatus(ps->conn) != CONNECTION_OK) {
+                if (pp->rc == MP_OK)
+                    pp->rc = mp_pg_status(ps, NULL, what);
+                break;
+            }
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st == PGRES_FATAL_ERROR && pp->rc == MP_OK)
+            pp->rc = mp_pg_status(ps, r, what);
+        PQclear(r);
+    }
+    pp->queued = 0;
+    return pp->rc;
+}
+
 enum mp_status mp_pg_copy_insert(struct mp_store_sess *s, const struct mp_copy_table *t,
                                  const struct mp_copy_value *row)
 {
-    const char *sql = sql_for(t, SQL_INSERT);
+    struct mp_pg_sess *ps = mp_pg_sess(s);
+    const char *sql = sql_for(t, MP_COPY_SQL_INSERT);
     if (!sql)
         return MP_ENOMEM;
     struct mp_pg_params p;
@@ -259,7 +319,49 @@ enum mp_status mp_pg_copy_insert(struct mp_store_sess *s, const struct mp_copy_t
             break;
         }
     }
-    return mp_pg_run(s, sql, &p, NULL, t->name);
+    if (p.overflow)
+        return MP_EINVAL;
+    char name[24];
+    enum mp_status rc = MP_OK;
+    pthread_mutex_lock(&pipe_lock);
+    struct pipe *pp = pipe_of(ps->conn);
+    if (!pp)
+        rc = MP_ENOMEM;
+    else if (pp->rc)
+        rc = pp->rc;
+    else if (PQpipelineStatus(ps->conn) == PQ_PIPELINE_OFF &&
+             ((rc = prepare(ps, sql, p.n, name, sizeof name, t->name)) ||
+              (!PQenterPipelineMode(ps->conn) && (rc = mp_pg_status(ps, NULL, t->name)))))
+        ;
+    else if ((rc = prepare(ps, sql, p.n, name, sizeof name, t->name)))
+        ;
+    else if (!PQsendQueryPrepared(ps->conn, name, p.n, p.values, p.lengths, p.formats, 0))
+        rc = pp->rc = mp_pg_status(ps, NULL, t->name);
+    else if (++pp->queued >= PIPELINE_ROWS)
+        rc = drain(ps, pp, t->name);
+    pthread_mutex_unlock(&pipe_lock);
+    return rc;
+}
+
+enum mp_status mp_pg_copy_flush(struct mp_store_sess *s)
+{
+    struct mp_pg_sess *ps = mp_pg_sess(s);
+    enum mp_status rc = MP_OK;
+    pthread_mutex_lock(&pipe_lock);
+    struct pipe *pp = pipe_of(ps->conn);
+    if (PQpipelineStatus(ps->conn) != PQ_PIPELINE_OFF) {
+        if (pp)
+            rc = drain(ps, pp, "copy");
+        if (!PQexitPipelineMode(ps->conn) && rc == MP_OK)
+            rc = mp_pg_status(ps, NULL, "copy");
+    }
+    if (pp) {
+        if (rc == MP_OK)
+            rc = pp->rc;
+        pp->conn = NULL; /* the next table starts afresh */
+    }
+    pthread_mutex_unlock(&pipe_lock);
+    return rc;
 }
 
 static const char sql_columns[] =
@@ -318,7 +420,7 @@ enum mp_status mp_pg_copy_check(struct mp_store_sess *s, const struct mp_copy_ta
 
 enum mp_status mp_pg_copy_clear(struct mp_store_sess *s, const struct mp_copy_table *t)
 {
-    const char *sql = sql_for(t, SQL_CLEAR);
+    const char *sql = sql_for(t, MP_COPY_SQL_CLEAR);
     return sql ? mp_pg_run(s, sql, NULL, NULL, t->name) : MP_ENOMEM;
 }
 
@@ -326,7 +428,7 @@ enum mp_status mp_pg_copy_seq_get(struct mp_store_sess *s, const struct mp_copy_
                                   int64_t *hw)
 {
     int64_t last = 0, max = 0;
-    const char *sql = sql_for(t, SQL_MAX_ID);
+    const char *sql = sql_for(t, MP_COPY_SQL_MAX_ID);
     struct mp_pg_params p;
     mp_pg_params_init(&p);
     mp_pg_text(&p, t->name);

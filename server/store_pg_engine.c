@@ -161,6 +161,7 @@ const struct mp_store_engine mp_pg_engine = {
     .copy_count = mp_pg_copy_count,
     .copy_rows = mp_pg_copy_rows,
     .copy_insert = mp_pg_copy_insert,
+    .copy_flush = mp_pg_copy_flush,
     .copy_check = mp_pg_copy_check,
     .copy_clear = mp_pg_copy_clear,
     .copy_seq_get = mp_pg_copy_seq_get,

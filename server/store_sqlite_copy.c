@@ -1,12 +1,8 @@
 /* store_sqlite_copy.c - the SpatiaLite side of copy-store (store_copy.h):
  * whole tables read in key order and written back with their ids.
  *
- * The statements are made from the table descriptions
- * (copystore_tables.c), the one place that lists tables and columns;
- * identifiers come from that constant list only, never from input. Each
- * text is made once per table and kept for the life of the process, so
- * that the session's statement cache, which keys on the text's address,
- * serves them as it serves the static statements.
+ * The statements are made from the table descriptions (copystore_tables.c)
+ * once and kept: see store_copy_sql.h.
  *
  * Derived rows: an INSERT into reports or clusters writes what the store's
  * own inserts write (store_sqlite_derived.h: report_map, grid_cells, the
@@ -24,8 +20,6 @@
 #include "store_sqlite_derived.h"
 #include "store_sqlite_engine.h"
 
-enum { SQL_COUNT, SQL_ROWS, SQL_INSERT, SQL_MAX_ID };
-
 static const char sql_report_point[] = "INSERT INTO reports_rtree (id, minx, maxx, miny, maxy)"
                                        " VALUES (?1, ?2, ?2, ?3, ?3)";
 static const char sql_cluster_point[] = "INSERT INTO clusters_rtree (id, minx, maxx, miny, maxy)"
@@ -38,44 +32,28 @@ static const char sql_seq_insert[] = "INSERT INTO sqlite_sequence (name, seq) SE
 
 static void build(struct mp_buf *b, const struct mp_copy_table *t, int which)
 {
-    switch (which) {
-    case SQL_COUNT:
-        mp_buf_printf(b, "SELECT count(*) FROM \"%s\"", t->name);
-        break;
-    case SQL_MAX_ID:
-        mp_buf_printf(b, "SELECT ifnull(max(\"%s\"), 0) FROM \"%s\"", t->cols[0].name, t->name);
-        break;
-    case SQL_ROWS:
-        mp_buf_adds(b, "SELECT ");
-        for (size_t i = 0; i < t->ncols; i++)
-            mp_buf_printf(b, "%s\"%s\"", i ? ", " : "", t->cols[i].name);
-        mp_buf_printf(b, " FROM \"%s\" ORDER BY ", t->name);
-        for (size_t i = 0; i < t->nkey; i++)
-            mp_buf_printf(b, "%s\"%s\"", i ? ", " : "", t->cols[i].name);
-        break;
-    case SQL_INSERT:
-        mp_buf_printf(b, "INSERT INTO \"%s\" (", t->name);
-        for (size_t i = 0; i < t->ncols; i++)
-            mp_buf_printf(b, "%s\"%s\"", i ? ", " : "", t->cols[i].name);
-        if (mp_copy_is(t, "reports") || mp_copy_is(t, "clusters"))
-            mp_buf_adds(b, ", geom");
-        if (mp_copy_is(t, "clusters"))
-            mp_buf_adds(b, ", cell");
-        mp_buf_adds(b, ") VALUES (");
-        for (size_t i = 0; i < t->ncols; i++)
-            mp_buf_printf(b, "%s?%zu", i ? ", " : "", i + 1);
-        if (mp_copy_is(t, "reports") || mp_copy_is(t, "clusters"))
-            mp_buf_printf(b, ", MakePoint(?%d, ?%d, 4326)", mp_copy_col(t, "lon") + 1, mp_copy_col(t, "lat") + 1);
-        if (mp_copy_is(t, "clusters"))
-            mp_buf_printf(b,
-                          ", CAST(?%d / 128.0 + 1048576 AS INTEGER) * 2097152"
-                          " + CAST(?%d / 128.0 + 1048576 AS INTEGER)",
-                          mp_copy_col(t, "x") + 1, mp_copy_col(t, "y") + 1);
-        mp_buf_adds(b, ")");
-        break;
-    default:
-        break;
+    if (which != MP_COPY_SQL_INSERT) {
+        mp_copy_sql_common(b, t, which, false);
+        return;
     }
+    bool point = mp_copy_is(t, "reports") || mp_copy_is(t, "clusters");
+    mp_copy_sql_insert_head(b, t, false);
+    if (point)
+        mp_buf_adds(b, ", geom");
+    if (mp_copy_is(t, "clusters"))
+        mp_buf_adds(b, ", cell");
+    mp_buf_adds(b, ") VALUES (");
+    for (size_t i = 0; i < t->ncols; i++)
+        mp_buf_printf(b, "%s?%zu", i ? ", " : "", i + 1);
+    if (point)
+        mp_buf_printf(b, ", MakePoint(?%d, ?%d, 4326)", mp_copy_col(t, "lon") + 1,
+                      mp_copy_col(t, "lat") + 1);
+    if (mp_copy_is(t, "clusters"))
+        mp_buf_printf(b,
+                      ", CAST(?%d / 128.0 + 1048576 AS INTEGER) * 2097152"
+                      " + CAST(?%d / 128.0 + 1048576 AS INTEGER)",
+                      mp_copy_col(t, "x") + 1, mp_copy_col(t, "y") + 1);
+    mp_buf_adds(b, ")");
 }
 
 static const char *sql_for(const struct mp_copy_table *t, int which)
@@ -93,7 +71,7 @@ enum mp_status mp_sqlite_copy_count(struct mp_store_sess *s, const struct mp_cop
                                     int64_t *n)
 {
     *n = 0;
-    return mp_stmt_first(s, stmt_for(s, t, SQL_COUNT), mp_row_int64, n, t->name);
+    return mp_stmt_first(s, stmt_for(s, t, MP_COPY_SQL_COUNT), mp_row_int64, n, t->name);
 }
 
 struct rows {
@@ -142,7 +120,7 @@ enum mp_status mp_sqlite_copy_rows(struct mp_store_sess *s, const struct mp_copy
     if (t->ncols > MP_COPY_MAX_COLS)
         return MP_EINVAL;
     struct rows r = {.t = t, .cb = cb, .ctx = ctx};
-    return mp_stmt_each(s, stmt_for(s, t, SQL_ROWS), row_out, &r, t->name);
+    return mp_stmt_each(s, stmt_for(s, t, MP_COPY_SQL_ROWS), row_out, &r, t->name);
 }
 
 /* Text value i of row as a C string (TEXT values are NUL-terminated, see
@@ -217,7 +195,7 @@ static enum mp_status cluster_derived(struct mp_store_sess *s, const struct mp_c
 enum mp_status mp_sqlite_copy_insert(struct mp_store_sess *s, const struct mp_copy_table *t,
                                      const struct mp_copy_value *row)
 {
-    sqlite3_stmt *st = stmt_for(s, t, SQL_INSERT);
+    sqlite3_stmt *st = stmt_for(s, t, MP_COPY_SQL_INSERT);
     if (!st)
         return MP_EDB;
     for (size_t i = 0; i < t->ncols; i++) {
@@ -296,11 +274,15 @@ enum mp_status mp_sqlite_copy_check(struct mp_store_sess *s, const struct mp_cop
     return rc;
 }
 
+enum mp_status mp_sqlite_copy_flush(struct mp_store_sess *s)
+{
+    (void)s; /* every insert is written when it returns */
+    return MP_OK;
+}
+
 enum mp_status mp_sqlite_copy_clear(struct mp_store_sess *s, const struct mp_copy_table *t)
 {
-    char sql[160];
-    snprintf(sql, sizeof sql, "DELETE FROM \"%s\"", t->name);
-    enum mp_status rc = mp_exec(s, sql);
+    enum mp_status rc = mp_stmt_run(s, stmt_for(s, t, MP_COPY_SQL_CLEAR), t->name);
     /* The delete triggers keep report_map and grid_cells right row by row;
      * emptied tables leave nothing derived behind. */
     if (rc == MP_OK && mp_copy_is(t, "reports"))
@@ -321,7 +303,7 @@ enum mp_status mp_sqlite_copy_seq_get(struct mp_store_sess *s, const struct mp_c
     if (rc == MP_ENOTFOUND)
         rc = MP_OK;
     if (rc == MP_OK)
-        rc = mp_stmt_first(s, stmt_for(s, t, SQL_MAX_ID), mp_row_int64, &max, t->name);
+        rc = mp_stmt_first(s, stmt_for(s, t, MP_COPY_SQL_MAX_ID), mp_row_int64, &max, t->name);
     *hw = seq > max ? seq : max;
     return rc;
 }

@@ -152,6 +152,7 @@ const struct mp_store_engine mp_sqlite_engine = {
     .copy_count = mp_sqlite_copy_count,
     .copy_rows = mp_sqlite_copy_rows,
     .copy_insert = mp_sqlite_copy_insert,
+    .copy_flush = mp_sqlite_copy_flush,
     .copy_check = mp_sqlite_copy_check,
     .copy_clear = mp_sqlite_copy_clear,
     .copy_seq_get = mp_sqlite_copy_seq_get,

@@ -300,6 +300,7 @@ enum mp_status mp_sqlite_copy_rows(struct mp_store_sess *s, const struct mp_copy
                               mp_copy_row_cb cb, void *ctx);
 enum mp_status mp_sqlite_copy_insert(struct mp_store_sess *s, const struct mp_copy_table *t,
                                 const struct mp_copy_value *row);
+enum mp_status mp_sqlite_copy_flush(struct mp_store_sess *s);
 enum mp_status mp_sqlite_copy_check(struct mp_store_sess *s, const struct mp_copy_table *t,
                                 char *unknown, size_t cap);
 enum mp_status mp_sqlite_copy_clear(struct mp_store_sess *s, const struct mp_copy_table *t);

@@ -82,9 +82,15 @@ enum mp_status mp_store_copy_rows(struct mp_store_sess *sess, const struct mp_co
                                   mp_copy_row_cb cb, void *ctx) MP_WUR;
 /* Insert one row of t with its id, and the rows derived from it, in the
  * caller's write transaction (foreign keys deferred: the caller inserts
- * parents first anyway). */
+ * parents first anyway). Values are copied before it returns; a failure
+ * may be reported by a later insert or by mp_store_copy_flush. */
 enum mp_status mp_store_copy_insert(struct mp_store_sess *sess, const struct mp_copy_table *t,
                                     const struct mp_copy_value *row) MP_WUR;
+/* Wait until every row mp_store_copy_insert took is written: an engine
+ * may send rows ahead (PostgreSQL's pipeline) and report a failure of one
+ * only here. Call it after the last row of each table, also after a
+ * failure, before any other call on sess. */
+enum mp_status mp_store_copy_flush(struct mp_store_sess *sess) MP_WUR;
 /* Whether the database's table t has exactly the columns t describes,
  * besides those the engine derives itself: MP_EINVAL with the first
  * column t does not describe in unknown (cap bytes), so that a column a
