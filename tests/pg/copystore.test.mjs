@@ -157,6 +157,11 @@ test('SQLite -> PostgreSQL -> SQLite keeps every table, id counters and answers'
   // The merged cluster's id was given once: the counter continues above it.
   assert.ok(Number(a.clusters.next) > ids.gone, there.stdout);
 
+  // The change counter's triggers, off while their tables were filled, are on again, and the
+  // counter moved (answer caches of servers on the target revalidate).
+  assert.equal(dbQuery(pg.db, "SELECT count(*) FROM pg_trigger WHERE tgname IN ('reports_changed', 'clusters_changed') AND tgenabled = 'O'"), '2');
+  assert.ok(Number(dbQuery(pg.db, 'SELECT n FROM change_counter')) > 0);
+
   const back = await copyStore(pg.db, backDb);
   assert.equal(back.code, 0, back.stdout + back.stderr);
   const b = table(back.stdout);
