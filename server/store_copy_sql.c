@@ -3,6 +3,7 @@
 #include "store_copy_sql.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Tables times engines: copy-store knows 25 tables on two engines. */
@@ -101,16 +102,29 @@ bool mp_copy_is(const struct mp_copy_table *t, const char *name)
     return strcmp(t->name, name) == 0;
 }
 
-bool mp_copy_knows(const struct mp_copy_table *t, const char *name, bool pg,
-                   const char *const *derived)
+int mp_copy_check_column(struct mp_copy_check *c, const char *name)
 {
+    const struct mp_copy_table *t = c->t;
+    c->seen++;
+    if (!name)
+        return 0;
     for (size_t i = 0; i < t->ncols; i++) {
-        const char *own = pg && t->cols[i].pg_name ? t->cols[i].pg_name : t->cols[i].name;
+        const char *own = c->pg && t->cols[i].pg_name ? t->cols[i].pg_name : t->cols[i].name;
         if (strcmp(own, name) == 0)
-            return true;
+            return 0;
     }
-    for (size_t i = 0; derived && derived[i]; i++)
-        if (strcmp(derived[i], name) == 0)
-            return true;
-    return false;
+    for (size_t i = 0; c->derived && c->derived[i]; i++)
+        if (strcmp(c->derived[i], name) == 0)
+            return 0;
+    snprintf(c->unknown, c->cap, "%s", name);
+    return 1;
+}
+
+enum mp_status mp_copy_check_status(const struct mp_copy_check *c, enum mp_status rc)
+{
+    if (rc == MP_OK && c->unknown[0])
+        return MP_EINVAL;
+    if (rc == MP_OK && c->seen == 0)
+        return MP_ENOTFOUND;
+    return rc;
 }

@@ -46,10 +46,25 @@ int mp_copy_col(const struct mp_copy_table *t, const char *name);
 /* Whether t is the table name. */
 bool mp_copy_is(const struct mp_copy_table *t, const char *name);
 
-/* Whether column name (as the engine names it: pg_name on PostgreSQL)
- * of the database's table t is one t describes or one of derived (the
- * engine's own columns of t, NULL-terminated; may be NULL). */
-bool mp_copy_knows(const struct mp_copy_table *t, const char *name, bool pg,
-                   const char *const *derived);
+/* The column check of mp_store_copy_check: fill t, derived (the engine's
+ * own columns of t, NULL-terminated; may be NULL), unknown and cap, then
+ * pass each column name of the database's table t (as the engine names
+ * it: pg_name on PostgreSQL) to mp_copy_check_column. */
+struct mp_copy_check {
+    const struct mp_copy_table *t;
+    bool pg;
+    const char *const *derived;
+    char *unknown;
+    size_t cap;
+    size_t seen;
+};
+
+/* Count name; when t does not describe it and it is not derived, copy it
+ * into unknown and answer 1 (stop), else 0. */
+int mp_copy_check_column(struct mp_copy_check *c, const char *name);
+
+/* The status of a finished check: MP_EINVAL with a column in unknown,
+ * MP_ENOTFOUND when the table had no columns (does not exist), else rc. */
+enum mp_status mp_copy_check_status(const struct mp_copy_check *c, enum mp_status rc);
 
 #endif

@@ -404,24 +404,9 @@ static const char sql_columns[] =
     "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
     " AND table_name = $1";
 
-struct check {
-    const struct mp_copy_table *t;
-    const char *const *derived;
-    char *unknown;
-    size_t cap;
-    int seen;
-};
-
 static int column_row(void *ctx, const PGresult *r, int i)
 {
-    struct check *c = ctx;
-    const char *name = mp_pg_col_text(r, i, 0);
-    c->seen++;
-    if (name && !mp_copy_knows(c->t, name, true, c->derived)) {
-        snprintf(c->unknown, c->cap, "%s", name);
-        return 1;
-    }
-    return 0;
+    return mp_copy_check_column(ctx, mp_pg_col_text(r, i, 0));
 }
 
 enum mp_status mp_pg_copy_check(struct mp_store_sess *s, const struct mp_copy_table *t,
@@ -429,11 +414,11 @@ enum mp_status mp_pg_copy_check(struct mp_store_sess *s, const struct mp_copy_ta
 {
     /* The columns the engine writes itself (see the top of the file); the
      * outbox's lease owner is a server's process: a lease does not move. */
-    static const char *const report_cols[] = {"municipality", "geom", NULL};
-    static const char *const cluster_cols[] = {"municipality", "geom", "metric", NULL};
+    static const char *const report_cols[] = {"geom", NULL};
+    static const char *const cluster_cols[] = {"geom", "metric", NULL};
     static const char *const outbox_cols[] = {"municipality", "lease_owner", NULL};
     static const char *const child_cols[] = {"municipality", NULL};
-    struct check c = {t, NULL, unknown, cap, 0};
+    struct mp_copy_check c = {t, true, NULL, unknown, cap, 0};
     if (mp_copy_is(t, "reports"))
         c.derived = report_cols;
     else if (mp_copy_is(t, "clusters"))
@@ -446,12 +431,7 @@ enum mp_status mp_pg_copy_check(struct mp_store_sess *s, const struct mp_copy_ta
     struct mp_pg_params p;
     mp_pg_params_init(&p);
     mp_pg_text(&p, t->name);
-    enum mp_status rc = mp_pg_each(s, sql_columns, &p, column_row, &c, "columns");
-    if (rc == MP_OK && unknown[0])
-        rc = MP_EINVAL;
-    else if (rc == MP_OK && c.seen == 0)
-        rc = MP_ENOTFOUND;
-    return rc;
+    return mp_copy_check_status(&c, mp_pg_each(s, sql_columns, &p, column_row, &c, "columns"));
 }
 
 enum mp_status mp_pg_copy_clear(struct mp_store_sess *s, const struct mp_copy_table *t)

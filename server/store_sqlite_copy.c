@@ -232,24 +232,9 @@ enum mp_status mp_sqlite_copy_insert(struct mp_store_sess *s, const struct mp_co
 
 static const char sql_columns[] = "SELECT name FROM pragma_table_info(?1)";
 
-struct check {
-    const struct mp_copy_table *t;
-    const char *const *derived;
-    char *unknown;
-    size_t cap;
-    size_t seen;
-};
-
 static int column_row(void *ctx, sqlite3_stmt *st)
 {
-    struct check *c = ctx;
-    const char *name = mp_col_text(st, 0);
-    c->seen++;
-    if (name && !mp_copy_knows(c->t, name, false, c->derived)) {
-        snprintf(c->unknown, c->cap, "%s", name);
-        return 1;
-    }
-    return 0;
+    return mp_copy_check_column(ctx, mp_col_text(st, 0));
 }
 
 enum mp_status mp_sqlite_copy_check(struct mp_store_sess *s, const struct mp_copy_table *t,
@@ -258,20 +243,16 @@ enum mp_status mp_sqlite_copy_check(struct mp_store_sess *s, const struct mp_cop
     /* The columns the engine writes itself (see the top of the file). */
     static const char *const report_cols[] = {"geom", NULL};
     static const char *const cluster_cols[] = {"geom", "cell", NULL};
-    struct check c = {t, mp_copy_is(t, "reports")    ? report_cols
-                         : mp_copy_is(t, "clusters") ? cluster_cols
-                                                     : NULL,
-                      unknown, cap, 0};
+    struct mp_copy_check c = {t, false, NULL, unknown, cap, 0};
+    if (mp_copy_is(t, "reports"))
+        c.derived = report_cols;
+    else if (mp_copy_is(t, "clusters"))
+        c.derived = cluster_cols;
     unknown[0] = '\0';
     sqlite3_stmt *st = mp_stmt(s, sql_columns);
     if (st)
         mp_bind_text(st, 1, t->name);
-    enum mp_status rc = mp_stmt_each(s, st, column_row, &c, "columns");
-    if (rc == MP_OK && unknown[0])
-        rc = MP_EINVAL;
-    else if (rc == MP_OK && c.seen == 0)
-        rc = MP_ENOTFOUND;
-    return rc;
+    return mp_copy_check_status(&c, mp_stmt_each(s, st, column_row, &c, "columns"));
 }
 
 enum mp_status mp_sqlite_copy_flush(struct mp_store_sess *s)
