@@ -249,7 +249,7 @@ static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
         /* The sender's and the webhook worker's own contexts: the sessions
          * app.c left free for them. */
         sender = (struct mp_ctx){.city = app->city, .tz = app->tz, .streets = app->streets,
-                                 .db = mp_store_acquire(app->store)};
+                                 .db = mp_store_acquire(app->store), .rules = app->rules};
         hooks = sender;
         hooks.db = mp_store_acquire(app->store);
         mp_outbox_opts_from_config(cfg, &oo); /* after the listen port is known */
