@@ -286,7 +286,7 @@ pgm_ingest() { # bodies-file
 # statement trigger (the change counter, one row every writer updates)
 # come with it.
 pgm_insert_anchor() {
-    local maxid before after t
+    local maxid before after t p0 p1 cpu_row
     maxid=$(pgm_psql "$PGM_DIR" -At -c 'SELECT max(id) FROM reports')
     pgm_psql "$PGM_DIR" -c 'CREATE TABLE anchor_reports (LIKE reports INCLUDING DEFAULTS)' \
         -c 'ALTER TABLE anchor_reports ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY' \
@@ -306,14 +306,19 @@ SELECT municipality, cluster_id, category, 'benchmark report', address, 'web', '
   location, geom
 FROM reports WHERE id = :k;
 EOF
-        "$PGBIN/pgbench" -n -h "$PGM_DIR" -U postgres -M prepared -c 64 -j 2 -T "$INGEST_DUR" \
+        p0=$(pgm_cpu)
+        /usr/bin/time -f 'cpu %U %S' -o "$RUN/pgbench-pg-$t.time" \
+            "$PGBIN/pgbench" -n -h "$PGM_DIR" -U postgres -M prepared -c 64 -j 2 -T "$INGEST_DUR" \
             -D maxid="$maxid" -f "$RUN/pg-insert-$t.sql" "$PGM_DB" >"$RUN/pgbench-pg-$t.txt" 2>&1 || true
+        p1=$(pgm_cpu)
         after=$(pgm_count "$t")
+        # CPU per row: PostgreSQL's and pgbench's own (the client side).
+        cpu_row=$(calc "($p1 - $p0 + $(awk '/^cpu/ { print $2 + $3 }' "$RUN/pgbench-pg-$t.time")) * 1000000 / ($after - $before)")
         if [ "$t" = anchor_reports ]; then
             PGM_ANCHOR=$(calc "($after - $before) / $INGEST_DUR")
-            erow insert_anchor pg "$(fmt_int "$PGM_ANCHOR") rows/s into a plain table (reports' columns, primary key, GiST)"
+            erow insert_anchor pg "$(fmt_int "$PGM_ANCHOR") rows/s ($(fmt_int "$cpu_row") us CPU/row) into a plain table (reports' columns, primary key, GiST)"
         else
-            erow insert_anchor pg "$(fmt_int "$(calc "($after - $before) / $INGEST_DUR")") rows/s into meldpunt's reports table (+ foreign key, change-counter trigger)"
+            erow insert_anchor pg "$(fmt_int "$(calc "($after - $before) / $INGEST_DUR")") rows/s ($(fmt_int "$cpu_row") us CPU/row) into meldpunt's reports table (+ foreign key, change-counter trigger)"
         fi
     done
 }
