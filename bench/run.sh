@@ -780,14 +780,15 @@ if on_pg; then
             log "PostgreSQL engine: export"
             pgm_export
         fi
+        # Recluster before ingest: on the city as imported, as SQLite's copy is.
+        if want recluster; then
+            log "PostgreSQL engine: recluster"
+            pgm_recluster
+        fi
         if want ingest; then
             log "PostgreSQL engine: ingest with 1 and 2 servers, and the INSERT anchor"
             make_bodies
             pgm_ingest "$RUN/ingest-bodies.jsonl" || log "PostgreSQL engine: ingest failed"
-        fi
-        if want recluster; then
-            log "PostgreSQL engine: recluster"
-            pgm_recluster
         fi
     fi
     pgm_down
