@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/pg_engine.sh - sourced by bench/run.sh (not run by itself): the
 # PostgreSQL engine's side of the benchmark (issue 15), i.e. meldpunt itself
 # on a `postgresql://` database, next to the same scenarios on SpatiaLite.
@@ -214,6 +215,7 @@ pgm_reads() { # bbox city-bbox
         read -r m cpu s pg bad < <(pgm_wrk_c1 "reads-walk-$rep" -s bench/bbox_walk.lua \
             "http://127.0.0.1:$PORT" -- "/api/v1/reports?bbox=" "$bbox" "" 0.002)
         erow read_walk pg "$m ms (CPU $(printf '%.2f' "$cpu") ms/req: server $(printf '%.2f' "$s"), PostgreSQL $(printf '%.2f' "$pg"))${bad/#0/}"
+        # shellcheck disable=SC2034 # read by run.sh's table (pg_met)
         PGM_WALK50=$m
     done
     wrk -t2 -c64 -d"${DUR}s" --latency "$url" >"$RUN/wrk-pg-reads-c64.txt" 2>&1
@@ -342,30 +344,6 @@ pgm_recluster() {
     erow recluster pg "$(awk '/^wall/ { printf "%.1f s wall, %.1f s CPU, max RSS %.0f MB", $2, $4 + $5, $7 / 1024 }' "$RUN/recluster-pg.time"), PostgreSQL CPU $(calc "$(pgm_cpu) - $p0") s"
 }
 
-# A box of 900-1000 reports around the centre when the SQLite run did not
-# find one: the same bisection, over the PostgreSQL city's points.
-pgm_find_bbox() {
-    pgm_psql "$PGM_DIR" -At -F' ' -c "SELECT lon, lat FROM reports" |
-        python3 -c '
-import json, math, sys
-cx, cy = json.load(open(sys.argv[1]))["center"]
-pts = []
-for line in sys.stdin:
-    x, y = map(float, line.split())
-    if abs(x - cx) <= 0.05 and abs(y - cy) <= 0.05:
-        pts.append((x, y))
-k = math.cos(math.radians(cy))
-def box(h):
-    return (round(cx - h / k, 6), round(cy - h, 6), round(cx + h / k, 6), round(cy + h, 6))
-def count(b):
-    return sum(1 for x, y in pts if b[0] <= x <= b[2] and b[1] <= y <= b[3])
-lo, hi = 0.0, 0.04
-for _ in range(40):
-    mid = (lo + hi) / 2
-    if count(box(mid)) <= 1000:
-        lo = mid
-    else:
-        hi = mid
-b = box(lo)
-print("%.6f,%.6f,%.6f,%.6f %d" % (b + (count(b),)))' "$CITY/city.json"
-}
+# The map-read box (run.sh's bbox_of_points) when the SQLite run did not find
+# one: over the PostgreSQL city's points.
+pgm_find_bbox() { pgm_psql "$PGM_DIR" -At -F' ' -c 'SELECT lon, lat FROM reports' | bbox_of_points; }

@@ -371,15 +371,18 @@ fi
 
 # ---- 4. map reads, grid aggregation, memory: one server on a copy ----
 BBOX=""
-find_bbox() {
-    # A square-ish box around the city's centre holding 900-1000 reports:
-    # one full default page (limit 1000) with no next page.
-    python3 - "$DB" "$CITY/city.json" <<'EOF'
-import json, math, sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-cx, cy = json.load(open(sys.argv[2]))["center"]
-pts = db.execute("SELECT lon, lat FROM reports WHERE lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?",
-                 (cx - 0.05, cx + 0.05, cy - 0.05, cy + 0.05)).fetchall()
+# A square-ish box around the city's centre holding 900-1000 reports: one
+# full default page (limit 1000) with no next page. The points are "lon lat"
+# lines on stdin (SQLite's city here, PostgreSQL's in bench/pg_engine.sh).
+bbox_of_points() {
+    python3 -c '
+import json, math, sys
+cx, cy = json.load(open(sys.argv[1]))["center"]
+pts = []
+for line in sys.stdin:
+    x, y = map(float, line.split())
+    if abs(x - cx) <= 0.05 and abs(y - cy) <= 0.05:
+        pts.append((x, y))
 k = math.cos(math.radians(cy))
 def box(h):
     return (round(cx - h / k, 6), round(cy - h, 6), round(cx + h / k, 6), round(cy + h, 6))
@@ -393,9 +396,9 @@ for _ in range(40):
     else:
         hi = mid
 b = box(lo)
-print("%.6f,%.6f,%.6f,%.6f %d" % (b + (count(b),)))
-EOF
+print("%.6f,%.6f,%.6f,%.6f %d" % (b + (count(b),)))' "$CITY/city.json"
 }
+find_bbox() { sqlite3 -readonly -separator ' ' "$DB" 'SELECT lon, lat FROM reports' | bbox_of_points; }
 MP_RSS=""
 MP_HWM=""
 if on_sqlite && { want reads || want grid; }; then
