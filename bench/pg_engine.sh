@@ -48,8 +48,7 @@ pgm_build_cache() {
     mkdir -p "$PGM_CACHE"
     chown postgres: "$PGM_CACHE" 2>/dev/null || true
     chmod 700 "$PGM_CACHE"
-    as_postgres "$PGBIN/initdb" -D "$PGM_CACHE/data" -U postgres --auth=trust -E UTF8 \
-        --locale=C >>"$LOG" 2>&1
+    new_pg_cluster "$PGM_CACHE/data"
     # Memory as the PostGIS anchor cluster of run.sh has it (the 1M tables
     # and their indexes stay cached, as SQLite's pages do in the OS cache).
     cat >>"$PGM_CACHE/data/postgresql.conf" <<EOF

@@ -208,14 +208,16 @@ fi
 fi # on_sqlite
 
 # ---- PostgreSQL + PostGIS, the anchor of several scenarios (cached) ----
+new_pg_cluster() { # data folder: an empty cluster there, owned by postgres when we are root
+    mkdir -p "$1"
+    chown postgres: "$1" 2>/dev/null || true
+    chmod 700 "$1"
+    as_postgres "$PGBIN/initdb" -D "$1" -U postgres --auth=trust -E UTF8 --locale=C >>"$LOG" 2>&1
+}
 start_pg() {
     if [ ! -s "$PGDATA/PG_VERSION" ]; then
         log "creating a PostgreSQL 15 cluster in $PGDATA"
-        mkdir -p "$PGDATA"
-        chown postgres: "$PGDATA" 2>/dev/null || true
-        chmod 700 "$PGDATA"
-        as_postgres "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 \
-            --locale=C >>"$LOG" 2>&1
+        new_pg_cluster "$PGDATA"
         # Durable like meldpunt (fsync, synchronous_commit on); memory sized
         # so that the 1M table and its index stay cached, as SQLite's are.
         cat >>"$PGDATA/postgresql.conf" <<EOF
