@@ -200,7 +200,7 @@ pgm_reads() { # bbox city-bbox
         shift
         c0=$(cpu_of "$pid")
         p0=$(pgm_cpu)
-        wrk -t1 -c1 -d"${DUR}s" --latency "$@" >"$RUN/wrk-pg-$name.txt" 2>&1
+        wrk -t1 -c1 -d"${DUR}s" --timeout 60s --latency "$@" >"$RUN/wrk-pg-$name.txt" 2>&1
         c1=$(cpu_of "$pid")
         p1=$(pgm_cpu)
         n=$(wrk_total "$RUN/wrk-pg-$name.txt")
