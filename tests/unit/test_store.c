@@ -1008,6 +1008,78 @@ static void test_grid_pyramid(void **state)
     }
 }
 
+/* The pyramid for boxes that cut through the clusters: only the clusters
+ * whose cell of the pyramid's level is in the box's range count, whatever
+ * way the engine finds them (PostgreSQL sums a wide box without its GiST
+ * index, a narrow one with it). The reference is summed here, in C, with
+ * the level's formulas. */
+static void test_grid_pyramid_cut(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 400 };
+    static double lons[N], lats[N];
+    uint64_t seed = 7;
+    for (int i = 0; i < N; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        lons[i] = -87.85 + (double)((seed >> 20) % 100000) / 100000.0 * 0.3;
+        lats[i] = 41.70 + (double)((seed >> 40) % 100000) / 100000.0 * 0.25;
+        (void)add_cluster(f, "pothole", "new", lons[i] * 1000, lats[i] * 1000, lons[i], lats[i],
+                          T0, T0, NULL);
+    }
+    /* A wide box (0.03 square degrees) and a narrow one (0.005), each with
+     * clusters outside it on all four sides. */
+    const struct mp_bbox boxes[] = {{-87.80, 41.75, -87.60, 41.90}, {-87.75, 41.80, -87.68, 41.87}};
+    static struct pyr_set got, want;
+    for (int zoom = 8; zoom <= 14; zoom++) {
+        int level = zoom <= 10 ? 10 : zoom <= 12 ? 12 : 14;
+        double lcell = 90.0 / (double)(1L << level);
+        for (size_t b = 0; b < sizeof boxes / sizeof boxes[0]; b++) {
+            struct mp_query q;
+            memset(&q, 0, sizeof q);
+            q.has_bbox = true;
+            q.bbox = boxes[b];
+            int64_t gx0 = (int64_t)((q.bbox.min_lon + 180) / lcell);
+            int64_t gx1 = (int64_t)((q.bbox.max_lon + 180) / lcell);
+            int64_t gy0 = (int64_t)((q.bbox.min_lat + 90) / lcell);
+            int64_t gy1 = (int64_t)((q.bbox.max_lat + 90) / lcell);
+            want.n = got.n = 0;
+            for (int i = 0; i < N; i++) {
+                int64_t lx = (int64_t)((lons[i] + 180) / lcell);
+                int64_t ly = (int64_t)((lats[i] + 90) / lcell);
+                if (lx < gx0 || lx > gx1 || ly < gy0 || ly > gy1)
+                    continue;
+                int64_t gx = lx >> (level - zoom), gy = ly >> (level - zoom);
+                size_t j = 0;
+                while (j < want.n && !(want.c[j].gx == gx && want.c[j].gy == gy))
+                    j++;
+                if (j == want.n)
+                    want.c[want.n++] = (struct mp_grid_cell){.gx = gx, .gy = gy};
+                want.c[j].clusters++;
+                want.c[j].reports++;
+                want.c[j].lon += lons[i];
+                want.c[j].lat += lats[i];
+            }
+            assert_true(want.n > 0);
+            assert_int_equal(mp_store_grid_pyramid(f->s, &q, zoom, pyr_collect, &got), MP_OK);
+            if (got.n != want.n)
+                fail_msg("zoom %d, box %zu: %zu cells, want %zu", zoom, b, got.n, want.n);
+            for (size_t i = 0; i < want.n; i++) {
+                const struct mp_grid_cell *w = &want.c[i];
+                size_t j = 0;
+                while (j < got.n && !(got.c[j].gx == w->gx && got.c[j].gy == w->gy))
+                    j++;
+                if (j == got.n)
+                    fail_msg("zoom %d, box %zu: cell %lld,%lld missing", zoom, b,
+                             (long long)w->gx, (long long)w->gy);
+                assert_int_equal(got.c[j].clusters, w->clusters);
+                assert_int_equal(got.c[j].reports, w->reports);
+                assert_true(fabs(got.c[j].lon - w->lon / (double)w->clusters) < 1e-9);
+                assert_true(fabs(got.c[j].lat - w->lat / (double)w->clusters) < 1e-9);
+            }
+        }
+    }
+}
+
 /* ---- exports, figures and re-clustering's reads ---- */
 
 /* The ids an export cursor hands out (on the session, or on a connection
@@ -1750,6 +1822,7 @@ int main(void)
         T(test_cluster_listing_filters),
         T(test_grid),
         T(test_grid_pyramid),
+        T(test_grid_pyramid_cut),
         T(test_export_cursors),
         T(test_figures_and_replay_reads),
         T(test_merge_record),
