@@ -355,9 +355,12 @@ struct mp_store_engine {
     enum mp_status (*maint_backup)(const char *location, const char *dest_path,
                                    const struct mp_backup_opts *opts, struct mp_backup_stats *stats,
                                    struct mp_error *err);
+    /* The steps of one anonymisation run inside the transaction that
+     * mp_maint_anonymise (store_maint.c) opened: count (dry_run) or clear
+     * each kind of personal data older than cutoff into *stats. The caller
+     * owns begin, rollback, the audit entry and commit. */
     enum mp_status (*maint_anonymise)(struct mp_store_sess *sess, int64_t cutoff, bool dry_run,
-                                      const char *actor, struct mp_anonymise_stats *stats,
-                                      struct mp_error *err);
+                                      struct mp_anonymise_stats *stats);
 };
 
 /* Every operation of the table but the two optional hooks (acquired,
@@ -429,11 +432,5 @@ enum mp_status mp_store_unsupported(const struct mp_store_engine *e, const char 
 enum mp_status mp_store_unsupported_fail(const struct mp_store_engine *e, const char *op,
                                          struct mp_error *err, const char *text);
 
-/* For the engines' maint_anonymise (store_maint.c): in the open write
- * transaction, the audit entry of a run, by actor (NULL: "retention"),
- * with a's counts; none when the run changed nothing. */
-enum mp_status mp_maint_anonymise_audit(struct mp_store_sess *sess, int64_t cutoff,
-                                        const struct mp_anonymise_stats *a,
-                                        const char *actor) MP_WUR;
 
 #endif

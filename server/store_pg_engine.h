@@ -127,8 +127,7 @@ enum mp_status mp_pg_open311_note_add(struct mp_store_sess *s,
                                       const struct mp_open311_note_rec *rec, int64_t *history_id);
 /* store_pg_maint.c */
 enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
-                                     const char *actor, struct mp_anonymise_stats *stats,
-                                     struct mp_error *err);
+                                     struct mp_anonymise_stats *stats);
 /* end pgstaff */
 /* pgnotify: store_pg_notify.c, store_pg_outbox.c, store_pg_kto.c, store_pg_webhooks.c */
 enum mp_status mp_pg_notify_event_add(struct mp_store_sess *s, const struct mp_notify_event_rec *e,

@@ -199,8 +199,7 @@ enum mp_status mp_sqlite_maint_backup(const char *db_path, const char *dest_path
                                       const struct mp_backup_opts *opts,
                                       struct mp_backup_stats *stats, struct mp_error *err);
 enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
-                                         const char *actor, struct mp_anonymise_stats *stats,
-                                         struct mp_error *err);
+                                         struct mp_anonymise_stats *stats);
 
 /* store_sqlite_notify.c, store_sqlite_webhooks.c */
 enum mp_status mp_sqlite_notify_event_add(struct mp_store_sess *s,

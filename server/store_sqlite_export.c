@@ -29,10 +29,12 @@
 
 /* The box as one more condition after "WHERE 1". */
 #define BBOX(t, idx) " AND " MP_SQL_BBOX(t, idx)
-/* ?12, ?13: the updated_at range (the OGC API's updated_at queryable), which
- * only these statements have. */
+/* ?12, ?13: the updated_at range (the OGC API's updated_at queryable), and
+ * ?14 the municipality (its municipality queryable), which only these
+ * statements have. */
 #define UPDATED(t)                                                                               \
-    " AND (?12 IS NULL OR " t ".updated_at >= ?12) AND (?13 IS NULL OR " t ".updated_at < ?13)"
+    " AND (?12 IS NULL OR " t ".updated_at >= ?12) AND (?13 IS NULL OR " t ".updated_at < ?13)" \
+    " AND (?14 IS NULL OR " t ".municipality = ?14)"
 #define REPORT_WHERE MP_SQL_FILTERS("r") MP_SQL_AFTER("r") MP_SQL_REPORT_TIME UPDATED("r")
 #define CLUSTER_WHERE MP_SQL_FILTERS("c") MP_SQL_AFTER("c") MP_SQL_CLUSTER_TIME UPDATED("c")
 
@@ -141,7 +143,8 @@ struct mp_sqlite_cursor {
     struct mp_export_row row;
 };
 
-/* The updated_at range, which only these statements have. */
+/* The updated_at range and the municipality, which only these statements
+ * have (the municipality copied: a cursor outlives q). */
 static void bind_updated(sqlite3_stmt *st, const struct mp_query *q)
 {
     if (!st)
@@ -150,6 +153,8 @@ static void bind_updated(sqlite3_stmt *st, const struct mp_query *q)
         sqlite3_bind_int64(st, 12, q->updated_since);
     if (q->updated_until)
         sqlite3_bind_int64(st, 13, q->updated_until);
+    if (q->municipality)
+        sqlite3_bind_text(st, 14, q->municipality, -1, SQLITE_TRANSIENT);
 }
 
 /* Prepare one plan and bind q's filters (copied: the cursor outlives q). */
