@@ -28,6 +28,7 @@
 #include "meldpunt/outbox.h"
 #include "meldpunt/router.h"
 #include "meldpunt/service.h"
+#include "meldpunt/copystore.h" /* copystore */
 
 static void usage_main(FILE *out)
 {
@@ -46,6 +47,7 @@ static void usage_main(FILE *out)
           "  backup    write a consistent copy of the live database to a file\n"
           "  anonymise remove contact data of reports closed more than N days ago\n"
           "  outbox    list, show and re-queue the mail the server sends\n"
+          "  copy-store  copy a whole database between SQLite and PostgreSQL, verified\n"
           "\n"
           "Run 'meldpunt COMMAND --help' for the options of a command.\n",
           out);
@@ -501,6 +503,8 @@ int main(int argc, char **argv)
         return mp_cli_anonymise(&cfg, argc, argv);
     if (strcmp(argv[1], "outbox") == 0)
         return mp_cli_outbox(&cfg, argc, argv);
+    if (strcmp(argv[1], "copy-store") == 0) /* copystore */
+        return mp_cli_copystore(&cfg, argc, argv);
     fprintf(stderr, "meldpunt: unknown command '%s' (try --help)\n", argv[1]);
     return 2;
 }

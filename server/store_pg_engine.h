@@ -281,4 +281,21 @@ enum mp_status mp_pg_dept_schedule_get(struct mp_store_sess *s, const char *depa
 enum mp_status mp_pg_dept_schedule_set(struct mp_store_sess *s, const char *department, int64_t next);
 /* end alerts */
 
+
+/* copystore (store_sqlite_copy.c / store_pg_copy.c) */
+enum mp_status mp_pg_copy_count(struct mp_store_sess *s, const struct mp_copy_table *t, int64_t *n);
+enum mp_status mp_pg_copy_rows(struct mp_store_sess *s, const struct mp_copy_table *t,
+                              mp_copy_row_cb cb, void *ctx);
+enum mp_status mp_pg_copy_insert(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                const struct mp_copy_value *row);
+enum mp_status mp_pg_copy_flush(struct mp_store_sess *s);
+enum mp_status mp_pg_copy_check(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                char *unknown, size_t cap);
+enum mp_status mp_pg_copy_clear(struct mp_store_sess *s, const struct mp_copy_table *t);
+enum mp_status mp_pg_copy_seq_get(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                 int64_t *hw);
+enum mp_status mp_pg_copy_seq_set(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                 int64_t hw);
+/* end copystore */
+
 #endif
