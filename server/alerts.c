@@ -271,9 +271,17 @@ enum mp_status mp_alerts_fanout(struct mp_ctx *ctx, const struct mp_notify_event
     if (strcmp(ev->type, MP_EVENT_REPORT_CREATED) != 0 || ev->joined)
         return MP_OK;
     struct where w = {{0}, {0}, 0, 0, false};
-    enum mp_status rc = mp_store_report_get(ctx->db, ev->report_id, false, take_where, &w);
-    if (rc)
+    enum mp_status rc = MP_OK;
+    if (ev->where) {
+        /* The writer's path: the report as it was just stored. */
+        struct mp_report_row r = {.category = ev->where->category,
+                                  .district = ev->where->district,
+                                  .lon = ev->where->lon,
+                                  .lat = ev->where->lat};
+        take_where(&w, &r);
+    } else if ((rc = mp_store_report_get(ctx->db, ev->report_id, false, take_where, &w))) {
         return rc == MP_ENOTFOUND ? MP_OK : rc;
+    }
     struct matches l = {w.has_district ? w.district : NULL, w.lon, w.lat, NULL, 0, 0, false};
     rc = mp_store_alerts_match(ctx->db, w.category, l.district, w.lon, w.lat, take_match, &l);
     if (rc == MP_OK && l.nomem)

@@ -89,14 +89,15 @@ enum mp_status mp_notify_emit(struct mp_ctx *ctx, const struct mp_notify_event *
 
 enum mp_status mp_notify_report_created(struct mp_ctx *ctx, int64_t report_id, int64_t cluster_id,
                                         bool joined, const char *email, const char *lang,
-                                        int64_t at)
+                                        int64_t at, const struct mp_notify_where *where)
 {
     char norm[MP_EMAIL_MAX], hash[MP_TOKEN_HASH_LEN];
     struct mp_notify_event ev = {.type = MP_EVENT_REPORT_CREATED,
                                  .cluster_id = cluster_id,
                                  .report_id = report_id,
                                  .at = at,
-                                 .joined = joined};
+                                 .joined = joined,
+                                 .where = where};
     if (email && mp_notify_address_norm(email, norm, sizeof norm)) {
         int64_t sub = 0;
         bool active = false;

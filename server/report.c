@@ -540,8 +540,10 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
         goto db_fail;
     /* Told in the same transaction: no mail for a report that is not
      * stored, and none lost for one that is. */
+    const struct mp_notify_where where = {rec.category, rec.district, rec.lon, rec.lat};
     if (!in->quiet && (rc = mp_notify_report_created(ctx, out->report_id, st.id, out->joined,
-                                                     nonempty(in->contact_email), in->lang, t)))
+                                                     nonempty(in->contact_email), in->lang, t,
+                                                     &where)))
         goto db_fail;
     if (own_tx) {
         in_tx = false;

@@ -5,7 +5,7 @@
  * general query after every kind of change). */
 #include "store_sqlite_derived.h"
 
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +39,24 @@ static const struct {
     double side;
 } grid_levels[] = {{10, 0.087890625}, {12, 0.02197265625}, {14, 0.0054931640625}};
 
+/* v in decimal, as "%lld" writes it (at most 20 bytes): the writer packs a
+ * record per report, and printf's parsing was most of the packing. */
+static char *put_int(char *p, int64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *p++ = '-';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
 /* "<byte length>:<bytes>", or "~" for NULL (MAP_STR of store_sqlite_schema.c). */
 static char *put_str(char *p, const char *s)
 {
@@ -47,7 +65,8 @@ static char *put_str(char *p, const char *s)
         return p;
     }
     size_t n = strlen(s);
-    p += sprintf(p, "%zu:", n);
+    p = put_int(p, (int64_t)n);
+    *p++ = ':';
     memcpy(p, s, n);
     return p + n;
 }
@@ -70,8 +89,13 @@ static char *pack(int64_t cluster_id, int64_t created_at, int64_t updated_at,
     char *out = malloc(need), *p = out;
     if (!out)
         return NULL;
-    p += sprintf(p, "%lld,%lld,%lld,0,", (long long)cluster_id, (long long)created_at,
-                 (long long)updated_at);
+    const int64_t head[] = {cluster_id, created_at, updated_at};
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++) {
+        p = put_int(p, head[i]);
+        *p++ = ',';
+    }
+    *p++ = '0'; /* no photo yet: a photo's insert trigger rewrites the row */
+    *p++ = ',';
     for (size_t i = 0; i < sizeof f / sizeof *f; i++)
         p = put_str(p, f[i]);
     *p = '\0';

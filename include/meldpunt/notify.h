@@ -41,6 +41,14 @@
 /* The channel of mail messages. */
 #define MP_CHANNEL_MAIL "mail"
 
+/* What a new report is and where, as its caller stored it: spares the
+ * fan-outs a read of the row just written (the writer's path). */
+struct mp_notify_where {
+    const char *category;
+    const char *district; /* NULL or "" outside every district */
+    double lon, lat;
+};
+
 struct mp_notify_event {
     const char *type;
     int64_t cluster_id, report_id, at;
@@ -50,6 +58,7 @@ struct mp_notify_event {
     /* report.created */
     bool joined;    /* it joined an existing job */
     int64_t sub_id; /* the reporter's active subscription (0: none) */
+    const struct mp_notify_where *where; /* borrowed, or NULL: read the report */
     /* cluster.merged (from_cluster into to_cluster), report.moved */
     int64_t from_cluster, to_cluster;
 };
@@ -62,10 +71,11 @@ enum mp_status mp_notify_emit(struct mp_ctx *ctx, const struct mp_notify_event *
 
 /* A live report was stored (in the caller's transaction): subscribe its
  * reporter when an address came with it (lang: the reporter's languages,
- * "" for the pack's default), then emit report.created. */
+ * "" for the pack's default), then emit report.created. where (borrowed,
+ * may be NULL) is the stored report's category, district and place. */
 enum mp_status mp_notify_report_created(struct mp_ctx *ctx, int64_t report_id, int64_t cluster_id,
                                         bool joined, const char *email, const char *lang,
-                                        int64_t at) MP_WUR;
+                                        int64_t at, const struct mp_notify_where *where) MP_WUR;
 
 /* ---- the recipient kinds of notify.c's table (a file each) ---- */
 

@@ -94,7 +94,8 @@ struct fx_city {
  * into *c (new objects). On failure nothing stays loaded and *c is zeroed. */
 int fx_city_load(struct fx_city *c);
 void fx_city_free(struct fx_city *c);
-/* Point ctx's city, tz, geo and streets at c (borrowed); ctx->db is left
+/* Point ctx's city, tz, geo and streets at c (borrowed), with no region and
+ * no rules cache (ctx->rules NULL); ctx->db is left
  * as it is. */
 void fx_city_ctx(const struct fx_city *c, struct mp_ctx *ctx);
 
