@@ -140,6 +140,21 @@ enum mp_status mp_api_me(struct mp_app *app, struct mp_ctx *ctx, const struct mp
     mp_json_str(b, mp_role_name(who.role));
     mp_buf_adds(b, ",\"department\":");
     mp_json_str(b, who.department[0] ? who.department : NULL);
+    /* Tenancy: the municipalities this account works for (null: all). */
+    mp_buf_adds(b, ",\"region_wide\":");
+    mp_buf_adds(b, who.region_wide ? "true" : "false");
+    mp_buf_adds(b, ",\"municipalities\":");
+    if (who.region_wide) {
+        mp_buf_adds(b, "null");
+    } else {
+        mp_buf_addc(b, '[');
+        for (size_t i = 0; i < who.nmunicipalities; i++) {
+            if (i)
+                mp_buf_addc(b, ',');
+            mp_json_str(b, who.municipalities[i]);
+        }
+        mp_buf_addc(b, ']');
+    }
     mp_buf_addc(b, '}');
     private_json(resp);
     return MP_OK;

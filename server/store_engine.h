@@ -358,6 +358,10 @@ struct mp_store_engine {
     enum mp_status (*maint_anonymise)(struct mp_store_sess *sess, int64_t cutoff, bool dry_run,
                                       const char *actor, struct mp_anonymise_stats *stats,
                                       struct mp_error *err);
+
+    /* ---- tenancy (schema 12): an account's municipalities ---- */
+    enum mp_status (*user_set_municipalities)(struct mp_store_sess *sess, const char *name,
+                                              const struct mp_scope_set *set);
 };
 
 /* Every operation of the table but the two optional hooks (acquired,
@@ -393,7 +397,8 @@ struct mp_store_engine {
     X(kto_get) X(kto_answered) X(kto_for_cluster) X(kto_photo) X(webhook_add) X(webhook_list) \
     X(webhook_get) X(webhook_delete) X(webhook_fanout) X(webhook_deliveries) X(webhook_contact) \
     X(alert_add) X(alert_get) X(alert_confirm) X(alert_stop) X(alerts_match) X(alerts_digest_due) X(alert_digest_next) X(digest_item_add) X(digest_pending) X(digest_take) X(digest_items) X(dept_schedule_get) X(dept_schedule_set) \
-    X(maint_backup) X(maint_anonymise)
+    X(maint_backup) X(maint_anonymise) \
+    X(user_set_municipalities)
 // clang-format on
 
 /* The engines (server/store_sqlite_engine.c, server/store_pg_engine.c). */

@@ -89,3 +89,33 @@ enum mp_status mp_pg_listing(struct mp_store_sess *s, const struct mp_query *q, 
     mp_pg_lists_free(&l);
     return rc;
 }
+
+const char *mp_pg_scope_array(const struct mp_scope_set *set, char *buf, size_t cap)
+{
+    size_t o = 0;
+    if (!set || cap < 3)
+        return NULL;
+    buf[o++] = '{';
+    /* Stop at the first name that does not fit: fewer names match fewer
+     * rows (fails closed). The principal holds at most 64 (auth.h). */
+    for (size_t i = 0; i < set->n && i < 64; i++) {
+        const char *n = set->names[i];
+        size_t need = 3 + (i > 0);
+        for (const char *c = n; *c; c++)
+            need += (*c == '"' || *c == '\\') ? 2 : 1;
+        if (o + need + 2 > cap)
+            break;
+        if (i > 0)
+            buf[o++] = ',';
+        buf[o++] = '"';
+        for (const char *c = n; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                buf[o++] = '\\';
+            buf[o++] = *c;
+        }
+        buf[o++] = '"';
+    }
+    buf[o++] = '}';
+    buf[o] = '\0';
+    return buf;
+}

@@ -436,6 +436,17 @@ static const char v11_alerts[] =
     "CREATE INDEX IF NOT EXISTS digest_items_outbox ON digest_items (outbox_id) WHERE outbox_id > 0;"
     "CREATE TABLE IF NOT EXISTS dept_schedule (department text PRIMARY KEY, next_digest_at bigint NOT NULL);";
 
+/* Version 12: tenancy, as SQLite's 11 -> 12 (core) and the auth part's
+ * migration 2: an account works for the whole region or for the
+ * municipalities listed. Accounts that exist stay region-wide. A reference
+ * table like users (copied to every node under Citus). */
+static const char v12_tenancy[] =
+    "ALTER TABLE users ADD COLUMN IF NOT EXISTS region_wide boolean NOT NULL DEFAULT true;"
+    "CREATE TABLE IF NOT EXISTS user_municipalities ("
+    " user_id bigint NOT NULL REFERENCES users (id),"
+    " municipality text NOT NULL,"
+    " PRIMARY KEY (user_id, municipality));";
+
 static const struct {
     int version;
     const char *parts[MAX_PARTS];
@@ -450,10 +461,11 @@ static const struct {
          v10_reads,   /* merges, meldpunt_json_kind (pgreads) */
      }},
     {11, {v11_alerts}}, /* alerts */
+    {12, {v12_tenancy}}, /* tenancy: accounts' municipalities */
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
-_Static_assert(MP_PG_SCHEMA_VERSION == 11, "the last entry of migrations is the schema version");
+_Static_assert(MP_PG_SCHEMA_VERSION == 12, "the last entry of migrations is the schema version");
 
 static const char sql_create_log[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
