@@ -201,6 +201,11 @@ function brief(res) {
   return res.text.slice(0, 160).replace(/\s+/g, ' ');
 }
 
+/** Waits (up to 10 s) until sql answers want. */
+async function settled(sql, want) {
+  for (let i = 0; i < 100 && dbQuery(W.srv.db, sql) !== want; i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 function firstDiff(a, b) {
   const x = a.split('\n');
   const y = b.split('\n');
@@ -372,7 +377,7 @@ function cases() {
     'GET /api/v1/staff/photos/{id}/thumb': byId(`/api/v1/staff/photos/${V.crewPhoto}/thumb`, undefined, ['h_disp', 'h_crew']),
     'POST /api/v1/clusters/{id}/status': [
       jsonW('h_disp', `/api/v1/clusters/${V.CB}/status`, { status: 'acknowledged', note: 'HALLE was here', note_public: false }),
-      jsonW('h_crew', `/api/v1/clusters/${V.CD}/status`, { status: 'in_progress' }),
+      jsonW('h_crew', `/api/v1/clusters/${V.CE}/status`, { status: 'in_progress' }),
       jsonW('h_disp', `/api/v1/clusters/${V.CO}/status`, { status: 'acknowledged', note: 'HALLE was here' },
         { control: { who: 'v_disp', status: 200 } }),
       // With a photo (a crew's multipart form).
@@ -414,7 +419,8 @@ function cases() {
     ],
     'GET /api/v1/outbox/{id}': byId(`/api/v1/outbox/${V.outbox[0]}`, undefined, ['h_admin'], 'r_admin'),
     'POST /api/v1/outbox/{id}/retry': [{ who: 'h_admin', method: 'POST', path: `/api/v1/outbox/${V.failedMail}/retry`, write: true, ...NOT_FOUND,
-      control: { who: 'r_admin', status: 200 } }],
+      // The relay refuses it again at once; wait for that, so that later snapshots hold still.
+      control: { who: 'r_admin', status: 200, then: () => settled(`SELECT state FROM outbox WHERE id = ${V.failedMail}`, 'failed') } }],
     'GET /feeds/reports.atom': [
       ...list('/feeds/reports.atom', 'reports', ['h_disp'], 'v_disp'),
       ...list(`/feeds/reports.atom?${ll}&radius=3000`, 'reports', ['h_disp'], 'v_disp'),
