@@ -306,7 +306,7 @@ enum mp_status mp_api_staff_queue(struct mp_app *app, struct mp_ctx *ctx,
                                   struct mp_error *err)
 {
     static const char *const allowed[] = {"category", "status", "district", "department",
-                                          "limit", NULL};
+                                          "limit", "municipality", NULL};
     static const char *const incoming[] = {"new", "reopened"};
     struct mp_principal who;
     struct mp_job_filter f;
@@ -324,6 +324,8 @@ enum mp_status mp_api_staff_queue(struct mp_app *app, struct mp_ctx *ctx,
         (rc = load_rules(app, &a, err)))
         goto out;
     int64_t now = mp_time_now();
+    f.who = &who;
+    f.municipality = mp_req_query(req, "municipality");
     if ((rc = mp_worklist_jobs(ctx, a, &f, (size_t)limit, now, &l, err)))
         goto out;
     struct mp_buf *b = &resp->body;
@@ -403,7 +405,7 @@ enum mp_status mp_api_staff_crews(struct mp_app *app, struct mp_ctx *ctx,
     struct mp_buf *b = &resp->body;
     struct crews_out c = {b, 0};
     mp_buf_adds(b, "{\"crews\":[");
-    if ((rc = mp_assign_crews(ctx, crew_row, &c, err))) {
+    if ((rc = mp_assign_crews(ctx, &who, crew_row, &c, err))) {
         mp_automation_free(a);
         return rc;
     }
@@ -751,7 +753,7 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
                                struct mp_error *err)
 {
     static const char *const allowed[] = {"district", "bbox", "within", "department", "category",
-                                          "status", "start", "format", NULL};
+                                          "status", "start", "format", "municipality", NULL};
     struct mp_principal who;
     struct mp_worklist_request rq;
     struct mp_worklist w;
@@ -765,6 +767,7 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
     memset(&w, 0, sizeof w);
     memset(&within, 0, sizeof within);
     rq.who = &who;
+    rq.f.municipality = mp_req_query(req, "municipality");
     if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)) ||
         (rc = parse_lists(app, req, &rq.f.q, open_statuses, nopen, true, &scratch, err)) ||
         (rc = parse_department(req, &rq.f.department, err)))

@@ -32,6 +32,35 @@ enum mp_status mp_scope_check(const struct mp_principal *p, const char *municipa
     return MP_ENOTFOUND;
 }
 
+/* Whether the comma-separated list has m as one of its items. */
+static bool list_has(const char *list, const char *m)
+{
+    size_t n = strlen(m);
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, m, n) == 0)
+            return true;
+        p += len + (p[len] == ',');
+    }
+    return false;
+}
+
+bool mp_scope_user_serves(const struct mp_user_row *u, const char *municipality)
+{
+    return u->region_wide ||
+           (municipality && *municipality && list_has(u->municipalities, municipality));
+}
+
+bool mp_scope_user_visible(const struct mp_principal *p, const struct mp_user_row *u)
+{
+    if (!p || p->region_wide || u->region_wide)
+        return true;
+    for (size_t i = 0; i < p->nmunicipalities && i < MP_PRINCIPAL_MAX_MUNICIPALITIES; i++)
+        if (list_has(u->municipalities, p->municipalities[i]))
+            return true;
+    return false;
+}
+
 /* "halle, vilvoorde" (as far as cap holds) for a refusal. */
 static void names_of(const struct mp_principal *p, char *out, size_t cap)
 {

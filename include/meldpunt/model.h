@@ -197,6 +197,7 @@ struct mp_work_row {
     const char *department, *crew; /* manual assignment, NULL when none */
     int priority;                  /* manual, 0 when none */
     int64_t due_at;                /* manual, 0 when none */
+    const char *municipality;      /* member id (tenancy) */
 };
 
 typedef int (*mp_work_cb)(void *ctx, const struct mp_work_row *row);

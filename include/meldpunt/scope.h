@@ -35,6 +35,13 @@ enum mp_status mp_scope_check(const struct mp_principal *p, const char *municipa
                               struct mp_error *err, const char *fmt, ...) MP_WUR
     __attribute__((format(printf, 4, 5)));
 
+/* Whether the account of row u (a crew to assign, say) works for
+ * municipality m: region-wide, or m is in its list. */
+bool mp_scope_user_serves(const struct mp_user_row *u, const char *municipality);
+/* Whether p may see account u: p is region-wide, or u works for one of p's
+ * municipalities (a region-wide u works for all). */
+bool mp_scope_user_visible(const struct mp_principal *p, const struct mp_user_row *u);
+
 /* A list's filter. Filled by mp_scope_list; do not copy it (set points into
  * the principal or into one). */
 struct mp_scope {

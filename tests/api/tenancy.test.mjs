@@ -70,3 +70,94 @@ test('GET /api/v1/me carries the municipalities; user scope changes them and is 
     'scope {"user":"disp-moving","municipalities":"region"}',
   ]);
 });
+
+// Jobs: two in Halle (far enough apart not to fold) and one in Vilvoorde, same category.
+const HALLE_2 = { lat: 50.7390, lon: 4.2450 };
+const jobs = {};
+const report = (p, extra = {}) =>
+  api(base, 'POST', '/api/v1/reports', { json: { category: 'sluikstort', lat: p.lat, lon: p.lon, ...extra } });
+
+async function setUpJobs() {
+  if (jobs.halle) return jobs;
+  for (const [k, p] of [['halle', HALLE], ['halle2', HALLE_2], ['vilvoorde', VILVOORDE]]) {
+    const r = await report(p, { description: `tenancy ${k}`, contact: { email: `${k}@example.org` } });
+    assert.equal(r.status, 201, r.text);
+    jobs[k] = { cluster: r.body.cluster.id, report: r.body.report.id };
+  }
+  assert.notEqual(jobs.halle.cluster, jobs.halle2.cluster);
+  return jobs;
+}
+
+/** The answer to a missing id of the same route, with id swapped for the missing one. */
+async function sameAsMissing(method, pathOf, id, opts) {
+  const foreign = await api(base, method, pathOf(id), opts);
+  const missing = await api(base, method, pathOf(999999), opts);
+  assert.equal(foreign.status, 404, `${method} ${pathOf(id)}: ${foreign.text}`);
+  assert.equal(missing.status, 404, missing.text);
+  assert.equal(foreign.body.error.code, 'not_found');
+  assert.equal(foreign.body.error.message, missing.body.error.message.replaceAll('999999', String(id)),
+    'another municipality\'s object answers word for word as a missing one');
+  return foreign;
+}
+
+test('a Halle dispatcher cannot see or change a Vilvoorde job: 404 as for a missing id', async () => {
+  const j = await setUpJobs();
+  const h = { token: tok.halle };
+  const v = j.vilvoorde.cluster;
+  await sameAsMissing('GET', (id) => `/api/v1/staff/clusters/${id}`, v, h);
+  await sameAsMissing('GET', (id) => `/api/v1/staff/clusters/${id}/merge-candidates`, v, h);
+  await sameAsMissing('POST', (id) => `/api/v1/clusters/${id}/status`, v, { ...h, json: { status: 'acknowledged' } });
+  await sameAsMissing('POST', (id) => `/api/v1/clusters/${id}/assign`, v, { ...h, json: { priority: 1 } });
+  // Merging either way, and moving the Vilvoorde report, find nothing to work on.
+  await sameAsMissing('POST', (id) => `/api/v1/clusters/${id}/merge`, v, { ...h, json: { into: j.halle.cluster } });
+  const into = await api(base, 'POST', `/api/v1/clusters/${j.halle.cluster}/merge`, { ...h, json: { into: v } });
+  assert.equal(into.status, 404, into.text);
+  assert.equal(into.body.error.message, `there is no cluster ${v}`);
+  await sameAsMissing('POST', (id) => `/api/v1/reports/${id}/move`, j.vilvoorde.report, { ...h, json: { to: null } });
+  // Nothing changed: Vilvoorde's own dispatcher sees its job as it was.
+  const own = await api(base, 'GET', `/api/v1/staff/clusters/${v}`, { token: tok.vilvoorde });
+  assert.equal(own.status, 200, own.text);
+  assert.equal(own.body.status ?? own.body.cluster?.status, 'new');
+  // The Halle dispatcher works on Halle's job as before.
+  const mine = await api(base, 'GET', `/api/v1/staff/clusters/${j.halle.cluster}`, h);
+  assert.equal(mine.status, 200, mine.text);
+});
+
+test('across two of one\'s own municipalities a merge or move keeps its 409 municipality_mismatch', async () => {
+  const j = await setUpJobs();
+  const r = await api(base, 'POST', `/api/v1/clusters/${j.vilvoorde.cluster}/merge`,
+    { token: tok.both, json: { into: j.halle.cluster, reason: 'test' } });
+  assert.equal(r.status, 409, r.text);
+  assert.equal(r.body.error.code, 'municipality_mismatch');
+  const m = await api(base, 'POST', `/api/v1/reports/${j.vilvoorde.report}/move`,
+    { token: tok.both, json: { to: j.halle.cluster } });
+  assert.equal(m.status, 409, m.text);
+  assert.equal(m.body.error.code, 'municipality_mismatch');
+});
+
+test('the queue and the worklist hold only one\'s municipalities; municipality= outside them is 403', async () => {
+  const j = await setUpJobs();
+  const ids = (r) => r.body.clusters.map((c) => c.cluster_id);
+  const q = async (token, extra = '') => api(base, 'GET', `/api/v1/staff/queue?limit=500${extra}`, { token });
+  let r = await q(tok.halle);
+  assert.equal(r.status, 200, r.text);
+  assert.ok(ids(r).includes(j.halle.cluster));
+  assert.equal(ids(r).includes(j.vilvoorde.cluster), false, 'the Vilvoorde job is not in Halle\'s queue');
+  r = await q(tok.region);
+  assert.ok(ids(r).includes(j.halle.cluster) && ids(r).includes(j.vilvoorde.cluster));
+  r = await q(tok.both, '&municipality=vilvoorde');
+  assert.deepEqual(ids(r).includes(j.halle.cluster), false);
+  assert.ok(ids(r).includes(j.vilvoorde.cluster));
+  r = await q(tok.halle, '&municipality=vilvoorde');
+  assert.equal(r.status, 403, r.text);
+  assert.equal(r.body.error.code, 'forbidden');
+  assert.equal(r.body.error.message, "municipality 'vilvoorde' is not one of this account's (halle)");
+
+  const w = await api(base, 'GET', '/api/v1/worklist', { token: tok.halle });
+  assert.equal(w.status, 200, w.text);
+  const wl = w.body.features.map((f) => f.properties.cluster_id);
+  assert.ok(wl.includes(j.halle.cluster), w.text);
+  assert.equal(wl.includes(j.vilvoorde.cluster), false);
+  const wf = await api(base, 'GET', '/api/v1/worklist?municipality=vilvoorde', { token: tok.halle });
+  assert.equal(wf.status, 403, wf.text);
+});
