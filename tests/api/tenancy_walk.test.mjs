@@ -173,7 +173,13 @@ async function runProbe(route, pr) {
   if (!statusOk(expect, res.status)) gap(route, label, `status ${res.status}, want ${JSON.stringify(expect)}: ${brief(res)}`);
   else if (code && res.status >= 400 && res.body?.error && errCode(res) !== code) gap(route, label, `error code ${errCode(res)}, want ${code}`);
   // (b)
-  const seen = leaks(res, V, { kind: pr.kind, textOnly: pr.meta });
+  const seen = leaks(res, V, { kind: pr.kind, textOnly: pr.meta }).filter((l) => !(pr.ignore || []).some((x) => l.includes(x)));
+  // Refused like a missing id: the same status and error code as the twin call on nothing.
+  if (pr.twin && statusOk(expect, res.status)) {
+    const t = await send({ ...pr, ...pr.twin });
+    if (t.status !== res.status || errCode(t) !== errCode(res))
+      gap(route, label, `answers ${res.status} ${errCode(res)}, a missing one ${t.status} ${errCode(t)}: it tells that it exists`);
+  }
   if (seen.length) gap(route, label, `shows Vilvoorde's ${seen.slice(0, 6).join(', ')}`);
   if (pr.check) { const why = pr.check(res); if (why) gap(route, label, why); }
   // (c)
@@ -219,7 +225,7 @@ const NOT_FOUND = { expect: 404, code: 'not_found' };
 const FORBIDDEN = { expect: 403, code: 'forbidden' };
 /** Another town's object: 404 for each Halle account; the owner's account reads it. */
 const byId = (p, kind, whos = ['h_disp'], ctl = 'v_disp') => whos.map((who) => ({ who, path: p, kind, ...NOT_FOUND,
-  control: { who: ctl, status: 200, shows: true } }));
+  twin: { path: p.replace(/\/(\d+)(?=[/?.]|$)/, '/999999') }, control: { who: ctl, status: 200, shows: true } }));
 /** A list for a Halle account: 200 without Vilvoorde; the control account sees Vilvoorde in it. */
 const list = (p, kind, whos = ['h_disp'], ctl = 'r_admin', extra = {}) => whos.map((who) => ({ who, path: p, kind, expect: 200,
   control: { who: ctl, status: 200, shows: true }, ...extra }));
@@ -344,7 +350,8 @@ function cases() {
     'POST /api/v1/clusters/{id}/merge': [
       jsonW('h_disp', `/api/v1/clusters/${V.CD}/merge`, { into: V.CB, reason: 'HALLE merges Vilvoorde' }),
       // Into another town's job: 404 like a missing id (not 409, which would say it exists).
-      jsonW('h_disp', `/api/v1/clusters/${H.CD}/merge`, { into: V.CB, reason: 'HALLE into Vilvoorde' }),
+      jsonW('h_disp', `/api/v1/clusters/${H.CD}/merge`, { into: V.CB, reason: 'HALLE into Vilvoorde' },
+        { twin: { json: { into: 999999, reason: 'HALLE into nothing' } } }),
       jsonW('h_disp', `/api/v1/clusters/${V.CD}/merge`, { into: H.CB, reason: 'Vilvoorde into HALLE' },
         { control: { who: 'v_disp', path: `/api/v1/clusters/${V.CD}/merge`, json: { into: V.CE, reason: 'VILVOORDE control merge' }, status: 200 } }),
     ],
@@ -352,7 +359,7 @@ function cases() {
       { control: { who: 'v_disp', status: 200 } })],
     'POST /api/v1/reports/{id}/move': [
       jsonW('h_disp', `/api/v1/reports/${V.b1}/move`, { to: null }),
-      jsonW('h_disp', `/api/v1/reports/${H.b1}/move`, { to: V.CB }),
+      jsonW('h_disp', `/api/v1/reports/${H.b1}/move`, { to: V.CB }, { twin: { json: { to: 999999 } } }),
       jsonW('h_disp', `/api/v1/reports/${V.b1}/move`, { to: H.CB },
         { control: { who: 'v_disp', json: { to: null }, status: 200 } }),
     ],
@@ -387,8 +394,10 @@ function cases() {
     'POST /api/v1/clusters/{id}/assign': [
       jsonW('h_disp', `/api/v1/clusters/${V.CB}/assign`, { department: 'netheid', crew: H.crew, priority: 3 }),
       jsonW('h_disp', `/api/v1/clusters/${V.CE}/assign`, { priority: 3 }, { control: { who: 'v_disp', json: { priority: 2 }, status: 200 } }),
-      // Halle's job to Vilvoorde's crew: not a crew of Halle's.
-      { who: 'h_disp', method: 'POST', path: `/api/v1/clusters/${H.CB}/assign`, json: { crew: V.crew }, write: true, expect: [400, 404] },
+      // Halle's job to Vilvoorde's crew: not a crew of Halle's, refused as a crew that does not
+      // exist (the name in the answer is the one sent).
+      { who: 'h_disp', method: 'POST', path: `/api/v1/clusters/${H.CB}/assign`, json: { crew: V.crew }, write: true, expect: [400, 404],
+        ignore: [V.crew], twin: { json: { crew: 'no-such-crew-anywhere' } } },
     ],
     'GET /api/v1/worklist': [
       ...list(`/api/v1/worklist?bbox=${VBOX}`, 'clusters', ['h_disp', 'h_crew'], 'v_disp'),
@@ -463,6 +472,7 @@ function cases() {
       control: { who: null, form: new URLSearchParams({ api_key: W.tok.v_client, service_code: 'graffiti', lat: String(vp.lat), long: String(vp.lon), description: 'VILVOORDE control' }), status: 200 } }],
     'GET /open311/v2/requests/*': [
       { who: null, path: `/open311/v2/requests/${V.o311}.json?${o311('h_client')}`, kind: 'reports', expect: 404,
+        twin: { path: `/open311/v2/requests/999999.json?${o311('h_client')}` },
         control: { who: null, path: `/open311/v2/requests/${V.o311}.json?${o311('v_client')}`, status: 200, shows: true } },
       { who: null, path: `/open311/v2/requests/${V.a1}.xml?${o311('h_client')}`, kind: 'reports', expect: 404,
         control: { who: null, path: `/open311/v2/requests/${V.a1}.xml?${o311('v_client')}`, status: 200, shows: true } },
