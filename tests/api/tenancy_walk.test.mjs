@@ -182,6 +182,8 @@ async function runProbe(route, pr) {
   }
   if (seen.length) gap(route, label, `shows Vilvoorde's ${seen.slice(0, 6).join(', ')}`);
   if (pr.check) { const why = pr.check(res); if (why) gap(route, label, why); }
+  // Scoped, not emptied: an unfiltered list still shows Halle's own rows to Halle.
+  if (pr.own && res.status === 200 && !leaks(res, H, { kind: pr.kind }).length) gap(route, label, "shows none of Halle's own data");
   // (c)
   if (pr.write) {
     const after = snapshot(V);
@@ -228,6 +230,7 @@ const byId = (p, kind, whos = ['h_disp'], ctl = 'v_disp') => whos.map((who) => (
   twin: { path: p.replace(/\/(\d+)(?=[/?.]|$)/, '/999999') }, control: { who: ctl, status: 200, shows: true } }));
 /** A list for a Halle account: 200 without Vilvoorde; the control account sees Vilvoorde in it. */
 const list = (p, kind, whos = ['h_disp'], ctl = 'r_admin', extra = {}) => whos.map((who) => ({ who, path: p, kind, expect: 200,
+  own: !/bbox=|district=|lat=|municipality=|jurisdiction_id=|service_request_id=/.test(p), // unfiltered: Halle's own rows are there
   control: { who: ctl, status: 200, shows: true }, ...extra }));
 /** An explicit municipality= outside the account's set: 403 where the route takes the filter. */
 const outside = (p, kind, who = 'h_disp', ctl = 'r_admin') => ({ who, path: p, kind, ...FORBIDDEN, adaptive: true, control: { who: ctl } });
