@@ -12,6 +12,7 @@
 #include "meldpunt/csv.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/scope.h"
 #include "meldpunt/store_export.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
@@ -586,8 +587,14 @@ enum mp_status mp_export_open_path(const char *db_path, const struct mp_query *q
 {
     enum mp_status rc;
     struct mp_export_cursor *cur = NULL;
+    struct mp_scope sc;
+    struct mp_query scoped = *q;
     *out = NULL;
-    if ((rc = mp_store_export_open_path(db_path, o->what, q, &cur, err)))
+    if ((rc = mp_scope_list(o->who, o->municipality, &sc, err)))
+        return rc;
+    /* The store copies the set when it opens the cursor. */
+    scoped.scope = sc.filter;
+    if ((rc = mp_store_export_open_path(db_path, o->what, &scoped, &cur, err)))
         return rc;
     if ((rc = mp_export_new(cur, o, out))) /* takes cur */
         return mp_fail(err, rc, "out_of_memory", "out of memory");

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "meldpunt/geo.h"
+#include "meldpunt/scope.h"
 #include "meldpunt/store_open311.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
@@ -519,9 +520,11 @@ enum mp_status mp_open311_post_update(struct mp_ctx *ctx, const struct mp_princi
     if (rc != MP_ENOTFOUND)
         goto db_fail;
     struct request_probe rp = {false, 0};
-    if ((rc = mp_store_open311_request(ctx->db, u->service_request_id, probe_row, &rp)) ==
-            MP_ENOTFOUND ||
-        (rc == MP_OK && !rp.found)) {
+    if ((rc = mp_store_open311_request(ctx->db, u->service_request_id, probe_row, &rp)) == MP_OK &&
+        rp.found)
+        /* Tenancy: another municipality's request is answered as a missing one. */
+        rc = mp_scope_report(ctx, who, u->service_request_id);
+    if (rc == MP_ENOTFOUND || (rc == MP_OK && !rp.found)) {
         rc = mp_fail(err, MP_ENOTFOUND, "not_found", "service_request_id '%lld' was not found",
                      (long long)u->service_request_id);
         goto out;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meldpunt/store.h"
+
 bool mp_scope_allows(const struct mp_principal *p, const char *municipality)
 {
     if (!p || p->region_wide)
@@ -59,6 +61,41 @@ bool mp_scope_user_visible(const struct mp_principal *p, const struct mp_user_ro
         if (list_has(u->municipalities, p->municipalities[i]))
             return true;
     return false;
+}
+
+struct municipality_of {
+    char id[MP_MUNICIPALITY_MAXLEN];
+};
+
+static int take_municipality(void *p, const struct mp_report_row *r)
+{
+    struct municipality_of *m = p;
+    snprintf(m->id, sizeof m->id, "%s", r->municipality ? r->municipality : "");
+    return 0;
+}
+
+enum mp_status mp_scope_report(struct mp_ctx *ctx, const struct mp_principal *who,
+                               int64_t report_id)
+{
+    struct municipality_of m = {{0}};
+    if (!who || who->region_wide)
+        return MP_OK;
+    enum mp_status rc = mp_store_report_get(ctx->db, report_id, false, take_municipality, &m);
+    if (rc == MP_OK && !mp_scope_allows(who, m.id))
+        rc = MP_ENOTFOUND;
+    return rc == MP_OK || rc == MP_ENOTFOUND ? rc : MP_EUNAVAIL;
+}
+
+enum mp_status mp_scope_cluster(struct mp_ctx *ctx, const struct mp_principal *who,
+                                int64_t cluster_id)
+{
+    struct mp_cluster_state st;
+    if (!who || who->region_wide)
+        return MP_OK;
+    enum mp_status rc = mp_store_cluster_state(ctx->db, cluster_id, &st);
+    if (rc == MP_OK && !mp_scope_allows(who, st.municipality))
+        rc = MP_ENOTFOUND;
+    return rc == MP_OK || rc == MP_ENOTFOUND ? rc : MP_EUNAVAIL;
 }
 
 /* "halle, vilvoorde" (as far as cap holds) for a refusal. */

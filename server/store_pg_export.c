@@ -43,22 +43,30 @@
 #define R_WHERE MP_PG_FILTERS("r") MP_PG_AFTER("r") MP_PG_REPORT_TIME UPDATED("r", "$8", "$9")
 #define C_WHERE MP_PG_FILTERS("c") MP_PG_AFTER("c") MP_PG_CLUSTER_TIME UPDATED("c", "$8", "$9")
 #define BOX(t) MP_PG_BBOX(t, "$10", "$11", "$12", "$13")
+/* Then the staff member's municipalities (tenancy): $10, or $14 after a box. */
 static const char *const sql_rows[2][2] = {
-    {"SELECT " REPORT_COLS REPORT_FROM R_WHERE " ORDER BY r.id" MP_PG_LIMIT,
-     "SELECT " REPORT_COLS REPORT_FROM R_WHERE BOX("r") " ORDER BY r.id" MP_PG_LIMIT},
-    {"SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE " ORDER BY c.id" MP_PG_LIMIT,
-     "SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE BOX("c") " ORDER BY c.id" MP_PG_LIMIT},
+    {"SELECT " REPORT_COLS REPORT_FROM R_WHERE MP_PG_SCOPE("r", "$10") " ORDER BY r.id"
+         MP_PG_LIMIT,
+     "SELECT " REPORT_COLS REPORT_FROM R_WHERE BOX("r") MP_PG_SCOPE("r", "$14") " ORDER BY r.id"
+         MP_PG_LIMIT},
+    {"SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE MP_PG_SCOPE("c", "$10") " ORDER BY c.id"
+         MP_PG_LIMIT,
+     "SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE BOX("c") MP_PG_SCOPE("c", "$14") " ORDER BY c.id"
+         MP_PG_LIMIT},
 };
 
-/* Counts: $1-$5 filters, $6-$7 updated, $8-$11 the box; [what][box]. */
+/* Counts: $1-$5 filters, $6-$7 updated, $8-$11 the box, then the
+ * municipalities ($8 or $12); [what][box]. */
 #define R_COUNT MP_PG_FILTERS("r") MP_PG_REPORT_TIME UPDATED("r", "$6", "$7")
 #define C_COUNT MP_PG_FILTERS("c") MP_PG_CLUSTER_TIME UPDATED("c", "$6", "$7")
 static const char *const sql_count[2][2] = {
-    {"SELECT count(*) FROM reports r WHERE true" R_COUNT,
-     "SELECT count(*) FROM reports r WHERE true" R_COUNT MP_PG_BBOX("r", "$8", "$9", "$10", "$11")},
-    {"SELECT count(*) FROM clusters c WHERE true" C_COUNT,
+    {"SELECT count(*) FROM reports r WHERE true" R_COUNT MP_PG_SCOPE("r", "$8"),
+     "SELECT count(*) FROM reports r WHERE true" R_COUNT MP_PG_BBOX("r", "$8", "$9", "$10", "$11")
+         MP_PG_SCOPE("r", "$12")},
+    {"SELECT count(*) FROM clusters c WHERE true" C_COUNT MP_PG_SCOPE("c", "$8"),
      "SELECT count(*) FROM clusters c WHERE true" C_COUNT MP_PG_BBOX("c", "$8", "$9", "$10",
-                                                                     "$11")},
+                                                                     "$11")
+         MP_PG_SCOPE("c", "$12")},
 };
 static const char sql_extent[] =
     "SELECT coalesce(min(created_at), 0), coalesce(max(created_at), 0) FROM reports";
@@ -123,6 +131,7 @@ static enum mp_status cursor_start(struct mp_store *store, struct mp_store_sess 
         goto out;
     }
     c->q.district = c->district; /* the lists come from c->lists */
+    c->q.scope = NULL;           /* and the municipalities: q's may not outlive the call */
     *out = &c->head;
     c = NULL;
 out:
@@ -164,7 +173,7 @@ static enum mp_status read_batch(struct mp_pg_cursor *c)
     c->q.limit = (size_t)want;
     struct mp_pg_params p;
     mp_pg_params_init(&p);
-    mp_pg_query_add(&p, &c->q, &c->lists, MP_PG_PAGE | MP_PG_UPDATED | MP_PG_BOX);
+    mp_pg_query_add(&p, &c->q, &c->lists, MP_PG_PAGE | MP_PG_UPDATED | MP_PG_BOX | MP_PG_SCOPED);
     PQclear(c->batch);
     c->batch = NULL;
     c->nrows = c->next = 0;
@@ -260,7 +269,7 @@ enum mp_status mp_pg_export_count(struct mp_store_sess *sess, enum mp_export_wha
     if (rc == MP_OK) {
         struct mp_pg_params p;
         mp_pg_params_init(&p);
-        mp_pg_query_add(&p, q, &l, MP_PG_UPDATED | MP_PG_BOX);
+        mp_pg_query_add(&p, q, &l, MP_PG_UPDATED | MP_PG_BOX | MP_PG_SCOPED);
         rc = mp_pg_first(sess, sql_count[what == MP_EXPORT_CLUSTERS][q->has_bbox ? 1 : 0], &p,
                          mp_pg_row_int64, n, "export count");
     }

@@ -3,6 +3,7 @@
 #include "store_pg_filter.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "meldpunt/buf.h"
 
@@ -33,13 +34,19 @@ void mp_pg_lists_free(struct mp_pg_lists *l)
 {
     free(l->categories);
     free(l->statuses);
+    free(l->scope);
     l->categories = l->statuses = NULL;
 }
 
 enum mp_status mp_pg_lists_of(struct mp_pg_lists *l, const struct mp_query *q)
 {
     enum mp_status rc;
-    l->categories = l->statuses = NULL;
+    l->categories = l->statuses = l->scope = NULL;
+    if (q->scope) {
+        char buf[MP_PG_SCOPE_CAP];
+        if (!(l->scope = strdup(mp_pg_scope_array(q->scope, buf, sizeof buf))))
+            return MP_ENOMEM;
+    }
     if ((rc = mp_pg_json_list(q->categories, q->ncategories, &l->categories)))
         return rc;
     return mp_pg_json_list(q->statuses, q->nstatuses, &l->statuses);
@@ -65,6 +72,8 @@ void mp_pg_query_add(struct mp_pg_params *p, const struct mp_query *q, const str
     }
     if ((parts & MP_PG_BOX) && q->has_bbox)
         mp_pg_bbox(p, &q->bbox);
+    if (parts & MP_PG_SCOPED)
+        mp_pg_text(p, l->scope);
 }
 
 void mp_pg_bbox(struct mp_pg_params *p, const struct mp_bbox *b)

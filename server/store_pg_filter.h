@@ -43,9 +43,11 @@
     "::float8, 4326) AND " t ".lon BETWEEN " a "::float8 AND " c "::float8 AND " t                 \
     ".lat BETWEEN " b "::float8 AND " d "::float8"
 
-/* JSON texts of a query's lists, owned (free with mp_pg_lists_free). */
+/* JSON texts of a query's lists, owned (free with mp_pg_lists_free); scope:
+ * its municipalities as a text[] literal (tenancy), NULL for no limit. */
 struct mp_pg_lists {
     char *categories, *statuses;
+    char *scope;
 };
 
 /* items as a JSON array of strings into *json (NULL when n is 0: "any");
@@ -71,6 +73,7 @@ enum {
     MP_PG_AFTER = 2,   /* after id alone ($6) */
     MP_PG_UPDATED = 4, /* the updated_at range (0 for open-ended) */
     MP_PG_BOX = 8,     /* q's box, when it has one */
+    MP_PG_SCOPED = 16, /* q's municipalities (tenancy), last: l->scope */
 };
 /* Add $1-$5 of q (its lists from l, which p borrows), then the parts. */
 void mp_pg_query_add(struct mp_pg_params *p, const struct mp_query *q, const struct mp_pg_lists *l,

@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "meldpunt/auth.h"
 #include "meldpunt/buf.h"
 #include "meldpunt/city.h"
 #include "meldpunt/status.h"
@@ -65,6 +66,11 @@ struct mp_export_opts {
     /* GeoJSON features only (mp_export_feature, for the OGC API): the CRS of
      * the coordinates, borrowed; NULL for WGS84 lon/lat. */
     struct mp_geo_crs *crs;
+    /* Tenancy (scope.h), for mp_export_open_path: who asks (NULL: the
+     * public) and municipality= (NULL: none). A limited account exports its
+     * municipalities only; asking for another is MP_EFORBIDDEN. Borrowed. */
+    const struct mp_principal *who;
+    const char *municipality;
 };
 
 /* "geojson" | "geojsonseq" | "csv"; MP_EINVAL with a message otherwise. */

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 
 #include "meldpunt/auth.h"
+#include "meldpunt/ctx.h"
 #include "meldpunt/model.h"
 #include "meldpunt/status.h"
 
@@ -41,6 +42,16 @@ bool mp_scope_user_serves(const struct mp_user_row *u, const char *municipality)
 /* Whether p may see account u: p is region-wide, or u works for one of p's
  * municipalities (a region-wide u works for all). */
 bool mp_scope_user_visible(const struct mp_principal *p, const struct mp_user_row *u);
+
+/* For objects known by the id of their report or cluster (feedback, Open311
+ * requests): MP_OK when who may see it, MP_ENOTFOUND when it is missing or
+ * of another municipality (err untouched: the caller words it as for a
+ * missing id), MP_EUNAVAIL when the store fails. A region-wide (or NULL)
+ * principal reads nothing and gets MP_OK. */
+enum mp_status mp_scope_report(struct mp_ctx *ctx, const struct mp_principal *who,
+                               int64_t report_id) MP_WUR;
+enum mp_status mp_scope_cluster(struct mp_ctx *ctx, const struct mp_principal *who,
+                                int64_t cluster_id) MP_WUR;
 
 /* A list's filter. Filled by mp_scope_list; do not copy it (set points into
  * the principal or into one). */

@@ -28,7 +28,7 @@ struct db {
     int64_t light; /* a street_light_out cluster: the lighting department's by the rules */
 };
 
-static const struct mp_principal dana = {.user_id = 4, .name = "dana",
+static const struct mp_principal dana = {.user_id = 4, .name = "dana", .region_wide = true,
                                          .role = MP_ROLE_DISPATCHER};
 
 static void db_open(struct db *d)

@@ -28,7 +28,7 @@
 #define LOOP_LON (-87.6298)
 #define LOOP_LAT 41.8781
 
-static const struct mp_principal dana = {.user_id = 4, .name = "dana",
+static const struct mp_principal dana = {.user_id = 4, .name = "dana", .region_wide = true,
                                          .role = MP_ROLE_DISPATCHER};
 
 /* A report east_m metres east of the Loop; its id, and its cluster in *cluster. */
