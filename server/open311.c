@@ -377,7 +377,10 @@ enum mp_status mp_open311_submit(struct mp_ctx *ctx, const struct mp_principal *
     /* A client that named a municipality must have pinned it: the pin
      * decides, and a request for one town is not sent to its neighbour. */
     const struct mp_city *routed = NULL;
-    if (s->jurisdiction && (rc = mp_report_check(ctx, &in, &routed, err)))
+    bool scoped = !who->region_wide; /* tenancy: its pin must be in its municipalities */
+    if ((s->jurisdiction || scoped) && (rc = mp_report_check(ctx, &in, &routed, err)))
+        goto out;
+    if (scoped && routed && (rc = mp_scope_intake(who, routed->id, routed->name, err)))
         goto out;
     if (s->jurisdiction && routed != s->jurisdiction) {
         rc = mp_fail(err, MP_EINVAL, "wrong_jurisdiction",

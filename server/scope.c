@@ -137,6 +137,16 @@ enum mp_status mp_scope_list(const struct mp_principal *p, const char *asked, st
     return MP_OK;
 }
 
+enum mp_status mp_scope_intake(const struct mp_principal *who, const char *municipality,
+                               const char *name, struct mp_error *err)
+{
+    if (mp_scope_allows(who, municipality))
+        return MP_OK;
+    return mp_fail(err, MP_EFORBIDDEN, "forbidden",
+                   "the point lies in %.48s, which is not one of this account's municipalities",
+                   name && *name ? name : municipality);
+}
+
 enum mp_status mp_scope_region_only(const struct mp_principal *p, const char *what,
                                     struct mp_error *err)
 {

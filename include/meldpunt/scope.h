@@ -68,6 +68,12 @@ struct mp_scope {
 enum mp_status mp_scope_list(const struct mp_principal *p, const char *asked, struct mp_scope *out,
                              struct mp_error *err) MP_WUR;
 
+/* Staff (or an API client) recording a report at a pin that routed to
+ * municipality m: MP_OK when it is one of who's (or who is NULL or
+ * region-wide), else MP_EFORBIDDEN "forbidden" naming it. */
+enum mp_status mp_scope_intake(const struct mp_principal *who, const char *municipality,
+                               const char *name, struct mp_error *err) MP_WUR;
+
 /* MP_OK for a region-wide principal; MP_EFORBIDDEN ("forbidden", naming
  * what) for one limited to some municipalities. For what has no
  * municipality, such as webhook configuration. */

@@ -161,3 +161,102 @@ test('the queue and the worklist hold only one\'s municipalities; municipality= 
   const wf = await api(base, 'GET', '/api/v1/worklist?municipality=vilvoorde', { token: tok.halle });
   assert.equal(wf.status, 403, wf.text);
 });
+
+test('an export with a token holds only one\'s municipalities; municipality= outside them is 403', async () => {
+  const j = await setUpJobs();
+  const exp = (token, q = '') => api(base, 'GET', `/api/v1/export?what=clusters&format=geojson${q}`, { token });
+  const idsOf = (r) => JSON.parse(r.text).features.map((f) => f.properties.id ?? f.id);
+  let r = await exp(tok.halle);
+  assert.equal(r.status, 200, r.text);
+  assert.ok(idsOf(r).includes(j.halle.cluster));
+  assert.equal(idsOf(r).includes(j.vilvoorde.cluster), false, 'Vilvoorde\'s jobs are not in Halle\'s export');
+  r = await exp(tok.region);
+  assert.ok(idsOf(r).includes(j.vilvoorde.cluster) && idsOf(r).includes(j.halle.cluster));
+  r = await exp(tok.halle, '&municipality=vilvoorde');
+  assert.equal(r.status, 403, r.text);
+  assert.equal(r.body.error.message, "municipality 'vilvoorde' is not one of this account's (halle)");
+  const rep = await api(base, 'GET', '/api/v1/export?what=reports&format=csv', { token: tok.halle });
+  assert.equal(rep.status, 200, rep.text);
+  assert.equal(rep.text.includes('tenancy vilvoorde'), false, 'nor its reports');
+  assert.ok(rep.text.includes('tenancy halle'));
+});
+
+test('feedback, merges and Open311 updates of another municipality answer as missing ones', async () => {
+  const j = await setUpJobs();
+  // Feedback about a cluster of another municipality: none, as for a cluster that does not exist.
+  const fb = await api(base, 'GET', `/api/v1/clusters/${j.vilvoorde.cluster}/feedback`, { token: tok.halle });
+  const fbMissing = await api(base, 'GET', '/api/v1/clusters/999999/feedback', { token: tok.halle });
+  assert.equal(fb.status, 200, fb.text);
+  assert.deepEqual(fb.body.answers, fbMissing.body.answers);
+
+  // Undoing a Vilvoorde merge from Halle: not found.
+  const v2 = await report({ lat: VILVOORDE.lat + 0.004, lon: VILVOORDE.lon }, { description: 'tenancy vilvoorde 2' });
+  assert.equal(v2.status, 201, v2.text);
+  const merged = await api(base, 'POST', `/api/v1/clusters/${v2.body.cluster.id}/merge`,
+    { token: tok.vilvoorde, json: { into: j.vilvoorde.cluster, reason: 'same pile' } });
+  assert.equal(merged.status, 200, merged.text);
+  await sameAsMissing('POST', (id) => `/api/v1/merges/${id}/undo`, merged.body.merge_id ?? merged.body.merge.id,
+    { token: tok.halle });
+
+  // Open311: a Halle client's update of a Vilvoorde request.
+  const key = await server.user('fms-halle', 'client', undefined, 'halle');
+  const post = (id) => api(base, 'POST', '/open311/v2/servicerequestupdates.json', { form: new URLSearchParams({
+    api_key: key, service_request_id: String(id), update_id: `u-${id}`, updated_datetime: '2026-12-07T10:00:00+01:00',
+    status: 'OPEN', description: 'seen again' }) });
+  const foreign = await post(j.vilvoorde.report);
+  const missing = await post(999999);
+  assert.equal(foreign.status, 404, foreign.text);
+  assert.equal(foreign.text, missing.text.replaceAll('999999', String(j.vilvoorde.report)));
+  const own = await post(j.halle.report);
+  assert.equal(own.status, 200, own.text);
+});
+
+test('the outbox and webhooks carry every municipality: region-wide admins only', async () => {
+  const admin = await server.user('admin-halle', 'admin', undefined, 'halle');
+  const boss = await server.user('admin-region', 'admin', undefined, 'region');
+  for (const [method, p, json] of [['GET', '/api/v1/outbox'], ['GET', '/api/v1/webhooks'],
+    ['POST', '/api/v1/webhooks', { url: 'https://example.org/hook', events: ['report.created'] }],
+    ['GET', '/api/v1/outbox/1'], ['POST', '/api/v1/outbox/1/retry']]) {
+    const r = await api(base, method, p, { token: admin, json });
+    assert.equal(r.status, 403, `${method} ${p}: ${r.text}`);
+    assert.equal(r.body.error.code, 'forbidden');
+    assert.match(r.body.error.message, /applies to the whole region: only a region-wide account may use it/);
+  }
+  const ok = await api(base, 'GET', '/api/v1/outbox', { token: boss });
+  assert.equal(ok.status, 200, ok.text);
+  const hooks = await api(base, 'GET', '/api/v1/webhooks', { token: boss });
+  assert.equal(hooks.status, 200, hooks.text);
+});
+
+test('crews offered and assignable are those of the job\'s municipality', async () => {
+  const j = await setUpJobs();
+  await server.user('crew-halle', 'crew', 'wegen', 'halle');
+  await server.user('crew-vilvoorde', 'crew', 'wegen', 'vilvoorde');
+  const names = async (token) => (await api(base, 'GET', '/api/v1/staff/crews', { token })).body.crews.map((c) => c.name);
+  const halleSees = await names(tok.halle);
+  assert.ok(halleSees.includes('crew-halle'));
+  assert.equal(halleSees.includes('crew-vilvoorde'), false);
+  assert.ok((await names(tok.region)).includes('crew-vilvoorde'));
+  const r = await api(base, 'POST', `/api/v1/clusters/${j.halle.cluster}/assign`,
+    { token: tok.both, json: { crew: 'crew-vilvoorde' } });
+  assert.equal(r.status, 400, r.text);
+  assert.equal(r.body.error.code, 'unknown_crew');
+});
+
+test('staff and API clients record reports in their own municipalities only', async () => {
+  const before = dbQuery(server.db, 'SELECT count(*) FROM reports');
+  const r = await api(base, 'POST', '/api/v1/reports', { token: tok.halle,
+    json: { category: 'sluikstort', lat: VILVOORDE.lat, lon: VILVOORDE.lon, channel: 'phone', description: 'by phone' } });
+  assert.equal(r.status, 403, r.text);
+  assert.equal(r.body.error.message, 'the point lies in Vilvoorde, which is not one of this account\'s municipalities');
+  const key = await server.user('fms-halle-2', 'client', undefined, 'halle');
+  const o = await api(base, 'POST', '/open311/v2/requests.json', { form: new URLSearchParams({
+    api_key: key, service_code: 'sluikstort', lat: String(VILVOORDE.lat), long: String(VILVOORDE.lon),
+    description: 'via FixMyStreet' }) });
+  assert.equal(o.status, 403, o.text);
+  assert.match(o.text, /the point lies in Vilvoorde, which is not one of this account's municipalities/);
+  assert.equal(dbQuery(server.db, 'SELECT count(*) FROM reports'), before, 'nothing stored');
+  const own = await api(base, 'POST', '/api/v1/reports', { token: tok.halle,
+    json: { category: 'sluikstort', lat: HALLE.lat + 0.01, lon: HALLE.lon, channel: 'phone', description: 'by phone' } });
+  assert.equal(own.status, 201, own.text);
+});
