@@ -52,6 +52,7 @@ let W; // the fixture (tenancy_walk_fixture.mjs)
 let H; // Halle's data
 let V; // Vilvoorde's data
 const gaps = [];
+const tally = { refused: 0, scoped: 0, ignored: 0, filters: 0, writes: 0, controls: 0 }; // what the walk saw
 const gap = (route, probe, what) => gaps.push(`${route} [${probe}]: ${what}`);
 
 before(async () => {
@@ -167,6 +168,12 @@ async function runProbe(route, pr) {
     // A route without the filter refuses it (400), or refuses the account first (403).
     if (control.status === 400 && errCode(control) === 'unknown_parameter') { expect = [400, 403]; code = undefined; }
     else if (!statusOk([200], control.status)) gap(route, label, `control (${pr.control.who}) got ${control.status}: ${brief(control)}`);
+    else {
+      tally.filters++;
+      // The filter works for one's own municipality: not every municipality= is refused.
+      const mine = await send({ ...pr, path: pr.path.replace('municipality=vilvoorde', 'municipality=halle') });
+      if (mine.status !== 200) gap(route, label, `municipality=halle (its own) got ${mine.status}: ${brief(mine)}`);
+    }
   }
   const before = pr.write ? snapshot(V) : null;
   const res = await send(pr);
@@ -210,6 +217,11 @@ async function runProbe(route, pr) {
     if (pr.control.then) await pr.control.then(control);
   }
   res.ignored = ignored;
+  if (ignored) tally.ignored++;
+  else if (res.status >= 400) tally.refused++;
+  else tally.scoped++;
+  if (pr.write) tally.writes++;
+  if (control) tally.controls++;
   return res;
 }
 
@@ -567,7 +579,9 @@ test('the walk: Halle accounts against Vilvoorde over every route; Vilvoorde and
   if (own.status !== 200 || !own.text.includes(H.markers.find((m) => m.includes('INTERNAL')))) gap('GET /api/v1/staff/clusters/{id}', 'h_disp own', `Halle's own job: ${own.status}`);
   const mine = await call(W.base, 'GET', '/api/v1/reports', { token: W.tok.h_disp });
   if (!H.publicMarkers.some((m) => mine.text.includes(m))) gap('GET /api/v1/reports', 'h_disp own', 'Halle sees none of its own reports');
-  process.stdout.write(`${probes} probes over ${Object.keys(table).length} routes (${ENGINE_PG ? 'PostgreSQL' : 'SQLite'})\n`);
+  process.stdout.write(`${probes} probes over ${Object.keys(table).length} routes (${ENGINE_PG ? 'PostgreSQL' : 'SQLite'}): ` +
+    `${tally.refused} refused, ${tally.scoped} answered without Vilvoorde, ${tally.ignored} public answers (token ignored), ` +
+    `${tally.writes} writes checked in the database, ${tally.controls} controls, ${tally.filters} municipality= filters\n`);
   // One line a route for /work/TENANCY-GAPS.md: the first gap and how many more.
   const byRoute = new Map();
   for (const g of gaps) {
