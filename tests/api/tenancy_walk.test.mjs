@@ -6,11 +6,16 @@
 // is a list of probes; each probe is made with a Halle account (dispatcher, crew, admin or
 // Open311 client) against Vilvoorde's ids, filters (municipality=vilvoorde, Vilvoorde's
 // district, a box over Vilvoorde) or export/statistics/OGC/Open311 variants, and asserts
-//   (a) the status of the rules: another municipality's object is 404 `not_found`, exactly like
-//       a missing id; an explicit municipality= outside the account's set is 403 `forbidden`;
-//       lists, exports, statistics, worklists, feeds and the outbox answer with the account's
-//       own municipalities only; region-wide configuration (webhooks) is 403 for a municipal
-//       admin;
+//   (a) the status of the rules: another municipality's object is 404 `not_found`, answered
+//       exactly as a missing id (a twin call on id 999999 must get the same status and code);
+//       an explicit municipality= outside the account's set is 403 `forbidden` (and its own
+//       municipality is still answered); staff lists, exports, worklists and the queue answer
+//       with the account's own municipalities only (and still show them); region-wide data
+//       (webhooks, the outbox) is 403 for a municipal admin unless scoped; writes by Halle on
+//       Vilvoorde's jobs (status, assign, merge, undo, move, intake, Open311) are refused;
+//       public reads (report and job lists, items, photos, grid, nearby, statistics, feeds, OGC
+//       items, Open311 reads) may either scope a token to its municipalities or ignore it: then
+//       the answer must be the anonymous one byte for byte;
 //   (b) no Vilvoorde report or job id, description, note, e-mail (also masked: the domain is
 //       Vilvoorde's own), phone, reporter or crew name or photo bytes in the answer body;
 //   (c) a write leaves Vilvoorde's rows as they were (the database itself, read with dbQuery,

@@ -6,7 +6,9 @@
 // public notes, an assignment, a crew's photo, a fix, a satisfaction answer with a photo, a
 // merge, a move, an Open311 request and a client's update, queued and sent mail, webhook
 // deliveries. Every one of them is remembered with its markers (strings and photo bytes that
-// may appear only in answers for that municipality).
+// may appear only in answers for that municipality). Halle is seeded first, then Vilvoorde, so
+// that the two towns' ids do not interleave (reports 1-7 and 8-14, jobs 1-6 and 7-12) and an id
+// in an answer names its town.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
