@@ -453,9 +453,9 @@ enum mp_status mp_api_kto_photo(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     if ((rc = no_params(req, err)) ||
         (rc = mp_api_need_role(ctx, req, MP_ROLE_DISPATCHER, &who, err)) ||
-        (rc =
-             mp_kto_photo(ctx, &who, req->path_id,
-                          req->path_rest && strcmp(req->path_rest, "thumb") == 0, &data, &len, err)))
+        (rc = mp_kto_photo(ctx, &who, req->path_id,
+                           req->path_rest && strcmp(req->path_rest, "thumb") == 0, &data, &len,
+                           err)))
         return rc;
     mp_buf_add(&resp->body, data, len);
     free(data);
