@@ -14,13 +14,29 @@
 // CPU time in each phase (on a machine shared with other work, latency depends on that work;
 // the CPU the attack costs the server does not).
 //
-// Usage: [COST_ENV="VAR=value ..."] node bench/cost_budget.mjs BINARY DB [SECONDS] [LABEL]
+// Usage: [COST_ENV="VAR=value ..."] [COST_PIN=1] [COST_RTT_MS=N]
+//        node bench/cost_budget.mjs BINARY DB [SECONDS] [LABEL]
 //   e.g. node bench/cost_budget.mjs build-bench/meldpunt bench/data/city-100000.sqlite 15 after
 // Figures are printed, never asserted. Loopback only; every loop stops after SECONDS.
-import { spawn } from 'node:child_process';
+//
+// Fairness of the measurement (bench/fairness.sh runs the variants):
+// - COST_PIN=1 (or "A:B", two CPU numbers): the server and this process (the map client) run
+//   on CPU A (default 0), the attacking process on CPU B (default 1), in both phases, with
+//   taskset (util-linux). Without it the attacker's own CPU (a node process sending 2,000+
+//   requests a second over the loopback) competes with the server and the map client for the
+//   same cores, which a real attacker's machine does not.
+// - COST_RTT_MS=N: each of the eight attacking connections waits N ms after an answer before it
+//   sends the next request, as a client N ms away on the network would. Over the loopback the
+//   attacker's rate is bound only by its CPU; over the internet eight keep-alive connections
+//   in a closed loop are bound by their round trips (8 / RTT requests a second). Without it
+//   the attacker runs flat out: the worst case, and the default.
+// - The server's access log (one line per request, also per refusal) goes to a file, not to
+//   a pipe read by this process: reading 2,000 lines a second here would slow the very client
+//   that measures.
+import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +52,16 @@ const SECONDS = Number(secArg || 10);
 // COST_ENV="MELDPUNT_RATE_READS=4 MELDPUNT_GRID_MAX_CELLS=512": settings for the server.
 const extraEnv = Object.fromEntries((process.env.COST_ENV || '').split(/\s+/).filter(Boolean)
   .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+// COST_PIN: "1" = CPUs 0 (server, map client) and 1 (attacker); "A:B" chooses them.
+const PIN = (() => {
+  const v = process.env.COST_PIN || '';
+  if (!v || v === '0') return null;
+  const m = /^(\d+):(\d+)$/.exec(v);
+  return m ? { map: m[1], attack: m[2] } : { map: '0', attack: '1' };
+})();
+const RTT_MS = Number(process.env.COST_RTT_MS || 0);
+/** [command, args] that runs cmd on cpu when pinning, else as it is. */
+const pinned = (cpu, cmd, args) => (PIN ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args]);
 const CITY = [-87.940114, 41.644543, -87.52414, 42.023039]; // geodata/chicago/city.json
 const LOOP = { lon: -87.6298, lat: 41.8781 };
 const MAP_IP = '203.0.113.5';
@@ -93,32 +119,56 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-async function loop(base, next, ip, until, out, agent) {
-  while (Date.now() < until) out.push(await timed(base, next(), ip, agent));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function loop(base, next, ip, until, out, agent, pause = 0) {
+  while (Date.now() < until) {
+    out.push(await timed(base, next(), ip, agent));
+    if (pause) await sleep(pause);
+  }
 }
+
+/** The first line of file that matches re, waiting for it (the server's stdout). */
+async function waitLine(file, re, child, logOf) {
+  const deadline = Date.now() + 120000;
+  for (;;) {
+    const m = re.exec(await readFile(file, 'utf8').catch(() => ''));
+    if (m) return m;
+    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}\n${logOf()}`);
+    if (Date.now() > deadline) throw new Error(`server did not start\n${logOf()}`);
+    await sleep(100);
+  }
+}
+
+/** Lines in file (the server's access log: one per answered request). */
+async function linesOf(file) {
+  const t = await readFile(file, 'utf8').catch(() => '');
+  let n = 0;
+  for (let i = t.indexOf('\n'); i >= 0; i = t.indexOf('\n', i + 1)) n++;
+  return n;
+}
+const load = () => loadavg().map((v) => v.toFixed(2)).join(' ');
 
 async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-cost-'));
   const copy = path.join(dir, 'bench.sqlite');
   await copyFile(db, copy);
-  const child = spawn(bin, ['serve', '--db', copy, '--listen', '127.0.0.1:0', '--city',
-    path.join(ROOT, 'geodata', 'chicago'), '--web', path.join(ROOT, 'web')], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+  const load0 = load();
+  // This process is the map client: on the server's CPU when pinning (all its threads).
+  if (PIN) execFileSync('taskset', ['-a', '-p', '-c', PIN.map, String(process.pid)], { stdio: 'ignore' });
+  const outFile = path.join(dir, 'stdout.log');
+  const outFh = await open(outFile, 'w');
+  const [cmd, args] = pinned(PIN && PIN.map, bin, ['serve', '--db', copy, '--listen', '127.0.0.1:0',
+    '--city', path.join(ROOT, 'geodata', 'chicago'), '--web', path.join(ROOT, 'web')]);
+  const child = spawn(cmd, args, {
+    cwd: ROOT, stdio: ['ignore', outFh.fd, 'pipe'],
     env: { ...process.env, MELDPUNT_TILE_URL: '', MELDPUNT_TRUSTED_PROXIES: '127.0.0.1', ...extraEnv },
   });
+  await outFh.close(); // the server holds its own copy of the descriptor
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
   try {
-    const base = await new Promise((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`server did not start\n${log}`)), 120000);
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
-      });
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}\n${log}`)); });
-    });
+    const base = (await waitLine(outFile, /listening on (http:\/\/127\.0\.0\.1:\d+)/, child,
+      () => log))[1];
     for (let i = 0; i < 20; i++) await timed(base, mapPath(), MAP_IP); // warm the page cache
 
     const alone = [];
@@ -128,9 +178,12 @@ async function main() {
 
     // The worst-case clients run in a process of their own, so that their answers do not
     // wait in this process's event loop in front of the map's.
+    const lines1 = await linesOf(outFile);
     const until = Date.now() + SECONDS * 1000;
-    const attack = spawn(process.execPath, [fileURLToPath(import.meta.url), '--attack', base,
-      String(until)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [acmd, aargs] = pinned(PIN && PIN.attack, process.execPath,
+      [fileURLToPath(import.meta.url), '--attack', base, String(until)]);
+    const attack = spawn(acmd, aargs, { stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, COST_RTT_MS: String(RTT_MS) } });
     let attackOut = '';
     attack.stdout.on('data', (d) => { attackOut += d; });
     const attackDone = new Promise((r) => attack.once('exit', r));
@@ -138,7 +191,8 @@ async function main() {
     await loop(base, mapPath, MAP_IP, until, loaded);
     const cpu2 = await cpuOf(child.pid);
     await attackDone;
-    const worst = JSON.parse(attackOut);
+    const lines2 = await linesOf(outFile);
+    const { answers: worst, cpu: attackCpu } = JSON.parse(attackOut);
 
     const ms = (xs) => xs.map((r) => r.ms);
     // A map request that failed counts with its time (a user waited that long for nothing).
@@ -155,7 +209,12 @@ async function main() {
     console.log(`${tag}slow-down under load:        p50 x${(p50l / p50a).toFixed(2)}, p95 x${(p95l / p95a).toFixed(2)} (target <= 2)`);
     console.log(`${tag}worst-case answers:          ${worst.length} in ${SECONDS} s, by status ${JSON.stringify(byStatus)};` +
       ` 200s: median ${(pct(ok.map((r) => r.bytes), 50) / 1024).toFixed(0)} KiB, median ${pct(ms(ok), 50).toFixed(1)} ms`);
-    console.log(`${tag}server CPU:                   ${(cpu1 - cpu0).toFixed(2)} s alone, ${(cpu2 - cpu1).toFixed(2)} s under load (${SECONDS} s each; 2 cores = ${2 * SECONDS} s)`);
+    const refused = byStatus[429] || 0;
+    const perReq = (cpu, n) => (n ? `${((cpu * 1e6) / n).toFixed(0)} us/request` : '-');
+    console.log(`${tag}server CPU:                   ${(cpu1 - cpu0).toFixed(2)} s alone (${perReq(cpu1 - cpu0, alone.length)}), ${(cpu2 - cpu1).toFixed(2)} s under load (${SECONDS} s each; 2 cores = ${2 * SECONDS} s)`);
+    console.log(`${tag}attacker:                     ${(worst.length / SECONDS).toFixed(0)} requests/s (${refused} refused), its own CPU ${attackCpu.toFixed(2)} s; access-log lines ${lines2 - lines1} under load`);
+    console.log(`${tag}setup:                        ${PIN ? `pinned: server + map client on CPU ${PIN.map}, attacker on CPU ${PIN.attack}` : 'not pinned'}; attacker ${RTT_MS ? `paced, ${RTT_MS} ms round trip` : 'flat out'}; load average ${load0} at start, ${load()} at end`);
+    console.log(`${tag}summary: p50x=${(p50l / p50a).toFixed(2)} p95x=${(p95l / p95a).toFixed(2)} p50=${p50a.toFixed(1)}/${p50l.toFixed(1)} p95=${p95a.toFixed(1)}/${p95l.toFixed(1)} cpu=${(cpu1 - cpu0).toFixed(2)}/${(cpu2 - cpu1).toFixed(2)} attack_rps=${(worst.length / SECONDS).toFixed(0)} load="${load0}"`);
     if (bad) console.log(`${tag}WARNING: ${bad} map requests were not answered 200 (counted with their time)`);
   } finally {
     child.kill('SIGTERM');
@@ -167,8 +226,9 @@ async function main() {
 async function attack(base, until) {
   const worst = [];
   await Promise.all(Array.from({ length: 8 },
-    () => loop(base, worstPath, WORST_IP, until, worst, keepAlive)));
-  process.stdout.write(JSON.stringify(worst));
+    () => loop(base, worstPath, WORST_IP, until, worst, keepAlive, RTT_MS)));
+  const u = process.cpuUsage();
+  process.stdout.write(JSON.stringify({ answers: worst, cpu: (u.user + u.system) / 1e6 }));
 }
 
 if (ATTACK) attack(bin, Number(db)).catch((e) => { console.error(e); process.exit(1); });

@@ -34,6 +34,7 @@
 #include "meldpunt/ogc_doc.h"
 #include "meldpunt/ogc_html.h"
 #include "meldpunt/ogc_openapi.h"
+#include "meldpunt/region.h"
 #include "meldpunt/timeutil.h"
 
 /* ---- representations ---- */
@@ -165,7 +166,7 @@ static enum mp_status plain_doc(struct mp_app *app, const struct mp_request *req
     if ((rc = check_f_only(req, &html, err)))
         return rc;
     mp_req_public_base(req, base, sizeof base);
-    struct mp_ogc_view v = {app->city, base};
+    struct mp_ogc_view v = {app->city, base, app->region};
     write(&resp->body, &v);
     page_title(title, sizeof title, app, what);
     return answer(resp, html, type, title, NULL, err);
@@ -208,7 +209,7 @@ enum mp_status mp_api_ogc_collections(struct mp_app *app, struct mp_ctx *ctx,
     if ((rc = check_f_only(req, &html, err)) || (rc = mp_ogc_time_extent(ctx, &first, &last, err)))
         return rc;
     mp_req_public_base(req, base, sizeof base);
-    struct mp_ogc_view v = {app->city, base};
+    struct mp_ogc_view v = {app->city, base, app->region};
     mp_ogc_doc_collections(&resp->body, &v, first, last);
     page_title(title, sizeof title, app, "collections");
     return answer(resp, html, "application/json", title, NULL, err);
@@ -227,7 +228,7 @@ enum mp_status mp_api_ogc_collection(struct mp_app *app, struct mp_ctx *ctx,
         (rc = mp_ogc_time_extent(ctx, &first, &last, err)))
         return rc;
     mp_req_public_base(req, base, sizeof base);
-    struct mp_ogc_view v = {app->city, base};
+    struct mp_ogc_view v = {app->city, base, app->region};
     mp_ogc_doc_collection(&resp->body, &v, c, first, last);
     page_title(title, sizeof title, app, mp_ogc_collection(c)->title);
     return answer(resp, html, "application/json", title, NULL, err);
@@ -245,7 +246,7 @@ enum mp_status mp_api_ogc_queryables(struct mp_app *app, struct mp_ctx *ctx,
     if ((rc = path_coll(req, &c, err)) || (rc = check_f_only(req, &html, err)))
         return rc;
     mp_req_public_base(req, base, sizeof base);
-    struct mp_ogc_view v = {app->city, base};
+    struct mp_ogc_view v = {app->city, base, app->region};
     mp_ogc_doc_queryables(&resp->body, &v, c);
     snprintf(what, sizeof what, "queryables of %s", mp_ogc_collection(c)->id);
     page_title(title, sizeof title, app, what);
@@ -441,13 +442,39 @@ static enum mp_status decode_district(const struct mp_city *city, const char *v,
     return MP_OK;
 }
 
+/* A municipality queryable's value: a member of the region by id or name.
+ * The error names as many of the valid ids as its text holds. */
+static enum mp_status decode_municipality(const struct mp_region *r, const char *v,
+                                          const char **id, struct mp_error *err)
+{
+    const struct mp_city *m = mp_ogc_municipality(r, v);
+    if (m) {
+        *id = m->id;
+        return MP_OK;
+    }
+    char list[sizeof err->text];
+    size_t len = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < r->nmembers; i++) {
+        const char *mid = r->members[i].city->id;
+        /* Room for ", ", the id and a closing ", ..." within the text. */
+        if (len + strlen(mid) + 8 > sizeof list - 60) {
+            snprintf(list + len, sizeof list - len, ", ...");
+            break;
+        }
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", mid);
+    }
+    return mp_fail(err, MP_EINVAL, "unknown_municipality",
+                   "unknown municipality '%.24s'; one of %zu: %s", v, r->nmembers, list);
+}
+
 /* The queryable parameters of the collection. */
 static enum mp_status decode_filters(struct mp_app *app, const struct mp_request *req,
                                      struct items_req *ir, struct mp_error *err)
 {
     enum mp_status rc;
     size_t nq;
-    const struct mp_ogc_queryable *qs = mp_ogc_queryables(ir->q.coll, &nq);
+    const struct mp_ogc_queryable *qs = mp_ogc_queryables(ir->q.coll, app->region, &nq);
     struct mp_query *q = &ir->q.q;
     for (size_t i = 0; i < nq && L_Q0 + i < L_NLINK; i++) {
         const char *v = mp_req_query(req, qs[i].name);
@@ -495,6 +522,10 @@ static enum mp_status decode_filters(struct mp_app *app, const struct mp_request
             else
                 ir->q.name = v;
             break;
+        case MP_OGC_Q_MUNICIPALITY:
+            if ((rc = decode_municipality(app->region, v, &q->municipality, err)))
+                return rc;
+            break;
         }
     }
     /* Two time ranges on the same column that do not meet select nothing;
@@ -506,7 +537,7 @@ static enum mp_status decode_filters(struct mp_app *app, const struct mp_request
     return MP_OK;
 }
 
-static bool param_allowed(enum mp_ogc_coll c, const char *k)
+static bool param_allowed(const struct mp_region *r, enum mp_ogc_coll c, const char *k)
 {
     static const char *const fixed[] = {"f",        "bbox",  "bbox-crs", "crs",
                                         "datetime", "limit", "cursor",   NULL};
@@ -514,7 +545,7 @@ static bool param_allowed(enum mp_ogc_coll c, const char *k)
         if (strcmp(fixed[i], k) == 0)
             return true;
     size_t n;
-    const struct mp_ogc_queryable *qs = mp_ogc_queryables(c, &n);
+    const struct mp_ogc_queryable *qs = mp_ogc_queryables(c, r, &n);
     for (size_t i = 0; i < n; i++)
         if (strcmp(qs[i].name, k) == 0)
             return true;
@@ -522,6 +553,7 @@ static bool param_allowed(enum mp_ogc_coll c, const char *k)
 }
 
 struct param_check {
+    const struct mp_region *r;
     enum mp_ogc_coll c;
     const char *bad;
 };
@@ -530,7 +562,7 @@ static int check_param(void *p, const char *k, const char *v)
 {
     (void)v;
     struct param_check *pc = p;
-    if (param_allowed(pc->c, k))
+    if (param_allowed(pc->r, pc->c, k))
         return 0;
     pc->bad = k;
     return 1;
@@ -571,7 +603,7 @@ static enum mp_status parse_items(struct mp_app *app, struct mp_ctx *ctx,
     ir->link_name[L_BBOX_CRS] = "bbox-crs";
     ir->link_name[L_DATETIME] = "datetime";
     ir->link_name[L_CRS] = "crs";
-    struct param_check pc = {c, NULL};
+    struct param_check pc = {app->region, c, NULL};
     mp_req_query_each(req, check_param, &pc);
     if (pc.bad)
         return mp_fail(err, MP_EINVAL, "unknown_parameter", "unknown query parameter '%.40s'",
@@ -672,7 +704,7 @@ enum mp_status mp_api_ogc_items(struct mp_app *app, struct mp_ctx *ctx,
         (rc = mp_req_take_read(req, resp, err)))
         goto out;
     mp_req_public_base(req, base, sizeof base);
-    struct mp_ogc_view v = {app->city, base};
+    struct mp_ogc_view v = {app->city, base, app->region};
     struct mp_buf *b = &resp->body;
     struct mp_ogc_page page;
     struct item_out o = {b, &v, gc, false, 0};
@@ -718,7 +750,7 @@ enum mp_status mp_api_ogc_item(struct mp_app *app, struct mp_ctx *ctx, const str
         (rc = want_html(req, true, &html, err)) || (rc = decode_crs(app, ctx, req, ir, &gc, err)))
         goto out;
     mp_req_public_base(req, base, sizeof base);
-    struct mp_ogc_view v = {app->city, base};
+    struct mp_ogc_view v = {app->city, base, app->region};
     struct item_out o = {&resp->body, &v, gc, true, 0};
     if ((rc = mp_ogc_item(ctx, c, req->path_id, item_out, &o, err)))
         goto out;

@@ -396,8 +396,10 @@ static enum mp_status unavailable(struct mp_response *resp, bool xml, enum mp_st
     return o311_from(resp, xml, rc, &e);
 }
 
-static bool list_by_ids(struct mp_ctx *ctx, const char *list, struct render *r,
-                        struct mp_response *resp, bool xml)
+/* member: jurisdiction_id's municipality (NULL: the whole), whose
+ * requests alone the answer holds. */
+static bool list_by_ids(struct mp_ctx *ctx, const char *list, const char *member,
+                        struct render *r, struct mp_response *resp, bool xml)
 {
     int64_t ids[MP_OPEN311_MAX_IDS];
     size_t n;
@@ -409,7 +411,7 @@ static bool list_by_ids(struct mp_ctx *ctx, const char *list, struct render *r,
     for (size_t i = 0; i < n; i++) {
         /* The standard names no error for unknown ids in a list: they are
          * simply not in the answer. */
-        enum mp_status rc = mp_open311_request(ctx, ids[i], render_row, r);
+        enum mp_status rc = mp_open311_request_in(ctx, ids[i], member, render_row, r);
         if (rc == MP_OK && r->rc)
             rc = r->rc;
         if (rc && rc != MP_ENOTFOUND) {
@@ -426,8 +428,10 @@ enum mp_status mp_api_open311_requests_list(struct mp_app *app, struct mp_ctx *c
 {
     bool xml = ends_with(req->path, ".xml");
     enum mp_status rc = MP_OK;
-    if (!args_ok(app, req, args_list, resp, xml, &rc))
+    const struct mp_city *member = NULL;
+    if (!args_ok_in(app, req, args_list, resp, xml, &member, &rc))
         return rc;
+    const char *member_id = member ? member->id : NULL;
     /* A list reads up to a page of rows after an offset: an expensive read. */
     if ((rc = mp_req_take_read(req, resp, err)))
         return rc;
@@ -443,12 +447,13 @@ enum mp_status mp_api_open311_requests_list(struct mp_app *app, struct mp_ctx *c
     const char *ids = arg(req, "service_request_id");
     if (ids) {
         /* "This overrides all other arguments." */
-        if (!list_by_ids(ctx, ids, &r, resp, xml))
+        if (!list_by_ids(ctx, ids, member_id, &r, resp, xml))
             goto out;
     } else {
         struct mp_open311_query q;
         struct mp_open311_filters f;
         memset(&q, 0, sizeof q);
+        q.municipality = member_id;
         if (!mp_open311_form_window(req, app->tz, mp_time_now(), &q.since, &q.until, &why) ||
             !mp_open311_form_page(req, &q.limit, &q.offset, &why) ||
             !mp_open311_form_filters(app->city, req, &f, &why) ||
@@ -491,7 +496,8 @@ enum mp_status mp_api_open311_request_get(struct mp_app *app, struct mp_ctx *ctx
         return o311_fail(resp, xml, 404,
                          "no such resource: ask for requests/SERVICE_REQUEST_ID.xml or .json");
     enum mp_status rc;
-    if (!args_ok(app, req, args_one, resp, xml, &rc))
+    const struct mp_city *member = NULL;
+    if (!args_ok_in(app, req, args_one, resp, xml, &member, &rc))
         return rc;
     if (!mp_open311_form_uint(name, 1, INT64_MAX, &id))
         return o311_fail(resp, xml, 404, "service_request_id '%.24s' was not found", name);
@@ -503,10 +509,14 @@ enum mp_status mp_api_open311_request_get(struct mp_app *app, struct mp_ctx *ctx
     render_init(&r, &w, app, ctx, req, base);
     /* The standard answers one request as a list of one. */
     mp_open311_doc_arr(&w, "service_requests", "request");
-    rc = mp_open311_request(ctx, id, render_row, &r);
+    rc = mp_open311_request_in(ctx, id, member ? member->id : NULL, render_row, &r);
     if (rc == MP_OK && r.rc)
         rc = r.rc;
     json_decref(r.services);
+    if (rc == MP_ENOTFOUND && member)
+        return o311_fail(resp, xml, 404,
+                         "service_request_id '%lld' was not found in jurisdiction_id '%.48s'", id,
+                         member->id);
     if (rc == MP_ENOTFOUND)
         return o311_fail(resp, xml, 404, "service_request_id '%lld' was not found", id);
     if (rc)

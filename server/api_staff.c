@@ -18,6 +18,7 @@
 #include "meldpunt/assign.h"
 #include "meldpunt/auth.h"
 #include "meldpunt/automation.h"
+#include "meldpunt/automation_cache.h"
 #include "meldpunt/city.h"
 #include "meldpunt/cluster.h"
 #include "meldpunt/geo.h"
@@ -50,10 +51,11 @@ static enum mp_status load_rules(struct mp_app *app, struct mp_automation **a,
                                  struct mp_error *err)
 {
     struct mp_error e;
-    /* Read per request: the file is small, and an edited rules file takes
-     * effect without a restart. A broken file keeps staff out of nothing
-     * but the automation: it is reported, not guessed around. */
-    if (mp_automation_load(app->city, a, &e) != MP_OK) {
+    /* From the app's cache, which reads the file again when it changed: an
+     * edited rules file takes effect without a restart. A broken file keeps
+     * staff out of nothing but the automation: it is reported, not guessed
+     * around. */
+    if (mp_automation_cache_get(app->rules, app->city, a, &e) != MP_OK) {
         fprintf(stderr, "meldpunt: %s\n", e.text);
         return mp_fail(err, MP_EUNAVAIL, "automation_invalid",
                        "the city pack's automation rules cannot be read: %.100s", e.text);

@@ -54,8 +54,19 @@ static void day_str(struct mp_buf *b, int64_t day)
     mp_buf_printf(b, "\"%04d-%02u-%02u\"", y, m, d);
 }
 
+/* The within-N-working-days figures of a group (stats.h), when asked for. */
+static void within_days_json(struct mp_buf *b, const struct mp_stats_group *g, int days)
+{
+    mp_buf_printf(b,
+                  ",\"within_days\":{\"days\":%d,\"fixed\":%lld,\"overdue_open\":%lld,"
+                  "\"share\":",
+                  days, (long long)g->within_days_fixed, (long long)g->overdue_days_open);
+    num_or_null(b, g->has_share_days, g->share_within_days, 4);
+    mp_buf_addc(b, '}');
+}
+
 static void group_json(struct mp_buf *b, const struct mp_stats_group *g, enum mp_stats_by by,
-                       bool total)
+                       bool total, int within_days)
 {
     mp_buf_adds(b, "{\"key\":");
     if (!total && by == MP_STATS_BY_DISTRICT && !g->key[0])
@@ -89,14 +100,16 @@ static void group_json(struct mp_buf *b, const struct mp_stats_group *g, enum mp
     num_or_null(b, g->has_ttf, g->p90, 2);
     mp_buf_adds(b, ",\"share_within_service_level\":");
     num_or_null(b, g->has_share, g->share_within, 4);
+    if (within_days > 0)
+        within_days_json(b, g, within_days);
     mp_buf_addc(b, '}');
 }
 
 enum mp_status mp_api_stats(struct mp_app *app, struct mp_ctx *ctx, const struct mp_request *req,
                             struct mp_response *resp, struct mp_error *err)
 {
-    static const char *const allowed[] = {"from", "to", "group_by", "category", "district",
-                                          "municipality", NULL};
+    static const char *const allowed[] = {"from",         "to",          "group_by", "category",
+                                          "district",     "municipality", "within_days", NULL};
     enum mp_status rc;
     struct mp_stats_result res;
     struct mp_stats_params p = {.now = mp_time_now(), .by = MP_STATS_BY_CATEGORY};
@@ -134,6 +147,14 @@ enum mp_status mp_api_stats(struct mp_app *app, struct mp_ctx *ctx, const struct
             return mp_fail(err, MP_EINVAL, "unknown_municipality",
                            "unknown municipality '%.48s'; GET /api/v1/config lists them", v);
         p.municipality = v;
+    }
+    if ((v = mp_req_query(req, "within_days"))) {
+        char *end = NULL;
+        long n = strtol(v, &end, 10);
+        if (!*v || *end || n < 1 || n > 365)
+            return mp_fail(err, MP_EINVAL, "invalid_parameter",
+                           "within_days must be a whole number of working days from 1 to 365");
+        p.within_days = (int)n;
     }
     if ((v = mp_req_query(req, "category"))) {
         if (!mp_city_category(app->city, v))
@@ -189,12 +210,12 @@ enum mp_status mp_api_stats(struct mp_app *app, struct mp_ctx *ctx, const struct
                 "zero\",\"share_within_service_level\":\"fixed within the category's service "
                 "days / (fixed + open past the service days)\"}");
     mp_buf_adds(b, ",\"total\":");
-    group_json(b, &res.total, p.by, true);
+    group_json(b, &res.total, p.by, true, p.within_days);
     mp_buf_adds(b, ",\"groups\":[");
     for (size_t i = 0; i < res.ngroups; i++) {
         if (i)
             mp_buf_addc(b, ',');
-        group_json(b, &res.groups[i], p.by, false);
+        group_json(b, &res.groups[i], p.by, false, p.within_days);
     }
     mp_buf_adds(b, "]}");
     mp_stats_result_free(&res);

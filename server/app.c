@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "meldpunt/auth.h"
+#include "meldpunt/automation_cache.h"
 #include "meldpunt/city.h"
 #include "meldpunt/etag.h"
 #include "meldpunt/geo.h"
@@ -280,6 +281,8 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
         goto out;
     if ((rc = mp_tz_load(app->city->timezone, &app->tz, err)))
         goto out;
+    if ((rc = mp_automation_cache_new(&app->rules)))
+        goto out;
     if (server && (rc = check_engine(cfg, err)))
         goto out;
     struct mp_store_opts so;
@@ -302,6 +305,7 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
         s->ctx.city = app->city;
         s->ctx.region = app->region;
         s->ctx.tz = app->tz;
+        s->ctx.rules = app->rules;
         if ((rc = mp_geo_new(app->city->crs, &s->ctx.geo, err)))
             goto out;
         s->ctx.db = mp_store_acquire(app->store);
@@ -337,6 +341,7 @@ enum mp_status mp_app_open(const struct mp_config *cfg, unsigned nslots, bool se
         w->city = app->city;
         w->region = app->region;
         w->tz = app->tz;
+        w->rules = app->rules;
         w->streets = app->streets;
         w->db = mp_store_acquire(app->store);
         if ((rc = mp_geo_new(app->city->crs, &w->geo, err)) ||
@@ -376,6 +381,7 @@ void mp_app_close(struct mp_app *app)
     mp_store_close(app->store);
     mp_streets_free(app->streets);
     mp_tz_free(app->tz);
+    mp_automation_cache_free(app->rules); /* after the writer stopped */
     for (size_t i = 0; i < app->nfiles; i++)
         free(app->files[i].data);
     free(app->files);

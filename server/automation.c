@@ -2,6 +2,7 @@
 #include "meldpunt/automation.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,9 @@ struct mp_automation {
     size_t nprios;
     int *service_days; /* per city category (same index); -1: the category's own */
     size_t ncategories;
+    /* References: 1 from the load, one more per mp_automation_ref (the
+     * cache of automation_cache.h shares one object between threads). */
+    atomic_uint refs;
 };
 
 static void free_list(char **l, size_t n)
@@ -53,9 +57,17 @@ static void free_list(char **l, size_t n)
     free(l);
 }
 
+struct mp_automation *mp_automation_ref(struct mp_automation *a)
+{
+    if (a)
+        atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
+    return a;
+}
+
 void mp_automation_free(struct mp_automation *a)
 {
-    if (!a)
+    /* acq_rel: the last holder sees every other holder's reads finished. */
+    if (!a || atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) != 1)
         return;
     free(a->depts);
     for (size_t i = 0; i < a->nroutes; i++) {
@@ -354,6 +366,7 @@ static struct mp_automation *empty_rules(const struct mp_city *city)
     struct mp_automation *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
+    atomic_init(&a->refs, 1);
     a->ncategories = city->ncategories;
     a->service_days = malloc((city->ncategories + 1) * sizeof *a->service_days);
     if (!a->service_days) {

@@ -9,6 +9,7 @@
 
 #include "meldpunt/alerts.h"
 #include "meldpunt/automation.h"
+#include "meldpunt/automation_cache.h"
 #include "meldpunt/notify.h"
 #include "meldpunt/store.h"
 #include "meldpunt/store_alerts.h"
@@ -18,14 +19,15 @@
 #include "meldpunt/vocab.h"
 #include "meldpunt/workdays.h"
 
-/* The rules, read when needed: an edited file takes effect at once, as
- * for staff. NULL (logged) when they cannot be read: mail to departments
- * waits rather than guessing. */
+/* The rules, from the app's cache (read again only when the file changed:
+ * this runs for every new report, in the writer's transaction): an edited
+ * file takes effect at once, as for staff. NULL (logged) when they cannot
+ * be read: mail to departments waits rather than guessing. */
 static struct mp_automation *rules(const struct mp_ctx *ctx)
 {
     struct mp_automation *a = NULL;
     struct mp_error e = {{0}, {0}};
-    if (mp_automation_load(ctx->city, &a, &e) != MP_OK) {
+    if (mp_automation_cache_get(ctx->rules, ctx->city, &a, &e) != MP_OK) {
         fprintf(stderr, "meldpunt: department mail: %s\n", e.text);
         return NULL;
     }

@@ -29,6 +29,7 @@
 #include "meldpunt/region.h"
 #include "meldpunt/router.h"
 #include "meldpunt/service.h"
+#include "meldpunt/copystore.h" /* copystore */
 
 static void usage_main(FILE *out)
 {
@@ -47,6 +48,7 @@ static void usage_main(FILE *out)
           "  backup    write a consistent copy of the live database to a file\n"
           "  anonymise remove contact data of reports closed more than N days ago\n"
           "  outbox    list, show and re-queue the mail the server sends\n"
+          "  copy-store  copy a whole database between SQLite and PostgreSQL, verified\n"
           "\n"
           "Run 'meldpunt COMMAND --help' for the options of a command.\n",
           out);
@@ -248,7 +250,7 @@ static int cmd_serve(struct mp_config *cfg, int argc, char **argv)
         /* The sender's and the webhook worker's own contexts: the sessions
          * app.c left free for them. */
         sender = (struct mp_ctx){.city = app->city, .tz = app->tz, .streets = app->streets,
-                                 .db = mp_store_acquire(app->store)};
+                                 .db = mp_store_acquire(app->store), .rules = app->rules};
         hooks = sender;
         hooks.db = mp_store_acquire(app->store);
         mp_outbox_opts_from_config(cfg, &oo); /* after the listen port is known */
@@ -537,6 +539,8 @@ int main(int argc, char **argv)
         return mp_cli_anonymise(&cfg, argc, argv);
     if (strcmp(argv[1], "outbox") == 0)
         return mp_cli_outbox(&cfg, argc, argv);
+    if (strcmp(argv[1], "copy-store") == 0) /* copystore */
+        return mp_cli_copystore(&cfg, argc, argv);
     fprintf(stderr, "meldpunt: unknown command '%s' (try --help)\n", argv[1]);
     return 2;
 }

@@ -7,6 +7,7 @@
 
 #include "meldpunt/export.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/region.h"
 
 static const struct mp_ogc_collection colls[MP_OGC_NCOLL] = {
     [MP_OGC_REPORTS] = {"reports", "Reports",
@@ -80,25 +81,42 @@ static const struct mp_ogc_queryable q_reports[] = {
     {"district", "District (name, or code)", MP_OGC_Q_DISTRICT},
     {"created_at", "Time the report was made", MP_OGC_Q_TIME},
     {"updated_at", "Time of the report's latest change", MP_OGC_Q_TIME},
+    {"municipality", "Municipality of the region (id, or name)", MP_OGC_Q_MUNICIPALITY},
 };
 static const struct mp_ogc_queryable q_clusters[] = {
     {"category", "Category (code)", MP_OGC_Q_CATEGORY},
     {"status", "Workflow status", MP_OGC_Q_STATUS},
     {"district", "District (name, or code)", MP_OGC_Q_DISTRICT},
     {"updated_at", "Time of the cluster's latest change", MP_OGC_Q_TIME},
+    {"municipality", "Municipality of the region (id, or name)", MP_OGC_Q_MUNICIPALITY},
 };
 static const struct mp_ogc_queryable q_districts[] = {
     {"code", "District code", MP_OGC_Q_TEXT},
     {"name", "District name", MP_OGC_Q_TEXT},
 };
 
-const struct mp_ogc_queryable *mp_ogc_queryables(enum mp_ogc_coll c, size_t *n)
+const struct mp_ogc_queryable *mp_ogc_queryables(enum mp_ogc_coll c, const struct mp_region *r,
+                                                  size_t *n)
 {
+    /* The municipality is each table's last queryable, left out where there
+     * is no choice of one (a plain city pack). */
+    size_t drop = r && !r->of_one ? 0 : 1;
     switch (c) {
-    case MP_OGC_REPORTS: *n = sizeof q_reports / sizeof *q_reports; return q_reports;
-    case MP_OGC_CLUSTERS: *n = sizeof q_clusters / sizeof *q_clusters; return q_clusters;
+    case MP_OGC_REPORTS: *n = sizeof q_reports / sizeof *q_reports - drop; return q_reports;
+    case MP_OGC_CLUSTERS: *n = sizeof q_clusters / sizeof *q_clusters - drop; return q_clusters;
     default: *n = sizeof q_districts / sizeof *q_districts; return q_districts;
     }
+}
+
+const struct mp_city *mp_ogc_municipality(const struct mp_region *r, const char *v)
+{
+    if (!r || r->of_one || !v)
+        return NULL;
+    const struct mp_city *m = mp_region_member(r, v);
+    for (size_t i = 0; !m && i < r->nmembers; i++)
+        if (strcmp(r->members[i].city->name, v) == 0)
+            m = r->members[i].city;
+    return m;
 }
 
 /* ---- reading ---- */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "meldpunt/export.h"
+#include "meldpunt/region.h"
 #include "meldpunt/timeutil.h"
 #include "meldpunt/vocab.h"
 
@@ -214,11 +215,21 @@ static void enum_districts(struct mp_buf *b, const struct mp_city *city, bool co
     }
 }
 
+/* The members' ids (only asked for in a region of several). */
+static void enum_members(struct mp_buf *b, const struct mp_region *r)
+{
+    for (size_t i = 0; i < r->nmembers; i++) {
+        if (i)
+            mp_buf_addc(b, ',');
+        mp_json_str(b, r->members[i].city->id);
+    }
+}
+
 void mp_ogc_doc_queryables(struct mp_buf *b, const struct mp_ogc_view *v, enum mp_ogc_coll c)
 {
     const struct mp_ogc_collection *col = mp_ogc_collection(c);
     size_t n;
-    const struct mp_ogc_queryable *qs = mp_ogc_queryables(c, &n);
+    const struct mp_ogc_queryable *qs = mp_ogc_queryables(c, v->region, &n);
     mp_buf_adds(b, "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"$id\":");
     struct mp_buf id;
     mp_buf_init(&id, 1024);
@@ -256,6 +267,11 @@ void mp_ogc_doc_queryables(struct mp_buf *b, const struct mp_ogc_view *v, enum m
         case MP_OGC_Q_TEXT:
             mp_buf_adds(b, ",\"enum\":[");
             enum_districts(b, v->city, strcmp(qs[i].name, "code") == 0);
+            mp_buf_addc(b, ']');
+            break;
+        case MP_OGC_Q_MUNICIPALITY:
+            mp_buf_adds(b, ",\"enum\":[");
+            enum_members(b, v->region);
             mp_buf_addc(b, ']');
             break;
         }

@@ -136,10 +136,10 @@ static json_t *components(const struct mp_ogc_view *v)
 }
 
 /* The query parameters of collection c's queryables. */
-static void add_queryables(json_t *params, enum mp_ogc_coll c)
+static void add_queryables(json_t *params, const struct mp_ogc_view *v, enum mp_ogc_coll c)
 {
     size_t n;
-    const struct mp_ogc_queryable *qs = mp_ogc_queryables(c, &n);
+    const struct mp_ogc_queryable *qs = mp_ogc_queryables(c, v->region, &n);
     for (size_t i = 0; i < n; i++) {
         const char *d = NULL;
         switch (qs[i].type) {
@@ -154,6 +154,9 @@ static void add_queryables(json_t *params, enum mp_ogc_coll c)
             break;
         case MP_OGC_Q_TIME: d = "An instant or interval as for datetime, on this property."; break;
         case MP_OGC_Q_TEXT: d = "Only the district with this value."; break;
+        case MP_OGC_Q_MUNICIPALITY:
+            d = "Only features of this municipality of the region (its id, or name).";
+            break;
         }
         char title[160];
         snprintf(title, sizeof title, "%s. %s", qs[i].title, d);
@@ -163,7 +166,7 @@ static void add_queryables(json_t *params, enum mp_ogc_coll c)
     }
 }
 
-static json_t *paths(void)
+static json_t *paths(const struct mp_ogc_view *v)
 {
     json_t *p = json_object();
     json_object_set_new(
@@ -196,7 +199,7 @@ static json_t *paths(void)
         json_t *params = json_pack("[ooooooo]", param_ref("bbox"), param_ref("bbox-crs"),
                                    param_ref("crs"), param_ref("datetime"), param_ref("limit"),
                                    param_ref("cursor"), param_ref("fItems"));
-        add_queryables(params, c);
+        add_queryables(params, v, c);
         snprintf(path, sizeof path, "/collections/%s/items", col->id);
         snprintf(op, sizeof op, "get_%s_items", col->id);
         snprintf(summary, sizeof summary, "%s: a page of features", col->title);
@@ -238,7 +241,7 @@ void mp_ogc_openapi(struct mp_buf *b, const struct mp_ogc_view *v)
     json_t *doc = json_pack("{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:[{s:s}],s:o,s:o}", "openapi", "3.0.3",
                             "info", "title", title, "version", "1.0", "description", desc,
                             "servers", "url", url, "tags", "name", "OGC API - Features", "paths",
-                            paths(), "components", components(v));
+                            paths(v), "components", components(v));
     char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (text)
         mp_buf_adds(b, text);

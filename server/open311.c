@@ -601,6 +601,32 @@ enum mp_status mp_open311_request(struct mp_ctx *ctx, int64_t id, mp_open311_cb 
     return mp_store_open311_request(ctx->db, id, cb, arg);
 }
 
+struct in_member {
+    const char *member;
+    mp_open311_cb cb;
+    void *arg;
+    bool seen;
+};
+
+static int request_in_member(void *p, const struct mp_open311_row *row)
+{
+    struct in_member *m = p;
+    if (row->municipality && strcmp(row->municipality, m->member) != 0)
+        return 0;
+    m->seen = true;
+    return m->cb(m->arg, row);
+}
+
+enum mp_status mp_open311_request_in(struct mp_ctx *ctx, int64_t id, const char *member,
+                                     mp_open311_cb cb, void *arg)
+{
+    if (!member)
+        return mp_open311_request(ctx, id, cb, arg);
+    struct in_member m = {member, cb, arg, false};
+    enum mp_status rc = mp_store_open311_request(ctx->db, id, request_in_member, &m);
+    return rc == MP_OK && !m.seen ? MP_ENOTFOUND : rc;
+}
+
 struct notes {
     const struct mp_open311_row *row;
     mp_history_cb cb;

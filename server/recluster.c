@@ -25,7 +25,9 @@
  * mp_cluster_choose_probe) see a cluster's creation rank as its id, so
  * exclusions and tie-breaks follow creation order as database ids do.
  * Clusters of a category the pack no longer has are neither replayed nor
- * deleted. With a second context, reading and snapping run on another
+ * deleted. In a region pack a report is placed by its municipality's own
+ * version of the category (radius, window, rule), as its live insert was,
+ * and never joins another municipality's cluster. With a second context, reading and snapping run on another
  * connection and thread (recluster_feed.c). The open clusters are found by
  * grid cell through recluster_cells.c; the state all three share is in
  * recluster_impl.h.
@@ -41,6 +43,7 @@
 #include "meldpunt/cluster.h"
 #include "meldpunt/corrections.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/region.h"
 #include "meldpunt/report.h"
 #include "meldpunt/store.h"
 #include "recluster_impl.h"
@@ -124,11 +127,13 @@ static enum mp_status retire(struct work *w, long i)
 }
 
 /* Retire the clusters of category ci whose latest report is more than the
- * window before t. */
+ * window before t (in a region, the longest of the members' windows: the
+ * queue holds every member's clusters of the category). */
 static enum mp_status expire(struct work *w, uint32_t ci, int64_t t)
 {
     const struct mp_category *cat = &w->ctx->city->categories[ci];
-    const int64_t window = (int64_t)cat->window_days * 86400;
+    const int64_t window =
+        w->max_window ? w->max_window[ci] : (int64_t)cat->window_days * 86400;
     struct queue *q = &w->queues[ci];
     while (q->n && t - q->v[q->head].t > window) {
         struct qent e = q->v[q->head];
@@ -260,13 +265,60 @@ static const struct mp_cluster_probe *probe_of(const struct row *r)
     return r->probed ? &r->probe : &none;
 }
 
+/* The rules that place a report of category ci in municipality m: its
+ * member's version of the category in a region (as a live insert uses,
+ * report.c), else the pack's. */
+static const struct mp_category *rules_of(const struct work *w, uint32_t ci, const char *m)
+{
+    const struct mp_region *reg = w->ctx->region;
+    if (w->member_cats) {
+        size_t lo = 0, hi = reg->nmembers;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(reg->members[mid].city->id, m);
+            if (c == 0)
+                return w->member_cats[mid * w->ctx->city->ncategories + ci];
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    return &w->ctx->city->categories[ci];
+}
+
+/* A region's table of the members' categories and the longest windows
+ * (struct work); nothing for a plain pack. */
+static enum mp_status member_rules(struct work *w)
+{
+    const struct mp_region *reg = w->ctx->region;
+    const struct mp_city *city = w->ctx->city;
+    if (!reg || reg->of_one || !reg->nmembers || !city->ncategories)
+        return MP_OK;
+    w->member_cats = calloc(reg->nmembers * city->ncategories, sizeof *w->member_cats);
+    w->max_window = calloc(city->ncategories, sizeof *w->max_window);
+    if (!w->member_cats || !w->max_window)
+        return MP_ENOMEM;
+    for (size_t ci = 0; ci < city->ncategories; ci++) {
+        const struct mp_category *whole = &city->categories[ci];
+        w->max_window[ci] = (int64_t)whole->window_days * 86400;
+        for (size_t m = 0; m < reg->nmembers; m++) {
+            const struct mp_category *own = mp_city_category(reg->members[m].city, whole->code);
+            w->member_cats[m * city->ncategories + ci] = own ? own : whole;
+            if (own && (int64_t)own->window_days * 86400 > w->max_window[ci])
+                w->max_window[ci] = (int64_t)own->window_days * 86400;
+        }
+    }
+    return MP_OK;
+}
+
 /* Place one report; returns a status. */
 enum mp_status mp_recluster_replay_one(struct work *w, struct row *r)
 {
     enum mp_status rc;
     const uint32_t ci = r->cat;
     const struct mp_city *city = w->ctx->city;
-    const struct mp_category *cat = &city->categories[ci];
+    const struct mp_category *cat = rules_of(w, ci, r->municipality);
     if ((rc = expire(w, ci, r->created_at)))
         return rc;
 
@@ -554,7 +606,8 @@ static enum mp_status prepare(struct work *w)
 {
     enum mp_status rc;
     const struct mp_city *city = w->ctx->city;
-    if ((rc = mp_store_constraints(w->ctx->db, take_edge, w)) || (rc = w->rc))
+    if ((rc = member_rules(w)) || (rc = mp_store_constraints(w->ctx->db, take_edge, w)) ||
+        (rc = w->rc))
         return rc;
     if (w->nedges) {
         qsort(w->edges, w->nedges, sizeof *w->edges, cmp_edge);
@@ -665,6 +718,8 @@ out:
         for (size_t i = 0; i < ctx->city->ncategories; i++)
             free(w.queues[i].v);
     free(w.queues);
+    free(w.member_cats);
+    free(w.max_window);
     free(w.edges);
     free(w.placed);
     free(w.unclaimed);

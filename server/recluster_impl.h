@@ -151,6 +151,14 @@ struct work {
     /* category of the previous row, to skip the look-up by name */
     const char *last_code;
     const struct mp_category *last_cat, *row_cat;
+    /* Region packs (ctx->region of several members): each member's own
+     * version of every category of the whole, [member * ncategories + ci]
+     * (borrowed from the member; the whole's where it lacks one), whose
+     * rules place that member's reports as its live inserts do; and per
+     * category the longest window of any member, after which expire may
+     * retire a cluster. Both NULL in a plain pack (the whole's rules). */
+    const struct mp_category **member_cats;
+    int64_t *max_window;
     const struct mp_cluster_state **cand;
     const struct mp_cluster_addr **cand_addr;
     long *cand_idx;

@@ -74,17 +74,22 @@ static struct mp_stats_group *group_of(struct acc *a, const struct mp_stats_row 
 
 static void count(struct acc *a, struct mp_stats_group *g, const struct mp_stats_row *r,
                   const struct mp_category *cat, bool open, bool fixed, double ttf,
-                  bool overdue)
+                  bool overdue, double age)
 {
+    const int n = a->p->within_days;
     g->received++;
     if (open) {
         g->open++;
         if (overdue)
             g->overdue_open++;
+        if (n > 0 && age > (double)n)
+            g->overdue_days_open++;
     } else if (fixed) {
         g->fixed++;
         if (cat && ttf <= (double)cat->service_days)
             g->within++;
+        if (n > 0 && ttf <= (double)n)
+            g->within_days_fixed++;
         if (!add_ttf(g, ttf))
             a->failed = true;
     } else {
@@ -112,18 +117,19 @@ static int on_row(void *p, const struct mp_stats_row *r)
     bool open = mp_cluster_status_open(r->status);
     bool fixed = !open && r->fixed_at > 0 &&
                  (strcmp(r->status, "fixed") == 0 || strcmp(r->status, "closed") == 0);
-    double ttf = 0;
+    double ttf = 0, age = 0;
     bool overdue = false;
     if (fixed)
         ttf = mp_workdays_between(rules, a->ctx->tz, r->created_at,
                                   r->fixed_at > r->created_at ? r->fixed_at : r->created_at);
-    else if (open && rcat)
-        overdue = mp_workdays_between(rules, a->ctx->tz, r->created_at, a->p->now) >
-                  (double)rcat->service_days;
+    else if (open && (rcat || a->p->within_days > 0)) {
+        age = mp_workdays_between(rules, a->ctx->tz, r->created_at, a->p->now);
+        overdue = rcat && age > (double)rcat->service_days;
+    }
     struct mp_stats_group *g = group_of(a, r, cat, member);
-    count(a, &a->res->total, r, rcat, open, fixed, ttf, overdue);
+    count(a, &a->res->total, r, rcat, open, fixed, ttf, overdue, age);
     if (g)
-        count(a, g, r, rcat, open, fixed, ttf, overdue);
+        count(a, g, r, rcat, open, fixed, ttf, overdue, age);
     return a->failed ? 1 : 0;
 }
 
@@ -133,7 +139,7 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-static void finish(struct mp_stats_group *g)
+static void finish(struct mp_stats_group *g, int within_days)
 {
     if (g->nttf) {
         qsort(g->ttf, g->nttf, sizeof *g->ttf, cmp_double);
@@ -145,6 +151,11 @@ static void finish(struct mp_stats_group *g)
     if (due > 0) {
         g->has_share = true;
         g->share_within = (double)g->within / (double)due;
+    }
+    int64_t due_days = g->fixed + g->overdue_days_open;
+    if (within_days > 0 && due_days > 0) {
+        g->has_share_days = true;
+        g->share_within_days = (double)g->within_days_fixed / (double)due_days;
     }
     free(g->ttf);
     g->ttf = NULL;
@@ -230,11 +241,11 @@ enum mp_status mp_stats_compute(struct mp_ctx *ctx, const struct mp_stats_params
         rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
         goto out;
     }
-    finish(&out->total);
+    finish(&out->total, p->within_days);
     size_t kept = 0;
     for (size_t i = 0; i < out->ngroups; i++) {
         struct mp_stats_group *g = &out->groups[i];
-        finish(g);
+        finish(g, p->within_days);
         if (g->received > 0 || p->by == MP_STATS_BY_WEEK)
             out->groups[kept++] = *g;
     }

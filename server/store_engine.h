@@ -35,6 +35,7 @@
 
 #include "meldpunt/model.h"
 #include "meldpunt/store_alerts.h"
+#include "meldpunt/store_copy.h" /* copystore */
 #include "meldpunt/store_merge.h"
 #include "meldpunt/store_notify.h"
 #include "meldpunt/store_webhooks.h"
@@ -351,13 +352,32 @@ struct mp_store_engine {
     enum mp_status (*dept_schedule_get)(struct mp_store_sess *sess, const char *department, int64_t *next);
     enum mp_status (*dept_schedule_set)(struct mp_store_sess *sess, const char *department, int64_t next);
 
+    /* ---- store_copy.h: whole tables for copy-store (copystore) ---- */
+    enum mp_status (*copy_count)(struct mp_store_sess *sess, const struct mp_copy_table *t,
+                                 int64_t *n);
+    enum mp_status (*copy_rows)(struct mp_store_sess *sess, const struct mp_copy_table *t,
+                                mp_copy_row_cb cb, void *ctx);
+    enum mp_status (*copy_insert)(struct mp_store_sess *sess, const struct mp_copy_table *t,
+                                  const struct mp_copy_value *row);
+    enum mp_status (*copy_flush)(struct mp_store_sess *sess);
+    enum mp_status (*copy_check)(struct mp_store_sess *sess, const struct mp_copy_table *t,
+                                 char *unknown, size_t cap);
+    enum mp_status (*copy_clear)(struct mp_store_sess *sess, const struct mp_copy_table *t);
+    enum mp_status (*copy_seq_get)(struct mp_store_sess *sess, const struct mp_copy_table *t,
+                                   int64_t *hw);
+    enum mp_status (*copy_seq_set)(struct mp_store_sess *sess, const struct mp_copy_table *t,
+                                   int64_t hw);
+
     /* ---- maint.h: the store parts ---- */
     enum mp_status (*maint_backup)(const char *location, const char *dest_path,
                                    const struct mp_backup_opts *opts, struct mp_backup_stats *stats,
                                    struct mp_error *err);
+    /* The steps of one anonymisation run inside the transaction that
+     * mp_maint_anonymise (store_maint.c) opened: count (dry_run) or clear
+     * each kind of personal data older than cutoff into *stats. The caller
+     * owns begin, rollback, the audit entry and commit. */
     enum mp_status (*maint_anonymise)(struct mp_store_sess *sess, int64_t cutoff, bool dry_run,
-                                      const char *actor, struct mp_anonymise_stats *stats,
-                                      struct mp_error *err);
+                                      struct mp_anonymise_stats *stats);
 
     /* ---- tenancy (schema 12): an account's municipalities ---- */
     enum mp_status (*user_set_municipalities)(struct mp_store_sess *sess, const char *name,
@@ -388,6 +408,7 @@ struct mp_store_engine {
     X(work_cluster_merged) X(work_photo_cluster) X(merge_add) X(merge_note_rows) \
     X(merge_entry_add) X(merge_get) X(merge_strays) X(merge_restore) X(merges_in_history) \
     X(merges_of_report) X(merge_moved_in) \
+    X(copy_count) X(copy_rows) X(copy_insert) X(copy_flush) X(copy_check) X(copy_clear) X(copy_seq_get) X(copy_seq_set) \
     X(notify_event_add) X(notify_event_get) X(notify_sub_add) X(notify_sub_get) \
     X(notify_sub_by_report) X(notify_sub_stop) X(notify_stop_address) X(notify_address_stopped) \
     X(notify_address_known) X(notify_mine) X(outbox_add) X(outbox_fanout) X(outbox_due) \
@@ -434,11 +455,5 @@ enum mp_status mp_store_unsupported(const struct mp_store_engine *e, const char 
 enum mp_status mp_store_unsupported_fail(const struct mp_store_engine *e, const char *op,
                                          struct mp_error *err, const char *text);
 
-/* For the engines' maint_anonymise (store_maint.c): in the open write
- * transaction, the audit entry of a run, by actor (NULL: "retention"),
- * with a's counts; none when the run changed nothing. */
-enum mp_status mp_maint_anonymise_audit(struct mp_store_sess *sess, int64_t cutoff,
-                                        const struct mp_anonymise_stats *a,
-                                        const char *actor) MP_WUR;
 
 #endif

@@ -5,6 +5,7 @@
 #include "meldpunt/maint.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "meldpunt/store_auth.h"
 #include "meldpunt/timeutil.h"
@@ -21,19 +22,10 @@ enum mp_status mp_maint_backup(const char *location, const char *dest_path,
     return e->maint_backup(location, dest_path, opts, stats, err);
 }
 
-enum mp_status mp_maint_anonymise(struct mp_store_sess *sess, int64_t cutoff, bool dry_run,
-                                  const char *actor, struct mp_anonymise_stats *stats,
-                                  struct mp_error *err)
-{
-    if (!sess->eng->maint_anonymise)
-        return mp_store_unsupported_fail(
-            sess->eng, "maint_anonymise", err,
-            "anonymisation is not available on this database engine yet");
-    return sess->eng->maint_anonymise(sess, cutoff, dry_run, actor, stats, err);
-}
-
-enum mp_status mp_maint_anonymise_audit(struct mp_store_sess *sess, int64_t cutoff,
-                                        const struct mp_anonymise_stats *a, const char *actor)
+/* The audit entry of a run, in its transaction, by actor (NULL:
+ * "retention"), with a's counts; none when the run changed nothing. */
+static enum mp_status anonymise_audit(struct mp_store_sess *sess, int64_t cutoff,
+                                      const struct mp_anonymise_stats *a, const char *actor)
 {
     if (!(a->reports || a->descriptions || a->open311 || a->attributes || a->outbox || a->tokens ||
           a->subscriptions || a->answers || a->alerts))
@@ -53,4 +45,44 @@ enum mp_status mp_maint_anonymise_audit(struct mp_store_sess *sess, int64_t cuto
                                .object_type = "retention",
                                .detail = detail};
     return mp_store_audit_add(sess, &rec);
+}
+
+/* One transaction for the whole run, on either engine: the engine's steps,
+ * then the audit entry, then commit; a dry run reads in a read transaction
+ * and rolls back, so that it can never change anything. */
+enum mp_status mp_maint_anonymise(struct mp_store_sess *sess, int64_t cutoff, bool dry_run,
+                                  const char *actor, struct mp_anonymise_stats *stats,
+                                  struct mp_error *err)
+{
+    struct mp_anonymise_stats a;
+    memset(&a, 0, sizeof a);
+    enum mp_status rc = MP_OK;
+    if (!sess->eng->maint_anonymise) {
+        rc = mp_store_unsupported_fail(sess->eng, "maint_anonymise", err,
+                                       "anonymisation is not available on this database engine yet");
+        goto out;
+    }
+    rc = dry_run ? mp_store_begin_read(sess) : mp_store_begin_write(sess, err);
+    if (rc) {
+        if (dry_run)
+            mp_fail(err, rc, "unavailable", "cannot read the database");
+        goto out;
+    }
+    if ((rc = sess->eng->maint_anonymise(sess, cutoff, dry_run, &a)) ||
+        (!dry_run && (rc = anonymise_audit(sess, cutoff, &a, actor)))) {
+        mp_store_rollback(sess);
+        rc = mp_fail(err, rc, rc == MP_EUNAVAIL ? "unavailable" : "store",
+                     "anonymisation failed; nothing was changed");
+        goto out;
+    }
+    if (dry_run)
+        mp_store_rollback(sess);
+    else
+        rc = mp_store_commit(sess, err);
+out:
+    if (rc)
+        memset(&a, 0, sizeof a);
+    if (stats)
+        *stats = a;
+    return rc;
 }

@@ -158,4 +158,14 @@ const struct mp_store_engine mp_pg_engine = {
     .dept_schedule_get = mp_pg_dept_schedule_get,
     .dept_schedule_set = mp_pg_dept_schedule_set,
     /* end alerts */
+    /* copystore */
+    .copy_count = mp_pg_copy_count,
+    .copy_rows = mp_pg_copy_rows,
+    .copy_insert = mp_pg_copy_insert,
+    .copy_flush = mp_pg_copy_flush,
+    .copy_check = mp_pg_copy_check,
+    .copy_clear = mp_pg_copy_clear,
+    .copy_seq_get = mp_pg_copy_seq_get,
+    .copy_seq_set = mp_pg_copy_seq_set,
+    /* end copystore */
 };

@@ -130,8 +130,7 @@ enum mp_status mp_pg_open311_note_add(struct mp_store_sess *s,
                                       const struct mp_open311_note_rec *rec, int64_t *history_id);
 /* store_pg_maint.c */
 enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
-                                     const char *actor, struct mp_anonymise_stats *stats,
-                                     struct mp_error *err);
+                                     struct mp_anonymise_stats *stats);
 /* end pgstaff */
 /* pgnotify: store_pg_notify.c, store_pg_outbox.c, store_pg_kto.c, store_pg_webhooks.c */
 enum mp_status mp_pg_notify_event_add(struct mp_store_sess *s, const struct mp_notify_event_rec *e,
@@ -284,5 +283,22 @@ enum mp_status mp_pg_digest_items(struct mp_store_sess *s, int64_t outbox_id, mp
 enum mp_status mp_pg_dept_schedule_get(struct mp_store_sess *s, const char *department, int64_t *next);
 enum mp_status mp_pg_dept_schedule_set(struct mp_store_sess *s, const char *department, int64_t next);
 /* end alerts */
+
+
+/* copystore (store_sqlite_copy.c / store_pg_copy.c) */
+enum mp_status mp_pg_copy_count(struct mp_store_sess *s, const struct mp_copy_table *t, int64_t *n);
+enum mp_status mp_pg_copy_rows(struct mp_store_sess *s, const struct mp_copy_table *t,
+                              mp_copy_row_cb cb, void *ctx);
+enum mp_status mp_pg_copy_insert(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                const struct mp_copy_value *row);
+enum mp_status mp_pg_copy_flush(struct mp_store_sess *s);
+enum mp_status mp_pg_copy_check(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                char *unknown, size_t cap);
+enum mp_status mp_pg_copy_clear(struct mp_store_sess *s, const struct mp_copy_table *t);
+enum mp_status mp_pg_copy_seq_get(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                 int64_t *hw);
+enum mp_status mp_pg_copy_seq_set(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                 int64_t hw);
+/* end copystore */
 
 #endif

@@ -33,40 +33,44 @@
 #define CLUSTER_FROM " FROM clusters c WHERE true"
 
 /* The updated_at range (the OGC API's updated_at queryable), which only
- * these statements have; 0 for open-ended. */
-#define UPDATED(t, a, b)                                                                           \
+ * these statements have; 0 for open-ended. Then m, the municipality (its
+ * municipality queryable; NULL for any). */
+#define UPDATED(t, a, b, m)                                                                        \
     " AND (" a "::bigint = 0 OR " t ".updated_at >= " a "::bigint)"                                \
-    " AND (" b "::bigint = 0 OR " t ".updated_at < " b "::bigint)"
+    " AND (" b "::bigint = 0 OR " t ".updated_at < " b "::bigint)"                                 \
+    " AND (" m "::text IS NULL OR " t ".municipality = " m "::text)"
 
-/* Batches: $1-$5 filters, $6 after id, $7 limit, $8-$9 updated, $10-$13 the
- * box; [what][box]. */
-#define R_WHERE MP_PG_FILTERS("r") MP_PG_AFTER("r") MP_PG_REPORT_TIME UPDATED("r", "$8", "$9")
-#define C_WHERE MP_PG_FILTERS("c") MP_PG_AFTER("c") MP_PG_CLUSTER_TIME UPDATED("c", "$8", "$9")
-#define BOX(t) MP_PG_BBOX(t, "$10", "$11", "$12", "$13")
-/* Then the staff member's municipalities (tenancy): $10, or $14 after a box. */
+/* Batches: $1-$5 filters, $6 after id, $7 limit, $8-$9 updated, $10 the
+ * municipality, $11-$14 the box; [what][box]. */
+#define R_WHERE                                                                                    \
+    MP_PG_FILTERS("r") MP_PG_AFTER("r") MP_PG_REPORT_TIME UPDATED("r", "$8", "$9", "$10")
+#define C_WHERE                                                                                    \
+    MP_PG_FILTERS("c") MP_PG_AFTER("c") MP_PG_CLUSTER_TIME UPDATED("c", "$8", "$9", "$10")
+#define BOX(t) MP_PG_BBOX(t, "$11", "$12", "$13", "$14")
+/* Then the staff member's municipalities (tenancy): $11, or $15 after a box. */
 static const char *const sql_rows[2][2] = {
-    {"SELECT " REPORT_COLS REPORT_FROM R_WHERE MP_PG_SCOPE("r", "$10") " ORDER BY r.id"
+    {"SELECT " REPORT_COLS REPORT_FROM R_WHERE MP_PG_SCOPE("r", "$11") " ORDER BY r.id"
          MP_PG_LIMIT,
-     "SELECT " REPORT_COLS REPORT_FROM R_WHERE BOX("r") MP_PG_SCOPE("r", "$14") " ORDER BY r.id"
+     "SELECT " REPORT_COLS REPORT_FROM R_WHERE BOX("r") MP_PG_SCOPE("r", "$15") " ORDER BY r.id"
          MP_PG_LIMIT},
-    {"SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE MP_PG_SCOPE("c", "$10") " ORDER BY c.id"
+    {"SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE MP_PG_SCOPE("c", "$11") " ORDER BY c.id"
          MP_PG_LIMIT,
-     "SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE BOX("c") MP_PG_SCOPE("c", "$14") " ORDER BY c.id"
+     "SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE BOX("c") MP_PG_SCOPE("c", "$15") " ORDER BY c.id"
          MP_PG_LIMIT},
 };
 
-/* Counts: $1-$5 filters, $6-$7 updated, $8-$11 the box, then the
- * municipalities ($8 or $12); [what][box]. */
-#define R_COUNT MP_PG_FILTERS("r") MP_PG_REPORT_TIME UPDATED("r", "$6", "$7")
-#define C_COUNT MP_PG_FILTERS("c") MP_PG_CLUSTER_TIME UPDATED("c", "$6", "$7")
+/* Counts: $1-$5 filters, $6-$7 updated, $8 the municipality, $9-$12 the
+ * box, then the staff member's municipalities (tenancy: $9 or $13); [what][box]. */
+#define R_COUNT MP_PG_FILTERS("r") MP_PG_REPORT_TIME UPDATED("r", "$6", "$7", "$8")
+#define C_COUNT MP_PG_FILTERS("c") MP_PG_CLUSTER_TIME UPDATED("c", "$6", "$7", "$8")
 static const char *const sql_count[2][2] = {
-    {"SELECT count(*) FROM reports r WHERE true" R_COUNT MP_PG_SCOPE("r", "$8"),
-     "SELECT count(*) FROM reports r WHERE true" R_COUNT MP_PG_BBOX("r", "$8", "$9", "$10", "$11")
-         MP_PG_SCOPE("r", "$12")},
-    {"SELECT count(*) FROM clusters c WHERE true" C_COUNT MP_PG_SCOPE("c", "$8"),
-     "SELECT count(*) FROM clusters c WHERE true" C_COUNT MP_PG_BBOX("c", "$8", "$9", "$10",
-                                                                     "$11")
-         MP_PG_SCOPE("c", "$12")},
+    {"SELECT count(*) FROM reports r WHERE true" R_COUNT MP_PG_SCOPE("r", "$9"),
+     "SELECT count(*) FROM reports r WHERE true" R_COUNT MP_PG_BBOX("r", "$9", "$10", "$11", "$12")
+         MP_PG_SCOPE("r", "$13")},
+    {"SELECT count(*) FROM clusters c WHERE true" C_COUNT MP_PG_SCOPE("c", "$9"),
+     "SELECT count(*) FROM clusters c WHERE true" C_COUNT MP_PG_BBOX("c", "$9", "$10", "$11",
+                                                                     "$12")
+         MP_PG_SCOPE("c", "$13")},
 };
 static const char sql_extent[] =
     "SELECT coalesce(min(created_at), 0), coalesce(max(created_at), 0) FROM reports";
@@ -78,8 +82,8 @@ struct mp_pg_cursor {
     struct mp_store_sess *sess; /* borrowed, or acquired from store */
     enum mp_export_what what;
     struct mp_query q;        /* the filters (district: the copy; lists: not used) */
-    struct mp_pg_lists lists; /* owned copies of q's lists and district */
-    char *district;
+    struct mp_pg_lists lists; /* owned copies of q's lists, district and municipality */
+    char *district, *municipality;
     PGresult *batch; /* owned: the rows being handed out */
     int nrows, next;
     int64_t last_id;   /* the next batch starts after it */
@@ -100,6 +104,7 @@ void mp_pg_export_close(struct mp_export_cursor *cur)
     }
     mp_pg_lists_free(&c->lists);
     free(c->district);
+    free(c->municipality);
     free(c);
 }
 
@@ -126,11 +131,13 @@ static enum mp_status cursor_start(struct mp_store *store, struct mp_store_sess 
     c->last_id = q->after_id;
     c->remaining = q->limit ? (int64_t)q->limit : -1;
     c->more = true;
-    if (mp_pg_lists_of(&c->lists, q) || (q->district && !(c->district = strdup(q->district)))) {
+    if (mp_pg_lists_of(&c->lists, q) || (q->district && !(c->district = strdup(q->district))) ||
+        (q->municipality && !(c->municipality = strdup(q->municipality)))) {
         rc = mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
         goto out;
     }
     c->q.district = c->district; /* the lists come from c->lists */
+    c->q.municipality = c->municipality;
     c->q.scope = NULL;           /* and the municipalities: q's may not outlive the call */
     *out = &c->head;
     c = NULL;
@@ -166,6 +173,19 @@ enum mp_status mp_pg_export_open(struct mp_store_sess *sess, enum mp_export_what
     return cursor_start(NULL, sess, what, q, out, err);
 }
 
+/* q's parameters in the order above: the shared filters (with the page
+ * when parts says so), the updated_at range, the municipality, the box,
+ * the staff member's municipalities (l->scope: the cursor's own copy). */
+static void add_params(struct mp_pg_params *p, const struct mp_query *q,
+                       const struct mp_pg_lists *l, unsigned parts)
+{
+    mp_pg_query_add(p, q, l, parts | MP_PG_UPDATED);
+    mp_pg_text(p, q->municipality);
+    if (q->has_bbox)
+        mp_pg_bbox(p, &q->bbox);
+    mp_pg_text(p, l->scope);
+}
+
 static enum mp_status read_batch(struct mp_pg_cursor *c)
 {
     int64_t want = c->remaining >= 0 && c->remaining < BATCH_ROWS ? c->remaining : BATCH_ROWS;
@@ -173,7 +193,7 @@ static enum mp_status read_batch(struct mp_pg_cursor *c)
     c->q.limit = (size_t)want;
     struct mp_pg_params p;
     mp_pg_params_init(&p);
-    mp_pg_query_add(&p, &c->q, &c->lists, MP_PG_PAGE | MP_PG_UPDATED | MP_PG_BOX | MP_PG_SCOPED);
+    add_params(&p, &c->q, &c->lists, MP_PG_PAGE);
     PQclear(c->batch);
     c->batch = NULL;
     c->nrows = c->next = 0;
@@ -269,7 +289,7 @@ enum mp_status mp_pg_export_count(struct mp_store_sess *sess, enum mp_export_wha
     if (rc == MP_OK) {
         struct mp_pg_params p;
         mp_pg_params_init(&p);
-        mp_pg_query_add(&p, q, &l, MP_PG_UPDATED | MP_PG_BOX | MP_PG_SCOPED);
+        add_params(&p, q, &l, 0);
         rc = mp_pg_first(sess, sql_count[what == MP_EXPORT_CLUSTERS][q->has_bbox ? 1 : 0], &p,
                          mp_pg_row_int64, n, "export count");
     }

@@ -72,8 +72,6 @@ void mp_pg_query_add(struct mp_pg_params *p, const struct mp_query *q, const str
     }
     if ((parts & MP_PG_BOX) && q->has_bbox)
         mp_pg_bbox(p, &q->bbox);
-    if (parts & MP_PG_SCOPED)
-        mp_pg_text(p, l->scope);
 }
 
 void mp_pg_bbox(struct mp_pg_params *p, const struct mp_bbox *b)

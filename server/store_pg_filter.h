@@ -73,7 +73,6 @@ enum {
     MP_PG_AFTER = 2,   /* after id alone ($6) */
     MP_PG_UPDATED = 4, /* the updated_at range (0 for open-ended) */
     MP_PG_BOX = 8,     /* q's box, when it has one */
-    MP_PG_SCOPED = 16, /* q's municipalities (tenancy), last: l->scope */
 };
 /* Add $1-$5 of q (its lists from l, which p borrows), then the parts. */
 void mp_pg_query_add(struct mp_pg_params *p, const struct mp_query *q, const struct mp_pg_lists *l,

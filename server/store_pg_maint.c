@@ -1,11 +1,11 @@
-/* store_pg_maint.c - retention on PostgreSQL: mp_maint_anonymise (the twin
+/* store_pg_maint.c - retention on PostgreSQL: the steps of mp_maint_anonymise (the twin
  * of the retention part of store_sqlite_maint.c; contract in maint.h).
  *
- * The same steps, counts and audit entry as on SQLite. Masking contacts in
+ * The same steps and counts as on SQLite. Masking contacts in
  * free text is C (text.c), which PostgreSQL cannot call: the descriptions
  * and Open311 attribute answers to mask are read in pages by id, masked
- * here and written back one by one, in the same write transaction as the
- * rest. */
+ * here and written back one by one, in the write transaction that
+ * store_maint.c opened for the whole run. */
 #include "meldpunt/maint.h"
 
 #include <stdio.h>
@@ -269,8 +269,7 @@ static char *mask_attributes(const char *text, bool *nomem)
 static const struct text_pass attributes = {sql_attrs_page, sql_attrs_set, mask_attributes};
 
 enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
-                                     const char *actor, struct mp_anonymise_stats *stats,
-                                     struct mp_error *err)
+                                     struct mp_anonymise_stats *stats)
 {
     enum mp_status rc = MP_OK;
     struct mp_anonymise_stats a;
@@ -280,13 +279,7 @@ enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bo
     const char *resolved[MP_VOCAB_STATUSES_MAX];
     size_t nresolved = mp_vocab_status_codes(MP_VOCAB_RESOLVED, resolved, MP_VOCAB_STATUSES_MAX);
     if ((rc = mp_pg_json_list(resolved, nresolved, &sc.resolved)) || !sc.resolved) {
-        rc = mp_fail(err, MP_ENOMEM, "store", "cannot prepare anonymisation");
-        goto out;
-    }
-    rc = dry_run ? mp_store_begin_read(s) : mp_store_begin_write(s, err);
-    if (rc) {
-        if (dry_run)
-            mp_fail(err, rc, "unavailable", "cannot read the database");
+        rc = MP_ENOMEM;
         goto out;
     }
     if ((rc = apply(s, &sc, sql_count_clusters, NULL, dry_run, &a.clusters)) ||
@@ -299,27 +292,10 @@ enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bo
         (rc = apply(s, &sc, sql_count_subs, sql_clear_subs, dry_run, &a.subscriptions)) ||
         (rc = apply(s, &sc, sql_count_kto, sql_clear_kto, dry_run, &a.answers)) ||
         (rc = apply_cutoff(s, cutoff, sql_count_items, sql_clear_items, dry_run, &items)) ||
-        (rc = apply_cutoff(s, cutoff, sql_count_alerts, sql_clear_alerts, dry_run, &a.alerts))) {
-        mp_store_rollback(s);
-        rc = mp_fail(err, rc, rc == MP_EUNAVAIL ? "unavailable" : "store",
-                     "anonymisation failed; nothing was changed");
+        (rc = apply_cutoff(s, cutoff, sql_count_alerts, sql_clear_alerts, dry_run, &a.alerts)))
         goto out;
-    }
-    if (dry_run) {
-        mp_store_rollback(s);
-        goto out;
-    }
-    if ((rc = mp_maint_anonymise_audit(s, cutoff, &a, actor))) {
-        mp_store_rollback(s);
-        rc = mp_fail(err, rc, "store", "anonymisation failed; nothing was changed");
-        goto out;
-    }
-    rc = mp_store_commit(s, err);
+    *stats = a;
 out:
     free(sc.resolved);
-    if (rc)
-        memset(&a, 0, sizeof a);
-    if (stats)
-        *stats = a;
     return rc;
 }

@@ -26,7 +26,7 @@
     " AND h.note IS NOT NULL AND h.note <> '' AND (h.report_id IS NULL OR h.report_id = r.id)"     \
     " AND NOT EXISTS (SELECT 1 FROM open311_updates u WHERE u.history_id = h.id)"                  \
     " ORDER BY h.at DESC, h.id DESC LIMIT 1),"                                                     \
-    " o.json, o.media_url, o.extra"
+    " o.json, o.media_url, o.extra, r.municipality"
 #define REQ_FROM                                                                                   \
     " FROM reports r JOIN clusters c ON c.id = r.cluster_id AND c.municipality = r.municipality"   \
     " LEFT JOIN open311_attributes o ON o.report_id = r.id AND o.municipality = r.municipality"
@@ -38,14 +38,18 @@
     " AND ($3::json IS NULL OR r.category IN (SELECT json_array_elements_text($3::json)))"         \
     " AND ($4::json IS NULL OR r.status IN (SELECT json_array_elements_text($4::json)))"
 #define LIST_ORDER " ORDER BY r.created_at DESC, r.id DESC LIMIT $5::bigint OFFSET $6::bigint"
-static const char sql_list[] = "SELECT " REQ_COLS REQ_FROM LIST_WHERE LIST_ORDER;
+/* The last parameter of either listing: a jurisdiction_id's member (NULL for
+ * any). */
+#define LIST_MEMBER(m) " AND (" m "::text IS NULL OR r.municipality = " m "::text)"
+static const char sql_list[] = "SELECT " REQ_COLS REQ_FROM LIST_WHERE LIST_MEMBER("$7") LIST_ORDER;
 /* With a box ($7-$10: min lon, min lat, max lon, max lat) through the GiST
  * index, and a circle ($11, $12 the centre in the metric CRS, $13 the radius
  * in metres; NULL for none) on the reports' metric coordinates. */
 static const char sql_list_box[] = "SELECT " REQ_COLS REQ_FROM LIST_WHERE MP_PG_BBOX(
     "r", "$7", "$8", "$9",
     "$10") " AND ($13::float8 IS NULL OR (r.x - $11::float8) * (r.x - $11::float8)"
-           " + (r.y - $12::float8) * (r.y - $12::float8) <= $13::float8 * $13::float8)" LIST_ORDER;
+           " + (r.y - $12::float8) * (r.y - $12::float8) <= $13::float8 * $13::float8)" LIST_MEMBER(
+               "$14") LIST_ORDER;
 static const char sql_one[] = "SELECT " REQ_COLS REQ_FROM " WHERE r.id = $1::bigint";
 
 /* A cluster-wide entry (report_id NULL) concerns every report of the
@@ -87,6 +91,7 @@ static int request_row(void *ctx, const PGresult *r, int i)
         .attributes = mp_pg_col_text(r, i, 16),
         .media_url = mp_pg_col_text(r, i, 17),
         .extra = mp_pg_col_text(r, i, 18),
+        .municipality = mp_pg_col_text(r, i, 19),
     };
     return c->cb(c->ctx, &row);
 }
@@ -121,6 +126,7 @@ enum mp_status mp_pg_open311_requests(struct mp_store_sess *s, const struct mp_o
             mp_pg_text(&p, NULL);
         }
     }
+    mp_pg_text(&p, q->municipality);
     rc = mp_pg_each(s, q->has_bbox ? sql_list_box : sql_list, &p, request_row, &c,
                     "open311 requests");
 out:

@@ -149,4 +149,14 @@ const struct mp_store_engine mp_sqlite_engine = {
     .webhook_contact = mp_sqlite_webhook_contact,
     .maint_backup = mp_sqlite_maint_backup,
     .maint_anonymise = mp_sqlite_maint_anonymise,
+    /* copystore */
+    .copy_count = mp_sqlite_copy_count,
+    .copy_rows = mp_sqlite_copy_rows,
+    .copy_insert = mp_sqlite_copy_insert,
+    .copy_flush = mp_sqlite_copy_flush,
+    .copy_check = mp_sqlite_copy_check,
+    .copy_clear = mp_sqlite_copy_clear,
+    .copy_seq_get = mp_sqlite_copy_seq_get,
+    .copy_seq_set = mp_sqlite_copy_seq_set,
+    /* end copystore */
 };

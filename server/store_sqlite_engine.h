@@ -201,8 +201,7 @@ enum mp_status mp_sqlite_maint_backup(const char *db_path, const char *dest_path
                                       const struct mp_backup_opts *opts,
                                       struct mp_backup_stats *stats, struct mp_error *err);
 enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
-                                         const char *actor, struct mp_anonymise_stats *stats,
-                                         struct mp_error *err);
+                                         struct mp_anonymise_stats *stats);
 
 /* store_sqlite_notify.c, store_sqlite_webhooks.c */
 enum mp_status mp_sqlite_notify_event_add(struct mp_store_sess *s,
@@ -294,5 +293,22 @@ enum mp_status mp_sqlite_digest_take(struct mp_store_sess *s, int64_t alert_id, 
 enum mp_status mp_sqlite_digest_items(struct mp_store_sess *s, int64_t outbox_id, mp_digest_item_cb cb, void *ctx);
 enum mp_status mp_sqlite_dept_schedule_get(struct mp_store_sess *s, const char *department, int64_t *next);
 enum mp_status mp_sqlite_dept_schedule_set(struct mp_store_sess *s, const char *department, int64_t next);
+
+
+/* copystore (store_sqlite_copy.c / store_pg_copy.c) */
+enum mp_status mp_sqlite_copy_count(struct mp_store_sess *s, const struct mp_copy_table *t, int64_t *n);
+enum mp_status mp_sqlite_copy_rows(struct mp_store_sess *s, const struct mp_copy_table *t,
+                              mp_copy_row_cb cb, void *ctx);
+enum mp_status mp_sqlite_copy_insert(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                const struct mp_copy_value *row);
+enum mp_status mp_sqlite_copy_flush(struct mp_store_sess *s);
+enum mp_status mp_sqlite_copy_check(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                char *unknown, size_t cap);
+enum mp_status mp_sqlite_copy_clear(struct mp_store_sess *s, const struct mp_copy_table *t);
+enum mp_status mp_sqlite_copy_seq_get(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                 int64_t *hw);
+enum mp_status mp_sqlite_copy_seq_set(struct mp_store_sess *s, const struct mp_copy_table *t,
+                                 int64_t hw);
+/* end copystore */
 
 #endif

@@ -29,12 +29,14 @@
 
 /* The box as one more condition after "WHERE 1". */
 #define BBOX(t, idx) " AND " MP_SQL_BBOX(t, idx)
-/* ?12, ?13: the updated_at range (the OGC API's updated_at queryable), which
- * only these statements have. */
+/* ?12, ?13: the updated_at range (the OGC API's updated_at queryable), and
+ * ?14 the municipality (its municipality queryable), which only these
+ * statements have. */
 #define UPDATED(t)                                                                               \
-    " AND (?12 IS NULL OR " t ".updated_at >= ?12) AND (?13 IS NULL OR " t ".updated_at < ?13)"
-/* ?14: the staff member's municipalities (tenancy; NULL for all). */
-#define SCOPE(t) " AND (?14 IS NULL OR " t ".municipality IN (SELECT value FROM json_each(?14)))"
+    " AND (?12 IS NULL OR " t ".updated_at >= ?12) AND (?13 IS NULL OR " t ".updated_at < ?13)" \
+    " AND (?14 IS NULL OR " t ".municipality = ?14)"
+/* ?15: the staff member's municipalities (tenancy; NULL for all). */
+#define SCOPE(t) " AND (?15 IS NULL OR " t ".municipality IN (SELECT value FROM json_each(?15)))"
 #define REPORT_WHERE                                                                             \
     MP_SQL_FILTERS("r") MP_SQL_AFTER("r") MP_SQL_REPORT_TIME UPDATED("r") SCOPE("r")
 #define CLUSTER_WHERE                                                                            \
@@ -145,8 +147,9 @@ struct mp_sqlite_cursor {
     struct mp_export_row row;
 };
 
-/* The updated_at range and the municipalities (copied), which only these
- * statements have. */
+/* The updated_at range, the municipality and the staff member's
+ * municipalities, which only these statements have (copied: a cursor
+ * outlives q). */
 static enum mp_status bind_updated(sqlite3_stmt *st, const struct mp_query *q)
 {
     if (!st)
@@ -155,7 +158,9 @@ static enum mp_status bind_updated(sqlite3_stmt *st, const struct mp_query *q)
         sqlite3_bind_int64(st, 12, q->updated_since);
     if (q->updated_until)
         sqlite3_bind_int64(st, 13, q->updated_until);
-    return mp_bind_scope(st, 14, q->scope);
+    if (q->municipality)
+        sqlite3_bind_text(st, 14, q->municipality, -1, SQLITE_TRANSIENT);
+    return mp_bind_scope(st, 15, q->scope);
 }
 
 /* Prepare one plan and bind q's filters (copied: the cursor outlives q). */

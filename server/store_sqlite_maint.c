@@ -403,23 +403,16 @@ static enum mp_status apply(struct mp_store_sess *s, const char *count_sql, cons
 }
 
 enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
-                                         const char *actor, struct mp_anonymise_stats *stats,
-                                         struct mp_error *err)
+                                         struct mp_anonymise_stats *stats)
 {
-    enum mp_status rc = MP_OK;
     struct mp_anonymise_stats a;
     memset(&a, 0, sizeof a);
     int64_t items = 0; /* digest items of those alerts: not reported on their own */
+    enum mp_status rc = MP_OK;
     if (sqlite3_create_function(mp_sq(s)->db, "mp_mask_contacts", 1,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
                                 fn_mask, NULL, NULL) != SQLITE_OK) {
-        rc = mp_fail(err, MP_EDB, "store", "cannot prepare anonymisation");
-        goto out;
-    }
-    rc = dry_run ? mp_store_begin_read(s) : mp_store_begin_write(s, err);
-    if (rc) {
-        if (dry_run)
-            mp_fail(err, rc, "unavailable", "cannot read the database");
+        rc = MP_EDB;
         goto out;
     }
     if ((rc = apply(s, sql_count_clusters, NULL, dry_run, cutoff, &a.clusters)) ||
@@ -432,26 +425,9 @@ enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff
         (rc = apply(s, sql_count_subs, sql_clear_subs, dry_run, cutoff, &a.subscriptions)) ||
         (rc = apply(s, sql_count_kto, sql_clear_kto, dry_run, cutoff, &a.answers)) ||
         (rc = apply(s, sql_count_items, sql_clear_items, dry_run, cutoff, &items)) ||
-        (rc = apply(s, sql_count_alerts, sql_clear_alerts, dry_run, cutoff, &a.alerts))) {
-        mp_store_rollback(s);
-        rc = mp_fail(err, rc, rc == MP_EUNAVAIL ? "unavailable" : "store",
-                     "anonymisation failed; nothing was changed");
+        (rc = apply(s, sql_count_alerts, sql_clear_alerts, dry_run, cutoff, &a.alerts)))
         goto out;
-    }
-    if (dry_run) {
-        mp_store_rollback(s);
-        goto out;
-    }
-    if ((rc = mp_maint_anonymise_audit(s, cutoff, &a, actor))) {
-        mp_store_rollback(s);
-        rc = mp_fail(err, rc, "store", "anonymisation failed; nothing was changed");
-        goto out;
-    }
-    rc = mp_store_commit(s, err);
+    *stats = a;
 out:
-    if (rc)
-        memset(&a, 0, sizeof a);
-    if (stats)
-        *stats = a;
     return rc;
 }

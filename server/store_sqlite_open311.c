@@ -55,7 +55,7 @@ static const char sql_put[] = "INSERT INTO open311_attributes (report_id, json, 
     " AND h.note IS NOT NULL AND h.note <> '' AND (h.report_id IS NULL OR h.report_id = r.id)"     \
     " AND NOT EXISTS (SELECT 1 FROM open311_updates u WHERE u.history_id = h.id)"                  \
     " ORDER BY h.at DESC, h.id DESC LIMIT 1),"                                                     \
-    " o.json, o.media_url, o.extra"
+    " o.json, o.media_url, o.extra, r.municipality"
 #define REQ_FROM                                                                                   \
     " FROM reports r JOIN clusters c ON c.id = r.cluster_id"                                       \
     " LEFT JOIN open311_attributes o ON o.report_id = r.id"
@@ -63,7 +63,8 @@ static const char sql_put[] = "INSERT INTO open311_attributes (report_id, json, 
 #define LIST_WHERE                                                                                 \
     " WHERE r.created_at >= ?1 AND r.created_at < ?2"                                              \
     " AND (?3 IS NULL OR r.category IN (SELECT value FROM json_each(?3)))"                         \
-    " AND (?4 IS NULL OR r.status IN (SELECT value FROM json_each(?4)))"
+    " AND (?4 IS NULL OR r.status IN (SELECT value FROM json_each(?4)))"                         \
+    " AND (?14 IS NULL OR r.municipality = ?14)"
 #define LIST_ORDER " ORDER BY r.created_at DESC, r.id DESC LIMIT ?5 OFFSET ?6"
 static const char sql_list[] = "SELECT " REQ_COLS REQ_FROM LIST_WHERE LIST_ORDER;
 /* With a box (?7-?10: min lon, min lat, max lon, max lat) through the
@@ -128,6 +129,7 @@ static void read_row(sqlite3_stmt *st, struct mp_open311_row *r)
     r->attributes = mp_col_text(st, 16);
     r->media_url = mp_col_text(st, 17);
     r->extra = mp_col_text(st, 18);
+    r->municipality = mp_col_text(st, 19);
 }
 
 struct requests {
@@ -172,6 +174,7 @@ enum mp_status mp_sqlite_open311_requests(struct mp_store_sess *s, const struct 
     }
     sqlite3_bind_int64(st, 5, (sqlite3_int64)q->limit);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)q->offset);
+    mp_bind_text(st, 14, q->municipality); /* ?14: a jurisdiction_id's member, NULL for any */
     struct requests c = {cb, ctx};
     return mp_stmt_each(s, st, request_row, &c, "open311 requests");
 }

@@ -9,7 +9,8 @@ import {
   t, pick, lang, applyTranslations, bindLanguageSwitch, onLangChange, formatDateTime, errorText,
 } from './i18n.js';
 
-const state = { data: null, message: null, width: 0 };
+// compare: the answer grouped by municipality with within_days (region packs only).
+const state = { data: null, compare: null, message: null, width: 0, region: false };
 
 /** Charts are drawn to the width they get (at most WIDE px): text keeps its size on a phone. */
 const WIDE = 780;
@@ -34,7 +35,7 @@ function addDays(ymd, n) {
 
 function params() {
   const p = new URLSearchParams();
-  for (const k of ['from', 'to', 'group_by', 'category', 'district']) {
+  for (const k of ['from', 'to', 'group_by', 'category', 'district', 'municipality']) {
     const v = $(k).value;
     if (v) p.set(k, v);
   }
@@ -58,6 +59,7 @@ function groupLabel(g, by) {
   if (by === 'week') return `${g.key} (${g.week_start})`;
   if (by === 'district' && g.key === null) return t('stats.outside_districts');
   if (by === 'category') return categoryName(g.key, g.name);
+  if (by === 'municipality' && g.key === '') return t('stats.outside_districts');
   return g.name || g.key;
 }
 
@@ -282,6 +284,24 @@ function drawTable(data) {
   foot.append(tr);
 }
 
+/** The members side by side: reports, fixes, median, within N working days, within the service level. */
+function drawCompare() {
+  const c = state.compare;
+  $('compare').hidden = !c;
+  if (!c) return;
+  const days = c.total.within_days ? c.total.within_days.days : Number($('within_days').value);
+  $('compare-within-col').textContent = t('stats.compare_within', { days });
+  const row = (g, label) => {
+    const tr = el('tr', {}, el('th', { scope: 'row' }, label));
+    const w = g.within_days || {};
+    for (const v of [g.received, g.fixed, fmtDays(g.median_days_to_fix), fmtShare(w.share),
+      fmtShare(g.share_within_service_level)]) tr.append(el('td', { class: 'num' }, String(v)));
+    return tr;
+  };
+  $('compare-table').tBodies[0].replaceChildren(...c.groups.map((g) => row(g, groupLabel(g, 'municipality'))));
+  $('compare-table').tFoot.replaceChildren(row(c.total, t('stats.total')));
+}
+
 function drawSummary(data) {
   const total = data.total;
   const dl = $('summary');
@@ -334,6 +354,19 @@ async function load(push) {
     });
   }
   state.data = data;
+  state.compare = null;
+  if (state.region) {
+    // The comparison across the members: the same range and category, every municipality.
+    const c = new URLSearchParams({ from: p.get('from'), to: p.get('to'), group_by: 'municipality' });
+    if (p.get('category')) c.set('category', p.get('category'));
+    const days = Number($('within_days').value);
+    if (Number.isInteger(days) && days >= 1 && days <= 365) c.set('within_days', String(days));
+    try {
+      state.compare = await getStats(c);
+    } catch (e) {
+      message('stats.error', { message: errorText(e) }, true);
+    }
+  }
   $('results').hidden = false; // first: the charts take the width they are given
   draw();
 }
@@ -347,6 +380,7 @@ function draw() {
   drawTimeToFix(data);
   drawVolume(data);
   drawTable(data);
+  drawCompare();
   setLinks(data);
 }
 
@@ -387,11 +421,22 @@ async function start() {
     const ds = districts.features.map((f) => f.properties)
       .sort((a, b) => pick(a.name, a.code).localeCompare(pick(b.name, b.code)));
     for (const d of ds) $('district').append(el('option', { value: d.code }, pick(d.name, d.code)));
+    // A region pack: pick a municipality, group by them, and compare them.
+    if (Array.isArray(config.municipalities) && config.municipalities.length > 1) {
+      state.region = true;
+      $('municipality-pick').hidden = false;
+      $('by-municipality').hidden = false;
+      $('by-municipality').disabled = false;
+      for (const m of config.municipalities) $('municipality').append(el('option', { value: m.id }, m.name));
+    }
   } catch (e) {
     message('stats.error_city', { message: errorText(e) }, true);
   }
   $('category').value = q.get('category') || '';
   $('district').value = q.get('district') || '';
+  $('municipality').value = q.get('municipality') || '';
+  $('group_by').value = q.get('group_by') || 'category';
+  if (q.get('within_days')) $('within_days').value = q.get('within_days');
   let resizing = 0;
   window.addEventListener('resize', () => {
     clearTimeout(resizing);

@@ -62,6 +62,9 @@ struct mp_app {
     } *member_config;
     struct mp_metrics *metrics; /* owned, or NULL: set by the server before it
                                    listens (main.c), freed by mp_app_close */
+    /* owned: the pack's automation rules, read again only when the file
+     * changes (automation_cache.h); every worker context points at it */
+    struct mp_automation_cache *rules;
     uint64_t etag_salt; /* changes with the build and the configuration the
                            answers show: part of every versioned ETag (etag.h) */
 };

@@ -12,8 +12,11 @@
  * routing rule; the priority rules can only raise a priority, never lower it.
  *
  * Ownership: mp_automation_load returns a new object (mp_automation_free).
+ * The object is reference counted: mp_automation_ref returns another
+ * reference, and each reference is dropped with mp_automation_free.
  * Results borrow strings from the rules and the city.
- * Thread-safety: a loaded object is read-only, so it may be shared.
+ * Thread-safety: a loaded object is read-only, so it may be shared; the
+ * reference count is atomic.
  */
 #ifndef MELDPUNT_AUTOMATION_H
 #define MELDPUNT_AUTOMATION_H
@@ -41,7 +44,10 @@ enum mp_status mp_automation_load(const struct mp_city *city, struct mp_automati
 /* The same from JSON text (tests). */
 enum mp_status mp_automation_parse(const struct mp_city *city, const char *json, size_t len,
                                    struct mp_automation **out, struct mp_error *err) MP_WUR;
+/* Drop one reference; the last frees the rules. Accepts NULL. */
 void mp_automation_free(struct mp_automation *a);
+/* Another reference to a (returned; NULL stays NULL). */
+struct mp_automation *mp_automation_ref(struct mp_automation *a);
 
 /* What the rules see of a cluster, and what a person decided for it. */
 struct mp_automation_input {

@@ -6,6 +6,7 @@
 #ifndef MELDPUNT_CTX_H
 #define MELDPUNT_CTX_H
 
+struct mp_automation_cache;
 struct mp_city;
 struct mp_geo;
 struct mp_region;
@@ -22,6 +23,10 @@ struct mp_ctx {
     const struct mp_streets *streets; /* may be empty, never NULL in a running app */
     struct mp_geo *geo;
     struct mp_store_sess *db;
+    /* The app's automation rules, read once per change of the file
+     * (automation_cache.h; shared, thread-safe), or NULL in tools and tests
+     * that have none: then the rules are read from the pack when needed. */
+    struct mp_automation_cache *rules;
 };
 
 #endif

@@ -149,6 +149,10 @@ struct mp_query {
     /* updated_at range, [updated_since, updated_until); 0 for open-ended.
      * Read only by the export cursors and counts (store_export.h). */
     int64_t updated_since, updated_until;
+    /* A region pack's member (its id, as reports.municipality holds it);
+     * NULL for any. Read only by the export cursors and counts, as the
+     * updated_at range (the OGC API's municipality queryable). */
+    const char *municipality;
     int64_t after_id;         /* keyset cursor: ids strictly greater */
     size_t limit;             /* rows at most; 0 for no limit (exports) */
     bool with_private;        /* include contact fields (staff only) */
@@ -254,6 +258,7 @@ struct mp_open311_row {
     double lon, lat;
     bool has_photo;
     bool joined; /* it joined an existing cluster when submitted */
+    const char *municipality; /* the region member it belongs to (model.h: mp_report) */
 };
 
 typedef int (*mp_open311_cb)(void *ctx, const struct mp_open311_row *row);
@@ -272,7 +277,7 @@ struct mp_open311_query {
     const char *const *statuses; /* NULL or nstatuses workflow statuses */
     size_t nstatuses;
     size_t limit, offset; /* limit >= 1 */
-    const struct mp_scope_set *scope; /* NULL: every municipality (borrowed) */
+    const char *municipality; /* only this region member's requests; NULL for any */
 };
 
 /* A status update of one request: a history entry of its cluster made at or

@@ -25,6 +25,7 @@
 #include "meldpunt/status.h"
 
 struct mp_geo_crs; /* geo.h */
+struct mp_region;  /* region.h */
 
 /* ---- collections ---- */
 
@@ -66,6 +67,7 @@ enum mp_ogc_qtype {
     MP_OGC_Q_DISTRICT, /* a district of the city, by name (as the features say) or code */
     MP_OGC_Q_TIME,     /* an instant or interval as `datetime` takes it */
     MP_OGC_Q_TEXT,     /* a string compared whole (districts' own code and name) */
+    MP_OGC_Q_MUNICIPALITY, /* a region pack's member, by id or name */
 };
 
 struct mp_ogc_queryable {
@@ -74,8 +76,14 @@ struct mp_ogc_queryable {
     enum mp_ogc_qtype type;
 };
 
-/* The queryables of collection c (static), their number in *n. */
-const struct mp_ogc_queryable *mp_ogc_queryables(enum mp_ogc_coll c, size_t *n);
+/* The queryables of collection c (static), their number in *n: reports and
+ * clusters have municipality only in a region pack of several members (r
+ * borrowed; NULL or a region of one: not). */
+const struct mp_ogc_queryable *mp_ogc_queryables(enum mp_ogc_coll c, const struct mp_region *r,
+                                                  size_t *n);
+/* The member of region r whose id or name is v (borrowed), or NULL (also
+ * for a region of one, which offers no choice). */
+const struct mp_city *mp_ogc_municipality(const struct mp_region *r, const char *v);
 
 /* ---- reading items ---- */
 
@@ -87,7 +95,8 @@ struct mp_ogc_query {
     enum mp_ogc_coll coll;
     /* Store filters: bbox (lon/lat), categories, statuses, district (code),
      * since/until (reports: creation; clusters: activity span),
-     * updated_since/until, after_id (the page cursor). q.limit is ignored. */
+     * updated_since/until, municipality (a member id), after_id (the page
+     * cursor). q.limit is ignored. */
     struct mp_query q;
     /* Districts only: code and name compared whole (NULL: any). */
     const char *code, *name;

@@ -37,6 +37,9 @@
 struct mp_ogc_view {
     const struct mp_city *city;
     const char *base; /* "scheme://host" */
+    /* The pack (borrowed; NULL as a region of one): a region's members are
+     * the municipality queryable's values. */
+    const struct mp_region *region;
 };
 
 void mp_ogc_doc_landing(struct mp_buf *b, const struct mp_ogc_view *v);

@@ -141,6 +141,11 @@ enum mp_status mp_open311_requests(struct mp_ctx *ctx, const struct mp_open311_q
 /* Request id; MP_ENOTFOUND when there is none. */
 enum mp_status mp_open311_request(struct mp_ctx *ctx, int64_t id, mp_open311_cb cb,
                                   void *arg) MP_WUR;
+/* Request id as jurisdiction_id member (a region member's id, borrowed; NULL:
+ * the whole) sees it: MP_ENOTFOUND also when it belongs to another member,
+ * whose requests that jurisdiction does not serve. */
+enum mp_status mp_open311_request_in(struct mp_ctx *ctx, int64_t id, const char *member,
+                                     mp_open311_cb cb, void *arg) MP_WUR;
 /* The notes of request row: the history entries of its cluster made since
  * the request was created, less those that belong to another report of the
  * cluster, oldest first. May be called from inside a request callback. */

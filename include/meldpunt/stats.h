@@ -29,6 +29,14 @@
  * rules: the member whose district it is supplies the category's
  * service_days and the working calendar (its holidays).
  *
+ * With within_days = N (the comparison across a region's members: "70%
+ * within ten working days" per town, whatever each category's own level):
+ *   within_days_fixed    fixed reports whose time to fix is at most N
+ *   overdue_days_open    open reports older than N working days
+ *   share_within_days    within_days_fixed / (fixed + overdue_days_open),
+ *                        absent when 0/0
+ * each in the report's municipality's working calendar.
+ *
  * Thread-safety: functions use only the context they are given.
  */
 #ifndef MELDPUNT_STATS_H
@@ -58,6 +66,7 @@ struct mp_stats_params {
     const char *category;   /* NULL for all (borrowed) */
     const char *district;   /* NULL for all (borrowed) */
     const char *municipality; /* region member id; NULL for all (borrowed) */
+    int within_days;          /* N > 0: the within-N-working-days figures; 0: none */
 };
 
 struct mp_stats_group {
@@ -72,6 +81,10 @@ struct mp_stats_group {
     double median, p90;     /* working days, when has_ttf */
     bool has_share;
     double share_within;
+    /* within_days (params): see above; zero when not asked for */
+    int64_t within_days_fixed, overdue_days_open;
+    bool has_share_days;
+    double share_within_days;
     /* private: times to fix collected while counting */
     double *ttf;
     size_t nttf, cap_ttf;

@@ -84,3 +84,23 @@ test('a job that became overdue mails the department once', async () => {
   assert.equal(to(await sink.messages(), STREETS).length, 3, 'not twice');
   assert.equal(dbQuery(srv.db, `SELECT count(*) FROM outbox WHERE kind = 'dept_overdue' AND cluster_id = ${job.cluster}`), '1');
 });
+
+// The rules are kept between reports and requests (automation_cache.h) and read again when the
+// file changes: an edit reaches the staff side and the writer's department mail without a restart.
+test('an edited automation.json takes effect without a restart, for staff and for department mail', async () => {
+  const SANITATION = 'sanitation.department@city.example';
+  const rules = JSON.parse(await readFile(path.join(pack, 'automation.json'), 'utf8'));
+  let r = await api(srv.url, 'GET', '/api/v1/automation');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.description, rules.description);
+  await report(offset(LOOP, 600, -1600), { category: 'graffiti' }); // sanitation: no address yet
+  rules.description = 'Edited while the server runs';
+  rules.departments.sanitation = { email: SANITATION, mail: 'immediate', lang: 'en' };
+  await writeFile(path.join(pack, 'automation.json'), JSON.stringify(rules, null, 2));
+  r = await api(srv.url, 'GET', '/api/v1/automation');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.description, 'Edited while the server runs');
+  const job = await report(offset(LOOP, 900, -1600), { category: 'graffiti' });
+  const msgs = to(await sink.waitFor((ms) => to(ms, SANITATION).length === 1, { what: 'the sanitation mail' }), SANITATION);
+  assert.match(msgs[0].subject, new RegExp(`^New job ${job.cluster}: `));
+});

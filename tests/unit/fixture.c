@@ -246,6 +246,7 @@ void fx_city_ctx(const struct fx_city *c, struct mp_ctx *ctx)
     ctx->tz = c->tz;
     ctx->geo = c->geo;
     ctx->streets = c->streets;
+    ctx->rules = NULL; /* no automation cache: the rules are read from the pack */
 }
 
 void fx_store_opts(struct mp_store_opts *o, unsigned pool_size)

@@ -468,7 +468,8 @@ static void merge_candidates_are_near_and_alike(void **state)
     assert_int_equal(mc.c[1].st.id, b);
     assert_int_equal(mc.c[0].within, mc.c[0].distance_m <= mc.limit_m);
     assert_true(mc.search_m >= 250);
-    assert_int_equal(mp_corrections_merge_candidates(&d.ctx, NULL, far + 100, &mc, &err), MP_ENOTFOUND);
+    assert_int_equal(mp_corrections_merge_candidates(&d.ctx, NULL, far + 100, &mc, &err),
+                     MP_ENOTFOUND);
     assert_string_equal(err.code, "not_found");
     fx_db_close(&d);
 }

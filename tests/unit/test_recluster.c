@@ -25,6 +25,7 @@
 #include "meldpunt/corrections.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/region.h"
 #include "meldpunt/report.h"
 #include "meldpunt/store.h"
 #include "meldpunt/streets.h"
@@ -413,13 +414,14 @@ static void corrections_and_statuses_survive(void **state)
     db_close(&d);
 }
 
-static int64_t submit_at(struct mp_ctx *ctx, const double *spot, int64_t t, int64_t *cluster)
+static int64_t submit_cat(struct mp_ctx *ctx, const char *category, const double *spot,
+                          int64_t t, int64_t *cluster)
 {
     struct mp_error err = {{0}, {0}};
     struct mp_report_input in;
     struct mp_submit_result res;
     memset(&in, 0, sizeof in);
-    snprintf(in.category, sizeof in.category, "%s", "pothole");
+    snprintf(in.category, sizeof in.category, "%s", category);
     in.lon = spot[0];
     in.lat = spot[1];
     in.has_lon = in.has_lat = true;
@@ -428,6 +430,11 @@ static int64_t submit_at(struct mp_ctx *ctx, const double *spot, int64_t t, int6
         fail_msg("submit: %s", err.text);
     *cluster = res.cluster_id;
     return res.report_id;
+}
+
+static int64_t submit_at(struct mp_ctx *ctx, const double *spot, int64_t t, int64_t *cluster)
+{
+    return submit_cat(ctx, "pothole", spot, t, cluster);
 }
 
 struct find {
@@ -516,6 +523,84 @@ static void municipalities_stay_apart(void **state)
     db_close(&d);
 }
 
+/* A region whose members differ in a rule: the replay places each report
+ * by its own municipality's version of the category, as its live insert
+ * did. Two members (the Chicago pack, and a copy of it under another id
+ * whose graffiti radius is 15 m where the pack's is 25 m) each get two
+ * graffiti reports 20 m apart: live, Chicago's fold and the other's stay
+ * apart. With the whole's rules for everyone (the replay before it took
+ * the member's) the second member's pair folds: 1 report moved (checked). */
+static void members_keep_their_own_rules(void **state)
+{
+    (void)state;
+    struct db d = {0};
+    struct mp_error err = {{0}, {0}};
+    struct mp_recluster_stats st;
+    db_open(&d);
+    const struct mp_city *whole = fx_pack.city;
+    struct mp_city near = *whole; /* shallow: borrowed tables, own id and categories */
+    snprintf(near.id, sizeof near.id, "%s", "oak_park");
+    struct mp_category *cats_near = calloc(whole->ncategories, sizeof *cats_near);
+    assert_non_null(cats_near);
+    memcpy(cats_near, whole->categories, whole->ncategories * sizeof *cats_near);
+    near.categories = cats_near;
+    struct mp_category *graf = NULL;
+    for (size_t i = 0; i < near.ncategories; i++)
+        if (strcmp(cats_near[i].code, "graffiti") == 0)
+            graf = &cats_near[i];
+    assert_non_null(graf);
+    assert_true(mp_city_category(whole, "graffiti")->radius_m == 25);
+    assert_int_equal(graf->rule, MP_RULE_POINT);
+    graf->radius_m = 15;
+    /* Members sorted by id, as mp_region_load leaves them. */
+    struct mp_region_member members[2] = {{.city = (struct mp_city *)whole},
+                                          {.city = &near}};
+    struct mp_region reg = {.whole = (struct mp_city *)whole, .members = members,
+                            .nmembers = 2, .of_one = false};
+    struct mp_ctx there = d.ctx;
+    there.city = &near; /* a live insert in the member runs with the member's pack */
+
+    /* 20 m apart along the latitude, a day between them. */
+    const double a[2] = {spots[4][0], spots[4][1]};
+    const double b[2] = {spots[4][0], spots[4][1] + 20 * M_LAT};
+    const double c[2] = {spots[3][0], spots[3][1]};
+    const double e[2] = {spots[3][0], spots[3][1] + 20 * M_LAT};
+    int64_t rep[4], clu[4];
+    assert_int_equal(mp_store_begin_write(d.ctx.db, &err), MP_OK);
+    rep[0] = submit_cat(&d.ctx, "graffiti", a, T0, &clu[0]);
+    rep[1] = submit_cat(&d.ctx, "graffiti", b, T0 + DAY, &clu[1]);
+    rep[2] = submit_cat(&there, "graffiti", c, T0, &clu[2]);
+    rep[3] = submit_cat(&there, "graffiti", e, T0 + DAY, &clu[3]);
+    assert_int_equal(mp_store_commit(d.ctx.db, &err), MP_OK);
+    assert_int_equal(clu[1], clu[0]);     /* 20 m <= 25 m */
+    assert_int_not_equal(clu[3], clu[2]); /* 20 m > 15 m */
+    municipality_of(&d, clu[2], "oak_park");
+
+    d.ctx.region = &reg;
+    d.reader.region = &reg;
+    assert_int_equal(mp_recluster(&d.ctx, NULL, &st, &err), MP_OK);
+    assert_int_equal(st.reports_moved, 0);
+    assert_int_equal(st.clusters_after, 3);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cluster_of_few(&d, rep[i]), clu[i]);
+    /* The threaded replay (a second connection reads and snaps) alike. */
+    assert_int_equal(mp_recluster_with(&d.ctx, &d.reader, NULL, &st, &err), MP_OK);
+    assert_int_equal(st.reports_moved, 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cluster_of_few(&d, rep[i]), clu[i]);
+
+    /* The member's rule changes (the pack is edited): the replay applies
+     * the new one to that member only. */
+    graf->radius_m = 30;
+    assert_int_equal(mp_recluster(&d.ctx, NULL, &st, &err), MP_OK);
+    assert_int_equal(st.reports_moved, 1);
+    assert_int_equal(cluster_of_few(&d, rep[3]), clu[2]);
+    assert_int_equal(cluster_of_few(&d, rep[1]), clu[0]);
+    municipality_of(&d, clu[2], "oak_park");
+    db_close(&d);
+    free(cats_near);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +608,7 @@ int main(void)
         cmocka_unit_test(replay_under_new_rules_matches_live_inserts),
         cmocka_unit_test(corrections_and_statuses_survive),
         cmocka_unit_test(municipalities_stay_apart),
+        cmocka_unit_test(members_keep_their_own_rules),
     };
     return cmocka_run_group_tests(tests, fx_pack_group_setup, fx_pack_group_teardown);
 }

@@ -45,7 +45,8 @@
 #define LOOP_LON (-87.6298)
 #define LOOP_LAT 41.8781
 
-static const struct mp_principal dana = {.user_id = 4, .name = "dana", .region_wide = true, .role = MP_ROLE_DISPATCHER};
+static const struct mp_principal dana = {.user_id = 4, .name = "dana", .region_wide = true,
+                                         .role = MP_ROLE_DISPATCHER};
 
 /* ---- SQL on a connection of the test's own ---- */
 
