@@ -23,6 +23,15 @@ static const char sql_begin[] = "BEGIN";
 static const char sql_write_lock[] = "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")";
 static const char sql_begin_read[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 static const char sql_commit[] = "COMMIT";
+/* A write transaction's COMMIT, in one round trip: the change counter goes
+ * up once if the transaction changed reports or clusters (their statement
+ * triggers set meldpunt.changed: store_pg_schema.c), in the same commit as
+ * the change, so a reader never sees the new number before the change.
+ * Simple-query protocol (two statements in one message); constant SQL. */
+static const char sql_commit_write[] =
+    "UPDATE change_counter SET n = n + 1"
+    " WHERE id = 1 AND current_setting('meldpunt.changed', true) = 'on';"
+    " COMMIT";
 static const char sql_rollback[] = "ROLLBACK";
 static const char sql_sp[] = "SAVEPOINT item";
 static const char sql_sp_release[] = "RELEASE SAVEPOINT item";
@@ -175,6 +184,7 @@ enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *er
     enum mp_status rc = s->readonly ? MP_EUNAVAIL : mp_pg_run(sess, sql_begin, NULL, NULL, "begin");
     if (rc == MP_OK) {
         s->in_tx = true;
+        s->writing = true;
         if ((rc = mp_pg_run(sess, sql_write_lock, NULL, NULL, "write lock")))
             mp_pg_rollback(sess);
     }
@@ -192,20 +202,32 @@ enum mp_status mp_pg_begin_read(struct mp_store_sess *sess)
     return rc;
 }
 
+/* COMMIT of a write transaction with the counter's bump (sql_commit_write).
+ * PQexec answers the last statement's result, or the first failure's. */
+static enum mp_status commit_write(struct mp_pg_sess *s)
+{
+    PGresult *r = PQexec(s->conn, sql_commit_write);
+    enum mp_status rc =
+        PQresultStatus(r) == PGRES_COMMAND_OK ? MP_OK : mp_pg_status(s, r, "commit");
+    PQclear(r);
+    return rc;
+}
+
 enum mp_status mp_pg_commit(struct mp_store_sess *sess, struct mp_error *err)
 {
     struct mp_pg_sess *s = mp_pg_sess(sess);
     /* COMMIT of a transaction in which a statement failed "succeeds" as a
      * ROLLBACK: such a transaction is never committed. */
-    enum mp_status rc = PQtransactionStatus(s->conn) == PQTRANS_INERROR
-                            ? MP_EDB
-                            : mp_pg_run(sess, sql_commit, NULL, NULL, "commit");
+    enum mp_status rc = PQtransactionStatus(s->conn) == PQTRANS_INERROR ? MP_EDB
+                        : s->writing ? commit_write(s)
+                                     : mp_pg_run(sess, sql_commit, NULL, NULL, "commit");
     if (rc) {
         mp_pg_rollback(sess);
         return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
                        "the database could not save the change; try again later");
     }
     s->in_tx = false;
+    s->writing = false;
     return MP_OK;
 }
 
@@ -218,6 +240,7 @@ void mp_pg_rollback(struct mp_store_sess *sess)
         (void)rc; /* logged; the transaction is over either way */
     }
     s->in_tx = false;
+    s->writing = false;
 }
 
 enum mp_status mp_pg_savepoint(struct mp_store_sess *s)

@@ -276,6 +276,18 @@ static const char *const migrations[][4] = {
         /* 10 -> 11: area alerts and department digests (store_sqlite_alerts.c). */
         mp_sqlite_alerts_migration,
     },
+    {
+        /* 11 -> 12: tenancy's step. PLACEHOLDER on branch pgingest only:
+         * at the merge, tenancy's entry replaces this one. */
+        NULL,
+    },
+    {
+        /* 12 -> 13: nothing on SQLite. PostgreSQL's change counter moved
+         * from per-statement triggers to one bump at commit (pgingest);
+         * SQLite's row triggers cost nothing comparable (one file, one
+         * writer, no row versions), so they stay. */
+        NULL,
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
