@@ -19,8 +19,8 @@
  * transaction ends; waiting is bounded by lock_timeout (busy_ms). */
 #define WRITE_LOCK "7236235361786932"
 
-static const char sql_begin[] = "BEGIN";
-static const char sql_write_lock[] = "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")";
+/* BEGIN and the lock in one round trip (simple-query protocol, constant SQL). */
+static const char sql_begin_write[] = "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK ")";
 static const char sql_begin_read[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 static const char sql_commit[] = "COMMIT";
 /* A write transaction's COMMIT, in one round trip: the change counter goes
@@ -176,17 +176,30 @@ int64_t mp_pg_memory_used(struct mp_store_sess *s)
 
 /* ---- transactions ---- */
 
+/* Constant SQL of several statements in one round trip (sql_begin_write,
+ * sql_commit_write). PQexec answers the last statement's result, or the
+ * first failure's. */
+static enum mp_status exec_simple(struct mp_pg_sess *s, const char *sql, const char *what)
+{
+    PGresult *r = PQexec(s->conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    enum mp_status rc =
+        st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? MP_OK : mp_pg_status(s, r, what);
+    PQclear(r);
+    return rc;
+}
+
 enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *err)
 {
     struct mp_pg_sess *s = mp_pg_sess(sess);
     /* A read-only session would take the lock all the same (and fail only
      * at its first write): refuse as SQLite's BEGIN IMMEDIATE does. */
-    enum mp_status rc = s->readonly ? MP_EUNAVAIL : mp_pg_run(sess, sql_begin, NULL, NULL, "begin");
+    enum mp_status rc = s->readonly ? MP_EUNAVAIL : mp_pg_ready(s); /* reconnects if lost */
     if (rc == MP_OK) {
         s->in_tx = true;
         s->writing = true;
-        if ((rc = mp_pg_run(sess, sql_write_lock, NULL, NULL, "write lock")))
-            mp_pg_rollback(sess);
+        if ((rc = exec_simple(s, sql_begin_write, "write lock")))
+            mp_pg_rollback(sess); /* the transaction, if BEGIN got through */
     }
     if (rc)
         return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
@@ -202,16 +215,6 @@ enum mp_status mp_pg_begin_read(struct mp_store_sess *sess)
     return rc;
 }
 
-/* COMMIT of a write transaction with the counter's bump (sql_commit_write).
- * PQexec answers the last statement's result, or the first failure's. */
-static enum mp_status commit_write(struct mp_pg_sess *s)
-{
-    PGresult *r = PQexec(s->conn, sql_commit_write);
-    enum mp_status rc =
-        PQresultStatus(r) == PGRES_COMMAND_OK ? MP_OK : mp_pg_status(s, r, "commit");
-    PQclear(r);
-    return rc;
-}
 
 enum mp_status mp_pg_commit(struct mp_store_sess *sess, struct mp_error *err)
 {
@@ -219,7 +222,7 @@ enum mp_status mp_pg_commit(struct mp_store_sess *sess, struct mp_error *err)
     /* COMMIT of a transaction in which a statement failed "succeeds" as a
      * ROLLBACK: such a transaction is never committed. */
     enum mp_status rc = PQtransactionStatus(s->conn) == PQTRANS_INERROR ? MP_EDB
-                        : s->writing ? commit_write(s)
+                        : s->writing ? exec_simple(s, sql_commit_write, "commit")
                                      : mp_pg_run(sess, sql_commit, NULL, NULL, "commit");
     if (rc) {
         mp_pg_rollback(sess);
@@ -228,6 +231,7 @@ enum mp_status mp_pg_commit(struct mp_store_sess *sess, struct mp_error *err)
     }
     s->in_tx = false;
     s->writing = false;
+    s->generic_plans = false;
     return MP_OK;
 }
 
@@ -241,6 +245,7 @@ void mp_pg_rollback(struct mp_store_sess *sess)
     }
     s->in_tx = false;
     s->writing = false;
+    s->generic_plans = false;
 }
 
 enum mp_status mp_pg_savepoint(struct mp_store_sess *s)
