@@ -176,19 +176,6 @@ int64_t mp_pg_memory_used(struct mp_store_sess *s)
 
 /* ---- transactions ---- */
 
-/* Constant SQL of several statements in one round trip (sql_begin_write,
- * sql_commit_write). PQexec answers the last statement's result, or the
- * first failure's. */
-static enum mp_status exec_simple(struct mp_pg_sess *s, const char *sql, const char *what)
-{
-    PGresult *r = PQexec(s->conn, sql);
-    ExecStatusType st = PQresultStatus(r);
-    enum mp_status rc =
-        st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? MP_OK : mp_pg_status(s, r, what);
-    PQclear(r);
-    return rc;
-}
-
 enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *err)
 {
     struct mp_pg_sess *s = mp_pg_sess(sess);
@@ -198,7 +185,7 @@ enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *er
     if (rc == MP_OK) {
         s->in_tx = true;
         s->writing = true;
-        if ((rc = exec_simple(s, sql_begin_write, "write lock")))
+        if ((rc = mp_pg_exec_script(s, sql_begin_write, "write lock")))
             mp_pg_rollback(sess); /* the transaction, if BEGIN got through */
     }
     if (rc)
@@ -215,14 +202,13 @@ enum mp_status mp_pg_begin_read(struct mp_store_sess *sess)
     return rc;
 }
 
-
 enum mp_status mp_pg_commit(struct mp_store_sess *sess, struct mp_error *err)
 {
     struct mp_pg_sess *s = mp_pg_sess(sess);
     /* COMMIT of a transaction in which a statement failed "succeeds" as a
      * ROLLBACK: such a transaction is never committed. */
     enum mp_status rc = PQtransactionStatus(s->conn) == PQTRANS_INERROR ? MP_EDB
-                        : s->writing ? exec_simple(s, sql_commit_write, "commit")
+                        : s->writing ? mp_pg_exec_script(s, sql_commit_write, "commit")
                                      : mp_pg_run(sess, sql_commit, NULL, NULL, "commit");
     if (rc) {
         mp_pg_rollback(sess);

@@ -476,9 +476,7 @@ static const char sql_create_log[] =
 static const char sql_version[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
 static const char sql_log[] = "INSERT INTO schema_migrations VALUES ($1, $2)";
 
-/* Run constant SQL (several statements, no parameters; never anything from
- * a request) on s. */
-static enum mp_status exec_script(struct mp_pg_sess *s, const char *sql, const char *what)
+enum mp_status mp_pg_exec_script(struct mp_pg_sess *s, const char *sql, const char *what)
 {
     PGresult *r = PQexec(s->conn, sql);
     ExecStatusType st = PQresultStatus(r);
@@ -514,11 +512,11 @@ enum mp_status mp_pg_schema_migrate(struct mp_pg_sess *s, struct mp_error *err)
     enum mp_status rc;
     int64_t v = -1;
     struct mp_pg_params p;
-    if ((rc =
-             exec_script(s, "BEGIN; SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ")", "schema lock")))
+    if ((rc = mp_pg_exec_script(s, "BEGIN; SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ")",
+                                "schema lock")))
         return mp_fail(err, rc, "store", "cannot lock the database to check its schema");
     s->in_tx = true; /* a lost connection must not be replaced halfway */
-    if ((rc = exec_script(s, sql_create_log, "schema")) ||
+    if ((rc = mp_pg_exec_script(s, sql_create_log, "schema")) ||
         (rc = mp_pg_first(&s->head, sql_version, NULL, mp_pg_row_int64, &v, "schema version"))) {
         rc = mp_fail(err, rc, "store", "cannot read the schema version");
         goto out;
@@ -536,23 +534,23 @@ enum mp_status mp_pg_schema_migrate(struct mp_pg_sess *s, struct mp_error *err)
         mp_pg_int64(&p, migrations[i].version);
         mp_pg_int64(&p, mp_time_now());
         for (size_t k = 0; rc == MP_OK && k < MAX_PARTS && migrations[i].parts[k]; k++)
-            rc = exec_script(s, migrations[i].parts[k], "schema upgrade");
+            rc = mp_pg_exec_script(s, migrations[i].parts[k], "schema upgrade");
         if (rc || (rc = mp_pg_run(&s->head, sql_log, &p, NULL, "schema upgrade"))) {
             rc = mp_fail(err, rc, "store", "schema upgrade to version %d failed",
                          migrations[i].version);
             goto out;
         }
     }
-    rc = exec_script(s, "COMMIT", "schema commit");
+    rc = mp_pg_exec_script(s, "COMMIT", "schema commit");
     if (rc)
         rc = mp_fail(err, rc, "store", "cannot save the schema");
 out:
     if (rc)
-        (void)exec_script(s, "ROLLBACK", "schema rollback");
+        (void)mp_pg_exec_script(s, "ROLLBACK", "schema rollback");
     s->in_tx = false;
     /* The statements prepared inside the transaction may refer to tables
      * it created; after a rollback they would point at nothing. */
     mp_pg_stmt_forget(s);
-    (void)exec_script(s, "DEALLOCATE ALL", "schema");
+    (void)mp_pg_exec_script(s, "DEALLOCATE ALL", "schema");
     return rc;
 }
