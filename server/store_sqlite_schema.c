@@ -286,6 +286,13 @@ static const char *const migrations[][4] = {
         " municipality TEXT NOT NULL,"
         " PRIMARY KEY (user_id, municipality)) WITHOUT ROWID;",
     },
+    {
+        /* 12 -> 13: nothing on SQLite. PostgreSQL's change counter moved
+         * from per-statement triggers to one bump at commit (pgingest);
+         * SQLite's row triggers cost nothing comparable (one file, one
+         * writer, no row versions), so they stay. */
+        NULL,
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

@@ -454,7 +454,7 @@ static void a_schema_8_database_upgraded_keeps_its_ids(void **state)
 
     /* New rows go on above the ids that are quoted anywhere: cluster 3
      * (merged away), report 4 and user 2 (deleted) stay retired. */
-    struct mp_ctx ctx;
+    struct mp_ctx ctx = {0}; /* fields fx_city_ctx leaves alone (the automation cache) stay NULL */
     fx_city_ctx(&fx_pack, &ctx);
     ctx.db = s;
     int64_t cluster, id;
