@@ -6,6 +6,7 @@
 # region / Chicago and the rows where the region is more than 10% worse.
 #
 #   bench/region_vs_city.sh [ROUNDS]        default 2 rounds (4 runs of bench/run.sh)
+#   RVC_KEEP=1 bench/region_vs_city.sh 3    3 more rounds, the table over all of them
 #
 # Knobs: RVC_N (reports in each city, default 100000), RVC_REGION (default
 # geodata/halle-vilvoorde), RVC_CITY (default geodata/chicago), RVC_ONLY
@@ -28,7 +29,13 @@ ONLY=${RVC_ONLY:-import reads grid stats ingest export}
 IMPORT_N=${RVC_IMPORT_N:-20000}
 OUT=bench/data/region-vs-city
 mkdir -p "$OUT"
-rm -f "$OUT"/*.tsv "$OUT"/*.log "$OUT"/*.md
+FIRST=1
+if [ "${RVC_KEEP:-0}" = 1 ] && [ -s "$OUT/runs.tsv" ]; then
+    FIRST=$(($(cut -f2 "$OUT/runs.tsv" | sort -n | tail -1) + 1))
+else
+    rm -f "$OUT"/*.tsv "$OUT"/*.log "$OUT"/*.md
+    : >"$OUT/runs.tsv"
+fi
 
 one() { # tag pack round
     local tag=$1 pack=$2 r=$3 l0 l1
@@ -45,8 +52,7 @@ one() { # tag pack round
         "$(grep -m1 -o 'N=[0-9?]* reports / [0-9?]* clusters' "$OUT/$tag-$r.md" 2>/dev/null || echo ?)" \
         >>"$OUT/runs.tsv"
 }
-: >"$OUT/runs.tsv"
-for r in $(seq 1 "$ROUNDS"); do
+for r in $(seq "$FIRST" $((FIRST + ROUNDS - 1))); do
     if [ $((r % 2)) = 1 ]; then
         one chicago "$CITYPACK" "$r"
         one region "$REGION" "$r"
@@ -56,9 +62,9 @@ for r in $(seq 1 "$ROUNDS"); do
     fi
 done
 
-python3 - "$OUT" "$(git rev-parse --short HEAD)" "$REGION" "$N" >"$OUT/table.md" <<'EOF'
+python3 - "$OUT" "$(git rev-parse --short HEAD)" "$REGION" "$N" "$IMPORT_N" >"$OUT/table.md" <<'EOF'
 import collections, glob, os, statistics, sys
-out, rev, region, n = sys.argv[1:5]
+out, rev, region, n, imp_n = sys.argv[1:6]
 fig = {"chicago": collections.defaultdict(list), "region": collections.defaultdict(list)}
 units = {}
 for path in sorted(glob.glob(os.path.join(out, "*-*.tsv"))):
@@ -72,7 +78,7 @@ for path in sorted(glob.glob(os.path.join(out, "*-*.tsv"))):
 ROWS = [  # key, label, higher is better
     ("import_cache_rps", "import of the whole city into the cache (one run each, same build)", True),
     ("import_cache_cpu", "import into the cache, reports per CPU-second", True),
-    ("import_rps", "import of the first RVC_IMPORT_N rows into a new database, clustering on", True),
+    ("import_rps", "import of the first %s rows into a new database, clustering on" % imp_n, True),
     ("import_cpu", "the same import, reports per CPU-second", True),
     ("ingest_rps", "ingest, 64 clients, durable, clustering on", True),
     ("ingest_writer_us", "ingest: writer thread CPU per report", False),
@@ -84,11 +90,15 @@ ROWS = [  # key, label, higher is better
     ("read_walk_cpu", "map read, uncached: server CPU per request", False),
     ("read_c64_rps", "map read, same box, 64 connections", True),
     ("grid_cached_ms", "grid, whole pack bbox, zoom 11 (cache): median", False),
+    ("grid_cached_cpu", "grid, whole pack bbox (cache): server CPU per request", False),
     ("grid_walk_ms", "grid, box moved every request (uncached): median", False),
     ("grid_walk_cpu", "grid, uncached: server CPU per request", False),
     ("stats_category_ms", "stats 2 years by category, same URL: median", False),
+    ("stats_category_cpu", "stats by category, same URL: server CPU", False),
     ("stats_category_walk_ms", "stats by category, new from-date: median", False),
     ("stats_category_walk_cpu", "stats by category, new from-date: server CPU", False),
+    ("stats_district_ms", "stats by district/municipality, same URL: median", False),
+    ("stats_district_cpu", "stats by district/municipality, same URL: server CPU", False),
     ("stats_district_walk_ms", "stats by district/municipality, new from-date: median", False),
     ("stats_district_walk_cpu", "stats by district/municipality, new from-date: server CPU", False),
     ("export_s", "export all reports as GeoJSON (CLI): wall", False),
@@ -96,15 +106,19 @@ ROWS = [  # key, label, higher is better
     ("memory_peak_mb", "server peak RSS after the reads", False),
 ]
 def show(vals):
-    return " / ".join("%.4g" % v for v in vals) if vals else "-"
-print("meldpunt %s, SQLite, %s reports each: %s beside Chicago; values of each run, ratio of medians"
+    if not vals:
+        return "-"
+    if min(vals) == max(vals):
+        return "%.4g" % vals[0]
+    return "%.4g (%.4g-%.4g)" % (statistics.median(vals), min(vals), max(vals))
+print("meldpunt %s, SQLite, %s reports each: %s beside Chicago; median (min-max) of the runs, ratio of the medians"
       % (rev, n, os.path.basename(region.rstrip("/"))))
 print()
 for line in open(os.path.join(out, "runs.tsv"), encoding="utf-8"):
     tag, r, t, l0, l1, what = line.rstrip("\n").split("\t")
     print("- round %s %s, ended %s, load %s -> %s, %s" % (r, tag, t, l0, l1, what))
 print()
-print("| row | unit | Chicago | region | region / Chicago | >10% worse |")
+print("| row | unit | Chicago | %s | region / Chicago | >10%% worse |" % os.path.basename(region.rstrip("/")))
 print("|---|---|---|---|---|---|")
 for k, label, up in ROWS:
     c, g = fig["chicago"].get(k, []), fig["region"].get(k, [])

@@ -323,7 +323,7 @@ need_anchor_pg() { if anchors; then need_pg; fi; }
 
 # ---- 3. import: clustering on vs off, and raw SQLite inserts of the same rows ----
 if on_sqlite && want import; then
-    log "import: first $IMPORT_N reports, clustering on, off, and raw SQLite"
+    log "import: first $IMPORT_N reports: $IMPORT_MODES (on: clustering on, off: radius 0, raw: SQLite shell)"
     head -n $((IMPORT_N + 1)) "$CSV" >"$RUN/import.csv"
     # Clustering off: the same pack with every category a point rule of
     # radius 0. The importer still runs the candidate lookup (an empty
