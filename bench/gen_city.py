@@ -150,7 +150,7 @@ def offset(lon, lat, dist_m, bearing):
 
 def region_places(pack, rng):
     """For a region pack: (original, near, codes) where original() gives
-    (lon, lat, address, member) of a fresh report, near(root) a point 5-40 m
+    (lon, lat, category, address, member) of a fresh report, near(root) a point 5-40 m
     from a group's first report inside the same member (or None), and codes
     the region's category codes."""
     with open(os.path.join(pack, "categories.json"), encoding="utf-8") as f:
@@ -191,30 +191,26 @@ def region_places(pack, rng):
                 lon = rng.uniform(area.min_lon, area.max_lon)
                 lat = rng.uniform(area.min_lat, area.max_lat)
             if area.contains(lon, lat):
-                return lon, lat, cat, m
+                return lon, lat, cat, "", m
 
     def near(root):
-        area = members[root[5]][0]
-        for _ in range(50):
-            lon, lat = offset(root[1], root[2], rng.uniform(5.0, 40.0),
-                              rng.uniform(0, 2 * math.pi))
-            if area.contains(lon, lat):
-                return lon, lat
-        return None
+        return near_in(rng, members[root[5]][0], root)
 
     return original, near, codes
 
 
-def main_region(a):
-    """The region's reports: same stream of times and near-copies as a city's."""
-    t0 = time.monotonic()
-    rng = random.Random(a.seed)
-    original, near, _codes = region_places(a.pack, rng)
+def write_stream(a, rng, original, near):
+    """Writes a.n reports: a Poisson stream of times over SPAN seconds, in
+    order; a share a.dup_share of near-copies of an earlier report (mostly a
+    recent one: a mean of ~2,000 reports back, about a day and a half at this
+    rate), placed near its group's first by near(root) (None: not a copy
+    after all); the others from original() -> (lon, lat, category, address,
+    tag), the tag kept in the group's root for near(). Returns the copies."""
     rate = a.n / SPAN
     out = sys.stdout if a.out == "-" else open(a.out, "w", encoding="utf-8", newline="")
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["id", "time", "category", "lat", "lon", "address", "duplicate", "parent_id"])
-    roots = []  # (id, lon, lat, category, address, member) of each report's group root
+    roots = []  # (id, lon, lat, category, address, tag) of each report's group root
     t = float(START)
     ndup = 0
     for i in range(a.n):
@@ -234,14 +230,33 @@ def main_region(a):
             cat, addr, parent = root[3], root[4], root[0]
             roots.append(root)
         else:
-            lon, lat, cat, m = original()
-            addr, parent = "", ""
-            roots.append((rid, lon, lat, cat, addr, m))
+            lon, lat, cat, addr, tag = original()
+            parent = ""
+            roots.append((rid, lon, lat, cat, addr, tag))
         ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(t)))
         w.writerow([rid, ts, cat, "%.7f" % lat, "%.7f" % lon, addr,
                     "true" if dup else "false", parent])
     if out is not sys.stdout:
         out.close()
+    return ndup
+
+
+def near_in(rng, area, root):
+    """A point 5-40 m from root inside area (50 tries), or None."""
+    for _ in range(50):
+        lon, lat = offset(root[1], root[2], rng.uniform(5.0, 40.0),
+                          rng.uniform(0, 2 * math.pi))
+        if area.contains(lon, lat):
+            return lon, lat
+    return None
+
+
+def main_region(a):
+    """The region's reports: same stream of times and near-copies as a city's."""
+    t0 = time.monotonic()
+    rng = random.Random(a.seed)
+    original, near, _codes = region_places(a.pack, rng)
+    ndup = write_stream(a, rng, original, near)
     print("gen_city: region %s, %d reports (%d near-copies), seed %d, %.1f s" %
           (os.path.basename(os.path.normpath(a.pack)), a.n, ndup, a.seed,
            time.monotonic() - t0), file=sys.stderr)
@@ -302,43 +317,11 @@ def main():
             if area.contains(lon, lat):
                 return lon, lat, addr
 
-    # Arrival times: a Poisson stream over SPAN seconds, in order.
-    rate = a.n / SPAN
-    out = sys.stdout if a.out == "-" else open(a.out, "w", encoding="utf-8", newline="")
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(["id", "time", "category", "lat", "lon", "address", "duplicate", "parent_id"])
-    roots = []  # (id, lon, lat, category, address) of each report's group root
-    t = float(START)
-    ndup = 0
-    for i in range(a.n):
-        t += rng.expovariate(rate)
-        rid = "B%07d" % (i + 1)
-        dup = i > 0 and rng.random() < a.dup_share
-        if dup:
-            # An earlier report, mostly a recent one (mean ~2,000 reports back,
-            # about a day and a half at this rate), copied near its group's first.
-            k = min(i, 1 + int(rng.expovariate(1 / 2000.0)))
-            root = roots[i - k]
-            for _ in range(50):
-                lon, lat = offset(root[1], root[2], rng.uniform(5.0, 40.0),
-                                  rng.uniform(0, 2 * math.pi))
-                if area.contains(lon, lat):
-                    break
-            else:
-                dup = False
-        if dup:
-            ndup += 1
-            cat, addr, parent = root[3], root[4], root[0]
-            roots.append(root)
-        else:
-            lon, lat, addr = original()
-            cat, parent = pick_category(), ""
-            roots.append((rid, lon, lat, cat, addr))
-        ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(t)))
-        w.writerow([rid, ts, cat, "%.7f" % lat, "%.7f" % lon, addr,
-                    "true" if dup else "false", parent])
-    if out is not sys.stdout:
-        out.close()
+    def fresh():
+        lon, lat, addr = original()
+        return lon, lat, pick_category(), addr, None
+
+    ndup = write_stream(a, rng, fresh, lambda root: near_in(rng, area, root))
     print("gen_city: %d reports (%d near-copies), seed %d, %.1f s" %
           (a.n, ndup, a.seed, time.monotonic() - t0), file=sys.stderr)
 
