@@ -24,6 +24,16 @@ Every point lies inside the service area (point-in-polygon against
 service_area.geojson), so an import stores all N. The output depends only
 on --seed, N and the pack files: the same arguments give the same bytes.
 
+A region pack (a pack with members/, e.g. --pack geodata/halle-vilvoorde)
+is generated member by member instead (see region_places()): each original
+falls in one municipality chosen in proportion to the population its
+members/<slug>/city.json gives, near the town's core or anywhere in it, and
+inside that member's service_area.geojson; its category is one the member
+does not omit (members/<slug>/categories.json), weighted as a Flemish town's
+reports are; near-copies stay inside their original's municipality. The
+region pack has no streets.tsv, so its reports carry no address. The
+Chicago output is unchanged by this (same bytes as before).
+
 Usage: bench/gen_city.py [-n N] [--seed S] [--pack DIR] [--out FILE]
 Python 3 standard library only.
 """
@@ -51,6 +61,14 @@ WEIGHTS = {
     "viaduct_light_out": 0.4,
 }
 
+# A Flemish town's mix (as geodata/regionpack.py's demo has it): dumping and
+# litter lead, then the road surface and street lights.
+REGION_WEIGHTS = {
+    "sluikstort": 24.0, "wegdek": 15.0, "zwerfvuil": 14.0, "straatverlichting": 14.0,
+    "groenonderhoud": 9.0, "voetpad": 8.0, "te_snel_verkeer": 5.0, "verkeersbord": 4.0,
+    "riolering": 4.0, "graffiti": 3.0,
+}
+
 START = 1672531200  # 2023-01-01T00:00:00Z
 SPAN = 2 * 365 * 86400
 M_PER_DEG_LAT = 111320.0
@@ -62,7 +80,8 @@ class Area:
 
     BANDS = 4000
 
-    def __init__(self, geojson_path):
+    def __init__(self, geojson_path, bands=BANDS):
+        self.BANDS = bands
         with open(geojson_path, encoding="utf-8") as f:
             fc = json.load(f)
         edges = []
@@ -129,6 +148,120 @@ def offset(lon, lat, dist_m, bearing):
     return lon + dlon, lat + dlat
 
 
+def region_places(pack, rng):
+    """For a region pack: (original, near, codes) where original() gives
+    (lon, lat, category, address, member) of a fresh report, near(root) a point 5-40 m
+    from a group's first report inside the same member (or None), and codes
+    the region's category codes."""
+    with open(os.path.join(pack, "categories.json"), encoding="utf-8") as f:
+        codes = [c["code"] for c in json.load(f)["categories"]]
+    base = os.path.join(pack, "members")
+    members = []  # (area, centre, spread, category codes, cumulative weights)
+    pop_cum, total = [], 0.0
+    for slug in sorted(os.listdir(base)):
+        with open(os.path.join(base, slug, "city.json"), encoding="utf-8") as f:
+            cj = json.load(f)
+        area = Area(os.path.join(base, slug, "service_area.geojson"), bands=400)
+        omit = set()
+        own = os.path.join(base, slug, "categories.json")
+        if os.path.exists(own):
+            with open(own, encoding="utf-8") as f:
+                omit = set(json.load(f).get("omit", []))
+        mine = [c for c in codes if c not in omit]
+        cum, s = [], 0.0
+        for c in mine:
+            s += REGION_WEIGHTS.get(c, 0.5)
+            cum.append(s)
+        centre = ((area.min_lon + area.max_lon) / 2, (area.min_lat + area.max_lat) / 2)
+        spread = ((area.max_lon - area.min_lon) / 8, (area.max_lat - area.min_lat) / 8)
+        members.append((area, centre, spread, mine, cum))
+        # Reports in proportion to the people (1 where a member does not say).
+        total += float(cj.get("population", 1))
+        pop_cum.append(total)
+
+    def original():
+        m = bisect.bisect_right(pop_cum, rng.random() * pop_cum[-1])
+        area, centre, spread, mine, cum = members[m]
+        cat = mine[bisect.bisect_right(cum, rng.random() * cum[-1])]
+        while True:
+            # A town's core with probability 0.6 (its reports bunch there), else anywhere.
+            if rng.random() < 0.6:
+                lon, lat = rng.gauss(centre[0], spread[0]), rng.gauss(centre[1], spread[1])
+            else:
+                lon = rng.uniform(area.min_lon, area.max_lon)
+                lat = rng.uniform(area.min_lat, area.max_lat)
+            if area.contains(lon, lat):
+                return lon, lat, cat, "", m
+
+    def near(root):
+        return near_in(rng, members[root[5]][0], root)
+
+    return original, near, codes
+
+
+def write_stream(a, rng, original, near):
+    """Writes a.n reports: a Poisson stream of times over SPAN seconds, in
+    order; a share a.dup_share of near-copies of an earlier report (mostly a
+    recent one: a mean of ~2,000 reports back, about a day and a half at this
+    rate), placed near its group's first by near(root) (None: not a copy
+    after all); the others from original() -> (lon, lat, category, address,
+    tag), the tag kept in the group's root for near(). Returns the copies."""
+    rate = a.n / SPAN
+    out = sys.stdout if a.out == "-" else open(a.out, "w", encoding="utf-8", newline="")
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["id", "time", "category", "lat", "lon", "address", "duplicate", "parent_id"])
+    roots = []  # (id, lon, lat, category, address, tag) of each report's group root
+    t = float(START)
+    ndup = 0
+    for i in range(a.n):
+        t += rng.expovariate(rate)
+        rid = "B%07d" % (i + 1)
+        dup = i > 0 and rng.random() < a.dup_share
+        if dup:
+            k = min(i, 1 + int(rng.expovariate(1 / 2000.0)))
+            root = roots[i - k]
+            p = near(root)
+            if p is None:
+                dup = False
+            else:
+                lon, lat = p
+        if dup:
+            ndup += 1
+            cat, addr, parent = root[3], root[4], root[0]
+            roots.append(root)
+        else:
+            lon, lat, cat, addr, tag = original()
+            parent = ""
+            roots.append((rid, lon, lat, cat, addr, tag))
+        ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(t)))
+        w.writerow([rid, ts, cat, "%.7f" % lat, "%.7f" % lon, addr,
+                    "true" if dup else "false", parent])
+    if out is not sys.stdout:
+        out.close()
+    return ndup
+
+
+def near_in(rng, area, root):
+    """A point 5-40 m from root inside area (50 tries), or None."""
+    for _ in range(50):
+        lon, lat = offset(root[1], root[2], rng.uniform(5.0, 40.0),
+                          rng.uniform(0, 2 * math.pi))
+        if area.contains(lon, lat):
+            return lon, lat
+    return None
+
+
+def main_region(a):
+    """The region's reports: same stream of times and near-copies as a city's."""
+    t0 = time.monotonic()
+    rng = random.Random(a.seed)
+    original, near, _codes = region_places(a.pack, rng)
+    ndup = write_stream(a, rng, original, near)
+    print("gen_city: region %s, %d reports (%d near-copies), seed %d, %.1f s" %
+          (os.path.basename(os.path.normpath(a.pack)), a.n, ndup, a.seed,
+           time.monotonic() - t0), file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", type=int, default=1_000_000, help="reports (default 1,000,000)")
@@ -142,6 +275,9 @@ def main():
     if a.n < 1:
         ap.error("-n must be at least 1")
 
+    if os.path.isdir(os.path.join(a.pack, "members")):
+        main_region(a)
+        return
     t0 = time.monotonic()
     rng = random.Random(a.seed)
     with open(os.path.join(a.pack, "city.json"), encoding="utf-8") as f:
@@ -181,43 +317,11 @@ def main():
             if area.contains(lon, lat):
                 return lon, lat, addr
 
-    # Arrival times: a Poisson stream over SPAN seconds, in order.
-    rate = a.n / SPAN
-    out = sys.stdout if a.out == "-" else open(a.out, "w", encoding="utf-8", newline="")
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(["id", "time", "category", "lat", "lon", "address", "duplicate", "parent_id"])
-    roots = []  # (id, lon, lat, category, address) of each report's group root
-    t = float(START)
-    ndup = 0
-    for i in range(a.n):
-        t += rng.expovariate(rate)
-        rid = "B%07d" % (i + 1)
-        dup = i > 0 and rng.random() < a.dup_share
-        if dup:
-            # An earlier report, mostly a recent one (mean ~2,000 reports back,
-            # about a day and a half at this rate), copied near its group's first.
-            k = min(i, 1 + int(rng.expovariate(1 / 2000.0)))
-            root = roots[i - k]
-            for _ in range(50):
-                lon, lat = offset(root[1], root[2], rng.uniform(5.0, 40.0),
-                                  rng.uniform(0, 2 * math.pi))
-                if area.contains(lon, lat):
-                    break
-            else:
-                dup = False
-        if dup:
-            ndup += 1
-            cat, addr, parent = root[3], root[4], root[0]
-            roots.append(root)
-        else:
-            lon, lat, addr = original()
-            cat, parent = pick_category(), ""
-            roots.append((rid, lon, lat, cat, addr))
-        ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(t)))
-        w.writerow([rid, ts, cat, "%.7f" % lat, "%.7f" % lon, addr,
-                    "true" if dup else "false", parent])
-    if out is not sys.stdout:
-        out.close()
+    def fresh():
+        lon, lat, addr = original()
+        return lon, lat, pick_category(), addr, None
+
+    ndup = write_stream(a, rng, fresh, lambda root: near_in(rng, area, root))
     print("gen_city: %d reports (%d near-copies), seed %d, %.1f s" %
           (a.n, ndup, a.seed, time.monotonic() - t0), file=sys.stderr)
 

@@ -16,7 +16,7 @@
 # INGEST_DUR, PGBIN, log, calc, fmt_int, wrk_*, cpu_of, thread_cpu,
 # wait_http, as_postgres) and writes its figures with erow (run.sh).
 
-PGM_CACHE=$D/pgm-$N
+PGM_CACHE=$D/pgm-$KEY
 PGM_DIR=$RUN/pgm
 PGM_DB=meldbench
 PGM_UP=""
@@ -70,8 +70,8 @@ EOF
     else
         /usr/bin/time -f 'cpu %U %S wall %e rss %M' env MELDPUNT_PG_EXPERIMENTAL=1 \
             "$BIN" import --db "$(pgm_url "$PGM_CACHE")" --city "$CITY" --format labelled "$CSV" \
-            >"$D/pgm-import-$N.log" 2>&1 || {
-            log "PostgreSQL engine: import failed (see $D/pgm-import-$N.log)"
+            >"$D/pgm-import-$KEY.log" 2>&1 || {
+            log "PostgreSQL engine: import failed (see $D/pgm-import-$KEY.log)"
             pgm_stop_in "$PGM_CACHE"
             return 1
         }
@@ -120,7 +120,7 @@ pgm_copy_city() {
                 -c "SELECT setval(pg_get_serial_sequence('$t', 'id'), (SELECT max(id) FROM $t))" \
                 >>"$LOG" 2>&1 || { log "PostgreSQL engine: copying $t failed (see $LOG)"; return 1; }
     done
-    echo "copied from $DB in $((SECONDS - t0)) s" >"$D/pgm-import-$N.log"
+    echo "copied from $DB in $((SECONDS - t0)) s" >"$D/pgm-import-$KEY.log"
 }
 
 # The run's copy of the cached city, started durable on its own socket.
