@@ -50,7 +50,7 @@ DB="$WORK/bench.sqlite"
 BIN="$BUILD/meldpunt"
 CITY="$SRC/geodata/chicago"
 "$BIN" import --db "$DB" --city "$CITY" --format chicago311 "$WORK/grid.csv" | grep -E '^(imported|seconds)'
-TOKEN=$("$BIN" user add bench-crew --role crew --department streets --db "$DB" --city "$CITY")
+TOKEN=$("$BIN" user add bench-crew --role crew --department streets --region --db "$DB" --city "$CITY")
 MELDPUNT_TILE_URL= "$BIN" serve --db "$DB" --city "$CITY" --web "$SRC/web" --listen 127.0.0.1:0 \
     >"$WORK/serve.out" 2>"$WORK/serve.err" &
 PID=$!

@@ -183,7 +183,7 @@ enum mp_status mp_api_merge_candidates(struct mp_app *app, struct mp_ctx *ctx,
         return rc;
     if (!(mc = malloc(sizeof *mc)))
         return MP_ENOMEM;
-    if ((rc = mp_corrections_merge_candidates(ctx, req->path_id, mc, err)))
+    if ((rc = mp_corrections_merge_candidates(ctx, &who, req->path_id, mc, err)))
         goto out;
     int64_t now = mp_time_now();
     struct mp_buf *b = &resp->body;

@@ -39,7 +39,7 @@ enum mp_status mp_api_export(struct mp_app *app, struct mp_ctx *ctx, const struc
                              struct mp_response *resp, struct mp_error *err)
 {
     static const char *const allowed[] = {"format", "what", "bbox", "category", "status",
-                                          "district", "since", "until", NULL};
+                                          "district", "since", "until", "municipality", NULL};
     enum mp_status rc;
     struct mp_query q;
     char *scratch = NULL;
@@ -66,7 +66,9 @@ enum mp_status mp_api_export(struct mp_app *app, struct mp_ctx *ctx, const struc
         if ((rc = mp_auth_bearer(ctx, auth, &who, err)))
             goto out;
         o.internal = mp_role_at_least(who.role, MP_ROLE_DISPATCHER);
+        o.who = &who;
     }
+    o.municipality = mp_req_query(req, "municipality");
     /* Every export costs its client a token of the expensive-read bucket. */
     if ((rc = mp_req_take_read(req, resp, err)))
         goto out;

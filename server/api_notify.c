@@ -14,6 +14,7 @@
 #include "meldpunt/mail_pack.h"
 #include "meldpunt/notify.h"
 #include "meldpunt/outbox.h"
+#include "meldpunt/scope.h"
 
 #define SESSION_HEADER "X-Meldpunt-Session"
 
@@ -434,7 +435,7 @@ enum mp_status mp_api_kto_list(struct mp_app *app, struct mp_ctx *ctx, const str
         (rc = mp_api_need_role(ctx, req, MP_ROLE_DISPATCHER, &who, err)))
         return rc;
     mp_buf_printf(&resp->body, "{\"cluster_id\":%lld,\"answers\":[", (long long)req->path_id);
-    if ((rc = mp_kto_list(ctx, req->path_id, answer_row, &m, err)))
+    if ((rc = mp_kto_list(ctx, &who, req->path_id, answer_row, &m, err)))
         return rc;
     mp_buf_lit(&resp->body, "]}");
     resp->content_type = "application/json";
@@ -452,9 +453,9 @@ enum mp_status mp_api_kto_photo(struct mp_app *app, struct mp_ctx *ctx,
     enum mp_status rc;
     if ((rc = no_params(req, err)) ||
         (rc = mp_api_need_role(ctx, req, MP_ROLE_DISPATCHER, &who, err)) ||
-        (rc =
-             mp_kto_photo(ctx, req->path_id, req->path_rest && strcmp(req->path_rest, "thumb") == 0,
-                          &data, &len, err)))
+        (rc = mp_kto_photo(ctx, &who, req->path_id,
+                           req->path_rest && strcmp(req->path_rest, "thumb") == 0, &data, &len,
+                           err)))
         return rc;
     mp_buf_add(&resp->body, data, len);
     free(data);
@@ -522,7 +523,9 @@ static enum mp_status need_admin(struct mp_ctx *ctx, const struct mp_request *re
     enum mp_status rc = mp_api_need_role(ctx, req, MP_ROLE_ADMIN, &who, err);
     if (rc == MP_EFORBIDDEN)
         return mp_fail(err, rc, "forbidden", "only admins may see the outbox");
-    return rc;
+    /* Tenancy: the outbox holds every municipality's mail and mail of none
+     * (sign-in links, digests). */
+    return rc ? rc : mp_scope_region_only(&who, "the outbox", err);
 }
 
 enum mp_status mp_api_outbox_list(struct mp_app *app, struct mp_ctx *ctx,

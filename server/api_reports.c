@@ -15,6 +15,7 @@
 #include "meldpunt/text.h"
 #include "meldpunt/report.h"
 #include "meldpunt/report_page.h"
+#include "meldpunt/scope.h"
 
 /* ---- list ---- */
 
@@ -493,8 +494,12 @@ enum mp_status mp_api_reports_create(struct mp_app *app, struct mp_ctx *ctx,
         }
         p->job.staff = &p->staff;
     }
-    /* Check everything cheap before the photo work and the writer queue. */
-    if ((rc = mp_report_check(ctx, in, NULL, err)))
+    /* Check everything cheap before the photo work and the writer queue;
+     * staff record reports of their own municipalities only (tenancy). */
+    const struct mp_city *member = NULL;
+    if ((rc = mp_report_check(ctx, in, &member, err)) ||
+        (p->job.staff && member &&
+         (rc = mp_scope_intake(p->job.staff, member->id, member->name, err))))
         goto out;
     const struct mp_form_field *pf = req->form ? mp_form_get(req->form, "photo") : NULL;
     if (pf && pf->value.len > 0) {

@@ -142,6 +142,21 @@ enum mp_status mp_api_me(struct mp_app *app, struct mp_ctx *ctx, const struct mp
     mp_json_str(b, mp_role_name(who.role));
     mp_buf_adds(b, ",\"department\":");
     mp_json_str(b, who.department[0] ? who.department : NULL);
+    /* Tenancy: the municipalities this account works for (null: all). */
+    mp_buf_adds(b, ",\"region_wide\":");
+    mp_buf_adds(b, who.region_wide ? "true" : "false");
+    mp_buf_adds(b, ",\"municipalities\":");
+    if (who.region_wide) {
+        mp_buf_adds(b, "null");
+    } else {
+        mp_buf_addc(b, '[');
+        for (size_t i = 0; i < who.nmunicipalities; i++) {
+            if (i)
+                mp_buf_addc(b, ',');
+            mp_json_str(b, who.municipalities[i]);
+        }
+        mp_buf_addc(b, ']');
+    }
     mp_buf_addc(b, '}');
     private_json(resp);
     return MP_OK;
@@ -293,7 +308,7 @@ enum mp_status mp_api_staff_queue(struct mp_app *app, struct mp_ctx *ctx,
                                   struct mp_error *err)
 {
     static const char *const allowed[] = {"category", "status", "district", "department",
-                                          "limit", NULL};
+                                          "limit", "municipality", NULL};
     static const char *const incoming[] = {"new", "reopened"};
     struct mp_principal who;
     struct mp_job_filter f;
@@ -311,6 +326,8 @@ enum mp_status mp_api_staff_queue(struct mp_app *app, struct mp_ctx *ctx,
         (rc = load_rules(app, &a, err)))
         goto out;
     int64_t now = mp_time_now();
+    f.who = &who;
+    f.municipality = mp_req_query(req, "municipality");
     if ((rc = mp_worklist_jobs(ctx, a, &f, (size_t)limit, now, &l, err)))
         goto out;
     struct mp_buf *b = &resp->body;
@@ -390,7 +407,7 @@ enum mp_status mp_api_staff_crews(struct mp_app *app, struct mp_ctx *ctx,
     struct mp_buf *b = &resp->body;
     struct crews_out c = {b, 0};
     mp_buf_adds(b, "{\"crews\":[");
-    if ((rc = mp_assign_crews(ctx, crew_row, &c, err))) {
+    if ((rc = mp_assign_crews(ctx, &who, crew_row, &c, err))) {
         mp_automation_free(a);
         return rc;
     }
@@ -738,7 +755,7 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
                                struct mp_error *err)
 {
     static const char *const allowed[] = {"district", "bbox", "within", "department", "category",
-                                          "status", "start", "format", NULL};
+                                          "status", "start", "format", "municipality", NULL};
     struct mp_principal who;
     struct mp_worklist_request rq;
     struct mp_worklist w;
@@ -752,6 +769,7 @@ enum mp_status mp_api_worklist(struct mp_app *app, struct mp_ctx *ctx,
     memset(&w, 0, sizeof w);
     memset(&within, 0, sizeof within);
     rq.who = &who;
+    rq.f.municipality = mp_req_query(req, "municipality");
     if ((rc = staff_request(ctx, req, allowed, MP_ROLE_CREW, &who, err)) ||
         (rc = parse_lists(app, req, &rq.f.q, open_statuses, nopen, true, &scratch, err)) ||
         (rc = parse_department(req, &rq.f.department, err)))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "meldpunt/buf.h"
+#include "meldpunt/scope.h"
 #include "meldpunt/webhook.h"
 
 #define TYPES_MAX 8
@@ -17,7 +18,8 @@ static enum mp_status need_admin(struct mp_ctx *ctx, const struct mp_request *re
     enum mp_status rc = mp_api_need_role(ctx, req, MP_ROLE_ADMIN, &who, err);
     if (rc == MP_EFORBIDDEN)
         return mp_fail(err, rc, "forbidden", "only admins may manage webhooks");
-    return rc;
+    /* Tenancy: a receiver gets every municipality's events. */
+    return rc ? rc : mp_scope_region_only(&who, "webhook configuration", err);
 }
 
 static enum mp_status no_params(const struct mp_request *req, struct mp_error *err)

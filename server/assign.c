@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meldpunt/scope.h"
 #include "meldpunt/store.h"
 #include "meldpunt/store_auth.h"
 #include "meldpunt/store_work.h"
@@ -18,6 +19,7 @@ static bool is_crew(const struct mp_user_row *u)
 }
 
 struct crew_found {
+    const char *municipality; /* the job's (tenancy) */
     bool found, disabled, is_crew;
     char department[MP_DEPARTMENT_MAX];
 };
@@ -27,7 +29,8 @@ static int take_crew(void *p, const struct mp_user_row *u)
     struct crew_found *c = p;
     c->found = true;
     c->disabled = u->disabled;
-    c->is_crew = is_crew(u);
+    /* Tenancy: a crew of another municipality is none of this job's. */
+    c->is_crew = is_crew(u) && mp_scope_user_serves(u, c->municipality);
     snprintf(c->department, sizeof c->department, "%s", u->department ? u->department : "");
     return 0;
 }
@@ -35,9 +38,10 @@ static int take_crew(void *p, const struct mp_user_row *u)
 /* A crew of the name goes with its department: wa->department becomes the
  * crew's when the request names none, and must be it when it does. */
 static enum mp_status check_crew(struct mp_ctx *ctx, const struct mp_assign_request *rq,
-                                 struct mp_work_assignment *wa, struct mp_error *err)
+                                 const char *municipality, struct mp_work_assignment *wa,
+                                 struct mp_error *err)
 {
-    struct crew_found cf = {0};
+    struct crew_found cf = {.municipality = municipality};
     enum mp_status rc = mp_store_user_by_name(ctx->db, wa->crew, take_crew, &cf);
     if (rc && rc != MP_ENOTFOUND)
         return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the accounts now");
@@ -81,6 +85,9 @@ static enum mp_status apply(struct mp_ctx *ctx, const struct mp_principal *who,
     struct mp_cluster_state st;
     struct mp_work_assignment wa;
     enum mp_status rc = mp_store_cluster_state(ctx->db, rq->cluster_id, &st);
+    /* Tenancy: another municipality's cluster is answered as a missing one. */
+    if (rc == MP_OK && !mp_scope_allows(who, st.municipality))
+        rc = MP_ENOTFOUND;
     if (rc == MP_ENOTFOUND)
         return mp_fail(err, rc, "not_found", "there is no cluster %lld",
                        (long long)rq->cluster_id);
@@ -90,7 +97,7 @@ static enum mp_status apply(struct mp_ctx *ctx, const struct mp_principal *who,
         snprintf(wa.department, sizeof wa.department, "%s", rq->department ? rq->department : "");
     if (rq->set_crew) {
         snprintf(wa.crew, sizeof wa.crew, "%s", rq->crew ? rq->crew : "");
-        if (wa.crew[0] && (rc = check_crew(ctx, rq, &wa, err)))
+        if (wa.crew[0] && (rc = check_crew(ctx, rq, st.municipality, &wa, err)))
             return rc;
     }
     if (rq->set_priority)
@@ -127,6 +134,7 @@ enum mp_status mp_assign_set(struct mp_ctx *ctx, const struct mp_automation *a,
 }
 
 struct crews {
+    const struct mp_principal *who;
     mp_user_cb cb;
     void *ctx;
 };
@@ -134,13 +142,13 @@ struct crews {
 static int crew_only(void *p, const struct mp_user_row *u)
 {
     struct crews *c = p;
-    return is_crew(u) ? c->cb(c->ctx, u) : 0;
+    return is_crew(u) && mp_scope_user_visible(c->who, u) ? c->cb(c->ctx, u) : 0;
 }
 
-enum mp_status mp_assign_crews(struct mp_ctx *ctx, mp_user_cb cb, void *cb_ctx,
-                               struct mp_error *err)
+enum mp_status mp_assign_crews(struct mp_ctx *ctx, const struct mp_principal *who, mp_user_cb cb,
+                               void *cb_ctx, struct mp_error *err)
 {
-    struct crews c = {cb, cb_ctx};
+    struct crews c = {who, cb, cb_ctx};
     if (mp_store_users(ctx->db, crew_only, &c) != MP_OK)
         return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the accounts right now");
     return MP_OK;

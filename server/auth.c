@@ -3,9 +3,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
+#include "meldpunt/region.h"
 #include "meldpunt/store_auth.h"
 #include "meldpunt/timeutil.h"
 
@@ -91,6 +93,21 @@ static int take_user(void *c, const struct mp_user_row *u)
     if (mp_role_parse(u->role, &f->p->role) != MP_OK)
         f->p->role = MP_ROLE_NONE;
     f->disabled = u->disabled;
+    f->p->region_wide = u->region_wide;
+    f->p->nmunicipalities = 0;
+    /* "halle,vilvoorde": member ids never hold a comma (mp_auth_user_scope
+     * takes only members). More than the principal holds: the rest are
+     * left out, which narrows what it sees (fails closed). */
+    for (const char *m = u->municipalities; m && *m && !u->region_wide;) {
+        size_t len = strcspn(m, ",");
+        if (len > 0 && len < MP_MUNICIPALITY_MAXLEN &&
+            f->p->nmunicipalities < MP_PRINCIPAL_MAX_MUNICIPALITIES) {
+            char *dst = f->p->municipalities[f->p->nmunicipalities++];
+            memcpy(dst, m, len);
+            dst[len] = '\0';
+        }
+        m += len + (m[len] == ',');
+    }
     return 0;
 }
 
@@ -160,6 +177,93 @@ enum mp_status mp_auth_user_add(struct mp_ctx *ctx, const char *name, enum mp_ro
     if (rc)
         return mp_fail(err, rc, "unavailable", "cannot store the account");
     return MP_OK;
+}
+
+/* The member ids of a region as "a, b, c" into out, as far as it holds. */
+static void members_list(const struct mp_region *r, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; r && i < r->nmembers && o + 1 < cap; i++) {
+        int n = snprintf(out + o, cap - o, "%s%s", i ? ", " : "", r->members[i].city->id);
+        if (n < 0 || (size_t)n >= cap - o) {
+            /* Cut at the last whole name. */
+            char *comma = strrchr(out, ',');
+            if (comma && (size_t)(comma - out) + 6 < cap)
+                snprintf(comma, cap - (size_t)(comma - out), ", ...");
+            break;
+        }
+        o += (size_t)n;
+    }
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+enum mp_status mp_auth_user_scope(struct mp_ctx *ctx, const char *name, bool region_wide,
+                                  const char *list, struct mp_error *err)
+{
+    char (*set)[MP_MUNICIPALITY_MAXLEN] = NULL;
+    size_t n = 0, members = ctx->region ? ctx->region->nmembers : 1;
+    enum mp_status rc = MP_OK;
+    char valid[120];
+    if (region_wide && list)
+        return mp_fail(err, MP_EINVAL, "usage", "give --municipality or --region, not both");
+    if (!region_wide && !list) {
+        if (members > 1)
+            return mp_fail(err, MP_EINVAL, "usage",
+                           "this region has %zu municipalities: give --municipality a[,b...]"
+                           " or --region",
+                           members);
+        region_wide = true;
+    }
+    if (!region_wide) {
+        set = calloc(MP_PRINCIPAL_MAX_MUNICIPALITIES, sizeof *set);
+        if (!set)
+            return mp_fail(err, MP_ENOMEM, "internal", "out of memory");
+        for (const char *m = list; *m;) {
+            size_t len = strcspn(m, ",");
+            char id[MP_MUNICIPALITY_MAXLEN];
+            snprintf(id, sizeof id, "%.*s", (int)(len < sizeof id ? len : sizeof id - 1), m);
+            bool known = len > 0 && len < sizeof id &&
+                         (ctx->region ? mp_region_member(ctx->region, id) != NULL
+                                      : ctx->city && strcmp(ctx->city->id, id) == 0);
+            if (!known) {
+                members_list(ctx->region, valid, sizeof valid);
+                rc = mp_fail(err, MP_EINVAL, "unknown_municipality",
+                             "no municipality '%.40s' in this region; members: %s", id,
+                             ctx->region ? valid : ctx->city ? ctx->city->id : "");
+                goto out;
+            }
+            bool dup = false;
+            for (size_t i = 0; i < n; i++)
+                dup = dup || strcmp(set[i], id) == 0;
+            if (!dup && n == MP_PRINCIPAL_MAX_MUNICIPALITIES) {
+                rc = mp_fail(err, MP_EINVAL, "usage", "an account names at most %d municipalities",
+                             MP_PRINCIPAL_MAX_MUNICIPALITIES);
+                goto out;
+            }
+            if (!dup)
+                memcpy(set[n++], id, sizeof id);
+            m += len + (m[len] == ',');
+        }
+        if (n == 0) {
+            rc = mp_fail(err, MP_EINVAL, "usage", "--municipality needs at least one member id");
+            goto out;
+        }
+        qsort(set, n, sizeof *set, by_name);
+    }
+    struct mp_scope_set s = {n, (const char(*)[MP_MUNICIPALITY_MAXLEN])set};
+    rc = mp_store_user_set_municipalities(ctx->db, name, region_wide ? NULL : &s);
+    if (rc == MP_ENOTFOUND)
+        rc = mp_fail(err, rc, "not_found", "no account named %.60s", name);
+    else if (rc)
+        rc = mp_fail(err, rc, "unavailable", "cannot store the account's municipalities");
+out:
+    free(set);
+    return rc;
 }
 
 enum mp_status mp_auth_user_token(struct mp_ctx *ctx, const char *name, char token[MP_TOKEN_LEN],

@@ -52,6 +52,13 @@ static const struct mp_copy_col link_constraints[] = {
 static const struct mp_copy_col users[] = {
     {"id", I, 0},       {"name", T, 0},       {"role", T, 0},       {"department", T, 0},
     {"token_hash", T, 0}, {"disabled", F, 0}, {"created_at", I, 0}, {"last_seen_at", I, 0},
+    {"region_wide", F, 0}, /* schema 12 (tenancy) */
+};
+/* Schema 12 (tenancy): the municipalities of an account that is not
+ * region-wide. */
+static const struct mp_copy_col user_municipalities[] = {
+    {"user_id", I, 0},
+    {"municipality", T, 0},
 };
 static const struct mp_copy_col audit[] = {
     {"id", I, 0},          {"user_id", I, 0},   {"user_name", T, 0}, {"action", T, 0},
@@ -153,6 +160,7 @@ const struct mp_copy_table mp_copy_tables[] = {
     {"corrections", COLS(corrections), 1, true, {{0}}, false},
     {"link_constraints", COLS(link_constraints), 2, false, {{"reports", "a"}}, true},
     {"users", COLS(users), 1, true, {{0}}, false},
+    {"user_municipalities", COLS(user_municipalities), 2, false, {{0}}, false},
     {"audit", COLS(audit), 1, true, {{0}}, false},
     {"open311_attributes", COLS(open311_attributes), 1, false, BY_REPORT, true},
     {"open311_updates", COLS(open311_updates), 1, false, BY_REPORT, true},

@@ -10,16 +10,21 @@
 #include "meldpunt/cluster.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/notify.h"
+#include "meldpunt/scope.h"
 #include "meldpunt/store.h"
 #include "meldpunt/store_merge.h"
 #include "meldpunt/store_work.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
 
-static enum mp_status load(struct mp_ctx *ctx, int64_t id, struct mp_cluster_state *st,
-                           struct mp_error *err)
+/* Cluster id for who (NULL: the system); another municipality's cluster is
+ * answered as a missing one (tenancy, scope.h). */
+static enum mp_status load(struct mp_ctx *ctx, const struct mp_principal *who, int64_t id,
+                           struct mp_cluster_state *st, struct mp_error *err)
 {
     enum mp_status rc = mp_store_cluster_state(ctx->db, id, st);
+    if (rc == MP_OK && !mp_scope_allows(who, st->municipality))
+        rc = MP_ENOTFOUND;
     if (rc == MP_ENOTFOUND)
         return mp_fail(err, rc, "not_found", "there is no cluster %lld", (long long)id);
     if (rc)
@@ -33,7 +38,7 @@ enum mp_status mp_corrections_refresh(struct mp_ctx *ctx, int64_t id, int64_t he
     struct mp_cluster_state st;
     struct mp_member_stats m;
     enum mp_status rc;
-    if ((rc = load(ctx, id, &st, err)))
+    if ((rc = load(ctx, NULL, id, &st, err)))
         return rc;
     if ((rc = mp_store_cluster_members(ctx->db, id, &m)))
         return mp_fail(err, rc, "unavailable", "cannot read the cluster's reports");
@@ -88,8 +93,8 @@ static enum mp_status check_reason(const char *reason, struct mp_error *err)
 }
 
 /* The merge itself, in the open write transaction. */
-static enum mp_status merge_in_tx(struct mp_ctx *ctx, int64_t from, int64_t into,
-                                  const char *reason, const char *actor,
+static enum mp_status merge_in_tx(struct mp_ctx *ctx, const struct mp_principal *who,
+                                  int64_t from, int64_t into, const char *reason,
                                   struct mp_correction_result *out, struct mp_error *err)
 {
     struct mp_cluster_state a, b;
@@ -100,7 +105,8 @@ static enum mp_status merge_in_tx(struct mp_ctx *ctx, int64_t from, int64_t into
     int64_t merge_id = 0;
     if (from == into)
         return mp_fail(err, MP_EINVAL, "invalid_field", "a cluster cannot be merged into itself");
-    if ((rc = load(ctx, from, &a, err)) || (rc = load(ctx, into, &b, err)))
+    const char *actor = who->name;
+    if ((rc = load(ctx, who, from, &a, err)) || (rc = load(ctx, who, into, &b, err)))
         return rc;
     if (strcmp(a.category, b.category) != 0)
         return mp_fail(err, MP_ECONFLICT, "category_mismatch",
@@ -268,6 +274,7 @@ static enum mp_status unmerge_in_tx(struct mp_ctx *ctx, const struct mp_merge_ro
 struct report_of {
     int64_t cluster_id;
     char category[48];
+    char municipality[MP_MUNICIPALITY_MAXLEN];
     bool found;
 };
 
@@ -276,13 +283,16 @@ static int grab(void *p, const struct mp_report_row *r)
     struct report_of *o = p;
     o->cluster_id = r->cluster_id;
     snprintf(o->category, sizeof o->category, "%s", r->category);
+    snprintf(o->municipality, sizeof o->municipality, "%s",
+             r->municipality ? r->municipality : "");
     o->found = true;
     return 0;
 }
 
 /* The move itself, in the open write transaction. */
-static enum mp_status move_in_tx(struct mp_ctx *ctx, int64_t report_id, int64_t to,
-                                 const char *actor, int64_t *new_cluster, struct mp_error *err)
+static enum mp_status move_in_tx(struct mp_ctx *ctx, const struct mp_principal *who,
+                                 int64_t report_id, int64_t to, int64_t *new_cluster,
+                                 struct mp_error *err)
 {
     struct report_of r = {0};
     struct mp_cluster_state old, dst;
@@ -290,6 +300,10 @@ static enum mp_status move_in_tx(struct mp_ctx *ctx, int64_t report_id, int64_t 
     enum mp_status rc = mp_store_report_get(ctx->db, report_id, false, grab, &r);
     int64_t now = mp_time_now();
     char note[96];
+    const char *actor = who->name;
+    /* Tenancy: another municipality's report is answered as a missing one. */
+    if (rc == MP_OK && !mp_scope_allows(who, r.municipality))
+        rc = MP_ENOTFOUND;
     if (rc == MP_ENOTFOUND)
         return mp_fail(err, rc, "not_found", "there is no report %lld", (long long)report_id);
     if (rc)
@@ -297,12 +311,12 @@ static enum mp_status move_in_tx(struct mp_ctx *ctx, int64_t report_id, int64_t 
     if (to == r.cluster_id)
         return mp_fail(err, MP_EINVAL, "invalid_field", "the report is already in cluster %lld",
                        (long long)to);
-    if ((rc = load(ctx, r.cluster_id, &old, err)))
+    if ((rc = load(ctx, who, r.cluster_id, &old, err)))
         return rc;
     if ((rc = mp_store_cluster_members(ctx->db, old.id, &m_old)))
         return mp_fail(err, rc, "unavailable", "cannot read the cluster's reports");
     if (to) {
-        if ((rc = load(ctx, to, &dst, err)))
+        if ((rc = load(ctx, who, to, &dst, err)))
             return rc;
         if (strcmp(dst.category, r.category) != 0)
             return mp_fail(err, MP_ECONFLICT, "category_mismatch",
@@ -392,7 +406,7 @@ enum mp_status mp_corrections_merge(struct mp_ctx *ctx, const struct mp_principa
         reason = NULL;
     if ((rc = check_reason(reason, err)) || (rc = mp_store_begin_write(ctx->db, err)))
         return rc;
-    if ((rc = merge_in_tx(ctx, from, into, reason, who->name, out, err))) {
+    if ((rc = merge_in_tx(ctx, who, from, into, reason, out, err))) {
         mp_store_rollback(ctx->db);
         return rc;
     }
@@ -417,6 +431,17 @@ enum mp_status mp_corrections_unmerge(struct mp_ctx *ctx, const struct mp_princi
     if ((rc = mp_store_begin_write(ctx->db, err)))
         goto out;
     rc = mp_store_merge_get(ctx->db, merge_id, m);
+    if (rc == MP_OK && who && !who->region_wide) {
+        /* Tenancy: a merge is of its surviving cluster's municipality;
+         * another's, or one whose cluster is gone, is a missing one for
+         * staff of some municipalities. */
+        struct mp_cluster_state into;
+        enum mp_status irc = mp_store_cluster_state(ctx->db, m->into_cluster, &into);
+        if (irc == MP_ENOTFOUND || (irc == MP_OK && !mp_scope_allows(who, into.municipality)))
+            rc = MP_ENOTFOUND;
+        else if (irc)
+            rc = irc;
+    }
     if (rc == MP_ENOTFOUND)
         rc = mp_fail(err, rc, "not_found", "there is no merge %lld", (long long)merge_id);
     else if (rc)
@@ -449,8 +474,8 @@ static int cmp_candidate(const void *pa, const void *pb)
 
 #define CANDIDATES_SCAN 256 /* clusters looked at in the square around the job */
 
-enum mp_status mp_corrections_merge_candidates(struct mp_ctx *ctx, int64_t id,
-                                               struct mp_merge_candidates *out,
+enum mp_status mp_corrections_merge_candidates(struct mp_ctx *ctx, const struct mp_principal *who,
+                                               int64_t id, struct mp_merge_candidates *out,
                                                struct mp_error *err)
 {
     struct mp_cluster_state *near = NULL;
@@ -458,7 +483,8 @@ enum mp_status mp_corrections_merge_candidates(struct mp_ctx *ctx, int64_t id,
     size_t n = 0;
     enum mp_status rc;
     memset(out, 0, sizeof *out);
-    if ((rc = load(ctx, id, &out->self, err)))
+    /* Its candidates are of its own municipality: checking it scopes them. */
+    if ((rc = load(ctx, who, id, &out->self, err)))
         return rc;
     out->limit_m = mp_corrections_merge_limit(mp_city_category(ctx->city, out->self.category));
     out->search_m = fmin(fmax(4 * out->limit_m, 250), 2000);
@@ -505,7 +531,7 @@ enum mp_status mp_corrections_move(struct mp_ctx *ctx, const struct mp_principal
     memset(out, 0, sizeof *out);
     if ((rc = mp_store_begin_write(ctx->db, err)))
         return rc;
-    if ((rc = move_in_tx(ctx, report_id, to, who->name, &landed, err))) {
+    if ((rc = move_in_tx(ctx, who, report_id, to, &landed, err))) {
         mp_store_rollback(ctx->db);
         return rc;
     }

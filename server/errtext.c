@@ -27,6 +27,7 @@ static const struct {
     {"category_mismatch", "Deze melding hoort bij een andere categorie."},
     {"config", "De instellingen van de server kloppen niet."},
     {"conflict", "Dit botst met de huidige toestand; laad de gegevens opnieuw."},
+    {"copy_store", "Het kopiëren van de database tussen de twee opslagsystemen is mislukt."},
     {"corrupt", "De gegevens van de server zijn beschadigd."},
     {"crew_department_mismatch", "Deze ploeg hoort bij een andere afdeling."},
     {"cross_site", "Een schrijfverzoek van de pagina van een andere website wordt geweigerd."},

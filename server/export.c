@@ -12,6 +12,7 @@
 #include "meldpunt/csv.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/geo.h"
+#include "meldpunt/scope.h"
 #include "meldpunt/store_export.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
@@ -172,7 +173,7 @@ static const struct field cluster_fields[] = {
 static const struct field cluster_fields_internal[] = {
     CLUSTER("district_code", district, K_TEXT),
 };
-/* With mp_export_opts.municipality. */
+/* With mp_export_opts.with_municipality. */
 static const struct field report_field_municipality[] = {
     REPORT("municipality", municipality, K_TEXT),
 };
@@ -291,7 +292,7 @@ void mp_export_feature(struct mp_buf *b, const struct mp_export_opts *o,
     }
     mp_buf_lit(b, ",\"properties\":{");
     json_fields(b, o, t->pub, t->npub, data, true);
-    if (o->municipality)
+    if (o->with_municipality)
         json_fields(b, o, t->municipality, 1, data, false);
     if (o->internal)
         json_fields(b, o, t->internal, t->ninternal, data, false);
@@ -596,8 +597,14 @@ enum mp_status mp_export_open_path(const char *db_path, const struct mp_query *q
 {
     enum mp_status rc;
     struct mp_export_cursor *cur = NULL;
+    struct mp_scope sc;
+    struct mp_query scoped = *q;
     *out = NULL;
-    if ((rc = mp_store_export_open_path(db_path, o->what, q, &cur, err)))
+    if ((rc = mp_scope_list(o->who, o->municipality, &sc, err)))
+        return rc;
+    /* The store copies the set when it opens the cursor. */
+    scoped.scope = sc.filter;
+    if ((rc = mp_store_export_open_path(db_path, o->what, &scoped, &cur, err)))
         return rc;
     if ((rc = mp_export_new(cur, o, out))) /* takes cur */
         return mp_fail(err, rc, "out_of_memory", "out of memory");

@@ -11,6 +11,7 @@
 #include "meldpunt/notify_token.h"
 #include "meldpunt/photo.h"
 #include "meldpunt/report.h"
+#include "meldpunt/scope.h"
 #include "meldpunt/store.h"
 #include "meldpunt/store_notify.h"
 #include "meldpunt/text.h"
@@ -238,18 +239,37 @@ out:
     return rc;
 }
 
-enum mp_status mp_kto_list(struct mp_ctx *ctx, int64_t cluster_id, mp_kto_cb cb, void *arg,
-                           struct mp_error *err)
+enum mp_status mp_kto_list(struct mp_ctx *ctx, const struct mp_principal *who, int64_t cluster_id,
+                           mp_kto_cb cb, void *arg, struct mp_error *err)
 {
-    if (mp_store_kto_for_cluster(ctx->db, cluster_id, cb, arg))
+    /* Tenancy: another municipality's cluster has no answers to show. */
+    enum mp_status rc = mp_scope_cluster(ctx, who, cluster_id);
+    if (rc == MP_ENOTFOUND)
+        return MP_OK;
+    if (rc || mp_store_kto_for_cluster(ctx->db, cluster_id, cb, arg))
         return mp_fail(err, MP_EUNAVAIL, "unavailable", "cannot read the answers right now");
     return MP_OK;
 }
 
-enum mp_status mp_kto_photo(struct mp_ctx *ctx, int64_t answer_id, bool thumb, void **data,
-                            size_t *len, struct mp_error *err)
+static int take_report(void *p, const struct mp_kto_row *k)
 {
-    enum mp_status rc = mp_store_kto_photo(ctx->db, answer_id, thumb, data, len);
+    *(int64_t *)p = k->report_id;
+    return 0;
+}
+
+enum mp_status mp_kto_photo(struct mp_ctx *ctx, const struct mp_principal *who, int64_t answer_id,
+                            bool thumb, void **data, size_t *len, struct mp_error *err)
+{
+    enum mp_status rc = MP_OK;
+    if (who && !who->region_wide) {
+        /* Tenancy: an answer is of its report's municipality. */
+        int64_t report_id = 0;
+        rc = mp_store_kto_get(ctx->db, answer_id, take_report, &report_id);
+        if (rc == MP_OK)
+            rc = mp_scope_report(ctx, who, report_id);
+    }
+    if (rc == MP_OK)
+        rc = mp_store_kto_photo(ctx->db, answer_id, thumb, data, len);
     if (rc == MP_ENOTFOUND)
         return mp_fail(err, rc, "not_found", "answer %lld has no photo", (long long)answer_id);
     if (rc)

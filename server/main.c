@@ -26,6 +26,7 @@
 #include "meldpunt/maint.h"
 #include "meldpunt/metrics.h"
 #include "meldpunt/outbox.h"
+#include "meldpunt/region.h"
 #include "meldpunt/router.h"
 #include "meldpunt/service.h"
 #include "meldpunt/copystore.h" /* copystore */
@@ -362,12 +363,17 @@ static int cmd_import(struct mp_config *cfg, int argc, char **argv)
 
 static void usage_user(FILE *out)
 {
-    fputs("usage: meldpunt user add NAME --role ROLE [--department D] [--db PATH]\n"
+    fputs("usage: meldpunt user add NAME --role ROLE [--department D]\n"
+          "                         [--municipality A[,B...] | --region] [--db PATH]\n"
+          "       meldpunt user scope NAME (--municipality A[,B...] | --region)\n"
           "       meldpunt user list | disable NAME | token NAME [--db PATH]\n"
           "\n"
           "Roles: admin, dispatcher, crew (needs --department), client (an API key,\n"
           "e.g. for Open311). 'add' and 'token' print a new token once; only its hash\n"
-          "is stored.\n",
+          "is stored.\n"
+          "In a region pack an account works for the municipalities (member ids)\n"
+          "it names, or with --region for all of them; a pack of several members\n"
+          "needs one of the two, a city pack defaults to --region. 'scope' changes it.\n",
           out);
 }
 
@@ -377,8 +383,10 @@ static int print_user(void *c, const struct mp_user_row *u)
     char t[32] = "never";
     if (u->last_seen_at)
         mp_time_format(u->last_seen_at, t, sizeof t);
-    printf("%-24s %-11s %-14s %s\n", u->name, u->role, u->department ? u->department : "-",
-           u->disabled ? "disabled" : "active");
+    printf("%-24s %-11s %-14s %-8s %s\n", u->name, u->role, u->department ? u->department : "-",
+           u->disabled ? "disabled" : "active",
+           u->region_wide ? "region"
+                          : (u->municipalities && *u->municipalities ? u->municipalities : "none"));
     return 0;
 }
 
@@ -386,6 +394,8 @@ static int cmd_user(struct mp_config *cfg, int argc, char **argv)
 {
     struct mp_error err = {{0}, {0}};
     const char *verb = argc > 2 ? argv[2] : NULL, *name = NULL, *role = NULL, *dept = NULL;
+    const char *munis = NULL; /* tenancy: --municipality */
+    bool region_wide = false; /* tenancy: --region */
     int bad = 0;
     if (!verb || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
         usage_user(verb ? stdout : stderr);
@@ -400,6 +410,11 @@ static int cmd_user(struct mp_config *cfg, int argc, char **argv)
         } else if (strcmp(argv[i], "--department") == 0) {
             if (arg_value(argc, argv, &i, &dept))
                 return 2;
+        } else if (strcmp(argv[i], "--municipality") == 0) {
+            if (arg_value(argc, argv, &i, &munis))
+                return 2;
+        } else if (strcmp(argv[i], "--region") == 0) {
+            region_wide = true;
         } else if (strcmp(argv[i], "--help") == 0) {
             usage_user(stdout);
             return 0;
@@ -439,6 +454,14 @@ static int cmd_user(struct mp_config *cfg, int argc, char **argv)
             } else {
                 rc = mp_auth_user_add(ctx, name, r, dept, token, &err);
             }
+            if (rc == MP_OK)
+                rc = mp_auth_user_scope(ctx, name, region_wide, munis, &err);
+        } else if (strcmp(verb, "scope") == 0) {
+            if (!munis && !region_wide)
+                rc = mp_fail(&err, MP_EINVAL, "usage",
+                             "user scope needs --municipality A[,B...] or --region");
+            else
+                rc = mp_auth_user_scope(ctx, name, region_wide, munis, &err);
         } else if (strcmp(verb, "token") == 0) {
             rc = mp_auth_user_token(ctx, name, token, &err);
         } else if (strcmp(verb, "disable") == 0) {
@@ -447,12 +470,25 @@ static int cmd_user(struct mp_config *cfg, int argc, char **argv)
             rc = mp_fail(&err, MP_EINVAL, "usage", "unknown user command '%.20s'", verb);
             ret = 2;
         }
+        char detail[256] = "";
+        if (rc == MP_OK && (munis || region_wide || strcmp(verb, "add") == 0))
+            /* tenancy: what the account now works for (names checked by
+             * mp_auth_user_scope: member ids, no quotes). */
+            snprintf(detail, sizeof detail, "{\"user\":\"%.60s\",\"municipalities\":\"%.160s\"}",
+                     name, munis && !region_wide ? munis : "region");
         if (rc == MP_OK)
-            rc = mp_auth_audit(ctx, &cli, verb, "user", 0, NULL);
+            rc = mp_auth_audit(ctx, &cli, verb, "user", 0, detail[0] ? detail : NULL);
         if (rc == MP_OK)
             rc = mp_store_commit(ctx->db, &err);
         else
             mp_store_rollback(ctx->db);
+    }
+    if (rc && strcmp(err.code, "unknown_municipality") == 0 && ctx->region) {
+        /* The error text holds a few; the operator gets every member id. */
+        fputs("meldpunt user: the municipalities of this region:", stderr);
+        for (size_t i = 0; i < ctx->region->nmembers; i++)
+            fprintf(stderr, " %s", ctx->region->members[i].city->id);
+        fputc('\n', stderr);
     }
     mp_app_release(app, ctx);
     mp_app_close(app);

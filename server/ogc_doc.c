@@ -350,7 +350,7 @@ void mp_ogc_doc_item(struct mp_buf *b, const struct mp_ogc_view *v, const struct
     }
     struct mp_export_opts o = {
         .format = MP_EXPORT_GEOJSON, .what = it->row->what, .city = v->city, .crs = crs,
-        .municipality = v->region && !v->region->of_one};
+        .with_municipality = v->region && !v->region->of_one};
     l.id = it->row->what == MP_EXPORT_CLUSTERS ? it->row->cluster.id : it->row->report.id;
     mp_export_feature(b, &o, it->row, with_links ? add_item_links : NULL, &l);
 }

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "meldpunt/geo.h"
+#include "meldpunt/scope.h"
 #include "meldpunt/store_open311.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
@@ -376,7 +377,10 @@ enum mp_status mp_open311_submit(struct mp_ctx *ctx, const struct mp_principal *
     /* A client that named a municipality must have pinned it: the pin
      * decides, and a request for one town is not sent to its neighbour. */
     const struct mp_city *routed = NULL;
-    if (s->jurisdiction && (rc = mp_report_check(ctx, &in, &routed, err)))
+    bool scoped = !who->region_wide; /* tenancy: its pin must be in its municipalities */
+    if ((s->jurisdiction || scoped) && (rc = mp_report_check(ctx, &in, &routed, err)))
+        goto out;
+    if (scoped && routed && (rc = mp_scope_intake(who, routed->id, routed->name, err)))
         goto out;
     if (s->jurisdiction && routed != s->jurisdiction) {
         rc = mp_fail(err, MP_EINVAL, "wrong_jurisdiction",
@@ -519,9 +523,11 @@ enum mp_status mp_open311_post_update(struct mp_ctx *ctx, const struct mp_princi
     if (rc != MP_ENOTFOUND)
         goto db_fail;
     struct request_probe rp = {false, 0};
-    if ((rc = mp_store_open311_request(ctx->db, u->service_request_id, probe_row, &rp)) ==
-            MP_ENOTFOUND ||
-        (rc == MP_OK && !rp.found)) {
+    if ((rc = mp_store_open311_request(ctx->db, u->service_request_id, probe_row, &rp)) == MP_OK &&
+        rp.found)
+        /* Tenancy: another municipality's request is answered as a missing one. */
+        rc = mp_scope_report(ctx, who, u->service_request_id);
+    if (rc == MP_ENOTFOUND || (rc == MP_OK && !rp.found)) {
         rc = mp_fail(err, MP_ENOTFOUND, "not_found", "service_request_id '%lld' was not found",
                      (long long)u->service_request_id);
         goto out;

@@ -462,6 +462,13 @@ enum mp_status mp_store_users(struct mp_store_sess *s, mp_user_cb cb, void *ctx)
     return FORWARD(s, users, s, cb, ctx);
 }
 
+/* tenancy: an account's municipalities (store_auth.h) */
+enum mp_status mp_store_user_set_municipalities(struct mp_store_sess *s, const char *name,
+                                                const struct mp_scope_set *set)
+{
+    return FORWARD(s, user_set_municipalities, s, name, set);
+}
+
 enum mp_status mp_store_audit_add(struct mp_store_sess *s, const struct mp_audit_rec *a)
 {
     return FORWARD(s, audit_add, s, a);

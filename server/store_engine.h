@@ -382,6 +382,10 @@ struct mp_store_engine {
     /* ---- regionfaces: store.h, re-keying old rows (SQLite only) ---- */
     enum mp_status (*set_municipality)(struct mp_store_sess *sess, bool cluster, int64_t id,
                                        const char *municipality);
+
+    /* ---- tenancy (schema 12): an account's municipalities ---- */
+    enum mp_status (*user_set_municipalities)(struct mp_store_sess *sess, const char *name,
+                                              const struct mp_scope_set *set);
 };
 
 /* Every operation of the table but the two optional hooks (acquired,
@@ -419,7 +423,8 @@ struct mp_store_engine {
     X(webhook_get) X(webhook_delete) X(webhook_fanout) X(webhook_deliveries) X(webhook_contact) \
     X(alert_add) X(alert_get) X(alert_confirm) X(alert_stop) X(alerts_match) X(alerts_digest_due) X(alert_digest_next) X(digest_item_add) X(digest_pending) X(digest_take) X(digest_items) X(dept_schedule_get) X(dept_schedule_set) \
     X(maint_backup) X(maint_anonymise) \
-    X(set_municipality)
+    X(set_municipality) \
+    X(user_set_municipalities)
 // clang-format on
 
 /* The engines (server/store_sqlite_engine.c, server/store_pg_engine.c). */

@@ -100,6 +100,8 @@ struct mp_pg_sess {
     const char *stmts[MP_PG_STMT_SLOTS]; /* SQL prepared as "s<slot>" on conn; NULL: free */
     unsigned nstmts;
     bool in_tx;
+    bool writing;       /* in_tx began with begin_write: its COMMIT bumps the change counter */
+    bool generic_plans; /* in_tx has plan_cache_mode = force_generic_plan (store_pg_clusters.c) */
     bool reported_down; /* the loss of the connection was logged (once per outage) */
     unsigned busy_ms;   /* lock_timeout, set again after a reconnect */
     bool sync_full;     /* synchronous_commit, likewise */

@@ -8,8 +8,12 @@
 #include "meldpunt/timeutil.h"
 #include "store_pg.h"
 #include "store_pg_engine.h"
+#include "store_pg_filter.h"
 
-#define USER_COLS "id, created_at, last_seen_at, name, role, department, disabled"
+#define USER_COLS                                                                                  \
+    "id, created_at, last_seen_at, name, role, department, disabled, region_wide,"                 \
+    " (SELECT string_agg(m.municipality, ',' ORDER BY m.municipality COLLATE \"C\")"               \
+    " FROM user_municipalities m WHERE m.user_id = users.id)"
 
 /* A taken name (or token hash) is a unique violation: MP_ECONFLICT. */
 static const char sql_add[] = "INSERT INTO users (name, role, department, token_hash, created_at)"
@@ -19,6 +23,12 @@ static const char sql_by_name[] = "SELECT " USER_COLS " FROM users WHERE name = 
 static const char sql_all[] = "SELECT " USER_COLS " FROM users ORDER BY name COLLATE \"C\", id";
 static const char sql_set_token[] = "UPDATE users SET token_hash = $2 WHERE name = $1";
 static const char sql_disable[] = "UPDATE users SET disabled = $2::boolean WHERE name = $1";
+static const char sql_set_region[] = "UPDATE users SET region_wide = $2::boolean WHERE name = $1";
+static const char sql_scope_clear[] =
+    "DELETE FROM user_municipalities WHERE user_id = (SELECT id FROM users WHERE name = $1)";
+static const char sql_scope_add[] = "INSERT INTO user_municipalities (user_id, municipality)"
+                                    " SELECT u.id, m FROM users u, unnest($2::text[]) m"
+                                    " WHERE u.name = $1";
 static const char sql_audit_add[] =
     "INSERT INTO audit (user_id, user_name, action, object_type, object_id, detail, at)"
     " VALUES (NULLIF($1::bigint, 0), $2, $3, $4, $5::bigint, $6, $7::bigint)";
@@ -59,6 +69,8 @@ static int user_row(void *ctx, const PGresult *r, int i)
         .role = mp_pg_col_text(r, i, 4),
         .department = mp_pg_col_text(r, i, 5),
         .disabled = mp_pg_col_bool(r, i, 6),
+        .region_wide = mp_pg_col_bool(r, i, 7),
+        .municipalities = mp_pg_col_text(r, i, 8),
     };
     return c->cb(c->ctx, &u);
 }
@@ -167,4 +179,23 @@ enum mp_status mp_pg_audit_for(struct mp_store_sess *s, const char *type, int64_
     mp_pg_text(&p, type);
     mp_pg_int64(&p, id);
     return mp_pg_each(s, sql_audit_for, &p, audit_row, &c, "audit");
+}
+
+enum mp_status mp_pg_user_set_municipalities(struct mp_store_sess *s, const char *name,
+                                             const struct mp_scope_set *set)
+{
+    char names[MP_PG_SCOPE_CAP];
+    struct mp_pg_params p;
+    mp_pg_params_init(&p);
+    mp_pg_text(&p, name);
+    mp_pg_bool(&p, set == NULL);
+    enum mp_status rc = update_user(s, sql_set_region, &p);
+    mp_pg_params_init(&p);
+    mp_pg_text(&p, name);
+    if (rc == MP_OK)
+        rc = mp_pg_run(s, sql_scope_clear, &p, NULL, "user municipalities");
+    if (rc || !set || set->n == 0)
+        return rc;
+    mp_pg_text(&p, mp_pg_scope_array(set, names, sizeof names));
+    return mp_pg_run(s, sql_scope_add, &p, NULL, "user municipalities");
 }

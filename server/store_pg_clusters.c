@@ -24,6 +24,15 @@ static const char sql_candidates[] =
     " AND c.last_at >= $6::bigint AND c.first_at <= $7::bigint"
     " ORDER BY floor(c.x / 128.0 + 1048576), floor(c.y / 128.0 + 1048576), c.x, c.y, c.id"
     " LIMIT $8::bigint";
+/* The candidates' plan is the same GiST scan of clusters_metric whatever
+ * the parameters, but PostgreSQL prices the generic plan above the custom
+ * one (32.6 against 8.3 at 100k clusters) and so plans the statement again
+ * on every call: 0.35-0.54 ms of planning against 0.07 ms of execution,
+ * inside the writers' lock. Forced generic for the rest of the transaction
+ * (SET LOCAL: the reads' sessions and transactions keep the default); the
+ * statements that follow in a writer's transaction are key look-ups and
+ * inserts, whose generic plans are their custom ones. */
+static const char sql_generic_plans[] = "SET LOCAL plan_cache_mode = force_generic_plan";
 static const char sql_state[] = "SELECT " STATE_COLS " FROM clusters c WHERE c.id = $1::bigint";
 /* pgreads: re-clustering reads states in blocks of ids. */
 static const char sql_states_range[] =
@@ -135,7 +144,13 @@ enum mp_status mp_pg_cluster_candidates(struct mp_store_sess *s, const char *mun
     mp_pg_int64(&p, until);
     mp_pg_int64(&p, (int64_t)cap);
     mp_pg_text(&p, municipality);
-    enum mp_status rc = mp_pg_each(s, sql_candidates, &p, candidate_row, &c, "candidates");
+    struct mp_pg_sess *ps = mp_pg_sess(s);
+    enum mp_status rc = MP_OK;
+    if (ps->in_tx && !ps->generic_plans &&
+        (rc = mp_pg_run(s, sql_generic_plans, NULL, NULL, "candidates plan")) == MP_OK)
+        ps->generic_plans = true;
+    if (rc == MP_OK)
+        rc = mp_pg_each(s, sql_candidates, &p, candidate_row, &c, "candidates");
     *n = c.n;
     return rc;
 }

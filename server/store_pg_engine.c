@@ -47,6 +47,7 @@ const struct mp_store_engine mp_pg_engine = {
     .user_set_token = mp_pg_user_set_token,
     .user_set_disabled = mp_pg_user_set_disabled,
     .users = mp_pg_users,
+    .user_set_municipalities = mp_pg_user_set_municipalities, /* tenancy */
     .audit_add = mp_pg_audit_add,
     .audit_for = mp_pg_audit_for,
     .work_get = mp_pg_work_get,

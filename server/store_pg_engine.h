@@ -82,6 +82,9 @@ enum mp_status mp_pg_user_by_token(struct mp_store_sess *s, const char *hash, mp
 enum mp_status mp_pg_user_by_name(struct mp_store_sess *s, const char *name, mp_user_cb cb,
                                   void *ctx);
 enum mp_status mp_pg_users(struct mp_store_sess *s, mp_user_cb cb, void *ctx);
+/* tenancy */
+enum mp_status mp_pg_user_set_municipalities(struct mp_store_sess *s, const char *name,
+                                             const struct mp_scope_set *set);
 enum mp_status mp_pg_user_set_token(struct mp_store_sess *s, const char *name, const char *hash);
 enum mp_status mp_pg_user_set_disabled(struct mp_store_sess *s, const char *name, bool disabled);
 enum mp_status mp_pg_audit_add(struct mp_store_sess *s, const struct mp_audit_rec *a);

@@ -48,23 +48,30 @@
 #define C_WHERE                                                                                    \
     MP_PG_FILTERS("c") MP_PG_AFTER("c") MP_PG_CLUSTER_TIME UPDATED("c", "$8", "$9", "$10")
 #define BOX(t) MP_PG_BBOX(t, "$11", "$12", "$13", "$14")
+/* Then the staff member's municipalities (tenancy): $11, or $15 after a box. */
 static const char *const sql_rows[2][2] = {
-    {"SELECT " REPORT_COLS REPORT_FROM R_WHERE " ORDER BY r.id" MP_PG_LIMIT,
-     "SELECT " REPORT_COLS REPORT_FROM R_WHERE BOX("r") " ORDER BY r.id" MP_PG_LIMIT},
-    {"SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE " ORDER BY c.id" MP_PG_LIMIT,
-     "SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE BOX("c") " ORDER BY c.id" MP_PG_LIMIT},
+    {"SELECT " REPORT_COLS REPORT_FROM R_WHERE MP_PG_SCOPE("r", "$11") " ORDER BY r.id"
+         MP_PG_LIMIT,
+     "SELECT " REPORT_COLS REPORT_FROM R_WHERE BOX("r") MP_PG_SCOPE("r", "$15") " ORDER BY r.id"
+         MP_PG_LIMIT},
+    {"SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE MP_PG_SCOPE("c", "$11") " ORDER BY c.id"
+         MP_PG_LIMIT,
+     "SELECT " CLUSTER_COLS CLUSTER_FROM C_WHERE BOX("c") MP_PG_SCOPE("c", "$15") " ORDER BY c.id"
+         MP_PG_LIMIT},
 };
 
 /* Counts: $1-$5 filters, $6-$7 updated, $8 the municipality, $9-$12 the
- * box; [what][box]. */
+ * box, then the staff member's municipalities (tenancy: $9 or $13); [what][box]. */
 #define R_COUNT MP_PG_FILTERS("r") MP_PG_REPORT_TIME UPDATED("r", "$6", "$7", "$8")
 #define C_COUNT MP_PG_FILTERS("c") MP_PG_CLUSTER_TIME UPDATED("c", "$6", "$7", "$8")
 static const char *const sql_count[2][2] = {
-    {"SELECT count(*) FROM reports r WHERE true" R_COUNT,
-     "SELECT count(*) FROM reports r WHERE true" R_COUNT MP_PG_BBOX("r", "$9", "$10", "$11", "$12")},
-    {"SELECT count(*) FROM clusters c WHERE true" C_COUNT,
+    {"SELECT count(*) FROM reports r WHERE true" R_COUNT MP_PG_SCOPE("r", "$9"),
+     "SELECT count(*) FROM reports r WHERE true" R_COUNT MP_PG_BBOX("r", "$9", "$10", "$11", "$12")
+         MP_PG_SCOPE("r", "$13")},
+    {"SELECT count(*) FROM clusters c WHERE true" C_COUNT MP_PG_SCOPE("c", "$9"),
      "SELECT count(*) FROM clusters c WHERE true" C_COUNT MP_PG_BBOX("c", "$9", "$10", "$11",
-                                                                     "$12")},
+                                                                     "$12")
+         MP_PG_SCOPE("c", "$13")},
 };
 static const char sql_extent[] =
     "SELECT coalesce(min(created_at), 0), coalesce(max(created_at), 0) FROM reports";
@@ -132,6 +139,7 @@ static enum mp_status cursor_start(struct mp_store *store, struct mp_store_sess 
     }
     c->q.district = c->district; /* the lists come from c->lists */
     c->q.municipality = c->municipality;
+    c->q.scope = NULL;           /* and the municipalities: q's may not outlive the call */
     *out = &c->head;
     c = NULL;
 out:
@@ -167,7 +175,8 @@ enum mp_status mp_pg_export_open(struct mp_store_sess *sess, enum mp_export_what
 }
 
 /* q's parameters in the order above: the shared filters (with the page
- * when parts says so), the updated_at range, the municipality, the box. */
+ * when parts says so), the updated_at range, the municipality, the box,
+ * the staff member's municipalities (l->scope: the cursor's own copy). */
 static void add_params(struct mp_pg_params *p, const struct mp_query *q,
                        const struct mp_pg_lists *l, unsigned parts)
 {
@@ -175,6 +184,7 @@ static void add_params(struct mp_pg_params *p, const struct mp_query *q,
     mp_pg_text(p, q->municipality);
     if (q->has_bbox)
         mp_pg_bbox(p, &q->bbox);
+    mp_pg_text(p, l->scope);
 }
 
 static enum mp_status read_batch(struct mp_pg_cursor *c)

@@ -3,6 +3,7 @@
 #include "store_pg_filter.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "meldpunt/buf.h"
 
@@ -33,13 +34,19 @@ void mp_pg_lists_free(struct mp_pg_lists *l)
 {
     free(l->categories);
     free(l->statuses);
+    free(l->scope);
     l->categories = l->statuses = NULL;
 }
 
 enum mp_status mp_pg_lists_of(struct mp_pg_lists *l, const struct mp_query *q)
 {
     enum mp_status rc;
-    l->categories = l->statuses = NULL;
+    l->categories = l->statuses = l->scope = NULL;
+    if (q->scope) {
+        char buf[MP_PG_SCOPE_CAP];
+        if (!(l->scope = strdup(mp_pg_scope_array(q->scope, buf, sizeof buf))))
+            return MP_ENOMEM;
+    }
     if ((rc = mp_pg_json_list(q->categories, q->ncategories, &l->categories)))
         return rc;
     return mp_pg_json_list(q->statuses, q->nstatuses, &l->statuses);
@@ -88,4 +95,34 @@ enum mp_status mp_pg_listing(struct mp_store_sess *s, const struct mp_query *q, 
     }
     mp_pg_lists_free(&l);
     return rc;
+}
+
+const char *mp_pg_scope_array(const struct mp_scope_set *set, char *buf, size_t cap)
+{
+    size_t o = 0;
+    if (!set || cap < 3)
+        return NULL;
+    buf[o++] = '{';
+    /* Stop at the first name that does not fit: fewer names match fewer
+     * rows (fails closed). The principal holds at most 64 (auth.h). */
+    for (size_t i = 0; i < set->n && i < 64; i++) {
+        const char *n = set->names[i];
+        size_t need = 3 + (i > 0);
+        for (const char *c = n; *c; c++)
+            need += (*c == '"' || *c == '\\') ? 2 : 1;
+        if (o + need + 2 > cap)
+            break;
+        if (i > 0)
+            buf[o++] = ',';
+        buf[o++] = '"';
+        for (const char *c = n; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                buf[o++] = '\\';
+            buf[o++] = *c;
+        }
+        buf[o++] = '"';
+    }
+    buf[o++] = '}';
+    buf[o] = '\0';
+    return buf;
 }

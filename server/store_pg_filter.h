@@ -43,9 +43,11 @@
     "::float8, 4326) AND " t ".lon BETWEEN " a "::float8 AND " c "::float8 AND " t                 \
     ".lat BETWEEN " b "::float8 AND " d "::float8"
 
-/* JSON texts of a query's lists, owned (free with mp_pg_lists_free). */
+/* JSON texts of a query's lists, owned (free with mp_pg_lists_free); scope:
+ * its municipalities as a text[] literal (tenancy), NULL for no limit. */
 struct mp_pg_lists {
     char *categories, *statuses;
+    char *scope;
 };
 
 /* items as a JSON array of strings into *json (NULL when n is 0: "any");
@@ -54,6 +56,16 @@ enum mp_status mp_pg_json_list(const char *const *items, size_t n, char **json) 
 /* q's lists as JSON into l (free it with mp_pg_lists_free, also on error). */
 enum mp_status mp_pg_lists_of(struct mp_pg_lists *l, const struct mp_query *q) MP_WUR;
 void mp_pg_lists_free(struct mp_pg_lists *l);
+
+/* Tenancy: a staff member's municipalities (model.h) as one text[]
+ * parameter, for "($n::text[] IS NULL OR t.municipality = ANY ($n::text[]))".
+ * mp_pg_scope_array writes the array literal ({"halle","vilvoorde"}) into
+ * buf (MP_PG_SCOPE_CAP bytes) and returns it, or NULL for a NULL set
+ * (region-wide: no filter); an empty set gives "{}" (matches nothing). The
+ * ids travel as a bound value, never as SQL text. */
+#define MP_PG_SCOPE_CAP (64 * (2 * MP_MUNICIPALITY_MAXLEN + 3) + 3)
+#define MP_PG_SCOPE(t, n) " AND (" n "::text[] IS NULL OR " t ".municipality = ANY (" n "::text[]))"
+const char *mp_pg_scope_array(const struct mp_scope_set *set, char *buf, size_t cap);
 
 /* Which parameters follow $1-$5 (in this order): */
 enum {

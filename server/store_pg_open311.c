@@ -99,7 +99,7 @@ static int request_row(void *ctx, const PGresult *r, int i)
 enum mp_status mp_pg_open311_requests(struct mp_store_sess *s, const struct mp_open311_query *q,
                                       mp_open311_cb cb, void *ctx)
 {
-    struct mp_pg_lists l = {NULL, NULL};
+    struct mp_pg_lists l = {NULL, NULL, NULL};
     struct requests c = {cb, ctx};
     struct mp_pg_params p;
     enum mp_status rc;

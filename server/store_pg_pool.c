@@ -19,10 +19,19 @@
  * transaction ends; waiting is bounded by lock_timeout (busy_ms). */
 #define WRITE_LOCK "7236235361786932"
 
-static const char sql_begin[] = "BEGIN";
-static const char sql_write_lock[] = "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")";
+/* BEGIN and the lock in one round trip (simple-query protocol, constant SQL). */
+static const char sql_begin_write[] = "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK ")";
 static const char sql_begin_read[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 static const char sql_commit[] = "COMMIT";
+/* A write transaction's COMMIT, in one round trip: the change counter goes
+ * up once if the transaction changed reports or clusters (their statement
+ * triggers set meldpunt.changed: store_pg_schema.c), in the same commit as
+ * the change, so a reader never sees the new number before the change.
+ * Simple-query protocol (two statements in one message); constant SQL. */
+static const char sql_commit_write[] =
+    "UPDATE change_counter SET n = n + 1"
+    " WHERE id = 1 AND current_setting('meldpunt.changed', true) = 'on';"
+    " COMMIT";
 static const char sql_rollback[] = "ROLLBACK";
 static const char sql_sp[] = "SAVEPOINT item";
 static const char sql_sp_release[] = "RELEASE SAVEPOINT item";
@@ -172,11 +181,12 @@ enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *er
     struct mp_pg_sess *s = mp_pg_sess(sess);
     /* A read-only session would take the lock all the same (and fail only
      * at its first write): refuse as SQLite's BEGIN IMMEDIATE does. */
-    enum mp_status rc = s->readonly ? MP_EUNAVAIL : mp_pg_run(sess, sql_begin, NULL, NULL, "begin");
+    enum mp_status rc = s->readonly ? MP_EUNAVAIL : mp_pg_ready(s); /* reconnects if lost */
     if (rc == MP_OK) {
         s->in_tx = true;
-        if ((rc = mp_pg_run(sess, sql_write_lock, NULL, NULL, "write lock")))
-            mp_pg_rollback(sess);
+        s->writing = true;
+        if ((rc = mp_pg_exec_script(s, sql_begin_write, "write lock")))
+            mp_pg_rollback(sess); /* the transaction, if BEGIN got through */
     }
     if (rc)
         return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
@@ -197,15 +207,17 @@ enum mp_status mp_pg_commit(struct mp_store_sess *sess, struct mp_error *err)
     struct mp_pg_sess *s = mp_pg_sess(sess);
     /* COMMIT of a transaction in which a statement failed "succeeds" as a
      * ROLLBACK: such a transaction is never committed. */
-    enum mp_status rc = PQtransactionStatus(s->conn) == PQTRANS_INERROR
-                            ? MP_EDB
-                            : mp_pg_run(sess, sql_commit, NULL, NULL, "commit");
+    enum mp_status rc = PQtransactionStatus(s->conn) == PQTRANS_INERROR ? MP_EDB
+                        : s->writing ? mp_pg_exec_script(s, sql_commit_write, "commit")
+                                     : mp_pg_run(sess, sql_commit, NULL, NULL, "commit");
     if (rc) {
         mp_pg_rollback(sess);
         return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
                        "the database could not save the change; try again later");
     }
     s->in_tx = false;
+    s->writing = false;
+    s->generic_plans = false;
     return MP_OK;
 }
 
@@ -218,6 +230,8 @@ void mp_pg_rollback(struct mp_store_sess *sess)
         (void)rc; /* logged; the transaction is over either way */
     }
     s->in_tx = false;
+    s->writing = false;
+    s->generic_plans = false;
 }
 
 enum mp_status mp_pg_savepoint(struct mp_store_sess *s)

@@ -20,9 +20,15 @@
  *   candidates (&& on a box around the new report).
  * - Photos are bytea ("image" and "thumb"; FULL is a reserved word).
  * - Times are Unix seconds (bigint), flags boolean.
- * - change_counter is bumped by statement-level triggers of reports and
- *   clusters in the writer's transaction, so it changes exactly when the
- *   change becomes visible. (A sequence would need no row lock, but
+ * - change_counter is bumped once per write transaction that changed
+ *   reports or clusters, by the COMMIT itself (store_pg_pool.c
+ *   mp_pg_commit: one round trip), so it changes exactly when the change
+ *   becomes visible. Statement-level triggers of reports and clusters only
+ *   mark the transaction (a transaction-local setting, meldpunt.changed:
+ *   no row written, no lock; undone with the savepoint or transaction that
+ *   set it). Up to version 12 the triggers updated the counter row
+ *   themselves, many times per transaction: the hot row cost ingest ten
+ *   times its speed (issue 15). (A sequence would need no row lock, but
  *   nextval is seen by other sessions before the commit: a reader could
  *   cache an answer made before the commit under the new number and serve
  *   it stale. The row's lock is taken while begin_write's advisory lock
@@ -436,6 +442,24 @@ static const char v11_alerts[] =
     "CREATE INDEX IF NOT EXISTS digest_items_outbox ON digest_items (outbox_id) WHERE outbox_id > 0;"
     "CREATE TABLE IF NOT EXISTS dept_schedule (department text PRIMARY KEY, next_digest_at bigint NOT NULL);";
 
+/* Version 12: tenancy, as SQLite's 11 -> 12 (core) and the auth part's
+ * migration 2: an account works for the whole region or for the
+ * municipalities listed. Accounts that exist stay region-wide. A reference
+ * table like users (copied to every node under Citus). */
+static const char v12_tenancy[] =
+    "ALTER TABLE users ADD COLUMN IF NOT EXISTS region_wide boolean NOT NULL DEFAULT true;"
+    "CREATE TABLE IF NOT EXISTS user_municipalities ("
+    " user_id bigint NOT NULL REFERENCES users (id),"
+    " municipality text NOT NULL,"
+    " PRIMARY KEY (user_id, municipality));";
+
+/* Version 13 (pgingest): the counter triggers only mark the transaction;
+ * mp_pg_commit bumps the counter once (see the top comment). SQLite has a
+ * no-op step 13. */
+static const char v13_counter[] =
+    "CREATE OR REPLACE FUNCTION meldpunt_changed() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN PERFORM set_config('meldpunt.changed', 'on', true); RETURN NULL; END$$;";
+
 static const struct {
     int version;
     const char *parts[MAX_PARTS];
@@ -450,10 +474,12 @@ static const struct {
          v10_reads,   /* merges, meldpunt_json_kind (pgreads) */
      }},
     {11, {v11_alerts}}, /* alerts */
+    {12, {v12_tenancy}}, /* tenancy: accounts' municipalities */
+    {13, {v13_counter}}, /* change counter bumped at commit (pgingest) */
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
-_Static_assert(MP_PG_SCHEMA_VERSION == 11, "the last entry of migrations is the schema version");
+_Static_assert(MP_PG_SCHEMA_VERSION == 13, "the last entry of migrations is the schema version");
 
 static const char sql_create_log[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
@@ -461,9 +487,7 @@ static const char sql_create_log[] =
 static const char sql_version[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
 static const char sql_log[] = "INSERT INTO schema_migrations VALUES ($1, $2)";
 
-/* Run constant SQL (several statements, no parameters; never anything from
- * a request) on s. */
-static enum mp_status exec_script(struct mp_pg_sess *s, const char *sql, const char *what)
+enum mp_status mp_pg_exec_script(struct mp_pg_sess *s, const char *sql, const char *what)
 {
     PGresult *r = PQexec(s->conn, sql);
     ExecStatusType st = PQresultStatus(r);
@@ -499,11 +523,11 @@ enum mp_status mp_pg_schema_migrate(struct mp_pg_sess *s, struct mp_error *err)
     enum mp_status rc;
     int64_t v = -1;
     struct mp_pg_params p;
-    if ((rc =
-             exec_script(s, "BEGIN; SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ")", "schema lock")))
+    if ((rc = mp_pg_exec_script(s, "BEGIN; SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ")",
+                                "schema lock")))
         return mp_fail(err, rc, "store", "cannot lock the database to check its schema");
     s->in_tx = true; /* a lost connection must not be replaced halfway */
-    if ((rc = exec_script(s, sql_create_log, "schema")) ||
+    if ((rc = mp_pg_exec_script(s, sql_create_log, "schema")) ||
         (rc = mp_pg_first(&s->head, sql_version, NULL, mp_pg_row_int64, &v, "schema version"))) {
         rc = mp_fail(err, rc, "store", "cannot read the schema version");
         goto out;
@@ -521,23 +545,23 @@ enum mp_status mp_pg_schema_migrate(struct mp_pg_sess *s, struct mp_error *err)
         mp_pg_int64(&p, migrations[i].version);
         mp_pg_int64(&p, mp_time_now());
         for (size_t k = 0; rc == MP_OK && k < MAX_PARTS && migrations[i].parts[k]; k++)
-            rc = exec_script(s, migrations[i].parts[k], "schema upgrade");
+            rc = mp_pg_exec_script(s, migrations[i].parts[k], "schema upgrade");
         if (rc || (rc = mp_pg_run(&s->head, sql_log, &p, NULL, "schema upgrade"))) {
             rc = mp_fail(err, rc, "store", "schema upgrade to version %d failed",
                          migrations[i].version);
             goto out;
         }
     }
-    rc = exec_script(s, "COMMIT", "schema commit");
+    rc = mp_pg_exec_script(s, "COMMIT", "schema commit");
     if (rc)
         rc = mp_fail(err, rc, "store", "cannot save the schema");
 out:
     if (rc)
-        (void)exec_script(s, "ROLLBACK", "schema rollback");
+        (void)mp_pg_exec_script(s, "ROLLBACK", "schema rollback");
     s->in_tx = false;
     /* The statements prepared inside the transaction may refer to tables
      * it created; after a rollback they would point at nothing. */
     mp_pg_stmt_forget(s);
-    (void)exec_script(s, "DEALLOCATE ALL", "schema");
+    (void)mp_pg_exec_script(s, "DEALLOCATE ALL", "schema");
     return rc;
 }

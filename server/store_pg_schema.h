@@ -11,7 +11,7 @@ struct mp_pg_sess;
  * SQLite engine's (store.h's MP_STORE_SCHEMA_VERSION): a version means the
  * same data on both engines. The first PostgreSQL schema starts at 10, the
  * first version with municipalities and never-reused ids. */
-#define MP_PG_SCHEMA_VERSION 11
+#define MP_PG_SCHEMA_VERSION 13
 
 /* Bring the database of s up to MP_PG_SCHEMA_VERSION, in one transaction
  * that holds an advisory lock, so that servers starting together upgrade
@@ -20,5 +20,11 @@ struct mp_pg_sess;
 enum mp_status mp_pg_schema_migrate(struct mp_pg_sess *s, struct mp_error *err) MP_WUR;
 /* The schema version in the database, -1 when it cannot be read. */
 int mp_pg_schema_read_version(struct mp_pg_sess *s);
+/* Run constant SQL of one or more statements (never anything from a
+ * request) on s in one round trip, by the simple-query protocol: the
+ * migrations, and the write transaction's BEGIN + lock and bump + COMMIT
+ * (store_pg_pool.c). MP_OK when every statement succeeded, else the first
+ * failure's status (logged as what). */
+enum mp_status mp_pg_exec_script(struct mp_pg_sess *s, const char *sql, const char *what);
 
 #endif

@@ -40,7 +40,7 @@ static const char sql_set[] =
     " r.municipality = c.municipality AND r.address IS NOT NULL AND r.address <> ''"               \
     " ORDER BY r.created_at, r.id LIMIT 1),"                                                       \
     " c.lon, c.lat, c.x, c.y, w.cluster_id IS NOT NULL, w.department, w.crew,"                     \
-    " coalesce(w.priority, 0), coalesce(w.due_at, 0)"
+    " coalesce(w.priority, 0), coalesce(w.due_at, 0), c.municipality"
 #define WORK_FROM                                                                                  \
     " FROM clusters c LEFT JOIN work_assignments w ON w.cluster_id = c.id"                         \
     " AND w.municipality = c.municipality"
@@ -50,12 +50,14 @@ static const char sql_set[] =
     " AND ($3::text IS NULL OR c.district = $3::text)"                                             \
     " AND ($4::bigint = 0 OR c.id = $4::bigint)"
 #define WORK_ORDER " ORDER BY c.first_at, c.id"
-static const char sql_list_all[] = "SELECT " WORK_COLS WORK_FROM WORK_FILTERS WORK_ORDER;
+/* The staff member's municipalities (tenancy) follow: $5, or $9 after a box. */
+static const char sql_list_all[] =
+    "SELECT " WORK_COLS WORK_FROM WORK_FILTERS MP_PG_SCOPE("c", "$5") WORK_ORDER;
 static const char sql_list_bbox[] =
     "SELECT " WORK_COLS WORK_FROM WORK_FILTERS
     " AND c.geom && ST_MakeEnvelope($5::float8, $6::float8, $7::float8, $8::float8, 4326)"
     " AND c.lon BETWEEN $5::float8 AND $7::float8 AND c.lat BETWEEN $6::float8 AND "
-    "$8::float8" WORK_ORDER;
+    "$8::float8" MP_PG_SCOPE("c", "$9") WORK_ORDER;
 
 static const char sql_note_add[] = "INSERT INTO work_notes (cluster_id, at, status, note, actor)"
                                    " VALUES ($1::bigint, $2::bigint, $3, $4, $5)";
@@ -149,6 +151,7 @@ static int work_row(void *ctx, const PGresult *r, int i)
         .crew = mp_pg_col_text(r, i, 16),
         .priority = (int)mp_pg_col_int64(r, i, 17),
         .due_at = mp_pg_col_int64(r, i, 18),
+        .municipality = mp_pg_col_text(r, i, 19),
     };
     return c->cb(c->ctx, &w);
 }
@@ -175,6 +178,8 @@ enum mp_status mp_pg_work_list(struct mp_store_sess *s, const struct mp_work_que
         mp_pg_double(&p, q->bbox.max_lon);
         mp_pg_double(&p, q->bbox.max_lat);
     }
+    char scope[MP_PG_SCOPE_CAP];
+    mp_pg_text(&p, mp_pg_scope_array(q->scope, scope, sizeof scope));
     struct work c = {cb, ctx};
     rc = mp_pg_each(s, q->has_bbox ? sql_list_bbox : sql_list_all, &p, work_row, &c, "worklist");
 out:

@@ -127,6 +127,11 @@ void mp_bind_bbox(sqlite3_stmt *st, const struct mp_bbox *b);
  * else "[]" (matches nothing). */
 enum mp_status mp_bind_list(sqlite3_stmt *st, int idx, const char *const *items, size_t n,
                             bool empty_is_null) MP_WUR;
+/* Bind a staff member's municipalities (model.h) as a JSON array text, for
+ * "(?n IS NULL OR municipality IN (SELECT value FROM json_each(?n)))": NULL
+ * (region-wide) binds NULL, which filters nothing; an empty set binds "[]",
+ * which matches nothing. */
+enum mp_status mp_bind_scope(sqlite3_stmt *st, int idx, const struct mp_scope_set *set) MP_WUR;
 /* Bind a listing query's filters and page to the parameters every listing
  * statement shares: ?1-?4 bbox, ?5 categories, ?6 statuses (lists as for
  * mp_bind_list), ?7 district, ?8 since, ?9 until, and with_paging ?10

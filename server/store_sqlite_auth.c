@@ -27,12 +27,20 @@ static const char *const auth_migrations[] = {
     " detail TEXT,"
     " at INTEGER NOT NULL);"
     "CREATE INDEX audit_object ON audit (object_type, object_id, at);",
+    /* 2 (schema 12, tenancy): an account works for the whole region or for
+     * the municipalities listed in user_municipalities (core migration
+     * 11 -> 12 creates that table). Accounts that exist are region-wide, so
+     * a city pack and an older install behave as before. */
+    "ALTER TABLE users ADD COLUMN region_wide INTEGER NOT NULL DEFAULT 1;",
 };
 
 const struct mp_store_module mp_store_module_auth = {
     "auth", auth_migrations, (int)(sizeof auth_migrations / sizeof *auth_migrations)};
 
-#define USER_COLS "id, created_at, last_seen_at, name, role, department, disabled"
+#define USER_COLS                                                                                  \
+    "id, created_at, last_seen_at, name, role, department, disabled, region_wide,"                 \
+    " (SELECT group_concat(municipality, ',') FROM (SELECT municipality FROM user_municipalities"  \
+    " m WHERE m.user_id = users.id ORDER BY municipality))"
 
 static const char sql_add[] = "INSERT INTO users (name, role, department, token_hash, created_at)"
                               " VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -41,6 +49,12 @@ static const char sql_by_name[] = "SELECT " USER_COLS " FROM users WHERE name = 
 static const char sql_all[] = "SELECT " USER_COLS " FROM users ORDER BY name";
 static const char sql_set_token[] = "UPDATE users SET token_hash = ?2 WHERE name = ?1";
 static const char sql_disable[] = "UPDATE users SET disabled = ?2 WHERE name = ?1";
+static const char sql_set_region[] = "UPDATE users SET region_wide = ?2 WHERE name = ?1";
+static const char sql_scope_clear[] =
+    "DELETE FROM user_municipalities WHERE user_id = (SELECT id FROM users WHERE name = ?1)";
+static const char sql_scope_add[] = "INSERT INTO user_municipalities (user_id, municipality)"
+                                    " SELECT u.id, j.value FROM users u, json_each(?2) j"
+                                    " WHERE u.name = ?1";
 static const char sql_audit_add[] = "INSERT INTO audit (user_id, user_name, action, object_type,"
                                     " object_id, detail, at) VALUES (NULLIF(?1, 0), ?2, ?3, ?4,"
                                     " ?5, ?6, ?7)";
@@ -81,6 +95,8 @@ static int user_row(void *ctx, sqlite3_stmt *st)
         .role = mp_col_text(st, 4),
         .department = mp_col_text(st, 5),
         .disabled = sqlite3_column_int(st, 6) != 0,
+        .region_wide = sqlite3_column_int(st, 7) != 0,
+        .municipalities = mp_col_text(st, 8),
     };
     return c->cb(c->ctx, &u);
 }
@@ -139,6 +155,25 @@ enum mp_status mp_sqlite_user_set_token(struct mp_store_sess *s, const char *nam
 enum mp_status mp_sqlite_user_set_disabled(struct mp_store_sess *s, const char *name, bool disabled)
 {
     return update_user(s, sql_disable, name, NULL, disabled);
+}
+
+enum mp_status mp_sqlite_user_set_municipalities(struct mp_store_sess *s, const char *name,
+                                                 const struct mp_scope_set *set)
+{
+    enum mp_status rc = update_user(s, sql_set_region, name, NULL, set == NULL);
+    sqlite3_stmt *st = NULL;
+    if (rc == MP_OK && (st = mp_stmt(s, sql_scope_clear)))
+        mp_bind_text(st, 1, name);
+    if (rc == MP_OK)
+        rc = mp_stmt_run(s, st, "user municipalities");
+    if (rc || !set || set->n == 0)
+        return rc;
+    if (!(st = mp_stmt(s, sql_scope_add)))
+        return MP_EDB;
+    mp_bind_text(st, 1, name);
+    if ((rc = mp_bind_scope(st, 2, set)))
+        return rc;
+    return mp_stmt_run(s, st, "user municipalities");
 }
 
 enum mp_status mp_sqlite_audit_add(struct mp_store_sess *s, const struct mp_audit_rec *a)

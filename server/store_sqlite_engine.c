@@ -60,6 +60,7 @@ const struct mp_store_engine mp_sqlite_engine = {
     .users = mp_sqlite_users,
     .user_set_token = mp_sqlite_user_set_token,
     .user_set_disabled = mp_sqlite_user_set_disabled,
+    .user_set_municipalities = mp_sqlite_user_set_municipalities,
     .audit_add = mp_sqlite_audit_add,
     .audit_for = mp_sqlite_audit_for,
     .export_open_path = mp_sqlite_export_open_path,

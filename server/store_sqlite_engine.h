@@ -116,6 +116,8 @@ enum mp_status mp_sqlite_user_set_token(struct mp_store_sess *s, const char *nam
                                         const char *hash);
 enum mp_status mp_sqlite_user_set_disabled(struct mp_store_sess *s, const char *name,
                                            bool disabled);
+enum mp_status mp_sqlite_user_set_municipalities(struct mp_store_sess *s, const char *name,
+                                                 const struct mp_scope_set *set);
 enum mp_status mp_sqlite_audit_add(struct mp_store_sess *s, const struct mp_audit_rec *a);
 enum mp_status mp_sqlite_audit_for(struct mp_store_sess *s, const char *type, int64_t id,
                                    mp_audit_cb cb, void *ctx);

@@ -36,8 +36,12 @@
 #define UPDATED(t)                                                                               \
     " AND (?12 IS NULL OR " t ".updated_at >= ?12) AND (?13 IS NULL OR " t ".updated_at < ?13)" \
     " AND (?14 IS NULL OR " t ".municipality = ?14)"
-#define REPORT_WHERE MP_SQL_FILTERS("r") MP_SQL_AFTER("r") MP_SQL_REPORT_TIME UPDATED("r")
-#define CLUSTER_WHERE MP_SQL_FILTERS("c") MP_SQL_AFTER("c") MP_SQL_CLUSTER_TIME UPDATED("c")
+/* ?15: the staff member's municipalities (tenancy; NULL for all). */
+#define SCOPE(t) " AND (?15 IS NULL OR " t ".municipality IN (SELECT value FROM json_each(?15)))"
+#define REPORT_WHERE                                                                             \
+    MP_SQL_FILTERS("r") MP_SQL_AFTER("r") MP_SQL_REPORT_TIME UPDATED("r") SCOPE("r")
+#define CLUSTER_WHERE                                                                            \
+    MP_SQL_FILTERS("c") MP_SQL_AFTER("c") MP_SQL_CLUSTER_TIME UPDATED("c") SCOPE("c")
 
 /* The rows of one batch in id order after ?10, at most ?11 of them:
  * [what][plan], plan 0 without a box, 1 a box through the R*Tree, 2 a box
@@ -56,13 +60,13 @@ static const char *const sql_rows[2][3] = {
 
 /* Counts (cached statements: they finish within the call). */
 static const char sql_count_r[] = "SELECT count(*) FROM reports r WHERE 1" MP_SQL_FILTERS("r")
-    MP_SQL_REPORT_TIME UPDATED("r");
+    MP_SQL_REPORT_TIME UPDATED("r") SCOPE("r");
 static const char sql_count_r_bbox[] = "SELECT count(*) FROM reports r WHERE 1" BBOX(
-    "r", "reports_rtree") MP_SQL_FILTERS("r") MP_SQL_REPORT_TIME UPDATED("r");
+    "r", "reports_rtree") MP_SQL_FILTERS("r") MP_SQL_REPORT_TIME UPDATED("r") SCOPE("r");
 static const char sql_count_c[] = "SELECT count(*) FROM clusters c WHERE 1" MP_SQL_FILTERS("c")
-    MP_SQL_CLUSTER_TIME UPDATED("c");
+    MP_SQL_CLUSTER_TIME UPDATED("c") SCOPE("c");
 static const char sql_count_c_bbox[] = "SELECT count(*) FROM clusters c WHERE 1" BBOX(
-    "c", "clusters_rtree") MP_SQL_FILTERS("c") MP_SQL_CLUSTER_TIME UPDATED("c");
+    "c", "clusters_rtree") MP_SQL_FILTERS("c") MP_SQL_CLUSTER_TIME UPDATED("c") SCOPE("c");
 static const char sql_extent[] = "SELECT min(created_at), max(created_at) FROM reports";
 
 /* Keyset batches. A cursor never keeps a statement running between two
@@ -144,18 +148,20 @@ struct mp_sqlite_cursor {
     struct mp_export_row row;
 };
 
-/* The updated_at range and the municipality, which only these statements
- * have (the municipality copied: a cursor outlives q). */
-static void bind_updated(sqlite3_stmt *st, const struct mp_query *q)
+/* The updated_at range, the municipality and the staff member's
+ * municipalities, which only these statements have (copied: a cursor
+ * outlives q). */
+static enum mp_status bind_updated(sqlite3_stmt *st, const struct mp_query *q)
 {
     if (!st)
-        return;
+        return MP_OK;
     if (q->updated_since)
         sqlite3_bind_int64(st, 12, q->updated_since);
     if (q->updated_until)
         sqlite3_bind_int64(st, 13, q->updated_until);
     if (q->municipality)
         sqlite3_bind_text(st, 14, q->municipality, -1, SQLITE_TRANSIENT);
+    return mp_bind_scope(st, 15, q->scope);
 }
 
 /* Prepare one plan and bind q's filters (copied: the cursor outlives q). */
@@ -167,9 +173,8 @@ static enum mp_status prepare(struct mp_sqlite_cursor *c, const char *sql,
     if (src != SQLITE_OK)
         return mp_fail(err, mp_db_status(c->db, src, "export prepare"), "unavailable",
                        "cannot read the data right now");
-    if (mp_bind_query(*out, q, true) != MP_OK)
+    if (mp_bind_query(*out, q, true) != MP_OK || bind_updated(*out, q) != MP_OK)
         return mp_fail(err, MP_ENOMEM, "out_of_memory", "out of memory");
-    bind_updated(*out, q);
     return MP_OK;
 }
 
@@ -383,11 +388,10 @@ enum mp_status mp_sqlite_export_count(struct mp_store_sess *sess, enum mp_export
     sqlite3_stmt *st = mp_stmt(sess, sql);
     enum mp_status rc;
     *n = 0;
-    if (st && (rc = mp_bind_query(st, q, false))) {
+    if (st && ((rc = mp_bind_query(st, q, false)) || (rc = bind_updated(st, q)))) {
         mp_stmt_done(st);
         return rc;
     }
-    bind_updated(st, q);
     return mp_stmt_first(sess, st, mp_row_int64, n, "export count");
 }
 

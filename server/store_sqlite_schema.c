@@ -276,6 +276,23 @@ static const char *const migrations[][4] = {
         /* 10 -> 11: area alerts and department digests (store_sqlite_alerts.c). */
         mp_sqlite_alerts_migration,
     },
+    {
+        /* 11 -> 12: tenancy. The municipalities (member ids) a staff account
+         * works for; an account without rows is region-wide or sees nothing,
+         * as users.region_wide says (the auth part's migration 2 adds it,
+         * 1 for the accounts that exist: they keep seeing everything). */
+        "CREATE TABLE IF NOT EXISTS user_municipalities ("
+        " user_id INTEGER NOT NULL,"
+        " municipality TEXT NOT NULL,"
+        " PRIMARY KEY (user_id, municipality)) WITHOUT ROWID;",
+    },
+    {
+        /* 12 -> 13: nothing on SQLite. PostgreSQL's change counter moved
+         * from per-statement triggers to one bump at commit (pgingest);
+         * SQLite's row triggers cost nothing comparable (one file, one
+         * writer, no row versions), so they stay. */
+        NULL,
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

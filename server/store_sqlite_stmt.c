@@ -216,6 +216,21 @@ enum mp_status mp_bind_list(sqlite3_stmt *st, int idx, const char *const *items,
     return MP_OK;
 }
 
+enum mp_status mp_bind_scope(sqlite3_stmt *st, int idx, const struct mp_scope_set *set)
+{
+    const char *items[64];
+    if (!set) {
+        sqlite3_bind_null(st, idx);
+        return MP_OK;
+    }
+    /* The principal holds at most 64 (auth.h); more would be a caller's bug,
+     * and matching fewer fails closed. */
+    size_t n = set->n < 64 ? set->n : 64;
+    for (size_t i = 0; i < n; i++)
+        items[i] = set->names[i];
+    return mp_bind_list(st, idx, items, n, false);
+}
+
 enum mp_status mp_bind_query(sqlite3_stmt *st, const struct mp_query *q, bool with_paging)
 {
     enum mp_status rc;

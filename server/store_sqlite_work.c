@@ -67,12 +67,14 @@ static const char sql_set[] =
     " c.district, c.location, (SELECT r.address FROM reports r WHERE r.cluster_id = c.id AND"   \
     " r.address IS NOT NULL AND r.address <> '' ORDER BY r.created_at, r.id LIMIT 1),"          \
     " c.lon, c.lat, c.x, c.y, w.cluster_id IS NOT NULL, w.department, w.crew,"                  \
-    " IFNULL(w.priority, 0), IFNULL(w.due_at, 0)"
+    " IFNULL(w.priority, 0), IFNULL(w.due_at, 0), c.municipality"
+/* ?9: the staff member's municipalities (tenancy; NULL: all). */
 #define WORK_FILTERS                                                                             \
     " AND (?5 IS NULL OR c.category IN (SELECT value FROM json_each(?5)))"                      \
     " AND c.status IN (SELECT value FROM json_each(?6))"                                        \
     " AND (?7 IS NULL OR c.district = ?7)"                                                      \
     " AND (?8 = 0 OR c.id = ?8)"                                                                \
+    " AND (?9 IS NULL OR c.municipality IN (SELECT value FROM json_each(?9)))"                  \
     " ORDER BY c.first_at, c.id"
 static const char sql_list_bbox[] =
     "SELECT " WORK_COLS " FROM clusters c LEFT JOIN work_assignments w ON w.cluster_id = c.id"
@@ -164,6 +166,7 @@ static int work_row(void *ctx, sqlite3_stmt *st)
         .crew = mp_col_text(st, 16),
         .priority = sqlite3_column_int(st, 17),
         .due_at = sqlite3_column_int64(st, 18),
+        .municipality = mp_col_text(st, 19),
     };
     return c->cb(c->ctx, &r);
 }
@@ -180,7 +183,8 @@ enum mp_status mp_sqlite_work_list(struct mp_store_sess *s, const struct mp_work
     if (q->has_bbox)
         mp_bind_bbox(st, &q->bbox);
     if ((ret = mp_bind_list(st, 5, q->categories, q->ncategories, true)) ||
-        (ret = mp_bind_list(st, 6, q->statuses, q->nstatuses, false))) {
+        (ret = mp_bind_list(st, 6, q->statuses, q->nstatuses, false)) ||
+        (ret = mp_bind_scope(st, 9, q->scope))) {
         mp_stmt_done(st);
         return ret;
     }

@@ -11,6 +11,7 @@
 #include "meldpunt/cluster.h"
 #include "meldpunt/notify.h"
 #include "meldpunt/report.h"
+#include "meldpunt/scope.h"
 #include "meldpunt/store.h"
 #include "meldpunt/store_auth.h"
 #include "meldpunt/store_work.h"
@@ -93,6 +94,9 @@ enum mp_status mp_workflow_change(struct mp_ctx *ctx, const struct mp_automation
         return rc;
     in_tx = true;
     rc = mp_store_cluster_state(ctx->db, rq->cluster_id, &st);
+    /* Tenancy: another municipality's cluster is answered as a missing one. */
+    if (rc == MP_OK && !mp_scope_allows(who, st.municipality))
+        rc = MP_ENOTFOUND;
     if (rc == MP_ENOTFOUND) {
         rc = mp_fail(err, rc, "not_found", "there is no cluster %lld", (long long)rq->cluster_id);
         goto out;
@@ -308,6 +312,8 @@ enum mp_status mp_workflow_view(struct mp_ctx *ctx, const struct mp_automation *
     struct mp_lineage *lineage = NULL;
     enum mp_status rc;
     if ((rc = mp_worklist_job(ctx, a, id, now, &j, err)) ||
+        (rc = mp_scope_check(who, j.municipality, err, "there is no cluster %lld",
+                             (long long)id)) ||
         (rc = crew_scope(who, j.department, err)))
         return rc;
     if ((rc = mp_lineage_load(ctx, j.id, 0, &lineage)))
@@ -339,12 +345,21 @@ enum mp_status mp_workflow_photo(struct mp_ctx *ctx, const struct mp_automation 
     int64_t cluster = 0;
     struct mp_job j;
     enum mp_status rc = mp_store_work_photo_cluster(ctx->db, photo_id, &cluster);
-    if (rc == MP_OK && who->role == MP_ROLE_CREW) {
-        /* A photo of a job that is gone is nobody's department's. */
-        if ((rc = mp_worklist_job(ctx, a, cluster, mp_time_now(), &j, err)) == MP_ENOTFOUND)
-            return mp_fail(err, MP_EFORBIDDEN, "forbidden",
-                           "this photo belongs to no job of department %.47s", who->department);
-        if (rc || (rc = crew_scope(who, j.department, err)))
+    if (rc == MP_OK && (who->role == MP_ROLE_CREW || !who->region_wide)) {
+        /* A photo of a job that is gone is nobody's department's, nor any
+         * municipality's but for region-wide staff. */
+        if ((rc = mp_worklist_job(ctx, a, cluster, mp_time_now(), &j, err)) == MP_ENOTFOUND) {
+            if (who->role == MP_ROLE_CREW)
+                return mp_fail(err, MP_EFORBIDDEN, "forbidden",
+                               "this photo belongs to no job of department %.47s",
+                               who->department);
+            return mp_fail(err, rc, "not_found", "there is no photo %lld", (long long)photo_id);
+        }
+        /* Tenancy first: another municipality's photo is a missing one. */
+        if (rc ||
+            (rc = mp_scope_check(who, j.municipality, err, "there is no photo %lld",
+                                 (long long)photo_id)) ||
+            (who->role == MP_ROLE_CREW && (rc = crew_scope(who, j.department, err))))
             return rc;
     }
     if (rc == MP_OK)

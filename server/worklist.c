@@ -8,6 +8,7 @@
 
 #include "meldpunt/geo.h"
 #include "meldpunt/route.h"
+#include "meldpunt/scope.h"
 #include "meldpunt/store_work.h"
 #include "meldpunt/vocab.h"
 
@@ -31,6 +32,8 @@ static void job_from_row(struct mp_job *j, const struct mp_work_row *r, const st
     snprintf(j->location, sizeof j->location, "%s", r->location ? r->location : "");
     snprintf(j->address, sizeof j->address, "%s", r->address ? r->address : "");
     snprintf(j->crew, sizeof j->crew, "%s", r->crew ? r->crew : "");
+    snprintf(j->municipality, sizeof j->municipality, "%s",
+             r->municipality ? r->municipality : "");
     j->lon = r->lon;
     j->lat = r->lat;
     j->x = r->x;
@@ -103,7 +106,16 @@ static enum mp_status collect(struct mp_ctx *ctx, const struct mp_automation *a,
     memset(out, 0, sizeof *out);
     struct collect c = {.out = out, .max = max, .ctx = ctx, .a = a, .f = f, .now = now,
                         .stop_when_full = stop_when_full};
-    enum mp_status rc = mp_store_work_list(ctx->db, &f->q, collect_row, &c);
+    /* Tenancy: the caller checked f's municipalities (scoped); the store
+     * filters on them. */
+    struct mp_scope sc;
+    struct mp_work_query q = f->q;
+    struct mp_error ignore;
+    enum mp_status rc = mp_scope_list(f->who, f->municipality, &sc, &ignore);
+    if (rc)
+        return rc;
+    q.scope = sc.filter;
+    rc = mp_store_work_list(ctx->db, &q, collect_row, &c);
     if (too_many)
         *too_many = c.too_many;
     return rc ? rc : c.nomem ? MP_ENOMEM : MP_OK;
@@ -121,7 +133,11 @@ enum mp_status mp_worklist_jobs(struct mp_ctx *ctx, const struct mp_automation *
                                 const struct mp_job_filter *f, size_t max, int64_t now,
                                 struct mp_job_list *out, struct mp_error *err)
 {
-    enum mp_status rc = collect(ctx, a, f, max, false, now, out, NULL);
+    struct mp_scope sc;
+    enum mp_status rc = mp_scope_list(f->who, f->municipality, &sc, err);
+    if (rc)
+        return rc;
+    rc = collect(ctx, a, f, max, false, now, out, NULL);
     if (rc && rc != MP_ENOMEM)
         return mp_fail(err, rc, "unavailable", "cannot read the queue now");
     return rc;
@@ -212,7 +228,10 @@ enum mp_status mp_worklist_plan(struct mp_ctx *ctx, const struct mp_automation *
     enum mp_status rc;
     memset(out, 0, sizeof *out);
     memset(&l, 0, sizeof l);
-    if ((rc = mp_worklist_scope(rq->who, rq->f.department, &f.department, err)))
+    struct mp_scope sc;
+    f.who = rq->who;
+    if ((rc = mp_worklist_scope(rq->who, rq->f.department, &f.department, err)) ||
+        (rc = mp_scope_list(f.who, f.municipality, &sc, err)))
         goto out;
     if (rq->has_start &&
         mp_geo_forward(ctx->geo, rq->start_lon, rq->start_lat, &start_xy[0], &start_xy[1]) !=

@@ -46,8 +46,9 @@ enum mp_status mp_assign_set(struct mp_ctx *ctx, const struct mp_automation *a,
                              struct mp_job *out, struct mp_error *err) MP_WUR;
 
 /* The crew accounts (enabled or not), by name, each to cb (rows borrowed for
- * the call; a non-zero return stops). MP_EUNAVAIL "unavailable". */
-enum mp_status mp_assign_crews(struct mp_ctx *ctx, mp_user_cb cb, void *cb_ctx,
-                               struct mp_error *err) MP_WUR;
+ * the call; a non-zero return stops); for who (NULL: all) only those that
+ * work for one of its municipalities (scope.h). MP_EUNAVAIL "unavailable". */
+enum mp_status mp_assign_crews(struct mp_ctx *ctx, const struct mp_principal *who, mp_user_cb cb,
+                               void *cb_ctx, struct mp_error *err) MP_WUR;
 
 #endif

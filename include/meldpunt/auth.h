@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "meldpunt/ctx.h"
+#include "meldpunt/model.h"
 #include "meldpunt/status.h"
 
 enum mp_role {
@@ -22,11 +23,21 @@ enum mp_role {
     MP_ROLE_ADMIN,      /* everything, including accounts */
 };
 
+/* A region pack has at most this many members an account can name. */
+#define MP_PRINCIPAL_MAX_MUNICIPALITIES 64
+
 struct mp_principal {
     int64_t user_id;
     char name[64];
     enum mp_role role;
     char department[48];
+    /* Tenancy: a region-wide account works for every municipality; any
+     * other only for the nmunicipalities member ids listed (sorted). A
+     * zeroed principal is region_wide false with none: it sees nothing
+     * (fail closed). scope.h reads these; nothing else should. */
+    bool region_wide;
+    size_t nmunicipalities;
+    char municipalities[MP_PRINCIPAL_MAX_MUNICIPALITIES][MP_MUNICIPALITY_MAXLEN];
 };
 
 #define MP_TOKEN_LEN 48   /* "mp_" + 43 base64url characters + NUL fits in 48 */
@@ -50,10 +61,19 @@ enum mp_status mp_auth_token(struct mp_ctx *ctx, const char *token, struct mp_pr
 enum mp_status mp_auth_bearer(struct mp_ctx *ctx, const char *header, struct mp_principal *out,
                               struct mp_error *err) MP_WUR;
 
-/* Create an account; *token receives its first token (shown once). */
+/* Create an account; *token receives its first token (shown once). The
+ * account is region-wide; mp_auth_user_scope (same transaction) narrows it. */
 enum mp_status mp_auth_user_add(struct mp_ctx *ctx, const char *name, enum mp_role role,
                                 const char *department, char token[MP_TOKEN_LEN],
                                 struct mp_error *err) MP_WUR;
+/* Set the municipalities of account name: region_wide, or the member ids of
+ * list ("halle,vilvoorde"), each checked against ctx->region (an unknown one
+ * is refused with code "unknown_municipality", naming valid members as far
+ * as the message holds). With neither (list NULL, !region_wide): region-wide
+ * in a pack of one member, refused (code "usage") in a pack of several. The
+ * caller audits and owns the transaction. */
+enum mp_status mp_auth_user_scope(struct mp_ctx *ctx, const char *name, bool region_wide,
+                                  const char *list, struct mp_error *err) MP_WUR;
 /* Replace an account's token with a new one. */
 enum mp_status mp_auth_user_token(struct mp_ctx *ctx, const char *name, char token[MP_TOKEN_LEN],
                                   struct mp_error *err) MP_WUR;

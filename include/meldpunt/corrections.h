@@ -89,8 +89,8 @@ struct mp_merge_candidates {
  * its own (a few times the merge limit, at least 250 m, at most 2 km),
  * nearest first, at most MP_MERGE_CANDIDATES_MAX, into *out. Errors:
  * MP_ENOTFOUND "not_found", MP_EUNAVAIL "unavailable". */
-enum mp_status mp_corrections_merge_candidates(struct mp_ctx *ctx, int64_t id,
-                                               struct mp_merge_candidates *out,
+enum mp_status mp_corrections_merge_candidates(struct mp_ctx *ctx, const struct mp_principal *who,
+                                               int64_t id, struct mp_merge_candidates *out,
                                                struct mp_error *err) MP_WUR;
 
 /* who moves a report out of its cluster: into cluster to (same category),

@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "meldpunt/auth.h"
 #include "meldpunt/buf.h"
 #include "meldpunt/city.h"
 #include "meldpunt/status.h"
@@ -68,7 +69,12 @@ struct mp_export_opts {
     /* GeoJSON features only: a "municipality" property (the region
      * member's id) after the public ones, for the OGC API of a region pack
      * whose municipality queryable it is. Exports leave it out. */
-    bool municipality;
+    bool with_municipality;
+    /* Tenancy (scope.h), for mp_export_open_path: who asks (NULL: the
+     * public) and municipality= (NULL: none). A limited account exports its
+     * municipalities only; asking for another is MP_EFORBIDDEN. Borrowed. */
+    const struct mp_principal *who;
+    const char *municipality;
 };
 
 /* "geojson" | "geojsonseq" | "csv"; MP_EINVAL with a message otherwise. */

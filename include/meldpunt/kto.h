@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "meldpunt/auth.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/mail_pack.h"
 #include "meldpunt/model.h"
@@ -72,12 +73,14 @@ enum mp_status mp_kto_detail(struct mp_ctx *ctx, const struct mp_mail_pack *pack
 
 /* ---- for staff ---- */
 
-/* The answers about one cluster, oldest first (rows borrowed). */
-enum mp_status mp_kto_list(struct mp_ctx *ctx, int64_t cluster_id, mp_kto_cb cb, void *arg,
-                           struct mp_error *err) MP_WUR;
+/* The answers about one cluster, oldest first (rows borrowed); none for
+ * a cluster of another municipality than who's (scope.h), as for a
+ * missing one. */
+enum mp_status mp_kto_list(struct mp_ctx *ctx, const struct mp_principal *who, int64_t cluster_id,
+                           mp_kto_cb cb, void *arg, struct mp_error *err) MP_WUR;
 /* An answer's photo (thumb: its thumbnail) as JPEG: new memory in *data.
  * MP_ENOTFOUND "not_found". */
-enum mp_status mp_kto_photo(struct mp_ctx *ctx, int64_t answer_id, bool thumb, void **data,
-                            size_t *len, struct mp_error *err) MP_WUR;
+enum mp_status mp_kto_photo(struct mp_ctx *ctx, const struct mp_principal *who, int64_t answer_id,
+                            bool thumb, void **data, size_t *len, struct mp_error *err) MP_WUR;
 
 #endif

@@ -22,6 +22,16 @@
  * region can partition or shard its tables by it. */
 #define MP_MUNICIPALITY_MAXLEN 48
 
+/* The municipalities a staff member's lists are limited to (scope.h decides
+ * it from the principal): n member ids, borrowed. A query whose scope
+ * pointer is NULL is not limited (region-wide staff, the public). The
+ * engines bind the set as ONE parameter (SQLite json_each, PostgreSQL
+ * text[]), never as SQL text. */
+struct mp_scope_set {
+    size_t n;
+    const char (*names)[MP_MUNICIPALITY_MAXLEN];
+};
+
 /* Public workflow statuses; a cluster and its reports share one. */
 #define MP_STATUS_MAXLEN 24
 struct mp_cluster_state {
@@ -146,6 +156,7 @@ struct mp_query {
     int64_t after_id;         /* keyset cursor: ids strictly greater */
     size_t limit;             /* rows at most; 0 for no limit (exports) */
     bool with_private;        /* include contact fields (staff only) */
+    const struct mp_scope_set *scope; /* NULL: every municipality (borrowed) */
 };
 
 typedef int (*mp_report_cb)(void *ctx, const struct mp_report_row *row);
@@ -190,6 +201,7 @@ struct mp_work_row {
     const char *department, *crew; /* manual assignment, NULL when none */
     int priority;                  /* manual, 0 when none */
     int64_t due_at;                /* manual, 0 when none */
+    const char *municipality;      /* member id (tenancy) */
 };
 
 typedef int (*mp_work_cb)(void *ctx, const struct mp_work_row *row);
@@ -203,6 +215,7 @@ struct mp_work_query {
     const char *statuses[MP_QUERY_MAX_LIST];     /* required: at least one */
     size_t nstatuses;
     int64_t cluster_id;                          /* 0, or only this cluster */
+    const struct mp_scope_set *scope;            /* NULL: every municipality */
 };
 
 struct mp_work_note_row {
@@ -333,6 +346,11 @@ struct mp_user_row {
     int64_t id, created_at, last_seen_at;
     const char *name, *role, *department;
     bool disabled;
+    /* Tenancy (schema 12): a region-wide account sees every municipality;
+     * otherwise only those of municipalities, comma-separated member ids in
+     * order ("" or NULL when none: then it sees nothing). */
+    bool region_wide;
+    const char *municipalities;
 };
 
 typedef int (*mp_user_cb)(void *ctx, const struct mp_user_row *u);

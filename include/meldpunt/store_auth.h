@@ -26,6 +26,11 @@ enum mp_status mp_store_user_set_token(struct mp_store_sess *s, const char *name
 enum mp_status mp_store_user_set_disabled(struct mp_store_sess *s, const char *name,
                                           bool disabled) MP_WUR;
 enum mp_status mp_store_users(struct mp_store_sess *s, mp_user_cb cb, void *ctx) MP_WUR;
+/* Make account name region-wide (set NULL) or limit it to set's member ids
+ * (replacing what it had); MP_ENOTFOUND when there is no such account. The
+ * ids are bound, never spliced into SQL. */
+enum mp_status mp_store_user_set_municipalities(struct mp_store_sess *s, const char *name,
+                                                const struct mp_scope_set *set) MP_WUR;
 
 enum mp_status mp_store_audit_add(struct mp_store_sess *s, const struct mp_audit_rec *a) MP_WUR;
 /* Audit entries for one object (type and id), oldest first. */

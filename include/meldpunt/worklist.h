@@ -44,6 +44,7 @@ struct mp_job {
      * NULL: the effective department is department below. */
     struct mp_automation_result ar;
     char department[MP_DEPARTMENT_MAX]; /* effective, "" when nothing routes it */
+    char municipality[MP_MUNICIPALITY_MAXLEN]; /* member id (tenancy) */
 };
 
 /* Which jobs: q selects in the store (bbox, categories, statuses (at least
@@ -54,6 +55,12 @@ struct mp_job_filter {
     struct mp_work_query q;
     const char *department;              /* NULL for any */
     const struct mp_multipolygon *within; /* NULL for all of q's area */
+    /* Tenancy (scope.h): the jobs of who's municipalities, or of the one
+     * asked for (municipality=; outside who's is MP_EFORBIDDEN "forbidden").
+     * who NULL: no limit (the system, e.g. department mail). q.scope is
+     * set from these by mp_worklist_jobs and mp_worklist_plan. */
+    const struct mp_principal *who;
+    const char *municipality;
 };
 
 /* Jobs, oldest first (first report, then id). */
@@ -72,7 +79,8 @@ enum mp_status mp_worklist_jobs(struct mp_ctx *ctx, const struct mp_automation *
 void mp_worklist_jobs_free(struct mp_job_list *l);
 
 /* One job, whatever its status, evaluated at now. MP_ENOTFOUND
- * "not_found", MP_EUNAVAIL "unavailable", MP_ENOMEM. */
+ * "not_found", MP_EUNAVAIL "unavailable", MP_ENOMEM. Not scoped: callers
+ * that answer staff check out->municipality (mp_scope_check). */
 enum mp_status mp_worklist_job(struct mp_ctx *ctx, const struct mp_automation *a, int64_t id,
                                int64_t now, struct mp_job *out, struct mp_error *err) MP_WUR;
 

@@ -39,7 +39,8 @@ test('staff handlers: 401 without a token, 403 naming the role below it', async 
     "unknown query parameter 'x'");
   const me = await api(srv.url, 'GET', '/api/v1/me', { token: tok.client });
   assert.equal(me.status, 200);
-  assert.deepEqual(me.body, { name: 'ceecee', role: 'client', department: null });
+  assert.deepEqual(me.body, { name: 'ceecee', role: 'client', department: null, region_wide: true,
+    municipalities: null });
   assert.equal(me.headers.get('cache-control'), 'no-store');
   // The corrections keep their own text for the same check.
   for (const [path, json] of [['/api/v1/clusters/1/merge', { into: 2 }], ['/api/v1/reports/1/move', { to: null }]]) {

@@ -121,10 +121,14 @@ export async function startServer({ demo = false, env = {}, db: givenDb, city = 
     await rm(dir, { recursive: true, force: true });
     if (made) made.drop();
   };
-  /** Creates an account through the command line; returns its token. */
-  server.user = async (name, role, department) => {
+  /** Creates an account through the command line; returns its token. scope (tenancy):
+   * 'region' (region-wide), 'halle,vilvoorde' (those members), or nothing (a city pack's
+   * default; refused in a pack of several members). */
+  server.user = async (name, role, department, scope) => {
     const args = ['user', 'add', name, '--role', role, '--db', db, '--city', city];
     if (department) args.push('--department', department);
+    if (scope === 'region') args.push('--region');
+    else if (scope) args.push('--municipality', scope);
     const { stdout } = await meldpunt(args, { env: childEnv });
     return stdout.trim();
   };

@@ -28,8 +28,8 @@ const report = (category, p, extra = {}) =>
 before(async () => {
   server = await startServer({ city: REGION_DIR });
   base = server.url;
-  staff = await server.user('dispatcher-hv', 'dispatcher');
-  client = await server.user('fixmystreet-hv', 'client');
+  staff = await server.user('dispatcher-hv', 'dispatcher', undefined, 'region');
+  client = await server.user('fixmystreet-hv', 'client', undefined, 'region');
 });
 
 after(async () => {

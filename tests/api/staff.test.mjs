@@ -108,7 +108,7 @@ test('tokens are random, shown once, and only their hash is stored', async () =>
     assert.equal(bytes.includes(Buffer.from(tok.disp.slice(3))), false);
   }
   const { stdout } = await meldpunt(['user', 'list', '--db', server.db, '--city', CITY_DIR]);
-  assert.match(stdout, /crew-streets\s+crew\s+streets\s+active/);
+  assert.match(stdout, /crew-streets\s+crew\s+streets\s+active\s+region/);
   assert.match(stdout, /dana\s+dispatcher\s+-\s+active/);
   assert.match(stdout, /admin\s+admin/, 'the configured admin token became an admin account');
   assert.equal(stdout.includes('mp_'), false);
@@ -117,9 +117,12 @@ test('tokens are random, shown once, and only their hash is stored', async () =>
 test('GET /api/v1/me names the account behind the token', async () => {
   let r = await api(server.url, 'GET', '/api/v1/me', { token: tok.streets });
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body, { name: 'crew-streets', role: 'crew', department: 'streets' });
+  // A city pack's accounts are region-wide (tenancy): they see everything, as before.
+  assert.deepEqual(r.body, { name: 'crew-streets', role: 'crew', department: 'streets',
+    region_wide: true, municipalities: null });
   r = await api(server.url, 'GET', '/api/v1/me', { token: tok.admin });
-  assert.deepEqual(r.body, { name: 'admin', role: 'admin', department: null });
+  assert.deepEqual(r.body, { name: 'admin', role: 'admin', department: null,
+    region_wide: true, municipalities: null });
   assert.equal(r.headers.get('cache-control'), 'no-store');
   r = await api(server.url, 'GET', '/api/v1/me');
   assert.equal(r.status, 401);

@@ -28,7 +28,7 @@ struct db {
     int64_t light; /* a street_light_out cluster: the lighting department's by the rules */
 };
 
-static const struct mp_principal dana = {.user_id = 4, .name = "dana",
+static const struct mp_principal dana = {.user_id = 4, .name = "dana", .region_wide = true,
                                          .role = MP_ROLE_DISPATCHER};
 
 static void db_open(struct db *d)
@@ -223,7 +223,7 @@ static void the_crews_are_the_crew_accounts(void **state)
     struct mp_error err = {{0}, {0}};
     struct names n = {""};
     db_open(&d);
-    assert_int_equal(mp_assign_crews(&d.fx.ctx, add_name, &n, &err), MP_OK);
+    assert_int_equal(mp_assign_crews(&d.fx.ctx, NULL, add_name, &n, &err), MP_OK);
     assert_string_equal(n.all, "gone-1/streets/disabled li-1/lighting st-1/streets");
     db_close(&d);
 }

@@ -28,7 +28,7 @@
 #define LOOP_LON (-87.6298)
 #define LOOP_LAT 41.8781
 
-static const struct mp_principal dana = {.user_id = 4, .name = "dana",
+static const struct mp_principal dana = {.user_id = 4, .name = "dana", .region_wide = true,
                                          .role = MP_ROLE_DISPATCHER};
 
 /* A report east_m metres east of the Loop; its id, and its cluster in *cluster. */
@@ -460,7 +460,7 @@ static void merge_candidates_are_near_and_alike(void **state)
     report(&d, "sidewalk_damage", 60, T0 - 90 * 86400 + 10, &c);
     report(&d, "graffiti", 10, T0, &g);
     report(&d, "sidewalk_damage", -5000, T0, &far);
-    assert_int_equal(mp_corrections_merge_candidates(&d.ctx, a, &mc, &err), MP_OK);
+    assert_int_equal(mp_corrections_merge_candidates(&d.ctx, NULL, a, &mc, &err), MP_OK);
     assert_int_equal(mc.self.id, a);
     assert_int_equal(mc.n, 2);
     assert_int_equal(mc.c[0].st.id, c);
@@ -468,7 +468,8 @@ static void merge_candidates_are_near_and_alike(void **state)
     assert_int_equal(mc.c[1].st.id, b);
     assert_int_equal(mc.c[0].within, mc.c[0].distance_m <= mc.limit_m);
     assert_true(mc.search_m >= 250);
-    assert_int_equal(mp_corrections_merge_candidates(&d.ctx, far + 100, &mc, &err), MP_ENOTFOUND);
+    assert_int_equal(mp_corrections_merge_candidates(&d.ctx, NULL, far + 100, &mc, &err),
+                     MP_ENOTFOUND);
     assert_string_equal(err.code, "not_found");
     fx_db_close(&d);
 }

@@ -24,7 +24,7 @@
 #include "meldpunt/report.h"
 #include "meldpunt/store.h"
 
-static const struct mp_principal boss = {.user_id = 7, .name = "boss",
+static const struct mp_principal boss = {.user_id = 7, .name = "boss", .region_wide = true,
                                          .role = MP_ROLE_DISPATCHER};
 
 #define T0 1622548800LL /* 2021-06-01T12:00:00Z */

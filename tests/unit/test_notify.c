@@ -51,7 +51,8 @@ static int group_teardown(void **state)
     return fx_pack_group_teardown(state);
 }
 
-static const struct mp_principal dana = {.user_id = 1, .name = "dana", .role = MP_ROLE_DISPATCHER};
+static const struct mp_principal dana = {.user_id = 1, .name = "dana", .region_wide = true,
+                                         .role = MP_ROLE_DISPATCHER};
 
 /* A report by email (NULL: none) dy metres north of the Loop, created at
  * `at` (0: now); same_as joins a cluster. */

@@ -60,7 +60,8 @@ static int setup(void **state)
         return -1;
     }
     f->ctx.db = mp_store_acquire(f->store);
-    f->client = (struct mp_principal){.user_id = 7, .name = "fixmystreet", .role = MP_ROLE_CLIENT};
+    f->client = (struct mp_principal){.user_id = 7, .name = "fixmystreet", .region_wide = true,
+                                      .role = MP_ROLE_CLIENT};
     *state = f;
     return 0;
 }

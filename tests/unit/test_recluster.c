@@ -373,8 +373,8 @@ static void corrections_and_statuses_survive(void **state)
     int64_t late_cluster = a.cluster[late], member_cluster = a.cluster[member];
     int64_t fixed_cluster = a.cluster[fixed];
 
-    struct mp_principal dana = {.name = "dana", .role = MP_ROLE_DISPATCHER};
-    struct mp_principal boss = {.name = "boss", .role = MP_ROLE_ADMIN};
+    struct mp_principal dana = {.name = "dana", .region_wide = true, .role = MP_ROLE_DISPATCHER};
+    struct mp_principal boss = {.name = "boss", .region_wide = true, .role = MP_ROLE_ADMIN};
     struct mp_correction_result res;
     assert_int_equal(mp_corrections_merge(&d.ctx, &dana, late_cluster, cl_early, "test", &res, &err),
                      MP_OK);
@@ -499,7 +499,7 @@ static void municipalities_stay_apart(void **state)
     municipality_of(&d, clu[1], "evanston");
 
     /* Staff cannot fold them either: not by a merge, not by a move. */
-    struct mp_principal boss = {.name = "boss", .role = MP_ROLE_ADMIN};
+    struct mp_principal boss = {.name = "boss", .region_wide = true, .role = MP_ROLE_ADMIN};
     struct mp_correction_result res;
     assert_int_equal(mp_corrections_merge(&d.ctx, &boss, clu[1], clu[0], "test", &res, &err),
                      MP_ECONFLICT);

@@ -18,9 +18,11 @@
 
 #include "fixture.h"
 #include "meldpunt/store.h"
+#include "meldpunt/store_auth.h"
 #include "meldpunt/store_export.h"
 #include "meldpunt/store_merge.h"
 #include "meldpunt/store_stats.h"
+#include "meldpunt/store_work.h"
 
 #define DAY 86400LL
 #define T0 1622548800LL /* 2021-06-01T12:00:00Z */
@@ -1227,6 +1229,106 @@ static int cmp_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* ---- tenancy: an account's municipalities, and the lists they limit ---- */
+
+struct scope_got {
+    bool region_wide;
+    char municipalities[128];
+};
+
+static int take_scope(void *p, const struct mp_user_row *u)
+{
+    struct scope_got *g = p;
+    g->region_wide = u->region_wide;
+    cp(g->municipalities, sizeof g->municipalities, u->municipalities);
+    return 0;
+}
+
+static int count_work(void *p, const struct mp_work_row *r)
+{
+    assert_string_equal(r->municipality, "chicago");
+    ++*(int *)p;
+    return 0;
+}
+
+static int work_rows(struct fx *f, const struct mp_scope_set *scope)
+{
+    struct mp_work_query w;
+    memset(&w, 0, sizeof w);
+    w.statuses[w.nstatuses++] = "new";
+    w.statuses[w.nstatuses++] = "fixed";
+    w.statuses[w.nstatuses++] = "closed";
+    w.scope = scope;
+    int n = 0;
+    assert_int_equal(mp_store_work_list(f->s, &w, count_work, &n), MP_OK);
+    return n;
+}
+
+static void test_tenancy_scope(void **state)
+{
+    struct fx *f = *state;
+    struct data d;
+    int64_t id;
+    struct scope_got g;
+    make_data(f, &d);
+
+    /* A new account is region-wide until it is given municipalities. */
+    assert_int_equal(mp_store_user_add(f->s, "dora", "dispatcher", NULL, "hash-dora", &id), MP_OK);
+    assert_int_equal(mp_store_user_by_token(f->s, "hash-dora", take_scope, &g), MP_OK);
+    assert_true(g.region_wide);
+    assert_string_equal(g.municipalities, "(null)");
+    static const char two[][MP_MUNICIPALITY_MAXLEN] = {"vilvoorde", "halle"};
+    struct mp_scope_set set = {2, two};
+    assert_int_equal(mp_store_user_set_municipalities(f->s, "dora", &set), MP_OK);
+    assert_int_equal(mp_store_user_by_name(f->s, "dora", take_scope, &g), MP_OK);
+    assert_false(g.region_wide);
+    assert_string_equal(g.municipalities, "halle,vilvoorde"); /* sorted */
+    set.n = 1; /* replaces the set */
+    assert_int_equal(mp_store_user_set_municipalities(f->s, "dora", &set), MP_OK);
+    assert_int_equal(mp_store_user_by_token(f->s, "hash-dora", take_scope, &g), MP_OK);
+    assert_string_equal(g.municipalities, "vilvoorde");
+    assert_int_equal(mp_store_user_set_municipalities(f->s, "dora", NULL), MP_OK);
+    assert_int_equal(mp_store_user_by_token(f->s, "hash-dora", take_scope, &g), MP_OK);
+    assert_true(g.region_wide);
+    assert_string_equal(g.municipalities, "(null)");
+    assert_int_equal(mp_store_user_set_municipalities(f->s, "nobody", NULL), MP_ENOTFOUND);
+
+    /* Lists: NULL filters nothing, the set keeps its municipalities only,
+     * an empty set matches nothing; a name with quotes is bound, not SQL. */
+    static const char chicago[][MP_MUNICIPALITY_MAXLEN] = {"halle", "chicago"};
+    static const char other[][MP_MUNICIPALITY_MAXLEN] = {"halle", "x\"', \"{}"};
+    const struct mp_scope_set mine = {2, chicago}, theirs = {2, other}, none = {0, other};
+    assert_int_equal(work_rows(f, NULL), 3);
+    assert_int_equal(work_rows(f, &mine), 3);
+    assert_int_equal(work_rows(f, &theirs), 0);
+    assert_int_equal(work_rows(f, &none), 0);
+    struct mp_query q;
+    memset(&q, 0, sizeof q);
+    for (int own = 0; own < 2; own++) {
+        q.scope = &mine;
+        struct ids got = export_ids(f, MP_EXPORT_REPORTS, &q, own);
+        EXPECT_IDS(&got, d.r[0], d.r[1], d.r[2], d.r[3], d.r[4], d.r[5]);
+        q.has_bbox = true; /* the plans with a box bind it elsewhere */
+        q.bbox = (struct mp_bbox){-87.64, 41.87, -87.62, 41.89};
+        got = export_ids(f, MP_EXPORT_CLUSTERS, &q, own);
+        EXPECT_IDS(&got, d.ca);
+        q.scope = &theirs;
+        got = export_ids(f, MP_EXPORT_CLUSTERS, &q, own);
+        assert_int_equal(got.n, 0);
+        q.has_bbox = false;
+        got = export_ids(f, MP_EXPORT_REPORTS, &q, own);
+        assert_int_equal(got.n, 0);
+    }
+    q.scope = &mine;
+    assert_int_equal(export_count(f, MP_EXPORT_REPORTS, &q), 6);
+    q.has_bbox = true;
+    assert_int_equal(export_count(f, MP_EXPORT_CLUSTERS, &q), 1);
+    q.scope = &none;
+    assert_int_equal(export_count(f, MP_EXPORT_CLUSTERS, &q), 0);
+    q.has_bbox = false;
+    assert_int_equal(export_count(f, MP_EXPORT_REPORTS, &q), 0);
+}
+
 static void test_figures_and_replay_reads(void **state)
 {
     struct fx *f = *state;
@@ -1824,6 +1926,7 @@ int main(void)
         T(test_grid_pyramid),
         T(test_grid_pyramid_cut),
         T(test_export_cursors),
+        T(test_tenancy_scope),
         T(test_figures_and_replay_reads),
         T(test_merge_record),
         T(test_set_status_applies_to_reports),

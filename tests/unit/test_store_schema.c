@@ -45,7 +45,8 @@
 #define LOOP_LON (-87.6298)
 #define LOOP_LAT 41.8781
 
-static const struct mp_principal dana = {.user_id = 4, .name = "dana", .role = MP_ROLE_DISPATCHER};
+static const struct mp_principal dana = {.user_id = 4, .name = "dana", .region_wide = true,
+                                         .role = MP_ROLE_DISPATCHER};
 
 /* ---- SQL on a connection of the test's own ---- */
 
@@ -453,7 +454,7 @@ static void a_schema_8_database_upgraded_keeps_its_ids(void **state)
 
     /* New rows go on above the ids that are quoted anywhere: cluster 3
      * (merged away), report 4 and user 2 (deleted) stay retired. */
-    struct mp_ctx ctx;
+    struct mp_ctx ctx = {0}; /* fields fx_city_ctx leaves alone (the automation cache) stay NULL */
     fx_city_ctx(&fx_pack, &ctx);
     ctx.db = s;
     int64_t cluster, id;

@@ -25,6 +25,7 @@ static struct mp_principal principal(enum mp_role role, const char *dept)
     snprintf(p.name, sizeof p.name, "%s", mp_role_name(role));
     p.role = role;
     snprintf(p.department, sizeof p.department, "%s", dept ? dept : "");
+    p.region_wide = true; /* tenancy: these tests are about roles, not municipalities */
     return p;
 }
 

@@ -91,8 +91,8 @@ static void the_view_pairs_notes_with_their_changes(void **state)
     struct mp_error err = {{0}, {0}};
     struct mp_report_input in;
     struct mp_submit_result res;
-    struct mp_principal dana = {.user_id = 4, .name = "dana", .role = MP_ROLE_DISPATCHER};
-    struct mp_principal crew = {.user_id = 5, .name = "st-1", .role = MP_ROLE_CREW,
+    struct mp_principal dana = {.user_id = 4, .name = "dana", .region_wide = true, .role = MP_ROLE_DISPATCHER};
+    struct mp_principal crew = {.user_id = 5, .name = "st-1", .region_wide = true, .role = MP_ROLE_CREW,
                                 .department = "streets"};
     int64_t cluster, photo_id = 0;
     fx_db_open(&d, "mp-view");
@@ -165,7 +165,7 @@ static void the_view_pairs_notes_with_their_changes(void **state)
     assert_int_equal(mp_workflow_photo(&d.ctx, NULL, &crew, photo_id, true, &data, &len, &err),
                      MP_OK);
     free(data);
-    struct mp_principal parks = {.user_id = 9, .name = "pk-1", .role = MP_ROLE_CREW,
+    struct mp_principal parks = {.user_id = 9, .name = "pk-1", .region_wide = true, .role = MP_ROLE_CREW,
                                  .department = "parks"};
     t = (struct trace){"", 0};
     memset(&err, 0, sizeof err);

@@ -234,8 +234,8 @@ static void one_job_whatever_its_status(void **state)
 static void a_crew_pulls_its_own_department_only(void **state)
 {
     (void)state;
-    struct mp_principal crew = {.name = "st-1", .role = MP_ROLE_CREW, .department = "streets"};
-    struct mp_principal disp = {.name = "dana", .role = MP_ROLE_DISPATCHER};
+    struct mp_principal crew = {.name = "st-1", .region_wide = true, .role = MP_ROLE_CREW, .department = "streets"};
+    struct mp_principal disp = {.name = "dana", .region_wide = true, .role = MP_ROLE_DISPATCHER};
     struct mp_error err = {{0}, {0}};
     const char *eff = "unset";
     assert_int_equal(mp_worklist_scope(&crew, NULL, &eff, &err), MP_OK);
@@ -268,7 +268,7 @@ static void plan_orders_the_stops_and_adds_up_the_legs(void **state)
         at[place[i]] = report(&d, "sidewalk_damage", -300.0 * (place[i] + 1), 0, NULL, T0 + i);
     report(&d, "street_light_out", -900, 40, NULL, T0 + 10);
 
-    struct mp_principal crew = {.name = "st-1", .role = MP_ROLE_CREW, .department = "streets"};
+    struct mp_principal crew = {.name = "st-1", .region_wide = true, .role = MP_ROLE_CREW, .department = "streets"};
     struct mp_worklist_request rq;
     memset(&rq, 0, sizeof rq);
     rq.who = &crew;
@@ -303,7 +303,7 @@ static void plan_orders_the_stops_and_adds_up_the_legs(void **state)
     mp_worklist_free(&w);
 
     /* A dispatcher asking for lighting gets the one light. */
-    struct mp_principal disp = {.name = "dana", .role = MP_ROLE_DISPATCHER};
+    struct mp_principal disp = {.name = "dana", .region_wide = true, .role = MP_ROLE_DISPATCHER};
     rq.who = &disp;
     rq.f.department = "lighting";
     assert_int_equal(mp_worklist_plan(&d.fx.ctx, d.rules, &rq, T0 + 86400, &w, &err), MP_OK);
@@ -441,7 +441,7 @@ static void geojson_has_the_stops_and_the_route(void **state)
     struct mp_job stops[2];
     double leg[2], cum[2];
     struct mp_buf b;
-    struct mp_principal crew = {.name = "st-1", .role = MP_ROLE_CREW, .department = "streets"};
+    struct mp_principal crew = {.name = "st-1", .region_wide = true, .role = MP_ROLE_CREW, .department = "streets"};
     sample(&w, stops, leg, cum);
     mp_buf_init(&b, 0);
     mp_worklist_out_geojson(&b, fx_pack.city, &crew, &w);
@@ -484,7 +484,7 @@ static void the_staff_view_has_every_array_even_empty(void **state)
     struct mp_job stops[2];
     double leg[2], cum[2];
     struct mp_buf b;
-    struct mp_principal disp = {.name = "dana", .role = MP_ROLE_DISPATCHER};
+    struct mp_principal disp = {.name = "dana", .region_wide = true, .role = MP_ROLE_DISPATCHER};
     sample(&w, stops, leg, cum);
     mp_buf_init(&b, 0);
     struct mp_worklist_view_out v = {.b = &b, .city = fx_pack.city, .who = &disp,
