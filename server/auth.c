@@ -179,21 +179,32 @@ enum mp_status mp_auth_user_add(struct mp_ctx *ctx, const char *name, enum mp_ro
     return MP_OK;
 }
 
-/* The member ids of a region as "a, b, c" into out, as far as it holds. */
+/* The member ids of a region as "a, b, c" into out, as far as it holds;
+ * when the next one does not fit, the list ends in ", ..." after the last
+ * whole name that leaves room for it. Appended by length, not snprintf, so
+ * that no output is ever cut in the middle of a name. */
 static void members_list(const struct mp_region *r, char *out, size_t cap)
 {
+    static const char more[] = ", ...";
     size_t o = 0;
     out[0] = '\0';
-    for (size_t i = 0; r && i < r->nmembers && o + 1 < cap; i++) {
-        int n = snprintf(out + o, cap - o, "%s%s", i ? ", " : "", r->members[i].city->id);
-        if (n < 0 || (size_t)n >= cap - o) {
-            /* Cut at the last whole name. */
-            char *comma = strrchr(out, ',');
-            if (comma && (size_t)(comma - out) + 6 < cap)
-                snprintf(comma, cap - (size_t)(comma - out), ", ...");
+    for (size_t i = 0; r && i < r->nmembers; i++) {
+        const char *id = r->members[i].city->id;
+        const size_t sep = i ? 2 : 0, len = strlen(id);
+        if (o + sep + len + 1 > cap) {
+            while (o > 0 && o + sizeof more > cap) {
+                char *comma = strrchr(out, ',');
+                o = comma ? (size_t)(comma - out) : 0;
+                out[o] = '\0';
+            }
+            if (o > 0)
+                memcpy(out + o, more, sizeof more);
             break;
         }
-        o += (size_t)n;
+        memcpy(out + o, ", ", sep);
+        memcpy(out + o + sep, id, len);
+        o += sep + len;
+        out[o] = '\0';
     }
 }
 

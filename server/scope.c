@@ -98,16 +98,21 @@ enum mp_status mp_scope_cluster(struct mp_ctx *ctx, const struct mp_principal *w
     return rc == MP_OK || rc == MP_ENOTFOUND ? rc : MP_EUNAVAIL;
 }
 
-/* "halle, vilvoorde" (as far as cap holds) for a refusal. */
+/* "halle, vilvoorde" (the whole names that fit in cap) for a refusal.
+ * Appended by length, not snprintf: a name is never cut in the middle. */
 static void names_of(const struct mp_principal *p, char *out, size_t cap)
 {
     size_t o = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < p->nmunicipalities && o + 1 < cap; i++) {
-        int n = snprintf(out + o, cap - o, "%s%s", i ? ", " : "", p->municipalities[i]);
-        if (n < 0 || (size_t)n >= cap - o)
+    for (size_t i = 0; i < p->nmunicipalities && i < MP_PRINCIPAL_MAX_MUNICIPALITIES; i++) {
+        const char *m = p->municipalities[i];
+        const size_t sep = i ? 2 : 0, len = strnlen(m, MP_MUNICIPALITY_MAXLEN);
+        if (o + sep + len + 1 > cap)
             break;
-        o += (size_t)n;
+        memcpy(out + o, ", ", sep);
+        memcpy(out + o + sep, m, len);
+        o += sep + len;
+        out[o] = '\0';
     }
 }
 
