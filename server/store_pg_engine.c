@@ -113,7 +113,7 @@ const struct mp_store_engine mp_pg_engine = {
     /* pgreads */
     .status_counts = mp_pg_status_counts,
     .size_bytes = mp_pg_size_bytes,
-    .reports = mp_pg_reports,
+    .reports = mp_pg_map_reports, /* pgmap: report_map, else mp_pg_reports */
     .clusters = mp_pg_clusters,
     .cluster_get = mp_pg_cluster_get,
     .cluster_grid = mp_pg_cluster_grid,
