@@ -276,6 +276,47 @@ test('feedback, merges and Open311 updates of another municipality answer as mis
   assert.equal(own.status, 200, own.text);
 });
 
+test('undoing a merge whose surviving job is gone: 409 moved_on for its town\'s staff as for the region\'s, 404 for another town', async () => {
+  // Three Halle jobs 500 m apart (no folding): A into B, then B into C, so that A's merge has
+  // lost its surviving job B.
+  const ids = [];
+  for (const dlat of [-0.0060, -0.0105, -0.0150]) {
+    const r = await report({ lat: HALLE.lat + dlat, lon: HALLE.lon }, { description: `tenancy halle gone ${dlat}` });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.body.municipality.id, 'halle');
+    ids.push(r.body.cluster.id);
+  }
+  assert.equal(new Set(ids).size, 3, 'three jobs');
+  const merge = async (from, into) => {
+    const r = await api(base, 'POST', `/api/v1/clusters/${from}/merge`, { token: tok.halle, json: { into, reason: 'one pile' } });
+    assert.equal(r.status, 200, r.text);
+    return r.body.merge_id;
+  };
+  const first = await merge(ids[0], ids[1]);
+  await merge(ids[1], ids[2]);
+  const undo = (token, id = first) => api(base, 'POST', `/api/v1/merges/${id}/undo`, { token, json: {} });
+  const region = await undo(tok.region);
+  assert.equal(region.status, 409, region.text);
+  assert.equal(region.body.error.code, 'moved_on');
+  assert.equal(region.body.error.message,
+    `cluster ${ids[1]} no longer exists: its reports have moved on since the merge, which cannot be undone`);
+  // Halle's own desk, and a desk of Halle and Vilvoorde: the same answer, word for word.
+  for (const token of [tok.halle, tok.both]) {
+    const r = await undo(token);
+    assert.equal(r.status, 409, r.text);
+    assert.deepEqual(r.body.error, region.body.error);
+  }
+  // Vilvoorde's desk: exactly a missing merge.
+  const foreign = await undo(tok.vilvoorde);
+  const missing = await undo(tok.vilvoorde, 999999);
+  assert.equal(foreign.status, 404, foreign.text);
+  assert.equal(foreign.body.error.code, 'not_found');
+  assert.equal(foreign.body.error.message, `there is no merge ${first}`);
+  assert.equal(foreign.body.error.message, missing.body.error.message.replaceAll('999999', String(first)));
+  // Nothing was undone by any of them.
+  assert.equal(dbQuery(server.db, `SELECT count(*) FROM merges WHERE id = ${first} AND undone_at IS NULL`), '1');
+});
+
 test('the outbox and webhooks carry every municipality: region-wide admins only', async () => {
   const admin = await server.user('admin-halle', 'admin', undefined, 'halle');
   const boss = await server.user('admin-region', 'admin', undefined, 'region');
