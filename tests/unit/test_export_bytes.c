@@ -419,7 +419,8 @@ static void region_rows_carry_the_municipality(void **state)
     char expect[2048];
     /* The public document, then the internal one. */
     int n = snprintf(expect, sizeof expect,
-                     "%s,municipality\r\n%s,halle\r\n%s,municipality,district_code\r\n%s,halle,2\r\n",
+                     "%s,municipality\r\n%s,halle\r\n"
+                     "%s,municipality,district_code\r\n%s,halle,2\r\n",
                      head, row4, head, row4);
     assert_true(n > 0 && (size_t)n < sizeof expect);
     struct mp_export_row row = {.what = MP_EXPORT_CLUSTERS};
