@@ -11,12 +11,12 @@
 // Dilbeek, so that the towns' ids do not interleave (reports 1-7, 8-14 and 15-21, jobs 1-6, 7-12
 // and 13-18) and an id in an answer names its town.
 import assert from 'node:assert/strict';
-import { deflateSync } from 'node:zlib';
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startServer, meldpunt, api, dbQuery, offset, REGION_DIR, SOURCE_DIR } from './lib.mjs';
 import { startSink, links } from '../notify/mail.mjs';
+import { makePng } from '../e2e/png.mjs';
 
 export const TOWNS = ['halle', 'vilvoorde', 'dilbeek'];
 // The prefix of each town's accounts in tok (h_disp, v_crew, d_client, ...); hv_* work for
@@ -37,51 +37,20 @@ export const DISTRICT = { halle: '23027', vilvoorde: '23088', dilbeek: '23016' }
 export const DISTRICT_NAME = { halle: 'Halle', vilvoorde: 'Vilvoorde', dilbeek: 'Dilbeek' };
 const PHONE = { halle: '0470112233', vilvoorde: '0499887766', dilbeek: '0488554433' };
 // A different source image per town and use, so that the bytes the server serves (re-encoded)
-// tell the towns apart: fixture files for Halle and Vilvoorde, plain colours made here for
+// tell the towns apart: fixture files for Halle and Vilvoorde, PNGs of three sizes made here for
 // Dilbeek (the fixtures hold no third set of distinct pictures).
 const PHOTOS = {
   halle: { report: 'gray.jpg', crew: 'alpha_text.png', kto: 'interlaced.png' },
   vilvoorde: { report: 'progressive.jpg', crew: 'gps_orient6.jpg', kto: 'palette_trns.png' },
-  dilbeek: { report: [200, 40, 40], crew: [40, 160, 60], kto: [50, 60, 210] },
+  dilbeek: { report: [40, 24], crew: [44, 28], kto: [48, 32] },
 };
 const photoFile = (f) => path.join(SOURCE_DIR, 'tests', 'fixtures', 'photos', f);
 const mime = (f) => (f.endsWith('.png') ? 'image/png' : 'image/jpeg');
 
-const CRC = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-/** A 24x16 RGB PNG of one colour. */
-function pngOf([r, g, b]) {
-  const chunk = (tag, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(tag, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const w = 24;
-  const h = 16;
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB, no interlace
-  const row = Buffer.from([0, ...Array.from({ length: w }, () => [r, g, b]).flat()]);
-  const raw = Buffer.concat(Array.from({ length: h }, () => row));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
 /** A town's photo for a use: a Blob and a file name. */
 async function photoOf(town, use) {
   const f = PHOTOS[town][use];
-  if (Array.isArray(f)) return { blob: new Blob([pngOf(f)], { type: 'image/png' }), name: `${town}-${use}.png` };
+  if (Array.isArray(f)) return { blob: new Blob([makePng(...f)], { type: 'image/png' }), name: `${town}-${use}.png` };
   return { blob: new Blob([await readFile(photoFile(f))], { type: mime(f) }), name: f };
 }
 
