@@ -105,6 +105,16 @@ function csvRows(text) {
   return head ? rest.filter((r) => r.length > 1).map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]]))) : [];
 }
 
+// A kept-alive connection the server closed while this process was busy (MELDPUNT_HEAD_TIMEOUT,
+// 10 s, passed during synchronous database reads on a loaded machine) fails before any answer.
+const STALE = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+/** What a failed fetch was and why (the cause undici gives), keys masked. */
+function fetchError(method, p, e, what) {
+  const c = e.cause;
+  const why = c ? `${c.code ?? c.name ?? ''} ${c.message ?? ''}`.trim() : 'no cause given';
+  return new Error(`${method} ${p.replace(/mp_[A-Za-z0-9_-]{43}/g, 'mp_...')}: ${e.message}${what} (${why})`, { cause: e });
+}
+
 /** Raw fetch: { status, headers, buf, text, body (JSON when JSON) }. */
 export async function call(base, method, p, { token, json, form, headers = {} } = {}) {
   const h = { ...headers };
@@ -116,8 +126,14 @@ export async function call(base, method, p, { token, json, form, headers = {} } 
   try {
     res = await fetch(base + p, { method, headers: h, body: payload });
   } catch (e) {
-    if (method !== 'GET' || e.cause?.code !== 'UND_ERR_SOCKET') throw e;
-    res = await fetch(base + p, { method, headers: h, body: payload });
+    // Sent once more on a new connection, writes too: the walk compares the other town's rows
+    // before and after every write, so a write that did land the first time is caught either way.
+    if (!STALE.has(e.cause?.code)) throw fetchError(method, p, e, '');
+    try {
+      res = await fetch(base + p, { method, headers: h, body: payload });
+    } catch (again) {
+      throw fetchError(method, p, again, ` (sent twice; first: ${e.cause?.code})`);
+    }
   }
   const buf = Buffer.from(await res.arrayBuffer());
   const text = buf.toString('utf8');
