@@ -553,7 +553,11 @@ static const char v16_map[] =
  * at levels 10, 12 and 14 (cell side 90 / 2^level degrees, the cells of
  * SQLite's grid_cells), per category, status and municipality, kept exact
  * by triggers on every change of a cluster, so that the grid reads a few
- * hundred cells however many clusters lie under them (store_pg_grid.c). */
+ * hundred cells however many clusters lie under them (store_pg_grid.c).
+ * Written in key order, with room on each page for the updates (which then
+ * stay on their page: no indexed column changes), so that a box's cells
+ * lie together; counts are integer because sum(integer) is a bigint, where
+ * sum(bigint) would add numerics. */
 #define GRID_LEVELS_SQL                                                                            \
     "(VALUES (10::smallint, 0.087890625::float8), (12::smallint, 0.02197265625::float8),"         \
     " (14::smallint, 0.0054931640625::float8)) l(level, side)"
@@ -561,13 +565,13 @@ static const char v16_grid[] =
     "CREATE TABLE grid_cells ("
     " level smallint NOT NULL, gx bigint NOT NULL, gy bigint NOT NULL,"
     " category text NOT NULL, status text NOT NULL, municipality text NOT NULL,"
-    " clusters bigint NOT NULL, reports bigint NOT NULL,"
+    " clusters integer NOT NULL, reports integer NOT NULL,"
     " sum_lon double precision NOT NULL, sum_lat double precision NOT NULL,"
-    " PRIMARY KEY (level, gx, gy, category, status, municipality));"
+    " PRIMARY KEY (level, gx, gy, category, status, municipality)) WITH (fillfactor = 70);"
     "INSERT INTO grid_cells SELECT l.level, trunc((c.lon + 180) / l.side)::bigint,"
     " trunc((c.lat + 90) / l.side)::bigint, c.category, c.status, c.municipality, count(*),"
     " sum(c.report_count), sum(c.lon), sum(c.lat) FROM clusters c CROSS JOIN " GRID_LEVELS_SQL
-    " GROUP BY 1, 2, 3, 4, 5, 6;"
+    " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6;"
     /* One cluster (its municipality, category, status, lon, lat and report
      * count) added (sign 1) to or taken (-1) from its three cells. */
     "CREATE FUNCTION meldpunt_grid_add(text, text, text, float8, float8, bigint, integer)"
