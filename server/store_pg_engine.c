@@ -1,7 +1,7 @@
 /* store_pg_engine.c - the PostgreSQL (PostGIS) engine's table: the
  * operations of store_engine.h it has, each implemented in the store_pg_*.c
  * file of its concern (declared in store_pg_engine.h). An operation left
- * out here is NULL: store.c answers MP_EUNSUPPORTED and logs its name
+ * out here is NULL: its forwarder answers MP_EUNSUPPORTED and logs its name
  * (see the top of store_pg.h for how to add one). */
 #include "store_pg_engine.h"
 

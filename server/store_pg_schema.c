@@ -460,11 +460,11 @@ static const char v13_counter[] =
     "CREATE OR REPLACE FUNCTION meldpunt_changed() RETURNS trigger LANGUAGE plpgsql AS"
     " $$BEGIN PERFORM set_config('meldpunt.changed', 'on', true); RETURN NULL; END$$;";
 
-/* Version 16 (pgmap): the map's two read tables, kept by triggers in the
+/* Version 14 (pgmap): the map's two read tables, kept by triggers in the
  * writer's own transaction whatever writes (the server, copy-store, an
  * operator's psql), as SQLite's report_map and grid_cells are
  * (store_sqlite_map.h, store_sqlite_schema.c 4 -> 5). SQLite has a no-op
- * step 16. Issue 15: the uncached map read visited about 1,000 scattered
+ * step 14. Issue 15: the uncached map read visited about 1,000 scattered
  * heap pages of reports (stored in time order) and 4,000 index and heap
  * pages of clusters (one look-up per row for report_count), 12-15 ms of
  * PostgreSQL CPU at 1M; the grid summed every cluster in the box.
@@ -479,7 +479,7 @@ static const char v13_counter[] =
  * joins); a box then reads a few more pages, and CLUSTER report_map USING
  * report_map_strip restores the order. municipality is in the key, as in
  * reports'. */
-static const char v16_map[] =
+static const char v14_map[] =
     "CREATE TABLE report_map ("
     " id bigint NOT NULL, municipality text NOT NULL,"
     " strip integer NOT NULL, lon double precision NOT NULL, lat double precision NOT NULL,"
@@ -561,7 +561,7 @@ static const char v16_map[] =
 #define GRID_LEVELS_SQL                                                                            \
     "(VALUES (10::smallint, 0.087890625::float8), (12::smallint, 0.02197265625::float8),"         \
     " (14::smallint, 0.0054931640625::float8)) l(level, side)"
-static const char v16_grid[] =
+static const char v14_grid[] =
     "CREATE TABLE grid_cells ("
     " level smallint NOT NULL, gx bigint NOT NULL, gy bigint NOT NULL,"
     " category text NOT NULL, status text NOT NULL, municipality text NOT NULL,"
@@ -619,7 +619,7 @@ static const struct {
     {11, {v11_alerts}}, /* alerts */
     {12, {v12_tenancy}}, /* tenancy: accounts' municipalities */
     {13, {v13_counter}}, /* change counter bumped at commit (pgingest) */
-    {MP_PG_SCHEMA_MAP, {v16_map, v16_grid}}, /* map table and grid pyramid (pgmap) */
+    {MP_PG_SCHEMA_MAP, {v14_map, v14_grid}}, /* map table and grid pyramid (pgmap) */
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

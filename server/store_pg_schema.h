@@ -13,7 +13,7 @@ struct mp_pg_sess;
  * first version with municipalities and never-reused ids. */
 /* The map table and grid pyramid (pgmap, store_pg_schema.c): the one place
  * that numbers that step. */
-#define MP_PG_SCHEMA_MAP 16
+#define MP_PG_SCHEMA_MAP 14
 #define MP_PG_SCHEMA_VERSION MP_PG_SCHEMA_MAP
 
 /* Bring the database of s up to MP_PG_SCHEMA_VERSION, in one transaction

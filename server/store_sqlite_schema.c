@@ -293,12 +293,8 @@ static const char *const migrations[][4] = {
          * writer, no row versions), so they stay. */
         NULL,
     },
-    /* 13 -> 14 and 14 -> 15 are pgwrite's and sqlwriter's (another branch
-     * each): nothing here until they land. */
-    {NULL},
-    {NULL},
     {
-        /* 15 -> 16 (pgmap): nothing on SQLite. PostgreSQL gains the map
+        /* 13 -> 14 (pgmap): nothing on SQLite. PostgreSQL gains the map
          * table and grid pyramid SQLite has had since versions 5 and 7
          * (store_pg_schema.c). */
         NULL,
