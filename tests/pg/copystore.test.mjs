@@ -215,11 +215,16 @@ test('SQLite -> PostgreSQL -> SQLite keeps every table, id counters and answers'
       assert.equal(r.status, 201, r.text);
       assert.ok(r.body.report.id > count('reports') && r.body.cluster.id > ids.gone, r.text);
       assert.ok(r.body.cluster.id >= Number(a.clusters.next), r.text);
+      // The same spot again joins that cluster (its count and centre change: the grid
+      // pyramid's in-place update).
+      const again = await api(srv.url, 'POST', '/api/v1/reports', { json: { category: 'pothole', lat: LOOP.lat + 0.03, lon: LOOP.lon + 0.00001, description: 'again' } });
+      assert.equal(again.status, 201, again.text);
+      assert.equal(again.body.cluster.id, r.body.cluster.id, again.text);
     } finally {
       await srv.stop();
     }
   }
-  // ... and stay so through a server's writes (the report just posted, and its cluster).
+  // ... and stay so through a server's writes (the reports just posted, and their cluster).
   expectDerivedExact(pg.db, 'after a report through the server');
 });
 
