@@ -6,7 +6,7 @@
  *
  * Derived rows: an INSERT into reports or clusters writes what the store's
  * own inserts write (store_sqlite_derived.h: report_map, grid_cells, the
- * change counter; the R*Tree entry; the geometry; a cluster's cell, as
+ * change counter; a cluster's R*Tree entry; the geometry; a cluster's cell, as
  * schema version 4 computes it). Photos have triggers that mark the map
  * row. */
 #include "meldpunt/store_copy.h"
@@ -20,8 +20,6 @@
 #include "store_sqlite_derived.h"
 #include "store_sqlite_engine.h"
 
-static const char sql_report_point[] = "INSERT INTO reports_rtree (id, minx, maxx, miny, maxy)"
-                                       " VALUES (?1, ?2, ?2, ?3, ?3)";
 static const char sql_cluster_point[] = "INSERT INTO clusters_rtree (id, minx, maxx, miny, maxy)"
                                         " VALUES (?1, ?2, ?2, ?3, ?3)";
 static const char sql_seq[] = "SELECT seq FROM sqlite_sequence WHERE name = ?1";
@@ -169,10 +167,7 @@ static enum mp_status report_derived(struct mp_store_sess *s, const struct mp_co
         .created_at = integer(t, row, "created_at"),
         .cluster_id = integer(t, row, "cluster_id"),
     };
-    int64_t id = integer(t, row, "id");
-    enum mp_status rc =
-        mp_stmt_run_point(s, sql_report_point, id, r.lon, r.lat, "report index");
-    return rc ? rc : mp_derived_report_added(s, id, &r, integer(t, row, "updated_at"));
+    return mp_derived_report_added(s, integer(t, row, "id"), &r, integer(t, row, "updated_at"));
 }
 
 /* ... and of a cluster (its members come after it). */
@@ -267,7 +262,7 @@ enum mp_status mp_sqlite_copy_clear(struct mp_store_sess *s, const struct mp_cop
     /* The delete triggers keep report_map and grid_cells right row by row;
      * emptied tables leave nothing derived behind. */
     if (rc == MP_OK && mp_copy_is(t, "reports"))
-        rc = mp_exec(s, "DELETE FROM reports_rtree; DELETE FROM report_map");
+        rc = mp_exec(s, "DELETE FROM report_map");
     if (rc == MP_OK && mp_copy_is(t, "clusters"))
         rc = mp_exec(s, "DELETE FROM clusters_rtree; DELETE FROM grid_cells");
     return rc;

@@ -293,6 +293,19 @@ static const char *const migrations[][4] = {
          * writer, no row versions), so they stay. */
         NULL,
     },
+    {
+        /* 13 -> 14: reserved (pgwrite's step on PostgreSQL; nothing here). */
+        NULL,
+    },
+    {
+        /* 14 -> 15: the reports' R*Tree goes. report_map (6 -> 7) is
+         * already a spatial index of every report, kept exact by the store
+         * and its triggers: a box is one key range per latitude strip
+         * (MP_SQL_MAP_BOX of store_sqlite_sql.h). The R*Tree entry was the
+         * largest single cost of storing a report (about 70 k instructions
+         * of 520 k, bench/README.md "Writer CPU per report"). */
+        "DROP TABLE IF EXISTS reports_rtree;",
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

@@ -174,7 +174,7 @@ test('SQLite -> PostgreSQL -> SQLite keeps every table, id counters and answers'
     // adds each cluster once; they may differ in the last bits.)
     'SELECT level, gx, gy, category, status, clusters, reports, round(sum_lon, 9), round(sum_lat, 9)'
       + ' FROM grid_cells WHERE clusters <> 0 ORDER BY 1, 2, 3, 4, 5',
-    'SELECT * FROM reports_rtree ORDER BY id',
+    'SELECT * FROM clusters_rtree ORDER BY id',
     'SELECT id, cell FROM clusters ORDER BY id',
     "SELECT name, seq FROM sqlite_sequence WHERE name IN ('clusters', 'reports', 'history', 'users', 'audit', 'outbox') ORDER BY name",
   ]) assert.equal(dbQuery(backDb, q), dbQuery(srcDb, q), q);
