@@ -6,7 +6,7 @@
  *
  * Derived rows: an INSERT into reports or clusters writes what the store's
  * own inserts write (store_sqlite_derived.h: report_map, grid_cells, the
- * change counter; a cluster's R*Tree entry; the geometry; a cluster's cell, as
+ * change counter; the geometry; a cluster's cell, as
  * schema version 4 computes it). Photos have triggers that mark the map
  * row. */
 #include "meldpunt/store_copy.h"
@@ -20,8 +20,6 @@
 #include "store_sqlite_derived.h"
 #include "store_sqlite_engine.h"
 
-static const char sql_cluster_point[] = "INSERT INTO clusters_rtree (id, minx, maxx, miny, maxy)"
-                                        " VALUES (?1, ?2, ?2, ?3, ?3)";
 static const char sql_seq[] = "SELECT seq FROM sqlite_sequence WHERE name = ?1";
 static const char sql_seq_update[] = "UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1";
 static const char sql_seq_insert[] = "INSERT INTO sqlite_sequence (name, seq) SELECT ?1, ?2"
@@ -182,9 +180,7 @@ static enum mp_status cluster_derived(struct mp_store_sess *s, const struct mp_c
     c.report_count = integer(t, row, "report_count");
     c.lon = real(t, row, "lon");
     c.lat = real(t, row, "lat");
-    enum mp_status rc =
-        mp_stmt_run_point(s, sql_cluster_point, c.id, c.lon, c.lat, "cluster index");
-    return rc ? rc : mp_derived_cluster_added(s, c.id, &c, false);
+    return mp_derived_cluster_added(s, c.id, &c, false);
 }
 
 enum mp_status mp_sqlite_copy_insert(struct mp_store_sess *s, const struct mp_copy_table *t,
@@ -264,7 +260,7 @@ enum mp_status mp_sqlite_copy_clear(struct mp_store_sess *s, const struct mp_cop
     if (rc == MP_OK && mp_copy_is(t, "reports"))
         rc = mp_exec(s, "DELETE FROM report_map");
     if (rc == MP_OK && mp_copy_is(t, "clusters"))
-        rc = mp_exec(s, "DELETE FROM clusters_rtree; DELETE FROM grid_cells");
+        rc = mp_exec(s, "DELETE FROM grid_cells");
     return rc;
 }
 
