@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meldpunt/buf.h"
 #include "meldpunt/ctx.h"
 #include "meldpunt/geo.h"
 #include "meldpunt/store.h"
@@ -309,34 +310,113 @@ void mp_cluster_add_member(struct mp_cluster_state *st, double x, double y, int6
         st->last_at = t;
 }
 
+/* A bounded writer of the join reason: the writer thread formats one per
+ * report, and snprintf's parsing and float conversion were most of it. */
+struct reason_out {
+    char *p, *end; /* end: the last byte, kept for the NUL */
+    bool over;
+};
+
+static void put_mem(struct reason_out *o, const char *s, size_t n)
+{
+    if (o->over || n > (size_t)(o->end - o->p)) {
+        o->over = true;
+        return;
+    }
+    memcpy(o->p, s, n);
+    o->p += n;
+}
+
+static void put_s(struct reason_out *o, const char *s) { put_mem(o, s, strlen(s)); }
+
+static void put_i(struct reason_out *o, int64_t v)
+{
+    char tmp[MP_JSON_INT_MAX];
+    put_mem(o, tmp, (size_t)(mp_json_put_int(tmp, v) - tmp));
+}
+
+/* v as "%.1f" writes it, byte for byte. In integers when v * 10 is safely
+ * away from a half (its rounding error is below 1e-7 there, far inside the
+ * 1e-6 margin), so that the rounded digit is certain; else (ties, negative
+ * values, huge ones, NaN) by snprintf. */
+static void put_f1(struct reason_out *o, double v)
+{
+    char tmp[320]; /* "%.1f" of DBL_MAX: 309 digits and ".0" */
+    if (v >= 0 && v < 1e8 && !signbit(v)) {
+        double s = v * 10, f = floor(s), frac = s - f;
+        if (fabs(frac - 0.5) > 1e-6) {
+            int64_t n = (int64_t)f + (frac > 0.5);
+            char *t = mp_json_put_int(tmp, n / 10);
+            *t++ = '.';
+            *t++ = (char)('0' + n % 10);
+            put_mem(o, tmp, (size_t)(t - tmp));
+            return;
+        }
+    }
+    int n = snprintf(tmp, sizeof tmp, "%.1f", v);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        o->over = true;
+    else
+        put_mem(o, tmp, (size_t)n);
+}
+
 void mp_join_reason_json(const struct mp_join_reason *why, char *out, size_t cap)
 {
-    char along[320] = "null", gap[32] = "null", limit_m[320] = "null", limit_n[32] = "null";
+    if (!cap)
+        return;
+    struct reason_out o = {out, out + cap - 1, false};
+    put_s(&o, "{\"kind\":\"");
+    put_s(&o, why->kind ? why->kind : "new");
+    put_s(&o, "\",\"rule\":\"");
+    put_s(&o, mp_rule_name(why->rule));
+    put_s(&o, "\",\"evidence\":\"");
+    put_s(&o, mp_evidence_name(why->evidence));
+    put_s(&o, "\",\"distance_m\":");
+    put_f1(&o, why->distance_m);
+    put_s(&o, ",\"along_street_m\":");
     if (why->along_m >= 0)
-        snprintf(along, sizeof along, "%.1f", why->along_m);
+        put_f1(&o, why->along_m);
+    else
+        put_s(&o, "null");
+    put_s(&o, ",\"number_gap\":");
     if (why->number_gap >= 0)
-        snprintf(gap, sizeof gap, "%ld", why->number_gap);
+        put_i(&o, why->number_gap);
+    else
+        put_s(&o, "null");
+    put_s(&o, why->street_match ? ",\"street_match\":true,\"age_s\":"
+                                : ",\"street_match\":false,\"age_s\":");
+    put_i(&o, why->age_s);
+    put_s(&o, ",\"radius_m\":");
+    put_f1(&o, why->radius_m);
+    put_s(&o, ",\"along_limit_m\":");
+    put_f1(&o, why->along_limit_m);
+    put_s(&o, ",\"address_span\":");
+    put_i(&o, why->address_span);
+    put_s(&o, ",\"window_days\":");
+    put_i(&o, why->window_s / 86400);
     /* The limit of the evidence that decided, so that a page can say
      * "62 m along the street (limit 100 m)" without knowing the rules. */
+    put_s(&o, ",\"limit_m\":");
     if (why->evidence == MP_EV_PIN)
-        snprintf(limit_m, sizeof limit_m, "%.1f", why->radius_m);
+        put_f1(&o, why->radius_m);
     else if (why->evidence == MP_EV_ALONG_NUMBERS || why->evidence == MP_EV_ALONG_PINS)
-        snprintf(limit_m, sizeof limit_m, "%.1f", why->along_limit_m);
-    else if (why->evidence == MP_EV_ADDRESS)
-        snprintf(limit_n, sizeof limit_n, "%d", why->address_span);
-    int n = snprintf(out, cap,
-                     "{\"kind\":\"%s\",\"rule\":\"%s\",\"evidence\":\"%s\",\"distance_m\":%.1f,"
-                     "\"along_street_m\":%s,\"number_gap\":%s,\"street_match\":%s,"
-                     "\"age_s\":%lld,\"radius_m\":%.1f,\"along_limit_m\":%.1f,"
-                     "\"address_span\":%d,\"window_days\":%lld,\"limit_m\":%s,"
-                     "\"limit_numbers\":%s}",
-                     why->kind ? why->kind : "new", mp_rule_name(why->rule),
-                     mp_evidence_name(why->evidence), why->distance_m, along, gap,
-                     why->street_match ? "true" : "false", (long long)why->age_s, why->radius_m,
-                     why->along_limit_m, why->address_span, (long long)(why->window_s / 86400),
-                     limit_m, limit_n);
-    if (n < 0 || (size_t)n >= cap)
-        snprintf(out, cap, "{}");
+        put_f1(&o, why->along_limit_m);
+    else
+        put_s(&o, "null");
+    put_s(&o, ",\"limit_numbers\":");
+    if (why->evidence == MP_EV_ADDRESS)
+        put_i(&o, why->address_span);
+    else
+        put_s(&o, "null");
+    put_s(&o, "}");
+    if (o.over) {
+        if (cap >= 3)
+            memcpy(out, "{}", 3);
+        else
+            out[0] = '\0';
+        return;
+    }
+    *o.p = '\0';
 }
 
 enum mp_status mp_cluster_status_filter_add(struct mp_query *q, const char *item,

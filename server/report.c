@@ -164,8 +164,11 @@ static enum mp_status check_text(const char *field, const char *s, long max,
     return MP_OK;
 }
 
-enum mp_status mp_report_validate(const struct mp_city *city, const struct mp_report_input *in,
-                                  struct mp_error *err)
+/* mp_report_validate; area_known: the caller has found the pin inside
+ * city's service area (the route's polygon test), so it is not tested
+ * twice on the writer. */
+static enum mp_status validate(const struct mp_city *city, const struct mp_report_input *in,
+                               bool area_known, struct mp_error *err)
 {
     enum mp_status rc;
     if (!in->category[0])
@@ -180,7 +183,7 @@ enum mp_status mp_report_validate(const struct mp_city *city, const struct mp_re
         return mp_fail(err, MP_EINVAL, "out_of_range", "lat must be between -90 and 90");
     if (!isfinite(in->lon) || in->lon < -180 || in->lon > 180)
         return mp_fail(err, MP_EINVAL, "out_of_range", "lon must be between -180 and 180");
-    if (!mp_city_in_area(city, in->lon, in->lat))
+    if (!area_known && !mp_city_in_area(city, in->lon, in->lat))
         return mp_fail(err, MP_EINVAL, "out_of_area",
                        "the point %.5f,%.5f is outside the service area of %.40s", in->lat,
                        in->lon, city->name);
@@ -204,6 +207,12 @@ enum mp_status mp_report_validate(const struct mp_city *city, const struct mp_re
             return mp_fail(err, MP_EINVAL, "invalid_field",
                            "not_same_as must list cluster ids");
     return MP_OK;
+}
+
+enum mp_status mp_report_validate(const struct mp_city *city, const struct mp_report_input *in,
+                                  struct mp_error *err)
+{
+    return validate(city, in, false, err);
 }
 
 void mp_report_probe(struct mp_ctx *ctx, const char *address, double x, double y, int64_t t,
@@ -450,7 +459,7 @@ enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input
         memcpy(out->near, route.near, sizeof out->near);
         out->nnear = route.nnear;
     }
-    if ((rc = mp_report_validate(ctx->city, in, err)))
+    if ((rc = validate(ctx->city, in, route.inside && route.member == ctx->city, err)))
         return rc;
     const struct mp_category *cat = mp_city_category(ctx->city, in->category);
     const struct mp_district *d = mp_city_district_at(ctx->city, in->lon, in->lat);

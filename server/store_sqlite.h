@@ -90,10 +90,6 @@ int mp_row_int64(void *ctx, sqlite3_stmt *st);
  * statement has a second parameter, ?2 = b. */
 enum mp_status mp_stmt_run_ids(struct mp_store_sess *s, const char *sql, int64_t a, int64_t b,
                                const char *what) MP_WUR;
-/* mp_stmt_run of the cached statement for sql with ?1 = id, ?2 = x and
- * ?3 = y: an R*Tree entry of a point (its box is the point). */
-enum mp_status mp_stmt_run_point(struct mp_store_sess *s, const char *sql, int64_t id, double x,
-                                 double y, const char *what) MP_WUR;
 /* Copy column 0 of st's first row (a blob) into a NEW allocation in *data
  * (free()), its size in *len; MP_ENOTFOUND when there is no row. Resets st;
  * a NULL st gives MP_EDB. */

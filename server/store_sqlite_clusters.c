@@ -1,5 +1,5 @@
 /* store_clusters.c - SQL of clusters: the candidate look-up and state of
- * the duplicate folding, their rows and R*Tree entries, status and history,
+ * the duplicate folding, their rows (indexed by strip for boxes), status and history,
  * corrections (merges, moves, constraints), re-clustering's reads and
  * writes, and the cluster listings. */
 #include <stdbool.h>
@@ -46,10 +46,6 @@ static const char sql_cluster_insert[] =
     " first_at, last_at, fixed_at, district, created_at, updated_at, street, location, cell,"
     " geom, id, municipality) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
     " ?14, ?14, ?15, ?16, ?17, MakePoint(?8, ?9, 4326), ?18, ?19)";
-static const char sql_cluster_ll_insert[] = "INSERT INTO clusters_rtree (id, minx, maxx, miny,"
-                                            " maxy) VALUES (?1, ?2, ?2, ?3, ?3)";
-static const char sql_cluster_ll_update[] = "UPDATE clusters_rtree SET minx = ?2, maxx = ?2,"
-                                            " miny = ?3, maxy = ?3 WHERE id = ?1";
 static const char sql_cluster_update[] =
     "UPDATE clusters SET status = ?2, report_count = ?3, x = ?4, y = ?5, sum_x = ?6,"
     " sum_y = ?7, lon = ?8, lat = ?9, first_at = ?10, last_at = ?11, fixed_at = ?12,"
@@ -63,7 +59,7 @@ static const char sql_history_insert[] =
     "INSERT INTO history (cluster_id, report_id, at, status, note, note_public, actor)"
     " VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7)";
 static const char sql_clusters_bbox[] =
-    "SELECT " CLUSTER_COLS " FROM clusters c WHERE " MP_SQL_BBOX("c", "clusters_rtree")
+    "SELECT " CLUSTER_COLS " FROM clusters c WHERE " MP_SQL_CLUSTER_BBOX("c")
         MP_SQL_FILTERS("c") MP_SQL_AFTER("c") MP_SQL_CLUSTER_TIME " ORDER BY c.id LIMIT ?11";
 static const char sql_clusters_all[] =
     "SELECT " CLUSTER_COLS " FROM clusters c WHERE 1" MP_SQL_FILTERS("c") MP_SQL_AFTER("c")
@@ -171,7 +167,7 @@ static void bind_state(sqlite3_stmt *st, const struct mp_cluster_state *c, int64
     sqlite3_bind_int64(st, 17, cell_of(c->x, c->y));
 }
 
-/* A new cluster row and its R*Tree entry; id 0 takes the next id. */
+/* A new cluster row and its derived rows; id 0 takes the next id. */
 static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cluster_state *c,
                                      int64_t want_id, int64_t *id)
 {
@@ -192,8 +188,6 @@ static enum mp_status cluster_insert(struct mp_store_sess *s, const struct mp_cl
     if (rc)
         return rc;
     *id = want_id ? want_id : sqlite3_last_insert_rowid(mp_sq(s)->db);
-    if ((rc = mp_stmt_run_point(s, sql_cluster_ll_insert, *id, c->lon, c->lat, "cluster index")))
-        return rc;
     return mp_derived_cluster_added(s, *id, c, want_id != 0);
 }
 
@@ -211,10 +205,7 @@ enum mp_status mp_sqlite_cluster_update(struct mp_store_sess *s, const struct mp
     sqlite3_bind_int64(st, 1, c->id);
     mp_bind_text(st, 2, c->status);
     bind_state(st, c, mp_time_now());
-    enum mp_status rc = mp_stmt_run(s, st, "cluster update");
-    if (rc)
-        return rc;
-    return mp_stmt_run_point(s, sql_cluster_ll_update, c->id, c->lon, c->lat, "cluster index");
+    return mp_stmt_run(s, st, "cluster update");
 }
 
 enum mp_status mp_sqlite_cluster_set_status(struct mp_store_sess *s, int64_t id, const char *status,
@@ -250,7 +241,6 @@ static const char sql_set_cluster[] = "UPDATE reports SET cluster_id = ?2, statu
 static const char sql_history_move[] = "UPDATE history SET cluster_id = ?2 WHERE cluster_id = ?1";
 static const char sql_history_del[] = "DELETE FROM history WHERE cluster_id = ?1";
 static const char sql_cluster_del[] = "DELETE FROM clusters WHERE id = ?1";
-static const char sql_ll_del[] = "DELETE FROM clusters_rtree WHERE id = ?1";
 static const char sql_correction[] = "INSERT INTO corrections (kind, report_id, from_cluster,"
                                      " to_cluster, actor, at) VALUES (?1, NULLIF(?2, 0),"
                                      " NULLIF(?3, 0), NULLIF(?4, 0), ?5, ?6)";
@@ -324,8 +314,6 @@ enum mp_status mp_sqlite_cluster_delete(struct mp_store_sess *s, int64_t id, int
 {
     enum mp_status rc = mp_stmt_run_ids(s, heir ? sql_history_move : sql_history_del, id, heir,
                                         "cluster delete");
-    if (rc == MP_OK)
-        rc = mp_stmt_run_ids(s, sql_ll_del, id, 0, "cluster delete");
     if (rc == MP_OK)
         rc = mp_stmt_run_ids(s, sql_cluster_del, id, 0, "cluster delete");
     return rc;

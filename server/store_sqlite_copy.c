@@ -6,7 +6,7 @@
  *
  * Derived rows: an INSERT into reports or clusters writes what the store's
  * own inserts write (store_sqlite_derived.h: report_map, grid_cells, the
- * change counter; the R*Tree entry; the geometry; a cluster's cell, as
+ * change counter; the geometry; a cluster's cell, as
  * schema version 4 computes it). Photos have triggers that mark the map
  * row. */
 #include "meldpunt/store_copy.h"
@@ -20,10 +20,6 @@
 #include "store_sqlite_derived.h"
 #include "store_sqlite_engine.h"
 
-static const char sql_report_point[] = "INSERT INTO reports_rtree (id, minx, maxx, miny, maxy)"
-                                       " VALUES (?1, ?2, ?2, ?3, ?3)";
-static const char sql_cluster_point[] = "INSERT INTO clusters_rtree (id, minx, maxx, miny, maxy)"
-                                        " VALUES (?1, ?2, ?2, ?3, ?3)";
 static const char sql_seq[] = "SELECT seq FROM sqlite_sequence WHERE name = ?1";
 static const char sql_seq_update[] = "UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1";
 static const char sql_seq_insert[] = "INSERT INTO sqlite_sequence (name, seq) SELECT ?1, ?2"
@@ -169,10 +165,7 @@ static enum mp_status report_derived(struct mp_store_sess *s, const struct mp_co
         .created_at = integer(t, row, "created_at"),
         .cluster_id = integer(t, row, "cluster_id"),
     };
-    int64_t id = integer(t, row, "id");
-    enum mp_status rc =
-        mp_stmt_run_point(s, sql_report_point, id, r.lon, r.lat, "report index");
-    return rc ? rc : mp_derived_report_added(s, id, &r, integer(t, row, "updated_at"));
+    return mp_derived_report_added(s, integer(t, row, "id"), &r, integer(t, row, "updated_at"));
 }
 
 /* ... and of a cluster (its members come after it). */
@@ -187,9 +180,7 @@ static enum mp_status cluster_derived(struct mp_store_sess *s, const struct mp_c
     c.report_count = integer(t, row, "report_count");
     c.lon = real(t, row, "lon");
     c.lat = real(t, row, "lat");
-    enum mp_status rc =
-        mp_stmt_run_point(s, sql_cluster_point, c.id, c.lon, c.lat, "cluster index");
-    return rc ? rc : mp_derived_cluster_added(s, c.id, &c, false);
+    return mp_derived_cluster_added(s, c.id, &c, false);
 }
 
 enum mp_status mp_sqlite_copy_insert(struct mp_store_sess *s, const struct mp_copy_table *t,
@@ -267,9 +258,9 @@ enum mp_status mp_sqlite_copy_clear(struct mp_store_sess *s, const struct mp_cop
     /* The delete triggers keep report_map and grid_cells right row by row;
      * emptied tables leave nothing derived behind. */
     if (rc == MP_OK && mp_copy_is(t, "reports"))
-        rc = mp_exec(s, "DELETE FROM reports_rtree; DELETE FROM report_map");
+        rc = mp_exec(s, "DELETE FROM report_map");
     if (rc == MP_OK && mp_copy_is(t, "clusters"))
-        rc = mp_exec(s, "DELETE FROM clusters_rtree; DELETE FROM grid_cells");
+        rc = mp_exec(s, "DELETE FROM grid_cells");
     return rc;
 }
 

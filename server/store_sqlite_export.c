@@ -28,8 +28,6 @@
     " c.municipality"
 #define CLUSTER_FROM " FROM clusters c WHERE 1"
 
-/* The box as one more condition after "WHERE 1". */
-#define BBOX(t, idx) " AND " MP_SQL_BBOX(t, idx)
 /* ?12, ?13: the updated_at range (the OGC API's updated_at queryable), and
  * ?14 the municipality (its municipality queryable), which only these
  * statements have. */
@@ -44,16 +42,17 @@
     MP_SQL_FILTERS("c") MP_SQL_AFTER("c") MP_SQL_CLUSTER_TIME UPDATED("c") SCOPE("c")
 
 /* The rows of one batch in id order after ?10, at most ?11 of them:
- * [what][plan], plan 0 without a box, 1 a box through the R*Tree, 2 a box
+ * [what][plan], plan 0 without a box, 1 a box through the spatial index
+ * (MP_SQL_REPORT_BBOX, MP_SQL_CLUSTER_BBOX), 2 a box
  * tested on each row of a scan in id order. */
 #define BATCH_ORDER(t) " ORDER BY " t ".id LIMIT ?11"
 #define BOX_SCAN(t) " AND " t ".lon BETWEEN ?1 AND ?3 AND " t ".lat BETWEEN ?2 AND ?4"
 static const char *const sql_rows[2][3] = {
     {"SELECT " REPORT_COLS REPORT_FROM REPORT_WHERE BATCH_ORDER("r"),
-     "SELECT " REPORT_COLS REPORT_FROM BBOX("r", "reports_rtree") REPORT_WHERE BATCH_ORDER("r"),
+     "SELECT " REPORT_COLS REPORT_FROM " AND " MP_SQL_REPORT_BBOX("r") REPORT_WHERE BATCH_ORDER("r"),
      "SELECT " REPORT_COLS REPORT_FROM BOX_SCAN("r") REPORT_WHERE BATCH_ORDER("r")},
     {"SELECT " CLUSTER_COLS CLUSTER_FROM CLUSTER_WHERE BATCH_ORDER("c"),
-     "SELECT " CLUSTER_COLS CLUSTER_FROM BBOX("c", "clusters_rtree") CLUSTER_WHERE
+     "SELECT " CLUSTER_COLS CLUSTER_FROM " AND " MP_SQL_CLUSTER_BBOX("c") CLUSTER_WHERE
          BATCH_ORDER("c"),
      "SELECT " CLUSTER_COLS CLUSTER_FROM BOX_SCAN("c") CLUSTER_WHERE BATCH_ORDER("c")},
 };
@@ -61,12 +60,12 @@ static const char *const sql_rows[2][3] = {
 /* Counts (cached statements: they finish within the call). */
 static const char sql_count_r[] = "SELECT count(*) FROM reports r WHERE 1" MP_SQL_FILTERS("r")
     MP_SQL_REPORT_TIME UPDATED("r") SCOPE("r");
-static const char sql_count_r_bbox[] = "SELECT count(*) FROM reports r WHERE 1" BBOX(
-    "r", "reports_rtree") MP_SQL_FILTERS("r") MP_SQL_REPORT_TIME UPDATED("r") SCOPE("r");
+static const char sql_count_r_bbox[] = "SELECT count(*) FROM reports r WHERE 1 AND "
+    MP_SQL_REPORT_BBOX("r") MP_SQL_FILTERS("r") MP_SQL_REPORT_TIME UPDATED("r") SCOPE("r");
 static const char sql_count_c[] = "SELECT count(*) FROM clusters c WHERE 1" MP_SQL_FILTERS("c")
     MP_SQL_CLUSTER_TIME UPDATED("c") SCOPE("c");
-static const char sql_count_c_bbox[] = "SELECT count(*) FROM clusters c WHERE 1" BBOX(
-    "c", "clusters_rtree") MP_SQL_FILTERS("c") MP_SQL_CLUSTER_TIME UPDATED("c") SCOPE("c");
+static const char sql_count_c_bbox[] = "SELECT count(*) FROM clusters c WHERE 1 AND "
+    MP_SQL_CLUSTER_BBOX("c") MP_SQL_FILTERS("c") MP_SQL_CLUSTER_TIME UPDATED("c") SCOPE("c");
 static const char sql_extent[] = "SELECT min(created_at), max(created_at) FROM reports";
 
 /* Keyset batches. A cursor never keeps a statement running between two
@@ -79,11 +78,11 @@ static const char sql_extent[] = "SELECT min(created_at), max(created_at) FROM r
 #define BATCH_ROWS 1024
 /* ... or fewer when their text passes this (long descriptions). */
 #define BATCH_TEXT ((size_t)1 << 20)
-/* A box's R*Tree subquery is run whole by every batch. When the first batch
+/* A box's index subquery is run whole by every batch. When the first batch
  * shows that the box holds more than one row in BOX_DENSE of the ids it
  * spans (the whole city, a district), later batches scan by id and test the
  * box on each row instead: the export then reads the table once, rather
- * than the box once per batch. The rows are the same: the R*Tree only finds
+ * than the box once per batch. The rows are the same: the index only finds
  * candidates for the same BETWEEN test. */
 #define BOX_DENSE 32
 

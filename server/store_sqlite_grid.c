@@ -13,7 +13,7 @@
 static const char sql_grid_bbox[] =
     "SELECT CAST((c.lon - ?1) / ?12 AS INTEGER) AS gx, CAST((c.lat - ?2) / ?12 AS INTEGER) AS gy,"
     " count(*), sum(c.report_count), avg(c.lon), avg(c.lat) FROM clusters c"
-    " WHERE " MP_SQL_BBOX("c", "clusters_rtree") MP_SQL_FILTERS("c") MP_SQL_AFTER("c")
+    " WHERE " MP_SQL_CLUSTER_BBOX("c") MP_SQL_FILTERS("c") MP_SQL_AFTER("c")
         MP_SQL_CLUSTER_TIME " GROUP BY gx, gy";
 
 struct grid {

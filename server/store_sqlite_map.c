@@ -15,7 +15,7 @@
 
 #include "store_sqlite.h"
 
-/* Beyond these the box is a zoomed-out view: the R*Tree query of store_reports.c,
+/* Beyond these the box is a zoomed-out view: the id-ordered query of store_reports.c,
  * which decodes only the rows of the page, is cheaper than copying every row
  * in the box, and a request's scratch stays within about 5 MB (a page of
  * 1,000 takes about 300 KB), so concurrent zoomed-out views cannot push the

@@ -7,6 +7,7 @@
 #include "store_sqlite.h"
 #include "store_sqlite_engine.h"
 #include "store_sqlite_schema.h"
+#include "store_sqlite_sql.h"
 
 static const char *const open311_migrations[] = {
     /* 1 */
@@ -72,8 +73,7 @@ static const char sql_list[] = "SELECT " REQ_COLS REQ_FROM LIST_WHERE LIST_ORDER
  * radius in metres; NULL for none) on the reports' metric coordinates. */
 static const char sql_list_box[] =
     "SELECT " REQ_COLS REQ_FROM LIST_WHERE
-    " AND r.id IN (SELECT id FROM reports_rtree WHERE minx <= ?9 AND maxx >= ?7 AND miny <= ?10"
-    " AND maxy >= ?8) AND r.lon BETWEEN ?7 AND ?9 AND r.lat BETWEEN ?8 AND ?10"
+    " AND " MP_SQL_MAP_BOX("r", "?7", "?8", "?9", "?10")
     " AND (?13 IS NULL OR (r.x - ?11) * (r.x - ?11) + (r.y - ?12) * (r.y - ?12) <= ?13 * "
     "?13)" LIST_ORDER;
 static const char sql_one[] = "SELECT " REQ_COLS REQ_FROM " WHERE r.id = ?1";

@@ -1,5 +1,5 @@
-/* store_reports.c - SQL of reports: inserting a report (with its R*Tree
- * entry) and its photo, the import's external-id test, and the report
+/* store_reports.c - SQL of reports: inserting a report (with its
+ * report_map row, the reports' spatial index) and its photo, the import's external-id test, and the report
  * listings (the public map path is store_map.c's). */
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,8 +19,6 @@
     "r.contact_name, r.contact_email, r.contact_phone, r.join_reason, r.lon, r.lat, "          \
     "EXISTS (SELECT 1 FROM photos p WHERE p.report_id = r.id), r.street, r.location, "         \
     "r.municipality"
-static const char sql_report_ll_insert[] = "INSERT INTO reports_rtree (id, minx, maxx, miny,"
-                                           " maxy) VALUES (?1, ?2, ?2, ?3, ?3)";
 static const char sql_report_insert[] =
     "INSERT INTO reports (cluster_id, category, description, address, channel, status,"
     " district, lon, lat, x, y, created_at, updated_at, external_id, contact_name,"
@@ -36,7 +34,7 @@ static const char sql_photo_full[] = "SELECT full FROM photos WHERE report_id = 
 static const char sql_photo_thumb[] = "SELECT thumb FROM photos WHERE report_id = ?1";
 static const char sql_reports_bbox[] =
     "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id = r.cluster_id"
-    " WHERE " MP_SQL_BBOX("r", "reports_rtree") MP_SQL_FILTERS("r") MP_SQL_AFTER("r")
+    " WHERE " MP_SQL_REPORT_BBOX("r") MP_SQL_FILTERS("r") MP_SQL_AFTER("r")
         MP_SQL_REPORT_TIME " ORDER BY r.id LIMIT ?11";
 static const char sql_reports_all[] =
     "SELECT " REPORT_COLS " FROM reports r JOIN clusters c ON c.id = r.cluster_id"
@@ -83,8 +81,6 @@ enum mp_status mp_sqlite_report_insert(struct mp_store_sess *s, const struct mp_
     if (rc)
         return rc;
     *id = sqlite3_last_insert_rowid(mp_sq(s)->db);
-    if ((rc = mp_stmt_run_point(s, sql_report_ll_insert, *id, r->lon, r->lat, "report index")))
-        return rc;
     return mp_derived_report_added(s, *id, r, updated_at);
 }
 

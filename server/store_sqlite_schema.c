@@ -299,6 +299,19 @@ static const char *const migrations[][4] = {
          * (store_pg_schema.c). */
         NULL,
     },
+    {
+        /* 14 -> 15: the R*Trees go; their entries were the largest costs
+         * of storing a report (about 70 k instructions each of 520 k,
+         * bench/README.md "Writer CPU per report"). Boxes read B-trees
+         * keyed by latitude strip and longitude instead, one key range per
+         * strip (store_sqlite_sql.h): report_map (6 -> 7) is already such
+         * an index of every report; clusters get one on an expression (its
+         * strip must stay MAP_STRIP's). */
+        "DROP TABLE IF EXISTS reports_rtree;"
+        "DROP TABLE IF EXISTS clusters_rtree;"
+        "CREATE INDEX IF NOT EXISTS clusters_strip ON clusters"
+        " (CAST((lat + 90) * 1000 AS INTEGER), lon);",
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

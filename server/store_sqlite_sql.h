@@ -8,11 +8,33 @@
 #ifndef MELDPUNT_STORE_SQL_H
 #define MELDPUNT_STORE_SQL_H
 
-/* Rows of table alias t inside the box, found through the R*Tree idx (a
- * condition: no leading AND). */
-#define MP_SQL_BBOX(t, idx)                                                                      \
-    t ".id IN (SELECT id FROM " idx " WHERE minx <= ?3 AND maxx >= ?1 AND miny <= ?4 AND "       \
-      "maxy >= ?2) AND " t ".lon BETWEEN ?1 AND ?3 AND " t ".lat BETWEEN ?2 AND ?4"
+/* Rows of alias t inside the box (?x0, ?y0) - (?x1, ?y1), found through a
+ * B-tree keyed by (latitude strip, lon) rather than an R*Tree (schema 15
+ * dropped both R*Trees: their entries were the largest costs of storing a
+ * report): one key range of longitudes per strip, the strips clamped to
+ * those that hold rows, so that a whole-world box costs no more than the
+ * city. Reports use report_map's key (strip, lon, id), clusters the index
+ * clusters_strip on (MP_SQL_MAP_STRIP("lat"), lon). The strip expression is
+ * MAP_STRIP of store_sqlite_schema.c (1000 = MAP_STRIPS_PER_DEG of
+ * store_sqlite_map.h). The subquery reads index keys only; the ids come out
+ * sorted, so an ORDER BY id LIMIT stops early. A condition: no leading AND. */
+#define MP_SQL_MAP_STRIP(v) "CAST((" v " + 90) * 1000 AS INTEGER)"
+#define MP_SQL_STRIPS(y0, y1, lo, hi)                                                            \
+    "WITH RECURSIVE strips(s) AS (SELECT max(" MP_SQL_MAP_STRIP(y0) ", (" lo ")) UNION ALL"      \
+    " SELECT s + 1 FROM strips WHERE s < min(" MP_SQL_MAP_STRIP(y1) ", (" hi ")))"
+#define MP_SQL_BOX_ROWS(t, x0, y0, x1, y1)                                                       \
+    " AND " t ".lon BETWEEN " x0 " AND " x1 " AND " t ".lat BETWEEN " y0 " AND " y1
+#define MP_SQL_MAP_BOX(t, x0, y0, x1, y1)                                                        \
+    t ".id IN (" MP_SQL_STRIPS(y0, y1, "SELECT min(strip) FROM report_map",                     \
+                               "SELECT max(strip) FROM report_map")                             \
+      " SELECT m.id FROM strips CROSS JOIN report_map m WHERE m.strip = strips.s AND m.lon"      \
+      " BETWEEN " x0 " AND " x1 ")" MP_SQL_BOX_ROWS(t, x0, y0, x1, y1)
+#define MP_SQL_REPORT_BBOX(t) MP_SQL_MAP_BOX(t, "?1", "?2", "?3", "?4")
+#define MP_SQL_CLUSTER_BBOX(t)                                                                   \
+    t ".id IN (" MP_SQL_STRIPS("?2", "?4", "SELECT min(" MP_SQL_MAP_STRIP("lat") ") FROM clusters", \
+                               "SELECT max(" MP_SQL_MAP_STRIP("lat") ") FROM clusters")           \
+      " SELECT k.id FROM strips CROSS JOIN clusters k WHERE " MP_SQL_MAP_STRIP("k.lat")          \
+      " = strips.s AND k.lon BETWEEN ?1 AND ?3)" MP_SQL_BOX_ROWS(t, "?1", "?2", "?3", "?4")
 #define MP_SQL_FILTERS(t)                                                                        \
     " AND (?5 IS NULL OR " t ".category IN (SELECT value FROM json_each(?5)))"                  \
     " AND (?6 IS NULL OR " t ".status IN (SELECT value FROM json_each(?6)))"                    \

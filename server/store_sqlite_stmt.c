@@ -116,17 +116,6 @@ enum mp_status mp_stmt_run_ids(struct mp_store_sess *s, const char *sql, int64_t
     return mp_stmt_run(s, st, what);
 }
 
-enum mp_status mp_stmt_run_point(struct mp_store_sess *s, const char *sql, int64_t id, double x,
-                                 double y, const char *what)
-{
-    sqlite3_stmt *st = mp_stmt_id(s, sql, id);
-    if (st) {
-        sqlite3_bind_double(st, 2, x);
-        sqlite3_bind_double(st, 3, y);
-    }
-    return mp_stmt_run(s, st, what);
-}
-
 struct blob {
     void *data;
     size_t len;

@@ -78,7 +78,7 @@ static const char sql_set[] =
     " ORDER BY c.first_at, c.id"
 static const char sql_list_bbox[] =
     "SELECT " WORK_COLS " FROM clusters c LEFT JOIN work_assignments w ON w.cluster_id = c.id"
-    " WHERE " MP_SQL_BBOX("c", "clusters_rtree") WORK_FILTERS;
+    " WHERE " MP_SQL_CLUSTER_BBOX("c") WORK_FILTERS;
 static const char sql_list_all[] =
     "SELECT " WORK_COLS " FROM clusters c LEFT JOIN work_assignments w ON w.cluster_id = c.id"
     " WHERE 1" WORK_FILTERS;

@@ -541,6 +541,73 @@ static void test_join_reason_json(void **state)
     assert_string_equal(small, "{}");
 }
 
+/* The reason as the printf formula wrote it before the writer formatted it
+ * by hand (replay compares stored reasons byte for byte). */
+static void printf_reason(const struct mp_join_reason *why, char *out, size_t cap)
+{
+    char along[320] = "null", gap[32] = "null", limit_m[320] = "null", limit_n[32] = "null";
+    if (why->along_m >= 0)
+        snprintf(along, sizeof along, "%.1f", why->along_m);
+    if (why->number_gap >= 0)
+        snprintf(gap, sizeof gap, "%ld", why->number_gap);
+    if (why->evidence == MP_EV_PIN)
+        snprintf(limit_m, sizeof limit_m, "%.1f", why->radius_m);
+    else if (why->evidence == MP_EV_ALONG_NUMBERS || why->evidence == MP_EV_ALONG_PINS)
+        snprintf(limit_m, sizeof limit_m, "%.1f", why->along_limit_m);
+    else if (why->evidence == MP_EV_ADDRESS)
+        snprintf(limit_n, sizeof limit_n, "%d", why->address_span);
+    int n = snprintf(out, cap,
+             "{\"kind\":\"%s\",\"rule\":\"%s\",\"evidence\":\"%s\",\"distance_m\":%.1f,"
+             "\"along_street_m\":%s,\"number_gap\":%s,\"street_match\":%s,"
+             "\"age_s\":%lld,\"radius_m\":%.1f,\"along_limit_m\":%.1f,"
+             "\"address_span\":%d,\"window_days\":%lld,\"limit_m\":%s,"
+             "\"limit_numbers\":%s}",
+             why->kind ? why->kind : "new", mp_rule_name(why->rule),
+             mp_evidence_name(why->evidence), why->distance_m, along, gap,
+             why->street_match ? "true" : "false", (long long)why->age_s, why->radius_m,
+             why->along_limit_m, why->address_span, (long long)(why->window_s / 86400), limit_m,
+             limit_n);
+    if (n < 0 || (size_t)n >= cap)
+        snprintf(out, cap, "{}");
+}
+
+/* Byte for byte what printf wrote, for the values where "%.1f" is easy to
+ * get wrong: exact and inexact halves (0.05, 0.25, 2.675), values just
+ * beside a half, -0.0, negatives, large and non-finite ones, and a sweep. */
+static void test_join_reason_json_is_printfs(void **state)
+{
+    (void)state;
+    static const double edge[] = {0, -0.0, 0.05, 0.15, 0.25, 0.35, 0.45, 2.675, 12.345, 0.95,
+                                  9.95, 99.95, 1e-9, 0.04999999999, 0.05000000001, 25,
+                                  -0.04, -3.25, 1e7 + 0.05, 99999999.95, 1e8, 1e15, 1e300,
+                                  INFINITY, -INFINITY, NAN, 1234.5678};
+    const enum mp_evidence evs[] = {MP_EV_PIN, MP_EV_ALONG_NUMBERS, MP_EV_ALONG_PINS,
+                                    MP_EV_ADDRESS};
+    char got[MP_JOIN_REASON_MAX], want[MP_JOIN_REASON_MAX];
+    size_t n = sizeof edge / sizeof *edge;
+    for (size_t i = 0; i < n + 20000; i++) {
+        double v = i < n ? edge[i] : (double)(i - n) * 0.0137 + (double)(i % 7) * 0.05;
+        struct mp_join_reason why = {
+            .kind = i % 3 ? "nearest" : NULL,
+            .evidence = evs[i % 4],
+            .rule = i % 2 ? MP_RULE_POINT : MP_RULE_STREET,
+            .distance_m = v,
+            .along_m = i % 5 ? v / 3 : -1,
+            .number_gap = i % 6 ? (long)i - 7 : -1,
+            .street_match = i % 2,
+            .age_s = (int64_t)i * 977 - 5000,
+            .radius_m = v * 2,
+            .along_limit_m = v + 0.05,
+            .address_span = (int)i % 50 - 3,
+            .window_s = (int64_t)i * 3600,
+        };
+        mp_join_reason_json(&why, got, sizeof got);
+        printf_reason(&why, want, sizeof want);
+        if (strcmp(got, want) != 0)
+            fail_msg("value %.17g:\n got  %s\n want %s", v, got, want);
+    }
+}
+
 static void test_status_helpers(void **state)
 {
     (void)state;
@@ -582,6 +649,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_radius_edge),
+        cmocka_unit_test(test_join_reason_json_is_printfs),
         cmocka_unit_test(test_radius_is_the_categorys),
         cmocka_unit_test(test_window_edge),
         cmocka_unit_test(test_window_counts_from_latest),
