@@ -102,7 +102,7 @@ done
     sort | tr '\n' ' ')bench/region_vs_city.sh $ROUNDS}"
 export RVC_COMMAND
 REV=$(git rev-parse --short HEAD)
-git diff --quiet HEAD -- server include CMakeLists.txt bench || REV="$REV+dirty"
+git diff --quiet HEAD -- server include CMakeLists.txt bench/*.sh bench/*.py bench/*.lua || REV="$REV+dirty"
 python3 - "$OUT" "$REV" "$REGION" "$N" "$IMPORT_N" "$GRID_VIEW" >"$OUT/table.md" <<'EOF'
 import collections, glob, os, statistics, sys
 out, rev, region, n, imp_n, view = sys.argv[1:7]
