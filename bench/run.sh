@@ -724,30 +724,24 @@ EOF
                 echo "http://127.0.0.1:$PORT/api/v1/stats?from=$(date -u -d "2023-01-01 + $((7 * i - 6)) days" +%F)&to=2025-01-01&group_by=$by"
             done | stats_curl)
             sbad=$((bad1 + bad2))
-            log "stats by $by: HTTP $scode, $(stat -c %s "$RUN/stats-$by.json") bytes; $BENCH_STATS_REQS requests each: same URL p50 ${s50} ms (CPU ${scpu} ms/req), new from-date p50 ${sw50} ms (CPU ${swcpu} ms/req), $sbad non-2xx"
-            row "stats over 2 years by $by, $BENCH_STATS_REQS requests: median (same URL / new from-date)" \
-                "${s50} ms (CPU $(printf '%.2f' "$scpu")) / ${sw50} ms (CPU $(printf '%.2f' "$swcpu") ms/req)" "-" "-" "-"
-            erow "stats_$by" sqlite "${s50} / ${sw50} ms (CPU $(printf '%.2f' "$scpu") / $(printf '%.2f' "$swcpu") ms/req)"
-            fig "stats_${by}_ms" "$s50" ms
-            fig "stats_${by}_cpu" "$scpu" "ms CPU/req"
-            fig "stats_${by}_walk_ms" "$sw50" ms
-            fig "stats_${by}_walk_cpu" "$swcpu" "ms CPU/req"
-            continue
+            how="$BENCH_STATS_REQS requests each"
+        else
+            cpu0=$(cpu_of "$SERVER_PID")
+            wrk -t1 -c1 -d"${DUR}s" --latency "$SURL" >"$RUN/wrk-stats-$by.txt" 2>&1
+            cpu1=$(cpu_of "$SERVER_PID")
+            s50=$(wrk_p50 "$RUN/wrk-stats-$by.txt")
+            scpu=$(calc "($cpu1 - $cpu0) * 1000 / $(wrk_total "$RUN/wrk-stats-$by.txt")")
+            cpu0=$(cpu_of "$SERVER_PID")
+            wrk -t1 -c1 -d"${DUR}s" --latency -s "$RUN/stats_walk.lua" "http://127.0.0.1:$PORT" \
+                -- "$by" >"$RUN/wrk-stats-walk-$by.txt" 2>&1
+            cpu1=$(cpu_of "$SERVER_PID")
+            sw50=$(wrk_p50 "$RUN/wrk-stats-walk-$by.txt")
+            swcpu=$(calc "($cpu1 - $cpu0) * 1000 / $(wrk_total "$RUN/wrk-stats-walk-$by.txt")")
+            sbad=$(($(wrk_non2xx "$RUN/wrk-stats-$by.txt") + $(wrk_non2xx "$RUN/wrk-stats-walk-$by.txt")))
+            how="1 client"
         fi
-        cpu0=$(cpu_of "$SERVER_PID")
-        wrk -t1 -c1 -d"${DUR}s" --latency "$SURL" >"$RUN/wrk-stats-$by.txt" 2>&1
-        cpu1=$(cpu_of "$SERVER_PID")
-        s50=$(wrk_p50 "$RUN/wrk-stats-$by.txt")
-        scpu=$(calc "($cpu1 - $cpu0) * 1000 / $(wrk_total "$RUN/wrk-stats-$by.txt")")
-        cpu0=$(cpu_of "$SERVER_PID")
-        wrk -t1 -c1 -d"${DUR}s" --latency -s "$RUN/stats_walk.lua" "http://127.0.0.1:$PORT" \
-            -- "$by" >"$RUN/wrk-stats-walk-$by.txt" 2>&1
-        cpu1=$(cpu_of "$SERVER_PID")
-        sw50=$(wrk_p50 "$RUN/wrk-stats-walk-$by.txt")
-        swcpu=$(calc "($cpu1 - $cpu0) * 1000 / $(wrk_total "$RUN/wrk-stats-walk-$by.txt")")
-        sbad=$(($(wrk_non2xx "$RUN/wrk-stats-$by.txt") + $(wrk_non2xx "$RUN/wrk-stats-walk-$by.txt")))
-        log "stats by $by: HTTP $scode, $(stat -c %s "$RUN/stats-$by.json") bytes; same URL p50 ${s50} ms (CPU ${scpu} ms/req), new from-date p50 ${sw50} ms (CPU ${swcpu} ms/req), $sbad non-2xx"
-        row "stats over 2 years by $by, 1 client: median (same URL / new from-date)" \
+        log "stats by $by: HTTP $scode, $(stat -c %s "$RUN/stats-$by.json") bytes; $how: same URL p50 ${s50} ms (CPU ${scpu} ms/req), new from-date p50 ${sw50} ms (CPU ${swcpu} ms/req), $sbad non-2xx"
+        row "stats over 2 years by $by, $how: median (same URL / new from-date)" \
             "${s50} ms (CPU $(printf '%.2f' "$scpu")) / ${sw50} ms (CPU $(printf '%.2f' "$swcpu") ms/req)" "-" "-" "-"
         erow "stats_$by" sqlite "${s50} / ${sw50} ms (CPU $(printf '%.2f' "$scpu") / $(printf '%.2f' "$swcpu") ms/req)"
         fig "stats_${by}_ms" "$s50" ms
