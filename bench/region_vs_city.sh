@@ -126,7 +126,7 @@ for path in sorted(glob.glob(os.path.join(out, "*-*.tsv"))):
             fig[tag][key].append(f[cpu] * 1000 / f[cells])
             units[key] = "us CPU/cell"
 ROWS = [  # key, label, higher is better
-    ("import_cache_rps", "import of the whole city into the cache (one run each, same build)", True),
+    ("import_cache_rps", "import of the whole city into the cache (one run each; build and time in its import log)", True),
     ("import_cache_cpu", "import into the cache, reports per CPU-second", True),
     ("import_rps", "import of the first %s rows into a new database, clustering on" % imp_n, True),
     ("import_cpu", "the same import, reports per CPU-second", True),
