@@ -5,6 +5,7 @@
  * engine's formulas (store_sqlite_grid.c, and its schema's grid_cells), so
  * that both engines give the same cells. */
 #include <stdint.h>
+#include <stdio.h>
 
 #include "store_pg.h"
 #include "store_pg_engine.h"
@@ -58,21 +59,29 @@ enum mp_status mp_pg_cluster_grid(struct mp_store_sess *s, const struct mp_query
     return rc;
 }
 
-/* The pyramid from grid_cells, which the schema's triggers keep exact on
- * every change of a cluster (store_pg_schema.c, version MP_PG_SCHEMA_MAP):
- * the cells of the level (10, 12 or 14) within $3-$6 (gx from, to, gy
- * from, to), shifted right by $2 to the zoom's cells and summed; $7, $8 the
- * lists. O(cells) however many clusters lie under them: until version 14
- * this summed the clusters themselves, 540 ms of PostgreSQL CPU for the
- * whole city at 686 k clusters (bench/README.md). Sums, not averages: the
- * SQLite engine divides the sums of its pyramid's cells. */
-static const char sql_pyramid[] =
-    "SELECT g.gx >> $2::int, g.gy >> $2::int, sum(g.clusters), sum(g.reports), sum(g.sum_lon),"
-    " sum(g.sum_lat) FROM grid_cells g WHERE g.level = $1::smallint"
-    " AND g.gx BETWEEN $3::bigint AND $4::bigint AND g.gy BETWEEN $5::bigint AND $6::bigint"
-    " AND ($7::json IS NULL OR g.category IN (SELECT json_array_elements_text($7::json)))"
+/* The pyramid from grid_cells and the deltas not folded into it yet
+ * (grid_delta), which the schema's triggers keep exact on every change of
+ * a cluster (store_pg_schema.c, version MP_PG_SCHEMA_MAP): the cells of the
+ * level (10, 12 or 14) within $3-$6 (gx from, to, gy from, to), shifted
+ * right by $2 to the zoom's cells and summed; $7, $8 the lists. O(cells)
+ * however many clusters lie under them: until version 14 this summed the
+ * clusters themselves, 540 ms of PostgreSQL CPU for the whole city at 686 k
+ * clusters (bench/README.md). Sums, not averages: the SQLite engine divides
+ * the sums of its pyramid's cells. One statement: one snapshot of both. */
+#define PYRAMID_PART(t)                                                                            \
+    "SELECT g.gx, g.gy, g.clusters, g.reports, g.sum_lon, g.sum_lat FROM " t " g"                   \
+    " WHERE g.level = $1::smallint AND g.gx BETWEEN $3::bigint AND $4::bigint"                      \
+    " AND g.gy BETWEEN $5::bigint AND $6::bigint"                                                  \
+    " AND ($7::json IS NULL OR g.category IN (SELECT json_array_elements_text($7::json)))"        \
     " AND ($8::json IS NULL OR g.status IN (SELECT json_array_elements_text($8::json)))"
-    " GROUP BY 1, 2 HAVING sum(g.clusters) > 0 ORDER BY 1, 2";
+static const char sql_pyramid[] =
+    "SELECT c.gx >> $2::int, c.gy >> $2::int, sum(c.clusters), sum(c.reports), sum(c.sum_lon),"
+    " sum(c.sum_lat) FROM (" PYRAMID_PART("grid_cells") " UNION ALL " PYRAMID_PART(
+        "grid_delta") ") c GROUP BY 1, 2 HAVING sum(c.clusters) > 0 ORDER BY 1, 2";
+/* Deltas are folded into grid_cells by a grid read outside a transaction
+ * on a writable connection once there are this many (a few hundred
+ * reports' worth), in its own short transaction. */
+static const char sql_fold[] = "SELECT meldpunt_grid_fold(1000)";
 
 struct pyramid {
     mp_grid_cb cb;
@@ -116,6 +125,11 @@ enum mp_status mp_pg_grid_pyramid(struct mp_store_sess *s, const struct mp_query
     mp_pg_int64(&p, (int64_t)((q->bbox.max_lat + 90) / cell));
     mp_pg_text(&p, l.categories);
     mp_pg_text(&p, l.statuses);
+    struct mp_pg_sess *ps = mp_pg_sess(s);
+    /* A fold that fails (the database went away, a lock timed out) only
+     * leaves the deltas for the next read: the answer sums them anyway. */
+    if (!ps->in_tx && !ps->readonly && mp_pg_run(s, sql_fold, NULL, NULL, "grid fold") != MP_OK)
+        fprintf(stderr, "meldpunt: store: grid deltas left for the next read\n");
     rc = mp_pg_each(s, sql_pyramid, &p, pyramid_row, &py, "pyramid");
 out:
     mp_pg_lists_free(&l);

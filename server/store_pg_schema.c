@@ -558,6 +558,8 @@ static const char v14_map[] =
  * stay on their page: no indexed column changes), so that a box's cells
  * lie together; counts are integer because sum(integer) is a bigint, where
  * sum(bigint) would add numerics. */
+/* The advisory lock of meldpunt_grid_fold ("meldpunt grid fold"). */
+#define GRID_FOLD_LOCK "7236235361786932"
 #define GRID_LEVELS_SQL                                                                            \
     "(VALUES (10::smallint, 0.087890625::float8), (12::smallint, 0.02197265625::float8),"         \
     " (14::smallint, 0.0054931640625::float8)) l(level, side)"
@@ -572,43 +574,44 @@ static const char v14_grid[] =
     " trunc((c.lat + 90) / l.side)::bigint, c.category, c.status, c.municipality, count(*),"
     " sum(c.report_count), sum(c.lon), sum(c.lat) FROM clusters c CROSS JOIN " GRID_LEVELS_SQL
     " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6;"
-    /* One cluster (its municipality, category, status, lon, lat and report
-     * count) added (sign 1) to or taken (-1) from its three cells. PL/pgSQL,
-     * not SQL: its statements' plans are kept for the session, where an SQL
-     * function called from a trigger is planned again at every call. */
-    "CREATE FUNCTION meldpunt_grid_add(m text, cat text, st text, x float8, y float8, n bigint,"
-    " sign integer) RETURNS void LANGUAGE plpgsql AS $$BEGIN"
-    " INSERT INTO grid_cells SELECT l.level, trunc((x + 180) / l.side)::bigint,"
-    "  trunc((y + 90) / l.side)::bigint, cat, st, m, sign, sign * n, sign * x, sign * y"
-    "  FROM " GRID_LEVELS_SQL
+    /* Writers only append deltas (a cluster's old values taken away, its new
+     * ones added, at the three levels) to grid_delta: no row that two
+     * writers share, so no lock between write batches of different places
+     * (pgwrite) and no deadlock. meldpunt_grid_fold moves them into
+     * grid_cells, one folder at a time (advisory lock), in its own
+     * transaction; the grid read sums both tables. */
+    "CREATE TABLE grid_delta ("
+    " level smallint NOT NULL, gx bigint NOT NULL, gy bigint NOT NULL,"
+    " category text NOT NULL, status text NOT NULL, municipality text NOT NULL,"
+    " clusters integer NOT NULL, reports integer NOT NULL,"
+    " sum_lon double precision NOT NULL, sum_lat double precision NOT NULL);"
+    "CREATE INDEX grid_delta_cell ON grid_delta (level, gx, gy);"
+    "CREATE FUNCTION meldpunt_grid() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+    " IF TG_OP <> 'INSERT' THEN INSERT INTO grid_delta SELECT l.level,"
+    "  trunc((OLD.lon + 180) / l.side)::bigint, trunc((OLD.lat + 90) / l.side)::bigint,"
+    "  OLD.category, OLD.status, OLD.municipality, -1, -OLD.report_count, -OLD.lon, -OLD.lat"
+    "  FROM " GRID_LEVELS_SQL "; END IF;"
+    " IF TG_OP <> 'DELETE' THEN INSERT INTO grid_delta SELECT l.level,"
+    "  trunc((NEW.lon + 180) / l.side)::bigint, trunc((NEW.lat + 90) / l.side)::bigint,"
+    "  NEW.category, NEW.status, NEW.municipality, 1, NEW.report_count, NEW.lon, NEW.lat"
+    "  FROM " GRID_LEVELS_SQL "; END IF;"
+    " RETURN NULL; END$$;"
+    /* Fold the deltas into grid_cells when there are at least lim of them
+     * and no other session is folding. Only this function writes
+     * grid_cells after the migration. */
+    "CREATE FUNCTION meldpunt_grid_fold(lim integer) RETURNS void LANGUAGE plpgsql AS $$BEGIN"
+    " IF (SELECT count(*) FROM (SELECT 1 FROM grid_delta LIMIT lim) d) < lim"
+    "  OR NOT pg_try_advisory_xact_lock(" GRID_FOLD_LOCK ") THEN RETURN; END IF;"
+    " WITH d AS (DELETE FROM grid_delta RETURNING *)"
+    " INSERT INTO grid_cells SELECT level, gx, gy, category, status, municipality, sum(clusters),"
+    "  sum(reports), sum(sum_lon), sum(sum_lat) FROM d GROUP BY 1, 2, 3, 4, 5, 6"
+    "  ORDER BY 1, 2, 3, 4, 5, 6"
     "  ON CONFLICT (level, gx, gy, category, status, municipality) DO UPDATE SET"
     "  clusters = grid_cells.clusters + excluded.clusters,"
     "  reports = grid_cells.reports + excluded.reports,"
     "  sum_lon = grid_cells.sum_lon + excluded.sum_lon,"
     "  sum_lat = grid_cells.sum_lat + excluded.sum_lat;"
     " END$$;"
-    /* A join changes a cluster's count and moves it a little: mostly within
-     * its level-14 cell, and so within its level-12 and 10 cells (sides in
-     * powers of two: the division is exact scaling). Then one statement
-     * changes the three rows in place (the sums as SQLite's two upserts
-     * round them: minus the old value, then plus the new). */
-    "CREATE FUNCTION meldpunt_grid() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
-    " IF TG_OP = 'UPDATE' AND OLD.municipality = NEW.municipality"
-    "  AND OLD.category = NEW.category AND OLD.status = NEW.status"
-    "  AND trunc((OLD.lon + 180) / 0.0054931640625) = trunc((NEW.lon + 180) / 0.0054931640625)"
-    "  AND trunc((OLD.lat + 90) / 0.0054931640625) = trunc((NEW.lat + 90) / 0.0054931640625) THEN"
-    "  UPDATE grid_cells SET reports = reports - OLD.report_count + NEW.report_count,"
-    "   sum_lon = sum_lon - OLD.lon + NEW.lon, sum_lat = sum_lat - OLD.lat + NEW.lat"
-    "   WHERE (level, gx, gy) IN (SELECT l.level, trunc((NEW.lon + 180) / l.side)::bigint,"
-    "    trunc((NEW.lat + 90) / l.side)::bigint FROM " GRID_LEVELS_SQL ")"
-    "   AND category = NEW.category AND status = NEW.status AND municipality = NEW.municipality;"
-    "  RETURN NULL;"
-    " END IF;"
-    " IF TG_OP <> 'INSERT' THEN PERFORM meldpunt_grid_add(OLD.municipality, OLD.category,"
-    "  OLD.status, OLD.lon, OLD.lat, OLD.report_count, -1); END IF;"
-    " IF TG_OP <> 'DELETE' THEN PERFORM meldpunt_grid_add(NEW.municipality, NEW.category,"
-    "  NEW.status, NEW.lon, NEW.lat, NEW.report_count, 1); END IF;"
-    " RETURN NULL; END$$;"
     "CREATE TRIGGER clusters_grid AFTER INSERT OR DELETE ON clusters"
     " FOR EACH ROW EXECUTE FUNCTION meldpunt_grid();"
     "CREATE TRIGGER clusters_grid_update AFTER UPDATE OF municipality, category, status,"
@@ -617,10 +620,11 @@ static const char v14_grid[] =
     " IS DISTINCT FROM (NEW.municipality, NEW.category, NEW.status, NEW.report_count, NEW.lon,"
     " NEW.lat)) EXECUTE FUNCTION meldpunt_grid();"
     "CREATE FUNCTION meldpunt_grid_truncate() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
-    " TRUNCATE grid_cells; RETURN NULL; END$$;"
+    " TRUNCATE grid_cells, grid_delta; RETURN NULL; END$$;"
     "CREATE TRIGGER clusters_grid_truncate AFTER TRUNCATE ON clusters"
     " FOR EACH STATEMENT EXECUTE FUNCTION meldpunt_grid_truncate();"
-    "ANALYZE report_map; ANALYZE grid_cells;";
+    "ANALYZE report_map; ANALYZE grid_cells; ANALYZE grid_delta;";
+
 /* Version 15 (sqlwriter): nothing on PostgreSQL. SQLite drops the reports'
  * R*Tree (its boxes read report_map); the GiST index here costs a report
  * far less than SQLite's R*Tree did. */
