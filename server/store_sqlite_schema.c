@@ -294,7 +294,9 @@ static const char *const migrations[][4] = {
         NULL,
     },
     {
-        /* 13 -> 14: reserved (pgwrite's step on PostgreSQL; nothing here). */
+        /* 13 -> 14 (pgmap): nothing on SQLite. PostgreSQL gains the map
+         * table and grid pyramid SQLite has had since versions 5 and 7
+         * (store_pg_schema.c). */
         NULL,
     },
     {
