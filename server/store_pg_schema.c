@@ -625,9 +625,9 @@ static const char v14_grid[] =
     " FOR EACH STATEMENT EXECUTE FUNCTION meldpunt_grid_truncate();"
     "ANALYZE report_map; ANALYZE grid_cells; ANALYZE grid_delta;";
 
-/* Version 15 (sqlwriter): nothing on PostgreSQL. SQLite drops the reports'
- * R*Tree (its boxes read report_map); the GiST index here costs a report
- * far less than SQLite's R*Tree did. */
+/* Version 15 (sqlwriter): nothing on PostgreSQL. SQLite drops its R*Trees
+ * (its boxes read B-trees keyed by latitude strip); the GiST indexes here
+ * cost a report far less than SQLite's R*Trees did. */
 static const char v15_noop[] = "SELECT 1;";
 
 static const struct {
@@ -647,11 +647,11 @@ static const struct {
     {12, {v12_tenancy}}, /* tenancy: accounts' municipalities */
     {13, {v13_counter}}, /* change counter bumped at commit (pgingest) */
     {MP_PG_SCHEMA_MAP, {v14_map, v14_grid}}, /* map table and grid pyramid (pgmap) */
-    {15, {v15_noop}}, /* SQLite drops the R*Trees (sqlwriter) */
+    {MP_PG_SCHEMA_RTREES, {v15_noop}}, /* SQLite drops its R*Trees (sqlwriter) */
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
-_Static_assert(MP_PG_SCHEMA_VERSION == 15, "the last entry of migrations is the schema version");
+_Static_assert(MP_PG_SCHEMA_VERSION == MP_PG_SCHEMA_RTREES, "the last entry of migrations is the schema version");
 
 static const char sql_create_log[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
