@@ -14,6 +14,7 @@ const struct mp_store_engine mp_pg_engine = {
     .schema_version = mp_pg_schema_version,
     .memory_used = mp_pg_memory_used,
     .begin_write = mp_pg_begin_write,
+    .begin_write_places = mp_pg_begin_write_places, /* pgwrite */
     .begin_read = mp_pg_begin_read,
     .commit = mp_pg_commit,
     .rollback = mp_pg_rollback,
