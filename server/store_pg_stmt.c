@@ -258,6 +258,21 @@ enum mp_status mp_pg_pipeline_end(struct mp_pg_sess *s, const char *sql, char *t
     return rc;
 }
 
+/* Send the statement prepared as name with p into the pipeline, its
+ * result to be read by the next pipe_drain. */
+static enum mp_status pipe_send(struct mp_pg_sess *s, const char *name,
+                                const struct mp_pg_params *p, bool binary, const char *what)
+{
+    if (!PQsendQueryPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats,
+                             binary ? 1 : 0)) {
+        enum mp_status rc = mp_pg_status(s, NULL, what);
+        (void)pipe_drain(s, NULL);
+        return rc;
+    }
+    s->queued[s->nqueued++] = (struct mp_pg_queued){what, -1};
+    return MP_OK;
+}
+
 enum mp_status mp_pg_run_later(struct mp_store_sess *sess, const char *sql,
                                const struct mp_pg_params *p, const char *what)
 {
@@ -281,13 +296,7 @@ enum mp_status mp_pg_run_later(struct mp_store_sess *sess, const char *sql,
     }
     if ((rc = prepared(s, sql, p->n, name, what)))
         return rc;
-    if (!PQsendQueryPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats, 0)) {
-        rc = mp_pg_status(s, NULL, what);
-        (void)pipe_drain(s, NULL);
-        return rc;
-    }
-    s->queued[s->nqueued++] = (struct mp_pg_queued){what, -1};
-    return MP_OK;
+    return pipe_send(s, name, p, false, what);
 }
 
 /* Run sql with p; a result with rows or a completed command in *out (the
@@ -312,13 +321,8 @@ static enum mp_status exec(struct mp_store_sess *sess, const char *sql,
     if (s->pipeline) {
         /* Writes were sent ahead: this statement follows them, and one
          * round trip reads all their results and then its own. */
-        if (!PQsendQueryPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats,
-                                 binary ? 1 : 0)) {
-            rc = mp_pg_status(s, NULL, what);
-            (void)pipe_drain(s, NULL);
+        if ((rc = pipe_send(s, name, p, binary, what)))
             return rc;
-        }
-        s->queued[s->nqueued++] = (struct mp_pg_queued){what, -1};
         return pipe_drain(s, out);
     }
     PGresult *r =
