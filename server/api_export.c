@@ -13,6 +13,7 @@
 #include "meldpunt/api.h"
 #include "meldpunt/auth.h"
 #include "meldpunt/export.h"
+#include "meldpunt/region.h"
 #include "meldpunt/timeutil.h"
 
 /* What the stream owns: the export, and its place among the running ones. */
@@ -46,7 +47,10 @@ enum mp_status mp_api_export(struct mp_app *app, struct mp_ctx *ctx, const struc
     struct mp_export *x = NULL;
     struct running *run = NULL;
     bool counted = false;
-    struct mp_export_opts o = {.city = app->city};
+    /* A region of several members says whose each row is, as its OGC
+     * features do; a city pack's documents stay as they were. */
+    struct mp_export_opts o = {.city = app->city,
+                               .with_municipality = app->region && !app->region->of_one};
     const char *v;
     if ((rc = mp_api_check_params(req, allowed, err)))
         goto out;

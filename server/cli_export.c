@@ -12,6 +12,7 @@
 #include "meldpunt/cluster.h"
 #include "meldpunt/export.h"
 #include "meldpunt/geom.h"
+#include "meldpunt/region.h"
 #include "meldpunt/store.h"
 #include "meldpunt/timeutil.h"
 
@@ -209,6 +210,7 @@ int mp_cli_export(struct mp_config *cfg, int argc, char **argv)
         goto out;
     }
     o.city = app->city;
+    o.with_municipality = app->region && !app->region->of_one; /* as the API does */
     if (build_query(app->city, &a, &q, &lists, &err)) {
         fprintf(stderr, "meldpunt export: %s\n", err.text);
         ret = 2;

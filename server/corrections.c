@@ -432,15 +432,21 @@ enum mp_status mp_corrections_unmerge(struct mp_ctx *ctx, const struct mp_princi
         goto out;
     rc = mp_store_merge_get(ctx->db, merge_id, m);
     if (rc == MP_OK && who && !who->region_wide) {
-        /* Tenancy: a merge is of its surviving cluster's municipality;
-         * another's, or one whose cluster is gone, is a missing one for
-         * staff of some municipalities. */
+        /* Tenancy: a merge is of its merged cluster's municipality (a merge
+         * never crosses one), which its reports keep after the other
+         * cluster is gone: its own staff then hear why it cannot be undone
+         * (409 moved_on), as region staff do; another's is a missing one.
+         * With none of its reports left, the other cluster says, if it
+         * stands. */
         struct mp_cluster_state into;
-        enum mp_status irc = mp_store_cluster_state(ctx->db, m->into_cluster, &into);
-        if (irc == MP_ENOTFOUND || (irc == MP_OK && !mp_scope_allows(who, into.municipality)))
-            rc = MP_ENOTFOUND;
-        else if (irc)
+        const char *of = m->municipality;
+        enum mp_status irc = MP_OK;
+        if (!of[0] && (irc = mp_store_cluster_state(ctx->db, m->into_cluster, &into)) == MP_OK)
+            of = into.municipality;
+        if (irc && irc != MP_ENOTFOUND)
             rc = irc;
+        else if (!mp_scope_allows(who, of))
+            rc = MP_ENOTFOUND;
     }
     if (rc == MP_ENOTFOUND)
         rc = mp_fail(err, rc, "not_found", "there is no merge %lld", (long long)merge_id);

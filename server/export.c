@@ -136,7 +136,8 @@ struct field {
 #define CLUSTER(name, member, kind) FIELD(struct mp_export_cluster, name, member, kind)
 
 /* In export.h's order. Every format writes the public fields, then (CSV:
- * after lon and lat) the staff fields of an internal export. */
+ * after lon and lat) the municipality in a region of several members, then
+ * the staff fields of an internal export. */
 static const struct field report_fields[] = {
     REPORT("id", id, K_INT),
     REPORT("category", category, K_TEXT),
@@ -402,6 +403,8 @@ static void csv_header(struct mp_buf *b, const struct mp_export_opts *o)
     csv_names(&cr, t->pub, t->npub);
     cell(&cr, "lon");
     cell(&cr, "lat");
+    if (o->with_municipality)
+        csv_names(&cr, t->municipality, 1);
     if (o->internal)
         csv_names(&cr, t->internal, t->ninternal);
     csv_end(&cr);
@@ -441,6 +444,8 @@ static void csv_row(struct mp_buf *b, const struct mp_export_opts *o,
     csv_fields(&cr, o, t->pub, t->npub, data);
     cell_coord(&cr, double_at(data, t->lon));
     cell_coord(&cr, double_at(data, t->lat));
+    if (o->with_municipality)
+        csv_fields(&cr, o, t->municipality, 1, data);
     if (o->internal)
         csv_fields(&cr, o, t->internal, t->ninternal, data);
     csv_end(&cr);

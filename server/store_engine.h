@@ -5,9 +5,11 @@
  *
  * An engine is a table of function pointers, one per public operation,
  * with the public operation's signature and contract (read the comment in
- * the public header; nothing here repeats it). server/store.c implements
- * every public mp_store_* function by calling the entry of the engine that
- * the store, session or cursor carries in its head:
+ * the public header; nothing here repeats it). Every public mp_store_*
+ * function is a forwarder (FORWARD below) that calls the entry of the engine
+ * that the store, session or cursor carries in its head; store.c holds those
+ * of store.h, and each other public store header has its own file of them
+ * (store_work.c for store_work.h, ...; store_maint.c for maint.h):
  *
  *   mp_store_report_insert(sess, r, id)  ->  sess->eng->report_insert(sess, r, id)
  *
@@ -17,7 +19,7 @@
  * its struct with a cast (see mp_sqlite_sess() in store_sqlite.h and
  * mp_pg_sess() in store_pg.h).
  *
- * An entry an engine does not implement is left NULL: store.c then answers
+ * An entry an engine does not implement is left NULL: its forwarder answers
  * MP_EUNSUPPORTED (and logs the engine and the operation) instead of
  * crashing; operations without a status (rollback, savepoint_undo) only log.
  *
@@ -468,5 +470,10 @@ enum mp_status mp_store_unsupported(const struct mp_store_engine *e, const char 
 enum mp_status mp_store_unsupported_fail(const struct mp_store_engine *e, const char *op,
                                          struct mp_error *err, const char *text);
 
+/* The engine entry op of x (a store, session or cursor) called with the
+ * arguments after op, or the answer for an operation the engine does not
+ * have yet: what every forwarder of store*.c returns. */
+#define FORWARD(x, op, ...)                                                                        \
+    ((x)->eng->op ? (x)->eng->op(__VA_ARGS__) : mp_store_unsupported((x)->eng, #op))
 
 #endif

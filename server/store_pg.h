@@ -35,8 +35,9 @@
  *
  *   2. Declare it in store_pg_engine.h and put it in the table in
  *      store_pg_engine.c (.cluster_state = mp_pg_cluster_state). Until an
- *      entry is there it stays NULL, and store.c answers MP_EUNSUPPORTED
- *      and logs "store: postgresql: <entry> is not implemented".
+ *      entry is there it stays NULL, and its forwarder (store*.c) answers
+ *      MP_EUNSUPPORTED and logs "store: postgresql: <entry> is not
+ *      implemented".
  *   3. Tables and indexes the operation needs go into store_pg_schema.c.
  *
  * The toolkit: mp_pg_run (statements without rows; how many rows changed),

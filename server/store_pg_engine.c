@@ -1,7 +1,7 @@
 /* store_pg_engine.c - the PostgreSQL (PostGIS) engine's table: the
  * operations of store_engine.h it has, each implemented in the store_pg_*.c
  * file of its concern (declared in store_pg_engine.h). An operation left
- * out here is NULL: store.c answers MP_EUNSUPPORTED and logs its name
+ * out here is NULL: its forwarder answers MP_EUNSUPPORTED and logs its name
  * (see the top of store_pg.h for how to add one). */
 #include "store_pg_engine.h"
 
@@ -114,7 +114,7 @@ const struct mp_store_engine mp_pg_engine = {
     /* pgreads */
     .status_counts = mp_pg_status_counts,
     .size_bytes = mp_pg_size_bytes,
-    .reports = mp_pg_reports,
+    .reports = mp_pg_map_reports, /* pgmap: report_map, else mp_pg_reports */
     .clusters = mp_pg_clusters,
     .cluster_get = mp_pg_cluster_get,
     .cluster_grid = mp_pg_cluster_grid,

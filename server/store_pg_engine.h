@@ -272,6 +272,11 @@ enum mp_status mp_pg_merges_of_report(struct mp_store_sess *s, int64_t report, m
 enum mp_status mp_pg_merge_moved_in(struct mp_store_sess *s, int64_t cluster, mp_merge_moved_cb cb,
                                     void *ctx);
 /* end pgreads */
+/* pgmap: store_pg_map.c, the public map list from report_map (the
+ * engine's reports operation: other listings go on to mp_pg_reports) */
+enum mp_status mp_pg_map_reports(struct mp_store_sess *s, const struct mp_query *q,
+                                 mp_report_cb cb, void *ctx);
+/* end pgmap */
 /* alerts: store_pg_alerts.c */
 enum mp_status mp_pg_alert_add(struct mp_store_sess *s, const struct mp_alert_rec *a, int64_t *id);
 enum mp_status mp_pg_alert_get(struct mp_store_sess *s, int64_t id, mp_alert_cb cb, void *ctx);

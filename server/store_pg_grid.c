@@ -1,10 +1,9 @@
 /* store_pg_grid.c - the map's grid of clusters at low zoom on PostgreSQL:
  * cells summed from the clusters in a box (any filter), and the global
- * lattice of the pyramid's levels (10, 12, 14), which PostgreSQL sums from
- * the clusters themselves rather than from a table that triggers keep. The
- * cells are computed with the SQLite engine's formulas (store_sqlite_grid.c,
- * and its schema's grid_cells), so that both engines give the same cells. */
-#include <stdbool.h>
+ * lattice of the pyramid's levels (10, 12, 14) from grid_cells, which
+ * triggers keep as SQLite's do. The cells are computed with the SQLite
+ * engine's formulas (store_sqlite_grid.c, and its schema's grid_cells), so
+ * that both engines give the same cells. */
 #include <stdint.h>
 
 #include "store_pg.h"
@@ -59,44 +58,21 @@ enum mp_status mp_pg_cluster_grid(struct mp_store_sess *s, const struct mp_query
     return rc;
 }
 
-/* The pyramid: each cluster's cell at the level (side $1 degrees, as the
- * SQLite triggers compute it), shifted right by $2 to the zoom's cell,
- * within the level's cells $3-$6 (gx from, to, gy from, to); $7, $8 the
- * lists. $9-$12 a box a little larger than those cells finds the clusters
- * on the GiST index; the cell test then decides, as on SQLite. Sums, not
- * averages: the SQLite engine divides sums of its pyramid's cells. */
-#define LEVEL_GX "(trunc((c.lon + 180) / $1::float8)::bigint)"
-#define LEVEL_GY "(trunc((c.lat + 90) / $1::float8)::bigint)"
+/* The pyramid from grid_cells, which the schema's triggers keep exact on
+ * every change of a cluster (store_pg_schema.c, version MP_PG_SCHEMA_MAP):
+ * the cells of the level (10, 12 or 14) within $3-$6 (gx from, to, gy
+ * from, to), shifted right by $2 to the zoom's cells and summed; $7, $8 the
+ * lists. O(cells) however many clusters lie under them: until version 16
+ * this summed the clusters themselves, 540 ms of PostgreSQL CPU for the
+ * whole city at 686 k clusters (bench/README.md). Sums, not averages: the
+ * SQLite engine divides the sums of its pyramid's cells. */
 static const char sql_pyramid[] =
-    "SELECT " LEVEL_GX " >> $2::int AS gx, " LEVEL_GY " >> $2::int AS gy,"
-    " count(*), sum(c.report_count), sum(c.lon), sum(c.lat) FROM clusters c"
-    " WHERE c.geom && ST_MakeEnvelope($9::float8, $10::float8, $11::float8, $12::float8, 4326)"
-    " AND " LEVEL_GX " BETWEEN $3::bigint AND $4::bigint"
-    " AND " LEVEL_GY " BETWEEN $5::bigint AND $6::bigint"
-    " AND ($7::json IS NULL OR c.category IN (SELECT json_array_elements_text($7::json)))"
-    " AND ($8::json IS NULL OR c.status IN (SELECT json_array_elements_text($8::json)))"
-    " GROUP BY gx, gy ORDER BY gx, gy";
-
-/* The same cells for a wide box, where the GiST narrowing finds most of the
- * clusters anyway: every cluster summed once per level cell in a hash
- * (a few hundred groups), then the level cells in range folded into the
- * zoom's. Three to four times less PostgreSQL CPU than sql_pyramid for the
- * whole city (no per-row box test, no sort of every cluster by cell), and
- * its plan does not depend on the parameters' values; OFFSET 0 keeps the
- * range test out of the inner query, where it would make the planner expect
- * a handful of rows and sort them all again. $1-$8 as in sql_pyramid. */
-static const char sql_pyramid_wide[] =
-    "SELECT l.lgx >> $2::int, l.lgy >> $2::int, sum(l.n), sum(l.r), sum(l.sx), sum(l.sy)"
-    " FROM (SELECT " LEVEL_GX " AS lgx, " LEVEL_GY " AS lgy, count(*) AS n,"
-    " sum(c.report_count) AS r, sum(c.lon) AS sx, sum(c.lat) AS sy FROM clusters c"
-    " WHERE ($7::json IS NULL OR c.category IN (SELECT json_array_elements_text($7::json)))"
-    " AND ($8::json IS NULL OR c.status IN (SELECT json_array_elements_text($8::json)))"
-    " GROUP BY 1, 2 OFFSET 0) l"
-    " WHERE l.lgx BETWEEN $3::bigint AND $4::bigint AND l.lgy BETWEEN $5::bigint AND $6::bigint"
-    " GROUP BY 1, 2 ORDER BY 1, 2";
-/* Boxes of at least this many square degrees (about 8 x 11 km in Chicago,
- * a zoom-12 screen) take sql_pyramid_wide. */
-#define WIDE_BOX_DEG2 0.01
+    "SELECT g.gx >> $2::int, g.gy >> $2::int, sum(g.clusters), sum(g.reports), sum(g.sum_lon),"
+    " sum(g.sum_lat) FROM grid_cells g WHERE g.level = $1::smallint"
+    " AND g.gx BETWEEN $3::bigint AND $4::bigint AND g.gy BETWEEN $5::bigint AND $6::bigint"
+    " AND ($7::json IS NULL OR g.category IN (SELECT json_array_elements_text($7::json)))"
+    " AND ($8::json IS NULL OR g.status IN (SELECT json_array_elements_text($8::json)))"
+    " GROUP BY 1, 2 HAVING sum(g.clusters) > 0 ORDER BY 1, 2";
 
 struct pyramid {
     mp_grid_cb cb;
@@ -125,14 +101,6 @@ enum mp_status mp_pg_grid_pyramid(struct mp_store_sess *s, const struct mp_query
         return MP_EUNSUPPORTED;
     int level = zoom <= 10 ? 10 : zoom <= 12 ? 12 : 14;
     double cell = 90.0 / (double)(1L << level);
-    int64_t gx0 = (int64_t)((q->bbox.min_lon + 180) / cell);
-    int64_t gx1 = (int64_t)((q->bbox.max_lon + 180) / cell);
-    int64_t gy0 = (int64_t)((q->bbox.min_lat + 90) / cell);
-    int64_t gy1 = (int64_t)((q->bbox.max_lat + 90) / cell);
-    /* A cell's worth wider than the cells on each side: the box only
-     * narrows the scan, the cell test above is exact. */
-    struct mp_bbox box = {(double)(gx0 - 1) * cell - 180, (double)(gy0 - 1) * cell - 90,
-                          (double)(gx1 + 2) * cell - 180, (double)(gy1 + 2) * cell - 90};
     struct mp_pg_lists l;
     struct pyramid py = {cb, ctx};
     enum mp_status rc;
@@ -140,19 +108,15 @@ enum mp_status mp_pg_grid_pyramid(struct mp_store_sess *s, const struct mp_query
         goto out;
     struct mp_pg_params p;
     mp_pg_params_init(&p);
-    mp_pg_double(&p, cell);
+    mp_pg_int64(&p, level);
     mp_pg_int64(&p, level - zoom);
-    mp_pg_int64(&p, gx0);
-    mp_pg_int64(&p, gx1);
-    mp_pg_int64(&p, gy0);
-    mp_pg_int64(&p, gy1);
+    mp_pg_int64(&p, (int64_t)((q->bbox.min_lon + 180) / cell));
+    mp_pg_int64(&p, (int64_t)((q->bbox.max_lon + 180) / cell));
+    mp_pg_int64(&p, (int64_t)((q->bbox.min_lat + 90) / cell));
+    mp_pg_int64(&p, (int64_t)((q->bbox.max_lat + 90) / cell));
     mp_pg_text(&p, l.categories);
     mp_pg_text(&p, l.statuses);
-    bool wide = (q->bbox.max_lon - q->bbox.min_lon) * (q->bbox.max_lat - q->bbox.min_lat) >=
-                WIDE_BOX_DEG2;
-    if (!wide)
-        mp_pg_bbox(&p, &box);
-    rc = mp_pg_each(s, wide ? sql_pyramid_wide : sql_pyramid, &p, pyramid_row, &py, "pyramid");
+    rc = mp_pg_each(s, sql_pyramid, &p, pyramid_row, &py, "pyramid");
 out:
     mp_pg_lists_free(&l);
     return rc;

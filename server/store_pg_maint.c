@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "meldpunt/store_auth.h"
 #include "meldpunt/text.h"
 #include "meldpunt/timeutil.h"
@@ -53,13 +51,15 @@ static const char sql_count_o311[] = "SELECT count(*) FROM open311_attributes WH
 static const char sql_clear_o311[] =
     "UPDATE open311_attributes SET device_id = NULL, account_id = NULL WHERE " HAS_O311_IDS
     " AND report_id IN (" OLD_REPORTS ")";
-/* Answers to Open311 attributes, stored as the client sent them (a JSON
- * object {code: text or [texts]}): typed text like a description. */
+/* Answers to Open311 attributes, stored as the client sent them (JSON
+ * objects: json those the service defines, extra those it does not): typed
+ * text like a description, at any depth. A column that does not change is
+ * sent as NULL and kept. */
 static const char sql_attrs_page[] =
-    "SELECT report_id, json FROM open311_attributes WHERE report_id IN (" OLD_REPORTS ")"
+    "SELECT report_id, json, extra FROM open311_attributes WHERE report_id IN (" OLD_REPORTS ")"
     " AND report_id > $3::bigint ORDER BY report_id LIMIT 500"; /* PAGE */
-static const char sql_attrs_set[] =
-    "UPDATE open311_attributes SET json = $2 WHERE report_id = $1::bigint";
+static const char sql_attrs_set[] = "UPDATE open311_attributes SET json = coalesce($2, json),"
+                                    " extra = coalesce($3, extra) WHERE report_id = $1::bigint";
 
 /* The reporters' mail of those reports (outbox.h): messages (and sign-in
  * messages older than the cut-off, which belong to no report), tokens,
@@ -137,12 +137,15 @@ static enum mp_status apply_cutoff(struct mp_store_sess *s, int64_t cutoff, cons
     return mp_pg_run(s, change_sql, &p, n, "anonymise");
 }
 
-/* Typed text to mask in C, read in pages by id: a column of one table (a
- * page statement: $3 the id after which it starts, rows (id, text); and the
- * statement that writes one back: $1 id, $2 text). */
+/* Typed text to mask in C, read in pages by id: one or two columns of one
+ * table (a page statement: $3 the id after which it starts, rows (id, text
+ * [, text]); and the statement that writes a row back: $1 id, $2 [and $3]
+ * the masked text, NULL for one that did not change). A row counts once. */
 #define PAGE 500
+#define PASS_COLS 2
 struct text_pass {
     const char *page_sql, *set_sql;
+    int cols; /* 1 or 2 (PASS_COLS) */
     /* The masked text of text, a NEW string, or NULL when it is unchanged
      * (*nomem when memory ran out). */
     char *(*mask)(const char *text, bool *nomem);
@@ -154,22 +157,28 @@ struct text_page {
     int64_t last_id; /* of the page: where the next starts */
     int rows, n;
     int64_t ids[PAGE];
-    char *masked[PAGE]; /* owned */
+    char *masked[PAGE][PASS_COLS]; /* owned; NULL: unchanged */
     bool nomem;
 };
 
 static int text_row(void *ctx, const PGresult *r, int i)
 {
     struct text_page *pg = ctx;
-    const char *text = mp_pg_col_text(r, i, 1);
+    char *m[PASS_COLS] = {NULL, NULL};
     pg->last_id = mp_pg_col_int64(r, i, 0);
     pg->rows++;
-    char *m = text && pg->n < PAGE ? pg->pass->mask(text, &pg->nomem) : NULL;
-    if (pg->nomem)
+    for (int c = 0; c < pg->pass->cols && pg->n < PAGE && !pg->nomem; c++) {
+        const char *text = mp_pg_col_text(r, i, c + 1);
+        m[c] = text ? pg->pass->mask(text, &pg->nomem) : NULL;
+    }
+    if (pg->nomem) {
+        free(m[0]);
+        free(m[1]);
         return 1;
-    if (m) {
+    }
+    if (m[0] || m[1]) {
         pg->ids[pg->n] = pg->last_id;
-        pg->masked[pg->n++] = m;
+        memcpy(pg->masked[pg->n++], m, sizeof m);
     }
     return 0;
 }
@@ -193,10 +202,12 @@ static enum mp_status mask_texts(struct mp_store_sess *s, const struct scope *sc
             if (rc == MP_OK && !dry_run) {
                 mp_pg_params_init(&p);
                 mp_pg_int64(&p, pg.ids[i]);
-                mp_pg_text(&p, pg.masked[i]);
+                for (int c = 0; c < pass->cols; c++)
+                    mp_pg_text(&p, pg.masked[i][c]);
                 rc = mp_pg_run(s, pass->set_sql, &p, NULL, "anonymise");
             }
-            free(pg.masked[i]);
+            free(pg.masked[i][0]);
+            free(pg.masked[i][1]);
         }
         if (rc)
             return rc;
@@ -221,52 +232,11 @@ static char *mask_description(const char *text, bool *nomem)
     return m;
 }
 
-static const struct text_pass descriptions = {sql_desc_page, sql_desc_set, mask_description};
+static const struct text_pass descriptions = {sql_desc_page, sql_desc_set, 1, mask_description};
 
-/* An answer text masked in place (a JSON string); whether it changed. */
-static bool mask_answer(json_t *answer, bool *nomem)
-{
-    const char *text = json_string_value(answer);
-    char *m = mask_description(text, nomem);
-    if (!m)
-        return false;
-    if (json_string_set(answer, m) != 0)
-        *nomem = true;
-    free(m);
-    return !*nomem;
-}
-
-/* Answers to Open311 attributes as the client sent them, a JSON object
- * {code: text or [texts]}: each text (in a list too) masked as a
- * description is, everything else (numbers, true, nested objects) and the
- * order kept, as SQLite's statement rebuilds it; NULL when nothing changed
- * or the text is not a JSON object. */
-static char *mask_attributes(const char *text, bool *nomem)
-{
-    json_t *o = json_loads(text, 0, NULL);
-    bool changed = false;
-    const char *code;
-    json_t *v, *x;
-    size_t i;
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return NULL;
-    }
-    json_object_foreach(o, code, v)
-    {
-        if (json_is_string(v))
-            changed |= mask_answer(v, nomem);
-        else if (json_is_array(v))
-            json_array_foreach(v, i, x) if (json_is_string(x)) changed |= mask_answer(x, nomem);
-    }
-    char *out = changed && !*nomem ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (changed && !*nomem && !out)
-        *nomem = true;
-    json_decref(o);
-    return out;
-}
-
-static const struct text_pass attributes = {sql_attrs_page, sql_attrs_set, mask_attributes};
+/* Answers to Open311 attributes: every text in them masked, at any depth, by
+ * the function SQLite's mp_mask_json calls too. */
+static const struct text_pass attributes = {sql_attrs_page, sql_attrs_set, 2, mp_text_mask_json};
 
 enum mp_status mp_pg_maint_anonymise(struct mp_store_sess *s, int64_t cutoff, bool dry_run,
                                      struct mp_anonymise_stats *stats)

@@ -43,7 +43,7 @@ static const char *const sql_entry_set[] = {
     " m.from_assigned, m.from_department, m.from_crew, coalesce(m.from_priority, 0),"              \
     " coalesce(m.from_due_at, 0), m.from_district, m.from_street, m.from_location,"                \
     " coalesce(m.entry_from, 0), coalesce(m.entry_into, 0), coalesce(m.entry_undo_from, 0),"       \
-    " coalesce(m.entry_undo_into, 0), coalesce(m.undone_at, 0), m.undone_by"
+    " coalesce(m.entry_undo_into, 0), coalesce(m.undone_at, 0), m.undone_by, m.municipality"
 static const char sql_get[] = "SELECT " MERGE_COLUMNS " FROM merges m WHERE m.id = $1::bigint";
 /* The merge's reports that are no longer in the cluster it merged into
  * (moved on, or gone): how many, the first, and where that one is now. */
@@ -173,6 +173,7 @@ static void read_merge(const PGresult *r, int i, struct mp_merge_row *m)
         m->entry[k] = mp_pg_col_int64(r, i, 20 + k);
     m->undone_at = mp_pg_col_int64(r, i, 24);
     mp_pg_col_copy(m->undone_by, sizeof m->undone_by, r, i, 25);
+    mp_pg_col_copy(m->municipality, sizeof m->municipality, r, i, 26);
 }
 
 static int merge_row(void *ctx, const PGresult *r, int i)

@@ -93,14 +93,25 @@ static const char sql_stop_add[] =
 static const char sql_stop_subs[] =
     "UPDATE notify_subs SET stopped_at = $2 WHERE email_hash = $1 AND stopped_at = 0";
 static const char sql_stopped[] = "SELECT 1 FROM notify_stop WHERE email_hash = $1";
-/* Without case: lower() on both sides, the index's expression. */
-static const char sql_known[] = "SELECT 1 FROM reports WHERE lower(contact_email) = lower($1)"
-                                " AND contact_email IS NOT NULL LIMIT 1";
+/* "Without case" is the rule of SQLite's NOCASE, on both engines
+ * (store_notify.h): A-Z equal a-z, every other character only itself. The
+ * database's lower() folds by its locale, non-ASCII letters too (C.UTF-8:
+ * the Kelvin sign K to k, U+0130 to i), so that a look-alike address would
+ * sign in as someone else; lower() under COLLATE "C" folds ASCII only. The
+ * first term is the index's expression (reports_contact_email) and finds a
+ * superset: an address equal to the ASCII key $1 under ASCII folding is ASCII
+ * itself, so the locale's lower() of it is the key too (in every locale that
+ * lowers A-Z to a-z: not a Turkish one). The second term decides. */
+#define SAME_ADDRESS                                                                               \
+    "lower(contact_email) = lower($1)"                                                             \
+    " AND lower(contact_email COLLATE \"C\") = lower($1 COLLATE \"C\")"
+static const char sql_known[] =
+    "SELECT 1 FROM reports WHERE " SAME_ADDRESS " AND contact_email IS NOT NULL LIMIT 1";
 /* Bounded: an address with more reports than this is a call centre. */
 static const char sql_mine[] =
     "SELECT r.id, r.cluster_id, r.created_at, r.updated_at, r.category, r.status, r.location,"
     " r.address, EXISTS (SELECT 1 FROM notify_subs s WHERE s.report_id = r.id AND"
-    " s.stopped_at = 0) FROM reports r WHERE lower(r.contact_email) = lower($1)"
+    " s.stopped_at = 0) FROM reports r WHERE " SAME_ADDRESS
     " AND r.contact_email IS NOT NULL ORDER BY r.id DESC LIMIT 1000";
 
 struct sub_added {

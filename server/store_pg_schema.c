@@ -460,6 +460,145 @@ static const char v13_counter[] =
     "CREATE OR REPLACE FUNCTION meldpunt_changed() RETURNS trigger LANGUAGE plpgsql AS"
     " $$BEGIN PERFORM set_config('meldpunt.changed', 'on', true); RETURN NULL; END$$;";
 
+/* Version 14 (pgmap): the map's two read tables, kept by triggers in the
+ * writer's own transaction whatever writes (the server, copy-store, an
+ * operator's psql), as SQLite's report_map and grid_cells are
+ * (store_sqlite_map.h, store_sqlite_schema.c 4 -> 5). SQLite has a no-op
+ * step 14. Issue 15: the uncached map read visited about 1,000 scattered
+ * heap pages of reports (stored in time order) and 4,000 index and heap
+ * pages of clusters (one look-up per row for report_count), 12-15 ms of
+ * PostgreSQL CPU at 1M; the grid summed every cluster in the box.
+ *
+ * report_map: one row per report with its public map properties and its
+ * cluster's report_count, written in (strip, lon) order at the migration
+ * (strip = a band of latitude 1/1000 degree wide, as SQLite's), so that a
+ * box's rows lie on a few dozen neighbouring pages, found through
+ * report_map_strip one band at a time (store_pg_map.c). Rows written later
+ * go where PostgreSQL puts them (the end of the table, or the page of the
+ * version they replace: fillfactor leaves room for the count updates of
+ * joins); a box then reads a few more pages, and CLUSTER report_map USING
+ * report_map_strip restores the order. municipality is in the key, as in
+ * reports'. */
+static const char v14_map[] =
+    "CREATE TABLE report_map ("
+    " id bigint NOT NULL, municipality text NOT NULL,"
+    " strip integer NOT NULL, lon double precision NOT NULL, lat double precision NOT NULL,"
+    " cluster_id bigint NOT NULL, cluster_count bigint NOT NULL,"
+    " created_at bigint NOT NULL, updated_at bigint NOT NULL, has_photo boolean NOT NULL,"
+    " category text, status text, district text, channel text, description text,"
+    " address text, location text,"
+    " PRIMARY KEY (id, municipality)) WITH (fillfactor = 90);"
+    "INSERT INTO report_map SELECT r.id, r.municipality, trunc((r.lat + 90) * 1000)::integer,"
+    " r.lon, r.lat, r.cluster_id, coalesce(c.report_count, 0), r.created_at, r.updated_at,"
+    " EXISTS (SELECT 1 FROM photos p WHERE p.report_id = r.id), r.category, r.status,"
+    " r.district, r.channel, r.description, r.address, r.location FROM reports r"
+    " LEFT JOIN clusters c ON c.id = r.cluster_id AND c.municipality = r.municipality"
+    " ORDER BY 3, 4, 1;"
+    "CREATE INDEX report_map_strip ON report_map (strip, lon);"
+    "CREATE INDEX report_map_cluster ON report_map (cluster_id);"
+    /* A report's row, written again whole on any change of what it shows. */
+    "CREATE FUNCTION meldpunt_map_report() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+    " IF TG_OP <> 'INSERT' AND (TG_OP = 'DELETE' OR OLD.id <> NEW.id"
+    "  OR OLD.municipality <> NEW.municipality) THEN"
+    "  DELETE FROM report_map WHERE id = OLD.id AND municipality = OLD.municipality;"
+    " END IF;"
+    " IF TG_OP <> 'DELETE' THEN"
+    "  INSERT INTO report_map VALUES (NEW.id, NEW.municipality,"
+    "   trunc((NEW.lat + 90) * 1000)::integer, NEW.lon, NEW.lat, NEW.cluster_id,"
+    "   coalesce((SELECT c.report_count FROM clusters c WHERE c.id = NEW.cluster_id"
+    "    AND c.municipality = NEW.municipality), 0), NEW.created_at, NEW.updated_at,"
+    "   EXISTS (SELECT 1 FROM photos p WHERE p.report_id = NEW.id),"
+    "   NEW.category, NEW.status, NEW.district, NEW.channel, NEW.description, NEW.address,"
+    "   NEW.location)"
+    "  ON CONFLICT (id, municipality) DO UPDATE SET strip = excluded.strip,"
+    "   lon = excluded.lon, lat = excluded.lat, cluster_id = excluded.cluster_id,"
+    "   cluster_count = excluded.cluster_count, created_at = excluded.created_at,"
+    "   updated_at = excluded.updated_at, has_photo = excluded.has_photo,"
+    "   category = excluded.category, status = excluded.status, district = excluded.district,"
+    "   channel = excluded.channel, description = excluded.description,"
+    "   address = excluded.address, location = excluded.location;"
+    " END IF;"
+    " RETURN NULL; END$$;"
+    "CREATE TRIGGER reports_map AFTER INSERT OR DELETE ON reports"
+    " FOR EACH ROW EXECUTE FUNCTION meldpunt_map_report();"
+    "CREATE TRIGGER reports_map_update AFTER UPDATE OF id, municipality, cluster_id, category,"
+    " description, address, channel, status, district, lon, lat, created_at, updated_at,"
+    " location ON reports FOR EACH ROW EXECUTE FUNCTION meldpunt_map_report();"
+    /* A cluster's count changes at every join: only that column of its
+     * members' rows is written (through report_map_cluster). On insert too:
+     * re-clustering points reports at clusters it inserts later. */
+    "CREATE FUNCTION meldpunt_map_count() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+    " UPDATE report_map SET cluster_count = NEW.report_count WHERE cluster_id = NEW.id"
+    "  AND municipality = NEW.municipality AND cluster_count <> NEW.report_count;"
+    " RETURN NULL; END$$;"
+    "CREATE TRIGGER clusters_map AFTER INSERT ON clusters"
+    " FOR EACH ROW EXECUTE FUNCTION meldpunt_map_count();"
+    "CREATE TRIGGER clusters_map_count AFTER UPDATE OF report_count ON clusters FOR EACH ROW"
+    " WHEN (OLD.report_count IS DISTINCT FROM NEW.report_count)"
+    " EXECUTE FUNCTION meldpunt_map_count();"
+    "CREATE FUNCTION meldpunt_map_photo() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+    " IF TG_OP <> 'INSERT' THEN UPDATE report_map SET has_photo = EXISTS (SELECT 1 FROM photos p"
+    "  WHERE p.report_id = OLD.report_id) WHERE id = OLD.report_id; END IF;"
+    " IF TG_OP <> 'DELETE' THEN UPDATE report_map SET has_photo = true"
+    "  WHERE id = NEW.report_id AND NOT has_photo; END IF;"
+    " RETURN NULL; END$$;"
+    "CREATE TRIGGER photos_map AFTER INSERT OR DELETE OR UPDATE OF report_id ON photos"
+    " FOR EACH ROW EXECUTE FUNCTION meldpunt_map_photo();"
+    "CREATE FUNCTION meldpunt_map_truncate() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+    " TRUNCATE report_map; RETURN NULL; END$$;"
+    "CREATE TRIGGER reports_map_truncate AFTER TRUNCATE ON reports"
+    " FOR EACH STATEMENT EXECUTE FUNCTION meldpunt_map_truncate();";
+
+/* ... and grid_cells: clusters and reports per cell of the global lattice
+ * at levels 10, 12 and 14 (cell side 90 / 2^level degrees, the cells of
+ * SQLite's grid_cells), per category, status and municipality, kept exact
+ * by triggers on every change of a cluster, so that the grid reads a few
+ * hundred cells however many clusters lie under them (store_pg_grid.c). */
+#define GRID_LEVELS_SQL                                                                            \
+    "(VALUES (10::smallint, 0.087890625::float8), (12::smallint, 0.02197265625::float8),"         \
+    " (14::smallint, 0.0054931640625::float8)) l(level, side)"
+static const char v14_grid[] =
+    "CREATE TABLE grid_cells ("
+    " level smallint NOT NULL, gx bigint NOT NULL, gy bigint NOT NULL,"
+    " category text NOT NULL, status text NOT NULL, municipality text NOT NULL,"
+    " clusters bigint NOT NULL, reports bigint NOT NULL,"
+    " sum_lon double precision NOT NULL, sum_lat double precision NOT NULL,"
+    " PRIMARY KEY (level, gx, gy, category, status, municipality));"
+    "INSERT INTO grid_cells SELECT l.level, trunc((c.lon + 180) / l.side)::bigint,"
+    " trunc((c.lat + 90) / l.side)::bigint, c.category, c.status, c.municipality, count(*),"
+    " sum(c.report_count), sum(c.lon), sum(c.lat) FROM clusters c CROSS JOIN " GRID_LEVELS_SQL
+    " GROUP BY 1, 2, 3, 4, 5, 6;"
+    /* One cluster (its municipality, category, status, lon, lat and report
+     * count) added (sign 1) to or taken (-1) from its three cells. */
+    "CREATE FUNCTION meldpunt_grid_add(text, text, text, float8, float8, bigint, integer)"
+    " RETURNS void LANGUAGE sql AS $$"
+    " INSERT INTO grid_cells SELECT l.level, trunc(($4 + 180) / l.side)::bigint,"
+    " trunc(($5 + 90) / l.side)::bigint, $2, $3, $1, $7, $7 * $6, $7 * $4, $7 * $5"
+    " FROM " GRID_LEVELS_SQL
+    " ON CONFLICT (level, gx, gy, category, status, municipality) DO UPDATE SET"
+    " clusters = grid_cells.clusters + excluded.clusters,"
+    " reports = grid_cells.reports + excluded.reports,"
+    " sum_lon = grid_cells.sum_lon + excluded.sum_lon,"
+    " sum_lat = grid_cells.sum_lat + excluded.sum_lat $$;"
+    "CREATE FUNCTION meldpunt_grid() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+    " IF TG_OP <> 'INSERT' THEN PERFORM meldpunt_grid_add(OLD.municipality, OLD.category,"
+    "  OLD.status, OLD.lon, OLD.lat, OLD.report_count, -1); END IF;"
+    " IF TG_OP <> 'DELETE' THEN PERFORM meldpunt_grid_add(NEW.municipality, NEW.category,"
+    "  NEW.status, NEW.lon, NEW.lat, NEW.report_count, 1); END IF;"
+    " RETURN NULL; END$$;"
+    "CREATE TRIGGER clusters_grid AFTER INSERT OR DELETE ON clusters"
+    " FOR EACH ROW EXECUTE FUNCTION meldpunt_grid();"
+    "CREATE TRIGGER clusters_grid_update AFTER UPDATE OF municipality, category, status,"
+    " report_count, lon, lat ON clusters FOR EACH ROW"
+    " WHEN ((OLD.municipality, OLD.category, OLD.status, OLD.report_count, OLD.lon, OLD.lat)"
+    " IS DISTINCT FROM (NEW.municipality, NEW.category, NEW.status, NEW.report_count, NEW.lon,"
+    " NEW.lat)) EXECUTE FUNCTION meldpunt_grid();"
+    "CREATE FUNCTION meldpunt_grid_truncate() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+    " TRUNCATE grid_cells; RETURN NULL; END$$;"
+    "CREATE TRIGGER clusters_grid_truncate AFTER TRUNCATE ON clusters"
+    " FOR EACH STATEMENT EXECUTE FUNCTION meldpunt_grid_truncate();"
+    "ANALYZE report_map; ANALYZE grid_cells;";
+
 static const struct {
     int version;
     const char *parts[MAX_PARTS];
@@ -476,10 +615,11 @@ static const struct {
     {11, {v11_alerts}}, /* alerts */
     {12, {v12_tenancy}}, /* tenancy: accounts' municipalities */
     {13, {v13_counter}}, /* change counter bumped at commit (pgingest) */
+    {MP_PG_SCHEMA_MAP, {v14_map, v14_grid}}, /* map table and grid pyramid (pgmap) */
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
-_Static_assert(MP_PG_SCHEMA_VERSION == 13, "the last entry of migrations is the schema version");
+_Static_assert(MP_PG_SCHEMA_VERSION == MP_PG_SCHEMA_MAP, "the last entry of migrations is the schema version");
 
 static const char sql_create_log[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"

@@ -11,7 +11,10 @@ struct mp_pg_sess;
  * SQLite engine's (store.h's MP_STORE_SCHEMA_VERSION): a version means the
  * same data on both engines. The first PostgreSQL schema starts at 10, the
  * first version with municipalities and never-reused ids. */
-#define MP_PG_SCHEMA_VERSION 13
+/* The map table and grid pyramid (pgmap, store_pg_schema.c): the one place
+ * that numbers that step. */
+#define MP_PG_SCHEMA_MAP 14
+#define MP_PG_SCHEMA_VERSION MP_PG_SCHEMA_MAP
 
 /* Bring the database of s up to MP_PG_SCHEMA_VERSION, in one transaction
  * that holds an advisory lock, so that servers starting together upgrade

@@ -287,11 +287,13 @@ out:
 #define HAS_CONTACT                                                                              \
     "(contact_name IS NOT NULL OR contact_email IS NOT NULL OR contact_phone IS NOT NULL)"
 #define HAS_O311_IDS "(device_id IS NOT NULL OR account_id IS NOT NULL)"
-/* Answers to Open311 attributes are stored as the client sent them, a JSON
- * object {code: text or [texts]}: typed text like a description. */
-#define ATTRS_TO_MASK                                                                            \
-    "EXISTS (SELECT 1 FROM json_tree(open311_attributes.json) t"                                 \
-    " WHERE t.type = 'text' AND t.atom <> mp_mask_contacts(t.atom))"
+/* Answers to Open311 attributes are stored as the client sent them, JSON
+ * objects: json those the service defines ({code: text or [texts]}), extra
+ * those it does not. Typed text like a description, at any depth (an answer
+ * that is itself an object or a list too): mp_mask_json, in C, is the one
+ * rule of both engines (store_pg_maint.c), and a row counts once when either
+ * column changes. */
+#define ATTRS_TO_MASK "(json IS NOT mp_mask_json(json) OR extra IS NOT mp_mask_json(extra))"
 #define OF_OLD_CLOSED " AND report_id IN (SELECT id FROM reports WHERE cluster_id IN (" OLD_CLOSED "))"
 
 static const char sql_count_clusters[] =
@@ -316,15 +318,8 @@ static const char sql_clear_o311[] =
     " AND report_id IN (SELECT id FROM reports WHERE cluster_id IN (" OLD_CLOSED "))";
 static const char sql_count_attrs[] =
     "SELECT count(*) FROM open311_attributes WHERE " ATTRS_TO_MASK OF_OLD_CLOSED;
-/* The object rebuilt in its order with each text masked, in lists too; other
- * values (numbers, true, nested objects) pass through as JSON. A list comes
- * back from its subquery as plain text, hence json() around it. */
 static const char sql_mask_attrs[] =
-    "UPDATE open311_attributes SET json = (SELECT json_group_object(e.key, CASE e.type"
-    " WHEN 'text' THEN mp_mask_contacts(e.value)"
-    " WHEN 'array' THEN json((SELECT json_group_array(CASE a.type WHEN 'text'"
-    "  THEN mp_mask_contacts(a.value) ELSE e.value -> a.fullkey END) FROM json_each(e.value) a))"
-    " ELSE open311_attributes.json -> e.fullkey END) FROM json_each(open311_attributes.json) e)"
+    "UPDATE open311_attributes SET json = mp_mask_json(json), extra = mp_mask_json(extra)"
     " WHERE " ATTRS_TO_MASK OF_OLD_CLOSED;
 
 /* The reporters' mail of those reports (outbox.h): messages (and sign-in
@@ -380,6 +375,22 @@ static void fn_mask(sqlite3_context *c, int argc, sqlite3_value **argv)
     sqlite3_result_text(c, out, -1, free);
 }
 
+/* SQL function mp_mask_json(text): the JSON text with every string in it
+ * masked (text.h), or the text itself when nothing changes. */
+static void fn_mask_json(sqlite3_context *c, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *in = sqlite3_value_text(argv[0]);
+    bool nomem = false;
+    char *out = in ? mp_text_mask_json((const char *)in, &nomem) : NULL;
+    if (nomem)
+        sqlite3_result_error_nomem(c);
+    else if (out)
+        sqlite3_result_text(c, out, -1, free);
+    else
+        sqlite3_result_value(c, argv[0]);
+}
+
 /* Count (dry run) or change (and count the changed rows) with one
  * statement bound to the cut-off and, when it has ?2, the resolved
  * statuses. */
@@ -411,7 +422,10 @@ enum mp_status mp_sqlite_maint_anonymise(struct mp_store_sess *s, int64_t cutoff
     enum mp_status rc = MP_OK;
     if (sqlite3_create_function(mp_sq(s)->db, "mp_mask_contacts", 1,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-                                fn_mask, NULL, NULL) != SQLITE_OK) {
+                                fn_mask, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function(mp_sq(s)->db, "mp_mask_json", 1,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                fn_mask_json, NULL, NULL) != SQLITE_OK) {
         rc = MP_EDB;
         goto out;
     }

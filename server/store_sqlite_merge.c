@@ -75,7 +75,9 @@ static const char *const sql_entry_set[] = {
     " m.from_assigned, m.from_department, m.from_crew, IFNULL(m.from_priority, 0),"                \
     " IFNULL(m.from_due_at, 0), m.from_district, m.from_street, m.from_location,"                  \
     " IFNULL(m.entry_from, 0), IFNULL(m.entry_into, 0), IFNULL(m.entry_undo_from, 0),"             \
-    " IFNULL(m.entry_undo_into, 0), IFNULL(m.undone_at, 0), m.undone_by"
+    " IFNULL(m.entry_undo_into, 0), IFNULL(m.undone_at, 0), m.undone_by,"                          \
+    " (SELECT r.municipality FROM merge_rows x JOIN reports r ON r.id = x.row_id"                  \
+    "  WHERE x.merge_id = m.id AND x.kind = 'report' LIMIT 1)"
 static const char sql_get[] = "SELECT " MERGE_COLUMNS " FROM merges m WHERE m.id = ?1";
 static const char sql_strays[] =
     "SELECT n, rid, IFNULL((SELECT cluster_id FROM reports WHERE id = rid), 0) FROM"
@@ -197,6 +199,7 @@ static int merge_row(void *p, sqlite3_stmt *st)
         m->entry[k] = sqlite3_column_int64(st, 20 + k);
     m->undone_at = sqlite3_column_int64(st, 24);
     mp_col_copy(m->undone_by, sizeof m->undone_by, st, 25);
+    mp_col_copy(m->municipality, sizeof m->municipality, st, 26);
     return 0;
 }
 

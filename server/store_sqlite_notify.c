@@ -164,6 +164,8 @@ static const char sql_stop_add[] = "INSERT OR IGNORE INTO notify_stop VALUES (?1
 static const char sql_stop_subs[] =
     "UPDATE notify_subs SET stopped_at = ?2 WHERE email_hash = ?1 AND stopped_at = 0";
 static const char sql_stopped[] = "SELECT 1 FROM notify_stop WHERE email_hash = ?1";
+/* NOCASE folds A-Z only: the rule of both engines (store_notify.h), on the
+ * index reports_contact_email. */
 static const char sql_known[] = "SELECT 1 FROM reports WHERE contact_email = ?1 COLLATE NOCASE"
                                 " AND contact_email IS NOT NULL LIMIT 1";
 /* Bounded: an address with more reports than this is a call centre. */

@@ -293,6 +293,12 @@ static const char *const migrations[][4] = {
          * writer, no row versions), so they stay. */
         NULL,
     },
+    {
+        /* 13 -> 14 (pgmap): nothing on SQLite. PostgreSQL gains the map
+         * table and grid pyramid SQLite has had since versions 5 and 7
+         * (store_pg_schema.c). */
+        NULL,
+    },
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

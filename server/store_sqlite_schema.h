@@ -11,7 +11,7 @@ struct mp_store_sess;
 /* The schema version the core migrations of store_schema.c reach: store.h's
  * MP_STORE_SCHEMA_VERSION (store_pool.c asserts that they agree; this header
  * does not include store.h, which the pool's own files implement). */
-#define MP_STORE_SCHEMA_CORE_VERSION 13
+#define MP_STORE_SCHEMA_CORE_VERSION 14
 
 /* A schema component: its own list of migrations, applied in order and
  * tracked in the schema_parts table by name. Append entries, never edit a

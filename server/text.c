@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 long mp_utf8_chars(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -509,4 +511,46 @@ void mp_text_copy(char *dst, size_t cap, const char *s)
     if (n)
         memcpy(dst, s, n);
     dst[n] = '\0';
+}
+
+/* Mask every string of v, at any depth; whether one changed. */
+static bool mask_json_value(json_t *v, bool *nomem)
+{
+    bool changed = false;
+    const char *key;
+    json_t *x;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, x) changed |= mask_json_value(x, nomem);
+        return changed;
+    }
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) changed |= mask_json_value(x, nomem);
+        return changed;
+    }
+    const char *text = json_string_value(v);
+    if (!text || !mp_text_may_have_contacts(text))
+        return false;
+    char *m = mp_text_mask_contacts(text);
+    if (!m)
+        *nomem = true;
+    else if (strcmp(m, text) != 0) {
+        if (json_string_set(v, m) != 0)
+            *nomem = true;
+        else
+            changed = true;
+    }
+    free(m);
+    return changed;
+}
+
+char *mp_text_mask_json(const char *json, bool *nomem)
+{
+    json_t *v = json_loads(json, 0, NULL);
+    char *out = NULL;
+    if (v && mask_json_value(v, nomem) && !*nomem &&
+        !(out = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+        *nomem = true;
+    json_decref(v);
+    return out;
 }

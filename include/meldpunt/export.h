@@ -27,6 +27,9 @@
  *             last_at, fixed_at, updated_at, district, location, lon, lat
  * `district` is the district's name; `location` the nearest street and
  * cross street the server derived ("W 97TH ST near S HARVARD AVE").
+ * In a region pack of several members (mp_export_opts.with_municipality)
+ * both add `municipality`, the member's id ("halle"), after the public
+ * fields (CSV: after lon and lat).
  * Staff exports (internal = true) add
  *   reports:  district_code, cluster_id, channel, external_id, join_reason
  *   clusters: district_code
@@ -66,9 +69,11 @@ struct mp_export_opts {
     /* GeoJSON features only (mp_export_feature, for the OGC API): the CRS of
      * the coordinates, borrowed; NULL for WGS84 lon/lat. */
     struct mp_geo_crs *crs;
-    /* GeoJSON features only: a "municipality" property (the region
-     * member's id) after the public ones, for the OGC API of a region pack
-     * whose municipality queryable it is. Exports leave it out. */
+    /* A "municipality" field (the region member's id) after the public
+     * ones (CSV: after lon and lat), before the staff fields: set for a
+     * region pack of several members (exports and the OGC API, whose
+     * municipality queryable it is); a city pack, a region of one, leaves
+     * it out and its documents stay as they were. */
     bool with_municipality;
     /* Tenancy (scope.h), for mp_export_open_path: who asks (NULL: the
      * public) and municipality= (NULL: none). A limited account exports its

@@ -29,7 +29,7 @@ struct mp_store;
 struct mp_store_sess;
 
 /* Schema version this build writes; older databases are upgraded in place. */
-#define MP_STORE_SCHEMA_VERSION 13
+#define MP_STORE_SCHEMA_VERSION 14
 
 struct mp_store_opts {
     unsigned pool_size;   /* sessions (connections); >= 1 */

@@ -56,6 +56,10 @@ struct mp_merge_row {
     int64_t entry[4]; /* history ids by enum mp_merge_entry, 0 when not written */
     int64_t undone_at; /* 0 while it stands */
     char undone_by[64];
+    /* The merged cluster's municipality (tenancy: whose merge it is, also
+     * once the other cluster is gone; a merge never crosses one), as its
+     * reports say; "" when none of them is left. */
+    char municipality[MP_MUNICIPALITY_MAXLEN];
 };
 
 typedef int (*mp_merge_cb)(void *ctx, const struct mp_merge_row *m);

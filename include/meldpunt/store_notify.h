@@ -49,10 +49,14 @@ enum mp_status mp_store_notify_stop_address(struct mp_store_sess *s, const char 
 /* Whether email_hash is on the stop list. */
 enum mp_status mp_store_notify_address_stopped(struct mp_store_sess *s, const char *email_hash,
                                                bool *stopped) MP_WUR;
-/* Whether any report carries this contact address (compared without case). */
+/* Whether any report carries this contact address, compared without case:
+ * email is the domain's key (mp_notify_address_norm: ASCII, lower case) and a
+ * stored address matches when it equals it with A-Z folded to a-z; no other
+ * character folds, on either engine (a look-alike such as the Kelvin sign
+ * for K must not sign in as someone else). */
 enum mp_status mp_store_notify_address_known(struct mp_store_sess *s, const char *email,
                                              bool *known) MP_WUR;
-/* Every report carrying this contact address (without case), newest first,
+/* Every report carrying this contact address (without case, as above), newest first,
  * with whether mail about it is on. */
 enum mp_status mp_store_notify_mine(struct mp_store_sess *s, const char *email,
                                     mp_notify_mine_cb cb, void *ctx) MP_WUR;

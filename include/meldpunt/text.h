@@ -32,6 +32,13 @@ char *mp_text_mask_contacts(const char *s);
  * number it masks has 7 or more), so that readers can skip the copy; true
  * means "mask to be sure". */
 bool mp_text_may_have_contacts(const char *s);
+/* The JSON text json (an object or an array, as Open311 attribute answers
+ * are stored) with every string in it masked as mp_text_mask_contacts does:
+ * member values and list items at any depth, not member names; the order of
+ * members kept, written compactly. A NEW string (caller frees), or NULL when
+ * nothing changes or json is not JSON; NULL with *nomem set when memory ran
+ * out. */
+char *mp_text_mask_json(const char *json, bool *nomem);
 /* Remove the bidi embedding, override and isolate controls (U+202A-U+202E,
  * U+2066-U+2069) from s in place, for free text before it is stored: they
  * can make text read in an order other than the one it is stored in.

@@ -244,7 +244,7 @@ test('schema 8 repairs clusters an old merge left with an empty status', {
       UPDATE reports SET status = '' WHERE cluster_id IN (${acked.cluster.id}, ${plain.cluster.id});
       PRAGMA user_version = 7;`);
     await fresh.start();
-    assert.equal((await api(fresh.url, 'GET', '/healthz')).body.schema, 13);
+    assert.equal((await api(fresh.url, 'GET', '/healthz')).body.schema, 14);
     const status = async (id) => (await api(fresh.url, 'GET', `/api/v1/clusters/${id}`)).body.properties.status;
     assert.equal(await status(acked.cluster.id), 'acknowledged', 'the last status of its history');
     assert.equal(await status(plain.cluster.id), 'new', 'no history status: new');

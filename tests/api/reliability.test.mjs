@@ -9,16 +9,20 @@
 //   their answers and the process exits 0.
 // - `meldpunt backup` under write load: a consistent, verified copy holding
 //   every report acknowledged before it started, without restarts.
-// - disk full (a 3 MB tmpfs: needs root, fails without): writes get 503
+// - disk full (a small tmpfs: needs root, fails without): writes get 503
 //   "unavailable" with Retry-After, reads keep working, writes work again
 //   once there is room, nothing acknowledged is lost, integrity_check ok.
+//   SQLite: the database file on a 3 MB tmpfs. PostgreSQL: the database's
+//   tables and indexes in a tablespace on a 16 MB tmpfs (the WAL stays where
+//   it is: a full WAL disk is a PANIC and a restart of PostgreSQL, which
+//   tests/pg/restart.test.mjs covers as an outage).
 //
 // MELDPUNT_KILL_ROUNDS (default 20) and MELDPUNT_KILL_SEED change the loop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, open, stat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -311,21 +315,50 @@ test('meldpunt backup refuses a PostgreSQL database and names pg_dump', {
   }
 });
 
+/**
+ * PostgreSQL: every table and index of server's database but PostGIS's spatial_ref_sys moved
+ * to a new tablespace in folder ts (owned by the cluster's user, as PostgreSQL requires), with
+ * the server stopped meanwhile. Returns the tablespace's drop(), for after the database's.
+ */
+async function onTablespace(server, ts) {
+  const data = statSync(path.join(process.env.MELDPUNT_TEST_PG_DIR, 'data'));
+  mkdirSync(ts, { mode: 0o700 });
+  chownSync(ts, data.uid, data.gid);
+  const name = `mp_full_${process.pid}`;
+  const admin = server.db.replace(/\/[a-z0-9_]+\?/, '/postgres?');
+  await server.stop();
+  dbQuery(admin, `CREATE TABLESPACE ${name} LOCATION '${ts}'`);
+  dbQuery(server.db, `DO $$ DECLARE t record; BEGIN
+    FOR t IN SELECT tablename AS n FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys' LOOP
+      EXECUTE format('ALTER TABLE %I SET TABLESPACE ${name}', t.n); END LOOP;
+    FOR t IN SELECT indexname AS n FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys' LOOP
+      EXECUTE format('ALTER INDEX %I SET TABLESPACE ${name}', t.n); END LOOP; END $$`);
+  assert.equal(dbQuery(server.db, `SELECT count(*) FROM pg_tables WHERE tablename = 'reports' AND tablespace = '${name}'`), '1');
+  await server.start();
+  return () => dbQuery(admin, `DROP TABLESPACE IF EXISTS ${name}`);
+}
+
 test('disk full: writes get 503, reads keep working, nothing is corrupted', { timeout: 300000 }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'meldpunt-full-'));
+  const size = ENGINE_PG ? '16m' : '3m';
   // A prerequisite, not an option: a skipped test would count as passed. `make test`
   // runs as root (README), which may mount a tmpfs.
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
-    assert.fail(`the disk-full test needs to mount a 3 MB tmpfs (root, or CAP_SYS_ADMIN): ${String(e.stderr || e.message).trim()}`);
+    assert.fail(`the disk-full test needs to mount a ${size} tmpfs (root, or CAP_SYS_ADMIN): ${String(e.stderr || e.message).trim()}`);
   }
-  const db = path.join(dir, 'full.sqlite');
+  let db = path.join(dir, 'full.sqlite');
   let server;
+  let dropTablespace;
   const filler = path.join(dir, 'filler');
   try {
-    server = await startServer({ db, env: ENV });
+    server = await startServer({ db: ENGINE_PG ? undefined : db, env: ENV });
+    if (ENGINE_PG) {
+      db = server.db;
+      dropTablespace = await onTablespace(server, path.join(dir, 'ts'));
+    }
     const acked = [];
     const post = async (i, desc) => {
       const p = offset(LOOP, (i % 40) * 30, Math.floor(i / 40) * 30);
@@ -361,7 +394,8 @@ test('disk full: writes get 503, reads keep working, nothing is corrupted', { ti
     assert.equal(refused.body.error.code, 'unavailable');
     assert.match(refused.body.error.message, /try again/i);
     assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'with Retry-After');
-    assert.doesNotMatch(refused.text, /sqlite|SQL|disk I\/O|database or disk/i, 'no library text');
+    assert.doesNotMatch(refused.text, /sqlite|SQL|postgres|disk I\/O|database or disk|could not extend|space left/i,
+      'no library text');
 
     // Reads keep working.
     assert.equal((await api(server.url, 'GET', `/api/v1/reports/${acked[0].id}`)).status, 200);
@@ -382,11 +416,13 @@ test('disk full: writes get 503, reads keep working, nothing is corrupted', { ti
     const st = await server.stop();
     assert.equal(st.code, 0);
     checkDatabase(db, 'after disk full');
-    const size = (await stat(db)).size;
+    const bytes = ENGINE_PG ? dbQuery(db, 'SELECT pg_database_size(current_database())') : (await stat(db)).size;
     console.log(`disk full: ${acked.length} acknowledged, refused with ${refused.status} `
-      + `${refused.body.error.code}; database ${size} bytes`);
+      + `${refused.body.error.code}; database ${bytes} bytes`);
   } finally {
     if (server) await server.kill();
+    if (server && ENGINE_PG) await server.cleanup(); // the database, before its tablespace
+    if (dropTablespace) dropTablespace();
     try { execFileSync('umount', ['-l', dir]); } catch { /* already gone */ }
     await rm(dir, { recursive: true, force: true });
     if (server) await rm(server.dir, { recursive: true, force: true });

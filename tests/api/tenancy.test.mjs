@@ -181,6 +181,71 @@ test('an export with a token holds only one\'s municipalities; municipality= out
   assert.ok(rep.text.includes('tenancy halle'));
 });
 
+/** RFC 4180 records (quoted fields, "" escapes, CRLF) of a CSV text without its BOM. */
+function csvRecords(text) {
+  const rows = [];
+  let row = [];
+  let f = '';
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') { f += '"'; i++; } else if (c === '"') q = false; else f += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { row.push(f); f = ''; } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(f); rows.push(row); row = []; f = ''; i++;
+    } else f += c;
+  }
+  return rows;
+}
+
+test('exports of a region name each row\'s municipality (CSV column, GeoJSON property), with a token or without', async () => {
+  const j = await setUpJobs();
+  const PUB = { reports: ['id', 'category', 'category_name', 'status', 'created_at', 'updated_at', 'fixed_at', 'district',
+    'location', 'address', 'description'], clusters: ['id', 'category', 'category_name', 'status', 'report_count', 'first_at',
+    'last_at', 'fixed_at', 'updated_at', 'district', 'location'] };
+  const STAFF = { reports: ['district_code', 'cluster_id', 'channel', 'external_id', 'join_reason'], clusters: ['district_code'] };
+  const want = { reports: { [j.halle.report]: 'halle', [j.vilvoorde.report]: 'vilvoorde' },
+    clusters: { [j.halle.cluster]: 'halle', [j.vilvoorde.cluster]: 'vilvoorde' } };
+  for (const what of ['reports', 'clusters']) {
+    for (const [who, token] of [['public', undefined], ['region', tok.region], ['halle', tok.halle]]) {
+      const get = async (format) => {
+        const r = await fetch(`${base}/api/v1/export?what=${what}&format=${format}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+        assert.equal(r.status, 200, `${who} ${what} ${format}`);
+        return Buffer.from(await r.arrayBuffer()).toString('utf8');
+      };
+      const label = `${who} ${what}`;
+      // CSV: the column after lon and lat, before the staff columns.
+      const [head, ...rows] = csvRecords((await get('csv')).replace(/^\uFEFF/, ''));
+      assert.deepEqual(head, [...PUB[what], 'lon', 'lat', 'municipality', ...(token ? STAFF[what] : [])], label);
+      const col = head.indexOf('municipality');
+      const byId = Object.fromEntries(rows.map((r) => [r[0], r[col]]));
+      // GeoJSON and its text sequence: the property after the public ones, as OGC features have it.
+      const fc = JSON.parse(await get('geojson')).features;
+      const seq = (await get('geojsonseq')).split('\x1e').filter(Boolean).map((t) => JSON.parse(t));
+      for (const features of [fc, seq]) {
+        assert.equal(features.length, rows.length, label);
+        for (const f of features) {
+          assert.deepEqual(Object.keys(f.properties), [...PUB[what], 'municipality', ...(token ? STAFF[what] : [])], label);
+          assert.equal(f.properties.municipality, byId[String(f.id)], `${label} ${f.id}: CSV and GeoJSON agree`);
+        }
+      }
+      for (const [id, m] of Object.entries(want[what])) {
+        if (who === 'halle' && m !== 'halle') assert.equal(byId[id], undefined, `${label}: not Halle's`);
+        else assert.equal(byId[id], m, `${label} ${id}`);
+      }
+      assert.ok(rows.every((r) => /^[a-z-]+$/.test(r[col])), `${label}: every row has its member's id`);
+    }
+  }
+  // meldpunt export writes the same bytes as the API (the municipality too).
+  const api = await fetch(`${base}/api/v1/export?what=clusters&format=csv`);
+  const http = Buffer.from(await api.arrayBuffer()).toString('utf8');
+  const { stdout } = await meldpunt(['export', '--db', server.db, '--city', REGION_DIR, '--format', 'csv', '--what', 'clusters'],
+    { env: { MELDPUNT_TILE_URL: '' } });
+  assert.equal(stdout, http);
+  assert.ok(http.includes(',halle'), 'the CLI export has the column too');
+});
+
 test('feedback, merges and Open311 updates of another municipality answer as missing ones', async () => {
   const j = await setUpJobs();
   // Feedback about a cluster of another municipality: none, as for a cluster that does not exist.
@@ -209,6 +274,47 @@ test('feedback, merges and Open311 updates of another municipality answer as mis
   assert.equal(foreign.text, missing.text.replaceAll('999999', String(j.vilvoorde.report)));
   const own = await post(j.halle.report);
   assert.equal(own.status, 200, own.text);
+});
+
+test('undoing a merge whose surviving job is gone: 409 moved_on for its town\'s staff as for the region\'s, 404 for another town', async () => {
+  // Three Halle jobs 500 m apart (no folding): A into B, then B into C, so that A's merge has
+  // lost its surviving job B.
+  const ids = [];
+  for (const dlat of [-0.0060, -0.0105, -0.0150]) {
+    const r = await report({ lat: HALLE.lat + dlat, lon: HALLE.lon }, { description: `tenancy halle gone ${dlat}` });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.body.municipality.id, 'halle');
+    ids.push(r.body.cluster.id);
+  }
+  assert.equal(new Set(ids).size, 3, 'three jobs');
+  const merge = async (from, into) => {
+    const r = await api(base, 'POST', `/api/v1/clusters/${from}/merge`, { token: tok.halle, json: { into, reason: 'one pile' } });
+    assert.equal(r.status, 200, r.text);
+    return r.body.merge_id;
+  };
+  const first = await merge(ids[0], ids[1]);
+  await merge(ids[1], ids[2]);
+  const undo = (token, id = first) => api(base, 'POST', `/api/v1/merges/${id}/undo`, { token, json: {} });
+  const region = await undo(tok.region);
+  assert.equal(region.status, 409, region.text);
+  assert.equal(region.body.error.code, 'moved_on');
+  assert.equal(region.body.error.message,
+    `cluster ${ids[1]} no longer exists: its reports have moved on since the merge, which cannot be undone`);
+  // Halle's own desk, and a desk of Halle and Vilvoorde: the same answer, word for word.
+  for (const token of [tok.halle, tok.both]) {
+    const r = await undo(token);
+    assert.equal(r.status, 409, r.text);
+    assert.deepEqual(r.body.error, region.body.error);
+  }
+  // Vilvoorde's desk: exactly a missing merge.
+  const foreign = await undo(tok.vilvoorde);
+  const missing = await undo(tok.vilvoorde, 999999);
+  assert.equal(foreign.status, 404, foreign.text);
+  assert.equal(foreign.body.error.code, 'not_found');
+  assert.equal(foreign.body.error.message, `there is no merge ${first}`);
+  assert.equal(foreign.body.error.message, missing.body.error.message.replaceAll('999999', String(first)));
+  // Nothing was undone by any of them.
+  assert.equal(dbQuery(server.db, `SELECT count(*) FROM merges WHERE id = ${first} AND undone_at IS NULL`), '1');
 });
 
 test('the outbox and webhooks carry every municipality: region-wide admins only', async () => {

@@ -402,6 +402,54 @@ static void feature_takes_extra_members(void **state)
     mp_buf_free(&with);
 }
 
+/* A region of several members (with_municipality): CSV gains a
+ * municipality column after lon and lat, before the staff columns, and the
+ * Feature a property in the same place; the rest of each line is the
+ * bytes without it (writers_keep_every_byte: a city pack's stay as they
+ * were). */
+static void region_rows_carry_the_municipality(void **state)
+{
+    const struct mp_city *city = *state;
+    static const char row4[] =
+        "4,street_light_out,Street light out,closed,3,2021-01-01T10:00:00Z,2021-01-02T10:00:00Z,"
+        "2021-01-03T10:00:00Z,2021-01-03T10:00:00Z,West Ridge,N CLARK ST near W DEVON AVE,-87.67,"
+        "42";
+    static const char head[] = "\xef\xbb\xbfid,category,category_name,status,report_count,first_at,"
+                               "last_at,fixed_at,updated_at,district,location,lon,lat";
+    char expect[2048];
+    /* The public document, then the internal one. */
+    int n = snprintf(expect, sizeof expect,
+                     "%s,municipality\r\n%s,halle\r\n"
+                     "%s,municipality,district_code\r\n%s,halle,2\r\n",
+                     head, row4, head, row4);
+    assert_true(n > 0 && (size_t)n < sizeof expect);
+    struct mp_export_row row = {.what = MP_EXPORT_CLUSTERS};
+    row.cluster = clusters[0];
+    row.cluster.municipality = "halle";
+    struct mp_buf b;
+    mp_buf_init(&b, 1 << 16);
+    for (int internal = 0; internal < 2; internal++) {
+        struct mp_export_opts o = {.format = MP_EXPORT_CSV, .what = MP_EXPORT_CLUSTERS,
+                                   .internal = internal, .city = city, .with_municipality = true};
+        mp_export_begin(&b, &o);
+        mp_export_row(&b, &o, &row, true);
+        mp_export_end(&b, &o);
+    }
+    mp_buf_addc(&b, '\0');
+    assert_false(b.failed);
+    assert_string_equal(b.data, expect);
+    mp_buf_free(&b);
+
+    struct mp_export_opts g = {.format = MP_EXPORT_GEOJSON, .what = MP_EXPORT_CLUSTERS,
+                               .internal = true, .city = city, .with_municipality = true};
+    mp_buf_init(&b, 1 << 16);
+    mp_export_feature(&b, &g, &row, NULL, NULL);
+    assert_false(b.failed);
+    assert_non_null(strstr(b.data, "\"location\":\"N CLARK ST near W DEVON AVE\","
+                                   "\"municipality\":\"halle\",\"district_code\":\"2\"}}"));
+    mp_buf_free(&b);
+}
+
 static int setup(void **state)
 {
     const char *src = getenv("MELDPUNT_SOURCE_DIR");
@@ -429,6 +477,7 @@ int main(void)
         cmocka_unit_test(writers_keep_every_byte),
         cmocka_unit_test(feature_is_the_export_feature),
         cmocka_unit_test(feature_takes_extra_members),
+        cmocka_unit_test(region_rows_carry_the_municipality),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -390,6 +390,30 @@ static void test_may_have_contacts_unicode(void **state)
     assert_false(mp_text_may_have_contacts("Deep hole, right lane"));
 }
 
+/* Stored attribute answers (JSON): every string masked at any depth, names,
+ * numbers and the members' order kept; NULL when nothing changes. */
+static void test_mask_json(void **state)
+{
+    (void)state;
+    bool nomem = false;
+    char *m = mp_text_mask_json(
+        "{\"b call\":\"call 312-555-0147\",\"a\":{\"x\":[1,\"mail a.b@example.org\","
+        "{\"y\":\"ok\"}]},\"n\":2.5,\"t\":true}",
+        &nomem);
+    assert_false(nomem);
+    assert_non_null(m);
+    assert_string_equal(
+        m, "{\"b call\":\"call [hidden]\",\"a\":{\"x\":[1,\"mail [hidden]\",{\"y\":\"ok\"}]},"
+           "\"n\":2.5,\"t\":true}");
+    free(m);
+    assert_null(mp_text_mask_json("{\"a\":[\"pole 17\",{\"b\":\"out\"}]}", &nomem));
+    assert_null(mp_text_mask_json("not json 312-555-0147", &nomem));
+    assert_false(nomem);
+    m = mp_text_mask_json("[[\"x 312-555-0147\"]]", &nomem);
+    assert_string_equal(m, "[[\"x [hidden]\"]]");
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_mask_spelled_at_and_dot),
         cmocka_unit_test(test_mask_strips_bidi_controls),
         cmocka_unit_test(test_may_have_contacts_unicode),
+        cmocka_unit_test(test_mask_json),
     };
     return cmocka_run_group_tests_name("text", tests, NULL, NULL);
 }
