@@ -60,6 +60,7 @@ static void append_name(char *buf, size_t cap, size_t *used, const char *name)
 _Static_assert(sizeof(struct mp_store_engine) == sizeof(const char *) MEMBER_SIZE(acquired)
                                                      MEMBER_SIZE(memory_used) MEMBER_SIZE(changes)
                                                          MEMBER_SIZE(begin_write_places)
+                                                         MEMBER_SIZE(tx_conflict)
                                                          MP_STORE_ENGINE_OPS(MEMBER_SIZE),
                "MP_STORE_ENGINE_OPS names every operation of struct mp_store_engine");
 #undef MEMBER_SIZE
@@ -178,6 +179,11 @@ enum mp_status mp_store_begin_write_places(struct mp_store_sess *s,
 {
     return s->eng->begin_write_places ? s->eng->begin_write_places(s, places, n, err)
                                       : s->eng->begin_write(s, err);
+}
+
+bool mp_store_tx_conflict(struct mp_store_sess *s)
+{
+    return s->eng->tx_conflict && s->eng->tx_conflict(s);
 }
 
 enum mp_status mp_store_begin_read(struct mp_store_sess *s) { return s->eng->begin_read(s); }

@@ -110,6 +110,10 @@ struct mp_store_engine {
     enum mp_status (*begin_write_places)(struct mp_store_sess *sess,
                                          const struct mp_store_place *places, size_t n,
                                          struct mp_error *err);
+    /* pgwrite: whether the transaction failed because another writer's got
+     * in its way (deadlock, serialization failure): run again, it may
+     * succeed (mp_store_tx_conflict). May be NULL: never. */
+    bool (*tx_conflict)(struct mp_store_sess *sess);
 
     /* ---- store.h: clusters as the clustering code sees them ---- */
     enum mp_status (*cluster_candidates)(struct mp_store_sess *sess, const char *municipality,
@@ -399,7 +403,7 @@ struct mp_store_engine {
 };
 
 /* Every operation of the table but the optional hooks (acquired,
- * memory_used, changes, begin_write_places), in the table's order: mp_store_missing_ops walks it, and
+ * memory_used, changes, begin_write_places, tx_conflict), in the table's order: mp_store_missing_ops walks it, and
  * store.c checks at compile time that it names every member, so that an
  * operation added to the table is added here too. */
 /* Kept as written: clang-format would reflow the list into a staircase. */

@@ -120,6 +120,7 @@ struct mp_pg_sess {
      * transaction; their results are read with the next statement that
      * needs an answer, or at COMMIT, in the same round trip. */
     bool pipeline;
+    bool conflict; /* a statement of this write transaction hit 40P01 or 40001 */
     unsigned nqueued;
     struct mp_pg_queued queued[MP_PG_QUEUE_MAX];
 };

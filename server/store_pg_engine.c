@@ -15,6 +15,7 @@ const struct mp_store_engine mp_pg_engine = {
     .memory_used = mp_pg_memory_used,
     .begin_write = mp_pg_begin_write,
     .begin_write_places = mp_pg_begin_write_places, /* pgwrite */
+    .tx_conflict = mp_pg_tx_conflict,               /* pgwrite */
     .begin_read = mp_pg_begin_read,
     .commit = mp_pg_commit,
     .rollback = mp_pg_rollback,

@@ -205,6 +205,7 @@ enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *er
     /* A read-only session would take the lock all the same (and fail only
      * at its first write): refuse as SQLite's BEGIN IMMEDIATE does. */
     enum mp_status rc = s->readonly ? MP_EUNAVAIL : mp_pg_ready(s); /* reconnects if lost */
+    s->conflict = false;
     if (rc == MP_OK) {
         s->in_tx = true;
         s->writing = true;
@@ -286,6 +287,7 @@ enum mp_status mp_pg_begin_write_places(struct mp_store_sess *sess,
     if (s->readonly || !cell_keys(places, n, &keys))
         return mp_pg_begin_write(sess, err);
     enum mp_status rc = mp_pg_ready(s); /* reconnects if lost */
+    s->conflict = false;
     if (rc == MP_OK) {
         struct mp_pg_params p;
         mp_pg_params_init(&p);
@@ -301,6 +303,11 @@ enum mp_status mp_pg_begin_write_places(struct mp_store_sess *sess,
         return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
                        "the database cannot take writes right now; try again later");
     return MP_OK;
+}
+
+bool mp_pg_tx_conflict(struct mp_store_sess *sess)
+{
+    return mp_pg_sess(sess)->conflict;
 }
 
 enum mp_status mp_pg_begin_read(struct mp_store_sess *sess)

@@ -51,6 +51,8 @@ enum mp_status mp_pg_status(struct mp_pg_sess *s, const PGresult *r, const char 
         return MP_EUNAVAIL;
     if (strncmp(state, "23", 2) == 0)
         return MP_ECONFLICT;
+    if (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0)
+        s->conflict = true; /* pgwrite: the writer runs its batch again */
     if (transient(state))
         return MP_EUNAVAIL;
     if (strcmp(state, "53200") == 0)

@@ -107,6 +107,11 @@ bool mp_store_locks_places(const struct mp_store_sess *sess);
 enum mp_status mp_store_begin_write_places(struct mp_store_sess *sess,
                                            const struct mp_store_place *places, size_t n,
                                            struct mp_error *err) MP_WUR;
+/* Whether the current (or just rolled back) write transaction failed
+ * because another writer's got in its way (PostgreSQL: deadlock detected,
+ * serialization failure): rolled back and run again it may well succeed.
+ * Cleared by the next begin_write. Always false on SQLite. */
+bool mp_store_tx_conflict(struct mp_store_sess *sess);
 enum mp_status mp_store_begin_read(struct mp_store_sess *sess) MP_WUR;
 enum mp_status mp_store_commit(struct mp_store_sess *sess, struct mp_error *err) MP_WUR;
 void mp_store_rollback(struct mp_store_sess *sess);
