@@ -87,27 +87,86 @@ static bool run_jobs(struct mp_ctx *ctx, struct mp_ingest_job *batch, bool savep
     return true;
 }
 
+/* pgwrite: the write transaction of batch: where the engine locks places
+ * rather than the database (PostgreSQL), only those of the batch's reports,
+ * so that another server writing elsewhere goes on at the same time. */
+static enum mp_status begin_batch(struct mp_ctx *ctx, struct mp_ingest_job *batch, size_t n,
+                                  struct mp_error *err)
+{
+    struct mp_store_place *places =
+        mp_store_locks_places(ctx->db) ? malloc(n * sizeof *places) : NULL;
+    size_t k = 0;
+    for (struct mp_ingest_job *j = batch; places && j && k < n; j = j->next)
+        if (!mp_report_place(ctx, &j->in, &places[k++])) {
+            free(places);
+            places = NULL;
+        }
+    enum mp_status rc = places ? mp_store_begin_write_places(ctx->db, places, k, err)
+                               : mp_store_begin_write(ctx->db, err);
+    free(places);
+    return rc;
+}
+
+/* pgwrite: how often a batch that lost to another writer (PostgreSQL:
+ * deadlock detected, serialization failure; two servers' batches whose
+ * rows are shared by different places) is run again, from the start,
+ * before its reports are answered 503. Nothing is acknowledged before
+ * COMMIT, so a try that lost has told nobody anything. */
+#define CONFLICT_TRIES 5
+
+/* A short pause before the next try, longer each time and jittered so that
+ * two writers that collided do not collide again in step. */
+static void conflict_pause(int tries)
+{
+    static unsigned seed;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    seed = seed * 1103515245u + 12345u + (unsigned)now.tv_nsec;
+    long ms = 5L * tries + (long)((seed >> 16) % 10u);
+    struct timespec d = {0, ms * 1000000L};
+    nanosleep(&d, NULL);
+}
+
 static void run_batch(struct mp_ingest *ing, struct mp_ingest_job *batch, size_t n)
 {
     struct mp_ctx *ctx = ing->ctx;
     struct mp_error err = {{0}, {0}};
-    enum mp_status rc = mp_store_begin_write(ctx->db, &err);
-    if (rc == MP_OK && !run_jobs(ctx, batch, false)) {
-        mp_store_rollback(ctx->db);
-        if ((rc = mp_store_begin_write(ctx->db, &err)) == MP_OK)
-            (void)run_jobs(ctx, batch, true);
+    enum mp_status rc;
+    struct timespec t0 = {0, 0}, t1 = {0, 0};
+    for (int tries = 1;; tries++) {
+        const bool again = tries < CONFLICT_TRIES;
+        rc = begin_batch(ctx, batch, n, &err);
+        if (rc == MP_OK && !run_jobs(ctx, batch, false)) {
+            mp_store_rollback(ctx->db);
+            if (again && mp_store_tx_conflict(ctx->db)) {
+                conflict_pause(tries);
+                continue;
+            }
+            if ((rc = begin_batch(ctx, batch, n, &err)) == MP_OK)
+                (void)run_jobs(ctx, batch, true);
+        }
+        if (again && mp_store_tx_conflict(ctx->db)) { /* a job (or the begin) lost */
+            mp_store_rollback(ctx->db);
+            conflict_pause(tries);
+            continue;
+        }
+        if (rc) {
+            for (struct mp_ingest_job *j = batch; j; j = j->next)
+                j->rc = MP_OK; /* so that fail_all overwrites every job */
+            fail_all(batch, rc, &err);
+            return;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = mp_store_commit(ctx->db, &err);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (rc && again && mp_store_tx_conflict(ctx->db)) {
+            conflict_pause(tries);
+            continue;
+        }
+        if (rc)
+            fail_all(batch, rc, &err); /* nothing of the batch was kept */
+        break;
     }
-    if (rc) {
-        for (struct mp_ingest_job *j = batch; j; j = j->next)
-            j->rc = MP_OK; /* so that fail_all overwrites every job */
-        fail_all(batch, rc, &err);
-        return;
-    }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if ((rc = mp_store_commit(ctx->db, &err)))
-        fail_all(batch, rc, &err); /* nothing of the batch was kept */
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (ing->on_batch)
         ing->on_batch(ing->on_batch_ctx, n,
                       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

@@ -65,6 +65,5 @@ enum mp_status mp_notify_reporters_fanout(struct mp_ctx *ctx, const struct mp_no
                               .cluster_id = ev->cluster_id,
                               .created_at = ev->at,
                               .next_at = ev->at};
-    int64_t n = 0;
-    return mp_store_outbox_fanout(ctx->db, &m, ev->cluster_id, &n);
+    return mp_store_outbox_fanout(ctx->db, &m, ev->cluster_id, NULL);
 }

@@ -375,6 +375,32 @@ enum mp_status mp_report_check(struct mp_ctx *ctx, const struct mp_report_input 
     return mp_report_validate(city, in, err);
 }
 
+/* pgwrite: what mp_report_submit will read and write of the clusters, as
+ * pick_cluster searches them. */
+bool mp_report_place(struct mp_ctx *ctx, const struct mp_report_input *in,
+                     struct mp_store_place *place)
+{
+    struct mp_route route;
+    struct mp_error err;
+    struct mp_cluster_probe probe;
+    double x, y, bx, by, half;
+    char location[8];
+    if (in->same_as || route_pin(ctx, in, &route, &x, &y, &err) != MP_OK || route.nnear)
+        return false; /* a cluster anywhere, or a neighbour's: the whole database */
+    const struct mp_city *city = route.member ? route.member : ctx->city;
+    const struct mp_category *cat = mp_city_category(city, in->category);
+    if (!cat || mp_report_validate(city, in, &err) != MP_OK)
+        return false;
+    struct mp_ctx member_ctx = *ctx;
+    member_ctx.city = city;
+    mp_report_probe(&member_ctx, in->address, x, y, in->created_at ? in->created_at : 0, &probe,
+                    location, sizeof location);
+    mp_cluster_search_box(&probe, mp_report_reach(&member_ctx, cat), &bx, &by, &half);
+    *place = (struct mp_store_place){city->id, cat->code, bx - half, by - half, bx + half,
+                                     by + half};
+    return true;
+}
+
 /* The nearest open job of cat's category within its radius of (x, y) in
  * one of the neighbours the route lists: never joined (duplicates stay in
  * their municipality), but both desks learn of it from a staff-only

@@ -59,6 +59,8 @@ static void append_name(char *buf, size_t cap, size_t *used, const char *name)
 #define MEMBER_SIZE(op) +sizeof(((const struct mp_store_engine *)0)->op)
 _Static_assert(sizeof(struct mp_store_engine) == sizeof(const char *) MEMBER_SIZE(acquired)
                                                      MEMBER_SIZE(memory_used) MEMBER_SIZE(changes)
+                                                         MEMBER_SIZE(begin_write_places)
+                                                         MEMBER_SIZE(tx_conflict)
                                                          MP_STORE_ENGINE_OPS(MEMBER_SIZE),
                "MP_STORE_ENGINE_OPS names every operation of struct mp_store_engine");
 #undef MEMBER_SIZE
@@ -163,6 +165,25 @@ int64_t mp_store_memory_used(struct mp_store_sess *s)
 enum mp_status mp_store_begin_write(struct mp_store_sess *s, struct mp_error *err)
 {
     return s->eng->begin_write(s, err);
+}
+
+/* pgwrite: finer write locks where the engine has them. */
+bool mp_store_locks_places(const struct mp_store_sess *s)
+{
+    return s->eng->begin_write_places != NULL;
+}
+
+enum mp_status mp_store_begin_write_places(struct mp_store_sess *s,
+                                           const struct mp_store_place *places, size_t n,
+                                           struct mp_error *err)
+{
+    return s->eng->begin_write_places ? s->eng->begin_write_places(s, places, n, err)
+                                      : s->eng->begin_write(s, err);
+}
+
+bool mp_store_tx_conflict(struct mp_store_sess *s)
+{
+    return s->eng->tx_conflict && s->eng->tx_conflict(s);
 }
 
 enum mp_status mp_store_begin_read(struct mp_store_sess *s) { return s->eng->begin_read(s); }

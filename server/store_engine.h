@@ -43,6 +43,8 @@
 #include "meldpunt/store_webhooks.h"
 #include "meldpunt/status.h"
 
+struct mp_store_place; /* store.h (pgwrite) */
+
 struct mp_store_engine;
 /* Declared in store.h and maint.h; only pointers to them cross the seam (so
  * that this header, which store.c includes, includes neither: no include
@@ -102,6 +104,16 @@ struct mp_store_engine {
      * writer undoes every failed job with a savepoint. */
     int64_t (*changes)(struct mp_store_sess *sess);
     enum mp_status (*defer_foreign_keys)(struct mp_store_sess *sess);
+    /* pgwrite: begin_write for a writer that touches only the clusters of
+     * places (mp_store_begin_write_places); may be NULL: then begin_write,
+     * and the writer does not work the places out at all. */
+    enum mp_status (*begin_write_places)(struct mp_store_sess *sess,
+                                         const struct mp_store_place *places, size_t n,
+                                         struct mp_error *err);
+    /* pgwrite: whether the transaction failed because another writer's got
+     * in its way (deadlock, serialization failure): run again, it may
+     * succeed (mp_store_tx_conflict). May be NULL: never. */
+    bool (*tx_conflict)(struct mp_store_sess *sess);
 
     /* ---- store.h: clusters as the clustering code sees them ---- */
     enum mp_status (*cluster_candidates)(struct mp_store_sess *sess, const char *municipality,
@@ -390,8 +402,8 @@ struct mp_store_engine {
                                               const struct mp_scope_set *set);
 };
 
-/* Every operation of the table but the two optional hooks (acquired,
- * memory_used), in the table's order: mp_store_missing_ops walks it, and
+/* Every operation of the table but the optional hooks (acquired,
+ * memory_used, changes, begin_write_places, tx_conflict), in the table's order: mp_store_missing_ops walks it, and
  * store.c checks at compile time that it names every member, so that an
  * operation added to the table is added here too. */
 /* Kept as written: clang-format would reflow the list into a staircase. */

@@ -93,6 +93,15 @@
 
 struct mp_pg_store;
 
+/* pgwrite: a statement sent in pipeline mode whose result is read later
+ * (mp_pg_run_later): what it was for the log, and for a PREPARE the cache
+ * slot to give back if it did not happen. */
+#define MP_PG_QUEUE_MAX 64
+struct mp_pg_queued {
+    const char *what;
+    int slot; /* >= 0: the PREPARE of stmts[slot]; -1: a statement */
+};
+
 /* A session: the engine-neutral head (store_engine.h) first, then one
  * connection and the statements prepared on it. */
 struct mp_pg_sess {
@@ -107,6 +116,13 @@ struct mp_pg_sess {
     unsigned busy_ms;   /* lock_timeout, set again after a reconnect */
     bool sync_full;     /* synchronous_commit, likewise */
     bool readonly;
+    /* pgwrite: writes sent ahead in pipeline mode inside a write
+     * transaction; their results are read with the next statement that
+     * needs an answer, or at COMMIT, in the same round trip. */
+    bool pipeline;
+    bool conflict; /* a statement of this write transaction hit 40P01 or 40001 */
+    unsigned nqueued;
+    struct mp_pg_queued queued[MP_PG_QUEUE_MAX];
 };
 
 /* The PostgreSQL session whose head s is. */
@@ -171,6 +187,22 @@ enum mp_status mp_pg_first(struct mp_store_sess *s, const char *sql, const struc
  * inserted, updated or deleted into *changed (may be NULL). */
 enum mp_status mp_pg_run(struct mp_store_sess *s, const char *sql, const struct mp_pg_params *p,
                          int64_t *changed, const char *what) MP_WUR;
+/* pgwrite: mp_pg_run of a write whose outcome the caller does not wait
+ * for. Inside a write transaction (begin_write) it is only sent (libpq
+ * pipeline mode) and its result is read with the next statement that
+ * returns something, or at commit: one round trip for all of them. A
+ * failure then surfaces there (the transaction is aborted, so nothing of
+ * it is ever committed). Outside a write transaction it is mp_pg_run. For
+ * statements that cannot fail on a request's data (no unique key a
+ * caller relies on). */
+enum mp_status mp_pg_run_later(struct mp_store_sess *s, const char *sql,
+                               const struct mp_pg_params *p, const char *what) MP_WUR;
+/* Send sql (constant, no parameters, not preparable: COMMIT) after the
+ * queued writes and read every result of the pipeline (one round trip);
+ * leaves pipeline mode. The first failure's status; with sql, *tag gets
+ * its command tag ("COMMIT", or "ROLLBACK" for an aborted transaction). */
+enum mp_status mp_pg_pipeline_end(struct mp_pg_sess *s, const char *sql, char *tag,
+                                  size_t cap) MP_WUR;
 /* Column 0 of the first row (a bytea, read in binary) into a NEW
  * allocation in *data (free()), its size in *len; MP_ENOTFOUND when there
  * is no row. */

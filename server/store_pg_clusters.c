@@ -77,6 +77,11 @@ static const char sql_history_insert[] =
     "INSERT INTO history (municipality, cluster_id, report_id, at, status, note, note_public,"
     " actor) VALUES ((SELECT municipality FROM clusters WHERE id = $1::bigint), $1,"
     " NULLIF($2::bigint, 0), $3, $4, $5, $6, $7) RETURNING id";
+/* pgwrite: the same without the id, sent ahead (mp_pg_run_later). */
+static const char sql_history_add[] =
+    "INSERT INTO history (municipality, cluster_id, report_id, at, status, note, note_public,"
+    " actor) VALUES ((SELECT municipality FROM clusters WHERE id = $1::bigint), $1,"
+    " NULLIF($2::bigint, 0), $3, $4, $5, $6, $7)";
 static const char sql_history[] =
     "SELECT id, cluster_id, coalesce(report_id, 0), at, status, note, note_public, actor"
     " FROM history WHERE cluster_id = $1::bigint ORDER BY at, id";
@@ -251,7 +256,7 @@ enum mp_status mp_pg_cluster_update(struct mp_store_sess *s, const struct mp_clu
     mp_pg_int64(&p, c->id);
     mp_pg_text(&p, c->status);
     add_state(&p, c);
-    return mp_pg_run(s, sql_update, &p, NULL, "cluster update");
+    return mp_pg_run_later(s, sql_update, &p, "cluster update");
 }
 
 enum mp_status mp_pg_cluster_set_status(struct mp_store_sess *s, int64_t id, const char *status,
@@ -273,18 +278,23 @@ enum mp_status mp_pg_cluster_set_status(struct mp_store_sess *s, int64_t id, con
     return mp_pg_run(s, sql_reports_status, &p, NULL, "status");
 }
 
+static void history_params(struct mp_pg_params *p, const struct mp_history_rec *h)
+{
+    mp_pg_params_init(p);
+    mp_pg_int64(p, h->cluster_id);
+    mp_pg_int64(p, h->report_id);
+    mp_pg_int64(p, h->at);
+    mp_pg_text(p, h->status);
+    mp_pg_text(p, h->note);
+    mp_pg_bool(p, h->note_public);
+    mp_pg_text(p, h->actor);
+}
+
 enum mp_status mp_pg_history_insert(struct mp_store_sess *s, const struct mp_history_rec *h,
                                     int64_t *id)
 {
     struct mp_pg_params p;
-    mp_pg_params_init(&p);
-    mp_pg_int64(&p, h->cluster_id);
-    mp_pg_int64(&p, h->report_id);
-    mp_pg_int64(&p, h->at);
-    mp_pg_text(&p, h->status);
-    mp_pg_text(&p, h->note);
-    mp_pg_bool(&p, h->note_public);
-    mp_pg_text(&p, h->actor);
+    history_params(&p, h);
     *id = 0;
     enum mp_status rc =
         mp_pg_first(s, sql_history_insert, &p, mp_pg_row_int64, id, "history insert");
@@ -293,8 +303,9 @@ enum mp_status mp_pg_history_insert(struct mp_store_sess *s, const struct mp_his
 
 enum mp_status mp_pg_history_add(struct mp_store_sess *s, const struct mp_history_rec *h)
 {
-    int64_t id;
-    return mp_pg_history_insert(s, h, &id);
+    struct mp_pg_params p;
+    history_params(&p, h);
+    return mp_pg_run_later(s, sql_history_add, &p, "history insert");
 }
 
 struct history {

@@ -25,6 +25,12 @@ void mp_pg_released(struct mp_store_sess *sess);
 int mp_pg_schema_version(struct mp_store_sess *s);
 int64_t mp_pg_memory_used(struct mp_store_sess *s);
 enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *err);
+/* pgwrite: a deadlock or serialization failure since begin_write. */
+bool mp_pg_tx_conflict(struct mp_store_sess *sess);
+/* pgwrite: the database lock shared, the places' cells exclusive. */
+enum mp_status mp_pg_begin_write_places(struct mp_store_sess *sess,
+                                        const struct mp_store_place *places, size_t n,
+                                        struct mp_error *err);
 enum mp_status mp_pg_begin_read(struct mp_store_sess *sess);
 enum mp_status mp_pg_commit(struct mp_store_sess *sess, struct mp_error *err);
 void mp_pg_rollback(struct mp_store_sess *sess);

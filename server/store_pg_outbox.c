@@ -126,6 +126,8 @@ enum mp_status mp_pg_outbox_fanout(struct mp_store_sess *s, const struct mp_outb
     mp_pg_int64(&p, m->created_at);
     mp_pg_int64(&p, m->next_at);
     mp_pg_int64(&p, cluster_id);
+    if (!n) /* nobody counts: sent ahead in a write transaction */
+        return mp_pg_run_later(s, sql_outbox_fanout, &p, "outbox fan-out");
     enum mp_status rc = mp_pg_run(s, sql_outbox_fanout, &p, &changed, "outbox fan-out");
     *n = rc == MP_OK ? changed : 0;
     return rc;

@@ -2,6 +2,8 @@
  * sessions (one libpq connection each, like the SQLite engine's), opening
  * and upgrading the database, transactions and savepoints, and the figures
  * /healthz reads. */
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,22 @@
 
 /* BEGIN and the lock in one round trip (simple-query protocol, constant SQL). */
 static const char sql_begin_write[] = "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK ")";
+/* pgwrite: writers of places (group commit) share WRITE_LOCK, so that
+ * begin_write's writers (staff merges, recluster, imports) still have the
+ * database to themselves, and lock each place's cells (below) instead: in
+ * one statement, in key order, so that two writers never wait for each
+ * other in a circle. */
+static const char sql_begin_shared[] =
+    "BEGIN; SELECT pg_advisory_xact_lock_shared(" WRITE_LOCK ")";
+static const char sql_lock_cells[] =
+    "SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k)"
+    " FROM (SELECT DISTINCT k FROM unnest($1::bigint[]) AS k ORDER BY k) AS o) AS l";
+/* The grid of those locks, metres: a place's box (a few hundred metres at
+ * most) touches one to four cells; any two boxes that overlap share one,
+ * so two writers that could see each other's clusters take turns. More
+ * cells than PLACE_CELLS_MAX in one box: the whole database instead. */
+#define PLACE_CELL_M 256.0
+#define PLACE_CELLS_MAX 16
 static const char sql_begin_read[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 static const char sql_commit[] = "COMMIT";
 /* A write transaction's COMMIT, in one round trip: the change counter goes
@@ -32,6 +50,11 @@ static const char sql_commit_write[] =
     "UPDATE change_counter SET n = n + 1"
     " WHERE id = 1 AND current_setting('meldpunt.changed', true) = 'on';"
     " COMMIT";
+/* pgwrite: the same in pipeline mode, after the writes sent ahead: the
+ * counter (one prepared statement) and COMMIT, read in one round trip. */
+static const char sql_counter_bump[] =
+    "UPDATE change_counter SET n = n + 1"
+    " WHERE id = 1 AND current_setting('meldpunt.changed', true) = 'on'";
 static const char sql_rollback[] = "ROLLBACK";
 static const char sql_sp[] = "SAVEPOINT item";
 static const char sql_sp_release[] = "RELEASE SAVEPOINT item";
@@ -182,6 +205,7 @@ enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *er
     /* A read-only session would take the lock all the same (and fail only
      * at its first write): refuse as SQLite's BEGIN IMMEDIATE does. */
     enum mp_status rc = s->readonly ? MP_EUNAVAIL : mp_pg_ready(s); /* reconnects if lost */
+    s->conflict = false;
     if (rc == MP_OK) {
         s->in_tx = true;
         s->writing = true;
@@ -194,11 +218,119 @@ enum mp_status mp_pg_begin_write(struct mp_store_sess *sess, struct mp_error *er
     return MP_OK;
 }
 
+/* The lock key of one cell of a category in a municipality: FNV-1a over
+ * the names and the cell's numbers. Two places that share a key share the
+ * lock (a rare collision only makes two writers take turns). */
+static int64_t cell_key(const char *municipality, const char *category, int64_t cx, int64_t cy)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    const unsigned char *parts[2] = {(const unsigned char *)municipality,
+                                     (const unsigned char *)category};
+    for (int k = 0; k < 2; k++) {
+        for (const unsigned char *c = parts[k]; c && *c; c++)
+            h = (h ^ *c) * UINT64_C(1099511628211);
+        h = (h ^ 0xff) * UINT64_C(1099511628211); /* "a","bc" is not "ab","c" */
+    }
+    const int64_t xy[2] = {cx, cy};
+    for (int k = 0; k < 2; k++)
+        for (int b = 0; b < 64; b += 8)
+            h = (h ^ (((uint64_t)xy[k] >> b) & 0xff)) * UINT64_C(1099511628211);
+    return (int64_t)h;
+}
+
+/* The keys of every cell under places as a PostgreSQL array literal in
+ * *out (NEW allocation, free()). false when a box is too wide, not
+ * finite, or memory is short: then the caller locks the database. */
+static bool cell_keys(const struct mp_store_place *places, size_t n, char **out)
+{
+    size_t cap = n * PLACE_CELLS_MAX * 22 + 3, used = 0;
+    char *buf = n ? malloc(cap) : NULL;
+    *out = NULL;
+    if (!buf)
+        return false;
+    buf[used++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        const struct mp_store_place *p = &places[i];
+        if (!(p->x0 <= p->x1 && p->y0 <= p->y1) || fabs(p->x0) > 1e9 || fabs(p->x1) > 1e9 ||
+            fabs(p->y0) > 1e9 || fabs(p->y1) > 1e9)
+            goto wide;
+        int64_t cx0 = (int64_t)floor(p->x0 / PLACE_CELL_M), cx1 = (int64_t)floor(p->x1 / PLACE_CELL_M);
+        int64_t cy0 = (int64_t)floor(p->y0 / PLACE_CELL_M), cy1 = (int64_t)floor(p->y1 / PLACE_CELL_M);
+        if ((cx1 - cx0 + 1) * (cy1 - cy0 + 1) > PLACE_CELLS_MAX)
+            goto wide;
+        for (int64_t cx = cx0; cx <= cx1; cx++)
+            for (int64_t cy = cy0; cy <= cy1; cy++) {
+                int w = snprintf(buf + used, cap - used, "%s%" PRId64, used > 1 ? "," : "",
+                                 cell_key(p->municipality, p->category, cx, cy));
+                if (w < 0 || (size_t)w >= cap - used)
+                    goto wide;
+                used += (size_t)w;
+            }
+    }
+    if (used + 2 > cap)
+        goto wide;
+    buf[used++] = '}';
+    buf[used] = '\0';
+    *out = buf;
+    return true;
+wide:
+    free(buf);
+    return false;
+}
+
+enum mp_status mp_pg_begin_write_places(struct mp_store_sess *sess,
+                                        const struct mp_store_place *places, size_t n,
+                                        struct mp_error *err)
+{
+    struct mp_pg_sess *s = mp_pg_sess(sess);
+    char *keys = NULL;
+    if (s->readonly || !cell_keys(places, n, &keys))
+        return mp_pg_begin_write(sess, err);
+    enum mp_status rc = mp_pg_ready(s); /* reconnects if lost */
+    s->conflict = false;
+    if (rc == MP_OK) {
+        struct mp_pg_params p;
+        mp_pg_params_init(&p);
+        mp_pg_text(&p, keys);
+        s->in_tx = true;
+        s->writing = true;
+        if ((rc = mp_pg_exec_script(s, sql_begin_shared, "write lock")) ||
+            (rc = mp_pg_run(sess, sql_lock_cells, &p, NULL, "place locks")))
+            mp_pg_rollback(sess);
+    }
+    free(keys);
+    if (rc)
+        return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
+                       "the database cannot take writes right now; try again later");
+    return MP_OK;
+}
+
+bool mp_pg_tx_conflict(struct mp_store_sess *sess)
+{
+    return mp_pg_sess(sess)->conflict;
+}
+
 enum mp_status mp_pg_begin_read(struct mp_store_sess *sess)
 {
     enum mp_status rc = mp_pg_run(sess, sql_begin_read, NULL, NULL, "begin");
     if (rc == MP_OK)
         mp_pg_sess(sess)->in_tx = true;
+    return rc;
+}
+
+/* COMMIT after writes sent ahead: they, the counter and COMMIT in one
+ * round trip. A failed write aborted the transaction: then COMMIT is
+ * skipped (or answers ROLLBACK), never a commit. */
+static enum mp_status commit_pipeline(struct mp_pg_sess *s)
+{
+    char tag[16];
+    enum mp_status rc = mp_pg_run_later(&s->head, sql_counter_bump, NULL, "commit");
+    if (rc == MP_OK)
+        rc = mp_pg_pipeline_end(s, sql_commit, tag, sizeof tag);
+    else if (mp_pg_pipeline_end(s, NULL, NULL, 0) != MP_OK)
+        fprintf(stderr, "meldpunt: store: writes sent ahead failed before commit\n");
+    if (rc == MP_OK && strcmp(tag, "COMMIT") != 0)
+        rc = MP_EDB;
     return rc;
 }
 
@@ -208,8 +340,9 @@ enum mp_status mp_pg_commit(struct mp_store_sess *sess, struct mp_error *err)
     /* COMMIT of a transaction in which a statement failed "succeeds" as a
      * ROLLBACK: such a transaction is never committed. */
     enum mp_status rc = PQtransactionStatus(s->conn) == PQTRANS_INERROR ? MP_EDB
-                        : s->writing ? mp_pg_exec_script(s, sql_commit_write, "commit")
-                                     : mp_pg_run(sess, sql_commit, NULL, NULL, "commit");
+                        : s->pipeline ? commit_pipeline(s)
+                        : s->writing  ? mp_pg_exec_script(s, sql_commit_write, "commit")
+                                      : mp_pg_run(sess, sql_commit, NULL, NULL, "commit");
     if (rc) {
         mp_pg_rollback(sess);
         return mp_fail(err, rc == MP_EUNAVAIL ? MP_EUNAVAIL : MP_EDB, "unavailable",
@@ -224,6 +357,8 @@ enum mp_status mp_pg_commit(struct mp_store_sess *sess, struct mp_error *err)
 void mp_pg_rollback(struct mp_store_sess *sess)
 {
     struct mp_pg_sess *s = mp_pg_sess(sess);
+    enum mp_status sent = mp_pg_pipeline_end(s, NULL, NULL, 0); /* writes sent ahead */
+    (void)sent; /* logged; undone below either way */
     PGTransactionStatusType t = PQtransactionStatus(s->conn);
     if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR) {
         enum mp_status rc = mp_pg_run(sess, sql_rollback, NULL, NULL, "rollback");
@@ -241,7 +376,12 @@ enum mp_status mp_pg_savepoint(struct mp_store_sess *s)
 
 enum mp_status mp_pg_savepoint_release(struct mp_store_sess *s)
 {
-    return mp_pg_run(s, sql_sp_release, NULL, NULL, "release");
+    /* It also reads the item's writes sent ahead: if one failed, the item
+     * is undone here, so that the transaction goes on without it. */
+    enum mp_status rc = mp_pg_run(s, sql_sp_release, NULL, NULL, "release");
+    if (rc && PQtransactionStatus(mp_pg_sess(s)->conn) == PQTRANS_INERROR)
+        mp_pg_savepoint_undo(s);
+    return rc;
 }
 
 void mp_pg_savepoint_undo(struct mp_store_sess *s)

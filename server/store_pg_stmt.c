@@ -51,6 +51,8 @@ enum mp_status mp_pg_status(struct mp_pg_sess *s, const PGresult *r, const char 
         return MP_EUNAVAIL;
     if (strncmp(state, "23", 2) == 0)
         return MP_ECONFLICT;
+    if (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0)
+        s->conflict = true; /* pgwrite: the writer runs its batch again */
     if (transient(state))
         return MP_EUNAVAIL;
     if (strcmp(state, "53200") == 0)
@@ -149,6 +151,14 @@ static enum mp_status prepared(struct mp_pg_sess *s, const char *sql, int nparam
         return MP_EDB;
     }
     snprintf(name, 16, "s%u", i);
+    if (s->pipeline) { /* sent ahead like the statement that follows it */
+        if (!PQsendPrepare(s->conn, name, sql, nparams, NULL))
+            return mp_pg_status(s, NULL, what);
+        s->stmts[i] = sql;
+        s->nstmts++;
+        s->queued[s->nqueued++] = (struct mp_pg_queued){what, (int)i};
+        return MP_OK;
+    }
     /* Parameter types are left to the server, which infers them from the
      * statement; SQL casts ($1::bigint) where it cannot. */
     PGresult *r = PQprepare(s->conn, name, sql, nparams, NULL);
@@ -159,6 +169,136 @@ static enum mp_status prepared(struct mp_pg_sess *s, const char *sql, int nparam
         s->nstmts++;
     }
     return rc;
+}
+
+/* ---- writes sent ahead (pgwrite: libpq pipeline mode) ---- */
+
+/* Give back the cache slot of a PREPARE that did not happen. Lookups stop
+ * at the first free slot, so a statement further along the same probe
+ * chain may be prepared once more under another name: harmless. */
+static void slot_forget(struct mp_pg_sess *s, int slot)
+{
+    if (slot >= 0 && s->stmts[slot]) {
+        s->stmts[slot] = NULL;
+        s->nstmts--;
+    }
+}
+
+/* End the pipeline: a sync point, then every queued result in order (the
+ * last one into *keep when keep is given and it succeeded), and back to
+ * ordinary mode. The first failure's status; after it PostgreSQL skipped
+ * the rest (PGRES_PIPELINE_ABORTED) and the transaction is aborted. */
+static enum mp_status pipe_drain(struct mp_pg_sess *s, PGresult **keep)
+{
+    enum mp_status rc = MP_OK;
+    unsigned n = s->nqueued;
+    bool lost = !PQpipelineSync(s->conn);
+    if (keep)
+        *keep = NULL;
+    s->nqueued = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const struct mp_pg_queued *q = &s->queued[i];
+        PGresult *r = lost ? NULL : PQgetResult(s->conn);
+        if (!r) { /* no answer where one is due: the connection is gone */
+            lost = true;
+            slot_forget(s, q->slot);
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+        if (!ok) {
+            slot_forget(s, q->slot);
+            if (rc == MP_OK)
+                rc = st == PGRES_PIPELINE_ABORTED ? MP_EDB : mp_pg_status(s, r, q->what);
+        }
+        if (keep && ok && i + 1 == n)
+            *keep = r;
+        else
+            PQclear(r);
+        /* Each statement's results end with a NULL. */
+        while ((r = PQgetResult(s->conn)) != NULL)
+            PQclear(r);
+    }
+    if (!lost) {
+        PGresult *r = PQgetResult(s->conn);
+        lost = !r || PQresultStatus(r) != PGRES_PIPELINE_SYNC;
+        PQclear(r);
+    }
+    if (lost) {
+        if (keep && *keep) {
+            PQclear(*keep);
+            *keep = NULL;
+        }
+        rc = mp_pg_status(s, NULL, n ? s->queued[n - 1].what : "pipeline");
+    }
+    (void)PQexitPipelineMode(s->conn); /* fails only on a broken connection, reset later */
+    s->pipeline = false;
+    return rc;
+}
+
+enum mp_status mp_pg_pipeline_end(struct mp_pg_sess *s, const char *sql, char *tag, size_t cap)
+{
+    PGresult *r = NULL;
+    if (!s->pipeline)
+        return MP_OK;
+    if (sql) {
+        if (!PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+            enum mp_status rc = mp_pg_status(s, NULL, sql);
+            (void)pipe_drain(s, NULL);
+            return rc;
+        }
+        s->queued[s->nqueued++] = (struct mp_pg_queued){sql, -1};
+    }
+    enum mp_status rc = pipe_drain(s, sql ? &r : NULL);
+    if (tag && cap) { /* bounded copy of the command tag */
+        const char *t = r ? PQcmdStatus(r) : "";
+        size_t n = strnlen(t, cap - 1);
+        memcpy(tag, t, n);
+        tag[n] = '\0';
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* Send the statement prepared as name with p into the pipeline, its
+ * result to be read by the next pipe_drain. */
+static enum mp_status pipe_send(struct mp_pg_sess *s, const char *name,
+                                const struct mp_pg_params *p, bool binary, const char *what)
+{
+    if (!PQsendQueryPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats,
+                             binary ? 1 : 0)) {
+        enum mp_status rc = mp_pg_status(s, NULL, what);
+        (void)pipe_drain(s, NULL);
+        return rc;
+    }
+    s->queued[s->nqueued++] = (struct mp_pg_queued){what, -1};
+    return MP_OK;
+}
+
+enum mp_status mp_pg_run_later(struct mp_store_sess *sess, const char *sql,
+                               const struct mp_pg_params *p, const char *what)
+{
+    struct mp_pg_sess *s = mp_pg_sess(sess);
+    static const struct mp_pg_params none = {0};
+    char name[16];
+    enum mp_status rc;
+    if (!p)
+        p = &none;
+    if (!s->in_tx || !s->writing || p->overflow)
+        return mp_pg_run(sess, sql, p, NULL, what);
+    /* Room for a PREPARE and the statement, twice: this one and the one that reads. */
+    if (s->nqueued + 4 > MP_PG_QUEUE_MAX && (rc = pipe_drain(s, NULL)))
+        return rc;
+    if ((rc = mp_pg_ready(s)))
+        return rc;
+    if (!s->pipeline) {
+        if (!PQenterPipelineMode(s->conn))
+            return mp_pg_status(s, NULL, what);
+        s->pipeline = true;
+    }
+    if ((rc = prepared(s, sql, p->n, name, what)))
+        return rc;
+    return pipe_send(s, name, p, false, what);
 }
 
 /* Run sql with p; a result with rows or a completed command in *out (the
@@ -180,6 +320,13 @@ static enum mp_status exec(struct mp_store_sess *sess, const char *sql,
     }
     if ((rc = mp_pg_ready(s)) || (rc = prepared(s, sql, p->n, name, what)))
         return rc;
+    if (s->pipeline) {
+        /* Writes were sent ahead: this statement follows them, and one
+         * round trip reads all their results and then its own. */
+        if ((rc = pipe_send(s, name, p, binary, what)))
+            return rc;
+        return pipe_drain(s, out);
+    }
     PGresult *r =
         PQexecPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats, binary ? 1 : 0);
     ExecStatusType st = PQresultStatus(r);

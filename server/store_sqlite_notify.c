@@ -414,11 +414,12 @@ enum mp_status mp_sqlite_outbox_fanout(struct mp_store_sess *s, const struct mp_
 enum mp_status mp_sqlite_outbox_fanout_run(struct mp_store_sess *s, sqlite3_stmt *st, int64_t *n,
                                            const char *what)
 {
-    *n = 0;
+    if (n) /* may be NULL: nobody counts */
+        *n = 0;
     if (!st)
         return MP_EDB;
     enum mp_status rc = mp_stmt_run(s, st, what);
-    if (rc == MP_OK)
+    if (rc == MP_OK && n)
         *n = sqlite3_changes64(mp_sq(s)->db);
     return rc;
 }

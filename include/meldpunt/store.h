@@ -88,6 +88,30 @@ int mp_store_schema_version(struct mp_store_sess *sess);
 /* Transactions. begin_write takes the write lock at once (BEGIN IMMEDIATE).
  * MP_EUNAVAIL when the database cannot be written (read-only, disk full). */
 enum mp_status mp_store_begin_write(struct mp_store_sess *sess, struct mp_error *err) MP_WUR;
+/* pgwrite: where a writer will read and write clusters: those of one
+ * municipality and category within a metric box (x0 <= x1, y0 <= y1). */
+struct mp_store_place {
+    const char *municipality; /* borrowed */
+    const char *category;     /* borrowed */
+    double x0, y0, x1, y1;
+};
+/* Whether the engine can lock places (below) rather than the database: if
+ * not, a writer need not work its places out. */
+bool mp_store_locks_places(const struct mp_store_sess *sess);
+/* begin_write for a writer (group commit's batch) that reads and writes
+ * only the clusters of the n places (other rows only by inserting them).
+ * PostgreSQL locks the database shared and each category's grid cells
+ * under the places exclusively, so that servers writing other places go on
+ * at the same time, while begin_write waits for all of them (and they for
+ * it). Elsewhere: begin_write. */
+enum mp_status mp_store_begin_write_places(struct mp_store_sess *sess,
+                                           const struct mp_store_place *places, size_t n,
+                                           struct mp_error *err) MP_WUR;
+/* Whether the current (or just rolled back) write transaction failed
+ * because another writer's got in its way (PostgreSQL: deadlock detected,
+ * serialization failure): rolled back and run again it may well succeed.
+ * Cleared by the next begin_write. Always false on SQLite. */
+bool mp_store_tx_conflict(struct mp_store_sess *sess);
 enum mp_status mp_store_begin_read(struct mp_store_sess *sess) MP_WUR;
 enum mp_status mp_store_commit(struct mp_store_sess *sess, struct mp_error *err) MP_WUR;
 void mp_store_rollback(struct mp_store_sess *sess);

@@ -71,7 +71,8 @@ enum mp_status mp_store_outbox_add(struct mp_store_sess *s, const struct mp_outb
  * of cluster_id (the lowest subscription of an address; its report, lang
  * and address), except addresses on the stop list. m's rcpt, rcpt_hash,
  * lang, sub_id, report_id and dedup are ignored; every message gets dedup
- * "kind:event_id:address hash". *n counts the messages queued. */
+ * "kind:event_id:address hash". *n counts the messages queued; n may be
+ * NULL (then PostgreSQL may send the statement ahead, mp_pg_run_later). */
 enum mp_status mp_store_outbox_fanout(struct mp_store_sess *s, const struct mp_outbox_rec *m,
                                       int64_t cluster_id, int64_t *n) MP_WUR;
 /* Queued messages of channel due at now and not leased, oldest first, at

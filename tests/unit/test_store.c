@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1580,6 +1581,135 @@ static void test_transactions(void **state)
     mp_store_rollback(f->s);
 }
 
+static int count_history(void *ctx, const struct mp_history_row *h)
+{
+    (void)h;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* pgwrite: writes whose outcome nobody waits for (PostgreSQL sends them
+ * ahead, mp_pg_run_later) still land, and one that fails takes the whole
+ * transaction with it: a failed commit, nothing kept (on SQLite the write
+ * itself fails). */
+static void test_writes_sent_ahead(void **state)
+{
+    struct fx *f = *state;
+    struct mp_error err = {{0}, {0}};
+    struct mp_cluster_state st;
+    int n = 0;
+    assert_int_equal(mp_store_begin_write(f->s, &err), MP_OK);
+    int64_t c = add_cluster(f, "graffiti", "new", X0, Y0, -87.6, 41.8, T0, T0, NULL);
+    assert_int_equal(mp_store_cluster_state(f->s, c, &st), MP_OK);
+    st.report_count = 2;
+    assert_int_equal(mp_store_cluster_update(f->s, &st), MP_OK);
+    struct mp_history_rec h = {.cluster_id = c, .at = T0, .status = "new", .note_public = true};
+    assert_int_equal(mp_store_history_add(f->s, &h), MP_OK);
+    assert_int_equal(mp_store_commit(f->s, &err), MP_OK);
+    assert_int_equal(mp_store_cluster_state(f->s, c, &st), MP_OK);
+    assert_int_equal(st.report_count, 2);
+    assert_int_equal(mp_store_history(f->s, c, count_history, &n), MP_OK);
+    assert_int_equal(n, 1);
+
+    assert_int_equal(mp_store_begin_write(f->s, &err), MP_OK);
+    (void)add_cluster(f, "rodent", "new", X0, Y0, -87.6, 41.8, T0, T0, NULL);
+    h.cluster_id = 987654321; /* no such cluster */
+    if (mp_store_history_add(f->s, &h) == MP_OK)
+        assert_int_not_equal(mp_store_commit(f->s, &err), MP_OK);
+    else
+        mp_store_rollback(f->s);
+    expect_counts(f->s, 0, 1); /* not the rodent cluster either */
+}
+
+/* pgwrite: group commit's writers lock places, not the database, where the
+ * engine can (PostgreSQL): another place goes on at once, the same place
+ * (an overlapping box of the category) waits, and so does a writer that
+ * takes the whole database. */
+static void test_place_locks(void **state)
+{
+    struct fx *f = *state;
+    struct mp_error err = {{0}, {0}};
+    if (!mp_store_locks_places(f->s))
+        skip(); /* SQLite: one writer per file, begin_write */
+    f->pool = 2;
+    reopen(f, false);
+    const struct mp_store_place here = {"chicago", "graffiti", X0 - 50, Y0 - 50, X0 + 50, Y0 + 50};
+    const struct mp_store_place far = {"chicago", "graffiti", X0 + 5000, Y0, X0 + 5100, Y0 + 100};
+    const struct mp_store_place other_cat = {"chicago", "rodent", X0 - 50, Y0 - 50, X0, Y0};
+    const struct mp_store_place overlap = {"chicago", "graffiti", X0 + 40, Y0 + 40, X0 + 90, Y0 + 90};
+    struct mp_store_sess *other = mp_store_acquire(f->st);
+    assert_int_equal(mp_store_begin_write_places(f->s, &here, 1, &err), MP_OK);
+    assert_int_equal(mp_store_begin_write_places(other, &far, 1, &err), MP_OK);
+    mp_store_rollback(other);
+    assert_int_equal(mp_store_begin_write_places(other, &other_cat, 1, &err), MP_OK);
+    mp_store_rollback(other);
+    assert_int_equal(mp_store_begin_write_places(other, &overlap, 1, &err), MP_EUNAVAIL);
+    assert_string_equal(err.code, "unavailable");
+    assert_int_equal(mp_store_begin_write(other, &err), MP_EUNAVAIL);
+    mp_store_rollback(f->s);
+    assert_int_equal(mp_store_begin_write_places(other, &overlap, 1, &err), MP_OK);
+    mp_store_rollback(other);
+    mp_store_release(f->st, other);
+}
+
+struct status_setter {
+    struct mp_store_sess *s;
+    int64_t cluster;
+    enum mp_status rc;
+};
+
+static void *set_status(void *p)
+{
+    struct status_setter *w = p;
+    w->rc = mp_store_cluster_set_status(w->s, w->cluster, "fixed", T0, T0);
+    return NULL;
+}
+
+/* pgwrite: two writers of different places that then meet on shared rows
+ * in opposite order (pgmap's grid cells do this): PostgreSQL kills one
+ * with deadlock_detected, and the store says so (mp_store_tx_conflict),
+ * so that group commit runs that batch again instead of answering 503. */
+static void test_writer_conflict_is_named(void **state)
+{
+    struct fx *f = *state;
+    struct mp_error err = {{0}, {0}};
+    if (!fx_engine_pg())
+        skip(); /* SQLite: one writer per file, nothing to collide with */
+    f->pool = 2;
+    reopen(f, false);
+    assert_int_equal(mp_store_begin_write(f->s, &err), MP_OK);
+    int64_t c1 = add_cluster(f, "graffiti", "new", X0, Y0, -87.6, 41.8, T0, T0, NULL);
+    int64_t c2 = add_cluster(f, "graffiti", "new", X0 + 5000, Y0, -87.5, 41.8, T0, T0, NULL);
+    assert_int_equal(mp_store_commit(f->s, &err), MP_OK);
+    const struct mp_store_place here = {"chicago", "graffiti", X0 - 50, Y0 - 50, X0 + 50, Y0 + 50};
+    const struct mp_store_place far = {"chicago", "graffiti", X0 + 4950, Y0 - 50, X0 + 5050, Y0 + 50};
+    struct mp_store_sess *other = mp_store_acquire(f->st);
+    assert_int_equal(mp_store_begin_write_places(f->s, &here, 1, &err), MP_OK);
+    assert_int_equal(mp_store_begin_write_places(other, &far, 1, &err), MP_OK);
+    assert_false(mp_store_tx_conflict(f->s));
+    assert_int_equal(mp_store_cluster_set_status(f->s, c1, "fixed", T0, T0), MP_OK);
+    assert_int_equal(mp_store_cluster_set_status(other, c2, "fixed", T0, T0), MP_OK);
+    struct status_setter a = {f->s, c2, MP_OK}; /* waits for other's row */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, set_status, &a), 0);
+    usleep(200 * 1000);
+    enum mp_status b = mp_store_cluster_set_status(other, c1, "fixed", T0, T0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    /* Exactly one lost, and only the loser is told so. */
+    assert_true((a.rc == MP_EUNAVAIL) != (b == MP_EUNAVAIL));
+    assert_true(a.rc == MP_OK || b == MP_OK);
+    assert_int_equal(mp_store_tx_conflict(f->s), a.rc == MP_EUNAVAIL);
+    assert_int_equal(mp_store_tx_conflict(other), b == MP_EUNAVAIL);
+    mp_store_rollback(f->s);
+    mp_store_rollback(other);
+    /* Cleared by the next write transaction. */
+    struct mp_store_sess *loser = a.rc == MP_EUNAVAIL ? f->s : other;
+    assert_int_equal(mp_store_begin_write(loser, &err), MP_OK);
+    assert_false(mp_store_tx_conflict(loser));
+    mp_store_rollback(loser);
+    mp_store_release(f->st, other);
+}
+
 static off_t file_size(const char *path)
 {
     struct stat sb;
@@ -1934,6 +2064,9 @@ int main(void)
         T(test_photos),
         T(test_map_table_follows_changes),
         T(test_transactions),
+        T(test_writes_sent_ahead),
+        T(test_place_locks),
+        T(test_writer_conflict_is_named),
         T(test_background_checkpoint),
         T(test_readonly_reopen),
     };
