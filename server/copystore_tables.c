@@ -6,9 +6,10 @@
  *
  * Left out on purpose, because the target derives or owns them: the
  * schema's own bookkeeping (PRAGMA user_version, schema_parts,
- * schema_migrations), change_counter, SQLite's report_map, grid_cells,
- * R*Trees, geometry columns and clusters.cell, PostgreSQL's geom and
- * metric columns and outbox.lease_owner (a server's process id: a lease
+ * schema_migrations), change_counter, report_map and grid_cells (both
+ * engines: the target's triggers or writer fill them from the copied rows),
+ * SQLite's R*Trees, geometry columns and clusters.cell, PostgreSQL's geom
+ * and metric columns and outbox.lease_owner (a server's process id: a lease
  * does not survive a move). Parents come before children (foreign keys). */
 #include "meldpunt/copystore.h"
 

@@ -156,6 +156,13 @@ typedef int (*mp_pg_row_fn)(void *ctx, const PGresult *r, int row);
  * or the status of the failure (logged with what). */
 enum mp_status mp_pg_each(struct mp_store_sess *s, const char *sql, const struct mp_pg_params *p,
                           mp_pg_row_fn row, void *ctx, const char *what) MP_WUR;
+/* mp_pg_each with the columns in binary format (int8 and float8 as 8 bytes
+ * in network order, bool as one byte, text as is): for listings of many
+ * rows, where parsing numbers out of text costs the client more than the
+ * rest of its row (pgmap: store_pg_map.c, which reads them). */
+enum mp_status mp_pg_each_binary(struct mp_store_sess *s, const char *sql,
+                                 const struct mp_pg_params *p, mp_pg_row_fn row, void *ctx,
+                                 const char *what) MP_WUR;
 /* mp_pg_each of the first row only (row may be NULL: a test of existence);
  * MP_ENOTFOUND when there is none. */
 enum mp_status mp_pg_first(struct mp_store_sess *s, const char *sql, const struct mp_pg_params *p,

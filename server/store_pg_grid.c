@@ -62,7 +62,7 @@ enum mp_status mp_pg_cluster_grid(struct mp_store_sess *s, const struct mp_query
  * every change of a cluster (store_pg_schema.c, version MP_PG_SCHEMA_MAP):
  * the cells of the level (10, 12 or 14) within $3-$6 (gx from, to, gy
  * from, to), shifted right by $2 to the zoom's cells and summed; $7, $8 the
- * lists. O(cells) however many clusters lie under them: until version 16
+ * lists. O(cells) however many clusters lie under them: until version 14
  * this summed the clusters themselves, 540 ms of PostgreSQL CPU for the
  * whole city at 686 k clusters (bench/README.md). Sums, not averages: the
  * SQLite engine divides the sums of its pyramid's cells. */

@@ -553,7 +553,11 @@ static const char v14_map[] =
  * at levels 10, 12 and 14 (cell side 90 / 2^level degrees, the cells of
  * SQLite's grid_cells), per category, status and municipality, kept exact
  * by triggers on every change of a cluster, so that the grid reads a few
- * hundred cells however many clusters lie under them (store_pg_grid.c). */
+ * hundred cells however many clusters lie under them (store_pg_grid.c).
+ * Written in key order, with room on each page for the updates (which then
+ * stay on their page: no indexed column changes), so that a box's cells
+ * lie together; counts are integer because sum(integer) is a bigint, where
+ * sum(bigint) would add numerics. */
 #define GRID_LEVELS_SQL                                                                            \
     "(VALUES (10::smallint, 0.087890625::float8), (12::smallint, 0.02197265625::float8),"         \
     " (14::smallint, 0.0054931640625::float8)) l(level, side)"
@@ -561,26 +565,45 @@ static const char v14_grid[] =
     "CREATE TABLE grid_cells ("
     " level smallint NOT NULL, gx bigint NOT NULL, gy bigint NOT NULL,"
     " category text NOT NULL, status text NOT NULL, municipality text NOT NULL,"
-    " clusters bigint NOT NULL, reports bigint NOT NULL,"
+    " clusters integer NOT NULL, reports integer NOT NULL,"
     " sum_lon double precision NOT NULL, sum_lat double precision NOT NULL,"
-    " PRIMARY KEY (level, gx, gy, category, status, municipality));"
+    " PRIMARY KEY (level, gx, gy, category, status, municipality)) WITH (fillfactor = 70);"
     "INSERT INTO grid_cells SELECT l.level, trunc((c.lon + 180) / l.side)::bigint,"
     " trunc((c.lat + 90) / l.side)::bigint, c.category, c.status, c.municipality, count(*),"
     " sum(c.report_count), sum(c.lon), sum(c.lat) FROM clusters c CROSS JOIN " GRID_LEVELS_SQL
-    " GROUP BY 1, 2, 3, 4, 5, 6;"
+    " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6;"
     /* One cluster (its municipality, category, status, lon, lat and report
-     * count) added (sign 1) to or taken (-1) from its three cells. */
-    "CREATE FUNCTION meldpunt_grid_add(text, text, text, float8, float8, bigint, integer)"
-    " RETURNS void LANGUAGE sql AS $$"
-    " INSERT INTO grid_cells SELECT l.level, trunc(($4 + 180) / l.side)::bigint,"
-    " trunc(($5 + 90) / l.side)::bigint, $2, $3, $1, $7, $7 * $6, $7 * $4, $7 * $5"
-    " FROM " GRID_LEVELS_SQL
-    " ON CONFLICT (level, gx, gy, category, status, municipality) DO UPDATE SET"
-    " clusters = grid_cells.clusters + excluded.clusters,"
-    " reports = grid_cells.reports + excluded.reports,"
-    " sum_lon = grid_cells.sum_lon + excluded.sum_lon,"
-    " sum_lat = grid_cells.sum_lat + excluded.sum_lat $$;"
+     * count) added (sign 1) to or taken (-1) from its three cells. PL/pgSQL,
+     * not SQL: its statements' plans are kept for the session, where an SQL
+     * function called from a trigger is planned again at every call. */
+    "CREATE FUNCTION meldpunt_grid_add(m text, cat text, st text, x float8, y float8, n bigint,"
+    " sign integer) RETURNS void LANGUAGE plpgsql AS $$BEGIN"
+    " INSERT INTO grid_cells SELECT l.level, trunc((x + 180) / l.side)::bigint,"
+    "  trunc((y + 90) / l.side)::bigint, cat, st, m, sign, sign * n, sign * x, sign * y"
+    "  FROM " GRID_LEVELS_SQL
+    "  ON CONFLICT (level, gx, gy, category, status, municipality) DO UPDATE SET"
+    "  clusters = grid_cells.clusters + excluded.clusters,"
+    "  reports = grid_cells.reports + excluded.reports,"
+    "  sum_lon = grid_cells.sum_lon + excluded.sum_lon,"
+    "  sum_lat = grid_cells.sum_lat + excluded.sum_lat;"
+    " END$$;"
+    /* A join changes a cluster's count and moves it a little: mostly within
+     * its level-14 cell, and so within its level-12 and 10 cells (sides in
+     * powers of two: the division is exact scaling). Then one statement
+     * changes the three rows in place (the sums as SQLite's two upserts
+     * round them: minus the old value, then plus the new). */
     "CREATE FUNCTION meldpunt_grid() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+    " IF TG_OP = 'UPDATE' AND OLD.municipality = NEW.municipality"
+    "  AND OLD.category = NEW.category AND OLD.status = NEW.status"
+    "  AND trunc((OLD.lon + 180) / 0.0054931640625) = trunc((NEW.lon + 180) / 0.0054931640625)"
+    "  AND trunc((OLD.lat + 90) / 0.0054931640625) = trunc((NEW.lat + 90) / 0.0054931640625) THEN"
+    "  UPDATE grid_cells SET reports = reports - OLD.report_count + NEW.report_count,"
+    "   sum_lon = sum_lon - OLD.lon + NEW.lon, sum_lat = sum_lat - OLD.lat + NEW.lat"
+    "   WHERE (level, gx, gy) IN (SELECT l.level, trunc((NEW.lon + 180) / l.side)::bigint,"
+    "    trunc((NEW.lat + 90) / l.side)::bigint FROM " GRID_LEVELS_SQL ")"
+    "   AND category = NEW.category AND status = NEW.status AND municipality = NEW.municipality;"
+    "  RETURN NULL;"
+    " END IF;"
     " IF TG_OP <> 'INSERT' THEN PERFORM meldpunt_grid_add(OLD.municipality, OLD.category,"
     "  OLD.status, OLD.lon, OLD.lat, OLD.report_count, -1); END IF;"
     " IF TG_OP <> 'DELETE' THEN PERFORM meldpunt_grid_add(NEW.municipality, NEW.category,"
@@ -598,10 +621,9 @@ static const char v14_grid[] =
     "CREATE TRIGGER clusters_grid_truncate AFTER TRUNCATE ON clusters"
     " FOR EACH STATEMENT EXECUTE FUNCTION meldpunt_grid_truncate();"
     "ANALYZE report_map; ANALYZE grid_cells;";
-
-/* Version 15 (sqlwriter): nothing on PostgreSQL. SQLite drops its R*Trees
- * (its boxes read B-trees keyed by latitude strip); the GiST indexes here
- * cost a report far less than SQLite's R*Trees did. */
+/* Version 15 (sqlwriter): nothing on PostgreSQL. SQLite drops the reports'
+ * R*Tree (its boxes read report_map); the GiST index here costs a report
+ * far less than SQLite's R*Tree did. */
 static const char v15_noop[] = "SELECT 1;";
 
 static const struct {
@@ -621,11 +643,11 @@ static const struct {
     {12, {v12_tenancy}}, /* tenancy: accounts' municipalities */
     {13, {v13_counter}}, /* change counter bumped at commit (pgingest) */
     {MP_PG_SCHEMA_MAP, {v14_map, v14_grid}}, /* map table and grid pyramid (pgmap) */
-    {MP_PG_SCHEMA_RTREES, {v15_noop}}, /* SQLite drops its R*Trees (sqlwriter) */
+    {15, {v15_noop}}, /* SQLite drops the R*Trees (sqlwriter) */
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
-_Static_assert(MP_PG_SCHEMA_VERSION == MP_PG_SCHEMA_RTREES, "the last entry of migrations is the schema version");
+_Static_assert(MP_PG_SCHEMA_VERSION == 15, "the last entry of migrations is the schema version");
 
 static const char sql_create_log[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"

@@ -14,9 +14,7 @@ struct mp_pg_sess;
 /* The map table and grid pyramid (pgmap, store_pg_schema.c): the one place
  * that numbers that step. */
 #define MP_PG_SCHEMA_MAP 14
-/* SQLite drops its R*Trees (sqlwriter): nothing on PostgreSQL. */
-#define MP_PG_SCHEMA_RTREES 15
-#define MP_PG_SCHEMA_VERSION MP_PG_SCHEMA_RTREES
+#define MP_PG_SCHEMA_VERSION 15
 
 /* Bring the database of s up to MP_PG_SCHEMA_VERSION, in one transaction
  * that holds an advisory lock, so that servers starting together upgrade

@@ -192,11 +192,11 @@ static enum mp_status exec(struct mp_store_sess *sess, const char *sql,
     return MP_OK;
 }
 
-enum mp_status mp_pg_each(struct mp_store_sess *s, const char *sql, const struct mp_pg_params *p,
-                          mp_pg_row_fn row, void *ctx, const char *what)
+static enum mp_status each(struct mp_store_sess *s, const char *sql, const struct mp_pg_params *p,
+                           bool binary, mp_pg_row_fn row, void *ctx, const char *what)
 {
     PGresult *r;
-    enum mp_status rc = exec(s, sql, p, false, &r, what);
+    enum mp_status rc = exec(s, sql, p, binary, &r, what);
     if (rc)
         return rc;
     int n = PQntuples(r);
@@ -205,6 +205,19 @@ enum mp_status mp_pg_each(struct mp_store_sess *s, const char *sql, const struct
             break;
     PQclear(r);
     return MP_OK;
+}
+
+enum mp_status mp_pg_each(struct mp_store_sess *s, const char *sql, const struct mp_pg_params *p,
+                          mp_pg_row_fn row, void *ctx, const char *what)
+{
+    return each(s, sql, p, false, row, ctx, what);
+}
+
+enum mp_status mp_pg_each_binary(struct mp_store_sess *s, const char *sql,
+                                 const struct mp_pg_params *p, mp_pg_row_fn row, void *ctx,
+                                 const char *what)
+{
+    return each(s, sql, p, true, row, ctx, what);
 }
 
 enum mp_status mp_pg_first(struct mp_store_sess *s, const char *sql, const struct mp_pg_params *p,

@@ -225,3 +225,30 @@ test('statistics: within N working days per municipality, each in its own calend
     assert.equal(bad.body.error.message, 'within_days must be a whole number of working days from 1 to 365');
   }
 });
+
+test("statistics: each report is held to its own municipality's service level", async () => {
+  // Halle clears a sluikstort within 3 working days (its categories.json), the region (Beersel)
+  // within 5. Both reported on Monday 1 June 2026 at 08:00, both fixed on Friday 5 June at 08:00:
+  // 4 working days, late in Halle and in time in Beersel.
+  const at = ['2026-06-01T08:00:00', '2026-06-05T08:00:00'];
+  const out = await importRows([
+    ['S1', at[0], 'sluikstort', HALLE_SOUTH.lat, HALLE_SOUTH.lon, '', 'false', '', at[1]],
+    ['S2', at[0], 'sluikstort', BEERSEL_CENTRE.lat, BEERSEL_CENTRE.lon, '', 'false', '', at[1]],
+  ]);
+  assert.equal(out.imported, '2', JSON.stringify(out));
+  const range = 'from=2026-05-01&to=2026-07-01&category=sluikstort';
+  const r = await api(base, 'GET', `/api/v1/stats?group_by=municipality&${range}`);
+  assert.equal(r.status, 200, r.text);
+  const g = Object.fromEntries(r.body.groups.map((x) => [x.key, x]));
+  assert.deepEqual(Object.keys(g).sort(), ['beersel', 'halle']);
+  assert.equal(g.halle.median_days_to_fix, 4);
+  assert.equal(g.halle.within_service_level, 0);
+  assert.equal(g.beersel.median_days_to_fix, 4);
+  assert.equal(g.beersel.within_service_level, 1);
+  assert.equal(r.body.total.within_service_level, 1);
+  // The same rule when one municipality is asked for, and by category.
+  const one = await api(base, 'GET', `/api/v1/stats?municipality=halle&group_by=category&${range}`);
+  assert.equal(one.status, 200, one.text);
+  assert.equal(one.body.total.received, 1);
+  assert.equal(one.body.total.within_service_level, 0);
+});

@@ -1,40 +1,58 @@
 // The fixture of the tenant isolation walk (tests/api/tenancy_walk.test.mjs, issue 21 point 4):
 // a server on the Halle-Vilvoorde region pack with a real SMTP sink and a webhook receiver that
-// always fails, staff of two municipalities and of the whole region, and the same life of jobs
-// in Halle and in Vilvoorde, made through the real API: reports with photos, contact e-mails,
+// always fails, staff of one municipality, of two (Halle and Vilvoorde) and of the whole region,
+// and the same life of jobs in Halle, in Vilvoorde and in a third member (Dilbeek), made through
+// the real API: reports with photos, contact e-mails,
 // phone numbers and descriptions that name their town, a "me too", clusters with internal and
 // public notes, an assignment, a crew's photo, a fix, a satisfaction answer with a photo, a
 // merge, a move, an Open311 request and a client's update, queued and sent mail, webhook
 // deliveries. Every one of them is remembered with its markers (strings and photo bytes that
-// may appear only in answers for that municipality). Halle is seeded first, then Vilvoorde, so
-// that the two towns' ids do not interleave (reports 1-7 and 8-14, jobs 1-6 and 7-12) and an id
-// in an answer names its town.
+// may appear only in answers for that municipality). Halle is seeded first, then Vilvoorde, then
+// Dilbeek, so that the towns' ids do not interleave (reports 1-7, 8-14 and 15-21, jobs 1-6, 7-12
+// and 13-18) and an id in an answer names its town.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startServer, meldpunt, api, dbQuery, offset, REGION_DIR, SOURCE_DIR } from './lib.mjs';
 import { startSink, links } from '../notify/mail.mjs';
+import { makePng } from '../e2e/png.mjs';
 
-export const TOWNS = ['halle', 'vilvoorde'];
-// Well inside each town (tests/api/region.test.mjs uses the same centres); the jobs lie on a
-// line east of them, 400 m apart (graffiti folds within 15 m), inside the town up to 2 km.
-export const CENTRE = { halle: { lat: 50.7345, lon: 4.2370 }, vilvoorde: { lat: 50.9280, lon: 4.4250 } };
+export const TOWNS = ['halle', 'vilvoorde', 'dilbeek'];
+// The prefix of each town's accounts in tok (h_disp, v_crew, d_client, ...); hv_* work for
+// Halle and Vilvoorde both.
+export const PREFIX = { halle: 'h', vilvoorde: 'v', dilbeek: 'd' };
+// Well inside each town (tests/api/region.test.mjs uses the same centres for Halle and
+// Vilvoorde; Dilbeek's lies over 2 km from its border along the line); the jobs lie on a line
+// east of them, 400 m apart (graffiti folds within 15 m), inside the town up to 2 km. The
+// latitudes differ in their second decimal, also from the other towns' boxes (boxOf).
+export const CENTRE = { halle: { lat: 50.7345, lon: 4.2370 }, vilvoorde: { lat: 50.9280, lon: 4.4250 },
+  dilbeek: { lat: 50.8557, lon: 4.2229 } };
 /** A box around a town's jobs (all within 2 km east of its centre). */
 export function boxOf(town) {
   const c = CENTRE[town];
   return [c.lon - 0.01, c.lat - 0.01, c.lon + 0.035, c.lat + 0.01].map((v) => v.toFixed(4)).join(',');
 }
-export const DISTRICT = { halle: '23027', vilvoorde: '23088' };
-export const DISTRICT_NAME = { halle: 'Halle', vilvoorde: 'Vilvoorde' };
+export const DISTRICT = { halle: '23027', vilvoorde: '23088', dilbeek: '23016' };
+export const DISTRICT_NAME = { halle: 'Halle', vilvoorde: 'Vilvoorde', dilbeek: 'Dilbeek' };
+const PHONE = { halle: '0470112233', vilvoorde: '0499887766', dilbeek: '0488554433' };
 // A different source image per town and use, so that the bytes the server serves (re-encoded)
-// tell the towns apart.
+// tell the towns apart: fixture files for Halle and Vilvoorde, PNGs of three sizes made here for
+// Dilbeek (the fixtures hold no third set of distinct pictures).
 const PHOTOS = {
   halle: { report: 'gray.jpg', crew: 'alpha_text.png', kto: 'interlaced.png' },
   vilvoorde: { report: 'progressive.jpg', crew: 'gps_orient6.jpg', kto: 'palette_trns.png' },
+  dilbeek: { report: [40, 24], crew: [44, 28], kto: [48, 32] },
 };
 const photoFile = (f) => path.join(SOURCE_DIR, 'tests', 'fixtures', 'photos', f);
 const mime = (f) => (f.endsWith('.png') ? 'image/png' : 'image/jpeg');
+
+/** A town's photo for a use: a Blob and a file name. */
+async function photoOf(town, use) {
+  const f = PHOTOS[town][use];
+  if (Array.isArray(f)) return { blob: new Blob([makePng(...f)], { type: 'image/png' }), name: `${town}-${use}.png` };
+  return { blob: new Blob([await readFile(photoFile(f))], { type: mime(f) }), name: f };
+}
 
 /**
  * Creates an account through the command line: `user add NAME --role R [--department D]
@@ -87,6 +105,16 @@ function csvRows(text) {
   return head ? rest.filter((r) => r.length > 1).map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]]))) : [];
 }
 
+// A kept-alive connection the server closed while this process was busy (MELDPUNT_HEAD_TIMEOUT,
+// 10 s, passed during synchronous database reads on a loaded machine) fails before any answer.
+const STALE = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+/** What a failed fetch was and why (the cause undici gives), keys masked. */
+function fetchError(method, p, e, what) {
+  const c = e.cause;
+  const why = c ? `${c.code ?? c.name ?? ''} ${c.message ?? ''}`.trim() : 'no cause given';
+  return new Error(`${method} ${p.replace(/mp_[A-Za-z0-9_-]{43}/g, 'mp_...')}: ${e.message}${what} (${why})`, { cause: e });
+}
+
 /** Raw fetch: { status, headers, buf, text, body (JSON when JSON) }. */
 export async function call(base, method, p, { token, json, form, headers = {} } = {}) {
   const h = { ...headers };
@@ -98,8 +126,14 @@ export async function call(base, method, p, { token, json, form, headers = {} } 
   try {
     res = await fetch(base + p, { method, headers: h, body: payload });
   } catch (e) {
-    if (method !== 'GET' || e.cause?.code !== 'UND_ERR_SOCKET') throw e;
-    res = await fetch(base + p, { method, headers: h, body: payload });
+    // Sent once more on a new connection, writes too: the walk compares the other town's rows
+    // before and after every write, so a write that did land the first time is caught either way.
+    if (!STALE.has(e.cause?.code)) throw fetchError(method, p, e, '');
+    try {
+      res = await fetch(base + p, { method, headers: h, body: payload });
+    } catch (again) {
+      throw fetchError(method, p, again, ` (sent twice; first: ${e.cause?.code})`);
+    }
   }
   const buf = Buffer.from(await res.arrayBuffer());
   const text = buf.toString('utf8');
@@ -114,7 +148,8 @@ export async function call(base, method, p, { token, json, form, headers = {} } 
 /**
  * Starts everything and seeds both towns. Returns
  * { srv, sink, receiver, base, tok: {h_disp, h_crew, h_admin, h_client, v_disp, v_crew,
- *   v_client, r_admin}, scoped, data: {halle, vilvoorde}, cleanup() }.
+ *   v_client, v_admin, d_disp, d_crew, d_client, hv_disp, hv_crew, hv_admin, hv_client, r_admin},
+ *   scoped, data: {halle, vilvoorde, dilbeek}, cleanup() }.
  * data[town]: ids (reports, clusters, merge, crewPhoto, feedback, outbox, deliveries, o311,
  * update), markers (private strings; public strings), photos (Buffers), crew (name).
  */
@@ -149,6 +184,15 @@ async function setupIn(started) {
     ['v_disp', 'vilvoorde-dispatcher', 'dispatcher', { towns: ['vilvoorde'] }],
     ['v_crew', 'vilvoorde-crew-netheid', 'crew', { department: 'netheid', towns: ['vilvoorde'] }],
     ['v_client', 'vilvoorde-open311-client', 'client', { towns: ['vilvoorde'] }],
+    ['v_admin', 'vilvoorde-admin', 'admin', { towns: ['vilvoorde'] }],
+    ['d_disp', 'dilbeek-dispatcher', 'dispatcher', { towns: ['dilbeek'] }],
+    ['d_crew', 'dilbeek-crew-netheid', 'crew', { department: 'netheid', towns: ['dilbeek'] }],
+    ['d_client', 'dilbeek-open311-client', 'client', { towns: ['dilbeek'] }],
+    // Of two towns (names that hold no town's account name: those are markers).
+    ['hv_disp', 'twotowns-dispatcher', 'dispatcher', { towns: ['halle', 'vilvoorde'] }],
+    ['hv_crew', 'twotowns-crew-netheid', 'crew', { department: 'netheid', towns: ['halle', 'vilvoorde'] }],
+    ['hv_admin', 'twotowns-admin', 'admin', { towns: ['halle', 'vilvoorde'] }],
+    ['hv_client', 'twotowns-open311-client', 'client', { towns: ['halle', 'vilvoorde'] }],
     ['r_admin', 'region-admin', 'admin', {}],
   ];
   for (const [key, name, role, o] of accounts) {
@@ -166,7 +210,7 @@ async function setupIn(started) {
 
   const data = {};
   for (const town of TOWNS) {
-    const p = town === 'halle' ? 'h' : 'v';
+    const p = PREFIX[town];
     data[town] = await seedTown(base, srv, sink, town, { disp: tok[`${p}_disp`], crew: tok[`${p}_crew`],
       client: tok[`${p}_client`], admin: tok.r_admin, crewName: accounts.find((a) => a[0] === `${p}_crew`)[1],
       dispName: accounts.find((a) => a[0] === `${p}_disp`)[1] });
@@ -199,7 +243,7 @@ async function seedTown(base, srv, sink, town, who) {
   const email = (k) => `${k}.${town}@${domain}`;
   const priv = (...s) => d.markers.push(...s);
   const pub = (...s) => d.publicMarkers.push(...s);
-  priv(domain, `${TAG} Reporter`, town === 'halle' ? '0470112233' : '0499887766', who.crewName, who.dispName);
+  priv(domain, `${TAG} Reporter`, PHONE[town], who.crewName, who.dispName);
 
   const json = async (body, token) => {
     const r = await api(base, 'POST', '/api/v1/reports', { token, headers: { 'Accept-Language': 'en' }, json: body });
@@ -213,9 +257,9 @@ async function seedTown(base, srv, sink, town, who) {
   const p0 = at(0);
   for (const [k, v] of Object.entries({ category: 'graffiti', lat: String(p0.lat), lon: String(p0.lon),
     description: desc('A1'), contact_name: `${TAG} Reporter One`, contact_email: email('a1'),
-    contact_phone: town === 'halle' ? '0470112233' : '0499887766' })) form.set(k, v);
-  const rf = PHOTOS[town].report;
-  form.set('photo', new Blob([await readFile(photoFile(rf))], { type: mime(rf) }), rf);
+    contact_phone: PHONE[town] })) form.set(k, v);
+  const rp = await photoOf(town, 'report');
+  form.set('photo', rp.blob, rp.name);
   const a1r = await api(base, 'POST', '/api/v1/reports', { form, headers: { 'Accept-Language': 'en' } });
   assert.equal(a1r.status, 201, a1r.text);
   assert.equal(a1r.body.municipality.id, town);
@@ -260,12 +304,12 @@ async function seedTown(base, srv, sink, town, who) {
     json: { department: 'netheid', crew: who.crewName, priority: 1 } });
   assert.equal(as.status, 200, as.text);
   await status(CA, { status: 'in_progress' }, who.crew);
-  const cf = PHOTOS[town].crew;
+  const cp = await photoOf(town, 'crew');
   const fix = new FormData();
   fix.set('status', 'fixed');
   fix.set('note', `${TAG}-WALK-CREW cleaned`);
   priv(`${TAG}-WALK-CREW cleaned`); // a crew's note on a fix is internal unless made public
-  fix.set('photo', new Blob([await readFile(photoFile(cf))], { type: mime(cf) }), cf);
+  fix.set('photo', cp.blob, cp.name);
   const fx = await api(base, 'POST', `/api/v1/clusters/${CA}/status`, { token: who.crew, form: fix });
   assert.equal(fx.status, 200, fx.text);
   const crewPhoto = fx.body.photo_id;
@@ -279,12 +323,12 @@ async function seedTown(base, srv, sink, town, who) {
   assert.equal(ans.status, 200, ans.text);
   const ktoText = `${TAG}-WALK-KTO it took far too long`;
   priv(ktoText);
-  const kf = PHOTOS[town].kto;
+  const kp = await photoOf(town, 'kto');
   const det = new FormData();
   det.set('form_token', ans.body.form_token);
   det.set('reasons', 'too_slow');
   det.set('text', ktoText);
-  det.set('photo', new Blob([await readFile(photoFile(kf))], { type: mime(kf) }), kf);
+  det.set('photo', kp.blob, kp.name);
   const dr = await api(base, 'POST', '/api/v1/kto/details', { form: det });
   assert.equal(dr.status, 200, dr.text);
   const fb = await api(base, 'GET', `/api/v1/clusters/${CA}/feedback`, { token: who.disp });

@@ -121,6 +121,28 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+// PostgreSQL's derived rows (map table and grid pyramid, kept by triggers: schema 14) are
+// exactly what its reports, clusters and photos say, both ways round.
+function expectDerivedExact(db, when) {
+  const map = 'SELECT r.id, r.municipality, trunc((r.lat + 90) * 1000)::integer, r.lon, r.lat,'
+    + ' r.cluster_id, c.report_count, r.created_at, r.updated_at,'
+    + ' EXISTS (SELECT 1 FROM photos p WHERE p.report_id = r.id), r.category, r.status, r.district,'
+    + ' r.channel, r.description, r.address, r.location FROM reports r'
+    + ' JOIN clusters c ON c.id = r.cluster_id AND c.municipality = r.municipality';
+  const grid = 'SELECT l.level::integer, trunc((c.lon + 180) / l.side)::bigint,'
+    + ' trunc((c.lat + 90) / l.side)::bigint, c.category, c.status, c.municipality,'
+    + ' count(*)::integer, sum(c.report_count)::integer, round(sum(c.lon)::numeric, 9),'
+    + ' round(sum(c.lat)::numeric, 9) FROM clusters c CROSS JOIN (VALUES (10, 0.087890625::float8),'
+    + ' (12, 0.02197265625::float8), (14, 0.0054931640625::float8)) l(level, side) GROUP BY 1, 2, 3, 4, 5, 6';
+  const cells = 'SELECT level::integer, gx, gy, category, status, municipality, clusters, reports,'
+    + ' round(sum_lon::numeric, 9), round(sum_lat::numeric, 9) FROM grid_cells WHERE clusters <> 0';
+  assert.ok(Number(dbQuery(db, 'SELECT count(*) FROM report_map')) > 0, when);
+  for (const [x, y] of [[map, 'SELECT * FROM report_map'], ['SELECT * FROM report_map', map],
+    [grid, cells], [cells, grid]]) {
+    assert.equal(dbQuery(db, `SELECT count(*) FROM (${x} EXCEPT ${y}) d`), '0', `${when}: ${x} EXCEPT ${y}`);
+  }
+}
+
 test('SQLite -> PostgreSQL -> SQLite keeps every table, id counters and answers', async () => {
   const src = await startServer({ db: srcDb });
   let original;
@@ -161,6 +183,7 @@ test('SQLite -> PostgreSQL -> SQLite keeps every table, id counters and answers'
   // counter moved (answer caches of servers on the target revalidate).
   assert.equal(dbQuery(pg.db, "SELECT count(*) FROM pg_trigger WHERE tgname IN ('reports_changed', 'clusters_changed') AND tgenabled = 'O'"), '2');
   assert.ok(Number(dbQuery(pg.db, 'SELECT n FROM change_counter')) > 0);
+  expectDerivedExact(pg.db, 'after the copy');
 
   const back = await copyStore(pg.db, backDb);
   assert.equal(back.code, 0, back.stdout + back.stderr);
@@ -191,10 +214,17 @@ test('SQLite -> PostgreSQL -> SQLite keeps every table, id counters and answers'
       assert.equal(r.status, 201, r.text);
       assert.ok(r.body.report.id > count('reports') && r.body.cluster.id > ids.gone, r.text);
       assert.ok(r.body.cluster.id >= Number(a.clusters.next), r.text);
+      // The same spot again joins that cluster (its count and centre change: the grid
+      // pyramid's in-place update).
+      const again = await api(srv.url, 'POST', '/api/v1/reports', { json: { category: 'pothole', lat: LOOP.lat + 0.03, lon: LOOP.lon + 0.00001, description: 'again' } });
+      assert.equal(again.status, 201, again.text);
+      assert.equal(again.body.cluster.id, r.body.cluster.id, again.text);
     } finally {
       await srv.stop();
     }
   }
+  // ... and stay so through a server's writes (the reports just posted, and their cluster).
+  expectDerivedExact(pg.db, 'after a report through the server');
 });
 
 test('a target that holds rows is refused, --force replaces them', async () => {
