@@ -175,11 +175,21 @@ function snapshot(d) {
  * snapshot blocked it are seen closed (their next poll) before a request would reuse one. */
 const loopTurns = async () => { for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r)); };
 
-/** One probe: a call by `who` (a key of W.tok, or null for no token). */
+/** One probe: a call by `who` (a key of W.tok, or null for no token). Probes with a wrong
+ * secret (alert confirmations, KTO links, Open311 keys) are failed sign-ins, and three walks
+ * of them from one address outrun the failed-sign-in bucket (burst 10, 1 a second; http.c):
+ * its 429 says nothing about scope, so the probe waits for the bucket and is asked again. */
 async function send(pr) {
   const token = pr.who ? W.tok[pr.who] : undefined;
-  return call(W.base, pr.method || 'GET', pr.path, { token, json: pr.json,
+  const once = () => call(W.base, pr.method || 'GET', pr.path, { token, json: pr.json,
     form: typeof pr.form === 'function' ? pr.form() : pr.form, headers: { Accept: 'application/json', ...pr.headers } });
+  let res = await once();
+  for (let tries = 0; tries < 5 && res.status === 429 && /failed sign-ins/.test(res.body?.error?.message || ''); tries++) {
+    const wait = Number(res.headers.get?.('retry-after') ?? res.headers['retry-after'] ?? 1) || 1;
+    await new Promise((r) => setTimeout(r, wait * 1000 + 100));
+    res = await once();
+  }
+  return res;
 }
 const statusOk = (want, got) => (Array.isArray(want) ? want.includes(got) : want === got);
 const errCode = (res) => res.body?.error?.code;
