@@ -87,7 +87,7 @@ static bool run_jobs(struct mp_ctx *ctx, struct mp_ingest_job *batch, bool savep
     return true;
 }
 
-/* pgwrite: the write transaction of batch: where the engine locks places
+/* The write transaction of batch: where the engine locks places
  * rather than the database (PostgreSQL), only those of the batch's reports,
  * so that another server writing elsewhere goes on at the same time. */
 static enum mp_status begin_batch(struct mp_ctx *ctx, struct mp_ingest_job *batch, size_t n,
@@ -107,7 +107,7 @@ static enum mp_status begin_batch(struct mp_ctx *ctx, struct mp_ingest_job *batc
     return rc;
 }
 
-/* pgwrite: how often a batch that lost to another writer (PostgreSQL:
+/* How often a batch that lost to another writer (PostgreSQL:
  * deadlock detected, serialization failure; two servers' batches whose
  * rows are shared by different places) is run again, from the start,
  * before its reports are answered 503. Nothing is acknowledged before

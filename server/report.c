@@ -375,7 +375,7 @@ enum mp_status mp_report_check(struct mp_ctx *ctx, const struct mp_report_input 
     return mp_report_validate(city, in, err);
 }
 
-/* pgwrite: what mp_report_submit will read and write of the clusters, as
+/* What mp_report_submit will read and write of the clusters, as
  * pick_cluster searches them. */
 bool mp_report_place(struct mp_ctx *ctx, const struct mp_report_input *in,
                      struct mp_store_place *place)

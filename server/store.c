@@ -167,7 +167,7 @@ enum mp_status mp_store_begin_write(struct mp_store_sess *s, struct mp_error *er
     return s->eng->begin_write(s, err);
 }
 
-/* pgwrite: finer write locks where the engine has them. */
+/* Finer write locks where the engine has them. */
 bool mp_store_locks_places(const struct mp_store_sess *s)
 {
     return s->eng->begin_write_places != NULL;

@@ -43,7 +43,7 @@
 #include "meldpunt/store_webhooks.h"
 #include "meldpunt/status.h"
 
-struct mp_store_place; /* store.h (pgwrite) */
+struct mp_store_place; /* store.h */
 
 struct mp_store_engine;
 /* Declared in store.h and maint.h; only pointers to them cross the seam (so
@@ -104,13 +104,13 @@ struct mp_store_engine {
      * writer undoes every failed job with a savepoint. */
     int64_t (*changes)(struct mp_store_sess *sess);
     enum mp_status (*defer_foreign_keys)(struct mp_store_sess *sess);
-    /* pgwrite: begin_write for a writer that touches only the clusters of
+    /* Like begin_write, for a writer that touches only the clusters of
      * places (mp_store_begin_write_places); may be NULL: then begin_write,
      * and the writer does not work the places out at all. */
     enum mp_status (*begin_write_places)(struct mp_store_sess *sess,
                                          const struct mp_store_place *places, size_t n,
                                          struct mp_error *err);
-    /* pgwrite: whether the transaction failed because another writer's got
+    /* Whether the transaction failed because another writer's got
      * in its way (deadlock, serialization failure): run again, it may
      * succeed (mp_store_tx_conflict). May be NULL: never. */
     bool (*tx_conflict)(struct mp_store_sess *sess);

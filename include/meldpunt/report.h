@@ -89,15 +89,16 @@ struct mp_submit_result {
  * in->quiet, the report's event and the reporter's subscription and
  * confirmation (when a contact address came with it) go into the outbox in
  * the same transaction (notify.h). */
-/* pgwrite: the place (store.h) whose clusters mp_report_submit of in
+enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input *in, bool own_tx,
+                                struct mp_submit_result *out, struct mp_error *err) MP_WUR;
+
+/* The place (store.h) whose clusters mp_report_submit of in
  * would read and write, for a writer that locks places, not the database.
  * false when it may touch clusters elsewhere (same_as, a neighbour
  * municipality's job) or in is not valid: then lock the database. */
 struct mp_store_place;
 bool mp_report_place(struct mp_ctx *ctx, const struct mp_report_input *in,
                      struct mp_store_place *place);
-enum mp_status mp_report_submit(struct mp_ctx *ctx, const struct mp_report_input *in, bool own_tx,
-                                struct mp_submit_result *out, struct mp_error *err) MP_WUR;
 
 /* The clustering view of a report at metric (x, y), time t: its street from
  * the address (else the nearest street), the house number the address gives

@@ -88,7 +88,7 @@ int mp_store_schema_version(struct mp_store_sess *sess);
 /* Transactions. begin_write takes the write lock at once (BEGIN IMMEDIATE).
  * MP_EUNAVAIL when the database cannot be written (read-only, disk full). */
 enum mp_status mp_store_begin_write(struct mp_store_sess *sess, struct mp_error *err) MP_WUR;
-/* pgwrite: where a writer will read and write clusters: those of one
+/* Where a writer will read and write clusters: those of one
  * municipality and category within a metric box (x0 <= x1, y0 <= y1). */
 struct mp_store_place {
     const char *municipality; /* borrowed */
